@@ -1,0 +1,69 @@
+/* hq-server configuration: where it keeps data, where it listens, which API
+ * keys it accepts, and the token endpoint's settings.
+ *
+ * Sources, highest precedence first:
+ *   1. environment variables (HQ_*, and TWILIO_* names for the API key so a
+ *      reference app's .env works unchanged);
+ *   2. a config file (GKeyFile): --config FILE, else $HQ_CONFIG, else
+ *      <data dir>/hq-server.conf when it exists;
+ *   3. the development key generated on first start in
+ *      <data dir>/credentials.conf (mode 0600).
+ * Secrets are never taken from the command line, where `ps` shows them.
+ */
+#ifndef __HQ_CONFIG_H__
+#define __HQ_CONFIG_H__
+
+#include <hq/hqtoken.h>
+
+G_BEGIN_DECLS
+
+#define HQ_CONFIG_ERROR (hq_config_error_quark ())
+GQuark hq_config_error_quark (void);
+
+typedef enum
+{
+  HQ_CONFIG_ERROR_INVALID,
+  HQ_CONFIG_ERROR_NO_KEY,
+  HQ_CONFIG_ERROR_IO,
+} HqConfigError;
+
+typedef struct
+{
+  gchar *data_dir;
+  gchar *listen_host;
+  guint listen_port;
+
+  /* The key tokens are minted with; the keyring also holds any others. */
+  gchar *account_sid;
+  gchar *key_sid;
+  gchar *key_secret;
+  HqKeyring *keyring;
+  gchar *key_source; /* where the key came from, for the log */
+  gboolean key_generated; /* TRUE on the first start that made it */
+
+  /* POST /token */
+  gchar *passcode; /* NULL: no passcode asked */
+  gint64 passcode_expires; /* unix time, 0: never */
+  gchar *room_type;
+  gint64 token_ttl;
+} HqConfig;
+
+/**
+ * hq_config_load:
+ * @data_dir: from the command line, or NULL
+ * @config_file: from the command line, or NULL
+ * @listen: "HOST:PORT" from the command line, or NULL
+ * @create_key: generate and store a development key when none is configured
+ *
+ * Reads the configuration.  Fails with HQ_CONFIG_ERROR_NO_KEY when no API key
+ * is configured and @create_key is FALSE.
+ */
+HqConfig *hq_config_load (const gchar *data_dir, const gchar *config_file,
+    const gchar *listen, gboolean create_key, GError **error);
+void hq_config_free (HqConfig *config);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqConfig, hq_config_free)
+
+G_END_DECLS
+
+#endif /* __HQ_CONFIG_H__ */

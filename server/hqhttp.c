@@ -1,0 +1,415 @@
+/* HTTP plumbing; see hqhttp.h. */
+#include "hqhttp.h"
+#include "hqlog.h"
+
+#include <string.h>
+#include <hq/hqutil.h>
+
+#define HQ_HTTP_START_KEY "hq-http-start"
+
+G_DEFINE_QUARK (hq - http - error - quark, hq_http_error);
+
+/* --- replies --- */
+
+void
+hq_http_reply_json (SoupServerMessage *msg, guint status, JsonNode *root)
+{
+  gsize len = 0;
+  gchar *text = json_to_string (root, FALSE);
+
+  len = strlen (text);
+  json_node_unref (root);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+      "Cache-Control", "no-store");
+  soup_server_message_set_response (
+      msg, "application/json", SOUP_MEMORY_TAKE, text, len);
+}
+
+void
+hq_http_reply_object (SoupServerMessage *msg, guint status, JsonObject *obj)
+{
+  JsonNode *root = json_node_new (JSON_NODE_OBJECT);
+
+  json_node_take_object (root, obj);
+  hq_http_reply_json (msg, status, root);
+}
+
+void
+hq_http_reply_error (SoupServerMessage *msg, guint status, const gchar *message,
+    const gchar *explanation)
+{
+  JsonObject *obj = json_object_new ();
+  JsonObject *err = json_object_new ();
+
+  json_object_set_string_member (err, "message", message);
+  json_object_set_string_member (err, "explanation", explanation);
+  json_object_set_object_member (obj, "error", err);
+  json_object_set_int_member (obj, "status", status);
+  hq_http_reply_object (msg, status, obj);
+}
+
+void
+hq_http_reply_gerror (SoupServerMessage *msg, const GError *error)
+{
+  guint status = 400;
+  const gchar *message = "bad request";
+
+  if (error->domain == HQ_HTTP_ERROR) {
+    switch (error->code) {
+      case HQ_HTTP_ERROR_MALFORMED_JSON:
+        message = "malformed JSON";
+        break;
+      case HQ_HTTP_ERROR_TOO_LARGE:
+        status = 413;
+        message = "request too large";
+        break;
+      case HQ_HTTP_ERROR_UNSUPPORTED:
+        status = 415;
+        message = "unsupported media type";
+        break;
+      default:
+        break;
+    }
+  }
+  hq_http_reply_error (msg, status, message, error->message);
+}
+
+gboolean
+hq_http_allow_methods (SoupServerMessage *msg, const gchar *const *methods)
+{
+  const gchar *method = soup_server_message_get_method (msg);
+  g_autofree gchar *allow = NULL;
+  g_autofree gchar *explanation = NULL;
+
+  if (g_strv_contains (methods, method))
+    return TRUE;
+  allow = g_strjoinv (", ", (gchar **)methods);
+  explanation =
+      g_strdup_printf ("%s is not allowed here; use %s.", method, allow);
+  hq_http_reply_error (msg, 405, "method not allowed", explanation);
+  soup_message_headers_replace (
+      soup_server_message_get_response_headers (msg), "Allow", allow);
+  return FALSE;
+}
+
+void
+hq_http_reply_not_found (SoupServerMessage *msg, const gchar *path)
+{
+  g_autofree gchar *why =
+      g_strdup_printf ("Nothing is served at %.200s.", path);
+
+  hq_http_reply_error (msg, 404, "not found", why);
+}
+
+gboolean
+hq_http_exact_path (
+    SoupServerMessage *msg, const gchar *path, const gchar *expected)
+{
+  if (g_strcmp0 (path, expected) == 0)
+    return TRUE;
+  hq_http_reply_not_found (msg, path);
+  return FALSE;
+}
+
+/* --- bodies --- */
+
+static JsonObject *
+form_to_object (const gchar *text)
+{
+  GHashTable *form = soup_form_decode (text);
+  JsonObject *obj = json_object_new ();
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, form);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    json_object_set_string_member (obj, key, value);
+  g_hash_table_unref (form);
+  return obj;
+}
+
+static gboolean
+body_looks_like_json (const gchar *data, gsize len)
+{
+  gsize i = 0;
+
+  while (i < len && g_ascii_isspace (data[i]))
+    i++;
+  return i < len && data[i] == '{';
+}
+
+JsonObject *
+hq_http_read_body (SoupServerMessage *msg, gboolean allow_form, GError **error)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  g_autoptr (GBytes) bytes = soup_message_body_flatten (body);
+  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (GError) local = NULL;
+  const gchar *ctype = soup_message_headers_get_content_type (headers, NULL);
+  gsize len = 0;
+  const gchar *data = g_bytes_get_data (bytes, &len);
+  JsonNode *root;
+
+  if (len > HQ_HTTP_MAX_BODY) {
+    g_set_error (error, HQ_HTTP_ERROR, HQ_HTTP_ERROR_TOO_LARGE,
+        "The request body has %zu bytes; at most %d are accepted.", len,
+        HQ_HTTP_MAX_BODY);
+    return NULL;
+  }
+  if (len == 0)
+    return json_object_new ();
+  if (memchr (data, '\0', len) != NULL || !g_utf8_validate (data, len, NULL)) {
+    g_set_error (error, HQ_HTTP_ERROR, HQ_HTTP_ERROR_BAD_REQUEST,
+        "The request body is not UTF-8 text.");
+    return NULL;
+  }
+  /* `curl -d '{...}'` labels JSON as a form: a body that opens like a JSON
+   * object is JSON whatever its label says (no form field starts with '{'). */
+  if (ctype != NULL && !body_looks_like_json (data, len)
+      && g_ascii_strcasecmp (ctype, "application/x-www-form-urlencoded") == 0) {
+    g_autofree gchar *text = NULL;
+    if (!allow_form) {
+      g_set_error (error, HQ_HTTP_ERROR, HQ_HTTP_ERROR_UNSUPPORTED,
+          "This endpoint takes a JSON body (Content-Type: application/json).");
+      return NULL;
+    }
+    text = g_strndup (data, len);
+    return form_to_object (text);
+  }
+
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, data, len, &local)) {
+    g_set_error (error, HQ_HTTP_ERROR, HQ_HTTP_ERROR_MALFORMED_JSON,
+        "The request body is not valid JSON: %s", local->message);
+    return NULL;
+  }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
+    g_set_error (error, HQ_HTTP_ERROR, HQ_HTTP_ERROR_BAD_REQUEST,
+        "The request body must be a JSON object.");
+    return NULL;
+  }
+  return json_object_ref (json_node_get_object (root));
+}
+
+/* --- fields --- */
+
+static JsonNode *
+field_value (JsonObject *body, const gchar *name)
+{
+  JsonNode *node = json_object_get_member (body, name);
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return NULL;
+  return node;
+}
+
+static gboolean
+wrong_type (const gchar *name, const gchar *what, GError **error)
+{
+  g_set_error (error, HQ_HTTP_ERROR, HQ_HTTP_ERROR_BAD_REQUEST,
+      "The %s parameter must be %s.", name, what);
+  return FALSE;
+}
+
+gboolean
+hq_http_field_string (
+    JsonObject *body, const gchar *name, const gchar **out, GError **error)
+{
+  JsonNode *node = field_value (body, name);
+
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    return wrong_type (name, "a string", error);
+  *out = json_node_get_string (node);
+  return TRUE;
+}
+
+gboolean
+hq_http_field_bool (
+    JsonObject *body, const gchar *name, gboolean *out, GError **error)
+{
+  JsonNode *node = field_value (body, name);
+  const gchar *s;
+
+  if (node == NULL)
+    return TRUE;
+  if (JSON_NODE_HOLDS_VALUE (node)) {
+    if (json_node_get_value_type (node) == G_TYPE_BOOLEAN) {
+      *out = json_node_get_boolean (node);
+      return TRUE;
+    }
+    if (json_node_get_value_type (node) == G_TYPE_STRING) {
+      s = json_node_get_string (node);
+      if (g_ascii_strcasecmp (s, "true") == 0) {
+        *out = TRUE;
+        return TRUE;
+      }
+      if (g_ascii_strcasecmp (s, "false") == 0) {
+        *out = FALSE;
+        return TRUE;
+      }
+    }
+  }
+  return wrong_type (name, "a boolean (true or false)", error);
+}
+
+gboolean
+hq_http_field_int (
+    JsonObject *body, const gchar *name, gint64 *out, GError **error)
+{
+  JsonNode *node = field_value (body, name);
+
+  if (node == NULL)
+    return TRUE;
+  if (JSON_NODE_HOLDS_VALUE (node)) {
+    GType t = json_node_get_value_type (node);
+    if (t == G_TYPE_INT64) {
+      *out = json_node_get_int (node);
+      return TRUE;
+    }
+    if (t == G_TYPE_STRING) {
+      const gchar *s = json_node_get_string (node);
+      gchar *end = NULL;
+      gint64 v = g_ascii_strtoll (s, &end, 10);
+      if (end != s && *end == '\0') {
+        *out = v;
+        return TRUE;
+      }
+    }
+  }
+  return wrong_type (name, "a whole number", error);
+}
+
+/* --- authentication --- */
+
+static void
+reply_unauthorized (SoupServerMessage *msg, const gchar *explanation)
+{
+  hq_http_reply_error (msg, 401, "authentication failed", explanation);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+      "WWW-Authenticate", "Basic realm=\"hqrooms\"");
+}
+
+gchar *
+hq_http_basic_auth (SoupServerMessage *msg, const HqKeyring *keyring)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const gchar *auth = soup_message_headers_get_one (headers, "Authorization");
+  g_autofree guchar *decoded = NULL;
+  g_autofree gchar *creds = NULL;
+  gsize len = 0;
+  gchar *colon;
+  const gchar *secret;
+
+  if (auth == NULL || g_ascii_strncasecmp (auth, "Basic ", 6) != 0) {
+    reply_unauthorized (msg,
+        "Send HTTP Basic credentials: the API key sid "
+        "as user name and its secret as password.");
+    return NULL;
+  }
+  decoded = g_base64_decode (auth + 6, &len);
+  creds = g_strndup ((const gchar *)decoded, len);
+  colon = strchr (creds, ':');
+  if (colon == NULL) {
+    reply_unauthorized (msg, "The Basic credentials are not \"sid:secret\".");
+    return NULL;
+  }
+  *colon = '\0';
+  secret = hq_keyring_lookup (keyring, creds, NULL);
+  /* Compare against something even for an unknown sid, so the time taken
+   * does not tell which sids exist. */
+  if (!hq_str_equal_const_time (colon + 1, secret ? secret : creds)
+      || secret == NULL) {
+    reply_unauthorized (msg, "The API key sid or secret is wrong.");
+    return NULL;
+  }
+  return g_strdup (creds);
+}
+
+/* --- limits and logging --- */
+
+static void
+early_handler (SoupServer *server, SoupServerMessage *msg, const char *path,
+    GHashTable *query, gpointer user_data)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  goffset length = soup_message_headers_get_content_length (headers);
+
+  if (soup_message_headers_get_encoding (headers)
+          == SOUP_ENCODING_CONTENT_LENGTH
+      && length > HQ_HTTP_MAX_BODY) {
+    g_autofree gchar *why =
+        g_strdup_printf ("The request body has %" G_GOFFSET_FORMAT
+                         " bytes; at most %d are accepted.",
+            length, HQ_HTTP_MAX_BODY);
+    hq_http_reply_error (msg, 413, "request too large", why);
+    /* The unread body would be taken as the next request: close. */
+    soup_message_headers_replace (
+        soup_server_message_get_response_headers (msg), "Connection", "close");
+  }
+}
+
+static void
+request_started (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+  gint64 *start = g_new (gint64, 1);
+
+  *start = g_get_monotonic_time ();
+  g_object_set_data_full (G_OBJECT (msg), HQ_HTTP_START_KEY, start, g_free);
+}
+
+static void
+log_request (SoupServerMessage *msg, gboolean aborted)
+{
+  gint64 *start = g_object_get_data (G_OBJECT (msg), HQ_HTTP_START_KEY);
+  GUri *uri = soup_server_message_get_uri (msg);
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+  guint status = soup_server_message_get_status (msg);
+  JsonObject *line = hq_log_begin (
+      status >= 500 || aborted ? HQ_LOG_WARN : HQ_LOG_INFO, "http");
+
+  json_object_set_string_member (
+      line, "method", soup_server_message_get_method (msg));
+  json_object_set_string_member (line, "path", uri ? g_uri_get_path (uri) : "");
+  json_object_set_int_member (line, "status", status);
+  if (aborted)
+    json_object_set_boolean_member (line, "aborted", TRUE);
+  if (G_IS_INET_SOCKET_ADDRESS (remote)) {
+    g_autofree gchar *ip = g_inet_address_to_string (
+        g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
+    json_object_set_string_member (line, "remote", ip);
+  }
+  if (start)
+    json_object_set_int_member (line, "us", g_get_monotonic_time () - *start);
+  hq_log_end (line);
+}
+
+static void
+request_finished (
+    SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+  log_request (msg, FALSE);
+}
+
+static void
+request_aborted (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+  log_request (msg, TRUE);
+}
+
+void
+hq_http_setup (SoupServer *server)
+{
+  soup_server_add_early_handler (server, NULL, early_handler, NULL, NULL);
+  g_signal_connect (
+      server, "request-started", G_CALLBACK (request_started), NULL);
+  g_signal_connect (
+      server, "request-finished", G_CALLBACK (request_finished), NULL);
+  g_signal_connect (
+      server, "request-aborted", G_CALLBACK (request_aborted), NULL);
+}

@@ -1,0 +1,82 @@
+/* HTTP plumbing shared by hq-server's endpoints: JSON replies and errors in
+ * one shape, request bodies (JSON or form-encoded) read into a JsonObject,
+ * typed field access with errors a caller can show, HTTP Basic
+ * authentication against the API keyring, the body size limit, and one log
+ * line per request.
+ *
+ * Every error reply has the shape of the reference app's token server,
+ *   {"error": {"message": "...", "explanation": "..."}, "status": 400}
+ * so a client handles errors from every endpoint the same way.
+ */
+#ifndef __HQ_HTTP_H__
+#define __HQ_HTTP_H__
+
+#include <libsoup/soup.h>
+#include <json-glib/json-glib.h>
+#include <hq/hqtoken.h>
+
+G_BEGIN_DECLS
+
+/* Largest request body accepted, bytes; larger bodies get 413. */
+#define HQ_HTTP_MAX_BODY (64 * 1024)
+
+#define HQ_HTTP_ERROR (hq_http_error_quark ())
+GQuark hq_http_error_quark (void);
+
+typedef enum
+{
+  HQ_HTTP_ERROR_BAD_REQUEST, /* 400 */
+  HQ_HTTP_ERROR_MALFORMED_JSON, /* 400 */
+  HQ_HTTP_ERROR_TOO_LARGE, /* 413 */
+  HQ_HTTP_ERROR_UNSUPPORTED, /* 415 */
+} HqHttpError;
+
+/* Installs the body limit and the per-request log line on @server. */
+void hq_http_setup (SoupServer *server);
+
+/* Replies with @status and @root serialised; takes @root. */
+void hq_http_reply_json (SoupServerMessage *msg, guint status, JsonNode *root);
+void hq_http_reply_object (
+    SoupServerMessage *msg, guint status, JsonObject *obj);
+void hq_http_reply_error (SoupServerMessage *msg, guint status,
+    const gchar *message, const gchar *explanation);
+/* Replies with the status matching an HQ_HTTP_ERROR. */
+void hq_http_reply_gerror (SoupServerMessage *msg, const GError *error);
+
+/* TRUE when the method is one of @methods (NULL-terminated); else replies
+ * 405 with an Allow header and returns FALSE. */
+gboolean hq_http_allow_methods (
+    SoupServerMessage *msg, const gchar *const *methods);
+
+/* TRUE when @path is @expected; else replies 404 and returns FALSE.
+ * (libsoup hands a handler every path below its own.) */
+gboolean hq_http_exact_path (
+    SoupServerMessage *msg, const gchar *path, const gchar *expected);
+
+/* Replies 404 for a path no endpoint serves. */
+void hq_http_reply_not_found (SoupServerMessage *msg, const gchar *path);
+
+/* Reads the request body.  With @allow_form, application/x-www-form-
+ * urlencoded bodies are accepted too and their fields become string
+ * members.  An empty body is an empty object. */
+JsonObject *hq_http_read_body (
+    SoupServerMessage *msg, gboolean allow_form, GError **error);
+
+/* Field access.  Each returns FALSE with a 400 error naming the field when
+ * the value has the wrong type; an absent field leaves *out untouched.
+ * Form fields arrive as strings, so booleans and integers accept
+ * "true"/"false" and decimal strings too. */
+gboolean hq_http_field_string (
+    JsonObject *body, const gchar *name, const gchar **out, GError **error);
+gboolean hq_http_field_bool (
+    JsonObject *body, const gchar *name, gboolean *out, GError **error);
+gboolean hq_http_field_int (
+    JsonObject *body, const gchar *name, gint64 *out, GError **error);
+
+/* Checks HTTP Basic credentials (API key sid : secret) against @keyring.
+ * Returns the key sid (free it), or NULL after replying 401. */
+gchar *hq_http_basic_auth (SoupServerMessage *msg, const HqKeyring *keyring);
+
+G_END_DECLS
+
+#endif /* __HQ_HTTP_H__ */

@@ -1,0 +1,118 @@
+/* hq-server's HTTP front: one SoupServer on the main context, routes to the
+ * endpoint files.  See hqserver.h. */
+#include "hqserver.h"
+#include "hqhttp.h"
+#include "hqlog.h"
+#include "hqtokenapi.h"
+
+#include <string.h>
+#include <libsoup/soup.h>
+
+struct _HqServer
+{
+  HqConfig *config;
+  SoupServer *soup;
+  gchar *url;
+};
+
+static void
+handle_healthz (SoupServer *soup, SoupServerMessage *msg, const char *path,
+    GHashTable *query, gpointer user_data)
+{
+  static const gchar *const methods[] = { "GET", "HEAD", NULL };
+  JsonObject *reply;
+
+  if (!hq_http_exact_path (msg, path, "/healthz")
+      || !hq_http_allow_methods (msg, methods))
+    return;
+  reply = json_object_new ();
+  json_object_set_string_member (reply, "status", "ok");
+  json_object_set_string_member (reply, "version", HQ_VERSION);
+  hq_http_reply_object (msg, 200, reply);
+}
+
+static void
+handle_unknown (SoupServer *soup, SoupServerMessage *msg, const char *path,
+    GHashTable *query, gpointer user_data)
+{
+  hq_http_reply_not_found (msg, path);
+}
+
+static GSocketAddress *
+listen_address (HqConfig *config, GError **error)
+{
+  g_autoptr (GInetAddress) addr = NULL;
+
+  if (g_strcmp0 (config->listen_host, "localhost") == 0)
+    addr = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  else
+    addr = g_inet_address_new_from_string (config->listen_host);
+  if (addr == NULL) {
+    g_set_error (error, HQ_CONFIG_ERROR, HQ_CONFIG_ERROR_INVALID,
+        "listen host \"%s\" is not an IP address", config->listen_host);
+    return NULL;
+  }
+  return g_inet_socket_address_new (addr, config->listen_port);
+}
+
+HqServer *
+hq_server_new (HqConfig *config, GError **error)
+{
+  g_autoptr (HqServer) server = g_new0 (HqServer, 1);
+  g_autoptr (GSocketAddress) addr = NULL;
+  GSList *uris;
+
+  server->config = config;
+  server->soup =
+      soup_server_new ("server-header", "hq-server/" HQ_VERSION, NULL);
+  hq_http_setup (server->soup);
+  soup_server_add_handler (server->soup, NULL, handle_unknown, server, NULL);
+  soup_server_add_handler (
+      server->soup, "/healthz", handle_healthz, server, NULL);
+  hq_token_api_register (server->soup, config);
+
+  addr = listen_address (config, error);
+  if (addr == NULL)
+    return NULL;
+  if (!soup_server_listen (server->soup, addr, 0, error)) {
+    g_prefix_error (error, "cannot listen on %s:%u: ", config->listen_host,
+        config->listen_port);
+    return NULL;
+  }
+  uris = soup_server_get_uris (server->soup);
+  if (uris != NULL) {
+    GUri *uri = uris->data;
+    const gchar *host = g_uri_get_host (uri);
+    gboolean v6 = strchr (host, ':') != NULL;
+    server->url = g_strdup_printf ("http://%s%s%s:%d", v6 ? "[" : "", host,
+        v6 ? "]" : "", g_uri_get_port (uri));
+  }
+  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
+  return g_steal_pointer (&server);
+}
+
+void
+hq_server_free (HqServer *server)
+{
+  if (server == NULL)
+    return;
+  if (server->soup) {
+    soup_server_disconnect (server->soup);
+    g_object_unref (server->soup);
+  }
+  hq_config_free (server->config);
+  g_free (server->url);
+  g_free (server);
+}
+
+const gchar *
+hq_server_get_url (HqServer *server)
+{
+  return server->url;
+}
+
+HqConfig *
+hq_server_get_config (HqServer *server)
+{
+  return server->config;
+}

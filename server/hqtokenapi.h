@@ -1,0 +1,23 @@
+/* The two token endpoints of hq-server.
+ *
+ *   POST /token            the reference app's token server, for browsers:
+ *                          {user_identity, room_name, create_room?,
+ *                          passcode?} -> {token, room_type}
+ *   POST /v1/AccessTokens  for back-ends, HTTP Basic with an API key:
+ *                          Identity, Room?, Ttl?, Role? -> 201 {token, ...}
+ *
+ * Both are documented in docs/tokens.md.
+ */
+#ifndef __HQ_TOKEN_API_H__
+#define __HQ_TOKEN_API_H__
+
+#include <libsoup/soup.h>
+#include "hqconfig.h"
+
+G_BEGIN_DECLS
+
+void hq_token_api_register (SoupServer *server, HqConfig *config);
+
+G_END_DECLS
+
+#endif /* __HQ_TOKEN_API_H__ */

@@ -1,0 +1,275 @@
+/* hq-server: the hqrooms room server.
+ *
+ *   hq-server [serve] [--data-dir DIR] [--config FILE] [--listen HOST:PORT]
+ *   hq-server token --identity NAME [--room ROOM] [--ttl SECONDS]
+ *                   [--role host|guest]
+ *   hq-server verify-token [--room ROOM] < token
+ *
+ * With no configuration at all it keeps its data under the user's data
+ * directory, creates a development API key on first start and listens on
+ * 127.0.0.1:8844.  See docs/server.md.
+ */
+#include "hqconfig.h"
+#include "hqlog.h"
+#include "hqserver.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <glib-unix.h>
+
+static gchar *opt_data_dir;
+static gchar *opt_config;
+
+static const GOptionEntry common_entries[] = {
+  { "data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &opt_data_dir,
+      "Data directory (default: $HQ_DATA_DIR or ~/.local/share/hqrooms)",
+      "DIR" },
+  { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config,
+      "Config file (default: $HQ_CONFIG or DIR/hq-server.conf)", "FILE" },
+  { NULL }
+};
+
+static gboolean
+quit_on_signal (gpointer user_data)
+{
+  GMainLoop *loop = user_data;
+
+  hq_log_message (HQ_LOG_INFO, "shutdown", "signal received, stopping");
+  g_main_loop_quit (loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+print_key_help (HqConfig *config, const gchar *url)
+{
+  printf (
+      "Created a development API key in %s/credentials.conf (mode 0600):\n"
+      "  account sid  %s\n"
+      "  API key sid  %s\n"
+      "Mint a token:     hq-server token --identity alice --room consult-1\n"
+      "Or over HTTP:     curl -u %s:<secret> -d Identity=alice "
+      "-d Room=consult-1 %s/v1/AccessTokens\n"
+      "For production set HQ_API_KEY_SID/HQ_API_KEY_SECRET or a config "
+      "file instead.\n",
+      config->data_dir, config->account_sid, config->key_sid, config->key_sid,
+      url);
+}
+
+static void
+print_demo (HqConfig *config, const gchar *url)
+{
+  HqTokenGrant grant = {
+    .identity = "demo-host",
+    .room = "demo",
+    .role = HQ_ROLE_HOST,
+    .ttl = config->token_ttl,
+  };
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *token = hq_token_mint (config->key_sid, config->key_secret,
+      config->account_sid, &grant, 0, &error);
+
+  if (token == NULL) {
+    fprintf (
+        stderr, "hq-server: cannot mint the demo token: %s\n", error->message);
+    return;
+  }
+  printf ("Demo room \"demo\": a host token for identity \"demo-host\":\n"
+          "  %s\n"
+          "A guest token for the same room:\n"
+          "  curl -X POST -H 'Content-Type: application/json' "
+          "-d '{\"user_identity\":\"patient\",\"room_name\":\"demo\"}' "
+          "%s/token\n",
+      token, url);
+}
+
+static int
+cmd_serve (int argc, char **argv)
+{
+  g_autofree gchar *opt_listen = NULL;
+  gboolean opt_demo = FALSE;
+  const GOptionEntry entries[] = {
+    { "listen", 'l', 0, G_OPTION_ARG_STRING, &opt_listen,
+        "Address to listen on (default: $HQ_LISTEN or 127.0.0.1:8844; "
+        "port 0 picks a free one)",
+        "HOST:PORT" },
+    { "demo", 0, 0, G_OPTION_ARG_NONE, &opt_demo,
+        "Print a ready token for a demo room after start", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("- hqrooms server");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
+  g_autoptr (HqServer) server = NULL;
+  HqConfig *config;
+  JsonObject *line;
+  guint sigint, sigterm;
+
+  g_option_context_add_main_entries (ctx, common_entries, NULL);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    fprintf (stderr, "hq-server: %s\n", error->message);
+    return 2;
+  }
+  config = hq_config_load (opt_data_dir, opt_config, opt_listen, TRUE, &error);
+  if (config == NULL) {
+    fprintf (stderr, "hq-server: %s\n", error->message);
+    return 1;
+  }
+  server = hq_server_new (config, &error);
+  if (server == NULL) {
+    fprintf (stderr, "hq-server: %s\n", error->message);
+    return 1;
+  }
+
+  line = hq_log_begin (HQ_LOG_INFO, "listening");
+  json_object_set_string_member (line, "url", hq_server_get_url (server));
+  json_object_set_string_member (line, "data_dir", config->data_dir);
+  json_object_set_string_member (line, "api_key_source", config->key_source);
+  json_object_set_string_member (line, "version", HQ_VERSION);
+  hq_log_end (line);
+
+  if (config->key_generated)
+    print_key_help (config, hq_server_get_url (server));
+  if (opt_demo)
+    print_demo (config, hq_server_get_url (server));
+  /* Tests and scripts wait for this line. */
+  printf (
+      "hq-server %s listening on %s\n", HQ_VERSION, hq_server_get_url (server));
+  fflush (stdout);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  sigint = g_unix_signal_add (SIGINT, quit_on_signal, loop);
+  sigterm = g_unix_signal_add (SIGTERM, quit_on_signal, loop);
+  g_main_loop_run (loop);
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  g_clear_pointer (&server, hq_server_free);
+  hq_log_message (HQ_LOG_INFO, "stopped", "hq-server stopped");
+  return 0;
+}
+
+static int
+cmd_token (int argc, char **argv)
+{
+  g_autofree gchar *identity = NULL, *room = NULL, *role = NULL;
+  gint ttl = 3600;
+  const GOptionEntry entries[] = {
+    { "identity", 'i', 0, G_OPTION_ARG_STRING, &identity,
+        "Participant identity (required)", "NAME" },
+    { "room", 'r', 0, G_OPTION_ARG_STRING, &room,
+        "Room name the token admits to (default: any room)", "ROOM" },
+    { "ttl", 't', 0, G_OPTION_ARG_INT, &ttl,
+        "Lifetime in seconds, at most 86400 (default: 3600)", "SECONDS" },
+    { "role", 0, 0, G_OPTION_ARG_STRING, &role,
+        "host or guest (default: guest)", "ROLE" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx =
+      g_option_context_new ("- print an access token");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HqConfig) config = NULL;
+  g_autofree gchar *token = NULL;
+  HqTokenGrant grant = { 0 };
+
+  g_option_context_add_main_entries (ctx, common_entries, NULL);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    fprintf (stderr, "hq-server token: %s\n", error->message);
+    return 2;
+  }
+  if (identity == NULL) {
+    fprintf (stderr, "hq-server token: --identity is required\n");
+    return 2;
+  }
+  grant.role = HQ_ROLE_GUEST;
+  if (role != NULL && !hq_role_from_string (role, &grant.role)) {
+    fprintf (stderr, "hq-server token: --role must be host or guest\n");
+    return 2;
+  }
+  config = hq_config_load (opt_data_dir, opt_config, NULL, TRUE, &error);
+  if (config == NULL) {
+    fprintf (stderr, "hq-server token: %s\n", error->message);
+    return 1;
+  }
+  grant.identity = identity;
+  grant.room = room;
+  grant.ttl = ttl;
+  token = hq_token_mint (config->key_sid, config->key_secret,
+      config->account_sid, &grant, 0, &error);
+  if (token == NULL) {
+    fprintf (stderr, "hq-server token: %s\n", error->message);
+    return 1;
+  }
+  printf ("%s\n", token);
+  return 0;
+}
+
+/* Reads a token on stdin (not argv: tokens are credentials) and says
+ * whether this server would accept it, and if not exactly why. */
+static int
+cmd_verify_token (int argc, char **argv)
+{
+  g_autofree gchar *room = NULL;
+  const GOptionEntry entries[] = {
+    { "room", 'r', 0, G_OPTION_ARG_STRING, &room,
+        "Also check the token admits to this room", "ROOM" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx =
+      g_option_context_new ("- check a token read from standard input");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HqConfig) config = NULL;
+  g_autoptr (HqTokenClaims) claims = NULL;
+  g_autoptr (GString) input = g_string_new (NULL);
+  gchar buf[4096];
+  gsize n;
+
+  g_option_context_add_main_entries (ctx, common_entries, NULL);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    fprintf (stderr, "hq-server verify-token: %s\n", error->message);
+    return 2;
+  }
+  config = hq_config_load (opt_data_dir, opt_config, NULL, FALSE, &error);
+  if (config == NULL) {
+    fprintf (stderr, "hq-server verify-token: %s\n", error->message);
+    return 1;
+  }
+  while (input->len < 64 * 1024 && (n = fread (buf, 1, sizeof buf, stdin)) > 0)
+    g_string_append_len (input, buf, n);
+  g_strstrip (input->str);
+  claims = hq_token_verify (config->keyring, input->str, room, 0, &error);
+  if (claims == NULL) {
+    printf ("refused (%s): %s\n", hq_token_error_name (error->code),
+        error->message);
+    return 1;
+  }
+  printf ("valid: identity=%s room=%s role=%s key=%s account=%s "
+          "expires_at=%" G_GINT64_FORMAT "\n",
+      claims->identity, claims->room ? claims->room : "(any)",
+      hq_role_to_string (claims->role), claims->key_sid, claims->account_sid,
+      claims->expires_at);
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  int ret;
+
+  /* Subcommand first; "serve" is the default. */
+  if (argc > 1 && strcmp (argv[1], "token") == 0)
+    ret = cmd_token (argc - 1, argv + 1);
+  else if (argc > 1 && strcmp (argv[1], "verify-token") == 0)
+    ret = cmd_verify_token (argc - 1, argv + 1);
+  else if (argc > 1 && strcmp (argv[1], "serve") == 0)
+    ret = cmd_serve (argc - 1, argv + 1);
+  else if (argc > 1 && strcmp (argv[1], "--version") == 0) {
+    printf ("hq-server %s\n", HQ_VERSION);
+    ret = 0;
+  } else
+    ret = cmd_serve (argc, argv);
+  g_free (opt_data_dir);
+  g_free (opt_config);
+  return ret;
+}

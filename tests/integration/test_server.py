@@ -1,0 +1,325 @@
+"""hq-server as a process: first start with no configuration, the token
+endpoints and every error case, keys from the environment and config files,
+clean shutdown.  Suite `server`."""
+import http.client
+import os
+import stat
+import tempfile
+import time
+import unittest
+
+from hqtest import Server, jwt_decode_verify, read_credentials
+
+
+class FirstStart(unittest.TestCase):
+    def test_creates_private_dev_key_and_keeps_it(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            data = os.path.join(tmp, "data")
+            with Server(data_dir=data) as srv:
+                self.assertTrue(any("Created a development API key" in line
+                                    for line in srv.stdout_lines))
+                path = os.path.join(data, "credentials.conf")
+                self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
+                self.assertEqual(stat.S_IMODE(os.stat(data).st_mode), 0o700)
+                creds = read_credentials(data)
+                self.assertRegex(creds["key_sid"], r"^SK[0-9a-f]{32}$")
+                self.assertRegex(creds["account_sid"], r"^AC[0-9a-f]{32}$")
+                self.assertGreaterEqual(len(creds["key_secret"]), 32)
+                tok = srv.request("POST", "/token", {
+                    "user_identity": "a", "room_name": "r"}).json()["token"]
+            # The second start reuses the key: the old token still verifies.
+            with Server(data_dir=data) as srv:
+                self.assertFalse(any("Created" in line
+                                     for line in srv.stdout_lines))
+                self.assertEqual(read_credentials(data), creds)
+                out = srv.run_cli("verify-token", "--room", "r", input=tok)
+                self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+                self.assertIn("identity=a", out.stdout)
+
+    def test_healthz_and_unknown_path(self):
+        with Server() as srv:
+            r = srv.request("GET", "/healthz")
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.json()["status"], "ok")
+            r = srv.request("GET", "/no/such/thing")
+            self.assertEqual(r.status, 404)
+            self.assertIn("/no/such/thing", r.json()["error"]["explanation"])
+
+    def test_structured_log_line_per_request(self):
+        with Server() as srv:
+            srv.request("GET", "/healthz")
+            srv.request("POST", "/token", {"room_name": "x"})
+        http_events = [e for e in srv.log_events() if e["event"] == "http"]
+        self.assertEqual([(e["method"], e["path"], e["status"])
+                          for e in http_events],
+                         [("GET", "/healthz", 200), ("POST", "/token", 400)])
+        self.assertTrue(all("ts" in e and "us" in e for e in http_events))
+
+
+class TokenEndpoint(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server().__enter__()
+        cls.creds = read_credentials(cls.srv.data_dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.__exit__(None, None, None)
+
+    def assert_error(self, resp, status, message):
+        self.assertEqual(resp.status, status, resp.body)
+        body = resp.json()
+        self.assertEqual(body["error"]["message"], message)
+        self.assertTrue(body["error"]["explanation"])
+        # The server carries on after every error.
+        self.assertEqual(self.srv.request("GET", "/healthz").status, 200)
+
+    def test_token_verifies(self):
+        r = self.srv.request("POST", "/token",
+                             {"user_identity": "patient-7",
+                              "room_name": "consult-1"})
+        self.assertEqual(r.status, 200)
+        body = r.json()
+        self.assertEqual(body["room_type"], "group")
+        header, claims = jwt_decode_verify(body["token"],
+                                           self.creds["key_secret"])
+        self.assertEqual(header["cty"], "twilio-fpa;v=1")
+        self.assertEqual(claims["grants"]["identity"], "patient-7")
+        self.assertEqual(claims["grants"]["video"]["room"], "consult-1")
+        self.assertEqual(claims["iss"], self.creds["key_sid"])
+        self.assertEqual(claims["sub"], self.creds["account_sid"])
+        self.assertLessEqual(claims["exp"] - claims["iat"], 24 * 3600)
+
+    def test_curl_style_body(self):
+        # `curl -d '{...}'` sends JSON labelled as a form.
+        r = self.srv.request(
+            "POST", "/token", '{"user_identity":"a","room_name":"r"}',
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertIn("token", r.json())
+
+    def test_create_room_false_without_room(self):
+        r = self.srv.request("POST", "/token", {"user_identity": "a",
+                                                "create_room": False})
+        self.assertEqual(r.status, 200, r.body)
+        _, claims = jwt_decode_verify(r.json()["token"],
+                                      self.creds["key_secret"])
+        self.assertNotIn("room", claims["grants"]["video"])
+
+    def test_missing_identity(self):
+        self.assert_error(self.srv.request("POST", "/token",
+                                           {"room_name": "r"}),
+                          400, "missing user_identity")
+
+    def test_identity_wrong_type_and_too_long(self):
+        self.assert_error(self.srv.request(
+            "POST", "/token", {"user_identity": 5, "room_name": "r"}),
+            400, "invalid user_identity")
+        self.assert_error(self.srv.request(
+            "POST", "/token", {"user_identity": "x" * 129,
+                               "room_name": "r"}),
+            400, "invalid user_identity")
+
+    def test_missing_room(self):
+        self.assert_error(self.srv.request("POST", "/token",
+                                           {"user_identity": "a"}),
+                          400, "missing room_name")
+
+    def test_create_room_not_boolean(self):
+        self.assert_error(self.srv.request(
+            "POST", "/token", {"user_identity": "a", "room_name": "r",
+                               "create_room": "maybe"}),
+            400, "invalid parameter")
+
+    def test_malformed_json(self):
+        for body in ['{"user_identity": "a"', "[1, 2]", '"text"', "\xff"]:
+            r = self.srv.request("POST", "/token", body.encode("latin-1"),
+                                 headers={"Content-Type":
+                                          "application/json"})
+            self.assertEqual(r.status, 400, body)
+            self.assertIn(r.json()["error"]["message"],
+                          ("malformed JSON", "bad request"))
+        self.assert_error(self.srv.request(
+            "POST", "/token", '{"user_identity": "a"',
+            headers={"Content-Type": "application/json"}),
+            400, "malformed JSON")
+
+    def test_body_too_large(self):
+        big = b'{"user_identity":"' + b"a" * 70000 + b'"}'
+        self.assert_error(self.srv.request(
+            "POST", "/token", big,
+            headers={"Content-Type": "application/json"}),
+            413, "request too large")
+
+    def test_chunked_body_too_large(self):
+        host, port = self.srv.url[len("http://"):].rsplit(":", 1)
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        chunks = (b'{"user_identity":"' + b"a" * 70000 + b'"}',)
+        conn.request("POST", "/token", body=iter(chunks),
+                     headers={"Content-Type": "application/json"},
+                     encode_chunked=True)
+        resp = conn.getresponse()
+        self.assertEqual(resp.status, 413)
+        conn.close()
+        self.assertEqual(self.srv.request("GET", "/healthz").status, 200)
+
+    def test_wrong_method(self):
+        r = self.srv.request("GET", "/token")
+        self.assertEqual(r.status, 405)
+        self.assertEqual(r.headers["Allow"], "POST")
+
+
+class Passcode(unittest.TestCase):
+    def test_passcode_required_incorrect_and_right(self):
+        with Server(env={"HQ_PASSCODE": "1234567890"}) as srv:
+            body = {"user_identity": "a", "room_name": "r"}
+            r = srv.request("POST", "/token", body)
+            self.assertEqual(r.status, 401)
+            self.assertEqual(r.json()["error"]["message"],
+                             "passcode required")
+            r = srv.request("POST", "/token", {**body, "passcode": "1"})
+            self.assertEqual(r.status, 401)
+            self.assertEqual(r.json()["error"]["message"],
+                             "passcode incorrect")
+            r = srv.request("POST", "/token",
+                            {**body, "passcode": "1234567890"})
+            self.assertEqual(r.status, 200, r.body)
+
+    def test_passcode_expired(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            conf = os.path.join(tmp, "hq.conf")
+            with open(conf, "w") as f:
+                f.write("[token]\npasscode=abc\npasscode_expires=%d\n"
+                        % (time.time() - 10))
+            with Server(args=["--config", conf]) as srv:
+                r = srv.request("POST", "/token",
+                                {"user_identity": "a", "room_name": "r",
+                                 "passcode": "abc"})
+                self.assertEqual(r.status, 401)
+                self.assertEqual(r.json()["error"]["message"],
+                                 "passcode expired")
+
+
+class AccessTokens(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server().__enter__()
+        cls.creds = read_credentials(cls.srv.data_dir)
+        cls.auth = (cls.creds["key_sid"], cls.creds["key_secret"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.__exit__(None, None, None)
+
+    def post(self, body, auth=None):
+        return self.srv.request("POST", "/v1/AccessTokens", body,
+                                auth=auth or self.auth)
+
+    def test_form_encoded(self):
+        r = self.post("Identity=dr-ana&Room=consult-1&Ttl=600&Role=host",
+                      )
+        self.assertEqual(r.status, 201, r.body)
+        body = r.json()
+        _, claims = jwt_decode_verify(body["token"], self.creds["key_secret"])
+        self.assertEqual(claims["grants"]["identity"], "dr-ana")
+        self.assertEqual(claims["grants"]["video"]["room"], "consult-1")
+        self.assertEqual(claims["grants"]["video"]["role"], "host")
+        self.assertEqual(claims["exp"] - claims["iat"], 600)
+        self.assertEqual(body["role"], "host")
+        self.assertEqual(body["ttl"], 600)
+
+    def test_json_defaults(self):
+        r = self.post({"identity": "bob"})
+        self.assertEqual(r.status, 201, r.body)
+        body = r.json()
+        self.assertIsNone(body["room"])
+        self.assertEqual(body["ttl"], 3600)
+        self.assertEqual(body["role"], "guest")
+
+    def test_authentication(self):
+        for auth in [("nobody", "x"), (self.auth[0], "wrong"),
+                     (self.auth[0], self.auth[1] + "x"),
+                     ("SK" + "0" * 32, self.auth[1])]:
+            r = self.post({"Identity": "a"}, auth=auth)
+            self.assertEqual(r.status, 401, auth)
+            self.assertEqual(r.json()["error"]["message"],
+                             "authentication failed")
+            self.assertIn("Basic", r.headers["WWW-Authenticate"])
+        r = self.srv.request("POST", "/v1/AccessTokens", {"Identity": "a"})
+        self.assertEqual(r.status, 401)
+        r = self.srv.request("POST", "/v1/AccessTokens", {"Identity": "a"},
+                             headers={"Authorization": "Basic !!!"})
+        self.assertEqual(r.status, 401)
+        self.assertEqual(self.srv.request("GET", "/healthz").status, 200)
+
+    def test_bad_fields(self):
+        cases = [({}, "missing Identity"),
+                 ({"Identity": "a", "Ttl": 0}, "invalid Ttl"),
+                 ({"Identity": "a", "Ttl": 86401}, "invalid Ttl"),
+                 ({"Identity": "a", "Ttl": "soon"}, "invalid parameter"),
+                 ({"Identity": "a", "Role": "admin"}, "invalid Role"),
+                 ({"Identity": "a" * 200}, "invalid Identity"),
+                 ({"Identity": "a", "Room": "r" * 129}, "invalid Room")]
+        for body, message in cases:
+            r = self.post(body)
+            self.assertEqual(r.status, 400, body)
+            self.assertEqual(r.json()["error"]["message"], message)
+        r = self.post(b"{not json")
+        self.assertEqual(r.status, 400)
+
+
+class KeysFromConfiguration(unittest.TestCase):
+    SID = "SK" + "1" * 32
+    SECRET = "a-configured-secret-0123456789"
+    ACCOUNT = "AC" + "2" * 32
+
+    def check_token_uses_key(self, srv, sid, secret, account):
+        r = srv.request("POST", "/token", {"user_identity": "a",
+                                           "room_name": "r"})
+        _, claims = jwt_decode_verify(r.json()["token"], secret)
+        self.assertEqual(claims["iss"], sid)
+        self.assertEqual(claims["sub"], account)
+        self.assertFalse(os.path.exists(
+            os.path.join(srv.data_dir, "credentials.conf")))
+
+    def test_environment(self):
+        env = {"HQ_API_KEY_SID": self.SID, "HQ_API_KEY_SECRET": self.SECRET,
+               "HQ_ACCOUNT_SID": self.ACCOUNT}
+        with Server(env=env) as srv:
+            self.check_token_uses_key(srv, self.SID, self.SECRET,
+                                      self.ACCOUNT)
+
+    def test_twilio_environment_names(self):
+        env = {"TWILIO_API_KEY_SID": self.SID,
+               "TWILIO_API_KEY_SECRET": self.SECRET,
+               "TWILIO_ACCOUNT_SID": self.ACCOUNT}
+        with Server(env=env) as srv:
+            self.check_token_uses_key(srv, self.SID, self.SECRET,
+                                      self.ACCOUNT)
+
+    def test_config_file(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            conf = os.path.join(tmp, "hq.conf")
+            with open(conf, "w") as f:
+                f.write("[api-key]\naccount_sid=%s\nkey_sid=%s\n"
+                        "key_secret=%s\n[token]\nroom_type=go\n"
+                        % (self.ACCOUNT, self.SID, self.SECRET))
+            os.chmod(conf, 0o600)
+            with Server(args=["--config", conf]) as srv:
+                self.check_token_uses_key(srv, self.SID, self.SECRET,
+                                          self.ACCOUNT)
+                r = srv.request("POST", "/token", {"user_identity": "a",
+                                                   "room_name": "r"})
+                self.assertEqual(r.json()["room_type"], "go")
+
+    def test_bad_configuration_says_why(self):
+        srv = Server(env={"HQ_API_KEY_SID": self.SID,
+                          "HQ_API_KEY_SECRET": "short",
+                          "HQ_ACCOUNT_SID": self.ACCOUNT})
+        with self.assertRaises(AssertionError) as ctx:
+            srv.start()
+        self.assertIn("at least 16", str(ctx.exception))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
