@@ -1000,6 +1000,30 @@ test_twcc_delta_overflow_splits (void)
   g_assert_cmpuint (done, ==, 2);
   g_assert_cmpuint (twcc_round_trip (arr, 4, 1200), ==, 2);
 
+  /* 18000 losses before the first arrival: only the last 8191 of them are
+   * reported, and the arrival still is. */
+  {
+    const HqTwccArrival late = { 20000, 5000000 };
+    g_autoptr (GArray) st = g_array_new (FALSE, FALSE, sizeof (HqTwccStatus));
+    HqRtcpIter iter;
+    HqRtcpPacket pkt;
+    HqRtcpFb fb;
+    HqTwccFeedback twcc;
+
+    hq_rtcp_writer_init (&w, out, sizeof out);
+    g_assert_true (
+        hq_rtcp_write_twcc (&w, 1, 2, 0, 2000, &late, 1, &done, NULL));
+    g_assert_true (hq_rtcp_iter_init (&iter, out, w.len, NULL));
+    g_assert_true (hq_rtcp_iter_next (&iter, &pkt));
+    g_assert_true (hq_rtcp_parse_twcc (&pkt, &fb, &twcc, st, NULL));
+    g_assert_cmpuint (twcc.base_seq, ==, 20000 - 8191);
+    g_assert_cmpuint (twcc.status_count, ==, 8192);
+    g_assert_false (g_array_index (st, HqTwccStatus, 8190).received);
+    g_assert_true (g_array_index (st, HqTwccStatus, 8191).received);
+    g_assert_cmpint (
+        g_array_index (st, HqTwccStatus, 8191).arrival_us, ==, 5000000);
+  }
+
   /* A writer too small for even the fixed part says so. */
   {
     g_autoptr (GError) error = NULL;
