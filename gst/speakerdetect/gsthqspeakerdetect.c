@@ -58,10 +58,12 @@
  * ## Example launch line
  * |[
  * gst-launch-1.0 -m hqspeakerdetect name=d \
+ *     sink_0::participant=alice sink_1::participant=bob \
  *   filesrc location=alice.wav ! wavparse ! d.sink_0 \
  *   filesrc location=bob.wav ! wavparse ! d.sink_1 \
  *   d.src_0 ! fakesink sync=false  d.src_1 ! fakesink sync=false
- * ]| prints every `hq-dominant-speaker` message of a two-person talk.
+ * ]| prints every `hq-dominant-speaker` message of a two-person talk, as
+ * fast as the files can be read.
  */
 #include "gsthqspeakerdetect.h"
 
@@ -110,6 +112,7 @@ struct _GstHqSpeakerDetectPad
   guint64 run_frames; /* frames since block_origin */
   gdouble *scratch;
   gsize scratch_len;
+  GArray *measured; /* of PendingLevel: this buffer's levels */
 
   /* Element object lock: decision state. */
   GArray *pending; /* of PendingLevel, in time order */
@@ -163,7 +166,12 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE (
     "src_%u", GST_PAD_SRC, GST_PAD_SOMETIMES, GST_STATIC_CAPS (CAPS_STR));
 
 G_DEFINE_TYPE (GstHqSpeakerDetectPad, gst_hq_speaker_detect_pad, GST_TYPE_PAD);
-G_DEFINE_TYPE (GstHqSpeakerDetect, gst_hq_speaker_detect, GST_TYPE_ELEMENT);
+static void gst_hq_speaker_detect_child_proxy_init (
+    gpointer g_iface, gpointer iface_data);
+G_DEFINE_TYPE_WITH_CODE (GstHqSpeakerDetect, gst_hq_speaker_detect,
+    GST_TYPE_ELEMENT,
+    G_IMPLEMENT_INTERFACE (
+        GST_TYPE_CHILD_PROXY, gst_hq_speaker_detect_child_proxy_init));
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (hqspeakerdetect, "hqspeakerdetect",
     GST_RANK_NONE, GST_TYPE_HQ_SPEAKER_DETECT,
     GST_DEBUG_CATEGORY_INIT (hq_speaker_detect_debug, "hqspeakerdetect", 0,
@@ -213,6 +221,7 @@ gst_hq_speaker_detect_pad_finalize (GObject *object)
   g_free (pad->tag_participant);
   g_free (pad->scratch);
   g_array_free (pad->pending, TRUE);
+  g_array_free (pad->measured, TRUE);
   G_OBJECT_CLASS (gst_hq_speaker_detect_pad_parent_class)->finalize (object);
 }
 
@@ -303,6 +312,7 @@ static void
 gst_hq_speaker_detect_pad_init (GstHqSpeakerDetectPad *pad)
 {
   pad->pending = g_array_new (FALSE, FALSE, sizeof (PendingLevel));
+  pad->measured = g_array_new (FALSE, FALSE, sizeof (PendingLevel));
   pad->position = GST_CLOCK_TIME_NONE;
   pad->block_origin = GST_CLOCK_TIME_NONE;
   gst_segment_init (&pad->segment, GST_FORMAT_UNDEFINED);
@@ -629,11 +639,11 @@ gst_hq_speaker_detect_chain (GstPad *sinkpad, GstObject *parent, GstBuffer *buf)
 {
   GstHqSpeakerDetect *self = GST_HQ_SPEAKER_DETECT (parent);
   GstHqSpeakerDetectPad *pad = GST_HQ_SPEAKER_DETECT_PAD (sinkpad);
-  GArray *levels = g_array_new (FALSE, FALSE, sizeof (PendingLevel));
-  GstClockTime end = pad_measure (pad, buf, levels);
+  GstClockTime end;
 
-  pad_advance (self, pad, levels, end);
-  g_array_free (levels, TRUE);
+  g_array_set_size (pad->measured, 0);
+  end = pad_measure (pad, buf, pad->measured);
+  pad_advance (self, pad, pad->measured, end);
   return gst_pad_push (pad->srcpad, buf);
 }
 
@@ -824,6 +834,8 @@ gst_hq_speaker_detect_request_new_pad (GstElement *element,
   gst_pad_set_active (GST_PAD (pad), TRUE);
   gst_element_add_pad (element, srcpad);
   gst_element_add_pad (element, GST_PAD (pad));
+  gst_child_proxy_child_added (
+      GST_CHILD_PROXY (self), G_OBJECT (pad), GST_OBJECT_NAME (pad));
   return GST_PAD (pad);
 }
 
@@ -844,11 +856,52 @@ gst_hq_speaker_detect_release_pad (GstElement *element, GstPad *sinkpad)
   decide_locked (self, messages);
   GST_OBJECT_UNLOCK (self);
 
+  gst_child_proxy_child_removed (
+      GST_CHILD_PROXY (self), G_OBJECT (pad), GST_OBJECT_NAME (pad));
   gst_pad_set_active (srcpad, FALSE);
   gst_pad_set_active (sinkpad, FALSE);
   gst_element_remove_pad (element, srcpad);
   gst_element_remove_pad (element, sinkpad);
   post_messages (self, messages);
+}
+
+/* GstChildProxy over the sink pads, so that a launch line can name who
+ * speaks where: hqspeakerdetect sink_0::participant=alice */
+static GObject *
+gst_hq_speaker_detect_child_proxy_get_child_by_index (
+    GstChildProxy *proxy, guint index)
+{
+  GstHqSpeakerDetect *self = GST_HQ_SPEAKER_DETECT (proxy);
+  GObject *child = NULL;
+
+  GST_OBJECT_LOCK (self);
+  if (index < self->sinkpads->len)
+    child = g_object_ref (g_ptr_array_index (self->sinkpads, index));
+  GST_OBJECT_UNLOCK (self);
+  return child;
+}
+
+static guint
+gst_hq_speaker_detect_child_proxy_get_children_count (GstChildProxy *proxy)
+{
+  GstHqSpeakerDetect *self = GST_HQ_SPEAKER_DETECT (proxy);
+  guint count;
+
+  GST_OBJECT_LOCK (self);
+  count = self->sinkpads->len;
+  GST_OBJECT_UNLOCK (self);
+  return count;
+}
+
+static void
+gst_hq_speaker_detect_child_proxy_init (gpointer g_iface, gpointer iface_data)
+{
+  GstChildProxyInterface *iface = g_iface;
+
+  iface->get_child_by_index =
+      gst_hq_speaker_detect_child_proxy_get_child_by_index;
+  iface->get_children_count =
+      gst_hq_speaker_detect_child_proxy_get_children_count;
 }
 
 /* Forgets all decisions and levels: a new run starts from scratch. */

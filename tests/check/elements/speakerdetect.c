@@ -35,6 +35,19 @@ sine_s16 (guint frames, gdouble amplitude, guint64 ms)
   return buf;
 }
 
+/* The element from the build tree (GST_PLUGIN_PATH in the test's
+ * environment). */
+static GstElement *
+make_detector (void)
+{
+  GstElement *e = gst_element_factory_make ("hqspeakerdetect", NULL);
+
+  fail_unless (e != NULL,
+      "hqspeakerdetect not found; is GST_PLUGIN_PATH "
+      "the build directory of gst/speakerdetect?");
+  return e;
+}
+
 static GstHarness *
 harness_for_pad (GstElement *e, guint index, const gchar *caps)
 {
@@ -72,7 +85,7 @@ field (GstMessage *m, const gchar *name)
 
 GST_START_TEST (test_passthrough_bit_exact)
 {
-  GstElement *e = gst_element_factory_make ("hqspeakerdetect", NULL);
+  GstElement *e = make_detector ();
   GstHarness *h = harness_for_pad (e, 0,
       "audio/x-raw, format=S24LE, rate=44100, channels=3, "
       "layout=interleaved");
@@ -156,7 +169,7 @@ static void
 check_levels (GstAudioFormat format, guint rate, guint channels,
     gdouble amplitude, guint expected)
 {
-  GstElement *e = gst_element_factory_make ("hqspeakerdetect", NULL);
+  GstElement *e = make_detector ();
   GstBus *bus = gst_bus_new ();
   const gchar *format_name = gst_audio_format_to_string (format);
   gchar *caps = g_strdup_printf ("audio/x-raw, format=%s, rate=%u, "
@@ -284,7 +297,7 @@ last_switch (GstBus *bus)
 
 GST_START_TEST (test_pads_while_playing)
 {
-  GstElement *e = gst_element_factory_make ("hqspeakerdetect", NULL);
+  GstElement *e = make_detector ();
   GstBus *bus = gst_bus_new ();
   Feed feeds[3] = { { 0 } };
   GstPad *sink2, *src2;
@@ -296,9 +309,9 @@ GST_START_TEST (test_pads_while_playing)
   gst_element_set_bus (e, bus);
   feeds[0].h = harness_for_pad (e, 0, S16_CAPS);
   feeds[1].h = harness_for_pad (e, 1, S16_CAPS);
-  g_object_set (
-      gst_element_get_static_pad (e, "sink_0"), "participant", "alice", NULL);
-  gst_object_unref (gst_element_get_static_pad (e, "sink_0"));
+  /* Named as on a launch line: hqspeakerdetect sink_0::participant=alice */
+  gst_child_proxy_set (
+      GST_CHILD_PROXY (e), "sink_0::participant", "alice", NULL);
 
   /* Alice talks, Bob is silent. */
   feeds[0].talking = TRUE;
@@ -385,7 +398,7 @@ GST_END_TEST;
 /* The naive baseline is selectable by its nick, as on a launch line. */
 GST_START_TEST (test_algorithm_property)
 {
-  GstElement *e = gst_element_factory_make ("hqspeakerdetect", NULL);
+  GstElement *e = make_detector ();
   gint algorithm;
 
   g_object_get (e, "algorithm", &algorithm, NULL);
