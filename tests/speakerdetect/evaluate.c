@@ -211,9 +211,10 @@ play (
   }
   pipeline = gst_parse_launch (desc->str, &error);
   g_string_free (desc, TRUE);
-  if (pipeline == NULL) {
+  if (error != NULL) {
     *why = g_strdup_printf ("cannot build the pipeline: %s", error->message);
     g_error_free (error);
+    g_clear_object (&pipeline);
     g_array_free (switches, TRUE);
     return NULL;
   }
@@ -417,14 +418,63 @@ check (gboolean ok, const gchar *what)
   return ok;
 }
 
+static void
+figures_add (Figures *total, const Figures *fig)
+{
+  total->scored += fig->scored;
+  total->correct += fig->correct;
+  total->quiet_scored += fig->quiet_scored;
+  total->quiet_correct += fig->quiet_correct;
+  g_array_append_vals (
+      total->latencies, fig->latencies->data, fig->latencies->len);
+  total->switches += fig->switches;
+  total->spurious += fig->spurious;
+  total->minutes += fig->minutes;
+  total->audio_seconds += fig->audio_seconds;
+  total->wall_seconds += fig->wall_seconds;
+}
+
+static const gchar *algorithms[] = { "dsi", "loudest" };
+
+/* Plays and scores the conversation in @dir with both algorithms, prints
+ * its figures and adds them to @total.  FALSE with *@why when it cannot. */
+static gboolean
+evaluate_conversation (const gchar *dir, Figures *total, gchar **why)
+{
+  Conversation *c = conversation_load (dir, why);
+  gchar *label;
+  gboolean ok = TRUE;
+
+  if (c == NULL)
+    return FALSE;
+  label = g_path_get_basename (dir);
+  for (guint a = 0; a < 2 && ok; a++) {
+    Figures fig = { 0 };
+    GArray *switches = play (c, algorithms[a], &fig.wall_seconds, why);
+
+    ok = switches != NULL;
+    if (!ok)
+      break;
+    fig.latencies = g_array_new (FALSE, FALSE, sizeof (gdouble));
+    score (c, switches, &fig);
+    print_figures (label, algorithms[a], &fig);
+    figures_add (&total[a], &fig);
+    g_array_free (fig.latencies, TRUE);
+    g_array_free (switches, TRUE);
+  }
+  g_free (label);
+  conversation_free (c);
+  return ok;
+}
+
 int
 main (int argc, char **argv)
 {
-  const gchar *algorithms[] = { "dsi", "loudest" };
   Figures total[2] = { { 0 } };
   gboolean ok = TRUE;
   guint misses;
   gdouble dsi_spm, loudest_spm;
+  int status = 0;
 
   gst_init (&argc, &argv);
   if (argc < 2) {
@@ -435,62 +485,35 @@ main (int argc, char **argv)
     total[a].latencies = g_array_new (FALSE, FALSE, sizeof (gdouble));
 
   print_header ();
-  for (int i = 1; i < argc; i++) {
+  for (int i = 1; i < argc && status == 0; i++) {
     gchar *why = NULL;
-    Conversation *c = conversation_load (argv[i], &why);
-    gchar *label;
 
-    if (c == NULL) {
-      fprintf (stderr, "cannot read conversation: %s\n", why);
-      return 2;
+    if (!evaluate_conversation (argv[i], total, &why)) {
+      fprintf (stderr, "%s: %s\n", argv[i], why);
+      g_free (why);
+      status = 2;
     }
-    label = g_path_get_basename (argv[i]);
-    for (guint a = 0; a < 2; a++) {
-      Figures fig = { 0 };
-      GArray *switches;
-
-      fig.latencies = g_array_new (FALSE, FALSE, sizeof (gdouble));
-      switches = play (c, algorithms[a], &fig.wall_seconds, &why);
-      if (switches == NULL) {
-        fprintf (stderr, "%s with %s: %s\n", argv[i], algorithms[a], why);
-        return 2;
-      }
-      score (c, switches, &fig);
-      print_figures (label, algorithms[a], &fig);
-      total[a].scored += fig.scored;
-      total[a].correct += fig.correct;
-      total[a].quiet_scored += fig.quiet_scored;
-      total[a].quiet_correct += fig.quiet_correct;
-      g_array_append_vals (
-          total[a].latencies, fig.latencies->data, fig.latencies->len);
-      total[a].switches += fig.switches;
-      total[a].spurious += fig.spurious;
-      total[a].minutes += fig.minutes;
-      total[a].audio_seconds += fig.audio_seconds;
-      total[a].wall_seconds += fig.wall_seconds;
-      g_array_free (fig.latencies, TRUE);
-      g_array_free (switches, TRUE);
-    }
-    g_free (label);
-    conversation_free (c);
   }
-  for (guint a = 0; a < 2; a++)
-    print_figures ("all", algorithms[a], &total[a]);
+  if (status == 0) {
+    for (guint a = 0; a < 2; a++)
+      print_figures ("all", algorithms[a], &total[a]);
 
-  printf ("acceptance (dsi, pooled):\n");
-  ok &= check (percent (total[0].correct, total[0].scored) >= 90,
-      "named correctly >= 90 % of single-speaker time");
-  ok &= check (median_latency (&total[0], &misses) < 1.2,
-      "median switch latency < 1.2 s");
-  dsi_spm = total[0].spurious / total[0].minutes;
-  loudest_spm = total[1].spurious / total[1].minutes;
-  ok &= check (dsi_spm <= 1.0, "<= 1 spurious switch per minute");
-  ok &= check (percent (total[0].quiet_correct, total[0].quiet_scored) >= 90,
-      "quiet speaker named >= 90 % of the time they speak alone");
-  ok &= check (loudest_spm >= 3 * MAX (dsi_spm, 0.5),
-      "loudest baseline has >= 3x the spurious switches");
+    printf ("acceptance (dsi, pooled):\n");
+    ok &= check (percent (total[0].correct, total[0].scored) >= 90,
+        "named correctly >= 90 % of single-speaker time");
+    ok &= check (median_latency (&total[0], &misses) < 1.2,
+        "median switch latency < 1.2 s");
+    dsi_spm = total[0].spurious / total[0].minutes;
+    loudest_spm = total[1].spurious / total[1].minutes;
+    ok &= check (dsi_spm <= 1.0, "<= 1 spurious switch per minute");
+    ok &= check (percent (total[0].quiet_correct, total[0].quiet_scored) >= 90,
+        "quiet speaker named >= 90 % of the time they speak alone");
+    ok &= check (loudest_spm >= 3 * MAX (dsi_spm, 0.5),
+        "loudest baseline has >= 3x the spurious switches");
+    status = ok ? 0 : 1;
+  }
 
   for (guint a = 0; a < 2; a++)
     g_array_free (total[a].latencies, TRUE);
-  return ok ? 0 : 1;
+  return status;
 }

@@ -2,7 +2,7 @@
 # Generates the evaluation conversations into OUT_DIR (deterministic: fixed
 # seeds, voices and texts) and evaluates hqspeakerdetect on them.
 #   run_evaluation.sh EVALUATOR OUT_DIR TURNS
-# TURNS per conversation: fewer in sanitizer builds, which are slower.
+# TURNS per conversation.
 set -euo pipefail
 evaluator=$1
 out=$2
