@@ -202,7 +202,11 @@ check_levels (GstAudioFormat format, guint rate, guint channels,
     const GstStructure *s = gst_message_get_structure (l->data);
     const GValue *v = gst_structure_get_value (s, "levels");
 
+    const GValue *who = gst_structure_get_value (s, "participants");
+
     fail_unless_equals_int (gst_value_array_get_size (v), 2);
+    fail_unless_equals_string (
+        g_value_get_string (gst_value_array_get_value (who, 1)), "sink_1");
     fail_unless_equals_int (
         g_value_get_uint (gst_value_array_get_value (v, 0)), expected);
     fail_unless_equals_int (
@@ -396,6 +400,54 @@ GST_START_TEST (test_pads_while_playing)
 GST_END_TEST;
 
 /* The naive baseline is selectable by its nick, as on a launch line. */
+/* With a silence timeout, nobody is named once everyone has been quiet
+ * that long; without one, the last speaker stays. */
+static void
+check_silence (guint timeout_ms, gboolean expect_nobody)
+{
+  GstElement *e = make_detector ();
+  GstBus *bus = gst_bus_new ();
+  Feed feeds[2] = { { 0 } };
+  guint64 now = 0;
+  GstMessage *m;
+
+  g_object_set (e, "silence-timeout", timeout_ms, NULL);
+  gst_element_set_bus (e, bus);
+  feeds[0].h = harness_for_pad (e, 0, S16_CAPS);
+  feeds[1].h = harness_for_pad (e, 1, S16_CAPS);
+  feeds[1].talking = TRUE;
+  run (feeds, 2, &now, 2000);
+  m = last_switch (bus);
+  fail_unless_equals_string (field (m, "participant"), "sink_1");
+  gst_message_unref (m);
+
+  feeds[1].talking = FALSE;
+  run (feeds, 2, &now, 4000);
+  if (expect_nobody) {
+    m = last_switch (bus);
+    fail_unless (field (m, "participant") == NULL);
+    fail_unless_equals_string (field (m, "previous"), "sink_1");
+    gst_message_unref (m);
+  } else {
+    GList *none = pop_messages (bus, "hq-dominant-speaker");
+    fail_unless (none == NULL);
+  }
+
+  gst_harness_teardown (feeds[0].h);
+  gst_harness_teardown (feeds[1].h);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+}
+
+GST_START_TEST (test_silence_timeout)
+{
+  check_silence (3000, TRUE);
+  check_silence (0, FALSE);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_algorithm_property)
 {
   GstElement *e = make_detector ();
@@ -421,6 +473,7 @@ speakerdetect_suite (void)
   tcase_add_test (tc, test_passthrough_bit_exact);
   tcase_add_test (tc, test_levels_rfc6464);
   tcase_add_test (tc, test_pads_while_playing);
+  tcase_add_test (tc, test_silence_timeout);
   tcase_add_test (tc, test_algorithm_property);
   return s;
 }
