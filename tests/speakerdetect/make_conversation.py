@@ -3,7 +3,7 @@
 dominant speaker detection: one WAV file per participant (as each one's
 microphone would record it) and truth.tsv saying who speaks when.
 
-    make_conversation.py OUT_DIR --seed N --speakers 3 --turns 24
+    make_conversation.py OUT_DIR --seed N --speakers 3 --turns 24 --busy 1
 
 Speech comes from espeak-ng (fixed voices and texts), everything else from
 sox: background noise per microphone at its own level, coughs, keyboard
@@ -172,6 +172,8 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--speakers", type=int, default=3, choices=[2, 3])
     p.add_argument("--turns", type=int, default=24)
+    p.add_argument("--busy", type=int, default=1,
+                   help="chances per turn of a backchannel and of a noise")
     args = p.parse_args()
 
     for tool in ("espeak-ng", "sox"):
@@ -202,16 +204,18 @@ def main():
             # A backchannel from a listener, then a noise on a listener's
             # microphone, both inside the turn and over before the next
             # speaker could cut in.
-            if rng.random() < 0.6:
-                o = rng.choice(others)
-                bc = maker.speech(o[1], o[2], o[3], rng.choice(BACKCHANNELS))
-                place(rng, tracks[o[0]], events, t, length, bc, o[0],
-                      "backchannel")
-            if rng.random() < 0.7:
-                o = rng.choice(others)
-                kind = rng.choice(["cough", "door", "keyboard"])
-                place(rng, tracks[o[0]], events, t, length,
-                      maker.noise(kind, rng), o[0], "noise:" + kind)
+            for _ in range(args.busy):
+                if rng.random() < 0.6:
+                    o = rng.choice(others)
+                    bc = maker.speech(o[1], o[2], o[3],
+                                      rng.choice(BACKCHANNELS))
+                    place(rng, tracks[o[0]], events, t, length, bc, o[0],
+                          "backchannel")
+                if rng.random() < 0.7:
+                    o = rng.choice(others)
+                    kind = rng.choice(["cough", "door", "keyboard"])
+                    place(rng, tracks[o[0]], events, t, length,
+                          maker.noise(kind, rng), o[0], "noise:" + kind)
 
             previous = name
             if length > 1.5 and rng.random() < 0.2:

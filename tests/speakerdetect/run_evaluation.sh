@@ -11,5 +11,5 @@ here=$(dirname "$0")
 rm -rf "$out"
 python3 "$here/make_conversation.py" "$out/three-way" --seed 1 --speakers 3 --turns "$turns"
 python3 "$here/make_conversation.py" "$out/consult" --seed 7 --speakers 2 --turns "$turns"
-python3 "$here/make_conversation.py" "$out/busy-room" --seed 23 --speakers 3 --turns "$turns"
+python3 "$here/make_conversation.py" "$out/busy-room" --seed 23 --speakers 3 --turns "$turns" --busy 3
 exec "$evaluator" "$out/three-way" "$out/consult" "$out/busy-room"
