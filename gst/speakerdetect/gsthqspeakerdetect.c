@@ -33,8 +33,11 @@
  *
  * A decision for running time T is made once every sink pad that has not
  * reached EOS has data up to T (a GAP event counts as data: silence), every
- * #GstHqSpeakerDetect:decision-interval.  A pad that was requested but
- * receives nothing therefore holds decisions back: release it.
+ * #GstHqSpeakerDetect:decision-interval.  In a live pipeline a pad that
+ * falls more than a second behind the clock (a muted participant whose
+ * client stopped sending) counts as silent until it catches up; otherwise
+ * (files) a pad that was requested but receives nothing holds decisions
+ * back: release it.
  *
  * ## Messages
  *
@@ -81,6 +84,9 @@ GST_DEBUG_CATEGORY_STATIC (hq_speaker_detect_debug);
 #define DEFAULT_ALGORITHM GST_HQ_SPEAKER_DETECT_ALGORITHM_DSI
 #define DEFAULT_POST_LEVELS FALSE
 #define LEVEL_DURATION (HQ_DSI_LEVEL_MS * GST_MSECOND)
+/* How far behind the clock a live pad may fall before it counts as silent:
+ * well above a jitter buffer's latency. */
+#define LIVE_STALL ((GstClockTime)GST_SECOND)
 
 /* One 20 ms level waiting for its decision. */
 typedef struct
@@ -113,11 +119,13 @@ struct _GstHqSpeakerDetectPad
   gdouble *scratch;
   gsize scratch_len;
   GArray *measured; /* of PendingLevel: this buffer's levels */
+  gboolean live_checked;
 
   /* Element object lock: decision state. */
   GArray *pending; /* of PendingLevel, in time order */
   GstClockTime position; /* running time the data reached */
   gboolean eos;
+  gboolean live; /* upstream said so in a latency query */
   gboolean in_dsi;
   gdouble interval_sum;
   guint interval_count;
@@ -331,23 +339,51 @@ find_pad_locked (GstHqSpeakerDetect *self, guint32 id)
   return NULL;
 }
 
+/* In a live pipeline, the running time up to which a pad that sends
+ * nothing (a muted participant, Opus DTX) counts as silent: LIVE_STALL
+ * behind the clock.  NONE when not live and PLAYING with a clock: files
+ * wait for every pad, so their decisions never depend on thread timing. */
+static GstClockTime
+live_floor_locked (GstHqSpeakerDetect *self)
+{
+  GstClock *clock = GST_ELEMENT_CLOCK (self);
+  GstClockTime now;
+  gboolean live = FALSE;
+
+  for (guint i = 0; i < self->sinkpads->len && !live; i++)
+    live =
+        ((GstHqSpeakerDetectPad *)g_ptr_array_index (self->sinkpads, i))->live;
+  if (!live || clock == NULL || GST_STATE (self) != GST_STATE_PLAYING)
+    return GST_CLOCK_TIME_NONE;
+  now = gst_clock_get_time (clock);
+  if (now < GST_ELEMENT_CAST (self)->base_time + LIVE_STALL)
+    return 0;
+  return now - GST_ELEMENT_CAST (self)->base_time - LIVE_STALL;
+}
+
 /* The running time every candidate pad has reached, or NONE while one of
  * them has no data yet. */
 static GstClockTime
-common_position_locked (GstHqSpeakerDetect *self, gboolean *any_live)
+common_position_locked (GstHqSpeakerDetect *self, gboolean *any_open)
 {
   GstClockTime common = GST_CLOCK_TIME_NONE;
+  GstClockTime floor = live_floor_locked (self);
 
-  *any_live = FALSE;
+  *any_open = FALSE;
   for (guint i = 0; i < self->sinkpads->len; i++) {
     GstHqSpeakerDetectPad *pad = g_ptr_array_index (self->sinkpads, i);
+    GstClockTime position = pad->position;
+
     if (pad->eos)
       continue;
-    *any_live = TRUE;
-    if (!GST_CLOCK_TIME_IS_VALID (pad->position))
+    *any_open = TRUE;
+    if (GST_CLOCK_TIME_IS_VALID (floor)
+        && (!GST_CLOCK_TIME_IS_VALID (position) || position < floor))
+      position = floor;
+    if (!GST_CLOCK_TIME_IS_VALID (position))
       return GST_CLOCK_TIME_NONE;
-    if (!GST_CLOCK_TIME_IS_VALID (common) || pad->position < common)
-      common = pad->position;
+    if (!GST_CLOCK_TIME_IS_VALID (common) || position < common)
+      common = position;
   }
   return common;
 }
@@ -450,12 +486,12 @@ static void
 decide_locked (GstHqSpeakerDetect *self, GPtrArray *messages)
 {
   for (;;) {
-    gboolean any_live, has_dominant;
-    GstClockTime reached = common_position_locked (self, &any_live);
+    gboolean any_open, has_dominant;
+    GstClockTime reached = common_position_locked (self, &any_open);
     GstClockTime decision = self->next_decision;
     guint32 id;
 
-    if (!any_live || !GST_CLOCK_TIME_IS_VALID (reached) || reached < decision)
+    if (!any_open || !GST_CLOCK_TIME_IS_VALID (reached) || reached < decision)
       return;
 
     for (guint i = 0; i < self->sinkpads->len; i++) {
@@ -634,6 +670,20 @@ pad_measure (GstHqSpeakerDetectPad *pad, GstBuffer *buf, GArray *levels)
       + gst_util_uint64_scale (pad->run_frames, GST_SECOND, info->rate);
 }
 
+/* Whether the stream on @pad comes from a live source. */
+static gboolean
+pad_query_live (GstHqSpeakerDetectPad *pad)
+{
+  GstQuery *query = gst_query_new_latency ();
+  gboolean live = FALSE;
+
+  if (gst_pad_peer_query (GST_PAD (pad), query))
+    gst_query_parse_latency (query, &live, NULL, NULL);
+  gst_query_unref (query);
+  GST_DEBUG_OBJECT (pad, "stream is %slive", live ? "" : "not ");
+  return live;
+}
+
 static GstFlowReturn
 gst_hq_speaker_detect_chain (GstPad *sinkpad, GstObject *parent, GstBuffer *buf)
 {
@@ -641,6 +691,13 @@ gst_hq_speaker_detect_chain (GstPad *sinkpad, GstObject *parent, GstBuffer *buf)
   GstHqSpeakerDetectPad *pad = GST_HQ_SPEAKER_DETECT_PAD (sinkpad);
   GstClockTime end;
 
+  if (!pad->live_checked) {
+    gboolean live = pad_query_live (pad);
+    pad->live_checked = TRUE;
+    GST_OBJECT_LOCK (self);
+    pad->live = live;
+    GST_OBJECT_UNLOCK (self);
+  }
   g_array_set_size (pad->measured, 0);
   end = pad_measure (pad, buf, pad->measured);
   pad_advance (self, pad, pad->measured, end);
@@ -734,6 +791,7 @@ gst_hq_speaker_detect_sink_event (
       break;
     }
     case GST_EVENT_STREAM_START:
+      pad->live_checked = FALSE;
       GST_OBJECT_LOCK (self);
       pad->eos = FALSE;
       if (!pad->in_dsi)

@@ -11,6 +11,7 @@
 #include <gst/audio/audio.h>
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
+#include <gst/check/gsttestclock.h>
 
 #define RATE 48000
 #define STEP_MS 100
@@ -448,6 +449,54 @@ GST_START_TEST (test_silence_timeout)
 
 GST_END_TEST;
 
+/* Live: a participant whose stream stops (muted, DTX) does not hold the
+ * others back; a second after the clock passes, they count as silent. */
+GST_START_TEST (test_live_silent_pad)
+{
+  GstElement *e = make_detector ();
+  GstBus *bus = gst_bus_new ();
+  Feed feeds[2] = { { 0 } };
+  GstTestClock *clock;
+  GstHarness *stopped;
+  guint64 now = 0;
+  GstMessage *m;
+
+  gst_element_set_bus (e, bus);
+  feeds[0].h = harness_for_pad (e, 0, S16_CAPS);
+  feeds[1].h = harness_for_pad (e, 1, S16_CAPS);
+  gst_harness_use_testclock (feeds[0].h);
+  clock = gst_harness_get_testclock (feeds[0].h);
+
+  /* Both send; sink_1 talks. */
+  feeds[1].talking = TRUE;
+  run (feeds, 2, &now, 1000);
+  m = last_switch (bus);
+  fail_unless_equals_string (field (m, "participant"), "sink_1");
+  gst_message_unref (m);
+
+  /* sink_1 stops sending, sink_0 talks in real time. */
+  stopped = feeds[1].h;
+  feeds[1].h = NULL;
+  feeds[0].talking = TRUE;
+  for (guint i = 0; i < 30; i++) {
+    gst_test_clock_set_time (clock, (now + STEP_MS) * GST_MSECOND);
+    run (feeds, 2, &now, STEP_MS);
+  }
+  m = last_switch (bus);
+  fail_unless_equals_string (field (m, "participant"), "sink_0");
+  fail_unless_equals_string (field (m, "previous"), "sink_1");
+  gst_message_unref (m);
+
+  gst_object_unref (clock);
+  gst_harness_teardown (feeds[0].h);
+  gst_harness_teardown (stopped);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_algorithm_property)
 {
   GstElement *e = make_detector ();
@@ -474,6 +523,7 @@ speakerdetect_suite (void)
   tcase_add_test (tc, test_levels_rfc6464);
   tcase_add_test (tc, test_pads_while_playing);
   tcase_add_test (tc, test_silence_timeout);
+  tcase_add_test (tc, test_live_silent_pad);
   tcase_add_test (tc, test_algorithm_property);
   return s;
 }
