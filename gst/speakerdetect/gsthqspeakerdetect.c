@@ -35,7 +35,8 @@
  * reached EOS has data up to T (a GAP event counts as data: silence), every
  * #GstHqSpeakerDetect:decision-interval.  In a live pipeline a pad that
  * falls more than a second behind the clock (a muted participant whose
- * client stopped sending) counts as silent until it catches up; otherwise
+ * client stopped sending) counts as silent until it catches up, and the
+ * clock drives decisions even when no pad sends anything; otherwise
  * (files) a pad that was requested but receives nothing holds decisions
  * back: release it.
  *
@@ -145,6 +146,7 @@ struct _GstHqSpeakerDetect
   GstClockTime next_decision; /* running time; the first is one interval */
   gchar *dominant;
   gchar *dominant_pad;
+  GstClockID tick_id; /* while PLAYING with a clock */
 };
 
 enum
@@ -986,6 +988,56 @@ reset_locked (GstHqSpeakerDetect *self)
   g_clear_pointer (&self->dominant_pad, g_free);
 }
 
+/* The clock's tick: in a live pipeline where no pad delivers anything,
+ * decisions (and the silence timeout) still happen, on the stalled pads'
+ * silence.  Elsewhere it finds nothing new to decide. */
+static gboolean
+on_clock_tick (
+    GstClock *clock, GstClockTime time, GstClockID id, gpointer user_data)
+{
+  GstHqSpeakerDetect *self = GST_HQ_SPEAKER_DETECT (user_data);
+  GPtrArray *messages = g_ptr_array_new ();
+
+  GST_OBJECT_LOCK (self);
+  decide_locked (self, messages);
+  GST_OBJECT_UNLOCK (self);
+  post_messages (self, messages);
+  return TRUE;
+}
+
+static void
+start_ticks (GstHqSpeakerDetect *self)
+{
+  GstClockTime interval;
+  GstClock *clock;
+
+  GST_OBJECT_LOCK (self);
+  clock = GST_ELEMENT_CLOCK (self);
+  interval = self->decision_interval * GST_MSECOND;
+  if (clock && self->tick_id == NULL) {
+    self->tick_id = gst_clock_new_periodic_id (
+        clock, GST_ELEMENT_CAST (self)->base_time + interval, interval);
+    gst_clock_id_wait_async (
+        self->tick_id, on_clock_tick, gst_object_ref (self), gst_object_unref);
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+stop_ticks (GstHqSpeakerDetect *self)
+{
+  GstClockID id;
+
+  GST_OBJECT_LOCK (self);
+  id = self->tick_id;
+  self->tick_id = NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (id) {
+    gst_clock_id_unschedule (id);
+    gst_clock_id_unref (id);
+  }
+}
+
 static GstStateChangeReturn
 gst_hq_speaker_detect_change_state (
     GstElement *element, GstStateChange transition)
@@ -993,10 +1045,20 @@ gst_hq_speaker_detect_change_state (
   GstHqSpeakerDetect *self = GST_HQ_SPEAKER_DETECT (element);
   GstStateChangeReturn ret;
 
-  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
-    GST_OBJECT_LOCK (self);
-    reset_locked (self);
-    GST_OBJECT_UNLOCK (self);
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      GST_OBJECT_LOCK (self);
+      reset_locked (self);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      start_ticks (self);
+      break;
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      stop_ticks (self);
+      break;
+    default:
+      break;
   }
   ret = GST_ELEMENT_CLASS (gst_hq_speaker_detect_parent_class)
             ->change_state (element, transition);

@@ -497,6 +497,55 @@ GST_START_TEST (test_live_silent_pad)
 
 GST_END_TEST;
 
+/* Live, and nobody sends anything any more: the clock still drives the
+ * decisions, and the silence timeout names nobody. */
+GST_START_TEST (test_live_all_silent)
+{
+  GstElement *e = make_detector ();
+  GstBus *bus = gst_bus_new ();
+  GstClock *clock = gst_test_clock_new ();
+  Feed feeds[2] = { { 0 } };
+  guint64 now = 0;
+  GstMessage *m;
+
+  gst_element_set_clock (e, clock);
+  g_object_set (e, "silence-timeout", 2000, NULL);
+  gst_element_set_bus (e, bus);
+  feeds[0].h = harness_for_pad (e, 0, S16_CAPS);
+  feeds[1].h = harness_for_pad (e, 1, S16_CAPS);
+  feeds[0].talking = TRUE;
+  for (guint i = 0; i < 10; i++) {
+    gst_test_clock_set_time (
+        GST_TEST_CLOCK (clock), (now + STEP_MS) * GST_MSECOND);
+    run (feeds, 2, &now, STEP_MS);
+  }
+  m = last_switch (bus);
+  fail_unless_equals_string (field (m, "participant"), "sink_0");
+  gst_message_unref (m);
+
+  /* Nothing arrives for five seconds of clock time. */
+  for (guint i = 0; i < 50; i++) {
+    now += STEP_MS;
+    gst_test_clock_set_time (GST_TEST_CLOCK (clock), now * GST_MSECOND);
+    while (gst_test_clock_peek_id_count (GST_TEST_CLOCK (clock)) > 0
+        && gst_test_clock_process_next_clock_id (GST_TEST_CLOCK (clock)))
+      ;
+  }
+  m = last_switch (bus);
+  fail_unless (field (m, "participant") == NULL);
+  fail_unless_equals_string (field (m, "previous"), "sink_0");
+  gst_message_unref (m);
+
+  gst_harness_teardown (feeds[0].h);
+  gst_harness_teardown (feeds[1].h);
+  gst_object_unref (clock);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_algorithm_property)
 {
   GstElement *e = make_detector ();
@@ -524,6 +573,7 @@ speakerdetect_suite (void)
   tcase_add_test (tc, test_pads_while_playing);
   tcase_add_test (tc, test_silence_timeout);
   tcase_add_test (tc, test_live_silent_pad);
+  tcase_add_test (tc, test_live_all_silent);
   tcase_add_test (tc, test_algorithm_property);
   return s;
 }
