@@ -5,15 +5,19 @@
  * passes buffers, events and caps through untouched.  On the way the sink
  * pad cuts its stream, by sample count, into 20 ms blocks of running time
  * and turns each into an RFC 6464 level (see hq_level_from_mean_square).
- * The levels wait on their pad until every live pad has data up to the next
- * decision time; then they go into libhq's HqDsi in one go and it decides.
- * So decisions depend only on stream time, never on wall time or on which
- * streaming thread ran first, and files are processed as fast as they
- * can be read with the same result as live.
+ * The levels wait on their pad until every pad that has not ended has data
+ * up to the next decision time; then they go into libhq's HqDsi in one go
+ * and it decides.  So decisions depend only on stream time, never on wall
+ * time or on which streaming thread ran first, and files are processed as
+ * fast as they can be read with the same result as live.  Only in a live
+ * pipeline does the clock matter: a pad a second behind it counts as
+ * silent, so one muted participant does not stop the decisions.
  *
- * One object lock (the element's) guards the detector and the per-pad
- * decision state; levels are computed outside it, in the pad's own
- * streaming thread, and messages are posted after it is released.
+ * Decisions are attempted whenever a pad advances and on a periodic clock
+ * callback while PLAYING.  One object lock (the element's) guards the
+ * detector and the per-pad decision state; levels are computed outside
+ * it, in the pad's own streaming thread, and messages are posted after it
+ * is released.
  */
 
 /**
