@@ -375,7 +375,9 @@ hq_dsi_tick (
     compute_scores (dsi, s);
   }
 
-  if (dsi->silence_timeout > 0 && dsi->has_dominant
+  /* While the silence lasts nobody is named, not even by the loudest
+   * baseline, which would otherwise pick up murmurs and flap. */
+  if (dsi->silence_timeout > 0
       && (!dsi->any_loud
           || time_ms - dsi->last_loud_time >= dsi->silence_timeout))
     next = NULL;

@@ -98,8 +98,9 @@ HqDsi *hq_dsi_new (HqDsiAlgorithm algorithm);
 void hq_dsi_free (HqDsi *dsi);
 
 /* After @timeout_ms without a loud level (above -47 dBov and the speaker's
- * noise floor) from anyone, the next tick makes nobody dominant.  0, the
- * default, keeps the last dominant speaker through any silence. */
+ * noise floor) from anyone, the next tick makes nobody dominant, and nobody
+ * is named until someone speaks loudly again.  0, the default, keeps the
+ * last dominant speaker through any silence. */
 void hq_dsi_set_silence_timeout (HqDsi *dsi, gint64 timeout_ms);
 
 /* Starts tracking speaker @id.  Its history starts silent. */

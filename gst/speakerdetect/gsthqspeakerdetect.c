@@ -77,7 +77,6 @@
 
 #include <math.h>
 #include <stdio.h>
-#include <string.h>
 #include <gst/audio/audio.h>
 #include <hq/hqdsi.h>
 
@@ -149,7 +148,6 @@ struct _GstHqSpeakerDetect
   gboolean post_levels;
   GstClockTime next_decision; /* running time; the first is one interval */
   gchar *dominant;
-  gchar *dominant_pad;
   GstClockID tick_id; /* while PLAYING with a clock */
 };
 
@@ -438,8 +436,6 @@ dominant_message_locked (
       GST_STR_NULL (self->dominant));
   g_free (self->dominant);
   self->dominant = participant;
-  g_free (self->dominant_pad);
-  self->dominant_pad = pad ? g_strdup (GST_OBJECT_NAME (pad)) : NULL;
   return gst_message_new_element (GST_OBJECT (self), s);
 }
 
@@ -989,7 +985,6 @@ reset_locked (GstHqSpeakerDetect *self)
   }
   self->next_decision = self->decision_interval * GST_MSECOND;
   g_clear_pointer (&self->dominant, g_free);
-  g_clear_pointer (&self->dominant_pad, g_free);
 }
 
 /* The clock's tick: in a live pipeline where no pad delivers anything,
@@ -1136,7 +1131,6 @@ gst_hq_speaker_detect_finalize (GObject *object)
   hq_dsi_free (self->dsi);
   g_ptr_array_free (self->sinkpads, TRUE);
   g_free (self->dominant);
-  g_free (self->dominant_pad);
   G_OBJECT_CLASS (gst_hq_speaker_detect_parent_class)->finalize (object);
 }
 

@@ -177,6 +177,22 @@ test_silence_timeout_names_nobody (void)
   meeting_clear (&m);
 }
 
+/* Murmurs below speech level (-60 dBov) are silence for the timeout, for
+ * the loudest baseline too: nobody is named, and nothing flaps. */
+static void
+test_silence_timeout_ignores_murmurs (void)
+{
+  Meeting m;
+  Act murmur[] = { TALK, QUIET };
+
+  meeting_init (&m, HQ_DSI_ALGORITHM_LOUDEST, 2);
+  hq_dsi_set_silence_timeout (m.dsi, 1000);
+  m.talk_level[0] = 60;
+  play (&m, 5000, murmur);
+  g_assert_cmpuint (m.n_switches, ==, 0);
+  meeting_clear (&m);
+}
+
 /* A cough or a door on another microphone, or an "mm-hm", while someone
  * speaks: the detector stays, the loudest-speaker baseline jumps. */
 static void
@@ -332,6 +348,8 @@ main (int argc, char **argv)
       "/dsi/turn-change", test_turn_change_switches_within_a_second);
   g_test_add_func ("/dsi/silence-keeps-speaker", test_silence_keeps_speaker);
   g_test_add_func ("/dsi/silence-timeout", test_silence_timeout_names_nobody);
+  g_test_add_func ("/dsi/silence-timeout-ignores-murmurs",
+      test_silence_timeout_ignores_murmurs);
   g_test_add_func ("/dsi/noise-burst-ignored", test_noise_burst_ignored);
   g_test_add_func ("/dsi/backchannel-ignored", test_backchannel_ignored);
   g_test_add_func (
