@@ -113,14 +113,15 @@ hq_server_free (HqServer *server)
 {
   if (server == NULL)
     return;
-  /* Rooms first: they tell their participants and let go of the
-   * connections, which the signalling side then closes and frees. */
+  /* No more requests; then the rooms let go of their participants'
+   * connections, which the signalling side closes and frees. */
+  if (server->signal)
+    hq_signal_stop (server->signal);
+  if (server->soup)
+    soup_server_disconnect (server->soup);
   hq_rooms_free (server->rooms);
   hq_signal_free (server->signal);
-  if (server->soup) {
-    soup_server_disconnect (server->soup);
-    g_object_unref (server->soup);
-  }
+  g_clear_object (&server->soup);
   hq_config_free (server->config);
   g_free (server->url);
   g_free (server);

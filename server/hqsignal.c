@@ -13,6 +13,7 @@
 
 struct _HqSignal
 {
+  SoupServer *server;
   HqConfig *config;
   HqRooms *rooms;
   GHashTable *conns; /* Conn set, owned */
@@ -632,6 +633,7 @@ hq_signal_new (SoupServer *server, HqConfig *config, HqRooms *rooms)
 {
   HqSignal *signal = g_new0 (HqSignal, 1);
 
+  signal->server = server;
   signal->config = config;
   signal->rooms = rooms;
   signal->conns =
@@ -639,6 +641,20 @@ hq_signal_new (SoupServer *server, HqConfig *config, HqRooms *rooms)
   soup_server_add_websocket_handler (
       server, "/v1/signal", NULL, NULL, websocket_cb, signal, NULL);
   return signal;
+}
+
+void
+hq_signal_stop (HqSignal *signal)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, signal->conns);
+  while (g_hash_table_iter_next (&iter, &key, NULL)) {
+    Conn *conn = key;
+    g_signal_handlers_disconnect_by_func (conn->ws, message_cb, conn);
+  }
+  soup_server_remove_handler (signal->server, "/v1/signal");
 }
 
 static gboolean

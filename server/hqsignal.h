@@ -23,6 +23,8 @@ G_BEGIN_DECLS
 typedef struct _HqSignal HqSignal;
 
 HqSignal *hq_signal_new (SoupServer *server, HqConfig *config, HqRooms *rooms);
+/* Stops reading messages, before the rooms go away at shutdown. */
+void hq_signal_stop (HqSignal *signal);
 /* Closes every connection still open (1001) and frees them. */
 void hq_signal_free (HqSignal *signal);
 

@@ -156,6 +156,14 @@ class Consultation(RoomsTestCase):
         self.assertEqual(seen["track"], cam["track"])
         self.assertEqual(seen["participant_sid"], doc_sid)
 
+        off = doc.request("track_update", track_sid=cam["track"]["sid"],
+                          enabled=False)
+        self.assertEqual(off["type"], "track_disabled")
+        self.assertFalse(pat.wait_for("track_disabled")["track"]["enabled"])
+        doc.request("track_update", track_sid=cam["track"]["sid"],
+                    enabled=True)
+        self.assertTrue(pat.wait_for("track_enabled")["track"]["enabled"])
+
         sent = pat.request("chat_send", body="Hello doctor",
                            attributes={"lang": "en"})
         self.assertEqual(sent["type"], "chat_sent")
@@ -194,6 +202,8 @@ class Consultation(RoomsTestCase):
             ("participant-connected", doc_sid),
             ("participant-connected", pat_sid),
             ("track-added", doc_sid),
+            ("track-disabled", doc_sid),
+            ("track-enabled", doc_sid),
             ("participant-disconnected", pat_sid),
             ("track-removed", doc_sid),
             ("participant-disconnected", doc_sid),
@@ -473,6 +483,60 @@ class GraceExpiry(RoomsTestCase):
                          (j["participant"]["sid"], "connection_lost"))
 
 
+class Shutdown(unittest.TestCase):
+    def test_sigterm_closes_connections_and_keeps_rooms(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            data = os.path.join(tmp, "data")
+            with Server(data_dir=data) as srv:
+                creds = read_credentials(data)
+                auth = (creds["key_sid"], creds["key_secret"])
+                srv.request("POST", "/v1/Rooms", {"UniqueName": "stay"},
+                            auth=auth)
+                tok = srv.request("POST", "/v1/AccessTokens", {
+                    "Identity": "pat", "Room": "stay"},
+                    auth=auth).json()["token"]
+                c = Signal(srv.url)
+                self.assertEqual(c.join(tok)["type"], "joined")
+                srv.stop()  # SIGTERM with the participant still connected
+                self.assertEqual(c.ws.wait_closed()[0], 1001)
+                c.ws.sock.close()
+            with Server(data_dir=data) as srv:
+                room = srv.request("GET", "/v1/Rooms/stay", auth=auth).json()
+                self.assertEqual(room["status"], "in-progress")
+                parts = srv.request(
+                    "GET", f"/v1/Rooms/{room['sid']}/Participants",
+                    auth=auth).json()["participants"]
+                self.assertEqual([(p["status"], p["end_reason"])
+                                  for p in parts],
+                                 [("disconnected", "server_restart")])
+                c = Signal(srv.url)
+                self.assertEqual(c.join(tok)["type"], "joined")
+                c.close()
+
+
+class Keepalive(RoomsTestCase):
+    env = dict(RoomsTestCase.env, HQ_KEEPALIVE_TIMEOUT_MS="300")
+
+    def test_silent_connection_is_closed_and_may_resume(self):
+        self.create_room(UniqueName="quiet")
+        host, _ = self.join("dr", "quiet", "host")
+        pat, j = self.join("pat", "quiet")
+        # The host keeps talking; the patient says nothing.
+        deadline = time.monotonic() + WAIT
+        while True:
+            self.assertLess(time.monotonic(), deadline)
+            self.assertEqual(host.request("ping")["type"], "pong")
+            try:
+                ev = host.wait_for("participant_reconnecting", timeout=0.05)
+                break
+            except TimeoutError:
+                pass
+        self.assertEqual(ev["participant"]["sid"], j["participant"]["sid"])
+        self.assertEqual(pat.ws.wait_closed()[0], 4000)
+        again, j2 = self.join("pat", "quiet", resume_token=j["resume_token"])
+        self.assertEqual(j2["participant"]["sid"], j["participant"]["sid"])
+
+
 class ChatDurability(unittest.TestCase):
     def test_acknowledged_messages_survive_kill_9(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -621,6 +685,11 @@ class BadInput(RoomsTestCase):
                          "chat_sent")
         d, _ = self.join("pat", "big")
         self.assertEqual(d.request("ping")["type"], "pong")
+        # Far beyond the limit the server stops reading and drops the
+        # connection; it still carries on.
+        d.ws.send_frame(OP_TEXT, b"x" * (2 * 1024 * 1024))
+        self.assertIn(d.ws.wait_closed()[0], (1006, 1009))
+        self.assertEqual(peer.request("ping")["type"], "pong")
 
     def test_a_fragmented_message_is_reassembled(self):
         self.create_room(UniqueName="frag")
