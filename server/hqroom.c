@@ -497,6 +497,21 @@ start_room_duration (HqRoom *room)
   room->duration_timer = timeout_ms (left, room_duration_cb, room);
 }
 
+static void
+unpublish_stale_tracks (
+    HqStore *store, const gchar *participant_sid, gint64 now)
+{
+  g_autoptr (GPtrArray) tracks =
+      hq_store_list_tracks (store, participant_sid, NULL);
+
+  for (guint i = 0; tracks && i < tracks->len; i++) {
+    HqTrackRecord *t = g_ptr_array_index (tracks, i);
+    t->published = FALSE;
+    t->updated = now;
+    hq_store_put_track (store, t, NULL);
+  }
+}
+
 /* A room found in progress at start: whoever was in it is gone. */
 static void
 restore_room (HqRooms *rooms, const HqRoomRecord *rec)
@@ -520,6 +535,7 @@ restore_room (HqRooms *rooms, const HqRoomRecord *rec)
     tmp.rec = *p;
     if (hq_store_put_participant (rooms->store, p, NULL))
       room_event (room, "participant-disconnected", &tmp, NULL, NULL, NULL);
+    unpublish_stale_tracks (rooms->store, p->sid, now);
   }
   ever = hq_store_list_participants (
       rooms->store, room->rec.sid, NULL, NULL, 1, 0, NULL);
@@ -1030,7 +1046,16 @@ hq_room_join (HqRoom *room, const HqTokenClaims *claims,
   p->peer = peer;
 
   if (room->rec.waiting_room && claims->role == HQ_ROLE_GUEST) {
-    g_autoptr (JsonObject) msg = message_new ("waiting", request_id);
+    g_autoptr (JsonObject) msg = NULL;
+    if (room->participants->len - connected_count (room) >= HQ_LOBBY_MAX) {
+      g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FULL,
+          "The waiting room of \"%s\" is full (%d waiting).",
+          room->rec.unique_name, HQ_LOBBY_MAX);
+      p->peer = NULL;
+      participant_free (p);
+      return NULL;
+    }
+    msg = message_new ("waiting", request_id);
     p->waiting = TRUE;
     p->join_id = g_strdup (request_id);
     g_ptr_array_add (room->participants, p);
@@ -1204,6 +1229,11 @@ hq_participant_publish_track (HqParticipant *p, const gchar *name,
   }
   if (*name == '\0' || g_utf8_strlen (name, -1) > HQ_TOKEN_MAX_NAME) {
     invalid (error, "name must be 1 to 128 characters.");
+    return NULL;
+  }
+  if (p->tracks->len >= HQ_TRACKS_MAX) {
+    invalid (
+        error, "A participant publishes at most %d tracks.", HQ_TRACKS_MAX);
     return NULL;
   }
   for (guint i = 0; i < p->tracks->len; i++) {

@@ -52,6 +52,10 @@ const gchar *hq_room_error_code (gint code);
 #define HQ_CHAT_MAX_BODY 4096
 /* Messages `joined` carries, and the most one chat_history page has. */
 #define HQ_CHAT_PAGE 50
+/* Most guests one lobby holds, and most tracks one participant publishes:
+ * bounds on what one token holder can make the server keep. */
+#define HQ_LOBBY_MAX 50
+#define HQ_TRACKS_MAX 32
 
 typedef struct _HqRooms HqRooms;
 typedef struct _HqRoom HqRoom;

@@ -397,6 +397,49 @@ participant (HqRoomsApi *api, SoupServerMessage *msg, const HqRoomRecord *room,
   hq_http_reply_object (msg, 200, hq_participant_record_to_json (rec, base));
 }
 
+static void
+published_tracks (HqRoomsApi *api, SoupServerMessage *msg,
+    const HqRoomRecord *room, const gchar *sid)
+{
+  HqStore *store = hq_rooms_get_store (api->rooms);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HqParticipantRecord) rec =
+      hq_store_get_participant (store, room->sid, sid, &error);
+  g_autoptr (GPtrArray) rows = NULL;
+  JsonObject *reply;
+  JsonArray *items;
+
+  if (rec == NULL) {
+    reply_store_error (msg, error);
+    return;
+  }
+  rows = hq_store_list_tracks (store, sid, &error);
+  if (rows == NULL) {
+    reply_store_error (msg, error);
+    return;
+  }
+  items = json_array_new ();
+  for (guint i = 0; i < rows->len; i++) {
+    HqTrackRecord *t = g_ptr_array_index (rows, i);
+    JsonObject *o = json_object_new ();
+    g_autofree gchar *created = hq_time_iso (t->created);
+    g_autofree gchar *updated = hq_time_iso (t->updated);
+
+    json_object_set_string_member (o, "sid", t->sid);
+    json_object_set_string_member (o, "participant_sid", t->participant_sid);
+    json_object_set_string_member (o, "room_sid", t->room_sid);
+    json_object_set_string_member (o, "name", t->name);
+    json_object_set_string_member (o, "kind", t->kind);
+    json_object_set_boolean_member (o, "enabled", t->enabled);
+    json_object_set_string_member (o, "date_created", created);
+    json_object_set_string_member (o, "date_updated", updated);
+    json_array_add_object_element (items, o);
+  }
+  reply = json_object_new ();
+  json_object_set_array_member (reply, "published_tracks", items);
+  hq_http_reply_object (msg, 200, reply);
+}
+
 /* --- audit log --- */
 
 static void
@@ -464,7 +507,7 @@ handle_rooms (SoupServer *server, SoupServerMessage *msg, const char *path,
   key_sid = hq_http_basic_auth (msg, api->config->keyring);
   if (key_sid == NULL)
     return;
-  seg = g_strsplit (*rest ? rest + 1 : rest, "/", 4);
+  seg = g_strsplit (*rest ? rest + 1 : rest, "/", 5);
   n = g_strv_length (seg);
   if (n > 0 && *seg[n - 1] == '\0')
     n--; /* a trailing slash */
@@ -499,6 +542,13 @@ handle_rooms (SoupServer *server, SoupServerMessage *msg, const char *path,
     if (hq_http_allow_methods (msg, get_post)
         && (room = find_room (api, msg, seg[0])))
       participant (api, msg, room, seg[2]);
+    return;
+  }
+  if (n == 4 && g_strcmp0 (seg[1], "Participants") == 0
+      && g_strcmp0 (seg[3], "PublishedTracks") == 0) {
+    if (hq_http_allow_methods (msg, get)
+        && (room = find_room (api, msg, seg[0])))
+      published_tracks (api, msg, room, seg[2]);
     return;
   }
   if (n == 2 && g_strcmp0 (seg[1], "Events") == 0) {

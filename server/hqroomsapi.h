@@ -7,6 +7,7 @@
  *   GET  /v1/Rooms/{sid}/Participants       list (Status, Identity, paged)
  *   GET  /v1/Rooms/{sid}/Participants/{sid} fetch
  *   POST /v1/Rooms/{sid}/Participants/{sid} Status=disconnected kicks
+ *   GET  /v1/Rooms/{sid}/Participants/{sid}/PublishedTracks
  *   GET  /v1/Rooms/{sid}/Events             the room's audit log (paged)
  *
  * Documented in docs/rooms.md.

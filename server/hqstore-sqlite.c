@@ -349,8 +349,23 @@ gboolean
 hq_store_put_room (HqStore *store, const HqRoomRecord *r, GError **error)
 {
   sqlite3_stmt *s = stmt (store,
-      "INSERT OR REPLACE INTO rooms (" ROOM_COLUMNS ") VALUES "
-      "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+      /* Not INSERT OR REPLACE: that would settle a unique-name conflict
+       * by deleting the other room. */
+      "INSERT INTO rooms (" ROOM_COLUMNS ") VALUES "
+      "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (sid) DO UPDATE SET "
+      "unique_name = excluded.unique_name, status = excluded.status, "
+      "type = excluded.type, status_callback = excluded.status_callback, "
+      "end_reason = excluded.end_reason, "
+      "max_participants = excluded.max_participants, "
+      "empty_room_timeout = excluded.empty_room_timeout, "
+      "unused_room_timeout = excluded.unused_room_timeout, "
+      "max_participant_duration = excluded.max_participant_duration, "
+      "record_participants_on_connect = "
+      "excluded.record_participants_on_connect, "
+      "waiting_room = excluded.waiting_room, "
+      "callback_sequence = excluded.callback_sequence, "
+      "created = excluded.created, updated = excluded.updated, "
+      "ended = excluded.ended",
       error);
 
   if (s == NULL)

@@ -156,6 +156,13 @@ class Consultation(RoomsTestCase):
         self.assertEqual(seen["track"], cam["track"])
         self.assertEqual(seen["participant_sid"], doc_sid)
 
+        pub = self.rest(
+            "GET", f"/v1/Rooms/{room['sid']}/Participants/{doc_sid}"
+            "/PublishedTracks", status=200).json()["published_tracks"]
+        self.assertEqual([(t["sid"], t["name"], t["kind"], t["enabled"])
+                          for t in pub],
+                         [(cam["track"]["sid"], "camera", "video", True)])
+
         off = doc.request("track_update", track_sid=cam["track"]["sid"],
                           enabled=False)
         self.assertEqual(off["type"], "track_disabled")
@@ -188,6 +195,11 @@ class Consultation(RoomsTestCase):
         parts = self.participants(room["sid"])
         self.assertEqual({p["identity"]: p["status"] for p in parts},
                          {"dr-who": "disconnected", "patient": "disconnected"})
+
+        pub = self.rest(
+            "GET", f"/v1/Rooms/{room['sid']}/Participants/{doc_sid}"
+            "/PublishedTracks", status=200).json()["published_tracks"]
+        self.assertEqual(pub, [])
 
         # Callbacks: every one signed, in order, none lost to the failed
         # first delivery, and the same story as the audit log.
@@ -377,6 +389,21 @@ class WaitingRoomAndModeration(RoomsTestCase):
         ev = [e for e in self.events(room["sid"])
               if e["event"] == "participant-denied"]
         self.assertEqual(ev[0]["actor_sid"], jh["participant"]["sid"])
+
+    def test_lobby_and_tracks_are_bounded(self):
+        self.create_room(UniqueName="crowd", WaitingRoom=True)
+        for i in range(50):
+            self.join(f"g{i}", "crowd", expect="waiting")
+        _, r = self.join("one-too-many", "crowd", expect="error")
+        self.assertEqual(r["code"], "room_full")
+        self.assertIn("waiting room", r["message"])
+        host, _ = self.join("dr", "crowd", "host")
+        for i in range(32):
+            r = host.request("track_publish", name=f"t{i}", kind="data")
+            self.assertEqual(r["type"], "track_published", r)
+        r = host.request("track_publish", name="t32", kind="data")
+        self.assertEqual((r["type"], r["code"]), ("error", "invalid_field"))
+        self.assertIn("at most 32", r["message"])
 
     def test_host_mutes_and_removes(self):
         room = self.create_room(UniqueName="mod")
