@@ -194,8 +194,8 @@ hq_participant_record_to_json (const HqParticipantRecord *p, const gchar *base)
   return obj;
 }
 
-static JsonObject *
-track_to_json (const HqTrackRecord *t)
+JsonObject *
+hq_track_record_to_json (const HqTrackRecord *t)
 {
   JsonObject *obj = json_object_new ();
 
@@ -220,7 +220,7 @@ participant_to_json (HqParticipant *p)
       obj, "state", p->peer ? "connected" : "reconnecting");
   for (guint i = 0; i < p->tracks->len; i++)
     json_array_add_object_element (
-        tracks, track_to_json (g_ptr_array_index (p->tracks, i)));
+        tracks, hq_track_record_to_json (g_ptr_array_index (p->tracks, i)));
   json_object_set_array_member (obj, "tracks", tracks);
   return obj;
 }
@@ -1211,7 +1211,7 @@ announce_track (HqParticipant *p, const gchar *type, HqTrackRecord *t)
   JsonObject *msg = message_new (type, NULL);
 
   json_object_set_string_member (msg, "participant_sid", p->rec.sid);
-  json_object_set_object_member (msg, "track", track_to_json (t));
+  json_object_set_object_member (msg, "track", hq_track_record_to_json (t));
   broadcast (p->room, p, msg);
 }
 
@@ -1263,7 +1263,7 @@ hq_participant_publish_track (HqParticipant *p, const gchar *name,
   g_ptr_array_add (p->tracks, t);
   room_event (p->room, "track-added", p, t, NULL, NULL);
   announce_track (p, "track_published", t);
-  return track_to_json (t);
+  return hq_track_record_to_json (t);
 }
 
 JsonObject *
@@ -1285,7 +1285,7 @@ hq_participant_unpublish_track (
   }
   room_event (p->room, "track-removed", p, t, NULL, NULL);
   announce_track (p, "track_unpublished", t);
-  obj = track_to_json (t);
+  obj = hq_track_record_to_json (t);
   g_ptr_array_remove (p->tracks, t);
   return obj;
 }
@@ -1318,7 +1318,7 @@ hq_participant_set_track_enabled (
 
   if (t == NULL || !set_enabled (p, t, enabled, NULL, error))
     return NULL;
-  return track_to_json (t);
+  return hq_track_record_to_json (t);
 }
 
 /* --- moderation --- */

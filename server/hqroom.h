@@ -164,6 +164,8 @@ gboolean hq_participant_remove (
 JsonObject *hq_room_record_to_json (const HqRoomRecord *rec, const gchar *base);
 JsonObject *hq_participant_record_to_json (
     const HqParticipantRecord *rec, const gchar *base);
+/* A track as the protocol shows it: sid, name, kind, enabled. */
+JsonObject *hq_track_record_to_json (const HqTrackRecord *rec);
 gchar *hq_time_iso (gint64 ms);
 
 G_END_DECLS

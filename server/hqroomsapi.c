@@ -421,16 +421,12 @@ published_tracks (HqRoomsApi *api, SoupServerMessage *msg,
   items = json_array_new ();
   for (guint i = 0; i < rows->len; i++) {
     HqTrackRecord *t = g_ptr_array_index (rows, i);
-    JsonObject *o = json_object_new ();
+    JsonObject *o = hq_track_record_to_json (t);
     g_autofree gchar *created = hq_time_iso (t->created);
     g_autofree gchar *updated = hq_time_iso (t->updated);
 
-    json_object_set_string_member (o, "sid", t->sid);
     json_object_set_string_member (o, "participant_sid", t->participant_sid);
     json_object_set_string_member (o, "room_sid", t->room_sid);
-    json_object_set_string_member (o, "name", t->name);
-    json_object_set_string_member (o, "kind", t->kind);
-    json_object_set_boolean_member (o, "enabled", t->enabled);
     json_object_set_string_member (o, "date_created", created);
     json_object_set_string_member (o, "date_updated", updated);
     json_array_add_object_element (items, o);
