@@ -6,6 +6,7 @@
 #include <string.h>
 #include <glib/gstdio.h>
 #include "hqstore.h"
+#include "hqtempdir.h"
 
 typedef struct
 {
@@ -25,23 +26,10 @@ setup (Fixture *f, gconstpointer data)
 }
 
 static void
-remove_dir (const gchar *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const gchar *name;
-
-  while (d && (name = g_dir_read_name (d))) {
-    g_autofree gchar *path = g_build_filename (dir, name, NULL);
-    g_unlink (path);
-  }
-  g_rmdir (dir);
-}
-
-static void
 teardown (Fixture *f, gconstpointer data)
 {
   hq_store_close (f->store);
-  remove_dir (f->dir);
+  hq_test_remove_dir (f->dir);
   g_free (f->dir);
 }
 
