@@ -1,4 +1,6 @@
-/* Rooms; see hqroom.h.
+/* Rooms; see hqroom.h.  This file has the rooms, their lifecycle and
+ * timers, their records' JSON, the audit log and status callbacks;
+ * hqparticipant.c has what participants do in them.
  *
  * Order of every change: validate, write the store, then record the audit
  * event (which also queues the status callback), then tell the
@@ -9,8 +11,7 @@
  * participants; a participant's tracks array owns its HqTrackRecords.  A
  * participant's peer is borrowed and forgotten (set to NULL) before the
  * peer is closed or once the peer reports its connection lost. */
-#include "hqroom.h"
-#include "hqcallback.h"
+#include "hqroom-private.h"
 #include "hqhttp.h"
 #include "hqlog.h"
 
@@ -22,41 +23,6 @@
 #define HQ_MAX_ROOM_DURATION_MS ((gint64)24 * 3600 * 1000)
 
 G_DEFINE_QUARK (hq - room - error - quark, hq_room_error);
-
-struct _HqRooms
-{
-  HqConfig *config;
-  HqStore *store;
-  HqCallbacks *callbacks;
-  GHashTable *live; /* sid -> HqRoom */
-};
-
-struct _HqRoom
-{
-  HqRooms *rooms;
-  HqRoomRecord rec;
-  GPtrArray *participants; /* HqParticipant, in join order */
-  /* Before the first join it counts down the unused-room timeout, when
-   * the room is empty the empty-room timeout; idle_reason says which. */
-  guint idle_timer;
-  const gchar *idle_reason;
-  guint duration_timer;
-};
-
-struct _HqParticipant
-{
-  HqRoom *room;
-  HqParticipantRecord rec;
-  HqRole role;
-  GPtrArray *tracks; /* HqTrackRecord */
-  const HqPeerOps *ops;
-  gpointer peer; /* NULL while reconnecting */
-  gchar *resume_token;
-  gchar *join_id; /* a waiting guest's join request id */
-  gboolean waiting;
-  guint grace_timer;
-  guint duration_timer;
-};
 
 static const struct
 {
@@ -87,8 +53,8 @@ hq_room_error_code (gint code)
   return names[code];
 }
 
-static gint64
-now_ms (void)
+gint64
+hq_now_ms (void)
 {
   return g_get_real_time () / 1000;
 }
@@ -101,8 +67,8 @@ hq_time_iso (gint64 ms)
   return g_date_time_format (t, "%Y-%m-%dT%H:%M:%SZ");
 }
 
-static gboolean
-store_failed (GError *local, GError **error)
+gboolean
+hq_room_store_failed (GError *local, GError **error)
 {
   hq_log_message (HQ_LOG_ERROR, "store", "%s", local->message);
   g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_STORE,
@@ -206,60 +172,8 @@ hq_track_record_to_json (const HqTrackRecord *t)
   return obj;
 }
 
-/* A participant as the protocol shows it: the record plus its tracks. */
-static JsonObject *
-participant_to_json (HqParticipant *p)
-{
-  JsonObject *obj = json_object_new ();
-  JsonArray *tracks = json_array_new ();
-
-  json_object_set_string_member (obj, "sid", p->rec.sid);
-  json_object_set_string_member (obj, "identity", p->rec.identity);
-  json_object_set_string_member (obj, "role", p->rec.role);
-  json_object_set_string_member (
-      obj, "state", p->peer ? "connected" : "reconnecting");
-  for (guint i = 0; i < p->tracks->len; i++)
-    json_array_add_object_element (
-        tracks, hq_track_record_to_json (g_ptr_array_index (p->tracks, i)));
-  json_object_set_array_member (obj, "tracks", tracks);
-  return obj;
-}
-
-static JsonObject *
-room_to_protocol (HqRoom *room)
-{
-  JsonObject *obj = json_object_new ();
-
-  json_object_set_string_member (obj, "sid", room->rec.sid);
-  json_object_set_string_member (obj, "name", room->rec.unique_name);
-  json_object_set_string_member (obj, "type", room->rec.type);
-  json_object_set_int_member (
-      obj, "max_participants", room->rec.max_participants);
-  json_object_set_boolean_member (obj, "waiting_room", room->rec.waiting_room);
-  return obj;
-}
-
-static JsonObject *
-chat_to_json (const HqChatRecord *c)
-{
-  JsonObject *obj = json_object_new ();
-  g_autofree gchar *iso = hq_time_iso (c->created);
-
-  json_object_set_int_member (obj, "index", c->index);
-  json_object_set_string_member (obj, "participant_sid", c->participant_sid);
-  json_object_set_string_member (obj, "identity", c->identity);
-  json_object_set_string_member (obj, "body", c->body);
-  if (c->attributes) {
-    JsonNode *node = json_from_string (c->attributes, NULL);
-    if (node)
-      json_object_set_member (obj, "attributes", node);
-  }
-  json_object_set_string_member (obj, "date_created", iso);
-  return obj;
-}
-
-static JsonObject *
-message_new (const gchar *type, const gchar *id)
+JsonObject *
+hq_message_new (const gchar *type, const gchar *id)
 {
   JsonObject *msg = json_object_new ();
 
@@ -271,27 +185,27 @@ message_new (const gchar *type, const gchar *id)
 
 /* --- sending --- */
 
-static void
-send_to (HqParticipant *p, JsonObject *msg)
+void
+hq_participant_send (HqParticipant *p, JsonObject *msg)
 {
   if (p->peer)
     p->ops->send (p->peer, msg);
 }
 
 /* Sends @msg (taken) to every connected participant but @except. */
-static void
-broadcast (HqRoom *room, HqParticipant *except, JsonObject *msg)
+void
+hq_room_broadcast (HqRoom *room, HqParticipant *except, JsonObject *msg)
 {
   for (guint i = 0; i < room->participants->len; i++) {
     HqParticipant *p = g_ptr_array_index (room->participants, i);
     if (p != except && !p->waiting)
-      send_to (p, msg);
+      hq_participant_send (p, msg);
   }
   json_object_unref (msg);
 }
 
-static void
-close_peer (HqParticipant *p, gushort code, const gchar *reason)
+void
+hq_participant_close_peer (HqParticipant *p, gushort code, const gchar *reason)
 {
   gpointer peer = p->peer;
 
@@ -351,8 +265,8 @@ post_callback (HqRoom *room, const gchar *event, HqParticipant *p,
 
 /* Records @event in the audit log, and as a status callback when it is one.
  * @detail (taken) may be NULL. */
-static void
-room_event (HqRoom *room, const gchar *event, HqParticipant *p,
+void
+hq_room_event (HqRoom *room, const gchar *event, HqParticipant *p,
     const HqTrackRecord *t, HqParticipant *actor, JsonObject *detail)
 {
   HqEventRecord ev = { 0 };
@@ -373,7 +287,7 @@ room_event (HqRoom *room, const gchar *event, HqParticipant *p,
   ev.track_sid = t ? t->sid : NULL;
   ev.actor_sid = actor ? actor->rec.sid : NULL;
   ev.detail = detail_text;
-  ev.created = now_ms ();
+  ev.created = hq_now_ms ();
   if (!hq_store_add_event (room->rooms->store, &ev, &error))
     hq_log_message (HQ_LOG_ERROR, "store", "audit log: %s", error->message);
 
@@ -392,8 +306,8 @@ room_event (HqRoom *room, const gchar *event, HqParticipant *p,
 
 /* --- timers --- */
 
-static void
-clear_source (guint *id)
+void
+hq_clear_source (guint *id)
 {
   if (*id) {
     g_source_remove (*id);
@@ -401,8 +315,8 @@ clear_source (guint *id)
   }
 }
 
-static guint
-connected_count (HqRoom *room)
+guint
+hq_room_connected_count (HqRoom *room)
 {
   guint n = 0;
 
@@ -433,8 +347,8 @@ room_duration_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static guint
-timeout_ms (gint64 ms, GSourceFunc fn, gpointer data)
+guint
+hq_timeout_ms (gint64 ms, GSourceFunc fn, gpointer data)
 {
   return g_timeout_add ((guint)CLAMP (ms, 1, G_MAXUINT), fn, data);
 }
@@ -442,29 +356,27 @@ timeout_ms (gint64 ms, GSourceFunc fn, gpointer data)
 static void
 start_idle_timer (HqRoom *room, gint minutes, const gchar *reason)
 {
-  clear_source (&room->idle_timer);
+  hq_clear_source (&room->idle_timer);
   room->idle_reason = reason;
-  room->idle_timer = timeout_ms (
+  room->idle_timer = hq_timeout_ms (
       minutes * room->rooms->config->minute_ms, idle_timeout_cb, room);
 }
 
 /* Called whenever someone leaves: an empty room starts its countdown. */
-static void
-maybe_start_empty_timer (HqRoom *room)
+void
+hq_room_maybe_start_empty_timer (HqRoom *room)
 {
-  if (connected_count (room) == 0 && room->idle_timer == 0)
+  if (hq_room_connected_count (room) == 0 && room->idle_timer == 0)
     start_idle_timer (room, room->rec.empty_room_timeout, "empty_room_timeout");
 }
 
 /* --- rooms --- */
 
-static void participant_free (HqParticipant *p);
-
 static void
 room_free (HqRoom *room)
 {
-  clear_source (&room->idle_timer);
-  clear_source (&room->duration_timer);
+  hq_clear_source (&room->idle_timer);
+  hq_clear_source (&room->duration_timer);
   g_ptr_array_unref (room->participants);
   g_free (room->rec.sid);
   g_free (room->rec.unique_name);
@@ -485,16 +397,16 @@ room_new (HqRooms *rooms, const HqRoomRecord *rec)
   room->rec = *copy;
   g_free (copy);
   room->participants =
-      g_ptr_array_new_with_free_func ((GDestroyNotify)participant_free);
+      g_ptr_array_new_with_free_func ((GDestroyNotify)hq_participant_free);
   return room;
 }
 
 static void
 start_room_duration (HqRoom *room)
 {
-  gint64 left = room->rec.created + HQ_MAX_ROOM_DURATION_MS - now_ms ();
+  gint64 left = room->rec.created + HQ_MAX_ROOM_DURATION_MS - hq_now_ms ();
 
-  room->duration_timer = timeout_ms (left, room_duration_cb, room);
+  room->duration_timer = hq_timeout_ms (left, room_duration_cb, room);
 }
 
 static void
@@ -520,7 +432,7 @@ restore_room (HqRooms *rooms, const HqRoomRecord *rec)
   g_autoptr (GPtrArray) stale = NULL;
   g_autoptr (GPtrArray) ever = NULL;
   g_autoptr (GError) error = NULL;
-  gint64 now = now_ms ();
+  gint64 now = hq_now_ms ();
 
   g_hash_table_insert (rooms->live, room->rec.sid, room);
   stale = hq_store_list_participants (
@@ -534,13 +446,13 @@ restore_room (HqRooms *rooms, const HqRoomRecord *rec)
     p->ended = p->updated = now;
     tmp.rec = *p;
     if (hq_store_put_participant (rooms->store, p, NULL))
-      room_event (room, "participant-disconnected", &tmp, NULL, NULL, NULL);
+      hq_room_event (room, "participant-disconnected", &tmp, NULL, NULL, NULL);
     unpublish_stale_tracks (rooms->store, p->sid, now);
   }
   ever = hq_store_list_participants (
       rooms->store, room->rec.sid, NULL, NULL, 1, 0, NULL);
   if (ever && ever->len > 0)
-    maybe_start_empty_timer (room);
+    hq_room_maybe_start_empty_timer (room);
   else
     start_idle_timer (
         room, room->rec.unused_room_timeout, "unused_room_timeout");
@@ -585,8 +497,8 @@ hq_rooms_free (HqRooms *rooms)
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     HqRoom *room = value;
     for (guint i = 0; i < room->participants->len; i++)
-      close_peer (g_ptr_array_index (room->participants, i), 1001,
-          "server shutting down");
+      hq_participant_close_peer (g_ptr_array_index (room->participants, i),
+          1001, "server shutting down");
   }
   g_hash_table_destroy (rooms->live);
   hq_callbacks_free (rooms->callbacks);
@@ -609,11 +521,8 @@ type_cap (const gchar *type)
   return 0;
 }
 
-static gboolean invalid (GError **error, const gchar *format, ...)
-    G_GNUC_PRINTF (2, 3);
-
-static gboolean
-invalid (GError **error, const gchar *format, ...)
+gboolean
+hq_room_invalid (GError **error, const gchar *format, ...)
 {
   va_list args;
 
@@ -636,34 +545,35 @@ check_params (
     out->type = rooms->config->room_type;
   cap = type_cap (out->type);
   if (cap == 0)
-    return invalid (error,
+    return hq_room_invalid (error,
         "Type \"%s\" is not one of go, peer-to-peer, group-small, group.",
         out->type);
   if (out->max_participants == 0)
     out->max_participants = cap;
   if (out->max_participants < 1 || out->max_participants > cap)
-    return invalid (error, "MaxParticipants must be 1 to %d for a %s room.",
-        cap, out->type);
+    return hq_room_invalid (error,
+        "MaxParticipants must be 1 to %d for a %s room.", cap, out->type);
   if (out->unique_name
       && (*out->unique_name == '\0'
           || !g_utf8_validate (out->unique_name, -1, NULL)
           || g_utf8_strlen (out->unique_name, -1) > HQ_TOKEN_MAX_NAME))
-    return invalid (error, "UniqueName must be 1 to 128 characters.");
+    return hq_room_invalid (error, "UniqueName must be 1 to 128 characters.");
   if (out->unique_name && hq_sid_is_valid (out->unique_name, "RM"))
-    return invalid (error, "UniqueName must not look like a room sid.");
+    return hq_room_invalid (error, "UniqueName must not look like a room sid.");
   if (out->empty_room_timeout == 0)
     out->empty_room_timeout = HQ_DEFAULT_TIMEOUT_MINUTES;
   if (out->unused_room_timeout == 0)
     out->unused_room_timeout = HQ_DEFAULT_TIMEOUT_MINUTES;
   if (out->empty_room_timeout < 1 || out->empty_room_timeout > 60)
-    return invalid (error, "EmptyRoomTimeout must be 1 to 60 minutes.");
+    return hq_room_invalid (error, "EmptyRoomTimeout must be 1 to 60 minutes.");
   if (out->unused_room_timeout < 1 || out->unused_room_timeout > 60)
-    return invalid (error, "UnusedRoomTimeout must be 1 to 60 minutes.");
+    return hq_room_invalid (
+        error, "UnusedRoomTimeout must be 1 to 60 minutes.");
   if (out->max_participant_duration == 0)
     out->max_participant_duration = HQ_DEFAULT_MAX_PARTICIPANT_DURATION;
   if (out->max_participant_duration < 600
       || out->max_participant_duration > 86400)
-    return invalid (
+    return hq_room_invalid (
         error, "MaxParticipantDuration must be 600 to 86400 seconds.");
   if (out->status_callback && *out->status_callback == '\0')
     out->status_callback = NULL;
@@ -674,7 +584,7 @@ check_params (
     if (uri == NULL || g_uri_get_host (uri) == NULL
         || (g_strcmp0 (scheme, "http") != 0
             && g_strcmp0 (scheme, "https") != 0))
-      return invalid (
+      return hq_room_invalid (
           error, "StatusCallback must be an absolute http or https URL.");
   }
   return TRUE;
@@ -709,7 +619,7 @@ hq_rooms_create (HqRooms *rooms, const HqRoomParams *params, GError **error)
   rec.max_participant_duration = p.max_participant_duration;
   rec.record_participants_on_connect = p.record_participants_on_connect;
   rec.waiting_room = p.waiting_room;
-  rec.created = rec.updated = now_ms ();
+  rec.created = rec.updated = hq_now_ms ();
   if (!hq_store_put_room (rooms->store, &rec, &local)) {
     if (g_error_matches (local, HQ_STORE_ERROR, HQ_STORE_ERROR_CONFLICT)) {
       g_error_free (local);
@@ -717,14 +627,14 @@ hq_rooms_create (HqRooms *rooms, const HqRoomParams *params, GError **error)
           "A room named \"%s\" is already in progress.", rec.unique_name);
       return NULL;
     }
-    store_failed (local, error);
+    hq_room_store_failed (local, error);
     return NULL;
   }
   room = room_new (rooms, &rec);
   g_hash_table_insert (rooms->live, room->rec.sid, room);
   start_idle_timer (room, room->rec.unused_room_timeout, "unused_room_timeout");
   start_room_duration (room);
-  room_event (room, "room-created", NULL, NULL, NULL, NULL);
+  hq_room_event (room, "room-created", NULL, NULL, NULL, NULL);
   return room;
 }
 
@@ -752,685 +662,10 @@ hq_room_get_record (HqRoom *room)
   return &room->rec;
 }
 
-/* --- participants --- */
-
-static void
-participant_free (HqParticipant *p)
-{
-  clear_source (&p->grace_timer);
-  clear_source (&p->duration_timer);
-  g_ptr_array_unref (p->tracks);
-  g_free (p->rec.sid);
-  g_free (p->rec.room_sid);
-  g_free (p->rec.identity);
-  g_free (p->rec.status);
-  g_free (p->rec.role);
-  g_free (p->rec.end_reason);
-  g_free (p->resume_token);
-  g_free (p->join_id);
-  g_free (p);
-}
-
-static HqParticipant *
-find_participant (HqRoom *room, const gchar *sid)
-{
-  for (guint i = 0; i < room->participants->len; i++) {
-    HqParticipant *p = g_ptr_array_index (room->participants, i);
-    if (g_strcmp0 (p->rec.sid, sid) == 0)
-      return p;
-  }
-  return NULL;
-}
-
-static HqParticipant *
-find_identity (HqRoom *room, const gchar *identity)
-{
-  for (guint i = 0; i < room->participants->len; i++) {
-    HqParticipant *p = g_ptr_array_index (room->participants, i);
-    if (g_strcmp0 (p->rec.identity, identity) == 0)
-      return p;
-  }
-  return NULL;
-}
-
-static JsonArray *
-lobby_json (HqRoom *room)
-{
-  JsonArray *arr = json_array_new ();
-
-  for (guint i = 0; i < room->participants->len; i++) {
-    HqParticipant *p = g_ptr_array_index (room->participants, i);
-    if (p->waiting) {
-      JsonObject *o = json_object_new ();
-      json_object_set_string_member (o, "sid", p->rec.sid);
-      json_object_set_string_member (o, "identity", p->rec.identity);
-      json_array_add_object_element (arr, o);
-    }
-  }
-  return arr;
-}
-
-static void
-announce_lobby (HqRoom *room)
-{
-  for (guint i = 0; i < room->participants->len; i++) {
-    HqParticipant *p = g_ptr_array_index (room->participants, i);
-    if (!p->waiting && p->role == HQ_ROLE_HOST) {
-      g_autoptr (JsonObject) msg = message_new ("lobby_changed", NULL);
-      json_object_set_array_member (msg, "waiting", lobby_json (room));
-      send_to (p, msg);
-    }
-  }
-}
-
-static JsonObject *
-participant_ref_json (HqParticipant *p)
-{
-  JsonObject *obj = json_object_new ();
-
-  json_object_set_string_member (obj, "sid", p->rec.sid);
-  json_object_set_string_member (obj, "identity", p->rec.identity);
-  return obj;
-}
-
-/* Ends @p's membership for @reason, closing its connection with @code. */
-static void
-disconnect (
-    HqParticipant *p, const gchar *reason, gushort code, HqParticipant *actor)
-{
-  HqRoom *room = p->room;
-  g_autoptr (GError) error = NULL;
-  gint64 now = now_ms ();
-
-  close_peer (p, code, reason);
-  clear_source (&p->grace_timer);
-  clear_source (&p->duration_timer);
-  if (p->waiting) {
-    JsonObject *detail = json_object_new ();
-    json_object_set_string_member (detail, "reason", reason);
-    room_event (room, "lobby-left", p, NULL, actor, detail);
-    g_ptr_array_remove (room->participants, p);
-    announce_lobby (room);
-    return;
-  }
-  for (guint i = 0; i < p->tracks->len; i++) {
-    HqTrackRecord *t = g_ptr_array_index (p->tracks, i);
-    t->published = FALSE;
-    t->updated = now;
-    if (!hq_store_put_track (room->rooms->store, t, &error)) {
-      hq_log_message (HQ_LOG_ERROR, "store", "%s", error->message);
-      g_clear_error (&error);
-    }
-    room_event (room, "track-removed", p, t, NULL, NULL);
-  }
-  g_free (p->rec.status);
-  p->rec.status = g_strdup ("disconnected");
-  g_free (p->rec.end_reason);
-  p->rec.end_reason = g_strdup (reason);
-  p->rec.ended = p->rec.updated = now;
-  if (!hq_store_put_participant (room->rooms->store, &p->rec, &error))
-    hq_log_message (HQ_LOG_ERROR, "store", "%s", error->message);
-  {
-    JsonObject *detail = json_object_new ();
-    json_object_set_string_member (detail, "reason", reason);
-    room_event (room, "participant-disconnected", p, NULL, actor, detail);
-  }
-  {
-    JsonObject *msg = message_new ("participant_disconnected", NULL);
-    json_object_set_object_member (
-        msg, "participant", participant_ref_json (p));
-    json_object_set_string_member (msg, "reason", reason);
-    /* Keep @p alive through the broadcast; it skips itself anyway. */
-    broadcast (room, p, msg);
-  }
-  g_ptr_array_remove (room->participants, p);
-  if (g_strcmp0 (room->rec.status, "in-progress") == 0)
-    maybe_start_empty_timer (room);
-}
-
-static gboolean
-grace_expired_cb (gpointer user_data)
-{
-  HqParticipant *p = user_data;
-
-  p->grace_timer = 0;
-  disconnect (p, "connection_lost", HQ_CLOSE_NORMAL, NULL);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-participant_duration_cb (gpointer user_data)
-{
-  HqParticipant *p = user_data;
-
-  p->duration_timer = 0;
-  disconnect (p, "max_participant_duration", HQ_CLOSE_MAX_DURATION, NULL);
-  return G_SOURCE_REMOVE;
-}
-
-static JsonArray *
-recent_chat (HqRoom *room)
-{
-  JsonArray *arr = json_array_new ();
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) rows = hq_store_chat_history (
-      room->rooms->store, room->rec.sid, 0, HQ_CHAT_PAGE, &error);
-
-  if (rows == NULL)
-    hq_log_message (HQ_LOG_ERROR, "store", "%s", error->message);
-  for (guint i = 0; rows && i < rows->len; i++)
-    json_array_add_object_element (
-        arr, chat_to_json (g_ptr_array_index (rows, i)));
-  return arr;
-}
-
-static void
-send_joined (HqParticipant *p, const gchar *id)
-{
-  HqRoom *room = p->room;
-  g_autoptr (JsonObject) msg = message_new ("joined", id);
-  JsonArray *others = json_array_new ();
-
-  json_object_set_string_member (msg, "protocol", "1");
-  json_object_set_object_member (msg, "room", room_to_protocol (room));
-  json_object_set_object_member (msg, "participant", participant_to_json (p));
-  for (guint i = 0; i < room->participants->len; i++) {
-    HqParticipant *o = g_ptr_array_index (room->participants, i);
-    if (o != p && !o->waiting)
-      json_array_add_object_element (others, participant_to_json (o));
-  }
-  json_object_set_array_member (msg, "participants", others);
-  json_object_set_string_member (msg, "resume_token", p->resume_token);
-  json_object_set_int_member (
-      msg, "reconnect_grace_ms", room->rooms->config->reconnect_grace_ms);
-  json_object_set_array_member (msg, "chat", recent_chat (room));
-  if (p->role == HQ_ROLE_HOST)
-    json_object_set_array_member (msg, "lobby", lobby_json (room));
-  send_to (p, msg);
-}
-
-/* Makes @p (new, or admitted from the lobby) a connected participant. */
-static gboolean
-connect_participant (
-    HqParticipant *p, const gchar *id, HqParticipant *actor, GError **error)
-{
-  HqRoom *room = p->room;
-  GError *local = NULL;
-  JsonObject *msg;
-
-  g_free (p->rec.status);
-  p->rec.status = g_strdup ("connected");
-  p->rec.created = p->rec.updated = now_ms ();
-  if (!hq_store_put_participant (room->rooms->store, &p->rec, &local))
-    return store_failed (local, error);
-  p->waiting = FALSE;
-  clear_source (&room->idle_timer);
-  p->duration_timer = timeout_ms (
-      room->rec.max_participant_duration * 1000, participant_duration_cb, p);
-  room_event (room, "participant-connected", p, NULL, actor, NULL);
-  send_joined (p, id);
-  msg = message_new ("participant_connected", NULL);
-  json_object_set_object_member (msg, "participant", participant_to_json (p));
-  broadcast (room, p, msg);
-  return TRUE;
-}
-
-static gboolean
-check_room_open (HqRoom *room, GError **error)
-{
-  if (connected_count (room) >= (guint)room->rec.max_participants) {
-    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FULL,
-        "Room \"%s\" is full: a %s room takes at most %d participants.",
-        room->rec.unique_name, room->rec.type, room->rec.max_participants);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* Moves @p onto a new connection; it keeps its sid and tracks. */
-static void
-resume (HqParticipant *p, const HqPeerOps *ops, gpointer peer, const gchar *id)
-{
-  JsonObject *msg;
-
-  close_peer (p, HQ_CLOSE_REPLACED, "resumed on another connection");
-  clear_source (&p->grace_timer);
-  p->ops = ops;
-  p->peer = peer;
-  room_event (p->room, "participant-resumed", p, NULL, NULL, NULL);
-  if (p->waiting) {
-    g_autoptr (JsonObject) w = message_new ("waiting", id);
-    g_free (p->join_id);
-    p->join_id = g_strdup (id);
-    json_object_set_string_member (w, "participant_sid", p->rec.sid);
-    json_object_set_string_member (w, "resume_token", p->resume_token);
-    send_to (p, w);
-    return;
-  }
-  send_joined (p, id);
-  msg = message_new ("participant_reconnected", NULL);
-  json_object_set_object_member (msg, "participant", participant_to_json (p));
-  broadcast (p->room, p, msg);
-}
-
-HqParticipant *
-hq_room_join (HqRoom *room, const HqTokenClaims *claims,
-    const gchar *resume_token, const HqPeerOps *ops, gpointer peer,
-    const gchar *request_id, GError **error)
-{
-  HqParticipant *old = find_identity (room, claims->identity);
-  HqParticipant *p;
-
-  if (old && resume_token && old->resume_token
-      && hq_str_equal_const_time (resume_token, old->resume_token)) {
-    resume (old, ops, peer, request_id);
-    return old;
-  }
-  /* The same person on a new connection (a reload, a second tab, a lost
-   * resume token): the newest connection wins and the old one leaves. */
-  if (old)
-    disconnect (old, "replaced", HQ_CLOSE_REPLACED, NULL);
-
-  p = g_new0 (HqParticipant, 1);
-  p->room = room;
-  p->role = claims->role;
-  p->tracks =
-      g_ptr_array_new_with_free_func ((GDestroyNotify)hq_track_record_free);
-  p->rec.sid = hq_sid_new ("PA");
-  p->rec.room_sid = g_strdup (room->rec.sid);
-  p->rec.identity = g_strdup (claims->identity);
-  p->rec.role = g_strdup (hq_role_to_string (claims->role));
-  p->rec.status = g_strdup ("waiting");
-  p->resume_token = hq_secret_new (24);
-  p->ops = ops;
-  p->peer = peer;
-
-  if (room->rec.waiting_room && claims->role == HQ_ROLE_GUEST) {
-    g_autoptr (JsonObject) msg = NULL;
-    if (room->participants->len - connected_count (room) >= HQ_LOBBY_MAX) {
-      g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FULL,
-          "The waiting room of \"%s\" is full (%d waiting).",
-          room->rec.unique_name, HQ_LOBBY_MAX);
-      p->peer = NULL;
-      participant_free (p);
-      return NULL;
-    }
-    msg = message_new ("waiting", request_id);
-    p->waiting = TRUE;
-    p->join_id = g_strdup (request_id);
-    g_ptr_array_add (room->participants, p);
-    room_event (room, "lobby-entered", p, NULL, NULL, NULL);
-    json_object_set_string_member (msg, "participant_sid", p->rec.sid);
-    json_object_set_string_member (msg, "resume_token", p->resume_token);
-    send_to (p, msg);
-    announce_lobby (room);
-    return p;
-  }
-  if (!check_room_open (room, error)) {
-    p->peer = NULL;
-    participant_free (p);
-    return NULL;
-  }
-  g_ptr_array_add (room->participants, p);
-  if (!connect_participant (p, request_id, NULL, error)) {
-    p->peer = NULL;
-    g_ptr_array_remove (room->participants, p);
-    return NULL;
-  }
-  return p;
-}
-
-const gchar *
-hq_participant_get_sid (HqParticipant *p)
-{
-  return p->rec.sid;
-}
-
-gboolean
-hq_participant_is_waiting (HqParticipant *p)
-{
-  return p->waiting;
-}
-
-void
-hq_participant_leave (HqParticipant *p)
-{
-  disconnect (p, "left", HQ_CLOSE_NORMAL, NULL);
-}
-
-void
-hq_participant_connection_lost (HqParticipant *p)
-{
-  JsonObject *msg;
-
-  p->peer = NULL;
-  if (p->waiting) {
-    disconnect (p, "connection_lost", HQ_CLOSE_NORMAL, NULL);
-    return;
-  }
-  if (p->grace_timer)
-    return;
-  p->grace_timer = timeout_ms (
-      p->room->rooms->config->reconnect_grace_ms, grace_expired_cb, p);
-  msg = message_new ("participant_reconnecting", NULL);
-  json_object_set_object_member (msg, "participant", participant_ref_json (p));
-  broadcast (p->room, p, msg);
-}
-
-/* --- chat --- */
-
-JsonObject *
-hq_participant_chat (
-    HqParticipant *p, const gchar *body, JsonObject *attributes, GError **error)
-{
-  HqChatRecord rec = { 0 };
-  g_autofree gchar *attr_text = NULL;
-  GError *local = NULL;
-  JsonObject *msg, *message;
-  gsize len = strlen (body);
-
-  if (len == 0 || len > HQ_CHAT_MAX_BODY) {
-    invalid (error, "body must be 1 to %d bytes; this one has %zu.",
-        HQ_CHAT_MAX_BODY, len);
-    return NULL;
-  }
-  if (attributes) {
-    JsonNode *node = json_node_new (JSON_NODE_OBJECT);
-    json_node_set_object (node, attributes);
-    attr_text = json_to_string (node, FALSE);
-    json_node_unref (node);
-  }
-  rec.room_sid = p->room->rec.sid;
-  rec.participant_sid = p->rec.sid;
-  rec.identity = p->rec.identity;
-  rec.body = (gchar *)body;
-  rec.attributes = attr_text;
-  rec.created = now_ms ();
-  if (!hq_store_add_chat (p->room->rooms->store, &rec, &local)) {
-    store_failed (local, error);
-    return NULL;
-  }
-  message = chat_to_json (&rec);
-  msg = message_new ("chat_message", NULL);
-  json_object_set_object_member (msg, "message", json_object_ref (message));
-  broadcast (p->room, p, msg);
-  return message;
-}
-
-JsonArray *
-hq_participant_chat_history (HqParticipant *p, gint64 before, guint limit,
-    gboolean *has_more, GError **error)
-{
-  GError *local = NULL;
-  g_autoptr (GPtrArray) rows = NULL;
-  JsonArray *arr;
-
-  if (limit == 0 || limit > HQ_CHAT_PAGE) {
-    invalid (error, "limit must be 1 to %d.", HQ_CHAT_PAGE);
-    return NULL;
-  }
-  if (before < 0) {
-    invalid (error, "before must be a message index (1 or more).");
-    return NULL;
-  }
-  /* One more than asked tells whether anything lies further back. */
-  rows = hq_store_chat_history (
-      p->room->rooms->store, p->room->rec.sid, before, limit + 1, &local);
-  if (rows == NULL) {
-    store_failed (local, error);
-    return NULL;
-  }
-  *has_more = rows->len > limit;
-  if (*has_more)
-    g_ptr_array_remove_index (rows, 0);
-  arr = json_array_new ();
-  for (guint i = 0; i < rows->len; i++)
-    json_array_add_object_element (
-        arr, chat_to_json (g_ptr_array_index (rows, i)));
-  return arr;
-}
-
-/* --- tracks --- */
-
-static HqTrackRecord *
-find_track (HqParticipant *p, const gchar *sid, GError **error)
-{
-  for (guint i = 0; i < p->tracks->len; i++) {
-    HqTrackRecord *t = g_ptr_array_index (p->tracks, i);
-    if (g_strcmp0 (t->sid, sid) == 0)
-      return t;
-  }
-  g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NOT_FOUND,
-      "Participant %s has no track %s.", p->rec.sid, sid);
-  return NULL;
-}
-
-static void
-announce_track (HqParticipant *p, const gchar *type, HqTrackRecord *t)
-{
-  JsonObject *msg = message_new (type, NULL);
-
-  json_object_set_string_member (msg, "participant_sid", p->rec.sid);
-  json_object_set_object_member (msg, "track", hq_track_record_to_json (t));
-  broadcast (p->room, p, msg);
-}
-
-JsonObject *
-hq_participant_publish_track (HqParticipant *p, const gchar *name,
-    const gchar *kind, gboolean enabled, GError **error)
-{
-  static const gchar *const kinds[] = { "audio", "video", "data", NULL };
-  HqTrackRecord *t;
-  GError *local = NULL;
-
-  if (!g_strv_contains (kinds, kind)) {
-    invalid (error, "kind must be audio, video or data.");
-    return NULL;
-  }
-  if (*name == '\0' || g_utf8_strlen (name, -1) > HQ_TOKEN_MAX_NAME) {
-    invalid (error, "name must be 1 to 128 characters.");
-    return NULL;
-  }
-  if (p->tracks->len >= HQ_TRACKS_MAX) {
-    invalid (
-        error, "A participant publishes at most %d tracks.", HQ_TRACKS_MAX);
-    return NULL;
-  }
-  for (guint i = 0; i < p->tracks->len; i++) {
-    HqTrackRecord *o = g_ptr_array_index (p->tracks, i);
-    if (g_strcmp0 (o->name, name) == 0) {
-      invalid (error,
-          "This participant already publishes a track named "
-          "\"%s\".",
-          name);
-      return NULL;
-    }
-  }
-  t = g_new0 (HqTrackRecord, 1);
-  t->sid = hq_sid_new ("MT");
-  t->room_sid = g_strdup (p->room->rec.sid);
-  t->participant_sid = g_strdup (p->rec.sid);
-  t->name = g_strdup (name);
-  t->kind = g_strdup (kind);
-  t->enabled = enabled;
-  t->published = TRUE;
-  t->created = t->updated = now_ms ();
-  if (!hq_store_put_track (p->room->rooms->store, t, &local)) {
-    hq_track_record_free (t);
-    store_failed (local, error);
-    return NULL;
-  }
-  g_ptr_array_add (p->tracks, t);
-  room_event (p->room, "track-added", p, t, NULL, NULL);
-  announce_track (p, "track_published", t);
-  return hq_track_record_to_json (t);
-}
-
-JsonObject *
-hq_participant_unpublish_track (
-    HqParticipant *p, const gchar *track_sid, GError **error)
-{
-  HqTrackRecord *t = find_track (p, track_sid, error);
-  GError *local = NULL;
-  JsonObject *obj;
-
-  if (t == NULL)
-    return NULL;
-  t->published = FALSE;
-  t->updated = now_ms ();
-  if (!hq_store_put_track (p->room->rooms->store, t, &local)) {
-    t->published = TRUE;
-    store_failed (local, error);
-    return NULL;
-  }
-  room_event (p->room, "track-removed", p, t, NULL, NULL);
-  announce_track (p, "track_unpublished", t);
-  obj = hq_track_record_to_json (t);
-  g_ptr_array_remove (p->tracks, t);
-  return obj;
-}
-
-static gboolean
-set_enabled (HqParticipant *p, HqTrackRecord *t, gboolean enabled,
-    HqParticipant *actor, GError **error)
-{
-  GError *local = NULL;
-
-  if (t->enabled == enabled)
-    return TRUE;
-  t->enabled = enabled;
-  t->updated = now_ms ();
-  if (!hq_store_put_track (p->room->rooms->store, t, &local)) {
-    t->enabled = !enabled;
-    return store_failed (local, error);
-  }
-  room_event (
-      p->room, enabled ? "track-enabled" : "track-disabled", p, t, actor, NULL);
-  announce_track (p, enabled ? "track_enabled" : "track_disabled", t);
-  return TRUE;
-}
-
-JsonObject *
-hq_participant_set_track_enabled (
-    HqParticipant *p, const gchar *track_sid, gboolean enabled, GError **error)
-{
-  HqTrackRecord *t = find_track (p, track_sid, error);
-
-  if (t == NULL || !set_enabled (p, t, enabled, NULL, error))
-    return NULL;
-  return hq_track_record_to_json (t);
-}
-
-/* --- moderation --- */
-
-static HqParticipant *
-moderation_target (HqParticipant *host, const gchar *target_sid, GError **error)
-{
-  HqParticipant *target;
-
-  if (host->role != HQ_ROLE_HOST || host->waiting) {
-    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FORBIDDEN,
-        "Only a host may admit, deny, mute or remove participants.");
-    return NULL;
-  }
-  target = find_participant (host->room, target_sid);
-  if (target == NULL)
-    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NOT_FOUND,
-        "No participant %s is in this room.", target_sid);
-  return target;
-}
-
-static HqParticipant *
-lobby_target (HqParticipant *host, const gchar *target_sid, GError **error)
-{
-  HqParticipant *target = moderation_target (host, target_sid, error);
-
-  if (target && !target->waiting) {
-    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NOT_FOUND,
-        "Participant %s is not waiting in the lobby.", target_sid);
-    return NULL;
-  }
-  return target;
-}
-
-gboolean
-hq_participant_admit (
-    HqParticipant *host, const gchar *target_sid, GError **error)
-{
-  HqParticipant *target = lobby_target (host, target_sid, error);
-  g_autofree gchar *id = NULL;
-
-  if (target == NULL || !check_room_open (host->room, error))
-    return FALSE;
-  id = g_steal_pointer (&target->join_id);
-  room_event (host->room, "participant-admitted", target, NULL, host, NULL);
-  if (!connect_participant (target, id, host, error))
-    return FALSE;
-  announce_lobby (host->room);
-  return TRUE;
-}
-
-gboolean
-hq_participant_deny (
-    HqParticipant *host, const gchar *target_sid, GError **error)
-{
-  HqParticipant *target = lobby_target (host, target_sid, error);
-  g_autoptr (JsonObject) msg = NULL;
-
-  if (target == NULL)
-    return FALSE;
-  room_event (host->room, "participant-denied", target, NULL, host, NULL);
-  msg = message_new ("denied", target->join_id);
-  json_object_set_string_member (
-      msg, "message", "A host declined to admit you to this room.");
-  send_to (target, msg);
-  disconnect (target, "denied", HQ_CLOSE_DENIED, host);
-  return TRUE;
-}
-
-gboolean
-hq_participant_mute (HqParticipant *host, const gchar *target_sid,
-    const gchar *track_sid, GError **error)
-{
-  HqParticipant *target = moderation_target (host, target_sid, error);
-  g_autoptr (JsonObject) msg = NULL;
-  HqTrackRecord *t;
-
-  if (target == NULL || (t = find_track (target, track_sid, error)) == NULL)
-    return FALSE;
-  room_event (host->room, "track-muted", target, t, host, NULL);
-  msg = message_new ("muted", NULL);
-  json_object_set_string_member (msg, "track_sid", t->sid);
-  json_object_set_object_member (msg, "by", participant_ref_json (host));
-  send_to (target, msg);
-  return set_enabled (target, t, FALSE, host, error);
-}
-
-gboolean
-hq_participant_remove (
-    HqParticipant *host, const gchar *target_sid, GError **error)
-{
-  HqParticipant *target = moderation_target (host, target_sid, error);
-  g_autoptr (JsonObject) msg = NULL;
-
-  if (target == NULL)
-    return FALSE;
-  if (target == host) {
-    invalid (error, "A host leaves with `leave`, not by removing itself.");
-    return FALSE;
-  }
-  room_event (host->room, "participant-removed", target, NULL, host, NULL);
-  msg = message_new ("removed", NULL);
-  json_object_set_object_member (msg, "by", participant_ref_json (host));
-  send_to (target, msg);
-  disconnect (target, "removed", HQ_CLOSE_REMOVED, host);
-  return TRUE;
-}
-
 gboolean
 hq_room_kick (HqRoom *room, const gchar *participant_sid, GError **error)
 {
-  HqParticipant *p = find_participant (room, participant_sid);
+  HqParticipant *p = hq_room_find_participant (room, participant_sid);
   g_autoptr (JsonObject) msg = NULL;
 
   if (p == NULL || p->waiting) {
@@ -1439,11 +674,11 @@ hq_room_kick (HqRoom *room, const gchar *participant_sid, GError **error)
         room->rec.sid);
     return FALSE;
   }
-  room_event (room, "participant-kicked", p, NULL, NULL, NULL);
-  msg = message_new ("removed", NULL);
+  hq_room_event (room, "participant-kicked", p, NULL, NULL, NULL);
+  msg = hq_message_new ("removed", NULL);
   json_object_set_null_member (msg, "by");
-  send_to (p, msg);
-  disconnect (p, "kicked", HQ_CLOSE_REMOVED, NULL);
+  hq_participant_send (p, msg);
+  hq_participant_disconnect (p, "kicked", HQ_CLOSE_REMOVED, NULL);
   return TRUE;
 }
 
@@ -1452,25 +687,25 @@ hq_room_complete (HqRoom *room, const gchar *reason)
 {
   HqRooms *rooms = room->rooms;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonObject) msg = message_new ("room_completed", NULL);
+  g_autoptr (JsonObject) msg = hq_message_new ("room_completed", NULL);
 
   json_object_set_string_member (msg, "reason", reason);
   /* Tell everyone first, while they are all still there. */
   for (guint i = 0; i < room->participants->len; i++)
-    send_to (g_ptr_array_index (room->participants, i), msg);
+    hq_participant_send (g_ptr_array_index (room->participants, i), msg);
   g_free (room->rec.status);
   room->rec.status = g_strdup ("completed");
   while (room->participants->len > 0)
-    disconnect (g_ptr_array_index (room->participants, 0), "room_completed",
-        HQ_CLOSE_ROOM_COMPLETED, NULL);
-  room->rec.ended = room->rec.updated = now_ms ();
+    hq_participant_disconnect (g_ptr_array_index (room->participants, 0),
+        "room_completed", HQ_CLOSE_ROOM_COMPLETED, NULL);
+  room->rec.ended = room->rec.updated = hq_now_ms ();
   room->rec.end_reason = g_strdup (reason);
   if (!hq_store_put_room (rooms->store, &room->rec, &error))
     hq_log_message (HQ_LOG_ERROR, "store", "%s", error->message);
   {
     JsonObject *detail = json_object_new ();
     json_object_set_string_member (detail, "reason", reason);
-    room_event (room, "room-ended", NULL, NULL, NULL, detail);
+    hq_room_event (room, "room-ended", NULL, NULL, NULL, detail);
   }
   g_hash_table_remove (rooms->live, room->rec.sid);
 }
