@@ -279,7 +279,8 @@ connect_participant (
   p->waiting = FALSE;
   hq_clear_source (&room->idle_timer);
   p->duration_timer = hq_timeout_ms (
-      room->rec.max_participant_duration * 1000, participant_duration_cb, p);
+      room->rec.max_participant_duration * room->rooms->config->minute_ms / 60,
+      participant_duration_cb, p);
   hq_room_event (room, "participant-connected", p, NULL, actor, NULL);
   send_joined (p, id);
   msg = hq_message_new ("participant_connected", NULL);

@@ -20,7 +20,7 @@
 
 #define HQ_DEFAULT_TIMEOUT_MINUTES 5
 #define HQ_DEFAULT_MAX_PARTICIPANT_DURATION (4 * 3600)
-#define HQ_MAX_ROOM_DURATION_MS ((gint64)24 * 3600 * 1000)
+#define HQ_MAX_ROOM_DURATION_MINUTES (24 * 60)
 
 G_DEFINE_QUARK (hq - room - error - quark, hq_room_error);
 
@@ -404,7 +404,10 @@ room_new (HqRooms *rooms, const HqRoomRecord *rec)
 static void
 start_room_duration (HqRoom *room)
 {
-  gint64 left = room->rec.created + HQ_MAX_ROOM_DURATION_MS - hq_now_ms ();
+  /* Scaled like every room timeout (HQ_TIMEOUT_MINUTE_MS); the time already
+   * run is real time, which only matters for a room restored at start. */
+  gint64 left = HQ_MAX_ROOM_DURATION_MINUTES * room->rooms->config->minute_ms
+      - (hq_now_ms () - room->rec.created);
 
   room->duration_timer = hq_timeout_ms (left, room_duration_cb, room);
 }
