@@ -138,3 +138,9 @@ hq_server_get_config (HqServer *server)
 {
   return server->config;
 }
+
+HqRooms *
+hq_server_get_rooms (HqServer *server)
+{
+  return server->rooms;
+}
