@@ -30,9 +30,10 @@ class CallbackReceiver:
     queues the verified events.  With fail_first, the first delivery gets
     a 500, so the server has to retry."""
 
-    def __init__(self, secret, fail_first=False):
+    def __init__(self, secret, fail_first=False, fail_event=None):
         self.events = queue.Queue()
         self.bad_signatures = 0
+        self.failed = []  # the events answered with 500
         outer = self
         self.fail_next = fail_first
 
@@ -45,13 +46,16 @@ class CallbackReceiver:
                         expect, self.headers.get("X-Hq-Signature", "")):
                     outer.bad_signatures += 1
                     self.send_response(403)
-                elif outer.fail_next:
-                    outer.fail_next = False
-                    self.send_response(500)
                 else:
                     fields = dict(urllib.parse.parse_qsl(body.decode()))
-                    outer.events.put(fields)
-                    self.send_response(204)
+                    event = fields["StatusCallbackEvent"]
+                    if outer.fail_next or event == fail_event:
+                        outer.fail_next = False
+                        outer.failed.append(event)
+                        self.send_response(500)
+                    else:
+                        outer.events.put(fields)
+                        self.send_response(204)
                 self.end_headers()
 
             def log_message(self, *args):
@@ -229,6 +233,21 @@ class Consultation(RoomsTestCase):
         audit = [(e["event"], e["participant_sid"])
                  for e in self.events(room["sid"])]
         self.assertEqual(audit, story)
+
+    def test_callbacks_retry_then_give_up_and_go_on(self):
+        hook = CallbackReceiver(self.secret, fail_event="room-created")
+        self.addCleanup(hook.close)
+        room = self.create_room(UniqueName="flaky-hook",
+                                StatusCallback=hook.url, UnusedRoomTimeout=60)
+        self.join("pat", "flaky-hook")
+        # room-created fails every time; after its last attempt the next
+        # event still goes out, with its own sequence number.
+        got = hook.events.get(timeout=WAIT)
+        self.assertEqual((got["StatusCallbackEvent"], got["SequenceNumber"],
+                          got["RoomSid"]),
+                         ("participant-connected", "2", room["sid"]))
+        self.assertEqual(hook.failed, ["room-created"] * 6)
+        self.assertIn("giving up", self.srv.stderr_text())
 
     def test_unused_room_completes(self):
         hook = CallbackReceiver(self.secret)
