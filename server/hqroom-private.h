@@ -15,6 +15,7 @@ struct _HqRooms
   HqStore *store;
   HqCallbacks *callbacks;
   GHashTable *live; /* sid -> HqRoom */
+  GHashTable *by_name; /* unique name -> HqRoom (borrowed from live) */
 };
 
 struct _HqRoom

@@ -427,6 +427,13 @@ unpublish_stale_tracks (
   }
 }
 
+static void
+add_live (HqRooms *rooms, HqRoom *room)
+{
+  g_hash_table_insert (rooms->live, room->rec.sid, room);
+  g_hash_table_insert (rooms->by_name, room->rec.unique_name, room);
+}
+
 /* A room found in progress at start: whoever was in it is gone. */
 static void
 restore_room (HqRooms *rooms, const HqRoomRecord *rec)
@@ -437,7 +444,7 @@ restore_room (HqRooms *rooms, const HqRoomRecord *rec)
   g_autoptr (GError) error = NULL;
   gint64 now = hq_now_ms ();
 
-  g_hash_table_insert (rooms->live, room->rec.sid, room);
+  add_live (rooms, room);
   stale = hq_store_list_participants (
       rooms->store, room->rec.sid, "connected", NULL, G_MAXINT, 0, &error);
   for (guint i = 0; stale && i < stale->len; i++) {
@@ -474,6 +481,7 @@ hq_rooms_new (HqConfig *config, HqStore *store, GError **error)
   rooms->store = store;
   rooms->callbacks = hq_callbacks_new (
       config->key_sid, config->key_secret, config->callback_retry_ms);
+  rooms->by_name = g_hash_table_new (g_str_hash, g_str_equal);
   rooms->live = g_hash_table_new_full (
       g_str_hash, g_str_equal, NULL, (GDestroyNotify)room_free);
   live = hq_store_list_rooms (store, "in-progress", NULL, G_MAXINT, 0, error);
@@ -503,6 +511,7 @@ hq_rooms_free (HqRooms *rooms)
       hq_participant_close_peer (g_ptr_array_index (room->participants, i),
           1001, "server shutting down");
   }
+  g_hash_table_destroy (rooms->by_name);
   g_hash_table_destroy (rooms->live);
   hq_callbacks_free (rooms->callbacks);
   hq_store_close (rooms->store);
@@ -634,7 +643,7 @@ hq_rooms_create (HqRooms *rooms, const HqRoomParams *params, GError **error)
     return NULL;
   }
   room = room_new (rooms, &rec);
-  g_hash_table_insert (rooms->live, room->rec.sid, room);
+  add_live (rooms, room);
   start_idle_timer (room, room->rec.unused_room_timeout, "unused_room_timeout");
   start_room_duration (room);
   hq_room_event (room, "room-created", NULL, NULL, NULL, NULL);
@@ -644,19 +653,9 @@ hq_rooms_create (HqRooms *rooms, const HqRoomParams *params, GError **error)
 HqRoom *
 hq_rooms_lookup (HqRooms *rooms, const gchar *sid_or_name)
 {
-  GHashTableIter iter;
-  gpointer value;
   HqRoom *room = g_hash_table_lookup (rooms->live, sid_or_name);
 
-  if (room)
-    return room;
-  g_hash_table_iter_init (&iter, rooms->live);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    room = value;
-    if (g_strcmp0 (room->rec.unique_name, sid_or_name) == 0)
-      return room;
-  }
-  return NULL;
+  return room ? room : g_hash_table_lookup (rooms->by_name, sid_or_name);
 }
 
 const HqRoomRecord *
@@ -710,5 +709,6 @@ hq_room_complete (HqRoom *room, const gchar *reason)
     json_object_set_string_member (detail, "reason", reason);
     hq_room_event (room, "room-ended", NULL, NULL, NULL, detail);
   }
+  g_hash_table_remove (rooms->by_name, room->rec.unique_name);
   g_hash_table_remove (rooms->live, room->rec.sid);
 }
