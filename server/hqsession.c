@@ -13,6 +13,7 @@
 #include "hqlog.h"
 
 #include <string.h>
+#include <hq/hqutil.h>
 
 struct _HqSession
 {
@@ -193,6 +194,35 @@ token_error (Request *req, const GError *error)
   reply_error (req, "invalid_token", why);
 }
 
+/* Whether @claims admit to @room (found by @room_id, or NULL). */
+static gboolean
+grants (const HqTokenClaims *claims, HqRoom *room, const gchar *room_id)
+{
+  const HqRoomRecord *rec;
+
+  if (room == NULL)
+    return g_strcmp0 (claims->room, room_id) == 0;
+  rec = hq_room_get_record (room);
+  return g_strcmp0 (claims->room, rec->unique_name) == 0
+      || g_strcmp0 (claims->room, rec->sid) == 0;
+}
+
+/* Whether @room_id (a sid or unique name) names a completed room. */
+static gboolean
+room_completed (HqSession *session, const gchar *room_id)
+{
+  HqStore *store = hq_rooms_get_store (session->rooms);
+  g_autoptr (HqRoomRecord) rec = NULL;
+  g_autoptr (GPtrArray) done = NULL;
+
+  if (hq_sid_is_valid (room_id, "RM")) {
+    rec = hq_store_get_room (store, room_id, NULL);
+    return rec != NULL && g_strcmp0 (rec->status, "completed") == 0;
+  }
+  done = hq_store_list_rooms (store, "completed", room_id, 1, 0, NULL);
+  return done != NULL && done->len > 0;
+}
+
 static void
 handle_join (Request *req)
 {
@@ -201,7 +231,6 @@ handle_join (Request *req)
   g_autoptr (HqTokenClaims) claims = NULL;
   g_autoptr (GError) error = NULL;
   HqRoom *room;
-  const HqRoomRecord *rec;
 
   if (session->participant) {
     reply_error (req, "already_joined",
@@ -226,11 +255,18 @@ handle_join (Request *req)
     return;
   }
   room = hq_rooms_lookup (session->rooms, room_id);
+  /* Checked before telling whether the room exists: a token for one room
+   * learns nothing about others. */
+  if (claims->room && !grants (claims, room, room_id)) {
+    g_autofree gchar *why =
+        g_strdup_printf ("The token admits to room \"%s\", not to \"%.200s\".",
+            claims->room, room_id);
+    reply_error (req, "room_not_granted", why);
+    return;
+  }
   if (room == NULL) {
-    g_autoptr (GPtrArray) done = hq_store_list_rooms (
-        hq_rooms_get_store (session->rooms), "completed", room_id, 1, 0, NULL);
     g_autofree gchar *why = NULL;
-    if (done && done->len > 0) {
+    if (room_completed (session, room_id)) {
       why = g_strdup_printf (
           "Room \"%.200s\" has completed; it takes no more participants.",
           room_id);
@@ -240,15 +276,6 @@ handle_join (Request *req)
           g_strdup_printf ("There is no room \"%.200s\" in progress.", room_id);
       reply_error (req, "room_not_found", why);
     }
-    return;
-  }
-  rec = hq_room_get_record (room);
-  if (claims->room && g_strcmp0 (claims->room, rec->unique_name) != 0
-      && g_strcmp0 (claims->room, rec->sid) != 0) {
-    g_autofree gchar *why =
-        g_strdup_printf ("The token admits to room \"%s\", not to \"%s\".",
-            claims->room, rec->unique_name);
-    reply_error (req, "room_not_granted", why);
     return;
   }
   session->participant =

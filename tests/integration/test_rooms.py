@@ -109,9 +109,11 @@ class RoomsTestCase(unittest.TestCase):
         return self.rest("POST", "/v1/Rooms", params, 201).json()
 
     def token(self, identity, room, role="guest"):
-        return self.rest("POST", "/v1/AccessTokens",
-                         {"Identity": identity, "Room": room, "Role": role},
-                         201).json()["token"]
+        """A token for @room, or for any room when @room is None."""
+        body = {"Identity": identity, "Role": role}
+        if room is not None:
+            body["Room"] = room
+        return self.rest("POST", "/v1/AccessTokens", body, 201).json()["token"]
 
     def connect(self):
         c = Signal(self.srv.url)
@@ -715,8 +717,15 @@ class BadInput(RoomsTestCase):
         self.assert_error(c, "room_not_granted",
                           {"type": "join", "token": self.token("pat", "elsewhere"),
                            "room": "bad"})
+        # A token for another room does not tell whether a room exists.
+        self.assert_error(c, "room_not_granted",
+                          {"type": "join", "token": self.token("pat", "bad"),
+                           "room": "no-such-room"})
         self.assert_error(c, "room_not_found",
                           {"type": "join", "token": self.token("pat", "nope")})
+        self.assert_error(c, "room_completed",
+                          {"type": "join", "token": self.token("pat", None),
+                           "room": done["sid"]})
         self.assert_error(c, "room_completed",
                           {"type": "join", "token": self.token("pat", "over")})
 
