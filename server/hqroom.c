@@ -90,6 +90,17 @@ set_time (JsonObject *obj, const gchar *name, gint64 ms)
   }
 }
 
+/* end_time, and duration in whole seconds; both null until it ended. */
+static void
+set_end (JsonObject *obj, gint64 created, gint64 ended)
+{
+  set_time (obj, "end_time", ended);
+  if (ended)
+    json_object_set_int_member (obj, "duration", (ended - created) / 1000);
+  else
+    json_object_set_null_member (obj, "duration");
+}
+
 JsonObject *
 hq_room_record_to_json (const HqRoomRecord *r, const gchar *base)
 {
@@ -114,12 +125,7 @@ hq_room_record_to_json (const HqRoomRecord *r, const gchar *base)
   json_object_set_boolean_member (obj, "waiting_room", r->waiting_room);
   set_time (obj, "date_created", r->created);
   set_time (obj, "date_updated", r->updated);
-  set_time (obj, "end_time", r->ended);
-  if (r->ended)
-    json_object_set_int_member (
-        obj, "duration", (r->ended - r->created) / 1000);
-  else
-    json_object_set_null_member (obj, "duration");
+  set_end (obj, r->created, r->ended);
   hq_json_set_string_or_null (obj, "end_reason", r->end_reason);
   json_object_set_string_member (obj, "url", url);
   {
@@ -145,12 +151,7 @@ hq_participant_record_to_json (const HqParticipantRecord *p, const gchar *base)
   set_time (obj, "date_created", p->created);
   set_time (obj, "date_updated", p->updated);
   set_time (obj, "start_time", p->created);
-  set_time (obj, "end_time", p->ended);
-  if (p->ended)
-    json_object_set_int_member (
-        obj, "duration", (p->ended - p->created) / 1000);
-  else
-    json_object_set_null_member (obj, "duration");
+  set_end (obj, p->created, p->ended);
   hq_json_set_string_or_null (obj, "end_reason", p->end_reason);
   if (base) {
     g_autofree gchar *url = g_strdup_printf (
