@@ -43,6 +43,8 @@ struct _HqParticipant
   gboolean waiting;
   guint grace_timer;
   guint duration_timer;
+  /* The SFU issue attaches the participant's publish and subscribe
+   * transports here, and hq_participant_disconnect() tears them down. */
 };
 
 gint64 hq_now_ms (void);
