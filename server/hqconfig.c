@@ -201,6 +201,20 @@ bad:
   return FALSE;
 }
 
+/* Room timing knobs, milliseconds, from the environment only: they exist
+ * for tests and tuning, not for everyday configuration. */
+static const struct
+{
+  const gchar *name;
+  gsize offset;
+} timing_env[] = {
+  { "HQ_TIMEOUT_MINUTE_MS", G_STRUCT_OFFSET (HqConfig, minute_ms) },
+  { "HQ_RECONNECT_GRACE_MS", G_STRUCT_OFFSET (HqConfig, reconnect_grace_ms) },
+  { "HQ_KEEPALIVE_TIMEOUT_MS",
+      G_STRUCT_OFFSET (HqConfig, keepalive_timeout_ms) },
+  { "HQ_CALLBACK_RETRY_MS", G_STRUCT_OFFSET (HqConfig, callback_retry_ms) },
+};
+
 static gboolean
 load_env (HqConfig *config, GError **error)
 {
@@ -232,6 +246,13 @@ load_env (HqConfig *config, GError **error)
   if ((v = g_getenv ("HQ_ROOM_TYPE")) && *v
       && !parse_room_type (config, v, error))
     goto bad;
+  for (gsize i = 0; i < G_N_ELEMENTS (timing_env); i++) {
+    gint64 *field = G_STRUCT_MEMBER_P (config, timing_env[i].offset);
+    if ((v = g_getenv (timing_env[i].name)) && *v
+        && !parse_int (
+            timing_env[i].name, v, 1, 24 * 3600 * 1000, field, error))
+      goto bad;
+  }
   return TRUE;
 
 bad:
@@ -323,6 +344,10 @@ hq_config_load (const gchar *data_dir, const gchar *config_file,
         g_build_filename (g_get_user_data_dir (), "hqrooms", NULL);
   config->room_type = g_strdup (HQ_DEFAULT_ROOM_TYPE);
   config->token_ttl = HQ_DEFAULT_TOKEN_TTL;
+  config->minute_ms = 60 * 1000;
+  config->reconnect_grace_ms = 30 * 1000;
+  config->keepalive_timeout_ms = 60 * 1000;
+  config->callback_retry_ms = 1000;
   if (!parse_listen (config, HQ_DEFAULT_LISTEN, error))
     return NULL;
   if (!ensure_private_dir (config->data_dir, error))

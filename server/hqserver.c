@@ -3,6 +3,9 @@
 #include "hqserver.h"
 #include "hqhttp.h"
 #include "hqlog.h"
+#include "hqroom.h"
+#include "hqroomsapi.h"
+#include "hqsignal.h"
 #include "hqtokenapi.h"
 
 #include <string.h>
@@ -13,6 +16,9 @@ struct _HqServer
   HqConfig *config;
   SoupServer *soup;
   gchar *url;
+  HqRooms *rooms;
+  HqRoomsApi rooms_api;
+  HqSignal *signal;
 };
 
 static void
@@ -61,15 +67,26 @@ hq_server_new (HqConfig *config, GError **error)
   g_autoptr (HqServer) server = g_new0 (HqServer, 1);
   g_autoptr (GSocketAddress) addr = NULL;
   GSList *uris;
+  HqStore *store;
 
   server->config = config;
+  store = hq_store_open (config->data_dir, error);
+  if (store == NULL)
+    return NULL;
+  server->rooms = hq_rooms_new (config, store, error);
+  if (server->rooms == NULL)
+    return NULL;
+  server->rooms_api.config = config;
+  server->rooms_api.rooms = server->rooms;
   server->soup =
       soup_server_new ("server-header", "hq-server/" HQ_VERSION, NULL);
   hq_http_setup (server->soup);
   soup_server_add_handler (server->soup, NULL, handle_unknown, server, NULL);
   soup_server_add_handler (
       server->soup, "/healthz", handle_healthz, server, NULL);
-  hq_token_api_register (server->soup, config);
+  hq_token_api_register (server->soup, config, server->rooms);
+  hq_rooms_api_register (server->soup, &server->rooms_api);
+  server->signal = hq_signal_new (server->soup, config, server->rooms);
 
   addr = listen_address (config, error);
   if (addr == NULL)
@@ -96,10 +113,15 @@ hq_server_free (HqServer *server)
 {
   if (server == NULL)
     return;
-  if (server->soup) {
+  /* No more requests; then the rooms let go of their participants'
+   * connections, which the signalling side closes and frees. */
+  if (server->signal)
+    hq_signal_stop (server->signal);
+  if (server->soup)
     soup_server_disconnect (server->soup);
-    g_object_unref (server->soup);
-  }
+  hq_rooms_free (server->rooms);
+  hq_signal_free (server->signal);
+  g_clear_object (&server->soup);
   hq_config_free (server->config);
   g_free (server->url);
   g_free (server);
@@ -115,4 +137,10 @@ HqConfig *
 hq_server_get_config (HqServer *server)
 {
   return server->config;
+}
+
+HqRooms *
+hq_server_get_rooms (HqServer *server)
+{
+  return server->rooms;
 }
