@@ -1,0 +1,2120 @@
+/* SDP layer: parsing, writing and building WebRTC offers and answers.
+ * See hqsdp.h for the model and docs/sdp.md for what we offer and accept.
+ *
+ * Parsing runs in three steps.  A pre-scan of the raw bytes refuses what
+ * is not SDP text at all (binary, no v= line, too big, too many m-lines)
+ * before anything is allocated per line.  GstSDPMessage then splits the
+ * text into session and media attributes; its number fields use atoi(), so
+ * every number we keep (ports, payload types, SSRCs, extmap ids) is read
+ * again here with a strict reader that reports what is out of range.
+ * Last, each m-line is checked for what WebRTC needs, and the session as a
+ * whole (unique mids, BUNDLE) for consistency.  Every error names the
+ * m-line (1-based, as a person counts them) and the attribute.
+ *
+ * Writing goes the other way through GstSDPMessage, laying out the lines
+ * as Chromium does (transport attributes in every active m-line).
+ */
+#include "hqsdp.h"
+#include "hqutil.h"
+
+#include <string.h>
+#include <gst/gst.h>
+#include <gst/sdp/sdp.h>
+
+G_DEFINE_QUARK (hq - sdp - error - quark, hq_sdp_error);
+
+#define HQ_SDP_OPUS_PT 111
+#define HQ_SDP_VP8_PT 96
+#define HQ_SDP_VP8_RTX_PT 97
+#define HQ_SDP_H264_PT 102
+#define HQ_SDP_H264_RTX_PT 103
+#define HQ_SDP_OPUS_FMTP "minptime=10;useinbandfec=1"
+#define HQ_SDP_H264_FMTP                                                       \
+  "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
+/* colon-separated hex of a SHA-256 digest: 32 * 3 - 1 characters */
+#define HQ_SDP_SHA256_FP_LEN 95
+
+static const gchar *const video_fbs[] = { "goog-remb", "transport-cc",
+  "ccm fir", "nack", "nack pli", NULL };
+static const gchar *const audio_fbs[] = { "transport-cc", NULL };
+static const gchar *const audio_exts[] = { HQ_SDP_EXT_AUDIO_LEVEL,
+  HQ_SDP_EXT_ABS_SEND_TIME, HQ_SDP_EXT_TWCC, HQ_SDP_EXT_MID, NULL };
+static const gchar *const video_exts[] = { HQ_SDP_EXT_ABS_SEND_TIME,
+  HQ_SDP_EXT_TWCC, HQ_SDP_EXT_MID, NULL };
+
+const gchar *
+hq_sdp_error_name (gint code)
+{
+  static const gchar *const names[] = {
+    [HQ_SDP_ERROR_NOT_SDP] = "not_sdp",
+    [HQ_SDP_ERROR_TOO_LARGE] = "too_large",
+    [HQ_SDP_ERROR_SYNTAX] = "syntax",
+    [HQ_SDP_ERROR_MISSING] = "missing",
+    [HQ_SDP_ERROR_UNSUPPORTED] = "unsupported",
+    [HQ_SDP_ERROR_INCONSISTENT] = "inconsistent",
+    [HQ_SDP_ERROR_INVALID_ARGUMENT] = "invalid_argument",
+  };
+
+  if (code < 0 || code >= (gint)G_N_ELEMENTS (names) || names[code] == NULL)
+    return "unknown";
+  return names[code];
+}
+
+const gchar *
+hq_sdp_kind_to_string (HqSdpKind kind)
+{
+  switch (kind) {
+    case HQ_SDP_KIND_AUDIO:
+      return "audio";
+    case HQ_SDP_KIND_VIDEO:
+      return "video";
+    case HQ_SDP_KIND_APPLICATION:
+      return "application";
+  }
+  return "unknown";
+}
+
+const gchar *
+hq_sdp_direction_to_string (HqSdpDirection direction)
+{
+  switch (direction) {
+    case HQ_SDP_SENDRECV:
+      return "sendrecv";
+    case HQ_SDP_SENDONLY:
+      return "sendonly";
+    case HQ_SDP_RECVONLY:
+      return "recvonly";
+    case HQ_SDP_INACTIVE:
+      return "inactive";
+  }
+  return "inactive";
+}
+
+static gboolean
+direction_from_string (const gchar *str, HqSdpDirection *direction)
+{
+  for (HqSdpDirection d = HQ_SDP_SENDRECV; d <= HQ_SDP_INACTIVE; d++) {
+    if (g_strcmp0 (str, hq_sdp_direction_to_string (d)) == 0) {
+      *direction = d;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+HqSdpDirection
+hq_sdp_direction_reverse (HqSdpDirection direction)
+{
+  if (direction == HQ_SDP_SENDONLY)
+    return HQ_SDP_RECVONLY;
+  if (direction == HQ_SDP_RECVONLY)
+    return HQ_SDP_SENDONLY;
+  return direction;
+}
+
+static gboolean
+direction_sends (HqSdpDirection d)
+{
+  return d == HQ_SDP_SENDRECV || d == HQ_SDP_SENDONLY;
+}
+
+static gboolean
+direction_receives (HqSdpDirection d)
+{
+  return d == HQ_SDP_SENDRECV || d == HQ_SDP_RECVONLY;
+}
+
+static HqSdpDirection
+direction_make (gboolean send, gboolean recv)
+{
+  if (send && recv)
+    return HQ_SDP_SENDRECV;
+  if (send)
+    return HQ_SDP_SENDONLY;
+  if (recv)
+    return HQ_SDP_RECVONLY;
+  return HQ_SDP_INACTIVE;
+}
+
+const gchar *
+hq_sdp_setup_to_string (HqSdpSetup setup)
+{
+  switch (setup) {
+    case HQ_SDP_SETUP_ACTPASS:
+      return "actpass";
+    case HQ_SDP_SETUP_ACTIVE:
+      return "active";
+    case HQ_SDP_SETUP_PASSIVE:
+      return "passive";
+  }
+  return "actpass";
+}
+
+/* --- the model --- */
+
+HqSdpCodec *
+hq_sdp_codec_new (guint pt, const gchar *name, guint clock_rate, guint channels,
+    const gchar *fmtp)
+{
+  HqSdpCodec *codec = g_new0 (HqSdpCodec, 1);
+
+  codec->pt = pt;
+  codec->name = g_strdup (name);
+  codec->clock_rate = clock_rate;
+  codec->channels = channels;
+  codec->fmtp = g_strdup (fmtp);
+  codec->rtcp_fb = g_ptr_array_new_with_free_func (g_free);
+  codec->rtx_pt = -1;
+  return codec;
+}
+
+HqSdpCodec *
+hq_sdp_codec_copy (const HqSdpCodec *codec)
+{
+  HqSdpCodec *copy = hq_sdp_codec_new (
+      codec->pt, codec->name, codec->clock_rate, codec->channels, codec->fmtp);
+
+  for (guint i = 0; i < codec->rtcp_fb->len; i++)
+    g_ptr_array_add (copy->rtcp_fb, g_strdup (codec->rtcp_fb->pdata[i]));
+  copy->rtx_pt = codec->rtx_pt;
+  return copy;
+}
+
+void
+hq_sdp_codec_free (HqSdpCodec *codec)
+{
+  if (codec == NULL)
+    return;
+  g_free (codec->name);
+  g_free (codec->fmtp);
+  g_ptr_array_unref (codec->rtcp_fb);
+  g_free (codec);
+}
+
+gboolean
+hq_sdp_codec_has_fb (const HqSdpCodec *codec, const gchar *fb)
+{
+  for (guint i = 0; i < codec->rtcp_fb->len; i++)
+    if (g_ascii_strcasecmp (codec->rtcp_fb->pdata[i], fb) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+gchar *
+hq_sdp_codec_get_param (const HqSdpCodec *codec, const gchar *key)
+{
+  g_auto (GStrv) params = NULL;
+  gsize key_len = strlen (key);
+
+  if (codec->fmtp == NULL)
+    return NULL;
+  params = g_strsplit (codec->fmtp, ";", -1);
+  for (guint i = 0; params[i] != NULL; i++) {
+    const gchar *p = params[i];
+
+    while (*p == ' ')
+      p++;
+    if (g_ascii_strncasecmp (p, key, key_len) == 0 && p[key_len] == '=')
+      return g_strstrip (g_strdup (p + key_len + 1));
+  }
+  return NULL;
+}
+
+static void
+extmap_free (gpointer data)
+{
+  HqSdpExtmap *ext = data;
+
+  g_free (ext->uri);
+  g_free (ext);
+}
+
+static HqSdpExtmap *
+extmap_new (guint id, const gchar *uri)
+{
+  HqSdpExtmap *ext = g_new0 (HqSdpExtmap, 1);
+
+  ext->id = id;
+  ext->uri = g_strdup (uri);
+  return ext;
+}
+
+static void
+ssrc_free (gpointer data)
+{
+  HqSdpSsrc *s = data;
+
+  g_free (s->cname);
+  g_free (s->msid);
+  g_free (s);
+}
+
+static HqSdpSsrc *
+ssrc_new (guint32 ssrc, const gchar *cname, const gchar *msid)
+{
+  HqSdpSsrc *s = g_new0 (HqSdpSsrc, 1);
+
+  s->ssrc = ssrc;
+  s->cname = g_strdup (cname);
+  s->msid = g_strdup (msid);
+  return s;
+}
+
+HqSdpMedia *
+hq_sdp_media_new (HqSdpKind kind, const gchar *mid)
+{
+  HqSdpMedia *media = g_new0 (HqSdpMedia, 1);
+
+  media->kind = kind;
+  media->mid = g_strdup (mid);
+  media->port = 9;
+  media->protocol = g_strdup (
+      kind == HQ_SDP_KIND_APPLICATION ? "UDP/DTLS/SCTP" : "UDP/TLS/RTP/SAVPF");
+  media->direction = HQ_SDP_SENDRECV;
+  media->codecs =
+      g_ptr_array_new_with_free_func ((GDestroyNotify)hq_sdp_codec_free);
+  media->extmaps = g_ptr_array_new_with_free_func (extmap_free);
+  media->ssrcs = g_ptr_array_new_with_free_func (ssrc_free);
+  media->fids = g_array_new (FALSE, FALSE, sizeof (HqSdpSsrcFid));
+  media->candidates = g_ptr_array_new_with_free_func (g_free);
+  return media;
+}
+
+void
+hq_sdp_media_free (HqSdpMedia *media)
+{
+  if (media == NULL)
+    return;
+  g_free (media->mid);
+  g_free (media->protocol);
+  g_free (media->app_formats);
+  g_ptr_array_unref (media->codecs);
+  g_ptr_array_unref (media->extmaps);
+  g_ptr_array_unref (media->ssrcs);
+  g_array_unref (media->fids);
+  g_free (media->msid_stream);
+  g_free (media->msid_track);
+  g_free (media->ice_ufrag);
+  g_free (media->ice_pwd);
+  g_free (media->fingerprint_alg);
+  g_free (media->fingerprint);
+  g_ptr_array_unref (media->candidates);
+  g_free (media);
+}
+
+const HqSdpCodec *
+hq_sdp_media_find_codec (const HqSdpMedia *media, guint pt)
+{
+  for (guint i = 0; i < media->codecs->len; i++) {
+    const HqSdpCodec *c = media->codecs->pdata[i];
+    if (c->pt == pt)
+      return c;
+  }
+  return NULL;
+}
+
+const HqSdpCodec *
+hq_sdp_media_find_codec_by_name (const HqSdpMedia *media, const gchar *name)
+{
+  for (guint i = 0; i < media->codecs->len; i++) {
+    const HqSdpCodec *c = media->codecs->pdata[i];
+    if (g_ascii_strcasecmp (c->name, name) == 0)
+      return c;
+  }
+  return NULL;
+}
+
+guint
+hq_sdp_media_extmap_id (const HqSdpMedia *media, const gchar *uri)
+{
+  for (guint i = 0; i < media->extmaps->len; i++) {
+    const HqSdpExtmap *e = media->extmaps->pdata[i];
+    if (g_strcmp0 (e->uri, uri) == 0)
+      return e->id;
+  }
+  return 0;
+}
+
+guint32
+hq_sdp_media_rtx_ssrc (const HqSdpMedia *media, guint32 ssrc)
+{
+  for (guint i = 0; i < media->fids->len; i++) {
+    const HqSdpSsrcFid *f = &g_array_index (media->fids, HqSdpSsrcFid, i);
+    if (f->primary == ssrc)
+      return f->rtx;
+  }
+  return 0;
+}
+
+GArray *
+hq_sdp_media_primary_ssrcs (const HqSdpMedia *media)
+{
+  GArray *out = g_array_new (FALSE, FALSE, sizeof (guint32));
+
+  for (guint i = 0; i < media->ssrcs->len; i++) {
+    const HqSdpSsrc *s = media->ssrcs->pdata[i];
+    gboolean is_rtx = FALSE;
+
+    for (guint j = 0; j < media->fids->len; j++)
+      if (g_array_index (media->fids, HqSdpSsrcFid, j).rtx == s->ssrc)
+        is_rtx = TRUE;
+    if (!is_rtx)
+      g_array_append_val (out, s->ssrc);
+  }
+  return out;
+}
+
+gboolean
+hq_sdp_media_is_active (const HqSdpMedia *media)
+{
+  return media->port != 0;
+}
+
+HqSdp *
+hq_sdp_new (HqSdpType type)
+{
+  HqSdp *sdp = g_new0 (HqSdp, 1);
+
+  sdp->type = type;
+  sdp->bundle = g_ptr_array_new_with_free_func (g_free);
+  sdp->media =
+      g_ptr_array_new_with_free_func ((GDestroyNotify)hq_sdp_media_free);
+  return sdp;
+}
+
+void
+hq_sdp_free (HqSdp *sdp)
+{
+  if (sdp == NULL)
+    return;
+  g_free (sdp->ice_ufrag);
+  g_free (sdp->ice_pwd);
+  g_free (sdp->fingerprint_alg);
+  g_free (sdp->fingerprint);
+  g_ptr_array_unref (sdp->bundle);
+  g_free (sdp->msid_semantic);
+  g_ptr_array_unref (sdp->media);
+  g_free (sdp);
+}
+
+HqSdpMedia *
+hq_sdp_find_media (const HqSdp *sdp, const gchar *mid)
+{
+  for (guint i = 0; i < sdp->media->len; i++) {
+    HqSdpMedia *m = sdp->media->pdata[i];
+    if (g_strcmp0 (m->mid, mid) == 0)
+      return m;
+  }
+  return NULL;
+}
+
+const HqSdpMedia *
+hq_sdp_transport_media (const HqSdp *sdp)
+{
+  if (sdp->bundle->len > 0) {
+    const HqSdpMedia *m = hq_sdp_find_media (sdp, sdp->bundle->pdata[0]);
+    if (m != NULL && hq_sdp_media_is_active (m))
+      return m;
+  }
+  for (guint i = 0; i < sdp->media->len; i++) {
+    const HqSdpMedia *m = sdp->media->pdata[i];
+    if (hq_sdp_media_is_active (m))
+      return m;
+  }
+  return NULL;
+}
+
+const gchar *
+hq_sdp_get_ice_ufrag (const HqSdp *sdp)
+{
+  const HqSdpMedia *m = hq_sdp_transport_media (sdp);
+  return m ? m->ice_ufrag : NULL;
+}
+
+const gchar *
+hq_sdp_get_ice_pwd (const HqSdp *sdp)
+{
+  const HqSdpMedia *m = hq_sdp_transport_media (sdp);
+  return m ? m->ice_pwd : NULL;
+}
+
+const gchar *
+hq_sdp_get_fingerprint (const HqSdp *sdp)
+{
+  const HqSdpMedia *m = hq_sdp_transport_media (sdp);
+  return m ? m->fingerprint : NULL;
+}
+
+HqSdpSetup
+hq_sdp_get_setup (const HqSdp *sdp)
+{
+  const HqSdpMedia *m = hq_sdp_transport_media (sdp);
+  return m ? m->setup : HQ_SDP_SETUP_ACTPASS;
+}
+
+const GPtrArray *
+hq_sdp_get_candidates (const HqSdp *sdp)
+{
+  const HqSdpMedia *m = hq_sdp_transport_media (sdp);
+  return m ? m->candidates : NULL;
+}
+
+/* --- parsing helpers --- */
+
+/* Where an error was found: the session (index 0) or an m-line. */
+typedef struct
+{
+  guint index;
+  const gchar *kind;
+} Where;
+
+static void where_error (GError **error, const Where *w, gint code,
+    const gchar *format, ...) G_GNUC_PRINTF (4, 5);
+
+static void
+where_error (
+    GError **error, const Where *w, gint code, const gchar *format, ...)
+{
+  g_autofree gchar *what = NULL;
+  va_list args;
+
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+  if (w != NULL && w->index > 0)
+    g_set_error (error, HQ_SDP_ERROR, code, "m-line %u (%s): %s", w->index,
+        w->kind, what);
+  else
+    g_set_error_literal (error, HQ_SDP_ERROR, code, what);
+}
+
+typedef enum
+{
+  NUM_OK,
+  NUM_NOT_A_NUMBER,
+  NUM_OUT_OF_RANGE,
+} NumResult;
+
+/* Reads all of @s as a decimal number in @min..@max. */
+static NumResult
+parse_uint (const gchar *s, guint64 min, guint64 max, guint64 *out)
+{
+  gboolean overflow = FALSE;
+  guint64 v = 0;
+
+  if (s == NULL || *s == '\0')
+    return NUM_NOT_A_NUMBER;
+  /* keep scanning after an overflow: a long run of digits followed by a
+   * letter is still not a number, and the caller reports which it was */
+  for (const gchar *p = s; *p != '\0'; p++) {
+    guint d;
+
+    if (!g_ascii_isdigit (*p))
+      return NUM_NOT_A_NUMBER;
+    d = *p - '0';
+    if (overflow || v > (G_MAXUINT64 - d) / 10)
+      overflow = TRUE;
+    else
+      v = v * 10 + d;
+  }
+  if (overflow || v > max || v < min)
+    return NUM_OUT_OF_RANGE;
+  *out = v;
+  return NUM_OK;
+}
+
+/* Reads @s as a number in @min..@max, or sets @error naming @what (the
+ * attribute and field, "a=rtpmap: payload type"). */
+static gboolean
+read_uint (const Where *w, const gchar *what, const gchar *s, guint64 min,
+    guint64 max, guint64 *out, GError **error)
+{
+  switch (parse_uint (s, min, max, out)) {
+    case NUM_OK:
+      return TRUE;
+    case NUM_NOT_A_NUMBER:
+      where_error (error, w, HQ_SDP_ERROR_SYNTAX, "%s '%.20s' is not a number",
+          what, s ? s : "");
+      return FALSE;
+    case NUM_OUT_OF_RANGE:
+      where_error (error, w, HQ_SDP_ERROR_SYNTAX,
+          "%s %.20s%s out of range (%" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT
+          ")",
+          what, s, strlen (s) > 20 ? "..." : "", min, max);
+      return FALSE;
+  }
+  return FALSE;
+}
+
+/* Splits @s at spaces and tabs into its non-empty words. */
+static GStrv
+words_new (const gchar *s)
+{
+  g_auto (GStrv) parts = g_strsplit_set (s ? s : "", " \t", -1);
+  GPtrArray *words = g_ptr_array_new ();
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    if (parts[i][0] != '\0')
+      g_ptr_array_add (words, g_strdup (parts[i]));
+  g_ptr_array_add (words, NULL);
+  return (GStrv)g_ptr_array_free (words, FALSE);
+}
+
+static gboolean
+is_ice_chars (const gchar *s, gsize min, gsize max)
+{
+  gsize n = 0;
+
+  for (; *s != '\0'; s++, n++)
+    if (!g_ascii_isalnum (*s) && *s != '+' && *s != '/')
+      return FALSE;
+  return n >= min && n <= max;
+}
+
+static gboolean
+check_ufrag (const Where *w, const gchar *value, GError **error)
+{
+  if (!is_ice_chars (value, 4, 256)) {
+    where_error (error, w, HQ_SDP_ERROR_SYNTAX,
+        "a=ice-ufrag: '%.40s' is not 4 to 256 ICE characters", value);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+check_pwd (const Where *w, const gchar *value, GError **error)
+{
+  if (!is_ice_chars (value, 22, 256)) {
+    where_error (error, w, HQ_SDP_ERROR_SYNTAX,
+        "a=ice-pwd: not 22 to 256 ICE characters");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* TRUE when @fp is 32 colon-separated hex bytes. */
+static gboolean
+is_sha256_fingerprint (const gchar *fp)
+{
+  if (strlen (fp) != HQ_SDP_SHA256_FP_LEN)
+    return FALSE;
+  for (guint i = 0; i < HQ_SDP_SHA256_FP_LEN; i++) {
+    gboolean colon = i % 3 == 2;
+    if (colon ? fp[i] != ':' : !g_ascii_isxdigit (fp[i]))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* Reads a=fingerprint into @alg and @fp (the first one wins).  Browsers
+ * and webrtcbin use sha-256; anything else is refused rather than skipped,
+ * so a peer we could not verify hears why. */
+static gboolean
+parse_fingerprint (
+    const Where *w, const gchar *value, gchar **alg, gchar **fp, GError **error)
+{
+  g_auto (GStrv) words = words_new (value);
+
+  if (g_strv_length (words) != 2) {
+    where_error (error, w, HQ_SDP_ERROR_SYNTAX,
+        "a=fingerprint: expected '<algorithm> <hex>'");
+    return FALSE;
+  }
+  if (g_ascii_strcasecmp (words[0], "sha-256") != 0) {
+    where_error (error, w, HQ_SDP_ERROR_UNSUPPORTED,
+        "a=fingerprint: algorithm %.16s not supported (we need sha-256)",
+        words[0]);
+    return FALSE;
+  }
+  if (!is_sha256_fingerprint (words[1])) {
+    where_error (error, w, HQ_SDP_ERROR_SYNTAX,
+        "a=fingerprint: sha-256 value is not 32 colon-separated hex bytes");
+    return FALSE;
+  }
+  if (*fp == NULL) {
+    *alg = g_strdup ("sha-256");
+    *fp = g_ascii_strup (words[1], -1);
+  }
+  return TRUE;
+}
+
+static gboolean
+parse_setup (
+    const Where *w, const gchar *value, HqSdpSetup *setup, GError **error)
+{
+  for (HqSdpSetup s = HQ_SDP_SETUP_ACTPASS; s <= HQ_SDP_SETUP_PASSIVE; s++) {
+    if (g_strcmp0 (value, hq_sdp_setup_to_string (s)) == 0) {
+      *setup = s;
+      return TRUE;
+    }
+  }
+  where_error (error, w, HQ_SDP_ERROR_UNSUPPORTED,
+      "a=setup: '%.16s' is not actpass, active or passive", value);
+  return FALSE;
+}
+
+static gboolean
+has_word (const gchar *value, const gchar *word)
+{
+  g_auto (GStrv) words = words_new (value);
+
+  return g_strv_contains ((const gchar *const *)words, word);
+}
+
+/* --- pre-scan --- */
+
+/* Refuses what is not SDP text before GstSDPMessage sees it, and collects
+ * the raw m= lines (their values), which we read ourselves. */
+static gboolean
+prescan (const gchar *text, gsize len, GPtrArray *mlines, GError **error)
+{
+  guint line = 1;
+  gsize start = 0;
+
+  if (len == 0) {
+    g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_NOT_SDP,
+        "not an SDP: the text is empty");
+    return FALSE;
+  }
+  if (len > HQ_SDP_MAX_SIZE) {
+    g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_TOO_LARGE,
+        "SDP of %" G_GSIZE_FORMAT " bytes is larger than the %d we accept", len,
+        HQ_SDP_MAX_SIZE);
+    return FALSE;
+  }
+  for (gsize i = 0; i < len; i++) {
+    guchar c = text[i];
+
+    if ((c < 0x20 && c != '\r' && c != '\n' && c != '\t') || c == 0x7f) {
+      g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_NOT_SDP,
+          "not an SDP: byte 0x%02x on line %u is not text", c, line);
+      return FALSE;
+    }
+    if (c == '\r' && i + 1 < len && text[i + 1] != '\n') {
+      g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_NOT_SDP,
+          "not an SDP: line %u has a carriage return inside it", line);
+      return FALSE;
+    }
+    if (c == '\n')
+      line++;
+  }
+  if (!g_utf8_validate (text, len, NULL)) {
+    g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_NOT_SDP,
+        "not an SDP: the text is not UTF-8");
+    return FALSE;
+  }
+  if (len < 3 || text[0] != 'v' || text[1] != '=') {
+    g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_NOT_SDP,
+        "not an SDP: no v= line first");
+    return FALSE;
+  }
+  if (text[2] != '0' || (len > 3 && text[3] != '\r' && text[3] != '\n')) {
+    g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_UNSUPPORTED,
+        "v=: only SDP version 0 exists");
+    return FALSE;
+  }
+
+  line = 0;
+  while (start < len) {
+    gsize end = start;
+
+    while (end < len && text[end] != '\n')
+      end++;
+    line++;
+    /* a line is "<letter>=<value>"; blank lines are tolerated */
+    if (end > start && !(end - start == 1 && text[start] == '\r')) {
+      if (end - start < 2 || !g_ascii_islower (text[start])
+          || text[start + 1] != '=') {
+        g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_SYNTAX,
+            "line %u is not '<letter>=<value>'", line);
+        return FALSE;
+      }
+      if (text[start] == 'm') {
+        gsize vend = end;
+
+        if (mlines->len == HQ_SDP_MAX_MEDIA) {
+          g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_TOO_LARGE,
+              "too many m-lines: more than %d", HQ_SDP_MAX_MEDIA);
+          return FALSE;
+        }
+        if (vend > start && text[vend - 1] == '\r')
+          vend--;
+        g_ptr_array_add (
+            mlines, g_strndup (text + start + 2, vend - (start + 2)));
+      }
+    }
+    start = end + 1;
+  }
+  return TRUE;
+}
+
+/* --- session level --- */
+
+static gboolean
+parse_origin (HqSdp *sdp, const GstSDPMessage *msg, GError **error)
+{
+  const GstSDPOrigin *o = gst_sdp_message_get_origin (msg);
+  guint64 v;
+
+  if (o->sess_id == NULL || o->sess_version == NULL || *o->sess_id == '\0') {
+    g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_MISSING,
+        "no o= line with a session id and version");
+    return FALSE;
+  }
+  if (!read_uint (
+          NULL, "o=: session id", o->sess_id, 0, G_MAXUINT64, &v, error))
+    return FALSE;
+  sdp->session_id = v;
+  if (!read_uint (NULL, "o=: session version", o->sess_version, 0, G_MAXUINT64,
+          &v, error))
+    return FALSE;
+  sdp->session_version = v;
+  return TRUE;
+}
+
+static gboolean
+parse_session_attributes (HqSdp *sdp, const GstSDPMessage *msg, GError **error)
+{
+  gboolean have_bundle = FALSE;
+
+  for (guint i = 0; i < gst_sdp_message_attributes_len (msg); i++) {
+    const GstSDPAttribute *a = gst_sdp_message_get_attribute (msg, i);
+    const gchar *key = a->key;
+    const gchar *value = a->value ? a->value : "";
+
+    if (g_str_equal (key, "group")) {
+      g_auto (GStrv) words = words_new (value);
+
+      if (words[0] == NULL || !g_str_equal (words[0], "BUNDLE"))
+        continue;
+      if (have_bundle) {
+        g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_UNSUPPORTED,
+            "a=group:BUNDLE: only one BUNDLE group is supported");
+        return FALSE;
+      }
+      have_bundle = TRUE;
+      for (guint j = 1; words[j] != NULL; j++)
+        g_ptr_array_add (sdp->bundle, g_strdup (words[j]));
+    } else if (g_str_equal (key, "ice-ufrag")) {
+      if (!check_ufrag (NULL, value, error))
+        return FALSE;
+      g_free (sdp->ice_ufrag);
+      sdp->ice_ufrag = g_strdup (value);
+    } else if (g_str_equal (key, "ice-pwd")) {
+      if (!check_pwd (NULL, value, error))
+        return FALSE;
+      g_free (sdp->ice_pwd);
+      sdp->ice_pwd = g_strdup (value);
+    } else if (g_str_equal (key, "ice-options")) {
+      if (has_word (value, "trickle"))
+        sdp->ice_trickle = TRUE;
+    } else if (g_str_equal (key, "fingerprint")) {
+      if (!parse_fingerprint (
+              NULL, value, &sdp->fingerprint_alg, &sdp->fingerprint, error))
+        return FALSE;
+    } else if (g_str_equal (key, "setup")) {
+      if (!parse_setup (NULL, value, &sdp->setup, error))
+        return FALSE;
+      sdp->has_setup = TRUE;
+    } else if (g_str_equal (key, "msid-semantic")) {
+      g_free (sdp->msid_semantic);
+      sdp->msid_semantic = g_strstrip (g_strdup (value));
+    } else if (g_str_equal (key, "extmap-allow-mixed")) {
+      sdp->extmap_allow_mixed = TRUE;
+    }
+  }
+  return TRUE;
+}
+
+/* --- media level --- */
+
+/* What one m-line's attributes said, before codecs are assembled. */
+typedef struct
+{
+  GArray *pts; /* guint, m-line order */
+  GHashTable *rtpmaps; /* pt -> "name/rate[/channels]" */
+  GHashTable *fmtps; /* pt -> params */
+  GHashTable *fbs; /* pt -> GPtrArray of values; G_MAXUINT for "*" */
+} MediaScratch;
+
+static void
+scratch_clear (MediaScratch *s)
+{
+  g_clear_pointer (&s->pts, g_array_unref);
+  g_clear_pointer (&s->rtpmaps, g_hash_table_unref);
+  g_clear_pointer (&s->fmtps, g_hash_table_unref);
+  g_clear_pointer (&s->fbs, g_hash_table_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MediaScratch, scratch_clear)
+
+static gboolean
+media_has_pt (const MediaScratch *s, guint pt)
+{
+  for (guint i = 0; i < s->pts->len; i++)
+    if (g_array_index (s->pts, guint, i) == pt)
+      return TRUE;
+  return FALSE;
+}
+
+/* Reads "m=<kind> <port>[/<n>] <proto> <fmt> ..." from the raw line. */
+static gboolean
+parse_mline (HqSdpMedia *media, Where *w, const gchar *raw, MediaScratch *s,
+    GError **error)
+{
+  g_auto (GStrv) words = words_new (raw);
+  g_auto (GStrv) port = NULL;
+  guint64 v;
+
+  if (g_strv_length (words) < 4) {
+    g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_SYNTAX,
+        "m-line %u: expected 'm=<kind> <port> <protocol> <formats>'", w->index);
+    return FALSE;
+  }
+  if (g_str_equal (words[0], "audio"))
+    media->kind = HQ_SDP_KIND_AUDIO;
+  else if (g_str_equal (words[0], "video"))
+    media->kind = HQ_SDP_KIND_VIDEO;
+  else if (g_str_equal (words[0], "application"))
+    media->kind = HQ_SDP_KIND_APPLICATION;
+  else {
+    g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_UNSUPPORTED,
+        "m-line %u: media kind '%.16s' not supported", w->index, words[0]);
+    return FALSE;
+  }
+  w->kind = hq_sdp_kind_to_string (media->kind);
+
+  port = g_strsplit (words[1], "/", 2);
+  if (!read_uint (w, "m=: port", port[0], 0, 65535, &v, error))
+    return FALSE;
+  media->port = v;
+
+  g_free (media->protocol);
+  media->protocol = g_strdup (words[2]);
+  if (media->kind == HQ_SDP_KIND_APPLICATION) {
+    if (!g_str_equal (words[2], "UDP/DTLS/SCTP")
+        && !g_str_equal (words[2], "DTLS/SCTP")) {
+      where_error (error, w, HQ_SDP_ERROR_UNSUPPORTED,
+          "protocol %.32s not supported (need UDP/DTLS/SCTP)", words[2]);
+      return FALSE;
+    }
+    media->app_formats = g_strjoinv (" ", words + 3);
+    return TRUE;
+  }
+  if (!g_str_equal (words[2], "UDP/TLS/RTP/SAVPF")) {
+    where_error (error, w, HQ_SDP_ERROR_UNSUPPORTED,
+        "protocol %.32s not supported (need UDP/TLS/RTP/SAVPF)", words[2]);
+    return FALSE;
+  }
+  for (guint i = 3; words[i] != NULL; i++) {
+    guint pt;
+
+    if (!read_uint (w, "m=: payload type", words[i], 0, 127, &v, error))
+      return FALSE;
+    pt = v;
+    if (media_has_pt (s, pt)) {
+      where_error (error, w, HQ_SDP_ERROR_INCONSISTENT,
+          "m=: payload type %u listed twice", pt);
+      return FALSE;
+    }
+    g_array_append_val (s->pts, pt);
+  }
+  return TRUE;
+}
+
+/* Splits "<pt> <rest>" of a=rtpmap, a=fmtp and a=rtcp-fb.  A "*" payload
+ * type (rtcp-fb for all) gives G_MAXUINT. */
+static gboolean
+split_pt (const Where *w, const gchar *attr, const gchar *value, guint *pt,
+    const gchar **rest, GError **error)
+{
+  const gchar *space = strchr (value, ' ');
+  g_autofree gchar *num = NULL;
+  g_autofree gchar *what = g_strdup_printf ("a=%s: payload type", attr);
+  guint64 v;
+
+  if (space == NULL || space[1] == '\0') {
+    where_error (error, w, HQ_SDP_ERROR_SYNTAX,
+        "a=%s: expected '<payload type> <value>'", attr);
+    return FALSE;
+  }
+  num = g_strndup (value, space - value);
+  *rest = space + 1;
+  while (**rest == ' ')
+    (*rest)++;
+  if (g_str_equal (num, "*") && g_str_equal (attr, "rtcp-fb")) {
+    *pt = G_MAXUINT;
+    return TRUE;
+  }
+  if (!read_uint (w, what, num, 0, 127, &v, error))
+    return FALSE;
+  *pt = v;
+  return TRUE;
+}
+
+static gboolean
+parse_extmap (
+    HqSdpMedia *media, const Where *w, const gchar *value, GError **error)
+{
+  g_auto (GStrv) words = words_new (value);
+  g_auto (GStrv) id_dir = NULL;
+  HqSdpExtmap *ext;
+  guint64 id;
+
+  if (g_strv_length (words) < 2) {
+    where_error (error, w, HQ_SDP_ERROR_SYNTAX,
+        "a=extmap: expected '<id>[/<direction>] <uri>'");
+    return FALSE;
+  }
+  id_dir = g_strsplit (words[0], "/", 2);
+  if (!read_uint (w, "a=extmap: id", id_dir[0], 1, 255, &id, error))
+    return FALSE;
+  if (hq_sdp_media_extmap_id (media, words[1]) != 0) {
+    where_error (error, w, HQ_SDP_ERROR_INCONSISTENT,
+        "a=extmap: %.80s mapped twice", words[1]);
+    return FALSE;
+  }
+  for (guint i = 0; i < media->extmaps->len; i++) {
+    if (((HqSdpExtmap *)media->extmaps->pdata[i])->id == id) {
+      where_error (error, w, HQ_SDP_ERROR_INCONSISTENT,
+          "a=extmap: id %u used twice", (guint)id);
+      return FALSE;
+    }
+  }
+  ext = extmap_new (id, words[1]);
+  if (id_dir[1] != NULL) {
+    if (!direction_from_string (id_dir[1], &ext->direction)) {
+      extmap_free (ext);
+      where_error (error, w, HQ_SDP_ERROR_SYNTAX,
+          "a=extmap: '%.16s' is not a direction", id_dir[1]);
+      return FALSE;
+    }
+    ext->has_direction = TRUE;
+  }
+  g_ptr_array_add (media->extmaps, ext);
+  return TRUE;
+}
+
+static HqSdpSsrc *
+find_or_add_ssrc (HqSdpMedia *media, guint32 ssrc)
+{
+  for (guint i = 0; i < media->ssrcs->len; i++) {
+    HqSdpSsrc *s = media->ssrcs->pdata[i];
+    if (s->ssrc == ssrc)
+      return s;
+  }
+  if (media->ssrcs->len == HQ_SDP_MAX_SSRCS)
+    return NULL;
+  g_ptr_array_add (media->ssrcs, ssrc_new (ssrc, NULL, NULL));
+  return media->ssrcs->pdata[media->ssrcs->len - 1];
+}
+
+static gboolean
+parse_ssrc (
+    HqSdpMedia *media, const Where *w, const gchar *value, GError **error)
+{
+  const gchar *space = strchr (value, ' ');
+  g_autofree gchar *num =
+      space ? g_strndup (value, space - value) : g_strdup (value);
+  HqSdpSsrc *s;
+  guint64 v;
+
+  if (!read_uint (w, "a=ssrc:", num, 0, G_MAXUINT32, &v, error))
+    return FALSE;
+  s = find_or_add_ssrc (media, v);
+  if (s == NULL) {
+    where_error (error, w, HQ_SDP_ERROR_TOO_LARGE, "a=ssrc: more than %d SSRCs",
+        HQ_SDP_MAX_SSRCS);
+    return FALSE;
+  }
+  if (space == NULL)
+    return TRUE;
+  space++;
+  if (g_str_has_prefix (space, "cname:")) {
+    g_free (s->cname);
+    s->cname = g_strdup (space + 6);
+  } else if (g_str_has_prefix (space, "msid:")) {
+    g_free (s->msid);
+    s->msid = g_strdup (space + 5);
+  }
+  return TRUE;
+}
+
+static gboolean
+parse_ssrc_group (
+    HqSdpMedia *media, const Where *w, const gchar *value, GError **error)
+{
+  g_auto (GStrv) words = words_new (value);
+  HqSdpSsrcFid fid;
+  guint64 a, b;
+
+  /* SIM and FEC-FR groups are not ours to use */
+  if (words[0] == NULL || !g_str_equal (words[0], "FID"))
+    return TRUE;
+  if (g_strv_length (words) != 3) {
+    where_error (error, w, HQ_SDP_ERROR_SYNTAX,
+        "a=ssrc-group:FID: expected two SSRCs (primary, rtx)");
+    return FALSE;
+  }
+  if (!read_uint (
+          w, "a=ssrc-group:FID: SSRC", words[1], 0, G_MAXUINT32, &a, error)
+      || !read_uint (
+          w, "a=ssrc-group:FID: SSRC", words[2], 0, G_MAXUINT32, &b, error))
+    return FALSE;
+  if (media->fids->len == HQ_SDP_MAX_SSRCS) {
+    where_error (error, w, HQ_SDP_ERROR_TOO_LARGE,
+        "a=ssrc-group: more than %d FID groups", HQ_SDP_MAX_SSRCS);
+    return FALSE;
+  }
+  fid.primary = a;
+  fid.rtx = b;
+  g_array_append_val (media->fids, fid);
+  return TRUE;
+}
+
+static gboolean
+parse_candidate (
+    HqSdpMedia *media, const Where *w, const gchar *value, GError **error)
+{
+  g_auto (GStrv) words = words_new (value);
+
+  if (g_strv_length (words) < 8 || !g_str_equal (words[6], "typ")) {
+    where_error (error, w, HQ_SDP_ERROR_SYNTAX,
+        "a=candidate: expected '<foundation> <component> <transport> "
+        "<priority> <address> <port> typ <type>'");
+    return FALSE;
+  }
+  if (media->candidates->len == HQ_SDP_MAX_CANDIDATES) {
+    where_error (error, w, HQ_SDP_ERROR_TOO_LARGE,
+        "a=candidate: more than %d candidates", HQ_SDP_MAX_CANDIDATES);
+    return FALSE;
+  }
+  g_ptr_array_add (media->candidates, g_strconcat ("candidate:", value, NULL));
+  return TRUE;
+}
+
+static gboolean
+parse_media_attribute (HqSdpMedia *media, const Where *w, MediaScratch *s,
+    const gchar *key, const gchar *value, gboolean *trickle, GError **error)
+{
+  HqSdpDirection dir;
+  const gchar *rest;
+  guint pt;
+
+  if (g_str_equal (key, "mid")) {
+    if (*value == '\0' || strpbrk (value, " \t") != NULL) {
+      where_error (error, w, HQ_SDP_ERROR_SYNTAX,
+          "a=mid: '%.32s' is not a token", value);
+      return FALSE;
+    }
+    g_free (media->mid);
+    media->mid = g_strdup (value);
+  } else if (direction_from_string (key, &dir)) {
+    media->direction = dir;
+  } else if (g_str_equal (key, "rtcp-mux")) {
+    media->rtcp_mux = TRUE;
+  } else if (g_str_equal (key, "rtcp-rsize")) {
+    media->rtcp_rsize = TRUE;
+  } else if (g_str_equal (key, "rtpmap") || g_str_equal (key, "fmtp")) {
+    GHashTable *table = key[0] == 'r' ? s->rtpmaps : s->fmtps;
+
+    if (!split_pt (w, key, value, &pt, &rest, error))
+      return FALSE;
+    if (g_hash_table_contains (table, GUINT_TO_POINTER (pt))) {
+      where_error (error, w, HQ_SDP_ERROR_INCONSISTENT,
+          "a=%s: payload type %u described twice", key, pt);
+      return FALSE;
+    }
+    g_hash_table_insert (table, GUINT_TO_POINTER (pt), g_strdup (rest));
+  } else if (g_str_equal (key, "rtcp-fb")) {
+    GPtrArray *list;
+
+    if (!split_pt (w, key, value, &pt, &rest, error))
+      return FALSE;
+    list = g_hash_table_lookup (s->fbs, GUINT_TO_POINTER (pt));
+    if (list == NULL) {
+      list = g_ptr_array_new_with_free_func (g_free);
+      g_hash_table_insert (s->fbs, GUINT_TO_POINTER (pt), list);
+    }
+    /* 16 per codec is more than anyone sends; the cap keeps a hostile
+     * text from making us copy the same line thousands of times */
+    if (list->len < 16)
+      g_ptr_array_add (list, g_strstrip (g_strdup (rest)));
+  } else if (g_str_equal (key, "extmap")) {
+    return parse_extmap (media, w, value, error);
+  } else if (g_str_equal (key, "ssrc")) {
+    return parse_ssrc (media, w, value, error);
+  } else if (g_str_equal (key, "ssrc-group")) {
+    return parse_ssrc_group (media, w, value, error);
+  } else if (g_str_equal (key, "msid")) {
+    g_auto (GStrv) words = words_new (value);
+
+    if (words[0] == NULL) {
+      where_error (error, w, HQ_SDP_ERROR_SYNTAX,
+          "a=msid: expected '<stream id> [<track id>]'");
+      return FALSE;
+    }
+    g_free (media->msid_stream);
+    g_free (media->msid_track);
+    media->msid_stream = g_strdup (words[0]);
+    media->msid_track = g_strdup (words[1]);
+  } else if (g_str_equal (key, "ice-ufrag")) {
+    if (!check_ufrag (w, value, error))
+      return FALSE;
+    g_free (media->ice_ufrag);
+    media->ice_ufrag = g_strdup (value);
+  } else if (g_str_equal (key, "ice-pwd")) {
+    if (!check_pwd (w, value, error))
+      return FALSE;
+    g_free (media->ice_pwd);
+    media->ice_pwd = g_strdup (value);
+  } else if (g_str_equal (key, "ice-options")) {
+    if (has_word (value, "trickle"))
+      *trickle = TRUE;
+  } else if (g_str_equal (key, "fingerprint")) {
+    return parse_fingerprint (
+        w, value, &media->fingerprint_alg, &media->fingerprint, error);
+  } else if (g_str_equal (key, "setup")) {
+    return parse_setup (w, value, &media->setup, error);
+  } else if (g_str_equal (key, "candidate")) {
+    return parse_candidate (media, w, value, error);
+  } else if (g_str_equal (key, "end-of-candidates")) {
+    media->end_of_candidates = TRUE;
+  }
+  return TRUE;
+}
+
+/* The static payload types a browser may list without an rtpmap. */
+static gboolean
+static_pt (guint pt, const gchar **name, guint *rate, guint *channels)
+{
+  static const struct
+  {
+    guint pt;
+    const gchar *name;
+    guint rate;
+  } table[] = {
+    { 0, "PCMU", 8000 },
+    { 8, "PCMA", 8000 },
+    { 9, "G722", 8000 },
+    { 13, "CN", 8000 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (table); i++) {
+    if (table[i].pt == pt) {
+      *name = table[i].name;
+      *rate = table[i].rate;
+      *channels = 1;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+/* Builds the codec of @pt from its rtpmap and fmtp. */
+static HqSdpCodec *
+codec_from_scratch (const Where *w, const MediaScratch *s, guint pt,
+    HqSdpKind kind, GError **error)
+{
+  const gchar *rtpmap = g_hash_table_lookup (s->rtpmaps, GUINT_TO_POINTER (pt));
+  const gchar *fmtp = g_hash_table_lookup (s->fmtps, GUINT_TO_POINTER (pt));
+  g_auto (GStrv) parts = NULL;
+  const gchar *name;
+  guint rate, channels = 0;
+  guint64 v;
+
+  if (rtpmap == NULL) {
+    if (kind == HQ_SDP_KIND_AUDIO && static_pt (pt, &name, &rate, &channels))
+      return hq_sdp_codec_new (pt, name, rate, channels, fmtp);
+    where_error (
+        error, w, HQ_SDP_ERROR_MISSING, "payload type %u has no a=rtpmap", pt);
+    return NULL;
+  }
+  parts = g_strsplit (rtpmap, "/", 4);
+  if (g_strv_length (parts) < 2 || g_strv_length (parts) > 3
+      || parts[0][0] == '\0' || strpbrk (parts[0], " \t") != NULL) {
+    where_error (error, w, HQ_SDP_ERROR_SYNTAX,
+        "a=rtpmap:%u: expected '<name>/<clock rate>[/<channels>]'", pt);
+    return NULL;
+  }
+  if (!read_uint (w, "a=rtpmap: clock rate", parts[1], 1, 1000000, &v, error))
+    return NULL;
+  rate = v;
+  if (parts[2] != NULL) {
+    if (!read_uint (w, "a=rtpmap: channels", parts[2], 1, 255, &v, error))
+      return NULL;
+    channels = v;
+  }
+  return hq_sdp_codec_new (pt, parts[0], rate, channels, fmtp);
+}
+
+/* Assembles the codecs in m-line order, folding each rtx format into the
+ * codec its apt names. */
+static gboolean
+assemble_codecs (
+    HqSdpMedia *media, const Where *w, const MediaScratch *s, GError **error)
+{
+  GPtrArray *star = g_hash_table_lookup (s->fbs, GUINT_TO_POINTER (G_MAXUINT));
+  g_autoptr (GPtrArray) rtx =
+      g_ptr_array_new_with_free_func ((GDestroyNotify)hq_sdp_codec_free);
+
+  for (guint i = 0; i < s->pts->len; i++) {
+    guint pt = g_array_index (s->pts, guint, i);
+    HqSdpCodec *c = codec_from_scratch (w, s, pt, media->kind, error);
+    GPtrArray *fbs;
+
+    if (c == NULL)
+      return FALSE;
+    if (g_ascii_strcasecmp (c->name, "rtx") == 0) {
+      g_ptr_array_add (rtx, c);
+      continue;
+    }
+    fbs = g_hash_table_lookup (s->fbs, GUINT_TO_POINTER (pt));
+    for (guint j = 0; fbs != NULL && j < fbs->len; j++)
+      g_ptr_array_add (c->rtcp_fb, g_strdup (fbs->pdata[j]));
+    for (guint j = 0; star != NULL && j < star->len; j++)
+      if (!hq_sdp_codec_has_fb (c, star->pdata[j]))
+        g_ptr_array_add (c->rtcp_fb, g_strdup (star->pdata[j]));
+    g_ptr_array_add (media->codecs, c);
+  }
+
+  for (guint i = 0; i < rtx->len; i++) {
+    HqSdpCodec *r = rtx->pdata[i];
+    g_autofree gchar *apt = hq_sdp_codec_get_param (r, "apt");
+    HqSdpCodec *primary;
+    guint64 v;
+
+    if (apt == NULL) {
+      where_error (error, w, HQ_SDP_ERROR_MISSING,
+          "rtx payload type %u has no apt in its a=fmtp", r->pt);
+      return FALSE;
+    }
+    if (!read_uint (w, "a=fmtp: apt", apt, 0, 127, &v, error))
+      return FALSE;
+    primary = (HqSdpCodec *)hq_sdp_media_find_codec (media, v);
+    if (primary == NULL) {
+      where_error (error, w, HQ_SDP_ERROR_INCONSISTENT,
+          "rtx payload type %u: apt=%u names no codec of this m-line", r->pt,
+          (guint)v);
+      return FALSE;
+    }
+    primary->rtx_pt = r->pt;
+  }
+  return TRUE;
+}
+
+/* Fills in session-level transport values and checks that an active
+ * m-line has what WebRTC needs. */
+static gboolean
+complete_media (
+    HqSdpMedia *media, const Where *w, const HqSdp *sdp, GError **error)
+{
+  if (media->mid == NULL) {
+    where_error (error, w, HQ_SDP_ERROR_MISSING, "no a=mid");
+    return FALSE;
+  }
+  if (media->ice_ufrag == NULL)
+    media->ice_ufrag = g_strdup (sdp->ice_ufrag);
+  if (media->ice_pwd == NULL)
+    media->ice_pwd = g_strdup (sdp->ice_pwd);
+  if (media->fingerprint == NULL) {
+    media->fingerprint = g_strdup (sdp->fingerprint);
+    media->fingerprint_alg = g_strdup (sdp->fingerprint_alg);
+  }
+
+  if (!hq_sdp_media_is_active (media) || media->kind == HQ_SDP_KIND_APPLICATION)
+    return TRUE;
+  if (media->ice_ufrag == NULL || media->ice_pwd == NULL) {
+    where_error (error, w, HQ_SDP_ERROR_MISSING,
+        "no a=ice-ufrag and a=ice-pwd (here or at session level)");
+    return FALSE;
+  }
+  if (media->fingerprint == NULL) {
+    where_error (error, w, HQ_SDP_ERROR_MISSING,
+        "no a=fingerprint (here or at session level)");
+    return FALSE;
+  }
+  if (!media->rtcp_mux) {
+    where_error (error, w, HQ_SDP_ERROR_MISSING,
+        "no a=rtcp-mux: we only multiplex RTP and RTCP on one port");
+    return FALSE;
+  }
+  if (media->codecs->len == 0) {
+    where_error (error, w, HQ_SDP_ERROR_MISSING, "no codec but rtx");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static HqSdpMedia *
+parse_media (const HqSdp *sdp, const GstSDPMedia *gm, const gchar *raw,
+    guint index, gboolean *trickle, GError **error)
+{
+  g_autoptr (HqSdpMedia) media = hq_sdp_media_new (HQ_SDP_KIND_AUDIO, NULL);
+  g_auto (MediaScratch) s = { 0 };
+  Where w = { index, "?" };
+  gboolean has_setup = FALSE;
+
+  s.pts = g_array_new (FALSE, FALSE, sizeof (guint));
+  s.rtpmaps = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  s.fmtps = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  s.fbs = g_hash_table_new_full (
+      NULL, NULL, NULL, (GDestroyNotify)g_ptr_array_unref);
+
+  if (!parse_mline (media, &w, raw, &s, error))
+    return NULL;
+  for (guint i = 0; i < gst_sdp_media_attributes_len (gm); i++) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (gm, i);
+
+    if (g_str_equal (a->key, "setup"))
+      has_setup = TRUE;
+    /* RFC 8843: an offered m-line with port 0 and a=bundle-only is not
+     * removed, it rides on the BUNDLE transport. */
+    if (g_str_equal (a->key, "bundle-only") && media->port == 0)
+      media->port = 9;
+    if (!parse_media_attribute (
+            media, &w, &s, a->key, a->value ? a->value : "", trickle, error))
+      return NULL;
+  }
+  if (!has_setup)
+    media->setup = sdp->setup;
+  if (hq_sdp_media_is_active (media) && media->kind != HQ_SDP_KIND_APPLICATION
+      && !has_setup && !sdp->has_setup) {
+    where_error (error, &w, HQ_SDP_ERROR_MISSING,
+        "no a=setup (here or at session level)");
+    return NULL;
+  }
+  if (media->kind != HQ_SDP_KIND_APPLICATION
+      && !assemble_codecs (media, &w, &s, error))
+    return NULL;
+  if (!complete_media (media, &w, sdp, error))
+    return NULL;
+  return g_steal_pointer (&media);
+}
+
+static gboolean
+check_session (const HqSdp *sdp, GError **error)
+{
+  g_autoptr (GHashTable) mids = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < sdp->media->len; i++) {
+    const HqSdpMedia *m = sdp->media->pdata[i];
+
+    if (!g_hash_table_add (mids, m->mid)) {
+      g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_INCONSISTENT,
+          "m-line %u (%s): mid %.32s is also used by an earlier m-line", i + 1,
+          hq_sdp_kind_to_string (m->kind), m->mid);
+      return FALSE;
+    }
+  }
+  for (guint i = 0; i < sdp->bundle->len; i++) {
+    const gchar *mid = sdp->bundle->pdata[i];
+
+    if (!g_hash_table_contains (mids, mid)) {
+      g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_INCONSISTENT,
+          "a=group:BUNDLE names mid %.32s, which no m-line has", mid);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+HqSdp *
+hq_sdp_parse (HqSdpType type, const gchar *text, gssize len, GError **error)
+{
+  g_autoptr (GPtrArray) mlines = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (HqSdp) sdp = hq_sdp_new (type);
+  GstSDPMessage *msg = NULL;
+  gboolean ok = FALSE;
+  gboolean trickle = FALSE;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (text == NULL) {
+    g_set_error (
+        error, HQ_SDP_ERROR, HQ_SDP_ERROR_NOT_SDP, "not an SDP: no text");
+    return NULL;
+  }
+  if (len < 0)
+    len = strlen (text);
+  if (!prescan (text, len, mlines, error))
+    return NULL;
+
+  gst_sdp_message_new (&msg);
+  gst_sdp_message_parse_buffer ((const guint8 *)text, len, msg);
+  if (gst_sdp_message_medias_len (msg) != mlines->len) {
+    /* cannot happen with text that passed the pre-scan; refuse rather
+     * than pair attributes with the wrong m-line */
+    g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_SYNTAX,
+        "the m-lines could not be read");
+    goto out;
+  }
+  if (!parse_origin (sdp, msg, error)
+      || !parse_session_attributes (sdp, msg, error))
+    goto out;
+  for (guint i = 0; i < mlines->len; i++) {
+    HqSdpMedia *m = parse_media (sdp, gst_sdp_message_get_media (msg, i),
+        mlines->pdata[i], i + 1, &trickle, error);
+
+    if (m == NULL)
+      goto out;
+    g_ptr_array_add (sdp->media, m);
+  }
+  if (trickle)
+    sdp->ice_trickle = TRUE;
+  ok = check_session (sdp, error);
+
+out:
+  gst_sdp_message_free (msg);
+  return ok ? g_steal_pointer (&sdp) : NULL;
+}
+
+/* --- writing --- */
+
+static void add_attr (GstSDPMedia *gm, const gchar *key, const gchar *format,
+    ...) G_GNUC_PRINTF (3, 4);
+
+static void
+add_attr (GstSDPMedia *gm, const gchar *key, const gchar *format, ...)
+{
+  g_autofree gchar *value = NULL;
+  va_list args;
+
+  if (format != NULL) {
+    va_start (args, format);
+    value = g_strdup_vprintf (format, args);
+    va_end (args);
+  }
+  gst_sdp_media_add_attribute (gm, key, value);
+}
+
+static void
+write_codec (GstSDPMedia *gm, const HqSdpCodec *c)
+{
+  if (c->channels > 0)
+    add_attr (gm, "rtpmap", "%u %s/%u/%u", c->pt, c->name, c->clock_rate,
+        c->channels);
+  else
+    add_attr (gm, "rtpmap", "%u %s/%u", c->pt, c->name, c->clock_rate);
+  for (guint j = 0; j < c->rtcp_fb->len; j++)
+    add_attr (gm, "rtcp-fb", "%u %s", c->pt, (gchar *)c->rtcp_fb->pdata[j]);
+  if (c->fmtp != NULL)
+    add_attr (gm, "fmtp", "%u %s", c->pt, c->fmtp);
+  if (c->rtx_pt >= 0) {
+    add_attr (gm, "rtpmap", "%d rtx/%u", c->rtx_pt, c->clock_rate);
+    add_attr (gm, "fmtp", "%d apt=%u", c->rtx_pt, c->pt);
+  }
+}
+
+static void
+write_media (GstSDPMessage *msg, const HqSdp *sdp, const HqSdpMedia *m)
+{
+  GstSDPMedia gm;
+  gboolean active = hq_sdp_media_is_active (m);
+
+  memset (&gm, 0, sizeof gm);
+  gst_sdp_media_init (&gm);
+  gst_sdp_media_set_media (&gm, hq_sdp_kind_to_string (m->kind));
+  gst_sdp_media_set_port_info (&gm, m->port, 0);
+  gst_sdp_media_set_proto (&gm, m->protocol);
+  if (m->kind == HQ_SDP_KIND_APPLICATION) {
+    gst_sdp_media_add_format (
+        &gm, m->app_formats ? m->app_formats : "webrtc-datachannel");
+  } else {
+    for (guint i = 0; i < m->codecs->len; i++) {
+      const HqSdpCodec *c = m->codecs->pdata[i];
+      g_autofree gchar *pt = g_strdup_printf ("%u", c->pt);
+      gst_sdp_media_add_format (&gm, pt);
+      if (c->rtx_pt >= 0) {
+        g_free (pt);
+        pt = g_strdup_printf ("%d", c->rtx_pt);
+        gst_sdp_media_add_format (&gm, pt);
+      }
+    }
+    /* an m-line needs a format even when it carries nothing */
+    if (m->codecs->len == 0)
+      gst_sdp_media_add_format (&gm, "0");
+  }
+  gst_sdp_media_add_connection (&gm, "IN", "IP4", "0.0.0.0", 0, 0);
+
+  if (active && m->ice_ufrag != NULL) {
+    add_attr (&gm, "ice-ufrag", "%s", m->ice_ufrag);
+    add_attr (&gm, "ice-pwd", "%s", m->ice_pwd);
+    if (sdp->ice_trickle)
+      add_attr (&gm, "ice-options", "trickle");
+  }
+  if (active && m->fingerprint != NULL)
+    add_attr (&gm, "fingerprint", "%s %s",
+        m->fingerprint_alg ? m->fingerprint_alg : "sha-256", m->fingerprint);
+  if (active)
+    add_attr (&gm, "setup", "%s", hq_sdp_setup_to_string (m->setup));
+  add_attr (&gm, "mid", "%s", m->mid);
+  for (guint i = 0; i < m->extmaps->len; i++) {
+    const HqSdpExtmap *e = m->extmaps->pdata[i];
+    if (e->has_direction)
+      add_attr (&gm, "extmap", "%u/%s %s", e->id,
+          hq_sdp_direction_to_string (e->direction), e->uri);
+    else
+      add_attr (&gm, "extmap", "%u %s", e->id, e->uri);
+  }
+  if (m->kind != HQ_SDP_KIND_APPLICATION)
+    add_attr (&gm, hq_sdp_direction_to_string (m->direction), NULL);
+  if (m->msid_stream != NULL)
+    add_attr (&gm, "msid", "%s%s%s", m->msid_stream, m->msid_track ? " " : "",
+        m->msid_track ? m->msid_track : "");
+  if (m->rtcp_mux)
+    add_attr (&gm, "rtcp-mux", NULL);
+  if (m->rtcp_rsize)
+    add_attr (&gm, "rtcp-rsize", NULL);
+  for (guint i = 0; i < m->codecs->len; i++)
+    write_codec (&gm, m->codecs->pdata[i]);
+  for (guint i = 0; i < m->fids->len; i++) {
+    const HqSdpSsrcFid *f = &g_array_index (m->fids, HqSdpSsrcFid, i);
+    add_attr (&gm, "ssrc-group", "FID %u %u", f->primary, f->rtx);
+  }
+  for (guint i = 0; i < m->ssrcs->len; i++) {
+    const HqSdpSsrc *s = m->ssrcs->pdata[i];
+    if (s->cname != NULL)
+      add_attr (&gm, "ssrc", "%u cname:%s", s->ssrc, s->cname);
+    if (s->msid != NULL)
+      add_attr (&gm, "ssrc", "%u msid:%s", s->ssrc, s->msid);
+    if (s->cname == NULL && s->msid == NULL)
+      add_attr (&gm, "ssrc", "%u", s->ssrc);
+  }
+  for (guint i = 0; i < m->candidates->len; i++) {
+    const gchar *c = m->candidates->pdata[i];
+    add_attr (&gm, "candidate", "%s",
+        g_str_has_prefix (c, "candidate:") ? c + 10 : c);
+  }
+  if (m->end_of_candidates)
+    add_attr (&gm, "end-of-candidates", NULL);
+  /* takes over gm's contents */
+  gst_sdp_message_add_media (msg, &gm);
+}
+
+gchar *
+hq_sdp_to_text (const HqSdp *sdp)
+{
+  GstSDPMessage *msg = NULL;
+  g_autofree gchar *id =
+      g_strdup_printf ("%" G_GUINT64_FORMAT, sdp->session_id);
+  g_autofree gchar *version =
+      g_strdup_printf ("%" G_GUINT64_FORMAT, sdp->session_version);
+  gchar *text;
+
+  gst_sdp_message_new (&msg);
+  gst_sdp_message_set_version (msg, "0");
+  gst_sdp_message_set_origin (msg, "-", id, version, "IN", "IP4", "127.0.0.1");
+  gst_sdp_message_set_session_name (msg, "-");
+  gst_sdp_message_add_time (msg, "0", "0", NULL);
+  if (sdp->bundle->len > 0) {
+    GString *group = g_string_new ("BUNDLE");
+
+    for (guint i = 0; i < sdp->bundle->len; i++)
+      g_string_append_printf (group, " %s", (gchar *)sdp->bundle->pdata[i]);
+    gst_sdp_message_add_attribute (msg, "group", group->str);
+    g_string_free (group, TRUE);
+  }
+  if (sdp->extmap_allow_mixed)
+    gst_sdp_message_add_attribute (msg, "extmap-allow-mixed", NULL);
+  if (sdp->msid_semantic != NULL) {
+    /* Chromium writes (and expects) a space after the colon */
+    g_autofree gchar *value = g_strconcat (" ", sdp->msid_semantic, NULL);
+    gst_sdp_message_add_attribute (msg, "msid-semantic", value);
+  }
+  for (guint i = 0; i < sdp->media->len; i++)
+    write_media (msg, sdp, sdp->media->pdata[i]);
+  text = gst_sdp_message_as_text (msg);
+  gst_sdp_message_free (msg);
+  return text;
+}
+
+/* --- building --- */
+
+GPtrArray *
+hq_sdp_default_codecs (HqSdpKind kind)
+{
+  GPtrArray *codecs =
+      g_ptr_array_new_with_free_func ((GDestroyNotify)hq_sdp_codec_free);
+  HqSdpCodec *c;
+
+  if (kind == HQ_SDP_KIND_AUDIO) {
+    c = hq_sdp_codec_new (HQ_SDP_OPUS_PT, "opus", 48000, 2, HQ_SDP_OPUS_FMTP);
+    for (guint i = 0; audio_fbs[i] != NULL; i++)
+      g_ptr_array_add (c->rtcp_fb, g_strdup (audio_fbs[i]));
+    g_ptr_array_add (codecs, c);
+  } else if (kind == HQ_SDP_KIND_VIDEO) {
+    c = hq_sdp_codec_new (HQ_SDP_VP8_PT, "VP8", 90000, 0, NULL);
+    c->rtx_pt = HQ_SDP_VP8_RTX_PT;
+    g_ptr_array_add (codecs, c);
+    c = hq_sdp_codec_new (HQ_SDP_H264_PT, "H264", 90000, 0, HQ_SDP_H264_FMTP);
+    c->rtx_pt = HQ_SDP_H264_RTX_PT;
+    g_ptr_array_add (codecs, c);
+    for (guint i = 0; i < codecs->len; i++)
+      for (guint j = 0; video_fbs[j] != NULL; j++)
+        g_ptr_array_add (
+            ((HqSdpCodec *)codecs->pdata[i])->rtcp_fb, g_strdup (video_fbs[j]));
+  }
+  return codecs;
+}
+
+static guint64
+random_session_id (void)
+{
+  guint64 id;
+
+  hq_random_bytes ((guint8 *)&id, sizeof id);
+  /* JSEP: a 62-bit number, so it never looks negative to anyone */
+  return (id >> 2) | 1;
+}
+
+static gboolean
+check_local (const HqSdpLocal *local, GError **error)
+{
+  if (local == NULL || local->ice_ufrag == NULL || local->ice_pwd == NULL
+      || local->fingerprint == NULL) {
+    g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_INVALID_ARGUMENT,
+        "a description needs our ICE ufrag, password and DTLS fingerprint");
+    return FALSE;
+  }
+  if (!is_ice_chars (local->ice_ufrag, 4, 256)
+      || !is_ice_chars (local->ice_pwd, 22, 256)) {
+    g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_INVALID_ARGUMENT,
+        "our ICE ufrag must be 4 to 256 and our password 22 to 256 "
+        "ICE characters");
+    return FALSE;
+  }
+  if (!is_sha256_fingerprint (local->fingerprint)) {
+    g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_INVALID_ARGUMENT,
+        "our fingerprint must be a SHA-256 digest as 32 colon-separated "
+        "hex bytes");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+check_track (const HqSdpTrack *t, GError **error)
+{
+  if (t->kind == HQ_SDP_KIND_APPLICATION) {
+    g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_INVALID_ARGUMENT,
+        "track %s: we do not offer data channels", t->mid ? t->mid : "(new)");
+    return FALSE;
+  }
+  if (direction_sends (t->direction) && (t->track_id == NULL || t->ssrc == 0)) {
+    g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_INVALID_ARGUMENT,
+        "track %s sends, so it needs a track id and an SSRC",
+        t->mid ? t->mid : "(new)");
+    return FALSE;
+  }
+  if (t->rtx_ssrc != 0
+      && (t->kind != HQ_SDP_KIND_VIDEO || t->rtx_ssrc == t->ssrc)) {
+    g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_INVALID_ARGUMENT,
+        "track %s: an RTX SSRC needs a video track and differs from its SSRC",
+        t->mid ? t->mid : "(new)");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+set_transport (HqSdpMedia *m, const HqSdpLocal *local, HqSdpSetup setup)
+{
+  g_free (m->ice_ufrag);
+  g_free (m->ice_pwd);
+  g_free (m->fingerprint_alg);
+  g_free (m->fingerprint);
+  m->ice_ufrag = g_strdup (local->ice_ufrag);
+  m->ice_pwd = g_strdup (local->ice_pwd);
+  m->fingerprint_alg = g_strdup ("sha-256");
+  m->fingerprint = g_ascii_strup (local->fingerprint, -1);
+  m->setup = setup;
+}
+
+/* Adds our SSRCs, msid and FID group when the m-line sends. */
+static void
+set_sender (
+    HqSdpMedia *m, const HqSdpTrack *t, const gchar *cname, gboolean with_rtx)
+{
+  g_autofree gchar *msid = NULL;
+  const gchar *stream = t->stream_id ? t->stream_id : "-";
+
+  if (!direction_sends (m->direction))
+    return;
+  msid = g_strdup_printf ("%s %s", stream, t->track_id);
+  m->msid_stream = g_strdup (stream);
+  m->msid_track = g_strdup (t->track_id);
+  if (with_rtx && t->rtx_ssrc != 0) {
+    HqSdpSsrcFid fid = { t->ssrc, t->rtx_ssrc };
+    g_array_append_val (m->fids, fid);
+  }
+  g_ptr_array_add (m->ssrcs, ssrc_new (t->ssrc, cname, msid));
+  if (with_rtx && t->rtx_ssrc != 0)
+    g_ptr_array_add (m->ssrcs, ssrc_new (t->rtx_ssrc, cname, msid));
+}
+
+static HqSdpMedia *
+offer_media (const HqSdpTrack *t, const gchar *mid, const HqSdpLocal *local,
+    const gchar *cname)
+{
+  const gchar *const *exts =
+      t->kind == HQ_SDP_KIND_AUDIO ? audio_exts : video_exts;
+  HqSdpMedia *m = hq_sdp_media_new (t->kind, mid);
+
+  g_ptr_array_unref (m->codecs);
+  m->codecs = hq_sdp_default_codecs (t->kind);
+  m->direction = t->direction;
+  m->rtcp_mux = TRUE;
+  m->rtcp_rsize = TRUE;
+  /* the same ids in every m-line, as one BUNDLE transport needs */
+  for (guint i = 0; exts[i] != NULL; i++) {
+    guint id = g_str_equal (exts[i], HQ_SDP_EXT_AUDIO_LEVEL) ? 1
+        : g_str_equal (exts[i], HQ_SDP_EXT_ABS_SEND_TIME)    ? 2
+        : g_str_equal (exts[i], HQ_SDP_EXT_TWCC)             ? 3
+                                                             : 4;
+    g_ptr_array_add (m->extmaps, extmap_new (id, exts[i]));
+  }
+  set_transport (m, local, HQ_SDP_SETUP_ACTPASS);
+  set_sender (m, t, cname, TRUE);
+  return m;
+}
+
+/* Turns @m into a removed m-line: port 0, inactive, nothing sent. */
+static void
+media_remove (HqSdpMedia *m)
+{
+  m->port = 0;
+  m->direction = HQ_SDP_INACTIVE;
+  g_ptr_array_set_size (m->ssrcs, 0);
+  g_array_set_size (m->fids, 0);
+  g_ptr_array_set_size (m->candidates, 0);
+  m->end_of_candidates = FALSE;
+  g_clear_pointer (&m->msid_stream, g_free);
+  g_clear_pointer (&m->msid_track, g_free);
+}
+
+static HqSdpMedia *
+media_copy_removed (const HqSdpMedia *src)
+{
+  HqSdpMedia *m = hq_sdp_media_new (src->kind, src->mid);
+
+  g_free (m->protocol);
+  m->protocol = g_strdup (src->protocol);
+  m->app_formats = g_strdup (src->app_formats);
+  for (guint i = 0; i < src->codecs->len; i++)
+    g_ptr_array_add (m->codecs, hq_sdp_codec_copy (src->codecs->pdata[i]));
+  m->rtcp_mux = src->rtcp_mux;
+  media_remove (m);
+  return m;
+}
+
+static const HqSdpTrack *
+find_track (const HqSdpTrack *tracks, guint n, const gchar *mid)
+{
+  for (guint i = 0; i < n; i++)
+    if (g_strcmp0 (tracks[i].mid, mid) == 0)
+      return &tracks[i];
+  return NULL;
+}
+
+/* The next number, as a mid, greater than every numeric mid in use. */
+static guint
+next_numeric_mid (const HqSdp *previous, const HqSdpTrack *tracks, guint n)
+{
+  guint64 next = 0, v;
+
+  for (guint i = 0; previous != NULL && i < previous->media->len; i++) {
+    const HqSdpMedia *m = previous->media->pdata[i];
+    if (parse_uint (m->mid, 0, G_MAXUINT - 1, &v) == NUM_OK && v + 1 > next)
+      next = v + 1;
+  }
+  for (guint i = 0; i < n; i++)
+    if (tracks[i].mid != NULL
+        && parse_uint (tracks[i].mid, 0, G_MAXUINT - 1, &v) == NUM_OK
+        && v + 1 > next)
+      next = v + 1;
+  return next;
+}
+
+static gchar *
+make_cname (const HqSdpLocal *local)
+{
+  guint8 bytes[8];
+
+  if (local->cname != NULL)
+    return g_strdup (local->cname);
+  hq_random_bytes (bytes, sizeof bytes);
+  return hq_base64url_encode (bytes, sizeof bytes);
+}
+
+static void
+set_msid_semantic (HqSdp *sdp)
+{
+  GString *s = g_string_new ("WMS");
+
+  for (guint i = 0; i < sdp->media->len; i++) {
+    const HqSdpMedia *m = sdp->media->pdata[i];
+    g_autofree gchar *word = NULL;
+
+    if (m->msid_stream == NULL || g_str_equal (m->msid_stream, "-"))
+      continue;
+    word = g_strconcat (" ", m->msid_stream, NULL);
+    if (!strstr (s->str, word)) /* streams shared by tracks, listed once */
+      g_string_append (s, word);
+  }
+  sdp->msid_semantic = g_string_free (s, FALSE);
+}
+
+HqSdp *
+hq_sdp_build_offer (const HqSdpLocal *local, const HqSdpTrack *tracks,
+    guint n_tracks, const HqSdp *previous, GError **error)
+{
+  g_autoptr (HqSdp) sdp = hq_sdp_new (HQ_SDP_OFFER);
+  g_autoptr (GArray) reusable = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autofree gchar *cname = NULL;
+  guint next_mid;
+
+  if (!check_local (local, error))
+    return NULL;
+  if (n_tracks + (previous ? previous->media->len : 0) > HQ_SDP_MAX_MEDIA) {
+    g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_INVALID_ARGUMENT,
+        "an offer may have at most %d m-lines", HQ_SDP_MAX_MEDIA);
+    return NULL;
+  }
+  for (guint i = 0; i < n_tracks; i++) {
+    if (!check_track (&tracks[i], error))
+      return NULL;
+    if (tracks[i].mid != NULL
+        && find_track (tracks, i, tracks[i].mid) != NULL) {
+      g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_INVALID_ARGUMENT,
+          "two tracks have mid %s", tracks[i].mid);
+      return NULL;
+    }
+  }
+  cname = make_cname (local);
+  next_mid = next_numeric_mid (previous, tracks, n_tracks);
+  sdp->ice_trickle = TRUE;
+
+  if (previous != NULL) {
+    sdp->session_id = previous->session_id;
+    sdp->session_version = previous->session_version + 1;
+    for (guint i = 0; i < previous->media->len; i++) {
+      const HqSdpMedia *pm = previous->media->pdata[i];
+      const HqSdpTrack *t = find_track (tracks, n_tracks, pm->mid);
+
+      if (t != NULL && t->kind != pm->kind) {
+        g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_INVALID_ARGUMENT,
+            "mid %s is %s in the previous offer; it cannot become %s", pm->mid,
+            hq_sdp_kind_to_string (pm->kind), hq_sdp_kind_to_string (t->kind));
+        return NULL;
+      }
+      if (t != NULL)
+        g_ptr_array_add (sdp->media, offer_media (t, pm->mid, local, cname));
+      else
+        g_ptr_array_add (sdp->media, media_copy_removed (pm));
+      /* only a slot whose removal was already negotiated may be recycled */
+      if (t == NULL && !hq_sdp_media_is_active (pm))
+        g_array_append_val (reusable, i);
+    }
+  } else {
+    sdp->session_id =
+        local->session_id ? local->session_id : random_session_id ();
+    sdp->session_version = 1;
+  }
+
+  for (guint i = 0, r = 0; i < n_tracks; i++) {
+    const HqSdpTrack *t = &tracks[i];
+    g_autofree gchar *mid = NULL;
+    HqSdpMedia *m;
+
+    if (t->mid != NULL && previous != NULL
+        && hq_sdp_find_media (previous, t->mid) != NULL)
+      continue;
+    mid = t->mid ? g_strdup (t->mid) : g_strdup_printf ("%u", next_mid++);
+    m = offer_media (t, mid, local, cname);
+    if (r < reusable->len) {
+      guint slot = g_array_index (reusable, guint, r++);
+      hq_sdp_media_free (sdp->media->pdata[slot]);
+      sdp->media->pdata[slot] = m;
+    } else {
+      g_ptr_array_add (sdp->media, m);
+    }
+  }
+
+  for (guint i = 0; i < sdp->media->len; i++) {
+    const HqSdpMedia *m = sdp->media->pdata[i];
+    if (hq_sdp_media_is_active (m))
+      g_ptr_array_add (sdp->bundle, g_strdup (m->mid));
+  }
+  set_msid_semantic (sdp);
+  return g_steal_pointer (&sdp);
+}
+
+/* H.264 we can send and receive: packetization-mode=1 and a constrained
+ * baseline profile-level-id (profile_idc 0x42 with constraint_set1). */
+static gboolean
+h264_compatible (const HqSdpCodec *c)
+{
+  g_autofree gchar *mode = hq_sdp_codec_get_param (c, "packetization-mode");
+  g_autofree gchar *plid = hq_sdp_codec_get_param (c, "profile-level-id");
+  guint64 v;
+
+  if (g_strcmp0 (mode, "1") != 0 || plid == NULL || strlen (plid) != 6)
+    return FALSE;
+  for (guint i = 0; i < 6; i++)
+    if (!g_ascii_isxdigit (plid[i]))
+      return FALSE;
+  v = g_ascii_strtoull (plid, NULL, 16);
+  return (v >> 16) == 0x42 && ((v >> 8) & 0x40) != 0;
+}
+
+static void
+copy_fbs (
+    HqSdpCodec *dst, const HqSdpCodec *offered, const gchar *const *supported)
+{
+  for (guint i = 0; supported[i] != NULL; i++)
+    if (hq_sdp_codec_has_fb (offered, supported[i]))
+      g_ptr_array_add (dst->rtcp_fb, g_strdup (supported[i]));
+}
+
+/* Our answer codec for @offered, or NULL when we do not support it. */
+static HqSdpCodec *
+answer_codec (const HqSdpCodec *offered, HqSdpKind kind)
+{
+  HqSdpCodec *c = NULL;
+
+  if (kind == HQ_SDP_KIND_AUDIO) {
+    if (g_ascii_strcasecmp (offered->name, "opus") == 0
+        && offered->clock_rate == 48000 && offered->channels == 2)
+      c = hq_sdp_codec_new (
+          offered->pt, offered->name, 48000, 2, HQ_SDP_OPUS_FMTP);
+    if (c != NULL)
+      copy_fbs (c, offered, audio_fbs);
+    return c;
+  }
+  if (offered->clock_rate != 90000)
+    return NULL;
+  if (g_ascii_strcasecmp (offered->name, "VP8") == 0)
+    c = hq_sdp_codec_new (offered->pt, offered->name, 90000, 0, NULL);
+  else if (g_ascii_strcasecmp (offered->name, "H264") == 0
+      && h264_compatible (offered)) {
+    g_autofree gchar *plid =
+        hq_sdp_codec_get_param (offered, "profile-level-id");
+    g_autofree gchar *fmtp = g_strdup_printf (
+        "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=%s",
+        plid);
+    c = hq_sdp_codec_new (offered->pt, offered->name, 90000, 0, fmtp);
+  }
+  if (c != NULL) {
+    copy_fbs (c, offered, video_fbs);
+    c->rtx_pt = offered->rtx_pt;
+  }
+  return c;
+}
+
+static HqSdpMedia *
+answer_media (const HqSdpMedia *om, const HqSdpTrack *t,
+    const HqSdpLocal *local, HqSdpSetup setup, const gchar *cname)
+{
+  const gchar *const *exts =
+      om->kind == HQ_SDP_KIND_AUDIO ? audio_exts : video_exts;
+  HqSdpMedia *m = media_copy_removed (om);
+  HqSdpDirection wish = t ? t->direction : HQ_SDP_RECVONLY;
+  gboolean with_rtx = FALSE;
+
+  /* data channels and m-lines the offer removed stay rejected */
+  if (om->kind == HQ_SDP_KIND_APPLICATION || !hq_sdp_media_is_active (om))
+    return m;
+
+  g_ptr_array_set_size (m->codecs, 0);
+  for (guint i = 0; i < om->codecs->len; i++) {
+    HqSdpCodec *c = answer_codec (om->codecs->pdata[i], om->kind);
+    if (c != NULL) {
+      with_rtx |= c->rtx_pt >= 0;
+      g_ptr_array_add (m->codecs, c);
+    }
+  }
+  if (m->codecs->len == 0) {
+    /* keep one offered format: an m-line must list one */
+    g_ptr_array_add (m->codecs, hq_sdp_codec_copy (om->codecs->pdata[0]));
+    g_ptr_array_set_size (((HqSdpCodec *)m->codecs->pdata[0])->rtcp_fb, 0);
+    ((HqSdpCodec *)m->codecs->pdata[0])->rtx_pt = -1;
+    return m;
+  }
+
+  m->port = 9;
+  m->rtcp_mux = TRUE;
+  m->rtcp_rsize = om->rtcp_rsize;
+  m->direction = direction_make (
+      direction_receives (om->direction) && direction_sends (wish),
+      direction_sends (om->direction) && direction_receives (wish));
+  for (guint i = 0; i < om->extmaps->len; i++) {
+    const HqSdpExtmap *e = om->extmaps->pdata[i];
+    if (g_strv_contains (exts, e->uri))
+      g_ptr_array_add (m->extmaps, extmap_new (e->id, e->uri));
+  }
+  set_transport (m, local, setup);
+  if (t != NULL)
+    set_sender (m, t, cname, with_rtx);
+  return m;
+}
+
+HqSdp *
+hq_sdp_build_answer (const HqSdp *offer, const HqSdpLocal *local,
+    const HqSdpTrack *tracks, guint n_tracks, GError **error)
+{
+  g_autoptr (HqSdp) sdp = hq_sdp_new (HQ_SDP_ANSWER);
+  g_autofree gchar *cname = NULL;
+  HqSdpSetup setup;
+
+  if (offer == NULL || offer->type != HQ_SDP_OFFER) {
+    g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_INVALID_ARGUMENT,
+        "only an offer can be answered");
+    return NULL;
+  }
+  if (!check_local (local, error))
+    return NULL;
+  for (guint i = 0; i < n_tracks; i++) {
+    const HqSdpMedia *om = hq_sdp_find_media (offer, tracks[i].mid);
+
+    if (!check_track (&tracks[i], error))
+      return NULL;
+    if (om == NULL || om->kind != tracks[i].kind) {
+      g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_INVALID_ARGUMENT,
+          "track %s: the offer has no %s m-line with that mid",
+          tracks[i].mid ? tracks[i].mid : "(no mid)",
+          hq_sdp_kind_to_string (tracks[i].kind));
+      return NULL;
+    }
+  }
+  cname = make_cname (local);
+  sdp->session_id =
+      local->session_id ? local->session_id : random_session_id ();
+  sdp->session_version = 1;
+  sdp->ice_trickle = TRUE;
+
+  for (guint i = 0; i < offer->media->len; i++) {
+    const HqSdpMedia *om = offer->media->pdata[i];
+
+    /* RFC 5763: answer actpass with our preference, and the opposite of a
+     * role the offerer already took */
+    if (om->setup == HQ_SDP_SETUP_ACTIVE)
+      setup = HQ_SDP_SETUP_PASSIVE;
+    else if (om->setup == HQ_SDP_SETUP_PASSIVE)
+      setup = HQ_SDP_SETUP_ACTIVE;
+    else
+      setup = local->setup == HQ_SDP_SETUP_ACTIVE ? HQ_SDP_SETUP_ACTIVE
+                                                  : HQ_SDP_SETUP_PASSIVE;
+    g_ptr_array_add (sdp->media,
+        answer_media (
+            om, find_track (tracks, n_tracks, om->mid), local, setup, cname));
+  }
+  for (guint i = 0; i < offer->bundle->len; i++) {
+    const HqSdpMedia *m = hq_sdp_find_media (sdp, offer->bundle->pdata[i]);
+    if (m != NULL && hq_sdp_media_is_active (m))
+      g_ptr_array_add (sdp->bundle, g_strdup (m->mid));
+  }
+  set_msid_semantic (sdp);
+  return g_steal_pointer (&sdp);
+}
