@@ -41,6 +41,11 @@ typedef struct
   gchar *key_source; /* where the key came from, for the log */
   gboolean key_generated; /* TRUE on the first start that made it */
 
+  gchar *web_dir; /* the web client's files */
+
+  /* media */
+  gchar *media_public_address; /* announced in ICE host candidates */
+
   /* POST /token */
   gchar *passcode; /* NULL: no passcode asked */
   gint64 passcode_expires; /* unix time, 0: never */

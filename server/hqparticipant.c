@@ -175,6 +175,8 @@ hq_participant_disconnect (
     }
     hq_room_event (room, "track-removed", p, t, NULL, NULL);
   }
+  if (room->media)
+    hq_sfu_room_remove_participant (room->media, p->rec.sid);
   g_free (p->rec.status);
   p->rec.status = g_strdup ("disconnected");
   g_free (p->rec.end_reason);
@@ -283,6 +285,8 @@ connect_participant (
       participant_duration_cb, p);
   hq_room_event (room, "participant-connected", p, NULL, actor, NULL);
   send_joined (p, id);
+  if (room->media)
+    hq_sfu_room_add_participant (room->media, p->rec.sid, p->rec.identity);
   msg = hq_message_new ("participant_connected", NULL);
   json_object_set_object_member (msg, "participant", participant_to_json (p));
   hq_room_broadcast (room, p, msg);
@@ -579,6 +583,12 @@ hq_participant_publish_track (HqParticipant *p, const gchar *name,
   g_ptr_array_add (p->tracks, t);
   hq_room_event (p->room, "track-added", p, t, NULL, NULL);
   announce_track (p, "track_published", t);
+  if (p->room->media) {
+    hq_sfu_room_add_track (
+        p->room->media, p->rec.sid, t->sid, t->name, t->kind);
+    if (!t->enabled)
+      hq_sfu_room_set_track_enabled (p->room->media, t->sid, FALSE);
+  }
   return hq_track_record_to_json (t);
 }
 
@@ -601,6 +611,8 @@ hq_participant_unpublish_track (
   }
   hq_room_event (p->room, "track-removed", p, t, NULL, NULL);
   announce_track (p, "track_unpublished", t);
+  if (p->room->media)
+    hq_sfu_room_remove_track (p->room->media, t->sid);
   obj = hq_track_record_to_json (t);
   g_ptr_array_remove (p->tracks, t);
   return obj;
@@ -623,6 +635,21 @@ set_enabled (HqParticipant *p, HqTrackRecord *t, gboolean enabled,
   hq_room_event (
       p->room, enabled ? "track-enabled" : "track-disabled", p, t, actor, NULL);
   announce_track (p, enabled ? "track_enabled" : "track_disabled", t);
+  /* The SFU enforces it: a disabled track is not forwarded. */
+  if (p->room->media)
+    hq_sfu_room_set_track_enabled (p->room->media, t->sid, enabled);
+  return TRUE;
+}
+
+gboolean
+hq_participant_media (HqParticipant *p, JsonObject *msg, GError **error)
+{
+  if (p->room->media == NULL) {
+    return hq_room_invalid (error,
+        "A %s room carries media peer to peer, not through the server.",
+        p->room->rec.type);
+  }
+  hq_sfu_room_handle (p->room->media, p->rec.sid, msg);
   return TRUE;
 }
 

@@ -6,6 +6,7 @@
 
 #include "hqroom.h"
 #include "hqcallback.h"
+#include "hqsfu.h"
 
 G_BEGIN_DECLS
 
@@ -16,6 +17,7 @@ struct _HqRooms
   HqCallbacks *callbacks;
   GHashTable *live; /* sid -> HqRoom */
   GHashTable *by_name; /* unique name -> HqRoom (borrowed from live) */
+  HqSfu *sfu; /* made when the first SFU room starts */
 };
 
 struct _HqRoom
@@ -28,6 +30,7 @@ struct _HqRoom
   guint idle_timer;
   const gchar *idle_reason;
   guint duration_timer;
+  HqSfuRoom *media; /* group and group-small rooms only */
 };
 
 struct _HqParticipant
@@ -43,8 +46,9 @@ struct _HqParticipant
   gboolean waiting;
   guint grace_timer;
   guint duration_timer;
-  /* The SFU issue attaches the participant's publish and subscribe
-   * transports here, and hq_participant_disconnect() tears them down. */
+  /* The participant's transports live in room->media, keyed by its sid;
+   * connect_participant() adds it there, hq_participant_disconnect()
+   * removes it. */
 };
 
 gint64 hq_now_ms (void);

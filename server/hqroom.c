@@ -373,9 +373,33 @@ hq_room_maybe_start_empty_timer (HqRoom *room)
 
 /* --- rooms --- */
 
+/* What the SFU says goes to one participant, or everyone when @sid is
+ * NULL. */
+static void
+media_send (gpointer user_data, const gchar *sid, JsonObject *msg)
+{
+  HqRoom *room = user_data;
+  HqParticipant *p;
+
+  if (sid == NULL) {
+    hq_room_broadcast (room, NULL, json_object_ref (msg));
+    return;
+  }
+  p = hq_room_find_participant (room, sid);
+  if (p && !p->waiting)
+    hq_participant_send (p, msg);
+}
+
+static gboolean
+forwards_media (const gchar *type)
+{
+  return g_strcmp0 (type, "group") == 0 || g_strcmp0 (type, "group-small") == 0;
+}
+
 static void
 room_free (HqRoom *room)
 {
+  g_clear_pointer (&room->media, hq_sfu_room_free);
   hq_clear_source (&room->idle_timer);
   hq_clear_source (&room->duration_timer);
   g_ptr_array_unref (room->participants);
@@ -399,6 +423,19 @@ room_new (HqRooms *rooms, const HqRoomRecord *rec)
   g_free (copy);
   room->participants =
       g_ptr_array_new_with_free_func ((GDestroyNotify)hq_participant_free);
+  if (forwards_media (room->rec.type)) {
+    if (rooms->sfu == NULL) {
+      HqSfuConfig sfu_config = { 0 };
+      g_autoptr (GError) error = NULL;
+      sfu_config.public_address = rooms->config->media_public_address;
+      rooms->sfu = hq_sfu_new (&sfu_config, &error);
+      if (rooms->sfu == NULL)
+        hq_log_message (HQ_LOG_ERROR, "sfu", "no media: %s", error->message);
+    }
+    if (rooms->sfu)
+      room->media =
+          hq_sfu_room_new (rooms->sfu, room->rec.sid, media_send, room);
+  }
   return room;
 }
 
@@ -514,6 +551,8 @@ hq_rooms_free (HqRooms *rooms)
   }
   g_hash_table_destroy (rooms->by_name);
   g_hash_table_destroy (rooms->live);
+  /* After the rooms: their media teardown runs before the workers stop. */
+  hq_sfu_free (rooms->sfu);
   hq_callbacks_free (rooms->callbacks);
   hq_store_close (rooms->store);
   g_free (rooms);

@@ -150,6 +150,12 @@ JsonObject *hq_participant_unpublish_track (
 JsonObject *hq_participant_set_track_enabled (
     HqParticipant *p, const gchar *track_sid, gboolean enabled, GError **error);
 
+/* A media message for the room's SFU (docs/protocol.md, "Media"): its
+ * replies come asynchronously.  Fails with INVALID when the room carries no
+ * media through the server (peer-to-peer and go rooms). */
+gboolean hq_participant_media (
+    HqParticipant *p, JsonObject *msg, GError **error);
+
 /* Host moderation; each fails with FORBIDDEN unless @host is a host. */
 gboolean hq_participant_admit (
     HqParticipant *host, const gchar *target_sid, GError **error);

@@ -37,10 +37,52 @@ handle_healthz (SoupServer *soup, SoupServerMessage *msg, const char *path,
   hq_http_reply_object (msg, 200, reply);
 }
 
+/* The web client (web/): a fixed list of files, so no path from a request
+ * ever reaches the file system.  Anything else is a 404. */
 static void
-handle_unknown (SoupServer *soup, SoupServerMessage *msg, const char *path,
+handle_static (SoupServer *soup, SoupServerMessage *msg, const char *path,
     GHashTable *query, gpointer user_data)
 {
+  static const struct
+  {
+    const gchar *path, *file, *type;
+  } files[] = {
+    { "/", "index.html", "text/html; charset=utf-8" },
+    { "/index.html", "index.html", "text/html; charset=utf-8" },
+    { "/app.js", "app.js", "text/javascript; charset=utf-8" },
+    { "/hqclient.js", "hqclient.js", "text/javascript; charset=utf-8" },
+    { "/style.css", "style.css", "text/css; charset=utf-8" },
+    { "/favicon.svg", "favicon.svg", "image/svg+xml" },
+    { "/favicon.ico", "favicon.svg", "image/svg+xml" },
+  };
+  static const gchar *const methods[] = { "GET", "HEAD", NULL };
+  HqServer *server = user_data;
+  SoupMessageHeaders *headers;
+  g_autofree gchar *file = NULL, *data = NULL;
+  gsize len = 0;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++) {
+    if (strcmp (path, files[i].path) != 0)
+      continue;
+    if (!hq_http_allow_methods (msg, methods))
+      return;
+    file = g_build_filename (server->config->web_dir, files[i].file, NULL);
+    if (!g_file_get_contents (file, &data, &len, NULL)) {
+      hq_http_reply_error (msg, 500, "web client missing",
+          "The web client files are not where HQ_WEB_DIR says.");
+      return;
+    }
+    headers = soup_server_message_get_response_headers (msg);
+    soup_message_headers_replace (headers, "Cache-Control", "no-cache");
+    soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
+    soup_message_headers_replace (headers, "Content-Security-Policy",
+        "default-src 'self'; connect-src 'self' ws: wss:; "
+        "media-src 'self' blob: mediastream:");
+    soup_server_message_set_status (msg, 200, NULL);
+    soup_server_message_set_response (
+        msg, files[i].type, SOUP_MEMORY_TAKE, g_steal_pointer (&data), len);
+    return;
+  }
   hq_http_reply_not_found (msg, path);
 }
 
@@ -81,7 +123,7 @@ hq_server_new (HqConfig *config, GError **error)
   server->soup =
       soup_server_new ("server-header", "hq-server/" HQ_VERSION, NULL);
   hq_http_setup (server->soup);
-  soup_server_add_handler (server->soup, NULL, handle_unknown, server, NULL);
+  soup_server_add_handler (server->soup, NULL, handle_static, server, NULL);
   soup_server_add_handler (
       server->soup, "/healthz", handle_healthz, server, NULL);
   hq_token_api_register (server->soup, config, server->rooms);

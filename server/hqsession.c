@@ -469,6 +469,17 @@ handle_mute (Request *req)
     reply_gerror (req, error);
 }
 
+/* Media messages (publish_offer, subscribe_answer, candidate,
+ * end_of_candidates) go to the room's SFU, which replies itself. */
+static void
+handle_media (Request *req)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!hq_participant_media (req->session->participant, req->msg, &error))
+    reply_gerror (req, error);
+}
+
 /* --- dispatch --- */
 
 typedef enum
@@ -496,6 +507,10 @@ static const struct
   { "deny", handle_deny, NEEDS_ADMITTED },
   { "mute", handle_mute, NEEDS_ADMITTED },
   { "remove", handle_remove, NEEDS_ADMITTED },
+  { "publish_offer", handle_media, NEEDS_ADMITTED },
+  { "subscribe_answer", handle_media, NEEDS_ADMITTED },
+  { "candidate", handle_media, NEEDS_ADMITTED },
+  { "end_of_candidates", handle_media, NEEDS_ADMITTED },
 };
 
 static void
