@@ -35,7 +35,6 @@ room_unref (HqSfuRoom *room)
 {
   if (!g_atomic_int_dec_and_test (&room->refcount))
     return;
-  hq_worker_unpin (room->worker);
   g_free (room->sid);
   g_free (room);
 }
@@ -220,6 +219,8 @@ hq_sfu_room_free (HqSfuRoom *room)
     return;
   room->alive = FALSE;
   post (room, CMD_DESTROY, NULL, NULL, NULL, NULL, FALSE, NULL);
+  /* Here, not at the last unref: that may come after the workers stopped. */
+  hq_worker_unpin (room->worker);
   room_unref (room);
 }
 
