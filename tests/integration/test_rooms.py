@@ -300,6 +300,17 @@ class Rest(RoomsTestCase):
         self.assertEqual(by_sid.json()["url"].split("/v1/")[1],
                          f"Rooms/{room['sid']}")
 
+    def test_unique_names_in_paths(self):
+        name = "Sprechstunde Dr. Müller 14:00"
+        room = self.create_room(UniqueName=name)
+        path = "/v1/Rooms/" + urllib.parse.quote(name, safe="")
+        self.assertEqual(self.rest("GET", path, status=200).json()["sid"],
+                         room["sid"])
+        self.assertEqual(self.rest("GET", path + "/Participants",
+                                   status=200).json()["participants"], [])
+        r = self.rest("POST", "/v1/Rooms", {"UniqueName": "a/b"}, 400)
+        self.assertIn('"/"', r.json()["error"]["explanation"])
+
     def test_invalid_parameters(self):
         cases = [({"Type": "huge"}, "Type"),
                  ({"Type": "go", "MaxParticipants": 3}, "MaxParticipants"),
