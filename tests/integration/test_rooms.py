@@ -646,12 +646,11 @@ class ChatDurability(unittest.TestCase):
                     reply = c.request("chat_send", body=f"message {i}")
                     self.assertEqual(reply["type"], "chat_sent", reply)
                     acked[reply["message"]["index"]] = f"message {i}"
+                self.assertEqual(sorted(acked), list(range(1, 61)))
                 # Sent but possibly never acknowledged: may or may not stay.
                 c.send({"type": "chat_send", "id": "last", "body": "last"})
             finally:
-                srv.kill()
-                srv.proc.stdout.close()
-                srv._stderr.close()
+                srv.crash()
             c.ws.sock.close()
 
             with Server(data_dir=data) as srv2:
