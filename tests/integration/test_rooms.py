@@ -121,8 +121,10 @@ class RoomsTestCase(unittest.TestCase):
         return c
 
     def join(self, identity, room, role="guest", expect="joined", **fields):
+        # The token first: a connection must not idle (keepalive tests).
+        token = self.token(identity, room, role)
         c = self.connect()
-        reply = c.join(self.token(identity, room, role), **fields)
+        reply = c.join(token, **fields)
         self.assertEqual(reply["type"], expect, reply)
         return c, reply
 
