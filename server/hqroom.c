@@ -610,6 +610,9 @@ check_params (
           || !g_utf8_validate (out->unique_name, -1, NULL)
           || g_utf8_strlen (out->unique_name, -1) > HQ_TOKEN_MAX_NAME))
     return hq_room_invalid (error, "UniqueName must be 1 to 128 characters.");
+  /* Names are used in REST paths, where "/" would split them. */
+  if (out->unique_name && strchr (out->unique_name, '/'))
+    return hq_room_invalid (error, "UniqueName must not contain \"/\".");
   if (out->unique_name && hq_sid_is_valid (out->unique_name, "RM"))
     return hq_room_invalid (error, "UniqueName must not look like a room sid.");
   if (out->empty_room_timeout == 0)

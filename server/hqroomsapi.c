@@ -482,6 +482,19 @@ list_events (HqRoomsApi *api, SoupServerMessage *msg, const HqRoomRecord *room,
 
 /* --- routing --- */
 
+/* The segments after /v1/Rooms (libsoup has decoded them already, which
+ * is why a unique name may not hold "/"), or NULL when the path is not
+ * below it. */
+static gchar **
+path_segments (const gchar *path)
+{
+  const gchar *rest = path + strlen ("/v1/Rooms");
+
+  if (!g_str_has_prefix (path, "/v1/Rooms") || (*rest != '\0' && *rest != '/'))
+    return NULL;
+  return g_strsplit (*rest ? rest + 1 : rest, "/", 5);
+}
+
 static void
 handle_rooms (SoupServer *server, SoupServerMessage *msg, const char *path,
     GHashTable *query, gpointer user_data)
@@ -492,18 +505,17 @@ handle_rooms (SoupServer *server, SoupServerMessage *msg, const char *path,
   g_autofree gchar *key_sid = NULL;
   g_auto (GStrv) seg = NULL;
   g_autoptr (HqRoomRecord) room = NULL;
-  const gchar *rest = path + strlen ("/v1/Rooms");
   const gchar *method = soup_server_message_get_method (msg);
   guint n;
 
-  if (*rest != '\0' && *rest != '/') {
-    hq_http_reply_not_found (msg, path);
-    return;
-  }
   key_sid = hq_http_basic_auth (msg, api->config->keyring);
   if (key_sid == NULL)
     return;
-  seg = g_strsplit (*rest ? rest + 1 : rest, "/", 5);
+  seg = path_segments (path);
+  if (seg == NULL) {
+    hq_http_reply_not_found (msg, path);
+    return;
+  }
   n = g_strv_length (seg);
   if (n > 0 && *seg[n - 1] == '\0')
     n--; /* a trailing slash */

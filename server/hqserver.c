@@ -11,6 +11,8 @@
 #include <string.h>
 #include <libsoup/soup.h>
 
+#define HQ_LISTEN_BACKLOG 512
+
 struct _HqServer
 {
   HqConfig *config;
@@ -103,6 +105,23 @@ listen_address (HqConfig *config, GError **error)
   return g_inet_socket_address_new (addr, config->listen_port);
 }
 
+/* Like soup_server_listen(), but with a listen backlog for a room's worth
+ * of participants reconnecting at once (GLib's default of 10 drops their
+ * connection attempts, which then wait a second to retry). */
+static gboolean
+listen_on (SoupServer *soup, GSocketAddress *addr, GError **error)
+{
+  g_autoptr (GSocket) sock = g_socket_new (g_socket_address_get_family (addr),
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+
+  if (sock == NULL)
+    return FALSE;
+  g_socket_set_listen_backlog (sock, HQ_LISTEN_BACKLOG);
+  return g_socket_bind (sock, addr, TRUE, error)
+      && g_socket_listen (sock, error)
+      && soup_server_listen_socket (soup, sock, 0, error);
+}
+
 HqServer *
 hq_server_new (HqConfig *config, GError **error)
 {
@@ -133,7 +152,7 @@ hq_server_new (HqConfig *config, GError **error)
   addr = listen_address (config, error);
   if (addr == NULL)
     return NULL;
-  if (!soup_server_listen (server->soup, addr, 0, error)) {
+  if (!listen_on (server->soup, addr, error)) {
     g_prefix_error (error, "cannot listen on %s:%u: ", config->listen_host,
         config->listen_port);
     return NULL;

@@ -121,8 +121,10 @@ class RoomsTestCase(unittest.TestCase):
         return c
 
     def join(self, identity, room, role="guest", expect="joined", **fields):
+        # The token first: a connection must not idle (keepalive tests).
+        token = self.token(identity, room, role)
         c = self.connect()
-        reply = c.join(self.token(identity, room, role), **fields)
+        reply = c.join(token, **fields)
         self.assertEqual(reply["type"], expect, reply)
         return c, reply
 
@@ -299,6 +301,17 @@ class Rest(RoomsTestCase):
         self.assertEqual(by_sid.json(), by_name.json())
         self.assertEqual(by_sid.json()["url"].split("/v1/")[1],
                          f"Rooms/{room['sid']}")
+
+    def test_unique_names_in_paths(self):
+        name = "Sprechstunde Dr. Müller 14:00"
+        room = self.create_room(UniqueName=name)
+        path = "/v1/Rooms/" + urllib.parse.quote(name, safe="")
+        self.assertEqual(self.rest("GET", path, status=200).json()["sid"],
+                         room["sid"])
+        self.assertEqual(self.rest("GET", path + "/Participants",
+                                   status=200).json()["participants"], [])
+        r = self.rest("POST", "/v1/Rooms", {"UniqueName": "a/b"}, 400)
+        self.assertIn('"/"', r.json()["error"]["explanation"])
 
     def test_invalid_parameters(self):
         cases = [({"Type": "huge"}, "Type"),
@@ -635,12 +648,11 @@ class ChatDurability(unittest.TestCase):
                     reply = c.request("chat_send", body=f"message {i}")
                     self.assertEqual(reply["type"], "chat_sent", reply)
                     acked[reply["message"]["index"]] = f"message {i}"
+                self.assertEqual(sorted(acked), list(range(1, 61)))
                 # Sent but possibly never acknowledged: may or may not stay.
                 c.send({"type": "chat_send", "id": "last", "body": "last"})
             finally:
-                srv.kill()
-                srv.proc.stdout.close()
-                srv._stderr.close()
+                srv.crash()
             c.ws.sock.close()
 
             with Server(data_dir=data) as srv2:
