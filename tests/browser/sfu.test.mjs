@@ -13,7 +13,8 @@ let browser;
 let server;
 
 before(async () => {
-  server = await startServer();
+  // A short reconnect grace, so a participant who vanishes is removed soon.
+  server = await startServer({ HQ_RECONNECT_GRACE_MS: '2000' });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
 
@@ -193,4 +194,56 @@ test('a host mutes a participant: nobody receives that track any more', async ()
   assert.ok(after.frames - before.frames <= 2,
     `video stopped (${before.frames} -> ${after.frames} frames)`);
   for (const p of [guest, host, other]) await p.page.close();
+});
+
+// The server's media port of one of the page's connections.
+function serverPort(page, which) {
+  return page.evaluate(async (w) => {
+    const pc = w === 'publish' ? window.hq.pub : window.hq.sub;
+    const stats = await pc.getStats();
+    let pair;
+    stats.forEach((s) => {
+      if (s.type === 'transport' && s.selectedCandidatePairId) pair = stats.get(s.selectedCandidatePairId);
+    });
+    return pair ? stats.get(pair.remoteCandidateId).port : 0;
+  }, which);
+}
+
+test('garbage on the media ports and a vanished participant disturb nobody', async () => {
+  const dgram = await import('node:dgram');
+  const a = await joinPage('steady-a', 'sfu-garbage');
+  const b = await joinPage('steady-b', 'sfu-garbage');
+  const gone = await joinPage('vanishing', 'sfu-garbage');
+  await waitMedia(a, 'steady-b', 5);
+  await waitMedia(b, 'steady-a', 5);
+  const ports = [await serverPort(a.page, 'publish'), await serverPort(a.page, 'subscribe'),
+    await serverPort(b.page, 'publish'), await serverPort(b.page, 'subscribe')];
+  assert.ok(ports.every((p) => p > 0), `media ports ${ports}`);
+  const sock = dgram.createSocket('udp4');
+  const send = (buf, port) => new Promise((resolve) => sock.send(buf, port, '127.0.0.1', resolve));
+  for (const port of ports) {
+    for (let i = 0; i < 300; i++) {
+      const buf = Buffer.alloc(20 + (i % 200));
+      for (let j = 0; j < buf.length; j++) buf[j] = (i * 131 + j * 7) & 0xff;
+      if (i % 3 === 0) { buf[0] = 0x80; buf[1] = 96; } // RTP-looking
+      if (i % 3 === 1) { buf[0] = 0x81; buf[1] = 201; } // RTCP-looking
+      await send(buf, port);
+    }
+  }
+  sock.close();
+  // The vanishing page disappears without a goodbye.
+  await gone.page.close();
+  for (const p of [a, b]) {
+    await waitInPage(p.page, () => window.events.some(
+      (e) => e.type === 'participant_disconnected' && e.participant.identity === 'vanishing'),
+    undefined, 60000, 'the vanished participant removed');
+  }
+  const fa = await video(a, 'steady-b');
+  const fb = await video(b, 'steady-a');
+  await waitMedia(a, 'steady-b', fa + 10);
+  await waitMedia(b, 'steady-a', fb + 10);
+  assert.deepEqual(a.problems, []);
+  assert.deepEqual(b.problems, []);
+  await a.page.close();
+  await b.page.close();
 });
