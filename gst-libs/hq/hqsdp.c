@@ -1534,7 +1534,8 @@ write_media (GstSDPMessage *msg, const HqSdp *sdp, const HqSdpMedia *m)
   }
   gst_sdp_media_add_connection (&gm, "IN", "IP4", "0.0.0.0", 0, 0);
 
-  if (active && m->ice_ufrag != NULL) {
+  /* a data channel m-line need not carry all of them: write pairs only */
+  if (active && m->ice_ufrag != NULL && m->ice_pwd != NULL) {
     add_attr (&gm, "ice-ufrag", "%s", m->ice_ufrag);
     add_attr (&gm, "ice-pwd", "%s", m->ice_pwd);
     if (sdp->ice_trickle)

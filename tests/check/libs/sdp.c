@@ -6,6 +6,7 @@
 #include <string.h>
 #include <glib.h>
 #include <gst/gst.h>
+#include <gmodule.h>
 #include <gst/sdp/sdp.h>
 #include <hq/hqsdp.h>
 
@@ -307,6 +308,24 @@ test_roundtrip_chromium (void)
     g_assert_cmpstr (a->fingerprint, ==, b->fingerprint);
     g_assert_cmpstr (a->msid_track, ==, b->msid_track);
   }
+}
+
+static void
+test_roundtrip_partial_datachannel (void)
+{
+  /* a data channel m-line need not carry ICE credentials; one with only a
+   * ufrag must still be written back as something we read */
+  const gchar *text = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+                      "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+                      "a=ice-ufrag:abcd\r\na=mid:d\r\n";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HqSdp) sdp = hq_sdp_parse (HQ_SDP_OFFER, text, -1, &error);
+  g_autoptr (HqSdp) again = NULL;
+
+  g_assert_no_error (error);
+  again = reparse (sdp);
+  g_assert_cmpstr (media_at (again, 0)->mid, ==, "d");
+  g_assert_cmpuint (media_at (again, 0)->port, ==, 9);
 }
 
 /* --- offers --- */
@@ -937,6 +956,229 @@ test_hostile_sizes (void)
   g_string_free (many, TRUE);
 }
 
+/* --- interop with a real webrtcbin (gst-plugins-bad 1.22) ---
+ *
+ * Debian ships webrtcbin but not the gstreamer-webrtc headers, so these
+ * tests reach it through GObject only: signals by name, enum values by
+ * nick, and GstWebRTCSessionDescription through a struct of the same
+ * public layout ({ GstWebRTCSDPType type; GstSDPMessage *sdp; }) copied
+ * into a real boxed value with g_boxed_copy(). */
+
+typedef struct
+{
+  gint type;
+  GstSDPMessage *sdp;
+} SessionDescription;
+
+/* Registers and returns the type @type_name of libgstwebrtc (loaded with
+ * the webrtcbin plugin) by calling its @get_type function. */
+static GType
+webrtc_type (const gchar *type_name, const gchar *get_type)
+{
+  GModule *lib = g_module_open ("libgstwebrtc-1.0.so.0", G_MODULE_BIND_LAZY);
+  GType (*fn) (void) = NULL;
+
+  g_assert_nonnull (lib);
+  g_assert_true (g_module_symbol (lib, get_type, (gpointer *)&fn));
+  g_assert_cmpstr (g_type_name (fn ()), ==, type_name);
+  g_module_close (lib);
+  return g_type_from_name (type_name);
+}
+
+static gint
+enum_value (const gchar *type_name, const gchar *nick)
+{
+  g_autofree gchar *get_type = NULL;
+  GEnumClass *klass;
+
+  /* GstWebRTCSDPType -> gst_webrtc_sdp_type_get_type */
+  if (g_str_equal (type_name, "GstWebRTCSDPType"))
+    get_type = g_strdup ("gst_webrtc_sdp_type_get_type");
+  else if (g_str_equal (type_name, "GstWebRTCSignalingState"))
+    get_type = g_strdup ("gst_webrtc_signaling_state_get_type");
+  else
+    get_type = g_strdup ("gst_webrtc_rtp_transceiver_direction_get_type");
+  klass = g_type_class_ref (webrtc_type (type_name, get_type));
+  const GEnumValue *v = g_enum_get_value_by_nick (klass, nick);
+
+  g_assert_nonnull (v);
+  g_type_class_unref (klass);
+  return v->value;
+}
+
+static GstElement *
+webrtcbin_new (void)
+{
+  GstElement *webrtc = gst_element_factory_make ("webrtcbin", NULL);
+
+  if (webrtc == NULL)
+    return NULL;
+  gst_object_ref_sink (webrtc);
+  g_assert_cmpint (gst_element_set_state (webrtc, GST_STATE_READY), ==,
+      GST_STATE_CHANGE_SUCCESS);
+  return webrtc;
+}
+
+static void
+webrtcbin_free (GstElement *webrtc)
+{
+  gst_element_set_state (webrtc, GST_STATE_NULL);
+  gst_object_unref (webrtc);
+}
+
+/* Emits @signal with @arg and waits for webrtcbin's reply (it answers from
+ * its own thread).  Fails the test when the reply carries an error. */
+static GstStructure *
+webrtcbin_call (GstElement *webrtc, const gchar *signal, gpointer arg)
+{
+  GstPromise *promise = gst_promise_new ();
+  const GstStructure *reply;
+  GstStructure *copy = NULL;
+
+  g_signal_emit_by_name (webrtc, signal, arg, promise);
+  g_assert_cmpint (gst_promise_wait (promise), ==, GST_PROMISE_RESULT_REPLIED);
+  reply = gst_promise_get_reply (promise);
+  if (reply != NULL) {
+    GError *error = NULL;
+
+    if (gst_structure_has_field (reply, "error")) {
+      gst_structure_get (reply, "error", G_TYPE_ERROR, &error, NULL);
+      g_error ("webrtcbin %s: %s", signal, error ? error->message : "?");
+    }
+    copy = gst_structure_copy (reply);
+  }
+  gst_promise_unref (promise);
+  return copy;
+}
+
+static void
+webrtcbin_set_description (GstElement *webrtc, const gchar *signal,
+    const gchar *type_nick, const HqSdp *sdp)
+{
+  g_autofree gchar *text = hq_sdp_to_text (sdp);
+  GType type = g_type_from_name ("GstWebRTCSessionDescription");
+  SessionDescription mine;
+  gpointer desc;
+  GstStructure *reply;
+
+  gst_sdp_message_new_from_text (text, &mine.sdp);
+  mine.type = enum_value ("GstWebRTCSDPType", type_nick);
+  desc = g_boxed_copy (type, &mine);
+  gst_sdp_message_free (mine.sdp);
+  reply = webrtcbin_call (webrtc, signal, desc);
+  if (reply != NULL)
+    gst_structure_free (reply);
+  g_boxed_free (type, desc);
+}
+
+/* Asks webrtcbin for an offer or answer, sets it as its local description
+ * and returns it parsed by hq_sdp_parse(). */
+static HqSdp *
+webrtcbin_create (GstElement *webrtc, const gchar *what, HqSdpType type)
+{
+  GType desc_type = g_type_from_name ("GstWebRTCSessionDescription");
+  GstStructure *reply = webrtcbin_call (
+      webrtc, type == HQ_SDP_OFFER ? "create-offer" : "create-answer", NULL);
+  SessionDescription *desc = NULL;
+  g_autofree gchar *text = NULL;
+  g_autoptr (GError) error = NULL;
+  HqSdp *sdp;
+
+  g_assert_nonnull (reply);
+  g_assert_true (gst_structure_get (reply, what, desc_type, &desc, NULL));
+  gst_structure_free (reply);
+  text = gst_sdp_message_as_text (desc->sdp);
+  reply = webrtcbin_call (webrtc, "set-local-description", desc);
+  if (reply != NULL)
+    gst_structure_free (reply);
+  g_boxed_free (desc_type, desc);
+  g_test_message ("webrtcbin's %s:\n%s", what, text);
+  sdp = hq_sdp_parse (type, text, -1, &error);
+  g_assert_no_error (error);
+  return sdp;
+}
+
+static void
+test_webrtcbin_answers_our_offer (void)
+{
+  GstElement *webrtc = webrtcbin_new ();
+  g_autoptr (HqSdp) offer = NULL;
+  g_autoptr (HqSdp) answer = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (webrtc == NULL) {
+    g_test_skip ("webrtcbin (gst-plugins-bad) is not installed");
+    return;
+  }
+  offer = hq_sdp_build_offer (&local, av_tracks, 2, NULL, &error);
+  g_assert_no_error (error);
+  webrtcbin_set_description (webrtc, "set-remote-description", "offer", offer);
+  answer = webrtcbin_create (webrtc, "answer", HQ_SDP_ANSWER);
+
+  g_assert_cmpuint (answer->media->len, ==, 2);
+  g_assert_cmpstr (media_at (answer, 0)->mid, ==, "0");
+  g_assert_cmpstr (media_at (answer, 1)->mid, ==, "1");
+  g_assert_true (hq_sdp_media_is_active (media_at (answer, 0)));
+  g_assert_true (hq_sdp_media_is_active (media_at (answer, 1)));
+  /* it kept our payload types and took the DTLS client role */
+  g_assert_cmpstr (
+      hq_sdp_media_find_codec (media_at (answer, 0), 111)->name, ==, "OPUS");
+  g_assert_nonnull (hq_sdp_media_find_codec (media_at (answer, 1), 96));
+  g_assert_cmpint (hq_sdp_get_setup (answer), ==, HQ_SDP_SETUP_ACTIVE);
+  webrtcbin_free (webrtc);
+}
+
+static void
+test_webrtcbin_takes_our_answer (void)
+{
+  GstElement *webrtc = webrtcbin_new ();
+  g_autoptr (HqSdp) offer = NULL;
+  g_autoptr (HqSdp) answer = NULL;
+  g_autoptr (GError) error = NULL;
+  HqSdpTrack tracks[] = {
+    { HQ_SDP_KIND_VIDEO, NULL, HQ_SDP_SENDRECV, "hq", "v", 9001, 9002 },
+    { HQ_SDP_KIND_AUDIO, NULL, HQ_SDP_SENDRECV, "hq", "a", 9003, 0 },
+  };
+  GstCaps *caps;
+  gpointer trans = NULL;
+  gint sendrecv, state = -1;
+
+  if (webrtc == NULL) {
+    g_test_skip ("webrtcbin (gst-plugins-bad) is not installed");
+    return;
+  }
+  sendrecv = enum_value ("GstWebRTCRTPTransceiverDirection", "sendrecv");
+  caps = gst_caps_from_string ("application/x-rtp,media=video,"
+                               "encoding-name=VP8,payload=96,clock-rate=90000");
+  g_signal_emit_by_name (webrtc, "add-transceiver", sendrecv, caps, &trans);
+  gst_caps_unref (caps);
+  g_clear_object (&trans);
+  caps = gst_caps_from_string ("application/x-rtp,media=audio,"
+                               "encoding-name=OPUS,payload=97,clock-rate=48000,"
+                               "encoding-params=(string)2");
+  g_signal_emit_by_name (webrtc, "add-transceiver", sendrecv, caps, &trans);
+  gst_caps_unref (caps);
+  g_clear_object (&trans);
+
+  offer = webrtcbin_create (webrtc, "offer", HQ_SDP_OFFER);
+  g_assert_cmpuint (offer->media->len, ==, 2);
+  g_assert_cmpint (media_at (offer, 0)->kind, ==, HQ_SDP_KIND_VIDEO);
+  g_assert_cmpint (hq_sdp_get_setup (offer), ==, HQ_SDP_SETUP_ACTPASS);
+
+  /* webrtcbin names its mids (video0, audio1); we send on both */
+  tracks[0].mid = media_at (offer, 0)->mid;
+  tracks[1].mid = media_at (offer, 1)->mid;
+  answer = hq_sdp_build_answer (offer, &local, tracks, 2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (codec_at (media_at (answer, 0), 0)->pt, ==, 96);
+  g_assert_cmpuint (codec_at (media_at (answer, 1), 0)->pt, ==, 97);
+  webrtcbin_set_description (
+      webrtc, "set-remote-description", "answer", answer);
+  g_object_get (webrtc, "signaling-state", &state, NULL);
+  g_assert_cmpint (state, ==, enum_value ("GstWebRTCSignalingState", "stable"));
+  webrtcbin_free (webrtc);
+}
+
 static void
 test_error_names (void)
 {
@@ -956,6 +1198,8 @@ main (int argc, char **argv)
   g_test_add_func ("/sdp/parse/chromium-answer", test_parse_chromium_answer);
   g_test_add_func ("/sdp/parse/webrtcbin-offer", test_parse_webrtcbin_offer);
   g_test_add_func ("/sdp/parse/roundtrip", test_roundtrip_chromium);
+  g_test_add_func (
+      "/sdp/parse/partial-datachannel", test_roundtrip_partial_datachannel);
   g_test_add_func ("/sdp/offer/build", test_offer_build);
   g_test_add_func ("/sdp/offer/recvonly-mids", test_offer_recvonly_and_mids);
   g_test_add_func ("/sdp/offer/reoffer", test_reoffer_add_remove_reuse);
@@ -972,5 +1216,9 @@ main (int argc, char **argv)
   g_test_add_func ("/sdp/hostile/truncated", test_hostile_truncated);
   g_test_add_func ("/sdp/hostile/sizes", test_hostile_sizes);
   g_test_add_func ("/sdp/errors/names", test_error_names);
+  g_test_add_func (
+      "/sdp/webrtcbin/answers-our-offer", test_webrtcbin_answers_our_offer);
+  g_test_add_func (
+      "/sdp/webrtcbin/takes-our-answer", test_webrtcbin_takes_our_answer);
   return g_test_run ();
 }
