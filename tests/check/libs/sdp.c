@@ -227,6 +227,39 @@ test_parse_chromium_offer (void)
   g_assert_cmpuint (app->codecs->len, ==, 0);
 }
 
+static HqSdp *answer_fixture (
+    const gchar *name, const HqSdpTrack *tracks, guint n);
+
+/* A createOffer() captured from Debian's Chromium 156 by
+ * tests/check/libs/sdp-chromium.c (audio, video, data channel). */
+static void
+test_chromium156_real_offer (void)
+{
+  g_autoptr (HqSdp) offer =
+      parse_fixture (HQ_SDP_OFFER, "chromium156-offer-real.sdp");
+  g_autoptr (HqSdp) answer =
+      answer_fixture ("chromium156-offer-real.sdp", NULL, 0);
+  const HqSdpMedia *video = media_at (offer, 1),
+                   *answered = media_at (answer, 1);
+  g_autoptr (GArray) primaries = hq_sdp_media_primary_ssrcs (video);
+
+  g_assert_cmpuint (offer->media->len, ==, 3);
+  g_assert_cmpint (hq_sdp_media_find_codec (video, 108)->rtx_pt, ==, 109);
+  g_assert_cmpstr (hq_sdp_media_find_codec (video, 102)->fmtp, ==,
+      "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f");
+  g_assert_cmpstr (media_at (offer, 0)->msid_stream, ==, "-");
+  g_assert_cmpuint (primaries->len, ==, 1);
+  g_assert_cmpuint (
+      hq_sdp_media_rtx_ssrc (video, g_array_index (primaries, guint32, 0)), !=,
+      0);
+  /* 102 is baseline, not constrained baseline: only VP8 and 108 remain */
+  g_assert_cmpuint (answered->codecs->len, ==, 2);
+  g_assert_cmpuint (codec_at (answered, 0)->pt, ==, 96);
+  g_assert_cmpuint (codec_at (answered, 1)->pt, ==, 108);
+  g_assert_cmpint (codec_at (answered, 1)->rtx_pt, ==, 109);
+  g_assert_cmpuint (media_at (answer, 2)->port, ==, 0);
+}
+
 static void
 test_parse_chromium_answer (void)
 {
@@ -1196,6 +1229,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/sdp/parse/chromium-offer", test_parse_chromium_offer);
   g_test_add_func ("/sdp/parse/chromium-answer", test_parse_chromium_answer);
+  g_test_add_func ("/sdp/parse/chromium156-real", test_chromium156_real_offer);
   g_test_add_func ("/sdp/parse/webrtcbin-offer", test_parse_webrtcbin_offer);
   g_test_add_func ("/sdp/parse/roundtrip", test_roundtrip_chromium);
   g_test_add_func (
