@@ -9,6 +9,7 @@ packages=(
   libglib2.0-dev libjson-glib-dev libsoup-3.0-dev libssl-dev libsqlite3-dev
   libnice-dev libsrtp2-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
+  libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice
   espeak-ng sox

@@ -1369,6 +1369,10 @@ parse_media (const HqSdp *sdp, const GstSDPMedia *gm, const gchar *raw,
 
     if (g_str_equal (a->key, "setup"))
       has_setup = TRUE;
+    /* RFC 8843: an offered m-line with port 0 and a=bundle-only is not
+     * removed, it rides on the BUNDLE transport. */
+    if (g_str_equal (a->key, "bundle-only") && media->port == 0)
+      media->port = 9;
     if (!parse_media_attribute (
             media, &w, &s, a->key, a->value ? a->value : "", trickle, error))
       return NULL;

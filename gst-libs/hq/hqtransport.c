@@ -1,0 +1,808 @@
+/* HqTransport: ICE + DTLS-SRTP on one UDP flow; see hqtransport.h.
+ *
+ * Receive path (libnice's callback, on the transport's context): the first
+ * byte sorts the datagram as RFC 7983 says — 0..3 STUN (libnice answers
+ * those itself and never hands them over), 20..63 DTLS (to HqDtls),
+ * 128..191 RTP or RTCP (told apart by the payload type byte, RFC 5761),
+ * anything else garbage.  SRTP is unprotected in a per-transport scratch
+ * buffer, so a packet is copied once, from libnice's buffer into ours, and
+ * handed to the receive function there.
+ *
+ * Send path: the caller's buffer is protected in place and handed to
+ * nice_agent_send: no copy.
+ */
+#include "hqtransport.h"
+
+#include <string.h>
+#include <nice/agent.h>
+#include <nice/interfaces.h>
+
+/* Datagrams above this are no WebRTC media we accept (browsers stay under
+ * 1200 bytes); they are counted as garbage. */
+#define HQ_TRANSPORT_MAX_PACKET 4096
+#define HQ_ICE_COMPONENT 1
+
+enum
+{
+  SIGNAL_STATE_CHANGED,
+  SIGNAL_LOCAL_CANDIDATE,
+  SIGNAL_GATHERING_DONE,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+struct _HqTransport
+{
+  GObject parent;
+
+  GMainContext *context;
+  NiceAgent *agent;
+  guint stream_id;
+  gchar *public_address;
+
+  HqCertificate *cert;
+  HqDtlsRole dtls_role;
+  HqSrtpProfile *profiles;
+  HqDtls *dtls;
+  HqSrtp *srtp;
+  HqSrtpProfile profile;
+  gchar *remote_fp_algorithm;
+  gchar *remote_fp;
+
+  HqTransportState state;
+  GError *error;
+  gboolean ice_connected;
+  gboolean ever_connected;
+
+  HqTransportReceiveFunc receive;
+  gpointer receive_data;
+  GDestroyNotify receive_notify;
+
+  HqTransportStats stats;
+  guint8 rx[HQ_TRANSPORT_MAX_PACKET];
+};
+
+G_DEFINE_TYPE (HqTransport, hq_transport, G_TYPE_OBJECT);
+
+const gchar *
+hq_transport_state_name (HqTransportState state)
+{
+  switch (state) {
+    case HQ_TRANSPORT_STATE_NEW:
+      return "new";
+    case HQ_TRANSPORT_STATE_CONNECTING:
+      return "connecting";
+    case HQ_TRANSPORT_STATE_CONNECTED:
+      return "connected";
+    case HQ_TRANSPORT_STATE_FAILED:
+      return "failed";
+    case HQ_TRANSPORT_STATE_CLOSED:
+      return "closed";
+    default:
+      return "unknown";
+  }
+}
+
+void
+hq_transport_config_init (HqTransportConfig *config)
+{
+  memset (config, 0, sizeof *config);
+  config->dtls_role = HQ_DTLS_ROLE_SERVER;
+  config->consent_freshness = TRUE;
+}
+
+/* --- state --- */
+
+static void
+set_state (HqTransport *self, HqTransportState state)
+{
+  if (self->state == state || self->state == HQ_TRANSPORT_STATE_CLOSED)
+    return;
+  /* A failed transport stays failed until closed. */
+  if (self->state == HQ_TRANSPORT_STATE_FAILED
+      && state != HQ_TRANSPORT_STATE_CLOSED)
+    return;
+  self->state = state;
+  g_signal_emit (self, signals[SIGNAL_STATE_CHANGED], 0, (gint)state);
+}
+
+/* Takes @error. */
+static void
+fail (HqTransport *self, GError *error)
+{
+  if (self->state == HQ_TRANSPORT_STATE_FAILED
+      || self->state == HQ_TRANSPORT_STATE_CLOSED) {
+    g_error_free (error);
+    return;
+  }
+  g_clear_error (&self->error);
+  self->error = error;
+  g_clear_pointer (&self->srtp, hq_srtp_free);
+  set_state (self, HQ_TRANSPORT_STATE_FAILED);
+}
+
+/* --- DTLS --- */
+
+static void
+dtls_send (const guint8 *data, gsize len, gpointer user_data)
+{
+  HqTransport *self = user_data;
+
+  if (nice_agent_send (self->agent, self->stream_id, HQ_ICE_COMPONENT,
+          (guint)len, (const gchar *)data)
+      < 0)
+    self->stats.send_failures++;
+}
+
+static void
+dtls_done (HqDtls *dtls, const GError *error, gpointer user_data)
+{
+  HqTransport *self = user_data;
+  guint8 local[HQ_SRTP_MAX_KEY_SALT], remote[HQ_SRTP_MAX_KEY_SALT];
+  HqSrtpProfile profile;
+  GError *local_error = NULL;
+
+  if (error != NULL) {
+    fail (self, g_error_copy (error));
+    return;
+  }
+  profile = hq_dtls_get_srtp_keys (dtls, local, remote);
+  self->srtp = hq_srtp_new (profile, local, remote, &local_error);
+  memset (local, 0, sizeof local);
+  memset (remote, 0, sizeof remote);
+  if (self->srtp == NULL) {
+    fail (self, local_error);
+    return;
+  }
+  self->profile = profile;
+  if (self->ice_connected)
+    set_state (self, HQ_TRANSPORT_STATE_CONNECTED);
+}
+
+static gboolean
+ensure_dtls (HqTransport *self, GError **error)
+{
+  if (self->dtls != NULL)
+    return TRUE;
+  self->dtls = hq_dtls_new (self->cert, self->dtls_role, self->profiles,
+      self->context, dtls_send, dtls_done, self, error);
+  if (self->dtls == NULL)
+    return FALSE;
+  if (self->remote_fp != NULL
+      && !hq_dtls_set_remote_fingerprint (
+          self->dtls, self->remote_fp_algorithm, self->remote_fp, error))
+    return FALSE;
+  return TRUE;
+}
+
+/* --- receive --- */
+
+static void
+receive_srtp (HqTransport *self, const guint8 *buf, gsize len)
+{
+  gboolean rtcp = len >= 2 && buf[1] >= 192 && buf[1] <= 223;
+  GError *error = NULL;
+
+  if (self->srtp == NULL) {
+    self->stats.dropped_early++;
+    return;
+  }
+  if (len < (rtcp ? 8u : 12u) || len > sizeof self->rx) {
+    self->stats.dropped_garbage++;
+    return;
+  }
+  memcpy (self->rx, buf, len);
+  if (!hq_srtp_unprotect (self->srtp, rtcp, self->rx, &len, &error)) {
+    if (error->code == HQ_TRANSPORT_ERROR_AUTH)
+      self->stats.dropped_auth++;
+    else if (error->code == HQ_TRANSPORT_ERROR_REPLAY)
+      self->stats.dropped_replay++;
+    else
+      self->stats.dropped_garbage++;
+    g_error_free (error);
+    return;
+  }
+  if (rtcp)
+    self->stats.rtcp_received++;
+  else
+    self->stats.rtp_received++;
+  if (self->receive)
+    self->receive (rtcp, self->rx, len, self->receive_data);
+}
+
+static void
+on_receive (NiceAgent *agent, guint stream_id, guint component_id, guint len,
+    gchar *data, gpointer user_data)
+{
+  HqTransport *self = user_data;
+  const guint8 *buf = (const guint8 *)data;
+
+  if (self->state == HQ_TRANSPORT_STATE_CLOSED || len == 0)
+    return;
+  self->stats.bytes_received += len;
+  if (buf[0] >= 20 && buf[0] <= 63) {
+    GError *error = NULL;
+    self->stats.dtls_received++;
+    if (!ensure_dtls (self, &error)) {
+      fail (self, error);
+      return;
+    }
+    hq_dtls_receive (self->dtls, buf, len);
+  } else if (buf[0] >= 128 && buf[0] <= 191) {
+    receive_srtp (self, buf, len);
+  } else {
+    self->stats.dropped_garbage++;
+  }
+}
+
+/* --- ICE --- */
+
+static gchar *
+candidate_to_string (HqTransport *self, NiceCandidate *cand)
+{
+  NiceCandidate *announced = cand;
+  gchar *sdp, *line;
+
+  /* Behind a 1:1 NAT announce the public address for host candidates; the
+   * peer's checks reach our socket through the NAT all the same. */
+  if (self->public_address && cand->type == NICE_CANDIDATE_TYPE_HOST) {
+    NiceAddress pub;
+    if (nice_address_set_from_string (&pub, self->public_address)
+        && nice_address_ip_version (&pub)
+            == nice_address_ip_version (&cand->addr)) {
+      announced = nice_candidate_copy (cand);
+      nice_address_set_port (&pub, nice_address_get_port (&cand->addr));
+      announced->addr = pub;
+    }
+  }
+  sdp = nice_agent_generate_local_candidate_sdp (self->agent, announced);
+  if (announced != cand)
+    nice_candidate_free (announced);
+  if (sdp == NULL)
+    return NULL;
+  line = g_str_has_prefix (sdp, "a=") ? g_strdup (sdp + 2) : g_strdup (sdp);
+  g_free (sdp);
+  return line;
+}
+
+static void
+on_new_candidate (NiceAgent *agent, NiceCandidate *cand, gpointer user_data)
+{
+  HqTransport *self = user_data;
+  g_autofree gchar *line = NULL;
+
+  if (cand->stream_id != self->stream_id
+      || cand->component_id != HQ_ICE_COMPONENT)
+    return;
+  line = candidate_to_string (self, cand);
+  if (line)
+    g_signal_emit (self, signals[SIGNAL_LOCAL_CANDIDATE], 0, line);
+}
+
+static void
+on_gathering_done (NiceAgent *agent, guint stream_id, gpointer user_data)
+{
+  HqTransport *self = user_data;
+
+  if (stream_id == self->stream_id)
+    g_signal_emit (self, signals[SIGNAL_GATHERING_DONE], 0);
+}
+
+static void
+on_component_state (NiceAgent *agent, guint stream_id, guint component_id,
+    guint state, gpointer user_data)
+{
+  HqTransport *self = user_data;
+  GError *error = NULL;
+
+  if (stream_id != self->stream_id)
+    return;
+  switch (state) {
+    case NICE_COMPONENT_STATE_CONNECTED:
+    case NICE_COMPONENT_STATE_READY:
+      if (self->ice_connected)
+        break;
+      self->ice_connected = TRUE;
+      self->ever_connected = TRUE;
+      if (!ensure_dtls (self, &error)) {
+        fail (self, error);
+        break;
+      }
+      hq_dtls_start (self->dtls);
+      if (self->srtp)
+        set_state (self, HQ_TRANSPORT_STATE_CONNECTED);
+      break;
+    case NICE_COMPONENT_STATE_FAILED:
+      self->ice_connected = FALSE;
+      if (self->ever_connected)
+        g_set_error (&error, HQ_TRANSPORT_ERROR,
+            HQ_TRANSPORT_ERROR_CONSENT_LOST,
+            "the peer stopped answering ICE consent checks: it is gone or "
+            "unreachable");
+      else
+        g_set_error (&error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_ICE,
+            "ICE failed: no candidate pair could connect");
+      fail (self, error);
+      break;
+    case NICE_COMPONENT_STATE_CONNECTING:
+    case NICE_COMPONENT_STATE_GATHERING:
+      if (self->state == HQ_TRANSPORT_STATE_NEW)
+        set_state (self, HQ_TRANSPORT_STATE_CONNECTING);
+      break;
+    default:
+      break;
+  }
+}
+
+static gboolean
+add_local_address (NiceAgent *agent, const gchar *ip, GError **error)
+{
+  NiceAddress addr;
+
+  if (!nice_address_set_from_string (&addr, ip)) {
+    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_INVALID_ARGUMENT,
+        "local address \"%s\" is not an IP address", ip);
+    return FALSE;
+  }
+  nice_agent_add_local_address (agent, &addr);
+  return TRUE;
+}
+
+/* libnice gathers only on the addresses it is given once any is given, and
+ * never on loopback by itself: add loopback, then the interfaces' own. */
+static gboolean
+add_local_addresses (
+    NiceAgent *agent, const HqTransportConfig *config, GError **error)
+{
+  GList *ips = NULL;
+
+  if (!add_local_address (agent, "127.0.0.1", error))
+    return FALSE;
+  for (const gchar *const *a = config->addresses; a && *a; a++)
+    if (!add_local_address (agent, *a, error))
+      return FALSE;
+  if (config->interfaces) {
+    for (const gchar *const *i = config->interfaces; *i; i++) {
+      gchar *ip = nice_interfaces_get_ip_for_interface ((gchar *)*i);
+      if (ip == NULL) {
+        g_set_error (error, HQ_TRANSPORT_ERROR,
+            HQ_TRANSPORT_ERROR_INVALID_ARGUMENT,
+            "network interface \"%s\" has no IPv4 address", *i);
+        return FALSE;
+      }
+      ips = g_list_append (ips, ip);
+    }
+  } else {
+    ips = nice_interfaces_get_local_ips (FALSE);
+  }
+  for (GList *l = ips; l; l = l->next)
+    add_local_address (agent, l->data, NULL);
+  g_list_free_full (ips, g_free);
+  return TRUE;
+}
+
+/* --- object --- */
+
+static void
+hq_transport_init (HqTransport *self)
+{
+}
+
+static void
+hq_transport_dispose (GObject *object)
+{
+  HqTransport *self = HQ_TRANSPORT (object);
+
+  if (self->agent) {
+    nice_agent_attach_recv (self->agent, self->stream_id, HQ_ICE_COMPONENT,
+        self->context, NULL, NULL);
+    g_signal_handlers_disconnect_by_data (self->agent, self);
+    nice_agent_remove_stream (self->agent, self->stream_id);
+    g_clear_object (&self->agent);
+  }
+  g_clear_pointer (&self->dtls, hq_dtls_free);
+  if (self->receive_notify)
+    self->receive_notify (self->receive_data);
+  self->receive = NULL;
+  self->receive_notify = NULL;
+  G_OBJECT_CLASS (hq_transport_parent_class)->dispose (object);
+}
+
+static void
+hq_transport_finalize (GObject *object)
+{
+  HqTransport *self = HQ_TRANSPORT (object);
+
+  g_clear_pointer (&self->srtp, hq_srtp_free);
+  g_clear_pointer (&self->cert, hq_certificate_unref);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_error (&self->error);
+  g_free (self->profiles);
+  g_free (self->public_address);
+  g_free (self->remote_fp_algorithm);
+  g_free (self->remote_fp);
+  G_OBJECT_CLASS (hq_transport_parent_class)->finalize (object);
+}
+
+static void
+hq_transport_class_init (HqTransportClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = hq_transport_dispose;
+  object_class->finalize = hq_transport_finalize;
+
+  /**
+   * HqTransport::state-changed:
+   * @state: the new HqTransportState
+   */
+  signals[SIGNAL_STATE_CHANGED] =
+      g_signal_new ("state-changed", G_TYPE_FROM_CLASS (klass),
+          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+  /**
+   * HqTransport::local-candidate:
+   * @candidate: "candidate:..." for an a=candidate line or a trickle message
+   */
+  signals[SIGNAL_LOCAL_CANDIDATE] = g_signal_new ("local-candidate",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, G_TYPE_STRING);
+  /**
+   * HqTransport::gathering-done:
+   *
+   * All local candidates were announced: signal end-of-candidates.
+   */
+  signals[SIGNAL_GATHERING_DONE] =
+      g_signal_new ("gathering-done", G_TYPE_FROM_CLASS (klass),
+          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static HqSrtpProfile *
+copy_profiles (const HqSrtpProfile *profiles)
+{
+  gsize n = 0;
+
+  if (profiles == NULL)
+    return NULL;
+  while (profiles[n])
+    n++;
+  return g_memdup2 (profiles, (n + 1) * sizeof *profiles);
+}
+
+HqTransport *
+hq_transport_new (const HqTransportConfig *config, GError **error)
+{
+  g_autoptr (HqTransport) self = g_object_new (HQ_TYPE_TRANSPORT, NULL);
+  NiceAgentOption options = NICE_AGENT_OPTION_ICE_TRICKLE;
+
+  self->context = config->context ? g_main_context_ref (config->context)
+                                  : g_main_context_ref_thread_default ();
+  self->dtls_role = config->dtls_role;
+  self->profiles = copy_profiles (config->srtp_profiles);
+  self->public_address = g_strdup (config->public_address);
+  if (config->certificate) {
+    self->cert = hq_certificate_ref (config->certificate);
+  } else {
+    self->cert = hq_certificate_new (error);
+    if (self->cert == NULL)
+      return NULL;
+  }
+
+  if (config->consent_freshness)
+    options |= NICE_AGENT_OPTION_CONSENT_FRESHNESS;
+  self->agent =
+      nice_agent_new_full (self->context, NICE_COMPATIBILITY_RFC5245, options);
+  g_object_set (self->agent, "controlling-mode", config->controlling, "ice-tcp",
+      FALSE, "upnp", FALSE, NULL);
+  if (config->stun_server) {
+    g_object_set (self->agent, "stun-server", config->stun_server,
+        "stun-server-port", config->stun_port ? config->stun_port : 3478, NULL);
+  }
+  if (!add_local_addresses (self->agent, config, error))
+    return NULL;
+
+  self->stream_id = nice_agent_add_stream (self->agent, 1);
+  if (self->stream_id == 0) {
+    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_ICE,
+        "cannot add an ICE stream");
+    return NULL;
+  }
+  if (config->port_min || config->port_max)
+    nice_agent_set_port_range (self->agent, self->stream_id, HQ_ICE_COMPONENT,
+        config->port_min, config->port_max);
+  if (config->turn_server
+      && !nice_agent_set_relay_info (self->agent, self->stream_id,
+          HQ_ICE_COMPONENT, config->turn_server,
+          config->turn_port ? config->turn_port : 3478,
+          config->turn_username ? config->turn_username : "",
+          config->turn_password ? config->turn_password : "",
+          NICE_RELAY_TYPE_TURN_UDP)) {
+    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_INVALID_ARGUMENT,
+        "TURN server \"%s\" is not usable", config->turn_server);
+    return NULL;
+  }
+
+  g_signal_connect (
+      self->agent, "new-candidate-full", G_CALLBACK (on_new_candidate), self);
+  g_signal_connect (self->agent, "candidate-gathering-done",
+      G_CALLBACK (on_gathering_done), self);
+  g_signal_connect (self->agent, "component-state-changed",
+      G_CALLBACK (on_component_state), self);
+  nice_agent_attach_recv (self->agent, self->stream_id, HQ_ICE_COMPONENT,
+      self->context, on_receive, self);
+  return g_steal_pointer (&self);
+}
+
+/* --- local side --- */
+
+void
+hq_transport_get_local_credentials (
+    HqTransport *self, gchar **ufrag, gchar **pwd)
+{
+  nice_agent_get_local_credentials (self->agent, self->stream_id, ufrag, pwd);
+}
+
+const gchar *
+hq_transport_get_local_fingerprint (HqTransport *self)
+{
+  return hq_certificate_get_fingerprint (self->cert);
+}
+
+HqDtlsRole
+hq_transport_get_dtls_role (HqTransport *self)
+{
+  return self->dtls_role;
+}
+
+void
+hq_transport_set_dtls_role (HqTransport *self, HqDtlsRole role)
+{
+  if (self->dtls != NULL)
+    return;
+  self->dtls_role = role;
+}
+
+gboolean
+hq_transport_gather (HqTransport *self, GError **error)
+{
+  if (!nice_agent_gather_candidates (self->agent, self->stream_id)) {
+    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_ICE,
+        "ICE candidate gathering could not start (no usable local address "
+        "or port)");
+    return FALSE;
+  }
+  if (self->state == HQ_TRANSPORT_STATE_NEW)
+    set_state (self, HQ_TRANSPORT_STATE_CONNECTING);
+  return TRUE;
+}
+
+/* --- remote side --- */
+
+gboolean
+hq_transport_set_remote_credentials (
+    HqTransport *self, const gchar *ufrag, const gchar *pwd, GError **error)
+{
+  if (ufrag == NULL || pwd == NULL || *ufrag == '\0' || *pwd == '\0'
+      || !nice_agent_set_remote_credentials (
+          self->agent, self->stream_id, ufrag, pwd)) {
+    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_INVALID_ARGUMENT,
+        "the remote ICE ufrag and pwd are missing or unusable");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+hq_transport_add_remote_candidate (
+    HqTransport *self, const gchar *candidate, GError **error)
+{
+  g_autofree gchar *line = NULL;
+  NiceCandidate *cand;
+  GSList *list;
+  gint added;
+
+  if (candidate == NULL) {
+    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_INVALID_ARGUMENT,
+        "no candidate given");
+    return FALSE;
+  }
+  line = g_str_has_prefix (candidate, "a=")
+      ? g_strdup (candidate)
+      : g_strconcat ("a=", candidate, NULL);
+  g_strchomp (line);
+  cand = nice_agent_parse_remote_candidate_sdp (
+      self->agent, self->stream_id, line);
+  if (cand == NULL) {
+    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_INVALID_ARGUMENT,
+        "cannot use ICE candidate \"%.200s\"%s", candidate,
+        strstr (candidate, ".local ") ? " (mDNS .local names are not "
+                                        "resolved)"
+                                      : "");
+    return FALSE;
+  }
+  /* rtcp-mux: a component-2 candidate is redundant, not an error. */
+  if (cand->component_id != HQ_ICE_COMPONENT) {
+    nice_candidate_free (cand);
+    return TRUE;
+  }
+  list = g_slist_append (NULL, cand);
+  added = nice_agent_set_remote_candidates (
+      self->agent, self->stream_id, HQ_ICE_COMPONENT, list);
+  g_slist_free_full (list, (GDestroyNotify)nice_candidate_free);
+  if (added < 0) {
+    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_ICE,
+        "libnice refused ICE candidate \"%.200s\"", candidate);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+void
+hq_transport_end_of_remote_candidates (HqTransport *self)
+{
+  nice_agent_peer_candidate_gathering_done (self->agent, self->stream_id);
+}
+
+gboolean
+hq_transport_set_remote_fingerprint (HqTransport *self, const gchar *algorithm,
+    const gchar *fingerprint, GError **error)
+{
+  if (algorithm == NULL || fingerprint == NULL) {
+    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_FINGERPRINT,
+        "no remote DTLS fingerprint given");
+    return FALSE;
+  }
+  if (g_ascii_strcasecmp (algorithm, "sha-256") != 0) {
+    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_FINGERPRINT,
+        "fingerprint algorithm %s is not supported; use sha-256", algorithm);
+    return FALSE;
+  }
+  g_free (self->remote_fp_algorithm);
+  g_free (self->remote_fp);
+  self->remote_fp_algorithm = g_strdup (algorithm);
+  self->remote_fp = g_strdup (fingerprint);
+  if (self->dtls)
+    return hq_dtls_set_remote_fingerprint (
+        self->dtls, algorithm, fingerprint, error);
+  return TRUE;
+}
+
+gboolean
+hq_transport_restart_ice (HqTransport *self, GError **error)
+{
+  GSList *cands;
+
+  if (!nice_agent_restart_stream (self->agent, self->stream_id)) {
+    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_ICE,
+        "ICE restart failed");
+    return FALSE;
+  }
+  /* New credentials: the peer needs our candidates again. */
+  cands = nice_agent_get_local_candidates (
+      self->agent, self->stream_id, HQ_ICE_COMPONENT);
+  for (GSList *l = cands; l; l = l->next) {
+    g_autofree gchar *line = candidate_to_string (self, l->data);
+    if (line)
+      g_signal_emit (self, signals[SIGNAL_LOCAL_CANDIDATE], 0, line);
+  }
+  g_slist_free_full (cands, (GDestroyNotify)nice_candidate_free);
+  g_signal_emit (self, signals[SIGNAL_GATHERING_DONE], 0);
+  return TRUE;
+}
+
+void
+hq_transport_set_receive_func (HqTransport *self, HqTransportReceiveFunc func,
+    gpointer user_data, GDestroyNotify notify)
+{
+  if (self->receive_notify)
+    self->receive_notify (self->receive_data);
+  self->receive = func;
+  self->receive_data = user_data;
+  self->receive_notify = notify;
+}
+
+/* --- send --- */
+
+static gboolean
+send_protected (HqTransport *self, gboolean rtcp, guint8 *buf, gsize len,
+    gsize size, GError **error)
+{
+  gint sent;
+
+  if (self->state != HQ_TRANSPORT_STATE_CONNECTED || self->srtp == NULL) {
+    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_NOT_READY,
+        "the transport is %s, not connected: nothing can be sent yet",
+        hq_transport_state_name (self->state));
+    return FALSE;
+  }
+  if (!hq_srtp_protect (self->srtp, rtcp, buf, &len, size, error))
+    return FALSE;
+  sent = nice_agent_send (self->agent, self->stream_id, HQ_ICE_COMPONENT,
+      (guint)len, (const gchar *)buf);
+  if (sent < 0) {
+    self->stats.send_failures++;
+    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_ICE,
+        "the %zu-byte packet could not be sent", len);
+    return FALSE;
+  }
+  self->stats.bytes_sent += len;
+  if (rtcp)
+    self->stats.rtcp_sent++;
+  else
+    self->stats.rtp_sent++;
+  return TRUE;
+}
+
+gboolean
+hq_transport_send_rtp (
+    HqTransport *self, guint8 *buf, gsize len, gsize size, GError **error)
+{
+  return send_protected (self, FALSE, buf, len, size, error);
+}
+
+gboolean
+hq_transport_send_rtcp (
+    HqTransport *self, guint8 *buf, gsize len, gsize size, GError **error)
+{
+  return send_protected (self, TRUE, buf, len, size, error);
+}
+
+/* --- queries --- */
+
+HqTransportState
+hq_transport_get_state (HqTransport *self)
+{
+  return self->state;
+}
+
+const GError *
+hq_transport_get_error (HqTransport *self)
+{
+  return self->error;
+}
+
+HqSrtpProfile
+hq_transport_get_srtp_profile (HqTransport *self)
+{
+  return self->srtp ? self->profile : HQ_SRTP_PROFILE_NONE;
+}
+
+void
+hq_transport_get_stats (HqTransport *self, HqTransportStats *stats)
+{
+  *stats = self->stats;
+}
+
+static gchar *
+address_string (NiceCandidate *cand)
+{
+  gchar ip[NICE_ADDRESS_STRING_LEN];
+
+  nice_address_to_string (&cand->addr, ip);
+  return g_strdup_printf ("%s:%u", ip, nice_address_get_port (&cand->addr));
+}
+
+gboolean
+hq_transport_get_selected_pair (
+    HqTransport *self, gchar **local, gchar **remote)
+{
+  NiceCandidate *l = NULL, *r = NULL;
+
+  if (!nice_agent_get_selected_pair (
+          self->agent, self->stream_id, HQ_ICE_COMPONENT, &l, &r))
+    return FALSE;
+  if (local)
+    *local = address_string (l);
+  if (remote)
+    *remote = address_string (r);
+  return TRUE;
+}
+
+void
+hq_transport_close (HqTransport *self)
+{
+  if (self->state == HQ_TRANSPORT_STATE_CLOSED)
+    return;
+  g_clear_pointer (&self->srtp, hq_srtp_free);
+  set_state (self, HQ_TRANSPORT_STATE_CLOSED);
+}
