@@ -941,6 +941,12 @@ hq_rtcp_write_twcc (HqRtcpWriter *writer, guint32 sender_ssrc,
           base, arrivals[k].seq, prev);
       return FALSE;
     }
+    if (k == 0 && gap > TWCC_MAX_STATUSES) {
+      /* More losses before the first arrival than one packet reports:
+       * report the most recent ones. */
+      base = arrivals[0].seq - (TWCC_MAX_STATUSES - 1);
+      gap = TWCC_MAX_STATUSES;
+    }
     if (n_sym + gap > TWCC_MAX_STATUSES)
       break;
     ticks = floor_div (
@@ -959,6 +965,8 @@ hq_rtcp_write_twcc (HqRtcpWriter *writer, guint32 sender_ssrc,
    * arrivals covers the statuses up to its last sequence number. */
   lo = 0;
   hi = k;
+  if (k > 0 && twcc_packet_len (sym, n_sym) <= writer->size - writer->len)
+    lo = k; /* the usual case: everything fits */
   while (lo < hi) {
     gsize mid = lo + (hi - lo + 1) / 2;
     gsize mid_sym = (guint16)(arrivals[mid - 1].seq - base) + 1u;

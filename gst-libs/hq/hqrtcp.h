@@ -323,7 +323,9 @@ gboolean hq_rtcp_write_remb (HqRtcpWriter *writer, guint32 sender_ssrc,
  * arrival covered and @fb_count one more, as libwebrtc does; so no loss
  * falls between two feedback packets.  Status chunks are run-length where
  * a run covers at least as many packets as a status vector would, else
- * 1-bit vectors, else 2-bit.  Arrival times are rounded to 250 µs. */
+ * 1-bit vectors, else 2-bit.  Arrival times are rounded to 250 µs.  When
+ * more than 8191 packets are missing before the first arrival, only the
+ * last 8191 of them are reported (the packet's base moves up). */
 gboolean hq_rtcp_write_twcc (HqRtcpWriter *writer, guint32 sender_ssrc,
     guint32 media_ssrc, guint8 fb_count, guint16 base_seq,
     const HqTwccArrival *arrivals, gsize n_arrivals, gsize *n_done,

@@ -262,8 +262,9 @@ typedef struct
 /* Starts statistics for @ssrc, whose RTP clock runs at @clock_rate Hz. */
 void hq_rtp_recv_stats_init (
     HqRtpRecvStats *stats, guint32 ssrc, guint32 clock_rate);
-/* Accounts one received packet that arrived at @arrival_us (any monotonic
- * microsecond clock).  Returns FALSE when the packet is a large jump that
+/* Accounts one received packet that arrived at @arrival_us (any monotonic,
+ * non-negative microsecond clock such as g_get_monotonic_time()).  Returns
+ * FALSE when the packet is a large jump that
  * is not (yet) believed: RFC 3550 resynchronises on the second packet of a
  * new run, and until then the packet is neither counted nor timed. */
 gboolean hq_rtp_recv_stats_update (HqRtpRecvStats *stats, guint16 seq,

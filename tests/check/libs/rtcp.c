@@ -283,6 +283,21 @@ gst_build_compound (void)
   GST_WRITE_UINT32_BE (fci + 8, 0xef01);
   fci[12] = 200;
 
+  /* REMB as GStreamer sees it: application layer feedback with an opaque
+   * FCI, here 300 kbit/s (exponent 1, mantissa 150000) for two SSRCs. */
+  g_assert_true (gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_PSFB, &p));
+  gst_rtcp_packet_fb_set_type (&p, GST_RTCP_PSFB_TYPE_AFB);
+  gst_rtcp_packet_fb_set_sender_ssrc (&p, 0x1234);
+  gst_rtcp_packet_fb_set_media_ssrc (&p, 0);
+  gst_rtcp_packet_fb_set_fci_length (&p, 4);
+  fci = gst_rtcp_packet_fb_get_fci (&p);
+  memcpy (fci, "REMB", 4);
+  fci[4] = 2;
+  fci[5] = (1 << 2) | (150000 >> 16);
+  GST_WRITE_UINT16_BE (fci + 6, 150000 & 0xffff);
+  GST_WRITE_UINT32_BE (fci + 8, 0xabcd);
+  GST_WRITE_UINT32_BE (fci + 12, 0xef01);
+
   g_assert_true (gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_BYE, &p));
   gst_rtcp_packet_bye_add_ssrc (&p, 0x1234);
   gst_rtcp_packet_bye_add_ssrc (&p, 0x5678);
@@ -309,6 +324,7 @@ test_gst_built_parse (void)
   guint32 ssrcs[HQ_RTCP_MAX_COUNT], ssrc;
   gchar reason[256];
   HqRtcpFb fb;
+  HqRtcpRemb remb;
   guint n;
 
   gst_buffer_extract_dup (
@@ -358,6 +374,13 @@ test_gst_built_parse (void)
   g_assert_cmpuint (g_array_index (firs, HqRtcpFirEntry, 0).seq, ==, 7);
   g_assert_cmphex (g_array_index (firs, HqRtcpFirEntry, 1).ssrc, ==, 0xef01);
   g_assert_cmpuint (g_array_index (firs, HqRtcpFirEntry, 1).seq, ==, 200);
+
+  g_assert_true (hq_rtcp_iter_next (&iter, &pkt));
+  g_assert_true (hq_rtcp_parse_remb (&pkt, &fb, &remb, NULL));
+  g_assert_cmpuint (remb.bitrate, ==, 300000);
+  g_assert_cmpuint (remb.n_ssrcs, ==, 2);
+  g_assert_cmphex (remb.ssrcs[0], ==, 0xabcd);
+  g_assert_cmphex (remb.ssrcs[1], ==, 0xef01);
 
   g_assert_true (hq_rtcp_iter_next (&iter, &pkt));
   g_assert_true (hq_rtcp_parse_bye (&pkt, ssrcs, &n, reason, NULL));
@@ -999,6 +1022,30 @@ test_twcc_delta_overflow_splits (void)
   g_assert_true (hq_rtcp_write_twcc (&w, 1, 2, 0, 1, arr, 4, &done, NULL));
   g_assert_cmpuint (done, ==, 2);
   g_assert_cmpuint (twcc_round_trip (arr, 4, 1200), ==, 2);
+
+  /* 18000 losses before the first arrival: only the last 8191 of them are
+   * reported, and the arrival still is. */
+  {
+    const HqTwccArrival late = { 20000, 5000000 };
+    g_autoptr (GArray) st = g_array_new (FALSE, FALSE, sizeof (HqTwccStatus));
+    HqRtcpIter iter;
+    HqRtcpPacket pkt;
+    HqRtcpFb fb;
+    HqTwccFeedback twcc;
+
+    hq_rtcp_writer_init (&w, out, sizeof out);
+    g_assert_true (
+        hq_rtcp_write_twcc (&w, 1, 2, 0, 2000, &late, 1, &done, NULL));
+    g_assert_true (hq_rtcp_iter_init (&iter, out, w.len, NULL));
+    g_assert_true (hq_rtcp_iter_next (&iter, &pkt));
+    g_assert_true (hq_rtcp_parse_twcc (&pkt, &fb, &twcc, st, NULL));
+    g_assert_cmpuint (twcc.base_seq, ==, 20000 - 8191);
+    g_assert_cmpuint (twcc.status_count, ==, 8192);
+    g_assert_false (g_array_index (st, HqTwccStatus, 8190).received);
+    g_assert_true (g_array_index (st, HqTwccStatus, 8191).received);
+    g_assert_cmpint (
+        g_array_index (st, HqTwccStatus, 8191).arrival_us, ==, 5000000);
+  }
 
   /* A writer too small for even the fixed part says so. */
   {
