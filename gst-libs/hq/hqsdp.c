@@ -1304,8 +1304,9 @@ assemble_codecs (
   return TRUE;
 }
 
-/* Fills in session-level transport values and checks that an active
- * m-line has what WebRTC needs. */
+/* Fills in session-level transport values and checks what an active
+ * m-line needs on its own; its transport is checked once BUNDLE is known
+ * (check_transports()). */
 static gboolean
 complete_media (
     HqSdpMedia *media, const Where *w, const HqSdp *sdp, GError **error)
@@ -1325,16 +1326,6 @@ complete_media (
 
   if (!hq_sdp_media_is_active (media) || media->kind == HQ_SDP_KIND_APPLICATION)
     return TRUE;
-  if (media->ice_ufrag == NULL || media->ice_pwd == NULL) {
-    where_error (error, w, HQ_SDP_ERROR_MISSING,
-        "no a=ice-ufrag and a=ice-pwd (here or at session level)");
-    return FALSE;
-  }
-  if (media->fingerprint == NULL) {
-    where_error (error, w, HQ_SDP_ERROR_MISSING,
-        "no a=fingerprint (here or at session level)");
-    return FALSE;
-  }
   if (!media->rtcp_mux) {
     where_error (error, w, HQ_SDP_ERROR_MISSING,
         "no a=rtcp-mux: we only multiplex RTP and RTCP on one port");
@@ -1347,9 +1338,78 @@ complete_media (
   return TRUE;
 }
 
+static gboolean
+in_bundle (const HqSdp *sdp, const gchar *mid)
+{
+  for (guint i = 0; i < sdp->bundle->len; i++)
+    if (g_strcmp0 (sdp->bundle->pdata[i], mid) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Checks that every active audio/video m-line has ICE credentials, a
+ * fingerprint and a DTLS role.  A bundled m-line that lacks them (RFC
+ * 8843 a=bundle-only) takes them from the BUNDLE tag, the m-line of the
+ * group's first mid. */
+static gboolean
+check_transports (HqSdp *sdp, const GArray *has_setup, GError **error)
+{
+  const HqSdpMedia *tag = NULL;
+  gboolean tag_has_setup = FALSE;
+
+  if (sdp->bundle->len > 0) {
+    for (guint i = 0; i < sdp->media->len && tag == NULL; i++) {
+      const HqSdpMedia *m = sdp->media->pdata[i];
+      if (g_strcmp0 (m->mid, sdp->bundle->pdata[0]) == 0) {
+        tag = m;
+        tag_has_setup = g_array_index (has_setup, gboolean, i);
+      }
+    }
+  }
+  for (guint i = 0; i < sdp->media->len; i++) {
+    HqSdpMedia *m = sdp->media->pdata[i];
+    Where w = { i + 1, hq_sdp_kind_to_string (m->kind) };
+    gboolean setup = g_array_index (has_setup, gboolean, i) || sdp->has_setup;
+
+    if (!hq_sdp_media_is_active (m) || m->kind == HQ_SDP_KIND_APPLICATION)
+      continue;
+    if (tag != NULL && m != tag && in_bundle (sdp, m->mid)) {
+      if (m->ice_ufrag == NULL && m->ice_pwd == NULL) {
+        m->ice_ufrag = g_strdup (tag->ice_ufrag);
+        m->ice_pwd = g_strdup (tag->ice_pwd);
+      }
+      if (m->fingerprint == NULL) {
+        m->fingerprint = g_strdup (tag->fingerprint);
+        m->fingerprint_alg = g_strdup (tag->fingerprint_alg);
+      }
+      if (!setup && tag_has_setup) {
+        m->setup = tag->setup;
+        setup = TRUE;
+      }
+    }
+    if (!setup) {
+      where_error (error, &w, HQ_SDP_ERROR_MISSING,
+          "no a=setup (here, at session level or in the BUNDLE tag)");
+      return FALSE;
+    }
+    if (m->ice_ufrag == NULL || m->ice_pwd == NULL) {
+      where_error (error, &w, HQ_SDP_ERROR_MISSING,
+          "no a=ice-ufrag and a=ice-pwd (here, at session level or in the "
+          "BUNDLE tag)");
+      return FALSE;
+    }
+    if (m->fingerprint == NULL) {
+      where_error (error, &w, HQ_SDP_ERROR_MISSING,
+          "no a=fingerprint (here, at session level or in the BUNDLE tag)");
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 static HqSdpMedia *
 parse_media (const HqSdp *sdp, const GstSDPMedia *gm, const gchar *raw,
-    guint index, gboolean *trickle, GError **error)
+    guint index, gboolean *trickle, gboolean *setup_given, GError **error)
 {
   g_autoptr (HqSdpMedia) media = hq_sdp_media_new (HQ_SDP_KIND_AUDIO, NULL);
   g_auto (MediaScratch) s = { 0 };
@@ -1379,12 +1439,7 @@ parse_media (const HqSdp *sdp, const GstSDPMedia *gm, const gchar *raw,
   }
   if (!has_setup)
     media->setup = sdp->setup;
-  if (hq_sdp_media_is_active (media) && media->kind != HQ_SDP_KIND_APPLICATION
-      && !has_setup && !sdp->has_setup) {
-    where_error (error, &w, HQ_SDP_ERROR_MISSING,
-        "no a=setup (here or at session level)");
-    return NULL;
-  }
+  *setup_given = has_setup;
   if (media->kind != HQ_SDP_KIND_APPLICATION
       && !assemble_codecs (media, &w, &s, error))
     return NULL;
@@ -1425,6 +1480,7 @@ hq_sdp_parse (HqSdpType type, const gchar *text, gssize len, GError **error)
 {
   g_autoptr (GPtrArray) mlines = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (HqSdp) sdp = hq_sdp_new (type);
+  g_autoptr (GArray) has_setup = g_array_new (FALSE, FALSE, sizeof (gboolean));
   GstSDPMessage *msg = NULL;
   gboolean ok = FALSE;
   gboolean trickle = FALSE;
@@ -1454,16 +1510,18 @@ hq_sdp_parse (HqSdpType type, const gchar *text, gssize len, GError **error)
       || !parse_session_attributes (sdp, msg, error))
     goto out;
   for (guint i = 0; i < mlines->len; i++) {
+    gboolean setup_given = FALSE;
     HqSdpMedia *m = parse_media (sdp, gst_sdp_message_get_media (msg, i),
-        mlines->pdata[i], i + 1, &trickle, error);
+        mlines->pdata[i], i + 1, &trickle, &setup_given, error);
 
     if (m == NULL)
       goto out;
     g_ptr_array_add (sdp->media, m);
+    g_array_append_val (has_setup, setup_given);
   }
   if (trickle)
     sdp->ice_trickle = TRUE;
-  ok = check_session (sdp, error);
+  ok = check_session (sdp, error) && check_transports (sdp, has_setup, error);
 
 out:
   gst_sdp_message_free (msg);

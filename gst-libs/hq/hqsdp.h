@@ -14,6 +14,8 @@
  * make descriptions with our codec set (Opus, VP8, H.264 constrained
  * baseline, RTX); see docs/sdp.md.
  *
+ * None of this needs gst_init(): GstSDPMessage is plain data.
+ *
  * Ownership: an HqSdp owns its media, a media owns its codecs, extmaps,
  * SSRCs and candidates.  The structs are public so callers read fields
  * directly; pointer arrays free their elements.

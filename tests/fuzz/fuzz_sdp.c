@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <glib.h>
-#include <gst/gst.h>
 #include <hq/hqsdp.h>
 
 int LLVMFuzzerTestOneInput (const guint8 *data, gsize size);
@@ -48,17 +47,12 @@ reparse (const HqSdp *sdp)
 int
 LLVMFuzzerTestOneInput (const guint8 *data, gsize size)
 {
-  static gboolean initialised = FALSE;
   g_autoptr (GError) error = NULL;
   g_autoptr (HqSdp) offer = NULL;
   g_autoptr (HqSdp) again = NULL;
   g_autoptr (HqSdp) answer = NULL;
   g_autoptr (HqSdp) answer_again = NULL;
 
-  if (!initialised) {
-    gst_init (NULL, NULL);
-    initialised = TRUE;
-  }
   offer = hq_sdp_parse (HQ_SDP_OFFER, (const gchar *)data, size, &error);
   if (offer == NULL) {
     g_assert (error != NULL && error->message[0] != '\0');

@@ -76,6 +76,14 @@ browser_start (Browser *b)
   return b->proc != NULL;
 }
 
+/* The end of the first whole message in @pending, or NULL. */
+static guint8 *
+message_end (GByteArray *pending)
+{
+  /* an empty GByteArray has no buffer: memchr must not see NULL */
+  return pending->len ? memchr (pending->data, '\0', pending->len) : NULL;
+}
+
 /* Waits for the answer to call @id, skipping events; returns its
  * "result" member (a new reference).  Fails the test on a DevTools error,
  * a closed pipe or the deadline. */
@@ -85,7 +93,7 @@ browser_wait (Browser *b, guint id)
   gint64 deadline = g_get_monotonic_time () + DEADLINE_MS * 1000;
 
   for (;;) {
-    guint8 *nul = memchr (b->pending->data, '\0', b->pending->len);
+    guint8 *nul = message_end (b->pending);
 
     while (nul != NULL) {
       gsize len = nul - b->pending->data;
@@ -106,7 +114,7 @@ browser_wait (Browser *b, guint id)
                   json_object_get_object_member (msg, "error"), "message"));
         return json_node_copy (json_object_get_member (msg, "result"));
       }
-      nul = memchr (b->pending->data, '\0', b->pending->len);
+      nul = message_end (b->pending);
     }
 
     {

@@ -227,6 +227,7 @@ test_parse_chromium_offer (void)
   g_assert_cmpuint (app->codecs->len, ==, 0);
 }
 
+static HqSdp *answer_to (const HqSdp *offer, const HqSdpTrack *tracks, guint n);
 static HqSdp *answer_fixture (
     const gchar *name, const HqSdpTrack *tracks, guint n);
 
@@ -359,6 +360,34 @@ test_roundtrip_partial_datachannel (void)
   again = reparse (sdp);
   g_assert_cmpstr (media_at (again, 0)->mid, ==, "d");
   g_assert_cmpuint (media_at (again, 0)->port, ==, 9);
+}
+
+static void
+test_parse_bundle_only (void)
+{
+  /* RFC 8843: port 0 with a=bundle-only is not a removed m-line */
+  const gchar *text = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+                      "a=group:BUNDLE a v\r\n"
+                      "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+                      "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuv\r\n"
+                      "a=fingerprint:sha-256 " FP_CHROMIUM "\r\n"
+                      "a=setup:actpass\r\na=mid:a\r\na=rtcp-mux\r\n"
+                      "a=rtpmap:111 opus/48000/2\r\n"
+                      "m=video 0 UDP/TLS/RTP/SAVPF 96\r\na=bundle-only\r\n"
+                      "a=mid:v\r\na=rtcp-mux\r\na=rtpmap:96 VP8/90000\r\n";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HqSdp) offer = hq_sdp_parse (HQ_SDP_OFFER, text, -1, &error);
+  g_autoptr (HqSdp) answer = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (hq_sdp_media_is_active (media_at (offer, 1)));
+  /* it has no transport of its own: it shares the BUNDLE tag's */
+  g_assert_cmpstr (media_at (offer, 1)->ice_ufrag, ==, "abcd");
+  g_assert_cmpstr (media_at (offer, 1)->fingerprint, ==, FP_CHROMIUM);
+  g_assert_cmpint (media_at (offer, 1)->setup, ==, HQ_SDP_SETUP_ACTPASS);
+  answer = answer_to (offer, NULL, 0);
+  g_assert_cmpuint (media_at (answer, 1)->port, ==, 9);
+  g_assert_cmpuint (answer->bundle->len, ==, 2);
 }
 
 /* --- offers --- */
@@ -991,8 +1020,8 @@ test_hostile_sizes (void)
 
 /* --- interop with a real webrtcbin (gst-plugins-bad 1.22) ---
  *
- * Debian ships webrtcbin but not the gstreamer-webrtc headers, so these
- * tests reach it through GObject only: signals by name, enum values by
+ * These tests reach webrtcbin through GObject only, so they build without
+ * the gstreamer-webrtc headers (not in a plain Debian setup): signals by name, enum values by
  * nick, and GstWebRTCSessionDescription through a struct of the same
  * public layout ({ GstWebRTCSDPType type; GstSDPMessage *sdp; }) copied
  * into a real boxed value with g_boxed_copy(). */
@@ -1234,6 +1263,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sdp/parse/roundtrip", test_roundtrip_chromium);
   g_test_add_func (
       "/sdp/parse/partial-datachannel", test_roundtrip_partial_datachannel);
+  g_test_add_func ("/sdp/parse/bundle-only", test_parse_bundle_only);
   g_test_add_func ("/sdp/offer/build", test_offer_build);
   g_test_add_func ("/sdp/offer/recvonly-mids", test_offer_recvonly_and_mids);
   g_test_add_func ("/sdp/offer/reoffer", test_reoffer_add_remove_reuse);
