@@ -1956,8 +1956,7 @@ hq_sdp_build_offer (const HqSdpLocal *local, const HqSdpTrack *tracks,
   sdp->ice_trickle = TRUE;
 
   if (previous != NULL) {
-    sdp->session_id = previous->session_id;
-    sdp->session_version = previous->session_version + 1;
+    hq_sdp_continue_session (sdp, previous);
     for (guint i = 0; i < previous->media->len; i++) {
       const HqSdpMedia *pm = previous->media->pdata[i];
       const HqSdpTrack *t = find_track (tracks, n_tracks, pm->mid);
@@ -2008,6 +2007,13 @@ hq_sdp_build_offer (const HqSdpLocal *local, const HqSdpTrack *tracks,
   }
   set_msid_semantic (sdp);
   return g_steal_pointer (&sdp);
+}
+
+void
+hq_sdp_continue_session (HqSdp *sdp, const HqSdp *previous)
+{
+  sdp->session_id = previous->session_id;
+  sdp->session_version = previous->session_version + 1;
 }
 
 /* H.264 we can send and receive: packetization-mode=1 and a constrained

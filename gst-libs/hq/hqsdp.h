@@ -401,6 +401,12 @@ HqSdp *hq_sdp_build_offer (const HqSdpLocal *local, const HqSdpTrack *tracks,
 HqSdp *hq_sdp_build_answer (const HqSdp *offer, const HqSdpLocal *local,
     const HqSdpTrack *tracks, guint n_tracks, GError **error);
 
+/* Makes @sdp a later version of @previous, our last description in the
+ * same session: the same o= session id and a version one higher.  For
+ * re-answers (hq_sdp_build_answer() starts a new session); re-offers get
+ * it from hq_sdp_build_offer()'s @previous. */
+void hq_sdp_continue_session (HqSdp *sdp, const HqSdp *previous);
+
 G_END_DECLS
 
 #endif /* __HQ_SDP_H__ */

@@ -760,6 +760,20 @@ test_reoffer_add_remove_reuse (void)
 }
 
 static void
+test_reanswer_continues_session (void)
+{
+  g_autoptr (HqSdp) o1 = parse_fixture (HQ_SDP_OFFER, "chromium-offer.sdp");
+  g_autoptr (HqSdp) a1 = answer_to (o1, NULL, 0);
+  g_autoptr (HqSdp) a2 = answer_to (o1, NULL, 0);
+  g_autoptr (HqSdp) again = NULL;
+
+  hq_sdp_continue_session (a2, a1);
+  again = reparse (a2);
+  g_assert_cmpuint (again->session_id, ==, a1->session_id);
+  g_assert_cmpuint (again->session_version, ==, a1->session_version + 1);
+}
+
+static void
 test_builder_errors (void)
 {
   const HqSdpTrack dup[] = {
@@ -1268,6 +1282,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sdp/offer/recvonly-mids", test_offer_recvonly_and_mids);
   g_test_add_func ("/sdp/offer/reoffer", test_reoffer_add_remove_reuse);
   g_test_add_func ("/sdp/offer/errors", test_builder_errors);
+  g_test_add_func ("/sdp/answer/reanswer", test_reanswer_continues_session);
   g_test_add_func ("/sdp/answer/chromium", test_answer_chromium);
   g_test_add_func ("/sdp/answer/sending", test_answer_sending);
   g_test_add_func ("/sdp/answer/webrtcbin", test_answer_webrtcbin);
