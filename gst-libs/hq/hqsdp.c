@@ -931,7 +931,7 @@ split_pt (const Where *w, const gchar *attr, const gchar *value, guint *pt,
 {
   const gchar *space = strchr (value, ' ');
   g_autofree gchar *num = NULL;
-  g_autofree gchar *what = g_strdup_printf ("a=%s: payload type", attr);
+  g_autofree gchar *what = NULL;
   guint64 v;
 
   if (space == NULL || space[1] == '\0') {
@@ -947,8 +947,11 @@ split_pt (const Where *w, const gchar *attr, const gchar *value, guint *pt,
     *pt = G_MAXUINT;
     return TRUE;
   }
-  if (!read_uint (w, what, num, 0, 127, &v, error))
-    return FALSE;
+  /* most lines are fine: name the attribute only for an error */
+  if (parse_uint (num, 0, 127, &v) != NUM_OK) {
+    what = g_strdup_printf ("a=%s: payload type", attr);
+    return read_uint (w, what, num, 0, 127, &v, error);
+  }
   *pt = v;
   return TRUE;
 }
