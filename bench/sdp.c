@@ -14,16 +14,7 @@
 #include <string.h>
 #include <gst/sdp/sdp.h>
 #include <hq/hqsdp.h>
-
-static const HqSdpLocal local = {
-  .ice_ufrag = "hqU1",
-  .ice_pwd = "hqPasswordOf24Characters",
-  .fingerprint = "0F:1E:2D:3C:4B:5A:69:78:87:96:A5:B4:C3:D2:E1:F0:"
-                 "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF",
-  .setup = HQ_SDP_SETUP_PASSIVE,
-  .session_id = 1,
-  .cname = "bench",
-};
+#include "../tests/check/libs/sdp/local.h"
 
 /* The SFU's subscribe offer: audio and video from each of 49 others. */
 static gchar *

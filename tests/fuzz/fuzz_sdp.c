@@ -11,18 +11,9 @@
 #include <stdlib.h>
 #include <glib.h>
 #include <hq/hqsdp.h>
+#include "../check/libs/sdp/local.h"
 
 int LLVMFuzzerTestOneInput (const guint8 *data, gsize size);
-
-static const HqSdpLocal local = {
-  .ice_ufrag = "fuzz",
-  .ice_pwd = "fuzzfuzzfuzzfuzzfuzzfuzz",
-  .fingerprint = "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
-                 "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF",
-  .setup = HQ_SDP_SETUP_PASSIVE,
-  .session_id = 1,
-  .cname = "fuzz",
-};
 
 static HqSdp *
 reparse (const HqSdp *sdp)

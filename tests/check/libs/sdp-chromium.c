@@ -21,19 +21,11 @@
 #include <json-glib/json-glib.h>
 #include <gst/gst.h>
 #include <hq/hqsdp.h>
+#include "sdp/local.h"
 
 #define CHROMIUM "/usr/lib/chromium/chromium"
 /* How long one DevTools call may take, start-up included. */
 #define DEADLINE_MS 30000
-
-static const HqSdpLocal local = {
-  .ice_ufrag = "hqU1",
-  .ice_pwd = "hqPasswordOf24Characters",
-  .fingerprint = "0F:1E:2D:3C:4B:5A:69:78:87:96:A5:B4:C3:D2:E1:F0:"
-                 "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF",
-  .setup = HQ_SDP_SETUP_PASSIVE,
-  .cname = "hq-cname",
-};
 
 typedef struct
 {

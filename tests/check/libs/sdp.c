@@ -9,22 +9,11 @@
 #include <gmodule.h>
 #include <gst/sdp/sdp.h>
 #include <hq/hqsdp.h>
+#include "sdp/local.h"
 
-#define FP_OURS                                                                \
-  "0F:1E:2D:3C:4B:5A:69:78:87:96:A5:B4:C3:D2:E1:F0:"                           \
-  "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF"
 #define FP_CHROMIUM                                                            \
   "5D:7A:0B:2E:91:C4:33:8F:E6:12:A9:4B:70:DD:05:C8:"                           \
   "3E:F1:62:9A:B7:0C:48:E3:D9:21:6F:84:AA:17:5B:C2"
-
-static const HqSdpLocal local = {
-  .ice_ufrag = "hqU1",
-  .ice_pwd = "hqPasswordOf24Characters",
-  .fingerprint = FP_OURS,
-  .setup = HQ_SDP_SETUP_PASSIVE,
-  .session_id = 42,
-  .cname = "hq-cname",
-};
 
 static gchar *
 fixture (const gchar *name)
