@@ -1395,6 +1395,13 @@ check_transports (HqSdp *sdp, const GArray *has_setup, GError **error)
           "no a=setup (here, at session level or in the BUNDLE tag)");
       return FALSE;
     }
+    /* RFC 5763: the answer fixes who is DTLS client and server */
+    if (sdp->type == HQ_SDP_ANSWER && m->setup == HQ_SDP_SETUP_ACTPASS) {
+      where_error (error, &w, HQ_SDP_ERROR_INCONSISTENT,
+          "a=setup:actpass in an answer: the answerer must choose active or "
+          "passive");
+      return FALSE;
+    }
     if (m->ice_ufrag == NULL || m->ice_pwd == NULL) {
       where_error (error, &w, HQ_SDP_ERROR_MISSING,
           "no a=ice-ufrag and a=ice-pwd (here, at session level or in the "

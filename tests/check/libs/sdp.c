@@ -944,6 +944,25 @@ test_hostile_table (void)
 }
 
 static void
+test_answer_must_choose_role (void)
+{
+  g_autofree gchar *text = fixture ("chromium-answer.sdp");
+  g_auto (GStrv) parts = g_strsplit (text, "a=setup:active", -1);
+  g_autofree gchar *actpass = g_strjoinv ("a=setup:actpass", parts);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpuint (g_strv_length (parts), ==, 3);
+  /* the same text is a fine offer, but no answer */
+  g_assert_null (hq_sdp_parse (HQ_SDP_ANSWER, actpass, -1, &error));
+  g_assert_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_INCONSISTENT);
+  g_assert_nonnull (strstr (
+      error->message, "m-line 1 (audio): a=setup:actpass in an answer"));
+  g_clear_error (&error);
+  hq_sdp_free (hq_sdp_parse (HQ_SDP_OFFER, actpass, -1, &error));
+  g_assert_no_error (error);
+}
+
+static void
 test_hostile_binary (void)
 {
   guint8 garbage[4096];
@@ -1281,6 +1300,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sdp/answer/setup", test_answer_setup_roles);
   g_test_add_func ("/sdp/hostile/table", test_hostile_table);
   g_test_add_func ("/sdp/hostile/binary", test_hostile_binary);
+  g_test_add_func ("/sdp/hostile/answer-actpass", test_answer_must_choose_role);
   g_test_add_func ("/sdp/hostile/truncated", test_hostile_truncated);
   g_test_add_func ("/sdp/hostile/sizes", test_hostile_sizes);
   g_test_add_func ("/sdp/errors/names", test_error_names);
