@@ -62,7 +62,7 @@ GQuark hq_sdp_error_quark (void);
  *   UDP/TLS/RTP/SAVPF, a media kind other than audio, video, application.
  * @HQ_SDP_ERROR_INCONSISTENT: the parts disagree: BUNDLE names an unknown
  *   mid, two m-lines share a mid, apt names no codec, a payload type or
- *   extmap id is used twice.
+ *   extmap id is used twice, an answer says a=setup:actpass.
  * @HQ_SDP_ERROR_INVALID_ARGUMENT: a builder was asked for something it
  *   cannot make (no ICE credentials, a duplicate mid, answering an answer).
  */
