@@ -26,9 +26,43 @@ run_suite build
 run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false \
   -Dbuildtype=debug
 
+# The libFuzzer targets, built with clang, each replaying its corpus once.
+fuzz_results=build-fuzz/fuzz-results.txt
+if command -v clang >/dev/null; then
+  echo "== build-fuzz" >&2
+  if [ ! -f build-fuzz/build.ninja ]; then
+    CC=clang meson setup build-fuzz -Dfuzzing=true \
+      -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+  fi
+  mapfile -t fuzzers < <(ninja -C build-fuzz -t targets all |
+    grep -o '^tests/fuzz/fuzz-[a-z0-9_]*:' | tr -d : | sort -u)
+  ninja -C build-fuzz "${fuzzers[@]}" >/dev/null
+  : > "$fuzz_results"
+  for f in "${fuzzers[@]}"; do
+    name=${f##*/fuzz-}
+    if LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:fast_unwind_on_malloc=0 \
+        "build-fuzz/$f" -runs=0 "tests/fuzz/corpus/$name" \
+        >"build-fuzz/fuzz-$name.log" 2>&1; then
+      echo "OK $name" >> "$fuzz_results"
+    else
+      echo "FAIL $name" >> "$fuzz_results"
+      echo "fuzz-$name failed to replay its corpus:" >&2
+      tail -20 "build-fuzz/fuzz-$name.log" >&2
+      status=1
+    fi
+  done
+  cat "$fuzz_results" >&2
+fi
+
 python3 - build build-asan <<'PY'
 import json, os, sys
 passed = failed = skipped = 0
+if os.path.exists("build-fuzz/fuzz-results.txt"):
+    for line in open("build-fuzz/fuzz-results.txt"):
+        if line.startswith("OK "):
+            passed += 1
+        elif line.strip():
+            failed += 1
 for d in sys.argv[1:]:
     path = os.path.join(d, "meson-logs", "testlog.json")
     if not os.path.exists(path):

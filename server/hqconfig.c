@@ -30,6 +30,8 @@ hq_config_free (HqConfig *config)
   hq_keyring_free (config->keyring);
   g_free (config->key_source);
   g_free (config->passcode);
+  g_free (config->media_public_address);
+  g_free (config->web_dir);
   g_free (config->room_type);
   g_free (config);
 }
@@ -151,6 +153,7 @@ load_file (HqConfig *config, const gchar *path, GError **error)
   g_autofree gchar *listen = NULL, *account = NULL, *sid = NULL;
   g_autofree gchar *secret = NULL, *passcode = NULL, *type = NULL;
   g_autofree gchar *ttl = NULL, *expires = NULL, *source = NULL;
+  g_autofree gchar *pub = NULL;
   GStatBuf st;
 
   if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error)) {
@@ -176,6 +179,11 @@ load_file (HqConfig *config, const gchar *path, GError **error)
           path);
   }
 
+  pub = g_key_file_get_string (kf, "media", "public_address", NULL);
+  if (pub) {
+    g_free (config->media_public_address);
+    config->media_public_address = g_steal_pointer (&pub);
+  }
   passcode = g_key_file_get_string (kf, "token", "passcode", NULL);
   if (passcode) {
     g_free (config->passcode);
@@ -201,6 +209,20 @@ bad:
   return FALSE;
 }
 
+/* Room timing knobs, milliseconds, from the environment only: they exist
+ * for tests and tuning, not for everyday configuration. */
+static const struct
+{
+  const gchar *name;
+  gsize offset;
+} timing_env[] = {
+  { "HQ_TIMEOUT_MINUTE_MS", G_STRUCT_OFFSET (HqConfig, minute_ms) },
+  { "HQ_RECONNECT_GRACE_MS", G_STRUCT_OFFSET (HqConfig, reconnect_grace_ms) },
+  { "HQ_KEEPALIVE_TIMEOUT_MS",
+      G_STRUCT_OFFSET (HqConfig, keepalive_timeout_ms) },
+  { "HQ_CALLBACK_RETRY_MS", G_STRUCT_OFFSET (HqConfig, callback_retry_ms) },
+};
+
 static gboolean
 load_env (HqConfig *config, GError **error)
 {
@@ -225,6 +247,14 @@ load_env (HqConfig *config, GError **error)
     if (!check_key (config, error))
       return FALSE;
   }
+  if ((v = g_getenv ("HQ_WEB_DIR")) && *v) {
+    g_free (config->web_dir);
+    config->web_dir = g_strdup (v);
+  }
+  if ((v = g_getenv ("HQ_PUBLIC_ADDRESS")) && *v) {
+    g_free (config->media_public_address);
+    config->media_public_address = g_strdup (v);
+  }
   if ((v = g_getenv ("HQ_PASSCODE")) && *v) {
     g_free (config->passcode);
     config->passcode = g_strdup (v);
@@ -232,6 +262,13 @@ load_env (HqConfig *config, GError **error)
   if ((v = g_getenv ("HQ_ROOM_TYPE")) && *v
       && !parse_room_type (config, v, error))
     goto bad;
+  for (gsize i = 0; i < G_N_ELEMENTS (timing_env); i++) {
+    gint64 *field = G_STRUCT_MEMBER_P (config, timing_env[i].offset);
+    if ((v = g_getenv (timing_env[i].name)) && *v
+        && !parse_int (
+            timing_env[i].name, v, 1, 24 * 3600 * 1000, field, error))
+      goto bad;
+  }
   return TRUE;
 
 bad:
@@ -322,7 +359,12 @@ hq_config_load (const gchar *data_dir, const gchar *config_file,
     config->data_dir =
         g_build_filename (g_get_user_data_dir (), "hqrooms", NULL);
   config->room_type = g_strdup (HQ_DEFAULT_ROOM_TYPE);
+  config->web_dir = g_strdup (HQ_WEB_DIR_DEFAULT);
   config->token_ttl = HQ_DEFAULT_TOKEN_TTL;
+  config->minute_ms = 60 * 1000;
+  config->reconnect_grace_ms = 30 * 1000;
+  config->keepalive_timeout_ms = 60 * 1000;
+  config->callback_retry_ms = 1000;
   if (!parse_listen (config, HQ_DEFAULT_LISTEN, error))
     return NULL;
   if (!ensure_private_dir (config->data_dir, error))

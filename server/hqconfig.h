@@ -41,11 +41,23 @@ typedef struct
   gchar *key_source; /* where the key came from, for the log */
   gboolean key_generated; /* TRUE on the first start that made it */
 
+  gchar *web_dir; /* the web client's files */
+
+  /* media */
+  gchar *media_public_address; /* announced in ICE host candidates */
+
   /* POST /token */
   gchar *passcode; /* NULL: no passcode asked */
   gint64 passcode_expires; /* unix time, 0: never */
   gchar *room_type;
   gint64 token_ttl;
+
+  /* Room timing.  Production keeps the defaults; tests shorten them to
+   * see timeouts happen within a test's time. */
+  gint64 minute_ms; /* how long a minute of any room timeout lasts */
+  gint64 reconnect_grace_ms; /* a dropped participant may resume within */
+  gint64 keepalive_timeout_ms; /* a silent connection is closed after */
+  gint64 callback_retry_ms; /* first status callback retry delay */
 } HqConfig;
 
 /**

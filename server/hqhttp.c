@@ -75,6 +75,16 @@ hq_http_reply_gerror (SoupServerMessage *msg, const GError *error)
   hq_http_reply_error (msg, status, message, error->message);
 }
 
+void
+hq_json_set_string_or_null (
+    JsonObject *obj, const gchar *name, const gchar *value)
+{
+  if (value)
+    json_object_set_string_member (obj, name, value);
+  else
+    json_object_set_null_member (obj, name);
+}
+
 gboolean
 hq_http_allow_methods (SoupServerMessage *msg, const gchar *const *methods)
 {
@@ -283,6 +293,58 @@ hq_http_field_int (
     }
   }
   return wrong_type (name, "a whole number", error);
+}
+
+/* "UniqueName" -> "unique_name" */
+static gchar *
+snake_case (const gchar *name)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const gchar *c = name; *c; c++) {
+    if (g_ascii_isupper (*c) && c != name)
+      g_string_append_c (out, '_');
+    g_string_append_c (out, g_ascii_tolower (*c));
+  }
+  return g_string_free (out, FALSE);
+}
+
+/* The member @name or its snake_case spelling, whichever the body has. */
+static const gchar *
+rest_name (JsonObject *body, const gchar *name, gchar **snake)
+{
+  if (json_object_has_member (body, name))
+    return name;
+  *snake = snake_case (name);
+  return *snake;
+}
+
+gboolean
+hq_http_rest_string (
+    JsonObject *body, const gchar *name, const gchar **out, GError **error)
+{
+  g_autofree gchar *snake = NULL;
+
+  return hq_http_field_string (
+      body, rest_name (body, name, &snake), out, error);
+}
+
+gboolean
+hq_http_rest_int (
+    JsonObject *body, const gchar *name, gint64 *out, GError **error)
+{
+  g_autofree gchar *snake = NULL;
+
+  return hq_http_field_int (body, rest_name (body, name, &snake), out, error);
+}
+
+gboolean
+hq_http_rest_bool (
+    JsonObject *body, const gchar *name, gboolean *out, GError **error)
+{
+  g_autofree gchar *snake = NULL;
+
+  return hq_http_field_bool (body, rest_name (body, name, &snake), out, error);
 }
 
 /* --- authentication --- */

@@ -43,6 +43,10 @@ void hq_http_reply_error (SoupServerMessage *msg, guint status,
 /* Replies with the status matching an HQ_HTTP_ERROR. */
 void hq_http_reply_gerror (SoupServerMessage *msg, const GError *error);
 
+/* Sets member @name to @value, or to null when @value is NULL. */
+void hq_json_set_string_or_null (
+    JsonObject *obj, const gchar *name, const gchar *value);
+
 /* TRUE when the method is one of @methods (NULL-terminated); else replies
  * 405 with an Allow header and returns FALSE. */
 gboolean hq_http_allow_methods (
@@ -72,6 +76,15 @@ gboolean hq_http_field_bool (
     JsonObject *body, const gchar *name, gboolean *out, GError **error);
 gboolean hq_http_field_int (
     JsonObject *body, const gchar *name, gint64 *out, GError **error);
+
+/* REST parameters are PascalCase, as Twilio's ("UniqueName"); these accept
+ * the snake_case spelling ("unique_name") too. */
+gboolean hq_http_rest_string (
+    JsonObject *body, const gchar *name, const gchar **out, GError **error);
+gboolean hq_http_rest_int (
+    JsonObject *body, const gchar *name, gint64 *out, GError **error);
+gboolean hq_http_rest_bool (
+    JsonObject *body, const gchar *name, gboolean *out, GError **error);
 
 /* Checks HTTP Basic credentials (API key sid : secret) against @keyring.
  * Returns the key sid (free it), or NULL after replying 401. */

@@ -3,16 +3,24 @@
 #include "hqserver.h"
 #include "hqhttp.h"
 #include "hqlog.h"
+#include "hqroom.h"
+#include "hqroomsapi.h"
+#include "hqsignal.h"
 #include "hqtokenapi.h"
 
 #include <string.h>
 #include <libsoup/soup.h>
+
+#define HQ_LISTEN_BACKLOG 512
 
 struct _HqServer
 {
   HqConfig *config;
   SoupServer *soup;
   gchar *url;
+  HqRooms *rooms;
+  HqRoomsApi rooms_api;
+  HqSignal *signal;
 };
 
 static void
@@ -31,10 +39,52 @@ handle_healthz (SoupServer *soup, SoupServerMessage *msg, const char *path,
   hq_http_reply_object (msg, 200, reply);
 }
 
+/* The web client (web/): a fixed list of files, so no path from a request
+ * ever reaches the file system.  Anything else is a 404. */
 static void
-handle_unknown (SoupServer *soup, SoupServerMessage *msg, const char *path,
+handle_static (SoupServer *soup, SoupServerMessage *msg, const char *path,
     GHashTable *query, gpointer user_data)
 {
+  static const struct
+  {
+    const gchar *path, *file, *type;
+  } files[] = {
+    { "/", "index.html", "text/html; charset=utf-8" },
+    { "/index.html", "index.html", "text/html; charset=utf-8" },
+    { "/app.js", "app.js", "text/javascript; charset=utf-8" },
+    { "/hqclient.js", "hqclient.js", "text/javascript; charset=utf-8" },
+    { "/style.css", "style.css", "text/css; charset=utf-8" },
+    { "/favicon.svg", "favicon.svg", "image/svg+xml" },
+    { "/favicon.ico", "favicon.svg", "image/svg+xml" },
+  };
+  static const gchar *const methods[] = { "GET", "HEAD", NULL };
+  HqServer *server = user_data;
+  SoupMessageHeaders *headers;
+  g_autofree gchar *file = NULL, *data = NULL;
+  gsize len = 0;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++) {
+    if (strcmp (path, files[i].path) != 0)
+      continue;
+    if (!hq_http_allow_methods (msg, methods))
+      return;
+    file = g_build_filename (server->config->web_dir, files[i].file, NULL);
+    if (!g_file_get_contents (file, &data, &len, NULL)) {
+      hq_http_reply_error (msg, 500, "web client missing",
+          "The web client files are not where HQ_WEB_DIR says.");
+      return;
+    }
+    headers = soup_server_message_get_response_headers (msg);
+    soup_message_headers_replace (headers, "Cache-Control", "no-cache");
+    soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
+    soup_message_headers_replace (headers, "Content-Security-Policy",
+        "default-src 'self'; connect-src 'self' ws: wss:; "
+        "media-src 'self' blob: mediastream:");
+    soup_server_message_set_status (msg, 200, NULL);
+    soup_server_message_set_response (
+        msg, files[i].type, SOUP_MEMORY_TAKE, g_steal_pointer (&data), len);
+    return;
+  }
   hq_http_reply_not_found (msg, path);
 }
 
@@ -55,26 +105,54 @@ listen_address (HqConfig *config, GError **error)
   return g_inet_socket_address_new (addr, config->listen_port);
 }
 
+/* Like soup_server_listen(), but with a listen backlog for a room's worth
+ * of participants reconnecting at once (GLib's default of 10 drops their
+ * connection attempts, which then wait a second to retry). */
+static gboolean
+listen_on (SoupServer *soup, GSocketAddress *addr, GError **error)
+{
+  g_autoptr (GSocket) sock = g_socket_new (g_socket_address_get_family (addr),
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+
+  if (sock == NULL)
+    return FALSE;
+  g_socket_set_listen_backlog (sock, HQ_LISTEN_BACKLOG);
+  return g_socket_bind (sock, addr, TRUE, error)
+      && g_socket_listen (sock, error)
+      && soup_server_listen_socket (soup, sock, 0, error);
+}
+
 HqServer *
 hq_server_new (HqConfig *config, GError **error)
 {
   g_autoptr (HqServer) server = g_new0 (HqServer, 1);
   g_autoptr (GSocketAddress) addr = NULL;
   GSList *uris;
+  HqStore *store;
 
   server->config = config;
+  store = hq_store_open (config->data_dir, error);
+  if (store == NULL)
+    return NULL;
+  server->rooms = hq_rooms_new (config, store, error);
+  if (server->rooms == NULL)
+    return NULL;
+  server->rooms_api.config = config;
+  server->rooms_api.rooms = server->rooms;
   server->soup =
       soup_server_new ("server-header", "hq-server/" HQ_VERSION, NULL);
   hq_http_setup (server->soup);
-  soup_server_add_handler (server->soup, NULL, handle_unknown, server, NULL);
+  soup_server_add_handler (server->soup, NULL, handle_static, server, NULL);
   soup_server_add_handler (
       server->soup, "/healthz", handle_healthz, server, NULL);
-  hq_token_api_register (server->soup, config);
+  hq_token_api_register (server->soup, config, server->rooms);
+  hq_rooms_api_register (server->soup, &server->rooms_api);
+  server->signal = hq_signal_new (server->soup, config, server->rooms);
 
   addr = listen_address (config, error);
   if (addr == NULL)
     return NULL;
-  if (!soup_server_listen (server->soup, addr, 0, error)) {
+  if (!listen_on (server->soup, addr, error)) {
     g_prefix_error (error, "cannot listen on %s:%u: ", config->listen_host,
         config->listen_port);
     return NULL;
@@ -96,10 +174,15 @@ hq_server_free (HqServer *server)
 {
   if (server == NULL)
     return;
-  if (server->soup) {
+  /* No more requests; then the rooms let go of their participants'
+   * connections, which the signalling side closes and frees. */
+  if (server->signal)
+    hq_signal_stop (server->signal);
+  if (server->soup)
     soup_server_disconnect (server->soup);
-    g_object_unref (server->soup);
-  }
+  hq_rooms_free (server->rooms);
+  hq_signal_free (server->signal);
+  g_clear_object (&server->soup);
   hq_config_free (server->config);
   g_free (server->url);
   g_free (server);
@@ -115,4 +198,10 @@ HqConfig *
 hq_server_get_config (HqServer *server)
 {
   return server->config;
+}
+
+HqRooms *
+hq_server_get_rooms (HqServer *server)
+{
+  return server->rooms;
 }

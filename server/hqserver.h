@@ -5,6 +5,7 @@
 #define __HQ_SERVER_H__
 
 #include "hqconfig.h"
+#include "hqroom.h"
 
 G_BEGIN_DECLS
 
@@ -17,6 +18,7 @@ void hq_server_free (HqServer *server);
 /* The base URL clients use, e.g. "http://127.0.0.1:8844". */
 const gchar *hq_server_get_url (HqServer *server);
 HqConfig *hq_server_get_config (HqServer *server);
+HqRooms *hq_server_get_rooms (HqServer *server);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqServer, hq_server_free)
 

@@ -11,6 +11,9 @@
 
 #define HQ_ACCESS_TOKEN_DEFAULT_TTL 3600
 
+/* The server's rooms, for create_room; one server per process. */
+static HqRooms *token_rooms;
+
 static gboolean
 name_ok (const gchar *name)
 {
@@ -115,6 +118,15 @@ handle_token (SoupServer *server, SoupServerMessage *msg, const char *path,
     return;
   }
 
+  if (create_room && token_rooms && !hq_rooms_lookup (token_rooms, room)) {
+    HqRoomParams params = { .unique_name = room };
+    if (!hq_rooms_create (token_rooms, &params, &error)) {
+      hq_http_reply_error (msg, error->code == HQ_ROOM_ERROR_STORE ? 500 : 400,
+          "room not created", error->message);
+      return;
+    }
+  }
+
   grant.identity = identity;
   grant.room = room;
   grant.role = HQ_ROLE_GUEST;
@@ -134,27 +146,6 @@ handle_token (SoupServer *server, SoupServerMessage *msg, const char *path,
 }
 
 /* --- POST /v1/AccessTokens --- */
-
-/* REST parameters are PascalCase (as Twilio's); accept snake_case too. */
-static gboolean
-rest_string (
-    JsonObject *body, const gchar *name, const gchar **out, GError **error)
-{
-  g_autofree gchar *lower = g_ascii_strdown (name, -1);
-
-  return hq_http_field_string (body, name, out, error)
-      && (*out != NULL || hq_http_field_string (body, lower, out, error));
-}
-
-static gboolean
-rest_int (JsonObject *body, const gchar *name, gint64 *out, GError **error)
-{
-  g_autofree gchar *lower = g_ascii_strdown (name, -1);
-
-  if (json_object_has_member (body, name))
-    return hq_http_field_int (body, name, out, error);
-  return hq_http_field_int (body, lower, out, error);
-}
 
 static void
 handle_access_tokens (SoupServer *server, SoupServerMessage *msg,
@@ -185,10 +176,10 @@ handle_access_tokens (SoupServer *server, SoupServerMessage *msg,
     hq_http_reply_gerror (msg, error);
     return;
   }
-  if (!rest_string (body, "Identity", &identity, &error)
-      || !rest_string (body, "Room", &room, &error)
-      || !rest_string (body, "Role", &role, &error)
-      || !rest_int (body, "Ttl", &ttl, &error)) {
+  if (!hq_http_rest_string (body, "Identity", &identity, &error)
+      || !hq_http_rest_string (body, "Room", &room, &error)
+      || !hq_http_rest_string (body, "Role", &role, &error)
+      || !hq_http_rest_int (body, "Ttl", &ttl, &error)) {
     hq_http_reply_error (msg, 400, "invalid parameter", error->message);
     return;
   }
@@ -252,8 +243,9 @@ handle_access_tokens (SoupServer *server, SoupServerMessage *msg,
 }
 
 void
-hq_token_api_register (SoupServer *server, HqConfig *config)
+hq_token_api_register (SoupServer *server, HqConfig *config, HqRooms *rooms)
 {
+  token_rooms = rooms;
   soup_server_add_handler (server, "/token", handle_token, config, NULL);
   soup_server_add_handler (
       server, "/v1/AccessTokens", handle_access_tokens, config, NULL);

@@ -13,10 +13,14 @@
 
 #include <libsoup/soup.h>
 #include "hqconfig.h"
+#include "hqroom.h"
 
 G_BEGIN_DECLS
 
-void hq_token_api_register (SoupServer *server, HqConfig *config);
+/* With @rooms, POST /token's create_room creates the room (of the
+ * configured type) when none of that name is in progress. */
+void hq_token_api_register (
+    SoupServer *server, HqConfig *config, HqRooms *rooms);
 
 G_END_DECLS
 

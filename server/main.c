@@ -55,6 +55,20 @@ print_key_help (HqConfig *config, const gchar *url)
       url);
 }
 
+/* The demo room, in progress for an hour unless someone joins it. */
+static void
+ensure_demo_room (HqServer *server)
+{
+  HqRoomParams params = { .unique_name = "demo", .unused_room_timeout = 60 };
+  g_autoptr (GError) error = NULL;
+  HqRooms *rooms = hq_server_get_rooms (server);
+
+  if (hq_rooms_lookup (rooms, "demo") == NULL
+      && hq_rooms_create (rooms, &params, &error) == NULL)
+    fprintf (
+        stderr, "hq-server: cannot create the demo room: %s\n", error->message);
+}
+
 static void
 print_demo (HqConfig *config, const gchar *url)
 {
@@ -130,8 +144,10 @@ cmd_serve (int argc, char **argv)
 
   if (config->key_generated)
     print_key_help (config, hq_server_get_url (server));
-  if (opt_demo)
+  if (opt_demo) {
+    ensure_demo_room (server);
     print_demo (config, hq_server_get_url (server));
+  }
   /* Tests and scripts wait for this line. */
   printf (
       "hq-server %s listening on %s\n", HQ_VERSION, hq_server_get_url (server));

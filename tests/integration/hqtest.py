@@ -157,6 +157,16 @@ class Server:
         self.proc.kill()
         self.proc.wait()
 
+    def crash(self):
+        """kill -9, as a crash would, and let go of the process's pipes;
+        for a server started with start() rather than as a context."""
+        self.kill()
+        self.proc.stdout.close()
+        self._final_log = self.stderr_text()
+        self._stderr.close()
+        if self._tmp:
+            self._tmp.cleanup()
+
     def stderr_text(self):
         if self._stderr.closed:
             return self._final_log

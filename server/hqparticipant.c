@@ -1,0 +1,772 @@
+/* Participants; see hqroom.h.  What participants do in a room: join,
+ * resume after a dropped connection, leave, chat, publish track metadata,
+ * and (hosts) admit, deny, mute and remove others.
+ *
+ * Each operation follows hqroom.c's order: validate, store, audit log and
+ * status callback, then tell the participants. */
+#include "hqroom-private.h"
+#include "hqlog.h"
+
+#include <string.h>
+#include <hq/hqutil.h>
+
+/* --- representations --- */
+
+/* A participant as the protocol shows it: the record plus its tracks. */
+static JsonObject *
+participant_to_json (HqParticipant *p)
+{
+  JsonObject *obj = json_object_new ();
+  JsonArray *tracks = json_array_new ();
+
+  json_object_set_string_member (obj, "sid", p->rec.sid);
+  json_object_set_string_member (obj, "identity", p->rec.identity);
+  json_object_set_string_member (obj, "role", p->rec.role);
+  json_object_set_string_member (
+      obj, "state", p->peer ? "connected" : "reconnecting");
+  for (guint i = 0; i < p->tracks->len; i++)
+    json_array_add_object_element (
+        tracks, hq_track_record_to_json (g_ptr_array_index (p->tracks, i)));
+  json_object_set_array_member (obj, "tracks", tracks);
+  return obj;
+}
+
+static JsonObject *
+room_to_protocol (HqRoom *room)
+{
+  JsonObject *obj = json_object_new ();
+
+  json_object_set_string_member (obj, "sid", room->rec.sid);
+  json_object_set_string_member (obj, "name", room->rec.unique_name);
+  json_object_set_string_member (obj, "type", room->rec.type);
+  json_object_set_int_member (
+      obj, "max_participants", room->rec.max_participants);
+  json_object_set_boolean_member (obj, "waiting_room", room->rec.waiting_room);
+  return obj;
+}
+
+static JsonObject *
+chat_to_json (const HqChatRecord *c)
+{
+  JsonObject *obj = json_object_new ();
+  g_autofree gchar *iso = hq_time_iso (c->created);
+
+  json_object_set_int_member (obj, "index", c->index);
+  json_object_set_string_member (obj, "participant_sid", c->participant_sid);
+  json_object_set_string_member (obj, "identity", c->identity);
+  json_object_set_string_member (obj, "body", c->body);
+  if (c->attributes) {
+    JsonNode *node = json_from_string (c->attributes, NULL);
+    if (node)
+      json_object_set_member (obj, "attributes", node);
+  }
+  json_object_set_string_member (obj, "date_created", iso);
+  return obj;
+}
+
+void
+hq_participant_free (HqParticipant *p)
+{
+  hq_clear_source (&p->grace_timer);
+  hq_clear_source (&p->duration_timer);
+  g_ptr_array_unref (p->tracks);
+  g_free (p->rec.sid);
+  g_free (p->rec.room_sid);
+  g_free (p->rec.identity);
+  g_free (p->rec.status);
+  g_free (p->rec.role);
+  g_free (p->rec.end_reason);
+  g_free (p->resume_token);
+  g_free (p->join_id);
+  g_free (p);
+}
+
+/* --- participants --- */
+
+HqParticipant *
+hq_room_find_participant (HqRoom *room, const gchar *sid)
+{
+  for (guint i = 0; i < room->participants->len; i++) {
+    HqParticipant *p = g_ptr_array_index (room->participants, i);
+    if (g_strcmp0 (p->rec.sid, sid) == 0)
+      return p;
+  }
+  return NULL;
+}
+
+static HqParticipant *
+find_identity (HqRoom *room, const gchar *identity)
+{
+  for (guint i = 0; i < room->participants->len; i++) {
+    HqParticipant *p = g_ptr_array_index (room->participants, i);
+    if (g_strcmp0 (p->rec.identity, identity) == 0)
+      return p;
+  }
+  return NULL;
+}
+
+static JsonArray *
+lobby_json (HqRoom *room)
+{
+  JsonArray *arr = json_array_new ();
+
+  for (guint i = 0; i < room->participants->len; i++) {
+    HqParticipant *p = g_ptr_array_index (room->participants, i);
+    if (p->waiting) {
+      JsonObject *o = json_object_new ();
+      json_object_set_string_member (o, "sid", p->rec.sid);
+      json_object_set_string_member (o, "identity", p->rec.identity);
+      json_array_add_object_element (arr, o);
+    }
+  }
+  return arr;
+}
+
+static void
+announce_lobby (HqRoom *room)
+{
+  for (guint i = 0; i < room->participants->len; i++) {
+    HqParticipant *p = g_ptr_array_index (room->participants, i);
+    if (!p->waiting && p->role == HQ_ROLE_HOST) {
+      g_autoptr (JsonObject) msg = hq_message_new ("lobby_changed", NULL);
+      json_object_set_array_member (msg, "waiting", lobby_json (room));
+      hq_participant_send (p, msg);
+    }
+  }
+}
+
+static JsonObject *
+participant_ref_json (HqParticipant *p)
+{
+  JsonObject *obj = json_object_new ();
+
+  json_object_set_string_member (obj, "sid", p->rec.sid);
+  json_object_set_string_member (obj, "identity", p->rec.identity);
+  return obj;
+}
+
+/* Ends @p's membership for @reason, closing its connection with @code. */
+void
+hq_participant_disconnect (
+    HqParticipant *p, const gchar *reason, gushort code, HqParticipant *actor)
+{
+  HqRoom *room = p->room;
+  g_autoptr (GError) error = NULL;
+  gint64 now = hq_now_ms ();
+
+  hq_participant_close_peer (p, code, reason);
+  hq_clear_source (&p->grace_timer);
+  hq_clear_source (&p->duration_timer);
+  if (p->waiting) {
+    JsonObject *detail = json_object_new ();
+    json_object_set_string_member (detail, "reason", reason);
+    hq_room_event (room, "lobby-left", p, NULL, actor, detail);
+    g_ptr_array_remove (room->participants, p);
+    announce_lobby (room);
+    return;
+  }
+  for (guint i = 0; i < p->tracks->len; i++) {
+    HqTrackRecord *t = g_ptr_array_index (p->tracks, i);
+    t->published = FALSE;
+    t->updated = now;
+    if (!hq_store_put_track (room->rooms->store, t, &error)) {
+      hq_log_message (HQ_LOG_ERROR, "store", "%s", error->message);
+      g_clear_error (&error);
+    }
+    hq_room_event (room, "track-removed", p, t, NULL, NULL);
+  }
+  if (room->media)
+    hq_sfu_room_remove_participant (room->media, p->rec.sid);
+  g_free (p->rec.status);
+  p->rec.status = g_strdup ("disconnected");
+  g_free (p->rec.end_reason);
+  p->rec.end_reason = g_strdup (reason);
+  p->rec.ended = p->rec.updated = now;
+  if (!hq_store_put_participant (room->rooms->store, &p->rec, &error))
+    hq_log_message (HQ_LOG_ERROR, "store", "%s", error->message);
+  {
+    JsonObject *detail = json_object_new ();
+    json_object_set_string_member (detail, "reason", reason);
+    hq_room_event (room, "participant-disconnected", p, NULL, actor, detail);
+  }
+  {
+    JsonObject *msg = hq_message_new ("participant_disconnected", NULL);
+    json_object_set_object_member (
+        msg, "participant", participant_ref_json (p));
+    json_object_set_string_member (msg, "reason", reason);
+    /* Keep @p alive through the broadcast; it skips itself anyway. */
+    hq_room_broadcast (room, p, msg);
+  }
+  g_ptr_array_remove (room->participants, p);
+  if (g_strcmp0 (room->rec.status, "in-progress") == 0)
+    hq_room_maybe_start_empty_timer (room);
+}
+
+static gboolean
+grace_expired_cb (gpointer user_data)
+{
+  HqParticipant *p = user_data;
+
+  p->grace_timer = 0;
+  hq_participant_disconnect (p, "connection_lost", HQ_CLOSE_NORMAL, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+participant_duration_cb (gpointer user_data)
+{
+  HqParticipant *p = user_data;
+
+  p->duration_timer = 0;
+  hq_participant_disconnect (
+      p, "max_participant_duration", HQ_CLOSE_MAX_DURATION, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static JsonArray *
+recent_chat (HqRoom *room)
+{
+  JsonArray *arr = json_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rows = hq_store_chat_history (
+      room->rooms->store, room->rec.sid, 0, HQ_CHAT_PAGE, &error);
+
+  if (rows == NULL)
+    hq_log_message (HQ_LOG_ERROR, "store", "%s", error->message);
+  for (guint i = 0; rows && i < rows->len; i++)
+    json_array_add_object_element (
+        arr, chat_to_json (g_ptr_array_index (rows, i)));
+  return arr;
+}
+
+static void
+send_joined (HqParticipant *p, const gchar *id)
+{
+  HqRoom *room = p->room;
+  g_autoptr (JsonObject) msg = hq_message_new ("joined", id);
+  JsonArray *others = json_array_new ();
+
+  json_object_set_string_member (msg, "protocol", "1");
+  json_object_set_object_member (msg, "room", room_to_protocol (room));
+  json_object_set_object_member (msg, "participant", participant_to_json (p));
+  for (guint i = 0; i < room->participants->len; i++) {
+    HqParticipant *o = g_ptr_array_index (room->participants, i);
+    if (o != p && !o->waiting)
+      json_array_add_object_element (others, participant_to_json (o));
+  }
+  json_object_set_array_member (msg, "participants", others);
+  json_object_set_string_member (msg, "resume_token", p->resume_token);
+  json_object_set_int_member (
+      msg, "reconnect_grace_ms", room->rooms->config->reconnect_grace_ms);
+  json_object_set_array_member (msg, "chat", recent_chat (room));
+  if (p->role == HQ_ROLE_HOST)
+    json_object_set_array_member (msg, "lobby", lobby_json (room));
+  hq_participant_send (p, msg);
+}
+
+/* Makes @p (new, or admitted from the lobby) a connected participant. */
+static gboolean
+connect_participant (
+    HqParticipant *p, const gchar *id, HqParticipant *actor, GError **error)
+{
+  HqRoom *room = p->room;
+  GError *local = NULL;
+  JsonObject *msg;
+
+  g_free (p->rec.status);
+  p->rec.status = g_strdup ("connected");
+  p->rec.created = p->rec.updated = hq_now_ms ();
+  if (!hq_store_put_participant (room->rooms->store, &p->rec, &local))
+    return hq_room_store_failed (local, error);
+  p->waiting = FALSE;
+  hq_clear_source (&room->idle_timer);
+  p->duration_timer = hq_timeout_ms (
+      room->rec.max_participant_duration * room->rooms->config->minute_ms / 60,
+      participant_duration_cb, p);
+  hq_room_event (room, "participant-connected", p, NULL, actor, NULL);
+  send_joined (p, id);
+  if (room->media)
+    hq_sfu_room_add_participant (room->media, p->rec.sid, p->rec.identity);
+  msg = hq_message_new ("participant_connected", NULL);
+  json_object_set_object_member (msg, "participant", participant_to_json (p));
+  hq_room_broadcast (room, p, msg);
+  return TRUE;
+}
+
+static gboolean
+check_room_open (HqRoom *room, GError **error)
+{
+  if (hq_room_connected_count (room) >= (guint)room->rec.max_participants) {
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FULL,
+        "Room \"%s\" is full: a %s room takes at most %d participants.",
+        room->rec.unique_name, room->rec.type, room->rec.max_participants);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Moves @p onto a new connection; it keeps its sid and tracks. */
+static void
+resume (HqParticipant *p, const HqPeerOps *ops, gpointer peer, const gchar *id)
+{
+  JsonObject *msg;
+
+  hq_participant_close_peer (
+      p, HQ_CLOSE_REPLACED, "resumed on another connection");
+  hq_clear_source (&p->grace_timer);
+  p->ops = ops;
+  p->peer = peer;
+  hq_room_event (p->room, "participant-resumed", p, NULL, NULL, NULL);
+  if (p->waiting) {
+    g_autoptr (JsonObject) w = hq_message_new ("waiting", id);
+    g_free (p->join_id);
+    p->join_id = g_strdup (id);
+    json_object_set_string_member (w, "participant_sid", p->rec.sid);
+    json_object_set_string_member (w, "resume_token", p->resume_token);
+    hq_participant_send (p, w);
+    return;
+  }
+  send_joined (p, id);
+  msg = hq_message_new ("participant_reconnected", NULL);
+  json_object_set_object_member (msg, "participant", participant_to_json (p));
+  hq_room_broadcast (p->room, p, msg);
+}
+
+HqParticipant *
+hq_room_join (HqRoom *room, const HqTokenClaims *claims,
+    const gchar *resume_token, const HqPeerOps *ops, gpointer peer,
+    const gchar *request_id, GError **error)
+{
+  HqParticipant *old = find_identity (room, claims->identity);
+  HqParticipant *p;
+
+  if (old && resume_token && old->resume_token
+      && hq_str_equal_const_time (resume_token, old->resume_token)) {
+    resume (old, ops, peer, request_id);
+    return old;
+  }
+  /* The same person on a new connection (a reload, a second tab, a lost
+   * resume token): the newest connection wins and the old one leaves. */
+  if (old)
+    hq_participant_disconnect (old, "replaced", HQ_CLOSE_REPLACED, NULL);
+
+  p = g_new0 (HqParticipant, 1);
+  p->room = room;
+  p->role = claims->role;
+  p->tracks =
+      g_ptr_array_new_with_free_func ((GDestroyNotify)hq_track_record_free);
+  p->rec.sid = hq_sid_new ("PA");
+  p->rec.room_sid = g_strdup (room->rec.sid);
+  p->rec.identity = g_strdup (claims->identity);
+  p->rec.role = g_strdup (hq_role_to_string (claims->role));
+  p->rec.status = g_strdup ("waiting");
+  p->resume_token = hq_secret_new (24);
+  p->ops = ops;
+  p->peer = peer;
+
+  if (room->rec.waiting_room && claims->role == HQ_ROLE_GUEST) {
+    g_autoptr (JsonObject) msg = NULL;
+    if (room->participants->len - hq_room_connected_count (room)
+        >= HQ_LOBBY_MAX) {
+      g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FULL,
+          "The waiting room of \"%s\" is full (%d waiting).",
+          room->rec.unique_name, HQ_LOBBY_MAX);
+      p->peer = NULL;
+      hq_participant_free (p);
+      return NULL;
+    }
+    msg = hq_message_new ("waiting", request_id);
+    p->waiting = TRUE;
+    p->join_id = g_strdup (request_id);
+    g_ptr_array_add (room->participants, p);
+    hq_room_event (room, "lobby-entered", p, NULL, NULL, NULL);
+    json_object_set_string_member (msg, "participant_sid", p->rec.sid);
+    json_object_set_string_member (msg, "resume_token", p->resume_token);
+    hq_participant_send (p, msg);
+    announce_lobby (room);
+    return p;
+  }
+  if (!check_room_open (room, error)) {
+    p->peer = NULL;
+    hq_participant_free (p);
+    return NULL;
+  }
+  g_ptr_array_add (room->participants, p);
+  if (!connect_participant (p, request_id, NULL, error)) {
+    p->peer = NULL;
+    g_ptr_array_remove (room->participants, p);
+    return NULL;
+  }
+  return p;
+}
+
+const gchar *
+hq_participant_get_sid (HqParticipant *p)
+{
+  return p->rec.sid;
+}
+
+gboolean
+hq_participant_is_waiting (HqParticipant *p)
+{
+  return p->waiting;
+}
+
+void
+hq_participant_leave (HqParticipant *p)
+{
+  hq_participant_disconnect (p, "left", HQ_CLOSE_NORMAL, NULL);
+}
+
+void
+hq_participant_connection_lost (HqParticipant *p)
+{
+  JsonObject *msg;
+
+  p->peer = NULL;
+  if (p->waiting) {
+    hq_participant_disconnect (p, "connection_lost", HQ_CLOSE_NORMAL, NULL);
+    return;
+  }
+  if (p->grace_timer)
+    return;
+  p->grace_timer = hq_timeout_ms (
+      p->room->rooms->config->reconnect_grace_ms, grace_expired_cb, p);
+  msg = hq_message_new ("participant_reconnecting", NULL);
+  json_object_set_object_member (msg, "participant", participant_ref_json (p));
+  hq_room_broadcast (p->room, p, msg);
+}
+
+/* --- chat --- */
+
+JsonObject *
+hq_participant_chat (
+    HqParticipant *p, const gchar *body, JsonObject *attributes, GError **error)
+{
+  HqChatRecord rec = { 0 };
+  g_autofree gchar *attr_text = NULL;
+  GError *local = NULL;
+  JsonObject *msg, *message;
+  gsize len = strlen (body);
+
+  if (len == 0 || len > HQ_CHAT_MAX_BODY) {
+    hq_room_invalid (error, "body must be 1 to %d bytes; this one has %zu.",
+        HQ_CHAT_MAX_BODY, len);
+    return NULL;
+  }
+  if (attributes) {
+    JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+    json_node_set_object (node, attributes);
+    attr_text = json_to_string (node, FALSE);
+    json_node_unref (node);
+  }
+  rec.room_sid = p->room->rec.sid;
+  rec.participant_sid = p->rec.sid;
+  rec.identity = p->rec.identity;
+  rec.body = (gchar *)body;
+  rec.attributes = attr_text;
+  rec.created = hq_now_ms ();
+  if (!hq_store_add_chat (p->room->rooms->store, &rec, &local)) {
+    hq_room_store_failed (local, error);
+    return NULL;
+  }
+  message = chat_to_json (&rec);
+  msg = hq_message_new ("chat_message", NULL);
+  json_object_set_object_member (msg, "message", json_object_ref (message));
+  hq_room_broadcast (p->room, p, msg);
+  return message;
+}
+
+JsonArray *
+hq_participant_chat_history (HqParticipant *p, gint64 before, guint limit,
+    gboolean *has_more, GError **error)
+{
+  GError *local = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
+  JsonArray *arr;
+
+  if (limit == 0 || limit > HQ_CHAT_PAGE) {
+    hq_room_invalid (error, "limit must be 1 to %d.", HQ_CHAT_PAGE);
+    return NULL;
+  }
+  if (before < 0) {
+    hq_room_invalid (error, "before must be a message index (1 or more).");
+    return NULL;
+  }
+  /* One more than asked tells whether anything lies further back. */
+  rows = hq_store_chat_history (
+      p->room->rooms->store, p->room->rec.sid, before, limit + 1, &local);
+  if (rows == NULL) {
+    hq_room_store_failed (local, error);
+    return NULL;
+  }
+  *has_more = rows->len > limit;
+  if (*has_more)
+    g_ptr_array_remove_index (rows, 0);
+  arr = json_array_new ();
+  for (guint i = 0; i < rows->len; i++)
+    json_array_add_object_element (
+        arr, chat_to_json (g_ptr_array_index (rows, i)));
+  return arr;
+}
+
+/* --- tracks --- */
+
+static HqTrackRecord *
+find_track (HqParticipant *p, const gchar *sid, GError **error)
+{
+  for (guint i = 0; i < p->tracks->len; i++) {
+    HqTrackRecord *t = g_ptr_array_index (p->tracks, i);
+    if (g_strcmp0 (t->sid, sid) == 0)
+      return t;
+  }
+  g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NOT_FOUND,
+      "Participant %s has no track %s.", p->rec.sid, sid);
+  return NULL;
+}
+
+static void
+announce_track (HqParticipant *p, const gchar *type, HqTrackRecord *t)
+{
+  JsonObject *msg = hq_message_new (type, NULL);
+
+  json_object_set_string_member (msg, "participant_sid", p->rec.sid);
+  json_object_set_object_member (msg, "track", hq_track_record_to_json (t));
+  hq_room_broadcast (p->room, p, msg);
+}
+
+JsonObject *
+hq_participant_publish_track (HqParticipant *p, const gchar *name,
+    const gchar *kind, gboolean enabled, GError **error)
+{
+  static const gchar *const kinds[] = { "audio", "video", "data", NULL };
+  HqTrackRecord *t;
+  GError *local = NULL;
+
+  if (!g_strv_contains (kinds, kind)) {
+    hq_room_invalid (error, "kind must be audio, video or data.");
+    return NULL;
+  }
+  if (*name == '\0' || g_utf8_strlen (name, -1) > HQ_TOKEN_MAX_NAME) {
+    hq_room_invalid (error, "name must be 1 to 128 characters.");
+    return NULL;
+  }
+  if (p->tracks->len >= HQ_TRACKS_MAX) {
+    hq_room_invalid (
+        error, "A participant publishes at most %d tracks.", HQ_TRACKS_MAX);
+    return NULL;
+  }
+  for (guint i = 0; i < p->tracks->len; i++) {
+    HqTrackRecord *o = g_ptr_array_index (p->tracks, i);
+    if (g_strcmp0 (o->name, name) == 0) {
+      hq_room_invalid (error,
+          "This participant already publishes a track named "
+          "\"%s\".",
+          name);
+      return NULL;
+    }
+  }
+  t = g_new0 (HqTrackRecord, 1);
+  t->sid = hq_sid_new ("MT");
+  t->room_sid = g_strdup (p->room->rec.sid);
+  t->participant_sid = g_strdup (p->rec.sid);
+  t->name = g_strdup (name);
+  t->kind = g_strdup (kind);
+  t->enabled = enabled;
+  t->published = TRUE;
+  t->created = t->updated = hq_now_ms ();
+  if (!hq_store_put_track (p->room->rooms->store, t, &local)) {
+    hq_track_record_free (t);
+    hq_room_store_failed (local, error);
+    return NULL;
+  }
+  g_ptr_array_add (p->tracks, t);
+  hq_room_event (p->room, "track-added", p, t, NULL, NULL);
+  announce_track (p, "track_published", t);
+  if (p->room->media) {
+    hq_sfu_room_add_track (
+        p->room->media, p->rec.sid, t->sid, t->name, t->kind);
+    if (!t->enabled)
+      hq_sfu_room_set_track_enabled (p->room->media, t->sid, FALSE);
+  }
+  return hq_track_record_to_json (t);
+}
+
+JsonObject *
+hq_participant_unpublish_track (
+    HqParticipant *p, const gchar *track_sid, GError **error)
+{
+  HqTrackRecord *t = find_track (p, track_sid, error);
+  GError *local = NULL;
+  JsonObject *obj;
+
+  if (t == NULL)
+    return NULL;
+  t->published = FALSE;
+  t->updated = hq_now_ms ();
+  if (!hq_store_put_track (p->room->rooms->store, t, &local)) {
+    t->published = TRUE;
+    hq_room_store_failed (local, error);
+    return NULL;
+  }
+  hq_room_event (p->room, "track-removed", p, t, NULL, NULL);
+  announce_track (p, "track_unpublished", t);
+  if (p->room->media)
+    hq_sfu_room_remove_track (p->room->media, t->sid);
+  obj = hq_track_record_to_json (t);
+  g_ptr_array_remove (p->tracks, t);
+  return obj;
+}
+
+static gboolean
+set_enabled (HqParticipant *p, HqTrackRecord *t, gboolean enabled,
+    HqParticipant *actor, GError **error)
+{
+  GError *local = NULL;
+
+  if (t->enabled == enabled)
+    return TRUE;
+  t->enabled = enabled;
+  t->updated = hq_now_ms ();
+  if (!hq_store_put_track (p->room->rooms->store, t, &local)) {
+    t->enabled = !enabled;
+    return hq_room_store_failed (local, error);
+  }
+  hq_room_event (
+      p->room, enabled ? "track-enabled" : "track-disabled", p, t, actor, NULL);
+  announce_track (p, enabled ? "track_enabled" : "track_disabled", t);
+  /* The SFU enforces it: a disabled track is not forwarded. */
+  if (p->room->media)
+    hq_sfu_room_set_track_enabled (p->room->media, t->sid, enabled);
+  return TRUE;
+}
+
+gboolean
+hq_participant_media (HqParticipant *p, JsonObject *msg, GError **error)
+{
+  if (p->room->media == NULL) {
+    return hq_room_invalid (error,
+        "A %s room carries media peer to peer, not through the server.",
+        p->room->rec.type);
+  }
+  hq_sfu_room_handle (p->room->media, p->rec.sid, msg);
+  return TRUE;
+}
+
+JsonObject *
+hq_participant_set_track_enabled (
+    HqParticipant *p, const gchar *track_sid, gboolean enabled, GError **error)
+{
+  HqTrackRecord *t = find_track (p, track_sid, error);
+
+  if (t == NULL || !set_enabled (p, t, enabled, NULL, error))
+    return NULL;
+  return hq_track_record_to_json (t);
+}
+
+/* --- moderation --- */
+
+static HqParticipant *
+moderation_target (HqParticipant *host, const gchar *target_sid, GError **error)
+{
+  HqParticipant *target;
+
+  if (host->role != HQ_ROLE_HOST || host->waiting) {
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FORBIDDEN,
+        "Only a host may admit, deny, mute or remove participants.");
+    return NULL;
+  }
+  target = hq_room_find_participant (host->room, target_sid);
+  if (target == NULL)
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NOT_FOUND,
+        "No participant %s is in this room.", target_sid);
+  return target;
+}
+
+static HqParticipant *
+lobby_target (HqParticipant *host, const gchar *target_sid, GError **error)
+{
+  HqParticipant *target = moderation_target (host, target_sid, error);
+
+  if (target && !target->waiting) {
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NOT_FOUND,
+        "Participant %s is not waiting in the lobby.", target_sid);
+    return NULL;
+  }
+  return target;
+}
+
+gboolean
+hq_participant_admit (
+    HqParticipant *host, const gchar *target_sid, GError **error)
+{
+  HqParticipant *target = lobby_target (host, target_sid, error);
+  g_autofree gchar *id = NULL;
+
+  if (target == NULL || !check_room_open (host->room, error))
+    return FALSE;
+  id = g_steal_pointer (&target->join_id);
+  hq_room_event (host->room, "participant-admitted", target, NULL, host, NULL);
+  if (!connect_participant (target, id, host, error))
+    return FALSE;
+  announce_lobby (host->room);
+  return TRUE;
+}
+
+gboolean
+hq_participant_deny (
+    HqParticipant *host, const gchar *target_sid, GError **error)
+{
+  HqParticipant *target = lobby_target (host, target_sid, error);
+  g_autoptr (JsonObject) msg = NULL;
+
+  if (target == NULL)
+    return FALSE;
+  hq_room_event (host->room, "participant-denied", target, NULL, host, NULL);
+  msg = hq_message_new ("denied", target->join_id);
+  json_object_set_string_member (
+      msg, "message", "A host declined to admit you to this room.");
+  hq_participant_send (target, msg);
+  hq_participant_disconnect (target, "denied", HQ_CLOSE_DENIED, host);
+  return TRUE;
+}
+
+gboolean
+hq_participant_mute (HqParticipant *host, const gchar *target_sid,
+    const gchar *track_sid, GError **error)
+{
+  HqParticipant *target = moderation_target (host, target_sid, error);
+  g_autoptr (JsonObject) msg = NULL;
+  HqTrackRecord *t;
+
+  if (target == NULL || (t = find_track (target, track_sid, error)) == NULL)
+    return FALSE;
+  hq_room_event (host->room, "track-muted", target, t, host, NULL);
+  msg = hq_message_new ("muted", NULL);
+  json_object_set_string_member (msg, "track_sid", t->sid);
+  json_object_set_object_member (msg, "by", participant_ref_json (host));
+  hq_participant_send (target, msg);
+  return set_enabled (target, t, FALSE, host, error);
+}
+
+gboolean
+hq_participant_remove (
+    HqParticipant *host, const gchar *target_sid, GError **error)
+{
+  HqParticipant *target = moderation_target (host, target_sid, error);
+  g_autoptr (JsonObject) msg = NULL;
+
+  if (target == NULL)
+    return FALSE;
+  if (target == host) {
+    hq_room_invalid (
+        error, "A host leaves with `leave`, not by removing itself.");
+    return FALSE;
+  }
+  hq_room_event (host->room, "participant-removed", target, NULL, host, NULL);
+  msg = hq_message_new ("removed", NULL);
+  json_object_set_object_member (msg, "by", participant_ref_json (host));
+  hq_participant_send (target, msg);
+  hq_participant_disconnect (target, "removed", HQ_CLOSE_REMOVED, host);
+  return TRUE;
+}

@@ -1,0 +1,92 @@
+/* What hqroom.c and hqparticipant.c share and nobody else sees: the room
+ * and participant structures and the helpers both halves use.  Everything
+ * here runs on the main context. */
+#ifndef __HQ_ROOM_PRIVATE_H__
+#define __HQ_ROOM_PRIVATE_H__
+
+#include "hqroom.h"
+#include "hqcallback.h"
+#include "hqsfu.h"
+
+G_BEGIN_DECLS
+
+struct _HqRooms
+{
+  HqConfig *config;
+  HqStore *store;
+  HqCallbacks *callbacks;
+  GHashTable *live; /* sid -> HqRoom */
+  GHashTable *by_name; /* unique name -> HqRoom (borrowed from live) */
+  HqSfu *sfu; /* made when the first SFU room starts */
+};
+
+struct _HqRoom
+{
+  HqRooms *rooms;
+  HqRoomRecord rec;
+  GPtrArray *participants; /* HqParticipant, in join order */
+  /* Before the first join it counts down the unused-room timeout, when
+   * the room is empty the empty-room timeout; idle_reason says which. */
+  guint idle_timer;
+  const gchar *idle_reason;
+  guint duration_timer;
+  HqSfuRoom *media; /* group and group-small rooms only */
+};
+
+struct _HqParticipant
+{
+  HqRoom *room;
+  HqParticipantRecord rec;
+  HqRole role;
+  GPtrArray *tracks; /* HqTrackRecord */
+  const HqPeerOps *ops;
+  gpointer peer; /* NULL while reconnecting */
+  gchar *resume_token;
+  gchar *join_id; /* a waiting guest's join request id */
+  gboolean waiting;
+  guint grace_timer;
+  guint duration_timer;
+  /* The participant's transports live in room->media, keyed by its sid;
+   * connect_participant() adds it there, hq_participant_disconnect()
+   * removes it. */
+};
+
+gint64 hq_now_ms (void);
+void hq_clear_source (guint *id);
+guint hq_timeout_ms (gint64 ms, GSourceFunc fn, gpointer data);
+
+/* Reports a store failure (@local, taken) as HQ_ROOM_ERROR_STORE. */
+gboolean hq_room_store_failed (GError *local, GError **error);
+/* Sets HQ_ROOM_ERROR_INVALID with a printf message; returns FALSE. */
+gboolean hq_room_invalid (GError **error, const gchar *format, ...)
+    G_GNUC_PRINTF (2, 3);
+
+/* A protocol message {type, id?}. */
+JsonObject *hq_message_new (const gchar *type, const gchar *id);
+/* Sends @msg (borrowed) to @p when it has a connection. */
+void hq_participant_send (HqParticipant *p, JsonObject *msg);
+/* Sends @msg (taken) to every admitted participant but @except. */
+void hq_room_broadcast (HqRoom *room, HqParticipant *except, JsonObject *msg);
+/* Forgets @p's peer, then closes it. */
+void hq_participant_close_peer (
+    HqParticipant *p, gushort code, const gchar *reason);
+
+/* Records @event in the audit log and, when it is one, as a status
+ * callback.  @detail (taken) may be NULL. */
+void hq_room_event (HqRoom *room, const gchar *event, HqParticipant *p,
+    const HqTrackRecord *t, HqParticipant *actor, JsonObject *detail);
+
+guint hq_room_connected_count (HqRoom *room);
+/* Starts the empty-room countdown when nobody is left. */
+void hq_room_maybe_start_empty_timer (HqRoom *room);
+HqParticipant *hq_room_find_participant (HqRoom *room, const gchar *sid);
+
+/* Ends @p's membership for @reason, closing its connection with @code,
+ * and frees it. */
+void hq_participant_disconnect (
+    HqParticipant *p, const gchar *reason, gushort code, HqParticipant *actor);
+void hq_participant_free (HqParticipant *p);
+
+G_END_DECLS
+
+#endif /* __HQ_ROOM_PRIVATE_H__ */

@@ -1,0 +1,757 @@
+/* Rooms; see hqroom.h.  This file has the rooms, their lifecycle and
+ * timers, their records' JSON, the audit log and status callbacks;
+ * hqparticipant.c has what participants do in them.
+ *
+ * Order of every change: validate, write the store, then record the audit
+ * event (which also queues the status callback), then tell the
+ * participants.  A store failure leaves memory unchanged and is reported
+ * to whoever asked.
+ *
+ * Ownership: HqRooms.live owns rooms; HqRoom.participants owns
+ * participants; a participant's tracks array owns its HqTrackRecords.  A
+ * participant's peer is borrowed and forgotten (set to NULL) before the
+ * peer is closed or once the peer reports its connection lost. */
+#include "hqroom-private.h"
+#include "hqhttp.h"
+#include "hqlog.h"
+
+#include <string.h>
+#include <hq/hqutil.h>
+
+#define HQ_DEFAULT_TIMEOUT_MINUTES 5
+#define HQ_DEFAULT_MAX_PARTICIPANT_DURATION (4 * 3600)
+#define HQ_MAX_ROOM_DURATION_MINUTES (24 * 60)
+
+G_DEFINE_QUARK (hq - room - error - quark, hq_room_error);
+
+static const struct
+{
+  const gchar *type;
+  gint cap;
+} room_types[] = {
+  { "go", 2 },
+  { "peer-to-peer", 10 },
+  { "group-small", 4 },
+  { "group", 50 },
+};
+
+const gchar *
+hq_room_error_code (gint code)
+{
+  static const gchar *const names[] = {
+    [HQ_ROOM_ERROR_INVALID] = "invalid_field",
+    [HQ_ROOM_ERROR_NOT_FOUND] = "not_found",
+    [HQ_ROOM_ERROR_NAME_TAKEN] = "name_taken",
+    [HQ_ROOM_ERROR_COMPLETED] = "room_completed",
+    [HQ_ROOM_ERROR_FULL] = "room_full",
+    [HQ_ROOM_ERROR_FORBIDDEN] = "not_host",
+    [HQ_ROOM_ERROR_STORE] = "internal",
+  };
+
+  if (code < 0 || code >= (gint)G_N_ELEMENTS (names))
+    return "internal";
+  return names[code];
+}
+
+gint64
+hq_now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+gchar *
+hq_time_iso (gint64 ms)
+{
+  g_autoptr (GDateTime) t = g_date_time_new_from_unix_utc (ms / 1000);
+
+  return g_date_time_format (t, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+gboolean
+hq_room_store_failed (GError *local, GError **error)
+{
+  hq_log_message (HQ_LOG_ERROR, "store", "%s", local->message);
+  g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_STORE,
+      "the change could not be stored: %s", local->message);
+  g_error_free (local);
+  return FALSE;
+}
+
+/* --- JSON --- */
+
+static void
+set_time (JsonObject *obj, const gchar *name, gint64 ms)
+{
+  if (ms == 0) {
+    json_object_set_null_member (obj, name);
+  } else {
+    g_autofree gchar *iso = hq_time_iso (ms);
+    json_object_set_string_member (obj, name, iso);
+  }
+}
+
+/* end_time, and duration in whole seconds; both null until it ended. */
+static void
+set_end (JsonObject *obj, gint64 created, gint64 ended)
+{
+  set_time (obj, "end_time", ended);
+  if (ended)
+    json_object_set_int_member (obj, "duration", (ended - created) / 1000);
+  else
+    json_object_set_null_member (obj, "duration");
+}
+
+JsonObject *
+hq_room_record_to_json (const HqRoomRecord *r, const gchar *base)
+{
+  JsonObject *obj = json_object_new ();
+  JsonObject *links = json_object_new ();
+  g_autofree gchar *url = g_strdup_printf ("%s/v1/Rooms/%s", base, r->sid);
+
+  json_object_set_string_member (obj, "sid", r->sid);
+  json_object_set_string_member (obj, "unique_name", r->unique_name);
+  json_object_set_string_member (obj, "status", r->status);
+  json_object_set_string_member (obj, "type", r->type);
+  json_object_set_int_member (obj, "max_participants", r->max_participants);
+  hq_json_set_string_or_null (obj, "status_callback", r->status_callback);
+  json_object_set_string_member (obj, "status_callback_method", "POST");
+  json_object_set_int_member (obj, "empty_room_timeout", r->empty_room_timeout);
+  json_object_set_int_member (
+      obj, "unused_room_timeout", r->unused_room_timeout);
+  json_object_set_int_member (
+      obj, "max_participant_duration", r->max_participant_duration);
+  json_object_set_boolean_member (
+      obj, "record_participants_on_connect", r->record_participants_on_connect);
+  json_object_set_boolean_member (obj, "waiting_room", r->waiting_room);
+  set_time (obj, "date_created", r->created);
+  set_time (obj, "date_updated", r->updated);
+  set_end (obj, r->created, r->ended);
+  hq_json_set_string_or_null (obj, "end_reason", r->end_reason);
+  json_object_set_string_member (obj, "url", url);
+  {
+    g_autofree gchar *p = g_strdup_printf ("%s/Participants", url);
+    g_autofree gchar *e = g_strdup_printf ("%s/Events", url);
+    json_object_set_string_member (links, "participants", p);
+    json_object_set_string_member (links, "events", e);
+  }
+  json_object_set_object_member (obj, "links", links);
+  return obj;
+}
+
+JsonObject *
+hq_participant_record_to_json (const HqParticipantRecord *p, const gchar *base)
+{
+  JsonObject *obj = json_object_new ();
+
+  json_object_set_string_member (obj, "sid", p->sid);
+  json_object_set_string_member (obj, "room_sid", p->room_sid);
+  json_object_set_string_member (obj, "identity", p->identity);
+  json_object_set_string_member (obj, "status", p->status);
+  json_object_set_string_member (obj, "role", p->role);
+  set_time (obj, "date_created", p->created);
+  set_time (obj, "date_updated", p->updated);
+  set_time (obj, "start_time", p->created);
+  set_end (obj, p->created, p->ended);
+  hq_json_set_string_or_null (obj, "end_reason", p->end_reason);
+  if (base) {
+    g_autofree gchar *url = g_strdup_printf (
+        "%s/v1/Rooms/%s/Participants/%s", base, p->room_sid, p->sid);
+    json_object_set_string_member (obj, "url", url);
+  }
+  return obj;
+}
+
+JsonObject *
+hq_track_record_to_json (const HqTrackRecord *t)
+{
+  JsonObject *obj = json_object_new ();
+
+  json_object_set_string_member (obj, "sid", t->sid);
+  json_object_set_string_member (obj, "name", t->name);
+  json_object_set_string_member (obj, "kind", t->kind);
+  json_object_set_boolean_member (obj, "enabled", t->enabled);
+  return obj;
+}
+
+JsonObject *
+hq_message_new (const gchar *type, const gchar *id)
+{
+  JsonObject *msg = json_object_new ();
+
+  json_object_set_string_member (msg, "type", type);
+  if (id)
+    json_object_set_string_member (msg, "id", id);
+  return msg;
+}
+
+/* --- sending --- */
+
+void
+hq_participant_send (HqParticipant *p, JsonObject *msg)
+{
+  if (p->peer)
+    p->ops->send (p->peer, msg);
+}
+
+/* Sends @msg (taken) to every connected participant but @except. */
+void
+hq_room_broadcast (HqRoom *room, HqParticipant *except, JsonObject *msg)
+{
+  for (guint i = 0; i < room->participants->len; i++) {
+    HqParticipant *p = g_ptr_array_index (room->participants, i);
+    if (p != except && !p->waiting)
+      hq_participant_send (p, msg);
+  }
+  json_object_unref (msg);
+}
+
+void
+hq_participant_close_peer (HqParticipant *p, gushort code, const gchar *reason)
+{
+  gpointer peer = p->peer;
+
+  p->peer = NULL;
+  if (peer)
+    p->ops->close (peer, code, reason);
+}
+
+/* --- audit log and status callbacks --- */
+
+static const gchar *const callback_events[] = { "room-created", "room-ended",
+  "participant-connected", "participant-disconnected", "track-added",
+  "track-removed", "track-enabled", "track-disabled", NULL };
+
+static void
+post_callback (HqRoom *room, const gchar *event, HqParticipant *p,
+    const HqTrackRecord *t, gint64 ts)
+{
+  g_autoptr (GHashTable) f =
+      g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  g_autoptr (GError) error = NULL;
+
+  room->rec.callback_sequence++;
+  if (!hq_store_put_room (room->rooms->store, &room->rec, &error))
+    hq_log_message (HQ_LOG_ERROR, "store", "%s", error->message);
+  g_hash_table_insert (
+      f, "AccountSid", g_strdup (room->rooms->config->account_sid));
+  g_hash_table_insert (f, "RoomSid", g_strdup (room->rec.sid));
+  g_hash_table_insert (f, "RoomName", g_strdup (room->rec.unique_name));
+  g_hash_table_insert (f, "RoomType", g_strdup (room->rec.type));
+  g_hash_table_insert (f, "RoomStatus", g_strdup (room->rec.status));
+  g_hash_table_insert (f, "StatusCallbackEvent", g_strdup (event));
+  g_hash_table_insert (f, "SequenceNumber",
+      g_strdup_printf ("%" G_GINT64_FORMAT, room->rec.callback_sequence));
+  g_hash_table_insert (f, "Timestamp", hq_time_iso (ts));
+  if (room->rec.ended)
+    g_hash_table_insert (f, "RoomDuration",
+        g_strdup_printf (
+            "%" G_GINT64_FORMAT, (room->rec.ended - room->rec.created) / 1000));
+  if (p) {
+    g_hash_table_insert (f, "ParticipantSid", g_strdup (p->rec.sid));
+    g_hash_table_insert (f, "ParticipantIdentity", g_strdup (p->rec.identity));
+    g_hash_table_insert (f, "ParticipantStatus", g_strdup (p->rec.status));
+    if (p->rec.ended)
+      g_hash_table_insert (f, "ParticipantDuration",
+          g_strdup_printf (
+              "%" G_GINT64_FORMAT, (p->rec.ended - p->rec.created) / 1000));
+  }
+  if (t) {
+    g_hash_table_insert (f, "TrackSid", g_strdup (t->sid));
+    g_hash_table_insert (f, "TrackName", g_strdup (t->name));
+    g_hash_table_insert (f, "TrackKind", g_strdup (t->kind));
+  }
+  hq_callbacks_post (
+      room->rooms->callbacks, room->rec.sid, room->rec.status_callback, f);
+}
+
+/* Records @event in the audit log, and as a status callback when it is one.
+ * @detail (taken) may be NULL. */
+void
+hq_room_event (HqRoom *room, const gchar *event, HqParticipant *p,
+    const HqTrackRecord *t, HqParticipant *actor, JsonObject *detail)
+{
+  HqEventRecord ev = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *detail_text = NULL;
+  JsonObject *line;
+
+  if (detail) {
+    JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+    json_node_take_object (node, detail);
+    detail_text = json_to_string (node, FALSE);
+    json_node_unref (node);
+  }
+  ev.room_sid = room->rec.sid;
+  ev.event = (gchar *)event;
+  ev.participant_sid = p ? p->rec.sid : NULL;
+  ev.identity = p ? p->rec.identity : NULL;
+  ev.track_sid = t ? t->sid : NULL;
+  ev.actor_sid = actor ? actor->rec.sid : NULL;
+  ev.detail = detail_text;
+  ev.created = hq_now_ms ();
+  if (!hq_store_add_event (room->rooms->store, &ev, &error))
+    hq_log_message (HQ_LOG_ERROR, "store", "audit log: %s", error->message);
+
+  line = hq_log_begin (HQ_LOG_INFO, "room");
+  json_object_set_string_member (line, "room_sid", room->rec.sid);
+  json_object_set_string_member (line, "what", event);
+  if (p)
+    json_object_set_string_member (line, "participant_sid", p->rec.sid);
+  if (t)
+    json_object_set_string_member (line, "track_sid", t->sid);
+  hq_log_end (line);
+
+  if (room->rec.status_callback && g_strv_contains (callback_events, event))
+    post_callback (room, event, p, t, ev.created);
+}
+
+/* --- timers --- */
+
+void
+hq_clear_source (guint *id)
+{
+  if (*id) {
+    g_source_remove (*id);
+    *id = 0;
+  }
+}
+
+guint
+hq_room_connected_count (HqRoom *room)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < room->participants->len; i++) {
+    HqParticipant *p = g_ptr_array_index (room->participants, i);
+    n += !p->waiting;
+  }
+  return n;
+}
+
+static gboolean
+idle_timeout_cb (gpointer user_data)
+{
+  HqRoom *room = user_data;
+
+  room->idle_timer = 0;
+  hq_room_complete (room, room->idle_reason);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+room_duration_cb (gpointer user_data)
+{
+  HqRoom *room = user_data;
+
+  room->duration_timer = 0;
+  hq_room_complete (room, "max_duration");
+  return G_SOURCE_REMOVE;
+}
+
+guint
+hq_timeout_ms (gint64 ms, GSourceFunc fn, gpointer data)
+{
+  return g_timeout_add ((guint)CLAMP (ms, 1, G_MAXUINT), fn, data);
+}
+
+static void
+start_idle_timer (HqRoom *room, gint minutes, const gchar *reason)
+{
+  hq_clear_source (&room->idle_timer);
+  room->idle_reason = reason;
+  room->idle_timer = hq_timeout_ms (
+      minutes * room->rooms->config->minute_ms, idle_timeout_cb, room);
+}
+
+/* Called whenever someone leaves: an empty room starts its countdown. */
+void
+hq_room_maybe_start_empty_timer (HqRoom *room)
+{
+  if (hq_room_connected_count (room) == 0 && room->idle_timer == 0)
+    start_idle_timer (room, room->rec.empty_room_timeout, "empty_room_timeout");
+}
+
+/* --- rooms --- */
+
+/* What the SFU says goes to one participant, or everyone when @sid is
+ * NULL. */
+static void
+media_send (gpointer user_data, const gchar *sid, JsonObject *msg)
+{
+  HqRoom *room = user_data;
+  HqParticipant *p;
+
+  if (sid == NULL) {
+    hq_room_broadcast (room, NULL, json_object_ref (msg));
+    return;
+  }
+  p = hq_room_find_participant (room, sid);
+  if (p && !p->waiting)
+    hq_participant_send (p, msg);
+}
+
+static gboolean
+forwards_media (const gchar *type)
+{
+  return g_strcmp0 (type, "group") == 0 || g_strcmp0 (type, "group-small") == 0;
+}
+
+static void
+room_free (HqRoom *room)
+{
+  g_clear_pointer (&room->media, hq_sfu_room_free);
+  hq_clear_source (&room->idle_timer);
+  hq_clear_source (&room->duration_timer);
+  g_ptr_array_unref (room->participants);
+  g_free (room->rec.sid);
+  g_free (room->rec.unique_name);
+  g_free (room->rec.status);
+  g_free (room->rec.type);
+  g_free (room->rec.status_callback);
+  g_free (room->rec.end_reason);
+  g_free (room);
+}
+
+static HqRoom *
+room_new (HqRooms *rooms, const HqRoomRecord *rec)
+{
+  HqRoom *room = g_new0 (HqRoom, 1);
+  HqRoomRecord *copy = hq_room_record_copy (rec);
+
+  room->rooms = rooms;
+  room->rec = *copy;
+  g_free (copy);
+  room->participants =
+      g_ptr_array_new_with_free_func ((GDestroyNotify)hq_participant_free);
+  if (forwards_media (room->rec.type)) {
+    if (rooms->sfu == NULL) {
+      HqSfuConfig sfu_config = { 0 };
+      g_autoptr (GError) error = NULL;
+      sfu_config.public_address = rooms->config->media_public_address;
+      rooms->sfu = hq_sfu_new (&sfu_config, &error);
+      if (rooms->sfu == NULL)
+        hq_log_message (HQ_LOG_ERROR, "sfu", "no media: %s", error->message);
+    }
+    if (rooms->sfu)
+      room->media =
+          hq_sfu_room_new (rooms->sfu, room->rec.sid, media_send, room);
+  }
+  return room;
+}
+
+static void
+start_room_duration (HqRoom *room)
+{
+  /* Scaled like every room timeout (HQ_TIMEOUT_MINUTE_MS); the time already
+   * run is real time, which only matters for a room restored at start. */
+  gint64 left = HQ_MAX_ROOM_DURATION_MINUTES * room->rooms->config->minute_ms
+      - (hq_now_ms () - room->rec.created);
+
+  room->duration_timer = hq_timeout_ms (left, room_duration_cb, room);
+}
+
+static void
+unpublish_stale_tracks (
+    HqStore *store, const gchar *participant_sid, gint64 now)
+{
+  g_autoptr (GPtrArray) tracks =
+      hq_store_list_tracks (store, participant_sid, NULL);
+
+  for (guint i = 0; tracks && i < tracks->len; i++) {
+    HqTrackRecord *t = g_ptr_array_index (tracks, i);
+    t->published = FALSE;
+    t->updated = now;
+    hq_store_put_track (store, t, NULL);
+  }
+}
+
+static void
+add_live (HqRooms *rooms, HqRoom *room)
+{
+  g_hash_table_insert (rooms->live, room->rec.sid, room);
+  g_hash_table_insert (rooms->by_name, room->rec.unique_name, room);
+}
+
+/* A room found in progress at start: whoever was in it is gone. */
+static void
+restore_room (HqRooms *rooms, const HqRoomRecord *rec)
+{
+  HqRoom *room = room_new (rooms, rec);
+  g_autoptr (GPtrArray) stale = NULL;
+  g_autoptr (GPtrArray) ever = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 now = hq_now_ms ();
+
+  add_live (rooms, room);
+  stale = hq_store_list_participants (
+      rooms->store, room->rec.sid, "connected", NULL, G_MAXINT, 0, &error);
+  for (guint i = 0; stale && i < stale->len; i++) {
+    HqParticipantRecord *p = g_ptr_array_index (stale, i);
+    HqParticipant tmp = { .room = room };
+    g_free (p->status);
+    p->status = g_strdup ("disconnected");
+    p->end_reason = g_strdup ("server_restart");
+    p->ended = p->updated = now;
+    tmp.rec = *p;
+    if (hq_store_put_participant (rooms->store, p, NULL))
+      hq_room_event (room, "participant-disconnected", &tmp, NULL, NULL, NULL);
+    unpublish_stale_tracks (rooms->store, p->sid, now);
+  }
+  ever = hq_store_list_participants (
+      rooms->store, room->rec.sid, NULL, NULL, 1, 0, NULL);
+  if (ever && ever->len > 0)
+    hq_room_maybe_start_empty_timer (room);
+  else
+    start_idle_timer (
+        room, room->rec.unused_room_timeout, "unused_room_timeout");
+  start_room_duration (room);
+  hq_log_message (HQ_LOG_INFO, "room", "restored room %s (%s)", room->rec.sid,
+      room->rec.unique_name);
+}
+
+HqRooms *
+hq_rooms_new (HqConfig *config, HqStore *store, GError **error)
+{
+  HqRooms *rooms = g_new0 (HqRooms, 1);
+  g_autoptr (GPtrArray) live = NULL;
+
+  rooms->config = config;
+  rooms->store = store;
+  rooms->callbacks = hq_callbacks_new (
+      config->key_sid, config->key_secret, config->callback_retry_ms);
+  rooms->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  rooms->live = g_hash_table_new_full (
+      g_str_hash, g_str_equal, NULL, (GDestroyNotify)room_free);
+  live = hq_store_list_rooms (store, "in-progress", NULL, G_MAXINT, 0, error);
+  if (live == NULL) {
+    hq_rooms_free (rooms);
+    return NULL;
+  }
+  for (guint i = 0; i < live->len; i++)
+    restore_room (rooms, g_ptr_array_index (live, i));
+  return rooms;
+}
+
+void
+hq_rooms_free (HqRooms *rooms)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  if (rooms == NULL)
+    return;
+  /* Shutting down is not the end of a room: rooms stay in progress in the
+   * store and are restored at the next start.  Only connections end. */
+  g_hash_table_iter_init (&iter, rooms->live);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    HqRoom *room = value;
+    for (guint i = 0; i < room->participants->len; i++)
+      hq_participant_close_peer (g_ptr_array_index (room->participants, i),
+          1001, "server shutting down");
+  }
+  g_hash_table_destroy (rooms->by_name);
+  g_hash_table_destroy (rooms->live);
+  /* After the rooms: their media teardown runs before the workers stop. */
+  hq_sfu_free (rooms->sfu);
+  hq_callbacks_free (rooms->callbacks);
+  hq_store_close (rooms->store);
+  g_free (rooms);
+}
+
+HqStore *
+hq_rooms_get_store (HqRooms *rooms)
+{
+  return rooms->store;
+}
+
+static gint
+type_cap (const gchar *type)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (room_types); i++)
+    if (g_strcmp0 (room_types[i].type, type) == 0)
+      return room_types[i].cap;
+  return 0;
+}
+
+gboolean
+hq_room_invalid (GError **error, const gchar *format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  if (error)
+    *error =
+        g_error_new_valist (HQ_ROOM_ERROR, HQ_ROOM_ERROR_INVALID, format, args);
+  va_end (args);
+  return FALSE;
+}
+
+static gboolean
+check_params (
+    HqRooms *rooms, const HqRoomParams *in, HqRoomParams *out, GError **error)
+{
+  gint cap;
+
+  *out = *in;
+  if (out->type == NULL)
+    out->type = rooms->config->room_type;
+  cap = type_cap (out->type);
+  if (cap == 0)
+    return hq_room_invalid (error,
+        "Type \"%s\" is not one of go, peer-to-peer, group-small, group.",
+        out->type);
+  if (out->max_participants == 0)
+    out->max_participants = cap;
+  if (out->max_participants < 1 || out->max_participants > cap)
+    return hq_room_invalid (error,
+        "MaxParticipants must be 1 to %d for a %s room.", cap, out->type);
+  if (out->unique_name
+      && (*out->unique_name == '\0'
+          || !g_utf8_validate (out->unique_name, -1, NULL)
+          || g_utf8_strlen (out->unique_name, -1) > HQ_TOKEN_MAX_NAME))
+    return hq_room_invalid (error, "UniqueName must be 1 to 128 characters.");
+  /* Names are used in REST paths, where "/" would split them. */
+  if (out->unique_name && strchr (out->unique_name, '/'))
+    return hq_room_invalid (error, "UniqueName must not contain \"/\".");
+  if (out->unique_name && hq_sid_is_valid (out->unique_name, "RM"))
+    return hq_room_invalid (error, "UniqueName must not look like a room sid.");
+  if (out->empty_room_timeout == 0)
+    out->empty_room_timeout = HQ_DEFAULT_TIMEOUT_MINUTES;
+  if (out->unused_room_timeout == 0)
+    out->unused_room_timeout = HQ_DEFAULT_TIMEOUT_MINUTES;
+  if (out->empty_room_timeout < 1 || out->empty_room_timeout > 60)
+    return hq_room_invalid (error, "EmptyRoomTimeout must be 1 to 60 minutes.");
+  if (out->unused_room_timeout < 1 || out->unused_room_timeout > 60)
+    return hq_room_invalid (
+        error, "UnusedRoomTimeout must be 1 to 60 minutes.");
+  if (out->max_participant_duration == 0)
+    out->max_participant_duration = HQ_DEFAULT_MAX_PARTICIPANT_DURATION;
+  if (out->max_participant_duration < 600
+      || out->max_participant_duration > 86400)
+    return hq_room_invalid (
+        error, "MaxParticipantDuration must be 600 to 86400 seconds.");
+  if (out->status_callback && *out->status_callback == '\0')
+    out->status_callback = NULL;
+  if (out->status_callback) {
+    g_autoptr (GUri) uri =
+        g_uri_parse (out->status_callback, G_URI_FLAGS_NONE, NULL);
+    const gchar *scheme = uri ? g_uri_get_scheme (uri) : NULL;
+    if (uri == NULL || g_uri_get_host (uri) == NULL
+        || (g_strcmp0 (scheme, "http") != 0
+            && g_strcmp0 (scheme, "https") != 0))
+      return hq_room_invalid (
+          error, "StatusCallback must be an absolute http or https URL.");
+  }
+  return TRUE;
+}
+
+HqRoom *
+hq_rooms_create (HqRooms *rooms, const HqRoomParams *params, GError **error)
+{
+  HqRoomParams p;
+  HqRoomRecord rec = { 0 };
+  g_autofree gchar *sid = hq_sid_new ("RM");
+  GError *local = NULL;
+  HqRoom *room;
+
+  if (!check_params (rooms, params, &p, error))
+    return NULL;
+  if (p.unique_name && hq_rooms_lookup (rooms, p.unique_name)) {
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NAME_TAKEN,
+        "A room named \"%s\" is already in progress; complete it first or "
+        "choose another UniqueName.",
+        p.unique_name);
+    return NULL;
+  }
+  rec.sid = sid;
+  rec.unique_name = (gchar *)(p.unique_name ? p.unique_name : sid);
+  rec.status = "in-progress";
+  rec.type = (gchar *)p.type;
+  rec.status_callback = (gchar *)p.status_callback;
+  rec.max_participants = p.max_participants;
+  rec.empty_room_timeout = p.empty_room_timeout;
+  rec.unused_room_timeout = p.unused_room_timeout;
+  rec.max_participant_duration = p.max_participant_duration;
+  rec.record_participants_on_connect = p.record_participants_on_connect;
+  rec.waiting_room = p.waiting_room;
+  rec.created = rec.updated = hq_now_ms ();
+  if (!hq_store_put_room (rooms->store, &rec, &local)) {
+    if (g_error_matches (local, HQ_STORE_ERROR, HQ_STORE_ERROR_CONFLICT)) {
+      g_error_free (local);
+      g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NAME_TAKEN,
+          "A room named \"%s\" is already in progress.", rec.unique_name);
+      return NULL;
+    }
+    hq_room_store_failed (local, error);
+    return NULL;
+  }
+  room = room_new (rooms, &rec);
+  add_live (rooms, room);
+  start_idle_timer (room, room->rec.unused_room_timeout, "unused_room_timeout");
+  start_room_duration (room);
+  hq_room_event (room, "room-created", NULL, NULL, NULL, NULL);
+  return room;
+}
+
+HqRoom *
+hq_rooms_lookup (HqRooms *rooms, const gchar *sid_or_name)
+{
+  HqRoom *room = g_hash_table_lookup (rooms->live, sid_or_name);
+
+  return room ? room : g_hash_table_lookup (rooms->by_name, sid_or_name);
+}
+
+const HqRoomRecord *
+hq_room_get_record (HqRoom *room)
+{
+  return &room->rec;
+}
+
+gboolean
+hq_room_kick (HqRoom *room, const gchar *participant_sid, GError **error)
+{
+  HqParticipant *p = hq_room_find_participant (room, participant_sid);
+  g_autoptr (JsonObject) msg = NULL;
+
+  if (p == NULL || p->waiting) {
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NOT_FOUND,
+        "Participant %s is not connected to room %s.", participant_sid,
+        room->rec.sid);
+    return FALSE;
+  }
+  hq_room_event (room, "participant-kicked", p, NULL, NULL, NULL);
+  msg = hq_message_new ("removed", NULL);
+  json_object_set_null_member (msg, "by");
+  hq_participant_send (p, msg);
+  hq_participant_disconnect (p, "kicked", HQ_CLOSE_REMOVED, NULL);
+  return TRUE;
+}
+
+void
+hq_room_complete (HqRoom *room, const gchar *reason)
+{
+  HqRooms *rooms = room->rooms;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) msg = hq_message_new ("room_completed", NULL);
+
+  json_object_set_string_member (msg, "reason", reason);
+  /* Tell everyone first, while they are all still there. */
+  for (guint i = 0; i < room->participants->len; i++)
+    hq_participant_send (g_ptr_array_index (room->participants, i), msg);
+  g_free (room->rec.status);
+  room->rec.status = g_strdup ("completed");
+  while (room->participants->len > 0)
+    hq_participant_disconnect (g_ptr_array_index (room->participants, 0),
+        "room_completed", HQ_CLOSE_ROOM_COMPLETED, NULL);
+  room->rec.ended = room->rec.updated = hq_now_ms ();
+  room->rec.end_reason = g_strdup (reason);
+  if (!hq_store_put_room (rooms->store, &room->rec, &error))
+    hq_log_message (HQ_LOG_ERROR, "store", "%s", error->message);
+  {
+    JsonObject *detail = json_object_new ();
+    json_object_set_string_member (detail, "reason", reason);
+    hq_room_event (room, "room-ended", NULL, NULL, NULL, detail);
+  }
+  g_hash_table_remove (rooms->by_name, room->rec.unique_name);
+  g_hash_table_remove (rooms->live, room->rec.sid);
+}

@@ -1,0 +1,179 @@
+/* Rooms, the control plane's model of who is meeting where.
+ *
+ * HqRooms owns every room in progress; a room owns its participants
+ * (connected, reconnecting or waiting in the lobby) and they own their
+ * tracks' metadata.  Every state change is written to the store first,
+ * then logged in the room's audit log, sent as a status callback and
+ * announced to the participants as protocol messages (docs/protocol.md).
+ * Completed rooms live only in the store.
+ *
+ * A participant talks to the world through an HqPeer: the signalling
+ * connection implements it today; the SFU will attach its transports to the
+ * same participant.  Everything runs on the main GMainContext.
+ */
+#ifndef __HQ_ROOM_H__
+#define __HQ_ROOM_H__
+
+#include <json-glib/json-glib.h>
+#include <hq/hqtoken.h>
+#include "hqconfig.h"
+#include "hqstore.h"
+
+G_BEGIN_DECLS
+
+#define HQ_ROOM_ERROR (hq_room_error_quark ())
+GQuark hq_room_error_quark (void);
+
+/**
+ * HqRoomError:
+ * @HQ_ROOM_ERROR_INVALID: a parameter is out of range or of the wrong kind.
+ * @HQ_ROOM_ERROR_NOT_FOUND: no such room, participant or track.
+ * @HQ_ROOM_ERROR_NAME_TAKEN: an in-progress room already has the name.
+ * @HQ_ROOM_ERROR_COMPLETED: the room has completed.
+ * @HQ_ROOM_ERROR_FULL: the room has as many participants as it may.
+ * @HQ_ROOM_ERROR_FORBIDDEN: only a host may do this.
+ * @HQ_ROOM_ERROR_STORE: the change could not be stored; nothing changed.
+ */
+typedef enum
+{
+  HQ_ROOM_ERROR_INVALID,
+  HQ_ROOM_ERROR_NOT_FOUND,
+  HQ_ROOM_ERROR_NAME_TAKEN,
+  HQ_ROOM_ERROR_COMPLETED,
+  HQ_ROOM_ERROR_FULL,
+  HQ_ROOM_ERROR_FORBIDDEN,
+  HQ_ROOM_ERROR_STORE,
+} HqRoomError;
+
+/* The protocol error code for an HQ_ROOM_ERROR ("room_full", ...). */
+const gchar *hq_room_error_code (gint code);
+
+/* Longest chat message body, bytes. */
+#define HQ_CHAT_MAX_BODY 4096
+/* Messages `joined` carries, and the most one chat_history page has. */
+#define HQ_CHAT_PAGE 50
+/* Most guests one lobby holds, and most tracks one participant publishes:
+ * bounds on what one token holder can make the server keep. */
+#define HQ_LOBBY_MAX 50
+#define HQ_TRACKS_MAX 32
+
+typedef struct _HqRooms HqRooms;
+typedef struct _HqRoom HqRoom;
+typedef struct _HqParticipant HqParticipant;
+
+/**
+ * HqPeerOps:
+ * @send: deliver one protocol message (borrowed) to the participant.
+ * @close: end the participant's connection with a WebSocket close @code;
+ *   the room forgets the peer before calling it and never uses it again.
+ */
+typedef struct
+{
+  void (*send) (gpointer peer, JsonObject *msg);
+  void (*close) (gpointer peer, gushort code, const gchar *reason);
+} HqPeerOps;
+
+/* WebSocket close codes the room uses (4000-4999 are ours). */
+#define HQ_CLOSE_NORMAL 1000
+#define HQ_CLOSE_REMOVED 4001
+#define HQ_CLOSE_REPLACED 4002
+#define HQ_CLOSE_DENIED 4003
+#define HQ_CLOSE_ROOM_COMPLETED 4004
+#define HQ_CLOSE_MAX_DURATION 4005
+
+/**
+ * HqRoomParams:
+ *
+ * What POST /v1/Rooms asks for.  Zero fields take the defaults.
+ */
+typedef struct
+{
+  const gchar *unique_name; /* NULL: the sid */
+  const gchar *type; /* NULL: the server's default */
+  gint max_participants; /* 0: the type's cap */
+  const gchar *status_callback;
+  gint empty_room_timeout; /* minutes, 1..60; 0: 5 */
+  gint unused_room_timeout; /* minutes, 1..60; 0: 5 */
+  gint64 max_participant_duration; /* seconds, 600..86400; 0: 14400 */
+  gboolean record_participants_on_connect;
+  gboolean waiting_room;
+} HqRoomParams;
+
+/* Restores the rooms @store has in progress (their participants are
+ * disconnected: their connections died with the previous process). */
+HqRooms *hq_rooms_new (HqConfig *config, HqStore *store, GError **error);
+void hq_rooms_free (HqRooms *rooms);
+HqStore *hq_rooms_get_store (HqRooms *rooms);
+
+HqRoom *hq_rooms_create (
+    HqRooms *rooms, const HqRoomParams *params, GError **error);
+/* The room in progress with this sid or unique name, or NULL. */
+HqRoom *hq_rooms_lookup (HqRooms *rooms, const gchar *sid_or_name);
+
+const HqRoomRecord *hq_room_get_record (HqRoom *room);
+/* Ends the room: everyone is told and disconnected, and @room is freed. */
+void hq_room_complete (HqRoom *room, const gchar *reason);
+/* Disconnects a participant by REST (Status=disconnected). */
+gboolean hq_room_kick (
+    HqRoom *room, const gchar *participant_sid, GError **error);
+
+/* Joins @claims' identity to @room with @peer.  On success the room has
+ * already sent `joined` (or `waiting`, in a waiting room) with
+ * @request_id.  A valid @resume_token resumes the participant it was given
+ * to; otherwise an earlier participant with the same identity is replaced. */
+HqParticipant *hq_room_join (HqRoom *room, const HqTokenClaims *claims,
+    const gchar *resume_token, const HqPeerOps *ops, gpointer peer,
+    const gchar *request_id, GError **error);
+
+const gchar *hq_participant_get_sid (HqParticipant *p);
+gboolean hq_participant_is_waiting (HqParticipant *p);
+/* The participant said goodbye: disconnected at once. */
+void hq_participant_leave (HqParticipant *p);
+/* The connection dropped: the participant may resume within the grace
+ * period, else is disconnected.  The peer is forgotten. */
+void hq_participant_connection_lost (HqParticipant *p);
+
+/* Stores the message and broadcasts it; returns it as the sender's
+ * acknowledgement (a new object), only once it is committed. */
+JsonObject *hq_participant_chat (HqParticipant *p, const gchar *body,
+    JsonObject *attributes, GError **error);
+/* Up to @limit messages before index @before (0: newest), oldest first. */
+JsonArray *hq_participant_chat_history (HqParticipant *p, gint64 before,
+    guint limit, gboolean *has_more, GError **error);
+
+/* Track metadata; the SFU issue adds the media.  Each returns the track as
+ * a protocol object (new) or NULL with @error. */
+JsonObject *hq_participant_publish_track (HqParticipant *p, const gchar *name,
+    const gchar *kind, gboolean enabled, GError **error);
+JsonObject *hq_participant_unpublish_track (
+    HqParticipant *p, const gchar *track_sid, GError **error);
+JsonObject *hq_participant_set_track_enabled (
+    HqParticipant *p, const gchar *track_sid, gboolean enabled, GError **error);
+
+/* A media message for the room's SFU (docs/protocol.md, "Media"): its
+ * replies come asynchronously.  Fails with INVALID when the room carries no
+ * media through the server (peer-to-peer and go rooms). */
+gboolean hq_participant_media (
+    HqParticipant *p, JsonObject *msg, GError **error);
+
+/* Host moderation; each fails with FORBIDDEN unless @host is a host. */
+gboolean hq_participant_admit (
+    HqParticipant *host, const gchar *target_sid, GError **error);
+gboolean hq_participant_deny (
+    HqParticipant *host, const gchar *target_sid, GError **error);
+gboolean hq_participant_mute (HqParticipant *host, const gchar *target_sid,
+    const gchar *track_sid, GError **error);
+gboolean hq_participant_remove (
+    HqParticipant *host, const gchar *target_sid, GError **error);
+
+/* REST representations (snake_case), also used by the protocol. */
+JsonObject *hq_room_record_to_json (const HqRoomRecord *rec, const gchar *base);
+JsonObject *hq_participant_record_to_json (
+    const HqParticipantRecord *rec, const gchar *base);
+/* A track as the protocol shows it: sid, name, kind, enabled. */
+JsonObject *hq_track_record_to_json (const HqTrackRecord *rec);
+gchar *hq_time_iso (gint64 ms);
+
+G_END_DECLS
+
+#endif /* __HQ_ROOM_H__ */

@@ -1,0 +1,619 @@
+/* One participant's signalling session: the protocol of docs/protocol.md
+ * over any transport that carries text messages.
+ *
+ * Each message is parsed and checked completely here, so the room
+ * functions (hqroom.c) only ever see well-typed values; any failure is
+ * answered with an `error` and the session carries on.  The session is
+ * its participant's HqPeer: the room sends events and closes through it,
+ * and clears the participant before it lets go of it.
+ *
+ * Kept apart from the WebSocket plumbing (hqsignal.c) so that a fuzzer can
+ * drive it without a network. */
+#include "hqsession.h"
+#include "hqlog.h"
+
+#include <string.h>
+#include <hq/hqutil.h>
+
+struct _HqSession
+{
+  HqConfig *config;
+  HqRooms *rooms;
+  const HqSessionTransport *transport;
+  gpointer user_data;
+  HqParticipant *participant; /* NULL before join and after the end */
+};
+
+/* One request being handled: its session, message and id. */
+typedef struct
+{
+  HqSession *session;
+  JsonObject *msg;
+  const gchar *id;
+} Request;
+
+/* --- sending --- */
+
+static void
+session_send (HqSession *session, JsonObject *msg)
+{
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autofree gchar *text = NULL;
+
+  json_node_set_object (node, msg);
+  text = json_to_string (node, FALSE);
+  session->transport->send (session->user_data, text);
+}
+
+static void
+send_error (HqSession *session, const gchar *id, const gchar *code,
+    const gchar *message)
+{
+  g_autoptr (JsonObject) msg = json_object_new ();
+
+  json_object_set_string_member (msg, "type", "error");
+  if (id)
+    json_object_set_string_member (msg, "id", id);
+  json_object_set_string_member (msg, "code", code);
+  json_object_set_string_member (msg, "message", message);
+  session_send (session, msg);
+}
+
+static void
+reply_error (Request *req, const gchar *code, const gchar *message)
+{
+  send_error (req->session, req->id, code, message);
+}
+
+static void
+reply_gerror (Request *req, const GError *error)
+{
+  reply_error (req, hq_room_error_code (error->code), error->message);
+}
+
+/* Sends {type, id} plus @fields' members (taken; may be NULL). */
+static void
+reply (Request *req, const gchar *type, JsonObject *fields)
+{
+  g_autoptr (JsonObject) msg = fields ? fields : json_object_new ();
+
+  json_object_set_string_member (msg, "type", type);
+  if (req->id)
+    json_object_set_string_member (msg, "id", req->id);
+  session_send (req->session, msg);
+}
+
+/* --- the room's view of a connection --- */
+
+static void
+peer_send (gpointer peer, JsonObject *msg)
+{
+  session_send (peer, msg);
+}
+
+static void
+peer_close (gpointer peer, gushort code, const gchar *reason)
+{
+  HqSession *session = peer;
+
+  session->participant = NULL;
+  session->transport->close (session->user_data, code, reason);
+}
+
+static const HqPeerOps peer_ops = { peer_send, peer_close };
+
+/* --- fields --- */
+
+static gboolean
+field_string (
+    Request *req, const gchar *name, gboolean required, const gchar **out)
+{
+  JsonNode *node = json_object_get_member (req->msg, name);
+  g_autofree gchar *why = NULL;
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node)) {
+    if (!required)
+      return TRUE;
+    why = g_strdup_printf ("%s is missing.", name);
+  } else if (JSON_NODE_HOLDS_VALUE (node)
+      && json_node_get_value_type (node) == G_TYPE_STRING) {
+    *out = json_node_get_string (node);
+    return TRUE;
+  } else
+    why = g_strdup_printf ("%s must be a string.", name);
+  reply_error (req, "invalid_field", why);
+  return FALSE;
+}
+
+static gboolean
+field_int (Request *req, const gchar *name, gint64 *out)
+{
+  JsonNode *node = json_object_get_member (req->msg, name);
+  g_autofree gchar *why = NULL;
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (JSON_NODE_HOLDS_VALUE (node)
+      && json_node_get_value_type (node) == G_TYPE_INT64) {
+    *out = json_node_get_int (node);
+    return TRUE;
+  }
+  why = g_strdup_printf ("%s must be a whole number.", name);
+  reply_error (req, "invalid_field", why);
+  return FALSE;
+}
+
+static gboolean
+field_bool (Request *req, const gchar *name, gboolean *out)
+{
+  JsonNode *node = json_object_get_member (req->msg, name);
+  g_autofree gchar *why = NULL;
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (JSON_NODE_HOLDS_VALUE (node)
+      && json_node_get_value_type (node) == G_TYPE_BOOLEAN) {
+    *out = json_node_get_boolean (node);
+    return TRUE;
+  }
+  why = g_strdup_printf ("%s must be true or false.", name);
+  reply_error (req, "invalid_field", why);
+  return FALSE;
+}
+
+static gboolean
+field_object (Request *req, const gchar *name, JsonObject **out)
+{
+  JsonNode *node = json_object_get_member (req->msg, name);
+  g_autofree gchar *why = NULL;
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (JSON_NODE_HOLDS_OBJECT (node)) {
+    *out = json_node_get_object (node);
+    return TRUE;
+  }
+  why = g_strdup_printf ("%s must be a JSON object.", name);
+  reply_error (req, "invalid_field", why);
+  return FALSE;
+}
+
+/* --- join --- */
+
+static void
+token_error (Request *req, const GError *error)
+{
+  g_autofree gchar *why = NULL;
+
+  if (error->code == HQ_TOKEN_ERROR_ROOM_NOT_GRANTED) {
+    reply_error (req, "room_not_granted", error->message);
+    return;
+  }
+  why = g_strdup_printf ("The access token was refused (%s): %s",
+      hq_token_error_name (error->code), error->message);
+  reply_error (req, "invalid_token", why);
+}
+
+/* Whether @claims admit to @room (found by @room_id, or NULL). */
+static gboolean
+grants (const HqTokenClaims *claims, HqRoom *room, const gchar *room_id)
+{
+  const HqRoomRecord *rec;
+
+  if (room == NULL)
+    return g_strcmp0 (claims->room, room_id) == 0;
+  rec = hq_room_get_record (room);
+  return g_strcmp0 (claims->room, rec->unique_name) == 0
+      || g_strcmp0 (claims->room, rec->sid) == 0;
+}
+
+/* Whether @room_id (a sid or unique name) names a completed room. */
+static gboolean
+room_completed (HqSession *session, const gchar *room_id)
+{
+  HqStore *store = hq_rooms_get_store (session->rooms);
+  g_autoptr (HqRoomRecord) rec = NULL;
+  g_autoptr (GPtrArray) done = NULL;
+
+  if (hq_sid_is_valid (room_id, "RM")) {
+    rec = hq_store_get_room (store, room_id, NULL);
+    return rec != NULL && g_strcmp0 (rec->status, "completed") == 0;
+  }
+  done = hq_store_list_rooms (store, "completed", room_id, 1, 0, NULL);
+  return done != NULL && done->len > 0;
+}
+
+static void
+handle_join (Request *req)
+{
+  HqSession *session = req->session;
+  const gchar *token = NULL, *room_id = NULL, *resume = NULL;
+  g_autoptr (HqTokenClaims) claims = NULL;
+  g_autoptr (GError) error = NULL;
+  HqRoom *room;
+
+  if (session->participant) {
+    reply_error (req, "already_joined",
+        "This connection has joined already; open another one to join "
+        "again.");
+    return;
+  }
+  if (!field_string (req, "token", TRUE, &token)
+      || !field_string (req, "room", FALSE, &room_id)
+      || !field_string (req, "resume_token", FALSE, &resume))
+    return;
+  claims = hq_token_verify (session->config->keyring, token, NULL, 0, &error);
+  if (claims == NULL) {
+    token_error (req, error);
+    return;
+  }
+  if (room_id == NULL)
+    room_id = claims->room;
+  if (room_id == NULL) {
+    reply_error (req, "invalid_field",
+        "room is missing, and the token does not name a room.");
+    return;
+  }
+  room = hq_rooms_lookup (session->rooms, room_id);
+  /* Checked before telling whether the room exists: a token for one room
+   * learns nothing about others. */
+  if (claims->room && !grants (claims, room, room_id)) {
+    g_autofree gchar *why =
+        g_strdup_printf ("The token admits to room \"%s\", not to \"%.200s\".",
+            claims->room, room_id);
+    reply_error (req, "room_not_granted", why);
+    return;
+  }
+  if (room == NULL) {
+    g_autofree gchar *why = NULL;
+    if (room_completed (session, room_id)) {
+      why = g_strdup_printf (
+          "Room \"%.200s\" has completed; it takes no more participants.",
+          room_id);
+      reply_error (req, "room_completed", why);
+    } else {
+      why =
+          g_strdup_printf ("There is no room \"%.200s\" in progress.", room_id);
+      reply_error (req, "room_not_found", why);
+    }
+    return;
+  }
+  session->participant =
+      hq_room_join (room, claims, resume, &peer_ops, session, req->id, &error);
+  if (session->participant == NULL)
+    reply_gerror (req, error);
+}
+
+/* --- requests of a joined participant --- */
+
+static void
+handle_leave (Request *req)
+{
+  HqParticipant *p = req->session->participant;
+
+  reply (req, "left", NULL);
+  hq_participant_leave (p);
+}
+
+static void
+handle_ping (Request *req)
+{
+  reply (req, "pong", NULL);
+}
+
+static void
+handle_chat_send (Request *req)
+{
+  const gchar *body = NULL;
+  JsonObject *attributes = NULL;
+  g_autoptr (GError) error = NULL;
+  JsonObject *message, *fields;
+
+  if (!field_string (req, "body", TRUE, &body)
+      || !field_object (req, "attributes", &attributes))
+    return;
+  message =
+      hq_participant_chat (req->session->participant, body, attributes, &error);
+  if (message == NULL) {
+    reply_gerror (req, error);
+    return;
+  }
+  fields = json_object_new ();
+  json_object_set_object_member (fields, "message", message);
+  reply (req, "chat_sent", fields);
+}
+
+static void
+handle_chat_history (Request *req)
+{
+  gint64 before = 0, limit = HQ_CHAT_PAGE;
+  gboolean has_more = FALSE;
+  g_autoptr (GError) error = NULL;
+  JsonArray *messages;
+  JsonObject *fields;
+
+  if (!field_int (req, "before", &before) || !field_int (req, "limit", &limit))
+    return;
+  if (limit < 1 || limit > HQ_CHAT_PAGE) {
+    reply_error (req, "invalid_field", "limit must be 1 to 50.");
+    return;
+  }
+  messages = hq_participant_chat_history (
+      req->session->participant, before, (guint)limit, &has_more, &error);
+  if (messages == NULL) {
+    reply_gerror (req, error);
+    return;
+  }
+  fields = json_object_new ();
+  json_object_set_array_member (fields, "messages", messages);
+  json_object_set_boolean_member (fields, "has_more", has_more);
+  reply (req, "chat_history", fields);
+}
+
+static void
+reply_track (
+    Request *req, const gchar *type, JsonObject *track, const GError *error)
+{
+  JsonObject *fields;
+
+  if (track == NULL) {
+    reply_gerror (req, error);
+    return;
+  }
+  fields = json_object_new ();
+  json_object_set_string_member (fields, "participant_sid",
+      hq_participant_get_sid (req->session->participant));
+  json_object_set_object_member (fields, "track", track);
+  reply (req, type, fields);
+}
+
+static void
+handle_track_publish (Request *req)
+{
+  const gchar *name = NULL, *kind = NULL;
+  gboolean enabled = TRUE;
+  g_autoptr (GError) error = NULL;
+  JsonObject *track;
+
+  if (!field_string (req, "name", TRUE, &name)
+      || !field_string (req, "kind", TRUE, &kind)
+      || !field_bool (req, "enabled", &enabled))
+    return;
+  track = hq_participant_publish_track (
+      req->session->participant, name, kind, enabled, &error);
+  reply_track (req, "track_published", track, error);
+}
+
+static void
+handle_track_unpublish (Request *req)
+{
+  const gchar *sid = NULL;
+  g_autoptr (GError) error = NULL;
+  JsonObject *track;
+
+  if (!field_string (req, "track_sid", TRUE, &sid))
+    return;
+  track =
+      hq_participant_unpublish_track (req->session->participant, sid, &error);
+  reply_track (req, "track_unpublished", track, error);
+}
+
+static void
+handle_track_update (Request *req)
+{
+  const gchar *sid = NULL;
+  gboolean enabled = TRUE;
+  g_autoptr (GError) error = NULL;
+  JsonObject *track;
+
+  if (!field_string (req, "track_sid", TRUE, &sid))
+    return;
+  if (!json_object_has_member (req->msg, "enabled")) {
+    reply_error (req, "invalid_field", "enabled is missing.");
+    return;
+  }
+  if (!field_bool (req, "enabled", &enabled))
+    return;
+  track = hq_participant_set_track_enabled (
+      req->session->participant, sid, enabled, &error);
+  reply_track (req, enabled ? "track_enabled" : "track_disabled", track, error);
+}
+
+typedef gboolean (*ModerationFn) (
+    HqParticipant *host, const gchar *target, GError **error);
+
+static void
+moderate (Request *req, ModerationFn fn)
+{
+  const gchar *target = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!field_string (req, "participant_sid", TRUE, &target))
+    return;
+  if (fn (req->session->participant, target, &error))
+    reply (req, "ok", NULL);
+  else
+    reply_gerror (req, error);
+}
+
+static void
+handle_admit (Request *req)
+{
+  moderate (req, hq_participant_admit);
+}
+
+static void
+handle_deny (Request *req)
+{
+  moderate (req, hq_participant_deny);
+}
+
+static void
+handle_remove (Request *req)
+{
+  moderate (req, hq_participant_remove);
+}
+
+static void
+handle_mute (Request *req)
+{
+  const gchar *target = NULL, *track = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!field_string (req, "participant_sid", TRUE, &target)
+      || !field_string (req, "track_sid", TRUE, &track))
+    return;
+  if (hq_participant_mute (req->session->participant, target, track, &error))
+    reply (req, "ok", NULL);
+  else
+    reply_gerror (req, error);
+}
+
+/* Media messages (publish_offer, subscribe_answer, candidate,
+ * end_of_candidates) go to the room's SFU, which replies itself. */
+static void
+handle_media (Request *req)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!hq_participant_media (req->session->participant, req->msg, &error))
+    reply_gerror (req, error);
+}
+
+/* --- dispatch --- */
+
+typedef enum
+{
+  NEEDS_NOTHING, /* join, ping */
+  NEEDS_PARTICIPANT, /* joined or waiting */
+  NEEDS_ADMITTED, /* joined and out of the lobby */
+} Needs;
+
+static const struct
+{
+  const gchar *type;
+  void (*handle) (Request *req);
+  Needs needs;
+} handlers[] = {
+  { "join", handle_join, NEEDS_NOTHING },
+  { "ping", handle_ping, NEEDS_NOTHING },
+  { "leave", handle_leave, NEEDS_PARTICIPANT },
+  { "chat_send", handle_chat_send, NEEDS_ADMITTED },
+  { "chat_history", handle_chat_history, NEEDS_ADMITTED },
+  { "track_publish", handle_track_publish, NEEDS_ADMITTED },
+  { "track_unpublish", handle_track_unpublish, NEEDS_ADMITTED },
+  { "track_update", handle_track_update, NEEDS_ADMITTED },
+  { "admit", handle_admit, NEEDS_ADMITTED },
+  { "deny", handle_deny, NEEDS_ADMITTED },
+  { "mute", handle_mute, NEEDS_ADMITTED },
+  { "remove", handle_remove, NEEDS_ADMITTED },
+  { "publish_offer", handle_media, NEEDS_ADMITTED },
+  { "subscribe_answer", handle_media, NEEDS_ADMITTED },
+  { "candidate", handle_media, NEEDS_ADMITTED },
+  { "end_of_candidates", handle_media, NEEDS_ADMITTED },
+};
+
+static void
+dispatch (HqSession *session, JsonObject *msg)
+{
+  Request req = { session, msg, NULL };
+  const gchar *type = NULL;
+  JsonNode *id = json_object_get_member (msg, "id");
+  g_autofree gchar *why = NULL;
+
+  if (id && !JSON_NODE_HOLDS_NULL (id)) {
+    if (!JSON_NODE_HOLDS_VALUE (id)
+        || json_node_get_value_type (id) != G_TYPE_STRING) {
+      reply_error (&req, "invalid_field", "id must be a string.");
+      return;
+    }
+    req.id = json_node_get_string (id);
+  }
+  if (!field_string (&req, "type", TRUE, &type))
+    return;
+  for (gsize i = 0; i < G_N_ELEMENTS (handlers); i++) {
+    if (strcmp (handlers[i].type, type) != 0)
+      continue;
+    if (handlers[i].needs != NEEDS_NOTHING && session->participant == NULL) {
+      why = g_strdup_printf ("Send join first: %s needs a joined room.", type);
+      reply_error (&req, "not_joined", why);
+      return;
+    }
+    if (handlers[i].needs == NEEDS_ADMITTED
+        && hq_participant_is_waiting (session->participant)) {
+      why = g_strdup_printf (
+          "You are waiting in the lobby; %s needs a host to admit you first.",
+          type);
+      reply_error (&req, "not_admitted", why);
+      return;
+    }
+    handlers[i].handle (&req);
+    return;
+  }
+  why = g_strdup_printf ("Unknown message type \"%.64s\".", type);
+  reply_error (&req, "unknown_type", why);
+}
+
+void
+hq_session_handle_text (HqSession *session, const gchar *data, gsize len)
+{
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr (GError) error = NULL;
+  JsonNode *root;
+
+  if (!json_parser_load_from_data (parser, data, len, &error)) {
+    g_autofree gchar *why =
+        g_strdup_printf ("The message is not valid JSON: %s", error->message);
+    send_error (session, NULL, "malformed_json", why);
+    return;
+  }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
+    send_error (session, NULL, "bad_message",
+        "A message must be a JSON object with a \"type\".");
+    return;
+  }
+  dispatch (session, json_node_get_object (root));
+}
+
+void
+hq_session_send_error (
+    HqSession *session, const gchar *code, const gchar *message)
+{
+  send_error (session, NULL, code, message);
+}
+
+void
+hq_session_connection_lost (HqSession *session)
+{
+  HqParticipant *p = session->participant;
+
+  session->participant = NULL;
+  if (p)
+    hq_participant_connection_lost (p);
+}
+
+void
+hq_session_detach (HqSession *session)
+{
+  session->participant = NULL;
+}
+
+HqSession *
+hq_session_new (HqConfig *config, HqRooms *rooms,
+    const HqSessionTransport *transport, gpointer user_data)
+{
+  HqSession *session = g_new0 (HqSession, 1);
+
+  session->config = config;
+  session->rooms = rooms;
+  session->transport = transport;
+  session->user_data = user_data;
+  return session;
+}
+
+void
+hq_session_free (HqSession *session)
+{
+  g_free (session);
+}

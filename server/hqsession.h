@@ -1,0 +1,43 @@
+/* One participant's signalling session: the protocol of docs/protocol.md
+ * spoken over any transport that carries text messages.  hqsignal.c
+ * gives each WebSocket connection one; the fuzzer drives one directly. */
+#ifndef __HQ_SESSION_H__
+#define __HQ_SESSION_H__
+
+#include "hqconfig.h"
+#include "hqroom.h"
+
+G_BEGIN_DECLS
+
+typedef struct _HqSession HqSession;
+
+/**
+ * HqSessionTransport:
+ * @send: deliver one text message to the client.
+ * @close: end the connection with a WebSocket close @code and @reason.
+ */
+typedef struct
+{
+  void (*send) (gpointer user_data, const gchar *text);
+  void (*close) (gpointer user_data, gushort code, const gchar *reason);
+} HqSessionTransport;
+
+HqSession *hq_session_new (HqConfig *config, HqRooms *rooms,
+    const HqSessionTransport *transport, gpointer user_data);
+/* Frees the session only: call hq_session_connection_lost() or
+ * hq_session_detach() first if it has a participant. */
+void hq_session_free (HqSession *session);
+
+/* Handles one message (@len bytes of UTF-8 text, not NUL-terminated). */
+void hq_session_handle_text (HqSession *session, const gchar *data, gsize len);
+/* Sends an `error` without id, for what the transport refuses itself. */
+void hq_session_send_error (
+    HqSession *session, const gchar *code, const gchar *message);
+/* The connection dropped: the participant may resume within the grace. */
+void hq_session_connection_lost (HqSession *session);
+/* Forgets the participant without telling the room (shutdown). */
+void hq_session_detach (HqSession *session);
+
+G_END_DECLS
+
+#endif /* __HQ_SESSION_H__ */

@@ -1,0 +1,158 @@
+/* Worker-side state of the SFU, shared by hqsfu.c (negotiation, threads)
+ * and hqsfuforward.c (forwarding, RTCP).  Everything below HqSfuRoom's
+ * `media` pointer lives on the room's worker thread only. */
+#ifndef __HQ_SFU_PRIVATE_H__
+#define __HQ_SFU_PRIVATE_H__
+
+#include <hq/hqdsi.h>
+#include <hq/hqnetq.h>
+#include <hq/hqrtp.h>
+#include <hq/hqsdp.h>
+#include <hq/hqtransport.h>
+#include "hqsfu.h"
+#include "hqworkers.h"
+
+G_BEGIN_DECLS
+
+/* Packets of history kept per video track for answering NACKs (about a
+ * second at 1 Mbit/s). */
+#define HQ_SFU_HISTORY 512
+#define HQ_SFU_MAX_PACKET 1500
+/* Keyframe requests to one publisher track at most this often. */
+#define HQ_SFU_PLI_INTERVAL_US (300 * 1000)
+/* The bitrate the SFU lets each publisher's video reach (REMB). */
+#define HQ_SFU_REMB_BPS 1500000
+/* Most video tracks one REMB names. */
+#define HQ_TRACKS_PER_REMB 32
+
+typedef struct _HqSfuRoomMedia HqSfuRoomMedia;
+typedef struct _HqSfuParticipant HqSfuParticipant;
+typedef struct _HqSfuTrack HqSfuTrack;
+typedef struct _HqSfuSub HqSfuSub;
+
+struct _HqSfu
+{
+  HqWorkers *workers;
+  HqCertificate *cert;
+  gchar *public_address;
+  guint port_min, port_max;
+  GMainContext *main_context;
+};
+
+struct _HqSfuRoom
+{
+  gint refcount; /* atomic: main + queued work */
+  HqSfu *sfu;
+  HqWorker *worker;
+  gchar *sid;
+  HqSfuSendFunc send;
+  gpointer user_data;
+  gboolean alive; /* main context only */
+  HqSfuRoomMedia *media; /* worker only */
+  guint64 forwarded; /* atomic */
+};
+
+typedef struct
+{
+  guint16 seq;
+  gsize len;
+  guint8 data[HQ_SFU_MAX_PACKET];
+} HqSfuPacket;
+
+struct _HqSfuTrack
+{
+  gchar *sid;
+  gchar *name;
+  HqSdpKind kind;
+  HqSfuParticipant *publisher;
+  gboolean enabled;
+  /* Set once a publish_offer maps an m-line to the track. */
+  gchar *mid;
+  guint32 ssrc;
+  guint pt;
+  gchar *codec; /* "opus", "VP8", "H264" */
+  guint clock_rate;
+  guint audio_level_id;
+  gint64 last_pli_us;
+  HqRtpRecvStats stats;
+  guint32 quality_seen; /* stats.received at the last quality tick */
+  HqSfuPacket *history; /* video only: HQ_SFU_HISTORY slots */
+  GPtrArray *subs; /* HqSfuSub, not owned */
+};
+
+struct _HqSfuSub
+{
+  HqSfuTrack *track;
+  HqSfuParticipant *subscriber;
+  gchar *mid;
+  guint32 ssrc; /* what the subscriber sees */
+  guint pt; /* in the subscriber's negotiation */
+  gboolean negotiated; /* its m-line is in an applied answer */
+  gboolean waiting_keyframe;
+  gboolean started;
+  guint16 seq_delta;
+  guint32 ts_delta;
+  guint16 last_seq;
+  guint32 last_ts;
+  gint64 last_us;
+  HqNetqSample quality; /* from the subscriber's receiver reports */
+};
+
+struct _HqSfuParticipant
+{
+  HqSfuRoomMedia *media;
+  gchar *sid;
+  gchar *identity;
+  guint32 speaker_id;
+
+  HqTransport *pub;
+  HqSdp *pub_answer;
+  GHashTable *pub_ssrcs; /* ssrc -> HqSfuTrack (not owned) */
+  GPtrArray *tracks; /* HqSfuTrack, owned */
+
+  HqTransport *sub;
+  HqSdp *sub_offer; /* our last offer */
+  gboolean sub_answered; /* the answer to it arrived */
+  gboolean sub_dirty; /* subscriptions changed since */
+  guint sub_revision;
+  guint next_mid;
+  GPtrArray *subs; /* HqSfuSub, owned */
+  GHashTable *sub_ssrcs; /* our ssrc -> HqSfuSub (not owned) */
+
+  HqNetqScore quality;
+  guint8 scratch[HQ_SFU_MAX_PACKET + HQ_SRTP_MAX_TRAILER];
+};
+
+struct _HqSfuRoomMedia
+{
+  HqSfuRoom *room;
+  GHashTable *participants; /* sid -> HqSfuParticipant, owned */
+  GHashTable *tracks; /* sid -> HqSfuTrack, not owned */
+  HqDsi *dsi;
+  guint32 next_speaker_id;
+  GSource *dsi_timer;
+  GSource *second_timer;
+  guint32 sfu_ssrc; /* sender SSRC of our own RTCP */
+};
+
+/* hqsfu.c: back to the control plane. */
+void hq_sfu_room_send (
+    HqSfuRoom *room, const gchar *participant_sid, JsonObject *msg);
+
+/* hqsfuforward.c */
+HqSfuTrack *hq_sfu_track_new (HqSfuParticipant *publisher, const gchar *sid,
+    const gchar *name, HqSdpKind kind);
+void hq_sfu_track_free (HqSfuTrack *track);
+HqSfuSub *hq_sfu_sub_new (HqSfuTrack *track, HqSfuParticipant *subscriber);
+void hq_sfu_sub_free (HqSfuSub *sub);
+void hq_sfu_request_keyframe (HqSfuTrack *track);
+void hq_sfu_on_publish_packet (
+    gboolean rtcp, guint8 *data, gsize len, gpointer user_data);
+void hq_sfu_on_subscribe_packet (
+    gboolean rtcp, guint8 *data, gsize len, gpointer user_data);
+/* Once a second: REMB to publishers, keyframe retries, network quality. */
+void hq_sfu_room_media_second (HqSfuRoomMedia *media);
+
+G_END_DECLS
+
+#endif /* __HQ_SFU_PRIVATE_H__ */

@@ -1,0 +1,1060 @@
+/* The SFU's control side: the API the main context calls, handing each
+ * call to the room's worker, and the publish/subscribe negotiation that
+ * runs there.  Forwarding and RTCP are in hqsfuforward.c.  See hqsfu.h.
+ *
+ * Negotiation (docs/protocol.md, "Media"):
+ * - publish: the client sends publish_offer with its SDP and which track
+ *   (from track_publish) each sending m-line carries; we answer with
+ *   setup:passive (we are the DTLS server, and pick GCM), REMB instead of
+ *   transport-cc (we send REMB, not TWCC feedback), and from then on
+ *   packets from those SSRCs are that track's.
+ * - subscribe: whenever the set of tracks a participant should receive
+ *   changes we send subscribe_offer (one sendonly m-line per track, a
+ *   removed track's m-line set to port 0), one at a time: changes that
+ *   happen while an offer is outstanding wait for its answer.
+ */
+#include "hqsfu-private.h"
+#include "hqlog.h"
+
+#include <string.h>
+#include <hq/hqutil.h>
+
+#define HQ_SFU_DSI_INTERVAL_MS 300
+
+/* --- room lifetime and the two directions between threads --- */
+
+static HqSfuRoom *
+room_ref (HqSfuRoom *room)
+{
+  g_atomic_int_inc (&room->refcount);
+  return room;
+}
+
+static void
+room_unref (HqSfuRoom *room)
+{
+  if (!g_atomic_int_dec_and_test (&room->refcount))
+    return;
+  g_free (room->sid);
+  g_free (room);
+}
+
+typedef struct
+{
+  HqSfuRoom *room;
+  gchar *participant_sid;
+  JsonObject *msg;
+} Outgoing;
+
+static gboolean
+deliver (gpointer data)
+{
+  Outgoing *o = data;
+
+  if (o->room->alive)
+    o->room->send (o->room->user_data, o->participant_sid, o->msg);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+outgoing_free (gpointer data)
+{
+  Outgoing *o = data;
+
+  room_unref (o->room);
+  g_free (o->participant_sid);
+  json_object_unref (o->msg);
+  g_free (o);
+}
+
+void
+hq_sfu_room_send (
+    HqSfuRoom *room, const gchar *participant_sid, JsonObject *msg)
+{
+  Outgoing *o = g_new0 (Outgoing, 1);
+
+  o->room = room_ref (room);
+  o->participant_sid = g_strdup (participant_sid);
+  o->msg = json_object_ref (msg);
+  g_main_context_invoke_full (
+      room->sfu->main_context, G_PRIORITY_DEFAULT, deliver, o, outgoing_free);
+}
+
+static void
+send_error (HqSfuRoom *room, const gchar *sid, const gchar *id,
+    const gchar *code, const gchar *message)
+{
+  JsonObject *msg = json_object_new ();
+
+  json_object_set_string_member (msg, "type", "error");
+  if (id)
+    json_object_set_string_member (msg, "id", id);
+  json_object_set_string_member (msg, "code", code);
+  json_object_set_string_member (msg, "message", message);
+  hq_sfu_room_send (room, sid, msg);
+  json_object_unref (msg);
+}
+
+typedef enum
+{
+  CMD_CREATE,
+  CMD_DESTROY,
+  CMD_ADD_PARTICIPANT,
+  CMD_REMOVE_PARTICIPANT,
+  CMD_ADD_TRACK,
+  CMD_REMOVE_TRACK,
+  CMD_SET_ENABLED,
+  CMD_HANDLE,
+} CmdType;
+
+typedef struct
+{
+  HqSfuRoom *room;
+  CmdType type;
+  gchar *a, *b, *c, *d;
+  gboolean flag;
+  JsonObject *msg;
+} Cmd;
+
+static void run_cmd (Cmd *cmd);
+
+static gboolean
+cmd_dispatch (gpointer data)
+{
+  run_cmd (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+cmd_free (gpointer data)
+{
+  Cmd *cmd = data;
+
+  room_unref (cmd->room);
+  g_free (cmd->a);
+  g_free (cmd->b);
+  g_free (cmd->c);
+  g_free (cmd->d);
+  if (cmd->msg)
+    json_object_unref (cmd->msg);
+  g_free (cmd);
+}
+
+static void
+post (HqSfuRoom *room, CmdType type, const gchar *a, const gchar *b,
+    const gchar *c, const gchar *d, gboolean flag, JsonObject *msg)
+{
+  Cmd *cmd = g_new0 (Cmd, 1);
+
+  cmd->room = room_ref (room);
+  cmd->type = type;
+  cmd->a = g_strdup (a);
+  cmd->b = g_strdup (b);
+  cmd->c = g_strdup (c);
+  cmd->d = g_strdup (d);
+  cmd->flag = flag;
+  cmd->msg = msg ? json_object_ref (msg) : NULL;
+  hq_worker_invoke (room->worker, cmd_dispatch, cmd, cmd_free);
+}
+
+/* --- the public API (main context) --- */
+
+HqSfu *
+hq_sfu_new (const HqSfuConfig *config, GError **error)
+{
+  HqSfu *sfu = g_new0 (HqSfu, 1);
+
+  sfu->cert = hq_certificate_new (error);
+  if (sfu->cert == NULL) {
+    g_free (sfu);
+    return NULL;
+  }
+  sfu->workers = hq_workers_new (config->workers);
+  sfu->public_address = g_strdup (config->public_address);
+  sfu->port_min = config->port_min;
+  sfu->port_max = config->port_max;
+  sfu->main_context = g_main_context_ref_thread_default ();
+  return sfu;
+}
+
+void
+hq_sfu_free (HqSfu *sfu)
+{
+  if (sfu == NULL)
+    return;
+  /* Rooms were freed first; their teardown runs before the workers stop. */
+  hq_workers_free (sfu->workers);
+  /* What the workers still sent back lands on the main context: let it
+   * run (every room is dead by now, so nothing is delivered). */
+  while (g_main_context_iteration (sfu->main_context, FALSE))
+    ;
+  hq_certificate_unref (sfu->cert);
+  g_main_context_unref (sfu->main_context);
+  g_free (sfu->public_address);
+  g_free (sfu);
+}
+
+HqSfuRoom *
+hq_sfu_room_new (
+    HqSfu *sfu, const gchar *room_sid, HqSfuSendFunc send, gpointer user_data)
+{
+  HqSfuRoom *room = g_new0 (HqSfuRoom, 1);
+
+  room->refcount = 1;
+  room->sfu = sfu;
+  room->worker = hq_workers_pick (sfu->workers);
+  hq_worker_pin (room->worker);
+  room->sid = g_strdup (room_sid);
+  room->send = send;
+  room->user_data = user_data;
+  room->alive = TRUE;
+  post (room, CMD_CREATE, NULL, NULL, NULL, NULL, FALSE, NULL);
+  return room;
+}
+
+void
+hq_sfu_room_free (HqSfuRoom *room)
+{
+  if (room == NULL)
+    return;
+  room->alive = FALSE;
+  post (room, CMD_DESTROY, NULL, NULL, NULL, NULL, FALSE, NULL);
+  /* Here, not at the last unref: that may come after the workers stopped. */
+  hq_worker_unpin (room->worker);
+  room_unref (room);
+}
+
+void
+hq_sfu_room_add_participant (
+    HqSfuRoom *room, const gchar *sid, const gchar *identity)
+{
+  post (room, CMD_ADD_PARTICIPANT, sid, identity, NULL, NULL, FALSE, NULL);
+}
+
+void
+hq_sfu_room_remove_participant (HqSfuRoom *room, const gchar *sid)
+{
+  post (room, CMD_REMOVE_PARTICIPANT, sid, NULL, NULL, NULL, FALSE, NULL);
+}
+
+void
+hq_sfu_room_add_track (HqSfuRoom *room, const gchar *participant_sid,
+    const gchar *track_sid, const gchar *name, const gchar *kind)
+{
+  post (
+      room, CMD_ADD_TRACK, participant_sid, track_sid, name, kind, FALSE, NULL);
+}
+
+void
+hq_sfu_room_remove_track (HqSfuRoom *room, const gchar *track_sid)
+{
+  post (room, CMD_REMOVE_TRACK, track_sid, NULL, NULL, NULL, FALSE, NULL);
+}
+
+void
+hq_sfu_room_set_track_enabled (
+    HqSfuRoom *room, const gchar *track_sid, gboolean enabled)
+{
+  post (room, CMD_SET_ENABLED, track_sid, NULL, NULL, NULL, enabled, NULL);
+}
+
+gboolean
+hq_sfu_handles (const gchar *type)
+{
+  static const gchar *const types[] = { "publish_offer", "subscribe_answer",
+    "candidate", "end_of_candidates", NULL };
+
+  return type != NULL && g_strv_contains (types, type);
+}
+
+void
+hq_sfu_room_handle (
+    HqSfuRoom *room, const gchar *participant_sid, JsonObject *msg)
+{
+  post (room, CMD_HANDLE, participant_sid, NULL, NULL, NULL, FALSE, msg);
+}
+
+guint64
+hq_sfu_room_get_forwarded (HqSfuRoom *room)
+{
+  return __atomic_load_n (&room->forwarded, __ATOMIC_RELAXED);
+}
+
+/* --- worker: participants --- */
+
+static void subscribe_renegotiate (HqSfuParticipant *p);
+
+static HqSfuParticipant *
+find_participant (HqSfuRoomMedia *media, const gchar *sid)
+{
+  return sid ? g_hash_table_lookup (media->participants, sid) : NULL;
+}
+
+static void
+remove_sub (HqSfuSub *sub)
+{
+  HqSfuParticipant *p = sub->subscriber;
+
+  g_ptr_array_remove (sub->track->subs, sub);
+  g_hash_table_remove (p->sub_ssrcs, GUINT_TO_POINTER (sub->ssrc));
+  g_ptr_array_remove (p->subs, sub); /* frees it */
+  p->sub_dirty = TRUE;
+}
+
+/* Removes @track and everyone's subscription to it. */
+static void
+remove_track (HqSfuTrack *track)
+{
+  HqSfuParticipant *publisher = track->publisher;
+  HqSfuRoomMedia *media = publisher->media;
+  g_autoptr (GPtrArray) subscribers = g_ptr_array_new ();
+
+  while (track->subs->len > 0) {
+    HqSfuSub *sub = g_ptr_array_index (track->subs, 0);
+    g_ptr_array_add (subscribers, sub->subscriber);
+    remove_sub (sub);
+  }
+  g_hash_table_remove (media->tracks, track->sid);
+  if (track->ssrc)
+    g_hash_table_remove (publisher->pub_ssrcs, GUINT_TO_POINTER (track->ssrc));
+  g_ptr_array_remove (publisher->tracks, track); /* frees it */
+  for (guint i = 0; i < subscribers->len; i++)
+    subscribe_renegotiate (g_ptr_array_index (subscribers, i));
+}
+
+static gboolean
+track_ready (HqSfuTrack *track)
+{
+  return track->mid != NULL && track->ssrc != 0;
+}
+
+static gboolean
+subscribed (HqSfuParticipant *p, HqSfuTrack *track)
+{
+  for (guint i = 0; i < track->subs->len; i++)
+    if (((HqSfuSub *)g_ptr_array_index (track->subs, i))->subscriber == p)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+subscribe (HqSfuParticipant *p, HqSfuTrack *track)
+{
+  HqSfuSub *sub;
+
+  if (track->publisher == p || !track_ready (track) || subscribed (p, track))
+    return;
+  sub = hq_sfu_sub_new (track, p);
+  sub->mid = g_strdup_printf ("%u", p->next_mid++);
+  do
+    hq_random_bytes ((guint8 *)&sub->ssrc, sizeof sub->ssrc);
+  while (sub->ssrc == 0
+      || g_hash_table_contains (p->sub_ssrcs, GUINT_TO_POINTER (sub->ssrc)));
+  g_ptr_array_add (p->subs, sub);
+  g_hash_table_insert (p->sub_ssrcs, GUINT_TO_POINTER (sub->ssrc), sub);
+  g_ptr_array_add (track->subs, sub);
+  p->sub_dirty = TRUE;
+}
+
+static void
+participant_free (gpointer data)
+{
+  HqSfuParticipant *p = data;
+
+  /* Others' subscriptions to this participant's tracks go first. */
+  while (p->tracks->len > 0)
+    remove_track (g_ptr_array_index (p->tracks, 0));
+  while (p->subs->len > 0)
+    remove_sub (g_ptr_array_index (p->subs, 0));
+  hq_dsi_remove_speaker (p->media->dsi, p->speaker_id, NULL);
+  if (p->pub) {
+    hq_transport_close (p->pub);
+    g_object_unref (p->pub);
+  }
+  if (p->sub) {
+    hq_transport_close (p->sub);
+    g_object_unref (p->sub);
+  }
+  hq_sdp_free (p->pub_answer);
+  hq_sdp_free (p->sub_offer);
+  g_hash_table_unref (p->pub_ssrcs);
+  g_hash_table_unref (p->sub_ssrcs);
+  g_ptr_array_unref (p->tracks);
+  g_ptr_array_unref (p->subs);
+  g_free (p->sid);
+  g_free (p->identity);
+  g_free (p);
+}
+
+static void
+add_participant (HqSfuRoomMedia *media, const gchar *sid, const gchar *identity)
+{
+  HqSfuParticipant *p;
+  GHashTableIter iter;
+  gpointer value;
+
+  if (find_participant (media, sid))
+    return;
+  p = g_new0 (HqSfuParticipant, 1);
+  p->media = media;
+  p->sid = g_strdup (sid);
+  p->identity = g_strdup (identity);
+  p->speaker_id = ++media->next_speaker_id;
+  p->pub_ssrcs = g_hash_table_new (NULL, NULL);
+  p->sub_ssrcs = g_hash_table_new (NULL, NULL);
+  p->tracks =
+      g_ptr_array_new_with_free_func ((GDestroyNotify)hq_sfu_track_free);
+  p->subs = g_ptr_array_new_with_free_func ((GDestroyNotify)hq_sfu_sub_free);
+  hq_dsi_add_speaker (media->dsi, p->speaker_id, NULL);
+  g_hash_table_insert (media->participants, p->sid, p);
+
+  g_hash_table_iter_init (&iter, media->tracks);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    subscribe (p, value);
+  subscribe_renegotiate (p);
+}
+
+/* --- worker: transports --- */
+
+static const gchar *
+transport_name (HqSfuParticipant *p, HqTransport *t)
+{
+  return t == p->pub ? "publish" : "subscribe";
+}
+
+static void
+on_local_candidate (HqTransport *t, const gchar *cand, HqSfuParticipant *p)
+{
+  JsonObject *msg = json_object_new ();
+
+  json_object_set_string_member (msg, "type", "candidate");
+  json_object_set_string_member (msg, "transport", transport_name (p, t));
+  json_object_set_string_member (msg, "candidate", cand);
+  hq_sfu_room_send (p->media->room, p->sid, msg);
+  json_object_unref (msg);
+}
+
+static void
+on_gathering_done (HqTransport *t, HqSfuParticipant *p)
+{
+  JsonObject *msg = json_object_new ();
+
+  json_object_set_string_member (msg, "type", "end_of_candidates");
+  json_object_set_string_member (msg, "transport", transport_name (p, t));
+  hq_sfu_room_send (p->media->room, p->sid, msg);
+  json_object_unref (msg);
+}
+
+static void
+on_state (HqTransport *t, gint state, HqSfuParticipant *p)
+{
+  JsonObject *msg;
+  const GError *error = hq_transport_get_error (t);
+
+  if (t == p->sub && state == HQ_TRANSPORT_STATE_CONNECTED) {
+    /* Video subscriptions start at a keyframe. */
+    for (guint i = 0; i < p->subs->len; i++) {
+      HqSfuSub *sub = g_ptr_array_index (p->subs, i);
+      if (sub->track->kind == HQ_SDP_KIND_VIDEO)
+        hq_sfu_request_keyframe (sub->track);
+    }
+  }
+  msg = json_object_new ();
+  json_object_set_string_member (msg, "type", "transport_state");
+  json_object_set_string_member (msg, "transport", transport_name (p, t));
+  json_object_set_string_member (
+      msg, "state", hq_transport_state_name ((HqTransportState)state));
+  if (error)
+    json_object_set_string_member (msg, "message", error->message);
+  hq_sfu_room_send (p->media->room, p->sid, msg);
+  json_object_unref (msg);
+  {
+    JsonObject *line =
+        hq_log_begin (error ? HQ_LOG_WARN : HQ_LOG_INFO, "transport");
+    json_object_set_string_member (line, "room", p->media->room->sid);
+    json_object_set_string_member (line, "participant", p->sid);
+    json_object_set_string_member (line, "transport", transport_name (p, t));
+    json_object_set_string_member (
+        line, "state", hq_transport_state_name ((HqTransportState)state));
+    if (error)
+      json_object_set_string_member (line, "error", error->message);
+    hq_log_end (line);
+  }
+}
+
+static HqTransport *
+make_transport (HqSfuParticipant *p, gboolean controlling, GError **error)
+{
+  HqSfu *sfu = p->media->room->sfu;
+  HqTransportConfig config;
+  HqTransport *t;
+
+  hq_transport_config_init (&config);
+  config.context = hq_worker_get_context (p->media->room->worker);
+  config.controlling = controlling;
+  config.dtls_role = HQ_DTLS_ROLE_SERVER;
+  config.certificate = sfu->cert;
+  config.public_address = sfu->public_address;
+  config.port_min = sfu->port_min;
+  config.port_max = sfu->port_max;
+  t = hq_transport_new (&config, error);
+  if (t == NULL)
+    return NULL;
+  g_signal_connect (t, "local-candidate", G_CALLBACK (on_local_candidate), p);
+  g_signal_connect (t, "gathering-done", G_CALLBACK (on_gathering_done), p);
+  g_signal_connect (t, "state-changed", G_CALLBACK (on_state), p);
+  return t;
+}
+
+static gboolean
+apply_remote (HqTransport *t, const HqSdp *sdp, GError **error)
+{
+  const GPtrArray *cands = hq_sdp_get_candidates (sdp);
+
+  if (!hq_transport_set_remote_credentials (
+          t, hq_sdp_get_ice_ufrag (sdp), hq_sdp_get_ice_pwd (sdp), error)
+      || !hq_transport_set_remote_fingerprint (
+          t, "sha-256", hq_sdp_get_fingerprint (sdp), error))
+    return FALSE;
+  for (guint i = 0; cands && i < cands->len; i++)
+    hq_transport_add_remote_candidate (t, g_ptr_array_index (cands, i), NULL);
+  return TRUE;
+}
+
+static void
+fill_local (HqTransport *t, HqSdpLocal *local, gchar **ufrag, gchar **pwd)
+{
+  hq_transport_get_local_credentials (t, ufrag, pwd);
+  memset (local, 0, sizeof *local);
+  local->ice_ufrag = *ufrag;
+  local->ice_pwd = *pwd;
+  local->fingerprint = hq_transport_get_local_fingerprint (t);
+  local->setup = HQ_SDP_SETUP_PASSIVE;
+  local->cname = "hq-sfu";
+}
+
+/* We send REMB, not transport-wide feedback: keep publishers on REMB. */
+static void
+prefer_remb (HqSdp *sdp)
+{
+  for (guint i = 0; i < sdp->media->len; i++) {
+    HqSdpMedia *m = g_ptr_array_index (sdp->media, i);
+    for (guint j = 0; j < m->codecs->len; j++) {
+      HqSdpCodec *c = g_ptr_array_index (m->codecs, j);
+      for (guint k = c->rtcp_fb->len; k > 0; k--)
+        if (g_str_equal (g_ptr_array_index (c->rtcp_fb, k - 1), "transport-cc"))
+          g_ptr_array_remove_index (c->rtcp_fb, k - 1);
+    }
+    for (guint k = m->extmaps->len; k > 0; k--) {
+      HqSdpExtmap *e = g_ptr_array_index (m->extmaps, k - 1);
+      if (g_str_equal (e->uri, HQ_SDP_EXT_TWCC))
+        g_ptr_array_remove_index (m->extmaps, k - 1);
+    }
+  }
+}
+
+/* --- worker: publish --- */
+
+static HqSfuTrack *
+own_track (HqSfuParticipant *p, const gchar *track_sid)
+{
+  HqSfuTrack *track = g_hash_table_lookup (p->media->tracks, track_sid);
+
+  return track && track->publisher == p ? track : NULL;
+}
+
+/* Ties the m-line @mid of the answer to @track. */
+static gboolean
+map_track (HqSfuParticipant *p, HqSfuTrack *track, const HqSdp *offer,
+    const gchar *mid, GError **error)
+{
+  const HqSdpMedia *om = hq_sdp_find_media (offer, mid);
+  const HqSdpMedia *am = hq_sdp_find_media (p->pub_answer, mid);
+  const HqSdpCodec *codec;
+  g_autoptr (GArray) ssrcs = NULL;
+
+  if (om == NULL || am == NULL || !hq_sdp_media_is_active (am)
+      || am->codecs->len == 0) {
+    g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_INCONSISTENT,
+        "m-line %s carries no media we can receive", mid);
+    return FALSE;
+  }
+  if (om->kind != track->kind) {
+    g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_INCONSISTENT,
+        "m-line %s is %s but track %s is %s", mid,
+        hq_sdp_kind_to_string (om->kind), track->sid,
+        hq_sdp_kind_to_string (track->kind));
+    return FALSE;
+  }
+  ssrcs = hq_sdp_media_primary_ssrcs (om);
+  if (ssrcs->len == 0) {
+    g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_MISSING,
+        "m-line %s announces no a=ssrc for track %s", mid, track->sid);
+    return FALSE;
+  }
+  codec = g_ptr_array_index (am->codecs, 0);
+  if (track->ssrc)
+    g_hash_table_remove (p->pub_ssrcs, GUINT_TO_POINTER (track->ssrc));
+  g_free (track->mid);
+  g_free (track->codec);
+  track->mid = g_strdup (mid);
+  track->ssrc = g_array_index (ssrcs, guint32, 0);
+  track->pt = codec->pt;
+  track->codec = g_strdup (codec->name);
+  track->clock_rate = codec->clock_rate;
+  track->audio_level_id = hq_sdp_media_extmap_id (am, HQ_SDP_EXT_AUDIO_LEVEL);
+  hq_rtp_recv_stats_init (&track->stats, track->ssrc, track->clock_rate);
+  g_hash_table_insert (p->pub_ssrcs, GUINT_TO_POINTER (track->ssrc), track);
+  return TRUE;
+}
+
+static void
+handle_publish_offer (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
+{
+  HqSfuRoom *room = p->media->room;
+  const gchar *text =
+      json_object_get_string_member_with_default (msg, "sdp", NULL);
+  JsonNode *tracks_node = json_object_get_member (msg, "tracks");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HqSdp) offer = NULL;
+  g_autofree gchar *ufrag = NULL, *pwd = NULL, *answer_text = NULL;
+  g_autoptr (GArray) want = g_array_new (FALSE, TRUE, sizeof (HqSdpTrack));
+  JsonArray *tracks = NULL;
+  gboolean first = p->pub == NULL;
+  HqSdpLocal local;
+  JsonObject *reply;
+  GHashTableIter iter;
+  gpointer value;
+
+  if (text == NULL) {
+    send_error (room, p->sid, id, "invalid_field", "publish_offer needs sdp");
+    return;
+  }
+  if (tracks_node && JSON_NODE_HOLDS_ARRAY (tracks_node))
+    tracks = json_node_get_array (tracks_node);
+  offer = hq_sdp_parse (HQ_SDP_OFFER, text, -1, &error);
+  if (offer == NULL) {
+    send_error (room, p->sid, id, "invalid_sdp", error->message);
+    return;
+  }
+  if (first && (p->pub = make_transport (p, FALSE, &error)) == NULL) {
+    send_error (room, p->sid, id, "internal", error->message);
+    return;
+  }
+  for (guint i = 0; i < offer->media->len; i++) {
+    const HqSdpMedia *m = g_ptr_array_index (offer->media, i);
+    HqSdpTrack t = {
+      .kind = m->kind, .mid = m->mid, .direction = HQ_SDP_RECVONLY
+    };
+    g_array_append_val (want, t);
+  }
+  fill_local (p->pub, &local, &ufrag, &pwd);
+  hq_sdp_free (p->pub_answer);
+  p->pub_answer = hq_sdp_build_answer (
+      offer, &local, (const HqSdpTrack *)want->data, want->len, &error);
+  if (p->pub_answer == NULL) {
+    send_error (room, p->sid, id, "invalid_sdp", error->message);
+    return;
+  }
+  prefer_remb (p->pub_answer);
+  if (first && !apply_remote (p->pub, offer, &error)) {
+    send_error (room, p->sid, id, "invalid_sdp", error->message);
+    return;
+  }
+  for (guint i = 0; tracks && i < json_array_get_length (tracks); i++) {
+    JsonNode *n = json_array_get_element (tracks, i);
+    JsonObject *o =
+        JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+    const gchar *mid =
+        o ? json_object_get_string_member_with_default (o, "mid", NULL) : NULL;
+    const gchar *sid = o
+        ? json_object_get_string_member_with_default (o, "track_sid", NULL)
+        : NULL;
+    HqSfuTrack *track = sid ? own_track (p, sid) : NULL;
+    if (mid == NULL || track == NULL) {
+      send_error (room, p->sid, id, "not_found",
+          "tracks[] must name the mid "
+          "and a track_sid this participant published");
+      return;
+    }
+    if (!map_track (p, track, offer, mid, &error)) {
+      send_error (room, p->sid, id, "invalid_sdp", error->message);
+      return;
+    }
+  }
+
+  answer_text = hq_sdp_to_text (p->pub_answer);
+  reply = json_object_new ();
+  json_object_set_string_member (reply, "type", "publish_answer");
+  if (id)
+    json_object_set_string_member (reply, "id", id);
+  json_object_set_string_member (reply, "sdp", answer_text);
+  hq_sfu_room_send (room, p->sid, reply);
+  json_object_unref (reply);
+  if (first) {
+    hq_transport_set_receive_func (p->pub, hq_sfu_on_publish_packet, p, NULL);
+    hq_transport_gather (p->pub, NULL);
+  }
+
+  /* Everyone else subscribes to what became ready. */
+  g_hash_table_iter_init (&iter, p->media->participants);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    HqSfuParticipant *other = value;
+    if (other == p)
+      continue;
+    for (guint i = 0; i < p->tracks->len; i++)
+      subscribe (other, g_ptr_array_index (p->tracks, i));
+    subscribe_renegotiate (other);
+  }
+}
+
+/* --- worker: subscribe --- */
+
+static JsonObject *
+describe_sub (HqSfuSub *sub)
+{
+  JsonObject *o = json_object_new ();
+
+  json_object_set_string_member (o, "mid", sub->mid);
+  json_object_set_string_member (o, "track_sid", sub->track->sid);
+  json_object_set_string_member (o, "name", sub->track->name);
+  json_object_set_string_member (
+      o, "kind", hq_sdp_kind_to_string (sub->track->kind));
+  json_object_set_string_member (
+      o, "participant_sid", sub->track->publisher->sid);
+  json_object_set_string_member (
+      o, "identity", sub->track->publisher->identity);
+  return o;
+}
+
+static void
+subscribe_renegotiate (HqSfuParticipant *p)
+{
+  HqSfuRoom *room = p->media->room;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) want = g_array_new (FALSE, TRUE, sizeof (HqSdpTrack));
+  g_autofree gchar *ufrag = NULL, *pwd = NULL, *text = NULL;
+  gboolean first = p->sub == NULL;
+  JsonArray *described;
+  HqSdpLocal local;
+  HqSdp *offer;
+  JsonObject *msg;
+
+  if (!p->sub_dirty)
+    return;
+  /* One offer at a time; changes meanwhile wait for its answer. */
+  if (p->sub_offer && !p->sub_answered)
+    return;
+  if (p->subs->len == 0 && p->sub_offer == NULL)
+    return;
+  if (first && (p->sub = make_transport (p, TRUE, &error)) == NULL) {
+    hq_log_message (
+        HQ_LOG_ERROR, "sfu", "no subscribe transport: %s", error->message);
+    return;
+  }
+  for (guint i = 0; i < p->subs->len; i++) {
+    HqSfuSub *sub = g_ptr_array_index (p->subs, i);
+    HqSdpTrack t = { .kind = sub->track->kind,
+      .mid = sub->mid,
+      .direction = HQ_SDP_SENDONLY,
+      .stream_id = sub->track->publisher->sid,
+      .track_id = sub->track->sid,
+      .ssrc = sub->ssrc };
+    g_array_append_val (want, t);
+  }
+  fill_local (p->sub, &local, &ufrag, &pwd);
+  local.setup = HQ_SDP_SETUP_ACTPASS;
+  offer = hq_sdp_build_offer (
+      &local, (const HqSdpTrack *)want->data, want->len, p->sub_offer, &error);
+  if (offer == NULL) {
+    hq_log_message (HQ_LOG_ERROR, "sfu",
+        "cannot build a subscribe offer: "
+        "%s",
+        error->message);
+    return;
+  }
+  prefer_remb (offer);
+  hq_sdp_free (p->sub_offer);
+  p->sub_offer = offer;
+  p->sub_answered = FALSE;
+  p->sub_dirty = FALSE;
+  p->sub_revision++;
+
+  text = hq_sdp_to_text (offer);
+  described = json_array_new ();
+  for (guint i = 0; i < p->subs->len; i++)
+    json_array_add_object_element (
+        described, describe_sub (g_ptr_array_index (p->subs, i)));
+  msg = json_object_new ();
+  json_object_set_string_member (msg, "type", "subscribe_offer");
+  json_object_set_int_member (msg, "revision", p->sub_revision);
+  json_object_set_string_member (msg, "sdp", text);
+  json_object_set_array_member (msg, "tracks", described);
+  hq_sfu_room_send (room, p->sid, msg);
+  json_object_unref (msg);
+  if (first) {
+    hq_transport_set_receive_func (p->sub, hq_sfu_on_subscribe_packet, p, NULL);
+    hq_transport_gather (p->sub, NULL);
+  }
+}
+
+static void
+handle_subscribe_answer (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
+{
+  HqSfuRoom *room = p->media->room;
+  const gchar *text =
+      json_object_get_string_member_with_default (msg, "sdp", NULL);
+  gint64 revision =
+      json_object_get_int_member_with_default (msg, "revision", -1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HqSdp) answer = NULL;
+  gboolean first;
+
+  if (text == NULL || revision < 0) {
+    send_error (room, p->sid, id, "invalid_field",
+        "subscribe_answer needs sdp and revision");
+    return;
+  }
+  if (p->sub_offer == NULL || p->sub_answered
+      || revision != (gint64)p->sub_revision) {
+    send_error (room, p->sid, id, "invalid_field",
+        "subscribe_answer does not answer the outstanding subscribe_offer");
+    return;
+  }
+  answer = hq_sdp_parse (HQ_SDP_ANSWER, text, -1, &error);
+  if (answer == NULL) {
+    send_error (room, p->sid, id, "invalid_sdp", error->message);
+    return;
+  }
+  first = p->sub_revision == 1;
+  if (first) {
+    hq_transport_set_dtls_role (p->sub,
+        hq_sdp_get_setup (answer) == HQ_SDP_SETUP_PASSIVE
+            ? HQ_DTLS_ROLE_CLIENT
+            : HQ_DTLS_ROLE_SERVER);
+    if (!apply_remote (p->sub, answer, &error)) {
+      send_error (room, p->sid, id, "invalid_sdp", error->message);
+      return;
+    }
+  }
+  for (guint i = 0; i < p->subs->len; i++) {
+    HqSfuSub *sub = g_ptr_array_index (p->subs, i);
+    const HqSdpMedia *m = hq_sdp_find_media (answer, sub->mid);
+    const HqSdpCodec *c =
+        m ? hq_sdp_media_find_codec_by_name (m, sub->track->codec) : NULL;
+    gboolean ok = m && c && hq_sdp_media_is_active (m)
+        && (m->direction == HQ_SDP_RECVONLY || m->direction == HQ_SDP_SENDRECV);
+    if (ok && !sub->negotiated) {
+      sub->pt = c->pt;
+      sub->waiting_keyframe = sub->track->kind == HQ_SDP_KIND_VIDEO;
+      if (sub->waiting_keyframe)
+        hq_sfu_request_keyframe (sub->track);
+    }
+    sub->negotiated = ok;
+  }
+  p->sub_answered = TRUE;
+  subscribe_renegotiate (p);
+}
+
+static void
+handle_candidate (
+    HqSfuParticipant *p, JsonObject *msg, const gchar *id, gboolean end)
+{
+  const gchar *which =
+      json_object_get_string_member_with_default (msg, "transport", "");
+  const gchar *cand =
+      json_object_get_string_member_with_default (msg, "candidate", NULL);
+  HqTransport *t = g_str_equal (which, "publish") ? p->pub
+      : g_str_equal (which, "subscribe")          ? p->sub
+                                                  : NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (t == NULL) {
+    send_error (p->media->room, p->sid, id, "invalid_field",
+        "transport must be publish or subscribe, after its offer");
+    return;
+  }
+  if (end) {
+    hq_transport_end_of_remote_candidates (t);
+    return;
+  }
+  if (cand == NULL || *cand == '\0')
+    return;
+  if (!hq_transport_add_remote_candidate (t, cand, &error))
+    send_error (p->media->room, p->sid, id, "invalid_field", error->message);
+}
+
+static void
+handle (HqSfuRoomMedia *media, const gchar *sid, JsonObject *msg)
+{
+  HqSfuParticipant *p = find_participant (media, sid);
+  const gchar *type =
+      json_object_get_string_member_with_default (msg, "type", "");
+  const gchar *id =
+      json_object_get_string_member_with_default (msg, "id", NULL);
+
+  if (p == NULL) {
+    send_error (media->room, sid, id, "not_joined",
+        "media needs a joined, admitted participant");
+    return;
+  }
+  if (g_str_equal (type, "publish_offer"))
+    handle_publish_offer (p, msg, id);
+  else if (g_str_equal (type, "subscribe_answer"))
+    handle_subscribe_answer (p, msg, id);
+  else if (g_str_equal (type, "candidate"))
+    handle_candidate (p, msg, id, FALSE);
+  else if (g_str_equal (type, "end_of_candidates"))
+    handle_candidate (p, msg, id, TRUE);
+}
+
+/* --- worker: timers --- */
+
+static gboolean
+dsi_tick (gpointer data)
+{
+  HqSfuRoomMedia *media = data;
+  guint32 dominant = 0;
+  gboolean has = FALSE;
+  GHashTableIter iter;
+  gpointer value;
+  JsonObject *msg;
+
+  if (!hq_dsi_tick (media->dsi, g_get_monotonic_time () / 1000, &dominant, &has)
+      || g_hash_table_size (media->participants) < 2)
+    return G_SOURCE_CONTINUE;
+  msg = json_object_new ();
+  json_object_set_string_member (msg, "type", "dominant_speaker");
+  json_object_set_null_member (msg, "participant_sid");
+  json_object_set_null_member (msg, "identity");
+  g_hash_table_iter_init (&iter, media->participants);
+  while (has && g_hash_table_iter_next (&iter, NULL, &value)) {
+    HqSfuParticipant *p = value;
+    if (p->speaker_id == dominant) {
+      json_object_set_string_member (msg, "participant_sid", p->sid);
+      json_object_set_string_member (msg, "identity", p->identity);
+    }
+  }
+  hq_sfu_room_send (media->room, NULL, msg);
+  json_object_unref (msg);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+second_tick (gpointer data)
+{
+  hq_sfu_room_media_second (data);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSource *
+add_timer (HqSfuRoomMedia *media, guint ms, GSourceFunc func)
+{
+  GSource *s = g_timeout_source_new (ms);
+
+  g_source_set_callback (s, func, media, NULL);
+  g_source_attach (s, hq_worker_get_context (media->room->worker));
+  return s;
+}
+
+/* --- worker: commands --- */
+
+static void
+media_create (HqSfuRoom *room)
+{
+  HqSfuRoomMedia *media = g_new0 (HqSfuRoomMedia, 1);
+
+  media->room = room;
+  media->participants =
+      g_hash_table_new_full (g_str_hash, g_str_equal, NULL, participant_free);
+  media->tracks = g_hash_table_new (g_str_hash, g_str_equal);
+  media->dsi = hq_dsi_new (HQ_DSI_ALGORITHM_DSI);
+  hq_random_bytes ((guint8 *)&media->sfu_ssrc, sizeof media->sfu_ssrc);
+  media->dsi_timer = add_timer (media, HQ_SFU_DSI_INTERVAL_MS, dsi_tick);
+  media->second_timer = add_timer (media, 1000, second_tick);
+  room->media = media;
+}
+
+static void
+media_destroy (HqSfuRoom *room)
+{
+  HqSfuRoomMedia *media = room->media;
+
+  if (media == NULL)
+    return;
+  g_source_destroy (media->dsi_timer);
+  g_source_unref (media->dsi_timer);
+  g_source_destroy (media->second_timer);
+  g_source_unref (media->second_timer);
+  g_hash_table_remove_all (media->participants);
+  g_hash_table_unref (media->participants);
+  g_hash_table_unref (media->tracks);
+  hq_dsi_free (media->dsi);
+  g_free (media);
+  room->media = NULL;
+}
+
+static HqSdpKind
+kind_from_string (const gchar *kind)
+{
+  return g_strcmp0 (kind, "video") == 0 ? HQ_SDP_KIND_VIDEO
+      : g_strcmp0 (kind, "audio") == 0  ? HQ_SDP_KIND_AUDIO
+                                        : HQ_SDP_KIND_APPLICATION;
+}
+
+static void
+run_cmd (Cmd *cmd)
+{
+  HqSfuRoomMedia *media = cmd->room->media;
+  HqSfuParticipant *p;
+  HqSfuTrack *track;
+
+  if (cmd->type == CMD_CREATE) {
+    media_create (cmd->room);
+    return;
+  }
+  if (media == NULL)
+    return;
+  switch (cmd->type) {
+    case CMD_DESTROY:
+      media_destroy (cmd->room);
+      break;
+    case CMD_ADD_PARTICIPANT:
+      add_participant (media, cmd->a, cmd->b);
+      break;
+    case CMD_REMOVE_PARTICIPANT:
+      g_hash_table_remove (media->participants, cmd->a);
+      break;
+    case CMD_ADD_TRACK:
+      p = find_participant (media, cmd->a);
+      if (p == NULL || g_hash_table_contains (media->tracks, cmd->b)
+          || kind_from_string (cmd->d) == HQ_SDP_KIND_APPLICATION)
+        break;
+      track = hq_sfu_track_new (p, cmd->b, cmd->c, kind_from_string (cmd->d));
+      g_ptr_array_add (p->tracks, track);
+      g_hash_table_insert (media->tracks, track->sid, track);
+      break;
+    case CMD_REMOVE_TRACK:
+      track = g_hash_table_lookup (media->tracks, cmd->a);
+      if (track)
+        remove_track (track);
+      break;
+    case CMD_SET_ENABLED:
+      track = g_hash_table_lookup (media->tracks, cmd->a);
+      if (track && track->enabled != cmd->flag) {
+        track->enabled = cmd->flag;
+        if (track->enabled && track->kind == HQ_SDP_KIND_VIDEO) {
+          for (guint i = 0; i < track->subs->len; i++)
+            ((HqSfuSub *)g_ptr_array_index (track->subs, i))->waiting_keyframe =
+                TRUE;
+          hq_sfu_request_keyframe (track);
+        }
+      }
+      break;
+    case CMD_HANDLE:
+      handle (media, cmd->a, cmd->msg);
+      break;
+    default:
+      break;
+  }
+}

@@ -1,0 +1,87 @@
+/* The SFU: media forwarding for group and group-small rooms.
+ *
+ * Each participant has two transports with the server (docs/protocol.md,
+ * "Media"): *publish*, where the client offers its tracks and the server
+ * answers, and *subscribe*, where the server offers every other
+ * participant's tracks and re-offers as they come and go.  Packets are
+ * forwarded without decoding: SSRC, payload type, sequence number and
+ * timestamp are rewritten per subscriber so each sees continuous streams.
+ *
+ * Threads: the control plane (rooms, signalling) calls this API on the main
+ * context.  Each room lives on one media worker (hqworkers.h), where all
+ * its transports run; every call here is handed to that worker, and what
+ * the SFU has to say (answers, offers, candidates, dominant speaker,
+ * network quality, errors) comes back on the main context through the
+ * room's send callback.  No lock is taken on the media path.
+ */
+#ifndef __HQ_SFU_H__
+#define __HQ_SFU_H__
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _HqSfu HqSfu;
+typedef struct _HqSfuRoom HqSfuRoom;
+
+/**
+ * HqSfuConfig:
+ * @workers: media threads (0: one per core)
+ * @public_address: address announced in host candidates (1:1 NAT), or NULL
+ * @port_min, @port_max: UDP port range for media (0: any)
+ */
+typedef struct
+{
+  guint workers;
+  const gchar *public_address;
+  guint port_min;
+  guint port_max;
+} HqSfuConfig;
+
+/**
+ * HqSfuSendFunc:
+ * @participant_sid: who gets @msg, or NULL for every participant of the
+ *   room
+ * @msg: a protocol message (borrowed)
+ *
+ * Called on the main context.
+ */
+typedef void (*HqSfuSendFunc) (
+    gpointer user_data, const gchar *participant_sid, JsonObject *msg);
+
+HqSfu *hq_sfu_new (const HqSfuConfig *config, GError **error);
+void hq_sfu_free (HqSfu *sfu);
+
+/* Media for room @room_sid, on the least busy worker. */
+HqSfuRoom *hq_sfu_room_new (
+    HqSfu *sfu, const gchar *room_sid, HqSfuSendFunc send, gpointer user_data);
+/* Closes every transport of the room; @send is not called any more. */
+void hq_sfu_room_free (HqSfuRoom *room);
+
+void hq_sfu_room_add_participant (
+    HqSfuRoom *room, const gchar *sid, const gchar *identity);
+void hq_sfu_room_remove_participant (HqSfuRoom *room, const gchar *sid);
+
+/* Track metadata from track_publish; the media arrives once a
+ * publish_offer maps an m-line to the track. */
+void hq_sfu_room_add_track (HqSfuRoom *room, const gchar *participant_sid,
+    const gchar *track_sid, const gchar *name, const gchar *kind);
+void hq_sfu_room_remove_track (HqSfuRoom *room, const gchar *track_sid);
+/* A disabled track (muted by its publisher or a host) is not forwarded. */
+void hq_sfu_room_set_track_enabled (
+    HqSfuRoom *room, const gchar *track_sid, gboolean enabled);
+
+/* TRUE for the message types the SFU handles (publish_offer,
+ * subscribe_answer, candidate, end_of_candidates). */
+gboolean hq_sfu_handles (const gchar *type);
+/* A media message from a participant; replies and errors come back through
+ * the send callback.  @msg is borrowed. */
+void hq_sfu_room_handle (
+    HqSfuRoom *room, const gchar *participant_sid, JsonObject *msg);
+
+/* RTP packets forwarded in this room so far (any thread). */
+guint64 hq_sfu_room_get_forwarded (HqSfuRoom *room);
+
+G_END_DECLS
+
+#endif /* __HQ_SFU_H__ */

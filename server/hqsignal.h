@@ -1,0 +1,33 @@
+/* WebSocket signalling at /v1/signal: one connection per participant, JSON
+ * text frames as docs/protocol.md defines them.  This file parses and
+ * checks each message and answers it; what a message does to a room lives
+ * in hqroom.c, which reaches the connection back through HqPeerOps. */
+#ifndef __HQ_SIGNAL_H__
+#define __HQ_SIGNAL_H__
+
+#include <libsoup/soup.h>
+#include "hqconfig.h"
+#include "hqroom.h"
+
+G_BEGIN_DECLS
+
+/* Largest message accepted, bytes; a larger one closes the connection
+ * with 1009 (message too big) after a clean closing handshake. */
+#define HQ_SIGNAL_MAX_MESSAGE (64 * 1024)
+/* Beyond this libsoup stops reading at once and drops the connection
+ * without a handshake (the peer sees 1006): no memory for floods. */
+#define HQ_SIGNAL_MAX_FRAME (1024 * 1024)
+/* The protocol version `joined` reports. */
+#define HQ_SIGNAL_PROTOCOL "1"
+
+typedef struct _HqSignal HqSignal;
+
+HqSignal *hq_signal_new (SoupServer *server, HqConfig *config, HqRooms *rooms);
+/* Stops reading messages, before the rooms go away at shutdown. */
+void hq_signal_stop (HqSignal *signal);
+/* Closes every connection still open (1001) and frees them. */
+void hq_signal_free (HqSignal *signal);
+
+G_END_DECLS
+
+#endif /* __HQ_SIGNAL_H__ */

@@ -1,0 +1,694 @@
+/* The store on SQLite: one database file, <data dir>/hq-server.db, in WAL
+ * mode, with one connection used from the main thread only.
+ *
+ * Every call runs one statement or one short transaction and returns once
+ * SQLite has committed it.  With WAL and synchronous=NORMAL a committed
+ * transaction is in the WAL file before the call returns, so it survives
+ * the process being killed at any moment (kill -9); only a power loss can
+ * take the last few commits, which synchronous=FULL would close at the cost
+ * of one fsync per commit.
+ *
+ * Statements are prepared once and kept in a cache keyed by their text. */
+#include "hqstore.h"
+
+#include <sqlite3.h>
+
+struct _HqStore
+{
+  sqlite3 *db;
+  gchar *path;
+  GHashTable *stmts; /* SQL text (static) -> sqlite3_stmt */
+};
+
+G_DEFINE_QUARK (hq - store - error - quark, hq_store_error);
+
+static const gchar schema[] =
+    "CREATE TABLE IF NOT EXISTS rooms ("
+    "  sid TEXT PRIMARY KEY, unique_name TEXT NOT NULL, status TEXT NOT NULL,"
+    "  type TEXT NOT NULL, status_callback TEXT, end_reason TEXT,"
+    "  max_participants INTEGER NOT NULL, empty_room_timeout INTEGER NOT NULL,"
+    "  unused_room_timeout INTEGER NOT NULL,"
+    "  max_participant_duration INTEGER NOT NULL,"
+    "  record_participants_on_connect INTEGER NOT NULL,"
+    "  waiting_room INTEGER NOT NULL, callback_sequence INTEGER NOT NULL,"
+    "  created INTEGER NOT NULL, updated INTEGER NOT NULL,"
+    "  ended INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS rooms_live_name ON rooms (unique_name)"
+    "  WHERE status = 'in-progress';"
+    "CREATE INDEX IF NOT EXISTS rooms_created ON rooms (created);"
+    "CREATE TABLE IF NOT EXISTS participants ("
+    "  sid TEXT PRIMARY KEY, room_sid TEXT NOT NULL, identity TEXT NOT NULL,"
+    "  status TEXT NOT NULL, role TEXT NOT NULL, end_reason TEXT,"
+    "  created INTEGER NOT NULL, updated INTEGER NOT NULL,"
+    "  ended INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS participants_room ON participants "
+    "  (room_sid, created);"
+    "CREATE TABLE IF NOT EXISTS tracks ("
+    "  sid TEXT PRIMARY KEY, room_sid TEXT NOT NULL,"
+    "  participant_sid TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,"
+    "  enabled INTEGER NOT NULL, published INTEGER NOT NULL,"
+    "  created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS tracks_participant ON tracks "
+    "  (participant_sid);"
+    "CREATE TABLE IF NOT EXISTS chat ("
+    "  room_sid TEXT NOT NULL, idx INTEGER NOT NULL,"
+    "  participant_sid TEXT NOT NULL, identity TEXT NOT NULL,"
+    "  body TEXT NOT NULL, attributes TEXT, created INTEGER NOT NULL,"
+    "  PRIMARY KEY (room_sid, idx));"
+    "CREATE TABLE IF NOT EXISTS events ("
+    "  sequence INTEGER PRIMARY KEY AUTOINCREMENT, room_sid TEXT NOT NULL,"
+    "  event TEXT NOT NULL, participant_sid TEXT, identity TEXT,"
+    "  track_sid TEXT, actor_sid TEXT, detail TEXT, created INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS events_room ON events (room_sid, sequence);";
+
+/* --- records --- */
+
+void
+hq_room_record_free (HqRoomRecord *rec)
+{
+  if (rec == NULL)
+    return;
+  g_free (rec->sid);
+  g_free (rec->unique_name);
+  g_free (rec->status);
+  g_free (rec->type);
+  g_free (rec->status_callback);
+  g_free (rec->end_reason);
+  g_free (rec);
+}
+
+HqRoomRecord *
+hq_room_record_copy (const HqRoomRecord *rec)
+{
+  HqRoomRecord *copy = g_memdup2 (rec, sizeof *rec);
+
+  copy->sid = g_strdup (rec->sid);
+  copy->unique_name = g_strdup (rec->unique_name);
+  copy->status = g_strdup (rec->status);
+  copy->type = g_strdup (rec->type);
+  copy->status_callback = g_strdup (rec->status_callback);
+  copy->end_reason = g_strdup (rec->end_reason);
+  return copy;
+}
+
+void
+hq_participant_record_free (HqParticipantRecord *rec)
+{
+  if (rec == NULL)
+    return;
+  g_free (rec->sid);
+  g_free (rec->room_sid);
+  g_free (rec->identity);
+  g_free (rec->status);
+  g_free (rec->role);
+  g_free (rec->end_reason);
+  g_free (rec);
+}
+
+void
+hq_track_record_free (HqTrackRecord *rec)
+{
+  if (rec == NULL)
+    return;
+  g_free (rec->sid);
+  g_free (rec->room_sid);
+  g_free (rec->participant_sid);
+  g_free (rec->name);
+  g_free (rec->kind);
+  g_free (rec);
+}
+
+void
+hq_chat_record_free (HqChatRecord *rec)
+{
+  if (rec == NULL)
+    return;
+  g_free (rec->room_sid);
+  g_free (rec->participant_sid);
+  g_free (rec->identity);
+  g_free (rec->body);
+  g_free (rec->attributes);
+  g_free (rec);
+}
+
+void
+hq_event_record_free (HqEventRecord *rec)
+{
+  if (rec == NULL)
+    return;
+  g_free (rec->room_sid);
+  g_free (rec->event);
+  g_free (rec->participant_sid);
+  g_free (rec->identity);
+  g_free (rec->track_sid);
+  g_free (rec->actor_sid);
+  g_free (rec->detail);
+  g_free (rec);
+}
+
+/* --- statements --- */
+
+static gboolean
+db_error (HqStore *store, const gchar *what, GError **error)
+{
+  g_set_error (error, HQ_STORE_ERROR, HQ_STORE_ERROR_IO, "%s in %s: %s", what,
+      store->path, sqlite3_errmsg (store->db));
+  return FALSE;
+}
+
+/* The cached statement for @sql, reset and unbound; NULL on error. */
+static sqlite3_stmt *
+stmt (HqStore *store, const gchar *sql, GError **error)
+{
+  sqlite3_stmt *s = g_hash_table_lookup (store->stmts, sql);
+
+  if (s == NULL) {
+    if (sqlite3_prepare_v3 (
+            store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL)
+        != SQLITE_OK) {
+      db_error (store, "cannot prepare a statement", error);
+      return NULL;
+    }
+    g_hash_table_insert (store->stmts, (gpointer)sql, s);
+  }
+  sqlite3_reset (s);
+  sqlite3_clear_bindings (s);
+  return s;
+}
+
+static void
+bind_text (sqlite3_stmt *s, int i, const gchar *text)
+{
+  if (text == NULL)
+    sqlite3_bind_null (s, i);
+  else
+    sqlite3_bind_text (s, i, text, -1, SQLITE_TRANSIENT);
+}
+
+static gchar *
+col_text (sqlite3_stmt *s, int i)
+{
+  const unsigned char *t = sqlite3_column_text (s, i);
+
+  return t ? g_strdup ((const gchar *)t) : NULL;
+}
+
+/* Runs a statement that returns no rows. */
+static gboolean
+run (HqStore *store, sqlite3_stmt *s, GError **error)
+{
+  int rc = sqlite3_step (s);
+
+  sqlite3_reset (s);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc == SQLITE_CONSTRAINT) {
+    g_set_error (error, HQ_STORE_ERROR, HQ_STORE_ERROR_CONFLICT,
+        "the change conflicts with a stored record: %s",
+        sqlite3_errmsg (store->db));
+    return FALSE;
+  }
+  return db_error (store, "cannot write", error);
+}
+
+typedef gpointer (*RowReader) (sqlite3_stmt *s);
+
+/* Steps @s to the end, reading each row with @read into a new array. */
+static GPtrArray *
+collect (HqStore *store, sqlite3_stmt *s, RowReader read, GDestroyNotify free,
+    GError **error)
+{
+  GPtrArray *rows = g_ptr_array_new_with_free_func (free);
+  int rc;
+
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    g_ptr_array_add (rows, read (s));
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE) {
+    g_ptr_array_unref (rows);
+    db_error (store, "cannot read", error);
+    return NULL;
+  }
+  return rows;
+}
+
+/* The single row of @s, or NULL with NOT_FOUND naming @what. */
+static gpointer
+one (HqStore *store, sqlite3_stmt *s, RowReader read, GDestroyNotify free,
+    const gchar *what, const gchar *sid, GError **error)
+{
+  GPtrArray *rows = collect (store, s, read, free, error);
+  gpointer row = NULL;
+
+  if (rows == NULL)
+    return NULL;
+  if (rows->len == 0)
+    g_set_error (error, HQ_STORE_ERROR, HQ_STORE_ERROR_NOT_FOUND,
+        "no %s with sid %s", what, sid);
+  else
+    row = g_ptr_array_steal_index (rows, 0);
+  g_ptr_array_unref (rows);
+  return row;
+}
+
+static gboolean
+exec (HqStore *store, const gchar *sql, GError **error)
+{
+  char *msg = NULL;
+
+  if (sqlite3_exec (store->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    g_set_error (error, HQ_STORE_ERROR, HQ_STORE_ERROR_IO, "%s: %s",
+        store->path, msg ? msg : "unknown error");
+    sqlite3_free (msg);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* --- open / close --- */
+
+static void
+finalize_stmt (gpointer s)
+{
+  sqlite3_finalize (s);
+}
+
+HqStore *
+hq_store_open (const gchar *data_dir, GError **error)
+{
+  HqStore *store = g_new0 (HqStore, 1);
+
+  store->path = g_build_filename (data_dir, "hq-server.db", NULL);
+  store->stmts =
+      g_hash_table_new_full (g_str_hash, g_str_equal, NULL, finalize_stmt);
+  if (sqlite3_open_v2 (store->path, &store->db,
+          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+          NULL)
+      != SQLITE_OK) {
+    db_error (store, "cannot open the database", error);
+    hq_store_close (store);
+    return NULL;
+  }
+  /* Another process (an operator's sqlite3 shell) may hold a lock briefly. */
+  sqlite3_busy_timeout (store->db, 5000);
+  if (!exec (store,
+          "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+          "PRAGMA foreign_keys=OFF;",
+          error)
+      || !exec (store, schema, error)) {
+    hq_store_close (store);
+    return NULL;
+  }
+  return store;
+}
+
+void
+hq_store_close (HqStore *store)
+{
+  if (store == NULL)
+    return;
+  g_hash_table_destroy (store->stmts);
+  sqlite3_close (store->db);
+  g_free (store->path);
+  g_free (store);
+}
+
+/* --- rooms --- */
+
+#define ROOM_COLUMNS                                                           \
+  "sid, unique_name, status, type, status_callback, end_reason, "              \
+  "max_participants, empty_room_timeout, unused_room_timeout, "                \
+  "max_participant_duration, record_participants_on_connect, waiting_room, "   \
+  "callback_sequence, created, updated, ended"
+
+static gpointer
+read_room (sqlite3_stmt *s)
+{
+  HqRoomRecord *r = g_new0 (HqRoomRecord, 1);
+
+  r->sid = col_text (s, 0);
+  r->unique_name = col_text (s, 1);
+  r->status = col_text (s, 2);
+  r->type = col_text (s, 3);
+  r->status_callback = col_text (s, 4);
+  r->end_reason = col_text (s, 5);
+  r->max_participants = sqlite3_column_int (s, 6);
+  r->empty_room_timeout = sqlite3_column_int (s, 7);
+  r->unused_room_timeout = sqlite3_column_int (s, 8);
+  r->max_participant_duration = sqlite3_column_int64 (s, 9);
+  r->record_participants_on_connect = sqlite3_column_int (s, 10);
+  r->waiting_room = sqlite3_column_int (s, 11);
+  r->callback_sequence = sqlite3_column_int64 (s, 12);
+  r->created = sqlite3_column_int64 (s, 13);
+  r->updated = sqlite3_column_int64 (s, 14);
+  r->ended = sqlite3_column_int64 (s, 15);
+  return r;
+}
+
+gboolean
+hq_store_put_room (HqStore *store, const HqRoomRecord *r, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      /* Not INSERT OR REPLACE: that would settle a unique-name conflict
+       * by deleting the other room. */
+      "INSERT INTO rooms (" ROOM_COLUMNS ") VALUES "
+      "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (sid) DO UPDATE SET "
+      "unique_name = excluded.unique_name, status = excluded.status, "
+      "type = excluded.type, status_callback = excluded.status_callback, "
+      "end_reason = excluded.end_reason, "
+      "max_participants = excluded.max_participants, "
+      "empty_room_timeout = excluded.empty_room_timeout, "
+      "unused_room_timeout = excluded.unused_room_timeout, "
+      "max_participant_duration = excluded.max_participant_duration, "
+      "record_participants_on_connect = "
+      "excluded.record_participants_on_connect, "
+      "waiting_room = excluded.waiting_room, "
+      "callback_sequence = excluded.callback_sequence, "
+      "created = excluded.created, updated = excluded.updated, "
+      "ended = excluded.ended",
+      error);
+
+  if (s == NULL)
+    return FALSE;
+  bind_text (s, 1, r->sid);
+  bind_text (s, 2, r->unique_name);
+  bind_text (s, 3, r->status);
+  bind_text (s, 4, r->type);
+  bind_text (s, 5, r->status_callback);
+  bind_text (s, 6, r->end_reason);
+  sqlite3_bind_int (s, 7, r->max_participants);
+  sqlite3_bind_int (s, 8, r->empty_room_timeout);
+  sqlite3_bind_int (s, 9, r->unused_room_timeout);
+  sqlite3_bind_int64 (s, 10, r->max_participant_duration);
+  sqlite3_bind_int (s, 11, r->record_participants_on_connect);
+  sqlite3_bind_int (s, 12, r->waiting_room);
+  sqlite3_bind_int64 (s, 13, r->callback_sequence);
+  sqlite3_bind_int64 (s, 14, r->created);
+  sqlite3_bind_int64 (s, 15, r->updated);
+  sqlite3_bind_int64 (s, 16, r->ended);
+  return run (store, s, error);
+}
+
+HqRoomRecord *
+hq_store_get_room (HqStore *store, const gchar *sid, GError **error)
+{
+  sqlite3_stmt *s =
+      stmt (store, "SELECT " ROOM_COLUMNS " FROM rooms WHERE sid = ?", error);
+
+  if (s == NULL)
+    return NULL;
+  bind_text (s, 1, sid);
+  return one (store, s, read_room, (GDestroyNotify)hq_room_record_free, "room",
+      sid, error);
+}
+
+GPtrArray *
+hq_store_list_rooms (HqStore *store, const gchar *status,
+    const gchar *unique_name, guint limit, guint offset, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "SELECT " ROOM_COLUMNS " FROM rooms "
+      "WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR unique_name = ?2) "
+      "ORDER BY created DESC, rowid DESC LIMIT ?3 OFFSET ?4",
+      error);
+
+  if (s == NULL)
+    return NULL;
+  bind_text (s, 1, status);
+  bind_text (s, 2, unique_name);
+  sqlite3_bind_int64 (s, 3, limit);
+  sqlite3_bind_int64 (s, 4, offset);
+  return collect (
+      store, s, read_room, (GDestroyNotify)hq_room_record_free, error);
+}
+
+/* --- participants --- */
+
+#define PARTICIPANT_COLUMNS                                                    \
+  "sid, room_sid, identity, status, role, end_reason, created, updated, "      \
+  "ended"
+
+static gpointer
+read_participant (sqlite3_stmt *s)
+{
+  HqParticipantRecord *p = g_new0 (HqParticipantRecord, 1);
+
+  p->sid = col_text (s, 0);
+  p->room_sid = col_text (s, 1);
+  p->identity = col_text (s, 2);
+  p->status = col_text (s, 3);
+  p->role = col_text (s, 4);
+  p->end_reason = col_text (s, 5);
+  p->created = sqlite3_column_int64 (s, 6);
+  p->updated = sqlite3_column_int64 (s, 7);
+  p->ended = sqlite3_column_int64 (s, 8);
+  return p;
+}
+
+gboolean
+hq_store_put_participant (
+    HqStore *store, const HqParticipantRecord *p, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "INSERT OR REPLACE INTO participants (" PARTICIPANT_COLUMNS ") VALUES "
+      "(?,?,?,?,?,?,?,?,?)",
+      error);
+
+  if (s == NULL)
+    return FALSE;
+  bind_text (s, 1, p->sid);
+  bind_text (s, 2, p->room_sid);
+  bind_text (s, 3, p->identity);
+  bind_text (s, 4, p->status);
+  bind_text (s, 5, p->role);
+  bind_text (s, 6, p->end_reason);
+  sqlite3_bind_int64 (s, 7, p->created);
+  sqlite3_bind_int64 (s, 8, p->updated);
+  sqlite3_bind_int64 (s, 9, p->ended);
+  return run (store, s, error);
+}
+
+HqParticipantRecord *
+hq_store_get_participant (
+    HqStore *store, const gchar *room_sid, const gchar *sid, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "SELECT " PARTICIPANT_COLUMNS " FROM participants "
+      "WHERE room_sid = ? AND sid = ?",
+      error);
+
+  if (s == NULL)
+    return NULL;
+  bind_text (s, 1, room_sid);
+  bind_text (s, 2, sid);
+  return one (store, s, read_participant,
+      (GDestroyNotify)hq_participant_record_free, "participant", sid, error);
+}
+
+GPtrArray *
+hq_store_list_participants (HqStore *store, const gchar *room_sid,
+    const gchar *status, const gchar *identity, guint limit, guint offset,
+    GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "SELECT " PARTICIPANT_COLUMNS " FROM participants WHERE room_sid = ?1 "
+      "AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR identity = ?3) "
+      "ORDER BY created, rowid LIMIT ?4 OFFSET ?5",
+      error);
+
+  if (s == NULL)
+    return NULL;
+  bind_text (s, 1, room_sid);
+  bind_text (s, 2, status);
+  bind_text (s, 3, identity);
+  sqlite3_bind_int64 (s, 4, limit);
+  sqlite3_bind_int64 (s, 5, offset);
+  return collect (store, s, read_participant,
+      (GDestroyNotify)hq_participant_record_free, error);
+}
+
+/* --- tracks --- */
+
+static gpointer
+read_track (sqlite3_stmt *s)
+{
+  HqTrackRecord *t = g_new0 (HqTrackRecord, 1);
+
+  t->sid = col_text (s, 0);
+  t->room_sid = col_text (s, 1);
+  t->participant_sid = col_text (s, 2);
+  t->name = col_text (s, 3);
+  t->kind = col_text (s, 4);
+  t->enabled = sqlite3_column_int (s, 5);
+  t->published = sqlite3_column_int (s, 6);
+  t->created = sqlite3_column_int64 (s, 7);
+  t->updated = sqlite3_column_int64 (s, 8);
+  return t;
+}
+
+gboolean
+hq_store_put_track (HqStore *store, const HqTrackRecord *t, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "INSERT OR REPLACE INTO tracks (sid, room_sid, participant_sid, name, "
+      "kind, enabled, published, created, updated) VALUES (?,?,?,?,?,?,?,?,?)",
+      error);
+
+  if (s == NULL)
+    return FALSE;
+  bind_text (s, 1, t->sid);
+  bind_text (s, 2, t->room_sid);
+  bind_text (s, 3, t->participant_sid);
+  bind_text (s, 4, t->name);
+  bind_text (s, 5, t->kind);
+  sqlite3_bind_int (s, 6, t->enabled);
+  sqlite3_bind_int (s, 7, t->published);
+  sqlite3_bind_int64 (s, 8, t->created);
+  sqlite3_bind_int64 (s, 9, t->updated);
+  return run (store, s, error);
+}
+
+GPtrArray *
+hq_store_list_tracks (
+    HqStore *store, const gchar *participant_sid, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "SELECT sid, room_sid, participant_sid, name, kind, enabled, published, "
+      "created, updated FROM tracks WHERE participant_sid = ? AND published "
+      "ORDER BY created, rowid",
+      error);
+
+  if (s == NULL)
+    return NULL;
+  bind_text (s, 1, participant_sid);
+  return collect (
+      store, s, read_track, (GDestroyNotify)hq_track_record_free, error);
+}
+
+/* --- chat --- */
+
+static gpointer
+read_chat (sqlite3_stmt *s)
+{
+  HqChatRecord *c = g_new0 (HqChatRecord, 1);
+
+  c->room_sid = col_text (s, 0);
+  c->index = sqlite3_column_int64 (s, 1);
+  c->participant_sid = col_text (s, 2);
+  c->identity = col_text (s, 3);
+  c->body = col_text (s, 4);
+  c->attributes = col_text (s, 5);
+  c->created = sqlite3_column_int64 (s, 6);
+  return c;
+}
+
+gboolean
+hq_store_add_chat (HqStore *store, HqChatRecord *msg, GError **error)
+{
+  /* One statement, so the index and the row commit together. */
+  sqlite3_stmt *s = stmt (store,
+      "INSERT INTO chat (room_sid, idx, participant_sid, identity, body, "
+      "attributes, created) VALUES (?1, (SELECT COALESCE(MAX(idx), 0) + 1 "
+      "FROM chat WHERE room_sid = ?1), ?2, ?3, ?4, ?5, ?6) RETURNING idx",
+      error);
+  int rc;
+
+  if (s == NULL)
+    return FALSE;
+  bind_text (s, 1, msg->room_sid);
+  bind_text (s, 2, msg->participant_sid);
+  bind_text (s, 3, msg->identity);
+  bind_text (s, 4, msg->body);
+  bind_text (s, 5, msg->attributes);
+  sqlite3_bind_int64 (s, 6, msg->created);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW) {
+    msg->index = sqlite3_column_int64 (s, 0);
+    rc = sqlite3_step (s);
+  }
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    return db_error (store, "cannot store a chat message", error);
+  return TRUE;
+}
+
+GPtrArray *
+hq_store_chat_history (HqStore *store, const gchar *room_sid, gint64 before,
+    guint limit, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "SELECT * FROM (SELECT room_sid, idx, participant_sid, identity, body, "
+      "attributes, created FROM chat WHERE room_sid = ?1 AND (?2 = 0 OR idx < "
+      "?2) ORDER BY idx DESC LIMIT ?3) ORDER BY idx",
+      error);
+
+  if (s == NULL)
+    return NULL;
+  bind_text (s, 1, room_sid);
+  sqlite3_bind_int64 (s, 2, before);
+  sqlite3_bind_int64 (s, 3, limit);
+  return collect (
+      store, s, read_chat, (GDestroyNotify)hq_chat_record_free, error);
+}
+
+/* --- audit log --- */
+
+static gpointer
+read_event (sqlite3_stmt *s)
+{
+  HqEventRecord *e = g_new0 (HqEventRecord, 1);
+
+  e->sequence = sqlite3_column_int64 (s, 0);
+  e->room_sid = col_text (s, 1);
+  e->event = col_text (s, 2);
+  e->participant_sid = col_text (s, 3);
+  e->identity = col_text (s, 4);
+  e->track_sid = col_text (s, 5);
+  e->actor_sid = col_text (s, 6);
+  e->detail = col_text (s, 7);
+  e->created = sqlite3_column_int64 (s, 8);
+  return e;
+}
+
+gboolean
+hq_store_add_event (HqStore *store, HqEventRecord *e, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "INSERT INTO events (room_sid, event, participant_sid, identity, "
+      "track_sid, actor_sid, detail, created) VALUES (?,?,?,?,?,?,?,?)",
+      error);
+
+  if (s == NULL)
+    return FALSE;
+  bind_text (s, 1, e->room_sid);
+  bind_text (s, 2, e->event);
+  bind_text (s, 3, e->participant_sid);
+  bind_text (s, 4, e->identity);
+  bind_text (s, 5, e->track_sid);
+  bind_text (s, 6, e->actor_sid);
+  bind_text (s, 7, e->detail);
+  sqlite3_bind_int64 (s, 8, e->created);
+  if (!run (store, s, error))
+    return FALSE;
+  e->sequence = sqlite3_last_insert_rowid (store->db);
+  return TRUE;
+}
+
+GPtrArray *
+hq_store_list_events (HqStore *store, const gchar *room_sid, guint limit,
+    guint offset, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "SELECT sequence, room_sid, event, participant_sid, identity, "
+      "track_sid, actor_sid, detail, created FROM events WHERE room_sid = ? "
+      "ORDER BY sequence LIMIT ? OFFSET ?",
+      error);
+
+  if (s == NULL)
+    return NULL;
+  bind_text (s, 1, room_sid);
+  sqlite3_bind_int64 (s, 2, limit);
+  sqlite3_bind_int64 (s, 3, offset);
+  return collect (
+      store, s, read_event, (GDestroyNotify)hq_event_record_free, error);
+}

@@ -1,0 +1,161 @@
+/* hq-server's storage interface: rooms, participants, tracks, chat messages
+ * and the audit log, as plain records.
+ *
+ * The control plane keeps live state in memory (hqroom.c) and writes every
+ * change through here before it announces it, so the store is what REST
+ * reads and what survives a restart.  Each call is synchronous and returns
+ * only once its change is committed: a caller that acknowledges something
+ * after a successful call never loses it to a crash of the process.
+ *
+ * hqstore-sqlite.c implements it on one SQLite database (WAL) in the data
+ * directory.  Another backend (a networked database serving several nodes)
+ * implements these same functions and is chosen at build time.
+ */
+#ifndef __HQ_STORE_H__
+#define __HQ_STORE_H__
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define HQ_STORE_ERROR (hq_store_error_quark ())
+GQuark hq_store_error_quark (void);
+
+typedef enum
+{
+  HQ_STORE_ERROR_IO, /* the database cannot be opened, read or written */
+  HQ_STORE_ERROR_NOT_FOUND, /* no such record */
+  HQ_STORE_ERROR_CONFLICT, /* an in-progress room already has this name */
+} HqStoreError;
+
+typedef struct _HqStore HqStore;
+
+/* Times are unix milliseconds; 0 means "not yet". */
+typedef struct
+{
+  gchar *sid;
+  gchar *unique_name;
+  gchar *status; /* in-progress | completed */
+  gchar *type; /* go | peer-to-peer | group-small | group */
+  gchar *status_callback; /* NULL: none */
+  gchar *end_reason; /* NULL while in progress */
+  gint max_participants;
+  gint empty_room_timeout; /* minutes */
+  gint unused_room_timeout; /* minutes */
+  gint64 max_participant_duration; /* seconds */
+  gboolean record_participants_on_connect;
+  gboolean waiting_room;
+  gint64 callback_sequence; /* last status callback sequence number sent */
+  gint64 created;
+  gint64 updated;
+  gint64 ended;
+} HqRoomRecord;
+
+typedef struct
+{
+  gchar *sid;
+  gchar *room_sid;
+  gchar *identity;
+  gchar *status; /* connected | disconnected */
+  gchar *role; /* host | guest */
+  gchar *end_reason; /* NULL while connected */
+  gint64 created;
+  gint64 updated;
+  gint64 ended;
+} HqParticipantRecord;
+
+typedef struct
+{
+  gchar *sid;
+  gchar *room_sid;
+  gchar *participant_sid;
+  gchar *name;
+  gchar *kind; /* audio | video | data */
+  gboolean enabled;
+  gboolean published; /* FALSE once unpublished */
+  gint64 created;
+  gint64 updated;
+} HqTrackRecord;
+
+typedef struct
+{
+  gchar *room_sid;
+  gint64 index; /* 1, 2, ... per room; assigned by hq_store_add_chat */
+  gchar *participant_sid;
+  gchar *identity;
+  gchar *body;
+  gchar *attributes; /* a JSON object as text, or NULL */
+  gint64 created;
+} HqChatRecord;
+
+typedef struct
+{
+  gchar *room_sid;
+  gint64 sequence; /* per store, increasing; assigned by hq_store_add_event */
+  gchar *event; /* e.g. "participant-connected", "participant-muted" */
+  gchar *participant_sid; /* the participant it is about, or NULL */
+  gchar *identity;
+  gchar *track_sid;
+  gchar *actor_sid; /* who caused it (a host), or NULL */
+  gchar *detail; /* a JSON object as text, or NULL */
+  gint64 created;
+} HqEventRecord;
+
+void hq_room_record_free (HqRoomRecord *rec);
+void hq_participant_record_free (HqParticipantRecord *rec);
+void hq_track_record_free (HqTrackRecord *rec);
+void hq_chat_record_free (HqChatRecord *rec);
+void hq_event_record_free (HqEventRecord *rec);
+HqRoomRecord *hq_room_record_copy (const HqRoomRecord *rec);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqRoomRecord, hq_room_record_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqParticipantRecord, hq_participant_record_free)
+
+/* Opens (creating when needed) the store in @data_dir. */
+HqStore *hq_store_open (const gchar *data_dir, GError **error);
+void hq_store_close (HqStore *store);
+
+/* Inserts or replaces by sid.  A room in progress whose unique name another
+ * in-progress room has fails with HQ_STORE_ERROR_CONFLICT. */
+gboolean hq_store_put_room (
+    HqStore *store, const HqRoomRecord *room, GError **error);
+/* By sid; HQ_STORE_ERROR_NOT_FOUND when absent. */
+HqRoomRecord *hq_store_get_room (
+    HqStore *store, const gchar *sid, GError **error);
+/* Newest first.  @status and @unique_name filter when not NULL.  Returns an
+ * array of HqRoomRecord (free with g_ptr_array_unref). */
+GPtrArray *hq_store_list_rooms (HqStore *store, const gchar *status,
+    const gchar *unique_name, guint limit, guint offset, GError **error);
+
+gboolean hq_store_put_participant (
+    HqStore *store, const HqParticipantRecord *participant, GError **error);
+HqParticipantRecord *hq_store_get_participant (
+    HqStore *store, const gchar *room_sid, const gchar *sid, GError **error);
+/* Oldest first, filtered by @status and @identity when not NULL. */
+GPtrArray *hq_store_list_participants (HqStore *store, const gchar *room_sid,
+    const gchar *status, const gchar *identity, guint limit, guint offset,
+    GError **error);
+
+gboolean hq_store_put_track (
+    HqStore *store, const HqTrackRecord *track, GError **error);
+/* A participant's tracks still published, oldest first. */
+GPtrArray *hq_store_list_tracks (
+    HqStore *store, const gchar *participant_sid, GError **error);
+
+/* Assigns @msg->index (the room's next) and commits the message. */
+gboolean hq_store_add_chat (HqStore *store, HqChatRecord *msg, GError **error);
+/* Up to @limit messages with index < @before (0: the newest), returned
+ * oldest first. */
+GPtrArray *hq_store_chat_history (HqStore *store, const gchar *room_sid,
+    gint64 before, guint limit, GError **error);
+
+/* Assigns @event->sequence and commits the event. */
+gboolean hq_store_add_event (
+    HqStore *store, HqEventRecord *event, GError **error);
+/* Oldest first. */
+GPtrArray *hq_store_list_events (HqStore *store, const gchar *room_sid,
+    guint limit, guint offset, GError **error);
+
+G_END_DECLS
+
+#endif /* __HQ_STORE_H__ */

@@ -1,0 +1,61 @@
+// A real hq-server process on an ephemeral loopback port, for browser
+// tests: ready when it prints its "listening on" line; stopped with
+// SIGTERM, and its exit code (0: clean, and under ASan: no leak) reported.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+
+export async function startServer(env = {}) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'hq-browser-'));
+  const proc = spawn(process.env.HQ_SERVER_BIN,
+    ['--data-dir', dataDir, '--listen', '127.0.0.1:0'],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let log = '';
+  proc.stderr.on('data', (d) => { log += d; });
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) =>
+    resolve(code ?? signal)));
+  const url = await new Promise((resolve, reject) => {
+    const rl = readline.createInterface({ input: proc.stdout });
+    rl.on('line', (line) => {
+      const m = line.match(/ listening on (\S+)$/);
+      if (m) resolve(m[1]);
+    });
+    exited.then((code) => reject(new Error(`hq-server exited (${code}):\n${log}`)));
+  });
+  return {
+    url,
+    dataDir,
+    log: () => log,
+    events: () => log.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)),
+    async stop() {
+      proc.kill('SIGTERM');
+      const code = await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
+
+export const CHROMIUM_ARGS = [
+  '--headless=new', '--no-sandbox', '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream', '--disable-gpu',
+  '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--no-first-run', '--allow-loopback-in-peer-connection',
+  '--disable-dev-shm-usage', '--autoplay-policy=no-user-gesture-required',
+];
+
+export const CHROMIUM = process.env.HQ_CHROMIUM || '/usr/lib/chromium/chromium';
+
+// Polls `fn` in the page until it returns a truthy value.
+export async function waitInPage(page, fn, arg, ms = 60000, what = 'condition') {
+  const deadline = Date.now() + ms;
+  let last;
+  while (Date.now() < deadline) {
+    last = await page.evaluate(fn, arg);
+    if (last) return last;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

@@ -1,0 +1,196 @@
+// SFU with real browsers: pages join a group room on a real hq-server
+// through the web client it serves, publish their fake camera and
+// microphone, and must decode each other's video and hear each other's
+// audio through the server.  Suite `sfu`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { startServer, CHROMIUM, CHROMIUM_ARGS, waitInPage } from './hqserver.mjs';
+
+let browser;
+let server;
+
+before(async () => {
+  server = await startServer();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server) assert.equal(await server.stop(), 0, server.log());
+});
+
+async function joinPage(identity, room, token) {
+  const page = await browser.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  await page.goto(server.url + '/');
+  await page.evaluate(async ([id, r, tok]) => {
+    window.events = [];
+    const client = await window.hqJoin(id, r, tok);
+    for (const t of ['dominant_speaker', 'network_quality', 'participant_disconnected',
+      'track_disabled', 'error', 'transport_state']) {
+      client.addEventListener(t, (e) => window.events.push({ type: t, ...e.detail }));
+    }
+  }, [identity, room, token]);
+  return { page, problems, identity };
+}
+
+// Frames decoded from, and audio received from, `fromIdentity`'s tracks.
+function mediaFrom(page, fromIdentity) {
+  return page.evaluate(async (who) => {
+    const frames = await window.hq.framesDecoded();
+    const audio = await window.hq.audioReceived();
+    const out = { frames: 0, audioPackets: 0, audioEnergy: 0 };
+    for (const t of window.hq.subTracks.values()) {
+      if (t.identity !== who) continue;
+      if (t.kind === 'video') out.frames += frames[t.track_sid] || 0;
+      if (t.kind === 'audio' && audio[t.track_sid]) {
+        out.audioPackets += audio[t.track_sid].packets;
+        out.audioEnergy += audio[t.track_sid].energy;
+      }
+    }
+    return out;
+  }, fromIdentity);
+}
+
+async function waitMedia(p, from, minFrames) {
+  const deadline = Date.now() + 60000;
+  let m;
+  while (Date.now() < deadline) {
+    m = await mediaFrom(p.page, from);
+    if (m.frames >= minFrames && m.audioPackets >= 50 && m.audioEnergy > 0) return m;
+    await p.page.waitForTimeout(100);
+  }
+  throw new Error(`${p.identity} did not get media from ${from}: ${JSON.stringify(m)}`);
+}
+
+test('two pages see and hear each other through the SFU', async () => {
+  const a = await joinPage('alice', 'sfu-two');
+  const b = await joinPage('bob', 'sfu-two');
+  const fromB = await waitMedia(a, 'bob', 10);
+  const fromA = await waitMedia(b, 'alice', 10);
+  // And it keeps flowing.
+  await waitMedia(a, 'bob', fromB.frames + 10);
+  await waitMedia(b, 'alice', fromA.frames + 10);
+  assert.deepEqual(a.problems, []);
+  assert.deepEqual(b.problems, []);
+  await a.page.close();
+  await b.page.close();
+});
+
+async function video(p, from) {
+  return (await mediaFrom(p.page, from)).frames;
+}
+
+test('three pages, one leaves: the others are re-offered and keep decoding', async () => {
+  const [a, b, c] = [await joinPage('ann', 'sfu-three'), await joinPage('ben', 'sfu-three'),
+    await joinPage('cat', 'sfu-three')];
+  await waitMedia(a, 'ben', 5);
+  await waitMedia(a, 'cat', 5);
+  await waitMedia(b, 'cat', 5);
+  const revisionBefore = await a.page.evaluate(() => window.hq.subTracks.size);
+  assert.equal(revisionBefore, 4, 'ann receives two tracks from each of the others');
+  await c.page.evaluate(() => window.hq.leave());
+  for (const p of [a, b]) {
+    await waitInPage(p.page, () => window.events.some(
+      (e) => e.type === 'participant_disconnected' && e.participant.identity === 'cat'),
+    undefined, 60000, 'participant_disconnected');
+    // Re-offered without cat's tracks.
+    await waitInPage(p.page, () => [...window.hq.subTracks.values()].every(
+      (t) => t.identity !== 'cat'), undefined, 60000, 'a re-offer without cat');
+  }
+  const fromBen = await video(a, 'ben');
+  await waitMedia(a, 'ben', fromBen + 10);
+  const fromAnn = await video(b, 'ann');
+  await waitMedia(b, 'ann', fromAnn + 10);
+  assert.deepEqual(a.problems, []);
+  assert.deepEqual(b.problems, []);
+  for (const p of [a, b, c]) await p.page.close();
+});
+
+test('a late joiner gets a keyframe and decodes at once', async () => {
+  const a = await joinPage('early', 'sfu-late');
+  const b = await joinPage('watcher', 'sfu-late');
+  // Let the publisher's first keyframes pass: the late joiner needs a new one.
+  await waitMedia(b, 'early', 60);
+  const late = await joinPage('late', 'sfu-late');
+  const t0 = Date.now();
+  await waitInPage(late.page, async () => {
+    const frames = await window.hq.framesDecoded();
+    return Object.values(frames).some((f) => f > 0);
+  }, undefined, 20000, 'a first decoded frame');
+  console.log(`# late joiner: first frame ${Date.now() - t0} ms after joining`);
+  for (const p of [a, b, late]) await p.page.close();
+});
+
+test('dominant speaker follows who is not muted', async () => {
+  const a = await joinPage('speaker-a', 'sfu-dsi');
+  const b = await joinPage('speaker-b', 'sfu-dsi');
+  await waitMedia(a, 'speaker-b', 1);
+  await waitMedia(b, 'speaker-a', 1);
+  const mute = (p, enabled) => p.page.evaluate(async (on) => {
+    const audio = window.hq.published.find((d) => d.track.kind === 'audio');
+    await window.hq.setTrackEnabled(audio.trackSid, on);
+  }, enabled);
+  const dominantIs = (p, who) => waitInPage(p.page, (w) => {
+    const d = window.events.filter((e) => e.type === 'dominant_speaker').pop();
+    return d && d.identity === w;
+  }, who, 30000, `${who} dominant`);
+  await mute(a, false);
+  await dominantIs(a, 'speaker-b');
+  await dominantIs(b, 'speaker-b');
+  await mute(a, true);
+  await mute(b, false);
+  await dominantIs(a, 'speaker-a');
+  await dominantIs(b, 'speaker-a');
+  for (const p of [a, b]) await p.page.close();
+});
+
+// A host token from the REST API, with the development key the server made.
+async function hostToken(identity, room) {
+  const creds = Object.fromEntries(readFileSync(path.join(server.dataDir, 'credentials.conf'),
+    'utf8').split('\n').filter((l) => l.includes('=')).map((l) => l.split('=', 2)));
+  const res = await fetch(`${server.url}/v1/AccessTokens`, {
+    method: 'POST',
+    headers: {
+      Authorization: 'Basic ' + Buffer.from(`${creds.key_sid}:${creds.key_secret}`).toString('base64'),
+      'Content-Type': 'application/json',
+    },
+    body: JSON.stringify({ Identity: identity, Room: room, Role: 'host' }),
+  });
+  assert.equal(res.status, 201);
+  return (await res.json()).token;
+}
+
+test('a host mutes a participant: nobody receives that track any more', async () => {
+  const guest = await joinPage('guest', 'sfu-mute');
+  const host = await joinPage('host', 'sfu-mute', await hostToken('host', 'sfu-mute'));
+  const other = await joinPage('other', 'sfu-mute');
+  await waitMedia(other, 'guest', 5);
+  const target = await guest.page.evaluate(() => ({
+    participant: window.hq.me.sid,
+    track: window.hq.published.find((d) => d.track.kind === 'video').trackSid,
+  }));
+  await host.page.evaluate((t) => window.hq.request('mute',
+    { participant_sid: t.participant, track_sid: t.track }), target);
+  await waitInPage(other.page, (sid) => window.events.some(
+    (e) => e.type === 'track_disabled' && e.track.sid === sid), target.track, 30000,
+  'track_disabled');
+  // From now on the guest's video stops while its audio goes on: after
+  // 100 more audio packets (2 s of audio), at most what was in flight.
+  const before = await mediaFrom(other.page, 'guest');
+  const deadline = Date.now() + 60000;
+  let after = before;
+  while (after.audioPackets < before.audioPackets + 100 && Date.now() < deadline) {
+    await other.page.waitForTimeout(100);
+    after = await mediaFrom(other.page, 'guest');
+  }
+  assert.ok(after.audioPackets >= before.audioPackets + 100, 'audio kept flowing');
+  assert.ok(after.frames - before.frames <= 2,
+    `video stopped (${before.frames} -> ${after.frames} frames)`);
+  for (const p of [guest, host, other]) await p.page.close();
+});

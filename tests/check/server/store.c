@@ -1,0 +1,204 @@
+/* Unit tests for hq-server's store (server/hqstore.h) on SQLite in a
+ * temporary directory: what one writes is what one reads back, also after
+ * reopening; unique names conflict only among rooms in progress; chat
+ * indexes count per room; history pages back without gaps. */
+#include <glib.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include "hqstore.h"
+#include "hqtempdir.h"
+
+typedef struct
+{
+  gchar *dir;
+  HqStore *store;
+} Fixture;
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  f->dir = g_dir_make_tmp ("hq-store-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->store = hq_store_open (f->dir, &error);
+  g_assert_no_error (error);
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  hq_store_close (f->store);
+  hq_test_remove_dir (f->dir);
+  g_free (f->dir);
+}
+
+static HqRoomRecord
+room (const gchar *sid, const gchar *name, const gchar *status, gint64 t)
+{
+  HqRoomRecord r = {
+    .sid = (gchar *)sid,
+    .unique_name = (gchar *)name,
+    .status = (gchar *)status,
+    .type = "group",
+    .max_participants = 50,
+    .empty_room_timeout = 5,
+    .unused_room_timeout = 5,
+    .max_participant_duration = 14400,
+    .waiting_room = TRUE,
+    .created = t,
+    .updated = t,
+  };
+  return r;
+}
+
+#define RM1 "RM00000000000000000000000000000001"
+#define RM2 "RM00000000000000000000000000000002"
+#define RM3 "RM00000000000000000000000000000003"
+
+static void
+test_room_round_trip_and_reopen (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  HqRoomRecord r = room (RM1, "consult", "in-progress", 1000);
+  g_autoptr (HqRoomRecord) got = NULL;
+
+  r.status_callback = "http://example.test/hook";
+  g_assert_true (hq_store_put_room (f->store, &r, &error));
+  hq_store_close (f->store);
+  f->store = hq_store_open (f->dir, &error);
+  g_assert_no_error (error);
+  got = hq_store_get_room (f->store, RM1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (got->unique_name, ==, "consult");
+  g_assert_cmpstr (got->status_callback, ==, "http://example.test/hook");
+  g_assert_null (got->end_reason);
+  g_assert_true (got->waiting_room);
+  g_assert_cmpint (got->created, ==, 1000);
+
+  g_assert_null (hq_store_get_room (f->store, RM2, &error));
+  g_assert_error (error, HQ_STORE_ERROR, HQ_STORE_ERROR_NOT_FOUND);
+}
+
+static void
+test_unique_names_conflict_only_in_progress (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  HqRoomRecord a = room (RM1, "same", "in-progress", 1);
+  HqRoomRecord b = room (RM2, "same", "in-progress", 2);
+  g_autoptr (GPtrArray) live = NULL;
+  g_autoptr (GPtrArray) all = NULL;
+
+  g_assert_true (hq_store_put_room (f->store, &a, &error));
+  g_assert_false (hq_store_put_room (f->store, &b, &error));
+  g_assert_error (error, HQ_STORE_ERROR, HQ_STORE_ERROR_CONFLICT);
+  g_clear_error (&error);
+
+  a.status = "completed";
+  g_assert_true (hq_store_put_room (f->store, &a, &error));
+  g_assert_true (hq_store_put_room (f->store, &b, &error));
+
+  live = hq_store_list_rooms (f->store, "in-progress", NULL, 10, 0, &error);
+  g_assert_cmpuint (live->len, ==, 1);
+  g_assert_cmpstr (((HqRoomRecord *)live->pdata[0])->sid, ==, RM2);
+  /* Newest first. */
+  all = hq_store_list_rooms (f->store, NULL, "same", 10, 0, &error);
+  g_assert_cmpuint (all->len, ==, 2);
+  g_assert_cmpstr (((HqRoomRecord *)all->pdata[0])->sid, ==, RM2);
+}
+
+static void
+add_chat (HqStore *store, const gchar *room_sid, const gchar *body,
+    gint64 expect_index)
+{
+  g_autoptr (GError) error = NULL;
+  HqChatRecord msg = {
+    .room_sid = (gchar *)room_sid,
+    .participant_sid = "PA00000000000000000000000000000001",
+    .identity = "pat",
+    .body = (gchar *)body,
+    .created = 5,
+  };
+
+  g_assert_true (hq_store_add_chat (store, &msg, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (msg.index, ==, expect_index);
+}
+
+static void
+test_chat_indexes_and_history (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) newest = NULL;
+  g_autoptr (GPtrArray) older = NULL;
+  g_autoptr (GPtrArray) other = NULL;
+
+  for (gint i = 1; i <= 7; i++) {
+    g_autofree gchar *body = g_strdup_printf ("m%d", i);
+    add_chat (f->store, RM1, body, i);
+  }
+  add_chat (f->store, RM3, "elsewhere", 1);
+
+  newest = hq_store_chat_history (f->store, RM1, 0, 3, &error);
+  g_assert_cmpuint (newest->len, ==, 3);
+  g_assert_cmpstr (((HqChatRecord *)newest->pdata[0])->body, ==, "m5");
+  g_assert_cmpstr (((HqChatRecord *)newest->pdata[2])->body, ==, "m7");
+  older = hq_store_chat_history (f->store, RM1, 5, 10, &error);
+  g_assert_cmpuint (older->len, ==, 4);
+  g_assert_cmpint (((HqChatRecord *)older->pdata[0])->index, ==, 1);
+  g_assert_cmpint (((HqChatRecord *)older->pdata[3])->index, ==, 4);
+  other = hq_store_chat_history (f->store, RM3, 0, 10, &error);
+  g_assert_cmpuint (other->len, ==, 1);
+}
+
+static void
+test_events_in_order (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) events = NULL;
+  const gchar *names[] = { "room-created", "participant-connected",
+    "participant-removed" };
+  gint64 last = 0;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++) {
+    HqEventRecord e = { .room_sid = RM1,
+      .event = (gchar *)names[i],
+      .detail = "{\"reason\":\"x\"}",
+      .created = 9 };
+    g_assert_true (hq_store_add_event (f->store, &e, &error));
+    g_assert_cmpint (e.sequence, >, last);
+    last = e.sequence;
+  }
+  events = hq_store_list_events (f->store, RM1, 2, 1, &error);
+  g_assert_cmpuint (events->len, ==, 2);
+  g_assert_cmpstr (
+      ((HqEventRecord *)events->pdata[0])->event, ==, "participant-connected");
+  g_assert_cmpstr (
+      ((HqEventRecord *)events->pdata[1])->detail, ==, "{\"reason\":\"x\"}");
+}
+
+static void
+test_unwritable_dir_is_an_error (void)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_null (hq_store_open ("/proc/no-such-dir", &error));
+  g_assert_error (error, HQ_STORE_ERROR, HQ_STORE_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, "/proc/no-such-dir"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/store/room-round-trip-and-reopen", Fixture, NULL, setup,
+      test_room_round_trip_and_reopen, teardown);
+  g_test_add ("/store/unique-names", Fixture, NULL, setup,
+      test_unique_names_conflict_only_in_progress, teardown);
+  g_test_add ("/store/chat", Fixture, NULL, setup,
+      test_chat_indexes_and_history, teardown);
+  g_test_add (
+      "/store/events", Fixture, NULL, setup, test_events_in_order, teardown);
+  g_test_add_func ("/store/unwritable-dir", test_unwritable_dir_is_an_error);
+  return g_test_run ();
+}

@@ -1,0 +1,219 @@
+// hqrooms browser client: the signalling protocol (docs/protocol.md) over
+// one WebSocket, and the two peer connections of the SFU's media model —
+// "publish" (we offer our tracks, the server answers) and "subscribe" (the
+// server offers everyone else's tracks, we answer).  Plain ES module, no
+// build step; the page in index.html and the tests use it.
+//
+// Events (EventTarget, event.detail): joined, participant_connected,
+// participant_disconnected, track (a remote MediaStreamTrack arrived:
+// {track, kind, trackSid, participantSid, identity}), track_ended,
+// dominant_speaker, network_quality, chat_message, track_enabled,
+// track_disabled, muted, transport_state, closed, error.
+
+export class HqRoomClient extends EventTarget {
+  constructor(baseUrl = location.origin) {
+    super();
+    this.baseUrl = baseUrl;
+    this.ws = null;
+    this.nextId = 1;
+    this.pending = new Map();
+    this.pub = null;
+    this.sub = null;
+    this.subTracks = new Map(); // mid -> track description
+    this.pubQueue = Promise.resolve();
+    this.subQueue = Promise.resolve();
+    this.remote = new Map(); // participant sid -> participant
+    this.me = null;
+  }
+
+  // A guest token from the server's /token endpoint (creates the room).
+  static async fetchToken(baseUrl, identity, room, passcode) {
+    const res = await fetch(`${baseUrl}/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user_identity: identity, room_name: room, passcode }),
+    });
+    const body = await res.json();
+    if (!res.ok) throw new Error(`${body.error.message}: ${body.error.explanation}`);
+    return body.token;
+  }
+
+  _emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  _send(msg) {
+    this.ws.send(JSON.stringify(msg));
+  }
+
+  request(type, fields = {}) {
+    const id = String(this.nextId++);
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this._send({ type, id, ...fields });
+    });
+  }
+
+  async join(token, room) {
+    const url = this.baseUrl.replace(/^http/, 'ws') + '/v1/signal';
+    this.ws = new WebSocket(url);
+    await new Promise((resolve, reject) => {
+      this.ws.onopen = resolve;
+      this.ws.onerror = () => reject(new Error(`cannot connect to ${url}`));
+    });
+    this.ws.onmessage = (e) => this._onMessage(JSON.parse(e.data));
+    this.ws.onclose = (e) => this._emit('closed', { code: e.code, reason: e.reason });
+    this.keepalive = setInterval(() => this._send({ type: 'ping' }), 20000);
+    const joined = await this.request('join', room ? { token, room } : { token });
+    this.me = joined.participant;
+    for (const p of joined.participants) this.remote.set(p.sid, p);
+    this._emit('joined', joined);
+    return joined;
+  }
+
+  async leave() {
+    clearInterval(this.keepalive);
+    try { await this.request('leave'); } catch { /* closing anyway */ }
+    this.pub?.close();
+    this.sub?.close();
+    this.ws.close();
+  }
+
+  // Publishes every track of `stream` through the publish connection.
+  async publish(stream) {
+    const described = [];
+    this.pub = this._newPeerConnection('publish');
+    for (const track of stream.getTracks()) {
+      const reply = await this.request('track_publish', {
+        name: track.kind === 'audio' ? 'microphone' : 'camera', kind: track.kind,
+      });
+      const tr = this.pub.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+      described.push({ transceiver: tr, trackSid: reply.track.sid, track });
+    }
+    const offer = await this.pub.createOffer();
+    await this.pub.setLocalDescription(offer);
+    const answer = await this.request('publish_offer', {
+      sdp: offer.sdp,
+      tracks: described.map((d) => ({ mid: d.transceiver.mid, track_sid: d.trackSid })),
+    });
+    this.pubQueue = this.pubQueue.then(() =>
+      this.pub.setRemoteDescription({ type: 'answer', sdp: answer.sdp }));
+    await this.pubQueue;
+    this.published = described;
+    return described.map((d) => d.trackSid);
+  }
+
+  async setTrackEnabled(trackSid, enabled) {
+    const d = this.published.find((x) => x.trackSid === trackSid);
+    if (d) d.track.enabled = enabled;
+    return this.request('track_update', { track_sid: trackSid, enabled });
+  }
+
+  _newPeerConnection(transport) {
+    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+    pc.onicecandidate = (e) => {
+      if (e.candidate && e.candidate.candidate) {
+        this._send({ type: 'candidate', transport, candidate: e.candidate.candidate });
+      } else if (!e.candidate) {
+        this._send({ type: 'end_of_candidates', transport });
+      }
+    };
+    return pc;
+  }
+
+  _onSubscribeOffer(msg) {
+    this.subQueue = this.subQueue.then(async () => {
+      if (!this.sub) {
+        this.sub = this._newPeerConnection('subscribe');
+        this.sub.ontrack = (e) => {
+          const desc = this.subTracks.get(e.transceiver.mid) || {};
+          this._emit('track', {
+            track: e.track, kind: e.track.kind, mid: e.transceiver.mid,
+            trackSid: desc.track_sid, participantSid: desc.participant_sid,
+            identity: desc.identity,
+          });
+        };
+      }
+      const before = new Set(this.subTracks.keys());
+      this.subTracks = new Map(msg.tracks.map((t) => [t.mid, t]));
+      for (const mid of before) {
+        if (!this.subTracks.has(mid)) this._emit('track_ended', { mid });
+      }
+      await this.sub.setRemoteDescription({ type: 'offer', sdp: msg.sdp });
+      const answer = await this.sub.createAnswer();
+      await this.sub.setLocalDescription(answer);
+      this._send({ type: 'subscribe_answer', sdp: answer.sdp, revision: msg.revision });
+    }).catch((err) => this._emit('error', { message: String(err) }));
+  }
+
+  _onCandidate(msg) {
+    const pc = msg.transport === 'publish' ? 'pub' : 'sub';
+    const queue = pc === 'pub' ? 'pubQueue' : 'subQueue';
+    this[queue] = this[queue].then(() => {
+      if (!this[pc]) return undefined;
+      return this[pc].addIceCandidate(msg.type === 'end_of_candidates'
+        ? null : { candidate: msg.candidate, sdpMLineIndex: 0 });
+    }).catch((err) => this._emit('error', { message: String(err) }));
+  }
+
+  _onMessage(msg) {
+    if (msg.id && this.pending.has(msg.id)) {
+      const { resolve, reject } = this.pending.get(msg.id);
+      this.pending.delete(msg.id);
+      if (msg.type === 'error') reject(Object.assign(new Error(msg.message), { code: msg.code }));
+      else resolve(msg);
+      return;
+    }
+    switch (msg.type) {
+      case 'subscribe_offer':
+        this._onSubscribeOffer(msg);
+        return;
+      case 'candidate':
+      case 'end_of_candidates':
+        this._onCandidate(msg);
+        return;
+      case 'participant_connected':
+        this.remote.set(msg.participant.sid, msg.participant);
+        break;
+      case 'participant_disconnected':
+        this.remote.delete(msg.participant.sid);
+        break;
+      default:
+        break;
+    }
+    this._emit(msg.type, msg);
+  }
+
+  // Video frames decoded by the subscribe connection, per track sid.
+  async framesDecoded() {
+    const out = {};
+    if (!this.sub) return out;
+    const stats = await this.sub.getStats();
+    stats.forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') {
+        const desc = this.subTracks.get(s.mid);
+        if (desc) out[desc.track_sid] = s.framesDecoded || 0;
+      }
+    });
+    return out;
+  }
+
+  // Audio received by the subscribe connection, per track sid.
+  async audioReceived() {
+    const out = {};
+    if (!this.sub) return out;
+    const stats = await this.sub.getStats();
+    stats.forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+        const desc = this.subTracks.get(s.mid);
+        if (desc) {
+          out[desc.track_sid] = {
+            packets: s.packetsReceived || 0, audioLevel: s.audioLevel || 0,
+            energy: s.totalAudioEnergy || 0,
+          };
+        }
+      }
+    });
+    return out;
+  }
+}
