@@ -632,12 +632,13 @@ set_enabled (HqParticipant *p, HqTrackRecord *t, gboolean enabled,
     t->enabled = !enabled;
     return hq_room_store_failed (local, error);
   }
+  /* The SFU enforces it (a disabled track is not forwarded), told before
+   * anyone hears of the change. */
+  if (p->room->media)
+    hq_sfu_room_set_track_enabled (p->room->media, t->sid, enabled);
   hq_room_event (
       p->room, enabled ? "track-enabled" : "track-disabled", p, t, actor, NULL);
   announce_track (p, enabled ? "track_enabled" : "track_disabled", t);
-  /* The SFU enforces it: a disabled track is not forwarded. */
-  if (p->room->media)
-    hq_sfu_room_set_track_enabled (p->room->media, t->sid, enabled);
   return TRUE;
 }
 
@@ -768,5 +769,40 @@ hq_participant_remove (
   json_object_set_object_member (msg, "by", participant_ref_json (host));
   hq_participant_send (target, msg);
   hq_participant_disconnect (target, "removed", HQ_CLOSE_REMOVED, host);
+  return TRUE;
+}
+
+gboolean
+hq_participant_relay (HqParticipant *p, JsonObject *msg, GError **error)
+{
+  const gchar *type =
+      json_object_get_string_member_with_default (msg, "type", "");
+  const gchar *to =
+      json_object_get_string_member_with_default (msg, "to", NULL);
+  const gchar *field =
+      g_str_equal (type, "peer_candidate") ? "candidate" : "sdp";
+  const gchar *payload =
+      json_object_get_string_member_with_default (msg, field, NULL);
+  HqParticipant *target;
+  g_autoptr (JsonObject) out = NULL;
+
+  if (p->room->media != NULL) {
+    return hq_room_invalid (error,
+        "A %s room carries media through the server: use publish_offer.",
+        p->room->rec.type);
+  }
+  if (to == NULL || payload == NULL)
+    return hq_room_invalid (error, "%s needs to and %s strings.", type, field);
+  target = hq_room_find_participant (p->room, to);
+  if (target == NULL || target->waiting || target == p) {
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NOT_FOUND,
+        "No other participant %s is in this room.", to);
+    return FALSE;
+  }
+  out = hq_message_new (type, NULL);
+  json_object_set_string_member (out, "from", p->rec.sid);
+  json_object_set_string_member (out, "identity", p->rec.identity);
+  json_object_set_string_member (out, field, payload);
+  hq_participant_send (target, out);
   return TRUE;
 }

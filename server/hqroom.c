@@ -390,6 +390,12 @@ media_send (gpointer user_data, const gchar *sid, JsonObject *msg)
     hq_participant_send (p, msg);
 }
 
+guint64
+hq_room_forwarded_packets (HqRoom *room)
+{
+  return room->media ? hq_sfu_room_get_forwarded (room->media) : 0;
+}
+
 static gboolean
 forwards_media (const gchar *type)
 {

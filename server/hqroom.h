@@ -156,6 +156,16 @@ JsonObject *hq_participant_set_track_enabled (
 gboolean hq_participant_media (
     HqParticipant *p, JsonObject *msg, GError **error);
 
+/* Relays a peer_offer, peer_answer or peer_candidate of a peer-to-peer or
+ * go room to the participant its "to" names, as the same type with "from"
+ * and "identity" of the sender.  Fails with INVALID in rooms whose media
+ * goes through the server, NOT_FOUND for an unknown "to". */
+gboolean hq_participant_relay (
+    HqParticipant *p, JsonObject *msg, GError **error);
+
+/* Media packets the room's SFU forwarded so far (0 when it has none). */
+guint64 hq_room_forwarded_packets (HqRoom *room);
+
 /* Host moderation; each fails with FORBIDDEN unless @host is a host. */
 gboolean hq_participant_admit (
     HqParticipant *host, const gchar *target_sid, GError **error);

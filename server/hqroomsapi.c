@@ -191,12 +191,24 @@ find_room (HqRoomsApi *api, SoupServerMessage *msg, const gchar *id)
   return NULL;
 }
 
+/* A room as REST shows it; a room in progress also tells what its media
+ * plane did ("media": {"forwarded_packets": N}: 0 in peer-to-peer rooms,
+ * whose media never passes the server). */
 static void
-reply_room (SoupServerMessage *msg, guint status, const HqRoomRecord *rec)
+reply_room (HqRoomsApi *api, SoupServerMessage *msg, guint status,
+    const HqRoomRecord *rec)
 {
   g_autofree gchar *base = base_url (msg);
+  JsonObject *obj = hq_room_record_to_json (rec, base);
+  HqRoom *live = hq_rooms_lookup (api->rooms, rec->sid);
 
-  hq_http_reply_object (msg, status, hq_room_record_to_json (rec, base));
+  if (live) {
+    JsonObject *media = json_object_new ();
+    json_object_set_int_member (
+        media, "forwarded_packets", (gint64)hq_room_forwarded_packets (live));
+    json_object_set_object_member (obj, "media", media);
+  }
+  hq_http_reply_object (msg, status, obj);
 }
 
 static gboolean
@@ -251,7 +263,7 @@ create_room (HqRoomsApi *api, SoupServerMessage *msg)
     reply_room_error (msg, error);
     return;
   }
-  reply_room (msg, 201, hq_room_get_record (room));
+  reply_room (api, msg, 201, hq_room_get_record (room));
 }
 
 static void
@@ -325,7 +337,7 @@ update_room (HqRoomsApi *api, SoupServerMessage *msg, const gchar *id)
     if (rec == NULL)
       return;
   }
-  reply_room (msg, 200, rec);
+  reply_room (api, msg, 200, rec);
 }
 
 /* --- participants --- */
@@ -537,7 +549,7 @@ handle_rooms (SoupServer *server, SoupServerMessage *msg, const char *path,
     }
     room = find_room (api, msg, seg[0]);
     if (room)
-      reply_room (msg, 200, room);
+      reply_room (api, msg, 200, room);
     return;
   }
   if (n == 2 && g_strcmp0 (seg[1], "Participants") == 0) {

@@ -480,6 +480,17 @@ handle_media (Request *req)
     reply_gerror (req, error);
 }
 
+/* Peer-to-peer and go rooms: offers, answers and candidates go from one
+ * participant to another through the server; media does not. */
+static void
+handle_relay (Request *req)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!hq_participant_relay (req->session->participant, req->msg, &error))
+    reply_gerror (req, error);
+}
+
 /* --- dispatch --- */
 
 typedef enum
@@ -511,6 +522,9 @@ static const struct
   { "subscribe_answer", handle_media, NEEDS_ADMITTED },
   { "candidate", handle_media, NEEDS_ADMITTED },
   { "end_of_candidates", handle_media, NEEDS_ADMITTED },
+  { "peer_offer", handle_relay, NEEDS_ADMITTED },
+  { "peer_answer", handle_relay, NEEDS_ADMITTED },
+  { "peer_candidate", handle_relay, NEEDS_ADMITTED },
 };
 
 static void

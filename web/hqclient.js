@@ -24,6 +24,9 @@ export class HqRoomClient extends EventTarget {
     this.subQueue = Promise.resolve();
     this.remote = new Map(); // participant sid -> participant
     this.me = null;
+    this.p2p = false; // peer-to-peer and go rooms: media flows directly
+    this.peers = new Map(); // p2p: participant sid -> {pc, queue, identity}
+    this.localStream = null;
   }
 
   // A guest token from the server's /token endpoint (creates the room).
@@ -66,6 +69,7 @@ export class HqRoomClient extends EventTarget {
     this.keepalive = setInterval(() => this._send({ type: 'ping' }), 20000);
     const joined = await this.request('join', room ? { token, room } : { token });
     this.me = joined.participant;
+    this.p2p = ['peer-to-peer', 'go'].includes(joined.room.type);
     for (const p of joined.participants) this.remote.set(p.sid, p);
     this._emit('joined', joined);
     return joined;
@@ -76,12 +80,27 @@ export class HqRoomClient extends EventTarget {
     try { await this.request('leave'); } catch { /* closing anyway */ }
     this.pub?.close();
     this.sub?.close();
+    for (const peer of this.peers.values()) peer.pc.close();
     this.ws.close();
   }
 
-  // Publishes every track of `stream` through the publish connection.
+  // Publishes every track of `stream`: through the server's publish
+  // connection in group rooms, to every other participant directly in
+  // peer-to-peer rooms (the newcomer offers to those already there).
   async publish(stream) {
     const described = [];
+    if (this.p2p) {
+      this.localStream = stream;
+      this.published = [];
+      for (const track of stream.getTracks()) {
+        const reply = await this.request('track_publish', {
+          name: track.kind === 'audio' ? 'microphone' : 'camera', kind: track.kind,
+        });
+        this.published.push({ trackSid: reply.track.sid, track });
+      }
+      for (const [sid, p] of this.remote) await this._peerOffer(sid, p.identity);
+      return this.published.map((d) => d.trackSid);
+    }
     this.pub = this._newPeerConnection('publish');
     for (const track of stream.getTracks()) {
       const reply = await this.request('track_publish', {
@@ -119,6 +138,78 @@ export class HqRoomClient extends EventTarget {
       }
     };
     return pc;
+  }
+
+  // --- peer-to-peer rooms ---
+
+  _peer(sid, identity) {
+    let peer = this.peers.get(sid);
+    if (!peer) {
+      const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+      peer = { pc, queue: Promise.resolve(), identity };
+      pc.onicecandidate = (e) => {
+        if (e.candidate && e.candidate.candidate) {
+          this._send({ type: 'peer_candidate', to: sid, candidate: e.candidate.candidate });
+        }
+      };
+      pc.ontrack = (e) => this._emit('track', {
+        track: e.track, kind: e.track.kind, participantSid: sid, identity,
+      });
+      for (const t of this.localStream ? this.localStream.getTracks() : []) {
+        pc.addTrack(t, this.localStream);
+      }
+      this.peers.set(sid, peer);
+    }
+    return peer;
+  }
+
+  _peerRun(peer, fn) {
+    peer.queue = peer.queue.then(fn).catch((err) =>
+      this._emit('error', { message: String(err) }));
+    return peer.queue;
+  }
+
+  _peerOffer(sid, identity) {
+    const peer = this._peer(sid, identity);
+    return this._peerRun(peer, async () => {
+      const offer = await peer.pc.createOffer();
+      await peer.pc.setLocalDescription(offer);
+      this._send({ type: 'peer_offer', to: sid, sdp: offer.sdp });
+    });
+  }
+
+  _onPeerMessage(msg) {
+    const peer = this._peer(msg.from, msg.identity);
+    this._peerRun(peer, async () => {
+      if (msg.type === 'peer_offer') {
+        await peer.pc.setRemoteDescription({ type: 'offer', sdp: msg.sdp });
+        const answer = await peer.pc.createAnswer();
+        await peer.pc.setLocalDescription(answer);
+        this._send({ type: 'peer_answer', to: msg.from, sdp: answer.sdp });
+      } else if (msg.type === 'peer_answer') {
+        await peer.pc.setRemoteDescription({ type: 'answer', sdp: msg.sdp });
+      } else {
+        await peer.pc.addIceCandidate({ candidate: msg.candidate, sdpMLineIndex: 0 });
+      }
+    });
+  }
+
+  // Media received from each identity over direct (p2p) connections.
+  async peerMedia() {
+    const out = {};
+    for (const peer of this.peers.values()) {
+      const m = { frames: 0, audioPackets: 0, audioEnergy: 0 };
+      (await peer.pc.getStats()).forEach((s) => {
+        if (s.type !== 'inbound-rtp') return;
+        if (s.kind === 'video') m.frames += s.framesDecoded || 0;
+        if (s.kind === 'audio') {
+          m.audioPackets += s.packetsReceived || 0;
+          m.audioEnergy += s.totalAudioEnergy || 0;
+        }
+      });
+      out[peer.identity] = m;
+    }
+    return out;
   }
 
   _onSubscribeOffer(msg) {
@@ -172,11 +263,18 @@ export class HqRoomClient extends EventTarget {
       case 'end_of_candidates':
         this._onCandidate(msg);
         return;
+      case 'peer_offer':
+      case 'peer_answer':
+      case 'peer_candidate':
+        this._onPeerMessage(msg);
+        return;
       case 'participant_connected':
         this.remote.set(msg.participant.sid, msg.participant);
         break;
       case 'participant_disconnected':
         this.remote.delete(msg.participant.sid);
+        this.peers.get(msg.participant.sid)?.pc.close();
+        this.peers.delete(msg.participant.sid);
         break;
       default:
         break;

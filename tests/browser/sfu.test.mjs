@@ -13,7 +13,8 @@ let browser;
 let server;
 
 before(async () => {
-  server = await startServer();
+  // A short reconnect grace, so a participant who vanishes is removed soon.
+  server = await startServer({ HQ_RECONNECT_GRACE_MS: '2000' });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
 
@@ -76,6 +77,7 @@ test('two pages see and hear each other through the SFU', async () => {
   // And it keeps flowing.
   await waitMedia(a, 'bob', fromB.frames + 10);
   await waitMedia(b, 'alice', fromA.frames + 10);
+  assert.ok(await forwarded('sfu-two') > 100, 'the SFU forwarded the media');
   assert.deepEqual(a.problems, []);
   assert.deepEqual(b.problems, []);
   await a.page.close();
@@ -150,20 +152,30 @@ test('dominant speaker follows who is not muted', async () => {
   for (const p of [a, b]) await p.page.close();
 });
 
-// A host token from the REST API, with the development key the server made.
-async function hostToken(identity, room) {
+// The REST API, with the development key the server made.
+function rest(method, pathname, body) {
   const creds = Object.fromEntries(readFileSync(path.join(server.dataDir, 'credentials.conf'),
     'utf8').split('\n').filter((l) => l.includes('=')).map((l) => l.split('=', 2)));
-  const res = await fetch(`${server.url}/v1/AccessTokens`, {
-    method: 'POST',
+  return fetch(`${server.url}${pathname}`, {
+    method,
     headers: {
       Authorization: 'Basic ' + Buffer.from(`${creds.key_sid}:${creds.key_secret}`).toString('base64'),
       'Content-Type': 'application/json',
     },
-    body: JSON.stringify({ Identity: identity, Room: room, Role: 'host' }),
+    body: body ? JSON.stringify(body) : undefined,
   });
+}
+
+async function hostToken(identity, room) {
+  const res = await rest('POST', '/v1/AccessTokens', { Identity: identity, Room: room, Role: 'host' });
   assert.equal(res.status, 201);
   return (await res.json()).token;
+}
+
+async function forwarded(room) {
+  const res = await rest('GET', `/v1/Rooms/${room}`);
+  assert.equal(res.status, 200);
+  return (await res.json()).media.forwarded_packets;
 }
 
 test('a host mutes a participant: nobody receives that track any more', async () => {
@@ -180,17 +192,96 @@ test('a host mutes a participant: nobody receives that track any more', async ()
   await waitInPage(other.page, (sid) => window.events.some(
     (e) => e.type === 'track_disabled' && e.track.sid === sid), target.track, 30000,
   'track_disabled');
-  // From now on the guest's video stops while its audio goes on: after
-  // 100 more audio packets (2 s of audio), at most what was in flight.
-  const before = await mediaFrom(other.page, 'guest');
-  const deadline = Date.now() + 60000;
-  let after = before;
-  while (after.audioPackets < before.audioPackets + 100 && Date.now() < deadline) {
-    await other.page.waitForTimeout(100);
-    after = await mediaFrom(other.page, 'guest');
-  }
-  assert.ok(after.audioPackets >= before.audioPackets + 100, 'audio kept flowing');
-  assert.ok(after.frames - before.frames <= 2,
-    `video stopped (${before.frames} -> ${after.frames} frames)`);
+  // From now on the guest's video stops while its audio goes on.  Audio
+  // packets are the clock: after one second of them what was in flight has
+  // been decoded; over the next two seconds no video frame may arrive.
+  const afterAudio = async (base, n) => {
+    const deadline = Date.now() + 60000;
+    let m = await mediaFrom(other.page, 'guest');
+    while (m.audioPackets < base + n && Date.now() < deadline) {
+      await other.page.waitForTimeout(100);
+      m = await mediaFrom(other.page, 'guest');
+    }
+    assert.ok(m.audioPackets >= base + n, 'audio kept flowing');
+    return m;
+  };
+  const settled = await afterAudio((await mediaFrom(other.page, 'guest')).audioPackets, 50);
+  const later = await afterAudio(settled.audioPackets, 100);
+  assert.equal(later.frames, settled.frames, 'no video frame after the mute');
   for (const p of [guest, host, other]) await p.page.close();
+});
+
+// The server's media port of one of the page's connections.
+function serverPort(page, which) {
+  return page.evaluate(async (w) => {
+    const pc = w === 'publish' ? window.hq.pub : window.hq.sub;
+    const stats = await pc.getStats();
+    let pair;
+    stats.forEach((s) => {
+      if (s.type === 'transport' && s.selectedCandidatePairId) pair = stats.get(s.selectedCandidatePairId);
+    });
+    return pair ? stats.get(pair.remoteCandidateId).port : 0;
+  }, which);
+}
+
+test('garbage on the media ports and a vanished participant disturb nobody', async () => {
+  const dgram = await import('node:dgram');
+  const a = await joinPage('steady-a', 'sfu-garbage');
+  const b = await joinPage('steady-b', 'sfu-garbage');
+  const gone = await joinPage('vanishing', 'sfu-garbage');
+  await waitMedia(a, 'steady-b', 5);
+  await waitMedia(b, 'steady-a', 5);
+  const ports = [await serverPort(a.page, 'publish'), await serverPort(a.page, 'subscribe'),
+    await serverPort(b.page, 'publish'), await serverPort(b.page, 'subscribe')];
+  assert.ok(ports.every((p) => p > 0), `media ports ${ports}`);
+  const sock = dgram.createSocket('udp4');
+  const send = (buf, port) => new Promise((resolve) => sock.send(buf, port, '127.0.0.1', resolve));
+  for (const port of ports) {
+    for (let i = 0; i < 300; i++) {
+      const buf = Buffer.alloc(20 + (i % 200));
+      for (let j = 0; j < buf.length; j++) buf[j] = (i * 131 + j * 7) & 0xff;
+      if (i % 3 === 0) { buf[0] = 0x80; buf[1] = 96; } // RTP-looking
+      if (i % 3 === 1) { buf[0] = 0x81; buf[1] = 201; } // RTCP-looking
+      await send(buf, port);
+    }
+  }
+  sock.close();
+  // The vanishing page disappears without a goodbye.
+  await gone.page.close();
+  for (const p of [a, b]) {
+    await waitInPage(p.page, () => window.events.some(
+      (e) => e.type === 'participant_disconnected' && e.participant.identity === 'vanishing'),
+    undefined, 60000, 'the vanished participant removed');
+  }
+  const fa = await video(a, 'steady-b');
+  const fb = await video(b, 'steady-a');
+  await waitMedia(a, 'steady-b', fa + 10);
+  await waitMedia(b, 'steady-a', fb + 10);
+  assert.deepEqual(a.problems, []);
+  assert.deepEqual(b.problems, []);
+  await a.page.close();
+  await b.page.close();
+});
+
+test('peer-to-peer room: pages connect directly, the server forwards nothing', async () => {
+  const created = await rest('POST', '/v1/Rooms', { UniqueName: 'p2p-room', Type: 'peer-to-peer' });
+  assert.equal(created.status, 201);
+  const a = await joinPage('direct-a', 'p2p-room');
+  const b = await joinPage('direct-b', 'p2p-room');
+  for (const [p, from] of [[a, 'direct-b'], [b, 'direct-a']]) {
+    await waitInPage(p.page, async (who) => {
+      const m = (await window.hq.peerMedia())[who];
+      return m && m.frames >= 10 && m.audioPackets >= 50 && m.audioEnergy > 0;
+    }, from, 60000, `${p.identity} decoding ${from} directly`);
+  }
+  assert.equal(await forwarded('p2p-room'), 0);
+  // Media messages meant for the SFU are refused with a reason.
+  const err = await a.page.evaluate(() => window.hq.request('publish_offer', { sdp: 'v=0' })
+    .then(() => null, (e) => ({ code: e.code, message: e.message })));
+  assert.equal(err.code, 'invalid_field');
+  assert.match(err.message, /peer to peer/);
+  assert.deepEqual(a.problems, []);
+  assert.deepEqual(b.problems, []);
+  await a.page.close();
+  await b.page.close();
 });
