@@ -931,7 +931,7 @@ split_pt (const Where *w, const gchar *attr, const gchar *value, guint *pt,
 {
   const gchar *space = strchr (value, ' ');
   g_autofree gchar *num = NULL;
-  g_autofree gchar *what = g_strdup_printf ("a=%s: payload type", attr);
+  g_autofree gchar *what = NULL;
   guint64 v;
 
   if (space == NULL || space[1] == '\0') {
@@ -947,8 +947,11 @@ split_pt (const Where *w, const gchar *attr, const gchar *value, guint *pt,
     *pt = G_MAXUINT;
     return TRUE;
   }
-  if (!read_uint (w, what, num, 0, 127, &v, error))
-    return FALSE;
+  /* most lines are fine: name the attribute only for an error */
+  if (parse_uint (num, 0, 127, &v) != NUM_OK) {
+    what = g_strdup_printf ("a=%s: payload type", attr);
+    return read_uint (w, what, num, 0, 127, &v, error);
+  }
   *pt = v;
   return TRUE;
 }
@@ -1304,8 +1307,9 @@ assemble_codecs (
   return TRUE;
 }
 
-/* Fills in session-level transport values and checks that an active
- * m-line has what WebRTC needs. */
+/* Fills in session-level transport values and checks what an active
+ * m-line needs on its own; its transport is checked once BUNDLE is known
+ * (check_transports()). */
 static gboolean
 complete_media (
     HqSdpMedia *media, const Where *w, const HqSdp *sdp, GError **error)
@@ -1325,16 +1329,6 @@ complete_media (
 
   if (!hq_sdp_media_is_active (media) || media->kind == HQ_SDP_KIND_APPLICATION)
     return TRUE;
-  if (media->ice_ufrag == NULL || media->ice_pwd == NULL) {
-    where_error (error, w, HQ_SDP_ERROR_MISSING,
-        "no a=ice-ufrag and a=ice-pwd (here or at session level)");
-    return FALSE;
-  }
-  if (media->fingerprint == NULL) {
-    where_error (error, w, HQ_SDP_ERROR_MISSING,
-        "no a=fingerprint (here or at session level)");
-    return FALSE;
-  }
   if (!media->rtcp_mux) {
     where_error (error, w, HQ_SDP_ERROR_MISSING,
         "no a=rtcp-mux: we only multiplex RTP and RTCP on one port");
@@ -1347,9 +1341,85 @@ complete_media (
   return TRUE;
 }
 
+static gboolean
+in_bundle (const HqSdp *sdp, const gchar *mid)
+{
+  for (guint i = 0; i < sdp->bundle->len; i++)
+    if (g_strcmp0 (sdp->bundle->pdata[i], mid) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Checks that every active audio/video m-line has ICE credentials, a
+ * fingerprint and a DTLS role.  A bundled m-line that lacks them (RFC
+ * 8843 a=bundle-only) takes them from the BUNDLE tag, the m-line of the
+ * group's first mid. */
+static gboolean
+check_transports (HqSdp *sdp, const GArray *has_setup, GError **error)
+{
+  const HqSdpMedia *tag = NULL;
+  gboolean tag_has_setup = FALSE;
+
+  if (sdp->bundle->len > 0) {
+    for (guint i = 0; i < sdp->media->len && tag == NULL; i++) {
+      const HqSdpMedia *m = sdp->media->pdata[i];
+      if (g_strcmp0 (m->mid, sdp->bundle->pdata[0]) == 0) {
+        tag = m;
+        tag_has_setup = g_array_index (has_setup, gboolean, i);
+      }
+    }
+  }
+  for (guint i = 0; i < sdp->media->len; i++) {
+    HqSdpMedia *m = sdp->media->pdata[i];
+    Where w = { i + 1, hq_sdp_kind_to_string (m->kind) };
+    gboolean setup = g_array_index (has_setup, gboolean, i) || sdp->has_setup;
+
+    if (!hq_sdp_media_is_active (m) || m->kind == HQ_SDP_KIND_APPLICATION)
+      continue;
+    if (tag != NULL && m != tag && in_bundle (sdp, m->mid)) {
+      if (m->ice_ufrag == NULL && m->ice_pwd == NULL) {
+        m->ice_ufrag = g_strdup (tag->ice_ufrag);
+        m->ice_pwd = g_strdup (tag->ice_pwd);
+      }
+      if (m->fingerprint == NULL) {
+        m->fingerprint = g_strdup (tag->fingerprint);
+        m->fingerprint_alg = g_strdup (tag->fingerprint_alg);
+      }
+      if (!setup && tag_has_setup) {
+        m->setup = tag->setup;
+        setup = TRUE;
+      }
+    }
+    if (!setup) {
+      where_error (error, &w, HQ_SDP_ERROR_MISSING,
+          "no a=setup (here, at session level or in the BUNDLE tag)");
+      return FALSE;
+    }
+    /* RFC 5763: the answer fixes who is DTLS client and server */
+    if (sdp->type == HQ_SDP_ANSWER && m->setup == HQ_SDP_SETUP_ACTPASS) {
+      where_error (error, &w, HQ_SDP_ERROR_INCONSISTENT,
+          "a=setup:actpass in an answer: the answerer must choose active or "
+          "passive");
+      return FALSE;
+    }
+    if (m->ice_ufrag == NULL || m->ice_pwd == NULL) {
+      where_error (error, &w, HQ_SDP_ERROR_MISSING,
+          "no a=ice-ufrag and a=ice-pwd (here, at session level or in the "
+          "BUNDLE tag)");
+      return FALSE;
+    }
+    if (m->fingerprint == NULL) {
+      where_error (error, &w, HQ_SDP_ERROR_MISSING,
+          "no a=fingerprint (here, at session level or in the BUNDLE tag)");
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 static HqSdpMedia *
 parse_media (const HqSdp *sdp, const GstSDPMedia *gm, const gchar *raw,
-    guint index, gboolean *trickle, GError **error)
+    guint index, gboolean *trickle, gboolean *setup_given, GError **error)
 {
   g_autoptr (HqSdpMedia) media = hq_sdp_media_new (HQ_SDP_KIND_AUDIO, NULL);
   g_auto (MediaScratch) s = { 0 };
@@ -1379,12 +1449,7 @@ parse_media (const HqSdp *sdp, const GstSDPMedia *gm, const gchar *raw,
   }
   if (!has_setup)
     media->setup = sdp->setup;
-  if (hq_sdp_media_is_active (media) && media->kind != HQ_SDP_KIND_APPLICATION
-      && !has_setup && !sdp->has_setup) {
-    where_error (error, &w, HQ_SDP_ERROR_MISSING,
-        "no a=setup (here or at session level)");
-    return NULL;
-  }
+  *setup_given = has_setup;
   if (media->kind != HQ_SDP_KIND_APPLICATION
       && !assemble_codecs (media, &w, &s, error))
     return NULL;
@@ -1425,6 +1490,7 @@ hq_sdp_parse (HqSdpType type, const gchar *text, gssize len, GError **error)
 {
   g_autoptr (GPtrArray) mlines = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (HqSdp) sdp = hq_sdp_new (type);
+  g_autoptr (GArray) has_setup = g_array_new (FALSE, FALSE, sizeof (gboolean));
   GstSDPMessage *msg = NULL;
   gboolean ok = FALSE;
   gboolean trickle = FALSE;
@@ -1454,16 +1520,18 @@ hq_sdp_parse (HqSdpType type, const gchar *text, gssize len, GError **error)
       || !parse_session_attributes (sdp, msg, error))
     goto out;
   for (guint i = 0; i < mlines->len; i++) {
+    gboolean setup_given = FALSE;
     HqSdpMedia *m = parse_media (sdp, gst_sdp_message_get_media (msg, i),
-        mlines->pdata[i], i + 1, &trickle, error);
+        mlines->pdata[i], i + 1, &trickle, &setup_given, error);
 
     if (m == NULL)
       goto out;
     g_ptr_array_add (sdp->media, m);
+    g_array_append_val (has_setup, setup_given);
   }
   if (trickle)
     sdp->ice_trickle = TRUE;
-  ok = check_session (sdp, error);
+  ok = check_session (sdp, error) && check_transports (sdp, has_setup, error);
 
 out:
   gst_sdp_message_free (msg);
@@ -1538,7 +1606,8 @@ write_media (GstSDPMessage *msg, const HqSdp *sdp, const HqSdpMedia *m)
   }
   gst_sdp_media_add_connection (&gm, "IN", "IP4", "0.0.0.0", 0, 0);
 
-  if (active && m->ice_ufrag != NULL) {
+  /* a data channel m-line need not carry all of them: write pairs only */
+  if (active && m->ice_ufrag != NULL && m->ice_pwd != NULL) {
     add_attr (&gm, "ice-ufrag", "%s", m->ice_ufrag);
     add_attr (&gm, "ice-pwd", "%s", m->ice_pwd);
     if (sdp->ice_trickle)
@@ -1897,8 +1966,7 @@ hq_sdp_build_offer (const HqSdpLocal *local, const HqSdpTrack *tracks,
   sdp->ice_trickle = TRUE;
 
   if (previous != NULL) {
-    sdp->session_id = previous->session_id;
-    sdp->session_version = previous->session_version + 1;
+    hq_sdp_continue_session (sdp, previous);
     for (guint i = 0; i < previous->media->len; i++) {
       const HqSdpMedia *pm = previous->media->pdata[i];
       const HqSdpTrack *t = find_track (tracks, n_tracks, pm->mid);
@@ -1949,6 +2017,13 @@ hq_sdp_build_offer (const HqSdpLocal *local, const HqSdpTrack *tracks,
   }
   set_msid_semantic (sdp);
   return g_steal_pointer (&sdp);
+}
+
+void
+hq_sdp_continue_session (HqSdp *sdp, const HqSdp *previous)
+{
+  sdp->session_id = previous->session_id;
+  sdp->session_version = previous->session_version + 1;
 }
 
 /* H.264 we can send and receive: packetization-mode=1 and a constrained

@@ -14,6 +14,8 @@
  * make descriptions with our codec set (Opus, VP8, H.264 constrained
  * baseline, RTX); see docs/sdp.md.
  *
+ * None of this needs gst_init(): GstSDPMessage is plain data.
+ *
  * Ownership: an HqSdp owns its media, a media owns its codecs, extmaps,
  * SSRCs and candidates.  The structs are public so callers read fields
  * directly; pointer arrays free their elements.
@@ -60,7 +62,7 @@ GQuark hq_sdp_error_quark (void);
  *   UDP/TLS/RTP/SAVPF, a media kind other than audio, video, application.
  * @HQ_SDP_ERROR_INCONSISTENT: the parts disagree: BUNDLE names an unknown
  *   mid, two m-lines share a mid, apt names no codec, a payload type or
- *   extmap id is used twice.
+ *   extmap id is used twice, an answer says a=setup:actpass.
  * @HQ_SDP_ERROR_INVALID_ARGUMENT: a builder was asked for something it
  *   cannot make (no ICE credentials, a duplicate mid, answering an answer).
  */
@@ -398,6 +400,12 @@ HqSdp *hq_sdp_build_offer (const HqSdpLocal *local, const HqSdpTrack *tracks,
  * rejected with port 0 and keep their mid.  BUNDLE of accepted mids. */
 HqSdp *hq_sdp_build_answer (const HqSdp *offer, const HqSdpLocal *local,
     const HqSdpTrack *tracks, guint n_tracks, GError **error);
+
+/* Makes @sdp a later version of @previous, our last description in the
+ * same session: the same o= session id and a version one higher.  For
+ * re-answers (hq_sdp_build_answer() starts a new session); re-offers get
+ * it from hq_sdp_build_offer()'s @previous. */
+void hq_sdp_continue_session (HqSdp *sdp, const HqSdp *previous);
 
 G_END_DECLS
 

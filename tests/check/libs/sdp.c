@@ -6,24 +6,14 @@
 #include <string.h>
 #include <glib.h>
 #include <gst/gst.h>
+#include <gmodule.h>
 #include <gst/sdp/sdp.h>
 #include <hq/hqsdp.h>
+#include "sdp/local.h"
 
-#define FP_OURS                                                                \
-  "0F:1E:2D:3C:4B:5A:69:78:87:96:A5:B4:C3:D2:E1:F0:"                           \
-  "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF"
 #define FP_CHROMIUM                                                            \
   "5D:7A:0B:2E:91:C4:33:8F:E6:12:A9:4B:70:DD:05:C8:"                           \
   "3E:F1:62:9A:B7:0C:48:E3:D9:21:6F:84:AA:17:5B:C2"
-
-static const HqSdpLocal local = {
-  .ice_ufrag = "hqU1",
-  .ice_pwd = "hqPasswordOf24Characters",
-  .fingerprint = FP_OURS,
-  .setup = HQ_SDP_SETUP_PASSIVE,
-  .session_id = 42,
-  .cname = "hq-cname",
-};
 
 static gchar *
 fixture (const gchar *name)
@@ -226,6 +216,40 @@ test_parse_chromium_offer (void)
   g_assert_cmpuint (app->codecs->len, ==, 0);
 }
 
+static HqSdp *answer_to (const HqSdp *offer, const HqSdpTrack *tracks, guint n);
+static HqSdp *answer_fixture (
+    const gchar *name, const HqSdpTrack *tracks, guint n);
+
+/* A createOffer() captured from Debian's Chromium 156 by
+ * tests/check/libs/sdp-chromium.c (audio, video, data channel). */
+static void
+test_chromium156_real_offer (void)
+{
+  g_autoptr (HqSdp) offer =
+      parse_fixture (HQ_SDP_OFFER, "chromium156-offer-real.sdp");
+  g_autoptr (HqSdp) answer =
+      answer_fixture ("chromium156-offer-real.sdp", NULL, 0);
+  const HqSdpMedia *video = media_at (offer, 1),
+                   *answered = media_at (answer, 1);
+  g_autoptr (GArray) primaries = hq_sdp_media_primary_ssrcs (video);
+
+  g_assert_cmpuint (offer->media->len, ==, 3);
+  g_assert_cmpint (hq_sdp_media_find_codec (video, 108)->rtx_pt, ==, 109);
+  g_assert_cmpstr (hq_sdp_media_find_codec (video, 102)->fmtp, ==,
+      "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f");
+  g_assert_cmpstr (media_at (offer, 0)->msid_stream, ==, "-");
+  g_assert_cmpuint (primaries->len, ==, 1);
+  g_assert_cmpuint (
+      hq_sdp_media_rtx_ssrc (video, g_array_index (primaries, guint32, 0)), !=,
+      0);
+  /* 102 is baseline, not constrained baseline: only VP8 and 108 remain */
+  g_assert_cmpuint (answered->codecs->len, ==, 2);
+  g_assert_cmpuint (codec_at (answered, 0)->pt, ==, 96);
+  g_assert_cmpuint (codec_at (answered, 1)->pt, ==, 108);
+  g_assert_cmpint (codec_at (answered, 1)->rtx_pt, ==, 109);
+  g_assert_cmpuint (media_at (answer, 2)->port, ==, 0);
+}
+
 static void
 test_parse_chromium_answer (void)
 {
@@ -307,6 +331,52 @@ test_roundtrip_chromium (void)
     g_assert_cmpstr (a->fingerprint, ==, b->fingerprint);
     g_assert_cmpstr (a->msid_track, ==, b->msid_track);
   }
+}
+
+static void
+test_roundtrip_partial_datachannel (void)
+{
+  /* a data channel m-line need not carry ICE credentials; one with only a
+   * ufrag must still be written back as something we read */
+  const gchar *text = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+                      "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+                      "a=ice-ufrag:abcd\r\na=mid:d\r\n";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HqSdp) sdp = hq_sdp_parse (HQ_SDP_OFFER, text, -1, &error);
+  g_autoptr (HqSdp) again = NULL;
+
+  g_assert_no_error (error);
+  again = reparse (sdp);
+  g_assert_cmpstr (media_at (again, 0)->mid, ==, "d");
+  g_assert_cmpuint (media_at (again, 0)->port, ==, 9);
+}
+
+static void
+test_parse_bundle_only (void)
+{
+  /* RFC 8843: port 0 with a=bundle-only is not a removed m-line */
+  const gchar *text = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+                      "a=group:BUNDLE a v\r\n"
+                      "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+                      "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuv\r\n"
+                      "a=fingerprint:sha-256 " FP_CHROMIUM "\r\n"
+                      "a=setup:actpass\r\na=mid:a\r\na=rtcp-mux\r\n"
+                      "a=rtpmap:111 opus/48000/2\r\n"
+                      "m=video 0 UDP/TLS/RTP/SAVPF 96\r\na=bundle-only\r\n"
+                      "a=mid:v\r\na=rtcp-mux\r\na=rtpmap:96 VP8/90000\r\n";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HqSdp) offer = hq_sdp_parse (HQ_SDP_OFFER, text, -1, &error);
+  g_autoptr (HqSdp) answer = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (hq_sdp_media_is_active (media_at (offer, 1)));
+  /* it has no transport of its own: it shares the BUNDLE tag's */
+  g_assert_cmpstr (media_at (offer, 1)->ice_ufrag, ==, "abcd");
+  g_assert_cmpstr (media_at (offer, 1)->fingerprint, ==, FP_CHROMIUM);
+  g_assert_cmpint (media_at (offer, 1)->setup, ==, HQ_SDP_SETUP_ACTPASS);
+  answer = answer_to (offer, NULL, 0);
+  g_assert_cmpuint (media_at (answer, 1)->port, ==, 9);
+  g_assert_cmpuint (answer->bundle->len, ==, 2);
 }
 
 /* --- offers --- */
@@ -679,6 +749,20 @@ test_reoffer_add_remove_reuse (void)
 }
 
 static void
+test_reanswer_continues_session (void)
+{
+  g_autoptr (HqSdp) o1 = parse_fixture (HQ_SDP_OFFER, "chromium-offer.sdp");
+  g_autoptr (HqSdp) a1 = answer_to (o1, NULL, 0);
+  g_autoptr (HqSdp) a2 = answer_to (o1, NULL, 0);
+  g_autoptr (HqSdp) again = NULL;
+
+  hq_sdp_continue_session (a2, a1);
+  again = reparse (a2);
+  g_assert_cmpuint (again->session_id, ==, a1->session_id);
+  g_assert_cmpuint (again->session_version, ==, a1->session_version + 1);
+}
+
+static void
 test_builder_errors (void)
 {
   const HqSdpTrack dup[] = {
@@ -860,6 +944,25 @@ test_hostile_table (void)
 }
 
 static void
+test_answer_must_choose_role (void)
+{
+  g_autofree gchar *text = fixture ("chromium-answer.sdp");
+  g_auto (GStrv) parts = g_strsplit (text, "a=setup:active", -1);
+  g_autofree gchar *actpass = g_strjoinv ("a=setup:actpass", parts);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpuint (g_strv_length (parts), ==, 3);
+  /* the same text is a fine offer, but no answer */
+  g_assert_null (hq_sdp_parse (HQ_SDP_ANSWER, actpass, -1, &error));
+  g_assert_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_INCONSISTENT);
+  g_assert_nonnull (strstr (
+      error->message, "m-line 1 (audio): a=setup:actpass in an answer"));
+  g_clear_error (&error);
+  hq_sdp_free (hq_sdp_parse (HQ_SDP_OFFER, actpass, -1, &error));
+  g_assert_no_error (error);
+}
+
+static void
 test_hostile_binary (void)
 {
   guint8 garbage[4096];
@@ -937,6 +1040,229 @@ test_hostile_sizes (void)
   g_string_free (many, TRUE);
 }
 
+/* --- interop with a real webrtcbin (gst-plugins-bad 1.22) ---
+ *
+ * These tests reach webrtcbin through GObject only, so they build without
+ * the gstreamer-webrtc headers (not in a plain Debian setup): signals by name, enum values by
+ * nick, and GstWebRTCSessionDescription through a struct of the same
+ * public layout ({ GstWebRTCSDPType type; GstSDPMessage *sdp; }) copied
+ * into a real boxed value with g_boxed_copy(). */
+
+typedef struct
+{
+  gint type;
+  GstSDPMessage *sdp;
+} SessionDescription;
+
+/* Registers and returns the type @type_name of libgstwebrtc (loaded with
+ * the webrtcbin plugin) by calling its @get_type function. */
+static GType
+webrtc_type (const gchar *type_name, const gchar *get_type)
+{
+  GModule *lib = g_module_open ("libgstwebrtc-1.0.so.0", G_MODULE_BIND_LAZY);
+  GType (*fn) (void) = NULL;
+
+  g_assert_nonnull (lib);
+  g_assert_true (g_module_symbol (lib, get_type, (gpointer *)&fn));
+  g_assert_cmpstr (g_type_name (fn ()), ==, type_name);
+  g_module_close (lib);
+  return g_type_from_name (type_name);
+}
+
+static gint
+enum_value (const gchar *type_name, const gchar *nick)
+{
+  g_autofree gchar *get_type = NULL;
+  GEnumClass *klass;
+
+  /* GstWebRTCSDPType -> gst_webrtc_sdp_type_get_type */
+  if (g_str_equal (type_name, "GstWebRTCSDPType"))
+    get_type = g_strdup ("gst_webrtc_sdp_type_get_type");
+  else if (g_str_equal (type_name, "GstWebRTCSignalingState"))
+    get_type = g_strdup ("gst_webrtc_signaling_state_get_type");
+  else
+    get_type = g_strdup ("gst_webrtc_rtp_transceiver_direction_get_type");
+  klass = g_type_class_ref (webrtc_type (type_name, get_type));
+  const GEnumValue *v = g_enum_get_value_by_nick (klass, nick);
+
+  g_assert_nonnull (v);
+  g_type_class_unref (klass);
+  return v->value;
+}
+
+static GstElement *
+webrtcbin_new (void)
+{
+  GstElement *webrtc = gst_element_factory_make ("webrtcbin", NULL);
+
+  if (webrtc == NULL)
+    return NULL;
+  gst_object_ref_sink (webrtc);
+  g_assert_cmpint (gst_element_set_state (webrtc, GST_STATE_READY), ==,
+      GST_STATE_CHANGE_SUCCESS);
+  return webrtc;
+}
+
+static void
+webrtcbin_free (GstElement *webrtc)
+{
+  gst_element_set_state (webrtc, GST_STATE_NULL);
+  gst_object_unref (webrtc);
+}
+
+/* Emits @signal with @arg and waits for webrtcbin's reply (it answers from
+ * its own thread).  Fails the test when the reply carries an error. */
+static GstStructure *
+webrtcbin_call (GstElement *webrtc, const gchar *signal, gpointer arg)
+{
+  GstPromise *promise = gst_promise_new ();
+  const GstStructure *reply;
+  GstStructure *copy = NULL;
+
+  g_signal_emit_by_name (webrtc, signal, arg, promise);
+  g_assert_cmpint (gst_promise_wait (promise), ==, GST_PROMISE_RESULT_REPLIED);
+  reply = gst_promise_get_reply (promise);
+  if (reply != NULL) {
+    GError *error = NULL;
+
+    if (gst_structure_has_field (reply, "error")) {
+      gst_structure_get (reply, "error", G_TYPE_ERROR, &error, NULL);
+      g_error ("webrtcbin %s: %s", signal, error ? error->message : "?");
+    }
+    copy = gst_structure_copy (reply);
+  }
+  gst_promise_unref (promise);
+  return copy;
+}
+
+static void
+webrtcbin_set_description (GstElement *webrtc, const gchar *signal,
+    const gchar *type_nick, const HqSdp *sdp)
+{
+  g_autofree gchar *text = hq_sdp_to_text (sdp);
+  GType type = g_type_from_name ("GstWebRTCSessionDescription");
+  SessionDescription mine;
+  gpointer desc;
+  GstStructure *reply;
+
+  gst_sdp_message_new_from_text (text, &mine.sdp);
+  mine.type = enum_value ("GstWebRTCSDPType", type_nick);
+  desc = g_boxed_copy (type, &mine);
+  gst_sdp_message_free (mine.sdp);
+  reply = webrtcbin_call (webrtc, signal, desc);
+  if (reply != NULL)
+    gst_structure_free (reply);
+  g_boxed_free (type, desc);
+}
+
+/* Asks webrtcbin for an offer or answer, sets it as its local description
+ * and returns it parsed by hq_sdp_parse(). */
+static HqSdp *
+webrtcbin_create (GstElement *webrtc, const gchar *what, HqSdpType type)
+{
+  GType desc_type = g_type_from_name ("GstWebRTCSessionDescription");
+  GstStructure *reply = webrtcbin_call (
+      webrtc, type == HQ_SDP_OFFER ? "create-offer" : "create-answer", NULL);
+  SessionDescription *desc = NULL;
+  g_autofree gchar *text = NULL;
+  g_autoptr (GError) error = NULL;
+  HqSdp *sdp;
+
+  g_assert_nonnull (reply);
+  g_assert_true (gst_structure_get (reply, what, desc_type, &desc, NULL));
+  gst_structure_free (reply);
+  text = gst_sdp_message_as_text (desc->sdp);
+  reply = webrtcbin_call (webrtc, "set-local-description", desc);
+  if (reply != NULL)
+    gst_structure_free (reply);
+  g_boxed_free (desc_type, desc);
+  g_test_message ("webrtcbin's %s:\n%s", what, text);
+  sdp = hq_sdp_parse (type, text, -1, &error);
+  g_assert_no_error (error);
+  return sdp;
+}
+
+static void
+test_webrtcbin_answers_our_offer (void)
+{
+  GstElement *webrtc = webrtcbin_new ();
+  g_autoptr (HqSdp) offer = NULL;
+  g_autoptr (HqSdp) answer = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (webrtc == NULL) {
+    g_test_skip ("webrtcbin (gst-plugins-bad) is not installed");
+    return;
+  }
+  offer = hq_sdp_build_offer (&local, av_tracks, 2, NULL, &error);
+  g_assert_no_error (error);
+  webrtcbin_set_description (webrtc, "set-remote-description", "offer", offer);
+  answer = webrtcbin_create (webrtc, "answer", HQ_SDP_ANSWER);
+
+  g_assert_cmpuint (answer->media->len, ==, 2);
+  g_assert_cmpstr (media_at (answer, 0)->mid, ==, "0");
+  g_assert_cmpstr (media_at (answer, 1)->mid, ==, "1");
+  g_assert_true (hq_sdp_media_is_active (media_at (answer, 0)));
+  g_assert_true (hq_sdp_media_is_active (media_at (answer, 1)));
+  /* it kept our payload types and took the DTLS client role */
+  g_assert_cmpstr (
+      hq_sdp_media_find_codec (media_at (answer, 0), 111)->name, ==, "OPUS");
+  g_assert_nonnull (hq_sdp_media_find_codec (media_at (answer, 1), 96));
+  g_assert_cmpint (hq_sdp_get_setup (answer), ==, HQ_SDP_SETUP_ACTIVE);
+  webrtcbin_free (webrtc);
+}
+
+static void
+test_webrtcbin_takes_our_answer (void)
+{
+  GstElement *webrtc = webrtcbin_new ();
+  g_autoptr (HqSdp) offer = NULL;
+  g_autoptr (HqSdp) answer = NULL;
+  g_autoptr (GError) error = NULL;
+  HqSdpTrack tracks[] = {
+    { HQ_SDP_KIND_VIDEO, NULL, HQ_SDP_SENDRECV, "hq", "v", 9001, 9002 },
+    { HQ_SDP_KIND_AUDIO, NULL, HQ_SDP_SENDRECV, "hq", "a", 9003, 0 },
+  };
+  GstCaps *caps;
+  gpointer trans = NULL;
+  gint sendrecv, state = -1;
+
+  if (webrtc == NULL) {
+    g_test_skip ("webrtcbin (gst-plugins-bad) is not installed");
+    return;
+  }
+  sendrecv = enum_value ("GstWebRTCRTPTransceiverDirection", "sendrecv");
+  caps = gst_caps_from_string ("application/x-rtp,media=video,"
+                               "encoding-name=VP8,payload=96,clock-rate=90000");
+  g_signal_emit_by_name (webrtc, "add-transceiver", sendrecv, caps, &trans);
+  gst_caps_unref (caps);
+  g_clear_object (&trans);
+  caps = gst_caps_from_string ("application/x-rtp,media=audio,"
+                               "encoding-name=OPUS,payload=97,clock-rate=48000,"
+                               "encoding-params=(string)2");
+  g_signal_emit_by_name (webrtc, "add-transceiver", sendrecv, caps, &trans);
+  gst_caps_unref (caps);
+  g_clear_object (&trans);
+
+  offer = webrtcbin_create (webrtc, "offer", HQ_SDP_OFFER);
+  g_assert_cmpuint (offer->media->len, ==, 2);
+  g_assert_cmpint (media_at (offer, 0)->kind, ==, HQ_SDP_KIND_VIDEO);
+  g_assert_cmpint (hq_sdp_get_setup (offer), ==, HQ_SDP_SETUP_ACTPASS);
+
+  /* webrtcbin names its mids (video0, audio1); we send on both */
+  tracks[0].mid = media_at (offer, 0)->mid;
+  tracks[1].mid = media_at (offer, 1)->mid;
+  answer = hq_sdp_build_answer (offer, &local, tracks, 2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (codec_at (media_at (answer, 0), 0)->pt, ==, 96);
+  g_assert_cmpuint (codec_at (media_at (answer, 1), 0)->pt, ==, 97);
+  webrtcbin_set_description (
+      webrtc, "set-remote-description", "answer", answer);
+  g_object_get (webrtc, "signaling-state", &state, NULL);
+  g_assert_cmpint (state, ==, enum_value ("GstWebRTCSignalingState", "stable"));
+  webrtcbin_free (webrtc);
+}
+
 static void
 test_error_names (void)
 {
@@ -954,12 +1280,17 @@ main (int argc, char **argv)
 
   g_test_add_func ("/sdp/parse/chromium-offer", test_parse_chromium_offer);
   g_test_add_func ("/sdp/parse/chromium-answer", test_parse_chromium_answer);
+  g_test_add_func ("/sdp/parse/chromium156-real", test_chromium156_real_offer);
   g_test_add_func ("/sdp/parse/webrtcbin-offer", test_parse_webrtcbin_offer);
   g_test_add_func ("/sdp/parse/roundtrip", test_roundtrip_chromium);
+  g_test_add_func (
+      "/sdp/parse/partial-datachannel", test_roundtrip_partial_datachannel);
+  g_test_add_func ("/sdp/parse/bundle-only", test_parse_bundle_only);
   g_test_add_func ("/sdp/offer/build", test_offer_build);
   g_test_add_func ("/sdp/offer/recvonly-mids", test_offer_recvonly_and_mids);
   g_test_add_func ("/sdp/offer/reoffer", test_reoffer_add_remove_reuse);
   g_test_add_func ("/sdp/offer/errors", test_builder_errors);
+  g_test_add_func ("/sdp/answer/reanswer", test_reanswer_continues_session);
   g_test_add_func ("/sdp/answer/chromium", test_answer_chromium);
   g_test_add_func ("/sdp/answer/sending", test_answer_sending);
   g_test_add_func ("/sdp/answer/webrtcbin", test_answer_webrtcbin);
@@ -969,8 +1300,13 @@ main (int argc, char **argv)
   g_test_add_func ("/sdp/answer/setup", test_answer_setup_roles);
   g_test_add_func ("/sdp/hostile/table", test_hostile_table);
   g_test_add_func ("/sdp/hostile/binary", test_hostile_binary);
+  g_test_add_func ("/sdp/hostile/answer-actpass", test_answer_must_choose_role);
   g_test_add_func ("/sdp/hostile/truncated", test_hostile_truncated);
   g_test_add_func ("/sdp/hostile/sizes", test_hostile_sizes);
   g_test_add_func ("/sdp/errors/names", test_error_names);
+  g_test_add_func (
+      "/sdp/webrtcbin/answers-our-offer", test_webrtcbin_answers_our_offer);
+  g_test_add_func (
+      "/sdp/webrtcbin/takes-our-answer", test_webrtcbin_takes_our_answer);
   return g_test_run ();
 }
