@@ -68,6 +68,7 @@ struct _Bench
   gboolean measuring;
   guint64 sent, received;
   GArray *latency_us; /* gint32 */
+  gint64 window_start; /* packets sent from then on are counted */
   gchar *room;
 };
 
@@ -268,6 +269,8 @@ on_media (gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
   if (!b->measuring)
     return;
   memcpy (&sent, data + h.payload_offset + 2, sizeof sent);
+  if (sent < b->window_start)
+    return;
   b->received++;
   if (b->latency_us->len < 2000000) {
     gint32 lat = (gint32)(g_get_monotonic_time () - sent);
@@ -645,6 +648,7 @@ run_n (Bench *b, guint n, gdouble seconds, gdouble bare_pps)
   server_usage (b, &cpu0, &rss1);
   fwd0 = server_forwarded (b);
   t0 = g_get_monotonic_time ();
+  b->window_start = t0;
   b->measuring = TRUE;
   run_for (b, seconds);
   b->sending = FALSE;
