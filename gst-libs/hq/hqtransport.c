@@ -799,6 +799,15 @@ hq_transport_get_selected_pair (
 }
 
 void
+hq_transport_inject_received (HqTransport *self, const guint8 *data, gsize len)
+{
+  if (len > G_MAXUINT)
+    return;
+  on_receive (self->agent, self->stream_id, HQ_ICE_COMPONENT, (guint)len,
+      (gchar *)data, self);
+}
+
+void
 hq_transport_close (HqTransport *self)
 {
   if (self->state == HQ_TRANSPORT_STATE_CLOSED)

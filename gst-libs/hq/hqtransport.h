@@ -171,6 +171,12 @@ gboolean hq_transport_get_selected_pair (
 
 void hq_transport_close (HqTransport *transport);
 
+/* Handles @len bytes as if they had arrived on the transport's socket:
+ * the same demultiplexing, DTLS, SRTP and counting.  For fuzzing and
+ * tests; call it on the transport's context. */
+void hq_transport_inject_received (
+    HqTransport *transport, const guint8 *data, gsize len);
+
 G_END_DECLS
 
 #endif /* __HQ_TRANSPORT_H__ */
