@@ -238,6 +238,15 @@ on_receive (NiceAgent *agent, guint stream_id, guint component_id, guint len,
 
 /* --- ICE --- */
 
+static gboolean
+address_is_loopback (const NiceAddress *addr)
+{
+  gchar ip[NICE_ADDRESS_STRING_LEN];
+
+  nice_address_to_string (addr, ip);
+  return g_str_has_prefix (ip, "127.") || g_str_equal (ip, "::1");
+}
+
 static gchar *
 candidate_to_string (HqTransport *self, NiceCandidate *cand)
 {
@@ -245,8 +254,10 @@ candidate_to_string (HqTransport *self, NiceCandidate *cand)
   gchar *sdp, *line;
 
   /* Behind a 1:1 NAT announce the public address for host candidates; the
-   * peer's checks reach our socket through the NAT all the same. */
-  if (self->public_address && cand->type == NICE_CANDIDATE_TYPE_HOST) {
+   * peer's checks reach our socket through the NAT all the same.  Loopback
+   * stays as it is: a client on this machine reaches it directly. */
+  if (self->public_address && cand->type == NICE_CANDIDATE_TYPE_HOST
+      && !address_is_loopback (&cand->addr)) {
     NiceAddress pub;
     if (nice_address_set_from_string (&pub, self->public_address)
         && nice_address_ip_version (&pub)

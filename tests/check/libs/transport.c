@@ -9,6 +9,7 @@
 #include <string.h>
 #include <glib.h>
 #include <hq/hqtransport.h>
+#include <nice/interfaces.h>
 #include "../../common/transportpair.h"
 
 #define WAIT_SECONDS 30
@@ -366,6 +367,117 @@ test_vanished_peer (void)
   pair_clear (&pair);
 }
 
+/* ICE restart: A makes new credentials, B learns them and A's candidates
+ * again, and media keeps flowing on the same DTLS session. */
+static void
+on_restart_candidate (HqTransport *t, const gchar *cand, Pair *pair)
+{
+  if (strstr (cand, " 127.0.0.1 "))
+    hq_transport_add_remote_candidate (pair->b.t, cand, NULL);
+}
+
+static void
+test_ice_restart (void)
+{
+  g_autofree gchar *u1 = NULL, *p1 = NULL, *u2 = NULL, *p2 = NULL;
+  g_autoptr (GError) error = NULL;
+  HqTransportStats before;
+  Pair pair;
+
+  pair_init (&pair, NULL);
+  pair_start (&pair, NULL);
+  assert_connected (&pair, WAIT_SECONDS);
+  exchange_media (&pair, 5);
+  hq_transport_get_local_credentials (pair.a.t, &u1, &p1);
+  hq_transport_get_stats (pair.b.t, &before);
+
+  g_signal_handlers_disconnect_matched (
+      pair.a.t, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, &pair.a);
+  g_signal_connect (
+      pair.a.t, "local-candidate", G_CALLBACK (on_restart_candidate), &pair);
+  g_assert_true (hq_transport_restart_ice (pair.a.t, &error));
+  g_assert_no_error (error);
+  hq_transport_get_local_credentials (pair.a.t, &u2, &p2);
+  g_assert_cmpstr (u1, !=, u2);
+  g_assert_true (
+      hq_transport_set_remote_credentials (pair.b.t, u2, p2, &error));
+  g_assert_no_error (error);
+
+  exchange_media (&pair, 5);
+  g_assert_cmpint (
+      hq_transport_get_state (pair.a.t), ==, HQ_TRANSPORT_STATE_CONNECTED);
+  pair_clear (&pair);
+}
+
+typedef struct
+{
+  GPtrArray *cands;
+  gboolean done;
+} Gathered;
+
+static void
+collect (HqTransport *t, const gchar *cand, Gathered *g)
+{
+  g_ptr_array_add (g->cands, g_strdup (cand));
+}
+
+static void
+collected (HqTransport *t, Gathered *g)
+{
+  g->done = TRUE;
+}
+
+static gboolean
+gathered (gpointer data)
+{
+  return ((Gathered *)data)->done;
+}
+
+/* Announced addresses (1:1 NAT) and the port range reach the candidates. */
+static void
+test_public_address_and_ports (void)
+{
+  HqTransportConfig config;
+  g_autoptr (HqTransport) t = NULL;
+  g_autoptr (GError) error = NULL;
+  Gathered g = { g_ptr_array_new_with_free_func (g_free), FALSE };
+  GList *ips = nice_interfaces_get_local_ips (FALSE);
+  gboolean has_ipv4 = FALSE, public_seen = FALSE;
+
+  for (GList *l = ips; l; l = l->next)
+    has_ipv4 |= strchr (l->data, ':') == NULL;
+  g_list_free_full (ips, g_free);
+
+  hq_transport_config_init (&config);
+  config.public_address = "203.0.113.7";
+  config.port_min = 42000;
+  config.port_max = 42050;
+  t = hq_transport_new (&config, &error);
+  g_assert_no_error (error);
+  g_signal_connect (t, "local-candidate", G_CALLBACK (collect), &g);
+  g_signal_connect (t, "gathering-done", G_CALLBACK (collected), &g);
+  g_assert_true (hq_transport_gather (t, &error));
+  g_assert_true (wait_for (gathered, &g, WAIT_SECONDS));
+  g_assert_cmpuint (g.cands->len, >, 0);
+  for (guint i = 0; i < g.cands->len; i++) {
+    gchar **f = g_strsplit (g_ptr_array_index (g.cands, i), " ", -1);
+    guint port = atoi (f[5]);
+    g_test_message ("%s", (gchar *)g_ptr_array_index (g.cands, i));
+    /* IPv4 host candidates announce the public address, but loopback. */
+    if (strchr (f[4], ':') == NULL)
+      g_assert_true (
+          g_str_equal (f[4], "203.0.113.7") || g_str_equal (f[4], "127.0.0.1"));
+    public_seen |= g_str_equal (f[4], "203.0.113.7");
+    g_assert_cmpuint (port, >=, 42000);
+    g_assert_cmpuint (port, <=, 42050);
+    g_strfreev (f);
+  }
+  /* With an IPv4 interface besides loopback, it is announced as public. */
+  if (has_ipv4)
+    g_assert_true (public_seen);
+  g_ptr_array_unref (g.cands);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -379,5 +491,8 @@ main (int argc, char **argv)
       "/transport/fingerprint-mismatch", test_fingerprint_mismatch);
   g_test_add_func ("/transport/hostile-packets", test_hostile_packets);
   g_test_add_func ("/transport/vanished-peer", test_vanished_peer);
+  g_test_add_func ("/transport/ice-restart", test_ice_restart);
+  g_test_add_func (
+      "/transport/public-address-and-ports", test_public_address_and_ports);
   return g_test_run ();
 }
