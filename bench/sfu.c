@@ -13,7 +13,7 @@
  * loop (receive, unprotect, protect, send; no routing) between two libhq
  * transports in this process, with the ratio SFU / bare relay.
  *
- *   build/bench/bench-sfu [video-kbps] [seconds] [max-N]
+ *   build/bench/bench-sfu [video-kbps] [seconds] [max-N] [min-N]
  *
  * Everything runs on loopback; the generator shares the machine's cores
  * with the server, so at large N both saturate: the loss column says when.
@@ -205,8 +205,11 @@ start_server (Bench *b)
 
   b->data_dir = g_dir_make_tmp ("hq-bench-sfu-XXXXXX", &error);
   g_assert_no_error (error);
-  b->server = g_subprocess_new (
-      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+  /* HQ_BENCH_SERVER_LOG=1 keeps the server's log on our stderr. */
+  b->server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
+          | (g_getenv ("HQ_BENCH_SERVER_LOG")
+                  ? 0
+                  : G_SUBPROCESS_FLAGS_STDERR_SILENCE),
       &error, b->server_bin, "--data-dir", b->data_dir, "--listen",
       "127.0.0.1:0", NULL);
   if (b->server == NULL)
@@ -524,7 +527,9 @@ static void
 part_free (Part *p)
 {
   if (p->ws) {
-    soup_websocket_connection_close (p->ws, 1000, NULL);
+    if (soup_websocket_connection_get_state (p->ws)
+        == SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (p->ws, 1000, NULL);
     g_object_unref (p->ws);
   }
   g_clear_object (&p->pub);
@@ -637,11 +642,38 @@ run_n (Bench *b, guint n, gdouble seconds, gdouble bare_pps)
   b->parts = g_ptr_array_new_with_free_func ((GDestroyNotify)part_free);
   for (guint i = 0; i < n; i++)
     g_ptr_array_add (b->parts, part_new (b, i));
-  b->sending = TRUE;
-  if (!run_until (b, all_ready, 60)) {
-    printf ("N=%-3u could not set up every participant in 60 s\n", n);
+  /* Media starts once everyone is connected, so setting up is not slowed
+   * by the load it is about to measure. */
+  if (!run_until (b, all_ready, 120)) {
+    guint joined = 0, pub = 0, sub = 0, full = 0;
+    for (guint i = 0; i < n; i++) {
+      Part *p = g_ptr_array_index (b->parts, i);
+      joined += p->audio_sid != NULL;
+      pub += p->pub
+          && hq_transport_get_state (p->pub) == HQ_TRANSPORT_STATE_CONNECTED;
+      sub += p->sub
+          && hq_transport_get_state (p->sub) == HQ_TRANSPORT_STATE_CONNECTED;
+      full += p->sub_mlines >= 2 * (n - 1);
+    }
+    printf ("N=%-3u could not set up every participant in 120 s: %u joined, "
+            "%u publishing, %u subscribed, %u with every track\n",
+        n, joined, pub, sub, full);
+    for (guint i = 0; i < n && i < 3; i++) {
+      Part *p = g_ptr_array_index (b->parts, i);
+      printf ("  participant %u: publish %s%s%s, subscribe %s, %u m-lines\n", i,
+          p->pub ? hq_transport_state_name (hq_transport_get_state (p->pub))
+                 : "-",
+          p->pub && hq_transport_get_error (p->pub) ? ": " : "",
+          p->pub && hq_transport_get_error (p->pub)
+              ? hq_transport_get_error (p->pub)->message
+              : "",
+          p->sub ? hq_transport_state_name (hq_transport_get_state (p->sub))
+                 : "-",
+          p->sub_mlines);
+    }
     goto done;
   }
+  b->sending = TRUE;
   run_for (b, 1.0); /* warm-up */
   b->sent = b->received = 0;
   g_array_set_size (b->latency_us, 0);
@@ -743,6 +775,7 @@ main (int argc, char **argv)
 {
   Bench b = { 0 };
   const guint sizes[] = { 2, 4, 10, 25, 50 };
+  guint min_n = argc > 4 ? (guint)atoi (argv[4]) : 0;
   gdouble seconds = argc > 2 ? g_ascii_strtod (argv[2], NULL) : 3;
   guint max_n = argc > 3 ? (guint)atoi (argv[3]) : 50;
   gdouble bare;
@@ -765,7 +798,8 @@ main (int argc, char **argv)
           "participant, %.0f s per run, server RSS %" G_GINT64_FORMAT " kB\n",
       b.url, b.video_kbps, seconds, rss);
   for (guint i = 0; i < G_N_ELEMENTS (sizes) && sizes[i] <= max_n; i++)
-    run_n (&b, sizes[i], seconds, bare);
+    if (sizes[i] >= min_n)
+      run_n (&b, sizes[i], seconds, bare);
   g_subprocess_send_signal (b.server, SIGTERM);
   g_subprocess_wait (b.server, NULL, NULL);
   return 0;
