@@ -15,6 +15,10 @@
  *
  *   build/bench/bench-sfu [video-kbps] [seconds] [max-N] [min-N]
  *
+ * HQ_BENCH_SERVER_LOG=1 keeps the server's log on stderr;
+ * HQ_BENCH_NO_CONSENT=1 turns consent freshness off on the generator's
+ * transports (to tell a slow server from a dead one).
+ *
  * Everything runs on loopback; the generator shares the machine's cores
  * with the server, so at large N both saturate: the loss column says when.
  */
@@ -291,6 +295,7 @@ make_transport (Part *p, gboolean controlling)
   hq_transport_config_init (&config);
   config.controlling = controlling;
   config.dtls_role = HQ_DTLS_ROLE_SERVER;
+  config.consent_freshness = g_getenv ("HQ_BENCH_NO_CONSENT") == NULL;
   t = hq_transport_new (&config, &error);
   g_assert_no_error (error);
   g_signal_connect (t, "local-candidate", G_CALLBACK (on_candidate), p);
