@@ -116,6 +116,7 @@ struct _HqSfuParticipant
   gboolean sub_dirty; /* subscriptions changed since */
   guint sub_revision;
   guint next_mid;
+  GSource *offer_timer; /* a re-offer gathering changes */
   GPtrArray *subs; /* HqSfuSub, owned */
   GHashTable *sub_ssrcs; /* our ssrc -> HqSfuSub (not owned) */
 

@@ -283,6 +283,33 @@ hq_sfu_room_get_forwarded (HqSfuRoom *room)
 /* --- worker: participants --- */
 
 static void subscribe_renegotiate (HqSfuParticipant *p);
+static void subscribe_offer_now (HqSfuParticipant *p);
+
+/* Changes to what a participant receives come in bursts (a join changes
+ * everyone's set): they are gathered for HQ_SFU_OFFER_DELAY_MS and offered
+ * once, which keeps SDP work from crowding out the worker's ICE traffic. */
+#define HQ_SFU_OFFER_DELAY_MS 100
+
+static gboolean
+offer_timer_cb (gpointer data)
+{
+  HqSfuParticipant *p = data;
+
+  g_clear_pointer (&p->offer_timer, g_source_unref);
+  subscribe_offer_now (p);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+subscribe_renegotiate (HqSfuParticipant *p)
+{
+  if (p->offer_timer || !p->sub_dirty)
+    return;
+  p->offer_timer = g_timeout_source_new (HQ_SFU_OFFER_DELAY_MS);
+  g_source_set_callback (p->offer_timer, offer_timer_cb, p, NULL);
+  g_source_attach (
+      p->offer_timer, hq_worker_get_context (p->media->room->worker));
+}
 
 static HqSfuParticipant *
 find_participant (HqSfuRoomMedia *media, const gchar *sid)
@@ -366,6 +393,10 @@ participant_free (gpointer data)
     remove_track (g_ptr_array_index (p->tracks, 0));
   while (p->subs->len > 0)
     remove_sub (g_ptr_array_index (p->subs, 0));
+  if (p->offer_timer) {
+    g_source_destroy (p->offer_timer);
+    g_source_unref (p->offer_timer);
+  }
   hq_dsi_remove_speaker (p->media->dsi, p->speaker_id, NULL);
   if (p->pub) {
     hq_transport_close (p->pub);
@@ -728,7 +759,7 @@ describe_sub (HqSfuSub *sub)
 }
 
 static void
-subscribe_renegotiate (HqSfuParticipant *p)
+subscribe_offer_now (HqSfuParticipant *p)
 {
   HqSfuRoom *room = p->media->room;
   g_autoptr (GError) error = NULL;
