@@ -522,6 +522,7 @@ static const struct
   { "subscribe_answer", handle_media, NEEDS_ADMITTED },
   { "candidate", handle_media, NEEDS_ADMITTED },
   { "end_of_candidates", handle_media, NEEDS_ADMITTED },
+  { "network_quality_configure", handle_media, NEEDS_ADMITTED },
   { "peer_offer", handle_relay, NEEDS_ADMITTED },
   { "peer_answer", handle_relay, NEEDS_ADMITTED },
   { "peer_candidate", handle_relay, NEEDS_ADMITTED },

@@ -22,6 +22,8 @@ G_BEGIN_DECLS
 #define HQ_SFU_PLI_INTERVAL_US (300 * 1000)
 /* The bitrate the SFU lets each publisher's video reach (REMB). */
 #define HQ_SFU_REMB_BPS 1500000
+/* Most quality samples per direction and kind one interval uses. */
+#define HQ_TRACKS_MAX_SAMPLES 64
 /* Most video tracks one REMB names. */
 #define HQ_TRACKS_PER_REMB 32
 
@@ -121,6 +123,13 @@ struct _HqSfuParticipant
   GHashTable *sub_ssrcs; /* our ssrc -> HqSfuSub (not owned) */
 
   HqNetqScore quality;
+  HqNetqScore dir_quality[2]; /* [send, recv] */
+  HqNetqScore part_quality[2][2]; /* [send, recv][audio, video] */
+  guint dir_level[2];
+  guint part_level[2][2];
+  JsonObject *quality_report; /* the last interval's, full detail */
+  guint verbosity_local; /* network_quality: 0 none .. 3 detailed */
+  guint verbosity_remote;
   guint8 scratch[HQ_SFU_MAX_PACKET + HQ_SRTP_MAX_TRAILER];
 };
 

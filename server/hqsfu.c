@@ -262,7 +262,7 @@ gboolean
 hq_sfu_handles (const gchar *type)
 {
   static const gchar *const types[] = { "publish_offer", "subscribe_answer",
-    "candidate", "end_of_candidates", NULL };
+    "candidate", "end_of_candidates", "network_quality_configure", NULL };
 
   return type != NULL && g_strv_contains (types, type);
 }
@@ -408,6 +408,8 @@ participant_free (gpointer data)
   }
   hq_sdp_free (p->pub_answer);
   hq_sdp_free (p->sub_offer);
+  if (p->quality_report)
+    json_object_unref (p->quality_report);
   g_hash_table_unref (p->pub_ssrcs);
   g_hash_table_unref (p->sub_ssrcs);
   g_ptr_array_unref (p->tracks);
@@ -431,6 +433,10 @@ add_participant (HqSfuRoomMedia *media, const gchar *sid, const gchar *identity)
   p->sid = g_strdup (sid);
   p->identity = g_strdup (identity);
   p->speaker_id = ++media->next_speaker_id;
+  /* Unlike Twilio (remote: none), others' levels are on by default: the
+   * web client shows them on every tile. */
+  p->verbosity_local = 1;
+  p->verbosity_remote = 1;
   p->pub_ssrcs = g_hash_table_new (NULL, NULL);
   p->sub_ssrcs = g_hash_table_new (NULL, NULL);
   p->tracks =
@@ -915,6 +921,33 @@ handle_candidate (
     send_error (p->media->room, p->sid, id, "invalid_field", error->message);
 }
 
+/* {"local": 0..3, "remote": 0..3}: how much network_quality tells this
+ * participant about itself and about the others. */
+static void
+handle_quality_configure (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
+{
+  gint64 local = json_object_get_int_member_with_default (
+      msg, "local", p->verbosity_local);
+  gint64 remote = json_object_get_int_member_with_default (
+      msg, "remote", p->verbosity_remote);
+  JsonObject *reply;
+
+  if (local < 0 || local > 3 || remote < 0 || remote > 3) {
+    send_error (p->media->room, p->sid, id, "invalid_field",
+        "local and remote verbosity must be 0 (none), 1 (minimal), "
+        "2 (moderate) or 3 (detailed)");
+    return;
+  }
+  p->verbosity_local = (guint)local;
+  p->verbosity_remote = (guint)remote;
+  reply = json_object_new ();
+  json_object_set_string_member (reply, "type", "ok");
+  if (id)
+    json_object_set_string_member (reply, "id", id);
+  hq_sfu_room_send (p->media->room, p->sid, reply);
+  json_object_unref (reply);
+}
+
 static void
 handle (HqSfuRoomMedia *media, const gchar *sid, JsonObject *msg)
 {
@@ -937,6 +970,8 @@ handle (HqSfuRoomMedia *media, const gchar *sid, JsonObject *msg)
     handle_candidate (p, msg, id, FALSE);
   else if (g_str_equal (type, "end_of_candidates"))
     handle_candidate (p, msg, id, TRUE);
+  else if (g_str_equal (type, "network_quality_configure"))
+    handle_quality_configure (p, msg, id);
 }
 
 /* --- worker: timers --- */

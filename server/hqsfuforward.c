@@ -407,14 +407,29 @@ send_remb (HqSfuParticipant *p)
     hq_transport_send_rtcp (p->pub, buf, w.len, sizeof buf, NULL);
 }
 
-/* One interval's quality samples of @p: what it publishes as we receive
- * it, and what it receives as its reports say. */
-static guint
-quality_samples (HqSfuParticipant *p, HqNetqSample *out, guint max, gint64 now)
+/* One interval's quality samples of @p, by direction (0: what it sends,
+ * as we receive it; 1: what it receives, as its reports say) and kind
+ * (0 audio, 1 video). */
+typedef struct
 {
-  guint n = 0;
+  HqNetqSample s[2][2][HQ_TRACKS_MAX_SAMPLES];
+  guint n[2][2];
+} QualitySamples;
 
-  for (guint i = 0; i < p->tracks->len && n < max; i++) {
+static void
+add_sample (QualitySamples *q, guint dir, const HqNetqSample *s)
+{
+  guint kind = s->kind == HQ_NETQ_AUDIO ? 0 : 1;
+
+  if (q->n[dir][kind] < HQ_TRACKS_MAX_SAMPLES)
+    q->s[dir][kind][q->n[dir][kind]++] = *s;
+}
+
+static void
+quality_samples (HqSfuParticipant *p, QualitySamples *q, gint64 now)
+{
+  memset (q->n, 0, sizeof q->n);
+  for (guint i = 0; i < p->tracks->len; i++) {
     HqSfuTrack *t = g_ptr_array_index (p->tracks, i);
     HqRtcpReportBlock b;
     HqNetqSample s = { .kind = t->kind == HQ_SDP_KIND_AUDIO ? HQ_NETQ_AUDIO
@@ -429,32 +444,110 @@ quality_samples (HqSfuParticipant *p, HqNetqSample *out, guint max, gint64 now)
     /* Media expected, none came: the publisher is unreachable. */
     s.silent = t->stats.received == t->quality_seen;
     t->quality_seen = t->stats.received;
-    out[n++] = s;
+    add_sample (q, 0, &s);
   }
-  for (guint i = 0; i < p->subs->len && n < max; i++) {
+  for (guint i = 0; i < p->subs->len; i++) {
     HqSfuSub *sub = g_ptr_array_index (p->subs, i);
     if (sub->negotiated && sub->started)
-      out[n++] = sub->quality;
+      add_sample (q, 1, &sub->quality);
   }
-  return n;
+}
+
+/* Scores @p for this interval and keeps its full report (levels by
+ * direction and kind, and the figures) in p->quality_report. */
+static void
+score_participant (HqSfuParticipant *p, gint64 now)
+{
+  static const gchar *const dirs[] = { "send", "recv" };
+  static const gchar *const kinds[] = { "audio", "video" };
+  QualitySamples *q = g_new0 (QualitySamples, 1);
+  HqNetqSample all[4 * HQ_TRACKS_MAX_SAMPLES];
+  JsonObject *report = json_object_new ();
+  JsonObject *stats = json_object_new ();
+  guint n_all = 0;
+
+  quality_samples (p, q, now);
+  for (guint d = 0; d < 2; d++) {
+    HqNetqSample dir_samples[2 * HQ_TRACKS_MAX_SAMPLES];
+    guint n_dir = 0;
+    JsonObject *dir_stats = json_object_new ();
+    for (guint k = 0; k < 2; k++) {
+      gdouble lost = 0, jitter = 0;
+      for (guint i = 0; i < q->n[d][k]; i++) {
+        const HqNetqSample *s = &q->s[d][k][i];
+        dir_samples[n_dir++] = *s;
+        all[n_all++] = *s;
+        lost = MAX (lost, s->fraction_lost);
+        jitter = MAX (jitter, s->jitter_ms);
+      }
+      p->part_level[d][k] =
+          hq_netq_score_update (&p->part_quality[d][k], q->s[d][k], q->n[d][k]);
+      if (q->n[d][k] > 0) {
+        JsonObject *f = json_object_new ();
+        json_object_set_double_member (f, "fraction_lost", lost);
+        json_object_set_double_member (f, "jitter_ms", jitter);
+        json_object_set_null_member (f, "rtt_ms");
+        json_object_set_object_member (dir_stats, kinds[k], f);
+      }
+    }
+    p->dir_level[d] =
+        hq_netq_score_update (&p->dir_quality[d], dir_samples, n_dir);
+    json_object_set_object_member (stats, dirs[d], dir_stats);
+  }
+  json_object_set_int_member (
+      report, "level", hq_netq_score_update (&p->quality, all, n_all));
+  json_object_set_int_member (report, "send", p->dir_level[0]);
+  json_object_set_int_member (report, "recv", p->dir_level[1]);
+  for (guint k = 0; k < 2; k++) {
+    JsonObject *o = json_object_new ();
+    json_object_set_int_member (o, "send", p->part_level[0][k]);
+    json_object_set_int_member (o, "recv", p->part_level[1][k]);
+    json_object_set_object_member (report, kinds[k], o);
+  }
+  json_object_set_object_member (report, "stats", stats);
+  g_clear_pointer (&p->quality_report, json_object_unref);
+  p->quality_report = report;
+  g_free (q);
+}
+
+/* @about's report as @to may see it: verbosity 1 the level, 2 also the
+ * send/recv levels, 3 also the figures (docs/protocol.md). */
+static JsonObject *
+report_for (HqSfuParticipant *about, guint verbosity)
+{
+  JsonObject *r = about->quality_report;
+  JsonObject *o = json_object_new ();
+
+  json_object_set_string_member (o, "participant_sid", about->sid);
+  json_object_set_string_member (o, "identity", about->identity);
+  json_object_set_int_member (
+      o, "level", json_object_get_int_member (r, "level"));
+  if (verbosity >= 2) {
+    json_object_set_int_member (
+        o, "send", json_object_get_int_member (r, "send"));
+    json_object_set_int_member (
+        o, "recv", json_object_get_int_member (r, "recv"));
+    json_object_set_member (
+        o, "audio", json_node_copy (json_object_get_member (r, "audio")));
+    json_object_set_member (
+        o, "video", json_node_copy (json_object_get_member (r, "video")));
+  }
+  if (verbosity >= 3)
+    json_object_set_member (
+        o, "stats", json_node_copy (json_object_get_member (r, "stats")));
+  return o;
 }
 
 void
 hq_sfu_room_media_second (HqSfuRoomMedia *media)
 {
   gint64 now = g_get_monotonic_time ();
-  JsonArray *levels = json_array_new ();
-  GHashTableIter iter;
-  gpointer value;
-  JsonObject *msg;
+  GHashTableIter iter, inner;
+  gpointer value, other;
 
   g_hash_table_iter_init (&iter, media->participants);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     HqSfuParticipant *p = value;
-    HqNetqSample samples[2 * HQ_TRACKS_PER_REMB];
-    guint n = quality_samples (p, samples, G_N_ELEMENTS (samples), now);
-    guint level = hq_netq_score_update (&p->quality, samples, n);
-    JsonObject *o = json_object_new ();
 
     send_remb (p);
     for (guint i = 0; i < p->subs->len; i++) {
@@ -462,15 +555,29 @@ hq_sfu_room_media_second (HqSfuRoomMedia *media)
       if (sub->waiting_keyframe && sub->negotiated)
         hq_sfu_request_keyframe (sub->track);
     }
-    json_object_set_string_member (o, "participant_sid", p->sid);
-    json_object_set_string_member (o, "identity", p->identity);
-    json_object_set_int_member (o, "level", level);
-    json_array_add_object_element (levels, o);
+    score_participant (p, now);
   }
-  msg = json_object_new ();
-  json_object_set_string_member (msg, "type", "network_quality");
-  json_object_set_array_member (msg, "participants", levels);
-  if (g_hash_table_size (media->participants) > 0)
-    hq_sfu_room_send (media->room, NULL, msg);
-  json_object_unref (msg);
+
+  /* Each participant gets its own level at its local verbosity and the
+   * others' at its remote verbosity (0: not at all). */
+  g_hash_table_iter_init (&iter, media->participants);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    HqSfuParticipant *to = value;
+    JsonArray *levels = json_array_new ();
+    JsonObject *msg;
+
+    g_hash_table_iter_init (&inner, media->participants);
+    while (g_hash_table_iter_next (&inner, NULL, &other)) {
+      HqSfuParticipant *about = other;
+      guint v = about == to ? to->verbosity_local : to->verbosity_remote;
+      if (v > 0)
+        json_array_add_object_element (levels, report_for (about, v));
+    }
+    msg = json_object_new ();
+    json_object_set_string_member (msg, "type", "network_quality");
+    json_object_set_array_member (msg, "participants", levels);
+    if (to->verbosity_local > 0 || to->verbosity_remote > 0)
+      hq_sfu_room_send (media->room, to->sid, msg);
+    json_object_unref (msg);
+  }
 }

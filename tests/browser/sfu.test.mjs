@@ -285,3 +285,40 @@ test('peer-to-peer room: pages connect directly, the server forwards nothing', a
   await a.page.close();
   await b.page.close();
 });
+
+test('network quality at the verbosity each participant asks for', async () => {
+  const a = await joinPage('nq-a', 'sfu-netq');
+  const b = await joinPage('nq-b', 'sfu-netq');
+  await waitMedia(a, 'nq-b', 5);
+  const ok = await a.page.evaluate(() =>
+    window.hq.request('network_quality_configure', { local: 3, remote: 2 }));
+  assert.equal(ok.type, 'ok');
+  const bad = await a.page.evaluate(() =>
+    window.hq.request('network_quality_configure', { local: 7 })
+      .then(() => null, (e) => e.code));
+  assert.equal(bad, 'invalid_field');
+  // A: detailed about itself, moderate about B.
+  const seen = await waitInPage(a.page, () => {
+    const m = window.events.filter((e) => e.type === 'network_quality').pop();
+    const me = m && m.participants.find((p) => p.identity === 'nq-a');
+    const other = m && m.participants.find((p) => p.identity === 'nq-b');
+    return me && me.stats && other && 'send' in other && !other.stats ? { me, other } : null;
+  }, undefined, 30000, 'a detailed network_quality');
+  assert.ok(seen.me.level >= 1 && seen.me.level <= 5);
+  assert.ok(seen.me.stats.send.video && 'fraction_lost' in seen.me.stats.send.video);
+  assert.ok(seen.me.stats.recv.audio && 'jitter_ms' in seen.me.stats.recv.audio);
+  assert.ok(seen.other.video.send >= 1);
+  // B, at the defaults: levels only, of both; on loopback they settle at
+  // good or excellent (the level falls at once on a bad second, as at
+  // setup, and recovers over a few).
+  const plain = await waitInPage(b.page, () => {
+    const m = window.events.filter((e) => e.type === 'network_quality').pop();
+    return m && m.participants.length === 2 && m.participants.every((p) => p.level >= 4)
+      ? m : null;
+  }, undefined, 60000, 'a minimal network_quality at level 4 or 5');
+  for (const p of plain.participants) {
+    assert.deepEqual(Object.keys(p).sort(), ['identity', 'level', 'participant_sid']);
+  }
+  await a.page.close();
+  await b.page.close();
+});
