@@ -96,6 +96,8 @@ struct _HqSfuSub
   guint32 ts_delta;
   guint16 last_seq;
   guint32 last_ts;
+  guint32 packets_sent; /* for the sender reports we translate */
+  guint32 octets_sent;
   gint64 last_us;
   HqNetqSample quality; /* from the subscriber's receiver reports */
 };

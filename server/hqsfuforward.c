@@ -214,8 +214,11 @@ forward (HqSfuSub *sub, const guint8 *data, const HqRtpHeader *hdr,
     sub->last_ts = ts;
     sub->last_us = now;
   }
-  if (hq_transport_send_rtp (p->sub, out, len, sizeof p->scratch, NULL))
+  if (hq_transport_send_rtp (p->sub, out, len, sizeof p->scratch, NULL)) {
     __atomic_add_fetch (&p->media->room->forwarded, 1, __ATOMIC_RELAXED);
+    sub->packets_sent++;
+    sub->octets_sent += (guint32)hdr->payload_len;
+  }
 }
 
 static void
@@ -229,6 +232,32 @@ remember (HqSfuTrack *track, const guint8 *data, gsize len, guint16 seq)
   slot->seq = seq;
   slot->len = len;
   memcpy (slot->data, data, len);
+}
+
+/* Passes a publisher's sender report on to each subscriber in that
+ * subscriber's terms (its SSRC, its timestamp offset, what it was sent):
+ * the NTP-to-RTP mapping is what lets a browser play a participant's audio
+ * and video in sync. */
+static void
+translate_sr (HqSfuTrack *track, const HqRtcpSenderInfo *info)
+{
+  for (guint i = 0; i < track->subs->len; i++) {
+    HqSfuSub *sub = g_ptr_array_index (track->subs, i);
+    HqSfuParticipant *to = sub->subscriber;
+    HqRtcpSenderInfo out = *info;
+    guint8 buf[64 + HQ_SRTP_MAX_TRAILER];
+    HqRtcpWriter w;
+
+    if (!sub->started || !sub->negotiated || !connected (to->sub))
+      continue;
+    out.ssrc = sub->ssrc;
+    out.rtp_timestamp = info->rtp_timestamp + sub->ts_delta;
+    out.packet_count = sub->packets_sent;
+    out.octet_count = sub->octets_sent;
+    hq_rtcp_writer_init (&w, buf, 64);
+    if (hq_rtcp_write_sr (&w, &out, NULL, 0, NULL))
+      hq_transport_send_rtcp (to->sub, buf, w.len, sizeof buf, NULL);
+  }
 }
 
 static void
@@ -249,9 +278,11 @@ publisher_rtcp (HqSfuParticipant *p, const guint8 *data, gsize len)
         || !hq_rtcp_parse_sr (&pkt, &info, blocks, &n, NULL))
       continue;
     track = g_hash_table_lookup (p->pub_ssrcs, GUINT_TO_POINTER (info.ssrc));
-    if (track)
+    if (track) {
       hq_rtp_recv_stats_sr_received (
           &track->stats, info.ntp, g_get_monotonic_time ());
+      translate_sr (track, &info);
+    }
   }
 }
 

@@ -78,6 +78,17 @@ test('two pages see and hear each other through the SFU', async () => {
   await waitMedia(a, 'bob', fromB.frames + 10);
   await waitMedia(b, 'alice', fromA.frames + 10);
   assert.ok(await forwarded('sfu-two') > 100, 'the SFU forwarded the media');
+  // Sender reports reach the subscriber in its terms (what lets it play a
+  // participant's audio and video in sync): one per kind, counting what
+  // the SFU sent it.
+  const reports = await waitInPage(a.page, async () => {
+    const found = {};
+    (await window.hq.sub.getStats()).forEach((r) => {
+      if (r.type === 'remote-outbound-rtp' && r.reportsSent > 0) found[r.kind] = r;
+    });
+    return found.audio && found.video ? found : null;
+  }, undefined, 30000, 'sender reports for audio and video');
+  assert.ok(reports.video.packetsSent > 0 && reports.audio.packetsSent > 0);
   assert.deepEqual(a.problems, []);
   assert.deepEqual(b.problems, []);
   await a.page.close();
