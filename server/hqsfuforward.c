@@ -74,59 +74,15 @@ hq_sfu_sub_free (HqSfuSub *sub)
 
 /* --- keyframes --- */
 
-/* RFC 7741: the first packet of a VP8 keyframe. */
-static gboolean
-vp8_keyframe (const guint8 *d, gsize len)
-{
-  gsize i = 1;
-
-  if (len < 2 || !(d[0] & 0x10) || (d[0] & 0x07) != 0)
-    return FALSE;
-  if (d[0] & 0x80) {
-    guint8 x = d[1];
-    i = 2;
-    if (x & 0x80)
-      i += (i < len && (d[i] & 0x80)) ? 2 : 1;
-    if (x & 0x40)
-      i++;
-    if (x & 0x30)
-      i++;
-  }
-  return i < len && (d[i] & 0x01) == 0;
-}
-
-/* RFC 6184: a packet carrying an IDR slice or an SPS. */
-static gboolean
-h264_keyframe (const guint8 *d, gsize len)
-{
-  guint8 type;
-
-  if (len < 1)
-    return FALSE;
-  type = d[0] & 0x1f;
-  if (type == 5 || type == 7)
-    return TRUE;
-  if (type == 28 && len >= 2) /* FU-A: its start fragment */
-    return (d[1] & 0x80) && ((d[1] & 0x1f) == 5 || (d[1] & 0x1f) == 7);
-  if (type == 24) { /* STAP-A: any aggregated unit */
-    for (gsize i = 1; i + 2 < len;) {
-      gsize n = (d[i] << 8) | d[i + 1];
-      guint8 t = d[i + 2] & 0x1f;
-      if (t == 5 || t == 7)
-        return TRUE;
-      i += 2 + n;
-    }
-  }
-  return FALSE;
-}
-
 static gboolean
 is_keyframe (HqSfuTrack *track, const guint8 *payload, gsize len)
 {
+  gboolean start, key = FALSE;
+
   if (g_ascii_strcasecmp (track->codec, "VP8") == 0)
-    return vp8_keyframe (payload, len);
+    return hq_rtp_vp8_parse (payload, len, &start, &key) && key;
   if (g_ascii_strcasecmp (track->codec, "H264") == 0)
-    return h264_keyframe (payload, len);
+    return hq_rtp_h264_keyframe (payload, len);
   return TRUE;
 }
 

@@ -532,3 +532,59 @@ hq_rtp_recv_stats_report (
   }
   return TRUE;
 }
+
+/* --- payload formats --- */
+
+gboolean
+hq_rtp_vp8_parse (
+    const guint8 *d, gsize len, gboolean *frame_start, gboolean *keyframe)
+{
+  gsize i = 1;
+
+  if (len < 1)
+    return FALSE;
+  if (d[0] & 0x80) { /* X: extension byte follows */
+    guint8 x;
+    if (len < 2)
+      return FALSE;
+    x = d[1];
+    i = 2;
+    if (x & 0x80) /* I: picture id, 7 or 15 bits */
+      i += (i < len && (d[i] & 0x80)) ? 2 : 1;
+    if (x & 0x40) /* L: TL0PICIDX */
+      i++;
+    if (x & 0x30) /* T or K: TID/KEYIDX byte */
+      i++;
+  }
+  if (i >= len)
+    return FALSE;
+  /* With S set and partition 0 the VP8 payload header follows: its lowest
+   * bit is 0 for a keyframe. */
+  *frame_start = (d[0] & 0x10) && (d[0] & 0x07) == 0;
+  *keyframe = *frame_start && (d[i] & 0x01) == 0;
+  return TRUE;
+}
+
+gboolean
+hq_rtp_h264_keyframe (const guint8 *d, gsize len)
+{
+  guint8 type;
+
+  if (len < 1)
+    return FALSE;
+  type = d[0] & 0x1f;
+  if (type == 5 || type == 7)
+    return TRUE;
+  if (type == 28 && len >= 2) /* FU-A: only its start fragment */
+    return (d[1] & 0x80) && ((d[1] & 0x1f) == 5 || (d[1] & 0x1f) == 7);
+  if (type == 24) { /* STAP-A: any aggregated unit */
+    for (gsize i = 1; i + 2 < len;) {
+      gsize n = ((gsize)d[i] << 8) | d[i + 1];
+      guint8 t = d[i + 2] & 0x1f;
+      if (t == 5 || t == 7)
+        return TRUE;
+      i += 2 + n;
+    }
+  }
+  return FALSE;
+}

@@ -281,6 +281,17 @@ gboolean hq_rtp_recv_stats_report (
 /* Extended highest sequence number received (cycles << 16 | max_seq). */
 guint32 hq_rtp_recv_stats_ext_highest_seq (const HqRtpRecvStats *stats);
 
+/* --- payload formats the SFU and tests look into --- */
+
+/* RFC 7741 VP8 payload descriptor: FALSE when it is truncated; else
+ * *@frame_start tells whether the packet starts a frame (S bit, partition
+ * 0) and *@keyframe whether that frame is a keyframe. */
+gboolean hq_rtp_vp8_parse (const guint8 *payload, gsize len,
+    gboolean *frame_start, gboolean *keyframe);
+/* RFC 6184: TRUE when the packet carries an IDR slice or an SPS (single
+ * NAL unit, the start of an FU-A, or inside a STAP-A). */
+gboolean hq_rtp_h264_keyframe (const guint8 *payload, gsize len);
+
 G_END_DECLS
 
 #endif /* __HQ_RTP_H__ */

@@ -12,6 +12,7 @@
  * nice_agent_send: no copy.
  */
 #include "hqtransport.h"
+#include "hqrtcp.h"
 
 #include <string.h>
 #include <nice/agent.h>
@@ -181,7 +182,7 @@ ensure_dtls (HqTransport *self, GError **error)
 static void
 receive_srtp (HqTransport *self, const guint8 *buf, gsize len)
 {
-  gboolean rtcp = len >= 2 && buf[1] >= 192 && buf[1] <= 223;
+  gboolean rtcp = hq_rtcp_is_rtcp (buf, len);
   GError *error = NULL;
 
   if (self->srtp == NULL) {

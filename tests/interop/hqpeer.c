@@ -133,37 +133,6 @@ find_codec (Peer *p, guint pt)
   return NULL;
 }
 
-/* RFC 7741 payload descriptor: checks it and tells whether the packet
- * starts a frame and whether that frame is a keyframe. */
-static gboolean
-parse_vp8 (const guint8 *d, gsize len, gboolean *start, gboolean *key)
-{
-  gsize i = 1;
-
-  if (len < 1)
-    return FALSE;
-  if (d[0] & 0x80) { /* X: extension byte */
-    guint8 x;
-    if (len < 2)
-      return FALSE;
-    x = d[1];
-    i = 2;
-    if (x & 0x80) /* I: picture id, 1 or 2 bytes */
-      i += (i < len && (d[i] & 0x80)) ? 2 : 1;
-    if (x & 0x40) /* L: TL0PICIDX */
-      i++;
-    if (x & 0x30) /* T or K */
-      i++;
-  }
-  if (i >= len)
-    return FALSE;
-  /* S set and partition index 0: the VP8 payload header follows, whose
-   * lowest bit is 0 for a keyframe. */
-  *start = (d[0] & 0x10) && (d[0] & 0x07) == 0;
-  *key = *start && (d[i] & 0x01) == 0;
-  return TRUE;
-}
-
 static void
 on_media (gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
 {
@@ -186,7 +155,8 @@ on_media (gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
     p->opus_bytes += h.payload_len;
   } else if (codec && g_ascii_strcasecmp (codec->name, "VP8") == 0) {
     p->vp8_packets++;
-    if (!parse_vp8 (data + h.payload_offset, h.payload_len, &start, &key))
+    if (!hq_rtp_vp8_parse (
+            data + h.payload_offset, h.payload_len, &start, &key))
       p->vp8_bad++;
     p->vp8_frames += start;
     p->vp8_keyframes += key;

@@ -533,6 +533,60 @@ test_recv_stats_restart_and_sr (void)
   g_assert_cmpuint (rb.dlsr, ==, 65536 * 3 / 2);
 }
 
+/* RFC 7741 descriptors: keyframe start, delta frame, a continuation, with
+ * and without the extension bytes; truncated ones are refused. */
+static void
+test_vp8_descriptor (void)
+{
+  /* X=0, S=1, PID=0; payload header P=0: keyframe start. */
+  const guint8 key[] = { 0x10, 0x9c, 0x01, 0x2a };
+  /* Same with P=1: a delta frame. */
+  const guint8 delta[] = { 0x10, 0x9d, 0x01 };
+  /* X=1, I (15-bit picture id), L, T: S=1 keyframe after 5 descriptor
+   * bytes. */
+  const guint8 ext[] = { 0x90, 0xe0, 0x81, 0x23, 0x05, 0x40, 0x50, 0x00 };
+  /* S=0: a later packet of the frame. */
+  const guint8 cont[] = { 0x00, 0x42 };
+  gboolean start, is_key;
+
+  g_assert_true (hq_rtp_vp8_parse (key, sizeof key, &start, &is_key));
+  g_assert_true (start);
+  g_assert_true (is_key);
+  g_assert_true (hq_rtp_vp8_parse (delta, sizeof delta, &start, &is_key));
+  g_assert_true (start);
+  g_assert_false (is_key);
+  g_assert_true (hq_rtp_vp8_parse (ext, sizeof ext, &start, &is_key));
+  g_assert_true (start);
+  g_assert_true (is_key);
+  g_assert_true (hq_rtp_vp8_parse (cont, sizeof cont, &start, &is_key));
+  g_assert_false (start);
+  g_assert_false (is_key);
+  for (gsize n = 0; n < 6; n++)
+    g_assert_false (hq_rtp_vp8_parse (ext, n, &start, &is_key));
+  g_assert_false (hq_rtp_vp8_parse (key, 1, &start, &is_key));
+}
+
+static void
+test_h264_keyframe (void)
+{
+  const guint8 idr[] = { 0x65, 0x88 };
+  const guint8 slice[] = { 0x41, 0x9a };
+  const guint8 fu_start_idr[] = { 0x7c, 0x85, 0x00 };
+  const guint8 fu_middle_idr[] = { 0x7c, 0x05, 0x00 };
+  /* STAP-A with an SPS (7) of 2 bytes and a PPS (8) of 2 bytes. */
+  const guint8 stap[] = { 0x78, 0x00, 0x02, 0x67, 0x42, 0x00, 0x02, 0x68,
+    0xce };
+  const guint8 stap_no_key[] = { 0x78, 0x00, 0x02, 0x68, 0xce };
+
+  g_assert_true (hq_rtp_h264_keyframe (idr, sizeof idr));
+  g_assert_false (hq_rtp_h264_keyframe (slice, sizeof slice));
+  g_assert_true (hq_rtp_h264_keyframe (fu_start_idr, sizeof fu_start_idr));
+  g_assert_false (hq_rtp_h264_keyframe (fu_middle_idr, sizeof fu_middle_idr));
+  g_assert_true (hq_rtp_h264_keyframe (stap, sizeof stap));
+  g_assert_false (hq_rtp_h264_keyframe (stap_no_key, sizeof stap_no_key));
+  g_assert_false (hq_rtp_h264_keyframe (stap, 0));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -548,6 +602,8 @@ main (int argc, char **argv)
   g_test_add_func ("/rtp/abs-send-time", test_abs_send_time);
   g_test_add_func ("/rtp/seq-arithmetic", test_seq_arithmetic);
   g_test_add_func ("/rtp/recv-stats-loss", test_recv_stats_loss);
+  g_test_add_func ("/rtp/vp8-descriptor", test_vp8_descriptor);
+  g_test_add_func ("/rtp/h264-keyframe", test_h264_keyframe);
   g_test_add_func ("/rtp/recv-stats-jitter", test_recv_stats_jitter);
   g_test_add_func (
       "/rtp/recv-stats-restart-and-sr", test_recv_stats_restart_and_sr);
