@@ -304,31 +304,6 @@ make_transport (Part *p, gboolean controlling)
 }
 
 static void
-fill_local (HqTransport *t, HqSdpLocal *l, gchar **u, gchar **pw)
-{
-  hq_transport_get_local_credentials (t, u, pw);
-  memset (l, 0, sizeof *l);
-  l->ice_ufrag = *u;
-  l->ice_pwd = *pw;
-  l->fingerprint = hq_transport_get_local_fingerprint (t);
-  l->setup = HQ_SDP_SETUP_PASSIVE;
-  l->cname = "bench";
-}
-
-static void
-apply_remote (HqTransport *t, const HqSdp *sdp)
-{
-  const GPtrArray *c = hq_sdp_get_candidates (sdp);
-
-  hq_transport_set_remote_credentials (
-      t, hq_sdp_get_ice_ufrag (sdp), hq_sdp_get_ice_pwd (sdp), NULL);
-  hq_transport_set_remote_fingerprint (
-      t, "sha-256", hq_sdp_get_fingerprint (sdp), NULL);
-  for (guint i = 0; c && i < c->len; i++)
-    hq_transport_add_remote_candidate (t, g_ptr_array_index (c, i), NULL);
-}
-
-static void
 publish (Part *p)
 {
   g_autoptr (GError) error = NULL;
@@ -353,7 +328,7 @@ publish (Part *p)
   JsonArray *map = json_array_new ();
 
   p->pub = make_transport (p, TRUE);
-  fill_local (p->pub, &local, &u, &pw);
+  hq_transport_describe (p->pub, &local, &u, &pw, "bench");
   local.setup = HQ_SDP_SETUP_ACTPASS;
   offer = hq_sdp_build_offer (&local, tracks, 2, NULL, &error);
   g_assert_no_error (error);
@@ -399,12 +374,12 @@ on_subscribe_offer (Part *p, JsonObject *msg)
     g_array_append_val (want, t);
     active += hq_sdp_media_is_active (om);
   }
-  fill_local (p->sub, &local, &u, &pw);
+  hq_transport_describe (p->sub, &local, &u, &pw, "bench");
   answer = hq_sdp_build_answer (
       offer, &local, (HqSdpTrack *)want->data, want->len, &error);
   g_assert_no_error (error);
   if (first)
-    apply_remote (p->sub, offer);
+    hq_transport_set_remote_description (p->sub, offer, NULL);
   text = hq_sdp_to_text (answer);
   m = msg_new ("subscribe_answer");
   json_object_set_string_member (m, "sdp", text);
@@ -459,11 +434,7 @@ on_ws_message (SoupWebsocketConnection *ws, gint type, GBytes *bytes, Part *p)
     const HqSdpMedia *vm = hq_sdp_find_media (answer, "1");
     p->audio_pt = ((HqSdpCodec *)g_ptr_array_index (am->codecs, 0))->pt;
     p->video_pt = ((HqSdpCodec *)g_ptr_array_index (vm->codecs, 0))->pt;
-    hq_transport_set_dtls_role (p->pub,
-        hq_sdp_get_setup (answer) == HQ_SDP_SETUP_PASSIVE
-            ? HQ_DTLS_ROLE_CLIENT
-            : HQ_DTLS_ROLE_SERVER);
-    apply_remote (p->pub, answer);
+    hq_transport_set_remote_description (p->pub, answer, NULL);
     hq_transport_gather (p->pub, NULL);
     p->published = TRUE;
   } else if (g_str_equal (t, "subscribe_offer")) {

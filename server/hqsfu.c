@@ -543,33 +543,6 @@ make_transport (HqSfuParticipant *p, gboolean controlling, GError **error)
   return t;
 }
 
-static gboolean
-apply_remote (HqTransport *t, const HqSdp *sdp, GError **error)
-{
-  const GPtrArray *cands = hq_sdp_get_candidates (sdp);
-
-  if (!hq_transport_set_remote_credentials (
-          t, hq_sdp_get_ice_ufrag (sdp), hq_sdp_get_ice_pwd (sdp), error)
-      || !hq_transport_set_remote_fingerprint (
-          t, "sha-256", hq_sdp_get_fingerprint (sdp), error))
-    return FALSE;
-  for (guint i = 0; cands && i < cands->len; i++)
-    hq_transport_add_remote_candidate (t, g_ptr_array_index (cands, i), NULL);
-  return TRUE;
-}
-
-static void
-fill_local (HqTransport *t, HqSdpLocal *local, gchar **ufrag, gchar **pwd)
-{
-  hq_transport_get_local_credentials (t, ufrag, pwd);
-  memset (local, 0, sizeof *local);
-  local->ice_ufrag = *ufrag;
-  local->ice_pwd = *pwd;
-  local->fingerprint = hq_transport_get_local_fingerprint (t);
-  local->setup = HQ_SDP_SETUP_PASSIVE;
-  local->cname = "hq-sfu";
-}
-
 /* We send REMB, not transport-wide feedback: keep publishers on REMB. */
 static void
 prefer_remb (HqSdp *sdp)
@@ -685,7 +658,7 @@ handle_publish_offer (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
     };
     g_array_append_val (want, t);
   }
-  fill_local (p->pub, &local, &ufrag, &pwd);
+  hq_transport_describe (p->pub, &local, &ufrag, &pwd, "hq-sfu");
   hq_sdp_free (p->pub_answer);
   p->pub_answer = hq_sdp_build_answer (
       offer, &local, (const HqSdpTrack *)want->data, want->len, &error);
@@ -694,7 +667,7 @@ handle_publish_offer (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
     return;
   }
   prefer_remb (p->pub_answer);
-  if (first && !apply_remote (p->pub, offer, &error)) {
+  if (first && !hq_transport_set_remote_description (p->pub, offer, &error)) {
     send_error (room, p->sid, id, "invalid_sdp", error->message);
     return;
   }
@@ -799,7 +772,7 @@ subscribe_offer_now (HqSfuParticipant *p)
       .ssrc = sub->ssrc };
     g_array_append_val (want, t);
   }
-  fill_local (p->sub, &local, &ufrag, &pwd);
+  hq_transport_describe (p->sub, &local, &ufrag, &pwd, "hq-sfu");
   local.setup = HQ_SDP_SETUP_ACTPASS;
   offer = hq_sdp_build_offer (
       &local, (const HqSdpTrack *)want->data, want->len, p->sub_offer, &error);
@@ -845,7 +818,6 @@ handle_subscribe_answer (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
       json_object_get_int_member_with_default (msg, "revision", -1);
   g_autoptr (GError) error = NULL;
   g_autoptr (HqSdp) answer = NULL;
-  gboolean first;
 
   if (text == NULL || revision < 0) {
     send_error (room, p->sid, id, "invalid_field",
@@ -863,16 +835,12 @@ handle_subscribe_answer (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
     send_error (room, p->sid, id, "invalid_sdp", error->message);
     return;
   }
-  first = p->sub_revision == 1;
-  if (first) {
-    hq_transport_set_dtls_role (p->sub,
-        hq_sdp_get_setup (answer) == HQ_SDP_SETUP_PASSIVE
-            ? HQ_DTLS_ROLE_CLIENT
-            : HQ_DTLS_ROLE_SERVER);
-    if (!apply_remote (p->sub, answer, &error)) {
-      send_error (room, p->sid, id, "invalid_sdp", error->message);
-      return;
-    }
+  /* The transport's remote side is set once: later answers only change
+   * which m-lines carry what. */
+  if (p->sub_revision == 1
+      && !hq_transport_set_remote_description (p->sub, answer, &error)) {
+    send_error (room, p->sid, id, "invalid_sdp", error->message);
+    return;
   }
   for (guint i = 0; i < p->subs->len; i++) {
     HqSfuSub *sub = g_ptr_array_index (p->subs, i);

@@ -679,6 +679,40 @@ hq_transport_set_remote_fingerprint (HqTransport *self, const gchar *algorithm,
   return TRUE;
 }
 
+void
+hq_transport_describe (HqTransport *self, HqSdpLocal *local, gchar **ufrag,
+    gchar **pwd, const gchar *cname)
+{
+  hq_transport_get_local_credentials (self, ufrag, pwd);
+  memset (local, 0, sizeof *local);
+  local->ice_ufrag = *ufrag;
+  local->ice_pwd = *pwd;
+  local->fingerprint = hq_transport_get_local_fingerprint (self);
+  local->setup = HQ_SDP_SETUP_PASSIVE;
+  local->cname = cname;
+}
+
+gboolean
+hq_transport_set_remote_description (
+    HqTransport *self, const HqSdp *sdp, GError **error)
+{
+  const GPtrArray *cands = hq_sdp_get_candidates (sdp);
+
+  if (!hq_transport_set_remote_credentials (
+          self, hq_sdp_get_ice_ufrag (sdp), hq_sdp_get_ice_pwd (sdp), error)
+      || !hq_transport_set_remote_fingerprint (
+          self, "sha-256", hq_sdp_get_fingerprint (sdp), error))
+    return FALSE;
+  if (sdp->type == HQ_SDP_ANSWER)
+    hq_transport_set_dtls_role (self,
+        hq_sdp_get_setup (sdp) == HQ_SDP_SETUP_PASSIVE ? HQ_DTLS_ROLE_CLIENT
+                                                       : HQ_DTLS_ROLE_SERVER);
+  for (guint i = 0; cands && i < cands->len; i++)
+    hq_transport_add_remote_candidate (
+        self, g_ptr_array_index (cands, i), NULL);
+  return TRUE;
+}
+
 gboolean
 hq_transport_restart_ice (HqTransport *self, GError **error)
 {

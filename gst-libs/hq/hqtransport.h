@@ -30,6 +30,7 @@
 
 #include <glib-object.h>
 #include <hq/hqdtls.h>
+#include <hq/hqsdp.h>
 
 G_BEGIN_DECLS
 
@@ -144,6 +145,18 @@ gboolean hq_transport_add_remote_candidate (
 void hq_transport_end_of_remote_candidates (HqTransport *transport);
 gboolean hq_transport_set_remote_fingerprint (HqTransport *transport,
     const gchar *algorithm, const gchar *fingerprint, GError **error);
+
+/* Our side for hq_sdp_build_offer/answer: ICE credentials (returned in
+ * @ufrag and @pwd, which the caller frees and keeps alive while @local is
+ * used), fingerprint, a=setup:passive for answers, and @cname. */
+void hq_transport_describe (HqTransport *transport, HqSdpLocal *local,
+    gchar **ufrag, gchar **pwd, const gchar *cname);
+
+/* Applies a remote description: ICE credentials, DTLS fingerprint and the
+ * candidates it carries.  An answer to our offer also decides our DTLS
+ * role (its a=setup:passive makes us the client). */
+gboolean hq_transport_set_remote_description (
+    HqTransport *transport, const HqSdp *sdp, GError **error);
 
 /* ICE restart: new local credentials (read them again and re-offer);
  * candidates are gathered again. */

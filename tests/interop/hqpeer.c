@@ -267,41 +267,6 @@ on_gathered (HqTransport *t, Peer *p)
   emit_simple ("end-of-candidates", NULL, NULL);
 }
 
-static gboolean
-apply_remote (Peer *p, GError **error)
-{
-  const GPtrArray *cands = hq_sdp_get_candidates (p->remote);
-  HqSdpSetup setup = hq_sdp_get_setup (p->remote);
-
-  if (!hq_transport_set_remote_credentials (p->transport,
-          hq_sdp_get_ice_ufrag (p->remote), hq_sdp_get_ice_pwd (p->remote),
-          error)
-      || !hq_transport_set_remote_fingerprint (
-          p->transport, "sha-256", hq_sdp_get_fingerprint (p->remote), error))
-    return FALSE;
-  /* An answer's setup decides our DTLS role: passive there, client here. */
-  if (p->offerer)
-    hq_transport_set_dtls_role (p->transport,
-        setup == HQ_SDP_SETUP_PASSIVE ? HQ_DTLS_ROLE_CLIENT
-                                      : HQ_DTLS_ROLE_SERVER);
-  for (guint i = 0; cands && i < cands->len; i++)
-    hq_transport_add_remote_candidate (
-        p->transport, g_ptr_array_index (cands, i), NULL);
-  return TRUE;
-}
-
-static void
-fill_local (Peer *p, HqSdpLocal *local, gchar **ufrag, gchar **pwd)
-{
-  hq_transport_get_local_credentials (p->transport, ufrag, pwd);
-  memset (local, 0, sizeof *local);
-  local->ice_ufrag = *ufrag;
-  local->ice_pwd = *pwd;
-  local->fingerprint = hq_transport_get_local_fingerprint (p->transport);
-  local->setup = HQ_SDP_SETUP_PASSIVE;
-  local->cname = "hq-peer";
-}
-
 static gint
 vp8_pt_of (const HqSdp *sdp)
 {
@@ -330,7 +295,7 @@ make_offer (Peer *p)
         .rtx_ssrc = OUR_VIDEO_RTX_SSRC },
   };
 
-  fill_local (p, &local, &ufrag, &pwd);
+  hq_transport_describe (p->transport, &local, &ufrag, &pwd, "hq-peer");
   p->local =
       hq_sdp_build_offer (&local, tracks, G_N_ELEMENTS (tracks), NULL, &error);
   if (p->local == NULL) {
@@ -373,10 +338,12 @@ take_offer (Peer *p, const gchar *sdp_text)
     }
     g_array_append_val (tracks, t);
   }
-  fill_local (p, &local, &ufrag, &pwd);
+  hq_transport_describe (p->transport, &local, &ufrag, &pwd, "hq-peer");
   p->local = hq_sdp_build_answer (
       p->remote, &local, (HqSdpTrack *)tracks->data, tracks->len, &error);
-  if (p->local == NULL || !apply_remote (p, &error)) {
+  if (p->local == NULL
+      || !hq_transport_set_remote_description (
+          p->transport, p->remote, &error)) {
     die (p, "cannot answer the offer", error);
     return;
   }
@@ -392,7 +359,8 @@ take_answer (Peer *p, const gchar *sdp_text)
   g_autoptr (GError) error = NULL;
 
   p->remote = hq_sdp_parse (HQ_SDP_ANSWER, sdp_text, -1, &error);
-  if (p->remote == NULL || !apply_remote (p, &error))
+  if (p->remote == NULL
+      || !hq_transport_set_remote_description (p->transport, p->remote, &error))
     die (p, "cannot use the answer", error);
 }
 
