@@ -457,6 +457,17 @@ on_ws_message (SoupWebsocketConnection *ws, gint type, GBytes *bytes, Part *p)
 }
 
 static void
+on_ws_closed (SoupWebsocketConnection *ws, Part *p)
+{
+  g_printerr ("participant %u: the server closed the signalling connection "
+              "(%u %s)\n",
+      p->index, soup_websocket_connection_get_close_code (ws),
+      soup_websocket_connection_get_close_data (ws)
+          ? soup_websocket_connection_get_close_data (ws)
+          : "");
+}
+
+static void
 on_ws_connected (GObject *src, GAsyncResult *res, gpointer data)
 {
   Part *p = data;
@@ -473,6 +484,7 @@ on_ws_connected (GObject *src, GAsyncResult *res, gpointer data)
     g_error ("WebSocket: %s", error->message);
   soup_websocket_connection_set_max_incoming_payload_size (p->ws, 1 << 20);
   g_signal_connect (p->ws, "message", G_CALLBACK (on_ws_message), p);
+  g_signal_connect (p->ws, "closed", G_CALLBACK (on_ws_closed), p);
   token = hq_token_mint (
       p->b->key_sid, p->b->key_secret, p->b->account_sid, &grant, 0, &error);
   m = msg_new ("join");
@@ -503,6 +515,7 @@ static void
 part_free (Part *p)
 {
   if (p->ws) {
+    g_signal_handlers_disconnect_by_data (p->ws, p);
     if (soup_websocket_connection_get_state (p->ws)
         == SOUP_WEBSOCKET_STATE_OPEN)
       soup_websocket_connection_close (p->ws, 1000, NULL);

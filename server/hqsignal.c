@@ -50,6 +50,31 @@ transport_close (gpointer user_data, gushort code, const gchar *reason)
 
 static const HqSessionTransport transport = { transport_send, transport_close };
 
+/* Whether the message in @data is one that carries SDP, so may exceed
+ * HQ_SIGNAL_MAX_MESSAGE (up to HQ_SIGNAL_MAX_SDP_MESSAGE). */
+static gboolean
+carries_sdp (const gchar *data, gsize len)
+{
+  static const gchar *const types[] = { "publish_offer", "subscribe_answer",
+    "peer_offer", "peer_answer" };
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+  const gchar *type;
+
+  if (len > HQ_SIGNAL_MAX_SDP_MESSAGE
+      || !json_parser_load_from_data (parser, data, (gssize)len, NULL))
+    return FALSE;
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return FALSE;
+  type = json_object_get_string_member_with_default (
+      json_node_get_object (root), "type", "");
+  for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+    if (g_str_equal (type, types[i]))
+      return TRUE;
+  return FALSE;
+}
+
 static void
 message_cb (
     SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer user_data)
@@ -59,7 +84,7 @@ message_cb (
   const gchar *data = g_bytes_get_data (message, &len);
 
   conn->last_rx = g_get_monotonic_time ();
-  if (len > HQ_SIGNAL_MAX_MESSAGE) {
+  if (len > HQ_SIGNAL_MAX_MESSAGE && !carries_sdp (data, len)) {
     /* libsoup refuses only far larger frames (see HQ_SIGNAL_MAX_FRAME), so
      * that this one ends with a close frame the client can read. */
     soup_websocket_connection_close (

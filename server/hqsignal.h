@@ -14,6 +14,10 @@ G_BEGIN_DECLS
 /* Largest message accepted, bytes; a larger one closes the connection
  * with 1009 (message too big) after a clean closing handshake. */
 #define HQ_SIGNAL_MAX_MESSAGE (64 * 1024)
+/* Messages carrying SDP (publish_offer, subscribe_answer, peer_offer,
+ * peer_answer) may be this large: a subscriber in a 50-participant room
+ * answers about 100 m-lines, which takes more than 64 KiB. */
+#define HQ_SIGNAL_MAX_SDP_MESSAGE (1024 * 1024 - 1024)
 /* Beyond this libsoup stops reading at once and drops the connection
  * without a handshake (the peer sees 1006): no memory for floods. */
 #define HQ_SIGNAL_MAX_FRAME (1024 * 1024)

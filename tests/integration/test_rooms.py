@@ -789,6 +789,21 @@ class BadInput(RoomsTestCase):
         self.assertIn(d.ws.wait_closed()[0], (1006, 1009))
         self.assertEqual(peer.request("ping")["type"], "pong")
 
+    def test_sdp_messages_may_exceed_64_kib(self):
+        # A subscriber in a large room answers ~100 m-lines: more than
+        # 64 KiB.  Such a message is read (here refused for what it says,
+        # not for its size); other messages that large still close.
+        self.create_room(UniqueName="bigsdp")
+        c, _ = self.join("pat", "bigsdp")
+        reply = c.request("subscribe_answer", revision=1,
+                          sdp="v=0\r\n" + "a=x\r\n" * (30 * 1024))
+        self.assertEqual(reply["type"], "error")
+        self.assertNotIn("64 KiB", reply.get("message", ""))
+        self.assertEqual(c.request("ping")["type"], "pong")
+        c.ws.send_frame(OP_TEXT, json.dumps(
+            {"type": "chat_send", "body": "x" * (100 * 1024)}).encode())
+        self.assertEqual(c.ws.wait_closed()[0], 1009)
+
     def test_a_fragmented_message_is_reassembled(self):
         self.create_room(UniqueName="frag")
         c, _ = self.join("pat", "frag")
