@@ -6,6 +6,7 @@
 
 #include <hq/hqdsi.h>
 #include <hq/hqnetq.h>
+#include <hq/hqrtcp.h>
 #include <hq/hqrtp.h>
 #include <hq/hqsdp.h>
 #include <hq/hqtransport.h>
@@ -20,8 +21,23 @@ G_BEGIN_DECLS
 #define HQ_SFU_MAX_PACKET 1500
 /* Keyframe requests to one publisher track at most this often. */
 #define HQ_SFU_PLI_INTERVAL_US (300 * 1000)
-/* The bitrate the SFU lets each publisher's video reach (REMB). */
+/* The bitrate the SFU lets each publisher's video reach (REMB) when no
+ * subscriber is constrained, and the least it asks for. */
 #define HQ_SFU_REMB_BPS 1500000
+#define HQ_SFU_REMB_MIN_BPS 100000
+/* What each audio subscription is assumed to take of a subscriber's
+ * estimated bandwidth before video gets the rest. */
+#define HQ_SFU_AUDIO_BPS 40000
+/* A subscriber's REMB counts for this long. */
+#define HQ_SFU_REMB_VALID_US (5 * G_USEC_PER_SEC)
+/* An enabled track that sends nothing for this long is gone (never while
+ * disabled: a muted track may legitimately be silent). */
+#define HQ_SFU_AUDIO_TIMEOUT_US (5 * G_USEC_PER_SEC)
+#define HQ_SFU_VIDEO_TIMEOUT_US (10 * G_USEC_PER_SEC)
+/* Upstream NACKs: one sequence number is asked again only after this
+ * long, and at most this many per track per second. */
+#define HQ_SFU_NACK_REPEAT_US (100 * 1000)
+#define HQ_SFU_NACK_PER_SECOND 250
 /* Most quality samples per direction and kind one interval uses. */
 #define HQ_TRACKS_MAX_SAMPLES 64
 /* Most video tracks one REMB names. */
@@ -75,10 +91,31 @@ struct _HqSfuTrack
   gchar *codec; /* "opus", "VP8", "H264" */
   guint clock_rate;
   guint audio_level_id;
+  guint32 rtx_ssrc; /* 0 when the publisher sends no RTX */
+  gint rtx_pt;
   gint64 last_pli_us;
   HqRtpRecvStats stats;
   guint32 quality_seen; /* stats.received at the last quality tick */
+  HqRtcpReportBlock report; /* this second's, for RR and quality */
+  gboolean have_report;
+  guint64 octets_in; /* payload bytes received */
+  guint64 octets_in_prev; /* at the last second tick */
+  gdouble bitrate_bps; /* received in the last second */
+  /* The publisher's clock: from its last SR, else its last packet. */
+  gboolean have_sr;
+  guint32 sr_rtp;
+  gint64 sr_arrival_us;
+  guint32 last_rtp_ts;
+  gint64 last_packet_us;
+  gint64 timeout_from_us; /* when it was last enabled */
+  gboolean gone; /* RTCP BYE, or silent past its timeout while enabled */
+  gboolean said_bye;
   HqSfuPacket *history; /* video only: HQ_SFU_HISTORY slots */
+  /* Upstream NACKs: when each sequence number was last asked for. */
+  guint16 *nack_seq;
+  gint64 *nack_us;
+  gint64 nack_window_us;
+  guint nack_in_window;
   GPtrArray *subs; /* HqSfuSub, not owned */
 };
 
@@ -96,8 +133,10 @@ struct _HqSfuSub
   guint32 ts_delta;
   guint16 last_seq;
   guint32 last_ts;
-  guint32 packets_sent; /* for the sender reports we translate */
+  guint32 packets_sent; /* for our sender reports */
   guint32 octets_sent;
+  guint32 octets_sent_prev; /* at the last second tick */
+  gdouble bitrate_bps; /* sent in the last second */
   gint64 last_us;
   HqNetqSample quality; /* from the subscriber's receiver reports */
 };
@@ -123,6 +162,14 @@ struct _HqSfuParticipant
   GSource *offer_timer; /* a re-offer gathering changes */
   GPtrArray *subs; /* HqSfuSub, owned */
   GHashTable *sub_ssrcs; /* our ssrc -> HqSfuSub (not owned) */
+  /* What the subscribe leg can take: the subscriber's REMB and our
+   * loss-based estimate from its receiver reports. */
+  guint64 remb_bps;
+  gint64 remb_us;
+  gdouble loss_estimate_bps; /* 0: no estimate yet */
+  gdouble video_loss; /* worst video fraction lost reported this second */
+  gboolean have_video_loss;
+  gdouble rtt_ms; /* from its reports on our SRs; negative: unknown */
 
   HqNetqScore quality;
   HqNetqScore dir_quality[2]; /* [send, recv] */
@@ -162,7 +209,10 @@ void hq_sfu_on_publish_packet (
     gboolean rtcp, guint8 *data, gsize len, gpointer user_data);
 void hq_sfu_on_subscribe_packet (
     gboolean rtcp, guint8 *data, gsize len, gpointer user_data);
-/* Once a second: REMB to publishers, keyframe retries, network quality. */
+/* The track's publisher said BYE or went silent: stop forwarding it. */
+void hq_sfu_track_gone (HqSfuTrack *track, const gchar *why);
+/* Once a second: SR to subscribers, RR and REMB to publishers, SSRC
+ * timeouts, keyframe retries, network quality. */
 void hq_sfu_room_media_second (HqSfuRoomMedia *media);
 
 G_END_DECLS

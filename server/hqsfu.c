@@ -344,6 +344,9 @@ remove_track (HqSfuTrack *track)
   g_hash_table_remove (media->tracks, track->sid);
   if (track->ssrc)
     g_hash_table_remove (publisher->pub_ssrcs, GUINT_TO_POINTER (track->ssrc));
+  if (track->rtx_ssrc)
+    g_hash_table_remove (
+        publisher->pub_ssrcs, GUINT_TO_POINTER (track->rtx_ssrc));
   g_ptr_array_remove (publisher->tracks, track); /* frees it */
   for (guint i = 0; i < subscribers->len; i++)
     subscribe_renegotiate (g_ptr_array_index (subscribers, i));
@@ -437,6 +440,7 @@ add_participant (HqSfuRoomMedia *media, const gchar *sid, const gchar *identity)
    * web client shows them on every tile. */
   p->verbosity_local = 1;
   p->verbosity_remote = 1;
+  p->rtt_ms = -1;
   p->pub_ssrcs = g_hash_table_new (NULL, NULL);
   p->sub_ssrcs = g_hash_table_new (NULL, NULL);
   p->tracks =
@@ -605,6 +609,8 @@ map_track (HqSfuParticipant *p, HqSfuTrack *track, const HqSdp *offer,
   codec = g_ptr_array_index (am->codecs, 0);
   if (track->ssrc)
     g_hash_table_remove (p->pub_ssrcs, GUINT_TO_POINTER (track->ssrc));
+  if (track->rtx_ssrc)
+    g_hash_table_remove (p->pub_ssrcs, GUINT_TO_POINTER (track->rtx_ssrc));
   g_free (track->mid);
   g_free (track->codec);
   track->mid = g_strdup (mid);
@@ -613,8 +619,19 @@ map_track (HqSfuParticipant *p, HqSfuTrack *track, const HqSdp *offer,
   track->codec = g_strdup (codec->name);
   track->clock_rate = codec->clock_rate;
   track->audio_level_id = hq_sdp_media_extmap_id (am, HQ_SDP_EXT_AUDIO_LEVEL);
+  /* Retransmissions the publisher sends on an RTX stream are unwrapped
+   * (hqsfuforward.c); without one they come on the media SSRC. */
+  track->rtx_pt = codec->rtx_pt;
+  track->rtx_ssrc =
+      codec->rtx_pt >= 0 ? hq_sdp_media_rtx_ssrc (om, track->ssrc) : 0;
+  track->gone = FALSE;
+  track->have_sr = FALSE;
+  track->last_packet_us = 0;
   hq_rtp_recv_stats_init (&track->stats, track->ssrc, track->clock_rate);
   g_hash_table_insert (p->pub_ssrcs, GUINT_TO_POINTER (track->ssrc), track);
+  if (track->rtx_ssrc)
+    g_hash_table_insert (
+        p->pub_ssrcs, GUINT_TO_POINTER (track->rtx_ssrc), track);
   return TRUE;
 }
 
@@ -1077,6 +1094,9 @@ run_cmd (Cmd *cmd)
       track = g_hash_table_lookup (media->tracks, cmd->a);
       if (track && track->enabled != cmd->flag) {
         track->enabled = cmd->flag;
+        /* The silence timeout counts from when it is enabled again. */
+        if (track->enabled)
+          track->timeout_from_us = g_get_monotonic_time ();
         if (track->enabled && track->kind == HQ_SDP_KIND_VIDEO) {
           for (guint i = 0; i < track->subs->len; i++)
             ((HqSfuSub *)g_ptr_array_index (track->subs, i))->waiting_keyframe =

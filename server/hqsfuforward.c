@@ -16,6 +16,7 @@
  * that passed: no gap a jitter buffer would wait for, no jump backwards.
  */
 #include "hqsfu-private.h"
+#include "hqlog.h"
 
 #include <string.h>
 #include <hq/hqrtcp.h>
@@ -35,8 +36,12 @@ hq_sfu_track_new (HqSfuParticipant *publisher, const gchar *sid,
   track->publisher = publisher;
   track->enabled = TRUE;
   track->subs = g_ptr_array_new ();
-  if (kind == HQ_SDP_KIND_VIDEO)
+  track->rtx_pt = -1;
+  if (kind == HQ_SDP_KIND_VIDEO) {
     track->history = g_new0 (HqSfuPacket, HQ_SFU_HISTORY);
+    track->nack_seq = g_new0 (guint16, HQ_SFU_HISTORY);
+    track->nack_us = g_new0 (gint64, HQ_SFU_HISTORY);
+  }
   return track;
 }
 
@@ -45,6 +50,8 @@ hq_sfu_track_free (HqSfuTrack *track)
 {
   g_ptr_array_unref (track->subs);
   g_free (track->history);
+  g_free (track->nack_seq);
+  g_free (track->nack_us);
   g_free (track->sid);
   g_free (track->name);
   g_free (track->mid);
@@ -177,6 +184,47 @@ forward (HqSfuSub *sub, const guint8 *data, const HqRtpHeader *hdr,
   }
 }
 
+/* Sends RTCP BYE for @sub's SSRC to its subscriber. */
+static void
+send_bye (HqSfuSub *sub)
+{
+  guint8 buf[64 + HQ_SRTP_MAX_TRAILER];
+  HqRtcpWriter w;
+
+  if (!sub->started || !sub->negotiated || !connected (sub->subscriber->sub))
+    return;
+  hq_rtcp_writer_init (&w, buf, 64);
+  if (hq_rtcp_write_bye (&w, &sub->ssrc, 1, NULL, NULL))
+    hq_transport_send_rtcp (sub->subscriber->sub, buf, w.len, sizeof buf, NULL);
+}
+
+void
+hq_sfu_track_gone (HqSfuTrack *track, const gchar *why)
+{
+  if (track->gone)
+    return;
+  track->gone = TRUE;
+  hq_log_message (HQ_LOG_INFO, "sfu",
+      "track %s (ssrc %u) of %s is gone: %s; forwarding it stops", track->sid,
+      track->ssrc, track->publisher->sid, why);
+  for (guint i = 0; i < track->subs->len; i++)
+    send_bye (g_ptr_array_index (track->subs, i));
+}
+
+/* Packets arrive again from a track that was gone: subscribers resume at
+ * a keyframe, with their sequence continuing where it stopped. */
+static void
+track_back (HqSfuTrack *track)
+{
+  track->gone = FALSE;
+  track->said_bye = FALSE;
+  if (track->kind != HQ_SDP_KIND_VIDEO)
+    return;
+  for (guint i = 0; i < track->subs->len; i++)
+    ((HqSfuSub *)g_ptr_array_index (track->subs, i))->waiting_keyframe = TRUE;
+  hq_sfu_request_keyframe (track);
+}
+
 static void
 remember (HqSfuTrack *track, const guint8 *data, gsize len, guint16 seq)
 {
@@ -190,56 +238,69 @@ remember (HqSfuTrack *track, const guint8 *data, gsize len, guint16 seq)
   memcpy (slot->data, data, len);
 }
 
-/* Passes a publisher's sender report on to each subscriber in that
- * subscriber's terms (its SSRC, its timestamp offset, what it was sent):
- * the NTP-to-RTP mapping is what lets a browser play a participant's audio
- * and video in sync. */
-static void
-translate_sr (HqSfuTrack *track, const HqRtcpSenderInfo *info)
-{
-  for (guint i = 0; i < track->subs->len; i++) {
-    HqSfuSub *sub = g_ptr_array_index (track->subs, i);
-    HqSfuParticipant *to = sub->subscriber;
-    HqRtcpSenderInfo out = *info;
-    guint8 buf[64 + HQ_SRTP_MAX_TRAILER];
-    HqRtcpWriter w;
-
-    if (!sub->started || !sub->negotiated || !connected (to->sub))
-      continue;
-    out.ssrc = sub->ssrc;
-    out.rtp_timestamp = info->rtp_timestamp + sub->ts_delta;
-    out.packet_count = sub->packets_sent;
-    out.octet_count = sub->octets_sent;
-    hq_rtcp_writer_init (&w, buf, 64);
-    if (hq_rtcp_write_sr (&w, &out, NULL, 0, NULL))
-      hq_transport_send_rtcp (to->sub, buf, w.len, sizeof buf, NULL);
-  }
-}
-
+/* A publisher's RTCP: its sender reports give each track's clock (our own
+ * SRs to subscribers map it, see send_sender_reports()), BYE ends a
+ * track's forwarding. */
 static void
 publisher_rtcp (HqSfuParticipant *p, const guint8 *data, gsize len)
 {
   HqRtcpIter iter;
   HqRtcpPacket pkt;
+  gint64 now = g_get_monotonic_time ();
 
   if (!hq_rtcp_iter_init (&iter, data, len, NULL))
     return;
   while (hq_rtcp_iter_next (&iter, &pkt)) {
     HqRtcpSenderInfo info;
     HqRtcpReportBlock blocks[HQ_RTCP_MAX_COUNT];
+    guint32 ssrcs[HQ_RTCP_MAX_COUNT];
     guint n = 0;
     HqSfuTrack *track;
 
-    if (pkt.type != HQ_RTCP_SR
-        || !hq_rtcp_parse_sr (&pkt, &info, blocks, &n, NULL))
-      continue;
-    track = g_hash_table_lookup (p->pub_ssrcs, GUINT_TO_POINTER (info.ssrc));
-    if (track) {
-      hq_rtp_recv_stats_sr_received (
-          &track->stats, info.ntp, g_get_monotonic_time ());
-      translate_sr (track, &info);
+    if (pkt.type == HQ_RTCP_SR
+        && hq_rtcp_parse_sr (&pkt, &info, blocks, &n, NULL)) {
+      track = g_hash_table_lookup (p->pub_ssrcs, GUINT_TO_POINTER (info.ssrc));
+      if (track && info.ssrc == track->ssrc) {
+        hq_rtp_recv_stats_sr_received (&track->stats, info.ntp, now);
+        track->have_sr = TRUE;
+        track->sr_rtp = info.rtp_timestamp;
+        track->sr_arrival_us = now;
+      }
+    } else if (pkt.type == HQ_RTCP_BYE
+        && hq_rtcp_parse_bye (&pkt, ssrcs, &n, NULL, NULL)) {
+      for (guint i = 0; i < n; i++) {
+        track = g_hash_table_lookup (p->pub_ssrcs, GUINT_TO_POINTER (ssrcs[i]));
+        if (track && ssrcs[i] == track->ssrc) {
+          track->said_bye = TRUE;
+          hq_sfu_track_gone (track, "RTCP BYE");
+        }
+      }
     }
   }
+}
+
+/* Turns an RTX packet (RFC 4588: the original sequence number, then the
+ * payload) of @track into the original packet in @out.  FALSE for padding
+ * only packets (bandwidth probes). */
+static gboolean
+unwrap_rtx (HqSfuTrack *track, const guint8 *data, const HqRtpHeader *hdr,
+    guint8 *out, gsize *out_len)
+{
+  gsize head = 12 + 4 * hdr->csrc_count;
+
+  if (hdr->payload_len <= 2 || head + hdr->payload_len - 2 > HQ_SFU_MAX_PACKET)
+    return FALSE;
+  memcpy (out, data, 12);
+  out[0] = (guint8)(0x80 | hdr->csrc_count);
+  memcpy (out + 12, data + 12, 4 * hdr->csrc_count);
+  memcpy (out + head, data + hdr->payload_offset + 2, hdr->payload_len - 2);
+  hq_rtp_set_ssrc (out, track->ssrc);
+  hq_rtp_set_payload_type (out, (guint8)track->pt);
+  hq_rtp_set_seq (out,
+      (guint16)(data[hdr->payload_offset] << 8
+          | data[hdr->payload_offset + 1]));
+  *out_len = head + hdr->payload_len - 2;
+  return TRUE;
 }
 
 void
@@ -259,10 +320,30 @@ hq_sfu_on_publish_packet (
   if (!hq_rtp_parse (data, len, &hdr, NULL))
     return;
   track = g_hash_table_lookup (p->pub_ssrcs, GUINT_TO_POINTER (hdr.ssrc));
-  /* Unknown SSRCs, RTX and RED/FEC payloads are not forwarded. */
-  if (track == NULL || hdr.payload_type != track->pt)
-    return;
-  hq_rtp_recv_stats_update (&track->stats, hdr.seq, hdr.timestamp, now);
+  if (track && hdr.ssrc == track->rtx_ssrc) {
+    /* A retransmission we (or a subscriber through us) asked for: it goes
+     * on as the original packet. */
+    guint8 *orig = p->scratch;
+    gsize orig_len;
+    if (hdr.payload_type != track->rtx_pt
+        || !unwrap_rtx (track, data, &hdr, orig, &orig_len)
+        || !hq_rtp_parse (orig, orig_len, &hdr, NULL))
+      return;
+    data = orig;
+    len = orig_len;
+  } else {
+    /* Unknown SSRCs and RED/FEC payloads are not forwarded. */
+    if (track == NULL || hdr.payload_type != track->pt)
+      return;
+    hq_rtp_recv_stats_update (&track->stats, hdr.seq, hdr.timestamp, now);
+    track->octets_in += hdr.payload_len;
+    if (track->last_packet_us == 0 || hdr.seq == track->stats.max_seq) {
+      track->last_rtp_ts = hdr.timestamp;
+      track->last_packet_us = now;
+    }
+    if (track->gone)
+      track_back (track);
+  }
   if (track->audio_level_id) {
     HqRtpExt ext;
     gboolean voice;
@@ -283,10 +364,54 @@ hq_sfu_on_publish_packet (
 
 /* --- subscriber feedback --- */
 
+/* Asks @track's publisher for the packets in @missing (its sequence
+ * numbers) that we have not asked for in the last HQ_SFU_NACK_REPEAT_US,
+ * within HQ_SFU_NACK_PER_SECOND for the track. */
+static void
+nack_upstream (HqSfuTrack *track, const guint16 *missing, guint n)
+{
+  HqSfuParticipant *p = track->publisher;
+  guint16 ask[HQ_SFU_HISTORY];
+  guint8 buf[1200 + HQ_SRTP_MAX_TRAILER];
+  gint64 now = g_get_monotonic_time ();
+  HqRtcpWriter w;
+  guint k = 0;
+
+  if (!connected (p->pub) || track->gone)
+    return;
+  if (now - track->nack_window_us >= G_USEC_PER_SEC) {
+    track->nack_window_us = now;
+    track->nack_in_window = 0;
+  }
+  for (guint i = 0; i < n && k < G_N_ELEMENTS (ask); i++) {
+    guint slot = missing[i] % HQ_SFU_HISTORY;
+    if (track->nack_in_window >= HQ_SFU_NACK_PER_SECOND)
+      break;
+    if (track->nack_us[slot] && track->nack_seq[slot] == missing[i]
+        && now - track->nack_us[slot] < HQ_SFU_NACK_REPEAT_US)
+      continue;
+    track->nack_seq[slot] = missing[i];
+    track->nack_us[slot] = now;
+    track->nack_in_window++;
+    ask[k++] = missing[i];
+  }
+  if (k == 0)
+    return;
+  hq_rtcp_writer_init (&w, buf, 1200);
+  if (hq_rtcp_write_nack (&w, p->media->sfu_ssrc, track->ssrc, ask, k, NULL))
+    hq_transport_send_rtcp (p->pub, buf, w.len, sizeof buf, NULL);
+}
+
+/* A subscriber's NACK: what the history holds is sent again at once; what
+ * we never received ourselves (older than the newest packet, within the
+ * history's span) is asked of the publisher, and reaches every subscriber
+ * when it comes (none of them had it). */
 static void
 answer_nack (HqSfuSub *sub, GArray *lost)
 {
   HqSfuTrack *track = sub->track;
+  guint16 missing[HQ_SFU_HISTORY];
+  guint n_missing = 0;
 
   if (track->history == NULL)
     return;
@@ -294,12 +419,18 @@ answer_nack (HqSfuSub *sub, GArray *lost)
     guint16 in_seq =
         (guint16)(g_array_index (lost, guint16, i) - sub->seq_delta);
     HqSfuPacket *slot = &track->history[in_seq % HQ_SFU_HISTORY];
+    guint16 behind = (guint16)(track->stats.max_seq - in_seq);
     HqRtpHeader hdr;
-    if (slot->len == 0 || slot->seq != in_seq
-        || !hq_rtp_parse (slot->data, slot->len, &hdr, NULL))
-      continue;
-    forward (sub, slot->data, &hdr, FALSE, TRUE);
+    if (slot->len != 0 && slot->seq == in_seq
+        && hq_rtp_parse (slot->data, slot->len, &hdr, NULL)) {
+      forward (sub, slot->data, &hdr, FALSE, TRUE);
+    } else if (track->stats.started && behind > 0 && behind < HQ_SFU_HISTORY
+        && n_missing < G_N_ELEMENTS (missing)) {
+      missing[n_missing++] = in_seq;
+    }
   }
+  if (n_missing > 0)
+    nack_upstream (track, missing, n_missing);
 }
 
 static void
@@ -307,11 +438,21 @@ subscriber_report (HqSfuParticipant *p, const HqRtcpReportBlock *b)
 {
   HqSfuSub *sub =
       g_hash_table_lookup (p->sub_ssrcs, GUINT_TO_POINTER (b->ssrc));
+  gdouble rtt;
 
   if (sub == NULL || sub->track->clock_rate == 0)
     return;
   sub->quality.fraction_lost = b->fraction_lost / 256.0;
   sub->quality.jitter_ms = b->jitter * 1000.0 / sub->track->clock_rate;
+  if (sub->track->kind == HQ_SDP_KIND_VIDEO) {
+    p->video_loss = MAX (
+        p->have_video_loss ? p->video_loss : 0, sub->quality.fraction_lost);
+    p->have_video_loss = TRUE;
+  }
+  /* Our own SRs carry our clock, so LSR/DLSR give this leg's RTT. */
+  rtt = hq_rtcp_rtt_ms (b, hq_rtcp_ntp_from_unix_us (g_get_real_time ()));
+  if (rtt >= 0)
+    p->rtt_ms = p->rtt_ms < 0 ? rtt : 0.8 * p->rtt_ms + 0.2 * rtt;
 }
 
 void
@@ -349,6 +490,12 @@ hq_sfu_on_subscribe_packet (
           && (sub = g_hash_table_lookup (
                   p->sub_ssrcs, GUINT_TO_POINTER (fb.media_ssrc))))
         answer_nack (sub, list);
+    } else if (pkt.type == HQ_RTCP_PSFB && pkt.count == HQ_RTCP_PSFB_AFB) {
+      HqRtcpRemb remb;
+      if (hq_rtcp_parse_remb (&pkt, &fb, &remb, NULL)) {
+        p->remb_bps = remb.bitrate;
+        p->remb_us = g_get_monotonic_time ();
+      }
     } else if (pkt.type == HQ_RTCP_PSFB && pkt.count == HQ_RTCP_PSFB_PLI) {
       if (hq_rtcp_parse_pli (&pkt, &fb, NULL)
           && (sub = g_hash_table_lookup (
@@ -371,27 +518,212 @@ hq_sfu_on_subscribe_packet (
 
 /* --- once a second --- */
 
-static void
-send_remb (HqSfuParticipant *p)
+/* What @p's subscribe leg can take in bits per second: the lower of its
+ * REMB (while fresh) and our loss-based estimate; negative when neither is
+ * known. */
+static gdouble
+subscriber_estimate (HqSfuParticipant *p, gint64 now)
 {
-  guint8 buf[256 + HQ_SRTP_MAX_TRAILER];
-  guint32 ssrcs[HQ_TRACKS_PER_REMB];
-  guint n = 0;
+  gdouble est = p->loss_estimate_bps > 0 ? p->loss_estimate_bps : -1;
+
+  if (p->remb_bps && now - p->remb_us < HQ_SFU_REMB_VALID_US)
+    est = est > 0 ? MIN (est, (gdouble)p->remb_bps) : (gdouble)p->remb_bps;
+  return est;
+}
+
+/* What each video subscription of @p may take: its estimate less
+ * HQ_SFU_AUDIO_BPS per audio subscription, split evenly between the video
+ * ones; negative when unknown. */
+static gdouble
+video_share (HqSfuParticipant *p, gint64 now)
+{
+  gdouble est = subscriber_estimate (p, now);
+  guint audio = 0, video = 0;
+
+  if (est < 0)
+    return -1;
+  for (guint i = 0; i < p->subs->len; i++) {
+    HqSfuSub *sub = g_ptr_array_index (p->subs, i);
+    if (!sub->negotiated || sub->track->gone || !sub->track->enabled)
+      continue;
+    if (sub->track->kind == HQ_SDP_KIND_VIDEO)
+      video++;
+    else
+      audio++;
+  }
+  if (video == 0)
+    return -1;
+  return MAX (0.0, est - audio * (gdouble)HQ_SFU_AUDIO_BPS) / video;
+}
+
+/* Once a second, from what @p's receiver reports said about video loss
+ * (GCC's loss-based controller, RFC draft-ietf-rmcat-gcc 6): over 10 %
+ * the estimate drops to what was sent times (1 - loss/2); under 2 % it
+ * grows by 8 %, and lifts altogether once above what full rate needs. */
+static void
+update_loss_estimate (HqSfuParticipant *p, gdouble sent_bps, guint n_video)
+{
+  gdouble full = (gdouble)HQ_SFU_REMB_BPS * MAX (n_video, 1);
+
+  if (!p->have_video_loss)
+    return;
+  if (p->video_loss > 0.10) {
+    gdouble base = p->loss_estimate_bps > 0
+        ? MIN (p->loss_estimate_bps, sent_bps)
+        : sent_bps;
+    p->loss_estimate_bps =
+        MAX ((gdouble)HQ_SFU_REMB_MIN_BPS, base * (1 - 0.5 * p->video_loss));
+  } else if (p->video_loss < 0.02 && p->loss_estimate_bps > 0) {
+    p->loss_estimate_bps *= 1.08;
+    if (p->loss_estimate_bps > full)
+      p->loss_estimate_bps = 0;
+  }
+  p->have_video_loss = FALSE;
+}
+
+/* This second's bitrates: what each track brought in, what each
+ * subscription sent out; and the loss-based estimates. */
+static void
+account_second (HqSfuParticipant *p, gint64 now)
+{
+  gdouble sent = 0;
+  guint n_video = 0;
+
+  for (guint i = 0; i < p->tracks->len; i++) {
+    HqSfuTrack *t = g_ptr_array_index (p->tracks, i);
+    t->bitrate_bps = (t->octets_in - t->octets_in_prev) * 8.0;
+    t->octets_in_prev = t->octets_in;
+  }
+  for (guint i = 0; i < p->subs->len; i++) {
+    HqSfuSub *sub = g_ptr_array_index (p->subs, i);
+    sub->bitrate_bps =
+        (guint32)(sub->octets_sent - sub->octets_sent_prev) * 8.0;
+    sub->octets_sent_prev = sub->octets_sent;
+    sent += sub->bitrate_bps;
+    n_video += sub->negotiated && sub->track->kind == HQ_SDP_KIND_VIDEO;
+  }
+  update_loss_estimate (p, sent, n_video);
+}
+
+/* An enabled track silent past its timeout is gone (a disabled one may be
+ * silent as long as it likes). */
+static void
+check_timeouts (HqSfuParticipant *p, gint64 now)
+{
+  for (guint i = 0; i < p->tracks->len; i++) {
+    HqSfuTrack *t = g_ptr_array_index (p->tracks, i);
+    gint64 timeout = t->kind == HQ_SDP_KIND_VIDEO ? HQ_SFU_VIDEO_TIMEOUT_US
+                                                  : HQ_SFU_AUDIO_TIMEOUT_US;
+    if (t->enabled && !t->gone && t->last_packet_us
+        && now - MAX (t->last_packet_us, t->timeout_from_us) > timeout)
+      hq_sfu_track_gone (t, "silent past its timeout");
+  }
+}
+
+/* Our own sender report for each subscription @p receives: our clock (so
+ * its receiver reports give us the leg's RTT) mapped to the publisher's
+ * RTP clock, from the publisher's last SR (else its last packet's
+ * arrival), in the subscriber's timestamp offset; so the browser can still
+ * keep a participant's audio and video in sync. */
+static void
+send_sender_reports (HqSfuParticipant *p, gint64 now)
+{
+  guint8 buf[1200 + HQ_SRTP_MAX_TRAILER];
+  guint64 ntp = hq_rtcp_ntp_from_unix_us (g_get_real_time ());
   HqRtcpWriter w;
 
+  if (!connected (p->sub))
+    return;
+  hq_rtcp_writer_init (&w, buf, 1200);
+  for (guint i = 0; i < p->subs->len; i++) {
+    HqSfuSub *sub = g_ptr_array_index (p->subs, i);
+    HqSfuTrack *t = sub->track;
+    HqRtcpSenderInfo info = { .ssrc = sub->ssrc, .ntp = ntp };
+    guint32 base;
+    gint64 at;
+
+    if (!sub->started || !sub->negotiated || t->gone || t->clock_rate == 0)
+      continue;
+    if (t->have_sr) {
+      base = t->sr_rtp;
+      at = t->sr_arrival_us;
+    } else if (t->last_packet_us) {
+      base = t->last_rtp_ts;
+      at = t->last_packet_us;
+    } else {
+      continue;
+    }
+    info.rtp_timestamp = base + sub->ts_delta
+        + (guint32)((now - at) * (gint64)t->clock_rate / G_USEC_PER_SEC);
+    info.packet_count = sub->packets_sent;
+    info.octet_count = sub->octets_sent;
+    if (!hq_rtcp_write_sr (&w, &info, NULL, 0, NULL)) {
+      hq_transport_send_rtcp (p->sub, buf, w.len, sizeof buf, NULL);
+      hq_rtcp_writer_init (&w, buf, 1200);
+      hq_rtcp_write_sr (&w, &info, NULL, 0, NULL);
+    }
+  }
+  if (w.len > 0)
+    hq_transport_send_rtcp (p->sub, buf, w.len, sizeof buf, NULL);
+}
+
+/* The REMB for @p's video: per video track the least share any of its
+ * subscribers can take (no simulcast: one stream has to fit the most
+ * constrained), HQ_SFU_REMB_BPS when none is constrained, at least
+ * HQ_SFU_REMB_MIN_BPS; summed over its video tracks. */
+static guint64
+publisher_remb (HqSfuParticipant *p, gint64 now, guint32 *ssrcs, guint *n)
+{
+  guint64 total = 0;
+
+  *n = 0;
+  for (guint i = 0; i < p->tracks->len && *n < HQ_TRACKS_PER_REMB; i++) {
+    HqSfuTrack *t = g_ptr_array_index (p->tracks, i);
+    gdouble cap = HQ_SFU_REMB_BPS;
+    if (t->kind != HQ_SDP_KIND_VIDEO || !t->ssrc)
+      continue;
+    for (guint j = 0; j < t->subs->len; j++) {
+      HqSfuSub *sub = g_ptr_array_index (t->subs, j);
+      gdouble share;
+      if (!sub->negotiated)
+        continue;
+      share = video_share (sub->subscriber, now);
+      if (share >= 0)
+        cap = MIN (cap, share);
+    }
+    total += (guint64)MAX (cap, (gdouble)HQ_SFU_REMB_MIN_BPS);
+    ssrcs[(*n)++] = t->ssrc;
+  }
+  return total;
+}
+
+/* To @p's publish leg: a receiver report on each of its tracks (with LSR
+ * and DLSR, so it knows the RTT) and the REMB for its video. */
+static void
+send_publisher_feedback (HqSfuParticipant *p, gint64 now)
+{
+  guint8 buf[1200 + HQ_SRTP_MAX_TRAILER];
+  HqRtcpReportBlock blocks[HQ_RTCP_MAX_COUNT];
+  guint32 ssrcs[HQ_TRACKS_PER_REMB];
+  guint n_blocks = 0, n_ssrcs;
+  guint64 remb;
+  HqRtcpWriter w;
+
+  for (guint i = 0; i < p->tracks->len; i++) {
+    HqSfuTrack *t = g_ptr_array_index (p->tracks, i);
+    t->have_report =
+        t->ssrc && hq_rtp_recv_stats_report (&t->stats, now, &t->report);
+    if (t->have_report && n_blocks < G_N_ELEMENTS (blocks))
+      blocks[n_blocks++] = t->report;
+  }
   if (!connected (p->pub))
     return;
-  for (guint i = 0; i < p->tracks->len && n < G_N_ELEMENTS (ssrcs); i++) {
-    HqSfuTrack *t = g_ptr_array_index (p->tracks, i);
-    if (t->kind == HQ_SDP_KIND_VIDEO && t->ssrc)
-      ssrcs[n++] = t->ssrc;
-  }
-  if (n == 0)
-    return;
-  hq_rtcp_writer_init (&w, buf, 256);
-  if (hq_rtcp_write_remb (
-          &w, p->media->sfu_ssrc, HQ_SFU_REMB_BPS, ssrcs, n, NULL))
-    hq_transport_send_rtcp (p->pub, buf, w.len, sizeof buf, NULL);
+  hq_rtcp_writer_init (&w, buf, 1200);
+  hq_rtcp_write_rr (&w, p->media->sfu_ssrc, blocks, n_blocks, NULL);
+  remb = publisher_remb (p, now, ssrcs, &n_ssrcs);
+  if (n_ssrcs > 0)
+    hq_rtcp_write_remb (&w, p->media->sfu_ssrc, remb, ssrcs, n_ssrcs, NULL);
+  hq_transport_send_rtcp (p->pub, buf, w.len, sizeof buf, NULL);
 }
 
 /* One interval's quality samples of @p, by direction (0: what it sends,
@@ -415,18 +747,25 @@ add_sample (QualitySamples *q, guint dir, const HqNetqSample *s)
 static void
 quality_samples (HqSfuParticipant *p, QualitySamples *q, gint64 now)
 {
+  gdouble share = video_share (p, now);
+
   memset (q->n, 0, sizeof q->n);
   for (guint i = 0; i < p->tracks->len; i++) {
     HqSfuTrack *t = g_ptr_array_index (p->tracks, i);
-    HqRtcpReportBlock b;
     HqNetqSample s = { .kind = t->kind == HQ_SDP_KIND_AUDIO ? HQ_NETQ_AUDIO
                                                             : HQ_NETQ_VIDEO,
-      .rtt_ms = -1 };
+      .rtt_ms = p->rtt_ms,
+      .bitrate_bps = t->bitrate_bps };
     if (!t->ssrc || !t->enabled || !connected (p->pub))
       continue;
-    if (hq_rtp_recv_stats_report (&t->stats, now, &b)) {
-      s.fraction_lost = b.fraction_lost / 256.0;
-      s.jitter_ms = t->clock_rate ? b.jitter * 1000.0 / t->clock_rate : 0;
+    /* A track its publisher ended (BYE) carries nothing by design; one
+     * that went silent while enabled still counts as silent. */
+    if (t->gone && t->said_bye)
+      continue;
+    if (t->have_report) {
+      s.fraction_lost = t->report.fraction_lost / 256.0;
+      s.jitter_ms =
+          t->clock_rate ? t->report.jitter * 1000.0 / t->clock_rate : 0;
     }
     /* Media expected, none came: the publisher is unreachable. */
     s.silent = t->stats.received == t->quality_seen;
@@ -435,8 +774,20 @@ quality_samples (HqSfuParticipant *p, QualitySamples *q, gint64 now)
   }
   for (guint i = 0; i < p->subs->len; i++) {
     HqSfuSub *sub = g_ptr_array_index (p->subs, i);
-    if (sub->negotiated && sub->started)
-      add_sample (q, 1, &sub->quality);
+    HqNetqSample s;
+    if (!sub->negotiated || !sub->started)
+      continue;
+    s = sub->quality;
+    /* The publish and subscribe legs share the path: one RTT for both. */
+    s.rtt_ms = p->rtt_ms;
+    s.bitrate_bps = sub->bitrate_bps;
+    if (sub->track->kind == HQ_SDP_KIND_VIDEO && share >= 0) {
+      /* Bandwidth against demand: what this subscriber can take for the
+       * track against what the publisher sends of it. */
+      s.demand_bps = sub->track->bitrate_bps;
+      s.available_bps = MAX (share, 1.0);
+    }
+    add_sample (q, 1, &s);
   }
 }
 
@@ -459,13 +810,20 @@ score_participant (HqSfuParticipant *p, gint64 now)
     guint n_dir = 0;
     JsonObject *dir_stats = json_object_new ();
     for (guint k = 0; k < 2; k++) {
-      gdouble lost = 0, jitter = 0;
+      gdouble lost = 0, jitter = 0, rtt = -1, bitrate = 0, demand = 0;
+      gdouble available = -1;
       for (guint i = 0; i < q->n[d][k]; i++) {
         const HqNetqSample *s = &q->s[d][k][i];
         dir_samples[n_dir++] = *s;
         all[n_all++] = *s;
         lost = MAX (lost, s->fraction_lost);
         jitter = MAX (jitter, s->jitter_ms);
+        rtt = MAX (rtt, s->rtt_ms);
+        bitrate += s->bitrate_bps;
+        demand += s->demand_bps;
+        if (s->available_bps > 0)
+          available = available < 0 ? s->available_bps
+                                    : MIN (available, s->available_bps);
       }
       p->part_level[d][k] =
           hq_netq_score_update (&p->part_quality[d][k], q->s[d][k], q->n[d][k]);
@@ -473,7 +831,15 @@ score_participant (HqSfuParticipant *p, gint64 now)
         JsonObject *f = json_object_new ();
         json_object_set_double_member (f, "fraction_lost", lost);
         json_object_set_double_member (f, "jitter_ms", jitter);
-        json_object_set_null_member (f, "rtt_ms");
+        if (rtt >= 0)
+          json_object_set_double_member (f, "rtt_ms", rtt);
+        else
+          json_object_set_null_member (f, "rtt_ms");
+        json_object_set_double_member (f, "bitrate_bps", bitrate);
+        if (demand > 0)
+          json_object_set_double_member (f, "demand_bps", demand);
+        if (available > 0)
+          json_object_set_double_member (f, "available_bps", available);
         json_object_set_object_member (dir_stats, kinds[k], f);
       }
     }
@@ -532,14 +898,21 @@ hq_sfu_room_media_second (HqSfuRoomMedia *media)
   GHashTableIter iter, inner;
   gpointer value, other;
 
+  /* Bitrates and estimates first: a publisher's REMB reads its
+   * subscribers'. */
+  g_hash_table_iter_init (&iter, media->participants);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    account_second (value, now);
   g_hash_table_iter_init (&iter, media->participants);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     HqSfuParticipant *p = value;
 
-    send_remb (p);
+    check_timeouts (p, now);
+    send_sender_reports (p, now);
+    send_publisher_feedback (p, now);
     for (guint i = 0; i < p->subs->len; i++) {
       HqSfuSub *sub = g_ptr_array_index (p->subs, i);
-      if (sub->waiting_keyframe && sub->negotiated)
+      if (sub->waiting_keyframe && sub->negotiated && !sub->track->gone)
         hq_sfu_request_keyframe (sub->track);
     }
     score_participant (p, now);

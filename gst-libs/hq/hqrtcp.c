@@ -1015,3 +1015,29 @@ hq_rtcp_write_twcc (HqRtcpWriter *writer, guint32 sender_ssrc,
   *n_done = k;
   return TRUE;
 }
+
+/* --- round-trip time --- */
+
+guint64
+hq_rtcp_ntp_from_unix_us (gint64 real_us)
+{
+  guint64 secs = (guint64)(real_us / G_USEC_PER_SEC) + 2208988800u;
+  guint64 frac = ((guint64)(real_us % G_USEC_PER_SEC) << 32) / G_USEC_PER_SEC;
+
+  return secs << 32 | frac;
+}
+
+gdouble
+hq_rtcp_rtt_ms (const HqRtcpReportBlock *block, guint64 ntp_now)
+{
+  guint32 arrival = (guint32)(ntp_now >> 16);
+  gint64 rtt;
+
+  if (block->lsr == 0)
+    return -1;
+  /* 32-bit wrap-around arithmetic, 1/65536 s units. */
+  rtt = (gint32)(arrival - block->lsr - block->dlsr);
+  if (rtt < 0 || rtt > 60 * 65536)
+    return -1;
+  return rtt * 1000.0 / 65536;
+}

@@ -203,6 +203,17 @@ typedef struct
 gboolean hq_rtcp_parse_remb (
     const HqRtcpPacket *packet, HqRtcpFb *fb, HqRtcpRemb *remb, GError **error);
 
+/* --- round-trip time --- */
+
+/* NTP time (32.32 seconds since 1900) of @real_us, microseconds since the
+ * Unix epoch (g_get_real_time()). */
+guint64 hq_rtcp_ntp_from_unix_us (gint64 real_us);
+/* The round-trip time in milliseconds that report block @block gives when
+ * it arrives at NTP time @ntp_now (RFC 3550 6.4.1: arrival - LSR - DLSR,
+ * where LSR names one of our own SRs).  Negative when the block refers to
+ * no SR (LSR 0) or the figure is not plausible (below 0 or over 60 s). */
+gdouble hq_rtcp_rtt_ms (const HqRtcpReportBlock *block, guint64 ntp_now);
+
 /* --- transport-wide congestion control feedback --- */
 
 /**

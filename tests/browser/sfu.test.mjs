@@ -319,6 +319,24 @@ test('network quality at the verbosity each participant asks for', async () => {
   assert.ok(seen.me.stats.send.video && 'fraction_lost' in seen.me.stats.send.video);
   assert.ok(seen.me.stats.recv.audio && 'jitter_ms' in seen.me.stats.recv.audio);
   assert.ok(seen.other.video.send >= 1);
+  // The RTT of A's leg, from Chromium's receiver reports on the SFU's own
+  // sender reports, is a number in the detailed figures.
+  const rtt = await waitInPage(a.page, () => {
+    const m = window.events.filter((e) => e.type === 'network_quality').pop();
+    const me = m && m.participants.find((p) => p.identity === 'nq-a');
+    const v = me && me.stats && me.stats.recv.video;
+    return v && typeof v.rtt_ms === 'number' ? v.rtt_ms : null;
+  }, undefined, 30000, 'a numeric rtt_ms in detailed network_quality');
+  assert.ok(rtt >= 0 && rtt < 1000, `rtt_ms ${rtt}`);
+  // And the publisher learns its RTT from the SFU's receiver reports.
+  await waitInPage(a.page, async () => {
+    let found = null;
+    (await window.hq.pub.getStats()).forEach((r) => {
+      if (r.type === 'remote-inbound-rtp' && r.kind === 'video'
+          && typeof r.roundTripTime === 'number') found = r;
+    });
+    return found;
+  }, undefined, 30000, 'remote-inbound-rtp with a round-trip time at the publisher');
   // B, at the defaults: levels only, of both; on loopback they settle at
   // good or excellent (the level falls at once on a bad second, as at
   // setup, and recovers over a few).

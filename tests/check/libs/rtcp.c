@@ -1057,6 +1057,29 @@ test_twcc_delta_overflow_splits (void)
   }
 }
 
+/* RFC 3550 6.4.1: the RTT is arrival - LSR - DLSR, in 1/65536 s. */
+static void
+test_rtt (void)
+{
+  guint64 sr_ntp = hq_rtcp_ntp_from_unix_us (
+      G_GINT64_CONSTANT (1700000000) * G_USEC_PER_SEC);
+  /* The receiver held our SR for 250 ms; it arrived back 330 ms after we
+   * sent it: 80 ms round trip. */
+  HqRtcpReportBlock b = { .lsr = (guint32)(sr_ntp >> 16),
+    .dlsr = 250 * 65536 / 1000 };
+  guint64 now = hq_rtcp_ntp_from_unix_us (
+      G_GINT64_CONSTANT (1700000000) * G_USEC_PER_SEC + 330000);
+
+  g_assert_cmpuint (sr_ntp >> 32, ==, 1700000000u + 2208988800u);
+  g_assert_cmpfloat_with_epsilon (hq_rtcp_rtt_ms (&b, now), 80.0, 0.1);
+  /* No SR referenced, or a report from the future: unknown. */
+  b.lsr = 0;
+  g_assert_cmpfloat (hq_rtcp_rtt_ms (&b, now), <, 0);
+  b.lsr = (guint32)(now >> 16) + 65536;
+  b.dlsr = 0;
+  g_assert_cmpfloat (hq_rtcp_rtt_ms (&b, now), <, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1076,6 +1099,7 @@ main (int argc, char **argv)
   g_test_add_func ("/rtcp/malformed-packets", test_malformed_packets);
   g_test_add_func ("/rtcp/twcc-hand-vectors", test_twcc_hand_vectors);
   g_test_add_func ("/rtcp/twcc-malformed", test_twcc_malformed);
+  g_test_add_func ("/rtcp/rtt", test_rtt);
   g_test_add_func ("/rtcp/twcc-round-trips", test_twcc_round_trips);
   g_test_add_func (
       "/rtcp/twcc-delta-overflow-splits", test_twcc_delta_overflow_splits);

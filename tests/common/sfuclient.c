@@ -1,0 +1,504 @@
+/* A real hq-server and minimal protocol clients; see sfuclient.h. */
+#include "sfuclient.h"
+
+#include <string.h>
+#include <unistd.h>
+#include <hq/hqrtp.h>
+#include <hq/hqtoken.h>
+#include "hqtempdir.h"
+
+/* --- server --- */
+
+HqTestServer *
+hq_test_server_start (const gchar *bin, gboolean keep_log)
+{
+  HqTestServer *s = g_new0 (HqTestServer, 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autofree gchar *creds = NULL;
+  gchar *line;
+
+  s->data_dir = g_dir_make_tmp ("hq-sfu-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  s->proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
+          | (keep_log ? 0 : G_SUBPROCESS_FLAGS_STDERR_SILENCE),
+      &error, bin, "--data-dir", s->data_dir, "--listen", "127.0.0.1:0", NULL);
+  if (s->proc == NULL)
+    g_error ("cannot start %s: %s", bin, error->message);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (s->proc));
+  while ((line = g_data_input_stream_read_line (out, NULL, NULL, NULL))) {
+    gchar *at = strstr (line, " listening on ");
+    if (at)
+      s->url = g_strdup (at + strlen (" listening on "));
+    g_free (line);
+    if (s->url)
+      break;
+  }
+  if (s->url == NULL)
+    g_error ("hq-server did not start");
+  creds = g_build_filename (s->data_dir, "credentials.conf", NULL);
+  if (!g_key_file_load_from_file (kf, creds, 0, &error))
+    g_error ("no credentials: %s", error->message);
+  s->key_sid = g_key_file_get_string (kf, "api-key", "key_sid", NULL);
+  s->key_secret = g_key_file_get_string (kf, "api-key", "key_secret", NULL);
+  s->account_sid = g_key_file_get_string (kf, "api-key", "account_sid", NULL);
+  s->http = soup_session_new ();
+  return s;
+}
+
+void
+hq_test_server_stop (HqTestServer *s)
+{
+  g_subprocess_send_signal (s->proc, SIGTERM);
+  g_subprocess_wait (s->proc, NULL, NULL);
+  g_object_unref (s->proc);
+  g_object_unref (s->http);
+  hq_test_remove_dir (s->data_dir);
+  g_free (s->data_dir);
+  g_free (s->url);
+  g_free (s->key_sid);
+  g_free (s->key_secret);
+  g_free (s->account_sid);
+  g_free (s);
+}
+
+gchar *
+hq_test_server_rest (
+    HqTestServer *s, const gchar *method, const gchar *path, const gchar *form)
+{
+  g_autofree gchar *uri = g_strconcat (s->url, path, NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new (method, uri);
+  g_autofree gchar *cred = g_strdup_printf ("%s:%s", s->key_sid, s->key_secret);
+  g_autofree gchar *b64 = g_base64_encode ((const guchar *)cred, strlen (cred));
+  g_autofree gchar *auth = g_strconcat ("Basic ", b64, NULL);
+  g_autoptr (GBytes) body = NULL;
+
+  soup_message_headers_replace (
+      soup_message_get_request_headers (msg), "Authorization", auth);
+  if (form) {
+    g_autoptr (GBytes) req = g_bytes_new (form, strlen (form));
+    soup_message_set_request_body_from_bytes (
+        msg, "application/x-www-form-urlencoded", req);
+  }
+  body = soup_session_send_and_read (s->http, msg, NULL, NULL);
+  return body
+      ? g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body))
+      : NULL;
+}
+
+void
+hq_test_server_usage (HqTestServer *s, gdouble *cpu, gint64 *rss_kb)
+{
+  const gchar *pid = g_subprocess_get_identifier (s->proc);
+  g_autofree gchar *stat_path = g_strdup_printf ("/proc/%s/stat", pid);
+  g_autofree gchar *status_path = g_strdup_printf ("/proc/%s/status", pid);
+  g_autofree gchar *stat = NULL, *status = NULL;
+  gchar *p;
+
+  *cpu = 0;
+  *rss_kb = 0;
+  if (g_file_get_contents (stat_path, &stat, NULL, NULL)
+      && (p = strrchr (stat, ')')) != NULL) {
+    g_auto (GStrv) f = g_strsplit (p + 2, " ", 0);
+    if (g_strv_length (f) > 13)
+      *cpu = (g_ascii_strtod (f[11], NULL) + g_ascii_strtod (f[12], NULL))
+          / sysconf (_SC_CLK_TCK);
+  }
+  if (g_file_get_contents (status_path, &status, NULL, NULL)
+      && (p = strstr (status, "VmRSS:")) != NULL)
+    *rss_kb = g_ascii_strtoll (p + 6, NULL, 10);
+}
+
+/* --- a client --- */
+
+static JsonObject *
+msg_new (const gchar *type)
+{
+  JsonObject *o = json_object_new ();
+
+  json_object_set_string_member (o, "type", type);
+  return o;
+}
+
+void
+hq_sfu_client_send_message (HqSfuClient *c, JsonObject *msg)
+{
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autofree gchar *text = NULL;
+
+  json_node_take_object (node, msg);
+  text = json_to_string (node, FALSE);
+  if (c->ws
+      && soup_websocket_connection_get_state (c->ws)
+          == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_send_text (c->ws, text);
+}
+
+static void
+on_candidate (HqTransport *t, const gchar *cand, HqSfuClient *c)
+{
+  JsonObject *m = msg_new ("candidate");
+
+  json_object_set_string_member (
+      m, "transport", t == c->pub ? "publish" : "subscribe");
+  json_object_set_string_member (m, "candidate", cand);
+  hq_sfu_client_send_message (c, m);
+}
+
+static void
+on_gathered (HqTransport *t, HqSfuClient *c)
+{
+  JsonObject *m = msg_new ("end_of_candidates");
+
+  json_object_set_string_member (
+      m, "transport", t == c->pub ? "publish" : "subscribe");
+  hq_sfu_client_send_message (c, m);
+}
+
+static void
+on_sub_packet (gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
+{
+  HqSfuClient *c = user_data;
+
+  if (c->on_sub_packet)
+    c->on_sub_packet (rtcp, data, len, c);
+}
+
+static void
+on_pub_packet (gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
+{
+  HqSfuClient *c = user_data;
+
+  if (c->on_pub_packet)
+    c->on_pub_packet (rtcp, data, len, c);
+}
+
+static HqTransport *
+make_transport (HqSfuClient *c, gboolean controlling, gboolean consent)
+{
+  HqTransportConfig config;
+  g_autoptr (GError) error = NULL;
+  HqTransport *t;
+
+  hq_transport_config_init (&config);
+  config.controlling = controlling;
+  config.dtls_role = HQ_DTLS_ROLE_SERVER;
+  config.consent_freshness = consent;
+  t = hq_transport_new (&config, &error);
+  g_assert_no_error (error);
+  g_signal_connect (t, "local-candidate", G_CALLBACK (on_candidate), c);
+  g_signal_connect (t, "gathering-done", G_CALLBACK (on_gathered), c);
+  return t;
+}
+
+static void
+publish (HqSfuClient *c)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *u = NULL, *pw = NULL, *text = NULL;
+  g_autoptr (HqSdp) offer = NULL;
+  HqSdpTrack tracks[2] = {
+    { .kind = HQ_SDP_KIND_AUDIO,
+        .mid = "0",
+        .direction = HQ_SDP_SENDONLY,
+        .stream_id = c->identity,
+        .track_id = c->audio_sid,
+        .ssrc = c->audio_ssrc },
+    { .kind = HQ_SDP_KIND_VIDEO,
+        .mid = "1",
+        .direction = HQ_SDP_SENDONLY,
+        .stream_id = c->identity,
+        .track_id = c->video_sid,
+        .ssrc = c->video_ssrc },
+  };
+  HqSdpLocal local;
+  JsonObject *m;
+  JsonArray *map = json_array_new ();
+
+  hq_transport_describe (c->pub, &local, &u, &pw, "hq-sfu-client");
+  local.setup = HQ_SDP_SETUP_ACTPASS;
+  offer = hq_sdp_build_offer (&local, tracks, 2, NULL, &error);
+  g_assert_no_error (error);
+  text = hq_sdp_to_text (offer);
+  for (guint i = 0; i < 2; i++) {
+    JsonObject *t = json_object_new ();
+    json_object_set_string_member (t, "mid", tracks[i].mid);
+    json_object_set_string_member (t, "track_sid", tracks[i].track_id);
+    json_array_add_object_element (map, t);
+  }
+  m = msg_new ("publish_offer");
+  json_object_set_string_member (m, "id", "pub");
+  json_object_set_string_member (m, "sdp", text);
+  json_object_set_array_member (m, "tracks", map);
+  hq_sfu_client_send_message (c, m);
+}
+
+static void
+on_subscribe_offer (HqSfuClient *c, JsonObject *msg)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *u = NULL, *pw = NULL, *text = NULL;
+  g_autoptr (HqSdp) offer = hq_sdp_parse (
+      HQ_SDP_OFFER, json_object_get_string_member (msg, "sdp"), -1, &error);
+  g_autoptr (HqSdp) answer = NULL;
+  g_autoptr (GArray) want = g_array_new (FALSE, TRUE, sizeof (HqSdpTrack));
+  gboolean first = c->sub == NULL;
+  HqSdpLocal local;
+  JsonObject *m;
+  guint active = 0;
+
+  g_assert_no_error (error);
+  if (first) {
+    c->sub = make_transport (c, FALSE, c->consent);
+    hq_transport_set_receive_func (c->sub, on_sub_packet, c, NULL);
+  }
+  for (guint i = 0; i < offer->media->len; i++) {
+    HqSdpMedia *om = g_ptr_array_index (offer->media, i);
+    HqSdpTrack t = {
+      .kind = om->kind, .mid = om->mid, .direction = HQ_SDP_RECVONLY
+    };
+    g_array_append_val (want, t);
+    active += hq_sdp_media_is_active (om);
+  }
+  hq_transport_describe (c->sub, &local, &u, &pw, "hq-sfu-client");
+  answer = hq_sdp_build_answer (
+      offer, &local, (HqSdpTrack *)want->data, want->len, &error);
+  g_assert_no_error (error);
+  if (first)
+    hq_transport_set_remote_description (c->sub, offer, NULL);
+  text = hq_sdp_to_text (answer);
+  m = msg_new ("subscribe_answer");
+  json_object_set_string_member (m, "sdp", text);
+  json_object_set_int_member (
+      m, "revision", json_object_get_int_member (msg, "revision"));
+  hq_sfu_client_send_message (c, m);
+  c->sub_mlines = active;
+  if (first)
+    hq_transport_gather (c->sub, NULL);
+}
+
+static void
+on_ws_message (
+    SoupWebsocketConnection *ws, gint type, GBytes *bytes, HqSfuClient *c)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *msg;
+  const gchar *t, *id;
+
+  if (!json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL),
+          g_bytes_get_size (bytes), NULL))
+    return;
+  msg = json_node_get_object (json_parser_get_root (parser));
+  t = json_object_get_string_member_with_default (msg, "type", "");
+  id = json_object_get_string_member_with_default (msg, "id", "");
+  if (g_str_equal (t, "joined")) {
+    JsonObject *m = msg_new ("track_publish");
+    json_object_set_string_member (m, "id", "a");
+    json_object_set_string_member (m, "name", "microphone");
+    json_object_set_string_member (m, "kind", "audio");
+    hq_sfu_client_send_message (c, m);
+    m = msg_new ("track_publish");
+    json_object_set_string_member (m, "id", "v");
+    json_object_set_string_member (m, "name", "camera");
+    json_object_set_string_member (m, "kind", "video");
+    hq_sfu_client_send_message (c, m);
+  } else if (g_str_equal (t, "track_published") && *id) {
+    const gchar *sid = json_object_get_string_member (
+        json_object_get_object_member (msg, "track"), "sid");
+    if (g_str_equal (id, "a"))
+      c->audio_sid = g_strdup (sid);
+    else if (g_str_equal (id, "v"))
+      c->video_sid = g_strdup (sid);
+    if (c->audio_sid && c->video_sid && c->pub == NULL) {
+      c->pub = make_transport (c, TRUE, c->consent);
+      hq_transport_set_receive_func (c->pub, on_pub_packet, c, NULL);
+      publish (c);
+    }
+  } else if (g_str_equal (t, "publish_answer")) {
+    g_autoptr (HqSdp) answer = hq_sdp_parse (
+        HQ_SDP_ANSWER, json_object_get_string_member (msg, "sdp"), -1, NULL);
+    const HqSdpMedia *am = hq_sdp_find_media (answer, "0");
+    const HqSdpMedia *vm = hq_sdp_find_media (answer, "1");
+    c->audio_pt = ((HqSdpCodec *)g_ptr_array_index (am->codecs, 0))->pt;
+    c->video_pt = ((HqSdpCodec *)g_ptr_array_index (vm->codecs, 0))->pt;
+    hq_transport_set_remote_description (c->pub, answer, NULL);
+    hq_transport_gather (c->pub, NULL);
+    c->published = TRUE;
+  } else if (g_str_equal (t, "subscribe_offer")) {
+    on_subscribe_offer (c, msg);
+  } else if (g_str_equal (t, "candidate")
+      || g_str_equal (t, "end_of_candidates")) {
+    const gchar *which = json_object_get_string_member (msg, "transport");
+    HqTransport *tr = g_str_equal (which, "publish") ? c->pub : c->sub;
+    if (tr == NULL)
+      return;
+    if (t[0] == 'e')
+      hq_transport_end_of_remote_candidates (tr);
+    else
+      hq_transport_add_remote_candidate (
+          tr, json_object_get_string_member (msg, "candidate"), NULL);
+  } else if (g_str_equal (t, "error")) {
+    g_printerr ("participant %s: %s\n", c->identity,
+        json_object_get_string_member_with_default (msg, "message", "?"));
+  }
+  if (c->on_message)
+    c->on_message (c, t, msg, c->user_data);
+}
+
+static void
+on_ws_closed (SoupWebsocketConnection *ws, HqSfuClient *c)
+{
+  g_printerr ("participant %s: the server closed the signalling connection "
+              "(%u %s)\n",
+      c->identity, soup_websocket_connection_get_close_code (ws),
+      soup_websocket_connection_get_close_data (ws)
+          ? soup_websocket_connection_get_close_data (ws)
+          : "");
+}
+
+static void
+on_ws_connected (GObject *src, GAsyncResult *res, gpointer data)
+{
+  HqSfuClient *c = data;
+  g_autoptr (GError) error = NULL;
+  HqTokenGrant grant = {
+    .identity = c->identity, .room = c->room, .ttl = 3600
+  };
+  g_autofree gchar *token = NULL;
+  JsonObject *m;
+
+  c->ws =
+      soup_session_websocket_connect_finish (SOUP_SESSION (src), res, &error);
+  if (c->ws == NULL)
+    g_error ("WebSocket: %s", error->message);
+  soup_websocket_connection_set_max_incoming_payload_size (c->ws, 1 << 20);
+  g_signal_connect (c->ws, "message", G_CALLBACK (on_ws_message), c);
+  g_signal_connect (c->ws, "closed", G_CALLBACK (on_ws_closed), c);
+  token = hq_token_mint (c->server->key_sid, c->server->key_secret,
+      c->server->account_sid, &grant, 0, &error);
+  g_assert_no_error (error);
+  m = msg_new ("join");
+  json_object_set_string_member (m, "id", "join");
+  json_object_set_string_member (m, "token", token);
+  hq_sfu_client_send_message (c, m);
+}
+
+HqSfuClient *
+hq_sfu_client_new (HqTestServer *server, const gchar *room, const gchar *prefix,
+    guint index, gboolean consent)
+{
+  HqSfuClient *c = g_new0 (HqSfuClient, 1);
+  g_autofree gchar *ws_url =
+      g_strdup_printf ("ws%s/v1/signal", server->url + 4);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", ws_url);
+
+  c->server = server;
+  c->index = index;
+  c->room = g_strdup (room);
+  c->identity = g_strdup_printf ("%s-%u", prefix, index);
+  c->audio_ssrc = 0x10000000 + index * 2;
+  c->video_ssrc = 0x10000001 + index * 2;
+  c->kept = g_malloc0 (HQ_SFU_CLIENT_KEEP * sizeof *c->kept);
+  c->kept_len = g_new0 (gsize, HQ_SFU_CLIENT_KEEP);
+  c->consent = consent;
+  soup_session_websocket_connect_async (server->http, msg, NULL, NULL,
+      G_PRIORITY_DEFAULT, NULL, on_ws_connected, c);
+  return c;
+}
+
+void
+hq_sfu_client_free (HqSfuClient *c)
+{
+  if (c->ws) {
+    g_signal_handlers_disconnect_by_data (c->ws, c);
+    if (soup_websocket_connection_get_state (c->ws)
+        == SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (c->ws, 1000, NULL);
+    g_object_unref (c->ws);
+  }
+  g_clear_object (&c->pub);
+  g_clear_object (&c->sub);
+  g_free (c->identity);
+  g_free (c->room);
+  g_free (c->audio_sid);
+  g_free (c->video_sid);
+  g_free (c->kept);
+  g_free (c->kept_len);
+  g_free (c);
+}
+
+gboolean
+hq_sfu_client_ready (HqSfuClient *c, guint mlines)
+{
+  return c->published && c->sub
+      && hq_transport_get_state (c->pub) == HQ_TRANSPORT_STATE_CONNECTED
+      && hq_transport_get_state (c->sub) == HQ_TRANSPORT_STATE_CONNECTED
+      && c->sub_mlines >= mlines;
+}
+
+guint16
+hq_sfu_client_send (HqSfuClient *c, gboolean video, gsize payload_len,
+    gboolean drop, gboolean *sent)
+{
+  guint8 *d = c->buf;
+  gint64 now = g_get_monotonic_time ();
+  guint16 seq = video ? c->vseq++ : c->aseq++;
+  guint32 ts = (guint32)(now * (video ? 90 : 48) / 1000);
+  guint32 ssrc = video ? c->video_ssrc : c->audio_ssrc;
+  gsize len = 12 + MAX (payload_len, 10);
+  gboolean ok = FALSE;
+
+  d[0] = 0x80;
+  d[1] = (guint8)(video ? c->video_pt : c->audio_pt);
+  d[2] = seq >> 8;
+  d[3] = seq & 0xff;
+  d[4] = ts >> 24;
+  d[5] = ts >> 16;
+  d[6] = ts >> 8;
+  d[7] = ts & 0xff;
+  d[8] = ssrc >> 24;
+  d[9] = ssrc >> 16;
+  d[10] = ssrc >> 8;
+  d[11] = ssrc & 0xff;
+  /* A VP8 descriptor that starts a keyframe, so no subscriber waits. */
+  d[12] = 0x10;
+  d[13] = 0x00;
+  memcpy (d + 14, &now, sizeof now);
+  memset (d + 22, 0xab, len - 22);
+  if (video) {
+    memcpy (c->kept[seq % HQ_SFU_CLIENT_KEEP], d, len);
+    c->kept_len[seq % HQ_SFU_CLIENT_KEEP] = len;
+  }
+  if (!drop && c->pub)
+    ok = hq_transport_send_rtp (c->pub, d, len, sizeof c->buf, NULL);
+  if (sent)
+    *sent = ok;
+  return seq;
+}
+
+gboolean
+hq_sfu_client_resend_video (HqSfuClient *c, guint16 seq)
+{
+  gsize len = c->kept_len[seq % HQ_SFU_CLIENT_KEEP];
+
+  const guint8 *k = c->kept[seq % HQ_SFU_CLIENT_KEEP];
+
+  if (len == 0 || (guint16)(k[2] << 8 | k[3]) != seq)
+    return FALSE;
+  memcpy (c->buf, c->kept[seq % HQ_SFU_CLIENT_KEEP], len);
+  return hq_transport_send_rtp (c->pub, c->buf, len, sizeof c->buf, NULL);
+}
+
+gboolean
+hq_sfu_client_send_rtcp (
+    HqSfuClient *c, gboolean publish, const guint8 *data, gsize len)
+{
+  HqTransport *t = publish ? c->pub : c->sub;
+  guint8 buf[1500 + HQ_SRTP_MAX_TRAILER];
+
+  if (t == NULL || len > 1500)
+    return FALSE;
+  memcpy (buf, data, len);
+  return hq_transport_send_rtcp (t, buf, len, sizeof buf, NULL);
+}

@@ -1,0 +1,97 @@
+/* A real hq-server process and minimal protocol clients on libhq, for the
+ * SFU's C tests and bench/sfu: WebSocket signalling, SDP, ICE/DTLS/SRTP
+ * transports on loopback.
+ *
+ * A client joins a room, publishes an audio and a video track, answers
+ * every subscribe_offer and trickles candidates.  Packets it sends carry
+ * their send time (monotonic microseconds) two bytes into the payload,
+ * after a VP8 descriptor that starts a keyframe, so subscribers never wait
+ * for one.  It keeps the last packets it sent for answering NACKs, and
+ * counts what its subscribe transport receives; the test or bench adds its
+ * own handlers for packets and messages. */
+#ifndef __HQ_SFU_CLIENT_H__
+#define __HQ_SFU_CLIENT_H__
+
+#include <libsoup/soup.h>
+#include <json-glib/json-glib.h>
+#include <hq/hqsdp.h>
+#include <hq/hqtransport.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  GSubprocess *proc;
+  gchar *data_dir;
+  gchar *url;
+  gchar *key_sid, *key_secret, *account_sid;
+  SoupSession *http;
+} HqTestServer;
+
+/* Starts @bin on 127.0.0.1 with a fresh data directory; its log goes to
+ * our stderr when @keep_log. */
+HqTestServer *hq_test_server_start (const gchar *bin, gboolean keep_log);
+void hq_test_server_stop (HqTestServer *server);
+/* A REST call with the server's API key; the body, or NULL. */
+gchar *hq_test_server_rest (HqTestServer *server, const gchar *method,
+    const gchar *path, const gchar *form);
+/* CPU seconds and resident memory (kB) of the server process. */
+void hq_test_server_usage (HqTestServer *server, gdouble *cpu, gint64 *rss_kb);
+
+typedef struct _HqSfuClient HqSfuClient;
+
+typedef void (*HqSfuClientMessageFunc) (
+    HqSfuClient *client, const gchar *type, JsonObject *msg, gpointer data);
+
+#define HQ_SFU_CLIENT_KEEP 256 /* packets kept per kind for NACKs */
+
+struct _HqSfuClient
+{
+  HqTestServer *server;
+  guint index;
+  gchar *identity;
+  gchar *room;
+  gboolean consent;
+  SoupWebsocketConnection *ws;
+  HqTransport *pub, *sub;
+  gchar *audio_sid, *video_sid;
+  guint32 audio_ssrc, video_ssrc;
+  guint audio_pt, video_pt;
+  guint16 aseq, vseq;
+  guint sub_mlines; /* active m-lines in the last subscribe offer */
+  gboolean published;
+  /* Sent packets, by sequence number modulo HQ_SFU_CLIENT_KEEP. */
+  guint8 (*kept)[1500];
+  gsize *kept_len;
+  guint8 buf[1500 + HQ_SRTP_MAX_TRAILER];
+  /* Optional handlers, called after the client's own handling. */
+  HqTransportReceiveFunc on_sub_packet;
+  HqTransportReceiveFunc on_pub_packet;
+  HqSfuClientMessageFunc on_message;
+  gpointer user_data;
+};
+
+/* Connects, joins @room as "@prefix-@index" and publishes.  @consent:
+ * ICE consent freshness on its transports. */
+HqSfuClient *hq_sfu_client_new (HqTestServer *server, const gchar *room,
+    const gchar *prefix, guint index, gboolean consent);
+void hq_sfu_client_free (HqSfuClient *client);
+/* Published, both transports connected and at least @mlines m-lines
+ * subscribed. */
+gboolean hq_sfu_client_ready (HqSfuClient *client, guint mlines);
+/* Builds the next audio or video packet with @payload_len payload bytes,
+ * keeps it, and sends it unless @drop (a loss before the server).
+ * Returns its sequence number; FALSE in *@sent when it was not sent. */
+guint16 hq_sfu_client_send (HqSfuClient *client, gboolean video,
+    gsize payload_len, gboolean drop, gboolean *sent);
+/* Sends a kept video packet again, as it was (no RTX). */
+gboolean hq_sfu_client_resend_video (HqSfuClient *client, guint16 seq);
+/* Sends RTCP on the publish (@publish) or subscribe transport. */
+gboolean hq_sfu_client_send_rtcp (
+    HqSfuClient *client, gboolean publish, const guint8 *data, gsize len);
+/* Sends a protocol message (consumes @msg). */
+void hq_sfu_client_send_message (HqSfuClient *client, JsonObject *msg);
+
+G_END_DECLS
+
+#endif /* __HQ_SFU_CLIENT_H__ */
