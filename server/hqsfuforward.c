@@ -254,6 +254,7 @@ publisher_rtcp (HqSfuParticipant *p, const guint8 *data, gsize len)
     HqRtcpSenderInfo info;
     HqRtcpReportBlock blocks[HQ_RTCP_MAX_COUNT];
     guint32 ssrcs[HQ_RTCP_MAX_COUNT];
+    gchar reason[256];
     guint n = 0;
     HqSfuTrack *track;
 
@@ -267,7 +268,7 @@ publisher_rtcp (HqSfuParticipant *p, const guint8 *data, gsize len)
         track->sr_arrival_us = now;
       }
     } else if (pkt.type == HQ_RTCP_BYE
-        && hq_rtcp_parse_bye (&pkt, ssrcs, &n, NULL, NULL)) {
+        && hq_rtcp_parse_bye (&pkt, ssrcs, &n, reason, NULL)) {
       for (guint i = 0; i < n; i++) {
         track = g_hash_table_lookup (p->pub_ssrcs, GUINT_TO_POINTER (ssrcs[i]));
         if (track && ssrcs[i] == track->ssrc) {

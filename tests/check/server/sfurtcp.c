@@ -1,0 +1,508 @@
+/* The SFU's RTCP with real transports: a real hq-server and two libhq
+ * protocol clients (tests/common/sfuclient.h) in one group room.  A
+ * publishes audio and video; B subscribes and plays the part of a
+ * browser's receiver (REMB, NACK, receiver reports).
+ *
+ * - REMB: B says it can take 300 kbit/s; A is then asked for at most that.
+ * - NACK: A "loses" two video packets on the way to the server (it does not
+ *   send them); B's NACKs for them reach A as NACKs in A's own sequence
+ *   numbers, the repeated one only once, and A's retransmissions reach B.
+ * - BYE: A ends its video with RTCP BYE; B gets a BYE for that track and
+ *   A's network quality does not count the track as broken.
+ * - Timeout: A stops its video without a word and disables and stops its
+ *   audio; B gets a BYE for the video after the silence timeout, and none
+ *   for the disabled audio, though it was silent longer than the audio
+ *   timeout.
+ * - RTT: B answers the server's sender reports; its detailed network
+ *   quality then has a numeric rtt_ms. */
+#include <string.h>
+#include <hq/hqrtcp.h>
+#include <hq/hqrtp.h>
+#include "../../common/sfuclient.h"
+#include "../../common/transportpair.h"
+
+#define VIDEO_PAYLOAD 1100
+#define AUDIO_PAYLOAD 100
+
+typedef struct
+{
+  HqTestServer *server;
+  HqSfuClient *a, *b;
+  guint tick_source;
+  guint ticks;
+  gboolean a_audio, a_video; /* A sends these */
+  /* A's publish leg */
+  guint n_remb;
+  guint64 first_remb, last_remb;
+  GArray *nacked; /* guint16, A's sequence numbers, in order of arrival */
+  guint16 drop[2]; /* video packets A does not send */
+  guint n_drop;
+  guint answer_after; /* answer NACKs once this many were asked */
+  /* B's subscribe leg */
+  guint32 b_video_ssrc, b_audio_ssrc;
+  guint b_video_packets;
+  guint16 b_video_max;
+  GArray *b_gaps; /* guint16: B-side sequence numbers it found missing */
+  GArray *b_got; /* guint16: B-side video sequence numbers received */
+  GArray *b_byes; /* guint32 */
+  guint64 b_remb; /* B sends this REMB every 500 ms when set */
+  gboolean b_reports; /* B answers sender reports */
+  HqRtpRecvStats b_stats[2]; /* audio, video */
+  /* network_quality as each sees it */
+  JsonObject *a_quality, *b_quality;
+  guint a_quality_count;
+} Fx;
+
+static gboolean
+contains16 (GArray *a, guint16 v)
+{
+  for (guint i = 0; i < a->len; i++)
+    if (g_array_index (a, guint16, i) == v)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+b_send_nack (Fx *fx, guint16 seq)
+{
+  guint8 buf[64];
+  HqRtcpWriter w;
+
+  hq_rtcp_writer_init (&w, buf, sizeof buf);
+  g_assert_true (
+      hq_rtcp_write_nack (&w, 0xb0b0b0b0, fx->b_video_ssrc, &seq, 1, NULL));
+  hq_sfu_client_send_rtcp (fx->b, FALSE, buf, w.len);
+}
+
+/* --- A --- */
+
+static void
+a_packet (gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
+{
+  HqSfuClient *c = user_data;
+  Fx *fx = c->user_data;
+  g_autoptr (GArray) lost = g_array_new (FALSE, FALSE, sizeof (guint16));
+  HqRtcpIter iter;
+  HqRtcpPacket pkt;
+
+  if (!rtcp || !hq_rtcp_iter_init (&iter, data, len, NULL))
+    return;
+  while (hq_rtcp_iter_next (&iter, &pkt)) {
+    HqRtcpFb fb;
+    HqRtcpRemb remb;
+    if (pkt.type == HQ_RTCP_PSFB && pkt.count == HQ_RTCP_PSFB_AFB
+        && hq_rtcp_parse_remb (&pkt, &fb, &remb, NULL)) {
+      if (fx->n_remb++ == 0)
+        fx->first_remb = remb.bitrate;
+      fx->last_remb = remb.bitrate;
+    } else if (pkt.type == HQ_RTCP_RTPFB && pkt.count == HQ_RTCP_RTPFB_NACK
+        && hq_rtcp_parse_nack (&pkt, &fb, lost, NULL)) {
+      g_assert_cmpuint (fb.media_ssrc, ==, c->video_ssrc);
+      g_array_append_vals (fx->nacked, lost->data, lost->len);
+      g_array_set_size (lost, 0);
+      if (fx->answer_after && fx->nacked->len >= fx->answer_after)
+        for (guint i = 0; i < fx->nacked->len; i++)
+          hq_sfu_client_resend_video (
+              c, g_array_index (fx->nacked, guint16, i));
+    }
+  }
+}
+
+static gboolean
+tick (gpointer data)
+{
+  Fx *fx = data;
+
+  fx->ticks++;
+  if (fx->a_audio && fx->ticks % 2 == 0)
+    hq_sfu_client_send (fx->a, FALSE, AUDIO_PAYLOAD, FALSE, NULL);
+  if (fx->a_video) {
+    gboolean drop = FALSE;
+    for (guint i = 0; i < fx->n_drop; i++)
+      drop |= fx->a->vseq == fx->drop[i];
+    hq_sfu_client_send (fx->a, TRUE, VIDEO_PAYLOAD, drop, NULL);
+  }
+  if (fx->b_remb && fx->b_video_ssrc && fx->ticks % 50 == 0) {
+    guint8 buf[64];
+    HqRtcpWriter w;
+    hq_rtcp_writer_init (&w, buf, sizeof buf);
+    g_assert_true (hq_rtcp_write_remb (
+        &w, 0xb0b0b0b0, fx->b_remb, &fx->b_video_ssrc, 1, NULL));
+    hq_sfu_client_send_rtcp (fx->b, FALSE, buf, w.len);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* --- B --- */
+
+static void
+b_rtcp (Fx *fx, const guint8 *data, gsize len)
+{
+  HqRtcpIter iter;
+  HqRtcpPacket pkt;
+  gboolean reply = FALSE;
+
+  if (!hq_rtcp_iter_init (&iter, data, len, NULL))
+    return;
+  while (hq_rtcp_iter_next (&iter, &pkt)) {
+    HqRtcpSenderInfo info;
+    HqRtcpReportBlock blocks[HQ_RTCP_MAX_COUNT];
+    guint32 ssrcs[HQ_RTCP_MAX_COUNT];
+    gchar reason[256];
+    guint n = 0;
+    if (pkt.type == HQ_RTCP_SR
+        && hq_rtcp_parse_sr (&pkt, &info, blocks, &n, NULL)) {
+      for (guint k = 0; k < 2; k++)
+        if (fx->b_stats[k].started && fx->b_stats[k].ssrc == info.ssrc)
+          hq_rtp_recv_stats_sr_received (
+              &fx->b_stats[k], info.ntp, g_get_monotonic_time ());
+      reply = TRUE;
+    } else if (pkt.type == HQ_RTCP_BYE
+        && hq_rtcp_parse_bye (&pkt, ssrcs, &n, reason, NULL)) {
+      g_array_append_vals (fx->b_byes, ssrcs, n);
+    }
+  }
+  if (reply && fx->b_reports) {
+    HqRtpRecvStats *stats[2];
+    guint n_stats = 0;
+    guint8 buf[256];
+    HqRtcpWriter w;
+    for (guint k = 0; k < 2; k++)
+      if (fx->b_stats[k].started)
+        stats[n_stats++] = &fx->b_stats[k];
+    hq_rtcp_writer_init (&w, buf, sizeof buf);
+    if (hq_rtcp_write_rr_from_stats (
+            &w, 0xb0b0b0b0, stats, n_stats, g_get_monotonic_time (), NULL))
+      hq_sfu_client_send_rtcp (fx->b, FALSE, buf, w.len);
+  }
+}
+
+static void
+b_packet (gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
+{
+  HqSfuClient *c = user_data;
+  Fx *fx = c->user_data;
+  HqRtpHeader h;
+  gboolean video;
+  HqRtpRecvStats *stats;
+
+  if (rtcp) {
+    b_rtcp (fx, data, len);
+    return;
+  }
+  if (!hq_rtp_parse (data, len, &h, NULL))
+    return;
+  video = h.payload_len == VIDEO_PAYLOAD;
+  stats = &fx->b_stats[video];
+  if (!stats->started && stats->ssrc == 0)
+    hq_rtp_recv_stats_init (stats, h.ssrc, video ? 90000 : 48000);
+  hq_rtp_recv_stats_update (stats, h.seq, h.timestamp, g_get_monotonic_time ());
+  if (!video) {
+    fx->b_audio_ssrc = h.ssrc;
+    return;
+  }
+  fx->b_video_ssrc = h.ssrc;
+  g_array_append_val (fx->b_got, h.seq);
+  if (fx->b_video_packets++ > 0 && hq_rtp_seq_newer (h.seq, fx->b_video_max)
+      && (guint16)(h.seq - fx->b_video_max) > 1) {
+    /* A gap: NACK each missing packet; the first gap's twice at once. */
+    for (guint16 s = fx->b_video_max + 1; s != h.seq; s++) {
+      b_send_nack (fx, s);
+      if (fx->b_gaps->len == 0)
+        b_send_nack (fx, s);
+      g_array_append_val (fx->b_gaps, s);
+    }
+  }
+  if (fx->b_video_packets == 1 || hq_rtp_seq_newer (h.seq, fx->b_video_max))
+    fx->b_video_max = h.seq;
+}
+
+static void
+on_message (HqSfuClient *c, const gchar *type, JsonObject *msg, gpointer data)
+{
+  Fx *fx = data;
+  JsonObject **slot = c == fx->a ? &fx->a_quality : &fx->b_quality;
+
+  if (!g_str_equal (type, "network_quality"))
+    return;
+  g_clear_pointer (slot, json_object_unref);
+  *slot = json_object_ref (msg);
+  if (c == fx->a)
+    fx->a_quality_count++;
+}
+
+/* --- fixture --- */
+
+static gboolean
+both_ready (gpointer data)
+{
+  Fx *fx = data;
+
+  return hq_sfu_client_ready (fx->a, 2) && hq_sfu_client_ready (fx->b, 2);
+}
+
+static void
+fx_setup (Fx *fx, gconstpointer unused)
+{
+  g_autofree gchar *reply = NULL;
+
+  memset (fx, 0, sizeof *fx);
+  fx->nacked = g_array_new (FALSE, FALSE, sizeof (guint16));
+  fx->b_gaps = g_array_new (FALSE, FALSE, sizeof (guint16));
+  fx->b_got = g_array_new (FALSE, FALSE, sizeof (guint16));
+  fx->b_byes = g_array_new (FALSE, FALSE, sizeof (guint32));
+  fx->server = hq_test_server_start (
+      g_getenv ("HQ_SERVER_BIN"), g_getenv ("HQ_TEST_SERVER_LOG") != NULL);
+  reply = hq_test_server_rest (
+      fx->server, "POST", "/v1/Rooms", "UniqueName=rtcp&Type=group");
+  g_assert_nonnull (reply);
+  fx->a = hq_sfu_client_new (fx->server, "rtcp", "a", 0, TRUE);
+  fx->b = hq_sfu_client_new (fx->server, "rtcp", "b", 1, TRUE);
+  fx->a->user_data = fx->b->user_data = fx;
+  fx->a->on_pub_packet = a_packet;
+  fx->b->on_sub_packet = b_packet;
+  fx->a->on_message = fx->b->on_message = on_message;
+  g_assert_true (wait_for (both_ready, fx, 30));
+  fx->a_audio = fx->a_video = TRUE;
+  fx->tick_source = g_timeout_add (10, tick, fx);
+}
+
+static void
+fx_teardown (Fx *fx, gconstpointer unused)
+{
+  g_source_remove (fx->tick_source);
+  hq_sfu_client_free (fx->a);
+  hq_sfu_client_free (fx->b);
+  hq_test_server_stop (fx->server);
+  g_clear_pointer (&fx->a_quality, json_object_unref);
+  g_clear_pointer (&fx->b_quality, json_object_unref);
+  g_array_unref (fx->nacked);
+  g_array_unref (fx->b_gaps);
+  g_array_unref (fx->b_got);
+  g_array_unref (fx->b_byes);
+}
+
+static gboolean
+b_sees_video (gpointer data)
+{
+  return ((Fx *)data)->b_video_packets >= 20;
+}
+
+/* --- REMB --- */
+
+static gboolean
+a_got_remb (gpointer data)
+{
+  return ((Fx *)data)->n_remb > 0;
+}
+
+static gboolean
+a_asked_for_little (gpointer data)
+{
+  Fx *fx = data;
+
+  return fx->n_remb > 0 && fx->last_remb <= 300000;
+}
+
+static void
+test_remb (Fx *fx, gconstpointer unused)
+{
+  g_assert_true (wait_for (b_sees_video, fx, 30));
+  g_assert_true (wait_for (a_got_remb, fx, 30));
+  /* Nobody is constrained: the publisher may send what it likes (the
+   * server's ceiling, 1.5 Mbit/s). */
+  g_assert_cmpuint (fx->first_remb, >, 1000000);
+  fx->b_remb = 300000;
+  g_assert_true (wait_for (a_asked_for_little, fx, 30));
+  g_assert_cmpuint (fx->last_remb, >=, 100000);
+}
+
+/* --- NACK --- */
+
+static gboolean
+b_has_gaps (gpointer data)
+{
+  return ((Fx *)data)->b_gaps->len >= 2;
+}
+
+static gboolean
+b_got_retransmissions (gpointer data)
+{
+  Fx *fx = data;
+
+  return fx->b_gaps->len >= 2
+      && contains16 (fx->b_got, g_array_index (fx->b_gaps, guint16, 0))
+      && contains16 (fx->b_got, g_array_index (fx->b_gaps, guint16, 1));
+}
+
+static void
+test_nack (Fx *fx, gconstpointer unused)
+{
+  g_assert_true (wait_for (b_sees_video, fx, 30));
+  /* A answers once both losses were asked for, so B's repeated NACK for
+   * the first arrives while the server still lacks the packet. */
+  fx->answer_after = 2;
+  fx->drop[0] = (guint16)(fx->a->vseq + 10);
+  fx->drop[1] = (guint16)(fx->a->vseq + 20);
+  fx->n_drop = 2;
+  g_assert_true (wait_for (b_has_gaps, fx, 30));
+  g_assert_cmpuint (fx->b_gaps->len, ==, 2);
+  g_assert_true (wait_for (b_got_retransmissions, fx, 30));
+  /* Upstream, in A's numbers, each asked once. */
+  g_assert_cmpuint (fx->nacked->len, ==, 2);
+  g_assert_cmpuint (g_array_index (fx->nacked, guint16, 0), ==, fx->drop[0]);
+  g_assert_cmpuint (g_array_index (fx->nacked, guint16, 1), ==, fx->drop[1]);
+}
+
+/* --- BYE and timeouts --- */
+
+static gboolean
+b_got_video_bye (gpointer data)
+{
+  Fx *fx = data;
+
+  for (guint i = 0; i < fx->b_byes->len; i++)
+    if (g_array_index (fx->b_byes, guint32, i) == fx->b_video_ssrc)
+      return TRUE;
+  return FALSE;
+}
+
+static gint64
+a_own_level (Fx *fx)
+{
+  JsonArray *ps;
+
+  if (fx->a_quality == NULL)
+    return -1;
+  ps = json_object_get_array_member (fx->a_quality, "participants");
+  for (guint i = 0; i < json_array_get_length (ps); i++) {
+    JsonObject *p = json_array_get_object_element (ps, i);
+    if (g_str_equal (json_object_get_string_member (p, "identity"), "a-0"))
+      return json_object_get_int_member (p, "level");
+  }
+  return -1;
+}
+
+static guint quality_target;
+
+static gboolean
+a_quality_reports (gpointer data)
+{
+  Fx *fx = data;
+
+  /* A level 0 would say A's video is broken: fail at once. */
+  g_assert_cmpint (a_own_level (fx), !=, 0);
+  return fx->a_quality_count >= quality_target;
+}
+
+static void
+test_bye (Fx *fx, gconstpointer unused)
+{
+  guint8 buf[64];
+  HqRtcpWriter w;
+
+  g_assert_true (wait_for (b_sees_video, fx, 30));
+  fx->a_video = FALSE;
+  hq_rtcp_writer_init (&w, buf, sizeof buf);
+  g_assert_true (
+      hq_rtcp_write_bye (&w, &fx->a->video_ssrc, 1, "camera off", NULL));
+  g_assert_true (hq_sfu_client_send_rtcp (fx->a, TRUE, buf, w.len));
+  g_assert_true (wait_for (b_got_video_bye, fx, 30));
+  /* The next three seconds of network quality: A's video ended, it is not
+   * missing (without the BYE, A would be at level 0). */
+  quality_target = fx->a_quality_count + 3;
+  g_assert_true (wait_for (a_quality_reports, fx, 30));
+}
+
+static void
+test_timeout (Fx *fx, gconstpointer unused)
+{
+  JsonObject *m = json_object_new ();
+
+  g_assert_true (wait_for (b_sees_video, fx, 30));
+  g_assert_cmpuint (fx->b_audio_ssrc, !=, 0);
+  /* A mutes its audio (disabled: may be silent for ever) and its camera
+   * dies (enabled, silent). */
+  json_object_set_string_member (m, "type", "track_update");
+  json_object_set_string_member (m, "id", "mute");
+  json_object_set_string_member (m, "track_sid", fx->a->audio_sid);
+  json_object_set_boolean_member (m, "enabled", FALSE);
+  hq_sfu_client_send_message (fx->a, m);
+  fx->a_audio = FALSE;
+  fx->a_video = FALSE;
+  /* Video goes after its 10 s timeout; the audio was silent as long, over
+   * its 5 s timeout, but it is disabled, so no BYE for it. */
+  g_assert_true (wait_for (b_got_video_bye, fx, 40));
+  for (guint i = 0; i < fx->b_byes->len; i++)
+    g_assert_cmpuint (
+        g_array_index (fx->b_byes, guint32, i), !=, fx->b_audio_ssrc);
+}
+
+/* --- RTT --- */
+
+static gboolean
+b_knows_rtt (gpointer data)
+{
+  Fx *fx = data;
+  JsonArray *ps;
+
+  if (fx->b_quality == NULL)
+    return FALSE;
+  ps = json_object_get_array_member (fx->b_quality, "participants");
+  for (guint i = 0; i < json_array_get_length (ps); i++) {
+    JsonObject *p = json_array_get_object_element (ps, i);
+    JsonObject *stats, *recv, *video;
+    JsonNode *rtt;
+    if (!g_str_equal (json_object_get_string_member (p, "identity"), "b-1")
+        || !json_object_has_member (p, "stats"))
+      continue;
+    stats = json_object_get_object_member (p, "stats");
+    recv = json_object_get_object_member (stats, "recv");
+    video = recv && json_object_has_member (recv, "video")
+        ? json_object_get_object_member (recv, "video")
+        : NULL;
+    rtt = video ? json_object_get_member (video, "rtt_ms") : NULL;
+    if (rtt && json_node_get_value_type (rtt) == G_TYPE_DOUBLE) {
+      gdouble v = json_node_get_double (rtt);
+      g_assert_cmpfloat (v, >=, 0);
+      g_assert_cmpfloat (v, <, 1000);
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+static void
+test_rtt (Fx *fx, gconstpointer unused)
+{
+  JsonObject *m = json_object_new ();
+
+  json_object_set_string_member (m, "type", "network_quality_configure");
+  json_object_set_string_member (m, "id", "nq");
+  json_object_set_int_member (m, "local", 3);
+  hq_sfu_client_send_message (fx->b, m);
+  fx->b_reports = TRUE;
+  g_assert_true (wait_for (b_sees_video, fx, 30));
+  g_assert_true (wait_for (b_knows_rtt, fx, 30));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  if (g_getenv ("HQ_SERVER_BIN") == NULL) {
+    g_test_skip ("HQ_SERVER_BIN is not set");
+    return g_test_run ();
+  }
+  g_test_add ("/sfu-rtcp/remb-follows-subscriber", Fx, NULL, fx_setup,
+      test_remb, fx_teardown);
+  g_test_add ("/sfu-rtcp/nack-asked-upstream", Fx, NULL, fx_setup, test_nack,
+      fx_teardown);
+  g_test_add (
+      "/sfu-rtcp/bye-ends-track", Fx, NULL, fx_setup, test_bye, fx_teardown);
+  g_test_add ("/sfu-rtcp/timeout-spares-disabled", Fx, NULL, fx_setup,
+      test_timeout, fx_teardown);
+  g_test_add ("/sfu-rtcp/rtt-in-network-quality", Fx, NULL, fx_setup, test_rtt,
+      fx_teardown);
+  return g_test_run ();
+}
