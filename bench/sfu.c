@@ -7,7 +7,8 @@
  * 1 Mbit/s by default) and subscribes to everyone else.  Every payload
  * carries its send time, so the receiver measures forwarding latency.
  *
- * Printed per N: packets forwarded per second (the server's own counter),
+ * Printed per N: packets offered (sent times N-1 receivers) and forwarded
+ * per second (the server's own counter),
  * server CPU seconds per million forwarded packets, latency p50/p99, loss,
  * server memory per participant; and once, the throughput of a bare relay
  * loop (receive, unprotect, protect, send; no routing) between two libhq
@@ -202,8 +203,8 @@ run_n (Bench *b, guint n, gdouble seconds, gdouble bare_pps)
   gdouble cpu0, cpu1;
   gint64 rss0, rss1;
   guint64 fwd0, fwd1;
-  gint64 t0;
-  gdouble secs, p50 = 0, p99 = 0;
+  gint64 t0, setup_start;
+  gdouble secs, p50 = 0, p99 = 0, setup_s;
   g_autofree gchar *form = NULL, *reply = NULL;
 
   g_free (b->room);
@@ -219,6 +220,7 @@ run_n (Bench *b, guint n, gdouble seconds, gdouble bare_pps)
     g_ptr_array_add (b->parts, part_new (b, i));
   /* Media starts once everyone is connected, so setting up is not slowed
    * by the load it is about to measure. */
+  setup_start = g_get_monotonic_time ();
   if (!run_until (b, all_ready, 120)) {
     guint joined = 0, pub = 0, sub = 0, full = 0;
     for (guint i = 0; i < n; i++) {
@@ -248,6 +250,7 @@ run_n (Bench *b, guint n, gdouble seconds, gdouble bare_pps)
     }
     goto done;
   }
+  setup_s = (g_get_monotonic_time () - setup_start) / 1e6;
   b->sending = TRUE;
   run_for (b, 1.0); /* warm-up */
   b->sent = b->received = 0;
@@ -270,15 +273,17 @@ run_n (Bench *b, guint n, gdouble seconds, gdouble bare_pps)
     p99 = g_array_index (b->latency_us, gint32, b->latency_us->len * 99 / 100)
         / 1e3;
   }
-  printf ("N=%-3u forwarded %8.0f pkt/s  (SFU/bare %.2f)  CPU %6.2f s/Mpkt  "
+  printf ("N=%-3u offered %8.0f pkt/s  forwarded %8.0f pkt/s  (SFU/bare %.2f)  "
+          "CPU %6.2f s/Mpkt  "
           "latency p50 %6.2f ms p99 %7.2f ms  loss %5.2f %%  memory %5.0f kB/"
-          "participant\n",
-      n, (fwd1 - fwd0) / secs, (fwd1 - fwd0) / secs / bare_pps,
+          "participant  setup %.1f s\n",
+      n, (gdouble)b->sent * (n - 1) / secs, (fwd1 - fwd0) / secs,
+      (fwd1 - fwd0) / secs / bare_pps,
       fwd1 > fwd0 ? (cpu1 - cpu0) / ((fwd1 - fwd0) / 1e6) : 0, p50, p99,
       b->sent
           ? 100.0 * (1.0 - (gdouble)b->received / ((gdouble)b->sent * (n - 1)))
           : 0,
-      (gdouble)(rss1 - rss0) / n);
+      (gdouble)(rss1 - rss0) / n, setup_s);
   fflush (stdout);
 done:
   b->sending = FALSE;
