@@ -365,7 +365,13 @@ update_tracks (gpointer data)
   GST_OBJECT_LOCK (self);
   for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
     GstHqRoomSinkPad *pad = l->data;
-    HqRoomLocalTrack t = { .kind = pad->kind, .ssrc = pad->ssrc };
+    HqRoomLocalTrack t = { .kind = pad->kind,
+      .ssrc = pad->ssrc,
+      .codec = pad->kind == HQ_SDP_KIND_AUDIO ? "opus"
+          : (pad->chain ? pad->h264
+                        : self->video_codec == GST_HQ_ROOM_VIDEO_CODEC_H264)
+          ? "H264"
+          : "VP8" };
     gchar *name = pad->track_name ? g_strdup (pad->track_name)
                                   : gst_pad_get_name (GST_PAD (pad));
     g_ptr_array_add (names, name);
@@ -561,6 +567,8 @@ build_chain (GstHqRoomSink *self, GstHqRoomSinkPad *pad, GstCaps *caps)
   chain_sink = gst_element_get_static_pad (chain, "sink");
   gst_ghost_pad_set_target (GST_GHOST_PAD (pad), chain_sink);
   gst_object_unref (chain_sink);
+  /* The codec may differ from the one offered (H.264 input). */
+  gst_hq_room_connection_invoke (&self->conn, update_tracks, self);
   return TRUE;
 }
 

@@ -36,6 +36,7 @@ typedef struct
   gchar *name;
   HqSdpKind kind;
   guint32 ssrc;
+  gchar *codec;
   gchar *sid;
   gchar *mid;
   gboolean publishing; /* track_publish sent, no reply yet */
@@ -136,6 +137,7 @@ static void
 local_track_free (LocalTrack *t)
 {
   g_free (t->name);
+  g_free (t->codec);
   g_free (t->sid);
   g_free (t->mid);
   g_free (t);
@@ -339,6 +341,25 @@ drop_media (HqRoomClient *c)
 
 /* --- publishing --- */
 
+/* Leaves in each m-line only the codec its track sends. */
+static void
+only_our_codecs (HqRoomClient *c, HqSdp *offer)
+{
+  for (guint i = 0; i < c->local->len; i++) {
+    LocalTrack *lt = g_ptr_array_index (c->local, i);
+    HqSdpMedia *m = hq_sdp_find_media (offer, lt->mid);
+
+    if (m == NULL || lt->codec == NULL
+        || hq_sdp_media_find_codec_by_name (m, lt->codec) == NULL)
+      continue;
+    for (guint j = m->codecs->len; j > 0; j--) {
+      const HqSdpCodec *codec = g_ptr_array_index (m->codecs, j - 1);
+      if (g_ascii_strcasecmp (codec->name, lt->codec) != 0)
+        g_ptr_array_remove_index (m->codecs, j - 1);
+    }
+  }
+}
+
 static void
 send_publish_offer (HqRoomClient *c)
 {
@@ -381,6 +402,7 @@ send_publish_offer (HqRoomClient *c)
         error->message);
     return;
   }
+  only_our_codecs (c, offer);
   text = hq_sdp_to_text (offer);
   hq_sdp_free (c->pub_offer);
   c->pub_offer = offer;
@@ -471,6 +493,7 @@ hq_room_client_set_publish_tracks (
     t->name = g_strdup (tracks[i].name);
     t->kind = tracks[i].kind;
     t->ssrc = tracks[i].ssrc;
+    t->codec = g_strdup (tracks[i].codec);
     /* A track we had keeps its sid and mid. */
     for (guint j = 0; j < old->len; j++) {
       LocalTrack *o = g_ptr_array_index (old, j);
@@ -478,7 +501,7 @@ hq_room_client_set_publish_tracks (
         t->sid = g_steal_pointer (&o->sid);
         t->mid = g_steal_pointer (&o->mid);
         t->publishing = o->publishing;
-        changed |= o->ssrc != t->ssrc;
+        changed |= o->ssrc != t->ssrc || g_strcmp0 (o->codec, t->codec) != 0;
       }
     }
     if (t->mid == NULL) {

@@ -99,6 +99,8 @@ void hq_room_client_config_init (HqRoomClientConfig *config);
  * @name: track name, unique among ours
  * @kind: audio or video
  * @ssrc: the SSRC we send it with
+ * @codec: the codec we send ("opus", "VP8", "H264"): the offer names only
+ *   it, since the server forwards the first codec of its answer
  *
  * A track we publish.
  */
@@ -107,6 +109,7 @@ typedef struct
   const gchar *name;
   HqSdpKind kind;
   guint32 ssrc;
+  const gchar *codec;
 } HqRoomLocalTrack;
 
 /**
