@@ -871,6 +871,28 @@ get_state (HqRecordings *recs, HqRoom *room)
   return g_hash_table_lookup (recs->states, room->rec.sid);
 }
 
+/* Writes @state's rules through to the store, where REST finds them after
+ * the room has ended. */
+static gboolean
+store_rules (HqRecordings *recs, RoomState *state)
+{
+  g_autoptr (JsonObject) stored = json_object_new ();
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autofree gchar *text = NULL;
+  g_autoptr (GError) error = NULL;
+
+  json_object_set_array_member (stored, "rules", json_array_ref (state->rules));
+  json_object_set_int_member (stored, "created", state->rules_created);
+  json_object_set_int_member (stored, "updated", state->rules_updated);
+  json_node_set_object (node, stored);
+  text = json_to_string (node, FALSE);
+  if (hq_store_put_recording_rules (
+          recs->rooms->store, state->room_sid, text, &error))
+    return TRUE;
+  hq_log_message (HQ_LOG_ERROR, "store", "%s", error->message);
+  return FALSE;
+}
+
 void
 hq_recordings_room_started (HqRecordings *recs, HqRoom *room)
 {
@@ -908,6 +930,7 @@ hq_recordings_room_started (HqRecordings *recs, HqRoom *room)
       json_array_add_object_element (state->rules, all);
     }
     state->rules_created = state->rules_updated = room->rec.created;
+    store_rules (recs, state);
   }
   g_hash_table_replace (recs->states, state->room_sid, state);
 }
@@ -1012,10 +1035,8 @@ hq_recordings_set_rules (
     HqRecordings *recs, HqRoom *room, JsonArray *rules, GError **error)
 {
   RoomState *state = get_state (recs, room);
-  g_autoptr (JsonObject) stored = json_object_new ();
-  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
-  g_autofree gchar *text = NULL;
-  GError *local = NULL;
+  g_autoptr (JsonArray) old = NULL;
+  gint64 old_updated;
 
   if (state == NULL || room->media == NULL)
     return hq_room_invalid (error,
@@ -1024,17 +1045,18 @@ hq_recordings_set_rules (
         room->rec.sid, room->rec.type);
   if (!check_rules (rules, error))
     return FALSE;
-  json_object_set_array_member (stored, "rules", json_array_ref (rules));
-  json_object_set_int_member (stored, "created", state->rules_created);
-  json_object_set_int_member (stored, "updated", hq_now_ms ());
-  json_node_set_object (node, stored);
-  text = json_to_string (node, FALSE);
-  if (!hq_store_put_recording_rules (
-          recs->rooms->store, room->rec.sid, text, &local))
-    return hq_room_store_failed (local, error);
-  json_array_unref (state->rules);
+  old = state->rules;
+  old_updated = state->rules_updated;
   state->rules = json_array_ref (rules);
-  state->rules_updated = json_object_get_int_member (stored, "updated");
+  state->rules_updated = hq_now_ms ();
+  if (!store_rules (recs, state)) {
+    json_array_unref (state->rules);
+    state->rules = g_steal_pointer (&old);
+    state->rules_updated = old_updated;
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_STORE,
+        "The recording rules could not be stored; nothing changed.");
+    return FALSE;
+  }
   state->restart_blocked = FALSE;
   sync_room (recs, state);
   return TRUE;

@@ -228,6 +228,28 @@ handle_recordings (SoupServer *server, SoupServerMessage *msg, const char *path,
 
 /* --- compositions --- */
 
+/* A list of track name patterns: a JSON array, or in a form body its JSON
+ * text or plain comma-separated patterns ("*", "mic,cam*"). */
+static gboolean
+patterns_param (
+    JsonObject *body, const gchar *name, JsonNode **out, GError **error)
+{
+  const gchar *text = NULL;
+  g_autoptr (GError) ignored = NULL;
+
+  if (hq_http_rest_string (body, name, &text, &ignored) && text
+      && *text != '[') {
+    g_auto (GStrv) parts = g_strsplit (text, ",", -1);
+    JsonArray *a = json_array_new ();
+    for (guint i = 0; parts[i]; i++)
+      json_array_add_string_element (a, g_strstrip (parts[i]));
+    *out = json_node_init_array (json_node_alloc (), a);
+    json_array_unref (a);
+    return TRUE;
+  }
+  return hq_http_rest_json (body, name, out, error);
+}
+
 static void
 create_composition (HqRecordingsApi *api, SoupServerMessage *msg)
 {
@@ -244,8 +266,8 @@ create_composition (HqRecordingsApi *api, SoupServerMessage *msg)
       || !hq_http_rest_string (body, "Format", &params.format, &error)
       || !hq_http_rest_string (
           body, "StatusCallback", &params.status_callback, &error)
-      || !hq_http_rest_json (body, "AudioSources", &audio, &error)
-      || !hq_http_rest_json (body, "AudioSourcesExcluded", &excluded, &error)
+      || !patterns_param (body, "AudioSources", &audio, &error)
+      || !patterns_param (body, "AudioSourcesExcluded", &excluded, &error)
       || !hq_http_rest_json (body, "VideoLayout", &layout, &error)) {
     hq_http_reply_gerror (msg, error);
     return;
