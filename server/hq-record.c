@@ -126,6 +126,19 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+#define HQ_RECORD_EOS_TIMEOUT_S 5
+
+static gboolean
+on_eos_timeout (gpointer data)
+{
+  Recorder *r = data;
+
+  g_printerr ("hq-record: no EOS after %d s; stopping anyway\n",
+      HQ_RECORD_EOS_TIMEOUT_S);
+  g_main_loop_quit (r->loop);
+  return G_SOURCE_REMOVE;
+}
+
 /* SIGTERM/SIGINT: end the streams so every file is finalised. */
 static gboolean
 on_signal (gpointer data)
@@ -138,6 +151,9 @@ on_signal (gpointer data)
   }
   r->stopping = TRUE;
   gst_element_send_event (r->pipeline, gst_event_new_eos ());
+  /* A source that cannot end its streams must not keep us: the files
+   * are playable without the final EOS anyway. */
+  g_timeout_add_seconds (HQ_RECORD_EOS_TIMEOUT_S, on_eos_timeout, r);
   return G_SOURCE_CONTINUE;
 }
 

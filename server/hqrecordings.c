@@ -30,6 +30,8 @@
 /* A recorder that dies sooner than this after its start is not restarted
  * until the room's tracks or rules change again (no crash loops). */
 #define HQ_RECORDER_MIN_LIFETIME_MS 5000
+/* How long a stopping server waits for its recorders to finish. */
+#define HQ_RECORDER_STOP_TIMEOUT_MS 10000
 
 typedef struct _RoomState RoomState;
 typedef struct _Run Run;
@@ -842,6 +844,12 @@ hq_recordings_set_url (HqRecordings *recs, const gchar *url)
   recs->url = g_strdup (url);
 }
 
+static gboolean
+keep_waking (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
 void
 hq_recordings_free (HqRecordings *recs)
 {
@@ -849,9 +857,24 @@ hq_recordings_free (HqRecordings *recs)
     return;
   for (guint i = 0; i < recs->runs->len; i++)
     run_stop (g_ptr_array_index (recs->runs, i));
-  /* Each run settles its rows as its child exits. */
-  while (recs->runs->len > 0)
-    g_main_context_iteration (NULL, TRUE);
+  /* Each run settles its rows as its child exits; one that does not
+   * finish in time is killed (its files stay playable). */
+  {
+    gint64 deadline = g_get_monotonic_time ()
+        + HQ_RECORDER_STOP_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+    gboolean killed = FALSE;
+    guint tick = g_timeout_add (100, keep_waking, NULL);
+    while (recs->runs->len > 0) {
+      if (!killed && g_get_monotonic_time () > deadline) {
+        for (guint i = 0; i < recs->runs->len; i++)
+          g_subprocess_force_exit (
+              ((Run *)g_ptr_array_index (recs->runs, i))->child);
+        killed = TRUE;
+      }
+      g_main_context_iteration (NULL, TRUE);
+    }
+    g_source_remove (tick);
+  }
   g_hash_table_destroy (recs->states);
   g_ptr_array_unref (recs->runs);
   g_free (recs->url);
