@@ -77,6 +77,23 @@ on_pad_added (GstElement *src, GstPad *pad, Recorder *r)
     g_printerr ("hq-record: hqrecorder gave no pad for %s\n", name);
     return;
   }
+  /* Who and what, for the file name and the manifest the server reads
+   * (hqrecorder would take them from the stream tags, later). */
+  {
+    g_autofree gchar *identity = NULL, *track = NULL;
+    if (g_object_class_find_property (
+            G_OBJECT_GET_CLASS (pad), "participant-identity"))
+      g_object_get (
+          pad, "participant-identity", &identity, "track-name", &track, NULL);
+    if (identity
+        && g_object_class_find_property (
+            G_OBJECT_GET_CLASS (sink), "participant"))
+      g_object_set (sink, "participant", identity, NULL);
+    if (track
+        && g_object_class_find_property (
+            G_OBJECT_GET_CLASS (sink), "track-name"))
+      g_object_set (sink, "track-name", track, NULL);
+  }
   ret = gst_pad_link (pad, sink);
   o = json_object_new ();
   json_object_set_string_member (o, "event", "track");
@@ -198,6 +215,10 @@ main (int argc, char **argv)
   g_object_set (r.src, "server", server, "room", room, "token", token, NULL);
   gst_util_set_object_arg (G_OBJECT (r.recorder), "mode", "tracks");
   g_object_set (r.recorder, "location", location, NULL);
+  /* Tracks come and go while the pipeline plays: a new file sink must not
+   * take the whole pipeline back to PAUSED to preroll, where the live
+   * source stops and the sink would wait for ever. */
+  g_object_set (r.recorder, "async-handling", TRUE, NULL);
   r.pipeline = gst_pipeline_new ("hq-record");
   gst_bin_add_many (GST_BIN (r.pipeline), r.src, r.recorder, NULL);
   g_signal_connect (r.src, "pad-added", G_CALLBACK (on_pad_added), &r);

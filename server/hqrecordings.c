@@ -75,6 +75,7 @@ struct _HqRecordings
   HqRooms *rooms;
   gchar *dir;
   gchar *url; /* where the recorder joins */
+  gboolean closing; /* the server is stopping: no new runs */
   GHashTable *states; /* room sid -> RoomState */
   GPtrArray *runs; /* Run with a live child */
 };
@@ -309,28 +310,53 @@ member_ms (JsonObject *o, const gchar *name)
   return v < 1e7 ? (gint64)(v * 1000) : (gint64)(v / 1e6);
 }
 
-/* The per-track entries of the manifest in @dir ({"tracks": [...]} or a
- * bare array), or NULL when there is none (a recorder that died before it
- * wrote one). */
+/* Appends the track entries of @node ({"tracks": [...]} or a bare array)
+ * to @out. */
+static void
+add_tracks (JsonArray *out, JsonNode *node)
+{
+  JsonArray *tracks = NULL;
+
+  if (node && JSON_NODE_HOLDS_ARRAY (node))
+    tracks = json_node_get_array (node);
+  else if (node && JSON_NODE_HOLDS_OBJECT (node)) {
+    JsonNode *t =
+        json_object_get_member (json_node_get_object (node), "tracks");
+    if (t && JSON_NODE_HOLDS_ARRAY (t))
+      tracks = json_node_get_array (t);
+  }
+  for (guint i = 0; tracks && i < json_array_get_length (tracks); i++)
+    json_array_add_element (
+        out, json_node_copy (json_array_get_element (tracks, i)));
+}
+
+/* The per-track entries of the manifest in @dir, in the order hqrecorder
+ * started them: {"recordings": [{"tracks": [...]}, ...]} (one element per
+ * recording period), or {"tracks": [...]}, or a bare array.  NULL when
+ * there is none (a recorder that died before it wrote one). */
 static JsonArray *
 read_manifest (const gchar *dir)
 {
   g_autofree gchar *path = g_build_filename (dir, "recording.json", NULL);
   g_autoptr (JsonParser) parser = json_parser_new ();
-  JsonNode *root;
+  JsonNode *root, *periods;
+  JsonArray *out;
 
   if (!json_parser_load_from_file (parser, path, NULL))
     return NULL;
   root = json_parser_get_root (parser);
-  if (root && JSON_NODE_HOLDS_ARRAY (root))
-    return json_array_ref (json_node_get_array (root));
-  if (root && JSON_NODE_HOLDS_OBJECT (root)) {
-    JsonObject *o = json_node_get_object (root);
-    JsonNode *t = json_object_get_member (o, "tracks");
-    if (t && JSON_NODE_HOLDS_ARRAY (t))
-      return json_array_ref (json_node_get_array (t));
+  out = json_array_new ();
+  periods = root && JSON_NODE_HOLDS_OBJECT (root)
+      ? json_object_get_member (json_node_get_object (root), "recordings")
+      : NULL;
+  if (periods && JSON_NODE_HOLDS_ARRAY (periods)) {
+    JsonArray *a = json_node_get_array (periods);
+    for (guint i = 0; i < json_array_get_length (a); i++)
+      add_tracks (out, json_array_get_element (a, i));
+  } else {
+    add_tracks (out, root);
   }
-  return NULL;
+  return out;
 }
 
 static const gchar *const identity_names[] = { "participant_identity",
@@ -771,7 +797,7 @@ sync_room (HqRecordings *recs, RoomState *state)
   GHashTableIter iter;
   gpointer key;
 
-  if (room == NULL || room->media == NULL)
+  if (room == NULL || room->media == NULL || recs->closing)
     return;
   sel = selection (state);
   if (sel->len == 0) {
@@ -855,6 +881,7 @@ hq_recordings_free (HqRecordings *recs)
 {
   if (recs == NULL)
     return;
+  recs->closing = TRUE;
   for (guint i = 0; i < recs->runs->len; i++)
     run_stop (g_ptr_array_index (recs->runs, i));
   /* Each run settles its rows as its child exits; one that does not
@@ -1011,11 +1038,10 @@ hq_recordings_recorder_left (HqRecordings *recs, HqRoom *room)
 {
   RoomState *state = get_state (recs, room);
 
-  if (state && state->run) {
+  /* Without its connection it records nothing; it reconnects by itself
+   * (hqroomsrc does) or gives up and exits, which settles the run. */
+  if (state && state->run)
     g_clear_pointer (&state->run->recorder_sid, g_free);
-    /* It cannot record without its connection: let it finish. */
-    run_stop (state->run);
-  }
 }
 
 JsonObject *

@@ -27,11 +27,13 @@ from hqws import Signal
 import test_rooms
 
 WAIT = 60  # seconds, for any one event
+MEDIA_MS = int(os.environ.get("HQ_TEST_MEDIA_MS", "2000"))  # per recording
 
 
 def have_element(name):
-    return subprocess.run(["gst-inspect-1.0", "--exists", name],
-                          env=os.environ).returncode == 0
+    return subprocess.run(["gst-inspect-1.0", name], env=os.environ,
+                          stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode == 0
 
 
 ELEMENTS = ("hqroomsrc", "hqroomsink", "hqrecorder")
@@ -334,12 +336,18 @@ class EndToEnd(RecordingTestCase):
             return []
         return sorted(os.path.join(base, d) for d in os.listdir(base))
 
-    def media_bytes(self, run_dir):
-        total = 0
-        for name in os.listdir(run_dir):
-            if name.endswith((".mka", ".mkv")):
-                total += os.path.getsize(os.path.join(run_dir, name))
-        return total
+    def recorded_ms(self, run_dir, tracks):
+        """The shortest duration hqrecorder's manifest gives for @tracks
+        tracks of a run (0 until it lists them all)."""
+        try:
+            with open(os.path.join(run_dir, "recording.json")) as f:
+                manifest = json.load(f)
+        except (OSError, ValueError):
+            return 0
+        durations = [t.get("duration_ms", 0)
+                     for period in manifest.get("recordings", [])
+                     for t in period.get("tracks", [])]
+        return min(durations) if len(durations) >= tracks else 0
 
     def download(self, path, suffix):
         r = self.rest("GET", path, status=200)
@@ -372,8 +380,8 @@ class EndToEnd(RecordingTestCase):
                          {r["sid"] for r in kinds})
         first_run = wait_until("the recorder's files",
                                lambda: self.run_dirs(sid))[0]
-        wait_until("media in the files",
-                   lambda: self.media_bytes(first_run) > 30000)
+        wait_until("two seconds of every track",
+                   lambda: self.recorded_ms(first_run, 2) >= MEDIA_MS)
 
         # The recorder is nobody's participant.
         ids = [p["identity"] for p in self.rest(
@@ -413,8 +421,8 @@ class EndToEnd(RecordingTestCase):
         self.assertNotIn(again[-1]["RecordingSid"], {r["sid"] for r in kinds})
         second_run = wait_until(
             "a second run", lambda: self.run_dirs(sid)[1:])[0]
-        wait_until("media in the second run",
-                   lambda: self.media_bytes(second_run) > 20000)
+        wait_until("two seconds of video in the second run",
+                   lambda: self.recorded_ms(second_run, 1) >= MEDIA_MS)
 
         # Killing the recorder child: its recording is settled, never
         # left processing, and the room carries on.
