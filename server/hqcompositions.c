@@ -33,6 +33,10 @@ struct _HqCompositions
   GDataInputStream *out;
   GCancellable *cancel;
   gint64 duration_ms; /* what the child reported */
+  /* A job ends once the child has exited and its output has been read to
+   * the end (its last line is the duration), in either order. */
+  gboolean exited, output_done, ok;
+  gchar *why;
   gboolean freeing;
 };
 
@@ -244,15 +248,23 @@ job_finished (HqCompositions *comps, gboolean ok, const gchar *why)
   g_clear_pointer (&comps->running, g_free);
 }
 
+static void job_done (HqCompositions *comps);
+
 static void
 child_line_cb (GObject *source, GAsyncResult *res, gpointer data)
 {
   HqCompositions *comps = data;
+  g_autoptr (GError) error = NULL;
   g_autofree gchar *line = g_data_input_stream_read_line_finish (
-      G_DATA_INPUT_STREAM (source), res, NULL, NULL);
+      G_DATA_INPUT_STREAM (source), res, NULL, &error);
 
-  if (line == NULL)
-    return; /* cancelled (comps may be gone) or the end of output */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* comps may be gone */
+  if (line == NULL) {
+    comps->output_done = TRUE;
+    job_done (comps);
+    return;
+  }
   if (g_str_has_prefix (line, "duration_ms="))
     comps->duration_ms = g_ascii_strtoll (line + 12, NULL, 10);
   else
@@ -279,16 +291,32 @@ child_exited (GObject *source, GAsyncResult *res, gpointer data)
     why = g_strdup_printf ("the composer exited with status %d (see the "
                            "server log)",
         g_subprocess_get_exit_status (child));
-  g_cancellable_cancel (comps->cancel);
-  g_clear_object (&comps->cancel);
-  g_clear_object (&comps->out);
   g_clear_object (&comps->child);
   if (comps->freeing) {
     /* Shutting down: the job runs again at the next start. */
+    g_cancellable_cancel (comps->cancel);
+    g_clear_object (&comps->cancel);
+    g_clear_object (&comps->out);
     g_clear_pointer (&comps->running, g_free);
     return;
   }
-  job_finished (comps, ok, why);
+  comps->exited = TRUE;
+  comps->ok = ok;
+  comps->why = g_steal_pointer (&why);
+  job_done (comps);
+}
+
+static void
+job_done (HqCompositions *comps)
+{
+  g_autofree gchar *why = NULL;
+
+  if (!comps->exited || !comps->output_done)
+    return;
+  g_clear_object (&comps->cancel);
+  g_clear_object (&comps->out);
+  why = g_steal_pointer (&comps->why);
+  job_finished (comps, comps->ok, why);
   next_job (comps);
 }
 
@@ -336,6 +364,7 @@ next_job (HqCompositions *comps)
     env = hq_helper_environment ();
     g_subprocess_launcher_set_environ (launcher, env);
     comps->duration_ms = 0;
+    comps->exited = comps->output_done = FALSE;
     comps->child = g_subprocess_launcher_spawnv (
         launcher, (const gchar *const *)argv->pdata, &error);
     if (comps->child == NULL) {
@@ -383,6 +412,11 @@ hq_compositions_free (HqCompositions *comps)
       g_main_context_iteration (NULL, TRUE);
   }
   g_queue_clear_full (&comps->queue, g_free);
+  if (comps->cancel)
+    g_cancellable_cancel (comps->cancel);
+  g_clear_object (&comps->cancel);
+  g_clear_object (&comps->out);
+  g_free (comps->why);
   g_free (comps->running);
   g_free (comps->dir);
   g_free (comps);

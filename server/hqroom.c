@@ -573,8 +573,10 @@ hq_rooms_free (HqRooms *rooms)
     if (room->recorder)
       hq_participant_close_peer (room->recorder, 1001, "server shutting down");
   }
-  /* Recorders finish their files and settle their rows first. */
-  g_clear_pointer (&rooms->recordings, hq_recordings_free);
+  /* Recorders finish their files and settle their rows first; rooms
+   * still reach the supervisor (closing, it starts nothing) meanwhile. */
+  hq_recordings_free (rooms->recordings);
+  rooms->recordings = NULL;
   g_hash_table_destroy (rooms->by_name);
   g_hash_table_destroy (rooms->live);
   /* After the rooms: their media teardown runs before the workers stop. */

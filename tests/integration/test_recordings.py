@@ -325,8 +325,10 @@ class EndToEnd(RecordingTestCase):
             args += ["audiotestsrc", "is-live=true", "wave=ticks", "!",
                      "room.audio_0"]
         env = dict(os.environ, HQ_ACCESS_TOKEN=self.token(identity, room))
+        log = tempfile.TemporaryFile()
+        self.addCleanup(log.close)
         p = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE)
+                             stderr=log)
         self.procs.append(p)
         return p
 
@@ -460,8 +462,10 @@ class EndToEnd(RecordingTestCase):
         self.assertGreater(done["size"], 0)
         name, resp = self.download(f"/v1/Compositions/{c['sid']}/Media",
                                    ".webm")
+        self.assertEqual(len(resp.body), done["size"])
         dur, info = discover(name)
         self.assertGreaterEqual(dur, 1, info)
+        self.assertLessEqual(abs(done["duration"] - dur), 1, info)
         self.assertIn("VP8", info)
         self.assertIn("Opus", info)
         self.assertTrue(plays(name), name)
