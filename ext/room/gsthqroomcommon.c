@@ -1,0 +1,355 @@
+/* Glue between the room elements and HqRoomClient; see gsthqroomcommon.h.
+ *
+ * Threading: the client, its WebSocket and both transports live on one
+ * GThread running its own GMainContext, started when the element goes to
+ * READY->PAUSED and stopped on the way down.  Streaming threads never wait
+ * for it: packets go through the client's thread-safe send queue, and
+ * what it receives is pushed into appsrc elements, which are thread-safe.
+ */
+#include "gsthqroomcommon.h"
+
+#include <string.h>
+#include <hq/hqtoken.h>
+
+GST_DEBUG_CATEGORY_EXTERN (gst_hq_room_debug);
+#define GST_CAT_DEFAULT gst_hq_room_debug
+
+void
+gst_hq_room_settings_init (GstHqRoomSettings *s)
+{
+  s->server = g_strdup (GST_HQ_ROOM_DEFAULT_SERVER);
+  s->room = NULL;
+  s->token = NULL;
+  s->identity = NULL;
+  s->reconnect_timeout_ms = GST_HQ_ROOM_DEFAULT_RECONNECT_TIMEOUT_MS;
+}
+
+void
+gst_hq_room_settings_clear (GstHqRoomSettings *s)
+{
+  g_clear_pointer (&s->server, g_free);
+  g_clear_pointer (&s->room, g_free);
+  g_clear_pointer (&s->token, g_free);
+  g_clear_pointer (&s->identity, g_free);
+}
+
+/* The token property, else $HQ_ACCESS_TOKEN, else one minted for
+ * @identity with $HQ_API_KEY_SID/$HQ_API_KEY_SECRET ($HQ_ACCOUNT_SID). */
+static gchar *
+resolve_token (const GstHqRoomSettings *s, GError **error)
+{
+  const gchar *env = g_getenv ("HQ_ACCESS_TOKEN");
+  const gchar *sid = g_getenv ("HQ_API_KEY_SID");
+  const gchar *secret = g_getenv ("HQ_API_KEY_SECRET");
+  const gchar *account = g_getenv ("HQ_ACCOUNT_SID");
+  HqTokenGrant grant = { 0 };
+
+  if (s->token && *s->token)
+    return g_strdup (s->token);
+  if (env && *env)
+    return g_strdup (env);
+  if (!(sid && *sid && secret && *secret && s->identity && *s->identity)) {
+    g_set_error (error, HQ_ROOM_CLIENT_ERROR,
+        HQ_ROOM_CLIENT_ERROR_INVALID_ARGUMENT,
+        "no access token: set the token property, or HQ_ACCESS_TOKEN, or "
+        "HQ_API_KEY_SID and HQ_API_KEY_SECRET with the identity property");
+    return NULL;
+  }
+  grant.identity = s->identity;
+  grant.room = s->room;
+  grant.role = HQ_ROLE_GUEST;
+  grant.ttl = 4 * 3600;
+  return hq_token_mint (sid, secret,
+      account && *account ? account : "AC00000000000000000000000000000000",
+      &grant, 0, error);
+}
+
+void
+gst_hq_room_connection_init (GstHqRoomConnection *conn)
+{
+  memset (conn, 0, sizeof *conn);
+  g_mutex_init (&conn->lock);
+  g_cond_init (&conn->cond);
+}
+
+void
+gst_hq_room_connection_clear (GstHqRoomConnection *conn)
+{
+  gst_hq_room_connection_stop (conn);
+  g_mutex_clear (&conn->lock);
+  g_cond_clear (&conn->cond);
+}
+
+typedef struct
+{
+  GstHqRoomConnection *conn;
+  HqRoomClientConfig config;
+  gchar *server, *room, *token;
+  GstHqRoomSetupFunc setup;
+  gpointer user_data;
+} StartArgs;
+
+static void
+on_client_error (HqRoomClient *client, GError *error, GstElement *element)
+{
+  gst_hq_room_post_error (element, error);
+}
+
+static gpointer
+client_thread (gpointer data)
+{
+  StartArgs *a = data;
+  GstHqRoomConnection *conn = a->conn;
+  g_autoptr (GError) error = NULL;
+  HqRoomClient *client;
+  gint64 deadline;
+
+  g_main_context_push_thread_default (conn->context);
+  client = hq_room_client_new (&a->config, &error);
+  if (client == NULL) {
+    gst_hq_room_post_error (conn->element, error);
+  } else {
+    g_signal_connect (
+        client, "error", G_CALLBACK (on_client_error), conn->element);
+    a->setup (client, a->user_data);
+  }
+  g_mutex_lock (&conn->lock);
+  conn->client = client;
+  conn->ready = TRUE;
+  g_cond_broadcast (&conn->cond);
+  g_mutex_unlock (&conn->lock);
+  if (client)
+    hq_room_client_start (client);
+  g_main_loop_run (conn->loop);
+
+  if (client) {
+    g_mutex_lock (&conn->lock);
+    conn->client = NULL;
+    g_mutex_unlock (&conn->lock);
+    hq_room_client_stop (client);
+    /* Let the leave and the close frame go out. */
+    deadline = g_get_monotonic_time () + 200 * 1000;
+    while (g_get_monotonic_time () < deadline
+        && g_main_context_iteration (conn->context, FALSE))
+      ;
+    g_signal_handlers_disconnect_by_data (client, conn->element);
+    g_object_unref (client);
+  }
+  g_main_context_pop_thread_default (conn->context);
+  g_free (a->server);
+  g_free (a->room);
+  g_free (a->token);
+  g_free (a);
+  return NULL;
+}
+
+gboolean
+gst_hq_room_connection_start (GstHqRoomConnection *conn, GstElement *element,
+    const GstHqRoomSettings *s, gboolean subscribe, GstHqRoomSetupFunc setup,
+    gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *token = resolve_token (s, &error);
+  StartArgs *a;
+
+  if (token == NULL) {
+    gst_hq_room_post_error (element, error);
+    return FALSE;
+  }
+  a = g_new0 (StartArgs, 1);
+  a->conn = conn;
+  a->server = g_strdup (s->server);
+  a->room = g_strdup (s->room);
+  a->token = g_steal_pointer (&token);
+  hq_room_client_config_init (&a->config);
+  a->config.server = a->server;
+  a->config.room = a->room;
+  a->config.token = a->token;
+  a->config.subscribe = subscribe;
+  a->config.reconnect_timeout_ms = s->reconnect_timeout_ms;
+  a->setup = setup;
+  a->user_data = user_data;
+
+  conn->element = element;
+  conn->context = g_main_context_new ();
+  a->config.context = conn->context;
+  conn->loop = g_main_loop_new (conn->context, FALSE);
+  conn->ready = FALSE;
+  conn->thread = g_thread_new ("hqroom", client_thread, a);
+  /* Wait until the client exists, so pads and sends find it. */
+  g_mutex_lock (&conn->lock);
+  while (!conn->ready)
+    g_cond_wait (&conn->cond, &conn->lock);
+  g_mutex_unlock (&conn->lock);
+  return TRUE;
+}
+
+void
+gst_hq_room_connection_stop (GstHqRoomConnection *conn)
+{
+  if (conn->thread == NULL)
+    return;
+  g_main_loop_quit (conn->loop);
+  g_thread_join (conn->thread);
+  conn->thread = NULL;
+  g_clear_pointer (&conn->loop, g_main_loop_unref);
+  g_clear_pointer (&conn->context, g_main_context_unref);
+}
+
+void
+gst_hq_room_connection_invoke (
+    GstHqRoomConnection *conn, GSourceFunc func, gpointer data)
+{
+  if (conn->context)
+    g_main_context_invoke (conn->context, func, data);
+}
+
+/* --- bus messages --- */
+
+static const gchar *
+str_or_empty (JsonObject *o, const gchar *name)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+
+  if (n && JSON_NODE_TYPE (n) == JSON_NODE_VALUE
+      && json_node_get_value_type (n) == G_TYPE_STRING)
+    return json_node_get_string (n);
+  return "";
+}
+
+static JsonObject *
+obj (JsonObject *o, const gchar *name)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+
+  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+}
+
+static void
+post (GstElement *element, GstStructure *s)
+{
+  gst_element_post_message (
+      element, gst_message_new_element (GST_OBJECT (element), s));
+}
+
+void
+gst_hq_room_post_joined (
+    GstElement *element, JsonObject *joined, gboolean resumed)
+{
+  JsonObject *room = obj (joined, "room"), *me = obj (joined, "participant");
+
+  post (element,
+      gst_structure_new ("hq-joined", "room-sid", G_TYPE_STRING,
+          str_or_empty (room, "sid"), "room-name", G_TYPE_STRING,
+          str_or_empty (room, "name"), "participant-sid", G_TYPE_STRING,
+          str_or_empty (me, "sid"), "identity", G_TYPE_STRING,
+          str_or_empty (me, "identity"), "resumed", G_TYPE_BOOLEAN, resumed,
+          NULL));
+}
+
+void
+gst_hq_room_post_connection (GstElement *element, gboolean connected)
+{
+  if (!connected)
+    post (element, gst_structure_new_empty ("hq-reconnecting"));
+}
+
+static void
+post_participant (GstElement *element, const gchar *name, JsonObject *msg)
+{
+  JsonObject *p = obj (msg, "participant");
+  GstStructure *s = gst_structure_new (name, "participant-sid", G_TYPE_STRING,
+      str_or_empty (p, "sid"), "identity", G_TYPE_STRING,
+      str_or_empty (p, "identity"), NULL);
+
+  if (json_object_has_member (msg, "reason"))
+    gst_structure_set (
+        s, "reason", G_TYPE_STRING, str_or_empty (msg, "reason"), NULL);
+  post (element, s);
+}
+
+static void
+post_track (GstElement *element, const gchar *name, JsonObject *msg)
+{
+  JsonObject *t = obj (msg, "track");
+
+  post (element,
+      gst_structure_new (name, "participant-sid", G_TYPE_STRING,
+          str_or_empty (msg, "participant_sid"), "track-sid", G_TYPE_STRING,
+          str_or_empty (t, "sid"), "track-name", G_TYPE_STRING,
+          str_or_empty (t, "name"), "kind", G_TYPE_STRING,
+          str_or_empty (t, "kind"), NULL));
+}
+
+void
+gst_hq_room_post_event (GstElement *element, const gchar *type, JsonObject *msg)
+{
+  if (g_str_equal (type, "participant_connected"))
+    post_participant (element, "hq-participant-connected", msg);
+  else if (g_str_equal (type, "participant_disconnected"))
+    post_participant (element, "hq-participant-disconnected", msg);
+  else if (g_str_equal (type, "track_published")
+      && !json_object_has_member (msg, "id"))
+    post_track (element, "hq-track-published", msg);
+  else if (g_str_equal (type, "track_unpublished")
+      && !json_object_has_member (msg, "id"))
+    post_track (element, "hq-track-unpublished", msg);
+  else if (g_str_equal (type, "dominant_speaker"))
+    post (element,
+        gst_structure_new ("hq-dominant-speaker", "participant-sid",
+            G_TYPE_STRING, str_or_empty (msg, "participant_sid"), "identity",
+            G_TYPE_STRING, str_or_empty (msg, "identity"), NULL));
+  else if (g_str_equal (type, "network_quality")) {
+    JsonNode *n = json_object_get_member (msg, "participants");
+    JsonArray *a =
+        n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+    for (guint i = 0; a && i < json_array_get_length (a); i++) {
+      JsonObject *p = json_array_get_object_element (a, i);
+      if (p == NULL)
+        continue;
+      post (element,
+          gst_structure_new ("hq-network-quality", "participant-sid",
+              G_TYPE_STRING, str_or_empty (p, "participant_sid"), "identity",
+              G_TYPE_STRING, str_or_empty (p, "identity"), "level", G_TYPE_INT,
+              (gint)json_object_get_int_member_with_default (p, "level", 0),
+              NULL));
+    }
+  } else if (g_str_equal (type, "chat_message")
+      || g_str_equal (type, "chat_sent")) {
+    JsonObject *m = obj (msg, "message");
+    post (element,
+        gst_structure_new ("hq-chat-message", "index", G_TYPE_INT64,
+            json_object_get_int_member_with_default (m, "index", 0),
+            "participant-sid", G_TYPE_STRING,
+            str_or_empty (m, "participant_sid"), "identity", G_TYPE_STRING,
+            str_or_empty (m, "identity"), "body", G_TYPE_STRING,
+            str_or_empty (m, "body"), "date-created", G_TYPE_STRING,
+            str_or_empty (m, "date_created"), NULL));
+  }
+}
+
+void
+gst_hq_room_post_error (GstElement *element, const GError *error)
+{
+  GstResourceError code;
+
+  switch (error->code) {
+    case HQ_ROOM_CLIENT_ERROR_TOKEN:
+      code = GST_RESOURCE_ERROR_NOT_AUTHORIZED;
+      break;
+    case HQ_ROOM_CLIENT_ERROR_ROOM_NOT_FOUND:
+      code = GST_RESOURCE_ERROR_NOT_FOUND;
+      break;
+    case HQ_ROOM_CLIENT_ERROR_ROOM_FULL:
+      code = GST_RESOURCE_ERROR_BUSY;
+      break;
+    case HQ_ROOM_CLIENT_ERROR_INVALID_ARGUMENT:
+      code = GST_RESOURCE_ERROR_SETTINGS;
+      break;
+    default:
+      code = GST_RESOURCE_ERROR_OPEN_READ_WRITE;
+      break;
+  }
+  gst_element_message_full (element, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
+      code, g_strdup (error->message), NULL, __FILE__, GST_FUNCTION, __LINE__);
+}

@@ -1,0 +1,73 @@
+/* What hqroomsrc and hqroomsink share around libhq's HqRoomClient: the
+ * thread with its own GMainContext the client runs on, the access token
+ * (property, HQ_ACCESS_TOKEN, or minted from HQ_API_KEY_SID/SECRET), room
+ * events as element messages, and the client's errors as element errors.
+ * The protocol itself lives in gst-libs/hq/hqroomclient.c. */
+#ifndef __GST_HQ_ROOM_COMMON_H__
+#define __GST_HQ_ROOM_COMMON_H__
+
+#include <gst/gst.h>
+#include <hq/hqroomclient.h>
+
+G_BEGIN_DECLS
+
+#define GST_HQ_ROOM_DEFAULT_SERVER "http://127.0.0.1:8844"
+#define GST_HQ_ROOM_DEFAULT_RECONNECT_TIMEOUT_MS 30000
+
+/* The properties both elements have. */
+typedef struct
+{
+  gchar *server;
+  gchar *room;
+  gchar *token;
+  gchar *identity;
+  guint reconnect_timeout_ms;
+} GstHqRoomSettings;
+
+void gst_hq_room_settings_init (GstHqRoomSettings *settings);
+void gst_hq_room_settings_clear (GstHqRoomSettings *settings);
+
+/* Called on the client's thread right after the client is made, to
+ * connect signals and set what it publishes, before it starts. */
+typedef void (*GstHqRoomSetupFunc) (HqRoomClient *client, gpointer user_data);
+
+typedef struct
+{
+  GstElement *element;
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  HqRoomClient *client; /* owned by the thread; set while it runs */
+  GMutex lock;
+  GCond cond;
+  gboolean ready;
+} GstHqRoomConnection;
+
+void gst_hq_room_connection_init (GstHqRoomConnection *conn);
+void gst_hq_room_connection_clear (GstHqRoomConnection *conn);
+
+/* Resolves the token, makes the client on a new thread and starts it.
+ * FALSE (with an element error posted) when the settings cannot work. */
+gboolean gst_hq_room_connection_start (GstHqRoomConnection *conn,
+    GstElement *element, const GstHqRoomSettings *settings, gboolean subscribe,
+    GstHqRoomSetupFunc setup, gpointer user_data);
+/* Leaves the room and ends the thread. */
+void gst_hq_room_connection_stop (GstHqRoomConnection *conn);
+/* Runs @func on the client's thread (no-op when not running). */
+void gst_hq_room_connection_invoke (
+    GstHqRoomConnection *conn, GSourceFunc func, gpointer data);
+
+/* Posts the hq-* element message for the protocol message @type, if it
+ * is one (see docs/hqroomsrc.md "Bus messages"). */
+void gst_hq_room_post_event (
+    GstElement *element, const gchar *type, JsonObject *msg);
+/* hq-joined, hq-reconnecting. */
+void gst_hq_room_post_joined (
+    GstElement *element, JsonObject *joined, gboolean resumed);
+void gst_hq_room_post_connection (GstElement *element, gboolean connected);
+/* The client gave up: an element error that says why. */
+void gst_hq_room_post_error (GstElement *element, const GError *error);
+
+G_END_DECLS
+
+#endif /* __GST_HQ_ROOM_COMMON_H__ */

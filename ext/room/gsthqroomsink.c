@@ -1,0 +1,980 @@
+/**
+ * SECTION:element-hqroomsink
+ * @title: hqroomsink
+ *
+ * Joins an hq-server room and publishes what arrives on its request pads:
+ * one track per pad, `audio_%u` or `video_%u`.  Raw audio is encoded to
+ * Opus, raw video to VP8 (or H.264 with video-codec=h264); Opus, VP8 and
+ * H.264 input is sent as it is.  Inside: [encoder] -> payloader -> rtpbin
+ * (RTCP sender reports, PLI/FIR turned into keyframe requests upstream) ->
+ * the libhq publish transport (ICE, DTLS-SRTP).  With
+ * congestion-control=on the server's REMB estimate sets the video
+ * encoder's bitrate within min-bitrate..max-bitrate.
+ *
+ * Losing the server does not stop the pipeline: the element reconnects
+ * with backoff and publishes again; only after reconnect-timeout does it
+ * post an error.  A refused token, an unknown or a full room is an element
+ * error (RESOURCE) whose message carries the server's code and text.
+ * Room events are posted as element messages (see docs/hqroomsink.md).
+ *
+ * ## Example launch line
+ * |[
+ * HQ_API_KEY_SID=SK... HQ_API_KEY_SECRET=... HQ_ACCOUNT_SID=AC... \
+ * gst-launch-1.0 hqroomsink name=room server=http://127.0.0.1:8844 \
+ *     room=consult-1 identity=camera-1 \
+ *   videotestsrc is-live=true ! room.video_0 \
+ *   audiotestsrc is-live=true wave=ticks ! room.audio_0
+ * ]|
+ */
+#include "gsthqroomsink.h"
+
+#include <string.h>
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <hq/hqrtcp.h>
+#include "gsthqroomcommon.h"
+
+GST_DEBUG_CATEGORY_EXTERN (gst_hq_room_debug);
+#define GST_CAT_DEFAULT gst_hq_room_debug
+
+#define DEFAULT_START_BITRATE 800000
+#define DEFAULT_MIN_BITRATE 100000
+#define DEFAULT_MAX_BITRATE 2500000
+#define AUDIO_BITRATE 32000
+
+struct _GstHqRoomSinkPad
+{
+  GstGhostPad parent;
+  gchar *track_name;
+  gint priority;
+
+  /* set at creation */
+  HqSdpKind kind;
+  guint session;
+  guint32 ssrc;
+  /* made at the first caps, under the stream lock */
+  GstElement *chain;
+  GstElement *encoder; /* in chain, or NULL when input is encoded */
+  gboolean h264;
+  GstElement *rtp_out, *rtcp_out, *rtcp_in;
+};
+
+struct _GstHqRoomSink
+{
+  GstBin parent;
+
+  GstHqRoomSettings settings;
+  GstHqRoomVideoCodec video_codec;
+  guint start_bitrate, min_bitrate, max_bitrate;
+  gboolean congestion_control;
+
+  GstElement *rtpbin;
+  guint next_session;
+  GstHqRoomConnection conn;
+};
+
+enum
+{
+  PROP_0,
+  PROP_SERVER,
+  PROP_ROOM,
+  PROP_TOKEN,
+  PROP_IDENTITY,
+  PROP_VIDEO_CODEC,
+  PROP_START_BITRATE,
+  PROP_MIN_BITRATE,
+  PROP_MAX_BITRATE,
+  PROP_CONGESTION_CONTROL,
+  PROP_RECONNECT_TIMEOUT,
+};
+
+enum
+{
+  PAD_PROP_0,
+  PAD_PROP_TRACK_NAME,
+  PAD_PROP_PRIORITY,
+};
+
+enum
+{
+  SIGNAL_SEND_CHAT_MESSAGE,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static GstStaticPadTemplate audio_template =
+    GST_STATIC_PAD_TEMPLATE ("audio_%u", GST_PAD_SINK, GST_PAD_REQUEST,
+        GST_STATIC_CAPS ("audio/x-raw; audio/x-opus"));
+static GstStaticPadTemplate video_template =
+    GST_STATIC_PAD_TEMPLATE ("video_%u", GST_PAD_SINK, GST_PAD_REQUEST,
+        GST_STATIC_CAPS ("video/x-raw, format=(string)I420; video/x-raw; "
+                         "video/x-vp8; video/x-h264, stream-format=(string)"
+                         "byte-stream, alignment=(string)au"));
+
+#define GST_TYPE_HQ_ROOM_VIDEO_CODEC (gst_hq_room_video_codec_get_type ())
+static GType
+gst_hq_room_video_codec_get_type (void)
+{
+  static GType type;
+  static const GEnumValue values[] = {
+    { GST_HQ_ROOM_VIDEO_CODEC_VP8, "VP8", "vp8" },
+    { GST_HQ_ROOM_VIDEO_CODEC_H264, "H.264 constrained baseline", "h264" },
+    { 0, NULL, NULL },
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (
+        &type, g_enum_register_static ("GstHqRoomVideoCodec", values));
+  return type;
+}
+
+/* --- the pad --- */
+
+G_DEFINE_TYPE (GstHqRoomSinkPad, gst_hq_room_sink_pad, GST_TYPE_GHOST_PAD);
+
+static void
+gst_hq_room_sink_pad_set_property (
+    GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  GstHqRoomSinkPad *pad = GST_HQ_ROOM_SINK_PAD (object);
+
+  GST_OBJECT_LOCK (pad);
+  switch (prop_id) {
+    case PAD_PROP_TRACK_NAME:
+      g_free (pad->track_name);
+      pad->track_name = g_value_dup_string (value);
+      break;
+    case PAD_PROP_PRIORITY:
+      pad->priority = g_value_get_int (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (pad);
+}
+
+static void
+gst_hq_room_sink_pad_get_property (
+    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  GstHqRoomSinkPad *pad = GST_HQ_ROOM_SINK_PAD (object);
+
+  GST_OBJECT_LOCK (pad);
+  switch (prop_id) {
+    case PAD_PROP_TRACK_NAME:
+      g_value_set_string (value, pad->track_name);
+      break;
+    case PAD_PROP_PRIORITY:
+      g_value_set_int (value, pad->priority);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (pad);
+}
+
+static void
+gst_hq_room_sink_pad_finalize (GObject *object)
+{
+  GstHqRoomSinkPad *pad = GST_HQ_ROOM_SINK_PAD (object);
+
+  g_free (pad->track_name);
+  G_OBJECT_CLASS (gst_hq_room_sink_pad_parent_class)->finalize (object);
+}
+
+static void
+gst_hq_room_sink_pad_class_init (GstHqRoomSinkPadClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+
+  gobject_class->set_property = gst_hq_room_sink_pad_set_property;
+  gobject_class->get_property = gst_hq_room_sink_pad_get_property;
+  gobject_class->finalize = gst_hq_room_sink_pad_finalize;
+
+  /**
+   * GstHqRoomSinkPad:track-name:
+   *
+   * The name the track is published under (unique per participant;
+   * default: the pad's name).  Set it before the element joins.
+   */
+  g_object_class_install_property (gobject_class, PAD_PROP_TRACK_NAME,
+      g_param_spec_string ("track-name", "Track name",
+          "Name the track is published under (default: the pad name)", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstHqRoomSinkPad:priority:
+   *
+   * Publish priority of the track (0 low, 1 standard, 2 high); kept for
+   * the server's bandwidth allocation, which does not use it yet.
+   */
+  g_object_class_install_property (gobject_class, PAD_PROP_PRIORITY,
+      g_param_spec_int ("priority", "Priority",
+          "Track priority: 0 low, 1 standard, 2 high", 0, 2, 1,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+}
+
+static void
+gst_hq_room_sink_pad_init (GstHqRoomSinkPad *pad)
+{
+  pad->priority = 1;
+}
+
+/* --- sending and receiving --- */
+
+static HqRoomClient *
+ref_client (GstHqRoomSink *self)
+{
+  HqRoomClient *client;
+
+  g_mutex_lock (&self->conn.lock);
+  client = self->conn.client ? g_object_ref (self->conn.client) : NULL;
+  g_mutex_unlock (&self->conn.lock);
+  return client;
+}
+
+static GstFlowReturn
+on_packet (GstAppSink *appsink, gpointer user_data, gboolean rtcp)
+{
+  GstHqRoomSink *self = user_data;
+  GstSample *sample = gst_app_sink_pull_sample (appsink);
+  HqRoomClient *client = ref_client (self);
+  GstBuffer *buf;
+  GstMapInfo map;
+
+  if (sample == NULL) {
+    g_clear_object (&client);
+    return GST_FLOW_EOS;
+  }
+  buf = gst_sample_get_buffer (sample);
+  if (client && gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    if (rtcp)
+      hq_room_client_send_rtcp (
+          client, HQ_ROOM_TRANSPORT_PUBLISH, map.data, map.size);
+    else
+      hq_room_client_send_rtp (
+          client, HQ_ROOM_TRANSPORT_PUBLISH, map.data, map.size);
+    gst_buffer_unmap (buf, &map);
+  }
+  g_clear_object (&client);
+  gst_sample_unref (sample);
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn
+on_rtp (GstAppSink *appsink, gpointer user_data)
+{
+  return on_packet (appsink, user_data, FALSE);
+}
+
+static GstFlowReturn
+on_rtcp (GstAppSink *appsink, gpointer user_data)
+{
+  return on_packet (appsink, user_data, TRUE);
+}
+
+/* REMB from the server: the video encoders' bitrate, within min..max. */
+static void
+apply_remb (GstHqRoomSink *self, const guint8 *data, gsize len)
+{
+  HqRtcpIter iter;
+  HqRtcpPacket pkt;
+  guint min, max;
+
+  GST_OBJECT_LOCK (self);
+  min = self->min_bitrate;
+  max = MAX (self->max_bitrate, min);
+  if (!self->congestion_control) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
+  GST_OBJECT_UNLOCK (self);
+  if (!hq_rtcp_iter_init (&iter, data, len, NULL))
+    return;
+  while (hq_rtcp_iter_next (&iter, &pkt)) {
+    HqRtcpFb fb;
+    HqRtcpRemb remb;
+    guint rate;
+    GList *l;
+    GPtrArray *encoders;
+
+    if (pkt.type != HQ_RTCP_PSFB || pkt.count != HQ_RTCP_PSFB_AFB
+        || !hq_rtcp_parse_remb (&pkt, &fb, &remb, NULL))
+      continue;
+    rate = (guint)CLAMP (remb.bitrate, (guint64)min, (guint64)max);
+    /* Collect under the lock, set outside it: setting a property notifies
+     * up the parent chain, which takes our lock. */
+    encoders = g_ptr_array_new_with_free_func (gst_object_unref);
+    GST_OBJECT_LOCK (self);
+    for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
+      GstHqRoomSinkPad *pad = l->data;
+      if (pad->kind == HQ_SDP_KIND_VIDEO && pad->encoder)
+        g_ptr_array_add (encoders, gst_object_ref (pad->encoder));
+    }
+    GST_OBJECT_UNLOCK (self);
+    for (guint i = 0; i < encoders->len; i++) {
+      GstElement *enc = g_ptr_array_index (encoders, i);
+      GST_LOG_OBJECT (
+          enc, "REMB %" G_GUINT64_FORMAT " -> %u bit/s", remb.bitrate, rate);
+      if (g_object_class_find_property (G_OBJECT_GET_CLASS (enc), "bitrate"))
+        g_object_set (enc, "bitrate", rate / 1000, NULL);
+      else
+        g_object_set (enc, "target-bitrate", rate, NULL);
+    }
+    g_ptr_array_unref (encoders);
+  }
+}
+
+static void
+on_receive (HqRoomTransportKind which, gboolean rtcp, const guint8 *data,
+    gsize len, gpointer user_data)
+{
+  GstHqRoomSink *self = user_data;
+  GList *l;
+
+  if (which != HQ_ROOM_TRANSPORT_PUBLISH || !rtcp)
+    return;
+  apply_remb (self, data, len);
+  /* Every session sees the server's RTCP; each acts on what names its
+   * own SSRC (PLI/FIR become keyframe requests upstream). */
+  GST_OBJECT_LOCK (self);
+  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
+    GstHqRoomSinkPad *pad = l->data;
+    if (pad->rtcp_in)
+      gst_app_src_push_buffer (
+          GST_APP_SRC (pad->rtcp_in), gst_buffer_new_memdup (data, len));
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* Tells the client what we publish: one track per pad. */
+static gboolean
+update_tracks (gpointer data)
+{
+  GstHqRoomSink *self = data;
+  HqRoomClient *client = ref_client (self);
+  g_autoptr (GArray) tracks =
+      g_array_new (FALSE, TRUE, sizeof (HqRoomLocalTrack));
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  GList *l;
+
+  if (client == NULL)
+    return G_SOURCE_REMOVE;
+  GST_OBJECT_LOCK (self);
+  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
+    GstHqRoomSinkPad *pad = l->data;
+    HqRoomLocalTrack t = { .kind = pad->kind,
+      .ssrc = pad->ssrc,
+      .codec = pad->kind == HQ_SDP_KIND_AUDIO ? "opus"
+          : (pad->chain ? pad->h264
+                        : self->video_codec == GST_HQ_ROOM_VIDEO_CODEC_H264)
+          ? "H264"
+          : "VP8" };
+    gchar *name = pad->track_name ? g_strdup (pad->track_name)
+                                  : gst_pad_get_name (GST_PAD (pad));
+    g_ptr_array_add (names, name);
+    t.name = name;
+    g_array_append_val (tracks, t);
+  }
+  GST_OBJECT_UNLOCK (self);
+  hq_room_client_set_publish_tracks (
+      client, (HqRoomLocalTrack *)tracks->data, tracks->len);
+  g_object_unref (client);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_joined (HqRoomClient *client, JsonObject *joined, gboolean resumed,
+    GstHqRoomSink *self)
+{
+  gst_hq_room_post_joined (GST_ELEMENT (self), joined, resumed);
+}
+
+static void
+on_message (HqRoomClient *client, const gchar *type, JsonObject *msg,
+    GstHqRoomSink *self)
+{
+  gst_hq_room_post_event (GST_ELEMENT (self), type, msg);
+}
+
+static void
+on_connection (HqRoomClient *client, gboolean connected, GstHqRoomSink *self)
+{
+  gst_hq_room_post_connection (GST_ELEMENT (self), connected);
+}
+
+static void
+setup_client (HqRoomClient *client, gpointer user_data)
+{
+  GstHqRoomSink *self = user_data;
+  g_autoptr (GArray) tracks = NULL;
+
+  g_signal_connect (client, "joined", G_CALLBACK (on_joined), self);
+  g_signal_connect (client, "message", G_CALLBACK (on_message), self);
+  g_signal_connect (
+      client, "connection-changed", G_CALLBACK (on_connection), self);
+  hq_room_client_set_receive_func (client, on_receive, self, NULL);
+  /* conn.client is not set yet: tell the client directly. */
+  g_mutex_lock (&self->conn.lock);
+  self->conn.client = client;
+  g_mutex_unlock (&self->conn.lock);
+  update_tracks (self);
+}
+
+/* --- building a pad's chain at its first caps --- */
+
+static gchar *
+chain_description (GstHqRoomSink *self, GstHqRoomSinkPad *pad,
+    const GstStructure *s, gboolean *encodes, gboolean *h264)
+{
+  const gchar *name = gst_structure_get_name (s);
+  guint bitrate;
+  GstHqRoomVideoCodec codec;
+
+  GST_OBJECT_LOCK (self);
+  bitrate = CLAMP (self->start_bitrate, self->min_bitrate,
+      MAX (self->max_bitrate, self->min_bitrate));
+  codec = self->video_codec;
+  GST_OBJECT_UNLOCK (self);
+  *encodes = g_str_has_suffix (name, "/x-raw");
+  *h264 = FALSE;
+  if (g_str_equal (name, "audio/x-raw"))
+    return g_strdup_printf ("audioconvert ! audioresample ! "
+                            "opusenc name=enc bitrate=%u frame-size=20 ! "
+                            "rtpopuspay pt=%d ssrc=%u",
+        AUDIO_BITRATE, hq_room_client_payload_type (HQ_SDP_KIND_AUDIO, "opus"),
+        pad->ssrc);
+  if (g_str_equal (name, "audio/x-opus"))
+    return g_strdup_printf ("rtpopuspay pt=%d ssrc=%u",
+        hq_room_client_payload_type (HQ_SDP_KIND_AUDIO, "opus"), pad->ssrc);
+  if (g_str_equal (name, "video/x-vp8")
+      || (*encodes && codec == GST_HQ_ROOM_VIDEO_CODEC_VP8)) {
+    g_autofree gchar *enc = *encodes
+        ? g_strdup_printf ("videoconvert ! vp8enc name=enc deadline=1 "
+                           "cpu-used=8 lag-in-frames=0 end-usage=cbr "
+                           "target-bitrate=%u keyframe-max-dist=300 "
+                           "error-resilient=default threads=2 ! ",
+            bitrate)
+        : g_strdup ("");
+    return g_strdup_printf ("%srtpvp8pay pt=%d ssrc=%u mtu=1200 "
+                            "picture-id-mode=15-bit",
+        enc, hq_room_client_payload_type (HQ_SDP_KIND_VIDEO, "VP8"), pad->ssrc);
+  }
+  *h264 = TRUE;
+  {
+    g_autofree gchar *enc = *encodes
+        ? g_strdup_printf ("videoconvert ! x264enc name=enc tune=zerolatency "
+                           "speed-preset=ultrafast bitrate=%u "
+                           "key-int-max=300 ! video/x-h264,profile="
+                           "constrained-baseline ! ",
+            bitrate / 1000)
+        : g_strdup ("");
+    return g_strdup_printf ("%sh264parse ! rtph264pay pt=%d ssrc=%u mtu=1200 "
+                            "config-interval=-1 aggregate-mode=zero-latency",
+        enc, hq_room_client_payload_type (HQ_SDP_KIND_VIDEO, "H264"),
+        pad->ssrc);
+  }
+}
+
+static GstElement *
+add_app (
+    GstHqRoomSink *self, const gchar *factory, const gchar *kind, guint session)
+{
+  g_autofree gchar *name = g_strdup_printf ("%s_%u", kind, session);
+  GstElement *e = gst_element_factory_make (factory, name);
+
+  if (g_str_equal (factory, "appsink")) {
+    GstAppSinkCallbacks cb = {
+      .new_sample = g_str_equal (kind, "rtp") ? on_rtp : on_rtcp
+    };
+    g_object_set (
+        e, "sync", FALSE, "async", FALSE, "enable-last-sample", FALSE, NULL);
+    gst_app_sink_set_callbacks (GST_APP_SINK (e), &cb, self, NULL);
+    /* Only the media appsink ends with the stream; RTCP is not what the
+     * pipeline waits for at EOS. */
+    if (!g_str_equal (kind, "rtp"))
+      GST_OBJECT_FLAG_UNSET (e, GST_ELEMENT_FLAG_SINK);
+  } else {
+    g_autoptr (GstCaps) caps = gst_caps_new_empty_simple ("application/x-rtcp");
+    g_object_set (e, "is-live", TRUE, "format", GST_FORMAT_TIME, "do-timestamp",
+        TRUE, "caps", caps, "max-bytes", (guint64)200000, NULL);
+    GST_OBJECT_FLAG_UNSET (e, GST_ELEMENT_FLAG_SOURCE);
+  }
+  gst_bin_add (GST_BIN (self), e);
+  return e;
+}
+
+static gboolean
+link_request (GstElement *src, const gchar *src_pad, GstElement *sink,
+    const gchar *sink_pad)
+{
+  return gst_element_link_pads (src, src_pad, sink, sink_pad);
+}
+
+static gboolean
+build_chain (GstHqRoomSink *self, GstHqRoomSinkPad *pad, GstCaps *caps)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *desc = NULL;
+  g_autofree gchar *send_sink = NULL, *send_src = NULL;
+  g_autofree gchar *rtcp_src = NULL, *rtcp_sink = NULL;
+  gboolean encodes, h264;
+  GstElement *chain, *rtp_out, *rtcp_out, *rtcp_in;
+  GstPad *chain_sink;
+
+  desc = chain_description (
+      self, pad, gst_caps_get_structure (caps, 0), &encodes, &h264);
+  GST_DEBUG_OBJECT (pad, "chain for %" GST_PTR_FORMAT ": %s", caps, desc);
+  chain = gst_parse_bin_from_description (desc, TRUE, &error);
+  if (chain == NULL) {
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+        ("cannot publish %" GST_PTR_FORMAT ": %s", caps, error->message),
+        ("%s", desc));
+    return FALSE;
+  }
+  gst_bin_add (GST_BIN (self), chain);
+  rtp_out = add_app (self, "appsink", "rtp", pad->session);
+  rtcp_out = add_app (self, "appsink", "rtcp", pad->session);
+  rtcp_in = add_app (self, "appsrc", "rtcpin", pad->session);
+  send_sink = g_strdup_printf ("send_rtp_sink_%u", pad->session);
+  send_src = g_strdup_printf ("send_rtp_src_%u", pad->session);
+  rtcp_src = g_strdup_printf ("send_rtcp_src_%u", pad->session);
+  rtcp_sink = g_strdup_printf ("recv_rtcp_sink_%u", pad->session);
+  if (!link_request (chain, "src", self->rtpbin, send_sink)
+      || !link_request (self->rtpbin, send_src, rtp_out, "sink")
+      || !link_request (self->rtpbin, rtcp_src, rtcp_out, "sink")
+      || !link_request (rtcp_in, "src", self->rtpbin, rtcp_sink)) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("cannot link the publishing chain of %s", GST_PAD_NAME (pad)), (NULL));
+    return FALSE;
+  }
+  gst_element_sync_state_with_parent (rtp_out);
+  gst_element_sync_state_with_parent (rtcp_out);
+  gst_element_sync_state_with_parent (rtcp_in);
+  gst_element_sync_state_with_parent (chain);
+  GST_OBJECT_LOCK (self);
+  pad->chain = chain;
+  pad->encoder = encodes ? gst_bin_get_by_name (GST_BIN (chain), "enc") : NULL;
+  if (pad->encoder)
+    gst_object_unref (pad->encoder); /* the chain keeps it alive */
+  pad->h264 = h264;
+  pad->rtp_out = rtp_out;
+  pad->rtcp_out = rtcp_out;
+  pad->rtcp_in = rtcp_in;
+  GST_OBJECT_UNLOCK (self);
+  chain_sink = gst_element_get_static_pad (chain, "sink");
+  gst_ghost_pad_set_target (GST_GHOST_PAD (pad), chain_sink);
+  gst_object_unref (chain_sink);
+  /* The codec may differ from the one offered (H.264 input). */
+  gst_hq_room_connection_invoke (&self->conn, update_tracks, self);
+  return TRUE;
+}
+
+static gboolean
+sink_pad_event (GstPad *gpad, GstObject *parent, GstEvent *event)
+{
+  GstHqRoomSink *self = GST_HQ_ROOM_SINK (parent);
+  GstHqRoomSinkPad *pad = GST_HQ_ROOM_SINK_PAD (gpad);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS && pad->chain == NULL) {
+    GstCaps *caps;
+    gst_event_parse_caps (event, &caps);
+    if (!build_chain (self, pad, caps)) {
+      gst_event_unref (event);
+      return FALSE;
+    }
+  }
+  return gst_pad_event_default (gpad, parent, event);
+}
+
+static gboolean
+sink_pad_query (GstPad *gpad, GstObject *parent, GstQuery *query)
+{
+  GstHqRoomSinkPad *pad = GST_HQ_ROOM_SINK_PAD (gpad);
+
+  /* Before the chain exists, answer from the template, raw I420 first so
+   * that raw sources pick what the encoders take without converting. */
+  if (pad->chain == NULL && GST_QUERY_TYPE (query) == GST_QUERY_CAPS) {
+    GstCaps *filter, *templ = gst_pad_get_pad_template_caps (gpad), *res;
+    gst_query_parse_caps (query, &filter);
+    res = filter
+        ? gst_caps_intersect_full (filter, templ, GST_CAPS_INTERSECT_FIRST)
+        : gst_caps_ref (templ);
+    gst_query_set_caps_result (query, res);
+    gst_caps_unref (res);
+    gst_caps_unref (templ);
+    return TRUE;
+  }
+  if (pad->chain == NULL && GST_QUERY_TYPE (query) == GST_QUERY_ACCEPT_CAPS) {
+    GstCaps *caps, *templ = gst_pad_get_pad_template_caps (gpad);
+    gst_query_parse_accept_caps (query, &caps);
+    gst_query_set_accept_caps_result (
+        query, gst_caps_can_intersect (caps, templ));
+    gst_caps_unref (templ);
+    return TRUE;
+  }
+  return gst_pad_query_default (gpad, parent, query);
+}
+
+/* --- the element --- */
+
+#define gst_hq_room_sink_parent_class parent_class
+G_DEFINE_TYPE (GstHqRoomSink, gst_hq_room_sink, GST_TYPE_BIN);
+GST_ELEMENT_REGISTER_DEFINE (
+    hqroomsink, "hqroomsink", GST_RANK_NONE, GST_TYPE_HQ_ROOM_SINK);
+
+static GstPad *
+gst_hq_room_sink_request_new_pad (GstElement *element, GstPadTemplate *templ,
+    const gchar *name, const GstCaps *caps)
+{
+  GstHqRoomSink *self = GST_HQ_ROOM_SINK (element);
+  gboolean audio = g_str_has_prefix (templ->name_template, "audio");
+  GstHqRoomSinkPad *pad;
+  g_autofree gchar *pad_name = NULL;
+  guint session;
+
+  GST_OBJECT_LOCK (self);
+  session = self->next_session++;
+  GST_OBJECT_UNLOCK (self);
+  pad_name = name ? g_strdup (name)
+                  : g_strdup_printf (audio ? "audio_%u" : "video_%u", session);
+  pad = g_object_new (GST_TYPE_HQ_ROOM_SINK_PAD, "name", pad_name, "direction",
+      GST_PAD_SINK, "template", templ, NULL);
+  pad->kind = audio ? HQ_SDP_KIND_AUDIO : HQ_SDP_KIND_VIDEO;
+  pad->session = session;
+  pad->ssrc = g_random_int () | 1;
+  gst_pad_set_event_function (GST_PAD (pad), sink_pad_event);
+  gst_pad_set_query_function (GST_PAD (pad), sink_pad_query);
+  if (GST_STATE (element) > GST_STATE_NULL)
+    gst_pad_set_active (GST_PAD (pad), TRUE);
+  gst_element_add_pad (element, GST_PAD (pad));
+  gst_hq_room_connection_invoke (&self->conn, update_tracks, self);
+  return GST_PAD (pad);
+}
+
+static void
+gst_hq_room_sink_release_pad (GstElement *element, GstPad *gpad)
+{
+  GstHqRoomSink *self = GST_HQ_ROOM_SINK (element);
+  GstHqRoomSinkPad *pad = GST_HQ_ROOM_SINK_PAD (gpad);
+  GstElement *parts[4];
+
+  GST_OBJECT_LOCK (self);
+  parts[0] = pad->chain;
+  parts[1] = pad->rtp_out;
+  parts[2] = pad->rtcp_out;
+  parts[3] = pad->rtcp_in;
+  pad->chain = pad->rtp_out = pad->rtcp_out = pad->rtcp_in = NULL;
+  pad->encoder = NULL;
+  GST_OBJECT_UNLOCK (self);
+  gst_element_remove_pad (element, gpad);
+  for (guint i = 0; i < G_N_ELEMENTS (parts); i++) {
+    if (parts[i] == NULL)
+      continue;
+    gst_element_set_locked_state (parts[i], TRUE);
+    gst_element_set_state (parts[i], GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (self), parts[i]);
+  }
+  gst_hq_room_connection_invoke (&self->conn, update_tracks, self);
+}
+
+static void
+send_chat_message (GstHqRoomSink *self, const gchar *body)
+{
+  HqRoomClient *client = ref_client (self);
+
+  if (client == NULL || body == NULL || *body == '\0') {
+    GST_WARNING_OBJECT (
+        self, "not sending chat: %s", client ? "empty body" : "not connected");
+    g_clear_object (&client);
+    return;
+  }
+  hq_room_client_send_chat (client, body);
+  g_object_unref (client);
+}
+
+static GstStateChangeReturn
+gst_hq_room_sink_change_state (GstElement *element, GstStateChange transition)
+{
+  GstHqRoomSink *self = GST_HQ_ROOM_SINK (element);
+  GstStateChangeReturn ret;
+
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    GstHqRoomSettings s;
+    gboolean ok;
+    GST_OBJECT_LOCK (self);
+    s = self->settings;
+    s.server = g_strdup (s.server);
+    s.room = g_strdup (s.room);
+    s.token = g_strdup (s.token);
+    s.identity = g_strdup (s.identity);
+    GST_OBJECT_UNLOCK (self);
+    ok = gst_hq_room_connection_start (
+        &self->conn, element, &s, FALSE, setup_client, self);
+    gst_hq_room_settings_clear (&s);
+    if (!ok)
+      return GST_STATE_CHANGE_FAILURE;
+  }
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    gst_hq_room_connection_stop (&self->conn);
+  return ret;
+}
+
+static void
+gst_hq_room_sink_set_property (
+    GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  GstHqRoomSink *self = GST_HQ_ROOM_SINK (object);
+  GstHqRoomSettings *s = &self->settings;
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_SERVER:
+      g_free (s->server);
+      s->server = g_value_dup_string (value);
+      break;
+    case PROP_ROOM:
+      g_free (s->room);
+      s->room = g_value_dup_string (value);
+      break;
+    case PROP_TOKEN:
+      g_free (s->token);
+      s->token = g_value_dup_string (value);
+      break;
+    case PROP_IDENTITY:
+      g_free (s->identity);
+      s->identity = g_value_dup_string (value);
+      break;
+    case PROP_RECONNECT_TIMEOUT:
+      s->reconnect_timeout_ms = g_value_get_uint (value);
+      break;
+    case PROP_VIDEO_CODEC:
+      self->video_codec = g_value_get_enum (value);
+      break;
+    case PROP_START_BITRATE:
+      self->start_bitrate = g_value_get_uint (value);
+      break;
+    case PROP_MIN_BITRATE:
+      self->min_bitrate = g_value_get_uint (value);
+      break;
+    case PROP_MAX_BITRATE:
+      self->max_bitrate = g_value_get_uint (value);
+      break;
+    case PROP_CONGESTION_CONTROL:
+      self->congestion_control = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_hq_room_sink_get_property (
+    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  GstHqRoomSink *self = GST_HQ_ROOM_SINK (object);
+  GstHqRoomSettings *s = &self->settings;
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_SERVER:
+      g_value_set_string (value, s->server);
+      break;
+    case PROP_ROOM:
+      g_value_set_string (value, s->room);
+      break;
+    case PROP_TOKEN:
+      g_value_set_string (value, s->token);
+      break;
+    case PROP_IDENTITY:
+      g_value_set_string (value, s->identity);
+      break;
+    case PROP_RECONNECT_TIMEOUT:
+      g_value_set_uint (value, s->reconnect_timeout_ms);
+      break;
+    case PROP_VIDEO_CODEC:
+      g_value_set_enum (value, self->video_codec);
+      break;
+    case PROP_START_BITRATE:
+      g_value_set_uint (value, self->start_bitrate);
+      break;
+    case PROP_MIN_BITRATE:
+      g_value_set_uint (value, self->min_bitrate);
+      break;
+    case PROP_MAX_BITRATE:
+      g_value_set_uint (value, self->max_bitrate);
+      break;
+    case PROP_CONGESTION_CONTROL:
+      g_value_set_boolean (value, self->congestion_control);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_hq_room_sink_finalize (GObject *object)
+{
+  GstHqRoomSink *self = GST_HQ_ROOM_SINK (object);
+
+  gst_hq_room_connection_clear (&self->conn);
+  gst_hq_room_settings_clear (&self->settings);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_hq_room_sink_init (GstHqRoomSink *self)
+{
+  gst_hq_room_settings_init (&self->settings);
+  gst_hq_room_connection_init (&self->conn);
+  self->start_bitrate = DEFAULT_START_BITRATE;
+  self->min_bitrate = DEFAULT_MIN_BITRATE;
+  self->max_bitrate = DEFAULT_MAX_BITRATE;
+  self->congestion_control = TRUE;
+  self->rtpbin = gst_element_factory_make ("rtpbin", "rtpbin");
+  if (self->rtpbin) {
+    /* AVPF: feedback (PLI, FIR, NACK) is sent and acted on at once. */
+    gst_util_set_object_arg (G_OBJECT (self->rtpbin), "rtp-profile", "avpf");
+    gst_bin_add (GST_BIN (self), self->rtpbin);
+  }
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
+}
+
+static void
+gst_hq_room_sink_class_init (GstHqRoomSinkClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  gobject_class->set_property = gst_hq_room_sink_set_property;
+  gobject_class->get_property = gst_hq_room_sink_get_property;
+  gobject_class->finalize = gst_hq_room_sink_finalize;
+
+  /**
+   * GstHqRoomSink:server:
+   *
+   * The hq-server's base URL (http://, https://, ws:// or wss://).
+   */
+  g_object_class_install_property (gobject_class, PROP_SERVER,
+      g_param_spec_string ("server", "Server", "hq-server URL",
+          GST_HQ_ROOM_DEFAULT_SERVER,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstHqRoomSink:room:
+   *
+   * The room's unique name or sid (default: the room the token names).
+   */
+  g_object_class_install_property (gobject_class, PROP_ROOM,
+      g_param_spec_string ("room", "Room", "Room unique name or sid", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstHqRoomSink:token:
+   *
+   * The access token.  When unset: $HQ_ACCESS_TOKEN, else a token minted
+   * for #GstHqRoomSink:identity with $HQ_API_KEY_SID, $HQ_API_KEY_SECRET
+   * and $HQ_ACCOUNT_SID.
+   */
+  g_object_class_install_property (gobject_class, PROP_TOKEN,
+      g_param_spec_string ("token", "Token", "Access token", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstHqRoomSink:identity:
+   *
+   * The identity to mint a token for when none is given.
+   */
+  g_object_class_install_property (gobject_class, PROP_IDENTITY,
+      g_param_spec_string ("identity", "Identity",
+          "Participant identity (for a minted token)", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstHqRoomSink:video-codec:
+   *
+   * What raw video is encoded to; encoded input is sent as it is.
+   */
+  g_object_class_install_property (gobject_class, PROP_VIDEO_CODEC,
+      g_param_spec_enum ("video-codec", "Video codec",
+          "Codec raw video is encoded to", GST_TYPE_HQ_ROOM_VIDEO_CODEC,
+          GST_HQ_ROOM_VIDEO_CODEC_VP8,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstHqRoomSink:start-bitrate:
+   *
+   * The video encoder's bitrate at start, in bit/s.
+   */
+  g_object_class_install_property (gobject_class, PROP_START_BITRATE,
+      g_param_spec_uint ("start-bitrate", "Start bitrate",
+          "Video bitrate at start (bit/s)", 10000, 100000000,
+          DEFAULT_START_BITRATE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstHqRoomSink:min-bitrate:
+   *
+   * The lowest video bitrate congestion control sets, in bit/s.
+   */
+  g_object_class_install_property (gobject_class, PROP_MIN_BITRATE,
+      g_param_spec_uint ("min-bitrate", "Minimum bitrate",
+          "Lowest video bitrate (bit/s)", 10000, 100000000, DEFAULT_MIN_BITRATE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstHqRoomSink:max-bitrate:
+   *
+   * The highest video bitrate congestion control sets, in bit/s.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_BITRATE,
+      g_param_spec_uint ("max-bitrate", "Maximum bitrate",
+          "Highest video bitrate (bit/s)", 10000, 100000000,
+          DEFAULT_MAX_BITRATE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstHqRoomSink:congestion-control:
+   *
+   * Follow the server's bandwidth estimate (REMB) with the video
+   * encoders' bitrate, within min-bitrate..max-bitrate.  Off: the
+   * bitrate stays at start-bitrate.
+   */
+  g_object_class_install_property (gobject_class, PROP_CONGESTION_CONTROL,
+      g_param_spec_boolean ("congestion-control", "Congestion control",
+          "Follow the server's REMB estimate with the encoder bitrate", TRUE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstHqRoomSink:reconnect-timeout:
+   *
+   * How long, in ms, to keep trying to reach the server before posting
+   * an error.
+   */
+  g_object_class_install_property (gobject_class, PROP_RECONNECT_TIMEOUT,
+      g_param_spec_uint ("reconnect-timeout", "Reconnect timeout",
+          "Give up after this long without the server (ms)", 0, G_MAXUINT,
+          GST_HQ_ROOM_DEFAULT_RECONNECT_TIMEOUT_MS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstHqRoomSink::send-chat-message:
+   * @body: the message text
+   *
+   * Sends a chat message to the room; it comes back as an
+   * `hq-chat-message` element message once the server stored it.
+   */
+  signals[SIGNAL_SEND_CHAT_MESSAGE] = g_signal_new_class_handler (
+      "send-chat-message", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION, G_CALLBACK (send_chat_message), NULL,
+      NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  gst_element_class_add_static_pad_template_with_gtype (
+      element_class, &audio_template, GST_TYPE_HQ_ROOM_SINK_PAD);
+  gst_element_class_add_static_pad_template_with_gtype (
+      element_class, &video_template, GST_TYPE_HQ_ROOM_SINK_PAD);
+  gst_element_class_set_static_metadata (element_class, "hqrooms room sink",
+      "Sink/Network", "Publishes audio and video into an hq-server room",
+      "hqrooms");
+  element_class->request_new_pad = gst_hq_room_sink_request_new_pad;
+  element_class->release_pad = gst_hq_room_sink_release_pad;
+  element_class->change_state = gst_hq_room_sink_change_state;
+  gst_type_mark_as_plugin_api (GST_TYPE_HQ_ROOM_SINK_PAD, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_HQ_ROOM_VIDEO_CODEC, 0);
+}

@@ -1,0 +1,1015 @@
+/**
+ * SECTION:element-hqroomsrc
+ * @title: hqroomsrc
+ *
+ * Joins an hq-server room and receives the other participants' tracks:
+ * one sometimes pad per remote track, `audio_%u` or `video_%u`, with the
+ * read-only pad properties participant-identity, participant-sid,
+ * track-name and track-sid.  Each stream also carries the tags
+ * `hq-participant` (the identity) and title (the track name), so
+ * hqspeakerdetect or hqrecorder label it without extra wiring.
+ *
+ * Output is decoded (raw audio, raw video) unless the element linked to
+ * the pad names the codec in its caps (a muxer, a parser): then the
+ * encoded frames (Opus, VP8, H.264) come out as they arrived, without
+ * decoding.  Elements that accept anything (fakesink) get raw.
+ *
+ * Inside: the libhq subscribe transport -> rtpbin (jitter buffer of
+ * #GstHqRoomSrc:latency ms, RTCP receiver reports, NACK and keyframe
+ * requests, lip sync from the server's sender reports) -> depayloader ->
+ * decoder.
+ *
+ * Pads appear when a track's media first arrives, and get EOS and go away
+ * when the track is unpublished or its participant leaves; a participant
+ * who comes back gets new pads.  A pad is keyed by (participant identity,
+ * track name): while the element reconnects to the server (a restart, a
+ * network loss) pads stay, and the same identity's same track continues
+ * on them, after a discontinuity, so a running pipeline stays linked.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 hqroomsrc server=http://127.0.0.1:8844 room=consult-1 \
+ *     identity=recorder name=room \
+ *   room. ! queue ! fakesink  room. ! queue ! fakesink
+ * ]|
+ */
+#include "gsthqroomsrc.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <hq/hqrtcp.h>
+#include <hq/hqrtp.h>
+#include <hq/hqtags.h>
+#include "gsthqroomcommon.h"
+
+GST_DEBUG_CATEGORY_EXTERN (gst_hq_room_debug);
+#define GST_CAT_DEFAULT gst_hq_room_debug
+
+#define DEFAULT_LATENCY 200
+
+struct _GstHqRoomSrcPad
+{
+  GstGhostPad parent;
+  gchar *identity, *participant_sid, *track_name, *track_sid;
+};
+
+/* One remote track, keyed by identity + track name. */
+typedef struct
+{
+  gchar *key;
+  HqRoomRemoteTrack *track;
+  GstHqRoomSrcPad *pad; /* once media arrived */
+  GstElement *chain;
+  gboolean seen; /* in the latest subscribe offer */
+} Stream;
+
+struct _GstHqRoomSrc
+{
+  GstBin parent;
+
+  GstHqRoomSettings settings;
+  gchar **participants;
+  GstHqRoomKinds kinds;
+  guint latency;
+
+  GstElement *rtpbin, *rtp_in, *rtcp_in, *rtcp_out;
+  GstHqRoomConnection conn;
+  GMutex lock; /* streams, by_ssrc */
+  GHashTable *streams; /* key -> Stream */
+  GHashTable *by_ssrc; /* ssrc -> Stream */
+  guint audio_count, video_count;
+};
+
+enum
+{
+  PROP_0,
+  PROP_SERVER,
+  PROP_ROOM,
+  PROP_TOKEN,
+  PROP_IDENTITY,
+  PROP_PARTICIPANTS,
+  PROP_KINDS,
+  PROP_LATENCY,
+  PROP_RECONNECT_TIMEOUT,
+};
+
+enum
+{
+  PAD_PROP_0,
+  PAD_PROP_IDENTITY,
+  PAD_PROP_PARTICIPANT_SID,
+  PAD_PROP_TRACK_NAME,
+  PAD_PROP_TRACK_SID,
+};
+
+enum
+{
+  SIGNAL_SEND_CHAT_MESSAGE,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static GstStaticPadTemplate audio_template =
+    GST_STATIC_PAD_TEMPLATE ("audio_%u", GST_PAD_SRC, GST_PAD_SOMETIMES,
+        GST_STATIC_CAPS ("audio/x-raw; audio/x-opus"));
+static GstStaticPadTemplate video_template =
+    GST_STATIC_PAD_TEMPLATE ("video_%u", GST_PAD_SRC, GST_PAD_SOMETIMES,
+        GST_STATIC_CAPS ("video/x-raw; video/x-vp8; video/x-h264"));
+
+GType
+gst_hq_room_kinds_get_type (void)
+{
+  static GType type;
+  static const GEnumValue values[] = {
+    { GST_HQ_ROOM_KINDS_BOTH, "Audio and video", "both" },
+    { GST_HQ_ROOM_KINDS_AUDIO, "Audio only", "audio" },
+    { GST_HQ_ROOM_KINDS_VIDEO, "Video only", "video" },
+    { 0, NULL, NULL },
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (
+        &type, g_enum_register_static ("GstHqRoomKinds", values));
+  return type;
+}
+
+/* --- the pad --- */
+
+G_DEFINE_TYPE (GstHqRoomSrcPad, gst_hq_room_src_pad, GST_TYPE_GHOST_PAD);
+
+static void
+gst_hq_room_src_pad_get_property (
+    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  GstHqRoomSrcPad *pad = GST_HQ_ROOM_SRC_PAD (object);
+
+  GST_OBJECT_LOCK (pad);
+  switch (prop_id) {
+    case PAD_PROP_IDENTITY:
+      g_value_set_string (value, pad->identity);
+      break;
+    case PAD_PROP_PARTICIPANT_SID:
+      g_value_set_string (value, pad->participant_sid);
+      break;
+    case PAD_PROP_TRACK_NAME:
+      g_value_set_string (value, pad->track_name);
+      break;
+    case PAD_PROP_TRACK_SID:
+      g_value_set_string (value, pad->track_sid);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (pad);
+}
+
+static void
+gst_hq_room_src_pad_finalize (GObject *object)
+{
+  GstHqRoomSrcPad *pad = GST_HQ_ROOM_SRC_PAD (object);
+
+  g_free (pad->identity);
+  g_free (pad->participant_sid);
+  g_free (pad->track_name);
+  g_free (pad->track_sid);
+  G_OBJECT_CLASS (gst_hq_room_src_pad_parent_class)->finalize (object);
+}
+
+static void
+gst_hq_room_src_pad_class_init (GstHqRoomSrcPadClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+
+  gobject_class->get_property = gst_hq_room_src_pad_get_property;
+  gobject_class->finalize = gst_hq_room_src_pad_finalize;
+
+  /**
+   * GstHqRoomSrcPad:participant-identity:
+   *
+   * The identity of the participant whose track this is.
+   */
+  g_object_class_install_property (gobject_class, PAD_PROP_IDENTITY,
+      g_param_spec_string ("participant-identity", "Participant identity",
+          "Identity of the participant publishing this track", NULL,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstHqRoomSrcPad:participant-sid:
+   *
+   * The participant's sid (PA...); a new one after the participant or
+   * the server came back.
+   */
+  g_object_class_install_property (gobject_class, PAD_PROP_PARTICIPANT_SID,
+      g_param_spec_string ("participant-sid", "Participant sid",
+          "Sid of the participant publishing this track", NULL,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstHqRoomSrcPad:track-name:
+   *
+   * The track's name as its publisher gave it.
+   */
+  g_object_class_install_property (gobject_class, PAD_PROP_TRACK_NAME,
+      g_param_spec_string ("track-name", "Track name", "Name of the track",
+          NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstHqRoomSrcPad:track-sid:
+   *
+   * The track's sid (MT...).
+   */
+  g_object_class_install_property (gobject_class, PAD_PROP_TRACK_SID,
+      g_param_spec_string ("track-sid", "Track sid", "Sid of the track", NULL,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+}
+
+static void
+gst_hq_room_src_pad_init (GstHqRoomSrcPad *pad)
+{
+}
+
+static void
+pad_set_track (GstHqRoomSrcPad *pad, const HqRoomRemoteTrack *t)
+{
+  GST_OBJECT_LOCK (pad);
+  g_free (pad->identity);
+  pad->identity = g_strdup (t->identity);
+  g_free (pad->participant_sid);
+  pad->participant_sid = g_strdup (t->participant_sid);
+  g_free (pad->track_name);
+  pad->track_name = g_strdup (t->name);
+  g_free (pad->track_sid);
+  pad->track_sid = g_strdup (t->track_sid);
+  GST_OBJECT_UNLOCK (pad);
+}
+
+/* --- streams --- */
+
+static void
+stream_free (Stream *s)
+{
+  g_free (s->key);
+  hq_room_remote_track_free (s->track);
+  g_free (s);
+}
+
+static const HqSdpCodec *
+stream_codec (Stream *s, guint pt)
+{
+  for (guint i = 0; i < s->track->codecs->len; i++) {
+    const HqSdpCodec *c = g_ptr_array_index (s->track->codecs, i);
+    if (c->pt == pt)
+      return c;
+  }
+  return NULL;
+}
+
+static gboolean
+wanted (GstHqRoomSrc *self, const HqRoomRemoteTrack *t)
+{
+  gboolean ok;
+
+  GST_OBJECT_LOCK (self);
+  ok = (self->kinds == GST_HQ_ROOM_KINDS_BOTH
+           || (self->kinds == GST_HQ_ROOM_KINDS_AUDIO
+               && t->kind == HQ_SDP_KIND_AUDIO)
+           || (self->kinds == GST_HQ_ROOM_KINDS_VIDEO
+               && t->kind == HQ_SDP_KIND_VIDEO))
+      && (self->participants == NULL || self->participants[0] == NULL
+          || (t->identity
+              && g_strv_contains (
+                  (const gchar *const *)self->participants, t->identity)));
+  GST_OBJECT_UNLOCK (self);
+  return ok;
+}
+
+/* Ends a stream's pad: EOS, then the pad and its chain go.  Not on a
+ * streaming thread of that chain. */
+static void
+stream_end (GstHqRoomSrc *self, Stream *s)
+{
+  if (s->pad) {
+    GST_INFO_OBJECT (self, "track %s ended", s->key);
+    gst_pad_push_event (GST_PAD (s->pad), gst_event_new_eos ());
+    gst_pad_set_active (GST_PAD (s->pad), FALSE);
+    gst_element_remove_pad (GST_ELEMENT (self), GST_PAD (s->pad));
+    s->pad = NULL;
+  }
+  if (s->chain) {
+    gst_element_set_locked_state (s->chain, TRUE);
+    gst_element_set_state (s->chain, GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (self), s->chain);
+    s->chain = NULL;
+  }
+}
+
+static void
+on_tracks_changed (HqRoomClient *client, GPtrArray *tracks, GstHqRoomSrc *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+  g_autoptr (GPtrArray) gone = g_ptr_array_new ();
+
+  g_mutex_lock (&self->lock);
+  g_hash_table_iter_init (&iter, self->streams);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    ((Stream *)value)->seen = FALSE;
+  g_hash_table_remove_all (self->by_ssrc);
+  for (guint i = 0; i < tracks->len; i++) {
+    const HqRoomRemoteTrack *t = g_ptr_array_index (tracks, i);
+    g_autofree gchar *key = NULL;
+    Stream *s;
+    HqRoomRemoteTrack *copy;
+
+    GST_DEBUG_OBJECT (self, "track %s of %s: %s mid %s ssrc %u", t->name,
+        t->identity, hq_sdp_kind_to_string (t->kind), t->mid, t->ssrc);
+    if (!wanted (self, t) || t->ssrc == 0)
+      continue;
+    key = g_strdup_printf (
+        "%s\n%s", t->identity ? t->identity : "", t->name ? t->name : "");
+    copy = g_new0 (HqRoomRemoteTrack, 1);
+    copy->mid = g_strdup (t->mid);
+    copy->ssrc = t->ssrc;
+    copy->kind = t->kind;
+    copy->track_sid = g_strdup (t->track_sid);
+    copy->name = g_strdup (t->name);
+    copy->participant_sid = g_strdup (t->participant_sid);
+    copy->identity = g_strdup (t->identity);
+    copy->codecs = g_ptr_array_ref (t->codecs);
+    s = g_hash_table_lookup (self->streams, key);
+    if (s == NULL) {
+      s = g_new0 (Stream, 1);
+      s->key = g_steal_pointer (&key);
+      g_hash_table_insert (self->streams, s->key, s);
+    } else {
+      hq_room_remote_track_free (s->track);
+    }
+    s->track = copy;
+    s->seen = TRUE;
+    if (s->pad)
+      pad_set_track (s->pad, copy);
+    g_hash_table_insert (self->by_ssrc, GUINT_TO_POINTER (copy->ssrc), s);
+  }
+  g_hash_table_iter_init (&iter, self->streams);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (!((Stream *)value)->seen) {
+      g_ptr_array_add (gone, value);
+      g_hash_table_iter_steal (&iter);
+    }
+  g_mutex_unlock (&self->lock);
+  for (guint i = 0; i < gone->len; i++) {
+    stream_end (self, g_ptr_array_index (gone, i));
+    stream_free (g_ptr_array_index (gone, i));
+  }
+}
+
+/* --- receiving --- */
+
+static HqRoomClient *
+ref_client (GstHqRoomSrc *self)
+{
+  HqRoomClient *client;
+
+  g_mutex_lock (&self->conn.lock);
+  client = self->conn.client ? g_object_ref (self->conn.client) : NULL;
+  g_mutex_unlock (&self->conn.lock);
+  return client;
+}
+
+/* rtpbin knows no CNAMEs (the server forwards sender reports alone): we
+ * add one per participant after each report, so rtpbin lip-syncs each
+ * participant's audio and video. */
+static GstBuffer *
+rtcp_with_cnames (GstHqRoomSrc *self, const guint8 *data, gsize len)
+{
+  guint8 out[1500];
+  HqRtcpWriter w;
+  HqRtcpIter iter;
+  HqRtcpPacket pkt;
+
+  if (len > 1000 || !hq_rtcp_iter_init (&iter, data, len, NULL))
+    return gst_buffer_new_memdup (data, len);
+  memcpy (out, data, len);
+  hq_rtcp_writer_init (&w, out, sizeof out);
+  w.len = len;
+  g_mutex_lock (&self->lock);
+  while (hq_rtcp_iter_next (&iter, &pkt)) {
+    HqRtcpSenderInfo info;
+    HqRtcpReportBlock blocks[HQ_RTCP_MAX_COUNT];
+    guint n_blocks = 0;
+    Stream *s;
+
+    if (pkt.type != HQ_RTCP_SR
+        || !hq_rtcp_parse_sr (&pkt, &info, blocks, &n_blocks, NULL))
+      continue;
+    s = g_hash_table_lookup (self->by_ssrc, GUINT_TO_POINTER (info.ssrc));
+    if (s && s->track->participant_sid)
+      hq_rtcp_write_sdes_cname (&w, info.ssrc, s->track->participant_sid, NULL);
+  }
+  g_mutex_unlock (&self->lock);
+  return gst_buffer_new_memdup (out, w.len);
+}
+
+static void
+on_receive (HqRoomTransportKind which, gboolean rtcp, const guint8 *data,
+    gsize len, gpointer user_data)
+{
+  GstHqRoomSrc *self = user_data;
+  HqRtpHeader h;
+  gboolean known;
+
+  if (which != HQ_ROOM_TRANSPORT_SUBSCRIBE)
+    return;
+  if (rtcp) {
+    gst_app_src_push_buffer (
+        GST_APP_SRC (self->rtcp_in), rtcp_with_cnames (self, data, len));
+    return;
+  }
+  /* Only SSRCs of tracks we want reach rtpbin; anything else would make
+   * a pad nobody links. */
+  if (!hq_rtp_parse (data, len, &h, NULL))
+    return;
+  g_mutex_lock (&self->lock);
+  known = g_hash_table_contains (self->by_ssrc, GUINT_TO_POINTER (h.ssrc));
+  g_mutex_unlock (&self->lock);
+  if (!known)
+    GST_LOG_OBJECT (self, "dropping RTP of unknown ssrc %u", h.ssrc);
+  if (known)
+    gst_app_src_push_buffer (
+        GST_APP_SRC (self->rtp_in), gst_buffer_new_memdup (data, len));
+}
+
+static GstFlowReturn
+on_rtcp_out (GstAppSink *appsink, gpointer user_data)
+{
+  GstHqRoomSrc *self = user_data;
+  GstSample *sample = gst_app_sink_pull_sample (appsink);
+  HqRoomClient *client = ref_client (self);
+  GstMapInfo map;
+
+  if (sample && client
+      && gst_buffer_map (gst_sample_get_buffer (sample), &map, GST_MAP_READ)) {
+    hq_room_client_send_rtcp (
+        client, HQ_ROOM_TRANSPORT_SUBSCRIBE, map.data, map.size);
+    gst_buffer_unmap (gst_sample_get_buffer (sample), &map);
+  }
+  g_clear_object (&client);
+  if (sample)
+    gst_sample_unref (sample);
+  return GST_FLOW_OK;
+}
+
+/* rtpbin asks what a payload type is: the subscribe offer says. */
+static GstCaps *
+on_request_pt_map (
+    GstElement *rtpbin, guint session, guint pt, GstHqRoomSrc *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+  GstCaps *caps = NULL;
+
+  g_mutex_lock (&self->lock);
+  g_hash_table_iter_init (&iter, self->streams);
+  while (caps == NULL && g_hash_table_iter_next (&iter, NULL, &value)) {
+    Stream *s = value;
+    const HqSdpCodec *c = stream_codec (s, pt);
+    if (c == NULL)
+      continue;
+    caps = gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING,
+        s->track->kind == HQ_SDP_KIND_AUDIO ? "audio" : "video",
+        "encoding-name", G_TYPE_STRING,
+        g_ascii_strcasecmp (c->name, "opus") == 0 ? "OPUS" : c->name,
+        "clock-rate", G_TYPE_INT, (gint)c->clock_rate, "payload", G_TYPE_INT,
+        (gint)pt, "rtcp-fb-nack", G_TYPE_BOOLEAN, TRUE, "rtcp-fb-nack-pli",
+        G_TYPE_BOOLEAN, TRUE, "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, NULL);
+    if (g_ascii_strcasecmp (c->name, "opus") == 0)
+      gst_caps_set_simple (caps, "encoding-params", G_TYPE_STRING, "2", NULL);
+  }
+  g_mutex_unlock (&self->lock);
+  GST_DEBUG_OBJECT (self, "pt %u: %" GST_PTR_FORMAT, pt, caps);
+  return caps;
+}
+
+/* Depayloader [+ parser] [+ decoder] for @codec. */
+static gchar *
+chain_description (const gchar *codec, gboolean decode)
+{
+  if (g_ascii_strcasecmp (codec, "opus") == 0)
+    return g_strdup (decode ? "rtpopusdepay ! opusdec plc=true"
+                            : "rtpopusdepay ! opusparse");
+  if (g_ascii_strcasecmp (codec, "VP8") == 0)
+    return g_strdup (decode ? "rtpvp8depay request-keyframe=true wait-for-"
+                              "keyframe=true ! vp8dec"
+                            : "rtpvp8depay request-keyframe=true wait-for-"
+                              "keyframe=true");
+  if (g_ascii_strcasecmp (codec, "H264") == 0)
+    return g_strdup (decode
+            ? "rtph264depay request-keyframe=true wait-for-keyframe=true ! "
+              "h264parse ! avdec_h264"
+            : "rtph264depay request-keyframe=true wait-for-keyframe=true ! "
+              "h264parse config-interval=-1 ! video/x-h264, "
+              "stream-format=byte-stream, alignment=au");
+  return NULL;
+}
+
+/* Encoded output when the linked element names the codec in its caps;
+ * raw otherwise. */
+static gboolean
+downstream_wants_encoded (GstPad *pad, const gchar *codec)
+{
+  GstCaps *peer_caps = gst_pad_peer_query_caps (pad, NULL);
+  GstCaps *encoded;
+  gboolean yes;
+
+  if (g_ascii_strcasecmp (codec, "opus") == 0)
+    encoded = gst_caps_new_empty_simple ("audio/x-opus");
+  else if (g_ascii_strcasecmp (codec, "VP8") == 0)
+    encoded = gst_caps_new_empty_simple ("video/x-vp8");
+  else
+    encoded = gst_caps_new_empty_simple ("video/x-h264");
+  yes = !gst_caps_is_any (peer_caps)
+      && gst_caps_can_intersect (peer_caps, encoded);
+  gst_caps_unref (encoded);
+  gst_caps_unref (peer_caps);
+  return yes;
+}
+
+static GstPadProbeReturn
+tag_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstHqRoomSrcPad *spad = GST_HQ_ROOM_SRC_PAD (pad);
+  GstTagList *tags;
+
+  GST_OBJECT_LOCK (spad);
+  tags = gst_tag_list_new (HQ_TAG_PARTICIPANT,
+      spad->identity ? spad->identity : "", GST_TAG_TITLE,
+      spad->track_name ? spad->track_name : "", NULL);
+  GST_OBJECT_UNLOCK (spad);
+  gst_tag_list_set_scope (tags, GST_TAG_SCOPE_STREAM);
+  gst_pad_push_event (pad, gst_event_new_tag (tags));
+  return GST_PAD_PROBE_REMOVE;
+}
+
+static void
+on_rtpbin_pad_added (GstElement *rtpbin, GstPad *rtp_pad, GstHqRoomSrc *self)
+{
+  g_autofree gchar *name = gst_pad_get_name (rtp_pad);
+  guint session, ssrc, pt;
+  Stream *s;
+  const HqSdpCodec *codec;
+  g_autofree gchar *desc = NULL, *codec_name = NULL, *pad_name = NULL;
+  g_autoptr (GError) error = NULL;
+  GstHqRoomSrcPad *pad = NULL;
+  GstElement *chain;
+  GstPad *chain_sink, *chain_src;
+  gboolean audio, decode;
+
+  if (sscanf (name, "recv_rtp_src_%u_%u_%u", &session, &ssrc, &pt) != 3)
+    return;
+  g_mutex_lock (&self->lock);
+  s = g_hash_table_lookup (self->by_ssrc, GUINT_TO_POINTER (ssrc));
+  codec = s ? stream_codec (s, pt) : NULL;
+  if (codec)
+    codec_name = g_strdup (codec->name);
+  if (s && s->chain) {
+    /* The same track from a new SSRC (the server came back): continue on
+     * the existing chain and pad. */
+    GstPad *sink = gst_element_get_static_pad (s->chain, "sink");
+    GstPad *old = gst_pad_get_peer (sink);
+    if (old) {
+      gst_pad_unlink (old, sink);
+      gst_object_unref (old);
+    }
+    gst_pad_link (rtp_pad, sink);
+    gst_object_unref (sink);
+    g_mutex_unlock (&self->lock);
+    return;
+  }
+  if (s)
+    pad = s->pad;
+  g_mutex_unlock (&self->lock);
+  if (s == NULL || codec_name == NULL) {
+    GST_WARNING_OBJECT (self, "no track for %s", name);
+    return;
+  }
+
+  audio = s->track->kind == HQ_SDP_KIND_AUDIO;
+  if (pad == NULL) {
+    GstPadTemplate *templ = gst_element_class_get_pad_template (
+        GST_ELEMENT_GET_CLASS (self), audio ? "audio_%u" : "video_%u");
+    GST_OBJECT_LOCK (self);
+    pad_name = g_strdup_printf (audio ? "audio_%u" : "video_%u",
+        audio ? self->audio_count++ : self->video_count++);
+    GST_OBJECT_UNLOCK (self);
+    pad = g_object_new (GST_TYPE_HQ_ROOM_SRC_PAD, "name", pad_name, "direction",
+        GST_PAD_SRC, "template", templ, NULL);
+    g_mutex_lock (&self->lock);
+    pad_set_track (pad, s->track);
+    s->pad = pad;
+    g_mutex_unlock (&self->lock);
+    gst_pad_set_active (GST_PAD (pad), TRUE);
+    gst_pad_add_probe (
+        GST_PAD (pad), GST_PAD_PROBE_TYPE_BUFFER, tag_probe, NULL, NULL);
+    /* Linked here (gst-launch links in pad-added) before the chain is
+     * chosen, so the chain can follow what downstream takes. */
+    gst_element_add_pad (GST_ELEMENT (self), GST_PAD (pad));
+  }
+  decode = !downstream_wants_encoded (GST_PAD (pad), codec_name);
+  desc = chain_description (codec_name, decode);
+  chain = desc ? gst_parse_bin_from_description (desc, TRUE, &error) : NULL;
+  if (chain == NULL) {
+    GST_ELEMENT_WARNING (self, CORE, MISSING_PLUGIN,
+        ("cannot receive %s (%s): %s", s->key, codec_name,
+            error ? error->message : "unknown codec"),
+        (NULL));
+    return;
+  }
+  GST_INFO_OBJECT (
+      self, "track %s on %s: %s", s->key, GST_PAD_NAME (pad), desc);
+  gst_bin_add (GST_BIN (self), chain);
+  gst_element_sync_state_with_parent (chain);
+  chain_src = gst_element_get_static_pad (chain, "src");
+  gst_ghost_pad_set_target (GST_GHOST_PAD (pad), chain_src);
+  gst_object_unref (chain_src);
+  chain_sink = gst_element_get_static_pad (chain, "sink");
+  gst_pad_link (rtp_pad, chain_sink);
+  gst_object_unref (chain_sink);
+  g_mutex_lock (&self->lock);
+  s->chain = chain;
+  g_mutex_unlock (&self->lock);
+}
+
+/* --- client --- */
+
+static void
+on_joined (HqRoomClient *client, JsonObject *joined, gboolean resumed,
+    GstHqRoomSrc *self)
+{
+  gst_hq_room_post_joined (GST_ELEMENT (self), joined, resumed);
+}
+
+static void
+on_message (HqRoomClient *client, const gchar *type, JsonObject *msg,
+    GstHqRoomSrc *self)
+{
+  gst_hq_room_post_event (GST_ELEMENT (self), type, msg);
+}
+
+static void
+on_connection (HqRoomClient *client, gboolean connected, GstHqRoomSrc *self)
+{
+  gst_hq_room_post_connection (GST_ELEMENT (self), connected);
+}
+
+static void
+setup_client (HqRoomClient *client, gpointer user_data)
+{
+  GstHqRoomSrc *self = user_data;
+
+  g_signal_connect (client, "joined", G_CALLBACK (on_joined), self);
+  g_signal_connect (client, "message", G_CALLBACK (on_message), self);
+  g_signal_connect (
+      client, "connection-changed", G_CALLBACK (on_connection), self);
+  g_signal_connect (
+      client, "tracks-changed", G_CALLBACK (on_tracks_changed), self);
+  hq_room_client_set_receive_func (client, on_receive, self, NULL);
+}
+
+/* --- the element --- */
+
+#define gst_hq_room_src_parent_class parent_class
+G_DEFINE_TYPE (GstHqRoomSrc, gst_hq_room_src, GST_TYPE_BIN);
+GST_ELEMENT_REGISTER_DEFINE (
+    hqroomsrc, "hqroomsrc", GST_RANK_NONE, GST_TYPE_HQ_ROOM_SRC);
+
+static void
+send_chat_message (GstHqRoomSrc *self, const gchar *body)
+{
+  HqRoomClient *client = ref_client (self);
+
+  if (client == NULL || body == NULL || *body == '\0') {
+    GST_WARNING_OBJECT (
+        self, "not sending chat: %s", client ? "empty body" : "not connected");
+    g_clear_object (&client);
+    return;
+  }
+  hq_room_client_send_chat (client, body);
+  g_object_unref (client);
+}
+
+static void
+remove_all_streams (GstHqRoomSrc *self)
+{
+  g_autoptr (GList) values = NULL;
+
+  g_mutex_lock (&self->lock);
+  g_hash_table_remove_all (self->by_ssrc);
+  values = g_hash_table_get_values (self->streams);
+  g_hash_table_steal_all (self->streams);
+  g_mutex_unlock (&self->lock);
+  for (GList *l = values; l; l = l->next) {
+    stream_end (self, l->data);
+    stream_free (l->data);
+  }
+}
+
+static GstStateChangeReturn
+gst_hq_room_src_change_state (GstElement *element, GstStateChange transition)
+{
+  GstHqRoomSrc *self = GST_HQ_ROOM_SRC (element);
+  GstStateChangeReturn ret;
+
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY) {
+    if (self->rtpbin == NULL) {
+      GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+          ("rtpbin (gst-plugins-good) is missing"), (NULL));
+      return GST_STATE_CHANGE_FAILURE;
+    }
+    g_object_set (self->rtpbin, "latency", self->latency, NULL);
+  }
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    GstHqRoomSettings s;
+    gboolean ok;
+    GST_OBJECT_LOCK (self);
+    s = self->settings;
+    s.server = g_strdup (s.server);
+    s.room = g_strdup (s.room);
+    s.token = g_strdup (s.token);
+    s.identity = g_strdup (s.identity);
+    GST_OBJECT_UNLOCK (self);
+    ok = gst_hq_room_connection_start (
+        &self->conn, element, &s, TRUE, setup_client, self);
+    gst_hq_room_settings_clear (&s);
+    if (!ok)
+      return GST_STATE_CHANGE_FAILURE;
+  }
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    gst_hq_room_connection_stop (&self->conn);
+    remove_all_streams (self);
+  }
+  if (ret != GST_STATE_CHANGE_FAILURE
+      && (transition == GST_STATE_CHANGE_READY_TO_PAUSED
+          || transition == GST_STATE_CHANGE_PLAYING_TO_PAUSED))
+    ret = GST_STATE_CHANGE_NO_PREROLL;
+  return ret;
+}
+
+static void
+gst_hq_room_src_set_property (
+    GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  GstHqRoomSrc *self = GST_HQ_ROOM_SRC (object);
+  GstHqRoomSettings *s = &self->settings;
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_SERVER:
+      g_free (s->server);
+      s->server = g_value_dup_string (value);
+      break;
+    case PROP_ROOM:
+      g_free (s->room);
+      s->room = g_value_dup_string (value);
+      break;
+    case PROP_TOKEN:
+      g_free (s->token);
+      s->token = g_value_dup_string (value);
+      break;
+    case PROP_IDENTITY:
+      g_free (s->identity);
+      s->identity = g_value_dup_string (value);
+      break;
+    case PROP_RECONNECT_TIMEOUT:
+      s->reconnect_timeout_ms = g_value_get_uint (value);
+      break;
+    case PROP_PARTICIPANTS:
+      g_strfreev (self->participants);
+      self->participants = g_value_dup_boxed (value);
+      break;
+    case PROP_KINDS:
+      self->kinds = g_value_get_enum (value);
+      break;
+    case PROP_LATENCY:
+      self->latency = g_value_get_uint (value);
+      if (self->rtpbin)
+        g_object_set (self->rtpbin, "latency", self->latency, NULL);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_hq_room_src_get_property (
+    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  GstHqRoomSrc *self = GST_HQ_ROOM_SRC (object);
+  GstHqRoomSettings *s = &self->settings;
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_SERVER:
+      g_value_set_string (value, s->server);
+      break;
+    case PROP_ROOM:
+      g_value_set_string (value, s->room);
+      break;
+    case PROP_TOKEN:
+      g_value_set_string (value, s->token);
+      break;
+    case PROP_IDENTITY:
+      g_value_set_string (value, s->identity);
+      break;
+    case PROP_RECONNECT_TIMEOUT:
+      g_value_set_uint (value, s->reconnect_timeout_ms);
+      break;
+    case PROP_PARTICIPANTS:
+      g_value_set_boxed (value, self->participants);
+      break;
+    case PROP_KINDS:
+      g_value_set_enum (value, self->kinds);
+      break;
+    case PROP_LATENCY:
+      g_value_set_uint (value, self->latency);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_hq_room_src_finalize (GObject *object)
+{
+  GstHqRoomSrc *self = GST_HQ_ROOM_SRC (object);
+
+  gst_hq_room_connection_clear (&self->conn);
+  gst_hq_room_settings_clear (&self->settings);
+  g_strfreev (self->participants);
+  g_hash_table_unref (self->by_ssrc);
+  g_hash_table_unref (self->streams);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_hq_room_src_init (GstHqRoomSrc *self)
+{
+  g_autoptr (GstCaps) rtp_caps =
+      gst_caps_new_empty_simple ("application/x-rtp");
+  g_autoptr (GstCaps) rtcp_caps =
+      gst_caps_new_empty_simple ("application/x-rtcp");
+  GstAppSinkCallbacks cb = { .new_sample = on_rtcp_out };
+
+  gst_hq_room_settings_init (&self->settings);
+  gst_hq_room_connection_init (&self->conn);
+  g_mutex_init (&self->lock);
+  self->latency = DEFAULT_LATENCY;
+  self->streams = g_hash_table_new_full (
+      g_str_hash, g_str_equal, NULL, (GDestroyNotify)stream_free);
+  self->by_ssrc = g_hash_table_new (NULL, NULL);
+
+  self->rtpbin = gst_element_factory_make ("rtpbin", "rtpbin");
+  self->rtp_in = gst_element_factory_make ("appsrc", "rtp_in");
+  self->rtcp_in = gst_element_factory_make ("appsrc", "rtcp_in");
+  self->rtcp_out = gst_element_factory_make ("appsink", "rtcp_out");
+  if (!self->rtpbin || !self->rtp_in || !self->rtcp_in || !self->rtcp_out) {
+    g_clear_object (&self->rtpbin);
+    return;
+  }
+  gst_util_set_object_arg (G_OBJECT (self->rtpbin), "rtp-profile", "avpf");
+  g_object_set (self->rtpbin, "do-retransmission", TRUE, "do-lost", TRUE,
+      "latency", self->latency, NULL);
+  g_signal_connect (
+      self->rtpbin, "request-pt-map", G_CALLBACK (on_request_pt_map), self);
+  g_signal_connect (
+      self->rtpbin, "pad-added", G_CALLBACK (on_rtpbin_pad_added), self);
+  g_object_set (self->rtp_in, "is-live", TRUE, "format", GST_FORMAT_TIME,
+      "do-timestamp", TRUE, "caps", rtp_caps, "max-bytes", (guint64)4000000,
+      NULL);
+  g_object_set (self->rtcp_in, "is-live", TRUE, "format", GST_FORMAT_TIME,
+      "do-timestamp", TRUE, "caps", rtcp_caps, NULL);
+  g_object_set (self->rtcp_out, "sync", FALSE, "async", FALSE,
+      "enable-last-sample", FALSE, NULL);
+  gst_app_sink_set_callbacks (GST_APP_SINK (self->rtcp_out), &cb, self, NULL);
+  GST_OBJECT_FLAG_UNSET (self->rtcp_out, GST_ELEMENT_FLAG_SINK);
+  gst_bin_add_many (GST_BIN (self), self->rtpbin, self->rtp_in, self->rtcp_in,
+      self->rtcp_out, NULL);
+  gst_element_link_pads (self->rtp_in, "src", self->rtpbin, "recv_rtp_sink_0");
+  gst_element_link_pads (
+      self->rtcp_in, "src", self->rtpbin, "recv_rtcp_sink_0");
+  gst_element_link_pads (
+      self->rtpbin, "send_rtcp_src_0", self->rtcp_out, "sink");
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
+}
+
+static void
+gst_hq_room_src_class_init (GstHqRoomSrcClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  gobject_class->set_property = gst_hq_room_src_set_property;
+  gobject_class->get_property = gst_hq_room_src_get_property;
+  gobject_class->finalize = gst_hq_room_src_finalize;
+
+  /**
+   * GstHqRoomSrc:server:
+   *
+   * The hq-server's base URL (http://, https://, ws:// or wss://).
+   */
+  g_object_class_install_property (gobject_class, PROP_SERVER,
+      g_param_spec_string ("server", "Server", "hq-server URL",
+          GST_HQ_ROOM_DEFAULT_SERVER,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstHqRoomSrc:room:
+   *
+   * The room's unique name or sid (default: the room the token names).
+   */
+  g_object_class_install_property (gobject_class, PROP_ROOM,
+      g_param_spec_string ("room", "Room", "Room unique name or sid", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstHqRoomSrc:token:
+   *
+   * The access token.  When unset: $HQ_ACCESS_TOKEN, else a token minted
+   * for #GstHqRoomSrc:identity with $HQ_API_KEY_SID, $HQ_API_KEY_SECRET
+   * and $HQ_ACCOUNT_SID.
+   */
+  g_object_class_install_property (gobject_class, PROP_TOKEN,
+      g_param_spec_string ("token", "Token", "Access token", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstHqRoomSrc:identity:
+   *
+   * The identity to mint a token for when none is given.
+   */
+  g_object_class_install_property (gobject_class, PROP_IDENTITY,
+      g_param_spec_string ("identity", "Identity",
+          "Participant identity (for a minted token)", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstHqRoomSrc:participants:
+   *
+   * Identities whose tracks to receive (empty: everyone's).
+   */
+  g_object_class_install_property (gobject_class, PROP_PARTICIPANTS,
+      g_param_spec_boxed ("participants", "Participants",
+          "Identities to receive (default: all)", G_TYPE_STRV,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstHqRoomSrc:kinds:
+   *
+   * Which kinds of track to receive.
+   */
+  g_object_class_install_property (gobject_class, PROP_KINDS,
+      g_param_spec_enum ("kinds", "Kinds", "Kinds of track to receive",
+          GST_TYPE_HQ_ROOM_KINDS, GST_HQ_ROOM_KINDS_BOTH,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstHqRoomSrc:latency:
+   *
+   * The jitter buffer's latency in ms.
+   */
+  g_object_class_install_property (gobject_class, PROP_LATENCY,
+      g_param_spec_uint ("latency", "Latency", "Jitter buffer latency (ms)", 0,
+          10000, DEFAULT_LATENCY, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstHqRoomSrc:reconnect-timeout:
+   *
+   * How long, in ms, to keep trying to reach the server before posting
+   * an error.
+   */
+  g_object_class_install_property (gobject_class, PROP_RECONNECT_TIMEOUT,
+      g_param_spec_uint ("reconnect-timeout", "Reconnect timeout",
+          "Give up after this long without the server (ms)", 0, G_MAXUINT,
+          GST_HQ_ROOM_DEFAULT_RECONNECT_TIMEOUT_MS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstHqRoomSrc::send-chat-message:
+   * @body: the message text
+   *
+   * Sends a chat message to the room.
+   */
+  signals[SIGNAL_SEND_CHAT_MESSAGE] = g_signal_new_class_handler (
+      "send-chat-message", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION, G_CALLBACK (send_chat_message), NULL,
+      NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  gst_element_class_add_static_pad_template_with_gtype (
+      element_class, &audio_template, GST_TYPE_HQ_ROOM_SRC_PAD);
+  gst_element_class_add_static_pad_template_with_gtype (
+      element_class, &video_template, GST_TYPE_HQ_ROOM_SRC_PAD);
+  gst_element_class_set_static_metadata (element_class, "hqrooms room source",
+      "Source/Network", "Receives the tracks of an hq-server room", "hqrooms");
+  element_class->change_state = gst_hq_room_src_change_state;
+  gst_type_mark_as_plugin_api (GST_TYPE_HQ_ROOM_SRC_PAD, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_HQ_ROOM_KINDS, 0);
+}

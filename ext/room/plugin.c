@@ -1,0 +1,20 @@
+/* The hqroom plugin: hqroomsrc and hqroomsink, and the stream tags they
+ * set. */
+#include <hq/hqtags.h>
+#include "gsthqroomsink.h"
+#include "gsthqroomsrc.h"
+
+GST_DEBUG_CATEGORY (gst_hq_room_debug);
+
+static gboolean
+plugin_init (GstPlugin *plugin)
+{
+  GST_DEBUG_CATEGORY_INIT (gst_hq_room_debug, "hqroom", 0, "hqrooms room");
+  hq_tags_register ();
+  return GST_ELEMENT_REGISTER (hqroomsrc, plugin)
+      && GST_ELEMENT_REGISTER (hqroomsink, plugin);
+}
+
+GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, hqroom,
+    "hqrooms room source and sink", plugin_init, HQ_VERSION, "LGPL", "hqrooms",
+    "https://github.com/hqrooms/hqrooms")

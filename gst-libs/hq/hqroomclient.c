@@ -1,0 +1,1162 @@
+/* HqRoomClient: the room protocol (docs/protocol.md) as a participant
+ * speaks it, over libsoup's WebSocket client, with the publish and
+ * subscribe HqTransports.  See hqroomclient.h for the life of a client.
+ *
+ * How it works: one WebSocket at a time.  Its "closed" signal (or a failed
+ * connect) schedules the next attempt with exponential backoff (250 ms to
+ * 4 s) until reconnect-timeout has passed since the connection was lost.
+ * Each connection sends "join" with the resume token of the last one; the
+ * reply's participant sid says whether the server resumed us (transports
+ * and tracks live on, nothing to do) or made a new participant (server
+ * restarted, or the grace period ran out): then both transports are
+ * dropped, our tracks are published again and a new publish offer is
+ * sent; the server sends a new subscribe offer by itself.
+ *
+ * Packets to send come from other threads (GStreamer streaming threads):
+ * they are copied into a queue that an idle source on the client's context
+ * drains, since a transport may only be used on its own context.
+ */
+#include "hqroomclient.h"
+
+#include <string.h>
+#include <libsoup/soup.h>
+#include <hq/hqtransport.h>
+
+#define RECONNECT_MIN_MS 250
+#define RECONNECT_MAX_MS 4000
+#define PING_INTERVAL_S 20
+/* Packets waiting for the context; beyond this the oldest are dropped
+ * (the context is stalled and late media is useless). */
+#define MAX_QUEUED 2000
+
+G_DEFINE_QUARK (hq - room - client - error - quark, hq_room_client_error)
+
+typedef struct
+{
+  gchar *name;
+  HqSdpKind kind;
+  guint32 ssrc;
+  gchar *codec;
+  gchar *sid;
+  gchar *mid;
+  gboolean publishing; /* track_publish sent, no reply yet */
+} LocalTrack;
+
+typedef struct
+{
+  HqRoomTransportKind which;
+  gboolean rtcp;
+  gsize len;
+  guint8 data[];
+} Outgoing;
+
+struct _HqRoomClient
+{
+  GObject parent;
+
+  gchar *ws_url;
+  gchar *room;
+  gchar *token;
+  gchar *cname;
+  GMainContext *context;
+  gboolean subscribe;
+  guint reconnect_timeout_ms;
+
+  SoupSession *session;
+  SoupWebsocketConnection *ws;
+  GCancellable *connecting;
+  gboolean running;
+  gboolean failed;
+  gint64 lost_at; /* monotonic µs when the server was lost; 0: joined */
+  guint backoff_ms;
+  GSource *retry;
+  GSource *ping;
+
+  gboolean joined;
+  gchar *participant_sid;
+  gchar *identity;
+  gchar *resume_token;
+
+  GPtrArray *local; /* LocalTrack */
+  HqTransport *pub;
+  HqSdp *pub_offer;
+  gboolean pub_answered;
+  HqTransport *sub;
+  GPtrArray *remote; /* HqRoomRemoteTrack */
+
+  HqRoomReceiveFunc recv_func;
+  gpointer recv_data;
+  GDestroyNotify recv_notify;
+
+  GMutex lock;
+  GQueue out; /* Outgoing, under lock */
+  gboolean out_scheduled;
+};
+
+G_DEFINE_TYPE (HqRoomClient, hq_room_client, G_TYPE_OBJECT)
+
+enum
+{
+  SIGNAL_JOINED,
+  SIGNAL_MESSAGE,
+  SIGNAL_TRACKS_CHANGED,
+  SIGNAL_CONNECTION_CHANGED,
+  SIGNAL_ERROR,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void connect_now (HqRoomClient *c);
+
+/* --- small helpers --- */
+
+void
+hq_room_client_config_init (HqRoomClientConfig *config)
+{
+  memset (config, 0, sizeof *config);
+  config->subscribe = TRUE;
+  config->reconnect_timeout_ms = 30000;
+}
+
+void
+hq_room_remote_track_free (HqRoomRemoteTrack *t)
+{
+  if (t == NULL)
+    return;
+  g_free (t->mid);
+  g_free (t->track_sid);
+  g_free (t->name);
+  g_free (t->participant_sid);
+  g_free (t->identity);
+  g_clear_pointer (&t->codecs, g_ptr_array_unref);
+  g_free (t);
+}
+
+static void
+local_track_free (LocalTrack *t)
+{
+  g_free (t->name);
+  g_free (t->codec);
+  g_free (t->sid);
+  g_free (t->mid);
+  g_free (t);
+}
+
+gint
+hq_room_client_payload_type (HqSdpKind kind, const gchar *codec_name)
+{
+  g_autoptr (GPtrArray) codecs = hq_sdp_default_codecs (kind);
+
+  for (guint i = 0; i < codecs->len; i++) {
+    const HqSdpCodec *codec = g_ptr_array_index (codecs, i);
+    if (g_ascii_strcasecmp (codec->name, codec_name) == 0)
+      return (gint)codec->pt;
+  }
+  return -1;
+}
+
+static const gchar *
+str_member (JsonObject *o, const gchar *name)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+
+  if (n == NULL || JSON_NODE_TYPE (n) != JSON_NODE_VALUE
+      || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (n);
+}
+
+static JsonObject *
+obj_member (JsonObject *o, const gchar *name)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+
+  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+}
+
+static JsonArray *
+array_member (JsonObject *o, const gchar *name)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+
+  return n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+}
+
+static void
+ws_send (HqRoomClient *c, JsonObject *msg)
+{
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autofree gchar *text = NULL;
+
+  if (c->ws == NULL
+      || soup_websocket_connection_get_state (c->ws)
+          != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
+  json_node_set_object (node, msg);
+  text = json_to_string (node, FALSE);
+  soup_websocket_connection_send_text (c->ws, text);
+}
+
+static JsonObject *
+msg_new (const gchar *type, const gchar *id)
+{
+  JsonObject *o = json_object_new ();
+
+  json_object_set_string_member (o, "type", type);
+  if (id)
+    json_object_set_string_member (o, "id", id);
+  return o;
+}
+
+static void fail (HqRoomClient *c, gint code, const gchar *format, ...)
+    G_GNUC_PRINTF (3, 4);
+
+/* Gives up for good: stops reconnecting and tells the owner once. */
+static void
+fail (HqRoomClient *c, gint code, const gchar *format, ...)
+{
+  g_autoptr (GError) error = NULL;
+  va_list args;
+
+  if (c->failed)
+    return;
+  c->failed = TRUE;
+  c->running = FALSE;
+  va_start (args, format);
+  error = g_error_new_valist (HQ_ROOM_CLIENT_ERROR, code, format, args);
+  va_end (args);
+  if (c->retry) {
+    g_source_destroy (c->retry);
+    g_clear_pointer (&c->retry, g_source_unref);
+  }
+  g_signal_emit (c, signals[SIGNAL_ERROR], 0, error);
+}
+
+static GSource *
+add_timeout (HqRoomClient *c, guint ms, GSourceFunc func)
+{
+  GSource *s = g_timeout_source_new (ms);
+
+  g_source_set_callback (s, func, c, NULL);
+  g_source_attach (s, c->context);
+  return s;
+}
+
+/* --- transports --- */
+
+static void
+on_local_candidate (HqTransport *t, const gchar *cand, HqRoomClient *c)
+{
+  JsonObject *m = msg_new ("candidate", NULL);
+
+  json_object_set_string_member (
+      m, "transport", t == c->pub ? "publish" : "subscribe");
+  json_object_set_string_member (m, "candidate", cand);
+  ws_send (c, m);
+  json_object_unref (m);
+}
+
+static void
+on_gathering_done (HqTransport *t, HqRoomClient *c)
+{
+  JsonObject *m = msg_new ("end_of_candidates", NULL);
+
+  json_object_set_string_member (
+      m, "transport", t == c->pub ? "publish" : "subscribe");
+  ws_send (c, m);
+  json_object_unref (m);
+}
+
+static void
+on_publish_packet (gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
+{
+  HqRoomClient *c = user_data;
+
+  if (c->recv_func)
+    c->recv_func (HQ_ROOM_TRANSPORT_PUBLISH, rtcp, data, len, c->recv_data);
+}
+
+static void
+on_subscribe_packet (gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
+{
+  HqRoomClient *c = user_data;
+
+  if (c->recv_func)
+    c->recv_func (HQ_ROOM_TRANSPORT_SUBSCRIBE, rtcp, data, len, c->recv_data);
+}
+
+static HqTransport *
+make_transport (HqRoomClient *c, gboolean controlling, GError **error)
+{
+  HqTransportConfig config;
+  HqTransport *t;
+
+  hq_transport_config_init (&config);
+  config.context = c->context;
+  config.controlling = controlling;
+  config.dtls_role = HQ_DTLS_ROLE_SERVER;
+  t = hq_transport_new (&config, error);
+  if (t == NULL)
+    return NULL;
+  g_signal_connect (t, "local-candidate", G_CALLBACK (on_local_candidate), c);
+  g_signal_connect (t, "gathering-done", G_CALLBACK (on_gathering_done), c);
+  hq_transport_set_receive_func (
+      t, controlling ? on_publish_packet : on_subscribe_packet, c, NULL);
+  return t;
+}
+
+static void
+drop_transport (HqRoomClient *c, HqTransport **t)
+{
+  if (*t == NULL)
+    return;
+  {
+    HqTransportStats st;
+    hq_transport_get_stats (*t, &st);
+    g_debug ("%s transport closed: RTP %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT
+             " sent/received, RTCP %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT,
+        *t == c->pub ? "publish" : "subscribe", st.rtp_sent, st.rtp_received,
+        st.rtcp_sent, st.rtcp_received);
+  }
+  g_signal_handlers_disconnect_by_data (*t, c);
+  hq_transport_set_receive_func (*t, NULL, NULL, NULL);
+  hq_transport_close (*t);
+  g_clear_object (t);
+}
+
+static void
+drop_media (HqRoomClient *c)
+{
+  drop_transport (c, &c->pub);
+  drop_transport (c, &c->sub);
+  g_clear_pointer (&c->pub_offer, hq_sdp_free);
+  c->pub_answered = FALSE;
+  for (guint i = 0; i < c->local->len; i++) {
+    LocalTrack *t = g_ptr_array_index (c->local, i);
+    g_clear_pointer (&t->sid, g_free);
+    t->publishing = FALSE;
+  }
+}
+
+/* --- publishing --- */
+
+/* Leaves in each m-line only the codec its track sends. */
+static void
+only_our_codecs (HqRoomClient *c, HqSdp *offer)
+{
+  for (guint i = 0; i < c->local->len; i++) {
+    LocalTrack *lt = g_ptr_array_index (c->local, i);
+    HqSdpMedia *m = hq_sdp_find_media (offer, lt->mid);
+
+    if (m == NULL || lt->codec == NULL
+        || hq_sdp_media_find_codec_by_name (m, lt->codec) == NULL)
+      continue;
+    for (guint j = m->codecs->len; j > 0; j--) {
+      const HqSdpCodec *codec = g_ptr_array_index (m->codecs, j - 1);
+      if (g_ascii_strcasecmp (codec->name, lt->codec) != 0)
+        g_ptr_array_remove_index (m->codecs, j - 1);
+    }
+  }
+}
+
+static void
+send_publish_offer (HqRoomClient *c)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *ufrag = NULL, *pwd = NULL, *text = NULL;
+  g_autoptr (GArray) tracks = g_array_new (FALSE, TRUE, sizeof (HqSdpTrack));
+  HqSdpLocal local;
+  HqSdp *offer;
+  JsonArray *map = json_array_new ();
+  JsonObject *m;
+
+  for (guint i = 0; i < c->local->len; i++) {
+    LocalTrack *lt = g_ptr_array_index (c->local, i);
+    HqSdpTrack t = { .kind = lt->kind,
+      .mid = lt->mid,
+      .direction = HQ_SDP_SENDONLY,
+      .stream_id = c->cname,
+      .track_id = lt->sid,
+      .ssrc = lt->ssrc };
+    JsonObject *o = json_object_new ();
+
+    g_array_append_val (tracks, t);
+    json_object_set_string_member (o, "mid", lt->mid);
+    json_object_set_string_member (o, "track_sid", lt->sid);
+    json_array_add_object_element (map, o);
+  }
+  if (c->pub == NULL && (c->pub = make_transport (c, TRUE, &error)) == NULL) {
+    json_array_unref (map);
+    fail (c, HQ_ROOM_CLIENT_ERROR_MEDIA, "cannot make a transport: %s",
+        error->message);
+    return;
+  }
+  hq_transport_describe (c->pub, &local, &ufrag, &pwd, c->cname);
+  local.setup = HQ_SDP_SETUP_ACTPASS;
+  offer = hq_sdp_build_offer (&local, (const HqSdpTrack *)tracks->data,
+      tracks->len, c->pub_answered ? c->pub_offer : NULL, &error);
+  if (offer == NULL) {
+    json_array_unref (map);
+    fail (c, HQ_ROOM_CLIENT_ERROR_MEDIA, "cannot build the publish offer: %s",
+        error->message);
+    return;
+  }
+  only_our_codecs (c, offer);
+  text = hq_sdp_to_text (offer);
+  hq_sdp_free (c->pub_offer);
+  c->pub_offer = offer;
+  m = msg_new ("publish_offer", "publish");
+  json_object_set_string_member (m, "sdp", text);
+  json_object_set_array_member (m, "tracks", map);
+  ws_send (c, m);
+  json_object_unref (m);
+}
+
+/* Publishes what has no sid yet; offers once every track has one. */
+static void
+publish_tracks (HqRoomClient *c)
+{
+  gboolean all = TRUE;
+
+  if (!c->joined)
+    return;
+  for (guint i = 0; i < c->local->len; i++) {
+    LocalTrack *t = g_ptr_array_index (c->local, i);
+    g_autofree gchar *id = NULL;
+    JsonObject *m;
+
+    if (t->sid)
+      continue;
+    all = FALSE;
+    if (t->publishing)
+      continue;
+    id = g_strconcat ("track:", t->name, NULL);
+    m = msg_new ("track_publish", id);
+    json_object_set_string_member (m, "name", t->name);
+    json_object_set_string_member (m, "kind", hq_sdp_kind_to_string (t->kind));
+    ws_send (c, m);
+    json_object_unref (m);
+    t->publishing = TRUE;
+  }
+  if (all && c->local->len > 0)
+    send_publish_offer (c);
+}
+
+static void
+on_track_published (HqRoomClient *c, const gchar *id, JsonObject *msg)
+{
+  const gchar *sid = str_member (obj_member (msg, "track"), "sid");
+
+  for (guint i = 0; sid && i < c->local->len; i++) {
+    LocalTrack *t = g_ptr_array_index (c->local, i);
+    if (g_str_equal (id + strlen ("track:"), t->name)) {
+      g_free (t->sid);
+      t->sid = g_strdup (sid);
+      t->publishing = FALSE;
+    }
+  }
+  publish_tracks (c);
+}
+
+static void
+on_publish_answer (HqRoomClient *c, JsonObject *msg)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HqSdp) answer = NULL;
+  const gchar *text = str_member (msg, "sdp");
+
+  if (c->pub == NULL || c->pub_answered)
+    return;
+  answer = hq_sdp_parse (HQ_SDP_ANSWER, text ? text : "", -1, &error);
+  if (answer == NULL
+      || !hq_transport_set_remote_description (c->pub, answer, &error)
+      || !hq_transport_gather (c->pub, &error)) {
+    fail (c, HQ_ROOM_CLIENT_ERROR_MEDIA, "cannot use the publish answer: %s",
+        error->message);
+    return;
+  }
+  c->pub_answered = TRUE;
+}
+
+void
+hq_room_client_set_publish_tracks (
+    HqRoomClient *c, const HqRoomLocalTrack *tracks, guint n_tracks)
+{
+  g_autoptr (GPtrArray) old = c->local;
+  gboolean changed = old->len != n_tracks;
+
+  c->local = g_ptr_array_new_with_free_func ((GDestroyNotify)local_track_free);
+  for (guint i = 0; i < n_tracks; i++) {
+    LocalTrack *t = g_new0 (LocalTrack, 1);
+
+    t->name = g_strdup (tracks[i].name);
+    t->kind = tracks[i].kind;
+    t->ssrc = tracks[i].ssrc;
+    t->codec = g_strdup (tracks[i].codec);
+    /* A track we had keeps its sid and mid. */
+    for (guint j = 0; j < old->len; j++) {
+      LocalTrack *o = g_ptr_array_index (old, j);
+      if (g_str_equal (o->name, t->name) && o->kind == t->kind) {
+        t->sid = g_steal_pointer (&o->sid);
+        t->mid = g_steal_pointer (&o->mid);
+        t->publishing = o->publishing;
+        changed |= o->ssrc != t->ssrc || g_strcmp0 (o->codec, t->codec) != 0;
+      }
+    }
+    if (t->mid == NULL) {
+      changed = TRUE;
+      t->mid = g_strdup_printf ("%s-%u", t->name, g_random_int ());
+    }
+    g_ptr_array_add (c->local, t);
+  }
+  /* Tracks that went away are unpublished. */
+  for (guint i = 0; i < old->len; i++) {
+    LocalTrack *o = g_ptr_array_index (old, i);
+    JsonObject *m;
+
+    if (o->sid == NULL)
+      continue;
+    changed = TRUE;
+    m = msg_new ("track_unpublish", NULL);
+    json_object_set_string_member (m, "track_sid", o->sid);
+    ws_send (c, m);
+    json_object_unref (m);
+  }
+  if (changed)
+    publish_tracks (c);
+}
+
+/* --- subscribing --- */
+
+static HqRoomRemoteTrack *
+remote_track_new (const HqSdpMedia *m, JsonObject *desc)
+{
+  HqRoomRemoteTrack *t = g_new0 (HqRoomRemoteTrack, 1);
+  g_autoptr (GArray) ssrcs = hq_sdp_media_primary_ssrcs (m);
+
+  t->mid = g_strdup (m->mid);
+  t->kind = m->kind;
+  t->ssrc = ssrcs->len ? g_array_index (ssrcs, guint32, 0) : 0;
+  t->track_sid = g_strdup (str_member (desc, "track_sid"));
+  t->name = g_strdup (str_member (desc, "name"));
+  t->participant_sid = g_strdup (str_member (desc, "participant_sid"));
+  t->identity = g_strdup (str_member (desc, "identity"));
+  t->codecs =
+      g_ptr_array_new_with_free_func ((GDestroyNotify)hq_sdp_codec_free);
+  for (guint i = 0; i < m->codecs->len; i++)
+    g_ptr_array_add (
+        t->codecs, hq_sdp_codec_copy (g_ptr_array_index (m->codecs, i)));
+  return t;
+}
+
+static void
+on_subscribe_offer (HqRoomClient *c, JsonObject *msg)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *ufrag = NULL, *pwd = NULL, *text = NULL;
+  const gchar *sdp = str_member (msg, "sdp");
+  g_autoptr (HqSdp) offer = NULL;
+  g_autoptr (HqSdp) answer = NULL;
+  g_autoptr (GArray) want = g_array_new (FALSE, TRUE, sizeof (HqSdpTrack));
+  JsonArray *described = array_member (msg, "tracks");
+  gboolean first = c->sub == NULL;
+  HqSdpLocal local;
+  JsonObject *m;
+
+  offer = hq_sdp_parse (HQ_SDP_OFFER, sdp ? sdp : "", -1, &error);
+  if (offer == NULL) {
+    fail (c, HQ_ROOM_CLIENT_ERROR_MEDIA, "cannot read the subscribe offer: %s",
+        error->message);
+    return;
+  }
+  if (first && (c->sub = make_transport (c, FALSE, &error)) == NULL) {
+    fail (c, HQ_ROOM_CLIENT_ERROR_MEDIA, "cannot make a transport: %s",
+        error->message);
+    return;
+  }
+  for (guint i = 0; i < offer->media->len; i++) {
+    const HqSdpMedia *om = g_ptr_array_index (offer->media, i);
+    HqSdpTrack t = { .kind = om->kind,
+      .mid = om->mid,
+      .direction = c->subscribe ? HQ_SDP_RECVONLY : HQ_SDP_INACTIVE };
+    g_array_append_val (want, t);
+  }
+  hq_transport_describe (c->sub, &local, &ufrag, &pwd, c->cname);
+  answer = hq_sdp_build_answer (
+      offer, &local, (const HqSdpTrack *)want->data, want->len, &error);
+  if (answer == NULL
+      || (first
+          && !hq_transport_set_remote_description (c->sub, offer, &error))) {
+    fail (c, HQ_ROOM_CLIENT_ERROR_MEDIA,
+        "cannot answer the subscribe offer: %s", error->message);
+    return;
+  }
+  text = hq_sdp_to_text (answer);
+  m = msg_new ("subscribe_answer", NULL);
+  json_object_set_string_member (m, "sdp", text);
+  json_object_set_int_member (m, "revision",
+      json_object_get_int_member_with_default (msg, "revision", 0));
+  ws_send (c, m);
+  json_object_unref (m);
+  if (first)
+    hq_transport_gather (c->sub, NULL);
+
+  g_ptr_array_set_size (c->remote, 0);
+  for (guint i = 0; described && i < json_array_get_length (described); i++) {
+    JsonNode *n = json_array_get_element (described, i);
+    JsonObject *desc =
+        JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+    const gchar *mid = str_member (desc, "mid");
+    const HqSdpMedia *om = mid ? hq_sdp_find_media (offer, mid) : NULL;
+
+    if (om && hq_sdp_media_is_active (om)
+        && (om->kind == HQ_SDP_KIND_AUDIO || om->kind == HQ_SDP_KIND_VIDEO))
+      g_ptr_array_add (c->remote, remote_track_new (om, desc));
+  }
+  g_signal_emit (c, signals[SIGNAL_TRACKS_CHANGED], 0, c->remote);
+}
+
+static void
+on_candidate (HqRoomClient *c, const gchar *type, JsonObject *msg)
+{
+  const gchar *which = str_member (msg, "transport");
+  HqTransport *t = g_strcmp0 (which, "publish") == 0 ? c->pub
+      : g_strcmp0 (which, "subscribe") == 0          ? c->sub
+                                                     : NULL;
+  const gchar *cand = str_member (msg, "candidate");
+
+  if (t == NULL)
+    return;
+  if (g_str_equal (type, "end_of_candidates"))
+    hq_transport_end_of_remote_candidates (t);
+  else if (cand)
+    hq_transport_add_remote_candidate (t, cand, NULL);
+}
+
+/* --- joining --- */
+
+static void
+on_joined (HqRoomClient *c, JsonObject *msg)
+{
+  JsonObject *me = obj_member (msg, "participant");
+  const gchar *sid = str_member (me, "sid");
+  gboolean resumed =
+      c->participant_sid && g_strcmp0 (sid, c->participant_sid) == 0;
+  JsonArray *mine = array_member (me, "tracks");
+
+  c->joined = TRUE;
+  c->lost_at = 0;
+  c->backoff_ms = RECONNECT_MIN_MS;
+  g_free (c->participant_sid);
+  c->participant_sid = g_strdup (sid);
+  g_free (c->identity);
+  c->identity = g_strdup (str_member (me, "identity"));
+  g_free (c->resume_token);
+  c->resume_token = g_strdup (str_member (msg, "resume_token"));
+  if (!resumed) {
+    drop_media (c);
+    /* Tracks the server still lists for us keep their sids. */
+    for (guint i = 0; mine && i < json_array_get_length (mine); i++) {
+      JsonObject *t = json_array_get_object_element (mine, i);
+      for (guint j = 0; t && j < c->local->len; j++) {
+        LocalTrack *lt = g_ptr_array_index (c->local, j);
+        if (g_strcmp0 (str_member (t, "name"), lt->name) == 0) {
+          g_free (lt->sid);
+          lt->sid = g_strdup (str_member (t, "sid"));
+        }
+      }
+    }
+  }
+  g_signal_emit (c, signals[SIGNAL_JOINED], 0, msg, resumed);
+  g_signal_emit (c, signals[SIGNAL_CONNECTION_CHANGED], 0, TRUE);
+  if (!resumed)
+    publish_tracks (c);
+}
+
+static void
+on_join_refused (HqRoomClient *c, JsonObject *msg)
+{
+  const gchar *code = str_member (msg, "code");
+  const gchar *text = str_member (msg, "message");
+  gint kind = HQ_ROOM_CLIENT_ERROR_REFUSED;
+
+  if (g_strcmp0 (code, "invalid_token") == 0
+      || g_strcmp0 (code, "room_not_granted") == 0)
+    kind = HQ_ROOM_CLIENT_ERROR_TOKEN;
+  else if (g_strcmp0 (code, "room_not_found") == 0
+      || g_strcmp0 (code, "room_completed") == 0)
+    kind = HQ_ROOM_CLIENT_ERROR_ROOM_NOT_FOUND;
+  else if (g_strcmp0 (code, "room_full") == 0)
+    kind = HQ_ROOM_CLIENT_ERROR_ROOM_FULL;
+  fail (c, kind, "the server refused to join room \"%s\": %s: %s",
+      c->room ? c->room : "(from token)", code ? code : "error",
+      text ? text : "");
+}
+
+static void
+on_ws_message (
+    SoupWebsocketConnection *ws, gint type, GBytes *bytes, HqRoomClient *c)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *msg;
+  const gchar *t, *id;
+
+  if (type != SOUP_WEBSOCKET_DATA_TEXT
+      || !json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL),
+          (gssize)g_bytes_get_size (bytes), NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return;
+  msg = json_node_get_object (json_parser_get_root (parser));
+  t = str_member (msg, "type");
+  id = str_member (msg, "id");
+  if (t == NULL)
+    return;
+  g_object_ref (c);
+  if (g_str_equal (t, "joined"))
+    on_joined (c, msg);
+  else if (g_str_equal (t, "error") && g_strcmp0 (id, "join") == 0)
+    on_join_refused (c, msg);
+  else if (g_str_equal (t, "error") && g_strcmp0 (id, "publish") == 0)
+    fail (c, HQ_ROOM_CLIENT_ERROR_MEDIA,
+        "the server refused to publish: %s: %s", str_member (msg, "code"),
+        str_member (msg, "message"));
+  else if (g_str_equal (t, "denied"))
+    fail (c, HQ_ROOM_CLIENT_ERROR_REFUSED, "a host denied entry: %s",
+        str_member (msg, "message"));
+  else if (g_str_equal (t, "track_published") && id
+      && g_str_has_prefix (id, "track:"))
+    on_track_published (c, id, msg);
+  else if (g_str_equal (t, "publish_answer"))
+    on_publish_answer (c, msg);
+
+  else if (g_str_equal (t, "subscribe_offer"))
+    on_subscribe_offer (c, msg);
+  else if (g_str_equal (t, "candidate") || g_str_equal (t, "end_of_candidates"))
+    on_candidate (c, t, msg);
+  if (!c->failed)
+    g_signal_emit (c, signals[SIGNAL_MESSAGE], 0, t, msg);
+  g_object_unref (c);
+}
+
+static gboolean
+retry_cb (gpointer data)
+{
+  HqRoomClient *c = data;
+
+  g_clear_pointer (&c->retry, g_source_unref);
+  connect_now (c);
+  return G_SOURCE_REMOVE;
+}
+
+/* The server is gone (or never answered): try again later, or give up. */
+static void
+schedule_reconnect (HqRoomClient *c, const gchar *why)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (!c->running || c->retry)
+    return;
+  if (c->lost_at == 0) {
+    c->lost_at = now;
+    g_signal_emit (c, signals[SIGNAL_CONNECTION_CHANGED], 0, FALSE);
+  }
+  if (now - c->lost_at >= (gint64)c->reconnect_timeout_ms * 1000) {
+    fail (c, HQ_ROOM_CLIENT_ERROR_TIMEOUT,
+        "lost the server at %s and could not reconnect within %u ms: %s",
+        c->ws_url, c->reconnect_timeout_ms, why);
+    return;
+  }
+  c->retry = add_timeout (c, c->backoff_ms, retry_cb);
+  c->backoff_ms = MIN (c->backoff_ms * 2, RECONNECT_MAX_MS);
+}
+
+static void
+on_ws_closed (SoupWebsocketConnection *ws, HqRoomClient *c)
+{
+  gushort code = soup_websocket_connection_get_close_code (ws);
+  g_autofree gchar *why = g_strdup_printf ("connection closed (%u)", code);
+
+  g_signal_handlers_disconnect_by_data (ws, c);
+  if (ws == c->ws)
+    g_clear_object (&c->ws);
+  c->joined = FALSE;
+  switch (code) {
+    case 4001:
+      fail (c, HQ_ROOM_CLIENT_ERROR_REFUSED, "removed from the room (4001)");
+      return;
+    case 4002:
+      fail (c, HQ_ROOM_CLIENT_ERROR_REFUSED,
+          "replaced: the same identity joined elsewhere (4002)");
+      return;
+    case 4003:
+      fail (c, HQ_ROOM_CLIENT_ERROR_REFUSED, "denied entry by a host (4003)");
+      return;
+    case 4004:
+      fail (
+          c, HQ_ROOM_CLIENT_ERROR_ROOM_NOT_FOUND, "the room completed (4004)");
+      return;
+    default:
+      break;
+  }
+  schedule_reconnect (c, why);
+}
+
+static void
+on_ws_connected (GObject *src, GAsyncResult *res, gpointer data)
+{
+  HqRoomClient *c = data;
+  g_autoptr (GError) error = NULL;
+  SoupWebsocketConnection *ws =
+      soup_session_websocket_connect_finish (SOUP_SESSION (src), res, &error);
+  JsonObject *m;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    g_object_unref (c);
+    return;
+  }
+  g_clear_object (&c->connecting);
+  if (ws == NULL) {
+    schedule_reconnect (c, error->message);
+    g_object_unref (c);
+    return;
+  }
+  c->ws = ws;
+  soup_websocket_connection_set_max_incoming_payload_size (ws, 1 << 20);
+  soup_websocket_connection_set_keepalive_interval (ws, 0);
+  g_signal_connect (ws, "message", G_CALLBACK (on_ws_message), c);
+  g_signal_connect (ws, "closed", G_CALLBACK (on_ws_closed), c);
+  m = msg_new ("join", "join");
+  json_object_set_string_member (m, "token", c->token);
+  if (c->room)
+    json_object_set_string_member (m, "room", c->room);
+  if (c->resume_token)
+    json_object_set_string_member (m, "resume_token", c->resume_token);
+  ws_send (c, m);
+  json_object_unref (m);
+  g_object_unref (c);
+}
+
+static void
+connect_now (HqRoomClient *c)
+{
+  g_autoptr (SoupMessage) msg = NULL;
+
+  if (!c->running || c->ws || c->connecting)
+    return;
+  msg = soup_message_new ("GET", c->ws_url);
+  c->connecting = g_cancellable_new ();
+  soup_session_websocket_connect_async (c->session, msg, NULL, NULL,
+      G_PRIORITY_DEFAULT, c->connecting, on_ws_connected, g_object_ref (c));
+}
+
+static gboolean
+ping_cb (gpointer data)
+{
+  HqRoomClient *c = data;
+  JsonObject *m = msg_new ("ping", NULL);
+
+  ws_send (c, m);
+  json_object_unref (m);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+hq_room_client_start (HqRoomClient *c)
+{
+  if (c->running || c->failed)
+    return;
+  c->running = TRUE;
+  c->backoff_ms = RECONNECT_MIN_MS;
+  c->lost_at = g_get_monotonic_time ();
+  if (c->ping == NULL) {
+    c->ping = g_timeout_source_new_seconds (PING_INTERVAL_S);
+    g_source_set_callback (c->ping, ping_cb, c, NULL);
+    g_source_attach (c->ping, c->context);
+  }
+  connect_now (c);
+}
+
+void
+hq_room_client_stop (HqRoomClient *c)
+{
+  c->running = FALSE;
+  if (c->connecting)
+    g_cancellable_cancel (c->connecting);
+  g_clear_object (&c->connecting);
+  if (c->retry) {
+    g_source_destroy (c->retry);
+    g_clear_pointer (&c->retry, g_source_unref);
+  }
+  if (c->ping) {
+    g_source_destroy (c->ping);
+    g_clear_pointer (&c->ping, g_source_unref);
+  }
+  if (c->ws) {
+    g_signal_handlers_disconnect_by_data (c->ws, c);
+    if (c->joined) {
+      JsonObject *m = msg_new ("leave", NULL);
+      ws_send (c, m);
+      json_object_unref (m);
+    }
+    if (soup_websocket_connection_get_state (c->ws)
+        == SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (c->ws, 1000, NULL);
+    g_clear_object (&c->ws);
+  }
+  c->joined = FALSE;
+  drop_media (c);
+}
+
+/* --- sending media --- */
+
+static gboolean
+drain_out (gpointer data)
+{
+  HqRoomClient *c = data;
+  GQueue batch = G_QUEUE_INIT;
+  Outgoing *o;
+
+  g_mutex_lock (&c->lock);
+  batch = c->out;
+  g_queue_init (&c->out);
+  c->out_scheduled = FALSE;
+  g_mutex_unlock (&c->lock);
+  while ((o = g_queue_pop_head (&batch))) {
+    HqTransport *t = o->which == HQ_ROOM_TRANSPORT_PUBLISH ? c->pub : c->sub;
+    if (t && hq_transport_get_state (t) == HQ_TRANSPORT_STATE_CONNECTED) {
+      gsize size = o->len + HQ_SRTP_MAX_TRAILER;
+      if (o->rtcp)
+        hq_transport_send_rtcp (t, o->data, o->len, size, NULL);
+      else
+        hq_transport_send_rtp (t, o->data, o->len, size, NULL);
+    }
+    g_free (o);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+queue_packet (HqRoomClient *c, HqRoomTransportKind which, gboolean rtcp,
+    const guint8 *data, gsize len)
+{
+  Outgoing *o;
+  gboolean wake;
+
+  if (len == 0 || len > 65536)
+    return;
+  o = g_malloc (sizeof (Outgoing) + len + HQ_SRTP_MAX_TRAILER);
+  o->which = which;
+  o->rtcp = rtcp;
+  o->len = len;
+  memcpy (o->data, data, len);
+  g_mutex_lock (&c->lock);
+  g_queue_push_tail (&c->out, o);
+  while (c->out.length > MAX_QUEUED)
+    g_free (g_queue_pop_head (&c->out));
+  wake = !c->out_scheduled;
+  c->out_scheduled = TRUE;
+  g_mutex_unlock (&c->lock);
+  if (wake) {
+    GSource *s = g_idle_source_new ();
+    g_source_set_priority (s, G_PRIORITY_HIGH);
+    g_source_set_callback (s, drain_out, g_object_ref (c), g_object_unref);
+    g_source_attach (s, c->context);
+    g_source_unref (s);
+  }
+}
+
+void
+hq_room_client_send_rtp (
+    HqRoomClient *c, HqRoomTransportKind which, const guint8 *data, gsize len)
+{
+  queue_packet (c, which, FALSE, data, len);
+}
+
+void
+hq_room_client_send_rtcp (
+    HqRoomClient *c, HqRoomTransportKind which, const guint8 *data, gsize len)
+{
+  queue_packet (c, which, TRUE, data, len);
+}
+
+typedef struct
+{
+  HqRoomClient *c;
+  gchar *body;
+} Chat;
+
+static gboolean
+send_chat_cb (gpointer data)
+{
+  Chat *chat = data;
+  JsonObject *m = msg_new ("chat_send", "chat");
+
+  json_object_set_string_member (m, "body", chat->body);
+  ws_send (chat->c, m);
+  json_object_unref (m);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+chat_free (gpointer data)
+{
+  Chat *chat = data;
+
+  g_object_unref (chat->c);
+  g_free (chat->body);
+  g_free (chat);
+}
+
+void
+hq_room_client_send_chat (HqRoomClient *c, const gchar *body)
+{
+  Chat *chat = g_new0 (Chat, 1);
+  GSource *s = g_idle_source_new ();
+
+  chat->c = g_object_ref (c);
+  chat->body = g_strdup (body);
+  g_source_set_callback (s, send_chat_cb, chat, chat_free);
+  g_source_attach (s, c->context);
+  g_source_unref (s);
+}
+
+/* --- object --- */
+
+const gchar *
+hq_room_client_get_participant_sid (HqRoomClient *c)
+{
+  return c->joined ? c->participant_sid : NULL;
+}
+
+const gchar *
+hq_room_client_get_identity (HqRoomClient *c)
+{
+  return c->joined ? c->identity : NULL;
+}
+
+void
+hq_room_client_set_receive_func (HqRoomClient *c, HqRoomReceiveFunc func,
+    gpointer user_data, GDestroyNotify notify)
+{
+  if (c->recv_notify)
+    c->recv_notify (c->recv_data);
+  c->recv_func = func;
+  c->recv_data = user_data;
+  c->recv_notify = notify;
+}
+
+/* "http://h:p/x" -> "ws://h:p/x", adding /v1/signal when there is no path. */
+static gchar *
+signal_url (const gchar *server, GError **error)
+{
+  g_autoptr (GUri) uri = NULL;
+  const gchar *scheme, *path;
+  const gchar *ws_scheme;
+
+  if (server == NULL || *server == '\0') {
+    g_set_error (error, HQ_ROOM_CLIENT_ERROR,
+        HQ_ROOM_CLIENT_ERROR_INVALID_ARGUMENT, "no server URL given");
+    return NULL;
+  }
+  uri = g_uri_parse (server, G_URI_FLAGS_NONE, NULL);
+  scheme = uri ? g_uri_get_scheme (uri) : NULL;
+  if (g_strcmp0 (scheme, "http") == 0 || g_strcmp0 (scheme, "ws") == 0)
+    ws_scheme = "ws";
+  else if (g_strcmp0 (scheme, "https") == 0 || g_strcmp0 (scheme, "wss") == 0)
+    ws_scheme = "wss";
+  else {
+    g_set_error (error, HQ_ROOM_CLIENT_ERROR,
+        HQ_ROOM_CLIENT_ERROR_INVALID_ARGUMENT,
+        "server \"%s\" is not an http://, https://, ws:// or wss:// URL",
+        server);
+    return NULL;
+  }
+  path = g_uri_get_path (uri);
+  if (path == NULL || *path == '\0' || g_str_equal (path, "/"))
+    path = "/v1/signal";
+  return g_uri_join (G_URI_FLAGS_NONE, ws_scheme, NULL, g_uri_get_host (uri),
+      g_uri_get_port (uri), path, NULL, NULL);
+}
+
+HqRoomClient *
+hq_room_client_new (const HqRoomClientConfig *config, GError **error)
+{
+  g_autofree gchar *url = signal_url (config->server, error);
+  HqRoomClient *c;
+
+  if (url == NULL)
+    return NULL;
+  if (config->token == NULL || *config->token == '\0') {
+    g_set_error (error, HQ_ROOM_CLIENT_ERROR,
+        HQ_ROOM_CLIENT_ERROR_INVALID_ARGUMENT, "no access token given");
+    return NULL;
+  }
+  c = g_object_new (HQ_TYPE_ROOM_CLIENT, NULL);
+  c->ws_url = g_steal_pointer (&url);
+  c->room = g_strdup (config->room);
+  c->token = g_strdup (config->token);
+  c->cname = config->cname ? g_strdup (config->cname)
+                           : g_strdup_printf ("hq-%08x", g_random_int ());
+  c->context = config->context ? g_main_context_ref (config->context)
+                               : g_main_context_ref_thread_default ();
+  c->subscribe = config->subscribe;
+  c->reconnect_timeout_ms = config->reconnect_timeout_ms;
+  c->session = soup_session_new ();
+  return c;
+}
+
+static void
+hq_room_client_init (HqRoomClient *c)
+{
+  c->local = g_ptr_array_new_with_free_func ((GDestroyNotify)local_track_free);
+  c->remote = g_ptr_array_new_with_free_func (
+      (GDestroyNotify)hq_room_remote_track_free);
+  g_mutex_init (&c->lock);
+  g_queue_init (&c->out);
+}
+
+static void
+hq_room_client_finalize (GObject *object)
+{
+  HqRoomClient *c = HQ_ROOM_CLIENT (object);
+
+  hq_room_client_stop (c);
+  hq_room_client_set_receive_func (c, NULL, NULL, NULL);
+  g_queue_clear_full (&c->out, g_free);
+  g_mutex_clear (&c->lock);
+  g_ptr_array_unref (c->local);
+  g_ptr_array_unref (c->remote);
+  g_clear_object (&c->session);
+  g_main_context_unref (c->context);
+  g_free (c->ws_url);
+  g_free (c->room);
+  g_free (c->token);
+  g_free (c->cname);
+  g_free (c->participant_sid);
+  g_free (c->identity);
+  g_free (c->resume_token);
+  G_OBJECT_CLASS (hq_room_client_parent_class)->finalize (object);
+}
+
+static void
+hq_room_client_class_init (HqRoomClientClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = hq_room_client_finalize;
+  signals[SIGNAL_JOINED] =
+      g_signal_new ("joined", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+          NULL, NULL, NULL, G_TYPE_NONE, 2, JSON_TYPE_OBJECT, G_TYPE_BOOLEAN);
+  signals[SIGNAL_MESSAGE] =
+      g_signal_new ("message", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+          NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, JSON_TYPE_OBJECT);
+  signals[SIGNAL_TRACKS_CHANGED] = g_signal_new ("tracks-changed",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[SIGNAL_CONNECTION_CHANGED] = g_signal_new ("connection-changed",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
+  signals[SIGNAL_ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+}

@@ -1,0 +1,186 @@
+"""hqroomsrc and hqroomsink against a real hq-server on loopback, driven
+through gst-launch-1.0 processes as a user would run them.
+
+Acceptance (issue #6): 1. a publisher's audio and video reach a subscriber
+decoded, labelled with the publisher's identity; 5. a refused token, an
+unknown room and a full room fail fast with an element error that says
+which.  Every wait is on an event (a line of output, a process exit), with
+a generous deadline, never a fixed sleep.
+"""
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+import unittest
+
+import hqtest
+
+GST_LAUNCH = os.environ.get("GST_LAUNCH", "gst-launch-1.0")
+DEADLINE = 60  # seconds; generous for a loaded 2-core machine
+
+
+class Launch:
+    """A gst-launch-1.0 process whose output we read line by line."""
+
+    def __init__(self, pipeline, env):
+        self.lines = []
+        self.proc = subprocess.Popen(
+            [GST_LAUNCH, "-m", "-v"] + pipeline.split(),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        self._buf = b""
+
+    def _read(self, timeout):
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        if not ready:
+            return True
+        chunk = os.read(self.proc.stdout.fileno(), 65536)
+        if not chunk:
+            return False
+        self._buf += chunk
+        while b"\n" in self._buf:
+            line, self._buf = self._buf.split(b"\n", 1)
+            self.lines.append(line.decode(errors="replace"))
+        return True
+
+    def wait_for(self, cond, what, deadline=DEADLINE):
+        end = time.monotonic() + deadline
+        while not cond(self.lines):
+            left = end - time.monotonic()
+            if left <= 0 or not self._read(min(left, 1.0)):
+                if cond(self.lines):
+                    return
+                raise AssertionError(
+                    f"timed out waiting for {what}; output:\n"
+                    + "\n".join(self.lines[-40:]))
+
+    def wait_exit(self, deadline=DEADLINE):
+        end = time.monotonic() + deadline
+        while self.proc.poll() is None and time.monotonic() < end:
+            self._read(0.5)
+        while self._read(0):
+            if self.proc.poll() is not None and not select.select(
+                    [self.proc.stdout], [], [], 0)[0]:
+                break
+        return self.proc.wait(timeout=max(1, end - time.monotonic()))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+
+
+def count(lines, pattern):
+    rx = re.compile(pattern)
+    return sum(1 for line in lines if rx.search(line))
+
+
+class RoomElements(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = hqtest.Server()
+        cls.server.start()
+        creds = hqtest.read_credentials(cls.server.data_dir)
+        cls.key = (creds["key_sid"], creds["key_secret"])
+        cls.env = dict(os.environ)
+        cls.env.update({"HQ_API_KEY_SID": creds["key_sid"],
+                        "HQ_API_KEY_SECRET": creds["key_secret"],
+                        "HQ_ACCOUNT_SID": creds["account_sid"]})
+        cls.env.pop("HQ_ACCESS_TOKEN", None)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.__exit__(None, None, None)
+
+    def make_room(self, name, **extra):
+        form = "&".join([f"UniqueName={name}", "Type=group"]
+                        + [f"{k}={v}" for k, v in extra.items()])
+        r = self.server.request(
+            "POST", "/v1/Rooms", form, auth=self.key,
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(r.status, 201, r.body)
+
+    def launch(self, pipeline):
+        p = Launch(pipeline, self.env)
+        self.addCleanup(p.stop)
+        return p
+
+    def publisher(self, room, identity):
+        return self.launch(
+            f"hqroomsink name=s server={self.server.url} room={room} "
+            f"identity={identity} "
+            "videotestsrc is-live=true ! "
+            "video/x-raw,width=320,height=240,framerate=15/1 ! s.video_0 "
+            "audiotestsrc is-live=true wave=ticks ! s.audio_0")
+
+    def test_1_subscriber_decodes_publisher(self):
+        self.make_room("r1")
+        pub = self.publisher("r1", "alice")
+        pub.wait_for(lambda l: count(l, r"hq-joined.*identity=\(string\)alice"),
+                     "the publisher to join")
+        sub = self.launch(
+            f"hqroomsrc name=r server={self.server.url} room=r1 identity=bob "
+            "r. ! queue ! fakesink name=a silent=false "
+            "r. ! queue ! fakesink name=b silent=false")
+
+        def sink_of(lines, media):
+            for line in lines:
+                m = re.match(r"/GstPipeline:pipeline0/GstFakeSink:(\w+)"
+                             r"\.GstPad:sink: caps = " + media, line)
+                if m:
+                    return m.group(1)
+            return None
+
+        def decoded(lines):
+            # -v prints each sink's caps, then a last-message per buffer.
+            v, a = sink_of(lines, "video/x-raw"), sink_of(lines, "audio/x-raw")
+            return (v and a
+                    and count(lines, rf"GstFakeSink:{v}: last-message = chain")
+                    >= 10
+                    and count(lines, rf"GstFakeSink:{a}: last-message = chain")
+                    >= 10)
+
+        sub.wait_for(decoded, "decoded audio and video at the subscriber")
+        self.assertTrue(count(sub.lines,
+                              r"GstMessageTag.*hq-participant.*alice"),
+                        "no stream was tagged with the publisher's identity")
+        self.assertTrue(count(sub.lines, r"GstMessageTag.*title.*video_0"))
+        self.assertTrue(count(sub.lines, r"GstMessageTag.*title.*audio_0"))
+        self.assertTrue(count(sub.lines, r"hq-track-published|hq-joined"))
+
+    def expect_refusal(self, pipeline, code):
+        p = self.launch(pipeline)
+        rc = p.wait_exit()
+        self.assertNotEqual(rc, 0)
+        text = "\n".join(p.lines)
+        self.assertRegex(text, r"ERROR: from element .*GstHqRoom", text)
+        self.assertIn(code, text)
+
+    def test_5a_bad_token(self):
+        self.make_room("r5a")
+        self.expect_refusal(
+            f"hqroomsrc server={self.server.url} room=r5a token=not.a.token "
+            "! fakesink", "invalid_token")
+
+    def test_5b_unknown_room(self):
+        self.expect_refusal(
+            f"hqroomsrc server={self.server.url} room=no-such-room "
+            "identity=carol ! fakesink", "room_not_found")
+
+    def test_5c_full_room(self):
+        self.make_room("r5c", MaxParticipants=1)
+        pub = self.publisher("r5c", "dave")
+        pub.wait_for(lambda l: count(l, r"hq-joined"), "the first to join")
+        self.expect_refusal(
+            f"hqroomsrc server={self.server.url} room=r5c identity=erin "
+            "! fakesink", "room_full")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
