@@ -312,6 +312,12 @@ class Supervision(RecordingTestCase):
 class EndToEnd(RecordingTestCase):
     """A consultation recorded by the server, with real pipelines."""
 
+    publisher_logs = ()
+
+    def setUp(self):
+        super().setUp()
+        self.publisher_logs = []
+
     def publish(self, identity, room, video=True, audio=True):
         """A gst-launch-1.0 hqroomsink pipeline publishing test media."""
         args = ["gst-launch-1.0", "-q", "hqroomsink", "name=room",
@@ -327,6 +333,7 @@ class EndToEnd(RecordingTestCase):
         env = dict(os.environ, HQ_ACCESS_TOKEN=self.token(identity, room))
         log = tempfile.TemporaryFile()
         self.addCleanup(log.close)
+        self.publisher_logs.append(log)
         p = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
                              stderr=log)
         self.procs.append(p)
@@ -360,6 +367,17 @@ class EndToEnd(RecordingTestCase):
         return name, r
 
     def test_consultation_is_recorded_rules_switch_it_and_it_composes(self):
+        try:
+            self.consultation()
+        except BaseException:
+            # What the server, its recorder and the publisher said.
+            print(self.srv.stderr_text()[-20000:])
+            for log in self.publisher_logs:
+                log.seek(0)
+                print(log.read().decode(errors="replace")[-5000:])
+            raise
+
+    def consultation(self):
         hook = CallbackReceiver(self.secret)
         self.addCleanup(hook.close)
         room = self.create_room(UniqueName="rec-1", Type="group",
