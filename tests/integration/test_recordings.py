@@ -380,7 +380,9 @@ class EndToEnd(RecordingTestCase):
     def consultation(self):
         hook = CallbackReceiver(self.secret)
         self.addCleanup(hook.close)
+        # Full with the watcher and alice: the recorder does not count.
         room = self.create_room(UniqueName="rec-1", Type="group",
+                                MaxParticipants=2,
                                 RecordParticipantsOnConnect=True,
                                 StatusCallback=hook.url)
         sid = room["sid"]
@@ -403,11 +405,17 @@ class EndToEnd(RecordingTestCase):
         wait_until("two seconds of every track",
                    lambda: self.recorded_ms(first_run, 2) >= MEDIA_MS)
 
-        # The recorder is nobody's participant.
+        # The recorder is nobody's participant: not in REST, and nothing
+        # the watcher heard so far (up to this ping's answer) names it,
+        # while alice's arrival is there.
         ids = [p["identity"] for p in self.rest(
             "GET", f"/v1/Rooms/{sid}/Participants",
             status=200).json()["participants"]]
         self.assertEqual(sorted(ids), ["alice", "watcher"])
+        self.assertEqual(watcher.request("ping")["type"], "pong")
+        heard = json.dumps(list(watcher.events))
+        self.assertIn('"identity": "alice"', heard)
+        self.assertNotIn("hq-recorder", heard)
 
         # Rules stop recording...
         self.rest("POST", f"/v1/Rooms/{sid}/RecordingRules",
@@ -454,7 +462,13 @@ class EndToEnd(RecordingTestCase):
                          again[-1]["RecordingSid"])
         row = self.rest("GET", f"/v1/Recordings/{again[-1]['RecordingSid']}",
                         status=200).json()
-        self.assertIn(row["status"], ("completed", "failed"))
+        # Two seconds were recorded before the kill, and hqrecorder's files
+        # survive a crash: the recording is completed and plays.
+        self.assertEqual(row["status"], "completed", row)
+        self.assertGreaterEqual(row["duration"], 1, row)
+        name, _ = self.download(row["links"]["media"].split(
+            self.srv.url, 1)[1], ".mkv")
+        self.assertTrue(plays(name), name)
         self.assertEqual(watcher.request("ping")["type"], "pong")
         self.assertIsNone(pub.poll(), "the publisher stopped")
         self.assertEqual(self.rest("GET", f"/v1/Rooms/{sid}",
