@@ -30,8 +30,20 @@ WAIT = 60  # seconds, for any one event
 MEDIA_MS = int(os.environ.get("HQ_TEST_MEDIA_MS", "2000"))  # per recording
 
 
+def tool_env(**extra):
+    """The environment of a gst-launch-1.0 or gst-inspect-1.0 we run: in a
+    sanitizer build the instrumented plugins need the runtimes preloaded
+    into these uninstrumented tools."""
+    env = dict(os.environ, **extra)
+    preload = os.environ.get("HQ_TEST_GST_PRELOAD")
+    if preload:
+        env["LD_PRELOAD"] = preload
+        env["ASAN_OPTIONS"] = "detect_leaks=0"
+    return env
+
+
 def have_element(name):
-    return subprocess.run(["gst-inspect-1.0", name], env=os.environ,
+    return subprocess.run(["gst-inspect-1.0", name], env=tool_env(),
                           stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL).returncode == 0
 
@@ -69,7 +81,7 @@ def wait_until(what, fn, timeout=WAIT):
 def discover(path):
     """gst-discoverer-1.0's view of a file: (duration s, [stream kinds])."""
     out = subprocess.run(["gst-discoverer-1.0", path], capture_output=True,
-                         text=True, timeout=60).stdout
+                         text=True, timeout=60, env=tool_env()).stdout
     m = re.search(r"Duration: (\d+):(\d+):([\d.]+)", out)
     dur = (int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3])) if m else 0
     return dur, out
@@ -80,7 +92,8 @@ def plays(path):
     r = subprocess.run(["gst-launch-1.0", "-q", "filesrc", f"location={path}",
                         "!", "decodebin", "name=d", "d.", "!", "queue", "!",
                         "fakesink", "sync=false"],
-                       capture_output=True, text=True, timeout=120)
+                       capture_output=True, text=True, timeout=120,
+                       env=tool_env())
     return r.returncode == 0
 
 
@@ -330,7 +343,7 @@ class EndToEnd(RecordingTestCase):
         if audio:
             args += ["audiotestsrc", "is-live=true", "wave=ticks", "!",
                      "room.audio_0"]
-        env = dict(os.environ, HQ_ACCESS_TOKEN=self.token(identity, room))
+        env = tool_env(HQ_ACCESS_TOKEN=self.token(identity, room))
         log = tempfile.TemporaryFile()
         self.addCleanup(log.close)
         self.publisher_logs.append(log)
