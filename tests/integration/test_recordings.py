@@ -511,8 +511,30 @@ class EndToEnd(RecordingTestCase):
         dur, info = discover(name)
         self.assertGreaterEqual(dur, 1, info)
         self.assertLessEqual(abs(done["duration"] - dur), 1, info)
+
         self.assertIn("VP8", info)
         self.assertIn("Opus", info)
+        self.assertTrue(plays(name), name)
+
+        # Sources are chosen by pattern: video only (the audio excluded
+        # again), as mp4.
+        c = self.rest("POST", "/v1/Compositions",
+                      {"RoomSid": sid, "AudioSources": ["*"],
+                       "AudioSourcesExcluded": ["audio_*"],
+                       "VideoLayout": {"main": {"video_sources": ["video*"]}},
+                       "Format": "mp4"}, 201).json()
+        done = wait_until("the mp4 composition", lambda: (
+            lambda got: got if got["status"] in ("completed", "failed")
+            else None)(self.rest("GET", f"/v1/Compositions/{c['sid']}",
+                                 status=200).json()), timeout=180)
+        self.assertEqual(done["status"], "completed", done)
+        name, resp = self.download(f"/v1/Compositions/{c['sid']}/Media",
+                                   ".mp4")
+        self.assertEqual(resp.headers["Content-Type"], "video/mp4")
+        dur, info = discover(name)
+        self.assertGreaterEqual(dur, 1, info)
+        self.assertIn("H.264", info)
+        self.assertNotIn("audio #", info)
         self.assertTrue(plays(name), name)
 
 
