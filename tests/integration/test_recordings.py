@@ -536,6 +536,10 @@ class EndToEnd(RecordingTestCase):
         self.assertIn("H.264", info)
         self.assertNotIn("audio #", info)
         self.assertTrue(plays(name), name)
+        comp_dir = os.path.join(self.srv.data_dir, "compositions")
+        for f in os.listdir(comp_dir):
+            mode = stat.S_IMODE(os.stat(os.path.join(comp_dir, f)).st_mode)
+            self.assertEqual(mode, 0o600, f)
 
 
 if __name__ == "__main__":
