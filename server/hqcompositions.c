@@ -15,7 +15,6 @@
 #include "hqhttp.h"
 #include "hqlog.h"
 
-#include <signal.h>
 #include <string.h>
 #include <glib/gstdio.h>
 #include <gio/gio.h>

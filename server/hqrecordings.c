@@ -540,10 +540,6 @@ run_exited (GObject *source, GAsyncResult *res, gpointer data)
   g_ptr_array_remove (recs->runs, run);
   if (state && state->run == run) {
     state->run = NULL;
-    if (state->room && state->room->recorder && !run->stopping) {
-      /* Its hidden participant may still be there until the socket
-       * closes; the next run replaces it anyway. */
-    }
     if (!clean && !run->stopping
         && hq_now_ms () - run->started < HQ_RECORDER_MIN_LIFETIME_MS)
       state->restart_blocked = TRUE;
