@@ -330,6 +330,33 @@ hq_http_rest_string (
 }
 
 gboolean
+hq_http_rest_json (
+    JsonObject *body, const gchar *name, JsonNode **out, GError **error)
+{
+  g_autofree gchar *snake = NULL;
+  const gchar *field = rest_name (body, name, &snake);
+  JsonNode *node = json_object_get_member (body, field);
+  g_autoptr (GError) local = NULL;
+
+  *out = NULL;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING) {
+    *out = json_node_copy (node);
+    return TRUE;
+  }
+  *out = json_from_string (json_node_get_string (node), &local);
+  if (*out == NULL) {
+    g_set_error (error, HQ_HTTP_ERROR, HQ_HTTP_ERROR_BAD_REQUEST,
+        "%s is not valid JSON: %s", name,
+        local ? local->message : "it is empty");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
 hq_http_rest_int (
     JsonObject *body, const gchar *name, gint64 *out, GError **error)
 {
@@ -474,4 +501,104 @@ hq_http_setup (SoupServer *server)
       server, "request-finished", G_CALLBACK (request_finished), NULL);
   g_signal_connect (
       server, "request-aborted", G_CALLBACK (request_aborted), NULL);
+}
+
+/* --- lists --- */
+
+gchar *
+hq_http_base_url (SoupServerMessage *msg)
+{
+  const gchar *host = soup_message_headers_get_one (
+      soup_server_message_get_request_headers (msg), "Host");
+  GUri *uri = soup_server_message_get_uri (msg);
+
+  if (host == NULL)
+    host = g_uri_get_host (uri);
+  return g_strdup_printf ("http://%s", host);
+}
+
+gboolean
+hq_http_read_paging (
+    SoupServerMessage *msg, GHashTable *query, HqHttpPaging *paging)
+{
+  const gchar *size = query ? g_hash_table_lookup (query, "PageSize") : NULL;
+  const gchar *page = query ? g_hash_table_lookup (query, "Page") : NULL;
+  guint64 v;
+
+  paging->size = HQ_HTTP_PAGE_SIZE_DEFAULT;
+  paging->page = 0;
+  if (size
+      && (!g_ascii_string_to_unsigned (
+          size, 10, 1, HQ_HTTP_PAGE_SIZE_MAX, &v, NULL))) {
+    hq_http_reply_error (msg, 400, "invalid parameter",
+        "PageSize must be a whole number from 1 to 1000.");
+    return FALSE;
+  }
+  if (size)
+    paging->size = v;
+  if (page && (!g_ascii_string_to_unsigned (page, 10, 0, G_MAXINT, &v, NULL))) {
+    hq_http_reply_error (
+        msg, 400, "invalid parameter", "Page must be a whole number from 0.");
+    return FALSE;
+  }
+  if (page)
+    paging->page = v;
+  return TRUE;
+}
+
+static gchar *
+page_url (const gchar *base, const gchar *path, GHashTable *query,
+    const HqHttpPaging *paging, guint page)
+{
+  g_autoptr (GHashTable) q =
+      g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  g_autofree gchar *encoded = NULL;
+  GHashTableIter iter;
+  gpointer k, v;
+
+  if (query) {
+    g_hash_table_iter_init (&iter, query);
+    while (g_hash_table_iter_next (&iter, &k, &v))
+      g_hash_table_insert (q, k, g_strdup (v));
+  }
+  g_hash_table_insert (q, "Page", g_strdup_printf ("%u", page));
+  g_hash_table_insert (q, "PageSize", g_strdup_printf ("%u", paging->size));
+  encoded = soup_form_encode_hash (q);
+  return g_strdup_printf ("%s%s?%s", base, path, encoded);
+}
+
+/* Wraps @items (taken) as {key: [...], meta: {...}}.  @rows is how many the
+ * store returned for a request of size + 1, to tell whether a next page
+ * exists. */
+void
+hq_http_reply_page (SoupServerMessage *msg, const gchar *path,
+    GHashTable *query, const HqHttpPaging *paging, const gchar *key,
+    JsonArray *items, guint rows)
+{
+  g_autofree gchar *base = hq_http_base_url (msg);
+  JsonObject *reply = json_object_new ();
+  JsonObject *meta = json_object_new ();
+  g_autofree gchar *first = page_url (base, path, query, paging, 0);
+  g_autofree gchar *self = page_url (base, path, query, paging, paging->page);
+
+  json_object_set_array_member (reply, key, items);
+  json_object_set_int_member (meta, "page", paging->page);
+  json_object_set_int_member (meta, "page_size", paging->size);
+  json_object_set_string_member (meta, "first_page_url", first);
+  json_object_set_string_member (meta, "url", self);
+  if (paging->page > 0) {
+    g_autofree gchar *prev =
+        page_url (base, path, query, paging, paging->page - 1);
+    json_object_set_string_member (meta, "previous_page_url", prev);
+  } else
+    json_object_set_null_member (meta, "previous_page_url");
+  if (rows > paging->size) {
+    g_autofree gchar *next =
+        page_url (base, path, query, paging, paging->page + 1);
+    json_object_set_string_member (meta, "next_page_url", next);
+  } else
+    json_object_set_null_member (meta, "next_page_url");
+  json_object_set_string_member (meta, "key", key);
+  json_object_set_object_member (reply, "meta", meta);
+  hq_http_reply_object (msg, 200, reply);
 }

@@ -86,9 +86,38 @@ gboolean hq_http_rest_int (
 gboolean hq_http_rest_bool (
     JsonObject *body, const gchar *name, gboolean *out, GError **error);
 
+/* A structured parameter (a JSON array or object): the member as given in
+ * a JSON body, or parsed from its text in a form body.  *out is a new node,
+ * or NULL when absent; FALSE with a 400 error when the text is not JSON. */
+gboolean hq_http_rest_json (
+    JsonObject *body, const gchar *name, JsonNode **out, GError **error);
+
 /* Checks HTTP Basic credentials (API key sid : secret) against @keyring.
  * Returns the key sid (free it), or NULL after replying 401. */
 gchar *hq_http_basic_auth (SoupServerMessage *msg, const HqKeyring *keyring);
+
+/* Lists: Page and PageSize query parameters, Twilio's list shape. */
+#define HQ_HTTP_PAGE_SIZE_DEFAULT 50
+#define HQ_HTTP_PAGE_SIZE_MAX 1000
+
+typedef struct
+{
+  guint page;
+  guint size;
+} HqHttpPaging;
+
+/* The base URL the client used ("http://<Host header>"). */
+gchar *hq_http_base_url (SoupServerMessage *msg);
+/* Reads Page and PageSize from @query; FALSE after replying 400. */
+gboolean hq_http_read_paging (
+    SoupServerMessage *msg, GHashTable *query, HqHttpPaging *paging);
+/* Replies {key: items, meta: {page, page_size, first_page_url, url,
+ * previous_page_url, next_page_url, key}}; takes @items.  @rows is how many
+ * rows the store returned for a request of size + 1 (more means a next
+ * page). */
+void hq_http_reply_page (SoupServerMessage *msg, const gchar *path,
+    GHashTable *query, const HqHttpPaging *paging, const gchar *key,
+    JsonArray *items, guint rows);
 
 G_END_DECLS
 

@@ -145,6 +145,56 @@ participant_ref_json (HqParticipant *p)
   return obj;
 }
 
+/* --- the hidden recorder (hqrecordings.h) --- */
+
+/* The recorder leaves without a trace: no store, no event, no message. */
+static void
+recorder_disconnect (HqParticipant *p, const gchar *reason, gushort code)
+{
+  HqRoom *room = p->room;
+
+  hq_participant_close_peer (p, code, reason);
+  if (room->media)
+    hq_sfu_room_remove_participant (room->media, p->rec.sid);
+  if (room->recorder == p)
+    room->recorder = NULL;
+  hq_participant_free (p);
+  hq_recordings_recorder_left (room->rooms->recordings, room);
+}
+
+static void send_joined (HqParticipant *p, const gchar *id);
+
+/* Admits the server's own recorder: not stored, not announced, not
+ * counted; the SFU offers it what the recording rules select. */
+static HqParticipant *
+recorder_join (HqRoom *room, const HqTokenClaims *claims, const HqPeerOps *ops,
+    gpointer peer, const gchar *request_id)
+{
+  HqParticipant *p = g_new0 (HqParticipant, 1);
+
+  if (room->recorder)
+    recorder_disconnect (room->recorder, "replaced", HQ_CLOSE_REPLACED);
+  p->room = room;
+  p->hidden = TRUE;
+  p->role = HQ_ROLE_GUEST;
+  p->tracks =
+      g_ptr_array_new_with_free_func ((GDestroyNotify)hq_track_record_free);
+  p->rec.sid = hq_sid_new ("PA");
+  p->rec.room_sid = g_strdup (room->rec.sid);
+  p->rec.identity = g_strdup (claims->identity);
+  p->rec.role = g_strdup ("guest");
+  p->rec.status = g_strdup ("connected");
+  p->rec.created = p->rec.updated = hq_now_ms ();
+  p->resume_token = hq_secret_new (24);
+  p->ops = ops;
+  p->peer = peer;
+  room->recorder = p;
+  send_joined (p, request_id);
+  hq_sfu_room_add_hidden (room->media, p->rec.sid, p->rec.identity);
+  hq_recordings_recorder_joined (room->rooms->recordings, room, p->rec.sid);
+  return p;
+}
+
 /* Ends @p's membership for @reason, closing its connection with @code. */
 void
 hq_participant_disconnect (
@@ -154,6 +204,10 @@ hq_participant_disconnect (
   g_autoptr (GError) error = NULL;
   gint64 now = hq_now_ms ();
 
+  if (p->hidden) {
+    recorder_disconnect (p, reason, code);
+    return;
+  }
   hq_participant_close_peer (p, code, reason);
   hq_clear_source (&p->grace_timer);
   hq_clear_source (&p->duration_timer);
@@ -198,8 +252,10 @@ hq_participant_disconnect (
     hq_room_broadcast (room, p, msg);
   }
   g_ptr_array_remove (room->participants, p);
-  if (g_strcmp0 (room->rec.status, "in-progress") == 0)
+  if (g_strcmp0 (room->rec.status, "in-progress") == 0) {
     hq_room_maybe_start_empty_timer (room);
+    hq_recordings_room_changed (room->rooms->recordings, room);
+  }
 }
 
 static gboolean
@@ -340,6 +396,9 @@ hq_room_join (HqRoom *room, const HqTokenClaims *claims,
   HqParticipant *old = find_identity (room, claims->identity);
   HqParticipant *p;
 
+  if (room->media
+      && hq_recordings_is_recorder (room->rooms->recordings, room, claims))
+    return recorder_join (room, claims, ops, peer, request_id);
   if (old && resume_token && old->resume_token
       && hq_str_equal_const_time (resume_token, old->resume_token)) {
     resume (old, ops, peer, request_id);
@@ -424,7 +483,7 @@ hq_participant_connection_lost (HqParticipant *p)
   JsonObject *msg;
 
   p->peer = NULL;
-  if (p->waiting) {
+  if (p->waiting || p->hidden) {
     hq_participant_disconnect (p, "connection_lost", HQ_CLOSE_NORMAL, NULL);
     return;
   }
@@ -448,6 +507,12 @@ hq_participant_chat (
   GError *local = NULL;
   JsonObject *msg, *message;
   gsize len = strlen (body);
+
+  if (p->hidden) {
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FORBIDDEN,
+        "The recorder does not chat.");
+    return NULL;
+  }
 
   if (len == 0 || len > HQ_CHAT_MAX_BODY) {
     hq_room_invalid (error, "body must be 1 to %d bytes; this one has %zu.",
@@ -543,6 +608,11 @@ hq_participant_publish_track (HqParticipant *p, const gchar *name,
   HqTrackRecord *t;
   GError *local = NULL;
 
+  if (p->hidden) {
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FORBIDDEN,
+        "The recorder does not publish.");
+    return NULL;
+  }
   if (!g_strv_contains (kinds, kind)) {
     hq_room_invalid (error, "kind must be audio, video or data.");
     return NULL;
@@ -589,6 +659,7 @@ hq_participant_publish_track (HqParticipant *p, const gchar *name,
     if (!t->enabled)
       hq_sfu_room_set_track_enabled (p->room->media, t->sid, FALSE);
   }
+  hq_recordings_room_changed (p->room->rooms->recordings, p->room);
   return hq_track_record_to_json (t);
 }
 
@@ -615,6 +686,7 @@ hq_participant_unpublish_track (
     hq_sfu_room_remove_track (p->room->media, t->sid);
   obj = hq_track_record_to_json (t);
   g_ptr_array_remove (p->tracks, t);
+  hq_recordings_room_changed (p->room->rooms->recordings, p->room);
   return obj;
 }
 

@@ -6,6 +6,7 @@
 
 #include "hqroom.h"
 #include "hqcallback.h"
+#include "hqrecordings.h"
 #include "hqsfu.h"
 
 G_BEGIN_DECLS
@@ -18,6 +19,7 @@ struct _HqRooms
   GHashTable *live; /* sid -> HqRoom */
   GHashTable *by_name; /* unique name -> HqRoom (borrowed from live) */
   HqSfu *sfu; /* made when the first SFU room starts */
+  HqRecordings *recordings;
 };
 
 struct _HqRoom
@@ -31,6 +33,7 @@ struct _HqRoom
   const gchar *idle_reason;
   guint duration_timer;
   HqSfuRoom *media; /* group and group-small rooms only */
+  HqParticipant *recorder; /* the hidden recorder, not in participants */
 };
 
 struct _HqParticipant
@@ -44,6 +47,7 @@ struct _HqParticipant
   gchar *resume_token;
   gchar *join_id; /* a waiting guest's join request id */
   gboolean waiting;
+  gboolean hidden; /* the recorder: nobody is told about it */
   guint grace_timer;
   guint duration_timer;
   /* The participant's transports live in room->media, keyed by its sid;
@@ -73,6 +77,11 @@ void hq_participant_close_peer (
 
 /* Records @event in the audit log and, when it is one, as a status
  * callback.  @detail (taken) may be NULL. */
+/* The fields every status callback of room @rec carries, for @event at
+ * @ts; takes the room's next callback sequence number (and stores it).
+ * Returns a new table (field -> g_free'd value). */
+GHashTable *hq_room_callback_fields (
+    HqRooms *rooms, HqRoomRecord *rec, const gchar *event, gint64 ts);
 void hq_room_event (HqRoom *room, const gchar *event, HqParticipant *p,
     const HqTrackRecord *t, HqParticipant *actor, JsonObject *detail);
 

@@ -202,6 +202,9 @@ hq_room_broadcast (HqRoom *room, HqParticipant *except, JsonObject *msg)
     if (p != except && !p->waiting)
       hq_participant_send (p, msg);
   }
+  /* The recorder hears what everyone hears; nobody hears of it. */
+  if (room->recorder && room->recorder != except)
+    hq_participant_send (room->recorder, msg);
   json_object_unref (msg);
 }
 
@@ -221,31 +224,38 @@ static const gchar *const callback_events[] = { "room-created", "room-ended",
   "participant-connected", "participant-disconnected", "track-added",
   "track-removed", "track-enabled", "track-disabled", NULL };
 
+GHashTable *
+hq_room_callback_fields (
+    HqRooms *rooms, HqRoomRecord *rec, const gchar *event, gint64 ts)
+{
+  GHashTable *f = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  g_autoptr (GError) error = NULL;
+
+  rec->callback_sequence++;
+  if (!hq_store_put_room (rooms->store, rec, &error))
+    hq_log_message (HQ_LOG_ERROR, "store", "%s", error->message);
+  g_hash_table_insert (f, "AccountSid", g_strdup (rooms->config->account_sid));
+  g_hash_table_insert (f, "RoomSid", g_strdup (rec->sid));
+  g_hash_table_insert (f, "RoomName", g_strdup (rec->unique_name));
+  g_hash_table_insert (f, "RoomType", g_strdup (rec->type));
+  g_hash_table_insert (f, "RoomStatus", g_strdup (rec->status));
+  g_hash_table_insert (f, "StatusCallbackEvent", g_strdup (event));
+  g_hash_table_insert (f, "SequenceNumber",
+      g_strdup_printf ("%" G_GINT64_FORMAT, rec->callback_sequence));
+  g_hash_table_insert (f, "Timestamp", hq_time_iso (ts));
+  if (rec->ended)
+    g_hash_table_insert (f, "RoomDuration",
+        g_strdup_printf (
+            "%" G_GINT64_FORMAT, (rec->ended - rec->created) / 1000));
+  return f;
+}
+
 static void
 post_callback (HqRoom *room, const gchar *event, HqParticipant *p,
     const HqTrackRecord *t, gint64 ts)
 {
   g_autoptr (GHashTable) f =
-      g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
-  g_autoptr (GError) error = NULL;
-
-  room->rec.callback_sequence++;
-  if (!hq_store_put_room (room->rooms->store, &room->rec, &error))
-    hq_log_message (HQ_LOG_ERROR, "store", "%s", error->message);
-  g_hash_table_insert (
-      f, "AccountSid", g_strdup (room->rooms->config->account_sid));
-  g_hash_table_insert (f, "RoomSid", g_strdup (room->rec.sid));
-  g_hash_table_insert (f, "RoomName", g_strdup (room->rec.unique_name));
-  g_hash_table_insert (f, "RoomType", g_strdup (room->rec.type));
-  g_hash_table_insert (f, "RoomStatus", g_strdup (room->rec.status));
-  g_hash_table_insert (f, "StatusCallbackEvent", g_strdup (event));
-  g_hash_table_insert (f, "SequenceNumber",
-      g_strdup_printf ("%" G_GINT64_FORMAT, room->rec.callback_sequence));
-  g_hash_table_insert (f, "Timestamp", hq_time_iso (ts));
-  if (room->rec.ended)
-    g_hash_table_insert (f, "RoomDuration",
-        g_strdup_printf (
-            "%" G_GINT64_FORMAT, (room->rec.ended - room->rec.created) / 1000));
+      hq_room_callback_fields (room->rooms, &room->rec, event, ts);
   if (p) {
     g_hash_table_insert (f, "ParticipantSid", g_strdup (p->rec.sid));
     g_hash_table_insert (f, "ParticipantIdentity", g_strdup (p->rec.identity));
@@ -386,6 +396,9 @@ media_send (gpointer user_data, const gchar *sid, JsonObject *msg)
     return;
   }
   p = hq_room_find_participant (room, sid);
+  if (p == NULL && room->recorder
+      && g_strcmp0 (room->recorder->rec.sid, sid) == 0)
+    p = room->recorder;
   if (p && !p->waiting)
     hq_participant_send (p, msg);
 }
@@ -405,6 +418,7 @@ forwards_media (const gchar *type)
 static void
 room_free (HqRoom *room)
 {
+  g_clear_pointer (&room->recorder, hq_participant_free);
   g_clear_pointer (&room->media, hq_sfu_room_free);
   hq_clear_source (&room->idle_timer);
   hq_clear_source (&room->duration_timer);
@@ -489,6 +503,7 @@ restore_room (HqRooms *rooms, const HqRoomRecord *rec)
   gint64 now = hq_now_ms ();
 
   add_live (rooms, room);
+  hq_recordings_room_started (rooms->recordings, room);
   stale = hq_store_list_participants (
       rooms->store, room->rec.sid, "connected", NULL, G_MAXINT, 0, &error);
   for (guint i = 0; stale && i < stale->len; i++) {
@@ -528,6 +543,7 @@ hq_rooms_new (HqConfig *config, HqStore *store, GError **error)
   rooms->by_name = g_hash_table_new (g_str_hash, g_str_equal);
   rooms->live = g_hash_table_new_full (
       g_str_hash, g_str_equal, NULL, (GDestroyNotify)room_free);
+  rooms->recordings = hq_recordings_new (rooms);
   live = hq_store_list_rooms (store, "in-progress", NULL, G_MAXINT, 0, error);
   if (live == NULL) {
     hq_rooms_free (rooms);
@@ -554,7 +570,13 @@ hq_rooms_free (HqRooms *rooms)
     for (guint i = 0; i < room->participants->len; i++)
       hq_participant_close_peer (g_ptr_array_index (room->participants, i),
           1001, "server shutting down");
+    if (room->recorder)
+      hq_participant_close_peer (room->recorder, 1001, "server shutting down");
   }
+  /* Recorders finish their files and settle their rows first; rooms
+   * still reach the supervisor (closing, it starts nothing) meanwhile. */
+  hq_recordings_free (rooms->recordings);
+  rooms->recordings = NULL;
   g_hash_table_destroy (rooms->by_name);
   g_hash_table_destroy (rooms->live);
   /* After the rooms: their media teardown runs before the workers stop. */
@@ -568,6 +590,12 @@ HqStore *
 hq_rooms_get_store (HqRooms *rooms)
 {
   return rooms->store;
+}
+
+HqRecordings *
+hq_rooms_get_recordings (HqRooms *rooms)
+{
+  return rooms->recordings;
 }
 
 static gint
@@ -693,6 +721,7 @@ hq_rooms_create (HqRooms *rooms, const HqRoomParams *params, GError **error)
   }
   room = room_new (rooms, &rec);
   add_live (rooms, room);
+  hq_recordings_room_started (rooms->recordings, room);
   start_idle_timer (room, room->rec.unused_room_timeout, "unused_room_timeout");
   start_room_duration (room);
   hq_room_event (room, "room-created", NULL, NULL, NULL, NULL);
@@ -746,6 +775,12 @@ hq_room_complete (HqRoom *room, const gchar *reason)
     hq_participant_send (g_ptr_array_index (room->participants, i), msg);
   g_free (room->rec.status);
   room->rec.status = g_strdup ("completed");
+  if (room->recorder)
+    hq_participant_send (room->recorder, msg);
+  hq_recordings_room_ended (rooms->recordings, room);
+  if (room->recorder)
+    hq_participant_disconnect (
+        room->recorder, "room_completed", HQ_CLOSE_ROOM_COMPLETED, NULL);
   while (room->participants->len > 0)
     hq_participant_disconnect (g_ptr_array_index (room->participants, 0),
         "room_completed", HQ_CLOSE_ROOM_COMPLETED, NULL);

@@ -104,6 +104,9 @@ typedef struct
 HqRooms *hq_rooms_new (HqConfig *config, HqStore *store, GError **error);
 void hq_rooms_free (HqRooms *rooms);
 HqStore *hq_rooms_get_store (HqRooms *rooms);
+/* The recording supervisor (hqrecordings.h). */
+typedef struct _HqRecordings HqRecordings;
+HqRecordings *hq_rooms_get_recordings (HqRooms *rooms);
 
 HqRoom *hq_rooms_create (
     HqRooms *rooms, const HqRoomParams *params, GError **error);

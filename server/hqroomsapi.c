@@ -6,13 +6,11 @@
  * /v1/Rooms and routes on the path's segments. */
 #include "hqroomsapi.h"
 #include "hqhttp.h"
+#include "hqrecordingsapi.h"
 #include "hqlog.h"
 
 #include <string.h>
 #include <hq/hqutil.h>
-
-#define HQ_PAGE_SIZE_DEFAULT 50
-#define HQ_PAGE_SIZE_MAX 1000
 
 static void
 reply_room_error (SoupServerMessage *msg, const GError *error)
@@ -39,110 +37,6 @@ reply_room_error (SoupServerMessage *msg, const GError *error)
     }
   }
   hq_http_reply_error (msg, status, message, error->message);
-}
-
-static gchar *
-base_url (SoupServerMessage *msg)
-{
-  const gchar *host = soup_message_headers_get_one (
-      soup_server_message_get_request_headers (msg), "Host");
-  GUri *uri = soup_server_message_get_uri (msg);
-
-  if (host == NULL)
-    host = g_uri_get_host (uri);
-  return g_strdup_printf ("http://%s", host);
-}
-
-/* --- paging --- */
-
-typedef struct
-{
-  guint page;
-  guint size;
-} Paging;
-
-static gboolean
-read_paging (SoupServerMessage *msg, GHashTable *query, Paging *paging)
-{
-  const gchar *size = query ? g_hash_table_lookup (query, "PageSize") : NULL;
-  const gchar *page = query ? g_hash_table_lookup (query, "Page") : NULL;
-  guint64 v;
-
-  paging->size = HQ_PAGE_SIZE_DEFAULT;
-  paging->page = 0;
-  if (size
-      && (!g_ascii_string_to_unsigned (
-          size, 10, 1, HQ_PAGE_SIZE_MAX, &v, NULL))) {
-    hq_http_reply_error (msg, 400, "invalid parameter",
-        "PageSize must be a whole number from 1 to 1000.");
-    return FALSE;
-  }
-  if (size)
-    paging->size = v;
-  if (page && (!g_ascii_string_to_unsigned (page, 10, 0, G_MAXINT, &v, NULL))) {
-    hq_http_reply_error (
-        msg, 400, "invalid parameter", "Page must be a whole number from 0.");
-    return FALSE;
-  }
-  if (page)
-    paging->page = v;
-  return TRUE;
-}
-
-static gchar *
-page_url (const gchar *base, const gchar *path, GHashTable *query,
-    const Paging *paging, guint page)
-{
-  g_autoptr (GHashTable) q =
-      g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
-  g_autofree gchar *encoded = NULL;
-  GHashTableIter iter;
-  gpointer k, v;
-
-  if (query) {
-    g_hash_table_iter_init (&iter, query);
-    while (g_hash_table_iter_next (&iter, &k, &v))
-      g_hash_table_insert (q, k, g_strdup (v));
-  }
-  g_hash_table_insert (q, "Page", g_strdup_printf ("%u", page));
-  g_hash_table_insert (q, "PageSize", g_strdup_printf ("%u", paging->size));
-  encoded = soup_form_encode_hash (q);
-  return g_strdup_printf ("%s%s?%s", base, path, encoded);
-}
-
-/* Wraps @items (taken) as {key: [...], meta: {...}}.  @rows is how many the
- * store returned for a request of size + 1, to tell whether a next page
- * exists. */
-static void
-reply_page (SoupServerMessage *msg, const gchar *path, GHashTable *query,
-    const Paging *paging, const gchar *key, JsonArray *items, guint rows)
-{
-  g_autofree gchar *base = base_url (msg);
-  JsonObject *reply = json_object_new ();
-  JsonObject *meta = json_object_new ();
-  g_autofree gchar *first = page_url (base, path, query, paging, 0);
-  g_autofree gchar *self = page_url (base, path, query, paging, paging->page);
-
-  json_object_set_array_member (reply, key, items);
-  json_object_set_int_member (meta, "page", paging->page);
-  json_object_set_int_member (meta, "page_size", paging->size);
-  json_object_set_string_member (meta, "first_page_url", first);
-  json_object_set_string_member (meta, "url", self);
-  if (paging->page > 0) {
-    g_autofree gchar *prev =
-        page_url (base, path, query, paging, paging->page - 1);
-    json_object_set_string_member (meta, "previous_page_url", prev);
-  } else
-    json_object_set_null_member (meta, "previous_page_url");
-  if (rows > paging->size) {
-    g_autofree gchar *next =
-        page_url (base, path, query, paging, paging->page + 1);
-    json_object_set_string_member (meta, "next_page_url", next);
-  } else
-    json_object_set_null_member (meta, "next_page_url");
-  json_object_set_string_member (meta, "key", key);
-  json_object_set_object_member (reply, "meta", meta);
-  hq_http_reply_object (msg, 200, reply);
 }
 
 static void
@@ -198,7 +92,7 @@ static void
 reply_room (HqRoomsApi *api, SoupServerMessage *msg, guint status,
     const HqRoomRecord *rec)
 {
-  g_autofree gchar *base = base_url (msg);
+  g_autofree gchar *base = hq_http_base_url (msg);
   JsonObject *obj = hq_room_record_to_json (rec, base);
   HqRoom *live = hq_rooms_lookup (api->rooms, rec->sid);
 
@@ -273,11 +167,11 @@ list_rooms (HqRoomsApi *api, SoupServerMessage *msg, GHashTable *query)
   const gchar *name = query ? g_hash_table_lookup (query, "UniqueName") : NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) rows = NULL;
-  g_autofree gchar *base = base_url (msg);
+  g_autofree gchar *base = hq_http_base_url (msg);
   JsonArray *items;
-  Paging paging;
+  HqHttpPaging paging;
 
-  if (!read_paging (msg, query, &paging))
+  if (!hq_http_read_paging (msg, query, &paging))
     return;
   rows = hq_store_list_rooms (hq_rooms_get_store (api->rooms), status, name,
       paging.size + 1, paging.page * paging.size, &error);
@@ -289,7 +183,8 @@ list_rooms (HqRoomsApi *api, SoupServerMessage *msg, GHashTable *query)
   for (guint i = 0; i < MIN (rows->len, paging.size); i++)
     json_array_add_object_element (
         items, hq_room_record_to_json (g_ptr_array_index (rows, i), base));
-  reply_page (msg, "/v1/Rooms", query, &paging, "rooms", items, rows->len);
+  hq_http_reply_page (
+      msg, "/v1/Rooms", query, &paging, "rooms", items, rows->len);
 }
 
 /* The one change REST makes to rooms and participants is a Status: TRUE
@@ -351,13 +246,13 @@ list_participants (HqRoomsApi *api, SoupServerMessage *msg,
       query ? g_hash_table_lookup (query, "Identity") : NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) rows = NULL;
-  g_autofree gchar *base = base_url (msg);
+  g_autofree gchar *base = hq_http_base_url (msg);
   g_autofree gchar *path =
       g_strdup_printf ("/v1/Rooms/%s/Participants", room->sid);
   JsonArray *items;
-  Paging paging;
+  HqHttpPaging paging;
 
-  if (!read_paging (msg, query, &paging))
+  if (!hq_http_read_paging (msg, query, &paging))
     return;
   rows = hq_store_list_participants (hq_rooms_get_store (api->rooms), room->sid,
       status, identity, paging.size + 1, paging.page * paging.size, &error);
@@ -369,7 +264,8 @@ list_participants (HqRoomsApi *api, SoupServerMessage *msg,
   for (guint i = 0; i < MIN (rows->len, paging.size); i++)
     json_array_add_object_element (items,
         hq_participant_record_to_json (g_ptr_array_index (rows, i), base));
-  reply_page (msg, path, query, &paging, "participants", items, rows->len);
+  hq_http_reply_page (
+      msg, path, query, &paging, "participants", items, rows->len);
 }
 
 static void
@@ -379,7 +275,7 @@ participant (HqRoomsApi *api, SoupServerMessage *msg, const HqRoomRecord *room,
   HqStore *store = hq_rooms_get_store (api->rooms);
   g_autoptr (GError) error = NULL;
   g_autoptr (HqParticipantRecord) rec = NULL;
-  g_autofree gchar *base = base_url (msg);
+  g_autofree gchar *base = hq_http_base_url (msg);
 
   if (g_strcmp0 (soup_server_message_get_method (msg), "POST") == 0) {
     HqRoom *live;
@@ -458,9 +354,9 @@ list_events (HqRoomsApi *api, SoupServerMessage *msg, const HqRoomRecord *room,
   g_autoptr (GPtrArray) rows = NULL;
   g_autofree gchar *path = g_strdup_printf ("/v1/Rooms/%s/Events", room->sid);
   JsonArray *items;
-  Paging paging;
+  HqHttpPaging paging;
 
-  if (!read_paging (msg, query, &paging))
+  if (!hq_http_read_paging (msg, query, &paging))
     return;
   rows = hq_store_list_events (hq_rooms_get_store (api->rooms), room->sid,
       paging.size + 1, paging.page * paging.size, &error);
@@ -489,7 +385,7 @@ list_events (HqRoomsApi *api, SoupServerMessage *msg, const HqRoomRecord *room,
     json_object_set_string_member (o, "date_created", iso);
     json_array_add_object_element (items, o);
   }
-  reply_page (msg, path, query, &paging, "events", items, rows->len);
+  hq_http_reply_page (msg, path, query, &paging, "events", items, rows->len);
 }
 
 /* --- routing --- */
@@ -569,6 +465,19 @@ handle_rooms (SoupServer *server, SoupServerMessage *msg, const char *path,
     if (hq_http_allow_methods (msg, get)
         && (room = find_room (api, msg, seg[0])))
       published_tracks (api, msg, room, seg[2]);
+    return;
+  }
+  if (n == 2 && g_strcmp0 (seg[1], "Recordings") == 0) {
+    if (hq_http_allow_methods (msg, get)
+        && (room = find_room (api, msg, seg[0])))
+      hq_recordings_api_room_recordings (
+          msg, api->rooms, room->sid, path, query);
+    return;
+  }
+  if (n == 2 && g_strcmp0 (seg[1], "RecordingRules") == 0) {
+    if (hq_http_allow_methods (msg, get_post)
+        && (room = find_room (api, msg, seg[0])))
+      hq_recordings_api_room_rules (msg, api->rooms, room->sid);
     return;
   }
   if (n == 2 && g_strcmp0 (seg[1], "Events") == 0) {

@@ -9,6 +9,8 @@
  *   POST /v1/Rooms/{sid}/Participants/{sid} Status=disconnected kicks
  *   GET  /v1/Rooms/{sid}/Participants/{sid}/PublishedTracks
  *   GET  /v1/Rooms/{sid}/Events             the room's audit log (paged)
+ *   GET  /v1/Rooms/{sid}/Recordings, GET/POST /v1/Rooms/{sid}/RecordingRules
+ *                                           (hqrecordingsapi.h)
  *
  * Documented in docs/rooms.md.
  */

@@ -5,6 +5,8 @@
 #include "hqlog.h"
 #include "hqroom.h"
 #include "hqroomsapi.h"
+#include "hqrecordings.h"
+#include "hqrecordingsapi.h"
 #include "hqsignal.h"
 #include "hqtokenapi.h"
 
@@ -20,6 +22,7 @@ struct _HqServer
   gchar *url;
   HqRooms *rooms;
   HqRoomsApi rooms_api;
+  HqRecordingsApi *recordings_api;
   HqSignal *signal;
 };
 
@@ -147,6 +150,8 @@ hq_server_new (HqConfig *config, GError **error)
       server->soup, "/healthz", handle_healthz, server, NULL);
   hq_token_api_register (server->soup, config, server->rooms);
   hq_rooms_api_register (server->soup, &server->rooms_api);
+  server->recordings_api =
+      hq_recordings_api_new (config, server->rooms, server->soup);
   server->signal = hq_signal_new (server->soup, config, server->rooms);
 
   addr = listen_address (config, error);
@@ -166,6 +171,7 @@ hq_server_new (HqConfig *config, GError **error)
         v6 ? "]" : "", g_uri_get_port (uri));
   }
   g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
+  hq_recordings_set_url (hq_rooms_get_recordings (server->rooms), server->url);
   return g_steal_pointer (&server);
 }
 
@@ -180,6 +186,7 @@ hq_server_free (HqServer *server)
     hq_signal_stop (server->signal);
   if (server->soup)
     soup_server_disconnect (server->soup);
+  hq_recordings_api_free (server->recordings_api);
   hq_rooms_free (server->rooms);
   hq_signal_free (server->signal);
   g_clear_object (&server->soup);

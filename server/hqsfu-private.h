@@ -146,7 +146,11 @@ struct _HqSfuParticipant
   HqSfuRoomMedia *media;
   gchar *sid;
   gchar *identity;
-  guint32 speaker_id;
+  guint32 speaker_id; /* 0: hidden, not a speaker */
+  /* A hidden participant (the recorder) is offered only the tracks in
+   * @selection, and nobody is told about it (hq_sfu_room_add_hidden). */
+  gboolean hidden;
+  GHashTable *selection; /* track sid -> itself, hidden only */
 
   HqTransport *pub;
   HqSdp *pub_answer;

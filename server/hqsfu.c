@@ -100,6 +100,8 @@ typedef enum
   CMD_CREATE,
   CMD_DESTROY,
   CMD_ADD_PARTICIPANT,
+  CMD_ADD_HIDDEN,
+  CMD_SET_SELECTION,
   CMD_REMOVE_PARTICIPANT,
   CMD_ADD_TRACK,
   CMD_REMOVE_TRACK,
@@ -229,6 +231,24 @@ hq_sfu_room_add_participant (
     HqSfuRoom *room, const gchar *sid, const gchar *identity)
 {
   post (room, CMD_ADD_PARTICIPANT, sid, identity, NULL, NULL, FALSE, NULL);
+}
+
+void
+hq_sfu_room_add_hidden (
+    HqSfuRoom *room, const gchar *sid, const gchar *identity)
+{
+  post (room, CMD_ADD_HIDDEN, sid, identity, NULL, NULL, FALSE, NULL);
+}
+
+void
+hq_sfu_room_set_selection (
+    HqSfuRoom *room, const gchar *sid, const gchar *const *track_sids)
+{
+  static const gchar *const none[] = { NULL };
+  g_autofree gchar *joined =
+      g_strjoinv (" ", (gchar **)(track_sids ? track_sids : none));
+
+  post (room, CMD_SET_SELECTION, sid, joined, NULL, NULL, FALSE, NULL);
 }
 
 void
@@ -374,6 +394,8 @@ subscribe (HqSfuParticipant *p, HqSfuTrack *track)
 
   if (track->publisher == p || !track_ready (track) || subscribed (p, track))
     return;
+  if (p->hidden && !g_hash_table_contains (p->selection, track->sid))
+    return;
   sub = hq_sfu_sub_new (track, p);
   sub->mid = g_strdup_printf ("%u", p->next_mid++);
   do
@@ -400,7 +422,10 @@ participant_free (gpointer data)
     g_source_destroy (p->offer_timer);
     g_source_unref (p->offer_timer);
   }
-  hq_dsi_remove_speaker (p->media->dsi, p->speaker_id, NULL);
+  if (p->speaker_id)
+    hq_dsi_remove_speaker (p->media->dsi, p->speaker_id, NULL);
+  if (p->selection)
+    g_hash_table_unref (p->selection);
   if (p->pub) {
     hq_transport_close (p->pub);
     g_object_unref (p->pub);
@@ -423,7 +448,8 @@ participant_free (gpointer data)
 }
 
 static void
-add_participant (HqSfuRoomMedia *media, const gchar *sid, const gchar *identity)
+add_participant (HqSfuRoomMedia *media, const gchar *sid, const gchar *identity,
+    gboolean hidden)
 {
   HqSfuParticipant *p;
   GHashTableIter iter;
@@ -435,7 +461,12 @@ add_participant (HqSfuRoomMedia *media, const gchar *sid, const gchar *identity)
   p->media = media;
   p->sid = g_strdup (sid);
   p->identity = g_strdup (identity);
-  p->speaker_id = ++media->next_speaker_id;
+  p->hidden = hidden;
+  if (hidden)
+    p->selection =
+        g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  else
+    p->speaker_id = ++media->next_speaker_id;
   /* Unlike Twilio (remote: none), others' levels are on by default: the
    * web client shows them on every tile. */
   p->verbosity_local = 1;
@@ -446,10 +477,37 @@ add_participant (HqSfuRoomMedia *media, const gchar *sid, const gchar *identity)
   p->tracks =
       g_ptr_array_new_with_free_func ((GDestroyNotify)hq_sfu_track_free);
   p->subs = g_ptr_array_new_with_free_func ((GDestroyNotify)hq_sfu_sub_free);
-  hq_dsi_add_speaker (media->dsi, p->speaker_id, NULL);
+  if (p->speaker_id)
+    hq_dsi_add_speaker (media->dsi, p->speaker_id, NULL);
   g_hash_table_insert (media->participants, p->sid, p);
 
   g_hash_table_iter_init (&iter, media->tracks);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    subscribe (p, value);
+  subscribe_renegotiate (p);
+}
+
+/* Hidden participant @p receives exactly the ready tracks among
+ * @track_sids (space-separated) from now on. */
+static void
+set_selection (HqSfuParticipant *p, const gchar *track_sids)
+{
+  g_auto (GStrv) sids = g_strsplit (track_sids, " ", -1);
+  GHashTableIter iter;
+  gpointer value;
+
+  if (!p->hidden)
+    return;
+  g_hash_table_remove_all (p->selection);
+  for (guint i = 0; sids[i]; i++)
+    if (*sids[i])
+      g_hash_table_add (p->selection, g_strdup (sids[i]));
+  for (guint i = p->subs->len; i > 0; i--) {
+    HqSfuSub *sub = g_ptr_array_index (p->subs, i - 1);
+    if (!g_hash_table_contains (p->selection, sub->track->sid))
+      remove_sub (sub);
+  }
+  g_hash_table_iter_init (&iter, p->media->tracks);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     subscribe (p, value);
   subscribe_renegotiate (p);
@@ -947,7 +1005,10 @@ handle (HqSfuRoomMedia *media, const gchar *sid, JsonObject *msg)
         "media needs a joined, admitted participant");
     return;
   }
-  if (g_str_equal (type, "publish_offer"))
+  if (g_str_equal (type, "publish_offer") && p->hidden)
+    send_error (media->room, sid, id, "forbidden",
+        "the recorder receives media; it does not publish");
+  else if (g_str_equal (type, "publish_offer"))
     handle_publish_offer (p, msg, id);
   else if (g_str_equal (type, "subscribe_answer"))
     handle_subscribe_answer (p, msg, id);
@@ -961,6 +1022,20 @@ handle (HqSfuRoomMedia *media, const gchar *sid, JsonObject *msg)
 
 /* --- worker: timers --- */
 
+/* Participants that count as speakers: all but the hidden. */
+static guint
+speaker_count (HqSfuRoomMedia *media)
+{
+  GHashTableIter iter;
+  gpointer value;
+  guint n = 0;
+
+  g_hash_table_iter_init (&iter, media->participants);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    n += ((HqSfuParticipant *)value)->speaker_id != 0;
+  return n;
+}
+
 static gboolean
 dsi_tick (gpointer data)
 {
@@ -972,7 +1047,7 @@ dsi_tick (gpointer data)
   JsonObject *msg;
 
   if (!hq_dsi_tick (media->dsi, g_get_monotonic_time () / 1000, &dominant, &has)
-      || g_hash_table_size (media->participants) < 2)
+      || speaker_count (media) < 2)
     return G_SOURCE_CONTINUE;
   msg = json_object_new ();
   json_object_set_string_member (msg, "type", "dominant_speaker");
@@ -1071,7 +1146,15 @@ run_cmd (Cmd *cmd)
       media_destroy (cmd->room);
       break;
     case CMD_ADD_PARTICIPANT:
-      add_participant (media, cmd->a, cmd->b);
+      add_participant (media, cmd->a, cmd->b, FALSE);
+      break;
+    case CMD_ADD_HIDDEN:
+      add_participant (media, cmd->a, cmd->b, TRUE);
+      break;
+    case CMD_SET_SELECTION:
+      p = find_participant (media, cmd->a);
+      if (p)
+        set_selection (p, cmd->b);
       break;
     case CMD_REMOVE_PARTICIPANT:
       g_hash_table_remove (media->participants, cmd->a);

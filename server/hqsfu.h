@@ -61,6 +61,17 @@ void hq_sfu_room_free (HqSfuRoom *room);
 void hq_sfu_room_add_participant (
     HqSfuRoom *room, const gchar *sid, const gchar *identity);
 void hq_sfu_room_remove_participant (HqSfuRoom *room, const gchar *sid);
+/* A hidden participant (the server's recorder): it is offered only the
+ * tracks hq_sfu_room_set_selection names, is no speaker, and appears in
+ * nobody's network quality reports.  It publishes nothing, so nobody
+ * subscribes to it.  Removed with hq_sfu_room_remove_participant. */
+void hq_sfu_room_add_hidden (
+    HqSfuRoom *room, const gchar *sid, const gchar *identity);
+/* The tracks hidden participant @sid receives from now on (NULL-terminated;
+ * a track not yet published is taken once it is).  Others are withdrawn
+ * with a re-offer. */
+void hq_sfu_room_set_selection (
+    HqSfuRoom *room, const gchar *sid, const gchar *const *track_sids);
 
 /* Track metadata from track_publish; the media arrives once a
  * publish_offer maps an m-line to the track. */

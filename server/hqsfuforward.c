@@ -931,7 +931,7 @@ hq_sfu_room_media_second (HqSfuRoomMedia *media)
     while (g_hash_table_iter_next (&inner, NULL, &other)) {
       HqSfuParticipant *about = other;
       guint v = about == to ? to->verbosity_local : to->verbosity_remote;
-      if (v > 0)
+      if (v > 0 && !about->hidden)
         json_array_add_object_element (levels, report_for (about, v));
     }
     msg = json_object_new ();

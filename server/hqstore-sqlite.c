@@ -59,7 +59,26 @@ static const gchar schema[] =
     "  sequence INTEGER PRIMARY KEY AUTOINCREMENT, room_sid TEXT NOT NULL,"
     "  event TEXT NOT NULL, participant_sid TEXT, identity TEXT,"
     "  track_sid TEXT, actor_sid TEXT, detail TEXT, created INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS events_room ON events (room_sid, sequence);";
+    "CREATE INDEX IF NOT EXISTS events_room ON events (room_sid, sequence);"
+    "CREATE TABLE IF NOT EXISTS recordings ("
+    "  sid TEXT PRIMARY KEY, room_sid TEXT NOT NULL,"
+    "  participant_sid TEXT NOT NULL, track_sid TEXT NOT NULL,"
+    "  track_name TEXT NOT NULL, type TEXT NOT NULL, status TEXT NOT NULL,"
+    "  container TEXT NOT NULL, codec TEXT, file TEXT, session TEXT,"
+    "  offset_ms INTEGER NOT NULL, duration INTEGER NOT NULL,"
+    "  size INTEGER NOT NULL, created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS recordings_room ON recordings "
+    "  (room_sid, created);"
+    "CREATE TABLE IF NOT EXISTS compositions ("
+    "  sid TEXT PRIMARY KEY, room_sid TEXT NOT NULL, status TEXT NOT NULL,"
+    "  audio_sources TEXT NOT NULL, video_layout TEXT NOT NULL,"
+    "  resolution TEXT NOT NULL, format TEXT NOT NULL, status_callback TEXT,"
+    "  file TEXT, error TEXT, duration INTEGER NOT NULL,"
+    "  size INTEGER NOT NULL, created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS recording_rules ("
+    "  room_sid TEXT PRIMARY KEY, rules TEXT NOT NULL);";
 
 /* --- records --- */
 
@@ -143,6 +162,43 @@ hq_event_record_free (HqEventRecord *rec)
   g_free (rec->track_sid);
   g_free (rec->actor_sid);
   g_free (rec->detail);
+  g_free (rec);
+}
+
+void
+hq_recording_record_free (HqRecordingRecord *rec)
+{
+  if (rec == NULL)
+    return;
+  g_free (rec->sid);
+  g_free (rec->room_sid);
+  g_free (rec->participant_sid);
+  g_free (rec->track_sid);
+  g_free (rec->track_name);
+  g_free (rec->type);
+  g_free (rec->status);
+  g_free (rec->container);
+  g_free (rec->codec);
+  g_free (rec->file);
+  g_free (rec->session);
+  g_free (rec);
+}
+
+void
+hq_composition_record_free (HqCompositionRecord *rec)
+{
+  if (rec == NULL)
+    return;
+  g_free (rec->sid);
+  g_free (rec->room_sid);
+  g_free (rec->status);
+  g_free (rec->audio_sources);
+  g_free (rec->video_layout);
+  g_free (rec->resolution);
+  g_free (rec->format);
+  g_free (rec->status_callback);
+  g_free (rec->file);
+  g_free (rec->error);
   g_free (rec);
 }
 
@@ -691,4 +747,227 @@ hq_store_list_events (HqStore *store, const gchar *room_sid, guint limit,
   sqlite3_bind_int64 (s, 3, offset);
   return collect (
       store, s, read_event, (GDestroyNotify)hq_event_record_free, error);
+}
+
+/* --- recordings --- */
+
+#define RECORDING_COLUMNS                                                      \
+  "sid, room_sid, participant_sid, track_sid, track_name, type, status, "      \
+  "container, codec, file, session, offset_ms, duration, size, created, "      \
+  "updated"
+
+static gpointer
+read_recording (sqlite3_stmt *s)
+{
+  HqRecordingRecord *r = g_new0 (HqRecordingRecord, 1);
+
+  r->sid = col_text (s, 0);
+  r->room_sid = col_text (s, 1);
+  r->participant_sid = col_text (s, 2);
+  r->track_sid = col_text (s, 3);
+  r->track_name = col_text (s, 4);
+  r->type = col_text (s, 5);
+  r->status = col_text (s, 6);
+  r->container = col_text (s, 7);
+  r->codec = col_text (s, 8);
+  r->file = col_text (s, 9);
+  r->session = col_text (s, 10);
+  r->offset = sqlite3_column_int64 (s, 11);
+  r->duration = sqlite3_column_int64 (s, 12);
+  r->size = sqlite3_column_int64 (s, 13);
+  r->created = sqlite3_column_int64 (s, 14);
+  r->updated = sqlite3_column_int64 (s, 15);
+  return r;
+}
+
+gboolean
+hq_store_put_recording (
+    HqStore *store, const HqRecordingRecord *r, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "INSERT OR REPLACE INTO recordings (" RECORDING_COLUMNS ") VALUES "
+      "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+      error);
+
+  if (s == NULL)
+    return FALSE;
+  bind_text (s, 1, r->sid);
+  bind_text (s, 2, r->room_sid);
+  bind_text (s, 3, r->participant_sid);
+  bind_text (s, 4, r->track_sid);
+  bind_text (s, 5, r->track_name);
+  bind_text (s, 6, r->type);
+  bind_text (s, 7, r->status);
+  bind_text (s, 8, r->container);
+  bind_text (s, 9, r->codec);
+  bind_text (s, 10, r->file);
+  bind_text (s, 11, r->session);
+  sqlite3_bind_int64 (s, 12, r->offset);
+  sqlite3_bind_int64 (s, 13, r->duration);
+  sqlite3_bind_int64 (s, 14, r->size);
+  sqlite3_bind_int64 (s, 15, r->created);
+  sqlite3_bind_int64 (s, 16, r->updated);
+  return run (store, s, error);
+}
+
+HqRecordingRecord *
+hq_store_get_recording (HqStore *store, const gchar *sid, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "SELECT " RECORDING_COLUMNS " FROM recordings WHERE sid = ?", error);
+
+  if (s == NULL)
+    return NULL;
+  bind_text (s, 1, sid);
+  return one (store, s, read_recording,
+      (GDestroyNotify)hq_recording_record_free, "recording", sid, error);
+}
+
+GPtrArray *
+hq_store_list_recordings (HqStore *store, const gchar *room_sid,
+    const gchar *status, guint limit, guint offset, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "SELECT " RECORDING_COLUMNS " FROM recordings "
+      "WHERE (?1 IS NULL OR room_sid = ?1) AND (?2 IS NULL OR status = ?2) "
+      "ORDER BY created, rowid LIMIT ?3 OFFSET ?4",
+      error);
+
+  if (s == NULL)
+    return NULL;
+  bind_text (s, 1, room_sid);
+  bind_text (s, 2, status);
+  sqlite3_bind_int64 (s, 3, limit);
+  sqlite3_bind_int64 (s, 4, offset);
+  return collect (store, s, read_recording,
+      (GDestroyNotify)hq_recording_record_free, error);
+}
+
+/* --- compositions --- */
+
+#define COMPOSITION_COLUMNS                                                    \
+  "sid, room_sid, status, audio_sources, video_layout, resolution, format, "   \
+  "status_callback, file, error, duration, size, created, updated"
+
+static gpointer
+read_composition (sqlite3_stmt *s)
+{
+  HqCompositionRecord *c = g_new0 (HqCompositionRecord, 1);
+
+  c->sid = col_text (s, 0);
+  c->room_sid = col_text (s, 1);
+  c->status = col_text (s, 2);
+  c->audio_sources = col_text (s, 3);
+  c->video_layout = col_text (s, 4);
+  c->resolution = col_text (s, 5);
+  c->format = col_text (s, 6);
+  c->status_callback = col_text (s, 7);
+  c->file = col_text (s, 8);
+  c->error = col_text (s, 9);
+  c->duration = sqlite3_column_int64 (s, 10);
+  c->size = sqlite3_column_int64 (s, 11);
+  c->created = sqlite3_column_int64 (s, 12);
+  c->updated = sqlite3_column_int64 (s, 13);
+  return c;
+}
+
+gboolean
+hq_store_put_composition (
+    HqStore *store, const HqCompositionRecord *c, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "INSERT OR REPLACE INTO compositions (" COMPOSITION_COLUMNS ") VALUES "
+      "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+      error);
+
+  if (s == NULL)
+    return FALSE;
+  bind_text (s, 1, c->sid);
+  bind_text (s, 2, c->room_sid);
+  bind_text (s, 3, c->status);
+  bind_text (s, 4, c->audio_sources);
+  bind_text (s, 5, c->video_layout);
+  bind_text (s, 6, c->resolution);
+  bind_text (s, 7, c->format);
+  bind_text (s, 8, c->status_callback);
+  bind_text (s, 9, c->file);
+  bind_text (s, 10, c->error);
+  sqlite3_bind_int64 (s, 11, c->duration);
+  sqlite3_bind_int64 (s, 12, c->size);
+  sqlite3_bind_int64 (s, 13, c->created);
+  sqlite3_bind_int64 (s, 14, c->updated);
+  return run (store, s, error);
+}
+
+HqCompositionRecord *
+hq_store_get_composition (HqStore *store, const gchar *sid, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "SELECT " COMPOSITION_COLUMNS " FROM compositions WHERE sid = ?", error);
+
+  if (s == NULL)
+    return NULL;
+  bind_text (s, 1, sid);
+  return one (store, s, read_composition,
+      (GDestroyNotify)hq_composition_record_free, "composition", sid, error);
+}
+
+GPtrArray *
+hq_store_list_compositions (HqStore *store, const gchar *room_sid,
+    const gchar *status, guint limit, guint offset, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "SELECT " COMPOSITION_COLUMNS " FROM compositions "
+      "WHERE (?1 IS NULL OR room_sid = ?1) AND (?2 IS NULL OR status = ?2) "
+      "ORDER BY created, rowid LIMIT ?3 OFFSET ?4",
+      error);
+
+  if (s == NULL)
+    return NULL;
+  bind_text (s, 1, room_sid);
+  bind_text (s, 2, status);
+  sqlite3_bind_int64 (s, 3, limit);
+  sqlite3_bind_int64 (s, 4, offset);
+  return collect (store, s, read_composition,
+      (GDestroyNotify)hq_composition_record_free, error);
+}
+
+/* --- recording rules --- */
+
+gboolean
+hq_store_put_recording_rules (
+    HqStore *store, const gchar *room_sid, const gchar *rules, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "INSERT OR REPLACE INTO recording_rules (room_sid, rules) VALUES (?,?)",
+      error);
+
+  if (s == NULL)
+    return FALSE;
+  bind_text (s, 1, room_sid);
+  bind_text (s, 2, rules);
+  return run (store, s, error);
+}
+
+static gpointer
+read_rules (sqlite3_stmt *s)
+{
+  return col_text (s, 0);
+}
+
+gchar *
+hq_store_get_recording_rules (
+    HqStore *store, const gchar *room_sid, GError **error)
+{
+  sqlite3_stmt *s = stmt (
+      store, "SELECT rules FROM recording_rules WHERE room_sid = ?", error);
+  g_autoptr (GPtrArray) rows = NULL;
+
+  if (s == NULL)
+    return NULL;
+  bind_text (s, 1, room_sid);
+  rows = collect (store, s, read_rules, g_free, error);
+  if (rows == NULL || rows->len == 0)
+    return NULL;
+  return g_ptr_array_steal_index (rows, 0);
 }

@@ -101,6 +101,51 @@ typedef struct
   gint64 created;
 } HqEventRecord;
 
+/* One track's recording (Twilio's Recording resource). */
+typedef struct
+{
+  gchar *sid; /* RT... */
+  gchar *room_sid;
+  gchar *participant_sid;
+  gchar *track_sid;
+  gchar *track_name;
+  gchar *type; /* audio | video */
+  gchar *status; /* processing | completed | failed */
+  gchar *container; /* mka | mkv */
+  gchar *codec; /* opus | vp8 | h264; NULL until known */
+  gchar *file; /* path of the media file; NULL until known */
+  gchar *session; /* the recorder run that made it */
+  gint64 offset; /* ms from the room's start to the recording's start */
+  gint64 duration; /* seconds */
+  gint64 size; /* bytes */
+  gint64 created;
+  gint64 updated;
+} HqRecordingRecord;
+
+/* One composition (Twilio's Composition resource). */
+typedef struct
+{
+  gchar *sid; /* CJ... */
+  gchar *room_sid;
+  gchar *status; /* enqueued | processing | completed | failed */
+  gchar *audio_sources; /* JSON array as text */
+  gchar *video_layout; /* JSON object as text */
+  gchar *resolution; /* "1280x720" */
+  gchar *format; /* webm | mp4 */
+  gchar *status_callback; /* NULL: none */
+  gchar *file; /* NULL until completed */
+  gchar *error; /* why it failed, or NULL */
+  gint64 duration; /* seconds */
+  gint64 size; /* bytes */
+  gint64 created;
+  gint64 updated;
+} HqCompositionRecord;
+
+void hq_recording_record_free (HqRecordingRecord *rec);
+void hq_composition_record_free (HqCompositionRecord *rec);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqRecordingRecord, hq_recording_record_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqCompositionRecord, hq_composition_record_free)
+
 void hq_room_record_free (HqRoomRecord *rec);
 void hq_participant_record_free (HqParticipantRecord *rec);
 void hq_track_record_free (HqTrackRecord *rec);
@@ -155,6 +200,30 @@ gboolean hq_store_add_event (
 /* Oldest first. */
 GPtrArray *hq_store_list_events (HqStore *store, const gchar *room_sid,
     guint limit, guint offset, GError **error);
+
+/* Recordings: inserted or replaced by sid. */
+gboolean hq_store_put_recording (
+    HqStore *store, const HqRecordingRecord *rec, GError **error);
+HqRecordingRecord *hq_store_get_recording (
+    HqStore *store, const gchar *sid, GError **error);
+/* Oldest first; @room_sid and @status filter when not NULL. */
+GPtrArray *hq_store_list_recordings (HqStore *store, const gchar *room_sid,
+    const gchar *status, guint limit, guint offset, GError **error);
+
+gboolean hq_store_put_composition (
+    HqStore *store, const HqCompositionRecord *rec, GError **error);
+HqCompositionRecord *hq_store_get_composition (
+    HqStore *store, const gchar *sid, GError **error);
+/* Oldest first; @room_sid and @status filter when not NULL. */
+GPtrArray *hq_store_list_compositions (HqStore *store, const gchar *room_sid,
+    const gchar *status, guint limit, guint offset, GError **error);
+
+/* A room's recording rules as JSON text ({"rules": [...]}); NULL (no error)
+ * when none were ever set. */
+gboolean hq_store_put_recording_rules (
+    HqStore *store, const gchar *room_sid, const gchar *rules, GError **error);
+gchar *hq_store_get_recording_rules (
+    HqStore *store, const gchar *room_sid, GError **error);
 
 G_END_DECLS
 

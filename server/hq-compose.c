@@ -1,0 +1,318 @@
+/* hq-compose: the composition child process hq-server runs for each
+ * composition job (server/hqcompositions.c).
+ *
+ *   hq-compose --output FILE --format webm|mp4 --resolution WxH
+ *              [--video FILE@OFFSET_MS]... [--audio FILE@OFFSET_MS]...
+ *
+ * Decodes every input (the per-track .mkv/.mka recordings), shifts each by
+ * its offset so the tracks line up as they happened in the room, places
+ * the videos in an equal-size grid (columns = ceil(sqrt(n))) on a black
+ * canvas of the requested resolution, mixes the audio, and encodes:
+ * webm = VP8 + Opus, mp4 = H.264 + Opus.  The output is created with mode
+ * 0600 (umask 077).  On success it prints "duration_ms=N" and exits 0;
+ * on any pipeline error it prints the error and exits 1 (2: bad usage).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <gst/gst.h>
+
+typedef struct
+{
+  gchar *file;
+  GstClockTime offset;
+  gboolean video;
+  guint cell; /* video: grid index */
+} Input;
+
+typedef struct
+{
+  GstElement *pipeline;
+  GstElement *compositor; /* NULL without video */
+  GstElement *mixer; /* NULL without audio */
+  GMainLoop *loop;
+  gint width, height, cols, rows;
+  gint status;
+} Composer;
+
+static gboolean
+parse_input (const gchar *arg, gboolean video, Input *in, GError **error)
+{
+  const gchar *at = strrchr (arg, '@');
+  gchar *end = NULL;
+  gint64 ms;
+
+  if (at == NULL || at == arg) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "input \"%s\" is not FILE@OFFSET_MS", arg);
+    return FALSE;
+  }
+  ms = g_ascii_strtoll (at + 1, &end, 10);
+  if (end == at + 1 || *end != '\0' || ms < 0) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "input \"%s\": the offset must be whole milliseconds from 0", arg);
+    return FALSE;
+  }
+  in->file = g_strndup (arg, at - arg);
+  in->offset = (GstClockTime)ms * GST_MSECOND;
+  in->video = video;
+  return TRUE;
+}
+
+/* Adds "a ! b ! ..." to the pipeline; returns its first element's sink pad
+ * and sets *src to its last element's src pad. */
+static GstPad *
+add_chain (Composer *c, const gchar *desc, GstPad **src, GError **error)
+{
+  GstElement *bin = gst_parse_bin_from_description (desc, TRUE, error);
+
+  if (bin == NULL)
+    return NULL;
+  gst_bin_add (GST_BIN (c->pipeline), bin);
+  gst_element_sync_state_with_parent (bin);
+  *src = gst_element_get_static_pad (bin, "src");
+  return gst_element_get_static_pad (bin, "sink");
+}
+
+static void
+on_decoded_pad (GstElement *decodebin, GstPad *pad, Input *in)
+{
+  Composer *c = g_object_get_data (G_OBJECT (decodebin), "composer");
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  const gchar *media =
+      caps ? gst_structure_get_name (gst_caps_get_structure (caps, 0)) : "";
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *desc = NULL;
+  GstPad *sink, *src = NULL, *mix;
+  GstElement *target;
+
+  if (in->video && g_str_has_prefix (media, "video/")) {
+    gint cw = (c->width / c->cols) & ~1, ch = (c->height / c->rows) & ~1;
+    desc = g_strdup_printf ("videoconvert ! videoscale add-borders=true ! "
+                            "capsfilter caps=\"video/x-raw,width=%d,"
+                            "height=%d,pixel-aspect-ratio=1/1\"",
+        cw, ch);
+    target = c->compositor;
+  } else if (!in->video && g_str_has_prefix (media, "audio/")) {
+    desc = g_strdup ("audioconvert ! audioresample ! capsfilter "
+                     "caps=\"audio/x-raw,rate=48000,channels=2\"");
+    target = c->mixer;
+  } else {
+    return;
+  }
+  sink = add_chain (c, desc, &src, &error);
+  if (sink == NULL) {
+    g_printerr ("hq-compose: %s\n", error->message);
+    return;
+  }
+  mix = gst_element_request_pad_simple (target, "sink_%u");
+  if (in->video) {
+    g_object_set (mix, "xpos",
+        (gint)(in->cell % c->cols) * (c->width / c->cols), "ypos",
+        (gint)(in->cell / c->cols) * (c->height / c->rows), NULL);
+  }
+  /* Each track starts where it started in the room. */
+  gst_pad_set_offset (src, (gint64)in->offset);
+  gst_pad_link (src, mix);
+  gst_pad_link (pad, sink);
+  gst_object_unref (mix);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+}
+
+static gboolean
+add_input (Composer *c, Input *in, GError **error)
+{
+  GstElement *src = gst_element_factory_make ("filesrc", NULL);
+  GstElement *dec = gst_element_factory_make ("decodebin", NULL);
+
+  if (src == NULL || dec == NULL) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "filesrc or decodebin is missing");
+    return FALSE;
+  }
+  g_object_set (src, "location", in->file, NULL);
+  g_object_set_data (G_OBJECT (dec), "composer", c);
+  g_signal_connect (dec, "pad-added", G_CALLBACK (on_decoded_pad), in);
+  gst_bin_add_many (GST_BIN (c->pipeline), src, dec, NULL);
+  return gst_element_link (src, dec);
+}
+
+static const gchar *
+video_encoder (const gchar *format)
+{
+  if (g_str_equal (format, "webm"))
+    return "vp8enc deadline=1 cpu-used=8 target-bitrate=1000000 "
+           "keyframe-max-dist=60";
+  if (gst_element_factory_find ("x264enc"))
+    return "x264enc speed-preset=veryfast tune=zerolatency ! capsfilter "
+           "caps=\"video/x-h264,profile=constrained-baseline\"";
+  return "openh264enc ! h264parse";
+}
+
+static gboolean
+build (Composer *c, const gchar *output, const gchar *format, GPtrArray *inputs,
+    guint n_video, guint n_audio, GError **error)
+{
+  g_autofree gchar *desc = NULL;
+  GstElement *tail;
+  g_autoptr (GstElement) mux = NULL;
+  GstPad *src = NULL, *sink;
+
+  desc = g_strdup_printf ("%s name=mux ! filesink location=\"%s\"",
+      g_str_equal (format, "webm") ? "webmmux" : "mp4mux faststart=true",
+      output);
+  tail = gst_parse_bin_from_description (desc, FALSE, error);
+  if (tail == NULL)
+    return FALSE;
+  gst_bin_add (GST_BIN (c->pipeline), tail);
+  mux = gst_bin_get_by_name (GST_BIN (tail), "mux");
+  if (n_video > 0) {
+    g_autofree gchar *vdesc = g_strdup_printf (
+        "videoconvert ! video/x-raw,format=I420,width=%d,height=%d,"
+        "framerate=30/1 ! %s",
+        c->width, c->height, video_encoder (format));
+    c->compositor = gst_element_factory_make ("compositor", "compositor");
+    if (c->compositor == NULL)
+      return FALSE;
+    g_object_set (c->compositor, "background", 1 /* black */, NULL);
+    gst_bin_add (GST_BIN (c->pipeline), c->compositor);
+    if ((sink = add_chain (c, vdesc, &src, error)) == NULL)
+      return FALSE;
+    gst_element_link_pads (c->compositor, "src", GST_PAD_PARENT (sink), NULL);
+    gst_object_unref (sink);
+    gst_element_link_pads (GST_PAD_PARENT (src), NULL, mux, "video_%u");
+    gst_object_unref (src);
+  }
+  if (n_audio > 0) {
+    c->mixer = gst_element_factory_make ("audiomixer", "mixer");
+    gst_bin_add (GST_BIN (c->pipeline), c->mixer);
+    if ((sink = add_chain (
+             c, "audioconvert ! opusenc bitrate=64000", &src, error))
+        == NULL)
+      return FALSE;
+    gst_element_link_pads (c->mixer, "src", GST_PAD_PARENT (sink), NULL);
+    gst_object_unref (sink);
+    gst_element_link_pads (GST_PAD_PARENT (src), NULL, mux, "audio_%u");
+    gst_object_unref (src);
+  }
+  for (guint i = 0; i < inputs->len; i++)
+    if (!add_input (c, g_ptr_array_index (inputs, i), error))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+on_bus (GstBus *bus, GstMessage *msg, gpointer data)
+{
+  Composer *c = data;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *debug = NULL;
+
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS) {
+    g_main_loop_quit (c->loop);
+  } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    gst_message_parse_error (msg, &error, &debug);
+    g_print ("error: %s: %s\n", GST_MESSAGE_SRC_NAME (msg), error->message);
+    g_printerr ("hq-compose: %s\n%s\n", error->message, debug ? debug : "");
+    c->status = 1;
+    g_main_loop_quit (c->loop);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+input_free (Input *in)
+{
+  g_free (in->file);
+  g_free (in);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree gchar *output = NULL, *format = NULL, *resolution = NULL;
+  g_auto (GStrv) videos = NULL, audios = NULL;
+  GOptionEntry entries[] = {
+    { "output", 0, 0, G_OPTION_ARG_FILENAME, &output, "file to write", "FILE" },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "webm or mp4", "FMT" },
+    { "resolution", 0, 0, G_OPTION_ARG_STRING, &resolution, "WxH", "WxH" },
+    { "video", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &videos,
+        "a video track and its offset", "FILE@MS" },
+    { "audio", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &audios,
+        "an audio track and its offset", "FILE@MS" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) inputs =
+      g_ptr_array_new_with_free_func ((GDestroyNotify)input_free);
+  guint n_video = 0, n_audio = 0;
+  Composer c = { 0 };
+  GstBus *bus;
+  gint64 position = 0;
+
+  umask (077);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    g_printerr ("hq-compose: %s\n", error->message);
+    return 2;
+  }
+  if (output == NULL || format == NULL || resolution == NULL
+      || (!g_str_equal (format, "webm") && !g_str_equal (format, "mp4"))
+      || sscanf (resolution, "%dx%d", &c.width, &c.height) != 2 || c.width < 16
+      || c.height < 16) {
+    g_printerr ("hq-compose: --output, --format webm|mp4 and --resolution "
+                "WxH are required\n");
+    return 2;
+  }
+  for (guint k = 0; k < 2; k++) {
+    gchar **list = k == 0 ? videos : audios;
+    for (guint i = 0; list && list[i]; i++) {
+      Input *in = g_new0 (Input, 1);
+      if (!parse_input (list[i], k == 0, in, &error)) {
+        g_free (in);
+        g_printerr ("hq-compose: %s\n", error->message);
+        return 2;
+      }
+      if (k == 0)
+        in->cell = n_video++;
+      else
+        n_audio++;
+      g_ptr_array_add (inputs, in);
+    }
+  }
+  if (inputs->len == 0) {
+    g_printerr ("hq-compose: nothing to compose (no --video, no --audio)\n");
+    return 2;
+  }
+  c.cols = n_video ? (gint)ceil (sqrt (n_video)) : 1;
+  c.rows = n_video ? ((gint)n_video + c.cols - 1) / c.cols : 1;
+  c.pipeline = gst_pipeline_new ("hq-compose");
+  if (!build (&c, output, format, inputs, n_video, n_audio, &error)) {
+    g_printerr ("hq-compose: cannot build the pipeline: %s\n",
+        error ? error->message : "an element is missing");
+    return 1;
+  }
+  c.loop = g_main_loop_new (NULL, FALSE);
+  bus = gst_pipeline_get_bus (GST_PIPELINE (c.pipeline));
+  gst_bus_add_watch (bus, on_bus, &c);
+  if (gst_element_set_state (c.pipeline, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE) {
+    g_printerr ("hq-compose: the pipeline does not start\n");
+    c.status = 1;
+  } else {
+    g_main_loop_run (c.loop);
+  }
+  if (c.status == 0
+      && gst_element_query_position (c.pipeline, GST_FORMAT_TIME, &position))
+    g_print ("duration_ms=%" G_GINT64_FORMAT "\n", position / GST_MSECOND);
+  gst_element_set_state (c.pipeline, GST_STATE_NULL);
+  gst_bus_remove_watch (bus);
+  gst_object_unref (bus);
+  gst_object_unref (c.pipeline);
+  g_main_loop_unref (c.loop);
+  return c.status;
+}

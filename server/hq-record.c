@@ -1,0 +1,243 @@
+/* hq-record: the recorder child process hq-server runs for a room that
+ * records (server/hqrecordings.c).
+ *
+ *   hq-record --server URL --room RM... --location DIR
+ *
+ * with the access token in $HQ_ACCESS_TOKEN (never in argv, where `ps`
+ * shows it).  It runs
+ *
+ *   hqroomsrc server=URL room=RM... ! hqrecorder mode=tracks location=DIR
+ *
+ * linking each new hqroomsrc pad to a new hqrecorder request pad of its
+ * kind, so every track the server offers is written as it arrived (Opus,
+ * VP8, H.264; no decoding) into its own .mka/.mkv file, with hqrecorder's
+ * manifest recording.json alongside.  Files are created with mode 0600
+ * (umask 077).  SIGTERM or SIGINT ends the recording cleanly (EOS, then the
+ * files are finalised); the files stay playable even if the process is
+ * killed outright (hqrecorder is crash-safe).
+ *
+ * One line of JSON per event goes to stdout, which the server logs:
+ * {"event": "track", "pad": ..., "recorder_pad": ..., "track_sid": ...,
+ * "participant_sid": ..., "identity": ..., "track_name": ...},
+ * {"event": "eos"}, {"event": "error", "message": ...}.
+ * Exit status: 0 after a clean end, 1 on a pipeline error, 2 on bad usage.
+ */
+#include <glib-unix.h>
+#include <gst/gst.h>
+#include <json-glib/json-glib.h>
+#include <sys/stat.h>
+
+typedef struct
+{
+  GstElement *pipeline;
+  GstElement *src;
+  GstElement *recorder;
+  GMainLoop *loop;
+  gboolean stopping;
+  gint status;
+} Recorder;
+
+static void
+emit (JsonObject *obj)
+{
+  JsonNode *node = json_node_init_object (json_node_alloc (), obj);
+  g_autofree gchar *text = json_to_string (node, FALSE);
+
+  json_node_unref (node);
+  g_print ("%s\n", text);
+}
+
+static void
+set_string (JsonObject *o, const gchar *name, GObject *from, const gchar *prop)
+{
+  g_autofree gchar *v = NULL;
+
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (from), prop))
+    g_object_get (from, prop, &v, NULL);
+  if (v)
+    json_object_set_string_member (o, name, v);
+}
+
+/* A new track: give it a recorder pad of its kind.  Linked here, in
+ * pad-added, so hqroomsrc sees that downstream takes encoded media. */
+static void
+on_pad_added (GstElement *src, GstPad *pad, Recorder *r)
+{
+  const gchar *name = GST_PAD_NAME (pad);
+  gboolean audio = g_str_has_prefix (name, "audio_");
+  GstPad *sink;
+  JsonObject *o;
+  GstPadLinkReturn ret;
+
+  if (!audio && !g_str_has_prefix (name, "video_"))
+    return;
+  sink = gst_element_request_pad_simple (
+      r->recorder, audio ? "audio_%u" : "video_%u");
+  if (sink == NULL) {
+    g_printerr ("hq-record: hqrecorder gave no pad for %s\n", name);
+    return;
+  }
+  /* Who and what, for the file name and the manifest the server reads
+   * (hqrecorder would take them from the stream tags, later). */
+  {
+    g_autofree gchar *identity = NULL, *track = NULL;
+    if (g_object_class_find_property (
+            G_OBJECT_GET_CLASS (pad), "participant-identity"))
+      g_object_get (
+          pad, "participant-identity", &identity, "track-name", &track, NULL);
+    if (identity
+        && g_object_class_find_property (
+            G_OBJECT_GET_CLASS (sink), "participant"))
+      g_object_set (sink, "participant", identity, NULL);
+    if (track
+        && g_object_class_find_property (
+            G_OBJECT_GET_CLASS (sink), "track-name"))
+      g_object_set (sink, "track-name", track, NULL);
+  }
+  ret = gst_pad_link (pad, sink);
+  o = json_object_new ();
+  json_object_set_string_member (o, "event", "track");
+  json_object_set_string_member (o, "pad", name);
+  json_object_set_string_member (o, "recorder_pad", GST_PAD_NAME (sink));
+  set_string (o, "track_sid", G_OBJECT (pad), "track-sid");
+  set_string (o, "participant_sid", G_OBJECT (pad), "participant-sid");
+  set_string (o, "identity", G_OBJECT (pad), "participant-identity");
+  set_string (o, "track_name", G_OBJECT (pad), "track-name");
+  if (ret != GST_PAD_LINK_OK)
+    json_object_set_string_member (
+        o, "link_error", gst_pad_link_get_name (ret));
+  emit (o);
+  gst_object_unref (sink);
+}
+
+static gboolean
+on_bus (GstBus *bus, GstMessage *msg, gpointer data)
+{
+  Recorder *r = data;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *debug = NULL;
+  JsonObject *o;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_EOS:
+      o = json_object_new ();
+      json_object_set_string_member (o, "event", "eos");
+      emit (o);
+      g_main_loop_quit (r->loop);
+      break;
+    case GST_MESSAGE_ERROR:
+      gst_message_parse_error (msg, &error, &debug);
+      o = json_object_new ();
+      json_object_set_string_member (o, "event", "error");
+      json_object_set_string_member (o, "source", GST_MESSAGE_SRC_NAME (msg));
+      json_object_set_string_member (o, "message", error->message);
+      emit (o);
+      g_printerr ("hq-record: %s: %s\n%s\n", GST_MESSAGE_SRC_NAME (msg),
+          error->message, debug ? debug : "");
+      r->status = 1;
+      g_main_loop_quit (r->loop);
+      break;
+    default:
+      break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+#define HQ_RECORD_EOS_TIMEOUT_S 5
+
+static gboolean
+on_eos_timeout (gpointer data)
+{
+  Recorder *r = data;
+
+  g_printerr ("hq-record: no EOS after %d s; stopping anyway\n",
+      HQ_RECORD_EOS_TIMEOUT_S);
+  g_main_loop_quit (r->loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* SIGTERM/SIGINT: end the streams so every file is finalised. */
+static gboolean
+on_signal (gpointer data)
+{
+  Recorder *r = data;
+
+  if (r->stopping) {
+    g_main_loop_quit (r->loop);
+    return G_SOURCE_REMOVE;
+  }
+  r->stopping = TRUE;
+  gst_element_send_event (r->pipeline, gst_event_new_eos ());
+  /* A source that cannot end its streams must not keep us: the files
+   * are playable without the final EOS anyway. */
+  g_timeout_add_seconds (HQ_RECORD_EOS_TIMEOUT_S, on_eos_timeout, r);
+  return G_SOURCE_CONTINUE;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree gchar *server = NULL, *room = NULL, *location = NULL;
+  GOptionEntry entries[] = {
+    { "server", 0, 0, G_OPTION_ARG_STRING, &server,
+        "hq-server base URL (http://host:port)", "URL" },
+    { "room", 0, 0, G_OPTION_ARG_STRING, &room, "room sid to record", "SID" },
+    { "location", 0, 0, G_OPTION_ARG_FILENAME, &location,
+        "directory for the track files and recording.json", "DIR" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
+  g_autoptr (GError) error = NULL;
+  const gchar *token = g_getenv ("HQ_ACCESS_TOKEN");
+  Recorder r = { 0 };
+  GstBus *bus;
+
+  umask (077);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    g_printerr ("hq-record: %s\n", error->message);
+    return 2;
+  }
+  if (server == NULL || room == NULL || location == NULL || token == NULL) {
+    g_printerr ("hq-record: --server, --room, --location and "
+                "$HQ_ACCESS_TOKEN are all required\n");
+    return 2;
+  }
+  r.src = gst_element_factory_make ("hqroomsrc", "src");
+  r.recorder = gst_element_factory_make ("hqrecorder", "recorder");
+  if (r.src == NULL || r.recorder == NULL) {
+    g_printerr ("hq-record: the %s element is not installed (set "
+                "GST_PLUGIN_PATH to where the hqrooms plugins are)\n",
+        r.src == NULL ? "hqroomsrc" : "hqrecorder");
+    return 1;
+  }
+  g_object_set (r.src, "server", server, "room", room, "token", token, NULL);
+  gst_util_set_object_arg (G_OBJECT (r.recorder), "mode", "tracks");
+  g_object_set (r.recorder, "location", location, NULL);
+  /* Tracks come and go while the pipeline plays: a new file sink must not
+   * take the whole pipeline back to PAUSED to preroll, where the live
+   * source stops and the sink would wait for ever. */
+  g_object_set (r.recorder, "async-handling", TRUE, NULL);
+  r.pipeline = gst_pipeline_new ("hq-record");
+  gst_bin_add_many (GST_BIN (r.pipeline), r.src, r.recorder, NULL);
+  g_signal_connect (r.src, "pad-added", G_CALLBACK (on_pad_added), &r);
+  r.loop = g_main_loop_new (NULL, FALSE);
+  bus = gst_pipeline_get_bus (GST_PIPELINE (r.pipeline));
+  gst_bus_add_watch (bus, on_bus, &r);
+  g_unix_signal_add (SIGTERM, on_signal, &r);
+  g_unix_signal_add (SIGINT, on_signal, &r);
+  if (gst_element_set_state (r.pipeline, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE) {
+    g_printerr ("hq-record: the pipeline does not start\n");
+    r.status = 1;
+  } else {
+    g_main_loop_run (r.loop);
+  }
+  gst_element_set_state (r.pipeline, GST_STATE_NULL);
+  gst_bus_remove_watch (bus);
+  gst_object_unref (bus);
+  gst_object_unref (r.pipeline);
+  g_main_loop_unref (r.loop);
+  return r.status;
+}

@@ -1,0 +1,399 @@
+/* Recordings and compositions REST API; see hqrecordingsapi.h and
+ * docs/recordings.md.  Reads come from the store; rule changes go through
+ * the recording supervisor (hqrecordings.c), new compositions through the
+ * job queue (hqcompositions.c).  Media is served from the files the
+ * children wrote (mode 0600, readable by the server's user only). */
+#include "hqrecordingsapi.h"
+#include "hqcompositions.h"
+#include "hqhttp.h"
+#include "hqlog.h"
+#include "hqrecordings.h"
+
+#include <string.h>
+#include <hq/hqutil.h>
+
+struct _HqRecordingsApi
+{
+  HqConfig *config;
+  HqRooms *rooms;
+  HqCompositions *compositions;
+};
+
+static void
+reply_store_error (SoupServerMessage *msg, const GError *error)
+{
+  if (g_error_matches (error, HQ_STORE_ERROR, HQ_STORE_ERROR_NOT_FOUND)) {
+    g_autofree gchar *why = g_strdup_printf ("There is %s.", error->message);
+    hq_http_reply_error (msg, 404, "not found", why);
+    return;
+  }
+  hq_log_message (HQ_LOG_ERROR, "store", "%s", error->message);
+  hq_http_reply_error (msg, 500, "storage failed", error->message);
+}
+
+static void
+reply_room_error (SoupServerMessage *msg, const GError *error)
+{
+  guint status = 400;
+  const gchar *message = "invalid parameter";
+
+  if (error->domain == HQ_ROOM_ERROR
+      && error->code == HQ_ROOM_ERROR_NOT_FOUND) {
+    status = 404;
+    message = "not found";
+  } else if (error->domain == HQ_ROOM_ERROR
+      && error->code == HQ_ROOM_ERROR_STORE) {
+    status = 500;
+    message = "storage failed";
+  } else if (error->domain == HQ_HTTP_ERROR) {
+    hq_http_reply_gerror (msg, error);
+    return;
+  }
+  hq_http_reply_error (msg, status, message, error->message);
+}
+
+/* Serves @file as the response body. */
+static void
+reply_file (SoupServerMessage *msg, const gchar *file, const gchar *type,
+    const gchar *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GMappedFile) mapped = g_mapped_file_new (file, FALSE, &error);
+  g_autoptr (GBytes) bytes = NULL;
+  g_autofree gchar *disposition = NULL;
+  SoupMessageHeaders *headers;
+
+  if (mapped == NULL) {
+    hq_http_reply_error (msg, 404, "not found", "The media file is gone.");
+    return;
+  }
+  bytes = g_mapped_file_get_bytes (mapped);
+  headers = soup_server_message_get_response_headers (msg);
+  disposition = g_strdup_printf ("attachment; filename=\"%s\"", name);
+  soup_message_headers_replace (headers, "Content-Disposition", disposition);
+  soup_server_message_set_status (msg, 200, NULL);
+  soup_server_message_set_response (msg, type, SOUP_MEMORY_COPY,
+      g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+}
+
+/* Splits the path below @prefix into up to 3 segments; NULL when it is
+ * not below it. */
+static gchar **
+segments (const gchar *path, const gchar *prefix, guint *n)
+{
+  const gchar *rest = path + strlen (prefix);
+  gchar **seg;
+
+  if (!g_str_has_prefix (path, prefix) || (*rest != '\0' && *rest != '/'))
+    return NULL;
+  seg = g_strsplit (*rest ? rest + 1 : rest, "/", 4);
+  *n = g_strv_length (seg);
+  if (*n > 0 && *seg[*n - 1] == '\0')
+    (*n)--;
+  return seg;
+}
+
+static const gchar *
+query_get (GHashTable *query, const gchar *name)
+{
+  return query ? g_hash_table_lookup (query, name) : NULL;
+}
+
+/* --- recordings --- */
+
+static void
+list_recordings (SoupServerMessage *msg, HqRooms *rooms, const gchar *room_sid,
+    const gchar *path, GHashTable *query)
+{
+  HqHttpPaging paging;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
+  g_autofree gchar *base = hq_http_base_url (msg);
+  JsonArray *items;
+
+  if (!hq_http_read_paging (msg, query, &paging))
+    return;
+  rows = hq_store_list_recordings (hq_rooms_get_store (rooms), room_sid,
+      query_get (query, "Status"), paging.size + 1, paging.page * paging.size,
+      &error);
+  if (rows == NULL) {
+    reply_store_error (msg, error);
+    return;
+  }
+  items = json_array_new ();
+  for (guint i = 0; i < rows->len && i < paging.size; i++)
+    json_array_add_object_element (
+        items, hq_recording_to_json (g_ptr_array_index (rows, i), base));
+  hq_http_reply_page (
+      msg, path, query, &paging, "recordings", items, rows->len);
+}
+
+void
+hq_recordings_api_room_recordings (SoupServerMessage *msg, HqRooms *rooms,
+    const gchar *room_sid, const gchar *path, GHashTable *query)
+{
+  list_recordings (msg, rooms, room_sid, path, query);
+}
+
+void
+hq_recordings_api_room_rules (
+    SoupServerMessage *msg, HqRooms *rooms, const gchar *room_sid)
+{
+  HqRecordings *recs = hq_rooms_get_recordings (rooms);
+  HqRoom *room = hq_rooms_lookup (rooms, room_sid);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) body = NULL;
+  g_autoptr (JsonNode) rules = NULL;
+
+  if (g_strcmp0 (soup_server_message_get_method (msg), "POST") == 0) {
+    body = hq_http_read_body (msg, TRUE, &error);
+    if (body == NULL || !hq_http_rest_json (body, "Rules", &rules, &error)) {
+      hq_http_reply_gerror (msg, error);
+      return;
+    }
+    if (rules == NULL || !JSON_NODE_HOLDS_ARRAY (rules)) {
+      hq_http_reply_error (msg, 400, "invalid parameter",
+          "Rules must be a JSON array of rules, e.g. "
+          "[{\"type\": \"include\", \"all\": true}].");
+      return;
+    }
+    if (room == NULL) {
+      hq_http_reply_error (msg, 400, "invalid parameter",
+          "The room has completed; its recording rules no longer change.");
+      return;
+    }
+    if (!hq_recordings_set_rules (
+            recs, room, json_node_get_array (rules), &error)) {
+      reply_room_error (msg, error);
+      return;
+    }
+  }
+  hq_http_reply_object (
+      msg, 200, hq_recordings_get_rules (recs, room, room_sid));
+}
+
+static void
+handle_recordings (SoupServer *server, SoupServerMessage *msg, const char *path,
+    GHashTable *query, gpointer user_data)
+{
+  static const gchar *const get[] = { "GET", NULL };
+  HqRecordingsApi *api = user_data;
+  g_autofree gchar *key_sid = NULL;
+  g_autofree gchar *base = NULL;
+  g_auto (GStrv) seg = NULL;
+  g_autoptr (HqRecordingRecord) rec = NULL;
+  g_autoptr (GError) error = NULL;
+  guint n = 0;
+
+  key_sid = hq_http_basic_auth (msg, api->config->keyring);
+  if (key_sid == NULL || !hq_http_allow_methods (msg, get))
+    return;
+  seg = segments (path, "/v1/Recordings", &n);
+  if (seg == NULL || n > 2 || (n == 2 && g_strcmp0 (seg[1], "Media") != 0)) {
+    hq_http_reply_not_found (msg, path);
+    return;
+  }
+  if (n == 0) {
+    list_recordings (
+        msg, api->rooms, query_get (query, "RoomSid"), path, query);
+    return;
+  }
+  rec =
+      hq_store_get_recording (hq_rooms_get_store (api->rooms), seg[0], &error);
+  if (rec == NULL) {
+    reply_store_error (msg, error);
+    return;
+  }
+  if (n == 1) {
+    base = hq_http_base_url (msg);
+    hq_http_reply_object (msg, 200, hq_recording_to_json (rec, base));
+    return;
+  }
+  if (g_strcmp0 (rec->status, "completed") != 0 || rec->file == NULL) {
+    g_autofree gchar *why = g_strdup_printf (
+        "Recording %s is %s: its media is served once it has completed.",
+        rec->sid, rec->status);
+    hq_http_reply_error (msg, 404, "not found", why);
+    return;
+  }
+  {
+    g_autofree gchar *name =
+        g_strdup_printf ("%s.%s", rec->sid, rec->container);
+    reply_file (msg, rec->file,
+        g_str_equal (rec->type, "audio") ? "audio/x-matroska"
+                                         : "video/x-matroska",
+        name);
+  }
+}
+
+/* --- compositions --- */
+
+/* A list of track name patterns: a JSON array, or in a form body its JSON
+ * text or plain comma-separated patterns ("*", "mic,cam*"). */
+static gboolean
+patterns_param (
+    JsonObject *body, const gchar *name, JsonNode **out, GError **error)
+{
+  const gchar *text = NULL;
+  g_autoptr (GError) ignored = NULL;
+
+  if (hq_http_rest_string (body, name, &text, &ignored) && text
+      && *text != '[') {
+    g_auto (GStrv) parts = g_strsplit (text, ",", -1);
+    JsonArray *a = json_array_new ();
+    for (guint i = 0; parts[i]; i++)
+      json_array_add_string_element (a, g_strstrip (parts[i]));
+    *out = json_node_init_array (json_node_alloc (), a);
+    json_array_unref (a);
+    return TRUE;
+  }
+  return hq_http_rest_json (body, name, out, error);
+}
+
+static void
+create_composition (HqRecordingsApi *api, SoupServerMessage *msg)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) body = hq_http_read_body (msg, TRUE, &error);
+  g_autoptr (JsonNode) audio = NULL, excluded = NULL, layout = NULL;
+  g_autoptr (HqCompositionRecord) c = NULL;
+  g_autofree gchar *base = NULL;
+  HqCompositionParams params = { 0 };
+
+  if (body == NULL
+      || !hq_http_rest_string (body, "RoomSid", &params.room_sid, &error)
+      || !hq_http_rest_string (body, "Resolution", &params.resolution, &error)
+      || !hq_http_rest_string (body, "Format", &params.format, &error)
+      || !hq_http_rest_string (
+          body, "StatusCallback", &params.status_callback, &error)
+      || !patterns_param (body, "AudioSources", &audio, &error)
+      || !patterns_param (body, "AudioSourcesExcluded", &excluded, &error)
+      || !hq_http_rest_json (body, "VideoLayout", &layout, &error)) {
+    hq_http_reply_gerror (msg, error);
+    return;
+  }
+  if ((audio && !JSON_NODE_HOLDS_ARRAY (audio))
+      || (excluded && !JSON_NODE_HOLDS_ARRAY (excluded))) {
+    hq_http_reply_error (msg, 400, "invalid parameter",
+        "AudioSources and AudioSourcesExcluded must be JSON arrays of track "
+        "name patterns, e.g. [\"*\"].");
+    return;
+  }
+  if (layout && !JSON_NODE_HOLDS_OBJECT (layout)) {
+    hq_http_reply_error (msg, 400, "invalid parameter",
+        "VideoLayout must be a JSON object of regions, e.g. "
+        "{\"grid\": {\"video_sources\": [\"*\"]}}.");
+    return;
+  }
+  params.audio_sources = audio ? json_node_get_array (audio) : NULL;
+  params.audio_sources_excluded =
+      excluded ? json_node_get_array (excluded) : NULL;
+  params.video_layout = layout ? json_node_get_object (layout) : NULL;
+  c = hq_compositions_create (api->compositions, &params, &error);
+  if (c == NULL) {
+    reply_room_error (msg, error);
+    return;
+  }
+  base = hq_http_base_url (msg);
+  hq_http_reply_object (msg, 201, hq_composition_to_json (c, base));
+}
+
+static void
+handle_compositions (SoupServer *server, SoupServerMessage *msg,
+    const char *path, GHashTable *query, gpointer user_data)
+{
+  static const gchar *const get_post[] = { "GET", "POST", NULL };
+  static const gchar *const get[] = { "GET", NULL };
+  HqRecordingsApi *api = user_data;
+  HqStore *store = hq_rooms_get_store (api->rooms);
+  g_autofree gchar *key_sid = NULL;
+  g_autofree gchar *base = NULL;
+  g_auto (GStrv) seg = NULL;
+  g_autoptr (HqCompositionRecord) c = NULL;
+  g_autoptr (GError) error = NULL;
+  guint n = 0;
+
+  key_sid = hq_http_basic_auth (msg, api->config->keyring);
+  if (key_sid == NULL)
+    return;
+  seg = segments (path, "/v1/Compositions", &n);
+  if (seg == NULL || n > 2 || (n == 2 && g_strcmp0 (seg[1], "Media") != 0)) {
+    hq_http_reply_not_found (msg, path);
+    return;
+  }
+  base = hq_http_base_url (msg);
+  if (n == 0) {
+    HqHttpPaging paging;
+    g_autoptr (GPtrArray) rows = NULL;
+    JsonArray *items;
+    if (!hq_http_allow_methods (msg, get_post))
+      return;
+    if (g_strcmp0 (soup_server_message_get_method (msg), "POST") == 0) {
+      create_composition (api, msg);
+      return;
+    }
+    if (!hq_http_read_paging (msg, query, &paging))
+      return;
+    rows = hq_store_list_compositions (store, query_get (query, "RoomSid"),
+        query_get (query, "Status"), paging.size + 1, paging.page * paging.size,
+        &error);
+    if (rows == NULL) {
+      reply_store_error (msg, error);
+      return;
+    }
+    items = json_array_new ();
+    for (guint i = 0; i < rows->len && i < paging.size; i++)
+      json_array_add_object_element (
+          items, hq_composition_to_json (g_ptr_array_index (rows, i), base));
+    hq_http_reply_page (
+        msg, path, query, &paging, "compositions", items, rows->len);
+    return;
+  }
+  if (!hq_http_allow_methods (msg, get))
+    return;
+  c = hq_store_get_composition (store, seg[0], &error);
+  if (c == NULL) {
+    reply_store_error (msg, error);
+    return;
+  }
+  if (n == 1) {
+    hq_http_reply_object (msg, 200, hq_composition_to_json (c, base));
+    return;
+  }
+  if (g_strcmp0 (c->status, "completed") != 0 || c->file == NULL) {
+    g_autofree gchar *why = g_strdup_printf (
+        "Composition %s is %s: its media is served once it has completed.",
+        c->sid, c->status);
+    hq_http_reply_error (msg, 404, "not found", why);
+    return;
+  }
+  {
+    g_autofree gchar *name = g_strdup_printf ("%s.%s", c->sid, c->format);
+    reply_file (msg, c->file,
+        g_str_equal (c->format, "mp4") ? "video/mp4" : "video/webm", name);
+  }
+}
+
+HqRecordingsApi *
+hq_recordings_api_new (HqConfig *config, HqRooms *rooms, SoupServer *soup)
+{
+  HqRecordingsApi *api = g_new0 (HqRecordingsApi, 1);
+
+  api->config = config;
+  api->rooms = rooms;
+  api->compositions = hq_compositions_new (rooms);
+  soup_server_add_handler (
+      soup, "/v1/Recordings", handle_recordings, api, NULL);
+  soup_server_add_handler (
+      soup, "/v1/Compositions", handle_compositions, api, NULL);
+  return api;
+}
+
+void
+hq_recordings_api_free (HqRecordingsApi *api)
+{
+  if (api == NULL)
+    return;
+  hq_compositions_free (api->compositions);
+  g_free (api);
+}
