@@ -12,6 +12,7 @@ packages=(
   libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice
+  gstreamer1.0-plugins-base-apps
   espeak-ng sox
   chromium
   clang libclang-rt-14-dev

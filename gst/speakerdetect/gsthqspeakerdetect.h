@@ -4,13 +4,12 @@
 #define __GST_HQ_SPEAKER_DETECT_H__
 
 #include <gst/gst.h>
+#include <hq/hqtags.h>
 
 G_BEGIN_DECLS
 
-/* Stream tag naming the room participant a stream belongs to (a string:
- * their identity).  hqroomsrc puts it on each remote track's pad; the
- * sink pad's participant property defaults to it. */
-#define HQ_TAG_PARTICIPANT "hq-participant"
+/* HQ_TAG_PARTICIPANT (libhq hqtags.h) names the room participant a stream
+ * belongs to; the sink pad's participant property defaults to it. */
 
 /**
  * GstHqSpeakerDetectAlgorithm:

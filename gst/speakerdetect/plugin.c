@@ -1,13 +1,12 @@
 /* The hqspeakerdetect plugin: registers the element and the
  * hq-participant stream tag it reads. */
 #include "gsthqspeakerdetect.h"
+#include <hq/hqtags.h>
 
 static gboolean
 plugin_init (GstPlugin *plugin)
 {
-  gst_tag_register (HQ_TAG_PARTICIPANT, GST_TAG_FLAG_META, G_TYPE_STRING,
-      "participant", "identity of the room participant a stream belongs to",
-      gst_tag_merge_use_first);
+  hq_tags_register ();
   return GST_ELEMENT_REGISTER (hqspeakerdetect, plugin);
 }
 

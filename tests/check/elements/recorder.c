@@ -1,0 +1,1031 @@
+/* hqrecorder tests: real live pipelines write real files, which are then
+ * judged as a user would, with gst-discoverer-1.0 (codec, duration) and by
+ * decoding them (grid, A/V sync, how far a killed recording plays).
+ *
+ * Run as `check-recorder --child DIR` the binary records until killed:
+ * the SIGKILL test starts it that way. */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <glib/gstdio.h>
+#include <gst/check/gstcheck.h>
+#include <gst/app/gstappsink.h>
+#include <gst/video/video.h>
+#include <json-glib/json-glib.h>
+#include "../../../gst/recorder/hqrecorderlayout.h"
+
+#define DEADLINE (60 * G_USEC_PER_SEC)
+
+static gchar *
+make_dir (void)
+{
+  GError *err = NULL;
+  gchar *dir = g_dir_make_tmp ("hqrecorder-XXXXXX", &err);
+
+  g_assert_no_error (err);
+  return dir;
+}
+
+static void
+remove_dir (gchar *dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  while (d && (name = g_dir_read_name (d))) {
+    gchar *p = g_build_filename (dir, name, NULL);
+
+    g_unlink (p);
+    g_free (p);
+  }
+  if (d)
+    g_dir_close (d);
+  g_rmdir (dir);
+  g_free (dir);
+}
+
+/* Runs @pipeline until EOS or error; returns the error (or NULL).  Bus
+ * "application" messages named "at" call @at with their "n" field. */
+typedef void (*AtFunc) (GstElement *pipeline, gint n, gpointer data);
+
+static GError *
+run (GstElement *pipeline, AtFunc at, gpointer data)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GError *err = NULL;
+  gint64 deadline = g_get_monotonic_time () + DEADLINE;
+  gboolean done = FALSE;
+
+  if (gst_element_set_state (pipeline, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE) {
+    /* the error message says why */
+  }
+  while (!done) {
+    GstMessage *m = gst_bus_timed_pop (bus, 100 * GST_MSECOND);
+
+    fail_unless (g_get_monotonic_time () < deadline, "pipeline timed out");
+    if (!m)
+      continue;
+    switch (GST_MESSAGE_TYPE (m)) {
+      case GST_MESSAGE_EOS:
+        done = TRUE;
+        break;
+      case GST_MESSAGE_ERROR:
+        gst_message_parse_error (m, &err, NULL);
+        done = TRUE;
+        break;
+      case GST_MESSAGE_APPLICATION: {
+        const GstStructure *s = gst_message_get_structure (m);
+        gint n = 0;
+
+        if (at && gst_structure_has_name (s, "at")
+            && gst_structure_get_int (s, "n", &n))
+          at (pipeline, n, data);
+        break;
+      }
+      default:
+        break;
+    }
+    gst_message_unref (m);
+  }
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  return err;
+}
+
+/* Posts an "at" message with n = the second, once, when a buffer at or
+ * past each of @marks (seconds of running time) passes @pad. */
+typedef struct
+{
+  GstElement *pipeline;
+  gdouble marks[4];
+  guint n_marks, next;
+} Marks;
+
+static GstPadProbeReturn
+marks_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  Marks *m = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  while (m->next < m->n_marks && GST_BUFFER_PTS_IS_VALID (buf)
+      && GST_BUFFER_PTS (buf) >= m->marks[m->next] * GST_SECOND) {
+    gst_element_post_message (m->pipeline,
+        gst_message_new_application (NULL,
+            gst_structure_new ("at", "n", G_TYPE_INT, (gint)m->next, NULL)));
+    m->next++;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+add_marks (GstElement *pipeline, const gchar *element, Marks *m)
+{
+  GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), element);
+  GstPad *pad = gst_element_get_static_pad (e, "src");
+
+  m->pipeline = pipeline;
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, marks_probe, m, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (e);
+}
+
+/* What gst-discoverer-1.0 says of a file. */
+typedef struct
+{
+  gboolean ok;
+  gdouble duration;
+  gchar *text;
+} Discovered;
+
+static Discovered
+discover (const gchar *path)
+{
+  gchar *argv[] = { (gchar *)"gst-discoverer-1.0", (gchar *)path, NULL };
+  gchar *out = NULL, *line;
+  gint status = -1;
+  Discovered d = { FALSE, -1, NULL };
+  guint h, m;
+  gdouble s;
+
+  g_spawn_sync (NULL, argv, NULL,
+      G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
+      &status, NULL);
+  d.text = out ? out : g_strdup ("");
+  d.ok = status == 0 && strstr (d.text, "Done discovering")
+      && !strstr (d.text, "error") && !strstr (d.text, "Error");
+  line = strstr (d.text, "Duration: ");
+  if (line && sscanf (line, "Duration: %u:%u:%lf", &h, &m, &s) == 3)
+    d.duration = h * 3600.0 + m * 60.0 + s;
+  return d;
+}
+
+static JsonNode *
+read_manifest (const gchar *dir)
+{
+  gchar *path = g_build_filename (dir, "recording.json", NULL);
+  JsonParser *p = json_parser_new ();
+  GError *err = NULL;
+  JsonNode *root;
+
+  json_parser_load_from_file (p, path, &err);
+  g_assert_no_error (err);
+  root = json_node_copy (json_parser_get_root (p));
+  g_object_unref (p);
+  g_free (path);
+  return root;
+}
+
+static JsonObject *
+find_track (
+    JsonNode *root, guint rec, const gchar *participant, const gchar *kind)
+{
+  JsonArray *recs =
+      json_object_get_array_member (json_node_get_object (root), "recordings");
+  JsonArray *tracks;
+
+  fail_unless (rec < json_array_get_length (recs));
+  tracks = json_object_get_array_member (
+      json_array_get_object_element (recs, rec), "tracks");
+  for (guint i = 0; i < json_array_get_length (tracks); i++) {
+    JsonObject *t = json_array_get_object_element (tracks, i);
+
+    if (!g_strcmp0 (
+            json_object_get_string_member (t, "participant"), participant)
+        && !g_strcmp0 (json_object_get_string_member (t, "kind"), kind))
+      return t;
+  }
+  fail ("no %s track of %s in recording %u", kind, participant, rec);
+  return NULL;
+}
+
+/* Checks one track file: plays in gst-discoverer-1.0 with @codec and a
+ * duration within 100 ms of @duration (the manifest's when negative), as
+ * the manifest says too; returns the manifest's offset. */
+static gdouble
+check_track (const gchar *dir, JsonNode *root, guint rec,
+    const gchar *participant, const gchar *kind, const gchar *codec,
+    gdouble duration)
+{
+  JsonObject *t = find_track (root, rec, participant, kind);
+  gchar *path =
+      g_build_filename (dir, json_object_get_string_member (t, "file"), NULL);
+  Discovered d = discover (path);
+
+  if (duration < 0)
+    duration = json_object_get_int_member (t, "duration_ms") / 1000.0;
+
+  GST_INFO ("%s: %.3f s, offset %" G_GINT64_FORMAT " ms", path, d.duration,
+      json_object_get_int_member (t, "offset_ms"));
+  fail_unless (d.ok, "%s does not play:\n%s", path, d.text);
+  fail_unless (
+      strstr (d.text, codec) != NULL, "%s is not %s:\n%s", path, codec, d.text);
+  fail_unless (fabs (d.duration - duration) <= 0.1,
+      "%s lasts %.3f s, expected %.3f s", path, d.duration, duration);
+  fail_unless (
+      fabs (json_object_get_int_member (t, "duration_ms") / 1000.0 - duration)
+          <= 0.1,
+      "manifest: %s lasts %" G_GINT64_FORMAT " ms", path,
+      json_object_get_int_member (t, "duration_ms"));
+  fail_unless_equals_string (
+      json_object_get_string_member (t, "status"), "completed");
+  g_free (d.text);
+  g_free (path);
+  return json_object_get_int_member (t, "offset_ms") / 1000.0;
+}
+
+static GstElement *parse (const gchar *desc, ...) G_GNUC_PRINTF (1, 2);
+
+static GstElement *
+parse (const gchar *desc, ...)
+{
+  GError *err = NULL;
+  va_list ap;
+  gchar *full;
+
+  va_start (ap, desc);
+  full = g_strdup_vprintf (desc, ap);
+  va_end (ap);
+  GstElement *p = gst_parse_launch (full, &err);
+
+  g_assert_no_error (err);
+  g_free (full);
+  return p;
+}
+
+/* When each source's first buffer was stamped (running time, seconds):
+ * the truth a track's offset is checked against. */
+static GHashTable *first_pts;
+
+static GstPadProbeReturn
+first_pts_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  gdouble *t = g_new (gdouble, 1);
+
+  *t = GST_BUFFER_PTS (buf) / (gdouble)GST_SECOND;
+  g_hash_table_insert (first_pts, g_strdup (user_data), t);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+static void
+watch_first (GstElement *bin, const gchar *name)
+{
+  GstElement *e = gst_bin_get_by_name (GST_BIN (bin), name);
+  GstPad *pad = gst_element_get_static_pad (e, "src");
+
+  gst_pad_add_probe (
+      pad, GST_PAD_PROBE_TYPE_BUFFER, first_pts_probe, g_strdup (name), g_free);
+  gst_object_unref (pad);
+  gst_object_unref (e);
+}
+
+static gdouble
+first_of (const gchar *source)
+{
+  gdouble *first = g_hash_table_lookup (first_pts, source);
+
+  fail_unless (first != NULL, "no buffer from %s", source);
+  return *first;
+}
+
+/* The manifest's offset of a track against the truth: its source's first
+ * buffer, minus the recording's start (its start_running_time_ms). */
+static void
+check_offset (JsonNode *root, gdouble offset, const gchar *source)
+{
+  JsonObject *rec = json_array_get_object_element (
+      json_object_get_array_member (json_node_get_object (root), "recordings"),
+      0);
+  gdouble start =
+      json_object_get_int_member (rec, "start_running_time_ms") / 1000.0;
+  gdouble first = first_of (source);
+
+  GST_INFO ("%s: offset %.3f s, first buffer at %.3f s, recording from "
+            "%.3f s",
+      source, offset, first, start);
+  fail_unless (fabs (offset - (first - start)) <= 0.1,
+      "%s: offset %.3f s, but its first buffer came %.3f s after the start",
+      source, offset, first - start);
+}
+
+/* ---- tracks mode, a participant joining 3 s late ---- */
+
+typedef struct
+{
+  GstElement *rec;
+  GstElement *bob;
+} LateJoin;
+
+static void
+link_to_recorder (GstElement *bin, const gchar *from, GstElement *rec,
+    const gchar *templ, const gchar *participant)
+{
+  GstElement *e = gst_bin_get_by_name (GST_BIN (bin), from);
+  GstPad *src = gst_element_get_static_pad (e, "src");
+  GstPad *ghost = gst_ghost_pad_new (NULL, src);
+  GstPad *sink = gst_element_request_pad_simple (rec, templ);
+
+  g_object_set (sink, "participant", participant, NULL);
+  gst_pad_set_active (ghost, TRUE);
+  gst_element_add_pad (bin, ghost);
+  fail_unless_equals_int (gst_pad_link (ghost, sink), GST_PAD_LINK_OK);
+  gst_object_unref (sink);
+  gst_object_unref (src);
+  gst_object_unref (e);
+}
+
+/* bob's sources start now, stamped in the pipeline's running time, and
+ * publish already-encoded VP8 and Opus (as a room would). */
+static void
+join_bob (GstElement *pipeline, gint n, gpointer data)
+{
+  LateJoin *lj = data;
+  GError *err = NULL;
+  GstClockTime now = gst_element_get_current_running_time (pipeline);
+  GstElement *vsrc, *asrc;
+
+  lj->bob = gst_parse_bin_from_description (
+      "videotestsrc name=bv "
+      "is-live=true num-buffers=60 pattern=ball ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "vp8enc deadline=1 lag-in-frames=0 ! queue name=bvq "
+      "audiotestsrc name=ba is-live=true num-buffers=100 "
+      "samplesperbuffer=960 ! opusenc ! queue name=baq",
+      FALSE, &err);
+  g_assert_no_error (err);
+  vsrc = gst_bin_get_by_name (GST_BIN (lj->bob), "bv");
+  asrc = gst_bin_get_by_name (GST_BIN (lj->bob), "ba");
+  g_object_set (vsrc, "timestamp-offset", (gint64)now, NULL);
+  g_object_set (asrc, "timestamp-offset", (gint64)now, NULL);
+  gst_object_unref (vsrc);
+  gst_object_unref (asrc);
+  watch_first (lj->bob, "bv");
+  watch_first (lj->bob, "ba");
+  gst_bin_add (GST_BIN (pipeline), lj->bob);
+  link_to_recorder (lj->bob, "bvq", lj->rec, "video_%u", "bob");
+  link_to_recorder (lj->bob, "baq", lj->rec, "audio_%u", "bob");
+  gst_element_sync_state_with_parent (lj->bob);
+}
+
+GST_START_TEST (test_tracks_late_join)
+{
+  gchar *dir = make_dir ();
+  GstElement *pipeline =
+      parse ("hqrecorder name=r location=%s mode=tracks "
+             "video_0::participant=alice audio_0::participant=alice "
+             "videotestsrc name=av is-live=true num-buffers=150 ! "
+             "video/x-raw,width=160,height=120,framerate=30/1 ! r.video_0 "
+             "audiotestsrc name=aa is-live=true num-buffers=250 "
+             "samplesperbuffer=960 ! r.audio_0",
+          dir);
+  Marks marks = { .marks = { 3.0 }, .n_marks = 1 };
+  LateJoin lj = { NULL, NULL };
+  GError *err;
+  JsonNode *root;
+  gdouble offset, alice;
+
+  lj.rec = gst_bin_get_by_name (GST_BIN (pipeline), "r");
+  first_pts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  watch_first (pipeline, "av");
+  watch_first (pipeline, "aa");
+  add_marks (pipeline, "av", &marks);
+  err = run (pipeline, join_bob, &lj);
+  g_assert_no_error (err);
+  root = read_manifest (dir);
+  offset = check_track (dir, root, 0, "alice", "video", "VP8", 5.0);
+  check_offset (root, offset, "av");
+  alice = offset;
+  offset = check_track (dir, root, 0, "alice", "audio", "Opus", 5.0);
+  check_offset (root, offset, "aa");
+  alice = MIN (alice, offset);
+  offset = check_track (dir, root, 0, "bob", "video", "VP8", 2.0);
+  check_offset (root, offset, "bv");
+  fail_unless (
+      offset - alice >= 2.9, "bob's video %.3f s after alice", offset - alice);
+  offset = check_track (dir, root, 0, "bob", "audio", "Opus", 2.0);
+  check_offset (root, offset, "ba");
+  fail_unless (
+      offset - alice >= 2.9, "bob's audio %.3f s after alice", offset - alice);
+  g_hash_table_unref (first_pts);
+  json_node_unref (root);
+  gst_object_unref (lj.rec);
+  gst_object_unref (pipeline);
+  remove_dir (dir);
+}
+
+GST_END_TEST;
+
+/* ---- composed mode: grid and A/V sync ---- */
+
+#define FLASH_AT 1.5 /* s: alice's video turns white, her audio beeps */
+#define FLASH_LEN 0.2
+
+static GstPadProbeReturn
+flash_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  gdouble t = GST_BUFFER_PTS (buf) / (gdouble)GST_SECOND;
+  GstMapInfo map;
+
+  if (t < FLASH_AT - 0.001 || t >= FLASH_AT + FLASH_LEN)
+    return GST_PAD_PROBE_OK;
+  buf = gst_buffer_make_writable (buf);
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  memset (map.data, 0xff, map.size);
+  gst_buffer_unmap (buf, &map);
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  return GST_PAD_PROBE_OK;
+}
+
+/* 1 kHz at half scale on S16 mono 48 kHz, from FLASH_AT on. */
+static GstPadProbeReturn
+beep_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+  GstMapInfo map;
+  gint16 *s;
+
+  buf = gst_buffer_make_writable (buf);
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  s = (gint16 *)map.data;
+  for (gsize i = 0; i < map.size / 2; i++) {
+    gdouble t = (pts + gst_util_uint64_scale (i, GST_SECOND, 48000))
+        / (gdouble)GST_SECOND;
+
+    if (t >= FLASH_AT && t < FLASH_AT + FLASH_LEN) {
+      s[i] = (gint16)(16000 * sin (2 * G_PI * 1000 * (t - FLASH_AT)));
+      /* silence comes flagged as a gap, which mixers skip */
+      GST_BUFFER_FLAG_UNSET (buf, GST_BUFFER_FLAG_GAP);
+    }
+  }
+  gst_buffer_unmap (buf, &map);
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+probe_src (GstElement *pipeline, const gchar *name, GstPadProbeCallback cb)
+{
+  GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), name);
+  GstPad *pad = gst_element_get_static_pad (e, "src");
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, cb, NULL, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (e);
+}
+
+/* Decodes @path to RGB frames and S16 mono samples. */
+typedef struct
+{
+  GPtrArray *frames; /* of GstSample */
+  GPtrArray *audio; /* of GstSample */
+} Decoded;
+
+/* decodebin's pads go to the converter of their kind. */
+static void
+on_pad (GstElement *dec, GstPad *pad, gpointer data)
+{
+  GstElement *pipeline = data;
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  gboolean video = caps
+      && g_str_has_prefix (
+          gst_structure_get_name (gst_caps_get_structure (caps, 0)), "video");
+  GstElement *conv =
+      gst_bin_get_by_name (GST_BIN (pipeline), video ? "vconv" : "aconv");
+  GstPad *in = conv ? gst_element_get_static_pad (conv, "sink") : NULL;
+
+  if (in && !gst_pad_is_linked (in))
+    gst_pad_link (pad, in);
+  gst_clear_object (&in);
+  gst_clear_object (&conv);
+  gst_clear_caps (&caps);
+}
+
+/* Decodes @path; a .mka has audio only, a .mkv video only. */
+static Decoded
+decode (const gchar *path)
+{
+  GError *err = NULL;
+  gboolean video = !g_str_has_suffix (path, ".mka");
+  gboolean audio = !g_str_has_suffix (path, ".mkv");
+  gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! decodebin name=d "
+                                 "%s %s",
+      path,
+      video ? "videoconvert name=vconv ! "
+              "video/x-raw,format=RGB ! appsink name=vsink sync=false"
+            : "",
+      audio ? "audioconvert name=aconv ! audioresample ! "
+              "audio/x-raw,format=S16LE,channels=1,rate=48000 ! appsink "
+              "name=asink "
+              "sync=false"
+            : "");
+  GstElement *pipeline = gst_parse_launch (desc, &err);
+  GstElement *d, *vsink, *asink;
+  GstBus *bus;
+  Decoded out = { g_ptr_array_new_with_free_func (
+                      (GDestroyNotify)gst_sample_unref),
+    g_ptr_array_new_with_free_func ((GDestroyNotify)gst_sample_unref) };
+  gint64 deadline = g_get_monotonic_time () + DEADLINE;
+
+  g_assert_no_error (err);
+  d = gst_bin_get_by_name (GST_BIN (pipeline), "d");
+  g_signal_connect (d, "pad-added", G_CALLBACK (on_pad), pipeline);
+  vsink = gst_bin_get_by_name (GST_BIN (pipeline), "vsink");
+  asink = gst_bin_get_by_name (GST_BIN (pipeline), "asink");
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  bus = gst_element_get_bus (pipeline);
+  for (gboolean veos = !video, aeos = !audio; !veos || !aeos;) {
+    GstSample *s;
+    GstMessage *m = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+
+    fail_unless (
+        g_get_monotonic_time () < deadline, "decoding %s timed out", path);
+    if (m) {
+      /* what was decoded up to the error counts (a killed file may end in
+       * half a block) */
+      GST_INFO ("decoding %s: %" GST_PTR_FORMAT, path, m);
+      gst_message_unref (m);
+      break;
+    }
+    if (!veos) {
+      s = gst_app_sink_try_pull_sample (GST_APP_SINK (vsink), GST_MSECOND);
+      if (s)
+        g_ptr_array_add (out.frames, s);
+      else
+        veos = gst_app_sink_is_eos (GST_APP_SINK (vsink));
+    }
+    if (!aeos) {
+      s = gst_app_sink_try_pull_sample (GST_APP_SINK (asink), GST_MSECOND);
+      if (s)
+        g_ptr_array_add (out.audio, s);
+      else
+        aeos = gst_app_sink_is_eos (GST_APP_SINK (asink));
+    }
+  }
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_clear_object (&vsink);
+  gst_clear_object (&asink);
+  gst_object_unref (d);
+  gst_object_unref (pipeline);
+  g_free (desc);
+  return out;
+}
+
+static void
+pixel (GstSample *s, gint x, gint y, guint8 rgb[3])
+{
+  GstVideoInfo info;
+  GstVideoFrame f;
+
+  gst_video_info_from_caps (&info, gst_sample_get_caps (s));
+  gst_video_frame_map (&f, &info, gst_sample_get_buffer (s), GST_MAP_READ);
+  memcpy (rgb,
+      (guint8 *)GST_VIDEO_FRAME_PLANE_DATA (&f, 0)
+          + y * GST_VIDEO_FRAME_PLANE_STRIDE (&f, 0) + 3 * x,
+      3);
+  gst_video_frame_unmap (&f);
+}
+
+static gdouble
+pts (GstSample *s)
+{
+  return GST_BUFFER_PTS (gst_sample_get_buffer (s)) / (gdouble)GST_SECOND;
+}
+
+GST_START_TEST (test_composed_grid_sync)
+{
+  gchar *dir = make_dir ();
+  GstElement *pipeline = parse (
+      "hqrecorder name=r location=%s mode=composed "
+      "resolution=320x180 "
+      "video_0::participant=alice audio_0::participant=alice "
+      "video_1::participant=bob "
+      "videotestsrc name=av is-live=true num-buffers=75 pattern=red ! "
+      "video/x-raw,format=RGBx,width=160,height=90,framerate=30/1 ! r.video_0 "
+      "audiotestsrc name=aa is-live=true num-buffers=125 wave=silence "
+      "samplesperbuffer=960 ! audio/x-raw,format=S16LE,channels=1,rate=48000 "
+      "! r.audio_0 "
+      "videotestsrc name=bv is-live=true num-buffers=75 pattern=blue ! "
+      "video/x-raw,width=160,height=90,framerate=30/1 ! vp8enc deadline=1 ! "
+      "r.video_1",
+      dir);
+  gchar *path = g_build_filename (dir, "rec001-composed.webm", NULL);
+  GError *err;
+  Discovered disc;
+  Decoded dec;
+  gdouble t_video = -1, t_audio = -1;
+  guint8 left[3], right[3];
+
+  first_pts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  watch_first (pipeline, "av");
+  watch_first (pipeline, "aa");
+  watch_first (pipeline, "bv");
+  probe_src (pipeline, "av", flash_probe);
+  probe_src (pipeline, "aa", beep_probe);
+  err = run (pipeline, NULL, NULL);
+  g_assert_no_error (err);
+  disc = discover (path);
+  fail_unless (disc.ok, "%s does not play:\n%s", path, disc.text);
+  fail_unless (
+      strstr (disc.text, "VP8") && strstr (disc.text, "Opus"), "%s", disc.text);
+  /* every source sends 2.5 s; the file spans from the first to start to the
+   * last to end (apart by how late a loaded machine starts each) */
+  {
+    gdouble first =
+        MIN (first_of ("av"), MIN (first_of ("aa"), first_of ("bv")));
+    gdouble last =
+        MAX (first_of ("av"), MAX (first_of ("aa"), first_of ("bv")));
+
+    fail_unless (fabs (disc.duration - (last + 2.5 - first)) <= 0.1,
+        "lasts %.3f s, sources sent from %.3f s to %.3f s", disc.duration,
+        first, last + 2.5);
+  }
+  g_hash_table_unref (first_pts);
+  dec = decode (path);
+  fail_unless (dec.frames->len >= 60, "%u frames", dec.frames->len);
+  /* The grid: alice (red) on the left, bob (blue) on the right. */
+  for (guint i = 0; i < dec.frames->len; i++) {
+    GstSample *s = g_ptr_array_index (dec.frames, i);
+
+    if (pts (s) < 1.0)
+      continue;
+    pixel (s, 80, 90, left);
+    pixel (s, 240, 90, right);
+    GST_INFO ("at %.3f s left %u,%u,%u right %u,%u,%u", pts (s), left[0],
+        left[1], left[2], right[0], right[1], right[2]);
+    fail_unless (left[0] > 180 && left[1] < 80 && left[2] < 80,
+        "left cell is not alice's red: %u,%u,%u", left[0], left[1], left[2]);
+    fail_unless (right[2] > 180 && right[0] < 80 && right[1] < 80,
+        "right cell is not bob's blue: %u,%u,%u", right[0], right[1], right[2]);
+    break;
+  }
+  for (guint i = 0; i < dec.frames->len && t_video < 0; i++) {
+    GstSample *s = g_ptr_array_index (dec.frames, i);
+
+    pixel (s, 80, 90, left);
+    if (left[0] > 200 && left[1] > 200 && left[2] > 200)
+      t_video = pts (s);
+  }
+  for (guint i = 0; i < dec.audio->len && t_audio < 0; i++) {
+    GstSample *s = g_ptr_array_index (dec.audio, i);
+    GstMapInfo map;
+    const gint16 *x;
+
+    gst_buffer_map (gst_sample_get_buffer (s), &map, GST_MAP_READ);
+    x = (const gint16 *)map.data;
+    for (gsize k = 0; k < map.size / 2; k++)
+      if (ABS (x[k]) > 4000) {
+        t_audio = pts (s) + k / 48000.0;
+        break;
+      }
+    gst_buffer_unmap (gst_sample_get_buffer (s), &map);
+  }
+  GST_INFO ("flash at %.3f s, beep at %.3f s", t_video, t_audio);
+  fail_unless (t_video > 0 && t_audio > 0, "flash %.3f s, beep %.3f s", t_video,
+      t_audio);
+  fail_unless (fabs (t_video - t_audio) <= 0.040,
+      "audio and video %.0f ms apart (flash %.3f s, beep %.3f s)",
+      1000 * fabs (t_video - t_audio), t_video, t_audio);
+  g_ptr_array_unref (dec.frames);
+  g_ptr_array_unref (dec.audio);
+  g_free (disc.text);
+  g_free (path);
+  gst_object_unref (pipeline);
+  remove_dir (dir);
+}
+
+GST_END_TEST;
+
+/* ---- crash safety: SIGKILL 6 s into a 10 s recording ---- */
+
+/* The child: records alice in both modes for 10 s; prints "6" on stdout
+ * when 6 s of media have reached the recorder. */
+static int
+child_main (const gchar *dir)
+{
+  GstElement *pipeline =
+      parse ("hqrecorder name=r location=%s mode=both "
+             "resolution=320x180 "
+             "video_0::participant=alice audio_0::participant=alice "
+             "videotestsrc name=av is-live=true num-buffers=300 ! "
+             "video/x-raw,width=160,height=120,framerate=30/1 ! r.video_0 "
+             "audiotestsrc is-live=true num-buffers=500 samplesperbuffer=960 ! "
+             "r.audio_0",
+          dir);
+  Marks marks = { .marks = { 6.0 }, .n_marks = 1 };
+  GstBus *bus = gst_element_get_bus (pipeline);
+
+  add_marks (pipeline, "av", &marks);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  for (;;) {
+    GstMessage *m = gst_bus_timed_pop (bus, GST_CLOCK_TIME_NONE);
+
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_APPLICATION) {
+      printf ("6\n");
+      fflush (stdout);
+    } else if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS
+        || GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
+      return 1; /* should have been killed before */
+    }
+    gst_message_unref (m);
+  }
+}
+
+/* How long a file plays: the end of its last decoded buffer. */
+static gdouble
+played (const gchar *path)
+{
+  Decoded dec = decode (path);
+  gdouble end = 0;
+
+  for (guint i = 0; i < dec.frames->len; i++)
+    end = MAX (end, pts (g_ptr_array_index (dec.frames, i)));
+  for (guint i = 0; i < dec.audio->len; i++)
+    end = MAX (end, pts (g_ptr_array_index (dec.audio, i)));
+  g_ptr_array_unref (dec.frames);
+  g_ptr_array_unref (dec.audio);
+  return end;
+}
+
+static gchar *self_path;
+
+GST_START_TEST (test_sigkill)
+{
+  gchar *dir = make_dir ();
+  gchar *argv[] = { self_path, (gchar *)"--child", dir, NULL };
+  GPid pid;
+  gint out;
+  GError *err = NULL;
+  gchar buf[8] = { 0 };
+  GDir *d;
+  const gchar *name;
+  guint n_files = 0;
+  int status = 0;
+
+  GST_INFO ("starting the recording child");
+  g_spawn_async_with_pipes (NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+      NULL, &pid, NULL, &out, NULL, &err);
+  g_assert_no_error (err);
+  /* blocks until the child has 6 s of media in (or dies) */
+  fail_unless (read (out, buf, 2) == 2 && buf[0] == '6',
+      "the recording child did not reach 6 s");
+  GST_INFO ("killing the recording child %d", (int)pid);
+  fail_unless (kill (pid, SIGKILL) == 0);
+  fail_unless (waitpid (pid, &status, 0) == pid);
+  fail_unless (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL,
+      "the recording child was not killed (status %d)", status);
+  g_spawn_close_pid (pid);
+  close (out);
+  d = g_dir_open (dir, 0, NULL);
+  while ((name = g_dir_read_name (d))) {
+    gchar *path = g_build_filename (dir, name, NULL);
+    Discovered disc;
+    gdouble end;
+
+    if (!g_str_has_suffix (name, ".mkv") && !g_str_has_suffix (name, ".mka")
+        && !g_str_has_suffix (name, ".webm")) {
+      g_free (path);
+      continue;
+    }
+    n_files++;
+    disc = discover (path);
+    fail_unless (
+        disc.ok, "%s does not play after SIGKILL:\n%s", path, disc.text);
+    end = played (path);
+    GST_INFO (
+        "%s: plays %.3f s (discoverer: %.3f s)", name, end, disc.duration);
+    fail_unless (end >= 4.0, "%s plays only %.3f s", path, end);
+    g_free (disc.text);
+    g_free (path);
+  }
+  g_dir_close (d);
+  fail_unless_equals_int (n_files, 3);
+  {
+    JsonNode *root = read_manifest (dir);
+    JsonObject *t = find_track (root, 0, "alice", "video");
+
+    fail_unless (json_object_get_int_member (t, "duration_ms") >= 4000);
+    json_node_unref (root);
+  }
+  remove_dir (dir);
+}
+
+GST_END_TEST;
+
+/* ---- an unwritable location ---- */
+
+GST_START_TEST (test_unwritable)
+{
+  gchar *dir = make_dir ();
+  gchar *file = g_build_filename (dir, "a-file", NULL);
+  gchar *location = g_build_filename (file, "recordings", NULL);
+  GstElement *pipeline;
+  GError *err;
+
+  g_file_set_contents (file, "", 0, NULL);
+  pipeline = parse ("hqrecorder name=r location=%s "
+                    "videotestsrc is-live=true num-buffers=30 ! r.video_0",
+      location);
+  err = run (pipeline, NULL, NULL);
+  fail_unless (err != NULL, "no error for %s", location);
+  GST_INFO ("error: %s", err->message);
+  fail_unless (strstr (err->message, location) != NULL,
+      "error does not name %s: %s", location, err->message);
+  fail_unless (strstr (err->message, g_strerror (ENOTDIR)) != NULL,
+      "error does not say why: %s", err->message);
+  g_error_free (err);
+  gst_object_unref (pipeline);
+  g_unlink (file);
+  g_free (file);
+  g_free (location);
+  remove_dir (dir);
+}
+
+GST_END_TEST;
+
+/* ---- a full disk ---- */
+
+GST_START_TEST (test_disk_full)
+{
+  gchar *dir = make_dir ();
+  gchar *full = g_build_filename (dir, "rec001-alice-audio.mka", NULL);
+  GstElement *pipeline;
+  GError *err;
+  JsonNode *root;
+
+  /* alice's audio file is /dev/full: writes fail with ENOSPC */
+  fail_unless (symlink ("/dev/full", full) == 0);
+  pipeline =
+      parse ("hqrecorder name=r location=%s "
+             "video_0::participant=alice audio_0::participant=alice "
+             "videotestsrc is-live=true num-buffers=60 ! "
+             "video/x-raw,width=160,height=120,framerate=30/1 ! r.video_0 "
+             "audiotestsrc is-live=true num-buffers=100 samplesperbuffer=960 ! "
+             "r.audio_0",
+          dir);
+  err = run (pipeline, NULL, NULL);
+  fail_unless (err != NULL);
+  GST_INFO ("error: %s", err->message);
+  fail_unless (strstr (err->message, full) != NULL,
+      "error does not name %s: %s", full, err->message);
+  fail_unless (strstr (err->message, g_strerror (ENOSPC)) != NULL,
+      "error does not say why: %s", err->message);
+  g_error_free (err);
+  root = read_manifest (dir);
+  fail_unless_equals_string (
+      json_object_get_string_member (
+          find_track (root, 0, "alice", "audio"), "status"),
+      "failed");
+  json_node_unref (root);
+  gst_object_unref (pipeline);
+  g_unlink (full);
+  g_free (full);
+  remove_dir (dir);
+}
+
+GST_END_TEST;
+
+/* ---- stop and start while playing ---- */
+
+static void
+toggle (GstElement *pipeline, gint n, gpointer data)
+{
+  g_object_set (data, "recording", n == 1, NULL);
+}
+
+GST_START_TEST (test_start_stop)
+{
+  gchar *dir = make_dir ();
+  GstElement *pipeline = parse (
+      "hqrecorder name=r location=%s "
+      "video_0::participant=alice audio_0::participant=alice "
+      "videotestsrc name=av is-live=true num-buffers=90 ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "vp8enc deadline=1 lag-in-frames=0 keyframe-max-dist=300 ! r.video_0 "
+      "audiotestsrc is-live=true num-buffers=150 samplesperbuffer=960 ! "
+      "r.audio_0",
+      dir);
+  Marks marks = { .marks = { 1.0, 2.0 }, .n_marks = 2 };
+  GstElement *rec = gst_bin_get_by_name (GST_BIN (pipeline), "r");
+  GError *err;
+  JsonNode *root;
+  JsonArray *recs;
+
+  add_marks (pipeline, "av", &marks);
+  err = run (pipeline, toggle, rec);
+  g_assert_no_error (err);
+  root = read_manifest (dir);
+  recs =
+      json_object_get_array_member (json_node_get_object (root), "recordings");
+  fail_unless_equals_int (json_array_get_length (recs), 2);
+  /* about 0-1 s, then 2-3 s (where exactly depends on when the property
+   * was set): each file as long as the manifest says; the encoded video of
+   * the second period starts at the key frame the recorder asked for */
+  for (guint i = 0; i < 2; i++) {
+    check_track (dir, root, i, "alice", "video", "VP8", -1);
+    check_track (dir, root, i, "alice", "audio", "Opus", -1);
+    fail_unless (json_object_get_int_member (
+                     find_track (root, i, "alice", "video"), "duration_ms")
+        >= 300);
+  }
+  fail_unless (strcmp (json_object_get_string_member (
+                           find_track (root, 0, "alice", "video"), "file"),
+                   json_object_get_string_member (
+                       find_track (root, 1, "alice", "video"), "file"))
+      != 0);
+  json_node_unref (root);
+  gst_object_unref (rec);
+  gst_object_unref (pipeline);
+  remove_dir (dir);
+}
+
+GST_END_TEST;
+
+/* ---- layout ---- */
+
+GST_START_TEST (test_layout)
+{
+  HqRecorderSource src[5] = {
+    { "alice", "cam", "video_0" },
+    { "bob", "cam", "video_1" },
+    { "carol", "screen", "video_2" },
+    { "dan", "cam", "video_3" },
+    { "eve", "cam", "video_4" },
+  };
+  HqRecorderPlacement p[5];
+  HqRecorderLayout *l = hq_recorder_layout_new_grid ();
+  GError *err = NULL;
+
+  hq_recorder_layout_place (l, 1280, 720, src, 2, p);
+  fail_unless (p[0].visible && p[1].visible);
+  fail_unless_equals_int (p[0].x, 0);
+  fail_unless_equals_int (p[1].x, 640);
+  fail_unless_equals_int (p[1].width, 640);
+  fail_unless_equals_int (p[1].height, 720);
+  hq_recorder_layout_place (l, 1280, 720, src, 5, p);
+  /* 3 columns, 2 rows */
+  fail_unless_equals_int (p[2].x, 853);
+  fail_unless_equals_int (p[3].y, 360);
+  fail_unless_equals_int (p[4].x, 426);
+  hq_recorder_layout_free (l);
+
+  l = hq_recorder_layout_parse (
+      "{\"main\": {\"z_pos\": 1, "
+      "\"video_sources\": [\"screen\"]}, \"strip\": {\"z_pos\": 2, "
+      "\"x_pos\": 0, \"y_pos\": 600, \"height\": 120, \"max_rows\": 1, "
+      "\"max_columns\": 3, \"reuse\": \"show_newest\", "
+      "\"video_sources\": [\"*\"], \"video_sources_excluded\": [\"screen\"]}}",
+      &err);
+  g_assert_no_error (err);
+  hq_recorder_layout_place (l, 1280, 720, src, 5, p);
+  fail_unless (p[2].visible && p[2].width == 1280 && p[2].zorder == 1);
+  fail_unless (!p[0].visible, "show_newest keeps the three newest");
+  fail_unless (p[1].visible && p[1].y == 600 && p[1].zorder == 2);
+  fail_unless (p[4].visible && p[4].x == 853);
+  hq_recorder_layout_free (l);
+
+  fail_unless (
+      hq_recorder_layout_parse ("{\"a\": {\"reuse\": \"x\"}}", &err) == NULL);
+  fail_unless (strstr (err->message, "reuse") != NULL, "%s", err->message);
+  g_clear_error (&err);
+  fail_unless (hq_recorder_layout_parse ("[1]", &err) == NULL);
+  g_clear_error (&err);
+}
+
+GST_END_TEST;
+
+static Suite *
+recorder_suite (void)
+{
+  Suite *s = suite_create ("hqrecorder");
+  TCase *tc = tcase_create ("general");
+
+  tcase_set_timeout (tc, 120);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_layout);
+  tcase_add_test (tc, test_unwritable);
+  tcase_add_test (tc, test_disk_full);
+  tcase_add_test (tc, test_tracks_late_join);
+  tcase_add_test (tc, test_composed_grid_sync);
+  tcase_add_test (tc, test_start_stop);
+  tcase_add_test (tc, test_sigkill);
+  return s;
+}
+
+int
+main (int argc, char **argv)
+{
+  if (argc == 3 && !strcmp (argv[1], "--child")) {
+    gst_init (NULL, NULL);
+    return child_main (argv[2]);
+  }
+  self_path = argv[0];
+  gst_check_init (&argc, &argv);
+  return gst_check_run_suite (recorder_suite (), "hqrecorder", __FILE__);
+}
