@@ -755,7 +755,8 @@ branch_add_input (Branch *br, GstElement *tee, GPtrArray *chain,
   src = gst_element_get_static_pad (in->queue, "src");
   gst_pad_add_probe (src,
       GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST
-          | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+          | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM
+          | GST_PAD_PROBE_TYPE_QUERY_UPSTREAM,
       rebase_probe, in, NULL);
   gst_object_unref (src);
   return ok;
@@ -1051,6 +1052,14 @@ rebase_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   Input *in = user_data;
 
+  if (info->type & GST_PAD_PROBE_TYPE_QUERY_UPSTREAM) {
+    /* The source's duration is not the file's (which starts later, or is
+     * one period of several): a muxer that wrote it into the header would
+     * make a killed file claim it. */
+    if (GST_QUERY_TYPE (GST_PAD_PROBE_INFO_QUERY (info)) == GST_QUERY_DURATION)
+      return GST_PAD_PROBE_DROP;
+    return GST_PAD_PROBE_OK;
+  }
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
 

@@ -350,6 +350,8 @@ hq_recorder_layout_place (const HqRecorderLayout *layout, gint width,
     gint height, const HqRecorderSource *sources, guint n_sources,
     HqRecorderPlacement *out)
 {
+  if (n_sources == 0)
+    return;
   memset (out, 0, n_sources * sizeof (*out));
   for (guint i = 0; i < layout->regions->len; i++)
     place_region (g_ptr_array_index (layout->regions, i), width, height,

@@ -203,7 +203,8 @@ find_track (
 }
 
 /* Checks one track file: plays in gst-discoverer-1.0 with @codec and a
- * duration within 100 ms of @duration; returns the manifest's offset. */
+ * duration within 100 ms of @duration (the manifest's when negative), as
+ * the manifest says too; returns the manifest's offset. */
 static gdouble
 check_track (const gchar *dir, JsonNode *root, guint rec,
     const gchar *participant, const gchar *kind, const gchar *codec,
@@ -213,6 +214,9 @@ check_track (const gchar *dir, JsonNode *root, guint rec,
   gchar *path =
       g_build_filename (dir, json_object_get_string_member (t, "file"), NULL);
   Discovered d = discover (path);
+
+  if (duration < 0)
+    duration = json_object_get_int_member (t, "duration_ms") / 1000.0;
 
   GST_INFO ("%s: %.3f s, offset %" G_GINT64_FORMAT " ms", path, d.duration,
       json_object_get_int_member (t, "offset_ms"));
@@ -250,6 +254,62 @@ parse (const gchar *desc, ...)
   g_assert_no_error (err);
   g_free (full);
   return p;
+}
+
+/* When each source's first buffer was stamped (running time, seconds):
+ * the truth a track's offset is checked against. */
+static GHashTable *first_pts;
+
+static GstPadProbeReturn
+first_pts_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  gdouble *t = g_new (gdouble, 1);
+
+  *t = GST_BUFFER_PTS (buf) / (gdouble)GST_SECOND;
+  g_hash_table_insert (first_pts, g_strdup (user_data), t);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+static void
+watch_first (GstElement *bin, const gchar *name)
+{
+  GstElement *e = gst_bin_get_by_name (GST_BIN (bin), name);
+  GstPad *pad = gst_element_get_static_pad (e, "src");
+
+  gst_pad_add_probe (
+      pad, GST_PAD_PROBE_TYPE_BUFFER, first_pts_probe, g_strdup (name), g_free);
+  gst_object_unref (pad);
+  gst_object_unref (e);
+}
+
+static gdouble
+first_of (const gchar *source)
+{
+  gdouble *first = g_hash_table_lookup (first_pts, source);
+
+  fail_unless (first != NULL, "no buffer from %s", source);
+  return *first;
+}
+
+/* The manifest's offset of a track against the truth: its source's first
+ * buffer, minus the recording's start (its start_running_time_ms). */
+static void
+check_offset (JsonNode *root, gdouble offset, const gchar *source)
+{
+  JsonObject *rec = json_array_get_object_element (
+      json_object_get_array_member (json_node_get_object (root), "recordings"),
+      0);
+  gdouble start =
+      json_object_get_int_member (rec, "start_running_time_ms") / 1000.0;
+  gdouble first = first_of (source);
+
+  GST_INFO ("%s: offset %.3f s, first buffer at %.3f s, recording from "
+            "%.3f s",
+      source, offset, first, start);
+  fail_unless (fabs (offset - (first - start)) <= 0.1,
+      "%s: offset %.3f s, but its first buffer came %.3f s after the start",
+      source, offset, first - start);
 }
 
 /* ---- tracks mode, a participant joining 3 s late ---- */
@@ -303,6 +363,8 @@ join_bob (GstElement *pipeline, gint n, gpointer data)
   g_object_set (asrc, "timestamp-offset", (gint64)now, NULL);
   gst_object_unref (vsrc);
   gst_object_unref (asrc);
+  watch_first (lj->bob, "bv");
+  watch_first (lj->bob, "ba");
   gst_bin_add (GST_BIN (pipeline), lj->bob);
   link_to_recorder (lj->bob, "bvq", lj->rec, "video_%u", "bob");
   link_to_recorder (lj->bob, "baq", lj->rec, "audio_%u", "bob");
@@ -317,28 +379,38 @@ GST_START_TEST (test_tracks_late_join)
              "video_0::participant=alice audio_0::participant=alice "
              "videotestsrc name=av is-live=true num-buffers=150 ! "
              "video/x-raw,width=160,height=120,framerate=30/1 ! r.video_0 "
-             "audiotestsrc is-live=true num-buffers=250 samplesperbuffer=960 ! "
-             "r.audio_0",
+             "audiotestsrc name=aa is-live=true num-buffers=250 "
+             "samplesperbuffer=960 ! r.audio_0",
           dir);
   Marks marks = { .marks = { 3.0 }, .n_marks = 1 };
   LateJoin lj = { NULL, NULL };
   GError *err;
   JsonNode *root;
-  gdouble offset;
+  gdouble offset, alice;
 
   lj.rec = gst_bin_get_by_name (GST_BIN (pipeline), "r");
+  first_pts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  watch_first (pipeline, "av");
+  watch_first (pipeline, "aa");
   add_marks (pipeline, "av", &marks);
   err = run (pipeline, join_bob, &lj);
   g_assert_no_error (err);
   root = read_manifest (dir);
   offset = check_track (dir, root, 0, "alice", "video", "VP8", 5.0);
-  fail_unless (offset <= 0.1, "alice's video starts at %.3f s", offset);
+  check_offset (root, offset, "av");
+  alice = offset;
   offset = check_track (dir, root, 0, "alice", "audio", "Opus", 5.0);
-  fail_unless (offset <= 0.1, "alice's audio starts at %.3f s", offset);
+  check_offset (root, offset, "aa");
+  alice = MIN (alice, offset);
   offset = check_track (dir, root, 0, "bob", "video", "VP8", 2.0);
-  fail_unless (fabs (offset - 3.0) <= 0.1, "bob's video at %.3f s", offset);
+  check_offset (root, offset, "bv");
+  fail_unless (
+      offset - alice >= 2.9, "bob's video %.3f s after alice", offset - alice);
   offset = check_track (dir, root, 0, "bob", "audio", "Opus", 2.0);
-  fail_unless (fabs (offset - 3.0) <= 0.1, "bob's audio at %.3f s", offset);
+  check_offset (root, offset, "ba");
+  fail_unless (
+      offset - alice >= 2.9, "bob's audio %.3f s after alice", offset - alice);
+  g_hash_table_unref (first_pts);
   json_node_unref (root);
   gst_object_unref (lj.rec);
   gst_object_unref (pipeline);
@@ -539,7 +611,7 @@ GST_START_TEST (test_composed_grid_sync)
       "audiotestsrc name=aa is-live=true num-buffers=125 wave=silence "
       "samplesperbuffer=960 ! audio/x-raw,format=S16LE,channels=1,rate=48000 "
       "! r.audio_0 "
-      "videotestsrc is-live=true num-buffers=75 pattern=blue ! "
+      "videotestsrc name=bv is-live=true num-buffers=75 pattern=blue ! "
       "video/x-raw,width=160,height=90,framerate=30/1 ! vp8enc deadline=1 ! "
       "r.video_1",
       dir);
@@ -550,6 +622,10 @@ GST_START_TEST (test_composed_grid_sync)
   gdouble t_video = -1, t_audio = -1;
   guint8 left[3], right[3];
 
+  first_pts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  watch_first (pipeline, "av");
+  watch_first (pipeline, "aa");
+  watch_first (pipeline, "bv");
   probe_src (pipeline, "av", flash_probe);
   probe_src (pipeline, "aa", beep_probe);
   err = run (pipeline, NULL, NULL);
@@ -558,8 +634,19 @@ GST_START_TEST (test_composed_grid_sync)
   fail_unless (disc.ok, "%s does not play:\n%s", path, disc.text);
   fail_unless (
       strstr (disc.text, "VP8") && strstr (disc.text, "Opus"), "%s", disc.text);
-  fail_unless (
-      fabs (disc.duration - 2.5) <= 0.1, "lasts %.3f s", disc.duration);
+  /* every source sends 2.5 s; the file spans from the first to start to the
+   * last to end (apart by how late a loaded machine starts each) */
+  {
+    gdouble first =
+        MIN (first_of ("av"), MIN (first_of ("aa"), first_of ("bv")));
+    gdouble last =
+        MAX (first_of ("av"), MAX (first_of ("aa"), first_of ("bv")));
+
+    fail_unless (fabs (disc.duration - (last + 2.5 - first)) <= 0.1,
+        "lasts %.3f s, sources sent from %.3f s to %.3f s", disc.duration,
+        first, last + 2.5);
+  }
+  g_hash_table_unref (first_pts);
   dec = decode (path);
   fail_unless (dec.frames->len >= 60, "%u frames", dec.frames->len);
   /* The grid: alice (red) on the left, bob (blue) on the right. */
@@ -837,12 +924,16 @@ GST_START_TEST (test_start_stop)
   recs =
       json_object_get_array_member (json_node_get_object (root), "recordings");
   fail_unless_equals_int (json_array_get_length (recs), 2);
-  /* 0-1 s, then 2-3 s: the encoded video of the second period starts at
-   * the key frame it asked for */
-  check_track (dir, root, 0, "alice", "video", "VP8", 1.0);
-  check_track (dir, root, 0, "alice", "audio", "Opus", 1.0);
-  check_track (dir, root, 1, "alice", "video", "VP8", 1.0);
-  check_track (dir, root, 1, "alice", "audio", "Opus", 1.0);
+  /* about 0-1 s, then 2-3 s (where exactly depends on when the property
+   * was set): each file as long as the manifest says; the encoded video of
+   * the second period starts at the key frame the recorder asked for */
+  for (guint i = 0; i < 2; i++) {
+    check_track (dir, root, i, "alice", "video", "VP8", -1);
+    check_track (dir, root, i, "alice", "audio", "Opus", -1);
+    fail_unless (json_object_get_int_member (
+                     find_track (root, i, "alice", "video"), "duration_ms")
+        >= 300);
+  }
   fail_unless (strcmp (json_object_get_string_member (
                            find_track (root, 0, "alice", "video"), "file"),
                    json_object_get_string_member (
