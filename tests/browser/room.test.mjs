@@ -1,0 +1,131 @@
+// The room elements against a browser, both ways, through a real hq-server
+// (suite `room`): Chromium publishes its fake camera and microphone and a
+// gst-launch-1.0 pipeline with hqroomsrc decodes them; a pipeline with
+// hqroomsink publishes test patterns and tones and Chromium decodes them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chromium } from 'playwright-core';
+import { startServer, CHROMIUM, CHROMIUM_ARGS, waitInPage } from './hqserver.mjs';
+
+let browser;
+let server;
+const pipelines = [];
+
+before(async () => {
+  server = await startServer();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+});
+
+after(async () => {
+  for (const p of pipelines) p.stop();
+  await browser?.close();
+  if (server) assert.equal(await server.stop(), 0, server.log());
+});
+
+async function tokenFor(identity, room) {
+  const res = await fetch(`${server.url}/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ user_identity: identity, room_name: room }),
+  });
+  assert.equal(res.status, 200);
+  return (await res.json()).token;
+}
+
+// gst-launch-1.0 with the build tree's plugins; the token goes in the
+// environment (HQ_ACCESS_TOKEN), never on the command line.
+function gstLaunch(args, token) {
+  const proc = spawn('gst-launch-1.0', args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, HQ_ACCESS_TOKEN: token },
+  });
+  let out = '';
+  proc.stdout.on('data', (d) => { out += d; });
+  proc.stderr.on('data', (d) => { out += d; });
+  let exited = null;
+  proc.on('exit', (code, signal) => { exited = code ?? signal; });
+  const p = {
+    output: () => out,
+    exited: () => exited,
+    stop() { if (exited === null) proc.kill('SIGTERM'); },
+    // Polls the output until `fn(output)` is truthy; fails early if the
+    // pipeline stops.
+    async waitFor(fn, what, ms = 60000) {
+      const deadline = Date.now() + ms;
+      while (Date.now() < deadline) {
+        const v = fn(out);
+        if (v) return v;
+        if (exited !== null) throw new Error(`gst-launch-1.0 exited (${exited}) before ${what}:\n${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`timed out waiting for ${what}:\n${out.slice(-4000)}`);
+    },
+  };
+  pipelines.push(p);
+  return p;
+}
+
+async function joinPage(identity, room) {
+  const page = await browser.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  await page.goto(server.url + '/');
+  await page.evaluate(async ([id, r]) => { await window.hqJoin(id, r); }, [identity, room]);
+  return { page, problems };
+}
+
+const count = (text, re) => (text.match(re) || []).length;
+
+test('hqroomsrc decodes the video and audio a browser publishes', async () => {
+  const room = 'ab-browser-publishes';
+  const a = await joinPage('chrome-alice', room);
+  const token = await tokenFor('gst-viewer', room);
+  const common = [`server=${server.url}`, `room=${room}`, 'participants=chrome-alice'];
+  // Video: every decoded frame shows as a fakesink last-message line, and
+  // the negotiated raw caps name the frame size.
+  const video = gstLaunch(['-v', '-t', 'hqroomsrc', ...common, 'kinds=video', '!',
+    'fakesink', 'silent=false', 'sync=false'], token);
+  // Audio: level messages on the bus (-m) carry the decoded peak.
+  const audio = gstLaunch(['-m', '-t', 'hqroomsrc', ...common, 'kinds=audio', '!',
+    'audioconvert', '!', 'level', 'interval=100000000', '!', 'fakesink', 'sync=false'],
+  await tokenFor('gst-listener', room));
+  await video.waitFor((o) => count(o, /last-message = chain/g) >= 30,
+    '30 decoded video frames');
+  assert.match(video.output(), /caps = video\/x-raw.*width=\(int\)\d+/);
+  assert.match(video.output(), /chrome-alice/, 'the stream is labelled with the publisher');
+  // Chromium's fake microphone beeps: some 100 ms interval must be loud.
+  await audio.waitFor((o) => [...o.matchAll(/peak=\(double\)\{ ([-\d.e+]+)/g)]
+    .some((m) => Number(m[1]) > -40), 'decoded audio with sound in it');
+  assert.match(audio.output(), /chrome-alice/);
+  assert.deepEqual(a.problems, []);
+  await a.page.close();
+});
+
+test('Chromium decodes what hqroomsink publishes', async () => {
+  const room = 'ab-gst-publishes';
+  const pub = gstLaunch(['hqroomsink', 'name=room', `server=${server.url}`, `room=${room}`,
+    'videotestsrc', 'is-live=true', '!', 'video/x-raw,width=320,height=240,framerate=15/1', '!',
+    'room.', 'audiotestsrc', 'is-live=true', 'wave=sine', 'volume=0.5', '!', 'room.'],
+  await tokenFor('gst-bob', room));
+  const b = await joinPage('chrome-carol', room);
+  const got = await waitInPage(b.page, async () => {
+    const frames = await window.hq.framesDecoded();
+    const audio = await window.hq.audioReceived();
+    const out = { frames: 0, audioPackets: 0, audioEnergy: 0 };
+    for (const t of window.hq.subTracks.values()) {
+      if (t.identity !== 'gst-bob') continue;
+      if (t.kind === 'video') out.frames += frames[t.track_sid] || 0;
+      if (t.kind === 'audio' && audio[t.track_sid]) {
+        out.audioPackets += audio[t.track_sid].packets;
+        out.audioEnergy += audio[t.track_sid].energy;
+      }
+    }
+    return out.frames >= 20 && out.audioPackets >= 50 && out.audioEnergy > 0 ? out : null;
+  }, undefined, 60000, 'video frames and audio from gst-bob');
+  assert.ok(got.frames >= 20);
+  assert.equal(pub.exited(), null, 'the publishing pipeline is still running');
+  assert.deepEqual(b.problems, []);
+  await b.page.close();
+});
