@@ -25,6 +25,7 @@
 #include <sys/resource.h>
 #include <gio/gio.h>
 #include <gst/gst.h>
+#include <libsoup/soup.h>
 #include <hq/hqtoken.h>
 #include "../tests/common/hqtempdir.h"
 
@@ -40,8 +41,9 @@
   "! video/x-raw,width=1280,height=720,framerate=30/1"
 /* What hqroomsink's default VP8 encoder does (docs/hqroomsink.md). */
 #define ENCODER                                                                \
-  "vp8enc deadline=1 cpu-used=4 end-usage=cbr "                                \
-  "target-bitrate=1500000 keyframe-max-dist=3000 error-resilient=default"
+  "videoconvert ! vp8enc deadline=1 cpu-used=8 "                               \
+  "lag-in-frames=0 end-usage=cbr target-bitrate=800000 "                       \
+  "keyframe-max-dist=300 error-resilient=default threads=2"
 
 typedef struct
 {
@@ -63,6 +65,31 @@ token_for (const gchar *identity)
   if (t == NULL)
     g_error ("mint: %s", error->message);
   return t;
+}
+
+/* Creates the group room over REST, as an application would. */
+static void
+create_room (Bench *b)
+{
+  g_autoptr (SoupSession) http = soup_session_new ();
+  g_autofree gchar *uri = g_strdup_printf ("%s/v1/Rooms", b->url);
+  g_autoptr (SoupMessage) msg = soup_message_new ("POST", uri);
+  g_autofree gchar *cred = g_strdup_printf ("%s:%s", KEY_SID, KEY_SECRET);
+  g_autofree gchar *b64 = g_base64_encode ((const guchar *)cred, strlen (cred));
+  g_autofree gchar *auth = g_strdup_printf ("Basic %s", b64);
+  static const gchar body[] = "UniqueName=" ROOM "&Type=group";
+  g_autoptr (GBytes) req = g_bytes_new_static (body, sizeof body - 1);
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (GError) error = NULL;
+
+  soup_message_headers_replace (
+      soup_message_get_request_headers (msg), "Authorization", auth);
+  soup_message_set_request_body_from_bytes (
+      msg, "application/x-www-form-urlencoded", req);
+  reply = soup_session_send_and_read (http, msg, NULL, &error);
+  if (reply == NULL || soup_message_get_status (msg) != 201)
+    g_error ("bench-room: cannot create the room: %s",
+        error ? error->message : soup_message_get_reason_phrase (msg));
 }
 
 static gboolean
@@ -255,6 +282,7 @@ main (int argc, char **argv)
   b.loop = g_main_loop_new (NULL, FALSE);
   if (!start_server (&b, data_dir))
     return 1;
+  create_room (&b);
 
   /* 1. Time to the first decoded frame. */
   publisher = launch (SOURCE " ! hqroomsink name=room");

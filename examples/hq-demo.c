@@ -359,7 +359,8 @@ make_listener (Demo *d, GError **error)
 static void
 print_dominant (const gchar *who, const gchar *source)
 {
-  printf ("hq-demo: dominant speaker: %s (%s)\n", who ? who : "nobody", source);
+  printf ("hq-demo: dominant speaker: %s (%s)\n", who && *who ? who : "nobody",
+      source);
   fflush (stdout);
 }
 
@@ -420,8 +421,8 @@ stop_timed_out (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Leaves the room: the publishers at once, the listener after an EOS has
- * finalized its recording. */
+/* Leaves the room: the listener after an EOS has finalized its
+ * recording, then (in cleanup) the publishers. */
 static void
 stop (Demo *d, int exit_code)
 {
@@ -434,9 +435,8 @@ stop (Demo *d, int exit_code)
     g_source_remove (d->turn_timer);
     d->turn_timer = 0;
   }
-  for (guint i = 0; i < G_N_ELEMENTS (synthetic); i++)
-    if (d->publishers[i])
-      gst_element_set_state (d->publishers[i], GST_STATE_NULL);
+  /* The publishers stay until the recording is finished, so it ends with
+   * the EOS rather than with their tracks going away. */
   if (d->listener && exit_code == 0) {
     gst_element_send_event (d->listener, gst_event_new_eos ());
     d->stop_timer =

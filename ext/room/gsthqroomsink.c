@@ -560,9 +560,12 @@ build_chain (GstHqRoomSink *self, GstHqRoomSinkPad *pad, GstCaps *caps)
   if (pad->encoder)
     gst_object_unref (pad->encoder); /* the chain keeps it alive */
   pad->h264 = h264;
-  pad->rtp_out = rtp_out;
-  pad->rtcp_out = rtcp_out;
-  pad->rtcp_in = rtcp_in;
+  /* The pad holds its own references: when the element is disposed, the
+   * bin drops its children before request pads are released. */
+  gst_object_ref (chain);
+  pad->rtp_out = gst_object_ref (rtp_out);
+  pad->rtcp_out = gst_object_ref (rtcp_out);
+  pad->rtcp_in = gst_object_ref (rtcp_in);
   GST_OBJECT_UNLOCK (self);
   chain_sink = gst_element_get_static_pad (chain, "sink");
   gst_ghost_pad_set_target (GST_GHOST_PAD (pad), chain_sink);
@@ -675,7 +678,9 @@ gst_hq_room_sink_release_pad (GstElement *element, GstPad *gpad)
       continue;
     gst_element_set_locked_state (parts[i], TRUE);
     gst_element_set_state (parts[i], GST_STATE_NULL);
-    gst_bin_remove (GST_BIN (self), parts[i]);
+    if (GST_OBJECT_PARENT (parts[i]) == GST_OBJECT (self))
+      gst_bin_remove (GST_BIN (self), parts[i]);
+    gst_object_unref (parts[i]);
   }
   gst_hq_room_connection_invoke (&self->conn, update_tracks, self);
 }

@@ -786,7 +786,9 @@ gst_hq_room_src_set_property (
       break;
     case PROP_PARTICIPANTS:
       g_strfreev (self->participants);
-      self->participants = g_value_dup_boxed (value);
+      self->participants = g_value_get_string (value)
+          ? g_strsplit (g_value_get_string (value), ",", -1)
+          : NULL;
       break;
     case PROP_KINDS:
       self->kinds = g_value_get_enum (value);
@@ -828,7 +830,8 @@ gst_hq_room_src_get_property (
       g_value_set_uint (value, s->reconnect_timeout_ms);
       break;
     case PROP_PARTICIPANTS:
-      g_value_set_boxed (value, self->participants);
+      g_value_take_string (value,
+          self->participants ? g_strjoinv (",", self->participants) : NULL);
       break;
     case PROP_KINDS:
       g_value_set_enum (value, self->kinds);
@@ -957,11 +960,14 @@ gst_hq_room_src_class_init (GstHqRoomSrcClass *klass)
   /**
    * GstHqRoomSrc:participants:
    *
-   * Identities whose tracks to receive (empty: everyone's).
+   * Identities whose tracks to receive, separated by commas (NULL or
+   * empty: everyone's).  A comma-separated string rather than a string
+   * array so that gst-launch-1.0 lines can set it (GStreamer 1.22 cannot
+   * parse a string array there).
    */
   g_object_class_install_property (gobject_class, PROP_PARTICIPANTS,
-      g_param_spec_boxed ("participants", "Participants",
-          "Identities to receive (default: all)", G_TYPE_STRV,
+      g_param_spec_string ("participants", "Participants",
+          "Identities to receive, comma-separated (default: all)", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   /**
    * GstHqRoomSrc:kinds:

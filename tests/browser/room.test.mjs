@@ -96,7 +96,7 @@ test('hqroomsrc decodes the video and audio a browser publishes', async () => {
   assert.match(video.output(), /caps = video\/x-raw.*width=\(int\)\d+/);
   assert.match(video.output(), /chrome-alice/, 'the stream is labelled with the publisher');
   // Chromium's fake microphone beeps: some 100 ms interval must be loud.
-  await audio.waitFor((o) => [...o.matchAll(/peak=\(double\)\{ ([-\d.e+]+)/g)]
+  await audio.waitFor((o) => [...o.matchAll(/peak=\(GValueArray\)< ([-\d.e+]+)/g)]
     .some((m) => Number(m[1]) > -40), 'decoded audio with sound in it');
   assert.match(audio.output(), /chrome-alice/);
   assert.deepEqual(a.problems, []);

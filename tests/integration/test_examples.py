@@ -1,0 +1,81 @@
+"""The shell examples in examples/, run as a user would against a real
+hq-server: a gst-launch-1.0 publisher with hqroomsink is in the room, and
+the example must produce what it promises.  Suite `room`."""
+import os
+import subprocess
+import time
+import unittest
+
+from hqtest import Server
+
+EXAMPLES = os.environ.get("HQ_EXAMPLES_DIR", "examples")
+DEADLINE = 90  # seconds; generous for a loaded machine under ASan
+
+
+def discover(path):
+    return subprocess.run(["gst-discoverer-1.0", path], capture_output=True,
+                          text=True, timeout=60).stdout
+
+
+class Examples(unittest.TestCase):
+    def publish(self, srv, identity, room):
+        token = srv.request("POST", "/token", {
+            "user_identity": identity, "room_name": room}).json()["token"]
+        proc = subprocess.Popen(
+            ["gst-launch-1.0", "hqroomsink", "name=room", f"server={srv.url}",
+             f"room={room}", "videotestsrc", "is-live=true", "!",
+             "video/x-raw,width=320,height=240,framerate=15/1", "!", "room.",
+             "audiotestsrc", "is-live=true", "wave=sine", "!", "room."],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env={**os.environ, "HQ_ACCESS_TOKEN": token})
+        self.addCleanup(self.stop, proc)
+        return proc
+
+    def stop(self, proc):
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
+
+    def test_bridge_hls(self):
+        with Server() as srv:
+            self.publish(srv, "dr-jones", "hls-room")
+            out = os.path.join(srv.data_dir, "hls")
+            token = srv.request("POST", "/token", {
+                "user_identity": "hls-bridge",
+                "room_name": "hls-room"}).json()["token"]
+            bridge = subprocess.Popen(
+                [os.path.join(EXAMPLES, "bridge-hls.sh"), srv.url, "hls-room",
+                 "dr-jones", out],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                env={**os.environ, "HQ_ACCESS_TOKEN": token})
+            self.addCleanup(self.stop, bridge)
+            playlist = os.path.join(out, "playlist.m3u8")
+            deadline = time.monotonic() + DEADLINE
+            segments = []
+            # Poll the files the bridge writes: two finished segments named
+            # in the playlist (the first may be short).
+            while time.monotonic() < deadline:
+                if bridge.poll() is not None:
+                    self.fail("bridge-hls.sh stopped:\n"
+                              + bridge.stdout.read().decode(errors="replace"))
+                if os.path.exists(playlist):
+                    with open(playlist) as f:
+                        segments = [l.strip() for l in f
+                                    if l.strip().endswith(".ts")]
+                if len(segments) >= 2:
+                    break
+                time.sleep(0.2)
+            self.assertGreaterEqual(len(segments), 2, "two HLS segments")
+            info = discover(os.path.join(out, os.path.basename(segments[1])))
+            self.assertIn("H.264", info)
+            self.assertRegex(info, r"MPEG-4 AAC|AAC")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
