@@ -208,8 +208,11 @@ make_publisher (Demo *d, guint i, GError **error)
   GstElement *pipeline = gst_parse_launch (desc, error);
   g_autoptr (GstElement) room = NULL;
 
-  if (pipeline == NULL)
+  /* A missing element is an error even when a partial pipeline came. */
+  if (pipeline == NULL || *error != NULL) {
+    g_clear_object (&pipeline);
     return NULL;
+  }
   room = gst_bin_get_by_name (GST_BIN (pipeline), "room");
   d->volumes[i] = gst_bin_get_by_name (GST_BIN (pipeline), "voice");
   g_object_set (d->volumes[i], "mute", i != d->speaker, NULL);

@@ -839,6 +839,10 @@ gst_hq_speaker_detect_iterate_internal_links (GstPad *pad, GstObject *parent)
 
 /* ---- the element ---- */
 
+/* Pads may be requested from several threads at once (one per remote
+ * track appearing); the index is picked and taken under this lock. */
+G_LOCK_DEFINE_STATIC (request_pad);
+
 static GstPad *
 gst_hq_speaker_detect_request_new_pad (GstElement *element,
     GstPadTemplate *templ, const gchar *name, const GstCaps *caps)
@@ -849,6 +853,7 @@ gst_hq_speaker_detect_request_new_pad (GstElement *element,
   guint index = 0;
   gchar *pad_name, *src_name;
 
+  G_LOCK (request_pad);
   GST_OBJECT_LOCK (self);
   if (name == NULL || sscanf (name, "sink_%u", &index) != 1) {
     for (index = 0; find_pad_locked (self, index); index++)
@@ -856,6 +861,7 @@ gst_hq_speaker_detect_request_new_pad (GstElement *element,
   }
   if (find_pad_locked (self, index)) {
     GST_OBJECT_UNLOCK (self);
+    G_UNLOCK (request_pad);
     GST_WARNING_OBJECT (self, "pad %s is already in use", name);
     return NULL;
   }
@@ -894,6 +900,7 @@ gst_hq_speaker_detect_request_new_pad (GstElement *element,
   gst_pad_set_active (GST_PAD (pad), TRUE);
   gst_element_add_pad (element, srcpad);
   gst_element_add_pad (element, GST_PAD (pad));
+  G_UNLOCK (request_pad);
   gst_child_proxy_child_added (
       GST_CHILD_PROXY (self), G_OBJECT (pad), GST_OBJECT_NAME (pad));
   return GST_PAD (pad);
