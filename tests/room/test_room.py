@@ -2,7 +2,8 @@
 through gst-launch-1.0 processes as a user would run them.
 
 Acceptance (issue #6): 1. a publisher's audio and video reach a subscriber
-decoded, labelled with the publisher's identity; 5. a refused token, an
+decoded, labelled with the publisher's identity; 4. both pipelines survive
+a restart of the server and media resumes; 5. a refused token, an
 unknown room and a full room fail fast with an element error that says
 which.  Every wait is on an event (a line of output, a process exit), with
 a generous deadline, never a fixed sleep.
@@ -215,6 +216,68 @@ class RoomElements(unittest.TestCase):
         self.expect_refusal(
             f"hqroomsrc server={self.server.url} room=r5c identity=erin "
             "! fakesink", "room_full")
+
+
+class ServerRestart(unittest.TestCase):
+    """Acceptance 4: the server goes away during a session and comes back
+    on the same address and data directory; both pipelines keep running
+    and the subscriber decodes the publisher's video again, on the same
+    pad."""
+
+    def test_4_server_restart(self):
+        first = hqtest.Server()
+        first.start()
+        self.addCleanup(first._tmp.cleanup)
+        self.addCleanup(first._stderr.close)
+        self.addCleanup(first.stop)
+        port = first.url.rsplit(":", 1)[1]
+        creds = hqtest.read_credentials(first.data_dir)
+        env = dict(os.environ)
+        env.update({"HQ_API_KEY_SID": creds["key_sid"],
+                    "HQ_API_KEY_SECRET": creds["key_secret"],
+                    "HQ_ACCOUNT_SID": creds["account_sid"]})
+        env.pop("HQ_ACCESS_TOKEN", None)
+        preload = os.environ.get("HQ_ROOM_TEST_PRELOAD")
+        if preload:
+            env.update({
+                "LD_PRELOAD": preload,
+                "GST_PLUGIN_SYSTEM_PATH_1_0":
+                    os.environ["HQ_ROOM_TEST_SYSTEM_PLUGINS"],
+                "GST_REGISTRY_FORK": "no",
+                "GST_REGISTRY": os.path.join(first.data_dir, "..",
+                                             "registry.bin")})
+        r = first.request(
+            "POST", "/v1/Rooms", "UniqueName=r4&Type=group",
+            auth=(creds["key_sid"], creds["key_secret"]),
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(r.status, 201, r.body)
+        pub = Launch(f"hqroomsink name=s server={first.url} room=r4 "
+                     "identity=alice reconnect-timeout=60000 "
+                     "videotestsrc is-live=true ! "
+                     "video/x-raw,width=320,height=240,framerate=15/1 ! "
+                     "s.video_0", env)
+        self.addCleanup(pub.stop)
+        sub = Launch(f"hqroomsrc server={first.url} room=r4 identity=bob "
+                     "reconnect-timeout=60000 kinds=video ! "
+                     "fakesink name=v silent=false", env)
+        self.addCleanup(sub.stop)
+
+        def frames(lines):
+            return count(lines, r"GstFakeSink:v: last-message = chain")
+
+        sub.wait_for(lambda l: frames(l) >= 10, "frames before the restart")
+        self.assertEqual(first.stop(), 0)
+        before = frames(sub.lines)
+        second = hqtest.Server(data_dir=first.data_dir,
+                               args=["--listen", f"127.0.0.1:{port}"])
+        second.start()
+        self.addCleanup(second._stderr.close)
+        self.addCleanup(second.stop)
+        sub.wait_for(lambda l: frames(l) >= before + 30,
+                     "frames after the server came back", deadline=120)
+        self.assertIsNone(pub.proc.poll(), "the publisher kept running")
+        self.assertIsNone(sub.proc.poll(), "the subscriber kept running")
+        self.assertFalse(count(sub.lines, r"ERROR"), "no element error")
 
 
 if __name__ == "__main__":
