@@ -24,12 +24,13 @@ DEADLINE = 60  # seconds; generous for a loaded 2-core machine
 
 
 class Launch:
-    """A gst-launch-1.0 process whose output we read line by line."""
+    """A gst-launch-1.0 process (or @argv) whose output we read line by
+    line."""
 
-    def __init__(self, pipeline, env):
+    def __init__(self, pipeline, env, argv=None):
         self.lines = []
         self.proc = subprocess.Popen(
-            [GST_LAUNCH, "-m", "-v"] + pipeline.split(),
+            argv or [GST_LAUNCH, "-m", "-v"] + pipeline.split(),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
         self._buf = b""
 
@@ -78,6 +79,28 @@ class Launch:
         self.proc.stdout.close()
 
 
+def launch_env(server, creds):
+    """The environment of the pipelines we start against @server: its API
+    key, so the elements mint their own tokens, and in sanitizer builds
+    (see meson.build) the runtimes and a plugin set for gst-launch-1.0
+    only, with a registry of its own."""
+    env = dict(os.environ)
+    env.update({"HQ_API_KEY_SID": creds["key_sid"],
+                "HQ_API_KEY_SECRET": creds["key_secret"],
+                "HQ_ACCOUNT_SID": creds["account_sid"]})
+    env.pop("HQ_ACCESS_TOKEN", None)
+    preload = os.environ.get("HQ_ROOM_TEST_PRELOAD")
+    if preload:
+        env.update({
+            "LD_PRELOAD": preload,
+            "GST_PLUGIN_SYSTEM_PATH_1_0":
+                os.environ["HQ_ROOM_TEST_SYSTEM_PLUGINS"],
+            "GST_REGISTRY_FORK": "no",
+            "GST_REGISTRY": os.path.join(server.data_dir, "..",
+                                         "registry.bin")})
+    return env
+
+
 def count(lines, pattern):
     rx = re.compile(pattern)
     return sum(1 for line in lines if rx.search(line))
@@ -90,22 +113,7 @@ class RoomElements(unittest.TestCase):
         cls.server.start()
         creds = hqtest.read_credentials(cls.server.data_dir)
         cls.key = (creds["key_sid"], creds["key_secret"])
-        cls.env = dict(os.environ)
-        cls.env.update({"HQ_API_KEY_SID": creds["key_sid"],
-                        "HQ_API_KEY_SECRET": creds["key_secret"],
-                        "HQ_ACCOUNT_SID": creds["account_sid"]})
-        cls.env.pop("HQ_ACCESS_TOKEN", None)
-        # Sanitizer builds (see meson.build): runtimes and a plugin set
-        # for gst-launch-1.0 only, with a registry of its own.
-        preload = os.environ.get("HQ_ROOM_TEST_PRELOAD")
-        if preload:
-            cls.env.update({
-                "LD_PRELOAD": preload,
-                "GST_PLUGIN_SYSTEM_PATH_1_0":
-                    os.environ["HQ_ROOM_TEST_SYSTEM_PLUGINS"],
-                "GST_REGISTRY_FORK": "no",
-                "GST_REGISTRY": os.path.join(cls.server.data_dir, "..",
-                                             "registry.bin")})
+        cls.env = launch_env(cls.server, creds)
 
     @classmethod
     def tearDownClass(cls):
@@ -228,20 +236,7 @@ class ServerRestart(unittest.TestCase):
         self.addCleanup(first.stop)
         port = first.url.rsplit(":", 1)[1]
         creds = hqtest.read_credentials(first.data_dir)
-        env = dict(os.environ)
-        env.update({"HQ_API_KEY_SID": creds["key_sid"],
-                    "HQ_API_KEY_SECRET": creds["key_secret"],
-                    "HQ_ACCOUNT_SID": creds["account_sid"]})
-        env.pop("HQ_ACCESS_TOKEN", None)
-        preload = os.environ.get("HQ_ROOM_TEST_PRELOAD")
-        if preload:
-            env.update({
-                "LD_PRELOAD": preload,
-                "GST_PLUGIN_SYSTEM_PATH_1_0":
-                    os.environ["HQ_ROOM_TEST_SYSTEM_PLUGINS"],
-                "GST_REGISTRY_FORK": "no",
-                "GST_REGISTRY": os.path.join(first.data_dir, "..",
-                                             "registry.bin")})
+        env = launch_env(first, creds)
         r = first.request(
             "POST", "/v1/Rooms", "UniqueName=r4&Type=group",
             auth=(creds["key_sid"], creds["key_secret"]),
