@@ -348,9 +348,12 @@ main (int argc, char **argv)
         argv[0], argv[0]);
     return 2;
   }
-  if (!pipeline) {
+  if (!pipeline || error) {
+    /* gst_parse_launch() also returns a pipeline it could not fully build */
     g_printerr ("error: %s\n", error ? error->message : "no pipeline");
     g_clear_error (&error);
+    if (pipeline)
+      gst_object_unref (pipeline);
     return 1;
   }
   loop = g_main_loop_new (NULL, FALSE);
