@@ -25,7 +25,7 @@ from test_room import DEADLINE, Launch, count, launch_env
 
 AVSYNC = os.environ["HQ_AVSYNC_BIN"]
 VIDEO_DELAY_MS = 100
-MARKS = 12
+MARKS = 15
 SETTLE = 3
 TOLERANCE_MS = 40
 
