@@ -455,7 +455,7 @@ chain_description (GstHqRoomSink *self, GstHqRoomSinkPad *pad,
         ? g_strdup_printf ("videoconvert ! vp8enc name=enc deadline=1 "
                            "cpu-used=8 lag-in-frames=0 end-usage=cbr "
                            "target-bitrate=%u keyframe-max-dist=300 "
-                           "error-resilient=default threads=2 ! ",
+                           "error-resilient=default threads=1 ! ",
             bitrate)
         : g_strdup ("");
     return g_strdup_printf ("%srtpvp8pay pt=%d ssrc=%u mtu=1200 "
