@@ -21,7 +21,7 @@ import statistics
 import unittest
 
 import hqtest
-from test_room import DEADLINE, Launch, count, launch_env
+from test_room import DEADLINE, Launch, count, launch_env, make_room
 
 AVSYNC = os.environ["HQ_AVSYNC_BIN"]
 VIDEO_DELAY_MS = 100
@@ -37,11 +37,7 @@ class AvSync(unittest.TestCase):
         self.addCleanup(server.__exit__, None, None, None)
         creds = hqtest.read_credentials(server.data_dir)
         env = launch_env(server, creds)
-        r = server.request(
-            "POST", "/v1/Rooms", "UniqueName=sync&Type=group",
-            auth=(creds["key_sid"], creds["key_secret"]),
-            headers={"Content-Type": "application/x-www-form-urlencoded"})
-        self.assertEqual(r.status, 201, r.body)
+        make_room(server, (creds["key_sid"], creds["key_secret"]), "sync")
 
         pub = Launch(None, env, argv=[AVSYNC, "publish", server.url, "sync",
                                       "alice", str(VIDEO_DELAY_MS)])

@@ -101,6 +101,17 @@ def launch_env(server, creds):
     return env
 
 
+def make_room(server, key, name, **extra):
+    """Creates group room @name on @server by REST with API key @key."""
+    form = "&".join([f"UniqueName={name}", "Type=group"]
+                    + [f"{k}={v}" for k, v in extra.items()])
+    r = server.request(
+        "POST", "/v1/Rooms", form, auth=key,
+        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    if r.status != 201:
+        raise AssertionError(f"creating room {name}: {r.status} {r.body}")
+
+
 def count(lines, pattern):
     rx = re.compile(pattern)
     return sum(1 for line in lines if rx.search(line))
@@ -120,12 +131,7 @@ class RoomElements(unittest.TestCase):
         cls.server.__exit__(None, None, None)
 
     def make_room(self, name, **extra):
-        form = "&".join([f"UniqueName={name}", "Type=group"]
-                        + [f"{k}={v}" for k, v in extra.items()])
-        r = self.server.request(
-            "POST", "/v1/Rooms", form, auth=self.key,
-            headers={"Content-Type": "application/x-www-form-urlencoded"})
-        self.assertEqual(r.status, 201, r.body)
+        make_room(self.server, self.key, name, **extra)
 
     def launch(self, pipeline):
         p = Launch(pipeline, self.env)
@@ -237,11 +243,7 @@ class ServerRestart(unittest.TestCase):
         port = first.url.rsplit(":", 1)[1]
         creds = hqtest.read_credentials(first.data_dir)
         env = launch_env(first, creds)
-        r = first.request(
-            "POST", "/v1/Rooms", "UniqueName=r4&Type=group",
-            auth=(creds["key_sid"], creds["key_secret"]),
-            headers={"Content-Type": "application/x-www-form-urlencoded"})
-        self.assertEqual(r.status, 201, r.body)
+        make_room(first, (creds["key_sid"], creds["key_secret"]), "r4")
         pub = Launch(f"hqroomsink name=s server={first.url} room=r4 "
                      "identity=alice reconnect-timeout=60000 "
                      "videotestsrc is-live=true ! "
