@@ -16,15 +16,19 @@ encode, Opus packets cut from 21.3 ms buffers), and NACKed audio although
 the SDP negotiates no NACK for it.  See docs/hqroomsrc.md.
 """
 import os
+import select
+import subprocess
 import time
 import unittest
 
 import hqtest
-from test_room import Launch, count
+from test_room import GST_LAUNCH, Launch, count
 
 DEADLINE = 120  # seconds; generous for a loaded 2-core machine under ASan
 MIN_FORWARDED = 1500  # packets after decoding started: about 10 s of media
 MAX_NACKED_SHARE = 0.01  # of forwarded packets, over the whole session
+N_LOST = 5  # video packets the lossy publisher leaves out
+PUB_DEADLINE = 50  # seconds from the lossy publisher's start
 
 
 class LosslessLoopback(unittest.TestCase):
@@ -54,8 +58,8 @@ class LosslessLoopback(unittest.TestCase):
         self.addCleanup(p.stop)
         return p
 
-    def media(self):
-        r = self.server.request("GET", "/v1/Rooms/nack", auth=self.key)
+    def media(self, room="nack"):
+        r = self.server.request("GET", f"/v1/Rooms/{room}", auth=self.key)
         self.assertEqual(r.status, 200, r.body)
         return r.json()["media"]
 
@@ -113,6 +117,97 @@ class LosslessLoopback(unittest.TestCase):
             "NACKed on a lossless loopback")
         self.assertFalse(count(sub.lines, r"ERROR"), "no element error")
 
+    def test_real_losses_are_nacked(self):
+        """The other half: what a publisher really lost, the subscriber
+        NACKs, and nothing else.  The publisher is the SFU tests' protocol
+        client (tests/room/lossypub.c), which leaves out the video packets
+        it is told to and reports the NACKs that reach it (in its own
+        sequence numbers: the subscriber's NACK went to the server, which
+        never had the packet and asked the publisher)."""
+        r = self.server.request(
+            "POST", "/v1/Rooms", "UniqueName=lossy&Type=group", auth=self.key,
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(r.status, 201, r.body)
+        pub = subprocess.Popen(
+            [os.environ["HQ_LOSSY_PUBLISHER"], self.server.url, "lossy"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=self.env)
+
+        def stop_pub():
+            pub.stdin.close()
+            pub.wait(timeout=60)
+            pub.stdout.close()
+        self.addCleanup(stop_pub)
+        lines = []
+
+        # The protocol client sends no keepalive: the server ends its
+        # session after 60 s, so everything happens within PUB_DEADLINE.
+        end = time.monotonic() + PUB_DEADLINE
+
+        partial = [b""]  # the publisher's unfinished line
+
+        def wait_pub(cond, what):
+            while not cond():
+                left = end - time.monotonic()
+                self.assertGreater(left, 0, f"timed out waiting for {what}; "
+                                   f"the publisher said {lines[-20:]}")
+                self.assertIsNone(sub.poll(), f"the subscriber stopped while "
+                                  f"waiting for {what}: {sub_output()}")
+                ready, _, _ = select.select([pub.stdout], [], [],
+                                            min(left, 1.0))
+                if ready:
+                    chunk = os.read(pub.stdout.fileno(), 4096)
+                    self.assertTrue(chunk, f"the publisher exited: {lines}")
+                    *done, partial[0] = (partial[0] + chunk).split(b"\n")
+                    lines.extend(x.decode() for x in done)
+
+        # Not through Launch: gst-launch -v prints every RTCP statistics
+        # update from the RTCP thread, and a pipe read too slowly holds
+        # that thread, NACKs included.  Its output goes to a file.
+        sub_log = open(os.path.join(self.server.data_dir, "..", "sub.log"),
+                       "w+b")
+        self.addCleanup(sub_log.close)
+        sub = subprocess.Popen(
+            [GST_LAUNCH, "hqroomsrc", "name=r", f"server={self.server.url}",
+             "room=lossy", "identity=bob", "kinds=video", "r.", "!",
+             "video/x-vp8", "!", "fakesink"],
+            stdout=sub_log, stderr=subprocess.STDOUT, env=self.env)
+
+        def stop_sub():
+            sub.terminate()
+            sub.wait(timeout=60)
+        self.addCleanup(stop_sub)
+
+        def sub_output():
+            sub_log.seek(0)
+            return sub_log.read().decode(errors="replace")[-3000:]
+
+        wait_pub(lambda: "ready" in lines, "the publisher to publish")
+        # Media flows to the subscriber (its payload is no picture: the
+        # subscriber keeps it encoded and its depayloader finds no frame,
+        # but its jitter buffer sees every packet).
+        wait_pub(lambda: self.media("lossy")["forwarded_packets"] >= 300,
+                 "media forwarded to the subscriber")
+        for _ in range(N_LOST):
+            pub.stdin.write(b"lose\n")
+        pub.stdin.flush()
+
+        def seqs(word):
+            return {int(x.split()[1]) for x in lines if x.startswith(word)}
+
+        wait_pub(lambda: len(seqs("lost")) == N_LOST
+                 and seqs("lost") & seqs("nack"),
+                 "a NACK for a lost packet")
+        m = self.media("lossy")
+        print(f"publisher lost {sorted(seqs('lost'))}, was asked for "
+              f"{sorted(seqs('nack'))}; server: {m}", flush=True)
+        # Only what was lost is asked for.  Not every loss needs to be:
+        # this publisher's payload is no VP8 picture, so the subscriber's
+        # depayloader asks for a key frame at every packet, and those
+        # requests take the RTCP slots a NACK could have used (on a real
+        # stream a NACK would also wait for the next one).
+        self.assertLessEqual(seqs("nack"), seqs("lost"))
+        self.assertGreaterEqual(m["nacked_upstream_packets"],
+                                len(seqs("nack")))
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
