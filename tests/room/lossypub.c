@@ -8,7 +8,7 @@
  * HQ_ACCOUNT_SID, as hq-server's credentials.conf has them.  It joins ROOM
  * as "lossy-0" with the libhq protocol client of the SFU tests
  * (tests/common/sfuclient.h), publishes audio and video and sends 50 audio
- * and 100 video packets a second.  It prints "ready" once published; each
+ * and 100 video packets a second, and a protocol ping every 15 s.  It prints "ready" once published; each
  * line "lose" on stdin makes it leave out (not send) one video packet,
  * printed as "lost SEQ"; each NACK for its video that reaches it is
  * printed as "nack SEQ" (its own sequence numbers) and answered by
@@ -27,7 +27,7 @@ typedef struct
   GMainLoop *loop;
   guint ticks;
   guint to_lose;
-  gboolean said_ready;
+  gboolean said_ready, said_gone;
 } Publisher;
 
 static void
@@ -65,8 +65,14 @@ tick (gpointer data)
   guint16 seq;
 
   if (!c->published || c->pub == NULL
-      || hq_transport_get_state (c->pub) != HQ_TRANSPORT_STATE_CONNECTED)
+      || hq_transport_get_state (c->pub) != HQ_TRANSPORT_STATE_CONNECTED) {
+    if (p->said_ready && !p->said_gone) {
+      p->said_gone = TRUE;
+      printf ("not connected\n");
+      fflush (stdout);
+    }
     return G_SOURCE_CONTINUE;
+  }
   if (!p->said_ready) {
     p->said_ready = TRUE;
     printf ("ready\n");
@@ -101,6 +107,23 @@ on_stdin (GIOChannel *ch, GIOCondition cond, gpointer data)
   }
   if (g_str_has_prefix (line, "lose"))
     p->to_lose++;
+  /* More lines may wait in the channel's buffer, where no watch sees
+   * them. */
+  if (g_io_channel_get_buffer_condition (ch) & G_IO_IN)
+    return on_stdin (ch, cond, data);
+  return G_SOURCE_CONTINUE;
+}
+
+/* The protocol's keepalive (docs/protocol.md): a session quiet for 60 s
+ * is closed. */
+static gboolean
+ping (gpointer data)
+{
+  Publisher *p = data;
+  JsonObject *m = json_object_new ();
+
+  json_object_set_string_member (m, "type", "ping");
+  hq_sfu_client_send_message (p->client, m);
   return G_SOURCE_CONTINUE;
 }
 
@@ -135,6 +158,7 @@ main (int argc, char **argv)
   in = g_io_channel_unix_new (0);
   g_io_add_watch (in, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stdin, &p);
   g_timeout_add (10, tick, &p);
+  g_timeout_add_seconds (15, ping, &p);
   g_main_loop_run (p.loop);
   hq_sfu_client_free (p.client);
   g_io_channel_unref (in);
