@@ -409,6 +409,14 @@ hq_room_forwarded_packets (HqRoom *room)
   return room->media ? hq_sfu_room_get_forwarded (room->media) : 0;
 }
 
+void
+hq_room_media_counters (HqRoom *room, HqSfuRoomCounters *out)
+{
+  memset (out, 0, sizeof *out);
+  if (room->media)
+    hq_sfu_room_get_counters (room->media, out);
+}
+
 static gboolean
 forwards_media (const gchar *type)
 {

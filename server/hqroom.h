@@ -18,6 +18,7 @@
 #include <hq/hqtoken.h>
 #include "hqconfig.h"
 #include "hqstore.h"
+#include "hqsfu.h"
 
 G_BEGIN_DECLS
 
@@ -168,6 +169,8 @@ gboolean hq_participant_relay (
 
 /* Media packets the room's SFU forwarded so far (0 when it has none). */
 guint64 hq_room_forwarded_packets (HqRoom *room);
+/* The room's SFU counters; all 0 when it has none. */
+void hq_room_media_counters (HqRoom *room, HqSfuRoomCounters *out);
 
 /* Host moderation; each fails with FORBIDDEN unless @host is a host. */
 gboolean hq_participant_admit (

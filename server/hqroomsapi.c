@@ -86,8 +86,9 @@ find_room (HqRoomsApi *api, SoupServerMessage *msg, const gchar *id)
 }
 
 /* A room as REST shows it; a room in progress also tells what its media
- * plane did ("media": {"forwarded_packets": N}: 0 in peer-to-peer rooms,
- * whose media never passes the server). */
+ * plane did ("media": {"forwarded_packets": N, "nacked_packets": N,
+ * "retransmitted_packets": N, "nacked_upstream_packets": N}: all 0 in
+ * peer-to-peer rooms, whose media never passes the server). */
 static void
 reply_room (HqRoomsApi *api, SoupServerMessage *msg, guint status,
     const HqRoomRecord *rec)
@@ -98,8 +99,15 @@ reply_room (HqRoomsApi *api, SoupServerMessage *msg, guint status,
 
   if (live) {
     JsonObject *media = json_object_new ();
+    HqSfuRoomCounters c;
+    hq_room_media_counters (live, &c);
     json_object_set_int_member (
-        media, "forwarded_packets", (gint64)hq_room_forwarded_packets (live));
+        media, "forwarded_packets", (gint64)c.forwarded);
+    json_object_set_int_member (media, "nacked_packets", (gint64)c.nacked);
+    json_object_set_int_member (
+        media, "retransmitted_packets", (gint64)c.retransmitted);
+    json_object_set_int_member (
+        media, "nacked_upstream_packets", (gint64)c.nacked_upstream);
     json_object_set_object_member (obj, "media", media);
   }
   hq_http_reply_object (msg, status, obj);

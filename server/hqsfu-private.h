@@ -71,6 +71,8 @@ struct _HqSfuRoom
   gboolean alive; /* main context only */
   HqSfuRoomMedia *media; /* worker only */
   guint64 forwarded; /* atomic */
+  /* atomic; see HqSfuRoomCounters */
+  guint64 nacked, retransmitted, nacked_upstream;
 };
 
 typedef struct

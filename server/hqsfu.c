@@ -300,6 +300,16 @@ hq_sfu_room_get_forwarded (HqSfuRoom *room)
   return __atomic_load_n (&room->forwarded, __ATOMIC_RELAXED);
 }
 
+void
+hq_sfu_room_get_counters (HqSfuRoom *room, HqSfuRoomCounters *out)
+{
+  out->forwarded = __atomic_load_n (&room->forwarded, __ATOMIC_RELAXED);
+  out->nacked = __atomic_load_n (&room->nacked, __ATOMIC_RELAXED);
+  out->retransmitted = __atomic_load_n (&room->retransmitted, __ATOMIC_RELAXED);
+  out->nacked_upstream =
+      __atomic_load_n (&room->nacked_upstream, __ATOMIC_RELAXED);
+}
+
 /* --- worker: participants --- */
 
 static void subscribe_renegotiate (HqSfuParticipant *p);

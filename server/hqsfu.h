@@ -93,6 +93,22 @@ void hq_sfu_room_handle (
 /* RTP packets forwarded in this room so far (any thread). */
 guint64 hq_sfu_room_get_forwarded (HqSfuRoom *room);
 
+/* What a room's SFU did so far, in packets: forwarded to subscribers;
+ * asked for again by subscribers' NACKs (each sequence number counts);
+ * of those, sent again from the history; and asked of publishers because
+ * the server never had them.  On a lossless network the last three stay
+ * near 0: NACKs there are false alarms. */
+typedef struct
+{
+  guint64 forwarded;
+  guint64 nacked;
+  guint64 retransmitted;
+  guint64 nacked_upstream;
+} HqSfuRoomCounters;
+
+/* Reads @room's counters (any thread). */
+void hq_sfu_room_get_counters (HqSfuRoom *room, HqSfuRoomCounters *out);
+
 G_END_DECLS
 
 #endif /* __HQ_SFU_H__ */

@@ -179,6 +179,8 @@ forward (HqSfuSub *sub, const guint8 *data, const HqRtpHeader *hdr,
   }
   if (hq_transport_send_rtp (p->sub, out, len, sizeof p->scratch, NULL)) {
     __atomic_add_fetch (&p->media->room->forwarded, 1, __ATOMIC_RELAXED);
+    if (retransmission)
+      __atomic_add_fetch (&p->media->room->retransmitted, 1, __ATOMIC_RELAXED);
     sub->packets_sent++;
     sub->octets_sent += (guint32)hdr->payload_len;
   }
@@ -417,8 +419,10 @@ nack_upstream (HqSfuTrack *track, const guint16 *missing, guint n)
   if (k == 0)
     return;
   hq_rtcp_writer_init (&w, buf, 1200);
-  if (hq_rtcp_write_nack (&w, p->media->sfu_ssrc, track->ssrc, ask, k, NULL))
-    hq_transport_send_rtcp (p->pub, buf, w.len, sizeof buf, NULL);
+  if (hq_rtcp_write_nack (&w, p->media->sfu_ssrc, track->ssrc, ask, k, NULL)
+      && hq_transport_send_rtcp (p->pub, buf, w.len, sizeof buf, NULL))
+    __atomic_add_fetch (
+        &p->media->room->nacked_upstream, (guint64)k, __ATOMIC_RELAXED);
 }
 
 /* A subscriber's NACK: what the history holds is sent again at once; what
@@ -432,6 +436,8 @@ answer_nack (HqSfuSub *sub, GArray *lost)
   guint16 missing[HQ_SFU_HISTORY];
   guint n_missing = 0;
 
+  __atomic_add_fetch (&sub->subscriber->media->room->nacked, (guint64)lost->len,
+      __ATOMIC_RELAXED);
   if (track->history == NULL)
     return;
   for (guint i = 0; i < lost->len; i++) {

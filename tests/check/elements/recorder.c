@@ -1000,6 +1000,199 @@ GST_START_TEST (test_layout)
 
 GST_END_TEST;
 
+/* ---- request pads from several threads at once ---- */
+
+/* Room pads appear on several streaming threads at once (hqroomsrc's
+ * pad-added), and each asks the recorder for a pad, as hqspeakerdetect's
+ * race (two threads, one sink_0) showed.  Every round, N_REQ threads wait
+ * at a gate, then request together: automatic names ("audio_%u") and one
+ * explicit name per kind that no automatic one can reach ("audio_7": the
+ * counter jumps past it).  Every request must get a pad of its own, named
+ * once, in the element; then they are released together, and the element
+ * must have no pad left.  (Two requests for the same explicit name are
+ * not a race to test: GStreamer calls asking for an existing pad's name
+ * undefined and says so before the element is asked.) */
+#define N_REQ 8
+#define N_ROUNDS 40
+
+typedef struct
+{
+  GstElement *rec;
+  GMutex lock;
+  GCond cond;
+  guint ready, released;
+  gboolean go;
+} Gate;
+
+typedef struct
+{
+  Gate *gate;
+  const gchar *name;
+  GstPad *pad;
+  gboolean release;
+} Request;
+
+static void
+gate_pass (Gate *g)
+{
+  g_mutex_lock (&g->lock);
+  g->ready++;
+  g_cond_broadcast (&g->cond);
+  while (!g->go)
+    g_cond_wait (&g->cond, &g->lock);
+  g_mutex_unlock (&g->lock);
+}
+
+static gpointer
+request_thread (gpointer data)
+{
+  Request *r = data;
+
+  gate_pass (r->gate);
+  if (r->release) {
+    gst_element_release_request_pad (r->gate->rec, r->pad);
+    gst_object_unref (r->pad);
+  } else
+    r->pad = gst_element_request_pad_simple (r->gate->rec, r->name);
+  return NULL;
+}
+
+/* Runs @reqs in threads that all start at once. */
+static void
+all_at_once (Gate *g, Request *reqs, guint n)
+{
+  GThread *threads[N_REQ];
+
+  g->ready = 0;
+  g->go = FALSE;
+  for (guint i = 0; i < n; i++) {
+    reqs[i].gate = g;
+    threads[i] = g_thread_new ("request", request_thread, &reqs[i]);
+  }
+  g_mutex_lock (&g->lock);
+  while (g->ready < n)
+    g_cond_wait (&g->cond, &g->lock);
+  g->go = TRUE;
+  g_cond_broadcast (&g->cond);
+  g_mutex_unlock (&g->lock);
+  for (guint i = 0; i < n; i++)
+    g_thread_join (threads[i]);
+}
+
+/* Requests @names at once; checks the pads that came out. */
+static void
+request_round (Gate *g, const gchar *const *names, Request *reqs)
+{
+  GHashTable *seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < N_REQ; i++)
+    reqs[i] = (Request){ .name = names[i] };
+  all_at_once (g, reqs, N_REQ);
+  for (guint i = 0; i < N_REQ; i++) {
+    GstPad *pad = reqs[i].pad, *found;
+    fail_unless (pad != NULL, "request %s got no pad", names[i]);
+    fail_if (g_hash_table_contains (seen, GST_PAD_NAME (pad)),
+        "two requests got %s", GST_PAD_NAME (pad));
+    g_hash_table_add (seen, GST_PAD_NAME (pad));
+    found = gst_element_get_static_pad (g->rec, GST_PAD_NAME (pad));
+    fail_unless (
+        found == pad, "%s is not the recorder's pad", GST_PAD_NAME (pad));
+    gst_object_unref (found);
+    if (strchr (names[i], '%') == NULL)
+      fail_unless_equals_string (GST_PAD_NAME (pad), names[i]);
+  }
+  fail_unless_equals_int (g->rec->numsinkpads, N_REQ);
+  g_hash_table_unref (seen);
+}
+
+GST_START_TEST (test_concurrent_requests)
+{
+  static const gchar *const mixed[N_REQ] = { "audio_%u", "audio_%u", "audio_%u",
+    "audio_7", "video_%u", "video_%u", "video_%u", "video_7" };
+  static const gchar *const four[N_REQ] = { "audio_%u", "audio_%u", "video_%u",
+    "video_%u" };
+  gchar *dir = make_dir ();
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  Request reqs[N_REQ];
+  Gate g = { 0 };
+  GError *err = NULL;
+  JsonNode *root;
+
+  g_mutex_init (&g.lock);
+  g_cond_init (&g.cond);
+  g.rec = gst_element_factory_make ("hqrecorder", "r");
+  fail_unless (g.rec != NULL);
+  g_object_set (g.rec, "location", dir, NULL);
+  gst_util_set_object_arg (G_OBJECT (g.rec), "mode", "both");
+  gst_bin_add (GST_BIN (pipeline), g.rec);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE);
+  for (guint round = 0; round < N_ROUNDS; round++) {
+    Request rel[N_REQ];
+
+    request_round (&g, mixed, reqs);
+    for (guint i = 0; i < N_REQ; i++)
+      rel[i] = (Request){ .pad = reqs[i].pad, .release = TRUE };
+    all_at_once (&g, rel, N_REQ);
+    fail_unless_equals_int (g.rec->numsinkpads, 0);
+  }
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+
+  /* A recording from pads requested at once: two audio and two video
+   * tracks, each a file that plays for its 2 s. */
+  pipeline = gst_pipeline_new (NULL);
+  g.rec = gst_element_factory_make ("hqrecorder", "r");
+  g_object_set (g.rec, "location", dir, NULL);
+  gst_util_set_object_arg (G_OBJECT (g.rec), "mode", "tracks");
+  gst_bin_add (GST_BIN (pipeline), g.rec);
+  for (guint i = 0; i < N_REQ; i++)
+    reqs[i] = (Request){ .name = four[i] };
+  all_at_once (&g, reqs, 4);
+  for (guint i = 0; i < 4; i++) {
+    gboolean audio = g_str_has_prefix (four[i], "audio");
+    gchar *who = g_strdup_printf ("p%u", i);
+    GstElement *src = gst_parse_bin_from_description (audio
+            ? "audiotestsrc is-live=true num-buffers=100 "
+              "samplesperbuffer=960 ! queue name=q"
+            : "videotestsrc is-live=true num-buffers=30 ! "
+              "video/x-raw,width=160,height=120,framerate=15/1 ! "
+              "queue name=q",
+        FALSE, &err);
+    GstPad *q_src, *ghost;
+    GstElement *q;
+
+    g_assert_no_error (err);
+    fail_unless (reqs[i].pad != NULL);
+    gst_bin_add (GST_BIN (pipeline), src);
+    q = gst_bin_get_by_name (GST_BIN (src), "q");
+    q_src = gst_element_get_static_pad (q, "src");
+    ghost = gst_ghost_pad_new ("src", q_src);
+    gst_pad_set_active (ghost, TRUE);
+    gst_element_add_pad (src, ghost);
+    g_object_set (reqs[i].pad, "participant", who, NULL);
+    fail_unless_equals_int (gst_pad_link (ghost, reqs[i].pad), GST_PAD_LINK_OK);
+    gst_object_unref (q_src);
+    gst_object_unref (q);
+    gst_object_unref (reqs[i].pad);
+    g_free (who);
+  }
+  err = run (pipeline, NULL, NULL);
+  g_assert_no_error (err);
+  root = read_manifest (dir);
+  check_track (dir, root, 0, "p0", "audio", "Opus", 2.0);
+  check_track (dir, root, 0, "p1", "audio", "Opus", 2.0);
+  check_track (dir, root, 0, "p2", "video", "VP8", 2.0);
+  check_track (dir, root, 0, "p3", "video", "VP8", 2.0);
+  json_node_unref (root);
+  gst_object_unref (pipeline);
+  g_mutex_clear (&g.lock);
+  g_cond_clear (&g.cond);
+  remove_dir (dir);
+}
+
+GST_END_TEST;
+
 static Suite *
 recorder_suite (void)
 {
@@ -1015,6 +1208,7 @@ recorder_suite (void)
   tcase_add_test (tc, test_composed_grid_sync);
   tcase_add_test (tc, test_start_stop);
   tcase_add_test (tc, test_sigkill);
+  tcase_add_test (tc, test_concurrent_requests);
   return s;
 }
 
