@@ -21,81 +21,28 @@
  */
 #include <glib-unix.h>
 #include <gst/gst.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/avmarks.h"
+
 #define WIDTH 320
 #define HEIGHT 240
 #define RATE 48000
-#define MARK_LEN 0.2 /* s of white picture and beep */
 #define QUIET_BEFORE 0.3 /* s of silence or black before an onset counts */
 #define PAIR_WITHIN (0.5 * GST_SECOND)
 
 static GMainLoop *loop;
 static gint exit_code = 1;
 
-static gboolean
-in_mark (gdouble t)
-{
-  return t - floor (t) < MARK_LEN;
-}
+/* the first 200 ms of every second */
+static const HqAvMarks every_second = {
+  .first = 0, .period = 1, .length = 0.2
+};
 
 /* ---- publish ---- */
-
-static GstPadProbeReturn
-flash_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
-{
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  GstMapInfo map;
-
-  if (!in_mark (GST_BUFFER_PTS (buf) / (gdouble)GST_SECOND))
-    return GST_PAD_PROBE_OK;
-  buf = gst_buffer_make_writable (buf);
-  gst_buffer_map (buf, &map, GST_MAP_WRITE);
-  memset (map.data, 235, WIDTH * HEIGHT); /* I420 luma: white */
-  gst_buffer_unmap (buf, &map);
-  GST_PAD_PROBE_INFO_DATA (info) = buf;
-  return GST_PAD_PROBE_OK;
-}
-
-static GstPadProbeReturn
-beep_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
-{
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  GstClockTime pts = GST_BUFFER_PTS (buf);
-  GstMapInfo map;
-  gint16 *s;
-
-  buf = gst_buffer_make_writable (buf);
-  gst_buffer_map (buf, &map, GST_MAP_WRITE);
-  s = (gint16 *)map.data;
-  for (gsize i = 0; i < map.size / 2; i++) {
-    gdouble t = (pts + gst_util_uint64_scale (i, GST_SECOND, RATE))
-        / (gdouble)GST_SECOND;
-
-    s[i] = in_mark (t)
-        ? (gint16)(16000 * sin (2 * G_PI * 1000 * (t - floor (t))))
-        : 0;
-  }
-  gst_buffer_unmap (buf, &map);
-  GST_BUFFER_FLAG_UNSET (buf, GST_BUFFER_FLAG_GAP);
-  GST_PAD_PROBE_INFO_DATA (info) = buf;
-  return GST_PAD_PROBE_OK;
-}
-
-static void
-probe_src (GstElement *pipeline, const gchar *name, GstPadProbeCallback cb)
-{
-  GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), name);
-  GstPad *pad = gst_element_get_static_pad (e, "src");
-
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, cb, NULL, NULL);
-  gst_object_unref (pad);
-  gst_object_unref (e);
-}
 
 static GstElement *
 publish_pipeline (gchar **argv, gint argc, GError **error)
@@ -116,8 +63,8 @@ publish_pipeline (gchar **argv, gint argc, GError **error)
   g_free (desc);
   if (!pipeline)
     return NULL;
-  probe_src (pipeline, "v", flash_probe);
-  probe_src (pipeline, "a", beep_probe);
+  hq_av_marks_flash (pipeline, "v", &every_second, WIDTH * HEIGHT, 235);
+  hq_av_marks_beep (pipeline, "a", &every_second, RATE);
   return pipeline;
 }
 

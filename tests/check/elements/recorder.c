@@ -16,6 +16,7 @@
 #include <gst/video/video.h>
 #include <json-glib/json-glib.h>
 #include "../../../gst/recorder/hqrecorderlayout.h"
+#include "../../common/avmarks.h"
 
 #define DEADLINE (60 * G_USEC_PER_SEC)
 
@@ -421,63 +422,8 @@ GST_END_TEST;
 
 /* ---- composed mode: grid and A/V sync ---- */
 
-#define FLASH_AT 1.5 /* s: alice's video turns white, her audio beeps */
-#define FLASH_LEN 0.2
-
-static GstPadProbeReturn
-flash_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
-{
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  gdouble t = GST_BUFFER_PTS (buf) / (gdouble)GST_SECOND;
-  GstMapInfo map;
-
-  if (t < FLASH_AT - 0.001 || t >= FLASH_AT + FLASH_LEN)
-    return GST_PAD_PROBE_OK;
-  buf = gst_buffer_make_writable (buf);
-  gst_buffer_map (buf, &map, GST_MAP_WRITE);
-  memset (map.data, 0xff, map.size);
-  gst_buffer_unmap (buf, &map);
-  GST_PAD_PROBE_INFO_DATA (info) = buf;
-  return GST_PAD_PROBE_OK;
-}
-
-/* 1 kHz at half scale on S16 mono 48 kHz, from FLASH_AT on. */
-static GstPadProbeReturn
-beep_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
-{
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  GstClockTime pts = GST_BUFFER_PTS (buf);
-  GstMapInfo map;
-  gint16 *s;
-
-  buf = gst_buffer_make_writable (buf);
-  gst_buffer_map (buf, &map, GST_MAP_WRITE);
-  s = (gint16 *)map.data;
-  for (gsize i = 0; i < map.size / 2; i++) {
-    gdouble t = (pts + gst_util_uint64_scale (i, GST_SECOND, 48000))
-        / (gdouble)GST_SECOND;
-
-    if (t >= FLASH_AT && t < FLASH_AT + FLASH_LEN) {
-      s[i] = (gint16)(16000 * sin (2 * G_PI * 1000 * (t - FLASH_AT)));
-      /* silence comes flagged as a gap, which mixers skip */
-      GST_BUFFER_FLAG_UNSET (buf, GST_BUFFER_FLAG_GAP);
-    }
-  }
-  gst_buffer_unmap (buf, &map);
-  GST_PAD_PROBE_INFO_DATA (info) = buf;
-  return GST_PAD_PROBE_OK;
-}
-
-static void
-probe_src (GstElement *pipeline, const gchar *name, GstPadProbeCallback cb)
-{
-  GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), name);
-  GstPad *pad = gst_element_get_static_pad (e, "src");
-
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, cb, NULL, NULL);
-  gst_object_unref (pad);
-  gst_object_unref (e);
-}
+/* alice's video turns white and her audio beeps at 1.5 s, for 0.2 s */
+static const HqAvMarks flash = { .first = 1.5, .length = 0.2 };
 
 /* Decodes @path to RGB frames and S16 mono samples. */
 typedef struct
@@ -626,8 +572,8 @@ GST_START_TEST (test_composed_grid_sync)
   watch_first (pipeline, "av");
   watch_first (pipeline, "aa");
   watch_first (pipeline, "bv");
-  probe_src (pipeline, "av", flash_probe);
-  probe_src (pipeline, "aa", beep_probe);
+  hq_av_marks_flash (pipeline, "av", &flash, 0, 0xff);
+  hq_av_marks_beep (pipeline, "aa", &flash, 48000);
   err = run (pipeline, NULL, NULL);
   g_assert_no_error (err);
   disc = discover (path);
