@@ -151,6 +151,9 @@ struct _HqSfuParticipant
    * @selection, and nobody is told about it (hq_sfu_room_add_hidden). */
   gboolean hidden;
   GHashTable *selection; /* track sid -> itself, hidden only */
+  /* Everyone else is offered what its subscribe rules select (hqrules.h;
+   * NULL: every track). */
+  JsonArray *rules;
 
   HqTransport *pub;
   HqSdp *pub_answer;
@@ -159,6 +162,7 @@ struct _HqSfuParticipant
 
   HqTransport *sub;
   HqSdp *sub_offer; /* our last offer */
+  gchar *sub_offer_msg; /* ...as sent, to send again after a resume */
   gboolean sub_answered; /* the answer to it arrived */
   gboolean sub_dirty; /* subscriptions changed since */
   guint sub_revision;

@@ -11,10 +11,14 @@
  * - subscribe: whenever the set of tracks a participant should receive
  *   changes we send subscribe_offer (one sendonly m-line per track, a
  *   removed track's m-line set to port 0), one at a time: changes that
- *   happen while an offer is outstanding wait for its answer.
+ *   happen while an offer is outstanding wait for its answer.  Which
+ *   tracks: the recorder's selection, everyone else's subscribe rules
+ *   (wants()).  An offer sent while the participant's connection is down
+ *   is lost with it; a resume sends the outstanding one again.
  */
 #include "hqsfu-private.h"
 #include "hqlog.h"
+#include "hqrules.h"
 
 #include <string.h>
 #include <hq/hqutil.h>
@@ -102,6 +106,8 @@ typedef enum
   CMD_ADD_PARTICIPANT,
   CMD_ADD_HIDDEN,
   CMD_SET_SELECTION,
+  CMD_SET_RULES,
+  CMD_RESUME,
   CMD_REMOVE_PARTICIPANT,
   CMD_ADD_TRACK,
   CMD_REMOVE_TRACK,
@@ -252,6 +258,28 @@ hq_sfu_room_set_selection (
 }
 
 void
+hq_sfu_room_set_subscribe_rules (
+    HqSfuRoom *room, const gchar *sid, JsonArray *rules)
+{
+  g_autoptr (JsonNode) node = NULL;
+  g_autofree gchar *text = NULL;
+
+  /* As text: the worker parses its own copy, nothing is shared. */
+  if (rules) {
+    node = json_node_new (JSON_NODE_ARRAY);
+    json_node_set_array (node, rules);
+    text = json_to_string (node, FALSE);
+  }
+  post (room, CMD_SET_RULES, sid, text, NULL, NULL, FALSE, NULL);
+}
+
+void
+hq_sfu_room_resume (HqSfuRoom *room, const gchar *sid)
+{
+  post (room, CMD_RESUME, sid, NULL, NULL, NULL, FALSE, NULL);
+}
+
+void
 hq_sfu_room_remove_participant (HqSfuRoom *room, const gchar *sid)
 {
   post (room, CMD_REMOVE_PARTICIPANT, sid, NULL, NULL, NULL, FALSE, NULL);
@@ -387,6 +415,18 @@ subscribed (HqSfuParticipant *p, HqSfuTrack *track)
   return FALSE;
 }
 
+/* Whether @p should receive @track: the recorder what its selection
+ * names, everyone else what its subscribe rules select. */
+static gboolean
+wants (HqSfuParticipant *p, HqSfuTrack *track)
+{
+  if (p->hidden)
+    return g_hash_table_contains (p->selection, track->sid);
+  return p->rules == NULL
+      || hq_rules_select (p->rules, hq_sdp_kind_to_string (track->kind),
+          track->publisher->identity, track->name);
+}
+
 static void
 subscribe (HqSfuParticipant *p, HqSfuTrack *track)
 {
@@ -394,7 +434,7 @@ subscribe (HqSfuParticipant *p, HqSfuTrack *track)
 
   if (track->publisher == p || !track_ready (track) || subscribed (p, track))
     return;
-  if (p->hidden && !g_hash_table_contains (p->selection, track->sid))
+  if (!wants (p, track))
     return;
   sub = hq_sfu_sub_new (track, p);
   sub->mid = g_strdup_printf ("%u", p->next_mid++);
@@ -426,6 +466,9 @@ participant_free (gpointer data)
     hq_dsi_remove_speaker (p->media->dsi, p->speaker_id, NULL);
   if (p->selection)
     g_hash_table_unref (p->selection);
+  if (p->rules)
+    json_array_unref (p->rules);
+  g_free (p->sub_offer_msg);
   if (p->pub) {
     hq_transport_close (p->pub);
     g_object_unref (p->pub);
@@ -487,14 +530,31 @@ add_participant (HqSfuRoomMedia *media, const gchar *sid, const gchar *identity,
   subscribe_renegotiate (p);
 }
 
+/* What @p wants changed: withdraws what it no longer wants, takes what
+ * it now wants, and offers the difference. */
+static void
+resubscribe (HqSfuParticipant *p)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  for (guint i = p->subs->len; i > 0; i--) {
+    HqSfuSub *sub = g_ptr_array_index (p->subs, i - 1);
+    if (!wants (p, sub->track))
+      remove_sub (sub);
+  }
+  g_hash_table_iter_init (&iter, p->media->tracks);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    subscribe (p, value);
+  subscribe_renegotiate (p);
+}
+
 /* Hidden participant @p receives exactly the ready tracks among
  * @track_sids (space-separated) from now on. */
 static void
 set_selection (HqSfuParticipant *p, const gchar *track_sids)
 {
   g_auto (GStrv) sids = g_strsplit (track_sids, " ", -1);
-  GHashTableIter iter;
-  gpointer value;
 
   if (!p->hidden)
     return;
@@ -502,15 +562,41 @@ set_selection (HqSfuParticipant *p, const gchar *track_sids)
   for (guint i = 0; sids[i]; i++)
     if (*sids[i])
       g_hash_table_add (p->selection, g_strdup (sids[i]));
-  for (guint i = p->subs->len; i > 0; i--) {
-    HqSfuSub *sub = g_ptr_array_index (p->subs, i - 1);
-    if (!g_hash_table_contains (p->selection, sub->track->sid))
-      remove_sub (sub);
-  }
-  g_hash_table_iter_init (&iter, p->media->tracks);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    subscribe (p, value);
-  subscribe_renegotiate (p);
+  resubscribe (p);
+}
+
+/* Ordinary participant @p receives what @text (a JSON array of checked
+ * rules, or NULL: everything) selects from now on. */
+static void
+set_rules (HqSfuParticipant *p, const gchar *text)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+
+  if (p->hidden)
+    return;
+  g_clear_pointer (&p->rules, json_array_unref);
+  if (text && json_parser_load_from_data (parser, text, -1, NULL)
+      && (root = json_parser_get_root (parser)) && JSON_NODE_HOLDS_ARRAY (root))
+    p->rules = json_array_ref (json_node_get_array (root));
+  resubscribe (p);
+}
+
+/* @p is back on a new connection: an offer it never answered may have
+ * gone to the old one, so it goes again (same revision; answering it
+ * twice is harmless, as the first answer never arrived). */
+static void
+resume (HqSfuParticipant *p)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+
+  if (p->sub_offer_msg == NULL || p->sub_answered
+      || !json_parser_load_from_data (parser, p->sub_offer_msg, -1, NULL))
+    return;
+  root = json_parser_get_root (parser);
+  if (root && JSON_NODE_HOLDS_OBJECT (root))
+    hq_sfu_room_send (p->media->room, p->sid, json_node_get_object (root));
 }
 
 /* --- worker: transports --- */
@@ -876,7 +962,21 @@ subscribe_offer_now (HqSfuParticipant *p)
   json_object_set_string_member (msg, "sdp", text);
   json_object_set_array_member (msg, "tracks", described);
   hq_sfu_room_send (room, p->sid, msg);
+  {
+    g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+    json_node_set_object (node, msg);
+    g_free (p->sub_offer_msg);
+    p->sub_offer_msg = json_to_string (node, FALSE);
+  }
   json_object_unref (msg);
+  {
+    JsonObject *line = hq_log_begin (HQ_LOG_INFO, "subscribe_offer");
+    json_object_set_string_member (line, "room", room->sid);
+    json_object_set_string_member (line, "participant", p->sid);
+    json_object_set_int_member (line, "revision", p->sub_revision);
+    json_object_set_int_member (line, "tracks", p->subs->len);
+    hq_log_end (line);
+  }
   if (first) {
     hq_transport_set_receive_func (p->sub, hq_sfu_on_subscribe_packet, p, NULL);
     hq_transport_gather (p->sub, NULL);
@@ -1155,6 +1255,16 @@ run_cmd (Cmd *cmd)
       p = find_participant (media, cmd->a);
       if (p)
         set_selection (p, cmd->b);
+      break;
+    case CMD_SET_RULES:
+      p = find_participant (media, cmd->a);
+      if (p)
+        set_rules (p, cmd->b);
+      break;
+    case CMD_RESUME:
+      p = find_participant (media, cmd->a);
+      if (p)
+        resume (p);
       break;
     case CMD_REMOVE_PARTICIPANT:
       g_hash_table_remove (media->participants, cmd->a);
