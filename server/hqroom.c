@@ -409,6 +409,12 @@ hq_room_forwarded_packets (HqRoom *room)
   return room->media ? hq_sfu_room_get_forwarded (room->media) : 0;
 }
 
+guint64
+hq_room_forwarded_kind (HqRoom *room, gboolean video)
+{
+  return room->media ? hq_sfu_room_get_forwarded_kind (room->media, video) : 0;
+}
+
 static gboolean
 forwards_media (const gchar *type)
 {

@@ -184,6 +184,8 @@ gboolean hq_participant_relay (
 
 /* Media packets the room's SFU forwarded so far (0 when it has none). */
 guint64 hq_room_forwarded_packets (HqRoom *room);
+/* Of those, the audio (@video FALSE) or the video packets. */
+guint64 hq_room_forwarded_kind (HqRoom *room, gboolean video);
 
 /* Host moderation; each fails with FORBIDDEN unless @host is a host. */
 gboolean hq_participant_admit (

@@ -86,8 +86,9 @@ find_room (HqRoomsApi *api, SoupServerMessage *msg, const gchar *id)
 }
 
 /* A room as REST shows it; a room in progress also tells what its media
- * plane did ("media": {"forwarded_packets": N}: 0 in peer-to-peer rooms,
- * whose media never passes the server). */
+ * plane did ("media": {"forwarded_packets": N, "forwarded_audio_packets",
+ * "forwarded_video_packets"}: 0 in peer-to-peer rooms, whose media never
+ * passes the server). */
 static void
 reply_room (HqRoomsApi *api, SoupServerMessage *msg, guint status,
     const HqRoomRecord *rec)
@@ -100,6 +101,10 @@ reply_room (HqRoomsApi *api, SoupServerMessage *msg, guint status,
     JsonObject *media = json_object_new ();
     json_object_set_int_member (
         media, "forwarded_packets", (gint64)hq_room_forwarded_packets (live));
+    json_object_set_int_member (media, "forwarded_audio_packets",
+        (gint64)hq_room_forwarded_kind (live, FALSE));
+    json_object_set_int_member (media, "forwarded_video_packets",
+        (gint64)hq_room_forwarded_kind (live, TRUE));
     json_object_set_object_member (obj, "media", media);
   }
   hq_http_reply_object (msg, status, obj);

@@ -68,6 +68,7 @@ struct _HqSfuRoom
   gboolean alive; /* main context only */
   HqSfuRoomMedia *media; /* worker only */
   guint64 forwarded; /* atomic */
+  guint64 forwarded_kind[2]; /* atomic: of those, [audio, video] */
 };
 
 typedef struct

@@ -328,6 +328,12 @@ hq_sfu_room_get_forwarded (HqSfuRoom *room)
   return __atomic_load_n (&room->forwarded, __ATOMIC_RELAXED);
 }
 
+guint64
+hq_sfu_room_get_forwarded_kind (HqSfuRoom *room, gboolean video)
+{
+  return __atomic_load_n (&room->forwarded_kind[video != 0], __ATOMIC_RELAXED);
+}
+
 /* --- worker: participants --- */
 
 static void subscribe_renegotiate (HqSfuParticipant *p);

@@ -101,6 +101,8 @@ void hq_sfu_room_handle (
 
 /* RTP packets forwarded in this room so far (any thread). */
 guint64 hq_sfu_room_get_forwarded (HqSfuRoom *room);
+/* Of those, the audio (@video FALSE) or the video packets (any thread). */
+guint64 hq_sfu_room_get_forwarded_kind (HqSfuRoom *room, gboolean video);
 
 G_END_DECLS
 

@@ -5,7 +5,7 @@ Acceptance (issue #6): 1. a publisher's audio and video reach a subscriber
 decoded, labelled with the publisher's identity; 4. both pipelines survive
 a restart of the server and media resumes; 5. a refused token, an
 unknown room and a full room fail fast with an element error that says
-which.  Every wait is on an event (a line of output, a process exit), with
+which; 6. kinds=audio is filtered at the server: no video is sent.  Every wait is on an event (a line of output, a process exit), with
 a generous deadline, never a fixed sleep.
 """
 import os
@@ -185,6 +185,44 @@ class RoomElements(unittest.TestCase):
         self.assertIn("video #", info, info)
         self.assertRegex(info, r"video #\d+: VP8", info)
         self.assertRegex(info, r"audio #\d+: Opus", info)
+
+    def room_media(self, name):
+        r = self.server.request("GET", f"/v1/Rooms/{name}", auth=self.key)
+        self.assertEqual(r.status, 200, r.body)
+        return r.json()["media"]
+
+    def test_6_kinds_audio_is_filtered_at_the_server(self):
+        self.make_room("r6")
+        pub = self.publisher("r6", "alice")
+        pub.wait_for(lambda l: count(l, r"hq-joined"), "the publisher to join")
+        sub = self.launch(
+            f"hqroomsrc name=r server={self.server.url} room=r6 "
+            "identity=transcriber kinds=audio "
+            "r. ! queue ! fakesink silent=false")
+        audio = r"GstFakeSink:\w+: last-message = chain .*\(3840 bytes,"
+        video = r"GstFakeSink:\w+: last-message = chain .*\(115200 bytes,"
+        sub.wait_for(lambda l: count(l, audio) >= 50,
+                     "decoded audio at the audio-only subscriber")
+        # The server sent it audio and nothing else: the only subscriber,
+        # so every packet the room forwarded went to it.
+        media = self.room_media("r6")
+        self.assertGreaterEqual(media["forwarded_audio_packets"], 50, media)
+        self.assertEqual(media["forwarded_video_packets"], 0, media)
+        # The counter does see video: a second subscriber wants both.
+        both = self.launch(
+            f"hqroomsrc name=r server={self.server.url} room=r6 "
+            "identity=watcher r. ! queue ! fakesink silent=false "
+            "r. ! queue ! fakesink silent=false")
+        both.wait_for(lambda l: count(l, video) >= 10,
+                      "decoded video at the second subscriber")
+        media = self.room_media("r6")
+        self.assertGreater(media["forwarded_video_packets"], 0, media)
+        sub.wait_for(lambda l: count(l, audio) >= 100,
+                     "more audio at the audio-only subscriber")
+        self.assertEqual(count(sub.lines, video), 0)
+        self.assertEqual(count(sub.lines, r"GstHqRoomSrc:r\.\w*:video_"), 0,
+                         "the audio-only subscriber got a video pad")
+        self.assertTrue(count(sub.lines, r"GstHqRoomSrc:r\.\w*:audio_"))
 
     def expect_refusal(self, pipeline, code):
         p = self.launch(pipeline)
