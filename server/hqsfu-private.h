@@ -164,6 +164,9 @@ struct _HqSfuParticipant
   HqTransport *sub;
   HqSdp *sub_offer; /* our last offer */
   gchar *sub_offer_msg; /* ...as sent, to send again after a resume */
+  /* Our candidates and end_of_candidates messages so far, per transport
+   * ([publish, subscribe]), as sent: a resume sends them again. */
+  GPtrArray *sent_cands[2];
   gboolean sub_answered; /* the answer to it arrived */
   gboolean sub_dirty; /* subscriptions changed since */
   guint sub_revision;

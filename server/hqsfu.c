@@ -475,6 +475,9 @@ participant_free (gpointer data)
   if (p->rules)
     json_array_unref (p->rules);
   g_free (p->sub_offer_msg);
+  for (guint i = 0; i < G_N_ELEMENTS (p->sent_cands); i++)
+    if (p->sent_cands[i])
+      g_ptr_array_unref (p->sent_cands[i]);
   if (p->pub) {
     hq_transport_close (p->pub);
     g_object_unref (p->pub);
@@ -588,21 +591,33 @@ set_rules (HqSfuParticipant *p, const gchar *text)
   resubscribe (p);
 }
 
-/* @p is back on a new connection: an offer it never answered may have
- * gone to the old one, so it goes again (same revision; answering it
- * twice is harmless, as the first answer never arrived). */
+/* Sends @p the message @text (JSON, as we sent it before). */
 static void
-resume (HqSfuParticipant *p)
+send_again (HqSfuParticipant *p, const gchar *text)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   JsonNode *root;
 
-  if (p->sub_offer_msg == NULL || p->sub_answered
-      || !json_parser_load_from_data (parser, p->sub_offer_msg, -1, NULL))
+  if (!json_parser_load_from_data (parser, text, -1, NULL))
     return;
   root = json_parser_get_root (parser);
   if (root && JSON_NODE_HOLDS_OBJECT (root))
     hq_sfu_room_send (p->media->room, p->sid, json_node_get_object (root));
+}
+
+/* @p is back on a new connection.  What went to the old one while it was
+ * down is lost: an offer it never answered goes again (same revision;
+ * answering it twice is harmless, as the first answer never arrived),
+ * then our candidates (a transport made meanwhile gathered them then; a
+ * client ignores those it has). */
+static void
+resume (HqSfuParticipant *p)
+{
+  if (p->sub_offer_msg && !p->sub_answered)
+    send_again (p, p->sub_offer_msg);
+  for (guint i = 0; i < G_N_ELEMENTS (p->sent_cands); i++)
+    for (guint j = 0; p->sent_cands[i] && j < p->sent_cands[i]->len; j++)
+      send_again (p, g_ptr_array_index (p->sent_cands[i], j));
 }
 
 /* --- worker: transports --- */
@@ -613,6 +628,21 @@ transport_name (HqSfuParticipant *p, HqTransport *t)
   return t == p->pub ? "publish" : "subscribe";
 }
 
+/* Sends @msg (taken), a candidate or end_of_candidates of @t, and keeps
+ * it for a resume. */
+static void
+send_candidate (HqSfuParticipant *p, HqTransport *t, JsonObject *msg)
+{
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  guint which = t == p->pub ? 0 : 1;
+
+  json_node_take_object (node, msg);
+  hq_sfu_room_send (p->media->room, p->sid, msg);
+  if (p->sent_cands[which] == NULL)
+    p->sent_cands[which] = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (p->sent_cands[which], json_to_string (node, FALSE));
+}
+
 static void
 on_local_candidate (HqTransport *t, const gchar *cand, HqSfuParticipant *p)
 {
@@ -621,8 +651,7 @@ on_local_candidate (HqTransport *t, const gchar *cand, HqSfuParticipant *p)
   json_object_set_string_member (msg, "type", "candidate");
   json_object_set_string_member (msg, "transport", transport_name (p, t));
   json_object_set_string_member (msg, "candidate", cand);
-  hq_sfu_room_send (p->media->room, p->sid, msg);
-  json_object_unref (msg);
+  send_candidate (p, t, msg);
 }
 
 static void
@@ -632,8 +661,7 @@ on_gathering_done (HqTransport *t, HqSfuParticipant *p)
 
   json_object_set_string_member (msg, "type", "end_of_candidates");
   json_object_set_string_member (msg, "transport", transport_name (p, t));
-  hq_sfu_room_send (p->media->room, p->sid, msg);
-  json_object_unref (msg);
+  send_candidate (p, t, msg);
 }
 
 static void

@@ -99,6 +99,17 @@ class SubscribeTestCase(RoomsTestCase):
                      "sdp": answer_sdp(offer["sdp"])})
         return offer
 
+    def candidates(self, client):
+        """The server's candidates for @client's subscribe transport, up to
+        its end_of_candidates (they come before it)."""
+        client.wait_for("end_of_candidates",
+                        lambda m: m["transport"] == "subscribe", timeout=WAIT)
+        got = [m for m in client.events if m["type"] == "candidate"
+               and m["transport"] == "subscribe"]
+        for m in got:
+            client.events.remove(m)
+        return sorted(m["candidate"] for m in got)
+
     def offered(self, offer):
         return sorted((t["identity"], t["name"], t["kind"])
                       for t in offer["tracks"])
@@ -248,6 +259,8 @@ class ResumeKeepsTheSubscription(SubscribeTestCase):
         # once it has, the answer above is applied.
         self.assertEqual(sub.request("network_quality_configure",
                                      local=1)["type"], "ok")
+        cands = self.candidates(sub)
+        self.assertTrue(cands)
 
         sub.ws.drop()  # no leave: the network went away
         alice.wait_for("participant_reconnecting", timeout=WAIT)
@@ -264,6 +277,9 @@ class ResumeKeepsTheSubscription(SubscribeTestCase):
         self.assertEqual(self.offered(offer), [("alice", "mic", "audio"),
                                                ("bob", "cam", "video")])
         self.assertEqual(active_kinds(offer["sdp"]), ["audio", "video"])
+        # The server's candidates come again (they may have been gathered
+        # while it was away).
+        self.assertEqual(self.candidates(again), cands)
         # Its answer is taken, and negotiation goes on: carol's track
         # comes in the revision after.
         carol, _ = self.join("carol", "away")
