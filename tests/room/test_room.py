@@ -5,15 +5,19 @@ Acceptance (issue #6): 1. a publisher's audio and video reach a subscriber
 decoded, labelled with the publisher's identity; 4. both pipelines survive
 a restart of the server and media resumes; 5. a refused token, an
 unknown room and a full room fail fast with an element error that says
-which; 6. kinds=audio is filtered at the server: no video is sent.  Every wait is on an event (a line of output, a process exit), with
+which; 6. kinds=audio is filtered at the server: no video is sent; 7. a
+subscribe offer sent while the subscriber's connection was down reaches it
+after it resumes.  Every wait is on an event (a line of output, a process exit), with
 a generous deadline, never a fixed sleep.
 """
 import os
 import re
 import select
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -76,6 +80,72 @@ class Launch:
                 self.proc.kill()
                 self.proc.wait()
         self.proc.stdout.close()
+
+
+class CuttableProxy:
+    """A TCP relay to the server that can cut every connection through it
+    and refuse new ones, like a network that goes away and comes back
+    (the server sees the connection close; nothing says `leave`)."""
+
+    def __init__(self, port):
+        self.target = ("127.0.0.1", port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.up = threading.Event()
+        self.up.set()
+        self.lock = threading.Lock()
+        self.socks = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            if not self.up.is_set():
+                client.close()
+                continue
+            server = socket.create_connection(self.target)
+            with self.lock:
+                self.socks += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(a, b),
+                                 daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        self.up.clear()
+        with self.lock:
+            socks, self.socks = self.socks, []
+        for s in socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def restore(self):
+        self.up.set()
+
+    def close(self):
+        self.cut()
+        self.listener.close()
 
 
 def count(lines, pattern):
@@ -223,6 +293,55 @@ class RoomElements(unittest.TestCase):
         self.assertEqual(count(sub.lines, r"GstHqRoomSrc:r\.\w*:video_"), 0,
                          "the audio-only subscriber got a video pad")
         self.assertTrue(count(sub.lines, r"GstHqRoomSrc:r\.\w*:audio_"))
+
+    def test_7_offer_missed_while_away_arrives_after_resume(self):
+        """Issue 6: while the subscriber's connection is down, another
+        participant publishes; the offer the server sent then went nowhere.
+        After the subscriber resumes it receives that track."""
+        self.make_room("r7")
+        alice = self.publisher("r7", "alice")
+        alice.wait_for(lambda l: count(l, r"hq-joined"), "alice to join")
+        proxy = CuttableProxy(int(self.server.url.rsplit(":", 1)[1]))
+        self.addCleanup(proxy.close)
+        # async=false: a sink that gets no pad (yet) must not hold back the
+        # other's buffers.
+        sub = self.launch(
+            f"hqroomsrc name=r server={proxy.url} room=r7 identity=listener "
+            "kinds=audio r. ! queue ! fakesink silent=false async=false "
+            "r. ! queue ! fakesink silent=false async=false")
+        audio = r"GstFakeSink:\w+: last-message = chain .*\(3840 bytes,"
+        sub.wait_for(lambda l: count(l, audio) >= 10, "alice's audio")
+        sid = re.search(r"hq-joined.*participant-sid=\(string\)(PA\w+)",
+                        "\n".join(sub.lines)).group(1)
+
+        def offers():
+            return [e for e in self.server.log_events()
+                    if e.get("event") == "subscribe_offer"
+                    and e.get("participant") == sid]
+
+        first = len(offers())
+        proxy.cut()
+        sub.wait_for(lambda l: count(l, r"hq-reconnecting"),
+                     "the subscriber to notice")
+        bob = self.launch(
+            f"hqroomsink name=s server={self.server.url} room=r7 "
+            "identity=bob audiotestsrc is-live=true wave=ticks ! s.audio_0")
+        bob.wait_for(lambda l: count(l, r"hq-joined"), "bob to join")
+        # The server offered bob's track while the subscriber was away.
+        end = time.monotonic() + DEADLINE
+        while len(offers()) == first:
+            self.assertLess(time.monotonic(), end, "no offer for bob's track")
+            bob._read(0.1)  # also keeps bob's output drained
+        proxy.restore()
+        sub.wait_for(lambda l: count(l, r"hq-joined.*resumed=\(boolean\)true"),
+                     "the subscriber to resume")
+        sub.wait_for(lambda l: count(l, r"GstMessageTag.*hq-participant.*bob"),
+                     "bob's track at the subscriber after the resume")
+        # alice's pad came first, on fakesink0: bob's is decoded on the
+        # other.
+        sub.wait_for(lambda l: count(l, r"GstFakeSink:fakesink1: last-message"
+                                        r" = chain .*\(3840 bytes,") >= 10,
+                     "bob's audio decoded")
 
     def expect_refusal(self, pipeline, code):
         p = self.launch(pipeline)
