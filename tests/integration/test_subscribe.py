@@ -244,14 +244,30 @@ class SubscribeRules(SubscribeTestCase):
         self.assertIn("peer to peer", reply["message"])
 
 
+class WaitingRoom(SubscribeTestCase):
+    def test_rules_of_a_waiting_guest_hold_from_its_first_offer(self):
+        self.create_room(UniqueName="lobby", WaitingRoom="true")
+        host, _ = self.join("dr", "lobby", role="host")
+        self.publish(host, [("mic", "audio"), ("cam", "video")])
+        guest, w = self.join("pat", "lobby", expect="waiting",
+                             subscribe_rules=[{"type": "include",
+                                               "kind": "video"}])
+        host.wait_for("lobby_changed", lambda m: m["waiting"])
+        self.assertEqual(host.request("admit", participant_sid=w[
+            "participant_sid"])["type"], "ok")
+        guest.wait_for("joined")
+        self.assertEqual(self.offered(self.next_offer(guest)),
+                         [("dr", "cam", "video")])
+
+
 class ResumeKeepsTheSubscription(SubscribeTestCase):
     def test_offer_sent_while_away_arrives_after_resume(self):
         self.create_room(UniqueName="away")
         alice, _ = self.join("alice", "away")
         self.publish(alice, [("mic", "audio")])
-        sub, j = self.join("pat", "away",
-                           subscribe_rules=[{"type": "include",
-                                             "all": True}])
+        no_screens = [{"type": "include", "all": True},
+                      {"type": "exclude", "track": "screen"}]
+        sub, j = self.join("pat", "away", subscribe_rules=no_screens)
         sid = j["participant"]["sid"]
         first = self.next_offer(sub)
         self.assertEqual(self.offered(first), [("alice", "mic", "audio")])
@@ -265,7 +281,7 @@ class ResumeKeepsTheSubscription(SubscribeTestCase):
         sub.ws.drop()  # no leave: the network went away
         alice.wait_for("participant_reconnecting", timeout=WAIT)
         bob, _ = self.join("bob", "away")
-        self.publish(bob, [("cam", "video")])
+        self.publish(bob, [("cam", "video"), ("screen", "video")])
         # The server offered bob's camera while pat had no connection.
         self.wait_log(lambda l: l.get("event") == "subscribe_offer"
                       and l.get("participant") == sid
@@ -274,6 +290,7 @@ class ResumeKeepsTheSubscription(SubscribeTestCase):
         again, j2 = self.join("pat", "away", resume_token=j["resume_token"])
         self.assertEqual(j2["participant"]["sid"], sid)
         offer = self.next_offer(again, first["revision"] + 1)
+        # By the rules of the first join: no screen.
         self.assertEqual(self.offered(offer), [("alice", "mic", "audio"),
                                                ("bob", "cam", "video")])
         self.assertEqual(active_kinds(offer["sdp"]), ["audio", "video"])
@@ -286,12 +303,12 @@ class ResumeKeepsTheSubscription(SubscribeTestCase):
         self.publish(carol, [("mic", "audio")])
         offer = self.next_offer(again, first["revision"] + 2)
         self.assertEqual(len(offer["tracks"]), 3)
-        # The rules given at the first join outlived the connection.
+        self.assertNotIn("screen", [t["name"] for t in offer["tracks"]])
         reply = again.request("subscribe_rules",
                               rules=[{"type": "include", "kind": "video"}])
         self.assertEqual(reply["type"], "subscribe_rules", reply)
         self.assertEqual(self.offered(self.next_offer(again)),
-                         [("bob", "cam", "video")])
+                         [("bob", "cam", "video"), ("bob", "screen", "video")])
 
 
 if __name__ == "__main__":
