@@ -7,7 +7,7 @@ a restart of the server and media resumes; 5. a refused token, an
 unknown room and a full room fail fast with an element error that says
 which; 6. kinds=audio is filtered at the server: no video is sent; 7. a
 subscribe offer sent while the subscriber's connection was down reaches it
-after it resumes.  Every wait is on an event (a line of output, a process exit), with
+after it resumes; 8. changing kinds on a running element re-subscribes.  Every wait is on an event (a line of output, a process exit), with
 a generous deadline, never a fixed sleep.
 """
 import os
@@ -146,6 +146,30 @@ class CuttableProxy:
     def close(self):
         self.cut()
         self.listener.close()
+
+
+class Program(Launch):
+    """Another program, read like gst-launch-1.0, that takes commands on
+    its stdin."""
+
+    def __init__(self, argv, env):
+        self.lines = []
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, env=env)
+        self._buf = b""
+
+    def say(self, line):
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def stop(self):
+        if self.proc.stdin and not self.proc.stdin.closed:
+            try:
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                pass
+        super().stop()
 
 
 def count(lines, pattern):
@@ -342,6 +366,24 @@ class RoomElements(unittest.TestCase):
         sub.wait_for(lambda l: count(l, r"GstFakeSink:fakesink1: last-message"
                                         r" = chain .*\(3840 bytes,") >= 10,
                      "bob's audio decoded")
+
+    def test_8_kinds_change_while_running(self):
+        """Setting kinds on a running hqroomsrc asks the server at once."""
+        self.make_room("r8")
+        pub = self.publisher("r8", "alice")
+        pub.wait_for(lambda l: count(l, r"hq-joined"), "alice to join")
+        sub = Program([os.environ["HQ_ROOM_KINDS_BIN"], self.server.url,
+                       "r8", "switcher"], self.env)
+        self.addCleanup(sub.stop)
+        sub.wait_for(lambda l: count(l, r"^decoded audio_0 50$"),
+                     "decoded audio with kinds=audio")
+        self.assertEqual(self.room_media("r8")["forwarded_video_packets"], 0)
+        sub.say("both")
+        sub.wait_for(lambda l: count(l, r"^decoded video_\d+ 10$"),
+                     "decoded video after kinds=both")
+        self.assertGreater(
+            self.room_media("r8")["forwarded_video_packets"], 0)
+        self.assertFalse(count(sub.lines, r"^error "), sub.lines)
 
     def expect_refusal(self, pipeline, code):
         p = self.launch(pipeline)
