@@ -158,6 +158,7 @@ struct _HqSfuParticipant
 
   HqTransport *pub;
   HqSdp *pub_answer;
+  gchar *pub_answer_msg; /* our last publish_answer as sent, for a resume */
   GHashTable *pub_ssrcs; /* ssrc -> HqSfuTrack (not owned) */
   GPtrArray *tracks; /* HqSfuTrack, owned */
 

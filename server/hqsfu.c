@@ -475,6 +475,7 @@ participant_free (gpointer data)
   if (p->rules)
     json_array_unref (p->rules);
   g_free (p->sub_offer_msg);
+  g_free (p->pub_answer_msg);
   for (guint i = 0; i < G_N_ELEMENTS (p->sent_cands); i++)
     if (p->sent_cands[i])
       g_ptr_array_unref (p->sent_cands[i]);
@@ -606,13 +607,16 @@ send_again (HqSfuParticipant *p, const gchar *text)
 }
 
 /* @p is back on a new connection.  What went to the old one while it was
- * down is lost: an offer it never answered goes again (same revision;
- * answering it twice is harmless, as the first answer never arrived),
- * then our candidates (a transport made meanwhile gathered them then; a
- * client ignores those it has). */
+ * down is lost: our last publish answer goes again (a client that has it
+ * ignores it), an offer it never answered (same revision; answering it
+ * twice is harmless, as the first answer never arrived), then our
+ * candidates (a transport made meanwhile gathered them then; a client
+ * ignores those it has). */
 static void
 resume (HqSfuParticipant *p)
 {
+  if (p->pub_answer_msg)
+    send_again (p, p->pub_answer_msg);
   if (p->sub_offer_msg && !p->sub_answered)
     send_again (p, p->sub_offer_msg);
   for (guint i = 0; i < G_N_ELEMENTS (p->sent_cands); i++)
@@ -628,19 +632,28 @@ transport_name (HqSfuParticipant *p, HqTransport *t)
   return t == p->pub ? "publish" : "subscribe";
 }
 
+/* @msg as JSON text, to send again after a resume (send_again()). */
+static gchar *
+message_text (JsonObject *msg)
+{
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+
+  json_node_set_object (node, msg);
+  return json_to_string (node, FALSE);
+}
+
 /* Sends @msg (taken), a candidate or end_of_candidates of @t, and keeps
  * it for a resume. */
 static void
 send_candidate (HqSfuParticipant *p, HqTransport *t, JsonObject *msg)
 {
-  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
   guint which = t == p->pub ? 0 : 1;
 
-  json_node_take_object (node, msg);
   hq_sfu_room_send (p->media->room, p->sid, msg);
   if (p->sent_cands[which] == NULL)
     p->sent_cands[which] = g_ptr_array_new_with_free_func (g_free);
-  g_ptr_array_add (p->sent_cands[which], json_to_string (node, FALSE));
+  g_ptr_array_add (p->sent_cands[which], message_text (msg));
+  json_object_unref (msg);
 }
 
 static void
@@ -895,6 +908,8 @@ handle_publish_offer (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
     json_object_set_string_member (reply, "id", id);
   json_object_set_string_member (reply, "sdp", answer_text);
   hq_sfu_room_send (room, p->sid, reply);
+  g_free (p->pub_answer_msg);
+  p->pub_answer_msg = message_text (reply);
   json_object_unref (reply);
   if (first) {
     hq_transport_set_receive_func (p->pub, hq_sfu_on_publish_packet, p, NULL);
@@ -996,12 +1011,8 @@ subscribe_offer_now (HqSfuParticipant *p)
   json_object_set_string_member (msg, "sdp", text);
   json_object_set_array_member (msg, "tracks", described);
   hq_sfu_room_send (room, p->sid, msg);
-  {
-    g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
-    json_node_set_object (node, msg);
-    g_free (p->sub_offer_msg);
-    p->sub_offer_msg = json_to_string (node, FALSE);
-  }
+  g_free (p->sub_offer_msg);
+  p->sub_offer_msg = message_text (msg);
   json_object_unref (msg);
   {
     JsonObject *line = hq_log_begin (HQ_LOG_INFO, "subscribe_offer");

@@ -311,5 +311,27 @@ class ResumeKeepsTheSubscription(SubscribeTestCase):
                          [("bob", "cam", "video"), ("bob", "screen", "video")])
 
 
+    def test_publish_answer_lost_with_the_connection_comes_again(self):
+        self.create_room(UniqueName="pubaway")
+        host, _ = self.join("dr", "pubaway")
+        pat, j = self.join("pat", "pubaway")
+        r = pat.request("track_publish", name="mic", kind="audio")
+        pat.send({"type": "publish_offer", "id": "offer-1",
+                  "sdp": offer_sdp([("mic", "audio", 4242)]),
+                  "tracks": [{"mid": "mic",
+                              "track_sid": r["track"]["sid"]}]})
+        pat.ws.drop()  # before reading the answer
+        host.wait_for("participant_reconnecting", timeout=WAIT)
+        again, j2 = self.join("pat", "pubaway",
+                              resume_token=j["resume_token"])
+        self.assertEqual(j2["participant"]["sid"], j["participant"]["sid"])
+        answer = again.wait_for("publish_answer", timeout=WAIT)
+        self.assertEqual(answer["id"], "offer-1")
+        self.assertIn("a=mid:mic", answer["sdp"])
+        # The track is ready: the host is offered it.
+        self.assertEqual(self.offered(self.next_offer(host)),
+                         [("pat", "mic", "audio")])
+
+
 if __name__ == "__main__":
     unittest.main()
