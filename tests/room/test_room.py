@@ -180,7 +180,9 @@ def count(lines, pattern):
 class RoomElements(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = hqtest.Server()
+        # A long grace: test 7's subscriber is away while a publisher
+        # starts, which a loaded machine may take a while to do.
+        cls.server = hqtest.Server(env={"HQ_RECONNECT_GRACE_MS": "120000"})
         cls.server.start()
         creds = hqtest.read_credentials(cls.server.data_dir)
         cls.key = (creds["key_sid"], creds["key_secret"])
@@ -331,7 +333,8 @@ class RoomElements(unittest.TestCase):
         # other's buffers.
         sub = self.launch(
             f"hqroomsrc name=r server={proxy.url} room=r7 identity=listener "
-            "kinds=audio r. ! queue ! fakesink silent=false async=false "
+            "kinds=audio reconnect-timeout=120000 "
+            "r. ! queue ! fakesink silent=false async=false "
             "r. ! queue ! fakesink silent=false async=false")
         audio = r"GstFakeSink:\w+: last-message = chain .*\(3840 bytes,"
         sub.wait_for(lambda l: count(l, audio) >= 10, "alice's audio")
