@@ -43,7 +43,7 @@
 #define ENCODER                                                                \
   "videoconvert ! vp8enc deadline=1 cpu-used=8 "                               \
   "lag-in-frames=0 end-usage=cbr target-bitrate=800000 "                       \
-  "keyframe-max-dist=300 error-resilient=default threads=2"
+  "keyframe-max-dist=300 error-resilient=default threads=1"
 
 typedef struct
 {

@@ -25,6 +25,9 @@ G_BEGIN_DECLS
  * subscriber is constrained, and the least it asks for. */
 #define HQ_SFU_REMB_BPS 1500000
 #define HQ_SFU_REMB_MIN_BPS 100000
+/* How fast a publisher's clock may drift against ours, in microseconds a
+ * second (1000 ppm, far more than real clocks do). */
+#define HQ_SFU_CLOCK_DRIFT_US 1000
 /* What each audio subscription is assumed to take of a subscriber's
  * estimated bandwidth before video gets the rest. */
 #define HQ_SFU_AUDIO_BPS 40000
@@ -102,10 +105,12 @@ struct _HqSfuTrack
   guint64 octets_in; /* payload bytes received */
   guint64 octets_in_prev; /* at the last second tick */
   gdouble bitrate_bps; /* received in the last second */
-  /* The publisher's clock: from its last SR, else its last packet. */
+  /* The publisher's clock: from its last SR (its RTP time and its
+   * wallclock, on our monotonic clock through the participant's
+   * sr_offset_us), else its last packet. */
   gboolean have_sr;
   guint32 sr_rtp;
-  gint64 sr_arrival_us;
+  gint64 sr_ntp_us; /* the SR's NTP time, in microseconds */
   guint32 last_rtp_ts;
   gint64 last_packet_us;
   gint64 timeout_from_us; /* when it was last enabled */
@@ -159,6 +164,14 @@ struct _HqSfuParticipant
   HqTransport *pub;
   HqSdp *pub_answer;
   gchar *pub_answer_msg; /* our last publish_answer as sent, for a resume */
+  /* Our monotonic clock minus the publisher's wallclock, as its sender
+   * reports show it: the least (arrival - NTP) seen, the same for all its
+   * tracks, so a report that was late on the way cannot shift one track
+   * against the others (lip sync).  It may rise by HQ_SFU_CLOCK_DRIFT_US a
+   * second to follow a clock that runs slow. */
+  gboolean have_sr_offset;
+  gint64 sr_offset_us;
+  gint64 sr_offset_at_us;
   GHashTable *pub_ssrcs; /* ssrc -> HqSfuTrack (not owned) */
   GPtrArray *tracks; /* HqSfuTrack, owned */
 

@@ -241,6 +241,23 @@ remember (HqSfuTrack *track, const guint8 *data, gsize len, guint16 seq)
   memcpy (slot->data, data, len);
 }
 
+/* A publisher's sender report arrived @offset_us (arrival minus its NTP
+ * time) after its wallclock: keeps the least, allowing for drift. */
+static void
+publisher_clock_seen (HqSfuParticipant *p, gint64 offset_us, gint64 now)
+{
+  if (p->have_sr_offset) {
+    gint64 drifted = p->sr_offset_us
+        + (now - p->sr_offset_at_us) * HQ_SFU_CLOCK_DRIFT_US / G_USEC_PER_SEC;
+
+    if (offset_us > drifted)
+      offset_us = drifted;
+  }
+  p->have_sr_offset = TRUE;
+  p->sr_offset_us = offset_us;
+  p->sr_offset_at_us = now;
+}
+
 /* A publisher's RTCP: its sender reports give each track's clock (our own
  * SRs to subscribers map it, see send_sender_reports()), BYE ends a
  * track's forwarding. */
@@ -268,7 +285,8 @@ publisher_rtcp (HqSfuParticipant *p, const guint8 *data, gsize len)
         hq_rtp_recv_stats_sr_received (&track->stats, info.ntp, now);
         track->have_sr = TRUE;
         track->sr_rtp = info.rtp_timestamp;
-        track->sr_arrival_us = now;
+        track->sr_ntp_us = hq_rtcp_unix_us_from_ntp (info.ntp);
+        publisher_clock_seen (p, now - track->sr_ntp_us, now);
       }
     } else if (pkt.type == HQ_RTCP_BYE
         && hq_rtcp_parse_bye (&pkt, ssrcs, &n, reason, NULL)) {
@@ -650,7 +668,7 @@ send_sender_reports (HqSfuParticipant *p, gint64 now)
       continue;
     if (t->have_sr) {
       base = t->sr_rtp;
-      at = t->sr_arrival_us;
+      at = t->sr_ntp_us + t->publisher->sr_offset_us;
     } else if (t->last_packet_us) {
       base = t->last_rtp_ts;
       at = t->last_packet_us;

@@ -455,7 +455,7 @@ chain_description (GstHqRoomSink *self, GstHqRoomSinkPad *pad,
         ? g_strdup_printf ("videoconvert ! vp8enc name=enc deadline=1 "
                            "cpu-used=8 lag-in-frames=0 end-usage=cbr "
                            "target-bitrate=%u keyframe-max-dist=300 "
-                           "error-resilient=default threads=2 ! ",
+                           "error-resilient=default threads=1 ! ",
             bitrate)
         : g_strdup ("");
     return g_strdup_printf ("%srtpvp8pay pt=%d ssrc=%u mtu=1200 "
@@ -847,6 +847,10 @@ gst_hq_room_sink_init (GstHqRoomSink *self)
   if (self->rtpbin) {
     /* AVPF: feedback (PLI, FIR, NACK) is sent and acted on at once. */
     gst_util_set_object_arg (G_OBJECT (self->rtpbin), "rtp-profile", "avpf");
+    /* Sender reports map RTP time to the capture time, not to when the
+     * packet left: audio and video take different times to encode, and
+     * subscribers line them up by these reports (lip sync). */
+    g_object_set (self->rtpbin, "rtcp-sync-send-time", FALSE, NULL);
     gst_bin_add (GST_BIN (self), self->rtpbin);
   }
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);

@@ -417,38 +417,76 @@ ref_client (GstHqRoomSrc *self)
   return client;
 }
 
-/* rtpbin knows no CNAMEs (the server forwards sender reports alone): we
- * add one per participant after each report, so rtpbin lip-syncs each
- * participant's audio and video. */
-static GstBuffer *
-rtcp_with_cnames (GstHqRoomSrc *self, const guint8 *data, gsize len)
+/* The server's RTCP reaches rtpbin as rtpbin needs it for lip sync: the
+ * server sends its sender reports for every track in one compound packet,
+ * without CNAMEs.  rtpssrcdemux hands a compound packet to the source of
+ * its first packet only, and rtpbin reads only the first SDES of a packet,
+ * so each sender report goes in a compound packet of its own, followed by
+ * a CNAME per participant (its sid): rtpbin then lines up each
+ * participant's audio and video.  Anything else stays together. */
+static void
+push_rtcp (GstHqRoomSrc *self, const guint8 *data, gsize len)
 {
-  guint8 out[1500];
-  HqRtcpWriter w;
+  GstAppSrc *appsrc = GST_APP_SRC (self->rtcp_in);
+  guint8 rest[1500], one[1500];
+  gsize rest_len = 0;
   HqRtcpIter iter;
   HqRtcpPacket pkt;
 
-  if (len > 1000 || !hq_rtcp_iter_init (&iter, data, len, NULL))
-    return gst_buffer_new_memdup (data, len);
-  memcpy (out, data, len);
-  hq_rtcp_writer_init (&w, out, sizeof out);
-  w.len = len;
-  g_mutex_lock (&self->lock);
+  if (len > sizeof rest || !hq_rtcp_iter_init (&iter, data, len, NULL)) {
+    gst_app_src_push_buffer (appsrc, gst_buffer_new_memdup (data, len));
+    return;
+  }
   while (hq_rtcp_iter_next (&iter, &pkt)) {
     HqRtcpSenderInfo info;
     HqRtcpReportBlock blocks[HQ_RTCP_MAX_COUNT];
     guint n_blocks = 0;
+    gchar *cname = NULL;
+    HqRtcpWriter w;
     Stream *s;
 
-    if (pkt.type != HQ_RTCP_SR
-        || !hq_rtcp_parse_sr (&pkt, &info, blocks, &n_blocks, NULL))
+    if (pkt.type == HQ_RTCP_SR
+        && hq_rtcp_parse_sr (&pkt, &info, blocks, &n_blocks, NULL)) {
+      g_mutex_lock (&self->lock);
+      s = g_hash_table_lookup (self->by_ssrc, GUINT_TO_POINTER (info.ssrc));
+      if (s && s->track->participant_sid)
+        cname = g_strdup (s->track->participant_sid);
+      g_mutex_unlock (&self->lock);
+    }
+    if (!cname) {
+      memcpy (rest + rest_len, pkt.data, pkt.len);
+      rest_len += pkt.len;
       continue;
-    s = g_hash_table_lookup (self->by_ssrc, GUINT_TO_POINTER (info.ssrc));
-    if (s && s->track->participant_sid)
-      hq_rtcp_write_sdes_cname (&w, info.ssrc, s->track->participant_sid, NULL);
+    }
+    memcpy (one, pkt.data, pkt.len);
+    hq_rtcp_writer_init (&w, one, sizeof one);
+    w.len = pkt.len;
+    if (hq_rtcp_write_sdes_cname (&w, info.ssrc, cname, NULL))
+      gst_app_src_push_buffer (appsrc, gst_buffer_new_memdup (one, w.len));
+    g_free (cname);
   }
-  g_mutex_unlock (&self->lock);
-  return gst_buffer_new_memdup (out, w.len);
+  if (rest_len > 0)
+    gst_app_src_push_buffer (appsrc, gst_buffer_new_memdup (rest, rest_len));
+}
+
+/* Stamps @buf with the running time it arrived at, as udpsrc does: the
+ * jitter buffer derives playout times (and lip sync) from it, and
+ * appsrc's own do-timestamp would stamp when its streaming thread gets to
+ * the packet, which can be late and in bursts. */
+static GstBuffer *
+arrival_stamped (GstHqRoomSrc *self, GstBuffer *buf)
+{
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+
+  if (clock) {
+    GstClockTime now = gst_clock_get_time (clock);
+    GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
+
+    if (now >= base)
+      GST_BUFFER_DTS (buf) = GST_BUFFER_PTS (buf) = now - base;
+    gst_object_unref (clock);
+  }
+  return buf;
 }
 
 static void
@@ -462,8 +500,7 @@ on_receive (HqRoomTransportKind which, gboolean rtcp, const guint8 *data,
   if (which != HQ_ROOM_TRANSPORT_SUBSCRIBE)
     return;
   if (rtcp) {
-    gst_app_src_push_buffer (
-        GST_APP_SRC (self->rtcp_in), rtcp_with_cnames (self, data, len));
+    push_rtcp (self, data, len);
     return;
   }
   /* Only SSRCs of tracks we want reach rtpbin; anything else would make
@@ -476,8 +513,8 @@ on_receive (HqRoomTransportKind which, gboolean rtcp, const guint8 *data,
   if (!known)
     GST_LOG_OBJECT (self, "dropping RTP of unknown ssrc %u", h.ssrc);
   if (known)
-    gst_app_src_push_buffer (
-        GST_APP_SRC (self->rtp_in), gst_buffer_new_memdup (data, len));
+    gst_app_src_push_buffer (GST_APP_SRC (self->rtp_in),
+        arrival_stamped (self, gst_buffer_new_memdup (data, len)));
 }
 
 static GstFlowReturn

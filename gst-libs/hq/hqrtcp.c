@@ -1027,6 +1027,17 @@ hq_rtcp_ntp_from_unix_us (gint64 real_us)
   return secs << 32 | frac;
 }
 
+gint64
+hq_rtcp_unix_us_from_ntp (guint64 ntp)
+{
+  gint64 secs = (gint64)(ntp >> 32) - 2208988800;
+  /* rounded: the way there truncates */
+  gint64 frac =
+      (gint64)(((ntp & 0xffffffffu) * G_USEC_PER_SEC + (1u << 31)) >> 32);
+
+  return secs * G_USEC_PER_SEC + frac;
+}
+
 gdouble
 hq_rtcp_rtt_ms (const HqRtcpReportBlock *block, guint64 ntp_now)
 {

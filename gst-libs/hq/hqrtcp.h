@@ -208,6 +208,8 @@ gboolean hq_rtcp_parse_remb (
 /* NTP time (32.32 seconds since 1900) of @real_us, microseconds since the
  * Unix epoch (g_get_real_time()). */
 guint64 hq_rtcp_ntp_from_unix_us (gint64 real_us);
+/* The other way: microseconds since the Unix epoch of NTP time @ntp. */
+gint64 hq_rtcp_unix_us_from_ntp (guint64 ntp);
 /* The round-trip time in milliseconds that report block @block gives when
  * it arrives at NTP time @ntp_now (RFC 3550 6.4.1: arrival - LSR - DLSR,
  * where LSR names one of our own SRs).  Negative when the block refers to

@@ -7,8 +7,9 @@ a restart of the server and media resumes; 5. a refused token, an
 unknown room and a full room fail fast with an element error that says
 which; 6. kinds=audio is filtered at the server: no video is sent; 7. a
 subscribe offer sent while the subscriber's connection was down reaches it
-after it resumes; 8. changing kinds on a running element re-subscribes.  Every wait is on an event (a line of output, a process exit), with
-a generous deadline, never a fixed sleep.
+after it resumes; 8. changing kinds on a running element re-subscribes.
+Every wait is on an event (a line of output, a process exit), with a
+generous deadline, never a fixed sleep.
 """
 import os
 import re
@@ -28,12 +29,13 @@ DEADLINE = 60  # seconds; generous for a loaded 2-core machine
 
 
 class Launch:
-    """A gst-launch-1.0 process whose output we read line by line."""
+    """A gst-launch-1.0 process (or @argv) whose output we read line by
+    line."""
 
-    def __init__(self, pipeline, env):
+    def __init__(self, pipeline, env, argv=None):
         self.lines = []
         self.proc = subprocess.Popen(
-            [GST_LAUNCH, "-m", "-v"] + pipeline.split(),
+            argv or [GST_LAUNCH, "-m", "-v"] + pipeline.split(),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
         self._buf = b""
 
@@ -172,6 +174,39 @@ class Program(Launch):
         super().stop()
 
 
+def launch_env(server, creds):
+    """The environment of the pipelines we start against @server: its API
+    key, so the elements mint their own tokens, and in sanitizer builds
+    (see meson.build) the runtimes and a plugin set for gst-launch-1.0
+    only, with a registry of its own."""
+    env = dict(os.environ)
+    env.update({"HQ_API_KEY_SID": creds["key_sid"],
+                "HQ_API_KEY_SECRET": creds["key_secret"],
+                "HQ_ACCOUNT_SID": creds["account_sid"]})
+    env.pop("HQ_ACCESS_TOKEN", None)
+    preload = os.environ.get("HQ_ROOM_TEST_PRELOAD")
+    if preload:
+        env.update({
+            "LD_PRELOAD": preload,
+            "GST_PLUGIN_SYSTEM_PATH_1_0":
+                os.environ["HQ_ROOM_TEST_SYSTEM_PLUGINS"],
+            "GST_REGISTRY_FORK": "no",
+            "GST_REGISTRY": os.path.join(server.data_dir, "..",
+                                         "registry.bin")})
+    return env
+
+
+def make_room(server, key, name, **extra):
+    """Creates group room @name on @server by REST with API key @key."""
+    form = "&".join([f"UniqueName={name}", "Type=group"]
+                    + [f"{k}={v}" for k, v in extra.items()])
+    r = server.request(
+        "POST", "/v1/Rooms", form, auth=key,
+        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    if r.status != 201:
+        raise AssertionError(f"creating room {name}: {r.status} {r.body}")
+
+
 def count(lines, pattern):
     rx = re.compile(pattern)
     return sum(1 for line in lines if rx.search(line))
@@ -186,34 +221,14 @@ class RoomElements(unittest.TestCase):
         cls.server.start()
         creds = hqtest.read_credentials(cls.server.data_dir)
         cls.key = (creds["key_sid"], creds["key_secret"])
-        cls.env = dict(os.environ)
-        cls.env.update({"HQ_API_KEY_SID": creds["key_sid"],
-                        "HQ_API_KEY_SECRET": creds["key_secret"],
-                        "HQ_ACCOUNT_SID": creds["account_sid"]})
-        cls.env.pop("HQ_ACCESS_TOKEN", None)
-        # Sanitizer builds (see meson.build): runtimes and a plugin set
-        # for gst-launch-1.0 only, with a registry of its own.
-        preload = os.environ.get("HQ_ROOM_TEST_PRELOAD")
-        if preload:
-            cls.env.update({
-                "LD_PRELOAD": preload,
-                "GST_PLUGIN_SYSTEM_PATH_1_0":
-                    os.environ["HQ_ROOM_TEST_SYSTEM_PLUGINS"],
-                "GST_REGISTRY_FORK": "no",
-                "GST_REGISTRY": os.path.join(cls.server.data_dir, "..",
-                                             "registry.bin")})
+        cls.env = launch_env(cls.server, creds)
 
     @classmethod
     def tearDownClass(cls):
         cls.server.__exit__(None, None, None)
 
     def make_room(self, name, **extra):
-        form = "&".join([f"UniqueName={name}", "Type=group"]
-                        + [f"{k}={v}" for k, v in extra.items()])
-        r = self.server.request(
-            "POST", "/v1/Rooms", form, auth=self.key,
-            headers={"Content-Type": "application/x-www-form-urlencoded"})
-        self.assertEqual(r.status, 201, r.body)
+        make_room(self.server, self.key, name, **extra)
 
     def launch(self, pipeline):
         p = Launch(pipeline, self.env)
@@ -430,25 +445,8 @@ class ServerRestart(unittest.TestCase):
         self.addCleanup(first.stop)
         port = first.url.rsplit(":", 1)[1]
         creds = hqtest.read_credentials(first.data_dir)
-        env = dict(os.environ)
-        env.update({"HQ_API_KEY_SID": creds["key_sid"],
-                    "HQ_API_KEY_SECRET": creds["key_secret"],
-                    "HQ_ACCOUNT_SID": creds["account_sid"]})
-        env.pop("HQ_ACCESS_TOKEN", None)
-        preload = os.environ.get("HQ_ROOM_TEST_PRELOAD")
-        if preload:
-            env.update({
-                "LD_PRELOAD": preload,
-                "GST_PLUGIN_SYSTEM_PATH_1_0":
-                    os.environ["HQ_ROOM_TEST_SYSTEM_PLUGINS"],
-                "GST_REGISTRY_FORK": "no",
-                "GST_REGISTRY": os.path.join(first.data_dir, "..",
-                                             "registry.bin")})
-        r = first.request(
-            "POST", "/v1/Rooms", "UniqueName=r4&Type=group",
-            auth=(creds["key_sid"], creds["key_secret"]),
-            headers={"Content-Type": "application/x-www-form-urlencoded"})
-        self.assertEqual(r.status, 201, r.body)
+        env = launch_env(first, creds)
+        make_room(first, (creds["key_sid"], creds["key_secret"]), "r4")
         pub = Launch(f"hqroomsink name=s server={first.url} room=r4 "
                      "identity=alice reconnect-timeout=60000 "
                      "videotestsrc is-live=true ! "

@@ -1071,6 +1071,12 @@ test_rtt (void)
       G_GINT64_CONSTANT (1700000000) * G_USEC_PER_SEC + 330000);
 
   g_assert_cmpuint (sr_ntp >> 32, ==, 1700000000u + 2208988800u);
+  /* and back, to the microsecond */
+  g_assert_cmpint (hq_rtcp_unix_us_from_ntp (now), ==,
+      G_GINT64_CONSTANT (1700000000) * G_USEC_PER_SEC + 330000);
+  g_assert_cmpint (hq_rtcp_unix_us_from_ntp (hq_rtcp_ntp_from_unix_us (
+                       G_GINT64_CONSTANT (1764000000123456))),
+      ==, G_GINT64_CONSTANT (1764000000123456));
   g_assert_cmpfloat_with_epsilon (hq_rtcp_rtt_ms (&b, now), 80.0, 0.1);
   /* No SR referenced, or a report from the future: unknown. */
   b.lsr = 0;
