@@ -356,6 +356,26 @@ hq_http_rest_json (
   return TRUE;
 }
 
+JsonArray *
+hq_http_read_rules (SoupServerMessage *msg)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) body = hq_http_read_body (msg, TRUE, &error);
+  g_autoptr (JsonNode) rules = NULL;
+
+  if (body == NULL || !hq_http_rest_json (body, "Rules", &rules, &error)) {
+    hq_http_reply_gerror (msg, error);
+    return NULL;
+  }
+  if (rules == NULL || !JSON_NODE_HOLDS_ARRAY (rules)) {
+    hq_http_reply_error (msg, 400, "invalid parameter",
+        "Rules must be a JSON array of rules, e.g. "
+        "[{\"type\": \"include\", \"all\": true}].");
+    return NULL;
+  }
+  return json_array_ref (json_node_get_array (rules));
+}
+
 gboolean
 hq_http_rest_int (
     JsonObject *body, const gchar *name, gint64 *out, GError **error)

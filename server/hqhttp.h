@@ -92,6 +92,11 @@ gboolean hq_http_rest_bool (
 gboolean hq_http_rest_json (
     JsonObject *body, const gchar *name, JsonNode **out, GError **error);
 
+/* The Rules parameter of a POST (recording rules, subscribe rules) from
+ * the body of @msg: a JSON array, not yet checked rule by rule (new
+ * reference).  NULL after replying 400 with what is wrong. */
+JsonArray *hq_http_read_rules (SoupServerMessage *msg);
+
 /* Checks HTTP Basic credentials (API key sid : secret) against @keyring.
  * Returns the key sid (free it), or NULL after replying 401. */
 gchar *hq_http_basic_auth (SoupServerMessage *msg, const HqKeyring *keyring);

@@ -6,6 +6,7 @@
  * status callback, then tell the participants. */
 #include "hqroom-private.h"
 #include "hqlog.h"
+#include "hqrules.h"
 
 #include <string.h>
 #include <hq/hqutil.h>
@@ -78,6 +79,8 @@ hq_participant_free (HqParticipant *p)
   g_free (p->rec.end_reason);
   g_free (p->resume_token);
   g_free (p->join_id);
+  if (p->subscribe_rules)
+    json_array_unref (p->subscribe_rules);
   g_free (p);
 }
 
@@ -341,8 +344,13 @@ connect_participant (
       participant_duration_cb, p);
   hq_room_event (room, "participant-connected", p, NULL, actor, NULL);
   send_joined (p, id);
-  if (room->media)
+  if (room->media) {
     hq_sfu_room_add_participant (room->media, p->rec.sid, p->rec.identity);
+    /* Right behind it on the worker, before its first offer is built. */
+    if (p->subscribe_rules)
+      hq_sfu_room_set_subscribe_rules (
+          room->media, p->rec.sid, p->subscribe_rules);
+  }
   msg = hq_message_new ("participant_connected", NULL);
   json_object_set_object_member (msg, "participant", participant_to_json (p));
   hq_room_broadcast (room, p, msg);
@@ -383,6 +391,9 @@ resume (HqParticipant *p, const HqPeerOps *ops, gpointer peer, const gchar *id)
     return;
   }
   send_joined (p, id);
+  /* An offer sent while it was away went nowhere. */
+  if (p->room->media)
+    hq_sfu_room_resume (p->room->media, p->rec.sid);
   msg = hq_message_new ("participant_reconnected", NULL);
   json_object_set_object_member (msg, "participant", participant_to_json (p));
   hq_room_broadcast (p->room, p, msg);
@@ -724,6 +735,78 @@ hq_participant_media (HqParticipant *p, JsonObject *msg, GError **error)
   }
   hq_sfu_room_handle (p->room->media, p->rec.sid, msg);
   return TRUE;
+}
+
+/* --- subscribe rules --- */
+
+gboolean
+hq_subscribe_rules_check (JsonArray *rules, const gchar *field, GError **error)
+{
+  static const gchar *const kinds[] = { "audio", "video", "data", NULL };
+
+  return hq_rules_check (rules, field, kinds, error);
+}
+
+HqParticipant *
+hq_room_lookup_participant (HqRoom *room, const gchar *sid)
+{
+  return hq_room_find_participant (room, sid);
+}
+
+gboolean
+hq_participant_set_subscribe_rules (
+    HqParticipant *p, JsonArray *rules, GError **error)
+{
+  gint64 now = hq_now_ms ();
+
+  if (p->hidden) {
+    if (rules)
+      json_array_unref (rules);
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FORBIDDEN,
+        "The recorder receives what the recording rules select.");
+    return FALSE;
+  }
+  if (p->room->media == NULL) {
+    if (rules)
+      json_array_unref (rules);
+    return hq_room_invalid (error,
+        "A %s room carries media peer to peer: there is nothing to "
+        "subscribe to at the server.",
+        p->room->rec.type);
+  }
+  if (p->subscribe_rules)
+    json_array_unref (p->subscribe_rules);
+  else
+    p->subscribe_rules_created = now;
+  p->subscribe_rules = rules;
+  p->subscribe_rules_updated = now;
+  /* A waiting guest's go to the SFU when a host admits it. */
+  if (!p->waiting)
+    hq_sfu_room_set_subscribe_rules (p->room->media, p->rec.sid, rules);
+  return TRUE;
+}
+
+JsonObject *
+hq_participant_subscribe_rules_to_json (HqParticipant *p)
+{
+  JsonObject *o = json_object_new ();
+  g_autofree gchar *created = NULL, *updated = NULL;
+
+  json_object_set_string_member (o, "participant_sid", p->rec.sid);
+  json_object_set_string_member (o, "room_sid", p->room->rec.sid);
+  json_object_set_array_member (o, "rules",
+      p->subscribe_rules ? json_array_ref (p->subscribe_rules)
+                         : hq_rules_include_all ());
+  if (p->subscribe_rules) {
+    created = hq_time_iso (p->subscribe_rules_created);
+    updated = hq_time_iso (p->subscribe_rules_updated);
+    json_object_set_string_member (o, "date_created", created);
+    json_object_set_string_member (o, "date_updated", updated);
+  } else {
+    json_object_set_null_member (o, "date_created");
+    json_object_set_null_member (o, "date_updated");
+  }
+  return o;
 }
 
 JsonObject *

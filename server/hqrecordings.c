@@ -20,6 +20,7 @@
 #include "hqroom-private.h"
 #include "hqhttp.h"
 #include "hqlog.h"
+#include "hqrules.h"
 
 #include <signal.h>
 #include <string.h>
@@ -627,106 +628,8 @@ run_start (HqRecordings *recs, RoomState *state)
 
 /* --- rules --- */
 
-static gboolean
-rule_invalid (GError **error, guint i, const gchar *why)
-{
-  return hq_room_invalid (error, "Rules[%u]: %s", i, why);
-}
-
-/* Checks @rules: each an object with "type" include|exclude and exactly
- * one of "all": true, "kind": audio|video, "publisher": identity,
- * "track": name. */
-static gboolean
-check_rules (JsonArray *rules, GError **error)
-{
-  static const gchar *const filters[] = { "all", "kind", "publisher", "track",
-    NULL };
-
-  for (guint i = 0; i < json_array_get_length (rules); i++) {
-    JsonNode *n = json_array_get_element (rules, i);
-    JsonObject *r =
-        JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
-    const gchar *type;
-    guint nfilters = 0;
-
-    if (r == NULL)
-      return rule_invalid (error, i, "a rule is an object.");
-    type = json_object_get_string_member_with_default (r, "type", NULL);
-    if (g_strcmp0 (type, "include") != 0 && g_strcmp0 (type, "exclude") != 0)
-      return rule_invalid (error, i, "type must be include or exclude.");
-    for (guint f = 0; filters[f]; f++) {
-      JsonNode *v = json_object_get_member (r, filters[f]);
-      if (v == NULL)
-        continue;
-      nfilters++;
-      if (g_str_equal (filters[f], "all")) {
-        if (!JSON_NODE_HOLDS_VALUE (v)
-            || json_node_get_value_type (v) != G_TYPE_BOOLEAN
-            || !json_node_get_boolean (v))
-          return rule_invalid (error, i, "all must be true.");
-      } else if (!JSON_NODE_HOLDS_VALUE (v)
-          || json_node_get_value_type (v) != G_TYPE_STRING
-          || *json_node_get_string (v) == '\0') {
-        return rule_invalid (
-            error, i, "kind, publisher and track take a non-empty string.");
-      } else if (g_str_equal (filters[f], "kind")
-          && !g_str_equal (json_node_get_string (v), "audio")
-          && !g_str_equal (json_node_get_string (v), "video")) {
-        return rule_invalid (error, i, "kind must be audio or video.");
-      }
-    }
-    if (nfilters != 1)
-      return rule_invalid (error, i,
-          "a rule names exactly one of all, kind, publisher or track.");
-    for (GList *l = json_object_get_members (r), *m = l; m; m = m->next) {
-      if (!g_str_equal (m->data, "type")
-          && !g_strv_contains (filters, m->data)) {
-        g_autofree gchar *why =
-            g_strdup_printf ("unknown member \"%.64s\".", (gchar *)m->data);
-        g_list_free (l);
-        return rule_invalid (error, i, why);
-      }
-      if (m->next == NULL)
-        g_list_free (l);
-    }
-  }
-  return TRUE;
-}
-
-static gboolean
-rule_matches (JsonObject *r, HqParticipant *p, HqTrackRecord *t)
-{
-  const gchar *v;
-
-  if (json_object_has_member (r, "all"))
-    return TRUE;
-  if ((v = json_object_get_string_member_with_default (r, "kind", NULL)))
-    return g_str_equal (v, t->kind);
-  if ((v = json_object_get_string_member_with_default (r, "publisher", NULL)))
-    return g_str_equal (v, p->rec.identity);
-  if ((v = json_object_get_string_member_with_default (r, "track", NULL)))
-    return g_str_equal (v, t->name);
-  return FALSE;
-}
-
-/* Recorded: some include rule matches and no exclude rule does. */
-static gboolean
-rules_select (JsonArray *rules, HqParticipant *p, HqTrackRecord *t)
-{
-  gboolean included = FALSE;
-
-  for (guint i = 0; rules && i < json_array_get_length (rules); i++) {
-    JsonObject *r = json_array_get_object_element (rules, i);
-    gboolean exclude = g_str_equal (
-        json_object_get_string_member_with_default (r, "type", ""), "exclude");
-    if (!rule_matches (r, p, t))
-      continue;
-    if (exclude)
-      return FALSE;
-    included = TRUE;
-  }
-  return included;
-}
+/* What a recording rule's "kind" may name: the recorder takes no data. */
+static const gchar *const recorded_kinds[] = { "audio", "video", NULL };
 
 /* --- deciding --- */
 
@@ -750,7 +653,7 @@ selection (RoomState *state)
       HqTrackRecord *t = g_ptr_array_index (p->tracks, j);
       Selected s = { p, t };
       if (t->published && !g_str_equal (t->kind, "data")
-          && rules_select (state->rules, p, t))
+          && hq_rules_select (state->rules, t->kind, p->rec.identity, t->name))
         g_array_append_val (out, s);
     }
   }
@@ -968,13 +871,9 @@ hq_recordings_room_started (HqRecordings *recs, HqRoom *room)
   if (state->rules == NULL) {
     /* RecordParticipantsOnConnect: everything, from the first
      * participant on; otherwise nothing until rules say so. */
-    state->rules = json_array_new ();
-    if (room->rec.record_participants_on_connect) {
-      JsonObject *all = json_object_new ();
-      json_object_set_string_member (all, "type", "include");
-      json_object_set_boolean_member (all, "all", TRUE);
-      json_array_add_object_element (state->rules, all);
-    }
+    state->rules = room->rec.record_participants_on_connect
+        ? hq_rules_include_all ()
+        : json_array_new ();
     state->rules_created = state->rules_updated = room->rec.created;
     store_rules (recs, state);
   }
@@ -1088,7 +987,7 @@ hq_recordings_set_rules (
         "Room %s carries no media through the server (a %s room): it "
         "cannot be recorded.",
         room->rec.sid, room->rec.type);
-  if (!check_rules (rules, error))
+  if (!hq_rules_check (rules, "Rules", recorded_kinds, error))
     return FALSE;
   old = state->rules;
   old_updated = state->rules_updated;

@@ -142,28 +142,17 @@ hq_recordings_api_room_rules (
   HqRecordings *recs = hq_rooms_get_recordings (rooms);
   HqRoom *room = hq_rooms_lookup (rooms, room_sid);
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonObject) body = NULL;
-  g_autoptr (JsonNode) rules = NULL;
+  g_autoptr (JsonArray) rules = NULL;
 
   if (g_strcmp0 (soup_server_message_get_method (msg), "POST") == 0) {
-    body = hq_http_read_body (msg, TRUE, &error);
-    if (body == NULL || !hq_http_rest_json (body, "Rules", &rules, &error)) {
-      hq_http_reply_gerror (msg, error);
+    if ((rules = hq_http_read_rules (msg)) == NULL)
       return;
-    }
-    if (rules == NULL || !JSON_NODE_HOLDS_ARRAY (rules)) {
-      hq_http_reply_error (msg, 400, "invalid parameter",
-          "Rules must be a JSON array of rules, e.g. "
-          "[{\"type\": \"include\", \"all\": true}].");
-      return;
-    }
     if (room == NULL) {
       hq_http_reply_error (msg, 400, "invalid parameter",
           "The room has completed; its recording rules no longer change.");
       return;
     }
-    if (!hq_recordings_set_rules (
-            recs, room, json_node_get_array (rules), &error)) {
+    if (!hq_recordings_set_rules (recs, room, rules, &error)) {
       reply_room_error (msg, error);
       return;
     }

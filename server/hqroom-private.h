@@ -50,6 +50,10 @@ struct _HqParticipant
   gboolean hidden; /* the recorder: nobody is told about it */
   guint grace_timer;
   guint duration_timer;
+  /* What the SFU sends it (hqrules.h); NULL: everything, Twilio's
+   * default.  Kept across a resume. */
+  JsonArray *subscribe_rules;
+  gint64 subscribe_rules_created, subscribe_rules_updated;
   /* The participant's transports live in room->media, keyed by its sid;
    * connect_participant() adds it there, hq_participant_disconnect()
    * removes it. */

@@ -160,6 +160,22 @@ JsonObject *hq_participant_set_track_enabled (
 gboolean hq_participant_media (
     HqParticipant *p, JsonObject *msg, GError **error);
 
+/* Checks subscribe rules (hqrules.h; kinds audio, video, data), naming
+ * the bad rule as "@field[i]". */
+gboolean hq_subscribe_rules_check (
+    JsonArray *rules, const gchar *field, GError **error);
+/* The participant @sid of @room in progress, or NULL. */
+HqParticipant *hq_room_lookup_participant (HqRoom *room, const gchar *sid);
+/* Replaces @p's subscribe rules (@rules: checked, taken; NULL: the
+ * default, every track).  The SFU re-offers at once.  Fails with INVALID
+ * in rooms whose media goes peer to peer, FORBIDDEN for the server's
+ * recorder (it takes the recording rules). */
+gboolean hq_participant_set_subscribe_rules (
+    HqParticipant *p, JsonArray *rules, GError **error);
+/* @p's subscribe rules as the protocol and REST show them: {"rules",
+ * "participant_sid", "room_sid", "date_created", "date_updated"} (new). */
+JsonObject *hq_participant_subscribe_rules_to_json (HqParticipant *p);
+
 /* Relays a peer_offer, peer_answer or peer_candidate of a peer-to-peer or
  * go room to the participant its "to" names, as the same type with "from"
  * and "identity" of the sender.  Fails with INVALID in rooms whose media

@@ -86,7 +86,8 @@ find_room (HqRoomsApi *api, SoupServerMessage *msg, const gchar *id)
 }
 
 /* A room as REST shows it; a room in progress also tells what its media
- * plane did ("media": {"forwarded_packets": N, "nacked_packets": N,
+ * plane did ("media": {"forwarded_packets": N, "forwarded_audio_packets": N,
+ * "forwarded_video_packets": N, "nacked_packets": N,
  * "retransmitted_packets": N, "nacked_upstream_packets": N}: all 0 in
  * peer-to-peer rooms, whose media never passes the server). */
 static void
@@ -108,6 +109,10 @@ reply_room (HqRoomsApi *api, SoupServerMessage *msg, guint status,
         media, "retransmitted_packets", (gint64)c.retransmitted);
     json_object_set_int_member (
         media, "nacked_upstream_packets", (gint64)c.nacked_upstream);
+    json_object_set_int_member (
+        media, "forwarded_audio_packets", (gint64)c.forwarded_audio);
+    json_object_set_int_member (
+        media, "forwarded_video_packets", (gint64)c.forwarded_video);
     json_object_set_object_member (obj, "media", media);
   }
   hq_http_reply_object (msg, status, obj);
@@ -352,6 +357,39 @@ published_tracks (HqRoomsApi *api, SoupServerMessage *msg,
   hq_http_reply_object (msg, 200, reply);
 }
 
+/* Twilio's Track Subscriptions API: GET shows, POST (Rules) replaces the
+ * subscribe rules of a participant connected to a room in progress. */
+static void
+subscribe_rules (HqRoomsApi *api, SoupServerMessage *msg,
+    const HqRoomRecord *room, const gchar *sid)
+{
+  HqRoom *live = hq_rooms_lookup (api->rooms, room->sid);
+  HqParticipant *p = live ? hq_room_lookup_participant (live, sid) : NULL;
+  g_autoptr (GError) error = NULL;
+  JsonArray *rules;
+
+  if (p == NULL) {
+    g_autofree gchar *why = g_strdup_printf (
+        "No participant %.64s is in room %s in progress.", sid, room->sid);
+    hq_http_reply_error (msg, 404, "not found", why);
+    return;
+  }
+  if (g_strcmp0 (soup_server_message_get_method (msg), "POST") == 0) {
+    if ((rules = hq_http_read_rules (msg)) == NULL)
+      return;
+    if (!hq_subscribe_rules_check (rules, "Rules", &error)) {
+      json_array_unref (rules);
+      reply_room_error (msg, error);
+      return;
+    }
+    if (!hq_participant_set_subscribe_rules (p, rules, &error)) {
+      reply_room_error (msg, error);
+      return;
+    }
+  }
+  hq_http_reply_object (msg, 200, hq_participant_subscribe_rules_to_json (p));
+}
+
 /* --- audit log --- */
 
 static void
@@ -473,6 +511,13 @@ handle_rooms (SoupServer *server, SoupServerMessage *msg, const char *path,
     if (hq_http_allow_methods (msg, get)
         && (room = find_room (api, msg, seg[0])))
       published_tracks (api, msg, room, seg[2]);
+    return;
+  }
+  if (n == 4 && g_strcmp0 (seg[1], "Participants") == 0
+      && g_strcmp0 (seg[3], "SubscribeRules") == 0) {
+    if (hq_http_allow_methods (msg, get_post)
+        && (room = find_room (api, msg, seg[0])))
+      subscribe_rules (api, msg, room, seg[2]);
     return;
   }
   if (n == 2 && g_strcmp0 (seg[1], "Recordings") == 0) {

@@ -178,6 +178,33 @@ field_object (Request *req, const gchar *name, JsonObject **out)
   return FALSE;
 }
 
+/* @name, when present, as checked subscribe rules (a new reference in
+ * *@out); FALSE after replying with the error. */
+static gboolean
+field_rules (Request *req, const gchar *name, JsonArray **out)
+{
+  JsonNode *node = json_object_get_member (req->msg, name);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *why = NULL;
+
+  *out = NULL;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (node)) {
+    why = g_strdup_printf ("%s must be a JSON array of rules, e.g. "
+                           "[{\"type\": \"include\", \"kind\": \"audio\"}].",
+        name);
+    reply_error (req, "invalid_field", why);
+    return FALSE;
+  }
+  if (!hq_subscribe_rules_check (json_node_get_array (node), name, &error)) {
+    reply_gerror (req, error);
+    return FALSE;
+  }
+  *out = json_array_ref (json_node_get_array (node));
+  return TRUE;
+}
+
 /* --- join --- */
 
 static void
@@ -228,6 +255,7 @@ handle_join (Request *req)
 {
   HqSession *session = req->session;
   const gchar *token = NULL, *room_id = NULL, *resume = NULL;
+  JsonArray *rules = NULL;
   g_autoptr (HqTokenClaims) claims = NULL;
   g_autoptr (GError) error = NULL;
   HqRoom *room;
@@ -278,10 +306,20 @@ handle_join (Request *req)
     }
     return;
   }
+  if (!field_rules (req, "subscribe_rules", &rules))
+    return;
   session->participant =
       hq_room_join (room, claims, resume, &peer_ops, session, req->id, &error);
-  if (session->participant == NULL)
+  if (session->participant == NULL) {
     reply_gerror (req, error);
+    if (rules)
+      json_array_unref (rules);
+    return;
+  }
+  /* Applied before the SFU builds the first offer (the recorder ignores
+   * them: it takes the recording rules). */
+  if (rules)
+    hq_participant_set_subscribe_rules (session->participant, rules, NULL);
 }
 
 /* --- requests of a joined participant --- */
@@ -469,6 +507,36 @@ handle_mute (Request *req)
     reply_gerror (req, error);
 }
 
+static void
+handle_subscribe_rules (Request *req)
+{
+  HqParticipant *p = req->session->participant;
+  g_autoptr (GError) error = NULL;
+  JsonArray *rules = NULL;
+
+  if (json_object_get_member (req->msg, "rules") == NULL) {
+    reply_error (req, "invalid_field",
+        "rules is missing: a JSON array of rules, e.g. "
+        "[{\"type\": \"include\", \"all\": true}].");
+    return;
+  }
+  if (!field_rules (req, "rules", &rules))
+    return;
+  if (rules == NULL) {
+    reply_error (req, "invalid_field", "rules must be a JSON array of rules.");
+    return;
+  }
+  if (!hq_participant_set_subscribe_rules (p, rules, &error)) {
+    reply_error (req,
+        error->code == HQ_ROOM_ERROR_FORBIDDEN
+            ? "forbidden"
+            : hq_room_error_code (error->code),
+        error->message);
+    return;
+  }
+  reply (req, "subscribe_rules", hq_participant_subscribe_rules_to_json (p));
+}
+
 /* Media messages (publish_offer, subscribe_answer, candidate,
  * end_of_candidates) go to the room's SFU, which replies itself. */
 static void
@@ -523,6 +591,7 @@ static const struct
   { "candidate", handle_media, NEEDS_ADMITTED },
   { "end_of_candidates", handle_media, NEEDS_ADMITTED },
   { "network_quality_configure", handle_media, NEEDS_ADMITTED },
+  { "subscribe_rules", handle_subscribe_rules, NEEDS_ADMITTED },
   { "peer_offer", handle_relay, NEEDS_ADMITTED },
   { "peer_answer", handle_relay, NEEDS_ADMITTED },
   { "peer_candidate", handle_relay, NEEDS_ADMITTED },

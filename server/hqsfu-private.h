@@ -73,6 +73,7 @@ struct _HqSfuRoom
   guint64 forwarded; /* atomic */
   /* atomic; see HqSfuRoomCounters */
   guint64 nacked, retransmitted, nacked_upstream;
+  guint64 forwarded_kind[2]; /* atomic: of those, [audio, video] */
 };
 
 typedef struct
@@ -158,9 +159,13 @@ struct _HqSfuParticipant
    * @selection, and nobody is told about it (hq_sfu_room_add_hidden). */
   gboolean hidden;
   GHashTable *selection; /* track sid -> itself, hidden only */
+  /* Everyone else is offered what its subscribe rules select (hqrules.h;
+   * NULL: every track). */
+  JsonArray *rules;
 
   HqTransport *pub;
   HqSdp *pub_answer;
+  gchar *pub_answer_msg; /* our last publish_answer as sent, for a resume */
   /* Our monotonic clock minus the publisher's wallclock, as its sender
    * reports show it: the least (arrival - NTP) seen, the same for all its
    * tracks, so a report that was late on the way cannot shift one track
@@ -174,6 +179,10 @@ struct _HqSfuParticipant
 
   HqTransport *sub;
   HqSdp *sub_offer; /* our last offer */
+  gchar *sub_offer_msg; /* ...as sent, to send again after a resume */
+  /* Our candidates and end_of_candidates messages so far, per transport
+   * ([publish, subscribe]), as sent: a resume sends them again. */
+  GPtrArray *sent_cands[2];
   gboolean sub_answered; /* the answer to it arrived */
   gboolean sub_dirty; /* subscriptions changed since */
   guint sub_revision;

@@ -11,10 +11,14 @@
  * - subscribe: whenever the set of tracks a participant should receive
  *   changes we send subscribe_offer (one sendonly m-line per track, a
  *   removed track's m-line set to port 0), one at a time: changes that
- *   happen while an offer is outstanding wait for its answer.
+ *   happen while an offer is outstanding wait for its answer.  Which
+ *   tracks: the recorder's selection, everyone else's subscribe rules
+ *   (wants()).  An offer sent while the participant's connection is down
+ *   is lost with it; a resume sends the outstanding one again.
  */
 #include "hqsfu-private.h"
 #include "hqlog.h"
+#include "hqrules.h"
 
 #include <string.h>
 #include <hq/hqutil.h>
@@ -102,6 +106,8 @@ typedef enum
   CMD_ADD_PARTICIPANT,
   CMD_ADD_HIDDEN,
   CMD_SET_SELECTION,
+  CMD_SET_RULES,
+  CMD_RESUME,
   CMD_REMOVE_PARTICIPANT,
   CMD_ADD_TRACK,
   CMD_REMOVE_TRACK,
@@ -252,6 +258,28 @@ hq_sfu_room_set_selection (
 }
 
 void
+hq_sfu_room_set_subscribe_rules (
+    HqSfuRoom *room, const gchar *sid, JsonArray *rules)
+{
+  g_autoptr (JsonNode) node = NULL;
+  g_autofree gchar *text = NULL;
+
+  /* As text: the worker parses its own copy, nothing is shared. */
+  if (rules) {
+    node = json_node_new (JSON_NODE_ARRAY);
+    json_node_set_array (node, rules);
+    text = json_to_string (node, FALSE);
+  }
+  post (room, CMD_SET_RULES, sid, text, NULL, NULL, FALSE, NULL);
+}
+
+void
+hq_sfu_room_resume (HqSfuRoom *room, const gchar *sid)
+{
+  post (room, CMD_RESUME, sid, NULL, NULL, NULL, FALSE, NULL);
+}
+
+void
 hq_sfu_room_remove_participant (HqSfuRoom *room, const gchar *sid)
 {
   post (room, CMD_REMOVE_PARTICIPANT, sid, NULL, NULL, NULL, FALSE, NULL);
@@ -308,6 +336,10 @@ hq_sfu_room_get_counters (HqSfuRoom *room, HqSfuRoomCounters *out)
   out->retransmitted = __atomic_load_n (&room->retransmitted, __ATOMIC_RELAXED);
   out->nacked_upstream =
       __atomic_load_n (&room->nacked_upstream, __ATOMIC_RELAXED);
+  out->forwarded_audio =
+      __atomic_load_n (&room->forwarded_kind[0], __ATOMIC_RELAXED);
+  out->forwarded_video =
+      __atomic_load_n (&room->forwarded_kind[1], __ATOMIC_RELAXED);
 }
 
 /* --- worker: participants --- */
@@ -397,6 +429,18 @@ subscribed (HqSfuParticipant *p, HqSfuTrack *track)
   return FALSE;
 }
 
+/* Whether @p should receive @track: the recorder what its selection
+ * names, everyone else what its subscribe rules select. */
+static gboolean
+wants (HqSfuParticipant *p, HqSfuTrack *track)
+{
+  if (p->hidden)
+    return g_hash_table_contains (p->selection, track->sid);
+  return p->rules == NULL
+      || hq_rules_select (p->rules, hq_sdp_kind_to_string (track->kind),
+          track->publisher->identity, track->name);
+}
+
 static void
 subscribe (HqSfuParticipant *p, HqSfuTrack *track)
 {
@@ -404,7 +448,7 @@ subscribe (HqSfuParticipant *p, HqSfuTrack *track)
 
   if (track->publisher == p || !track_ready (track) || subscribed (p, track))
     return;
-  if (p->hidden && !g_hash_table_contains (p->selection, track->sid))
+  if (!wants (p, track))
     return;
   sub = hq_sfu_sub_new (track, p);
   sub->mid = g_strdup_printf ("%u", p->next_mid++);
@@ -436,6 +480,13 @@ participant_free (gpointer data)
     hq_dsi_remove_speaker (p->media->dsi, p->speaker_id, NULL);
   if (p->selection)
     g_hash_table_unref (p->selection);
+  if (p->rules)
+    json_array_unref (p->rules);
+  g_free (p->sub_offer_msg);
+  g_free (p->pub_answer_msg);
+  for (guint i = 0; i < G_N_ELEMENTS (p->sent_cands); i++)
+    if (p->sent_cands[i])
+      g_ptr_array_unref (p->sent_cands[i]);
   if (p->pub) {
     hq_transport_close (p->pub);
     g_object_unref (p->pub);
@@ -497,14 +548,31 @@ add_participant (HqSfuRoomMedia *media, const gchar *sid, const gchar *identity,
   subscribe_renegotiate (p);
 }
 
+/* What @p wants changed: withdraws what it no longer wants, takes what
+ * it now wants, and offers the difference. */
+static void
+resubscribe (HqSfuParticipant *p)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  for (guint i = p->subs->len; i > 0; i--) {
+    HqSfuSub *sub = g_ptr_array_index (p->subs, i - 1);
+    if (!wants (p, sub->track))
+      remove_sub (sub);
+  }
+  g_hash_table_iter_init (&iter, p->media->tracks);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    subscribe (p, value);
+  subscribe_renegotiate (p);
+}
+
 /* Hidden participant @p receives exactly the ready tracks among
  * @track_sids (space-separated) from now on. */
 static void
 set_selection (HqSfuParticipant *p, const gchar *track_sids)
 {
   g_auto (GStrv) sids = g_strsplit (track_sids, " ", -1);
-  GHashTableIter iter;
-  gpointer value;
 
   if (!p->hidden)
     return;
@@ -512,15 +580,56 @@ set_selection (HqSfuParticipant *p, const gchar *track_sids)
   for (guint i = 0; sids[i]; i++)
     if (*sids[i])
       g_hash_table_add (p->selection, g_strdup (sids[i]));
-  for (guint i = p->subs->len; i > 0; i--) {
-    HqSfuSub *sub = g_ptr_array_index (p->subs, i - 1);
-    if (!g_hash_table_contains (p->selection, sub->track->sid))
-      remove_sub (sub);
-  }
-  g_hash_table_iter_init (&iter, p->media->tracks);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    subscribe (p, value);
-  subscribe_renegotiate (p);
+  resubscribe (p);
+}
+
+/* Ordinary participant @p receives what @text (a JSON array of checked
+ * rules, or NULL: everything) selects from now on. */
+static void
+set_rules (HqSfuParticipant *p, const gchar *text)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+
+  if (p->hidden)
+    return;
+  g_clear_pointer (&p->rules, json_array_unref);
+  if (text && json_parser_load_from_data (parser, text, -1, NULL)
+      && (root = json_parser_get_root (parser)) && JSON_NODE_HOLDS_ARRAY (root))
+    p->rules = json_array_ref (json_node_get_array (root));
+  resubscribe (p);
+}
+
+/* Sends @p the message @text (JSON, as we sent it before). */
+static void
+send_again (HqSfuParticipant *p, const gchar *text)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+
+  if (!json_parser_load_from_data (parser, text, -1, NULL))
+    return;
+  root = json_parser_get_root (parser);
+  if (root && JSON_NODE_HOLDS_OBJECT (root))
+    hq_sfu_room_send (p->media->room, p->sid, json_node_get_object (root));
+}
+
+/* @p is back on a new connection.  What went to the old one while it was
+ * down is lost: our last publish answer goes again (a client that has it
+ * ignores it), an offer it never answered (same revision; answering it
+ * twice is harmless, as the first answer never arrived), then our
+ * candidates (a transport made meanwhile gathered them then; a client
+ * ignores those it has). */
+static void
+resume (HqSfuParticipant *p)
+{
+  if (p->pub_answer_msg)
+    send_again (p, p->pub_answer_msg);
+  if (p->sub_offer_msg && !p->sub_answered)
+    send_again (p, p->sub_offer_msg);
+  for (guint i = 0; i < G_N_ELEMENTS (p->sent_cands); i++)
+    for (guint j = 0; p->sent_cands[i] && j < p->sent_cands[i]->len; j++)
+      send_again (p, g_ptr_array_index (p->sent_cands[i], j));
 }
 
 /* --- worker: transports --- */
@@ -531,6 +640,30 @@ transport_name (HqSfuParticipant *p, HqTransport *t)
   return t == p->pub ? "publish" : "subscribe";
 }
 
+/* @msg as JSON text, to send again after a resume (send_again()). */
+static gchar *
+message_text (JsonObject *msg)
+{
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+
+  json_node_set_object (node, msg);
+  return json_to_string (node, FALSE);
+}
+
+/* Sends @msg (taken), a candidate or end_of_candidates of @t, and keeps
+ * it for a resume. */
+static void
+send_candidate (HqSfuParticipant *p, HqTransport *t, JsonObject *msg)
+{
+  guint which = t == p->pub ? 0 : 1;
+
+  hq_sfu_room_send (p->media->room, p->sid, msg);
+  if (p->sent_cands[which] == NULL)
+    p->sent_cands[which] = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (p->sent_cands[which], message_text (msg));
+  json_object_unref (msg);
+}
+
 static void
 on_local_candidate (HqTransport *t, const gchar *cand, HqSfuParticipant *p)
 {
@@ -539,8 +672,7 @@ on_local_candidate (HqTransport *t, const gchar *cand, HqSfuParticipant *p)
   json_object_set_string_member (msg, "type", "candidate");
   json_object_set_string_member (msg, "transport", transport_name (p, t));
   json_object_set_string_member (msg, "candidate", cand);
-  hq_sfu_room_send (p->media->room, p->sid, msg);
-  json_object_unref (msg);
+  send_candidate (p, t, msg);
 }
 
 static void
@@ -550,8 +682,7 @@ on_gathering_done (HqTransport *t, HqSfuParticipant *p)
 
   json_object_set_string_member (msg, "type", "end_of_candidates");
   json_object_set_string_member (msg, "transport", transport_name (p, t));
-  hq_sfu_room_send (p->media->room, p->sid, msg);
-  json_object_unref (msg);
+  send_candidate (p, t, msg);
 }
 
 static void
@@ -785,6 +916,8 @@ handle_publish_offer (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
     json_object_set_string_member (reply, "id", id);
   json_object_set_string_member (reply, "sdp", answer_text);
   hq_sfu_room_send (room, p->sid, reply);
+  g_free (p->pub_answer_msg);
+  p->pub_answer_msg = message_text (reply);
   json_object_unref (reply);
   if (first) {
     hq_transport_set_receive_func (p->pub, hq_sfu_on_publish_packet, p, NULL);
@@ -886,7 +1019,17 @@ subscribe_offer_now (HqSfuParticipant *p)
   json_object_set_string_member (msg, "sdp", text);
   json_object_set_array_member (msg, "tracks", described);
   hq_sfu_room_send (room, p->sid, msg);
+  g_free (p->sub_offer_msg);
+  p->sub_offer_msg = message_text (msg);
   json_object_unref (msg);
+  {
+    JsonObject *line = hq_log_begin (HQ_LOG_INFO, "subscribe_offer");
+    json_object_set_string_member (line, "room", room->sid);
+    json_object_set_string_member (line, "participant", p->sid);
+    json_object_set_int_member (line, "revision", p->sub_revision);
+    json_object_set_int_member (line, "tracks", p->subs->len);
+    hq_log_end (line);
+  }
   if (first) {
     hq_transport_set_receive_func (p->sub, hq_sfu_on_subscribe_packet, p, NULL);
     hq_transport_gather (p->sub, NULL);
@@ -1165,6 +1308,16 @@ run_cmd (Cmd *cmd)
       p = find_participant (media, cmd->a);
       if (p)
         set_selection (p, cmd->b);
+      break;
+    case CMD_SET_RULES:
+      p = find_participant (media, cmd->a);
+      if (p)
+        set_rules (p, cmd->b);
+      break;
+    case CMD_RESUME:
+      p = find_participant (media, cmd->a);
+      if (p)
+        resume (p);
       break;
     case CMD_REMOVE_PARTICIPANT:
       g_hash_table_remove (media->participants, cmd->a);

@@ -73,6 +73,15 @@ void hq_sfu_room_add_hidden (
 void hq_sfu_room_set_selection (
     HqSfuRoom *room, const gchar *sid, const gchar *const *track_sids);
 
+/* What ordinary participant @sid receives from now on: the tracks its
+ * subscribe rules select (@rules: checked, see hqrules.h; NULL or the
+ * default: every track).  Others are withdrawn with a re-offer. */
+void hq_sfu_room_set_subscribe_rules (
+    HqSfuRoom *room, const gchar *sid, JsonArray *rules);
+/* Participant @sid resumed on a new connection: what it may have missed
+ * while it had none (the outstanding subscribe_offer) is sent again. */
+void hq_sfu_room_resume (HqSfuRoom *room, const gchar *sid);
+
 /* Track metadata from track_publish; the media arrives once a
  * publish_offer maps an m-line to the track. */
 void hq_sfu_room_add_track (HqSfuRoom *room, const gchar *participant_sid,
@@ -101,6 +110,8 @@ guint64 hq_sfu_room_get_forwarded (HqSfuRoom *room);
 typedef struct
 {
   guint64 forwarded;
+  guint64 forwarded_audio; /* of those */
+  guint64 forwarded_video;
   guint64 nacked;
   guint64 retransmitted;
   guint64 nacked_upstream;

@@ -179,6 +179,9 @@ forward (HqSfuSub *sub, const guint8 *data, const HqRtpHeader *hdr,
   }
   if (hq_transport_send_rtp (p->sub, out, len, sizeof p->scratch, NULL)) {
     __atomic_add_fetch (&p->media->room->forwarded, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch (
+        &p->media->room->forwarded_kind[sub->track->kind == HQ_SDP_KIND_VIDEO],
+        1, __ATOMIC_RELAXED);
     if (retransmission)
       __atomic_add_fetch (&p->media->room->retransmitted, 1, __ATOMIC_RELAXED);
     sub->packets_sent++;

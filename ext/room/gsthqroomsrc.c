@@ -19,6 +19,10 @@
  * requests, lip sync from the server's sender reports) -> depayloader ->
  * decoder.
  *
+ * #GstHqRoomSrc:participants and #GstHqRoomSrc:kinds choose what to
+ * receive; the server filters (they become subscribe rules), so what is
+ * not wanted never crosses the network.
+ *
  * Pads appear when a track's media first arrives, and get EOS and go away
  * when the track is unpublished or its participant leaves; a participant
  * who comes back gets new pads.  A pad is keyed by (participant identity,
@@ -282,6 +286,42 @@ wanted (GstHqRoomSrc *self, const HqRoomRemoteTrack *t)
                   (const gchar *const *)self->participants, t->identity)));
   GST_OBJECT_UNLOCK (self);
   return ok;
+}
+
+/* The subscribe rules that ask the server for what participants and kinds
+ * select (docs/protocol.md, "Choosing what you receive"): an include rule
+ * per identity (or one for all), and an exclude rule for the kind not
+ * wanted.  Called with the object lock. */
+static JsonArray *
+subscribe_rules_locked (GstHqRoomSrc *self)
+{
+  JsonArray *rules = json_array_new ();
+  gboolean some = FALSE;
+  JsonObject *r;
+
+  for (guint i = 0; self->participants && self->participants[i]; i++) {
+    if (*self->participants[i] == '\0')
+      continue;
+    r = json_object_new ();
+    json_object_set_string_member (r, "type", "include");
+    json_object_set_string_member (r, "publisher", self->participants[i]);
+    json_array_add_object_element (rules, r);
+    some = TRUE;
+  }
+  if (!some) {
+    r = json_object_new ();
+    json_object_set_string_member (r, "type", "include");
+    json_object_set_boolean_member (r, "all", TRUE);
+    json_array_add_object_element (rules, r);
+  }
+  if (self->kinds != GST_HQ_ROOM_KINDS_BOTH) {
+    r = json_object_new ();
+    json_object_set_string_member (r, "type", "exclude");
+    json_object_set_string_member (
+        r, "kind", self->kinds == GST_HQ_ROOM_KINDS_AUDIO ? "video" : "audio");
+    json_array_add_object_element (rules, r);
+  }
+  return rules;
 }
 
 /* Ends a stream's pad: EOS, then the pad and its chain go.  Not on a
@@ -716,6 +756,16 @@ static void
 on_message (HqRoomClient *client, const gchar *type, JsonObject *msg,
     GstHqRoomSrc *self)
 {
+  const gchar *id = json_object_get_string_member_with_default (msg, "id", "");
+
+  /* The filter still holds on our side; the server sends more than asked. */
+  if (g_str_equal (type, "error") && g_str_equal (id, "subscribe_rules"))
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("The server refused the subscribe rules for participants/kinds: "
+         "%s: %s",
+            json_object_get_string_member_with_default (msg, "code", ""),
+            json_object_get_string_member_with_default (msg, "message", "")),
+        (NULL));
   gst_hq_room_post_event (GST_ELEMENT (self), type, msg);
 }
 
@@ -723,6 +773,43 @@ static void
 on_connection (HqRoomClient *client, gboolean connected, GstHqRoomSrc *self)
 {
   gst_hq_room_post_connection (GST_ELEMENT (self), connected);
+}
+
+/* Tells @client what participants and kinds select (its thread). */
+static void
+update_rules_now (HqRoomClient *client, GstHqRoomSrc *self)
+{
+  g_autoptr (JsonArray) rules = NULL;
+
+  GST_OBJECT_LOCK (self);
+  rules = subscribe_rules_locked (self);
+  GST_OBJECT_UNLOCK (self);
+  hq_room_client_set_subscribe_rules (client, rules);
+}
+
+static gboolean
+update_rules_cb (gpointer data)
+{
+  GstHqRoomSrc *self = data;
+  HqRoomClient *client = ref_client (self);
+
+  if (client)
+    update_rules_now (client, self);
+  g_clear_object (&client);
+  return G_SOURCE_REMOVE;
+}
+
+/* participants or kinds changed: a running client asks the server at once
+ * (at start, setup_client does). */
+static void
+update_rules (GstHqRoomSrc *self)
+{
+  HqRoomClient *client = ref_client (self);
+
+  if (client)
+    g_main_context_invoke_full (self->conn.context, G_PRIORITY_DEFAULT,
+        update_rules_cb, gst_object_ref (self), gst_object_unref);
+  g_clear_object (&client);
 }
 
 static void
@@ -737,6 +824,7 @@ setup_client (HqRoomClient *client, gpointer user_data)
   g_signal_connect (
       client, "tracks-changed", G_CALLBACK (on_tracks_changed), self);
   hq_room_client_set_receive_func (client, on_receive, self, NULL);
+  update_rules_now (client, self);
 }
 
 /* --- the element --- */
@@ -866,6 +954,8 @@ gst_hq_room_src_set_property (
       break;
   }
   GST_OBJECT_UNLOCK (self);
+  if (prop_id == PROP_PARTICIPANTS || prop_id == PROP_KINDS)
+    update_rules (self);
 }
 
 static void
@@ -1029,6 +1119,11 @@ gst_hq_room_src_class_init (GstHqRoomSrcClass *klass)
    * empty: everyone's).  A comma-separated string rather than a string
    * array so that gst-launch-1.0 lines can set it (GStreamer 1.22 cannot
    * parse a string array there).
+   *
+   * The server does the filtering: with #GstHqRoomSrc:kinds it becomes
+   * the participant's subscribe rules, sent with every join and again
+   * when either property changes while running, so other tracks are
+   * never sent at all.  The element filters too, as a guard.
    */
   g_object_class_install_property (gobject_class, PROP_PARTICIPANTS,
       g_param_spec_string ("participants", "Participants",
@@ -1037,7 +1132,8 @@ gst_hq_room_src_class_init (GstHqRoomSrcClass *klass)
   /**
    * GstHqRoomSrc:kinds:
    *
-   * Which kinds of track to receive.
+   * Which kinds of track to receive.  Filtered at the server, like
+   * #GstHqRoomSrc:participants.
    */
   g_object_class_install_property (gobject_class, PROP_KINDS,
       g_param_spec_enum ("kinds", "Kinds", "Kinds of track to receive",

@@ -10,7 +10,10 @@
  * and tracks live on, nothing to do) or made a new participant (server
  * restarted, or the grace period ran out): then both transports are
  * dropped, our tracks are published again and a new publish offer is
- * sent; the server sends a new subscribe offer by itself.
+ * sent; the server sends a new subscribe offer by itself.  Our subscribe
+ * rules travel in every join, so even the first offer of a rejoin carries
+ * only what they select; after a resume the server sends again an offer
+ * we may have missed, which is answered like any other.
  *
  * Packets to send come from other threads (GStreamer streaming threads):
  * they are copied into a queue that an idle source on the client's context
@@ -76,6 +79,7 @@ struct _HqRoomClient
   gchar *participant_sid;
   gchar *identity;
   gchar *resume_token;
+  gchar *subscribe_rules; /* JSON text, NULL: the server's default */
 
   GPtrArray *local; /* LocalTrack */
   HqTransport *pub;
@@ -480,6 +484,32 @@ on_publish_answer (HqRoomClient *c, JsonObject *msg)
 }
 
 void
+hq_room_client_set_subscribe_rules (HqRoomClient *c, JsonArray *rules)
+{
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_ARRAY);
+  JsonObject *m;
+
+  g_clear_pointer (&c->subscribe_rules, g_free);
+  if (rules) {
+    json_node_set_array (node, rules);
+    c->subscribe_rules = json_to_string (node, FALSE);
+  } else {
+    /* Back to the default, everything (said only to a joined server). */
+    JsonObject *all = json_object_new ();
+    json_object_set_string_member (all, "type", "include");
+    json_object_set_boolean_member (all, "all", TRUE);
+    json_node_take_array (node, json_array_new ());
+    json_array_add_object_element (json_node_get_array (node), all);
+  }
+  if (!c->joined)
+    return;
+  m = msg_new ("subscribe_rules", "subscribe_rules");
+  json_object_set_member (m, "rules", json_node_copy (node));
+  ws_send (c, m);
+  json_object_unref (m);
+}
+
+void
 hq_room_client_set_publish_tracks (
     HqRoomClient *c, const HqRoomLocalTrack *tracks, guint n_tracks)
 {
@@ -832,6 +862,9 @@ on_ws_connected (GObject *src, GAsyncResult *res, gpointer data)
     json_object_set_string_member (m, "room", c->room);
   if (c->resume_token)
     json_object_set_string_member (m, "resume_token", c->resume_token);
+  if (c->subscribe_rules)
+    json_object_set_member (
+        m, "subscribe_rules", json_from_string (c->subscribe_rules, NULL));
   ws_send (c, m);
   json_object_unref (m);
   g_object_unref (c);
@@ -1136,6 +1169,7 @@ hq_room_client_finalize (GObject *object)
   g_free (c->participant_sid);
   g_free (c->identity);
   g_free (c->resume_token);
+  g_free (c->subscribe_rules);
   G_OBJECT_CLASS (hq_room_client_parent_class)->finalize (object);
 }
 

@@ -172,6 +172,15 @@ void hq_room_client_set_publish_tracks (
 void hq_room_client_set_receive_func (HqRoomClient *client,
     HqRoomReceiveFunc func, gpointer user_data, GDestroyNotify notify);
 
+/* What the server should send us: subscribe rules (docs/protocol.md,
+ * "Choosing what you receive"), a JSON array (borrowed), or NULL for the
+ * server's default, everything.  They go with every join (so a resume or
+ * a rejoin keeps them, from the first offer on) and, on a joined client,
+ * at once in a subscribe_rules request (id "subscribe_rules"; its reply
+ * or error comes as "message"). */
+void hq_room_client_set_subscribe_rules (
+    HqRoomClient *client, JsonArray *rules);
+
 void hq_room_client_start (HqRoomClient *client);
 /* Leaves the room (when joined) and closes everything. */
 void hq_room_client_stop (HqRoomClient *client);

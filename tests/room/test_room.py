@@ -5,15 +5,20 @@ Acceptance (issue #6): 1. a publisher's audio and video reach a subscriber
 decoded, labelled with the publisher's identity; 4. both pipelines survive
 a restart of the server and media resumes; 5. a refused token, an
 unknown room and a full room fail fast with an element error that says
-which.  Every wait is on an event (a line of output, a process exit), with
-a generous deadline, never a fixed sleep.
+which; 6. kinds=audio is filtered at the server: no video is sent; 7. a
+subscribe offer sent while the subscriber's connection was down reaches it
+after it resumes; 8. changing kinds on a running element re-subscribes.
+Every wait is on an event (a line of output, a process exit), with a
+generous deadline, never a fixed sleep.
 """
 import os
 import re
 import select
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -79,6 +84,96 @@ class Launch:
         self.proc.stdout.close()
 
 
+class CuttableProxy:
+    """A TCP relay to the server that can cut every connection through it
+    and refuse new ones, like a network that goes away and comes back
+    (the server sees the connection close; nothing says `leave`)."""
+
+    def __init__(self, port):
+        self.target = ("127.0.0.1", port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.up = threading.Event()
+        self.up.set()
+        self.lock = threading.Lock()
+        self.socks = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            if not self.up.is_set():
+                client.close()
+                continue
+            server = socket.create_connection(self.target)
+            with self.lock:
+                self.socks += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(a, b),
+                                 daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        self.up.clear()
+        with self.lock:
+            socks, self.socks = self.socks, []
+        for s in socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def restore(self):
+        self.up.set()
+
+    def close(self):
+        self.cut()
+        self.listener.close()
+
+
+class Program(Launch):
+    """Another program, read like gst-launch-1.0, that takes commands on
+    its stdin."""
+
+    def __init__(self, argv, env):
+        self.lines = []
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, env=env)
+        self._buf = b""
+
+    def say(self, line):
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def stop(self):
+        if self.proc.stdin and not self.proc.stdin.closed:
+            try:
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                pass
+        super().stop()
+
+
 def launch_env(server, creds):
     """The environment of the pipelines we start against @server: its API
     key, so the elements mint their own tokens, and in sanitizer builds
@@ -120,7 +215,9 @@ def count(lines, pattern):
 class RoomElements(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = hqtest.Server()
+        # A long grace: test 7's subscriber is away while a publisher
+        # starts, which a loaded machine may take a while to do.
+        cls.server = hqtest.Server(env={"HQ_RECONNECT_GRACE_MS": "120000"})
         cls.server.start()
         creds = hqtest.read_credentials(cls.server.data_dir)
         cls.key = (creds["key_sid"], creds["key_secret"])
@@ -199,6 +296,114 @@ class RoomElements(unittest.TestCase):
         self.assertIn("video #", info, info)
         self.assertRegex(info, r"video #\d+: VP8", info)
         self.assertRegex(info, r"audio #\d+: Opus", info)
+
+    def room_media(self, name):
+        r = self.server.request("GET", f"/v1/Rooms/{name}", auth=self.key)
+        self.assertEqual(r.status, 200, r.body)
+        return r.json()["media"]
+
+    def test_6_kinds_audio_is_filtered_at_the_server(self):
+        self.make_room("r6")
+        pub = self.publisher("r6", "alice")
+        pub.wait_for(lambda l: count(l, r"hq-joined"), "the publisher to join")
+        sub = self.launch(
+            f"hqroomsrc name=r server={self.server.url} room=r6 "
+            "identity=transcriber kinds=audio "
+            "r. ! queue ! fakesink silent=false")
+        audio = r"GstFakeSink:\w+: last-message = chain .*\(3840 bytes,"
+        video = r"GstFakeSink:\w+: last-message = chain .*\(115200 bytes,"
+        sub.wait_for(lambda l: count(l, audio) >= 50,
+                     "decoded audio at the audio-only subscriber")
+        # The server sent it audio and nothing else: the only subscriber,
+        # so every packet the room forwarded went to it.
+        media = self.room_media("r6")
+        # (Not >= 50: the decoder may conceal a late packet with a buffer
+        # of its own.)
+        self.assertGreater(media["forwarded_audio_packets"], 0, media)
+        self.assertEqual(media["forwarded_video_packets"], 0, media)
+        # The counter does see video: a second subscriber wants both.
+        both = self.launch(
+            f"hqroomsrc name=r server={self.server.url} room=r6 "
+            "identity=watcher r. ! queue ! fakesink silent=false "
+            "r. ! queue ! fakesink silent=false")
+        both.wait_for(lambda l: count(l, video) >= 10,
+                      "decoded video at the second subscriber")
+        media = self.room_media("r6")
+        self.assertGreater(media["forwarded_video_packets"], 0, media)
+        sub.wait_for(lambda l: count(l, audio) >= 100,
+                     "more audio at the audio-only subscriber")
+        self.assertEqual(count(sub.lines, video), 0)
+        self.assertEqual(count(sub.lines, r"GstHqRoomSrc:r\.\w*:video_"), 0,
+                         "the audio-only subscriber got a video pad")
+        self.assertTrue(count(sub.lines, r"GstHqRoomSrc:r\.\w*:audio_"))
+
+    def test_7_offer_missed_while_away_arrives_after_resume(self):
+        """Issue 6: while the subscriber's connection is down, another
+        participant publishes; the offer the server sent then went nowhere.
+        After the subscriber resumes it receives that track."""
+        self.make_room("r7")
+        alice = self.publisher("r7", "alice")
+        alice.wait_for(lambda l: count(l, r"hq-joined"), "alice to join")
+        proxy = CuttableProxy(int(self.server.url.rsplit(":", 1)[1]))
+        self.addCleanup(proxy.close)
+        # async=false: a sink that gets no pad (yet) must not hold back the
+        # other's buffers.
+        sub = self.launch(
+            f"hqroomsrc name=r server={proxy.url} room=r7 identity=listener "
+            "kinds=audio reconnect-timeout=120000 "
+            "r. ! queue ! fakesink silent=false async=false "
+            "r. ! queue ! fakesink silent=false async=false")
+        audio = r"GstFakeSink:\w+: last-message = chain .*\(3840 bytes,"
+        sub.wait_for(lambda l: count(l, audio) >= 10, "alice's audio")
+        sid = re.search(r"hq-joined.*participant-sid=\(string\)(PA\w+)",
+                        "\n".join(sub.lines)).group(1)
+
+        def offers():
+            return [e for e in self.server.log_events()
+                    if e.get("event") == "subscribe_offer"
+                    and e.get("participant") == sid]
+
+        first = len(offers())
+        proxy.cut()
+        sub.wait_for(lambda l: count(l, r"hq-reconnecting"),
+                     "the subscriber to notice")
+        bob = self.launch(
+            f"hqroomsink name=s server={self.server.url} room=r7 "
+            "identity=bob audiotestsrc is-live=true wave=ticks ! s.audio_0")
+        bob.wait_for(lambda l: count(l, r"hq-joined"), "bob to join")
+        # The server offered bob's track while the subscriber was away.
+        end = time.monotonic() + DEADLINE
+        while len(offers()) == first:
+            self.assertLess(time.monotonic(), end, "no offer for bob's track")
+            bob._read(0.1)  # also keeps bob's output drained
+        proxy.restore()
+        sub.wait_for(lambda l: count(l, r"hq-joined.*resumed=\(boolean\)true"),
+                     "the subscriber to resume")
+        sub.wait_for(lambda l: count(l, r"GstMessageTag.*hq-participant.*bob"),
+                     "bob's track at the subscriber after the resume")
+        # alice's pad came first, on fakesink0: bob's is decoded on the
+        # other.
+        sub.wait_for(lambda l: count(l, r"GstFakeSink:fakesink1: last-message"
+                                        r" = chain .*\(3840 bytes,") >= 10,
+                     "bob's audio decoded")
+
+    def test_8_kinds_change_while_running(self):
+        """Setting kinds on a running hqroomsrc asks the server at once."""
+        self.make_room("r8")
+        pub = self.publisher("r8", "alice")
+        pub.wait_for(lambda l: count(l, r"hq-joined"), "alice to join")
+        sub = Program([os.environ["HQ_ROOM_KINDS_BIN"], self.server.url,
+                       "r8", "switcher"], self.env)
+        self.addCleanup(sub.stop)
+        sub.wait_for(lambda l: count(l, r"^decoded audio_0 50$"),
+                     "decoded audio with kinds=audio")
+        self.assertEqual(self.room_media("r8")["forwarded_video_packets"], 0)
+        sub.say("both")
+        sub.wait_for(lambda l: count(l, r"^decoded video_\d+ 10$"),
+                     "decoded video after kinds=both")
+        self.assertGreater(
+            self.room_media("r8")["forwarded_video_packets"], 0)
+        self.assertFalse(count(sub.lines, r"^error "), sub.lines)
 
     def expect_refusal(self, pipeline, code):
         p = self.launch(pipeline)
