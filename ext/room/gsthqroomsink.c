@@ -5,7 +5,10 @@
  * Joins an hq-server room and publishes what arrives on its request pads:
  * one track per pad, `audio_%u` or `video_%u`.  Raw audio is encoded to
  * Opus, raw video to VP8 (or H.264 with video-codec=h264); Opus, VP8 and
- * H.264 input is sent as it is.  Inside: [encoder] -> payloader -> rtpbin
+ * H.264 input is sent as it is.  Audio packets carry the RFC 6464 audio
+ * level (measured by `level` before the encoder; for Opus input, taken from
+ * upstream's GstAudioLevelMeta when there is one), from which the server
+ * decides the dominant speaker.  Inside: [encoder] -> payloader -> rtpbin
  * (RTCP sender reports, PLI/FIR turned into keyframe requests upstream) ->
  * the libhq publish transport (ICE, DTLS-SRTP).  With
  * congestion-control=on the server's REMB estimate sets the video
@@ -31,6 +34,8 @@
 #include <string.h>
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
+#include <gst/audio/audio.h>
+#include <gst/rtp/rtp.h>
 #include <hq/hqrtcp.h>
 #include "gsthqroomcommon.h"
 
@@ -41,6 +46,9 @@ GST_DEBUG_CATEGORY_EXTERN (gst_hq_room_debug);
 #define DEFAULT_MIN_BITRATE 100000
 #define DEFAULT_MAX_BITRATE 2500000
 #define AUDIO_BITRATE 32000
+/* RFC 6464's V flag is set on packets at least this loud (-dBov): a level
+ * threshold, not a speech detector. */
+#define VOICE_LEVEL 50
 
 struct _GstHqRoomSinkPad
 {
@@ -442,12 +450,13 @@ chain_description (GstHqRoomSink *self, GstHqRoomSinkPad *pad,
   *h264 = FALSE;
   if (g_str_equal (name, "audio/x-raw"))
     return g_strdup_printf ("audioconvert ! audioresample ! "
+                            "level audio-level-meta=true post-messages=false ! "
                             "opusenc name=enc bitrate=%u frame-size=20 ! "
-                            "rtpopuspay pt=%d ssrc=%u",
+                            "rtpopuspay name=pay pt=%d ssrc=%u",
         AUDIO_BITRATE, hq_room_client_payload_type (HQ_SDP_KIND_AUDIO, "opus"),
         pad->ssrc);
   if (g_str_equal (name, "audio/x-opus"))
-    return g_strdup_printf ("rtpopuspay pt=%d ssrc=%u",
+    return g_strdup_printf ("rtpopuspay name=pay pt=%d ssrc=%u",
         hq_room_client_payload_type (HQ_SDP_KIND_AUDIO, "opus"), pad->ssrc);
   if (g_str_equal (name, "video/x-vp8")
       || (*encodes && codec == GST_HQ_ROOM_VIDEO_CODEC_VP8)) {
@@ -476,6 +485,48 @@ chain_description (GstHqRoomSink *self, GstHqRoomSinkPad *pad,
         enc, hq_room_client_payload_type (HQ_SDP_KIND_VIDEO, "H264"),
         pad->ssrc);
   }
+}
+
+/* Sets the V flag of each buffer's audio level: `level` measures, it does
+ * not judge voice activity. */
+static GstPadProbeReturn
+mark_voice (GstPad *pad, GstPadProbeInfo *info, gpointer unused)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstAudioLevelMeta *meta = gst_buffer_get_audio_level_meta (buf);
+  gboolean voice;
+
+  if (meta == NULL)
+    return GST_PAD_PROBE_OK;
+  voice = meta->level <= VOICE_LEVEL;
+  if (meta->voice_activity != voice) {
+    buf = gst_buffer_make_writable (buf);
+    gst_buffer_get_audio_level_meta (buf)->voice_activity = voice;
+    GST_PAD_PROBE_INFO_DATA (info) = buf;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* The RFC 6464 audio level goes into every packet of an audio chain whose
+ * buffers carry a GstAudioLevelMeta: from the chain's own `level` for raw
+ * input, from upstream for Opus input.  The id is the one our publish
+ * offer announces, which the server's answer keeps. */
+static gboolean
+add_audio_level (GstElement *chain)
+{
+  g_autoptr (GstElement) pay = gst_bin_get_by_name (GST_BIN (chain), "pay");
+  g_autoptr (GstRTPHeaderExtension) ext =
+      gst_rtp_header_extension_create_from_uri (HQ_SDP_EXT_AUDIO_LEVEL);
+  g_autoptr (GstPad) sink = NULL;
+
+  if (pay == NULL || ext == NULL)
+    return FALSE;
+  gst_rtp_header_extension_set_id (
+      ext, hq_sdp_offer_extmap_id (HQ_SDP_EXT_AUDIO_LEVEL));
+  g_signal_emit_by_name (pay, "add-extension", ext);
+  sink = gst_element_get_static_pad (pay, "sink");
+  gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER, mark_voice, NULL, NULL);
+  return TRUE;
 }
 
 static GstElement *
@@ -532,6 +583,15 @@ build_chain (GstHqRoomSink *self, GstHqRoomSinkPad *pad, GstCaps *caps)
     GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
         ("cannot publish %" GST_PTR_FORMAT ": %s", caps, error->message),
         ("%s", desc));
+    return FALSE;
+  }
+  if (pad->kind == HQ_SDP_KIND_AUDIO && !add_audio_level (chain)) {
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+        ("cannot publish audio levels: no RTP header extension for %s "
+         "(gst-plugins-good's rtpmanager)",
+            HQ_SDP_EXT_AUDIO_LEVEL),
+        (NULL));
+    gst_object_unref (gst_object_ref_sink (chain));
     return FALSE;
   }
   gst_bin_add (GST_BIN (self), chain);
