@@ -28,6 +28,7 @@
  *   videotestsrc is-live=true ! room.video_0 \
  *   audiotestsrc is-live=true wave=ticks ! room.audio_0
  * ]|
+ * Pad properties are set as the element's: `video_0::priority=high`.
  */
 #include "gsthqroomsink.h"
 
@@ -54,7 +55,7 @@ struct _GstHqRoomSinkPad
 {
   GstGhostPad parent;
   gchar *track_name;
-  gint priority;
+  GstHqRoomTrackPriority priority;
 
   /* set at creation */
   HqSdpKind kind;
@@ -141,11 +142,14 @@ gst_hq_room_video_codec_get_type (void)
 
 G_DEFINE_TYPE (GstHqRoomSinkPad, gst_hq_room_sink_pad, GST_TYPE_GHOST_PAD);
 
+static gboolean update_tracks (gpointer data);
+
 static void
 gst_hq_room_sink_pad_set_property (
     GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
   GstHqRoomSinkPad *pad = GST_HQ_ROOM_SINK_PAD (object);
+  GstObject *parent;
 
   GST_OBJECT_LOCK (pad);
   switch (prop_id) {
@@ -154,13 +158,19 @@ gst_hq_room_sink_pad_set_property (
       pad->track_name = g_value_dup_string (value);
       break;
     case PAD_PROP_PRIORITY:
-      pad->priority = g_value_get_int (value);
+      pad->priority = g_value_get_enum (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
   GST_OBJECT_UNLOCK (pad);
+  /* While publishing, the room hears of a new priority at once. */
+  parent = gst_object_get_parent (GST_OBJECT (pad));
+  if (prop_id == PAD_PROP_PRIORITY && GST_IS_HQ_ROOM_SINK (parent))
+    gst_hq_room_connection_invoke (
+        &GST_HQ_ROOM_SINK (parent)->conn, update_tracks, parent);
+  g_clear_pointer (&parent, gst_object_unref);
 }
 
 static void
@@ -175,7 +185,7 @@ gst_hq_room_sink_pad_get_property (
       g_value_set_string (value, pad->track_name);
       break;
     case PAD_PROP_PRIORITY:
-      g_value_set_int (value, pad->priority);
+      g_value_set_enum (value, pad->priority);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -215,19 +225,23 @@ gst_hq_room_sink_pad_class_init (GstHqRoomSinkPadClass *klass)
   /**
    * GstHqRoomSinkPad:priority:
    *
-   * Publish priority of the track (0 low, 1 standard, 2 high); kept for
-   * the server's bandwidth allocation, which does not use it yet.
+   * The track's priority (low, standard, high; as numbers 0, 1, 2, which
+   * the property took before it was an enum).  When a subscriber cannot
+   * take every video track at full rate, the server shares its bandwidth
+   * by priority (high 4 : standard 2 : low 1).  Sent with the track, and
+   * again whenever it changes.
    */
   g_object_class_install_property (gobject_class, PAD_PROP_PRIORITY,
-      g_param_spec_int ("priority", "Priority",
-          "Track priority: 0 low, 1 standard, 2 high", 0, 2, 1,
+      g_param_spec_enum ("priority", "Priority",
+          "Track priority: how the server shares a subscriber's bandwidth",
+          GST_TYPE_HQ_ROOM_TRACK_PRIORITY, GST_HQ_ROOM_TRACK_PRIORITY_STANDARD,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
 }
 
 static void
 gst_hq_room_sink_pad_init (GstHqRoomSinkPad *pad)
 {
-  pad->priority = 1;
+  pad->priority = GST_HQ_ROOM_TRACK_PRIORITY_STANDARD;
 }
 
 /* --- sending and receiving --- */
@@ -384,6 +398,7 @@ update_tracks (gpointer data)
                                   : gst_pad_get_name (GST_PAD (pad));
     g_ptr_array_add (names, name);
     t.name = name;
+    t.priority = gst_hq_room_track_priority_name (pad->priority);
     g_array_append_val (tracks, t);
   }
   GST_OBJECT_UNLOCK (self);
@@ -683,8 +698,33 @@ sink_pad_query (GstPad *gpad, GstObject *parent, GstQuery *query)
 
 /* --- the element --- */
 
+/* The pads are children too (GstChildProxy), as in compositor: so that
+ * gst-launch can set pad properties, `hqroomsink video_0::priority=high`.
+ * The bin's elements stay children as before. */
+static GstChildProxyInterface *parent_child_proxy;
+
+static GObject *
+child_proxy_get_child_by_name (GstChildProxy *proxy, const gchar *name)
+{
+  GstPad *pad = gst_element_get_static_pad (GST_ELEMENT (proxy), name);
+
+  if (pad)
+    return G_OBJECT (pad);
+  return parent_child_proxy->get_child_by_name (proxy, name);
+}
+
+static void
+child_proxy_init (gpointer g_iface, gpointer iface_data)
+{
+  GstChildProxyInterface *iface = g_iface;
+
+  parent_child_proxy = g_type_interface_peek_parent (iface);
+  iface->get_child_by_name = child_proxy_get_child_by_name;
+}
+
 #define gst_hq_room_sink_parent_class parent_class
-G_DEFINE_TYPE (GstHqRoomSink, gst_hq_room_sink, GST_TYPE_BIN);
+G_DEFINE_TYPE_WITH_CODE (GstHqRoomSink, gst_hq_room_sink, GST_TYPE_BIN,
+    G_IMPLEMENT_INTERFACE (GST_TYPE_CHILD_PROXY, child_proxy_init));
 GST_ELEMENT_REGISTER_DEFINE (
     hqroomsink, "hqroomsink", GST_RANK_NONE, GST_TYPE_HQ_ROOM_SINK);
 
@@ -713,6 +753,9 @@ gst_hq_room_sink_request_new_pad (GstElement *element, GstPadTemplate *templ,
   if (GST_STATE (element) > GST_STATE_NULL)
     gst_pad_set_active (GST_PAD (pad), TRUE);
   gst_element_add_pad (element, GST_PAD (pad));
+  /* gst-launch sets `video_0::priority=...` now (its delayed set). */
+  gst_child_proxy_child_added (
+      GST_CHILD_PROXY (element), G_OBJECT (pad), GST_OBJECT_NAME (pad));
   gst_hq_room_connection_invoke (&self->conn, update_tracks, self);
   return GST_PAD (pad);
 }
@@ -732,6 +775,8 @@ gst_hq_room_sink_release_pad (GstElement *element, GstPad *gpad)
   pad->chain = pad->rtp_out = pad->rtcp_out = pad->rtcp_in = NULL;
   pad->encoder = NULL;
   GST_OBJECT_UNLOCK (self);
+  gst_child_proxy_child_removed (
+      GST_CHILD_PROXY (element), G_OBJECT (gpad), GST_OBJECT_NAME (gpad));
   gst_element_remove_pad (element, gpad);
   for (guint i = 0; i < G_N_ELEMENTS (parts); i++) {
     if (parts[i] == NULL)
@@ -1042,4 +1087,5 @@ gst_hq_room_sink_class_init (GstHqRoomSinkClass *klass)
   element_class->change_state = gst_hq_room_sink_change_state;
   gst_type_mark_as_plugin_api (GST_TYPE_HQ_ROOM_SINK_PAD, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_HQ_ROOM_VIDEO_CODEC, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_HQ_ROOM_TRACK_PRIORITY, 0);
 }

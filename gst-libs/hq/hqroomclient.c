@@ -37,6 +37,7 @@ typedef struct
   HqSdpKind kind;
   guint32 ssrc;
   gchar *codec;
+  gchar *priority; /* as the protocol names it */
   gchar *sid;
   gchar *mid;
   gboolean publishing; /* track_publish sent, no reply yet */
@@ -130,6 +131,7 @@ hq_room_remote_track_free (HqRoomRemoteTrack *t)
   g_free (t->participant_sid);
   g_free (t->identity);
   g_clear_pointer (&t->codecs, g_ptr_array_unref);
+  g_free (t->priority);
   g_free (t);
 }
 
@@ -138,6 +140,7 @@ local_track_free (LocalTrack *t)
 {
   g_free (t->name);
   g_free (t->codec);
+  g_free (t->priority);
   g_free (t->sid);
   g_free (t->mid);
   g_free (t);
@@ -435,6 +438,7 @@ publish_tracks (HqRoomClient *c)
     m = msg_new ("track_publish", id);
     json_object_set_string_member (m, "name", t->name);
     json_object_set_string_member (m, "kind", hq_sdp_kind_to_string (t->kind));
+    json_object_set_string_member (m, "priority", t->priority);
     ws_send (c, m);
     json_object_unref (m);
     t->publishing = TRUE;
@@ -479,6 +483,20 @@ on_publish_answer (HqRoomClient *c, JsonObject *msg)
   c->pub_answered = TRUE;
 }
 
+/* A published track's new priority; the others get
+ * track_priority_changed. */
+static void
+send_priority (HqRoomClient *c, LocalTrack *t)
+{
+  g_autofree gchar *id = g_strconcat ("priority:", t->name, NULL);
+  JsonObject *m = msg_new ("track_update", id);
+
+  json_object_set_string_member (m, "track_sid", t->sid);
+  json_object_set_string_member (m, "priority", t->priority);
+  ws_send (c, m);
+  json_object_unref (m);
+}
+
 void
 hq_room_client_set_publish_tracks (
     HqRoomClient *c, const HqRoomLocalTrack *tracks, guint n_tracks)
@@ -494,6 +512,8 @@ hq_room_client_set_publish_tracks (
     t->kind = tracks[i].kind;
     t->ssrc = tracks[i].ssrc;
     t->codec = g_strdup (tracks[i].codec);
+    t->priority =
+        g_strdup (tracks[i].priority ? tracks[i].priority : "standard");
     /* A track we had keeps its sid and mid. */
     for (guint j = 0; j < old->len; j++) {
       LocalTrack *o = g_ptr_array_index (old, j);
@@ -502,6 +522,8 @@ hq_room_client_set_publish_tracks (
         t->mid = g_steal_pointer (&o->mid);
         t->publishing = o->publishing;
         changed |= o->ssrc != t->ssrc || g_strcmp0 (o->codec, t->codec) != 0;
+        if (t->sid && c->joined && !g_str_equal (o->priority, t->priority))
+          send_priority (c, t);
       }
     }
     if (t->mid == NULL) {
@@ -542,12 +564,32 @@ remote_track_new (const HqSdpMedia *m, JsonObject *desc)
   t->name = g_strdup (str_member (desc, "name"));
   t->participant_sid = g_strdup (str_member (desc, "participant_sid"));
   t->identity = g_strdup (str_member (desc, "identity"));
+  t->priority =
+      g_strdup (str_member (desc, "priority") ? str_member (desc, "priority")
+                                              : "standard");
   t->codecs =
       g_ptr_array_new_with_free_func ((GDestroyNotify)hq_sdp_codec_free);
   for (guint i = 0; i < m->codecs->len; i++)
     g_ptr_array_add (
         t->codecs, hq_sdp_codec_copy (g_ptr_array_index (m->codecs, i)));
   return t;
+}
+
+/* Another participant's track has a new priority. */
+static void
+on_priority_changed (HqRoomClient *c, JsonObject *msg)
+{
+  JsonObject *track = obj_member (msg, "track");
+  const gchar *sid = str_member (track, "sid");
+  const gchar *priority = str_member (track, "priority");
+
+  for (guint i = 0; sid && priority && i < c->remote->len; i++) {
+    HqRoomRemoteTrack *t = g_ptr_array_index (c->remote, i);
+    if (g_strcmp0 (t->track_sid, sid) == 0) {
+      g_free (t->priority);
+      t->priority = g_strdup (priority);
+    }
+  }
 }
 
 static void
@@ -732,6 +774,8 @@ on_ws_message (
 
   else if (g_str_equal (t, "subscribe_offer"))
     on_subscribe_offer (c, msg);
+  else if (g_str_equal (t, "track_priority_changed") && id == NULL)
+    on_priority_changed (c, msg);
   else if (g_str_equal (t, "candidate") || g_str_equal (t, "end_of_candidates"))
     on_candidate (c, t, msg);
   if (!c->failed)

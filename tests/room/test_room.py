@@ -6,7 +6,8 @@ decoded, labelled with the publisher's identity; 4. both pipelines survive
 a restart of the server and media resumes; 5. a refused token, an
 unknown room and a full room fail fast with an element error that says
 which; 6. hqroomsink sends RFC 6464 audio levels, so the server's
-dominant speaker follows two publishers taking turns.  Every wait is on an event (a line of output, a process exit), with
+dominant speaker follows two publishers taking turns; 7. a pad's priority
+is its track's priority in the room.  Every wait is on an event (a line of output, a process exit), with
 a generous deadline, never a fixed sleep.
 """
 import math
@@ -285,14 +286,7 @@ class RoomElements(unittest.TestCase):
 
     def test_6_server_follows_the_speaker(self):
         self.make_room("r6")
-        r = self.server.request(
-            "POST", "/v1/AccessTokens", "Identity=observer&Room=r6",
-            auth=self.key,
-            headers={"Content-Type": "application/x-www-form-urlencoded"})
-        self.assertEqual(r.status, 201, r.body)
-        observer = Signal(self.server.url)
-        self.addCleanup(observer.close)
-        self.assertEqual(observer.join(r.json()["token"])["type"], "joined")
+        observer = self.observer("r6")
         turn = ["alice"]
         pubs = [self.speaker("r6", "alice", turn, 440),
                 self.speaker("r6", "bob", turn, 660)]
@@ -321,6 +315,34 @@ class RoomElements(unittest.TestCase):
                         "\n".join(p.lines[-20:]) for p in pubs)
                     + "\nserver log:\n" + self.server.stderr_text()[-3000:])
 
+
+    def observer(self, room):
+        r = self.server.request(
+            "POST", "/v1/AccessTokens", f"Identity=observer&Room={room}",
+            auth=self.key,
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(r.status, 201, r.body)
+        observer = Signal(self.server.url)
+        self.addCleanup(observer.close)
+        self.assertEqual(observer.join(r.json()["token"])["type"], "joined")
+        return observer
+
+    def test_7_pad_priority_reaches_the_room(self):
+        # The pad property, by nick and by its old number, is the track's
+        # priority for everyone in the room.
+        self.make_room("r7")
+        observer = self.observer("r7")
+        self.launch(
+            f"hqroomsink name=s server={self.server.url} room=r7 "
+            "identity=carol video_0::priority=high audio_0::priority=0 "
+            "videotestsrc is-live=true ! "
+            "video/x-raw,width=160,height=120,framerate=15/1 ! s.video_0 "
+            "audiotestsrc is-live=true ! s.audio_0")
+        got = {}
+        while len(got) < 2:
+            t = observer.wait_for("track_published", timeout=DEADLINE)
+            got[t["track"]["name"]] = t["track"]["priority"]
+        self.assertEqual(got, {"video_0": "high", "audio_0": "low"})
 
 class ServerRestart(unittest.TestCase):
     """Acceptance 4: the server goes away during a session and comes back
