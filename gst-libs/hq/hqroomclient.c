@@ -38,6 +38,7 @@ typedef struct
   guint32 ssrc;
   gchar *codec;
   gchar *priority; /* as the protocol names it */
+  gchar *server_priority; /* what the server was last told */
   gchar *sid;
   gchar *mid;
   gboolean publishing; /* track_publish sent, no reply yet */
@@ -141,6 +142,7 @@ local_track_free (LocalTrack *t)
   g_free (t->name);
   g_free (t->codec);
   g_free (t->priority);
+  g_free (t->server_priority);
   g_free (t->sid);
   g_free (t->mid);
   g_free (t);
@@ -441,11 +443,15 @@ publish_tracks (HqRoomClient *c)
     json_object_set_string_member (m, "priority", t->priority);
     ws_send (c, m);
     json_object_unref (m);
+    g_free (t->server_priority);
+    t->server_priority = g_strdup (t->priority);
     t->publishing = TRUE;
   }
   if (all && c->local->len > 0)
     send_publish_offer (c);
 }
+
+static void sync_priority (HqRoomClient *c, LocalTrack *t);
 
 static void
 on_track_published (HqRoomClient *c, const gchar *id, JsonObject *msg)
@@ -458,6 +464,8 @@ on_track_published (HqRoomClient *c, const gchar *id, JsonObject *msg)
       g_free (t->sid);
       t->sid = g_strdup (sid);
       t->publishing = FALSE;
+      /* It may have changed while track_publish was on its way. */
+      sync_priority (c, t);
     }
   }
   publish_tracks (c);
@@ -483,18 +491,26 @@ on_publish_answer (HqRoomClient *c, JsonObject *msg)
   c->pub_answered = TRUE;
 }
 
-/* A published track's new priority; the others get
- * track_priority_changed. */
+/* Tells the server a published track's priority when it does not know
+ * it yet; the others get track_priority_changed.  A track not published
+ * yet carries it in its track_publish. */
 static void
-send_priority (HqRoomClient *c, LocalTrack *t)
+sync_priority (HqRoomClient *c, LocalTrack *t)
 {
-  g_autofree gchar *id = g_strconcat ("priority:", t->name, NULL);
-  JsonObject *m = msg_new ("track_update", id);
+  g_autofree gchar *id = NULL;
+  JsonObject *m;
 
+  if (t->sid == NULL || !c->joined
+      || g_strcmp0 (t->server_priority, t->priority) == 0)
+    return;
+  id = g_strconcat ("priority:", t->name, NULL);
+  m = msg_new ("track_update", id);
   json_object_set_string_member (m, "track_sid", t->sid);
   json_object_set_string_member (m, "priority", t->priority);
   ws_send (c, m);
   json_object_unref (m);
+  g_free (t->server_priority);
+  t->server_priority = g_strdup (t->priority);
 }
 
 void
@@ -520,12 +536,12 @@ hq_room_client_set_publish_tracks (
       if (g_str_equal (o->name, t->name) && o->kind == t->kind) {
         t->sid = g_steal_pointer (&o->sid);
         t->mid = g_steal_pointer (&o->mid);
+        t->server_priority = g_steal_pointer (&o->server_priority);
         t->publishing = o->publishing;
         changed |= o->ssrc != t->ssrc || g_strcmp0 (o->codec, t->codec) != 0;
-        if (t->sid && c->joined && !g_str_equal (o->priority, t->priority))
-          send_priority (c, t);
       }
     }
+    sync_priority (c, t);
     if (t->mid == NULL) {
       changed = TRUE;
       t->mid = g_strdup_printf ("%s-%u", t->name, g_random_int ());
@@ -706,12 +722,16 @@ on_joined (HqRoomClient *c, JsonObject *msg)
         if (g_strcmp0 (str_member (t, "name"), lt->name) == 0) {
           g_free (lt->sid);
           lt->sid = g_strdup (str_member (t, "sid"));
+          g_free (lt->server_priority);
+          lt->server_priority = g_strdup (str_member (t, "priority"));
         }
       }
     }
   }
   g_signal_emit (c, signals[SIGNAL_JOINED], 0, msg, resumed);
   g_signal_emit (c, signals[SIGNAL_CONNECTION_CHANGED], 0, TRUE);
+  for (guint i = 0; i < c->local->len; i++)
+    sync_priority (c, g_ptr_array_index (c->local, i));
   if (!resumed)
     publish_tracks (c);
 }
