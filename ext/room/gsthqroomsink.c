@@ -502,21 +502,27 @@ chain_description (GstHqRoomSink *self, GstHqRoomSinkPad *pad,
   }
 }
 
-/* Sets the V flag of each buffer's audio level: `level` measures, it does
- * not judge voice activity. */
+/* Makes each buffer's audio level an RFC 6464 one: `level` measures but
+ * neither bounds the value (digital silence comes out as 187, which the
+ * header extension would write as the V flag and -59 dBov) nor judges
+ * voice activity. */
 static GstPadProbeReturn
-mark_voice (GstPad *pad, GstPadProbeInfo *info, gpointer unused)
+finish_level (GstPad *pad, GstPadProbeInfo *info, gpointer unused)
 {
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   GstAudioLevelMeta *meta = gst_buffer_get_audio_level_meta (buf);
+  guint8 level;
   gboolean voice;
 
   if (meta == NULL)
     return GST_PAD_PROBE_OK;
-  voice = meta->level <= VOICE_LEVEL;
-  if (meta->voice_activity != voice) {
+  level = MIN (meta->level, 127);
+  voice = level <= VOICE_LEVEL;
+  if (meta->level != level || meta->voice_activity != voice) {
     buf = gst_buffer_make_writable (buf);
-    gst_buffer_get_audio_level_meta (buf)->voice_activity = voice;
+    meta = gst_buffer_get_audio_level_meta (buf);
+    meta->level = level;
+    meta->voice_activity = voice;
     GST_PAD_PROBE_INFO_DATA (info) = buf;
   }
   return GST_PAD_PROBE_OK;
@@ -540,7 +546,7 @@ add_audio_level (GstElement *chain)
       ext, hq_sdp_offer_extmap_id (HQ_SDP_EXT_AUDIO_LEVEL));
   g_signal_emit_by_name (pay, "add-extension", ext);
   sink = gst_element_get_static_pad (pay, "sink");
-  gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER, mark_voice, NULL, NULL);
+  gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER, finish_level, NULL, NULL);
   return TRUE;
 }
 
