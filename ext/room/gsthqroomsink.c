@@ -432,7 +432,6 @@ static void
 setup_client (HqRoomClient *client, gpointer user_data)
 {
   GstHqRoomSink *self = user_data;
-  g_autoptr (GArray) tracks = NULL;
 
   g_signal_connect (client, "joined", G_CALLBACK (on_joined), self);
   g_signal_connect (client, "message", G_CALLBACK (on_message), self);
