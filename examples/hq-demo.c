@@ -7,7 +7,10 @@
  *
  *   - two synthetic participants publish through hqroomsink: a test
  *     pattern each and a tone each, taking turns to "speak" (one tone is
- *     muted while the other sounds);
+ *     faint while the other sounds, as a microphone in a quiet room: the
+ *     server's speaker detection, which reads the audio levels hqroomsink
+ *     sends, learns a noise floor from it and counts as speech only what
+ *     rises above);
  *   - a listener subscribes with hqroomsrc, runs every participant's audio
  *     through hqspeakerdetect and, when the hqrecorder element is
  *     installed, records every track.
@@ -34,6 +37,8 @@
 
 #define DEMO_ROOM "demo"
 #define TURN_SECONDS 4
+/* The volume of the one who listens: -40 dB, about -50 dBov. */
+#define QUIET_VOLUME 0.01
 #define STOP_TIMEOUT_SECONDS 15
 
 typedef struct
@@ -215,7 +220,8 @@ make_publisher (Demo *d, guint i, GError **error)
   }
   room = gst_bin_get_by_name (GST_BIN (pipeline), "room");
   d->volumes[i] = gst_bin_get_by_name (GST_BIN (pipeline), "voice");
-  g_object_set (d->volumes[i], "mute", i != d->speaker, NULL);
+  g_object_set (
+      d->volumes[i], "volume", i == d->speaker ? 1.0 : QUIET_VOLUME, NULL);
   if (!set_room_properties (d, room, s->identity, error)) {
     gst_object_unref (pipeline);
     return NULL;
@@ -230,7 +236,8 @@ next_turn (gpointer user_data)
 
   d->speaker = (d->speaker + 1) % G_N_ELEMENTS (synthetic);
   for (guint i = 0; i < G_N_ELEMENTS (synthetic); i++)
-    g_object_set (d->volumes[i], "mute", i != d->speaker, NULL);
+    g_object_set (
+        d->volumes[i], "volume", i == d->speaker ? 1.0 : QUIET_VOLUME, NULL);
   return G_SOURCE_CONTINUE;
 }
 

@@ -611,11 +611,23 @@ announce_track (HqParticipant *p, const gchar *type, HqTrackRecord *t)
   hq_room_broadcast (p->room, p, msg);
 }
 
+/* NULL (absent: standard) or one of the protocol's names. */
+static gboolean
+check_priority (const gchar *priority, HqSfuPriority *value, GError **error)
+{
+  *value = HQ_SFU_PRIORITY_STANDARD;
+  if (priority == NULL || hq_sfu_priority_from_string (priority, value))
+    return TRUE;
+  return hq_room_invalid (
+      error, "priority must be low, standard or high, not \"%s\".", priority);
+}
+
 JsonObject *
 hq_participant_publish_track (HqParticipant *p, const gchar *name,
-    const gchar *kind, gboolean enabled, GError **error)
+    const gchar *kind, gboolean enabled, const gchar *priority, GError **error)
 {
   static const gchar *const kinds[] = { "audio", "video", "data", NULL };
+  HqSfuPriority prio;
   HqTrackRecord *t;
   GError *local = NULL;
 
@@ -628,6 +640,8 @@ hq_participant_publish_track (HqParticipant *p, const gchar *name,
     hq_room_invalid (error, "kind must be audio, video or data.");
     return NULL;
   }
+  if (!check_priority (priority, &prio, error))
+    return NULL;
   if (*name == '\0' || g_utf8_strlen (name, -1) > HQ_TOKEN_MAX_NAME) {
     hq_room_invalid (error, "name must be 1 to 128 characters.");
     return NULL;
@@ -653,6 +667,7 @@ hq_participant_publish_track (HqParticipant *p, const gchar *name,
   t->participant_sid = g_strdup (p->rec.sid);
   t->name = g_strdup (name);
   t->kind = g_strdup (kind);
+  t->priority = g_strdup (hq_sfu_priority_to_string (prio));
   t->enabled = enabled;
   t->published = TRUE;
   t->created = t->updated = hq_now_ms ();
@@ -666,7 +681,7 @@ hq_participant_publish_track (HqParticipant *p, const gchar *name,
   announce_track (p, "track_published", t);
   if (p->room->media) {
     hq_sfu_room_add_track (
-        p->room->media, p->rec.sid, t->sid, t->name, t->kind);
+        p->room->media, p->rec.sid, t->sid, t->name, t->kind, prio);
     if (!t->enabled)
       hq_sfu_room_set_track_enabled (p->room->media, t->sid, FALSE);
   }
@@ -817,6 +832,34 @@ hq_participant_set_track_enabled (
 
   if (t == NULL || !set_enabled (p, t, enabled, NULL, error))
     return NULL;
+  return hq_track_record_to_json (t);
+}
+
+JsonObject *
+hq_participant_set_track_priority (HqParticipant *p, const gchar *track_sid,
+    const gchar *priority, GError **error)
+{
+  HqTrackRecord *t = find_track (p, track_sid, error);
+  g_autofree gchar *old = NULL;
+  HqSfuPriority prio;
+  GError *local = NULL;
+
+  if (t == NULL || !check_priority (priority, &prio, error))
+    return NULL;
+  if (g_strcmp0 (t->priority, priority) == 0)
+    return hq_track_record_to_json (t);
+  old = t->priority;
+  t->priority = g_strdup (priority);
+  t->updated = hq_now_ms ();
+  if (!hq_store_put_track (p->room->rooms->store, t, &local)) {
+    g_free (t->priority);
+    t->priority = g_steal_pointer (&old);
+    hq_room_store_failed (local, error);
+    return NULL;
+  }
+  if (p->room->media)
+    hq_sfu_room_set_track_priority (p->room->media, t->sid, prio);
+  announce_track (p, "track_priority_changed", t);
   return hq_track_record_to_json (t);
 }
 

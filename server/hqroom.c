@@ -170,6 +170,8 @@ hq_track_record_to_json (const HqTrackRecord *t)
   json_object_set_string_member (obj, "name", t->name);
   json_object_set_string_member (obj, "kind", t->kind);
   json_object_set_boolean_member (obj, "enabled", t->enabled);
+  json_object_set_string_member (
+      obj, "priority", t->priority ? t->priority : "standard");
   return obj;
 }
 

@@ -148,11 +148,15 @@ JsonArray *hq_participant_chat_history (HqParticipant *p, gint64 before,
 /* Track metadata; the SFU issue adds the media.  Each returns the track as
  * a protocol object (new) or NULL with @error. */
 JsonObject *hq_participant_publish_track (HqParticipant *p, const gchar *name,
-    const gchar *kind, gboolean enabled, GError **error);
+    const gchar *kind, gboolean enabled, const gchar *priority, GError **error);
 JsonObject *hq_participant_unpublish_track (
     HqParticipant *p, const gchar *track_sid, GError **error);
 JsonObject *hq_participant_set_track_enabled (
     HqParticipant *p, const gchar *track_sid, gboolean enabled, GError **error);
+/* @priority: "low", "standard" or "high" (INVALID otherwise); others get
+ * track_priority_changed when it changes. */
+JsonObject *hq_participant_set_track_priority (HqParticipant *p,
+    const gchar *track_sid, const gchar *priority, GError **error);
 
 /* A media message for the room's SFU (docs/protocol.md, "Media"): its
  * replies come asynchronously.  Fails with INVALID when the room carries no

@@ -408,17 +408,18 @@ reply_track (
 static void
 handle_track_publish (Request *req)
 {
-  const gchar *name = NULL, *kind = NULL;
+  const gchar *name = NULL, *kind = NULL, *priority = NULL;
   gboolean enabled = TRUE;
   g_autoptr (GError) error = NULL;
   JsonObject *track;
 
   if (!field_string (req, "name", TRUE, &name)
       || !field_string (req, "kind", TRUE, &kind)
-      || !field_bool (req, "enabled", &enabled))
+      || !field_bool (req, "enabled", &enabled)
+      || !field_string (req, "priority", FALSE, &priority))
     return;
   track = hq_participant_publish_track (
-      req->session->participant, name, kind, enabled, &error);
+      req->session->participant, name, kind, enabled, priority, &error);
   reply_track (req, "track_published", track, error);
 }
 
@@ -436,22 +437,34 @@ handle_track_unpublish (Request *req)
   reply_track (req, "track_unpublished", track, error);
 }
 
+/* enabled, priority or both; with both, the priority changes first and
+ * the reply is the one for enabled. */
 static void
 handle_track_update (Request *req)
 {
-  const gchar *sid = NULL;
+  const gchar *sid = NULL, *priority = NULL;
   gboolean enabled = TRUE;
   g_autoptr (GError) error = NULL;
   JsonObject *track;
 
-  if (!field_string (req, "track_sid", TRUE, &sid))
+  if (!field_string (req, "track_sid", TRUE, &sid)
+      || !field_bool (req, "enabled", &enabled)
+      || !field_string (req, "priority", FALSE, &priority))
     return;
-  if (!json_object_has_member (req->msg, "enabled")) {
-    reply_error (req, "invalid_field", "enabled is missing.");
+  if (!json_object_has_member (req->msg, "enabled") && priority == NULL) {
+    reply_error (req, "invalid_field",
+        "enabled or priority is missing: track_update changes one or both.");
     return;
   }
-  if (!field_bool (req, "enabled", &enabled))
-    return;
+  if (priority) {
+    track = hq_participant_set_track_priority (
+        req->session->participant, sid, priority, &error);
+    if (track == NULL || !json_object_has_member (req->msg, "enabled")) {
+      reply_track (req, "track_priority_changed", track, error);
+      return;
+    }
+    json_object_unref (track);
+  }
   track = hq_participant_set_track_enabled (
       req->session->participant, sid, enabled, &error);
   reply_track (req, enabled ? "track_enabled" : "track_disabled", track, error);

@@ -31,6 +31,12 @@ G_BEGIN_DECLS
 /* What each audio subscription is assumed to take of a subscriber's
  * estimated bandwidth before video gets the rest. */
 #define HQ_SFU_AUDIO_BPS 40000
+/* How a subscriber's video bandwidth is shared between the video tracks
+ * it receives: in proportion to these weights of their priorities, none
+ * below HQ_SFU_REMB_MIN_BPS (docs/sfu.md, REMB policy). */
+#define HQ_SFU_WEIGHT_LOW 1
+#define HQ_SFU_WEIGHT_STANDARD 2
+#define HQ_SFU_WEIGHT_HIGH 4
 /* A subscriber's REMB counts for this long. */
 #define HQ_SFU_REMB_VALID_US (5 * G_USEC_PER_SEC)
 /* An enabled track that sends nothing for this long is gone (never while
@@ -90,6 +96,7 @@ struct _HqSfuTrack
   HqSdpKind kind;
   HqSfuParticipant *publisher;
   gboolean enabled;
+  HqSfuPriority priority;
   /* Set once a publish_offer maps an m-line to the track. */
   gchar *mid;
   guint32 ssrc;
@@ -145,6 +152,9 @@ struct _HqSfuSub
   guint32 octets_sent;
   guint32 octets_sent_prev; /* at the last second tick */
   gdouble bitrate_bps; /* sent in the last second */
+  /* Its part of the subscriber's estimate this second (video only);
+   * negative: the subscriber is not constrained. */
+  gdouble share_bps;
   gint64 last_us;
   HqNetqSample quality; /* from the subscriber's receiver reports */
 };

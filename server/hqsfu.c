@@ -112,6 +112,7 @@ typedef enum
   CMD_ADD_TRACK,
   CMD_REMOVE_TRACK,
   CMD_SET_ENABLED,
+  CMD_SET_PRIORITY,
   CMD_HANDLE,
 } CmdType;
 
@@ -121,6 +122,7 @@ typedef struct
   CmdType type;
   gchar *a, *b, *c, *d;
   gboolean flag;
+  gint n;
   JsonObject *msg;
 } Cmd;
 
@@ -149,8 +151,8 @@ cmd_free (gpointer data)
 }
 
 static void
-post (HqSfuRoom *room, CmdType type, const gchar *a, const gchar *b,
-    const gchar *c, const gchar *d, gboolean flag, JsonObject *msg)
+post_n (HqSfuRoom *room, CmdType type, const gchar *a, const gchar *b,
+    const gchar *c, const gchar *d, gboolean flag, gint n, JsonObject *msg)
 {
   Cmd *cmd = g_new0 (Cmd, 1);
 
@@ -161,8 +163,42 @@ post (HqSfuRoom *room, CmdType type, const gchar *a, const gchar *b,
   cmd->c = g_strdup (c);
   cmd->d = g_strdup (d);
   cmd->flag = flag;
+  cmd->n = n;
   cmd->msg = msg ? json_object_ref (msg) : NULL;
   hq_worker_invoke (room->worker, cmd_dispatch, cmd, cmd_free);
+}
+
+static void
+post (HqSfuRoom *room, CmdType type, const gchar *a, const gchar *b,
+    const gchar *c, const gchar *d, gboolean flag, JsonObject *msg)
+{
+  post_n (room, type, a, b, c, d, flag, 0, msg);
+}
+
+static const gchar *const priority_names[] = {
+  [HQ_SFU_PRIORITY_LOW] = "low",
+  [HQ_SFU_PRIORITY_STANDARD] = "standard",
+  [HQ_SFU_PRIORITY_HIGH] = "high",
+};
+
+gboolean
+hq_sfu_priority_from_string (const gchar *text, HqSfuPriority *priority)
+{
+  for (guint i = 0; text && i < G_N_ELEMENTS (priority_names); i++) {
+    if (g_str_equal (text, priority_names[i])) {
+      *priority = (HqSfuPriority)i;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+const gchar *
+hq_sfu_priority_to_string (HqSfuPriority priority)
+{
+  return (guint)priority < G_N_ELEMENTS (priority_names)
+      ? priority_names[priority]
+      : "standard";
 }
 
 /* --- the public API (main context) --- */
@@ -287,10 +323,11 @@ hq_sfu_room_remove_participant (HqSfuRoom *room, const gchar *sid)
 
 void
 hq_sfu_room_add_track (HqSfuRoom *room, const gchar *participant_sid,
-    const gchar *track_sid, const gchar *name, const gchar *kind)
+    const gchar *track_sid, const gchar *name, const gchar *kind,
+    HqSfuPriority priority)
 {
-  post (
-      room, CMD_ADD_TRACK, participant_sid, track_sid, name, kind, FALSE, NULL);
+  post_n (room, CMD_ADD_TRACK, participant_sid, track_sid, name, kind, FALSE,
+      priority, NULL);
 }
 
 void
@@ -304,6 +341,14 @@ hq_sfu_room_set_track_enabled (
     HqSfuRoom *room, const gchar *track_sid, gboolean enabled)
 {
   post (room, CMD_SET_ENABLED, track_sid, NULL, NULL, NULL, enabled, NULL);
+}
+
+void
+hq_sfu_room_set_track_priority (
+    HqSfuRoom *room, const gchar *track_sid, HqSfuPriority priority)
+{
+  post_n (room, CMD_SET_PRIORITY, track_sid, NULL, NULL, NULL, FALSE, priority,
+      NULL);
 }
 
 gboolean
@@ -949,6 +994,8 @@ describe_sub (HqSfuSub *sub)
   json_object_set_string_member (
       o, "kind", hq_sdp_kind_to_string (sub->track->kind));
   json_object_set_string_member (
+      o, "priority", hq_sfu_priority_to_string (sub->track->priority));
+  json_object_set_string_member (
       o, "participant_sid", sub->track->publisher->sid);
   json_object_set_string_member (
       o, "identity", sub->track->publisher->identity);
@@ -1328,6 +1375,7 @@ run_cmd (Cmd *cmd)
           || kind_from_string (cmd->d) == HQ_SDP_KIND_APPLICATION)
         break;
       track = hq_sfu_track_new (p, cmd->b, cmd->c, kind_from_string (cmd->d));
+      track->priority = (HqSfuPriority)cmd->n;
       g_ptr_array_add (p->tracks, track);
       g_hash_table_insert (media->tracks, track->sid, track);
       break;
@@ -1350,6 +1398,11 @@ run_cmd (Cmd *cmd)
           hq_sfu_request_keyframe (track);
         }
       }
+      break;
+    case CMD_SET_PRIORITY:
+      track = g_hash_table_lookup (media->tracks, cmd->a);
+      if (track)
+        track->priority = (HqSfuPriority)cmd->n;
       break;
     case CMD_HANDLE:
       handle (media, cmd->a, cmd->msg);

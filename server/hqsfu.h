@@ -25,6 +25,29 @@ typedef struct _HqSfu HqSfu;
 typedef struct _HqSfuRoom HqSfuRoom;
 
 /**
+ * HqSfuPriority:
+ * @HQ_SFU_PRIORITY_LOW: "low"
+ * @HQ_SFU_PRIORITY_STANDARD: "standard", the default
+ * @HQ_SFU_PRIORITY_HIGH: "high"
+ *
+ * A track's publish priority (docs/protocol.md): when a subscriber cannot
+ * take every video track at full rate, its bandwidth is shared in
+ * proportion to the tracks' priority weights (docs/sfu.md, REMB policy).
+ */
+typedef enum
+{
+  HQ_SFU_PRIORITY_LOW,
+  HQ_SFU_PRIORITY_STANDARD,
+  HQ_SFU_PRIORITY_HIGH,
+} HqSfuPriority;
+
+/* The protocol's names: "low", "standard", "high".  _from_string() is
+ * FALSE for anything else (NULL included) and leaves @priority alone. */
+gboolean hq_sfu_priority_from_string (
+    const gchar *text, HqSfuPriority *priority);
+const gchar *hq_sfu_priority_to_string (HqSfuPriority priority);
+
+/**
  * HqSfuConfig:
  * @workers: media threads (0: one per core)
  * @public_address: address announced in host candidates (1:1 NAT), or NULL
@@ -85,11 +108,15 @@ void hq_sfu_room_resume (HqSfuRoom *room, const gchar *sid);
 /* Track metadata from track_publish; the media arrives once a
  * publish_offer maps an m-line to the track. */
 void hq_sfu_room_add_track (HqSfuRoom *room, const gchar *participant_sid,
-    const gchar *track_sid, const gchar *name, const gchar *kind);
+    const gchar *track_sid, const gchar *name, const gchar *kind,
+    HqSfuPriority priority);
 void hq_sfu_room_remove_track (HqSfuRoom *room, const gchar *track_sid);
 /* A disabled track (muted by its publisher or a host) is not forwarded. */
 void hq_sfu_room_set_track_enabled (
     HqSfuRoom *room, const gchar *track_sid, gboolean enabled);
+/* Takes effect at the next REMB round and in later subscribe offers. */
+void hq_sfu_room_set_track_priority (
+    HqSfuRoom *room, const gchar *track_sid, HqSfuPriority priority);
 
 /* TRUE for the message types the SFU handles (publish_offer,
  * subscribe_answer, candidate, end_of_candidates). */

@@ -35,6 +35,7 @@ hq_sfu_track_new (HqSfuParticipant *publisher, const gchar *sid,
   track->kind = kind;
   track->publisher = publisher;
   track->enabled = TRUE;
+  track->priority = HQ_SFU_PRIORITY_STANDARD;
   track->subs = g_ptr_array_new ();
   track->rtx_pt = -1;
   if (kind == HQ_SDP_KIND_VIDEO) {
@@ -69,6 +70,7 @@ hq_sfu_sub_new (HqSfuTrack *track, HqSfuParticipant *subscriber)
   sub->quality.kind =
       track->kind == HQ_SDP_KIND_AUDIO ? HQ_NETQ_AUDIO : HQ_NETQ_VIDEO;
   sub->quality.rtt_ms = -1;
+  sub->share_bps = -1;
   return sub;
 }
 
@@ -559,29 +561,80 @@ subscriber_estimate (HqSfuParticipant *p, gint64 now)
   return est;
 }
 
-/* What each video subscription of @p may take: its estimate less
- * HQ_SFU_AUDIO_BPS per audio subscription, split evenly between the video
- * ones; negative when unknown. */
-static gdouble
-video_share (HqSfuParticipant *p, gint64 now)
+static guint
+priority_weight (HqSfuPriority priority)
+{
+  switch (priority) {
+    case HQ_SFU_PRIORITY_LOW:
+      return HQ_SFU_WEIGHT_LOW;
+    case HQ_SFU_PRIORITY_HIGH:
+      return HQ_SFU_WEIGHT_HIGH;
+    default:
+      return HQ_SFU_WEIGHT_STANDARD;
+  }
+}
+
+static gboolean
+sub_counts (const HqSfuSub *sub)
+{
+  return sub->negotiated && !sub->track->gone && sub->track->enabled;
+}
+
+/* Shares @p's estimate between its video subscriptions (sub->share_bps):
+ * the estimate less HQ_SFU_AUDIO_BPS per audio subscription, in
+ * proportion to the tracks' priority weights, no share below
+ * HQ_SFU_REMB_MIN_BPS: a track whose weighted share would fall under it
+ * gets the minimum, and the rest is shared again among the others (so a
+ * low track is never starved, and what it cannot use goes to the higher
+ * ones).  Negative shares when the estimate is unknown. */
+static void
+allocate_shares (HqSfuParticipant *p, gint64 now)
 {
   gdouble est = subscriber_estimate (p, now);
-  guint audio = 0, video = 0;
+  gboolean *at_min = g_newa (gboolean, MAX (p->subs->len, 1));
+  gdouble budget;
+  guint audio = 0, weights = 0;
+  gboolean again = TRUE;
 
-  if (est < 0)
-    return -1;
   for (guint i = 0; i < p->subs->len; i++) {
     HqSfuSub *sub = g_ptr_array_index (p->subs, i);
-    if (!sub->negotiated || sub->track->gone || !sub->track->enabled)
+    sub->share_bps = -1;
+    at_min[i] = FALSE;
+    if (!sub_counts (sub))
       continue;
     if (sub->track->kind == HQ_SDP_KIND_VIDEO)
-      video++;
+      weights += priority_weight (sub->track->priority);
     else
       audio++;
   }
-  if (video == 0)
-    return -1;
-  return MAX (0.0, est - audio * (gdouble)HQ_SFU_AUDIO_BPS) / video;
+  if (est < 0 || weights == 0)
+    return;
+  budget = MAX (0.0, est - audio * (gdouble)HQ_SFU_AUDIO_BPS);
+  /* Each round shares what is left among the shares not yet at the
+   * minimum and puts those that fall below it at the minimum; it ends
+   * after a round that put none there (at most one round per track). */
+  while (again && weights > 0) {
+    gdouble left = budget;
+    guint weights_left = weights;
+    again = FALSE;
+    for (guint i = 0; i < p->subs->len; i++) {
+      HqSfuSub *sub = g_ptr_array_index (p->subs, i);
+      guint w = priority_weight (sub->track->priority);
+      if (!sub_counts (sub) || sub->track->kind != HQ_SDP_KIND_VIDEO
+          || at_min[i])
+        continue;
+      sub->share_bps = budget * w / weights;
+      if (sub->share_bps < HQ_SFU_REMB_MIN_BPS) {
+        sub->share_bps = HQ_SFU_REMB_MIN_BPS;
+        at_min[i] = TRUE;
+        left -= HQ_SFU_REMB_MIN_BPS;
+        weights_left -= w;
+        again = TRUE;
+      }
+    }
+    budget = MAX (0.0, left);
+    weights = weights_left;
+  }
 }
 
 /* Once a second, from what @p's receiver reports said about video loss
@@ -696,11 +749,11 @@ send_sender_reports (HqSfuParticipant *p, gint64 now)
 }
 
 /* The REMB for @p's video: per video track the least share any of its
- * subscribers can take (no simulcast: one stream has to fit the most
- * constrained), HQ_SFU_REMB_BPS when none is constrained, at least
- * HQ_SFU_REMB_MIN_BPS; summed over its video tracks. */
+ * subscribers gives it (allocate_shares(); no simulcast: one stream has to
+ * fit the most constrained), HQ_SFU_REMB_BPS when none is constrained, at
+ * least HQ_SFU_REMB_MIN_BPS; summed over its video tracks. */
 static guint64
-publisher_remb (HqSfuParticipant *p, gint64 now, guint32 *ssrcs, guint *n)
+publisher_remb (HqSfuParticipant *p, guint32 *ssrcs, guint *n)
 {
   guint64 total = 0;
 
@@ -712,12 +765,8 @@ publisher_remb (HqSfuParticipant *p, gint64 now, guint32 *ssrcs, guint *n)
       continue;
     for (guint j = 0; j < t->subs->len; j++) {
       HqSfuSub *sub = g_ptr_array_index (t->subs, j);
-      gdouble share;
-      if (!sub->negotiated)
-        continue;
-      share = video_share (sub->subscriber, now);
-      if (share >= 0)
-        cap = MIN (cap, share);
+      if (sub->negotiated && sub->share_bps >= 0)
+        cap = MIN (cap, sub->share_bps);
     }
     total += (guint64)MAX (cap, (gdouble)HQ_SFU_REMB_MIN_BPS);
     ssrcs[(*n)++] = t->ssrc;
@@ -748,7 +797,7 @@ send_publisher_feedback (HqSfuParticipant *p, gint64 now)
     return;
   hq_rtcp_writer_init (&w, buf, 1200);
   hq_rtcp_write_rr (&w, p->media->sfu_ssrc, blocks, n_blocks, NULL);
-  remb = publisher_remb (p, now, ssrcs, &n_ssrcs);
+  remb = publisher_remb (p, ssrcs, &n_ssrcs);
   if (n_ssrcs > 0)
     hq_rtcp_write_remb (&w, p->media->sfu_ssrc, remb, ssrcs, n_ssrcs, NULL);
   hq_transport_send_rtcp (p->pub, buf, w.len, sizeof buf, NULL);
@@ -775,8 +824,6 @@ add_sample (QualitySamples *q, guint dir, const HqNetqSample *s)
 static void
 quality_samples (HqSfuParticipant *p, QualitySamples *q, gint64 now)
 {
-  gdouble share = video_share (p, now);
-
   memset (q->n, 0, sizeof q->n);
   for (guint i = 0; i < p->tracks->len; i++) {
     HqSfuTrack *t = g_ptr_array_index (p->tracks, i);
@@ -809,11 +856,11 @@ quality_samples (HqSfuParticipant *p, QualitySamples *q, gint64 now)
     /* The publish and subscribe legs share the path: one RTT for both. */
     s.rtt_ms = p->rtt_ms;
     s.bitrate_bps = sub->bitrate_bps;
-    if (sub->track->kind == HQ_SDP_KIND_VIDEO && share >= 0) {
+    if (sub->track->kind == HQ_SDP_KIND_VIDEO && sub->share_bps >= 0) {
       /* Bandwidth against demand: what this subscriber can take for the
-       * track against what the publisher sends of it. */
+       * track (its share) against what the publisher sends of it. */
       s.demand_bps = sub->track->bitrate_bps;
-      s.available_bps = MAX (share, 1.0);
+      s.available_bps = MAX (sub->share_bps, 1.0);
     }
     add_sample (q, 1, &s);
   }
@@ -931,6 +978,9 @@ hq_sfu_room_media_second (HqSfuRoomMedia *media)
   g_hash_table_iter_init (&iter, media->participants);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     account_second (value, now);
+  g_hash_table_iter_init (&iter, media->participants);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    allocate_shares (value, now);
   g_hash_table_iter_init (&iter, media->participants);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     HqSfuParticipant *p = value;

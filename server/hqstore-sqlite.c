@@ -47,7 +47,8 @@ static const gchar schema[] =
     "  sid TEXT PRIMARY KEY, room_sid TEXT NOT NULL,"
     "  participant_sid TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,"
     "  enabled INTEGER NOT NULL, published INTEGER NOT NULL,"
-    "  created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+    "  created INTEGER NOT NULL, updated INTEGER NOT NULL,"
+    "  priority TEXT NOT NULL DEFAULT 'standard');"
     "CREATE INDEX IF NOT EXISTS tracks_participant ON tracks "
     "  (participant_sid);"
     "CREATE TABLE IF NOT EXISTS chat ("
@@ -134,6 +135,7 @@ hq_track_record_free (HqTrackRecord *rec)
   g_free (rec->participant_sid);
   g_free (rec->name);
   g_free (rec->kind);
+  g_free (rec->priority);
   g_free (rec);
 }
 
@@ -321,6 +323,29 @@ exec (HqStore *store, const gchar *sql, GError **error)
   return TRUE;
 }
 
+/* Columns added after a table first shipped: a data directory made by an
+ * older server gets them, with their defaults, when it is opened. */
+static gboolean
+add_missing_columns (HqStore *store, GError **error)
+{
+  static const struct
+  {
+    const gchar *table, *column, *ddl;
+  } added[] = {
+    { "tracks", "priority",
+        "ALTER TABLE tracks ADD COLUMN priority TEXT NOT NULL "
+        "DEFAULT 'standard'" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (added); i++) {
+    int rc = sqlite3_table_column_metadata (store->db, NULL, added[i].table,
+        added[i].column, NULL, NULL, NULL, NULL, NULL);
+    if (rc != SQLITE_OK && !exec (store, added[i].ddl, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
 /* --- open / close --- */
 
 static void
@@ -351,7 +376,7 @@ hq_store_open (const gchar *data_dir, GError **error)
           "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
           "PRAGMA foreign_keys=OFF;",
           error)
-      || !exec (store, schema, error)) {
+      || !exec (store, schema, error) || !add_missing_columns (store, error)) {
     hq_store_close (store);
     return NULL;
   }
@@ -579,6 +604,7 @@ read_track (sqlite3_stmt *s)
   t->published = sqlite3_column_int (s, 6);
   t->created = sqlite3_column_int64 (s, 7);
   t->updated = sqlite3_column_int64 (s, 8);
+  t->priority = col_text (s, 9);
   return t;
 }
 
@@ -587,7 +613,8 @@ hq_store_put_track (HqStore *store, const HqTrackRecord *t, GError **error)
 {
   sqlite3_stmt *s = stmt (store,
       "INSERT OR REPLACE INTO tracks (sid, room_sid, participant_sid, name, "
-      "kind, enabled, published, created, updated) VALUES (?,?,?,?,?,?,?,?,?)",
+      "kind, enabled, published, created, updated, priority) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?)",
       error);
 
   if (s == NULL)
@@ -601,6 +628,7 @@ hq_store_put_track (HqStore *store, const HqTrackRecord *t, GError **error)
   sqlite3_bind_int (s, 7, t->published);
   sqlite3_bind_int64 (s, 8, t->created);
   sqlite3_bind_int64 (s, 9, t->updated);
+  bind_text (s, 10, t->priority ? t->priority : "standard");
   return run (store, s, error);
 }
 
@@ -610,7 +638,8 @@ hq_store_list_tracks (
 {
   sqlite3_stmt *s = stmt (store,
       "SELECT sid, room_sid, participant_sid, name, kind, enabled, published, "
-      "created, updated FROM tracks WHERE participant_sid = ? AND published "
+      "created, updated, priority FROM tracks WHERE participant_sid = ? AND "
+      "published "
       "ORDER BY created, rowid",
       error);
 

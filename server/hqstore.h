@@ -71,6 +71,7 @@ typedef struct
   gchar *participant_sid;
   gchar *name;
   gchar *kind; /* audio | video | data */
+  gchar *priority; /* low | standard | high */
   gboolean enabled;
   gboolean published; /* FALSE once unpublished */
   gint64 created;

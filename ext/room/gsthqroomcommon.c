@@ -204,6 +204,36 @@ gst_hq_room_connection_invoke (
     g_main_context_invoke (conn->context, func, data);
 }
 
+/* --- track priority --- */
+
+static const GEnumValue track_priorities[] = {
+  { GST_HQ_ROOM_TRACK_PRIORITY_LOW, "Low", "low" },
+  { GST_HQ_ROOM_TRACK_PRIORITY_STANDARD, "Standard", "standard" },
+  { GST_HQ_ROOM_TRACK_PRIORITY_HIGH, "High", "high" },
+  { 0, NULL, NULL },
+};
+
+GType
+gst_hq_room_track_priority_get_type (void)
+{
+  static GType type;
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type,
+        g_enum_register_static ("GstHqRoomTrackPriority", track_priorities));
+  return type;
+}
+
+const gchar *
+gst_hq_room_track_priority_name (GstHqRoomTrackPriority priority)
+{
+  for (guint i = 0; track_priorities[i].value_nick; i++) {
+    if (track_priorities[i].value == (gint)priority)
+      return track_priorities[i].value_nick;
+  }
+  return "standard";
+}
+
 /* --- bus messages --- */
 
 static const gchar *
@@ -278,7 +308,8 @@ post_track (GstElement *element, const gchar *name, JsonObject *msg)
           str_or_empty (msg, "participant_sid"), "track-sid", G_TYPE_STRING,
           str_or_empty (t, "sid"), "track-name", G_TYPE_STRING,
           str_or_empty (t, "name"), "kind", G_TYPE_STRING,
-          str_or_empty (t, "kind"), NULL));
+          str_or_empty (t, "kind"), "priority", G_TYPE_STRING,
+          str_or_empty (t, "priority"), NULL));
 }
 
 void
@@ -294,6 +325,9 @@ gst_hq_room_post_event (GstElement *element, const gchar *type, JsonObject *msg)
   else if (g_str_equal (type, "track_unpublished")
       && !json_object_has_member (msg, "id"))
     post_track (element, "hq-track-unpublished", msg);
+  else if (g_str_equal (type, "track_priority_changed")
+      && !json_object_has_member (msg, "id"))
+    post_track (element, "hq-track-priority-changed", msg);
   else if (g_str_equal (type, "dominant_speaker"))
     post (element,
         gst_structure_new ("hq-dominant-speaker", "participant-sid",

@@ -14,6 +14,28 @@ G_BEGIN_DECLS
 #define GST_HQ_ROOM_DEFAULT_SERVER "http://127.0.0.1:8844"
 #define GST_HQ_ROOM_DEFAULT_RECONNECT_TIMEOUT_MS 30000
 
+/**
+ * GstHqRoomTrackPriority:
+ * @GST_HQ_ROOM_TRACK_PRIORITY_LOW: "low"
+ * @GST_HQ_ROOM_TRACK_PRIORITY_STANDARD: "standard"
+ * @GST_HQ_ROOM_TRACK_PRIORITY_HIGH: "high"
+ *
+ * A track's priority (docs/protocol.md, Track priority); the nicks are the
+ * protocol's names, the values the 0..2 the sink's pad property took as
+ * an int before.
+ */
+typedef enum
+{
+  GST_HQ_ROOM_TRACK_PRIORITY_LOW,
+  GST_HQ_ROOM_TRACK_PRIORITY_STANDARD,
+  GST_HQ_ROOM_TRACK_PRIORITY_HIGH,
+} GstHqRoomTrackPriority;
+
+#define GST_TYPE_HQ_ROOM_TRACK_PRIORITY (gst_hq_room_track_priority_get_type ())
+GType gst_hq_room_track_priority_get_type (void);
+/* The protocol's name of @priority ("low", "standard", "high"). */
+const gchar *gst_hq_room_track_priority_name (GstHqRoomTrackPriority priority);
+
 /* The properties both elements have. */
 typedef struct
 {

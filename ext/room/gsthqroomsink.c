@@ -5,7 +5,10 @@
  * Joins an hq-server room and publishes what arrives on its request pads:
  * one track per pad, `audio_%u` or `video_%u`.  Raw audio is encoded to
  * Opus, raw video to VP8 (or H.264 with video-codec=h264); Opus, VP8 and
- * H.264 input is sent as it is.  Inside: [encoder] -> payloader -> rtpbin
+ * H.264 input is sent as it is.  Audio packets carry the RFC 6464 audio
+ * level (measured by `level` before the encoder; for Opus input, taken from
+ * upstream's GstAudioLevelMeta when there is one), from which the server
+ * decides the dominant speaker.  Inside: [encoder] -> payloader -> rtpbin
  * (RTCP sender reports, PLI/FIR turned into keyframe requests upstream) ->
  * the libhq publish transport (ICE, DTLS-SRTP).  With
  * congestion-control=on the server's REMB estimate sets the video
@@ -25,12 +28,15 @@
  *   videotestsrc is-live=true ! room.video_0 \
  *   audiotestsrc is-live=true wave=ticks ! room.audio_0
  * ]|
+ * Pad properties are set as the element's: `video_0::priority=high`.
  */
 #include "gsthqroomsink.h"
 
 #include <string.h>
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
+#include <gst/audio/audio.h>
+#include <gst/rtp/rtp.h>
 #include <hq/hqrtcp.h>
 #include "gsthqroomcommon.h"
 
@@ -41,12 +47,15 @@ GST_DEBUG_CATEGORY_EXTERN (gst_hq_room_debug);
 #define DEFAULT_MIN_BITRATE 100000
 #define DEFAULT_MAX_BITRATE 2500000
 #define AUDIO_BITRATE 32000
+/* RFC 6464's V flag is set on packets at least this loud (-dBov): a level
+ * threshold, not a speech detector. */
+#define VOICE_LEVEL 50
 
 struct _GstHqRoomSinkPad
 {
   GstGhostPad parent;
   gchar *track_name;
-  gint priority;
+  GstHqRoomTrackPriority priority;
 
   /* set at creation */
   HqSdpKind kind;
@@ -133,11 +142,14 @@ gst_hq_room_video_codec_get_type (void)
 
 G_DEFINE_TYPE (GstHqRoomSinkPad, gst_hq_room_sink_pad, GST_TYPE_GHOST_PAD);
 
+static gboolean update_tracks (gpointer data);
+
 static void
 gst_hq_room_sink_pad_set_property (
     GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
   GstHqRoomSinkPad *pad = GST_HQ_ROOM_SINK_PAD (object);
+  GstObject *parent;
 
   GST_OBJECT_LOCK (pad);
   switch (prop_id) {
@@ -146,13 +158,19 @@ gst_hq_room_sink_pad_set_property (
       pad->track_name = g_value_dup_string (value);
       break;
     case PAD_PROP_PRIORITY:
-      pad->priority = g_value_get_int (value);
+      pad->priority = g_value_get_enum (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
   GST_OBJECT_UNLOCK (pad);
+  /* While publishing, the room hears of a new priority at once. */
+  parent = gst_object_get_parent (GST_OBJECT (pad));
+  if (prop_id == PAD_PROP_PRIORITY && GST_IS_HQ_ROOM_SINK (parent))
+    gst_hq_room_connection_invoke (
+        &GST_HQ_ROOM_SINK (parent)->conn, update_tracks, parent);
+  g_clear_pointer (&parent, gst_object_unref);
 }
 
 static void
@@ -167,7 +185,7 @@ gst_hq_room_sink_pad_get_property (
       g_value_set_string (value, pad->track_name);
       break;
     case PAD_PROP_PRIORITY:
-      g_value_set_int (value, pad->priority);
+      g_value_set_enum (value, pad->priority);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -207,19 +225,23 @@ gst_hq_room_sink_pad_class_init (GstHqRoomSinkPadClass *klass)
   /**
    * GstHqRoomSinkPad:priority:
    *
-   * Publish priority of the track (0 low, 1 standard, 2 high); kept for
-   * the server's bandwidth allocation, which does not use it yet.
+   * The track's priority (low, standard, high; as numbers 0, 1, 2, which
+   * the property took before it was an enum).  When a subscriber cannot
+   * take every video track at full rate, the server shares its bandwidth
+   * by priority (high 4 : standard 2 : low 1).  Sent with the track, and
+   * again whenever it changes.
    */
   g_object_class_install_property (gobject_class, PAD_PROP_PRIORITY,
-      g_param_spec_int ("priority", "Priority",
-          "Track priority: 0 low, 1 standard, 2 high", 0, 2, 1,
+      g_param_spec_enum ("priority", "Priority",
+          "Track priority: how the server shares a subscriber's bandwidth",
+          GST_TYPE_HQ_ROOM_TRACK_PRIORITY, GST_HQ_ROOM_TRACK_PRIORITY_STANDARD,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
 }
 
 static void
 gst_hq_room_sink_pad_init (GstHqRoomSinkPad *pad)
 {
-  pad->priority = 1;
+  pad->priority = GST_HQ_ROOM_TRACK_PRIORITY_STANDARD;
 }
 
 /* --- sending and receiving --- */
@@ -376,6 +398,7 @@ update_tracks (gpointer data)
                                   : gst_pad_get_name (GST_PAD (pad));
     g_ptr_array_add (names, name);
     t.name = name;
+    t.priority = gst_hq_room_track_priority_name (pad->priority);
     g_array_append_val (tracks, t);
   }
   GST_OBJECT_UNLOCK (self);
@@ -409,7 +432,6 @@ static void
 setup_client (HqRoomClient *client, gpointer user_data)
 {
   GstHqRoomSink *self = user_data;
-  g_autoptr (GArray) tracks = NULL;
 
   g_signal_connect (client, "joined", G_CALLBACK (on_joined), self);
   g_signal_connect (client, "message", G_CALLBACK (on_message), self);
@@ -442,12 +464,13 @@ chain_description (GstHqRoomSink *self, GstHqRoomSinkPad *pad,
   *h264 = FALSE;
   if (g_str_equal (name, "audio/x-raw"))
     return g_strdup_printf ("audioconvert ! audioresample ! "
+                            "level audio-level-meta=true post-messages=false ! "
                             "opusenc name=enc bitrate=%u frame-size=20 ! "
-                            "rtpopuspay pt=%d ssrc=%u",
+                            "rtpopuspay name=pay pt=%d ssrc=%u",
         AUDIO_BITRATE, hq_room_client_payload_type (HQ_SDP_KIND_AUDIO, "opus"),
         pad->ssrc);
   if (g_str_equal (name, "audio/x-opus"))
-    return g_strdup_printf ("rtpopuspay pt=%d ssrc=%u",
+    return g_strdup_printf ("rtpopuspay name=pay pt=%d ssrc=%u",
         hq_room_client_payload_type (HQ_SDP_KIND_AUDIO, "opus"), pad->ssrc);
   if (g_str_equal (name, "video/x-vp8")
       || (*encodes && codec == GST_HQ_ROOM_VIDEO_CODEC_VP8)) {
@@ -476,6 +499,54 @@ chain_description (GstHqRoomSink *self, GstHqRoomSinkPad *pad,
         enc, hq_room_client_payload_type (HQ_SDP_KIND_VIDEO, "H264"),
         pad->ssrc);
   }
+}
+
+/* Makes each buffer's audio level an RFC 6464 one: `level` measures but
+ * neither bounds the value (digital silence comes out as 187, which the
+ * header extension would write as the V flag and -59 dBov) nor judges
+ * voice activity. */
+static GstPadProbeReturn
+finish_level (GstPad *pad, GstPadProbeInfo *info, gpointer unused)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstAudioLevelMeta *meta = gst_buffer_get_audio_level_meta (buf);
+  guint8 level;
+  gboolean voice;
+
+  if (meta == NULL)
+    return GST_PAD_PROBE_OK;
+  level = MIN (meta->level, 127);
+  voice = level <= VOICE_LEVEL;
+  if (meta->level != level || meta->voice_activity != voice) {
+    buf = gst_buffer_make_writable (buf);
+    meta = gst_buffer_get_audio_level_meta (buf);
+    meta->level = level;
+    meta->voice_activity = voice;
+    GST_PAD_PROBE_INFO_DATA (info) = buf;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* The RFC 6464 audio level goes into every packet of an audio chain whose
+ * buffers carry a GstAudioLevelMeta: from the chain's own `level` for raw
+ * input, from upstream for Opus input.  The id is the one our publish
+ * offer announces, which the server's answer keeps. */
+static gboolean
+add_audio_level (GstElement *chain)
+{
+  g_autoptr (GstElement) pay = gst_bin_get_by_name (GST_BIN (chain), "pay");
+  g_autoptr (GstRTPHeaderExtension) ext =
+      gst_rtp_header_extension_create_from_uri (HQ_SDP_EXT_AUDIO_LEVEL);
+  g_autoptr (GstPad) sink = NULL;
+
+  if (pay == NULL || ext == NULL)
+    return FALSE;
+  gst_rtp_header_extension_set_id (
+      ext, hq_sdp_offer_extmap_id (HQ_SDP_EXT_AUDIO_LEVEL));
+  g_signal_emit_by_name (pay, "add-extension", ext);
+  sink = gst_element_get_static_pad (pay, "sink");
+  gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER, finish_level, NULL, NULL);
+  return TRUE;
 }
 
 static GstElement *
@@ -532,6 +603,15 @@ build_chain (GstHqRoomSink *self, GstHqRoomSinkPad *pad, GstCaps *caps)
     GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
         ("cannot publish %" GST_PTR_FORMAT ": %s", caps, error->message),
         ("%s", desc));
+    return FALSE;
+  }
+  if (pad->kind == HQ_SDP_KIND_AUDIO && !add_audio_level (chain)) {
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+        ("cannot publish audio levels: no RTP header extension for %s "
+         "(gst-plugins-good's rtpmanager)",
+            HQ_SDP_EXT_AUDIO_LEVEL),
+        (NULL));
+    gst_object_unref (gst_object_ref_sink (chain));
     return FALSE;
   }
   gst_bin_add (GST_BIN (self), chain);
@@ -623,8 +703,33 @@ sink_pad_query (GstPad *gpad, GstObject *parent, GstQuery *query)
 
 /* --- the element --- */
 
+/* The pads are children too (GstChildProxy), as in compositor: so that
+ * gst-launch can set pad properties, `hqroomsink video_0::priority=high`.
+ * The bin's elements stay children as before. */
+static GstChildProxyInterface *parent_child_proxy;
+
+static GObject *
+child_proxy_get_child_by_name (GstChildProxy *proxy, const gchar *name)
+{
+  GstPad *pad = gst_element_get_static_pad (GST_ELEMENT (proxy), name);
+
+  if (pad)
+    return G_OBJECT (pad);
+  return parent_child_proxy->get_child_by_name (proxy, name);
+}
+
+static void
+child_proxy_init (gpointer g_iface, gpointer iface_data)
+{
+  GstChildProxyInterface *iface = g_iface;
+
+  parent_child_proxy = g_type_interface_peek_parent (iface);
+  iface->get_child_by_name = child_proxy_get_child_by_name;
+}
+
 #define gst_hq_room_sink_parent_class parent_class
-G_DEFINE_TYPE (GstHqRoomSink, gst_hq_room_sink, GST_TYPE_BIN);
+G_DEFINE_TYPE_WITH_CODE (GstHqRoomSink, gst_hq_room_sink, GST_TYPE_BIN,
+    G_IMPLEMENT_INTERFACE (GST_TYPE_CHILD_PROXY, child_proxy_init));
 GST_ELEMENT_REGISTER_DEFINE (
     hqroomsink, "hqroomsink", GST_RANK_NONE, GST_TYPE_HQ_ROOM_SINK);
 
@@ -653,6 +758,9 @@ gst_hq_room_sink_request_new_pad (GstElement *element, GstPadTemplate *templ,
   if (GST_STATE (element) > GST_STATE_NULL)
     gst_pad_set_active (GST_PAD (pad), TRUE);
   gst_element_add_pad (element, GST_PAD (pad));
+  /* gst-launch sets `video_0::priority=...` now (its delayed set). */
+  gst_child_proxy_child_added (
+      GST_CHILD_PROXY (element), G_OBJECT (pad), GST_OBJECT_NAME (pad));
   gst_hq_room_connection_invoke (&self->conn, update_tracks, self);
   return GST_PAD (pad);
 }
@@ -672,6 +780,8 @@ gst_hq_room_sink_release_pad (GstElement *element, GstPad *gpad)
   pad->chain = pad->rtp_out = pad->rtcp_out = pad->rtcp_in = NULL;
   pad->encoder = NULL;
   GST_OBJECT_UNLOCK (self);
+  gst_child_proxy_child_removed (
+      GST_CHILD_PROXY (element), G_OBJECT (gpad), GST_OBJECT_NAME (gpad));
   gst_element_remove_pad (element, gpad);
   for (guint i = 0; i < G_N_ELEMENTS (parts); i++) {
     if (parts[i] == NULL)
@@ -986,4 +1096,5 @@ gst_hq_room_sink_class_init (GstHqRoomSinkClass *klass)
   element_class->change_state = gst_hq_room_sink_change_state;
   gst_type_mark_as_plugin_api (GST_TYPE_HQ_ROOM_SINK_PAD, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_HQ_ROOM_VIDEO_CODEC, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_HQ_ROOM_TRACK_PRIORITY, 0);
 }

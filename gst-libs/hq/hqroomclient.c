@@ -40,6 +40,8 @@ typedef struct
   HqSdpKind kind;
   guint32 ssrc;
   gchar *codec;
+  gchar *priority; /* as the protocol names it */
+  gchar *server_priority; /* what the server was last told */
   gchar *sid;
   gchar *mid;
   gboolean publishing; /* track_publish sent, no reply yet */
@@ -134,6 +136,7 @@ hq_room_remote_track_free (HqRoomRemoteTrack *t)
   g_free (t->participant_sid);
   g_free (t->identity);
   g_clear_pointer (&t->codecs, g_ptr_array_unref);
+  g_free (t->priority);
   g_free (t);
 }
 
@@ -142,6 +145,8 @@ local_track_free (LocalTrack *t)
 {
   g_free (t->name);
   g_free (t->codec);
+  g_free (t->priority);
+  g_free (t->server_priority);
   g_free (t->sid);
   g_free (t->mid);
   g_free (t);
@@ -439,13 +444,18 @@ publish_tracks (HqRoomClient *c)
     m = msg_new ("track_publish", id);
     json_object_set_string_member (m, "name", t->name);
     json_object_set_string_member (m, "kind", hq_sdp_kind_to_string (t->kind));
+    json_object_set_string_member (m, "priority", t->priority);
     ws_send (c, m);
     json_object_unref (m);
+    g_free (t->server_priority);
+    t->server_priority = g_strdup (t->priority);
     t->publishing = TRUE;
   }
   if (all && c->local->len > 0)
     send_publish_offer (c);
 }
+
+static void sync_priority (HqRoomClient *c, LocalTrack *t);
 
 static void
 on_track_published (HqRoomClient *c, const gchar *id, JsonObject *msg)
@@ -458,6 +468,8 @@ on_track_published (HqRoomClient *c, const gchar *id, JsonObject *msg)
       g_free (t->sid);
       t->sid = g_strdup (sid);
       t->publishing = FALSE;
+      /* It may have changed while track_publish was on its way. */
+      sync_priority (c, t);
     }
   }
   publish_tracks (c);
@@ -481,6 +493,28 @@ on_publish_answer (HqRoomClient *c, JsonObject *msg)
     return;
   }
   c->pub_answered = TRUE;
+}
+
+/* Tells the server a published track's priority when it does not know
+ * it yet; the others get track_priority_changed.  A track not published
+ * yet carries it in its track_publish. */
+static void
+sync_priority (HqRoomClient *c, LocalTrack *t)
+{
+  g_autofree gchar *id = NULL;
+  JsonObject *m;
+
+  if (t->sid == NULL || !c->joined
+      || g_strcmp0 (t->server_priority, t->priority) == 0)
+    return;
+  id = g_strconcat ("priority:", t->name, NULL);
+  m = msg_new ("track_update", id);
+  json_object_set_string_member (m, "track_sid", t->sid);
+  json_object_set_string_member (m, "priority", t->priority);
+  ws_send (c, m);
+  json_object_unref (m);
+  g_free (t->server_priority);
+  t->server_priority = g_strdup (t->priority);
 }
 
 void
@@ -524,16 +558,20 @@ hq_room_client_set_publish_tracks (
     t->kind = tracks[i].kind;
     t->ssrc = tracks[i].ssrc;
     t->codec = g_strdup (tracks[i].codec);
+    t->priority =
+        g_strdup (tracks[i].priority ? tracks[i].priority : "standard");
     /* A track we had keeps its sid and mid. */
     for (guint j = 0; j < old->len; j++) {
       LocalTrack *o = g_ptr_array_index (old, j);
       if (g_str_equal (o->name, t->name) && o->kind == t->kind) {
         t->sid = g_steal_pointer (&o->sid);
         t->mid = g_steal_pointer (&o->mid);
+        t->server_priority = g_steal_pointer (&o->server_priority);
         t->publishing = o->publishing;
         changed |= o->ssrc != t->ssrc || g_strcmp0 (o->codec, t->codec) != 0;
       }
     }
+    sync_priority (c, t);
     if (t->mid == NULL) {
       changed = TRUE;
       t->mid = g_strdup_printf ("%s-%u", t->name, g_random_int ());
@@ -572,12 +610,32 @@ remote_track_new (const HqSdpMedia *m, JsonObject *desc)
   t->name = g_strdup (str_member (desc, "name"));
   t->participant_sid = g_strdup (str_member (desc, "participant_sid"));
   t->identity = g_strdup (str_member (desc, "identity"));
+  t->priority =
+      g_strdup (str_member (desc, "priority") ? str_member (desc, "priority")
+                                              : "standard");
   t->codecs =
       g_ptr_array_new_with_free_func ((GDestroyNotify)hq_sdp_codec_free);
   for (guint i = 0; i < m->codecs->len; i++)
     g_ptr_array_add (
         t->codecs, hq_sdp_codec_copy (g_ptr_array_index (m->codecs, i)));
   return t;
+}
+
+/* Another participant's track has a new priority. */
+static void
+on_priority_changed (HqRoomClient *c, JsonObject *msg)
+{
+  JsonObject *track = obj_member (msg, "track");
+  const gchar *sid = str_member (track, "sid");
+  const gchar *priority = str_member (track, "priority");
+
+  for (guint i = 0; sid && priority && i < c->remote->len; i++) {
+    HqRoomRemoteTrack *t = g_ptr_array_index (c->remote, i);
+    if (g_strcmp0 (t->track_sid, sid) == 0) {
+      g_free (t->priority);
+      t->priority = g_strdup (priority);
+    }
+  }
 }
 
 static void
@@ -694,12 +752,16 @@ on_joined (HqRoomClient *c, JsonObject *msg)
         if (g_strcmp0 (str_member (t, "name"), lt->name) == 0) {
           g_free (lt->sid);
           lt->sid = g_strdup (str_member (t, "sid"));
+          g_free (lt->server_priority);
+          lt->server_priority = g_strdup (str_member (t, "priority"));
         }
       }
     }
   }
   g_signal_emit (c, signals[SIGNAL_JOINED], 0, msg, resumed);
   g_signal_emit (c, signals[SIGNAL_CONNECTION_CHANGED], 0, TRUE);
+  for (guint i = 0; i < c->local->len; i++)
+    sync_priority (c, g_ptr_array_index (c->local, i));
   if (!resumed)
     publish_tracks (c);
 }
@@ -762,6 +824,8 @@ on_ws_message (
 
   else if (g_str_equal (t, "subscribe_offer"))
     on_subscribe_offer (c, msg);
+  else if (g_str_equal (t, "track_priority_changed") && id == NULL)
+    on_priority_changed (c, msg);
   else if (g_str_equal (t, "candidate") || g_str_equal (t, "end_of_candidates"))
     on_candidate (c, t, msg);
   if (!c->failed)

@@ -101,6 +101,8 @@ void hq_room_client_config_init (HqRoomClientConfig *config);
  * @ssrc: the SSRC we send it with
  * @codec: the codec we send ("opus", "VP8", "H264"): the offer names only
  *   it, since the server forwards the first codec of its answer
+ * @priority: "low", "standard" or "high" (docs/protocol.md, Track
+ *   priority); NULL: standard
  *
  * A track we publish.
  */
@@ -110,6 +112,7 @@ typedef struct
   HqSdpKind kind;
   guint32 ssrc;
   const gchar *codec;
+  const gchar *priority;
 } HqRoomLocalTrack;
 
 /**
@@ -121,6 +124,8 @@ typedef struct
  * @participant_sid, @identity: whose it is
  * @codecs: (element-type HqSdpCodec): what it may arrive as, with the
  *   payload types of the subscribe offer
+ * @priority: its publisher's priority ("low", "standard", "high"), as the
+ *   subscribe offer named it and track_priority_changed changed it since
  *
  * A track we receive.
  */
@@ -134,6 +139,7 @@ typedef struct
   gchar *participant_sid;
   gchar *identity;
   GPtrArray *codecs;
+  gchar *priority;
 } HqRoomRemoteTrack;
 
 void hq_room_remote_track_free (HqRoomRemoteTrack *track);
@@ -166,7 +172,8 @@ G_DECLARE_FINAL_TYPE (HqRoomClient, hq_room_client, HQ, ROOM_CLIENT, GObject)
 HqRoomClient *hq_room_client_new (
     const HqRoomClientConfig *config, GError **error);
 
-/* What we publish; on a running client a change is offered at once. */
+/* What we publish; on a running client a change is offered at once (a
+ * new priority alone is a track_update, no new offer). */
 void hq_room_client_set_publish_tracks (
     HqRoomClient *client, const HqRoomLocalTrack *tracks, guint n_tracks);
 void hq_room_client_set_receive_func (HqRoomClient *client,

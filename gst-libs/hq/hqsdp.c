@@ -1823,6 +1823,19 @@ set_sender (
     g_ptr_array_add (m->ssrcs, ssrc_new (t->rtx_ssrc, cname, msid));
 }
 
+guint
+hq_sdp_offer_extmap_id (const gchar *uri)
+{
+  static const gchar *const ids[] = { NULL, HQ_SDP_EXT_AUDIO_LEVEL,
+    HQ_SDP_EXT_ABS_SEND_TIME, HQ_SDP_EXT_TWCC, HQ_SDP_EXT_MID };
+
+  for (guint id = 1; uri && id < G_N_ELEMENTS (ids); id++) {
+    if (g_str_equal (uri, ids[id]))
+      return id;
+  }
+  return 0;
+}
+
 static HqSdpMedia *
 offer_media (const HqSdpTrack *t, const gchar *mid, const HqSdpLocal *local,
     const gchar *cname)
@@ -1836,14 +1849,9 @@ offer_media (const HqSdpTrack *t, const gchar *mid, const HqSdpLocal *local,
   m->direction = t->direction;
   m->rtcp_mux = TRUE;
   m->rtcp_rsize = TRUE;
-  /* the same ids in every m-line, as one BUNDLE transport needs */
-  for (guint i = 0; exts[i] != NULL; i++) {
-    guint id = g_str_equal (exts[i], HQ_SDP_EXT_AUDIO_LEVEL) ? 1
-        : g_str_equal (exts[i], HQ_SDP_EXT_ABS_SEND_TIME)    ? 2
-        : g_str_equal (exts[i], HQ_SDP_EXT_TWCC)             ? 3
-                                                             : 4;
-    g_ptr_array_add (m->extmaps, extmap_new (id, exts[i]));
-  }
+  for (guint i = 0; exts[i] != NULL; i++)
+    g_ptr_array_add (
+        m->extmaps, extmap_new (hq_sdp_offer_extmap_id (exts[i]), exts[i]));
   set_transport (m, local, HQ_SDP_SETUP_ACTPASS);
   set_sender (m, t, cname, TRUE);
   return m;

@@ -378,6 +378,11 @@ typedef struct
 /* Our codec set for @kind, with our payload type numbers, fmtp and
  * rtcp-fb, as offered (a new array owning its codecs). */
 GPtrArray *hq_sdp_default_codecs (HqSdpKind kind);
+/* The extmap id our offers give the header extension @uri (the same in
+ * every m-line, as one BUNDLE transport needs), or 0 for one we do not
+ * offer.  An answer to our offer keeps it (RFC 8285 section 6), so a
+ * sender can write the extension with this id before the answer comes. */
+guint hq_sdp_offer_extmap_id (const gchar *uri);
 
 /* Builds an offer with one m-line per track, our codec set, BUNDLE of all
  * active mids, rtcp-mux, rtcp-rsize and setup actpass.

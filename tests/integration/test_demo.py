@@ -2,7 +2,7 @@
 real hq-server with a demo room, two synthetic participants publish through
 hqroomsink taking turns to speak, a listener subscribes with hqroomsrc and
 hqspeakerdetect and records with hqrecorder.  The test waits for both
-speakers to be announced by the detector, then
+speakers to be announced by the detector and by the server, then
 presses Ctrl-C (SIGINT) and expects a clean stop that says where the
 recording is.  Suite `room`."""
 import json
@@ -77,11 +77,12 @@ class Demo(unittest.TestCase):
                         in l)
         self.assertRegex(url_line, r"http://127\.0\.0\.1:\d+/\?room=demo")
         # Both synthetic participants take the floor in turn, as the local
-        # detector sees it.  (The server's own announcements need the RFC
-        # 6464 audio levels hqroomsink does not send yet; the demo prints
-        # them when they come.)
+        # detector sees it and as the server announces it (from the RFC
+        # 6464 audio levels hqroomsink sends).
         self.read_until(lambda ls: both <= self.announced("hqspeakerdetect"),
-                        "both synthetic speakers announced")
+                        "both synthetic speakers announced by the detector")
+        self.read_until(lambda ls: both <= self.announced("server"),
+                        "both synthetic speakers announced by the server")
         self.proc.send_signal(signal.SIGINT)
         self.read_until(lambda ls: any(l == "hq-demo: stopped" for l in ls),
                         "a clean stop")

@@ -263,6 +263,68 @@ class Consultation(RoomsTestCase):
         self.assertEqual(done["end_reason"], "unused_room_timeout")
 
 
+class TrackPriority(RoomsTestCase):
+    """track_publish's and track_update's priority (docs/protocol.md): its
+    default, where it shows, and what bad values get."""
+
+    def test_track_priority(self):
+        room = self.create_room(UniqueName="prio", Type="group")
+        doc, jd = self.join("dr", "prio", "host")
+        pat, _ = self.join("pat", "prio")
+        doc_sid = jd["participant"]["sid"]
+        # Absent: standard; given: kept, and everyone is told.
+        cam = doc.request("track_publish", name="camera", kind="video")
+        self.assertEqual(cam["track"]["priority"], "standard", cam)
+        self.assertEqual(pat.wait_for("track_published")["track"]["priority"],
+                         "standard")
+        screen = doc.request("track_publish", name="screen", kind="video",
+                             priority="high")
+        self.assertEqual(screen["track"]["priority"], "high", screen)
+        self.assertEqual(pat.wait_for("track_published")["track"],
+                         screen["track"])
+        # Bad values name the field and what it may be.
+        for bad, why in (("urgent", "priority must be low, standard or high"),
+                         (3, "priority must be a string")):
+            r = doc.request("track_publish", name="x", kind="audio",
+                            priority=bad)
+            self.assertEqual((r["type"], r["code"]),
+                             ("error", "invalid_field"), r)
+            self.assertIn(why, r["message"])
+            r = doc.request("track_update", track_sid=cam["track"]["sid"],
+                            priority=bad)
+            self.assertEqual((r["type"], r["code"]),
+                             ("error", "invalid_field"), r)
+            self.assertIn(why, r["message"])
+        r = doc.request("track_update", track_sid=cam["track"]["sid"])
+        self.assertEqual(r["code"], "invalid_field", r)
+        self.assertIn("enabled or priority", r["message"])
+        # Changed later: the reply and everyone else's event.
+        low = doc.request("track_update", track_sid=cam["track"]["sid"],
+                          priority="low")
+        self.assertEqual((low["type"], low["track"]["priority"]),
+                         ("track_priority_changed", "low"), low)
+        seen = pat.wait_for("track_priority_changed")
+        self.assertEqual((seen["participant_sid"], seen["track"]),
+                         (doc_sid, low["track"]))
+        # With enabled too: both change, the reply is enabled's.
+        both = doc.request("track_update", track_sid=cam["track"]["sid"],
+                           priority="high", enabled=False)
+        self.assertEqual((both["type"], both["track"]["priority"],
+                          both["track"]["enabled"]),
+                         ("track_disabled", "high", False), both)
+        # Whoever joins later sees it in the participant objects, and REST
+        # in the published tracks.
+        _, jn = self.join("nurse", "prio")
+        tracks = {t["name"]: t["priority"] for p in jn["participants"]
+                  if p["sid"] == doc_sid for t in p["tracks"]}
+        self.assertEqual(tracks, {"camera": "high", "screen": "high"})
+        pub = self.rest(
+            "GET", f"/v1/Rooms/{room['sid']}/Participants/{doc_sid}"
+            "/PublishedTracks", status=200).json()["published_tracks"]
+        self.assertEqual({t["name"]: t["priority"] for t in pub},
+                         {"camera": "high", "screen": "high"})
+
+
 class Rest(RoomsTestCase):
     def test_token_endpoint_creates_the_room(self):
         r = self.srv.request("POST", "/token", {"user_identity": "p",

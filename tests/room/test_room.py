@@ -7,15 +7,20 @@ a restart of the server and media resumes; 5. a refused token, an
 unknown room and a full room fail fast with an element error that says
 which; 6. kinds=audio is filtered at the server: no video is sent; 7. a
 subscribe offer sent while the subscriber's connection was down reaches it
-after it resumes; 8. changing kinds on a running element re-subscribes.
-Every wait is on an event (a line of output, a process exit), with a
-generous deadline, never a fixed sleep.
+after it resumes; 8. changing kinds on a running element re-subscribes;
+9. hqroomsink sends RFC 6464 audio levels, so the server's dominant
+speaker follows two publishers taking turns; 10. a pad's priority is its
+track's priority in the room.  Every wait is on an event (a line of
+output, a process exit), with a generous deadline, never a fixed sleep.
 """
+import math
 import os
+import random
 import re
 import select
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -23,6 +28,7 @@ import time
 import unittest
 
 import hqtest
+from hqws import Signal
 
 GST_LAUNCH = os.environ.get("GST_LAUNCH", "gst-launch-1.0")
 DEADLINE = 60  # seconds; generous for a loaded 2-core machine
@@ -32,10 +38,11 @@ class Launch:
     """A gst-launch-1.0 process (or @argv) whose output we read line by
     line."""
 
-    def __init__(self, pipeline, env, argv=None):
+    def __init__(self, pipeline, env, argv=None, verbose=True, stdin=None):
         self.lines = []
         self.proc = subprocess.Popen(
-            argv or [GST_LAUNCH, "-m", "-v"] + pipeline.split(),
+            argv or [GST_LAUNCH] + (["-m", "-v"] if verbose else [])
+            + pipeline.split(), stdin=stdin,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
         self._buf = b""
 
@@ -81,6 +88,11 @@ class Launch:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.proc.stdin:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass  # a writer saw the pipe break
         self.proc.stdout.close()
 
 
@@ -210,6 +222,46 @@ def make_room(server, key, name, **extra):
 def count(lines, pattern):
     rx = re.compile(pattern)
     return sum(1 for line in lines if rx.search(line))
+
+
+RATE = 48000
+CHUNK = RATE // 50  # 20 ms of mono S16
+
+
+class Voice(threading.Thread):
+    """Feeds a publisher's stdin with 20 ms chunks of mono S16 audio, as a
+    microphone hears it: faint noise (about -70 dBov), and while turn[0]
+    names it, "syllables" of a tone (-13 dBov) 200 ms long with 100 ms
+    pauses.  The server's speaker detection needs both: it counts as
+    speech only what rises above the noise floor it learnt in the pauses.
+    The pipeline reads at the pace of its clock (clocksync), so the
+    pipe's back-pressure paces the writes; a change of turn is heard
+    within the pipe's 64 KB (0.7 s)."""
+
+    def __init__(self, launch, identity, freq, turn):
+        super().__init__(daemon=True)
+        self.stdin = launch.proc.stdin
+        self.identity = identity
+        self.turn = turn
+        rng = random.Random(freq)
+        self.noise = [b"".join(struct.pack("<h", rng.randint(-16, 16))
+                               for _ in range(CHUNK)) for _ in range(5)]
+        self.tone = b"".join(
+            struct.pack("<h", int(9800 * math.sin(2 * math.pi * freq * i
+                                                  / RATE)))
+            for i in range(CHUNK))
+
+    def run(self):
+        n = 0
+        try:
+            while True:
+                speaking = self.turn[0] == self.identity and n % 15 < 10
+                self.stdin.write(self.tone if speaking
+                                 else self.noise[n % len(self.noise)])
+                self.stdin.flush()
+                n += 1
+        except (BrokenPipeError, ValueError, OSError):
+            pass  # the publisher stopped
 
 
 class RoomElements(unittest.TestCase):
@@ -432,6 +484,83 @@ class RoomElements(unittest.TestCase):
             f"hqroomsrc server={self.server.url} room=r5c identity=erin "
             "! fakesink", "room_full")
 
+    # Acceptance 6: two hqroomsink publishers take turns to speak; an
+    # observer on the signalling WebSocket sees the server's
+    # dominant_speaker name each in turn.  The server decides from the RFC
+    # 6464 levels in their audio packets alone: without them it names
+    # nobody.  The turn changes when the observer saw the last one, never
+    # after a fixed time.
+
+    def speaker(self, room, identity, turn, freq):
+        pub = Launch(
+            f"fdsrc fd=0 ! rawaudioparse use-sink-caps=false format=pcm "
+            f"pcm-format=s16le sample-rate={RATE} num-channels=1 ! "
+            f"clocksync ! audioconvert ! s.audio_0 hqroomsink name=s "
+            f"server={self.server.url} room={room} identity={identity}",
+            self.env, verbose=False, stdin=subprocess.PIPE)
+        self.addCleanup(pub.stop)
+        Voice(pub, identity, freq, turn).start()
+        return pub
+
+    def test_9_server_follows_the_speaker(self):
+        self.make_room("r6")
+        observer = self.observer("r6")
+        turn = ["alice"]
+        pubs = [self.speaker("r6", "alice", turn, 440),
+                self.speaker("r6", "bob", turn, 660)]
+        named = []
+        for who in ("alice", "bob", "alice"):
+            turn[0] = who
+            end = time.monotonic() + DEADLINE
+            while True:
+                # A ping every few seconds keeps the observer connected
+                # (docs/protocol.md, Keepalive).
+                observer.send({"type": "ping"})
+                try:
+                    msg = observer.wait_for("dominant_speaker", timeout=5)
+                except TimeoutError:
+                    msg = None
+                if msg is not None:
+                    named.append(msg.get("identity"))
+                    if msg.get("identity") == who:
+                        break
+                for p in pubs:
+                    p._read(0)
+                self.assertLess(
+                    time.monotonic(), end,
+                    f"the server did not name {who}; it named {named}; "
+                    "publishers said:\n" + "\n".join(
+                        "\n".join(p.lines[-20:]) for p in pubs)
+                    + "\nserver log:\n" + self.server.stderr_text()[-3000:])
+
+
+    def observer(self, room):
+        r = self.server.request(
+            "POST", "/v1/AccessTokens", f"Identity=observer&Room={room}",
+            auth=self.key,
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(r.status, 201, r.body)
+        observer = Signal(self.server.url)
+        self.addCleanup(observer.close)
+        self.assertEqual(observer.join(r.json()["token"])["type"], "joined")
+        return observer
+
+    def test_10_pad_priority_reaches_the_room(self):
+        # The pad property, by nick and by its old number, is the track's
+        # priority for everyone in the room.
+        self.make_room("r7")
+        observer = self.observer("r7")
+        self.launch(
+            f"hqroomsink name=s server={self.server.url} room=r7 "
+            "identity=carol video_0::priority=high audio_0::priority=0 "
+            "videotestsrc is-live=true ! "
+            "video/x-raw,width=160,height=120,framerate=15/1 ! s.video_0 "
+            "audiotestsrc is-live=true ! s.audio_0")
+        got = {}
+        while len(got) < 2:
+            t = observer.wait_for("track_published", timeout=DEADLINE)
+            got[t["track"]["name"]] = t["track"]["priority"]
+        self.assertEqual(got, {"video_0": "high", "audio_0": "low"})
 
 class ServerRestart(unittest.TestCase):
     """Acceptance 4: the server goes away during a session and comes back

@@ -14,7 +14,11 @@
  *   for the disabled audio, though it was silent longer than the audio
  *   timeout.
  * - RTT: B answers the server's sender reports; its detailed network
- *   quality then has a numeric rtt_ms. */
+ *   quality then has a numeric rtt_ms.
+ * - Priority: A and C publish video, B receives both on a constrained
+ *   REMB; equal priorities split it evenly, A high and C low split it
+ *   4 : 1, and at a tighter REMB C's share stays at the 100 kbit/s floor
+ *   while A gets the rest. */
 #include <string.h>
 #include <hq/hqrtcp.h>
 #include <hq/hqrtp.h>
@@ -493,6 +497,208 @@ test_rtt (Fx *fx, gconstpointer unused)
   g_assert_true (wait_for (b_knows_rtt, fx, 30));
 }
 
+/* --- priority --- */
+
+/* B's REMB and the video bitrates it shares (docs/sfu.md, REMB policy):
+ * what is left after 40 kbit/s per audio subscription. */
+#define PRIO_AUDIO_BPS 40000
+#define PRIO_FLOOR_BPS 100000
+
+typedef struct
+{
+  HqTestServer *server;
+  HqSfuClient *a, *b, *c;
+  guint tick_source;
+  guint ticks;
+  guint64 b_remb;
+  guint32 b_video_ssrcs[2];
+  guint n_b_video;
+  guint64 a_remb, c_remb; /* the last each got; 0: none yet */
+  guint64 want_a, want_c;
+  gchar *offered_priority; /* of A's video, in B's last subscribe offer */
+} Prio;
+
+static void
+prio_b_message (HqSfuClient *c, const gchar *type, JsonObject *msg, gpointer ud)
+{
+  Prio *px = ud;
+  JsonArray *tracks;
+
+  if (!g_str_equal (type, "subscribe_offer") || px->a->video_sid == NULL)
+    return;
+  tracks = json_object_get_array_member (msg, "tracks");
+  for (guint i = 0; i < json_array_get_length (tracks); i++) {
+    JsonObject *t = json_array_get_object_element (tracks, i);
+    if (g_str_equal (
+            json_object_get_string_member (t, "track_sid"), px->a->video_sid)) {
+      g_free (px->offered_priority);
+      px->offered_priority = g_strdup (
+          json_object_get_string_member_with_default (t, "priority", "(none)"));
+    }
+  }
+}
+
+static void
+prio_publisher_packet (gboolean rtcp, guint8 *data, gsize len, gpointer ud)
+{
+  HqSfuClient *c = ud;
+  Prio *px = c->user_data;
+  HqRtcpIter iter;
+  HqRtcpPacket pkt;
+
+  if (!rtcp || !hq_rtcp_iter_init (&iter, data, len, NULL))
+    return;
+  while (hq_rtcp_iter_next (&iter, &pkt)) {
+    HqRtcpFb fb;
+    HqRtcpRemb remb;
+    if (pkt.type == HQ_RTCP_PSFB && pkt.count == HQ_RTCP_PSFB_AFB
+        && hq_rtcp_parse_remb (&pkt, &fb, &remb, NULL))
+      *(c == px->a ? &px->a_remb : &px->c_remb) = remb.bitrate;
+  }
+}
+
+static void
+prio_b_packet (gboolean rtcp, guint8 *data, gsize len, gpointer ud)
+{
+  HqSfuClient *c = ud;
+  Prio *px = c->user_data;
+  HqRtpHeader h;
+
+  if (rtcp || !hq_rtp_parse (data, len, &h, NULL)
+      || h.payload_len != VIDEO_PAYLOAD)
+    return;
+  for (guint i = 0; i < px->n_b_video; i++)
+    if (px->b_video_ssrcs[i] == h.ssrc)
+      return;
+  if (px->n_b_video < G_N_ELEMENTS (px->b_video_ssrcs))
+    px->b_video_ssrcs[px->n_b_video++] = h.ssrc;
+}
+
+static gboolean
+prio_tick (gpointer data)
+{
+  Prio *px = data;
+  HqSfuClient *pubs[] = { px->a, px->c };
+
+  px->ticks++;
+  for (guint i = 0; i < G_N_ELEMENTS (pubs); i++) {
+    hq_sfu_client_send (pubs[i], TRUE, VIDEO_PAYLOAD, FALSE, NULL);
+    if (px->ticks % 2 == 0)
+      hq_sfu_client_send (pubs[i], FALSE, AUDIO_PAYLOAD, FALSE, NULL);
+  }
+  if (px->b_remb && px->n_b_video > 0 && px->ticks % 50 == 0) {
+    guint8 buf[64];
+    HqRtcpWriter w;
+    hq_rtcp_writer_init (&w, buf, sizeof buf);
+    g_assert_true (hq_rtcp_write_remb (
+        &w, 0xb0b0b0b0, px->b_remb, px->b_video_ssrcs, px->n_b_video, NULL));
+    hq_sfu_client_send_rtcp (px->b, FALSE, buf, w.len);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+prio_ready (gpointer data)
+{
+  Prio *px = data;
+
+  /* Each receives the other two's audio and video. */
+  return hq_sfu_client_ready (px->a, 4) && hq_sfu_client_ready (px->b, 4)
+      && hq_sfu_client_ready (px->c, 4);
+}
+
+static gboolean
+prio_b_sees_both (gpointer data)
+{
+  return ((Prio *)data)->n_b_video == 2;
+}
+
+/* Both publishers were last asked for what the test expects (to the bit
+ * per second, give or take rounding). */
+static gboolean
+prio_rembs_are (gpointer data)
+{
+  Prio *px = data;
+
+  return px->a_remb + 1 >= px->want_a && px->a_remb <= px->want_a + 1
+      && px->c_remb + 1 >= px->want_c && px->c_remb <= px->want_c + 1;
+}
+
+static void
+prio_set (Prio *px, HqSfuClient *c, const gchar *priority)
+{
+  JsonObject *m = json_object_new ();
+
+  json_object_set_string_member (m, "type", "track_update");
+  json_object_set_string_member (m, "id", "prio");
+  json_object_set_string_member (m, "track_sid", c->video_sid);
+  json_object_set_string_member (m, "priority", priority);
+  hq_sfu_client_send_message (c, m);
+}
+
+static void
+prio_expect (Prio *px, guint64 want_a, guint64 want_c)
+{
+  px->want_a = want_a;
+  px->want_c = want_c;
+  if (!wait_for (prio_rembs_are, px, 30))
+    g_error ("REMB to A %" G_GUINT64_FORMAT " (want %" G_GUINT64_FORMAT
+             "), to C %" G_GUINT64_FORMAT " (want %" G_GUINT64_FORMAT ")",
+        px->a_remb, want_a, px->c_remb, want_c);
+}
+
+static void
+test_priority (void)
+{
+  Prio px = { 0 };
+  g_autofree gchar *reply = NULL;
+  guint64 video;
+
+  px.server = hq_test_server_start (
+      g_getenv ("HQ_SERVER_BIN"), g_getenv ("HQ_TEST_SERVER_LOG") != NULL);
+  reply = hq_test_server_rest (
+      px.server, "POST", "/v1/Rooms", "UniqueName=prio&Type=group");
+  g_assert_nonnull (reply);
+  px.a = hq_sfu_client_new (px.server, "prio", "a", 0, TRUE);
+  px.b = hq_sfu_client_new (px.server, "prio", "b", 1, TRUE);
+  px.c = hq_sfu_client_new (px.server, "prio", "c", 2, TRUE);
+  px.a->user_data = px.b->user_data = px.c->user_data = &px;
+  px.a->on_pub_packet = px.c->on_pub_packet = prio_publisher_packet;
+  px.b->on_sub_packet = prio_b_packet;
+  px.b->on_message = prio_b_message;
+  g_assert_true (wait_for (prio_ready, &px, 30));
+  /* The subscribe offer names each track's priority. */
+  g_assert_cmpstr (px.offered_priority, ==, "standard");
+  px.tick_source = g_timeout_add (10, prio_tick, &px);
+  g_assert_true (wait_for (prio_b_sees_both, &px, 30));
+
+  /* 600 kbit/s for B: 520 left for its two video tracks. */
+  px.b_remb = 600000;
+  video = px.b_remb - 2 * PRIO_AUDIO_BPS;
+  /* Both standard (the default): half each. */
+  prio_expect (&px, video / 2, video / 2);
+  /* A high (4), C low (1): 4 : 1. */
+  prio_set (&px, px.a, "high");
+  prio_set (&px, px.c, "low");
+  prio_expect (&px, video * 4 / 5, video / 5);
+  g_assert_cmpuint (px.a_remb, >, 3 * px.c_remb);
+  /* 300 kbit/s: C's fifth (44 kbit/s) would starve it; it keeps the
+   * floor and A gets the rest. */
+  px.b_remb = 300000;
+  video = px.b_remb - 2 * PRIO_AUDIO_BPS;
+  prio_expect (&px, video - PRIO_FLOOR_BPS, PRIO_FLOOR_BPS);
+  /* Both high again: even. */
+  prio_set (&px, px.c, "high");
+  prio_expect (&px, video / 2, video / 2);
+
+  g_source_remove (px.tick_source);
+  hq_sfu_client_free (px.a);
+  hq_sfu_client_free (px.b);
+  hq_sfu_client_free (px.c);
+  hq_test_server_stop (px.server);
+  g_free (px.offered_priority);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -511,5 +717,6 @@ main (int argc, char **argv)
       test_timeout, fx_teardown);
   g_test_add ("/sfu-rtcp/rtt-in-network-quality", Fx, NULL, fx_setup, test_rtt,
       fx_teardown);
+  g_test_add_func ("/sfu-rtcp/priority-shares-remb", test_priority);
   return g_test_run ();
 }

@@ -1,10 +1,12 @@
 /* Unit tests for hq-server's store (server/hqstore.h) on SQLite in a
  * temporary directory: what one writes is what one reads back, also after
  * reopening; unique names conflict only among rooms in progress; chat
- * indexes count per room; history pages back without gaps. */
+ * indexes count per room; history pages back without gaps; a database
+ * made before a column was added gets it with its default. */
 #include <glib.h>
 #include <string.h>
 #include <glib/gstdio.h>
+#include <sqlite3.h>
 #include "hqstore.h"
 #include "hqtempdir.h"
 
@@ -177,6 +179,61 @@ test_events_in_order (Fixture *f, gconstpointer data)
       ((HqEventRecord *)events->pdata[1])->detail, ==, "{\"reason\":\"x\"}");
 }
 
+/* A tracks table as hq-server wrote it before track priorities. */
+static void
+make_old_database (const gchar *dir)
+{
+  g_autofree gchar *path = g_build_filename (dir, "hq-server.db", NULL);
+  sqlite3 *db;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (
+      sqlite3_exec (db,
+          "CREATE TABLE tracks (sid TEXT PRIMARY KEY, room_sid TEXT NOT NULL,"
+          " participant_sid TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT "
+          "NULL, enabled INTEGER NOT NULL, published INTEGER NOT NULL,"
+          " created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+          "INSERT INTO tracks VALUES ('MT1', 'RM1', 'PA1', 'mic', 'audio', 1, "
+          "1, 10, 10);",
+          NULL, NULL, NULL),
+      ==, SQLITE_OK);
+  sqlite3_close (db);
+}
+
+static void
+test_old_tracks_get_a_priority (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("hq-store-XXXXXX", &error);
+  HqStore *store;
+  g_autoptr (GPtrArray) tracks = NULL;
+  HqTrackRecord *t;
+
+  g_assert_no_error (error);
+  make_old_database (dir);
+  store = hq_store_open (dir, &error);
+  g_assert_no_error (error);
+  tracks = hq_store_list_tracks (store, "PA1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (tracks->len, ==, 1);
+  t = tracks->pdata[0];
+  g_assert_cmpstr (t->name, ==, "mic");
+  g_assert_cmpstr (t->priority, ==, "standard");
+  g_free (t->priority);
+  t->priority = g_strdup ("high");
+  g_assert_true (hq_store_put_track (store, t, &error));
+  hq_store_close (store);
+  /* Opening again adds nothing twice and reads what was written. */
+  store = hq_store_open (dir, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&tracks, g_ptr_array_unref);
+  tracks = hq_store_list_tracks (store, "PA1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (((HqTrackRecord *)tracks->pdata[0])->priority, ==, "high");
+  hq_store_close (store);
+  hq_test_remove_dir (dir);
+}
+
 static void
 test_unwritable_dir_is_an_error (void)
 {
@@ -200,5 +257,7 @@ main (int argc, char **argv)
   g_test_add (
       "/store/events", Fixture, NULL, setup, test_events_in_order, teardown);
   g_test_add_func ("/store/unwritable-dir", test_unwritable_dir_is_an_error);
+  g_test_add_func (
+      "/store/old-tracks-get-a-priority", test_old_tracks_get_a_priority);
   return g_test_run ();
 }

@@ -1,0 +1,277 @@
+/* hqroomsink against a real hq-server:
+ *
+ * - Audio level: a loud and a silent publisher; every RTP packet each
+ *   sends to the server carries the RFC 6464 audio level: loud with the V
+ *   flag, silent (127) without.  (That the server's dominant speaker
+ *   follows it is tests/room/test_room.py's test 6.)
+ * - Priority: a pad's priority set on a playing pipeline reaches the room
+ *   (track_update), and another participant's element posts
+ *   hq-track-priority-changed with the new value.  The observer is a
+ *   second hqroomsink (room events come to both elements alike), so the
+ *   test needs no decoders. */
+#include <string.h>
+#include <gst/check/gstcheck.h>
+#include <hq/hqrtp.h>
+#include <hq/hqsdp.h>
+#include "../../common/sfuclient.h"
+
+#define DEADLINE (60 * G_USEC_PER_SEC)
+
+/* Waits for an element message @name (about track @track_name, unless
+ * NULL) on @pipeline's bus and returns its priority (newly allocated; ""
+ * when it has none); fails on an error message or at the deadline. */
+static gchar *
+wait_track_message (
+    GstElement *pipeline, const gchar *name, const gchar *track_name)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  gint64 deadline = g_get_monotonic_time () + DEADLINE;
+  gchar *priority = NULL;
+
+  while (priority == NULL) {
+    gint64 left = deadline - g_get_monotonic_time ();
+    GstMessage *msg;
+    const GstStructure *s;
+
+    fail_unless (left > 0, "no %s for %s in time", name, track_name);
+    msg = gst_bus_timed_pop_filtered (
+        bus, left * GST_USECOND, GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR);
+    if (msg == NULL)
+      continue;
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+      GError *err = NULL;
+      gst_message_parse_error (msg, &err, NULL);
+      fail ("error from %s: %s", GST_OBJECT_NAME (msg->src), err->message);
+    }
+    s = gst_message_get_structure (msg);
+    if (gst_structure_has_name (s, name)
+        && (track_name == NULL
+            || g_strcmp0 (
+                   gst_structure_get_string (s, "track-name"), track_name)
+                == 0)) {
+      const gchar *p = gst_structure_get_string (s, "priority");
+      priority = g_strdup (p ? p : "");
+    }
+    gst_message_unref (msg);
+  }
+  gst_object_unref (bus);
+  return priority;
+}
+
+/* Plays @source ! hqroomsink as @identity in @room; takes @source. */
+static GstElement *
+launch (
+    gchar *source, const gchar *url, const gchar *room, const gchar *identity)
+{
+  GError *err = NULL;
+  gchar *desc =
+      g_strdup_printf ("%s ! hqroomsink name=s server=%s room=%s identity=%s",
+          source, url, room, identity);
+  GstElement *pipeline = gst_parse_launch (desc, &err);
+
+  fail_unless (
+      pipeline != NULL && err == NULL, "%s: %s", desc, err ? err->message : "");
+  g_free (desc);
+  g_free (source);
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING)
+      != GST_STATE_CHANGE_FAILURE);
+  return pipeline;
+}
+
+static HqTestServer *
+start_server (const gchar *room)
+{
+  HqTestServer *server = hq_test_server_start (
+      g_getenv ("HQ_SERVER_BIN"), g_getenv ("HQ_TEST_SERVER_LOG") != NULL);
+  gchar *form = g_strdup_printf ("UniqueName=%s&Type=group", room);
+  gchar *reply = hq_test_server_rest (server, "POST", "/v1/Rooms", form);
+
+  fail_unless (reply != NULL);
+  g_free (reply);
+  g_free (form);
+  g_setenv ("HQ_API_KEY_SID", server->key_sid, TRUE);
+  g_setenv ("HQ_API_KEY_SECRET", server->key_secret, TRUE);
+  g_setenv ("HQ_ACCOUNT_SID", server->account_sid, TRUE);
+  g_unsetenv ("HQ_ACCESS_TOKEN");
+  return server;
+}
+
+/* --- audio level --- */
+
+/* What one publisher sends, as read off the RTP packets its hqroomsink
+ * hands to the publish transport (the server drops header extensions
+ * when it forwards, so no subscriber could see them). */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  guint packets, without_level;
+  guint voiced, loud; /* with the V flag; -20 dBov or louder */
+  guint silent; /* level 127 without the V flag */
+} Heard;
+
+static GstPadProbeReturn
+read_level (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  Heard *heard = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstMapInfo map;
+  HqRtpHeader h;
+  HqRtpExt ext;
+  gboolean voice = FALSE, found = FALSE;
+  guint8 level = 0;
+
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    return GST_PAD_PROBE_OK;
+  if (hq_rtp_parse (map.data, map.size, &h, NULL)
+      && hq_rtp_ext_find (map.data, &h,
+          (guint8)hq_sdp_offer_extmap_id (HQ_SDP_EXT_AUDIO_LEVEL), &ext))
+    found = hq_rtp_ext_read_audio_level (&ext, &voice, &level);
+  gst_buffer_unmap (buf, &map);
+  g_mutex_lock (&heard->lock);
+  heard->packets++;
+  heard->without_level += !found;
+  heard->voiced += found && voice;
+  heard->loud += found && level <= 20;
+  heard->silent += found && level == 127 && !voice;
+  g_cond_signal (&heard->cond);
+  g_mutex_unlock (&heard->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Plays @source into a room as @identity and reads what it sends. */
+static GstElement *
+launch_listened (
+    gchar *source, HqTestServer *server, const gchar *identity, Heard *heard)
+{
+  GstElement *pipeline = launch (source, server->url, "lvl", identity);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "s");
+  GstElement *out;
+  GstPad *pad;
+  gint64 deadline = g_get_monotonic_time () + DEADLINE;
+
+  /* The chain, and its RTP appsink "rtp_0", exist from the first caps. */
+  while ((out = gst_bin_get_by_name (GST_BIN (sink), "rtp_0")) == NULL) {
+    GstMessage *msg;
+    fail_unless (
+        g_get_monotonic_time () < deadline, "no chain for %s", identity);
+    msg = gst_bus_timed_pop_filtered (
+        GST_ELEMENT_BUS (pipeline), 100 * GST_MSECOND, GST_MESSAGE_ERROR);
+    fail_unless (msg == NULL, "error from %s", identity);
+  }
+  pad = gst_element_get_static_pad (out, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, read_level, heard, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (out);
+  gst_object_unref (sink);
+  return pipeline;
+}
+
+static void
+wait_packets (Heard *heard, guint n)
+{
+  gint64 deadline = g_get_monotonic_time () + DEADLINE;
+
+  g_mutex_lock (&heard->lock);
+  while (heard->packets < n)
+    fail_unless (g_cond_wait_until (&heard->cond, &heard->lock, deadline),
+        "only %u packets", heard->packets);
+  g_mutex_unlock (&heard->lock);
+}
+
+GST_START_TEST (test_audio_level_and_voice_flag)
+{
+  HqTestServer *server = start_server ("lvl");
+  Heard a = { 0 }, b = { 0 };
+  GstElement *loud, *quiet;
+
+  loud = launch_listened (
+      g_strdup ("audiotestsrc is-live=true volume=0.5"), server, "loud", &a);
+  quiet = launch_listened (
+      g_strdup ("audiotestsrc is-live=true wave=silence"), server, "quiet", &b);
+  wait_packets (&a, 50);
+  wait_packets (&b, 50);
+  gst_element_set_state (loud, GST_STATE_NULL);
+  gst_element_set_state (quiet, GST_STATE_NULL);
+
+  /* Every packet says how loud it is. */
+  fail_unless_equals_int (a.without_level, 0);
+  fail_unless_equals_int (b.without_level, 0);
+  /* The tone (-9 dBov) is loud and voiced (but for the encoder's first
+   * packets); silence is 127 and never voiced. */
+  fail_unless (a.loud + 5 >= a.packets, "%u of %u loud", a.loud, a.packets);
+  fail_unless (
+      a.voiced + 5 >= a.packets, "%u of %u voiced", a.voiced, a.packets);
+  fail_unless_equals_int (b.silent, b.packets);
+
+  gst_object_unref (loud);
+  gst_object_unref (quiet);
+  hq_test_server_stop (server);
+}
+
+GST_END_TEST;
+
+/* --- priority --- */
+
+GST_START_TEST (test_priority_change_reaches_the_room)
+{
+  HqTestServer *server = start_server ("prio");
+  gchar *priority;
+  GstElement *observer, *camera, *sink;
+  GstPad *pad;
+
+  observer = launch (
+      g_strdup ("audiotestsrc is-live=true"), server->url, "prio", "observer");
+  /* In the room first, so that it hears of the camera's track. */
+  g_free (wait_track_message (observer, "hq-joined", NULL));
+  camera = launch (g_strdup ("videotestsrc is-live=true ! video/x-raw,"
+                             "width=160,height=120,framerate=15/1"),
+      server->url, "prio", "camera");
+
+  /* Published with the default. */
+  priority = wait_track_message (observer, "hq-track-published", "video_0");
+  fail_unless_equals_string (priority, "standard");
+  g_free (priority);
+
+  /* Changed while playing: the room hears of it. */
+  sink = gst_bin_get_by_name (GST_BIN (camera), "s");
+  pad = gst_element_get_static_pad (sink, "video_0");
+  fail_unless (pad != NULL);
+  gst_util_set_object_arg (G_OBJECT (pad), "priority", "high");
+  priority =
+      wait_track_message (observer, "hq-track-priority-changed", "video_0");
+  fail_unless_equals_string (priority, "high");
+  g_free (priority);
+  gst_util_set_object_arg (G_OBJECT (pad), "priority", "0");
+  priority =
+      wait_track_message (observer, "hq-track-priority-changed", "video_0");
+  fail_unless_equals_string (priority, "low");
+  g_free (priority);
+
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  gst_element_set_state (camera, GST_STATE_NULL);
+  gst_element_set_state (observer, GST_STATE_NULL);
+  gst_object_unref (camera);
+  gst_object_unref (observer);
+  hq_test_server_stop (server);
+}
+
+GST_END_TEST;
+
+static Suite *
+roomsink_suite (void)
+{
+  Suite *s = suite_create ("hqroomsink");
+  TCase *tc = tcase_create ("general");
+
+  tcase_set_timeout (tc, 180);
+  suite_add_tcase (s, tc);
+  if (g_getenv ("HQ_SERVER_BIN")) {
+    tcase_add_test (tc, test_audio_level_and_voice_flag);
+    tcase_add_test (tc, test_priority_change_reaches_the_room);
+  }
+  return s;
+}
+
+GST_CHECK_MAIN (roomsink);
