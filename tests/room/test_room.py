@@ -503,11 +503,11 @@ class RoomElements(unittest.TestCase):
         return pub
 
     def test_9_server_follows_the_speaker(self):
-        self.make_room("r6")
-        observer = self.observer("r6")
+        self.make_room("r9")
+        observer = self.observer("r9")
         turn = ["alice"]
-        pubs = [self.speaker("r6", "alice", turn, 440),
-                self.speaker("r6", "bob", turn, 660)]
+        pubs = [self.speaker("r9", "alice", turn, 440),
+                self.speaker("r9", "bob", turn, 660)]
         named = []
         for who in ("alice", "bob", "alice"):
             turn[0] = who
@@ -548,10 +548,10 @@ class RoomElements(unittest.TestCase):
     def test_10_pad_priority_reaches_the_room(self):
         # The pad property, by nick and by its old number, is the track's
         # priority for everyone in the room.
-        self.make_room("r7")
-        observer = self.observer("r7")
+        self.make_room("r10")
+        observer = self.observer("r10")
         self.launch(
-            f"hqroomsink name=s server={self.server.url} room=r7 "
+            f"hqroomsink name=s server={self.server.url} room=r10 "
             "identity=carol video_0::priority=high audio_0::priority=0 "
             "videotestsrc is-live=true ! "
             "video/x-raw,width=160,height=120,framerate=15/1 ! s.video_0 "
