@@ -4,7 +4,7 @@
  *
  * Joins an hq-server room and receives the other participants' tracks:
  * one sometimes pad per remote track, `audio_%u` or `video_%u`, with the
- * read-only pad properties participant-identity, participant-sid,
+ * read-only pad properties participant-identity, participant-sid, priority,
  * track-name and track-sid.  Each stream also carries the tags
  * `hq-participant` (the identity) and title (the track name), so
  * hqspeakerdetect or hqrecorder label it without extra wiring.
@@ -57,6 +57,7 @@ struct _GstHqRoomSrcPad
 {
   GstGhostPad parent;
   gchar *identity, *participant_sid, *track_name, *track_sid;
+  GstHqRoomTrackPriority priority;
 };
 
 /* One remote track, keyed by identity + track name. */
@@ -106,6 +107,7 @@ enum
   PAD_PROP_PARTICIPANT_SID,
   PAD_PROP_TRACK_NAME,
   PAD_PROP_TRACK_SID,
+  PAD_PROP_PRIORITY,
 };
 
 enum
@@ -163,6 +165,9 @@ gst_hq_room_src_pad_get_property (
       break;
     case PAD_PROP_TRACK_SID:
       g_value_set_string (value, pad->track_sid);
+      break;
+    case PAD_PROP_PRIORITY:
+      g_value_set_enum (value, pad->priority);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -226,16 +231,49 @@ gst_hq_room_src_pad_class_init (GstHqRoomSrcPadClass *klass)
   g_object_class_install_property (gobject_class, PAD_PROP_TRACK_SID,
       g_param_spec_string ("track-sid", "Track sid", "Sid of the track", NULL,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstHqRoomSrcPad:priority:
+   *
+   * The priority its publisher gave the track (low, standard, high);
+   * notified when the publisher changes it.
+   */
+  g_object_class_install_property (gobject_class, PAD_PROP_PRIORITY,
+      g_param_spec_enum ("priority", "Priority",
+          "The track's priority in the room", GST_TYPE_HQ_ROOM_TRACK_PRIORITY,
+          GST_HQ_ROOM_TRACK_PRIORITY_STANDARD,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 }
 
 static void
 gst_hq_room_src_pad_init (GstHqRoomSrcPad *pad)
 {
+  pad->priority = GST_HQ_ROOM_TRACK_PRIORITY_STANDARD;
+}
+
+/* Sets @pad's priority from the protocol's name (NULL: standard) and
+ * notifies when it changed. */
+static void
+pad_set_priority (GstHqRoomSrcPad *pad, const gchar *name)
+{
+  GEnumClass *klass = g_type_class_ref (GST_TYPE_HQ_ROOM_TRACK_PRIORITY);
+  GEnumValue *v = name ? g_enum_get_value_by_nick (klass, name) : NULL;
+  GstHqRoomTrackPriority priority = v ? (GstHqRoomTrackPriority)v->value
+                                      : GST_HQ_ROOM_TRACK_PRIORITY_STANDARD;
+  gboolean changed;
+
+  g_type_class_unref (klass);
+  GST_OBJECT_LOCK (pad);
+  changed = pad->priority != priority;
+  pad->priority = priority;
+  GST_OBJECT_UNLOCK (pad);
+  if (changed)
+    g_object_notify (G_OBJECT (pad), "priority");
 }
 
 static void
 pad_set_track (GstHqRoomSrcPad *pad, const HqRoomRemoteTrack *t)
 {
+  pad_set_priority (pad, t->priority);
   GST_OBJECT_LOCK (pad);
   g_free (pad->identity);
   pad->identity = g_strdup (t->identity);
@@ -376,6 +414,7 @@ on_tracks_changed (HqRoomClient *client, GPtrArray *tracks, GstHqRoomSrc *self)
     copy->name = g_strdup (t->name);
     copy->participant_sid = g_strdup (t->participant_sid);
     copy->identity = g_strdup (t->identity);
+    copy->priority = g_strdup (t->priority);
     copy->codecs = g_ptr_array_ref (t->codecs);
     s = g_hash_table_lookup (self->streams, key);
     if (s == NULL) {
@@ -752,6 +791,43 @@ on_joined (HqRoomClient *client, JsonObject *joined, gboolean resumed,
   gst_hq_room_post_joined (GST_ELEMENT (self), joined, resumed);
 }
 
+/* A publisher changed a track's priority: its pad says so. */
+static void
+priority_changed (GstHqRoomSrc *self, JsonObject *msg)
+{
+  JsonObject *track = json_object_get_member (msg, "track")
+          && JSON_NODE_HOLDS_OBJECT (json_object_get_member (msg, "track"))
+      ? json_object_get_object_member (msg, "track")
+      : NULL;
+  const gchar *sid, *priority;
+  GstHqRoomSrcPad *pad = NULL;
+  GHashTableIter iter;
+  gpointer value;
+
+  if (!track)
+    return;
+  sid = json_object_get_string_member_with_default (track, "sid", NULL);
+  priority =
+      json_object_get_string_member_with_default (track, "priority", NULL);
+  g_mutex_lock (&self->lock);
+  g_hash_table_iter_init (&iter, self->streams);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Stream *s = value;
+
+    if (sid && s->pad && g_strcmp0 (s->track->track_sid, sid) == 0) {
+      g_free (s->track->priority);
+      s->track->priority = g_strdup (priority);
+      pad = gst_object_ref (s->pad);
+      break;
+    }
+  }
+  g_mutex_unlock (&self->lock);
+  if (pad) {
+    pad_set_priority (pad, priority);
+    gst_object_unref (pad);
+  }
+}
+
 static void
 on_message (HqRoomClient *client, const gchar *type, JsonObject *msg,
     GstHqRoomSrc *self)
@@ -766,6 +842,8 @@ on_message (HqRoomClient *client, const gchar *type, JsonObject *msg,
             json_object_get_string_member_with_default (msg, "code", ""),
             json_object_get_string_member_with_default (msg, "message", "")),
         (NULL));
+  if (g_str_equal (type, "track_priority_changed"))
+    priority_changed (self, msg);
   gst_hq_room_post_event (GST_ELEMENT (self), type, msg);
 }
 

@@ -7,8 +7,8 @@
  * - Priority: a pad's priority set on a playing pipeline reaches the room
  *   (track_update), and another participant's element posts
  *   hq-track-priority-changed with the new value.  The observer is a
- *   second hqroomsink (room events come to both elements alike), so the
- *   test needs no decoders. */
+ *   second hqroomsink (room events come to both elements alike); a
+ *   subscriber's hqroomsrc shows the priority on the track's pad. */
 #include <string.h>
 #include <gst/check/gstcheck.h>
 #include <hq/hqrtp.h>
@@ -213,12 +213,53 @@ GST_END_TEST;
 
 /* --- priority --- */
 
+static void
+on_pad_added (GstElement *element, GstPad *pad, gpointer user_data)
+{
+  GAsyncQueue *pads = user_data;
+
+  g_async_queue_push (pads, gst_object_ref (pad));
+}
+
+/* An hqroomsrc subscribing to the video of room @room; its pads arrive in
+ * @pads. */
+static GstElement *
+launch_viewer (const gchar *url, const gchar *room, GAsyncQueue *pads)
+{
+  gchar *desc = g_strdup_printf ("hqroomsrc name=r server=%s room=%s "
+                                 "identity=viewer kinds=video ! fakesink",
+      url, room);
+  GError *err = NULL;
+  GstElement *pipeline = gst_parse_launch (desc, &err);
+  GstElement *src;
+
+  fail_unless (
+      pipeline != NULL && err == NULL, "%s: %s", desc, err ? err->message : "");
+  g_free (desc);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "r");
+  g_signal_connect (src, "pad-added", G_CALLBACK (on_pad_added), pads);
+  gst_object_unref (src);
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING)
+      != GST_STATE_CHANGE_FAILURE);
+  return pipeline;
+}
+
+static gint
+pad_priority (GstPad *pad)
+{
+  gint priority = -1;
+
+  g_object_get (pad, "priority", &priority, NULL);
+  return priority;
+}
+
 GST_START_TEST (test_priority_change_reaches_the_room)
 {
   HqTestServer *server = start_server ("prio");
   gchar *priority;
-  GstElement *observer, *camera, *sink;
-  GstPad *pad;
+  GstElement *observer, *camera, *sink, *viewer;
+  GstPad *pad, *shown;
+  GAsyncQueue *pads = g_async_queue_new_full (gst_object_unref);
 
   observer = launch (
       g_strdup ("audiotestsrc is-live=true"), server->url, "prio", "observer");
@@ -232,6 +273,11 @@ GST_START_TEST (test_priority_change_reaches_the_room)
   priority = wait_track_message (observer, "hq-track-published", "video_0");
   fail_unless_equals_string (priority, "standard");
   g_free (priority);
+  /* A subscriber's pad for the track says so (1: standard). */
+  viewer = launch_viewer (server->url, "prio", pads);
+  shown = g_async_queue_timeout_pop (pads, DEADLINE);
+  fail_unless (shown != NULL, "the viewer got no pad");
+  fail_unless_equals_int (pad_priority (shown), 1);
 
   /* Changed while playing: the room hears of it. */
   sink = gst_bin_get_by_name (GST_BIN (camera), "s");
@@ -242,6 +288,9 @@ GST_START_TEST (test_priority_change_reaches_the_room)
       wait_track_message (observer, "hq-track-priority-changed", "video_0");
   fail_unless_equals_string (priority, "high");
   g_free (priority);
+  /* the pad changes with it (2: high), notified before the message */
+  g_free (wait_track_message (viewer, "hq-track-priority-changed", "video_0"));
+  fail_unless_equals_int (pad_priority (shown), 2);
   gst_util_set_object_arg (G_OBJECT (pad), "priority", "0");
   priority =
       wait_track_message (observer, "hq-track-priority-changed", "video_0");
@@ -250,6 +299,10 @@ GST_START_TEST (test_priority_change_reaches_the_room)
 
   gst_object_unref (pad);
   gst_object_unref (sink);
+  gst_object_unref (shown);
+  gst_element_set_state (viewer, GST_STATE_NULL);
+  gst_object_unref (viewer);
+  g_async_queue_unref (pads);
   gst_element_set_state (camera, GST_STATE_NULL);
   gst_element_set_state (observer, GST_STATE_NULL);
   gst_object_unref (camera);
