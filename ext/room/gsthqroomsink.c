@@ -75,7 +75,7 @@ struct _GstHqRoomSink
   GstHqRoomSettings settings;
   GstHqRoomVideoCodec video_codec;
   guint start_bitrate, min_bitrate, max_bitrate;
-  gboolean congestion_control;
+  GstHqRoomCongestionControl congestion_control;
 
   GstElement *rtpbin;
   guint next_session;
@@ -135,6 +135,26 @@ gst_hq_room_video_codec_get_type (void)
   if (g_once_init_enter (&type))
     g_once_init_leave (
         &type, g_enum_register_static ("GstHqRoomVideoCodec", values));
+  return type;
+}
+
+#define GST_TYPE_HQ_ROOM_CONGESTION_CONTROL                                    \
+  (gst_hq_room_congestion_control_get_type ())
+static GType
+gst_hq_room_congestion_control_get_type (void)
+{
+  static GType type;
+  static const GEnumValue values[] = {
+    { GST_HQ_ROOM_CONGESTION_CONTROL_OFF,
+        "Off: the video bitrate stays at start-bitrate", "off" },
+    { GST_HQ_ROOM_CONGESTION_CONTROL_ON,
+        "On: the video bitrate follows the server's REMB estimate", "on" },
+    { 0, NULL, NULL },
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (
+        &type, g_enum_register_static ("GstHqRoomCongestionControl", values));
   return type;
 }
 
@@ -308,7 +328,7 @@ apply_remb (GstHqRoomSink *self, const guint8 *data, gsize len)
   GST_OBJECT_LOCK (self);
   min = self->min_bitrate;
   max = MAX (self->max_bitrate, min);
-  if (!self->congestion_control) {
+  if (self->congestion_control == GST_HQ_ROOM_CONGESTION_CONTROL_OFF) {
     GST_OBJECT_UNLOCK (self);
     return;
   }
@@ -879,7 +899,7 @@ gst_hq_room_sink_set_property (
       self->max_bitrate = g_value_get_uint (value);
       break;
     case PROP_CONGESTION_CONTROL:
-      self->congestion_control = g_value_get_boolean (value);
+      self->congestion_control = g_value_get_enum (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -925,7 +945,7 @@ gst_hq_room_sink_get_property (
       g_value_set_uint (value, self->max_bitrate);
       break;
     case PROP_CONGESTION_CONTROL:
-      g_value_set_boolean (value, self->congestion_control);
+      g_value_set_enum (value, self->congestion_control);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -952,7 +972,7 @@ gst_hq_room_sink_init (GstHqRoomSink *self)
   self->start_bitrate = DEFAULT_START_BITRATE;
   self->min_bitrate = DEFAULT_MIN_BITRATE;
   self->max_bitrate = DEFAULT_MAX_BITRATE;
-  self->congestion_control = TRUE;
+  self->congestion_control = GST_HQ_ROOM_CONGESTION_CONTROL_ON;
   self->rtpbin = gst_element_factory_make ("rtpbin", "rtpbin");
   if (self->rtpbin) {
     /* AVPF: feedback (PLI, FIR, NACK) is sent and acted on at once. */
@@ -1057,8 +1077,11 @@ gst_hq_room_sink_class_init (GstHqRoomSinkClass *klass)
    * bitrate stays at start-bitrate.
    */
   g_object_class_install_property (gobject_class, PROP_CONGESTION_CONTROL,
-      g_param_spec_boolean ("congestion-control", "Congestion control",
-          "Follow the server's REMB estimate with the encoder bitrate", TRUE,
+      g_param_spec_enum ("congestion-control", "Congestion control",
+          "Follow the server's REMB estimate with the encoder bitrate (on) "
+          "or stay at start-bitrate (off)",
+          GST_TYPE_HQ_ROOM_CONGESTION_CONTROL,
+          GST_HQ_ROOM_CONGESTION_CONTROL_ON,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   /**
    * GstHqRoomSink:reconnect-timeout:

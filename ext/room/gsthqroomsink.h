@@ -21,6 +21,19 @@ typedef enum
   GST_HQ_ROOM_VIDEO_CODEC_H264,
 } GstHqRoomVideoCodec;
 
+/**
+ * GstHqRoomCongestionControl:
+ * @GST_HQ_ROOM_CONGESTION_CONTROL_OFF: "off": the video bitrate stays at
+ *   start-bitrate
+ * @GST_HQ_ROOM_CONGESTION_CONTROL_ON: "on": the video bitrate follows the
+ *   server's REMB estimate, within min-bitrate..max-bitrate
+ */
+typedef enum
+{
+  GST_HQ_ROOM_CONGESTION_CONTROL_OFF,
+  GST_HQ_ROOM_CONGESTION_CONTROL_ON,
+} GstHqRoomCongestionControl;
+
 #define GST_TYPE_HQ_ROOM_SINK_PAD (gst_hq_room_sink_pad_get_type ())
 G_DECLARE_FINAL_TYPE (
     GstHqRoomSinkPad, gst_hq_room_sink_pad, GST, HQ_ROOM_SINK_PAD, GstGhostPad);

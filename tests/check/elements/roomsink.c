@@ -4,6 +4,8 @@
  *   sends to the server carries the RFC 6464 audio level: loud with the V
  *   flag, silent (127) without.  (That the server's dominant speaker
  *   follows it is tests/room/test_room.py's test 6.)
+ * - Congestion control: on, the server's REMB sets the encoder's bitrate
+ *   (within max-bitrate); off, it stays at start-bitrate.
  * - Priority: a pad's priority set on a playing pipeline reaches the room
  *   (track_update), and another participant's element posts
  *   hq-track-priority-changed with the new value.  The observer is a
@@ -58,15 +60,16 @@ wait_track_message (
   return priority;
 }
 
-/* Plays @source ! hqroomsink as @identity in @room; takes @source. */
+/* Plays @source ! hqroomsink as @identity in @room, with the sink's
+ * properties @props (or NULL); takes @source. */
 static GstElement *
-launch (
-    gchar *source, const gchar *url, const gchar *room, const gchar *identity)
+launch_with (gchar *source, const gchar *url, const gchar *room,
+    const gchar *identity, const gchar *props)
 {
   GError *err = NULL;
-  gchar *desc =
-      g_strdup_printf ("%s ! hqroomsink name=s server=%s room=%s identity=%s",
-          source, url, room, identity);
+  gchar *desc = g_strdup_printf (
+      "%s ! hqroomsink name=s server=%s room=%s identity=%s %s", source, url,
+      room, identity, props ? props : "");
   GstElement *pipeline = gst_parse_launch (desc, &err);
 
   fail_unless (
@@ -76,6 +79,13 @@ launch (
   fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING)
       != GST_STATE_CHANGE_FAILURE);
   return pipeline;
+}
+
+static GstElement *
+launch (
+    gchar *source, const gchar *url, const gchar *room, const gchar *identity)
+{
+  return launch_with (source, url, room, identity, NULL);
 }
 
 static HqTestServer *
@@ -312,6 +322,63 @@ GST_START_TEST (test_priority_change_reaches_the_room)
 
 GST_END_TEST;
 
+/* --- congestion control --- */
+
+/* The target bitrate of @pipeline's video encoder once it has one, and
+ * once it is @want (or the deadline passed): -1 before the encoder
+ * exists. */
+static gint
+wait_encoder_bitrate (GstElement *pipeline, gint want)
+{
+  gint64 deadline = g_get_monotonic_time () + DEADLINE;
+  gint rate = -1;
+
+  while (g_get_monotonic_time () < deadline) {
+    GstElement *enc = gst_bin_get_by_name (GST_BIN (pipeline), "enc");
+
+    if (enc) {
+      g_object_get (enc, "target-bitrate", &rate, NULL);
+      gst_object_unref (enc);
+      if (rate == want)
+        break;
+    }
+    /* a state to reach, not a time to wait: look again soon */
+    g_usleep (20 * 1000);
+  }
+  return rate;
+}
+
+/* With congestion control on, the server's REMB sets the VP8 encoder's
+ * bitrate, clamped to max-bitrate; off, it stays at start-bitrate.  With
+ * nobody subscribed nothing constrains the publishers, so the server asks
+ * for its ceiling (1.5 Mbit/s, docs/sfu.md), above max-bitrate here. */
+GST_START_TEST (test_congestion_control)
+{
+  HqTestServer *server = start_server ("cc");
+  GstElement *off, *on;
+
+  /* first in the room, so it hears every REMB the other one does */
+  off = launch_with (g_strdup ("videotestsrc is-live=true ! video/x-raw,"
+                               "width=160,height=120,framerate=15/1"),
+      server->url, "cc", "fixed",
+      "congestion-control=off start-bitrate=500000 max-bitrate=1200000");
+  fail_unless_equals_int (wait_encoder_bitrate (off, 500000), 500000);
+  on = launch_with (g_strdup ("videotestsrc is-live=true ! video/x-raw,"
+                              "width=160,height=120,framerate=15/1"),
+      server->url, "cc", "adaptive",
+      "congestion-control=on start-bitrate=500000 max-bitrate=1200000");
+  fail_unless_equals_int (wait_encoder_bitrate (on, 1200000), 1200000);
+  fail_unless_equals_int (wait_encoder_bitrate (off, 500000), 500000);
+
+  gst_element_set_state (on, GST_STATE_NULL);
+  gst_element_set_state (off, GST_STATE_NULL);
+  gst_object_unref (on);
+  gst_object_unref (off);
+  hq_test_server_stop (server);
+}
+
+GST_END_TEST;
+
 static Suite *
 roomsink_suite (void)
 {
@@ -323,6 +390,7 @@ roomsink_suite (void)
   if (g_getenv ("HQ_SERVER_BIN")) {
     tcase_add_test (tc, test_audio_level_and_voice_flag);
     tcase_add_test (tc, test_priority_change_reaches_the_room);
+    tcase_add_test (tc, test_congestion_control);
   }
   return s;
 }
