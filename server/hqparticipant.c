@@ -401,9 +401,10 @@ resume (HqParticipant *p, const HqPeerOps *ops, gpointer peer, const gchar *id)
 
 HqParticipant *
 hq_room_join (HqRoom *room, const HqTokenClaims *claims,
-    const gchar *resume_token, const HqPeerOps *ops, gpointer peer,
-    const gchar *request_id, GError **error)
+    const gchar *resume_token, JsonArray *rules, const HqPeerOps *ops,
+    gpointer peer, const gchar *request_id, GError **error)
 {
+  g_autoptr (JsonArray) owned = rules;
   HqParticipant *old = find_identity (room, claims->identity);
   HqParticipant *p;
 
@@ -413,6 +414,8 @@ hq_room_join (HqRoom *room, const HqTokenClaims *claims,
   if (old && resume_token && old->resume_token
       && hq_str_equal_const_time (resume_token, old->resume_token)) {
     resume (old, ops, peer, request_id);
+    if (owned && room->media)
+      hq_participant_set_subscribe_rules (old, g_steal_pointer (&owned), NULL);
     return old;
   }
   /* The same person on a new connection (a reload, a second tab, a lost
@@ -433,6 +436,13 @@ hq_room_join (HqRoom *room, const HqTokenClaims *claims,
   p->resume_token = hq_secret_new (24);
   p->ops = ops;
   p->peer = peer;
+  /* In place before the SFU hears of it (connect_participant, or a host's
+   * admit): its first subscribe offer already follows them.  A room
+   * without an SFU has nothing to subscribe to. */
+  if (owned && room->media) {
+    p->subscribe_rules = g_steal_pointer (&owned);
+    p->subscribe_rules_created = p->subscribe_rules_updated = hq_now_ms ();
+  }
 
   if (room->rec.waiting_room && claims->role == HQ_ROLE_GUEST) {
     g_autoptr (JsonObject) msg = NULL;
@@ -520,7 +530,7 @@ hq_participant_chat (
   gsize len = strlen (body);
 
   if (p->hidden) {
-    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FORBIDDEN,
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_RECORDER,
         "The recorder does not chat.");
     return NULL;
   }
@@ -632,7 +642,7 @@ hq_participant_publish_track (HqParticipant *p, const gchar *name,
   GError *local = NULL;
 
   if (p->hidden) {
-    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FORBIDDEN,
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_RECORDER,
         "The recorder does not publish.");
     return NULL;
   }
@@ -777,7 +787,7 @@ hq_participant_set_subscribe_rules (
   if (p->hidden) {
     if (rules)
       json_array_unref (rules);
-    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FORBIDDEN,
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_RECORDER,
         "The recorder receives what the recording rules select.");
     return FALSE;
   }

@@ -46,6 +46,7 @@ hq_room_error_code (gint code)
     [HQ_ROOM_ERROR_FULL] = "room_full",
     [HQ_ROOM_ERROR_FORBIDDEN] = "not_host",
     [HQ_ROOM_ERROR_STORE] = "internal",
+    [HQ_ROOM_ERROR_RECORDER] = "forbidden",
   };
 
   if (code < 0 || code >= (gint)G_N_ELEMENTS (names))

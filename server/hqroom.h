@@ -34,6 +34,8 @@ GQuark hq_room_error_quark (void);
  * @HQ_ROOM_ERROR_FULL: the room has as many participants as it may.
  * @HQ_ROOM_ERROR_FORBIDDEN: only a host may do this.
  * @HQ_ROOM_ERROR_STORE: the change could not be stored; nothing changed.
+ * @HQ_ROOM_ERROR_RECORDER: the server's recorder may not do this (chat,
+ *   publish, choose its subscriptions).
  */
 typedef enum
 {
@@ -44,6 +46,7 @@ typedef enum
   HQ_ROOM_ERROR_FULL,
   HQ_ROOM_ERROR_FORBIDDEN,
   HQ_ROOM_ERROR_STORE,
+  HQ_ROOM_ERROR_RECORDER,
 } HqRoomError;
 
 /* The protocol error code for an HQ_ROOM_ERROR ("room_full", ...). */
@@ -124,10 +127,13 @@ gboolean hq_room_kick (
 /* Joins @claims' identity to @room with @peer.  On success the room has
  * already sent `joined` (or `waiting`, in a waiting room) with
  * @request_id.  A valid @resume_token resumes the participant it was given
- * to; otherwise an earlier participant with the same identity is replaced. */
+ * to; otherwise an earlier participant with the same identity is replaced.
+ * @rules (transfer full, or NULL): subscribe rules in effect from the
+ * first subscribe offer on (ignored for the recorder and in rooms without
+ * an SFU). */
 HqParticipant *hq_room_join (HqRoom *room, const HqTokenClaims *claims,
-    const gchar *resume_token, const HqPeerOps *ops, gpointer peer,
-    const gchar *request_id, GError **error);
+    const gchar *resume_token, JsonArray *rules, const HqPeerOps *ops,
+    gpointer peer, const gchar *request_id, GError **error);
 
 const gchar *hq_participant_get_sid (HqParticipant *p);
 gboolean hq_participant_is_waiting (HqParticipant *p);

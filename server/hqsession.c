@@ -308,18 +308,12 @@ handle_join (Request *req)
   }
   if (!field_rules (req, "subscribe_rules", &rules))
     return;
-  session->participant =
-      hq_room_join (room, claims, resume, &peer_ops, session, req->id, &error);
-  if (session->participant == NULL) {
-    reply_gerror (req, error);
-    if (rules)
-      json_array_unref (rules);
-    return;
-  }
-  /* Applied before the SFU builds the first offer (the recorder ignores
+  /* In effect before the SFU builds the first offer (the recorder ignores
    * them: it takes the recording rules). */
-  if (rules)
-    hq_participant_set_subscribe_rules (session->participant, rules, NULL);
+  session->participant = hq_room_join (
+      room, claims, resume, rules, &peer_ops, session, req->id, &error);
+  if (session->participant == NULL)
+    reply_gerror (req, error);
 }
 
 /* --- requests of a joined participant --- */
@@ -540,11 +534,7 @@ handle_subscribe_rules (Request *req)
     return;
   }
   if (!hq_participant_set_subscribe_rules (p, rules, &error)) {
-    reply_error (req,
-        error->code == HQ_ROOM_ERROR_FORBIDDEN
-            ? "forbidden"
-            : hq_room_error_code (error->code),
-        error->message);
+    reply_error (req, hq_room_error_code (error->code), error->message);
     return;
   }
   reply (req, "subscribe_rules", hq_participant_subscribe_rules_to_json (p));

@@ -171,7 +171,9 @@ gst_hq_room_connection_start (GstHqRoomConnection *conn, GstElement *element,
   a->user_data = user_data;
 
   conn->element = element;
+  g_mutex_lock (&conn->lock);
   conn->context = g_main_context_new ();
+  g_mutex_unlock (&conn->lock);
   a->config.context = conn->context;
   conn->loop = g_main_loop_new (conn->context, FALSE);
   conn->ready = FALSE;
@@ -187,21 +189,45 @@ gst_hq_room_connection_start (GstHqRoomConnection *conn, GstElement *element,
 void
 gst_hq_room_connection_stop (GstHqRoomConnection *conn)
 {
+  GMainContext *context;
+
   if (conn->thread == NULL)
     return;
   g_main_loop_quit (conn->loop);
   g_thread_join (conn->thread);
   conn->thread = NULL;
   g_clear_pointer (&conn->loop, g_main_loop_unref);
-  g_clear_pointer (&conn->context, g_main_context_unref);
+  g_mutex_lock (&conn->lock);
+  context = g_steal_pointer (&conn->context);
+  g_mutex_unlock (&conn->lock);
+  g_main_context_unref (context);
+}
+
+void
+gst_hq_room_connection_invoke_full (GstHqRoomConnection *conn, GSourceFunc func,
+    gpointer data, GDestroyNotify notify)
+{
+  GMainContext *context = NULL;
+
+  /* any thread, also while the element stops */
+  g_mutex_lock (&conn->lock);
+  if (conn->context)
+    context = g_main_context_ref (conn->context);
+  g_mutex_unlock (&conn->lock);
+  if (context) {
+    g_main_context_invoke_full (
+        context, G_PRIORITY_DEFAULT, func, data, notify);
+    g_main_context_unref (context);
+  } else if (notify) {
+    notify (data);
+  }
 }
 
 void
 gst_hq_room_connection_invoke (
     GstHqRoomConnection *conn, GSourceFunc func, gpointer data)
 {
-  if (conn->context)
-    g_main_context_invoke (conn->context, func, data);
+  gst_hq_room_connection_invoke_full (conn, func, data, NULL);
 }
 
 /* --- track priority --- */

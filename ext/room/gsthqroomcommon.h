@@ -75,9 +75,13 @@ gboolean gst_hq_room_connection_start (GstHqRoomConnection *conn,
     GstHqRoomSetupFunc setup, gpointer user_data);
 /* Leaves the room and ends the thread. */
 void gst_hq_room_connection_stop (GstHqRoomConnection *conn);
-/* Runs @func on the client's thread (no-op when not running). */
+/* Runs @func on the client's thread (no-op when not running); any
+ * thread.  The _full form frees @data with @notify afterwards, or at once
+ * when not running. */
 void gst_hq_room_connection_invoke (
     GstHqRoomConnection *conn, GSourceFunc func, gpointer data);
+void gst_hq_room_connection_invoke_full (GstHqRoomConnection *conn,
+    GSourceFunc func, gpointer data, GDestroyNotify notify);
 
 /* Posts the hq-* element message for the protocol message @type, if it
  * is one (see docs/hqroomsrc.md "Bus messages"). */

@@ -500,8 +500,9 @@ push_rtcp (GstHqRoomSrc *self, const guint8 *data, gsize len)
     memcpy (one, pkt.data, pkt.len);
     hq_rtcp_writer_init (&w, one, sizeof one);
     w.len = pkt.len;
-    if (hq_rtcp_write_sdes_cname (&w, info.ssrc, cname, NULL))
-      gst_app_src_push_buffer (appsrc, gst_buffer_new_memdup (one, w.len));
+    /* without room for the CNAME, the report alone still maps the clock */
+    hq_rtcp_write_sdes_cname (&w, info.ssrc, cname, NULL);
+    gst_app_src_push_buffer (appsrc, gst_buffer_new_memdup (one, w.len));
     g_free (cname);
   }
   if (rest_len > 0)
@@ -511,11 +512,14 @@ push_rtcp (GstHqRoomSrc *self, const guint8 *data, gsize len)
 /* Stamps @buf with the running time it arrived at, as udpsrc does: the
  * jitter buffer derives playout times (and lip sync) from it, and
  * appsrc's own do-timestamp would stamp when its streaming thread gets to
- * the packet, which can be late and in bursts. */
+ * the packet, which can be late and in bursts.  Before PLAYING there is
+ * no base time yet: appsrc stamps those. */
 static GstBuffer *
 arrival_stamped (GstHqRoomSrc *self, GstBuffer *buf)
 {
-  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+  GstClock *clock = GST_STATE (self) == GST_STATE_PLAYING
+      ? gst_element_get_clock (GST_ELEMENT (self))
+      : NULL;
 
   if (clock) {
     GstClockTime now = gst_clock_get_time (clock);
@@ -814,10 +818,12 @@ priority_changed (GstHqRoomSrc *self, JsonObject *msg)
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     Stream *s = value;
 
-    if (sid && s->pad && g_strcmp0 (s->track->track_sid, sid) == 0) {
+    /* also before its pad exists, which takes the track's priority */
+    if (sid && g_strcmp0 (s->track->track_sid, sid) == 0) {
       g_free (s->track->priority);
       s->track->priority = g_strdup (priority);
-      pad = gst_object_ref (s->pad);
+      if (s->pad)
+        pad = gst_object_ref (s->pad);
       break;
     }
   }
@@ -885,8 +891,8 @@ update_rules (GstHqRoomSrc *self)
   HqRoomClient *client = ref_client (self);
 
   if (client)
-    g_main_context_invoke_full (self->conn.context, G_PRIORITY_DEFAULT,
-        update_rules_cb, gst_object_ref (self), gst_object_unref);
+    gst_hq_room_connection_invoke_full (
+        &self->conn, update_rules_cb, gst_object_ref (self), gst_object_unref);
   g_clear_object (&client);
 }
 

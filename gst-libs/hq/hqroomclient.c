@@ -82,6 +82,7 @@ struct _HqRoomClient
   gchar *identity;
   gchar *resume_token;
   gchar *subscribe_rules; /* JSON text, NULL: the server's default */
+  gboolean rules_unsaid; /* changed after the last join left */
 
   GPtrArray *local; /* LocalTrack */
   HqTransport *pub;
@@ -517,30 +518,44 @@ sync_priority (HqRoomClient *c, LocalTrack *t)
   t->server_priority = g_strdup (t->priority);
 }
 
+/* Tells a joined server the rules in effect. */
+static void
+send_subscribe_rules (HqRoomClient *c)
+{
+  JsonObject *m = msg_new ("subscribe_rules", "subscribe_rules");
+
+  json_object_set_member (
+      m, "rules", json_from_string (c->subscribe_rules, NULL));
+  ws_send (c, m);
+  json_object_unref (m);
+  c->rules_unsaid = FALSE;
+}
+
 void
 hq_room_client_set_subscribe_rules (HqRoomClient *c, JsonArray *rules)
 {
   g_autoptr (JsonNode) node = json_node_new (JSON_NODE_ARRAY);
-  JsonObject *m;
 
-  g_clear_pointer (&c->subscribe_rules, g_free);
   if (rules) {
     json_node_set_array (node, rules);
-    c->subscribe_rules = json_to_string (node, FALSE);
-  } else {
-    /* Back to the default, everything (said only to a joined server). */
+  } else if (c->subscribe_rules) {
+    /* Back to the default, everything: said as a rule, so that a resume
+     * (which keeps the server's rules) carries it too. */
     JsonObject *all = json_object_new ();
     json_object_set_string_member (all, "type", "include");
     json_object_set_boolean_member (all, "all", TRUE);
     json_node_take_array (node, json_array_new ());
     json_array_add_object_element (json_node_get_array (node), all);
+  } else {
+    return; /* never said otherwise: the server's default holds */
   }
-  if (!c->joined)
-    return;
-  m = msg_new ("subscribe_rules", "subscribe_rules");
-  json_object_set_member (m, "rules", json_node_copy (node));
-  ws_send (c, m);
-  json_object_unref (m);
+  g_free (c->subscribe_rules);
+  c->subscribe_rules = json_to_string (node, FALSE);
+  /* Between a join leaving and its answer, the join carried the old
+   * rules: on_joined says the new ones. */
+  c->rules_unsaid = TRUE;
+  if (c->joined)
+    send_subscribe_rules (c);
 }
 
 void
@@ -734,6 +749,8 @@ on_joined (HqRoomClient *c, JsonObject *msg)
   JsonArray *mine = array_member (me, "tracks");
 
   c->joined = TRUE;
+  if (c->rules_unsaid && c->subscribe_rules)
+    send_subscribe_rules (c);
   c->lost_at = 0;
   c->backoff_ms = RECONNECT_MIN_MS;
   g_free (c->participant_sid);
@@ -929,6 +946,7 @@ on_ws_connected (GObject *src, GAsyncResult *res, gpointer data)
   if (c->subscribe_rules)
     json_object_set_member (
         m, "subscribe_rules", json_from_string (c->subscribe_rules, NULL));
+  c->rules_unsaid = FALSE;
   ws_send (c, m);
   json_object_unref (m);
   g_object_unref (c);

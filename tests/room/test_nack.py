@@ -22,7 +22,7 @@ import time
 import unittest
 
 import hqtest
-from test_room import GST_LAUNCH, Launch, count
+from test_room import GST_LAUNCH, Launch, count, launch_env, make_room
 
 DEADLINE = 120  # seconds; generous for a loaded 2-core machine under ASan
 MIN_FORWARDED = 1500  # packets after decoding started: about 10 s of media
@@ -37,20 +37,7 @@ class LosslessLoopback(unittest.TestCase):
         self.addCleanup(self.server.__exit__, None, None, None)
         creds = hqtest.read_credentials(self.server.data_dir)
         self.key = (creds["key_sid"], creds["key_secret"])
-        self.env = dict(os.environ)
-        self.env.update({"HQ_API_KEY_SID": creds["key_sid"],
-                         "HQ_API_KEY_SECRET": creds["key_secret"],
-                         "HQ_ACCOUNT_SID": creds["account_sid"]})
-        self.env.pop("HQ_ACCESS_TOKEN", None)
-        preload = os.environ.get("HQ_ROOM_TEST_PRELOAD")
-        if preload:  # sanitizer builds: see meson.build and test_room.py
-            self.env.update({
-                "LD_PRELOAD": preload,
-                "GST_PLUGIN_SYSTEM_PATH_1_0":
-                    os.environ["HQ_ROOM_TEST_SYSTEM_PLUGINS"],
-                "GST_REGISTRY_FORK": "no",
-                "GST_REGISTRY": os.path.join(self.server.data_dir, "..",
-                                             "registry.bin")})
+        self.env = launch_env(self.server, creds)
 
     def launch(self, pipeline):
         p = Launch(pipeline, self.env)
@@ -63,10 +50,7 @@ class LosslessLoopback(unittest.TestCase):
         return r.json()["media"]
 
     def test_no_false_nacks(self):
-        r = self.server.request(
-            "POST", "/v1/Rooms", "UniqueName=nack&Type=group", auth=self.key,
-            headers={"Content-Type": "application/x-www-form-urlencoded"})
-        self.assertEqual(r.status, 201, r.body)
+        make_room(self.server, self.key, "nack")
         pub = self.launch(
             f"hqroomsink name=s server={self.server.url} room=nack "
             "identity=alice videotestsrc is-live=true ! "
@@ -123,10 +107,7 @@ class LosslessLoopback(unittest.TestCase):
         it is told to and reports the NACKs that reach it (in its own
         sequence numbers: the subscriber's NACK went to the server, which
         never had the packet and asked the publisher)."""
-        r = self.server.request(
-            "POST", "/v1/Rooms", "UniqueName=lossy&Type=group", auth=self.key,
-            headers={"Content-Type": "application/x-www-form-urlencoded"})
-        self.assertEqual(r.status, 201, r.body)
+        make_room(self.server, self.key, "lossy")
         pub = subprocess.Popen(
             [os.environ["HQ_LOSSY_PUBLISHER"], self.server.url, "lossy"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=self.env)
