@@ -21,6 +21,7 @@ G_BEGIN_DECLS
 #define HQ_SFU_MAX_PACKET 1500
 /* Keyframe requests to one publisher track at most this often. */
 #define HQ_SFU_PLI_INTERVAL_US (300 * 1000)
+#define HQ_SFU_PLI_MIN_US (100 * 1000)
 /* The bitrate the SFU lets each publisher's video reach (REMB) when no
  * subscriber is constrained, and the least it asks for. */
 #define HQ_SFU_REMB_BPS 1500000
@@ -107,6 +108,7 @@ struct _HqSfuTrack
   guint32 rtx_ssrc; /* 0 when the publisher sends no RTX */
   gint rtx_pt;
   gint64 last_pli_us;
+  gint64 last_keyframe_us; /* the last keyframe packet from the publisher */
   HqRtpRecvStats stats;
   guint32 quality_seen; /* stats.received at the last quality tick */
   HqRtcpReportBlock report; /* this second's, for RR and quality */

@@ -109,8 +109,15 @@ hq_sfu_request_keyframe (HqSfuTrack *track)
   HqRtcpWriter w;
   gint64 now = g_get_monotonic_time ();
 
+  /* One request at a time: a new one once the last was answered with a
+   * keyframe (subscribers joining one after another each get theirs at
+   * once, not a multiple of the interval later), else after
+   * HQ_SFU_PLI_INTERVAL_US (it may have been lost); never more often than
+   * HQ_SFU_PLI_MIN_US. */
   if (!track->ssrc || !connected (p->pub)
-      || now - track->last_pli_us < HQ_SFU_PLI_INTERVAL_US)
+      || now - track->last_pli_us < HQ_SFU_PLI_MIN_US
+      || (now - track->last_pli_us < HQ_SFU_PLI_INTERVAL_US
+          && track->last_keyframe_us <= track->last_pli_us))
     return;
   track->last_pli_us = now;
   hq_rtcp_writer_init (&w, buf, 64);
@@ -384,6 +391,8 @@ hq_sfu_on_publish_packet (
     return;
   keyframe = track->kind == HQ_SDP_KIND_VIDEO
       && is_keyframe (track, data + hdr.payload_offset, hdr.payload_len);
+  if (keyframe)
+    track->last_keyframe_us = now;
   for (guint i = 0; i < track->subs->len; i++)
     forward (g_ptr_array_index (track->subs, i), data, &hdr, keyframe, FALSE);
 }

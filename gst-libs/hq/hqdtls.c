@@ -283,6 +283,16 @@ fail (HqDtls *dtls, gint code, const gchar *what)
   finish (dtls, error);
 }
 
+/* The DTLS retransmission timer: 100 ms, doubling on each loss up to
+ * OpenSSL's own 60 s ceiling (RFC 6347 4.2.4.1 allows a shorter start). */
+static unsigned int
+retransmit_after_us (SSL *ssl, unsigned int previous_us)
+{
+  if (previous_us == 0)
+    return 100 * 1000;
+  return MIN (previous_us * 2, 60u * 1000 * 1000);
+}
+
 static gboolean
 on_timer (gpointer user_data)
 {
@@ -511,6 +521,10 @@ hq_dtls_new (HqCertificate *cert, HqDtlsRole role,
     set_openssl_error (error, HQ_TRANSPORT_ERROR_DTLS, "cannot set up DTLS");
     return NULL;
   }
+  /* OpenSSL waits 1 s before resending a lost handshake flight; the
+   * first one is often lost on purpose here (it can reach the peer
+   * before the peer's ICE accepts data), so start at 100 ms. */
+  DTLS_set_timer_cb (dtls->ssl, retransmit_after_us);
   BIO_set_mem_eof_return (dtls->rbio, -1);
   BIO_set_data (wbio, dtls);
   SSL_set_bio (dtls->ssl, dtls->rbio, wbio);
