@@ -2,6 +2,8 @@
 #include "hqrules.h"
 #include "hqroom.h"
 
+#include <hq/hqroomclient.h>
+
 static const gchar *const filters[] = { "all", "kind", "publisher", "track",
   NULL };
 
@@ -138,10 +140,7 @@ JsonArray *
 hq_rules_include_all (void)
 {
   JsonArray *rules = json_array_new ();
-  JsonObject *all = json_object_new ();
 
-  json_object_set_string_member (all, "type", "include");
-  json_object_set_boolean_member (all, "all", TRUE);
-  json_array_add_object_element (rules, all);
+  hq_room_rule_add (rules, "include", "all", NULL);
   return rules;
 }

@@ -335,30 +335,18 @@ subscribe_rules_locked (GstHqRoomSrc *self)
 {
   JsonArray *rules = json_array_new ();
   gboolean some = FALSE;
-  JsonObject *r;
 
   for (guint i = 0; self->participants && self->participants[i]; i++) {
     if (*self->participants[i] == '\0')
       continue;
-    r = json_object_new ();
-    json_object_set_string_member (r, "type", "include");
-    json_object_set_string_member (r, "publisher", self->participants[i]);
-    json_array_add_object_element (rules, r);
+    hq_room_rule_add (rules, "include", "publisher", self->participants[i]);
     some = TRUE;
   }
-  if (!some) {
-    r = json_object_new ();
-    json_object_set_string_member (r, "type", "include");
-    json_object_set_boolean_member (r, "all", TRUE);
-    json_array_add_object_element (rules, r);
-  }
-  if (self->kinds != GST_HQ_ROOM_KINDS_BOTH) {
-    r = json_object_new ();
-    json_object_set_string_member (r, "type", "exclude");
-    json_object_set_string_member (
-        r, "kind", self->kinds == GST_HQ_ROOM_KINDS_AUDIO ? "video" : "audio");
-    json_array_add_object_element (rules, r);
-  }
+  if (!some)
+    hq_room_rule_add (rules, "include", "all", NULL);
+  if (self->kinds != GST_HQ_ROOM_KINDS_BOTH)
+    hq_room_rule_add (rules, "exclude", "kind",
+        self->kinds == GST_HQ_ROOM_KINDS_AUDIO ? "video" : "audio");
   return rules;
 }
 

@@ -518,6 +518,20 @@ sync_priority (HqRoomClient *c, LocalTrack *t)
   t->server_priority = g_strdup (t->priority);
 }
 
+void
+hq_room_rule_add (JsonArray *rules, const gchar *type, const gchar *filter,
+    const gchar *value)
+{
+  JsonObject *r = json_object_new ();
+
+  json_object_set_string_member (r, "type", type);
+  if (g_str_equal (filter, "all"))
+    json_object_set_boolean_member (r, "all", TRUE);
+  else
+    json_object_set_string_member (r, filter, value);
+  json_array_add_object_element (rules, r);
+}
+
 /* Tells a joined server the rules in effect. */
 static void
 send_subscribe_rules (HqRoomClient *c)
@@ -541,11 +555,8 @@ hq_room_client_set_subscribe_rules (HqRoomClient *c, JsonArray *rules)
   } else if (c->subscribe_rules) {
     /* Back to the default, everything: said as a rule, so that a resume
      * (which keeps the server's rules) carries it too. */
-    JsonObject *all = json_object_new ();
-    json_object_set_string_member (all, "type", "include");
-    json_object_set_boolean_member (all, "all", TRUE);
     json_node_take_array (node, json_array_new ());
-    json_array_add_object_element (json_node_get_array (node), all);
+    hq_room_rule_add (json_node_get_array (node), "include", "all", NULL);
   } else {
     return; /* never said otherwise: the server's default holds */
   }

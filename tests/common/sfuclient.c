@@ -3,6 +3,7 @@
 
 #include <string.h>
 #include <unistd.h>
+#include <hq/hqrtcp.h>
 #include <hq/hqrtp.h>
 #include <hq/hqtoken.h>
 #include "hqtempdir.h"
@@ -501,4 +502,33 @@ hq_sfu_client_send_rtcp (
     return FALSE;
   memcpy (buf, data, len);
   return hq_transport_send_rtcp (t, buf, len, sizeof buf, NULL);
+}
+
+guint
+hq_sfu_client_read_feedback (const guint8 *data, gsize len, guint32 media_ssrc,
+    guint64 *remb_bps, GArray *nacked)
+{
+  g_autoptr (GArray) lost = g_array_new (FALSE, FALSE, sizeof (guint16));
+  HqRtcpIter iter;
+  HqRtcpPacket pkt;
+  guint n_remb = 0;
+
+  if (!hq_rtcp_iter_init (&iter, data, len, NULL))
+    return 0;
+  while (hq_rtcp_iter_next (&iter, &pkt)) {
+    HqRtcpFb fb;
+    HqRtcpRemb remb;
+
+    if (pkt.type == HQ_RTCP_PSFB && pkt.count == HQ_RTCP_PSFB_AFB
+        && hq_rtcp_parse_remb (&pkt, &fb, &remb, NULL)) {
+      *remb_bps = remb.bitrate;
+      n_remb++;
+    } else if (pkt.type == HQ_RTCP_RTPFB && pkt.count == HQ_RTCP_RTPFB_NACK
+        && hq_rtcp_parse_nack (&pkt, &fb, lost, NULL)) {
+      if (fb.media_ssrc == media_ssrc)
+        g_array_append_vals (nacked, lost->data, lost->len);
+      g_array_set_size (lost, 0);
+    }
+  }
+  return n_remb;
 }

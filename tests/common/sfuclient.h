@@ -91,6 +91,12 @@ gboolean hq_sfu_client_send_rtcp (
     HqSfuClient *client, gboolean publish, const guint8 *data, gsize len);
 /* Sends a protocol message (consumes @msg). */
 void hq_sfu_client_send_message (HqSfuClient *client, JsonObject *msg);
+/* Reads the server's RTCP @data to a publisher: the bitrate of its last
+ * REMB in *@remb_bps (left alone when there is none), and the sequence
+ * numbers its NACKs ask of @media_ssrc, appended to @nacked (guint16).
+ * Returns how many REMBs it held. */
+guint hq_sfu_client_read_feedback (const guint8 *data, gsize len,
+    guint32 media_ssrc, guint64 *remb_bps, GArray *nacked);
 
 G_END_DECLS
 

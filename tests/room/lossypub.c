@@ -15,7 +15,6 @@
  * sending that packet again.  It stops at the end of stdin. */
 #include <stdio.h>
 #include <string.h>
-#include <hq/hqrtcp.h>
 #include "../common/sfuclient.h"
 
 #define VIDEO_PAYLOAD 1100
@@ -35,25 +34,17 @@ on_pub_packet (gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
 {
   HqSfuClient *c = user_data;
   g_autoptr (GArray) lost = g_array_new (FALSE, FALSE, sizeof (guint16));
-  HqRtcpIter iter;
-  HqRtcpPacket pkt;
+  guint64 remb;
 
-  if (!rtcp || !hq_rtcp_iter_init (&iter, data, len, NULL))
+  if (!rtcp)
     return;
-  while (hq_rtcp_iter_next (&iter, &pkt)) {
-    HqRtcpFb fb;
-    if (pkt.type != HQ_RTCP_RTPFB || pkt.count != HQ_RTCP_RTPFB_NACK
-        || !hq_rtcp_parse_nack (&pkt, &fb, lost, NULL)
-        || fb.media_ssrc != c->video_ssrc)
-      continue;
-    for (guint i = 0; i < lost->len; i++) {
-      guint16 seq = g_array_index (lost, guint16, i);
-      printf ("nack %u\n", seq);
-      hq_sfu_client_resend_video (c, seq);
-    }
-    fflush (stdout);
-    g_array_set_size (lost, 0);
+  hq_sfu_client_read_feedback (data, len, c->video_ssrc, &remb, lost);
+  for (guint i = 0; i < lost->len; i++) {
+    guint16 seq = g_array_index (lost, guint16, i);
+    printf ("nack %u\n", seq);
+    hq_sfu_client_resend_video (c, seq);
   }
+  fflush (stdout);
 }
 
 static gboolean

@@ -86,31 +86,23 @@ a_packet (gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
 {
   HqSfuClient *c = user_data;
   Fx *fx = c->user_data;
-  g_autoptr (GArray) lost = g_array_new (FALSE, FALSE, sizeof (guint16));
-  HqRtcpIter iter;
-  HqRtcpPacket pkt;
+  guint before = fx->nacked->len;
+  guint64 remb = 0;
+  guint n;
 
-  if (!rtcp || !hq_rtcp_iter_init (&iter, data, len, NULL))
+  if (!rtcp)
     return;
-  while (hq_rtcp_iter_next (&iter, &pkt)) {
-    HqRtcpFb fb;
-    HqRtcpRemb remb;
-    if (pkt.type == HQ_RTCP_PSFB && pkt.count == HQ_RTCP_PSFB_AFB
-        && hq_rtcp_parse_remb (&pkt, &fb, &remb, NULL)) {
-      if (fx->n_remb++ == 0)
-        fx->first_remb = remb.bitrate;
-      fx->last_remb = remb.bitrate;
-    } else if (pkt.type == HQ_RTCP_RTPFB && pkt.count == HQ_RTCP_RTPFB_NACK
-        && hq_rtcp_parse_nack (&pkt, &fb, lost, NULL)) {
-      g_assert_cmpuint (fb.media_ssrc, ==, c->video_ssrc);
-      g_array_append_vals (fx->nacked, lost->data, lost->len);
-      g_array_set_size (lost, 0);
-      if (fx->answer_after && fx->nacked->len >= fx->answer_after)
-        for (guint i = 0; i < fx->nacked->len; i++)
-          hq_sfu_client_resend_video (
-              c, g_array_index (fx->nacked, guint16, i));
-    }
+  n = hq_sfu_client_read_feedback (data, len, c->video_ssrc, &remb, fx->nacked);
+  if (n > 0) {
+    if (fx->n_remb == 0)
+      fx->first_remb = remb;
+    fx->n_remb += n;
+    fx->last_remb = remb;
   }
+  if (fx->nacked->len > before && fx->answer_after
+      && fx->nacked->len >= fx->answer_after)
+    for (guint i = 0; i < fx->nacked->len; i++)
+      hq_sfu_client_resend_video (c, g_array_index (fx->nacked, guint16, i));
 }
 
 static gboolean
@@ -543,18 +535,11 @@ prio_publisher_packet (gboolean rtcp, guint8 *data, gsize len, gpointer ud)
 {
   HqSfuClient *c = ud;
   Prio *px = c->user_data;
-  HqRtcpIter iter;
-  HqRtcpPacket pkt;
+  g_autoptr (GArray) nacked = g_array_new (FALSE, FALSE, sizeof (guint16));
 
-  if (!rtcp || !hq_rtcp_iter_init (&iter, data, len, NULL))
-    return;
-  while (hq_rtcp_iter_next (&iter, &pkt)) {
-    HqRtcpFb fb;
-    HqRtcpRemb remb;
-    if (pkt.type == HQ_RTCP_PSFB && pkt.count == HQ_RTCP_PSFB_AFB
-        && hq_rtcp_parse_remb (&pkt, &fb, &remb, NULL))
-      *(c == px->a ? &px->a_remb : &px->c_remb) = remb.bitrate;
-  }
+  if (rtcp)
+    hq_sfu_client_read_feedback (data, len, c->video_ssrc,
+        c == px->a ? &px->a_remb : &px->c_remb, nacked);
 }
 
 static void
