@@ -33,6 +33,90 @@ gst_hq_room_settings_clear (GstHqRoomSettings *s)
   g_clear_pointer (&s->identity, g_free);
 }
 
+void
+gst_hq_room_settings_install (GObjectClass *klass)
+{
+  g_object_class_install_property (klass, GST_HQ_ROOM_PROP_SERVER,
+      g_param_spec_string ("server", "Server",
+          "hq-server's base URL (http://, https://, ws:// or wss://)",
+          GST_HQ_ROOM_DEFAULT_SERVER,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (klass, GST_HQ_ROOM_PROP_ROOM,
+      g_param_spec_string ("room", "Room",
+          "Room unique name or sid (default: the room the token names)", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (klass, GST_HQ_ROOM_PROP_TOKEN,
+      g_param_spec_string ("token", "Token",
+          "Access token (default: $HQ_ACCESS_TOKEN, else one minted for "
+          "identity with $HQ_API_KEY_SID, $HQ_API_KEY_SECRET and "
+          "$HQ_ACCOUNT_SID)",
+          NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (klass, GST_HQ_ROOM_PROP_IDENTITY,
+      g_param_spec_string ("identity", "Identity",
+          "Participant identity (for a minted token)", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (klass, GST_HQ_ROOM_PROP_RECONNECT_TIMEOUT,
+      g_param_spec_uint ("reconnect-timeout", "Reconnect timeout",
+          "Give up after this long without the server (ms)", 0, G_MAXUINT,
+          GST_HQ_ROOM_DEFAULT_RECONNECT_TIMEOUT_MS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+}
+
+gboolean
+gst_hq_room_settings_set (
+    GstHqRoomSettings *s, guint prop_id, const GValue *value)
+{
+  gchar **str;
+
+  switch (prop_id) {
+    case GST_HQ_ROOM_PROP_SERVER:
+      str = &s->server;
+      break;
+    case GST_HQ_ROOM_PROP_ROOM:
+      str = &s->room;
+      break;
+    case GST_HQ_ROOM_PROP_TOKEN:
+      str = &s->token;
+      break;
+    case GST_HQ_ROOM_PROP_IDENTITY:
+      str = &s->identity;
+      break;
+    case GST_HQ_ROOM_PROP_RECONNECT_TIMEOUT:
+      s->reconnect_timeout_ms = g_value_get_uint (value);
+      return TRUE;
+    default:
+      return FALSE;
+  }
+  g_free (*str);
+  *str = g_value_dup_string (value);
+  return TRUE;
+}
+
+gboolean
+gst_hq_room_settings_get (
+    const GstHqRoomSettings *s, guint prop_id, GValue *value)
+{
+  switch (prop_id) {
+    case GST_HQ_ROOM_PROP_SERVER:
+      g_value_set_string (value, s->server);
+      return TRUE;
+    case GST_HQ_ROOM_PROP_ROOM:
+      g_value_set_string (value, s->room);
+      return TRUE;
+    case GST_HQ_ROOM_PROP_TOKEN:
+      g_value_set_string (value, s->token);
+      return TRUE;
+    case GST_HQ_ROOM_PROP_IDENTITY:
+      g_value_set_string (value, s->identity);
+      return TRUE;
+    case GST_HQ_ROOM_PROP_RECONNECT_TIMEOUT:
+      g_value_set_uint (value, s->reconnect_timeout_ms);
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}
+
 /* The token property, else $HQ_ACCESS_TOKEN, else one minted for
  * @identity with $HQ_API_KEY_SID/$HQ_API_KEY_SECRET ($HQ_ACCOUNT_SID). */
 static gchar *

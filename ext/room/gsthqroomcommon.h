@@ -49,6 +49,27 @@ typedef struct
 void gst_hq_room_settings_init (GstHqRoomSettings *settings);
 void gst_hq_room_settings_clear (GstHqRoomSettings *settings);
 
+/* The ids of those properties: each element's property enum goes on from
+ * GST_HQ_ROOM_N_PROPS. */
+enum
+{
+  GST_HQ_ROOM_PROP_SERVER = 1,
+  GST_HQ_ROOM_PROP_ROOM,
+  GST_HQ_ROOM_PROP_TOKEN,
+  GST_HQ_ROOM_PROP_IDENTITY,
+  GST_HQ_ROOM_PROP_RECONNECT_TIMEOUT,
+  GST_HQ_ROOM_N_PROPS
+};
+
+/* Installs server, room, token, identity and reconnect-timeout. */
+void gst_hq_room_settings_install (GObjectClass *klass);
+/* Set and get one of them, under the element's object lock; FALSE when
+ * @prop_id is not one of them. */
+gboolean gst_hq_room_settings_set (
+    GstHqRoomSettings *settings, guint prop_id, const GValue *value);
+gboolean gst_hq_room_settings_get (
+    const GstHqRoomSettings *settings, guint prop_id, GValue *value);
+
 /* Called on the client's thread right after the client is made, to
  * connect signals and set what it publishes, before it starts. */
 typedef void (*GstHqRoomSetupFunc) (HqRoomClient *client, gpointer user_data);

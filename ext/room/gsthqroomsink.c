@@ -84,17 +84,12 @@ struct _GstHqRoomSink
 
 enum
 {
-  PROP_0,
-  PROP_SERVER,
-  PROP_ROOM,
-  PROP_TOKEN,
-  PROP_IDENTITY,
-  PROP_VIDEO_CODEC,
+  /* after the shared ones (gsthqroomcommon.h) */
+  PROP_VIDEO_CODEC = GST_HQ_ROOM_N_PROPS,
   PROP_START_BITRATE,
   PROP_MIN_BITRATE,
   PROP_MAX_BITRATE,
   PROP_CONGESTION_CONTROL,
-  PROP_RECONNECT_TIMEOUT,
 };
 
 enum
@@ -866,26 +861,11 @@ gst_hq_room_sink_set_property (
   GstHqRoomSettings *s = &self->settings;
 
   GST_OBJECT_LOCK (self);
+  if (gst_hq_room_settings_set (s, prop_id, value)) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
   switch (prop_id) {
-    case PROP_SERVER:
-      g_free (s->server);
-      s->server = g_value_dup_string (value);
-      break;
-    case PROP_ROOM:
-      g_free (s->room);
-      s->room = g_value_dup_string (value);
-      break;
-    case PROP_TOKEN:
-      g_free (s->token);
-      s->token = g_value_dup_string (value);
-      break;
-    case PROP_IDENTITY:
-      g_free (s->identity);
-      s->identity = g_value_dup_string (value);
-      break;
-    case PROP_RECONNECT_TIMEOUT:
-      s->reconnect_timeout_ms = g_value_get_uint (value);
-      break;
     case PROP_VIDEO_CODEC:
       self->video_codec = g_value_get_enum (value);
       break;
@@ -916,22 +896,11 @@ gst_hq_room_sink_get_property (
   GstHqRoomSettings *s = &self->settings;
 
   GST_OBJECT_LOCK (self);
+  if (gst_hq_room_settings_get (s, prop_id, value)) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
   switch (prop_id) {
-    case PROP_SERVER:
-      g_value_set_string (value, s->server);
-      break;
-    case PROP_ROOM:
-      g_value_set_string (value, s->room);
-      break;
-    case PROP_TOKEN:
-      g_value_set_string (value, s->token);
-      break;
-    case PROP_IDENTITY:
-      g_value_set_string (value, s->identity);
-      break;
-    case PROP_RECONNECT_TIMEOUT:
-      g_value_set_uint (value, s->reconnect_timeout_ms);
-      break;
     case PROP_VIDEO_CODEC:
       g_value_set_enum (value, self->video_codec);
       break;
@@ -996,42 +965,8 @@ gst_hq_room_sink_class_init (GstHqRoomSinkClass *klass)
   gobject_class->get_property = gst_hq_room_sink_get_property;
   gobject_class->finalize = gst_hq_room_sink_finalize;
 
-  /**
-   * GstHqRoomSink:server:
-   *
-   * The hq-server's base URL (http://, https://, ws:// or wss://).
-   */
-  g_object_class_install_property (gobject_class, PROP_SERVER,
-      g_param_spec_string ("server", "Server", "hq-server URL",
-          GST_HQ_ROOM_DEFAULT_SERVER,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
-  /**
-   * GstHqRoomSink:room:
-   *
-   * The room's unique name or sid (default: the room the token names).
-   */
-  g_object_class_install_property (gobject_class, PROP_ROOM,
-      g_param_spec_string ("room", "Room", "Room unique name or sid", NULL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
-  /**
-   * GstHqRoomSink:token:
-   *
-   * The access token.  When unset: $HQ_ACCESS_TOKEN, else a token minted
-   * for #GstHqRoomSink:identity with $HQ_API_KEY_SID, $HQ_API_KEY_SECRET
-   * and $HQ_ACCOUNT_SID.
-   */
-  g_object_class_install_property (gobject_class, PROP_TOKEN,
-      g_param_spec_string ("token", "Token", "Access token", NULL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
-  /**
-   * GstHqRoomSink:identity:
-   *
-   * The identity to mint a token for when none is given.
-   */
-  g_object_class_install_property (gobject_class, PROP_IDENTITY,
-      g_param_spec_string ("identity", "Identity",
-          "Participant identity (for a minted token)", NULL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /* server, room, token, identity, reconnect-timeout: docs/hqroomsink.md */
+  gst_hq_room_settings_install (gobject_class);
   /**
    * GstHqRoomSink:video-codec:
    *
@@ -1082,17 +1017,6 @@ gst_hq_room_sink_class_init (GstHqRoomSinkClass *klass)
           "or stay at start-bitrate (off)",
           GST_TYPE_HQ_ROOM_CONGESTION_CONTROL,
           GST_HQ_ROOM_CONGESTION_CONTROL_ON,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
-  /**
-   * GstHqRoomSink:reconnect-timeout:
-   *
-   * How long, in ms, to keep trying to reach the server before posting
-   * an error.
-   */
-  g_object_class_install_property (gobject_class, PROP_RECONNECT_TIMEOUT,
-      g_param_spec_uint ("reconnect-timeout", "Reconnect timeout",
-          "Give up after this long without the server (ms)", 0, G_MAXUINT,
-          GST_HQ_ROOM_DEFAULT_RECONNECT_TIMEOUT_MS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
 
   /**

@@ -89,15 +89,10 @@ struct _GstHqRoomSrc
 
 enum
 {
-  PROP_0,
-  PROP_SERVER,
-  PROP_ROOM,
-  PROP_TOKEN,
-  PROP_IDENTITY,
-  PROP_PARTICIPANTS,
+  /* after the shared ones (gsthqroomcommon.h) */
+  PROP_PARTICIPANTS = GST_HQ_ROOM_N_PROPS,
   PROP_KINDS,
   PROP_LATENCY,
-  PROP_RECONNECT_TIMEOUT,
 };
 
 enum
@@ -987,26 +982,11 @@ gst_hq_room_src_set_property (
   GstHqRoomSettings *s = &self->settings;
 
   GST_OBJECT_LOCK (self);
+  if (gst_hq_room_settings_set (s, prop_id, value)) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
   switch (prop_id) {
-    case PROP_SERVER:
-      g_free (s->server);
-      s->server = g_value_dup_string (value);
-      break;
-    case PROP_ROOM:
-      g_free (s->room);
-      s->room = g_value_dup_string (value);
-      break;
-    case PROP_TOKEN:
-      g_free (s->token);
-      s->token = g_value_dup_string (value);
-      break;
-    case PROP_IDENTITY:
-      g_free (s->identity);
-      s->identity = g_value_dup_string (value);
-      break;
-    case PROP_RECONNECT_TIMEOUT:
-      s->reconnect_timeout_ms = g_value_get_uint (value);
-      break;
     case PROP_PARTICIPANTS:
       g_strfreev (self->participants);
       self->participants = g_value_get_string (value)
@@ -1038,22 +1018,11 @@ gst_hq_room_src_get_property (
   GstHqRoomSettings *s = &self->settings;
 
   GST_OBJECT_LOCK (self);
+  if (gst_hq_room_settings_get (s, prop_id, value)) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
   switch (prop_id) {
-    case PROP_SERVER:
-      g_value_set_string (value, s->server);
-      break;
-    case PROP_ROOM:
-      g_value_set_string (value, s->room);
-      break;
-    case PROP_TOKEN:
-      g_value_set_string (value, s->token);
-      break;
-    case PROP_IDENTITY:
-      g_value_set_string (value, s->identity);
-      break;
-    case PROP_RECONNECT_TIMEOUT:
-      g_value_set_uint (value, s->reconnect_timeout_ms);
-      break;
     case PROP_PARTICIPANTS:
       g_value_take_string (value,
           self->participants ? g_strjoinv (",", self->participants) : NULL);
@@ -1148,42 +1117,8 @@ gst_hq_room_src_class_init (GstHqRoomSrcClass *klass)
   gobject_class->get_property = gst_hq_room_src_get_property;
   gobject_class->finalize = gst_hq_room_src_finalize;
 
-  /**
-   * GstHqRoomSrc:server:
-   *
-   * The hq-server's base URL (http://, https://, ws:// or wss://).
-   */
-  g_object_class_install_property (gobject_class, PROP_SERVER,
-      g_param_spec_string ("server", "Server", "hq-server URL",
-          GST_HQ_ROOM_DEFAULT_SERVER,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
-  /**
-   * GstHqRoomSrc:room:
-   *
-   * The room's unique name or sid (default: the room the token names).
-   */
-  g_object_class_install_property (gobject_class, PROP_ROOM,
-      g_param_spec_string ("room", "Room", "Room unique name or sid", NULL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
-  /**
-   * GstHqRoomSrc:token:
-   *
-   * The access token.  When unset: $HQ_ACCESS_TOKEN, else a token minted
-   * for #GstHqRoomSrc:identity with $HQ_API_KEY_SID, $HQ_API_KEY_SECRET
-   * and $HQ_ACCOUNT_SID.
-   */
-  g_object_class_install_property (gobject_class, PROP_TOKEN,
-      g_param_spec_string ("token", "Token", "Access token", NULL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
-  /**
-   * GstHqRoomSrc:identity:
-   *
-   * The identity to mint a token for when none is given.
-   */
-  g_object_class_install_property (gobject_class, PROP_IDENTITY,
-      g_param_spec_string ("identity", "Identity",
-          "Participant identity (for a minted token)", NULL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /* server, room, token, identity, reconnect-timeout: docs/hqroomsrc.md */
+  gst_hq_room_settings_install (gobject_class);
   /**
    * GstHqRoomSrc:participants:
    *
@@ -1219,17 +1154,6 @@ gst_hq_room_src_class_init (GstHqRoomSrcClass *klass)
   g_object_class_install_property (gobject_class, PROP_LATENCY,
       g_param_spec_uint ("latency", "Latency", "Jitter buffer latency (ms)", 0,
           10000, DEFAULT_LATENCY, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
-  /**
-   * GstHqRoomSrc:reconnect-timeout:
-   *
-   * How long, in ms, to keep trying to reach the server before posting
-   * an error.
-   */
-  g_object_class_install_property (gobject_class, PROP_RECONNECT_TIMEOUT,
-      g_param_spec_uint ("reconnect-timeout", "Reconnect timeout",
-          "Give up after this long without the server (ms)", 0, G_MAXUINT,
-          GST_HQ_ROOM_DEFAULT_RECONNECT_TIMEOUT_MS,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
 
   /**
    * GstHqRoomSrc::send-chat-message:
