@@ -11,6 +11,9 @@
  * pad closes it, scores it (libhq hqquality: E-model audio MOS, video MOS)
  * and posts an `hq-quality` message.  So figures follow stream time, and a
  * file is measured as fast as it can be read with the same result as live.
+ * Only in a live pipeline does the clock matter: a periodic clock callback
+ * closes the intervals of a stream that sent nothing for them (taking the
+ * pad's stream lock, only if its streaming thread is not in it).
  *
  * A reference pad ref_video_N (sink only) receives the undistorted video
  * of video_N.  Frames are paired by running time: each side queues copies
@@ -36,7 +39,8 @@
  * `hq-participant` tag (hqroomsrc sets it), else to the pad's name.
  *
  * Every #GstHqQualityMeter:interval of running time each stream posts an
- * `hq-quality` element message with the interval's figures and scores
+ * `hq-quality` element message with the interval's figures and scores (in
+ * a live pipeline also for a stream that stopped sending, from the clock)
  * (field names are stable; docs/hqqualitymeter.md lists them all):
  * `participant`, `pad`, `kind` ("video" or "audio"), `running-time`,
  * `duration`, `level` (0..5) and
@@ -81,6 +85,9 @@ GST_DEBUG_CATEGORY_STATIC (hq_quality_meter_debug);
  * leaves a gap (audiobasesink's default alignment threshold). */
 #define AUDIO_GAP_THRESHOLD (40 * GST_MSECOND)
 #define AUDIO_BLOCK_MS 10
+/* In a live pipeline, how long after an interval's end (plus upstream's
+ * latency) the clock closes it for a stream that sent nothing. */
+#define LIVE_STALL_GRACE (200 * GST_MSECOND)
 /* Reference pairing: frames waiting for their counterpart, per side. */
 #define MAX_PENDING_FRAMES 90
 
@@ -181,6 +188,8 @@ struct _GstHqQualityMeterPad
   gdouble *scratch;
   gsize scratch_len;
   gboolean latency_checked;
+  gboolean live; /* upstream said so in a latency query */
+  GstClockTime latency; /* upstream's minimum latency */
   gdouble delay_ms;
   Figures now; /* the open interval */
 
@@ -199,6 +208,7 @@ struct _GstHqQualityMeter
   GstClockTime interval;
   gchar *location;
   gboolean report_written;
+  GstClockID tick_id; /* while PLAYING with a clock */
 };
 
 enum
@@ -365,6 +375,8 @@ pad_reset_stream (GstHqQualityMeterPad *pad)
   pad->frames_in_block = 0;
   pad->block_sum = 0;
   pad->latency_checked = FALSE;
+  pad->live = FALSE;
+  pad->latency = 0;
   pad->delay_ms = HQ_QUALITY_OPUS_DELAY_MS;
   pad->resolution_changed = FALSE;
   memset (&pad->now, 0, sizeof (pad->now));
@@ -915,8 +927,13 @@ pad_check_latency (GstHqQualityMeterPad *pad)
   if (gst_pad_peer_query (GST_PAD (pad), query))
     gst_query_parse_latency (query, &live, &min, NULL);
   gst_query_unref (query);
-  if (live && GST_CLOCK_TIME_IS_VALID (min))
+  pad->live = live;
+  if (live && GST_CLOCK_TIME_IS_VALID (min)) {
+    pad->latency = min;
     pad->delay_ms = HQ_QUALITY_OPUS_DELAY_MS + (gdouble)min / GST_MSECOND;
+  }
+  GST_DEBUG_OBJECT (pad, "stream is %slive, latency %" GST_TIME_FORMAT,
+      live ? "" : "not ", GST_TIME_ARGS (pad->latency));
 }
 
 static GstFlowReturn
@@ -930,9 +947,9 @@ gst_hq_quality_meter_chain (GstPad *sinkpad, GstObject *parent, GstBuffer *buf)
     running_time = gst_segment_to_running_time (
         &pad->segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
   if (GST_CLOCK_TIME_IS_VALID (running_time)) {
+    if (pad->kind != KIND_REF && !pad->latency_checked)
+      pad_check_latency (pad);
     if (pad->kind == KIND_AUDIO) {
-      if (!pad->latency_checked)
-        pad_check_latency (pad);
       audio_chain (self, pad, buf, running_time);
     } else {
       video_chain (self, pad, buf, running_time);
@@ -1509,6 +1526,91 @@ reset_locked (GstHqQualityMeter *self)
   self->report_written = FALSE;
 }
 
+/* In a live pipeline, closes the intervals of @pad that the clock has
+ * passed without data from it: a stalled stream reports its silence every
+ * interval instead of when data comes back.  Stream lock of @pad held. */
+static void
+pad_close_stalled (GstHqQualityMeter *self, GstHqQualityMeterPad *pad,
+    GstClockTime now, GstClockTime interval)
+{
+  gboolean eos;
+
+  GST_OBJECT_LOCK (self);
+  eos = pad->eos;
+  GST_OBJECT_UNLOCK (self);
+  if (eos || !pad->live || !GST_CLOCK_TIME_IS_VALID (pad->interval_start))
+    return;
+  while (now >= pad->interval_end + pad->latency + LIVE_STALL_GRACE) {
+    GST_DEBUG_OBJECT (pad, "no data for the interval ending %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (pad->interval_end));
+    pad_close_interval (self, pad, pad->interval_end);
+    pad->interval_end += interval;
+  }
+}
+
+static gboolean
+on_clock_tick (
+    GstClock *clock, GstClockTime time, GstClockID id, gpointer user_data)
+{
+  GstHqQualityMeter *self = GST_HQ_QUALITY_METER (user_data);
+  GPtrArray *pads = g_ptr_array_new_with_free_func (gst_object_unref);
+  GstClockTime base, interval, now = gst_clock_get_time (clock);
+
+  GST_OBJECT_LOCK (self);
+  base = GST_ELEMENT_CAST (self)->base_time;
+  interval = self->interval;
+  for (guint i = 0; i < self->sinkpads->len; i++) {
+    GstHqQualityMeterPad *pad = g_ptr_array_index (self->sinkpads, i);
+    if (pad->kind != KIND_REF)
+      g_ptr_array_add (pads, gst_object_ref (pad));
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  /* A pad whose streaming thread holds its stream lock is not stalled;
+   * one that does not cannot start while we look at it. */
+  for (guint i = 0; i < pads->len && now >= base; i++) {
+    GstPad *pad = g_ptr_array_index (pads, i);
+    if (GST_PAD_STREAM_TRYLOCK (pad)) {
+      pad_close_stalled (
+          self, GST_HQ_QUALITY_METER_PAD (pad), now - base, interval);
+      GST_PAD_STREAM_UNLOCK (pad);
+    }
+  }
+  g_ptr_array_free (pads, TRUE);
+  return TRUE;
+}
+
+static void
+start_ticks (GstHqQualityMeter *self)
+{
+  GstClock *clock;
+
+  GST_OBJECT_LOCK (self);
+  clock = GST_ELEMENT_CLOCK (self);
+  if (clock && self->tick_id == NULL) {
+    self->tick_id = gst_clock_new_periodic_id (clock,
+        GST_ELEMENT_CAST (self)->base_time + self->interval, self->interval);
+    gst_clock_id_wait_async (
+        self->tick_id, on_clock_tick, gst_object_ref (self), gst_object_unref);
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+stop_ticks (GstHqQualityMeter *self)
+{
+  GstClockID id;
+
+  GST_OBJECT_LOCK (self);
+  id = self->tick_id;
+  self->tick_id = NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (id) {
+    gst_clock_id_unschedule (id);
+    gst_clock_id_unref (id);
+  }
+}
+
 static GstStateChangeReturn
 gst_hq_quality_meter_change_state (
     GstElement *element, GstStateChange transition)
@@ -1516,10 +1618,20 @@ gst_hq_quality_meter_change_state (
   GstHqQualityMeter *self = GST_HQ_QUALITY_METER (element);
   GstStateChangeReturn ret;
 
-  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
-    GST_OBJECT_LOCK (self);
-    reset_locked (self);
-    GST_OBJECT_UNLOCK (self);
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      GST_OBJECT_LOCK (self);
+      reset_locked (self);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      start_ticks (self);
+      break;
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      stop_ticks (self);
+      break;
+    default:
+      break;
   }
   ret = GST_ELEMENT_CLASS (gst_hq_quality_meter_parent_class)
             ->change_state (element, transition);

@@ -12,6 +12,7 @@
 #include <gst/gst.h>
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
+#include <gst/check/gsttestclock.h>
 #include <json-glib/json-glib.h>
 
 #define FRAME (GST_SECOND / 30)
@@ -380,6 +381,113 @@ GST_START_TEST (test_resolution_change)
 
 GST_END_TEST;
 
+/* Fires the element's next clock tick on the harness's test clock. */
+static void
+crank_tick (GstHarness *h)
+{
+  GstTestClock *clock = gst_harness_get_testclock (h);
+
+  fail_unless (
+      gst_test_clock_timed_wait_for_multiple_pending_ids (clock, 1, 2000, NULL),
+      "the meter is waiting for no clock tick");
+  fail_unless (gst_test_clock_crank (clock));
+  gst_object_unref (clock);
+}
+
+/* Live (GstHarness answers the latency query as live): a stream that
+ * stops sending has its seconds reported by the clock, empty, each about
+ * when it ends, not when data comes back.  Also the participant set on
+ * the pad rather than by a tag. */
+GST_START_TEST (test_live_stall)
+{
+  GstBus *bus;
+  GstElement *e = make_meter (&bus);
+  gchar *caps = gray_caps (W, H);
+  GstHarness *h = video_harness (e, caps);
+  GstPad *pad = gst_element_get_static_pad (e, "video_0");
+  GPtrArray *q;
+
+  g_object_set (pad, "participant", "bob", NULL);
+  for (guint k = 0; k < 10; k++)
+    push (h, gray_frame (W, H, k, PTS (k)));
+  /* The tick at 1 s is within the grace after the first second. */
+  crank_tick (h);
+  q = pop_quality (bus, "video_0");
+  fail_unless_equals_int (q->len, 0);
+  g_ptr_array_free (q, TRUE);
+  /* At 2, 3 and 4 s the first three seconds are closed. */
+  crank_tick (h);
+  crank_tick (h);
+  crank_tick (h);
+  q = pop_quality (bus, "video_0");
+  fail_unless_equals_int (q->len, 3);
+  fail_unless_equals_string (
+      gst_structure_get_string (g_ptr_array_index (q, 0), "participant"),
+      "bob");
+  fail_unless_equals_int (uint_field (g_ptr_array_index (q, 0), "frames"), 10);
+  fail_unless_equals_int (uint_field (g_ptr_array_index (q, 1), "frames"), 0);
+  fail_unless_equals_int (uint_field (g_ptr_array_index (q, 1), "level"), 0);
+  fail_unless_equals_int (uint_field (g_ptr_array_index (q, 2), "frames"), 0);
+  g_ptr_array_free (q, TRUE);
+
+  /* Video comes back at 4.5 s: that frame ends a freeze-or-pause of
+   * 4.2 s (a freeze: not over 5 s) in the fifth second. */
+  push (h, gray_frame (W, H, 135, PTS (135)));
+  gst_harness_push_event (h, gst_event_new_eos ());
+  q = pop_quality (bus, "video_0");
+  fail_unless_equals_int (q->len, 2);
+  fail_unless_equals_int (uint_field (g_ptr_array_index (q, 0), "frames"), 0);
+  fail_unless_equals_int (
+      uint_field (g_ptr_array_index (q, 1), "freeze-count"), 1);
+  fail_unless (
+      fabs (double_field (g_ptr_array_index (q, 1), "total-freezes-duration")
+          - 126.0 / 30)
+      < 0.001);
+  g_ptr_array_free (q, TRUE);
+  gst_object_unref (pad);
+  gst_harness_teardown (h);
+  g_free (caps);
+  gst_object_unref (e);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
+/* A report that cannot be written says so on the bus, with the path. */
+GST_START_TEST (test_report_unwritable)
+{
+  GstBus *bus;
+  GstElement *e = make_meter (&bus);
+  gchar *caps = gray_caps (W, H);
+  GstHarness *h;
+  GstMessage *m;
+  GError *error = NULL;
+  gboolean warned = FALSE;
+
+  g_object_set (e, "location", "/nonexistent-hq-dir/report.json", NULL);
+  h = video_harness (e, caps);
+  push (h, gray_frame (W, H, 0, 0));
+  gst_harness_push_event (h, gst_event_new_eos ());
+  while ((m = gst_bus_pop (bus))) {
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_WARNING) {
+      gst_message_parse_warning (m, &error, NULL);
+      fail_unless (
+          strstr (error->message, "/nonexistent-hq-dir/report.json") != NULL,
+          "warning without the path: %s", error->message);
+      g_clear_error (&error);
+      warned = TRUE;
+    }
+    gst_message_unref (m);
+  }
+  fail_unless (warned, "no warning for an unwritable report");
+  gst_harness_teardown (h);
+  g_free (caps);
+  gst_object_unref (e);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
 #define RATE 48000
 #define BLOCK (RATE / 100)
 
@@ -438,6 +546,45 @@ GST_START_TEST (test_audio)
   /* 30 % of the second lost or concealed: R = 93.2 - 95 * 30 / 55.1. */
   fail_unless (fabs (double_field (s, "mos-audio") - 2.1369) < 0.001);
   fail_unless_equals_int (uint_field (s, "level"), 2);
+  g_ptr_array_free (q, TRUE);
+  gst_harness_teardown (h);
+  gst_object_unref (e);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
+/* rtpjitterbuffer's lost-packet event (the meter before a decoder) is
+ * concealed time, not a gap. */
+GST_START_TEST (test_audio_packet_lost)
+{
+  GstBus *bus;
+  GstElement *e = make_meter (&bus);
+  GstHarness *h = gst_harness_new_with_element (e, "audio_0", "src_audio_0");
+  GPtrArray *q;
+  const GstStructure *s;
+
+  gst_harness_set_src_caps_str (h,
+      "audio/x-raw, format=S16LE, rate=48000, channels=1, "
+      "layout=interleaved");
+  for (guint i = 0; i < 10; i++)
+    push (h, audio_block (i, 16000, TRUE));
+  fail_unless (gst_harness_push_event (h,
+      gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM,
+          gst_structure_new ("GstRTPPacketLost", "seqnum", G_TYPE_UINT, 7,
+              "timestamp", G_TYPE_UINT64, 100 * GST_MSECOND, "duration",
+              G_TYPE_UINT64, 60 * GST_MSECOND, NULL))));
+  for (guint i = 16; i < 100; i++)
+    push (h, audio_block (i, 16000, TRUE));
+  gst_harness_push_event (h, gst_event_new_eos ());
+
+  q = pop_quality (bus, "audio_0");
+  fail_unless_equals_int (q->len, 1);
+  s = g_ptr_array_index (q, 0);
+  fail_unless_equals_int (uint_field (s, "gaps"), 0);
+  fail_unless (fabs (double_field (s, "concealed-duration") - 0.06) < 1e-6);
+  /* 6 % concealed: R = 93.2 - 95 * 6 / 31.1 = 74.9, level 4. */
+  fail_unless_equals_int (uint_field (s, "level"), 4);
   g_ptr_array_free (q, TRUE);
   gst_harness_teardown (h);
   gst_object_unref (e);
@@ -617,7 +764,10 @@ qualitymeter_suite (void)
   tcase_add_test (tc, test_pause);
   tcase_add_test (tc, test_frozen_content_black);
   tcase_add_test (tc, test_resolution_change);
+  tcase_add_test (tc, test_live_stall);
+  tcase_add_test (tc, test_report_unwritable);
   tcase_add_test (tc, test_audio);
+  tcase_add_test (tc, test_audio_packet_lost);
   tcase_add_test (tc, test_psnr_ssim_match_ffmpeg);
   return s;
 }
