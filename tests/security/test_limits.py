@@ -267,6 +267,49 @@ class Timeouts(unittest.TestCase):
                 for s in socks:
                     s.close()
 
+    def test_slow_requests_closed(self):
+        """Requests sent a byte at a time, headers or body, are closed
+        after the request timeout however steadily the bytes come."""
+        env = {"HQ_REQUEST_TIMEOUT": "2", "HQ_CONNECTIONS_PER_IP": "1000"}
+        with Server(env=env) as srv:
+            heads = [b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: ",
+                     b"POST /token HTTP/1.1\r\nHost: t\r\n"
+                     b"Content-Type: application/json\r\n"
+                     b"Content-Length: 100000\r\n\r\n{\"a\":\""]
+            open_ = {}
+            try:
+                for i in range(250):
+                    s = connect(srv)
+                    s.sendall(heads[i % 2])
+                    open_[s.fileno()] = s
+                poller = select.poll()
+                for fd in open_:
+                    poller.register(fd, select.POLLIN)
+                deadline = time.monotonic() + DEADLINE
+                while open_ and time.monotonic() < deadline:
+                    # The attacker's pace: one more byte each 0.3 s.
+                    for fd, _ in poller.poll(300):
+                        try:
+                            data = open_[fd].recv(4096)
+                        except OSError:
+                            data = b""
+                        if not data:
+                            poller.unregister(fd)
+                            open_.pop(fd).close()
+                    for fd, s in list(open_.items()):
+                        try:
+                            s.send(b"a")
+                        except OSError:
+                            poller.unregister(fd)
+                            open_.pop(fd).close()
+                self.assertEqual(len(open_), 0,
+                                 f"{len(open_)} of 250 slow requests "
+                                 "still open")
+                self.assertTrue(healthz_ok(srv))
+            finally:
+                for s in open_.values():
+                    s.close()
+
     def test_websocket_without_join_closed(self):
         with Server(env={"HQ_JOIN_TIMEOUT": "2"}) as srv:
             ws = WsClient(srv.url.replace("http://", "ws://") + "/v1/signal")
