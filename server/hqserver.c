@@ -1,5 +1,7 @@
 /* hq-server's HTTP front: one SoupServer on the main context, routes to the
- * endpoint files.  See hqserver.h. */
+ * endpoint files.  Connections come in through hqlisten.c (timeouts, the
+ * per-address cap, surviving a lack of descriptors), not libsoup's own
+ * listener.  See hqserver.h. */
 #include "hqserver.h"
 #include "hqhttp.h"
 #include "hqlisten.h"

@@ -4,7 +4,7 @@
  * the connection as soon as the handler returns unless someone holds one)
  * and its HqSession, which speaks the protocol.  This file only moves text
  * between the two, enforces the message size, and closes connections that
- * fall silent. */
+ * fall silent or do not join in time. */
 #include "hqsignal.h"
 #include "hqhttp.h"
 #include "hqlog.h"

@@ -15,6 +15,7 @@ import resource
 import select
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -386,6 +387,24 @@ class PerAddress(unittest.TestCase):
             self.assertEqual(r.json()["error"]["message"],
                              "too many requests")
             self.assertEqual(r.json()["status"], 429)
+
+    def test_limits_from_config_file(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            conf = os.path.join(tmp, "hq-server.conf")
+            with open(conf, "w") as f:
+                f.write("[limits]\ntoken_rate=1\n")
+            with Server(args=["--config", conf]) as srv:
+                body = {"user_identity": "a", "room_name": "r"}
+                self.assertEqual(srv.request("POST", "/token", body).status,
+                                 200)
+                self.assertEqual(srv.request("POST", "/token", body).status,
+                                 429)
+            with open(conf, "w") as f:
+                f.write("[limits]\njoin_timeout=soon\n")
+            with self.assertRaises(AssertionError) as ctx:
+                Server(args=["--config", conf]).start()
+            self.assertIn("limits.join_timeout must be a whole number",
+                          str(ctx.exception))
 
     def test_room_creation_rate_limit(self):
         env = {"HQ_ROOM_CREATE_RATE": "2"}
