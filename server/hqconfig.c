@@ -145,7 +145,55 @@ check_key (HqConfig *config, GError **error)
   return TRUE;
 }
 
-/* Reads [server], [api-key] and [token] from a config file. */
+/* The [limits] settings: config file key, environment variable, field,
+ * largest value.  All are whole numbers from 0 (0: no limit). */
+static const struct
+{
+  const gchar *key, *env;
+  gsize offset;
+  gint64 max;
+} limit_settings[] = {
+  { "request_timeout", "HQ_REQUEST_TIMEOUT",
+      G_STRUCT_OFFSET (HqConfig, request_timeout), 3600 },
+  { "idle_timeout", "HQ_IDLE_TIMEOUT", G_STRUCT_OFFSET (HqConfig, idle_timeout),
+      3600 },
+  { "join_timeout", "HQ_JOIN_TIMEOUT", G_STRUCT_OFFSET (HqConfig, join_timeout),
+      3600 },
+  { "connections_per_ip", "HQ_CONNECTIONS_PER_IP",
+      G_STRUCT_OFFSET (HqConfig, connections_per_ip), 1000000 },
+  { "token_rate", "HQ_TOKEN_RATE", G_STRUCT_OFFSET (HqConfig, token_rate),
+      1000000 },
+  { "join_rate", "HQ_JOIN_RATE", G_STRUCT_OFFSET (HqConfig, join_rate),
+      1000000 },
+  { "room_create_rate", "HQ_ROOM_CREATE_RATE",
+      G_STRUCT_OFFSET (HqConfig, room_create_rate), 1000000 },
+};
+
+/* Reads the [limits] settings from @kf, or from the environment when @kf
+ * is NULL. */
+static gboolean
+load_limits (HqConfig *config, GKeyFile *kf, GError **error)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (limit_settings); i++) {
+    gint64 *field = G_STRUCT_MEMBER_P (config, limit_settings[i].offset);
+    g_autofree gchar *what = NULL, *text = NULL;
+    const gchar *v;
+
+    if (kf) {
+      text = g_key_file_get_string (kf, "limits", limit_settings[i].key, NULL);
+      v = text;
+      what = g_strdup_printf ("limits.%s", limit_settings[i].key);
+    } else {
+      v = g_getenv (limit_settings[i].env);
+      what = g_strdup (limit_settings[i].env);
+    }
+    if (v && *v && !parse_int (what, v, 0, limit_settings[i].max, field, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* Reads [server], [api-key], [token] and [limits] from a config file. */
 static gboolean
 load_file (HqConfig *config, const gchar *path, GError **error)
 {
@@ -201,6 +249,8 @@ load_file (HqConfig *config, const gchar *path, GError **error)
   if (ttl
       && !parse_int ("token.ttl", ttl, 1, HQ_TOKEN_MAX_LIFETIME,
           &config->token_ttl, error))
+    goto bad;
+  if (!load_limits (config, kf, error))
     goto bad;
   return TRUE;
 
@@ -269,6 +319,8 @@ load_env (HqConfig *config, GError **error)
             timing_env[i].name, v, 1, 24 * 3600 * 1000, field, error))
       goto bad;
   }
+  if (!load_limits (config, NULL, error))
+    goto bad;
   return TRUE;
 
 bad:
@@ -365,6 +417,13 @@ hq_config_load (const gchar *data_dir, const gchar *config_file,
   config->reconnect_grace_ms = 30 * 1000;
   config->keepalive_timeout_ms = 60 * 1000;
   config->callback_retry_ms = 1000;
+  config->request_timeout = 20;
+  config->idle_timeout = 60;
+  config->join_timeout = 10;
+  config->connections_per_ip = 256;
+  config->token_rate = 30;
+  config->join_rate = 300;
+  config->room_create_rate = 10;
   if (!parse_listen (config, HQ_DEFAULT_LISTEN, error))
     return NULL;
   if (!ensure_private_dir (config->data_dir, error))

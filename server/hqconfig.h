@@ -58,6 +58,16 @@ typedef struct
   gint64 reconnect_grace_ms; /* a dropped participant may resume within */
   gint64 keepalive_timeout_ms; /* a silent connection is closed after */
   gint64 callback_retry_ms; /* first status callback retry delay */
+
+  /* Limits on what one client may take ([limits], docs/configuration.md).
+   * Timeouts in seconds and rates per minute; 0 turns a limit off. */
+  gint64 request_timeout; /* headers and body must arrive within */
+  gint64 idle_timeout; /* a kept-alive connection may wait for a request */
+  gint64 join_timeout; /* a WebSocket must have joined within */
+  gint64 connections_per_ip; /* open connections (HTTP and WebSocket) */
+  gint64 token_rate; /* POST /token requests a minute, per IP */
+  gint64 join_rate; /* join requests a minute, per IP */
+  gint64 room_create_rate; /* rooms POST /token creates a minute, per IP */
 } HqConfig;
 
 /**

@@ -442,24 +442,217 @@ hq_http_basic_auth (SoupServerMessage *msg, const HqKeyring *keyring)
 
 /* --- limits and logging --- */
 
+gchar *
+hq_http_remote_ip (SoupServerMessage *msg)
+{
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+
+  if (!G_IS_INET_SOCKET_ADDRESS (remote))
+    return g_strdup ("unknown");
+  return g_inet_address_to_string (
+      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
+}
+
+gboolean
+hq_http_rate_limit (
+    SoupServerMessage *msg, HqRateLimit *limit, const gchar *what)
+{
+  g_autofree gchar *ip = hq_http_remote_ip (msg);
+  g_autofree gchar *why = NULL, *after = NULL;
+  guint retry = 0;
+
+  if (hq_rate_limit_take (limit, ip, &retry))
+    return TRUE;
+  why = g_strdup_printf ("At most %u %s a minute are accepted from one "
+                         "address; try again in %u s.",
+      hq_rate_limit_per_minute (limit), what, retry);
+  hq_http_reply_error (msg, 429, "too many requests", why);
+  after = g_strdup_printf ("%u", retry);
+  soup_message_headers_replace (
+      soup_server_message_get_response_headers (msg), "Retry-After", after);
+  return FALSE;
+}
+
+static void log_request (SoupServerMessage *msg, gboolean aborted);
+
+/* A refused connection's last moments: the reply is written, the sending
+ * side shut, and what the client still sends is read and dropped for a
+ * little while (never kept), so that the client reads the reply instead of
+ * a reset.  Then the connection closes. */
+#define HQ_HTTP_LINGER_MS 2000
+#define HQ_HTTP_LINGER_BYTES (4 * 1024 * 1024)
+
+typedef struct
+{
+  GIOStream *stream;
+  GSocket *socket; /* may be NULL */
+  gchar *reply;
+  gsize reply_len;
+  gsize drained;
+  GCancellable *cancel;
+  guint timer;
+  guint8 buf[16 * 1024];
+} Refusal;
+
 static void
-early_handler (SoupServer *server, SoupServerMessage *msg, const char *path,
-    GHashTable *query, gpointer user_data)
+refusal_close (Refusal *r)
+{
+  if (r->timer)
+    g_source_remove (r->timer);
+  g_io_stream_close (r->stream, NULL, NULL);
+  g_object_unref (r->stream);
+  g_clear_object (&r->socket);
+  g_object_unref (r->cancel);
+  g_free (r->reply);
+  g_free (r);
+}
+
+static gboolean
+refusal_timeout (gpointer user_data)
+{
+  Refusal *r = user_data;
+
+  r->timer = 0;
+  g_cancellable_cancel (r->cancel);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+refusal_drained (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Refusal *r = user_data;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), res, NULL);
+
+  if (n <= 0 || (r->drained += n) >= HQ_HTTP_LINGER_BYTES) {
+    refusal_close (r);
+    return;
+  }
+  g_input_stream_read_async (G_INPUT_STREAM (source), r->buf, sizeof r->buf,
+      G_PRIORITY_LOW, r->cancel, refusal_drained, r);
+}
+
+static void
+refusal_written (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Refusal *r = user_data;
+
+  if (!g_output_stream_write_all_finish (
+          G_OUTPUT_STREAM (source), res, NULL, NULL)) {
+    refusal_close (r);
+    return;
+  }
+  if (r->socket)
+    g_socket_shutdown (r->socket, FALSE, TRUE, NULL);
+  r->timer = g_timeout_add (HQ_HTTP_LINGER_MS, refusal_timeout, r);
+  g_input_stream_read_async (g_io_stream_get_input_stream (r->stream), r->buf,
+      sizeof r->buf, G_PRIORITY_LOW, r->cancel, refusal_drained, r);
+}
+
+/* The socket under libsoup's stream, to shut its sending side. */
+static GSocket *
+stream_socket (GIOStream *stream)
+{
+  g_autoptr (GIOStream) base = NULL;
+
+  if (G_IS_SOCKET_CONNECTION (stream))
+    return g_object_ref (
+        g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream)));
+  if (g_object_class_find_property (
+          G_OBJECT_GET_CLASS (stream), "base-iostream")
+      == NULL)
+    return NULL;
+  g_object_get (stream, "base-iostream", &base, NULL);
+  return base ? stream_socket (base) : NULL;
+}
+
+void
+hq_http_refuse_and_close (SoupServerMessage *msg, guint status,
+    const gchar *message, const gchar *explanation)
+{
+  JsonObject *obj = json_object_new ();
+  JsonObject *err = json_object_new ();
+  g_autoptr (JsonNode) root = json_node_new (JSON_NODE_OBJECT);
+  g_autofree gchar *body = NULL;
+  Refusal *r;
+  GIOStream *stream;
+
+  json_object_set_string_member (err, "message", message);
+  json_object_set_string_member (err, "explanation", explanation);
+  json_object_set_object_member (obj, "error", err);
+  json_object_set_int_member (obj, "status", status);
+  json_node_take_object (root, obj);
+  body = json_to_string (root, FALSE);
+
+  soup_server_message_set_status (msg, status, NULL);
+  log_request (msg, FALSE);
+  stream = soup_server_message_steal_connection (msg);
+  if (stream == NULL)
+    return;
+  r = g_new0 (Refusal, 1);
+  r->stream = stream;
+  r->socket = stream_socket (stream);
+  r->cancel = g_cancellable_new ();
+  r->reply = g_strdup_printf ("HTTP/1.1 %u %s\r\n"
+                              "Content-Type: application/json\r\n"
+                              "Content-Length: %zu\r\n"
+                              "Cache-Control: no-store\r\n"
+                              "Connection: close\r\n\r\n%s",
+      status, soup_status_get_phrase (status), strlen (body), body);
+  r->reply_len = strlen (r->reply);
+  g_output_stream_write_all_async (g_io_stream_get_output_stream (stream),
+      r->reply, r->reply_len, G_PRIORITY_DEFAULT, r->cancel, refusal_written,
+      r);
+}
+
+#define HQ_HTTP_BODY_SEEN_KEY "hq-http-body-seen"
+
+static void
+too_large (SoupServerMessage *msg, goffset length)
+{
+  g_autofree gchar *why = NULL;
+
+  if (length >= 0)
+    why = g_strdup_printf ("The request body has %" G_GOFFSET_FORMAT
+                           " bytes; at most %d are accepted.",
+        length, HQ_HTTP_MAX_BODY);
+  else
+    why = g_strdup_printf (
+        "The request body is over %d bytes, the most accepted.",
+        HQ_HTTP_MAX_BODY);
+  /* Reading the rest would cost what the limit is there to save. */
+  hq_http_refuse_and_close (msg, 413, "request too large", why);
+}
+
+/* A chunked body has no length up front: count it as it comes. */
+static void
+got_chunk (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
+{
+  gsize *seen = g_object_get_data (G_OBJECT (msg), HQ_HTTP_BODY_SEEN_KEY);
+
+  *seen += g_bytes_get_size (chunk);
+  if (*seen > HQ_HTTP_MAX_BODY) {
+    g_signal_handlers_disconnect_by_func (msg, got_chunk, user_data);
+    too_large (msg, -1);
+  }
+}
+
+/* On every request's headers (an early handler would see only the paths
+ * without a handler of their own). */
+static void
+got_headers (SoupServerMessage *msg, gpointer user_data)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  goffset length = soup_message_headers_get_content_length (headers);
+  SoupEncoding encoding = soup_message_headers_get_encoding (headers);
 
-  if (soup_message_headers_get_encoding (headers)
-          == SOUP_ENCODING_CONTENT_LENGTH
-      && length > HQ_HTTP_MAX_BODY) {
-    g_autofree gchar *why =
-        g_strdup_printf ("The request body has %" G_GOFFSET_FORMAT
-                         " bytes; at most %d are accepted.",
-            length, HQ_HTTP_MAX_BODY);
-    hq_http_reply_error (msg, 413, "request too large", why);
-    /* The unread body would be taken as the next request: close. */
-    soup_message_headers_replace (
-        soup_server_message_get_response_headers (msg), "Connection", "close");
+  if (encoding == SOUP_ENCODING_CONTENT_LENGTH
+      && soup_message_headers_get_content_length (headers) > HQ_HTTP_MAX_BODY) {
+    too_large (msg, soup_message_headers_get_content_length (headers));
+    return;
+  }
+  if (encoding == SOUP_ENCODING_CHUNKED) {
+    g_object_set_data_full (
+        G_OBJECT (msg), HQ_HTTP_BODY_SEEN_KEY, g_new0 (gsize, 1), g_free);
+    g_signal_connect (msg, "got-chunk", G_CALLBACK (got_chunk), NULL);
   }
 }
 
@@ -470,6 +663,7 @@ request_started (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 
   *start = g_get_monotonic_time ();
   g_object_set_data_full (G_OBJECT (msg), HQ_HTTP_START_KEY, start, g_free);
+  g_signal_connect (msg, "got-headers", G_CALLBACK (got_headers), NULL);
 }
 
 static void
@@ -477,8 +671,8 @@ log_request (SoupServerMessage *msg, gboolean aborted)
 {
   gint64 *start = g_object_get_data (G_OBJECT (msg), HQ_HTTP_START_KEY);
   GUri *uri = soup_server_message_get_uri (msg);
-  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
   guint status = soup_server_message_get_status (msg);
+  g_autofree gchar *ip = hq_http_remote_ip (msg);
   JsonObject *line = hq_log_begin (
       status >= 500 || aborted ? HQ_LOG_WARN : HQ_LOG_INFO, "http");
 
@@ -488,11 +682,7 @@ log_request (SoupServerMessage *msg, gboolean aborted)
   json_object_set_int_member (line, "status", status);
   if (aborted)
     json_object_set_boolean_member (line, "aborted", TRUE);
-  if (G_IS_INET_SOCKET_ADDRESS (remote)) {
-    g_autofree gchar *ip = g_inet_address_to_string (
-        g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
-    json_object_set_string_member (line, "remote", ip);
-  }
+  json_object_set_string_member (line, "remote", ip);
   if (start)
     json_object_set_int_member (line, "us", g_get_monotonic_time () - *start);
   hq_log_end (line);
@@ -514,7 +704,6 @@ request_aborted (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 void
 hq_http_setup (SoupServer *server)
 {
-  soup_server_add_early_handler (server, NULL, early_handler, NULL, NULL);
   g_signal_connect (
       server, "request-started", G_CALLBACK (request_started), NULL);
   g_signal_connect (

@@ -14,6 +14,7 @@
 #include <libsoup/soup.h>
 #include <json-glib/json-glib.h>
 #include <hq/hqtoken.h>
+#include "hqratelimit.h"
 
 G_BEGIN_DECLS
 
@@ -31,8 +32,25 @@ typedef enum
   HQ_HTTP_ERROR_UNSUPPORTED, /* 415 */
 } HqHttpError;
 
-/* Installs the body limit and the per-request log line on @server. */
+/* Installs the body limit and the per-request log line on @server.  A
+ * body over the limit is refused before it is read: a Content-Length over
+ * it at once, a chunked body when it passes it; either way the reply is
+ * 413 and the connection closes. */
 void hq_http_setup (SoupServer *server);
+
+/* Replies @status with the usual error body itself, outside libsoup, and
+ * closes the connection without reading the request any further. */
+void hq_http_refuse_and_close (SoupServerMessage *msg, guint status,
+    const gchar *message, const gchar *explanation);
+
+/* The client's IP address as text (free it). */
+gchar *hq_http_remote_ip (SoupServerMessage *msg);
+
+/* TRUE when @limit lets one more request from the client's address
+ * through; else replies 429 with Retry-After ("At most N @what a minute
+ * ...") and returns FALSE. */
+gboolean hq_http_rate_limit (
+    SoupServerMessage *msg, HqRateLimit *limit, const gchar *what);
 
 /* Replies with @status and @root serialised; takes @root. */
 void hq_http_reply_json (SoupServerMessage *msg, guint status, JsonNode *root);

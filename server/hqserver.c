@@ -1,8 +1,12 @@
 /* hq-server's HTTP front: one SoupServer on the main context, routes to the
- * endpoint files.  See hqserver.h. */
+ * endpoint files.  Connections come in through hqlisten.c (timeouts, the
+ * per-address cap, surviving a lack of descriptors), not libsoup's own
+ * listener.  See hqserver.h. */
 #include "hqserver.h"
 #include "hqhttp.h"
+#include "hqlisten.h"
 #include "hqlog.h"
+#include "hqratelimit.h"
 #include "hqroom.h"
 #include "hqroomsapi.h"
 #include "hqrecordings.h"
@@ -24,6 +28,8 @@ struct _HqServer
   HqRoomsApi rooms_api;
   HqRecordingsApi *recordings_api;
   HqSignal *signal;
+  HqListener *listener;
+  HqRateLimits *limits;
 };
 
 static void
@@ -108,21 +114,41 @@ listen_address (HqConfig *config, GError **error)
   return g_inet_socket_address_new (addr, config->listen_port);
 }
 
-/* Like soup_server_listen(), but with a listen backlog for a room's worth
- * of participants reconnecting at once (GLib's default of 10 drops their
+/* A listening socket, with a listen backlog for a room's worth of
+ * participants reconnecting at once (GLib's default of 10 drops their
  * connection attempts, which then wait a second to retry). */
-static gboolean
-listen_on (SoupServer *soup, GSocketAddress *addr, GError **error)
+static GSocket *
+listen_on (GSocketAddress *addr, GError **error)
 {
   g_autoptr (GSocket) sock = g_socket_new (g_socket_address_get_family (addr),
       G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
 
   if (sock == NULL)
-    return FALSE;
+    return NULL;
   g_socket_set_listen_backlog (sock, HQ_LISTEN_BACKLOG);
-  return g_socket_bind (sock, addr, TRUE, error)
-      && g_socket_listen (sock, error)
-      && soup_server_listen_socket (soup, sock, 0, error);
+  if (!g_socket_bind (sock, addr, TRUE, error)
+      || !g_socket_listen (sock, error))
+    return NULL;
+  return g_steal_pointer (&sock);
+}
+
+/* "http://HOST:PORT" for the address @sock is bound to. */
+static gchar *
+socket_url (GSocket *sock)
+{
+  g_autoptr (GSocketAddress) local = g_socket_get_local_address (sock, NULL);
+  g_autofree gchar *host = NULL;
+  GInetSocketAddress *inet;
+
+  if (!G_IS_INET_SOCKET_ADDRESS (local))
+    return NULL;
+  inet = G_INET_SOCKET_ADDRESS (local);
+  host = g_inet_address_to_string (g_inet_socket_address_get_address (inet));
+  if (strchr (host, ':') != NULL)
+    return g_strdup_printf (
+        "http://[%s]:%u", host, g_inet_socket_address_get_port (inet));
+  return g_strdup_printf (
+      "http://%s:%u", host, g_inet_socket_address_get_port (inet));
 }
 
 HqServer *
@@ -130,7 +156,7 @@ hq_server_new (HqConfig *config, GError **error)
 {
   g_autoptr (HqServer) server = g_new0 (HqServer, 1);
   g_autoptr (GSocketAddress) addr = NULL;
-  GSList *uris;
+  g_autoptr (GSocket) sock = NULL;
   HqStore *store;
 
   server->config = config;
@@ -144,33 +170,35 @@ hq_server_new (HqConfig *config, GError **error)
   server->rooms_api.rooms = server->rooms;
   server->soup =
       soup_server_new ("server-header", "hq-server/" HQ_VERSION, NULL);
+  /* permessage-deflate would let a 1 MiB frame inflate to gigabytes
+   * before any limit saw it; signalling messages are small anyway. */
+  soup_server_remove_websocket_extension (
+      server->soup, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
+  server->limits = hq_rate_limits_new (config);
   hq_http_setup (server->soup);
   soup_server_add_handler (server->soup, NULL, handle_static, server, NULL);
   soup_server_add_handler (
       server->soup, "/healthz", handle_healthz, server, NULL);
-  hq_token_api_register (server->soup, config, server->rooms);
+  hq_token_api_register (server->soup, config, server->rooms, server->limits);
   hq_rooms_api_register (server->soup, &server->rooms_api);
   server->recordings_api =
       hq_recordings_api_new (config, server->rooms, server->soup);
-  server->signal = hq_signal_new (server->soup, config, server->rooms);
+  server->signal =
+      hq_signal_new (server->soup, config, server->rooms, server->limits);
 
   addr = listen_address (config, error);
   if (addr == NULL)
     return NULL;
-  if (!listen_on (server->soup, addr, error)) {
+  sock = listen_on (addr, error);
+  if (sock == NULL) {
     g_prefix_error (error, "cannot listen on %s:%u: ", config->listen_host,
         config->listen_port);
     return NULL;
   }
-  uris = soup_server_get_uris (server->soup);
-  if (uris != NULL) {
-    GUri *uri = uris->data;
-    const gchar *host = g_uri_get_host (uri);
-    gboolean v6 = strchr (host, ':') != NULL;
-    server->url = g_strdup_printf ("http://%s%s%s:%d", v6 ? "[" : "", host,
-        v6 ? "]" : "", g_uri_get_port (uri));
-  }
-  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
+  server->listener = hq_listener_new (server->soup, sock, config, error);
+  if (server->listener == NULL)
+    return NULL;
+  server->url = socket_url (sock);
   hq_recordings_set_url (hq_rooms_get_recordings (server->rooms), server->url);
   return g_steal_pointer (&server);
 }
@@ -184,12 +212,16 @@ hq_server_free (HqServer *server)
    * connections, which the signalling side closes and frees. */
   if (server->signal)
     hq_signal_stop (server->signal);
+  if (server->listener)
+    hq_listener_stop (server->listener);
   if (server->soup)
     soup_server_disconnect (server->soup);
   hq_recordings_api_free (server->recordings_api);
   hq_rooms_free (server->rooms);
   hq_signal_free (server->signal);
+  hq_listener_free (server->listener);
   g_clear_object (&server->soup);
+  hq_rate_limits_free (server->limits);
   hq_config_free (server->config);
   g_free (server->url);
   g_free (server);

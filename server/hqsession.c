@@ -22,6 +22,9 @@ struct _HqSession
   const HqSessionTransport *transport;
   gpointer user_data;
   HqParticipant *participant; /* NULL before join and after the end */
+  gboolean joined; /* a join succeeded on this connection */
+  gchar *peer_address; /* the client's, for rate limits */
+  HqRateLimits *limits; /* not owned; may be NULL */
 };
 
 /* One request being handled: its session, message and id. */
@@ -250,6 +253,25 @@ room_completed (HqSession *session, const gchar *room_id)
   return done != NULL && done->len > 0;
 }
 
+/* Joins per client address, counted before the token is even read. */
+static gboolean
+join_rate_ok (Request *req)
+{
+  HqSession *session = req->session;
+  g_autofree gchar *why = NULL;
+  guint retry = 0;
+
+  if (session->limits == NULL || session->peer_address == NULL
+      || hq_rate_limit_take (
+          session->limits->join, session->peer_address, &retry))
+    return TRUE;
+  why = g_strdup_printf ("At most %u joins a minute are accepted from one "
+                         "address; try again in %u s.",
+      hq_rate_limit_per_minute (session->limits->join), retry);
+  reply_error (req, "rate_limited", why);
+  return FALSE;
+}
+
 static void
 handle_join (Request *req)
 {
@@ -266,6 +288,8 @@ handle_join (Request *req)
         "again.");
     return;
   }
+  if (!join_rate_ok (req))
+    return;
   if (!field_string (req, "token", TRUE, &token)
       || !field_string (req, "room", FALSE, &room_id)
       || !field_string (req, "resume_token", FALSE, &resume))
@@ -314,6 +338,8 @@ handle_join (Request *req)
       room, claims, resume, rules, &peer_ops, session, req->id, &error);
   if (session->participant == NULL)
     reply_gerror (req, error);
+  else
+    session->joined = TRUE;
 }
 
 /* --- requests of a joined participant --- */
@@ -700,7 +726,25 @@ hq_session_new (HqConfig *config, HqRooms *rooms,
 }
 
 void
+hq_session_set_peer (
+    HqSession *session, const gchar *address, HqRateLimits *limits)
+{
+  g_free (session->peer_address);
+  session->peer_address = g_strdup (address);
+  session->limits = limits;
+}
+
+gboolean
+hq_session_has_joined (HqSession *session)
+{
+  return session->joined;
+}
+
+void
 hq_session_free (HqSession *session)
 {
+  if (session == NULL)
+    return;
+  g_free (session->peer_address);
   g_free (session);
 }

@@ -6,6 +6,7 @@
 
 #include "hqconfig.h"
 #include "hqroom.h"
+#include "hqratelimit.h"
 
 G_BEGIN_DECLS
 
@@ -27,6 +28,13 @@ HqSession *hq_session_new (HqConfig *config, HqRooms *rooms,
 /* Frees the session only: call hq_session_connection_lost() or
  * hq_session_detach() first if it has a participant. */
 void hq_session_free (HqSession *session);
+
+/* The client's address, and the limits its joins count against (either
+ * may be NULL: no limit). */
+void hq_session_set_peer (
+    HqSession *session, const gchar *address, HqRateLimits *limits);
+/* Whether a join succeeded on this connection (joined or waiting). */
+gboolean hq_session_has_joined (HqSession *session);
 
 /* Handles one message (@len bytes of UTF-8 text, not NUL-terminated). */
 void hq_session_handle_text (HqSession *session, const gchar *data, gsize len);

@@ -4,8 +4,9 @@
  * the connection as soon as the handler returns unless someone holds one)
  * and its HqSession, which speaks the protocol.  This file only moves text
  * between the two, enforces the message size, and closes connections that
- * fall silent. */
+ * fall silent or do not join in time. */
 #include "hqsignal.h"
+#include "hqhttp.h"
 #include "hqlog.h"
 #include "hqsession.h"
 
@@ -14,6 +15,7 @@ struct _HqSignal
   SoupServer *server;
   HqConfig *config;
   HqRooms *rooms;
+  HqRateLimits *limits;
   GHashTable *conns; /* Conn set, owned */
 };
 
@@ -24,6 +26,7 @@ typedef struct
   HqSession *session;
   gint64 last_rx; /* monotonic, microseconds */
   guint idle_timer;
+  guint join_timer;
 } Conn;
 
 /* --- the session's transport --- */
@@ -106,6 +109,8 @@ conn_free (Conn *conn)
 {
   if (conn->idle_timer)
     g_source_remove (conn->idle_timer);
+  if (conn->join_timer)
+    g_source_remove (conn->join_timer);
   g_signal_handlers_disconnect_by_data (conn->ws, conn);
   if (soup_websocket_connection_get_state (conn->ws)
       == SOUP_WEBSOCKET_STATE_OPEN)
@@ -142,6 +147,25 @@ idle_check_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* A connection that has not joined by now never meant to. */
+static gboolean
+join_check_cb (gpointer user_data)
+{
+  Conn *conn = user_data;
+
+  conn->join_timer = 0;
+  if (hq_session_has_joined (conn->session)
+      || soup_websocket_connection_get_state (conn->ws)
+          != SOUP_WEBSOCKET_STATE_OPEN)
+    return G_SOURCE_REMOVE;
+  hq_log_message (HQ_LOG_INFO, "signal",
+      "closing a connection that did not join within %" G_GINT64_FORMAT " s",
+      conn->signal->config->join_timeout);
+  soup_websocket_connection_close (conn->ws, HQ_SIGNAL_CLOSE_JOIN_TIMEOUT,
+      "no join within the join timeout");
+  return G_SOURCE_REMOVE;
+}
+
 static void
 websocket_cb (SoupServer *server, SoupServerMessage *msg, const char *path,
     SoupWebsocketConnection *ws, gpointer user_data)
@@ -149,11 +173,13 @@ websocket_cb (SoupServer *server, SoupServerMessage *msg, const char *path,
   HqSignal *signal = user_data;
   Conn *conn = g_new0 (Conn, 1);
   gint64 keepalive = signal->config->keepalive_timeout_ms;
+  g_autofree gchar *ip = hq_http_remote_ip (msg);
 
   conn->signal = signal;
   conn->ws = g_object_ref (ws);
   conn->session =
       hq_session_new (signal->config, signal->rooms, &transport, conn);
+  hq_session_set_peer (conn->session, ip, signal->limits);
   conn->last_rx = g_get_monotonic_time ();
   g_object_set (ws, "max-incoming-payload-size", (guint64)HQ_SIGNAL_MAX_FRAME,
       "keepalive-interval", (guint)MAX (keepalive / 3000, 1), NULL);
@@ -161,14 +187,19 @@ websocket_cb (SoupServer *server, SoupServerMessage *msg, const char *path,
   g_signal_connect (ws, "closed", G_CALLBACK (closed_cb), conn);
   conn->idle_timer =
       g_timeout_add ((guint)MAX (keepalive / 4, 10), idle_check_cb, conn);
+  if (signal->config->join_timeout > 0)
+    conn->join_timer = g_timeout_add_seconds (
+        (guint)signal->config->join_timeout, join_check_cb, conn);
   g_hash_table_add (signal->conns, conn);
 }
 
 HqSignal *
-hq_signal_new (SoupServer *server, HqConfig *config, HqRooms *rooms)
+hq_signal_new (
+    SoupServer *server, HqConfig *config, HqRooms *rooms, HqRateLimits *limits)
 {
   HqSignal *signal = g_new0 (HqSignal, 1);
 
+  signal->limits = limits;
   signal->server = server;
   signal->config = config;
   signal->rooms = rooms;

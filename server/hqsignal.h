@@ -8,6 +8,7 @@
 #include <libsoup/soup.h>
 #include "hqconfig.h"
 #include "hqroom.h"
+#include "hqratelimit.h"
 
 G_BEGIN_DECLS
 
@@ -26,7 +27,12 @@ G_BEGIN_DECLS
 
 typedef struct _HqSignal HqSignal;
 
-HqSignal *hq_signal_new (SoupServer *server, HqConfig *config, HqRooms *rooms);
+/* Close code for a connection that did not join within the join timeout. */
+#define HQ_SIGNAL_CLOSE_JOIN_TIMEOUT 4006
+
+/* @limits (may be NULL): the joins per address. */
+HqSignal *hq_signal_new (
+    SoupServer *server, HqConfig *config, HqRooms *rooms, HqRateLimits *limits);
 /* Stops reading messages, before the rooms go away at shutdown. */
 void hq_signal_stop (HqSignal *signal);
 /* Closes every connection still open (1001) and frees them. */

@@ -13,6 +13,8 @@
 
 /* The server's rooms, for create_room; one server per process. */
 static HqRooms *token_rooms;
+/* Requests and room creations per address; one server per process. */
+static HqRateLimits *token_limits;
 
 static gboolean
 name_ok (const gchar *name)
@@ -73,6 +75,9 @@ handle_token (SoupServer *server, SoupServerMessage *msg, const char *path,
   if (!hq_http_exact_path (msg, path, "/token")
       || !hq_http_allow_methods (msg, methods))
     return;
+  if (token_limits
+      && !hq_http_rate_limit (msg, token_limits->token, "token requests"))
+    return;
   body = hq_http_read_body (msg, TRUE, &error);
   if (body == NULL) {
     hq_http_reply_gerror (msg, error);
@@ -120,6 +125,9 @@ handle_token (SoupServer *server, SoupServerMessage *msg, const char *path,
 
   if (create_room && token_rooms && !hq_rooms_lookup (token_rooms, room)) {
     HqRoomParams params = { .unique_name = room };
+    if (token_limits
+        && !hq_http_rate_limit (msg, token_limits->room_create, "new rooms"))
+      return;
     if (!hq_rooms_create (token_rooms, &params, &error)) {
       hq_http_reply_error (msg, error->code == HQ_ROOM_ERROR_STORE ? 500 : 400,
           "room not created", error->message);
@@ -243,9 +251,11 @@ handle_access_tokens (SoupServer *server, SoupServerMessage *msg,
 }
 
 void
-hq_token_api_register (SoupServer *server, HqConfig *config, HqRooms *rooms)
+hq_token_api_register (
+    SoupServer *server, HqConfig *config, HqRooms *rooms, HqRateLimits *limits)
 {
   token_rooms = rooms;
+  token_limits = limits;
   soup_server_add_handler (server, "/token", handle_token, config, NULL);
   soup_server_add_handler (
       server, "/v1/AccessTokens", handle_access_tokens, config, NULL);

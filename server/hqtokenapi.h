@@ -14,13 +14,15 @@
 #include <libsoup/soup.h>
 #include "hqconfig.h"
 #include "hqroom.h"
+#include "hqratelimit.h"
 
 G_BEGIN_DECLS
 
 /* With @rooms, POST /token's create_room creates the room (of the
- * configured type) when none of that name is in progress. */
+ * configured type) when none of that name is in progress.  @limits (may
+ * be NULL) bounds POST /token and the rooms it creates per address. */
 void hq_token_api_register (
-    SoupServer *server, HqConfig *config, HqRooms *rooms);
+    SoupServer *server, HqConfig *config, HqRooms *rooms, HqRateLimits *limits);
 
 G_END_DECLS
 

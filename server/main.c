@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <glib-unix.h>
+#include <sys/resource.h>
 
 static gchar *opt_data_dir;
 static gchar *opt_config;
@@ -37,6 +38,31 @@ quit_on_signal (gpointer user_data)
   hq_log_message (HQ_LOG_INFO, "shutdown", "signal received, stopping");
   g_main_loop_quit (loop);
   return G_SOURCE_CONTINUE;
+}
+
+/* Every connection, room database and media socket takes a descriptor:
+ * take all the system allows this process (the soft limit is often 1024
+ * while the hard one is far higher), and say so. */
+static void
+raise_open_files_limit (void)
+{
+  struct rlimit lim;
+  rlim_t before;
+  JsonObject *line;
+
+  if (getrlimit (RLIMIT_NOFILE, &lim) != 0)
+    return;
+  before = lim.rlim_cur;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    if (setrlimit (RLIMIT_NOFILE, &lim) != 0)
+      lim.rlim_cur = before;
+  }
+  line = hq_log_begin (HQ_LOG_INFO, "open_files_limit");
+  json_object_set_int_member (line, "before", (gint64)before);
+  json_object_set_int_member (line, "now", (gint64)lim.rlim_cur);
+  json_object_set_int_member (line, "hard", (gint64)lim.rlim_max);
+  hq_log_end (line);
 }
 
 static void
@@ -129,6 +155,7 @@ cmd_serve (int argc, char **argv)
     fprintf (stderr, "hq-server: %s\n", error->message);
     return 1;
   }
+  raise_open_files_limit ();
   server = hq_server_new (config, &error);
   if (server == NULL) {
     fprintf (stderr, "hq-server: %s\n", error->message);
