@@ -312,25 +312,15 @@ recent_chat (HqRoom *room)
   return arr;
 }
 
-/* The identities banned from @room, for hosts: [{identity, reason}]. */
+/* The bans of @room for a host's `joined` (as REST shows them); empty when
+ * the store cannot say (logged). */
 static JsonArray *
 banned_json (HqRoom *room)
 {
-  JsonArray *arr = json_array_new ();
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) bans =
-      hq_store_list_bans (room->rooms->store, room->rec.sid, &error);
+  JsonArray *bans = hq_room_list_bans (room, &error);
 
-  if (bans == NULL)
-    hq_log_message (HQ_LOG_ERROR, "store", "%s", error->message);
-  for (guint i = 0; bans && i < bans->len; i++) {
-    HqBanRecord *b = g_ptr_array_index (bans, i);
-    JsonObject *o = json_object_new ();
-    json_object_set_string_member (o, "identity", b->identity);
-    json_object_set_string_member (o, "reason", b->reason);
-    json_array_add_object_element (arr, o);
-  }
-  return arr;
+  return bans ? bans : json_array_new ();
 }
 
 static void

@@ -150,6 +150,10 @@ class Access(unittest.TestCase):
         self.assertEqual(guest.ws.wait_closed()[0], 4001)
         self.assert_banned(tok)
         self.assert_banned(self.token("pat", "rm"))
+        # Hosts are told whom they may admit again.
+        _, jh2 = self.join(self.token("nurse", "rm", "host"))
+        self.assertEqual([(b["identity"], b["reason"]) for b in jh2["banned"]],
+                         [("pat", "removed")])
         # A host admits the identity again: it may join.
         r = host.request("admit", identity="pat")
         self.assertEqual(r["type"], "ok", r)
