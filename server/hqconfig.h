@@ -46,9 +46,10 @@ typedef struct
   /* media */
   gchar *media_public_address; /* announced in ICE host candidates */
 
-  /* POST /token: who may get a guest token (docs/tokens.md, "Who gets a
-   * token").  Closed unless opened: a passcode (generated on first start
-   * when none is configured), or rooms opened by name. */
+  /* POST /token: who may get a guest token (docs/tokens.md, "POST
+   * /token").  Closed unless opened: a passcode (generated on first start
+   * when none is configured), or rooms opened by name; invite codes will
+   * be a third way in, checked in the same place. */
   gchar *passcode; /* NULL: no passcode is accepted */
   gint64 passcode_expires; /* unix time, 0: never */
   gboolean passcode_generated; /* TRUE on the first start that made it */
@@ -83,8 +84,8 @@ void hq_config_free (HqConfig *config);
 
 /* Whether POST /token serves room @name without a passcode. */
 gboolean hq_config_token_room_open (HqConfig *config, const gchar *name);
-/* Opens POST /token for room @name (an exact name) without a passcode, as
- * `hq-server --demo` does for its demo room. */
+/* Opens POST /token for room @name (a name or glob pattern) without a
+ * passcode, as `hq-server --demo` does for its demo room. */
 void hq_config_open_token_room (HqConfig *config, const gchar *name);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqConfig, hq_config_free)
