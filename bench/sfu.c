@@ -16,6 +16,10 @@
  *
  *   build/bench/bench-sfu [video-kbps] [seconds] [max-N] [min-N]
  *
+ * The clients send the protocol's `ping` (tests/common/sfuclient.c), so a
+ * run may last longer than the server's keepalive timeout; with
+ * HQ_KEEPALIVE_TIMEOUT_MS set, both the server and the clients follow it.
+ *
  * HQ_BENCH_SERVER_LOG=1 keeps the server's log on stderr;
  * HQ_BENCH_NO_CONSENT=1 turns consent freshness off on the generator's
  * transports (to tell a slow server from a dead one).

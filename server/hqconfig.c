@@ -12,6 +12,8 @@
 #define HQ_DEFAULT_ROOM_TYPE "group"
 #define HQ_DEFAULT_TOKEN_TTL (4 * 60 * 60)
 #define HQ_MIN_SECRET_LEN 16
+#define HQ_DEFAULT_TOKEN_MAX_ROOMS 20
+#define HQ_PASSCODE_DIGITS 12
 
 G_DEFINE_QUARK (hq - config - error - quark, hq_config_error);
 
@@ -30,6 +32,9 @@ hq_config_free (HqConfig *config)
   hq_keyring_free (config->keyring);
   g_free (config->key_source);
   g_free (config->passcode);
+  g_free (config->passcode_source);
+  g_strfreev (config->token_open_rooms);
+  g_free (config->token_create_rooms);
   g_free (config->media_public_address);
   g_free (config->web_dir);
   g_free (config->room_type);
@@ -193,6 +198,65 @@ load_limits (HqConfig *config, GKeyFile *kf, GError **error)
   return TRUE;
 }
 
+/* --- POST /token access --- */
+
+static void
+set_passcode (HqConfig *config, const gchar *passcode, const gchar *source)
+{
+  g_free (config->passcode);
+  g_free (config->passcode_source);
+  /* An empty passcode turns the passcode off (nothing matches it). */
+  config->passcode = *passcode ? g_strdup (passcode) : NULL;
+  config->passcode_source = g_strdup (source);
+}
+
+/* A comma- or semicolon-separated list of glob patterns; "" opens none. */
+static void
+set_open_rooms (HqConfig *config, const gchar *list)
+{
+  g_auto (GStrv) parts = g_strsplit_set (list, ",;", -1);
+  GPtrArray *out = g_ptr_array_new ();
+
+  for (gchar **p = parts; *p; p++) {
+    g_strstrip (*p);
+    if (**p)
+      g_ptr_array_add (out, g_strdup (*p));
+  }
+  g_ptr_array_add (out, NULL);
+  g_strfreev (config->token_open_rooms);
+  config->token_open_rooms = (gchar **)g_ptr_array_free (out, FALSE);
+}
+
+/* "" (or "none") lets /token create no rooms. */
+static void
+set_create_rooms (HqConfig *config, const gchar *pattern)
+{
+  g_autofree gchar *p = g_strstrip (g_strdup (pattern));
+
+  g_free (config->token_create_rooms);
+  config->token_create_rooms =
+      (*p == '\0' || g_str_equal (p, "none")) ? NULL : g_steal_pointer (&p);
+}
+
+gboolean
+hq_config_token_room_open (HqConfig *config, const gchar *name)
+{
+  for (gchar **p = config->token_open_rooms; p && *p; p++)
+    if (g_pattern_match_simple (*p, name))
+      return TRUE;
+  return FALSE;
+}
+
+void
+hq_config_open_token_room (HqConfig *config, const gchar *name)
+{
+  gsize n =
+      config->token_open_rooms ? g_strv_length (config->token_open_rooms) : 0;
+  config->token_open_rooms = g_renew (gchar *, config->token_open_rooms, n + 2);
+  config->token_open_rooms[n] = g_strdup (name);
+  config->token_open_rooms[n + 1] = NULL;
+}
+
 /* Reads [server], [api-key], [token] and [limits] from a config file. */
 static gboolean
 load_file (HqConfig *config, const gchar *path, GError **error)
@@ -201,7 +265,8 @@ load_file (HqConfig *config, const gchar *path, GError **error)
   g_autofree gchar *listen = NULL, *account = NULL, *sid = NULL;
   g_autofree gchar *secret = NULL, *passcode = NULL, *type = NULL;
   g_autofree gchar *ttl = NULL, *expires = NULL, *source = NULL;
-  g_autofree gchar *pub = NULL;
+  g_autofree gchar *pub = NULL, *open_rooms = NULL, *create_rooms = NULL;
+  g_autofree gchar *max_rooms = NULL;
   GStatBuf st;
 
   if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error)) {
@@ -234,9 +299,20 @@ load_file (HqConfig *config, const gchar *path, GError **error)
   }
   passcode = g_key_file_get_string (kf, "token", "passcode", NULL);
   if (passcode) {
-    g_free (config->passcode);
-    config->passcode = g_steal_pointer (&passcode);
+    g_autofree gchar *from = g_strdup_printf ("config file %s", path);
+    set_passcode (config, passcode, from);
   }
+  open_rooms = g_key_file_get_string (kf, "token", "open_rooms", NULL);
+  if (open_rooms)
+    set_open_rooms (config, open_rooms);
+  create_rooms = g_key_file_get_string (kf, "token", "create_rooms", NULL);
+  if (create_rooms)
+    set_create_rooms (config, create_rooms);
+  max_rooms = g_key_file_get_string (kf, "token", "max_rooms", NULL);
+  if (max_rooms
+      && !parse_int ("token.max_rooms", max_rooms, 0, 100000,
+          &config->token_max_rooms, error))
+    goto bad;
   expires = g_key_file_get_string (kf, "token", "passcode_expires", NULL);
   if (expires
       && !parse_int ("token.passcode_expires", expires, 0, G_MAXINT64,
@@ -305,10 +381,16 @@ load_env (HqConfig *config, GError **error)
     g_free (config->media_public_address);
     config->media_public_address = g_strdup (v);
   }
-  if ((v = g_getenv ("HQ_PASSCODE")) && *v) {
-    g_free (config->passcode);
-    config->passcode = g_strdup (v);
-  }
+  if ((v = g_getenv ("HQ_PASSCODE")) && *v)
+    set_passcode (config, v, "the environment (HQ_PASSCODE)");
+  if ((v = g_getenv ("HQ_TOKEN_OPEN_ROOMS")))
+    set_open_rooms (config, v);
+  if ((v = g_getenv ("HQ_TOKEN_CREATE_ROOMS")))
+    set_create_rooms (config, v);
+  if ((v = g_getenv ("HQ_TOKEN_MAX_ROOMS")) && *v
+      && !parse_int (
+          "HQ_TOKEN_MAX_ROOMS", v, 0, 100000, &config->token_max_rooms, error))
+    goto bad;
   if ((v = g_getenv ("HQ_ROOM_TYPE")) && *v
       && !parse_room_type (config, v, error))
     goto bad;
@@ -340,58 +422,110 @@ ensure_private_dir (const gchar *dir, GError **error)
   return TRUE;
 }
 
-/* Loads the generated development key, making it on first start. */
+/* A passcode a person can read out and type: digits only. */
+static gchar *
+passcode_new (void)
+{
+  gchar *code = g_malloc (HQ_PASSCODE_DIGITS + 1);
+
+  for (guint i = 0; i < HQ_PASSCODE_DIGITS; i++) {
+    guint8 b;
+    /* Rejection sampling keeps every digit equally likely. */
+    do
+      hq_random_bytes (&b, 1);
+    while (b >= 250);
+    code[i] = '0' + b % 10;
+  }
+  code[HQ_PASSCODE_DIGITS] = '\0';
+  return code;
+}
+
+/* <data dir>/credentials.conf holds what the server generates for itself
+ * on first start: the development API key when none is configured, and
+ * the passcode of POST /token when none is configured.  Each is made once
+ * and kept; the file is mode 0600 in a 0700 directory. */
 static gboolean
-load_or_create_dev_key (HqConfig *config, gboolean create, GError **error)
+load_credentials (HqConfig *config, gboolean create, GError **error)
 {
   g_autofree gchar *path =
       g_build_filename (config->data_dir, "credentials.conf", NULL);
   g_autoptr (GKeyFile) kf = g_key_file_new ();
-  g_autofree gchar *account = NULL, *sid = NULL, *secret = NULL;
   g_autofree gchar *data = NULL, *source = NULL;
+  gboolean need_key = config->key_sid == NULL;
+  gboolean need_passcode = config->passcode_source == NULL;
+  gboolean changed = FALSE;
   GError *local = NULL;
 
-  source = g_strdup_printf ("the development key in %s", path);
-  if (g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, &local)) {
-    account = g_key_file_get_string (kf, "api-key", "account_sid", NULL);
-    sid = g_key_file_get_string (kf, "api-key", "key_sid", NULL);
-    secret = g_key_file_get_string (kf, "api-key", "key_secret", NULL);
-    set_key (config, account, sid, secret, source);
-    return check_key (config, error);
-  }
-  if (!g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
-    g_propagate_prefixed_error (error, local, "%s: ", path);
-    return FALSE;
-  }
-  g_clear_error (&local);
-  if (!create) {
-    g_set_error (error, HQ_CONFIG_ERROR, HQ_CONFIG_ERROR_NO_KEY,
-        "no API key is configured: set HQ_API_KEY_SID and HQ_API_KEY_SECRET, "
-        "write an [api-key] section in a config file, or start hq-server "
-        "once to create a development key in %s",
-        path);
-    return FALSE;
+  if (!need_key && !need_passcode)
+    return TRUE;
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_KEEP_COMMENTS, &local)) {
+    if (!g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+      g_propagate_prefixed_error (error, local, "%s: ", path);
+      return FALSE;
+    }
+    g_clear_error (&local);
+    g_key_file_set_comment (kf, NULL, NULL,
+        " hq-server's generated secrets, created on first start.\n"
+        " Keep them secret: the API key mints access tokens, the passcode\n"
+        " gets guest tokens from POST /token.",
+        NULL);
   }
 
-  account = hq_sid_new ("AC");
-  sid = hq_sid_new ("SK");
-  secret = hq_secret_new (32);
-  g_key_file_set_comment (kf, NULL, NULL,
-      " hq-server development API key, created on first start.\n"
-      " Keep it secret: anyone holding it can mint access tokens.",
-      NULL);
-  g_key_file_set_string (kf, "api-key", "account_sid", account);
-  g_key_file_set_string (kf, "api-key", "key_sid", sid);
-  g_key_file_set_string (kf, "api-key", "key_secret", secret);
+  if (need_key && g_key_file_has_group (kf, "api-key")) {
+    g_autofree gchar *account =
+        g_key_file_get_string (kf, "api-key", "account_sid", NULL);
+    g_autofree gchar *sid =
+        g_key_file_get_string (kf, "api-key", "key_sid", NULL);
+    g_autofree gchar *secret =
+        g_key_file_get_string (kf, "api-key", "key_secret", NULL);
+    source = g_strdup_printf ("the development key in %s", path);
+    set_key (config, account, sid, secret, source);
+    if (!check_key (config, error))
+      return FALSE;
+  } else if (need_key) {
+    g_autofree gchar *account = hq_sid_new ("AC");
+    g_autofree gchar *sid = hq_sid_new ("SK");
+    g_autofree gchar *secret = hq_secret_new (32);
+    if (!create) {
+      g_set_error (error, HQ_CONFIG_ERROR, HQ_CONFIG_ERROR_NO_KEY,
+          "no API key is configured: set HQ_API_KEY_SID and "
+          "HQ_API_KEY_SECRET, write an [api-key] section in a config file, "
+          "or start hq-server once to create a development key in %s",
+          path);
+      return FALSE;
+    }
+    g_key_file_set_string (kf, "api-key", "account_sid", account);
+    g_key_file_set_string (kf, "api-key", "key_sid", sid);
+    g_key_file_set_string (kf, "api-key", "key_secret", secret);
+    source = g_strdup_printf ("the development key in %s", path);
+    set_key (config, account, sid, secret, source);
+    config->key_generated = TRUE;
+    changed = TRUE;
+  }
+
+  if (need_passcode) {
+    g_autofree gchar *passcode =
+        g_key_file_get_string (kf, "token", "passcode", NULL);
+    g_autofree gchar *from = g_strdup_printf ("%s", path);
+    if (passcode == NULL && create) {
+      passcode = passcode_new ();
+      g_key_file_set_string (kf, "token", "passcode", passcode);
+      config->passcode_generated = TRUE;
+      changed = TRUE;
+    }
+    if (passcode)
+      set_passcode (config, passcode, from);
+  }
+
+  if (!changed)
+    return TRUE;
   data = g_key_file_to_data (kf, NULL, NULL);
   /* Create with 0600 from the start: never a moment when others can read. */
   if (!g_file_set_contents_full (
           path, data, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error)) {
-    g_prefix_error (error, "cannot store the development key: ");
+    g_prefix_error (error, "cannot store the generated credentials: ");
     return FALSE;
   }
-  set_key (config, account, sid, secret, source);
-  config->key_generated = TRUE;
   return TRUE;
 }
 
@@ -413,6 +547,8 @@ hq_config_load (const gchar *data_dir, const gchar *config_file,
   config->room_type = g_strdup (HQ_DEFAULT_ROOM_TYPE);
   config->web_dir = g_strdup (HQ_WEB_DIR_DEFAULT);
   config->token_ttl = HQ_DEFAULT_TOKEN_TTL;
+  config->token_create_rooms = g_strdup ("*");
+  config->token_max_rooms = HQ_DEFAULT_TOKEN_MAX_ROOMS;
   config->minute_ms = 60 * 1000;
   config->reconnect_grace_ms = 30 * 1000;
   config->keepalive_timeout_ms = 60 * 1000;
@@ -441,8 +577,7 @@ hq_config_load (const gchar *data_dir, const gchar *config_file,
     return NULL;
   if (listen != NULL && !parse_listen (config, listen, error))
     return NULL;
-  if (config->key_sid == NULL
-      && !load_or_create_dev_key (config, create_key, error))
+  if (!load_credentials (config, create_key, error))
     return NULL;
 
   config->keyring = hq_keyring_new ();

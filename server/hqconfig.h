@@ -46,9 +46,17 @@ typedef struct
   /* media */
   gchar *media_public_address; /* announced in ICE host candidates */
 
-  /* POST /token */
-  gchar *passcode; /* NULL: no passcode asked */
+  /* POST /token: who may get a guest token (docs/tokens.md, "POST
+   * /token").  Closed unless opened: a passcode (generated on first start
+   * when none is configured), or rooms opened by name; invite codes will
+   * be a third way in, checked in the same place. */
+  gchar *passcode; /* NULL: no passcode is accepted */
   gint64 passcode_expires; /* unix time, 0: never */
+  gboolean passcode_generated; /* TRUE on the first start that made it */
+  gchar *passcode_source; /* where the passcode came from, for people */
+  gchar **token_open_rooms; /* glob patterns: no passcode asked; may be empty */
+  gchar *token_create_rooms; /* glob of names /token may create; NULL: none */
+  gint64 token_max_rooms; /* rooms made by /token in progress at once */
   gchar *room_type;
   gint64 token_ttl;
 
@@ -83,6 +91,12 @@ typedef struct
 HqConfig *hq_config_load (const gchar *data_dir, const gchar *config_file,
     const gchar *listen, gboolean create_key, GError **error);
 void hq_config_free (HqConfig *config);
+
+/* Whether POST /token serves room @name without a passcode. */
+gboolean hq_config_token_room_open (HqConfig *config, const gchar *name);
+/* Opens POST /token for room @name (a name or glob pattern) without a
+ * passcode, as `hq-server --demo` does for its demo room. */
+void hq_config_open_token_room (HqConfig *config, const gchar *name);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqConfig, hq_config_free)
 

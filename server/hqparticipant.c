@@ -5,6 +5,7 @@
  * Each operation follows hqroom.c's order: validate, store, audit log and
  * status callback, then tell the participants. */
 #include "hqroom-private.h"
+#include "hqhttp.h"
 #include "hqlog.h"
 #include "hqrules.h"
 
@@ -12,6 +13,14 @@
 #include <hq/hqutil.h>
 
 /* --- representations --- */
+
+/* What others see a participant called: its display name, else its
+ * identity. */
+static const gchar *
+display_name (HqParticipant *p)
+{
+  return p->rec.name ? p->rec.name : p->rec.identity;
+}
 
 /* A participant as the protocol shows it: the record plus its tracks. */
 static JsonObject *
@@ -22,6 +31,7 @@ participant_to_json (HqParticipant *p)
 
   json_object_set_string_member (obj, "sid", p->rec.sid);
   json_object_set_string_member (obj, "identity", p->rec.identity);
+  json_object_set_string_member (obj, "name", display_name (p));
   json_object_set_string_member (obj, "role", p->rec.role);
   json_object_set_string_member (
       obj, "state", p->peer ? "connected" : "reconnecting");
@@ -55,6 +65,7 @@ chat_to_json (const HqChatRecord *c)
   json_object_set_int_member (obj, "index", c->index);
   json_object_set_string_member (obj, "participant_sid", c->participant_sid);
   json_object_set_string_member (obj, "identity", c->identity);
+  json_object_set_string_member (obj, "name", c->name ? c->name : c->identity);
   json_object_set_string_member (obj, "body", c->body);
   if (c->attributes) {
     JsonNode *node = json_from_string (c->attributes, NULL);
@@ -77,6 +88,7 @@ hq_participant_free (HqParticipant *p)
   g_free (p->rec.status);
   g_free (p->rec.role);
   g_free (p->rec.end_reason);
+  g_free (p->rec.name);
   g_free (p->resume_token);
   g_free (p->join_id);
   if (p->subscribe_rules)
@@ -119,6 +131,7 @@ lobby_json (HqRoom *room)
       JsonObject *o = json_object_new ();
       json_object_set_string_member (o, "sid", p->rec.sid);
       json_object_set_string_member (o, "identity", p->rec.identity);
+      json_object_set_string_member (o, "name", display_name (p));
       json_array_add_object_element (arr, o);
     }
   }
@@ -145,6 +158,7 @@ participant_ref_json (HqParticipant *p)
 
   json_object_set_string_member (obj, "sid", p->rec.sid);
   json_object_set_string_member (obj, "identity", p->rec.identity);
+  json_object_set_string_member (obj, "name", display_name (p));
   return obj;
 }
 
@@ -298,6 +312,17 @@ recent_chat (HqRoom *room)
   return arr;
 }
 
+/* The bans of @room for a host's `joined` (as REST shows them); empty when
+ * the store cannot say (logged). */
+static JsonArray *
+banned_json (HqRoom *room)
+{
+  g_autoptr (GError) error = NULL;
+  JsonArray *bans = hq_room_list_bans (room, &error);
+
+  return bans ? bans : json_array_new ();
+}
+
 static void
 send_joined (HqParticipant *p, const gchar *id)
 {
@@ -318,8 +343,10 @@ send_joined (HqParticipant *p, const gchar *id)
   json_object_set_int_member (
       msg, "reconnect_grace_ms", room->rooms->config->reconnect_grace_ms);
   json_object_set_array_member (msg, "chat", recent_chat (room));
-  if (p->role == HQ_ROLE_HOST)
+  if (p->role == HQ_ROLE_HOST) {
     json_object_set_array_member (msg, "lobby", lobby_json (room));
+    json_object_set_array_member (msg, "banned", banned_json (room));
+  }
   hq_participant_send (p, msg);
 }
 
@@ -399,6 +426,109 @@ resume (HqParticipant *p, const HqPeerOps *ops, gpointer peer, const gchar *id)
   hq_room_broadcast (p->room, p, msg);
 }
 
+/* --- bans: removal sticks --- */
+
+/* Refuses a join of a banned @identity with BANNED, and notes the attempt
+ * in the audit log.  A store that cannot answer refuses too: a removed
+ * participant must not slip back in while the disk is failing. */
+static gboolean
+check_not_banned (HqRoom *room, const gchar *identity, GError **error)
+{
+  GError *local = NULL;
+  g_autoptr (HqBanRecord) ban =
+      hq_store_get_ban (room->rooms->store, room->rec.sid, identity, &local);
+  JsonObject *detail;
+
+  if (ban == NULL
+      && g_error_matches (local, HQ_STORE_ERROR, HQ_STORE_ERROR_NOT_FOUND)) {
+    g_error_free (local);
+    return TRUE;
+  }
+  if (ban == NULL)
+    return hq_room_store_failed (local, error);
+  detail = json_object_new ();
+  json_object_set_string_member (detail, "reason", "banned");
+  json_object_set_string_member (detail, "banned_for", ban->reason);
+  hq_room_event_identity (room, "join-refused", identity, NULL, detail);
+  g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_BANNED,
+      "You were %s this room by a host and cannot join it again until a "
+      "host admits you again.",
+      g_str_equal (ban->reason, "denied") ? "not admitted to" : "removed from");
+  return FALSE;
+}
+
+/* Stores that @p may not come back (@reason: removed, kicked, denied) and
+ * records it in the audit log. */
+gboolean
+hq_participant_ban (
+    HqParticipant *p, const gchar *reason, HqParticipant *actor, GError **error)
+{
+  HqRoom *room = p->room;
+  HqBanRecord rec = { 0 };
+  GError *local = NULL;
+  JsonObject *detail;
+
+  rec.room_sid = room->rec.sid;
+  rec.identity = p->rec.identity;
+  rec.reason = (gchar *)reason;
+  rec.participant_sid = p->rec.sid;
+  rec.actor_sid = actor ? actor->rec.sid : NULL;
+  rec.created = hq_now_ms ();
+  if (!hq_store_put_ban (room->rooms->store, &rec, &local))
+    return hq_room_store_failed (local, error);
+  detail = json_object_new ();
+  json_object_set_string_member (detail, "reason", reason);
+  hq_room_event (room, "participant-banned", p, NULL, actor, detail);
+  return TRUE;
+}
+
+gboolean
+hq_room_unban (
+    HqRoom *room, const gchar *identity, HqParticipant *actor, GError **error)
+{
+  GError *local = NULL;
+
+  if (!hq_store_delete_ban (
+          room->rooms->store, room->rec.sid, identity, &local)) {
+    if (!g_error_matches (local, HQ_STORE_ERROR, HQ_STORE_ERROR_NOT_FOUND))
+      return hq_room_store_failed (local, error);
+    g_error_free (local);
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NOT_FOUND,
+        "Identity \"%.200s\" is not banned from this room.", identity);
+    return FALSE;
+  }
+  hq_room_event_identity (room, "participant-unbanned", identity, actor, NULL);
+  return TRUE;
+}
+
+JsonArray *
+hq_room_list_bans (HqRoom *room, GError **error)
+{
+  GError *local = NULL;
+  g_autoptr (GPtrArray) bans =
+      hq_store_list_bans (room->rooms->store, room->rec.sid, &local);
+  JsonArray *arr;
+
+  if (bans == NULL) {
+    hq_room_store_failed (local, error);
+    return NULL;
+  }
+  arr = json_array_new ();
+  for (guint i = 0; i < bans->len; i++) {
+    HqBanRecord *b = g_ptr_array_index (bans, i);
+    JsonObject *o = json_object_new ();
+    g_autofree gchar *iso = hq_time_iso (b->created);
+    json_object_set_string_member (o, "room_sid", b->room_sid);
+    json_object_set_string_member (o, "identity", b->identity);
+    json_object_set_string_member (o, "reason", b->reason);
+    hq_json_set_string_or_null (o, "participant_sid", b->participant_sid);
+    hq_json_set_string_or_null (o, "actor_sid", b->actor_sid);
+    json_object_set_string_member (o, "date_created", iso);
+    json_array_add_object_element (arr, o);
+  }
+  return arr;
+}
+
 HqParticipant *
 hq_room_join (HqRoom *room, const HqTokenClaims *claims,
     const gchar *resume_token, JsonArray *rules, const HqPeerOps *ops,
@@ -411,6 +541,8 @@ hq_room_join (HqRoom *room, const HqTokenClaims *claims,
   if (room->media
       && hq_recordings_is_recorder (room->rooms->recordings, room, claims))
     return recorder_join (room, claims, ops, peer, request_id);
+  if (!check_not_banned (room, claims->identity, error))
+    return NULL;
   if (old && resume_token && old->resume_token
       && hq_str_equal_const_time (resume_token, old->resume_token)) {
     resume (old, ops, peer, request_id);
@@ -431,6 +563,7 @@ hq_room_join (HqRoom *room, const HqTokenClaims *claims,
   p->rec.sid = hq_sid_new ("PA");
   p->rec.room_sid = g_strdup (room->rec.sid);
   p->rec.identity = g_strdup (claims->identity);
+  p->rec.name = g_strdup (claims->name);
   p->rec.role = g_strdup (hq_role_to_string (claims->role));
   p->rec.status = g_strdup ("waiting");
   p->resume_token = hq_secret_new (24);
@@ -549,6 +682,7 @@ hq_participant_chat (
   rec.room_sid = p->room->rec.sid;
   rec.participant_sid = p->rec.sid;
   rec.identity = p->rec.identity;
+  rec.name = p->rec.name;
   rec.body = (gchar *)body;
   rec.attributes = attr_text;
   rec.created = hq_now_ms ();
@@ -923,13 +1057,25 @@ hq_participant_admit (
 }
 
 gboolean
+hq_participant_admit_identity (
+    HqParticipant *host, const gchar *identity, GError **error)
+{
+  if (host->role != HQ_ROLE_HOST || host->waiting) {
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FORBIDDEN,
+        "Only a host may admit, deny, mute or remove participants.");
+    return FALSE;
+  }
+  return hq_room_unban (host->room, identity, host, error);
+}
+
+gboolean
 hq_participant_deny (
     HqParticipant *host, const gchar *target_sid, GError **error)
 {
   HqParticipant *target = lobby_target (host, target_sid, error);
   g_autoptr (JsonObject) msg = NULL;
 
-  if (target == NULL)
+  if (target == NULL || !hq_participant_ban (target, "denied", host, error))
     return FALSE;
   hq_room_event (host->room, "participant-denied", target, NULL, host, NULL);
   msg = hq_message_new ("denied", target->join_id);
@@ -972,6 +1118,8 @@ hq_participant_remove (
         error, "A host leaves with `leave`, not by removing itself.");
     return FALSE;
   }
+  if (!hq_participant_ban (target, "removed", host, error))
+    return FALSE;
   hq_room_event (host->room, "participant-removed", target, NULL, host, NULL);
   msg = hq_message_new ("removed", NULL);
   json_object_set_object_member (msg, "by", participant_ref_json (host));

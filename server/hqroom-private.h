@@ -89,6 +89,17 @@ GHashTable *hq_room_callback_fields (
 void hq_room_event (HqRoom *room, const gchar *event, HqParticipant *p,
     const HqTrackRecord *t, HqParticipant *actor, JsonObject *detail);
 
+/* hq_room_event for an identity that has no participant in the room (a
+ * refused join, a lifted ban); @detail (taken) may be NULL. */
+void hq_room_event_identity (HqRoom *room, const gchar *event,
+    const gchar *identity, HqParticipant *actor, JsonObject *detail);
+
+/* Stores that @p's identity may not join the room again (@reason:
+ * removed, kicked, denied) and records it in the audit log.  Fails, with
+ * nothing changed, when the store cannot take it. */
+gboolean hq_participant_ban (HqParticipant *p, const gchar *reason,
+    HqParticipant *actor, GError **error);
+
 guint hq_room_connected_count (HqRoom *room);
 /* Starts the empty-room countdown when nobody is left. */
 void hq_room_maybe_start_empty_timer (HqRoom *room);

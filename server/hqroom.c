@@ -47,6 +47,7 @@ hq_room_error_code (gint code)
     [HQ_ROOM_ERROR_FORBIDDEN] = "not_host",
     [HQ_ROOM_ERROR_STORE] = "internal",
     [HQ_ROOM_ERROR_RECORDER] = "forbidden",
+    [HQ_ROOM_ERROR_BANNED] = "banned",
   };
 
   if (code < 0 || code >= (gint)G_N_ELEMENTS (names))
@@ -147,6 +148,7 @@ hq_participant_record_to_json (const HqParticipantRecord *p, const gchar *base)
   json_object_set_string_member (obj, "sid", p->sid);
   json_object_set_string_member (obj, "room_sid", p->room_sid);
   json_object_set_string_member (obj, "identity", p->identity);
+  json_object_set_string_member (obj, "name", p->name ? p->name : p->identity);
   json_object_set_string_member (obj, "status", p->status);
   json_object_set_string_member (obj, "role", p->role);
   set_time (obj, "date_created", p->created);
@@ -277,11 +279,12 @@ post_callback (HqRoom *room, const gchar *event, HqParticipant *p,
       room->rooms->callbacks, room->rec.sid, room->rec.status_callback, f);
 }
 
-/* Records @event in the audit log, and as a status callback when it is one.
- * @detail (taken) may be NULL. */
-void
-hq_room_event (HqRoom *room, const gchar *event, HqParticipant *p,
-    const HqTrackRecord *t, HqParticipant *actor, JsonObject *detail)
+/* Writes @event to the audit log and the server log; @detail (taken) may
+ * be NULL.  Returns its time. */
+static gint64
+audit (HqRoom *room, const gchar *event, const gchar *participant_sid,
+    const gchar *identity, const HqTrackRecord *t, HqParticipant *actor,
+    JsonObject *detail)
 {
   HqEventRecord ev = { 0 };
   g_autoptr (GError) error = NULL;
@@ -296,8 +299,8 @@ hq_room_event (HqRoom *room, const gchar *event, HqParticipant *p,
   }
   ev.room_sid = room->rec.sid;
   ev.event = (gchar *)event;
-  ev.participant_sid = p ? p->rec.sid : NULL;
-  ev.identity = p ? p->rec.identity : NULL;
+  ev.participant_sid = (gchar *)participant_sid;
+  ev.identity = (gchar *)identity;
   ev.track_sid = t ? t->sid : NULL;
   ev.actor_sid = actor ? actor->rec.sid : NULL;
   ev.detail = detail_text;
@@ -308,14 +311,32 @@ hq_room_event (HqRoom *room, const gchar *event, HqParticipant *p,
   line = hq_log_begin (HQ_LOG_INFO, "room");
   json_object_set_string_member (line, "room_sid", room->rec.sid);
   json_object_set_string_member (line, "what", event);
-  if (p)
-    json_object_set_string_member (line, "participant_sid", p->rec.sid);
+  if (participant_sid)
+    json_object_set_string_member (line, "participant_sid", participant_sid);
   if (t)
     json_object_set_string_member (line, "track_sid", t->sid);
   hq_log_end (line);
+  return ev.created;
+}
+
+/* Records @event in the audit log, and as a status callback when it is one.
+ * @detail (taken) may be NULL. */
+void
+hq_room_event (HqRoom *room, const gchar *event, HqParticipant *p,
+    const HqTrackRecord *t, HqParticipant *actor, JsonObject *detail)
+{
+  gint64 ts = audit (room, event, p ? p->rec.sid : NULL,
+      p ? p->rec.identity : NULL, t, actor, detail);
 
   if (room->rec.status_callback && g_strv_contains (callback_events, event))
-    post_callback (room, event, p, t, ev.created);
+    post_callback (room, event, p, t, ts);
+}
+
+void
+hq_room_event_identity (HqRoom *room, const gchar *event, const gchar *identity,
+    HqParticipant *actor, JsonObject *detail)
+{
+  audit (room, event, NULL, identity, NULL, actor, detail);
 }
 
 /* --- timers --- */
@@ -765,6 +786,8 @@ hq_room_kick (HqRoom *room, const gchar *participant_sid, GError **error)
         room->rec.sid);
     return FALSE;
   }
+  if (!hq_participant_ban (p, "kicked", NULL, error))
+    return FALSE;
   hq_room_event (room, "participant-kicked", p, NULL, NULL, NULL);
   msg = hq_message_new ("removed", NULL);
   json_object_set_null_member (msg, "by");

@@ -36,6 +36,9 @@ GQuark hq_room_error_quark (void);
  * @HQ_ROOM_ERROR_STORE: the change could not be stored; nothing changed.
  * @HQ_ROOM_ERROR_RECORDER: the server's recorder may not do this (chat,
  *   publish, choose its subscriptions).
+ * @HQ_ROOM_ERROR_BANNED: a host or the REST API removed this identity from
+ *   the room (or denied it in the lobby); it may not join until a host
+ *   admits it again.
  */
 typedef enum
 {
@@ -47,6 +50,7 @@ typedef enum
   HQ_ROOM_ERROR_FORBIDDEN,
   HQ_ROOM_ERROR_STORE,
   HQ_ROOM_ERROR_RECORDER,
+  HQ_ROOM_ERROR_BANNED,
 } HqRoomError;
 
 /* The protocol error code for an HQ_ROOM_ERROR ("room_full", ...). */
@@ -120,9 +124,20 @@ HqRoom *hq_rooms_lookup (HqRooms *rooms, const gchar *sid_or_name);
 const HqRoomRecord *hq_room_get_record (HqRoom *room);
 /* Ends the room: everyone is told and disconnected, and @room is freed. */
 void hq_room_complete (HqRoom *room, const gchar *reason);
-/* Disconnects a participant by REST (Status=disconnected). */
+/* Disconnects a participant by REST (Status=disconnected); its identity
+ * is banned from the room like a host's remove. */
 gboolean hq_room_kick (
     HqRoom *room, const gchar *participant_sid, GError **error);
+
+/* Removal sticks: an identity removed by a host, disconnected by REST or
+ * denied in the lobby is banned from the room (stored, so it survives a
+ * restart); hq_room_join refuses it with BANNED.  hq_room_unban lifts the
+ * ban (REST, or a host's admit by identity: @actor); NOT_FOUND when there
+ * is none. */
+gboolean hq_room_unban (
+    HqRoom *room, const gchar *identity, HqParticipant *actor, GError **error);
+/* The room's bans as REST shows them (new array). */
+JsonArray *hq_room_list_bans (HqRoom *room, GError **error);
 
 /* Joins @claims' identity to @room with @peer.  On success the room has
  * already sent `joined` (or `waiting`, in a waiting room) with
@@ -201,6 +216,9 @@ void hq_room_media_counters (HqRoom *room, HqSfuRoomCounters *out);
 /* Host moderation; each fails with FORBIDDEN unless @host is a host. */
 gboolean hq_participant_admit (
     HqParticipant *host, const gchar *target_sid, GError **error);
+/* Lets a banned @identity join again (docs/protocol.md, `admit`). */
+gboolean hq_participant_admit_identity (
+    HqParticipant *host, const gchar *identity, GError **error);
 gboolean hq_participant_deny (
     HqParticipant *host, const gchar *target_sid, GError **error);
 gboolean hq_participant_mute (HqParticipant *host, const gchar *target_sid,

@@ -296,7 +296,12 @@ participant (HqRoomsApi *api, SoupServerMessage *msg, const HqRoomRecord *room,
     if (!read_status (msg, "disconnected", "a participant"))
       return;
     live = hq_rooms_lookup (api->rooms, room->sid);
-    if (live == NULL || !hq_room_kick (live, sid, &error)) {
+    if (live && !hq_room_kick (live, sid, &error)
+        && error->code == HQ_ROOM_ERROR_STORE) {
+      hq_http_reply_error (msg, 500, "storage failed", error->message);
+      return;
+    }
+    if (live == NULL || error != NULL) {
       /* Already disconnected: say so if the participant existed at all. */
       rec = hq_store_get_participant (store, room->sid, sid, NULL);
       if (rec == NULL || g_strcmp0 (rec->status, "connected") == 0) {
@@ -434,6 +439,63 @@ list_events (HqRoomsApi *api, SoupServerMessage *msg, const HqRoomRecord *room,
   hq_http_reply_page (msg, path, query, &paging, "events", items, rows->len);
 }
 
+/* --- bans (docs/rooms.md, "Removal sticks") --- */
+
+/* The live room @room's record names, or NULL after a 404: bans matter
+ * only while a room is in progress. */
+static HqRoom *
+live_room (HqRoomsApi *api, SoupServerMessage *msg, const HqRoomRecord *room)
+{
+  HqRoom *live = hq_rooms_lookup (api->rooms, room->sid);
+
+  if (live == NULL) {
+    g_autofree gchar *why = g_strdup_printf (
+        "Room %s is not in progress; bans only matter while it is.", room->sid);
+    hq_http_reply_error (msg, 404, "not found", why);
+  }
+  return live;
+}
+
+static void
+list_bans (HqRoomsApi *api, SoupServerMessage *msg, const HqRoomRecord *room)
+{
+  HqRoom *live = live_room (api, msg, room);
+  g_autoptr (GError) error = NULL;
+  JsonArray *bans;
+  JsonObject *reply;
+
+  if (live == NULL)
+    return;
+  bans = hq_room_list_bans (live, &error);
+  if (bans == NULL) {
+    hq_http_reply_error (msg, 500, "storage failed", error->message);
+    return;
+  }
+  reply = json_object_new ();
+  json_object_set_array_member (reply, "bans", bans);
+  hq_http_reply_object (msg, 200, reply);
+}
+
+/* DELETE lifts the ban on @identity: it may join again. */
+static void
+delete_ban (HqRoomsApi *api, SoupServerMessage *msg, const HqRoomRecord *room,
+    const gchar *identity)
+{
+  HqRoom *live = live_room (api, msg, room);
+  g_autoptr (GError) error = NULL;
+
+  if (live == NULL)
+    return;
+  if (!hq_room_unban (live, identity, NULL, &error)) {
+    if (error->code == HQ_ROOM_ERROR_NOT_FOUND)
+      hq_http_reply_error (msg, 404, "not found", error->message);
+    else
+      hq_http_reply_error (msg, 500, "storage failed", error->message);
+    return;
+  }
+  soup_server_message_set_status (msg, 204, NULL);
+}
+
 /* --- routing --- */
 
 /* The segments after /v1/Rooms (libsoup has decoded them already, which
@@ -455,6 +517,7 @@ handle_rooms (SoupServer *server, SoupServerMessage *msg, const char *path,
 {
   static const gchar *const get_post[] = { "GET", "POST", NULL };
   static const gchar *const get[] = { "GET", NULL };
+  static const gchar *const del[] = { "DELETE", NULL };
   HqRoomsApi *api = user_data;
   g_autofree gchar *key_sid = NULL;
   g_auto (GStrv) seg = NULL;
@@ -531,6 +594,18 @@ handle_rooms (SoupServer *server, SoupServerMessage *msg, const char *path,
     if (hq_http_allow_methods (msg, get_post)
         && (room = find_room (api, msg, seg[0])))
       hq_recordings_api_room_rules (msg, api->rooms, room->sid);
+    return;
+  }
+  if (n == 2 && g_strcmp0 (seg[1], "Bans") == 0) {
+    if (hq_http_allow_methods (msg, get)
+        && (room = find_room (api, msg, seg[0])))
+      list_bans (api, msg, room);
+    return;
+  }
+  if (n == 3 && g_strcmp0 (seg[1], "Bans") == 0) {
+    if (hq_http_allow_methods (msg, del)
+        && (room = find_room (api, msg, seg[0])))
+      delete_ban (api, msg, room, seg[2]);
     return;
   }
   if (n == 2 && g_strcmp0 (seg[1], "Events") == 0) {

@@ -507,10 +507,25 @@ moderate (Request *req, ModerationFn fn)
     reply_gerror (req, error);
 }
 
+/* `admit` with an identity instead of a participant_sid lets a removed,
+ * kicked or denied identity join again. */
 static void
 handle_admit (Request *req)
 {
-  moderate (req, hq_participant_admit);
+  const gchar *identity = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!field_string (req, "identity", FALSE, &identity))
+    return;
+  if (identity == NULL) {
+    moderate (req, hq_participant_admit);
+    return;
+  }
+  if (hq_participant_admit_identity (
+          req->session->participant, identity, &error))
+    reply (req, "ok", NULL);
+  else
+    reply_gerror (req, error);
 }
 
 static void

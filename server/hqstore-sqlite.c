@@ -40,7 +40,7 @@ static const gchar schema[] =
     "  sid TEXT PRIMARY KEY, room_sid TEXT NOT NULL, identity TEXT NOT NULL,"
     "  status TEXT NOT NULL, role TEXT NOT NULL, end_reason TEXT,"
     "  created INTEGER NOT NULL, updated INTEGER NOT NULL,"
-    "  ended INTEGER NOT NULL);"
+    "  ended INTEGER NOT NULL, name TEXT);"
     "CREATE INDEX IF NOT EXISTS participants_room ON participants "
     "  (room_sid, created);"
     "CREATE TABLE IF NOT EXISTS tracks ("
@@ -55,7 +55,7 @@ static const gchar schema[] =
     "  room_sid TEXT NOT NULL, idx INTEGER NOT NULL,"
     "  participant_sid TEXT NOT NULL, identity TEXT NOT NULL,"
     "  body TEXT NOT NULL, attributes TEXT, created INTEGER NOT NULL,"
-    "  PRIMARY KEY (room_sid, idx));"
+    "  name TEXT, PRIMARY KEY (room_sid, idx));"
     "CREATE TABLE IF NOT EXISTS events ("
     "  sequence INTEGER PRIMARY KEY AUTOINCREMENT, room_sid TEXT NOT NULL,"
     "  event TEXT NOT NULL, participant_sid TEXT, identity TEXT,"
@@ -79,7 +79,11 @@ static const gchar schema[] =
     "  size INTEGER NOT NULL, created INTEGER NOT NULL,"
     "  updated INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS recording_rules ("
-    "  room_sid TEXT PRIMARY KEY, rules TEXT NOT NULL);";
+    "  room_sid TEXT PRIMARY KEY, rules TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS bans ("
+    "  room_sid TEXT NOT NULL, identity TEXT NOT NULL, reason TEXT NOT NULL,"
+    "  participant_sid TEXT, actor_sid TEXT, created INTEGER NOT NULL,"
+    "  PRIMARY KEY (room_sid, identity));";
 
 /* --- records --- */
 
@@ -122,6 +126,20 @@ hq_participant_record_free (HqParticipantRecord *rec)
   g_free (rec->status);
   g_free (rec->role);
   g_free (rec->end_reason);
+  g_free (rec->name);
+  g_free (rec);
+}
+
+void
+hq_ban_record_free (HqBanRecord *rec)
+{
+  if (rec == NULL)
+    return;
+  g_free (rec->room_sid);
+  g_free (rec->identity);
+  g_free (rec->reason);
+  g_free (rec->participant_sid);
+  g_free (rec->actor_sid);
   g_free (rec);
 }
 
@@ -149,6 +167,7 @@ hq_chat_record_free (HqChatRecord *rec)
   g_free (rec->identity);
   g_free (rec->body);
   g_free (rec->attributes);
+  g_free (rec->name);
   g_free (rec);
 }
 
@@ -335,6 +354,8 @@ add_missing_columns (HqStore *store, GError **error)
     { "tracks", "priority",
         "ALTER TABLE tracks ADD COLUMN priority TEXT NOT NULL "
         "DEFAULT 'standard'" },
+    { "participants", "name", "ALTER TABLE participants ADD COLUMN name TEXT" },
+    { "chat", "name", "ALTER TABLE chat ADD COLUMN name TEXT" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (added); i++) {
@@ -507,7 +528,7 @@ hq_store_list_rooms (HqStore *store, const gchar *status,
 
 #define PARTICIPANT_COLUMNS                                                    \
   "sid, room_sid, identity, status, role, end_reason, created, updated, "      \
-  "ended"
+  "ended, name"
 
 static gpointer
 read_participant (sqlite3_stmt *s)
@@ -523,6 +544,7 @@ read_participant (sqlite3_stmt *s)
   p->created = sqlite3_column_int64 (s, 6);
   p->updated = sqlite3_column_int64 (s, 7);
   p->ended = sqlite3_column_int64 (s, 8);
+  p->name = col_text (s, 9);
   return p;
 }
 
@@ -532,7 +554,7 @@ hq_store_put_participant (
 {
   sqlite3_stmt *s = stmt (store,
       "INSERT OR REPLACE INTO participants (" PARTICIPANT_COLUMNS ") VALUES "
-      "(?,?,?,?,?,?,?,?,?)",
+      "(?,?,?,?,?,?,?,?,?,?)",
       error);
 
   if (s == NULL)
@@ -546,6 +568,7 @@ hq_store_put_participant (
   sqlite3_bind_int64 (s, 7, p->created);
   sqlite3_bind_int64 (s, 8, p->updated);
   sqlite3_bind_int64 (s, 9, p->ended);
+  bind_text (s, 10, p->name);
   return run (store, s, error);
 }
 
@@ -664,6 +687,7 @@ read_chat (sqlite3_stmt *s)
   c->body = col_text (s, 4);
   c->attributes = col_text (s, 5);
   c->created = sqlite3_column_int64 (s, 6);
+  c->name = col_text (s, 7);
   return c;
 }
 
@@ -673,8 +697,9 @@ hq_store_add_chat (HqStore *store, HqChatRecord *msg, GError **error)
   /* One statement, so the index and the row commit together. */
   sqlite3_stmt *s = stmt (store,
       "INSERT INTO chat (room_sid, idx, participant_sid, identity, body, "
-      "attributes, created) VALUES (?1, (SELECT COALESCE(MAX(idx), 0) + 1 "
-      "FROM chat WHERE room_sid = ?1), ?2, ?3, ?4, ?5, ?6) RETURNING idx",
+      "attributes, created, name) VALUES (?1, (SELECT COALESCE(MAX(idx), 0) "
+      "+ 1 FROM chat WHERE room_sid = ?1), ?2, ?3, ?4, ?5, ?6, ?7) "
+      "RETURNING idx",
       error);
   int rc;
 
@@ -686,6 +711,7 @@ hq_store_add_chat (HqStore *store, HqChatRecord *msg, GError **error)
   bind_text (s, 4, msg->body);
   bind_text (s, 5, msg->attributes);
   sqlite3_bind_int64 (s, 6, msg->created);
+  bind_text (s, 7, msg->name);
   rc = sqlite3_step (s);
   if (rc == SQLITE_ROW) {
     msg->index = sqlite3_column_int64 (s, 0);
@@ -703,7 +729,8 @@ hq_store_chat_history (HqStore *store, const gchar *room_sid, gint64 before,
 {
   sqlite3_stmt *s = stmt (store,
       "SELECT * FROM (SELECT room_sid, idx, participant_sid, identity, body, "
-      "attributes, created FROM chat WHERE room_sid = ?1 AND (?2 = 0 OR idx < "
+      "attributes, created, name FROM chat WHERE room_sid = ?1 AND (?2 = 0 OR "
+      "idx < "
       "?2) ORDER BY idx DESC LIMIT ?3) ORDER BY idx",
       error);
 
@@ -999,4 +1026,94 @@ hq_store_get_recording_rules (
   if (rows == NULL || rows->len == 0)
     return NULL;
   return g_ptr_array_steal_index (rows, 0);
+}
+
+/* --- bans --- */
+
+gboolean
+hq_store_put_ban (HqStore *store, const HqBanRecord *ban, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "INSERT OR REPLACE INTO bans (room_sid, identity, reason, "
+      "participant_sid, actor_sid, created) VALUES (?,?,?,?,?,?)",
+      error);
+
+  if (s == NULL)
+    return FALSE;
+  bind_text (s, 1, ban->room_sid);
+  bind_text (s, 2, ban->identity);
+  bind_text (s, 3, ban->reason);
+  bind_text (s, 4, ban->participant_sid);
+  bind_text (s, 5, ban->actor_sid);
+  sqlite3_bind_int64 (s, 6, ban->created);
+  return run (store, s, error);
+}
+
+#define BAN_COLUMNS                                                            \
+  "room_sid, identity, reason, participant_sid, actor_sid, created"
+
+static gpointer
+read_ban (sqlite3_stmt *s)
+{
+  HqBanRecord *b = g_new0 (HqBanRecord, 1);
+
+  b->room_sid = col_text (s, 0);
+  b->identity = col_text (s, 1);
+  b->reason = col_text (s, 2);
+  b->participant_sid = col_text (s, 3);
+  b->actor_sid = col_text (s, 4);
+  b->created = sqlite3_column_int64 (s, 5);
+  return b;
+}
+
+HqBanRecord *
+hq_store_get_ban (HqStore *store, const gchar *room_sid, const gchar *identity,
+    GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "SELECT " BAN_COLUMNS " FROM bans WHERE room_sid = ? AND identity = ?",
+      error);
+
+  if (s == NULL)
+    return NULL;
+  bind_text (s, 1, room_sid);
+  bind_text (s, 2, identity);
+  return one (store, s, read_ban, (GDestroyNotify)hq_ban_record_free,
+      "ban of identity", identity, error);
+}
+
+GPtrArray *
+hq_store_list_bans (HqStore *store, const gchar *room_sid, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "SELECT " BAN_COLUMNS " FROM bans WHERE room_sid = ? "
+      "ORDER BY created, rowid",
+      error);
+
+  if (s == NULL)
+    return NULL;
+  bind_text (s, 1, room_sid);
+  return collect (
+      store, s, read_ban, (GDestroyNotify)hq_ban_record_free, error);
+}
+
+gboolean
+hq_store_delete_ban (HqStore *store, const gchar *room_sid,
+    const gchar *identity, GError **error)
+{
+  sqlite3_stmt *s = stmt (
+      store, "DELETE FROM bans WHERE room_sid = ? AND identity = ?", error);
+
+  if (s == NULL)
+    return FALSE;
+  bind_text (s, 1, room_sid);
+  bind_text (s, 2, identity);
+  if (!run (store, s, error))
+    return FALSE;
+  if (sqlite3_changes (store->db) == 0) {
+    g_set_error (error, HQ_STORE_ERROR, HQ_STORE_ERROR_NOT_FOUND,
+        "identity %s is not banned from room %s", identity, room_sid);
+    return FALSE;
+  }
+  return TRUE;
 }

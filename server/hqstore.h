@@ -62,6 +62,7 @@ typedef struct
   gint64 created;
   gint64 updated;
   gint64 ended;
+  gchar *name; /* display name from the token, or NULL: the identity */
 } HqParticipantRecord;
 
 typedef struct
@@ -87,7 +88,20 @@ typedef struct
   gchar *body;
   gchar *attributes; /* a JSON object as text, or NULL */
   gint64 created;
+  gchar *name; /* the sender's display name, or NULL: the identity */
 } HqChatRecord;
+
+/* An identity a host or the REST API removed from a room: its joins are
+ * refused until the ban is lifted (docs/rooms.md, "Removal sticks"). */
+typedef struct
+{
+  gchar *room_sid;
+  gchar *identity;
+  gchar *reason; /* removed | kicked | denied */
+  gchar *participant_sid; /* the participant removed, or NULL */
+  gchar *actor_sid; /* the host who did it, or NULL (REST) */
+  gint64 created;
+} HqBanRecord;
 
 typedef struct
 {
@@ -152,6 +166,8 @@ void hq_participant_record_free (HqParticipantRecord *rec);
 void hq_track_record_free (HqTrackRecord *rec);
 void hq_chat_record_free (HqChatRecord *rec);
 void hq_event_record_free (HqEventRecord *rec);
+void hq_ban_record_free (HqBanRecord *rec);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqBanRecord, hq_ban_record_free)
 HqRoomRecord *hq_room_record_copy (const HqRoomRecord *rec);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqRoomRecord, hq_room_record_free)
@@ -225,6 +241,19 @@ gboolean hq_store_put_recording_rules (
     HqStore *store, const gchar *room_sid, const gchar *rules, GError **error);
 gchar *hq_store_get_recording_rules (
     HqStore *store, const gchar *room_sid, GError **error);
+
+/* Bans, one per room and identity; putting one again replaces it. */
+gboolean hq_store_put_ban (
+    HqStore *store, const HqBanRecord *ban, GError **error);
+/* HQ_STORE_ERROR_NOT_FOUND when @identity is not banned from the room. */
+HqBanRecord *hq_store_get_ban (HqStore *store, const gchar *room_sid,
+    const gchar *identity, GError **error);
+/* Oldest first. */
+GPtrArray *hq_store_list_bans (
+    HqStore *store, const gchar *room_sid, GError **error);
+/* HQ_STORE_ERROR_NOT_FOUND when there was no such ban. */
+gboolean hq_store_delete_ban (HqStore *store, const gchar *room_sid,
+    const gchar *identity, GError **error);
 
 G_END_DECLS
 

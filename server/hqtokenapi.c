@@ -1,5 +1,11 @@
 /* Token endpoints; see hqtokenapi.h and docs/tokens.md.
  *
+ * POST /token is how a guest without an account gets into a visit, so it
+ * is closed unless the operator opens it: the passcode (made on first
+ * start), or rooms opened by name.  What the guest types is only a
+ * display name; its identity is made here, so a guest can never take a
+ * participant's place by naming itself after them.
+ *
  * Field errors follow the reference app's wording where it had one
  * ("missing user_identity", "passcode incorrect"), so clients that matched
  * on those messages keep working. */
@@ -15,6 +21,9 @@
 static HqRooms *token_rooms;
 /* Requests and room creations per address; one server per process. */
 static HqRateLimits *token_limits;
+/* Sids of the rooms POST /token created, to count those still in progress
+ * against [token] max_rooms. */
+static GPtrArray *token_created;
 
 static gboolean
 name_ok (const gchar *name)
@@ -25,17 +34,27 @@ name_ok (const gchar *name)
 
 /* --- POST /token --- */
 
+/* Whether this request may have a token for @room: the room is opened by
+ * the configuration, or the request carries the passcode.  Otherwise
+ * answers 401 or 403. */
 static gboolean
-check_passcode (SoupServerMessage *msg, HqConfig *config, JsonObject *body)
+check_access (SoupServerMessage *msg, HqConfig *config, JsonObject *body,
+    const gchar *room)
 {
   const gchar *passcode = NULL;
   GError *error = NULL;
 
-  if (config->passcode == NULL)
+  if (hq_config_token_room_open (config, room))
     return TRUE;
   if (!hq_http_field_string (body, "passcode", &passcode, &error)) {
     hq_http_reply_error (msg, 400, "invalid parameter", error->message);
     g_error_free (error);
+    return FALSE;
+  }
+  if (config->passcode == NULL) {
+    hq_http_reply_error (msg, 403, "token endpoint closed",
+        "This server gives guest tokens only for the rooms its operator "
+        "opened; ask whoever invited you for a link.");
     return FALSE;
   }
   if (passcode == NULL || *passcode == '\0') {
@@ -58,6 +77,68 @@ check_passcode (SoupServerMessage *msg, HqConfig *config, JsonObject *body)
   return TRUE;
 }
 
+/* Rooms POST /token created that are still in progress. */
+static guint
+created_in_progress (void)
+{
+  for (guint i = token_created->len; i > 0; i--) {
+    const gchar *sid = g_ptr_array_index (token_created, i - 1);
+    if (hq_rooms_lookup (token_rooms, sid) == NULL)
+      g_ptr_array_remove_index_fast (token_created, i - 1);
+  }
+  return token_created->len;
+}
+
+/* Creates @room for create_room, within [token] create_rooms and
+ * max_rooms; answers and returns FALSE when it may not or cannot. */
+static gboolean
+create_room (SoupServerMessage *msg, HqConfig *config, const gchar *room)
+{
+  HqRoomParams params = { .unique_name = room };
+  g_autoptr (GError) error = NULL;
+  HqRoom *made;
+
+  if (config->token_create_rooms == NULL
+      || !g_pattern_match_simple (config->token_create_rooms, room)) {
+    hq_http_reply_error (msg, 403, "room not created",
+        "There is no room of this name in progress, and guests may not "
+        "create one of this name here; ask whoever invited you for the "
+        "right room name.");
+    return FALSE;
+  }
+  if (created_in_progress () >= config->token_max_rooms) {
+    hq_http_reply_error (msg, 429, "too many rooms",
+        "Guests have created as many rooms as this server allows at once; "
+        "try again when one has ended.");
+    return FALSE;
+  }
+  if (token_limits
+      && !hq_http_rate_limit (msg, token_limits->room_create, "new rooms"))
+    return FALSE;
+  made = hq_rooms_create (token_rooms, &params, &error);
+  if (made == NULL) {
+    hq_http_reply_error (msg, error->code == HQ_ROOM_ERROR_STORE ? 500 : 400,
+        "room not created", error->message);
+    return FALSE;
+  }
+  g_ptr_array_add (token_created, g_strdup (hq_room_get_record (made)->sid));
+  return TRUE;
+}
+
+/* A guest's identity is the server's, never what the guest typed: nobody
+ * can take over or pose as another participant's identity. */
+static gchar *
+guest_identity_new (void)
+{
+  guint8 bytes[8];
+  GString *id = g_string_new ("guest-");
+
+  hq_random_bytes (bytes, sizeof bytes);
+  for (gsize i = 0; i < sizeof bytes; i++)
+    g_string_append_printf (id, "%02x", bytes[i]);
+  return g_string_free (id, FALSE);
+}
+
 static void
 handle_token (SoupServer *server, SoupServerMessage *msg, const char *path,
     GHashTable *query, gpointer user_data)
@@ -66,9 +147,9 @@ handle_token (SoupServer *server, SoupServerMessage *msg, const char *path,
   HqConfig *config = user_data;
   g_autoptr (JsonObject) body = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree gchar *token = NULL;
-  const gchar *identity = NULL, *room = NULL;
-  gboolean create_room = TRUE;
+  g_autofree gchar *token = NULL, *identity = NULL;
+  const gchar *name = NULL, *room = NULL;
+  gboolean create = TRUE;
   HqTokenGrant grant = { 0 };
   JsonObject *reply;
 
@@ -83,24 +164,23 @@ handle_token (SoupServer *server, SoupServerMessage *msg, const char *path,
     hq_http_reply_gerror (msg, error);
     return;
   }
-  if (!check_passcode (msg, config, body))
-    return;
 
-  if (!hq_http_field_string (body, "user_identity", &identity, &error)) {
+  if (!hq_http_field_string (body, "user_identity", &name, &error)) {
     hq_http_reply_error (msg, 400, "invalid user_identity", error->message);
     return;
   }
-  if (identity == NULL || *identity == '\0') {
+  if (name == NULL || *name == '\0') {
     hq_http_reply_error (msg, 400, "missing user_identity",
-        "The user_identity parameter is missing.");
+        "The user_identity parameter is missing: the name to show the "
+        "others.");
     return;
   }
-  if (!name_ok (identity)) {
+  if (!name_ok (name)) {
     hq_http_reply_error (msg, 400, "invalid user_identity",
         "The user_identity parameter must be at most 128 characters.");
     return;
   }
-  if (!hq_http_field_bool (body, "create_room", &create_room, &error)) {
+  if (!hq_http_field_bool (body, "create_room", &create, &error)) {
     hq_http_reply_error (msg, 400, "invalid parameter",
         "A boolean value must be provided for the create_room parameter.");
     return;
@@ -109,33 +189,27 @@ handle_token (SoupServer *server, SoupServerMessage *msg, const char *path,
     hq_http_reply_error (msg, 400, "invalid room_name", error->message);
     return;
   }
-  if (room != NULL && *room == '\0')
-    room = NULL;
-  if (room == NULL && create_room) {
+  /* A token for any room is never handed out here. */
+  if (room == NULL || *room == '\0') {
     hq_http_reply_error (msg, 400, "missing room_name",
-        "The room_name parameter is missing. room_name is required when "
-        "create_room is true.");
+        "The room_name parameter is missing: a guest token admits to one "
+        "named room.");
     return;
   }
-  if (room != NULL && !name_ok (room)) {
+  if (!name_ok (room)) {
     hq_http_reply_error (msg, 400, "invalid room_name",
         "The room_name parameter must be at most 128 characters.");
     return;
   }
+  if (!check_access (msg, config, body, room))
+    return;
+  if (create && token_rooms && !hq_rooms_lookup (token_rooms, room)
+      && !create_room (msg, config, room))
+    return;
 
-  if (create_room && token_rooms && !hq_rooms_lookup (token_rooms, room)) {
-    HqRoomParams params = { .unique_name = room };
-    if (token_limits
-        && !hq_http_rate_limit (msg, token_limits->room_create, "new rooms"))
-      return;
-    if (!hq_rooms_create (token_rooms, &params, &error)) {
-      hq_http_reply_error (msg, error->code == HQ_ROOM_ERROR_STORE ? 500 : 400,
-          "room not created", error->message);
-      return;
-    }
-  }
-
+  identity = guest_identity_new ();
   grant.identity = identity;
+  grant.name = name;
   grant.room = room;
   grant.role = HQ_ROLE_GUEST;
   grant.ttl = config->token_ttl;
@@ -150,6 +224,8 @@ handle_token (SoupServer *server, SoupServerMessage *msg, const char *path,
   reply = json_object_new ();
   json_object_set_string_member (reply, "token", token);
   json_object_set_string_member (reply, "room_type", config->room_type);
+  json_object_set_string_member (reply, "identity", identity);
+  json_object_set_string_member (reply, "name", name);
   hq_http_reply_object (msg, 200, reply);
 }
 
@@ -167,7 +243,7 @@ handle_access_tokens (SoupServer *server, SoupServerMessage *msg,
   g_autofree gchar *token = NULL;
   g_autoptr (GDateTime) expires = NULL;
   g_autofree gchar *expires_iso = NULL;
-  const gchar *identity = NULL, *room = NULL, *role = NULL;
+  const gchar *identity = NULL, *room = NULL, *role = NULL, *name = NULL;
   const gchar *secret, *account = NULL;
   gint64 ttl = HQ_ACCESS_TOKEN_DEFAULT_TTL, now;
   HqTokenGrant grant = { 0 };
@@ -187,6 +263,7 @@ handle_access_tokens (SoupServer *server, SoupServerMessage *msg,
   if (!hq_http_rest_string (body, "Identity", &identity, &error)
       || !hq_http_rest_string (body, "Room", &room, &error)
       || !hq_http_rest_string (body, "Role", &role, &error)
+      || !hq_http_rest_string (body, "Name", &name, &error)
       || !hq_http_rest_int (body, "Ttl", &ttl, &error)) {
     hq_http_reply_error (msg, 400, "invalid parameter", error->message);
     return;
@@ -199,6 +276,13 @@ handle_access_tokens (SoupServer *server, SoupServerMessage *msg,
   if (!name_ok (identity)) {
     hq_http_reply_error (msg, 400, "invalid Identity",
         "The Identity parameter must be at most 128 characters.");
+    return;
+  }
+  if (name != NULL && *name == '\0')
+    name = NULL;
+  if (name != NULL && !name_ok (name)) {
+    hq_http_reply_error (msg, 400, "invalid Name",
+        "The Name parameter must be at most 128 characters.");
     return;
   }
   if (room != NULL && *room == '\0')
@@ -222,6 +306,7 @@ handle_access_tokens (SoupServer *server, SoupServerMessage *msg,
 
   secret = hq_keyring_lookup (config->keyring, key_sid, &account);
   grant.identity = identity;
+  grant.name = name;
   grant.room = room;
   grant.ttl = ttl;
   now = g_get_real_time () / G_USEC_PER_SEC;
@@ -238,6 +323,8 @@ handle_access_tokens (SoupServer *server, SoupServerMessage *msg,
   reply = json_object_new ();
   json_object_set_string_member (reply, "token", token);
   json_object_set_string_member (reply, "identity", identity);
+  if (name)
+    json_object_set_string_member (reply, "name", name);
   if (room)
     json_object_set_string_member (reply, "room", room);
   else
@@ -256,6 +343,8 @@ hq_token_api_register (
 {
   token_rooms = rooms;
   token_limits = limits;
+  if (token_created == NULL)
+    token_created = g_ptr_array_new_with_free_func (g_free);
   soup_server_add_handler (server, "/token", handle_token, config, NULL);
   soup_server_add_handler (
       server, "/v1/AccessTokens", handle_access_tokens, config, NULL);

@@ -81,6 +81,16 @@ print_key_help (HqConfig *config, const gchar *url)
       url);
 }
 
+/* The passcode guests need for POST /token, once, when it was made. */
+static void
+print_passcode_help (HqConfig *config, const gchar *url)
+{
+  printf ("Created the guest passcode in %s (mode 0600): %s\n"
+          "Guests need it for a token from %s/token (the web client asks "
+          "for it).\n",
+      config->passcode_source, config->passcode, url);
+}
+
 /* The demo room, in progress for an hour unless someone joins it. */
 static void
 ensure_demo_room (HqServer *server)
@@ -115,7 +125,7 @@ print_demo (HqConfig *config, const gchar *url)
   }
   printf ("Demo room \"demo\": a host token for identity \"demo-host\":\n"
           "  %s\n"
-          "A guest token for the same room:\n"
+          "A guest token for the same room (open without a passcode):\n"
           "  curl -X POST -H 'Content-Type: application/json' "
           "-d '{\"user_identity\":\"patient\",\"room_name\":\"demo\"}' "
           "%s/token\n",
@@ -133,7 +143,9 @@ cmd_serve (int argc, char **argv)
         "port 0 picks a free one)",
         "HOST:PORT" },
     { "demo", 0, 0, G_OPTION_ARG_NONE, &opt_demo,
-        "Print a ready token for a demo room after start", NULL },
+        "Print a ready token for a demo room after start and let guests "
+        "into it without a passcode",
+        NULL },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- hqrooms server");
@@ -156,6 +168,9 @@ cmd_serve (int argc, char **argv)
     return 1;
   }
   raise_open_files_limit ();
+  /* The demo room, and only it, takes guests without a passcode. */
+  if (opt_demo)
+    hq_config_open_token_room (config, "demo");
   server = hq_server_new (config, &error);
   if (server == NULL) {
     fprintf (stderr, "hq-server: %s\n", error->message);
@@ -171,6 +186,8 @@ cmd_serve (int argc, char **argv)
 
   if (config->key_generated)
     print_key_help (config, hq_server_get_url (server));
+  if (config->passcode_generated)
+    print_passcode_help (config, hq_server_get_url (server));
   if (opt_demo) {
     ensure_demo_room (server);
     print_demo (config, hq_server_get_url (server));

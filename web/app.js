@@ -23,12 +23,13 @@ function tile(sid, label) {
   return t;
 }
 
-// Joins @room as @identity with @token, or with a guest token from /token.
-async function join(identity, room, token) {
+// Joins @room with @token, or with a guest token from /token for the
+// display name @name (and @passcode, when the server asks for one).
+async function join(name, room, token, passcode) {
   const client = new HqRoomClient();
   window.hq = client; // for tests and the curious
   client.addEventListener('track', ({ detail }) => {
-    const t = tile(detail.participantSid, detail.identity);
+    const t = tile(detail.participantSid, detail.name || detail.identity);
     const video = t.querySelector('video');
     video.srcObject.addTrack(detail.track);
     video.play().catch(() => {});
@@ -51,14 +52,15 @@ async function join(identity, room, token) {
   });
 
   status.textContent = 'Joining…';
-  if (!token) token = await HqRoomClient.fetchToken(location.origin, identity, room);
+  if (!token) token = await HqRoomClient.fetchToken(location.origin, name, room, passcode);
   const joined = await client.join(token, room);
+  const myName = joined.participant.name || joined.participant.identity;
   const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
-  const me = tile(joined.participant.sid, `${identity} (you)`);
+  const me = tile(joined.participant.sid, `${myName} (you)`);
   me.querySelector('video').srcObject = stream;
   me.querySelector('video').muted = true;
   await client.publish(stream);
-  status.textContent = `In room ${joined.room.name} as ${identity}`;
+  status.textContent = `In room ${joined.room.name} as ${myName}`;
   return client;
 }
 
@@ -68,7 +70,13 @@ form.room.value = params.get('room') || form.room.value;
 form.addEventListener('submit', (e) => {
   e.preventDefault();
   form.querySelector('button').disabled = true;
-  join(form.identity.value, form.room.value).catch((err) => {
+  const passcode = form.passcode.value || undefined;
+  join(form.identity.value, form.room.value, undefined, passcode).catch((err) => {
+    // The server wants a passcode for this room: ask for it.
+    if (err.reason && err.reason.startsWith('passcode')) {
+      document.getElementById('passcode').hidden = false;
+      form.passcode.focus();
+    }
     status.textContent = `Could not join: ${err.message}`;
     form.querySelector('button').disabled = false;
   });

@@ -6,7 +6,7 @@
 //
 // Events (EventTarget, event.detail): joined, participant_connected,
 // participant_disconnected, track (a remote MediaStreamTrack arrived:
-// {track, kind, trackSid, participantSid, identity}), track_ended,
+// {track, kind, trackSid, participantSid, identity, name}), track_ended,
 // dominant_speaker, network_quality, chat_message, track_enabled,
 // track_disabled, muted, transport_state, closed, error.
 
@@ -29,16 +29,30 @@ export class HqRoomClient extends EventTarget {
     this.localStream = null;
   }
 
-  // A guest token from the server's /token endpoint (creates the room).
-  static async fetchToken(baseUrl, identity, room, passcode) {
+  // A guest token from the server's /token endpoint (it may create the
+  // room).  `name` is only shown to the others: the server makes the
+  // identity.  The server asks for its passcode unless the room is open;
+  // a refusal throws an Error whose `reason` is the server's short message
+  // ("passcode required", "passcode incorrect", ...) and `status` the
+  // HTTP status.
+  static async fetchToken(baseUrl, name, room, passcode) {
     const res = await fetch(`${baseUrl}/token`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ user_identity: identity, room_name: room, passcode }),
+      body: JSON.stringify({ user_identity: name, room_name: room, passcode }),
     });
     const body = await res.json();
-    if (!res.ok) throw new Error(`${body.error.message}: ${body.error.explanation}`);
+    if (!res.ok) {
+      throw Object.assign(new Error(body.error.explanation || body.error.message),
+        { reason: body.error.message, status: res.status });
+    }
     return body.token;
+  }
+
+  // What to show for participant `sid`: its display name, else identity.
+  nameOf(sid, fallback) {
+    const p = sid === this.me?.sid ? this.me : this.remote.get(sid);
+    return p?.name || p?.identity || fallback;
   }
 
   _emit(type, detail) {
@@ -154,6 +168,7 @@ export class HqRoomClient extends EventTarget {
       };
       pc.ontrack = (e) => this._emit('track', {
         track: e.track, kind: e.track.kind, participantSid: sid, identity,
+        name: this.nameOf(sid, identity),
       });
       for (const t of this.localStream ? this.localStream.getTracks() : []) {
         pc.addTrack(t, this.localStream);
@@ -221,7 +236,7 @@ export class HqRoomClient extends EventTarget {
           this._emit('track', {
             track: e.track, kind: e.track.kind, mid: e.transceiver.mid,
             trackSid: desc.track_sid, participantSid: desc.participant_sid,
-            identity: desc.identity,
+            identity: desc.identity, name: this.nameOf(desc.participant_sid, desc.identity),
           });
         };
       }

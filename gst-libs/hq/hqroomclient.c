@@ -802,7 +802,8 @@ on_join_refused (HqRoomClient *c, JsonObject *msg)
   gint kind = HQ_ROOM_CLIENT_ERROR_REFUSED;
 
   if (g_strcmp0 (code, "invalid_token") == 0
-      || g_strcmp0 (code, "room_not_granted") == 0)
+      || g_strcmp0 (code, "room_not_granted") == 0
+      || g_strcmp0 (code, "banned") == 0)
     kind = HQ_ROOM_CLIENT_ERROR_TOKEN;
   else if (g_strcmp0 (code, "room_not_found") == 0
       || g_strcmp0 (code, "room_completed") == 0)

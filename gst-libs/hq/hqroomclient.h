@@ -45,7 +45,8 @@ GQuark hq_room_client_error_quark (void);
  * HqRoomClientError:
  * @HQ_ROOM_CLIENT_ERROR_INVALID_ARGUMENT: a bad URL or a missing token
  * @HQ_ROOM_CLIENT_ERROR_TOKEN: the server refused the access token
- *   (invalid_token, room_not_granted)
+ *   (invalid_token, room_not_granted) or its identity, removed from the
+ *   room by a host (banned)
  * @HQ_ROOM_CLIENT_ERROR_ROOM_NOT_FOUND: no such room in progress
  *   (room_not_found, room_completed)
  * @HQ_ROOM_CLIENT_ERROR_ROOM_FULL: the room has no space (room_full)

@@ -148,6 +148,7 @@ hq_token_claims_free (HqTokenClaims *claims)
   g_free (claims->account_sid);
   g_free (claims->identity);
   g_free (claims->room);
+  g_free (claims->name);
   g_free (claims);
 }
 
@@ -210,6 +211,12 @@ hq_token_mint (const gchar *key_sid, const gchar *secret,
         "the room name must be UTF-8 of 1 to %d characters", HQ_TOKEN_MAX_NAME);
     return NULL;
   }
+  if (grant->name != NULL && !name_is_valid (grant->name)) {
+    g_set_error (error, HQ_TOKEN_ERROR, HQ_TOKEN_ERROR_INVALID_ARGUMENT,
+        "the display name must be UTF-8 of 1 to %d characters",
+        HQ_TOKEN_MAX_NAME);
+    return NULL;
+  }
   if (grant->ttl <= 0 || grant->ttl > HQ_TOKEN_MAX_LIFETIME) {
     g_set_error (error, HQ_TOKEN_ERROR, HQ_TOKEN_ERROR_INVALID_ARGUMENT,
         "the token lifetime must be 1 to %d seconds, not %" G_GINT64_FORMAT,
@@ -249,6 +256,10 @@ hq_token_mint (const gchar *key_sid, const gchar *secret,
   if (grant->role == HQ_ROLE_HOST) {
     json_builder_set_member_name (b, "role");
     json_builder_add_string_value (b, "host");
+  }
+  if (grant->name) {
+    json_builder_set_member_name (b, "name");
+    json_builder_add_string_value (b, grant->name);
   }
   json_builder_end_object (b);
   json_builder_end_object (b);
@@ -432,7 +443,7 @@ read_grants (JsonObject *payload, HqTokenClaims *c, GError **error)
   JsonNode *grants_node = json_object_get_member (payload, "grants");
   JsonNode *video_node;
   JsonObject *grants, *video;
-  const gchar *identity, *room, *role;
+  const gchar *identity, *room, *role, *name;
 
   if (grants_node == NULL || !JSON_NODE_HOLDS_OBJECT (grants_node)) {
     g_set_error (error, HQ_TOKEN_ERROR, HQ_TOKEN_ERROR_MISSING_CLAIM,
@@ -465,9 +476,18 @@ read_grants (JsonObject *payload, HqTokenClaims *c, GError **error)
   }
   video = json_node_get_object (video_node);
   if (!get_string_member (video, "room", "grants.video.room", &room, error)
-      || !get_string_member (video, "role", "grants.video.role", &role, error))
+      || !get_string_member (video, "role", "grants.video.role", &role, error)
+      || !get_string_member (video, "name", "grants.video.name", &name, error))
     return FALSE;
+  if (name != NULL && !name_is_valid (name)) {
+    g_set_error (error, HQ_TOKEN_ERROR, HQ_TOKEN_ERROR_MALFORMED,
+        "the token's display name (grants.video.name) must be UTF-8 of 1 to "
+        "%d characters",
+        HQ_TOKEN_MAX_NAME);
+    return FALSE;
+  }
   c->room = g_strdup (room);
+  c->name = g_strdup (name);
   c->role = HQ_ROLE_GUEST;
   if (role != NULL && !hq_role_from_string (role, &c->role)) {
     g_set_error (error, HQ_TOKEN_ERROR, HQ_TOKEN_ERROR_BAD_ROLE,

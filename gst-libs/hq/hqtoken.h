@@ -117,6 +117,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqKeyring, hq_keyring_free)
  * @role: host or guest
  * @ttl: lifetime in seconds, 1 .. %HQ_TOKEN_MAX_LIFETIME
  * @not_before: unix time before which it is refused, or 0 for none
+ * @name: the display name (grants.video.name, an hqrooms extension), or
+ *   NULL: the participant is shown by its identity
  *
  * What a token grants.  Used to ask for a token.
  */
@@ -127,6 +129,7 @@ typedef struct
   HqRole role;
   gint64 ttl;
   gint64 not_before;
+  const gchar *name;
 } HqTokenGrant;
 
 /**
@@ -141,6 +144,7 @@ typedef struct
   gchar *account_sid;
   gchar *identity;
   gchar *room; /* NULL: any room */
+  gchar *name; /* display name; NULL: none (show the identity) */
   HqRole role;
   gint64 issued_at; /* 0 when the token has no iat */
   gint64 not_before; /* 0 when the token has no nbf */

@@ -2,7 +2,7 @@
 // tests: ready when it prints its "listening on" line; stopped with
 // SIGTERM, and its exit code (0: clean, and under ASan: no leak) reported.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -24,9 +24,41 @@ export async function startServer(env = {}) {
     });
     exited.then((code) => reject(new Error(`hq-server exited (${code}):\n${log}`)));
   });
+  // What the server made on first start: its development key and the
+  // guest passcode of POST /token.
+  const credentials = () => Object.fromEntries(
+    readFileSync(path.join(dataDir, 'credentials.conf'), 'utf8').split('\n')
+      .filter((l) => l.includes('=') && !l.startsWith('#'))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  // The REST API, with the development key.
+  const rest = (method, pathname, body) => {
+    const creds = credentials();
+    return fetch(`${url}${pathname}`, {
+      method,
+      headers: {
+        Authorization: 'Basic ' + Buffer.from(`${creds.key_sid}:${creds.key_secret}`).toString('base64'),
+        'Content-Type': 'application/json',
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  };
   return {
     url,
     dataDir,
+    credentials,
+    rest,
+    // A back-end's token for `identity` in `room` (made as a group room
+    // when none of that name is in progress), as a consultation app's
+    // server hands its users.
+    async token(identity, room, role = 'guest') {
+      const made = await rest('POST', '/v1/Rooms', { UniqueName: room });
+      if (made.status !== 201 && made.status !== 409) {
+        throw new Error(`room ${room} not created: ${made.status} ${await made.text()}`);
+      }
+      const res = await rest('POST', '/v1/AccessTokens', { Identity: identity, Room: room, Role: role });
+      if (res.status !== 201) throw new Error(`no token: ${res.status} ${await res.text()}`);
+      return (await res.json()).token;
+    },
     log: () => log,
     events: () => log.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)),
     async stop() {

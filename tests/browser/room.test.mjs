@@ -23,14 +23,9 @@ after(async () => {
   if (server) assert.equal(await server.stop(), 0, server.log());
 });
 
+// A back-end's token (the room is made when it is not in progress).
 async function tokenFor(identity, room) {
-  const res = await fetch(`${server.url}/token`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ user_identity: identity, room_name: room }),
-  });
-  assert.equal(res.status, 200);
-  return (await res.json()).token;
+  return server.token(identity, room);
 }
 
 // gst-launch-1.0 with the build tree's plugins; the token goes in the
@@ -67,12 +62,13 @@ function gstLaunch(args, token) {
 }
 
 async function joinPage(identity, room) {
+  const token = await tokenFor(identity, room);
   const page = await browser.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
   await page.goto(server.url + '/');
-  await page.evaluate(async ([id, r]) => { await window.hqJoin(id, r); }, [identity, room]);
+  await page.evaluate(async ([id, r, t]) => { await window.hqJoin(id, r, t); }, [identity, room, token]);
   return { page, problems };
 }
 

@@ -4,8 +4,6 @@
 // audio through the server.  Suite `sfu`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServer, CHROMIUM, CHROMIUM_ARGS, waitInPage } from './hqserver.mjs';
 
@@ -23,7 +21,10 @@ after(async () => {
   if (server) assert.equal(await server.stop(), 0, server.log());
 });
 
+// A page of the web client in `room` as `identity`, with a back-end's
+// token (the web client's own /token path is tested on its own below).
 async function joinPage(identity, room, token) {
+  if (!token) token = await server.token(identity, room);
   const page = await browser.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(String(e)));
@@ -163,24 +164,10 @@ test('dominant speaker follows who is not muted', async () => {
   for (const p of [a, b]) await p.page.close();
 });
 
-// The REST API, with the development key the server made.
-function rest(method, pathname, body) {
-  const creds = Object.fromEntries(readFileSync(path.join(server.dataDir, 'credentials.conf'),
-    'utf8').split('\n').filter((l) => l.includes('=')).map((l) => l.split('=', 2)));
-  return fetch(`${server.url}${pathname}`, {
-    method,
-    headers: {
-      Authorization: 'Basic ' + Buffer.from(`${creds.key_sid}:${creds.key_secret}`).toString('base64'),
-      'Content-Type': 'application/json',
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-}
+const rest = (...args) => server.rest(...args);
 
 async function hostToken(identity, room) {
-  const res = await rest('POST', '/v1/AccessTokens', { Identity: identity, Room: room, Role: 'host' });
-  assert.equal(res.status, 201);
-  return (await res.json()).token;
+  return server.token(identity, room, 'host');
 }
 
 async function forwarded(room) {
@@ -350,4 +337,27 @@ test('network quality at the verbosity each participant asks for', async () => {
   }
   await a.page.close();
   await b.page.close();
+});
+
+test('the web form asks for the passcode and shows the name typed, not an identity', async () => {
+  const page = await browser.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(String(e)));
+  await page.goto(server.url + '/?room=web-form');
+  await page.fill('input[name=identity]', 'Dr. Ana');
+  await page.click('button');
+  // The server asks for its passcode: the field appears.
+  await page.waitForSelector('input[name=passcode]', { state: 'visible', timeout: 30000 });
+  assert.match(await page.textContent('#status'), /passcode/);
+  await page.fill('input[name=passcode]', server.credentials().passcode);
+  await page.click('button');
+  await waitInPage(page, () => document.querySelector('#status').textContent.startsWith('In room'),
+    undefined, 60000, 'joined');
+  assert.equal(await page.textContent('#status'), 'In room web-form as Dr. Ana');
+  const me = await page.evaluate(() => window.hq.me);
+  assert.equal(me.name, 'Dr. Ana');
+  assert.match(me.identity, /^guest-[0-9a-f]{16}$/);
+  assert.ok((await page.textContent('.tile .name')).includes('Dr. Ana (you)'));
+  assert.deepEqual(problems, []);
+  await page.close();
 });

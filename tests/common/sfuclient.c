@@ -358,6 +358,28 @@ on_ws_closed (SoupWebsocketConnection *ws, HqSfuClient *c)
           : "");
 }
 
+/* The protocol's keepalive: the server closes a connection on which
+ * nothing arrived for its keepalive timeout (docs/protocol.md), and a load
+ * client that only sends media says nothing on it for minutes. */
+static gboolean
+ping_cb (gpointer data)
+{
+  hq_sfu_client_send_message (data, msg_new ("ping"));
+  return G_SOURCE_CONTINUE;
+}
+
+/* A third of the server's keepalive timeout (HQ_KEEPALIVE_TIMEOUT_MS, the
+ * setting the server it started inherits; default 60 s): 20 s, as the web
+ * client pings. */
+static guint
+ping_interval_ms (void)
+{
+  const gchar *v = g_getenv ("HQ_KEEPALIVE_TIMEOUT_MS");
+  guint64 timeout = v && *v ? g_ascii_strtoull (v, NULL, 10) : 0;
+
+  return timeout >= 3 ? (guint)MIN (timeout / 3, 20000) : 20000;
+}
+
 static void
 on_ws_connected (GObject *src, GAsyncResult *res, gpointer data)
 {
@@ -383,6 +405,7 @@ on_ws_connected (GObject *src, GAsyncResult *res, gpointer data)
   json_object_set_string_member (m, "id", "join");
   json_object_set_string_member (m, "token", token);
   hq_sfu_client_send_message (c, m);
+  c->ping_timer = g_timeout_add (ping_interval_ms (), ping_cb, c);
 }
 
 HqSfuClient *
@@ -411,6 +434,8 @@ hq_sfu_client_new (HqTestServer *server, const gchar *room, const gchar *prefix,
 void
 hq_sfu_client_free (HqSfuClient *c)
 {
+  if (c->ping_timer)
+    g_source_remove (c->ping_timer);
   if (c->ws) {
     g_signal_handlers_disconnect_by_data (c->ws, c);
     if (soup_websocket_connection_get_state (c->ws)

@@ -60,6 +60,7 @@ struct _HqSfuClient
   guint16 aseq, vseq;
   guint sub_mlines; /* active m-lines in the last subscribe offer */
   gboolean published;
+  guint ping_timer; /* the protocol's keepalive `ping` */
   /* Sent packets, by sequence number modulo HQ_SFU_CLIENT_KEEP. */
   guint8 (*kept)[1500];
   gsize *kept_len;

@@ -194,6 +194,41 @@ class Server:
         except urllib.error.HTTPError as e:
             return Response(e.code, e.headers, e.read())
 
+    def credentials(self):
+        """What the server generated on first start: its development key
+        (key_sid, key_secret, account_sid) and the guest passcode."""
+        return read_credentials(self.data_dir)
+
+    def access_token(self, identity, room, role="guest"):
+        """A token from the back-end's endpoint (the API key): the
+        identity is @identity."""
+        creds = self.credentials()
+        r = self.request("POST", "/v1/AccessTokens", {
+            "Identity": identity, "Room": room, "Role": role},
+            auth=(creds["key_sid"], creds["key_secret"]))
+        if r.status != 201:
+            raise AssertionError(f"no token: {r.status} {r.body!r}")
+        return r.json()["token"]
+
+    def create_room(self, name, **params):
+        """Creates room @name through REST, as a back-end does."""
+        creds = self.credentials()
+        r = self.request("POST", "/v1/Rooms", {"UniqueName": name, **params},
+                         auth=(creds["key_sid"], creds["key_secret"]))
+        if r.status != 201:
+            raise AssertionError(f"room not created: {r.status} {r.body!r}")
+        return r.json()
+
+    def guest_token(self, name, room, **fields):
+        """A guest token from POST /token with the server's passcode: the
+        identity is the server's, @name only the display name."""
+        r = self.request("POST", "/token", {
+            "user_identity": name, "room_name": room,
+            "passcode": self.credentials().get("passcode", ""), **fields})
+        if r.status != 200:
+            raise AssertionError(f"no token: {r.status} {r.body!r}")
+        return r.json()["token"]
+
     def run_cli(self, *args, input=None):
         """Runs `hq-server ARGS --data-dir DIR` with the server's env."""
         return subprocess.run([SERVER_BIN] + list(args)

@@ -19,8 +19,7 @@ def discover(path):
 
 class Examples(unittest.TestCase):
     def publish(self, srv, identity, room):
-        token = srv.request("POST", "/token", {
-            "user_identity": identity, "room_name": room}).json()["token"]
+        token = srv.access_token(identity, room)
         proc = subprocess.Popen(
             ["gst-launch-1.0", "hqroomsink", "name=room", f"server={srv.url}",
              f"room={room}", "videotestsrc", "is-live=true", "!",
@@ -44,11 +43,10 @@ class Examples(unittest.TestCase):
 
     def test_bridge_hls(self):
         with Server() as srv:
+            srv.create_room("hls-room")
             self.publish(srv, "dr-jones", "hls-room")
             out = os.path.join(srv.data_dir, "hls")
-            token = srv.request("POST", "/token", {
-                "user_identity": "hls-bridge",
-                "room_name": "hls-room"}).json()["token"]
+            token = srv.access_token("hls-bridge", "hls-room")
             bridge = subprocess.Popen(
                 [os.path.join(EXAMPLES, "bridge-hls.sh"), srv.url, "hls-room",
                  "dr-jones", out],

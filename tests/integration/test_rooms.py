@@ -327,20 +327,18 @@ class TrackPriority(RoomsTestCase):
 
 class Rest(RoomsTestCase):
     def test_token_endpoint_creates_the_room(self):
-        r = self.srv.request("POST", "/token", {"user_identity": "p",
-                                                "room_name": "walk-in"})
-        self.assertEqual(r.status, 200, r.body)
+        token = self.srv.guest_token("p", "walk-in")
         room = self.rest("GET", "/v1/Rooms/walk-in", status=200).json()
         self.assertEqual((room["status"], room["type"]),
                          ("in-progress", "group"))
         c = self.connect()
-        self.assertEqual(c.join(r.json()["token"])["type"], "joined")
+        joined = c.join(token)
+        self.assertEqual(joined["type"], "joined")
+        self.assertEqual(joined["participant"]["name"], "p")
         # A second token for the same name joins the same room.
-        r = self.srv.request("POST", "/token", {"user_identity": "q",
-                                                "room_name": "walk-in"})
         c2 = self.connect()
-        self.assertEqual(c2.join(r.json()["token"])["room"]["sid"],
-                         room["sid"])
+        self.assertEqual(c2.join(self.srv.guest_token("q", "walk-in"))
+                         ["room"]["sid"], room["sid"])
 
     def test_needs_api_key(self):
         r = self.srv.request("GET", "/v1/Rooms")
@@ -625,6 +623,14 @@ class Demo(unittest.TestCase):
             self.assertEqual((joined["room"]["name"],
                               joined["participant"]["role"]), ("demo", "host"))
             c.close()
+            # Guests get into the demo room without a passcode (--demo
+            # opens it, and only it).
+            r = srv.request("POST", "/token", {"user_identity": "patient",
+                                               "room_name": "demo"})
+            self.assertEqual(r.status, 200, r.body)
+            r = srv.request("POST", "/token", {"user_identity": "patient",
+                                               "room_name": "other"})
+            self.assertEqual(r.status, 401, r.body)
 
 
 class Shutdown(unittest.TestCase):

@@ -25,8 +25,12 @@ class FirstStart(unittest.TestCase):
                 self.assertRegex(creds["key_sid"], r"^SK[0-9a-f]{32}$")
                 self.assertRegex(creds["account_sid"], r"^AC[0-9a-f]{32}$")
                 self.assertGreaterEqual(len(creds["key_secret"]), 32)
-                tok = srv.request("POST", "/token", {
-                    "user_identity": "a", "room_name": "r"}).json()["token"]
+                # The guest passcode of POST /token, made and printed with
+                # the key.
+                self.assertRegex(creds["passcode"], r"^[0-9]{12}$")
+                self.assertTrue(any(creds["passcode"] in line
+                                    for line in srv.stdout_lines))
+                tok = srv.access_token("a", "r")
             # The second start reuses the key: the old token still verifies.
             with Server(data_dir=data) as srv:
                 self.assertFalse(any("Created" in line
@@ -74,17 +78,25 @@ class TokenEndpoint(unittest.TestCase):
         # The server carries on after every error.
         self.assertEqual(self.srv.request("GET", "/healthz").status, 200)
 
+    def post_token(self, body):
+        """POST /token with the server's passcode."""
+        return self.srv.request("POST", "/token", {
+            **body, "passcode": self.creds["passcode"]})
+
     def test_token_verifies(self):
-        r = self.srv.request("POST", "/token",
-                             {"user_identity": "patient-7",
-                              "room_name": "consult-1"})
+        r = self.post_token({"user_identity": "patient-7",
+                             "room_name": "consult-1"})
         self.assertEqual(r.status, 200)
         body = r.json()
         self.assertEqual(body["room_type"], "group")
         header, claims = jwt_decode_verify(body["token"],
                                            self.creds["key_secret"])
         self.assertEqual(header["cty"], "twilio-fpa;v=1")
-        self.assertEqual(claims["grants"]["identity"], "patient-7")
+        # What the guest typed is its display name; the identity is the
+        # server's.
+        self.assertRegex(claims["grants"]["identity"], r"^guest-[0-9a-f]{16}$")
+        self.assertEqual(body["identity"], claims["grants"]["identity"])
+        self.assertEqual(claims["grants"]["video"]["name"], "patient-7")
         self.assertEqual(claims["grants"]["video"]["room"], "consult-1")
         self.assertEqual(claims["iss"], self.creds["key_sid"])
         self.assertEqual(claims["sub"], self.creds["account_sid"])
@@ -93,18 +105,17 @@ class TokenEndpoint(unittest.TestCase):
     def test_curl_style_body(self):
         # `curl -d '{...}'` sends JSON labelled as a form.
         r = self.srv.request(
-            "POST", "/token", '{"user_identity":"a","room_name":"r"}',
+            "POST", "/token", '{"user_identity":"a","room_name":"r",'
+            '"passcode":"%s"}' % self.creds["passcode"],
             headers={"Content-Type": "application/x-www-form-urlencoded"})
         self.assertEqual(r.status, 200, r.body)
         self.assertIn("token", r.json())
 
     def test_create_room_false_without_room(self):
-        r = self.srv.request("POST", "/token", {"user_identity": "a",
-                                                "create_room": False})
-        self.assertEqual(r.status, 200, r.body)
-        _, claims = jwt_decode_verify(r.json()["token"],
-                                      self.creds["key_secret"])
-        self.assertNotIn("room", claims["grants"]["video"])
+        # Never a token for any room.
+        self.assert_error(self.post_token({"user_identity": "a",
+                                           "create_room": False}),
+                          400, "missing room_name")
 
     def test_missing_identity(self):
         self.assert_error(self.srv.request("POST", "/token",
@@ -167,6 +178,69 @@ class TokenEndpoint(unittest.TestCase):
         r = self.srv.request("GET", "/token")
         self.assertEqual(r.status, 405)
         self.assertEqual(r.headers["Allow"], "POST")
+
+
+class TokenAccess(unittest.TestCase):
+    """Who gets a token from POST /token: rooms the operator opened take
+    guests without the passcode; /token creates only rooms whose names
+    the configuration allows, and only so many."""
+
+    def test_open_rooms_need_no_passcode(self):
+        env = {"HQ_TOKEN_OPEN_ROOMS": "demo, walk-in-*"}
+        with Server(env=env) as srv:
+            for room in ("demo", "walk-in-3"):
+                r = srv.request("POST", "/token", {"user_identity": "p",
+                                                   "room_name": room})
+                self.assertEqual(r.status, 200, r.body)
+            r = srv.request("POST", "/token", {"user_identity": "p",
+                                               "room_name": "consult-1"})
+            self.assertEqual((r.status, r.json()["error"]["message"]),
+                             (401, "passcode required"))
+
+    def test_empty_passcode_closes_the_endpoint(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            conf = os.path.join(tmp, "hq.conf")
+            with open(conf, "w") as f:
+                f.write("[token]\npasscode=\nopen_rooms=lobby\n")
+            with Server(args=["--config", conf]) as srv:
+                r = srv.request("POST", "/token", {"user_identity": "p",
+                                                   "room_name": "r",
+                                                   "passcode": ""})
+                self.assertEqual((r.status, r.json()["error"]["message"]),
+                                 (403, "token endpoint closed"))
+                self.assertNotIn("passcode", srv.credentials())
+                r = srv.request("POST", "/token", {"user_identity": "p",
+                                                   "room_name": "lobby"})
+                self.assertEqual(r.status, 200, r.body)
+
+    def test_rooms_created_are_limited(self):
+        env = {"HQ_TOKEN_CREATE_ROOMS": "visit-*", "HQ_TOKEN_MAX_ROOMS": "2"}
+        with Server(env=env) as srv:
+            # Not a name guests may create: refused, and nothing created.
+            r = srv.request("POST", "/token", {
+                "user_identity": "p", "room_name": "board-meeting",
+                "passcode": srv.credentials()["passcode"]})
+            self.assertEqual((r.status, r.json()["error"]["message"]),
+                             (403, "room not created"))
+            creds = srv.credentials()
+            auth = (creds["key_sid"], creds["key_secret"])
+            self.assertEqual(srv.request("GET", "/v1/Rooms/board-meeting",
+                                         auth=auth).status, 404)
+            srv.guest_token("p", "visit-1")
+            srv.guest_token("p", "visit-2")
+            srv.guest_token("q", "visit-2")  # exists: no new room
+            r = srv.request("POST", "/token", {
+                "user_identity": "p", "room_name": "visit-3",
+                "passcode": creds["passcode"]})
+            self.assertEqual((r.status, r.json()["error"]["message"]),
+                             (429, "too many rooms"))
+            # A room the back-end made is not counted, and joins as ever.
+            srv.create_room("board-meeting")
+            srv.guest_token("p", "board-meeting")
+            # One ends: one more may be created.
+            srv.request("POST", "/v1/Rooms/visit-1", {"Status": "completed"},
+                        auth=auth)
+            srv.guest_token("p", "visit-3")
 
 
 class Passcode(unittest.TestCase):
@@ -274,13 +348,11 @@ class KeysFromConfiguration(unittest.TestCase):
     ACCOUNT = "AC" + "2" * 32
 
     def check_token_uses_key(self, srv, sid, secret, account):
-        r = srv.request("POST", "/token", {"user_identity": "a",
-                                           "room_name": "r"})
-        _, claims = jwt_decode_verify(r.json()["token"], secret)
+        _, claims = jwt_decode_verify(srv.guest_token("a", "r"), secret)
         self.assertEqual(claims["iss"], sid)
         self.assertEqual(claims["sub"], account)
-        self.assertFalse(os.path.exists(
-            os.path.join(srv.data_dir, "credentials.conf")))
+        # No development key was made (only the guest passcode).
+        self.assertNotIn("key_sid", srv.credentials())
 
     def test_environment(self):
         env = {"HQ_API_KEY_SID": self.SID, "HQ_API_KEY_SECRET": self.SECRET,
@@ -308,8 +380,9 @@ class KeysFromConfiguration(unittest.TestCase):
             with Server(args=["--config", conf]) as srv:
                 self.check_token_uses_key(srv, self.SID, self.SECRET,
                                           self.ACCOUNT)
-                r = srv.request("POST", "/token", {"user_identity": "a",
-                                                   "room_name": "r"})
+                r = srv.request("POST", "/token", {
+                    "user_identity": "a", "room_name": "r",
+                    "passcode": srv.credentials()["passcode"]})
                 self.assertEqual(r.json()["room_type"], "go")
 
     def test_bad_configuration_says_why(self):

@@ -377,7 +377,8 @@ class PerAddress(unittest.TestCase):
     def test_token_rate_limit(self):
         with Server(env={"HQ_TOKEN_RATE": "3"}) as srv:
             body = {"user_identity": "a", "room_name": "r0",
-                    "create_room": False}
+                    "create_room": False,
+                    "passcode": srv.credentials()["passcode"]}
             for _ in range(3):
                 self.assertEqual(srv.request("POST", "/token", body).status,
                                  200)
@@ -394,7 +395,8 @@ class PerAddress(unittest.TestCase):
             with open(conf, "w") as f:
                 f.write("[limits]\ntoken_rate=1\n")
             with Server(args=["--config", conf]) as srv:
-                body = {"user_identity": "a", "room_name": "r"}
+                body = {"user_identity": "a", "room_name": "r",
+                        "passcode": srv.credentials()["passcode"]}
                 self.assertEqual(srv.request("POST", "/token", body).status,
                                  200)
                 self.assertEqual(srv.request("POST", "/token", body).status,
@@ -409,17 +411,21 @@ class PerAddress(unittest.TestCase):
     def test_room_creation_rate_limit(self):
         env = {"HQ_ROOM_CREATE_RATE": "2"}
         with Server(env=env) as srv:
+            passcode = srv.credentials()["passcode"]
             for i in range(2):
                 r = srv.request("POST", "/token", {"user_identity": "a",
-                                                   "room_name": f"new{i}"})
+                                                   "room_name": f"new{i}",
+                                                   "passcode": passcode})
                 self.assertEqual(r.status, 200, r.body)
             r = srv.request("POST", "/token", {"user_identity": "a",
-                                               "room_name": "new2"})
+                                               "room_name": "new2",
+                                               "passcode": passcode})
             self.assertEqual(r.status, 429, r.body)
             self.assertIn("new rooms", r.json()["error"]["explanation"])
             # Rooms that exist are not created: their tokens still come.
             r = srv.request("POST", "/token", {"user_identity": "b",
-                                               "room_name": "new0"})
+                                               "room_name": "new0",
+                                               "passcode": passcode})
             self.assertEqual(r.status, 200, r.body)
 
     def test_join_rate_limit(self):

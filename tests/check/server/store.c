@@ -2,7 +2,8 @@
  * temporary directory: what one writes is what one reads back, also after
  * reopening; unique names conflict only among rooms in progress; chat
  * indexes count per room; history pages back without gaps; a database
- * made before a column was added gets it with its default. */
+ * made before a column was added gets it with its default; bans are kept
+ * per room and identity, also in a database made before they existed. */
 #include <glib.h>
 #include <string.h>
 #include <glib/gstdio.h>
@@ -234,6 +235,89 @@ test_old_tracks_get_a_priority (void)
   hq_test_remove_dir (dir);
 }
 
+/* participants and chat as they were before display names, and no bans
+ * table: a data directory of an earlier server. */
+static void
+make_database_before_bans (const gchar *dir)
+{
+  g_autofree gchar *path = g_build_filename (dir, "hq-server.db", NULL);
+  sqlite3 *db;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (
+      sqlite3_exec (db,
+          "CREATE TABLE participants (sid TEXT PRIMARY KEY, room_sid TEXT "
+          "NOT NULL, identity TEXT NOT NULL, status TEXT NOT NULL, role TEXT "
+          "NOT NULL, end_reason TEXT, created INTEGER NOT NULL, updated "
+          "INTEGER NOT NULL, ended INTEGER NOT NULL);"
+          "INSERT INTO participants VALUES ('PA1', 'RM1', 'pat', "
+          "'disconnected', 'guest', 'left', 10, 20, 20);"
+          "CREATE TABLE chat (room_sid TEXT NOT NULL, idx INTEGER NOT NULL,"
+          " participant_sid TEXT NOT NULL, identity TEXT NOT NULL, body TEXT "
+          "NOT NULL, attributes TEXT, created INTEGER NOT NULL,"
+          " PRIMARY KEY (room_sid, idx));"
+          "INSERT INTO chat VALUES ('RM1', 1, 'PA1', 'pat', 'hi', NULL, 15);",
+          NULL, NULL, NULL),
+      ==, SQLITE_OK);
+  sqlite3_close (db);
+}
+
+static void
+test_bans_in_an_old_database (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("hq-store-XXXXXX", &error);
+  HqBanRecord ban = { .room_sid = (gchar *)"RM1",
+    .identity = (gchar *)"pat",
+    .reason = (gchar *)"removed",
+    .participant_sid = (gchar *)"PA1",
+    .actor_sid = (gchar *)"PA2",
+    .created = 30 };
+  g_autoptr (HqParticipantRecord) p = NULL;
+  g_autoptr (HqBanRecord) got = NULL;
+  g_autoptr (GPtrArray) chat = NULL;
+  g_autoptr (GPtrArray) bans = NULL;
+  HqStore *store;
+
+  g_assert_no_error (error);
+  make_database_before_bans (dir);
+  store = hq_store_open (dir, &error);
+  g_assert_no_error (error);
+  /* Old rows read back without a display name. */
+  p = hq_store_get_participant (store, "RM1", "PA1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (p->identity, ==, "pat");
+  g_assert_null (p->name);
+  chat = hq_store_chat_history (store, "RM1", 0, 10, &error);
+  g_assert_no_error (error);
+  g_assert_null (((HqChatRecord *)chat->pdata[0])->name);
+
+  g_assert_null (hq_store_get_ban (store, "RM1", "pat", &error));
+  g_assert_error (error, HQ_STORE_ERROR, HQ_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (hq_store_put_ban (store, &ban, &error));
+  g_assert_no_error (error);
+  hq_store_close (store);
+
+  /* Kept across a reopen, per room. */
+  store = hq_store_open (dir, &error);
+  g_assert_no_error (error);
+  got = hq_store_get_ban (store, "RM1", "pat", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (got->reason, ==, "removed");
+  g_assert_cmpstr (got->actor_sid, ==, "PA2");
+  g_assert_null (hq_store_get_ban (store, "RM2", "pat", &error));
+  g_clear_error (&error);
+  bans = hq_store_list_bans (store, "RM1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (bans->len, ==, 1);
+  g_assert_true (hq_store_delete_ban (store, "RM1", "pat", &error));
+  g_assert_false (hq_store_delete_ban (store, "RM1", "pat", &error));
+  g_assert_error (error, HQ_STORE_ERROR, HQ_STORE_ERROR_NOT_FOUND);
+  hq_store_close (store);
+  hq_test_remove_dir (dir);
+}
+
 static void
 test_unwritable_dir_is_an_error (void)
 {
@@ -259,5 +343,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/unwritable-dir", test_unwritable_dir_is_an_error);
   g_test_add_func (
       "/store/old-tracks-get-a-priority", test_old_tracks_get_a_priority);
+  g_test_add_func (
+      "/store/bans-in-an-old-database", test_bans_in_an_old_database);
   return g_test_run ();
 }
