@@ -1,0 +1,171 @@
+// A small video app written only against twilio-video 2.x's documented
+// API (no hqrooms names): it imports the SDK from the server that served
+// the page, the way an app would, and records what the SDK tells it so the
+// test can check it.  window.app is what the test drives.
+import * as Video from '/sdk/video.js';
+
+const events = [];
+const frames = new Map(); // <video> element -> frames presented
+let localTracks = [];
+let room = null;
+
+function record(type, fields = {}) {
+  events.push({ type, ...fields });
+}
+
+// Counts the frames a <video> really presents (decoded and shown).
+function countFrames(el) {
+  frames.set(el, 0);
+  const tick = () => {
+    if (!frames.has(el)) return;
+    frames.set(el, frames.get(el) + 1);
+    el.requestVideoFrameCallback(tick);
+  };
+  el.requestVideoFrameCallback(tick);
+}
+
+function trackSubscribed(track, publication, participant) {
+  record('trackSubscribed', { identity: participant.identity, kind: track.kind, name: track.name, sid: track.sid });
+  if (track.kind === 'data') return;
+  const el = track.attach();
+  el.dataset.identity = participant.identity;
+  el.dataset.trackSid = publication.trackSid;
+  if (track.kind === 'video') countFrames(el);
+  document.getElementById('remote').append(el);
+}
+
+function trackUnsubscribed(track, publication, participant) {
+  record('trackUnsubscribed', { identity: participant.identity, kind: track.kind, sid: publication.trackSid });
+  if (track.kind === 'data') return;
+  for (const el of track.detach()) {
+    frames.delete(el);
+    el.remove();
+  }
+}
+
+function wire(r) {
+  r.on('participantConnected', (p) => record('participantConnected', { identity: p.identity }));
+  r.on('participantDisconnected', (p) => record('participantDisconnected', { identity: p.identity }));
+  r.on('trackSubscribed', trackSubscribed);
+  r.on('trackUnsubscribed', trackUnsubscribed);
+  for (const ev of ['trackPublished', 'trackUnpublished', 'trackEnabled', 'trackDisabled']) {
+    r.on(ev, (publication, participant) => record(ev, {
+      identity: participant.identity, kind: publication.kind, sid: publication.trackSid,
+      enabled: publication.isTrackEnabled,
+    }));
+  }
+  r.on('dominantSpeakerChanged', (p) => record('dominantSpeakerChanged', { identity: p ? p.identity : null }));
+  r.on('disconnected', (_room, error) => record('disconnected', { code: error ? error.code : null }));
+  const quality = (p) => p.on('networkQualityLevelChanged', (level, stats) => record(
+    'networkQualityLevelChanged', { identity: p.identity, level, statsLevel: stats ? stats.level : null }));
+  quality(r.localParticipant);
+  r.participants.forEach(quality);
+  r.on('participantConnected', quality);
+}
+
+window.app = {
+  events,
+  get room() {
+    return room;
+  },
+
+  // Pre-join: capture and preview.
+  async preview() {
+    localTracks = await Video.createLocalTracks({ audio: true, video: { width: 640, height: 480 } });
+    const video = localTracks.find((t) => t.kind === 'video');
+    const el = video.attach();
+    el.id = 'preview';
+    el.muted = true;
+    countFrames(el);
+    document.getElementById('local').append(el);
+    return localTracks.map((t) => t.kind).sort();
+  },
+
+  async join(token, name, own = false) {
+    const options = { name, dominantSpeaker: true, networkQuality: { local: 1, remote: 1 } };
+    if (own) Object.assign(options, { audio: true, video: { width: 640, height: 480 } });
+    else options.tracks = localTracks;
+    room = await Video.connect(token, options);
+    wire(room);
+    room.participants.forEach((p) => p.tracks.forEach((pub) => {
+      if (pub.track) trackSubscribed(pub.track, pub, p);
+    }));
+    return { sid: room.sid, name: room.name, state: room.state, identity: room.localParticipant.identity };
+  },
+
+  // Frames presented by the video elements of `identity`'s tracks, and
+  // the smallest videoWidth among them.
+  remoteVideo(identity) {
+    const els = [...document.querySelectorAll(`#remote video[data-identity="${identity}"]`)];
+    return {
+      elements: els.length,
+      sids: els.map((el) => el.dataset.trackSid),
+      states: els.map((el) => [el.readyState, el.paused, el.srcObject?.getTracks()[0]?.readyState,
+        el.srcObject?.getTracks()[0]?.muted]),
+      frames: els.map((el) => frames.get(el) || 0),
+      width: Math.min(...els.map((el) => el.videoWidth)),
+      time: els.map((el) => el.currentTime),
+    };
+  },
+
+  previewFrames() {
+    const el = document.getElementById('preview');
+    return { frames: frames.get(el) || 0, width: el.videoWidth };
+  },
+
+  localTrack(kind) {
+    const pub = [...room.localParticipant.tracks.values()].find((p) => p.kind === kind);
+    return pub ? pub.track : localTracks.find((t) => t.kind === kind);
+  },
+
+  setEnabled(kind, enabled) {
+    const track = this.localTrack(kind);
+    if (enabled) track.enable();
+    else track.disable();
+    return track.isEnabled;
+  },
+
+  cameraOff() {
+    const track = localTracks.find((t) => t.kind === 'video');
+    const pub = room.localParticipant.unpublishTrack(track);
+    return { unpublished: pub ? pub.trackSid : null, left: room.localParticipant.videoTracks.size };
+  },
+
+  async cameraOn() {
+    const track = localTracks.find((t) => t.kind === 'video');
+    const pub = await room.localParticipant.publishTrack(track, { priority: 'high' });
+    return { sid: pub.trackSid, kind: pub.kind, priority: pub.priority, videoTracks: room.localParticipant.videoTracks.size };
+  },
+
+  async stats() {
+    const reports = await room.getStats();
+    const sum = (list, key) => list.reduce((n, s) => n + (s[key] || 0), 0);
+    return {
+      reports: reports.length,
+      bytesSent: sum(reports.flatMap((r) => r.localVideoTrackStats), 'bytesSent'),
+      bytesReceived: sum(reports.flatMap((r) => r.remoteVideoTrackStats), 'bytesReceived'),
+      audioStats: reports.flatMap((r) => r.localAudioTrackStats).length,
+      sids: reports.flatMap((r) => r.remoteVideoTrackStats.map((s) => s.trackSid)),
+    };
+  },
+
+  disconnect() {
+    const own = [...room.localParticipant.tracks.values()].map((p) => p.track.mediaStreamTrack);
+    room.disconnect();
+    return { state: room.state, captures: own.map((t) => t.readyState) };
+  },
+
+  async tryConnect(token, name) {
+    try {
+      const r = await Video.connect(token, { name, tracks: [] });
+      r.disconnect();
+      return { connected: true };
+    } catch (error) {
+      return {
+        connected: false, code: error.code, name: error.name, message: error.message,
+        isTwilioError: error instanceof Video.TwilioError,
+      };
+    }
+  },
+};
+window.appReady = true;

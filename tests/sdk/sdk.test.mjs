@@ -1,0 +1,227 @@
+// @hqrooms/video against a real hq-server and headless Chromium: a test
+// app written only against twilio-video's API (app.js) loads the SDK from
+// /sdk/video.js on the server that served the page, and two and three
+// pages run a call's flows through the server's SFU.  Suite `sdk`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { startServer, CHROMIUM, CHROMIUM_ARGS, waitInPage } from '../browser/hqserver.mjs';
+
+const HERE = path.dirname(new URL(import.meta.url).pathname);
+const KEY = { sid: 'SK' + 'a1'.repeat(16), secret: 'sdk-test-secret-0123456789' };
+let browser;
+let server;
+let site;
+
+// The test app stands where hq-server's web client stands (HQ_WEB_DIR),
+// the SDK next to it as in the source tree: the server serves both.
+function testSite() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'hq-sdk-site-'));
+  cpSync(path.join(HERE, 'app'), path.join(dir, 'web'), { recursive: true });
+  cpSync(path.join(HERE, '..', '..', 'web', 'favicon.svg'), path.join(dir, 'web', 'favicon.svg'));
+  mkdirSync(path.join(dir, 'sdk', 'js'), { recursive: true });
+  symlinkSync(path.resolve(HERE, '..', '..', 'sdk', 'js', 'video'), path.join(dir, 'sdk', 'js', 'video'));
+  return dir;
+}
+
+before(async () => {
+  site = testSite();
+  server = await startServer({
+    HQ_WEB_DIR: path.join(site, 'web'),
+    HQ_ACCOUNT_SID: 'AC' + 'b2'.repeat(16), HQ_API_KEY_SID: KEY.sid, HQ_API_KEY_SECRET: KEY.secret,
+  });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server) assert.equal(await server.stop(), 0, server.log());
+  if (site) rmSync(site, { recursive: true, force: true });
+});
+
+// A back end's REST call with the API key (docs/rooms.md, docs/tokens.md).
+async function rest(pathname, params) {
+  const res = await fetch(server.url + pathname, {
+    method: 'POST',
+    headers: {
+      Authorization: 'Basic ' + Buffer.from(`${KEY.sid}:${KEY.secret}`).toString('base64'),
+      'Content-Type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams(params),
+  });
+  const body = await res.json();
+  assert.equal(res.status, 201, JSON.stringify(body));
+  return body;
+}
+
+const createRoom = (name) => rest('/v1/Rooms', { UniqueName: name, Type: 'group' });
+const token = async (identity, room) => (await rest('/v1/AccessTokens', { Identity: identity, Room: room })).token;
+
+// A page of the test app, from the server.
+async function appPage(identity) {
+  const page = await browser.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  await page.goto(`${server.url}/`);
+  await waitInPage(page, () => window.appReady === true, undefined, 30000, 'the app to load the SDK');
+  return { page, problems, identity };
+}
+
+const call = (p, fn, arg) => p.page.evaluate(fn, arg);
+
+function eventsOf(p, type) {
+  return call(p, (t) => window.app.events.filter((e) => e.type === t), type);
+}
+
+async function waitEvent(p, match, what) {
+  return waitInPage(p.page, (m) => window.app.events.find((e) => Object.entries(m).every(
+    ([k, v]) => e[k] === v)), match, 60000, `${p.identity}: ${what || JSON.stringify(match)}`);
+}
+
+// Polls `fn` in the page until it returns a truthy value; on timeout the
+// error shows what it returned last.
+async function waitFor(p, fn, arg, what, ms = 60000) {
+  const deadline = Date.now() + ms;
+  let last;
+  while (Date.now() < deadline) {
+    last = await p.page.evaluate(fn, arg);
+    if (last && last.ok !== false) return last;
+    await p.page.waitForTimeout(100);
+  }
+  throw new Error(`${p.identity}: timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+}
+
+// Frames really decoded on the <video> attached for `from`'s video:
+// videoWidth > 0, and the frame count and currentTime advance.
+async function waitFrames(p, from) {
+  const first = await waitFor(p, (who) => {
+    const v = window.app.remoteVideo(who);
+    return { ok: v.elements === 1 && v.width > 0 && v.frames[0] >= 5, ...v };
+  }, from, `decoded video from ${from}`);
+  return waitFor(p, ([who, before]) => {
+    const v = window.app.remoteVideo(who);
+    return { ok: v.frames[0] >= before.frames[0] + 10 && v.time[0] > before.time[0], ...v };
+  }, [from, first], `video from ${from} to keep coming`);
+}
+
+test('two pages: preview, connect, see each other, mute, camera off and on, speaker, quality, stats', async () => {
+  await createRoom('sdk-two');
+  const a = await appPage('ana');
+  const b = await appPage('ben');
+  for (const p of [a, b]) {
+    assert.deepEqual(await call(p, () => window.app.preview()), ['audio', 'video']);
+    await waitInPage(p.page, () => window.app.previewFrames().frames >= 5
+      && window.app.previewFrames().width === 640, undefined, 30000, 'the preview plays');
+  }
+  const joined = await call(a, ([t]) => window.app.join(t, 'sdk-two'), [await token('ana', 'sdk-two')]);
+  assert.equal(joined.name, 'sdk-two');
+  assert.equal(joined.state, 'connected');
+  assert.match(joined.sid, /^RM/);
+  await call(b, ([t]) => window.app.join(t, 'sdk-two'), [await token('ben', 'sdk-two')]);
+  await waitEvent(a, { type: 'participantConnected', identity: 'ben' });
+  for (const [p, other] of [[a, 'ben'], [b, 'ana']]) {
+    await waitEvent(p, { type: 'trackSubscribed', identity: other, kind: 'audio' });
+    await waitEvent(p, { type: 'trackSubscribed', identity: other, kind: 'video' });
+    await waitFrames(p, other);
+  }
+
+  // Mute and unmute: the other side hears of it.
+  assert.equal(await call(a, () => window.app.setEnabled('audio', false)), false);
+  await waitEvent(b, { type: 'trackDisabled', identity: 'ana', kind: 'audio', enabled: false });
+  assert.equal(await call(a, () => window.app.setEnabled('audio', true)), true);
+  await waitEvent(b, { type: 'trackEnabled', identity: 'ana', kind: 'audio', enabled: true });
+
+  // Camera off by unpublishing, back on by publishing again.
+  const [oldVideo] = (await eventsOf(b, 'trackSubscribed')).filter((e) => e.identity === 'ana' && e.kind === 'video');
+  const off = await call(a, () => window.app.cameraOff());
+  assert.equal(off.unpublished, oldVideo.sid);
+  assert.equal(off.left, 0);
+  await waitEvent(b, { type: 'trackUnsubscribed', identity: 'ana', kind: 'video', sid: oldVideo.sid });
+  await waitEvent(b, { type: 'trackUnpublished', identity: 'ana', kind: 'video', sid: oldVideo.sid });
+  assert.equal((await call(b, () => window.app.remoteVideo('ana'))).elements, 0, 'the detached element is gone');
+  const on = await call(a, () => window.app.cameraOn());
+  assert.deepEqual([on.kind, on.priority, on.videoTracks], ['video', 'high', 1]);
+  assert.notEqual(on.sid, oldVideo.sid);
+  await waitEvent(b, { type: 'trackPublished', identity: 'ana', kind: 'video', sid: on.sid });
+  await waitEvent(b, { type: 'trackSubscribed', identity: 'ana', kind: 'video', sid: on.sid });
+  await waitFrames(b, 'ana');
+
+  // Dominant speaker: whoever is not muted (both fake microphones beep).
+  await call(b, () => window.app.setEnabled('audio', false));
+  await waitEvent(b, { type: 'dominantSpeakerChanged', identity: 'ana' });
+  await call(b, () => window.app.setEnabled('audio', true));
+
+  // Network quality: levels for ourselves and (remote verbosity 1) the other.
+  for (const [p, other] of [[a, 'ben'], [b, 'ana']]) {
+    const mine = await waitEvent(p, { type: 'networkQualityLevelChanged', identity: p.identity });
+    const theirs = await waitEvent(p, { type: 'networkQualityLevelChanged', identity: other });
+    for (const e of [mine, theirs]) {
+      assert.ok(Number.isInteger(e.level) && e.level >= 0 && e.level <= 5, JSON.stringify(e));
+      assert.equal(e.statsLevel, e.level);
+    }
+  }
+
+  // getStats in the StatsReport shape, counting what flowed.
+  const stats = await call(a, () => window.app.stats());
+  assert.equal(stats.reports, 2, 'publish and subscribe connections');
+  assert.ok(stats.bytesSent > 0 && stats.bytesReceived > 0, JSON.stringify(stats));
+  assert.equal(stats.audioStats, 1);
+
+  // Leaving: the other side sees it, and the leaver's room says so.
+  const left = await call(b, () => window.app.disconnect());
+  assert.equal(left.state, 'disconnected');
+  await waitEvent(b, { type: 'disconnected', code: null });
+  await waitEvent(a, { type: 'participantDisconnected', identity: 'ben' });
+  await waitEvent(a, { type: 'trackUnsubscribed', identity: 'ben', kind: 'video' });
+  assert.deepEqual(a.problems, []);
+  assert.deepEqual(b.problems, []);
+  await a.page.close();
+  await b.page.close();
+});
+
+test('three pages; tracks connect() captured stop when the room is left', async () => {
+  await createRoom('sdk-three');
+  const pages = [await appPage('kim'), await appPage('lee'), await appPage('max')];
+  for (const p of pages) {
+    await call(p, ([t]) => window.app.join(t, 'sdk-three', true), [await token(p.identity, 'sdk-three')]);
+  }
+  for (const p of pages) {
+    for (const other of pages) {
+      if (other !== p) await waitFrames(p, other.identity);
+    }
+  }
+  const [kim, lee, max] = pages;
+  const left = await call(max, () => window.app.disconnect());
+  assert.deepEqual(left.captures, ['ended', 'ended'], 'the camera and microphone were released');
+  for (const p of [kim, lee]) {
+    await waitEvent(p, { type: 'participantDisconnected', identity: 'max' });
+    await waitInPage(p.page, () => window.app.remoteVideo('max').elements === 0, undefined, 30000,
+      'max\'s video element removed');
+    await waitFrames(p, p === kim ? 'lee' : 'kim');
+  }
+  for (const p of pages) assert.deepEqual(p.problems, []);
+  for (const p of pages) await p.page.close();
+});
+
+test('a refused token and a room that does not exist give Twilio\'s error codes', async () => {
+  await createRoom('sdk-errors');
+  const p = await appPage('eve');
+  const good = await token('eve', 'sdk-errors');
+  const [head, body] = good.split('.');
+  const bad = await call(p, ([t]) => window.app.tryConnect(t, 'sdk-errors'), [`${head}.${body}.AAAA`]);
+  assert.deepEqual([bad.connected, bad.isTwilioError], [false, true]);
+  assert.equal(bad.code, 20107, bad.message); // AccessTokenSignatureInvalidError
+  const garbage = await call(p, ([t]) => window.app.tryConnect(t, 'sdk-errors'), ['not-a-token']);
+  assert.equal(garbage.code, 20101, garbage.message); // AccessTokenInvalidError
+  assert.equal(garbage.name, 'AccessTokenInvalidError');
+  const missing = await call(p, ([t]) => window.app.tryConnect(t, 'sdk-nowhere'), [await token('eve', 'sdk-nowhere')]);
+  assert.equal(missing.code, 53106, missing.message); // RoomNotFoundError
+  const ok = await call(p, ([t]) => window.app.tryConnect(t, 'sdk-errors'), [good]);
+  assert.deepEqual(ok, { connected: true });
+  // The signalling errors a failed join logs are expected here.
+  await p.page.close();
+});
