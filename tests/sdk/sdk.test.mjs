@@ -117,12 +117,14 @@ test('two pages: preview, connect, see each other, mute, camera off and on, spea
     await waitInPage(p.page, () => window.app.previewFrames().frames >= 5
       && window.app.previewFrames().width === 640, undefined, 30000, 'the preview plays');
   }
-  const joined = await call(a, ([t]) => window.app.join(t, 'sdk-two'), [await token('ana', 'sdk-two')]);
+  // Ben first: ana's tracks then reach ben in the order ana publishes them
+  // (audio first), see the BUNDLE test below.
+  const joined = await call(b, ([t]) => window.app.join(t, 'sdk-two'), [await token('ben', 'sdk-two')]);
   assert.equal(joined.name, 'sdk-two');
   assert.equal(joined.state, 'connected');
   assert.match(joined.sid, /^RM/);
-  await call(b, ([t]) => window.app.join(t, 'sdk-two'), [await token('ben', 'sdk-two')]);
-  await waitEvent(a, { type: 'participantConnected', identity: 'ben' });
+  await call(a, ([t]) => window.app.join(t, 'sdk-two'), [await token('ana', 'sdk-two')]);
+  await waitEvent(b, { type: 'participantConnected', identity: 'ana' });
   for (const [p, other] of [[a, 'ben'], [b, 'ana']]) {
     await waitEvent(p, { type: 'trackSubscribed', identity: other, kind: 'audio' });
     await waitEvent(p, { type: 'trackSubscribed', identity: other, kind: 'video' });
@@ -224,4 +226,36 @@ test('a refused token and a room that does not exist give Twilio\'s error codes'
   assert.deepEqual(ok, { connected: true });
   // The signalling errors a failed join logs are expected here.
   await p.page.close();
+});
+
+// Known server bug (not the SDK's): when the track of a subscriber's first
+// m-line (the BUNDLE tag) is unpublished, the server's subscribe offer
+// rejects that m-line (port 0) and Chromium then builds a new transport
+// for the subscribe connection that the server never answers: the
+// subscriber receives nothing more from anyone.  Deterministic here: ana
+// publishes only video, ben joins (ana's video is ben's first m-line), ana
+// adds audio and then turns her camera off.  Marked todo until the SFU
+// keeps the BUNDLE tag m-line (issue for the integrator).
+test('unpublishing the track of a subscriber\'s first m-line keeps its other tracks flowing', {
+  todo: 'hq-server rejects the BUNDLE-tag m-line of a subscribe offer',
+}, async () => {
+  await createRoom('sdk-bundle');
+  const a = await appPage('ana');
+  const b = await appPage('ben');
+  try {
+    await call(a, () => window.app.preview());
+    await call(a, ([t]) => window.app.join(t, 'sdk-bundle', false, ['video']), [await token('ana', 'sdk-bundle')]);
+    await call(b, ([t]) => window.app.join(t, 'sdk-bundle', false, []), [await token('ben', 'sdk-bundle')]);
+    await waitFrames(b, 'ana');
+    await call(a, () => window.app.room.localParticipant.publishTrack(window.app.localTrack('audio')));
+    await waitEvent(b, { type: 'trackSubscribed', identity: 'ana', kind: 'audio' });
+    await call(a, () => window.app.cameraOff());
+    await waitEvent(b, { type: 'trackUnsubscribed', identity: 'ana', kind: 'video' });
+    const before = await call(b, () => window.app.audioPackets('ana'));
+    await waitFor(b, async (n) => ({ ok: (await window.app.audioPackets('ana')) > n + 50 }), before,
+      'ana\'s audio to keep coming', 20000);
+  } finally {
+    await a.page.close();
+    await b.page.close();
+  }
 });

@@ -81,10 +81,12 @@ window.app = {
     return localTracks.map((t) => t.kind).sort();
   },
 
-  async join(token, name, own = false) {
+  // Joins with the previewed tracks (only those of `kinds` when given),
+  // or (own) with tracks connect() captures.
+  async join(token, name, own = false, kinds = null) {
     const options = { name, dominantSpeaker: true, networkQuality: { local: 1, remote: 1 } };
     if (own) Object.assign(options, { audio: true, video: { width: 640, height: 480 } });
-    else options.tracks = localTracks;
+    else options.tracks = localTracks.filter((t) => !kinds || kinds.includes(t.kind));
     room = await Video.connect(token, options);
     wire(room);
     room.participants.forEach((p) => p.tracks.forEach((pub) => {
@@ -106,6 +108,15 @@ window.app = {
       width: Math.min(...els.map((el) => el.videoWidth)),
       time: els.map((el) => el.currentTime),
     };
+  },
+
+  // Audio packets received from `identity`'s tracks (from getStats).
+  async audioPackets(identity) {
+    const p = [...room.participants.values()].find((x) => x.identity === identity);
+    if (!p) return 0;
+    const reports = await room.getStats();
+    return reports.flatMap((r) => r.remoteAudioTrackStats).filter((s) => p.audioTracks.has(s.trackSid))
+      .reduce((n, s) => n + (s.packetsReceived || 0), 0);
   },
 
   previewFrames() {
