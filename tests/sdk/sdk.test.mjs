@@ -43,7 +43,7 @@ after(async () => {
 });
 
 // A back end's REST call with the API key (docs/rooms.md, docs/tokens.md).
-async function rest(pathname, params) {
+async function rest(pathname, params, status = 201) {
   const res = await fetch(server.url + pathname, {
     method: 'POST',
     headers: {
@@ -53,7 +53,7 @@ async function rest(pathname, params) {
     body: new URLSearchParams(params),
   });
   const body = await res.json();
-  assert.equal(res.status, 201, JSON.stringify(body));
+  assert.equal(res.status, status, JSON.stringify(body));
   return body;
 }
 
@@ -152,6 +152,13 @@ test('two pages: preview, connect, see each other, mute, camera off and on, spea
   await waitEvent(b, { type: 'trackSubscribed', identity: 'ana', kind: 'video', sid: on.sid });
   await waitFrames(b, 'ana');
 
+  // A new capture of the camera (restart) reaches the other side.
+  const restarted = await call(a, () => window.app.restartCamera(320, 240));
+  assert.deepEqual(restarted, { dimensions: { width: 320, height: 240 }, oldCapture: 'ended', same: false });
+  await waitFor(b, () => ({ ok: window.app.remoteVideo('ana').width === 320, ...window.app.remoteVideo('ana') }),
+    undefined, 'ana\'s restarted 320x240 camera');
+  await waitFrames(b, 'ana');
+
   // Dominant speaker: whoever is not muted (both fake microphones beep).
   await call(b, () => window.app.setEnabled('audio', false));
   await waitEvent(b, { type: 'dominantSpeakerChanged', identity: 'ana' });
@@ -226,6 +233,25 @@ test('a refused token and a room that does not exist give Twilio\'s error codes'
   assert.deepEqual(ok, { connected: true });
   // The signalling errors a failed join logs are expected here.
   await p.page.close();
+});
+
+test('disconnected carries Twilio\'s error: same identity elsewhere, removed by REST, room completed', async () => {
+  await createRoom('sdk-end');
+  const [kid, dup, dup2] = [await appPage('kid'), await appPage('dup'), await appPage('dup')];
+  const join = (p) => call(p, ([t]) => window.app.join(t, 'sdk-end', false, []), [p.token]);
+  kid.token = await token('kid', 'sdk-end');
+  dup.token = dup2.token = await token('dup', 'sdk-end');
+  const kidJoined = await join(kid);
+  await join(dup);
+  await join(dup2);
+  await waitEvent(dup, { type: 'disconnected', code: 53205 }, 'ParticipantDuplicateIdentityError');
+  assert.equal(await call(dup, () => window.app.room.state), 'disconnected');
+  await rest(`/v1/Rooms/sdk-end/Participants/${kidJoined.participantSid}`, { Status: 'disconnected' }, 200);
+  await waitEvent(kid, { type: 'disconnected', code: 53204 }, 'ParticipantNotFoundError');
+  await waitEvent(dup2, { type: 'participantDisconnected', identity: 'kid' });
+  await rest('/v1/Rooms/sdk-end', { Status: 'completed' }, 200);
+  await waitEvent(dup2, { type: 'disconnected', code: 53118 }, 'RoomCompletedError');
+  for (const p of [kid, dup, dup2]) await p.page.close();
 });
 
 // Known server bug (not the SDK's): when the track of a subscriber's first

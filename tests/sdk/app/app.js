@@ -92,7 +92,10 @@ window.app = {
     room.participants.forEach((p) => p.tracks.forEach((pub) => {
       if (pub.track) trackSubscribed(pub.track, pub, p);
     }));
-    return { sid: room.sid, name: room.name, state: room.state, identity: room.localParticipant.identity };
+    return {
+      sid: room.sid, name: room.name, state: room.state, identity: room.localParticipant.identity,
+      participantSid: room.localParticipant.sid,
+    };
   },
 
   // Frames presented by the video elements of `identity`'s tracks, and
@@ -146,6 +149,16 @@ window.app = {
     const track = localTracks.find((t) => t.kind === 'video');
     const pub = await room.localParticipant.publishTrack(track, { priority: 'high' });
     return { sid: pub.trackSid, kind: pub.kind, priority: pub.priority, videoTracks: room.localParticipant.videoTracks.size };
+  },
+
+  // Another capture for the camera (a device change would do this): the
+  // track emits started again and the publication carries on.
+  async restartCamera(width, height) {
+    const track = this.localTrack('video');
+    const started = new Promise((resolve) => track.once('started', () => resolve(track.dimensions)));
+    const before = track.mediaStreamTrack;
+    await track.restart({ width, height });
+    return { dimensions: await started, oldCapture: before.readyState, same: before === track.mediaStreamTrack };
   },
 
   async stats() {
