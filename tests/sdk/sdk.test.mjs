@@ -97,18 +97,18 @@ async function waitFor(p, fn, arg, what, ms = 60000) {
 
 // Frames really decoded on the <video> attached for `from`'s video:
 // videoWidth > 0, and the frame count and currentTime advance.
-async function waitFrames(p, from) {
-  const first = await waitFor(p, (who) => {
-    const v = window.app.remoteVideo(who);
+async function waitFrames(p, from, name = null) {
+  const first = await waitFor(p, ([who, n]) => {
+    const v = window.app.remoteVideo(who, n);
     return { ok: v.elements === 1 && v.width > 0 && v.frames[0] >= 5, ...v };
-  }, from, `decoded video from ${from}`);
-  return waitFor(p, ([who, before]) => {
-    const v = window.app.remoteVideo(who);
+  }, [from, name], `decoded video from ${from}${name ? ` (${name})` : ''}`);
+  return waitFor(p, ([who, n, before]) => {
+    const v = window.app.remoteVideo(who, n);
     return { ok: v.frames[0] >= before.frames[0] + 10 && v.time[0] > before.time[0], ...v };
-  }, [from, first], `video from ${from} to keep coming`);
+  }, [from, name, first], `video from ${from} to keep coming`);
 }
 
-test('two pages: preview, connect, see each other, mute, camera off and on, speaker, quality, stats', async () => {
+test('two pages: preview, connect, see each other, mute, camera off and on, restart, screen share, speaker, quality, stats', async () => {
   await createRoom('sdk-two');
   const a = await appPage('ana');
   const b = await appPage('ben');
@@ -158,6 +158,17 @@ test('two pages: preview, connect, see each other, mute, camera off and on, spea
   await waitFor(b, () => ({ ok: window.app.remoteVideo('ana').width === 320, ...window.app.remoteVideo('ana') }),
     undefined, 'ana\'s restarted 320x240 camera');
   await waitFrames(b, 'ana');
+
+  // Screen share: a second video track, seen and decoded remotely, then
+  // stopped.
+  const shared = await call(a, () => window.app.shareScreen());
+  assert.deepEqual(shared, { name: 'screen', kind: 'video', priority: 'high', videoTracks: 2 });
+  await waitEvent(b, { type: 'trackSubscribed', identity: 'ana', kind: 'video', name: 'screen' });
+  const screen = await waitFrames(b, 'ana', 'screen');
+  assert.equal(screen.width, 1280, 'Chromium\'s fake screen is 1280x720');
+  assert.deepEqual(await call(a, () => window.app.stopScreen()), { name: 'screen', videoTracks: 1 });
+  await waitInPage(b.page, () => window.app.remoteVideo('ana', 'screen').elements === 0, undefined, 30000,
+    'the screen element removed');
 
   // Dominant speaker: whoever is not muted (both fake microphones beep).
   await call(b, () => window.app.setEnabled('audio', false));

@@ -8,6 +8,7 @@ const events = [];
 const frames = new Map(); // <video> element -> frames presented
 let localTracks = [];
 let room = null;
+let screen = null;
 
 function record(type, fields = {}) {
   events.push({ type, ...fields });
@@ -30,6 +31,7 @@ function trackSubscribed(track, publication, participant) {
   const el = track.attach();
   el.dataset.identity = participant.identity;
   el.dataset.trackSid = publication.trackSid;
+  el.dataset.trackName = publication.trackName;
   if (track.kind === 'video') countFrames(el);
   document.getElementById('remote').append(el);
 }
@@ -56,6 +58,10 @@ function wire(r) {
   }
   r.on('dominantSpeakerChanged', (p) => record('dominantSpeakerChanged', { identity: p ? p.identity : null }));
   r.on('disconnected', (_room, error) => record('disconnected', { code: error ? error.code : null }));
+  r.on('reconnecting', (error) => record('reconnecting', { code: error ? error.code : null }));
+  r.on('reconnected', () => record('reconnected'));
+  r.on('participantReconnecting', (p) => record('participantReconnecting', { identity: p.identity }));
+  r.on('participantReconnected', (p) => record('participantReconnected', { identity: p.identity }));
   const quality = (p) => p.on('networkQualityLevelChanged', (level, stats) => record(
     'networkQualityLevelChanged', { identity: p.identity, level, statsLevel: stats ? stats.level : null }));
   quality(r.localParticipant);
@@ -100,8 +106,9 @@ window.app = {
 
   // Frames presented by the video elements of `identity`'s tracks, and
   // the smallest videoWidth among them.
-  remoteVideo(identity) {
-    const els = [...document.querySelectorAll(`#remote video[data-identity="${identity}"]`)];
+  remoteVideo(identity, name = null) {
+    const els = [...document.querySelectorAll(`#remote video[data-identity="${identity}"]`)]
+      .filter((el) => name === null || el.dataset.trackName === name);
     return {
       elements: els.length,
       sids: els.map((el) => el.dataset.trackSid),
@@ -149,6 +156,22 @@ window.app = {
     const track = localTracks.find((t) => t.kind === 'video');
     const pub = await room.localParticipant.publishTrack(track, { priority: 'high' });
     return { sid: pub.trackSid, kind: pub.kind, priority: pub.priority, videoTracks: room.localParticipant.videoTracks.size };
+  },
+
+  // Screen share as a second video track, published as a MediaStreamTrack.
+  async shareScreen() {
+    const stream = await navigator.mediaDevices.getDisplayMedia({ video: true });
+    [screen] = stream.getVideoTracks();
+    const pub = await room.localParticipant.publishTrack(screen, { name: 'screen', priority: 'high' });
+    return {
+      name: pub.trackName, kind: pub.kind, priority: pub.priority, videoTracks: room.localParticipant.videoTracks.size,
+    };
+  },
+
+  stopScreen() {
+    const pub = room.localParticipant.unpublishTrack(screen);
+    screen.stop();
+    return { name: pub.trackName, videoTracks: room.localParticipant.videoTracks.size };
   },
 
   // Another capture for the camera (a device change would do this): the
