@@ -4,9 +4,11 @@
 // pages run a call's flows through the server's SFU.  Suite `sdk`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import { chromium } from 'playwright-core';
 import { startServer, CHROMIUM, CHROMIUM_ARGS, waitInPage } from '../browser/hqserver.mjs';
 
@@ -27,12 +29,14 @@ function testSite() {
   return dir;
 }
 
+const serverEnv = () => ({
+  HQ_WEB_DIR: path.join(site, 'web'),
+  HQ_ACCOUNT_SID: 'AC' + 'b2'.repeat(16), HQ_API_KEY_SID: KEY.sid, HQ_API_KEY_SECRET: KEY.secret,
+});
+
 before(async () => {
   site = testSite();
-  server = await startServer({
-    HQ_WEB_DIR: path.join(site, 'web'),
-    HQ_ACCOUNT_SID: 'AC' + 'b2'.repeat(16), HQ_API_KEY_SID: KEY.sid, HQ_API_KEY_SECRET: KEY.secret,
-  });
+  server = await startServer(serverEnv());
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
 
@@ -43,8 +47,8 @@ after(async () => {
 });
 
 // A back end's REST call with the API key (docs/rooms.md, docs/tokens.md).
-async function rest(pathname, params, status = 201) {
-  const res = await fetch(server.url + pathname, {
+async function rest(pathname, params, status = 201, base = server.url) {
+  const res = await fetch(base + pathname, {
     method: 'POST',
     headers: {
       Authorization: 'Basic ' + Buffer.from(`${KEY.sid}:${KEY.secret}`).toString('base64'),
@@ -61,12 +65,12 @@ const createRoom = (name) => rest('/v1/Rooms', { UniqueName: name, Type: 'group'
 const token = async (identity, room) => (await rest('/v1/AccessTokens', { Identity: identity, Room: room })).token;
 
 // A page of the test app, from the server.
-async function appPage(identity) {
+async function appPage(identity, base = server.url) {
   const page = await browser.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
-  await page.goto(`${server.url}/`);
+  await page.goto(`${base}/`);
   await waitInPage(page, () => window.appReady === true, undefined, 30000, 'the app to load the SDK');
   return { page, problems, identity };
 }
@@ -263,6 +267,67 @@ test('disconnected carries Twilio\'s error: same identity elsewhere, removed by 
   await rest('/v1/Rooms/sdk-end', { Status: 'completed' }, 200);
   await waitEvent(dup2, { type: 'disconnected', code: 53118 }, 'RoomCompletedError');
   for (const p of [kid, dup, dup2]) await p.page.close();
+});
+
+// An hq-server on a given data directory and address, to restart it
+// there: resolves with its URL once it listens, and `stop()` with its exit
+// code.
+async function serverAt(dataDir, listen, env) {
+  const proc = spawn(process.env.HQ_SERVER_BIN, ['--data-dir', dataDir, '--listen', listen],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let log = '';
+  proc.stderr.on('data', (d) => { log += d; });
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve(code ?? signal)));
+  const url = await new Promise((resolve, reject) => {
+    readline.createInterface({ input: proc.stdout }).on('line', (line) => {
+      const m = line.match(/ listening on (\S+)$/);
+      if (m) resolve(m[1]);
+    });
+    exited.then((code) => reject(new Error(`hq-server exited (${code}):\n${log}`)));
+  });
+  return { url, stop: () => { proc.kill('SIGTERM'); return exited; } };
+}
+
+test('a server restart: reconnecting, reconnected, media again; a server that stays away: disconnected 53001', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'hq-sdk-restart-'));
+  const env = { ...serverEnv(), HQ_RECONNECT_GRACE_MS: '8000' };
+  let first = await serverAt(dataDir, '127.0.0.1:0', env);
+  const listen = new URL(first.url).host;
+  const pages = [];
+  try {
+    await rest('/v1/Rooms', { UniqueName: 'sdk-restart', Type: 'group' }, 201, first.url);
+    const tok = async (id) => (await rest('/v1/AccessTokens', { Identity: id, Room: 'sdk-restart' }, 201,
+      first.url)).token;
+    const [a, b] = [await appPage('ana', first.url), await appPage('ben', first.url)];
+    pages.push(a, b);
+    for (const p of [b, a]) {
+      await call(p, () => window.app.preview());
+      await call(p, ([t]) => window.app.join(t, 'sdk-restart'), [await tok(p.identity)]);
+    }
+    await waitFrames(b, 'ana');
+    await waitFrames(a, 'ben');
+    assert.equal(await first.stop(), 0);
+    for (const p of pages) await waitEvent(p, { type: 'reconnecting', code: 53001 });
+    first = await serverAt(dataDir, listen, env);
+    for (const p of pages) {
+      await waitEvent(p, { type: 'reconnected' });
+      assert.equal(await call(p, () => window.app.room.state), 'connected');
+    }
+    await waitFrames(b, 'ana');
+    await waitFrames(a, 'ben');
+    assert.deepEqual(await eventsOf(a, 'disconnected'), []);
+
+    assert.equal(await first.stop(), 0);
+    first = null;
+    for (const p of pages) {
+      await waitEvent(p, { type: 'reconnecting', code: 53001 });
+      await waitEvent(p, { type: 'disconnected', code: 53001 });
+    }
+  } finally {
+    for (const p of pages) await p.page.close();
+    if (first) await first.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });
 
 // Known server bug (not the SDK's): when the track of a subscriber's first

@@ -194,6 +194,22 @@ export class SfuMedia {
     this.pub?.close();
     this.sub?.close();
   }
+
+  // Starts over with new connections (the server forgot ours: it
+  // restarted); `publications` lose their senders.
+  reset(publications) {
+    this.close();
+    for (const p of publications) {
+      if (p._transceiver) p.track._senders.delete(p._transceiver.sender);
+    }
+    this.pub = null;
+    this.sub = null;
+    this.pubQueue = Promise.resolve();
+    this.subQueue = Promise.resolve();
+    this.mapped.clear();
+    this.subTracks = new Map();
+    this.closed = false;
+  }
 }
 
 function statsReport(peerConnectionId, stats, localByMid, remoteByMid) {

@@ -218,9 +218,10 @@ export class LocalParticipant extends Participant {
   }
 
   // The first publication at connect: all tracks in one offer.
-  async _publishAll(tracks, priority = 'standard') {
+  async _publishAll(tracks, priorities = []) {
     const pubs = [];
-    for (const track of tracks) {
+    for (const [i, track] of tracks.entries()) {
+      const priority = priorities[i] || 'standard';
       const reply = await this._request('track_publish', {
         name: track.name, kind: track.kind, enabled: track.isEnabled, priority,
       });
@@ -231,6 +232,19 @@ export class LocalParticipant extends Participant {
       this._addPublication(pub);
       this._follow(pub);
     }
+  }
+
+  // After the server forgot us (it restarted): we are a new participant
+  // and publish the same tracks again, under new track sids.
+  async _rejoined(desc) {
+    this.sid = desc.sid;
+    const pubs = [...this.tracks.values()];
+    this._media.reset(pubs);
+    for (const pub of pubs) {
+      pub._unfollow();
+      this._removePublication(pub);
+    }
+    await this._publishAll(pubs.map((p) => p.track), pubs.map((p) => p.priority));
   }
 
   // Local enable/disable/stop of a published track become track_update

@@ -37,7 +37,9 @@ export class Room extends EventEmitter {
       value: new SfuMedia(link, {
         subscribed: (desc, mst) => this._subscribed(desc, mst),
         unsubscribed: (desc) => this._unsubscribed(desc.participant_sid, desc.track_sid),
-        failed: (error) => this._finish(error),
+        failed: (error) => {
+          if (this.state === 'connected') this._finish(error);
+        },
       }, { ...context.options }),
     });
     this._media.networkQuality = (config) => this._configureNetworkQuality(config);
@@ -259,16 +261,22 @@ export class Room extends EventEmitter {
           signal.close();
           return;
         }
-        if (joined.participant.sid !== this.localParticipant.sid) {
-          signal.send({ type: 'leave' });
-          signal.close();
-          break;
-        }
         this._c.signal = signal;
         this._c.resumeToken = joined.resume_token;
+        this._c.graceMs = joined.reconnect_grace_ms;
         signal.onEvent = (msg) => this._onEvent(msg);
         signal.onClose = (code, reason) => this._onClose(code, reason);
         this._resync(joined);
+        if (joined.participant.sid !== this.localParticipant.sid) {
+          // Not resumed: the server restarted and forgot us.  We joined
+          // anew: new connections, our tracks published again.
+          try {
+            await this.localParticipant._rejoined(joined.participant);
+          } catch (err) {
+            this._finish(err);
+            return;
+          }
+        }
         this.state = 'connected';
         this.localParticipant._setState('connected');
         this.emit('reconnected');
