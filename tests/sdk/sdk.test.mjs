@@ -246,6 +246,13 @@ test('a refused token and a room that does not exist give Twilio\'s error codes'
   assert.equal(missing.code, 53106, missing.message); // RoomNotFoundError
   const ok = await call(p, ([t]) => window.app.tryConnect(t, 'sdk-errors'), [good]);
   assert.deepEqual(ok, { connected: true });
+  // Without a name: the room the token grants.
+  assert.deepEqual(await call(p, ([t]) => window.app.tryConnect(t), [good]), { connected: true });
+  // Peer-to-peer rooms are not supported yet, and say so.
+  await rest('/v1/Rooms', { UniqueName: 'sdk-p2p', Type: 'peer-to-peer' });
+  const p2p = await call(p, ([t]) => window.app.tryConnect(t, 'sdk-p2p'), [await token('eve', 'sdk-p2p')]);
+  assert.equal(p2p.code, 53104, p2p.message); // RoomConnectFailedError
+  assert.match(p2p.message, /peer-to-peer rooms/);
   // The signalling errors a failed join logs are expected here.
   await p.page.close();
 });
