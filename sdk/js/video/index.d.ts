@@ -268,8 +268,8 @@ export declare class VideoTrack extends MediaTrack {
   processor: null;
   processedTrack: MediaStreamTrack | null;
 }
-export declare class LocalAudioTrack extends AudioTrack {
-  constructor(mediaStreamTrack: MediaStreamTrack, options?: LocalTrackOptions);
+/** What local audio and video tracks add (merged into both classes). */
+interface LocalMediaTrackMembers {
   id: Track.ID;
   isMuted: boolean;
   isStopped: boolean;
@@ -277,22 +277,20 @@ export declare class LocalAudioTrack extends AudioTrack {
   enable(enabled?: boolean): this;
   restart(constraints?: MediaTrackConstraints): Promise<void>;
   stop(): this;
+}
+export declare class LocalAudioTrack extends AudioTrack {
+  constructor(mediaStreamTrack: MediaStreamTrack, options?: LocalTrackOptions);
   on(event: 'disabled' | 'enabled' | 'started' | 'stopped', listener: (track: this) => void): this;
   on(event: string, listener: Listener): this;
 }
+export interface LocalAudioTrack extends LocalMediaTrackMembers {}
 export declare class LocalVideoTrack extends VideoTrack {
   constructor(mediaStreamTrack: MediaStreamTrack, options?: LocalTrackOptions);
-  id: Track.ID;
-  isMuted: boolean;
-  isStopped: boolean;
-  disable(): this;
-  enable(enabled?: boolean): this;
-  restart(constraints?: MediaTrackConstraints): Promise<void>;
-  stop(): this;
   on(event: 'dimensionsChanged', listener: (track: VideoTrack) => void): this;
   on(event: 'disabled' | 'enabled' | 'started' | 'stopped', listener: (track: this) => void): this;
   on(event: string, listener: Listener): this;
 }
+export interface LocalVideoTrack extends LocalMediaTrackMembers {}
 export declare class LocalDataTrack extends Track {
   constructor(options?: LocalDataTrackOptions);
   id: Track.ID;
@@ -304,6 +302,7 @@ export declare class LocalDataTrack extends Track {
   /** Not yet: throws TrackInvalidError (docs/sdk.md). */
   send(data: string | Blob | ArrayBuffer | ArrayBufferView): void;
 }
+/** What remote audio and video tracks add (merged into both classes). */
 interface RemoteMediaTrackMembers {
   sid: Track.SID;
   priority: Track.Priority | null;
@@ -311,24 +310,15 @@ interface RemoteMediaTrackMembers {
   isEnabled: boolean;
   setPriority(priority: Track.Priority | null): this;
 }
-export declare class RemoteAudioTrack extends AudioTrack implements RemoteMediaTrackMembers {
-  sid: Track.SID;
-  priority: Track.Priority | null;
-  isSwitchedOff: boolean;
-  isEnabled: boolean;
-  setPriority(priority: Track.Priority | null): this;
+export declare class RemoteAudioTrack extends AudioTrack {
   on(event: 'disabled' | 'enabled' | 'started' | 'stopped' | 'switchedOff' | 'switchedOn', listener: (track: this) => void): this;
   on(event: string, listener: Listener): this;
 }
+export interface RemoteAudioTrack extends RemoteMediaTrackMembers {}
 export interface VideoContentPreferences {
   renderDimensions?: VideoTrack.Dimensions;
 }
-export declare class RemoteVideoTrack extends VideoTrack implements RemoteMediaTrackMembers {
-  sid: Track.SID;
-  priority: Track.Priority | null;
-  isSwitchedOff: boolean;
-  isEnabled: boolean;
-  setPriority(priority: Track.Priority | null): this;
+export declare class RemoteVideoTrack extends VideoTrack {
   switchOn(): this;
   switchOff(): this;
   setContentPreferences(content: VideoContentPreferences): this;
@@ -336,6 +326,7 @@ export declare class RemoteVideoTrack extends VideoTrack implements RemoteMediaT
     listener: (track: this) => void): this;
   on(event: string, listener: Listener): this;
 }
+export interface RemoteVideoTrack extends RemoteMediaTrackMembers {}
 export declare class RemoteDataTrack extends Track {
   isEnabled: boolean;
   isSubscribed: boolean;
