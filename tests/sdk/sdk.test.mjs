@@ -128,6 +128,7 @@ test('two pages: preview, connect, see each other, mute, camera off and on, rest
   assert.equal(joined.state, 'connected');
   assert.match(joined.sid, /^RM/);
   await call(a, ([t]) => window.app.join(t, 'sdk-two'), [await token('ana', 'sdk-two')]);
+  await waitEvent(a, { type: 'connected', participants: 1, early: 0 }, 'ben in the room, no track subscribed yet');
   await waitEvent(b, { type: 'participantConnected', identity: 'ana' });
   for (const [p, other] of [[a, 'ben'], [b, 'ana']]) {
     await waitEvent(p, { type: 'trackSubscribed', identity: other, kind: 'audio' });

@@ -94,10 +94,12 @@ window.app = {
     if (own) Object.assign(options, { audio: true, video: { width: 640, height: 480 } });
     else options.tracks = localTracks.filter((t) => !kinds || kinds.includes(t.kind));
     room = await Video.connect(token, options);
+    // Listening only now is enough: tracks of those already in the room
+    // are subscribed after connect() resolves (trackSubscribed follows).
+    const early = [...room.participants.values()].flatMap((p) => [...p.tracks.values()])
+      .filter((pub) => pub.isSubscribed).length;
+    record('connected', { participants: room.participants.size, early });
     wire(room);
-    room.participants.forEach((p) => p.tracks.forEach((pub) => {
-      if (pub.track) trackSubscribed(pub.track, pub, p);
-    }));
     return {
       sid: room.sid, name: room.name, state: room.state, identity: room.localParticipant.identity,
       participantSid: room.localParticipant.sid,

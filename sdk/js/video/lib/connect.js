@@ -111,6 +111,9 @@ export function connect(token, options = {}) {
       room.disconnect();
       throw new Error('Canceled');
     }
+    // The app's code after `await connect()` runs first and adds its
+    // listeners; then the room tells what happened meanwhile.
+    setTimeout(() => room._release(), 0);
     return room;
   };
   let rejectNow;

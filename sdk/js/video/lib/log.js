@@ -60,7 +60,9 @@ class RootLogger extends Logger {
     this._loggers = new Map();
   }
 
+  // getLogger('twilio-video') is the SDK's own logger: this one.
   getLogger(name) {
+    if (name === this.name) return this;
     if (!this._loggers.has(name)) this._loggers.set(name, new Logger(name, this._level));
     return this._loggers.get(name);
   }

@@ -26,7 +26,10 @@ export class Room extends EventEmitter {
     super();
     Object.defineProperty(this, '_c', {
       enumerable: false,
-      value: { signal, context, resumeToken: joined.resume_token, graceMs: joined.reconnect_grace_ms },
+      value: {
+        signal, context, resumeToken: joined.resume_token, graceMs: joined.reconnect_grace_ms,
+        live: false, held: [],
+      },
     });
     const link = {
       request: (type, fields) => this._c.signal.request(type, fields),
@@ -56,6 +59,24 @@ export class Room extends EventEmitter {
     signal.onClose = (code, reason) => this._onClose(code, reason);
   }
 
+  // Until connect() has handed the room to the app, what the room would
+  // tell waits (as with twilio-video, tracks of those already in the room
+  // are subscribed after connect() resolves, when the app listens); the
+  // media negotiation goes on meanwhile.
+  _hold(fn) {
+    if (this._c.live) return false;
+    this._c.held.push(fn);
+    return true;
+  }
+
+  _release() {
+    if (this._c.live) return;
+    this._c.live = true;
+    for (const fn of this._c.held.splice(0)) {
+      if (this.state !== 'disconnected') fn();
+    }
+  }
+
   _addParticipant(desc) {
     const p = new RemoteParticipant(desc);
     for (const event of REEMITTED) p.on(event, (...args) => this.emit(event, ...args, p));
@@ -68,6 +89,7 @@ export class Room extends EventEmitter {
   }
 
   _subscribed(desc, mst) {
+    if (this._hold(() => this._subscribed(desc, mst))) return;
     const p = this._participant(desc.participant_sid);
     if (!p) {
       log.warn(`a track of unknown participant ${desc.participant_sid} arrived; ignored`);
@@ -89,6 +111,7 @@ export class Room extends EventEmitter {
   }
 
   _unsubscribed(participantSid, trackSid) {
+    if (this._hold(() => this._unsubscribed(participantSid, trackSid))) return;
     const p = this._participant(participantSid);
     const pub = p?.tracks.get(trackSid);
     if (!pub || !pub.track) return;
@@ -156,6 +179,8 @@ export class Room extends EventEmitter {
 
   _onEvent(msg) {
     const options = this._c.context.options;
+    const media = ['subscribe_offer', 'candidate', 'end_of_candidates', 'publish_answer'];
+    if (!media.includes(msg.type) && this._hold(() => this._onEvent(msg))) return;
     switch (msg.type) {
       case 'subscribe_offer':
         this._media.onSubscribeOffer(msg);
