@@ -171,6 +171,9 @@ test('two pages: preview, connect, see each other, mute, camera off and on, rest
   await waitEvent(b, { type: 'trackSubscribed', identity: 'ana', kind: 'video', name: 'screen' });
   const screen = await waitFrames(b, 'ana', 'screen');
   assert.equal(screen.width, 1280, 'Chromium\'s fake screen is 1280x720');
+  assert.deepEqual(await call(a, () => window.app.publishDuplicate('screen')), {
+    published: false, code: 53304, name: 'TrackNameIsDuplicatedError', event: { code: 53304, kind: 'video' },
+  });
   assert.deepEqual(await call(a, () => window.app.stopScreen()), { name: 'screen', videoTracks: 1 });
   await waitInPage(b.page, () => window.app.remoteVideo('ana', 'screen').elements === 0, undefined, 30000,
     'the screen element removed');

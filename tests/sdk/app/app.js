@@ -170,6 +170,22 @@ window.app = {
     };
   },
 
+  // A second track named like one published: refused, and the
+  // participant says so with trackPublicationFailed.
+  async publishDuplicate(name) {
+    const failed = new Promise((resolve) => room.localParticipant.once('trackPublicationFailed',
+      (error, track) => resolve({ code: error.code, kind: track.kind })));
+    const copy = screen.clone();
+    try {
+      await room.localParticipant.publishTrack(copy, { name });
+      return { published: true };
+    } catch (error) {
+      return { published: false, code: error.code, name: error.name, event: await failed };
+    } finally {
+      copy.stop();
+    }
+  },
+
   stopScreen() {
     const pub = room.localParticipant.unpublishTrack(screen);
     screen.stop();

@@ -30,6 +30,7 @@ const CLASSES = {
   RoomNotFoundError: [53106, 'Room not found'],
   RoomCompletedError: [53118, 'Room completed'],
   ParticipantNotFoundError: [53204, 'Participant not found'],
+  ParticipantMaxTracksExceededError: [53203, 'Participant has too many Tracks'],
   ParticipantDuplicateIdentityError: [53205, 'Participant disconnected because of duplicate identity'],
   TrackInvalidError: [53300, 'Track is invalid'],
   TrackNameInvalidError: [53301, 'Track name is invalid'],
@@ -87,6 +88,7 @@ export function errorFromSignal(reply) {
     case 'unknown_type':
       return new errors.SignalingOutgoingMessageInvalidError(m);
     case 'invalid_field':
+      if (/publishes at most/.test(m)) return new errors.ParticipantMaxTracksExceededError(m);
       if (/name/.test(m) && /unique|already|duplicate/.test(m)) return new errors.TrackNameIsDuplicatedError(m);
       if (/name/.test(m)) return new errors.TrackNameInvalidError(m);
       return new errors.SignalingOutgoingMessageInvalidError(m);
