@@ -156,6 +156,8 @@ test('two pages: preview, connect, see each other, mute, camera off and on, rest
   await waitEvent(b, { type: 'trackPublished', identity: 'ana', kind: 'video', sid: on.sid });
   await waitEvent(b, { type: 'trackSubscribed', identity: 'ana', kind: 'video', sid: on.sid });
   await waitFrames(b, 'ana');
+  assert.equal(await call(a, () => window.app.setCameraPriority('low')), 'low');
+  await waitEvent(b, { type: 'trackPublishPriorityChanged', identity: 'ana', sid: on.sid, priority: 'low' });
 
   // A new capture of the camera (restart) reaches the other side.
   const restarted = await call(a, () => window.app.restartCamera(320, 240));
@@ -217,11 +219,18 @@ test('three pages; tracks connect() captured stop when the room is left', async 
   for (const p of pages) {
     await call(p, ([t]) => window.app.join(t, 'sdk-three', true), [await token(p.identity, 'sdk-three')]);
   }
+  // An observer that subscribes to nothing (automaticSubscription: false).
+  const obs = await appPage('obs');
+  await call(obs, ([t]) => window.app.join(t, 'sdk-three', false, [], { automaticSubscription: false }),
+    [await token('obs', 'sdk-three')]);
   for (const p of pages) {
     for (const other of pages) {
       if (other !== p) await waitFrames(p, other.identity);
     }
   }
+  assert.deepEqual(await call(obs, () => window.app.received()),
+    { participants: 3, publications: 6, subscribed: 0, events: 0 }, 'the observer knows all, receives nothing');
+  await obs.page.close();
   const [kim, lee, max] = pages;
   const left = await call(max, () => window.app.disconnect());
   assert.deepEqual(left.captures, ['ended', 'ended'], 'the camera and microphone were released');

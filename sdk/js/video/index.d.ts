@@ -4,7 +4,7 @@
 
 type Listener = (...args: any[]) => void;
 
-export declare class EventEmitter {
+declare class EventEmitter {
   on(event: string, listener: Listener): this;
   addListener(event: string, listener: Listener): this;
   once(event: string, listener: Listener): this;

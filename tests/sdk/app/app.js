@@ -56,6 +56,9 @@ function wire(r) {
       enabled: publication.isTrackEnabled,
     }));
   }
+  r.on('trackPublishPriorityChanged', (priority, publication, participant) => record('trackPublishPriorityChanged', {
+    identity: participant.identity, kind: publication.kind, sid: publication.trackSid, priority,
+  }));
   r.on('dominantSpeakerChanged', (p) => record('dominantSpeakerChanged', { identity: p ? p.identity : null }));
   r.on('disconnected', (_room, error) => record('disconnected', { code: error ? error.code : null }));
   r.on('reconnecting', (error) => record('reconnecting', { code: error ? error.code : null }));
@@ -89,8 +92,8 @@ window.app = {
 
   // Joins with the previewed tracks (only those of `kinds` when given),
   // or (own) with tracks connect() captures.
-  async join(token, name, own = false, kinds = null) {
-    const options = { name, dominantSpeaker: true, networkQuality: { local: 1, remote: 1 } };
+  async join(token, name, own = false, kinds = null, extra = {}) {
+    const options = { name, dominantSpeaker: true, networkQuality: { local: 1, remote: 1 }, ...extra };
     if (own) Object.assign(options, { audio: true, video: { width: 640, height: 480 } });
     else options.tracks = localTracks.filter((t) => !kinds || kinds.includes(t.kind));
     room = await Video.connect(token, options);
@@ -152,6 +155,22 @@ window.app = {
     const track = localTracks.find((t) => t.kind === 'video');
     const pub = room.localParticipant.unpublishTrack(track);
     return { unpublished: pub ? pub.trackSid : null, left: room.localParticipant.videoTracks.size };
+  },
+
+  setCameraPriority(priority) {
+    const pub = [...room.localParticipant.videoTracks.values()].find((p) => p.trackName !== 'screen');
+    return pub.setPriority(priority).priority;
+  },
+
+  // What this participant knows of the others and receives from them.
+  received() {
+    const pubs = [...room.participants.values()].flatMap((p) => [...p.tracks.values()]);
+    return {
+      participants: room.participants.size,
+      publications: pubs.length,
+      subscribed: pubs.filter((p) => p.isSubscribed).length,
+      events: events.filter((e) => e.type === 'trackSubscribed').length,
+    };
   },
 
   async cameraOn() {
