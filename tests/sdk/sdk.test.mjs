@@ -261,11 +261,7 @@ test('a refused token and a room that does not exist give Twilio\'s error codes'
   assert.deepEqual(ok, { connected: true });
   // Without a name: the room the token grants.
   assert.deepEqual(await call(p, ([t]) => window.app.tryConnect(t), [good]), { connected: true });
-  // Peer-to-peer rooms are not supported yet, and say so.
-  await rest('/v1/Rooms', { UniqueName: 'sdk-p2p', Type: 'peer-to-peer' });
-  const p2p = await call(p, ([t]) => window.app.tryConnect(t, 'sdk-p2p'), [await token('eve', 'sdk-p2p')]);
-  assert.equal(p2p.code, 53104, p2p.message); // RoomConnectFailedError
-  assert.match(p2p.message, /peer-to-peer rooms/);
+
   // The signalling errors a failed join logs are expected here.
   await p.page.close();
 });
@@ -287,6 +283,38 @@ test('disconnected carries Twilio\'s error: same identity elsewhere, removed by 
   await rest('/v1/Rooms/sdk-end', { Status: 'completed' }, 200);
   await waitEvent(dup2, { type: 'disconnected', code: 53118 }, 'RoomCompletedError');
   for (const p of [kid, dup, dup2]) await p.page.close();
+});
+
+test('a peer-to-peer room: see each other directly, mute, camera off and on, leave', async () => {
+  await rest('/v1/Rooms', { UniqueName: 'sdk-p2p', Type: 'peer-to-peer' });
+  const a = await appPage('ana');
+  const b = await appPage('ben');
+  for (const p of [a, b]) {
+    await call(p, () => window.app.preview());
+    await call(p, ([t]) => window.app.join(t, 'sdk-p2p'), [await token(p.identity, 'sdk-p2p')]);
+  }
+  await waitFrames(b, 'ana');
+  await waitFrames(a, 'ben');
+  const stats = await call(a, () => window.app.stats());
+  assert.equal(stats.reports, 1, 'one connection, to ben');
+  assert.ok(stats.bytesSent > 0 && stats.bytesReceived > 0, JSON.stringify(stats));
+
+  await call(a, () => window.app.setEnabled('audio', false));
+  await waitEvent(b, { type: 'trackDisabled', identity: 'ana', kind: 'audio' });
+  const off = await call(a, () => window.app.cameraOff());
+  await waitEvent(b, { type: 'trackUnsubscribed', identity: 'ana', kind: 'video', sid: off.unpublished });
+  const on = await call(a, () => window.app.cameraOn());
+  await waitEvent(b, { type: 'trackSubscribed', identity: 'ana', kind: 'video', sid: on.sid });
+  await waitFrames(b, 'ana');
+  await waitFrames(a, 'ben');
+
+  await call(b, () => window.app.disconnect());
+  await waitEvent(a, { type: 'participantDisconnected', identity: 'ben' });
+  assert.equal((await call(a, () => window.app.remoteVideo('ben'))).elements, 0);
+  assert.deepEqual(a.problems, []);
+  assert.deepEqual(b.problems, []);
+  await a.page.close();
+  await b.page.close();
 });
 
 // An hq-server on a given data directory and address, to restart it

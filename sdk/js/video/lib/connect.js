@@ -89,14 +89,13 @@ export function connect(token, options = {}) {
     if (options.automaticSubscription === false) join.subscribe_rules = [];
     const joined = await signal.request('join', join);
     if (canceled) throw new Error('Canceled');
-    if (['peer-to-peer', 'go'].includes(joined.room.type)) {
-      throw new errors.RoomConnectFailedError(
-        `@hqrooms/video does not support ${joined.room.type} rooms yet; use a group room`);
-    }
-    const room = new Room(signal, joined, { token, url, options, sdkTracks });
+    const p2p = ['peer-to-peer', 'go'].includes(joined.room.type);
+    const room = new Room(signal, joined, { token, url, options, sdkTracks, p2p });
     signal = null; // the room owns it now
     try {
-      if (options.networkQuality) {
+      // Network quality and the dominant speaker come from the SFU: group
+      // rooms only.
+      if (options.networkQuality && !p2p) {
         const nq = typeof options.networkQuality === 'object' ? options.networkQuality : {};
         await room._configureNetworkQuality(nq);
       }

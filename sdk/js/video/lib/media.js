@@ -9,7 +9,7 @@ const CODEC_MIME = { VP8: 'video/VP8', H264: 'video/H264', VP9: 'video/VP9' };
 
 // Video codec preferences in the order asked for (what the browser and the
 // server both support; the server receives VP8 and H.264).
-function videoCodecs(preferred) {
+export function videoCodecs(preferred) {
   if (!preferred?.length || !globalThis.RTCRtpSender?.getCapabilities) return null;
   const all = RTCRtpSender.getCapabilities('video')?.codecs || [];
   const wanted = preferred.map((c) => CODEC_MIME[typeof c === 'string' ? c : c.codec]).filter(Boolean);
@@ -212,7 +212,7 @@ export class SfuMedia {
   }
 }
 
-function statsReport(peerConnectionId, stats, localByMid, remoteByMid) {
+export function statsReport(peerConnectionId, stats, localByMid, remoteByMid) {
   const report = {
     peerConnectionId,
     localAudioTrackStats: [],

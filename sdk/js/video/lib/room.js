@@ -5,6 +5,7 @@ import { EventEmitter } from './emitter.js';
 import { errors, errorFromClose } from './errors.js';
 import { log } from './log.js';
 import { SfuMedia } from './media.js';
+import { P2pMedia } from './p2p.js';
 import { LocalParticipant, RemoteParticipant, RemoteTrackPublication } from './participants.js';
 import { Signal } from './signal.js';
 import { RemoteAudioTrack, RemoteVideoTrack } from './tracks.js';
@@ -35,16 +36,19 @@ export class Room extends EventEmitter {
       request: (type, fields) => this._c.signal.request(type, fields),
       send: (msg) => this._c.signal.send(msg),
     };
-    Object.defineProperty(this, '_media', {
-      enumerable: false,
-      value: new SfuMedia(link, {
-        subscribed: (desc, mst) => this._subscribed(desc, mst),
-        unsubscribed: (desc) => this._unsubscribed(desc.participant_sid, desc.track_sid),
-        failed: (error) => {
-          if (this.state === 'connected') this._finish(error);
-        },
-      }, { ...context.options }),
-    });
+    const handlers = {
+      subscribed: (desc, mst) => this._subscribed(desc, mst),
+      unsubscribed: (desc) => this._unsubscribed(desc.participant_sid, desc.track_sid),
+      failed: (error) => {
+        if (this.state === 'connected') this._finish(error);
+      },
+    };
+    // Group rooms: the server's SFU; peer-to-peer and go rooms: directly.
+    const media = context.p2p
+      ? new P2pMedia(link, handlers, { ...context.options }, () => this.localParticipant.sid,
+        () => [...this.localParticipant.tracks.values()])
+      : new SfuMedia(link, handlers, { ...context.options });
+    Object.defineProperty(this, '_media', { enumerable: false, value: media });
     this._media.networkQuality = (config) => this._configureNetworkQuality(config);
     this.sid = joined.room.sid;
     this.name = joined.room.name;
@@ -81,6 +85,7 @@ export class Room extends EventEmitter {
     const p = new RemoteParticipant(desc);
     for (const event of REEMITTED) p.on(event, (...args) => this.emit(event, ...args, p));
     this.participants.set(p.sid, p);
+    this._media.addPeer?.(p.sid);
     return p;
   }
 
@@ -132,6 +137,7 @@ export class Room extends EventEmitter {
     const p = this._participant(sid);
     if (!p) return;
     for (const pub of [...p.tracks.values()]) this._unpublished(p, pub);
+    this._media.removePeer?.(sid);
     this.participants.delete(sid);
     p._setState('disconnected');
     p.emit('disconnected', p);
@@ -179,9 +185,15 @@ export class Room extends EventEmitter {
 
   _onEvent(msg) {
     const options = this._c.context.options;
-    const media = ['subscribe_offer', 'candidate', 'end_of_candidates', 'publish_answer'];
+    const media = ['subscribe_offer', 'candidate', 'end_of_candidates', 'publish_answer', 'peer_offer',
+      'peer_answer', 'peer_candidate'];
     if (!media.includes(msg.type) && this._hold(() => this._onEvent(msg))) return;
     switch (msg.type) {
+      case 'peer_offer':
+      case 'peer_answer':
+      case 'peer_candidate':
+        this._media.onPeerMessage?.(msg);
+        return;
       case 'subscribe_offer':
         this._media.onSubscribeOffer(msg);
         return;
@@ -301,6 +313,7 @@ export class Room extends EventEmitter {
             this._finish(err);
             return;
           }
+          for (const sid of this.participants.keys()) this._media.addPeer?.(sid);
         }
         this.state = 'connected';
         this.localParticipant._setState('connected');
