@@ -285,7 +285,7 @@ test('disconnected carries Twilio\'s error: same identity elsewhere, removed by 
   for (const p of [kid, dup, dup2]) await p.page.close();
 });
 
-test('a peer-to-peer room: see each other directly, mute, camera off and on, leave', async () => {
+test('a peer-to-peer room: two then three pages see each other directly, mute, camera off and on, leave', async () => {
   await rest('/v1/Rooms', { UniqueName: 'sdk-p2p', Type: 'peer-to-peer' });
   const a = await appPage('ana');
   const b = await appPage('ben');
@@ -308,13 +308,20 @@ test('a peer-to-peer room: see each other directly, mute, camera off and on, lea
   await waitFrames(b, 'ana');
   await waitFrames(a, 'ben');
 
+  // A third: everyone decodes everyone over a mesh of direct connections.
+  const c = await appPage('cy');
+  await call(c, ([t]) => window.app.join(t, 'sdk-p2p', true), [await token('cy', 'sdk-p2p')]);
+  for (const [p, q] of [[a, c], [b, c], [c, a], [c, b]]) await waitFrames(p, q.identity);
+  assert.equal((await call(c, () => window.app.stats())).reports, 2, 'cy has a connection to each');
+
   await call(b, () => window.app.disconnect());
-  await waitEvent(a, { type: 'participantDisconnected', identity: 'ben' });
-  assert.equal((await call(a, () => window.app.remoteVideo('ben'))).elements, 0);
-  assert.deepEqual(a.problems, []);
-  assert.deepEqual(b.problems, []);
-  await a.page.close();
-  await b.page.close();
+  for (const p of [a, c]) {
+    await waitEvent(p, { type: 'participantDisconnected', identity: 'ben' });
+    assert.equal((await call(p, () => window.app.remoteVideo('ben'))).elements, 0);
+  }
+  await waitFrames(a, 'cy');
+  for (const p of [a, b, c]) assert.deepEqual(p.problems, []);
+  for (const p of [a, b, c]) await p.page.close();
 });
 
 // An hq-server on a given data directory and address, to restart it
