@@ -177,6 +177,10 @@ test('two pages: preview, connect, see each other, mute, camera off and on, rest
     published: false, code: 53304, name: 'TrackNameIsDuplicatedError', event: { code: 53304, kind: 'video' },
   });
   assert.deepEqual(await call(a, () => window.app.stopScreen()), { name: 'screen', videoTracks: 1 });
+  // Data tracks need a peer-to-peer room for now, and say so.
+  const data = await call(a, () => window.app.publishData('chat'));
+  assert.equal(data.code, 53300, data.message);
+  assert.match(data.message, /peer-to-peer/);
   await waitInPage(b.page, () => window.app.remoteVideo('ana', 'screen').elements === 0, undefined, 30000,
     'the screen element removed');
 
@@ -285,7 +289,7 @@ test('disconnected carries Twilio\'s error: same identity elsewhere, removed by 
   for (const p of [kid, dup, dup2]) await p.page.close();
 });
 
-test('a peer-to-peer room: two then three pages see each other directly, mute, camera off and on, leave', async () => {
+test('a peer-to-peer room: two then three pages see each other directly, mute, camera off and on, data tracks, leave', async () => {
   await rest('/v1/Rooms', { UniqueName: 'sdk-p2p', Type: 'peer-to-peer' });
   const a = await appPage('ana');
   const b = await appPage('ben');
@@ -313,6 +317,18 @@ test('a peer-to-peer room: two then three pages see each other directly, mute, c
   await call(c, ([t]) => window.app.join(t, 'sdk-p2p', true), [await token('cy', 'sdk-p2p')]);
   for (const [p, q] of [[a, c], [b, c], [c, a], [c, b]]) await waitFrames(p, q.identity);
   assert.equal((await call(c, () => window.app.stats())).reports, 2, 'cy has a connection to each');
+
+  // Data tracks: messages, text and binary, both ways.
+  assert.deepEqual(await call(a, () => window.app.publishData('chat')), { kind: 'data', name: 'chat', dataTracks: 1 });
+  assert.deepEqual(await call(b, () => window.app.publishData('chat')), { kind: 'data', name: 'chat', dataTracks: 1 });
+  for (const [p, from] of [[b, 'ana'], [c, 'ana'], [a, 'ben']]) {
+    await waitEvent(p, { type: 'trackSubscribed', identity: from, kind: 'data', name: 'chat' });
+  }
+  await call(a, () => window.app.sendText('hello from ana'));
+  await call(b, () => window.app.sendBytes(1000));
+  await waitEvent(b, { type: 'trackMessage', identity: 'ana', name: 'chat', text: 'hello from ana' });
+  await waitEvent(c, { type: 'trackMessage', identity: 'ana', name: 'chat', text: 'hello from ana' });
+  await waitEvent(a, { type: 'trackMessage', identity: 'ben', name: 'chat', bytes: 1000 });
 
   await call(b, () => window.app.disconnect());
   for (const p of [a, c]) {

@@ -299,7 +299,7 @@ export declare class LocalDataTrack extends Track {
   maxRetransmits: number | null;
   ordered: boolean;
   reliable: boolean;
-  /** Not yet: throws TrackInvalidError (docs/sdk.md). */
+  /** Peer-to-peer and go rooms (a data channel per connection; docs/sdk.md). */
   send(data: string | Blob | ArrayBuffer | ArrayBufferView): void;
 }
 /** What remote audio and video tracks add (merged into both classes). */

@@ -9,6 +9,7 @@ const frames = new Map(); // <video> element -> frames presented
 let localTracks = [];
 let room = null;
 let screen = null;
+let dataTrack = null;
 
 function record(type, fields = {}) {
   events.push({ type, ...fields });
@@ -58,6 +59,10 @@ function wire(r) {
   }
   r.on('trackPublishPriorityChanged', (priority, publication, participant) => record('trackPublishPriorityChanged', {
     identity: participant.identity, kind: publication.kind, sid: publication.trackSid, priority,
+  }));
+  r.on('trackMessage', (data, track, participant) => record('trackMessage', {
+    identity: participant.identity, name: track.name,
+    text: typeof data === 'string' ? data : null, bytes: typeof data === 'string' ? null : data.byteLength,
   }));
   r.on('dominantSpeakerChanged', (p) => record('dominantSpeakerChanged', { identity: p ? p.identity : null }));
   r.on('disconnected', (_room, error) => record('disconnected', { code: error ? error.code : null }));
@@ -179,6 +184,25 @@ window.app = {
     return { sid: pub.trackSid, kind: pub.kind, priority: pub.priority, videoTracks: room.localParticipant.videoTracks.size };
   },
 
+  // A data track for messages.
+  async publishData(name) {
+    dataTrack = new Video.LocalDataTrack({ name });
+    try {
+      const pub = await room.localParticipant.publishTrack(dataTrack);
+      return { kind: pub.kind, name: pub.trackName, dataTracks: room.localParticipant.dataTracks.size };
+    } catch (error) {
+      return { code: error.code, message: error.message };
+    }
+  },
+
+  sendText(text) {
+    dataTrack.send(text);
+  },
+
+  sendBytes(n) {
+    dataTrack.send(new Uint8Array(n).buffer);
+  },
+
   // Screen share as a second video track, published as a MediaStreamTrack.
   async shareScreen() {
     const stream = await navigator.mediaDevices.getDisplayMedia({ video: true });
@@ -234,7 +258,8 @@ window.app = {
   },
 
   disconnect() {
-    const own = [...room.localParticipant.tracks.values()].map((p) => p.track.mediaStreamTrack);
+    const own = [...room.localParticipant.tracks.values()].filter((p) => p.kind !== 'data')
+      .map((p) => p.track.mediaStreamTrack);
     room.disconnect();
     return { state: room.state, captures: own.map((t) => t.readyState) };
   },

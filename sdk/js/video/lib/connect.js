@@ -99,8 +99,8 @@ export function connect(token, options = {}) {
         const nq = typeof options.networkQuality === 'object' ? options.networkQuality : {};
         await room._configureNetworkQuality(nq);
       }
-      const media = tracks.filter((t) => t.kind !== 'data');
-      if (tracks.length !== media.length) log.warn('data tracks are not supported yet; not published');
+      const media = tracks.filter((t) => t.kind !== 'data' || p2p);
+      if (tracks.length !== media.length) log.warn('data tracks need a peer-to-peer room; not published');
       await room.localParticipant._publishAll(media);
     } catch (err) {
       room.disconnect();

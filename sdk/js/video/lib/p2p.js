@@ -11,6 +11,7 @@ import { log } from './log.js';
 import { statsReport, videoCodecs } from './media.js';
 
 const TRACK_ATTR = 'a=x-hq-track:';
+const DATA_LABEL = 'hq-data:';
 
 // Adds the track sid of each sending m-section of `pc`'s local description.
 function describeTracks(pc, sdp, senders) {
@@ -61,6 +62,7 @@ export class P2pMedia {
     this.publications = publications;
     this.peers = new Map();
     this.closed = false;
+    this.carriesData = true;
   }
 
   // A connection to participant `sid`, carrying our published tracks.
@@ -72,6 +74,7 @@ export class P2pMedia {
     peer = {
       sid, pc, makingOffer: false, ignoreOffer: false, polite: this.localSid() > sid,
       senders: new Map(), // RTCRtpSender -> our track sid
+      channels: new Map(), // our data track sid -> RTCDataChannel
       received: new Map(), // their track sid -> mid
       queue: Promise.resolve(),
     };
@@ -82,6 +85,7 @@ export class P2pMedia {
       }
     };
     pc.onnegotiationneeded = () => this._offer(peer);
+    pc.ondatachannel = (e) => this._dataChannel(peer, e.channel);
     pc.onconnectionstatechange = () => {
       log.debug(`peer connection to ${sid} ${pc.connectionState}`);
       if (pc.connectionState === 'failed' && !this.closed) {
@@ -96,13 +100,43 @@ export class P2pMedia {
     const peer = this.peers.get(sid);
     if (!peer) return;
     this.peers.delete(sid);
-    for (const [sender] of peer.senders) {
-      for (const pub of this.publications()) pub.track._senders.delete(sender);
+    for (const pub of this.publications()) {
+      for (const [sender] of peer.senders) pub.track._senders?.delete(sender);
+      pub.track._channels?.delete(peer.channels.get(pub.trackSid));
     }
     peer.pc.close();
   }
 
+  // A data track: a channel labelled with its sid, the other side
+  // subscribes when it opens and unsubscribes when it closes.
+  _sendData(peer, pub) {
+    const track = pub.track;
+    const options = { ordered: track.ordered };
+    if (track.maxRetransmits !== null) options.maxRetransmits = track.maxRetransmits;
+    else if (track.maxPacketLifeTime !== null) options.maxPacketLifeTime = track.maxPacketLifeTime;
+    const channel = peer.pc.createDataChannel(DATA_LABEL + pub.trackSid, options);
+    track._channels.add(channel);
+    channel.onclose = () => track._channels.delete(channel);
+    peer.channels.set(pub.trackSid, channel);
+  }
+
+  _dataChannel(peer, channel) {
+    if (!channel.label.startsWith(DATA_LABEL)) return;
+    const trackSid = channel.label.slice(DATA_LABEL.length);
+    const desc = { participant_sid: peer.sid, track_sid: trackSid, kind: 'data', name: trackSid };
+    // Chromium announces a channel the other side opened already open.
+    if (channel.readyState === 'open') this.handlers.subscribed(desc, null, channel);
+    else channel.onopen = () => this.handlers.subscribed(desc, null, channel);
+    channel.onclose = () => {
+      if (!this.closed) this.handlers.unsubscribed(desc);
+    };
+  }
+
   _send(peer, pub) {
+    if (pub.kind === 'data') {
+      this._sendData(peer, pub);
+      return;
+    }
     const track = pub.track;
     const sender = peer.pc.addTrack(track.mediaStreamTrack, new MediaStream([track.mediaStreamTrack]));
     if (track.kind === 'video') {
@@ -190,6 +224,8 @@ export class P2pMedia {
 
   async unpublish(pub) {
     for (const peer of this.peers.values()) {
+      peer.channels.get(pub.trackSid)?.close();
+      peer.channels.delete(pub.trackSid);
       for (const [sender, sid] of peer.senders) {
         if (sid !== pub.trackSid) continue;
         peer.senders.delete(sender);
@@ -230,7 +266,7 @@ export class P2pMedia {
 
   reset(publications) {
     this.close();
-    for (const pub of publications) pub.track._senders.clear();
+    for (const pub of publications) (pub.track._senders || pub.track._channels).clear();
     this.closed = false;
   }
 }

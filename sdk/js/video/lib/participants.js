@@ -186,9 +186,9 @@ export class LocalParticipant extends Participant {
         if (!PRIORITIES.includes(priority)) {
           throw new errors.TrackInvalidError(`priority must be low, standard or high, not ${priority}`);
         }
-        if (track instanceof LocalDataTrack) {
+        if (track instanceof LocalDataTrack && !this._media.carriesData) {
           throw new errors.TrackInvalidError(
-            'Data tracks are not supported by @hqrooms/video yet (the server has no data transport)');
+            'Data tracks need a peer-to-peer room: the server does not carry them in group rooms yet');
         }
         if (track.isStopped) throw new errors.TrackInvalidError('The track is stopped');
         const reply = await this._request('track_publish', {

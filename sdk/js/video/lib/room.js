@@ -8,7 +8,7 @@ import { SfuMedia } from './media.js';
 import { P2pMedia } from './p2p.js';
 import { LocalParticipant, RemoteParticipant, RemoteTrackPublication } from './participants.js';
 import { Signal } from './signal.js';
-import { RemoteAudioTrack, RemoteVideoTrack } from './tracks.js';
+import { RemoteAudioTrack, RemoteDataTrack, RemoteVideoTrack } from './tracks.js';
 
 // Participant events a Room re-emits with the participant as last argument.
 const REEMITTED = ['trackDimensionsChanged', 'trackDisabled', 'trackEnabled', 'trackMessage',
@@ -37,7 +37,7 @@ export class Room extends EventEmitter {
       send: (msg) => this._c.signal.send(msg),
     };
     const handlers = {
-      subscribed: (desc, mst) => this._subscribed(desc, mst),
+      subscribed: (desc, mst, channel) => this._subscribed(desc, mst, channel),
       unsubscribed: (desc) => this._unsubscribed(desc.participant_sid, desc.track_sid),
       failed: (error) => {
         if (this.state === 'connected') this._finish(error);
@@ -93,8 +93,8 @@ export class Room extends EventEmitter {
     return this.participants.get(sid) || null;
   }
 
-  _subscribed(desc, mst) {
-    if (this._hold(() => this._subscribed(desc, mst))) return;
+  _subscribed(desc, mst, channel) {
+    if (this._hold(() => this._subscribed(desc, mst, channel))) return;
     const p = this._participant(desc.participant_sid);
     if (!p) {
       log.warn(`a track of unknown participant ${desc.participant_sid} arrived; ignored`);
@@ -106,11 +106,18 @@ export class Room extends EventEmitter {
       p._addPublication(pub);
       p.emit('trackPublished', pub);
     }
-    const Cls = desc.kind === 'audio' ? RemoteAudioTrack : RemoteVideoTrack;
-    const track = new Cls(pub.trackSid, mst, pub.trackName, pub.isTrackEnabled);
+    let track;
+    if (desc.kind === 'data') {
+      track = new RemoteDataTrack(pub.trackSid, pub.trackName, pub.isTrackEnabled);
+      track.isSubscribed = true;
+      track._receive(channel, p);
+    } else {
+      const Cls = desc.kind === 'audio' ? RemoteAudioTrack : RemoteVideoTrack;
+      track = new Cls(pub.trackSid, mst, pub.trackName, pub.isTrackEnabled);
+      track.on('started', () => p.emit('trackStarted', track));
+      track.on('dimensionsChanged', () => p.emit('trackDimensionsChanged', track));
+    }
     pub.track = track;
-    track.on('started', () => p.emit('trackStarted', track));
-    track.on('dimensionsChanged', () => p.emit('trackDimensionsChanged', track));
     pub.emit('subscribed', track);
     p.emit('trackSubscribed', track, pub);
   }
@@ -122,7 +129,8 @@ export class Room extends EventEmitter {
     if (!pub || !pub.track) return;
     const track = pub.track;
     pub.track = null;
-    track._stopWatching();
+    if (track.kind === 'data') track.isSubscribed = false;
+    else track._stopWatching();
     pub.emit('unsubscribed', track);
     p.emit('trackUnsubscribed', track, pub);
   }
@@ -363,7 +371,7 @@ export class Room extends EventEmitter {
     }
     for (const track of this._c.context.sdkTracks || []) track.stop();
     for (const p of this.participants.values()) {
-      for (const pub of p.tracks.values()) pub.track?._stopWatching();
+      for (const pub of p.tracks.values()) pub.track?._stopWatching?.();
       p._setState('disconnected');
     }
     local._setState('disconnected');

@@ -282,9 +282,9 @@ export class RemoteVideoTrack extends VideoTrack {
 }
 Object.assign(RemoteVideoTrack.prototype, remoteMethods);
 
-// Data tracks: the class exists so apps that construct one load; the
-// server has no data transport yet, so publishing one is refused
-// (LocalParticipant.publishTrack) and send() says so.
+// Data tracks.  Their transport is a WebRTC data channel per track and
+// connection: peer-to-peer rooms carry them; the SFU has no data transport
+// yet, so in group rooms publishing one is refused.
 export class LocalDataTrack extends Track {
   constructor(options = {}) {
     super('data', options.name ?? (globalThis.crypto?.randomUUID?.() || String(Math.random())));
@@ -293,10 +293,15 @@ export class LocalDataTrack extends Track {
     this.maxRetransmits = options.maxRetransmits ?? null;
     this.ordered = options.ordered ?? true;
     this.reliable = this.maxPacketLifeTime === null && this.maxRetransmits === null;
+    Object.defineProperty(this, '_channels', { value: new Set(), enumerable: false });
   }
 
-  send() {
-    throw new errors.TrackInvalidError('Data tracks are not supported by @hqrooms/video yet');
+  // Sends to every participant who receives the track (nothing while it
+  // is not published, as with Twilio).
+  send(data) {
+    for (const channel of this._channels) {
+      if (channel.readyState === 'open') channel.send(data);
+    }
   }
 }
 
@@ -317,5 +322,14 @@ export class RemoteDataTrack extends Track {
   setPriority(priority) {
     this.priority = priority;
     return this;
+  }
+
+  // Messages of `channel` become this track's `message` events.
+  _receive(channel, participant) {
+    channel.binaryType = 'arraybuffer';
+    channel.onmessage = (e) => {
+      this.emit('message', e.data, this);
+      participant.emit('trackMessage', e.data, this);
+    };
   }
 }
