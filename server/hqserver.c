@@ -54,6 +54,7 @@ static void
 handle_static (SoupServer *soup, SoupServerMessage *msg, const char *path,
     GHashTable *query, gpointer user_data)
 {
+#define JS "text/javascript; charset=utf-8"
   static const struct
   {
     const gchar *path, *file, *type;
@@ -65,6 +66,20 @@ handle_static (SoupServer *soup, SoupServerMessage *msg, const char *path,
     { "/style.css", "style.css", "text/css; charset=utf-8" },
     { "/favicon.svg", "favicon.svg", "image/svg+xml" },
     { "/favicon.ico", "favicon.svg", "image/svg+xml" },
+    /* The browser SDK (docs/sdk.md), from sdk/js/video next to web/. */
+    { "/sdk/video.js", "../sdk/js/video/index.js", JS },
+#define HQ_SDK_LIB(name) { "/sdk/lib/" name, "../sdk/js/video/lib/" name, JS }
+    HQ_SDK_LIB ("connect.js"),
+    HQ_SDK_LIB ("emitter.js"),
+    HQ_SDK_LIB ("errors.js"),
+    HQ_SDK_LIB ("log.js"),
+    HQ_SDK_LIB ("media.js"),
+    HQ_SDK_LIB ("p2p.js"),
+    HQ_SDK_LIB ("participants.js"),
+    HQ_SDK_LIB ("room.js"),
+    HQ_SDK_LIB ("signal.js"),
+    HQ_SDK_LIB ("tracks.js"),
+#undef HQ_SDK_LIB
   };
   static const gchar *const methods[] = { "GET", "HEAD", NULL };
   HqServer *server = user_data;
@@ -95,6 +110,7 @@ handle_static (SoupServer *soup, SoupServerMessage *msg, const char *path,
     return;
   }
   hq_http_reply_not_found (msg, path);
+#undef JS
 }
 
 static GSocketAddress *

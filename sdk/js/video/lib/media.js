@@ -1,0 +1,284 @@
+// The media side of a group room: the two WebRTC connections to the
+// server's SFU (docs/protocol.md, "Media"): "publish", where we offer our
+// tracks and the server answers, and "subscribe", where the server offers
+// everyone else's tracks and we answer.
+import { errors } from './errors.js';
+import { log } from './log.js';
+
+const CODEC_MIME = { VP8: 'video/VP8', H264: 'video/H264', VP9: 'video/VP9' };
+
+// Video codec preferences in the order asked for (what the browser and the
+// server both support; the server receives VP8 and H.264).
+export function videoCodecs(preferred) {
+  if (!preferred?.length || !globalThis.RTCRtpSender?.getCapabilities) return null;
+  const all = RTCRtpSender.getCapabilities('video')?.codecs || [];
+  const wanted = preferred.map((c) => CODEC_MIME[typeof c === 'string' ? c : c.codec]).filter(Boolean);
+  const first = [];
+  for (const mime of wanted) first.push(...all.filter((c) => c.mimeType === mime));
+  if (!first.length) return null;
+  return [...first, ...all.filter((c) => !first.includes(c))];
+}
+
+export class SfuMedia {
+  // `signal`: the Signal; `handlers`: {subscribed(desc, mediaStreamTrack),
+  // unsubscribed(desc), failed(error)}; `options`: connect()'s.
+  constructor(signal, handlers, options = {}) {
+    this.signal = signal;
+    this.handlers = handlers;
+    this.options = options;
+    this.pub = null;
+    this.sub = null;
+    this.pubQueue = Promise.resolve();
+    this.subQueue = Promise.resolve();
+    this.mapped = new Map(); // track sid -> mid on the publish connection
+    this.subTracks = new Map(); // mid -> subscribe offer's track description
+    this.closed = false;
+  }
+
+  _newPeerConnection(transport) {
+    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', ...(this.options.rtcConfiguration || {}) });
+    pc.onicecandidate = (e) => {
+      if (e.candidate && e.candidate.candidate) {
+        this.signal.send({ type: 'candidate', transport, candidate: e.candidate.candidate });
+      } else if (!e.candidate) {
+        this.signal.send({ type: 'end_of_candidates', transport });
+      }
+    };
+    pc.onconnectionstatechange = () => {
+      log.debug(`${transport} connection ${pc.connectionState}`);
+      if (pc.connectionState === 'failed' && !this.closed) {
+        this.handlers.failed(new errors.MediaConnectionError(
+          `The ${transport} media connection to the server failed (ICE or DTLS)`));
+      }
+    };
+    return pc;
+  }
+
+  // Adds publications' tracks to the publish connection and negotiates:
+  // one publish_offer naming every mapped track (the new ones included).
+  async publish(pubs) {
+    if (!this.pub) this.pub = this._newPeerConnection('publish');
+    const added = [];
+    for (const p of pubs) {
+      const track = p.track;
+      const max = track.kind === 'audio' ? this.options.maxAudioBitrate : this.options.maxVideoBitrate;
+      const init = { direction: 'sendonly', streams: [new MediaStream([track.mediaStreamTrack])] };
+      if (max) init.sendEncodings = [{ maxBitrate: max }];
+      const tr = this.pub.addTransceiver(track.mediaStreamTrack, init);
+      if (track.kind === 'video') {
+        const codecs = videoCodecs(this.options.preferredVideoCodecs);
+        if (codecs && tr.setCodecPreferences) tr.setCodecPreferences(codecs);
+      }
+      Object.defineProperty(p, '_transceiver', { value: tr, enumerable: false, configurable: true });
+      track._senders.add(tr.sender);
+      added.push([p, tr]);
+    }
+    let offer;
+    try {
+      offer = await this.pub.createOffer();
+      await this.pub.setLocalDescription(offer);
+    } catch (err) {
+      this._undo(added);
+      throw new errors.MediaClientLocalDescFailedError(`Cannot create the publish offer: ${err.message}`);
+    }
+    const tracks = [...this.mapped].map(([sid, mid]) => ({ mid, track_sid: sid }));
+    for (const [p, tr] of added) tracks.push({ mid: tr.mid, track_sid: p.trackSid });
+    let answer;
+    try {
+      answer = await this.signal.request('publish_offer', { sdp: offer.sdp, tracks });
+    } catch (err) {
+      this._undo(added);
+      throw err;
+    }
+    for (const [p, tr] of added) this.mapped.set(p.trackSid, tr.mid);
+    this.pubQueue = this.pubQueue.then(() =>
+      this.pub.setRemoteDescription({ type: 'answer', sdp: answer.sdp }));
+    try {
+      await this.pubQueue;
+    } catch (err) {
+      this.pubQueue = Promise.resolve();
+      throw new errors.MediaClientRemoteDescFailedError(`Cannot apply the publish answer: ${err.message}`);
+    }
+  }
+
+  _undo(added) {
+    for (const [p, tr] of added) {
+      p.track._senders.delete(tr.sender);
+      tr.sender.replaceTrack(null).catch(() => {});
+    }
+  }
+
+  // Stops sending a track.  Its m-line stays, idle; the server already
+  // forgot the track (track_unpublish), and later offers no longer map it.
+  async unpublish(p) {
+    const tr = p._transceiver;
+    this.mapped.delete(p.trackSid);
+    if (!tr) return;
+    p.track._senders.delete(tr.sender);
+    await tr.sender.replaceTrack(null);
+  }
+
+  setBitrates({ maxAudioBitrate, maxVideoBitrate } = {}) {
+    if (maxAudioBitrate !== undefined) this.options.maxAudioBitrate = maxAudioBitrate;
+    if (maxVideoBitrate !== undefined) this.options.maxVideoBitrate = maxVideoBitrate;
+    for (const tr of this.pub ? this.pub.getTransceivers() : []) {
+      const kind = tr.sender.track?.kind;
+      if (!kind) continue;
+      const max = kind === 'audio' ? this.options.maxAudioBitrate : this.options.maxVideoBitrate;
+      const params = tr.sender.getParameters();
+      if (!params.encodings?.length) continue;
+      for (const e of params.encodings) {
+        if (max) e.maxBitrate = max;
+        else delete e.maxBitrate;
+      }
+      tr.sender.setParameters(params).catch((err) => log.warn('setParameters failed:', err));
+    }
+  }
+
+  onSubscribeOffer(msg) {
+    this.subQueue = this.subQueue.then(async () => {
+      if (this.closed) return;
+      if (!this.sub) this.sub = this._newPeerConnection('subscribe');
+      const before = this.subTracks;
+      this.subTracks = new Map(msg.tracks.map((t) => [t.mid, t]));
+      for (const [mid, desc] of before) {
+        const now = this.subTracks.get(mid);
+        if (!now || now.track_sid !== desc.track_sid) this.handlers.unsubscribed(desc);
+      }
+      try {
+        await this.sub.setRemoteDescription({ type: 'offer', sdp: msg.sdp });
+        const answer = await this.sub.createAnswer();
+        await this.sub.setLocalDescription(answer);
+        this.signal.send({ type: 'subscribe_answer', sdp: answer.sdp, revision: msg.revision });
+      } catch (err) {
+        this.handlers.failed(new errors.MediaClientRemoteDescFailedError(
+          `Cannot apply the server's subscribe offer: ${err.message}`));
+        return;
+      }
+      for (const [mid, desc] of this.subTracks) {
+        const old = before.get(mid);
+        if (old && old.track_sid === desc.track_sid) continue;
+        const tr = this.sub.getTransceivers().find((t) => t.mid === mid);
+        if (tr) this.handlers.subscribed(desc, tr.receiver.track);
+      }
+    });
+  }
+
+  onCandidate(msg) {
+    const isPub = msg.transport === 'publish';
+    const queue = isPub ? 'pubQueue' : 'subQueue';
+    this[queue] = this[queue].then(() => {
+      const pc = isPub ? this.pub : this.sub;
+      if (!pc || this.closed) return undefined;
+      return pc.addIceCandidate(msg.type === 'end_of_candidates'
+        ? null : { candidate: msg.candidate, sdpMLineIndex: 0 });
+    }).catch((err) => log.warn(`cannot add a ${msg.transport} ICE candidate:`, err));
+  }
+
+  // Stats of both connections, in twilio-video's StatsReport shape.
+  async getStats(localPublications) {
+    const reports = [];
+    const byMid = new Map();
+    for (const p of localPublications) {
+      if (p._transceiver) byMid.set(p._transceiver.mid, p);
+    }
+    for (const [id, pc] of [['publish', this.pub], ['subscribe', this.sub]]) {
+      if (!pc) continue;
+      reports.push(statsReport(id, await pc.getStats(), byMid, this.subTracks));
+    }
+    return reports;
+  }
+
+  close() {
+    this.closed = true;
+    this.pub?.close();
+    this.sub?.close();
+  }
+
+  // Starts over with new connections (the server forgot ours: it
+  // restarted); `publications` lose their senders.
+  reset(publications) {
+    this.close();
+    for (const p of publications) {
+      if (p._transceiver) p.track._senders.delete(p._transceiver.sender);
+    }
+    this.pub = null;
+    this.sub = null;
+    this.pubQueue = Promise.resolve();
+    this.subQueue = Promise.resolve();
+    this.mapped.clear();
+    this.subTracks = new Map();
+    this.closed = false;
+  }
+}
+
+export function statsReport(peerConnectionId, stats, localByMid, remoteByMid) {
+  const report = {
+    peerConnectionId,
+    localAudioTrackStats: [],
+    localVideoTrackStats: [],
+    remoteAudioTrackStats: [],
+    remoteVideoTrackStats: [],
+  };
+  const get = (id) => (id ? stats.get(id) : undefined);
+  stats.forEach((s) => {
+    const codec = get(s.codecId)?.mimeType?.split('/')[1] ?? null;
+    if (s.type === 'outbound-rtp') {
+      const pub = localByMid.get(s.mid);
+      if (!pub) return;
+      const remoteIn = [...stats.values()].find((r) => r.type === 'remote-inbound-rtp' && r.localId === s.id);
+      const media = get(s.mediaSourceId);
+      const common = {
+        trackId: pub.track.id,
+        trackSid: pub.trackSid,
+        timestamp: s.timestamp,
+        ssrc: String(s.ssrc),
+        packetsLost: remoteIn?.packetsLost ?? null,
+        codec,
+        bytesSent: s.bytesSent ?? null,
+        packetsSent: s.packetsSent ?? null,
+        roundTripTime: remoteIn?.roundTripTime ?? null,
+        jitter: remoteIn?.jitter ?? null,
+      };
+      if (s.kind === 'audio') {
+        report.localAudioTrackStats.push({ ...common, audioLevel: level(media?.audioLevel) });
+      } else {
+        report.localVideoTrackStats.push({
+          ...common,
+          captureDimensions: media?.width ? { width: media.width, height: media.height } : null,
+          dimensions: s.frameWidth ? { width: s.frameWidth, height: s.frameHeight } : null,
+          captureFrameRate: media?.framesPerSecond ?? null,
+          frameRate: s.framesPerSecond ?? null,
+        });
+      }
+    } else if (s.type === 'inbound-rtp') {
+      const desc = remoteByMid.get(s.mid);
+      if (!desc) return;
+      const common = {
+        trackId: s.trackIdentifier ?? null,
+        trackSid: desc.track_sid,
+        timestamp: s.timestamp,
+        ssrc: String(s.ssrc),
+        packetsLost: s.packetsLost ?? null,
+        codec,
+        bytesReceived: s.bytesReceived ?? null,
+        packetsReceived: s.packetsReceived ?? null,
+      };
+      if (s.kind === 'audio') {
+        report.remoteAudioTrackStats.push({ ...common, audioLevel: level(s.audioLevel), jitter: s.jitter ?? null });
+      } else {
+        report.remoteVideoTrackStats.push({
+          ...common,
+          dimensions: s.frameWidth ? { width: s.frameWidth, height: s.frameHeight } : null,
+          frameRate: s.framesPerSecond ?? null,
+        });
+      }
+    }
+  });
+  return report;
+}
+
+// twilio-video's AudioLevel: 0..32767, the browser's is 0..1.
+function level(x) {
+  return x == null ? null : Math.round(x * 32767);
+}

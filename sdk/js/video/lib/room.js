@@ -1,0 +1,396 @@
+// Room: the joined room, its participants and their tracks, kept in step
+// with the server's events (docs/protocol.md) and re-emitted the way
+// twilio-video's Room does.
+import { EventEmitter } from './emitter.js';
+import { errors, errorFromClose } from './errors.js';
+import { log } from './log.js';
+import { SfuMedia } from './media.js';
+import { P2pMedia } from './p2p.js';
+import { LocalParticipant, RemoteParticipant, RemoteTrackPublication } from './participants.js';
+import { Signal } from './signal.js';
+import { RemoteAudioTrack, RemoteDataTrack, RemoteVideoTrack } from './tracks.js';
+
+// Participant events a Room re-emits with the participant as last argument.
+const REEMITTED = ['trackDimensionsChanged', 'trackDisabled', 'trackEnabled', 'trackMessage',
+  'trackPublished', 'trackPublishPriorityChanged', 'trackStarted', 'trackSubscribed',
+  'trackSubscriptionFailed', 'trackSwitchedOff', 'trackSwitchedOn', 'trackUnpublished',
+  'trackUnsubscribed'];
+
+// Close codes after which the participant may resume (docs/protocol.md):
+// the connection dropped, timed out or the server went away.
+const RESUMABLE = new Set([1001, 1005, 1006, 1011, 1012, 1013, 4000]);
+
+export class Room extends EventEmitter {
+  // `signal`: the open, joined Signal; `joined`: the join reply;
+  // `context`: {token, url, options}.
+  constructor(signal, joined, context) {
+    super();
+    Object.defineProperty(this, '_c', {
+      enumerable: false,
+      value: {
+        signal, context, resumeToken: joined.resume_token, graceMs: joined.reconnect_grace_ms,
+        live: false, held: [],
+      },
+    });
+    const link = {
+      request: (type, fields) => this._c.signal.request(type, fields),
+      send: (msg) => this._c.signal.send(msg),
+    };
+    const handlers = {
+      subscribed: (desc, mst, channel) => this._subscribed(desc, mst, channel),
+      unsubscribed: (desc) => this._unsubscribed(desc.participant_sid, desc.track_sid),
+      failed: (error) => {
+        if (this.state === 'connected') this._finish(error);
+      },
+    };
+    // Group rooms: the server's SFU; peer-to-peer and go rooms: directly.
+    const media = context.p2p
+      ? new P2pMedia(link, handlers, { ...context.options }, () => this.localParticipant.sid,
+        () => [...this.localParticipant.tracks.values()])
+      : new SfuMedia(link, handlers, { ...context.options });
+    Object.defineProperty(this, '_media', { enumerable: false, value: media });
+    this._media.networkQuality = (config) => this._configureNetworkQuality(config);
+    this.sid = joined.room.sid;
+    this.name = joined.room.name;
+    this.state = 'connected';
+    this.mediaRegion = 'hqrooms';
+    this.isRecording = false;
+    this.dominantSpeaker = null;
+    this.localParticipant = new LocalParticipant(joined.participant, link, this._media);
+    this.participants = new Map();
+    for (const p of joined.participants) this._addParticipant(p);
+    signal.onEvent = (msg) => this._onEvent(msg);
+    signal.onClose = (code, reason) => this._onClose(code, reason);
+  }
+
+  // Until connect() has handed the room to the app, what the room would
+  // tell waits (as with twilio-video, tracks of those already in the room
+  // are subscribed after connect() resolves, when the app listens); the
+  // media negotiation goes on meanwhile.
+  _hold(fn) {
+    if (this._c.live) return false;
+    this._c.held.push(fn);
+    return true;
+  }
+
+  _release() {
+    if (this._c.live) return;
+    this._c.live = true;
+    for (const fn of this._c.held.splice(0)) {
+      if (this.state !== 'disconnected') fn();
+    }
+  }
+
+  _addParticipant(desc) {
+    const p = new RemoteParticipant(desc);
+    for (const event of REEMITTED) p.on(event, (...args) => this.emit(event, ...args, p));
+    this.participants.set(p.sid, p);
+    this._media.addPeer?.(p.sid);
+    return p;
+  }
+
+  _participant(sid) {
+    return this.participants.get(sid) || null;
+  }
+
+  _subscribed(desc, mst, channel) {
+    if (this._hold(() => this._subscribed(desc, mst, channel))) return;
+    const p = this._participant(desc.participant_sid);
+    if (!p) {
+      log.warn(`a track of unknown participant ${desc.participant_sid} arrived; ignored`);
+      return;
+    }
+    let pub = p.tracks.get(desc.track_sid);
+    if (!pub) {
+      pub = new RemoteTrackPublication({ sid: desc.track_sid, name: desc.name, kind: desc.kind, priority: desc.priority });
+      p._addPublication(pub);
+      p.emit('trackPublished', pub);
+    }
+    let track;
+    if (desc.kind === 'data') {
+      track = new RemoteDataTrack(pub.trackSid, pub.trackName, pub.isTrackEnabled);
+      track.isSubscribed = true;
+      track._receive(channel, p);
+    } else {
+      const Cls = desc.kind === 'audio' ? RemoteAudioTrack : RemoteVideoTrack;
+      track = new Cls(pub.trackSid, mst, pub.trackName, pub.isTrackEnabled);
+      track.on('started', () => p.emit('trackStarted', track));
+      track.on('dimensionsChanged', () => p.emit('trackDimensionsChanged', track));
+    }
+    pub.track = track;
+    pub.emit('subscribed', track);
+    p.emit('trackSubscribed', track, pub);
+  }
+
+  _unsubscribed(participantSid, trackSid) {
+    if (this._hold(() => this._unsubscribed(participantSid, trackSid))) return;
+    const p = this._participant(participantSid);
+    const pub = p?.tracks.get(trackSid);
+    if (!pub || !pub.track) return;
+    const track = pub.track;
+    pub.track = null;
+    if (track.kind === 'data') track.isSubscribed = false;
+    else track._stopWatching();
+    pub.emit('unsubscribed', track);
+    p.emit('trackUnsubscribed', track, pub);
+  }
+
+  _unpublished(p, pub) {
+    this._unsubscribed(p.sid, pub.trackSid);
+    p._removePublication(pub);
+    p.emit('trackUnpublished', pub);
+  }
+
+  _removeParticipant(sid) {
+    const p = this._participant(sid);
+    if (!p) return;
+    for (const pub of [...p.tracks.values()]) this._unpublished(p, pub);
+    this._media.removePeer?.(sid);
+    this.participants.delete(sid);
+    p._setState('disconnected');
+    p.emit('disconnected', p);
+    this.emit('participantDisconnected', p);
+    if (this.dominantSpeaker === p) {
+      this.dominantSpeaker = null;
+      if (this._c.context.options.dominantSpeaker) this.emit('dominantSpeakerChanged', null);
+    }
+  }
+
+  _trackEvent(msg) {
+    const p = this._participant(msg.participant_sid);
+    const pub = p?.tracks.get(msg.track?.sid);
+    switch (msg.type) {
+      case 'track_published': {
+        if (!p || pub) return;
+        const fresh = new RemoteTrackPublication(msg.track);
+        p._addPublication(fresh);
+        p.emit('trackPublished', fresh);
+        return;
+      }
+      case 'track_unpublished':
+        if (pub) this._unpublished(p, pub);
+        return;
+      case 'track_enabled':
+      case 'track_disabled': {
+        if (!pub) return;
+        const enabled = msg.type === 'track_enabled';
+        if (pub.isTrackEnabled === enabled) return;
+        pub.isTrackEnabled = enabled;
+        pub.track?._setEnabled(enabled);
+        pub.emit(enabled ? 'trackEnabled' : 'trackDisabled');
+        p.emit(enabled ? 'trackEnabled' : 'trackDisabled', pub);
+        return;
+      }
+      case 'track_priority_changed':
+        if (!pub || pub.publishPriority === msg.track.priority) return;
+        pub.publishPriority = msg.track.priority;
+        pub.emit('publishPriorityChanged', pub.publishPriority);
+        p.emit('trackPublishPriorityChanged', pub.publishPriority, pub);
+        return;
+      default:
+    }
+  }
+
+  _onEvent(msg) {
+    const options = this._c.context.options;
+    const media = ['subscribe_offer', 'candidate', 'end_of_candidates', 'publish_answer', 'peer_offer',
+      'peer_answer', 'peer_candidate'];
+    if (!media.includes(msg.type) && this._hold(() => this._onEvent(msg))) return;
+    switch (msg.type) {
+      case 'peer_offer':
+      case 'peer_answer':
+      case 'peer_candidate':
+        this._media.onPeerMessage?.(msg);
+        return;
+      case 'subscribe_offer':
+        this._media.onSubscribeOffer(msg);
+        return;
+      case 'candidate':
+      case 'end_of_candidates':
+        this._media.onCandidate(msg);
+        return;
+      case 'participant_connected': {
+        // A participant who replaces an earlier one of the same identity
+        // comes after that one's participant_disconnected.
+        if (this.participants.has(msg.participant.sid)) return;
+        const p = this._addParticipant(msg.participant);
+        this.emit('participantConnected', p);
+        return;
+      }
+      case 'participant_disconnected':
+        this._removeParticipant(msg.participant.sid);
+        return;
+      case 'participant_reconnecting':
+      case 'participant_reconnected': {
+        const p = this._participant(msg.participant.sid);
+        const state = msg.type === 'participant_reconnecting' ? 'reconnecting' : 'connected';
+        if (!p || !p._setState(state)) return;
+        const event = state === 'connected' ? 'reconnected' : 'reconnecting';
+        p.emit(event, p);
+        this.emit(state === 'connected' ? 'participantReconnected' : 'participantReconnecting', p);
+        return;
+      }
+      case 'track_published':
+      case 'track_unpublished':
+      case 'track_enabled':
+      case 'track_disabled':
+      case 'track_priority_changed':
+        this._trackEvent(msg);
+        return;
+      case 'dominant_speaker': {
+        if (!options.dominantSpeaker) return;
+        const p = msg.participant_sid ? this._participant(msg.participant_sid) : null;
+        if (this.dominantSpeaker === p) return;
+        this.dominantSpeaker = p;
+        this.emit('dominantSpeakerChanged', p);
+        return;
+      }
+      case 'network_quality':
+        if (!options.networkQuality) return;
+        for (const entry of msg.participants) {
+          const p = entry.participant_sid === this.localParticipant.sid
+            ? this.localParticipant : this._participant(entry.participant_sid);
+          p?._setNetworkQuality(entry);
+        }
+        return;
+      case 'muted':
+        this.localParticipant._mutedByHost(msg.track_sid);
+        return;
+      case 'transport_state':
+        if (msg.state === 'failed') log.warn(`the server's ${msg.transport} transport failed: ${msg.message}`);
+        return;
+      default:
+        log.debug(`signal event ${msg.type} not used`);
+    }
+  }
+
+  // Twilio's verbosities (local default 1, remote 0) sent to the server.
+  _configureNetworkQuality(config = {}) {
+    const body = { local: config.local ?? 1, remote: config.remote ?? 0 };
+    return this._c.signal.request('network_quality_configure', body)
+      .catch((err) => log.warn('network quality configuration refused:', err));
+  }
+
+  _onClose(code, reason) {
+    if (this.state === 'disconnected') return;
+    const error = errorFromClose(code, reason);
+    if (this.state === 'connected' && RESUMABLE.has(code) && this._c.resumeToken) {
+      this._reconnect(error);
+      return;
+    }
+    if (this.state === 'reconnecting') return; // _reconnect is trying
+    this._finish(error);
+  }
+
+  // Resumes the same participant on a new signalling connection within
+  // the server's reconnect grace period; the media connections carry on.
+  async _reconnect(error) {
+    this.state = 'reconnecting';
+    this.localParticipant._setState('reconnecting');
+    this.emit('reconnecting', error);
+    const deadline = Date.now() + (this._c.graceMs || 30000);
+    let wait = 250;
+    while (this.state === 'reconnecting' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, wait));
+      wait = Math.min(wait * 2, 2000);
+      if (this.state !== 'reconnecting') return;
+      const signal = new Signal(this._c.context.url, () => {}, () => {});
+      try {
+        await signal.open();
+        const events = [];
+        signal.onEvent = (msg) => events.push(msg);
+        const joined = await signal.request('join', {
+          token: this._c.context.token, room: this.sid, resume_token: this._c.resumeToken,
+        });
+        if (this.state !== 'reconnecting') {
+          signal.close();
+          return;
+        }
+        this._c.signal = signal;
+        this._c.resumeToken = joined.resume_token;
+        this._c.graceMs = joined.reconnect_grace_ms;
+        signal.onEvent = (msg) => this._onEvent(msg);
+        signal.onClose = (code, reason) => this._onClose(code, reason);
+        this._resync(joined);
+        if (joined.participant.sid !== this.localParticipant.sid) {
+          // Not resumed: the server restarted and forgot us.  We joined
+          // anew: new connections, our tracks published again.
+          try {
+            await this.localParticipant._rejoined(joined.participant);
+          } catch (err) {
+            this._finish(err);
+            return;
+          }
+          for (const sid of this.participants.keys()) this._media.addPeer?.(sid);
+        }
+        this.state = 'connected';
+        this.localParticipant._setState('connected');
+        this.emit('reconnected');
+        for (const msg of events) this._onEvent(msg);
+        return;
+      } catch (err) {
+        signal.close();
+        log.info('reconnect attempt failed:', err.message);
+        if (err.code === 20104) {
+          this._finish(err);
+          return;
+        }
+        if (err.code && err.code !== 53000 && err.code !== 53001) break;
+      }
+    }
+    if (this.state === 'reconnecting') {
+      this._finish(new errors.SignalingConnectionDisconnectedError(
+        'Could not reconnect to the Room within its reconnect grace period'));
+    }
+  }
+
+  // After a resume: who left and who came while we were away.
+  _resync(joined) {
+    const now = new Map(joined.participants.map((d) => [d.sid, d]));
+    for (const sid of [...this.participants.keys()]) {
+      if (!now.has(sid)) this._removeParticipant(sid);
+    }
+    for (const [sid, desc] of now) {
+      if (!this.participants.has(sid)) this.emit('participantConnected', this._addParticipant(desc));
+    }
+  }
+
+  // Leaves (when still connected) and ends everything; `error` is what
+  // the `disconnected` event carries (none when the app disconnected).
+  _finish(error) {
+    if (this.state === 'disconnected') return;
+    this.state = 'disconnected';
+    const signal = this._c.signal;
+    signal.send({ type: 'leave' });
+    signal.close();
+    this._media.close();
+    const local = this.localParticipant;
+    for (const pub of local.tracks.values()) {
+      pub._unfollow?.();
+      if (pub.track._createdBySdk) pub.track.stop();
+    }
+    for (const track of this._c.context.sdkTracks || []) track.stop();
+    for (const p of this.participants.values()) {
+      for (const pub of p.tracks.values()) pub.track?._stopWatching?.();
+      p._setState('disconnected');
+    }
+    local._setState('disconnected');
+    local.emit('disconnected', local);
+    this.emit('disconnected', this, error || undefined);
+  }
+
+  disconnect() {
+    this._finish(null);
+    return this;
+  }
+
+  async getStats() {
+    return this._media.getStats([...this.localParticipant.tracks.values()]);
+  }
+
+  refreshInactiveMedia() {}
+
+  toString() {
+    return `[Room ${this.sid}]`;
+  }
+}

@@ -1,0 +1,335 @@
+// Tracks: LocalAudioTrack, LocalVideoTrack, RemoteAudioTrack,
+// RemoteVideoTrack (MediaStreamTracks with attach/detach, enable/disable,
+// the started/dimensionsChanged events) and the data tracks.
+import { EventEmitter } from './emitter.js';
+import { errors } from './errors.js';
+import { log } from './log.js';
+
+export class Track extends EventEmitter {
+  constructor(kind, name) {
+    super();
+    this.kind = kind;
+    this.name = name;
+  }
+}
+
+function elementFor(element, kind) {
+  if (typeof element === 'string') {
+    const found = document.querySelector(element);
+    if (!found) throw new Error(`attach: no element matches "${element}"`);
+    return found;
+  }
+  if (element) return element;
+  const created = document.createElement(kind);
+  created.autoplay = true;
+  if (kind === 'video') created.playsInline = true;
+  return created;
+}
+
+export class MediaTrack extends Track {
+  constructor(mediaStreamTrack, name) {
+    super(mediaStreamTrack.kind, name ?? mediaStreamTrack.id);
+    this.mediaStreamTrack = mediaStreamTrack;
+    this.isStarted = false;
+    this.isEnabled = true;
+    Object.defineProperty(this, '_attachments', { value: new Set(), enumerable: false });
+    this._watch();
+  }
+
+  // Knows when media starts (video: the first decoded frame, on an element
+  // of our own that nobody sees; audio: the track is live and unmuted) and,
+  // for video, the dimensions of what arrives.
+  _watch() {
+    const mst = this.mediaStreamTrack;
+    const start = () => {
+      if (this.isStarted || this.mediaStreamTrack !== mst) return;
+      this.isStarted = true;
+      this.emit('started', this);
+    };
+    mst.addEventListener('ended', () => {
+      if (this.mediaStreamTrack === mst) this._ended();
+    });
+    if (this.kind === 'video') {
+      const el = document.createElement('video');
+      el.muted = true;
+      el.playsInline = true;
+      el.autoplay = true;
+      el.srcObject = new MediaStream([mst]);
+      const update = () => {
+        if (this.mediaStreamTrack !== mst || !el.videoWidth) return;
+        const changed = this.dimensions.width !== el.videoWidth
+          || this.dimensions.height !== el.videoHeight;
+        this.dimensions = { width: el.videoWidth, height: el.videoHeight };
+        start();
+        if (changed) this.emit('dimensionsChanged', this);
+      };
+      el.addEventListener('loadedmetadata', update);
+      el.addEventListener('resize', update);
+      el.play().catch(() => {});
+      this._monitor = { el, remove: () => { el.srcObject = null; } };
+    } else if (!mst.muted) {
+      queueMicrotask(start);
+    } else {
+      mst.addEventListener('unmute', start, { once: true });
+    }
+  }
+
+  _ended() {}
+
+  _stopWatching() {
+    this._monitor?.remove();
+    this._monitor = null;
+  }
+
+  attach(element) {
+    const el = elementFor(element, this.kind);
+    el.autoplay = true;
+    if (this.kind === 'video') el.playsInline = true;
+    el.srcObject = new MediaStream([this.mediaStreamTrack]);
+    this._attachments.add(el);
+    if (el.paused) el.play().catch((err) => log.debug('play() of an attached element failed', err));
+    return el;
+  }
+
+  detach(element) {
+    const targets = element === undefined ? [...this._attachments]
+      : [typeof element === 'string' ? document.querySelector(element) : element];
+    for (const el of targets) {
+      if (!el || !this._attachments.has(el)) continue;
+      el.srcObject = null;
+      this._attachments.delete(el);
+    }
+    return element === undefined ? targets : targets[0];
+  }
+
+  // A new MediaStreamTrack for the same track (restart): attached elements
+  // and senders carry on with it.
+  _replace(mediaStreamTrack) {
+    this.mediaStreamTrack = mediaStreamTrack;
+    this.isStarted = false;
+    for (const el of this._attachments) {
+      el.srcObject = new MediaStream([mediaStreamTrack]);
+      if (el.paused) el.play().catch(() => {});
+    }
+    this._watch();
+  }
+}
+
+export class AudioTrack extends MediaTrack {}
+
+export class VideoTrack extends MediaTrack {
+  constructor(mediaStreamTrack, name) {
+    super(mediaStreamTrack, name);
+    if (!this.dimensions) this.dimensions = { width: null, height: null };
+    this.processor = null;
+    this.processedTrack = null;
+  }
+
+  _watch() {
+    if (!this.dimensions) this.dimensions = { width: null, height: null };
+    super._watch();
+  }
+
+  addProcessor() {
+    throw new errors.TrackInvalidError('Video processors are not supported by @hqrooms/video yet');
+  }
+
+  removeProcessor() {
+    return this;
+  }
+}
+
+// What local audio and video tracks add: an id, enable/disable, stop,
+// restart, and the senders that carry them.
+const localMethods = {
+  _initLocal(options = {}) {
+    this.id = this.mediaStreamTrack.id;
+    this.isStopped = false;
+    this.isMuted = this.mediaStreamTrack.muted;
+    this.isEnabled = this.mediaStreamTrack.enabled;
+    Object.defineProperty(this, '_senders', { value: new Set(), enumerable: false });
+    Object.defineProperty(this, '_constraints', {
+      value: options.constraints || {}, enumerable: false, writable: true,
+    });
+    Object.defineProperty(this, '_createdBySdk', {
+      value: Boolean(options.createdBySdk), enumerable: false, writable: true,
+    });
+  },
+
+  enable(enabled = true) {
+    if (enabled === false) return this.disable();
+    this.mediaStreamTrack.enabled = true;
+    if (!this.isEnabled) {
+      this.isEnabled = true;
+      this.emit('enabled', this);
+    }
+    return this;
+  },
+
+  disable() {
+    this.mediaStreamTrack.enabled = false;
+    if (this.isEnabled) {
+      this.isEnabled = false;
+      this.emit('disabled', this);
+    }
+    return this;
+  },
+
+  stop() {
+    this._stopWatching();
+    this.mediaStreamTrack.stop();
+    if (!this.isStopped) {
+      this.isStopped = true;
+      this.emit('stopped', this);
+    }
+    return this;
+  },
+
+  _ended() {
+    if (!this.isStopped) {
+      this.isStopped = true;
+      this.emit('stopped', this);
+    }
+  },
+
+  // Captures anew (another device, new constraints): the old capture stops
+  // first (some devices open only once), attachments and the publication
+  // carry on with the new one.
+  async restart(constraints) {
+    if (constraints) this._constraints = constraints;
+    const old = this.mediaStreamTrack;
+    this._stopWatching();
+    old.stop();
+    const stream = await navigator.mediaDevices.getUserMedia({
+      [this.kind]: Object.keys(this._constraints).length ? this._constraints : true,
+    });
+    const fresh = stream.getTracks().find((t) => t.kind === this.kind);
+    fresh.enabled = this.isEnabled;
+    this.isStopped = false;
+    this._replace(fresh);
+    this.id = fresh.id;
+    await Promise.all([...this._senders].map((s) => s.replaceTrack(fresh)));
+  },
+};
+
+export class LocalAudioTrack extends AudioTrack {
+  constructor(mediaStreamTrack, options = {}) {
+    super(mediaStreamTrack, options.name);
+    this._initLocal(options);
+  }
+}
+Object.assign(LocalAudioTrack.prototype, localMethods);
+
+export class LocalVideoTrack extends VideoTrack {
+  constructor(mediaStreamTrack, options = {}) {
+    super(mediaStreamTrack, options.name);
+    this._initLocal(options);
+  }
+}
+Object.assign(LocalVideoTrack.prototype, localMethods);
+
+// What remote audio and video tracks add: the sid, enabled as the
+// publisher says, priority and switch-off (not yet done by the server).
+const remoteMethods = {
+  _initRemote(sid, enabled) {
+    this.sid = sid;
+    this.isEnabled = enabled;
+    this.isSwitchedOff = false;
+    this.priority = null;
+  },
+
+  _setEnabled(enabled) {
+    if (this.isEnabled === enabled) return;
+    this.isEnabled = enabled;
+    this.emit(enabled ? 'enabled' : 'disabled', this);
+  },
+
+  _ended() {
+    this.emit('stopped', this);
+  },
+
+  setPriority(priority) {
+    this.priority = priority;
+    return this;
+  },
+
+  switchOn() {
+    return this;
+  },
+
+  switchOff() {
+    return this;
+  },
+
+  setContentPreferences() {
+    return this;
+  },
+};
+
+export class RemoteAudioTrack extends AudioTrack {
+  constructor(sid, mediaStreamTrack, name, enabled) {
+    super(mediaStreamTrack, name);
+    this._initRemote(sid, enabled);
+  }
+}
+Object.assign(RemoteAudioTrack.prototype, remoteMethods);
+
+export class RemoteVideoTrack extends VideoTrack {
+  constructor(sid, mediaStreamTrack, name, enabled) {
+    super(mediaStreamTrack, name);
+    this._initRemote(sid, enabled);
+  }
+}
+Object.assign(RemoteVideoTrack.prototype, remoteMethods);
+
+// Data tracks.  Their transport is a WebRTC data channel per track and
+// connection: peer-to-peer rooms carry them; the SFU has no data transport
+// yet, so in group rooms publishing one is refused.
+export class LocalDataTrack extends Track {
+  constructor(options = {}) {
+    super('data', options.name ?? (globalThis.crypto?.randomUUID?.() || String(Math.random())));
+    this.id = this.name;
+    this.maxPacketLifeTime = options.maxPacketLifeTime ?? null;
+    this.maxRetransmits = options.maxRetransmits ?? null;
+    this.ordered = options.ordered ?? true;
+    this.reliable = this.maxPacketLifeTime === null && this.maxRetransmits === null;
+    Object.defineProperty(this, '_channels', { value: new Set(), enumerable: false });
+  }
+
+  // Sends to every participant who receives the track (nothing while it
+  // is not published, as with Twilio).
+  send(data) {
+    for (const channel of this._channels) {
+      if (channel.readyState === 'open') channel.send(data);
+    }
+  }
+}
+
+export class RemoteDataTrack extends Track {
+  constructor(sid, name, enabled) {
+    super('data', name);
+    this.sid = sid;
+    this.isEnabled = enabled;
+    this.isSubscribed = false;
+    this.isSwitchedOff = false;
+    this.priority = null;
+    this.maxPacketLifeTime = null;
+    this.maxRetransmits = null;
+    this.ordered = true;
+    this.reliable = true;
+  }
+
+  setPriority(priority) {
+    this.priority = priority;
+    return this;
+  }
+
+  // Messages of `channel` become this track's `message` events.
+  _receive(channel, participant) {
+    channel.binaryType = 'arraybuffer';
+    channel.onmessage = (e) => {
+      this.emit('message', e.data, this);
+      participant.emit('trackMessage', e.data, this);
+    };
+  }
+}

@@ -1,0 +1,434 @@
+// @hqrooms/video against a real hq-server and headless Chromium: a test
+// app written only against twilio-video's API (app.js) loads the SDK from
+// /sdk/video.js on the server that served the page, and two and three
+// pages run a call's flows through the server's SFU.  Suite `sdk`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { chromium } from 'playwright-core';
+import { startServer, CHROMIUM, CHROMIUM_ARGS, waitInPage } from '../browser/hqserver.mjs';
+
+const HERE = path.dirname(new URL(import.meta.url).pathname);
+const KEY = { sid: 'SK' + 'a1'.repeat(16), secret: 'sdk-test-secret-0123456789' };
+let browser;
+let server;
+let site;
+
+// The test app stands where hq-server's web client stands (HQ_WEB_DIR),
+// the SDK next to it as in the source tree: the server serves both.
+function testSite() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'hq-sdk-site-'));
+  cpSync(path.join(HERE, 'app'), path.join(dir, 'web'), { recursive: true });
+  cpSync(path.join(HERE, '..', '..', 'web', 'favicon.svg'), path.join(dir, 'web', 'favicon.svg'));
+  mkdirSync(path.join(dir, 'sdk', 'js'), { recursive: true });
+  symlinkSync(path.resolve(HERE, '..', '..', 'sdk', 'js', 'video'), path.join(dir, 'sdk', 'js', 'video'));
+  return dir;
+}
+
+const serverEnv = () => ({
+  HQ_WEB_DIR: path.join(site, 'web'),
+  HQ_ACCOUNT_SID: 'AC' + 'b2'.repeat(16), HQ_API_KEY_SID: KEY.sid, HQ_API_KEY_SECRET: KEY.secret,
+});
+
+before(async () => {
+  site = testSite();
+  server = await startServer(serverEnv());
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server) assert.equal(await server.stop(), 0, server.log());
+  if (site) rmSync(site, { recursive: true, force: true });
+});
+
+// A back end's REST call with the API key (docs/rooms.md, docs/tokens.md).
+async function rest(pathname, params, status = 201, base = server.url) {
+  const res = await fetch(base + pathname, {
+    method: 'POST',
+    headers: {
+      Authorization: 'Basic ' + Buffer.from(`${KEY.sid}:${KEY.secret}`).toString('base64'),
+      'Content-Type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams(params),
+  });
+  const body = await res.json();
+  assert.equal(res.status, status, JSON.stringify(body));
+  return body;
+}
+
+const createRoom = (name) => rest('/v1/Rooms', { UniqueName: name, Type: 'group' });
+const token = async (identity, room) => (await rest('/v1/AccessTokens', { Identity: identity, Room: room })).token;
+
+// A page of the test app, from the server.
+async function appPage(identity, base = server.url) {
+  const page = await browser.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  await page.goto(`${base}/`);
+  await waitInPage(page, () => window.appReady === true, undefined, 30000, 'the app to load the SDK');
+  return { page, problems, identity };
+}
+
+const call = (p, fn, arg) => p.page.evaluate(fn, arg);
+
+function eventsOf(p, type) {
+  return call(p, (t) => window.app.events.filter((e) => e.type === t), type);
+}
+
+async function waitEvent(p, match, what) {
+  return waitInPage(p.page, (m) => window.app.events.find((e) => Object.entries(m).every(
+    ([k, v]) => e[k] === v)), match, 60000, `${p.identity}: ${what || JSON.stringify(match)}`);
+}
+
+// Polls `fn` in the page until it returns a truthy value; on timeout the
+// error shows what it returned last.
+async function waitFor(p, fn, arg, what, ms = 60000) {
+  const deadline = Date.now() + ms;
+  let last;
+  while (Date.now() < deadline) {
+    last = await p.page.evaluate(fn, arg);
+    if (last && last.ok !== false) return last;
+    await p.page.waitForTimeout(100);
+  }
+  throw new Error(`${p.identity}: timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+}
+
+// Frames really decoded on the <video> attached for `from`'s video:
+// videoWidth > 0, and the frame count and currentTime advance.
+async function waitFrames(p, from, name = null) {
+  const first = await waitFor(p, ([who, n]) => {
+    const v = window.app.remoteVideo(who, n);
+    return { ok: v.elements === 1 && v.width > 0 && v.frames[0] >= 5, ...v };
+  }, [from, name], `decoded video from ${from}${name ? ` (${name})` : ''}`);
+  return waitFor(p, ([who, n, before]) => {
+    const v = window.app.remoteVideo(who, n);
+    return { ok: v.frames[0] >= before.frames[0] + 10 && v.time[0] > before.time[0], ...v };
+  }, [from, name, first], `video from ${from} to keep coming`);
+}
+
+test('two pages: preview, connect, see each other, mute, camera off and on, restart, screen share, speaker, quality, stats', async () => {
+  await createRoom('sdk-two');
+  const a = await appPage('ana');
+  const b = await appPage('ben');
+  for (const p of [a, b]) {
+    assert.deepEqual(await call(p, () => window.app.preview()), ['audio', 'video']);
+    await waitInPage(p.page, () => window.app.previewFrames().frames >= 5
+      && window.app.previewFrames().width === 640, undefined, 30000, 'the preview plays');
+  }
+  // Ben first: ana's tracks then reach ben in the order ana publishes them
+  // (audio first), see the BUNDLE test below.
+  const joined = await call(b, ([t]) => window.app.join(t, 'sdk-two'), [await token('ben', 'sdk-two')]);
+  assert.equal(joined.name, 'sdk-two');
+  assert.equal(joined.state, 'connected');
+  assert.match(joined.sid, /^RM/);
+  await call(a, ([t]) => window.app.join(t, 'sdk-two'), [await token('ana', 'sdk-two')]);
+  await waitEvent(a, { type: 'connected', participants: 1, early: 0 }, 'ben in the room, no track subscribed yet');
+  await waitEvent(b, { type: 'participantConnected', identity: 'ana' });
+  for (const [p, other] of [[a, 'ben'], [b, 'ana']]) {
+    await waitEvent(p, { type: 'trackSubscribed', identity: other, kind: 'audio' });
+    await waitEvent(p, { type: 'trackSubscribed', identity: other, kind: 'video' });
+    await waitFrames(p, other);
+  }
+
+  // Mute and unmute: the other side hears of it.
+  assert.equal(await call(a, () => window.app.setEnabled('audio', false)), false);
+  await waitEvent(b, { type: 'trackDisabled', identity: 'ana', kind: 'audio', enabled: false });
+  assert.equal(await call(a, () => window.app.setEnabled('audio', true)), true);
+  await waitEvent(b, { type: 'trackEnabled', identity: 'ana', kind: 'audio', enabled: true });
+
+  // Camera off by unpublishing, back on by publishing again.
+  const [oldVideo] = (await eventsOf(b, 'trackSubscribed')).filter((e) => e.identity === 'ana' && e.kind === 'video');
+  const off = await call(a, () => window.app.cameraOff());
+  assert.equal(off.unpublished, oldVideo.sid);
+  assert.equal(off.left, 0);
+  await waitEvent(b, { type: 'trackUnsubscribed', identity: 'ana', kind: 'video', sid: oldVideo.sid });
+  await waitEvent(b, { type: 'trackUnpublished', identity: 'ana', kind: 'video', sid: oldVideo.sid });
+  assert.equal((await call(b, () => window.app.remoteVideo('ana'))).elements, 0, 'the detached element is gone');
+  const on = await call(a, () => window.app.cameraOn());
+  assert.deepEqual([on.kind, on.priority, on.videoTracks], ['video', 'high', 1]);
+  assert.notEqual(on.sid, oldVideo.sid);
+  await waitEvent(b, { type: 'trackPublished', identity: 'ana', kind: 'video', sid: on.sid });
+  await waitEvent(b, { type: 'trackSubscribed', identity: 'ana', kind: 'video', sid: on.sid });
+  await waitFrames(b, 'ana');
+  assert.equal(await call(a, () => window.app.setCameraPriority('low')), 'low');
+  await waitEvent(b, { type: 'trackPublishPriorityChanged', identity: 'ana', sid: on.sid, priority: 'low' });
+
+  // A new capture of the camera (restart) reaches the other side.
+  const restarted = await call(a, () => window.app.restartCamera(320, 240));
+  assert.deepEqual(restarted, { dimensions: { width: 320, height: 240 }, oldCapture: 'ended', same: false });
+  await waitFor(b, () => ({ ok: window.app.remoteVideo('ana').width === 320, ...window.app.remoteVideo('ana') }),
+    undefined, 'ana\'s restarted 320x240 camera');
+  await waitFrames(b, 'ana');
+
+  // Screen share: a second video track, seen and decoded remotely, then
+  // stopped.
+  const shared = await call(a, () => window.app.shareScreen());
+  assert.deepEqual(shared, { name: 'screen', kind: 'video', priority: 'high', videoTracks: 2 });
+  await waitEvent(b, { type: 'trackSubscribed', identity: 'ana', kind: 'video', name: 'screen' });
+  const screen = await waitFrames(b, 'ana', 'screen');
+  assert.equal(screen.width, 1280, 'Chromium\'s fake screen is 1280x720');
+  assert.deepEqual(await call(a, () => window.app.publishDuplicate('screen')), {
+    published: false, code: 53304, name: 'TrackNameIsDuplicatedError', event: { code: 53304, kind: 'video' },
+  });
+  assert.deepEqual(await call(a, () => window.app.stopScreen()), { name: 'screen', videoTracks: 1 });
+  // Data tracks need a peer-to-peer room for now, and say so.
+  const data = await call(a, () => window.app.publishData('chat'));
+  assert.equal(data.code, 53300, data.message);
+  assert.match(data.message, /peer-to-peer/);
+  await waitInPage(b.page, () => window.app.remoteVideo('ana', 'screen').elements === 0, undefined, 30000,
+    'the screen element removed');
+
+  // Dominant speaker: whoever is not muted (both fake microphones beep).
+  await call(b, () => window.app.setEnabled('audio', false));
+  await waitEvent(b, { type: 'dominantSpeakerChanged', identity: 'ana' });
+  await call(b, () => window.app.setEnabled('audio', true));
+
+  // Network quality: levels for ourselves and (remote verbosity 1) the other.
+  for (const [p, other] of [[a, 'ben'], [b, 'ana']]) {
+    const mine = await waitEvent(p, { type: 'networkQualityLevelChanged', identity: p.identity });
+    const theirs = await waitEvent(p, { type: 'networkQualityLevelChanged', identity: other });
+    for (const e of [mine, theirs]) {
+      assert.ok(Number.isInteger(e.level) && e.level >= 0 && e.level <= 5, JSON.stringify(e));
+      assert.equal(e.statsLevel, e.level);
+    }
+  }
+
+  // getStats in the StatsReport shape, counting what flowed.
+  const stats = await call(a, () => window.app.stats());
+  assert.equal(stats.reports, 2, 'publish and subscribe connections');
+  assert.ok(stats.bytesSent > 0 && stats.bytesReceived > 0, JSON.stringify(stats));
+  assert.equal(stats.audioStats, 1);
+
+  // Leaving: the other side sees it, and the leaver's room says so.
+  const left = await call(b, () => window.app.disconnect());
+  assert.equal(left.state, 'disconnected');
+  await waitEvent(b, { type: 'disconnected', code: null });
+  await waitEvent(a, { type: 'participantDisconnected', identity: 'ben' });
+  await waitEvent(a, { type: 'trackUnsubscribed', identity: 'ben', kind: 'video' });
+  assert.deepEqual(a.problems, []);
+  assert.deepEqual(b.problems, []);
+  await a.page.close();
+  await b.page.close();
+});
+
+test('three pages; tracks connect() captured stop when the room is left', async () => {
+  await createRoom('sdk-three');
+  const pages = [await appPage('kim'), await appPage('lee'), await appPage('max')];
+  for (const p of pages) {
+    await call(p, ([t]) => window.app.join(t, 'sdk-three', true), [await token(p.identity, 'sdk-three')]);
+  }
+  // An observer that subscribes to nothing (automaticSubscription: false).
+  const obs = await appPage('obs');
+  await call(obs, ([t]) => window.app.join(t, 'sdk-three', false, [], { automaticSubscription: false }),
+    [await token('obs', 'sdk-three')]);
+  for (const p of pages) {
+    for (const other of pages) {
+      if (other !== p) await waitFrames(p, other.identity);
+    }
+  }
+  assert.deepEqual(await call(obs, () => window.app.received()),
+    { participants: 3, publications: 6, subscribed: 0, events: 0 }, 'the observer knows all, receives nothing');
+  await obs.page.close();
+  const [kim, lee, max] = pages;
+  const left = await call(max, () => window.app.disconnect());
+  assert.deepEqual(left.captures, ['ended', 'ended'], 'the camera and microphone were released');
+  for (const p of [kim, lee]) {
+    await waitEvent(p, { type: 'participantDisconnected', identity: 'max' });
+    await waitInPage(p.page, () => window.app.remoteVideo('max').elements === 0, undefined, 30000,
+      'max\'s video element removed');
+    await waitFrames(p, p === kim ? 'lee' : 'kim');
+  }
+  for (const p of pages) assert.deepEqual(p.problems, []);
+  for (const p of pages) await p.page.close();
+});
+
+test('a refused token and a room that does not exist give Twilio\'s error codes', async () => {
+  await createRoom('sdk-errors');
+  const p = await appPage('eve');
+  const good = await token('eve', 'sdk-errors');
+  const [head, body] = good.split('.');
+  const bad = await call(p, ([t]) => window.app.tryConnect(t, 'sdk-errors'), [`${head}.${body}.AAAA`]);
+  assert.deepEqual([bad.connected, bad.isTwilioError], [false, true]);
+  assert.equal(bad.code, 20107, bad.message); // AccessTokenSignatureInvalidError
+  const garbage = await call(p, ([t]) => window.app.tryConnect(t, 'sdk-errors'), ['not-a-token']);
+  assert.equal(garbage.code, 20101, garbage.message); // AccessTokenInvalidError
+  assert.equal(garbage.name, 'AccessTokenInvalidError');
+  const missing = await call(p, ([t]) => window.app.tryConnect(t, 'sdk-nowhere'), [await token('eve', 'sdk-nowhere')]);
+  assert.equal(missing.code, 53106, missing.message); // RoomNotFoundError
+  const ok = await call(p, ([t]) => window.app.tryConnect(t, 'sdk-errors'), [good]);
+  assert.deepEqual(ok, { connected: true });
+  // Without a name: the room the token grants.
+  assert.deepEqual(await call(p, ([t]) => window.app.tryConnect(t), [good]), { connected: true });
+
+  // The signalling errors a failed join logs are expected here.
+  await p.page.close();
+});
+
+test('disconnected carries Twilio\'s error: same identity elsewhere, removed by REST, room completed', async () => {
+  await createRoom('sdk-end');
+  const [kid, dup, dup2] = [await appPage('kid'), await appPage('dup'), await appPage('dup')];
+  const join = (p) => call(p, ([t]) => window.app.join(t, 'sdk-end', false, []), [p.token]);
+  kid.token = await token('kid', 'sdk-end');
+  dup.token = dup2.token = await token('dup', 'sdk-end');
+  const kidJoined = await join(kid);
+  await join(dup);
+  await join(dup2);
+  await waitEvent(dup, { type: 'disconnected', code: 53205 }, 'ParticipantDuplicateIdentityError');
+  assert.equal(await call(dup, () => window.app.room.state), 'disconnected');
+  await rest(`/v1/Rooms/sdk-end/Participants/${kidJoined.participantSid}`, { Status: 'disconnected' }, 200);
+  await waitEvent(kid, { type: 'disconnected', code: 53204 }, 'ParticipantNotFoundError');
+  await waitEvent(dup2, { type: 'participantDisconnected', identity: 'kid' });
+  await rest('/v1/Rooms/sdk-end', { Status: 'completed' }, 200);
+  await waitEvent(dup2, { type: 'disconnected', code: 53118 }, 'RoomCompletedError');
+  for (const p of [kid, dup, dup2]) await p.page.close();
+});
+
+test('a peer-to-peer room: two then three pages see each other directly, mute, camera off and on, data tracks, leave', async () => {
+  await rest('/v1/Rooms', { UniqueName: 'sdk-p2p', Type: 'peer-to-peer' });
+  const a = await appPage('ana');
+  const b = await appPage('ben');
+  for (const p of [a, b]) {
+    await call(p, () => window.app.preview());
+    await call(p, ([t]) => window.app.join(t, 'sdk-p2p'), [await token(p.identity, 'sdk-p2p')]);
+  }
+  await waitFrames(b, 'ana');
+  await waitFrames(a, 'ben');
+  const stats = await call(a, () => window.app.stats());
+  assert.equal(stats.reports, 1, 'one connection, to ben');
+  assert.ok(stats.bytesSent > 0 && stats.bytesReceived > 0, JSON.stringify(stats));
+
+  await call(a, () => window.app.setEnabled('audio', false));
+  await waitEvent(b, { type: 'trackDisabled', identity: 'ana', kind: 'audio' });
+  const off = await call(a, () => window.app.cameraOff());
+  await waitEvent(b, { type: 'trackUnsubscribed', identity: 'ana', kind: 'video', sid: off.unpublished });
+  const on = await call(a, () => window.app.cameraOn());
+  await waitEvent(b, { type: 'trackSubscribed', identity: 'ana', kind: 'video', sid: on.sid });
+  await waitFrames(b, 'ana');
+  await waitFrames(a, 'ben');
+
+  // A third: everyone decodes everyone over a mesh of direct connections.
+  const c = await appPage('cy');
+  await call(c, ([t]) => window.app.join(t, 'sdk-p2p', true), [await token('cy', 'sdk-p2p')]);
+  for (const [p, q] of [[a, c], [b, c], [c, a], [c, b]]) await waitFrames(p, q.identity);
+  assert.equal((await call(c, () => window.app.stats())).reports, 2, 'cy has a connection to each');
+
+  // Data tracks: messages, text and binary, both ways.
+  assert.deepEqual(await call(a, () => window.app.publishData('chat')), { kind: 'data', name: 'chat', dataTracks: 1 });
+  assert.deepEqual(await call(b, () => window.app.publishData('chat')), { kind: 'data', name: 'chat', dataTracks: 1 });
+  for (const [p, from] of [[b, 'ana'], [c, 'ana'], [a, 'ben']]) {
+    await waitEvent(p, { type: 'trackSubscribed', identity: from, kind: 'data', name: 'chat' });
+  }
+  await call(a, () => window.app.sendText('hello from ana'));
+  await call(b, () => window.app.sendBytes(1000));
+  await waitEvent(b, { type: 'trackMessage', identity: 'ana', name: 'chat', text: 'hello from ana' });
+  await waitEvent(c, { type: 'trackMessage', identity: 'ana', name: 'chat', text: 'hello from ana' });
+  await waitEvent(a, { type: 'trackMessage', identity: 'ben', name: 'chat', bytes: 1000 });
+
+  await call(b, () => window.app.disconnect());
+  for (const p of [a, c]) {
+    await waitEvent(p, { type: 'participantDisconnected', identity: 'ben' });
+    assert.equal((await call(p, () => window.app.remoteVideo('ben'))).elements, 0);
+  }
+  await waitFrames(a, 'cy');
+  for (const p of [a, b, c]) assert.deepEqual(p.problems, []);
+  for (const p of [a, b, c]) await p.page.close();
+});
+
+// An hq-server on a given data directory and address, to restart it
+// there: resolves with its URL once it listens, and `stop()` with its exit
+// code.
+async function serverAt(dataDir, listen, env) {
+  const proc = spawn(process.env.HQ_SERVER_BIN, ['--data-dir', dataDir, '--listen', listen],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let log = '';
+  proc.stderr.on('data', (d) => { log += d; });
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve(code ?? signal)));
+  const url = await new Promise((resolve, reject) => {
+    readline.createInterface({ input: proc.stdout }).on('line', (line) => {
+      const m = line.match(/ listening on (\S+)$/);
+      if (m) resolve(m[1]);
+    });
+    exited.then((code) => reject(new Error(`hq-server exited (${code}):\n${log}`)));
+  });
+  return { url, stop: () => { proc.kill('SIGTERM'); return exited; } };
+}
+
+test('a server restart: reconnecting, reconnected, media again; a server that stays away: disconnected 53001', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'hq-sdk-restart-'));
+  const env = { ...serverEnv(), HQ_RECONNECT_GRACE_MS: '8000' };
+  let first = await serverAt(dataDir, '127.0.0.1:0', env);
+  const listen = new URL(first.url).host;
+  const pages = [];
+  try {
+    await rest('/v1/Rooms', { UniqueName: 'sdk-restart', Type: 'group' }, 201, first.url);
+    const tok = async (id) => (await rest('/v1/AccessTokens', { Identity: id, Room: 'sdk-restart' }, 201,
+      first.url)).token;
+    const [a, b] = [await appPage('ana', first.url), await appPage('ben', first.url)];
+    pages.push(a, b);
+    for (const p of [b, a]) {
+      await call(p, () => window.app.preview());
+      await call(p, ([t]) => window.app.join(t, 'sdk-restart'), [await tok(p.identity)]);
+    }
+    await waitFrames(b, 'ana');
+    await waitFrames(a, 'ben');
+    assert.equal(await first.stop(), 0);
+    for (const p of pages) await waitEvent(p, { type: 'reconnecting', code: 53001 });
+    first = await serverAt(dataDir, listen, env);
+    for (const p of pages) {
+      await waitEvent(p, { type: 'reconnected' });
+      assert.equal(await call(p, () => window.app.room.state), 'connected');
+    }
+    await waitFrames(b, 'ana');
+    await waitFrames(a, 'ben');
+    assert.deepEqual(await eventsOf(a, 'disconnected'), []);
+
+    assert.equal(await first.stop(), 0);
+    first = null;
+    for (const p of pages) {
+      await waitEvent(p, { type: 'reconnecting', code: 53001 });
+      await waitEvent(p, { type: 'disconnected', code: 53001 });
+    }
+  } finally {
+    for (const p of pages) await p.page.close();
+    if (first) await first.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+// Known server bug (not the SDK's): when the track of a subscriber's first
+// m-line (the BUNDLE tag) is unpublished, the server's subscribe offer
+// rejects that m-line (port 0) and Chromium then builds a new transport
+// for the subscribe connection that the server never answers: the
+// subscriber receives nothing more from anyone.  Deterministic here: ana
+// publishes only video, ben joins (ana's video is ben's first m-line), ana
+// adds audio and then turns her camera off.  Marked todo until the SFU
+// keeps the BUNDLE tag m-line (issue for the integrator).
+test('unpublishing the track of a subscriber\'s first m-line keeps its other tracks flowing', {
+  todo: 'hq-server rejects the BUNDLE-tag m-line of a subscribe offer',
+}, async () => {
+  await createRoom('sdk-bundle');
+  const a = await appPage('ana');
+  const b = await appPage('ben');
+  try {
+    await call(a, () => window.app.preview());
+    await call(a, ([t]) => window.app.join(t, 'sdk-bundle', false, ['video']), [await token('ana', 'sdk-bundle')]);
+    await call(b, ([t]) => window.app.join(t, 'sdk-bundle', false, []), [await token('ben', 'sdk-bundle')]);
+    await waitFrames(b, 'ana');
+    await call(a, () => window.app.room.localParticipant.publishTrack(window.app.localTrack('audio')));
+    await waitEvent(b, { type: 'trackSubscribed', identity: 'ana', kind: 'audio' });
+    await call(a, () => window.app.cameraOff());
+    await waitEvent(b, { type: 'trackUnsubscribed', identity: 'ana', kind: 'video' });
+    const before = await call(b, () => window.app.audioPackets('ana'));
+    await waitFor(b, async (n) => ({ ok: (await window.app.audioPackets('ana')) > n + 50 }), before,
+      'ana\'s audio to keep coming', 20000);
+  } finally {
+    await a.page.close();
+    await b.page.close();
+  }
+});
