@@ -1,0 +1,362 @@
+/* Protocol limits, bounded parsing and typed readers; see hqprotocol.h. */
+#include "hqprotocol.h"
+
+G_DEFINE_QUARK (hq - protocol - error - quark, hq_protocol_error)
+
+const gchar *
+hq_protocol_error_code (HqProtocolError code)
+{
+  switch (code) {
+    case HQ_PROTOCOL_ERROR_MALFORMED_JSON:
+      return "malformed_json";
+    case HQ_PROTOCOL_ERROR_BAD_MESSAGE:
+      return "bad_message";
+    case HQ_PROTOCOL_ERROR_TOO_BIG:
+      return "message_too_big";
+    case HQ_PROTOCOL_ERROR_INVALID_FIELD:
+    default:
+      return "invalid_field";
+  }
+}
+
+gboolean
+hq_protocol_depth_ok (const gchar *data, gsize len, guint max_depth)
+{
+  guint depth = 0;
+  gboolean in_string = FALSE;
+
+  for (gsize i = 0; i < len; i++) {
+    gchar c = data[i];
+
+    if (in_string) {
+      if (c == '\\')
+        i++; /* whatever is escaped cannot end the string */
+      else if (c == '"')
+        in_string = FALSE;
+    } else if (c == '"') {
+      in_string = TRUE;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth)
+        return FALSE;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      depth--;
+    }
+  }
+  return TRUE;
+}
+
+JsonNode *
+hq_protocol_parse (const gchar *data, gsize len, gsize max_len, GError **error)
+{
+  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (GError) local = NULL;
+
+  if (len > max_len) {
+    g_set_error (error, HQ_PROTOCOL_ERROR, HQ_PROTOCOL_ERROR_TOO_BIG,
+        "The message is %" G_GSIZE_FORMAT " bytes; at most %" G_GSIZE_FORMAT
+        " are read.",
+        len, max_len);
+    return NULL;
+  }
+  if (!hq_protocol_depth_ok (data, len, HQ_PROTOCOL_MAX_DEPTH)) {
+    g_set_error (error, HQ_PROTOCOL_ERROR, HQ_PROTOCOL_ERROR_MALFORMED_JSON,
+        "The JSON is nested more than %d levels deep.", HQ_PROTOCOL_MAX_DEPTH);
+    return NULL;
+  }
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, data, (gssize)len, &local)) {
+    g_set_error (error, HQ_PROTOCOL_ERROR, HQ_PROTOCOL_ERROR_MALFORMED_JSON,
+        "The message is not valid JSON: %s", local->message);
+    return NULL;
+  }
+  if (json_parser_get_root (parser) == NULL) {
+    g_set_error (error, HQ_PROTOCOL_ERROR, HQ_PROTOCOL_ERROR_MALFORMED_JSON,
+        "The message is empty.");
+    return NULL;
+  }
+  return json_parser_steal_root (parser);
+}
+
+JsonObject *
+hq_protocol_parse_object (
+    const gchar *data, gsize len, gsize max_len, GError **error)
+{
+  g_autoptr (JsonNode) root = hq_protocol_parse (data, len, max_len, error);
+
+  if (root == NULL)
+    return NULL;
+  if (!JSON_NODE_HOLDS_OBJECT (root)) {
+    g_set_error (error, HQ_PROTOCOL_ERROR, HQ_PROTOCOL_ERROR_BAD_MESSAGE,
+        "A message must be a JSON object with a \"type\".");
+    return NULL;
+  }
+  return json_object_ref (json_node_get_object (root));
+}
+
+gboolean
+hq_protocol_carries_sdp (const gchar *type)
+{
+  static const gchar *const types[] = { "publish_offer", "subscribe_answer",
+    "peer_offer", "peer_answer", NULL };
+
+  return type != NULL && g_strv_contains (types, type);
+}
+
+/* --- readers --- */
+
+/* What @node is, for an error message. */
+static const gchar *
+node_kind (JsonNode *node)
+{
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    return "an object";
+  if (JSON_NODE_HOLDS_ARRAY (node))
+    return "an array";
+  if (JSON_NODE_HOLDS_NULL (node))
+    return "null";
+  switch (json_node_get_value_type (node)) {
+    case G_TYPE_STRING:
+      return "a string";
+    case G_TYPE_BOOLEAN:
+      return "true or false";
+    case G_TYPE_INT64:
+      return "a whole number";
+    default:
+      return "a number";
+  }
+}
+
+static gboolean
+wrong_type (
+    JsonNode *node, const gchar *name, const gchar *expected, GError **error)
+{
+  g_set_error (error, HQ_PROTOCOL_ERROR, HQ_PROTOCOL_ERROR_INVALID_FIELD,
+      "%.64s must be %s, not %s.", name, expected, node_kind (node));
+  return FALSE;
+}
+
+/* @name's node, or NULL when absent or null. */
+static JsonNode *
+member (JsonObject *msg, const gchar *name)
+{
+  JsonNode *node = json_object_get_member (msg, name);
+
+  return node == NULL || JSON_NODE_HOLDS_NULL (node) ? NULL : node;
+}
+
+static gboolean
+holds_value (JsonNode *node, GType type)
+{
+  return JSON_NODE_HOLDS_VALUE (node)
+      && json_node_get_value_type (node) == type;
+}
+
+gboolean
+hq_protocol_require (JsonObject *msg, const gchar *name, GError **error)
+{
+  if (member (msg, name) != NULL)
+    return TRUE;
+  g_set_error (error, HQ_PROTOCOL_ERROR, HQ_PROTOCOL_ERROR_INVALID_FIELD,
+      "%.64s is missing.", name);
+  return FALSE;
+}
+
+gboolean
+hq_protocol_read_string (
+    JsonObject *msg, const gchar *name, const gchar **out, GError **error)
+{
+  return hq_protocol_require (msg, name, error)
+      && hq_protocol_read_optional_string (msg, name, out, error);
+}
+
+gboolean
+hq_protocol_read_optional_string (
+    JsonObject *msg, const gchar *name, const gchar **out, GError **error)
+{
+  JsonNode *node = member (msg, name);
+
+  if (node == NULL)
+    return TRUE;
+  if (!holds_value (node, G_TYPE_STRING))
+    return wrong_type (node, name, "a string", error);
+  *out = json_node_get_string (node);
+  return TRUE;
+}
+
+gboolean
+hq_protocol_read_int (
+    JsonObject *msg, const gchar *name, gint64 *out, GError **error)
+{
+  JsonNode *node = member (msg, name);
+
+  if (node == NULL)
+    return TRUE;
+  if (!holds_value (node, G_TYPE_INT64))
+    return wrong_type (node, name, "a whole number", error);
+  *out = json_node_get_int (node);
+  return TRUE;
+}
+
+gboolean
+hq_protocol_read_bool (
+    JsonObject *msg, const gchar *name, gboolean *out, GError **error)
+{
+  JsonNode *node = member (msg, name);
+
+  if (node == NULL)
+    return TRUE;
+  if (!holds_value (node, G_TYPE_BOOLEAN))
+    return wrong_type (node, name, "true or false", error);
+  *out = json_node_get_boolean (node);
+  return TRUE;
+}
+
+gboolean
+hq_protocol_read_object (
+    JsonObject *msg, const gchar *name, JsonObject **out, GError **error)
+{
+  JsonNode *node = member (msg, name);
+
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return wrong_type (node, name, "a JSON object", error);
+  *out = json_node_get_object (node);
+  return TRUE;
+}
+
+gboolean
+hq_protocol_read_array (
+    JsonObject *msg, const gchar *name, JsonArray **out, GError **error)
+{
+  JsonNode *node = member (msg, name);
+
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return wrong_type (node, name, "a JSON array", error);
+  *out = json_node_get_array (node);
+  return TRUE;
+}
+
+/* --- the fields of each client message --- */
+
+typedef enum
+{
+  FIELD_STRING,
+  FIELD_INT,
+  FIELD_BOOL,
+  FIELD_OBJECT,
+  FIELD_ARRAY,
+} FieldKind;
+
+static const struct
+{
+  const gchar *type, *name;
+  FieldKind kind;
+  gboolean required;
+} message_fields[] = {
+  { "join", "token", FIELD_STRING, TRUE },
+  { "join", "room", FIELD_STRING, FALSE },
+  { "join", "resume_token", FIELD_STRING, FALSE },
+  { "join", "subscribe_rules", FIELD_ARRAY, FALSE },
+  { "chat_send", "body", FIELD_STRING, TRUE },
+  { "chat_send", "attributes", FIELD_OBJECT, FALSE },
+  { "chat_history", "before", FIELD_INT, FALSE },
+  { "chat_history", "limit", FIELD_INT, FALSE },
+  { "track_publish", "name", FIELD_STRING, TRUE },
+  { "track_publish", "kind", FIELD_STRING, TRUE },
+  { "track_publish", "enabled", FIELD_BOOL, FALSE },
+  { "track_publish", "priority", FIELD_STRING, FALSE },
+  { "track_unpublish", "track_sid", FIELD_STRING, TRUE },
+  { "track_update", "track_sid", FIELD_STRING, TRUE },
+  { "track_update", "enabled", FIELD_BOOL, FALSE },
+  { "track_update", "priority", FIELD_STRING, FALSE },
+  { "admit", "participant_sid", FIELD_STRING, TRUE },
+  { "deny", "participant_sid", FIELD_STRING, TRUE },
+  { "remove", "participant_sid", FIELD_STRING, TRUE },
+  { "mute", "participant_sid", FIELD_STRING, TRUE },
+  { "mute", "track_sid", FIELD_STRING, TRUE },
+  /* Required, but its handler says so with an example. */
+  { "subscribe_rules", "rules", FIELD_ARRAY, FALSE },
+  { "publish_offer", "sdp", FIELD_STRING, TRUE },
+  { "publish_offer", "tracks", FIELD_ARRAY, FALSE },
+  { "subscribe_answer", "sdp", FIELD_STRING, TRUE },
+  { "subscribe_answer", "revision", FIELD_INT, TRUE },
+  { "candidate", "transport", FIELD_STRING, TRUE },
+  { "candidate", "candidate", FIELD_STRING, FALSE },
+  { "end_of_candidates", "transport", FIELD_STRING, TRUE },
+  { "network_quality_configure", "local", FIELD_INT, FALSE },
+  { "network_quality_configure", "remote", FIELD_INT, FALSE },
+  { "peer_offer", "to", FIELD_STRING, TRUE },
+  { "peer_offer", "sdp", FIELD_STRING, TRUE },
+  { "peer_answer", "to", FIELD_STRING, TRUE },
+  { "peer_answer", "sdp", FIELD_STRING, TRUE },
+  { "peer_candidate", "to", FIELD_STRING, TRUE },
+  { "peer_candidate", "candidate", FIELD_STRING, TRUE },
+};
+
+static gboolean
+check_field (JsonObject *msg, const gchar *name, FieldKind kind,
+    gboolean required, GError **error)
+{
+  const gchar *s;
+  gint64 i;
+  gboolean b;
+  JsonObject *o;
+  JsonArray *a;
+
+  if (required && !hq_protocol_require (msg, name, error))
+    return FALSE;
+  switch (kind) {
+    case FIELD_STRING:
+      return hq_protocol_read_optional_string (msg, name, &s, error);
+    case FIELD_INT:
+      return hq_protocol_read_int (msg, name, &i, error);
+    case FIELD_BOOL:
+      return hq_protocol_read_bool (msg, name, &b, error);
+    case FIELD_OBJECT:
+      return hq_protocol_read_object (msg, name, &o, error);
+    case FIELD_ARRAY:
+    default:
+      return hq_protocol_read_array (msg, name, &a, error);
+  }
+}
+
+/* publish_offer's tracks: [{"mid": "0", "track_sid": "MT..."}, ...] */
+static gboolean
+check_tracks (JsonObject *msg, GError **error)
+{
+  JsonArray *tracks = NULL;
+
+  hq_protocol_read_array (msg, "tracks", &tracks, NULL);
+  for (guint i = 0; tracks && i < json_array_get_length (tracks); i++) {
+    JsonNode *n = json_array_get_element (tracks, i);
+    JsonObject *t =
+        JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+
+    if (t == NULL) {
+      g_set_error (error, HQ_PROTOCOL_ERROR, HQ_PROTOCOL_ERROR_INVALID_FIELD,
+          "tracks[%u] must be an object {\"mid\", \"track_sid\"}, not %s.", i,
+          node_kind (n));
+      return FALSE;
+    }
+    if (!check_field (t, "mid", FIELD_STRING, TRUE, error)
+        || !check_field (t, "track_sid", FIELD_STRING, TRUE, error)) {
+      g_prefix_error (error, "tracks[%u]: ", i);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+gboolean
+hq_protocol_check_message (JsonObject *msg, const gchar *type, GError **error)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (message_fields); i++)
+    if (g_str_equal (message_fields[i].type, type)
+        && !check_field (msg, message_fields[i].name, message_fields[i].kind,
+            message_fields[i].required, error))
+      return FALSE;
+  return !g_str_equal (type, "publish_offer") || check_tracks (msg, error);
+}
