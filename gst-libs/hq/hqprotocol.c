@@ -19,8 +19,21 @@ hq_protocol_error_code (HqProtocolError code)
   }
 }
 
-gboolean
-hq_protocol_depth_ok (const gchar *data, gsize len, guint max_depth)
+typedef enum
+{
+  SCAN_OK,
+  SCAN_TOO_DEEP,
+  SCAN_NOT_JSON,
+} ScanResult;
+
+/* One pass over the text, as json-glib will read it: "strings" (with
+ * backslash escapes) are skipped, brackets outside them counted.
+ * json-glib (GScanner) also reads C comments (slash, star) and 'strings',
+ * which JSON does not have; a quote inside one would end this scan's idea of a
+ * string where json-glib's differs, so they are refused: a '/' or a '\''
+ * outside a string is never JSON. */
+static ScanResult
+scan (const gchar *data, gsize len, guint max_depth)
 {
   guint depth = 0;
   gboolean in_string = FALSE;
@@ -37,12 +50,20 @@ hq_protocol_depth_ok (const gchar *data, gsize len, guint max_depth)
       in_string = TRUE;
     } else if (c == '[' || c == '{') {
       if (++depth > max_depth)
-        return FALSE;
+        return SCAN_TOO_DEEP;
     } else if ((c == ']' || c == '}') && depth > 0) {
       depth--;
+    } else if (c == '/' || c == '\'') {
+      return SCAN_NOT_JSON;
     }
   }
-  return TRUE;
+  return SCAN_OK;
+}
+
+gboolean
+hq_protocol_depth_ok (const gchar *data, gsize len, guint max_depth)
+{
+  return scan (data, len, max_depth) == SCAN_OK;
 }
 
 JsonNode *
@@ -58,10 +79,19 @@ hq_protocol_parse (const gchar *data, gsize len, gsize max_len, GError **error)
         len, max_len);
     return NULL;
   }
-  if (!hq_protocol_depth_ok (data, len, HQ_PROTOCOL_MAX_DEPTH)) {
-    g_set_error (error, HQ_PROTOCOL_ERROR, HQ_PROTOCOL_ERROR_MALFORMED_JSON,
-        "The JSON is nested more than %d levels deep.", HQ_PROTOCOL_MAX_DEPTH);
-    return NULL;
+  switch (scan (data, len, HQ_PROTOCOL_MAX_DEPTH)) {
+    case SCAN_TOO_DEEP:
+      g_set_error (error, HQ_PROTOCOL_ERROR, HQ_PROTOCOL_ERROR_MALFORMED_JSON,
+          "The JSON is nested more than %d levels deep.",
+          HQ_PROTOCOL_MAX_DEPTH);
+      return NULL;
+    case SCAN_NOT_JSON:
+      g_set_error (error, HQ_PROTOCOL_ERROR, HQ_PROTOCOL_ERROR_MALFORMED_JSON,
+          "The message is not valid JSON: a '/' or a '\\'' outside a "
+          "string.");
+      return NULL;
+    default:
+      break;
   }
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, data, (gssize)len, &local)) {

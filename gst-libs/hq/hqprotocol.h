@@ -56,7 +56,9 @@ const gchar *hq_protocol_error_code (HqProtocolError code);
 
 /* Whether the @len bytes of JSON text at @data nest arrays and objects at
  * most @max_depth deep.  A linear scan that skips strings; it does not
- * check that the text is JSON. */
+ * check that the text is JSON, but it is FALSE for a '/' or a '\'' outside
+ * a string: json-glib reads comments and single-quoted strings, where a
+ * '"' would hide brackets from the scan, and JSON has neither. */
 gboolean hq_protocol_depth_ok (const gchar *data, gsize len, guint max_depth);
 
 /* Parses @len bytes of JSON text, refused unread when over @max_len bytes

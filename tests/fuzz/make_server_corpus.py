@@ -81,6 +81,10 @@ def frames_cases():
                                       {"type": {}, "all": True}])],
         "deep-after-join": ["a", "E" + '{"type":"publish_offer","sdp":'
                             + "[" * 60],
+        "deep-behind-comment": ["a", "E" + '{"type":"publish_offer",'
+                                '"x":/*"*/' + "[" * 60],
+        "deep-behind-single-quote": ["a", "E" + '{"type":"publish_offer",'
+                                     '"x":\'"\',"sdp":' + "[" * 60],
         "big-not-sdp-after-join": ["a", "E" + j(type="chat_send", body="x")],
         "resume": ["b", "r", "B" + '{"type":"join","id":"j","token":"$T",'
                    '"resume_token":"$R"}'],

@@ -143,6 +143,20 @@ class ParseTest(unittest.TestCase):
         self.assertEqual(json.loads(ws.recv(WAIT))["type"], "pong")
         self.assert_server_fine()
 
+    def test_deep_nesting_behind_a_comment_or_single_quote(self):
+        """json-glib reads /* comments */ and 'strings' as JSON does not: a
+        quote hidden in them must not hide brackets from the depth limit."""
+        guest = self.join("guest", "visit")
+        for head in ('{"type":"publish_offer","x":/*"*/',
+                     '{"type":"publish_offer","x":\'"\',"sdp":'):
+            with self.subTest(head=head):
+                guest.ws.send_text(head + "[" * 200000)
+                self.assert_error(guest.wait_for("error", timeout=WAIT),
+                                  "malformed_json", "JSON")
+                self.assertEqual(guest.request("ping", timeout=WAIT)["type"],
+                                 "pong")
+        self.assert_server_fine()
+
     def test_deep_nesting_inside_a_string_is_text(self):
         ws = self.raw()
         ws.send_text(json.dumps({"type": "ping", "id": "p",
