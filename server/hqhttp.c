@@ -193,7 +193,8 @@ hq_http_read_body (SoupServerMessage *msg, gboolean allow_form, GError **error)
   /* json-glib recurses once per level: bounded before it sees the text. */
   if (!hq_protocol_depth_ok (data, len, HQ_PROTOCOL_MAX_DEPTH)) {
     g_set_error (error, HQ_HTTP_ERROR, HQ_HTTP_ERROR_MALFORMED_JSON,
-        "The request body is JSON nested more than %d levels deep.",
+        "The request body is not plain JSON: nested more than %d levels "
+        "deep, or with a comment or a single-quoted string.",
         HQ_PROTOCOL_MAX_DEPTH);
     return NULL;
   }
@@ -357,8 +358,9 @@ hq_http_rest_json (
   if (!hq_protocol_depth_ok (json_node_get_string (node),
           strlen (json_node_get_string (node)), HQ_PROTOCOL_MAX_DEPTH)) {
     g_set_error (error, HQ_HTTP_ERROR, HQ_HTTP_ERROR_BAD_REQUEST,
-        "%s is JSON nested more than %d levels deep.", name,
-        HQ_PROTOCOL_MAX_DEPTH);
+        "%s is not plain JSON: nested more than %d levels deep, or with a "
+        "comment or a single-quoted string.",
+        name, HQ_PROTOCOL_MAX_DEPTH);
     return FALSE;
   }
   *out = json_from_string (json_node_get_string (node), &local);
