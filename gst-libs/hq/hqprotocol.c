@@ -199,17 +199,63 @@ hq_protocol_read_string (
       && hq_protocol_read_optional_string (msg, name, out, error);
 }
 
+static gboolean
+holds_string (JsonNode *node)
+{
+  return holds_value (node, G_TYPE_STRING);
+}
+
+static gboolean
+holds_int (JsonNode *node)
+{
+  return holds_value (node, G_TYPE_INT64);
+}
+
+static gboolean
+holds_bool (JsonNode *node)
+{
+  return holds_value (node, G_TYPE_BOOLEAN);
+}
+
+static gboolean
+holds_object (JsonNode *node)
+{
+  return JSON_NODE_HOLDS_OBJECT (node);
+}
+
+static gboolean
+holds_array (JsonNode *node)
+{
+  return JSON_NODE_HOLDS_ARRAY (node);
+}
+
+/* *@out: @name's node when it is present and @holds it, else NULL; FALSE
+ * (with @error) when it is present and of another kind. */
+static gboolean
+read_node (JsonObject *msg, const gchar *name, gboolean (*holds) (JsonNode *),
+    const gchar *expected, JsonNode **out, GError **error)
+{
+  JsonNode *node = member (msg, name);
+
+  *out = NULL;
+  if (node == NULL)
+    return TRUE;
+  if (!holds (node))
+    return wrong_type (node, name, expected, error);
+  *out = node;
+  return TRUE;
+}
+
 gboolean
 hq_protocol_read_optional_string (
     JsonObject *msg, const gchar *name, const gchar **out, GError **error)
 {
-  JsonNode *node = member (msg, name);
+  JsonNode *node;
 
-  if (node == NULL)
-    return TRUE;
-  if (!holds_value (node, G_TYPE_STRING))
-    return wrong_type (node, name, "a string", error);
-  *out = json_node_get_string (node);
+  if (!read_node (msg, name, holds_string, "a string", &node, error))
+    return FALSE;
+  if (node)
+    *out = json_node_get_string (node);
   return TRUE;
 }
 
@@ -217,13 +263,12 @@ gboolean
 hq_protocol_read_int (
     JsonObject *msg, const gchar *name, gint64 *out, GError **error)
 {
-  JsonNode *node = member (msg, name);
+  JsonNode *node;
 
-  if (node == NULL)
-    return TRUE;
-  if (!holds_value (node, G_TYPE_INT64))
-    return wrong_type (node, name, "a whole number", error);
-  *out = json_node_get_int (node);
+  if (!read_node (msg, name, holds_int, "a whole number", &node, error))
+    return FALSE;
+  if (node)
+    *out = json_node_get_int (node);
   return TRUE;
 }
 
@@ -231,13 +276,12 @@ gboolean
 hq_protocol_read_bool (
     JsonObject *msg, const gchar *name, gboolean *out, GError **error)
 {
-  JsonNode *node = member (msg, name);
+  JsonNode *node;
 
-  if (node == NULL)
-    return TRUE;
-  if (!holds_value (node, G_TYPE_BOOLEAN))
-    return wrong_type (node, name, "true or false", error);
-  *out = json_node_get_boolean (node);
+  if (!read_node (msg, name, holds_bool, "true or false", &node, error))
+    return FALSE;
+  if (node)
+    *out = json_node_get_boolean (node);
   return TRUE;
 }
 
@@ -245,13 +289,12 @@ gboolean
 hq_protocol_read_object (
     JsonObject *msg, const gchar *name, JsonObject **out, GError **error)
 {
-  JsonNode *node = member (msg, name);
+  JsonNode *node;
 
-  if (node == NULL)
-    return TRUE;
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    return wrong_type (node, name, "a JSON object", error);
-  *out = json_node_get_object (node);
+  if (!read_node (msg, name, holds_object, "a JSON object", &node, error))
+    return FALSE;
+  if (node)
+    *out = json_node_get_object (node);
   return TRUE;
 }
 
@@ -259,13 +302,12 @@ gboolean
 hq_protocol_read_array (
     JsonObject *msg, const gchar *name, JsonArray **out, GError **error)
 {
-  JsonNode *node = member (msg, name);
+  JsonNode *node;
 
-  if (node == NULL)
-    return TRUE;
-  if (!JSON_NODE_HOLDS_ARRAY (node))
-    return wrong_type (node, name, "a JSON array", error);
-  *out = json_node_get_array (node);
+  if (!read_node (msg, name, holds_array, "a JSON array", &node, error))
+    return FALSE;
+  if (node)
+    *out = json_node_get_array (node);
   return TRUE;
 }
 
@@ -330,27 +372,22 @@ static gboolean
 check_field (JsonObject *msg, const gchar *name, FieldKind kind,
     gboolean required, GError **error)
 {
-  const gchar *s;
-  gint64 i;
-  gboolean b;
-  JsonObject *o;
-  JsonArray *a;
+  static const struct
+  {
+    gboolean (*holds) (JsonNode *node);
+    const gchar *expected;
+  } kinds[] = {
+    [FIELD_STRING] = { holds_string, "a string" },
+    [FIELD_INT] = { holds_int, "a whole number" },
+    [FIELD_BOOL] = { holds_bool, "true or false" },
+    [FIELD_OBJECT] = { holds_object, "a JSON object" },
+    [FIELD_ARRAY] = { holds_array, "a JSON array" },
+  };
+  JsonNode *node;
 
-  if (required && !hq_protocol_require (msg, name, error))
-    return FALSE;
-  switch (kind) {
-    case FIELD_STRING:
-      return hq_protocol_read_optional_string (msg, name, &s, error);
-    case FIELD_INT:
-      return hq_protocol_read_int (msg, name, &i, error);
-    case FIELD_BOOL:
-      return hq_protocol_read_bool (msg, name, &b, error);
-    case FIELD_OBJECT:
-      return hq_protocol_read_object (msg, name, &o, error);
-    case FIELD_ARRAY:
-    default:
-      return hq_protocol_read_array (msg, name, &a, error);
-  }
+  return (!required || hq_protocol_require (msg, name, error))
+      && read_node (
+          msg, name, kinds[kind].holds, kinds[kind].expected, &node, error);
 }
 
 /* publish_offer's tracks: [{"mid": "0", "track_sid": "MT..."}, ...] */

@@ -11,8 +11,8 @@ and another participant who joined before it still has a working session
 import json
 import unittest
 
-from hqtest import Server, read_credentials
-from hqws import Closed, Signal, WsClient
+from hqws import Closed, WsClient
+from test_rooms import RoomsTestCase
 
 WAIT = 30  # seconds, for any one answer
 
@@ -63,44 +63,12 @@ P2P_MESSAGES = [
 ]
 
 
-class ParseTest(unittest.TestCase):
+class ParseTest(RoomsTestCase):
     def setUp(self):
-        self.srv = Server().__enter__()
-        creds = read_credentials(self.srv.data_dir)
-        self.auth = (creds["key_sid"], creds["key_secret"])
-        self.clients = []
-        self.rest("POST", "/v1/Rooms", {"UniqueName": "visit",
-                                        "Type": "group"}, 201)
+        super().setUp()
+        self.create_room(UniqueName="visit", Type="group")
         # The bystander: joined before any attack, checked after each.
-        self.bystander = self.join("bystander", "visit", role="host")
-
-    def tearDown(self):
-        for c in self.clients:
-            c.ws.sock.close()
-        self.srv.__exit__(None, None, None)
-
-    def rest(self, method, path, body=None, status=None):
-        r = self.srv.request(method, path, body, auth=self.auth)
-        if status is not None:
-            self.assertEqual(r.status, status, r.body)
-        return r
-
-    def token(self, identity, room, role="guest"):
-        return self.rest("POST", "/v1/AccessTokens",
-                         {"Identity": identity, "Room": room, "Role": role},
-                         201).json()["token"]
-
-    def connect(self):
-        c = Signal(self.srv.url)
-        self.clients.append(c)
-        return c
-
-    def join(self, identity, room, role="guest"):
-        token = self.token(identity, room, role)
-        c = self.connect()
-        reply = c.join(token)
-        self.assertEqual(reply["type"], "joined", reply)
-        return c
+        self.bystander, _ = self.join("bystander", "visit", role="host")
 
     def assert_server_fine(self):
         """/healthz answers and the bystander's session works."""
@@ -146,7 +114,7 @@ class ParseTest(unittest.TestCase):
     def test_deep_nesting_behind_a_comment_or_single_quote(self):
         """json-glib reads /* comments */ and 'strings' as JSON does not: a
         quote hidden in them must not hide brackets from the depth limit."""
-        guest = self.join("guest", "visit")
+        guest, _ = self.join("guest", "visit")
         for head in ('{"type":"publish_offer","x":/*"*/',
                      '{"type":"publish_offer","x":\'"\',"sdp":'):
             with self.subTest(head=head):
@@ -245,7 +213,7 @@ class ParseTest(unittest.TestCase):
 
     def test_candidate_transport_number(self):
         """The crash of the issue, on the SFU worker thread."""
-        guest = self.join("guest", "visit")
+        guest, _ = self.join("guest", "visit")
         reply = guest.request("candidate", transport=1,
                               candidate="candidate:1 1 UDP 1 127.0.0.1 9 typ "
                               "host", timeout=WAIT)
@@ -253,19 +221,18 @@ class ParseTest(unittest.TestCase):
         self.assert_server_fine()
 
     def test_every_group_message_with_wrong_types(self):
-        guest = self.join("guest", "visit")
+        guest, _ = self.join("guest", "visit")
         self.check_messages(guest, GROUP_MESSAGES)
         # The guest's own session still works too.
         self.assertEqual(guest.request("ping", timeout=WAIT)["type"], "pong")
 
     def test_every_relay_message_with_wrong_types(self):
-        self.rest("POST", "/v1/Rooms", {"UniqueName": "p2p",
-                                        "Type": "peer-to-peer"}, 201)
-        guest = self.join("guest", "p2p")
+        self.create_room(UniqueName="p2p", Type="peer-to-peer")
+        guest, _ = self.join("guest", "p2p")
         self.check_messages(guest, P2P_MESSAGES)
 
     def test_nested_fields_of_the_wrong_type(self):
-        guest = self.join("guest", "visit")
+        guest, _ = self.join("guest", "visit")
         for tracks in ([1], [{"mid": 1, "track_sid": "MT0"}],
                        [{"mid": "0", "track_sid": True}]):
             with self.subTest(tracks=tracks):
@@ -284,7 +251,7 @@ class ParseTest(unittest.TestCase):
         self.assert_server_fine()
 
     def test_deep_and_large_messages_after_join(self):
-        guest = self.join("guest", "visit")
+        guest, _ = self.join("guest", "visit")
         # Too deep, under the SDP limit: refused before it is parsed.
         guest.ws.send_text('{"type":"publish_offer","sdp":' + "[" * 80000)
         self.assert_error(guest.wait_for("error", timeout=WAIT),
