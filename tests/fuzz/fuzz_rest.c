@@ -9,7 +9,9 @@
  * a TCP client, without sockets or timing.
  *
  * The input is one or more connections separated by a line "@@@"; each
- * is raw HTTP/1.1 (several requests on one connection are pipelined).  In
+ * is raw HTTP/1.1 (several requests on one connection are pipelined; after
+ * an upgrade to a WebSocket at /v1/signal the rest of the connection is
+ * WebSocket frames, which hqsignal.c and the session read).  In
  * it, $A is replaced by "Basic " and the server's API key (SK000... with
  * KEY_SECRET below), $L by the length of what follows the first blank line
  * (so a mutated body keeps a right Content-Length), $S by the sid of a

@@ -123,6 +123,19 @@ def http(method, path, body=None, ctype="application/json", auth=True,
     return head + "\r\n" + (body or "")
 
 
+def ws_frame(text, opcode=1):
+    """A client text frame, masked (as RFC 6455 requires of clients) with
+    the key 0, so its payload reads as it is."""
+    data = text.encode()
+    n = len(data)
+    head = bytes([0x80 | opcode])
+    if n < 126:
+        head += bytes([0x80 | n])
+    else:
+        head += bytes([0x80 | 126, n >> 8, n & 0xff])
+    return (head + b"\0\0\0\0" + data).decode("latin-1")
+
+
 def rest_cases():
     cases = {
         "healthz": http("GET", "/healthz", auth=False),
@@ -178,6 +191,17 @@ def rest_cases():
                               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                               "Sec-WebSocket-Version: 13\r\n\r\n"),
         "garbage": "\x01\x02 / HTTP/9\r\n\r\n",
+        # After the upgrade the same connection carries WebSocket frames:
+        # libsoup's frame reader, then hqsignal.c and the session.
+        "websocket-frames": ("GET /v1/signal HTTP/1.1\r\nHost: x\r\n"
+                             "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                             "Sec-WebSocket-Version: 13\r\n\r\n"
+                             + ws_frame(j(type="ping", id="p"))
+                             + ws_frame('{"type":1}')
+                             + ws_frame("[" * 40)
+                             + ws_frame(j(type="join", token="a.b.c"))
+                             + ws_frame("x", opcode=2)),
     }
     yield from cases.items()
 
@@ -188,8 +212,9 @@ def write(name, cases):
     for f in os.listdir(d):
         os.unlink(os.path.join(d, f))
     for case, text in cases:
-        with open(os.path.join(d, case), "w", newline="") as f:
-            f.write(text)
+        with open(os.path.join(d, case), "wb") as f:
+            f.write(text.encode("latin-1") if "websocket" in case
+                    else text.encode())
 
 
 if __name__ == "__main__":
