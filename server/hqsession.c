@@ -421,7 +421,7 @@ handle_track_update (Request *req)
       || !field_bool (req, "enabled", &enabled)
       || !field_string (req, "priority", FALSE, &priority))
     return;
-  if (!json_object_has_member (req->msg, "enabled") && priority == NULL) {
+  if (!hq_protocol_require (req->msg, "enabled", NULL) && priority == NULL) {
     reply_error (req, "invalid_field",
         "enabled or priority is missing: track_update changes one or both.");
     return;
@@ -429,7 +429,7 @@ handle_track_update (Request *req)
   if (priority) {
     track = hq_participant_set_track_priority (
         req->session->participant, sid, priority, &error);
-    if (track == NULL || !json_object_has_member (req->msg, "enabled")) {
+    if (track == NULL || !hq_protocol_require (req->msg, "enabled", NULL)) {
       reply_track (req, "track_priority_changed", track, error);
       return;
     }

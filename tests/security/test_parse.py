@@ -250,6 +250,21 @@ class ParseTest(RoomsTestCase):
                 self.assert_error(reply, "invalid_field", "rules[0]")
         self.assert_server_fine()
 
+    def test_null_is_absent(self):
+        """null counts as an absent field, as docs/protocol.md says: a
+        track_update with enabled null changes only the priority."""
+        guest, _ = self.join("guest", "visit")
+        track = guest.request("track_publish", name="cam", kind="video",
+                              timeout=WAIT)["track"]
+        reply = guest.request("track_update", track_sid=track["sid"],
+                              enabled=None, priority="high", timeout=WAIT)
+        self.assertEqual(reply["type"], "track_priority_changed", reply)
+        self.assertEqual(reply["track"]["priority"], "high", reply)
+        reply = guest.request("chat_send", body="x", attributes=None,
+                              timeout=WAIT)
+        self.assertEqual(reply["type"], "chat_sent", reply)
+        self.assert_server_fine()
+
     def test_deep_and_large_messages_after_join(self):
         guest, _ = self.join("guest", "visit")
         # Too deep, under the SDP limit: refused before it is parsed.
