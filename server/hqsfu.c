@@ -365,7 +365,14 @@ void
 hq_sfu_room_handle (
     HqSfuRoom *room, const gchar *participant_sid, JsonObject *msg)
 {
-  post (room, CMD_HANDLE, participant_sid, NULL, NULL, NULL, FALSE, msg);
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autofree gchar *text = NULL;
+
+  /* As text: json-glib's reference counts are not atomic, so the worker
+   * parses its own copy rather than share @msg with this thread. */
+  json_node_set_object (node, msg);
+  text = json_to_string (node, FALSE);
+  post (room, CMD_HANDLE, participant_sid, text, NULL, NULL, FALSE, NULL);
 }
 
 guint64
@@ -1225,6 +1232,18 @@ handle (HqSfuRoomMedia *media, const gchar *sid, JsonObject *msg)
     handle_quality_configure (p, msg, id);
 }
 
+/* @text: a message the session checked (hq_protocol_check_message()) and
+ * wrote again; its size was checked then, its depth is again. */
+static void
+handle_text (HqSfuRoomMedia *media, const gchar *sid, const gchar *text)
+{
+  g_autoptr (JsonObject) msg =
+      hq_protocol_parse_object (text, strlen (text), G_MAXSIZE, NULL);
+
+  if (msg)
+    handle (media, sid, msg);
+}
+
 /* --- worker: timers --- */
 
 /* Participants that count as speakers: all but the hidden. */
@@ -1410,7 +1429,7 @@ run_cmd (Cmd *cmd)
         track->priority = (HqSfuPriority)cmd->n;
       break;
     case CMD_HANDLE:
-      handle (media, cmd->a, cmd->msg);
+      handle_text (media, cmd->a, cmd->b);
       break;
     default:
       break;
