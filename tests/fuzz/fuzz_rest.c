@@ -62,6 +62,39 @@ substitute (const gchar *data, gsize len, const gchar *room_sid)
   return out;
 }
 
+/* libsoup 3.2.3 leaks the request line (method and path, up to the header
+ * size limit) of a request whose Transfer-Encoding it does not know,
+ * before any code of ours runs (soup_headers_parse_request; found by this
+ * target).  Such connections are left out so that the leak check keeps
+ * watching our code; tests/lsan.supp names the leak for the replays. */
+static gboolean
+libsoup_leaks (const GString *request)
+{
+  g_auto (GStrv) lines = g_strsplit (request->str, "\n", -1);
+  guint in_block = 0;
+
+  for (guint i = 0; lines[i]; i++) {
+    g_autofree gchar *line = g_strstrip (g_ascii_strdown (lines[i], -1));
+    const gchar *value;
+
+    if (*line == '\0') {
+      in_block = 0;
+      continue;
+    }
+    if (!g_str_has_prefix (line, "transfer-encoding"))
+      continue;
+    value = strchr (line, ':');
+    if (value == NULL || ++in_block > 1)
+      return TRUE;
+    value++;
+    while (*value == ' ' || *value == '\t')
+      value++;
+    if (!g_str_equal (value, "chunked") && !g_str_equal (value, "identity"))
+      return TRUE;
+  }
+  return FALSE;
+}
+
 static void
 run_connection (SoupServer *soup, GString *request)
 {
@@ -127,7 +160,8 @@ LLVMFuzzerTestOneInput (const guint8 *data, gsize size)
     g_autoptr (GString) request =
         substitute (part, stop - part, hq_room_get_record (room)->sid);
 
-    run_connection (hq_server_get_soup (server), request);
+    if (!libsoup_leaks (request))
+      run_connection (hq_server_get_soup (server), request);
     part = sep ? sep + 5 : end;
   }
 
