@@ -1,7 +1,9 @@
 /* WebSocket signalling at /v1/signal: one connection per participant, JSON
- * text frames as docs/protocol.md defines them.  This file parses and
- * checks each message and answers it; what a message does to a room lives
- * in hqroom.c, which reaches the connection back through HqPeerOps. */
+ * text frames as docs/protocol.md defines them.  This file owns the
+ * connections; each message goes to the connection's session
+ * (hqsession.c), which checks its size, parses and checks it (libhq
+ * hqprotocol) and answers it; what a message does to a room lives in
+ * hqroom.c, which reaches the connection back through HqPeerOps. */
 #ifndef __HQ_SIGNAL_H__
 #define __HQ_SIGNAL_H__
 
