@@ -549,31 +549,31 @@ typedef enum
 
 static const struct
 {
-  const gchar *type;
+  HqMessageType type;
   void (*handle) (Request *req);
   Needs needs;
 } handlers[] = {
-  { "join", handle_join, NEEDS_NOTHING },
-  { "ping", handle_ping, NEEDS_NOTHING },
-  { "leave", handle_leave, NEEDS_PARTICIPANT },
-  { "chat_send", handle_chat_send, NEEDS_ADMITTED },
-  { "chat_history", handle_chat_history, NEEDS_ADMITTED },
-  { "track_publish", handle_track_publish, NEEDS_ADMITTED },
-  { "track_unpublish", handle_track_unpublish, NEEDS_ADMITTED },
-  { "track_update", handle_track_update, NEEDS_ADMITTED },
-  { "admit", handle_admit, NEEDS_ADMITTED },
-  { "deny", handle_deny, NEEDS_ADMITTED },
-  { "mute", handle_mute, NEEDS_ADMITTED },
-  { "remove", handle_remove, NEEDS_ADMITTED },
-  { "publish_offer", handle_media, NEEDS_ADMITTED },
-  { "subscribe_answer", handle_media, NEEDS_ADMITTED },
-  { "candidate", handle_media, NEEDS_ADMITTED },
-  { "end_of_candidates", handle_media, NEEDS_ADMITTED },
-  { "network_quality_configure", handle_media, NEEDS_ADMITTED },
-  { "subscribe_rules", handle_subscribe_rules, NEEDS_ADMITTED },
-  { "peer_offer", handle_relay, NEEDS_ADMITTED },
-  { "peer_answer", handle_relay, NEEDS_ADMITTED },
-  { "peer_candidate", handle_relay, NEEDS_ADMITTED },
+  { HQ_MESSAGE_JOIN, handle_join, NEEDS_NOTHING },
+  { HQ_MESSAGE_PING, handle_ping, NEEDS_NOTHING },
+  { HQ_MESSAGE_LEAVE, handle_leave, NEEDS_PARTICIPANT },
+  { HQ_MESSAGE_CHAT_SEND, handle_chat_send, NEEDS_ADMITTED },
+  { HQ_MESSAGE_CHAT_HISTORY, handle_chat_history, NEEDS_ADMITTED },
+  { HQ_MESSAGE_TRACK_PUBLISH, handle_track_publish, NEEDS_ADMITTED },
+  { HQ_MESSAGE_TRACK_UNPUBLISH, handle_track_unpublish, NEEDS_ADMITTED },
+  { HQ_MESSAGE_TRACK_UPDATE, handle_track_update, NEEDS_ADMITTED },
+  { HQ_MESSAGE_ADMIT, handle_admit, NEEDS_ADMITTED },
+  { HQ_MESSAGE_DENY, handle_deny, NEEDS_ADMITTED },
+  { HQ_MESSAGE_MUTE, handle_mute, NEEDS_ADMITTED },
+  { HQ_MESSAGE_REMOVE, handle_remove, NEEDS_ADMITTED },
+  { HQ_MESSAGE_PUBLISH_OFFER, handle_media, NEEDS_ADMITTED },
+  { HQ_MESSAGE_SUBSCRIBE_ANSWER, handle_media, NEEDS_ADMITTED },
+  { HQ_MESSAGE_CANDIDATE, handle_media, NEEDS_ADMITTED },
+  { HQ_MESSAGE_END_OF_CANDIDATES, handle_media, NEEDS_ADMITTED },
+  { HQ_MESSAGE_NETWORK_QUALITY_CONFIGURE, handle_media, NEEDS_ADMITTED },
+  { HQ_MESSAGE_SUBSCRIBE_RULES, handle_subscribe_rules, NEEDS_ADMITTED },
+  { HQ_MESSAGE_PEER_OFFER, handle_relay, NEEDS_ADMITTED },
+  { HQ_MESSAGE_PEER_ANSWER, handle_relay, NEEDS_ADMITTED },
+  { HQ_MESSAGE_PEER_CANDIDATE, handle_relay, NEEDS_ADMITTED },
 };
 
 static void
@@ -581,14 +581,17 @@ dispatch (HqSession *session, JsonObject *msg)
 {
   Request req = { session, msg, NULL };
   const gchar *type = NULL;
+  HqMessageType t;
   g_autofree gchar *why = NULL;
   GError *error = NULL;
 
   if (!field_string (&req, "id", FALSE, &req.id)
       || !field_string (&req, "type", TRUE, &type))
     return;
-  for (gsize i = 0; i < G_N_ELEMENTS (handlers); i++) {
-    if (strcmp (handlers[i].type, type) != 0)
+  t = hq_protocol_message_type (type);
+  for (gsize i = 0; t != HQ_MESSAGE_UNKNOWN && i < G_N_ELEMENTS (handlers);
+       i++) {
+    if (handlers[i].type != t)
       continue;
     if (handlers[i].needs != NEEDS_NOTHING && session->participant == NULL) {
       why = g_strdup_printf ("Send join first: %s needs a joined room.", type);
@@ -606,7 +609,7 @@ dispatch (HqSession *session, JsonObject *msg)
     /* Every field of the type it must have before any handler, and so
      * before the SFU or another participant, sees the message. */
     if (!field_failed (
-            &req, hq_protocol_check_message (msg, type, &error), &error))
+            &req, hq_protocol_check_message (msg, t, &error), &error))
       return;
     handlers[i].handle (&req);
     return;

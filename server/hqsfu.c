@@ -352,15 +352,6 @@ hq_sfu_room_set_track_priority (
       NULL);
 }
 
-gboolean
-hq_sfu_handles (const gchar *type)
-{
-  static const gchar *const types[] = { "publish_offer", "subscribe_answer",
-    "candidate", "end_of_candidates", "network_quality_configure", NULL };
-
-  return type != NULL && g_strv_contains (types, type);
-}
-
 void
 hq_sfu_room_handle (
     HqSfuRoom *room, const gchar *participant_sid, JsonObject *msg)
@@ -1207,7 +1198,8 @@ static void
 handle (HqSfuRoomMedia *media, const gchar *sid, JsonObject *msg)
 {
   HqSfuParticipant *p = find_participant (media, sid);
-  const gchar *type = "", *id = NULL;
+  const gchar *type = NULL, *id = NULL;
+  HqMessageType t;
 
   hq_protocol_read_optional_string (msg, "type", &type, NULL);
   hq_protocol_read_optional_string (msg, "id", &id, NULL);
@@ -1217,19 +1209,28 @@ handle (HqSfuRoomMedia *media, const gchar *sid, JsonObject *msg)
         "media needs a joined, admitted participant");
     return;
   }
-  if (g_str_equal (type, "publish_offer") && p->hidden)
-    send_error (media->room, sid, id, "forbidden",
-        "the recorder receives media; it does not publish");
-  else if (g_str_equal (type, "publish_offer"))
-    handle_publish_offer (p, msg, id);
-  else if (g_str_equal (type, "subscribe_answer"))
-    handle_subscribe_answer (p, msg, id);
-  else if (g_str_equal (type, "candidate"))
-    handle_candidate (p, msg, id, FALSE);
-  else if (g_str_equal (type, "end_of_candidates"))
-    handle_candidate (p, msg, id, TRUE);
-  else if (g_str_equal (type, "network_quality_configure"))
-    handle_quality_configure (p, msg, id);
+  t = hq_protocol_message_type (type);
+  switch (t) {
+    case HQ_MESSAGE_PUBLISH_OFFER:
+      if (p->hidden)
+        send_error (media->room, sid, id, "forbidden",
+            "the recorder receives media; it does not publish");
+      else
+        handle_publish_offer (p, msg, id);
+      break;
+    case HQ_MESSAGE_SUBSCRIBE_ANSWER:
+      handle_subscribe_answer (p, msg, id);
+      break;
+    case HQ_MESSAGE_CANDIDATE:
+    case HQ_MESSAGE_END_OF_CANDIDATES:
+      handle_candidate (p, msg, id, t == HQ_MESSAGE_END_OF_CANDIDATES);
+      break;
+    case HQ_MESSAGE_NETWORK_QUALITY_CONFIGURE:
+      handle_quality_configure (p, msg, id);
+      break;
+    default:
+      break;
+  }
 }
 
 /* @text: a message the session checked (hq_protocol_check_message()) and

@@ -123,13 +123,54 @@ hq_protocol_parse_object (
   return json_object_ref (json_node_get_object (root));
 }
 
+static const struct
+{
+  const gchar *name;
+  gboolean carries_sdp;
+} messages[] = {
+  [HQ_MESSAGE_JOIN] = { "join" },
+  [HQ_MESSAGE_PING] = { "ping" },
+  [HQ_MESSAGE_LEAVE] = { "leave" },
+  [HQ_MESSAGE_CHAT_SEND] = { "chat_send" },
+  [HQ_MESSAGE_CHAT_HISTORY] = { "chat_history" },
+  [HQ_MESSAGE_TRACK_PUBLISH] = { "track_publish" },
+  [HQ_MESSAGE_TRACK_UNPUBLISH] = { "track_unpublish" },
+  [HQ_MESSAGE_TRACK_UPDATE] = { "track_update" },
+  [HQ_MESSAGE_ADMIT] = { "admit" },
+  [HQ_MESSAGE_DENY] = { "deny" },
+  [HQ_MESSAGE_MUTE] = { "mute" },
+  [HQ_MESSAGE_REMOVE] = { "remove" },
+  [HQ_MESSAGE_PUBLISH_OFFER] = { "publish_offer", TRUE },
+  [HQ_MESSAGE_SUBSCRIBE_ANSWER] = { "subscribe_answer", TRUE },
+  [HQ_MESSAGE_CANDIDATE] = { "candidate" },
+  [HQ_MESSAGE_END_OF_CANDIDATES] = { "end_of_candidates" },
+  [HQ_MESSAGE_NETWORK_QUALITY_CONFIGURE] = { "network_quality_configure" },
+  [HQ_MESSAGE_SUBSCRIBE_RULES] = { "subscribe_rules" },
+  [HQ_MESSAGE_PEER_OFFER] = { "peer_offer", TRUE },
+  [HQ_MESSAGE_PEER_ANSWER] = { "peer_answer", TRUE },
+  [HQ_MESSAGE_PEER_CANDIDATE] = { "peer_candidate" },
+};
+
+HqMessageType
+hq_protocol_message_type (const gchar *name)
+{
+  for (guint i = HQ_MESSAGE_UNKNOWN + 1; name && i < G_N_ELEMENTS (messages);
+       i++)
+    if (g_str_equal (messages[i].name, name))
+      return (HqMessageType)i;
+  return HQ_MESSAGE_UNKNOWN;
+}
+
+const gchar *
+hq_protocol_message_name (HqMessageType type)
+{
+  return (guint)type < G_N_ELEMENTS (messages) ? messages[type].name : NULL;
+}
+
 gboolean
 hq_protocol_carries_sdp (const gchar *type)
 {
-  static const gchar *const types[] = { "publish_offer", "subscribe_answer",
-    "peer_offer", "peer_answer", NULL };
-
-  return type != NULL && g_strv_contains (types, type);
+  return messages[hq_protocol_message_type (type)].carries_sdp;
 }
 
 /* --- readers --- */
@@ -324,48 +365,49 @@ typedef enum
 
 static const struct
 {
-  const gchar *type, *name;
+  HqMessageType type;
+  const gchar *name;
   FieldKind kind;
   gboolean required;
 } message_fields[] = {
-  { "join", "token", FIELD_STRING, TRUE },
-  { "join", "room", FIELD_STRING, FALSE },
-  { "join", "resume_token", FIELD_STRING, FALSE },
-  { "join", "subscribe_rules", FIELD_ARRAY, FALSE },
-  { "chat_send", "body", FIELD_STRING, TRUE },
-  { "chat_send", "attributes", FIELD_OBJECT, FALSE },
-  { "chat_history", "before", FIELD_INT, FALSE },
-  { "chat_history", "limit", FIELD_INT, FALSE },
-  { "track_publish", "name", FIELD_STRING, TRUE },
-  { "track_publish", "kind", FIELD_STRING, TRUE },
-  { "track_publish", "enabled", FIELD_BOOL, FALSE },
-  { "track_publish", "priority", FIELD_STRING, FALSE },
-  { "track_unpublish", "track_sid", FIELD_STRING, TRUE },
-  { "track_update", "track_sid", FIELD_STRING, TRUE },
-  { "track_update", "enabled", FIELD_BOOL, FALSE },
-  { "track_update", "priority", FIELD_STRING, FALSE },
-  { "admit", "participant_sid", FIELD_STRING, TRUE },
-  { "deny", "participant_sid", FIELD_STRING, TRUE },
-  { "remove", "participant_sid", FIELD_STRING, TRUE },
-  { "mute", "participant_sid", FIELD_STRING, TRUE },
-  { "mute", "track_sid", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_JOIN, "token", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_JOIN, "room", FIELD_STRING, FALSE },
+  { HQ_MESSAGE_JOIN, "resume_token", FIELD_STRING, FALSE },
+  { HQ_MESSAGE_JOIN, "subscribe_rules", FIELD_ARRAY, FALSE },
+  { HQ_MESSAGE_CHAT_SEND, "body", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_CHAT_SEND, "attributes", FIELD_OBJECT, FALSE },
+  { HQ_MESSAGE_CHAT_HISTORY, "before", FIELD_INT, FALSE },
+  { HQ_MESSAGE_CHAT_HISTORY, "limit", FIELD_INT, FALSE },
+  { HQ_MESSAGE_TRACK_PUBLISH, "name", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_TRACK_PUBLISH, "kind", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_TRACK_PUBLISH, "enabled", FIELD_BOOL, FALSE },
+  { HQ_MESSAGE_TRACK_PUBLISH, "priority", FIELD_STRING, FALSE },
+  { HQ_MESSAGE_TRACK_UNPUBLISH, "track_sid", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_TRACK_UPDATE, "track_sid", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_TRACK_UPDATE, "enabled", FIELD_BOOL, FALSE },
+  { HQ_MESSAGE_TRACK_UPDATE, "priority", FIELD_STRING, FALSE },
+  { HQ_MESSAGE_ADMIT, "participant_sid", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_DENY, "participant_sid", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_REMOVE, "participant_sid", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_MUTE, "participant_sid", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_MUTE, "track_sid", FIELD_STRING, TRUE },
   /* Required, but its handler says so with an example. */
-  { "subscribe_rules", "rules", FIELD_ARRAY, FALSE },
-  { "publish_offer", "sdp", FIELD_STRING, TRUE },
-  { "publish_offer", "tracks", FIELD_ARRAY, FALSE },
-  { "subscribe_answer", "sdp", FIELD_STRING, TRUE },
-  { "subscribe_answer", "revision", FIELD_INT, TRUE },
-  { "candidate", "transport", FIELD_STRING, TRUE },
-  { "candidate", "candidate", FIELD_STRING, FALSE },
-  { "end_of_candidates", "transport", FIELD_STRING, TRUE },
-  { "network_quality_configure", "local", FIELD_INT, FALSE },
-  { "network_quality_configure", "remote", FIELD_INT, FALSE },
-  { "peer_offer", "to", FIELD_STRING, TRUE },
-  { "peer_offer", "sdp", FIELD_STRING, TRUE },
-  { "peer_answer", "to", FIELD_STRING, TRUE },
-  { "peer_answer", "sdp", FIELD_STRING, TRUE },
-  { "peer_candidate", "to", FIELD_STRING, TRUE },
-  { "peer_candidate", "candidate", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_SUBSCRIBE_RULES, "rules", FIELD_ARRAY, FALSE },
+  { HQ_MESSAGE_PUBLISH_OFFER, "sdp", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_PUBLISH_OFFER, "tracks", FIELD_ARRAY, FALSE },
+  { HQ_MESSAGE_SUBSCRIBE_ANSWER, "sdp", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_SUBSCRIBE_ANSWER, "revision", FIELD_INT, TRUE },
+  { HQ_MESSAGE_CANDIDATE, "transport", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_CANDIDATE, "candidate", FIELD_STRING, FALSE },
+  { HQ_MESSAGE_END_OF_CANDIDATES, "transport", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_NETWORK_QUALITY_CONFIGURE, "local", FIELD_INT, FALSE },
+  { HQ_MESSAGE_NETWORK_QUALITY_CONFIGURE, "remote", FIELD_INT, FALSE },
+  { HQ_MESSAGE_PEER_OFFER, "to", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_PEER_OFFER, "sdp", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_PEER_ANSWER, "to", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_PEER_ANSWER, "sdp", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_PEER_CANDIDATE, "to", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_PEER_CANDIDATE, "candidate", FIELD_STRING, TRUE },
 };
 
 static gboolean
@@ -418,12 +460,12 @@ check_tracks (JsonObject *msg, GError **error)
 }
 
 gboolean
-hq_protocol_check_message (JsonObject *msg, const gchar *type, GError **error)
+hq_protocol_check_message (JsonObject *msg, HqMessageType type, GError **error)
 {
   for (gsize i = 0; i < G_N_ELEMENTS (message_fields); i++)
-    if (g_str_equal (message_fields[i].type, type)
+    if (message_fields[i].type == type
         && !check_field (msg, message_fields[i].name, message_fields[i].kind,
             message_fields[i].required, error))
       return FALSE;
-  return !g_str_equal (type, "publish_offer") || check_tracks (msg, error);
+  return type != HQ_MESSAGE_PUBLISH_OFFER || check_tracks (msg, error);
 }

@@ -72,18 +72,54 @@ JsonNode *hq_protocol_parse (
 JsonObject *hq_protocol_parse_object (
     const gchar *data, gsize len, gsize max_len, GError **error);
 
-/* Whether messages of @type carry SDP, so may be up to
- * HQ_PROTOCOL_MAX_SDP_MESSAGE. */
+/**
+ * HqMessageType:
+ *
+ * The messages a client sends (docs/protocol.md), named in one place:
+ * hq_protocol_message_type() and hq_protocol_message_name() convert.
+ */
+typedef enum
+{
+  HQ_MESSAGE_UNKNOWN,
+  HQ_MESSAGE_JOIN,
+  HQ_MESSAGE_PING,
+  HQ_MESSAGE_LEAVE,
+  HQ_MESSAGE_CHAT_SEND,
+  HQ_MESSAGE_CHAT_HISTORY,
+  HQ_MESSAGE_TRACK_PUBLISH,
+  HQ_MESSAGE_TRACK_UNPUBLISH,
+  HQ_MESSAGE_TRACK_UPDATE,
+  HQ_MESSAGE_ADMIT,
+  HQ_MESSAGE_DENY,
+  HQ_MESSAGE_MUTE,
+  HQ_MESSAGE_REMOVE,
+  HQ_MESSAGE_PUBLISH_OFFER,
+  HQ_MESSAGE_SUBSCRIBE_ANSWER,
+  HQ_MESSAGE_CANDIDATE,
+  HQ_MESSAGE_END_OF_CANDIDATES,
+  HQ_MESSAGE_NETWORK_QUALITY_CONFIGURE,
+  HQ_MESSAGE_SUBSCRIBE_RULES,
+  HQ_MESSAGE_PEER_OFFER,
+  HQ_MESSAGE_PEER_ANSWER,
+  HQ_MESSAGE_PEER_CANDIDATE,
+} HqMessageType;
+
+/* The message type @name (NULL allowed) names, or HQ_MESSAGE_UNKNOWN. */
+HqMessageType hq_protocol_message_type (const gchar *name);
+/* "join", "publish_offer", ...; NULL for HQ_MESSAGE_UNKNOWN. */
+const gchar *hq_protocol_message_name (HqMessageType type);
+
+/* Whether messages of @type (a name, NULL allowed) carry SDP, so may be up
+ * to HQ_PROTOCOL_MAX_SDP_MESSAGE. */
 gboolean hq_protocol_carries_sdp (const gchar *type);
 
 /* Checks the fields of client message @msg of @type against the
  * protocol's table of fields (docs/protocol.md): each present field of the
  * type it must have, each required one there, `tracks` of publish_offer
- * objects with string `mid` and `track_sid`.  Unknown types and unknown
- * fields pass: the first is the caller's to refuse, the second are
- * ignored, as the protocol says. */
+ * objects with string `mid` and `track_sid`.  Unknown fields pass: they
+ * are ignored, as the protocol says. */
 gboolean hq_protocol_check_message (
-    JsonObject *msg, const gchar *type, GError **error);
+    JsonObject *msg, HqMessageType type, GError **error);
 
 /* A required string: absent or null is an error too. */
 gboolean hq_protocol_read_string (
