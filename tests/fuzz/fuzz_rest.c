@@ -63,34 +63,45 @@ substitute (const gchar *data, gsize len, const gchar *room_sid)
 }
 
 /* libsoup 3.2.3 leaks the request line (method and path, up to the header
- * size limit) of a request whose Transfer-Encoding it does not know,
- * before any code of ours runs (soup_headers_parse_request; found by this
- * target).  Such connections are left out so that the leak check keeps
- * watching our code; tests/lsan.supp names the leak for the replays. */
+ * size limit) of a request whose headers it refuses after reading that
+ * line (an unknown Transfer-Encoding, a Content-Length that is no number;
+ * found by this target), before any code of ours runs.  Such connections
+ * are left out so that the leak check keeps watching our code: each
+ * request's headers are read here first with libsoup's own parser.
+ * tests/lsan.supp names the leak for the replays. */
 static gboolean
 libsoup_leaks (const GString *request)
 {
-  g_auto (GStrv) lines = g_strsplit (request->str, "\n", -1);
-  guint in_block = 0;
+  const gchar *at = request->str, *end = request->str + request->len;
 
-  for (guint i = 0; lines[i]; i++) {
-    g_autofree gchar *line = g_strstrip (g_ascii_strdown (lines[i], -1));
-    const gchar *value;
+  while (at < end) {
+    const gchar *blank = g_strstr_len (at, end - at, "\r\n\r\n");
+    const gchar *lf = g_strstr_len (at, end - at, "\n\n");
+    g_autoptr (SoupMessageHeaders) headers =
+        soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+    g_autofree gchar *method = NULL, *path = NULL;
+    SoupHTTPVersion version;
+    SoupEncoding encoding;
+    const gchar *body;
+    guint status;
 
-    if (*line == '\0') {
-      in_block = 0;
-      continue;
-    }
-    if (!g_str_has_prefix (line, "transfer-encoding"))
-      continue;
-    value = strchr (line, ':');
-    if (value == NULL || ++in_block > 1)
+    if (blank == NULL || (lf && lf < blank))
+      blank = lf ? lf - 2 : NULL;
+    if (blank == NULL)
+      return FALSE; /* libsoup waits for the rest, which never comes */
+    body = blank + 4;
+    status = soup_headers_parse_request (
+        at, (int)(body - at), headers, &method, &path, &version);
+    encoding = soup_message_headers_get_encoding (headers);
+    if (status != SOUP_STATUS_OK || encoding == SOUP_ENCODING_UNRECOGNIZED)
       return TRUE;
-    value++;
-    while (*value == ' ' || *value == '\t')
-      value++;
-    if (!g_str_equal (value, "chunked") && !g_str_equal (value, "identity"))
-      return TRUE;
+    /* After chunks or an upgrade the next request is not looked for. */
+    if (encoding != SOUP_ENCODING_CONTENT_LENGTH
+        || soup_message_headers_get_one (headers, "Upgrade"))
+      return FALSE;
+    at = body
+        + MIN ((gsize)(end - body),
+            (gsize)soup_message_headers_get_content_length (headers));
   }
   return FALSE;
 }
