@@ -75,7 +75,8 @@ libsoup_leaks (const GString *request)
   const gchar *at = request->str, *end = request->str + request->len;
 
   while (at < end) {
-    const gchar *blank = g_strstr_len (at, end - at, "\r\n\r\n");
+    /* libsoup reads lines up to a line that is empty or only "\r". */
+    const gchar *crlf = g_strstr_len (at, end - at, "\n\r\n");
     const gchar *lf = g_strstr_len (at, end - at, "\n\n");
     g_autoptr (SoupMessageHeaders) headers =
         soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
@@ -85,11 +86,9 @@ libsoup_leaks (const GString *request)
     const gchar *body;
     guint status;
 
-    if (blank == NULL || (lf && lf < blank))
-      blank = lf ? lf - 2 : NULL;
-    if (blank == NULL)
+    if (crlf == NULL && lf == NULL)
       return FALSE; /* libsoup waits for the rest, which never comes */
-    body = blank + 4;
+    body = crlf && (lf == NULL || crlf < lf) ? crlf + 3 : lf + 2;
     status = soup_headers_parse_request (
         at, (int)(body - at), headers, &method, &path, &version);
     encoding = soup_message_headers_get_encoding (headers);
