@@ -38,6 +38,15 @@ for t in "${targets[@]}"; do
   mkdir -p "$work"
   dict=()
   [ -f "tests/fuzz/$t.dict" ] && dict=("-dict=tests/fuzz/$t.dict")
+  # libsoup 3.2.3 leaks the request line of requests it refuses, before
+  # any code of ours runs (tests/lsan.supp); fuzz_rest.c leaves out those
+  # it can tell, but the suppression needs slow unwinding (ten times fewer
+  # runs), so this target is fuzzed without the per-input leak check.  Its
+  # corpus replays (suite fuzz, scripts/test.sh) check leaks with the
+  # suppression.
+  case $t in
+    rest) dict+=(-detect_leaks=0) ;;
+  esac
   echo "== fuzz-$t for $seconds s (log: $log)" >&2
   rc=0
   "build-fuzz/tests/fuzz/fuzz-$t" -max_total_time="$seconds" -timeout=30 \
