@@ -3,6 +3,7 @@
 #include "hqlog.h"
 
 #include <string.h>
+#include <hq/hqprotocol.h>
 #include <hq/hqutil.h>
 
 #define HQ_HTTP_START_KEY "hq-http-start"
@@ -189,6 +190,14 @@ hq_http_read_body (SoupServerMessage *msg, gboolean allow_form, GError **error)
     return form_to_object (text);
   }
 
+  /* json-glib recurses once per level: bounded before it sees the text. */
+  if (!hq_protocol_depth_ok (data, len, HQ_PROTOCOL_MAX_DEPTH)) {
+    g_set_error (error, HQ_HTTP_ERROR, HQ_HTTP_ERROR_MALFORMED_JSON,
+        "The request body is not plain JSON: nested more than %d levels "
+        "deep, or with a comment or a single-quoted string.",
+        HQ_PROTOCOL_MAX_DEPTH);
+    return NULL;
+  }
   parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, data, len, &local)) {
     g_set_error (error, HQ_HTTP_ERROR, HQ_HTTP_ERROR_MALFORMED_JSON,
@@ -345,6 +354,14 @@ hq_http_rest_json (
       || json_node_get_value_type (node) != G_TYPE_STRING) {
     *out = json_node_copy (node);
     return TRUE;
+  }
+  if (!hq_protocol_depth_ok (json_node_get_string (node),
+          strlen (json_node_get_string (node)), HQ_PROTOCOL_MAX_DEPTH)) {
+    g_set_error (error, HQ_HTTP_ERROR, HQ_HTTP_ERROR_BAD_REQUEST,
+        "%s is not plain JSON: nested more than %d levels deep, or with a "
+        "comment or a single-quoted string.",
+        name, HQ_PROTOCOL_MAX_DEPTH);
+    return FALSE;
   }
   *out = json_from_string (json_node_get_string (node), &local);
   if (*out == NULL) {

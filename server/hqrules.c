@@ -2,6 +2,7 @@
 #include "hqrules.h"
 #include "hqroom.h"
 
+#include <hq/hqprotocol.h>
 #include <hq/hqroomclient.h>
 
 static const gchar *const filters[] = { "all", "kind", "publisher", "track",
@@ -60,13 +61,13 @@ check_rule (JsonNode *n, const gchar *field, guint i, const gchar *const *kinds,
 {
   JsonObject *r = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
   g_autoptr (GList) members = NULL;
-  const gchar *type;
+  const gchar *type = NULL;
   guint nfilters = 0;
 
   if (r == NULL)
     return rule_invalid (error, field, i, "a rule is an object.");
-  type = json_object_get_string_member_with_default (r, "type", NULL);
-  if (g_strcmp0 (type, "include") != 0 && g_strcmp0 (type, "exclude") != 0)
+  if (!hq_protocol_read_string (r, "type", &type, NULL)
+      || (g_strcmp0 (type, "include") != 0 && g_strcmp0 (type, "exclude") != 0))
     return rule_invalid (error, field, i, "type must be include or exclude.");
   for (guint f = 0; filters[f]; f++) {
     JsonNode *v = json_object_get_member (r, filters[f]);

@@ -260,3 +260,9 @@ hq_server_get_rooms (HqServer *server)
 {
   return server->rooms;
 }
+
+SoupServer *
+hq_server_get_soup (HqServer *server)
+{
+  return server->soup;
+}

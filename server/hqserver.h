@@ -4,6 +4,7 @@
 #ifndef __HQ_SERVER_H__
 #define __HQ_SERVER_H__
 
+#include <libsoup/soup.h>
 #include "hqconfig.h"
 #include "hqroom.h"
 
@@ -19,6 +20,8 @@ void hq_server_free (HqServer *server);
 const gchar *hq_server_get_url (HqServer *server);
 HqConfig *hq_server_get_config (HqServer *server);
 HqRooms *hq_server_get_rooms (HqServer *server);
+/* The SoupServer, e.g. to hand it a connection (the REST fuzz target). */
+SoupServer *hq_server_get_soup (HqServer *server);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqServer, hq_server_free)
 

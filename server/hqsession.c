@@ -13,6 +13,7 @@
 #include "hqlog.h"
 
 #include <string.h>
+#include <hq/hqprotocol.h>
 #include <hq/hqutil.h>
 
 struct _HqSession
@@ -71,7 +72,10 @@ reply_error (Request *req, const gchar *code, const gchar *message)
 static void
 reply_gerror (Request *req, const GError *error)
 {
-  reply_error (req, hq_room_error_code (error->code), error->message);
+  reply_error (req,
+      error->domain == HQ_PROTOCOL_ERROR ? hq_protocol_error_code (error->code)
+                                         : hq_room_error_code (error->code),
+      error->message);
 }
 
 /* Sends {type, id} plus @fields' members (taken; may be NULL). */
@@ -105,80 +109,60 @@ peer_close (gpointer peer, gushort code, const gchar *reason)
 
 static const HqPeerOps peer_ops = { peer_send, peer_close };
 
-/* --- fields --- */
+/* --- fields ---
+ *
+ * Each reads through libhq's typed readers (hqprotocol.h) and, on a
+ * missing or wrong-typed field, replies `invalid_field` naming it. */
+
+/* Replies with *@error unless @ok (the result of a read that took
+ * @error); returns @ok. */
+static gboolean
+field_failed (Request *req, gboolean ok, GError **error)
+{
+  if (!ok) {
+    reply_gerror (req, *error);
+    g_clear_error (error);
+  }
+  return ok;
+}
 
 static gboolean
 field_string (
     Request *req, const gchar *name, gboolean required, const gchar **out)
 {
-  JsonNode *node = json_object_get_member (req->msg, name);
-  g_autofree gchar *why = NULL;
+  GError *error = NULL;
 
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node)) {
-    if (!required)
-      return TRUE;
-    why = g_strdup_printf ("%s is missing.", name);
-  } else if (JSON_NODE_HOLDS_VALUE (node)
-      && json_node_get_value_type (node) == G_TYPE_STRING) {
-    *out = json_node_get_string (node);
-    return TRUE;
-  } else
-    why = g_strdup_printf ("%s must be a string.", name);
-  reply_error (req, "invalid_field", why);
-  return FALSE;
+  return field_failed (req,
+      required ? hq_protocol_read_string (req->msg, name, out, &error)
+               : hq_protocol_read_optional_string (req->msg, name, out, &error),
+      &error);
 }
 
 static gboolean
 field_int (Request *req, const gchar *name, gint64 *out)
 {
-  JsonNode *node = json_object_get_member (req->msg, name);
-  g_autofree gchar *why = NULL;
+  GError *error = NULL;
 
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-  if (JSON_NODE_HOLDS_VALUE (node)
-      && json_node_get_value_type (node) == G_TYPE_INT64) {
-    *out = json_node_get_int (node);
-    return TRUE;
-  }
-  why = g_strdup_printf ("%s must be a whole number.", name);
-  reply_error (req, "invalid_field", why);
-  return FALSE;
+  return field_failed (
+      req, hq_protocol_read_int (req->msg, name, out, &error), &error);
 }
 
 static gboolean
 field_bool (Request *req, const gchar *name, gboolean *out)
 {
-  JsonNode *node = json_object_get_member (req->msg, name);
-  g_autofree gchar *why = NULL;
+  GError *error = NULL;
 
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-  if (JSON_NODE_HOLDS_VALUE (node)
-      && json_node_get_value_type (node) == G_TYPE_BOOLEAN) {
-    *out = json_node_get_boolean (node);
-    return TRUE;
-  }
-  why = g_strdup_printf ("%s must be true or false.", name);
-  reply_error (req, "invalid_field", why);
-  return FALSE;
+  return field_failed (
+      req, hq_protocol_read_bool (req->msg, name, out, &error), &error);
 }
 
 static gboolean
 field_object (Request *req, const gchar *name, JsonObject **out)
 {
-  JsonNode *node = json_object_get_member (req->msg, name);
-  g_autofree gchar *why = NULL;
+  GError *error = NULL;
 
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-  if (JSON_NODE_HOLDS_OBJECT (node)) {
-    *out = json_node_get_object (node);
-    return TRUE;
-  }
-  why = g_strdup_printf ("%s must be a JSON object.", name);
-  reply_error (req, "invalid_field", why);
-  return FALSE;
+  return field_failed (
+      req, hq_protocol_read_object (req->msg, name, out, &error), &error);
 }
 
 /* @name, when present, as checked subscribe rules (a new reference in
@@ -186,25 +170,17 @@ field_object (Request *req, const gchar *name, JsonObject **out)
 static gboolean
 field_rules (Request *req, const gchar *name, JsonArray **out)
 {
-  JsonNode *node = json_object_get_member (req->msg, name);
   g_autoptr (GError) error = NULL;
-  g_autofree gchar *why = NULL;
+  JsonArray *rules = NULL;
 
   *out = NULL;
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-  if (!JSON_NODE_HOLDS_ARRAY (node)) {
-    why = g_strdup_printf ("%s must be a JSON array of rules, e.g. "
-                           "[{\"type\": \"include\", \"kind\": \"audio\"}].",
-        name);
-    reply_error (req, "invalid_field", why);
-    return FALSE;
-  }
-  if (!hq_subscribe_rules_check (json_node_get_array (node), name, &error)) {
+  if (!hq_protocol_read_array (req->msg, name, &rules, &error)
+      || (rules && !hq_subscribe_rules_check (rules, name, &error))) {
     reply_gerror (req, error);
     return FALSE;
   }
-  *out = json_array_ref (json_node_get_array (node));
+  if (rules)
+    *out = json_array_ref (rules);
   return TRUE;
 }
 
@@ -471,7 +447,7 @@ handle_track_update (Request *req)
       || !field_bool (req, "enabled", &enabled)
       || !field_string (req, "priority", FALSE, &priority))
     return;
-  if (!json_object_has_member (req->msg, "enabled") && priority == NULL) {
+  if (!hq_protocol_require (req->msg, "enabled", NULL) && priority == NULL) {
     reply_error (req, "invalid_field",
         "enabled or priority is missing: track_update changes one or both.");
     return;
@@ -479,7 +455,7 @@ handle_track_update (Request *req)
   if (priority) {
     track = hq_participant_set_track_priority (
         req->session->participant, sid, priority, &error);
-    if (track == NULL || !json_object_has_member (req->msg, "enabled")) {
+    if (track == NULL || !hq_protocol_require (req->msg, "enabled", NULL)) {
       reply_track (req, "track_priority_changed", track, error);
       return;
     }
@@ -614,31 +590,31 @@ typedef enum
 
 static const struct
 {
-  const gchar *type;
+  HqMessageType type;
   void (*handle) (Request *req);
   Needs needs;
 } handlers[] = {
-  { "join", handle_join, NEEDS_NOTHING },
-  { "ping", handle_ping, NEEDS_NOTHING },
-  { "leave", handle_leave, NEEDS_PARTICIPANT },
-  { "chat_send", handle_chat_send, NEEDS_ADMITTED },
-  { "chat_history", handle_chat_history, NEEDS_ADMITTED },
-  { "track_publish", handle_track_publish, NEEDS_ADMITTED },
-  { "track_unpublish", handle_track_unpublish, NEEDS_ADMITTED },
-  { "track_update", handle_track_update, NEEDS_ADMITTED },
-  { "admit", handle_admit, NEEDS_ADMITTED },
-  { "deny", handle_deny, NEEDS_ADMITTED },
-  { "mute", handle_mute, NEEDS_ADMITTED },
-  { "remove", handle_remove, NEEDS_ADMITTED },
-  { "publish_offer", handle_media, NEEDS_ADMITTED },
-  { "subscribe_answer", handle_media, NEEDS_ADMITTED },
-  { "candidate", handle_media, NEEDS_ADMITTED },
-  { "end_of_candidates", handle_media, NEEDS_ADMITTED },
-  { "network_quality_configure", handle_media, NEEDS_ADMITTED },
-  { "subscribe_rules", handle_subscribe_rules, NEEDS_ADMITTED },
-  { "peer_offer", handle_relay, NEEDS_ADMITTED },
-  { "peer_answer", handle_relay, NEEDS_ADMITTED },
-  { "peer_candidate", handle_relay, NEEDS_ADMITTED },
+  { HQ_MESSAGE_JOIN, handle_join, NEEDS_NOTHING },
+  { HQ_MESSAGE_PING, handle_ping, NEEDS_NOTHING },
+  { HQ_MESSAGE_LEAVE, handle_leave, NEEDS_PARTICIPANT },
+  { HQ_MESSAGE_CHAT_SEND, handle_chat_send, NEEDS_ADMITTED },
+  { HQ_MESSAGE_CHAT_HISTORY, handle_chat_history, NEEDS_ADMITTED },
+  { HQ_MESSAGE_TRACK_PUBLISH, handle_track_publish, NEEDS_ADMITTED },
+  { HQ_MESSAGE_TRACK_UNPUBLISH, handle_track_unpublish, NEEDS_ADMITTED },
+  { HQ_MESSAGE_TRACK_UPDATE, handle_track_update, NEEDS_ADMITTED },
+  { HQ_MESSAGE_ADMIT, handle_admit, NEEDS_ADMITTED },
+  { HQ_MESSAGE_DENY, handle_deny, NEEDS_ADMITTED },
+  { HQ_MESSAGE_MUTE, handle_mute, NEEDS_ADMITTED },
+  { HQ_MESSAGE_REMOVE, handle_remove, NEEDS_ADMITTED },
+  { HQ_MESSAGE_PUBLISH_OFFER, handle_media, NEEDS_ADMITTED },
+  { HQ_MESSAGE_SUBSCRIBE_ANSWER, handle_media, NEEDS_ADMITTED },
+  { HQ_MESSAGE_CANDIDATE, handle_media, NEEDS_ADMITTED },
+  { HQ_MESSAGE_END_OF_CANDIDATES, handle_media, NEEDS_ADMITTED },
+  { HQ_MESSAGE_NETWORK_QUALITY_CONFIGURE, handle_media, NEEDS_ADMITTED },
+  { HQ_MESSAGE_SUBSCRIBE_RULES, handle_subscribe_rules, NEEDS_ADMITTED },
+  { HQ_MESSAGE_PEER_OFFER, handle_relay, NEEDS_ADMITTED },
+  { HQ_MESSAGE_PEER_ANSWER, handle_relay, NEEDS_ADMITTED },
+  { HQ_MESSAGE_PEER_CANDIDATE, handle_relay, NEEDS_ADMITTED },
 };
 
 static void
@@ -646,21 +622,17 @@ dispatch (HqSession *session, JsonObject *msg)
 {
   Request req = { session, msg, NULL };
   const gchar *type = NULL;
-  JsonNode *id = json_object_get_member (msg, "id");
+  HqMessageType t;
   g_autofree gchar *why = NULL;
+  GError *error = NULL;
 
-  if (id && !JSON_NODE_HOLDS_NULL (id)) {
-    if (!JSON_NODE_HOLDS_VALUE (id)
-        || json_node_get_value_type (id) != G_TYPE_STRING) {
-      reply_error (&req, "invalid_field", "id must be a string.");
-      return;
-    }
-    req.id = json_node_get_string (id);
-  }
-  if (!field_string (&req, "type", TRUE, &type))
+  if (!field_string (&req, "id", FALSE, &req.id)
+      || !field_string (&req, "type", TRUE, &type))
     return;
-  for (gsize i = 0; i < G_N_ELEMENTS (handlers); i++) {
-    if (strcmp (handlers[i].type, type) != 0)
+  t = hq_protocol_message_type (type);
+  for (gsize i = 0; t != HQ_MESSAGE_UNKNOWN && i < G_N_ELEMENTS (handlers);
+       i++) {
+    if (handlers[i].type != t)
       continue;
     if (handlers[i].needs != NEEDS_NOTHING && session->participant == NULL) {
       why = g_strdup_printf ("Send join first: %s needs a joined room.", type);
@@ -675,6 +647,11 @@ dispatch (HqSession *session, JsonObject *msg)
       reply_error (&req, "not_admitted", why);
       return;
     }
+    /* Every field of the type it must have before any handler, and so
+     * before the SFU or another participant, sees the message. */
+    if (!field_failed (
+            &req, hq_protocol_check_message (msg, t, &error), &error))
+      return;
     handlers[i].handle (&req);
     return;
   }
@@ -682,26 +659,58 @@ dispatch (HqSession *session, JsonObject *msg)
   reply_error (&req, "unknown_type", why);
 }
 
+static void
+close_too_big (HqSession *session, const gchar *reason)
+{
+  session->transport->close (
+      session->user_data, HQ_PROTOCOL_CLOSE_TOO_BIG, reason);
+}
+
+/* The size limits of docs/protocol.md, checked before any parsing: before
+ * `join` a message is at most 64 KiB (nothing larger is read from a
+ * connection that has not shown a token); after it, a message that
+ * carries SDP may be up to 1023 KiB. */
+void
+hq_session_handle_frame (
+    HqSession *session, gboolean text, const gchar *data, gsize len)
+{
+  gsize max = session->participant ? HQ_PROTOCOL_MAX_SDP_MESSAGE
+                                   : HQ_PROTOCOL_MAX_MESSAGE;
+  g_autoptr (JsonObject) msg = NULL;
+  g_autoptr (GError) error = NULL;
+  const gchar *type = NULL;
+
+  if (len > max) {
+    close_too_big (session,
+        session->participant ? "message over 1023 KiB"
+                             : "message over 64 KiB before join");
+    return;
+  }
+  if (!text) {
+    send_error (session, NULL, "bad_message",
+        "Messages are JSON in text frames; binary frames are not used.");
+    return;
+  }
+  msg = hq_protocol_parse_object (data, len, max, &error);
+  if (msg == NULL) {
+    send_error (
+        session, NULL, hq_protocol_error_code (error->code), error->message);
+    return;
+  }
+  if (len > HQ_PROTOCOL_MAX_MESSAGE) {
+    hq_protocol_read_optional_string (msg, "type", &type, NULL);
+    if (!hq_protocol_carries_sdp (type)) {
+      close_too_big (session, "message over 64 KiB");
+      return;
+    }
+  }
+  dispatch (session, msg);
+}
+
 void
 hq_session_handle_text (HqSession *session, const gchar *data, gsize len)
 {
-  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
-  g_autoptr (GError) error = NULL;
-  JsonNode *root;
-
-  if (!json_parser_load_from_data (parser, data, len, &error)) {
-    g_autofree gchar *why =
-        g_strdup_printf ("The message is not valid JSON: %s", error->message);
-    send_error (session, NULL, "malformed_json", why);
-    return;
-  }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
-    send_error (session, NULL, "bad_message",
-        "A message must be a JSON object with a \"type\".");
-    return;
-  }
-  dispatch (session, json_node_get_object (root));
+  hq_session_handle_frame (session, TRUE, data, len);
 }
 
 void

@@ -37,6 +37,13 @@ void hq_session_set_peer (
 gboolean hq_session_has_joined (HqSession *session);
 
 /* Handles one message (@len bytes of UTF-8 text, not NUL-terminated). */
+/* Handles one WebSocket message (@len bytes, not NUL-terminated; UTF-8
+ * when @text): the size limits of docs/protocol.md (closing the
+ * connection with 1009 beyond them), then a parse bounded in depth, then
+ * the typed fields of its type, then what it asks. */
+void hq_session_handle_frame (
+    HqSession *session, gboolean text, const gchar *data, gsize len);
+/* hq_session_handle_frame() of a text message. */
 void hq_session_handle_text (HqSession *session, const gchar *data, gsize len);
 /* Sends an `error` without id, for what the transport refuses itself. */
 void hq_session_send_error (

@@ -21,6 +21,7 @@
 #include "hqrules.h"
 
 #include <string.h>
+#include <hq/hqprotocol.h>
 #include <hq/hqutil.h>
 
 #define HQ_SFU_DSI_INTERVAL_MS 300
@@ -351,20 +352,18 @@ hq_sfu_room_set_track_priority (
       NULL);
 }
 
-gboolean
-hq_sfu_handles (const gchar *type)
-{
-  static const gchar *const types[] = { "publish_offer", "subscribe_answer",
-    "candidate", "end_of_candidates", "network_quality_configure", NULL };
-
-  return type != NULL && g_strv_contains (types, type);
-}
-
 void
 hq_sfu_room_handle (
     HqSfuRoom *room, const gchar *participant_sid, JsonObject *msg)
 {
-  post (room, CMD_HANDLE, participant_sid, NULL, NULL, NULL, FALSE, msg);
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autofree gchar *text = NULL;
+
+  /* As text: json-glib's reference counts are not atomic, so the worker
+   * parses its own copy rather than share @msg with this thread. */
+  json_node_set_object (node, msg);
+  text = json_to_string (node, FALSE);
+  post (room, CMD_HANDLE, participant_sid, text, NULL, NULL, FALSE, NULL);
 }
 
 guint64
@@ -883,9 +882,7 @@ static void
 handle_publish_offer (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
 {
   HqSfuRoom *room = p->media->room;
-  const gchar *text =
-      json_object_get_string_member_with_default (msg, "sdp", NULL);
-  JsonNode *tracks_node = json_object_get_member (msg, "tracks");
+  const gchar *text = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (HqSdp) offer = NULL;
   g_autofree gchar *ufrag = NULL, *pwd = NULL, *answer_text = NULL;
@@ -897,12 +894,13 @@ handle_publish_offer (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
   GHashTableIter iter;
   gpointer value;
 
-  if (text == NULL) {
-    send_error (room, p->sid, id, "invalid_field", "publish_offer needs sdp");
+  /* The session checked the fields (hq_protocol_check_message()); read
+   * them as carefully all the same. */
+  if (!hq_protocol_read_string (msg, "sdp", &text, &error)
+      || !hq_protocol_read_array (msg, "tracks", &tracks, &error)) {
+    send_error (room, p->sid, id, "invalid_field", error->message);
     return;
   }
-  if (tracks_node && JSON_NODE_HOLDS_ARRAY (tracks_node))
-    tracks = json_node_get_array (tracks_node);
   offer = hq_sdp_parse (HQ_SDP_OFFER, text, -1, &error);
   if (offer == NULL) {
     send_error (room, p->sid, id, "invalid_sdp", error->message);
@@ -936,12 +934,14 @@ handle_publish_offer (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
     JsonNode *n = json_array_get_element (tracks, i);
     JsonObject *o =
         JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
-    const gchar *mid =
-        o ? json_object_get_string_member_with_default (o, "mid", NULL) : NULL;
-    const gchar *sid = o
-        ? json_object_get_string_member_with_default (o, "track_sid", NULL)
-        : NULL;
-    HqSfuTrack *track = sid ? own_track (p, sid) : NULL;
+    const gchar *mid = NULL, *sid = NULL;
+    HqSfuTrack *track;
+
+    if (o) {
+      hq_protocol_read_optional_string (o, "mid", &mid, NULL);
+      hq_protocol_read_optional_string (o, "track_sid", &sid, NULL);
+    }
+    track = sid ? own_track (p, sid) : NULL;
     if (mid == NULL || track == NULL) {
       send_error (room, p->sid, id, "not_found",
           "tracks[] must name the mid "
@@ -1087,14 +1087,14 @@ static void
 handle_subscribe_answer (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
 {
   HqSfuRoom *room = p->media->room;
-  const gchar *text =
-      json_object_get_string_member_with_default (msg, "sdp", NULL);
-  gint64 revision =
-      json_object_get_int_member_with_default (msg, "revision", -1);
+  const gchar *text = NULL;
+  gint64 revision = -1;
   g_autoptr (GError) error = NULL;
   g_autoptr (HqSdp) answer = NULL;
 
-  if (text == NULL || revision < 0) {
+  if (!hq_protocol_read_string (msg, "sdp", &text, NULL)
+      || !hq_protocol_read_int (msg, "revision", &revision, NULL)
+      || revision < 0) {
     send_error (room, p->sid, id, "invalid_field",
         "subscribe_answer needs sdp and revision");
     return;
@@ -1140,14 +1140,18 @@ static void
 handle_candidate (
     HqSfuParticipant *p, JsonObject *msg, const gchar *id, gboolean end)
 {
-  const gchar *which =
-      json_object_get_string_member_with_default (msg, "transport", "");
-  const gchar *cand =
-      json_object_get_string_member_with_default (msg, "candidate", NULL);
-  HqTransport *t = g_str_equal (which, "publish") ? p->pub
-      : g_str_equal (which, "subscribe")          ? p->sub
-                                                  : NULL;
+  const gchar *which = "", *cand = NULL;
+  HqTransport *t;
   g_autoptr (GError) error = NULL;
+
+  if (!hq_protocol_read_string (msg, "transport", &which, &error)
+      || !hq_protocol_read_optional_string (msg, "candidate", &cand, &error)) {
+    send_error (p->media->room, p->sid, id, "invalid_field", error->message);
+    return;
+  }
+  t = g_str_equal (which, "publish")     ? p->pub
+      : g_str_equal (which, "subscribe") ? p->sub
+                                         : NULL;
 
   if (t == NULL) {
     send_error (p->media->room, p->sid, id, "invalid_field",
@@ -1169,13 +1173,12 @@ handle_candidate (
 static void
 handle_quality_configure (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
 {
-  gint64 local = json_object_get_int_member_with_default (
-      msg, "local", p->verbosity_local);
-  gint64 remote = json_object_get_int_member_with_default (
-      msg, "remote", p->verbosity_remote);
+  gint64 local = p->verbosity_local, remote = p->verbosity_remote;
   JsonObject *reply;
 
-  if (local < 0 || local > 3 || remote < 0 || remote > 3) {
+  if (!hq_protocol_read_int (msg, "local", &local, NULL)
+      || !hq_protocol_read_int (msg, "remote", &remote, NULL) || local < 0
+      || local > 3 || remote < 0 || remote > 3) {
     send_error (p->media->room, p->sid, id, "invalid_field",
         "local and remote verbosity must be 0 (none), 1 (minimal), "
         "2 (moderate) or 3 (detailed)");
@@ -1195,29 +1198,51 @@ static void
 handle (HqSfuRoomMedia *media, const gchar *sid, JsonObject *msg)
 {
   HqSfuParticipant *p = find_participant (media, sid);
-  const gchar *type =
-      json_object_get_string_member_with_default (msg, "type", "");
-  const gchar *id =
-      json_object_get_string_member_with_default (msg, "id", NULL);
+  const gchar *type = NULL, *id = NULL;
+  HqMessageType t;
+
+  hq_protocol_read_optional_string (msg, "type", &type, NULL);
+  hq_protocol_read_optional_string (msg, "id", &id, NULL);
 
   if (p == NULL) {
     send_error (media->room, sid, id, "not_joined",
         "media needs a joined, admitted participant");
     return;
   }
-  if (g_str_equal (type, "publish_offer") && p->hidden)
-    send_error (media->room, sid, id, "forbidden",
-        "the recorder receives media; it does not publish");
-  else if (g_str_equal (type, "publish_offer"))
-    handle_publish_offer (p, msg, id);
-  else if (g_str_equal (type, "subscribe_answer"))
-    handle_subscribe_answer (p, msg, id);
-  else if (g_str_equal (type, "candidate"))
-    handle_candidate (p, msg, id, FALSE);
-  else if (g_str_equal (type, "end_of_candidates"))
-    handle_candidate (p, msg, id, TRUE);
-  else if (g_str_equal (type, "network_quality_configure"))
-    handle_quality_configure (p, msg, id);
+  t = hq_protocol_message_type (type);
+  switch (t) {
+    case HQ_MESSAGE_PUBLISH_OFFER:
+      if (p->hidden)
+        send_error (media->room, sid, id, "forbidden",
+            "the recorder receives media; it does not publish");
+      else
+        handle_publish_offer (p, msg, id);
+      break;
+    case HQ_MESSAGE_SUBSCRIBE_ANSWER:
+      handle_subscribe_answer (p, msg, id);
+      break;
+    case HQ_MESSAGE_CANDIDATE:
+    case HQ_MESSAGE_END_OF_CANDIDATES:
+      handle_candidate (p, msg, id, t == HQ_MESSAGE_END_OF_CANDIDATES);
+      break;
+    case HQ_MESSAGE_NETWORK_QUALITY_CONFIGURE:
+      handle_quality_configure (p, msg, id);
+      break;
+    default:
+      break;
+  }
+}
+
+/* @text: a message the session checked (hq_protocol_check_message()) and
+ * wrote again; its size was checked then, its depth is again. */
+static void
+handle_text (HqSfuRoomMedia *media, const gchar *sid, const gchar *text)
+{
+  g_autoptr (JsonObject) msg =
+      hq_protocol_parse_object (text, strlen (text), G_MAXSIZE, NULL);
+
+  if (msg)
+    handle (media, sid, msg);
 }
 
 /* --- worker: timers --- */
@@ -1405,7 +1430,7 @@ run_cmd (Cmd *cmd)
         track->priority = (HqSfuPriority)cmd->n;
       break;
     case CMD_HANDLE:
-      handle (media, cmd->a, cmd->msg);
+      handle_text (media, cmd->a, cmd->b);
       break;
     default:
       break;

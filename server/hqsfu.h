@@ -118,9 +118,6 @@ void hq_sfu_room_set_track_enabled (
 void hq_sfu_room_set_track_priority (
     HqSfuRoom *room, const gchar *track_sid, HqSfuPriority priority);
 
-/* TRUE for the message types the SFU handles (publish_offer,
- * subscribe_answer, candidate, end_of_candidates). */
-gboolean hq_sfu_handles (const gchar *type);
 /* A media message from a participant; replies and errors come back through
  * the send callback.  @msg is borrowed. */
 void hq_sfu_room_handle (

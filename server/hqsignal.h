@@ -1,7 +1,9 @@
 /* WebSocket signalling at /v1/signal: one connection per participant, JSON
- * text frames as docs/protocol.md defines them.  This file parses and
- * checks each message and answers it; what a message does to a room lives
- * in hqroom.c, which reaches the connection back through HqPeerOps. */
+ * text frames as docs/protocol.md defines them.  This file owns the
+ * connections; each message goes to the connection's session
+ * (hqsession.c), which checks its size, parses and checks it (libhq
+ * hqprotocol) and answers it; what a message does to a room lives in
+ * hqroom.c, which reaches the connection back through HqPeerOps. */
 #ifndef __HQ_SIGNAL_H__
 #define __HQ_SIGNAL_H__
 
@@ -12,13 +14,11 @@
 
 G_BEGIN_DECLS
 
-/* Largest message accepted, bytes; a larger one closes the connection
- * with 1009 (message too big) after a clean closing handshake. */
-#define HQ_SIGNAL_MAX_MESSAGE (64 * 1024)
-/* Messages carrying SDP (publish_offer, subscribe_answer, peer_offer,
- * peer_answer) may be this large: a subscriber in a 50-participant room
- * answers about 100 m-lines, which takes more than 64 KiB. */
-#define HQ_SIGNAL_MAX_SDP_MESSAGE (1024 * 1024 - 1024)
+/* Message sizes: HQ_PROTOCOL_MAX_MESSAGE (64 KiB, the only size read
+ * before `join`) and HQ_PROTOCOL_MAX_SDP_MESSAGE (1023 KiB, messages that
+ * carry SDP after it), in libhq's hqprotocol.h; a larger message closes
+ * the connection with 1009 (message too big) after a clean closing
+ * handshake, unparsed. */
 /* Beyond this libsoup stops reading at once and drops the connection
  * without a handshake (the peer sees 1006): no memory for floods. */
 #define HQ_SIGNAL_MAX_FRAME (1024 * 1024)

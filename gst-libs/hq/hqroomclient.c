@@ -23,6 +23,7 @@
 
 #include <string.h>
 #include <libsoup/soup.h>
+#include <hq/hqprotocol.h>
 #include <hq/hqtransport.h>
 
 #define RECONNECT_MIN_MS 250
@@ -166,31 +167,36 @@ hq_room_client_payload_type (HqSdpKind kind, const gchar *codec_name)
   return -1;
 }
 
+/* What the server sends, read with the protocol's typed readers: a
+ * member that is absent or of another type is NULL. */
 static const gchar *
 str_member (JsonObject *o, const gchar *name)
 {
-  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+  const gchar *s = NULL;
 
-  if (n == NULL || JSON_NODE_TYPE (n) != JSON_NODE_VALUE
-      || json_node_get_value_type (n) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (n);
+  if (o)
+    hq_protocol_read_optional_string (o, name, &s, NULL);
+  return s;
 }
 
 static JsonObject *
 obj_member (JsonObject *o, const gchar *name)
 {
-  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+  JsonObject *v = NULL;
 
-  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+  if (o)
+    hq_protocol_read_object (o, name, &v, NULL);
+  return v;
 }
 
 static JsonArray *
 array_member (JsonObject *o, const gchar *name)
 {
-  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+  JsonArray *v = NULL;
 
-  return n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+  if (o)
+    hq_protocol_read_array (o, name, &v, NULL);
+  return v;
 }
 
 static void
@@ -675,6 +681,7 @@ on_subscribe_offer (HqRoomClient *c, JsonObject *msg)
   g_autoptr (GArray) want = g_array_new (FALSE, TRUE, sizeof (HqSdpTrack));
   JsonArray *described = array_member (msg, "tracks");
   gboolean first = c->sub == NULL;
+  gint64 revision = 0;
   HqSdpLocal local;
   JsonObject *m;
 
@@ -709,8 +716,8 @@ on_subscribe_offer (HqRoomClient *c, JsonObject *msg)
   text = hq_sdp_to_text (answer);
   m = msg_new ("subscribe_answer", NULL);
   json_object_set_string_member (m, "sdp", text);
-  json_object_set_int_member (m, "revision",
-      json_object_get_int_member_with_default (msg, "revision", 0));
+  hq_protocol_read_int (msg, "revision", &revision, NULL);
+  json_object_set_int_member (m, "revision", revision);
   ws_send (c, m);
   json_object_unref (m);
   if (first)
@@ -824,6 +831,8 @@ on_ws_message (
   const gchar *t, *id;
 
   if (type != SOUP_WEBSOCKET_DATA_TEXT
+      || !hq_protocol_depth_ok (g_bytes_get_data (bytes, NULL),
+          g_bytes_get_size (bytes), HQ_PROTOCOL_MAX_DEPTH)
       || !json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL),
           (gssize)g_bytes_get_size (bytes), NULL)
       || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))

@@ -7,6 +7,7 @@
  * failed are never reported, so a forger learns nothing from the errors.
  */
 #include "hqtoken.h"
+#include "hqprotocol.h"
 #include "hqutil.h"
 
 #include <string.h>
@@ -295,7 +296,9 @@ decode_json_segment (const gchar *seg, gsize len, const gchar *what,
         "the token %s is not valid base64url", what);
     return NULL;
   }
-  if (!json_parser_load_from_data (parser, (const gchar *)raw, raw_len, NULL)
+  /* Read before the signature is checked: bounded like any message. */
+  if (!hq_protocol_depth_ok ((const gchar *)raw, raw_len, HQ_PROTOCOL_MAX_DEPTH)
+      || !json_parser_load_from_data (parser, (const gchar *)raw, raw_len, NULL)
       || (root = json_parser_get_root (parser)) == NULL
       || !JSON_NODE_HOLDS_OBJECT (root)) {
     g_set_error (error, HQ_TOKEN_ERROR, HQ_TOKEN_ERROR_MALFORMED,

@@ -6,6 +6,7 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <unistd.h>
 
 static inline void
 hq_test_remove_dir (const gchar *dir)
@@ -21,6 +22,24 @@ hq_test_remove_dir (const gchar *dir)
   if (d)
     g_dir_close (d);
   g_rmdir (dir);
+}
+
+/* A new temporary data directory, in memory (/dev/shm) when the system has
+ * one and TMPDIR does not say otherwise: the store syncs every write, and a
+ * fuzz target that opens a store per input runs ten times faster there. */
+static inline gchar *
+hq_test_make_dir (void)
+{
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once)) {
+    if (g_getenv ("TMPDIR") == NULL
+        && g_file_test ("/dev/shm", G_FILE_TEST_IS_DIR)
+        && g_access ("/dev/shm", W_OK) == 0)
+      g_setenv ("TMPDIR", "/dev/shm", FALSE);
+    g_once_init_leave (&once, 1);
+  }
+  return g_dir_make_tmp ("hq-fuzz-XXXXXX", NULL);
 }
 
 #endif /* __HQ_TEMPDIR_H__ */

@@ -58,7 +58,7 @@ join (HqSession *session, HqConfig *config, const gchar *identity, HqRole role)
 int
 LLVMFuzzerTestOneInput (const guint8 *data, gsize size)
 {
-  g_autofree gchar *dir = g_dir_make_tmp ("hq-fuzz-XXXXXX", NULL);
+  g_autofree gchar *dir = hq_test_make_dir ();
   HqConfig *config = hq_config_load (dir, NULL, "127.0.0.1:0", TRUE, NULL);
   HqStore *store = hq_store_open (dir, NULL);
   HqRooms *rooms = hq_rooms_new (config, store, NULL);
