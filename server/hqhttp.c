@@ -35,18 +35,64 @@ hq_http_reply_object (SoupServerMessage *msg, guint status, JsonObject *obj)
   hq_http_reply_json (msg, status, root);
 }
 
-void
-hq_http_reply_error (SoupServerMessage *msg, guint status, const gchar *message,
+/* Twilio's error code for a reply: the general codes its REST API answers
+ * with (and its SDKs show as err.code), 53113 for a taken room name. */
+static gint
+twilio_code (guint status, const gchar *message)
+{
+  switch (status) {
+    case 401:
+      return 20003;
+    case 404:
+      return 20404;
+    case 405:
+      return 20004;
+    case 409:
+      return g_strcmp0 (message, "room exists") == 0 ? 53113 : 20409;
+    case 413:
+      return 20413;
+    case 415:
+      return 20415;
+    case 429:
+      return 20429;
+    default:
+      return status >= 500 ? 20500 : 20001;
+  }
+}
+
+JsonObject *
+hq_http_error_body (SoupServerMessage *msg, guint status, const gchar *message,
     const gchar *explanation)
 {
   JsonObject *obj = json_object_new ();
   JsonObject *err = json_object_new ();
+  GUri *uri = soup_server_message_get_uri (msg);
 
+  /* The REST API answers as Twilio does, {code, message, more_info,
+   * status}, the message being the sentence that says why; the short
+   * message and the explanation stay under "error" as every endpoint has
+   * always answered (our tests and tools read them). */
+  if (uri && g_str_has_prefix (g_uri_get_path (uri), "/v1/")) {
+    gint code = twilio_code (status, message);
+    g_autofree gchar *more =
+        g_strdup_printf ("https://www.twilio.com/docs/errors/%d", code);
+    json_object_set_int_member (obj, "code", code);
+    json_object_set_string_member (obj, "message", explanation);
+    json_object_set_string_member (obj, "more_info", more);
+  }
   json_object_set_string_member (err, "message", message);
   json_object_set_string_member (err, "explanation", explanation);
   json_object_set_object_member (obj, "error", err);
   json_object_set_int_member (obj, "status", status);
-  hq_http_reply_object (msg, status, obj);
+  return obj;
+}
+
+void
+hq_http_reply_error (SoupServerMessage *msg, guint status, const gchar *message,
+    const gchar *explanation)
+{
+  hq_http_reply_object (
+      msg, status, hq_http_error_body (msg, status, message, explanation));
 }
 
 void
@@ -569,18 +615,13 @@ void
 hq_http_refuse_and_close (SoupServerMessage *msg, guint status,
     const gchar *message, const gchar *explanation)
 {
-  JsonObject *obj = json_object_new ();
-  JsonObject *err = json_object_new ();
   g_autoptr (JsonNode) root = json_node_new (JSON_NODE_OBJECT);
   g_autofree gchar *body = NULL;
   Refusal *r;
   GIOStream *stream;
 
-  json_object_set_string_member (err, "message", message);
-  json_object_set_string_member (err, "explanation", explanation);
-  json_object_set_object_member (obj, "error", err);
-  json_object_set_int_member (obj, "status", status);
-  json_node_take_object (root, obj);
+  json_node_take_object (
+      root, hq_http_error_body (msg, status, message, explanation));
   body = json_to_string (root, FALSE);
 
   soup_server_message_set_status (msg, status, NULL);

@@ -6,7 +6,9 @@
  *
  * Every error reply has the shape of the reference app's token server,
  *   {"error": {"message": "...", "explanation": "..."}, "status": 400}
- * so a client handles errors from every endpoint the same way.
+ * and below /v1/ also Twilio's REST error members, so that Twilio's SDKs
+ * read err.code and err.message:
+ *   {"code": 20404, "message": "<explanation>", "more_info": "<url>", ...}
  */
 #ifndef __HQ_HTTP_H__
 #define __HQ_HTTP_H__
@@ -57,6 +59,9 @@ void hq_http_reply_json (SoupServerMessage *msg, guint status, JsonNode *root);
 void hq_http_reply_object (
     SoupServerMessage *msg, guint status, JsonObject *obj);
 void hq_http_reply_error (SoupServerMessage *msg, guint status,
+    const gchar *message, const gchar *explanation);
+/* The error body hq_http_reply_error sends (a new object). */
+JsonObject *hq_http_error_body (SoupServerMessage *msg, guint status,
     const gchar *message, const gchar *explanation);
 /* Replies with the status matching an HQ_HTTP_ERROR. */
 void hq_http_reply_gerror (SoupServerMessage *msg, const GError *error);
