@@ -27,6 +27,8 @@ hq_config_free (HqConfig *config)
   if (config->key_secret)
     memset (config->key_secret, 0, strlen (config->key_secret));
   g_free (config->key_secret);
+  g_free (config->auth_token);
+  g_free (config->media_secret);
   hq_keyring_free (config->keyring);
   g_free (config->key_source);
   g_free (config->passcode);
@@ -201,7 +203,7 @@ load_file (HqConfig *config, const gchar *path, GError **error)
   g_autofree gchar *listen = NULL, *account = NULL, *sid = NULL;
   g_autofree gchar *secret = NULL, *passcode = NULL, *type = NULL;
   g_autofree gchar *ttl = NULL, *expires = NULL, *source = NULL;
-  g_autofree gchar *pub = NULL;
+  g_autofree gchar *pub = NULL, *token = NULL;
   GStatBuf st;
 
   if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error)) {
@@ -227,6 +229,11 @@ load_file (HqConfig *config, const gchar *path, GError **error)
           path);
   }
 
+  token = g_key_file_get_string (kf, "api-key", "auth_token", NULL);
+  if (token) {
+    g_free (config->auth_token);
+    config->auth_token = g_steal_pointer (&token);
+  }
   pub = g_key_file_get_string (kf, "media", "public_address", NULL);
   if (pub) {
     g_free (config->media_public_address);
@@ -297,6 +304,11 @@ load_env (HqConfig *config, GError **error)
     if (!check_key (config, error))
       return FALSE;
   }
+  if (((v = g_getenv ("HQ_AUTH_TOKEN")) && *v)
+      || ((v = g_getenv ("TWILIO_AUTH_TOKEN")) && *v)) {
+    g_free (config->auth_token);
+    config->auth_token = g_strdup (v);
+  }
   if ((v = g_getenv ("HQ_WEB_DIR")) && *v) {
     g_free (config->web_dir);
     config->web_dir = g_strdup (v);
@@ -340,6 +352,37 @@ ensure_private_dir (const gchar *dir, GError **error)
   return TRUE;
 }
 
+/* An auth token as Twilio's look: 32 hex digits. */
+static gchar *
+auth_token_new (void)
+{
+  guint8 bytes[16];
+  GString *t = g_string_new (NULL);
+
+  hq_random_bytes (bytes, sizeof bytes);
+  for (guint i = 0; i < sizeof bytes; i++)
+    g_string_append_printf (t, "%02x", bytes[i]);
+  return g_string_free (t, FALSE);
+}
+
+/* A development key file from before auth tokens gets one. */
+static gboolean
+add_auth_token (
+    HqConfig *config, GKeyFile *kf, const gchar *path, GError **error)
+{
+  g_autofree gchar *data = NULL;
+
+  config->auth_token = auth_token_new ();
+  g_key_file_set_string (kf, "api-key", "auth_token", config->auth_token);
+  data = g_key_file_to_data (kf, NULL, NULL);
+  if (!g_file_set_contents_full (
+          path, data, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error)) {
+    g_prefix_error (error, "cannot store the auth token: ");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* Loads the generated development key, making it on first start. */
 static gboolean
 load_or_create_dev_key (HqConfig *config, gboolean create, GError **error)
@@ -348,7 +391,7 @@ load_or_create_dev_key (HqConfig *config, gboolean create, GError **error)
       g_build_filename (config->data_dir, "credentials.conf", NULL);
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autofree gchar *account = NULL, *sid = NULL, *secret = NULL;
-  g_autofree gchar *data = NULL, *source = NULL;
+  g_autofree gchar *data = NULL, *source = NULL, *token = NULL;
   GError *local = NULL;
 
   source = g_strdup_printf ("the development key in %s", path);
@@ -357,7 +400,13 @@ load_or_create_dev_key (HqConfig *config, gboolean create, GError **error)
     sid = g_key_file_get_string (kf, "api-key", "key_sid", NULL);
     secret = g_key_file_get_string (kf, "api-key", "key_secret", NULL);
     set_key (config, account, sid, secret, source);
-    return check_key (config, error);
+    if (!check_key (config, error))
+      return FALSE;
+    if (config->auth_token == NULL)
+      config->auth_token =
+          g_key_file_get_string (kf, "api-key", "auth_token", NULL);
+    return config->auth_token != NULL
+        || add_auth_token (config, kf, path, error);
   }
   if (!g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
     g_propagate_prefixed_error (error, local, "%s: ", path);
@@ -376,6 +425,7 @@ load_or_create_dev_key (HqConfig *config, gboolean create, GError **error)
   account = hq_sid_new ("AC");
   sid = hq_sid_new ("SK");
   secret = hq_secret_new (32);
+  token = auth_token_new ();
   g_key_file_set_comment (kf, NULL, NULL,
       " hq-server development API key, created on first start.\n"
       " Keep it secret: anyone holding it can mint access tokens.",
@@ -383,6 +433,7 @@ load_or_create_dev_key (HqConfig *config, gboolean create, GError **error)
   g_key_file_set_string (kf, "api-key", "account_sid", account);
   g_key_file_set_string (kf, "api-key", "key_sid", sid);
   g_key_file_set_string (kf, "api-key", "key_secret", secret);
+  g_key_file_set_string (kf, "api-key", "auth_token", token);
   data = g_key_file_to_data (kf, NULL, NULL);
   /* Create with 0600 from the start: never a moment when others can read. */
   if (!g_file_set_contents_full (
@@ -391,6 +442,8 @@ load_or_create_dev_key (HqConfig *config, gboolean create, GError **error)
     return FALSE;
   }
   set_key (config, account, sid, secret, source);
+  if (config->auth_token == NULL)
+    config->auth_token = g_steal_pointer (&token);
   config->key_generated = TRUE;
   return TRUE;
 }
@@ -445,6 +498,7 @@ hq_config_load (const gchar *data_dir, const gchar *config_file,
       && !load_or_create_dev_key (config, create_key, error))
     return NULL;
 
+  config->media_secret = hq_secret_new (32);
   config->keyring = hq_keyring_new ();
   hq_keyring_add (config->keyring, config->key_sid, config->key_secret,
       config->account_sid);

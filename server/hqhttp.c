@@ -170,18 +170,46 @@ hq_http_exact_path (
 
 /* --- bodies --- */
 
+/* A form body as an object: a field given once is a string, a field given
+ * more than once (how Twilio's SDKs send a list: AudioSources=a&
+ * AudioSources=b) an array of its strings in order. */
 static JsonObject *
 form_to_object (const gchar *text)
 {
-  GHashTable *form = soup_form_decode (text);
+  g_auto (GStrv) pairs = g_strsplit (text, "&", -1);
   JsonObject *obj = json_object_new ();
-  GHashTableIter iter;
-  gpointer key, value;
 
-  g_hash_table_iter_init (&iter, form);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    json_object_set_string_member (obj, key, value);
-  g_hash_table_unref (form);
+  for (guint i = 0; pairs[i]; i++) {
+    gchar *eq = strchr (pairs[i], '=');
+    g_autofree gchar *name = NULL, *value = NULL;
+    JsonNode *have;
+
+    if (*pairs[i] == '\0')
+      continue;
+    if (eq)
+      *eq = '\0';
+    g_strdelimit (pairs[i], "+", ' ');
+    name = g_uri_unescape_string (pairs[i], NULL);
+    if (eq) {
+      g_strdelimit (eq + 1, "+", ' ');
+      value = g_uri_unescape_string (eq + 1, NULL);
+    }
+    if (name == NULL)
+      continue;
+    if (value == NULL)
+      value = g_strdup ("");
+    have = json_object_get_member (obj, name);
+    if (have == NULL)
+      json_object_set_string_member (obj, name, value);
+    else if (JSON_NODE_HOLDS_ARRAY (have))
+      json_array_add_string_element (json_node_get_array (have), value);
+    else {
+      JsonArray *list = json_array_new ();
+      json_array_add_string_element (list, json_node_get_string (have));
+      json_array_add_string_element (list, value);
+      json_object_set_array_member (obj, name, list);
+    }
+  }
   return obj;
 }
 
@@ -851,4 +879,84 @@ hq_http_reply_page (SoupServerMessage *msg, const gchar *path,
   json_object_set_string_member (meta, "key", key);
   json_object_set_object_member (reply, "meta", meta);
   hq_http_reply_object (msg, 200, reply);
+}
+
+/* --- query strings --- */
+
+gchar **
+hq_http_query_all (SoupServerMessage *msg, const gchar *name)
+{
+  const gchar *query = g_uri_get_query (soup_server_message_get_uri (msg));
+  g_autoptr (GStrvBuilder) out = g_strv_builder_new ();
+  g_auto (GStrv) pairs = g_strsplit (query ? query : "", "&", -1);
+
+  for (guint i = 0; pairs[i]; i++) {
+    gchar *eq = strchr (pairs[i], '=');
+    g_autofree gchar *key = NULL, *value = NULL;
+
+    if (eq == NULL)
+      continue;
+    *eq = '\0';
+    g_strdelimit (pairs[i], "+", ' ');
+    g_strdelimit (eq + 1, "+", ' ');
+    key = g_uri_unescape_string (pairs[i], NULL);
+    value = g_uri_unescape_string (eq + 1, NULL);
+    if (key && value && g_str_equal (key, name))
+      g_strv_builder_add (out, value);
+  }
+  return g_strv_builder_end (out);
+}
+
+gboolean
+hq_http_check_query (
+    SoupServerMessage *msg, GHashTable *query, const gchar *const *filters)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  if (query == NULL)
+    return TRUE;
+  g_hash_table_iter_init (&iter, query);
+  while (g_hash_table_iter_next (&iter, &key, NULL)) {
+    g_autofree gchar *list = NULL, *why = NULL;
+    if (g_str_equal (key, "Page") || g_str_equal (key, "PageSize")
+        || g_strv_contains (filters, key))
+      continue;
+    list = g_strjoinv (", ", (gchar **)filters);
+    why = g_strdup_printf ("%.64s is not a filter of this list: it takes "
+                           "%s%sPage and PageSize.",
+        (const gchar *)key, list, *list ? ", " : "");
+    hq_http_reply_error (msg, 400, "invalid parameter", why);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+hq_http_query_date (SoupServerMessage *msg, GHashTable *query,
+    const gchar *name, gint64 *out_ms)
+{
+  const gchar *text = query ? g_hash_table_lookup (query, name) : NULL;
+  g_autoptr (GDateTime) t = NULL;
+  g_autofree gchar *why = NULL;
+
+  *out_ms = 0;
+  if (text == NULL)
+    return TRUE;
+  if (strlen (text) == 10) {
+    g_autofree gchar *day = g_strdup_printf ("%sT00:00:00Z", text);
+    t = g_date_time_new_from_iso8601 (day, NULL);
+  } else
+    t = g_date_time_new_from_iso8601 (text, NULL);
+  if (t != NULL) {
+    *out_ms =
+        g_date_time_to_unix (t) * 1000 + g_date_time_get_microsecond (t) / 1000;
+    return TRUE;
+  }
+  why = g_strdup_printf ("%s must be an ISO 8601 date and time with a time "
+                         "zone, e.g. 2026-12-01T09:30:00Z, or a date "
+                         "(2026-12-01).",
+      name);
+  hq_http_reply_error (msg, 400, "invalid parameter", why);
+  return FALSE;
 }

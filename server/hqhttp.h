@@ -147,6 +147,22 @@ void hq_http_reply_page (SoupServerMessage *msg, const gchar *path,
     GHashTable *query, const HqHttpPaging *paging, const gchar *key,
     JsonArray *items, guint rows);
 
+/* Every value of query parameter @name, in order (a repeated parameter
+ * is a list, as Twilio's SDKs send lists); an empty vector when absent. */
+gchar **hq_http_query_all (SoupServerMessage *msg, const gchar *name);
+
+/* TRUE when every query parameter is one of @filters (NULL-terminated) or
+ * Page/PageSize; else replies 400 naming it and what the list takes, so
+ * that no filter is silently ignored. */
+gboolean hq_http_check_query (
+    SoupServerMessage *msg, GHashTable *query, const gchar *const *filters);
+
+/* Reads query date @name (ISO 8601, or a bare date at 00:00 UTC) as ms
+ * since the epoch into @out_ms (0 when absent); replies 400 and returns
+ * FALSE when it does not parse. */
+gboolean hq_http_query_date (SoupServerMessage *msg, GHashTable *query,
+    const gchar *name, gint64 *out_ms);
+
 G_END_DECLS
 
 #endif /* __HQ_HTTP_H__ */

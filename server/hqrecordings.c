@@ -187,8 +187,19 @@ hq_recording_to_json (const HqRecordingRecord *r, const gchar *base)
   json_object_set_string_member (o, "date_updated", updated);
   json_object_set_string_member (o, "source_sid", r->track_sid);
   json_object_set_string_member (o, "type", r->type);
+  json_object_set_string_member (o, "container_format", r->container);
+  /* hqrooms' name for it before Twilio's; kept for existing readers. */
   json_object_set_string_member (o, "container", r->container);
-  hq_json_set_string_or_null (o, "codec", r->codec);
+  if (r->codec) {
+    /* Twilio's enum is upper case: VP8, H264, OPUS, PCMU. */
+    g_autofree gchar *codec = g_ascii_strup (r->codec, -1);
+    json_object_set_string_member (o, "codec", codec);
+  } else
+    json_object_set_null_member (o, "codec");
+  json_object_set_string_member (o, "room_sid", r->room_sid);
+  json_object_set_null_member (o, "media_external_location");
+  json_object_set_null_member (o, "status_callback");
+  json_object_set_string_member (o, "status_callback_method", "POST");
   json_object_set_string_member (o, "track_name", r->track_name);
   json_object_set_int_member (o, "offset", r->offset);
   if (g_strcmp0 (r->status, "processing") == 0) {
@@ -266,7 +277,7 @@ row_changed (HqRecordings *recs, HqRecordingRecord *rec, const gchar *event)
   g_hash_table_insert (f, "Container", g_strdup (rec->container));
   g_hash_table_insert (f, "Type", g_strdup (rec->type));
   if (rec->codec)
-    g_hash_table_insert (f, "Codec", g_strdup (rec->codec));
+    g_hash_table_insert (f, "Codec", g_ascii_strup (rec->codec, -1));
   g_hash_table_insert (
       f, "Offset", g_strdup_printf ("%" G_GINT64_FORMAT, rec->offset));
   if (!g_str_equal (event, "recording-started")) {
