@@ -328,18 +328,34 @@ static void
 add_tracks (JsonArray *out, JsonNode *node)
 {
   JsonArray *tracks = NULL;
+  gint64 period_ms = 0;
 
   if (node && JSON_NODE_HOLDS_ARRAY (node))
     tracks = json_node_get_array (node);
   else if (node && JSON_NODE_HOLDS_OBJECT (node)) {
-    JsonNode *t =
-        json_object_get_member (json_node_get_object (node), "tracks");
+    JsonObject *o = json_node_get_object (node);
+    JsonNode *t = json_object_get_member (o, "tracks");
+    JsonNode *at = json_object_get_member (o, "started_at");
     if (t && JSON_NODE_HOLDS_ARRAY (t))
       tracks = json_node_get_array (t);
+    if (at && JSON_NODE_HOLDS_VALUE (at)
+        && json_node_get_value_type (at) == G_TYPE_STRING) {
+      g_autoptr (GDateTime) when =
+          g_date_time_new_from_iso8601 (json_node_get_string (at), NULL);
+      if (when)
+        period_ms = g_date_time_to_unix (when) * 1000
+            + g_date_time_get_microsecond (when) / 1000;
+    }
   }
-  for (guint i = 0; tracks && i < json_array_get_length (tracks); i++)
-    json_array_add_element (
-        out, json_node_copy (json_array_get_element (tracks, i)));
+  for (guint i = 0; tracks && i < json_array_get_length (tracks); i++) {
+    JsonNode *copy = json_node_copy (json_array_get_element (tracks, i));
+    /* A period's wall-clock start goes with each of its tracks: their
+     * offsets count from it, whenever the recorder child started. */
+    if (period_ms > 0 && JSON_NODE_HOLDS_OBJECT (copy))
+      json_object_set_int_member (
+          json_node_get_object (copy), "period_started_unix_ms", period_ms);
+    json_array_add_element (out, copy);
+  }
 }
 
 /* The per-track entries of the manifest in @dir, in the order hqrecorder
@@ -438,7 +454,13 @@ settle_row (HqRecordings *recs, Run *run, RunRow *row, JsonObject *e,
     ms = member_ms (e, "start_offset");
     if (ms < 0)
       ms = member_ms (e, "offset");
-    if (ms >= 0 && room_created > 0)
+    /* From the wall clock of the recorder's period, not from when the
+     * server started the child: its start-up time is not in the room. */
+    if (ms >= 0 && room_created > 0 && e
+        && json_object_has_member (e, "period_started_unix_ms"))
+      rec->offset = json_object_get_int_member (e, "period_started_unix_ms")
+          + ms - room_created;
+    else if (ms >= 0 && room_created > 0)
       rec->offset = run->started - room_created + ms;
     row_changed (recs, rec, "recording-completed");
   } else {

@@ -136,9 +136,9 @@ test('a consultation back-end, end to end', { skip: !MEDIA && 'the hqrooms eleme
     await hook.until((c) => c.params.StatusCallbackEvent === 'participant-disconnected'
       && c.params.ParticipantIdentity === 'pat-bo', 'participant-disconnected');
 
-    // Recording stops by the rules (ending the room is issue 18's last
-    // point, not done: the recorder child exits 1 and fails them).
-    await tw.video.v1.rooms(room.sid).recordingRules.update({ rules: [] });
+    // Ending the room ends the recordings: completed, the recorder child
+    // exits 0.
+    await tw.video.v1.rooms(room.sid).update({ status: 'completed' });
     let all = [];
     const recs = await waitFor('completed recordings', async () => {
       const got = await tw.video.v1.recordings.list({ groupingSid: [room.sid], status: 'completed' });
@@ -174,8 +174,22 @@ test('a consultation back-end, end to end', { skip: !MEDIA && 'the hqrooms eleme
     const forged = await fetch(link.replace(/Signature=[0-9a-f]{4}/, 'Signature=0000'));
     assert.equal(forged.status, 403);
 
+    assert.deepEqual(srv.events().filter((e) => e.event === 'recorder' && e.what === 'exited')
+      .map((e) => e.detail), ['exited with status 0']);
+    // Offsets from the room's start, as the recorder's clock saw the
+    // tracks start (not when the server started the child).
+    // Offsets count from the room's start to where each file's media
+    // starts, by the recorder's clock: never before the track was
+    // published (the server logs track-added), whenever the child began.
+    const evs = srv.events();
+    const started = Date.parse(evs.find((e) => e.room_sid === room.sid && e.what === 'room-created').ts);
+    for (const r of recs) {
+      const added = evs.find((e) => e.what === 'track-added' && e.track_sid === r.sourceSid);
+      const published = Date.parse(added.ts) - started;
+      assert.ok(r.offset >= published - 100, `offset ${r.offset} ms, track published at ${published} ms`);
+    }
+
     // A composition of both audio tracks in a grid, once the room is over.
-    await tw.video.v1.rooms(room.sid).update({ status: 'completed' });
     const comp = await tw.video.v1.compositions.create({
       roomSid: room.sid, audioSources: audio.map((r) => r.sid),
       videoLayout: { grid: { video_sources: ['*'] } }, format: 'webm', statusCallback: hook.url,
