@@ -99,6 +99,10 @@ test('a consultation back-end, end to end', { skip: !MEDIA && 'the hqrooms eleme
     const ana = await tw.video.v1.rooms(room.sid).participants('dr-ana').fetch();
     assert.equal(ana.identity, 'dr-ana');
     assert.equal(ana.accountSid, creds.account_sid);
+    assert.deepEqual((await tw.video.v1.rooms(room.sid).participants.list({ identity: 'dr-ana' }))
+      .map((p) => p.sid), [ana.sid]);
+    assert.deepEqual(await tw.video.v1.rooms(room.sid).participants
+      .list({ dateCreatedAfter: new Date(Date.now() + 3600e3) }), []);
 
     const published = await waitFor('published tracks', async () => {
       const got = await tw.video.v1.rooms(room.sid).participants('dr-ana').publishedTracks.list();
@@ -200,6 +204,8 @@ test('a consultation back-end, end to end', { skip: !MEDIA && 'the hqrooms eleme
       || c.params.StatusCallbackEvent === 'composition-failed', 'composition done');
     const done = await tw.video.v1.compositions(comp.sid).fetch();
     assert.equal(done.status, 'completed');
+    assert.deepEqual((await tw.video.v1.compositions.list({ roomSid: room.sid, status: 'completed' }))
+      .map((c) => c.sid), [comp.sid]);
 
     // Every callback verifies with Twilio's own code.
     assert.ok(hook.received.length >= 5);
