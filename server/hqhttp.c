@@ -824,25 +824,24 @@ hq_http_read_paging (
   return TRUE;
 }
 
+/* @path with the request's query (every parameter in order, a repeated
+ * one repeated) for page @page. */
 static gchar *
-page_url (const gchar *base, const gchar *path, GHashTable *query,
+page_url (const gchar *base, const gchar *path, const gchar *raw_query,
     const HqHttpPaging *paging, guint page)
 {
-  g_autoptr (GHashTable) q =
-      g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
-  g_autofree gchar *encoded = NULL;
-  GHashTableIter iter;
-  gpointer k, v;
+  g_auto (GStrv) pairs = g_strsplit (raw_query ? raw_query : "", "&", -1);
+  GString *url = g_string_new (NULL);
 
-  if (query) {
-    g_hash_table_iter_init (&iter, query);
-    while (g_hash_table_iter_next (&iter, &k, &v))
-      g_hash_table_insert (q, k, g_strdup (v));
+  g_string_printf (url, "%s%s?", base, path);
+  for (guint i = 0; pairs[i]; i++) {
+    if (*pairs[i] == '\0' || g_str_has_prefix (pairs[i], "Page=")
+        || g_str_has_prefix (pairs[i], "PageSize="))
+      continue;
+    g_string_append_printf (url, "%s&", pairs[i]);
   }
-  g_hash_table_insert (q, "Page", g_strdup_printf ("%u", page));
-  g_hash_table_insert (q, "PageSize", g_strdup_printf ("%u", paging->size));
-  encoded = soup_form_encode_hash (q);
-  return g_strdup_printf ("%s%s?%s", base, path, encoded);
+  g_string_append_printf (url, "Page=%u&PageSize=%u", page, paging->size);
+  return g_string_free (url, FALSE);
 }
 
 /* Wraps @items (taken) as {key: [...], meta: {...}}.  @rows is how many the
@@ -856,8 +855,9 @@ hq_http_reply_page (SoupServerMessage *msg, const gchar *path,
   g_autofree gchar *base = hq_http_base_url (msg);
   JsonObject *reply = json_object_new ();
   JsonObject *meta = json_object_new ();
-  g_autofree gchar *first = page_url (base, path, query, paging, 0);
-  g_autofree gchar *self = page_url (base, path, query, paging, paging->page);
+  const gchar *raw = g_uri_get_query (soup_server_message_get_uri (msg));
+  g_autofree gchar *first = page_url (base, path, raw, paging, 0);
+  g_autofree gchar *self = page_url (base, path, raw, paging, paging->page);
 
   json_object_set_array_member (reply, key, items);
   json_object_set_int_member (meta, "page", paging->page);
@@ -866,13 +866,13 @@ hq_http_reply_page (SoupServerMessage *msg, const gchar *path,
   json_object_set_string_member (meta, "url", self);
   if (paging->page > 0) {
     g_autofree gchar *prev =
-        page_url (base, path, query, paging, paging->page - 1);
+        page_url (base, path, raw, paging, paging->page - 1);
     json_object_set_string_member (meta, "previous_page_url", prev);
   } else
     json_object_set_null_member (meta, "previous_page_url");
   if (rows > paging->size) {
     g_autofree gchar *next =
-        page_url (base, path, query, paging, paging->page + 1);
+        page_url (base, path, raw, paging, paging->page + 1);
     json_object_set_string_member (meta, "next_page_url", next);
   } else
     json_object_set_null_member (meta, "next_page_url");

@@ -162,6 +162,12 @@ test('a consultation back-end, end to end', { skip: !MEDIA && 'the hqrooms eleme
     assert.deepEqual((await tw.video.v1.recordings.list({ sourceSid: recs[0].sourceSid }))
       .map((r) => r.sid), [recs[0].sid]);
     assert.deepEqual(await tw.video.v1.recordings.list({ groupingSid: ['RM00000000000000000000000000000000'] }), []);
+    // Two grouping sids: the room's and dr-ana's; paged one by one, so
+    // the SDK follows next_page_url with both kept.
+    const anas = await tw.video.v1.recordings.list({ groupingSid: [room.sid, ana.sid], pageSize: 1 });
+    assert.deepEqual(anas.map((r) => r.sid).sort(),
+      recs.filter((r) => r.groupingSids.participant_sid === ana.sid).map((r) => r.sid).sort());
+    assert.equal(anas.length, 2);
     const viaRoom = await tw.video.v1.rooms(room.sid).recordings(recs[0].sid).fetch();
     assert.equal(viaRoom.sid, recs[0].sid);
 
