@@ -352,17 +352,11 @@ ensure_private_dir (const gchar *dir, GError **error)
   return TRUE;
 }
 
-/* An auth token as Twilio's look: 32 hex digits. */
+/* An auth token as Twilio's look: 32 hex digits (a sid without prefix). */
 static gchar *
 auth_token_new (void)
 {
-  guint8 bytes[16];
-  GString *t = g_string_new (NULL);
-
-  hq_random_bytes (bytes, sizeof bytes);
-  for (guint i = 0; i < sizeof bytes; i++)
-    g_string_append_printf (t, "%02x", bytes[i]);
-  return g_string_free (t, FALSE);
+  return hq_sid_new ("");
 }
 
 /* A development key file from before auth tokens gets one. */

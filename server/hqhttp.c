@@ -960,3 +960,17 @@ hq_http_query_date (SoupServerMessage *msg, GHashTable *query,
   hq_http_reply_error (msg, 400, "invalid parameter", why);
   return FALSE;
 }
+
+gboolean
+hq_http_check_enum (SoupServerMessage *msg, const gchar *name,
+    const gchar *value, const gchar *const *allowed)
+{
+  g_autofree gchar *list = NULL, *why = NULL;
+
+  if (value == NULL || g_strv_contains (allowed, value))
+    return TRUE;
+  list = g_strjoinv (", ", (gchar **)allowed);
+  why = g_strdup_printf ("%s must be one of %s.", name, list);
+  hq_http_reply_error (msg, 400, "invalid parameter", why);
+  return FALSE;
+}

@@ -157,6 +157,11 @@ gchar **hq_http_query_all (SoupServerMessage *msg, const gchar *name);
 gboolean hq_http_check_query (
     SoupServerMessage *msg, GHashTable *query, const gchar *const *filters);
 
+/* TRUE when @value is NULL or one of @allowed (NULL-terminated); else
+ * replies 400 listing them. */
+gboolean hq_http_check_enum (SoupServerMessage *msg, const gchar *name,
+    const gchar *value, const gchar *const *allowed);
+
 /* Reads query date @name (ISO 8601, or a bare date at 00:00 UTC) as ms
  * since the epoch into @out_ms (0 when absent); replies 400 and returns
  * FALSE when it does not parse. */

@@ -163,21 +163,6 @@ static const gchar *const recording_statuses[] = { "processing", "completed",
   "deleted", "failed", NULL };
 static const gchar *const media_types[] = { "audio", "video", "data", NULL };
 
-/* TRUE when @value is NULL or one of @allowed; else replies 400. */
-static gboolean
-check_enum (SoupServerMessage *msg, const gchar *name, const gchar *value,
-    const gchar *const *allowed)
-{
-  g_autofree gchar *list = NULL, *why = NULL;
-
-  if (value == NULL || g_strv_contains (allowed, value))
-    return TRUE;
-  list = g_strjoinv (", ", (gchar **)allowed);
-  why = g_strdup_printf ("%s must be one of %s.", name, list);
-  hq_http_reply_error (msg, 400, "invalid parameter", why);
-  return FALSE;
-}
-
 /* A recording as Twilio shows it; a room's recording has its URL below the
  * room (@room_path). */
 static JsonObject *
@@ -230,8 +215,8 @@ list_recordings (SoupServerMessage *msg, HqRooms *rooms, const gchar *room_sid,
   f.source_sid = query_get (query, "SourceSid");
   f.type = query_get (query, "MediaType");
   f.grouping_sids = (const gchar *const *)groups;
-  if (!check_enum (msg, "Status", f.status, recording_statuses)
-      || !check_enum (msg, "MediaType", f.type, media_types))
+  if (!hq_http_check_enum (msg, "Status", f.status, recording_statuses)
+      || !hq_http_check_enum (msg, "MediaType", f.type, media_types))
     return;
   rows = hq_store_find_recordings (hq_rooms_get_store (rooms), &f,
       paging.size + 1, paging.page * paging.size, &error);

@@ -353,21 +353,6 @@ create_room (HqRoomsApi *api, SoupServerMessage *msg)
 static const gchar *const room_statuses[] = { "in-progress", "completed",
   "failed", NULL };
 
-/* TRUE when @value is NULL or one of @allowed; else replies 400. */
-static gboolean
-check_enum (SoupServerMessage *msg, const gchar *name, const gchar *value,
-    const gchar *const *allowed)
-{
-  g_autofree gchar *list = NULL, *why = NULL;
-
-  if (value == NULL || g_strv_contains (allowed, value))
-    return TRUE;
-  list = g_strjoinv (", ", (gchar **)allowed);
-  why = g_strdup_printf ("%s must be one of %s.", name, list);
-  hq_http_reply_error (msg, 400, "invalid parameter", why);
-  return FALSE;
-}
-
 static void
 list_rooms (HqRoomsApi *api, SoupServerMessage *msg, GHashTable *query)
 {
@@ -388,7 +373,7 @@ list_rooms (HqRoomsApi *api, SoupServerMessage *msg, GHashTable *query)
     return;
   f.status = query ? g_hash_table_lookup (query, "Status") : NULL;
   f.unique_name = query ? g_hash_table_lookup (query, "UniqueName") : NULL;
-  if (!check_enum (msg, "Status", f.status, room_statuses))
+  if (!hq_http_check_enum (msg, "Status", f.status, room_statuses))
     return;
   rows = hq_store_find_rooms (hq_rooms_get_store (api->rooms), &f,
       paging.size + 1, paging.page * paging.size, &error);
@@ -649,6 +634,29 @@ reply_one_track (SoupServerMessage *msg, JsonArray *items,
   hq_http_reply_error (msg, 404, "not found", why);
 }
 
+/* Replies with @items (JsonObjects), a list below participant @psid's
+ * @what (PublishedTracks, SubscribedTracks) paged, or with @track_sid the
+ * one track. */
+static void
+reply_tracks (SoupServerMessage *msg, GHashTable *query,
+    const HqRoomRecord *room, const gchar *psid, const gchar *what,
+    const gchar *key, JsonArray *items, const gchar *track_sid)
+{
+  g_autofree gchar *path = NULL;
+  HqHttpPaging paging;
+
+  if (track_sid) {
+    reply_one_track (msg, items, track_sid, psid);
+    return;
+  }
+  if (!hq_http_check_query (msg, query, (const gchar *const[]){ NULL })
+      || !hq_http_read_paging (msg, query, &paging))
+    return;
+  path = g_strdup_printf (
+      "/v1/Rooms/%s/Participants/%s/%s", room->sid, psid, what);
+  reply_list_page (msg, path, query, &paging, key, items);
+}
+
 /* PublishedTracks (list, or one by sid when @track_sid). */
 static void
 published_tracks (HqRoomsApi *api, SoupServerMessage *msg,
@@ -661,8 +669,6 @@ published_tracks (HqRoomsApi *api, SoupServerMessage *msg,
   g_autoptr (GPtrArray) rows = NULL;
   g_autoptr (JsonArray) items = json_array_new ();
   g_autofree gchar *base = hq_http_base_url (msg);
-  g_autofree gchar *path = NULL;
-  HqHttpPaging paging;
 
   if ((rec = find_participant (api, msg, room, id)) == NULL)
     return;
@@ -673,16 +679,8 @@ published_tracks (HqRoomsApi *api, SoupServerMessage *msg,
   for (guint i = 0; i < rows->len; i++)
     json_array_add_object_element (
         items, track_json (g_ptr_array_index (rows, i), base, NULL));
-  if (track_sid) {
-    reply_one_track (msg, items, track_sid, rec->sid);
-    return;
-  }
-  if (!hq_http_check_query (msg, query, (const gchar *const[]){ NULL })
-      || !hq_http_read_paging (msg, query, &paging))
-    return;
-  path = g_strdup_printf (
-      "/v1/Rooms/%s/Participants/%s/PublishedTracks", room->sid, rec->sid);
-  reply_list_page (msg, path, query, &paging, "published_tracks", items);
+  reply_tracks (msg, query, room, rec->sid, "PublishedTracks",
+      "published_tracks", items, track_sid);
 }
 
 /* SubscribedTracks: what a connected participant's subscribe rules select
@@ -700,9 +698,7 @@ subscribed_tracks (HqRoomsApi *api, SoupServerMessage *msg,
   g_autoptr (JsonArray) items = json_array_new ();
   g_autoptr (JsonObject) rules = NULL;
   g_autofree gchar *base = hq_http_base_url (msg);
-  g_autofree gchar *path = NULL;
   HqParticipant *p;
-  HqHttpPaging paging;
 
   if ((rec = find_participant (api, msg, room, id)) == NULL)
     return;
@@ -732,16 +728,8 @@ subscribed_tracks (HqRoomsApi *api, SoupServerMessage *msg,
         json_array_add_object_element (items, track_json (t, base, rec->sid));
     }
   }
-  if (track_sid) {
-    reply_one_track (msg, items, track_sid, rec->sid);
-    return;
-  }
-  if (!hq_http_check_query (msg, query, (const gchar *const[]){ NULL })
-      || !hq_http_read_paging (msg, query, &paging))
-    return;
-  path = g_strdup_printf (
-      "/v1/Rooms/%s/Participants/%s/SubscribedTracks", room->sid, rec->sid);
-  reply_list_page (msg, path, query, &paging, "subscribed_tracks", items);
+  reply_tracks (msg, query, room, rec->sid, "SubscribedTracks",
+      "subscribed_tracks", items, track_sid);
 }
 
 /* Twilio's Track Subscriptions API: GET shows, POST (Rules) replaces the
