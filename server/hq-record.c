@@ -18,7 +18,8 @@
  *
  * One line of JSON per event goes to stdout, which the server logs:
  * {"event": "track", "pad": ..., "recorder_pad": ..., "track_sid": ...,
- * "participant_sid": ..., "identity": ..., "track_name": ...},
+ * "participant_sid": ..., "identity": ..., "track_name": ...,
+ * "unix_ms": <wall clock when its media arrived>},
  * {"event": "eos"}, {"event": "error", "message": ...}.
  * {"event": "room-ended"} when the room completes under it (then the
  * files are finalised as on SIGTERM).
@@ -105,6 +106,9 @@ on_pad_added (GstElement *src, GstPad *pad, Recorder *r)
   ret = gst_pad_link (pad, sink);
   o = json_object_new ();
   json_object_set_string_member (o, "event", "track");
+  /* hqroomsrc adds a track's pad when its media arrives: the wall clock
+   * now is where the track's recording starts. */
+  json_object_set_int_member (o, "unix_ms", g_get_real_time () / 1000);
   json_object_set_string_member (o, "pad", name);
   json_object_set_string_member (o, "recorder_pad", GST_PAD_NAME (sink));
   set_string (o, "track_sid", G_OBJECT (pad), "track-sid");

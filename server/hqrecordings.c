@@ -41,6 +41,7 @@ typedef struct
 {
   HqRecordingRecord *rec;
   gchar *identity; /* the publisher's, to find the row in the manifest */
+  gint64 media_ms; /* wall clock of its first media, as the child said */
 } RunRow;
 
 struct _Run
@@ -454,9 +455,12 @@ settle_row (HqRecordings *recs, Run *run, RunRow *row, JsonObject *e,
     ms = member_ms (e, "start_offset");
     if (ms < 0)
       ms = member_ms (e, "offset");
-    /* From the wall clock of the recorder's period, not from when the
-     * server started the child: its start-up time is not in the room. */
-    if (ms >= 0 && room_created > 0 && e
+    /* From when the child saw the track's media (or, for a run a previous
+     * server process left, the wall clock of the recorder's period), not
+     * from when the server started the child. */
+    if (row->media_ms > 0 && room_created > 0)
+      rec->offset = row->media_ms - room_created;
+    else if (ms >= 0 && room_created > 0 && e
         && json_object_has_member (e, "period_started_unix_ms"))
       rec->offset = json_object_get_int_member (e, "period_started_unix_ms")
           + ms - room_created;
@@ -533,6 +537,29 @@ settle_orphans (HqRecordings *recs)
 
 /* --- runs --- */
 
+/* A "track" line of the child tells when a track's media reached it: that
+ * is where its recording starts, however long the child took to start. */
+static void
+note_track_start (Run *run, const gchar *line)
+{
+  g_autoptr (JsonNode) node = json_from_string (line, NULL);
+  JsonObject *o;
+  const gchar *sid;
+  RunRow *row;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return;
+  o = json_node_get_object (node);
+  if (g_strcmp0 (
+          json_object_get_string_member_with_default (o, "event", ""), "track")
+      != 0)
+    return;
+  sid = json_object_get_string_member_with_default (o, "track_sid", NULL);
+  row = sid ? g_hash_table_lookup (run->open, sid) : NULL;
+  if (row && row->media_ms == 0)
+    row->media_ms = json_object_get_int_member_with_default (o, "unix_ms", 0);
+}
+
 static void
 read_line_cb (GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -546,6 +573,7 @@ read_line_cb (GObject *source, GAsyncResult *res, gpointer data)
   if (line == NULL)
     return;
   log_run (run, HQ_LOG_INFO, "output", line);
+  note_track_start (run, line);
   g_data_input_stream_read_line_async (
       run->out, G_PRIORITY_DEFAULT, run->cancel, read_line_cb, run);
 }
