@@ -11,7 +11,7 @@ import path from 'node:path';
 const require = createRequire(import.meta.url);
 export const twilio = require('twilio');
 
-export const WAIT_MS = 90000;
+export const WAIT_MS = 180000; // a deadline: ASan builds on a loaded machine are slow
 
 export function credentials(dataDir) {
   const creds = {};

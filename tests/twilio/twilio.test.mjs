@@ -221,6 +221,12 @@ test('a consultation back-end, end to end', { skip: !MEDIA && 'the hqrooms eleme
         `callback ${c.params.StatusCallbackEvent} does not verify`);
     assert.ok(!twilio.validateRequest('0'.repeat(32), hook.received[0].signature,
       hook.received[0].url, hook.received[0].params));
+  } catch (e) {
+    // What the server and its recorder said, for whoever reads the failure.
+    console.log(srv.events().filter((x) => /record|room/.test(x.event))
+      .map((x) => JSON.stringify(x)).join('\n'));
+    for (const p of pubs) console.log(p.log().slice(-2000));
+    throw e;
   } finally {
     for (const p of pubs) p.kill('SIGINT');
     await Promise.all(pubs.map((p) => p.exited));
