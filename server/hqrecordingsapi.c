@@ -399,6 +399,11 @@ handle_media_links (SoupServer *server, SoupServerMessage *msg,
 
 /* --- compositions --- */
 
+/* Twilio's DateCreatedAfter/Before are not served here yet: refused. */
+static const gchar *const composition_filters[] = { "Status", "RoomSid", NULL };
+static const gchar *const composition_statuses[] = { "enqueued", "processing",
+  "completed", "deleted", "failed", NULL };
+
 static JsonObject *
 composition_json (
     HqRecordingsApi *api, const HqCompositionRecord *c, const gchar *base)
@@ -513,7 +518,10 @@ handle_compositions (SoupServer *server, SoupServerMessage *msg,
       create_composition (api, msg);
       return;
     }
-    if (!hq_http_read_paging (msg, query, &paging))
+    if (!hq_http_check_query (msg, query, composition_filters)
+        || !hq_http_read_paging (msg, query, &paging)
+        || !hq_http_check_enum (
+            msg, "Status", query_get (query, "Status"), composition_statuses))
       return;
     rows = hq_store_list_compositions (store, query_get (query, "RoomSid"),
         query_get (query, "Status"), paging.size + 1, paging.page * paging.size,

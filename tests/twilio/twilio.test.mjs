@@ -54,6 +54,8 @@ test('filters: honoured, or refused with a 400 that names them', async () => {
     .then((r) => { if (r.statusCode >= 400) throw new twilio.RestException(r); }),
   400, 20001, /Colour is not a filter/);
   await rejects(tw.video.v1.recordings.list({ mediaType: 'smell' }), 400, 20001, /MediaType/);
+  await rejects(tw.video.v1.compositions.list({ dateCreatedAfter: new Date() }), 400, 20001,
+    /DateCreatedAfter is not a filter/);
   await rejects(tw.video.v1.rooms.create({ audioOnly: true }), 400, 20001, /AudioOnly/);
   await rejects(tw.video.v1.rooms.create({ mediaRegion: 'de1' }), 400, 20001, /MediaRegion/);
   const room = await tw.video.v1.rooms.create({ videoCodecs: ['VP8', 'H264'] });
