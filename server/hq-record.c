@@ -18,11 +18,16 @@
  *
  * One line of JSON per event goes to stdout, which the server logs:
  * {"event": "track", "pad": ..., "recorder_pad": ..., "track_sid": ...,
- * "participant_sid": ..., "identity": ..., "track_name": ...},
+ * "participant_sid": ..., "identity": ..., "track_name": ...,
+ * "unix_ms": <wall clock when its media arrived>},
  * {"event": "eos"}, {"event": "error", "message": ...}.
- * Exit status: 0 after a clean end, 1 on a pipeline error, 2 on bad usage.
+ * {"event": "room-ended"} when the room completes under it (then the
+ * files are finalised as on SIGTERM).
+ * Exit status: 0 after a clean end (a signal, or the room completing),
+ * 1 on a pipeline error, 2 on bad usage.
  */
 #include <glib-unix.h>
+#include <stdio.h>
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 #include <sys/stat.h>
@@ -34,6 +39,7 @@ typedef struct
   GstElement *recorder;
   GMainLoop *loop;
   gboolean stopping;
+  gboolean joined; /* hqroomsrc posted hq-joined: it was in the room */
   gint status;
 } Recorder;
 
@@ -45,6 +51,9 @@ emit (JsonObject *obj)
 
   json_node_unref (node);
   g_print ("%s\n", text);
+  /* stdout is a pipe to the server, which logs each line as it comes:
+   * a line held back in a buffer would be logged late. */
+  fflush (stdout);
 }
 
 static void
@@ -97,6 +106,9 @@ on_pad_added (GstElement *src, GstPad *pad, Recorder *r)
   ret = gst_pad_link (pad, sink);
   o = json_object_new ();
   json_object_set_string_member (o, "event", "track");
+  /* hqroomsrc adds a track's pad when its media arrives: the wall clock
+   * now is where the track's recording starts. */
+  json_object_set_int_member (o, "unix_ms", g_get_real_time () / 1000);
   json_object_set_string_member (o, "pad", name);
   json_object_set_string_member (o, "recorder_pad", GST_PAD_NAME (sink));
   set_string (o, "track_sid", G_OBJECT (pad), "track-sid");
@@ -110,6 +122,19 @@ on_pad_added (GstElement *src, GstPad *pad, Recorder *r)
   gst_object_unref (sink);
 }
 
+static void stop (Recorder *r);
+
+/* TRUE when hqroomsrc's error is the room ending under it (the server
+ * closed the connection because the room completed) after it had
+ * joined: the recording is over, not failed. */
+static gboolean
+room_ended (Recorder *r, GstMessage *msg, const GError *error)
+{
+  return GST_MESSAGE_SRC (msg) == GST_OBJECT (r->src) && r->joined
+      && g_error_matches (
+          error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND);
+}
+
 static gboolean
 on_bus (GstBus *bus, GstMessage *msg, gpointer data)
 {
@@ -119,6 +144,10 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer data)
   JsonObject *o;
 
   switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ELEMENT:
+      if (gst_message_has_name (msg, "hq-joined"))
+        r->joined = TRUE;
+      break;
     case GST_MESSAGE_EOS:
       o = json_object_new ();
       json_object_set_string_member (o, "event", "eos");
@@ -127,6 +156,14 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer data)
       break;
     case GST_MESSAGE_ERROR:
       gst_message_parse_error (msg, &error, &debug);
+      if (room_ended (r, msg, error)) {
+        /* The end of what it records: finish the files, exit 0. */
+        o = json_object_new ();
+        json_object_set_string_member (o, "event", "room-ended");
+        emit (o);
+        stop (r);
+        break;
+      }
       o = json_object_new ();
       json_object_set_string_member (o, "event", "error");
       json_object_set_string_member (o, "source", GST_MESSAGE_SRC_NAME (msg));
@@ -156,7 +193,21 @@ on_eos_timeout (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* SIGTERM/SIGINT: end the streams so every file is finalised. */
+/* Ends the streams so every file is finalised, then the loop quits (on
+ * EOS, or after HQ_RECORD_EOS_TIMEOUT_S). */
+static void
+stop (Recorder *r)
+{
+  if (r->stopping)
+    return;
+  r->stopping = TRUE;
+  gst_element_send_event (r->pipeline, gst_event_new_eos ());
+  /* A source that cannot end its streams must not keep us: the files
+   * are playable without the final EOS anyway. */
+  g_timeout_add_seconds (HQ_RECORD_EOS_TIMEOUT_S, on_eos_timeout, r);
+}
+
+/* SIGTERM/SIGINT: stop; a second one quits at once. */
 static gboolean
 on_signal (gpointer data)
 {
@@ -166,11 +217,7 @@ on_signal (gpointer data)
     g_main_loop_quit (r->loop);
     return G_SOURCE_REMOVE;
   }
-  r->stopping = TRUE;
-  gst_element_send_event (r->pipeline, gst_event_new_eos ());
-  /* A source that cannot end its streams must not keep us: the files
-   * are playable without the final EOS anyway. */
-  g_timeout_add_seconds (HQ_RECORD_EOS_TIMEOUT_S, on_eos_timeout, r);
+  stop (r);
   return G_SOURCE_CONTINUE;
 }
 

@@ -9,6 +9,7 @@
 #include "hqlog.h"
 
 #include <libsoup/soup.h>
+#include <string.h>
 
 /* How long one delivery may take before it counts as failed. */
 #define HQ_CALLBACK_TIMEOUT_S 10
@@ -18,6 +19,7 @@ struct _HqCallbacks
   SoupSession *session;
   gchar *key_sid;
   gchar *key_secret;
+  gchar *auth_token; /* NULL: no X-Twilio-Signature */
   gint64 retry_ms;
   GHashTable *queues; /* room sid -> RoomQueue */
   GCancellable *cancel;
@@ -28,6 +30,7 @@ typedef struct
 {
   gchar *url;
   gchar *body;
+  gchar *twilio_signature; /* or NULL */
   guint attempts;
 } Delivery;
 
@@ -51,6 +54,7 @@ delivery_free (Delivery *d)
 {
   g_free (d->url);
   g_free (d->body);
+  g_free (d->twilio_signature);
   g_free (d);
 }
 
@@ -69,8 +73,8 @@ room_queue_free (RoomQueue *q)
 }
 
 HqCallbacks *
-hq_callbacks_new (
-    const gchar *key_sid, const gchar *key_secret, gint64 retry_ms)
+hq_callbacks_new (const gchar *key_sid, const gchar *key_secret,
+    const gchar *auth_token, gint64 retry_ms)
 {
   HqCallbacks *cb = g_new0 (HqCallbacks, 1);
 
@@ -78,6 +82,7 @@ hq_callbacks_new (
       "timeout", HQ_CALLBACK_TIMEOUT_S, "user-agent", "hq-server", NULL);
   cb->key_sid = g_strdup (key_sid);
   cb->key_secret = g_strdup (key_secret);
+  cb->auth_token = g_strdup (auth_token);
   cb->retry_ms = retry_ms;
   cb->queues = g_hash_table_new_full (
       g_str_hash, g_str_equal, NULL, (GDestroyNotify)room_queue_free);
@@ -100,6 +105,7 @@ hq_callbacks_free (HqCallbacks *cb)
   g_object_unref (cb->session);
   g_free (cb->key_sid);
   g_free (cb->key_secret);
+  g_free (cb->auth_token);
   g_free (cb);
 }
 
@@ -209,12 +215,37 @@ send_head (RoomQueue *q)
   soup_message_headers_replace (
       headers, HQ_CALLBACK_SIGNATURE_HEADER, signature);
   soup_message_headers_replace (headers, "X-Hq-Key-Sid", cb->key_sid);
+  if (d->twilio_signature)
+    soup_message_headers_replace (
+        headers, HQ_CALLBACK_TWILIO_SIGNATURE_HEADER, d->twilio_signature);
   body = g_bytes_new (d->body, strlen (d->body));
   soup_message_set_request_body_from_bytes (
       f->msg, "application/x-www-form-urlencoded", body);
   cb->in_flight++;
   soup_session_send_and_read_async (
       cb->session, f->msg, G_PRIORITY_DEFAULT, cb->cancel, sent_cb, f);
+}
+
+/* Twilio's webhook signature: base64 of HMAC-SHA1, keyed with the auth
+ * token, over the URL followed by each parameter's name and value, the
+ * names in byte order. */
+static gchar *
+twilio_signature (const gchar *auth_token, const gchar *url, GHashTable *fields)
+{
+  g_autoptr (GList) names =
+      g_list_sort (g_hash_table_get_keys (fields), (GCompareFunc)strcmp);
+  g_autoptr (GHmac) hmac = g_hmac_new (
+      G_CHECKSUM_SHA1, (const guchar *)auth_token, strlen (auth_token));
+  guint8 digest[20];
+  gsize len = sizeof digest;
+
+  g_hmac_update (hmac, (const guchar *)url, -1);
+  for (GList *l = names; l; l = l->next) {
+    g_hmac_update (hmac, l->data, -1);
+    g_hmac_update (hmac, g_hash_table_lookup (fields, l->data), -1);
+  }
+  g_hmac_get_digest (hmac, digest, &len);
+  return g_base64_encode (digest, len);
 }
 
 void
@@ -226,6 +257,8 @@ hq_callbacks_post (HqCallbacks *cb, const gchar *room_sid, const gchar *url,
 
   d->url = g_strdup (url);
   d->body = soup_form_encode_hash (fields);
+  if (cb->auth_token)
+    d->twilio_signature = twilio_signature (cb->auth_token, url, fields);
   if (q == NULL) {
     q = g_new0 (RoomQueue, 1);
     q->callbacks = cb;

@@ -19,11 +19,15 @@ G_BEGIN_DECLS
 /* The signature header: "sha256=" + hex HMAC-SHA256 of the body keyed with
  * the API key secret. */
 #define HQ_CALLBACK_SIGNATURE_HEADER "X-Hq-Signature"
+/* Twilio's: base64 HMAC-SHA1 with the auth token over the URL and the
+ * sorted parameters, what twilio.validateRequest() checks. */
+#define HQ_CALLBACK_TWILIO_SIGNATURE_HEADER "X-Twilio-Signature"
 
 typedef struct _HqCallbacks HqCallbacks;
 
-HqCallbacks *hq_callbacks_new (
-    const gchar *key_sid, const gchar *key_secret, gint64 retry_ms);
+/* @auth_token: NULL sends no X-Twilio-Signature. */
+HqCallbacks *hq_callbacks_new (const gchar *key_sid, const gchar *key_secret,
+    const gchar *auth_token, gint64 retry_ms);
 /* Cancels what is still queued (and logs it) and frees everything. */
 void hq_callbacks_free (HqCallbacks *callbacks);
 

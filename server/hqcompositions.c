@@ -40,6 +40,7 @@ struct _HqCompositions
 };
 
 static void next_job (HqCompositions *comps);
+static JsonArray *array_member (JsonObject *o, const gchar *name);
 
 JsonObject *
 hq_composition_to_json (const HqCompositionRecord *c, const gchar *base)
@@ -63,9 +64,26 @@ hq_composition_to_json (const HqCompositionRecord *c, const gchar *base)
     json_object_set_string_member (o, "date_completed", updated);
   else
     json_object_set_null_member (o, "date_completed");
-  json_object_set_member (o, "audio_sources",
-      audio ? audio
-            : json_node_init_array (json_node_alloc (), json_array_new ()));
+  /* Stored as {"include": [...], "exclude": [...]}; Twilio shows the two
+   * lists as audio_sources and audio_sources_excluded. */
+  {
+    JsonObject *stored = audio && JSON_NODE_HOLDS_OBJECT (audio)
+        ? json_node_get_object (audio)
+        : NULL;
+    JsonArray *inc = array_member (stored, "include");
+    JsonArray *exc = array_member (stored, "exclude");
+    json_object_set_array_member (
+        o, "audio_sources", inc ? json_array_ref (inc) : json_array_new ());
+    json_object_set_array_member (o, "audio_sources_excluded",
+        exc ? json_array_ref (exc) : json_array_new ());
+    if (audio)
+      json_node_unref (audio);
+  }
+  json_object_set_boolean_member (o, "trim", TRUE);
+  json_object_set_null_member (o, "bitrate");
+  json_object_set_null_member (o, "media_external_location");
+  json_object_set_null_member (o, "date_deleted");
+  json_object_set_string_member (o, "status_callback_method", "POST");
   json_object_set_member (o, "video_layout",
       layout ? layout
              : json_node_init_object (json_node_alloc (), json_object_new ()));

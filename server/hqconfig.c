@@ -29,6 +29,8 @@ hq_config_free (HqConfig *config)
   if (config->key_secret)
     memset (config->key_secret, 0, strlen (config->key_secret));
   g_free (config->key_secret);
+  g_free (config->auth_token);
+  g_free (config->media_secret);
   hq_keyring_free (config->keyring);
   g_free (config->key_source);
   g_free (config->passcode);
@@ -266,7 +268,7 @@ load_file (HqConfig *config, const gchar *path, GError **error)
   g_autofree gchar *secret = NULL, *passcode = NULL, *type = NULL;
   g_autofree gchar *ttl = NULL, *expires = NULL, *source = NULL;
   g_autofree gchar *pub = NULL, *open_rooms = NULL, *create_rooms = NULL;
-  g_autofree gchar *max_rooms = NULL;
+  g_autofree gchar *max_rooms = NULL, *token = NULL;
   GStatBuf st;
 
   if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error)) {
@@ -292,6 +294,11 @@ load_file (HqConfig *config, const gchar *path, GError **error)
           path);
   }
 
+  token = g_key_file_get_string (kf, "api-key", "auth_token", NULL);
+  if (token) {
+    g_free (config->auth_token);
+    config->auth_token = g_steal_pointer (&token);
+  }
   pub = g_key_file_get_string (kf, "media", "public_address", NULL);
   if (pub) {
     g_free (config->media_public_address);
@@ -373,6 +380,11 @@ load_env (HqConfig *config, GError **error)
     if (!check_key (config, error))
       return FALSE;
   }
+  if (((v = g_getenv ("HQ_AUTH_TOKEN")) && *v)
+      || ((v = g_getenv ("TWILIO_AUTH_TOKEN")) && *v)) {
+    g_free (config->auth_token);
+    config->auth_token = g_strdup (v);
+  }
   if ((v = g_getenv ("HQ_WEB_DIR")) && *v) {
     g_free (config->web_dir);
     config->web_dir = g_strdup (v);
@@ -422,6 +434,13 @@ ensure_private_dir (const gchar *dir, GError **error)
   return TRUE;
 }
 
+/* An auth token as Twilio's look: 32 hex digits (a sid without prefix). */
+static gchar *
+auth_token_new (void)
+{
+  return hq_sid_new ("");
+}
+
 /* A passcode a person can read out and type: digits only. */
 static gchar *
 passcode_new (void)
@@ -441,8 +460,9 @@ passcode_new (void)
 }
 
 /* <data dir>/credentials.conf holds what the server generates for itself
- * on first start: the development API key when none is configured, and
- * the passcode of POST /token when none is configured.  Each is made once
+ * on first start: the development API key (with its account's auth token)
+ * when none is configured, and the passcode of POST /token when none is
+ * configured.  Each is made once
  * and kept; the file is mode 0600 in a 0700 directory. */
 static gboolean
 load_credentials (HqConfig *config, gboolean create, GError **error)
@@ -482,10 +502,20 @@ load_credentials (HqConfig *config, gboolean create, GError **error)
     set_key (config, account, sid, secret, source);
     if (!check_key (config, error))
       return FALSE;
+    if (config->auth_token == NULL)
+      config->auth_token =
+          g_key_file_get_string (kf, "api-key", "auth_token", NULL);
+    /* A development key file from before auth tokens gets one. */
+    if (config->auth_token == NULL && create) {
+      config->auth_token = auth_token_new ();
+      g_key_file_set_string (kf, "api-key", "auth_token", config->auth_token);
+      changed = TRUE;
+    }
   } else if (need_key) {
     g_autofree gchar *account = hq_sid_new ("AC");
     g_autofree gchar *sid = hq_sid_new ("SK");
     g_autofree gchar *secret = hq_secret_new (32);
+    g_autofree gchar *token = auth_token_new ();
     if (!create) {
       g_set_error (error, HQ_CONFIG_ERROR, HQ_CONFIG_ERROR_NO_KEY,
           "no API key is configured: set HQ_API_KEY_SID and "
@@ -497,6 +527,9 @@ load_credentials (HqConfig *config, gboolean create, GError **error)
     g_key_file_set_string (kf, "api-key", "account_sid", account);
     g_key_file_set_string (kf, "api-key", "key_sid", sid);
     g_key_file_set_string (kf, "api-key", "key_secret", secret);
+    g_key_file_set_string (kf, "api-key", "auth_token", token);
+    if (config->auth_token == NULL)
+      config->auth_token = g_steal_pointer (&token);
     source = g_strdup_printf ("the development key in %s", path);
     set_key (config, account, sid, secret, source);
     config->key_generated = TRUE;
@@ -580,6 +613,7 @@ hq_config_load (const gchar *data_dir, const gchar *config_file,
   if (!load_credentials (config, create_key, error))
     return NULL;
 
+  config->media_secret = hq_secret_new (32);
   config->keyring = hq_keyring_new ();
   hq_keyring_add (config->keyring, config->key_sid, config->key_secret,
       config->account_sid);

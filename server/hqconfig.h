@@ -40,6 +40,11 @@ typedef struct
   HqKeyring *keyring;
   gchar *key_source; /* where the key came from, for the log */
   gboolean key_generated; /* TRUE on the first start that made it */
+  /* Twilio's account auth token: status callbacks carry
+   * X-Twilio-Signature made with it (docs/server.md). */
+  gchar *auth_token;
+  /* Random at each start; signs short-lived media links. */
+  gchar *media_secret;
 
   gchar *web_dir; /* the web client's files */
 

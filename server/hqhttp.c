@@ -36,18 +36,64 @@ hq_http_reply_object (SoupServerMessage *msg, guint status, JsonObject *obj)
   hq_http_reply_json (msg, status, root);
 }
 
-void
-hq_http_reply_error (SoupServerMessage *msg, guint status, const gchar *message,
+/* Twilio's error code for a reply: the general codes its REST API answers
+ * with (and its SDKs show as err.code), 53113 for a taken room name. */
+static gint
+twilio_code (guint status, const gchar *message)
+{
+  switch (status) {
+    case 401:
+      return 20003;
+    case 404:
+      return 20404;
+    case 405:
+      return 20004;
+    case 409:
+      return g_strcmp0 (message, "room exists") == 0 ? 53113 : 20409;
+    case 413:
+      return 20413;
+    case 415:
+      return 20415;
+    case 429:
+      return 20429;
+    default:
+      return status >= 500 ? 20500 : 20001;
+  }
+}
+
+JsonObject *
+hq_http_error_body (SoupServerMessage *msg, guint status, const gchar *message,
     const gchar *explanation)
 {
   JsonObject *obj = json_object_new ();
   JsonObject *err = json_object_new ();
+  GUri *uri = soup_server_message_get_uri (msg);
 
+  /* The REST API answers as Twilio does, {code, message, more_info,
+   * status}, the message being the sentence that says why; the short
+   * message and the explanation stay under "error" as every endpoint has
+   * always answered (our tests and tools read them). */
+  if (uri && g_str_has_prefix (g_uri_get_path (uri), "/v1/")) {
+    gint code = twilio_code (status, message);
+    g_autofree gchar *more =
+        g_strdup_printf ("https://www.twilio.com/docs/errors/%d", code);
+    json_object_set_int_member (obj, "code", code);
+    json_object_set_string_member (obj, "message", explanation);
+    json_object_set_string_member (obj, "more_info", more);
+  }
   json_object_set_string_member (err, "message", message);
   json_object_set_string_member (err, "explanation", explanation);
   json_object_set_object_member (obj, "error", err);
   json_object_set_int_member (obj, "status", status);
-  hq_http_reply_object (msg, status, obj);
+  return obj;
+}
+
+void
+hq_http_reply_error (SoupServerMessage *msg, guint status, const gchar *message,
+    const gchar *explanation)
+{
+  hq_http_reply_object (
+      msg, status, hq_http_error_body (msg, status, message, explanation));
 }
 
 void
@@ -125,18 +171,46 @@ hq_http_exact_path (
 
 /* --- bodies --- */
 
+/* A form body as an object: a field given once is a string, a field given
+ * more than once (how Twilio's SDKs send a list: AudioSources=a&
+ * AudioSources=b) an array of its strings in order. */
 static JsonObject *
 form_to_object (const gchar *text)
 {
-  GHashTable *form = soup_form_decode (text);
+  g_auto (GStrv) pairs = g_strsplit (text, "&", -1);
   JsonObject *obj = json_object_new ();
-  GHashTableIter iter;
-  gpointer key, value;
 
-  g_hash_table_iter_init (&iter, form);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    json_object_set_string_member (obj, key, value);
-  g_hash_table_unref (form);
+  for (guint i = 0; pairs[i]; i++) {
+    gchar *eq = strchr (pairs[i], '=');
+    g_autofree gchar *name = NULL, *value = NULL;
+    JsonNode *have;
+
+    if (*pairs[i] == '\0')
+      continue;
+    if (eq)
+      *eq = '\0';
+    g_strdelimit (pairs[i], "+", ' ');
+    name = g_uri_unescape_string (pairs[i], NULL);
+    if (eq) {
+      g_strdelimit (eq + 1, "+", ' ');
+      value = g_uri_unescape_string (eq + 1, NULL);
+    }
+    if (name == NULL)
+      continue;
+    if (value == NULL)
+      value = g_strdup ("");
+    have = json_object_get_member (obj, name);
+    if (have == NULL)
+      json_object_set_string_member (obj, name, value);
+    else if (JSON_NODE_HOLDS_ARRAY (have))
+      json_array_add_string_element (json_node_get_array (have), value);
+    else {
+      JsonArray *list = json_array_new ();
+      json_array_add_string_element (list, json_node_get_string (have));
+      json_array_add_string_element (list, value);
+      json_object_set_array_member (obj, name, list);
+    }
+  }
   return obj;
 }
 
@@ -586,18 +660,13 @@ void
 hq_http_refuse_and_close (SoupServerMessage *msg, guint status,
     const gchar *message, const gchar *explanation)
 {
-  JsonObject *obj = json_object_new ();
-  JsonObject *err = json_object_new ();
   g_autoptr (JsonNode) root = json_node_new (JSON_NODE_OBJECT);
   g_autofree gchar *body = NULL;
   Refusal *r;
   GIOStream *stream;
 
-  json_object_set_string_member (err, "message", message);
-  json_object_set_string_member (err, "explanation", explanation);
-  json_object_set_object_member (obj, "error", err);
-  json_object_set_int_member (obj, "status", status);
-  json_node_take_object (root, obj);
+  json_node_take_object (
+      root, hq_http_error_body (msg, status, message, explanation));
   body = json_to_string (root, FALSE);
 
   soup_server_message_set_status (msg, status, NULL);
@@ -772,25 +841,24 @@ hq_http_read_paging (
   return TRUE;
 }
 
+/* @path with the request's query (every parameter in order, a repeated
+ * one repeated) for page @page. */
 static gchar *
-page_url (const gchar *base, const gchar *path, GHashTable *query,
+page_url (const gchar *base, const gchar *path, const gchar *raw_query,
     const HqHttpPaging *paging, guint page)
 {
-  g_autoptr (GHashTable) q =
-      g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
-  g_autofree gchar *encoded = NULL;
-  GHashTableIter iter;
-  gpointer k, v;
+  g_auto (GStrv) pairs = g_strsplit (raw_query ? raw_query : "", "&", -1);
+  GString *url = g_string_new (NULL);
 
-  if (query) {
-    g_hash_table_iter_init (&iter, query);
-    while (g_hash_table_iter_next (&iter, &k, &v))
-      g_hash_table_insert (q, k, g_strdup (v));
+  g_string_printf (url, "%s%s?", base, path);
+  for (guint i = 0; pairs[i]; i++) {
+    if (*pairs[i] == '\0' || g_str_has_prefix (pairs[i], "Page=")
+        || g_str_has_prefix (pairs[i], "PageSize="))
+      continue;
+    g_string_append_printf (url, "%s&", pairs[i]);
   }
-  g_hash_table_insert (q, "Page", g_strdup_printf ("%u", page));
-  g_hash_table_insert (q, "PageSize", g_strdup_printf ("%u", paging->size));
-  encoded = soup_form_encode_hash (q);
-  return g_strdup_printf ("%s%s?%s", base, path, encoded);
+  g_string_append_printf (url, "Page=%u&PageSize=%u", page, paging->size);
+  return g_string_free (url, FALSE);
 }
 
 /* Wraps @items (taken) as {key: [...], meta: {...}}.  @rows is how many the
@@ -804,8 +872,9 @@ hq_http_reply_page (SoupServerMessage *msg, const gchar *path,
   g_autofree gchar *base = hq_http_base_url (msg);
   JsonObject *reply = json_object_new ();
   JsonObject *meta = json_object_new ();
-  g_autofree gchar *first = page_url (base, path, query, paging, 0);
-  g_autofree gchar *self = page_url (base, path, query, paging, paging->page);
+  const gchar *raw = g_uri_get_query (soup_server_message_get_uri (msg));
+  g_autofree gchar *first = page_url (base, path, raw, paging, 0);
+  g_autofree gchar *self = page_url (base, path, raw, paging, paging->page);
 
   json_object_set_array_member (reply, key, items);
   json_object_set_int_member (meta, "page", paging->page);
@@ -814,17 +883,111 @@ hq_http_reply_page (SoupServerMessage *msg, const gchar *path,
   json_object_set_string_member (meta, "url", self);
   if (paging->page > 0) {
     g_autofree gchar *prev =
-        page_url (base, path, query, paging, paging->page - 1);
+        page_url (base, path, raw, paging, paging->page - 1);
     json_object_set_string_member (meta, "previous_page_url", prev);
   } else
     json_object_set_null_member (meta, "previous_page_url");
   if (rows > paging->size) {
     g_autofree gchar *next =
-        page_url (base, path, query, paging, paging->page + 1);
+        page_url (base, path, raw, paging, paging->page + 1);
     json_object_set_string_member (meta, "next_page_url", next);
   } else
     json_object_set_null_member (meta, "next_page_url");
   json_object_set_string_member (meta, "key", key);
   json_object_set_object_member (reply, "meta", meta);
   hq_http_reply_object (msg, 200, reply);
+}
+
+/* --- query strings --- */
+
+gchar **
+hq_http_query_all (SoupServerMessage *msg, const gchar *name)
+{
+  const gchar *query = g_uri_get_query (soup_server_message_get_uri (msg));
+  g_autoptr (GStrvBuilder) out = g_strv_builder_new ();
+  g_auto (GStrv) pairs = g_strsplit (query ? query : "", "&", -1);
+
+  for (guint i = 0; pairs[i]; i++) {
+    gchar *eq = strchr (pairs[i], '=');
+    g_autofree gchar *key = NULL, *value = NULL;
+
+    if (eq == NULL)
+      continue;
+    *eq = '\0';
+    g_strdelimit (pairs[i], "+", ' ');
+    g_strdelimit (eq + 1, "+", ' ');
+    key = g_uri_unescape_string (pairs[i], NULL);
+    value = g_uri_unescape_string (eq + 1, NULL);
+    if (key && value && g_str_equal (key, name))
+      g_strv_builder_add (out, value);
+  }
+  return g_strv_builder_end (out);
+}
+
+gboolean
+hq_http_check_query (
+    SoupServerMessage *msg, GHashTable *query, const gchar *const *filters)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  if (query == NULL)
+    return TRUE;
+  g_hash_table_iter_init (&iter, query);
+  while (g_hash_table_iter_next (&iter, &key, NULL)) {
+    g_autofree gchar *list = NULL, *why = NULL;
+    if (g_str_equal (key, "Page") || g_str_equal (key, "PageSize")
+        || g_strv_contains (filters, key))
+      continue;
+    list = g_strjoinv (", ", (gchar **)filters);
+    why = g_strdup_printf ("%.64s is not a filter of this list: it takes "
+                           "%s%sPage and PageSize.",
+        (const gchar *)key, list, *list ? ", " : "");
+    hq_http_reply_error (msg, 400, "invalid parameter", why);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+hq_http_query_date (SoupServerMessage *msg, GHashTable *query,
+    const gchar *name, gint64 *out_ms)
+{
+  const gchar *text = query ? g_hash_table_lookup (query, name) : NULL;
+  g_autoptr (GDateTime) t = NULL;
+  g_autofree gchar *why = NULL;
+
+  *out_ms = 0;
+  if (text == NULL)
+    return TRUE;
+  if (strlen (text) == 10) {
+    g_autofree gchar *day = g_strdup_printf ("%sT00:00:00Z", text);
+    t = g_date_time_new_from_iso8601 (day, NULL);
+  } else
+    t = g_date_time_new_from_iso8601 (text, NULL);
+  if (t != NULL) {
+    *out_ms =
+        g_date_time_to_unix (t) * 1000 + g_date_time_get_microsecond (t) / 1000;
+    return TRUE;
+  }
+  why = g_strdup_printf ("%s must be an ISO 8601 date and time with a time "
+                         "zone, e.g. 2026-12-01T09:30:00Z, or a date "
+                         "(2026-12-01).",
+      name);
+  hq_http_reply_error (msg, 400, "invalid parameter", why);
+  return FALSE;
+}
+
+gboolean
+hq_http_check_enum (SoupServerMessage *msg, const gchar *name,
+    const gchar *value, const gchar *const *allowed)
+{
+  g_autofree gchar *list = NULL, *why = NULL;
+
+  if (value == NULL || g_strv_contains (allowed, value))
+    return TRUE;
+  list = g_strjoinv (", ", (gchar **)allowed);
+  why = g_strdup_printf ("%s must be one of %s.", name, list);
+  hq_http_reply_error (msg, 400, "invalid parameter", why);
+  return FALSE;
 }

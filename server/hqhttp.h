@@ -6,7 +6,9 @@
  *
  * Every error reply has the shape of the reference app's token server,
  *   {"error": {"message": "...", "explanation": "..."}, "status": 400}
- * so a client handles errors from every endpoint the same way.
+ * and below /v1/ also Twilio's REST error members, so that Twilio's SDKs
+ * read err.code and err.message:
+ *   {"code": 20404, "message": "<explanation>", "more_info": "<url>", ...}
  */
 #ifndef __HQ_HTTP_H__
 #define __HQ_HTTP_H__
@@ -57,6 +59,9 @@ void hq_http_reply_json (SoupServerMessage *msg, guint status, JsonNode *root);
 void hq_http_reply_object (
     SoupServerMessage *msg, guint status, JsonObject *obj);
 void hq_http_reply_error (SoupServerMessage *msg, guint status,
+    const gchar *message, const gchar *explanation);
+/* The error body hq_http_reply_error sends (a new object). */
+JsonObject *hq_http_error_body (SoupServerMessage *msg, guint status,
     const gchar *message, const gchar *explanation);
 /* Replies with the status matching an HQ_HTTP_ERROR. */
 void hq_http_reply_gerror (SoupServerMessage *msg, const GError *error);
@@ -141,6 +146,27 @@ gboolean hq_http_read_paging (
 void hq_http_reply_page (SoupServerMessage *msg, const gchar *path,
     GHashTable *query, const HqHttpPaging *paging, const gchar *key,
     JsonArray *items, guint rows);
+
+/* Every value of query parameter @name, in order (a repeated parameter
+ * is a list, as Twilio's SDKs send lists); an empty vector when absent. */
+gchar **hq_http_query_all (SoupServerMessage *msg, const gchar *name);
+
+/* TRUE when every query parameter is one of @filters (NULL-terminated) or
+ * Page/PageSize; else replies 400 naming it and what the list takes, so
+ * that no filter is silently ignored. */
+gboolean hq_http_check_query (
+    SoupServerMessage *msg, GHashTable *query, const gchar *const *filters);
+
+/* TRUE when @value is NULL or one of @allowed (NULL-terminated); else
+ * replies 400 listing them. */
+gboolean hq_http_check_enum (SoupServerMessage *msg, const gchar *name,
+    const gchar *value, const gchar *const *allowed);
+
+/* Reads query date @name (ISO 8601, or a bare date at 00:00 UTC) as ms
+ * since the epoch into @out_ms (0 when absent); replies 400 and returns
+ * FALSE when it does not parse. */
+gboolean hq_http_query_date (SoupServerMessage *msg, GHashTable *query,
+    const gchar *name, gint64 *out_ms);
 
 G_END_DECLS
 

@@ -41,6 +41,7 @@ typedef struct
 {
   HqRecordingRecord *rec;
   gchar *identity; /* the publisher's, to find the row in the manifest */
+  gint64 media_ms; /* wall clock of its first media, as the child said */
 } RunRow;
 
 struct _Run
@@ -187,8 +188,19 @@ hq_recording_to_json (const HqRecordingRecord *r, const gchar *base)
   json_object_set_string_member (o, "date_updated", updated);
   json_object_set_string_member (o, "source_sid", r->track_sid);
   json_object_set_string_member (o, "type", r->type);
+  json_object_set_string_member (o, "container_format", r->container);
+  /* hqrooms' name for it before Twilio's; kept for existing readers. */
   json_object_set_string_member (o, "container", r->container);
-  hq_json_set_string_or_null (o, "codec", r->codec);
+  if (r->codec) {
+    /* Twilio's enum is upper case: VP8, H264, OPUS, PCMU. */
+    g_autofree gchar *codec = g_ascii_strup (r->codec, -1);
+    json_object_set_string_member (o, "codec", codec);
+  } else
+    json_object_set_null_member (o, "codec");
+  json_object_set_string_member (o, "room_sid", r->room_sid);
+  json_object_set_null_member (o, "media_external_location");
+  json_object_set_null_member (o, "status_callback");
+  json_object_set_string_member (o, "status_callback_method", "POST");
   json_object_set_string_member (o, "track_name", r->track_name);
   json_object_set_int_member (o, "offset", r->offset);
   if (g_strcmp0 (r->status, "processing") == 0) {
@@ -266,7 +278,7 @@ row_changed (HqRecordings *recs, HqRecordingRecord *rec, const gchar *event)
   g_hash_table_insert (f, "Container", g_strdup (rec->container));
   g_hash_table_insert (f, "Type", g_strdup (rec->type));
   if (rec->codec)
-    g_hash_table_insert (f, "Codec", g_strdup (rec->codec));
+    g_hash_table_insert (f, "Codec", g_ascii_strup (rec->codec, -1));
   g_hash_table_insert (
       f, "Offset", g_strdup_printf ("%" G_GINT64_FORMAT, rec->offset));
   if (!g_str_equal (event, "recording-started")) {
@@ -317,18 +329,34 @@ static void
 add_tracks (JsonArray *out, JsonNode *node)
 {
   JsonArray *tracks = NULL;
+  gint64 period_ms = 0;
 
   if (node && JSON_NODE_HOLDS_ARRAY (node))
     tracks = json_node_get_array (node);
   else if (node && JSON_NODE_HOLDS_OBJECT (node)) {
-    JsonNode *t =
-        json_object_get_member (json_node_get_object (node), "tracks");
+    JsonObject *o = json_node_get_object (node);
+    JsonNode *t = json_object_get_member (o, "tracks");
+    JsonNode *at = json_object_get_member (o, "started_at");
     if (t && JSON_NODE_HOLDS_ARRAY (t))
       tracks = json_node_get_array (t);
+    if (at && JSON_NODE_HOLDS_VALUE (at)
+        && json_node_get_value_type (at) == G_TYPE_STRING) {
+      g_autoptr (GDateTime) when =
+          g_date_time_new_from_iso8601 (json_node_get_string (at), NULL);
+      if (when)
+        period_ms = g_date_time_to_unix (when) * 1000
+            + g_date_time_get_microsecond (when) / 1000;
+    }
   }
-  for (guint i = 0; tracks && i < json_array_get_length (tracks); i++)
-    json_array_add_element (
-        out, json_node_copy (json_array_get_element (tracks, i)));
+  for (guint i = 0; tracks && i < json_array_get_length (tracks); i++) {
+    JsonNode *copy = json_node_copy (json_array_get_element (tracks, i));
+    /* A period's wall-clock start goes with each of its tracks: their
+     * offsets count from it, whenever the recorder child started. */
+    if (period_ms > 0 && JSON_NODE_HOLDS_OBJECT (copy))
+      json_object_set_int_member (
+          json_node_get_object (copy), "period_started_unix_ms", period_ms);
+    json_array_add_element (out, copy);
+  }
 }
 
 /* The per-track entries of the manifest in @dir, in the order hqrecorder
@@ -427,7 +455,16 @@ settle_row (HqRecordings *recs, Run *run, RunRow *row, JsonObject *e,
     ms = member_ms (e, "start_offset");
     if (ms < 0)
       ms = member_ms (e, "offset");
-    if (ms >= 0 && room_created > 0)
+    /* From when the child saw the track's media (or, for a run a previous
+     * server process left, the wall clock of the recorder's period), not
+     * from when the server started the child. */
+    if (row->media_ms > 0 && room_created > 0)
+      rec->offset = row->media_ms - room_created;
+    else if (ms >= 0 && room_created > 0 && e
+        && json_object_has_member (e, "period_started_unix_ms"))
+      rec->offset = json_object_get_int_member (e, "period_started_unix_ms")
+          + ms - room_created;
+    else if (ms >= 0 && room_created > 0)
       rec->offset = run->started - room_created + ms;
     row_changed (recs, rec, "recording-completed");
   } else {
@@ -500,6 +537,29 @@ settle_orphans (HqRecordings *recs)
 
 /* --- runs --- */
 
+/* A "track" line of the child tells when a track's media reached it: that
+ * is where its recording starts, however long the child took to start. */
+static void
+note_track_start (Run *run, const gchar *line)
+{
+  g_autoptr (JsonNode) node = json_from_string (line, NULL);
+  JsonObject *o;
+  const gchar *sid;
+  RunRow *row;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return;
+  o = json_node_get_object (node);
+  if (g_strcmp0 (
+          json_object_get_string_member_with_default (o, "event", ""), "track")
+      != 0)
+    return;
+  sid = json_object_get_string_member_with_default (o, "track_sid", NULL);
+  row = sid ? g_hash_table_lookup (run->open, sid) : NULL;
+  if (row && row->media_ms == 0)
+    row->media_ms = json_object_get_int_member_with_default (o, "unix_ms", 0);
+}
+
 static void
 read_line_cb (GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -513,6 +573,7 @@ read_line_cb (GObject *source, GAsyncResult *res, gpointer data)
   if (line == NULL)
     return;
   log_run (run, HQ_LOG_INFO, "output", line);
+  note_track_start (run, line);
   g_data_input_stream_read_line_async (
       run->out, G_PRIORITY_DEFAULT, run->cancel, read_line_cb, run);
 }

@@ -99,40 +99,190 @@ query_get (GHashTable *query, const gchar *name)
   return query ? g_hash_table_lookup (query, name) : NULL;
 }
 
+/* --- media links --- */
+
+/* A media link is good for this long (Twilio's are, too). */
+#define HQ_MEDIA_LINK_TTL_S 600
+
+/* The signature of a media link: hex HMAC-SHA256, keyed with a secret
+ * made at each start of the server, over "<sid>:<expiry>". */
+static gchar *
+media_signature (const gchar *secret, const gchar *sid, gint64 expires)
+{
+  g_autofree gchar *text =
+      g_strdup_printf ("%s:%" G_GINT64_FORMAT, sid, expires);
+
+  return g_compute_hmac_for_string (
+      G_CHECKSUM_SHA256, (const guchar *)secret, strlen (secret), text, -1);
+}
+
+/* TRUE when the client asks for the media itself rather than the link:
+ * ?Redirect=false, or an Accept header that names no JSON. */
+static gboolean
+wants_file (SoupServerMessage *msg, GHashTable *query)
+{
+  const gchar *redirect =
+      query ? g_hash_table_lookup (query, "Redirect") : NULL;
+  const gchar *accept = soup_message_headers_get_one (
+      soup_server_message_get_request_headers (msg), "Accept");
+
+  if (redirect && g_ascii_strcasecmp (redirect, "false") == 0)
+    return TRUE;
+  return accept != NULL && strstr (accept, "json") == NULL
+      && strstr (accept, "*/*") == NULL;
+}
+
+/* Answers a Media request for @sid (a completed recording or composition
+ * whose file is @file): the file itself, or {"redirect_to": a link to
+ * /v1/MediaLinks/<sid> that works without credentials until it expires}. */
+static void
+reply_media (SoupServerMessage *msg, GHashTable *query, const gchar *secret,
+    const gchar *sid, const gchar *file, const gchar *type, const gchar *name)
+{
+  gint64 expires = g_get_real_time () / G_USEC_PER_SEC + HQ_MEDIA_LINK_TTL_S;
+  g_autofree gchar *sig = NULL, *base = NULL, *link = NULL;
+  JsonObject *reply;
+
+  if (wants_file (msg, query)) {
+    reply_file (msg, file, type, name);
+    return;
+  }
+  sig = media_signature (secret, sid, expires);
+  base = hq_http_base_url (msg);
+  link = g_strdup_printf ("%s/v1/MediaLinks/%s?Expires=%" G_GINT64_FORMAT
+                          "&Signature=%s",
+      base, sid, expires, sig);
+  reply = json_object_new ();
+  json_object_set_string_member (reply, "redirect_to", link);
+  hq_http_reply_object (msg, 200, reply);
+}
+
 /* --- recordings --- */
 
+static const gchar *const recording_statuses[] = { "processing", "completed",
+  "deleted", "failed", NULL };
+static const gchar *const media_types[] = { "audio", "video", "data", NULL };
+
+/* A recording as Twilio shows it; a room's recording has its URL below the
+ * room (@room_path). */
+static JsonObject *
+recording_json (HqRooms *rooms, const HqRecordingRecord *r, const gchar *base,
+    gboolean below_room)
+{
+  JsonObject *o = hq_recording_to_json (r, base);
+
+  json_object_set_string_member (
+      o, "account_sid", hq_rooms_get_config (rooms)->account_sid);
+  if (below_room) {
+    JsonObject *links = json_object_new ();
+    g_autofree gchar *url = g_strdup_printf (
+        "%s/v1/Rooms/%s/Recordings/%s", base, r->room_sid, r->sid);
+    g_autofree gchar *media = g_strdup_printf ("%s/Media", url);
+    json_object_set_string_member (o, "url", url);
+    json_object_set_string_member (links, "media", media);
+    json_object_set_object_member (o, "links", links);
+  }
+  return o;
+}
+
+/* Lists recordings: all (@room_sid NULL) or one room's, with Twilio's
+ * filters (GroupingSid and MediaType for all only, as Twilio has them). */
 static void
 list_recordings (SoupServerMessage *msg, HqRooms *rooms, const gchar *room_sid,
     const gchar *path, GHashTable *query)
 {
+  static const gchar *const all_filters[] = { "Status", "SourceSid",
+    "GroupingSid", "DateCreatedAfter", "DateCreatedBefore", "MediaType",
+    "RoomSid", NULL };
+  static const gchar *const room_filters[] = { "Status", "SourceSid",
+    "DateCreatedAfter", "DateCreatedBefore", NULL };
   HqHttpPaging paging;
+  HqRecordingFilter f = { 0 };
+  g_auto (GStrv) groups = hq_http_query_all (msg, "GroupingSid");
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) rows = NULL;
   g_autofree gchar *base = hq_http_base_url (msg);
   JsonArray *items;
 
-  if (!hq_http_read_paging (msg, query, &paging))
+  if (!hq_http_check_query (msg, query, room_sid ? room_filters : all_filters)
+      || !hq_http_read_paging (msg, query, &paging)
+      || !hq_http_query_date (msg, query, "DateCreatedAfter", &f.created_after)
+      || !hq_http_query_date (
+          msg, query, "DateCreatedBefore", &f.created_before))
     return;
-  rows = hq_store_list_recordings (hq_rooms_get_store (rooms), room_sid,
-      query_get (query, "Status"), paging.size + 1, paging.page * paging.size,
-      &error);
+  f.room_sid = room_sid ? room_sid : query_get (query, "RoomSid");
+  f.status = query_get (query, "Status");
+  f.source_sid = query_get (query, "SourceSid");
+  f.type = query_get (query, "MediaType");
+  f.grouping_sids = (const gchar *const *)groups;
+  if (!hq_http_check_enum (msg, "Status", f.status, recording_statuses)
+      || !hq_http_check_enum (msg, "MediaType", f.type, media_types))
+    return;
+  rows = hq_store_find_recordings (hq_rooms_get_store (rooms), &f,
+      paging.size + 1, paging.page * paging.size, &error);
   if (rows == NULL) {
     reply_store_error (msg, error);
     return;
   }
   items = json_array_new ();
   for (guint i = 0; i < rows->len && i < paging.size; i++)
-    json_array_add_object_element (
-        items, hq_recording_to_json (g_ptr_array_index (rows, i), base));
+    json_array_add_object_element (items,
+        recording_json (
+            rooms, g_ptr_array_index (rows, i), base, room_sid != NULL));
   hq_http_reply_page (
       msg, path, query, &paging, "recordings", items, rows->len);
 }
 
+/* One recording (below @room_sid when not NULL), or its Media. */
+static void
+recording (SoupServerMessage *msg, HqRooms *rooms, const gchar *room_sid,
+    const gchar *sid, gboolean media, GHashTable *query)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HqRecordingRecord) rec =
+      hq_store_get_recording (hq_rooms_get_store (rooms), sid, &error);
+  g_autofree gchar *base = NULL, *name = NULL;
+
+  if (rec == NULL || (room_sid && g_strcmp0 (rec->room_sid, room_sid) != 0)) {
+    g_autofree gchar *why = g_strdup_printf ("There is no recording %.64s%s%s.",
+        sid, room_sid ? " in room " : "", room_sid ? room_sid : "");
+    if (rec == NULL
+        && !g_error_matches (error, HQ_STORE_ERROR, HQ_STORE_ERROR_NOT_FOUND))
+      reply_store_error (msg, error);
+    else
+      hq_http_reply_error (msg, 404, "not found", why);
+    return;
+  }
+  if (!media) {
+    base = hq_http_base_url (msg);
+    hq_http_reply_object (
+        msg, 200, recording_json (rooms, rec, base, room_sid != NULL));
+    return;
+  }
+  if (g_strcmp0 (rec->status, "completed") != 0 || rec->file == NULL) {
+    g_autofree gchar *why = g_strdup_printf (
+        "Recording %s is %s: its media is served once it has completed.",
+        rec->sid, rec->status);
+    hq_http_reply_error (msg, 404, "not found", why);
+    return;
+  }
+  name = g_strdup_printf ("%s.%s", rec->sid, rec->container);
+  reply_media (msg, query, hq_rooms_get_config (rooms)->media_secret, rec->sid,
+      rec->file,
+      g_str_equal (rec->type, "audio") ? "audio/x-matroska"
+                                       : "video/x-matroska",
+      name);
+}
+
 void
 hq_recordings_api_room_recordings (SoupServerMessage *msg, HqRooms *rooms,
-    const gchar *room_sid, const gchar *path, GHashTable *query)
+    const gchar *room_sid, const gchar *sid, gboolean media, const gchar *path,
+    GHashTable *query)
 {
-  list_recordings (msg, rooms, room_sid, path, query);
+  if (sid == NULL)
+    list_recordings (msg, rooms, room_sid, path, query);
+  else
+    recording (msg, rooms, room_sid, sid, media, query);
 }
 
 void
@@ -168,10 +318,7 @@ handle_recordings (SoupServer *server, SoupServerMessage *msg, const char *path,
   static const gchar *const get[] = { "GET", NULL };
   HqRecordingsApi *api = user_data;
   g_autofree gchar *key_sid = NULL;
-  g_autofree gchar *base = NULL;
   g_auto (GStrv) seg = NULL;
-  g_autoptr (HqRecordingRecord) rec = NULL;
-  g_autoptr (GError) error = NULL;
   guint n = 0;
 
   key_sid = hq_http_basic_auth (msg, api->config->keyring);
@@ -182,40 +329,90 @@ handle_recordings (SoupServer *server, SoupServerMessage *msg, const char *path,
     hq_http_reply_not_found (msg, path);
     return;
   }
-  if (n == 0) {
-    list_recordings (
-        msg, api->rooms, query_get (query, "RoomSid"), path, query);
+  if (n == 0)
+    list_recordings (msg, api->rooms, NULL, path, query);
+  else
+    recording (msg, api->rooms, NULL, seg[0], n == 2, query);
+}
+
+/* GET /v1/MediaLinks/{sid}?Expires=&Signature=: the media of a completed
+ * recording or composition, for whoever holds a link that has not expired
+ * (no credentials: the signature is the permission). */
+static void
+handle_media_links (SoupServer *server, SoupServerMessage *msg,
+    const char *path, GHashTable *query, gpointer user_data)
+{
+  static const gchar *const get[] = { "GET", NULL };
+  HqRecordingsApi *api = user_data;
+  HqStore *store = hq_rooms_get_store (api->rooms);
+  const gchar *expires = query_get (query, "Expires");
+  const gchar *sig = query_get (query, "Signature");
+  g_auto (GStrv) seg = NULL;
+  g_autofree gchar *expect = NULL, *name = NULL;
+  guint n = 0;
+  gint64 until = 0;
+
+  if (!hq_http_allow_methods (msg, get))
+    return;
+  seg = segments (path, "/v1/MediaLinks", &n);
+  if (seg == NULL || n != 1) {
+    hq_http_reply_not_found (msg, path);
     return;
   }
-  rec =
-      hq_store_get_recording (hq_rooms_get_store (api->rooms), seg[0], &error);
-  if (rec == NULL) {
-    reply_store_error (msg, error);
+  if (expires)
+    until = g_ascii_strtoll (expires, NULL, 10);
+  expect = media_signature (api->config->media_secret, seg[0], until);
+  if (sig == NULL || until <= 0 || !hq_str_equal_const_time (sig, expect)) {
+    hq_http_reply_error (msg, 403, "forbidden",
+        "This media link is not one the server made: ask the recording's "
+        "or composition's Media resource for a new one.");
     return;
   }
-  if (n == 1) {
-    base = hq_http_base_url (msg);
-    hq_http_reply_object (msg, 200, hq_recording_to_json (rec, base));
+  if (until < g_get_real_time () / G_USEC_PER_SEC) {
+    hq_http_reply_error (msg, 403, "forbidden",
+        "This media link has expired: ask the Media resource for a new one.");
     return;
   }
-  if (g_strcmp0 (rec->status, "completed") != 0 || rec->file == NULL) {
-    g_autofree gchar *why = g_strdup_printf (
-        "Recording %s is %s: its media is served once it has completed.",
-        rec->sid, rec->status);
-    hq_http_reply_error (msg, 404, "not found", why);
-    return;
-  }
-  {
-    g_autofree gchar *name =
-        g_strdup_printf ("%s.%s", rec->sid, rec->container);
-    reply_file (msg, rec->file,
-        g_str_equal (rec->type, "audio") ? "audio/x-matroska"
+  if (g_str_has_prefix (seg[0], "RT")) {
+    g_autoptr (HqRecordingRecord) r =
+        hq_store_get_recording (store, seg[0], NULL);
+    if (r && r->file) {
+      name = g_strdup_printf ("%s.%s", r->sid, r->container);
+      reply_file (msg, r->file,
+          g_str_equal (r->type, "audio") ? "audio/x-matroska"
                                          : "video/x-matroska",
-        name);
+          name);
+      return;
+    }
+  } else {
+    g_autoptr (HqCompositionRecord) c =
+        hq_store_get_composition (store, seg[0], NULL);
+    if (c && c->file) {
+      name = g_strdup_printf ("%s.%s", c->sid, c->format);
+      reply_file (msg, c->file,
+          g_str_equal (c->format, "mp4") ? "video/mp4" : "video/webm", name);
+      return;
+    }
   }
+  hq_http_reply_error (msg, 404, "not found", "The media is gone.");
 }
 
 /* --- compositions --- */
+
+/* Twilio's DateCreatedAfter/Before are not served here yet: refused. */
+static const gchar *const composition_filters[] = { "Status", "RoomSid", NULL };
+static const gchar *const composition_statuses[] = { "enqueued", "processing",
+  "completed", "deleted", "failed", NULL };
+
+static JsonObject *
+composition_json (
+    HqRecordingsApi *api, const HqCompositionRecord *c, const gchar *base)
+{
+  JsonObject *o = hq_composition_to_json (c, base);
+
+  json_object_set_string_member (o, "account_sid", api->config->account_sid);
+  return o;
+}
 
 /* A list of track name patterns: a JSON array, or in a form body its JSON
  * text or plain comma-separated patterns ("*", "mic,cam*"). */
@@ -284,7 +481,7 @@ create_composition (HqRecordingsApi *api, SoupServerMessage *msg)
     return;
   }
   base = hq_http_base_url (msg);
-  hq_http_reply_object (msg, 201, hq_composition_to_json (c, base));
+  hq_http_reply_object (msg, 201, composition_json (api, c, base));
 }
 
 static void
@@ -321,7 +518,10 @@ handle_compositions (SoupServer *server, SoupServerMessage *msg,
       create_composition (api, msg);
       return;
     }
-    if (!hq_http_read_paging (msg, query, &paging))
+    if (!hq_http_check_query (msg, query, composition_filters)
+        || !hq_http_read_paging (msg, query, &paging)
+        || !hq_http_check_enum (
+            msg, "Status", query_get (query, "Status"), composition_statuses))
       return;
     rows = hq_store_list_compositions (store, query_get (query, "RoomSid"),
         query_get (query, "Status"), paging.size + 1, paging.page * paging.size,
@@ -333,7 +533,7 @@ handle_compositions (SoupServer *server, SoupServerMessage *msg,
     items = json_array_new ();
     for (guint i = 0; i < rows->len && i < paging.size; i++)
       json_array_add_object_element (
-          items, hq_composition_to_json (g_ptr_array_index (rows, i), base));
+          items, composition_json (api, g_ptr_array_index (rows, i), base));
     hq_http_reply_page (
         msg, path, query, &paging, "compositions", items, rows->len);
     return;
@@ -346,7 +546,7 @@ handle_compositions (SoupServer *server, SoupServerMessage *msg,
     return;
   }
   if (n == 1) {
-    hq_http_reply_object (msg, 200, hq_composition_to_json (c, base));
+    hq_http_reply_object (msg, 200, composition_json (api, c, base));
     return;
   }
   if (g_strcmp0 (c->status, "completed") != 0 || c->file == NULL) {
@@ -358,7 +558,7 @@ handle_compositions (SoupServer *server, SoupServerMessage *msg,
   }
   {
     g_autofree gchar *name = g_strdup_printf ("%s.%s", c->sid, c->format);
-    reply_file (msg, c->file,
+    reply_media (msg, query, api->config->media_secret, c->sid, c->file,
         g_str_equal (c->format, "mp4") ? "video/mp4" : "video/webm", name);
   }
 }
@@ -375,6 +575,8 @@ hq_recordings_api_new (HqConfig *config, HqRooms *rooms, SoupServer *soup)
       soup, "/v1/Recordings", handle_recordings, api, NULL);
   soup_server_add_handler (
       soup, "/v1/Compositions", handle_compositions, api, NULL);
+  soup_server_add_handler (
+      soup, "/v1/MediaLinks", handle_media_links, api, NULL);
   return api;
 }
 

@@ -32,9 +32,11 @@ HqRecordingsApi *hq_recordings_api_new (
     HqConfig *config, HqRooms *rooms, SoupServer *soup);
 void hq_recordings_api_free (HqRecordingsApi *api);
 
-/* GET /v1/Rooms/{sid}/Recordings for the stored room @room_sid. */
+/* GET /v1/Rooms/{sid}/Recordings for the stored room @room_sid, or with
+ * @sid one of them, or with @media too its Media. */
 void hq_recordings_api_room_recordings (SoupServerMessage *msg, HqRooms *rooms,
-    const gchar *room_sid, const gchar *path, GHashTable *query);
+    const gchar *room_sid, const gchar *sid, gboolean media, const gchar *path,
+    GHashTable *query);
 /* GET or POST /v1/Rooms/{sid}/RecordingRules. */
 void hq_recordings_api_room_rules (
     SoupServerMessage *msg, HqRooms *rooms, const gchar *room_sid);

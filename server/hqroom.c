@@ -570,8 +570,8 @@ hq_rooms_new (HqConfig *config, HqStore *store, GError **error)
 
   rooms->config = config;
   rooms->store = store;
-  rooms->callbacks = hq_callbacks_new (
-      config->key_sid, config->key_secret, config->callback_retry_ms);
+  rooms->callbacks = hq_callbacks_new (config->key_sid, config->key_secret,
+      config->auth_token, config->callback_retry_ms);
   rooms->by_name = g_hash_table_new (g_str_hash, g_str_equal);
   rooms->live = g_hash_table_new_full (
       g_str_hash, g_str_equal, NULL, (GDestroyNotify)room_free);
@@ -616,6 +616,12 @@ hq_rooms_free (HqRooms *rooms)
   hq_callbacks_free (rooms->callbacks);
   hq_store_close (rooms->store);
   g_free (rooms);
+}
+
+HqConfig *
+hq_rooms_get_config (HqRooms *rooms)
+{
+  return rooms->config;
 }
 
 HqStore *

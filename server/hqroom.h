@@ -112,6 +112,7 @@ typedef struct
 HqRooms *hq_rooms_new (HqConfig *config, HqStore *store, GError **error);
 void hq_rooms_free (HqRooms *rooms);
 HqStore *hq_rooms_get_store (HqRooms *rooms);
+HqConfig *hq_rooms_get_config (HqRooms *rooms);
 /* The recording supervisor (hqrecordings.h). */
 typedef struct _HqRecordings HqRecordings;
 HqRecordings *hq_rooms_get_recordings (HqRooms *rooms);

@@ -7,10 +7,13 @@
  *   GET  /v1/Rooms/{sid}/Participants       list (Status, Identity, paged)
  *   GET  /v1/Rooms/{sid}/Participants/{sid} fetch
  *   POST /v1/Rooms/{sid}/Participants/{sid} Status=disconnected kicks
- *   GET  /v1/Rooms/{sid}/Participants/{sid}/PublishedTracks
+ *   ({sid} of a participant may be its identity, as Twilio allows)
+ *   GET  /v1/Rooms/{sid}/Participants/{sid}/PublishedTracks[/{sid}]
+ *   GET  /v1/Rooms/{sid}/Participants/{sid}/SubscribedTracks[/{sid}]
+ *   GET/POST /v1/Rooms/{sid}/Participants/{sid}/SubscribeRules
  *   GET  /v1/Rooms/{sid}/Events             the room's audit log (paged)
- *   GET  /v1/Rooms/{sid}/Recordings, GET/POST /v1/Rooms/{sid}/RecordingRules
- *                                           (hqrecordingsapi.h)
+ *   GET  /v1/Rooms/{sid}/Recordings[/{sid}[/Media]],
+ *   GET/POST /v1/Rooms/{sid}/RecordingRules (hqrecordingsapi.h)
  *
  * Documented in docs/rooms.md.
  */

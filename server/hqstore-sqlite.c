@@ -12,6 +12,7 @@
 #include "hqstore.h"
 
 #include <sqlite3.h>
+#include <json-glib/json-glib.h>
 
 struct _HqStore
 {
@@ -524,6 +525,29 @@ hq_store_list_rooms (HqStore *store, const gchar *status,
       store, s, read_room, (GDestroyNotify)hq_room_record_free, error);
 }
 
+GPtrArray *
+hq_store_find_rooms (HqStore *store, const HqRoomFilter *f, guint limit,
+    guint offset, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "SELECT " ROOM_COLUMNS " FROM rooms "
+      "WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR unique_name = ?2) "
+      "AND (?3 = 0 OR created >= ?3) AND (?4 = 0 OR created < ?4) "
+      "ORDER BY created DESC, rowid DESC LIMIT ?5 OFFSET ?6",
+      error);
+
+  if (s == NULL)
+    return NULL;
+  bind_text (s, 1, f->status);
+  bind_text (s, 2, f->unique_name);
+  sqlite3_bind_int64 (s, 3, f->created_after);
+  sqlite3_bind_int64 (s, 4, f->created_before);
+  sqlite3_bind_int64 (s, 5, limit);
+  sqlite3_bind_int64 (s, 6, offset);
+  return collect (
+      store, s, read_room, (GDestroyNotify)hq_room_record_free, error);
+}
+
 /* --- participants --- */
 
 #define PARTICIPANT_COLUMNS                                                    \
@@ -895,6 +919,46 @@ hq_store_list_recordings (HqStore *store, const gchar *room_sid,
   bind_text (s, 2, status);
   sqlite3_bind_int64 (s, 3, limit);
   sqlite3_bind_int64 (s, 4, offset);
+  return collect (store, s, read_recording,
+      (GDestroyNotify)hq_recording_record_free, error);
+}
+
+GPtrArray *
+hq_store_find_recordings (HqStore *store, const HqRecordingFilter *f,
+    guint limit, guint offset, GError **error)
+{
+  g_autofree gchar *groups = NULL;
+  sqlite3_stmt *s = stmt (store,
+      "SELECT " RECORDING_COLUMNS " FROM recordings "
+      "WHERE (?1 IS NULL OR room_sid = ?1) AND (?2 IS NULL OR status = ?2) "
+      "AND (?3 IS NULL OR track_sid = ?3) AND (?4 IS NULL OR type = ?4) "
+      "AND (?5 IS NULL OR NOT EXISTS (SELECT 1 FROM json_each (?5) "
+      "WHERE value != room_sid AND value != IFNULL (participant_sid, ''))) "
+      "AND (?6 = 0 OR created >= ?6) AND (?7 = 0 OR created < ?7) "
+      "ORDER BY created, rowid LIMIT ?8 OFFSET ?9",
+      error);
+
+  if (s == NULL)
+    return NULL;
+  if (f->grouping_sids && f->grouping_sids[0]) {
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+    g_autoptr (JsonNode) root = NULL;
+    json_builder_begin_array (b);
+    for (guint i = 0; f->grouping_sids[i]; i++)
+      json_builder_add_string_value (b, f->grouping_sids[i]);
+    json_builder_end_array (b);
+    root = json_builder_get_root (b);
+    groups = json_to_string (root, FALSE);
+  }
+  bind_text (s, 1, f->room_sid);
+  bind_text (s, 2, f->status);
+  bind_text (s, 3, f->source_sid);
+  bind_text (s, 4, f->type);
+  bind_text (s, 5, groups);
+  sqlite3_bind_int64 (s, 6, f->created_after);
+  sqlite3_bind_int64 (s, 7, f->created_before);
+  sqlite3_bind_int64 (s, 8, limit);
+  sqlite3_bind_int64 (s, 9, offset);
   return collect (store, s, read_recording,
       (GDestroyNotify)hq_recording_record_free, error);
 }

@@ -189,6 +189,33 @@ HqRoomRecord *hq_store_get_room (
 GPtrArray *hq_store_list_rooms (HqStore *store, const gchar *status,
     const gchar *unique_name, guint limit, guint offset, GError **error);
 
+/* What a REST list of rooms or recordings asks for; NULL and 0 members do
+ * not filter.  Dates are ms since the epoch: created_after is inclusive,
+ * created_before exclusive (as Twilio's DateCreatedAfter/Before). */
+typedef struct
+{
+  const gchar *status;
+  const gchar *unique_name;
+  gint64 created_after;
+  gint64 created_before;
+} HqRoomFilter;
+
+typedef struct
+{
+  const gchar *room_sid;
+  const gchar *status;
+  const gchar *source_sid; /* the track sid */
+  const gchar *type; /* audio | video */
+  /* Each of these must be the room's or the participant's sid. */
+  const gchar *const *grouping_sids;
+  gint64 created_after;
+  gint64 created_before;
+} HqRecordingFilter;
+
+/* Newest first, as hq_store_list_rooms. */
+GPtrArray *hq_store_find_rooms (HqStore *store, const HqRoomFilter *filter,
+    guint limit, guint offset, GError **error);
+
 gboolean hq_store_put_participant (
     HqStore *store, const HqParticipantRecord *participant, GError **error);
 HqParticipantRecord *hq_store_get_participant (
@@ -226,6 +253,9 @@ HqRecordingRecord *hq_store_get_recording (
 /* Oldest first; @room_sid and @status filter when not NULL. */
 GPtrArray *hq_store_list_recordings (HqStore *store, const gchar *room_sid,
     const gchar *status, guint limit, guint offset, GError **error);
+/* Oldest first, as hq_store_list_recordings. */
+GPtrArray *hq_store_find_recordings (HqStore *store,
+    const HqRecordingFilter *filter, guint limit, guint offset, GError **error);
 
 gboolean hq_store_put_composition (
     HqStore *store, const HqCompositionRecord *rec, GError **error);

@@ -363,8 +363,22 @@ get_time_member (
   return FALSE;
 }
 
+/* The HMAC a token's alg names (HS256, HS384 or HS512, the ones Twilio's
+ * helper libraries mint), or -1 when it names another. */
+static gint
+alg_checksum (const gchar *alg)
+{
+  if (strcmp (alg, "HS256") == 0)
+    return G_CHECKSUM_SHA256;
+  if (strcmp (alg, "HS384") == 0)
+    return G_CHECKSUM_SHA384;
+  if (strcmp (alg, "HS512") == 0)
+    return G_CHECKSUM_SHA512;
+  return -1;
+}
+
 static gboolean
-check_header (JsonObject *header, GError **error)
+check_header (JsonObject *header, GChecksumType *hash, GError **error)
 {
   const gchar *alg = NULL, *typ = NULL;
 
@@ -379,11 +393,14 @@ check_header (JsonObject *header, GError **error)
         "the token header names no algorithm (alg)");
     return FALSE;
   }
-  if (strcmp (alg, "HS256") != 0) {
+  if (alg_checksum (alg) < 0) {
     g_set_error (error, HQ_TOKEN_ERROR, HQ_TOKEN_ERROR_UNSUPPORTED_ALG,
-        "the token is signed with \"%s\"; only HS256 tokens are accepted", alg);
+        "the token is signed with \"%s\"; only HS256, HS384 and HS512 "
+        "tokens are accepted",
+        alg);
     return FALSE;
   }
+  *hash = (GChecksumType)alg_checksum (alg);
   if (typ != NULL && g_ascii_strcasecmp (typ, "JWT") != 0) {
     g_set_error (error, HQ_TOKEN_ERROR, HQ_TOKEN_ERROR_UNSUPPORTED_ALG,
         "the token type is \"%s\", not JWT", typ);
@@ -510,8 +527,10 @@ hq_token_verify (const HqKeyring *keyring, const gchar *token,
   g_autofree guint8 *sig = NULL;
   const gchar *dot1, *dot2, *iss, *sub, *jti, *secret, *account;
   JsonObject *header, *payload;
-  guint8 expect[HQ_SHA256_LEN];
-  gsize sig_len = 0;
+  guint8 expect[64];
+  gsize sig_len = 0, expect_len = sizeof expect;
+  GChecksumType hash = G_CHECKSUM_SHA256;
+  GHmac *hmac;
 
   if (token == NULL || (dot1 = strchr (token, '.')) == NULL
       || (dot2 = strchr (dot1 + 1, '.')) == NULL
@@ -521,7 +540,7 @@ hq_token_verify (const HqKeyring *keyring, const gchar *token,
     return NULL;
   }
   header = decode_json_segment (token, dot1 - token, "header", &hparser, error);
-  if (header == NULL || !check_header (header, error))
+  if (header == NULL || !check_header (header, &hash, error))
     return NULL;
   payload = decode_json_segment (
       dot1 + 1, dot2 - dot1 - 1, "payload", &pparser, error);
@@ -545,9 +564,12 @@ hq_token_verify (const HqKeyring *keyring, const gchar *token,
   }
 
   sig = hq_base64url_decode (dot2 + 1, strlen (dot2 + 1), &sig_len);
-  hs256 (secret, token, dot2 - token, expect);
-  if (sig == NULL || sig_len != HQ_SHA256_LEN
-      || !hq_equal_const_time (sig, expect, HQ_SHA256_LEN)) {
+  hmac = g_hmac_new (hash, (const guchar *)secret, strlen (secret));
+  g_hmac_update (hmac, (const guchar *)token, dot2 - token);
+  g_hmac_get_digest (hmac, expect, &expect_len);
+  g_hmac_unref (hmac);
+  if (sig == NULL || sig_len != expect_len
+      || !hq_equal_const_time (sig, expect, expect_len)) {
     g_set_error (error, HQ_TOKEN_ERROR, HQ_TOKEN_ERROR_BAD_SIGNATURE,
         "the token signature does not match API key %s: it was altered or "
         "signed with another secret",

@@ -29,23 +29,30 @@ b64 (const gchar *s)
 }
 
 /* Signs arbitrary header and payload JSON with @secret. */
+/* header.payload signed with HMAC over @hash. */
 static gchar *
-sign_raw (const gchar *header, const gchar *payload, const gchar *secret)
+sign_raw_with (GChecksumType hash, const gchar *header, const gchar *payload,
+    const gchar *secret)
 {
   g_autofree gchar *h = b64 (header);
   g_autofree gchar *p = b64 (payload);
   g_autofree gchar *input = g_strconcat (h, ".", p, NULL);
   g_autofree gchar *sig = NULL;
-  guint8 digest[32];
+  guint8 digest[64];
   gsize len = sizeof digest;
-  GHmac *hmac =
-      g_hmac_new (G_CHECKSUM_SHA256, (const guchar *)secret, strlen (secret));
+  GHmac *hmac = g_hmac_new (hash, (const guchar *)secret, strlen (secret));
 
   g_hmac_update (hmac, (const guchar *)input, -1);
   g_hmac_get_digest (hmac, digest, &len);
   g_hmac_unref (hmac);
   sig = hq_base64url_encode (digest, len);
   return g_strconcat (input, ".", sig, NULL);
+}
+
+static gchar *
+sign_raw (const gchar *header, const gchar *payload, const gchar *secret)
+{
+  return sign_raw_with (G_CHECKSUM_SHA256, header, payload, secret);
 }
 
 #define HEADER "{\"typ\":\"JWT\",\"alg\":\"HS256\",\"cty\":\"twilio-fpa;v=1\"}"
@@ -164,15 +171,47 @@ test_alg_none (void)
   g_autofree gchar *h = b64 ("{\"typ\":\"JWT\",\"alg\":\"none\"}");
   g_autofree gchar *p = b64 (payload);
   g_autofree gchar *unsigned_token = g_strconcat (h, ".", p, ".", NULL);
-  g_autofree gchar *hs512 = sign_raw ("{\"alg\":\"HS512\"}", payload, SECRET);
   g_autofree gchar *rs256 = sign_raw ("{\"alg\":\"RS256\"}", payload, SECRET);
   g_autofree gchar *typ =
       sign_raw ("{\"alg\":\"HS256\",\"typ\":\"JWE\"}", payload, SECRET);
 
   expect_refusal (unsigned_token, NULL, HQ_TOKEN_ERROR_UNSUPPORTED_ALG);
-  expect_refusal (hs512, NULL, HQ_TOKEN_ERROR_UNSUPPORTED_ALG);
   expect_refusal (rs256, NULL, HQ_TOKEN_ERROR_UNSUPPORTED_ALG);
   expect_refusal (typ, NULL, HQ_TOKEN_ERROR_UNSUPPORTED_ALG);
+}
+
+/* HS384 and HS512, as twilio-node's toJwt('HS384') and twilio-python's
+ * to_jwt(algorithm='HS512') mint them, verify; a header that names one
+ * algorithm over a signature made with another does not. */
+static void
+test_hs384_hs512 (void)
+{
+  g_autoptr (HqKeyring) kr = keyring_new ();
+  g_autofree gchar *payload =
+      payload_with (NOW, NOW + 60, "{\"identity\":\"alice\",\"video\":{}}");
+  static const struct
+  {
+    const gchar *header;
+    GChecksumType hash;
+  } algs[] = {
+    { "{\"typ\":\"JWT\",\"alg\":\"HS384\"}", G_CHECKSUM_SHA384 },
+    { "{\"typ\":\"JWT\",\"alg\":\"HS512\"}", G_CHECKSUM_SHA512 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (algs); i++) {
+    g_autoptr (GError) error = NULL;
+    g_autofree gchar *good =
+        sign_raw_with (algs[i].hash, algs[i].header, payload, SECRET);
+    g_autofree gchar *mixed = sign_raw (algs[i].header, payload, SECRET);
+    g_autofree gchar *other = sign_raw_with (algs[i].hash, algs[i].header,
+        payload, "another-secret-that-is-long-enough");
+    g_autoptr (HqTokenClaims) c = hq_token_verify (kr, good, NULL, NOW, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (c->identity, ==, "alice");
+    expect_refusal (mixed, NULL, HQ_TOKEN_ERROR_BAD_SIGNATURE);
+    expect_refusal (other, NULL, HQ_TOKEN_ERROR_BAD_SIGNATURE);
+  }
 }
 
 static void
@@ -467,6 +506,7 @@ main (int argc, char **argv)
   g_test_add_func ("/token/any-room", test_any_room);
   g_test_add_func ("/token/wrong-room", test_wrong_room);
   g_test_add_func ("/token/alg-none-and-others", test_alg_none);
+  g_test_add_func ("/token/hs384-hs512", test_hs384_hs512);
   g_test_add_func ("/token/malformed", test_malformed);
   g_test_add_func ("/token/unknown-key", test_unknown_key);
   g_test_add_func ("/token/bad-signature", test_bad_signature);
