@@ -143,38 +143,50 @@ def lex_c(src, macros=None):
                     macros[m.group(1)] = "".join(t.text for t in body)
             i = j
         elif c in "\"'`":
-            j, out, start = i + 1, [], line
-            while j < n and src[j] != c:
-                if src[j] == "\\" and j + 1 < n:
-                    out.append(C_ESCAPES.get(src[j + 1], src[j + 1]))
-                    j += 2
-                    continue
-                if src[j] == "\n":
-                    line += 1
-                out.append(src[j])
-                j += 1
+            text, j = read_quoted(src, i + 1, c)
+            toks.append(Tok("str" if c != "'" or len(text) != 1 else "chr",
+                            text, line))
+            line += src.count("\n", i, j)
             i = j + 1
-            toks.append(Tok("str" if c != "'" or len(out) != 1 else "chr",
-                            "".join(out), start))
-        elif c.isalpha() or c == "_" or c == "$":
-            j = i
-            while j < n and (src[j].isalnum() or src[j] in "_$"):
-                j += 1
-            if macros and src[i:j] in macros:
-                toks.append(Tok("str", macros[src[i:j]], line))
-            else:
-                toks.append(Tok("id", src[i:j], line))
-            i = j
-        elif c.isdigit():
-            j = i
-            while j < n and (src[j].isalnum() or src[j] in "._"):
-                j += 1
-            toks.append(Tok("num", src[i:j], line))
-            i = j
         else:
-            toks.append(Tok("op", c, line))
-            i += 1
+            i = lex_word(src, i, line, toks, "_$", macros)
     return join_adjacent(toks)
+
+
+def read_quoted(src, k, end, raw=False):
+    """The text of a string literal whose body starts at src[k], escapes
+    undone unless @raw; returns it and the index of its closing @end."""
+    out, n = [], len(src)
+    while k < n and not src.startswith(end, k):
+        if src[k] == "\\" and k + 1 < n and not raw:
+            out.append(C_ESCAPES.get(src[k + 1], src[k + 1]))
+            k += 2
+            continue
+        out.append(src[k])
+        k += 1
+    return "".join(out), k
+
+
+def lex_word(src, i, line, toks, id_chars, macros=None):
+    """An identifier (a string macro stands for its text), a number or one
+    operator character at src[i]; returns the index after it."""
+    c, j, n = src[i], i, len(src)
+    if c.isalpha() or c in id_chars:
+        while j < n and (src[j].isalnum() or src[j] in id_chars):
+            j += 1
+        word = src[i:j]
+        if macros and word in macros:
+            toks.append(Tok("str", macros[word], line))
+        else:
+            toks.append(Tok("id", word, line))
+        return j
+    if c.isdigit():
+        while j < n and (src[j].isalnum() or src[j] in "._"):
+            j += 1
+        toks.append(Tok("num", src[i:j], line))
+        return j
+    toks.append(Tok("op", c, line))
+    return i + 1
 
 
 def join_adjacent(toks):
@@ -276,36 +288,15 @@ def lex_py(src, meson=False):
             prefix, q = src[i:j].lower(), src[j]
             triple = src.startswith(q * 3, j)
             end = q * 3 if triple else q
-            k, out, start = j + len(end), [], line
-            while k < n and not src.startswith(end, k):
-                if src[k] == "\\" and k + 1 < n and "r" not in prefix:
-                    out.append(C_ESCAPES.get(src[k + 1], src[k + 1]))
-                    k += 2
-                    continue
-                if src[k] == "\n":
-                    line += 1
-                out.append(src[k])
-                k += 1
-            i = k + len(end)
+            text, k = read_quoted(src, j + len(end), end, "r" in prefix)
             if triple and not meson:
-                toks.append(Tok("doc", "", start))
+                toks.append(Tok("doc", "", line))
             else:
-                toks.append(Tok("str", "".join(out), start))
-        elif c.isalpha() or c == "_":
-            j = i
-            while j < n and (src[j].isalnum() or src[j] == "_"):
-                j += 1
-            toks.append(Tok("id", src[i:j], line))
-            i = j
-        elif c.isdigit():
-            j = i
-            while j < n and (src[j].isalnum() or src[j] in "._"):
-                j += 1
-            toks.append(Tok("num", src[i:j], line))
-            i = j
+                toks.append(Tok("str", text, line))
+            line += src.count("\n", i, k)
+            i = k + len(end)
         else:
-            toks.append(Tok("op", c, line))
-            i += 1
+            i = lex_word(src, i, line, toks, "_")
     return join_adjacent(toks)
 
 
@@ -726,8 +717,8 @@ def scan_sh(path, rel, src, uses):
             if w == "command" and k + 1 < len(words) and words[k + 1] == "-v":
                 after_command_v = True
                 continue
-            if re.match(r"^\w+\+?=", w):
-                continue  # VAR=x [cmd]
+            if re.match(r"^\w+\+?=", w) or re.match(r"^\$\w+$", w):
+                continue  # VAR=x [cmd], or $wrapper cmd ($sudo apt-get)
             command_pos = False
             if w == "gst-launch-1.0":
                 for name in pipeline_words(" ".join(
@@ -794,6 +785,84 @@ def source_files(root):
             yield rel, path, kind
 
 
+def scan_text(kind, rel, src, uses):
+    if kind in ("c", "js"):
+        scan_c(rel, rel, src, uses, js=kind == "js")
+    elif kind in ("py", "meson"):
+        scan_py(rel, rel, src, uses, meson=kind == "meson")
+    elif kind == "sh":
+        scan_sh(rel, rel, src, uses)
+
+
+# The scanner's own check: what it must find in each kind of source, and
+# what it must not take for an element (prose, comments, messages, caps,
+# properties, references, arguments of other calls).
+SELFTEST = [
+    ("c", r'''
+#define SRC "videotestsrc is-live=true"
+static GstElement *
+make (const gchar *f)
+{
+  return gst_element_factory_make (f, NULL);
+}
+static GstElement *
+make_first (const gchar *a, const gchar *b)
+{
+  GstElement *e = make (a);
+  return e ? e : make (b);
+}
+void
+f (void)
+{
+  /* filesrc ! notelement1 */
+  make_first ("avdec_h264", "openh264dec");
+  make (video ? "compositor" : "audiomixer");
+  gst_parse_launch (SRC " ! video/x-raw,width=320 ! vp8enc ! r.video_0", 0);
+  g_strdup_printf ("%s name=mux ! filesink location=\"%s\"",
+      g_str_equal (f, "notelement2") ? "webmmux" : "mp4mux faststart=true", p);
+  printf ("videotestsrc ! notelement3 %.3f\n", x);
+  gchar *argv[] = { (gchar *)"gst-discoverer-1.0", path, NULL };
+}
+''', {"videotestsrc", "avdec_h264", "openh264dec", "compositor", "audiomixer",
+      "vp8enc", "webmmux", "mp4mux", "filesink"}, {"gst-discoverer-1.0"}),
+    ("py", r'''
+"""A docstring: decodebin ! notelement4."""
+subprocess.run(["gst-launch-1.0", "-q", "filesrc", f"location={p}", "!",
+                "decodebin", "name=d", "d.", "!", "queue", "!", "fakesink"])
+p = Launch(f"audiotestsrc wave=sine ! s.audio_0 hqroomsink name=s "
+           f"server={url}")
+print("tee ! notelement6")  # level ! notelement7
+r = requests.get("Basic !!!")
+''', {"filesrc", "decodebin", "queue", "fakesink", "audiotestsrc"},
+     {"gst-launch-1.0"}),
+    ("sh", r'''
+#!/bin/sh
+# audioconvert ! notelement8
+who=${3:?participant identity to bridge}
+if ! command -v node >/dev/null; then missing+=(nodejs); fi
+exec gst-launch-1.0 -e \
+  hqroomsrc name=room server="$server" \
+  room.video_0 ! queue ! x264enc tune=zerolatency ! hls.video
+''', {"queue", "x264enc"}, {"node", "gst-launch-1.0"}),
+]
+
+
+def selftest():
+    problems = []
+    for kind, src, elements, programs in SELFTEST:
+        uses = Uses()
+        scan_text(kind, "selftest." + kind, src, uses)
+        got_e = set(uses.elements) - OWN_ELEMENTS
+        got_p = set(uses.programs)
+        if got_e != elements:
+            problems.append(f"{kind}: elements {sorted(got_e)}, "
+                            f"expected {sorted(elements)}")
+        if got_p != programs:
+            problems.append(f"{kind}: programs {sorted(got_p)}, "
+                            f"expected {sorted(programs)}")
+    return problems
+
+
 def scan(root):
     uses = Uses()
     local_py = set()
@@ -801,17 +870,7 @@ def scan(root):
         if kind == "py":
             local_py.add(os.path.basename(rel)[:-3])
         with open(path, encoding="utf-8", errors="replace") as f:
-            src = f.read()
-        if kind == "c":
-            scan_c(path, rel, src, uses)
-        elif kind == "js":
-            scan_c(path, rel, src, uses, js=True)
-        elif kind == "py":
-            scan_py(path, rel, src, uses)
-        elif kind == "meson":
-            scan_py(path, rel, src, uses, meson=True)
-        elif kind == "sh":
-            scan_sh(path, rel, src, uses)
+            scan_text(kind, rel, f.read(), uses)
     for m in list(uses.modules):
         if m in local_py:
             del uses.modules[m]
@@ -981,8 +1040,8 @@ def cmd_list(args):
 
 
 def cmd_check(args):
+    problems = ["the scanner's self-test: " + p for p in selftest()]
     uses = scan(args.root)
-    problems = []
     elements, implied = resolve_plugins(uses, args.registry)
     pkgs = setup_packages(args.root)
     allowed = closure(pkgs)
