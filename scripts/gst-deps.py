@@ -866,7 +866,8 @@ def selftest():
 def scan(root):
     uses = Uses()
     local_py = set()
-    for rel, path, kind in source_files(root):
+    files = list(source_files(root))
+    for rel, path, kind in files:
         if kind == "py":
             local_py.add(os.path.basename(rel)[:-3])
         with open(path, encoding="utf-8", errors="replace") as f:
@@ -878,7 +879,7 @@ def scan(root):
         if name in OWN_ELEMENTS:
             del uses.elements[name]
     # repository scripts and our own programs are not system programs
-    own = {os.path.basename(rel) for rel, _, _ in source_files(root)}
+    own = {os.path.basename(rel) for rel, _, _ in files}
     own |= {"hq-server", "hq-demo", "hq-record", "hq-compose"}
     for name in list(uses.programs):
         if name in own or not re.match(r"^[\w.+-]+$", name):
