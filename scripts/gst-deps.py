@@ -42,7 +42,8 @@ OWN_ELEMENTS = {"hqroomsrc", "hqroomsink", "hqspeakerdetect", "hqrecorder",
 # Plugins that an element or a program loads by itself, without naming
 # them: autoplugging needs the typefinders, and GstEncodingProfile /
 # discoverer types come from pbtypes; hlssink2 muxes with mpegtsmux into
-# splitmuxsink (multifile), and what it writes is read back (tsdemux).
+# splitmuxsink (multifile), and what it writes is read back (tsdemux);
+# webrtcbin makes ICE (nice), DTLS, SRTP, RTP session and SCTP elements.
 # Demuxers for the other files we write come with their muxers' plugins
 # (matroska, isomp4).
 IMPLIED_PLUGINS = {
@@ -51,6 +52,7 @@ IMPLIED_PLUGINS = {
     "gst-discoverer-1.0": ["typefindfunctions", "pbtypes", "playback",
                            "coreelements"],
     "hlssink2": ["mpegtsmux", "multifile", "mpegtsdemux"],
+    "webrtcbin": ["nice", "dtls", "srtp", "rtpmanager", "sctp"],
 }
 
 # Functions whose argument N names an element factory / is a pipeline.
