@@ -55,6 +55,13 @@ IMPLIED_PLUGINS = {
     "webrtcbin": ["nice", "dtls", "srtp", "rtpmanager", "sctp"],
 }
 
+# Plugins left out of the shared folder (plugin-dir without --webrtc):
+# GStreamer's srtp plugin, loaded into a process that also runs libhq's
+# SRTP (an in-process registry scan loads every plugin of the folder),
+# leaves hqroomsrc there without media.  Only the processes that run
+# webrtcbin get it, from a second folder (plugin-dir --webrtc).
+WEBRTC_ONLY_PLUGINS = {"srtp"}
+
 # Functions whose argument N names an element factory / is a pipeline.
 C_FACTORY_FUNCS = {"gst_element_factory_make": {0},
                    "gst_element_factory_make_full": {0},
@@ -1173,7 +1180,11 @@ def cmd_plugin_dir(args):
         uses = scan(args.root)
         elements, implied = resolve_plugins(uses, args.registry)
         want = {}
+        skip = set() if args.webrtc else WEBRTC_ONLY_PLUGINS
+        implied = {k: v for k, v in implied.items() if k not in skip}
         for name, r in elements.items():
+            if r is not None and r[0] in skip:
+                continue
             if r is None:
                 print(f"gst-deps: element \"{name}\" "
                       f"({where(uses.elements[name])}): no installed plugin "
@@ -1215,6 +1226,9 @@ def main():
     p.add_argument("--registry", help="GStreamer registry file to use")
     p.add_argument("--out", help="plugin-dir: the folder of symlinks")
     p.add_argument("--stamp", help="plugin-dir: a file listing them")
+    p.add_argument("--webrtc", action="store_true",
+                   help="plugin-dir: with the plugins only webrtcbin's "
+                   "processes may load (%s)" % ", ".join(WEBRTC_ONLY_PLUGINS))
     args = p.parse_args()
     if args.command == "list":
         return cmd_list(args)
