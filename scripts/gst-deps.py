@@ -56,11 +56,13 @@ IMPLIED_PLUGINS = {
 }
 
 # Plugins left out of the shared folder (plugin-dir without --webrtc):
-# GStreamer's srtp plugin, loaded into a process that also runs libhq's
-# SRTP (an in-process registry scan loads every plugin of the folder),
-# leaves hqroomsrc there without media.  Only the processes that run
-# webrtcbin get it, from a second folder (plugin-dir --webrtc).
-WEBRTC_ONLY_PLUGINS = {"srtp"}
+# what webrtcbin alone loads.  GStreamer's srtp plugin, loaded into a
+# process that also runs libhq's SRTP (an in-process registry scan loads
+# every plugin of the folder), leaves hqroomsrc there without media; its
+# ICE and DTLS plugins bring a second libnice and OpenSSL user into such a
+# process too.  Only the processes that run webrtcbin get them, from a
+# second folder (plugin-dir --webrtc).
+WEBRTC_ONLY_PLUGINS = {"srtp", "dtls", "nice", "sctp"}
 
 # Functions whose argument N names an element factory / is a pipeline.
 C_FACTORY_FUNCS = {"gst_element_factory_make": {0},
