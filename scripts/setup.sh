@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages hqrooms needs to build, run and test, when
-# any is missing.  A no-op (no apt call at all) when everything is there.
-# Run as root, or with sudo available.
+# any is missing.  A no-op (no apt call at all) when everything is there
+# and apt has its package lists.
+# Run as root, or with sudo available.  The `setup` test
+# (scripts/gst-deps.py check) fails when the code uses a GStreamer element,
+# a program or a Python module that none of these packages provides.
 set -euo pipefail
 
 packages=(
@@ -12,12 +15,19 @@ packages=(
   libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice
-  gstreamer1.0-plugins-base-apps
-  espeak-ng sox
+  gstreamer1.0-plugins-base-apps gstreamer1.0-x
+  espeak-ng sox ffmpeg python3-twilio
   chromium
   clang libclang-rt-14-dev
   curl ca-certificates
 )
+
+# --list: the packages, one a line (the `setup` test checks that they
+# provide every element, program and module the code uses).
+if [ "${1:-}" = "--list" ]; then
+  printf '%s\n' "${packages[@]}" nodejs npm
+  exit 0
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -28,11 +38,16 @@ done
 # for it when the commands are missing.
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
-[ ${#missing[@]} -eq 0 ] && exit 0
+# The `setup` test asks apt-cache for these packages' dependencies, which
+# needs the package lists: a fresh machine (a container) may have none.
+have_lists=yes
+compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null || have_lists=no
+[ ${#missing[@]} -eq 0 ] && [ $have_lists = yes ] && exit 0
 
-echo "setup: installing ${missing[*]}" >&2
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "setup: installing ${missing[*]}" >&2
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

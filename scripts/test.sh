@@ -7,9 +7,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 # Browser tests drive Debian's Chromium with playwright-core (no download).
-if [ ! -d node_modules/playwright-core ]; then
+# node_modules is made from package-lock.json, again whenever the lock file
+# changed since (never trusted as left by hand).
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.hqrooms-lock 2>/dev/null)" != "$lock_sum" ]; then
   npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_sum" > node_modules/.hqrooms-lock
 fi
+# No GStreamer registry under ~/.cache decides what a test sees: meson's
+# default test setup (tests/meson.build) puts one in each build folder, and
+# what runs outside meson test here uses one in build-fuzz.
 
 status=0
 run_suite() {
@@ -38,6 +45,7 @@ if command -v clang >/dev/null; then
     grep -o '^tests/fuzz/fuzz-[a-z0-9_]*:' | tr -d : | sort -u)
   ninja -C build-fuzz "${fuzzers[@]}" >/dev/null
   : > "$fuzz_results"
+  export GST_REGISTRY=$PWD/build-fuzz/gst-registry.bin
   for f in "${fuzzers[@]}"; do
     name=${f##*/fuzz-}
     if LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:fast_unwind_on_malloc=0 \
