@@ -1886,6 +1886,18 @@ media_copy_removed (const HqSdpMedia *src)
   return m;
 }
 
+/* The m-line of @pm's kind kept for the BUNDLE tag when its track is gone:
+ * transport and codecs as offered, inactive, no SSRC or msid.  RFC 8843
+ * lets the tag move to another m-line, but Chromium then builds a new
+ * transport for the group, which the other side never answers. */
+static HqSdpMedia *
+offer_idle_tag (const HqSdpMedia *pm, const HqSdpLocal *local)
+{
+  HqSdpTrack idle = { .kind = pm->kind, .direction = HQ_SDP_INACTIVE };
+
+  return offer_media (&idle, pm->mid, local, NULL);
+}
+
 static const HqSdpTrack *
 find_track (const HqSdpTrack *tracks, guint n, const gchar *mid)
 {
@@ -1950,6 +1962,7 @@ hq_sdp_build_offer (const HqSdpLocal *local, const HqSdpTrack *tracks,
   g_autoptr (HqSdp) sdp = hq_sdp_new (HQ_SDP_OFFER);
   g_autoptr (GArray) reusable = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autofree gchar *cname = NULL;
+  const gchar *tag = NULL;
   guint next_mid;
 
   if (!check_local (local, error))
@@ -1975,9 +1988,12 @@ hq_sdp_build_offer (const HqSdpLocal *local, const HqSdpTrack *tracks,
 
   if (previous != NULL) {
     hq_sdp_continue_session (sdp, previous);
+    if (previous->bundle->len > 0)
+      tag = previous->bundle->pdata[0];
     for (guint i = 0; i < previous->media->len; i++) {
       const HqSdpMedia *pm = previous->media->pdata[i];
       const HqSdpTrack *t = find_track (tracks, n_tracks, pm->mid);
+      gboolean is_tag = g_strcmp0 (pm->mid, tag) == 0;
 
       if (t != NULL && t->kind != pm->kind) {
         g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_INVALID_ARGUMENT,
@@ -1987,6 +2003,8 @@ hq_sdp_build_offer (const HqSdpLocal *local, const HqSdpTrack *tracks,
       }
       if (t != NULL)
         g_ptr_array_add (sdp->media, offer_media (t, pm->mid, local, cname));
+      else if (is_tag && pm->kind != HQ_SDP_KIND_APPLICATION)
+        g_ptr_array_add (sdp->media, offer_idle_tag (pm, local));
       else
         g_ptr_array_add (sdp->media, media_copy_removed (pm));
       /* only a slot whose removal was already negotiated may be recycled */
@@ -2018,9 +2036,13 @@ hq_sdp_build_offer (const HqSdpLocal *local, const HqSdpTrack *tracks,
     }
   }
 
+  /* the tag stays first, even when a recycled slot comes before it */
+  if (tag != NULL && hq_sdp_find_media (sdp, tag) != NULL
+      && hq_sdp_media_is_active (hq_sdp_find_media (sdp, tag)))
+    g_ptr_array_add (sdp->bundle, g_strdup (tag));
   for (guint i = 0; i < sdp->media->len; i++) {
     const HqSdpMedia *m = sdp->media->pdata[i];
-    if (hq_sdp_media_is_active (m))
+    if (hq_sdp_media_is_active (m) && g_strcmp0 (m->mid, tag) != 0)
       g_ptr_array_add (sdp->bundle, g_strdup (m->mid));
   }
   set_msid_semantic (sdp);

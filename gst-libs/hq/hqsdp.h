@@ -390,8 +390,10 @@ guint hq_sdp_offer_extmap_id (const gchar *uri);
  * With @previous (our last offer, whose answer has been applied) it builds
  * a re-offer: same session id, version + 1, every m-line of @previous
  * stays in place; one whose mid no track names is removed (port 0,
- * inactive, out of BUNDLE, mid kept); a track with a new mid takes the
- * slot of an m-line that was already removed in @previous, or is appended.
+ * inactive, out of BUNDLE, mid kept), except the BUNDLE tag (the first mid
+ * of @previous's group), which stays inactive with its transport and first
+ * in the group; a track with a new mid takes the slot of an m-line that was
+ * already removed in @previous, or is appended.
  * Sets @error (INVALID_ARGUMENT) for a duplicate mid, a sending track
  * without track id or SSRC, or missing ICE/DTLS parameters. */
 HqSdp *hq_sdp_build_offer (const HqSdpLocal *local, const HqSdpTrack *tracks,

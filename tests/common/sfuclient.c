@@ -260,7 +260,8 @@ on_subscribe_offer (HqSfuClient *c, JsonObject *msg)
       .kind = om->kind, .mid = om->mid, .direction = HQ_SDP_RECVONLY
     };
     g_array_append_val (want, t);
-    active += hq_sdp_media_is_active (om);
+    /* a kept BUNDLE tag (inactive, docs/sdp.md) carries no track */
+    active += hq_sdp_media_is_active (om) && om->direction != HQ_SDP_INACTIVE;
   }
   hq_transport_describe (c->sub, &local, &u, &pw, "hq-sfu-client");
   answer = hq_sdp_build_answer (

@@ -58,7 +58,7 @@ struct _HqSfuClient
   guint32 audio_ssrc, video_ssrc;
   guint audio_pt, video_pt;
   guint16 aseq, vseq;
-  guint sub_mlines; /* active m-lines in the last subscribe offer */
+  guint sub_mlines; /* m-lines carrying a track in the last subscribe offer */
   gboolean published;
   guint ping_timer; /* the protocol's keepalive `ping` */
   /* Sent packets, by sequence number modulo HQ_SFU_CLIENT_KEEP. */

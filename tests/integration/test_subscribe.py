@@ -43,14 +43,16 @@ def sections(sdp):
 
 
 def active_kinds(sdp):
-    """The kind of every m-line of @sdp that is not rejected (port 0)."""
+    """The kind of every m-line of @sdp that carries a track: not rejected
+    (port 0) and not the BUNDLE tag kept idle (a=inactive, docs/sdp.md)."""
     return sorted(sec[0][2:].split()[0] for sec in sections(sdp)
-                  if sec[0].split()[1] != "0")
+                  if sec[0].split()[1] != "0" and "a=inactive" not in sec)
 
 
 def answer_sdp(offer):
     """A subscriber's answer: every offered m-line that is not rejected is
-    received (recvonly) with the codecs offered."""
+    received (recvonly) with the codecs offered, or inactive when offered
+    inactive."""
     secs = sections(offer)
     live = [l[6:] for s in secs for l in s
             if l.startswith("a=mid:") and s[0].split()[1] != "0"]
@@ -63,7 +65,8 @@ def answer_sdp(offer):
                 f"a=fingerprint:{FINGERPRINT}", "a=setup:active"]
         out += [l for l in sec if l.startswith(
             ("a=mid:", "a=rtpmap:", "a=fmtp:", "a=rtcp-fb:"))]
-        out += ["a=inactive" if rejected else "a=recvonly", "a=rtcp-mux"]
+        idle = rejected or "a=inactive" in sec
+        out += ["a=inactive" if idle else "a=recvonly", "a=rtcp-mux"]
     return "\r\n".join(out) + "\r\n"
 
 
@@ -171,6 +174,12 @@ class SubscribeRules(SubscribeTestCase):
         offer = self.next_offer(sub)
         self.assertEqual((offer["tracks"], active_kinds(offer["sdp"])),
                          ([], []))
+        # The first m-line holds the BUNDLE transport: it stays, idle.
+        first = sections(offer["sdp"])[0]
+        self.assertNotEqual(first[0].split()[1], "0", first)
+        self.assertIn("a=inactive", first)
+        tag = next(l[6:] for l in first if l.startswith("a=mid:"))
+        self.assertIn(f"a=group:BUNDLE {tag}\r\n", offer["sdp"])
 
         # REST shows and changes the same rules (Twilio's SubscribeRules).
         path = (f"/v1/Rooms/{room['sid']}/Participants/"

@@ -401,17 +401,14 @@ test('a server restart: reconnecting, reconnected, media again; a server that st
   }
 });
 
-// Known server bug (not the SDK's): when the track of a subscriber's first
-// m-line (the BUNDLE tag) is unpublished, the server's subscribe offer
-// rejects that m-line (port 0) and Chromium then builds a new transport
-// for the subscribe connection that the server never answers: the
-// subscriber receives nothing more from anyone.  Deterministic here: ana
-// publishes only video, ben joins (ana's video is ben's first m-line), ana
-// adds audio and then turns her camera off.  Marked todo until the SFU
-// keeps the BUNDLE tag m-line (issue for the integrator).
-test('unpublishing the track of a subscriber\'s first m-line keeps its other tracks flowing', {
-  todo: 'hq-server rejects the BUNDLE-tag m-line of a subscribe offer',
-}, async () => {
+// The track of a subscriber's first m-line (the BUNDLE tag) goes away:
+// the server's subscribe offer must keep that m-line (inactive, still in
+// the group, docs/sdp.md), else Chromium builds a new transport for the
+// subscribe connection that the server never answers and the subscriber
+// receives nothing more from anyone.  Deterministic here: ana publishes
+// only video, ben joins (ana's video is ben's first m-line), ana adds
+// audio and then turns her camera off.
+test('unpublishing the track of a subscriber\'s first m-line keeps its other tracks flowing', async () => {
   await createRoom('sdk-bundle');
   const a = await appPage('ana');
   const b = await appPage('ben');

@@ -697,12 +697,12 @@ static void
 test_reoffer_add_remove_reuse (void)
 {
   const HqSdpTrack second[] = {
-    /* audio (mid 0) is gone; video stays; a screen share is added */
-    { HQ_SDP_KIND_VIDEO, "1", HQ_SDP_SENDRECV, "s", "cam", 2001, 2002 },
+    /* video (mid 1) is gone; audio stays; a screen share is added */
+    { HQ_SDP_KIND_AUDIO, "0", HQ_SDP_SENDRECV, "s", "mic", 1001, 0 },
     { HQ_SDP_KIND_VIDEO, NULL, HQ_SDP_SENDONLY, "s", "screen", 3001, 3002 },
   };
   const HqSdpTrack third[] = {
-    { HQ_SDP_KIND_VIDEO, "1", HQ_SDP_SENDRECV, "s", "cam", 2001, 2002 },
+    { HQ_SDP_KIND_AUDIO, "0", HQ_SDP_SENDRECV, "s", "mic", 1001, 0 },
     { HQ_SDP_KIND_VIDEO, "2", HQ_SDP_SENDONLY, "s", "screen", 3001, 3002 },
     { HQ_SDP_KIND_AUDIO, NULL, HQ_SDP_SENDRECV, "s", "mic2", 4001, 0 },
   };
@@ -721,18 +721,18 @@ test_reoffer_add_remove_reuse (void)
   g_assert_cmpuint (p2->session_id, ==, o1->session_id);
   g_assert_cmpuint (p2->session_version, ==, o1->session_version + 1);
   g_assert_cmpuint (p2->media->len, ==, 3);
-  /* the removed audio keeps its place and mid, port 0 and inactive */
   g_assert_cmpstr (media_at (p2, 0)->mid, ==, "0");
-  g_assert_cmpuint (media_at (p2, 0)->port, ==, 0);
-  g_assert_cmpint (media_at (p2, 0)->direction, ==, HQ_SDP_INACTIVE);
-  g_assert_cmpuint (media_at (p2, 0)->ssrcs->len, ==, 0);
+  g_assert_cmpuint (media_at (p2, 0)->port, ==, 9);
+  /* the removed video keeps its place and mid, port 0 and inactive */
   g_assert_cmpstr (media_at (p2, 1)->mid, ==, "1");
-  g_assert_cmpuint (media_at (p2, 1)->port, ==, 9);
-  /* the new track is appended: slot 0 is only being removed now */
+  g_assert_cmpuint (media_at (p2, 1)->port, ==, 0);
+  g_assert_cmpint (media_at (p2, 1)->direction, ==, HQ_SDP_INACTIVE);
+  g_assert_cmpuint (media_at (p2, 1)->ssrcs->len, ==, 0);
+  /* the new track is appended: slot 1 is only being removed now */
   g_assert_cmpstr (media_at (p2, 2)->mid, ==, "2");
   g_assert_cmpint (media_at (p2, 2)->direction, ==, HQ_SDP_SENDONLY);
   g_assert_cmpuint (p2->bundle->len, ==, 2);
-  g_assert_cmpstr (p2->bundle->pdata[0], ==, "1");
+  g_assert_cmpstr (p2->bundle->pdata[0], ==, "0");
   g_assert_cmpstr (p2->bundle->pdata[1], ==, "2");
 
   /* next round: a new audio track recycles the removed slot, new mid */
@@ -741,11 +741,95 @@ test_reoffer_add_remove_reuse (void)
   p3 = reparse (o3);
   g_assert_cmpuint (p3->session_version, ==, o1->session_version + 2);
   g_assert_cmpuint (p3->media->len, ==, 3);
-  g_assert_cmpstr (media_at (p3, 0)->mid, ==, "3");
-  g_assert_cmpuint (media_at (p3, 0)->port, ==, 9);
-  g_assert_cmpint (media_at (p3, 0)->kind, ==, HQ_SDP_KIND_AUDIO);
-  g_assert_cmpstr (media_at (p3, 0)->msid_track, ==, "mic2");
+  g_assert_cmpstr (media_at (p3, 1)->mid, ==, "3");
+  g_assert_cmpuint (media_at (p3, 1)->port, ==, 9);
+  g_assert_cmpint (media_at (p3, 1)->kind, ==, HQ_SDP_KIND_AUDIO);
+  g_assert_cmpstr (media_at (p3, 1)->msid_track, ==, "mic2");
   g_assert_cmpuint (p3->bundle->len, ==, 3);
+  g_assert_cmpstr (p3->bundle->pdata[0], ==, "0");
+}
+
+/* RFC 8843: the BUNDLE tag (the first mid of the group) carries the
+ * transport.  When its track goes, our re-offers keep that m-line inactive
+ * with port and transport, still first in the group, and answers to them
+ * too; rejecting it made Chromium start a transport nobody answers. */
+static void
+test_reoffer_keeps_bundle_tag (void)
+{
+  const HqSdpTrack only_video[] = {
+    { HQ_SDP_KIND_VIDEO, "1", HQ_SDP_SENDONLY, "s", "cam", 2001, 2002 },
+  };
+  const HqSdpTrack video_and_audio[] = {
+    { HQ_SDP_KIND_VIDEO, "1", HQ_SDP_SENDONLY, "s", "cam", 2001, 2002 },
+    { HQ_SDP_KIND_AUDIO, NULL, HQ_SDP_SENDONLY, "s", "mic2", 4001, 0 },
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HqSdp) o1 =
+      hq_sdp_build_offer (&local, av_tracks, 2, NULL, &error);
+  g_autoptr (HqSdp) o2 = NULL;
+  g_autoptr (HqSdp) o3 = NULL;
+  g_autoptr (HqSdp) o4 = NULL;
+  g_autoptr (HqSdp) p2 = NULL;
+  g_autoptr (HqSdp) p3 = NULL;
+  g_autoptr (HqSdp) p4 = NULL;
+  g_autoptr (HqSdp) a2 = NULL;
+  g_autofree gchar *text = NULL;
+  const HqSdpMedia *tag;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (o1->bundle->pdata[0], ==, "0");
+  /* the first track (mid 0, the tag) goes away */
+  o2 = hq_sdp_build_offer (&local, only_video, 1, o1, &error);
+  g_assert_no_error (error);
+  text = hq_sdp_to_text (o2);
+  g_test_message ("offer without the tag's track:\n%s", text);
+  p2 = reparse (o2);
+  g_assert_cmpuint (p2->media->len, ==, 2);
+  tag = media_at (p2, 0);
+  g_assert_cmpstr (tag->mid, ==, "0");
+  g_assert_cmpint (tag->kind, ==, HQ_SDP_KIND_AUDIO);
+  g_assert_cmpuint (tag->port, ==, 9);
+  g_assert_cmpint (tag->direction, ==, HQ_SDP_INACTIVE);
+  g_assert_cmpuint (tag->ssrcs->len, ==, 0);
+  g_assert_null (tag->msid_track);
+  g_assert_cmpstr (tag->ice_ufrag, ==, local.ice_ufrag);
+  g_assert_nonnull (tag->fingerprint);
+  g_assert_cmpint (tag->setup, ==, HQ_SDP_SETUP_ACTPASS);
+  g_assert_cmpuint (p2->bundle->len, ==, 2);
+  g_assert_cmpstr (p2->bundle->pdata[0], ==, "0");
+  g_assert_cmpstr (p2->bundle->pdata[1], ==, "1");
+  g_assert_true (hq_sdp_transport_media (p2) == tag);
+  g_assert_cmpuint (media_at (p2, 1)->port, ==, 9);
+  g_assert_cmpint (media_at (p2, 1)->direction, ==, HQ_SDP_SENDONLY);
+
+  /* an answer (hqroomsrc's, the test clients') keeps the tag in place */
+  a2 = answer_to (p2, NULL, 0);
+  g_assert_cmpuint (media_at (a2, 0)->port, ==, 9);
+  g_assert_cmpint (media_at (a2, 0)->direction, ==, HQ_SDP_INACTIVE);
+  g_assert_cmpuint (a2->bundle->len, ==, 2);
+  g_assert_cmpstr (a2->bundle->pdata[0], ==, "0");
+
+  /* the kept tag is not recycled (its mid would have to change): a new
+   * track is appended, and the tag stays first */
+  o3 = hq_sdp_build_offer (&local, video_and_audio, 2, o2, &error);
+  g_assert_no_error (error);
+  p3 = reparse (o3);
+  g_assert_cmpuint (p3->media->len, ==, 3);
+  g_assert_cmpuint (media_at (p3, 0)->port, ==, 9);
+  g_assert_cmpint (media_at (p3, 0)->direction, ==, HQ_SDP_INACTIVE);
+  g_assert_cmpstr (media_at (p3, 2)->msid_track, ==, "mic2");
+  g_assert_cmpuint (p3->bundle->len, ==, 3);
+  g_assert_cmpstr (p3->bundle->pdata[0], ==, "0");
+
+  /* every track gone: the group still lives, on the tag alone */
+  o4 = hq_sdp_build_offer (&local, NULL, 0, o3, &error);
+  g_assert_no_error (error);
+  p4 = reparse (o4);
+  g_assert_cmpuint (media_at (p4, 0)->port, ==, 9);
+  g_assert_cmpuint (media_at (p4, 1)->port, ==, 0);
+  g_assert_cmpuint (media_at (p4, 2)->port, ==, 0);
+  g_assert_cmpuint (p4->bundle->len, ==, 1);
+  g_assert_cmpstr (p4->bundle->pdata[0], ==, "0");
 }
 
 static void
@@ -1289,6 +1373,8 @@ main (int argc, char **argv)
   g_test_add_func ("/sdp/offer/build", test_offer_build);
   g_test_add_func ("/sdp/offer/recvonly-mids", test_offer_recvonly_and_mids);
   g_test_add_func ("/sdp/offer/reoffer", test_reoffer_add_remove_reuse);
+  g_test_add_func (
+      "/sdp/offer/reoffer-keeps-bundle-tag", test_reoffer_keeps_bundle_tag);
   g_test_add_func ("/sdp/offer/errors", test_builder_errors);
   g_test_add_func ("/sdp/answer/reanswer", test_reanswer_continues_session);
   g_test_add_func ("/sdp/answer/chromium", test_answer_chromium);
