@@ -2,8 +2,9 @@
 a subscriber within 40 ms.
 
 hq-avsync (avsync.c) publishes through hqroomsink a picture that flashes
-white and a tone that beeps at the same instants, once a second, with the
-pictures held back VIDEO_DELAY_MS before the encoder as a slow camera or
+white and a tone that beeps at the same instants, once a second (a frame
+starts at each whole second, so the flash is not up to a frame late), with
+the pictures held back VIDEO_DELAY_MS before the encoder as a slow camera or
 encoder would: only the publisher's sender reports, which the server maps
 onto its own, can tell the subscriber how to line the two up again.  A
 second hq-avsync subscribes with hqroomsrc and prints, per flash, when the
