@@ -35,10 +35,11 @@ G_BEGIN_DECLS
 #define HQ_SFU_SR_MOVED_US 1000
 /* For this long after forwarding to a subscriber starts, it gets our
  * sender report every HQ_SFU_SR_EARLY_INTERVAL_US instead of every
- * second: its jitter buffer learns the delay in its first 2 s, moving a
- * stream's timing by tens of ms, and the subscriber re-lines up its
- * streams at each report (docs/sfu.md, "Lip sync from the first frame"). */
-#define HQ_SFU_SR_EARLY_US (3 * G_USEC_PER_SEC)
+ * second: its jitter buffer's estimate of the delay settles over several
+ * seconds, at a different pace per stream, and the subscriber re-lines up
+ * its streams only at a report (docs/sfu.md, "Lip sync from the first
+ * frame"). */
+#define HQ_SFU_SR_EARLY_US (10 * G_USEC_PER_SEC)
 #define HQ_SFU_SR_EARLY_INTERVAL_US (100 * 1000)
 /* What each audio subscription is assumed to take of a subscriber's
  * estimated bandwidth before video gets the rest. */
