@@ -130,7 +130,9 @@ onset (gboolean audio, GstClockTime rt)
 static void
 detect (Detector *d, gboolean loud, GstClockTime rt)
 {
+  /* (a timeline that jumped back is no new onset) */
   if (loud && !d->loud && GST_CLOCK_TIME_IS_VALID (d->quiet_since)
+      && rt >= d->quiet_since
       && rt - d->quiet_since >= QUIET_BEFORE * GST_SECOND)
     onset (d->audio, rt);
   if (!loud && (d->loud || !GST_CLOCK_TIME_IS_VALID (d->quiet_since)))
