@@ -29,6 +29,18 @@ G_BEGIN_DECLS
 /* How fast a publisher's clock may drift against ours, in microseconds a
  * second (1000 ppm, far more than real clocks do). */
 #define HQ_SFU_CLOCK_DRIFT_US 1000
+/* A publisher's clock offset that moves this far sends its subscribers
+ * new sender reports at once (not at the next second), so all of its
+ * tracks stay on one mapping at every subscriber. */
+#define HQ_SFU_SR_MOVED_US 1000
+/* For this long after forwarding to a subscriber starts, it gets our
+ * sender report every HQ_SFU_SR_EARLY_INTERVAL_US instead of every
+ * second: its jitter buffer's estimate of the delay settles over several
+ * seconds, at a different pace per stream, and the subscriber re-lines up
+ * its streams only at a report (docs/sfu.md, "Lip sync from the first
+ * frame"). */
+#define HQ_SFU_SR_EARLY_US (10 * G_USEC_PER_SEC)
+#define HQ_SFU_SR_EARLY_INTERVAL_US (100 * 1000)
 /* What each audio subscription is assumed to take of a subscriber's
  * estimated bandwidth before video gets the rest. */
 #define HQ_SFU_AUDIO_BPS 40000
@@ -158,6 +170,8 @@ struct _HqSfuSub
    * negative: the subscriber is not constrained. */
   gdouble share_bps;
   gint64 last_us;
+  gint64 started_us; /* forwarding began */
+  gint64 sr_sent_us; /* our last sender report for it */
   HqNetqSample quality; /* from the subscriber's receiver reports */
 };
 
@@ -186,6 +200,7 @@ struct _HqSfuParticipant
   gboolean have_sr_offset;
   gint64 sr_offset_us;
   gint64 sr_offset_at_us;
+  gint64 sr_offset_sent_us; /* the offset our reports last went out with */
   GHashTable *pub_ssrcs; /* ssrc -> HqSfuTrack (not owned) */
   GPtrArray *tracks; /* HqSfuTrack, owned */
 

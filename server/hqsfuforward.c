@@ -125,6 +125,73 @@ hq_sfu_request_keyframe (HqSfuTrack *track)
     hq_transport_send_rtcp (p->pub, buf, w.len, sizeof buf, NULL);
 }
 
+/* --- our sender reports --- */
+
+/* The RTP time, in @sub's timestamps, of @now on our monotonic clock: from
+ * the publisher's last SR (through its participant's clock offset), or,
+ * with @fallback, from the last packet's arrival.  FALSE when there is
+ * nothing to go by. */
+static gboolean
+sub_rtp_time (HqSfuSub *sub, gint64 now, gboolean fallback, guint32 *rtp)
+{
+  HqSfuTrack *t = sub->track;
+  guint32 base;
+  gint64 at;
+
+  if (t->clock_rate == 0)
+    return FALSE;
+  if (t->have_sr) {
+    base = t->sr_rtp;
+    at = t->sr_ntp_us + t->publisher->sr_offset_us;
+  } else if (fallback && t->last_packet_us) {
+    base = t->last_rtp_ts;
+    at = t->last_packet_us;
+  } else {
+    return FALSE;
+  }
+  *rtp = base + sub->ts_delta
+      + (guint32)((now - at) * (gint64)t->clock_rate / G_USEC_PER_SEC);
+  return TRUE;
+}
+
+/* Our SR for @sub alone, at once, when its subscriber's mapping of RTP
+ * to NTP time is new or changed: forwarding starts or is re-based, or the
+ * publisher's clock became known or moved (docs/sfu.md, "Lip sync from
+ * the first frame").  Only from a publisher's SR: the fallback of
+ * send_sender_reports() would line streams up by arrival times. */
+static void
+send_sender_report_now (HqSfuSub *sub, gint64 now)
+{
+  HqSfuParticipant *p = sub->subscriber;
+  guint8 buf[64 + HQ_SRTP_MAX_TRAILER];
+  HqRtcpSenderInfo info = { .ssrc = sub->ssrc,
+    .ntp = hq_rtcp_ntp_from_unix_us (g_get_real_time ()),
+    .packet_count = sub->packets_sent,
+    .octet_count = sub->octets_sent };
+  HqRtcpWriter w;
+
+  if (!sub->started || !sub->negotiated || sub->track->gone
+      || !connected (p->sub)
+      || !sub_rtp_time (sub, now, FALSE, &info.rtp_timestamp))
+    return;
+  hq_rtcp_writer_init (&w, buf, 64);
+  if (hq_rtcp_write_sr (&w, &info, NULL, 0, NULL)
+      && hq_transport_send_rtcp (p->sub, buf, w.len, sizeof buf, NULL))
+    sub->sr_sent_us = now;
+}
+
+/* The same for every subscription to any of @publisher's tracks. */
+static void
+send_publisher_mapping (HqSfuParticipant *publisher, gint64 now)
+{
+  for (guint i = 0; i < publisher->tracks->len; i++) {
+    HqSfuTrack *t = g_ptr_array_index (publisher->tracks, i);
+
+    for (guint j = 0; j < t->subs->len; j++)
+      send_sender_report_now (g_ptr_array_index (t->subs, j), now);
+  }
+}
+
 /* --- forwarding --- */
 
 static void
@@ -154,6 +221,7 @@ forward (HqSfuSub *sub, const guint8 *data, const HqRtpHeader *hdr,
           1, (now - sub->last_us) * (gint64)track->clock_rate / G_USEC_PER_SEC);
       sub->seq_delta = (guint16)(sub->last_seq + 1 - hdr->seq);
       sub->ts_delta = sub->last_ts + ticks - hdr->timestamp;
+      send_sender_report_now (sub, now);
     }
   }
   if (!sub->started) {
@@ -164,6 +232,15 @@ forward (HqSfuSub *sub, const guint8 *data, const HqRtpHeader *hdr,
     sub->seq_delta = (guint16)(r16 - hdr->seq);
     sub->ts_delta = r32 - hdr->timestamp;
     sub->started = TRUE;
+    sub->started_us = now;
+    /* The subscriber can line this stream up before its first packet
+     * plays out, not a second later. */
+    send_sender_report_now (sub, now);
+  } else if (now - sub->started_us < HQ_SFU_SR_EARLY_US
+      && now - sub->sr_sent_us >= HQ_SFU_SR_EARLY_INTERVAL_US) {
+    /* While the subscriber's jitter buffer is still learning the delay,
+     * it re-lines up the streams at each report. */
+    send_sender_report_now (sub, now);
   }
 
   /* Fixed header and CSRCs as they were, extensions and padding dropped. */
@@ -253,20 +330,28 @@ remember (HqSfuTrack *track, const guint8 *data, gsize len, guint16 seq)
 }
 
 /* A publisher's sender report arrived @offset_us (arrival minus its NTP
- * time) after its wallclock: keeps the least, allowing for drift. */
-static void
+ * time) after its wallclock: keeps the least, allowing for drift.  TRUE
+ * when that moved the offset by HQ_SFU_SR_MOVED_US or more from what our
+ * last reports used (or it is the first). */
+static gboolean
 publisher_clock_seen (HqSfuParticipant *p, gint64 offset_us, gint64 now)
 {
+  gboolean moved = !p->have_sr_offset;
+
   if (p->have_sr_offset) {
     gint64 drifted = p->sr_offset_us
         + (now - p->sr_offset_at_us) * HQ_SFU_CLOCK_DRIFT_US / G_USEC_PER_SEC;
 
     if (offset_us > drifted)
       offset_us = drifted;
+    moved = ABS (offset_us - p->sr_offset_sent_us) >= HQ_SFU_SR_MOVED_US;
   }
   p->have_sr_offset = TRUE;
   p->sr_offset_us = offset_us;
   p->sr_offset_at_us = now;
+  if (moved)
+    p->sr_offset_sent_us = offset_us;
+  return moved;
 }
 
 /* A publisher's RTCP: its sender reports give each track's clock (our own
@@ -278,6 +363,7 @@ publisher_rtcp (HqSfuParticipant *p, const guint8 *data, gsize len)
   HqRtcpIter iter;
   HqRtcpPacket pkt;
   gint64 now = g_get_monotonic_time ();
+  gboolean mapping_changed = FALSE;
 
   if (!hq_rtcp_iter_init (&iter, data, len, NULL))
     return;
@@ -294,10 +380,13 @@ publisher_rtcp (HqSfuParticipant *p, const guint8 *data, gsize len)
       track = g_hash_table_lookup (p->pub_ssrcs, GUINT_TO_POINTER (info.ssrc));
       if (track && info.ssrc == track->ssrc) {
         hq_rtp_recv_stats_sr_received (&track->stats, info.ntp, now);
+        /* its subscribers went by arrival times until now */
+        mapping_changed |= !track->have_sr;
         track->have_sr = TRUE;
         track->sr_rtp = info.rtp_timestamp;
         track->sr_ntp_us = hq_rtcp_unix_us_from_ntp (info.ntp);
-        publisher_clock_seen (p, now - track->sr_ntp_us, now);
+        mapping_changed |=
+            publisher_clock_seen (p, now - track->sr_ntp_us, now);
       }
     } else if (pkt.type == HQ_RTCP_BYE
         && hq_rtcp_parse_bye (&pkt, ssrcs, &n, reason, NULL)) {
@@ -310,6 +399,8 @@ publisher_rtcp (HqSfuParticipant *p, const guint8 *data, gsize len)
       }
     }
   }
+  if (mapping_changed)
+    send_publisher_mapping (p, now);
 }
 
 /* Turns an RTX packet (RFC 4588: the original sequence number, then the
@@ -729,22 +820,13 @@ send_sender_reports (HqSfuParticipant *p, gint64 now)
     HqSfuSub *sub = g_ptr_array_index (p->subs, i);
     HqSfuTrack *t = sub->track;
     HqRtcpSenderInfo info = { .ssrc = sub->ssrc, .ntp = ntp };
-    guint32 base;
-    gint64 at;
 
-    if (!sub->started || !sub->negotiated || t->gone || t->clock_rate == 0)
+    if (!sub->started || !sub->negotiated || t->gone
+        || !sub_rtp_time (sub, now, TRUE, &info.rtp_timestamp))
       continue;
-    if (t->have_sr) {
-      base = t->sr_rtp;
-      at = t->sr_ntp_us + t->publisher->sr_offset_us;
-    } else if (t->last_packet_us) {
-      base = t->last_rtp_ts;
-      at = t->last_packet_us;
-    } else {
-      continue;
-    }
-    info.rtp_timestamp = base + sub->ts_delta
-        + (guint32)((now - at) * (gint64)t->clock_rate / G_USEC_PER_SEC);
+    if (t->have_sr)
+      t->publisher->sr_offset_sent_us = t->publisher->sr_offset_us;
+    sub->sr_sent_us = now;
     info.packet_count = sub->packets_sent;
     info.octet_count = sub->octets_sent;
     if (!hq_rtcp_write_sr (&w, &info, NULL, 0, NULL)) {

@@ -443,6 +443,39 @@ on_connection (HqRoomClient *client, gboolean connected, GstHqRoomSink *self)
   gst_hq_room_post_connection (GST_ELEMENT (self), connected);
 }
 
+/* The publish transport is connected: every session sends its sender
+ * report now.  rtpbin sent its first ones as soon as media flowed, mostly
+ * before ICE and DTLS were done, so they were dropped, and the next
+ * would come 2.5 to 7.5 s later (RTCP's 5 s minimum interval); until the
+ * server has one per track it cannot tell subscribers how to line our
+ * audio and video up (docs/hqroomsink.md, "Lip sync"). */
+static void
+on_transport_connected (HqRoomClient *client, gint which, GstHqRoomSink *self)
+{
+  g_autoptr (GArray) sessions = g_array_new (FALSE, FALSE, sizeof (guint));
+  GList *l;
+
+  if (which != HQ_ROOM_TRANSPORT_PUBLISH)
+    return;
+  GST_OBJECT_LOCK (self);
+  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
+    g_array_append_val (sessions, GST_HQ_ROOM_SINK_PAD (l->data)->session);
+  GST_OBJECT_UNLOCK (self);
+  for (guint i = 0; i < sessions->len; i++) {
+    GObject *session = NULL;
+    gboolean sent = FALSE;
+
+    g_signal_emit_by_name (self->rtpbin, "get-internal-session",
+        g_array_index (sessions, guint, i), &session);
+    if (session == NULL)
+      continue; /* no media yet: its first report is still to come */
+    g_signal_emit_by_name (session, "send-rtcp-full", (guint64)0, &sent);
+    GST_DEBUG_OBJECT (self, "session %u: early sender report %s",
+        g_array_index (sessions, guint, i), sent ? "requested" : "refused");
+    g_object_unref (session);
+  }
+}
+
 static void
 setup_client (HqRoomClient *client, gpointer user_data)
 {
@@ -452,6 +485,8 @@ setup_client (HqRoomClient *client, gpointer user_data)
   g_signal_connect (client, "message", G_CALLBACK (on_message), self);
   g_signal_connect (
       client, "connection-changed", G_CALLBACK (on_connection), self);
+  g_signal_connect (
+      client, "transport-connected", G_CALLBACK (on_transport_connected), self);
   hq_room_client_set_receive_func (client, on_receive, self, NULL);
   /* conn.client is not set yet: tell the client directly. */
   g_mutex_lock (&self->conn.lock);

@@ -109,6 +109,7 @@ enum
   SIGNAL_MESSAGE,
   SIGNAL_TRACKS_CHANGED,
   SIGNAL_CONNECTION_CHANGED,
+  SIGNAL_TRANSPORT_CONNECTED,
   SIGNAL_ERROR,
   N_SIGNALS
 };
@@ -302,6 +303,16 @@ on_subscribe_packet (gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
     c->recv_func (HQ_ROOM_TRANSPORT_SUBSCRIBE, rtcp, data, len, c->recv_data);
 }
 
+static void
+on_transport_state (HqTransport *t, gint state, gpointer user_data)
+{
+  HqRoomClient *c = user_data;
+
+  if (state == HQ_TRANSPORT_STATE_CONNECTED)
+    g_signal_emit (c, signals[SIGNAL_TRANSPORT_CONNECTED], 0,
+        t == c->pub ? HQ_ROOM_TRANSPORT_PUBLISH : HQ_ROOM_TRANSPORT_SUBSCRIBE);
+}
+
 static HqTransport *
 make_transport (HqRoomClient *c, gboolean controlling, GError **error)
 {
@@ -317,6 +328,7 @@ make_transport (HqRoomClient *c, gboolean controlling, GError **error)
     return NULL;
   g_signal_connect (t, "local-candidate", G_CALLBACK (on_local_candidate), c);
   g_signal_connect (t, "gathering-done", G_CALLBACK (on_gathering_done), c);
+  g_signal_connect (t, "state-changed", G_CALLBACK (on_transport_state), c);
   hq_transport_set_receive_func (
       t, controlling ? on_publish_packet : on_subscribe_packet, c, NULL);
   return t;
@@ -1294,6 +1306,9 @@ hq_room_client_class_init (HqRoomClientClass *klass)
   signals[SIGNAL_CONNECTION_CHANGED] = g_signal_new ("connection-changed",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
       G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
+  signals[SIGNAL_TRANSPORT_CONNECTED] =
+      g_signal_new ("transport-connected", G_TYPE_FROM_CLASS (klass),
+          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
   signals[SIGNAL_ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
 }

@@ -168,6 +168,8 @@ G_DECLARE_FINAL_TYPE (HqRoomClient, hq_room_client, HQ, ROOM_CLIENT, GObject)
  *     a subscribe offer was answered (owned by the client).
  *   "connection-changed" (gboolean connected): the WebSocket joined, or was
  *     lost and a reconnect begins.
+ *   "transport-connected" (HqRoomTransportKind which, as gint): @which
+ *     is connected (again); what was sent on it before was dropped.
  *   "error" (GError *error): the client gave up. */
 
 HqRoomClient *hq_room_client_new (

@@ -7,6 +7,11 @@
  * publish: hqroomsink with a 30 fps black test picture that turns white and
  * a silent 48 kHz tone that beeps (1 kHz) for the first 200 ms of every
  * second of running time: the marks start at the same instant in both.
+ * The pictures are timed from 0 (paced by clocksync, as a camera would
+ * deliver them), so that a frame starts at every whole second: a live
+ * videotestsrc starts its frames at whatever running time it starts, and
+ * its flash then began up to a frame (33 ms) after the beep, a different
+ * amount in every run (the "residual offset" of earlier measurements).
  * VIDEO_DELAY_MS holds the pictures back before the encoder, as a slow
  * camera or encoder does; their timestamps stay the capture times, so the
  * RTP clocks and sender reports tell the truth and the subscriber has to
@@ -50,9 +55,10 @@ publish_pipeline (gchar **argv, gint argc, GError **error)
   guint delay_ms = argc > 5 ? (guint)atoi (argv[5]) : 0;
   gchar *desc = g_strdup_printf (
       "hqroomsink name=s server=%s room=%s identity=%s "
-      "videotestsrc name=v is-live=true pattern=black ! "
+      "videotestsrc name=v is-live=false pattern=black ! "
       "video/x-raw,format=I420,width=%d,height=%d,framerate=30/1 ! "
-      "queue max-size-buffers=0 max-size-bytes=0 max-size-time=5000000000 "
+      "clocksync ! queue max-size-buffers=0 max-size-bytes=0 "
+      "max-size-time=5000000000 "
       "min-threshold-time=%" G_GUINT64_FORMAT " ! s.video_0 "
       "audiotestsrc name=a is-live=true samplesperbuffer=480 ! "
       "audio/x-raw,format=S16LE,rate=%d,channels=1 ! s.audio_0",
@@ -124,7 +130,9 @@ onset (gboolean audio, GstClockTime rt)
 static void
 detect (Detector *d, gboolean loud, GstClockTime rt)
 {
+  /* (a timeline that jumped back is no new onset) */
   if (loud && !d->loud && GST_CLOCK_TIME_IS_VALID (d->quiet_since)
+      && rt >= d->quiet_since
       && rt - d->quiet_since >= QUIET_BEFORE * GST_SECOND)
     onset (d->audio, rt);
   if (!loud && (d->loud || !GST_CLOCK_TIME_IS_VALID (d->quiet_since)))
