@@ -80,6 +80,11 @@ struct _GstHqRoomSink
   GstElement *rtpbin;
   guint next_session;
   GstHqRoomConnection conn;
+  /* Atomic: the publish transport has connected once; a sender that
+   * starts after it sends its first report at once.  Never reset: a report
+   * asked for while a new transport is still connecting is dropped, and
+   * on_transport_connected asks again. */
+  gint publish_connected;
 };
 
 enum
@@ -443,6 +448,24 @@ on_connection (HqRoomClient *client, gboolean connected, GstHqRoomSink *self)
   gst_hq_room_post_connection (GST_ELEMENT (self), connected);
 }
 
+/* Asks session @session_id for a sender report now.  Called outside any
+ * rtpbin lock (the RTCP thread builds the report). */
+static void
+request_sender_report (GstHqRoomSink *self, guint session_id)
+{
+  GObject *session = NULL;
+  gboolean sent = FALSE;
+
+  g_signal_emit_by_name (
+      self->rtpbin, "get-internal-session", session_id, &session);
+  if (session == NULL)
+    return; /* no media yet: on_new_sender_ssrc asks when it flows */
+  g_signal_emit_by_name (session, "send-rtcp-full", (guint64)0, &sent);
+  GST_DEBUG_OBJECT (self, "session %u: early sender report %s", session_id,
+      sent ? "requested" : "refused");
+  g_object_unref (session);
+}
+
 /* The publish transport is connected: every session sends its sender
  * report now.  rtpbin sent its first ones as soon as media flowed, mostly
  * before ICE and DTLS were done, so they were dropped, and the next
@@ -457,23 +480,36 @@ on_transport_connected (HqRoomClient *client, gint which, GstHqRoomSink *self)
 
   if (which != HQ_ROOM_TRANSPORT_PUBLISH)
     return;
+  g_atomic_int_set (&self->publish_connected, TRUE);
   GST_OBJECT_LOCK (self);
   for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
     g_array_append_val (sessions, GST_HQ_ROOM_SINK_PAD (l->data)->session);
   GST_OBJECT_UNLOCK (self);
-  for (guint i = 0; i < sessions->len; i++) {
-    GObject *session = NULL;
-    gboolean sent = FALSE;
+  for (guint i = 0; i < sessions->len; i++)
+    request_sender_report (self, g_array_index (sessions, guint, i));
+}
 
-    g_signal_emit_by_name (self->rtpbin, "get-internal-session",
-        g_array_index (sessions, guint, i), &session);
-    if (session == NULL)
-      continue; /* no media yet: its first report is still to come */
-    g_signal_emit_by_name (session, "send-rtcp-full", (guint64)0, &sent);
-    GST_DEBUG_OBJECT (self, "session %u: early sender report %s",
-        g_array_index (sessions, guint, i), sent ? "requested" : "refused");
-    g_object_unref (session);
-  }
+static void
+sender_report_async (GstElement *element, gpointer session_id)
+{
+  request_sender_report (
+      GST_HQ_ROOM_SINK (element), GPOINTER_TO_UINT (session_id));
+}
+
+/* A stream whose first packet goes out after the transport connected
+ * (an encoder slow to start: a loaded machine, a camera held back) had
+ * only a receiver report to send at the connection: it sends its sender
+ * report with its first packet instead, or subscribers would play it out
+ * of sync until the next regular report, seconds later.  rtpbin emits
+ * this with its session locked, so the report is asked for from another
+ * thread. */
+static void
+on_new_sender_ssrc (
+    GstElement *rtpbin, guint session_id, guint ssrc, GstHqRoomSink *self)
+{
+  if (g_atomic_int_get (&self->publish_connected))
+    gst_element_call_async (GST_ELEMENT (self), sender_report_async,
+        GUINT_TO_POINTER (session_id), NULL);
 }
 
 static void
@@ -985,6 +1021,8 @@ gst_hq_room_sink_init (GstHqRoomSink *self)
      * packet left: audio and video take different times to encode, and
      * subscribers line them up by these reports (lip sync). */
     g_object_set (self->rtpbin, "rtcp-sync-send-time", FALSE, NULL);
+    g_signal_connect (self->rtpbin, "on-new-sender-ssrc",
+        G_CALLBACK (on_new_sender_ssrc), self);
     gst_bin_add (GST_BIN (self), self->rtpbin);
   }
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
