@@ -249,7 +249,8 @@ struct _HqSfuRoomMedia
   guint32 sfu_ssrc; /* sender SSRC of our own RTCP */
 };
 
-/* hqsfu.c: back to the control plane. */
+/* hqsfu.c: back to the control plane; @msg crosses as JSON text (the
+ * caller keeps it). */
 void hq_sfu_room_send (
     HqSfuRoom *room, const gchar *participant_sid, JsonObject *msg);
 

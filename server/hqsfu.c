@@ -44,20 +44,32 @@ room_unref (HqSfuRoom *room)
   g_free (room);
 }
 
+/* A message from a worker to a participant's signalling connection, as
+ * JSON text: json-glib's reference counts are not atomic, so the main
+ * thread parses its own copy rather than share the worker's object. */
 typedef struct
 {
   HqSfuRoom *room;
   gchar *participant_sid;
-  JsonObject *msg;
+  gchar *text;
 } Outgoing;
 
 static gboolean
 deliver (gpointer data)
 {
   Outgoing *o = data;
+  g_autoptr (JsonParser) parser = NULL;
+  JsonNode *root;
 
-  if (o->room->alive)
-    o->room->send (o->room->user_data, o->participant_sid, o->msg);
+  if (!o->room->alive)
+    return G_SOURCE_REMOVE;
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, o->text, -1, NULL))
+    return G_SOURCE_REMOVE; /* cannot happen: json-glib wrote it */
+  root = json_parser_get_root (parser);
+  if (root && JSON_NODE_HOLDS_OBJECT (root))
+    o->room->send (
+        o->room->user_data, o->participant_sid, json_node_get_object (root));
   return G_SOURCE_REMOVE;
 }
 
@@ -68,7 +80,7 @@ outgoing_free (gpointer data)
 
   room_unref (o->room);
   g_free (o->participant_sid);
-  json_object_unref (o->msg);
+  g_free (o->text);
   g_free (o);
 }
 
@@ -77,10 +89,12 @@ hq_sfu_room_send (
     HqSfuRoom *room, const gchar *participant_sid, JsonObject *msg)
 {
   Outgoing *o = g_new0 (Outgoing, 1);
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
 
+  json_node_set_object (node, msg);
   o->room = room_ref (room);
   o->participant_sid = g_strdup (participant_sid);
-  o->msg = json_object_ref (msg);
+  o->text = json_to_string (node, FALSE);
   g_main_context_invoke_full (
       room->sfu->main_context, G_PRIORITY_DEFAULT, deliver, o, outgoing_free);
 }
