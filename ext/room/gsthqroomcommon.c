@@ -40,26 +40,32 @@ gst_hq_room_settings_install (GObjectClass *klass)
       g_param_spec_string ("server", "Server",
           "hq-server's base URL (http://, https://, ws:// or wss://)",
           GST_HQ_ROOM_DEFAULT_SERVER,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (klass, GST_HQ_ROOM_PROP_ROOM,
       g_param_spec_string ("room", "Room",
           "Room unique name or sid (default: the room the token names)", NULL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (klass, GST_HQ_ROOM_PROP_TOKEN,
       g_param_spec_string ("token", "Token",
           "Access token (default: $HQ_ACCESS_TOKEN, else one minted for "
           "identity with $HQ_API_KEY_SID, $HQ_API_KEY_SECRET and "
           "$HQ_ACCOUNT_SID)",
-          NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (klass, GST_HQ_ROOM_PROP_IDENTITY,
       g_param_spec_string ("identity", "Identity",
           "Participant identity (for a minted token)", NULL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (klass, GST_HQ_ROOM_PROP_RECONNECT_TIMEOUT,
       g_param_spec_uint ("reconnect-timeout", "Reconnect timeout",
           "Give up after this long without the server (ms)", 0, G_MAXUINT,
           GST_HQ_ROOM_DEFAULT_RECONNECT_TIMEOUT_MS,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
 }
 
 gboolean

@@ -937,6 +937,7 @@ gst_hq_room_src_change_state (GstElement *element, GstStateChange transition)
 {
   GstHqRoomSrc *self = GST_HQ_ROOM_SRC (element);
   GstStateChangeReturn ret;
+  guint latency;
 
   if (transition == GST_STATE_CHANGE_NULL_TO_READY) {
     if (self->rtpbin == NULL) {
@@ -944,7 +945,10 @@ gst_hq_room_src_change_state (GstElement *element, GstStateChange transition)
           ("rtpbin (gst-plugins-good) is missing"), (NULL));
       return GST_STATE_CHANGE_FAILURE;
     }
-    g_object_set (self->rtpbin, "latency", self->latency, NULL);
+    GST_OBJECT_LOCK (self);
+    latency = self->latency;
+    GST_OBJECT_UNLOCK (self);
+    g_object_set (self->rtpbin, "latency", latency, NULL);
   }
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
     GstHqRoomSettings s;
@@ -980,7 +984,10 @@ gst_hq_room_src_set_property (
 {
   GstHqRoomSrc *self = GST_HQ_ROOM_SRC (object);
   GstHqRoomSettings *s = &self->settings;
+  guint latency = 0;
 
+  /* Only our own fields under the object lock: a child's property set
+   * here would notify, and its notify takes this same lock (STYLE.md). */
   GST_OBJECT_LOCK (self);
   if (gst_hq_room_settings_set (s, prop_id, value)) {
     GST_OBJECT_UNLOCK (self);
@@ -997,15 +1004,16 @@ gst_hq_room_src_set_property (
       self->kinds = g_value_get_enum (value);
       break;
     case PROP_LATENCY:
-      self->latency = g_value_get_uint (value);
-      if (self->rtpbin)
-        g_object_set (self->rtpbin, "latency", self->latency, NULL);
+      latency = self->latency = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
   GST_OBJECT_UNLOCK (self);
+  /* rtpbin hands it on to its jitter buffers, also while playing. */
+  if (prop_id == PROP_LATENCY && self->rtpbin)
+    g_object_set (self->rtpbin, "latency", latency, NULL);
   if (prop_id == PROP_PARTICIPANTS || prop_id == PROP_KINDS)
     update_rules (self);
 }
@@ -1135,7 +1143,8 @@ gst_hq_room_src_class_init (GstHqRoomSrcClass *klass)
   g_object_class_install_property (gobject_class, PROP_PARTICIPANTS,
       g_param_spec_string ("participants", "Participants",
           "Identities to receive, comma-separated (default: all)", NULL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_PLAYING));
   /**
    * GstHqRoomSrc:kinds:
    *
@@ -1145,7 +1154,8 @@ gst_hq_room_src_class_init (GstHqRoomSrcClass *klass)
   g_object_class_install_property (gobject_class, PROP_KINDS,
       g_param_spec_enum ("kinds", "Kinds", "Kinds of track to receive",
           GST_TYPE_HQ_ROOM_KINDS, GST_HQ_ROOM_KINDS_BOTH,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_PLAYING));
   /**
    * GstHqRoomSrc:latency:
    *
@@ -1153,7 +1163,9 @@ gst_hq_room_src_class_init (GstHqRoomSrcClass *klass)
    */
   g_object_class_install_property (gobject_class, PROP_LATENCY,
       g_param_spec_uint ("latency", "Latency", "Jitter buffer latency (ms)", 0,
-          10000, DEFAULT_LATENCY, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          10000, DEFAULT_LATENCY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_PLAYING));
 
   /**
    * GstHqRoomSrc::send-chat-message:
