@@ -276,14 +276,32 @@ gst_hq_room_connection_start (GstHqRoomConnection *conn, GstElement *element,
   return TRUE;
 }
 
+static gboolean
+quit_loop (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
 void
 gst_hq_room_connection_stop (GstHqRoomConnection *conn)
 {
   GMainContext *context;
+  GSource *quit;
 
   if (conn->thread == NULL)
     return;
-  g_main_loop_quit (conn->loop);
+  /* The quit goes through the loop's own context: g_main_loop_quit from
+   * here, before the thread's g_main_loop_run began, would be undone by
+   * the run and the join would wait for ever.  Neither can it be
+   * g_main_context_invoke, which runs at once here while no thread owns
+   * the context.  An idle source runs once the loop does. */
+  quit = g_idle_source_new ();
+  g_source_set_priority (quit, G_PRIORITY_HIGH);
+  g_source_set_callback (quit, quit_loop, g_main_loop_ref (conn->loop),
+      (GDestroyNotify)g_main_loop_unref);
+  g_source_attach (quit, conn->context);
+  g_source_unref (quit);
   g_thread_join (conn->thread);
   conn->thread = NULL;
   g_clear_pointer (&conn->loop, g_main_loop_unref);
