@@ -513,6 +513,234 @@ GST_START_TEST (test_start_stop)
 
 GST_END_TEST;
 
+/* --- subscribe churn --- */
+
+#define N_CHURN 40
+
+typedef struct
+{
+  HqSfuClient *c;
+  gint64 leave_at;
+  gboolean target; /* leaves while its first pad is made */
+} Pub;
+
+/* Every TARGET_EVERY-th publisher leaves while its first pad is being
+ * made: the pad-added handler holds the element's streaming thread until
+ * the pad is removed (or HOLD passed), so the element's work on that pad
+ * resumes after the stream has ended. */
+#define TARGET_EVERY 8
+#define HOLD (1 * G_USEC_PER_SEC)
+
+typedef struct
+{
+  GstElement *pipeline;
+  gint pads_added; /* atomic */
+  GMutex lock;
+  GCond cond;
+  gchar *target; /* identity to hold the first pad of */
+  GstPad *held; /* that pad, while held */
+  gboolean removed;
+  guint holds;
+} Watch;
+
+static void
+on_src_pad_removed (GstElement *src, GstPad *pad, Watch *w)
+{
+  g_mutex_lock (&w->lock);
+  if (pad == w->held) {
+    w->removed = TRUE;
+    g_cond_broadcast (&w->cond);
+  }
+  g_mutex_unlock (&w->lock);
+}
+
+/* Holds @pad's thread while the test makes its publisher leave. */
+static void
+hold_if_target (GstPad *pad, Watch *w)
+{
+  g_autofree gchar *identity = NULL;
+  gint64 until;
+
+  g_object_get (pad, "participant-identity", &identity, NULL);
+  g_mutex_lock (&w->lock);
+  if (w->target && w->held == NULL && g_strcmp0 (identity, w->target) == 0) {
+    w->held = pad;
+    w->removed = FALSE;
+    w->holds++;
+    g_cond_broadcast (&w->cond);
+    until = g_get_monotonic_time () + HOLD;
+    while (!w->removed && g_cond_wait_until (&w->cond, &w->lock, until))
+      ;
+    w->held = NULL;
+    g_clear_pointer (&w->target, g_free);
+  }
+  g_mutex_unlock (&w->lock);
+}
+
+/* Links each new pad of the room source on its streaming thread, as
+ * gst-launch does, to a sink that names the codec (so the encoded path,
+ * no decoder of the test's made-up payload). */
+static void
+on_src_pad_added (GstElement *src, GstPad *pad, Watch *w)
+{
+  gboolean audio = g_str_has_prefix (GST_PAD_NAME (pad), "audio");
+  GError *err = NULL;
+  GstElement *sink = gst_parse_bin_from_description (audio
+          ? "capsfilter caps=audio/x-opus ! fakesink sync=false async=false"
+          : "capsfilter caps=video/x-vp8 ! fakesink sync=false async=false",
+      TRUE, &err);
+  GstPad *sinkpad;
+
+  g_assert_no_error (err);
+  gst_bin_add (GST_BIN (w->pipeline), sink);
+  gst_element_sync_state_with_parent (sink);
+  sinkpad = gst_element_get_static_pad (sink, "sink");
+  fail_unless (gst_pad_link (pad, sinkpad) == GST_PAD_LINK_OK);
+  gst_object_unref (sinkpad);
+  g_atomic_int_inc (&w->pads_added);
+  hold_if_target (pad, w);
+}
+
+static gboolean
+published (HqSfuClient *c)
+{
+  return c->published && c->pub
+      && hq_transport_get_state (c->pub) == HQ_TRANSPORT_STATE_CONNECTED;
+}
+
+/* Iterates the default context for about @ms while @c (if any) sends
+ * audio and video every few ms. */
+static void
+run_for (HqSfuClient *c, guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < end) {
+    if (c && published (c)) {
+      hq_sfu_client_send (c, FALSE, 60, FALSE, NULL);
+      hq_sfu_client_send (c, TRUE, 600, FALSE, NULL);
+    }
+    while (g_main_context_iteration (NULL, FALSE))
+      ;
+    g_usleep (2000);
+  }
+}
+
+/* @c leaves the room (at once, not when the server times it out). */
+static void
+leave (HqSfuClient *c)
+{
+  JsonObject *msg = json_object_new ();
+
+  json_object_set_string_member (msg, "type", "leave");
+  hq_sfu_client_send_message (c, msg);
+  run_for (NULL, 4);
+  hq_sfu_client_free (c);
+}
+
+static guint
+src_pads (GstElement *src)
+{
+  guint n;
+
+  GST_OBJECT_LOCK (src);
+  n = src->numsrcpads;
+  GST_OBJECT_UNLOCK (src);
+  return n;
+}
+
+GST_START_TEST (test_subscribe_churn)
+{
+  HqTestServer *server = start_server ("churn");
+  Watch w = { 0 };
+  GstElement *src;
+  Pub pubs[N_CHURN] = { 0 };
+  guint started = 0, left = 0;
+  gint64 deadline, next_start = 0;
+
+  w.pipeline = gst_pipeline_new (NULL);
+  src = gst_element_factory_make ("hqroomsrc", NULL);
+  g_object_set (
+      src, "server", server->url, "room", "churn", "identity", "watcher", NULL);
+  g_mutex_init (&w.lock);
+  g_cond_init (&w.cond);
+  g_signal_connect (src, "pad-added", G_CALLBACK (on_src_pad_added), &w);
+  g_signal_connect (src, "pad-removed", G_CALLBACK (on_src_pad_removed), &w);
+  gst_bin_add (GST_BIN (w.pipeline), src);
+  change_state (w.pipeline, GST_STATE_PLAYING);
+  wait_message (w.pipeline, "hq-joined");
+
+  /* Publishers join one after another and each leaves after a random
+   * time around that of its first packets' arrival: streams end, and
+   * every join and leave re-offers the tracks, while the element is
+   * making pads for the first packets of others.  Each sends audio and
+   * video every few ms from its publish to its leave. */
+  deadline = g_get_monotonic_time () + 4 * DEADLINE;
+  while (left < N_CHURN) {
+    gint64 now = g_get_monotonic_time ();
+
+    fail_unless (now < deadline, "churn did not finish (%u left)", left);
+    if (started < N_CHURN && now >= next_start) {
+      Pub *p = &pubs[started];
+      p->c = hq_sfu_client_new (server, "churn", "p", started, TRUE);
+      g_mutex_lock (&w.lock);
+      if (started % TARGET_EVERY == TARGET_EVERY - 1 && w.target == NULL) {
+        w.target = g_strdup (p->c->identity);
+        p->target = TRUE;
+      }
+      g_mutex_unlock (&w.lock);
+      started++;
+      next_start = now + g_random_int_range (40, 150) * 1000;
+    }
+    for (guint i = 0; i < started; i++) {
+      Pub *p = &pubs[i];
+      gboolean held;
+      if (p->c == NULL || !published (p->c))
+        continue;
+      g_mutex_lock (&w.lock);
+      held = p->target && w.held && g_strcmp0 (w.target, p->c->identity) == 0;
+      g_mutex_unlock (&w.lock);
+      /* A target leaves once held (or after a while if never held). */
+      if (p->leave_at == 0)
+        p->leave_at =
+            now + (p->target ? 5000 : g_random_int_range (20, 400)) * 1000;
+      hq_sfu_client_send (p->c, FALSE, 60, FALSE, NULL);
+      hq_sfu_client_send (p->c, TRUE, 600, FALSE, NULL);
+      if (held || now >= p->leave_at) {
+        g_mutex_lock (&w.lock);
+        if (!held && g_strcmp0 (w.target, p->c->identity) == 0)
+          g_clear_pointer (&w.target, g_free);
+        g_mutex_unlock (&w.lock);
+        g_clear_pointer (&p->c, leave);
+        left++;
+      }
+    }
+    while (g_main_context_iteration (NULL, FALSE))
+      ;
+    g_usleep (2000);
+  }
+  /* Everyone left: every pad goes (none stays on a stream that ended
+   * while its pad was made). */
+  deadline = g_get_monotonic_time () + DEADLINE;
+  while (src_pads (src) > 0) {
+    fail_unless (g_get_monotonic_time () < deadline,
+        "%u pads stayed after everyone left", src_pads (src));
+    run_for (NULL, 20);
+  }
+  GST_INFO ("%d pads made in %u joins, %u held",
+      g_atomic_int_get (&w.pads_added), N_CHURN, w.holds);
+  fail_unless (g_atomic_int_get (&w.pads_added) >= 2);
+  fail_unless (w.holds > 0, "no publisher left while its pad was made");
+  change_state (w.pipeline, GST_STATE_NULL);
+  gst_object_unref (w.pipeline);
+  g_free (w.target);
+  g_mutex_clear (&w.lock);
+  g_cond_clear (&w.cond);
+  hq_test_server_stop (server);
+}
+
+GST_END_TEST;
+
 static Suite *
 threads_suite (void)
 {
@@ -524,6 +752,7 @@ threads_suite (void)
   tcase_add_test (tc, test_set_every_property);
   tcase_add_test (tc, test_sink_pad_requests);
   tcase_add_test (tc, test_start_stop);
+  tcase_add_test (tc, test_subscribe_churn);
   return s;
 }
 
