@@ -40,26 +40,32 @@ gst_hq_room_settings_install (GObjectClass *klass)
       g_param_spec_string ("server", "Server",
           "hq-server's base URL (http://, https://, ws:// or wss://)",
           GST_HQ_ROOM_DEFAULT_SERVER,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (klass, GST_HQ_ROOM_PROP_ROOM,
       g_param_spec_string ("room", "Room",
           "Room unique name or sid (default: the room the token names)", NULL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (klass, GST_HQ_ROOM_PROP_TOKEN,
       g_param_spec_string ("token", "Token",
           "Access token (default: $HQ_ACCESS_TOKEN, else one minted for "
           "identity with $HQ_API_KEY_SID, $HQ_API_KEY_SECRET and "
           "$HQ_ACCOUNT_SID)",
-          NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (klass, GST_HQ_ROOM_PROP_IDENTITY,
       g_param_spec_string ("identity", "Identity",
           "Participant identity (for a minted token)", NULL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (klass, GST_HQ_ROOM_PROP_RECONNECT_TIMEOUT,
       g_param_spec_uint ("reconnect-timeout", "Reconnect timeout",
           "Give up after this long without the server (ms)", 0, G_MAXUINT,
           GST_HQ_ROOM_DEFAULT_RECONNECT_TIMEOUT_MS,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
 }
 
 gboolean
@@ -270,14 +276,32 @@ gst_hq_room_connection_start (GstHqRoomConnection *conn, GstElement *element,
   return TRUE;
 }
 
+static gboolean
+quit_loop (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
 void
 gst_hq_room_connection_stop (GstHqRoomConnection *conn)
 {
   GMainContext *context;
+  GSource *quit;
 
   if (conn->thread == NULL)
     return;
-  g_main_loop_quit (conn->loop);
+  /* The quit goes through the loop's own context: g_main_loop_quit from
+   * here, before the thread's g_main_loop_run began, would be undone by
+   * the run and the join would wait for ever.  Neither can it be
+   * g_main_context_invoke, which runs at once here while no thread owns
+   * the context.  An idle source runs once the loop does. */
+  quit = g_idle_source_new ();
+  g_source_set_priority (quit, G_PRIORITY_HIGH);
+  g_source_set_callback (quit, quit_loop, g_main_loop_ref (conn->loop),
+      (GDestroyNotify)g_main_loop_unref);
+  g_source_attach (quit, conn->context);
+  g_source_unref (quit);
   g_thread_join (conn->thread);
   conn->thread = NULL;
   g_clear_pointer (&conn->loop, g_main_loop_unref);

@@ -78,7 +78,11 @@ struct _GstHqRoomSink
   GstHqRoomCongestionControl congestion_control;
 
   GstElement *rtpbin;
-  guint next_session;
+  guint next_session; /* under the object lock */
+  /* Held while a request picks its pad's name and adds the pad, so that
+   * two requests never pick the same name; never with the object lock. */
+  GMutex request_lock;
+  guint next_audio, next_video; /* automatic names, per kind */
   GstHqRoomConnection conn;
   /* Atomic: the publish transport has connected once; a sender that
    * starts after it sends its first report at once.  Never reset: a report
@@ -255,7 +259,8 @@ gst_hq_room_sink_pad_class_init (GstHqRoomSinkPadClass *klass)
       g_param_spec_enum ("priority", "Priority",
           "Track priority: how the server shares a subscriber's bandwidth",
           GST_TYPE_HQ_ROOM_TRACK_PRIORITY, GST_HQ_ROOM_TRACK_PRIORITY_STANDARD,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_PLAYING));
 }
 
 static void
@@ -819,6 +824,26 @@ G_DEFINE_TYPE_WITH_CODE (GstHqRoomSink, gst_hq_room_sink, GST_TYPE_BIN,
 GST_ELEMENT_REGISTER_DEFINE (
     hqroomsink, "hqroomsink", GST_RANK_NONE, GST_TYPE_HQ_ROOM_SINK);
 
+/* The next automatic name of @audio's kind that no pad has (request_lock
+ * held): `audio_0, audio_1, ...` and `video_0, ...` counted apart, as
+ * gst-launch lines and other elements (webrtcsink) number them. */
+static gchar *
+next_pad_name (GstHqRoomSink *self, gboolean audio)
+{
+  guint *counter = audio ? &self->next_audio : &self->next_video;
+
+  for (;;) {
+    gchar *name = g_strdup_printf (audio ? "audio_%u" : "video_%u", *counter);
+    GstPad *taken = gst_element_get_static_pad (GST_ELEMENT (self), name);
+
+    (*counter)++;
+    if (taken == NULL)
+      return name;
+    gst_object_unref (taken);
+    g_free (name);
+  }
+}
+
 static GstPad *
 gst_hq_room_sink_request_new_pad (GstElement *element, GstPadTemplate *templ,
     const gchar *name, const GstCaps *caps)
@@ -827,13 +852,22 @@ gst_hq_room_sink_request_new_pad (GstElement *element, GstPadTemplate *templ,
   gboolean audio = g_str_has_prefix (templ->name_template, "audio");
   GstHqRoomSinkPad *pad;
   g_autofree gchar *pad_name = NULL;
+  gboolean added;
   guint session;
 
   GST_OBJECT_LOCK (self);
   session = self->next_session++;
   GST_OBJECT_UNLOCK (self);
-  pad_name = name ? g_strdup (name)
-                  : g_strdup_printf (audio ? "audio_%u" : "video_%u", session);
+  g_mutex_lock (&self->request_lock);
+  if (name
+      && (pad =
+              (GstHqRoomSinkPad *)gst_element_get_static_pad (element, name))) {
+    g_mutex_unlock (&self->request_lock);
+    GST_WARNING_OBJECT (self, "no second pad %s: it exists", name);
+    gst_object_unref (pad);
+    return NULL;
+  }
+  pad_name = name ? g_strdup (name) : next_pad_name (self, audio);
   pad = g_object_new (GST_TYPE_HQ_ROOM_SINK_PAD, "name", pad_name, "direction",
       GST_PAD_SINK, "template", templ, NULL);
   pad->kind = audio ? HQ_SDP_KIND_AUDIO : HQ_SDP_KIND_VIDEO;
@@ -843,7 +877,17 @@ gst_hq_room_sink_request_new_pad (GstElement *element, GstPadTemplate *templ,
   gst_pad_set_query_function (GST_PAD (pad), sink_pad_query);
   if (GST_STATE (element) > GST_STATE_NULL)
     gst_pad_set_active (GST_PAD (pad), TRUE);
-  gst_element_add_pad (element, GST_PAD (pad));
+  /* Keep the pad alive past a refused add. */
+  gst_object_ref_sink (pad);
+  added = gst_element_add_pad (element, GST_PAD (pad));
+  g_mutex_unlock (&self->request_lock);
+  if (!added) {
+    GST_WARNING_OBJECT (self, "cannot add pad %s", pad_name);
+    gst_pad_set_active (GST_PAD (pad), FALSE);
+    gst_object_unref (pad);
+    return NULL;
+  }
+  gst_object_unref (pad); /* the element holds it now */
   /* gst-launch sets `video_0::priority=...` now (its delayed set). */
   gst_child_proxy_child_added (
       GST_CHILD_PROXY (element), G_OBJECT (pad), GST_OBJECT_NAME (pad));
@@ -1001,6 +1045,7 @@ gst_hq_room_sink_finalize (GObject *object)
 
   gst_hq_room_connection_clear (&self->conn);
   gst_hq_room_settings_clear (&self->settings);
+  g_mutex_clear (&self->request_lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -1009,6 +1054,7 @@ gst_hq_room_sink_init (GstHqRoomSink *self)
 {
   gst_hq_room_settings_init (&self->settings);
   gst_hq_room_connection_init (&self->conn);
+  g_mutex_init (&self->request_lock);
   self->start_bitrate = DEFAULT_START_BITRATE;
   self->min_bitrate = DEFAULT_MIN_BITRATE;
   self->max_bitrate = DEFAULT_MAX_BITRATE;
@@ -1049,7 +1095,8 @@ gst_hq_room_sink_class_init (GstHqRoomSinkClass *klass)
       g_param_spec_enum ("video-codec", "Video codec",
           "Codec raw video is encoded to", GST_TYPE_HQ_ROOM_VIDEO_CODEC,
           GST_HQ_ROOM_VIDEO_CODEC_VP8,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
   /**
    * GstHqRoomSink:start-bitrate:
    *
@@ -1058,7 +1105,9 @@ gst_hq_room_sink_class_init (GstHqRoomSinkClass *klass)
   g_object_class_install_property (gobject_class, PROP_START_BITRATE,
       g_param_spec_uint ("start-bitrate", "Start bitrate",
           "Video bitrate at start (bit/s)", 10000, 100000000,
-          DEFAULT_START_BITRATE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          DEFAULT_START_BITRATE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
   /**
    * GstHqRoomSink:min-bitrate:
    *
@@ -1067,7 +1116,8 @@ gst_hq_room_sink_class_init (GstHqRoomSinkClass *klass)
   g_object_class_install_property (gobject_class, PROP_MIN_BITRATE,
       g_param_spec_uint ("min-bitrate", "Minimum bitrate",
           "Lowest video bitrate (bit/s)", 10000, 100000000, DEFAULT_MIN_BITRATE,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_PLAYING));
   /**
    * GstHqRoomSink:max-bitrate:
    *
@@ -1076,7 +1126,9 @@ gst_hq_room_sink_class_init (GstHqRoomSinkClass *klass)
   g_object_class_install_property (gobject_class, PROP_MAX_BITRATE,
       g_param_spec_uint ("max-bitrate", "Maximum bitrate",
           "Highest video bitrate (bit/s)", 10000, 100000000,
-          DEFAULT_MAX_BITRATE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          DEFAULT_MAX_BITRATE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_PLAYING));
   /**
    * GstHqRoomSink:congestion-control:
    *
@@ -1090,7 +1142,8 @@ gst_hq_room_sink_class_init (GstHqRoomSinkClass *klass)
           "or stay at start-bitrate (off)",
           GST_TYPE_HQ_ROOM_CONGESTION_CONTROL,
           GST_HQ_ROOM_CONGESTION_CONTROL_ON,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_PLAYING));
 
   /**
    * GstHqRoomSink::send-chat-message:

@@ -60,14 +60,20 @@ struct _GstHqRoomSrcPad
   GstHqRoomTrackPriority priority;
 };
 
-/* One remote track, keyed by identity + track name. */
+/* One remote track, keyed by identity + track name.  Reference counted:
+ * the tables hold one, and a streaming thread that makes the stream's pad
+ * takes one under the lock (the client thread may end the stream
+ * meanwhile).  key is fixed; the rest is read and written under the
+ * element's lock. */
 typedef struct
 {
+  gatomicrefcount ref;
   gchar *key;
-  HqRoomRemoteTrack *track;
-  GstHqRoomSrcPad *pad; /* once media arrived */
+  HqRoomRemoteTrack *track; /* replaced by every subscribe offer */
+  GstHqRoomSrcPad *pad; /* once media arrived; the element owns it */
   GstElement *chain;
   gboolean seen; /* in the latest subscribe offer */
+  gboolean ended; /* no longer in the tables: attach nothing more */
 } Stream;
 
 struct _GstHqRoomSrc
@@ -283,12 +289,38 @@ pad_set_track (GstHqRoomSrcPad *pad, const HqRoomRemoteTrack *t)
 
 /* --- streams --- */
 
-static void
-stream_free (Stream *s)
+static Stream *
+stream_ref (Stream *s)
 {
+  g_atomic_ref_count_inc (&s->ref);
+  return s;
+}
+
+static void
+stream_unref (Stream *s)
+{
+  if (!g_atomic_ref_count_dec (&s->ref))
+    return;
   g_free (s->key);
   hq_room_remote_track_free (s->track);
   g_free (s);
+}
+
+static HqRoomRemoteTrack *
+track_copy (const HqRoomRemoteTrack *t)
+{
+  HqRoomRemoteTrack *copy = g_new0 (HqRoomRemoteTrack, 1);
+
+  copy->mid = g_strdup (t->mid);
+  copy->ssrc = t->ssrc;
+  copy->kind = t->kind;
+  copy->track_sid = g_strdup (t->track_sid);
+  copy->name = g_strdup (t->name);
+  copy->participant_sid = g_strdup (t->participant_sid);
+  copy->identity = g_strdup (t->identity);
+  copy->priority = g_strdup (t->priority);
+  copy->codecs = g_ptr_array_ref (t->codecs);
+  return copy;
 }
 
 static const HqSdpCodec *
@@ -345,24 +377,43 @@ subscribe_rules_locked (GstHqRoomSrc *self)
   return rules;
 }
 
-/* Ends a stream's pad: EOS, then the pad and its chain go.  Not on a
- * streaming thread of that chain. */
+/* A pad of an ended stream: EOS, then it goes. */
+static void
+end_pad (GstHqRoomSrc *self, GstHqRoomSrcPad *pad)
+{
+  gst_pad_push_event (GST_PAD (pad), gst_event_new_eos ());
+  gst_pad_set_active (GST_PAD (pad), FALSE);
+  gst_element_remove_pad (GST_ELEMENT (self), GST_PAD (pad));
+}
+
+static void
+end_chain (GstHqRoomSrc *self, GstElement *chain)
+{
+  gst_element_set_locked_state (chain, TRUE);
+  gst_element_set_state (chain, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (self), chain);
+}
+
+/* Ends a stream taken out of the tables: its pad gets EOS, then the pad
+ * and its chain go; a pad or chain being made for it now is ended by its
+ * maker (on_rtpbin_pad_added).  Not on a streaming thread of that chain. */
 static void
 stream_end (GstHqRoomSrc *self, Stream *s)
 {
-  if (s->pad) {
+  GstHqRoomSrcPad *pad;
+  GstElement *chain;
+
+  g_mutex_lock (&self->lock);
+  s->ended = TRUE;
+  pad = g_steal_pointer (&s->pad);
+  chain = g_steal_pointer (&s->chain);
+  g_mutex_unlock (&self->lock);
+  if (pad) {
     GST_INFO_OBJECT (self, "track %s ended", s->key);
-    gst_pad_push_event (GST_PAD (s->pad), gst_event_new_eos ());
-    gst_pad_set_active (GST_PAD (s->pad), FALSE);
-    gst_element_remove_pad (GST_ELEMENT (self), GST_PAD (s->pad));
-    s->pad = NULL;
+    end_pad (self, pad);
   }
-  if (s->chain) {
-    gst_element_set_locked_state (s->chain, TRUE);
-    gst_element_set_state (s->chain, GST_STATE_NULL);
-    gst_bin_remove (GST_BIN (self), s->chain);
-    s->chain = NULL;
-  }
+  if (chain)
+    end_chain (self, chain);
 }
 
 static void
@@ -389,19 +440,11 @@ on_tracks_changed (HqRoomClient *client, GPtrArray *tracks, GstHqRoomSrc *self)
       continue;
     key = g_strdup_printf (
         "%s\n%s", t->identity ? t->identity : "", t->name ? t->name : "");
-    copy = g_new0 (HqRoomRemoteTrack, 1);
-    copy->mid = g_strdup (t->mid);
-    copy->ssrc = t->ssrc;
-    copy->kind = t->kind;
-    copy->track_sid = g_strdup (t->track_sid);
-    copy->name = g_strdup (t->name);
-    copy->participant_sid = g_strdup (t->participant_sid);
-    copy->identity = g_strdup (t->identity);
-    copy->priority = g_strdup (t->priority);
-    copy->codecs = g_ptr_array_ref (t->codecs);
+    copy = track_copy (t);
     s = g_hash_table_lookup (self->streams, key);
     if (s == NULL) {
       s = g_new0 (Stream, 1);
+      g_atomic_ref_count_init (&s->ref);
       s->key = g_steal_pointer (&key);
       g_hash_table_insert (self->streams, s->key, s);
     } else {
@@ -422,7 +465,7 @@ on_tracks_changed (HqRoomClient *client, GPtrArray *tracks, GstHqRoomSrc *self)
   g_mutex_unlock (&self->lock);
   for (guint i = 0; i < gone->len; i++) {
     stream_end (self, g_ptr_array_index (gone, i));
-    stream_free (g_ptr_array_index (gone, i));
+    stream_unref (g_ptr_array_index (gone, i));
   }
 }
 
@@ -680,6 +723,11 @@ tag_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_REMOVE;
 }
 
+/* A new SSRC's pad on rtpbin (its streaming thread): the stream's pad,
+ * if it has none yet, and a chain from this pad to it.  The client thread
+ * can end the stream at any time meanwhile (a subscribe offer without it);
+ * this works on a reference and a copy of the track, and what it made for
+ * a stream that ended meanwhile it ends itself. */
 static void
 on_rtpbin_pad_added (GstElement *rtpbin, GstPad *rtp_pad, GstHqRoomSrc *self)
 {
@@ -689,10 +737,11 @@ on_rtpbin_pad_added (GstElement *rtpbin, GstPad *rtp_pad, GstHqRoomSrc *self)
   const HqSdpCodec *codec;
   g_autofree gchar *desc = NULL, *codec_name = NULL, *pad_name = NULL;
   g_autoptr (GError) error = NULL;
+  HqRoomRemoteTrack *track = NULL;
   GstHqRoomSrcPad *pad = NULL;
   GstElement *chain;
   GstPad *chain_sink, *chain_src;
-  gboolean audio, decode;
+  gboolean audio, decode, ended;
 
   if (sscanf (name, "recv_rtp_src_%u_%u_%u", &session, &ssrc, &pt) != 3)
     return;
@@ -715,15 +764,18 @@ on_rtpbin_pad_added (GstElement *rtpbin, GstPad *rtp_pad, GstHqRoomSrc *self)
     g_mutex_unlock (&self->lock);
     return;
   }
-  if (s)
-    pad = s->pad;
+  if (s && codec_name) {
+    stream_ref (s);
+    track = track_copy (s->track);
+    pad = s->pad ? gst_object_ref (s->pad) : NULL;
+  }
   g_mutex_unlock (&self->lock);
-  if (s == NULL || codec_name == NULL) {
+  if (track == NULL) {
     GST_WARNING_OBJECT (self, "no track for %s", name);
     return;
   }
 
-  audio = s->track->kind == HQ_SDP_KIND_AUDIO;
+  audio = track->kind == HQ_SDP_KIND_AUDIO;
   if (pad == NULL) {
     GstPadTemplate *templ = gst_element_class_get_pad_template (
         GST_ELEMENT_GET_CLASS (self), audio ? "audio_%u" : "video_%u");
@@ -733,16 +785,30 @@ on_rtpbin_pad_added (GstElement *rtpbin, GstPad *rtp_pad, GstHqRoomSrc *self)
     GST_OBJECT_UNLOCK (self);
     pad = g_object_new (GST_TYPE_HQ_ROOM_SRC_PAD, "name", pad_name, "direction",
         GST_PAD_SRC, "template", templ, NULL);
-    g_mutex_lock (&self->lock);
-    pad_set_track (pad, s->track);
-    s->pad = pad;
-    g_mutex_unlock (&self->lock);
+    gst_object_ref_sink (pad); /* ours; the element takes its own */
+    pad_set_track (pad, track);
     gst_pad_set_active (GST_PAD (pad), TRUE);
     gst_pad_add_probe (
         GST_PAD (pad), GST_PAD_PROBE_TYPE_BUFFER, tag_probe, NULL, NULL);
     /* Linked here (gst-launch links in pad-added) before the chain is
      * chosen, so the chain can follow what downstream takes. */
-    gst_element_add_pad (GST_ELEMENT (self), GST_PAD (pad));
+    if (!gst_element_add_pad (GST_ELEMENT (self), GST_PAD (pad))) {
+      GST_WARNING_OBJECT (self, "cannot add pad %s", pad_name);
+      goto out;
+    }
+    g_mutex_lock (&self->lock);
+    ended = s->ended || s->pad != NULL;
+    if (!ended) {
+      /* the track as it is now: a priority may have changed meanwhile */
+      pad_set_track (pad, s->track);
+      s->pad = pad;
+    }
+    g_mutex_unlock (&self->lock);
+    if (ended) {
+      GST_INFO_OBJECT (self, "track %s ended as its pad was made", s->key);
+      end_pad (self, pad);
+      goto out;
+    }
   }
   decode = !downstream_wants_encoded (GST_PAD (pad), codec_name);
   desc = chain_description (codec_name, decode);
@@ -752,7 +818,7 @@ on_rtpbin_pad_added (GstElement *rtpbin, GstPad *rtp_pad, GstHqRoomSrc *self)
         ("cannot receive %s (%s): %s", s->key, codec_name,
             error ? error->message : "unknown codec"),
         (NULL));
-    return;
+    goto out;
   }
   GST_INFO_OBJECT (
       self, "track %s on %s: %s", s->key, GST_PAD_NAME (pad), desc);
@@ -765,8 +831,16 @@ on_rtpbin_pad_added (GstElement *rtpbin, GstPad *rtp_pad, GstHqRoomSrc *self)
   gst_pad_link (rtp_pad, chain_sink);
   gst_object_unref (chain_sink);
   g_mutex_lock (&self->lock);
-  s->chain = chain;
+  ended = s->ended;
+  if (!ended)
+    s->chain = chain;
   g_mutex_unlock (&self->lock);
+  if (ended)
+    end_chain (self, chain);
+out:
+  gst_object_unref (pad);
+  hq_room_remote_track_free (track);
+  stream_unref (s);
 }
 
 /* --- client --- */
@@ -928,7 +1002,7 @@ remove_all_streams (GstHqRoomSrc *self)
   g_mutex_unlock (&self->lock);
   for (GList *l = values; l; l = l->next) {
     stream_end (self, l->data);
-    stream_free (l->data);
+    stream_unref (l->data);
   }
 }
 
@@ -937,6 +1011,7 @@ gst_hq_room_src_change_state (GstElement *element, GstStateChange transition)
 {
   GstHqRoomSrc *self = GST_HQ_ROOM_SRC (element);
   GstStateChangeReturn ret;
+  guint latency;
 
   if (transition == GST_STATE_CHANGE_NULL_TO_READY) {
     if (self->rtpbin == NULL) {
@@ -944,7 +1019,10 @@ gst_hq_room_src_change_state (GstElement *element, GstStateChange transition)
           ("rtpbin (gst-plugins-good) is missing"), (NULL));
       return GST_STATE_CHANGE_FAILURE;
     }
-    g_object_set (self->rtpbin, "latency", self->latency, NULL);
+    GST_OBJECT_LOCK (self);
+    latency = self->latency;
+    GST_OBJECT_UNLOCK (self);
+    g_object_set (self->rtpbin, "latency", latency, NULL);
   }
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
     GstHqRoomSettings s;
@@ -980,7 +1058,10 @@ gst_hq_room_src_set_property (
 {
   GstHqRoomSrc *self = GST_HQ_ROOM_SRC (object);
   GstHqRoomSettings *s = &self->settings;
+  guint latency = 0;
 
+  /* Only our own fields under the object lock: a child's property set
+   * here would notify, and its notify takes this same lock (STYLE.md). */
   GST_OBJECT_LOCK (self);
   if (gst_hq_room_settings_set (s, prop_id, value)) {
     GST_OBJECT_UNLOCK (self);
@@ -997,15 +1078,16 @@ gst_hq_room_src_set_property (
       self->kinds = g_value_get_enum (value);
       break;
     case PROP_LATENCY:
-      self->latency = g_value_get_uint (value);
-      if (self->rtpbin)
-        g_object_set (self->rtpbin, "latency", self->latency, NULL);
+      latency = self->latency = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
   GST_OBJECT_UNLOCK (self);
+  /* rtpbin hands it on to its jitter buffers, also while playing. */
+  if (prop_id == PROP_LATENCY && self->rtpbin)
+    g_object_set (self->rtpbin, "latency", latency, NULL);
   if (prop_id == PROP_PARTICIPANTS || prop_id == PROP_KINDS)
     update_rules (self);
 }
@@ -1068,7 +1150,7 @@ gst_hq_room_src_init (GstHqRoomSrc *self)
   g_mutex_init (&self->lock);
   self->latency = DEFAULT_LATENCY;
   self->streams = g_hash_table_new_full (
-      g_str_hash, g_str_equal, NULL, (GDestroyNotify)stream_free);
+      g_str_hash, g_str_equal, NULL, (GDestroyNotify)stream_unref);
   self->by_ssrc = g_hash_table_new (NULL, NULL);
 
   self->rtpbin = gst_element_factory_make ("rtpbin", "rtpbin");
@@ -1135,7 +1217,8 @@ gst_hq_room_src_class_init (GstHqRoomSrcClass *klass)
   g_object_class_install_property (gobject_class, PROP_PARTICIPANTS,
       g_param_spec_string ("participants", "Participants",
           "Identities to receive, comma-separated (default: all)", NULL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_PLAYING));
   /**
    * GstHqRoomSrc:kinds:
    *
@@ -1145,7 +1228,8 @@ gst_hq_room_src_class_init (GstHqRoomSrcClass *klass)
   g_object_class_install_property (gobject_class, PROP_KINDS,
       g_param_spec_enum ("kinds", "Kinds", "Kinds of track to receive",
           GST_TYPE_HQ_ROOM_KINDS, GST_HQ_ROOM_KINDS_BOTH,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_PLAYING));
   /**
    * GstHqRoomSrc:latency:
    *
@@ -1153,7 +1237,9 @@ gst_hq_room_src_class_init (GstHqRoomSrcClass *klass)
    */
   g_object_class_install_property (gobject_class, PROP_LATENCY,
       g_param_spec_uint ("latency", "Latency", "Jitter buffer latency (ms)", 0,
-          10000, DEFAULT_LATENCY, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          10000, DEFAULT_LATENCY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_PLAYING));
 
   /**
    * GstHqRoomSrc::send-chat-message:
