@@ -194,7 +194,7 @@ check_twilio_room_params (JsonObject *body, GError **error)
   const gchar *method = NULL, *region = NULL;
   gboolean audio_only = FALSE, large = FALSE, turn = TRUE;
   gboolean transcribe = FALSE;
-  g_autoptr (JsonNode) codecs = NULL, transcription = NULL;
+  g_autoptr (JsonNode) codecs = NULL;
 
   if (!hq_http_rest_string (body, "StatusCallbackMethod", &method, error)
       || !hq_http_rest_string (body, "MediaRegion", &region, error)
