@@ -29,17 +29,15 @@ hq_netq_r_factor (const HqNetqSample *s)
   return CLAMP (r, 0, 100);
 }
 
+/* The least R of levels 5, 4, 3 and 2; below the last, level 1. */
+static const gdouble level_r[] = { 85, 70, 55, 40 };
+
 guint
 hq_netq_level_from_r (gdouble r)
 {
-  if (r >= 85)
-    return 5;
-  if (r >= 70)
-    return 4;
-  if (r >= 55)
-    return 3;
-  if (r >= 40)
-    return 2;
+  for (guint i = 0; i < G_N_ELEMENTS (level_r); i++)
+    if (r >= level_r[i])
+      return 5 - i;
   return 1;
 }
 
@@ -48,6 +46,15 @@ hq_netq_mos (gdouble r)
 {
   r = CLAMP (r, 0, 100);
   return 1 + 0.035 * r + 7e-6 * r * (r - 60) * (100 - r);
+}
+
+guint
+hq_netq_level_from_mos (gdouble mos)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (level_r); i++)
+    if (mos >= hq_netq_mos (level_r[i]))
+      return 5 - i;
+  return 1;
 }
 
 guint

@@ -76,6 +76,9 @@ typedef struct
 gdouble hq_netq_r_factor (const HqNetqSample *sample);
 /* Level 1..5 for an R value (0 is only for silence). */
 guint hq_netq_level_from_r (gdouble r);
+/* The same levels for a MOS: the MOS of each level's least R (for scores
+ * that are not from R, e.g. hqquality's video MOS). */
+guint hq_netq_level_from_mos (gdouble mos);
 /* Mean opinion score 1..4.5 for an R value. */
 gdouble hq_netq_mos (gdouble r);
 

@@ -300,13 +300,5 @@ hq_quality_video_mos (const HqVideoSample *s)
 guint
 hq_quality_level_from_mos (gdouble mos)
 {
-  if (mos >= hq_netq_mos (85))
-    return 5;
-  if (mos >= hq_netq_mos (70))
-    return 4;
-  if (mos >= hq_netq_mos (55))
-    return 3;
-  if (mos >= hq_netq_mos (40))
-    return 2;
-  return 1;
+  return hq_netq_level_from_mos (mos);
 }
