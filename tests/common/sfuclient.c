@@ -48,6 +48,23 @@ hq_test_server_start (const gchar *bin, gboolean keep_log)
   return s;
 }
 
+HqTestServer *
+hq_test_server_start_room (const gchar *room)
+{
+  HqTestServer *server = hq_test_server_start (
+      g_getenv ("HQ_SERVER_BIN"), g_getenv ("HQ_TEST_SERVER_LOG") != NULL);
+  g_autofree gchar *form = g_strdup_printf ("UniqueName=%s&Type=group", room);
+  g_autofree gchar *reply =
+      hq_test_server_rest (server, "POST", "/v1/Rooms", form);
+
+  g_assert_nonnull (reply);
+  g_setenv ("HQ_API_KEY_SID", server->key_sid, TRUE);
+  g_setenv ("HQ_API_KEY_SECRET", server->key_secret, TRUE);
+  g_setenv ("HQ_ACCOUNT_SID", server->account_sid, TRUE);
+  g_unsetenv ("HQ_ACCESS_TOKEN");
+  return server;
+}
+
 void
 hq_test_server_stop (HqTestServer *s)
 {

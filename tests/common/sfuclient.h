@@ -32,6 +32,11 @@ typedef struct
  * our stderr when @keep_log. */
 HqTestServer *hq_test_server_start (const gchar *bin, gboolean keep_log);
 void hq_test_server_stop (HqTestServer *server);
+/* hq_test_server_start() of $HQ_SERVER_BIN (its log kept with
+ * $HQ_TEST_SERVER_LOG) with a group room @room made by REST, and the
+ * server's API key in the environment, where the room elements mint their
+ * tokens from ($HQ_ACCESS_TOKEN unset). */
+HqTestServer *hq_test_server_start_room (const gchar *room);
 /* A REST call with the server's API key; the body, or NULL. */
 gchar *hq_test_server_rest (HqTestServer *server, const gchar *method,
     const gchar *path, const gchar *form);

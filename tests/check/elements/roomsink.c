@@ -88,24 +88,6 @@ launch (
   return launch_with (source, url, room, identity, NULL);
 }
 
-static HqTestServer *
-start_server (const gchar *room)
-{
-  HqTestServer *server = hq_test_server_start (
-      g_getenv ("HQ_SERVER_BIN"), g_getenv ("HQ_TEST_SERVER_LOG") != NULL);
-  gchar *form = g_strdup_printf ("UniqueName=%s&Type=group", room);
-  gchar *reply = hq_test_server_rest (server, "POST", "/v1/Rooms", form);
-
-  fail_unless (reply != NULL);
-  g_free (reply);
-  g_free (form);
-  g_setenv ("HQ_API_KEY_SID", server->key_sid, TRUE);
-  g_setenv ("HQ_API_KEY_SECRET", server->key_secret, TRUE);
-  g_setenv ("HQ_ACCOUNT_SID", server->account_sid, TRUE);
-  g_unsetenv ("HQ_ACCESS_TOKEN");
-  return server;
-}
-
 /* --- audio level --- */
 
 /* What one publisher sends, as read off the RTP packets its hqroomsink
@@ -191,7 +173,7 @@ wait_packets (Heard *heard, guint n)
 
 GST_START_TEST (test_audio_level_and_voice_flag)
 {
-  HqTestServer *server = start_server ("lvl");
+  HqTestServer *server = hq_test_server_start_room ("lvl");
   Heard a = { 0 }, b = { 0 };
   GstElement *loud, *quiet;
 
@@ -265,7 +247,7 @@ pad_priority (GstPad *pad)
 
 GST_START_TEST (test_priority_change_reaches_the_room)
 {
-  HqTestServer *server = start_server ("prio");
+  HqTestServer *server = hq_test_server_start_room ("prio");
   gchar *priority;
   GstElement *observer, *camera, *sink, *viewer;
   GstPad *pad, *shown;
@@ -354,7 +336,7 @@ wait_encoder_bitrate (GstElement *pipeline, gint want)
  * for its ceiling (1.5 Mbit/s, docs/sfu.md), above max-bitrate here. */
 GST_START_TEST (test_congestion_control)
 {
-  HqTestServer *server = start_server ("cc");
+  HqTestServer *server = hq_test_server_start_room ("cc");
   GstElement *off, *on;
 
   /* first in the room, so it hears every REMB the other one does */

@@ -21,24 +21,6 @@
 #define STEP_DEADLINE (20 * G_USEC_PER_SEC)
 #define DEADLINE (60 * G_USEC_PER_SEC)
 
-static HqTestServer *
-start_server (const gchar *room)
-{
-  HqTestServer *server = hq_test_server_start (
-      g_getenv ("HQ_SERVER_BIN"), g_getenv ("HQ_TEST_SERVER_LOG") != NULL);
-  gchar *form = g_strdup_printf ("UniqueName=%s&Type=group", room);
-  gchar *reply = hq_test_server_rest (server, "POST", "/v1/Rooms", form);
-
-  fail_unless (reply != NULL);
-  g_free (reply);
-  g_free (form);
-  g_setenv ("HQ_API_KEY_SID", server->key_sid, TRUE);
-  g_setenv ("HQ_API_KEY_SECRET", server->key_secret, TRUE);
-  g_setenv ("HQ_ACCOUNT_SID", server->account_sid, TRUE);
-  g_unsetenv ("HQ_ACCESS_TOKEN");
-  return server;
-}
-
 /* --- one step, on a thread of its own, within a deadline --- */
 
 typedef void (*StepFunc) (gpointer data);
@@ -297,7 +279,7 @@ GST_START_TEST (test_set_every_property)
 {
   static const gchar *const factories[] = { "hqroomsrc", "hqroomsink",
     "hqspeakerdetect", "hqrecorder", "hqqualitymeter" };
-  HqTestServer *server = start_server ("props");
+  HqTestServer *server = hq_test_server_start_room ("props");
   gchar *dir = g_dir_make_tmp ("hq-props-XXXXXX", NULL);
 
   fail_unless (dir != NULL);
@@ -421,7 +403,7 @@ GST_START_TEST (test_sink_pad_requests)
   static const gchar *const mixed[N_REQ] = { "video_%u", "audio_%u",
     "video_1000", "audio_%u", "video_%u", "audio_1000", "video_%u",
     "audio_%u" };
-  HqTestServer *server = start_server ("pads");
+  HqTestServer *server = hq_test_server_start_room ("pads");
   GstElement *pipeline = gst_pipeline_new (NULL);
   Gate g = { 0 };
   GstPad *v1, *v0, *v2, *a0;
@@ -493,7 +475,7 @@ GST_END_TEST;
 GST_START_TEST (test_start_stop)
 {
   static const gchar *const factories[] = { "hqroomsrc", "hqroomsink" };
-  HqTestServer *server = start_server ("startstop");
+  HqTestServer *server = hq_test_server_start_room ("startstop");
 
   for (guint f = 0; f < G_N_ELEMENTS (factories); f++) {
     GstElement *pipeline = gst_pipeline_new (NULL);
@@ -651,7 +633,7 @@ src_pads (GstElement *src)
 
 GST_START_TEST (test_subscribe_churn)
 {
-  HqTestServer *server = start_server ("churn");
+  HqTestServer *server = hq_test_server_start_room ("churn");
   Watch w = { 0 };
   GstElement *src;
   Pub pubs[N_CHURN] = { 0 };
