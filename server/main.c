@@ -192,14 +192,17 @@ cmd_serve (int argc, char **argv)
     ensure_demo_room (server);
     print_demo (config, hq_server_get_url (server));
   }
+  /* Before the line below: whoever waits for it may stop the server at
+   * once, and a stop must always be clean. */
+  loop = g_main_loop_new (NULL, FALSE);
+  sigint = g_unix_signal_add (SIGINT, quit_on_signal, loop);
+  sigterm = g_unix_signal_add (SIGTERM, quit_on_signal, loop);
+
   /* Tests and scripts wait for this line. */
   printf (
       "hq-server %s listening on %s\n", HQ_VERSION, hq_server_get_url (server));
   fflush (stdout);
 
-  loop = g_main_loop_new (NULL, FALSE);
-  sigint = g_unix_signal_add (SIGINT, quit_on_signal, loop);
-  sigterm = g_unix_signal_add (SIGTERM, quit_on_signal, loop);
   g_main_loop_run (loop);
   g_source_remove (sigint);
   g_source_remove (sigterm);

@@ -385,6 +385,13 @@ class KeysFromConfiguration(unittest.TestCase):
                     "passcode": srv.credentials()["passcode"]})
                 self.assertEqual(r.json()["room_type"], "go")
 
+    def test_a_stop_right_after_start_is_clean(self):
+        """A supervisor may stop the server as soon as it says it is
+        listening: SIGTERM must already be handled then (exit 0)."""
+        for _ in range(5):
+            with Server():
+                pass
+
     def test_bad_configuration_says_why(self):
         srv = Server(env={"HQ_API_KEY_SID": self.SID,
                           "HQ_API_KEY_SECRET": "short",
