@@ -152,50 +152,93 @@ check_key (HqConfig *config, GError **error)
   return TRUE;
 }
 
-/* The [limits] settings: config file key, environment variable, field,
- * largest value.  All are whole numbers from 0 (0: no limit). */
-static const struct
+/* Whole-number settings read from one section of the config file or from
+ * the environment: config file key, environment variable, field, range. */
+typedef struct
 {
   const gchar *key, *env;
   gsize offset;
-  gint64 max;
-} limit_settings[] = {
+  gint64 min, max;
+} IntSetting;
+
+/* [limits]: 0 turns a limit off. */
+static const IntSetting limit_settings[] = {
   { "request_timeout", "HQ_REQUEST_TIMEOUT",
-      G_STRUCT_OFFSET (HqConfig, request_timeout), 3600 },
+      G_STRUCT_OFFSET (HqConfig, request_timeout), 0, 3600 },
   { "idle_timeout", "HQ_IDLE_TIMEOUT", G_STRUCT_OFFSET (HqConfig, idle_timeout),
-      3600 },
+      0, 3600 },
   { "join_timeout", "HQ_JOIN_TIMEOUT", G_STRUCT_OFFSET (HqConfig, join_timeout),
-      3600 },
+      0, 3600 },
   { "connections_per_ip", "HQ_CONNECTIONS_PER_IP",
-      G_STRUCT_OFFSET (HqConfig, connections_per_ip), 1000000 },
-  { "token_rate", "HQ_TOKEN_RATE", G_STRUCT_OFFSET (HqConfig, token_rate),
+      G_STRUCT_OFFSET (HqConfig, connections_per_ip), 0, 1000000 },
+  { "token_rate", "HQ_TOKEN_RATE", G_STRUCT_OFFSET (HqConfig, token_rate), 0,
       1000000 },
-  { "join_rate", "HQ_JOIN_RATE", G_STRUCT_OFFSET (HqConfig, join_rate),
+  { "join_rate", "HQ_JOIN_RATE", G_STRUCT_OFFSET (HqConfig, join_rate), 0,
       1000000 },
   { "room_create_rate", "HQ_ROOM_CREATE_RATE",
-      G_STRUCT_OFFSET (HqConfig, room_create_rate), 1000000 },
+      G_STRUCT_OFFSET (HqConfig, room_create_rate), 0, 1000000 },
 };
 
-/* Reads the [limits] settings from @kf, or from the environment when @kf
+/* [media]: the SFU's threads and UDP ports (0: the default). */
+static const IntSetting media_settings[] = {
+  { "workers", "HQ_MEDIA_WORKERS", G_STRUCT_OFFSET (HqConfig, media_workers), 0,
+      256 },
+  { "port_min", "HQ_MEDIA_PORT_MIN", G_STRUCT_OFFSET (HqConfig, media_port_min),
+      0, 65535 },
+  { "port_max", "HQ_MEDIA_PORT_MAX", G_STRUCT_OFFSET (HqConfig, media_port_max),
+      0, 65535 },
+};
+
+/* Reads @n settings of @section from @kf, or from the environment when @kf
  * is NULL. */
 static gboolean
-load_limits (HqConfig *config, GKeyFile *kf, GError **error)
+load_ints (HqConfig *config, GKeyFile *kf, const gchar *section,
+    const IntSetting *settings, gsize n, GError **error)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (limit_settings); i++) {
-    gint64 *field = G_STRUCT_MEMBER_P (config, limit_settings[i].offset);
+  for (gsize i = 0; i < n; i++) {
+    gint64 *field = G_STRUCT_MEMBER_P (config, settings[i].offset);
     g_autofree gchar *what = NULL, *text = NULL;
     const gchar *v;
 
     if (kf) {
-      text = g_key_file_get_string (kf, "limits", limit_settings[i].key, NULL);
+      text = g_key_file_get_string (kf, section, settings[i].key, NULL);
       v = text;
-      what = g_strdup_printf ("limits.%s", limit_settings[i].key);
+      what = g_strdup_printf ("%s.%s", section, settings[i].key);
     } else {
-      v = g_getenv (limit_settings[i].env);
-      what = g_strdup (limit_settings[i].env);
+      v = g_getenv (settings[i].env);
+      what = g_strdup (settings[i].env);
     }
-    if (v && *v && !parse_int (what, v, 0, limit_settings[i].max, field, error))
+    if (v && *v
+        && !parse_int (what, v, settings[i].min, settings[i].max, field, error))
       return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+load_sections (HqConfig *config, GKeyFile *kf, GError **error)
+{
+  return load_ints (config, kf, "limits", limit_settings,
+             G_N_ELEMENTS (limit_settings), error)
+      && load_ints (config, kf, "media", media_settings,
+          G_N_ELEMENTS (media_settings), error);
+}
+
+/* What no single setting can say: run after every source is read. */
+static gboolean
+check_media (HqConfig *config, GError **error)
+{
+  gint64 lo = config->media_port_min, hi = config->media_port_max;
+
+  if (lo == 0 && hi == 0)
+    return TRUE;
+  if (lo == 0 || hi == 0 || lo > hi || lo < 1024) {
+    g_set_error (error, HQ_CONFIG_ERROR, HQ_CONFIG_ERROR_INVALID,
+        "media.port_min and media.port_max must be given together, from "
+        "1024 up, with port_min <= port_max (have %" G_GINT64_FORMAT
+        " and %" G_GINT64_FORMAT ")",
+        lo, hi);
+    return FALSE;
   }
   return TRUE;
 }
@@ -333,7 +376,7 @@ load_file (HqConfig *config, const gchar *path, GError **error)
       && !parse_int ("token.ttl", ttl, 1, HQ_TOKEN_MAX_LIFETIME,
           &config->token_ttl, error))
     goto bad;
-  if (!load_limits (config, kf, error))
+  if (!load_sections (config, kf, error))
     goto bad;
   return TRUE;
 
@@ -413,7 +456,7 @@ load_env (HqConfig *config, GError **error)
             timing_env[i].name, v, 1, 24 * 3600 * 1000, field, error))
       goto bad;
   }
-  if (!load_limits (config, NULL, error))
+  if (!load_sections (config, NULL, error))
     goto bad;
   return TRUE;
 
@@ -609,6 +652,8 @@ hq_config_load (const gchar *data_dir, const gchar *config_file,
   if (!load_env (config, error))
     return NULL;
   if (listen != NULL && !parse_listen (config, listen, error))
+    return NULL;
+  if (!check_media (config, error))
     return NULL;
   if (!load_credentials (config, create_key, error))
     return NULL;

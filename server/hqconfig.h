@@ -81,6 +81,11 @@ typedef struct
   gint64 token_rate; /* POST /token requests a minute, per IP */
   gint64 join_rate; /* join requests a minute, per IP */
   gint64 room_create_rate; /* rooms POST /token creates a minute, per IP */
+
+  /* The SFU's media ([media], docs/configuration.md). */
+  gint64 media_workers; /* media threads; 0: one per core */
+  gint64 media_port_min; /* UDP port range for ICE; 0 and 0: any */
+  gint64 media_port_max;
 } HqConfig;
 
 /**

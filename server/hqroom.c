@@ -480,6 +480,9 @@ room_new (HqRooms *rooms, const HqRoomRecord *rec)
       HqSfuConfig sfu_config = { 0 };
       g_autoptr (GError) error = NULL;
       sfu_config.public_address = rooms->config->media_public_address;
+      sfu_config.workers = rooms->config->media_workers;
+      sfu_config.port_min = rooms->config->media_port_min;
+      sfu_config.port_max = rooms->config->media_port_max;
       rooms->sfu = hq_sfu_new (&sfu_config, &error);
       if (rooms->sfu == NULL)
         hq_log_message (HQ_LOG_ERROR, "sfu", "no media: %s", error->message);

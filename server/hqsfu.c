@@ -233,6 +233,12 @@ hq_sfu_new (const HqSfuConfig *config, GError **error)
   sfu->port_min = config->port_min;
   sfu->port_max = config->port_max;
   sfu->main_context = g_main_context_ref_thread_default ();
+  if (sfu->port_min)
+    hq_log_message (HQ_LOG_INFO, "sfu", "%u media threads, UDP ports %u-%u",
+        hq_workers_get_n (sfu->workers), sfu->port_min, sfu->port_max);
+  else
+    hq_log_message (HQ_LOG_INFO, "sfu", "%u media threads, any UDP port",
+        hq_workers_get_n (sfu->workers));
   return sfu;
 }
 
@@ -743,25 +749,17 @@ on_gathering_done (HqTransport *t, HqSfuParticipant *p)
   send_candidate (p, t, msg);
 }
 
+/* Tells the participant and the log a transport's state, with the error
+ * that failed it. */
 static void
-on_state (HqTransport *t, gint state, HqSfuParticipant *p)
+report_state (HqSfuParticipant *p, HqTransport *t, HqTransportState state,
+    const GError *error)
 {
-  JsonObject *msg;
-  const GError *error = hq_transport_get_error (t);
+  JsonObject *msg = json_object_new ();
 
-  if (t == p->sub && state == HQ_TRANSPORT_STATE_CONNECTED) {
-    /* Video subscriptions start at a keyframe. */
-    for (guint i = 0; i < p->subs->len; i++) {
-      HqSfuSub *sub = g_ptr_array_index (p->subs, i);
-      if (sub->track->kind == HQ_SDP_KIND_VIDEO)
-        hq_sfu_request_keyframe (sub->track);
-    }
-  }
-  msg = json_object_new ();
   json_object_set_string_member (msg, "type", "transport_state");
   json_object_set_string_member (msg, "transport", transport_name (p, t));
-  json_object_set_string_member (
-      msg, "state", hq_transport_state_name ((HqTransportState)state));
+  json_object_set_string_member (msg, "state", hq_transport_state_name (state));
   if (error)
     json_object_set_string_member (msg, "message", error->message);
   hq_sfu_room_send (p->media->room, p->sid, msg);
@@ -773,11 +771,44 @@ on_state (HqTransport *t, gint state, HqSfuParticipant *p)
     json_object_set_string_member (line, "participant", p->sid);
     json_object_set_string_member (line, "transport", transport_name (p, t));
     json_object_set_string_member (
-        line, "state", hq_transport_state_name ((HqTransportState)state));
+        line, "state", hq_transport_state_name (state));
     if (error)
       json_object_set_string_member (line, "error", error->message);
     hq_log_end (line);
   }
+}
+
+static void
+on_state (HqTransport *t, gint state, HqSfuParticipant *p)
+{
+  if (t == p->sub && state == HQ_TRANSPORT_STATE_CONNECTED) {
+    /* Video subscriptions start at a keyframe. */
+    for (guint i = 0; i < p->subs->len; i++) {
+      HqSfuSub *sub = g_ptr_array_index (p->subs, i);
+      if (sub->track->kind == HQ_SDP_KIND_VIDEO)
+        hq_sfu_request_keyframe (sub->track);
+    }
+  }
+  report_state (p, t, (HqTransportState)state, hq_transport_get_error (t));
+}
+
+/* Starts gathering @t's candidates; when no port is free (the configured
+ * range is used up) the participant is told at once, not left waiting for
+ * candidates that never come. */
+static void
+gather (HqSfuParticipant *p, HqTransport *t)
+{
+  g_autoptr (GError) error = NULL;
+  HqSfu *sfu = p->media->room->sfu;
+
+  if (hq_transport_gather (t, &error))
+    return;
+  if (sfu->port_min)
+    g_prefix_error (&error,
+        "the server has no free media port (UDP %u-%u, [media] port_min and "
+        "port_max, may all be in use): ",
+        sfu->port_min, sfu->port_max);
+  report_state (p, t, HQ_TRANSPORT_STATE_FAILED, error);
 }
 
 static HqTransport *
@@ -980,7 +1011,7 @@ handle_publish_offer (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
   json_object_unref (reply);
   if (first) {
     hq_transport_set_receive_func (p->pub, hq_sfu_on_publish_packet, p, NULL);
-    hq_transport_gather (p->pub, NULL);
+    gather (p, p->pub);
   }
 
   /* Everyone else subscribes to what became ready. */
@@ -1093,7 +1124,7 @@ subscribe_offer_now (HqSfuParticipant *p)
   }
   if (first) {
     hq_transport_set_receive_func (p->sub, hq_sfu_on_subscribe_packet, p, NULL);
-    hq_transport_gather (p->sub, NULL);
+    gather (p, p->sub);
   }
 }
 

@@ -6,9 +6,13 @@ No media flows here: a track is ready for subscribers once a publish_offer
 maps an m-line (with its a=ssrc) to it, which is all the subscribe offers
 depend on.  Tests wait for messages and log lines, never for a fixed time.
 """
+import os
+import random
+import tempfile
 import time
 import unittest
 
+from hqtest import Server
 from test_rooms import RoomsTestCase
 
 WAIT = 30  # seconds, for any one event
@@ -340,6 +344,92 @@ class ResumeKeepsTheSubscription(SubscribeTestCase):
         # The track is ready: the host is offered it.
         self.assertEqual(self.offered(self.next_offer(host)),
                          [("pat", "mic", "audio")])
+
+
+class MediaConfigCase(SubscribeTestCase):
+    """A server whose config file has [media] port_min, port_max and
+    workers (docs/configuration.md)."""
+    PORT_MIN = PORT_MAX = 0
+
+    def setUp(self):
+        conf = tempfile.NamedTemporaryFile(
+            "w", prefix="hq-media-", suffix=".conf", delete=False)
+        conf.write(f"[media]\nport_min={self.PORT_MIN}\n"
+                   f"port_max={self.PORT_MAX}\nworkers=3\n")
+        conf.close()
+        self.addCleanup(os.unlink, conf.name)
+        self.env = dict(SubscribeTestCase.env, HQ_CONFIG=conf.name)
+        super().setUp()
+
+    def port(self, candidate):
+        # candidate:<foundation> <component> <transport> <priority> <addr> <port> ...
+        return int(candidate.split()[5])
+
+
+class MediaSettings(MediaConfigCase):
+    """Firewalls open a range, so every candidate the server gives must be
+    in it."""
+    PORT_MIN = random.randrange(40000, 60000, 100)
+    PORT_MAX = PORT_MIN + 19
+
+    def test_candidates_use_the_configured_ports(self):
+        self.create_room(UniqueName="ports")
+        alice, _ = self.join("alice", "ports")
+        self.publish(alice, [("mic", "audio")])
+        bob, _ = self.join("bob", "ports")
+        self.next_offer(bob)
+        ports = [self.port(c) for c in self.candidates(bob)]
+        alice.wait_for("end_of_candidates",
+                       lambda m: m["transport"] == "publish", timeout=WAIT)
+        ports += [self.port(m["candidate"]) for m in alice.events
+                  if m["type"] == "candidate"
+                  and m["transport"] == "publish"]
+        self.assertTrue(ports)
+        for p in ports:
+            self.assertTrue(self.PORT_MIN <= p <= self.PORT_MAX,
+                            f"port {p} outside {self.PORT_MIN}-"
+                            f"{self.PORT_MAX}")
+        self.wait_log(lambda l: l.get("event") == "sfu" and l.get("message") ==
+                      f"3 media threads, UDP ports {self.PORT_MIN}-"
+                      f"{self.PORT_MAX}")
+
+    def test_a_bad_range_stops_the_server_saying_why(self):
+        for text in ("port_min=5000\nport_max=4000",
+                     "port_min=5000",
+                     "port_min=80\nport_max=90",
+                     "port_min=x\nport_max=5000",
+                     "workers=100000"):
+            with tempfile.NamedTemporaryFile("w", suffix=".conf") as conf:
+                conf.write(f"[media]\n{text}\n")
+                conf.flush()
+                srv = Server(args=["--config", conf.name])
+                with self.assertRaises(AssertionError) as ctx:
+                    srv.start()
+                self.assertRegex(str(ctx.exception),
+                                 r"media\.(port_min|workers)", text)
+
+
+class MediaPortsUsedUp(MediaConfigCase):
+    """A range too small for the room: who gets no port is told why at
+    once, and the others carry on."""
+    PORT_MIN = random.randrange(40000, 60000, 100)
+    PORT_MAX = PORT_MIN
+
+    def test_no_free_port_is_told(self):
+        self.create_room(UniqueName="full")
+        alice, _ = self.join("alice", "full")
+        self.publish(alice, [("mic", "audio")])
+        bob, _ = self.join("bob", "full")
+        self.next_offer(bob)
+        failed = bob.wait_for("transport_state",
+                              lambda m: m["state"] == "failed", timeout=WAIT)
+        self.assertEqual(failed["transport"], "subscribe")
+        self.assertIn("no free media port", failed["message"])
+        self.assertIn(f"UDP {self.PORT_MIN}-{self.PORT_MAX}",
+                      failed["message"])
+        # The room goes on: alice can still talk to the server.
+        self.assertEqual(alice.request("network_quality_configure",
+                                       local=1)["type"], "ok")
 
 
 if __name__ == "__main__":
