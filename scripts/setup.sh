@@ -17,6 +17,7 @@ packages=(
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice
   gstreamer1.0-plugins-base-apps gstreamer1.0-x
   espeak-ng sox ffmpeg python3-twilio
+  prometheus
   chromium
   clang libclang-rt-14-dev
   curl ca-certificates
@@ -51,3 +52,10 @@ $sudo apt-get update -qq
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "setup: installing ${missing[*]}" >&2
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# prometheus is here for its promtool (suite metrics checks /metrics with
+# it); Debian starts a Prometheus server on port 9090 when it installs the
+# package, which this machine did not ask for.
+if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null \
+  && [ -d /run/systemd/system ]; then
+  $sudo systemctl disable --now prometheus >/dev/null 2>&1 || true
+fi

@@ -10,6 +10,7 @@
  * happened in the room.
  */
 #include "hqcompositions.h"
+#include "hqmetrics.h"
 #include "hqrecordings.h"
 #include "hqroom-private.h"
 #include "hqhttp.h"
@@ -249,12 +250,14 @@ job_finished (HqCompositions *comps, gboolean ok, const gchar *why)
     if (ok && path && g_stat (path, &st) == 0 && st.st_size > 0) {
       g_free (c->status);
       c->status = g_strdup ("completed");
+      hq_metrics_count (HQ_COUNTER_COMPOSITIONS_COMPLETED, 1);
       c->size = st.st_size;
       c->duration = (comps->duration_ms + 500) / 1000;
       composition_changed (comps, c, "composition-available");
     } else {
       g_free (c->status);
       c->status = g_strdup ("failed");
+      hq_metrics_count (HQ_COUNTER_COMPOSITIONS_FAILED, 1);
       g_free (c->error);
       c->error = g_strdup (why ? why : "the composer produced no file");
       if (path)
@@ -356,6 +359,7 @@ next_job (HqCompositions *comps)
     }
     g_free (c->status);
     c->status = g_strdup ("processing");
+    hq_metrics_count (HQ_COUNTER_COMPOSITIONS_STARTED, 1);
     g_free (c->file);
     c->file = g_strdup_printf ("%s/%s.%s", comps->dir, c->sid, c->format);
     composition_changed (comps, c, "composition-started");
@@ -571,6 +575,7 @@ hq_compositions_create (
   c->sid = hq_sid_new ("CJ");
   c->room_sid = g_strdup (room->sid);
   c->status = g_strdup ("enqueued");
+  hq_metrics_count (HQ_COUNTER_COMPOSITIONS_ENQUEUED, 1);
   c->audio_sources = node_text (audio);
   c->video_layout = node_text (layout);
   c->resolution = g_strdup_printf ("%dx%d", w, h);

@@ -37,6 +37,7 @@ hq_config_free (HqConfig *config)
   g_free (config->passcode_source);
   g_strfreev (config->token_open_rooms);
   g_free (config->token_create_rooms);
+  g_free (config->metrics_token);
   g_free (config->media_public_address);
   g_free (config->web_dir);
   g_free (config->room_type);
@@ -311,7 +312,7 @@ load_file (HqConfig *config, const gchar *path, GError **error)
   g_autofree gchar *secret = NULL, *passcode = NULL, *type = NULL;
   g_autofree gchar *ttl = NULL, *expires = NULL, *source = NULL;
   g_autofree gchar *pub = NULL, *open_rooms = NULL, *create_rooms = NULL;
-  g_autofree gchar *max_rooms = NULL, *token = NULL;
+  g_autofree gchar *max_rooms = NULL, *token = NULL, *metrics = NULL;
   GStatBuf st;
 
   if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error)) {
@@ -341,6 +342,17 @@ load_file (HqConfig *config, const gchar *path, GError **error)
   if (token) {
     g_free (config->auth_token);
     config->auth_token = g_steal_pointer (&token);
+  }
+  metrics = g_key_file_get_string (kf, "metrics", "token", NULL);
+  if (metrics) {
+    g_free (config->metrics_token);
+    config->metrics_token = *metrics ? g_steal_pointer (&metrics) : NULL;
+    if (config->metrics_token && g_stat (path, &st) == 0
+        && (st.st_mode & 077) != 0)
+      hq_log_message (HQ_LOG_WARN, "config",
+          "%s holds the metrics token but is readable by others; chmod 600 "
+          "it",
+          path);
   }
   pub = g_key_file_get_string (kf, "media", "public_address", NULL);
   if (pub) {
@@ -431,6 +443,10 @@ load_env (HqConfig *config, GError **error)
   if ((v = g_getenv ("HQ_WEB_DIR")) && *v) {
     g_free (config->web_dir);
     config->web_dir = g_strdup (v);
+  }
+  if ((v = g_getenv ("HQ_METRICS_TOKEN"))) {
+    g_free (config->metrics_token);
+    config->metrics_token = *v ? g_strdup (v) : NULL;
   }
   if ((v = g_getenv ("HQ_PUBLIC_ADDRESS")) && *v) {
     g_free (config->media_public_address);

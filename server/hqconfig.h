@@ -86,6 +86,10 @@ typedef struct
   gint64 media_workers; /* media threads; 0: one per core */
   gint64 media_port_min; /* UDP port range for ICE; 0 and 0: any */
   gint64 media_port_max;
+
+  /* GET /metrics answers only a request with this bearer token; NULL:
+   * metrics are off ([metrics] token, docs/metrics.md). */
+  gchar *metrics_token;
 } HqConfig;
 
 /**

@@ -1,6 +1,7 @@
 /* HTTP plumbing; see hqhttp.h. */
 #include "hqhttp.h"
 #include "hqlog.h"
+#include "hqmetrics.h"
 
 #include <string.h>
 #include <hq/hqprotocol.h>
@@ -772,6 +773,8 @@ log_request (SoupServerMessage *msg, gboolean aborted)
   if (start)
     json_object_set_int_member (line, "us", g_get_monotonic_time () - *start);
   hq_log_end (line);
+  hq_metrics_http (soup_server_message_get_method (msg),
+      uri ? g_uri_get_path (uri) : "", aborted ? 0 : status);
 }
 
 static void

@@ -17,6 +17,7 @@
  * `failed` otherwise.
  */
 #include "hqrecordings.h"
+#include "hqmetrics.h"
 #include "hqroom-private.h"
 #include "hqhttp.h"
 #include "hqlog.h"
@@ -439,6 +440,7 @@ settle_row (HqRecordings *recs, Run *run, RunRow *row, JsonObject *e,
       && st.st_size > 0) {
     g_free (rec->status);
     rec->status = g_strdup ("completed");
+    hq_metrics_count (HQ_COUNTER_RECORDINGS_COMPLETED, 1);
     g_free (rec->file);
     rec->file = g_steal_pointer (&path);
     rec->size = st.st_size;
@@ -470,6 +472,7 @@ settle_row (HqRecordings *recs, Run *run, RunRow *row, JsonObject *e,
   } else {
     g_free (rec->status);
     rec->status = g_strdup ("failed");
+    hq_metrics_count (HQ_COUNTER_RECORDINGS_FAILED, 1);
     row_changed (recs, rec, "recording-failed");
   }
 }
@@ -735,6 +738,7 @@ open_row (HqRecordings *recs, Run *run, HqRoom *room, const Selected *s)
   rec->track_name = g_strdup (s->t->name);
   rec->type = g_strdup (s->t->kind);
   rec->status = g_strdup ("processing");
+  hq_metrics_count (HQ_COUNTER_RECORDINGS_STARTED, 1);
   rec->container = g_strdup (audio ? "mka" : "mkv");
   rec->session = g_strdup (run->session);
   rec->created = hq_now_ms ();

@@ -12,6 +12,7 @@
  * participant's peer is borrowed and forgotten (set to NULL) before the
  * peer is closed or once the peer reports its connection lost. */
 #include "hqroom-private.h"
+#include "hqmetrics.h"
 #include "hqhttp.h"
 #include "hqlog.h"
 
@@ -637,6 +638,59 @@ HqRecordings *
 hq_rooms_get_recordings (HqRooms *rooms)
 {
   return rooms->recordings;
+}
+
+void
+hq_rooms_metrics (HqRooms *rooms, GString *out)
+{
+  static const gchar *const types[] = { "go", "peer-to-peer", "group-small",
+    "group" };
+  static const gchar *const kinds[] = { "audio", "video", "data" };
+  guint n_type[G_N_ELEMENTS (types)] = { 0 };
+  guint n_kind[G_N_ELEMENTS (kinds)] = { 0 };
+  guint connected = 0, waiting = 0, reconnecting = 0;
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, rooms->live);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    HqRoom *room = value;
+    for (guint t = 0; t < G_N_ELEMENTS (types); t++)
+      if (g_strcmp0 (room->rec.type, types[t]) == 0)
+        n_type[t]++;
+    for (guint i = 0; i < room->participants->len; i++) {
+      HqParticipant *p = g_ptr_array_index (room->participants, i);
+      if (p->waiting)
+        waiting++;
+      else if (p->peer == NULL)
+        reconnecting++;
+      else
+        connected++;
+      for (guint j = 0; j < p->tracks->len; j++) {
+        HqTrackRecord *track = g_ptr_array_index (p->tracks, j);
+        for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+          if (g_strcmp0 (track->kind, kinds[k]) == 0)
+            n_kind[k]++;
+      }
+    }
+  }
+  hq_metrics_family (out, "hq_rooms", "gauge", "Rooms in progress, by type");
+  for (guint t = 0; t < G_N_ELEMENTS (types); t++)
+    g_string_append_printf (
+        out, "hq_rooms{type=\"%s\"} %u\n", types[t], n_type[t]);
+  hq_metrics_family (out, "hq_participants", "gauge",
+      "Participants of rooms in progress, by state (the recorder is not "
+      "one)");
+  g_string_append_printf (out,
+      "hq_participants{state=\"connected\"} %u\n"
+      "hq_participants{state=\"reconnecting\"} %u\n"
+      "hq_participants{state=\"waiting\"} %u\n",
+      connected, reconnecting, waiting);
+  hq_metrics_family (out, "hq_published_tracks", "gauge",
+      "Tracks published in rooms in progress, by kind");
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+    g_string_append_printf (
+        out, "hq_published_tracks{kind=\"%s\"} %u\n", kinds[k], n_kind[k]);
 }
 
 static gint

@@ -116,6 +116,9 @@ HqConfig *hq_rooms_get_config (HqRooms *rooms);
 /* The recording supervisor (hqrecordings.h). */
 typedef struct _HqRecordings HqRecordings;
 HqRecordings *hq_rooms_get_recordings (HqRooms *rooms);
+/* Appends the rooms' gauges (rooms, participants, published tracks) in
+ * Prometheus' text format (docs/metrics.md). */
+void hq_rooms_metrics (HqRooms *rooms, GString *out);
 
 HqRoom *hq_rooms_create (
     HqRooms *rooms, const HqRoomParams *params, GError **error);

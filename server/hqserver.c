@@ -6,6 +6,7 @@
 #include "hqhttp.h"
 #include "hqlisten.h"
 #include "hqlog.h"
+#include "hqmetrics.h"
 #include "hqratelimit.h"
 #include "hqroom.h"
 #include "hqroomsapi.h"
@@ -16,6 +17,7 @@
 
 #include <string.h>
 #include <libsoup/soup.h>
+#include <hq/hqutil.h>
 
 #define HQ_LISTEN_BACKLOG 512
 
@@ -46,6 +48,50 @@ handle_healthz (SoupServer *soup, SoupServerMessage *msg, const char *path,
   json_object_set_string_member (reply, "status", "ok");
   json_object_set_string_member (reply, "version", HQ_VERSION);
   hq_http_reply_object (msg, 200, reply);
+}
+
+/* GET /metrics, Prometheus' text format (docs/metrics.md): only with the
+ * configured bearer token; without one, metrics are off. */
+static void
+handle_metrics (SoupServer *soup, SoupServerMessage *msg, const char *path,
+    GHashTable *query, gpointer user_data)
+{
+  static const gchar *const methods[] = { "GET", "HEAD", NULL };
+  HqServer *server = user_data;
+  const gchar *token = server->config->metrics_token;
+  const gchar *auth;
+  GString *out;
+
+  if (!hq_http_exact_path (msg, path, "/metrics")
+      || !hq_http_allow_methods (msg, methods))
+    return;
+  if (token == NULL) {
+    hq_http_reply_error (msg, 404, "Metrics are turned off",
+        "Set [metrics] token in the config file (or HQ_METRICS_TOKEN) and "
+        "send it as \"Authorization: Bearer <token>\".");
+    return;
+  }
+  auth = soup_message_headers_get_one (
+      soup_server_message_get_request_headers (msg), "Authorization");
+  if (auth == NULL || g_ascii_strncasecmp (auth, "Bearer ", 7) != 0
+      || !hq_str_equal_const_time (auth + 7, token)) {
+    soup_message_headers_replace (
+        soup_server_message_get_response_headers (msg), "WWW-Authenticate",
+        "Bearer realm=\"hq-server metrics\"");
+    hq_http_reply_error (msg, 401,
+        auth ? "Wrong metrics token" : "The metrics token is missing",
+        "Send the configured [metrics] token as \"Authorization: Bearer "
+        "<token>\".");
+    return;
+  }
+  out = g_string_new (NULL);
+  hq_rooms_metrics (server->rooms, out);
+  hq_metrics_render (out);
+  soup_server_message_set_status (msg, 200, NULL);
+  soup_server_message_set_response (msg,
+      "text/plain; version=0.0.4; charset=utf-8", SOUP_MEMORY_TAKE, out->str,
+      out->len);
+  g_string_free (out, FALSE);
 }
 
 /* The web client (web/): a fixed list of files, so no path from a request
@@ -195,6 +241,8 @@ hq_server_new (HqConfig *config, GError **error)
   soup_server_add_handler (server->soup, NULL, handle_static, server, NULL);
   soup_server_add_handler (
       server->soup, "/healthz", handle_healthz, server, NULL);
+  soup_server_add_handler (
+      server->soup, "/metrics", handle_metrics, server, NULL);
   hq_token_api_register (server->soup, config, server->rooms, server->limits);
   hq_rooms_api_register (server->soup, &server->rooms_api);
   server->recordings_api =

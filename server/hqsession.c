@@ -11,6 +11,7 @@
  * drive it without a network. */
 #include "hqsession.h"
 #include "hqlog.h"
+#include "hqmetrics.h"
 
 #include <string.h>
 #include <hq/hqprotocol.h>
@@ -249,7 +250,7 @@ join_rate_ok (Request *req)
 }
 
 static void
-handle_join (Request *req)
+join (Request *req)
 {
   HqSession *session = req->session;
   const gchar *token = NULL, *room_id = NULL, *resume = NULL;
@@ -316,6 +317,25 @@ handle_join (Request *req)
     reply_gerror (req, error);
   else
     session->joined = TRUE;
+}
+
+/* A join, counted and timed for /metrics (docs/metrics.md). */
+static void
+handle_join (Request *req)
+{
+  gboolean joined_before = req->session->participant != NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  join (req);
+  if (joined_before)
+    return; /* already_joined: not a join attempt */
+  if (req->session->participant) {
+    hq_metrics_count (HQ_COUNTER_JOINS, 1);
+    hq_metrics_observe (HQ_HISTOGRAM_JOIN_SECONDS,
+        (g_get_monotonic_time () - start) / (gdouble)G_USEC_PER_SEC);
+  } else {
+    hq_metrics_count (HQ_COUNTER_JOINS_REFUSED, 1);
+  }
 }
 
 /* --- requests of a joined participant --- */

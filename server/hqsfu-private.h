@@ -225,6 +225,7 @@ struct _HqSfuParticipant
   gdouble video_loss; /* worst video fraction lost reported this second */
   gboolean have_video_loss;
   gdouble rtt_ms; /* from its reports on our SRs; negative: unknown */
+  gint metrics_level; /* its level as counted in /metrics; -1: none */
 
   HqNetqScore quality;
   HqNetqScore dir_quality[2]; /* [send, recv] */
@@ -270,6 +271,10 @@ void hq_sfu_track_gone (HqSfuTrack *track, const gchar *why);
 /* Once a second: SR to subscribers, RR and REMB to publishers, SSRC
  * timeouts, keyframe retries, network quality. */
 void hq_sfu_room_media_second (HqSfuRoomMedia *media);
+
+/* Moves @p from the /metrics count of its last network quality level to
+ * @level's (-1: out of the count). */
+void hq_sfu_participant_set_metrics_level (HqSfuParticipant *p, gint level);
 
 G_END_DECLS
 

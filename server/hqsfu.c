@@ -18,6 +18,7 @@
  */
 #include "hqsfu-private.h"
 #include "hqlog.h"
+#include "hqmetrics.h"
 #include "hqrules.h"
 
 #include <string.h>
@@ -526,10 +527,24 @@ subscribe (HqSfuParticipant *p, HqSfuTrack *track)
   p->sub_dirty = TRUE;
 }
 
+void
+hq_sfu_participant_set_metrics_level (HqSfuParticipant *p, gint level)
+{
+  if (level == p->metrics_level)
+    return;
+  if (p->metrics_level >= 0 && p->metrics_level <= 5)
+    hq_metrics_gauge_add (HQ_GAUGE_NETQ_LEVEL_0 + p->metrics_level, -1);
+  if (level >= 0 && level <= 5)
+    hq_metrics_gauge_add (HQ_GAUGE_NETQ_LEVEL_0 + level, 1);
+  p->metrics_level = level;
+}
+
 static void
 participant_free (gpointer data)
 {
   HqSfuParticipant *p = data;
+
+  hq_sfu_participant_set_metrics_level (p, -1);
 
   /* Others' subscriptions to this participant's tracks go first. */
   while (p->tracks->len > 0)
@@ -597,6 +612,7 @@ add_participant (HqSfuRoomMedia *media, const gchar *sid, const gchar *identity,
   p->verbosity_local = 1;
   p->verbosity_remote = 1;
   p->rtt_ms = -1;
+  p->metrics_level = -1;
   p->pub_ssrcs = g_hash_table_new (NULL, NULL);
   p->sub_ssrcs = g_hash_table_new (NULL, NULL);
   p->tracks =

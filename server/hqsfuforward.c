@@ -17,6 +17,7 @@
  */
 #include "hqsfu-private.h"
 #include "hqlog.h"
+#include "hqmetrics.h"
 
 #include <string.h>
 #include <hq/hqrtcp.h>
@@ -71,12 +72,14 @@ hq_sfu_sub_new (HqSfuTrack *track, HqSfuParticipant *subscriber)
       track->kind == HQ_SDP_KIND_AUDIO ? HQ_NETQ_AUDIO : HQ_NETQ_VIDEO;
   sub->quality.rtt_ms = -1;
   sub->share_bps = -1;
+  hq_metrics_gauge_add (HQ_GAUGE_SUBSCRIPTIONS, 1);
   return sub;
 }
 
 void
 hq_sfu_sub_free (HqSfuSub *sub)
 {
+  hq_metrics_gauge_add (HQ_GAUGE_SUBSCRIPTIONS, -1);
   g_free (sub->mid);
   g_free (sub);
 }
@@ -121,8 +124,9 @@ hq_sfu_request_keyframe (HqSfuTrack *track)
     return;
   track->last_pli_us = now;
   hq_rtcp_writer_init (&w, buf, 64);
-  if (hq_rtcp_write_pli (&w, p->media->sfu_ssrc, track->ssrc, NULL))
-    hq_transport_send_rtcp (p->pub, buf, w.len, sizeof buf, NULL);
+  if (hq_rtcp_write_pli (&w, p->media->sfu_ssrc, track->ssrc, NULL)
+      && hq_transport_send_rtcp (p->pub, buf, w.len, sizeof buf, NULL))
+    hq_metrics_count (HQ_COUNTER_PLI_SENT, 1);
 }
 
 /* --- our sender reports --- */
@@ -268,8 +272,12 @@ forward (HqSfuSub *sub, const guint8 *data, const HqRtpHeader *hdr,
     __atomic_add_fetch (
         &p->media->room->forwarded_kind[sub->track->kind == HQ_SDP_KIND_VIDEO],
         1, __ATOMIC_RELAXED);
-    if (retransmission)
+    if (retransmission) {
       __atomic_add_fetch (&p->media->room->retransmitted, 1, __ATOMIC_RELAXED);
+      hq_metrics_count (HQ_COUNTER_RETRANSMITTED_PACKETS, 1);
+    }
+    hq_metrics_count (HQ_COUNTER_RTP_FORWARDED_PACKETS, 1);
+    hq_metrics_count (HQ_COUNTER_RTP_FORWARDED_BYTES, len);
     sub->packets_sent++;
     sub->octets_sent += (guint32)hdr->payload_len;
   }
@@ -443,6 +451,8 @@ hq_sfu_on_publish_packet (
   }
   if (!hq_rtp_parse (data, len, &hdr, NULL))
     return;
+  hq_metrics_count (HQ_COUNTER_RTP_RECEIVED_PACKETS, 1);
+  hq_metrics_count (HQ_COUNTER_RTP_RECEIVED_BYTES, len);
   track = g_hash_table_lookup (p->pub_ssrcs, GUINT_TO_POINTER (hdr.ssrc));
   if (track && hdr.ssrc == track->rtx_ssrc) {
     /* A retransmission we (or a subscriber through us) asked for: it goes
@@ -525,9 +535,11 @@ nack_upstream (HqSfuTrack *track, const guint16 *missing, guint n)
     return;
   hq_rtcp_writer_init (&w, buf, 1200);
   if (hq_rtcp_write_nack (&w, p->media->sfu_ssrc, track->ssrc, ask, k, NULL)
-      && hq_transport_send_rtcp (p->pub, buf, w.len, sizeof buf, NULL))
+      && hq_transport_send_rtcp (p->pub, buf, w.len, sizeof buf, NULL)) {
     __atomic_add_fetch (
         &p->media->room->nacked_upstream, (guint64)k, __ATOMIC_RELAXED);
+    hq_metrics_count (HQ_COUNTER_NACKED_UPSTREAM_PACKETS, k);
+  }
 }
 
 /* A subscriber's NACK: what the history holds is sent again at once; what
@@ -543,6 +555,7 @@ answer_nack (HqSfuSub *sub, GArray *lost)
 
   __atomic_add_fetch (&sub->subscriber->media->room->nacked, (guint64)lost->len,
       __ATOMIC_RELAXED);
+  hq_metrics_count (HQ_COUNTER_NACKED_PACKETS, lost->len);
   if (track->history == NULL)
     return;
   for (guint i = 0; i < lost->len; i++) {
@@ -581,8 +594,10 @@ subscriber_report (HqSfuParticipant *p, const HqRtcpReportBlock *b)
   }
   /* Our own SRs carry our clock, so LSR/DLSR give this leg's RTT. */
   rtt = hq_rtcp_rtt_ms (b, hq_rtcp_ntp_from_unix_us (g_get_real_time ()));
-  if (rtt >= 0)
+  if (rtt >= 0) {
     p->rtt_ms = p->rtt_ms < 0 ? rtt : 0.8 * p->rtt_ms + 0.2 * rtt;
+    hq_metrics_observe (HQ_HISTOGRAM_RTT_SECONDS, rtt / 1000.0);
+  }
 }
 
 void
@@ -629,8 +644,10 @@ hq_sfu_on_subscribe_packet (
     } else if (pkt.type == HQ_RTCP_PSFB && pkt.count == HQ_RTCP_PSFB_PLI) {
       if (hq_rtcp_parse_pli (&pkt, &fb, NULL)
           && (sub = g_hash_table_lookup (
-                  p->sub_ssrcs, GUINT_TO_POINTER (fb.media_ssrc))))
+                  p->sub_ssrcs, GUINT_TO_POINTER (fb.media_ssrc)))) {
+        hq_metrics_count (HQ_COUNTER_PLI_RECEIVED, 1);
         hq_sfu_request_keyframe (sub->track);
+      }
     } else if (pkt.type == HQ_RTCP_PSFB && pkt.count == HQ_RTCP_PSFB_FIR) {
       g_autoptr (GArray) entries =
           g_array_new (FALSE, FALSE, sizeof (HqRtcpFirEntry));
@@ -969,6 +986,7 @@ score_participant (HqSfuParticipant *p, gint64 now)
   JsonObject *report = json_object_new ();
   JsonObject *stats = json_object_new ();
   guint n_all = 0;
+  gint level;
 
   quality_samples (p, q, now);
   for (guint d = 0; d < 2; d++) {
@@ -1013,8 +1031,9 @@ score_participant (HqSfuParticipant *p, gint64 now)
         hq_netq_score_update (&p->dir_quality[d], dir_samples, n_dir);
     json_object_set_object_member (stats, dirs[d], dir_stats);
   }
-  json_object_set_int_member (
-      report, "level", hq_netq_score_update (&p->quality, all, n_all));
+  level = hq_netq_score_update (&p->quality, all, n_all);
+  json_object_set_int_member (report, "level", level);
+  hq_sfu_participant_set_metrics_level (p, level);
   json_object_set_int_member (report, "send", p->dir_level[0]);
   json_object_set_int_member (report, "recv", p->dir_level[1]);
   for (guint k = 0; k < 2; k++) {

@@ -8,6 +8,7 @@
 #include "hqsignal.h"
 #include "hqhttp.h"
 #include "hqlog.h"
+#include "hqmetrics.h"
 #include "hqsession.h"
 
 struct _HqSignal
@@ -91,6 +92,7 @@ closed_cb (SoupWebsocketConnection *ws, gpointer user_data)
 {
   Conn *conn = user_data;
 
+  hq_metrics_gauge_add (HQ_GAUGE_WEBSOCKETS, -1);
   hq_session_connection_lost (conn->session);
   g_hash_table_remove (conn->signal->conns, conn);
 }
@@ -157,6 +159,8 @@ websocket_cb (SoupServer *server, SoupServerMessage *msg, const char *path,
     conn->join_timer = g_timeout_add_seconds (
         (guint)signal->config->join_timeout, join_check_cb, conn);
   g_hash_table_add (signal->conns, conn);
+  hq_metrics_count (HQ_COUNTER_WEBSOCKETS_OPENED, 1);
+  hq_metrics_gauge_add (HQ_GAUGE_WEBSOCKETS, 1);
 }
 
 HqSignal *

@@ -10,6 +10,7 @@
  *
  * Statements are prepared once and kept in a cache keyed by their text. */
 #include "hqstore.h"
+#include "hqmetrics.h"
 
 #include <sqlite3.h>
 #include <json-glib/json-glib.h>
@@ -272,10 +273,22 @@ col_text (sqlite3_stmt *s, int i)
 }
 
 /* Runs a statement that returns no rows. */
+/* Steps @s once, timed for /metrics. */
+static int
+step (sqlite3_stmt *s)
+{
+  gint64 start = g_get_monotonic_time ();
+  int rc = sqlite3_step (s);
+
+  hq_metrics_observe (HQ_HISTOGRAM_STORE_SECONDS,
+      (g_get_monotonic_time () - start) / (gdouble)G_USEC_PER_SEC);
+  return rc;
+}
+
 static gboolean
 run (HqStore *store, sqlite3_stmt *s, GError **error)
 {
-  int rc = sqlite3_step (s);
+  int rc = step (s);
 
   sqlite3_reset (s);
   if (rc == SQLITE_DONE)
@@ -297,10 +310,13 @@ collect (HqStore *store, sqlite3_stmt *s, RowReader read, GDestroyNotify free,
     GError **error)
 {
   GPtrArray *rows = g_ptr_array_new_with_free_func (free);
+  gint64 start = g_get_monotonic_time ();
   int rc;
 
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
     g_ptr_array_add (rows, read (s));
+  hq_metrics_observe (HQ_HISTOGRAM_STORE_SECONDS,
+      (g_get_monotonic_time () - start) / (gdouble)G_USEC_PER_SEC);
   sqlite3_reset (s);
   if (rc != SQLITE_DONE) {
     g_ptr_array_unref (rows);
@@ -736,7 +752,7 @@ hq_store_add_chat (HqStore *store, HqChatRecord *msg, GError **error)
   bind_text (s, 5, msg->attributes);
   sqlite3_bind_int64 (s, 6, msg->created);
   bind_text (s, 7, msg->name);
-  rc = sqlite3_step (s);
+  rc = step (s);
   if (rc == SQLITE_ROW) {
     msg->index = sqlite3_column_int64 (s, 0);
     rc = sqlite3_step (s);
