@@ -16,7 +16,7 @@ packages=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice
   gstreamer1.0-plugins-base-apps gstreamer1.0-x
-  espeak-ng sox ffmpeg python3-twilio
+  espeak-ng sox ffmpeg python3-twilio python3-cryptography
   prometheus
   chromium
   clang libclang-rt-14-dev

@@ -38,6 +38,12 @@ hq_config_free (HqConfig *config)
   g_strfreev (config->token_open_rooms);
   g_free (config->token_create_rooms);
   g_free (config->metrics_token);
+  g_free (config->oidc_issuer);
+  g_free (config->oidc_audience);
+  g_free (config->oidc_jwks_url);
+  g_strfreev (config->oidc_allowed_emails);
+  g_free (config->oidc_host_claim);
+  g_free (config->oidc_host_value);
   g_free (config->media_public_address);
   g_free (config->web_dir);
   g_free (config->room_type);
@@ -190,6 +196,111 @@ static const IntSetting media_settings[] = {
       0, 65535 },
 };
 
+/* [oidc]: string settings, config file key, environment variable, field. */
+static const struct
+{
+  const gchar *key, *env;
+  gsize offset;
+} oidc_settings[] = {
+  { "issuer", "HQ_OIDC_ISSUER", G_STRUCT_OFFSET (HqConfig, oidc_issuer) },
+  { "audience", "HQ_OIDC_AUDIENCE", G_STRUCT_OFFSET (HqConfig, oidc_audience) },
+  { "jwks_url", "HQ_OIDC_JWKS_URL", G_STRUCT_OFFSET (HqConfig, oidc_jwks_url) },
+  { "host_claim", "HQ_OIDC_HOST_CLAIM",
+      G_STRUCT_OFFSET (HqConfig, oidc_host_claim) },
+  { "host_value", "HQ_OIDC_HOST_VALUE",
+      G_STRUCT_OFFSET (HqConfig, oidc_host_value) },
+};
+
+static const IntSetting oidc_int_settings[] = {
+  { "refresh_min", "HQ_OIDC_REFRESH_MIN",
+      G_STRUCT_OFFSET (HqConfig, oidc_refresh_min), 0, 3600 },
+};
+
+static void
+set_allowed_emails (HqConfig *config, const gchar *list)
+{
+  g_auto (GStrv) parts = g_strsplit_set (list, ",;", -1);
+  GPtrArray *out = g_ptr_array_new ();
+
+  for (gchar **p = parts; *p; p++) {
+    g_strstrip (*p);
+    if (**p)
+      g_ptr_array_add (out, g_ascii_strdown (*p, -1));
+  }
+  g_ptr_array_add (out, NULL);
+  g_strfreev (config->oidc_allowed_emails);
+  config->oidc_allowed_emails = (gchar **)g_ptr_array_free (out, FALSE);
+}
+
+/* Reads [oidc] from @kf, or from the environment when @kf is NULL. */
+static void
+load_oidc (HqConfig *config, GKeyFile *kf)
+{
+  g_autofree gchar *emails = NULL;
+  const gchar *v;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (oidc_settings); i++) {
+    gchar **field = G_STRUCT_MEMBER_P (config, oidc_settings[i].offset);
+    g_autofree gchar *text = NULL;
+    if (kf) {
+      text = g_key_file_get_string (kf, "oidc", oidc_settings[i].key, NULL);
+      v = text;
+    } else {
+      v = g_getenv (oidc_settings[i].env);
+    }
+    if (v) {
+      g_free (*field);
+      *field = *v ? g_strdup (v) : NULL;
+    }
+  }
+  if (kf)
+    v = emails = g_key_file_get_string (kf, "oidc", "allowed_emails", NULL);
+  else
+    v = g_getenv ("HQ_OIDC_ALLOWED_EMAILS");
+  if (v)
+    set_allowed_emails (config, v);
+}
+
+/* An identity provider's URL: https, or http to this machine only (a
+ * development provider; a token's keys must not cross a network in the
+ * clear). */
+static gboolean
+provider_url_ok (const gchar *what, const gchar *url, GError **error)
+{
+  g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  const gchar *host = uri ? g_uri_get_host (uri) : NULL;
+
+  if (uri && g_strcmp0 (g_uri_get_scheme (uri), "https") == 0 && host)
+    return TRUE;
+  if (uri && g_strcmp0 (g_uri_get_scheme (uri), "http") == 0 && host
+      && (g_str_equal (host, "127.0.0.1") || g_str_equal (host, "::1")
+          || g_str_equal (host, "localhost")))
+    return TRUE;
+  g_set_error (error, HQ_CONFIG_ERROR, HQ_CONFIG_ERROR_INVALID,
+      "%s \"%s\" must be an https URL (http only to 127.0.0.1)", what, url);
+  return FALSE;
+}
+
+static gboolean
+check_oidc (HqConfig *config, GError **error)
+{
+  if (config->oidc_issuer == NULL && config->oidc_audience == NULL)
+    return TRUE;
+  if (config->oidc_issuer == NULL || config->oidc_audience == NULL) {
+    g_set_error (error, HQ_CONFIG_ERROR, HQ_CONFIG_ERROR_INVALID,
+        "oidc.issuer and oidc.audience must be given together");
+    return FALSE;
+  }
+  if ((config->oidc_host_claim == NULL) != (config->oidc_host_value == NULL)) {
+    g_set_error (error, HQ_CONFIG_ERROR, HQ_CONFIG_ERROR_INVALID,
+        "oidc.host_claim and oidc.host_value must be given together");
+    return FALSE;
+  }
+  return provider_url_ok ("oidc.issuer", config->oidc_issuer, error)
+      && (config->oidc_jwks_url == NULL
+          || provider_url_ok ("oidc.jwks_url", config->oidc_jwks_url, error));
+}
+
 /* Reads @n settings of @section from @kf, or from the environment when @kf
  * is NULL. */
 static gboolean
@@ -219,10 +330,13 @@ load_ints (HqConfig *config, GKeyFile *kf, const gchar *section,
 static gboolean
 load_sections (HqConfig *config, GKeyFile *kf, GError **error)
 {
+  load_oidc (config, kf);
   return load_ints (config, kf, "limits", limit_settings,
              G_N_ELEMENTS (limit_settings), error)
       && load_ints (config, kf, "media", media_settings,
-          G_N_ELEMENTS (media_settings), error);
+          G_N_ELEMENTS (media_settings), error)
+      && load_ints (config, kf, "oidc", oidc_int_settings,
+          G_N_ELEMENTS (oidc_int_settings), error);
 }
 
 /* What no single setting can say: run after every source is read. */
@@ -652,6 +766,7 @@ hq_config_load (const gchar *data_dir, const gchar *config_file,
   config->token_rate = 30;
   config->join_rate = 300;
   config->room_create_rate = 10;
+  config->oidc_refresh_min = 60;
   if (!parse_listen (config, HQ_DEFAULT_LISTEN, error))
     return NULL;
   if (!ensure_private_dir (config->data_dir, error))
@@ -669,7 +784,7 @@ hq_config_load (const gchar *data_dir, const gchar *config_file,
     return NULL;
   if (listen != NULL && !parse_listen (config, listen, error))
     return NULL;
-  if (!check_media (config, error))
+  if (!check_media (config, error) || !check_oidc (config, error))
     return NULL;
   if (!load_credentials (config, create_key, error))
     return NULL;

@@ -90,6 +90,15 @@ typedef struct
   /* GET /metrics answers only a request with this bearer token; NULL:
    * metrics are off ([metrics] token, docs/metrics.md). */
   gchar *metrics_token;
+
+  /* Sign-in on POST /token with an identity provider's ID token ([oidc],
+   * docs/tokens.md); off while oidc_issuer is NULL. */
+  gchar *oidc_issuer;
+  gchar *oidc_audience;
+  gchar *oidc_jwks_url; /* NULL: OpenID discovery at the issuer */
+  gchar **oidc_allowed_emails; /* glob patterns; NULL: anyone */
+  gchar *oidc_host_claim, *oidc_host_value; /* who is a host */
+  gint64 oidc_refresh_min; /* seconds between refetches for unknown keys */
 } HqConfig;
 
 /**

@@ -12,7 +12,9 @@
 #include "hqtokenapi.h"
 #include "hqhttp.h"
 #include "hqlog.h"
+#include "hqoidc.h"
 
+#include <string.h>
 #include <hq/hqutil.h>
 
 #define HQ_ACCESS_TOKEN_DEFAULT_TTL 3600
@@ -24,6 +26,8 @@ static HqRateLimits *token_limits;
 /* Sids of the rooms POST /token created, to count those still in progress
  * against [token] max_rooms. */
 static GPtrArray *token_created;
+/* Sign-in through an identity provider ([oidc]); NULL when not set up. */
+static HqOidc *token_oidc;
 
 static gboolean
 name_ok (const gchar *name)
@@ -139,6 +143,116 @@ guest_identity_new (void)
   return g_string_free (id, FALSE);
 }
 
+/* Creates @room when asked and allowed, then answers with a token for
+ * @identity (shown as @name) in it. */
+static void
+reply_token (SoupServerMessage *msg, HqConfig *config, const gchar *identity,
+    const gchar *name, const gchar *room, gboolean create, HqRole role)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *token = NULL;
+  HqTokenGrant grant = { 0 };
+  JsonObject *reply;
+
+  if (create && token_rooms && !hq_rooms_lookup (token_rooms, room)
+      && !create_room (msg, config, room))
+    return;
+  grant.identity = identity;
+  grant.name = name;
+  grant.room = room;
+  grant.role = role;
+  grant.ttl = config->token_ttl;
+  token = hq_token_mint (config->key_sid, config->key_secret,
+      config->account_sid, &grant, 0, &error);
+  if (token == NULL) {
+    hq_log_message (
+        HQ_LOG_ERROR, "token", "minting failed: %s", error->message);
+    hq_http_reply_error (msg, 500, "token not created", error->message);
+    return;
+  }
+  reply = json_object_new ();
+  json_object_set_string_member (reply, "token", token);
+  json_object_set_string_member (reply, "room_type", config->room_type);
+  json_object_set_string_member (reply, "identity", identity);
+  json_object_set_string_member (reply, "name", name);
+  json_object_set_string_member (reply, "role", hq_role_to_string (role));
+  hq_http_reply_object (msg, 200, reply);
+}
+
+/* "Authorization: Bearer <ID token>" of a user signed in at the identity
+ * provider, or no Authorization at all; anything else is answered here. */
+static gboolean
+bearer_token (SoupServerMessage *msg, const gchar **token)
+{
+  const gchar *auth = soup_message_headers_get_one (
+      soup_server_message_get_request_headers (msg), "Authorization");
+
+  *token = NULL;
+  if (auth == NULL)
+    return TRUE;
+  if (g_ascii_strncasecmp (auth, "Bearer ", 7) != 0 || auth[7] == '\0') {
+    hq_http_reply_error (msg, 401, "sign-in token required",
+        "Send the identity provider's ID token as \"Authorization: Bearer "
+        "<token>\", or no Authorization header and the passcode.");
+    return FALSE;
+  }
+  if (token_oidc == NULL) {
+    hq_http_reply_error (msg, 401, "no identity provider",
+        "This server does not sign people in with an identity provider; "
+        "ask whoever invited you for the passcode or a link.");
+    return FALSE;
+  }
+  *token = auth + 7;
+  return TRUE;
+}
+
+typedef struct
+{
+  SoupServerMessage *msg;
+  HqConfig *config;
+  gchar *name, *room;
+  gboolean create;
+} TokenRequest;
+
+static void
+signed_in_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  TokenRequest *req = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HqOidcUser) user = hq_oidc_verify_finish (token_oidc, res, &error);
+
+  if (user == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    hq_http_reply_error (req->msg, 503, "server stopping",
+        "The server is stopping; try again in a moment.");
+  else if (user == NULL)
+    hq_http_reply_error (req->msg,
+        error->code == HQ_OIDC_ERROR_PROVIDER ? 503 : 401,
+        error->code == HQ_OIDC_ERROR_PROVIDER ? "identity provider unavailable"
+                                              : "sign-in refused",
+        error->message);
+  else {
+    const gchar *identity = user->email ? user->email : user->subject;
+    const gchar *name = req->name && *req->name ? req->name
+        : user->name                            ? user->name
+                                                : identity;
+    if (!name_ok (identity) || !name_ok (name))
+      hq_http_reply_error (req->msg, 401, "sign-in refused",
+          "The identity provider's user name or email is over 128 "
+          "characters.");
+    else {
+      hq_log_message (HQ_LOG_INFO, "token", "%s signed in as %s", identity,
+          user->host ? "host" : "guest");
+      reply_token (req->msg, req->config, identity, name, req->room,
+          req->create, user->host ? HQ_ROLE_HOST : HQ_ROLE_GUEST);
+    }
+  }
+  soup_server_message_unpause (req->msg);
+  g_object_unref (req->msg);
+  g_free (req->name);
+  g_free (req->room);
+  g_free (req);
+}
+
 static void
 handle_token (SoupServer *server, SoupServerMessage *msg, const char *path,
     GHashTable *query, gpointer user_data)
@@ -147,11 +261,9 @@ handle_token (SoupServer *server, SoupServerMessage *msg, const char *path,
   HqConfig *config = user_data;
   g_autoptr (JsonObject) body = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree gchar *token = NULL, *identity = NULL;
-  const gchar *name = NULL, *room = NULL;
+  g_autofree gchar *identity = NULL;
+  const gchar *name = NULL, *room = NULL, *bearer = NULL;
   gboolean create = TRUE;
-  HqTokenGrant grant = { 0 };
-  JsonObject *reply;
 
   if (!hq_http_exact_path (msg, path, "/token")
       || !hq_http_allow_methods (msg, methods))
@@ -164,18 +276,20 @@ handle_token (SoupServer *server, SoupServerMessage *msg, const char *path,
     hq_http_reply_gerror (msg, error);
     return;
   }
+  if (!bearer_token (msg, &bearer))
+    return;
 
   if (!hq_http_field_string (body, "user_identity", &name, &error)) {
     hq_http_reply_error (msg, 400, "invalid user_identity", error->message);
     return;
   }
-  if (name == NULL || *name == '\0') {
+  if ((name == NULL || *name == '\0') && bearer == NULL) {
     hq_http_reply_error (msg, 400, "missing user_identity",
         "The user_identity parameter is missing: the name to show the "
         "others.");
     return;
   }
-  if (!name_ok (name)) {
+  if (name && !name_ok (name)) {
     hq_http_reply_error (msg, 400, "invalid user_identity",
         "The user_identity parameter must be at most 128 characters.");
     return;
@@ -201,32 +315,21 @@ handle_token (SoupServer *server, SoupServerMessage *msg, const char *path,
         "The room_name parameter must be at most 128 characters.");
     return;
   }
-  if (!check_access (msg, config, body, room))
-    return;
-  if (create && token_rooms && !hq_rooms_lookup (token_rooms, room)
-      && !create_room (msg, config, room))
-    return;
-
-  identity = guest_identity_new ();
-  grant.identity = identity;
-  grant.name = name;
-  grant.room = room;
-  grant.role = HQ_ROLE_GUEST;
-  grant.ttl = config->token_ttl;
-  token = hq_token_mint (config->key_sid, config->key_secret,
-      config->account_sid, &grant, 0, &error);
-  if (token == NULL) {
-    hq_log_message (
-        HQ_LOG_ERROR, "token", "minting failed: %s", error->message);
-    hq_http_reply_error (msg, 500, "token not created", error->message);
+  if (bearer) {
+    TokenRequest *req = g_new0 (TokenRequest, 1);
+    req->msg = g_object_ref (msg);
+    req->config = config;
+    req->name = g_strdup (name);
+    req->room = g_strdup (room);
+    req->create = create;
+    soup_server_message_pause (msg);
+    hq_oidc_verify_async (token_oidc, bearer, signed_in_cb, req);
     return;
   }
-  reply = json_object_new ();
-  json_object_set_string_member (reply, "token", token);
-  json_object_set_string_member (reply, "room_type", config->room_type);
-  json_object_set_string_member (reply, "identity", identity);
-  json_object_set_string_member (reply, "name", name);
-  hq_http_reply_object (msg, 200, reply);
+  if (!check_access (msg, config, body, room))
+    return;
+  identity = guest_identity_new ();
+  reply_token (msg, config, identity, name, room, create, HQ_ROLE_GUEST);
 }
 
 /* --- POST /v1/AccessTokens --- */
@@ -345,6 +448,18 @@ hq_token_api_register (
   token_limits = limits;
   if (token_created == NULL)
     token_created = g_ptr_array_new_with_free_func (g_free);
+  if (token_oidc == NULL && config->oidc_issuer) {
+    HqOidcConfig oidc = {
+      .issuer = config->oidc_issuer,
+      .audience = config->oidc_audience,
+      .jwks_url = config->oidc_jwks_url,
+      .allowed_emails = (const gchar *const *)config->oidc_allowed_emails,
+      .host_claim = config->oidc_host_claim,
+      .host_value = config->oidc_host_value,
+      .refresh_min_s = (guint)config->oidc_refresh_min,
+    };
+    token_oidc = hq_oidc_new (&oidc);
+  }
   soup_server_add_handler (server, "/token", handle_token, config, NULL);
   soup_server_add_handler (
       server, "/v1/AccessTokens", handle_access_tokens, config, NULL);

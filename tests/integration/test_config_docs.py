@@ -44,6 +44,17 @@ def code_settings():
             for key in re.findall(r'\{\s*"(\w+)"\s*,\s*"[A-Z_0-9]+"',
                                   tables[table]):
                 keys.add(f"[{section}] {key}")
+        # Tables of string settings read in a loop with a literal section:
+        # g_key_file_get_string (kf, "oidc", oidc_settings[i].key, NULL).
+        string_tables = dict(re.findall(
+            r'static const struct\s*\{[^}]*\}\s*(\w+)\[\] = \{(.*?)\n\};',
+            text, re.S))
+        for section, table in re.findall(
+                r'g_key_file_get_\w+\s*\(\s*\w+\s*,\s*"([\w-]+)"\s*,'
+                r'\s*(\w+)\[i\]\.key', text):
+            for key in re.findall(r'\{\s*"(\w+)"\s*,\s*"[A-Z_0-9]+"',
+                                  string_tables[table]):
+                keys.add(f"[{section}] {key}")
         envs.update(re.findall(r'"((?:HQ|TWILIO)_[A-Z0-9_]+)"', text))
     return keys, envs - INTERNAL
 
@@ -62,7 +73,8 @@ class ConfigurationReference(unittest.TestCase):
         # comparisons below prove nothing.
         keys, envs = code_settings()
         for k in ("[server] listen", "[limits] join_rate", "[media] port_min",
-                  "[token] passcode", "[api-key] key_secret"):
+                  "[token] passcode", "[api-key] key_secret",
+                  "[oidc] issuer", "[oidc] allowed_emails"):
             self.assertIn(k, keys)
         for e in ("HQ_LISTEN", "HQ_JOIN_RATE", "TWILIO_API_KEY_SID",
                   "HQ_RECORD_BIN"):
