@@ -81,6 +81,11 @@ typedef struct
   gint64 token_rate; /* POST /token requests a minute, per IP */
   gint64 join_rate; /* join requests a minute, per IP */
   gint64 room_create_rate; /* rooms POST /token creates a minute, per IP */
+
+  /* Chat attachments ([chat], docs/configuration.md). */
+  gint64 chat_media_max_size; /* bytes; 0: attachments are off */
+  gchar **chat_media_types; /* content types accepted (patterns: image/x) */
+  gint64 chat_media_url_ttl; /* seconds a temporary download URL works */
 } HqConfig;
 
 /**
@@ -102,6 +107,10 @@ gboolean hq_config_token_room_open (HqConfig *config, const gchar *name);
 /* Opens POST /token for room @name (a name or glob pattern) without a
  * passcode, as `hq-server --demo` does for its demo room. */
 void hq_config_open_token_room (HqConfig *config, const gchar *name);
+
+/* Whether chat attachments of content type @type (parameters such as
+ * "; charset=..." ignored, case-insensitive) are accepted. */
+gboolean hq_config_chat_media_type_ok (HqConfig *config, const gchar *type);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqConfig, hq_config_free)
 

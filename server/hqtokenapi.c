@@ -149,7 +149,7 @@ handle_token (SoupServer *server, SoupServerMessage *msg, const char *path,
   g_autoptr (GError) error = NULL;
   g_autofree gchar *token = NULL, *identity = NULL;
   const gchar *name = NULL, *room = NULL;
-  gboolean create = TRUE;
+  gboolean create = TRUE, conversation = FALSE;
   HqTokenGrant grant = { 0 };
   JsonObject *reply;
 
@@ -185,6 +185,16 @@ handle_token (SoupServer *server, SoupServerMessage *msg, const char *path,
         "A boolean value must be provided for the create_room parameter.");
     return;
   }
+  /* The reference app asks for the room's conversation; here every room
+   * has its chat, and every token below grants it, so the field is only
+   * checked. */
+  if (!hq_http_field_bool (
+          body, "create_conversation", &conversation, &error)) {
+    hq_http_reply_error (msg, 400, "invalid parameter",
+        "A boolean value must be provided for the create_conversation "
+        "parameter.");
+    return;
+  }
   if (!hq_http_field_string (body, "room_name", &room, &error)) {
     hq_http_reply_error (msg, 400, "invalid room_name", error->message);
     return;
@@ -213,6 +223,8 @@ handle_token (SoupServer *server, SoupServerMessage *msg, const char *path,
   grant.room = room;
   grant.role = HQ_ROLE_GUEST;
   grant.ttl = config->token_ttl;
+  /* Video and chat, as the reference app's token server grants. */
+  grant.chat = TRUE;
   token = hq_token_mint (config->key_sid, config->key_secret,
       config->account_sid, &grant, 0, &error);
   if (token == NULL) {

@@ -1,0 +1,1 @@
+../../video/lib/emitter.js
