@@ -156,6 +156,30 @@ announce_lobby (HqRoom *room)
   }
 }
 
+/* A new member of @room for @claims, on @peer: a participant (sid
+ * prefix PA) or a chat-only member (MB), in state @status. */
+static HqParticipant *
+participant_new (HqRoom *room, const HqTokenClaims *claims,
+    const gchar *sid_prefix, const gchar *status, const HqPeerOps *ops,
+    gpointer peer)
+{
+  HqParticipant *p = g_new0 (HqParticipant, 1);
+
+  p->room = room;
+  p->role = claims->role;
+  p->tracks =
+      g_ptr_array_new_with_free_func ((GDestroyNotify)hq_track_record_free);
+  p->rec.sid = hq_sid_new (sid_prefix);
+  p->rec.room_sid = g_strdup (room->rec.sid);
+  p->rec.identity = g_strdup (claims->identity);
+  p->rec.name = g_strdup (claims->name);
+  p->rec.role = g_strdup (hq_role_to_string (claims->role));
+  p->rec.status = g_strdup (status);
+  p->ops = ops;
+  p->peer = peer;
+  return p;
+}
+
 static JsonObject *
 participant_ref_json (HqParticipant *p)
 {
@@ -279,21 +303,9 @@ hq_room_chat_join (HqRoom *room, const HqTokenClaims *claims,
         room->rec.unique_name, HQ_CHAT_MEMBERS_MAX);
     return NULL;
   }
-  p = g_new0 (HqParticipant, 1);
-  p->room = room;
+  p = participant_new (room, claims, "MB", "connected", ops, peer);
   p->chat_only = TRUE;
-  p->role = claims->role;
-  p->tracks =
-      g_ptr_array_new_with_free_func ((GDestroyNotify)hq_track_record_free);
-  p->rec.sid = hq_sid_new ("MB");
-  p->rec.room_sid = g_strdup (room->rec.sid);
-  p->rec.identity = g_strdup (claims->identity);
-  p->rec.name = g_strdup (claims->name);
-  p->rec.role = g_strdup (hq_role_to_string (claims->role));
-  p->rec.status = g_strdup ("connected");
   p->rec.created = p->rec.updated = hq_now_ms ();
-  p->ops = ops;
-  p->peer = peer;
   g_ptr_array_add (room->chat_members, p);
   hq_room_event (room, "chat-member-joined", p, NULL, NULL, NULL);
   send_chat_joined (p, request_id);
@@ -669,20 +681,8 @@ hq_room_join (HqRoom *room, const HqTokenClaims *claims,
   if (old)
     hq_participant_disconnect (old, "replaced", HQ_CLOSE_REPLACED, NULL);
 
-  p = g_new0 (HqParticipant, 1);
-  p->room = room;
-  p->role = claims->role;
-  p->tracks =
-      g_ptr_array_new_with_free_func ((GDestroyNotify)hq_track_record_free);
-  p->rec.sid = hq_sid_new ("PA");
-  p->rec.room_sid = g_strdup (room->rec.sid);
-  p->rec.identity = g_strdup (claims->identity);
-  p->rec.name = g_strdup (claims->name);
-  p->rec.role = g_strdup (hq_role_to_string (claims->role));
-  p->rec.status = g_strdup ("waiting");
+  p = participant_new (room, claims, "PA", "waiting", ops, peer);
   p->resume_token = hq_secret_new (24);
-  p->ops = ops;
-  p->peer = peer;
   /* In place before the SFU hears of it (connect_participant, or a host's
    * admit): its first subscribe offer already follows them.  A room
    * without an SFU has nothing to subscribe to. */

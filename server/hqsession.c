@@ -248,33 +248,79 @@ join_rate_ok (Request *req)
   return FALSE;
 }
 
+/* What `join` and `chat_join` check first: a connection not joined yet,
+ * the join rate, the token.  Returns its claims (new) and the `room`
+ * field in *@room_id, or NULL after replying. */
+static HqTokenClaims *
+verify_join (Request *req, const gchar **room_id)
+{
+  const gchar *token = NULL;
+  g_autoptr (GError) error = NULL;
+  HqTokenClaims *claims;
+
+  if (req->session->participant) {
+    reply_error (req, "already_joined",
+        "This connection has joined already; open another one to join "
+        "again.");
+    return NULL;
+  }
+  if (!join_rate_ok (req))
+    return NULL;
+  if (!field_string (req, "token", TRUE, &token)
+      || !field_string (req, "room", FALSE, room_id))
+    return NULL;
+  claims =
+      hq_token_verify (req->session->config->keyring, token, NULL, 0, &error);
+  if (claims == NULL)
+    token_error (req, error);
+  return claims;
+}
+
+/* The room in progress @room_id names, if @claims admit to it; NULL after
+ * replying room_not_granted, room_completed or room_not_found. */
+static HqRoom *
+find_room (Request *req, const HqTokenClaims *claims, const gchar *room_id)
+{
+  HqSession *session = req->session;
+  HqRoom *room = hq_rooms_lookup (session->rooms, room_id);
+  g_autofree gchar *why = NULL;
+
+  /* Checked before telling whether the room exists: a token for one room
+   * learns nothing about others. */
+  if (claims->room && !grants (claims, room, room_id)) {
+    why =
+        g_strdup_printf ("The token admits to room \"%s\", not to \"%.200s\".",
+            claims->room, room_id);
+    reply_error (req, "room_not_granted", why);
+    return NULL;
+  }
+  if (room != NULL)
+    return room;
+  if (room_completed (session, room_id)) {
+    why = g_strdup_printf (
+        "Room \"%.200s\" has completed; it takes no more participants.",
+        room_id);
+    reply_error (req, "room_completed", why);
+  } else {
+    why = g_strdup_printf ("There is no room \"%.200s\" in progress.", room_id);
+    reply_error (req, "room_not_found", why);
+  }
+  return NULL;
+}
+
 static void
 handle_join (Request *req)
 {
   HqSession *session = req->session;
-  const gchar *token = NULL, *room_id = NULL, *resume = NULL;
+  const gchar *room_id = NULL, *resume = NULL;
   JsonArray *rules = NULL;
   g_autoptr (HqTokenClaims) claims = NULL;
   g_autoptr (GError) error = NULL;
   HqRoom *room;
 
-  if (session->participant) {
-    reply_error (req, "already_joined",
-        "This connection has joined already; open another one to join "
-        "again.");
+  claims = verify_join (req, &room_id);
+  if (claims == NULL || !field_string (req, "resume_token", FALSE, &resume))
     return;
-  }
-  if (!join_rate_ok (req))
-    return;
-  if (!field_string (req, "token", TRUE, &token)
-      || !field_string (req, "room", FALSE, &room_id)
-      || !field_string (req, "resume_token", FALSE, &resume))
-    return;
-  claims = hq_token_verify (session->config->keyring, token, NULL, 0, &error);
-  if (claims == NULL) {
-    token_error (req, error);
-    return;
-  }
   if (room_id == NULL)
     room_id = claims->room;
   if (room_id == NULL) {
@@ -282,31 +328,8 @@ handle_join (Request *req)
         "room is missing, and the token does not name a room.");
     return;
   }
-  room = hq_rooms_lookup (session->rooms, room_id);
-  /* Checked before telling whether the room exists: a token for one room
-   * learns nothing about others. */
-  if (claims->room && !grants (claims, room, room_id)) {
-    g_autofree gchar *why =
-        g_strdup_printf ("The token admits to room \"%s\", not to \"%.200s\".",
-            claims->room, room_id);
-    reply_error (req, "room_not_granted", why);
-    return;
-  }
-  if (room == NULL) {
-    g_autofree gchar *why = NULL;
-    if (room_completed (session, room_id)) {
-      why = g_strdup_printf (
-          "Room \"%.200s\" has completed; it takes no more participants.",
-          room_id);
-      reply_error (req, "room_completed", why);
-    } else {
-      why =
-          g_strdup_printf ("There is no room \"%.200s\" in progress.", room_id);
-      reply_error (req, "room_not_found", why);
-    }
-    return;
-  }
-  if (!field_rules (req, "subscribe_rules", &rules))
+  room = find_room (req, claims, room_id);
+  if (room == NULL || !field_rules (req, "subscribe_rules", &rules))
     return;
   /* In effect before the SFU builds the first offer (the recorder ignores
    * them: it takes the recording rules). */
@@ -326,27 +349,14 @@ static void
 handle_chat_join (Request *req)
 {
   HqSession *session = req->session;
-  const gchar *token = NULL, *room_id = NULL;
+  const gchar *room_id = NULL;
   g_autoptr (HqTokenClaims) claims = NULL;
   g_autoptr (GError) error = NULL;
   HqRoom *room;
 
-  if (session->participant) {
-    reply_error (req, "already_joined",
-        "This connection has joined already; open another one to join "
-        "again.");
+  claims = verify_join (req, &room_id);
+  if (claims == NULL)
     return;
-  }
-  if (!join_rate_ok (req))
-    return;
-  if (!field_string (req, "token", TRUE, &token)
-      || !field_string (req, "room", FALSE, &room_id))
-    return;
-  claims = hq_token_verify (session->config->keyring, token, NULL, 0, &error);
-  if (claims == NULL) {
-    token_error (req, error);
-    return;
-  }
   if (!claims->chat) {
     reply_error (req, "invalid_token",
         "The access token was refused (no_chat_grant): it grants no chat "
@@ -366,23 +376,9 @@ handle_chat_join (Request *req)
     reply (req, "chat_joined", fields);
     return;
   }
-  room = hq_rooms_lookup (session->rooms, room_id);
-  if (claims->room && !grants (claims, room, room_id)) {
-    g_autofree gchar *why =
-        g_strdup_printf ("The token admits to room \"%s\", not to \"%.200s\".",
-            claims->room, room_id);
-    reply_error (req, "room_not_granted", why);
+  room = find_room (req, claims, room_id);
+  if (room == NULL)
     return;
-  }
-  if (room == NULL) {
-    g_autofree gchar *why = g_strdup_printf (
-        "There is no room \"%.200s\" in progress, so no chat to join.",
-        room_id);
-    reply_error (req,
-        room_completed (session, room_id) ? "room_completed" : "room_not_found",
-        why);
-    return;
-  }
   session->participant =
       hq_room_chat_join (room, claims, &peer_ops, session, req->id, &error);
   if (session->participant == NULL)
