@@ -50,11 +50,11 @@ after(async () => {
 });
 
 // The reference app's token request: its fields, the server's passcode.
-async function guestToken(name, room) {
+async function guestToken(name, room, createRoom = true) {
   const res = await fetch(`${server.url}/token`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ user_identity: name, room_name: room, create_room: true,
+    body: JSON.stringify({ user_identity: name, room_name: room, create_room: createRoom,
       create_conversation: true, passcode: server.credentials().passcode }),
   });
   const body = await res.json();
@@ -373,5 +373,48 @@ test('an expired temporary URL is refused, and a forged one too', async () => {
     return [res.status, await res.text()];
   });
   assert.deepEqual(again, [200, 'just a note\n']);
+  await a.page.close();
+});
+
+test('a refused token fails the client, and an unknown room is a clear error', async () => {
+  const a = await appPage('ana');
+  const good = await guestToken('Ana', 'conv-errors');
+  const bad = good.token.slice(0, -2) + (good.token.endsWith('AA') ? 'BB' : 'AA');
+  const refused = await a.page.evaluate(async (t) => {
+    const { Client } = window.Conversations;
+    const client = new Client(t);
+    const seen = [];
+    client.on('connectionStateChanged', (s) => seen.push(['connectionStateChanged', s]));
+    const state = await new Promise((resolve) => client.on('stateChanged', resolve));
+    let created;
+    try {
+      await Client.create(t);
+    } catch (err) {
+      created = { name: err.name, code: err.code, message: err.message };
+    }
+    return { state, seen, connectionState: client.connectionState, created };
+  }, bad);
+  assert.equal(refused.state, 'failed');
+  assert.deepEqual(refused.seen, [['connectionStateChanged', 'denied']]);
+  assert.equal(refused.connectionState, 'denied');
+  assert.equal(refused.created.code, 20101);
+  assert.match(refused.created.message, /^The access token was refused \(bad_signature\)/);
+  const lookup = (t, room) => a.page.evaluate(async ([token, r]) => {
+    const client = await window.Conversations.Client.create(token);
+    try {
+      await client.getConversationByUniqueName(r);
+      return null;
+    } catch (err) {
+      return { code: err.code, message: err.message };
+    } finally {
+      await client.shutdown();
+    }
+  }, [t, room]);
+  // A room nobody made (the token server was asked not to create it).
+  assert.deepEqual(await lookup((await guestToken('Ana', 'conv-ghost', false)).token, 'conv-ghost'),
+    { code: 20404, message: 'There is no room "conv-ghost" in progress.' });
+  // A token for one room never learns whether another exists.
+  assert.deepEqual(await lookup(good.token, 'conv-ghost'),
+    { code: 20403, message: 'The token admits to room "conv-errors", not to "conv-ghost".' });
   await a.page.close();
 });
