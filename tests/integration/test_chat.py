@@ -10,6 +10,7 @@ import json
 import os
 import socket
 import stat
+import tempfile
 import unittest
 import urllib.parse
 
@@ -273,6 +274,39 @@ class ChatTest(unittest.TestCase):
         del outsider
         for s in (a, b, o):
             s.close()
+
+
+class ChatConfigTest(unittest.TestCase):
+    def test_chat_settings_from_the_config_file(self):
+        with tempfile.TemporaryDirectory(prefix="hq-chat-conf-") as tmp:
+            conf = os.path.join(tmp, "hq.conf")
+            with open(conf, "w") as f:
+                f.write("[chat]\nmedia_max_size=lots\n")
+            bad = Server(args=["--config", conf])
+            with self.assertRaises(AssertionError) as caught:
+                bad.start()
+            self.assertIn('chat.media_max_size must be a whole number from 0 '
+                          'to 1073741824, not "lots"', str(caught.exception))
+            bad.crash()
+            with open(conf, "w") as f:
+                f.write("[chat]\nmedia_max_size=0\nmedia_types=text/plain\n"
+                        "media_url_ttl=60\n")
+            with Server(args=["--config", conf]) as server:
+                creds = server.credentials()
+                token = server.request("POST", "/token", {
+                    "user_identity": "Ana", "room_name": "conf",
+                    "passcode": creds["passcode"]}).json()["token"]
+                s = Signal(server.url)
+                joined = s.request("chat_join", token=token, room="conf")
+                self.assertEqual(joined["media"],
+                                 {"max_size": 0, "types": ["text/plain"]})
+                r = server.request(
+                    "POST", "/v1/ChatMedia?Room=conf", b"hello",
+                    headers={"Authorization": "Bearer " + token,
+                             "Content-Type": "text/plain"})
+                self.assertEqual((r.status, r.json()["error"]["message"]),
+                                 (403, "attachments off"))
+                s.close()
 
 
 if __name__ == "__main__":
