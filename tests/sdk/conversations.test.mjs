@@ -51,12 +51,12 @@ after(async () => {
 });
 
 // The reference app's token request: its fields, the server's passcode.
-async function guestToken(name, room, createRoom = true) {
-  const res = await fetch(`${server.url}/token`, {
+async function guestToken(name, room, createRoom = true, srv = server) {
+  const res = await fetch(`${srv.url}/token`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ user_identity: name, room_name: room, create_room: createRoom,
-      create_conversation: true, passcode: server.credentials().passcode }),
+      create_conversation: true, passcode: srv.credentials().passcode }),
   });
   const body = await res.json();
   assert.equal(res.status, 200, JSON.stringify(body));
@@ -87,11 +87,11 @@ async function auditEvents(sid) {
 }
 
 // A page of the chat app; `describe` turns a Message into plain data.
-async function appPage(label) {
+async function appPage(label, base = server.url) {
   const page = await browser.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(String(e)));
-  await page.goto(`${server.url}/`);
+  await page.goto(`${base}/`);
   await waitInPage(page, () => window.appReady === true, undefined, 30000, `${label}: the app to load`);
   await page.evaluate(() => {
     window.describe = (m) => ({
@@ -430,4 +430,55 @@ test('a refused token fails the client, and an unknown room is a clear error', a
   assert.deepEqual(await lookup(good.token, 'conv-ghost'),
     { code: 20403, message: 'The token admits to room "conv-errors", not to "conv-ghost".' });
   await a.page.close();
+});
+
+test('after a server restart the clients come back by themselves and the chat goes on', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'hq-conv-restart-'));
+  const env = { HQ_WEB_DIR: path.join(site, 'web') };
+  let srv = await startServer(env, { dataDir });
+  const listen = new URL(srv.url).host;
+  const pages = [];
+  try {
+    const a = await appPage('ana', srv.url);
+    const b = await appPage('ben', srv.url);
+    pages.push(a, b);
+    const ta = await guestToken('Ana', 'conv-restart', true, srv);
+    const tb = await guestToken('Ben', 'conv-restart', true, srv);
+    await joinChat(a, ta.token, 'conv-restart');
+    await joinChat(b, tb.token, 'conv-restart');
+    assert.equal(await a.page.evaluate(() => window.conversation.sendMessage('before')), 1);
+    await waitReceived(b, { index: 1, body: 'before' }, 'the message before the restart');
+
+    assert.equal(await srv.stop(), 0);
+    for (const p of pages) {
+      await waitInPage(p.page, () => window.connectionStates.includes('connecting'), undefined, 30000,
+        `${p.label}: connecting`);
+    }
+    srv = await startServer(env, { dataDir, listen });
+    for (const p of pages) {
+      await waitInPage(p.page, () => window.connectionStates.at(-1) === 'connected'
+        && window.connectionStates.length >= 3, undefined, 30000, `${p.label}: connected again`);
+    }
+    // The conversation rejoins on its own: ben's send works once it has
+    // (a request while it is down fails with 53001), and ana gets it.
+    const sent = await b.page.evaluate(async () => {
+      const deadline = Date.now() + 30000;
+      for (;;) {
+        try {
+          return await window.conversation.sendMessage('after');
+        } catch (err) {
+          if (err.code !== 53001 || Date.now() > deadline) return { code: err.code, message: err.message };
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    });
+    assert.equal(sent, 2);
+    await waitReceived(a, { index: 2, body: 'after', author: tb.identity }, 'the message after the restart');
+    assert.deepEqual(await a.page.evaluate(() => window.connectionStates), ['connected', 'connecting', 'connected']);
+    for (const p of pages) assert.deepEqual(p.problems, []);
+  } finally {
+    for (const p of pages) await p.page.close();
+    if (srv) await srv.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });

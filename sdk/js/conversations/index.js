@@ -513,8 +513,8 @@ export class Client extends EventEmitter {
   // token; its state is the client's connectionState.
   async _signIn() {
     const conn = new Connection(signalUrl(this._origin), () => {}, (code) => this._mainClosed(code));
-    await conn.open();
     try {
+      await conn.open();
       await conn.request({ type: 'chat_join', token: this._token });
     } catch (err) {
       conn.close();
@@ -548,9 +548,9 @@ export class Client extends EventEmitter {
     const conn = new Connection(signalUrl(this._origin),
       (msg) => conversation?._event(msg),
       (code) => conversation && this._conversationClosed(conversation, code));
-    await conn.open();
     let joined;
     try {
+      await conn.open();
       joined = await conn.request({ type: 'chat_join', token: this._token, room });
     } catch (err) {
       conn.close();
