@@ -297,6 +297,16 @@ hq_room_chat_join (HqRoom *room, const HqTokenClaims *claims,
 
   if (!check_not_banned (room, claims->identity, error))
     return NULL;
+  /* The waiting room keeps the chat too: a guest reads it once admitted
+   * (as a participant of the call). */
+  if (room->rec.waiting_room && claims->role == HQ_ROLE_GUEST
+      && !hq_room_in_chat (room, claims->identity)) {
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NOT_ADMITTED,
+        "Room \"%s\" has a waiting room: its chat opens to a guest once a "
+        "host has let them in.",
+        room->rec.unique_name);
+    return NULL;
+  }
   if (room->chat_members->len >= HQ_CHAT_MEMBERS_MAX) {
     g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FULL,
         "The chat of room \"%s\" has %d chat-only connections already.",

@@ -48,6 +48,7 @@ hq_room_error_code (gint code)
     [HQ_ROOM_ERROR_STORE] = "internal",
     [HQ_ROOM_ERROR_RECORDER] = "forbidden",
     [HQ_ROOM_ERROR_BANNED] = "banned",
+    [HQ_ROOM_ERROR_NOT_ADMITTED] = "not_admitted",
   };
 
   if (code < 0 || code >= (gint)G_N_ELEMENTS (names))

@@ -39,6 +39,8 @@ GQuark hq_room_error_quark (void);
  * @HQ_ROOM_ERROR_BANNED: a host or the REST API removed this identity from
  *   the room (or denied it in the lobby); it may not join until a host
  *   admits it again.
+ * @HQ_ROOM_ERROR_NOT_ADMITTED: a guest asked for the chat of a room with a
+ *   waiting room before a host let them in.
  */
 typedef enum
 {
@@ -51,6 +53,7 @@ typedef enum
   HQ_ROOM_ERROR_STORE,
   HQ_ROOM_ERROR_RECORDER,
   HQ_ROOM_ERROR_BANNED,
+  HQ_ROOM_ERROR_NOT_ADMITTED,
 } HqRoomError;
 
 /* The protocol error code for an HQ_ROOM_ERROR ("room_full", ...). */

@@ -158,6 +158,36 @@ class ChatTest(unittest.TestCase):
         for s in (video, cleo):
             s.close()
 
+    def test_the_waiting_room_keeps_the_chat_too(self):
+        r = self.server.request("POST", "/v1/Rooms", {
+            "UniqueName": "chat-lobby", "WaitingRoom": True}, auth=self.key)
+        self.assertEqual(r.status, 201, r.body)
+        host_token = self.server.request(
+            "POST", "/v1/AccessTokens", {"Identity": "dr", "Room": "chat-lobby",
+                                         "Role": "host"}, auth=self.key).json()["token"]
+        host = Signal(self.server.url)
+        self.assertEqual(host.join(host_token)["type"], "joined")
+        guest = self.guest("Pat", "chat-lobby", create_room=False)
+        chat = Signal(self.server.url)
+        reply = chat.request("chat_join", token=guest["token"],
+                             room="chat-lobby")
+        self.assertEqual(reply["code"], "not_admitted")
+        self.assertIn("waiting room", reply["message"])
+        call = Signal(self.server.url)
+        waiting = call.join(guest["token"])
+        self.assertEqual(waiting["type"], "waiting")
+        self.assertEqual(chat.request("chat_join", token=guest["token"],
+                                      room="chat-lobby")["code"],
+                         "not_admitted")
+        self.assertEqual(host.request("admit", participant_sid=waiting[
+            "participant_sid"])["type"], "ok")
+        self.assertEqual(call.wait_for("joined")["type"], "joined")
+        reply = chat.request("chat_join", token=guest["token"],
+                             room="chat-lobby")
+        self.assertEqual(reply["type"], "chat_joined", reply)
+        for s in (host, chat, call):
+            s.close()
+
     def test_chat_join_without_a_room_signs_in(self):
         t = self.guest("Ana", "chat-later")["token"]
         s = Signal(self.server.url)

@@ -39,6 +39,7 @@ const SIGNAL_ERRORS = {
   room_not_granted: [20403, 403],
   banned: [20403, 403],
   forbidden: [20403, 403],
+  not_admitted: [20403, 403],
   room_not_found: [20404, 404],
   room_completed: [20404, 404],
   not_found: [20404, 404],
