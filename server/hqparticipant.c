@@ -615,6 +615,12 @@ hq_participant_ban (
   detail = json_object_new ();
   json_object_set_string_member (detail, "reason", reason);
   hq_room_event (room, "participant-banned", p, NULL, actor, detail);
+  /* Removal sticks for the chat too: its chat-only connections end. */
+  for (guint i = room->chat_members->len; i > 0; i--) {
+    HqParticipant *m = g_ptr_array_index (room->chat_members, i - 1);
+    if (m != p && g_strcmp0 (m->rec.identity, p->rec.identity) == 0)
+      hq_participant_disconnect (m, reason, HQ_CLOSE_REMOVED, actor);
+  }
   return TRUE;
 }
 

@@ -188,6 +188,26 @@ class ChatTest(unittest.TestCase):
         for s in (host, chat, call):
             s.close()
 
+    def test_removal_ends_the_chat_too(self):
+        host_token = self.server.request(
+            "POST", "/v1/AccessTokens", {"Identity": "dr", "Room": "chat-rm",
+                                         "Role": "host"}, auth=self.key)
+        pat = self.guest("Pat", "chat-rm")
+        host = Signal(self.server.url)
+        self.assertEqual(host.join(host_token.json()["token"])["type"],
+                         "joined")
+        call = Signal(self.server.url)
+        joined = call.join(pat["token"])
+        chat, _ = self.chat_member(pat["token"], "chat-rm")
+        self.assertEqual(host.request("remove", participant_sid=joined[
+            "participant"]["sid"])["type"], "ok")
+        self.assertEqual(chat.ws.wait_closed()[0], 4001)
+        again = Signal(self.server.url)
+        self.assertEqual(again.request("chat_join", token=pat["token"],
+                                       room="chat-rm")["code"], "banned")
+        for s in (host, again):
+            s.close()
+
     def test_chat_join_without_a_room_signs_in(self):
         t = self.guest("Ana", "chat-later")["token"]
         s = Signal(self.server.url)
