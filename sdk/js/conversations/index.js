@@ -9,10 +9,74 @@
 // the room's chat without being a participant of the call.  The client's
 // own connection only signs in (a `chat_join` without a room) and carries
 // connectionState.  Attachments go up by HTTP (POST /v1/ChatMedia) and
-// come down by short-lived signed links (`chat_media_url`).
-import { EventEmitter } from './lib/emitter.js';
-
+// come down by short-lived signed links (`chat_media_url`).  One module,
+// no dependencies.
 export const version = '0.1.0';
+
+// on/once/off/emit, as @twilio/conversations' objects have them, over the
+// browser's EventTarget (a listener that throws is reported, and the
+// others still run).  Its own here, so that the package stands alone.
+class EventEmitter {
+  constructor() {
+    Object.defineProperty(this, '_events', { value: new EventTarget() });
+    Object.defineProperty(this, '_wrappers', { value: new Map() });
+  }
+
+  on(event, listener, once = false) {
+    const wrapper = (e) => {
+      if (once) this._forget(event, listener);
+      listener.apply(this, e.detail);
+    };
+    if (!this._wrappers.has(event)) this._wrappers.set(event, new Map());
+    this._wrappers.get(event).set(listener, wrapper);
+    this._events.addEventListener(event, wrapper, { once });
+    return this;
+  }
+
+  once(event, listener) {
+    return this.on(event, listener, true);
+  }
+
+  _forget(event, listener) {
+    const wrappers = this._wrappers.get(event);
+    const wrapper = wrappers?.get(listener);
+    if (wrapper) {
+      wrappers.delete(listener);
+      this._events.removeEventListener(event, wrapper);
+    }
+  }
+
+  off(event, listener) {
+    this._forget(event, listener);
+    return this;
+  }
+
+  addListener(event, listener) {
+    return this.on(event, listener);
+  }
+
+  removeListener(event, listener) {
+    return this.off(event, listener);
+  }
+
+  removeAllListeners(event) {
+    for (const [name, wrappers] of this._wrappers) {
+      if (event !== undefined && name !== event) continue;
+      for (const listener of [...wrappers.keys()]) this._forget(name, listener);
+    }
+    return this;
+  }
+
+  listenerCount(event) {
+    return this._wrappers.get(event)?.size || 0;
+  }
+
+  emit(event, ...args) {
+    const had = this.listenerCount(event) > 0;
+    this._events.dispatchEvent(new CustomEvent(event, { detail: args }));
+    return had;
+  }
+}
 
 const KEEPALIVE_MS = 20000;
 const RETRY_MS = [500, 1000, 2000, 4000, 8000];

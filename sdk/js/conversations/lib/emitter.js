@@ -1,1 +1,0 @@
-../../video/lib/emitter.js
