@@ -47,6 +47,7 @@ hq_config_free (HqConfig *config)
   g_free (config->media_public_address);
   g_free (config->web_dir);
   g_free (config->room_type);
+  g_strfreev (config->chat_media_types);
   g_free (config);
 }
 
@@ -358,6 +359,76 @@ check_media (HqConfig *config, GError **error)
   return TRUE;
 }
 
+/* --- chat attachments --- */
+
+#define HQ_DEFAULT_CHAT_MEDIA_TYPES                                            \
+  "application/pdf,image/jpeg,image/png,image/gif,image/webp,text/plain"
+
+/* A comma-separated list of content types, lower case; "" accepts none. */
+static void
+set_chat_media_types (HqConfig *config, const gchar *list)
+{
+  g_auto (GStrv) parts = g_strsplit_set (list, ",;", -1);
+  GPtrArray *out = g_ptr_array_new ();
+
+  for (gchar **p = parts; *p; p++) {
+    g_strstrip (*p);
+    if (**p)
+      g_ptr_array_add (out, g_ascii_strdown (*p, -1));
+  }
+  g_ptr_array_add (out, NULL);
+  g_strfreev (config->chat_media_types);
+  config->chat_media_types = (gchar **)g_ptr_array_free (out, FALSE);
+}
+
+gboolean
+hq_config_chat_media_type_ok (HqConfig *config, const gchar *type)
+{
+  g_autofree gchar *bare = NULL;
+  gchar *semi;
+
+  if (type == NULL)
+    return FALSE;
+  bare = g_ascii_strdown (type, -1);
+  if ((semi = strchr (bare, ';')))
+    *semi = '\0';
+  g_strstrip (bare);
+  for (gchar **p = config->chat_media_types; p && *p; p++)
+    if (g_pattern_match_simple (*p, bare))
+      return TRUE;
+  return FALSE;
+}
+
+/* [chat] from @kf, or the environment when @kf is NULL. */
+static gboolean
+load_chat (HqConfig *config, GKeyFile *kf, GError **error)
+{
+  g_autofree gchar *size = NULL, *types = NULL, *ttl = NULL;
+  const gchar *v;
+
+  if (kf) {
+    size = g_key_file_get_string (kf, "chat", "media_max_size", NULL);
+    types = g_key_file_get_string (kf, "chat", "media_types", NULL);
+    ttl = g_key_file_get_string (kf, "chat", "media_url_ttl", NULL);
+  } else {
+    size = g_strdup (g_getenv ("HQ_CHAT_MEDIA_MAX_SIZE"));
+    types = g_strdup (g_getenv ("HQ_CHAT_MEDIA_TYPES"));
+    ttl = g_strdup (g_getenv ("HQ_CHAT_MEDIA_URL_TTL"));
+  }
+  if (size && *size
+      && !parse_int (kf ? "chat.media_max_size" : "HQ_CHAT_MEDIA_MAX_SIZE",
+          size, 0, G_GINT64_CONSTANT (1) << 30, &config->chat_media_max_size,
+          error))
+    return FALSE;
+  if (ttl && *ttl
+      && !parse_int (kf ? "chat.media_url_ttl" : "HQ_CHAT_MEDIA_URL_TTL", ttl,
+          1, 24 * 3600, &config->chat_media_url_ttl, error))
+    return FALSE;
+  if ((v = types))
+    set_chat_media_types (config, v);
+  return TRUE;
+}
+
 /* --- POST /token access --- */
 
 static void
@@ -502,7 +573,7 @@ load_file (HqConfig *config, const gchar *path, GError **error)
       && !parse_int ("token.ttl", ttl, 1, HQ_TOKEN_MAX_LIFETIME,
           &config->token_ttl, error))
     goto bad;
-  if (!load_sections (config, kf, error))
+  if (!load_sections (config, kf, error) || !load_chat (config, kf, error))
     goto bad;
   return TRUE;
 
@@ -586,6 +657,8 @@ load_env (HqConfig *config, GError **error)
             timing_env[i].name, v, 1, 24 * 3600 * 1000, field, error))
       goto bad;
   }
+  if (!load_chat (config, NULL, error))
+    goto bad;
   if (!load_sections (config, NULL, error))
     goto bad;
   return TRUE;
@@ -767,6 +840,9 @@ hq_config_load (const gchar *data_dir, const gchar *config_file,
   config->join_rate = 300;
   config->room_create_rate = 10;
   config->oidc_refresh_min = 60;
+  config->chat_media_max_size = 10 * 1024 * 1024;
+  config->chat_media_url_ttl = 300;
+  set_chat_media_types (config, HQ_DEFAULT_CHAT_MEDIA_TYPES);
   if (!parse_listen (config, HQ_DEFAULT_LISTEN, error))
     return NULL;
   if (!ensure_private_dir (config->data_dir, error))

@@ -99,6 +99,11 @@ typedef struct
   gchar **oidc_allowed_emails; /* glob patterns; NULL: anyone */
   gchar *oidc_host_claim, *oidc_host_value; /* who is a host */
   gint64 oidc_refresh_min; /* seconds between refetches for unknown keys */
+
+  /* Chat attachments ([chat], docs/configuration.md). */
+  gint64 chat_media_max_size; /* bytes; 0: attachments are off */
+  gchar **chat_media_types; /* content types accepted (patterns: image/x) */
+  gint64 chat_media_url_ttl; /* seconds a temporary download URL works */
 } HqConfig;
 
 /**
@@ -120,6 +125,10 @@ gboolean hq_config_token_room_open (HqConfig *config, const gchar *name);
 /* Opens POST /token for room @name (a name or glob pattern) without a
  * passcode, as `hq-server --demo` does for its demo room. */
 void hq_config_open_token_room (HqConfig *config, const gchar *name);
+
+/* Whether chat attachments of content type @type (parameters such as
+ * "; charset=..." ignored, case-insensitive) are accepted. */
+gboolean hq_config_chat_media_type_ok (HqConfig *config, const gchar *type);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqConfig, hq_config_free)
 

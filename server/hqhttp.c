@@ -692,12 +692,73 @@ hq_http_refuse_and_close (SoupServerMessage *msg, guint status,
 }
 
 #define HQ_HTTP_BODY_SEEN_KEY "hq-http-body-seen"
+#define HQ_HTTP_UPLOADS_KEY "hq-http-uploads"
+
+/* A path that takes larger bodies (hq_http_allow_upload). */
+typedef struct
+{
+  gchar *path;
+  gint64 max;
+  gchar *explanation;
+} Upload;
 
 static void
-too_large (SoupServerMessage *msg, goffset length)
+upload_free (gpointer data)
+{
+  Upload *u = data;
+
+  g_free (u->path);
+  g_free (u->explanation);
+  g_free (u);
+}
+
+void
+hq_http_allow_upload (
+    SoupServer *server, const gchar *path, gint64 max, const gchar *explanation)
+{
+  GPtrArray *uploads =
+      g_object_get_data (G_OBJECT (server), HQ_HTTP_UPLOADS_KEY);
+  Upload *u = g_new0 (Upload, 1);
+
+  if (uploads == NULL) {
+    uploads = g_ptr_array_new_with_free_func (upload_free);
+    g_object_set_data_full (G_OBJECT (server), HQ_HTTP_UPLOADS_KEY, uploads,
+        (GDestroyNotify)g_ptr_array_unref);
+  }
+  u->path = g_strdup (path);
+  u->max = max;
+  u->explanation = g_strdup (explanation);
+  g_ptr_array_add (uploads, u);
+}
+
+/* The upload settings of @msg's path on @server, or NULL. */
+static const Upload *
+find_upload (SoupServer *server, SoupServerMessage *msg)
+{
+  GPtrArray *uploads = server
+      ? g_object_get_data (G_OBJECT (server), HQ_HTTP_UPLOADS_KEY)
+      : NULL;
+  GUri *uri = soup_server_message_get_uri (msg);
+  const gchar *path = uri ? g_uri_get_path (uri) : NULL;
+
+  for (guint i = 0; uploads && path && i < uploads->len; i++) {
+    Upload *u = g_ptr_array_index (uploads, i);
+    if (g_str_equal (u->path, path))
+      return u;
+  }
+  return NULL;
+}
+
+static void
+too_large (SoupServerMessage *msg, goffset length, const Upload *upload)
 {
   g_autofree gchar *why = NULL;
 
+  if (upload) {
+    /* An upload's own words: what the limit is. */
+    hq_http_refuse_and_close (msg, 413, "file too large", upload->explanation);
+    return;
+  }
   if (length >= 0)
     why = g_strdup_printf ("The request body has %" G_GOFFSET_FORMAT
                            " bytes; at most %d are accepted.",
@@ -715,31 +776,35 @@ static void
 got_chunk (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
 {
   gsize *seen = g_object_get_data (G_OBJECT (msg), HQ_HTTP_BODY_SEEN_KEY);
+  const Upload *upload = find_upload (user_data, msg);
+  gint64 max = upload ? upload->max : HQ_HTTP_MAX_BODY;
 
   *seen += g_bytes_get_size (chunk);
-  if (*seen > HQ_HTTP_MAX_BODY) {
+  if ((gint64)*seen > max) {
     g_signal_handlers_disconnect_by_func (msg, got_chunk, user_data);
-    too_large (msg, -1);
+    too_large (msg, -1, upload);
   }
 }
 
 /* On every request's headers (an early handler would see only the paths
- * without a handler of their own). */
+ * without a handler of their own).  @user_data is the server. */
 static void
 got_headers (SoupServerMessage *msg, gpointer user_data)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   SoupEncoding encoding = soup_message_headers_get_encoding (headers);
+  const Upload *upload = find_upload (user_data, msg);
+  gint64 max = upload ? upload->max : HQ_HTTP_MAX_BODY;
 
   if (encoding == SOUP_ENCODING_CONTENT_LENGTH
-      && soup_message_headers_get_content_length (headers) > HQ_HTTP_MAX_BODY) {
-    too_large (msg, soup_message_headers_get_content_length (headers));
+      && soup_message_headers_get_content_length (headers) > max) {
+    too_large (msg, soup_message_headers_get_content_length (headers), upload);
     return;
   }
   if (encoding == SOUP_ENCODING_CHUNKED) {
     g_object_set_data_full (
         G_OBJECT (msg), HQ_HTTP_BODY_SEEN_KEY, g_new0 (gsize, 1), g_free);
-    g_signal_connect (msg, "got-chunk", G_CALLBACK (got_chunk), NULL);
+    g_signal_connect (msg, "got-chunk", G_CALLBACK (got_chunk), user_data);
   }
 }
 
@@ -750,7 +815,7 @@ request_started (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 
   *start = g_get_monotonic_time ();
   g_object_set_data_full (G_OBJECT (msg), HQ_HTTP_START_KEY, start, g_free);
-  g_signal_connect (msg, "got-headers", G_CALLBACK (got_headers), NULL);
+  g_signal_connect (msg, "got-headers", G_CALLBACK (got_headers), server);
 }
 
 static void
@@ -993,4 +1058,75 @@ hq_http_check_enum (SoupServerMessage *msg, const gchar *name,
   why = g_strdup_printf ("%s must be one of %s.", name, list);
   hq_http_reply_error (msg, 400, "invalid parameter", why);
   return FALSE;
+}
+
+/* --- short-lived media links --- */
+
+/* hex HMAC-SHA256 over "<sid>:<expiry>" keyed with @secret. */
+static gchar *
+media_signature (const gchar *secret, const gchar *sid, gint64 expires)
+{
+  g_autofree gchar *text =
+      g_strdup_printf ("%s:%" G_GINT64_FORMAT, sid, expires);
+
+  return g_compute_hmac_for_string (
+      G_CHECKSUM_SHA256, (const guchar *)secret, strlen (secret), text, -1);
+}
+
+gchar *
+hq_media_link_new (const gchar *base, const gchar *secret, const gchar *sid,
+    gint64 ttl_s, gint64 *expires)
+{
+  gint64 until = g_get_real_time () / G_USEC_PER_SEC + ttl_s;
+  g_autofree gchar *sig = media_signature (secret, sid, until);
+
+  if (expires)
+    *expires = until;
+  return g_strdup_printf ("%s/v1/MediaLinks/%s?Expires=%" G_GINT64_FORMAT
+                          "&Signature=%s",
+      base, sid, until, sig);
+}
+
+HqMediaLinkCheck
+hq_media_link_check (const gchar *secret, const gchar *sid, GHashTable *query)
+{
+  const gchar *expires = query ? g_hash_table_lookup (query, "Expires") : NULL;
+  const gchar *sig = query ? g_hash_table_lookup (query, "Signature") : NULL;
+  g_autofree gchar *expect = NULL;
+  gint64 until = 0;
+
+  if (expires)
+    until = g_ascii_strtoll (expires, NULL, 10);
+  expect = media_signature (secret, sid, until);
+  if (sig == NULL || until <= 0 || !hq_str_equal_const_time (sig, expect))
+    return HQ_MEDIA_LINK_FORGED;
+  if (until < g_get_real_time () / G_USEC_PER_SEC)
+    return HQ_MEDIA_LINK_EXPIRED;
+  return HQ_MEDIA_LINK_OK;
+}
+
+void
+hq_http_reply_file (SoupServerMessage *msg, const gchar *file,
+    const gchar *type, const gchar *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GMappedFile) mapped = g_mapped_file_new (file, FALSE, &error);
+  g_autoptr (GBytes) bytes = NULL;
+  g_autofree gchar *disposition = NULL;
+  SoupMessageHeaders *headers;
+
+  if (mapped == NULL) {
+    hq_http_reply_error (msg, 404, "not found", "The media file is gone.");
+    return;
+  }
+  bytes = g_mapped_file_get_bytes (mapped);
+  headers = soup_server_message_get_response_headers (msg);
+  disposition = g_strdup_printf ("attachment; filename=\"%s\"", name);
+  soup_message_headers_replace (headers, "Content-Disposition", disposition);
+  /* Served as what it says it is, never sniffed into a page. */
+  soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
+  soup_message_headers_replace (headers, "Content-Security-Policy", "sandbox");
+  soup_server_message_set_status (msg, 200, NULL);
+  soup_server_message_set_response (msg, type, SOUP_MEMORY_COPY,
+      g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
 }

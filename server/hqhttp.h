@@ -40,6 +40,13 @@ typedef enum
  * 413 and the connection closes. */
 void hq_http_setup (SoupServer *server);
 
+/* Lets requests to exactly @path carry bodies up to @max bytes (an upload
+ * endpoint) instead of HQ_HTTP_MAX_BODY; over it the reply is 413 "file
+ * too large" with @explanation (which should say the limit), and the
+ * connection closes unread. */
+void hq_http_allow_upload (SoupServer *server, const gchar *path, gint64 max,
+    const gchar *explanation);
+
 /* Replies @status with the usual error body itself, outside libsoup, and
  * closes the connection without reading the request any further. */
 void hq_http_refuse_and_close (SoupServerMessage *msg, guint status,
@@ -136,6 +143,33 @@ typedef struct
 
 /* The base URL the client used ("http://<Host header>"). */
 gchar *hq_http_base_url (SoupServerMessage *msg);
+/* --- short-lived media links ---
+ *
+ * GET /v1/MediaLinks/{sid}?Expires=&Signature= serves a recording's, a
+ * composition's or a chat attachment's file to whoever holds a link that
+ * has not expired: the signature (hex HMAC-SHA256 over "<sid>:<expiry>",
+ * keyed with the server's per-start media secret) is the permission. */
+
+typedef enum
+{
+  HQ_MEDIA_LINK_OK,
+  HQ_MEDIA_LINK_FORGED, /* no signature, or not one this server made */
+  HQ_MEDIA_LINK_EXPIRED,
+} HqMediaLinkCheck;
+
+/* "@base/v1/MediaLinks/@sid?Expires=...&Signature=..." valid for @ttl_s
+ * seconds; @base may be "" (a path); *@expires (may be NULL) gets the
+ * expiry in unix seconds. */
+gchar *hq_media_link_new (const gchar *base, const gchar *secret,
+    const gchar *sid, gint64 ttl_s, gint64 *expires);
+/* Checks the Expires and Signature of @query for @sid. */
+HqMediaLinkCheck hq_media_link_check (
+    const gchar *secret, const gchar *sid, GHashTable *query);
+/* Serves @file as the body, of content type @type, as a download named
+ * @name (ASCII without quotes); 404 when the file is gone. */
+void hq_http_reply_file (SoupServerMessage *msg, const gchar *file,
+    const gchar *type, const gchar *name);
+
 /* Reads Page and PageSize from @query; FALSE after replying 400. */
 gboolean hq_http_read_paging (
     SoupServerMessage *msg, GHashTable *query, HqHttpPaging *paging);

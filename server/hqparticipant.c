@@ -72,6 +72,11 @@ chat_to_json (const HqChatRecord *c)
     if (node)
       json_object_set_member (obj, "attributes", node);
   }
+  if (c->media) {
+    JsonNode *node = json_from_string (c->media, NULL);
+    if (node)
+      json_object_set_member (obj, "media", node);
+  }
   json_object_set_string_member (obj, "date_created", iso);
   return obj;
 }
@@ -151,6 +156,30 @@ announce_lobby (HqRoom *room)
   }
 }
 
+/* A new member of @room for @claims, on @peer: a participant (sid
+ * prefix PA) or a chat-only member (MB), in state @status. */
+static HqParticipant *
+participant_new (HqRoom *room, const HqTokenClaims *claims,
+    const gchar *sid_prefix, const gchar *status, const HqPeerOps *ops,
+    gpointer peer)
+{
+  HqParticipant *p = g_new0 (HqParticipant, 1);
+
+  p->room = room;
+  p->role = claims->role;
+  p->tracks =
+      g_ptr_array_new_with_free_func ((GDestroyNotify)hq_track_record_free);
+  p->rec.sid = hq_sid_new (sid_prefix);
+  p->rec.room_sid = g_strdup (room->rec.sid);
+  p->rec.identity = g_strdup (claims->identity);
+  p->rec.name = g_strdup (claims->name);
+  p->rec.role = g_strdup (hq_role_to_string (claims->role));
+  p->rec.status = g_strdup (status);
+  p->ops = ops;
+  p->peer = peer;
+  return p;
+}
+
 static JsonObject *
 participant_ref_json (HqParticipant *p)
 {
@@ -212,6 +241,109 @@ recorder_join (HqRoom *room, const HqTokenClaims *claims, const HqPeerOps *ops,
   return p;
 }
 
+/* --- chat-only members (chat_join) --- */
+
+/* A chat member leaves quietly: only the audit log hears of it. */
+static void
+chat_member_disconnect (HqParticipant *p, const gchar *reason, gushort code)
+{
+  HqRoom *room = p->room;
+  JsonObject *detail = json_object_new ();
+
+  hq_participant_close_peer (p, code, reason);
+  json_object_set_string_member (detail, "reason", reason);
+  hq_room_event (room, "chat-member-left", p, NULL, NULL, detail);
+  g_ptr_array_remove (room->chat_members, p);
+}
+
+static JsonArray *recent_chat (HqRoom *room);
+
+static void
+send_chat_joined (HqParticipant *p, const gchar *id)
+{
+  HqRoom *room = p->room;
+  HqConfig *config = room->rooms->config;
+  g_autoptr (JsonObject) msg = hq_message_new ("chat_joined", id);
+  JsonObject *room_obj = json_object_new ();
+  JsonObject *media = json_object_new ();
+  JsonArray *types = json_array_new ();
+
+  json_object_set_string_member (msg, "protocol", "1");
+  json_object_set_string_member (room_obj, "sid", room->rec.sid);
+  json_object_set_string_member (room_obj, "name", room->rec.unique_name);
+  json_object_set_string_member (room_obj, "type", room->rec.type);
+  json_object_set_object_member (msg, "room", room_obj);
+  json_object_set_object_member (msg, "member", participant_ref_json (p));
+  json_object_set_array_member (msg, "chat", recent_chat (room));
+  /* What an upload may be, so that a client can tell its user before
+   * sending a byte. */
+  json_object_set_int_member (media, "max_size", config->chat_media_max_size);
+  for (gchar **t = config->chat_media_types; t && *t; t++)
+    json_array_add_string_element (types, *t);
+  json_object_set_array_member (media, "types", types);
+  json_object_set_object_member (msg, "media", media);
+  hq_participant_send (p, msg);
+}
+
+static gboolean check_not_banned (
+    HqRoom *room, const gchar *identity, GError **error);
+
+HqParticipant *
+hq_room_chat_join (HqRoom *room, const HqTokenClaims *claims,
+    const HqPeerOps *ops, gpointer peer, const gchar *request_id,
+    GError **error)
+{
+  HqParticipant *p;
+
+  if (!check_not_banned (room, claims->identity, error))
+    return NULL;
+  /* The waiting room keeps the chat too: a guest reads it once admitted
+   * (as a participant of the call). */
+  if (room->rec.waiting_room && claims->role == HQ_ROLE_GUEST
+      && !hq_room_in_chat (room, claims->identity)) {
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NOT_ADMITTED,
+        "Room \"%s\" has a waiting room: its chat opens to a guest once a "
+        "host has let them in.",
+        room->rec.unique_name);
+    return NULL;
+  }
+  if (room->chat_members->len >= HQ_CHAT_MEMBERS_MAX) {
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FULL,
+        "The chat of room \"%s\" has %d chat-only connections already.",
+        room->rec.unique_name, HQ_CHAT_MEMBERS_MAX);
+    return NULL;
+  }
+  p = participant_new (room, claims, "MB", "connected", ops, peer);
+  p->chat_only = TRUE;
+  p->rec.created = p->rec.updated = hq_now_ms ();
+  g_ptr_array_add (room->chat_members, p);
+  hq_room_event (room, "chat-member-joined", p, NULL, NULL, NULL);
+  send_chat_joined (p, request_id);
+  return p;
+}
+
+gboolean
+hq_room_in_chat (HqRoom *room, const gchar *identity)
+{
+  for (guint i = 0; i < room->participants->len; i++) {
+    HqParticipant *p = g_ptr_array_index (room->participants, i);
+    if (!p->waiting && g_strcmp0 (p->rec.identity, identity) == 0)
+      return TRUE;
+  }
+  for (guint i = 0; i < room->chat_members->len; i++) {
+    HqParticipant *m = g_ptr_array_index (room->chat_members, i);
+    if (g_strcmp0 (m->rec.identity, identity) == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+gboolean
+hq_participant_is_chat_only (HqParticipant *p)
+{
+  return p->chat_only;
+}
+
 /* Ends @p's membership for @reason, closing its connection with @code. */
 void
 hq_participant_disconnect (
@@ -223,6 +355,10 @@ hq_participant_disconnect (
 
   if (p->hidden) {
     recorder_disconnect (p, reason, code);
+    return;
+  }
+  if (p->chat_only) {
+    chat_member_disconnect (p, reason, code);
     return;
   }
   hq_participant_close_peer (p, code, reason);
@@ -479,6 +615,12 @@ hq_participant_ban (
   detail = json_object_new ();
   json_object_set_string_member (detail, "reason", reason);
   hq_room_event (room, "participant-banned", p, NULL, actor, detail);
+  /* Removal sticks for the chat too: its chat-only connections end. */
+  for (guint i = room->chat_members->len; i > 0; i--) {
+    HqParticipant *m = g_ptr_array_index (room->chat_members, i - 1);
+    if (m != p && g_strcmp0 (m->rec.identity, p->rec.identity) == 0)
+      hq_participant_disconnect (m, reason, HQ_CLOSE_REMOVED, actor);
+  }
   return TRUE;
 }
 
@@ -555,20 +697,8 @@ hq_room_join (HqRoom *room, const HqTokenClaims *claims,
   if (old)
     hq_participant_disconnect (old, "replaced", HQ_CLOSE_REPLACED, NULL);
 
-  p = g_new0 (HqParticipant, 1);
-  p->room = room;
-  p->role = claims->role;
-  p->tracks =
-      g_ptr_array_new_with_free_func ((GDestroyNotify)hq_track_record_free);
-  p->rec.sid = hq_sid_new ("PA");
-  p->rec.room_sid = g_strdup (room->rec.sid);
-  p->rec.identity = g_strdup (claims->identity);
-  p->rec.name = g_strdup (claims->name);
-  p->rec.role = g_strdup (hq_role_to_string (claims->role));
-  p->rec.status = g_strdup ("waiting");
+  p = participant_new (room, claims, "PA", "waiting", ops, peer);
   p->resume_token = hq_secret_new (24);
-  p->ops = ops;
-  p->peer = peer;
   /* In place before the SFU hears of it (connect_participant, or a host's
    * admit): its first subscribe offer already follows them.  A room
    * without an SFU has nothing to subscribe to. */
@@ -637,7 +767,7 @@ hq_participant_connection_lost (HqParticipant *p)
   JsonObject *msg;
 
   p->peer = NULL;
-  if (p->waiting || p->hidden) {
+  if (p->waiting || p->hidden || p->chat_only) {
     hq_participant_disconnect (p, "connection_lost", HQ_CLOSE_NORMAL, NULL);
     return;
   }
@@ -652,23 +782,60 @@ hq_participant_connection_lost (HqParticipant *p)
 
 /* --- chat --- */
 
+/* Attachment @media_sid, uploaded by @p to its room, as a message's
+ * "media" object's text (new); NULL with NOT_FOUND otherwise. */
+static gchar *
+chat_media_text (HqParticipant *p, const gchar *media_sid, GError **error)
+{
+  g_autoptr (HqChatMediaRecord) m =
+      hq_store_get_chat_media (p->room->rooms->store, media_sid, NULL);
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  JsonObject *obj;
+
+  if (m == NULL || g_strcmp0 (m->room_sid, p->room->rec.sid) != 0
+      || g_strcmp0 (m->identity, p->rec.identity) != 0) {
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NOT_FOUND,
+        "There is no attachment %.64s of yours in this room: upload the "
+        "file first (POST /v1/ChatMedia).",
+        media_sid);
+    return NULL;
+  }
+  obj = json_object_new ();
+  json_object_set_string_member (obj, "sid", m->sid);
+  hq_json_set_string_or_null (obj, "filename", m->filename);
+  json_object_set_string_member (obj, "content_type", m->content_type);
+  json_object_set_int_member (obj, "size", m->size);
+  json_node_take_object (node, obj);
+  return json_to_string (node, FALSE);
+}
+
 JsonObject *
-hq_participant_chat (
-    HqParticipant *p, const gchar *body, JsonObject *attributes, GError **error)
+hq_participant_chat (HqParticipant *p, const gchar *body,
+    JsonObject *attributes, const gchar *media_sid, GError **error)
 {
   HqChatRecord rec = { 0 };
-  g_autofree gchar *attr_text = NULL;
+  g_autofree gchar *attr_text = NULL, *media_text = NULL;
   GError *local = NULL;
   JsonObject *msg, *message;
-  gsize len = strlen (body);
+  gsize len = body ? strlen (body) : 0;
 
   if (p->hidden) {
     g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_RECORDER,
         "The recorder does not chat.");
     return NULL;
   }
+  if (media_sid) {
+    media_text = chat_media_text (p, media_sid, error);
+    if (media_text == NULL)
+      return NULL;
+  } else if (body == NULL) {
+    hq_room_invalid (error,
+        "body is missing: a message has a body, an "
+        "attachment (media_sid) or both.");
+    return NULL;
+  }
 
-  if (len == 0 || len > HQ_CHAT_MAX_BODY) {
+  if ((len == 0 && media_sid == NULL) || len > HQ_CHAT_MAX_BODY) {
     hq_room_invalid (error, "body must be 1 to %d bytes; this one has %zu.",
         HQ_CHAT_MAX_BODY, len);
     return NULL;
@@ -683,8 +850,9 @@ hq_participant_chat (
   rec.participant_sid = p->rec.sid;
   rec.identity = p->rec.identity;
   rec.name = p->rec.name;
-  rec.body = (gchar *)body;
+  rec.body = (gchar *)(body ? body : "");
   rec.attributes = attr_text;
+  rec.media = media_text;
   rec.created = hq_now_ms ();
   if (!hq_store_add_chat (p->room->rooms->store, &rec, &local)) {
     hq_room_store_failed (local, error);
@@ -695,6 +863,35 @@ hq_participant_chat (
   json_object_set_object_member (msg, "message", json_object_ref (message));
   hq_room_broadcast (p->room, p, msg);
   return message;
+}
+
+JsonObject *
+hq_participant_chat_media_url (
+    HqParticipant *p, const gchar *media_sid, GError **error)
+{
+  HqConfig *config = p->room->rooms->config;
+  g_autoptr (HqChatMediaRecord) m =
+      hq_store_get_chat_media (p->room->rooms->store, media_sid, NULL);
+  g_autofree gchar *url = NULL, *iso = NULL;
+  JsonObject *detail, *obj;
+  gint64 expires = 0;
+
+  if (m == NULL || g_strcmp0 (m->room_sid, p->room->rec.sid) != 0) {
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NOT_FOUND,
+        "There is no attachment %.64s in this room's chat.", media_sid);
+    return NULL;
+  }
+  url = hq_media_link_new (
+      "", config->media_secret, m->sid, config->chat_media_url_ttl, &expires);
+  detail = json_object_new ();
+  json_object_set_string_member (detail, "media_sid", m->sid);
+  hq_room_event (p->room, "chat-media-link", p, NULL, NULL, detail);
+  iso = hq_time_iso (expires * 1000);
+  obj = json_object_new ();
+  json_object_set_string_member (obj, "media_sid", m->sid);
+  json_object_set_string_member (obj, "url", url);
+  json_object_set_string_member (obj, "expires", iso);
+  return obj;
 }
 
 JsonArray *

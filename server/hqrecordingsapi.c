@@ -4,6 +4,7 @@
  * job queue (hqcompositions.c).  Media is served from the files the
  * children wrote (mode 0600, readable by the server's user only). */
 #include "hqrecordingsapi.h"
+#include "hqchatmedia.h"
 #include "hqcompositions.h"
 #include "hqhttp.h"
 #include "hqlog.h"
@@ -52,30 +53,6 @@ reply_room_error (SoupServerMessage *msg, const GError *error)
   hq_http_reply_error (msg, status, message, error->message);
 }
 
-/* Serves @file as the response body. */
-static void
-reply_file (SoupServerMessage *msg, const gchar *file, const gchar *type,
-    const gchar *name)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GMappedFile) mapped = g_mapped_file_new (file, FALSE, &error);
-  g_autoptr (GBytes) bytes = NULL;
-  g_autofree gchar *disposition = NULL;
-  SoupMessageHeaders *headers;
-
-  if (mapped == NULL) {
-    hq_http_reply_error (msg, 404, "not found", "The media file is gone.");
-    return;
-  }
-  bytes = g_mapped_file_get_bytes (mapped);
-  headers = soup_server_message_get_response_headers (msg);
-  disposition = g_strdup_printf ("attachment; filename=\"%s\"", name);
-  soup_message_headers_replace (headers, "Content-Disposition", disposition);
-  soup_server_message_set_status (msg, 200, NULL);
-  soup_server_message_set_response (msg, type, SOUP_MEMORY_COPY,
-      g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
-}
-
 /* Splits the path below @prefix into up to 3 segments; NULL when it is
  * not below it. */
 static gchar **
@@ -104,18 +81,6 @@ query_get (GHashTable *query, const gchar *name)
 /* A media link is good for this long (Twilio's are, too). */
 #define HQ_MEDIA_LINK_TTL_S 600
 
-/* The signature of a media link: hex HMAC-SHA256, keyed with a secret
- * made at each start of the server, over "<sid>:<expiry>". */
-static gchar *
-media_signature (const gchar *secret, const gchar *sid, gint64 expires)
-{
-  g_autofree gchar *text =
-      g_strdup_printf ("%s:%" G_GINT64_FORMAT, sid, expires);
-
-  return g_compute_hmac_for_string (
-      G_CHECKSUM_SHA256, (const guchar *)secret, strlen (secret), text, -1);
-}
-
 /* TRUE when the client asks for the media itself rather than the link:
  * ?Redirect=false, or an Accept header that names no JSON. */
 static gboolean
@@ -139,19 +104,15 @@ static void
 reply_media (SoupServerMessage *msg, GHashTable *query, const gchar *secret,
     const gchar *sid, const gchar *file, const gchar *type, const gchar *name)
 {
-  gint64 expires = g_get_real_time () / G_USEC_PER_SEC + HQ_MEDIA_LINK_TTL_S;
-  g_autofree gchar *sig = NULL, *base = NULL, *link = NULL;
+  g_autofree gchar *base = NULL, *link = NULL;
   JsonObject *reply;
 
   if (wants_file (msg, query)) {
-    reply_file (msg, file, type, name);
+    hq_http_reply_file (msg, file, type, name);
     return;
   }
-  sig = media_signature (secret, sid, expires);
   base = hq_http_base_url (msg);
-  link = g_strdup_printf ("%s/v1/MediaLinks/%s?Expires=%" G_GINT64_FORMAT
-                          "&Signature=%s",
-      base, sid, expires, sig);
+  link = hq_media_link_new (base, secret, sid, HQ_MEDIA_LINK_TTL_S, NULL);
   reply = json_object_new ();
   json_object_set_string_member (reply, "redirect_to", link);
   hq_http_reply_object (msg, 200, reply);
@@ -345,12 +306,10 @@ handle_media_links (SoupServer *server, SoupServerMessage *msg,
   static const gchar *const get[] = { "GET", NULL };
   HqRecordingsApi *api = user_data;
   HqStore *store = hq_rooms_get_store (api->rooms);
-  const gchar *expires = query_get (query, "Expires");
-  const gchar *sig = query_get (query, "Signature");
   g_auto (GStrv) seg = NULL;
-  g_autofree gchar *expect = NULL, *name = NULL;
+  g_autofree gchar *name = NULL;
+  gboolean chat;
   guint n = 0;
-  gint64 until = 0;
 
   if (!hq_http_allow_methods (msg, get))
     return;
@@ -359,18 +318,27 @@ handle_media_links (SoupServer *server, SoupServerMessage *msg,
     hq_http_reply_not_found (msg, path);
     return;
   }
-  if (expires)
-    until = g_ascii_strtoll (expires, NULL, 10);
-  expect = media_signature (api->config->media_secret, seg[0], until);
-  if (sig == NULL || until <= 0 || !hq_str_equal_const_time (sig, expect)) {
-    hq_http_reply_error (msg, 403, "forbidden",
-        "This media link is not one the server made: ask the recording's "
-        "or composition's Media resource for a new one.");
-    return;
+  chat = g_str_has_prefix (seg[0], "ME");
+  switch (hq_media_link_check (api->config->media_secret, seg[0], query)) {
+    case HQ_MEDIA_LINK_FORGED:
+      hq_http_reply_error (msg, 403, "forbidden",
+          chat ? "This link to a chat attachment is not one the server made: "
+                 "ask for a new one (Media.getContentTemporaryUrl())."
+               : "This media link is not one the server made: ask the "
+                 "recording's or composition's Media resource for a new one.");
+      return;
+    case HQ_MEDIA_LINK_EXPIRED:
+      hq_http_reply_error (msg, 403, "forbidden",
+          chat ? "This link to a chat attachment has expired: ask for a new "
+                 "one (Media.getContentTemporaryUrl())."
+               : "This media link has expired: ask the Media resource for a "
+                 "new one.");
+      return;
+    default:
+      break;
   }
-  if (until < g_get_real_time () / G_USEC_PER_SEC) {
-    hq_http_reply_error (msg, 403, "forbidden",
-        "This media link has expired: ask the Media resource for a new one.");
+  if (chat) {
+    hq_chat_media_download (msg, api->rooms, seg[0]);
     return;
   }
   if (g_str_has_prefix (seg[0], "RT")) {
@@ -378,7 +346,7 @@ handle_media_links (SoupServer *server, SoupServerMessage *msg,
         hq_store_get_recording (store, seg[0], NULL);
     if (r && r->file) {
       name = g_strdup_printf ("%s.%s", r->sid, r->container);
-      reply_file (msg, r->file,
+      hq_http_reply_file (msg, r->file,
           g_str_equal (r->type, "audio") ? "audio/x-matroska"
                                          : "video/x-matroska",
           name);
@@ -389,7 +357,7 @@ handle_media_links (SoupServer *server, SoupServerMessage *msg,
         hq_store_get_composition (store, seg[0], NULL);
     if (c && c->file) {
       name = g_strdup_printf ("%s.%s", c->sid, c->format);
-      reply_file (msg, c->file,
+      hq_http_reply_file (msg, c->file,
           g_str_equal (c->format, "mp4") ? "video/mp4" : "video/webm", name);
       return;
     }

@@ -34,6 +34,8 @@ struct _HqRoom
   guint duration_timer;
   HqSfuRoom *media; /* group and group-small rooms only */
   HqParticipant *recorder; /* the hidden recorder, not in participants */
+  /* Chat-only members (chat_join): in the chat, not participants; owned. */
+  GPtrArray *chat_members;
 };
 
 struct _HqParticipant
@@ -48,6 +50,7 @@ struct _HqParticipant
   gchar *join_id; /* a waiting guest's join request id */
   gboolean waiting;
   gboolean hidden; /* the recorder: nobody is told about it */
+  gboolean chat_only; /* a chat_join member: in room->chat_members */
   guint grace_timer;
   guint duration_timer;
   /* What the SFU sends it (hqrules.h); NULL: everything, Twilio's

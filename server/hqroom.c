@@ -49,6 +49,7 @@ hq_room_error_code (gint code)
     [HQ_ROOM_ERROR_STORE] = "internal",
     [HQ_ROOM_ERROR_RECORDER] = "forbidden",
     [HQ_ROOM_ERROR_BANNED] = "banned",
+    [HQ_ROOM_ERROR_NOT_ADMITTED] = "not_admitted",
   };
 
   if (code < 0 || code >= (gint)G_N_ELEMENTS (names))
@@ -211,6 +212,16 @@ hq_room_broadcast (HqRoom *room, HqParticipant *except, JsonObject *msg)
   /* The recorder hears what everyone hears; nobody hears of it. */
   if (room->recorder && room->recorder != except)
     hq_participant_send (room->recorder, msg);
+  /* Chat-only members hear the chat, nothing else. */
+  if (g_strcmp0 (json_object_get_string_member_with_default (msg, "type", ""),
+          "chat_message")
+      == 0) {
+    for (guint i = 0; i < room->chat_members->len; i++) {
+      HqParticipant *m = g_ptr_array_index (room->chat_members, i);
+      if (m != except)
+        hq_participant_send (m, msg);
+    }
+  }
   json_object_unref (msg);
 }
 
@@ -283,9 +294,9 @@ post_callback (HqRoom *room, const gchar *event, HqParticipant *p,
 /* Writes @event to the audit log and the server log; @detail (taken) may
  * be NULL.  Returns its time. */
 static gint64
-audit (HqRoom *room, const gchar *event, const gchar *participant_sid,
-    const gchar *identity, const HqTrackRecord *t, HqParticipant *actor,
-    JsonObject *detail)
+audit_room_sid (HqRooms *rooms, const gchar *room_sid, const gchar *event,
+    const gchar *participant_sid, const gchar *identity, const HqTrackRecord *t,
+    HqParticipant *actor, JsonObject *detail)
 {
   HqEventRecord ev = { 0 };
   g_autoptr (GError) error = NULL;
@@ -298,7 +309,7 @@ audit (HqRoom *room, const gchar *event, const gchar *participant_sid,
     detail_text = json_to_string (node, FALSE);
     json_node_unref (node);
   }
-  ev.room_sid = room->rec.sid;
+  ev.room_sid = (gchar *)room_sid;
   ev.event = (gchar *)event;
   ev.participant_sid = (gchar *)participant_sid;
   ev.identity = (gchar *)identity;
@@ -306,11 +317,11 @@ audit (HqRoom *room, const gchar *event, const gchar *participant_sid,
   ev.actor_sid = actor ? actor->rec.sid : NULL;
   ev.detail = detail_text;
   ev.created = hq_now_ms ();
-  if (!hq_store_add_event (room->rooms->store, &ev, &error))
+  if (!hq_store_add_event (rooms->store, &ev, &error))
     hq_log_message (HQ_LOG_ERROR, "store", "audit log: %s", error->message);
 
   line = hq_log_begin (HQ_LOG_INFO, "room");
-  json_object_set_string_member (line, "room_sid", room->rec.sid);
+  json_object_set_string_member (line, "room_sid", room_sid);
   json_object_set_string_member (line, "what", event);
   if (participant_sid)
     json_object_set_string_member (line, "participant_sid", participant_sid);
@@ -318,6 +329,22 @@ audit (HqRoom *room, const gchar *event, const gchar *participant_sid,
     json_object_set_string_member (line, "track_sid", t->sid);
   hq_log_end (line);
   return ev.created;
+}
+
+static gint64
+audit (HqRoom *room, const gchar *event, const gchar *participant_sid,
+    const gchar *identity, const HqTrackRecord *t, HqParticipant *actor,
+    JsonObject *detail)
+{
+  return audit_room_sid (room->rooms, room->rec.sid, event, participant_sid,
+      identity, t, actor, detail);
+}
+
+void
+hq_rooms_audit (HqRooms *rooms, const gchar *room_sid, const gchar *event,
+    const gchar *identity, JsonObject *detail)
+{
+  audit_room_sid (rooms, room_sid, event, NULL, identity, NULL, NULL, detail);
 }
 
 /* Records @event in the audit log, and as a status callback when it is one.
@@ -452,6 +479,7 @@ static void
 room_free (HqRoom *room)
 {
   g_clear_pointer (&room->recorder, hq_participant_free);
+  g_ptr_array_unref (room->chat_members);
   g_clear_pointer (&room->media, hq_sfu_room_free);
   hq_clear_source (&room->idle_timer);
   hq_clear_source (&room->duration_timer);
@@ -475,6 +503,8 @@ room_new (HqRooms *rooms, const HqRoomRecord *rec)
   room->rec = *copy;
   g_free (copy);
   room->participants =
+      g_ptr_array_new_with_free_func ((GDestroyNotify)hq_participant_free);
+  room->chat_members =
       g_ptr_array_new_with_free_func ((GDestroyNotify)hq_participant_free);
   if (forwards_media (room->rec.type)) {
     if (rooms->sfu == NULL) {
@@ -608,6 +638,9 @@ hq_rooms_free (HqRooms *rooms)
           1001, "server shutting down");
     if (room->recorder)
       hq_participant_close_peer (room->recorder, 1001, "server shutting down");
+    for (guint i = 0; i < room->chat_members->len; i++)
+      hq_participant_close_peer (g_ptr_array_index (room->chat_members, i),
+          1001, "server shutting down");
   }
   /* Recorders finish their files and settle their rows first; rooms
    * still reach the supervisor (closing, it starts nothing) meanwhile. */
@@ -881,6 +914,12 @@ hq_room_complete (HqRoom *room, const gchar *reason)
   while (room->participants->len > 0)
     hq_participant_disconnect (g_ptr_array_index (room->participants, 0),
         "room_completed", HQ_CLOSE_ROOM_COMPLETED, NULL);
+  while (room->chat_members->len > 0) {
+    HqParticipant *m = g_ptr_array_index (room->chat_members, 0);
+    hq_participant_send (m, msg);
+    hq_participant_disconnect (
+        m, "room_completed", HQ_CLOSE_ROOM_COMPLETED, NULL);
+  }
   room->rec.ended = room->rec.updated = hq_now_ms ();
   room->rec.end_reason = g_strdup (reason);
   if (!hq_store_put_room (rooms->store, &room->rec, &error))

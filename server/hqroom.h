@@ -39,6 +39,8 @@ GQuark hq_room_error_quark (void);
  * @HQ_ROOM_ERROR_BANNED: a host or the REST API removed this identity from
  *   the room (or denied it in the lobby); it may not join until a host
  *   admits it again.
+ * @HQ_ROOM_ERROR_NOT_ADMITTED: a guest asked for the chat of a room with a
+ *   waiting room before a host let them in.
  */
 typedef enum
 {
@@ -51,6 +53,7 @@ typedef enum
   HQ_ROOM_ERROR_STORE,
   HQ_ROOM_ERROR_RECORDER,
   HQ_ROOM_ERROR_BANNED,
+  HQ_ROOM_ERROR_NOT_ADMITTED,
 } HqRoomError;
 
 /* The protocol error code for an HQ_ROOM_ERROR ("room_full", ...). */
@@ -64,6 +67,8 @@ const gchar *hq_room_error_code (gint code);
  * bounds on what one token holder can make the server keep. */
 #define HQ_LOBBY_MAX 50
 #define HQ_TRACKS_MAX 32
+/* Most chat-only connections (chat_join) one room's chat takes. */
+#define HQ_CHAT_MEMBERS_MAX 100
 
 typedef struct _HqRooms HqRooms;
 typedef struct _HqRoom HqRoom;
@@ -154,7 +159,26 @@ HqParticipant *hq_room_join (HqRoom *room, const HqTokenClaims *claims,
     const gchar *resume_token, JsonArray *rules, const HqPeerOps *ops,
     gpointer peer, const gchar *request_id, GError **error);
 
+/* Joins @claims' identity to @room's chat only (docs/protocol.md,
+ * "Chat-only connections"): a member that is not a participant (not
+ * announced, not listed, not counted against MaxParticipants), hears only
+ * the room's chat and may only chat.  The room has sent `chat_joined`
+ * with @request_id on success.  The token must grant chat (grants.chat). */
+HqParticipant *hq_room_chat_join (HqRoom *room, const HqTokenClaims *claims,
+    const HqPeerOps *ops, gpointer peer, const gchar *request_id,
+    GError **error);
+/* Whether @identity is in @room's chat now: an admitted participant or a
+ * chat-only member. */
+gboolean hq_room_in_chat (HqRoom *room, const gchar *identity);
+/* Writes @event about @identity (may be NULL) in room @room_sid's audit
+ * log, whether or not the room is in progress; @detail (taken) may be
+ * NULL. */
+void hq_rooms_audit (HqRooms *rooms, const gchar *room_sid, const gchar *event,
+    const gchar *identity, JsonObject *detail);
+
 const gchar *hq_participant_get_sid (HqParticipant *p);
+/* Whether @p joined by chat_join (it may only chat). */
+gboolean hq_participant_is_chat_only (HqParticipant *p);
 gboolean hq_participant_is_waiting (HqParticipant *p);
 /* The participant said goodbye: disconnected at once. */
 void hq_participant_leave (HqParticipant *p);
@@ -163,9 +187,15 @@ void hq_participant_leave (HqParticipant *p);
 void hq_participant_connection_lost (HqParticipant *p);
 
 /* Stores the message and broadcasts it; returns it as the sender's
- * acknowledgement (a new object), only once it is committed. */
+ * acknowledgement (a new object), only once it is committed.  @media_sid
+ * (or NULL): an attachment @p uploaded to this room (hqchatmedia.h),
+ * whose metadata the message then carries; @body may be NULL with one. */
 JsonObject *hq_participant_chat (HqParticipant *p, const gchar *body,
-    JsonObject *attributes, GError **error);
+    JsonObject *attributes, const gchar *media_sid, GError **error);
+/* A short-lived download link for attachment @media_sid of @p's room:
+ * {"media_sid", "url" (a path on this server), "expires"} (new). */
+JsonObject *hq_participant_chat_media_url (
+    HqParticipant *p, const gchar *media_sid, GError **error);
 /* Up to @limit messages before index @before (0: newest), oldest first. */
 JsonArray *hq_participant_chat_history (HqParticipant *p, gint64 before,
     guint limit, gboolean *has_more, GError **error);

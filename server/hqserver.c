@@ -3,6 +3,7 @@
  * per-address cap, surviving a lack of descriptors), not libsoup's own
  * listener.  See hqserver.h. */
 #include "hqserver.h"
+#include "hqchatmedia.h"
 #include "hqhttp.h"
 #include "hqlisten.h"
 #include "hqlog.h"
@@ -126,6 +127,9 @@ handle_static (SoupServer *soup, SoupServerMessage *msg, const char *path,
     HQ_SDK_LIB ("signal.js"),
     HQ_SDK_LIB ("tracks.js"),
 #undef HQ_SDK_LIB
+    /* @hqrooms/conversations (docs/conversations.md), from
+     * sdk/js/conversations. */
+    { "/sdk/conversations.js", "../sdk/js/conversations/index.js", JS },
   };
   static const gchar *const methods[] = { "GET", "HEAD", NULL };
   HqServer *server = user_data;
@@ -245,6 +249,7 @@ hq_server_new (HqConfig *config, GError **error)
       server->soup, "/metrics", handle_metrics, server, NULL);
   hq_token_api_register (server->soup, config, server->rooms, server->limits);
   hq_rooms_api_register (server->soup, &server->rooms_api);
+  hq_chat_media_register (server->soup, config, server->rooms);
   server->recordings_api =
       hq_recordings_api_new (config, server->rooms, server->soup);
   server->signal =

@@ -249,33 +249,79 @@ join_rate_ok (Request *req)
   return FALSE;
 }
 
+/* What `join` and `chat_join` check first: a connection not joined yet,
+ * the join rate, the token.  Returns its claims (new) and the `room`
+ * field in *@room_id, or NULL after replying. */
+static HqTokenClaims *
+verify_join (Request *req, const gchar **room_id)
+{
+  const gchar *token = NULL;
+  g_autoptr (GError) error = NULL;
+  HqTokenClaims *claims;
+
+  if (req->session->participant) {
+    reply_error (req, "already_joined",
+        "This connection has joined already; open another one to join "
+        "again.");
+    return NULL;
+  }
+  if (!join_rate_ok (req))
+    return NULL;
+  if (!field_string (req, "token", TRUE, &token)
+      || !field_string (req, "room", FALSE, room_id))
+    return NULL;
+  claims =
+      hq_token_verify (req->session->config->keyring, token, NULL, 0, &error);
+  if (claims == NULL)
+    token_error (req, error);
+  return claims;
+}
+
+/* The room in progress @room_id names, if @claims admit to it; NULL after
+ * replying room_not_granted, room_completed or room_not_found. */
+static HqRoom *
+find_room (Request *req, const HqTokenClaims *claims, const gchar *room_id)
+{
+  HqSession *session = req->session;
+  HqRoom *room = hq_rooms_lookup (session->rooms, room_id);
+  g_autofree gchar *why = NULL;
+
+  /* Checked before telling whether the room exists: a token for one room
+   * learns nothing about others. */
+  if (claims->room && !grants (claims, room, room_id)) {
+    why =
+        g_strdup_printf ("The token admits to room \"%s\", not to \"%.200s\".",
+            claims->room, room_id);
+    reply_error (req, "room_not_granted", why);
+    return NULL;
+  }
+  if (room != NULL)
+    return room;
+  if (room_completed (session, room_id)) {
+    why = g_strdup_printf (
+        "Room \"%.200s\" has completed; it takes no more participants.",
+        room_id);
+    reply_error (req, "room_completed", why);
+  } else {
+    why = g_strdup_printf ("There is no room \"%.200s\" in progress.", room_id);
+    reply_error (req, "room_not_found", why);
+  }
+  return NULL;
+}
+
 static void
 join (Request *req)
 {
   HqSession *session = req->session;
-  const gchar *token = NULL, *room_id = NULL, *resume = NULL;
+  const gchar *room_id = NULL, *resume = NULL;
   JsonArray *rules = NULL;
   g_autoptr (HqTokenClaims) claims = NULL;
   g_autoptr (GError) error = NULL;
   HqRoom *room;
 
-  if (session->participant) {
-    reply_error (req, "already_joined",
-        "This connection has joined already; open another one to join "
-        "again.");
+  claims = verify_join (req, &room_id);
+  if (claims == NULL || !field_string (req, "resume_token", FALSE, &resume))
     return;
-  }
-  if (!join_rate_ok (req))
-    return;
-  if (!field_string (req, "token", TRUE, &token)
-      || !field_string (req, "room", FALSE, &room_id)
-      || !field_string (req, "resume_token", FALSE, &resume))
-    return;
-  claims = hq_token_verify (session->config->keyring, token, NULL, 0, &error);
-  if (claims == NULL) {
-    token_error (req, error);
-    return;
-  }
   if (room_id == NULL)
     room_id = claims->room;
   if (room_id == NULL) {
@@ -283,31 +329,8 @@ join (Request *req)
         "room is missing, and the token does not name a room.");
     return;
   }
-  room = hq_rooms_lookup (session->rooms, room_id);
-  /* Checked before telling whether the room exists: a token for one room
-   * learns nothing about others. */
-  if (claims->room && !grants (claims, room, room_id)) {
-    g_autofree gchar *why =
-        g_strdup_printf ("The token admits to room \"%s\", not to \"%.200s\".",
-            claims->room, room_id);
-    reply_error (req, "room_not_granted", why);
-    return;
-  }
-  if (room == NULL) {
-    g_autofree gchar *why = NULL;
-    if (room_completed (session, room_id)) {
-      why = g_strdup_printf (
-          "Room \"%.200s\" has completed; it takes no more participants.",
-          room_id);
-      reply_error (req, "room_completed", why);
-    } else {
-      why =
-          g_strdup_printf ("There is no room \"%.200s\" in progress.", room_id);
-      reply_error (req, "room_not_found", why);
-    }
-    return;
-  }
-  if (!field_rules (req, "subscribe_rules", &rules))
+  room = find_room (req, claims, room_id);
+  if (room == NULL || !field_rules (req, "subscribe_rules", &rules))
     return;
   /* In effect before the SFU builds the first offer (the recorder ignores
    * them: it takes the recording rules). */
@@ -338,6 +361,52 @@ handle_join (Request *req)
   }
 }
 
+/* chat_join: the room's chat without media, not as a participant
+ * (docs/protocol.md, "Chat-only connections").  Without a room it only
+ * checks the token (a client's sign-in): the connection may chat_join a
+ * room later. */
+static void
+handle_chat_join (Request *req)
+{
+  HqSession *session = req->session;
+  const gchar *room_id = NULL;
+  g_autoptr (HqTokenClaims) claims = NULL;
+  g_autoptr (GError) error = NULL;
+  HqRoom *room;
+
+  claims = verify_join (req, &room_id);
+  if (claims == NULL)
+    return;
+  if (!claims->chat) {
+    reply_error (req, "invalid_token",
+        "The access token was refused (no_chat_grant): it grants no chat "
+        "(grants.chat); ask the token server for a token with chat.");
+    return;
+  }
+  if (room_id == NULL) {
+    JsonObject *fields = json_object_new ();
+    JsonObject *member = json_object_new ();
+    json_object_set_string_member (fields, "protocol", "1");
+    json_object_set_null_member (fields, "room");
+    json_object_set_string_member (member, "identity", claims->identity);
+    json_object_set_string_member (
+        member, "name", claims->name ? claims->name : claims->identity);
+    json_object_set_object_member (fields, "member", member);
+    session->joined = TRUE;
+    reply (req, "chat_joined", fields);
+    return;
+  }
+  room = find_room (req, claims, room_id);
+  if (room == NULL)
+    return;
+  session->participant =
+      hq_room_chat_join (room, claims, &peer_ops, session, req->id, &error);
+  if (session->participant == NULL)
+    reply_gerror (req, error);
+  else
+    session->joined = TRUE;
+}
+
 /* --- requests of a joined participant --- */
 
 static void
@@ -358,16 +427,17 @@ handle_ping (Request *req)
 static void
 handle_chat_send (Request *req)
 {
-  const gchar *body = NULL;
+  const gchar *body = NULL, *media_sid = NULL;
   JsonObject *attributes = NULL;
   g_autoptr (GError) error = NULL;
   JsonObject *message, *fields;
 
-  if (!field_string (req, "body", TRUE, &body)
-      || !field_object (req, "attributes", &attributes))
+  if (!field_string (req, "body", FALSE, &body)
+      || !field_object (req, "attributes", &attributes)
+      || !field_string (req, "media_sid", FALSE, &media_sid))
     return;
-  message =
-      hq_participant_chat (req->session->participant, body, attributes, &error);
+  message = hq_participant_chat (
+      req->session->participant, body, attributes, media_sid, &error);
   if (message == NULL) {
     reply_gerror (req, error);
     return;
@@ -402,6 +472,23 @@ handle_chat_history (Request *req)
   json_object_set_array_member (fields, "messages", messages);
   json_object_set_boolean_member (fields, "has_more", has_more);
   reply (req, "chat_history", fields);
+}
+
+static void
+handle_chat_media_url (Request *req)
+{
+  const gchar *media_sid = NULL;
+  g_autoptr (GError) error = NULL;
+  JsonObject *fields;
+
+  if (!field_string (req, "media_sid", TRUE, &media_sid))
+    return;
+  fields = hq_participant_chat_media_url (
+      req->session->participant, media_sid, &error);
+  if (fields == NULL)
+    reply_gerror (req, error);
+  else
+    reply (req, "chat_media_url", fields);
 }
 
 static void
@@ -606,6 +693,7 @@ typedef enum
   NEEDS_NOTHING, /* join, ping */
   NEEDS_PARTICIPANT, /* joined or waiting */
   NEEDS_ADMITTED, /* joined and out of the lobby */
+  NEEDS_CHAT, /* joined, or chat_join'ed: chatting is all it takes */
 } Needs;
 
 static const struct
@@ -617,8 +705,10 @@ static const struct
   { HQ_MESSAGE_JOIN, handle_join, NEEDS_NOTHING },
   { HQ_MESSAGE_PING, handle_ping, NEEDS_NOTHING },
   { HQ_MESSAGE_LEAVE, handle_leave, NEEDS_PARTICIPANT },
-  { HQ_MESSAGE_CHAT_SEND, handle_chat_send, NEEDS_ADMITTED },
-  { HQ_MESSAGE_CHAT_HISTORY, handle_chat_history, NEEDS_ADMITTED },
+  { HQ_MESSAGE_CHAT_JOIN, handle_chat_join, NEEDS_NOTHING },
+  { HQ_MESSAGE_CHAT_SEND, handle_chat_send, NEEDS_CHAT },
+  { HQ_MESSAGE_CHAT_HISTORY, handle_chat_history, NEEDS_CHAT },
+  { HQ_MESSAGE_CHAT_MEDIA_URL, handle_chat_media_url, NEEDS_CHAT },
   { HQ_MESSAGE_TRACK_PUBLISH, handle_track_publish, NEEDS_ADMITTED },
   { HQ_MESSAGE_TRACK_UNPUBLISH, handle_track_unpublish, NEEDS_ADMITTED },
   { HQ_MESSAGE_TRACK_UPDATE, handle_track_update, NEEDS_ADMITTED },
@@ -660,6 +750,15 @@ dispatch (HqSession *session, JsonObject *msg)
       return;
     }
     if (handlers[i].needs == NEEDS_ADMITTED
+        && hq_participant_is_chat_only (session->participant)) {
+      why = g_strdup_printf ("This connection joined the chat only "
+                             "(chat_join); %s needs a join.",
+          type);
+      reply_error (&req, "forbidden", why);
+      return;
+    }
+    if (handlers[i].needs != NEEDS_NOTHING
+        && handlers[i].needs != NEEDS_PARTICIPANT
         && hq_participant_is_waiting (session->participant)) {
       why = g_strdup_printf (
           "You are waiting in the lobby; %s needs a host to admit you first.",

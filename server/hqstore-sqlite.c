@@ -57,7 +57,11 @@ static const gchar schema[] =
     "  room_sid TEXT NOT NULL, idx INTEGER NOT NULL,"
     "  participant_sid TEXT NOT NULL, identity TEXT NOT NULL,"
     "  body TEXT NOT NULL, attributes TEXT, created INTEGER NOT NULL,"
-    "  name TEXT, PRIMARY KEY (room_sid, idx));"
+    "  name TEXT, media TEXT, PRIMARY KEY (room_sid, idx));"
+    "CREATE TABLE IF NOT EXISTS chat_media ("
+    "  sid TEXT PRIMARY KEY, room_sid TEXT NOT NULL, identity TEXT NOT NULL,"
+    "  filename TEXT, content_type TEXT NOT NULL, size INTEGER NOT NULL,"
+    "  file TEXT NOT NULL, created INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS events ("
     "  sequence INTEGER PRIMARY KEY AUTOINCREMENT, room_sid TEXT NOT NULL,"
     "  event TEXT NOT NULL, participant_sid TEXT, identity TEXT,"
@@ -170,6 +174,21 @@ hq_chat_record_free (HqChatRecord *rec)
   g_free (rec->body);
   g_free (rec->attributes);
   g_free (rec->name);
+  g_free (rec->media);
+  g_free (rec);
+}
+
+void
+hq_chat_media_record_free (HqChatMediaRecord *rec)
+{
+  if (rec == NULL)
+    return;
+  g_free (rec->sid);
+  g_free (rec->room_sid);
+  g_free (rec->identity);
+  g_free (rec->filename);
+  g_free (rec->content_type);
+  g_free (rec->file);
   g_free (rec);
 }
 
@@ -373,6 +392,7 @@ add_missing_columns (HqStore *store, GError **error)
         "DEFAULT 'standard'" },
     { "participants", "name", "ALTER TABLE participants ADD COLUMN name TEXT" },
     { "chat", "name", "ALTER TABLE chat ADD COLUMN name TEXT" },
+    { "chat", "media", "ALTER TABLE chat ADD COLUMN media TEXT" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (added); i++) {
@@ -728,6 +748,7 @@ read_chat (sqlite3_stmt *s)
   c->attributes = col_text (s, 5);
   c->created = sqlite3_column_int64 (s, 6);
   c->name = col_text (s, 7);
+  c->media = col_text (s, 8);
   return c;
 }
 
@@ -737,9 +758,9 @@ hq_store_add_chat (HqStore *store, HqChatRecord *msg, GError **error)
   /* One statement, so the index and the row commit together. */
   sqlite3_stmt *s = stmt (store,
       "INSERT INTO chat (room_sid, idx, participant_sid, identity, body, "
-      "attributes, created, name) VALUES (?1, (SELECT COALESCE(MAX(idx), 0) "
-      "+ 1 FROM chat WHERE room_sid = ?1), ?2, ?3, ?4, ?5, ?6, ?7) "
-      "RETURNING idx",
+      "attributes, created, name, media) VALUES (?1, (SELECT "
+      "COALESCE(MAX(idx), 0) + 1 FROM chat WHERE room_sid = ?1), ?2, ?3, ?4, "
+      "?5, ?6, ?7, ?8) RETURNING idx",
       error);
   int rc;
 
@@ -752,6 +773,7 @@ hq_store_add_chat (HqStore *store, HqChatRecord *msg, GError **error)
   bind_text (s, 5, msg->attributes);
   sqlite3_bind_int64 (s, 6, msg->created);
   bind_text (s, 7, msg->name);
+  bind_text (s, 8, msg->media);
   rc = step (s);
   if (rc == SQLITE_ROW) {
     msg->index = sqlite3_column_int64 (s, 0);
@@ -769,7 +791,8 @@ hq_store_chat_history (HqStore *store, const gchar *room_sid, gint64 before,
 {
   sqlite3_stmt *s = stmt (store,
       "SELECT * FROM (SELECT room_sid, idx, participant_sid, identity, body, "
-      "attributes, created, name FROM chat WHERE room_sid = ?1 AND (?2 = 0 OR "
+      "attributes, created, name, media FROM chat WHERE room_sid = ?1 AND "
+      "(?2 = 0 OR "
       "idx < "
       "?2) ORDER BY idx DESC LIMIT ?3) ORDER BY idx",
       error);
@@ -781,6 +804,61 @@ hq_store_chat_history (HqStore *store, const gchar *room_sid, gint64 before,
   sqlite3_bind_int64 (s, 3, limit);
   return collect (
       store, s, read_chat, (GDestroyNotify)hq_chat_record_free, error);
+}
+
+/* --- chat attachments --- */
+
+static gpointer
+read_chat_media (sqlite3_stmt *s)
+{
+  HqChatMediaRecord *m = g_new0 (HqChatMediaRecord, 1);
+
+  m->sid = col_text (s, 0);
+  m->room_sid = col_text (s, 1);
+  m->identity = col_text (s, 2);
+  m->filename = col_text (s, 3);
+  m->content_type = col_text (s, 4);
+  m->size = sqlite3_column_int64 (s, 5);
+  m->file = col_text (s, 6);
+  m->created = sqlite3_column_int64 (s, 7);
+  return m;
+}
+
+gboolean
+hq_store_add_chat_media (
+    HqStore *store, const HqChatMediaRecord *m, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "INSERT INTO chat_media (sid, room_sid, identity, filename, "
+      "content_type, size, file, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      error);
+
+  if (s == NULL)
+    return FALSE;
+  bind_text (s, 1, m->sid);
+  bind_text (s, 2, m->room_sid);
+  bind_text (s, 3, m->identity);
+  bind_text (s, 4, m->filename);
+  bind_text (s, 5, m->content_type);
+  sqlite3_bind_int64 (s, 6, m->size);
+  bind_text (s, 7, m->file);
+  sqlite3_bind_int64 (s, 8, m->created);
+  return run (store, s, error);
+}
+
+HqChatMediaRecord *
+hq_store_get_chat_media (HqStore *store, const gchar *sid, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "SELECT sid, room_sid, identity, filename, content_type, size, file, "
+      "created FROM chat_media WHERE sid = ?",
+      error);
+
+  if (s == NULL)
+    return NULL;
+  bind_text (s, 1, sid);
+  return one (store, s, read_chat_media,
+      (GDestroyNotify)hq_chat_media_record_free, "chat media", sid, error);
 }
 
 /* --- audit log --- */

@@ -89,7 +89,22 @@ typedef struct
   gchar *attributes; /* a JSON object as text, or NULL */
   gint64 created;
   gchar *name; /* the sender's display name, or NULL: the identity */
+  gchar *media; /* the attachment as a JSON object's text, or NULL */
 } HqChatRecord;
+
+/* A file attached to a chat message (docs/protocol.md, "Chat
+ * attachments"), uploaded before the message that carries it. */
+typedef struct
+{
+  gchar *sid; /* ME + 32 hex */
+  gchar *room_sid;
+  gchar *identity; /* who uploaded it */
+  gchar *filename; /* as the uploader named it, or NULL */
+  gchar *content_type;
+  gint64 size; /* bytes */
+  gchar *file; /* where it is, under the data directory */
+  gint64 created;
+} HqChatMediaRecord;
 
 /* An identity a host or the REST API removed from a room: its joins are
  * refused until the ban is lifted (docs/rooms.md, "Removal sticks"). */
@@ -166,6 +181,8 @@ void hq_participant_record_free (HqParticipantRecord *rec);
 void hq_track_record_free (HqTrackRecord *rec);
 void hq_chat_record_free (HqChatRecord *rec);
 void hq_event_record_free (HqEventRecord *rec);
+void hq_chat_media_record_free (HqChatMediaRecord *rec);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqChatMediaRecord, hq_chat_media_record_free)
 void hq_ban_record_free (HqBanRecord *rec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqBanRecord, hq_ban_record_free)
 HqRoomRecord *hq_room_record_copy (const HqRoomRecord *rec);
@@ -237,6 +254,13 @@ gboolean hq_store_add_chat (HqStore *store, HqChatRecord *msg, GError **error);
  * oldest first. */
 GPtrArray *hq_store_chat_history (HqStore *store, const gchar *room_sid,
     gint64 before, guint limit, GError **error);
+
+/* Chat attachments: inserted by sid; by sid (HQ_STORE_ERROR_NOT_FOUND when
+ * absent). */
+gboolean hq_store_add_chat_media (
+    HqStore *store, const HqChatMediaRecord *rec, GError **error);
+HqChatMediaRecord *hq_store_get_chat_media (
+    HqStore *store, const gchar *sid, GError **error);
 
 /* Assigns @event->sequence and commits the event. */
 gboolean hq_store_add_event (

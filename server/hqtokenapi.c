@@ -162,6 +162,8 @@ reply_token (SoupServerMessage *msg, HqConfig *config, const gchar *identity,
   grant.room = room;
   grant.role = role;
   grant.ttl = config->token_ttl;
+  /* Video and chat, as the reference app's token server grants. */
+  grant.chat = TRUE;
   token = hq_token_mint (config->key_sid, config->key_secret,
       config->account_sid, &grant, 0, &error);
   if (token == NULL) {
@@ -263,7 +265,7 @@ handle_token (SoupServer *server, SoupServerMessage *msg, const char *path,
   g_autoptr (GError) error = NULL;
   g_autofree gchar *identity = NULL;
   const gchar *name = NULL, *room = NULL, *bearer = NULL;
-  gboolean create = TRUE;
+  gboolean create = TRUE, conversation = FALSE;
 
   if (!hq_http_exact_path (msg, path, "/token")
       || !hq_http_allow_methods (msg, methods))
@@ -297,6 +299,16 @@ handle_token (SoupServer *server, SoupServerMessage *msg, const char *path,
   if (!hq_http_field_bool (body, "create_room", &create, &error)) {
     hq_http_reply_error (msg, 400, "invalid parameter",
         "A boolean value must be provided for the create_room parameter.");
+    return;
+  }
+  /* The reference app asks for the room's conversation; here every room
+   * has its chat, and every token below grants it, so the field is only
+   * checked. */
+  if (!hq_http_field_bool (
+          body, "create_conversation", &conversation, &error)) {
+    hq_http_reply_error (msg, 400, "invalid parameter",
+        "A boolean value must be provided for the create_conversation "
+        "parameter.");
     return;
   }
   if (!hq_http_field_string (body, "room_name", &room, &error)) {

@@ -149,6 +149,8 @@ static const struct
   [HQ_MESSAGE_PEER_OFFER] = { "peer_offer", TRUE },
   [HQ_MESSAGE_PEER_ANSWER] = { "peer_answer", TRUE },
   [HQ_MESSAGE_PEER_CANDIDATE] = { "peer_candidate" },
+  [HQ_MESSAGE_CHAT_JOIN] = { "chat_join" },
+  [HQ_MESSAGE_CHAT_MEDIA_URL] = { "chat_media_url" },
 };
 
 HqMessageType
@@ -374,8 +376,13 @@ static const struct
   { HQ_MESSAGE_JOIN, "room", FIELD_STRING, FALSE },
   { HQ_MESSAGE_JOIN, "resume_token", FIELD_STRING, FALSE },
   { HQ_MESSAGE_JOIN, "subscribe_rules", FIELD_ARRAY, FALSE },
-  { HQ_MESSAGE_CHAT_SEND, "body", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_CHAT_JOIN, "token", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_CHAT_JOIN, "room", FIELD_STRING, FALSE },
+  /* Required unless media_sid is there; its handler says so. */
+  { HQ_MESSAGE_CHAT_SEND, "body", FIELD_STRING, FALSE },
   { HQ_MESSAGE_CHAT_SEND, "attributes", FIELD_OBJECT, FALSE },
+  { HQ_MESSAGE_CHAT_SEND, "media_sid", FIELD_STRING, FALSE },
+  { HQ_MESSAGE_CHAT_MEDIA_URL, "media_sid", FIELD_STRING, TRUE },
   { HQ_MESSAGE_CHAT_HISTORY, "before", FIELD_INT, FALSE },
   { HQ_MESSAGE_CHAT_HISTORY, "limit", FIELD_INT, FALSE },
   { HQ_MESSAGE_TRACK_PUBLISH, "name", FIELD_STRING, TRUE },

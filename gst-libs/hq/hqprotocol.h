@@ -102,6 +102,8 @@ typedef enum
   HQ_MESSAGE_PEER_OFFER,
   HQ_MESSAGE_PEER_ANSWER,
   HQ_MESSAGE_PEER_CANDIDATE,
+  HQ_MESSAGE_CHAT_JOIN,
+  HQ_MESSAGE_CHAT_MEDIA_URL,
 } HqMessageType;
 
 /* The message type @name (NULL allowed) names, or HQ_MESSAGE_UNKNOWN. */

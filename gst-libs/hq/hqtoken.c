@@ -263,6 +263,17 @@ hq_token_mint (const gchar *key_sid, const gchar *secret,
     json_builder_add_string_value (b, grant->name);
   }
   json_builder_end_object (b);
+  if (grant->chat) {
+    /* Twilio's ChatGrant names a Conversations service; ours is the
+     * account's one chat, so its sid is made from the account's. */
+    g_autofree gchar *service = g_strdup_printf (
+        "IS%s", strlen (account_sid) > 2 ? account_sid + 2 : account_sid);
+    json_builder_set_member_name (b, "chat");
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "service_sid");
+    json_builder_add_string_value (b, service);
+    json_builder_end_object (b);
+  }
   json_builder_end_object (b);
   json_builder_end_object (b);
 
@@ -508,6 +519,8 @@ read_grants (JsonObject *payload, HqTokenClaims *c, GError **error)
   }
   c->room = g_strdup (room);
   c->name = g_strdup (name);
+  c->chat = json_object_has_member (grants, "chat")
+      && JSON_NODE_HOLDS_OBJECT (json_object_get_member (grants, "chat"));
   c->role = HQ_ROLE_GUEST;
   if (role != NULL && !hq_role_from_string (role, &c->role)) {
     g_set_error (error, HQ_TOKEN_ERROR, HQ_TOKEN_ERROR_BAD_ROLE,

@@ -119,6 +119,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqKeyring, hq_keyring_free)
  * @not_before: unix time before which it is refused, or 0 for none
  * @name: the display name (grants.video.name, an hqrooms extension), or
  *   NULL: the participant is shown by its identity
+ * @chat: also grant chat (grants.chat, Twilio's ChatGrant), as the
+ *   reference app's token server does: the token then opens a room's chat
+ *   without media too (docs/protocol.md, "Chat-only connections")
  *
  * What a token grants.  Used to ask for a token.
  */
@@ -130,6 +133,7 @@ typedef struct
   gint64 ttl;
   gint64 not_before;
   const gchar *name;
+  gboolean chat;
 } HqTokenGrant;
 
 /**
@@ -145,6 +149,7 @@ typedef struct
   gchar *identity;
   gchar *room; /* NULL: any room */
   gchar *name; /* display name; NULL: none (show the identity) */
+  gboolean chat; /* grants.chat is present (an object) */
   HqRole role;
   gint64 issued_at; /* 0 when the token has no iat */
   gint64 not_before; /* 0 when the token has no nbf */

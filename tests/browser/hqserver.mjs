@@ -7,10 +7,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 
-export async function startServer(env = {}) {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'hq-browser-'));
+// `at` restarts a server where another ran: { dataDir, listen } (that
+// data directory is then the caller's, and stays).
+export async function startServer(env = {}, at = {}) {
+  const dataDir = at.dataDir || mkdtempSync(path.join(tmpdir(), 'hq-browser-'));
   const proc = spawn(process.env.HQ_SERVER_BIN,
-    ['--data-dir', dataDir, '--listen', '127.0.0.1:0'],
+    ['--data-dir', dataDir, '--listen', at.listen || '127.0.0.1:0'],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let log = '';
   proc.stderr.on('data', (d) => { log += d; });
@@ -64,7 +66,7 @@ export async function startServer(env = {}) {
     async stop() {
       proc.kill('SIGTERM');
       const code = await exited;
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!at.dataDir) rmSync(dataDir, { recursive: true, force: true });
       return code;
     },
   };
