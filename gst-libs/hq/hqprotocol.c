@@ -149,6 +149,10 @@ static const struct
   [HQ_MESSAGE_PEER_OFFER] = { "peer_offer", TRUE },
   [HQ_MESSAGE_PEER_ANSWER] = { "peer_answer", TRUE },
   [HQ_MESSAGE_PEER_CANDIDATE] = { "peer_candidate" },
+  [HQ_MESSAGE_RECORDING_START] = { "recording_start" },
+  [HQ_MESSAGE_RECORDING_STOP] = { "recording_stop" },
+  [HQ_MESSAGE_SUBSCRIBE_PRIORITY] = { "subscribe_priority" },
+  [HQ_MESSAGE_DATA_SEND] = { "data_send" },
 };
 
 HqMessageType
@@ -390,7 +394,9 @@ static const struct
   { HQ_MESSAGE_ADMIT, "participant_sid", FIELD_STRING, FALSE },
   { HQ_MESSAGE_ADMIT, "identity", FIELD_STRING, FALSE },
   { HQ_MESSAGE_DENY, "participant_sid", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_DENY, "reason", FIELD_STRING, FALSE },
   { HQ_MESSAGE_REMOVE, "participant_sid", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_REMOVE, "reason", FIELD_STRING, FALSE },
   { HQ_MESSAGE_MUTE, "participant_sid", FIELD_STRING, TRUE },
   { HQ_MESSAGE_MUTE, "track_sid", FIELD_STRING, TRUE },
   /* Required, but its handler says so with an example. */
@@ -410,6 +416,14 @@ static const struct
   { HQ_MESSAGE_PEER_ANSWER, "sdp", FIELD_STRING, TRUE },
   { HQ_MESSAGE_PEER_CANDIDATE, "to", FIELD_STRING, TRUE },
   { HQ_MESSAGE_PEER_CANDIDATE, "candidate", FIELD_STRING, TRUE },
+  /* Absent: record everything. */
+  { HQ_MESSAGE_RECORDING_START, "rules", FIELD_ARRAY, FALSE },
+  { HQ_MESSAGE_SUBSCRIBE_PRIORITY, "track_sid", FIELD_STRING, TRUE },
+  /* Absent or null: back to the publisher's priority. */
+  { HQ_MESSAGE_SUBSCRIBE_PRIORITY, "priority", FIELD_STRING, FALSE },
+  { HQ_MESSAGE_DATA_SEND, "track_sid", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_DATA_SEND, "data", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_DATA_SEND, "binary", FIELD_BOOL, FALSE },
 };
 
 static gboolean

@@ -83,6 +83,13 @@ export function errorFromSignal(reply) {
       return new errors.MediaServerRemoteDescFailedError(m);
     case 'not_found':
       return new errors.ParticipantNotFoundError(m);
+    case 'not_host':
+    case 'forbidden':
+      return new TwilioError(20403, m);
+    case 'rate_limited':
+      return new TwilioError(20429, m);
+    case 'message_too_big':
+      return new errors.TrackInvalidError(m);
     case 'malformed_json':
     case 'bad_message':
     case 'unknown_type':
@@ -99,12 +106,13 @@ export function errorFromSignal(reply) {
 
 // The error a signalling connection closed by the server (docs/protocol.md,
 // "Close codes") ends the room with; null when the close was ours.
-export function errorFromClose(code, reason) {
+// `removal`: the sentence of a `removed` event that came before a 4001.
+export function errorFromClose(code, reason, removal) {
   switch (code) {
     case 1000:
       return null;
     case 4001:
-      return new errors.ParticipantNotFoundError('Participant removed from the Room');
+      return new errors.ParticipantNotFoundError(removal || 'Participant removed from the Room');
     case 4002:
       return new errors.ParticipantDuplicateIdentityError();
     case 4003:

@@ -187,8 +187,7 @@ export class LocalParticipant extends Participant {
           throw new errors.TrackInvalidError(`priority must be low, standard or high, not ${priority}`);
         }
         if (track instanceof LocalDataTrack && !this._media.carriesData) {
-          throw new errors.TrackInvalidError(
-            'Data tracks need a peer-to-peer room: the server does not carry them in group rooms yet');
+          throw new errors.TrackInvalidError('This room cannot carry data tracks');
         }
         if (track.isStopped) throw new errors.TrackInvalidError('The track is stopped');
         const reply = await this._request('track_publish', {
