@@ -157,15 +157,17 @@ window.ext = {
   },
 
   // A raw protocol client in the page (no SDK): joins with `token`,
-  // publishes a data track and sends `data` on it; resolves with the
-  // server's replies to that message (an error, or none in `ms`).
-  async rawDataSend(token, name, data, binary) {
+  // publishes a data track named `track`, sends each of `sends` ({data,
+  // binary}) on it as data_send with id "s<i>", then a ping; resolves,
+  // once the pong is back (the server answers in order), with the errors
+  // those messages got.
+  async rawDataSend(token, name, track, sends) {
     const ws = new WebSocket(`${location.origin.replace('http', 'ws')}/v1/signal`);
-    const replies = [];
     const waiters = new Map();
+    const errors = [];
     ws.onmessage = (e) => {
       const msg = JSON.parse(e.data);
-      replies.push(msg);
+      if (msg.type === 'error' && msg.id?.startsWith('s')) errors.push(msg);
       if (msg.id && waiters.has(msg.id)) waiters.get(msg.id)(msg);
     };
     await new Promise((resolve) => { ws.onopen = resolve; });
@@ -174,11 +176,14 @@ window.ext = {
       ws.send(JSON.stringify(msg));
     });
     await request({ type: 'join', id: 'j', token, room: name });
-    const pub = await request({ type: 'track_publish', id: 'p', name: 'raw', kind: 'data' });
-    const reply = await request({ type: 'data_send', id: 'd', track_sid: pub.track.sid, data, binary });
+    const pub = await request({ type: 'track_publish', id: 'p', name: track, kind: 'data' });
+    for (const [i, m] of sends.entries()) {
+      ws.send(JSON.stringify({ type: 'data_send', id: `s${i}`, track_sid: pub.track.sid, ...m }));
+    }
+    await request({ type: 'ping', id: 'end' });
     ws.send(JSON.stringify({ type: 'leave' }));
     ws.close();
-    return reply;
+    return errors;
   },
 
   disconnect() {

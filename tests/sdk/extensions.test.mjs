@@ -292,17 +292,33 @@ test('data tracks in a group room: strings and binary both ways, in order; an ov
   assert.deepEqual([big.ok, big.name, big.code], [false, 'TrackInvalidError', 53300]);
   assert.equal(big.message, 'A data track message carries at most 16384 bytes in a group room; this one has 16385. Nothing was sent.');
   // ...and so does the server, to a client that sends it anyway.
-  const raw = await call(ana, ([t]) => window.ext.rawDataSend(t, 'ext-data', 'x'.repeat(16385), false),
-    [await token('raw', 'ext-data')]);
-  assert.equal(raw.type, 'error');
-  assert.equal(raw.code, 'message_too_big');
-  assert.equal(raw.message, 'A data track message carries at most 16384 bytes; this one has 16385. Nobody received it.');
-  const badBase64 = await call(ana, ([t]) => window.ext.rawDataSend(t, 'ext-data', 'not base64!', true),
-    [await token('raw2', 'ext-data')]);
-  assert.equal(badBase64.code, 'invalid_field');
-  assert.match(badBase64.message, /not base64/);
-  // Nothing of those reached ben.
-  assert.equal(await call(ben, () => window.ext.received.length), messages('ana').length);
+  const refused = await call(ana, ([t]) => window.ext.rawDataSend(t, 'ext-data', 'raw', [
+    { data: 'x'.repeat(16385) }, { data: 'not base64!', binary: true }, { data: 'fine' },
+  ]), [await token('raw', 'ext-data')]);
+  assert.deepEqual(refused.map((e) => [e.id, e.code]), [['s0', 'message_too_big'], ['s1', 'invalid_field']]);
+  assert.equal(refused[0].message, 'A data track message carries at most 16384 bytes; this one has 16385. Nobody received it.');
+  assert.match(refused[1].message, /not base64/);
+  // Of those, ben got only the one that was fine.
+  await waitFor(ben, () => ({ ok: window.ext.received.some((m) => m.identity === 'raw') }), undefined, 'raw\'s message');
+  assert.deepEqual(await call(ben, () => window.ext.received.filter((m) => m.identity === 'raw').map((m) => m.text)),
+    ['fine']);
+
+  // The rate limit: 250 messages at once from one participant, more than
+  // the 100 a second it may send: some are refused, each with an error;
+  // the others arrive, in order.
+  const burst = Array.from({ length: 250 }, (_, i) => ({ data: `burst ${i}` }));
+  const limited = await call(ana, ([t, b]) => window.ext.rawDataSend(t, 'ext-data', 'burst', b),
+    [await token('burst', 'ext-data'), burst]);
+  assert.ok(limited.length >= 50, `${limited.length} refused`);
+  assert.ok(limited.every((e) => e.code === 'rate_limited'), JSON.stringify(limited[0]));
+  assert.equal(limited[0].message,
+    'Data tracks carry at most 100 messages and 262144 bytes a second from one participant; this message was dropped.');
+  const refusedIds = new Set(limited.map((e) => e.id));
+  const passed = burst.filter((_, i) => !refusedIds.has(`s${i}`)).map((m) => m.data);
+  await waitFor(ben, (n) => ({ ok: window.ext.received.filter((m) => m.identity === 'burst').length === n }),
+    passed.length, `the ${passed.length} messages not refused`);
+  assert.deepEqual(await call(ben, () => window.ext.received.filter((m) => m.identity === 'burst').map((m) => m.text)),
+    passed);
   await close(ana, ben);
 });
 
