@@ -233,6 +233,12 @@ gboolean hq_participant_mute (HqParticipant *host, const gchar *target_sid,
     const gchar *track_sid, GError **error);
 gboolean hq_participant_remove (HqParticipant *host, const gchar *target_sid,
     const gchar *reason, GError **error);
+/* A host ends the room for everyone (`room_complete`): FALSE with
+ * FORBIDDEN unless @host is an admitted host; else the room completes
+ * (reason completed_by_host) and @host, like everyone, is gone. */
+gboolean hq_participant_may_end_room (HqParticipant *host, GError **error);
+void hq_participant_end_room (HqParticipant *host);
+
 /* A host's recording request: the room's recording rules become @rules
  * (taken; NULL: record everything; an empty array: record nothing),
  * through the same path as REST's RecordingRules (hqrecordings.h).

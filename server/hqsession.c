@@ -582,6 +582,21 @@ handle_subscribe_priority (Request *req)
     reply_gerror (req, error);
 }
 
+/* The reply goes first: completing the room ends this participant too. */
+static void
+handle_room_complete (Request *req)
+{
+  HqParticipant *host = req->session->participant;
+  g_autoptr (GError) error = NULL;
+
+  if (!hq_participant_may_end_room (host, &error)) {
+    reply_gerror (req, error);
+    return;
+  }
+  reply (req, "ok", NULL);
+  hq_participant_end_room (host);
+}
+
 /* Answered only when refused: a stream of data messages costs one frame
  * each way, not two. */
 static void
@@ -703,6 +718,7 @@ static const struct
   { HQ_MESSAGE_RECORDING_STOP, handle_recording_stop, NEEDS_ADMITTED },
   { HQ_MESSAGE_SUBSCRIBE_PRIORITY, handle_subscribe_priority, NEEDS_ADMITTED },
   { HQ_MESSAGE_DATA_SEND, handle_data_send, NEEDS_ADMITTED },
+  { HQ_MESSAGE_ROOM_COMPLETE, handle_room_complete, NEEDS_ADMITTED },
 };
 
 static void

@@ -153,6 +153,7 @@ static const struct
   [HQ_MESSAGE_RECORDING_STOP] = { "recording_stop" },
   [HQ_MESSAGE_SUBSCRIBE_PRIORITY] = { "subscribe_priority" },
   [HQ_MESSAGE_DATA_SEND] = { "data_send" },
+  [HQ_MESSAGE_ROOM_COMPLETE] = { "room_complete" },
 };
 
 HqMessageType

@@ -106,6 +106,7 @@ typedef enum
   HQ_MESSAGE_RECORDING_STOP,
   HQ_MESSAGE_SUBSCRIBE_PRIORITY,
   HQ_MESSAGE_DATA_SEND,
+  HQ_MESSAGE_ROOM_COMPLETE,
 } HqMessageType;
 
 /* Events the server sends that are hqrooms' additions to Twilio's model

@@ -223,7 +223,7 @@ test('waiting room: the host sees a patient wait, admits them, both decode each 
   await close(dr, pat, late);
 });
 
-test('moderation: the host mutes a participant (everyone sees trackDisabled) and removes one, who is told why', async () => {
+test('moderation: the host mutes a participant (everyone sees trackDisabled), removes one, who is told why, and ends the room for all', async () => {
   await createRoom('ext-mod');
   const dr = await page('dr');
   const pat = await page('pat');
@@ -249,6 +249,15 @@ test('moderation: the host mutes a participant (everyone sees trackDisabled) and
   assert.deepEqual([gone.name, gone.code], ['ParticipantNotFoundError', 53204]);
   assert.equal(gone.message, 'A host removed you from this room: Only the patient may attend.');
   for (const p of [dr, pat]) await waitEvent(p, { type: 'participantDisconnected', identity: 'fam' });
+
+  // Ending the visit for everyone: a guest may not; the host may.
+  assert.deepEqual((await call(pat, () => window.ext.call('hqEndRoom'))).code, 20403);
+  assert.deepEqual(await call(dr, () => window.ext.call('hqEndRoom')), { ok: true, value: null });
+  for (const p of [dr, pat]) {
+    const ended = await waitEvent(p, { type: 'disconnected' });
+    assert.deepEqual([ended.name, ended.code, ended.message],
+      ['RoomCompletedError', 53118, 'A host ended the Room for everyone']);
+  }
   await close(dr, pat, fam);
 });
 

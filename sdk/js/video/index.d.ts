@@ -508,6 +508,7 @@ export declare class Room extends EventEmitter {
   hqRemove(participant: RemoteParticipant | Participant.Identity | Participant.SID, reason?: string): Promise<void>;
   hqStartRecording(rules?: HqRecordingRules['rules']): Promise<HqRecordingRules>;
   hqStopRecording(): Promise<HqRecordingRules>;
+  hqEndRoom(): Promise<void>;
   on(event: 'participantWaiting', listener: (waiting: HqParticipantRef) => void): this;
   on(event: 'hqLobbyChanged', listener: (lobby: HqParticipantRef[]) => void): this;
   on(event: 'hqRecordingChanged', listener: (recording: HqRecording | null) => void): this;

@@ -309,7 +309,11 @@ export class Room extends EventEmitter {
         return;
       case 'removed':
         // The close (4001) follows: `disconnected` carries this sentence.
-        this._c.removal = msg.message || null;
+        this._c.said = msg.message || null;
+        return;
+      case 'room_completed':
+        // The close (4004) follows.
+        this._c.said = msg.reason === 'completed_by_host' ? 'A host ended the Room for everyone' : null;
         return;
       case 'lobby_changed':
         this._lobbyChanged(msg.waiting || []);
@@ -342,7 +346,7 @@ export class Room extends EventEmitter {
 
   _onClose(code, reason) {
     if (this.state === 'disconnected') return;
-    const error = errorFromClose(code, reason, this._c.removal);
+    const error = errorFromClose(code, reason, this._c.said);
     if (this.state === 'connected' && RESUMABLE.has(code) && this._c.resumeToken) {
       this._reconnect(error);
       return;
@@ -519,6 +523,12 @@ export class Room extends EventEmitter {
 
   hqStopRecording() {
     return this._request('recording_stop', {});
+  }
+
+  // Ends the Room for everyone (this participant too: `disconnected` with
+  // RoomCompletedError follows).
+  async hqEndRoom() {
+    await this._request('room_complete', {});
   }
 
   toString() {
