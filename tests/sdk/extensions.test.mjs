@@ -5,28 +5,17 @@
 // group room and the subscriber's track priority.  Suite `sdk`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServer, CHROMIUM, CHROMIUM_ARGS, waitInPage } from '../browser/hqserver.mjs';
+import { restPost, testSite, waitFor } from './common.mjs';
 
 const HERE = path.dirname(new URL(import.meta.url).pathname);
 const KEY = { sid: 'SK' + 'c3'.repeat(16), secret: 'sdk-ext-test-secret-0123456789' };
 let browser;
 let server;
 let site;
-
-// The test pages stand where hq-server's web client stands, the SDK next
-// to them as in the source tree.
-function testSite() {
-  const dir = mkdtempSync(path.join(tmpdir(), 'hq-sdk-ext-'));
-  cpSync(path.join(HERE, 'app'), path.join(dir, 'web'), { recursive: true });
-  cpSync(path.join(HERE, '..', '..', 'web', 'favicon.svg'), path.join(dir, 'web', 'favicon.svg'));
-  mkdirSync(path.join(dir, 'sdk', 'js'), { recursive: true });
-  symlinkSync(path.resolve(HERE, '..', '..', 'sdk', 'js', 'video'), path.join(dir, 'sdk', 'js', 'video'));
-  return dir;
-}
 
 before(async () => {
   site = testSite();
@@ -43,20 +32,7 @@ after(async () => {
   if (site) rmSync(site, { recursive: true, force: true });
 });
 
-async function rest(pathname, params, status) {
-  const res = await fetch(server.url + pathname, {
-    method: 'POST',
-    headers: {
-      Authorization: 'Basic ' + Buffer.from(`${KEY.sid}:${KEY.secret}`).toString('base64'),
-      'Content-Type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams(params),
-  });
-  const body = await res.json();
-  assert.equal(res.status, status, JSON.stringify(body));
-  return body;
-}
-
+const rest = (pathname, params, status) => restPost(server.url, KEY, pathname, params, status);
 const createRoom = (name, extra = {}) => rest('/v1/Rooms', { UniqueName: name, Type: 'group', ...extra }, 201);
 const token = async (identity, room, role = 'guest') =>
   (await rest('/v1/AccessTokens', { Identity: identity, Room: room, Role: role }, 201)).token;
@@ -92,18 +68,6 @@ async function waitEvent(p, match, what) {
 }
 
 const count = (p, type) => call(p, (t) => window.ext.events.filter((e) => e.type === t).length, type);
-
-// Polls `fn` in the page until its result has ok !== false.
-async function waitFor(p, fn, arg, what, ms = 60000) {
-  const deadline = Date.now() + ms;
-  let last;
-  while (Date.now() < deadline) {
-    last = await p.page.evaluate(fn, arg);
-    if (last && last.ok !== false) return last;
-    await p.page.waitForTimeout(100);
-  }
-  throw new Error(`${p.identity}: timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
 
 async function waitFrames(p, from) {
   const first = await waitFor(p, (who) => {
