@@ -9,6 +9,7 @@ const events = [];
 const frames = new Map(); // <video> element -> frames presented
 let room = null;
 let connecting = null;
+let pending = null; // connect()'s CancelablePromise
 let dataTrack = null;
 const received = []; // data messages: {identity, name, text | bytes, sum}
 
@@ -66,11 +67,12 @@ window.ext = {
   // connect(); a waiting-room guest's promise stays pending until a host
   // decides, and `waiting` is recorded when the server says so.
   start(token, name, extra = {}) {
-    connecting = Video.connect(token, {
+    pending = Video.connect(token, {
       name, audio: true, video: { width: 320, height: 240 },
       hqOnWaiting: (info) => record('waiting', { sid: info.participantSid }),
       ...extra,
-    }).then((r) => {
+    });
+    connecting = pending.then((r) => {
       room = r;
       wire(r);
       record('connected', { isRecording: r.isRecording, sid: r.localParticipant.sid });
@@ -84,6 +86,10 @@ window.ext = {
 
   connected() {
     return connecting;
+  },
+
+  cancel() {
+    pending.cancel();
   },
 
   isRecording() {

@@ -184,7 +184,16 @@ test('waiting room: the host sees a patient wait, admits them, both decode each 
   const denied = await call(late, () => window.ext.connected());
   assert.deepEqual([denied.ok, denied.name, denied.code], [false, 'RoomConnectFailedError', 53104]);
   assert.equal(denied.message, 'A host declined to admit you to this room: The clinic is closed for today.');
-  await close(dr, pat, late);
+
+  // One who gives up waiting (cancel()) leaves the host's queue.
+  const quitter = await page('quitter');
+  await join(quitter, 'ext-wait');
+  await waitEvent(quitter, { type: 'waiting' });
+  await waitFor(dr, () => ({ ok: window.ext.lobby().includes('quitter') }), undefined, 'quitter in the lobby');
+  await call(quitter, () => window.ext.cancel());
+  await waitFor(dr, () => ({ ok: window.ext.lobby().length === 0, lobby: window.ext.lobby() }), undefined,
+    'the lobby empty after the cancel');
+  await close(dr, pat, late, quitter);
 });
 
 test('moderation: the host mutes a participant (everyone sees trackDisabled), removes one, who is told why, and ends the room for all', async () => {

@@ -131,9 +131,12 @@ export function connect(token, options = {}) {
       reject(err instanceof Error ? err : new errors.RoomConnectFailedError(String(err)));
     });
   });
+  // Leaves at once, also from a waiting room's lobby (the join request
+  // is still pending there).
   promise.cancel = () => {
     canceled = true;
     rejectNow(new Error('Canceled'));
+    cleanup();
   };
   return promise;
 }
