@@ -100,6 +100,15 @@ window.ext = {
     return room ? room.hqRecording : null;
   },
 
+  // Who is who, as the page shows people.
+  people() {
+    return {
+      me: { name: room.localParticipant.hqName, role: room.localParticipant.hqRole },
+      others: [...room.participants.values()].map((p) => ({ identity: p.identity, name: p.hqName, role: p.hqRole })),
+      graceMs: room.hqReconnectGraceMs,
+    };
+  },
+
   lobby() {
     return room ? [...room.hqLobby.keys()] : null;
   },

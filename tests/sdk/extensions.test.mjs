@@ -34,8 +34,10 @@ after(async () => {
 
 const rest = (pathname, params, status) => restPost(server.url, KEY, pathname, params, status);
 const createRoom = (name, extra = {}) => rest('/v1/Rooms', { UniqueName: name, Type: 'group', ...extra }, 201);
-const token = async (identity, room, role = 'guest') =>
-  (await rest('/v1/AccessTokens', { Identity: identity, Room: room, Role: role }, 201)).token;
+const NAMES = { dr: 'Dr Who' }; // display names in the tokens; others have none
+const token = async (identity, room, role = 'guest') => (await rest('/v1/AccessTokens', {
+  Identity: identity, Room: room, Role: role, ...(NAMES[identity] ? { Name: NAMES[identity] } : {}),
+}, 201)).token;
 
 async function page(identity) {
   // bypassCSP: the served page allows only its own scripts, and the test's
@@ -173,6 +175,11 @@ test('waiting room: the host sees a patient wait, admits them, both decode each 
   await waitEvent(dr, { type: 'participantConnected', identity: 'pat' });
   await waitFrames(dr, 'pat');
   await waitFrames(pat, 'dr');
+  // Names and roles for the screen, the server's resume window.
+  assert.deepEqual(await call(dr, () => window.ext.people()), {
+    me: { name: 'Dr Who', role: 'host' }, others: [{ identity: 'pat', name: 'pat', role: 'guest' }], graceMs: 30000,
+  });
+  assert.deepEqual((await call(pat, () => window.ext.people())).others, [{ identity: 'dr', name: 'Dr Who', role: 'host' }]);
   await waitFor(dr, () => ({ ok: window.ext.lobby().length === 0 }), undefined, 'the lobby empty');
 
   // Another patient, turned away with a reason.

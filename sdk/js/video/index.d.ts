@@ -488,6 +488,9 @@ export declare class Room extends EventEmitter {
   dominantSpeaker: RemoteParticipant | null;
   /** Extension: null while nothing is recorded. */
   hqRecording: HqRecording | null;
+  /** Extension: how long the server keeps a participant whose connection
+   * dropped, ms. */
+  hqReconnectGraceMs: number;
   /** Extension (hosts): who waits in the waiting room, by identity. */
   hqLobby: Map<Participant.Identity, HqParticipantRef>;
   isRecording: boolean;

@@ -69,6 +69,10 @@ export class Participant extends EventEmitter {
     super();
     this.sid = desc.sid;
     this.identity = desc.identity;
+    // Extensions: the name to show (the token's display name, else the
+    // identity) and the role (`host` or `guest`).
+    this.hqName = desc.name || desc.identity;
+    this.hqRole = desc.role || 'guest';
     this.state = desc.state || 'connected';
     this.networkQualityLevel = null;
     this.networkQualityStats = null;

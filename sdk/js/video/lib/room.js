@@ -60,6 +60,9 @@ export class Room extends EventEmitter {
     this.name = joined.room.name;
     this.state = 'connected';
     this.mediaRegion = 'hqrooms';
+    // Extension: how long the server keeps a participant whose connection
+    // dropped (a "reconnecting" banner can count it down).
+    this.hqReconnectGraceMs = joined.reconnect_grace_ms;
     this.isRecording = Boolean(joined.recording);
     // Extension: what is recorded, by whose decision (docs/sdk.md).
     this.hqRecording = recordingState(joined.recording);
@@ -382,6 +385,7 @@ export class Room extends EventEmitter {
         this._c.signal = signal;
         this._c.resumeToken = joined.resume_token;
         this._c.graceMs = joined.reconnect_grace_ms;
+        this.hqReconnectGraceMs = joined.reconnect_grace_ms;
         signal.onEvent = (msg) => this._onEvent(msg);
         signal.onClose = (code, reason) => this._onClose(code, reason);
         this._resync(joined);
