@@ -408,6 +408,9 @@ export type VideoTrackPublication = LocalVideoTrackPublication | RemoteVideoTrac
 export declare class Participant extends EventEmitter {
   audioTracks: Map<Track.SID, AudioTrackPublication>;
   dataTracks: Map<Track.SID, DataTrackPublication>;
+  /** Extensions: the name to show people, and the role. */
+  hqName: string;
+  hqRole: 'host' | 'guest';
   identity: Participant.Identity;
   networkQualityLevel: NetworkQualityLevel | null;
   networkQualityStats: NetworkQualityStats | null;
