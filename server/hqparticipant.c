@@ -10,6 +10,7 @@
 #include "hqrules.h"
 
 #include <string.h>
+#include <hq/hqprotocol.h>
 #include <hq/hqutil.h>
 
 /* --- representations --- */
@@ -479,6 +480,8 @@ send_joined (HqParticipant *p, const gchar *id)
   json_object_set_int_member (
       msg, "reconnect_grace_ms", room->rooms->config->reconnect_grace_ms);
   json_object_set_array_member (msg, "chat", recent_chat (room));
+  json_object_set_member (msg, "recording",
+      hq_recordings_state_json (room->rooms->recordings, room));
   if (p->role == HQ_ROLE_HOST) {
     json_object_set_array_member (msg, "lobby", lobby_json (room));
     json_object_set_array_member (msg, "banned", banned_json (room));
@@ -1265,19 +1268,45 @@ hq_participant_admit_identity (
   return hq_room_unban (host->room, identity, host, error);
 }
 
-gboolean
-hq_participant_deny (
-    HqParticipant *host, const gchar *target_sid, GError **error)
+/* "@sentence" or "@sentence: @reason", for a denied or removed
+ * participant (new). */
+static gchar *
+moderation_message (const gchar *sentence, const gchar *reason)
 {
-  HqParticipant *target = lobby_target (host, target_sid, error);
-  g_autoptr (JsonObject) msg = NULL;
+  return reason ? g_strdup_printf ("%s: %s", sentence, reason)
+                : g_strdup_printf ("%s.", sentence);
+}
 
-  if (target == NULL || !hq_participant_ban (target, "denied", host, error))
+static gboolean
+check_reason (const gchar *reason, GError **error)
+{
+  if (reason == NULL)
+    return TRUE;
+  if (*reason == '\0' || strlen (reason) > HQ_PROTOCOL_MAX_REASON)
+    return hq_room_invalid (error, "reason must be 1 to %d bytes, not %zu.",
+        HQ_PROTOCOL_MAX_REASON, strlen (reason));
+  return TRUE;
+}
+
+gboolean
+hq_participant_deny (HqParticipant *host, const gchar *target_sid,
+    const gchar *reason, GError **error)
+{
+  HqParticipant *target;
+  g_autoptr (JsonObject) msg = NULL;
+  g_autofree gchar *text = NULL;
+
+  if (!check_reason (reason, error)
+      || (target = lobby_target (host, target_sid, error)) == NULL
+      || !hq_participant_ban (target, "denied", host, error))
     return FALSE;
   hq_room_event (host->room, "participant-denied", target, NULL, host, NULL);
   msg = hq_message_new ("denied", target->join_id);
-  json_object_set_string_member (
-      msg, "message", "A host declined to admit you to this room.");
+  text =
+      moderation_message ("A host declined to admit you to this room", reason);
+  json_object_set_string_member (msg, "message", text);
+  if (reason)
+    json_object_set_string_member (msg, "reason", reason);
   hq_participant_send (target, msg);
   hq_participant_disconnect (target, "denied", HQ_CLOSE_DENIED, host);
   return TRUE;
@@ -1302,13 +1331,15 @@ hq_participant_mute (HqParticipant *host, const gchar *target_sid,
 }
 
 gboolean
-hq_participant_remove (
-    HqParticipant *host, const gchar *target_sid, GError **error)
+hq_participant_remove (HqParticipant *host, const gchar *target_sid,
+    const gchar *reason, GError **error)
 {
-  HqParticipant *target = moderation_target (host, target_sid, error);
+  HqParticipant *target;
   g_autoptr (JsonObject) msg = NULL;
+  g_autofree gchar *text = NULL;
 
-  if (target == NULL)
+  if (!check_reason (reason, error)
+      || (target = moderation_target (host, target_sid, error)) == NULL)
     return FALSE;
   if (target == host) {
     hq_room_invalid (
@@ -1320,8 +1351,172 @@ hq_participant_remove (
   hq_room_event (host->room, "participant-removed", target, NULL, host, NULL);
   msg = hq_message_new ("removed", NULL);
   json_object_set_object_member (msg, "by", participant_ref_json (host));
+  text = moderation_message ("A host removed you from this room", reason);
+  json_object_set_string_member (msg, "message", text);
+  if (reason)
+    json_object_set_string_member (msg, "reason", reason);
   hq_participant_send (target, msg);
   hq_participant_disconnect (target, "removed", HQ_CLOSE_REMOVED, host);
+  return TRUE;
+}
+
+gboolean
+hq_participant_may_end_room (HqParticipant *host, GError **error)
+{
+  if (host->role == HQ_ROLE_HOST && !host->waiting)
+    return TRUE;
+  g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FORBIDDEN,
+      "Only a host may end the room for everyone.");
+  return FALSE;
+}
+
+void
+hq_participant_end_room (HqParticipant *host)
+{
+  hq_room_event (host->room, "room-ended-by-host", NULL, NULL, host, NULL);
+  hq_room_complete (host->room, "completed_by_host");
+}
+
+JsonObject *
+hq_participant_set_recording (
+    HqParticipant *host, JsonArray *rules, GError **error)
+{
+  HqRecordings *recs = host->room->rooms->recordings;
+  g_autoptr (JsonArray) wanted = rules ? rules : hq_rules_include_all ();
+
+  if (host->role != HQ_ROLE_HOST || host->waiting) {
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FORBIDDEN,
+        "Only a host may start or stop recording.");
+    return NULL;
+  }
+  if (!hq_recordings_set_rules (recs, host->room, wanted, host, error))
+    return NULL;
+  return hq_recordings_get_rules (recs, host->room, host->room->rec.sid);
+}
+
+gboolean
+hq_participant_set_subscriber_priority (HqParticipant *p,
+    const gchar *track_sid, const gchar *priority, GError **error)
+{
+  HqRoom *room = p->room;
+  HqSfuPriority prio = HQ_SFU_PRIORITY_STANDARD;
+  HqTrackRecord *t = NULL;
+
+  if (room->media == NULL)
+    return hq_room_invalid (error,
+        "A %s room carries media peer to peer: the server has no "
+        "bandwidth to share.",
+        room->rec.type);
+  if (priority && !check_priority (priority, &prio, error))
+    return FALSE;
+  for (guint i = 0; t == NULL && i < room->participants->len; i++) {
+    HqParticipant *o = g_ptr_array_index (room->participants, i);
+    if (o != p && !o->waiting)
+      t = find_track (o, track_sid, NULL);
+  }
+  if (t == NULL || !t->published) {
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NOT_FOUND,
+        "No other participant publishes a track %s in this room.", track_sid);
+    return FALSE;
+  }
+  hq_sfu_room_set_subscriber_priority (
+      room->media, p->rec.sid, t->sid, priority ? (gint)prio : -1);
+  return TRUE;
+}
+
+/* The bytes @data carries: its own, or those its base64 decodes to (-1:
+ * not base64). */
+static gssize
+data_length (const gchar *data, gboolean binary)
+{
+  gsize len = strlen (data), pad = 0;
+
+  if (!binary)
+    return (gssize)len;
+  if (len % 4 != 0)
+    return -1;
+  for (gsize i = 0; i < len; i++) {
+    gchar c = data[i];
+    if (c == '=' && i >= len - 2)
+      pad++;
+    else if (pad > 0 || !(g_ascii_isalnum (c) || c == '+' || c == '/'))
+      return -1;
+  }
+  return (gssize)(len / 4 * 3 - pad);
+}
+
+/* Counts one message of @bytes against @p's second; FALSE when over. */
+static gboolean
+data_rate_ok (HqParticipant *p, gsize bytes, GError **error)
+{
+  gint64 second = g_get_monotonic_time () / G_USEC_PER_SEC;
+
+  if (second != p->data_second) {
+    p->data_second = second;
+    p->data_messages = 0;
+    p->data_bytes = 0;
+  }
+  if (p->data_messages + 1 > HQ_PROTOCOL_DATA_MESSAGES_PER_SECOND
+      || p->data_bytes + bytes > HQ_PROTOCOL_DATA_BYTES_PER_SECOND) {
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_RATE_LIMITED,
+        "Data tracks carry at most %d messages and %d bytes a second from "
+        "one participant; this message was dropped.",
+        HQ_PROTOCOL_DATA_MESSAGES_PER_SECOND,
+        HQ_PROTOCOL_DATA_BYTES_PER_SECOND);
+    return FALSE;
+  }
+  p->data_messages++;
+  p->data_bytes += bytes;
+  return TRUE;
+}
+
+gboolean
+hq_participant_send_data (HqParticipant *p, const gchar *track_sid,
+    const gchar *data, gboolean binary, GError **error)
+{
+  HqRoom *room = p->room;
+  HqTrackRecord *t;
+  gssize bytes;
+  g_autoptr (JsonObject) msg = NULL;
+
+  if (room->media == NULL)
+    return hq_room_invalid (error,
+        "A %s room carries data tracks on data channels between the "
+        "participants, not through the server.",
+        room->rec.type);
+  if ((t = find_track (p, track_sid, error)) == NULL)
+    return FALSE;
+  if (!g_str_equal (t->kind, "data") || !t->published)
+    return hq_room_invalid (
+        error, "Track %s is not a published data track.", track_sid);
+  if ((bytes = data_length (data, binary)) < 0)
+    return hq_room_invalid (error,
+        "data is not base64, but binary is true: send binary data as "
+        "base64.");
+  if (bytes > HQ_PROTOCOL_MAX_DATA) {
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_TOO_BIG,
+        "A data track message carries at most %d bytes; this one has %zd. "
+        "Nobody received it.",
+        HQ_PROTOCOL_MAX_DATA, bytes);
+    return FALSE;
+  }
+  if (!data_rate_ok (p, (gsize)bytes, error))
+    return FALSE;
+  msg = hq_message_new (HQ_EVENT_DATA_MESSAGE, NULL);
+  json_object_set_string_member (msg, "participant_sid", p->rec.sid);
+  json_object_set_string_member (msg, "track_sid", t->sid);
+  json_object_set_string_member (msg, "data", data);
+  if (binary)
+    json_object_set_boolean_member (msg, "binary", TRUE);
+  /* Not to the recorder: it records no data. */
+  for (guint i = 0; i < room->participants->len; i++) {
+    HqParticipant *o = g_ptr_array_index (room->participants, i);
+    if (o != p && !o->waiting
+        && (o->subscribe_rules == NULL
+            || hq_rules_select (
+                o->subscribe_rules, "data", p->rec.identity, t->name)))
+      hq_participant_send (o, msg);
+  }
   return TRUE;
 }
 

@@ -23,6 +23,8 @@
 #include "hqlog.h"
 #include "hqrules.h"
 
+#include <hq/hqprotocol.h>
+
 #include <signal.h>
 #include <string.h>
 #include <glib/gstdio.h>
@@ -71,6 +73,13 @@ struct _RoomState
   gint64 rules_created, rules_updated;
   Run *run;
   gboolean restart_blocked; /* the last run died young */
+  /* Who set the rules last: a host by signalling ({sid, identity, name}),
+   * or NULL for REST and RecordParticipantsOnConnect. */
+  JsonObject *rules_by;
+  /* What the participants were last told: on or off, and the sorted sids
+   * of the participants being recorded. */
+  gboolean told_on;
+  gchar *told_participants;
 };
 
 struct _HqRecordings
@@ -84,6 +93,7 @@ struct _HqRecordings
 };
 
 static void sync_room (HqRecordings *recs, RoomState *state);
+static void announce (RoomState *state);
 
 /* --- helpers --- */
 
@@ -613,6 +623,8 @@ run_exited (GObject *source, GAsyncResult *res, gpointer data)
   run_free (run);
   if (state && state->room && !state->restart_blocked)
     sync_room (recs, state);
+  else if (state && state->room)
+    announce (state);
 }
 
 static void
@@ -752,7 +764,7 @@ open_row (HqRecordings *recs, Run *run, HqRoom *room, const Selected *s)
 
 /* Brings the room's recorder in line with its rules and tracks. */
 static void
-sync_room (HqRecordings *recs, RoomState *state)
+sync_recorder (HqRecordings *recs, RoomState *state)
 {
   HqRoom *room = state->room;
   g_autoptr (GArray) sel = NULL;
@@ -800,6 +812,128 @@ sync_room (HqRecordings *recs, RoomState *state)
       room->media, run->recorder_sid, (const gchar *const *)sids->pdata);
 }
 
+/* --- telling the participants --- */
+
+static gint
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const gchar *const *)a, *(const gchar *const *)b);
+}
+
+/* The participants @run records now: {sid, identity, name} each, in
+ * the order of their sids (new); *@key gets the sids joined. */
+static JsonArray *
+recorded_participants (RoomState *state, gchar **key)
+{
+  g_autoptr (GPtrArray) sids = g_ptr_array_new ();
+  JsonArray *out = json_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, state->run->open);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    RunRow *row = value;
+    if (!g_ptr_array_find_with_equal_func (
+            sids, row->rec->participant_sid, g_str_equal, NULL))
+      g_ptr_array_add (sids, row->rec->participant_sid);
+  }
+  g_ptr_array_sort (sids, compare_strings);
+  for (guint i = 0; i < sids->len; i++) {
+    HqParticipant *p =
+        hq_room_find_participant (state->room, g_ptr_array_index (sids, i));
+    JsonObject *o;
+    if (p == NULL)
+      continue;
+    o = json_object_new ();
+    json_object_set_string_member (o, "sid", p->rec.sid);
+    json_object_set_string_member (o, "identity", p->rec.identity);
+    json_object_set_string_member (
+        o, "name", p->rec.name ? p->rec.name : p->rec.identity);
+    json_array_add_object_element (out, o);
+  }
+  g_ptr_array_add (sids, NULL);
+  *key = g_strjoinv (" ", (gchar **)sids->pdata);
+  return out;
+}
+
+static gboolean
+recording_on (RoomState *state)
+{
+  return state->room && state->run && !state->run->stopping
+      && g_hash_table_size (state->run->open) > 0;
+}
+
+/* {"source", "by"} of @state into @o. */
+static void
+set_source (JsonObject *o, RoomState *state)
+{
+  json_object_set_string_member (
+      o, "source", state->rules_by ? "host" : "rules");
+  if (state->rules_by)
+    json_object_set_object_member (o, "by", json_object_ref (state->rules_by));
+  else
+    json_object_set_null_member (o, "by");
+}
+
+JsonNode *
+hq_recordings_state_json (HqRecordings *recs, HqRoom *room)
+{
+  RoomState *state = g_hash_table_lookup (recs->states, room->rec.sid);
+  JsonNode *node = json_node_new (JSON_NODE_NULL);
+  g_autofree gchar *key = NULL;
+  JsonObject *o;
+
+  if (state == NULL || !recording_on (state))
+    return node;
+  o = json_object_new ();
+  set_source (o, state);
+  json_object_set_array_member (
+      o, "participants", recorded_participants (state, &key));
+  json_node_init_object (node, o);
+  json_object_unref (o);
+  return node;
+}
+
+/* Tells every participant when recording starts, stops, or starts or
+ * stops taking someone (docs/protocol.md, "Recording"), and writes the
+ * starts and stops to the audit log. */
+static void
+announce (RoomState *state)
+{
+  gboolean on = recording_on (state);
+  g_autofree gchar *key = NULL;
+  JsonArray *who = on ? recorded_participants (state, &key) : NULL;
+  JsonObject *msg;
+
+  if (on == state->told_on && g_strcmp0 (key, state->told_participants) == 0) {
+    if (who)
+      json_array_unref (who);
+    return;
+  }
+  msg = hq_message_new (on ? (state->told_on ? HQ_EVENT_RECORDING_CHANGED
+                                             : HQ_EVENT_RECORDING_STARTED)
+                           : HQ_EVENT_RECORDING_STOPPED,
+      NULL);
+  set_source (msg, state);
+  if (who)
+    json_object_set_array_member (msg, "participants", who);
+  if (on != state->told_on)
+    hq_room_event (state->room, on ? "room-recording-on" : "room-recording-off",
+        NULL, NULL, NULL, NULL);
+  state->told_on = on;
+  g_free (state->told_participants);
+  state->told_participants = g_steal_pointer (&key);
+  hq_room_broadcast (state->room, NULL, msg);
+}
+
+static void
+sync_room (HqRecordings *recs, RoomState *state)
+{
+  sync_recorder (recs, state);
+  if (state->room)
+    announce (state);
+}
+
 /* --- the API --- */
 
 static void
@@ -809,6 +943,9 @@ state_free (RoomState *state)
     state->run->state = NULL;
   if (state->rules)
     json_array_unref (state->rules);
+  if (state->rules_by)
+    json_object_unref (state->rules_by);
+  g_free (state->told_participants);
   g_free (state->room_sid);
   g_free (state);
 }
@@ -1040,8 +1177,8 @@ hq_recordings_get_rules (
 }
 
 gboolean
-hq_recordings_set_rules (
-    HqRecordings *recs, HqRoom *room, JsonArray *rules, GError **error)
+hq_recordings_set_rules (HqRecordings *recs, HqRoom *room, JsonArray *rules,
+    HqParticipant *host, GError **error)
 {
   RoomState *state = get_state (recs, room);
   g_autoptr (JsonArray) old = NULL;
@@ -1065,6 +1202,17 @@ hq_recordings_set_rules (
     g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_STORE,
         "The recording rules could not be stored; nothing changed.");
     return FALSE;
+  }
+  if (state->rules_by)
+    json_object_unref (state->rules_by);
+  state->rules_by = NULL;
+  if (host) {
+    state->rules_by = json_object_new ();
+    json_object_set_string_member (state->rules_by, "sid", host->rec.sid);
+    json_object_set_string_member (
+        state->rules_by, "identity", host->rec.identity);
+    json_object_set_string_member (state->rules_by, "name",
+        host->rec.name ? host->rec.name : host->rec.identity);
   }
   state->restart_blocked = FALSE;
   sync_room (recs, state);

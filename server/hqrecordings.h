@@ -62,9 +62,18 @@ JsonObject *hq_recordings_get_rules (
 /* Replaces the rules of a room in progress (@rules: a JSON array of
  * {"type": "include"|"exclude", "all": true | "kind": "audio"|"video" |
  * "publisher": identity | "track": name}); FALSE with an error naming the
- * bad rule. */
-gboolean hq_recordings_set_rules (
-    HqRecordings *recordings, HqRoom *room, JsonArray *rules, GError **error);
+ * bad rule.  @host: the host who asked by signalling (recording_start,
+ * recording_stop), NULL for REST; participants are told who it was. */
+gboolean hq_recordings_set_rules (HqRecordings *recordings, HqRoom *room,
+    JsonArray *rules, HqParticipant *host, GError **error);
+
+/* Whether the room records, as participants hear it (docs/protocol.md,
+ * "Recording"): a new node holding null while nothing is recorded, else
+ * {"source", "by", "participants"}.  The room is "recording" from the
+ * moment its recorder takes the first track until it takes none (every
+ * change is sent to the participants as recording_started,
+ * recording_changed and recording_stopped). */
+JsonNode *hq_recordings_state_json (HqRecordings *recordings, HqRoom *room);
 
 /* A recording as REST shows it (new). */
 JsonObject *hq_recording_to_json (

@@ -263,7 +263,7 @@ hq_recordings_api_room_rules (
           "The room has completed; its recording rules no longer change.");
       return;
     }
-    if (!hq_recordings_set_rules (recs, room, rules, &error)) {
+    if (!hq_recordings_set_rules (recs, room, rules, NULL, &error)) {
       reply_room_error (msg, error);
       return;
     }

@@ -57,6 +57,11 @@ struct _HqParticipant
    * default.  Kept across a resume. */
   JsonArray *subscribe_rules;
   gint64 subscribe_rules_created, subscribe_rules_updated;
+  /* Data track messages in the current second (hq_participant_send_data's
+   * rate limit). */
+  gint64 data_second;
+  guint data_messages;
+  gsize data_bytes;
   /* The participant's transports live in room->media, keyed by its sid;
    * connect_participant() adds it there, hq_participant_disconnect()
    * removes it. */

@@ -50,6 +50,8 @@ hq_room_error_code (gint code)
     [HQ_ROOM_ERROR_RECORDER] = "forbidden",
     [HQ_ROOM_ERROR_BANNED] = "banned",
     [HQ_ROOM_ERROR_NOT_ADMITTED] = "not_admitted",
+    [HQ_ROOM_ERROR_TOO_BIG] = "message_too_big",
+    [HQ_ROOM_ERROR_RATE_LIMITED] = "rate_limited",
   };
 
   if (code < 0 || code >= (gint)G_N_ELEMENTS (names))

@@ -41,6 +41,9 @@ GQuark hq_room_error_quark (void);
  *   admits it again.
  * @HQ_ROOM_ERROR_NOT_ADMITTED: a guest asked for the chat of a room with a
  *   waiting room before a host let them in.
+ * @HQ_ROOM_ERROR_TOO_BIG: a data track message over HQ_PROTOCOL_MAX_DATA.
+ * @HQ_ROOM_ERROR_RATE_LIMITED: more data track messages or bytes in a
+ *   second than one participant may send.
  */
 typedef enum
 {
@@ -54,6 +57,8 @@ typedef enum
   HQ_ROOM_ERROR_RECORDER,
   HQ_ROOM_ERROR_BANNED,
   HQ_ROOM_ERROR_NOT_ADMITTED,
+  HQ_ROOM_ERROR_TOO_BIG,
+  HQ_ROOM_ERROR_RATE_LIMITED,
 } HqRoomError;
 
 /* The protocol error code for an HQ_ROOM_ERROR ("room_full", ...). */
@@ -253,12 +258,43 @@ gboolean hq_participant_admit (
 /* Lets a banned @identity join again (docs/protocol.md, `admit`). */
 gboolean hq_participant_admit_identity (
     HqParticipant *host, const gchar *identity, GError **error);
-gboolean hq_participant_deny (
-    HqParticipant *host, const gchar *target_sid, GError **error);
+/* @reason (NULL allowed, at most HQ_PROTOCOL_MAX_REASON bytes) is what
+ * the denied or removed participant is told, after a sentence of ours. */
+gboolean hq_participant_deny (HqParticipant *host, const gchar *target_sid,
+    const gchar *reason, GError **error);
 gboolean hq_participant_mute (HqParticipant *host, const gchar *target_sid,
     const gchar *track_sid, GError **error);
-gboolean hq_participant_remove (
-    HqParticipant *host, const gchar *target_sid, GError **error);
+gboolean hq_participant_remove (HqParticipant *host, const gchar *target_sid,
+    const gchar *reason, GError **error);
+/* A host ends the room for everyone (`room_complete`): FALSE with
+ * FORBIDDEN unless @host is an admitted host; else the room completes
+ * (reason completed_by_host) and @host, like everyone, is gone. */
+gboolean hq_participant_may_end_room (HqParticipant *host, GError **error);
+void hq_participant_end_room (HqParticipant *host);
+
+/* A host's recording request: the room's recording rules become @rules
+ * (taken; NULL: record everything; an empty array: record nothing),
+ * through the same path as REST's RecordingRules (hqrecordings.h).
+ * Returns the rules as REST shows them (new), or NULL with @error. */
+JsonObject *hq_participant_set_recording (
+    HqParticipant *host, JsonArray *rules, GError **error);
+
+/* The subscriber's own priority for another participant's track
+ * (Twilio's RemoteVideoTrack.setPriority): the SFU weighs that track by it
+ * when it shares @p's bandwidth (NULL: the publisher's priority again).
+ * INVALID in rooms without an SFU or for a bad priority, NOT_FOUND for a
+ * track that is not another participant's. */
+gboolean hq_participant_set_subscriber_priority (HqParticipant *p,
+    const gchar *track_sid, const gchar *priority, GError **error);
+
+/* A message on @p's data track @track_sid (docs/protocol.md, "Data tracks
+ * in group rooms"): @data is text, or base64 when @binary.  Relayed in
+ * order, as `data_message`, to every admitted participant whose subscribe
+ * rules select the track.  TOO_BIG over HQ_PROTOCOL_MAX_DATA bytes,
+ * RATE_LIMITED over the per-second limits, INVALID for bad base64, a
+ * track that is not a data track, or a room without an SFU. */
+gboolean hq_participant_send_data (HqParticipant *p, const gchar *track_sid,
+    const gchar *data, gboolean binary, GError **error);
 
 /* REST representations (snake_case), also used by the protocol. */
 JsonObject *hq_room_record_to_json (const HqRoomRecord *rec, const gchar *base);

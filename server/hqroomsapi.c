@@ -342,7 +342,7 @@ create_room (HqRoomsApi *api, SoupServerMessage *msg)
    * server) is ended again, so that the refusal leaves nothing behind. */
   if (rules
       && !hq_recordings_set_rules (
-          hq_rooms_get_recordings (api->rooms), room, rules, &error)) {
+          hq_rooms_get_recordings (api->rooms), room, rules, NULL, &error)) {
     hq_room_complete (room, "recording_rules_refused");
     reply_room_error (msg, error);
     return;

@@ -611,16 +611,115 @@ handle_admit (Request *req)
     reply_gerror (req, error);
 }
 
+typedef gboolean (*ReasonedFn) (HqParticipant *host, const gchar *target,
+    const gchar *reason, GError **error);
+
+/* deny and remove: a participant and an optional reason to tell it. */
+static void
+moderate_with_reason (Request *req, ReasonedFn fn)
+{
+  const gchar *target = NULL, *reason = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!field_string (req, "participant_sid", TRUE, &target)
+      || !field_string (req, "reason", FALSE, &reason))
+    return;
+  if (fn (req->session->participant, target, reason, &error))
+    reply (req, "ok", NULL);
+  else
+    reply_gerror (req, error);
+}
+
 static void
 handle_deny (Request *req)
 {
-  moderate (req, hq_participant_deny);
+  moderate_with_reason (req, hq_participant_deny);
 }
 
 static void
 handle_remove (Request *req)
 {
-  moderate (req, hq_participant_remove);
+  moderate_with_reason (req, hq_participant_remove);
+}
+
+/* recording_start (optional rules: what to record; default everything)
+ * and recording_stop: the room's recording rules, as REST sets them. */
+static void
+set_recording (Request *req, JsonArray *rules)
+{
+  g_autoptr (GError) error = NULL;
+  JsonObject *state =
+      hq_participant_set_recording (req->session->participant, rules, &error);
+
+  if (state)
+    reply (req, "recording_rules", state);
+  else
+    reply_gerror (req, error);
+}
+
+static void
+handle_recording_start (Request *req)
+{
+  JsonArray *rules = NULL;
+
+  if (!field_rules (req, "rules", &rules))
+    return;
+  set_recording (req, rules);
+}
+
+static void
+handle_recording_stop (Request *req)
+{
+  set_recording (req, json_array_new ());
+}
+
+static void
+handle_subscribe_priority (Request *req)
+{
+  const gchar *track = NULL, *priority = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!field_string (req, "track_sid", TRUE, &track)
+      || !field_string (req, "priority", FALSE, &priority))
+    return;
+  if (hq_participant_set_subscriber_priority (
+          req->session->participant, track, priority, &error))
+    reply (req, "ok", NULL);
+  else
+    reply_gerror (req, error);
+}
+
+/* The reply goes first: completing the room ends this participant too. */
+static void
+handle_room_complete (Request *req)
+{
+  HqParticipant *host = req->session->participant;
+  g_autoptr (GError) error = NULL;
+
+  if (!hq_participant_may_end_room (host, &error)) {
+    reply_gerror (req, error);
+    return;
+  }
+  reply (req, "ok", NULL);
+  hq_participant_end_room (host);
+}
+
+/* Answered only when refused: a stream of data messages costs one frame
+ * each way, not two. */
+static void
+handle_data_send (Request *req)
+{
+  const gchar *track = NULL, *data = NULL;
+  gboolean binary = FALSE;
+  g_autoptr (GError) error = NULL;
+
+  if (!field_string (req, "track_sid", TRUE, &track)
+      || !field_string (req, "data", TRUE, &data)
+      || !field_bool (req, "binary", &binary))
+    return;
+  if (!hq_participant_send_data (
+          req->session->participant, track, data, binary, &error))
+    reply_gerror (req, error);
 }
 
 static void
@@ -725,6 +824,11 @@ static const struct
   { HQ_MESSAGE_PEER_OFFER, handle_relay, NEEDS_ADMITTED },
   { HQ_MESSAGE_PEER_ANSWER, handle_relay, NEEDS_ADMITTED },
   { HQ_MESSAGE_PEER_CANDIDATE, handle_relay, NEEDS_ADMITTED },
+  { HQ_MESSAGE_RECORDING_START, handle_recording_start, NEEDS_ADMITTED },
+  { HQ_MESSAGE_RECORDING_STOP, handle_recording_stop, NEEDS_ADMITTED },
+  { HQ_MESSAGE_SUBSCRIBE_PRIORITY, handle_subscribe_priority, NEEDS_ADMITTED },
+  { HQ_MESSAGE_DATA_SEND, handle_data_send, NEEDS_ADMITTED },
+  { HQ_MESSAGE_ROOM_COMPLETE, handle_room_complete, NEEDS_ADMITTED },
 };
 
 static void

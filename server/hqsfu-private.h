@@ -216,6 +216,9 @@ struct _HqSfuParticipant
   guint next_mid;
   GSource *offer_timer; /* a re-offer gathering changes */
   GPtrArray *subs; /* HqSfuSub, owned */
+  /* track sid -> the subscriber's own HqSfuPriority for it
+   * (GINT_TO_POINTER), set by subscribe_priority; absent: the track's. */
+  GHashTable *sub_priorities;
   GHashTable *sub_ssrcs; /* our ssrc -> HqSfuSub (not owned) */
   /* What the subscribe leg can take: the subscriber's REMB and our
    * loss-based estimate from its receiver reports. */

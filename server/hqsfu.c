@@ -129,6 +129,7 @@ typedef enum
   CMD_REMOVE_TRACK,
   CMD_SET_ENABLED,
   CMD_SET_PRIORITY,
+  CMD_SET_SUB_PRIORITY,
   CMD_HANDLE,
 } CmdType;
 
@@ -374,6 +375,14 @@ hq_sfu_room_set_track_priority (
 }
 
 void
+hq_sfu_room_set_subscriber_priority (
+    HqSfuRoom *room, const gchar *sid, const gchar *track_sid, gint priority)
+{
+  post_n (room, CMD_SET_SUB_PRIORITY, sid, track_sid, NULL, NULL, FALSE,
+      priority, NULL);
+}
+
+void
 hq_sfu_room_handle (
     HqSfuRoom *room, const gchar *participant_sid, JsonObject *msg)
 {
@@ -561,6 +570,7 @@ participant_free (gpointer data)
     g_hash_table_unref (p->selection);
   if (p->rules)
     json_array_unref (p->rules);
+  g_hash_table_unref (p->sub_priorities);
   g_free (p->sub_offer_msg);
   g_free (p->pub_answer_msg);
   for (guint i = 0; i < G_N_ELEMENTS (p->sent_cands); i++)
@@ -615,6 +625,8 @@ add_participant (HqSfuRoomMedia *media, const gchar *sid, const gchar *identity,
   p->metrics_level = -1;
   p->pub_ssrcs = g_hash_table_new (NULL, NULL);
   p->sub_ssrcs = g_hash_table_new (NULL, NULL);
+  p->sub_priorities =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   p->tracks =
       g_ptr_array_new_with_free_func ((GDestroyNotify)hq_sfu_track_free);
   p->subs = g_ptr_array_new_with_free_func ((GDestroyNotify)hq_sfu_sub_free);
@@ -1489,6 +1501,14 @@ run_cmd (Cmd *cmd)
       track = g_hash_table_lookup (media->tracks, cmd->a);
       if (track)
         track->priority = (HqSfuPriority)cmd->n;
+      break;
+    case CMD_SET_SUB_PRIORITY:
+      p = find_participant (media, cmd->a);
+      if (p && cmd->n < 0)
+        g_hash_table_remove (p->sub_priorities, cmd->b);
+      else if (p)
+        g_hash_table_replace (
+            p->sub_priorities, g_strdup (cmd->b), GINT_TO_POINTER (cmd->n));
       break;
     case CMD_HANDLE:
       handle_text (media, cmd->a, cmd->b);

@@ -117,6 +117,12 @@ void hq_sfu_room_set_track_enabled (
 /* Takes effect at the next REMB round and in later subscribe offers. */
 void hq_sfu_room_set_track_priority (
     HqSfuRoom *room, const gchar *track_sid, HqSfuPriority priority);
+/* Subscriber @sid's own priority for @track_sid (an HqSfuPriority, or -1
+ * for the publisher's again): used instead of the track's when @sid's
+ * bandwidth is shared between the tracks it receives; kept across
+ * re-offers until the participant leaves. */
+void hq_sfu_room_set_subscriber_priority (
+    HqSfuRoom *room, const gchar *sid, const gchar *track_sid, gint priority);
 
 /* A media message from a participant; replies and errors come back through
  * the send callback.  @msg is borrowed. */

@@ -691,6 +691,19 @@ priority_weight (HqSfuPriority priority)
   }
 }
 
+/* The weight of @sub in its subscriber's share: the subscriber's own
+ * priority for the track when it set one, else the publisher's. */
+static guint
+sub_weight (const HqSfuSub *sub)
+{
+  gpointer own;
+
+  if (g_hash_table_lookup_extended (
+          sub->subscriber->sub_priorities, sub->track->sid, NULL, &own))
+    return priority_weight ((HqSfuPriority)GPOINTER_TO_INT (own));
+  return priority_weight (sub->track->priority);
+}
+
 static gboolean
 sub_counts (const HqSfuSub *sub)
 {
@@ -720,7 +733,7 @@ allocate_shares (HqSfuParticipant *p, gint64 now)
     if (!sub_counts (sub))
       continue;
     if (sub->track->kind == HQ_SDP_KIND_VIDEO)
-      weights += priority_weight (sub->track->priority);
+      weights += sub_weight (sub);
     else
       audio++;
   }
@@ -736,7 +749,7 @@ allocate_shares (HqSfuParticipant *p, gint64 now)
     again = FALSE;
     for (guint i = 0; i < p->subs->len; i++) {
       HqSfuSub *sub = g_ptr_array_index (p->subs, i);
-      guint w = priority_weight (sub->track->priority);
+      guint w = sub_weight (sub);
       if (!sub_counts (sub) || sub->track->kind != HQ_SDP_KIND_VIDEO
           || at_min[i])
         continue;

@@ -151,6 +151,11 @@ static const struct
   [HQ_MESSAGE_PEER_CANDIDATE] = { "peer_candidate" },
   [HQ_MESSAGE_CHAT_JOIN] = { "chat_join" },
   [HQ_MESSAGE_CHAT_MEDIA_URL] = { "chat_media_url" },
+  [HQ_MESSAGE_RECORDING_START] = { "recording_start" },
+  [HQ_MESSAGE_RECORDING_STOP] = { "recording_stop" },
+  [HQ_MESSAGE_SUBSCRIBE_PRIORITY] = { "subscribe_priority" },
+  [HQ_MESSAGE_DATA_SEND] = { "data_send" },
+  [HQ_MESSAGE_ROOM_COMPLETE] = { "room_complete" },
 };
 
 HqMessageType
@@ -397,7 +402,9 @@ static const struct
   { HQ_MESSAGE_ADMIT, "participant_sid", FIELD_STRING, FALSE },
   { HQ_MESSAGE_ADMIT, "identity", FIELD_STRING, FALSE },
   { HQ_MESSAGE_DENY, "participant_sid", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_DENY, "reason", FIELD_STRING, FALSE },
   { HQ_MESSAGE_REMOVE, "participant_sid", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_REMOVE, "reason", FIELD_STRING, FALSE },
   { HQ_MESSAGE_MUTE, "participant_sid", FIELD_STRING, TRUE },
   { HQ_MESSAGE_MUTE, "track_sid", FIELD_STRING, TRUE },
   /* Required, but its handler says so with an example. */
@@ -417,6 +424,14 @@ static const struct
   { HQ_MESSAGE_PEER_ANSWER, "sdp", FIELD_STRING, TRUE },
   { HQ_MESSAGE_PEER_CANDIDATE, "to", FIELD_STRING, TRUE },
   { HQ_MESSAGE_PEER_CANDIDATE, "candidate", FIELD_STRING, TRUE },
+  /* Absent: record everything. */
+  { HQ_MESSAGE_RECORDING_START, "rules", FIELD_ARRAY, FALSE },
+  { HQ_MESSAGE_SUBSCRIBE_PRIORITY, "track_sid", FIELD_STRING, TRUE },
+  /* Absent or null: back to the publisher's priority. */
+  { HQ_MESSAGE_SUBSCRIBE_PRIORITY, "priority", FIELD_STRING, FALSE },
+  { HQ_MESSAGE_DATA_SEND, "track_sid", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_DATA_SEND, "data", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_DATA_SEND, "binary", FIELD_BOOL, FALSE },
 };
 
 static gboolean

@@ -104,7 +104,31 @@ typedef enum
   HQ_MESSAGE_PEER_CANDIDATE,
   HQ_MESSAGE_CHAT_JOIN,
   HQ_MESSAGE_CHAT_MEDIA_URL,
+  HQ_MESSAGE_RECORDING_START,
+  HQ_MESSAGE_RECORDING_STOP,
+  HQ_MESSAGE_SUBSCRIBE_PRIORITY,
+  HQ_MESSAGE_DATA_SEND,
+  HQ_MESSAGE_ROOM_COMPLETE,
 } HqMessageType;
+
+/* Events the server sends that are hqrooms' additions to Twilio's model
+ * (docs/protocol.md, "Recording" and "Data tracks in group rooms"),
+ * named here once for the server and the clients in C. */
+#define HQ_EVENT_RECORDING_STARTED "recording_started"
+#define HQ_EVENT_RECORDING_CHANGED "recording_changed"
+#define HQ_EVENT_RECORDING_STOPPED "recording_stopped"
+#define HQ_EVENT_DATA_MESSAGE "data_message"
+
+/* Data track messages carried by the signalling connection in rooms whose
+ * media goes through the server: the most bytes one message carries (a
+ * string's UTF-8 bytes, or the decoded bytes of a binary one: Twilio's
+ * 16 KiB), and what one participant may send in one second. */
+#define HQ_PROTOCOL_MAX_DATA 16384
+#define HQ_PROTOCOL_DATA_MESSAGES_PER_SECOND 100
+#define HQ_PROTOCOL_DATA_BYTES_PER_SECOND (256 * 1024)
+
+/* Longest `reason` a host gives with `deny` or `remove`, bytes. */
+#define HQ_PROTOCOL_MAX_REASON 256
 
 /* The message type @name (NULL allowed) names, or HQ_MESSAGE_UNKNOWN. */
 HqMessageType hq_protocol_message_type (const gchar *name);

@@ -5,29 +5,18 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { chromium } from 'playwright-core';
 import { startServer, CHROMIUM, CHROMIUM_ARGS, waitInPage } from '../browser/hqserver.mjs';
+import { restPost, testSite, waitFor } from './common.mjs';
 
-const HERE = path.dirname(new URL(import.meta.url).pathname);
 const KEY = { sid: 'SK' + 'a1'.repeat(16), secret: 'sdk-test-secret-0123456789' };
 let browser;
 let server;
 let site;
-
-// The test app stands where hq-server's web client stands (HQ_WEB_DIR),
-// the SDK next to it as in the source tree: the server serves both.
-function testSite() {
-  const dir = mkdtempSync(path.join(tmpdir(), 'hq-sdk-site-'));
-  cpSync(path.join(HERE, 'app'), path.join(dir, 'web'), { recursive: true });
-  cpSync(path.join(HERE, '..', '..', 'web', 'favicon.svg'), path.join(dir, 'web', 'favicon.svg'));
-  mkdirSync(path.join(dir, 'sdk', 'js'), { recursive: true });
-  symlinkSync(path.resolve(HERE, '..', '..', 'sdk', 'js', 'video'), path.join(dir, 'sdk', 'js', 'video'));
-  return dir;
-}
 
 const serverEnv = () => ({
   HQ_WEB_DIR: path.join(site, 'web'),
@@ -47,19 +36,7 @@ after(async () => {
 });
 
 // A back end's REST call with the API key (docs/rooms.md, docs/tokens.md).
-async function rest(pathname, params, status = 201, base = server.url) {
-  const res = await fetch(base + pathname, {
-    method: 'POST',
-    headers: {
-      Authorization: 'Basic ' + Buffer.from(`${KEY.sid}:${KEY.secret}`).toString('base64'),
-      'Content-Type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams(params),
-  });
-  const body = await res.json();
-  assert.equal(res.status, status, JSON.stringify(body));
-  return body;
-}
+const rest = (pathname, params, status = 201, base = server.url) => restPost(base, KEY, pathname, params, status);
 
 const createRoom = (name) => rest('/v1/Rooms', { UniqueName: name, Type: 'group' });
 const token = async (identity, room) => (await rest('/v1/AccessTokens', { Identity: identity, Room: room })).token;
@@ -84,19 +61,6 @@ function eventsOf(p, type) {
 async function waitEvent(p, match, what) {
   return waitInPage(p.page, (m) => window.app.events.find((e) => Object.entries(m).every(
     ([k, v]) => e[k] === v)), match, 60000, `${p.identity}: ${what || JSON.stringify(match)}`);
-}
-
-// Polls `fn` in the page until it returns a truthy value; on timeout the
-// error shows what it returned last.
-async function waitFor(p, fn, arg, what, ms = 60000) {
-  const deadline = Date.now() + ms;
-  let last;
-  while (Date.now() < deadline) {
-    last = await p.page.evaluate(fn, arg);
-    if (last && last.ok !== false) return last;
-    await p.page.waitForTimeout(100);
-  }
-  throw new Error(`${p.identity}: timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
 }
 
 // Frames really decoded on the <video> attached for `from`'s video:
@@ -177,10 +141,11 @@ test('two pages: preview, connect, see each other, mute, camera off and on, rest
     published: false, code: 53304, name: 'TrackNameIsDuplicatedError', event: { code: 53304, kind: 'video' },
   });
   assert.deepEqual(await call(a, () => window.app.stopScreen()), { name: 'screen', videoTracks: 1 });
-  // Data tracks need a peer-to-peer room for now, and say so.
+  // A data track in a group room: carried by the signalling connection
+  // (tests/sdk/extensions.test.mjs sends on them).
   const data = await call(a, () => window.app.publishData('chat'));
-  assert.equal(data.code, 53300, data.message);
-  assert.match(data.message, /peer-to-peer/);
+  assert.deepEqual(data, { kind: 'data', name: 'chat', dataTracks: 1 });
+  await waitEvent(b, { type: 'trackSubscribed', identity: 'ana', kind: 'data', name: 'chat' });
   await waitInPage(b.page, () => window.app.remoteVideo('ana', 'screen').elements === 0, undefined, 30000,
     'the screen element removed');
 

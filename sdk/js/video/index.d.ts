@@ -189,6 +189,9 @@ export interface ConnectOptions {
   /** The hq-server to use: a ws(s):// URL of its /v1/signal, or its
    * http(s):// origin.  Default: the origin that served the page. */
   wsServer?: string;
+  /** Extension: called when a waiting-room guest is put in the lobby;
+   * connect() stays pending until a host admits or denies it. */
+  hqOnWaiting?: (waiting: { participantSid: string }) => void;
   [option: string]: any;
 }
 export interface CancelablePromise<T> extends Promise<T> {
@@ -405,6 +408,9 @@ export type VideoTrackPublication = LocalVideoTrackPublication | RemoteVideoTrac
 export declare class Participant extends EventEmitter {
   audioTracks: Map<Track.SID, AudioTrackPublication>;
   dataTracks: Map<Track.SID, DataTrackPublication>;
+  /** Extensions: the name to show people, and the role. */
+  hqName: string;
+  hqRole: 'host' | 'guest';
   identity: Participant.Identity;
   networkQualityLevel: NetworkQualityLevel | null;
   networkQualityStats: NetworkQualityStats | null;
@@ -460,8 +466,36 @@ export declare class RemoteParticipant extends Participant {
   on(event: string, listener: Listener): this;
 }
 
+/** Extensions (docs/sdk.md): someone in the waiting room, or a participant
+ * named in a recording notice. */
+export interface HqParticipantRef {
+  sid: Participant.SID;
+  identity: Participant.Identity;
+  name: string;
+}
+/** Extension: what the room records and on whose decision. */
+export interface HqRecording {
+  source: 'host' | 'rules';
+  by: HqParticipantRef | null;
+  participants: HqParticipantRef[];
+}
+/** Extension: the room's recording rules, as REST shows them. */
+export interface HqRecordingRules {
+  room_sid: Room.SID;
+  rules: Array<{ type: 'include' | 'exclude'; all?: true; kind?: 'audio' | 'video'; publisher?: string; track?: string }>;
+  date_created: string | null;
+  date_updated: string | null;
+}
+
 export declare class Room extends EventEmitter {
   dominantSpeaker: RemoteParticipant | null;
+  /** Extension: null while nothing is recorded. */
+  hqRecording: HqRecording | null;
+  /** Extension: how long the server keeps a participant whose connection
+   * dropped, ms. */
+  hqReconnectGraceMs: number;
+  /** Extension (hosts): who waits in the waiting room, by identity. */
+  hqLobby: Map<Participant.Identity, HqParticipantRef>;
   isRecording: boolean;
   localParticipant: LocalParticipant;
   mediaRegion: string;
@@ -472,6 +506,18 @@ export declare class Room extends EventEmitter {
   disconnect(): Room;
   getStats(): Promise<StatsReport[]>;
   refreshInactiveMedia(): void;
+  /** Extensions, hosts only (docs/sdk.md, "Extensions"). */
+  hqAdmit(identity: Participant.Identity | Participant.SID): Promise<void>;
+  hqDeny(identity: Participant.Identity | Participant.SID, reason?: string): Promise<void>;
+  hqMute(participant: RemoteParticipant | Participant.Identity | Participant.SID,
+    track?: RemoteTrackPublication | Track.SID): Promise<void>;
+  hqRemove(participant: RemoteParticipant | Participant.Identity | Participant.SID, reason?: string): Promise<void>;
+  hqStartRecording(rules?: HqRecordingRules['rules']): Promise<HqRecordingRules>;
+  hqStopRecording(): Promise<HqRecordingRules>;
+  hqEndRoom(): Promise<void>;
+  on(event: 'participantWaiting', listener: (waiting: HqParticipantRef) => void): this;
+  on(event: 'hqLobbyChanged', listener: (lobby: HqParticipantRef[]) => void): this;
+  on(event: 'hqRecordingChanged', listener: (recording: HqRecording | null) => void): this;
   on(event: 'disconnected', listener: (room: Room, error: TwilioError) => void): this;
   on(event: 'dominantSpeakerChanged', listener: (dominantSpeaker: RemoteParticipant) => void): this;
   on(event: 'participantConnected' | 'participantDisconnected' | 'participantReconnected' | 'participantReconnecting',

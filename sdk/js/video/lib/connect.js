@@ -81,7 +81,17 @@ export function connect(token, options = {}) {
     }
     if (canceled) throw new Error('Canceled');
     const url = signalUrl(options.wsServer);
-    signal = new Signal(url, () => {}, () => {});
+    // A guest of a waiting room hears `waiting`; connect() stays pending
+    // until a host admits it (or rejects with RoomConnectFailedError when
+    // a host denies it).  Extension: options.hqOnWaiting tells the app.
+    signal = new Signal(url, (msg) => {
+      if (msg.type !== 'waiting' || typeof options.hqOnWaiting !== 'function') return;
+      try {
+        options.hqOnWaiting({ participantSid: msg.participant_sid });
+      } catch (err) {
+        log.warn('hqOnWaiting threw:', err);
+      }
+    }, () => {});
     await signal.open();
     if (canceled) throw new Error('Canceled');
     const join = { token };
@@ -99,9 +109,7 @@ export function connect(token, options = {}) {
         const nq = typeof options.networkQuality === 'object' ? options.networkQuality : {};
         await room._configureNetworkQuality(nq);
       }
-      const media = tracks.filter((t) => t.kind !== 'data' || p2p);
-      if (tracks.length !== media.length) log.warn('data tracks need a peer-to-peer room; not published');
-      await room.localParticipant._publishAll(media);
+      await room.localParticipant._publishAll(tracks);
     } catch (err) {
       room.disconnect();
       throw err;
@@ -123,9 +131,12 @@ export function connect(token, options = {}) {
       reject(err instanceof Error ? err : new errors.RoomConnectFailedError(String(err)));
     });
   });
+  // Leaves at once, also from a waiting room's lobby (the join request
+  // is still pending there).
   promise.cancel = () => {
     canceled = true;
     rejectNow(new Error('Canceled'));
+    cleanup();
   };
   return promise;
 }

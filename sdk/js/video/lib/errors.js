@@ -83,6 +83,13 @@ export function errorFromSignal(reply) {
       return new errors.MediaServerRemoteDescFailedError(m);
     case 'not_found':
       return new errors.ParticipantNotFoundError(m);
+    case 'not_host':
+    case 'forbidden':
+      return new TwilioError(20403, m);
+    case 'rate_limited':
+      return new TwilioError(20429, m);
+    case 'message_too_big':
+      return new errors.TrackInvalidError(m);
     case 'malformed_json':
     case 'bad_message':
     case 'unknown_type':
@@ -99,18 +106,20 @@ export function errorFromSignal(reply) {
 
 // The error a signalling connection closed by the server (docs/protocol.md,
 // "Close codes") ends the room with; null when the close was ours.
-export function errorFromClose(code, reason) {
+// `said`: the sentence of the `removed` or `room_completed` event that came
+// before a 4001 or 4004.
+export function errorFromClose(code, reason, said) {
   switch (code) {
     case 1000:
       return null;
     case 4001:
-      return new errors.ParticipantNotFoundError('Participant removed from the Room');
+      return new errors.ParticipantNotFoundError(said || 'Participant removed from the Room');
     case 4002:
       return new errors.ParticipantDuplicateIdentityError();
     case 4003:
       return new errors.RoomConnectFailedError('Denied entry to the Room by a host');
     case 4004:
-      return new errors.RoomCompletedError();
+      return new errors.RoomCompletedError(said || undefined);
     case 4005:
       return new TwilioError(53216, 'Participant session length exceeded');
     case 4000:

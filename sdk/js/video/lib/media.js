@@ -7,6 +7,57 @@ import { log } from './log.js';
 
 const CODEC_MIME = { VP8: 'video/VP8', H264: 'video/H264', VP9: 'video/VP9' };
 
+// The server's limit on one data track message (docs/protocol.md, "Data
+// tracks in group rooms"): bytes of a string's UTF-8, or of binary data.
+export const MAX_DATA_MESSAGE = 16384;
+
+function bytesOf(data) {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return null;
+}
+
+function toBase64(bytes) {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(text);
+}
+
+export function fromBase64(text) {
+  const raw = atob(text);
+  const out = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+  return out.buffer;
+}
+
+// The data_send message for one LocalDataTrack.send(data) (a string, an
+// ArrayBuffer or a view of one); throws TrackInvalidError for what the
+// server would refuse.
+export function dataSendMessage(id, trackSid, data) {
+  const msg = { type: 'data_send', id, track_sid: trackSid };
+  let size;
+  if (typeof data === 'string') {
+    size = new TextEncoder().encode(data).length;
+    msg.data = data;
+  } else {
+    const bytes = bytesOf(data);
+    if (!bytes) {
+      throw new errors.TrackInvalidError(
+        'A data track sends strings, ArrayBuffers and typed arrays in a group room (not Blobs)');
+    }
+    size = bytes.length;
+    msg.data = toBase64(bytes);
+    msg.binary = true;
+  }
+  if (size > MAX_DATA_MESSAGE) {
+    throw new errors.TrackInvalidError(`A data track message carries at most ${MAX_DATA_MESSAGE} bytes `
+      + `in a group room; this one has ${size}. Nothing was sent.`);
+  }
+  return msg;
+}
+
 // Video codec preferences in the order asked for (what the browser and the
 // server both support; the server receives VP8 and H.264).
 export function videoCodecs(preferred) {
@@ -33,6 +84,23 @@ export class SfuMedia {
     this.mapped = new Map(); // track sid -> mid on the publish connection
     this.subTracks = new Map(); // mid -> subscribe offer's track description
     this.closed = false;
+    this.carriesData = true; // on the signalling connection
+    this.nextDataId = 1;
+  }
+
+  // A published data track sends through the signalling connection: a
+  // sink among the track's channels.
+  _carryData(pub) {
+    const sink = {
+      readyState: 'open',
+      send: (data) => this.signal.send(dataSendMessage(`data-${this.nextDataId++}`, pub.trackSid, data)),
+    };
+    Object.defineProperty(pub, '_dataSink', { value: sink, enumerable: false, configurable: true });
+    pub.track._channels.add(sink);
+  }
+
+  _dropData(pub) {
+    if (pub._dataSink) pub.track._channels.delete(pub._dataSink);
   }
 
   _newPeerConnection(transport) {
@@ -56,7 +124,10 @@ export class SfuMedia {
 
   // Adds publications' tracks to the publish connection and negotiates:
   // one publish_offer naming every mapped track (the new ones included).
-  async publish(pubs) {
+  async publish(all) {
+    for (const p of all.filter((x) => x.kind === 'data')) this._carryData(p);
+    const pubs = all.filter((x) => x.kind !== 'data');
+    if (!pubs.length) return;
     if (!this.pub) this.pub = this._newPeerConnection('publish');
     const added = [];
     for (const p of pubs) {
@@ -111,6 +182,7 @@ export class SfuMedia {
   // Stops sending a track.  Its m-line stays, idle; the server already
   // forgot the track (track_unpublish), and later offers no longer map it.
   async unpublish(p) {
+    this._dropData(p);
     const tr = p._transceiver;
     this.mapped.delete(p.trackSid);
     if (!tr) return;
@@ -201,6 +273,7 @@ export class SfuMedia {
     this.close();
     for (const p of publications) {
       if (p._transceiver) p.track._senders.delete(p._transceiver.sender);
+      this._dropData(p);
     }
     this.pub = null;
     this.sub = null;

@@ -69,6 +69,10 @@ export class Participant extends EventEmitter {
     super();
     this.sid = desc.sid;
     this.identity = desc.identity;
+    // Extensions: the name to show (the token's display name, else the
+    // identity) and the role (`host` or `guest`).
+    this.hqName = desc.name || desc.identity;
+    this.hqRole = desc.role || 'guest';
     this.state = desc.state || 'connected';
     this.networkQualityLevel = null;
     this.networkQualityStats = null;
@@ -187,8 +191,7 @@ export class LocalParticipant extends Participant {
           throw new errors.TrackInvalidError(`priority must be low, standard or high, not ${priority}`);
         }
         if (track instanceof LocalDataTrack && !this._media.carriesData) {
-          throw new errors.TrackInvalidError(
-            'Data tracks need a peer-to-peer room: the server does not carry them in group rooms yet');
+          throw new errors.TrackInvalidError('This room cannot carry data tracks');
         }
         if (track.isStopped) throw new errors.TrackInvalidError('The track is stopped');
         const reply = await this._request('track_publish', {

@@ -4,11 +4,17 @@
 import { EventEmitter } from './emitter.js';
 import { errors, errorFromClose } from './errors.js';
 import { log } from './log.js';
-import { SfuMedia } from './media.js';
+import { SfuMedia, fromBase64 } from './media.js';
 import { P2pMedia } from './p2p.js';
 import { LocalParticipant, RemoteParticipant, RemoteTrackPublication } from './participants.js';
 import { Signal } from './signal.js';
 import { RemoteAudioTrack, RemoteDataTrack, RemoteVideoTrack } from './tracks.js';
+
+// joined.recording or a recording event as Room.hqRecording.
+function recordingState(r) {
+  if (!r) return null;
+  return { source: r.source, by: r.by || null, participants: r.participants || [] };
+}
 
 // Participant events a Room re-emits with the participant as last argument.
 const REEMITTED = ['trackDimensionsChanged', 'trackDisabled', 'trackEnabled', 'trackMessage',
@@ -54,11 +60,19 @@ export class Room extends EventEmitter {
     this.name = joined.room.name;
     this.state = 'connected';
     this.mediaRegion = 'hqrooms';
-    this.isRecording = false;
+    // Extension: how long the server keeps a participant whose connection
+    // dropped (a "reconnecting" banner can count it down).
+    this.hqReconnectGraceMs = joined.reconnect_grace_ms;
+    this.isRecording = Boolean(joined.recording);
+    // Extension: what is recorded, by whose decision (docs/sdk.md).
+    this.hqRecording = recordingState(joined.recording);
     this.dominantSpeaker = null;
+    // Extension (hosts): who waits in the waiting room, by identity.
+    this.hqLobby = new Map();
     this.localParticipant = new LocalParticipant(joined.participant, link, this._media);
     this.participants = new Map();
-    for (const p of joined.participants) this._addParticipant(p);
+    for (const p of joined.participants) this._subscribeData(this._addParticipant(p));
+    if (joined.lobby) this._lobbyChanged(joined.lobby);
     signal.onEvent = (msg) => this._onEvent(msg);
     signal.onClose = (code, reason) => this._onClose(code, reason);
   }
@@ -93,6 +107,37 @@ export class Room extends EventEmitter {
     return this.participants.get(sid) || null;
   }
 
+  // Group rooms: data tracks come through the signalling connection, so
+  // subscribing is ours to say (as automaticSubscription says).
+  _subscribeData(p, only = null) {
+    if (this._c.context.p2p || this._c.context.options.automaticSubscription === false) return;
+    for (const pub of only ? [only] : p.dataTracks.values()) {
+      this._subscribed({
+        participant_sid: p.sid, track_sid: pub.trackSid, name: pub.trackName, kind: 'data',
+        priority: pub.publishPriority,
+      }, null, null);
+    }
+  }
+
+  _lobbyChanged(waiting) {
+    if (this._hold(() => this._lobbyChanged(waiting))) return;
+    const before = this.hqLobby;
+    this.hqLobby = new Map(waiting.map((w) => [w.identity, { sid: w.sid, identity: w.identity, name: w.name }]));
+    for (const [identity, w] of this.hqLobby) {
+      if (!before.has(identity)) this.emit('participantWaiting', w);
+    }
+    this.emit('hqLobbyChanged', [...this.hqLobby.values()]);
+  }
+
+  _recordingChanged(msg) {
+    const was = this.isRecording;
+    this.isRecording = msg.type !== 'recording_stopped';
+    this.hqRecording = this.isRecording ? recordingState(msg) : null;
+    if (this.isRecording && !was) this.emit('recordingStarted');
+    if (!this.isRecording && was) this.emit('recordingStopped');
+    this.emit('hqRecordingChanged', this.hqRecording);
+  }
+
   _subscribed(desc, mst, channel) {
     if (this._hold(() => this._subscribed(desc, mst, channel))) return;
     const p = this._participant(desc.participant_sid);
@@ -106,16 +151,23 @@ export class Room extends EventEmitter {
       p._addPublication(pub);
       p.emit('trackPublished', pub);
     }
+    if (desc.kind === 'data' && !channel && pub.track) return; // group room: subscribed already
     let track;
     if (desc.kind === 'data') {
       track = new RemoteDataTrack(pub.trackSid, pub.trackName, pub.isTrackEnabled);
       track.isSubscribed = true;
-      track._receive(channel, p);
+      if (channel) track._receive(channel, p);
     } else {
       const Cls = desc.kind === 'audio' ? RemoteAudioTrack : RemoteVideoTrack;
       track = new Cls(pub.trackSid, mst, pub.trackName, pub.isTrackEnabled);
       track.on('started', () => p.emit('trackStarted', track));
       track.on('dimensionsChanged', () => p.emit('trackDimensionsChanged', track));
+      if (!this._c.context.p2p) {
+        Object.defineProperty(track, '_prioritySender', {
+          enumerable: false,
+          value: (trackSid, priority) => this._c.signal.request('subscribe_priority', { track_sid: trackSid, priority }),
+        });
+      }
     }
     pub.track = track;
     pub.emit('subscribed', track);
@@ -165,6 +217,7 @@ export class Room extends EventEmitter {
         const fresh = new RemoteTrackPublication(msg.track);
         p._addPublication(fresh);
         p.emit('trackPublished', fresh);
+        if (fresh.kind === 'data') this._subscribeData(p, fresh);
         return;
       }
       case 'track_unpublished':
@@ -215,6 +268,7 @@ export class Room extends EventEmitter {
         if (this.participants.has(msg.participant.sid)) return;
         const p = this._addParticipant(msg.participant);
         this.emit('participantConnected', p);
+        this._subscribeData(p);
         return;
       }
       case 'participant_disconnected':
@@ -256,6 +310,28 @@ export class Room extends EventEmitter {
       case 'muted':
         this.localParticipant._mutedByHost(msg.track_sid);
         return;
+      case 'removed':
+        // The close (4001) follows: `disconnected` carries this sentence.
+        this._c.said = msg.message || null;
+        return;
+      case 'room_completed':
+        // The close (4004) follows.
+        this._c.said = msg.reason === 'completed_by_host' ? 'A host ended the Room for everyone' : null;
+        return;
+      case 'lobby_changed':
+        this._lobbyChanged(msg.waiting || []);
+        return;
+      case 'recording_started':
+      case 'recording_changed':
+      case 'recording_stopped':
+        this._recordingChanged(msg);
+        return;
+      case 'data_message': {
+        const p = this._participant(msg.participant_sid);
+        const track = p?.tracks.get(msg.track_sid)?.track;
+        if (track?.kind === 'data') track._deliver(msg.binary ? fromBase64(msg.data) : msg.data, p);
+        return;
+      }
       case 'transport_state':
         if (msg.state === 'failed') log.warn(`the server's ${msg.transport} transport failed: ${msg.message}`);
         return;
@@ -273,7 +349,7 @@ export class Room extends EventEmitter {
 
   _onClose(code, reason) {
     if (this.state === 'disconnected') return;
-    const error = errorFromClose(code, reason);
+    const error = errorFromClose(code, reason, this._c.said);
     if (this.state === 'connected' && RESUMABLE.has(code) && this._c.resumeToken) {
       this._reconnect(error);
       return;
@@ -309,6 +385,7 @@ export class Room extends EventEmitter {
         this._c.signal = signal;
         this._c.resumeToken = joined.resume_token;
         this._c.graceMs = joined.reconnect_grace_ms;
+        this.hqReconnectGraceMs = joined.reconnect_grace_ms;
         signal.onEvent = (msg) => this._onEvent(msg);
         signal.onClose = (code, reason) => this._onClose(code, reason);
         this._resync(joined);
@@ -351,8 +428,16 @@ export class Room extends EventEmitter {
       if (!now.has(sid)) this._removeParticipant(sid);
     }
     for (const [sid, desc] of now) {
-      if (!this.participants.has(sid)) this.emit('participantConnected', this._addParticipant(desc));
+      if (this.participants.has(sid)) continue;
+      const p = this._addParticipant(desc);
+      this.emit('participantConnected', p);
+      this._subscribeData(p);
     }
+    if (Boolean(joined.recording) !== this.isRecording || joined.recording) {
+      this._recordingChanged(joined.recording ? { type: 'recording_changed', ...joined.recording }
+        : { type: 'recording_stopped' });
+    }
+    if (joined.lobby) this._lobbyChanged(joined.lobby);
   }
 
   // Leaves (when still connected) and ends everything; `error` is what
@@ -389,6 +474,66 @@ export class Room extends EventEmitter {
   }
 
   refreshInactiveMedia() {}
+
+  // --- hqrooms extensions (docs/sdk.md, "Extensions"); hosts only ---
+
+  _request(type, fields) {
+    return this._c.signal.request(type, fields);
+  }
+
+  _remote(who) {
+    if (who && typeof who === 'object') return who;
+    for (const p of this.participants.values()) {
+      if (p.sid === who || p.identity === who) return p;
+    }
+    throw new errors.ParticipantNotFoundError(`No participant ${who} is in the Room`);
+  }
+
+  // Lets a waiting guest in (by identity or sid); an identity that is not
+  // waiting but was removed or denied may join again.
+  async hqAdmit(who) {
+    const waiting = this.hqLobby.get(who) || [...this.hqLobby.values()].find((w) => w.sid === who);
+    if (waiting) await this._request('admit', { participant_sid: waiting.sid });
+    else await this._request('admit', { identity: who });
+  }
+
+  // Turns a waiting guest away; `reason` is shown to them after a sentence
+  // of the server's.
+  async hqDeny(who, reason) {
+    const waiting = this.hqLobby.get(who) || [...this.hqLobby.values()].find((w) => w.sid === who);
+    if (!waiting) throw new errors.ParticipantNotFoundError(`Nobody called ${who} is waiting`);
+    await this._request('deny', { participant_sid: waiting.sid, ...(reason ? { reason } : {}) });
+  }
+
+  // Disables another participant's track for everyone (`track`: a
+  // publication or track sid; default: all its audio tracks).
+  async hqMute(who, track) {
+    const p = this._remote(who);
+    const sids = track ? [typeof track === 'string' ? track : track.trackSid] : [...p.audioTracks.keys()];
+    await Promise.all(sids.map((sid) => this._request('mute', { participant_sid: p.sid, track_sid: sid })));
+  }
+
+  // Removes a participant; it gets `disconnected` with the reason.
+  async hqRemove(who, reason) {
+    const p = this._remote(who);
+    await this._request('remove', { participant_sid: p.sid, ...(reason ? { reason } : {}) });
+  }
+
+  // Records the tracks `rules` select (default: every audio and video
+  // track), as REST's RecordingRules; resolves with the rules in effect.
+  hqStartRecording(rules) {
+    return this._request('recording_start', rules ? { rules } : {});
+  }
+
+  hqStopRecording() {
+    return this._request('recording_stop', {});
+  }
+
+  // Ends the Room for everyone (this participant too: `disconnected` with
+  // RoomCompletedError follows).
+  async hqEndRoom() {
+    await this._request('room_complete', {});
+  }
 
   toString() {
     return `[Room ${this.sid}]`;

@@ -5,6 +5,8 @@ import { EventEmitter } from './emitter.js';
 import { errors } from './errors.js';
 import { log } from './log.js';
 
+const PRIORITIES = ['low', 'standard', 'high'];
+
 export class Track extends EventEmitter {
   constructor(kind, name) {
     super();
@@ -248,8 +250,23 @@ const remoteMethods = {
     this.emit('stopped', this);
   },
 
+  // The subscriber's own priority for this track (null: the publisher's):
+  // in group rooms the server weighs the track by it when it shares our
+  // bandwidth (docs/sdk.md, "Extensions"); peer-to-peer rooms keep it
+  // locally.
   setPriority(priority) {
+    if (priority !== null && !PRIORITIES.includes(priority)) {
+      throw new RangeError(`priority must be low, standard, high or null, not ${priority}`);
+    }
     this.priority = priority;
+    if (this._prioritySender) {
+      this._priorityRequest = this._prioritySender(this.sid, priority)
+        .catch((err) => {
+          log.warn(`setPriority(${priority}) of ${this.sid} failed:`, err);
+          throw err;
+        });
+      this._priorityRequest.catch(() => {});
+    }
     return this;
   },
 
@@ -282,9 +299,11 @@ export class RemoteVideoTrack extends VideoTrack {
 }
 Object.assign(RemoteVideoTrack.prototype, remoteMethods);
 
-// Data tracks.  Their transport is a WebRTC data channel per track and
-// connection: peer-to-peer rooms carry them; the SFU has no data transport
-// yet, so in group rooms publishing one is refused.
+// Data tracks.  Peer-to-peer rooms carry them on a WebRTC data channel per
+// track and connection; group rooms on the signalling connection, relayed
+// by the server (docs/protocol.md, "Data tracks in group rooms"): each
+// sink in `_channels` is a data channel or an object with the same
+// `readyState` and `send()`.
 export class LocalDataTrack extends Track {
   constructor(options = {}) {
     super('data', options.name ?? (globalThis.crypto?.randomUUID?.() || String(Math.random())));
@@ -327,9 +346,12 @@ export class RemoteDataTrack extends Track {
   // Messages of `channel` become this track's `message` events.
   _receive(channel, participant) {
     channel.binaryType = 'arraybuffer';
-    channel.onmessage = (e) => {
-      this.emit('message', e.data, this);
-      participant.emit('trackMessage', e.data, this);
-    };
+    channel.onmessage = (e) => this._deliver(e.data, participant);
+  }
+
+  // One message (a string or an ArrayBuffer) from `participant`.
+  _deliver(data, participant) {
+    this.emit('message', data, this);
+    participant.emit('trackMessage', data, this);
   }
 }
