@@ -135,6 +135,8 @@ export class P2pMedia {
     if (track.maxRetransmits !== null) options.maxRetransmits = track.maxRetransmits;
     else if (track.maxPacketLifeTime !== null) options.maxPacketLifeTime = track.maxPacketLifeTime;
     const channel = peer.pc.createDataChannel(DATA_LABEL + pub.trackSid, options);
+    log.debug(`data channel for ${pub.trackSid} to ${peer.sid} (${peer.pc.signalingState}, sctp ${peer.pc.sctp ? peer.pc.sctp.state : 'none'})`);
+    channel.onopen = () => log.debug(`data channel for ${pub.trackSid} to ${peer.sid} open`);
     track._channels.add(channel);
     channel.onclose = () => track._channels.delete(channel);
     peer.channels.set(pub.trackSid, channel);
@@ -178,6 +180,7 @@ export class P2pMedia {
   // Sends our local description under the name of what it is.
   _sendDescription(peer) {
     const desc = peer.pc.localDescription;
+    log.debug(`peer ${desc.type} sent to ${peer.sid}`);
     this.signal.send({
       type: desc.type === 'offer' ? 'peer_offer' : 'peer_answer',
       to: peer.sid,
@@ -190,7 +193,10 @@ export class P2pMedia {
   // exchange is under way: the browser fires negotiationneeded again once
   // the connection is stable, if something is still to negotiate.
   async _offer(peer) {
-    if (this.closed || peer.pc.signalingState !== 'stable') return;
+    if (this.closed || peer.pc.signalingState !== 'stable') {
+      log.debug(`peer offer to ${peer.sid} waits for the stable state (${peer.pc.signalingState})`);
+      return;
+    }
     try {
       peer.makingOffer = true;
       await peer.pc.setLocalDescription();
