@@ -92,7 +92,7 @@ export class P2pMedia {
     if (peer) return peer;
     const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', ...(this.options.rtcConfiguration || {}) });
     peer = {
-      sid, pc, makingOffer: false, ignoreOffer: false, polite: this.localSid() > sid,
+      sid, pc, makingOffer: false, ignoreOffer: false, offerPending: false, polite: this.localSid() > sid,
       senders: new Map(), // RTCRtpSender -> our track sid
       channels: new Map(), // our data track sid -> RTCDataChannel
       received: new Map(), // their track sid -> mid
@@ -190,13 +190,16 @@ export class P2pMedia {
   }
 
   // An offer of our changes, in the connection's queue.  Not while an
-  // exchange is under way: the browser fires negotiationneeded again once
-  // the connection is stable, if something is still to negotiate.
+  // exchange is under way: then it is made when that exchange is done
+  // (onPeerMessage).
   async _offer(peer) {
-    if (this.closed || peer.pc.signalingState !== 'stable') {
+    if (this.closed) return;
+    if (peer.pc.signalingState !== 'stable') {
       log.debug(`peer offer to ${peer.sid} waits for the stable state (${peer.pc.signalingState})`);
+      peer.offerPending = true;
       return;
     }
+    peer.offerPending = false;
     try {
       peer.makingOffer = true;
       await peer.pc.setLocalDescription();
@@ -224,6 +227,10 @@ export class P2pMedia {
       // theirs (the browser rolls ours back).
       const collision = offer && (peer.makingOffer || state !== 'stable');
       peer.ignoreOffer = !peer.polite && collision;
+      // Ours, rolled back, is offered again once theirs is answered: what
+      // it added (a data channel's transport, a track) may not be in
+      // theirs, and the browser does not always say so again.
+      if (collision && peer.polite) peer.offerPending = true;
       if (peer.ignoreOffer) {
         log.debug(`offer collision with participant ${peer.sid}: ours stands`);
         return;
@@ -244,6 +251,7 @@ export class P2pMedia {
         await peer.pc.setLocalDescription();
         this._sendDescription(peer);
       }
+      if (peer.offerPending) this._run(peer, () => this._offer(peer));
     });
   }
 
