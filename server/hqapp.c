@@ -123,7 +123,8 @@ send_file (SoupServerMessage *msg, const gchar *root, const gchar *rel,
     hq_http_reply_not_found (msg, path);
     return APP_FILE_REFUSED;
   }
-  fd = open (real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO in the folder must not block the server. */
+  fd = open (real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     return APP_FILE_NONE;
   if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)) {

@@ -426,6 +426,7 @@ class AppFolder(unittest.TestCase):
                    os.path.join(app, "leak.txt"))
         os.symlink(top, os.path.join(app, "up"))
         os.symlink("static/main.css", os.path.join(app, "inside.css"))
+        os.mkfifo(os.path.join(app, "pipe.js"))
         cls.app = app
         # Through a symlink to the folder, by a relative name: the
         # folder's real path is what counts.
@@ -510,6 +511,12 @@ class AppFolder(unittest.TestCase):
                             (path, status, body))
         for path in ["/leak.txt", "/up/secret.txt", "/.env"]:
             self.assertEqual(self.raw_get(path)[0], 404, path)
+        # A FIFO is no file to send (and opening it must not block the
+        # server): the app's index.html.
+        status, _, body = self.raw_get("/pipe.js")
+        self.assertEqual(status, 200)
+        self.assertIn(b"<title>app</title>", body)
+        self.assertEqual(self.srv.request("GET", "/healthz").status, 200)
 
     def test_a_folder_without_index_html_stops_the_server(self):
         for bad in [os.path.join(self.app, "static"),
