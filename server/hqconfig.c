@@ -3,6 +3,7 @@
 #include "hqlog.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <glib/gstdio.h>
@@ -46,6 +47,7 @@ hq_config_free (HqConfig *config)
   g_free (config->oidc_host_value);
   g_free (config->media_public_address);
   g_free (config->web_dir);
+  g_free (config->app_dir);
   g_free (config->room_type);
   g_strfreev (config->chat_media_types);
   g_free (config);
@@ -498,6 +500,7 @@ load_file (HqConfig *config, const gchar *path, GError **error)
   g_autofree gchar *ttl = NULL, *expires = NULL, *source = NULL;
   g_autofree gchar *pub = NULL, *open_rooms = NULL, *create_rooms = NULL;
   g_autofree gchar *max_rooms = NULL, *token = NULL, *metrics = NULL;
+  g_autofree gchar *app = NULL;
   GStatBuf st;
 
   if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error)) {
@@ -507,6 +510,11 @@ load_file (HqConfig *config, const gchar *path, GError **error)
   listen = g_key_file_get_string (kf, "server", "listen", NULL);
   if (listen && !parse_listen (config, listen, error))
     goto bad;
+  app = g_key_file_get_string (kf, "server", "app_dir", NULL);
+  if (app) {
+    g_free (config->app_dir);
+    config->app_dir = *app ? g_steal_pointer (&app) : NULL;
+  }
 
   account = g_key_file_get_string (kf, "api-key", "account_sid", NULL);
   sid = g_key_file_get_string (kf, "api-key", "key_sid", NULL);
@@ -632,6 +640,10 @@ load_env (HqConfig *config, GError **error)
   if ((v = g_getenv ("HQ_METRICS_TOKEN"))) {
     g_free (config->metrics_token);
     config->metrics_token = *v ? g_strdup (v) : NULL;
+  }
+  if ((v = g_getenv ("HQ_APP_DIR")) && *v) {
+    g_free (config->app_dir);
+    config->app_dir = g_strdup (v);
   }
   if ((v = g_getenv ("HQ_PUBLIC_ADDRESS")) && *v) {
     g_free (config->media_public_address);
@@ -808,6 +820,34 @@ load_credentials (HqConfig *config, gboolean create, GError **error)
   return TRUE;
 }
 
+/* The app folder ([server] app_dir, HQ_APP_DIR) must be a folder with an
+ * index.html; kept as its canonical path, which every file served must be
+ * under (server/hqapp.c). */
+static gboolean
+check_app_dir (HqConfig *config, GError **error)
+{
+  g_autofree gchar *real = realpath (config->app_dir, NULL);
+  g_autofree gchar *index = NULL;
+
+  if (real == NULL || !g_file_test (real, G_FILE_TEST_IS_DIR)) {
+    g_set_error (error, HQ_CONFIG_ERROR, HQ_CONFIG_ERROR_INVALID,
+        "app_dir (HQ_APP_DIR): \"%s\" is not a folder (%s)", config->app_dir,
+        real == NULL ? g_strerror (errno) : "not a directory");
+    return FALSE;
+  }
+  index = g_build_filename (real, "index.html", NULL);
+  if (!g_file_test (index, G_FILE_TEST_IS_REGULAR)) {
+    g_set_error (error, HQ_CONFIG_ERROR, HQ_CONFIG_ERROR_INVALID,
+        "app_dir (HQ_APP_DIR): \"%s\" has no index.html; name the app's "
+        "build folder (the one with its index.html)",
+        config->app_dir);
+    return FALSE;
+  }
+  g_free (config->app_dir);
+  config->app_dir = g_steal_pointer (&real);
+  return TRUE;
+}
+
 HqConfig *
 hq_config_load (const gchar *data_dir, const gchar *config_file,
     const gchar *listen, gboolean create_key, GError **error)
@@ -863,6 +903,8 @@ hq_config_load (const gchar *data_dir, const gchar *config_file,
   if (!check_media (config, error) || !check_oidc (config, error))
     return NULL;
   if (!load_credentials (config, create_key, error))
+    return NULL;
+  if (config->app_dir != NULL && !check_app_dir (config, error))
     return NULL;
 
   config->media_secret = hq_secret_new (32);

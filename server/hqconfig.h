@@ -47,6 +47,10 @@ typedef struct
   gchar *media_secret;
 
   gchar *web_dir; /* the web client's files */
+  /* An app's build folder served instead of the web client ([server]
+   * app_dir, HQ_APP_DIR; docs/configuration.md); NULL: the web client.
+   * Canonical (no symlinks, absolute) once loaded. */
+  gchar *app_dir;
 
   /* media */
   gchar *media_public_address; /* announced in ICE host candidates */

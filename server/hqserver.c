@@ -4,6 +4,7 @@
  * listener.  See hqserver.h. */
 #include "hqserver.h"
 #include "hqchatmedia.h"
+#include "hqapp.h"
 #include "hqhttp.h"
 #include "hqlisten.h"
 #include "hqlog.h"
@@ -96,7 +97,10 @@ handle_metrics (SoupServer *soup, SoupServerMessage *msg, const char *path,
 }
 
 /* The web client (web/): a fixed list of files, so no path from a request
- * ever reaches the file system.  Anything else is a 404. */
+ * ever reaches the file system.  Anything else is a 404.  With an app
+ * folder configured (app_dir), the app stands in place of the web client:
+ * only the SDK's files are served from the list, everything else by
+ * hqapp.c. */
 static void
 handle_static (SoupServer *soup, SoupServerMessage *msg, const char *path,
     GHashTable *query, gpointer user_data)
@@ -140,6 +144,9 @@ handle_static (SoupServer *soup, SoupServerMessage *msg, const char *path,
   for (gsize i = 0; i < G_N_ELEMENTS (files); i++) {
     if (strcmp (path, files[i].path) != 0)
       continue;
+    if (server->config->app_dir != NULL
+        && !g_str_has_prefix (files[i].path, "/sdk/"))
+      break;
     if (!hq_http_allow_methods (msg, methods))
       return;
     file = g_build_filename (server->config->web_dir, files[i].file, NULL);
@@ -159,7 +166,10 @@ handle_static (SoupServer *soup, SoupServerMessage *msg, const char *path,
         msg, files[i].type, SOUP_MEMORY_TAKE, g_steal_pointer (&data), len);
     return;
   }
-  hq_http_reply_not_found (msg, path);
+  if (server->config->app_dir != NULL)
+    hq_app_serve (msg, server->config->app_dir, path);
+  else
+    hq_http_reply_not_found (msg, path);
 #undef JS
 }
 

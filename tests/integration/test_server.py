@@ -401,5 +401,139 @@ class KeysFromConfiguration(unittest.TestCase):
         self.assertIn("at least 16", str(ctx.exception))
 
 
+class AppFolder(unittest.TestCase):
+    """An app's build folder served in place of the web client
+    ([server] app_dir, HQ_APP_DIR): its files with their content types,
+    index.html for a single-page app's routes, the server's own paths
+    untouched, and nothing outside the folder, however the path is
+    written."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="hq-app-")
+        top = cls.tmp.name
+        app = os.path.join(top, "build")
+        os.makedirs(os.path.join(app, "static", "js"))
+        files = {
+            "index.html": "<!doctype html><title>app</title>",
+            "static/js/main.1a2b.js": "console.log('app');",
+            "static/main.css": "body{}",
+            "manifest.json": "{}",
+            "logo.svg": "<svg/>",
+            "a%41.txt": "percent",
+            "aA.txt": "capital",
+            ".env": "SECRET_IN_APP=1",
+        }
+        for name, text in files.items():
+            with open(os.path.join(app, name), "w") as f:
+                f.write(text)
+        with open(os.path.join(top, "secret.txt"), "w") as f:
+            f.write("OUTSIDE-SECRET")
+        os.symlink(os.path.join(top, "secret.txt"),
+                   os.path.join(app, "leak.txt"))
+        os.symlink(top, os.path.join(app, "up"))
+        os.symlink("static/main.css", os.path.join(app, "inside.css"))
+        os.mkfifo(os.path.join(app, "pipe.js"))
+        cls.app = app
+        # Through a symlink to the folder, by a relative name: the
+        # folder's real path is what counts.
+        os.symlink(app, os.path.join(top, "current"))
+        cls.srv = Server(env={"HQ_APP_DIR": os.path.join(top, "current")})
+        cls.srv.__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.__exit__(None, None, None)
+        cls.tmp.cleanup()
+
+    def raw_get(self, path, method="GET"):
+        """The request line exactly as written (urllib would normalise
+        it)."""
+        host = self.srv.url.split("//", 1)[1]
+        conn = http.client.HTTPConnection(host, timeout=30)
+        conn.putrequest(method, path, skip_accept_encoding=True)
+        conn.endheaders()
+        resp = conn.getresponse()
+        body = resp.read()
+        conn.close()
+        return resp.status, resp.getheader("Content-Type"), body
+
+    def test_files_with_their_types(self):
+        for path, ctype, body in [
+                ("/", "text/html; charset=utf-8", b"<!doctype html>"),
+                ("/index.html", "text/html; charset=utf-8", b"<!doctype"),
+                ("/static/js/main.1a2b.js", "text/javascript; charset=utf-8",
+                 b"console.log('app');"),
+                ("/static/main.css", "text/css; charset=utf-8", b"body{}"),
+                ("/manifest.json", "application/json", b"{}"),
+                ("/logo.svg", "image/svg+xml", b"<svg/>"),
+                ("/inside.css", "text/css; charset=utf-8", b"body{}"),
+                ("/a%2541.txt", "text/plain; charset=utf-8", b"percent"),
+                ("/a%41.txt", "text/plain; charset=utf-8", b"capital")]:
+            status, got_type, got = self.raw_get(path)
+            self.assertEqual((status, got_type), (200, ctype), path)
+            self.assertTrue(got.startswith(body), (path, got))
+        status, _, body = self.raw_get("/static/main.css", "HEAD")
+        self.assertEqual((status, body), (200, b""))
+
+    def test_single_page_app_routes_get_index_html(self):
+        for path in ["/room/consult-1", "/room/consult-1?passcode=12",
+                     "/deep/link/x.html", "/static/js/gone.js"]:
+            status, ctype, body = self.raw_get(path)
+            self.assertEqual(status, 200, path)
+            self.assertEqual(ctype, "text/html; charset=utf-8", path)
+            self.assertIn(b"<title>app</title>", body, path)
+
+    def test_server_paths_stay_the_servers(self):
+        r = self.srv.request("GET", "/healthz")
+        self.assertEqual(r.json()["status"], "ok")
+        for path in ["/v1/Nothing", "/v1", "/sdk/nothing.js", "/token/x"]:
+            status, ctype, body = self.raw_get(path)
+            self.assertEqual(status, 404, path)
+            self.assertEqual(ctype, "application/json", path)
+        status, ctype, body = self.raw_get("/sdk/video.js")
+        self.assertEqual((status, ctype),
+                         (200, "text/javascript; charset=utf-8"))
+        self.assertIn(b"export", body)
+        # The web client's own files are not served: the app is.
+        status, ctype, body = self.raw_get("/hqclient.js")
+        self.assertIn(b"<title>app</title>", body)
+        r = self.srv.request("POST", "/room/x", "x")
+        self.assertEqual(r.status, 405)
+
+    def test_nothing_outside_the_folder(self):
+        for path in ["/../secret.txt", "/static/../../secret.txt",
+                     "/%2e%2e/secret.txt", "/%2E%2E/secret.txt",
+                     "/static/%2e%2e/%2e%2e/secret.txt",
+                     "/..%2fsecret.txt", "/static/..%2f..%2fsecret.txt",
+                     "/%252e%252e/secret.txt", "//secret.txt",
+                     "/leak.txt", "/up/secret.txt", "/up/build/index.html",
+                     "/.env", "/%2eenv", "/static/./../.env"]:
+            status, ctype, body = self.raw_get(path)
+            self.assertNotIn(b"OUTSIDE-SECRET", body, path)
+            self.assertNotIn(b"SECRET_IN_APP", body, path)
+            # Refused outright, or the app's index.html once the path
+            # resolved inside the folder.
+            self.assertTrue(status in (400, 404) or b"<title>app" in body,
+                            (path, status, body))
+        for path in ["/leak.txt", "/up/secret.txt", "/.env"]:
+            self.assertEqual(self.raw_get(path)[0], 404, path)
+        # A FIFO is no file to send (and opening it must not block the
+        # server): the app's index.html.
+        status, _, body = self.raw_get("/pipe.js")
+        self.assertEqual(status, 200)
+        self.assertIn(b"<title>app</title>", body)
+        self.assertEqual(self.srv.request("GET", "/healthz").status, 200)
+
+    def test_a_folder_without_index_html_stops_the_server(self):
+        for bad in [os.path.join(self.app, "static"),
+                    os.path.join(self.app, "nowhere")]:
+            srv = Server(env={"HQ_APP_DIR": bad})
+            with self.assertRaises(AssertionError) as ctx:
+                srv.start()
+            self.assertIn("app_dir (HQ_APP_DIR)", str(ctx.exception))
+            self.assertIn(bad, str(ctx.exception))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -1,6 +1,6 @@
 // What the sdk suite's browser tests share: the site hq-server serves to
 // the test pages, a back end's REST call, and polling a page.
-import assert from 'node:assert/strict';
+import { restCall, waitFor } from './helpers.mjs';
 import { cpSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,32 +19,8 @@ export function testSite() {
   return dir;
 }
 
-// A back end's POST with the API key `key` ({sid, secret}; docs/rooms.md,
-// docs/tokens.md), checked to answer `status`; resolves with the body.
-export async function restPost(base, key, pathname, params, status) {
-  const res = await fetch(base + pathname, {
-    method: 'POST',
-    headers: {
-      Authorization: 'Basic ' + Buffer.from(`${key.sid}:${key.secret}`).toString('base64'),
-      'Content-Type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams(params),
-  });
-  const body = await res.json();
-  assert.equal(res.status, status, JSON.stringify(body));
-  return body;
-}
-
-// Polls `fn` in the page of `p` ({page, identity}) until it returns a
-// value whose `ok` is not false; on timeout the error shows what it
-// returned last.
-export async function waitFor(p, fn, arg, what, ms = 60000) {
-  const deadline = Date.now() + ms;
-  let last;
-  while (Date.now() < deadline) {
-    last = await p.page.evaluate(fn, arg);
-    if (last && last.ok !== false) return last;
-    await p.page.waitForTimeout(100);
-  }
-  throw new Error(`${p.identity}: timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
+// A back end's POST with the API key `key` ({sid, secret}), and polling a
+// page: the suite's helpers (helpers.mjs), under the names the
+// extensions test uses.
+export const restPost = (base, key, pathname, params, status) => restCall(key, base, pathname, params, status);
+export { waitFor };

@@ -130,6 +130,8 @@ export interface VideoBandwidthProfileOptions {
   contentPreferencesMode?: 'auto' | 'manual';
   dominantSpeakerPriority?: Track.Priority;
   maxSubscriptionBitrate?: number;
+  /** Deprecated in twilio-video; 0 (no video) is applied here, as subscribe rules. */
+  maxTracks?: number;
   mode?: BandwidthProfileMode;
   clientTrackSwitchOffControl?: 'auto' | 'manual';
   trackSwitchOffMode?: TrackSwitchOffMode;

@@ -12,7 +12,7 @@ import {
   RemoteAudioTrack, RemoteVideoTrack, RemoteDataTrack,
 } from './lib/tracks.js';
 
-export const version = '0.1.0';
+export const version = '2.90.0';
 
 export const isSupported = typeof globalThis.RTCPeerConnection === 'function'
   && typeof globalThis.WebSocket === 'function'

@@ -47,6 +47,32 @@ export async function createLocalVideoTrack(options = {}) {
   return track;
 }
 
+// What of `bandwidthProfile` the server does today (docs/sdk.md,
+// "bandwidthProfile"): it shares a subscriber's bandwidth between the
+// video tracks it receives by their publish priority (weights 1, 2, 4),
+// as Twilio's 'collaboration' mode does, whatever the mode; `maxTracks: 0`
+// (no video track on) becomes subscribe rules that receive audio and data
+// only.  The rest is not applied yet, and the log says so.
+function bandwidthRules(profile) {
+  const video = profile?.video;
+  if (!video || typeof video !== 'object') return null;
+  if (video.mode && !['grid', 'collaboration', 'presentation'].includes(video.mode)) {
+    log.warn(`bandwidthProfile.video.mode ${video.mode} is not grid, collaboration or presentation; ignored`);
+  } else if (video.mode && video.mode !== 'collaboration') {
+    log.info(`bandwidthProfile.video.mode ${video.mode}: the server shares bandwidth by track priority, `
+      + 'as in collaboration mode');
+  }
+  for (const key of ['maxSubscriptionBitrate', 'renderDimensions', 'dominantSpeakerPriority']) {
+    if (video[key] !== undefined) log.info(`bandwidthProfile.video.${key} is not applied yet`);
+  }
+  for (const key of ['clientTrackSwitchOffControl', 'contentPreferencesMode']) {
+    if (video[key] === 'manual') log.info(`bandwidthProfile.video.${key} 'manual' is not applied yet (no track switch-off)`);
+  }
+  if (video.maxTracks === 0) return [{ type: 'include', kind: 'audio' }, { type: 'include', kind: 'data' }];
+  if (video.maxTracks !== undefined) log.info('bandwidthProfile.video.maxTracks other than 0 is not applied yet');
+  return null;
+}
+
 function toLocalTrack(t) {
   if (t instanceof LocalAudioTrack || t instanceof LocalVideoTrack || t instanceof LocalDataTrack) return t;
   if (typeof MediaStreamTrack !== 'undefined' && t instanceof MediaStreamTrack) {
@@ -96,7 +122,8 @@ export function connect(token, options = {}) {
     if (canceled) throw new Error('Canceled');
     const join = { token };
     if (options.name) join.room = options.name;
-    if (options.automaticSubscription === false) join.subscribe_rules = [];
+    const rules = options.automaticSubscription === false ? [] : bandwidthRules(options.bandwidthProfile);
+    if (rules) join.subscribe_rules = rules;
     const joined = await signal.request('join', join);
     if (canceled) throw new Error('Canceled');
     const p2p = ['peer-to-peer', 'go'].includes(joined.room.type);

@@ -2,10 +2,19 @@
 // one WebRTC connection to each other participant, negotiated through the
 // server's peer_offer/peer_answer/peer_candidate relay.  Either side may
 // offer whenever its tracks change ("perfect negotiation": on a collision
-// the participant with the greater sid yields).  Which m-line carries
-// which track travels in the SDP we send: an `a=x-hq-track:<track sid>`
-// line in each m-section that sends one (browsers ignore lines they do not
-// know).
+// the participant with the greater sid yields).  Everything that touches
+// a connection's descriptions (our offers, their offers, answers and
+// candidates) runs in one queue per connection, and what we send is named
+// by the description the browser made, so an offer and an answer never
+// cross: before, an offer started by negotiationneeded could run while
+// the queue answered their offer, and the browser then made the answer in
+// the offer's call (and an offer in the answer's), sent under each
+// other's names.  Which m-line carries which track travels in the SDP we
+// send: an `a=x-hq-track:<track sid> <track name, URI-encoded>` line in
+// each m-section that sends one (browsers ignore lines they do not know);
+// a data channel's label is `hq-data:<track sid>`, its protocol the track
+// name.  The name travels with the media because the media may arrive
+// before the server's track_published does.
 import { errors } from './errors.js';
 import { log } from './log.js';
 import { statsReport, videoCodecs } from './media.js';
@@ -13,12 +22,13 @@ import { statsReport, videoCodecs } from './media.js';
 const TRACK_ATTR = 'a=x-hq-track:';
 const DATA_LABEL = 'hq-data:';
 
-// Adds the track sid of each sending m-section of `pc`'s local description.
-function describeTracks(pc, sdp, senders) {
+// Adds the track sid and name of each sending m-section of `pc`'s local
+// description; `nameOf(sid)` is our track's name.
+function describeTracks(pc, sdp, senders, nameOf) {
   const sidOf = new Map();
   for (const tr of pc.getTransceivers()) {
     const sid = senders.get(tr.sender);
-    if (sid && tr.mid !== null && tr.sender.track) sidOf.set(tr.mid, sid);
+    if (sid && tr.mid !== null && tr.sender.track) sidOf.set(tr.mid, `${sid} ${encodeURIComponent(nameOf(sid))}`);
   }
   const out = [];
   let section = null;
@@ -39,14 +49,24 @@ function describeTracks(pc, sdp, senders) {
   return out.join('\r\n') + '\r\n';
 }
 
-// mid -> track sid, from an SDP describeTracks() wrote.
+// mid -> {sid, name} of the track, from an SDP describeTracks() wrote (a
+// line without a name: the sid stands for it).
 function tracksOf(sdp) {
   const map = new Map();
   let mid = null;
   for (const line of sdp.split('\r\n')) {
     if (line.startsWith('m=')) mid = null;
     else if (line.startsWith('a=mid:')) mid = line.slice(6);
-    else if (line.startsWith(TRACK_ATTR) && mid !== null) map.set(mid, line.slice(TRACK_ATTR.length));
+    else if (line.startsWith(TRACK_ATTR) && mid !== null) {
+      const [sid, name] = line.slice(TRACK_ATTR.length).split(' ');
+      let decoded = sid;
+      try {
+        if (name) decoded = decodeURIComponent(name);
+      } catch {
+        log.debug(`a track name that is not URI-encoded: ${name}`);
+      }
+      map.set(mid, { sid, name: decoded });
+    }
   }
   return map;
 }
@@ -72,7 +92,7 @@ export class P2pMedia {
     if (peer) return peer;
     const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', ...(this.options.rtcConfiguration || {}) });
     peer = {
-      sid, pc, makingOffer: false, ignoreOffer: false, polite: this.localSid() > sid,
+      sid, pc, makingOffer: false, ignoreOffer: false, offerPending: false, polite: this.localSid() > sid,
       senders: new Map(), // RTCRtpSender -> our track sid
       channels: new Map(), // our data track sid -> RTCDataChannel
       received: new Map(), // their track sid -> mid
@@ -84,7 +104,7 @@ export class P2pMedia {
         this.signal.send({ type: 'peer_candidate', to: sid, candidate: e.candidate.candidate });
       }
     };
-    pc.onnegotiationneeded = () => this._offer(peer);
+    pc.onnegotiationneeded = () => this._run(peer, () => this._offer(peer));
     pc.ondatachannel = (e) => this._dataChannel(peer, e.channel);
     pc.onconnectionstatechange = () => {
       log.debug(`peer connection to ${sid} ${pc.connectionState}`);
@@ -111,10 +131,12 @@ export class P2pMedia {
   // subscribes when it opens and unsubscribes when it closes.
   _sendData(peer, pub) {
     const track = pub.track;
-    const options = { ordered: track.ordered };
+    const options = { ordered: track.ordered, protocol: pub.trackName };
     if (track.maxRetransmits !== null) options.maxRetransmits = track.maxRetransmits;
     else if (track.maxPacketLifeTime !== null) options.maxPacketLifeTime = track.maxPacketLifeTime;
     const channel = peer.pc.createDataChannel(DATA_LABEL + pub.trackSid, options);
+    log.debug(`data channel for ${pub.trackSid} to ${peer.sid} (${peer.pc.signalingState}, sctp ${peer.pc.sctp ? peer.pc.sctp.state : 'none'})`);
+    channel.onopen = () => log.debug(`data channel for ${pub.trackSid} to ${peer.sid} open`);
     track._channels.add(channel);
     channel.onclose = () => track._channels.delete(channel);
     peer.channels.set(pub.trackSid, channel);
@@ -123,7 +145,7 @@ export class P2pMedia {
   _dataChannel(peer, channel) {
     if (!channel.label.startsWith(DATA_LABEL)) return;
     const trackSid = channel.label.slice(DATA_LABEL.length);
-    const desc = { participant_sid: peer.sid, track_sid: trackSid, kind: 'data', name: trackSid };
+    const desc = { participant_sid: peer.sid, track_sid: trackSid, kind: 'data', name: channel.protocol || trackSid };
     // Chromium announces a channel the other side opened already open.
     if (channel.readyState === 'open') this.handlers.subscribed(desc, null, channel);
     else channel.onopen = () => this.handlers.subscribed(desc, null, channel);
@@ -155,13 +177,33 @@ export class P2pMedia {
     return peer.queue;
   }
 
+  // Sends our local description under the name of what it is.
+  _sendDescription(peer) {
+    const desc = peer.pc.localDescription;
+    log.debug(`peer ${desc.type} sent to ${peer.sid}`);
+    this.signal.send({
+      type: desc.type === 'offer' ? 'peer_offer' : 'peer_answer',
+      to: peer.sid,
+      sdp: describeTracks(peer.pc, desc.sdp, peer.senders,
+        (sid) => this.publications().find((p) => p.trackSid === sid)?.trackName || sid),
+    });
+  }
+
+  // An offer of our changes, in the connection's queue.  Not while an
+  // exchange is under way: then it is made when that exchange is done
+  // (onPeerMessage).
   async _offer(peer) {
+    if (this.closed) return;
+    if (peer.pc.signalingState !== 'stable') {
+      log.debug(`peer offer to ${peer.sid} waits for the stable state (${peer.pc.signalingState})`);
+      peer.offerPending = true;
+      return;
+    }
+    peer.offerPending = false;
     try {
       peer.makingOffer = true;
       await peer.pc.setLocalDescription();
-      this.signal.send({
-        type: 'peer_offer', to: peer.sid, sdp: describeTracks(peer.pc, peer.pc.localDescription.sdp, peer.senders),
-      });
+      if (peer.pc.localDescription?.type === 'offer') this._sendDescription(peer);
     } catch (err) {
       if (!this.closed) log.warn(`cannot offer to participant ${peer.sid}:`, err);
     } finally {
@@ -179,9 +221,26 @@ export class P2pMedia {
     }
     this._run(peer, async () => {
       const offer = msg.type === 'peer_offer';
-      const collision = offer && (peer.makingOffer || peer.pc.signalingState !== 'stable');
+      const state = peer.pc.signalingState;
+      // Their offer while ours is out: the impolite side keeps its own
+      // (and ignores the candidates of theirs), the polite side takes
+      // theirs (the browser rolls ours back).
+      const collision = offer && (peer.makingOffer || state !== 'stable');
       peer.ignoreOffer = !peer.polite && collision;
-      if (peer.ignoreOffer) return;
+      // Ours, rolled back, is offered again once theirs is answered: what
+      // it added (a data channel's transport, a track) may not be in
+      // theirs, and the browser does not always say so again.
+      if (collision && peer.polite) peer.offerPending = true;
+      if (peer.ignoreOffer) {
+        log.debug(`offer collision with participant ${peer.sid}: ours stands`);
+        return;
+      }
+      // An answer to an offer we no longer have (rolled back as the polite
+      // side of a collision) is stale.
+      if (!offer && state !== 'have-local-offer') {
+        log.debug(`stale answer from participant ${peer.sid} ignored (${state})`);
+        return;
+      }
       try {
         await peer.pc.setRemoteDescription({ type: offer ? 'offer' : 'answer', sdp: msg.sdp });
       } catch (err) {
@@ -190,28 +249,27 @@ export class P2pMedia {
       this._received(peer, tracksOf(msg.sdp));
       if (offer) {
         await peer.pc.setLocalDescription();
-        this.signal.send({
-          type: 'peer_answer', to: peer.sid, sdp: describeTracks(peer.pc, peer.pc.localDescription.sdp, peer.senders),
-        });
+        this._sendDescription(peer);
       }
+      if (peer.offerPending) this._run(peer, () => this._offer(peer));
     });
   }
 
   // What the other side sends now: new tracks subscribed, gone ones not.
   _received(peer, now) {
     for (const [trackSid, mid] of peer.received) {
-      if (now.get(mid) !== trackSid) {
+      if (now.get(mid)?.sid !== trackSid) {
         peer.received.delete(trackSid);
         this.handlers.unsubscribed({ participant_sid: peer.sid, track_sid: trackSid });
       }
     }
-    for (const [mid, trackSid] of now) {
+    for (const [mid, { sid: trackSid, name }] of now) {
       if (peer.received.has(trackSid)) continue;
       const tr = peer.pc.getTransceivers().find((t) => t.mid === mid);
       if (!tr) continue;
       peer.received.set(trackSid, mid);
       this.handlers.subscribed({
-        participant_sid: peer.sid, track_sid: trackSid, kind: tr.receiver.track.kind, name: trackSid,
+        participant_sid: peer.sid, track_sid: trackSid, kind: tr.receiver.track.kind, name,
       }, tr.receiver.track);
     }
   }

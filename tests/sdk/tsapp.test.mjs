@@ -1,0 +1,125 @@
+// A TypeScript app moved onto hqrooms the way issue 16 promises: its
+// package.json names `twilio-video` as a `file:` dependency on
+// sdk/js/video, it type-checks with `tsc --strict` against the package's
+// declarations, esbuild bundles it, and hq-server serves the build folder
+// in place of its web client (HQ_APP_DIR).  Two pages of the built app run
+// a call's flows in headless Chromium.  Suite `sdk`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
+import { startServer, CHROMIUM, CHROMIUM_ARGS, waitInPage } from '../browser/hqserver.mjs';
+import { call, eventsOf, openApp, restCall, waitEvent, waitFrames } from './helpers.mjs';
+
+const HERE = path.dirname(new URL(import.meta.url).pathname);
+const ROOT = path.resolve(HERE, '..', '..');
+const SDK_JS = path.join(ROOT, 'sdk', 'js');
+const KEY = { sid: 'SK' + 'c3'.repeat(16), secret: 'sdk-tsapp-secret-0123456789' };
+let top;
+let appDir;
+let browser;
+let server;
+
+const rest = (pathname, params, status = 201) => restCall(KEY, server.url, pathname, params, status);
+const token = async (identity, room) => (await rest('/v1/AccessTokens', { Identity: identity, Room: room })).token;
+
+// The app's folder copied where its package.json's relative `file:` paths
+// lead as in the source tree (tests/sdk/tsapp -> ../../../sdk/js/...), the
+// SDK packages linked there, and `npm install` run as a developer would.
+before(async () => {
+  top = mkdtempSync(path.join(tmpdir(), 'hq-sdk-tsapp-'));
+  appDir = path.join(top, 'tests', 'sdk', 'tsapp');
+  cpSync(path.join(HERE, 'tsapp'), appDir, {
+    recursive: true, filter: (src) => !/[/\\](node_modules|build)$/.test(src),
+  });
+  mkdirSync(path.join(top, 'sdk'));
+  symlinkSync(SDK_JS, path.join(top, 'sdk', 'js'));
+  const npm = spawnSync('npm', ['install', '--offline', '--no-audit', '--no-fund'], { cwd: appDir, encoding: 'utf8' });
+  assert.equal(npm.status, 0, `npm install failed:\n${npm.stdout}\n${npm.stderr}`);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server) assert.equal(await server.stop(), 0, server.log());
+  if (top) rmSync(top, { recursive: true, force: true });
+});
+
+test('the TypeScript app type-checks with tsc --strict against the package\'s declarations', () => {
+  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const config = JSON.parse(readFileSync(path.join(appDir, 'tsconfig.json'), 'utf8'));
+  assert.equal(config.compilerOptions.strict, true);
+  const out = spawnSync(process.execPath, [tsc, '-p', appDir, '--strict', '--listFiles'],
+    { encoding: 'utf8', maxBuffer: 1 << 24 });
+  assert.equal(out.status, 0, `tsc --strict found errors:\n${out.stdout}${out.stderr}`);
+  // What tsc read besides its own lib files: the app and, for
+  // `twilio-video` (through the app's node_modules link), this package's
+  // index.d.ts.
+  const read = out.stdout.split('\n').filter((f) => f && !f.includes('/node_modules/typescript/'));
+  assert.deepEqual(read.sort(), [path.join(SDK_JS, 'video', 'index.d.ts'), path.join(appDir, 'src', 'app.ts')].sort());
+});
+
+test('the app bundled with esbuild, served by hq-server from its build folder: two pages call each other', async () => {
+  const out = path.join(appDir, 'build');
+  const result = await build({
+    absWorkingDir: appDir, entryPoints: ['src/app.ts'], bundle: true, format: 'esm', target: 'chrome100',
+    outfile: path.join(out, 'app.js'), sourcemap: true, logLevel: 'silent',
+  });
+  assert.deepEqual(result.errors, []);
+  cpSync(path.join(appDir, 'index.html'), path.join(out, 'index.html'));
+  const bundle = readFileSync(path.join(out, 'app.js'), 'utf8');
+  assert.doesNotMatch(bundle, /from\s*['"]twilio-video['"]|\/sdk\/video\.js/, 'the SDK is inside the bundle');
+
+  server = await startServer({
+    HQ_APP_DIR: out,
+    HQ_ACCOUNT_SID: 'AC' + 'd4'.repeat(16), HQ_API_KEY_SID: KEY.sid, HQ_API_KEY_SECRET: KEY.secret,
+  });
+  await rest('/v1/Rooms', { UniqueName: 'sdk-ts', Type: 'group' });
+  // A single-page app's route: the server answers it with index.html.
+  const a = await openApp(browser, `${server.url}/room/sdk-ts`, 'ana');
+  const b = await openApp(browser, `${server.url}/room/sdk-ts`, 'ben');
+  try {
+    assert.deepEqual(await call(a, () => window.app.about()), { version: '2.90.0', isSupported: true });
+    for (const p of [a, b]) {
+      assert.deepEqual(await call(p, () => window.app.preview()), ['audio', 'video']);
+      await waitInPage(p.page, () => window.app.previewFrames().frames >= 5, undefined, 30000, 'the preview plays');
+    }
+    const joined = await call(b, ([t]) => window.app.join(t, 'sdk-ts'), [await token('ben', 'sdk-ts')]);
+    assert.deepEqual([joined.name, joined.state], ['sdk-ts', 'connected']);
+    await call(a, ([t]) => window.app.join(t, 'sdk-ts'), [await token('ana', 'sdk-ts')]);
+    await waitEvent(b, { type: 'participantConnected', identity: 'ana' });
+    for (const [p, other] of [[a, 'ben'], [b, 'ana']]) {
+      await waitEvent(p, { type: 'trackSubscribed', identity: other, kind: 'audio' });
+      await waitEvent(p, { type: 'trackSubscribed', identity: other, kind: 'video' });
+      await waitFrames(p, other);
+    }
+    // Mute seen remotely, and unmute.
+    assert.equal(await call(a, () => window.app.setEnabled('audio', false)), false);
+    await waitEvent(b, { type: 'trackDisabled', identity: 'ana', kind: 'audio', enabled: false });
+    assert.equal(await call(a, () => window.app.setEnabled('audio', true)), true);
+    await waitEvent(b, { type: 'trackEnabled', identity: 'ana', kind: 'audio', enabled: true });
+    // Camera off and on again, decoded again.
+    const off = await call(a, () => window.app.cameraOff());
+    await waitEvent(b, { type: 'trackUnsubscribed', identity: 'ana', kind: 'video', sid: off.unpublished });
+    const on = await call(a, () => window.app.cameraOn());
+    await waitEvent(b, { type: 'trackSubscribed', identity: 'ana', kind: 'video', sid: on.sid });
+    await waitFrames(b, 'ana');
+    // Leaving: the leaver's own captures stay its own (it passed them in),
+    // the other side sees it go.
+    const left = await call(b, () => window.app.disconnect());
+    assert.equal(left.state, 'disconnected');
+    await waitEvent(b, { type: 'disconnected', code: null });
+    await waitEvent(a, { type: 'participantDisconnected', identity: 'ben' });
+    await waitEvent(a, { type: 'trackUnsubscribed', identity: 'ben', kind: 'video' });
+    assert.deepEqual(await eventsOf(a, 'disconnected'), []);
+    assert.deepEqual(a.problems, []);
+    assert.deepEqual(b.problems, []);
+  } finally {
+    await a.page.close();
+    await b.page.close();
+  }
+});
