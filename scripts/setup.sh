@@ -18,6 +18,7 @@ packages=(
   gstreamer1.0-plugins-base-apps gstreamer1.0-x
   espeak-ng sox ffmpeg python3-twilio python3-cryptography
   prometheus
+  debhelper dpkg-dev lintian systemd
   chromium
   clang libclang-rt-14-dev
   curl ca-certificates
