@@ -406,6 +406,8 @@ export declare class Participant extends EventEmitter {
   audioTracks: Map<Track.SID, AudioTrackPublication>;
   dataTracks: Map<Track.SID, DataTrackPublication>;
   identity: Participant.Identity;
+  /** hqrooms extension: the display name (the token's, else the identity). */
+  name: string;
   networkQualityLevel: NetworkQualityLevel | null;
   networkQualityStats: NetworkQualityStats | null;
   sid: Participant.SID;
