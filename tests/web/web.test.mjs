@@ -120,10 +120,15 @@ test('the way in: preview, meter, devices, clear errors, passcode, same names, S
   await shoot(ana, 'prejoin-error');
 
   // Two people of the same name: both stay (the server makes identities).
+  // The second one mutes before joining: the first sees it from the start.
   await join(ana, { name: 'Ana', room: 'visit-in', passcode: passcode() });
   const ana2 = await app({ who: 'ana2', viewport: PHONE });
+  await ana2.page.click('#pre-mic');
+  assert.equal(await ana2.page.getAttribute('#pre-mic', 'aria-pressed'), 'true');
   await join(ana2, { name: 'Ana', room: 'visit-in', passcode: passcode() });
+  assert.equal(await ana2.page.getAttribute('#mic', 'aria-label'), 'Unmute');
   await waitFrames(ana, 'Ana');
+  await waitTile(ana, 'Ana', (s) => s.micOff, 'the muted-microphone icon of the second Ana');
   await waitFrames(ana2, 'Ana');
   assert.ok(await page.locator('#call').isVisible());
   const ids = await page.evaluate(() => [window.hqApp.room.localParticipant.identity,
