@@ -95,9 +95,41 @@ function fillDeviceFields() {
       if (current && list.some((d) => d.deviceId === current)) sel.value = current;
       sel.addEventListener('change', () => chooseDevice(kind, sel.value));
       fields.push(label, sel);
+      if (kind === 'speaker') {
+        const test = document.createElement('button');
+        test.type = 'button';
+        test.className = 'test-sound';
+        test.textContent = t('pre.testSpeaker');
+        test.addEventListener('click', playTestSound);
+        fields.push(test);
+      }
     }
     box.replaceChildren(...fields);
   }
+}
+
+// A short two-tone chime on the chosen speaker.
+async function playTestSound() {
+  const ctx = new AudioContext();
+  const out = ctx.createMediaStreamDestination();
+  const gain = ctx.createGain();
+  gain.gain.value = 0.2;
+  gain.connect(out);
+  for (const [freq, at] of [[660, 0], [880, 0.25]]) {
+    const osc = ctx.createOscillator();
+    osc.frequency.value = freq;
+    osc.connect(gain);
+    osc.start(ctx.currentTime + at);
+    osc.stop(ctx.currentTime + at + 0.22);
+  }
+  const el = new Audio();
+  el.srcObject = out.stream;
+  if (local.ids.speaker && el.setSinkId) await el.setSinkId(local.ids.speaker).catch(() => {});
+  await el.play().catch(() => {});
+  setTimeout(() => {
+    el.srcObject = null;
+    ctx.close();
+  }, 700);
 }
 
 async function refreshDevices() {

@@ -307,7 +307,7 @@ export class Call {
     }
     // The large tile first, in the reading and tab order too.
     if (main && this.stage.firstElementChild !== this.tiles.get(main)) this.stage.prepend(this.tiles.get(main));
-    this.stage.dataset.alone = String(this.room.participants.size === 0);
+    $('alone').hidden = this.room.participants.size > 0;
   }
 
   // --- people list ---
@@ -528,6 +528,7 @@ export class Call {
     this.tiles.clear();
     this.stage.replaceChildren();
     this.banner(null);
+    $('alone').hidden = true;
     this.togglePanel('people', false);
     this.togglePanel('settings', false);
     document.onkeydown = null;

@@ -95,6 +95,9 @@ test('the way in: preview, meter, devices, clear errors, passcode, same names, S
     assert.ok((await sel.locator('option').count()) >= 1, kind);
   }
   for (const id of ['#pre-mic', '#pre-cam', '#join']) assert.ok(await page.locator(id).isEnabled(), id);
+  if (await page.locator('#prejoin select[data-kind=speaker]').count()) {
+    await page.click('#prejoin .test-sound');
+  }
   await shoot(ana, 'prejoin');
 
   // Nothing typed: told what is missing.
@@ -156,6 +159,9 @@ test('without camera or microphone: help, join with what you have, the others se
   await visit('visit-nodev');
   const doc = await app({ who: 'doctor' });
   await join(doc, { name: 'Dr Ana', room: 'visit-nodev', passcode: passcode() });
+  // Alone in the visit: told so until someone comes.
+  assert.equal(await text(doc, '#alone'), 'Waiting for the others to join…');
+  assert.ok(await doc.page.locator('#alone').isVisible());
   // The browser refuses the devices (no fake "allow"; prompts denied).
   const refusing = await chromium.launch({
     executablePath: CHROMIUM,
@@ -181,6 +187,7 @@ test('without camera or microphone: help, join with what you have, the others se
       await waitTile(doc, name, (s) => s.present && s.nameTile && !s.videoShown && s.micOff, 'the name tile, muted');
     }
     await waitFrames(pat, 'Dr Ana');
+    assert.ok(await doc.page.locator('#alone').isHidden());
     await doc.page.click('#people-btn');
     await doc.page.waitForFunction(() => document.querySelectorAll('#people-list li').length === 3);
     const rows = await doc.page.$$eval('#people-list li', (lis) => lis.map((li) => li.textContent.trim()
