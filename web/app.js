@@ -34,6 +34,8 @@ function setError(key, vars) {
   const el = $('join-error');
   el.hidden = !key;
   el.textContent = key ? t(key, vars) : '';
+  // On a phone the form is taller than the screen: bring the message into sight.
+  if (key) el.scrollIntoView({ block: 'center' });
 }
 
 // --- language ---

@@ -120,7 +120,18 @@ test('the way in: preview, meter, devices, clear errors, passcode, same names, S
     'This visit has not started yet. Check the visit name, or try again when your clinic has started it.');
   assert.ok(await page.locator('#join').isEnabled());
   assert.equal((await server.rest('GET', '/v1/Rooms/visit-typo')).status, 404);
+  // On a phone the message is in sight, not under the Join button.
+  await ana.page.setViewportSize(PHONE);
+  await page.click('#join');
+  await page.waitForFunction(() => !document.getElementById('join').disabled);
+  const seen = await page.evaluate(() => {
+    const r = document.getElementById('join-error').getBoundingClientRect();
+    const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+    return r.top >= 0 && r.bottom <= innerHeight && document.getElementById('join-error').contains(hit);
+  });
+  assert.ok(seen, 'the error is in sight on a phone');
   await shoot(ana, 'prejoin-error');
+  await ana.page.setViewportSize(DESKTOP);
 
   // Two people of the same name: both stay (the server makes identities).
   // The second one mutes before joining: the first sees it from the start.

@@ -128,7 +128,9 @@ export async function shoot(p, name) {
   if (!dir) return;
   mkdirSync(dir, { recursive: true });
   const before = p.page.viewportSize();
-  for (const size of [DESKTOP, PHONE]) {
+  // The page's own size first, untouched (a resize loses the scroll position).
+  const sizes = before.width === PHONE.width && before.height === PHONE.height ? [PHONE, DESKTOP] : [DESKTOP, PHONE];
+  for (const size of sizes) {
     await p.page.setViewportSize(size);
     // Two animation frames: the layout follows the new size.
     await p.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
