@@ -1,84 +1,380 @@
-// The hqrooms web page: join a room by name, publish camera and microphone,
-// show every other participant's video and play their audio, mark the
-// dominant speaker and show network quality levels.
-import { HqRoomClient } from './hqclient.js';
+// The consultation page served at `/`: the way in (name, visit, optional
+// passcode; camera preview, microphone meter, devices, help when a device
+// is refused or missing), the call, and the screen after it.  Built only
+// on the browser SDK (/sdk/video.js, twilio-video's API); docs/web.md
+// describes it.
+import * as Video from '/sdk/video.js';
+import { t, translate, setLanguage, language, LANGUAGES } from './i18n.js';
+import { icons } from './icons.js';
+import { capture, helpKeys, listDevices, canChooseSpeaker, LevelMeter } from './media.js';
+import { Call, initials } from './call.js';
 
-const grid = document.getElementById('grid');
-const status = document.getElementById('status');
-const tiles = new Map(); // participant sid -> tile element
+const $ = (id) => document.getElementById(id);
+const screens = ['prejoin', 'call', 'postcall'];
 
-function tile(sid, label) {
-  let t = tiles.get(sid);
-  if (!t) {
-    t = document.createElement('div');
-    t.className = 'tile';
-    t.dataset.sid = sid;
-    t.innerHTML = '<video autoplay playsinline></video><span class="name"></span>' +
-      '<span class="quality"></span>';
-    t.querySelector('.name').textContent = label;
-    t.querySelector('video').srcObject = new MediaStream();
-    grid.append(t);
-    tiles.set(sid, t);
+// What this person has chosen and captured.
+const local = {
+  audio: null, // LocalAudioTrack or null
+  video: null, // LocalVideoTrack or null
+  problems: { audio: null, video: null },
+  micOn: true,
+  camOn: true,
+  ids: { camera: '', microphone: '', speaker: '' },
+};
+const meter = new LevelMeter($('meter'));
+let call = null;
+let lastJoin = null; // {name, room, passcode, create} of the last join, for Rejoin
+
+function show(screen) {
+  for (const s of screens) $(s).hidden = s !== screen;
+  document.body.dataset.screen = screen;
+}
+
+function setError(key, vars) {
+  const el = $('join-error');
+  el.hidden = !key;
+  el.textContent = key ? t(key, vars) : '';
+  // On a phone the form is taller than the screen: bring the message into sight.
+  if (key) el.scrollIntoView({ block: 'center' });
+}
+
+// --- language ---
+
+function fillLanguages() {
+  const sel = $('lang');
+  sel.replaceChildren(...LANGUAGES.map((l) => {
+    const o = document.createElement('option');
+    o.value = l;
+    o.textContent = { en: 'English', es: 'Español' }[l] || l;
+    return o;
+  }));
+  sel.value = language();
+  sel.addEventListener('change', () => {
+    setLanguage(sel.value);
+    refreshWords();
+  });
+}
+
+// Everything with words in it, after a language change.
+function refreshWords() {
+  translate();
+  document.title = t('app.title');
+  refreshPreviewButtons();
+  showHelp();
+  fillDeviceFields();
+  call?.refreshWords();
+  if (document.body.dataset.screen === 'postcall') $('post-reason').textContent = postReasonText;
+}
+
+// --- devices ---
+
+let deviceLists = { camera: [], microphone: [], speaker: [] };
+
+// The camera, microphone and (where the browser can) speaker choices, in
+// every .device-fields box (pre-join and the call's settings).
+function fillDeviceFields() {
+  for (const [i, box] of [...document.querySelectorAll('.device-fields')].entries()) {
+    const fields = [];
+    for (const kind of ['camera', 'microphone', 'speaker']) {
+      if (kind === 'speaker' && !canChooseSpeaker()) continue;
+      const id = `dev-${i}-${kind}`;
+      const label = document.createElement('label');
+      label.htmlFor = id;
+      label.textContent = t(`pre.${kind}`);
+      const sel = document.createElement('select');
+      sel.id = id;
+      sel.dataset.kind = kind;
+      const list = deviceLists[kind];
+      if (!list.length) {
+        sel.append(new Option(t('dev.none'), ''));
+        sel.disabled = true;
+      }
+      list.forEach((d, n) => {
+        sel.append(new Option(d.label || t('dev.deviceN', { kind: t(`pre.${kind}`), n: n + 1 }), d.deviceId));
+      });
+      const current = kind === 'camera' ? local.video?.mediaStreamTrack.getSettings().deviceId
+        : kind === 'microphone' ? local.audio?.mediaStreamTrack.getSettings().deviceId : local.ids.speaker;
+      if (current && list.some((d) => d.deviceId === current)) sel.value = current;
+      sel.addEventListener('change', () => chooseDevice(kind, sel.value));
+      fields.push(label, sel);
+      if (kind === 'speaker') {
+        const test = document.createElement('button');
+        test.type = 'button';
+        test.className = 'test-sound';
+        test.textContent = t('pre.testSpeaker');
+        test.addEventListener('click', playTestSound);
+        fields.push(test);
+      }
+    }
+    box.replaceChildren(...fields);
   }
-  return t;
 }
 
-// Joins @room with @token, or with a guest token from /token for the
-// display name @name (and @passcode, when the server asks for one).
-async function join(name, room, token, passcode) {
-  const client = new HqRoomClient();
-  window.hq = client; // for tests and the curious
-  client.addEventListener('track', ({ detail }) => {
-    const t = tile(detail.participantSid, detail.name || detail.identity);
-    const video = t.querySelector('video');
-    video.srcObject.addTrack(detail.track);
-    video.play().catch(() => {});
-  });
-  client.addEventListener('participant_disconnected', ({ detail }) => {
-    tiles.get(detail.participant.sid)?.remove();
-    tiles.delete(detail.participant.sid);
-  });
-  client.addEventListener('dominant_speaker', ({ detail }) => {
-    for (const [sid, t] of tiles) t.classList.toggle('dominant', sid === detail.participant_sid);
-  });
-  client.addEventListener('network_quality', ({ detail }) => {
-    for (const p of detail.participants) {
-      const t = tiles.get(p.participant_sid);
-      if (t) t.querySelector('.quality').textContent = '▮'.repeat(p.level) || '✕';
-    }
-  });
-  client.addEventListener('closed', ({ detail }) => {
-    status.textContent = `Disconnected (${detail.code}${detail.reason ? ': ' + detail.reason : ''})`;
-  });
-
-  status.textContent = 'Joining…';
-  if (!token) token = await HqRoomClient.fetchToken(location.origin, name, room, passcode);
-  const joined = await client.join(token, room);
-  const myName = joined.participant.name || joined.participant.identity;
-  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
-  const me = tile(joined.participant.sid, `${myName} (you)`);
-  me.querySelector('video').srcObject = stream;
-  me.querySelector('video').muted = true;
-  await client.publish(stream);
-  status.textContent = `In room ${joined.room.name} as ${myName}`;
-  return client;
+// A short two-tone chime on the chosen speaker.
+async function playTestSound() {
+  const ctx = new AudioContext();
+  const out = ctx.createMediaStreamDestination();
+  const gain = ctx.createGain();
+  gain.gain.value = 0.2;
+  gain.connect(out);
+  for (const [freq, at] of [[660, 0], [880, 0.25]]) {
+    const osc = ctx.createOscillator();
+    osc.frequency.value = freq;
+    osc.connect(gain);
+    osc.start(ctx.currentTime + at);
+    osc.stop(ctx.currentTime + at + 0.22);
+  }
+  const el = new Audio();
+  el.srcObject = out.stream;
+  if (local.ids.speaker && el.setSinkId) await el.setSinkId(local.ids.speaker).catch(() => {});
+  await el.play().catch(() => {});
+  setTimeout(() => {
+    el.srcObject = null;
+    ctx.close();
+  }, 700);
 }
 
-const params = new URLSearchParams(location.search);
-const form = document.getElementById('join');
-form.room.value = params.get('room') || form.room.value;
-form.addEventListener('submit', (e) => {
-  e.preventDefault();
-  form.querySelector('button').disabled = true;
-  const passcode = form.passcode.value || undefined;
-  join(form.identity.value, form.room.value, undefined, passcode).catch((err) => {
-    // The server wants a passcode for this room: ask for it.
-    if (err.reason && err.reason.startsWith('passcode')) {
-      document.getElementById('passcode').hidden = false;
-      form.passcode.focus();
+async function refreshDevices() {
+  deviceLists = await listDevices();
+  fillDeviceFields();
+}
+
+async function chooseDevice(kind, deviceId) {
+  local.ids[kind] = deviceId;
+  try {
+    if (kind === 'speaker') {
+      for (const el of document.querySelectorAll('audio')) await el.setSinkId?.(deviceId);
+    } else if (kind === 'camera' && local.video) {
+      await local.video.restart({ width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 24 }, deviceId: { exact: deviceId } });
+    } else if (kind === 'microphone' && local.audio) {
+      await local.audio.restart({ deviceId: { exact: deviceId } });
+      if (!call) meter.attach(local.audio.mediaStreamTrack);
     }
-    status.textContent = `Could not join: ${err.message}`;
-    form.querySelector('button').disabled = false;
-  });
+  } catch {
+    call ? call.announce(t('call.deviceFailed')) : setError('call.deviceFailed');
+  }
+  fillDeviceFields();
+}
+
+// --- pre-join ---
+
+function showHelp() {
+  const keys = helpKeys(local.problems);
+  $('device-help').hidden = !keys.length;
+  $('device-help').textContent = keys.map((k) => t(k)).join(' ');
+}
+
+function refreshPreviewButtons() {
+  const mic = $('pre-mic');
+  const cam = $('pre-cam');
+  const micOn = Boolean(local.audio) && local.micOn;
+  const camOn = Boolean(local.video) && local.camOn;
+  mic.innerHTML = micOn ? icons.mic : icons.micOff;
+  mic.setAttribute('aria-label', t(micOn ? 'call.mute' : 'call.unmute'));
+  mic.title = mic.getAttribute('aria-label');
+  mic.setAttribute('aria-pressed', String(!micOn));
+  mic.disabled = !local.audio && local.problems.audio !== null && local.problems.audio !== 'busy';
+  cam.innerHTML = camOn ? icons.cam : icons.camOff;
+  cam.setAttribute('aria-label', t(camOn ? 'call.cameraOff' : 'call.cameraOn'));
+  cam.title = cam.getAttribute('aria-label');
+  cam.setAttribute('aria-pressed', String(!camOn));
+  cam.disabled = !local.video && local.problems.video !== null && local.problems.video !== 'busy';
+  $('preview-off').hidden = camOn;
+  $('preview').hidden = !camOn;
+  $('preview-off').querySelector('.initials').textContent = initials($('name').value);
+  $('preview-off-text').textContent = t(local.camOn ? 'pre.noCamera' : 'pre.cameraOff');
+}
+
+function stopLocal() {
+  meter.detach();
+  for (const kind of ['audio', 'video']) {
+    local[kind]?.detach();
+    local[kind]?.stop();
+    local[kind] = null;
+  }
+}
+
+// Asks for the camera and microphone before joining, so that the first
+// frame goes out as soon as the call is connected.
+async function startPreview() {
+  const got = await capture({ audio: true, video: local.camOn }, local.ids);
+  local.audio = got.audio;
+  local.video = got.video;
+  local.problems = got.problems;
+  if (!local.camOn) local.problems.video = null;
+  if (local.audio) {
+    local.audio.mediaStreamTrack.enabled = local.micOn;
+    meter.attach(local.audio.mediaStreamTrack);
+  }
+  if (local.video) local.video.attach($('preview'));
+  showHelp();
+  refreshPreviewButtons();
+  await refreshDevices();
+}
+
+$('pre-mic').addEventListener('click', () => {
+  local.micOn = !local.micOn;
+  if (local.audio) local.audio.mediaStreamTrack.enabled = local.micOn;
+  refreshPreviewButtons();
 });
-window.hqJoin = join;
+
+$('pre-cam').addEventListener('click', async () => {
+  local.camOn = !local.camOn;
+  if (!local.camOn && local.video) {
+    local.video.detach();
+    local.video.stop(); // the camera light goes off
+    local.video = null;
+  } else if (local.camOn && !local.video) {
+    const got = await capture({ video: true }, local.ids);
+    local.video = got.video;
+    local.problems.video = got.problems.video;
+    if (local.video) local.video.attach($('preview'));
+    showHelp();
+  }
+  refreshPreviewButtons();
+});
+
+$('name').addEventListener('input', refreshPreviewButtons);
+
+// The /token request (the reference app's fields) with a reply's error
+// as the key of a sentence a patient understands.
+async function fetchToken({ name, room, passcode, create }) {
+  let res;
+  try {
+    res = await fetch('/token', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user_identity: name, room_name: room, passcode: passcode || undefined, create_room: create }),
+    });
+  } catch {
+    throw Object.assign(new Error('offline'), { key: 'err.offline' });
+  }
+  const body = await res.json().catch(() => ({}));
+  if (res.ok) return body.token;
+  const message = body.error?.message || `HTTP ${res.status}`;
+  const key = {
+    'passcode required': 'err.passcodeNeeded',
+    'passcode incorrect': 'err.passcodeWrong',
+    'passcode expired': 'err.passcodeExpired',
+    'token endpoint closed': 'err.closed',
+    'room not created': 'err.notStarted',
+    'too many rooms': 'err.tooMany',
+  }[message] || (res.status === 429 ? 'err.tooMany' : null);
+  throw Object.assign(new Error(message), { key, detail: body.error?.explanation || message });
+}
+
+// A TwilioError from connect() as a sentence key.
+function connectErrorKey(err) {
+  return {
+    53106: 'err.notStarted', 53105: 'err.full', 53118: 'err.ended', 53104: 'err.denied',
+    20104: 'err.expired', 53000: 'err.offline', 53001: 'err.offline', 53002: 'err.offline',
+    53405: 'err.media', 53400: 'err.media', 53402: 'err.media', 53403: 'err.media',
+  }[err?.code] || null;
+}
+
+async function join(params) {
+  setError(null);
+  if (!params.name) {
+    setError('err.noName');
+    $('name').focus();
+    return;
+  }
+  if (!params.room) {
+    setError('err.noRoom');
+    $('room').focus();
+    return;
+  }
+  const button = $('join');
+  button.disabled = true;
+  button.textContent = t('pre.joining');
+  button.setAttribute('aria-busy', 'true');
+  try {
+    const token = await fetchToken(params);
+    const tracks = [local.audio, local.video].filter(Boolean);
+    if (local.audio) {
+      if (local.micOn) local.audio.enable();
+      else local.audio.disable();
+    }
+    const room = await Video.connect(token, {
+      name: params.room, tracks, dominantSpeaker: true, networkQuality: { local: 3, remote: 3 },
+    });
+    lastJoin = params;
+    meter.detach();
+    show('call');
+    call = new Call(room, local, { name: params.name, onEnd: endCall });
+    window.hqApp.room = room;
+  } catch (err) {
+    const key = err.key || connectErrorKey(err);
+    if (key) setError(key);
+    else setError('err.other', { detail: err.detail || err.message });
+    if (key === 'err.passcodeNeeded' || key === 'err.passcodeWrong') $('passcode').focus();
+  } finally {
+    button.disabled = false;
+    button.textContent = t('pre.join');
+    button.removeAttribute('aria-busy');
+  }
+}
+
+function formParams() {
+  return {
+    name: $('name').value.trim(),
+    room: $('room').value.trim(),
+    passcode: $('passcode').value.trim(),
+    create: $('create').checked,
+  };
+}
+
+$('join-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  join(formParams());
+});
+
+// --- after the call ---
+
+let postReasonText = '';
+
+function endCall(error) {
+  call = null;
+  window.hqApp.room = null;
+  stopLocal();
+  const key = {
+    53204: 'post.removed', 53205: 'post.replaced', 53118: 'post.ended', 53216: 'post.duration',
+    53001: 'post.lost', 53002: 'post.lost', 53405: 'post.lost',
+  }[error?.code];
+  postReasonText = key ? t(key) : '';
+  $('post-reason').textContent = postReasonText;
+  $('post-reason').hidden = !key;
+  $('rejoin').hidden = error?.code === 53118;
+  show('postcall');
+  $('post-title').focus();
+}
+
+$('rejoin').addEventListener('click', async () => {
+  show('prejoin');
+  await startPreview();
+  if (lastJoin) await join(lastJoin);
+});
+
+$('restart').addEventListener('click', async () => {
+  show('prejoin');
+  await startPreview();
+  $('name').focus();
+});
+
+// --- start ---
+
+function start() {
+  fillLanguages();
+  translate();
+  document.title = t('app.title');
+  const params = new URLSearchParams(location.search);
+  if (params.get('room')) $('room').value = params.get('room');
+  if (params.get('name')) $('name').value = params.get('name');
+  $('post-title').tabIndex = -1;
+  show('prejoin');
+  navigator.mediaDevices?.addEventListener?.('devicechange', refreshDevices);
+  window.hqApp = { room: null, local, Video, ready: false };
+  startPreview().finally(() => { window.hqApp.ready = true; });
+}
+
+start();

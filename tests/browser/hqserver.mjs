@@ -2,17 +2,36 @@
 // tests: ready when it prints its "listening on" line; stopped with
 // SIGTERM, and its exit code (0: clean, and under ASan: no leak) reported.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 
-// `at` restarts a server where another ran: { dataDir, listen } (that
-// data directory is then the caller's, and stays).
-export async function startServer(env = {}, at = {}) {
-  const dataDir = at.dataDir || mkdtempSync(path.join(tmpdir(), 'hq-browser-'));
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+
+// A folder for hq-server's web client (HQ_WEB_DIR) holding the page in
+// `appDir` and the favicon, with the browser SDK next to it as in the
+// source tree; `remove()` deletes it.
+export function siteFor(appDir) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'hq-site-'));
+  cpSync(appDir, path.join(dir, 'web'), { recursive: true });
+  cpSync(path.join(ROOT, 'web', 'favicon.svg'), path.join(dir, 'web', 'favicon.svg'));
+  mkdirSync(path.join(dir, 'sdk', 'js'), { recursive: true });
+  symlinkSync(path.join(ROOT, 'sdk', 'js', 'video'), path.join(dir, 'sdk', 'js', 'video'));
+  return { webDir: path.join(dir, 'web'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+// hq-server with `env`.  Without HQ_WEB_DIR it serves the protocol-level
+// test page (tests/browser/harness: window.hqJoin, window.hq).  `dataDir`
+// and `listen` restart a server where one was (the data directory is
+// then the caller's to remove).
+export async function startServer(env = {}, { dataDir, listen = '127.0.0.1:0' } = {}) {
+  const ownData = !dataDir;
+  if (ownData) dataDir = mkdtempSync(path.join(tmpdir(), 'hq-browser-'));
+  const site = env.HQ_WEB_DIR ? null : siteFor(path.join(ROOT, 'tests', 'browser', 'harness'));
+  if (site) env = { ...env, HQ_WEB_DIR: site.webDir };
   const proc = spawn(process.env.HQ_SERVER_BIN,
-    ['--data-dir', dataDir, '--listen', at.listen || '127.0.0.1:0'],
+    ['--data-dir', dataDir, '--listen', listen],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let log = '';
   proc.stderr.on('data', (d) => { log += d; });
@@ -66,7 +85,8 @@ export async function startServer(env = {}, at = {}) {
     async stop() {
       proc.kill('SIGTERM');
       const code = await exited;
-      if (!at.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (ownData) rmSync(dataDir, { recursive: true, force: true });
+      site?.remove();
       return code;
     },
   };

@@ -338,26 +338,3 @@ test('network quality at the verbosity each participant asks for', async () => {
   await a.page.close();
   await b.page.close();
 });
-
-test('the web form asks for the passcode and shows the name typed, not an identity', async () => {
-  const page = await browser.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(String(e)));
-  await page.goto(server.url + '/?room=web-form');
-  await page.fill('input[name=identity]', 'Dr. Ana');
-  await page.click('button');
-  // The server asks for its passcode: the field appears.
-  await page.waitForSelector('input[name=passcode]', { state: 'visible', timeout: 30000 });
-  assert.match(await page.textContent('#status'), /passcode/);
-  await page.fill('input[name=passcode]', server.credentials().passcode);
-  await page.click('button');
-  await waitInPage(page, () => document.querySelector('#status').textContent.startsWith('In room'),
-    undefined, 60000, 'joined');
-  assert.equal(await page.textContent('#status'), 'In room web-form as Dr. Ana');
-  const me = await page.evaluate(() => window.hq.me);
-  assert.equal(me.name, 'Dr. Ana');
-  assert.match(me.identity, /^guest-[0-9a-f]{16}$/);
-  assert.ok((await page.textContent('.tile .name')).includes('Dr. Ana (you)'));
-  assert.deepEqual(problems, []);
-  await page.close();
-});

@@ -8,24 +8,25 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { chromium } from 'playwright-core';
-import { startServer, CHROMIUM, CHROMIUM_ARGS, waitInPage } from '../browser/hqserver.mjs';
+import { startServer, siteFor, CHROMIUM, CHROMIUM_ARGS, waitInPage } from '../browser/hqserver.mjs';
 import { call, eventsOf, openApp, restCall, waitEvent, waitFor, waitFrames } from './helpers.mjs';
-import { testSite } from './common.mjs';
 
+const HERE = path.dirname(new URL(import.meta.url).pathname);
 const KEY = { sid: 'SK' + 'a1'.repeat(16), secret: 'sdk-test-secret-0123456789' };
 let browser;
 let server;
 let site;
 
+// The test app stands where hq-server's web client stands (HQ_WEB_DIR),
+// the SDK next to it as in the source tree: the server serves both.
 const serverEnv = () => ({
-  HQ_WEB_DIR: path.join(site, 'web'),
+  HQ_WEB_DIR: site.webDir,
   HQ_ACCOUNT_SID: 'AC' + 'b2'.repeat(16), HQ_API_KEY_SID: KEY.sid, HQ_API_KEY_SECRET: KEY.secret,
 });
 
 before(async () => {
-  site = testSite();
+  site = siteFor(path.join(HERE, 'app'));
   server = await startServer(serverEnv());
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
@@ -33,7 +34,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   if (server) assert.equal(await server.stop(), 0, server.log());
-  if (site) rmSync(site, { recursive: true, force: true });
+  site?.remove();
 });
 
 const rest = (pathname, params, status = 201, base = server.url) => restCall(KEY, base, pathname, params, status);
@@ -296,24 +297,8 @@ test('a peer-to-peer room of three: everyone decodes everyone, data tracks both 
   for (const p of [a, b, c]) await p.page.close();
 });
 
-// An hq-server on a given data directory and address, to restart it
-// there: resolves with its URL once it listens, and `stop()` with its exit
-// code.
-async function serverAt(dataDir, listen, env) {
-  const proc = spawn(process.env.HQ_SERVER_BIN, ['--data-dir', dataDir, '--listen', listen],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  let log = '';
-  proc.stderr.on('data', (d) => { log += d; });
-  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve(code ?? signal)));
-  const url = await new Promise((resolve, reject) => {
-    readline.createInterface({ input: proc.stdout }).on('line', (line) => {
-      const m = line.match(/ listening on (\S+)$/);
-      if (m) resolve(m[1]);
-    });
-    exited.then((code) => reject(new Error(`hq-server exited (${code}):\n${log}`)));
-  });
-  return { url, stop: () => { proc.kill('SIGTERM'); return exited; } };
-}
+// An hq-server on a given data directory and address, to restart it there.
+const serverAt = (dataDir, listen, env) => startServer(env, { dataDir, listen });
 
 test('a server restart: reconnecting, reconnected, media again; a server that stays away: disconnected 53001', async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'hq-sdk-restart-'));

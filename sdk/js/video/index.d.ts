@@ -414,6 +414,8 @@ export declare class Participant extends EventEmitter {
   hqName: string;
   hqRole: 'host' | 'guest';
   identity: Participant.Identity;
+  /** hqrooms extension: the display name (the token's, else the identity). */
+  name: string;
   networkQualityLevel: NetworkQualityLevel | null;
   networkQualityStats: NetworkQualityStats | null;
   sid: Participant.SID;

@@ -69,6 +69,9 @@ export class Participant extends EventEmitter {
     super();
     this.sid = desc.sid;
     this.identity = desc.identity;
+    // hqrooms extension: the name to show people (the token's display
+    // name, the identity when it has none; docs/protocol.md).
+    this.name = desc.name || desc.identity;
     // Extensions: the name to show (the token's display name, else the
     // identity) and the role (`host` or `guest`).
     this.hqName = desc.name || desc.identity;

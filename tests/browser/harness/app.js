@@ -2,7 +2,8 @@
 // one WebSocket, and the two peer connections of the SFU's media model —
 // "publish" (we offer our tracks, the server answers) and "subscribe" (the
 // server offers everyone else's tracks, we answer).  Plain ES module, no
-// build step; the page in index.html and the tests use it.
+// build step.  Only the SFU and room tests use it now, through the page
+// below (window.hqJoin, window.hq); the web app at / uses the SDK.
 //
 // Events (EventTarget, event.detail): joined, participant_connected,
 // participant_disconnected, track (a remote MediaStreamTrack arrived:
@@ -10,7 +11,7 @@
 // dominant_speaker, network_quality, chat_message, track_enabled,
 // track_disabled, muted, transport_state, closed, error.
 
-export class HqRoomClient extends EventTarget {
+class HqRoomClient extends EventTarget {
   constructor(baseUrl = location.origin) {
     super();
     this.baseUrl = baseUrl;
@@ -330,3 +331,67 @@ export class HqRoomClient extends EventTarget {
     return out;
   }
 }
+
+// --- the test page: join a room, show every track ---
+const grid = document.getElementById('grid');
+const status = document.getElementById('status');
+const tiles = new Map(); // participant sid -> tile element
+
+function tile(sid, label) {
+  let t = tiles.get(sid);
+  if (!t) {
+    t = document.createElement('div');
+    t.className = 'tile';
+    t.dataset.sid = sid;
+    t.innerHTML = '<video autoplay playsinline></video><span class="name"></span>' +
+      '<span class="quality"></span>';
+    t.querySelector('.name').textContent = label;
+    t.querySelector('video').srcObject = new MediaStream();
+    grid.append(t);
+    tiles.set(sid, t);
+  }
+  return t;
+}
+
+// Joins @room with @token, or with a guest token from /token for the
+// display name @name (and @passcode, when the server asks for one).
+async function join(name, room, token, passcode) {
+  const client = new HqRoomClient();
+  window.hq = client; // for tests and the curious
+  client.addEventListener('track', ({ detail }) => {
+    const t = tile(detail.participantSid, detail.name || detail.identity);
+    const video = t.querySelector('video');
+    video.srcObject.addTrack(detail.track);
+    video.play().catch(() => {});
+  });
+  client.addEventListener('participant_disconnected', ({ detail }) => {
+    tiles.get(detail.participant.sid)?.remove();
+    tiles.delete(detail.participant.sid);
+  });
+  client.addEventListener('dominant_speaker', ({ detail }) => {
+    for (const [sid, t] of tiles) t.classList.toggle('dominant', sid === detail.participant_sid);
+  });
+  client.addEventListener('network_quality', ({ detail }) => {
+    for (const p of detail.participants) {
+      const t = tiles.get(p.participant_sid);
+      if (t) t.querySelector('.quality').textContent = '▮'.repeat(p.level) || '✕';
+    }
+  });
+  client.addEventListener('closed', ({ detail }) => {
+    status.textContent = `Disconnected (${detail.code}${detail.reason ? ': ' + detail.reason : ''})`;
+  });
+
+  status.textContent = 'Joining…';
+  if (!token) token = await HqRoomClient.fetchToken(location.origin, name, room, passcode);
+  const joined = await client.join(token, room);
+  const myName = joined.participant.name || joined.participant.identity;
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+  const me = tile(joined.participant.sid, `${myName} (you)`);
+  me.querySelector('video').srcObject = stream;
+  me.querySelector('video').muted = true;
+  await client.publish(stream);
+  status.textContent = `In room ${joined.room.name} as ${myName}`;
+  return client;
+}
+
+window.hqJoin = join;
