@@ -7,6 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,7 @@ import { call, eventsOf, openApp, restCall, waitEvent, waitFrames } from './help
 const HERE = path.dirname(new URL(import.meta.url).pathname);
 const ROOT = path.resolve(HERE, '..', '..');
 const SDK_JS = path.join(ROOT, 'sdk', 'js');
+const ACCOUNT = 'AC' + 'd4'.repeat(16);
 const KEY = { sid: 'SK' + 'c3'.repeat(16), secret: 'sdk-tsapp-secret-0123456789' };
 let top;
 let appDir;
@@ -60,8 +62,18 @@ test('the TypeScript app type-checks with tsc --strict against the package\'s de
   // `twilio-video` (through the app's node_modules link), this package's
   // index.d.ts.
   const read = out.stdout.split('\n').filter((f) => f && !f.includes('/node_modules/typescript/'));
-  assert.deepEqual(read.sort(), [path.join(SDK_JS, 'video', 'index.d.ts'), path.join(appDir, 'src', 'app.ts')].sort());
+  assert.deepEqual(read.sort(), [path.join(SDK_JS, 'conversations', 'index.d.ts'), path.join(SDK_JS, 'video', 'index.d.ts'),
+    path.join(appDir, 'src', 'app.ts')].sort());
 });
+
+// A token as a Twilio back-end mints it with twilio-node (docs/tokens.md).
+function twilioNodeToken(identity, room) {
+  const { jwt } = createRequire(import.meta.url)('twilio');
+  const token = new jwt.AccessToken(ACCOUNT, KEY.sid, KEY.secret, { identity, ttl: 3600 });
+  token.addGrant(new jwt.AccessToken.VideoGrant({ room }));
+  token.addGrant(new jwt.AccessToken.ChatGrant({ serviceSid: 'IS' + '0'.repeat(32) }));
+  return token.toJwt();
+}
 
 test('the app bundled with esbuild, served by hq-server from its build folder: two pages call each other', async () => {
   const out = path.join(appDir, 'build');
@@ -76,7 +88,7 @@ test('the app bundled with esbuild, served by hq-server from its build folder: t
 
   server = await startServer({
     HQ_APP_DIR: out,
-    HQ_ACCOUNT_SID: 'AC' + 'd4'.repeat(16), HQ_API_KEY_SID: KEY.sid, HQ_API_KEY_SECRET: KEY.secret,
+    HQ_ACCOUNT_SID: ACCOUNT, HQ_API_KEY_SID: KEY.sid, HQ_API_KEY_SECRET: KEY.secret,
   });
   await rest('/v1/Rooms', { UniqueName: 'sdk-ts', Type: 'group' });
   // A single-page app's route: the server answers it with index.html.
@@ -108,6 +120,17 @@ test('the app bundled with esbuild, served by hq-server from its build folder: t
     const on = await call(a, () => window.app.cameraOn());
     await waitEvent(b, { type: 'trackSubscribed', identity: 'ana', kind: 'video', sid: on.sid });
     await waitFrames(b, 'ana');
+    // Chat through @twilio/conversations, with tokens as the reference
+    // app's token server mints them with twilio-node (VideoGrant and
+    // ChatGrant): each side sees the other's message.
+    const chatA = await call(a, ([t]) => window.app.chat(t, 'sdk-ts'), [twilioNodeToken('ana', 'sdk-ts')]);
+    const chatB = await call(b, ([t]) => window.app.chat(t, 'sdk-ts'), [twilioNodeToken('ben', 'sdk-ts')]);
+    assert.equal(chatA.uniqueName, 'sdk-ts');
+    assert.equal(chatA.sid, chatB.sid);
+    await call(a, () => window.app.say('hello from the TypeScript app'));
+    await waitEvent(b, { type: 'messageAdded', author: 'ana', body: 'hello from the TypeScript app' });
+    await call(b, () => window.app.say('hola'));
+    await waitEvent(a, { type: 'messageAdded', author: 'ben', body: 'hola' });
     // Leaving: the leaver's own captures stay its own (it passed them in),
     // the other side sees it go.
     const left = await call(b, () => window.app.disconnect());
