@@ -11,16 +11,13 @@ second hq-avsync subscribes with hqroomsrc and prints, per flash, when the
 flash and the beep come out of hqroomsrc on its pipeline clock (their
 running times, which is what a sink renders by).
 
-Every mark counts, from the first one: the server gives a new subscriber
-a sender report with the publisher's CNAME for each track before its
-first packet (docs/sfu.md, "Lip sync"), so rtpbin can line the two up
-before the first frame comes out.  Every mark is printed.
-
-Except in the sanitizer build (HQ_AVSYNC_FIRST_MARK=2, set by meson):
-there the first mark still came up to 96 ms apart, over 40 ms in 3 of 9
-runs (ASan makes the subscriber's start seconds slow and its jitter
-buffers are still learning their timing), and sync settled by the second;
-issue 13's note says what is left.  The first mark is printed there too.
+Every mark counts, from the first one, in every build: the server gives
+a new subscriber a sender report with the publisher's CNAME for each
+track before its first packet (docs/sfu.md, "Lip sync"), so rtpbin can
+line the two up before the first frame comes out, and hqroomsrc gives
+its jitter buffers arrival times that do not move their timing after a
+slow start or a stall (docs/hqroomsrc.md, "Lip sync").  Every mark is
+printed.
 """
 import os
 import re
@@ -34,8 +31,6 @@ AVSYNC = os.environ["HQ_AVSYNC_BIN"]
 VIDEO_DELAY_MS = 100
 MARKS = 15
 TOLERANCE_MS = 40
-# The first mark that must be within TOLERANCE_MS (1: every mark).
-FIRST_MARK = int(os.environ.get("HQ_AVSYNC_FIRST_MARK", "1"))
 
 
 class AvSync(unittest.TestCase):
@@ -70,7 +65,7 @@ class AvSync(unittest.TestCase):
               "audio)" % (", ".join("%.1f" % s for s in skews), skews[0],
                           median, worst, VIDEO_DELAY_MS))
         out = [(i + 1, s) for i, s in enumerate(skews)
-               if abs(s) > TOLERANCE_MS and i + 1 >= FIRST_MARK]
+               if abs(s) > TOLERANCE_MS]
         self.assertEqual(
             out, [], "marks more than %d ms apart (mark, audio minus video "
             "in ms): %s; all: %s" % (TOLERANCE_MS, out, skews))
