@@ -49,8 +49,8 @@
 #include "gsthqroomcommon.h"
 #include "hqarrival.h"
 
-GST_DEBUG_CATEGORY_EXTERN (gst_hq_room_debug);
-#define GST_CAT_DEFAULT gst_hq_room_debug
+GST_DEBUG_CATEGORY_EXTERN (gst_hq_room_src_debug);
+#define GST_CAT_DEFAULT gst_hq_room_src_debug
 
 #define DEFAULT_LATENCY 200
 /* how long a stream's first packets wait to learn their timing
