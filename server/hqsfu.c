@@ -777,6 +777,17 @@ on_gathering_done (HqTransport *t, HqSfuParticipant *p)
   send_candidate (p, t, msg);
 }
 
+static void
+log_selected_pair (JsonObject *line, HqTransport *t)
+{
+  g_autofree gchar *local = NULL, *remote = NULL;
+
+  if (!hq_transport_get_selected_pair (t, &local, &remote))
+    return;
+  json_object_set_string_member (line, "local", local);
+  json_object_set_string_member (line, "remote", remote);
+}
+
 /* Tells the participant and the log a transport's state, with the error
  * that failed it. */
 static void
@@ -802,8 +813,55 @@ report_state (HqSfuParticipant *p, HqTransport *t, HqTransportState state,
         line, "state", hq_transport_state_name (state));
     if (error)
       json_object_set_string_member (line, "error", error->message);
+    if (state == HQ_TRANSPORT_STATE_CONNECTED)
+      log_selected_pair (line, t);
     hq_log_end (line);
   }
+}
+
+/* Structured lines for each ICE and DTLS step of @t (docs/troubleshooting.md;
+ * the transport line above says what the participant's client is told). */
+static JsonObject *
+transport_line (HqLogLevel level, const gchar *event, HqSfuParticipant *p,
+    HqTransport *t, const gchar *state)
+{
+  JsonObject *line = hq_log_begin (level, event);
+
+  json_object_set_string_member (line, "room", p->media->room->sid);
+  json_object_set_string_member (line, "participant", p->sid);
+  json_object_set_string_member (line, "transport", transport_name (p, t));
+  json_object_set_string_member (line, "state", state);
+  return line;
+}
+
+static void
+on_ice_state (HqTransport *t, const gchar *state, HqSfuParticipant *p)
+{
+  gboolean failed = g_strcmp0 (state, "failed") == 0;
+  JsonObject *line =
+      transport_line (failed ? HQ_LOG_WARN : HQ_LOG_INFO, "ice", p, t, state);
+
+  if (g_strcmp0 (state, "connected") == 0 || g_strcmp0 (state, "ready") == 0)
+    log_selected_pair (line, t);
+  if (failed) {
+    g_autofree gchar *local = hq_transport_describe_candidates (t, FALSE);
+    g_autofree gchar *remote = hq_transport_describe_candidates (t, TRUE);
+    json_object_set_string_member (line, "local_candidates", local);
+    json_object_set_string_member (line, "remote_candidates", remote);
+  }
+  hq_log_end (line);
+}
+
+static void
+on_dtls_state (HqTransport *t, const gchar *state, const gchar *detail,
+    HqSfuParticipant *p)
+{
+  gboolean failed = g_strcmp0 (state, "failed") == 0;
+  JsonObject *line =
+      transport_line (failed ? HQ_LOG_WARN : HQ_LOG_INFO, "dtls", p, t, state);
+
+  json_object_set_string_member (line, failed ? "error" : "detail", detail);
+  hq_log_end (line);
 }
 
 static void
@@ -860,6 +918,13 @@ make_transport (HqSfuParticipant *p, gboolean controlling, GError **error)
   g_signal_connect (t, "local-candidate", G_CALLBACK (on_local_candidate), p);
   g_signal_connect (t, "gathering-done", G_CALLBACK (on_gathering_done), p);
   g_signal_connect (t, "state-changed", G_CALLBACK (on_state), p);
+  g_signal_connect (t, "ice-state-changed", G_CALLBACK (on_ice_state), p);
+  g_signal_connect (t, "dtls-state-changed", G_CALLBACK (on_dtls_state), p);
+  {
+    g_autofree gchar *label = g_strdup_printf ("%s %s %s", p->media->room->sid,
+        p->sid, controlling ? "subscribe" : "publish");
+    hq_transport_set_label (t, label);
+  }
   return t;
 }
 

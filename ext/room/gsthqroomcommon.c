@@ -10,9 +10,14 @@
 
 #include <string.h>
 #include <hq/hqtoken.h>
+#include "gsthqroomsrc.h"
 
-GST_DEBUG_CATEGORY_EXTERN (gst_hq_room_debug);
-#define GST_CAT_DEFAULT gst_hq_room_debug
+/* Lines about an element go to its own category (plugin.c). */
+GST_DEBUG_CATEGORY_EXTERN (gst_hq_room_src_debug);
+GST_DEBUG_CATEGORY_EXTERN (gst_hq_room_sink_debug);
+#define element_category(element)                                              \
+  (GST_IS_HQ_ROOM_SRC (element) ? gst_hq_room_src_debug                        \
+                                : gst_hq_room_sink_debug)
 
 void
 gst_hq_room_settings_init (GstHqRoomSettings *s)
@@ -182,6 +187,8 @@ typedef struct
 static void
 on_client_error (HqRoomClient *client, GError *error, GstElement *element)
 {
+  GST_CAT_ERROR_OBJECT (element_category (element), element,
+      "the room client gave up: %s", error->message);
   gst_hq_room_post_error (element, error);
 }
 
@@ -197,6 +204,8 @@ client_thread (gpointer data)
   g_main_context_push_thread_default (conn->context);
   client = hq_room_client_new (&a->config, &error);
   if (client == NULL) {
+    GST_CAT_ERROR_OBJECT (element_category (conn->element), conn->element,
+        "cannot make a room client: %s", error->message);
     gst_hq_room_post_error (conn->element, error);
   } else {
     g_signal_connect (
@@ -243,9 +252,14 @@ gst_hq_room_connection_start (GstHqRoomConnection *conn, GstElement *element,
   StartArgs *a;
 
   if (token == NULL) {
+    GST_CAT_ERROR_OBJECT (element_category (element), element,
+        "no access token: %s", error->message);
     gst_hq_room_post_error (element, error);
     return FALSE;
   }
+  GST_CAT_INFO_OBJECT (element_category (element), element,
+      "connecting to %s, room %s (reconnect-timeout %u ms)", s->server,
+      s->room ? s->room : "(from the token)", s->reconnect_timeout_ms);
   a = g_new0 (StartArgs, 1);
   a->conn = conn;
   a->server = g_strdup (s->server);
@@ -402,6 +416,11 @@ gst_hq_room_post_joined (
 {
   JsonObject *room = obj (joined, "room"), *me = obj (joined, "participant");
 
+  GST_CAT_INFO_OBJECT (element_category (element), element,
+      "joined room %s (%s) as %s, participant %s%s",
+      str_or_empty (room, "name"), str_or_empty (room, "sid"),
+      str_or_empty (me, "identity"), str_or_empty (me, "sid"),
+      resumed ? " (resumed)" : "");
   post (element,
       gst_structure_new ("hq-joined", "room-sid", G_TYPE_STRING,
           str_or_empty (room, "sid"), "room-name", G_TYPE_STRING,
@@ -414,8 +433,16 @@ gst_hq_room_post_joined (
 void
 gst_hq_room_post_connection (GstElement *element, gboolean connected)
 {
-  if (!connected)
+  if (!connected) {
+    GST_CAT_WARNING_OBJECT (element_category (element), element,
+        "lost the connection to the server: reconnecting until "
+        "reconnect-timeout (GST_DEBUG=hqroomclient:5 shows each attempt "
+        "and why)");
     post (element, gst_structure_new_empty ("hq-reconnecting"));
+  } else {
+    GST_CAT_INFO_OBJECT (
+        element_category (element), element, "connected to the server");
+  }
 }
 
 static void

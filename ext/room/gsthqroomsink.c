@@ -40,8 +40,8 @@
 #include <hq/hqrtcp.h>
 #include "gsthqroomcommon.h"
 
-GST_DEBUG_CATEGORY_EXTERN (gst_hq_room_debug);
-#define GST_CAT_DEFAULT gst_hq_room_debug
+GST_DEBUG_CATEGORY_EXTERN (gst_hq_room_sink_debug);
+#define GST_CAT_DEFAULT gst_hq_room_sink_debug
 
 #define DEFAULT_START_BITRATE 800000
 #define DEFAULT_MIN_BITRATE 100000

@@ -47,11 +47,16 @@
 #include <hq/hqrtp.h>
 #include <hq/hqtags.h>
 #include "gsthqroomcommon.h"
+#include "hqarrival.h"
 
-GST_DEBUG_CATEGORY_EXTERN (gst_hq_room_debug);
-#define GST_CAT_DEFAULT gst_hq_room_debug
+GST_DEBUG_CATEGORY_EXTERN (gst_hq_room_src_debug);
+#define GST_CAT_DEFAULT gst_hq_room_src_debug
 
 #define DEFAULT_LATENCY 200
+/* how long a stream's first packets wait to learn their timing
+ * (hqarrival.c): a start-up burst drains in a few ms, and the packets
+ * after it show the delay of the path */
+#define ARRIVAL_HOLD (250 * GST_MSECOND)
 
 struct _GstHqRoomSrcPad
 {
@@ -90,6 +95,7 @@ struct _GstHqRoomSrc
   GMutex lock; /* streams, by_ssrc */
   GHashTable *streams; /* key -> Stream */
   GHashTable *by_ssrc; /* ssrc -> Stream */
+  HqArrival *arrival; /* first packets of each SSRC, under lock */
   guint audio_count, video_count;
 };
 
@@ -456,6 +462,7 @@ on_tracks_changed (HqRoomClient *client, GPtrArray *tracks, GstHqRoomSrc *self)
       pad_set_track (s->pad, copy);
     g_hash_table_insert (self->by_ssrc, GUINT_TO_POINTER (copy->ssrc), s);
   }
+  hq_arrival_forget_others (self->arrival, self->by_ssrc);
   g_hash_table_iter_init (&iter, self->streams);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     if (!((Stream *)value)->seen) {
@@ -535,27 +542,28 @@ push_rtcp (GstHqRoomSrc *self, const guint8 *data, gsize len)
     gst_app_src_push_buffer (appsrc, gst_buffer_new_memdup (rest, rest_len));
 }
 
-/* Stamps @buf with the running time it arrived at, as udpsrc does: the
- * jitter buffer derives playout times (and lip sync) from it, and
- * appsrc's own do-timestamp would stamp when its streaming thread gets to
- * the packet, which can be late and in bursts.  Before PLAYING there is
- * no base time yet: appsrc stamps those. */
-static GstBuffer *
-arrival_stamped (GstHqRoomSrc *self, GstBuffer *buf)
+/* The running time now, as udpsrc stamps a packet's arrival: the jitter
+ * buffer derives playout times (and lip sync) from it, and appsrc's own
+ * do-timestamp would stamp when its streaming thread gets to the packet,
+ * which can be late and in bursts.  Before PLAYING there is no base time
+ * yet: appsrc stamps those. */
+static GstClockTime
+arrival_time (GstHqRoomSrc *self)
 {
   GstClock *clock = GST_STATE (self) == GST_STATE_PLAYING
       ? gst_element_get_clock (GST_ELEMENT (self))
       : NULL;
+  GstClockTime t = GST_CLOCK_TIME_NONE;
 
   if (clock) {
     GstClockTime now = gst_clock_get_time (clock);
     GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
 
     if (now >= base)
-      GST_BUFFER_DTS (buf) = GST_BUFFER_PTS (buf) = now - base;
+      t = now - base;
     gst_object_unref (clock);
   }
-  return buf;
+  return t;
 }
 
 static void
@@ -563,8 +571,11 @@ on_receive (HqRoomTransportKind which, gboolean rtcp, const guint8 *data,
     gsize len, gpointer user_data)
 {
   GstHqRoomSrc *self = user_data;
+  GstClockTime now, late;
+  GQueue ready = G_QUEUE_INIT;
+  GstBuffer *buf;
   HqRtpHeader h;
-  gboolean known;
+  Stream *s;
 
   if (which != HQ_ROOM_TRANSPORT_SUBSCRIBE)
     return;
@@ -576,14 +587,33 @@ on_receive (HqRoomTransportKind which, gboolean rtcp, const guint8 *data,
    * a pad nobody links. */
   if (!hq_rtp_parse (data, len, &h, NULL))
     return;
+  now = arrival_time (self);
+  /* a packet later than the path's delay by half the jitter buffer's
+   * latency is stamped as if it came then (hqarrival.c): the jitter
+   * buffer keeps its timing through a stall */
+  GST_OBJECT_LOCK (self);
+  late = self->latency * GST_MSECOND / 2;
+  GST_OBJECT_UNLOCK (self);
+  buf = gst_buffer_new_memdup (data, len);
   g_mutex_lock (&self->lock);
-  known = g_hash_table_contains (self->by_ssrc, GUINT_TO_POINTER (h.ssrc));
+  s = g_hash_table_lookup (self->by_ssrc, GUINT_TO_POINTER (h.ssrc));
+  if (s && GST_CLOCK_TIME_IS_VALID (now)) {
+    /* a stream's first packets wait until their timing is known
+     * (hqarrival.c) */
+    const HqSdpCodec *c = stream_codec (s, h.payload_type);
+    hq_arrival_add (self->arrival, h.ssrc, h.timestamp, c ? c->clock_rate : 0,
+        now, late, g_steal_pointer (&buf), &ready);
+  }
   g_mutex_unlock (&self->lock);
-  if (!known)
+  if (s == NULL) {
     GST_LOG_OBJECT (self, "dropping RTP of unknown ssrc %u", h.ssrc);
-  if (known)
-    gst_app_src_push_buffer (GST_APP_SRC (self->rtp_in),
-        arrival_stamped (self, gst_buffer_new_memdup (data, len)));
+    gst_buffer_unref (buf);
+    return;
+  }
+  if (buf)
+    g_queue_push_tail (&ready, buf);
+  while ((buf = g_queue_pop_head (&ready)) != NULL)
+    gst_app_src_push_buffer (GST_APP_SRC (self->rtp_in), buf);
 }
 
 static GstFlowReturn
@@ -997,6 +1027,7 @@ remove_all_streams (GstHqRoomSrc *self)
 
   g_mutex_lock (&self->lock);
   g_hash_table_remove_all (self->by_ssrc);
+  hq_arrival_clear (self->arrival);
   values = g_hash_table_get_values (self->streams);
   g_hash_table_steal_all (self->streams);
   g_mutex_unlock (&self->lock);
@@ -1131,6 +1162,7 @@ gst_hq_room_src_finalize (GObject *object)
   gst_hq_room_settings_clear (&self->settings);
   g_strfreev (self->participants);
   g_hash_table_unref (self->by_ssrc);
+  hq_arrival_free (self->arrival);
   g_hash_table_unref (self->streams);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -1152,6 +1184,7 @@ gst_hq_room_src_init (GstHqRoomSrc *self)
   self->streams = g_hash_table_new_full (
       g_str_hash, g_str_equal, NULL, (GDestroyNotify)stream_unref);
   self->by_ssrc = g_hash_table_new (NULL, NULL);
+  self->arrival = hq_arrival_new (ARRIVAL_HOLD, GST_CAT_DEFAULT);
 
   self->rtpbin = gst_element_factory_make ("rtpbin", "rtpbin");
   self->rtp_in = gst_element_factory_make ("appsrc", "rtp_in");

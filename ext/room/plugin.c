@@ -4,12 +4,17 @@
 #include "gsthqroomsink.h"
 #include "gsthqroomsrc.h"
 
-GST_DEBUG_CATEGORY (gst_hq_room_debug);
+/* one per element: GST_DEBUG=hqroomsrc:5 or hqroomsink:5 */
+GST_DEBUG_CATEGORY (gst_hq_room_src_debug);
+GST_DEBUG_CATEGORY (gst_hq_room_sink_debug);
 
 static gboolean
 plugin_init (GstPlugin *plugin)
 {
-  GST_DEBUG_CATEGORY_INIT (gst_hq_room_debug, "hqroom", 0, "hqrooms room");
+  GST_DEBUG_CATEGORY_INIT (
+      gst_hq_room_src_debug, "hqroomsrc", 0, "hqrooms room source");
+  GST_DEBUG_CATEGORY_INIT (
+      gst_hq_room_sink_debug, "hqroomsink", 0, "hqrooms room sink");
   hq_tags_register ();
   return GST_ELEMENT_REGISTER (hqroomsrc, plugin)
       && GST_ELEMENT_REGISTER (hqroomsink, plugin);

@@ -12,6 +12,7 @@
  * handshake is done and before any key leaves this file.
  */
 #include "hqdtls.h"
+#include "hqdebug.h"
 
 #include <string.h>
 #include <openssl/bio.h>
@@ -21,6 +22,8 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+
+#define GST_CAT_DEFAULT hq_dtls_debug
 
 #define HQ_DTLS_MTU 1200
 #define HQ_DTLS_EXPORTER_LABEL "EXTRACTOR-dtls_srtp"
@@ -270,6 +273,15 @@ finish (HqDtls *dtls, GError *error)
     g_source_destroy (dtls->timer);
     g_clear_pointer (&dtls->timer, g_source_unref);
   }
+  if (error)
+    GST_WARNING ("%p: handshake as %s failed: %s", dtls,
+        dtls->role == HQ_DTLS_ROLE_CLIENT ? "client" : "server",
+        error->message);
+  else
+    GST_INFO ("%p: handshake as %s done: %s, SRTP %s, the peer's "
+              "certificate matches its fingerprint",
+        dtls, dtls->role == HQ_DTLS_ROLE_CLIENT ? "client" : "server",
+        SSL_get_cipher_name (dtls->ssl), hq_srtp_profile_name (dtls->profile));
   dtls->done (dtls, error, dtls->user_data);
   g_clear_error (&error);
 }
@@ -299,6 +311,7 @@ on_timer (gpointer user_data)
   HqDtls *dtls = user_data;
 
   g_clear_pointer (&dtls->timer, g_source_unref);
+  GST_DEBUG ("%p: no answer in time: retransmitting the last flight", dtls);
   if (DTLSv1_handle_timeout (dtls->ssl) < 0) {
     fail (dtls, HQ_TRANSPORT_ERROR_DTLS,
         "the DTLS handshake timed out: the peer stopped answering");
@@ -485,6 +498,8 @@ hq_dtls_new (HqCertificate *cert, HqDtlsRole role,
 {
   g_autoptr (HqDtls) dtls = g_new0 (HqDtls, 1);
   g_autoptr (GString) srtp = g_string_new (NULL);
+
+  hq_debug_init ();
   BIO *wbio;
 
   if (!make_profile_list (profiles, srtp, error))
@@ -579,6 +594,9 @@ hq_dtls_start (HqDtls *dtls)
   if (dtls->started)
     return;
   dtls->started = TRUE;
+  GST_DEBUG ("%p: handshake starts as %s", dtls,
+      dtls->role == HQ_DTLS_ROLE_CLIENT ? "client (sends the ClientHello)"
+                                        : "server (waits for the ClientHello)");
   if (dtls->role == HQ_DTLS_ROLE_CLIENT)
     drive (dtls);
 }

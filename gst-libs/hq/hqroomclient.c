@@ -25,6 +25,9 @@
 #include <libsoup/soup.h>
 #include <hq/hqprotocol.h>
 #include <hq/hqtransport.h>
+#include "hqdebug.h"
+
+#define GST_CAT_DEFAULT hq_room_client_debug
 
 #define RECONNECT_MIN_MS 250
 #define RECONNECT_MAX_MS 4000
@@ -243,6 +246,7 @@ fail (HqRoomClient *c, gint code, const gchar *format, ...)
   va_start (args, format);
   error = g_error_new_valist (HQ_ROOM_CLIENT_ERROR, code, format, args);
   va_end (args);
+  GST_ERROR ("%s: giving up: %s", c->ws_url, error->message);
   if (c->retry) {
     g_source_destroy (c->retry);
     g_clear_pointer (&c->retry, g_source_unref);
@@ -307,7 +311,13 @@ static void
 on_transport_state (HqTransport *t, gint state, gpointer user_data)
 {
   HqRoomClient *c = user_data;
+  const GError *error = hq_transport_get_error (t);
 
+  GST_INFO ("participant %s: %s transport %s%s%s",
+      c->participant_sid ? c->participant_sid : "(not joined)",
+      t == c->pub ? "publish" : "subscribe",
+      hq_transport_state_name ((HqTransportState)state), error ? ": " : "",
+      error ? error->message : "");
   if (state == HQ_TRANSPORT_STATE_CONNECTED)
     g_signal_emit (c, signals[SIGNAL_TRANSPORT_CONNECTED], 0,
         t == c->pub ? HQ_ROOM_TRANSPORT_PUBLISH : HQ_ROOM_TRANSPORT_SUBSCRIBE);
@@ -326,6 +336,12 @@ make_transport (HqRoomClient *c, gboolean controlling, GError **error)
   t = hq_transport_new (&config, error);
   if (t == NULL)
     return NULL;
+  {
+    g_autofree gchar *label = g_strdup_printf ("%s %s",
+        c->participant_sid ? c->participant_sid : "(not joined)",
+        controlling ? "publish" : "subscribe");
+    hq_transport_set_label (t, label);
+  }
   g_signal_connect (t, "local-candidate", G_CALLBACK (on_local_candidate), c);
   g_signal_connect (t, "gathering-done", G_CALLBACK (on_gathering_done), c);
   g_signal_connect (t, "state-changed", G_CALLBACK (on_transport_state), c);
@@ -342,8 +358,9 @@ drop_transport (HqRoomClient *c, HqTransport **t)
   {
     HqTransportStats st;
     hq_transport_get_stats (*t, &st);
-    g_debug ("%s transport closed: RTP %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT
-             " sent/received, RTCP %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT,
+    GST_DEBUG ("%s transport closed: RTP %" G_GUINT64_FORMAT
+               "/%" G_GUINT64_FORMAT " sent/received, RTCP %" G_GUINT64_FORMAT
+               "/%" G_GUINT64_FORMAT,
         *t == c->pub ? "publish" : "subscribe", st.rtp_sent, st.rtp_received,
         st.rtcp_sent, st.rtcp_received);
   }
@@ -779,6 +796,10 @@ on_joined (HqRoomClient *c, JsonObject *msg)
   JsonArray *mine = array_member (me, "tracks");
 
   c->joined = TRUE;
+  GST_INFO ("%s: joined as participant %s (identity %s)%s", c->ws_url,
+      sid ? sid : "?",
+      str_member (me, "identity") ? str_member (me, "identity") : "?",
+      resumed ? ", the session resumed" : "");
   if (c->rules_unsaid && c->subscribe_rules)
     send_subscribe_rules (c);
   c->lost_at = 0;
@@ -901,6 +922,7 @@ schedule_reconnect (HqRoomClient *c, const gchar *why)
 
   if (!c->running || c->retry)
     return;
+  GST_WARNING ("%s: no connection to the server: %s", c->ws_url, why);
   if (c->lost_at == 0) {
     c->lost_at = now;
     g_signal_emit (c, signals[SIGNAL_CONNECTION_CHANGED], 0, FALSE);
@@ -911,6 +933,10 @@ schedule_reconnect (HqRoomClient *c, const gchar *why)
         c->ws_url, c->reconnect_timeout_ms, why);
     return;
   }
+  GST_INFO ("%s: reconnecting in %u ms (%.1f s of %.1f s to reconnect "
+            "used)",
+      c->ws_url, c->backoff_ms, (now - c->lost_at) / 1e6,
+      c->reconnect_timeout_ms / 1e3);
   c->retry = add_timeout (c, c->backoff_ms, retry_cb);
   c->backoff_ms = MIN (c->backoff_ms * 2, RECONNECT_MAX_MS);
 }
@@ -924,6 +950,10 @@ on_ws_closed (SoupWebsocketConnection *ws, HqRoomClient *c)
   g_signal_handlers_disconnect_by_data (ws, c);
   if (ws == c->ws)
     g_clear_object (&c->ws);
+  GST_INFO ("%s: signalling connection closed (%u %s)", c->ws_url, code,
+      soup_websocket_connection_get_close_data (ws)
+          ? soup_websocket_connection_get_close_data (ws)
+          : "");
   c->joined = FALSE;
   switch (code) {
     case 4001:
@@ -965,6 +995,7 @@ on_ws_connected (GObject *src, GAsyncResult *res, gpointer data)
     g_object_unref (c);
     return;
   }
+  GST_INFO ("%s: signalling connected; joining", c->ws_url);
   c->ws = ws;
   soup_websocket_connection_set_max_incoming_payload_size (ws, 1 << 20);
   soup_websocket_connection_set_keepalive_interval (ws, 0);
@@ -992,6 +1023,7 @@ connect_now (HqRoomClient *c)
 
   if (!c->running || c->ws || c->connecting)
     return;
+  GST_INFO ("%s: connecting", c->ws_url);
   msg = soup_message_new ("GET", c->ws_url);
   c->connecting = g_cancellable_new ();
   soup_session_websocket_connect_async (c->session, msg, NULL, NULL,
@@ -1293,6 +1325,7 @@ hq_room_client_class_init (HqRoomClientClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  hq_debug_init ();
   object_class->finalize = hq_room_client_finalize;
   signals[SIGNAL_JOINED] =
       g_signal_new ("joined", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,

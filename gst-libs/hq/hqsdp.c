@@ -15,6 +15,7 @@
  * as Chromium does (transport attributes in every active m-line).
  */
 #include "hqsdp.h"
+#include "hqdebug.h"
 #include "hqutil.h"
 
 #include <string.h>
@@ -1485,8 +1486,8 @@ check_session (const HqSdp *sdp, GError **error)
   return TRUE;
 }
 
-HqSdp *
-hq_sdp_parse (HqSdpType type, const gchar *text, gssize len, GError **error)
+static HqSdp *
+parse (HqSdpType type, const gchar *text, gssize len, GError **error)
 {
   g_autoptr (GPtrArray) mlines = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (HqSdp) sdp = hq_sdp_new (type);
@@ -2165,8 +2166,8 @@ answer_media (const HqSdpMedia *om, const HqSdpTrack *t,
   return m;
 }
 
-HqSdp *
-hq_sdp_build_answer (const HqSdp *offer, const HqSdpLocal *local,
+static HqSdp *
+build_answer (const HqSdp *offer, const HqSdpLocal *local,
     const HqSdpTrack *tracks, guint n_tracks, GError **error)
 {
   g_autoptr (HqSdp) sdp = hq_sdp_new (HQ_SDP_ANSWER);
@@ -2222,4 +2223,54 @@ hq_sdp_build_answer (const HqSdp *offer, const HqSdpLocal *local,
   }
   set_msid_semantic (sdp);
   return g_steal_pointer (&sdp);
+}
+
+/* The public entry points, logged (GST_DEBUG=hqsdp:5). */
+
+HqSdp *
+hq_sdp_parse (HqSdpType type, const gchar *text, gssize len, GError **error)
+{
+  GError *local_error = NULL;
+  HqSdp *sdp;
+
+  hq_debug_init ();
+  sdp = parse (type, text, len, &local_error);
+  if (sdp == NULL) {
+    GST_CAT_WARNING (hq_sdp_debug, "cannot parse the remote %s: %s",
+        type == HQ_SDP_ANSWER ? "answer" : "offer", local_error->message);
+    g_propagate_error (error, local_error);
+    return NULL;
+  }
+  {
+    const GPtrArray *cands = hq_sdp_get_candidates (sdp);
+    GST_CAT_DEBUG (hq_sdp_debug,
+        "parsed the remote %s: %u m-lines, %u ICE candidates",
+        type == HQ_SDP_ANSWER ? "answer" : "offer", sdp->media->len,
+        cands ? cands->len : 0);
+  }
+  return sdp;
+}
+
+HqSdp *
+hq_sdp_build_answer (const HqSdp *offer, const HqSdpLocal *local,
+    const HqSdpTrack *tracks, guint n_tracks, GError **error)
+{
+  GError *local_error = NULL;
+  HqSdp *sdp;
+
+  hq_debug_init ();
+  sdp = build_answer (offer, local, tracks, n_tracks, &local_error);
+  if (sdp == NULL) {
+    GST_CAT_WARNING (
+        hq_sdp_debug, "cannot answer the offer: %s", local_error->message);
+    g_propagate_error (error, local_error);
+    return NULL;
+  }
+  for (guint i = 0; i < sdp->media->len; i++) {
+    const HqSdpMedia *m = g_ptr_array_index (sdp->media, i);
+    GST_CAT_DEBUG (hq_sdp_debug, "answer m-line %u (mid %s, %s): %s", i,
+        m->mid ? m->mid : "-", hq_sdp_kind_to_string (m->kind),
+        hq_sdp_media_is_active (m) ? "accepted" : "rejected or inactive");
+  }
+  return sdp;
 }

@@ -12,6 +12,7 @@
  * nice_agent_send: no copy.
  */
 #include "hqtransport.h"
+#include "hqdebug.h"
 #include "hqrtcp.h"
 
 #include <string.h>
@@ -23,11 +24,15 @@
 #define HQ_TRANSPORT_MAX_PACKET 4096
 #define HQ_ICE_COMPONENT 1
 
+#define GST_CAT_DEFAULT hq_transport_debug
+
 enum
 {
   SIGNAL_STATE_CHANGED,
   SIGNAL_LOCAL_CANDIDATE,
   SIGNAL_GATHERING_DONE,
+  SIGNAL_ICE_STATE_CHANGED,
+  SIGNAL_DTLS_STATE_CHANGED,
   N_SIGNALS
 };
 
@@ -61,6 +66,7 @@ struct _HqTransport
   GDestroyNotify receive_notify;
 
   HqTransportStats stats;
+  gchar *label; /* names it in log lines */
   guint8 rx[HQ_TRANSPORT_MAX_PACKET];
 };
 
@@ -104,6 +110,13 @@ set_state (HqTransport *self, HqTransportState state)
   if (self->state == HQ_TRANSPORT_STATE_FAILED
       && state != HQ_TRANSPORT_STATE_CLOSED)
     return;
+  if (state == HQ_TRANSPORT_STATE_FAILED)
+    GST_WARNING ("%s: transport %s -> failed: %s", self->label,
+        hq_transport_state_name (self->state),
+        self->error ? self->error->message : "(no reason)");
+  else
+    GST_INFO ("%s: transport %s -> %s", self->label,
+        hq_transport_state_name (self->state), hq_transport_state_name (state));
   self->state = state;
   g_signal_emit (self, signals[SIGNAL_STATE_CHANGED], 0, (gint)state);
 }
@@ -145,6 +158,9 @@ dtls_done (HqDtls *dtls, const GError *error, gpointer user_data)
   GError *local_error = NULL;
 
   if (error != NULL) {
+    GST_WARNING ("%s: DTLS failed: %s", self->label, error->message);
+    g_signal_emit (
+        self, signals[SIGNAL_DTLS_STATE_CHANGED], 0, "failed", error->message);
     fail (self, g_error_copy (error));
     return;
   }
@@ -157,6 +173,11 @@ dtls_done (HqDtls *dtls, const GError *error, gpointer user_data)
     return;
   }
   self->profile = profile;
+  GST_INFO ("%s: DTLS connected as %s, SRTP %s", self->label,
+      self->dtls_role == HQ_DTLS_ROLE_CLIENT ? "client" : "server",
+      hq_srtp_profile_name (profile));
+  g_signal_emit (self, signals[SIGNAL_DTLS_STATE_CHANGED], 0, "connected",
+      hq_srtp_profile_name (profile));
   if (self->ice_connected)
     set_state (self, HQ_TRANSPORT_STATE_CONNECTED);
 }
@@ -278,6 +299,71 @@ candidate_to_string (HqTransport *self, NiceCandidate *cand)
   return line;
 }
 
+static const gchar *
+candidate_type_name (const NiceCandidate *cand)
+{
+  switch (cand->type) {
+    case NICE_CANDIDATE_TYPE_HOST:
+      return "host";
+    case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE:
+      return "srflx";
+    case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE:
+      return "prflx";
+    case NICE_CANDIDATE_TYPE_RELAYED:
+      return "relay";
+    default:
+      return "?";
+  }
+}
+
+/* "host 127.0.0.1:40000" */
+static void
+append_candidate (GString *s, const NiceCandidate *cand)
+{
+  gchar ip[NICE_ADDRESS_STRING_LEN];
+
+  nice_address_to_string (&cand->addr, ip);
+  g_string_append_printf (s, "%s %s:%u", candidate_type_name (cand), ip,
+      nice_address_get_port (&cand->addr));
+}
+
+/* The candidates of one side, for a log line: "2 (host 127.0.0.1:40000,
+ * host 10.0.0.2:40000)" */
+gchar *
+hq_transport_describe_candidates (HqTransport *self, gboolean remote)
+{
+  GSList *cands = remote ? nice_agent_get_remote_candidates (
+                      self->agent, self->stream_id, HQ_ICE_COMPONENT)
+                         : nice_agent_get_local_candidates (
+                             self->agent, self->stream_id, HQ_ICE_COMPONENT);
+  GString *s = g_string_new (NULL);
+
+  g_string_append_printf (s, "%u (", g_slist_length (cands));
+  for (GSList *l = cands; l; l = l->next) {
+    if (l != cands)
+      g_string_append (s, ", ");
+    append_candidate (s, l->data);
+  }
+  g_string_append (s, ")");
+  g_slist_free_full (cands, (GDestroyNotify)nice_candidate_free);
+  return g_string_free (s, FALSE);
+}
+
+static void
+on_selected_pair (NiceAgent *agent, guint stream_id, guint component_id,
+    NiceCandidate *local, NiceCandidate *remote, gpointer user_data)
+{
+  HqTransport *self = user_data;
+  g_autoptr (GString) s = g_string_new (NULL);
+
+  if (stream_id != self->stream_id || component_id != HQ_ICE_COMPONENT)
+    return;
+  append_candidate (s, local);
+  g_string_append (s, " <-> ");
+  append_candidate (s, remote);
+  GST_INFO ("%s: ICE selected pair %s", self->label, s->str);
+}
+
 static void
 on_new_candidate (NiceAgent *agent, NiceCandidate *cand, gpointer user_data)
 {
@@ -288,6 +374,7 @@ on_new_candidate (NiceAgent *agent, NiceCandidate *cand, gpointer user_data)
       || cand->component_id != HQ_ICE_COMPONENT)
     return;
   line = candidate_to_string (self, cand);
+  GST_DEBUG ("%s: local candidate %s", self->label, line ? line : "(none)");
   if (line)
     g_signal_emit (self, signals[SIGNAL_LOCAL_CANDIDATE], 0, line);
 }
@@ -297,8 +384,12 @@ on_gathering_done (NiceAgent *agent, guint stream_id, gpointer user_data)
 {
   HqTransport *self = user_data;
 
-  if (stream_id == self->stream_id)
+  if (stream_id == self->stream_id) {
+    g_autofree gchar *local = hq_transport_describe_candidates (self, FALSE);
+    GST_DEBUG (
+        "%s: ICE gathering done, local candidates %s", self->label, local);
     g_signal_emit (self, signals[SIGNAL_GATHERING_DONE], 0);
+  }
 }
 
 static void
@@ -310,6 +401,21 @@ on_component_state (NiceAgent *agent, guint stream_id, guint component_id,
 
   if (stream_id != self->stream_id)
     return;
+  if (state == NICE_COMPONENT_STATE_FAILED) {
+    g_autofree gchar *local = hq_transport_describe_candidates (self, FALSE);
+    g_autofree gchar *remote = hq_transport_describe_candidates (self, TRUE);
+    GST_WARNING ("%s: ICE failed: %s; local candidates %s, remote "
+                 "candidates %s",
+        self->label,
+        self->ever_connected ? "the peer stopped answering consent checks"
+                             : "no candidate pair answered the checks",
+        local, remote);
+  } else {
+    GST_INFO ("%s: ICE %s", self->label,
+        nice_component_state_to_string ((NiceComponentState)state));
+  }
+  g_signal_emit (self, signals[SIGNAL_ICE_STATE_CHANGED], 0,
+      nice_component_state_to_string ((NiceComponentState)state));
   switch (state) {
     case NICE_COMPONENT_STATE_CONNECTED:
     case NICE_COMPONENT_STATE_READY:
@@ -321,6 +427,10 @@ on_component_state (NiceAgent *agent, guint stream_id, guint component_id,
         fail (self, error);
         break;
       }
+      GST_INFO ("%s: DTLS handshake starts as %s", self->label,
+          self->dtls_role == HQ_DTLS_ROLE_CLIENT ? "client" : "server");
+      g_signal_emit (self, signals[SIGNAL_DTLS_STATE_CHANGED], 0, "handshaking",
+          self->dtls_role == HQ_DTLS_ROLE_CLIENT ? "client" : "server");
       hq_dtls_start (self->dtls);
       if (self->srtp)
         set_state (self, HQ_TRANSPORT_STATE_CONNECTED);
@@ -399,6 +509,7 @@ add_local_addresses (
 static void
 hq_transport_init (HqTransport *self)
 {
+  self->label = g_strdup ("transport");
 }
 
 static void
@@ -434,6 +545,7 @@ hq_transport_finalize (GObject *object)
   g_free (self->public_address);
   g_free (self->remote_fp_algorithm);
   g_free (self->remote_fp);
+  g_free (self->label);
   G_OBJECT_CLASS (hq_transport_parent_class)->finalize (object);
 }
 
@@ -444,6 +556,7 @@ hq_transport_class_init (HqTransportClass *klass)
 
   object_class->dispose = hq_transport_dispose;
   object_class->finalize = hq_transport_finalize;
+  hq_debug_init ();
 
   /**
    * HqTransport::state-changed:
@@ -467,6 +580,27 @@ hq_transport_class_init (HqTransportClass *klass)
   signals[SIGNAL_GATHERING_DONE] =
       g_signal_new ("gathering-done", G_TYPE_FROM_CLASS (klass),
           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /**
+   * HqTransport::ice-state-changed:
+   * @state: libnice's name of the new state ("gathering", "connecting",
+   *   "connected", "ready", "failed", ...)
+   *
+   * For logs; #HqTransport::state-changed is what to act on.
+   */
+  signals[SIGNAL_ICE_STATE_CHANGED] = g_signal_new ("ice-state-changed",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, G_TYPE_STRING);
+  /**
+   * HqTransport::dtls-state-changed:
+   * @state: "handshaking", "connected" or "failed"
+   * @detail: our role ("client", "server"), the SRTP profile, or why it
+   *   failed
+   *
+   * For logs; #HqTransport::state-changed is what to act on.
+   */
+  signals[SIGNAL_DTLS_STATE_CHANGED] = g_signal_new ("dtls-state-changed",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
 }
 
 static HqSrtpProfile *
@@ -540,6 +674,8 @@ hq_transport_new (const HqTransportConfig *config, GError **error)
       G_CALLBACK (on_gathering_done), self);
   g_signal_connect (self->agent, "component-state-changed",
       G_CALLBACK (on_component_state), self);
+  g_signal_connect (self->agent, "new-selected-pair-full",
+      G_CALLBACK (on_selected_pair), self);
   nice_agent_attach_recv (self->agent, self->stream_id, HQ_ICE_COMPONENT,
       self->context, on_receive, self);
   return g_steal_pointer (&self);
@@ -625,11 +761,14 @@ hq_transport_add_remote_candidate (
   cand = nice_agent_parse_remote_candidate_sdp (
       self->agent, self->stream_id, line);
   if (cand == NULL) {
-    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_INVALID_ARGUMENT,
-        "cannot use ICE candidate \"%.200s\"%s", candidate,
-        strstr (candidate, ".local ") ? " (mDNS .local names are not "
-                                        "resolved)"
-                                      : "");
+    GError *bad =
+        g_error_new (HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_INVALID_ARGUMENT,
+            "cannot use ICE candidate \"%.200s\"%s", candidate,
+            strstr (candidate, ".local ") ? " (mDNS .local names are not "
+                                            "resolved)"
+                                          : "");
+    GST_WARNING ("%s: %s", self->label, bad->message);
+    g_propagate_error (error, bad);
     return FALSE;
   }
   /* rtcp-mux: a component-2 candidate is redundant, not an error. */
@@ -637,6 +776,7 @@ hq_transport_add_remote_candidate (
     nice_candidate_free (cand);
     return TRUE;
   }
+  GST_DEBUG ("%s: remote candidate %s", self->label, line + 2);
   list = g_slist_append (NULL, cand);
   added = nice_agent_set_remote_candidates (
       self->agent, self->stream_id, HQ_ICE_COMPONENT, list);
@@ -652,6 +792,7 @@ hq_transport_add_remote_candidate (
 void
 hq_transport_end_of_remote_candidates (HqTransport *self)
 {
+  GST_DEBUG ("%s: end of remote candidates", self->label);
   nice_agent_peer_candidate_gathering_done (self->agent, self->stream_id);
 }
 
@@ -707,6 +848,8 @@ hq_transport_set_remote_description (
     hq_transport_set_dtls_role (self,
         hq_sdp_get_setup (sdp) == HQ_SDP_SETUP_PASSIVE ? HQ_DTLS_ROLE_CLIENT
                                                        : HQ_DTLS_ROLE_SERVER);
+  GST_DEBUG ("%s: remote %s, %u candidates in it", self->label,
+      sdp->type == HQ_SDP_ANSWER ? "answer" : "offer", cands ? cands->len : 0);
   for (guint i = 0; cands && i < cands->len; i++)
     hq_transport_add_remote_candidate (
         self, g_ptr_array_index (cands, i), NULL);
@@ -718,6 +861,7 @@ hq_transport_restart_ice (HqTransport *self, GError **error)
 {
   GSList *cands;
 
+  GST_INFO ("%s: ICE restart", self->label);
   if (!nice_agent_restart_stream (self->agent, self->stream_id)) {
     g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_ICE,
         "ICE restart failed");
@@ -851,6 +995,13 @@ hq_transport_inject_received (HqTransport *self, const guint8 *data, gsize len)
     return;
   on_receive (self->agent, self->stream_id, HQ_ICE_COMPONENT, (guint)len,
       (gchar *)data, self);
+}
+
+void
+hq_transport_set_label (HqTransport *self, const gchar *label)
+{
+  g_free (self->label);
+  self->label = g_strdup (label ? label : "transport");
 }
 
 void

@@ -184,6 +184,15 @@ gboolean hq_transport_get_selected_pair (
 
 void hq_transport_close (HqTransport *transport);
 
+/* Names the transport in its log lines (GST_DEBUG=hqtransport:5), e.g.
+ * "PA0123 subscribe"; "transport" until set. */
+void hq_transport_set_label (HqTransport *transport, const gchar *label);
+
+/* One side's ICE candidates, for a log line: "2 (host 127.0.0.1:40000,
+ * srflx 198.51.100.7:40000)".  Free with g_free(). */
+gchar *hq_transport_describe_candidates (
+    HqTransport *transport, gboolean remote);
+
 /* Handles @len bytes as if they had arrived on the transport's socket:
  * the same demultiplexing, DTLS, SRTP and counting.  For fuzzing and
  * tests; call it on the transport's context. */

@@ -2,7 +2,7 @@
  * arrive at a subscriber (issue #6: within 40 ms).
  *
  *   hq-avsync publish SERVER ROOM IDENTITY [VIDEO_DELAY_MS]
- *   hq-avsync measure SERVER ROOM IDENTITY MARKS
+ *   hq-avsync measure SERVER ROOM IDENTITY MARKS [LATENCY_MS]
  *
  * publish: hqroomsink with a 30 fps black test picture that turns white and
  * a silent 48 kHz tone that beeps (1 kHz) for the first 200 ms of every
@@ -22,6 +22,7 @@
  *   mark N video_ms=V audio_ms=A skew_ms=S
  * with the running times on the subscriber's pipeline clock (what a sink
  * that syncs renders by) and S = A - V, until MARKS marks were seen.
+ * LATENCY_MS sets hqroomsrc's latency (its default otherwise).
  * The room client mints tokens from HQ_API_KEY_SID/HQ_API_KEY_SECRET.
  */
 #include <glib-unix.h>
@@ -232,8 +233,9 @@ measure_pipeline (gchar **argv, gint argc, GError **error)
   marks.wanted = (guint)atoi (argv[5]);
   marks.video = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
   marks.audio = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
-  desc = g_strdup_printf ("hqroomsrc name=r server=%s room=%s identity=%s",
-      argv[2], argv[3], argv[4]);
+  desc = g_strdup_printf ("hqroomsrc name=r server=%s room=%s identity=%s%s%s",
+      argv[2], argv[3], argv[4], argc > 6 ? " latency=" : "",
+      argc > 6 ? argv[6] : "");
   pipeline = gst_parse_launch (desc, error);
   g_free (desc);
   if (!pipeline)
@@ -299,7 +301,7 @@ main (int argc, char **argv)
     pipeline = measure_pipeline (argv, argc, &error);
   else {
     g_printerr ("usage: %s publish SERVER ROOM IDENTITY [VIDEO_DELAY_MS]\n"
-                "       %s measure SERVER ROOM IDENTITY MARKS\n",
+                "       %s measure SERVER ROOM IDENTITY MARKS [LATENCY_MS]\n",
         argv[0], argv[0]);
     return 2;
   }
