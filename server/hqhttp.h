@@ -136,7 +136,8 @@ typedef struct
 
 /* The base URL the client used ("http://<Host header>"). */
 gchar *hq_http_base_url (SoupServerMessage *msg);
-/* Reads Page and PageSize from @query; FALSE after replying 400. */
+/* Reads Page, PageSize and PageToken (which page URLs carry) from @query;
+ * FALSE after replying 400. */
 gboolean hq_http_read_paging (
     SoupServerMessage *msg, GHashTable *query, HqHttpPaging *paging);
 /* Replies {key: items, meta: {page, page_size, first_page_url, url,

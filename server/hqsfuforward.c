@@ -207,7 +207,11 @@ forward (HqSfuSub *sub, const guint8 *data, const HqRtpHeader *hdr,
   guint16 seq;
   guint32 ts;
 
-  if (!sub->negotiated || !connected (p->sub) || len > HQ_SFU_MAX_PACKET)
+  /* The recorder keeps what it is sent only once it has its keys, which
+   * its first RTCP says (a recording's file starts with its first
+   * packet, so none may be lost to the handshake). */
+  if (!sub->negotiated || !connected (p->sub) || len > HQ_SFU_MAX_PACKET
+      || (p->hidden && !p->sub_heard))
     return;
   if (!retransmission && sub->waiting_keyframe) {
     if (!keyframe) {
@@ -233,6 +237,17 @@ forward (HqSfuSub *sub, const guint8 *data, const HqRtpHeader *hdr,
     sub->ts_delta = r32 - hdr->timestamp;
     sub->started = TRUE;
     sub->started_us = now;
+    /* Where the recorder's file of this track starts, as the SFU saw it:
+     * the recorder's own measure (hq-record's "media" line) is checked
+     * against it. */
+    if (p->hidden) {
+      JsonObject *line = hq_log_begin (HQ_LOG_INFO, "sfu");
+      json_object_set_string_member (line, "what", "recorder-first-packet");
+      json_object_set_string_member (line, "room_sid", p->media->room->sid);
+      json_object_set_string_member (line, "participant_sid", p->sid);
+      json_object_set_string_member (line, "track_sid", track->sid);
+      hq_log_end (line);
+    }
     /* The subscriber can line this stream up before its first packet
      * plays out, not a second later. */
     send_sender_report_now (sub, now);
@@ -596,6 +611,7 @@ hq_sfu_on_subscribe_packet (
 
   if (!rtcp || !hq_rtcp_iter_init (&iter, data, len, NULL))
     return;
+  p->sub_heard = TRUE;
   while (hq_rtcp_iter_next (&iter, &pkt)) {
     HqRtcpReportBlock blocks[HQ_RTCP_MAX_COUNT];
     HqRtcpSenderInfo info;

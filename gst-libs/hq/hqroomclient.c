@@ -24,7 +24,9 @@
 #include <string.h>
 #include <libsoup/soup.h>
 #include <hq/hqprotocol.h>
+#include <hq/hqrtcp.h>
 #include <hq/hqtransport.h>
+#include <hq/hqutil.h>
 
 #define RECONNECT_MIN_MS 250
 #define RECONNECT_MAX_MS 4000
@@ -308,6 +310,20 @@ on_transport_state (HqTransport *t, gint state, gpointer user_data)
 {
   HqRoomClient *c = user_data;
 
+  if (state == HQ_TRANSPORT_STATE_CONNECTED && t == c->sub) {
+    /* A first (empty) receiver report at once: it tells the server this
+     * end has its SRTP keys, so the server's recorder is sent media only
+     * from when it can keep it (the DTLS server is connected a flight
+     * before its client). */
+    guint8 rr[8];
+    HqRtcpWriter w;
+    guint32 ssrc;
+
+    hq_random_bytes ((guint8 *)&ssrc, sizeof ssrc);
+    hq_rtcp_writer_init (&w, rr, sizeof rr);
+    if (hq_rtcp_write_rr (&w, ssrc, NULL, 0, NULL))
+      hq_room_client_send_rtcp (c, HQ_ROOM_TRANSPORT_SUBSCRIBE, rr, w.len);
+  }
   if (state == HQ_TRANSPORT_STATE_CONNECTED)
     g_signal_emit (c, signals[SIGNAL_TRANSPORT_CONNECTED], 0,
         t == c->pub ? HQ_ROOM_TRANSPORT_PUBLISH : HQ_ROOM_TRANSPORT_SUBSCRIBE);
