@@ -487,7 +487,7 @@ test('a consultation back-end, end to end', { skip: !MEDIA && 'the hqrooms eleme
       hook.received[0].url, hook.received[0].params));
   } catch (e) {
     // What the server and its recorder said, for whoever reads the failure.
-    console.log(srv.events().filter((x) => /record|room/.test(x.event))
+    console.log(srv.events().filter((x) => /record|room|sfu|transport|subscribe/.test(x.event))
       .map((x) => JSON.stringify(x)).join('\n'));
     for (const p of pubs) console.log(p.log().slice(-2000));
     throw e;
