@@ -19,7 +19,10 @@
  * One line of JSON per event goes to stdout, which the server logs:
  * {"event": "track", "pad": ..., "recorder_pad": ..., "track_sid": ...,
  * "participant_sid": ..., "identity": ..., "track_name": ...,
- * "unix_ms": <wall clock when its media arrived>},
+ * "unix_ms": <wall clock now>} as a track's pad comes,
+ * {"event": "media", "track_sid": ..., "unix_ms": <wall clock when the
+ * first packet of its media arrived>, "late_ms": <how long ago that was>}
+ * as that media reaches the recorder,
  * {"event": "eos"}, {"event": "error", "message": ...}.
  * {"event": "room-ended"} when the room completes under it (then the
  * files are finalised as on SIGTERM).
@@ -67,6 +70,46 @@ set_string (JsonObject *o, const gchar *name, GObject *from, const gchar *prop)
     json_object_set_string_member (o, name, v);
 }
 
+/* The first buffer of a track: its running time is when its first packet
+ * reached us (hqroomsrc stamps arrival), so the wall clock then is where
+ * the track's file starts, however long the packet then took through the
+ * jitter buffer and this process (slow under sanitizers). */
+static GstPadProbeReturn
+on_first_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  Recorder *r = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstEvent *event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+  GstClock *clock = gst_element_get_clock (r->pipeline);
+  GstClockTime base = gst_element_get_base_time (r->pipeline);
+  GstClockTime running = GST_CLOCK_TIME_NONE;
+  const GstSegment *segment = NULL;
+  JsonObject *o;
+
+  if (event)
+    gst_event_parse_segment (event, &segment);
+  if (segment && segment->format == GST_FORMAT_TIME
+      && GST_BUFFER_PTS_IS_VALID (buf))
+    running = gst_segment_to_running_time (
+        segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
+  if (clock && GST_CLOCK_TIME_IS_VALID (running)) {
+    GstClockTimeDiff late =
+        GST_CLOCK_DIFF (base + running, gst_clock_get_time (clock));
+    o = json_object_new ();
+    json_object_set_string_member (o, "event", "media");
+    json_object_set_int_member (
+        o, "unix_ms", (g_get_real_time () - late / GST_USECOND) / 1000);
+    json_object_set_int_member (o, "late_ms", late / GST_MSECOND);
+    set_string (o, "track_sid", G_OBJECT (pad), "track-sid");
+    emit (o);
+  }
+  if (clock)
+    gst_object_unref (clock);
+  if (event)
+    gst_event_unref (event);
+  return GST_PAD_PROBE_REMOVE;
+}
+
 /* A new track: give it a recorder pad of its kind.  Linked here, in
  * pad-added, so hqroomsrc sees that downstream takes encoded media. */
 static void
@@ -103,6 +146,7 @@ on_pad_added (GstElement *src, GstPad *pad, Recorder *r)
             G_OBJECT_GET_CLASS (sink), "track-name"))
       g_object_set (sink, "track-name", track, NULL);
   }
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_first_buffer, r, NULL);
   ret = gst_pad_link (pad, sink);
   o = json_object_new ();
   json_object_set_string_member (o, "event", "track");

@@ -692,6 +692,10 @@ ensure_private_dir (const gchar *dir, GError **error)
   return TRUE;
 }
 
+/* The group of credentials.conf holding the auth tokens made for
+ * configured keys, by account sid. */
+#define HQ_AUTH_TOKENS_GROUP "auth-tokens"
+
 /* An auth token as Twilio's look: 32 hex digits (a sid without prefix). */
 static gchar *
 auth_token_new (void)
@@ -731,10 +735,12 @@ load_credentials (HqConfig *config, gboolean create, GError **error)
   g_autofree gchar *data = NULL, *source = NULL;
   gboolean need_key = config->key_sid == NULL;
   gboolean need_passcode = config->passcode_source == NULL;
+  /* A configured key whose account has no configured auth token. */
+  gboolean need_token = !need_key && config->auth_token == NULL;
   gboolean changed = FALSE;
   GError *local = NULL;
 
-  if (!need_key && !need_passcode)
+  if (!need_key && !need_passcode && !need_token)
     return TRUE;
   if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_KEEP_COMMENTS, &local)) {
     if (!g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
@@ -792,6 +798,26 @@ load_credentials (HqConfig *config, gboolean create, GError **error)
     set_key (config, account, sid, secret, source);
     config->key_generated = TRUE;
     changed = TRUE;
+  }
+
+  /* Every account signs its callbacks: a configured key without an auth
+   * token gets one made here, once, and kept under [auth-tokens] by its
+   * account sid (setting one as docs/configuration.md says replaces it). */
+  if (need_token) {
+    config->auth_token = g_key_file_get_string (
+        kf, HQ_AUTH_TOKENS_GROUP, config->account_sid, NULL);
+    if (config->auth_token == NULL && create) {
+      config->auth_token = auth_token_new ();
+      g_key_file_set_string (
+          kf, HQ_AUTH_TOKENS_GROUP, config->account_sid, config->auth_token);
+      hq_log_message (HQ_LOG_INFO, "config",
+          "account %s has no auth token configured: status callbacks are "
+          "signed (X-Twilio-Signature) with the one made for it in %s, "
+          "[%s] %s; set HQ_AUTH_TOKEN or [api-key] auth_token to use your "
+          "own",
+          config->account_sid, path, HQ_AUTH_TOKENS_GROUP, config->account_sid);
+      changed = TRUE;
+    }
   }
 
   if (need_passcode) {

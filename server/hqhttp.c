@@ -880,6 +880,41 @@ hq_http_base_url (SoupServerMessage *msg)
   return g_strdup_printf ("http://%s", host);
 }
 
+/* Twilio's PageToken: opaque to clients, who only copy it from a
+ * next_page_url or previous_page_url.  Ours is "PT" and the index of the
+ * page's first item; it must agree with Page and PageSize when those are
+ * given too. */
+static gboolean
+read_page_token (SoupServerMessage *msg, GHashTable *query,
+    HqHttpPaging *paging, gboolean have_page)
+{
+  const gchar *token = query ? g_hash_table_lookup (query, "PageToken") : NULL;
+  guint64 first;
+  g_autofree gchar *why = NULL;
+
+  if (token == NULL)
+    return TRUE;
+  if (!g_str_has_prefix (token, "PT")
+      || !g_ascii_string_to_unsigned (
+          token + 2, 10, 0, G_MAXINT, &first, NULL)) {
+    why = g_strdup_printf ("PageToken %.64s is not one this server made: "
+                           "copy it from a next_page_url or "
+                           "previous_page_url.",
+        token);
+  } else if (first % paging->size != 0
+      || (have_page && first / paging->size != paging->page)) {
+    why = g_strdup_printf ("PageToken %.64s does not go with Page %u and "
+                           "PageSize %u: follow next_page_url as given.",
+        token, paging->page, paging->size);
+  }
+  if (why) {
+    hq_http_reply_error (msg, 400, "invalid parameter", why);
+    return FALSE;
+  }
+  paging->page = first / paging->size;
+  return TRUE;
+}
+
 gboolean
 hq_http_read_paging (
     SoupServerMessage *msg, GHashTable *query, HqHttpPaging *paging)
@@ -906,7 +941,7 @@ hq_http_read_paging (
   }
   if (page)
     paging->page = v;
-  return TRUE;
+  return read_page_token (msg, query, paging, page != NULL);
 }
 
 /* @path with the request's query (every parameter in order, a repeated
@@ -921,11 +956,14 @@ page_url (const gchar *base, const gchar *path, const gchar *raw_query,
   g_string_printf (url, "%s%s?", base, path);
   for (guint i = 0; pairs[i]; i++) {
     if (*pairs[i] == '\0' || g_str_has_prefix (pairs[i], "Page=")
-        || g_str_has_prefix (pairs[i], "PageSize="))
+        || g_str_has_prefix (pairs[i], "PageSize=")
+        || g_str_has_prefix (pairs[i], "PageToken="))
       continue;
     g_string_append_printf (url, "%s&", pairs[i]);
   }
   g_string_append_printf (url, "Page=%u&PageSize=%u", page, paging->size);
+  if (page > 0)
+    g_string_append_printf (url, "&PageToken=PT%u", page * paging->size);
   return g_string_free (url, FALSE);
 }
 
@@ -1005,11 +1043,11 @@ hq_http_check_query (
   while (g_hash_table_iter_next (&iter, &key, NULL)) {
     g_autofree gchar *list = NULL, *why = NULL;
     if (g_str_equal (key, "Page") || g_str_equal (key, "PageSize")
-        || g_strv_contains (filters, key))
+        || g_str_equal (key, "PageToken") || g_strv_contains (filters, key))
       continue;
     list = g_strjoinv (", ", (gchar **)filters);
     why = g_strdup_printf ("%.64s is not a filter of this list: it takes "
-                           "%s%sPage and PageSize.",
+                           "%s%sPage, PageSize and PageToken.",
         (const gchar *)key, list, *list ? ", " : "");
     hq_http_reply_error (msg, 400, "invalid parameter", why);
     return FALSE;

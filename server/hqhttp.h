@@ -170,7 +170,8 @@ HqMediaLinkCheck hq_media_link_check (
 void hq_http_reply_file (SoupServerMessage *msg, const gchar *file,
     const gchar *type, const gchar *name);
 
-/* Reads Page and PageSize from @query; FALSE after replying 400. */
+/* Reads Page, PageSize and PageToken (which page URLs carry) from @query;
+ * FALSE after replying 400. */
 gboolean hq_http_read_paging (
     SoupServerMessage *msg, GHashTable *query, HqHttpPaging *paging);
 /* Replies {key: items, meta: {page, page_size, first_page_url, url,

@@ -167,14 +167,21 @@ conn_of (HqListener *l, SoupServerMessage *msg)
 static void
 refuse (HqListener *l, GSocket *socket, const gchar *ip)
 {
-  g_autofree gchar *body = NULL, *reply = NULL;
+  g_autofree gchar *body = NULL, *reply = NULL, *why = NULL;
   guint held = 0;
 
-  body = g_strdup_printf ("{\"error\":{\"message\":\"too many connections\","
-                          "\"explanation\":\"This address has %" G_GINT64_FORMAT
-                          " connections open, the most allowed; close some "
-                          "and try again.\"},\"status\":429}",
+  /* Refused before any request is read: the body has both shapes, the
+   * REST API's (Twilio's code, message, more_info) and the others'. */
+  why = g_strdup_printf ("This address has %" G_GINT64_FORMAT
+                         " connections open, the most allowed; close some "
+                         "and try again.",
       l->config->connections_per_ip);
+  body = g_strdup_printf ("{\"code\":20429,\"message\":\"%s\","
+                          "\"more_info\":\"https://www.twilio.com/docs/"
+                          "errors/20429\",\"error\":{\"message\":"
+                          "\"too many connections\",\"explanation\":\"%s\"},"
+                          "\"status\":429}",
+      why, why);
   reply = g_strdup_printf ("HTTP/1.1 429 Too Many Requests\r\n"
                            "Content-Type: application/json\r\n"
                            "Content-Length: %zu\r\nRetry-After: 1\r\n"

@@ -45,6 +45,7 @@ typedef struct
   HqRecordingRecord *rec;
   gchar *identity; /* the publisher's, to find the row in the manifest */
   gint64 media_ms; /* wall clock of its first media, as the child said */
+  gboolean media_exact; /* media_ms from the first packet ("media") */
 } RunRow;
 
 struct _Run
@@ -292,6 +293,9 @@ row_changed (HqRecordings *recs, HqRecordingRecord *rec, const gchar *event)
     g_hash_table_insert (f, "Codec", g_ascii_strup (rec->codec, -1));
   g_hash_table_insert (
       f, "Offset", g_strdup_printf ("%" G_GINT64_FORMAT, rec->offset));
+  if (g_str_equal (event, "recording-completed"))
+    g_hash_table_insert (
+        f, "MediaUri", g_strdup_printf ("/v1/Recordings/%s/Media", rec->sid));
   if (!g_str_equal (event, "recording-started")) {
     g_hash_table_insert (f, "RecordingDuration",
         g_strdup_printf ("%" G_GINT64_FORMAT, rec->duration));
@@ -550,27 +554,33 @@ settle_orphans (HqRecordings *recs)
 
 /* --- runs --- */
 
-/* A "track" line of the child tells when a track's media reached it: that
- * is where its recording starts, however long the child took to start. */
+/* The child's lines tell when a track's media reached it, which is where
+ * its recording starts, however long the child took to start: "media"
+ * (when the first packet arrived, measured on the packet) wins over
+ * "track" (when the track's pad came, later by the jitter buffer's
+ * latency and the child's own pace). */
 static void
 note_track_start (Run *run, const gchar *line)
 {
   g_autoptr (JsonNode) node = json_from_string (line, NULL);
   JsonObject *o;
-  const gchar *sid;
+  const gchar *sid, *event;
   RunRow *row;
+  gint64 ms;
 
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     return;
   o = json_node_get_object (node);
-  if (g_strcmp0 (
-          json_object_get_string_member_with_default (o, "event", ""), "track")
-      != 0)
+  event = json_object_get_string_member_with_default (o, "event", "");
+  if (!g_str_equal (event, "track") && !g_str_equal (event, "media"))
     return;
   sid = json_object_get_string_member_with_default (o, "track_sid", NULL);
   row = sid ? g_hash_table_lookup (run->open, sid) : NULL;
-  if (row && row->media_ms == 0)
-    row->media_ms = json_object_get_int_member_with_default (o, "unix_ms", 0);
+  ms = json_object_get_int_member_with_default (o, "unix_ms", 0);
+  if (row == NULL || ms <= 0 || row->media_exact)
+    return;
+  row->media_ms = ms;
+  row->media_exact = g_str_equal (event, "media");
 }
 
 static void

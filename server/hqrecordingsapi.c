@@ -367,8 +367,8 @@ handle_media_links (SoupServer *server, SoupServerMessage *msg,
 
 /* --- compositions --- */
 
-/* Twilio's DateCreatedAfter/Before are not served here yet: refused. */
-static const gchar *const composition_filters[] = { "Status", "RoomSid", NULL };
+static const gchar *const composition_filters[] = { "Status", "RoomSid",
+  "DateCreatedAfter", "DateCreatedBefore", NULL };
 static const gchar *const composition_statuses[] = { "enqueued", "processing",
   "completed", "deleted", "failed", NULL };
 
@@ -413,6 +413,7 @@ create_composition (HqRecordingsApi *api, SoupServerMessage *msg)
   g_autoptr (HqCompositionRecord) c = NULL;
   g_autofree gchar *base = NULL;
   HqCompositionParams params = { 0 };
+  gboolean trim = TRUE;
 
   if (body == NULL
       || !hq_http_rest_string (body, "RoomSid", &params.room_sid, &error)
@@ -422,8 +423,17 @@ create_composition (HqRecordingsApi *api, SoupServerMessage *msg)
           body, "StatusCallback", &params.status_callback, &error)
       || !patterns_param (body, "AudioSources", &audio, &error)
       || !patterns_param (body, "AudioSourcesExcluded", &excluded, &error)
-      || !hq_http_rest_json (body, "VideoLayout", &layout, &error)) {
+      || !hq_http_rest_json (body, "VideoLayout", &layout, &error)
+      || !hq_http_rest_bool (body, "Trim", &trim, &error)) {
     hq_http_reply_gerror (msg, error);
+    return;
+  }
+  /* The composer starts at the first selected recording's start and
+   * plays every input to its end: it has no untrimmed mode. */
+  if (!trim) {
+    hq_http_reply_error (msg, 400, "invalid parameter",
+        "Trim=false is not served: a composition starts where its first "
+        "selected recording starts.  Leave Trim out or true.");
     return;
   }
   if ((audio && !JSON_NODE_HOLDS_ARRAY (audio))
@@ -478,6 +488,7 @@ handle_compositions (SoupServer *server, SoupServerMessage *msg,
   base = hq_http_base_url (msg);
   if (n == 0) {
     HqHttpPaging paging;
+    HqCompositionFilter f = { 0 };
     g_autoptr (GPtrArray) rows = NULL;
     JsonArray *items;
     if (!hq_http_allow_methods (msg, get_post))
@@ -489,11 +500,16 @@ handle_compositions (SoupServer *server, SoupServerMessage *msg,
     if (!hq_http_check_query (msg, query, composition_filters)
         || !hq_http_read_paging (msg, query, &paging)
         || !hq_http_check_enum (
-            msg, "Status", query_get (query, "Status"), composition_statuses))
+            msg, "Status", query_get (query, "Status"), composition_statuses)
+        || !hq_http_query_date (
+            msg, query, "DateCreatedAfter", &f.created_after)
+        || !hq_http_query_date (
+            msg, query, "DateCreatedBefore", &f.created_before))
       return;
-    rows = hq_store_list_compositions (store, query_get (query, "RoomSid"),
-        query_get (query, "Status"), paging.size + 1, paging.page * paging.size,
-        &error);
+    f.room_sid = query_get (query, "RoomSid");
+    f.status = query_get (query, "Status");
+    rows = hq_store_find_compositions (
+        store, &f, paging.size + 1, paging.page * paging.size, &error);
     if (rows == NULL) {
       reply_store_error (msg, error);
       return;

@@ -190,6 +190,9 @@ struct _HqSfuParticipant
   JsonArray *rules;
 
   HqTransport *pub;
+  /* Some SRTCP came in on @sub: the subscriber has its keys. */
+  gboolean sub_heard;
+  gint64 sub_waiting_since; /* monotonic µs: first media held back, 0 */
   HqSdp *pub_answer;
   gchar *pub_answer_msg; /* our last publish_answer as sent, for a resume */
   /* Our monotonic clock minus the publisher's wallclock, as its sender

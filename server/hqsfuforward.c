@@ -104,6 +104,31 @@ connected (HqTransport *t)
   return t && hq_transport_get_state (t) == HQ_TRANSPORT_STATE_CONNECTED;
 }
 
+/* How long a connected recorder may stay silent before it is sent media
+ * anyway (one that never sends RTCP must still be recorded). */
+#define HQ_SFU_RECORDER_READY_WAIT_US (3 * G_USEC_PER_SEC)
+
+/* The recorder keeps what it is sent only once it has its SRTP keys,
+ * which its first RTCP says (a recording's file starts with its first
+ * packet, so none may be lost to the handshake).  Everyone else is sent
+ * media as soon as the transport is connected. */
+static gboolean
+recorder_ready (HqSfuParticipant *p, gint64 now)
+{
+  if (!p->hidden || p->sub_heard)
+    return TRUE;
+  if (p->sub_waiting_since == 0)
+    p->sub_waiting_since = now;
+  if (now - p->sub_waiting_since < HQ_SFU_RECORDER_READY_WAIT_US)
+    return FALSE;
+  hq_log_message (HQ_LOG_WARN, "sfu",
+      "the recorder %s sent no RTCP within %d s of connecting: sending it "
+      "media anyway",
+      p->sid, (gint)(HQ_SFU_RECORDER_READY_WAIT_US / G_USEC_PER_SEC));
+  p->sub_heard = TRUE;
+  return TRUE;
+}
+
 void
 hq_sfu_request_keyframe (HqSfuTrack *track)
 {
@@ -211,7 +236,8 @@ forward (HqSfuSub *sub, const guint8 *data, const HqRtpHeader *hdr,
   guint16 seq;
   guint32 ts;
 
-  if (!sub->negotiated || !connected (p->sub) || len > HQ_SFU_MAX_PACKET)
+  if (!sub->negotiated || !connected (p->sub) || len > HQ_SFU_MAX_PACKET
+      || !recorder_ready (p, now))
     return;
   if (!retransmission && sub->waiting_keyframe) {
     if (!keyframe) {
@@ -237,6 +263,17 @@ forward (HqSfuSub *sub, const guint8 *data, const HqRtpHeader *hdr,
     sub->ts_delta = r32 - hdr->timestamp;
     sub->started = TRUE;
     sub->started_us = now;
+    /* Where the recorder's file of this track starts, as the SFU saw it:
+     * the recorder's own measure (hq-record's "media" line) is checked
+     * against it. */
+    if (p->hidden) {
+      JsonObject *line = hq_log_begin (HQ_LOG_INFO, "sfu");
+      json_object_set_string_member (line, "what", "recorder-first-packet");
+      json_object_set_string_member (line, "room_sid", p->media->room->sid);
+      json_object_set_string_member (line, "participant_sid", p->sid);
+      json_object_set_string_member (line, "track_sid", track->sid);
+      hq_log_end (line);
+    }
     /* The subscriber can line this stream up before its first packet
      * plays out, not a second later. */
     send_sender_report_now (sub, now);
@@ -611,6 +648,14 @@ hq_sfu_on_subscribe_packet (
 
   if (!rtcp || !hq_rtcp_iter_init (&iter, data, len, NULL))
     return;
+  if (p->hidden && !p->sub_heard) {
+    JsonObject *line = hq_log_begin (HQ_LOG_INFO, "sfu");
+    json_object_set_string_member (line, "what", "recorder-ready");
+    json_object_set_string_member (line, "room_sid", p->media->room->sid);
+    json_object_set_string_member (line, "participant_sid", p->sid);
+    hq_log_end (line);
+  }
+  p->sub_heard = TRUE;
   while (hq_rtcp_iter_next (&iter, &pkt)) {
     HqRtcpReportBlock blocks[HQ_RTCP_MAX_COUNT];
     HqRtcpSenderInfo info;

@@ -1127,23 +1127,35 @@ hq_store_get_composition (HqStore *store, const gchar *sid, GError **error)
 }
 
 GPtrArray *
-hq_store_list_compositions (HqStore *store, const gchar *room_sid,
-    const gchar *status, guint limit, guint offset, GError **error)
+hq_store_find_compositions (HqStore *store, const HqCompositionFilter *f,
+    guint limit, guint offset, GError **error)
 {
   sqlite3_stmt *s = stmt (store,
       "SELECT " COMPOSITION_COLUMNS " FROM compositions "
       "WHERE (?1 IS NULL OR room_sid = ?1) AND (?2 IS NULL OR status = ?2) "
-      "ORDER BY created, rowid LIMIT ?3 OFFSET ?4",
+      "AND (?3 = 0 OR created >= ?3) AND (?4 = 0 OR created < ?4) "
+      "ORDER BY created, rowid LIMIT ?5 OFFSET ?6",
       error);
 
   if (s == NULL)
     return NULL;
-  bind_text (s, 1, room_sid);
-  bind_text (s, 2, status);
-  sqlite3_bind_int64 (s, 3, limit);
-  sqlite3_bind_int64 (s, 4, offset);
+  bind_text (s, 1, f->room_sid);
+  bind_text (s, 2, f->status);
+  sqlite3_bind_int64 (s, 3, f->created_after);
+  sqlite3_bind_int64 (s, 4, f->created_before);
+  sqlite3_bind_int64 (s, 5, limit);
+  sqlite3_bind_int64 (s, 6, offset);
   return collect (store, s, read_composition,
       (GDestroyNotify)hq_composition_record_free, error);
+}
+
+GPtrArray *
+hq_store_list_compositions (HqStore *store, const gchar *room_sid,
+    const gchar *status, guint limit, guint offset, GError **error)
+{
+  HqCompositionFilter f = { room_sid, status, 0, 0 };
+
+  return hq_store_find_compositions (store, &f, limit, offset, error);
 }
 
 /* --- recording rules --- */

@@ -285,9 +285,21 @@ gboolean hq_store_put_composition (
     HqStore *store, const HqCompositionRecord *rec, GError **error);
 HqCompositionRecord *hq_store_get_composition (
     HqStore *store, const gchar *sid, GError **error);
+typedef struct
+{
+  const gchar *room_sid;
+  const gchar *status;
+  gint64 created_after; /* 0: any */
+  gint64 created_before; /* 0: any */
+} HqCompositionFilter;
+
 /* Oldest first; @room_sid and @status filter when not NULL. */
 GPtrArray *hq_store_list_compositions (HqStore *store, const gchar *room_sid,
     const gchar *status, guint limit, guint offset, GError **error);
+/* Oldest first, as hq_store_list_compositions. */
+GPtrArray *hq_store_find_compositions (HqStore *store,
+    const HqCompositionFilter *filter, guint limit, guint offset,
+    GError **error);
 
 /* A room's recording rules as JSON text ({"rules": [...]}); NULL (no error)
  * when none were ever set. */

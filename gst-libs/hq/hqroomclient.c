@@ -24,10 +24,12 @@
 #include <string.h>
 #include <libsoup/soup.h>
 #include <hq/hqprotocol.h>
+#include <hq/hqrtcp.h>
 #include <hq/hqtransport.h>
 #include "hqdebug.h"
 
 #define GST_CAT_DEFAULT hq_room_client_debug
+#include <hq/hqutil.h>
 
 #define RECONNECT_MIN_MS 250
 #define RECONNECT_MAX_MS 4000
@@ -94,6 +96,12 @@ struct _HqRoomClient
   gboolean pub_answered;
   HqTransport *sub;
   GPtrArray *remote; /* HqRoomRemoteTrack */
+  /* Empty receiver reports sent on the connected subscribe transport
+   * until its first RTP packet comes: the server sends its recorder media
+   * only once it has heard one (docs/protocol.md). */
+  GSource *ready_reports;
+  guint ready_reports_left;
+  gint sub_media; /* atomic: RTP has come on the subscribe transport */
 
   HqRoomReceiveFunc recv_func;
   gpointer recv_data;
@@ -303,8 +311,47 @@ on_subscribe_packet (gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
 {
   HqRoomClient *c = user_data;
 
+  if (!rtcp)
+    g_atomic_int_set (&c->sub_media, 1);
   if (c->recv_func)
     c->recv_func (HQ_ROOM_TRANSPORT_SUBSCRIBE, rtcp, data, len, c->recv_data);
+}
+
+/* How often, and for how long, the ready reports go out. */
+#define READY_REPORT_INTERVAL_MS 200
+#define READY_REPORTS 150
+
+static void
+stop_ready_reports (HqRoomClient *c)
+{
+  if (c->ready_reports) {
+    g_source_destroy (c->ready_reports);
+    g_clear_pointer (&c->ready_reports, g_source_unref);
+  }
+}
+
+/* An empty receiver report: it tells the server this end has its SRTP
+ * keys (the DTLS server, the server, is connected a flight before its
+ * client, and may not have its own keys yet when the first one comes, so
+ * they repeat until media arrives). */
+static gboolean
+send_ready_report (gpointer data)
+{
+  HqRoomClient *c = data;
+  guint8 rr[8];
+  HqRtcpWriter w;
+  guint32 ssrc;
+
+  if (g_atomic_int_get (&c->sub_media) || c->ready_reports_left == 0) {
+    g_clear_pointer (&c->ready_reports, g_source_unref);
+    return G_SOURCE_REMOVE;
+  }
+  c->ready_reports_left--;
+  hq_random_bytes ((guint8 *)&ssrc, sizeof ssrc);
+  hq_rtcp_writer_init (&w, rr, sizeof rr);
+  if (hq_rtcp_write_rr (&w, ssrc, NULL, 0, NULL))
+    hq_room_client_send_rtcp (c, HQ_ROOM_TRANSPORT_SUBSCRIBE, rr, w.len);
+  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -318,6 +365,15 @@ on_transport_state (HqTransport *t, gint state, gpointer user_data)
       t == c->pub ? "publish" : "subscribe",
       hq_transport_state_name ((HqTransportState)state), error ? ": " : "",
       error ? error->message : "");
+  if (state == HQ_TRANSPORT_STATE_CONNECTED && t == c->sub) {
+    stop_ready_reports (c);
+    g_atomic_int_set (&c->sub_media, 0);
+    c->ready_reports_left = READY_REPORTS;
+    send_ready_report (c);
+    c->ready_reports = g_timeout_source_new (READY_REPORT_INTERVAL_MS);
+    g_source_set_callback (c->ready_reports, send_ready_report, c, NULL);
+    g_source_attach (c->ready_reports, c->context);
+  }
   if (state == HQ_TRANSPORT_STATE_CONNECTED)
     g_signal_emit (c, signals[SIGNAL_TRANSPORT_CONNECTED], 0,
         t == c->pub ? HQ_ROOM_TRANSPORT_PUBLISH : HQ_ROOM_TRANSPORT_SUBSCRIBE);
@@ -374,6 +430,7 @@ static void
 drop_media (HqRoomClient *c)
 {
   drop_transport (c, &c->pub);
+  stop_ready_reports (c);
   drop_transport (c, &c->sub);
   g_clear_pointer (&c->pub_offer, hq_sdp_free);
   c->pub_answered = FALSE;

@@ -93,6 +93,13 @@ class PythonSdk(unittest.TestCase):
         listed = self.tw.video.v1.rooms.list(unique_name="py-room")
         self.assertEqual([r.sid for r in listed], [room.sid])
 
+    def test_pages_followed_through_page_tokens(self):
+        made = [self.tw.video.v1.rooms.create(unique_name=f"py-page-{i}").sid
+                for i in range(3)]
+        page = self.tw.video.v1.rooms.page(page_size=1, status="in-progress")
+        self.assertIn("PageToken=PT1", page.next_page_url)
+        listed = self.tw.video.v1.rooms.list(page_size=1, status="in-progress")
+        self.assertEqual(sorted(r.sid for r in listed), sorted(made))
 
     def test_callbacks_verify_with_request_validator(self):
         hook = Receiver()
