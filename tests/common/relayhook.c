@@ -13,6 +13,18 @@ struct _HqRelayHook
   HqRelayImpairment imp[2];
 };
 
+/* A transport behind a relay that fails says why (the relay may have
+ * made its peer give up: consent checks lost). */
+static void
+on_state (HqTransport *t, gint state, gpointer user_data)
+{
+  const GError *error = hq_transport_get_error (t);
+
+  if (state == HQ_TRANSPORT_STATE_FAILED)
+    g_printerr ("relayhook: a transport failed: %s\n",
+        error ? error->message : "(no reason)");
+}
+
 /* The relay of @t, made on first use. */
 static HqUdpRelay *
 relay_for (HqRelayHook *hook, HqTransport *t)
@@ -29,6 +41,7 @@ relay_for (HqRelayHook *hook, HqTransport *t)
     for (guint d = 0; d < 2; d++)
       hq_udp_relay_set_impairment (relay, d, &hook->imp[d]);
     g_hash_table_insert (hook->relays, t, relay);
+    g_signal_connect (t, "state-changed", G_CALLBACK (on_state), NULL);
   }
   g_mutex_unlock (&hook->lock);
   return relay;
