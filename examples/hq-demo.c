@@ -13,7 +13,9 @@
  *     rises above);
  *   - a listener subscribes with hqroomsrc, runs every participant's audio
  *     through hqspeakerdetect and, when the hqrecorder element is
- *     installed, records every track.
+ *     installed, records every track; when hqqualitymeter is installed,
+ *     every track goes through it first and the listener prints one
+ *     quality line per participant every QUALITY_INTERVAL seconds.
  *
  * It prints the browser URL where a person can join the same room, and
  * every change of dominant speaker, as the server announces it and as the
@@ -73,11 +75,33 @@ typedef struct
   GstElement *detect;
   GstElement *recorder; /* NULL when hqrecorder is not installed */
   gchar *recording_dir;
+  GstElement *meter; /* NULL when hqqualitymeter is not installed */
+  GHashTable *quality; /* participant -> Quality */
 
   gboolean stopping;
   guint stop_timer;
   int exit_code;
 } Demo;
+
+#define QUALITY_INTERVAL 5
+
+/* One participant's latest hq-quality figures, per kind (0 video, 1
+ * audio), until both of the same interval are in. */
+typedef struct
+{
+  GstStructure *kind[2];
+} Quality;
+
+static void
+quality_free (gpointer data)
+{
+  Quality *q = data;
+
+  for (guint i = 0; i < 2; i++)
+    if (q->kind[i])
+      gst_structure_free (q->kind[i]);
+  g_free (q);
+}
 
 /* --- the server --- */
 
@@ -280,8 +304,27 @@ recorder_pad (Demo *d, const gchar *kind)
   return gst_element_request_pad_simple (d->recorder, name);
 }
 
-/* A remote track appeared: audio goes through the speaker detector, and
- * everything into the recorder (or away). */
+/* The quality meter's pads for a new track: its sink in *@meter_sink and
+ * its source returned; NULL without a meter. */
+static GstPad *
+meter_pads (Demo *d, gboolean audio, GstPad **meter_sink)
+{
+  g_autofree gchar *src_name = NULL;
+
+  *meter_sink = NULL;
+  if (d->meter == NULL)
+    return NULL;
+  *meter_sink = gst_element_request_pad_simple (
+      d->meter, audio ? "audio_%u" : "video_%u");
+  if (*meter_sink == NULL)
+    return NULL;
+  src_name = g_strdup_printf ("src_%s", GST_PAD_NAME (*meter_sink));
+  return gst_element_get_static_pad (d->meter, src_name);
+}
+
+/* A remote track appeared: it goes through the quality meter (when
+ * installed), audio through the speaker detector, and everything into the
+ * recorder (or away). */
 static void
 on_track_pad (GstElement *src, GstPad *pad, gpointer user_data)
 {
@@ -291,6 +334,8 @@ on_track_pad (GstElement *src, GstPad *pad, gpointer user_data)
   g_autofree gchar *track = NULL;
   g_autoptr (GstPad) sink = NULL;
   gboolean audio = g_str_has_prefix (GST_PAD_NAME (pad), "audio");
+  g_autoptr (GstPad) meter_sink = NULL;
+  g_autoptr (GstPad) meter_src = meter_pads (d, audio, &meter_sink);
 
   g_object_get (
       pad, "participant-identity", &identity, "track-name", &track, NULL);
@@ -305,7 +350,9 @@ on_track_pad (GstElement *src, GstPad *pad, gpointer user_data)
     g_autoptr (GstPad) detect_src =
         gst_element_get_static_pad (d->detect, src_name);
 
-    if (!link_through_queue (bin, pad, detect_sink))
+    if (meter_src ? !link_through_queue (bin, pad, meter_sink)
+                || gst_pad_link (meter_src, detect_sink) != GST_PAD_LINK_OK
+                  : !link_through_queue (bin, pad, detect_sink))
       g_printerr ("hq-demo: cannot link %s to the speaker detector\n",
           GST_PAD_NAME (pad));
     sink = recorder_pad (d, "audio");
@@ -314,7 +361,9 @@ on_track_pad (GstElement *src, GstPad *pad, gpointer user_data)
       g_printerr ("hq-demo: cannot link the speaker detector onwards\n");
   } else {
     sink = recorder_pad (d, "video");
-    if (!link_through_queue (bin, pad, sink))
+    if (meter_src ? !link_through_queue (bin, pad, meter_sink)
+                || gst_pad_link (meter_src, sink) != GST_PAD_LINK_OK
+                  : !link_through_queue (bin, pad, sink))
       g_printerr ("hq-demo: cannot link %s\n", GST_PAD_NAME (pad));
   }
 }
@@ -356,6 +405,12 @@ make_listener (Demo *d, GError **error)
     g_object_set (d->recorder, "location", d->recording_dir, NULL);
     gst_bin_add (GST_BIN (pipeline), d->recorder);
   }
+  d->meter = gst_element_factory_make ("hqqualitymeter", "quality");
+  if (d->meter != NULL) {
+    g_object_set (
+        d->meter, "interval", (guint64)QUALITY_INTERVAL * GST_SECOND, NULL);
+    gst_bin_add (GST_BIN (pipeline), d->meter);
+  }
   g_signal_connect (src, "pad-added", G_CALLBACK (on_track_pad), d);
   if (!set_room_properties (d, src, "demo-listener", error)) {
     gst_object_unref (pipeline);
@@ -375,6 +430,54 @@ print_dominant (const gchar *who, const gchar *source)
 }
 
 static void stop (Demo *d, int exit_code);
+
+/* An hq-quality message: once a participant's video and audio of the same
+ * interval are in, one line for them. */
+static void
+on_quality (Demo *d, const GstStructure *s)
+{
+  const gchar *who = gst_structure_get_string (s, "participant");
+  const gchar *kind = gst_structure_get_string (s, "kind");
+  guint k = g_strcmp0 (kind, "audio") == 0;
+  guint64 t[2] = { 0, 0 };
+  guint vlevel = 0, alevel = 0, freezes = 0, gaps = 0;
+  gint width = 0, height = 0;
+  gdouble fps = 0, vmos = 0, amos = 0, loss = 0, rtt = 0;
+  Quality *q;
+
+  if (who == NULL || kind == NULL)
+    return;
+  q = g_hash_table_lookup (d->quality, who);
+  if (q == NULL) {
+    q = g_new0 (Quality, 1);
+    g_hash_table_insert (d->quality, g_strdup (who), q);
+  }
+  if (q->kind[k])
+    gst_structure_free (q->kind[k]);
+  q->kind[k] = gst_structure_copy (s);
+  if (!q->kind[0] || !q->kind[1])
+    return;
+  gst_structure_get_uint64 (q->kind[0], "running-time", &t[0]);
+  gst_structure_get_uint64 (q->kind[1], "running-time", &t[1]);
+  if (t[0] != t[1])
+    return;
+  gst_structure_get (q->kind[0], "level", G_TYPE_UINT, &vlevel, "width",
+      G_TYPE_INT, &width, "height", G_TYPE_INT, &height, "fps", G_TYPE_DOUBLE,
+      &fps, "freeze-count", G_TYPE_UINT, &freezes, "mos-video", G_TYPE_DOUBLE,
+      &vmos, NULL);
+  gst_structure_get (q->kind[1], "level", G_TYPE_UINT, &alevel, "gaps",
+      G_TYPE_UINT, &gaps, "mos-audio", G_TYPE_DOUBLE, &amos, NULL);
+  gst_structure_get_double (q->kind[1], "net-fraction-lost", &loss);
+  gst_structure_get_double (q->kind[1], "net-rtt-ms", &rtt);
+  printf ("hq-demo: quality of %s: level %u; video %dx%d %.0f fps, %u "
+          "freezes, MOS %.2f; audio %u gaps, MOS %.2f; network loss %.1f %%, "
+          "round trip %.0f ms\n",
+      who, MIN (vlevel, alevel), width, height, fps, freezes, vmos, gaps, amos,
+      100 * loss, rtt);
+  fflush (stdout);
+  for (guint i = 0; i < 2; i++)
+    g_clear_pointer (&q->kind[i], gst_structure_free);
+}
 
 static gboolean
 on_bus (GstBus *bus, GstMessage *msg, gpointer user_data)
@@ -399,7 +502,9 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer user_data)
       break;
     case GST_MESSAGE_ELEMENT:
       s = gst_message_get_structure (msg);
-      if (gst_structure_has_name (s, "hq-dominant-speaker")) {
+      if (gst_structure_has_name (s, "hq-quality")) {
+        on_quality (d, s);
+      } else if (gst_structure_has_name (s, "hq-dominant-speaker")) {
         const gchar *who = gst_structure_get_string (s, "participant");
 
         if (GST_MESSAGE_SRC (msg) == GST_OBJECT (d->detect))
@@ -627,6 +732,8 @@ main (int argc, char **argv)
   gst_init (NULL, NULL);
   parse_args (&d, argc, argv);
   d.loop = g_main_loop_new (NULL, FALSE);
+  d.quality =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, quality_free);
   sigint = g_unix_signal_add (SIGINT, on_signal, &d);
   sigterm = g_unix_signal_add (SIGTERM, on_signal, &d);
 
@@ -648,6 +755,7 @@ main (int argc, char **argv)
   g_source_remove (sigint);
   g_source_remove (sigterm);
   cleanup (&d);
+  g_hash_table_unref (d.quality);
   printf ("hq-demo: stopped\n");
   return d.exit_code;
 }

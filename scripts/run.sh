@@ -12,5 +12,5 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh build
 build=$PWD/build
-export GST_PLUGIN_PATH="$build/ext/room:$build/gst/speakerdetect:$build/gst/recorder${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+export GST_PLUGIN_PATH="$build/ext/room:$build/gst/speakerdetect:$build/gst/recorder:$build/gst/qualitymeter${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 exec "$build/examples/hq-demo" --hq-server "$build/server/hq-server" "$@"

@@ -128,6 +128,15 @@ struct _HqSfuTrack
   guint64 octets_in; /* payload bytes received */
   guint64 octets_in_prev; /* at the last second tick */
   gdouble bitrate_bps; /* received in the last second */
+  /* Delivery between the publisher's sender reports: what it sent (its
+   * SR octet counts) against what arrived here in the same time, for
+   * network quality (docs/netq.md); 0 until two SRs 0.5 s apart. */
+  gboolean have_sr_octets;
+  guint32 sr_octets;
+  gint64 sr_octets_ntp_us;
+  guint64 sr_octets_in; /* octets_in at that SR */
+  gdouble sr_sent_bps;
+  gdouble sr_delivered_bps;
   /* The publisher's clock: from its last SR (its RTP time and its
    * wallclock, on our monotonic clock through the participant's
    * sr_offset_us), else its last packet. */

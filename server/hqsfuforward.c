@@ -399,6 +399,29 @@ publisher_clock_seen (HqSfuParticipant *p, gint64 offset_us, gint64 now)
   return moved;
 }
 
+/* What @t's publisher sent since its previous sender report (at least
+ * 0.5 s before), by its octet count, and what arrived here meanwhile. */
+static void
+track_delivery (HqSfuTrack *t, const HqRtcpSenderInfo *info)
+{
+  gint64 ntp_us = hq_rtcp_unix_us_from_ntp (info->ntp);
+
+  if (t->have_sr_octets) {
+    gint64 span = ntp_us - t->sr_octets_ntp_us;
+    if (span < G_USEC_PER_SEC / 2 && span >= 0)
+      return;
+    if (span > 0 && span < 30 * G_USEC_PER_SEC) {
+      gdouble s = (gdouble)span / G_USEC_PER_SEC;
+      t->sr_sent_bps = (guint32)(info->octet_count - t->sr_octets) * 8.0 / s;
+      t->sr_delivered_bps = (t->octets_in - t->sr_octets_in) * 8.0 / s;
+    }
+  }
+  t->have_sr_octets = TRUE;
+  t->sr_octets = info->octet_count;
+  t->sr_octets_ntp_us = ntp_us;
+  t->sr_octets_in = t->octets_in;
+}
+
 /* A publisher's RTCP: its sender reports give each track's clock (our own
  * SRs to subscribers map it, see send_sender_reports()), BYE ends a
  * track's forwarding. */
@@ -430,6 +453,7 @@ publisher_rtcp (HqSfuParticipant *p, const guint8 *data, gsize len)
         track->have_sr = TRUE;
         track->sr_rtp = info.rtp_timestamp;
         track->sr_ntp_us = hq_rtcp_unix_us_from_ntp (info.ntp);
+        track_delivery (track, &info);
         mapping_changed |=
             publisher_clock_seen (p, now - track->sr_ntp_us, now);
       }
@@ -1007,6 +1031,14 @@ quality_samples (HqSfuParticipant *p, QualitySamples *q, gint64 now)
       s.fraction_lost = t->report.fraction_lost / 256.0;
       s.jitter_ms =
           t->clock_rate ? t->report.jitter * 1000.0 / t->clock_rate : 0;
+    }
+    /* Bandwidth against demand: what arrived of what the publisher sent
+     * between its last two sender reports.  A link that carries less
+     * than the publisher sends queues or drops the rest; before its
+     * queue overflows into loss, only this shows it. */
+    if (t->sr_sent_bps > 0) {
+      s.bitrate_bps = t->sr_delivered_bps;
+      s.demand_bps = t->sr_sent_bps;
     }
     /* Media expected, none came: the publisher is unreachable. */
     s.silent = t->stats.received == t->quality_seen;

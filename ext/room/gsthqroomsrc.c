@@ -48,6 +48,7 @@
 #include <hq/hqtags.h>
 #include "gsthqroomcommon.h"
 #include "hqarrival.h"
+#include "gsthqroomsrcstats.h"
 
 GST_DEBUG_CATEGORY_EXTERN (gst_hq_room_src_debug);
 #define GST_CAT_DEFAULT gst_hq_room_src_debug
@@ -63,6 +64,8 @@ struct _GstHqRoomSrcPad
   GstGhostPad parent;
   gchar *identity, *participant_sid, *track_name, *track_sid;
   GstHqRoomTrackPriority priority;
+  guint ssrc; /* for the stats */
+  gboolean video;
 };
 
 /* One remote track, keyed by identity + track name.  Reference counted:
@@ -97,6 +100,7 @@ struct _GstHqRoomSrc
   GHashTable *by_ssrc; /* ssrc -> Stream */
   HqArrival *arrival; /* first packets of each SSRC, under lock */
   guint audio_count, video_count;
+  GstHqRoomNetqCache *netq; /* for the pads' stats */
 };
 
 enum
@@ -115,6 +119,7 @@ enum
   PAD_PROP_TRACK_NAME,
   PAD_PROP_TRACK_SID,
   PAD_PROP_PRIORITY,
+  PAD_PROP_STATS,
 };
 
 enum
@@ -151,6 +156,8 @@ gst_hq_room_kinds_get_type (void)
 
 /* --- the pad --- */
 
+static GstStructure *gst_hq_room_src_pad_get_stats (GstHqRoomSrcPad *pad);
+
 G_DEFINE_TYPE (GstHqRoomSrcPad, gst_hq_room_src_pad, GST_TYPE_GHOST_PAD);
 
 static void
@@ -159,6 +166,10 @@ gst_hq_room_src_pad_get_property (
 {
   GstHqRoomSrcPad *pad = GST_HQ_ROOM_SRC_PAD (object);
 
+  if (prop_id == PAD_PROP_STATS) {
+    g_value_take_boxed (value, gst_hq_room_src_pad_get_stats (pad));
+    return;
+  }
   GST_OBJECT_LOCK (pad);
   switch (prop_id) {
     case PAD_PROP_IDENTITY:
@@ -249,6 +260,18 @@ gst_hq_room_src_pad_class_init (GstHqRoomSrcPadClass *klass)
           "The track's priority in the room", GST_TYPE_HQ_ROOM_TRACK_PRIORITY,
           GST_HQ_ROOM_TRACK_PRIORITY_STANDARD,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstHqRoomSrcPad:stats:
+   *
+   * The track's reception statistics, read when asked: rtpbin's RTP
+   * figures (packets, loss, jitter, bitrate, NACKs) and the server's
+   * network quality figures for us and for the publisher
+   * (docs/hqroomsrc.md, "Statistics").
+   */
+  g_object_class_install_property (gobject_class, PAD_PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "Reception statistics of the track", GST_TYPE_STRUCTURE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 }
 
 static void
@@ -290,7 +313,32 @@ pad_set_track (GstHqRoomSrcPad *pad, const HqRoomRemoteTrack *t)
   pad->track_name = g_strdup (t->name);
   g_free (pad->track_sid);
   pad->track_sid = g_strdup (t->track_sid);
+  pad->ssrc = t->ssrc;
+  pad->video = t->kind == HQ_SDP_KIND_VIDEO;
   GST_OBJECT_UNLOCK (pad);
+}
+
+/* The pad's stats property (gsthqroomsrcstats.c). */
+static GstStructure *
+gst_hq_room_src_pad_get_stats (GstHqRoomSrcPad *pad)
+{
+  GstElement *parent = gst_pad_get_parent_element (GST_PAD (pad));
+  GstHqRoomSrc *self =
+      parent && GST_IS_HQ_ROOM_SRC (parent) ? GST_HQ_ROOM_SRC (parent) : NULL;
+  g_autofree gchar *publisher = NULL;
+  GstStructure *s;
+  guint ssrc;
+  gboolean video;
+
+  GST_OBJECT_LOCK (pad);
+  ssrc = pad->ssrc;
+  video = pad->video;
+  publisher = g_strdup (pad->participant_sid);
+  GST_OBJECT_UNLOCK (pad);
+  s = gst_hq_room_src_stats_new (self ? self->rtpbin : NULL, ssrc, video,
+      self ? self->netq : NULL, publisher);
+  g_clear_object (&parent);
+  return s;
 }
 
 /* --- streams --- */
@@ -880,6 +928,7 @@ on_joined (HqRoomClient *client, JsonObject *joined, gboolean resumed,
     GstHqRoomSrc *self)
 {
   gst_hq_room_post_joined (GST_ELEMENT (self), joined, resumed);
+  gst_hq_room_netq_cache_joined (self->netq, client);
 }
 
 /* A publisher changed a track's priority: its pad says so. */
@@ -937,6 +986,8 @@ on_message (HqRoomClient *client, const gchar *type, JsonObject *msg,
         (NULL));
   if (g_str_equal (type, "track_priority_changed"))
     priority_changed (self, msg);
+  if (g_str_equal (type, "network_quality"))
+    gst_hq_room_netq_cache_update (self->netq, msg);
   gst_hq_room_post_event (GST_ELEMENT (self), type, msg);
 }
 
@@ -1164,6 +1215,7 @@ gst_hq_room_src_finalize (GObject *object)
   g_hash_table_unref (self->by_ssrc);
   hq_arrival_free (self->arrival);
   g_hash_table_unref (self->streams);
+  gst_hq_room_netq_cache_free (self->netq);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -1185,6 +1237,7 @@ gst_hq_room_src_init (GstHqRoomSrc *self)
       g_str_hash, g_str_equal, NULL, (GDestroyNotify)stream_unref);
   self->by_ssrc = g_hash_table_new (NULL, NULL);
   self->arrival = hq_arrival_new (ARRIVAL_HOLD, GST_CAT_DEFAULT);
+  self->netq = gst_hq_room_netq_cache_new ();
 
   self->rtpbin = gst_element_factory_make ("rtpbin", "rtpbin");
   self->rtp_in = gst_element_factory_make ("appsrc", "rtp_in");

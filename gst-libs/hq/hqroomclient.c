@@ -1258,6 +1258,12 @@ hq_room_client_send_chat (HqRoomClient *c, const gchar *body)
   g_source_unref (s);
 }
 
+void
+hq_room_client_send (HqRoomClient *c, JsonObject *msg)
+{
+  ws_send (c, msg);
+}
+
 /* --- object --- */
 
 const gchar *

@@ -214,6 +214,11 @@ void hq_room_client_send_rtcp (HqRoomClient *client, HqRoomTransportKind which,
     const guint8 *data, gsize len);
 /* Thread-safe: sends a chat message (chat_send). */
 void hq_room_client_send_chat (HqRoomClient *client, const gchar *body);
+/* On the client's context (e.g. from its "joined" handler): sends @msg
+ * (borrowed) to a joined server as it is; dropped when not connected.
+ * For requests the client has no function of its own for, e.g.
+ * network_quality_configure (docs/protocol.md). */
+void hq_room_client_send (HqRoomClient *client, JsonObject *msg);
 
 /* Our participant sid and identity once joined, else NULL. */
 const gchar *hq_room_client_get_participant_sid (HqRoomClient *client);

@@ -193,6 +193,19 @@ void hq_transport_set_label (HqTransport *transport, const gchar *label);
 gchar *hq_transport_describe_candidates (
     HqTransport *transport, gboolean remote);
 
+/* For tests only: a process-wide hook that sees every candidate line a
+ * transport announces (@local TRUE, before "local-candidate") or is given
+ * (@local FALSE, in hq_transport_add_remote_candidate), on the
+ * transport's context.  It returns the line to use instead (newly
+ * allocated; a copy of @candidate to keep it) or NULL to leave the
+ * candidate out.  How tests put an impairment relay into the media path
+ * of an element that owns its transports (tests/common/relayhook.h);
+ * NULL removes the hook. */
+typedef gchar *(*HqTransportCandidateHook) (HqTransport *transport,
+    gboolean local, const gchar *candidate, gpointer user_data);
+void hq_transport_set_candidate_hook (
+    HqTransportCandidateHook hook, gpointer user_data);
+
 /* Handles @len bytes as if they had arrived on the transport's socket:
  * the same demultiplexing, DTLS, SRTP and counting.  For fuzzing and
  * tests; call it on the transport's context. */

@@ -74,6 +74,7 @@
 #include <gst/audio/audio.h>
 #include <gst/video/video.h>
 #include <json-glib/json-glib.h>
+#include <hq/hqnetq.h>
 #include <hq/hqquality.h>
 #include <hq/hqtags.h>
 
@@ -124,6 +125,18 @@ typedef struct
   guint64 compared;
   gdouble psnr_sum;
   gdouble ssim_sum;
+  /* Network figures from an upstream hqroomsrc pad's stats, over net_time
+   * (the part of the duration they cover); the sums are weighted by
+   * seconds. */
+  GstClockTime net_time;
+  guint64 net_received;
+  guint64 net_expected;
+  guint64 net_unrecovered;
+  guint64 net_nacks;
+  guint64 net_bytes;
+  gdouble net_jitter_sum;
+  gdouble net_rtt_sum;
+  gdouble net_r_sum;
   /* Visit only: time-weighted sum of the intervals' MOS. */
   gdouble mos_weighted;
   gint width;
@@ -191,6 +204,11 @@ struct _GstHqQualityMeterPad
   gboolean live; /* upstream said so in a latency query */
   GstClockTime latency; /* upstream's minimum latency */
   gdouble delay_ms;
+  GstPad *stats_pad; /* upstream hqroomsrc pad with "stats", or NULL */
+  gboolean have_net_prev;
+  guint64 net_prev_received, net_prev_unrecovered, net_prev_nacks;
+  guint64 net_prev_bytes;
+  gint64 net_prev_lost;
   Figures now; /* the open interval */
 
   /* Element object lock. */
@@ -282,6 +300,7 @@ gst_hq_quality_meter_pad_finalize (GObject *object)
   g_free (pad->tag_participant);
   g_free (pad->prev_y);
   g_free (pad->scratch);
+  gst_clear_object (&pad->stats_pad);
   G_OBJECT_CLASS (gst_hq_quality_meter_pad_parent_class)->finalize (object);
 }
 
@@ -379,6 +398,8 @@ pad_reset_stream (GstHqQualityMeterPad *pad)
   pad->latency = 0;
   pad->delay_ms = HQ_QUALITY_OPUS_DELAY_MS;
   pad->resolution_changed = FALSE;
+  gst_clear_object (&pad->stats_pad);
+  pad->have_net_prev = FALSE;
   memset (&pad->now, 0, sizeof (pad->now));
 }
 
@@ -517,6 +538,15 @@ figures_add (Figures *total, const Figures *f)
   total->compared += f->compared;
   total->psnr_sum += f->psnr_sum;
   total->ssim_sum += f->ssim_sum;
+  total->net_time += f->net_time;
+  total->net_received += f->net_received;
+  total->net_expected += f->net_expected;
+  total->net_unrecovered += f->net_unrecovered;
+  total->net_nacks += f->net_nacks;
+  total->net_bytes += f->net_bytes;
+  total->net_jitter_sum += f->net_jitter_sum;
+  total->net_rtt_sum += f->net_rtt_sum;
+  total->net_r_sum += f->net_r_sum;
   if (f->width > 0) {
     total->width = f->width;
     total->height = f->height;
@@ -539,10 +569,28 @@ figures_have_media (StreamKind kind, const Figures *f)
   return f->audio_time > 0 || f->concealed > 0;
 }
 
+/* The network figures' means over the time they cover. */
+static gdouble
+net_mean (const Figures *f, gdouble sum)
+{
+  return f->net_time > 0 ? sum / seconds (f->net_time) : 0.0;
+}
+
+/* Share of packets the network lost that stayed lost (retransmission
+ * did not bring them back in time), 0..1. */
+static gdouble
+net_unrecovered_fraction (const Figures *f)
+{
+  return f->net_expected
+      ? MIN (1.0, (gdouble)f->net_unrecovered / f->net_expected)
+      : 0.0;
+}
+
 static gdouble
 figures_mos (StreamKind kind, const Figures *f, gdouble delay_ms)
 {
   gdouble d = seconds (f->duration);
+  gdouble loss;
 
   if (d <= 0 || !figures_have_media (kind, f))
     return 1.0;
@@ -552,19 +600,148 @@ figures_mos (StreamKind kind, const Figures *f, gdouble delay_ms)
     s.height = MAX (f->height, 0);
     s.fps = (f->frames - f->frozen_content) / d;
     s.bitrate_bps = f->bytes * 8 / d;
+    /* Decoded video: the bitrate it arrived at over the network. */
+    if (s.bitrate_bps == 0 && f->net_time > 0)
+      s.bitrate_bps = f->net_bytes * 8 / seconds (f->net_time);
     s.frozen_fraction = seconds (f->freezes) / d;
     return hq_quality_video_mos (&s);
   }
-  return hq_quality_audio_mos (
-      delay_ms, 100.0 * MIN (1.0, seconds (f->gap_time + f->concealed) / d));
+  /* One-way network delay: half the round trips of both legs. */
+  delay_ms += net_mean (f, f->net_rtt_sum) / 2;
+  loss = MIN (1.0, seconds (f->gap_time + f->concealed) / d);
+  loss = MAX (loss, net_unrecovered_fraction (f));
+  return hq_quality_audio_mos (delay_ms, 100.0 * loss);
 }
 
 static guint
 figures_level (StreamKind kind, const Figures *f, gdouble mos)
 {
+  guint level;
+
   if (!figures_have_media (kind, f))
     return 0;
-  return hq_quality_level_from_mos (mos);
+  level = hq_quality_level_from_mos (mos);
+  if (f->net_time > 0)
+    level = MIN (level, hq_netq_level_from_r (net_mean (f, f->net_r_sum)));
+  return level;
+}
+
+/* ---- network figures from an upstream hqroomsrc ---- */
+
+/* The pad of an hqroomsrc (or anything with a GstStructure "stats"
+ * property on its pad) upstream of @sinkpad, through elements with one
+ * sink pad (queue, capsfilter, a decoder); NULL if there is none. */
+static GstPad *
+find_stats_pad (GstPad *sinkpad)
+{
+  GstPad *peer = gst_pad_get_peer (sinkpad);
+
+  for (guint hops = 0; peer && hops < 16; hops++) {
+    GParamSpec *spec =
+        g_object_class_find_property (G_OBJECT_GET_CLASS (peer), "stats");
+    GstElement *e;
+    GstPad *sink = NULL;
+
+    if (spec && spec->value_type == GST_TYPE_STRUCTURE
+        && (spec->flags & G_PARAM_READABLE))
+      return peer;
+    e = gst_pad_get_parent_element (peer);
+    gst_object_unref (peer);
+    peer = NULL;
+    if (e == NULL)
+      break;
+    GST_OBJECT_LOCK (e);
+    if (e->numsinkpads == 1)
+      sink = gst_object_ref (e->sinkpads->data);
+    GST_OBJECT_UNLOCK (e);
+    gst_object_unref (e);
+    if (sink) {
+      peer = gst_pad_get_peer (sink);
+      gst_object_unref (sink);
+    }
+  }
+  g_clear_object (&peer);
+  return NULL;
+}
+
+static guint64
+stats_u64 (const GstStructure *s, const gchar *name)
+{
+  guint64 v = 0;
+
+  gst_structure_get_uint64 (s, name, &v);
+  return v;
+}
+
+static gdouble
+stats_double (const GstStructure *s, const gchar *name, gdouble unknown)
+{
+  gdouble v = unknown;
+
+  gst_structure_get_double (s, name, &v);
+  return v;
+}
+
+/* Reads the upstream stats at the end of an interval into @f: the
+ * differences since the last reading, and the netq R of the interval
+ * (libhq hqnetq.h) from loss, jitter and both legs' round trips. */
+static void
+pad_read_network (GstHqQualityMeterPad *pad, Figures *f)
+{
+  GstStructure *s = NULL;
+  guint64 received, unrecovered, nacks, bytes;
+  gint64 lost = 0;
+  gdouble jitter, rtt, pub_rtt;
+
+  if (pad->stats_pad == NULL)
+    return;
+  g_object_get (pad->stats_pad, "stats", &s, NULL);
+  if (s == NULL)
+    return;
+  received = stats_u64 (s, "packets-received");
+  unrecovered = stats_u64 (s, "jitterbuffer-lost");
+  nacks = stats_u64 (s, "nacks-sent");
+  bytes = stats_u64 (s, "bytes-received");
+  gst_structure_get_int64 (s, "packets-lost", &lost);
+  jitter = stats_double (s, "jitter-ms", 0);
+  rtt = stats_double (s, "rtt-ms", -1);
+  pub_rtt = stats_double (s, "publisher-rtt-ms", -1);
+  gst_structure_free (s);
+
+  /* Counters that went back belong to a new SSRC (a reconnect): start
+   * over from them. */
+  if (pad->have_net_prev && received >= pad->net_prev_received
+      && unrecovered >= pad->net_prev_unrecovered
+      && nacks >= pad->net_prev_nacks && bytes >= pad->net_prev_bytes
+      && f->duration > 0) {
+    gdouble d = seconds (f->duration);
+    guint64 got = received - pad->net_prev_received;
+    gint64 expected = (gint64)got + lost - pad->net_prev_lost;
+    HqNetqSample q = { 0 };
+
+    expected = MAX (expected, (gint64)got);
+    f->net_time = f->duration;
+    f->net_received = got;
+    f->net_expected = (guint64)expected;
+    f->net_unrecovered = unrecovered - pad->net_prev_unrecovered;
+    f->net_nacks = nacks - pad->net_prev_nacks;
+    f->net_bytes = bytes - pad->net_prev_bytes;
+    f->net_jitter_sum = jitter * d;
+    f->net_rtt_sum = (MAX (rtt, 0) + MAX (pub_rtt, 0)) * d;
+    q.kind = pad->kind == KIND_AUDIO ? HQ_NETQ_AUDIO : HQ_NETQ_VIDEO;
+    q.fraction_lost =
+        expected ? (gdouble)(expected - (gint64)got) / expected : 0;
+    q.rtt_ms = MAX (rtt, 0) + MAX (pub_rtt, 0);
+    q.jitter_ms = jitter;
+    q.silent = got == 0;
+    f->net_r_sum = hq_netq_r_factor (&q) * d;
+  }
+  pad->have_net_prev = TRUE;
+  pad->net_prev_received = received;
+  pad->net_prev_unrecovered = unrecovered;
+  pad->net_prev_nacks = nacks;
+  pad->net_prev_bytes = bytes;
+  pad->net_prev_lost = lost;
 }
 
 static GstMessage *
@@ -609,6 +786,21 @@ interval_message (GstHqQualityMeter *self, GstHqQualityMeterPad *pad,
         f->samples ? (gdouble)f->clipped / f->samples : 0.0, "mos-audio",
         G_TYPE_DOUBLE, mos, NULL);
   }
+  if (f->net_time > 0) {
+    gdouble r = net_mean (f, f->net_r_sum);
+    gst_structure_set (s, "net-packets", G_TYPE_UINT64, f->net_received,
+        "net-fraction-lost", G_TYPE_DOUBLE,
+        f->net_expected
+            ? (gdouble)(f->net_expected - f->net_received) / f->net_expected
+            : 0.0,
+        "net-unrecovered", G_TYPE_DOUBLE, net_unrecovered_fraction (f),
+        "net-nacks", G_TYPE_UINT64, f->net_nacks, "net-jitter-ms",
+        G_TYPE_DOUBLE, net_mean (f, f->net_jitter_sum), "net-rtt-ms",
+        G_TYPE_DOUBLE, net_mean (f, f->net_rtt_sum), "net-bitrate",
+        G_TYPE_DOUBLE, f->net_bytes * 8 / seconds (f->net_time), "net-r",
+        G_TYPE_DOUBLE, r, "net-level", G_TYPE_UINT,
+        f->net_received ? hq_netq_level_from_r (r) : 0, NULL);
+  }
   return gst_message_new_element (GST_OBJECT (self), s);
 }
 
@@ -624,6 +816,7 @@ pad_close_interval (
   gdouble mos;
 
   f->duration = end - pad->interval_start;
+  pad_read_network (pad, f);
   if (f->width == 0) {
     f->width = pad->width;
     f->height = pad->height;
@@ -924,6 +1117,11 @@ pad_check_latency (GstHqQualityMeterPad *pad)
   GstClockTime min = 0;
 
   pad->latency_checked = TRUE;
+  gst_clear_object (&pad->stats_pad);
+  pad->stats_pad = find_stats_pad (GST_PAD (pad));
+  pad->have_net_prev = FALSE;
+  if (pad->stats_pad)
+    pad_read_network (pad, &pad->now);
   if (gst_pad_peer_query (GST_PAD (pad), query))
     gst_query_parse_latency (query, &live, &min, NULL);
   gst_query_unref (query);
@@ -1200,8 +1398,21 @@ report_stream (JsonBuilder *b, GstHqQualityMeterPad *pad, const Figures *f)
         "clipping-ratio", f->samples ? (gdouble)f->clipped / f->samples : 0.0);
     DOUBLE_MEMBER ("mos-audio", mos);
   }
-  INT_MEMBER ("level",
-      figures_have_media (pad->kind, f) ? hq_quality_level_from_mos (mos) : 0);
+  if (f->net_time > 0) {
+    INT_MEMBER ("net-packets", f->net_received);
+    DOUBLE_MEMBER ("net-fraction-lost",
+        f->net_expected
+            ? (gdouble)(f->net_expected - f->net_received) / f->net_expected
+            : 0.0);
+    DOUBLE_MEMBER ("net-unrecovered", net_unrecovered_fraction (f));
+    INT_MEMBER ("net-nacks", f->net_nacks);
+    DOUBLE_MEMBER ("net-jitter-ms", net_mean (f, f->net_jitter_sum));
+    DOUBLE_MEMBER ("net-rtt-ms", net_mean (f, f->net_rtt_sum));
+    DOUBLE_MEMBER ("net-bitrate", f->net_bytes * 8 / seconds (f->net_time));
+    DOUBLE_MEMBER ("net-r", net_mean (f, f->net_r_sum));
+    INT_MEMBER ("net-level", hq_netq_level_from_r (net_mean (f, f->net_r_sum)));
+  }
+  INT_MEMBER ("level", figures_level (pad->kind, f, mos));
   json_builder_end_object (b);
 }
 
@@ -1251,11 +1462,10 @@ report_json_locked (GstHqQualityMeter *self)
       mos_sum[pad->kind] += pad->total.mos_weighted;
       time[pad->kind] += seconds (pad->total.duration);
       level = MIN (level,
-          figures_have_media (pad->kind, &pad->total)
-              ? hq_quality_level_from_mos (pad->total.duration
-                      ? pad->total.mos_weighted / seconds (pad->total.duration)
-                      : 1.0)
-              : 0);
+          figures_level (pad->kind, &pad->total,
+              pad->total.duration
+                  ? pad->total.mos_weighted / seconds (pad->total.duration)
+                  : 1.0));
     }
     json_builder_end_array (b);
     if (time[KIND_AUDIO] > 0) {

@@ -69,6 +69,16 @@ class Demo(unittest.TestCase):
                 found.add(m.group(1))
         return found
 
+    def quality_lines(self):
+        found = {}
+        for line in self.lines:
+            m = re.match(r"hq-demo: quality of (\S+): level (\d); video "
+                         r"\d+x\d+ (\d+) fps, \d+ freezes, MOS [\d.]+; "
+                         r"audio \d+ gaps, MOS [\d.]+; network loss", line)
+            if m:
+                found[m.group(1)] = m
+        return found
+
     def test_demo_runs_and_stops_cleanly(self):
         both = {"synthetic-alice", "synthetic-bob"}
         self.read_until(lambda ls: any("join them from a browser" in l
@@ -83,6 +93,13 @@ class Demo(unittest.TestCase):
                         "both synthetic speakers announced by the detector")
         self.read_until(lambda ls: both <= self.announced("server"),
                         "both synthetic speakers announced by the server")
+        # The listener's quality line for each participant (hqqualitymeter,
+        # every 5 s): a level and both kinds' figures, video with frames.
+        self.read_until(lambda ls: both <= self.quality_lines().keys(),
+                        "a quality line for each synthetic participant")
+        for who, m in self.quality_lines().items():
+            self.assertIn(int(m.group(2)), range(6), m.group(0))
+            self.assertGreater(float(m.group(3)), 0, m.group(0))
         self.proc.send_signal(signal.SIGINT)
         self.read_until(lambda ls: any(l == "hq-demo: stopped" for l in ls),
                         "a clean stop")

@@ -1,7 +1,10 @@
 """The shell examples in examples/, run as a user would against a real
 hq-server: a gst-launch-1.0 publisher with hqroomsink is in the room, and
 the example must produce what it promises.  Suite `room`."""
+import json
 import os
+import select
+import signal
 import subprocess
 import time
 import unittest
@@ -73,6 +76,41 @@ class Examples(unittest.TestCase):
             info = discover(os.path.join(out, os.path.basename(segments[1])))
             self.assertIn("H.264", info)
             self.assertRegex(info, r"MPEG-4 AAC|AAC")
+
+    def test_monitor_room(self):
+        with Server() as srv:
+            srv.create_room("monitor-room")
+            self.publish(srv, "dr-jones", "monitor-room")
+            report = os.path.join(srv.data_dir, "quality.json")
+            token = srv.access_token("monitor", "monitor-room")
+            mon = subprocess.Popen(
+                [os.path.join(EXAMPLES, "monitor-room.sh"), srv.url,
+                 "monitor-room", "dr-jones", report],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                env={**os.environ, "HQ_ACCESS_TOKEN": token})
+            self.addCleanup(self.stop, mon)
+            # Three seconds of both streams scored, then Ctrl-C.
+            deadline = time.monotonic() + DEADLINE
+            out = b""
+            while out.count(b"hq-quality") < 6:
+                if time.monotonic() > deadline or mon.poll() is not None:
+                    self.fail("no hq-quality lines from monitor-room.sh:\n"
+                              + out.decode(errors="replace")[-3000:])
+                ready, _, _ = select.select([mon.stdout], [], [], 1.0)
+                if ready:
+                    out += os.read(mon.stdout.fileno(), 65536)
+            mon.send_signal(signal.SIGINT)
+            rest, _ = mon.communicate(timeout=DEADLINE)
+            self.assertEqual(mon.returncode, 0, rest.decode(errors="replace"))
+            with open(report) as f:
+                visit = json.load(f)
+            (who,) = visit["participants"]
+            self.assertEqual(who["participant"], "dr-jones")
+            kinds = {s["kind"]: s for s in who["streams"]}
+            self.assertGreater(kinds["video"]["frames"], 10)
+            self.assertGreater(kinds["audio"]["duration"], 1.0)
+            self.assertIn("net-fraction-lost", kinds["audio"])
+            self.assertIn(who["level"], range(6))
 
 
 if __name__ == "__main__":
