@@ -86,10 +86,14 @@ test('the app bundled with esbuild, served by hq-server from its build folder: t
   const bundle = readFileSync(path.join(out, 'app.js'), 'utf8');
   assert.doesNotMatch(bundle, /from\s*['"]twilio-video['"]|\/sdk\/video\.js/, 'the SDK is inside the bundle');
 
-  server = await startServer({
-    HQ_APP_DIR: out,
+  // Its own data directory, to restart the server there (below).
+  const dataDir = path.join(top, 'data');
+  const env = {
+    HQ_APP_DIR: out, HQ_RECONNECT_GRACE_MS: '8000',
     HQ_ACCOUNT_SID: ACCOUNT, HQ_API_KEY_SID: KEY.sid, HQ_API_KEY_SECRET: KEY.secret,
-  });
+  };
+  server = await startServer(env, { dataDir });
+  const listen = new URL(server.url).host;
   await rest('/v1/Rooms', { UniqueName: 'sdk-ts', Type: 'group' });
   // A single-page app's route: the server answers it with index.html.
   const a = await openApp(browser, `${server.url}/room/sdk-ts`, 'ana');
@@ -131,6 +135,45 @@ test('the app bundled with esbuild, served by hq-server from its build folder: t
     await waitEvent(b, { type: 'messageAdded', author: 'ana', body: 'hello from the TypeScript app' });
     await call(b, () => window.app.say('hola'));
     await waitEvent(a, { type: 'messageAdded', author: 'ben', body: 'hola' });
+    // Screen share: a second video track, decoded remotely, then stopped.
+    const shared = await call(a, () => window.app.shareScreen());
+    assert.deepEqual(shared, { name: 'screen', kind: 'video', priority: 'high', videoTracks: 2 });
+    await waitEvent(b, { type: 'trackSubscribed', identity: 'ana', kind: 'video', name: 'screen' });
+    await waitFrames(b, 'ana', 'screen');
+    assert.deepEqual(await call(a, () => window.app.stopScreen()), { name: 'screen', videoTracks: 1 });
+    await waitInPage(b.page, () => window.app.remoteVideo('ana', 'screen').elements === 0, undefined, 30000,
+      'the screen element removed');
+    // Data tracks, messages both ways.
+    for (const [p, other] of [[a, 'ben'], [b, 'ana']]) {
+      assert.deepEqual(await call(p, () => window.app.publishData('notes')), { kind: 'data', name: 'notes', dataTracks: 1 });
+      await waitEvent(other === 'ben' ? b : a, { type: 'trackSubscribed', identity: p.identity, kind: 'data', name: 'notes' });
+    }
+    await call(a, () => window.app.sendText('from ana'));
+    await waitEvent(b, { type: 'trackMessage', identity: 'ana', name: 'notes', text: 'from ana' });
+    await call(b, () => window.app.sendText('from ben'));
+    await waitEvent(a, { type: 'trackMessage', identity: 'ben', name: 'notes', text: 'from ben' });
+    // Dominant speaker: whoever is not muted (both fake microphones beep).
+    await call(b, () => window.app.setEnabled('audio', false));
+    await waitEvent(b, { type: 'dominantSpeakerChanged', identity: 'ana' });
+    await call(b, () => window.app.setEnabled('audio', true));
+    // Network quality: levels for oneself and for the other.
+    for (const [p, other] of [[a, 'ben'], [b, 'ana']]) {
+      for (const who of [p.identity, other]) {
+        const e = await waitEvent(p, { type: 'networkQualityLevelChanged', identity: who });
+        assert.ok(Number.isInteger(e.level) && e.level >= 0 && e.level <= 5, JSON.stringify(e));
+      }
+    }
+    // A server restart within the grace period: reconnecting, reconnected,
+    // media again.
+    assert.equal(await server.stop(), 0, server.log());
+    for (const p of [a, b]) await waitEvent(p, { type: 'reconnecting', code: 53001 });
+    server = await startServer(env, { dataDir, listen });
+    for (const p of [a, b]) await waitEvent(p, { type: 'reconnected' });
+    await waitFrames(b, 'ana');
+    await waitFrames(a, 'ben');
+    // (After a restart the others came back as new participants: what
+    // follows must be seen anew.)
+    for (const p of [a, b]) await call(p, () => window.app.clearEvents());
     // Leaving: the leaver's own captures stay its own (it passed them in),
     // the other side sees it go.
     const left = await call(b, () => window.app.disconnect());
@@ -141,6 +184,16 @@ test('the app bundled with esbuild, served by hq-server from its build folder: t
     assert.deepEqual(await eventsOf(a, 'disconnected'), []);
     assert.deepEqual(a.problems, []);
     assert.deepEqual(b.problems, []);
+    // Tracks connect() captured are stopped by disconnect().
+    await call(b, ([t]) => window.app.join(t, 'sdk-ts', true), [await token('ben', 'sdk-ts')]);
+    await waitFrames(a, 'ben');
+    const gone = await call(b, () => window.app.disconnect());
+    assert.deepEqual(gone, { state: 'disconnected', captures: ['ended', 'ended'] });
+    // A server that stays away past the grace period: disconnected 53001.
+    assert.equal(await server.stop(), 0, server.log());
+    server = null;
+    await waitEvent(a, { type: 'reconnecting', code: 53001 });
+    await waitEvent(a, { type: 'disconnected', code: 53001 });
   } finally {
     await a.page.close();
     await b.page.close();

@@ -317,6 +317,11 @@ const app = {
     return { version: Video.version, isSupported: Video.isSupported };
   },
 
+  // Forgets what was recorded so far, so later waits see only what comes.
+  clearEvents(): void {
+    events.length = 0;
+  },
+
   // The room's chat, found by the room's name as the reference app does.
   async chat(token: string, roomName: string) {
     const client = await ChatClient.create(token);
