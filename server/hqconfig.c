@@ -214,13 +214,12 @@ static const struct
       G_STRUCT_OFFSET (HqConfig, oidc_host_value) },
 };
 
-static const IntSetting oidc_int_settings[] = {
-  { "refresh_min", "HQ_OIDC_REFRESH_MIN",
-      G_STRUCT_OFFSET (HqConfig, oidc_refresh_min), 0, 3600 },
-};
-
+/* Replaces *@field by the items of @list, a comma- or semicolon-separated
+ * list (spaces around items and empty items dropped; "" gives none),
+ * lower-cased with @lower (emails, content types; room names keep their
+ * case). */
 static void
-set_allowed_emails (HqConfig *config, const gchar *list)
+set_list (gchar ***field, const gchar *list, gboolean lower)
 {
   g_auto (GStrv) parts = g_strsplit_set (list, ",;", -1);
   GPtrArray *out = g_ptr_array_new ();
@@ -228,12 +227,17 @@ set_allowed_emails (HqConfig *config, const gchar *list)
   for (gchar **p = parts; *p; p++) {
     g_strstrip (*p);
     if (**p)
-      g_ptr_array_add (out, g_ascii_strdown (*p, -1));
+      g_ptr_array_add (out, lower ? g_ascii_strdown (*p, -1) : g_strdup (*p));
   }
   g_ptr_array_add (out, NULL);
-  g_strfreev (config->oidc_allowed_emails);
-  config->oidc_allowed_emails = (gchar **)g_ptr_array_free (out, FALSE);
+  g_strfreev (*field);
+  *field = (gchar **)g_ptr_array_free (out, FALSE);
 }
+
+static const IntSetting oidc_int_settings[] = {
+  { "refresh_min", "HQ_OIDC_REFRESH_MIN",
+      G_STRUCT_OFFSET (HqConfig, oidc_refresh_min), 0, 3600 },
+};
 
 /* Reads [oidc] from @kf, or from the environment when @kf is NULL. */
 static void
@@ -261,7 +265,7 @@ load_oidc (HqConfig *config, GKeyFile *kf)
   else
     v = g_getenv ("HQ_OIDC_ALLOWED_EMAILS");
   if (v)
-    set_allowed_emails (config, v);
+    set_list (&config->oidc_allowed_emails, v, TRUE);
 }
 
 /* An identity provider's URL: https, or http to this machine only (a
@@ -366,23 +370,6 @@ check_media (HqConfig *config, GError **error)
 #define HQ_DEFAULT_CHAT_MEDIA_TYPES                                            \
   "application/pdf,image/jpeg,image/png,image/gif,image/webp,text/plain"
 
-/* A comma-separated list of content types, lower case; "" accepts none. */
-static void
-set_chat_media_types (HqConfig *config, const gchar *list)
-{
-  g_auto (GStrv) parts = g_strsplit_set (list, ",;", -1);
-  GPtrArray *out = g_ptr_array_new ();
-
-  for (gchar **p = parts; *p; p++) {
-    g_strstrip (*p);
-    if (**p)
-      g_ptr_array_add (out, g_ascii_strdown (*p, -1));
-  }
-  g_ptr_array_add (out, NULL);
-  g_strfreev (config->chat_media_types);
-  config->chat_media_types = (gchar **)g_ptr_array_free (out, FALSE);
-}
-
 gboolean
 hq_config_chat_media_type_ok (HqConfig *config, const gchar *type)
 {
@@ -427,7 +414,7 @@ load_chat (HqConfig *config, GKeyFile *kf, GError **error)
           1, 24 * 3600, &config->chat_media_url_ttl, error))
     return FALSE;
   if ((v = types))
-    set_chat_media_types (config, v);
+    set_list (&config->chat_media_types, v, TRUE);
   return TRUE;
 }
 
@@ -441,23 +428,6 @@ set_passcode (HqConfig *config, const gchar *passcode, const gchar *source)
   /* An empty passcode turns the passcode off (nothing matches it). */
   config->passcode = *passcode ? g_strdup (passcode) : NULL;
   config->passcode_source = g_strdup (source);
-}
-
-/* A comma- or semicolon-separated list of glob patterns; "" opens none. */
-static void
-set_open_rooms (HqConfig *config, const gchar *list)
-{
-  g_auto (GStrv) parts = g_strsplit_set (list, ",;", -1);
-  GPtrArray *out = g_ptr_array_new ();
-
-  for (gchar **p = parts; *p; p++) {
-    g_strstrip (*p);
-    if (**p)
-      g_ptr_array_add (out, g_strdup (*p));
-  }
-  g_ptr_array_add (out, NULL);
-  g_strfreev (config->token_open_rooms);
-  config->token_open_rooms = (gchar **)g_ptr_array_free (out, FALSE);
 }
 
 /* "" (or "none") lets /token create no rooms. */
@@ -559,7 +529,7 @@ load_file (HqConfig *config, const gchar *path, GError **error)
   }
   open_rooms = g_key_file_get_string (kf, "token", "open_rooms", NULL);
   if (open_rooms)
-    set_open_rooms (config, open_rooms);
+    set_list (&config->token_open_rooms, open_rooms, FALSE);
   create_rooms = g_key_file_get_string (kf, "token", "create_rooms", NULL);
   if (create_rooms)
     set_create_rooms (config, create_rooms);
@@ -652,7 +622,7 @@ load_env (HqConfig *config, GError **error)
   if ((v = g_getenv ("HQ_PASSCODE")) && *v)
     set_passcode (config, v, "the environment (HQ_PASSCODE)");
   if ((v = g_getenv ("HQ_TOKEN_OPEN_ROOMS")))
-    set_open_rooms (config, v);
+    set_list (&config->token_open_rooms, v, FALSE);
   if ((v = g_getenv ("HQ_TOKEN_CREATE_ROOMS")))
     set_create_rooms (config, v);
   if ((v = g_getenv ("HQ_TOKEN_MAX_ROOMS")) && *v
@@ -908,7 +878,7 @@ hq_config_load (const gchar *data_dir, const gchar *config_file,
   config->oidc_refresh_min = 60;
   config->chat_media_max_size = 10 * 1024 * 1024;
   config->chat_media_url_ttl = 300;
-  set_chat_media_types (config, HQ_DEFAULT_CHAT_MEDIA_TYPES);
+  set_list (&config->chat_media_types, HQ_DEFAULT_CHAT_MEDIA_TYPES, TRUE);
   if (!parse_listen (config, HQ_DEFAULT_LISTEN, error))
     return NULL;
   if (!ensure_private_dir (config->data_dir, error))
