@@ -1066,6 +1066,12 @@ quality_samples (HqSfuParticipant *p, QualitySamples *q, gint64 now)
 
 /* Scores @p for this interval and keeps its full report (levels by
  * direction and kind, and the figures) in p->quality_report. */
+static gboolean
+transport_failed (HqTransport *t)
+{
+  return t && hq_transport_get_state (t) == HQ_TRANSPORT_STATE_FAILED;
+}
+
 static void
 score_participant (HqSfuParticipant *p, gint64 now)
 {
@@ -1122,6 +1128,16 @@ score_participant (HqSfuParticipant *p, gint64 now)
     json_object_set_object_member (stats, dirs[d], dir_stats);
   }
   level = hq_netq_score_update (&p->quality, all, n_all);
+  /* A failed transport carries nothing: that link is broken (level 0, as
+   * Twilio's "network broken"), not perfect for want of samples. */
+  if (transport_failed (p->pub)) {
+    p->dir_level[0] = 0;
+    level = 0;
+  }
+  if (transport_failed (p->sub)) {
+    p->dir_level[1] = 0;
+    level = 0;
+  }
   json_object_set_int_member (report, "level", level);
   hq_sfu_participant_set_metrics_level (p, level);
   json_object_set_int_member (report, "send", p->dir_level[0]);
