@@ -470,7 +470,7 @@ load_file (HqConfig *config, const gchar *path, GError **error)
   g_autofree gchar *ttl = NULL, *expires = NULL, *source = NULL;
   g_autofree gchar *pub = NULL, *open_rooms = NULL, *create_rooms = NULL;
   g_autofree gchar *max_rooms = NULL, *token = NULL, *metrics = NULL;
-  g_autofree gchar *app = NULL;
+  g_autofree gchar *app = NULL, *drain = NULL;
   GStatBuf st;
 
   if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error)) {
@@ -485,6 +485,11 @@ load_file (HqConfig *config, const gchar *path, GError **error)
     g_free (config->app_dir);
     config->app_dir = *app ? g_steal_pointer (&app) : NULL;
   }
+  drain = g_key_file_get_string (kf, "server", "drain_timeout", NULL);
+  if (drain
+      && !parse_int ("server.drain_timeout", drain, 0, 24 * 3600,
+          &config->drain_timeout_s, error))
+    goto bad;
 
   account = g_key_file_get_string (kf, "api-key", "account_sid", NULL);
   sid = g_key_file_get_string (kf, "api-key", "key_sid", NULL);
@@ -628,6 +633,10 @@ load_env (HqConfig *config, GError **error)
   if ((v = g_getenv ("HQ_TOKEN_MAX_ROOMS")) && *v
       && !parse_int (
           "HQ_TOKEN_MAX_ROOMS", v, 0, 100000, &config->token_max_rooms, error))
+    goto bad;
+  if ((v = g_getenv ("HQ_DRAIN_TIMEOUT")) && *v
+      && !parse_int (
+          "HQ_DRAIN_TIMEOUT", v, 0, 24 * 3600, &config->drain_timeout_s, error))
     goto bad;
   if ((v = g_getenv ("HQ_ROOM_TYPE")) && *v
       && !parse_room_type (config, v, error))

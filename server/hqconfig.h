@@ -65,6 +65,9 @@ typedef struct
   gchar *passcode_source; /* where the passcode came from, for people */
   gchar **token_open_rooms; /* glob patterns: no passcode asked; may be empty */
   gchar *token_create_rooms; /* glob of names /token may create; NULL: none */
+  /* SIGTERM: how long calls may go on after it, no new joins meanwhile;
+   * 0: stop at once (docs/server.md, "Stopping"). */
+  gint64 drain_timeout_s;
   gint64 token_max_rooms; /* rooms made by /token in progress at once */
   gchar *room_type;
   gint64 token_ttl;

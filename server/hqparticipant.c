@@ -695,6 +695,12 @@ hq_room_join (HqRoom *room, const HqTokenClaims *claims,
       hq_participant_set_subscribe_rules (old, g_steal_pointer (&owned), NULL);
     return old;
   }
+  if (room->rooms->drain_deadline_ms != 0) {
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_DRAINING,
+        "This server is shutting down and takes no new participants; "
+        "join again in a minute.");
+    return NULL;
+  }
   /* The same person on a new connection (a reload, a second tab, a lost
    * resume token): the newest connection wins and the old one leaves. */
   if (old)

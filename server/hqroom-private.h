@@ -20,6 +20,7 @@ struct _HqRooms
   GHashTable *by_name; /* unique name -> HqRoom (borrowed from live) */
   HqSfu *sfu; /* made when the first SFU room starts */
   HqRecordings *recordings;
+  gint64 drain_deadline_ms; /* 0: not draining */
 };
 
 struct _HqRoom

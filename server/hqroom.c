@@ -52,6 +52,7 @@ hq_room_error_code (gint code)
     [HQ_ROOM_ERROR_NOT_ADMITTED] = "not_admitted",
     [HQ_ROOM_ERROR_TOO_BIG] = "message_too_big",
     [HQ_ROOM_ERROR_RATE_LIMITED] = "rate_limited",
+    [HQ_ROOM_ERROR_DRAINING] = "server_draining",
   };
 
   if (code < 0 || code >= (gint)G_N_ELEMENTS (names))
@@ -807,6 +808,46 @@ check_params (
           error, "StatusCallback must be an absolute http or https URL.");
   }
   return TRUE;
+}
+
+void
+hq_rooms_drain (HqRooms *rooms, gint64 deadline_ms)
+{
+  g_autofree gchar *iso = hq_time_iso (deadline_ms);
+  g_autoptr (JsonObject) msg = json_object_new ();
+  gint64 left = deadline_ms - hq_now_ms ();
+  GHashTableIter iter;
+  gpointer value;
+
+  rooms->drain_deadline_ms = deadline_ms;
+  json_object_set_string_member (msg, "type", "server_draining");
+  json_object_set_string_member (msg, "deadline", iso);
+  json_object_set_int_member (msg, "seconds", MAX (left, 0) / 1000);
+  g_hash_table_iter_init (&iter, rooms->live);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    HqRoom *room = value;
+    for (guint i = 0; i < room->participants->len; i++)
+      hq_participant_send (g_ptr_array_index (room->participants, i), msg);
+  }
+}
+
+gboolean
+hq_rooms_is_draining (HqRooms *rooms)
+{
+  return rooms->drain_deadline_ms != 0;
+}
+
+guint
+hq_rooms_count_participants (HqRooms *rooms)
+{
+  GHashTableIter iter;
+  gpointer value;
+  guint n = 0;
+
+  g_hash_table_iter_init (&iter, rooms->live);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    n += ((HqRoom *)value)->participants->len;
+  return n;
 }
 
 HqRoom *

@@ -44,6 +44,8 @@ GQuark hq_room_error_quark (void);
  * @HQ_ROOM_ERROR_TOO_BIG: a data track message over HQ_PROTOCOL_MAX_DATA.
  * @HQ_ROOM_ERROR_RATE_LIMITED: more data track messages or bytes in a
  *   second than one participant may send.
+ * @HQ_ROOM_ERROR_DRAINING: the server is stopping and takes no new
+ *   participant (a resume is still taken).
  */
 typedef enum
 {
@@ -59,6 +61,7 @@ typedef enum
   HQ_ROOM_ERROR_NOT_ADMITTED,
   HQ_ROOM_ERROR_TOO_BIG,
   HQ_ROOM_ERROR_RATE_LIMITED,
+  HQ_ROOM_ERROR_DRAINING,
 } HqRoomError;
 
 /* The protocol error code for an HQ_ROOM_ERROR ("room_full", ...). */
@@ -129,6 +132,16 @@ HqRecordings *hq_rooms_get_recordings (HqRooms *rooms);
 /* Appends the rooms' gauges (rooms, participants, published tracks) in
  * Prometheus' text format (docs/metrics.md). */
 void hq_rooms_metrics (HqRooms *rooms, GString *out);
+
+/* Stopping gracefully (docs/server.md, "Stopping"): from now on no new
+ * participant joins (resumes still do), and everyone in a room hears
+ * `server_draining` with the time the server stops, @deadline_ms (Unix
+ * ms). */
+void hq_rooms_drain (HqRooms *rooms, gint64 deadline_ms);
+gboolean hq_rooms_is_draining (HqRooms *rooms);
+/* Participants in rooms in progress: connected, reconnecting or waiting
+ * (not the recorder, not chat-only members). */
+guint hq_rooms_count_participants (HqRooms *rooms);
 
 HqRoom *hq_rooms_create (
     HqRooms *rooms, const HqRoomParams *params, GError **error);

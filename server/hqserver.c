@@ -41,15 +41,18 @@ handle_healthz (SoupServer *soup, SoupServerMessage *msg, const char *path,
     GHashTable *query, gpointer user_data)
 {
   static const gchar *const methods[] = { "GET", "HEAD", NULL };
+  HqServer *server = user_data;
+  gboolean draining = hq_rooms_is_draining (server->rooms);
   JsonObject *reply;
 
   if (!hq_http_exact_path (msg, path, "/healthz")
       || !hq_http_allow_methods (msg, methods))
     return;
+  /* While draining a load balancer should send no one new here. */
   reply = json_object_new ();
-  json_object_set_string_member (reply, "status", "ok");
+  json_object_set_string_member (reply, "status", draining ? "draining" : "ok");
   json_object_set_string_member (reply, "version", HQ_VERSION);
-  hq_http_reply_object (msg, 200, reply);
+  hq_http_reply_object (msg, draining ? 503 : 200, reply);
 }
 
 /* GET /metrics, Prometheus' text format (docs/metrics.md): only with the

@@ -30,13 +30,79 @@ static const GOptionEntry common_entries[] = {
   { NULL }
 };
 
-static gboolean
-quit_on_signal (gpointer user_data)
+/* Stopping (docs/server.md, "Stopping"): SIGINT stops at once; SIGTERM
+ * too, unless [server] drain_timeout is set and someone is in a room:
+ * then the server drains (no new joins, the calls go on) until the rooms
+ * are empty or the timeout has passed.  A second SIGTERM stops at once. */
+typedef struct
 {
-  GMainLoop *loop = user_data;
+  GMainLoop *loop;
+  HqServer *server;
+  gint64 drain_timeout_s;
+  gint64 deadline_us; /* monotonic; 0: not draining */
+  guint check;
+} Stopping;
 
-  hq_log_message (HQ_LOG_INFO, "shutdown", "signal received, stopping");
-  g_main_loop_quit (loop);
+static void
+stop_now (Stopping *s, const gchar *why)
+{
+  hq_log_message (HQ_LOG_INFO, "shutdown", "%s, stopping", why);
+  if (s->check)
+    g_source_remove (s->check);
+  s->check = 0;
+  g_main_loop_quit (s->loop);
+}
+
+static gboolean
+drain_check (gpointer user_data)
+{
+  Stopping *s = user_data;
+  guint left = hq_rooms_count_participants (hq_server_get_rooms (s->server));
+
+  if (left == 0) {
+    s->check = 0;
+    stop_now (s, "drained: no participant is left");
+    return G_SOURCE_REMOVE;
+  }
+  if (g_get_monotonic_time () >= s->deadline_us) {
+    s->check = 0;
+    stop_now (s, "the drain timeout has passed");
+    return G_SOURCE_REMOVE;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_sigint (gpointer user_data)
+{
+  stop_now (user_data, "SIGINT received");
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_sigterm (gpointer user_data)
+{
+  Stopping *s = user_data;
+  HqRooms *rooms = hq_server_get_rooms (s->server);
+  guint n = hq_rooms_count_participants (rooms);
+
+  if (s->deadline_us != 0) {
+    stop_now (s, "SIGTERM received again while draining");
+    return G_SOURCE_CONTINUE;
+  }
+  if (s->drain_timeout_s == 0 || n == 0) {
+    stop_now (s, "SIGTERM received");
+    return G_SOURCE_CONTINUE;
+  }
+  s->deadline_us =
+      g_get_monotonic_time () + s->drain_timeout_s * G_USEC_PER_SEC;
+  hq_rooms_drain (rooms, g_get_real_time () / 1000 + s->drain_timeout_s * 1000);
+  hq_log_message (HQ_LOG_INFO, "shutdown",
+      "SIGTERM received: draining, no new joins; stopping when the %u "
+      "participant(s) in rooms have left, or in %" G_GINT64_FORMAT
+      " s (SIGTERM again stops at once)",
+      n, s->drain_timeout_s);
+  s->check = g_timeout_add (250, drain_check, s);
   return G_SOURCE_CONTINUE;
 }
 
@@ -154,6 +220,7 @@ cmd_serve (int argc, char **argv)
   g_autoptr (HqServer) server = NULL;
   HqConfig *config;
   JsonObject *line;
+  Stopping stopping = { 0 };
   guint sigint, sigterm;
 
   g_option_context_add_main_entries (ctx, common_entries, NULL);
@@ -195,8 +262,11 @@ cmd_serve (int argc, char **argv)
   /* Before the line below: whoever waits for it may stop the server at
    * once, and a stop must always be clean. */
   loop = g_main_loop_new (NULL, FALSE);
-  sigint = g_unix_signal_add (SIGINT, quit_on_signal, loop);
-  sigterm = g_unix_signal_add (SIGTERM, quit_on_signal, loop);
+  stopping.loop = loop;
+  stopping.server = server;
+  stopping.drain_timeout_s = config->drain_timeout_s;
+  sigint = g_unix_signal_add (SIGINT, on_sigint, &stopping);
+  sigterm = g_unix_signal_add (SIGTERM, on_sigterm, &stopping);
 
   /* Tests and scripts wait for this line. */
   printf (
@@ -206,6 +276,8 @@ cmd_serve (int argc, char **argv)
   g_main_loop_run (loop);
   g_source_remove (sigint);
   g_source_remove (sigterm);
+  if (stopping.check)
+    g_source_remove (stopping.check);
   g_clear_pointer (&server, hq_server_free);
   hq_log_message (HQ_LOG_INFO, "stopped", "hq-server stopped");
   return 0;

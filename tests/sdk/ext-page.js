@@ -39,6 +39,7 @@ function wire(r) {
   r.on('trackDisabled', (pub, p) => record('trackDisabled', { identity: who(p), kind: pub.kind }));
   r.on('trackEnabled', (pub, p) => record('trackEnabled', { identity: who(p), kind: pub.kind }));
   r.on('disconnected', (_room, error) => record('disconnected', error ? errorOf(error) : {}));
+  r.on('hqServerDraining', (d) => record('hqServerDraining', { seconds: d.seconds, deadline: d.deadline.toISOString() }));
   r.on('trackSubscribed', (track, pub, p) => {
     record('trackSubscribed', { identity: p.identity, kind: track.kind, name: track.name });
     if (track.kind !== 'video') return;

@@ -2,7 +2,8 @@
 // has that needed the server's help (docs/sdk.md, "Extensions"), against a
 // real hq-server (with its recorder child) and headless Chromium: the
 // recording events, the waiting room, host moderation, data tracks in a
-// group room and the subscriber's track priority.  Suite `sdk`.
+// group room, the subscriber's track priority and a server that drains.
+// Suite `sdk`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
@@ -39,13 +40,13 @@ const token = async (identity, room, role = 'guest') => (await rest('/v1/AccessT
   Identity: identity, Room: room, Role: role, ...(NAMES[identity] ? { Name: NAMES[identity] } : {}),
 }, 201)).token;
 
-async function page(identity) {
+async function page(identity, base = server.url) {
   // bypassCSP: the served page allows only its own scripts, and the test's
   // code comes inline.
   const p = await browser.newPage({ bypassCSP: true });
   const problems = [];
   p.on('pageerror', (e) => problems.push(String(e)));
-  await p.goto(`${server.url}/`);
+  await p.goto(`${base}/`);
   // The page's code (ext-page.js) as an inline module of the served page.
   await p.addScriptTag({ path: path.join(HERE, 'ext-page.js'), type: 'module' });
   await waitInPage(p, () => window.extReady === true, undefined, 30000, 'the page to load the SDK');
@@ -327,4 +328,41 @@ test('subscriber priority: RemoteVideoTrack.setPriority reaches the server, a ba
   assert.equal(bad.message, 'priority must be low, standard, high or null, not urgent');
   await waitFrames(ben, 'ana');
   await close(ana, ben);
+});
+
+test('a server stopping with a drain: every page hears hqServerDraining with the deadline, a new join fails with 53006, the call goes on and the server stops when it ends', async () => {
+  const drained = await startServer({
+    HQ_WEB_DIR: path.join(site, 'web'), HQ_DRAIN_TIMEOUT: '600',
+    HQ_ACCOUNT_SID: 'AC' + 'd4'.repeat(16), HQ_API_KEY_SID: KEY.sid, HQ_API_KEY_SECRET: KEY.secret,
+  });
+  const restD = (pathname, params, status) => restPost(drained.url, KEY, pathname, params, status);
+  await restD('/v1/Rooms', { UniqueName: 'ext-drain', Type: 'group' }, 201);
+  const start = async (p) => {
+    const t = (await restD('/v1/AccessTokens', { Identity: p.identity, Room: 'ext-drain' }, 201)).token;
+    await call(p, ([tok]) => window.ext.start(tok, 'ext-drain'), [t]);
+  };
+  const dr = await page('dr', drained.url);
+  const pat = await page('pat', drained.url);
+  for (const p of [dr, pat]) {
+    await start(p);
+    await joined(p);
+  }
+  await waitFrames(dr, 'pat');
+
+  const stopped = drained.stop(); // SIGTERM; resolves with the exit code
+  for (const p of [dr, pat]) {
+    const ev = await waitEvent(p, { type: 'hqServerDraining' }, 'told the server is stopping');
+    assert.ok(ev.seconds > 500 && ev.seconds <= 600, JSON.stringify(ev));
+    assert.ok(Date.parse(ev.deadline) > Date.now() + 500000, ev.deadline);
+  }
+  const fam = await page('fam', drained.url);
+  await start(fam);
+  const refused = await call(fam, () => window.ext.connected());
+  assert.deepEqual([refused.ok, refused.name, refused.code], [false, 'SignalingServerBusyError', 53006]);
+  assert.match(refused.message, /shutting down/);
+  // The call goes on, and its end stops the server.
+  await waitFrames(dr, 'pat');
+  await close(dr, pat, fam);
+  assert.equal(await stopped, 0, drained.log());
+  assert.match(drained.log(), /drained: no participant is left/);
 });

@@ -522,6 +522,7 @@ export declare class Room extends EventEmitter {
   on(event: 'participantWaiting', listener: (waiting: HqParticipantRef) => void): this;
   on(event: 'hqLobbyChanged', listener: (lobby: HqParticipantRef[]) => void): this;
   on(event: 'hqRecordingChanged', listener: (recording: HqRecording | null) => void): this;
+  on(event: 'hqServerDraining', listener: (drain: { deadline: Date; seconds: number }) => void): this;
   on(event: 'disconnected', listener: (room: Room, error: TwilioError) => void): this;
   on(event: 'dominantSpeakerChanged', listener: (dominantSpeaker: RemoteParticipant) => void): this;
   on(event: 'participantConnected' | 'participantDisconnected' | 'participantReconnected' | 'participantReconnecting',

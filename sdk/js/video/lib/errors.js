@@ -24,6 +24,7 @@ const CLASSES = {
   SignalingConnectionTimeoutError: [53002, 'Signaling connection timed out'],
   SignalingIncomingMessageInvalidError: [53003, 'Client received an invalid signaling message'],
   SignalingOutgoingMessageInvalidError: [53004, 'Client sent an invalid signaling message'],
+  SignalingServerBusyError: [53006, 'Video server is busy'],
   RoomNameInvalidError: [53100, 'Room name is invalid'],
   RoomConnectFailedError: [53104, 'Unable to connect to Room'],
   RoomMaxParticipantsExceededError: [53105, 'Room contains too many Participants'],
@@ -88,6 +89,8 @@ export function errorFromSignal(reply) {
       return new TwilioError(20403, m);
     case 'rate_limited':
       return new TwilioError(20429, m);
+    case 'server_draining':
+      return new errors.SignalingServerBusyError(m);
     case 'message_too_big':
       return new errors.TrackInvalidError(m);
     case 'malformed_json':

@@ -332,6 +332,11 @@ export class Room extends EventEmitter {
         if (track?.kind === 'data') track._deliver(msg.binary ? fromBase64(msg.data) : msg.data, p);
         return;
       }
+      case 'server_draining':
+        // Extension: the server is stopping; the call may go on until
+        // `deadline` (docs/server.md, "Stopping").
+        this.emit('hqServerDraining', { deadline: new Date(msg.deadline), seconds: msg.seconds });
+        return;
       case 'transport_state':
         if (msg.state === 'failed') log.warn(`the server's ${msg.transport} transport failed: ${msg.message}`);
         return;
