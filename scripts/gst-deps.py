@@ -786,6 +786,8 @@ def source_files(root):
             kind = "meson"
         elif base.endswith(".sh"):
             kind = "sh"
+        elif base.endswith(".md"):
+            kind = "md"
         elif "." not in base:
             try:
                 with open(path, "rb") as f:
@@ -807,6 +809,22 @@ def scan_text(kind, rel, src, uses):
         scan_py(rel, rel, src, uses, meson=kind == "meson")
     elif kind == "sh":
         scan_sh(rel, rel, src, uses)
+    elif kind == "md":
+        scan_sh(rel, rel, markdown_shell(src), uses)
+
+
+def markdown_shell(src):
+    """The ```sh blocks of a Markdown page (the commands its reader is
+    told to run), the rest blanked so line numbers stay."""
+    out, inside = [], False
+    for line in src.split("\n"):
+        fence = line.strip().startswith("```")
+        if fence:
+            inside = not inside and line.strip()[3:].strip() in ("sh", "bash")
+            out.append("")
+        else:
+            out.append(line if inside else "")
+    return "\n".join(out)
 
 
 # The scanner's own check: what it must find in each kind of source, and
