@@ -5,6 +5,7 @@
 #include "hqutil.h"
 
 #include <string.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 void
@@ -56,12 +57,7 @@ hq_secret_new (gsize n_bytes)
 gboolean
 hq_equal_const_time (const void *a, const void *b, gsize len)
 {
-  const volatile guint8 *pa = a, *pb = b;
-  guint8 diff = 0;
-
-  for (gsize i = 0; i < len; i++)
-    diff |= pa[i] ^ pb[i];
-  return diff == 0;
+  return CRYPTO_memcmp (a, b, len) == 0;
 }
 
 gboolean
@@ -72,82 +68,55 @@ hq_str_equal_const_time (const gchar *a, const gchar *b)
   /* Compare over the expected length either way so a wrong length costs
    * the same as a wrong byte. */
   if (la != lb) {
-    (void)hq_equal_const_time (b, b, lb);
+    (void)CRYPTO_memcmp (b, b, lb);
     return FALSE;
   }
-  return hq_equal_const_time (a, b, la);
+  return CRYPTO_memcmp (a, b, la) == 0;
 }
 
-static const gchar b64url_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
+/* base64url (RFC 4648 section 5, no padding) through GLib's base64: the
+ * two characters that differ swapped, the padding dropped or restored. */
 gchar *
 hq_base64url_encode (const guint8 *data, gsize len)
 {
-  GString *out = g_string_sized_new ((len + 2) / 3 * 4 + 1);
-  gsize i;
+  gchar *text = g_base64_encode (data, len);
+  gsize n = strlen (text);
 
-  for (i = 0; i + 2 < len; i += 3) {
-    guint32 v = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
-    g_string_append_c (out, b64url_alphabet[(v >> 18) & 63]);
-    g_string_append_c (out, b64url_alphabet[(v >> 12) & 63]);
-    g_string_append_c (out, b64url_alphabet[(v >> 6) & 63]);
-    g_string_append_c (out, b64url_alphabet[v & 63]);
+  while (n > 0 && text[n - 1] == '=')
+    text[--n] = '\0';
+  for (gchar *c = text; *c; c++) {
+    if (*c == '+')
+      *c = '-';
+    else if (*c == '/')
+      *c = '_';
   }
-  if (len - i == 1) {
-    guint32 v = data[i] << 16;
-    g_string_append_c (out, b64url_alphabet[(v >> 18) & 63]);
-    g_string_append_c (out, b64url_alphabet[(v >> 12) & 63]);
-  } else if (len - i == 2) {
-    guint32 v = (data[i] << 16) | (data[i + 1] << 8);
-    g_string_append_c (out, b64url_alphabet[(v >> 18) & 63]);
-    g_string_append_c (out, b64url_alphabet[(v >> 12) & 63]);
-    g_string_append_c (out, b64url_alphabet[(v >> 6) & 63]);
-  }
-  return g_string_free (out, FALSE);
-}
-
-static gint
-b64url_value (gchar c)
-{
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '-')
-    return 62;
-  if (c == '_')
-    return 63;
-  return -1;
+  return text;
 }
 
 guint8 *
 hq_base64url_decode (const gchar *text, gsize text_len, gsize *out_len)
 {
-  guint8 *out;
+  g_autofree gchar *std = NULL;
   gsize n = 0;
-  guint32 acc = 0;
-  guint bits = 0;
 
-  /* A lone trailing character encodes fewer than 8 bits: never valid. */
+  /* GLib's decoder skips characters outside the alphabet; base64url
+   * must refuse them, and a lone trailing character (fewer than 8 bits)
+   * is never valid. */
   if (text_len % 4 == 1)
     return NULL;
-  out = g_malloc (text_len / 4 * 3 + 3);
+  std = g_malloc (text_len + 3);
   for (gsize i = 0; i < text_len; i++) {
-    gint v = b64url_value (text[i]);
-    if (v < 0) {
-      g_free (out);
+    gchar c = text[i];
+    if (c == '-')
+      c = '+';
+    else if (c == '_')
+      c = '/';
+    else if (!g_ascii_isalnum (c))
       return NULL;
-    }
-    acc = (acc << 6) | (guint32)v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[n++] = (acc >> bits) & 0xff;
-    }
+    std[n++] = c;
   }
-  *out_len = n;
-  return out;
+  while (n % 4 != 0)
+    std[n++] = '=';
+  std[n] = '\0';
+  return g_base64_decode (std, out_len);
 }
