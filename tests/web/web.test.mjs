@@ -10,7 +10,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServer, CHROMIUM, CHROMIUM_ARGS } from '../browser/hqserver.mjs';
 import {
-  ROOT, DESKTOP, PHONE, openApp, fillJoin, join, waitTile, waitFrames, waitAudio, shoot,
+  ROOT, DESKTOP, PHONE, openApp, fillJoin, join, waitTile, waitFrames, waitAudio, shoot, axeViolations,
 } from './webpage.mjs';
 
 const WEB_ENV = { HQ_WEB_DIR: path.join(ROOT, 'web') };
@@ -375,7 +375,7 @@ test('phones: every control reachable at 360 px wide, portrait and landscape', a
         && box.y >= 0 && box.y + box.height <= viewport.height + 0.5, `${pat.who} ${sel}: ${JSON.stringify(box)}`);
     }
     // The Join button is in sight from the start.
-    await pat.page.evaluate(() => document.getElementById('prejoin').scrollTo(0, 0));
+    await pat.page.evaluate(() => document.scrollingElement.scrollTo(0, 0));
     const joinBox = await pat.page.locator('#join').boundingBox();
     assert.ok(joinBox.y + joinBox.height <= viewport.height, `${pat.who}: Join in sight ${JSON.stringify(joinBox)}`);
     await join(pat, { name: 'Pat', room: 'visit-phone', passcode: passcode() });
@@ -397,12 +397,8 @@ test('phones: every control reachable at 360 px wide, portrait and landscape', a
 
 test('accessibility: no serious or critical axe-core violation before joining and in the call', async () => {
   await visit('visit-axe');
-  const axe = path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
   const check = async (p, where) => {
-    await p.page.addScriptTag({ path: axe });
-    const found = await p.page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] }))
-      .violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) })));
+    const found = await axeViolations(p);
     assert.deepEqual(found, [], `${where}: ${JSON.stringify(found, null, 1)}`);
   };
   for (const viewport of [DESKTOP, PHONE]) {
