@@ -3,45 +3,24 @@
 // (its recorder child too) and headless Chromium: two or three people per
 // flow, each test checking what they see.  Suite `web`; screenshots under
 // $HQ_WEB_SHOTS.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
-import { startServer, CHROMIUM, CHROMIUM_ARGS } from '../browser/hqserver.mjs';
-import { ROOT, PHONE, openApp, join, waitTile, waitFrames, shoot, axeViolations } from './webpage.mjs';
+import { startServer } from '../browser/hqserver.mjs';
+import { ROOT, PHONE, join, waitTile, waitFrames, shoot, axeViolations } from './webpage.mjs';
 import { tcpRelay } from './tcprelay.mjs';
+import { webSession } from './session.mjs';
 
 const MAX_SIZE = 100000; // the test server's largest attachment
 const WEB_ENV = { HQ_WEB_DIR: path.join(ROOT, 'web'), HQ_CHAT_MEDIA_MAX_SIZE: String(MAX_SIZE) };
 const PHONE_360 = { width: 360, height: 640 };
-let browser;
 let server;
-const opened = [];
-
-before(async () => {
-  server = await startServer(WEB_ENV);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-});
-
-after(async () => {
-  await browser?.close();
-  if (server) assert.equal(await server.stop(), 0, server.log());
-});
-
-async function app(opts = {}, base = server.url) {
-  const p = await openApp(browser, `${base}/`, { bypassCSP: true, ...opts });
-  opened.push(p);
-  return p;
-}
-
-// Closes the pages; none may have had an error, but for the `expected` ones.
-async function closeAll(expected = null) {
-  const problems = opened.flatMap((p) => p.problems).filter((m) => !expected?.test(m));
-  for (const p of opened.splice(0)) await p.context.close();
-  assert.deepEqual(problems, []);
-}
+const web = webSession(WEB_ENV, (s) => ({ server } = s));
+const { closeAll } = web;
+// Pages axe-core can be injected into.
+const app = (opts = {}, base = undefined) => web.app({ bypassCSP: true, ...opts }, base);
 
 async function visit(name, srv = server) {
   const res = await srv.rest('POST', '/v1/Rooms', { UniqueName: name });

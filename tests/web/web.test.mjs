@@ -2,7 +2,7 @@
 // hq-server and headless Chromium: a clinician, a patient and a family
 // member go through each flow, and each test checks what they see.  Suite
 // `web`; screenshots under $HQ_WEB_SHOTS.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,36 +10,15 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServer, CHROMIUM, CHROMIUM_ARGS } from '../browser/hqserver.mjs';
 import {
-  ROOT, DESKTOP, PHONE, openApp, fillJoin, join, waitTile, waitFrames, waitAudio, shoot, axeViolations,
+  ROOT, DESKTOP, PHONE, fillJoin, join, waitTile, waitFrames, waitAudio, shoot, axeViolations,
 } from './webpage.mjs';
+import { webSession } from './session.mjs';
 
 const WEB_ENV = { HQ_WEB_DIR: path.join(ROOT, 'web') };
 let browser;
 let server;
-const opened = [];
-
-before(async () => {
-  server = await startServer(WEB_ENV);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-});
-
-after(async () => {
-  await browser?.close();
-  if (server) assert.equal(await server.stop(), 0, server.log());
-});
-
-async function app(opts = {}, base = server.url) {
-  const p = await openApp(opts.browser || browser, `${base}/${opts.query || ''}`, opts);
-  opened.push(p);
-  return p;
-}
-
-// Closes the pages; none may have had an error, but for the `expected` ones.
-async function closeAll(expected = null) {
-  const problems = opened.flatMap((p) => p.problems).filter((m) => !expected?.test(m));
-  for (const p of opened.splice(0)) await p.context.close();
-  assert.deepEqual(problems, []);
-}
+const web = webSession(WEB_ENV, (s) => ({ browser, server } = s));
+const { app, closeAll } = web;
 
 // A visit the clinic made (REST, with the API key).
 async function visit(name, base) {
@@ -390,7 +369,7 @@ test('phones: every control reachable at 360 px wide, portrait and landscape', a
     await pat.page.click('#leave');
     await pat.page.waitForSelector('#postcall:not([hidden])');
     await pat.context.close();
-    opened.splice(opened.indexOf(pat), 1);
+    web.opened.splice(web.opened.indexOf(pat), 1);
   }
   await closeAll();
 });
