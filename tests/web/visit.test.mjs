@@ -184,15 +184,27 @@ test('chat: messages both ways, unread count, attachments opened by the other, p
   await noAxe(doc, 'chat open, desktop');
   await noAxe(pat, 'chat open, phone');
 
+  // 45 more (through the page's chat, to be quick): the visit now has 51.
+  await doc.page.evaluate(async () => {
+    for (let i = 1; i <= 45; i++) await window.hqApp.chat.conversation.sendMessage(`Note ${i}`);
+  });
+  await waitLog(pat, 51, 'the 45 notes');
+
   // A late joiner (Spanish browser) finds the earlier messages, attachments
-  // included, none counted as unread; a new one is.
+  // included, none counted as unread: the last 50, then the first one
+  // with "earlier messages"; a new one is counted.
   const fay = await app({ who: 'family', locale: 'es-ES' });
   await join(fay, { name: 'Fay', room: 'visit-chat', ...who() });
   await fay.page.waitForFunction(() => window.hqApp.chat.conversation && !document.getElementById('chat-input').disabled);
   assert.deepEqual(await chatButton(fay), { label: 'Chat', badge: null });
   await fay.page.click('#chat-btn');
   assert.equal(await fay.page.getAttribute('#chat-input', 'placeholder'), 'Escriba un mensaje');
-  const history = await waitLog(fay, 6, 'the history');
+  const last50 = await waitLog(fay, 50, 'the last 50');
+  assert.deepEqual([last50.length, last50[0].body, last50[49].body], [50, 'Line one\nline two', 'Note 45']);
+  assert.equal((await fay.page.textContent('#chat-earlier')).trim(), 'Ver mensajes anteriores');
+  await fay.page.click('#chat-earlier');
+  const history = (await waitLog(fay, 51, 'the first message')).slice(0, 6);
+  assert.ok(await fay.page.locator('#chat-earlier').isHidden());
   assert.deepEqual(history.map((m) => [m.author, m.body ?? m.file]), [
     ['Dr Ana', 'Hello Pat, can you hear me?'], ['Dr Ana', 'Line one\nline two'], ['Pat', 'Yes, I hear you well.'],
     ['Pat', 'notes.txt'], ['Dr Ana', 'rash.png'], ['Pat', 'Sorry, the scan is too big.']]);
@@ -205,7 +217,7 @@ test('chat: messages both ways, unread count, attachments opened by the other, p
   await fay.page.waitForFunction(() => document.querySelector('#chat-btn .badge').textContent === '1');
   assert.deepEqual(await chatButton(fay), { label: 'Chat, 1 sin leer', badge: '1' });
   // The patient's phone had the chat open: the new message, no count.
-  await waitLog(pat, 7, 'the welcome');
+  await waitLog(pat, 52, 'the welcome');
   assert.deepEqual(await chatButton(pat), { label: 'Chat', badge: null });
   await closeAll();
 });
