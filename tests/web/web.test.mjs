@@ -4,7 +4,7 @@
 // `web`; screenshots under $HQ_WEB_SHOTS.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -408,4 +408,8 @@ test('the page itself: the old protocol client is gone, the SDK is what it uses'
   assert.equal(res.status, 404);
   const page = await (await fetch(`${server.url}/app.js`)).text();
   assert.match(page, /from '\/sdk\/video\.js'/);
+  // Every file of web/ is served (hq-server serves a fixed list).
+  for (const file of readdirSync(path.join(ROOT, 'web')).filter((f) => /\.(js|css|svg)$/.test(f))) {
+    assert.equal((await fetch(`${server.url}/${file}`)).status, 200, file);
+  }
 });
