@@ -8,6 +8,8 @@ import { t, translate, setLanguage, language, LANGUAGES } from './i18n.js';
 import { icons } from './icons.js';
 import { capture, helpKeys, listDevices, canChooseSpeaker, LevelMeter } from './media.js';
 import { Call, initials } from './call.js';
+import { ChatPanel } from './chat.js';
+import { RecordingNotice } from './recording.js';
 
 const $ = (id) => document.getElementById(id);
 const screens = ['prejoin', 'call', 'postcall'];
@@ -23,6 +25,7 @@ const local = {
 };
 const meter = new LevelMeter($('meter'));
 let call = null;
+let extras = []; // the call's chat panel and recording notice
 let lastJoin = null; // {name, room, passcode, create} of the last join, for Rejoin
 
 function show(screen) {
@@ -63,6 +66,7 @@ function refreshWords() {
   showHelp();
   fillDeviceFields();
   call?.refreshWords();
+  for (const x of extras) x.refreshWords();
   if (document.body.dataset.screen === 'postcall') $('post-reason').textContent = postReasonText;
 }
 
@@ -303,6 +307,9 @@ async function join(params) {
     show('call');
     call = new Call(room, local, { name: params.name, onEnd: endCall });
     window.hqApp.room = room;
+    const chat = new ChatPanel(room, token, call);
+    extras = [chat, new RecordingNotice(room, call)];
+    window.hqApp.chat = chat;
   } catch (err) {
     const key = err.key || connectErrorKey(err);
     if (key) setError(key);
@@ -335,6 +342,7 @@ let postReasonText = '';
 
 function endCall(error) {
   call = null;
+  for (const x of extras.splice(0)) x.close();
   window.hqApp.room = null;
   stopLocal();
   const key = {

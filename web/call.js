@@ -9,6 +9,8 @@ import { cameraConstraints, capture } from './media.js';
 
 const $ = (id) => document.getElementById(id);
 const SCREEN = 'screen';
+// The side panels: one open at a time (on phones each covers the call).
+const PANELS = ['people', 'settings', 'chat'];
 const isScreen = (pub) => pub.kind === 'video' && pub.trackName === SCREEN;
 
 export function initials(name) {
@@ -105,6 +107,7 @@ export class Call {
       <div class="avatar" aria-hidden="true"><span class="initials"></span></div>
       <div class="label"><span class="mic-off" role="img" hidden>${icons.micOff}</span><span class="name"></span></div>
       <div class="quality" role="img" hidden><i></i><i></i><i></i><i></i><i></i></div>
+      <div class="reconn" hidden></div>
       <button type="button" class="pin icon" aria-pressed="false">${icons.pin}</button>`;
     tile.querySelector('.pin').addEventListener('click', () => this.togglePin(key));
     this.tiles.set(key, tile);
@@ -175,11 +178,26 @@ export class Call {
     p.on('trackSubscribed', (track, pub) => this.subscribed(p, track, pub));
     p.on('trackUnsubscribed', (track, pub) => this.unsubscribed(p, track, pub));
     p.on('networkQualityLevelChanged', (level, stats) => this.quality(p.sid, level, stats));
-    p.on('reconnecting', () => tile.classList.add('reconnecting'));
-    p.on('reconnected', () => tile.classList.remove('reconnecting'));
+    p.on('reconnecting', () => this.reconnecting(p, true));
+    p.on('reconnected', () => this.reconnecting(p, false));
+    if (p.state === 'reconnecting') this.reconnecting(p, true);
     if (p.networkQualityLevel != null) this.quality(p.sid, p.networkQualityLevel, p.networkQualityStats);
     this.refreshParticipant(p);
     this.arrange();
+  }
+
+  // Another's connection dropped: the server keeps them for its grace
+  // period; their tile and the people list say so until they are back
+  // (or gone).
+  reconnecting(p, on) {
+    const tile = this.tiles.get(p.sid);
+    if (tile) {
+      tile.classList.toggle('reconnecting', on);
+      tile.querySelector('.reconn').hidden = !on;
+      tile.querySelector('.reconn').textContent = on ? t('call.theyReconnecting') : '';
+    }
+    this.announce(t(on ? 'call.otherReconnecting' : 'call.otherReconnected', { name: this.nameOf(p) }));
+    this.refreshPeople();
   }
 
   watchPublication(p, pub) {
@@ -192,6 +210,7 @@ export class Call {
     this.removeTile(p.sid);
     this.removeTile(`${p.sid}:${SCREEN}`);
     this.arrange();
+    this.refreshPeople();
   }
 
   subscribed(p, track, pub) {
@@ -315,7 +334,7 @@ export class Call {
   refreshPeople() {
     const list = $('people-list');
     const rows = [];
-    const row = (name, micOn, camOn) => {
+    const row = (name, micOn, camOn, reconnecting = false) => {
       const li = document.createElement('li');
       const n = document.createElement('span');
       n.className = 'who';
@@ -323,6 +342,12 @@ export class Call {
       li.append(n);
       const st = document.createElement('span');
       st.className = 'states';
+      if (reconnecting) {
+        const r = document.createElement('span');
+        r.className = 'state reconn-state';
+        r.textContent = t('call.theyReconnecting');
+        st.append(r);
+      }
       if (!micOn) st.insertAdjacentHTML('beforeend', `<span class="state" role="img" aria-label="${t('call.micOff')}" title="${t('call.micOff')}">${icons.micOff}</span>`);
       if (!camOn) st.insertAdjacentHTML('beforeend', `<span class="state" role="img" aria-label="${t('call.audioOnly')}" title="${t('call.audioOnly')}">${icons.camOff}</span>`);
       li.append(st);
@@ -334,7 +359,7 @@ export class Call {
       const pubs = [...p.tracks.values()];
       const mic = pubs.find((pub) => pub.kind === 'audio');
       const cam = pubs.find((pub) => pub.kind === 'video' && !isScreen(pub));
-      row(this.nameOf(p), Boolean(mic?.isTrackEnabled), Boolean(cam?.isTrackEnabled));
+      row(this.nameOf(p), Boolean(mic?.isTrackEnabled), Boolean(cam?.isTrackEnabled), p.state === 'reconnecting');
     }
     list.replaceChildren(...rows);
     const count = this.room.participants.size + 1;
@@ -361,10 +386,7 @@ export class Call {
     on('leave', async () => this.room.disconnect());
     for (const b of document.querySelectorAll('[data-close]')) b.onclick = () => this.togglePanel(b.dataset.close, false);
     document.onkeydown = (e) => {
-      if (e.key === 'Escape' && !this.ended) {
-        this.togglePanel('people', false);
-        this.togglePanel('settings', false);
-      }
+      if (e.key === 'Escape' && !this.ended) for (const name of PANELS) this.togglePanel(name, false);
     };
     window.onresize = () => this.arrange();
   }
@@ -373,11 +395,13 @@ export class Call {
     const panel = $(name);
     const btn = $(`${name}-btn`);
     const show = open ?? panel.hidden;
-    if (show) for (const other of ['people', 'settings']) if (other !== name) this.togglePanel(other, false);
+    if (show) for (const other of PANELS) if (other !== name) this.togglePanel(other, false);
+    const was = !panel.hidden;
     panel.hidden = !show;
     btn.setAttribute('aria-expanded', String(show));
     if (show) panel.querySelector('button, select')?.focus();
     else if (open === false && panel.contains(document.activeElement)) btn.focus();
+    if (was !== show) this.panelChanged?.(name, show);
     this.arrange();
   }
 
@@ -529,8 +553,7 @@ export class Call {
     this.stage.replaceChildren();
     this.banner(null);
     $('alone').hidden = true;
-    this.togglePanel('people', false);
-    this.togglePanel('settings', false);
+    for (const name of PANELS) this.togglePanel(name, false);
     document.onkeydown = null;
     window.onresize = null;
     this.onEnd(error);

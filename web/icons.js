@@ -21,4 +21,9 @@ export const icons = {
   leave: svg('<path d="M3 15c5-5 13-5 18 0l-2 3-4-1.5v-3a9 9 0 0 0-6 0v3L5 18z"/>'),
   pin: svg('<path d="M9 3h6l-1 6 3 3H7l3-3zM12 12v9"/>'),
   close: svg('<path d="M6 6l12 12M18 6L6 18"/>'),
+  // the chat panel (web/chat.js)
+  chat: svg('<path d="M4 5h16v11H9l-5 4z"/>'),
+  send: svg('<path d="M4 12l16-8-6 16-2-6z"/>'),
+  attach: svg('<path d="M20 11l-8 8a5 5 0 0 1-7-7l8-8a3.5 3.5 0 0 1 5 5l-8 8a2 2 0 0 1-3-3l7-7"/>'),
+  file: svg('<path d="M6 3h8l4 4v14H6z"/><path d="M14 3v4h4"/>'),
 };

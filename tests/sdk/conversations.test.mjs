@@ -271,6 +271,11 @@ test('an oversize file and a forbidden type each get an error a person understan
   const tb = await guestToken('Ben', 'conv-limits');
   await joinChat(a, ta.token, 'conv-limits');
   await joinChat(b, tb.token, 'conv-limits');
+  // What the server takes, known before any file is picked.
+  assert.deepEqual(await a.page.evaluate(() => window.conversation.hqMediaLimits), {
+    maxSize: MAX_SIZE,
+    types: ['application/pdf', 'image/jpeg', 'image/png', 'image/gif', 'image/webp', 'text/plain'],
+  });
 
   const big = await sendFile(a, pdfBytes(150000), 'scan.pdf', 'application/pdf');
   assert.equal(big.error?.code, 413, JSON.stringify(big));

@@ -2,44 +2,23 @@
 // hq-server and headless Chromium: a clinician, a patient and a family
 // member go through each flow, and each test checks what they see.  Suite
 // `web`; screenshots under $HQ_WEB_SHOTS.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServer, CHROMIUM, CHROMIUM_ARGS } from '../browser/hqserver.mjs';
 import {
-  ROOT, DESKTOP, PHONE, openApp, fillJoin, join, waitTile, waitFrames, waitAudio, shoot,
+  ROOT, DESKTOP, PHONE, fillJoin, join, waitTile, waitFrames, waitAudio, shoot, axeViolations,
 } from './webpage.mjs';
+import { webSession } from './session.mjs';
 
 const WEB_ENV = { HQ_WEB_DIR: path.join(ROOT, 'web') };
 let browser;
 let server;
-const opened = [];
-
-before(async () => {
-  server = await startServer(WEB_ENV);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-});
-
-after(async () => {
-  await browser?.close();
-  if (server) assert.equal(await server.stop(), 0, server.log());
-});
-
-async function app(opts = {}, base = server.url) {
-  const p = await openApp(opts.browser || browser, `${base}/${opts.query || ''}`, opts);
-  opened.push(p);
-  return p;
-}
-
-// Closes the pages; none may have had an error, but for the `expected` ones.
-async function closeAll(expected = null) {
-  const problems = opened.flatMap((p) => p.problems).filter((m) => !expected?.test(m));
-  for (const p of opened.splice(0)) await p.context.close();
-  assert.deepEqual(problems, []);
-}
+const web = webSession(WEB_ENV, (s) => ({ browser, server } = s));
+const { app, closeAll } = web;
 
 // A visit the clinic made (REST, with the API key).
 async function visit(name, base) {
@@ -375,7 +354,7 @@ test('phones: every control reachable at 360 px wide, portrait and landscape', a
         && box.y >= 0 && box.y + box.height <= viewport.height + 0.5, `${pat.who} ${sel}: ${JSON.stringify(box)}`);
     }
     // The Join button is in sight from the start.
-    await pat.page.evaluate(() => document.getElementById('prejoin').scrollTo(0, 0));
+    await pat.page.evaluate(() => document.scrollingElement.scrollTo(0, 0));
     const joinBox = await pat.page.locator('#join').boundingBox();
     assert.ok(joinBox.y + joinBox.height <= viewport.height, `${pat.who}: Join in sight ${JSON.stringify(joinBox)}`);
     await join(pat, { name: 'Pat', room: 'visit-phone', passcode: passcode() });
@@ -390,19 +369,15 @@ test('phones: every control reachable at 360 px wide, portrait and landscape', a
     await pat.page.click('#leave');
     await pat.page.waitForSelector('#postcall:not([hidden])');
     await pat.context.close();
-    opened.splice(opened.indexOf(pat), 1);
+    web.opened.splice(web.opened.indexOf(pat), 1);
   }
   await closeAll();
 });
 
 test('accessibility: no serious or critical axe-core violation before joining and in the call', async () => {
   await visit('visit-axe');
-  const axe = path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
   const check = async (p, where) => {
-    await p.page.addScriptTag({ path: axe });
-    const found = await p.page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] }))
-      .violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) })));
+    const found = await axeViolations(p);
     assert.deepEqual(found, [], `${where}: ${JSON.stringify(found, null, 1)}`);
   };
   for (const viewport of [DESKTOP, PHONE]) {
@@ -433,4 +408,8 @@ test('the page itself: the old protocol client is gone, the SDK is what it uses'
   assert.equal(res.status, 404);
   const page = await (await fetch(`${server.url}/app.js`)).text();
   assert.match(page, /from '\/sdk\/video\.js'/);
+  // Every file of web/ is served (hq-server serves a fixed list).
+  for (const file of readdirSync(path.join(ROOT, 'web')).filter((f) => /\.(js|css|svg)$/.test(f))) {
+    assert.equal((await fetch(`${server.url}/${file}`)).status, 200, file);
+  }
 });

@@ -138,3 +138,12 @@ export async function shoot(p, name) {
   }
   await p.page.setViewportSize(before);
 }
+
+// axe-core's (node_modules/axe-core) serious and critical violations on
+// the page as it is now (the page must be opened with bypassCSP).
+export async function axeViolations(p) {
+  await p.page.addScriptTag({ path: path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js') });
+  return p.page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] }))
+    .violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) })));
+}

@@ -132,6 +132,8 @@ export declare class Conversation extends ReplayEventEmitter<ConversationEvents>
   readonly notificationLevel: NotificationLevel;
   readonly lastReadMessageIndex: number | null;
   readonly lastMessage: LastMessage | undefined;
+  /** hqrooms: the server's attachment limits: largest file in bytes (0: none taken) and the content types taken (patterns such as image/* allowed). */
+  readonly hqMediaLimits: { maxSize: number; types: string[] };
   getMessages(pageSize?: number, anchor?: number, direction?: 'backwards' | 'forward'): Promise<Paginator<Message>>;
   getMessagesCount(): Promise<number>;
   sendMessage(message: null | string | FormData | SendMediaOptions, messageAttributes?: JSONValue): Promise<number>;

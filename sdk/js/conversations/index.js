@@ -368,6 +368,12 @@ export class Conversation extends EventEmitter {
     return this._lastIndex ? { index: this._lastIndex } : undefined;
   }
 
+  // An hqrooms extension: what the server takes as attachments (said at
+  // chat_join), so that an app can say it before a file is picked.
+  get hqMediaLimits() {
+    return { maxSize: this._limits.max_size, types: [...this._limits.types] };
+  }
+
   _noteMessages(list) {
     for (const m of list) this._lastIndex = Math.max(this._lastIndex, m.index);
   }
