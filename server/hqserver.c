@@ -6,6 +6,7 @@
 #include "hqchatmedia.h"
 #include "hqapp.h"
 #include "hqhttp.h"
+#include "hqinvites.h"
 #include "hqlisten.h"
 #include "hqlog.h"
 #include "hqmetrics.h"
@@ -262,6 +263,7 @@ hq_server_new (HqConfig *config, GError **error)
       server->soup, "/metrics", handle_metrics, server, NULL);
   hq_token_api_register (server->soup, config, server->rooms, server->limits);
   hq_rooms_api_register (server->soup, &server->rooms_api);
+  hq_invites_api_register (server->soup, config, server->rooms);
   hq_chat_media_register (server->soup, config, server->rooms);
   server->recordings_api =
       hq_recordings_api_new (config, server->rooms, server->soup);
