@@ -49,6 +49,7 @@ export class Call {
     this.screenTrack = null;
     this.ended = false;
     this.stage = $('stage');
+    this.panels = ['people', 'settings']; // side panels, one open at a time (host.js adds its own)
     this.stage.replaceChildren();
     $('call-title').textContent = t('call.label', { room: room.name });
     $('call-title').tabIndex = -1;
@@ -74,6 +75,14 @@ export class Call {
       this.refreshLocal();
     });
     room.on('disconnected', (r, error) => this.end(error));
+    // A host muted this microphone (docs/sdk.md, "Moderation"): the Mute
+    // button follows and the person is told.
+    room.localParticipant.on('trackDisabled', (track) => {
+      if (track.kind !== 'audio' || !this.local.micOn) return;
+      this.local.micOn = false;
+      this.announce(t('call.mutedByHost'));
+      this.refreshControls();
+    });
     room.localParticipant.on('networkQualityLevelChanged', (level, stats) => this.quality('local', level, stats));
     this.refreshControls();
     this.arrange();
@@ -362,8 +371,7 @@ export class Call {
     for (const b of document.querySelectorAll('[data-close]')) b.onclick = () => this.togglePanel(b.dataset.close, false);
     document.onkeydown = (e) => {
       if (e.key === 'Escape' && !this.ended) {
-        this.togglePanel('people', false);
-        this.togglePanel('settings', false);
+        for (const name of this.panels) this.togglePanel(name, false);
       }
     };
     window.onresize = () => this.arrange();
@@ -373,7 +381,7 @@ export class Call {
     const panel = $(name);
     const btn = $(`${name}-btn`);
     const show = open ?? panel.hidden;
-    if (show) for (const other of ['people', 'settings']) if (other !== name) this.togglePanel(other, false);
+    if (show) for (const other of this.panels) if (other !== name) this.togglePanel(other, false);
     panel.hidden = !show;
     btn.setAttribute('aria-expanded', String(show));
     if (show) panel.querySelector('button, select')?.focus();
@@ -434,6 +442,7 @@ export class Call {
       this.local.audio = got.audio;
       await lp.publishTrack(got.audio);
     } else if (this.local.audio.isEnabled) {
+      this.local.micOn = false; // before disable(): not a host's mute
       this.local.audio.disable();
     } else {
       this.local.audio.enable();
@@ -529,8 +538,7 @@ export class Call {
     this.stage.replaceChildren();
     this.banner(null);
     $('alone').hidden = true;
-    this.togglePanel('people', false);
-    this.togglePanel('settings', false);
+    for (const name of this.panels) this.togglePanel(name, false);
     document.onkeydown = null;
     window.onresize = null;
     this.onEnd(error);
