@@ -170,10 +170,16 @@ export class HostPanel {
   }
 
   linksSection() {
-    const children = [el('button', {
-      type: 'button', id: 'host-links', onclick: (e) => this.act(e.currentTarget, () => this.newLinks()),
-    }, t('host.newLinks'))];
+    const children = [el('div', { class: 'acts wrap' },
+      el('button', {
+        type: 'button', id: 'host-links', onclick: (e) => this.act(e.currentTarget, () => this.newLinks(this.room.name)),
+      }, t('host.newLinks')),
+      el('button', {
+        type: 'button', id: 'host-new-visit', onclick: (e) => this.act(e.currentTarget, () => this.newLinks(null)),
+      }, t('host.newVisit')))];
     if (this.links) {
+      children.push(el('p', { id: 'host-links-visit', class: 'quiet' }, t(
+        this.links.visit === this.room.name ? 'host.linksThis' : 'host.linksNew', { visit: this.links.visit })));
       for (const [kind, link] of [['patient', this.links.patient], ['host', this.links.host]]) {
         const id = `host-link-${kind}`;
         children.push(
@@ -248,8 +254,10 @@ export class HostPanel {
     this.render();
   }
 
-  async newLinks() {
-    this.links = await makeLinks(this.token, this.room.name);
+  // Links for this visit (`room`), or for a new one (null) that the host
+  // link will start.
+  async newLinks(room) {
+    this.links = await makeLinks(this.token, room);
     this.render();
     $('host-link-patient').focus();
   }

@@ -146,11 +146,23 @@ test('invite links: the host link starts the visit, the patient link works once,
   assert.match(await doc.page.inputValue('#host-link-host'), /#invite=[2-9A-Z]{10}$/);
   assert.match(await text(doc, '#host'), /The patient link works once/);
   await shoot(doc, 'host-links');
+  assert.equal(await text(doc, '#host-links-visit'), 'Links for this visit (visit-link):');
   const fay = await app({ who: 'family', link: famLink.slice(server.url.length + 1) });
   await joinByLink(fay, 'Fay');
   await joined(fay);
   await waitFrames(doc, 'Fay');
   await waitFrames(fay, 'Dr Ana');
+  // And links for a new visit: another room, not started until its host
+  // link is used.
+  await doc.page.click('#host-new-visit');
+  await doc.page.waitForFunction(() => /new visit, visit-/.test(document.getElementById('host-links-visit')?.textContent));
+  const newVisit = (await text(doc, '#host-links-visit')).match(/(visit-[0-9a-z]{10})/)[1];
+  const newCode = (await doc.page.inputValue('#host-link-patient')).split('#invite=')[1];
+  const early = await fetch(`${server.url}/token`, {
+    method: 'POST', body: JSON.stringify({ invite: newCode, user_identity: 'Pat' }),
+  });
+  assert.equal(early.status, 409, `${newVisit}: ${await early.text()}`);
+  assert.equal((await server.rest('GET', `/v1/Rooms/${newVisit}`)).status, 404);
   await closeAll();
 });
 
