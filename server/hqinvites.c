@@ -96,20 +96,20 @@ hq_visit_create (HqStore *store, const HqVisitParams *params, GError **error)
 {
   g_autoptr (HqVisit) visit = g_new0 (HqVisit, 1);
   g_autoptr (GError) store_error = NULL;
-  gint64 ttl = params->ttl ? params->ttl : HQ_INVITE_DEFAULT_TTL;
   gint64 now = g_get_real_time () / 1000;
 
   if (params->visit && !visit_name_ok (params->visit, error))
     return NULL;
-  if (ttl < 60 || ttl > HQ_INVITE_MAX_TTL) {
-    g_set_error (error, HQ_INVITE_ERROR, HQ_INVITE_ERROR_INVALID,
-        "The links must work 60 to %d seconds (30 days).", HQ_INVITE_MAX_TTL);
+  if (params->ttl < 60 || params->ttl > HQ_INVITE_MAX_TTL) {
+    g_set_error (error, HQ_INVITE_ERROR, HQ_INVITE_ERROR_INVALID_TTL,
+        "The links' lifetime (Ttl) must be 60 to %d seconds (30 days).",
+        HQ_INVITE_MAX_TTL);
     return NULL;
   }
-  if (params->max_uses < -1 || params->max_uses > HQ_INVITE_MAX_USES) {
-    g_set_error (error, HQ_INVITE_ERROR, HQ_INVITE_ERROR_INVALID,
-        "MaxUses must be 0 (any number of uses until the link expires) to "
-        "%d.",
+  if (params->max_uses < 0 || params->max_uses > HQ_INVITE_MAX_USES) {
+    g_set_error (error, HQ_INVITE_ERROR, HQ_INVITE_ERROR_INVALID_USES,
+        "The patient link's uses (MaxUses) must be 0 (any number until it "
+        "expires) to %d.",
         HQ_INVITE_MAX_USES);
     return NULL;
   }
@@ -123,10 +123,8 @@ hq_visit_create (HqStore *store, const HqVisitParams *params, GError **error)
       *c = g_ascii_tolower (*c);
   }
   visit->waiting_room = !params->no_waiting_room;
-  visit->max_uses = params->max_uses == -1 ? 0
-      : params->max_uses == 0              ? 1
-                                           : params->max_uses;
-  visit->expires = now + ttl * 1000;
+  visit->max_uses = (gint)params->max_uses;
+  visit->expires = now + params->ttl * 1000;
   visit->host_code = code_new ();
   visit->patient_code = code_new ();
   if (!put_code (
@@ -292,11 +290,9 @@ handle_visits (SoupServer *server, SoupServerMessage *msg, const char *path,
   g_autoptr (JsonObject) body = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (HqVisit) visit = NULL;
-  g_autoptr (GDateTime) expires = NULL;
   g_autofree gchar *base = NULL, *expires_iso = NULL;
-  HqVisitParams params = { 0 };
+  HqVisitParams params = { .ttl = HQ_INVITE_DEFAULT_TTL, .max_uses = 1 };
   gboolean waiting_room = TRUE;
-  gint64 max_uses = 1, ttl = HQ_INVITE_DEFAULT_TTL;
   JsonObject *reply;
 
   if (!hq_http_exact_path (msg, path, "/v1/Visits")
@@ -309,8 +305,8 @@ handle_visits (SoupServer *server, SoupServerMessage *msg, const char *path,
   }
   if (!hq_http_rest_string (body, "UniqueName", &params.visit, &error)
       || !hq_http_rest_bool (body, "WaitingRoom", &waiting_room, &error)
-      || !hq_http_rest_int (body, "Ttl", &ttl, &error)
-      || !hq_http_rest_int (body, "MaxUses", &max_uses, &error)) {
+      || !hq_http_rest_int (body, "Ttl", &params.ttl, &error)
+      || !hq_http_rest_int (body, "MaxUses", &params.max_uses, &error)) {
     hq_http_reply_error (msg, 400, "invalid parameter", error->message);
     return;
   }
@@ -318,33 +314,21 @@ handle_visits (SoupServer *server, SoupServerMessage *msg, const char *path,
     params.visit = NULL;
   if (!authorize (msg, api->config, params.visit))
     return;
-  if (ttl < 60 || ttl > HQ_INVITE_MAX_TTL) {
-    hq_http_reply_error (msg, 400, "invalid Ttl",
-        "Ttl must be 60 to 2592000 seconds (30 days): how long both links "
-        "work.");
-    return;
-  }
-  if (max_uses < 0 || max_uses > HQ_INVITE_MAX_USES) {
-    hq_http_reply_error (msg, 400, "invalid MaxUses",
-        "MaxUses must be 0 (any number of uses until the link expires) to "
-        "100: how many times the patient link gives a token.");
-    return;
-  }
-  params.ttl = ttl;
-  params.max_uses = max_uses == 0 ? -1 : (gint)max_uses;
   params.no_waiting_room = !waiting_room;
   visit = hq_visit_create (hq_rooms_get_store (api->rooms), &params, &error);
   if (visit == NULL) {
-    if (error->code == HQ_INVITE_ERROR_INVALID)
-      hq_http_reply_error (msg, 400, "invalid UniqueName", error->message);
-    else
-      hq_http_reply_error (msg, 500, "visit not created", error->message);
+    const gchar *what = error->code == HQ_INVITE_ERROR_INVALID
+        ? "invalid UniqueName"
+        : error->code == HQ_INVITE_ERROR_INVALID_TTL  ? "invalid Ttl"
+        : error->code == HQ_INVITE_ERROR_INVALID_USES ? "invalid MaxUses"
+                                                      : NULL;
+    hq_http_reply_error (msg, what ? 400 : 500,
+        what ? what : "visit not created", error->message);
     return;
   }
   hq_log_message (HQ_LOG_INFO, "invite", "visit %s: links made", visit->visit);
   base = hq_http_base_url (msg);
-  expires = g_date_time_new_from_unix_utc (visit->expires / 1000);
-  expires_iso = g_date_time_format (expires, "%Y-%m-%dT%H:%M:%SZ");
+  expires_iso = hq_time_iso (visit->expires);
   reply = json_object_new ();
   json_object_set_string_member (reply, "visit", visit->visit);
   json_object_set_boolean_member (reply, "waiting_room", visit->waiting_room);

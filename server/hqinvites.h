@@ -30,26 +30,28 @@ GQuark hq_invite_error_quark (void);
 /* Why a code gives no token; each is a sentence for the page to show. */
 typedef enum
 {
-  HQ_INVITE_ERROR_INVALID, /* a parameter of a new visit is out of range */
+  HQ_INVITE_ERROR_INVALID, /* a new visit's name cannot name a room */
   HQ_INVITE_ERROR_UNKNOWN, /* no such code */
   HQ_INVITE_ERROR_EXPIRED, /* the code's time is over */
   HQ_INVITE_ERROR_USED, /* a single-use code was used */
   HQ_INVITE_ERROR_NOT_STARTED, /* patient code, the room is not in progress */
   HQ_INVITE_ERROR_ENDED, /* patient code, the visit's room has completed */
   HQ_INVITE_ERROR_STORE, /* the store failed; nothing changed */
+  HQ_INVITE_ERROR_INVALID_TTL, /* a new visit's ttl is out of range */
+  HQ_INVITE_ERROR_INVALID_USES, /* a new visit's max_uses is out of range */
 } HqInviteError;
 
 #define HQ_INVITE_DEFAULT_TTL 86400 /* seconds */
 #define HQ_INVITE_MAX_TTL (30 * 86400)
 #define HQ_INVITE_MAX_USES 100
 
-/* What a new visit asks for; zero fields take the defaults. */
+/* What a new visit asks for. */
 typedef struct
 {
   const gchar *visit; /* the room's unique name; NULL: a new name */
   gboolean no_waiting_room; /* the room a host link creates has none */
-  gint64 ttl; /* seconds both links work; 0: HQ_INVITE_DEFAULT_TTL */
-  gint max_uses; /* of the patient link; -1: any number; 0: 1 */
+  gint64 ttl; /* seconds both links work, 60..HQ_INVITE_MAX_TTL */
+  gint64 max_uses; /* of the patient link: 1..100, or 0: any number */
 } HqVisitParams;
 
 typedef struct
@@ -65,7 +67,8 @@ typedef struct
 void hq_visit_free (HqVisit *visit);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqVisit, hq_visit_free)
 
-/* Stores the two codes of a new visit. */
+/* Stores the two codes of a new visit; a parameter out of range is an
+ * HQ_INVITE_ERROR_INVALID* error whose message says the range. */
 HqVisit *hq_visit_create (
     HqStore *store, const HqVisitParams *params, GError **error);
 

@@ -347,7 +347,6 @@ cmd_invite (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (HqConfig) config = NULL;
   g_autoptr (HqVisit) visit = NULL;
-  g_autoptr (GDateTime) expires = NULL;
   g_autofree gchar *base = NULL, *host = NULL, *patient = NULL;
   g_autofree gchar *expires_iso = NULL;
   HqVisitParams params = { 0 };
@@ -363,11 +362,6 @@ cmd_invite (int argc, char **argv)
     fprintf (stderr, "hq-server invite: one room name at most\n");
     return 2;
   }
-  if (max_uses < 0 || max_uses > HQ_INVITE_MAX_USES) {
-    fprintf (stderr, "hq-server invite: --max-uses must be 0 to %d\n",
-        HQ_INVITE_MAX_USES);
-    return 2;
-  }
   config = hq_config_load (opt_data_dir, opt_config, NULL, TRUE, &error);
   if (config == NULL) {
     fprintf (stderr, "hq-server invite: %s\n", error->message);
@@ -375,7 +369,7 @@ cmd_invite (int argc, char **argv)
   }
   params.visit = argc == 2 ? argv[1] : NULL;
   params.ttl = ttl;
-  params.max_uses = max_uses == 0 ? -1 : max_uses;
+  params.max_uses = max_uses;
   params.no_waiting_room = no_waiting_room;
   store = hq_store_open (config->data_dir, &error);
   if (store == NULL) {
@@ -386,7 +380,7 @@ cmd_invite (int argc, char **argv)
   hq_store_close (store);
   if (visit == NULL) {
     fprintf (stderr, "hq-server invite: %s\n", error->message);
-    return error->code == HQ_INVITE_ERROR_INVALID ? 2 : 1;
+    return error->code == HQ_INVITE_ERROR_STORE ? 1 : 2;
   }
   if (url)
     base = g_strdup (url);
@@ -397,8 +391,7 @@ cmd_invite (int argc, char **argv)
     base[strlen (base) - 1] = '\0';
   host = hq_invite_url (base, visit->host_code);
   patient = hq_invite_url (base, visit->patient_code);
-  expires = g_date_time_new_from_unix_utc (visit->expires / 1000);
-  expires_iso = g_date_time_format (expires, "%Y-%m-%dT%H:%M:%SZ");
+  expires_iso = hq_time_iso (visit->expires);
   printf ("Visit \"%s\" (waiting room %s), links valid until %s:\n"
           "  host:    %s\n"
           "  patient: %s\n",
