@@ -229,6 +229,17 @@ test('the waiting room: the patient waits with their preview, the clinician admi
   assert.ok(await fay.page.locator('#rejoin').isHidden());
   assert.equal(await fay.page.evaluate(() => document.getElementById('wait-preview').srcObject), null);
   await shoot(fay, 'denied');
+  // A third one changes their mind: Leave goes back to the start, and
+  // the clinician's queue lets them go.
+  const last = await visit({ UniqueName: 'visit-wait' });
+  const sam = await app({ who: 'third patient', link: link(last.patient) });
+  await joinByLink(sam, 'Sam');
+  await sam.page.waitForSelector('#waiting:not([hidden])');
+  await row(doc, 'waiting', 'Sam').waitFor();
+  await sam.page.click('#wait-leave');
+  await sam.page.waitForSelector('#prejoin:not([hidden])');
+  assert.ok(await sam.page.locator('#join-error').isHidden());
+  await row(doc, 'waiting', 'Sam').waitFor({ state: 'detached' });
   // The admitted patient is still seen.
   await waitFrames(doc, 'Pat');
   await closeAll();
@@ -246,6 +257,14 @@ test('host controls: mute, remove with a reason, recording, end the visit for ev
   await joined(pat);
   await joined(fay);
   for (const [p, other] of [[doc, 'Pat'], [doc, 'Fay'], [pat, 'Dr Ana'], [fay, 'Pat']]) await waitFrames(p, other);
+  // On a 360 px wide phone a host's bar, one button longer, still fits.
+  await doc.page.setViewportSize({ width: 360, height: 640 });
+  const bar = await doc.page.$$eval('.controls button:not([hidden])', (bs) => bs.map((b) => {
+    const r = b.getBoundingClientRect();
+    return { id: b.id, fits: r.left >= 0 && r.right <= innerWidth && r.width >= 36 };
+  }));
+  assert.ok(bar.length >= 8 && bar.every((b) => b.fits), JSON.stringify(bar));
+  await doc.page.setViewportSize(DESKTOP);
   await doc.page.click('#host-btn');
   assert.equal(await doc.page.getAttribute('#host-btn', 'aria-expanded'), 'true');
 
