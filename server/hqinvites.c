@@ -17,6 +17,8 @@
 G_DEFINE_QUARK (hq - invite - error - quark, hq_invite_error);
 
 #define CODE_LENGTH 10
+/* Seconds an expired code is still known as expired. */
+#define HQ_INVITE_KEEP_EXPIRED G_GINT64_CONSTANT (30 * 86400)
 static const gchar code_alphabet[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 
 void
@@ -125,6 +127,11 @@ hq_visit_create (HqStore *store, const HqVisitParams *params, GError **error)
   visit->waiting_room = !params->no_waiting_room;
   visit->max_uses = (gint)params->max_uses;
   visit->expires = now + params->ttl * 1000;
+  /* Codes long expired go: a late patient still hears "expired" for a
+   * month, then "not valid". */
+  if (!hq_store_prune_invites (
+          store, now - HQ_INVITE_KEEP_EXPIRED * 1000, &store_error))
+    g_clear_error (&store_error);
   visit->host_code = code_new ();
   visit->patient_code = code_new ();
   if (!put_code (

@@ -1376,3 +1376,15 @@ hq_store_use_invite (
   *used = sqlite3_changes (store->db) == 1;
   return TRUE;
 }
+
+gboolean
+hq_store_prune_invites (HqStore *store, gint64 before, GError **error)
+{
+  sqlite3_stmt *s =
+      stmt (store, "DELETE FROM invites WHERE expires < ?", error);
+
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, before);
+  return run (store, s, error);
+}

@@ -347,6 +347,8 @@ HqInviteRecord *hq_store_get_invite (
  * *@used says whether it counted. */
 gboolean hq_store_use_invite (
     HqStore *store, const gchar *code_hash, gboolean *used, GError **error);
+/* Forgets the invites that expired before @before (unix ms). */
+gboolean hq_store_prune_invites (HqStore *store, gint64 before, GError **error);
 
 G_END_DECLS
 

@@ -129,6 +129,11 @@ class Visits(unittest.TestCase):
         for code in (v["patient"]["code"], v["host"]["code"]):
             self.assert_refused(self.redeem(code), 410, "invite expired",
                                 "expired")
+        # Long expired (over 30 days: expiry 1 ms after 1970), they go when
+        # the next visit is made, and are then not known at all.
+        self.visit()
+        self.assert_refused(self.redeem(v["patient"]["code"]), 404,
+                            "invite unknown", "not one of this server's")
 
     def test_the_store_keeps_no_code(self):
         v = self.visit()
