@@ -6,6 +6,7 @@
 #include "hqchatmedia.h"
 #include "hqapp.h"
 #include "hqhttp.h"
+#include "hqinvites.h"
 #include "hqlisten.h"
 #include "hqlog.h"
 #include "hqmetrics.h"
@@ -122,6 +123,10 @@ handle_static (SoupServer *soup, SoupServerMessage *msg, const char *path,
     { "/icons.js", "icons.js", JS },
     { "/media.js", "media.js", JS },
     { "/recording.js", "recording.js", JS },
+    /* Invite links, the waiting room, the clinician's tools. */
+    { "/invite.js", "invite.js", JS },
+    { "/waiting.js", "waiting.js", JS },
+    { "/host.js", "host.js", JS },
     { "/style.css", "style.css", "text/css; charset=utf-8" },
     { "/favicon.svg", "favicon.svg", "image/svg+xml" },
     { "/favicon.ico", "favicon.svg", "image/svg+xml" },
@@ -267,6 +272,7 @@ hq_server_new (HqConfig *config, GError **error)
       server->soup, "/metrics", handle_metrics, server, NULL);
   hq_token_api_register (server->soup, config, server->rooms, server->limits);
   hq_rooms_api_register (server->soup, &server->rooms_api);
+  hq_invites_api_register (server->soup, config, server->rooms);
   hq_chat_media_register (server->soup, config, server->rooms);
   server->recordings_api =
       hq_recordings_api_new (config, server->rooms, server->soup);

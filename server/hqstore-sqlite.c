@@ -89,7 +89,12 @@ static const gchar schema[] =
     "CREATE TABLE IF NOT EXISTS bans ("
     "  room_sid TEXT NOT NULL, identity TEXT NOT NULL, reason TEXT NOT NULL,"
     "  participant_sid TEXT, actor_sid TEXT, created INTEGER NOT NULL,"
-    "  PRIMARY KEY (room_sid, identity));";
+    "  PRIMARY KEY (room_sid, identity));"
+    "CREATE TABLE IF NOT EXISTS invites ("
+    "  code_hash TEXT PRIMARY KEY, visit TEXT NOT NULL, role TEXT NOT NULL,"
+    "  waiting_room INTEGER NOT NULL, max_uses INTEGER NOT NULL,"
+    "  uses INTEGER NOT NULL, created INTEGER NOT NULL,"
+    "  expires INTEGER NOT NULL);";
 
 /* --- records --- */
 
@@ -146,6 +151,17 @@ hq_ban_record_free (HqBanRecord *rec)
   g_free (rec->reason);
   g_free (rec->participant_sid);
   g_free (rec->actor_sid);
+  g_free (rec);
+}
+
+void
+hq_invite_record_free (HqInviteRecord *rec)
+{
+  if (rec == NULL)
+    return;
+  g_free (rec->code_hash);
+  g_free (rec->visit);
+  g_free (rec->role);
   g_free (rec);
 }
 
@@ -1286,4 +1302,89 @@ hq_store_delete_ban (HqStore *store, const gchar *room_sid,
     return FALSE;
   }
   return TRUE;
+}
+
+/* --- invites --- */
+
+gboolean
+hq_store_put_invite (
+    HqStore *store, const HqInviteRecord *invite, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "INSERT INTO invites (code_hash, visit, role, waiting_room, max_uses, "
+      "uses, created, expires) VALUES (?,?,?,?,?,?,?,?)",
+      error);
+
+  if (s == NULL)
+    return FALSE;
+  bind_text (s, 1, invite->code_hash);
+  bind_text (s, 2, invite->visit);
+  bind_text (s, 3, invite->role);
+  sqlite3_bind_int (s, 4, invite->waiting_room);
+  sqlite3_bind_int (s, 5, invite->max_uses);
+  sqlite3_bind_int (s, 6, invite->uses);
+  sqlite3_bind_int64 (s, 7, invite->created);
+  sqlite3_bind_int64 (s, 8, invite->expires);
+  return run (store, s, error);
+}
+
+static gpointer
+read_invite (sqlite3_stmt *s)
+{
+  HqInviteRecord *i = g_new0 (HqInviteRecord, 1);
+
+  i->code_hash = col_text (s, 0);
+  i->visit = col_text (s, 1);
+  i->role = col_text (s, 2);
+  i->waiting_room = sqlite3_column_int (s, 3);
+  i->max_uses = sqlite3_column_int (s, 4);
+  i->uses = sqlite3_column_int (s, 5);
+  i->created = sqlite3_column_int64 (s, 6);
+  i->expires = sqlite3_column_int64 (s, 7);
+  return i;
+}
+
+HqInviteRecord *
+hq_store_get_invite (HqStore *store, const gchar *code_hash, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "SELECT code_hash, visit, role, waiting_room, max_uses, uses, created, "
+      "expires FROM invites WHERE code_hash = ?",
+      error);
+
+  if (s == NULL)
+    return NULL;
+  bind_text (s, 1, code_hash);
+  return one (store, s, read_invite, (GDestroyNotify)hq_invite_record_free,
+      "invite", "(code)", error);
+}
+
+gboolean
+hq_store_use_invite (
+    HqStore *store, const gchar *code_hash, gboolean *used, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "UPDATE invites SET uses = uses + 1 WHERE code_hash = ? "
+      "AND (max_uses = 0 OR uses < max_uses)",
+      error);
+
+  if (s == NULL)
+    return FALSE;
+  bind_text (s, 1, code_hash);
+  if (!run (store, s, error))
+    return FALSE;
+  *used = sqlite3_changes (store->db) == 1;
+  return TRUE;
+}
+
+gboolean
+hq_store_prune_invites (HqStore *store, gint64 before, GError **error)
+{
+  sqlite3_stmt *s =
+      stmt (store, "DELETE FROM invites WHERE expires < ?", error);
+
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, before);
+  return run (store, s, error);
 }

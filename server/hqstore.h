@@ -118,6 +118,20 @@ typedef struct
   gint64 created;
 } HqBanRecord;
 
+/* An invite link's code (docs/invites.md): only its SHA-256 is kept, so
+ * the database never holds a working link. */
+typedef struct
+{
+  gchar *code_hash; /* hex SHA-256 of the code */
+  gchar *visit; /* the room's unique name */
+  gchar *role; /* host | guest */
+  gboolean waiting_room; /* for the room a host link creates */
+  gint max_uses; /* 0: any number until it expires */
+  gint uses;
+  gint64 created;
+  gint64 expires;
+} HqInviteRecord;
+
 typedef struct
 {
   gchar *room_sid;
@@ -320,6 +334,21 @@ GPtrArray *hq_store_list_bans (
 /* HQ_STORE_ERROR_NOT_FOUND when there was no such ban. */
 gboolean hq_store_delete_ban (HqStore *store, const gchar *room_sid,
     const gchar *identity, GError **error);
+
+void hq_invite_record_free (HqInviteRecord *rec);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqInviteRecord, hq_invite_record_free)
+/* Invites: inserted once; by the hash of the code
+ * (HQ_STORE_ERROR_NOT_FOUND when absent). */
+gboolean hq_store_put_invite (
+    HqStore *store, const HqInviteRecord *invite, GError **error);
+HqInviteRecord *hq_store_get_invite (
+    HqStore *store, const gchar *code_hash, GError **error);
+/* Counts one use, in one statement, unless the invite's uses are spent:
+ * *@used says whether it counted. */
+gboolean hq_store_use_invite (
+    HqStore *store, const gchar *code_hash, gboolean *used, GError **error);
+/* Forgets the invites that expired before @before (unix ms). */
+gboolean hq_store_prune_invites (HqStore *store, gint64 before, GError **error);
 
 G_END_DECLS
 

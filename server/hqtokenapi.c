@@ -11,6 +11,7 @@
  * on those messages keep working. */
 #include "hqtokenapi.h"
 #include "hqhttp.h"
+#include "hqinvites.h"
 #include "hqlog.h"
 #include "hqoidc.h"
 
@@ -130,12 +131,13 @@ create_room (SoupServerMessage *msg, HqConfig *config, const gchar *room)
 }
 
 /* A guest's identity is the server's, never what the guest typed: nobody
- * can take over or pose as another participant's identity. */
+ * can take over or pose as another participant's identity.  @prefix is
+ * "guest-", or "host-" for a clinician's invite link. */
 static gchar *
-guest_identity_new (void)
+identity_new (const gchar *prefix)
 {
   guint8 bytes[8];
-  GString *id = g_string_new ("guest-");
+  GString *id = g_string_new (prefix);
 
   hq_random_bytes (bytes, sizeof bytes);
   for (gsize i = 0; i < sizeof bytes; i++)
@@ -178,6 +180,7 @@ reply_token (SoupServerMessage *msg, HqConfig *config, const gchar *identity,
   json_object_set_string_member (reply, "identity", identity);
   json_object_set_string_member (reply, "name", name);
   json_object_set_string_member (reply, "role", hq_role_to_string (role));
+  json_object_set_string_member (reply, "room_name", room);
   hq_http_reply_object (msg, 200, reply);
 }
 
@@ -206,6 +209,58 @@ bearer_token (SoupServerMessage *msg, const gchar **token)
   }
   *token = auth + 7;
   return TRUE;
+}
+
+/* {"invite": code, "user_identity": name}: the code of an invite link
+ * (hqinvites.c) names the room and the role; what the person typed is
+ * the display name, as for any guest. */
+static void
+reply_invite (SoupServerMessage *msg, HqConfig *config, JsonObject *body,
+    const gchar *name)
+{
+  static const struct
+  {
+    guint status;
+    const gchar *message;
+  } refusals[] = {
+    [HQ_INVITE_ERROR_INVALID] = { 400, "invalid invite" },
+    [HQ_INVITE_ERROR_UNKNOWN] = { 404, "invite unknown" },
+    [HQ_INVITE_ERROR_EXPIRED] = { 410, "invite expired" },
+    [HQ_INVITE_ERROR_USED] = { 410, "invite used" },
+    [HQ_INVITE_ERROR_NOT_STARTED] = { 409, "visit not started" },
+    [HQ_INVITE_ERROR_ENDED] = { 410, "visit ended" },
+    [HQ_INVITE_ERROR_STORE] = { 500, "invite not checked" },
+  };
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *room = NULL, *identity = NULL;
+  const gchar *code = NULL;
+  HqRole role = HQ_ROLE_GUEST;
+
+  if (!hq_http_field_string (body, "invite", &code, &error) || code == NULL
+      || *code == '\0') {
+    hq_http_reply_error (msg, 400, "invalid invite",
+        "The invite field must be the code of an invite link (a string).");
+    return;
+  }
+  if (name == NULL || *name == '\0') {
+    hq_http_reply_error (msg, 400, "missing user_identity",
+        "The user_identity parameter is missing: the name to show the "
+        "others.");
+    return;
+  }
+  if (token_rooms == NULL
+      || !hq_invite_redeem (token_rooms, code, &room, &role, &error)) {
+    guint i = error ? (guint)error->code : HQ_INVITE_ERROR_STORE;
+    if (i >= G_N_ELEMENTS (refusals))
+      i = HQ_INVITE_ERROR_STORE;
+    hq_http_reply_error (msg, refusals[i].status, refusals[i].message,
+        error ? error->message : "No rooms on this server.");
+    return;
+  }
+  identity = identity_new (role == HQ_ROLE_HOST ? "host-" : "guest-");
+  hq_log_message (HQ_LOG_INFO, "token", "invite code for %s gave %s (%s)", room,
+      identity, hq_role_to_string (role));
+  reply_token (msg, config, identity, name, room, FALSE, role);
 }
 
 typedef struct
@@ -296,6 +351,11 @@ handle_token (SoupServer *server, SoupServerMessage *msg, const char *path,
         "The user_identity parameter must be at most 128 characters.");
     return;
   }
+  /* An invite link's code names its room: nothing else is asked. */
+  if (json_object_has_member (body, "invite")) {
+    reply_invite (msg, config, body, name);
+    return;
+  }
   if (!hq_http_field_bool (body, "create_room", &create, &error)) {
     hq_http_reply_error (msg, 400, "invalid parameter",
         "A boolean value must be provided for the create_room parameter.");
@@ -340,7 +400,7 @@ handle_token (SoupServer *server, SoupServerMessage *msg, const char *path,
   }
   if (!check_access (msg, config, body, room))
     return;
-  identity = guest_identity_new ();
+  identity = identity_new ("guest-");
   reply_token (msg, config, identity, name, room, create, HQ_ROLE_GUEST);
 }
 

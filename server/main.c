@@ -4,12 +4,15 @@
  *   hq-server token --identity NAME [--room ROOM] [--ttl SECONDS]
  *                   [--role host|guest]
  *   hq-server verify-token [--room ROOM] < token
+ *   hq-server invite [ROOM] [--url URL] [--ttl SECONDS] [--max-uses N]
+ *                    [--no-waiting-room]
  *
  * With no configuration at all it keeps its data under the user's data
  * directory, creates a development API key on first start and listens on
  * 127.0.0.1:8844.  See docs/server.md.
  */
 #include "hqconfig.h"
+#include "hqinvites.h"
 #include "hqlog.h"
 #include "hqserver.h"
 
@@ -387,6 +390,91 @@ cmd_verify_token (int argc, char **argv)
   return 0;
 }
 
+/* A visit's host and patient links (docs/invites.md), stored in the data
+ * directory's database, where a running server finds them. */
+static int
+cmd_invite (int argc, char **argv)
+{
+  g_autofree gchar *url = NULL;
+  gint ttl = HQ_INVITE_DEFAULT_TTL, max_uses = 1;
+  gboolean no_waiting_room = FALSE;
+  const GOptionEntry entries[] = {
+    { "url", 'u', 0, G_OPTION_ARG_STRING, &url,
+        "The server's address as patients reach it (default: "
+        "http://<listen address>)",
+        "URL" },
+    { "ttl", 't', 0, G_OPTION_ARG_INT, &ttl,
+        "How long both links work, 60 to 2592000 seconds (default: 86400)",
+        "SECONDS" },
+    { "max-uses", 'm', 0, G_OPTION_ARG_INT, &max_uses,
+        "How many times the patient link gives a token, 0 (any until it "
+        "expires) to 100 (default: 1)",
+        "N" },
+    { "no-waiting-room", 0, 0, G_OPTION_ARG_NONE, &no_waiting_room,
+        "Let the patient in without a host admitting them", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx =
+      g_option_context_new ("[ROOM] - make a visit's host and patient links");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HqConfig) config = NULL;
+  g_autoptr (HqVisit) visit = NULL;
+  g_autofree gchar *base = NULL, *host = NULL, *patient = NULL;
+  g_autofree gchar *expires_iso = NULL;
+  HqVisitParams params = { 0 };
+  HqStore *store;
+
+  g_option_context_add_main_entries (ctx, common_entries, NULL);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    fprintf (stderr, "hq-server invite: %s\n", error->message);
+    return 2;
+  }
+  if (argc > 2) {
+    fprintf (stderr, "hq-server invite: one room name at most\n");
+    return 2;
+  }
+  config = hq_config_load (opt_data_dir, opt_config, NULL, TRUE, &error);
+  if (config == NULL) {
+    fprintf (stderr, "hq-server invite: %s\n", error->message);
+    return 1;
+  }
+  params.visit = argc == 2 ? argv[1] : NULL;
+  params.ttl = ttl;
+  params.max_uses = max_uses;
+  params.no_waiting_room = no_waiting_room;
+  store = hq_store_open (config->data_dir, &error);
+  if (store == NULL) {
+    fprintf (stderr, "hq-server invite: %s\n", error->message);
+    return 1;
+  }
+  visit = hq_visit_create (store, &params, &error);
+  hq_store_close (store);
+  if (visit == NULL) {
+    fprintf (stderr, "hq-server invite: %s\n", error->message);
+    return error->code == HQ_INVITE_ERROR_STORE ? 1 : 2;
+  }
+  if (url)
+    base = g_strdup (url);
+  else
+    base = g_strdup_printf (
+        "http://%s:%u", config->listen_host, config->listen_port);
+  while (g_str_has_suffix (base, "/"))
+    base[strlen (base) - 1] = '\0';
+  host = hq_invite_url (base, visit->host_code);
+  patient = hq_invite_url (base, visit->patient_code);
+  expires_iso = hq_time_iso (visit->expires);
+  printf ("Visit \"%s\" (waiting room %s), links valid until %s:\n"
+          "  host:    %s\n"
+          "  patient: %s\n",
+      visit->visit, visit->waiting_room ? "on" : "off", expires_iso, host,
+      patient);
+  if (visit->max_uses > 0)
+    printf ("The patient link works %d time%s.\n", visit->max_uses,
+        visit->max_uses == 1 ? "" : "s");
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -395,6 +483,8 @@ main (int argc, char **argv)
   /* Subcommand first; "serve" is the default. */
   if (argc > 1 && strcmp (argv[1], "token") == 0)
     ret = cmd_token (argc - 1, argv + 1);
+  else if (argc > 1 && strcmp (argv[1], "invite") == 0)
+    ret = cmd_invite (argc - 1, argv + 1);
   else if (argc > 1 && strcmp (argv[1], "verify-token") == 0)
     ret = cmd_verify_token (argc - 1, argv + 1);
   else if (argc > 1 && strcmp (argv[1], "serve") == 0)

@@ -10,9 +10,12 @@ import { capture, helpKeys, listDevices, canChooseSpeaker, LevelMeter } from './
 import { Call, initials } from './call.js';
 import { ChatPanel } from './chat.js';
 import { RecordingNotice } from './recording.js';
+import { inviteCode, showInviteForm, exchangeInvite, forgetInvite } from './invite.js';
+import { Waiting } from './waiting.js';
+import { HostPanel, hostReason } from './host.js';
 
 const $ = (id) => document.getElementById(id);
-const screens = ['prejoin', 'call', 'postcall'];
+const screens = ['prejoin', 'waiting', 'call', 'postcall'];
 
 // What this person has chosen and captured.
 const local = {
@@ -26,7 +29,9 @@ const local = {
 const meter = new LevelMeter($('meter'));
 let call = null;
 let extras = []; // the call's chat panel and recording notice
-let lastJoin = null; // {name, room, passcode, create} of the last join, for Rejoin
+let host = null; // the clinician's tools (host.js), for a host
+let lastJoin = null; // {name, room, passcode, create, invite, token} of the last join, for Rejoin
+const invite = inviteCode(); // the code of the invite link this page came from
 
 function show(screen) {
   for (const s of screens) $(s).hidden = s !== screen;
@@ -67,6 +72,7 @@ function refreshWords() {
   fillDeviceFields();
   call?.refreshWords();
   for (const x of extras) x.refreshWords();
+  host?.render();
   if (document.body.dataset.screen === 'postcall') $('post-reason').textContent = postReasonText;
 }
 
@@ -283,7 +289,7 @@ async function join(params) {
     $('name').focus();
     return;
   }
-  if (!params.room) {
+  if (!params.room && !params.invite) {
     setError('err.noRoom');
     $('room').focus();
     return;
@@ -292,25 +298,47 @@ async function join(params) {
   button.disabled = true;
   button.textContent = t('pre.joining');
   button.setAttribute('aria-busy', 'true');
+  let waiting = null;
   try {
-    const token = await fetchToken(params);
+    // An invite link's code gives the token once; the token is kept for
+    // Rejoin, and the code leaves the address bar.
+    if (params.invite && !params.token) {
+      const got = await exchangeInvite(params.invite, params.name);
+      params = { ...params, token: got.token, room: got.room };
+      forgetInvite();
+    }
+    const token = params.token || await fetchToken(params);
     const tracks = [local.audio, local.video].filter(Boolean);
     if (local.audio) {
       if (local.micOn) local.audio.enable();
       else local.audio.disable();
     }
-    const room = await Video.connect(token, {
+    const pending = Video.connect(token, {
       name: params.room, tracks, dominantSpeaker: true, networkQuality: { local: 3, remote: 3 },
+      // A waiting room: the waiting screen until a host admits us.
+      hqOnWaiting: () => waiting.show(),
     });
+    waiting = new Waiting(local, params.name, { show, onLeave: () => pending.cancel() });
+    const room = await pending;
+    waiting.done();
     lastJoin = params;
     meter.detach();
     show('call');
     call = new Call(room, local, { name: params.name, onEnd: endCall });
+    if (room.localParticipant.hqRole === 'host') host = new HostPanel(call, { token });
     window.hqApp.room = room;
     const chat = new ChatPanel(room, token, call);
     extras = [chat, new RecordingNotice(room, call)];
     window.hqApp.chat = chat;
   } catch (err) {
+    waiting?.done();
+    // Turned away from the waiting room: the screen after, with why.
+    if (err?.code === 53104 && document.body.dataset.screen === 'waiting') {
+      endCall(err);
+      return;
+    }
+    if (document.body.dataset.screen === 'waiting') show('prejoin'); // left the waiting room
+    if (err?.message === 'Canceled') return;
     const key = err.key || connectErrorKey(err);
     if (key) setError(key);
     else setError('err.other', { detail: err.detail || err.message });
@@ -328,6 +356,9 @@ function formParams() {
     room: $('room').value.trim(),
     passcode: $('passcode').value.trim(),
     create: $('create').checked,
+    invite,
+    // The link's code works once: the token it gave serves again.
+    token: invite && lastJoin?.invite === invite ? lastJoin.token : undefined,
   };
 }
 
@@ -343,16 +374,23 @@ let postReasonText = '';
 function endCall(error) {
   call = null;
   for (const x of extras.splice(0)) x.close();
+  host?.end();
+  host = null;
   window.hqApp.room = null;
   stopLocal();
+  const byHost = /A host ended/.test(error?.message || '');
   const key = {
-    53204: 'post.removed', 53205: 'post.replaced', 53118: 'post.ended', 53216: 'post.duration',
-    53001: 'post.lost', 53002: 'post.lost', 53405: 'post.lost',
+    53204: 'post.removed', 53205: 'post.replaced', 53118: byHost ? 'post.endedByHost' : 'post.ended',
+    53216: 'post.duration', 53001: 'post.lost', 53002: 'post.lost', 53405: 'post.lost', 53104: 'post.denied',
   }[error?.code];
-  postReasonText = key ? t(key) : '';
+  const reason = hostReason(error);
+  postReasonText = key ? t(key) + (reason ? ` ${t('post.hostSaid', { reason })}` : '') : '';
   $('post-reason').textContent = postReasonText;
   $('post-reason').hidden = !key;
-  $('rejoin').hidden = error?.code === 53118;
+  // Removed, denied or ended: coming back is the clinic's decision.
+  $('post-title').dataset.i18n = { 53204: 'post.titleRemoved', 53104: 'post.titleDenied', 53118: 'post.titleEnded' }[error?.code] || 'post.title';
+  $('post-title').textContent = t($('post-title').dataset.i18n);
+  $('rejoin').hidden = [53118, 53204, 53104].includes(error?.code);
   show('postcall');
   $('post-title').focus();
 }
@@ -378,6 +416,7 @@ function start() {
   const params = new URLSearchParams(location.search);
   if (params.get('room')) $('room').value = params.get('room');
   if (params.get('name')) $('name').value = params.get('name');
+  if (invite) showInviteForm();
   $('post-title').tabIndex = -1;
   show('prejoin');
   navigator.mediaDevices?.addEventListener?.('devicechange', refreshDevices);

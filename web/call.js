@@ -10,7 +10,6 @@ import { cameraConstraints, capture } from './media.js';
 const $ = (id) => document.getElementById(id);
 const SCREEN = 'screen';
 // The side panels: one open at a time (on phones each covers the call).
-const PANELS = ['people', 'settings', 'chat'];
 const isScreen = (pub) => pub.kind === 'video' && pub.trackName === SCREEN;
 
 export function initials(name) {
@@ -51,6 +50,7 @@ export class Call {
     this.screenTrack = null;
     this.ended = false;
     this.stage = $('stage');
+    this.panels = ['people', 'settings', 'chat']; // side panels, one open at a time (host.js adds its own)
     this.stage.replaceChildren();
     $('call-title').textContent = t('call.label', { room: room.name });
     $('call-title').tabIndex = -1;
@@ -76,6 +76,14 @@ export class Call {
       this.refreshLocal();
     });
     room.on('disconnected', (r, error) => this.end(error));
+    // A host muted this microphone (docs/sdk.md, "Moderation"): the Mute
+    // button follows and the person is told.
+    room.localParticipant.on('trackDisabled', (track) => {
+      if (track.kind !== 'audio' || !this.local.micOn) return;
+      this.local.micOn = false;
+      this.announce(t('call.mutedByHost'));
+      this.refreshControls();
+    });
     room.localParticipant.on('networkQualityLevelChanged', (level, stats) => this.quality('local', level, stats));
     this.refreshControls();
     this.arrange();
@@ -386,7 +394,9 @@ export class Call {
     on('leave', async () => this.room.disconnect());
     for (const b of document.querySelectorAll('[data-close]')) b.onclick = () => this.togglePanel(b.dataset.close, false);
     document.onkeydown = (e) => {
-      if (e.key === 'Escape' && !this.ended) for (const name of PANELS) this.togglePanel(name, false);
+      if (e.key === 'Escape' && !this.ended) {
+        for (const name of this.panels) this.togglePanel(name, false);
+      }
     };
     window.onresize = () => this.arrange();
   }
@@ -395,7 +405,7 @@ export class Call {
     const panel = $(name);
     const btn = $(`${name}-btn`);
     const show = open ?? panel.hidden;
-    if (show) for (const other of PANELS) if (other !== name) this.togglePanel(other, false);
+    if (show) for (const other of this.panels) if (other !== name) this.togglePanel(other, false);
     const was = !panel.hidden;
     panel.hidden = !show;
     btn.setAttribute('aria-expanded', String(show));
@@ -458,6 +468,7 @@ export class Call {
       this.local.audio = got.audio;
       await lp.publishTrack(got.audio);
     } else if (this.local.audio.isEnabled) {
+      this.local.micOn = false; // before disable(): not a host's mute
       this.local.audio.disable();
     } else {
       this.local.audio.enable();
@@ -553,7 +564,7 @@ export class Call {
     this.stage.replaceChildren();
     this.banner(null);
     $('alone').hidden = true;
-    for (const name of PANELS) this.togglePanel(name, false);
+    for (const name of this.panels) this.togglePanel(name, false);
     document.onkeydown = null;
     window.onresize = null;
     this.onEnd(error);
