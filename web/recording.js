@@ -3,7 +3,8 @@
 // a host, or the clinic's back-end through REST recording rules) everyone
 // sees a "Recording" mark above the call, and when recording starts (or
 // on joining a visit that records) a dialog says so and asks to
-// acknowledge it, with a way to leave instead.  When it stops, the mark
+// acknowledge it, with a way to leave instead (not the host who started
+// it: they see the mark and hear it announced).  When it stops, the mark
 // and any open dialog go away.  docs/web.md explains the choice.
 import { t } from './i18n.js';
 
@@ -16,7 +17,11 @@ export class RecordingNotice {
     this.dialog = $('rec-consent');
     this.onStarted = () => this.started();
     this.onStopped = () => this.stopped();
-    this.onChanged = () => this.refreshWords();
+    this.onChanged = () => {
+      this.refreshWords();
+      // The host who started it is not asked to consent to their own act.
+      if (this.dialog.open && this.bySelf()) this.acknowledge();
+    };
     room.on('recordingStarted', this.onStarted);
     room.on('recordingStopped', this.onStopped);
     room.on('hqRecordingChanged', this.onChanged);
@@ -37,9 +42,17 @@ export class RecordingNotice {
     document.body.classList.toggle('recording', on);
   }
 
+  bySelf() {
+    return Boolean(this.room.hqRecording?.by) && this.room.hqRecording.by.sid === this.room.localParticipant.sid;
+  }
+
   started() {
     this.show(true);
     this.refreshWords();
+    if (this.bySelf()) {
+      this.call.announce(t('rec.startedBySelf'));
+      return;
+    }
     if (!this.dialog.open) {
       this.returnFocus = document.activeElement;
       this.dialog.showModal();

@@ -288,6 +288,12 @@ test('host controls: mute, remove with a reason, recording, end the visit for ev
   assert.equal(await text(doc, '#host-record'), 'Stop recording');
   assert.equal(await doc.page.getAttribute('#host-record', 'aria-pressed'), 'true');
   assert.ok(await pat.page.evaluate(() => window.hqApp.room.isRecording));
+  // The patient is asked to acknowledge it; the host who started it only
+  // sees the mark.
+  await pat.page.waitForSelector('#rec-consent[open]');
+  await doc.page.waitForSelector('#rec-indicator:not([hidden])');
+  await doc.page.waitForFunction(() => !document.getElementById('rec-consent').open);
+  await pat.page.click('#rec-ack');
   await shoot(doc, 'host-panel');
   await doc.page.click('#host-record');
   await doc.page.waitForFunction(() => document.getElementById('host-rec-status').textContent === 'Not recording.');

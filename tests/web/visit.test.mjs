@@ -372,7 +372,7 @@ test('others reconnecting: a patient whose connection drops is shown reconnectin
 test('phone pre-join: scrolled, nothing covers the camera preview', async () => {
   const p = await app({ who: 'patient', viewport: PHONE });
   await p.page.click('#devices summary'); // the form is now taller than the screen
-  const preview = p.page.locator('.preview');
+  const preview = p.page.locator('#prejoin .preview');
   const box0 = await preview.boundingBox();
   // Scroll as a finger would, a little at a time, over the preview; at
   // each step every visible row of the preview is the preview's own.
@@ -380,9 +380,9 @@ test('phone pre-join: scrolled, nothing covers the camera preview', async () => 
     const r = await preview.boundingBox();
     await p.page.mouse.move(r.x + r.width / 2, Math.max(r.y, 60) + 5);
     await p.page.mouse.wheel(0, 50);
-    await p.page.waitForFunction((top) => document.querySelector('.preview').getBoundingClientRect().top < top, r.y);
+    await p.page.waitForFunction((top) => document.querySelector('#prejoin .preview').getBoundingClientRect().top < top, r.y);
     const covered = await p.page.evaluate(() => {
-      const el = document.querySelector('.preview');
+      const el = document.querySelector('#prejoin .preview');
       const b = el.getBoundingClientRect();
       const rows = [];
       for (let y = Math.max(0, Math.ceil(b.top)); y < Math.min(innerHeight, b.bottom); y += 4) {
