@@ -51,8 +51,9 @@ parse_bool (const gchar *what, const gchar *text, gboolean *out, GError **error)
 {
   static const gchar *const yes[] = { "true", "yes", "on", "1", NULL };
   static const gchar *const no[] = { "false", "no", "off", "0", NULL };
-  g_autofree gchar *v = g_ascii_strdown (g_strstrip (g_strdup (text)), -1);
+  g_autofree gchar *v = g_ascii_strdown (text, -1);
 
+  g_strstrip (v);
   if (g_strv_contains (yes, v))
     *out = TRUE;
   else if (g_strv_contains (no, v))

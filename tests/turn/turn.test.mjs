@@ -273,7 +273,11 @@ test('a pipeline without UDP connects over ICE-TCP', async () => {
     'videotestsrc', 'is-live=true', '!', 'video/x-raw,width=320,height=240,framerate=15/1', '!', 's.']);
   const sub = gstLaunch(['hqroomsrc', ...common, 'identity=tcp-sub', 'kinds=video', '!', 'fakesink',
     'silent=false', 'sync=false']);
-  await sub.waitFor((o) => decodedFrames(o) >= 30, '30 decoded video frames over ICE-TCP');
+  await sub.waitFor((o) => decodedFrames(o) >= 30, '30 decoded video frames over ICE-TCP').catch((err) => {
+    err.message += `\nthe server's ICE and transport lines: ${JSON.stringify(server.events()
+      .filter((e) => ['ice', 'transport'].includes(e.event) && e.room === roomSid))}`;
+    throw err;
+  });
   // Every transport of the room that connected did so over TCP.
   const lines = server.events().filter((e) => e.event === 'transport' && e.room === roomSid
     && e.state === 'connected');
