@@ -130,6 +130,21 @@ export function allocate(port, username, password) {
   });
 }
 
+// A child process (spawned with `stdio: PIPED`) whose output, stdout and
+// stderr together, is kept in `out`; `exited` is its exit code or signal
+// once `gone` resolves.
+export const PIPED = ['ignore', 'pipe', 'pipe'];
+export function runKept(proc) {
+  const run = { proc, out: '', exited: null };
+  proc.stdout.on('data', (d) => { run.out += d; });
+  proc.stderr.on('data', (d) => { run.out += d; });
+  run.gone = new Promise((resolve) => proc.on('exit', (code, sig) => {
+    run.exited = code ?? sig;
+    resolve(run.exited);
+  }));
+  return run;
+}
+
 // The TURN REST API credential for `username` (what hq-server computes).
 export function restCredential(secret, username) {
   return createHmac('sha1', secret).update(username).digest('base64');
@@ -151,15 +166,7 @@ export async function startCoturn() {
     `log-file=${logFile}`, 'simple-log', 'verbose', 'no-software-attribute',
     `userdb=${path.join(dir, 'turndb')}`, `pidfile=${path.join(dir, 'turnserver.pid')}`,
   ].join('\n') + '\n', { mode: 0o600 });
-  const proc = spawn('turnserver', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout.on('data', (d) => { out += d; });
-  proc.stderr.on('data', (d) => { out += d; });
-  let exited = null;
-  const gone = new Promise((resolve) => proc.on('exit', (code, sig) => {
-    exited = code ?? sig;
-    resolve(exited);
-  }));
+  const run = runKept(spawn('turnserver', ['-c', conf], { stdio: PIPED }));
   const log = () => {
     try {
       return readFileSync(logFile, 'utf8');
@@ -169,7 +176,7 @@ export async function startCoturn() {
   };
   const deadline = Date.now() + 30000;
   for (;;) {
-    if (exited !== null) throw new Error(`turnserver exited (${exited}):\n${out}\n${log()}`);
+    if (run.exited !== null) throw new Error(`turnserver exited (${run.exited}):\n${run.out}\n${log()}`);
     try {
       const answer = await withSocket((sock) => exchange(sock, port, message(BINDING, []), 1000));
       if (answer.success) break;
@@ -190,8 +197,8 @@ export async function startCoturn() {
         .map((m) => ({ rp: +m[2], rb: +m[3], sp: +m[4], sb: +m[5] }));
     },
     async stop() {
-      if (exited === null) proc.kill('SIGTERM');
-      await gone;
+      if (run.exited === null) run.proc.kill('SIGTERM');
+      await run.gone;
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -21,7 +21,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServer, siteFor, CHROMIUM, CHROMIUM_ARGS } from '../browser/hqserver.mjs';
 import { openApp, call, waitFrames, waitFor } from '../sdk/helpers.mjs';
-import { allocate, restCredential, startCoturn } from './coturn.mjs';
+import { PIPED, allocate, restCredential, runKept, startCoturn } from './coturn.mjs';
 
 const DEADLINE = 60000;
 let coturn;
@@ -85,33 +85,27 @@ function gstLaunch(args, srv = server, extraEnv = {}) {
       GST_REGISTRY: path.join(gstDir, 'registry.bin'),
     });
   }
-  const proc = spawn('gst-launch-1.0', ['-e', '-m', '-v', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
-  let out = '';
-  proc.stdout.on('data', (d) => { out += d; });
-  proc.stderr.on('data', (d) => { out += d; });
-  let exited = null;
-  const gone = new Promise((resolve) => proc.on('exit', (code, sig) => {
-    exited = code ?? sig;
-    resolve(exited);
-  }));
+  const run = runKept(spawn('gst-launch-1.0', ['-e', '-m', '-v', ...args], { stdio: PIPED, env }));
   const p = {
-    output: () => out,
+    output: () => run.out,
     async waitFor(fn, what, ms = DEADLINE) {
       const deadline = Date.now() + ms;
       while (Date.now() < deadline) {
-        const v = fn(out);
+        const v = fn(run.out);
         if (v) return v;
-        if (exited !== null) throw new Error(`gst-launch-1.0 exited (${exited}) before ${what}:\n${out.slice(-4000)}`);
+        if (run.exited !== null) {
+          throw new Error(`gst-launch-1.0 exited (${run.exited}) before ${what}:\n${run.out.slice(-4000)}`);
+        }
         await new Promise((r) => setTimeout(r, 100));
       }
-      throw new Error(`timed out waiting for ${what}:\n${out.slice(-4000)}`);
+      throw new Error(`timed out waiting for ${what}:\n${run.out.slice(-4000)}`);
     },
     // Stops it the way Ctrl-C does (-e: EOS first, so it leaves the room
     // and its TURN allocations are released).
     async stop() {
-      if (exited === null) proc.kill('SIGINT');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 20000);
-      await gone;
+      if (run.exited === null) run.proc.kill('SIGINT');
+      const timer = setTimeout(() => run.proc.kill('SIGKILL'), 20000);
+      await run.gone;
       clearTimeout(timer);
     },
   };
