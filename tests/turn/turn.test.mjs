@@ -9,7 +9,8 @@
 //    coturn's own accounting shows the media bytes it relayed for each of
 //    those participants' allocations.
 // 2. coturn takes the credentials hq-server hands out, and refuses forged
-//    and expired ones (401).
+//    and expired ones (401), as a raw Allocate shows and as Chromium
+//    reports (icecandidateerror 401, no relayed candidate).
 // 3. A pipeline without UDP (ice-udp=false) connects over ICE-TCP, and
 //    does not when the server's ICE-TCP is off.
 import { test, before, after } from 'node:test';
@@ -257,6 +258,49 @@ test('coturn takes the credentials hq-server hands out and refuses forged and ex
   assert.equal(expired.success, false);
   assert.equal(expired.code, 401, JSON.stringify(expired));
   assert.match(coturn.log(), new RegExp(`user <${past}>: incoming packet message processed, error 401`));
+});
+
+// What a browser reports when it gathers with `servers` and relayed
+// candidates only: the relayed candidates it got and its icecandidateerror
+// events, once gathering is complete.
+async function browserGathers(servers) {
+  const page = await context.newPage();
+  try {
+    return await page.evaluate(async (iceServers) => {
+      const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: 'relay' });
+      const out = { relayed: 0, errors: [] };
+      pc.onicecandidate = (e) => {
+        if (e.candidate && / typ relay /.test(e.candidate.candidate)) out.relayed++;
+      };
+      pc.onicecandidateerror = (e) => out.errors.push({ url: e.url, code: e.errorCode, text: e.errorText });
+      const done = new Promise((resolve) => {
+        pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && resolve();
+      });
+      pc.createDataChannel('x');
+      await pc.setLocalDescription(await pc.createOffer());
+      await done;
+      pc.close();
+      return out;
+    }, servers);
+  } finally {
+    await page.close();
+  }
+}
+
+test('a browser given forged or expired credentials gets no relay: coturn answers 401', async () => {
+  const identity = 'browser-check';
+  const now = Math.floor(Date.now() / 1000);
+  const urls = [`turn:127.0.0.1:${coturn.port}?transport=udp`];
+  const good = `${now + 600}:${identity}`;
+  const ok = await browserGathers([{ urls, username: good, credential: restCredential(coturn.secret, good) }]);
+  assert.ok(ok.relayed > 0, `no relayed candidate with a good credential: ${JSON.stringify(ok)}`);
+  const forged = await browserGathers([{ urls, username: good, credential: restCredential('forged', good) }]);
+  const past = `${now - 60}:${identity}`;
+  const expired = await browserGathers([{ urls, username: past, credential: restCredential(coturn.secret, past) }]);
+  for (const [what, got] of [['forged', forged], ['expired', expired]]) {
+    assert.equal(got.relayed, 0, `${what}: ${JSON.stringify(got)}`);
+    assert.ok(got.errors.some((e) => e.code === 401), `${what}: no 401 among ${JSON.stringify(got.errors)}`);
+  }
 });
 
 test('a pipeline without UDP connects over ICE-TCP', async () => {
