@@ -17,7 +17,7 @@ packages=(
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice
   gstreamer1.0-plugins-base-apps gstreamer1.0-x
   espeak-ng sox ffmpeg python3-twilio python3-cryptography
-  prometheus
+  prometheus coturn
   debhelper dpkg-dev lintian systemd
   chromium
   clang libclang-rt-14-dev
@@ -59,4 +59,10 @@ $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null \
   && [ -d /run/systemd/system ]; then
   $sudo systemctl disable --now prometheus >/dev/null 2>&1 || true
+fi
+# coturn is here for the turn suite, which starts its own on 127.0.0.1;
+# Debian's package enables a TURN server on port 3478 as well.
+if [[ " ${missing[*]} " == *" coturn "* ]] && command -v systemctl >/dev/null \
+  && [ -d /run/systemd/system ]; then
+  $sudo systemctl disable --now coturn >/dev/null 2>&1 || true
 fi

@@ -1,6 +1,7 @@
 /* Configuration loading; see hqconfig.h for the sources and their order. */
 #include "hqconfig.h"
 #include "hqlog.h"
+#include "hqturn.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -50,6 +51,11 @@ hq_config_free (HqConfig *config)
   g_free (config->app_dir);
   g_free (config->room_type);
   g_strfreev (config->chat_media_types);
+  if (config->turn_secret)
+    memset (config->turn_secret, 0, strlen (config->turn_secret));
+  g_free (config->turn_secret);
+  g_strfreev (config->turn_urls);
+  g_strfreev (config->stun_urls);
   g_free (config);
 }
 
@@ -338,8 +344,9 @@ static gboolean
 load_sections (HqConfig *config, GKeyFile *kf, GError **error)
 {
   load_oidc (config, kf);
-  return load_ints (config, kf, "limits", limit_settings,
-             G_N_ELEMENTS (limit_settings), error)
+  return hq_turn_load (config, kf, error)
+      && load_ints (config, kf, "limits", limit_settings,
+          G_N_ELEMENTS (limit_settings), error)
       && load_ints (config, kf, "media", media_settings,
           G_N_ELEMENTS (media_settings), error)
       && load_ints (config, kf, "oidc", oidc_int_settings,
@@ -887,6 +894,8 @@ hq_config_load (const gchar *data_dir, const gchar *config_file,
   config->oidc_refresh_min = 60;
   config->chat_media_max_size = 10 * 1024 * 1024;
   config->chat_media_url_ttl = 300;
+  config->media_ice_tcp = TRUE;
+  config->turn_ttl = 24 * 3600;
   set_list (&config->chat_media_types, HQ_DEFAULT_CHAT_MEDIA_TYPES, TRUE);
   if (!parse_listen (config, HQ_DEFAULT_LISTEN, error))
     return NULL;
@@ -905,7 +914,8 @@ hq_config_load (const gchar *data_dir, const gchar *config_file,
     return NULL;
   if (listen != NULL && !parse_listen (config, listen, error))
     return NULL;
-  if (!check_media (config, error) || !check_oidc (config, error))
+  if (!check_media (config, error) || !check_oidc (config, error)
+      || !hq_turn_check (config, error))
     return NULL;
   if (!load_credentials (config, create_key, error))
     return NULL;

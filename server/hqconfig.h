@@ -93,6 +93,13 @@ typedef struct
   gint64 media_workers; /* media threads; 0: one per core */
   gint64 media_port_min; /* UDP port range for ICE; 0 and 0: any */
   gint64 media_port_max;
+  gboolean media_ice_tcp; /* the SFU offers ICE over TCP too */
+
+  /* TURN with time-limited credentials ([turn], server/hqturn.h). */
+  gchar *turn_secret; /* shared with the TURN server; NULL: no TURN */
+  gchar **turn_urls; /* turn: and turns: URLs; NULL: none */
+  gchar **stun_urls; /* stun: URLs; NULL: none */
+  gint64 turn_ttl; /* seconds a credential works */
 
   /* GET /metrics answers only a request with this bearer token; NULL:
    * metrics are off ([metrics] token, docs/metrics.md). */

@@ -8,6 +8,7 @@
 #include "hqhttp.h"
 #include "hqlog.h"
 #include "hqrules.h"
+#include "hqturn.h"
 
 #include <string.h>
 #include <hq/hqprotocol.h>
@@ -479,6 +480,8 @@ send_joined (HqParticipant *p, const gchar *id)
   json_object_set_string_member (msg, "resume_token", p->resume_token);
   json_object_set_int_member (
       msg, "reconnect_grace_ms", room->rooms->config->reconnect_grace_ms);
+  json_object_set_array_member (msg, "ice_servers",
+      hq_turn_ice_servers (room->rooms->config, p->rec.identity));
   json_object_set_array_member (msg, "chat", recent_chat (room));
   json_object_set_member (msg, "recording",
       hq_recordings_state_json (room->rooms->recordings, room));

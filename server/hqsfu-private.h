@@ -76,6 +76,7 @@ struct _HqSfu
   HqCertificate *cert;
   gchar *public_address;
   guint port_min, port_max;
+  gboolean ice_tcp; /* offer ICE over TCP too */
   GMainContext *main_context;
 };
 

@@ -234,13 +234,15 @@ hq_sfu_new (const HqSfuConfig *config, GError **error)
   sfu->public_address = g_strdup (config->public_address);
   sfu->port_min = config->port_min;
   sfu->port_max = config->port_max;
+  sfu->ice_tcp = config->ice_tcp;
   sfu->main_context = g_main_context_ref_thread_default ();
   if (sfu->port_min)
-    hq_log_message (HQ_LOG_INFO, "sfu", "%u media threads, UDP ports %u-%u",
-        hq_workers_get_n (sfu->workers), sfu->port_min, sfu->port_max);
+    hq_log_message (HQ_LOG_INFO, "sfu", "%u media threads, %s ports %u-%u",
+        hq_workers_get_n (sfu->workers), sfu->ice_tcp ? "UDP and TCP" : "UDP",
+        sfu->port_min, sfu->port_max);
   else
-    hq_log_message (HQ_LOG_INFO, "sfu", "%u media threads, any UDP port",
-        hq_workers_get_n (sfu->workers));
+    hq_log_message (HQ_LOG_INFO, "sfu", "%u media threads, any %s port",
+        hq_workers_get_n (sfu->workers), sfu->ice_tcp ? "UDP and TCP" : "UDP");
   return sfu;
 }
 
@@ -780,12 +782,16 @@ on_gathering_done (HqTransport *t, HqSfuParticipant *p)
 static void
 log_selected_pair (JsonObject *line, HqTransport *t)
 {
-  g_autofree gchar *local = NULL, *remote = NULL;
+  g_autofree gchar *local = NULL, *remote = NULL, *pair = NULL;
 
   if (!hq_transport_get_selected_pair (t, &local, &remote))
     return;
   json_object_set_string_member (line, "local", local);
   json_object_set_string_member (line, "remote", remote);
+  /* The candidates' types and transports: relayed, over TCP. */
+  pair = hq_transport_describe_selected_pair (t);
+  if (pair)
+    json_object_set_string_member (line, "pair", pair);
 }
 
 /* Tells the participant and the log a transport's state, with the error
@@ -912,6 +918,7 @@ make_transport (HqSfuParticipant *p, gboolean controlling, GError **error)
   config.public_address = sfu->public_address;
   config.port_min = sfu->port_min;
   config.port_max = sfu->port_max;
+  config.ice_tcp = sfu->ice_tcp;
   t = hq_transport_new (&config, error);
   if (t == NULL)
     return NULL;

@@ -51,7 +51,10 @@ const gchar *hq_sfu_priority_to_string (HqSfuPriority priority);
  * HqSfuConfig:
  * @workers: media threads (0: one per core)
  * @public_address: address announced in host candidates (1:1 NAT), or NULL
- * @port_min, @port_max: UDP port range for media (0: any)
+ * @port_min, @port_max: UDP port range for media (0: any); ICE-TCP's
+ *   passive candidates listen on TCP ports of the same range
+ * @ice_tcp: also offer ICE over TCP (passive candidates), for clients
+ *   without UDP
  */
 typedef struct
 {
@@ -59,6 +62,7 @@ typedef struct
   const gchar *public_address;
   guint port_min;
   guint port_max;
+  gboolean ice_tcp;
 } HqSfuConfig;
 
 /**

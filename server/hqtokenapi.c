@@ -14,6 +14,7 @@
 #include "hqinvites.h"
 #include "hqlog.h"
 #include "hqoidc.h"
+#include "hqturn.h"
 
 #include <string.h>
 #include <hq/hqutil.h>
@@ -181,6 +182,8 @@ reply_token (SoupServerMessage *msg, HqConfig *config, const gchar *identity,
   json_object_set_string_member (reply, "name", name);
   json_object_set_string_member (reply, "role", hq_role_to_string (role));
   json_object_set_string_member (reply, "room_name", room);
+  json_object_set_array_member (
+      reply, "ice_servers", hq_turn_ice_servers (config, identity));
   hq_http_reply_object (msg, 200, reply);
 }
 

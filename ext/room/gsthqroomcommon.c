@@ -10,6 +10,7 @@
 
 #include <string.h>
 #include <hq/hqtoken.h>
+#include <hq/hqtransport.h>
 #include "gsthqroomsrc.h"
 
 /* Lines about an element go to its own category (plugin.c). */
@@ -27,6 +28,9 @@ gst_hq_room_settings_init (GstHqRoomSettings *s)
   s->token = NULL;
   s->identity = NULL;
   s->reconnect_timeout_ms = GST_HQ_ROOM_DEFAULT_RECONNECT_TIMEOUT_MS;
+  s->ice_transport_policy = GST_HQ_ROOM_ICE_TRANSPORT_POLICY_ALL;
+  s->ice_udp = TRUE;
+  s->ice_tcp = TRUE;
 }
 
 void
@@ -71,6 +75,44 @@ gst_hq_room_settings_install (GObjectClass *klass)
           GST_HQ_ROOM_DEFAULT_RECONNECT_TIMEOUT_MS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstHqRoomSrc:ice-transport-policy:
+   *
+   * "relay": the transports use relayed candidates only, through the TURN
+   * servers (with time-limited credentials) that the server's join reply
+   * names, as a browser's iceTransportPolicy "relay" does; nothing but
+   * the TURN server learns the machine's addresses.  Without a usable
+   * TURN server (turn: over UDP or TCP) ICE then fails.
+   */
+  g_object_class_install_property (klass, GST_HQ_ROOM_PROP_ICE_TRANSPORT_POLICY,
+      g_param_spec_enum ("ice-transport-policy", "ICE transport policy",
+          "Which ICE candidates to use: all, or relay (TURN only)",
+          GST_TYPE_HQ_ROOM_ICE_TRANSPORT_POLICY,
+          GST_HQ_ROOM_ICE_TRANSPORT_POLICY_ALL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstHqRoomSrc:ice-udp:
+   *
+   * Gather UDP candidates.  FALSE: no UDP socket at all, as on a network
+   * that blocks UDP; media then needs ICE over TCP (ice-tcp).
+   */
+  g_object_class_install_property (klass, GST_HQ_ROOM_PROP_ICE_UDP,
+      g_param_spec_boolean ("ice-udp", "ICE over UDP", "Gather UDP candidates",
+          TRUE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstHqRoomSrc:ice-tcp:
+   *
+   * Gather ICE-TCP candidates (RFC 6544), so media reaches a server that
+   * offers ICE over TCP ([media] ice_tcp) when UDP is blocked.
+   */
+  g_object_class_install_property (klass, GST_HQ_ROOM_PROP_ICE_TCP,
+      g_param_spec_boolean ("ice-tcp", "ICE over TCP",
+          "Gather ICE-TCP candidates", TRUE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
 }
 
 gboolean
@@ -94,6 +136,15 @@ gst_hq_room_settings_set (
       break;
     case GST_HQ_ROOM_PROP_RECONNECT_TIMEOUT:
       s->reconnect_timeout_ms = g_value_get_uint (value);
+      return TRUE;
+    case GST_HQ_ROOM_PROP_ICE_TRANSPORT_POLICY:
+      s->ice_transport_policy = g_value_get_enum (value);
+      return TRUE;
+    case GST_HQ_ROOM_PROP_ICE_UDP:
+      s->ice_udp = g_value_get_boolean (value);
+      return TRUE;
+    case GST_HQ_ROOM_PROP_ICE_TCP:
+      s->ice_tcp = g_value_get_boolean (value);
       return TRUE;
     default:
       return FALSE;
@@ -122,6 +173,15 @@ gst_hq_room_settings_get (
       return TRUE;
     case GST_HQ_ROOM_PROP_RECONNECT_TIMEOUT:
       g_value_set_uint (value, s->reconnect_timeout_ms);
+      return TRUE;
+    case GST_HQ_ROOM_PROP_ICE_TRANSPORT_POLICY:
+      g_value_set_enum (value, s->ice_transport_policy);
+      return TRUE;
+    case GST_HQ_ROOM_PROP_ICE_UDP:
+      g_value_set_boolean (value, s->ice_udp);
+      return TRUE;
+    case GST_HQ_ROOM_PROP_ICE_TCP:
+      g_value_set_boolean (value, s->ice_tcp);
       return TRUE;
     default:
       return FALSE;
@@ -226,6 +286,11 @@ client_thread (gpointer data)
     conn->client = NULL;
     g_mutex_unlock (&conn->lock);
     hq_room_client_stop (client);
+    /* Release the TURN allocations, so the TURN server frees them now. */
+    if (!hq_transport_wait_relays_released (conn->context, 2000))
+      GST_CAT_WARNING_OBJECT (element_category (conn->element), conn->element,
+          "the TURN server did not confirm the release of our allocations "
+          "within 2 s");
     /* Let the leave and the close frame go out. */
     deadline = g_get_monotonic_time () + 200 * 1000;
     while (g_get_monotonic_time () < deadline
@@ -271,6 +336,10 @@ gst_hq_room_connection_start (GstHqRoomConnection *conn, GstElement *element,
   a->config.token = a->token;
   a->config.subscribe = subscribe;
   a->config.reconnect_timeout_ms = s->reconnect_timeout_ms;
+  a->config.relay_only =
+      s->ice_transport_policy == GST_HQ_ROOM_ICE_TRANSPORT_POLICY_RELAY;
+  a->config.ice_udp = s->ice_udp;
+  a->config.ice_tcp = s->ice_tcp;
   a->setup = setup;
   a->user_data = user_data;
 
@@ -369,6 +438,23 @@ gst_hq_room_track_priority_get_type (void)
   if (g_once_init_enter (&type))
     g_once_init_leave (&type,
         g_enum_register_static ("GstHqRoomTrackPriority", track_priorities));
+  return type;
+}
+
+GType
+gst_hq_room_ice_transport_policy_get_type (void)
+{
+  static const GEnumValue policies[] = {
+    { GST_HQ_ROOM_ICE_TRANSPORT_POLICY_ALL, "Every kind of candidate", "all" },
+    { GST_HQ_ROOM_ICE_TRANSPORT_POLICY_RELAY, "Relayed candidates only (TURN)",
+        "relay" },
+    { 0, NULL, NULL },
+  };
+  static GType type;
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type,
+        g_enum_register_static ("GstHqRoomIceTransportPolicy", policies));
   return type;
 }
 

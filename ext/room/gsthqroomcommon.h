@@ -36,6 +36,24 @@ GType gst_hq_room_track_priority_get_type (void);
 /* The protocol's name of @priority ("low", "standard", "high"). */
 const gchar *gst_hq_room_track_priority_name (GstHqRoomTrackPriority priority);
 
+/**
+ * GstHqRoomIceTransportPolicy:
+ * @GST_HQ_ROOM_ICE_TRANSPORT_POLICY_ALL: "all": every kind of candidate
+ * @GST_HQ_ROOM_ICE_TRANSPORT_POLICY_RELAY: "relay": relayed candidates
+ *   only, through the TURN servers the join reply names
+ *
+ * WebRTC's iceTransportPolicy for the element's transports.
+ */
+typedef enum
+{
+  GST_HQ_ROOM_ICE_TRANSPORT_POLICY_ALL,
+  GST_HQ_ROOM_ICE_TRANSPORT_POLICY_RELAY,
+} GstHqRoomIceTransportPolicy;
+
+#define GST_TYPE_HQ_ROOM_ICE_TRANSPORT_POLICY                                  \
+  (gst_hq_room_ice_transport_policy_get_type ())
+GType gst_hq_room_ice_transport_policy_get_type (void);
+
 /* The properties both elements have. */
 typedef struct
 {
@@ -44,6 +62,9 @@ typedef struct
   gchar *token;
   gchar *identity;
   guint reconnect_timeout_ms;
+  GstHqRoomIceTransportPolicy ice_transport_policy;
+  gboolean ice_udp;
+  gboolean ice_tcp;
 } GstHqRoomSettings;
 
 void gst_hq_room_settings_init (GstHqRoomSettings *settings);
@@ -58,10 +79,14 @@ enum
   GST_HQ_ROOM_PROP_TOKEN,
   GST_HQ_ROOM_PROP_IDENTITY,
   GST_HQ_ROOM_PROP_RECONNECT_TIMEOUT,
+  GST_HQ_ROOM_PROP_ICE_TRANSPORT_POLICY,
+  GST_HQ_ROOM_PROP_ICE_UDP,
+  GST_HQ_ROOM_PROP_ICE_TCP,
   GST_HQ_ROOM_N_PROPS
 };
 
-/* Installs server, room, token, identity and reconnect-timeout. */
+/* Installs server, room, token, identity, reconnect-timeout,
+ * ice-transport-policy, ice-udp and ice-tcp. */
 void gst_hq_room_settings_install (GObjectClass *klass);
 /* Set and get one of them, under the element's object lock; FALSE when
  * @prop_id is not one of them. */

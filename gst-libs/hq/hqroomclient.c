@@ -72,6 +72,9 @@ struct _HqRoomClient
   GMainContext *context;
   gboolean subscribe;
   guint reconnect_timeout_ms;
+  gboolean relay_only, ice_udp, ice_tcp;
+  /* HqIceServer, from the latest joined: new transports use them. */
+  GPtrArray *ice_servers;
 
   SoupSession *session;
   SoupWebsocketConnection *ws;
@@ -137,6 +140,8 @@ hq_room_client_config_init (HqRoomClientConfig *config)
   memset (config, 0, sizeof *config);
   config->subscribe = TRUE;
   config->reconnect_timeout_ms = 30000;
+  config->ice_udp = TRUE;
+  config->ice_tcp = TRUE;
 }
 
 void
@@ -389,6 +394,10 @@ make_transport (HqRoomClient *c, gboolean controlling, GError **error)
   config.context = c->context;
   config.controlling = controlling;
   config.dtls_role = HQ_DTLS_ROLE_SERVER;
+  config.ice_servers = c->ice_servers;
+  config.relay_only = c->relay_only;
+  config.ice_udp = c->ice_udp;
+  config.ice_tcp = c->ice_tcp;
   t = hq_transport_new (&config, error);
   if (t == NULL)
     return NULL;
@@ -867,6 +876,12 @@ on_joined (HqRoomClient *c, JsonObject *msg)
   c->identity = g_strdup (str_member (me, "identity"));
   g_free (c->resume_token);
   c->resume_token = g_strdup (str_member (msg, "resume_token"));
+  /* Fresh TURN credentials with every join; transports made from now on
+   * use them. */
+  g_clear_pointer (&c->ice_servers, g_ptr_array_unref);
+  c->ice_servers = hq_ice_servers_from_json (array_member (msg, "ice_servers"));
+  GST_DEBUG ("%s: %u ICE server URLs in the join reply", c->ws_url,
+      c->ice_servers->len);
   if (!resumed) {
     drop_media (c);
     /* Tracks the server still lists for us keep their sids. */
@@ -1345,6 +1360,9 @@ hq_room_client_new (const HqRoomClientConfig *config, GError **error)
                                : g_main_context_ref_thread_default ();
   c->subscribe = config->subscribe;
   c->reconnect_timeout_ms = config->reconnect_timeout_ms;
+  c->relay_only = config->relay_only;
+  c->ice_udp = config->ice_udp;
+  c->ice_tcp = config->ice_tcp;
   c->session = soup_session_new ();
   return c;
 }
@@ -1380,6 +1398,7 @@ hq_room_client_finalize (GObject *object)
   g_free (c->identity);
   g_free (c->resume_token);
   g_free (c->subscribe_rules);
+  g_clear_pointer (&c->ice_servers, g_ptr_array_unref);
   G_OBJECT_CLASS (hq_room_client_parent_class)->finalize (object);
 }
 

@@ -81,6 +81,13 @@ typedef enum
  *   subscribe offers with every m-line inactive)
  * @reconnect_timeout_ms: give up after this long without the server
  * @cname: RTCP CNAME of what we publish (NULL: a random one)
+ * @relay_only: ICE uses relayed candidates only (iceTransportPolicy
+ *   "relay"), through the TURN servers the join reply names
+ * @ice_udp, @ice_tcp: which candidates the transports gather (default
+ *   both: ICE-TCP reaches the server when UDP is blocked)
+ *
+ * The transports use the STUN and TURN servers of the latest join reply
+ * ("ice_servers", docs/protocol.md).
  */
 typedef struct
 {
@@ -91,6 +98,9 @@ typedef struct
   gboolean subscribe;
   guint reconnect_timeout_ms;
   const gchar *cname;
+  gboolean relay_only;
+  gboolean ice_udp;
+  gboolean ice_tcp;
 } HqRoomClientConfig;
 
 void hq_room_client_config_init (HqRoomClientConfig *config);

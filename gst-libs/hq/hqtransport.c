@@ -60,6 +60,13 @@ struct _HqTransport
   GError *error;
   gboolean ice_connected;
   gboolean ever_connected;
+  /* All our candidates are gathered, and the peer said it has no more:
+   * then ICE can tell that no pair is possible (check_pairs_possible). */
+  gboolean local_done, remote_done;
+  guint relays; /* TURN servers given to the agent */
+  /* The transports of the candidates the peer gave, one bit per
+   * NiceCandidateTransport (libnice drops those it will not use). */
+  guint remote_transports;
 
   HqTransportReceiveFunc receive;
   gpointer receive_data;
@@ -97,6 +104,7 @@ hq_transport_config_init (HqTransportConfig *config)
   memset (config, 0, sizeof *config);
   config->dtls_role = HQ_DTLS_ROLE_SERVER;
   config->consent_freshness = TRUE;
+  config->ice_udp = TRUE;
 }
 
 /* --- state --- */
@@ -349,14 +357,15 @@ candidate_type_name (const NiceCandidate *cand)
   }
 }
 
-/* "host 127.0.0.1:40000" */
+/* "host 127.0.0.1:40000", "host tcp 127.0.0.1:40000" */
 static void
 append_candidate (GString *s, const NiceCandidate *cand)
 {
   gchar ip[NICE_ADDRESS_STRING_LEN];
 
   nice_address_to_string (&cand->addr, ip);
-  g_string_append_printf (s, "%s %s:%u", candidate_type_name (cand), ip,
+  g_string_append_printf (s, "%s%s %s:%u", candidate_type_name (cand),
+      cand->transport == NICE_CANDIDATE_TRANSPORT_UDP ? "" : " tcp", ip,
       nice_address_get_port (&cand->addr));
 }
 
@@ -382,19 +391,28 @@ hq_transport_describe_candidates (HqTransport *self, gboolean remote)
   return g_string_free (s, FALSE);
 }
 
+static gchar *
+describe_pair (const NiceCandidate *local, const NiceCandidate *remote)
+{
+  GString *s = g_string_new (NULL);
+
+  append_candidate (s, local);
+  g_string_append (s, " <-> ");
+  append_candidate (s, remote);
+  return g_string_free (s, FALSE);
+}
+
 static void
 on_selected_pair (NiceAgent *agent, guint stream_id, guint component_id,
     NiceCandidate *local, NiceCandidate *remote, gpointer user_data)
 {
   HqTransport *self = user_data;
-  g_autoptr (GString) s = g_string_new (NULL);
+  g_autofree gchar *pair = NULL;
 
   if (stream_id != self->stream_id || component_id != HQ_ICE_COMPONENT)
     return;
-  append_candidate (s, local);
-  g_string_append (s, " <-> ");
-  append_candidate (s, remote);
-  GST_INFO ("%s: ICE selected pair %s", self->label, s->str);
+  pair = describe_pair (local, remote);
+  GST_INFO ("%s: ICE selected pair %s", self->label, pair);
 }
 
 static void
@@ -412,6 +430,72 @@ on_new_candidate (NiceAgent *agent, NiceCandidate *cand, gpointer user_data)
     g_signal_emit (self, signals[SIGNAL_LOCAL_CANDIDATE], 0, line);
 }
 
+/* Whether a local candidate of transport @l can be checked against a
+ * remote one of transport @r (RFC 6544: TCP active with passive). */
+static gboolean
+transports_pair (NiceCandidateTransport l, NiceCandidateTransport r)
+{
+  switch (l) {
+    case NICE_CANDIDATE_TRANSPORT_UDP:
+      return r == NICE_CANDIDATE_TRANSPORT_UDP;
+    case NICE_CANDIDATE_TRANSPORT_TCP_ACTIVE:
+      return r == NICE_CANDIDATE_TRANSPORT_TCP_PASSIVE;
+    case NICE_CANDIDATE_TRANSPORT_TCP_PASSIVE:
+      return r == NICE_CANDIDATE_TRANSPORT_TCP_ACTIVE;
+    case NICE_CANDIDATE_TRANSPORT_TCP_SO:
+      return r == NICE_CANDIDATE_TRANSPORT_TCP_SO;
+    default:
+      return FALSE;
+  }
+}
+
+/* "UDP", "TCP" or "UDP and TCP": what candidates of the transports in
+ * @mask (one bit per NiceCandidateTransport) travel over. */
+static const gchar *
+transports_name (guint mask)
+{
+  gboolean udp = mask & (1u << NICE_CANDIDATE_TRANSPORT_UDP);
+  gboolean tcp = mask & ~(1u << NICE_CANDIDATE_TRANSPORT_UDP);
+
+  return udp && tcp ? "UDP and TCP" : udp ? "UDP" : "TCP";
+}
+
+/* Once both sides' candidates are all known and none of ours can pair
+ * with any of the peer's (a client without UDP, a server without ICE over
+ * TCP), ICE fails at once and says why, instead of waiting for checks
+ * that can never be sent. */
+static void
+check_pairs_possible (HqTransport *self)
+{
+  GSList *local;
+  guint local_transports = 0;
+  gboolean possible = FALSE;
+
+  if (!self->local_done || !self->remote_done || self->ever_connected
+      || self->state != HQ_TRANSPORT_STATE_CONNECTING
+      || self->remote_transports == 0)
+    return;
+  local = nice_agent_get_local_candidates (
+      self->agent, self->stream_id, HQ_ICE_COMPONENT);
+  for (GSList *l = local; l; l = l->next) {
+    NiceCandidateTransport t = ((NiceCandidate *)l->data)->transport;
+    local_transports |= 1u << t;
+    for (guint r = 0; r <= NICE_CANDIDATE_TRANSPORT_TCP_SO; r++)
+      if ((self->remote_transports & (1u << r)) && transports_pair (t, r))
+        possible = TRUE;
+  }
+  g_slist_free_full (local, (GDestroyNotify)nice_candidate_free);
+  if (!possible && local_transports) {
+    GError *error = g_error_new (HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_ICE,
+        "ICE failed: no candidate pair is possible: ours are %s only, the "
+        "peer's %s only (a side without UDP needs ICE over TCP on the other)",
+        transports_name (local_transports),
+        transports_name (self->remote_transports));
+    GST_WARNING ("%s: %s", self->label, error->message);
+    fail (self, error);
+  }
+}
+
 static void
 on_gathering_done (NiceAgent *agent, guint stream_id, gpointer user_data)
 {
@@ -421,7 +505,9 @@ on_gathering_done (NiceAgent *agent, guint stream_id, gpointer user_data)
     g_autofree gchar *local = hq_transport_describe_candidates (self, FALSE);
     GST_DEBUG (
         "%s: ICE gathering done, local candidates %s", self->label, local);
+    self->local_done = TRUE;
     g_signal_emit (self, signals[SIGNAL_GATHERING_DONE], 0);
+    check_pairs_possible (self);
   }
 }
 
@@ -537,6 +623,123 @@ add_local_addresses (
   return TRUE;
 }
 
+/* The join reply's ICE servers (hqice.h): the first stun: URL and every
+ * turn: URL over UDP or TCP.  libnice resolves host names itself. */
+static void
+add_ice_servers (HqTransport *self, const HqTransportConfig *config)
+{
+  gboolean have_stun = config->stun_server != NULL;
+  guint relays = config->turn_server != NULL;
+
+  for (guint i = 0; config->ice_servers && i < config->ice_servers->len; i++) {
+    const HqIceServer *s = g_ptr_array_index (config->ice_servers, i);
+    if (s->scheme == HQ_ICE_URL_STUN && !have_stun) {
+      g_object_set (self->agent, "stun-server", s->host, "stun-server-port",
+          s->port, NULL);
+      have_stun = TRUE;
+    } else if (s->scheme == HQ_ICE_URL_TURN && s->username && s->credential) {
+      if (nice_agent_set_relay_info (self->agent, self->stream_id,
+              HQ_ICE_COMPONENT, s->host, s->port, s->username, s->credential,
+              s->tcp ? NICE_RELAY_TYPE_TURN_TCP : NICE_RELAY_TYPE_TURN_UDP)) {
+        GST_DEBUG ("%s: TURN server %s:%u over %s", self->label, s->host,
+            s->port, s->tcp ? "TCP" : "UDP");
+        relays++;
+      }
+    } else if (s->scheme == HQ_ICE_URL_TURNS || s->scheme == HQ_ICE_URL_STUNS) {
+      GST_INFO ("%s: %s server %s:%u left out: libnice cannot reach STUN or "
+                "TURN servers over TLS",
+          self->label, s->scheme == HQ_ICE_URL_TURNS ? "TURN" : "STUN", s->host,
+          s->port);
+    } else if (s->scheme == HQ_ICE_URL_TURN) {
+      GST_WARNING ("%s: TURN server %s:%u left out: it came without a "
+                   "username and credential",
+          self->label, s->host, s->port);
+    }
+  }
+  self->relays = relays;
+  if (config->relay_only && relays == 0)
+    GST_WARNING ("%s: relayed candidates only, but no usable TURN server "
+                 "(turn: over UDP or TCP, with credentials): ICE will fail",
+        self->label);
+}
+
+/* --- releasing TURN allocations --- */
+
+/* Agents still releasing their TURN allocations, by context. */
+static GMutex releasing_lock;
+static GHashTable *releasing; /* GMainContext -> count (GUINT_TO_POINTER) */
+
+static void
+count_releasing (GMainContext *context, gint delta)
+{
+  guint n;
+
+  g_mutex_lock (&releasing_lock);
+  if (releasing == NULL)
+    releasing = g_hash_table_new (NULL, NULL);
+  n = GPOINTER_TO_UINT (g_hash_table_lookup (releasing, context)) + delta;
+  if (n)
+    g_hash_table_insert (releasing, context, GUINT_TO_POINTER (n));
+  else
+    g_hash_table_remove (releasing, context);
+  g_mutex_unlock (&releasing_lock);
+}
+
+static void
+on_relays_released (GObject *agent, GAsyncResult *result, gpointer user_data)
+{
+  GMainContext *context = user_data;
+
+  GST_DEBUG ("TURN allocations of agent %p released", agent);
+  count_releasing (context, -1);
+  g_main_context_wakeup (context);
+  g_main_context_unref (context);
+  g_object_unref (agent);
+}
+
+/* Deletes the agent's TURN allocations (a Refresh with lifetime 0 each,
+ * RFC 5766), so the TURN server frees their ports and accounts for them
+ * at once, not when they time out 10 minutes later.  That runs on
+ * @context; the agent lives until it is done. */
+static void
+release_relays (NiceAgent *agent, GMainContext *context)
+{
+  count_releasing (context, 1);
+  nice_agent_close_async (
+      g_object_ref (agent), on_relays_released, g_main_context_ref (context));
+}
+
+static gboolean
+wake_up (gpointer data)
+{
+  *(gboolean *)data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+hq_transport_wait_relays_released (GMainContext *context, guint timeout_ms)
+{
+  gboolean timed_out = FALSE;
+  GSource *timer = g_timeout_source_new (timeout_ms);
+  guint left;
+
+  g_source_set_callback (timer, wake_up, &timed_out, NULL);
+  g_source_attach (timer, context);
+  for (;;) {
+    g_mutex_lock (&releasing_lock);
+    left = releasing
+        ? GPOINTER_TO_UINT (g_hash_table_lookup (releasing, context))
+        : 0;
+    g_mutex_unlock (&releasing_lock);
+    if (left == 0 || timed_out)
+      break;
+    g_main_context_iteration (context, TRUE);
+  }
+  g_source_destroy (timer);
+  g_source_unref (timer);
+  return left == 0;
+}
+
 /* --- object --- */
 
 static void
@@ -554,7 +757,10 @@ hq_transport_dispose (GObject *object)
     nice_agent_attach_recv (self->agent, self->stream_id, HQ_ICE_COMPONENT,
         self->context, NULL, NULL);
     g_signal_handlers_disconnect_by_data (self->agent, self);
-    nice_agent_remove_stream (self->agent, self->stream_id);
+    if (self->relays)
+      release_relays (self->agent, self->context);
+    else
+      nice_agent_remove_stream (self->agent, self->stream_id);
     g_clear_object (&self->agent);
   }
   g_clear_pointer (&self->dtls, hq_dtls_free);
@@ -671,8 +877,14 @@ hq_transport_new (const HqTransportConfig *config, GError **error)
     options |= NICE_AGENT_OPTION_CONSENT_FRESHNESS;
   self->agent =
       nice_agent_new_full (self->context, NICE_COMPATIBILITY_RFC5245, options);
-  g_object_set (self->agent, "controlling-mode", config->controlling, "ice-tcp",
-      FALSE, "upnp", FALSE, NULL);
+  if (!config->ice_udp && !config->ice_tcp) {
+    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_INVALID_ARGUMENT,
+        "neither UDP nor TCP candidates are allowed: ICE cannot work");
+    return NULL;
+  }
+  g_object_set (self->agent, "controlling-mode", config->controlling, "ice-udp",
+      config->ice_udp, "ice-tcp", config->ice_tcp, "force-relay",
+      config->relay_only, "upnp", FALSE, NULL);
   if (config->stun_server) {
     g_object_set (self->agent, "stun-server", config->stun_server,
         "stun-server-port", config->stun_port ? config->stun_port : 3478, NULL);
@@ -700,6 +912,7 @@ hq_transport_new (const HqTransportConfig *config, GError **error)
         "TURN server \"%s\" is not usable", config->turn_server);
     return NULL;
   }
+  add_ice_servers (self, config);
 
   g_signal_connect (
       self->agent, "new-candidate-full", G_CALLBACK (on_new_candidate), self);
@@ -812,6 +1025,8 @@ hq_transport_add_remote_candidate (
     return FALSE;
   }
   /* rtcp-mux: a component-2 candidate is redundant, not an error. */
+  if (cand->component_id == HQ_ICE_COMPONENT)
+    self->remote_transports |= 1u << cand->transport;
   if (cand->component_id != HQ_ICE_COMPONENT) {
     nice_candidate_free (cand);
     return TRUE;
@@ -834,6 +1049,8 @@ hq_transport_end_of_remote_candidates (HqTransport *self)
 {
   GST_DEBUG ("%s: end of remote candidates", self->label);
   nice_agent_peer_candidate_gathering_done (self->agent, self->stream_id);
+  self->remote_done = TRUE;
+  check_pairs_possible (self);
 }
 
 gboolean
@@ -902,6 +1119,7 @@ hq_transport_restart_ice (HqTransport *self, GError **error)
   GSList *cands;
 
   GST_INFO ("%s: ICE restart", self->label);
+  self->remote_done = FALSE;
   if (!nice_agent_restart_stream (self->agent, self->stream_id)) {
     g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_ICE,
         "ICE restart failed");
@@ -1010,6 +1228,17 @@ address_string (NiceCandidate *cand)
 
   nice_address_to_string (&cand->addr, ip);
   return g_strdup_printf ("%s:%u", ip, nice_address_get_port (&cand->addr));
+}
+
+gchar *
+hq_transport_describe_selected_pair (HqTransport *self)
+{
+  NiceCandidate *l = NULL, *r = NULL;
+
+  if (!nice_agent_get_selected_pair (
+          self->agent, self->stream_id, HQ_ICE_COMPONENT, &l, &r))
+    return NULL;
+  return describe_pair (l, r);
 }
 
 gboolean

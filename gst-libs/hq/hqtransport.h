@@ -30,6 +30,7 @@
 
 #include <glib-object.h>
 #include <hq/hqdtls.h>
+#include <hq/hqice.h>
 #include <hq/hqsdp.h>
 
 G_BEGIN_DECLS
@@ -64,6 +65,15 @@ const gchar *hq_transport_state_name (HqTransportState state);
  * @turn_server, @turn_port, @turn_username, @turn_password: optional TURN
  *   (UDP) relay
  * @consent_freshness: check the peer still wants our packets (RFC 7675)
+ * @ice_servers: (element-type HqIceServer): STUN and TURN servers, as the
+ *   join reply names them (borrowed; NULL: none): the first stun: URL,
+ *   and every turn: URL over UDP or TCP (libnice has no TLS to a TURN
+ *   server: turns: and stuns: URLs are left out, and logged)
+ * @relay_only: use relayed candidates only (WebRTC's iceTransportPolicy
+ *   "relay"): nothing but a TURN server ever sees our addresses
+ * @ice_udp: gather UDP candidates (default TRUE)
+ * @ice_tcp: gather ICE-TCP candidates (RFC 6544: active ones that connect
+ *   out, passive ones that listen, in the port range when one is given)
  */
 typedef struct
 {
@@ -84,9 +94,14 @@ typedef struct
   const gchar *turn_username;
   const gchar *turn_password;
   gboolean consent_freshness;
+  GPtrArray *ice_servers;
+  gboolean relay_only;
+  gboolean ice_udp;
+  gboolean ice_tcp;
 } HqTransportConfig;
 
-/* Fills @config with the defaults (consent freshness on, DTLS server). */
+/* Fills @config with the defaults (consent freshness on, DTLS server, UDP
+ * candidates only). */
 void hq_transport_config_init (HqTransportConfig *config);
 
 /**
@@ -182,7 +197,21 @@ void hq_transport_get_stats (HqTransport *transport, HqTransportStats *stats);
 gboolean hq_transport_get_selected_pair (
     HqTransport *transport, gchar **local, gchar **remote);
 
+/* The selected pair with the candidates' types and transports, for logs:
+ * "relay 127.0.0.1:50123 <-> host 127.0.0.1:40000", with " tcp" after the
+ * type of an ICE-TCP candidate; NULL before ICE works.  Free with
+ * g_free(). */
+gchar *hq_transport_describe_selected_pair (HqTransport *transport);
+
 void hq_transport_close (HqTransport *transport);
+
+/* A transport that used TURN servers deletes its allocations when it is
+ * freed, on its context.  This runs @context (from its owner thread) until
+ * every transport of it is done with that, or @timeout_ms passed; FALSE
+ * then.  Call it before leaving a context that transports with TURN ran
+ * on, e.g. when a room client stops. */
+gboolean hq_transport_wait_relays_released (
+    GMainContext *context, guint timeout_ms);
 
 /* Names the transport in its log lines (GST_DEBUG=hqtransport:5), e.g.
  * "PA0123 subscribe"; "transport" until set. */

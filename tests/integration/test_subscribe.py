@@ -378,19 +378,26 @@ class MediaSettings(MediaConfigCase):
         self.publish(alice, [("mic", "audio")])
         bob, _ = self.join("bob", "ports")
         self.next_offer(bob)
-        ports = [self.port(c) for c in self.candidates(bob)]
+        cands = list(self.candidates(bob))
         alice.wait_for("end_of_candidates",
                        lambda m: m["transport"] == "publish", timeout=WAIT)
-        ports += [self.port(m["candidate"]) for m in alice.events
+        cands += [m["candidate"] for m in alice.events
                   if m["type"] == "candidate"
                   and m["transport"] == "publish"]
+        # ICE-TCP's active candidates listen on nothing (port 9, RFC
+        # 6544): every port a client connects to is in the range, the
+        # passive TCP ones included.
+        listening = [c for c in cands if "tcptype active" not in c]
+        self.assertTrue(any(" tcp " in c.lower() for c in listening),
+                        f"no passive ICE-TCP candidate among {cands}")
+        ports = [self.port(c) for c in listening]
         self.assertTrue(ports)
         for p in ports:
             self.assertTrue(self.PORT_MIN <= p <= self.PORT_MAX,
                             f"port {p} outside {self.PORT_MIN}-"
                             f"{self.PORT_MAX}")
         self.wait_log(lambda l: l.get("event") == "sfu" and l.get("message") ==
-                      f"3 media threads, UDP ports {self.PORT_MIN}-"
+                      f"3 media threads, UDP and TCP ports {self.PORT_MIN}-"
                       f"{self.PORT_MAX}")
 
     def test_a_bad_range_stops_the_server_saying_why(self):

@@ -187,6 +187,11 @@ export interface ConnectOptions {
   logLevel?: LogLevel | LogLevels;
   tracks?: Array<LocalTrack | MediaStreamTrack>;
   video?: boolean | CreateLocalTrackOptions;
+  /** STUN and TURN servers; default: the ones the server's join reply
+   * names (TURN with time-limited credentials). */
+  iceServers?: RTCIceServer[];
+  /** 'relay': use TURN relays only. */
+  iceTransportPolicy?: RTCIceTransportPolicy;
   rtcConfiguration?: RTCConfiguration;
   /** The hq-server to use: a ws(s):// URL of its /v1/signal, or its
    * http(s):// origin.  Default: the origin that served the page. */

@@ -478,6 +478,87 @@ test_public_address_and_ports (void)
   g_ptr_array_unref (g.cands);
 }
 
+/* The join reply's ICE servers (hqice.h): URLs as RFC 7064/7065 write
+ * them, bad ones refused with a message that names them. */
+static void
+test_ice_server_urls (void)
+{
+  static const struct
+  {
+    const gchar *url;
+    HqIceUrlScheme scheme;
+    const gchar *host;
+    guint port;
+    gboolean tcp;
+  } good[] = {
+    { "stun:stun.example.org", HQ_ICE_URL_STUN, "stun.example.org", 3478,
+        FALSE },
+    { "turn:127.0.0.1:3479?transport=udp", HQ_ICE_URL_TURN, "127.0.0.1", 3479,
+        FALSE },
+    { "turn:turn.example.org?transport=tcp", HQ_ICE_URL_TURN,
+        "turn.example.org", 3478, TRUE },
+    { "turns:turn.example.org:443?transport=tcp", HQ_ICE_URL_TURNS,
+        "turn.example.org", 443, TRUE },
+    { "TURN:[2001:db8::1]:3478", HQ_ICE_URL_TURN, "2001:db8::1", 3478, FALSE },
+  };
+  static const gchar *const bad[] = { "http://x", "turn:", "turn:host:0",
+    "turn:host:70000", "turn:host?transport=sctp", "stun:host?transport=tcp",
+    "turns:host?transport=udp", "turn:[::1", "turn:user@host", NULL };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (good); i++) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (HqIceServer) s = hq_ice_server_parse (good[i].url, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (s->scheme, ==, good[i].scheme);
+    g_assert_cmpstr (s->host, ==, good[i].host);
+    g_assert_cmpuint (s->port, ==, good[i].port);
+    g_assert_cmpint (s->tcp, ==, good[i].tcp);
+  }
+  for (const gchar *const *u = bad; *u; u++) {
+    g_autoptr (GError) error = NULL;
+    g_assert_null (hq_ice_server_parse (*u, &error));
+    g_assert_error (
+        error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_INVALID_ARGUMENT);
+    g_assert_nonnull (strstr (error->message, *u));
+  }
+}
+
+/* RTCIceServer objects in, one HqIceServer per usable URL out, each with
+ * its object's credentials; and the TURN REST API credential coturn
+ * checks (the value Python's hmac and base64 give). */
+static void
+test_ice_servers_from_json (void)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GPtrArray) servers = NULL;
+  g_autofree gchar *credential = NULL;
+  HqIceServer *s;
+
+  g_assert_true (json_parser_load_from_data (parser,
+      "[{\"urls\": \"stun:127.0.0.1\"},"
+      " {\"urls\": [\"turn:127.0.0.1?transport=udp\", \"bogus:x\","
+      "  \"turns:t.example.org\"], \"username\": \"1:alice\","
+      "  \"credential\": \"c\"}, 7, {\"urls\": 3}]",
+      -1, NULL));
+  servers = hq_ice_servers_from_json (
+      json_node_get_array (json_parser_get_root (parser)));
+  g_assert_cmpuint (servers->len, ==, 3);
+  s = g_ptr_array_index (servers, 0);
+  g_assert_cmpint (s->scheme, ==, HQ_ICE_URL_STUN);
+  g_assert_null (s->username);
+  s = g_ptr_array_index (servers, 1);
+  g_assert_cmpint (s->scheme, ==, HQ_ICE_URL_TURN);
+  g_assert_cmpstr (s->username, ==, "1:alice");
+  g_assert_cmpstr (s->credential, ==, "c");
+  s = g_ptr_array_index (servers, 2);
+  g_assert_cmpint (s->scheme, ==, HQ_ICE_URL_TURNS);
+  g_assert_cmpuint (s->port, ==, 5349);
+
+  credential =
+      hq_turn_rest_credential ("s3cret", "1796512616:guest-587df620fec5665c");
+  g_assert_cmpstr (credential, ==, "XIiKm0o3eY4FhMJN1qY6hsh8W3M=");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -494,5 +575,8 @@ main (int argc, char **argv)
   g_test_add_func ("/transport/ice-restart", test_ice_restart);
   g_test_add_func (
       "/transport/public-address-and-ports", test_public_address_and_ports);
+  g_test_add_func ("/transport/ice-server-urls", test_ice_server_urls);
+  g_test_add_func (
+      "/transport/ice-servers-from-json", test_ice_servers_from_json);
   return g_test_run ();
 }

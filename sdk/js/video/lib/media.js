@@ -5,6 +5,20 @@
 import { errors } from './errors.js';
 import { log } from './log.js';
 
+// The RTCConfiguration of every RTCPeerConnection the SDK makes.  As in
+// twilio-video, the app's `iceServers` and `iceTransportPolicy` connect
+// options win; without `iceServers` the SDK uses the ICE servers of the
+// server's join reply (STUN, and TURN with credentials that expire:
+// docs/protocol.md, "ICE servers"), the ones of the latest (re)join.
+// `rtcConfiguration` (an hqrooms option) overrides everything.
+export function rtcConfiguration(options, joinIceServers) {
+  const config = { bundlePolicy: 'max-bundle' };
+  const servers = options.iceServers ?? joinIceServers;
+  if (Array.isArray(servers) && servers.length) config.iceServers = servers;
+  if (options.iceTransportPolicy) config.iceTransportPolicy = options.iceTransportPolicy;
+  return { ...config, ...(options.rtcConfiguration || {}) };
+}
+
 const CODEC_MIME = { VP8: 'video/VP8', H264: 'video/H264', VP9: 'video/VP9' };
 
 // The server's limit on one data track message (docs/protocol.md, "Data
@@ -104,7 +118,7 @@ export class SfuMedia {
   }
 
   _newPeerConnection(transport) {
-    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', ...(this.options.rtcConfiguration || {}) });
+    const pc = new RTCPeerConnection(rtcConfiguration(this.options, this.iceServers));
     pc.onicecandidate = (e) => {
       if (e.candidate && e.candidate.candidate) {
         this.signal.send({ type: 'candidate', transport, candidate: e.candidate.candidate });

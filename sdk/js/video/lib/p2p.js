@@ -17,7 +17,7 @@
 // before the server's track_published does.
 import { errors } from './errors.js';
 import { log } from './log.js';
-import { statsReport, videoCodecs } from './media.js';
+import { rtcConfiguration, statsReport, videoCodecs } from './media.js';
 
 const TRACK_ATTR = 'a=x-hq-track:';
 const DATA_LABEL = 'hq-data:';
@@ -90,7 +90,7 @@ export class P2pMedia {
     if (this.closed) return null;
     let peer = this.peers.get(sid);
     if (peer) return peer;
-    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', ...(this.options.rtcConfiguration || {}) });
+    const pc = new RTCPeerConnection(rtcConfiguration(this.options, this.iceServers));
     peer = {
       sid, pc, makingOffer: false, ignoreOffer: false, offerPending: false, polite: this.localSid() > sid,
       senders: new Map(), // RTCRtpSender -> our track sid

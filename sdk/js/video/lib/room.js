@@ -55,6 +55,7 @@ export class Room extends EventEmitter {
         () => [...this.localParticipant.tracks.values()])
       : new SfuMedia(link, handlers, { ...context.options });
     Object.defineProperty(this, '_media', { enumerable: false, value: media });
+    media.iceServers = joined.ice_servers;
     this._media.networkQuality = (config) => this._configureNetworkQuality(config);
     this.sid = joined.room.sid;
     this.name = joined.room.name;
@@ -390,6 +391,7 @@ export class Room extends EventEmitter {
         this._c.signal = signal;
         this._c.resumeToken = joined.resume_token;
         this._c.graceMs = joined.reconnect_grace_ms;
+        this._media.iceServers = joined.ice_servers; // fresh TURN credentials
         this.hqReconnectGraceMs = joined.reconnect_grace_ms;
         signal.onEvent = (msg) => this._onEvent(msg);
         signal.onClose = (code, reason) => this._onClose(code, reason);
