@@ -36,6 +36,7 @@ gst_hq_room_settings_clear (GstHqRoomSettings *s)
   g_clear_pointer (&s->room, g_free);
   g_clear_pointer (&s->token, g_free);
   g_clear_pointer (&s->identity, g_free);
+  g_clear_pointer (&s->tls_ca_file, g_free);
 }
 
 void
@@ -71,6 +72,21 @@ gst_hq_room_settings_install (GObjectClass *klass)
           GST_HQ_ROOM_DEFAULT_RECONNECT_TIMEOUT_MS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstHqRoomSrc:tls-ca-file:
+   *
+   * A PEM file of the certificate authorities trusted for an https://
+   * or wss:// server, in place of the system's: for a server whose
+   * certificate a private CA signed (docs/tls.md).
+   */
+  g_object_class_install_property (klass, GST_HQ_ROOM_PROP_TLS_CA_FILE,
+      g_param_spec_string ("tls-ca-file", "TLS CA file",
+          "PEM file of the certificate authorities to trust for an https/wss "
+          "server instead of the system's (default: $HQ_TLS_CA_FILE, else "
+          "the system's)",
+          NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
 }
 
 gboolean
@@ -91,6 +107,9 @@ gst_hq_room_settings_set (
       break;
     case GST_HQ_ROOM_PROP_IDENTITY:
       str = &s->identity;
+      break;
+    case GST_HQ_ROOM_PROP_TLS_CA_FILE:
+      str = &s->tls_ca_file;
       break;
     case GST_HQ_ROOM_PROP_RECONNECT_TIMEOUT:
       s->reconnect_timeout_ms = g_value_get_uint (value);
@@ -119,6 +138,9 @@ gst_hq_room_settings_get (
       return TRUE;
     case GST_HQ_ROOM_PROP_IDENTITY:
       g_value_set_string (value, s->identity);
+      return TRUE;
+    case GST_HQ_ROOM_PROP_TLS_CA_FILE:
+      g_value_set_string (value, s->tls_ca_file);
       return TRUE;
     case GST_HQ_ROOM_PROP_RECONNECT_TIMEOUT:
       g_value_set_uint (value, s->reconnect_timeout_ms);
@@ -179,7 +201,7 @@ typedef struct
 {
   GstHqRoomConnection *conn;
   HqRoomClientConfig config;
-  gchar *server, *room, *token;
+  gchar *server, *room, *token, *tls_ca_file;
   GstHqRoomSetupFunc setup;
   gpointer user_data;
 } StartArgs;
@@ -238,6 +260,7 @@ client_thread (gpointer data)
   g_free (a->server);
   g_free (a->room);
   g_free (a->token);
+  g_free (a->tls_ca_file);
   g_free (a);
   return NULL;
 }
@@ -265,12 +288,15 @@ gst_hq_room_connection_start (GstHqRoomConnection *conn, GstElement *element,
   a->server = g_strdup (s->server);
   a->room = g_strdup (s->room);
   a->token = g_steal_pointer (&token);
+  a->tls_ca_file =
+      g_strdup (s->tls_ca_file ? s->tls_ca_file : g_getenv ("HQ_TLS_CA_FILE"));
   hq_room_client_config_init (&a->config);
   a->config.server = a->server;
   a->config.room = a->room;
   a->config.token = a->token;
   a->config.subscribe = subscribe;
   a->config.reconnect_timeout_ms = s->reconnect_timeout_ms;
+  a->config.tls_ca_file = a->tls_ca_file;
   a->setup = setup;
   a->user_data = user_data;
 

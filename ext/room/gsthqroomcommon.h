@@ -44,6 +44,7 @@ typedef struct
   gchar *token;
   gchar *identity;
   guint reconnect_timeout_ms;
+  gchar *tls_ca_file;
 } GstHqRoomSettings;
 
 void gst_hq_room_settings_init (GstHqRoomSettings *settings);
@@ -58,10 +59,12 @@ enum
   GST_HQ_ROOM_PROP_TOKEN,
   GST_HQ_ROOM_PROP_IDENTITY,
   GST_HQ_ROOM_PROP_RECONNECT_TIMEOUT,
+  GST_HQ_ROOM_PROP_TLS_CA_FILE,
   GST_HQ_ROOM_N_PROPS
 };
 
-/* Installs server, room, token, identity and reconnect-timeout. */
+/* Installs server, room, token, identity, reconnect-timeout and
+ * tls-ca-file. */
 void gst_hq_room_settings_install (GObjectClass *klass);
 /* Set and get one of them, under the element's object lock; FALSE when
  * @prop_id is not one of them. */

@@ -27,6 +27,7 @@
 #include <hq/hqrtcp.h>
 #include <hq/hqtransport.h>
 #include "hqdebug.h"
+#include "hqtlsfailure.h"
 
 #define GST_CAT_DEFAULT hq_room_client_debug
 #include <hq/hqutil.h>
@@ -74,6 +75,10 @@ struct _HqRoomClient
   guint reconnect_timeout_ms;
 
   SoupSession *session;
+  gchar *tls_ca_file; /* NULL: the system's CAs */
+  /* What the last refused TLS certificate was refused for. */
+  GTlsCertificate *tls_refused;
+  GTlsCertificateFlags tls_refused_errors;
   SoupWebsocketConnection *ws;
   GCancellable *connecting;
   gboolean running;
@@ -1047,6 +1052,15 @@ on_ws_connected (GObject *src, GAsyncResult *res, gpointer data)
     return;
   }
   g_clear_object (&c->connecting);
+  if (ws == NULL
+      && g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE)) {
+    /* Retrying cannot help: a person has to fix a certificate or a CA. */
+    g_autofree gchar *why = hq_tls_failure_describe (
+        c->tls_refused, c->tls_refused_errors, c->ws_url, c->tls_ca_file);
+    fail (c, HQ_ROOM_CLIENT_ERROR_TLS, "%s", why);
+    g_object_unref (c);
+    return;
+  }
   if (ws == NULL) {
     schedule_reconnect (c, error->message);
     g_object_unref (c);
@@ -1073,6 +1087,17 @@ on_ws_connected (GObject *src, GAsyncResult *res, gpointer data)
   g_object_unref (c);
 }
 
+/* libsoup asks only about a certificate its checks refused: note why,
+ * for the error, and refuse it. */
+static gboolean
+on_accept_certificate (SoupMessage *msg, GTlsCertificate *cert,
+    GTlsCertificateFlags errors, HqRoomClient *c)
+{
+  g_set_object (&c->tls_refused, cert);
+  c->tls_refused_errors = errors;
+  return FALSE;
+}
+
 static void
 connect_now (HqRoomClient *c)
 {
@@ -1082,6 +1107,8 @@ connect_now (HqRoomClient *c)
     return;
   GST_INFO ("%s: connecting", c->ws_url);
   msg = soup_message_new ("GET", c->ws_url);
+  g_signal_connect_object (
+      msg, "accept-certificate", G_CALLBACK (on_accept_certificate), c, 0);
   c->connecting = g_cancellable_new ();
   soup_session_websocket_connect_async (c->session, msg, NULL, NULL,
       G_PRIORITY_DEFAULT, c->connecting, on_ws_connected, g_object_ref (c));
@@ -1346,6 +1373,19 @@ hq_room_client_new (const HqRoomClientConfig *config, GError **error)
   c->subscribe = config->subscribe;
   c->reconnect_timeout_ms = config->reconnect_timeout_ms;
   c->session = soup_session_new ();
+  if (config->tls_ca_file && *config->tls_ca_file) {
+    g_autoptr (GError) local = NULL;
+    g_autoptr (GTlsDatabase) db =
+        g_tls_file_database_new (config->tls_ca_file, &local);
+    if (db == NULL) {
+      g_set_error (error, HQ_ROOM_CLIENT_ERROR, HQ_ROOM_CLIENT_ERROR_TLS,
+          "cannot use tls-ca-file %s: %s", config->tls_ca_file, local->message);
+      g_object_unref (c);
+      return NULL;
+    }
+    soup_session_set_tls_database (c->session, db);
+    c->tls_ca_file = g_strdup (config->tls_ca_file);
+  }
   return c;
 }
 
@@ -1371,6 +1411,8 @@ hq_room_client_finalize (GObject *object)
   g_ptr_array_unref (c->local);
   g_ptr_array_unref (c->remote);
   g_clear_object (&c->session);
+  g_clear_object (&c->tls_refused);
+  g_free (c->tls_ca_file);
   g_main_context_unref (c->context);
   g_free (c->ws_url);
   g_free (c->room);

@@ -56,6 +56,9 @@ GQuark hq_room_client_error_quark (void);
  *   reconnect-timeout
  * @HQ_ROOM_CLIENT_ERROR_MEDIA: publishing or subscribing failed (an SDP
  *   or transport error)
+ * @HQ_ROOM_CLIENT_ERROR_TLS: the server's TLS certificate was refused
+ *   (untrusted, for another host, expired; the message says which), or
+ *   the tls_ca_file cannot be read
  *
  * Why a client gave up; the message carries the server's code and text.
  */
@@ -68,6 +71,7 @@ typedef enum
   HQ_ROOM_CLIENT_ERROR_REFUSED,
   HQ_ROOM_CLIENT_ERROR_TIMEOUT,
   HQ_ROOM_CLIENT_ERROR_MEDIA,
+  HQ_ROOM_CLIENT_ERROR_TLS,
 } HqRoomClientError;
 
 /**
@@ -81,6 +85,8 @@ typedef enum
  *   subscribe offers with every m-line inactive)
  * @reconnect_timeout_ms: give up after this long without the server
  * @cname: RTCP CNAME of what we publish (NULL: a random one)
+ * @tls_ca_file: PEM file of the certificate authorities trusted for a
+ *   https/wss server, in place of the system's (NULL: the system's)
  */
 typedef struct
 {
@@ -91,6 +97,7 @@ typedef struct
   gboolean subscribe;
   guint reconnect_timeout_ms;
   const gchar *cname;
+  const gchar *tls_ca_file;
 } HqRoomClientConfig;
 
 void hq_room_client_config_init (HqRoomClientConfig *config);
