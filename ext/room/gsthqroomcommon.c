@@ -40,6 +40,17 @@ gst_hq_room_settings_clear (GstHqRoomSettings *s)
 }
 
 void
+gst_hq_room_settings_copy (GstHqRoomSettings *dst, const GstHqRoomSettings *src)
+{
+  *dst = *src;
+  dst->server = g_strdup (src->server);
+  dst->room = g_strdup (src->room);
+  dst->token = g_strdup (src->token);
+  dst->identity = g_strdup (src->identity);
+  dst->tls_ca_file = g_strdup (src->tls_ca_file);
+}
+
+void
 gst_hq_room_settings_install (GObjectClass *klass)
 {
   g_object_class_install_property (klass, GST_HQ_ROOM_PROP_SERVER,
@@ -273,6 +284,7 @@ gst_hq_room_connection_start (GstHqRoomConnection *conn, GstElement *element,
   g_autoptr (GError) error = NULL;
   g_autofree gchar *token = resolve_token (s, &error);
   StartArgs *a;
+  gboolean made;
 
   if (token == NULL) {
     GST_CAT_ERROR_OBJECT (element_category (element), element,
@@ -312,8 +324,13 @@ gst_hq_room_connection_start (GstHqRoomConnection *conn, GstElement *element,
   g_mutex_lock (&conn->lock);
   while (!conn->ready)
     g_cond_wait (&conn->cond, &conn->lock);
+  made = conn->client != NULL;
   g_mutex_unlock (&conn->lock);
-  return TRUE;
+  /* No client (its error is posted): the state change fails, rather than
+   * a pipeline going on to PLAYING with nothing that could ever join. */
+  if (!made)
+    gst_hq_room_connection_stop (conn);
+  return made;
 }
 
 static gboolean

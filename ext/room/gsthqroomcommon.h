@@ -49,6 +49,9 @@ typedef struct
 
 void gst_hq_room_settings_init (GstHqRoomSettings *settings);
 void gst_hq_room_settings_clear (GstHqRoomSettings *settings);
+/* @dst gets its own copy of @src (to clear with the function above). */
+void gst_hq_room_settings_copy (
+    GstHqRoomSettings *dst, const GstHqRoomSettings *src);
 
 /* The ids of those properties: each element's property enum goes on from
  * GST_HQ_ROOM_N_PROPS. */
