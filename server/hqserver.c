@@ -318,7 +318,8 @@ hq_server_new (HqConfig *config, GError **error)
   if (server->listener == NULL)
     return NULL;
   server->url = socket_url (sock, server->tls != NULL);
-  hq_recordings_set_url (hq_rooms_get_recordings (server->rooms), server->url);
+  hq_recordings_set_url (hq_rooms_get_recordings (server->rooms), server->url,
+      server->tls ? hq_tls_get_certificate_path (server->tls) : NULL);
   return g_steal_pointer (&server);
 }
 

@@ -309,6 +309,8 @@ gst_hq_room_connection_start (GstHqRoomConnection *conn, GstElement *element,
   a->config.subscribe = subscribe;
   a->config.reconnect_timeout_ms = s->reconnect_timeout_ms;
   a->config.tls_ca_file = a->tls_ca_file;
+  /* Set by hq-server for its recorder child only (docs/tls.md). */
+  a->config.tls_pinned_certificate = g_getenv ("HQ_TLS_PINNED_CERTIFICATE");
   a->setup = setup;
   a->user_data = user_data;
 

@@ -76,6 +76,7 @@ struct _HqRoomClient
 
   SoupSession *session;
   gchar *tls_ca_file; /* NULL: the system's CAs */
+  gchar *tls_pinned; /* accept exactly the certificate in this file */
   /* What the last refused TLS certificate was refused for. */
   GTlsCertificate *tls_refused;
   GTlsCertificateFlags tls_refused_errors;
@@ -1093,6 +1094,12 @@ static gboolean
 on_accept_certificate (SoupMessage *msg, GTlsCertificate *cert,
     GTlsCertificateFlags errors, HqRoomClient *c)
 {
+  if (c->tls_pinned) {
+    g_autoptr (GTlsCertificate) pinned =
+        g_tls_certificate_new_from_file (c->tls_pinned, NULL);
+    if (pinned && g_tls_certificate_is_same (pinned, cert))
+      return TRUE;
+  }
   g_set_object (&c->tls_refused, cert);
   c->tls_refused_errors = errors;
   return FALSE;
@@ -1386,6 +1393,7 @@ hq_room_client_new (const HqRoomClientConfig *config, GError **error)
     soup_session_set_tls_database (c->session, db);
     c->tls_ca_file = g_strdup (config->tls_ca_file);
   }
+  c->tls_pinned = g_strdup (config->tls_pinned_certificate);
   return c;
 }
 
@@ -1413,6 +1421,7 @@ hq_room_client_finalize (GObject *object)
   g_clear_object (&c->session);
   g_clear_object (&c->tls_refused);
   g_free (c->tls_ca_file);
+  g_free (c->tls_pinned);
   g_main_context_unref (c->context);
   g_free (c->ws_url);
   g_free (c->room);

@@ -87,6 +87,9 @@ typedef enum
  * @cname: RTCP CNAME of what we publish (NULL: a random one)
  * @tls_ca_file: PEM file of the certificate authorities trusted for a
  *   https/wss server, in place of the system's (NULL: the system's)
+ * @tls_pinned_certificate: PEM file whose (first) certificate is accepted
+ *   whatever it is issued by or for, read again at each connection: how
+ *   hq-server's own recorder child trusts the server (NULL: none)
  */
 typedef struct
 {
@@ -98,6 +101,7 @@ typedef struct
   guint reconnect_timeout_ms;
   const gchar *cname;
   const gchar *tls_ca_file;
+  const gchar *tls_pinned_certificate;
 } HqRoomClientConfig;
 
 void hq_room_client_config_init (HqRoomClientConfig *config);

@@ -141,10 +141,10 @@ function httpsGet(url) {
 }
 
 // A group room made over the REST API with the server's development key.
-function createRoom(s, name, { ca: trust = ca } = {}) {
+function createRoom(s, name, { ca: trust = ca, extra = '' } = {}) {
   const creds = Object.fromEntries(readFileSync(path.join(s.dataDir, 'credentials.conf'), 'utf8')
     .split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-  const body = `UniqueName=${name}`;
+  const body = `UniqueName=${name}${extra ? `&${extra}` : ''}`;
   return new Promise((resolve, reject) => {
     const req = https.request(`${s.url}/v1/Rooms`, {
       method: 'POST', ca: trust, servername: 'localhost',
@@ -262,6 +262,17 @@ test('a call over https and wss survives a certificate swap; new connections get
   await pat.context.close();
   // Both pipelines stop cleanly (an interrupt, then NULL).
   assert.equal(await viewer.stop(), 0, viewer.output().slice(-2000));
+  assert.equal(await pub.stop(), 0, pub.output().slice(-2000));
+});
+
+test('the recorder child joins over wss, trusting the certificate in the server file (after the swap: B)', async () => {
+  const room = 'visit-recorded';
+  await createRoom(server, room, { extra: 'RecordParticipantsOnConnect=true' });
+  const pub = gstLaunch(['hqroomsink', 'name=room', `server=${server.url}`, `room=${room}`,
+    `tls-ca-file=${certs.ca.cert}`, 'videotestsrc', 'is-live=true', '!',
+    'video/x-raw,width=320,height=240,framerate=15/1', '!', 'room.'], server.token('gst-recorded', room));
+  const joined = await server.waitEvent((e) => e.event === 'recorder' && e.what === 'joined', 'the recorder to join', 60000);
+  assert.ok(joined.detail, JSON.stringify(joined));
   assert.equal(await pub.stop(), 0, pub.output().slice(-2000));
 });
 
