@@ -76,18 +76,24 @@ function startServer(env, dataDir = mkdtempSync(path.join(dir, 'data-'))) {
 // gst-launch-1.0 with the build tree's plugins and the token in the
 // environment.  In sanitizer builds it gets the sanitizer runtimes
 // preloaded and scans the plugins in-process (tests/room/meson.build).
-function gstLaunch(args, token, extraEnv = {}) {
-  const env = { ...process.env, HQ_ACCESS_TOKEN: token, ...extraEnv };
+// The registry is the build folder's (GST_REGISTRY), which hq-server's
+// recorder child uses too; before() fills it once.
+function gstEnv(extraEnv = {}) {
+  const env = { ...process.env, ...extraEnv };
   delete env.HQ_TLS_CA_FILE;
   if (process.env.HQ_ROOM_TEST_PRELOAD) {
     Object.assign(env, {
       LD_PRELOAD: process.env.HQ_ROOM_TEST_PRELOAD,
       GST_PLUGIN_SYSTEM_PATH_1_0: process.env.HQ_ROOM_TEST_SYSTEM_PLUGINS,
       GST_REGISTRY_FORK: 'no',
-      GST_REGISTRY: path.join(dir, 'registry.bin'),
       ASAN_OPTIONS: 'detect_leaks=0',
     });
   }
+  return env;
+}
+
+function gstLaunch(args, token, extraEnv = {}) {
+  const env = gstEnv({ HQ_ACCESS_TOKEN: token, ...extraEnv });
   const proc = spawn('gst-launch-1.0', args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   proc.stdout.on('data', (d) => { out += d; });
@@ -172,6 +178,10 @@ function install(pair) {
 let server;
 
 before(async () => {
+  // The plugin scan, once, before any deadline runs (in sanitizer builds
+  // it scans in-process and takes a while).
+  execFileSync('gst-inspect-1.0', ['hqroomsrc'], { env: gstEnv(), stdio: 'ignore', timeout: 300000 });
+  execFileSync('gst-inspect-1.0', ['hqrecorder'], { env: gstEnv(), stdio: 'ignore', timeout: 300000 });
   install(certs.a);
   server = await startServer({ HQ_TLS_CERTIFICATE: live.cert, HQ_TLS_KEY: live.key });
   assert.ok(server.url, `hq-server did not start:\n${server.log()}`);
@@ -271,7 +281,7 @@ test('the recorder child joins over wss, trusting the certificate in the server 
   const pub = gstLaunch(['hqroomsink', 'name=room', `server=${server.url}`, `room=${room}`,
     `tls-ca-file=${certs.ca.cert}`, 'videotestsrc', 'is-live=true', '!',
     'video/x-raw,width=320,height=240,framerate=15/1', '!', 'room.'], server.token('gst-recorded', room));
-  const joined = await server.waitEvent((e) => e.event === 'recorder' && e.what === 'joined', 'the recorder to join', 60000);
+  const joined = await server.waitEvent((e) => e.event === 'recorder' && e.what === 'joined', 'the recorder to join', 120000);
   assert.ok(joined.detail, JSON.stringify(joined));
   assert.equal(await pub.stop(), 0, pub.output().slice(-2000));
 });
