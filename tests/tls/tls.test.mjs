@@ -18,6 +18,9 @@ import { CHROMIUM, CHROMIUM_ARGS } from '../browser/hqserver.mjs';
 import { ROOT, openApp, join, waitFrames, tileState } from '../web/webpage.mjs';
 
 const HERE = path.dirname(new URL(import.meta.url).pathname);
+// Deadlines stretch in sanitizer builds, where every pipeline and the
+// server run several times slower (more so on a busy machine).
+const SLOW = process.env.HQ_ROOM_TEST_PRELOAD ? 4 : 1;
 const dir = mkdtempSync(path.join(tmpdir(), 'hq-tls-'));
 const certs = JSON.parse(execFileSync('python3', [path.join(HERE, 'makecerts.py'), dir]));
 const ca = readFileSync(certs.ca.cert);
@@ -52,7 +55,7 @@ function startServer(env, dataDir = mkdtempSync(path.join(dir, 'data-'))) {
       .toString().trim(),
     passcode: () => /^passcode=(.*)$/m.exec(readFileSync(path.join(dataDir, 'credentials.conf'), 'utf8'))[1],
     // Polls the log until an event line satisfies `fn`.
-    async waitEvent(fn, what, ms = 30000) {
+    async waitEvent(fn, what, ms = 30000 * SLOW) {
       const deadline = Date.now() + ms;
       while (Date.now() < deadline) {
         const e = s.events().find(fn);
@@ -104,7 +107,7 @@ function gstLaunch(args, token, extraEnv = {}) {
     output: () => out,
     done,
     stop() { if (exited === null) proc.kill('SIGINT'); return done; },
-    async waitFor(fn, what, ms = 60000) {
+    async waitFor(fn, what, ms = 60000 * SLOW) {
       const deadline = Date.now() + ms;
       while (Date.now() < deadline) {
         const v = fn(out);
@@ -237,7 +240,7 @@ test('a call over https and wss survives a certificate swap; new connections get
   const pub = gstLaunch(['hqroomsink', 'name=room', ...common,
     'videotestsrc', 'is-live=true', '!', 'video/x-raw,width=320,height=240,framerate=15/1', '!', 'room.'],
   server.token('gst-camera', room));
-  await waitFrames(doc, 'gst-camera');
+  await waitFrames(doc, 'gst-camera', 90000 * SLOW);
   // A viewer pipeline decoding over wss.
   const viewer = gstLaunch(['-m', '-v', 'hqroomsrc', ...common, 'participants=gst-camera', 'kinds=video',
     '!', 'fakesink', 'silent=false', 'sync=false'], server.token('gst-viewer', room));
@@ -255,7 +258,7 @@ test('a call over https and wss survives a certificate swap; new connections get
   const atSwap = frames(viewer.output());
   await viewer.waitFor((o) => frames(o) >= atSwap + 30, '30 more frames after the swap');
   const tile = await tileState(doc, 'gst-camera');
-  await waitFrames(doc, 'gst-camera');
+  await waitFrames(doc, 'gst-camera', 90000 * SLOW);
   assert.ok((await tileState(doc, 'gst-camera')).frames > tile.frames);
   assert.doesNotMatch(viewer.output(), /hq-reconnecting/);
   assert.doesNotMatch(pub.output(), /ERROR/);
@@ -266,7 +269,7 @@ test('a call over https and wss survives a certificate swap; new connections get
   // A new browser page joins the same call with certificate B.
   const pat = await openApp(browser, `${server.url}/`, { who: 'patient' });
   await join(pat, { name: 'Pat', room, passcode: server.passcode() });
-  await waitFrames(pat, 'gst-camera');
+  await waitFrames(pat, 'gst-camera', 90000 * SLOW);
   assert.deepEqual([...doc.problems, ...pat.problems], []);
   await doc.context.close();
   await pat.context.close();
@@ -281,7 +284,7 @@ test('the recorder child joins over wss, trusting the certificate in the server 
   const pub = gstLaunch(['hqroomsink', 'name=room', `server=${server.url}`, `room=${room}`,
     `tls-ca-file=${certs.ca.cert}`, 'videotestsrc', 'is-live=true', '!',
     'video/x-raw,width=320,height=240,framerate=15/1', '!', 'room.'], server.token('gst-recorded', room));
-  const joined = await server.waitEvent((e) => e.event === 'recorder' && e.what === 'joined', 'the recorder to join', 120000);
+  const joined = await server.waitEvent((e) => e.event === 'recorder' && e.what === 'joined', 'the recorder to join', 120000 * SLOW);
   assert.ok(joined.detail, JSON.stringify(joined));
   assert.equal(await pub.stop(), 0, pub.output().slice(-2000));
 });
