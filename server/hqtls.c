@@ -56,19 +56,29 @@ asn1_time_text (const ASN1_TIME *t)
   return g_strdup (buf);
 }
 
-/* The first certificate of a PEM file. */
-static X509 *
-read_cert (const gchar *path, GError **error)
+/* @path opened for reading, or NULL with an error that names @what. */
+static FILE *
+open_pem (const gchar *path, const gchar *what, GError **error)
 {
   FILE *f = g_fopen (path, "rb");
-  X509 *x;
 
   if (f == NULL) {
     int err = errno;
     g_set_error (error, HQ_CONFIG_ERROR, HQ_CONFIG_ERROR_IO,
-        "cannot read the TLS certificate %s: %s", path, g_strerror (err));
-    return NULL;
+        "cannot read the TLS %s %s: %s", what, path, g_strerror (err));
   }
+  return f;
+}
+
+/* The first certificate of a PEM file. */
+static X509 *
+read_cert (const gchar *path, GError **error)
+{
+  FILE *f = open_pem (path, "certificate", error);
+  X509 *x;
+
+  if (f == NULL)
+    return NULL;
   x = PEM_read_X509 (f, NULL, NULL, NULL);
   fclose (f);
   if (x == NULL)
@@ -82,15 +92,11 @@ read_cert (const gchar *path, GError **error)
 static EVP_PKEY *
 read_key (const gchar *path, GError **error)
 {
-  FILE *f = g_fopen (path, "rb");
+  FILE *f = open_pem (path, "key", error);
   EVP_PKEY *key;
 
-  if (f == NULL) {
-    int err = errno;
-    g_set_error (error, HQ_CONFIG_ERROR, HQ_CONFIG_ERROR_IO,
-        "cannot read the TLS key %s: %s", path, g_strerror (err));
+  if (f == NULL)
     return NULL;
-  }
   /* No passphrase callback: a server that starts alone cannot ask. */
   key = PEM_read_PrivateKey (f, NULL, NULL, (void *)"");
   fclose (f);
