@@ -353,6 +353,31 @@ test('a certificate that cannot serve stops the server at start, saying why', as
   }
 });
 
+test('over https a connection past connections_per_ip is closed before any handshake, and logged', async () => {
+  const capped = await startServer({ HQ_TLS_CERTIFICATE: certs.a.cert, HQ_TLS_KEY: certs.a.key, HQ_CONNECTIONS_PER_IP: '1' });
+  const u = new URL(capped.url);
+  const held = await new Promise((resolve, reject) => {
+    const sock = tls.connect({ host: u.hostname, port: Number(u.port), ca, servername: 'localhost' }, () => resolve(sock));
+    sock.on('error', reject);
+  });
+  // The cap is reached: the next connection ends without a handshake.
+  await assert.rejects(peerCertificate(capped.url), /socket disconnected before secure TLS connection|ECONNRESET/);
+  const refused = await capped.waitEvent((e) => e.event === 'connection_refused', 'connection_refused');
+  assert.equal(refused.reason, 'connections_per_ip');
+  held.destroy();
+  // Once the first one is gone, connections are served again.
+  const deadline = Date.now() + 30000 * SLOW;
+  for (;;) {
+    try {
+      assert.equal((await peerCertificate(capped.url)).serialNumber, certs.a.serial);
+      break;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+});
+
 test('tls=dev makes a self-signed certificate once, prints its fingerprint, and a pipeline can trust it', async () => {
   const dataDir = mkdtempSync(path.join(dir, 'dev-'));
   const first = await startServer({ HQ_TLS: 'dev' }, dataDir);
