@@ -10,6 +10,7 @@ set -euo pipefail
 packages=(
   build-essential meson ninja-build pkg-config git python3 clang-format
   libglib2.0-dev libjson-glib-dev libsoup-3.0-dev libssl-dev libsqlite3-dev
+  glib-networking
   libnice-dev libsrtp2-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   libgstreamer-plugins-bad1.0-dev

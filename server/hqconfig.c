@@ -49,6 +49,8 @@ hq_config_free (HqConfig *config)
   g_free (config->media_public_address);
   g_free (config->web_dir);
   g_free (config->app_dir);
+  g_free (config->tls_certificate);
+  g_free (config->tls_key);
   g_free (config->room_type);
   g_strfreev (config->chat_media_types);
   if (config->turn_secret)
@@ -425,6 +427,59 @@ load_chat (HqConfig *config, GKeyFile *kf, GError **error)
   return TRUE;
 }
 
+/* --- TLS --- */
+
+/* [server] tls_certificate, tls_key and tls (or HQ_TLS_*), each NULL when
+ * not given; an empty value unsets.  Files are kept as absolute paths:
+ * SIGHUP reads them again. */
+static gboolean
+set_tls (HqConfig *config, const gchar *cert, const gchar *key,
+    const gchar *mode, const gchar *mode_name, GError **error)
+{
+  if (cert) {
+    g_free (config->tls_certificate);
+    config->tls_certificate =
+        *cert ? g_canonicalize_filename (cert, NULL) : NULL;
+  }
+  if (key) {
+    g_free (config->tls_key);
+    config->tls_key = *key ? g_canonicalize_filename (key, NULL) : NULL;
+  }
+  if (mode == NULL)
+    return TRUE;
+  if (*mode == '\0' || g_str_equal (mode, "files"))
+    config->tls_dev = FALSE;
+  else if (g_str_equal (mode, "dev"))
+    config->tls_dev = TRUE;
+  else {
+    g_set_error (error, HQ_CONFIG_ERROR, HQ_CONFIG_ERROR_INVALID,
+        "%s must be \"dev\" (a self-signed development certificate) or "
+        "\"files\" (tls_certificate and tls_key), not \"%s\"",
+        mode_name, mode);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* What the TLS settings mean together: run after every source is read. */
+static gboolean
+check_tls (HqConfig *config, GError **error)
+{
+  if (config->tls_dev && (config->tls_certificate || config->tls_key)) {
+    g_set_error (error, HQ_CONFIG_ERROR, HQ_CONFIG_ERROR_INVALID,
+        "tls=dev makes its own certificate: remove tls_certificate and "
+        "tls_key, or tls=dev");
+    return FALSE;
+  }
+  if ((config->tls_certificate == NULL) != (config->tls_key == NULL)) {
+    g_set_error (error, HQ_CONFIG_ERROR, HQ_CONFIG_ERROR_INVALID,
+        "tls_certificate and tls_key must be given together (have only %s)",
+        config->tls_certificate ? "tls_certificate" : "tls_key");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* --- POST /token access --- */
 
 static void
@@ -477,7 +532,8 @@ load_file (HqConfig *config, const gchar *path, GError **error)
   g_autofree gchar *ttl = NULL, *expires = NULL, *source = NULL;
   g_autofree gchar *pub = NULL, *open_rooms = NULL, *create_rooms = NULL;
   g_autofree gchar *max_rooms = NULL, *token = NULL, *metrics = NULL;
-  g_autofree gchar *app = NULL, *drain = NULL;
+  g_autofree gchar *app = NULL, *drain = NULL, *tls_cert = NULL;
+  g_autofree gchar *tls_key = NULL, *tls_mode = NULL;
   GStatBuf st;
 
   if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error)) {
@@ -496,6 +552,11 @@ load_file (HqConfig *config, const gchar *path, GError **error)
   if (drain
       && !parse_int ("server.drain_timeout", drain, 0, 24 * 3600,
           &config->drain_timeout_s, error))
+    goto bad;
+  tls_cert = g_key_file_get_string (kf, "server", "tls_certificate", NULL);
+  tls_key = g_key_file_get_string (kf, "server", "tls_key", NULL);
+  tls_mode = g_key_file_get_string (kf, "server", "tls", NULL);
+  if (!set_tls (config, tls_cert, tls_key, tls_mode, "server.tls", error))
     goto bad;
 
   account = g_key_file_get_string (kf, "api-key", "account_sid", NULL);
@@ -623,6 +684,9 @@ load_env (HqConfig *config, GError **error)
     g_free (config->metrics_token);
     config->metrics_token = *v ? g_strdup (v) : NULL;
   }
+  if (!set_tls (config, g_getenv ("HQ_TLS_CERTIFICATE"),
+          g_getenv ("HQ_TLS_KEY"), g_getenv ("HQ_TLS"), "HQ_TLS", error))
+    goto bad;
   if ((v = g_getenv ("HQ_APP_DIR")) && *v) {
     g_free (config->app_dir);
     config->app_dir = g_strdup (v);
@@ -915,7 +979,8 @@ hq_config_load (const gchar *data_dir, const gchar *config_file,
   if (listen != NULL && !parse_listen (config, listen, error))
     return NULL;
   if (!check_media (config, error) || !check_oidc (config, error)
-      || !hq_turn_check (config, error))
+      || !hq_turn_check (config, error)
+      || !check_tls (config, error))
     return NULL;
   if (!load_credentials (config, create_key, error))
     return NULL;

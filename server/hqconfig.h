@@ -52,6 +52,14 @@ typedef struct
    * Canonical (no symlinks, absolute) once loaded. */
   gchar *app_dir;
 
+  /* https and wss on the listening port ([server] tls_certificate,
+   * tls_key, tls; docs/tls.md): PEM files, or with tls_dev a self-signed
+   * pair hq-server makes under the data dir.  All NULL/FALSE: plain
+   * http. */
+  gchar *tls_certificate;
+  gchar *tls_key;
+  gboolean tls_dev;
+
   /* media */
   gchar *media_public_address; /* announced in ICE host candidates */
 

@@ -877,7 +877,8 @@ hq_http_base_url (SoupServerMessage *msg)
 
   if (host == NULL)
     host = g_uri_get_host (uri);
-  return g_strdup_printf ("http://%s", host);
+  /* libsoup names the scheme the connection speaks (https over TLS). */
+  return g_strdup_printf ("%s://%s", g_uri_get_scheme (uri), host);
 }
 
 /* Twilio's PageToken: opaque to clients, who only copy it from a

@@ -141,7 +141,8 @@ typedef struct
   guint size;
 } HqHttpPaging;
 
-/* The base URL the client used ("http://<Host header>"). */
+/* The base URL the client used ("http://<Host header>", https over
+ * TLS). */
 gchar *hq_http_base_url (SoupServerMessage *msg);
 /* --- short-lived media links ---
  *

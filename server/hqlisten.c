@@ -36,6 +36,7 @@ struct _HqListener
 {
   SoupServer *soup; /* owned reference */
   const HqConfig *config;
+  HqTls *tls; /* borrowed; NULL: plain http */
   GSocket *socket; /* the listening socket, owned */
   GSource *accept_source; /* NULL while backing off */
   guint retry_timer;
@@ -163,12 +164,16 @@ conn_of (HqListener *l, SoupServerMessage *msg)
 }
 
 /* One connection too many from @ip: a 429 in a single write (it fits in
- * any socket buffer) and close. */
+ * any socket buffer) and close.  Over TLS it is only closed: the answer
+ * would need a handshake first, which a flood must not get to spend. */
 static void
 refuse (HqListener *l, GSocket *socket, const gchar *ip)
 {
   g_autofree gchar *body = NULL, *reply = NULL, *why = NULL;
   guint held = 0;
+
+  if (l->tls != NULL)
+    goto close;
 
   /* Refused before any request is read: the body has both shapes, the
    * REST API's (Twilio's code, message, more_info) and the others'. */
@@ -188,6 +193,7 @@ refuse (HqListener *l, GSocket *socket, const gchar *ip)
                            "Connection: close\r\n\r\n%s",
       strlen (body), body);
   g_socket_send (socket, reply, strlen (reply), NULL, NULL);
+close:
   g_socket_shutdown (socket, FALSE, TRUE, NULL);
   g_socket_close (socket, NULL);
   if (burst_ok (&l->refused_log, &held)) {
@@ -207,6 +213,8 @@ accept_one (HqListener *l, GSocket *socket)
       g_socket_get_remote_address (socket, NULL);
   g_autoptr (GSocketAddress) local = g_socket_get_local_address (socket, NULL);
   g_autoptr (GSocketConnection) connection = NULL;
+  g_autoptr (GIOStream) stream = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree gchar *ip = NULL;
   guint n;
   Conn *conn;
@@ -225,6 +233,19 @@ accept_one (HqListener *l, GSocket *socket)
   }
   g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
   connection = g_socket_connection_factory_create_connection (socket);
+  /* https: the handshake happens as libsoup reads the request, within
+   * the request deadline below, with the certificate of this moment. */
+  if (l->tls != NULL) {
+    stream = g_tls_server_connection_new (
+        G_IO_STREAM (connection), hq_tls_get_certificate (l->tls), &error);
+    if (stream == NULL) {
+      hq_log_message (HQ_LOG_ERROR, "tls",
+          "cannot start TLS on a connection from %s: %s", ip, error->message);
+      g_socket_close (socket, NULL);
+      return;
+    }
+  } else
+    stream = g_object_ref (G_IO_STREAM (connection));
 
   conn = g_new0 (Conn, 1);
   conn->listener = l;
@@ -241,8 +262,7 @@ accept_one (HqListener *l, GSocket *socket)
   g_hash_table_insert (
       l->per_ip, g_strdup (conn->ip), GUINT_TO_POINTER (n + 1));
   /* Emits request-started at once, which finds the Conn above. */
-  soup_server_accept_iostream (
-      l->soup, G_IO_STREAM (connection), local, remote, NULL);
+  soup_server_accept_iostream (l->soup, stream, local, remote, NULL);
 }
 
 /* --- accepting, and backing off when that fails --- */
@@ -391,13 +411,14 @@ keep_alive_listener (HqListener *l, GError **error)
 }
 
 HqListener *
-hq_listener_new (
-    SoupServer *soup, GSocket *socket, const HqConfig *config, GError **error)
+hq_listener_new (SoupServer *soup, GSocket *socket, const HqConfig *config,
+    HqTls *tls, GError **error)
 {
   HqListener *l = g_new0 (HqListener, 1);
 
   l->soup = g_object_ref (soup);
   l->config = config;
+  l->tls = tls;
   l->socket = g_object_ref (socket);
   l->conns =
       g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify)conn_free);

@@ -8,7 +8,7 @@
  *   - a kept-alive connection waits at most idle_timeout for its next
  *     request;
  *   - an address may hold connections_per_ip connections; one more is
- *     answered 429 and closed.
+ *     answered 429 and closed (over TLS only closed).
  *
  * It accepts itself because libsoup's listener stops for good on the
  * first failed accept(): out of descriptors (EMFILE, ENFILE), this one
@@ -20,14 +20,16 @@
 
 #include <libsoup/soup.h>
 #include "hqconfig.h"
+#include "hqtls.h"
 
 G_BEGIN_DECLS
 
 typedef struct _HqListener HqListener;
 
-/* Accepts connections on @socket (bound and listening) for @soup. */
-HqListener *hq_listener_new (
-    SoupServer *soup, GSocket *socket, const HqConfig *config, GError **error);
+/* Accepts connections on @socket (bound and listening) for @soup; over
+ * TLS with @tls's certificate of the moment when @tls is not NULL. */
+HqListener *hq_listener_new (SoupServer *soup, GSocket *socket,
+    const HqConfig *config, HqTls *tls, GError **error);
 /* Stops accepting; open connections stay with libsoup. */
 void hq_listener_stop (HqListener *listener);
 void hq_listener_free (HqListener *listener);

@@ -88,6 +88,7 @@ struct _HqRecordings
   HqRooms *rooms;
   gchar *dir;
   gchar *url; /* where the recorder joins */
+  gchar *tls_certificate; /* the server's certificate file; NULL: http */
   gboolean closing; /* the server is stopping: no new runs */
   GHashTable *states; /* room sid -> RoomState */
   GPtrArray *runs; /* Run with a live child */
@@ -689,6 +690,13 @@ run_start (HqRecordings *recs, RoomState *state)
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   env = hq_helper_environment ();
   env = g_environ_setenv (env, "HQ_ACCESS_TOKEN", token, TRUE);
+  /* Over TLS the child joins at the listen address, which the
+   * certificate need not name: it accepts exactly the certificate in
+   * the server's file, read again at each connection (after a SIGHUP
+   * swap, the new one). */
+  if (recs->tls_certificate)
+    env = g_environ_setenv (
+        env, "HQ_TLS_PINNED_CERTIFICATE", recs->tls_certificate, TRUE);
   g_subprocess_launcher_set_environ (launcher, env);
   run->child =
       g_subprocess_launcher_spawn (launcher, &error, program, "--server",
@@ -975,10 +983,13 @@ hq_recordings_new (HqRooms *rooms)
 }
 
 void
-hq_recordings_set_url (HqRecordings *recs, const gchar *url)
+hq_recordings_set_url (
+    HqRecordings *recs, const gchar *url, const gchar *tls_certificate)
 {
   g_free (recs->url);
   recs->url = g_strdup (url);
+  g_free (recs->tls_certificate);
+  recs->tls_certificate = g_strdup (tls_certificate);
 }
 
 static gboolean
@@ -1016,6 +1027,7 @@ hq_recordings_free (HqRecordings *recs)
   g_hash_table_destroy (recs->states);
   g_ptr_array_unref (recs->runs);
   g_free (recs->url);
+  g_free (recs->tls_certificate);
   g_free (recs->dir);
   g_free (recs);
 }

@@ -35,8 +35,10 @@ G_BEGIN_DECLS
 #define HQ_RECORDER_IDENTITY "hq-recorder"
 
 HqRecordings *hq_recordings_new (HqRooms *rooms);
-/* The server's base URL, where recorders join (set once it listens). */
-void hq_recordings_set_url (HqRecordings *recordings, const gchar *url);
+/* The server's base URL, where recorders join (set once it listens), and
+ * over https the file of the certificate it serves (NULL: plain http). */
+void hq_recordings_set_url (
+    HqRecordings *recordings, const gchar *url, const gchar *tls_certificate);
 /* Stops every recorder (SIGTERM) and waits for them to finish, so their
  * rows are settled before the store closes. */
 void hq_recordings_free (HqRecordings *recordings);

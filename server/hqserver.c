@@ -17,6 +17,7 @@
 #include "hqrecordingsapi.h"
 #include "hqsignal.h"
 #include "hqtokenapi.h"
+#include "hqtls.h"
 
 #include <string.h>
 #include <libsoup/soup.h>
@@ -35,7 +36,23 @@ struct _HqServer
   HqSignal *signal;
   HqListener *listener;
   HqRateLimits *limits;
+  HqTls *tls; /* NULL: plain http */
 };
+
+/* Browsers remember for a year to come back over https only
+ * (RFC 6797); sent on https responses only, where they take it. */
+#define HQ_HSTS "max-age=31536000"
+
+/* The web client's policy (docs/tls.md): its own scripts, styles, images
+ * and fonts, nothing inline, no eval, no plugins, no framing; media from
+ * cameras and its own blobs; connections to its own origin only ('self'
+ * covers the same origin's ws: and wss: in CSP Level 3). */
+#define HQ_WEB_CSP                                                             \
+  "default-src 'none'; script-src 'self'; style-src 'self'; "                  \
+  "img-src 'self'; font-src 'self'; connect-src 'self'; "                      \
+  "media-src 'self' blob: mediastream:; manifest-src 'self'; "                 \
+  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'; "              \
+  "object-src 'none'"
 
 static void
 handle_healthz (SoupServer *soup, SoupServerMessage *msg, const char *path,
@@ -171,9 +188,8 @@ handle_static (SoupServer *soup, SoupServerMessage *msg, const char *path,
     headers = soup_server_message_get_response_headers (msg);
     soup_message_headers_replace (headers, "Cache-Control", "no-cache");
     soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
-    soup_message_headers_replace (headers, "Content-Security-Policy",
-        "default-src 'self'; connect-src 'self' ws: wss:; "
-        "media-src 'self' blob: mediastream:");
+    soup_message_headers_replace (
+        headers, "Content-Security-Policy", HQ_WEB_CSP);
     soup_server_message_set_status (msg, 200, NULL);
     soup_server_message_set_response (
         msg, files[i].type, SOUP_MEMORY_TAKE, g_steal_pointer (&data), len);
@@ -221,10 +237,20 @@ listen_on (GSocketAddress *addr, GError **error)
   return g_steal_pointer (&sock);
 }
 
-/* "http://HOST:PORT" for the address @sock is bound to. */
-static gchar *
-socket_url (GSocket *sock)
+/* Every https response says to come back over https only. */
+static void
+add_hsts (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 {
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+      "Strict-Transport-Security", HQ_HSTS);
+}
+
+/* "http://HOST:PORT" (https with @tls) for the address @sock is bound
+ * to. */
+static gchar *
+socket_url (GSocket *sock, gboolean tls)
+{
+  const gchar *scheme = tls ? "https" : "http";
   g_autoptr (GSocketAddress) local = g_socket_get_local_address (sock, NULL);
   g_autofree gchar *host = NULL;
   GInetSocketAddress *inet;
@@ -235,9 +261,9 @@ socket_url (GSocket *sock)
   host = g_inet_address_to_string (g_inet_socket_address_get_address (inet));
   if (strchr (host, ':') != NULL)
     return g_strdup_printf (
-        "http://[%s]:%u", host, g_inet_socket_address_get_port (inet));
+        "%s://[%s]:%u", scheme, host, g_inet_socket_address_get_port (inet));
   return g_strdup_printf (
-      "http://%s:%u", host, g_inet_socket_address_get_port (inet));
+      "%s://%s:%u", scheme, host, g_inet_socket_address_get_port (inet));
 }
 
 HqServer *
@@ -249,6 +275,13 @@ hq_server_new (HqConfig *config, GError **error)
   HqStore *store;
 
   server->config = config;
+  /* A certificate that cannot serve stops the start before anything
+   * else is opened. */
+  if (config->tls_certificate != NULL || config->tls_dev) {
+    server->tls = hq_tls_new (config, error);
+    if (server->tls == NULL)
+      return NULL;
+  }
   store = hq_store_open (config->data_dir, error);
   if (store == NULL)
     return NULL;
@@ -265,6 +298,9 @@ hq_server_new (HqConfig *config, GError **error)
       server->soup, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
   server->limits = hq_rate_limits_new (config);
   hq_http_setup (server->soup);
+  if (server->tls != NULL)
+    g_signal_connect (
+        server->soup, "request-started", G_CALLBACK (add_hsts), NULL);
   soup_server_add_handler (server->soup, NULL, handle_static, server, NULL);
   soup_server_add_handler (
       server->soup, "/healthz", handle_healthz, server, NULL);
@@ -288,11 +324,13 @@ hq_server_new (HqConfig *config, GError **error)
         config->listen_port);
     return NULL;
   }
-  server->listener = hq_listener_new (server->soup, sock, config, error);
+  server->listener =
+      hq_listener_new (server->soup, sock, config, server->tls, error);
   if (server->listener == NULL)
     return NULL;
-  server->url = socket_url (sock);
-  hq_recordings_set_url (hq_rooms_get_recordings (server->rooms), server->url);
+  server->url = socket_url (sock, server->tls != NULL);
+  hq_recordings_set_url (hq_rooms_get_recordings (server->rooms), server->url,
+      server->tls ? hq_tls_get_certificate_path (server->tls) : NULL);
   return g_steal_pointer (&server);
 }
 
@@ -315,6 +353,7 @@ hq_server_free (HqServer *server)
   hq_listener_free (server->listener);
   g_clear_object (&server->soup);
   hq_rate_limits_free (server->limits);
+  hq_tls_free (server->tls);
   hq_config_free (server->config);
   g_free (server->url);
   g_free (server);
@@ -342,4 +381,10 @@ SoupServer *
 hq_server_get_soup (HqServer *server)
 {
   return server->soup;
+}
+
+HqTls *
+hq_server_get_tls (HqServer *server)
+{
+  return server->tls;
 }

@@ -109,6 +109,37 @@ on_sigterm (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* SIGHUP: the TLS certificate and key files are read again (docs/tls.md);
+ * new connections get the new certificate, open ones keep theirs.  A bad
+ * pair is logged (hqtls.c) and the old one stays. */
+static gboolean
+reload_on_signal (gpointer user_data)
+{
+  HqTls *tls = hq_server_get_tls (user_data);
+  g_autoptr (GError) error = NULL;
+
+  if (tls == NULL)
+    hq_log_message (HQ_LOG_INFO, "reload",
+        "SIGHUP: nothing to reload (no TLS certificate configured)");
+  else
+    hq_tls_reload (tls, &error);
+  return G_SOURCE_CONTINUE;
+}
+
+/* The development certificate: where it is and how to recognise it. */
+static void
+print_dev_tls (HqTls *tls)
+{
+  printf ("%s the self-signed development TLS certificate %s\n"
+          "  SHA-256 fingerprint  %s\n"
+          "  public key (SPKI)    %s\n"
+          "Browsers warn about it: compare the fingerprint before accepting "
+          "it.  For production set [server] tls_certificate and tls_key.\n",
+      hq_tls_dev_created (tls) ? "Created" : "Using",
+      hq_tls_get_certificate_path (tls), hq_tls_get_fingerprint (tls),
+      hq_tls_get_spki_hash (tls));
+}
+
 /* Every connection, room database and media socket takes a descriptor:
  * take all the system allows this process (the soft limit is often 1024
  * while the hard one is far higher), and say so. */
@@ -224,7 +255,7 @@ cmd_serve (int argc, char **argv)
   HqConfig *config;
   JsonObject *line;
   Stopping stopping = { 0 };
-  guint sigint, sigterm;
+  guint sigint, sigterm, sighup;
 
   g_option_context_add_main_entries (ctx, common_entries, NULL);
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -254,6 +285,8 @@ cmd_serve (int argc, char **argv)
   json_object_set_string_member (line, "version", HQ_VERSION);
   hq_log_end (line);
 
+  if (config->tls_dev)
+    print_dev_tls (hq_server_get_tls (server));
   if (config->key_generated)
     print_key_help (config, hq_server_get_url (server));
   if (config->passcode_generated)
@@ -270,6 +303,7 @@ cmd_serve (int argc, char **argv)
   stopping.drain_timeout_s = config->drain_timeout_s;
   sigint = g_unix_signal_add (SIGINT, on_sigint, &stopping);
   sigterm = g_unix_signal_add (SIGTERM, on_sigterm, &stopping);
+  sighup = g_unix_signal_add (SIGHUP, reload_on_signal, server);
 
   /* Tests and scripts wait for this line. */
   printf (
@@ -281,6 +315,7 @@ cmd_serve (int argc, char **argv)
   g_source_remove (sigterm);
   if (stopping.check)
     g_source_remove (stopping.check);
+  g_source_remove (sighup);
   g_clear_pointer (&server, hq_server_free);
   hq_log_message (HQ_LOG_INFO, "stopped", "hq-server stopped");
   return 0;

@@ -40,6 +40,18 @@ gst_hq_room_settings_clear (GstHqRoomSettings *s)
   g_clear_pointer (&s->room, g_free);
   g_clear_pointer (&s->token, g_free);
   g_clear_pointer (&s->identity, g_free);
+  g_clear_pointer (&s->tls_ca_file, g_free);
+}
+
+void
+gst_hq_room_settings_copy (GstHqRoomSettings *dst, const GstHqRoomSettings *src)
+{
+  *dst = *src;
+  dst->server = g_strdup (src->server);
+  dst->room = g_strdup (src->room);
+  dst->token = g_strdup (src->token);
+  dst->identity = g_strdup (src->identity);
+  dst->tls_ca_file = g_strdup (src->tls_ca_file);
 }
 
 void
@@ -113,6 +125,21 @@ gst_hq_room_settings_install (GObjectClass *klass)
           "Gather ICE-TCP candidates", TRUE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstHqRoomSrc:tls-ca-file:
+   *
+   * A PEM file of the certificate authorities trusted for an https://
+   * or wss:// server, in place of the system's: for a server whose
+   * certificate a private CA signed (docs/tls.md).
+   */
+  g_object_class_install_property (klass, GST_HQ_ROOM_PROP_TLS_CA_FILE,
+      g_param_spec_string ("tls-ca-file", "TLS CA file",
+          "PEM file of the certificate authorities to trust for an https/wss "
+          "server instead of the system's (default: $HQ_TLS_CA_FILE, else "
+          "the system's)",
+          NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
 }
 
 gboolean
@@ -133,6 +160,9 @@ gst_hq_room_settings_set (
       break;
     case GST_HQ_ROOM_PROP_IDENTITY:
       str = &s->identity;
+      break;
+    case GST_HQ_ROOM_PROP_TLS_CA_FILE:
+      str = &s->tls_ca_file;
       break;
     case GST_HQ_ROOM_PROP_RECONNECT_TIMEOUT:
       s->reconnect_timeout_ms = g_value_get_uint (value);
@@ -170,6 +200,9 @@ gst_hq_room_settings_get (
       return TRUE;
     case GST_HQ_ROOM_PROP_IDENTITY:
       g_value_set_string (value, s->identity);
+      return TRUE;
+    case GST_HQ_ROOM_PROP_TLS_CA_FILE:
+      g_value_set_string (value, s->tls_ca_file);
       return TRUE;
     case GST_HQ_ROOM_PROP_RECONNECT_TIMEOUT:
       g_value_set_uint (value, s->reconnect_timeout_ms);
@@ -239,7 +272,7 @@ typedef struct
 {
   GstHqRoomConnection *conn;
   HqRoomClientConfig config;
-  gchar *server, *room, *token;
+  gchar *server, *room, *token, *tls_ca_file;
   GstHqRoomSetupFunc setup;
   gpointer user_data;
 } StartArgs;
@@ -303,6 +336,7 @@ client_thread (gpointer data)
   g_free (a->server);
   g_free (a->room);
   g_free (a->token);
+  g_free (a->tls_ca_file);
   g_free (a);
   return NULL;
 }
@@ -315,6 +349,7 @@ gst_hq_room_connection_start (GstHqRoomConnection *conn, GstElement *element,
   g_autoptr (GError) error = NULL;
   g_autofree gchar *token = resolve_token (s, &error);
   StartArgs *a;
+  gboolean made;
 
   if (token == NULL) {
     GST_CAT_ERROR_OBJECT (element_category (element), element,
@@ -330,6 +365,8 @@ gst_hq_room_connection_start (GstHqRoomConnection *conn, GstElement *element,
   a->server = g_strdup (s->server);
   a->room = g_strdup (s->room);
   a->token = g_steal_pointer (&token);
+  a->tls_ca_file =
+      g_strdup (s->tls_ca_file ? s->tls_ca_file : g_getenv ("HQ_TLS_CA_FILE"));
   hq_room_client_config_init (&a->config);
   a->config.server = a->server;
   a->config.room = a->room;
@@ -340,6 +377,9 @@ gst_hq_room_connection_start (GstHqRoomConnection *conn, GstElement *element,
       s->ice_transport_policy == GST_HQ_ROOM_ICE_TRANSPORT_POLICY_RELAY;
   a->config.ice_udp = s->ice_udp;
   a->config.ice_tcp = s->ice_tcp;
+  a->config.tls_ca_file = a->tls_ca_file;
+  /* Set by hq-server for its recorder child only (docs/tls.md). */
+  a->config.tls_pinned_certificate = g_getenv ("HQ_TLS_PINNED_CERTIFICATE");
   a->setup = setup;
   a->user_data = user_data;
 
@@ -355,8 +395,13 @@ gst_hq_room_connection_start (GstHqRoomConnection *conn, GstElement *element,
   g_mutex_lock (&conn->lock);
   while (!conn->ready)
     g_cond_wait (&conn->cond, &conn->lock);
+  made = conn->client != NULL;
   g_mutex_unlock (&conn->lock);
-  return TRUE;
+  /* No client (its error is posted): the state change fails, rather than
+   * a pipeline going on to PLAYING with nothing that could ever join. */
+  if (!made)
+    gst_hq_room_connection_stop (conn);
+  return made;
 }
 
 static gboolean

@@ -65,10 +65,14 @@ typedef struct
   GstHqRoomIceTransportPolicy ice_transport_policy;
   gboolean ice_udp;
   gboolean ice_tcp;
+  gchar *tls_ca_file;
 } GstHqRoomSettings;
 
 void gst_hq_room_settings_init (GstHqRoomSettings *settings);
 void gst_hq_room_settings_clear (GstHqRoomSettings *settings);
+/* @dst gets its own copy of @src (to clear with the function above). */
+void gst_hq_room_settings_copy (
+    GstHqRoomSettings *dst, const GstHqRoomSettings *src);
 
 /* The ids of those properties: each element's property enum goes on from
  * GST_HQ_ROOM_N_PROPS. */
@@ -82,11 +86,12 @@ enum
   GST_HQ_ROOM_PROP_ICE_TRANSPORT_POLICY,
   GST_HQ_ROOM_PROP_ICE_UDP,
   GST_HQ_ROOM_PROP_ICE_TCP,
+  GST_HQ_ROOM_PROP_TLS_CA_FILE,
   GST_HQ_ROOM_N_PROPS
 };
 
 /* Installs server, room, token, identity, reconnect-timeout,
- * ice-transport-policy, ice-udp and ice-tcp. */
+ * ice-transport-policy, ice-udp, ice-tcp and tls-ca-file. */
 void gst_hq_room_settings_install (GObjectClass *klass);
 /* Set and get one of them, under the element's object lock; FALSE when
  * @prop_id is not one of them. */

@@ -1110,11 +1110,7 @@ gst_hq_room_src_change_state (GstElement *element, GstStateChange transition)
     GstHqRoomSettings s;
     gboolean ok;
     GST_OBJECT_LOCK (self);
-    s = self->settings;
-    s.server = g_strdup (s.server);
-    s.room = g_strdup (s.room);
-    s.token = g_strdup (s.token);
-    s.identity = g_strdup (s.identity);
+    gst_hq_room_settings_copy (&s, &self->settings);
     GST_OBJECT_UNLOCK (self);
     ok = gst_hq_room_connection_start (
         &self->conn, element, &s, TRUE, setup_client, self);

@@ -27,6 +27,7 @@
 #include <hq/hqrtcp.h>
 #include <hq/hqtransport.h>
 #include "hqdebug.h"
+#include "hqtlsfailure.h"
 
 #define GST_CAT_DEFAULT hq_room_client_debug
 #include <hq/hqutil.h>
@@ -77,6 +78,11 @@ struct _HqRoomClient
   GPtrArray *ice_servers;
 
   SoupSession *session;
+  gchar *tls_ca_file; /* NULL: the system's CAs */
+  gchar *tls_pinned; /* accept exactly the certificate in this file */
+  /* What the last refused TLS certificate was refused for. */
+  GTlsCertificate *tls_refused;
+  GTlsCertificateFlags tls_refused_errors;
   SoupWebsocketConnection *ws;
   GCancellable *connecting;
   gboolean running;
@@ -1062,6 +1068,15 @@ on_ws_connected (GObject *src, GAsyncResult *res, gpointer data)
     return;
   }
   g_clear_object (&c->connecting);
+  if (ws == NULL
+      && g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE)) {
+    /* Retrying cannot help: a person has to fix a certificate or a CA. */
+    g_autofree gchar *why = hq_tls_failure_describe (
+        c->tls_refused, c->tls_refused_errors, c->ws_url, c->tls_ca_file);
+    fail (c, HQ_ROOM_CLIENT_ERROR_TLS, "%s", why);
+    g_object_unref (c);
+    return;
+  }
   if (ws == NULL) {
     schedule_reconnect (c, error->message);
     g_object_unref (c);
@@ -1088,6 +1103,23 @@ on_ws_connected (GObject *src, GAsyncResult *res, gpointer data)
   g_object_unref (c);
 }
 
+/* libsoup asks only about a certificate its checks refused: note why,
+ * for the error, and refuse it. */
+static gboolean
+on_accept_certificate (SoupMessage *msg, GTlsCertificate *cert,
+    GTlsCertificateFlags errors, HqRoomClient *c)
+{
+  if (c->tls_pinned) {
+    g_autoptr (GTlsCertificate) pinned =
+        g_tls_certificate_new_from_file (c->tls_pinned, NULL);
+    if (pinned && g_tls_certificate_is_same (pinned, cert))
+      return TRUE;
+  }
+  g_set_object (&c->tls_refused, cert);
+  c->tls_refused_errors = errors;
+  return FALSE;
+}
+
 static void
 connect_now (HqRoomClient *c)
 {
@@ -1097,6 +1129,8 @@ connect_now (HqRoomClient *c)
     return;
   GST_INFO ("%s: connecting", c->ws_url);
   msg = soup_message_new ("GET", c->ws_url);
+  g_signal_connect_object (
+      msg, "accept-certificate", G_CALLBACK (on_accept_certificate), c, 0);
   c->connecting = g_cancellable_new ();
   soup_session_websocket_connect_async (c->session, msg, NULL, NULL,
       G_PRIORITY_DEFAULT, c->connecting, on_ws_connected, g_object_ref (c));
@@ -1364,6 +1398,20 @@ hq_room_client_new (const HqRoomClientConfig *config, GError **error)
   c->ice_udp = config->ice_udp;
   c->ice_tcp = config->ice_tcp;
   c->session = soup_session_new ();
+  if (config->tls_ca_file && *config->tls_ca_file) {
+    g_autoptr (GError) local = NULL;
+    g_autoptr (GTlsDatabase) db =
+        g_tls_file_database_new (config->tls_ca_file, &local);
+    if (db == NULL) {
+      g_set_error (error, HQ_ROOM_CLIENT_ERROR, HQ_ROOM_CLIENT_ERROR_TLS,
+          "cannot use tls-ca-file %s: %s", config->tls_ca_file, local->message);
+      g_object_unref (c);
+      return NULL;
+    }
+    soup_session_set_tls_database (c->session, db);
+    c->tls_ca_file = g_strdup (config->tls_ca_file);
+  }
+  c->tls_pinned = g_strdup (config->tls_pinned_certificate);
   return c;
 }
 
@@ -1389,6 +1437,9 @@ hq_room_client_finalize (GObject *object)
   g_ptr_array_unref (c->local);
   g_ptr_array_unref (c->remote);
   g_clear_object (&c->session);
+  g_clear_object (&c->tls_refused);
+  g_free (c->tls_ca_file);
+  g_free (c->tls_pinned);
   g_main_context_unref (c->context);
   g_free (c->ws_url);
   g_free (c->room);

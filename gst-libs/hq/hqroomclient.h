@@ -56,6 +56,9 @@ GQuark hq_room_client_error_quark (void);
  *   reconnect-timeout
  * @HQ_ROOM_CLIENT_ERROR_MEDIA: publishing or subscribing failed (an SDP
  *   or transport error)
+ * @HQ_ROOM_CLIENT_ERROR_TLS: the server's TLS certificate was refused
+ *   (untrusted, for another host, expired; the message says which), or
+ *   the tls_ca_file cannot be read
  *
  * Why a client gave up; the message carries the server's code and text.
  */
@@ -68,6 +71,7 @@ typedef enum
   HQ_ROOM_CLIENT_ERROR_REFUSED,
   HQ_ROOM_CLIENT_ERROR_TIMEOUT,
   HQ_ROOM_CLIENT_ERROR_MEDIA,
+  HQ_ROOM_CLIENT_ERROR_TLS,
 } HqRoomClientError;
 
 /**
@@ -85,6 +89,11 @@ typedef enum
  *   "relay"), through the TURN servers the join reply names
  * @ice_udp, @ice_tcp: which candidates the transports gather (default
  *   both: ICE-TCP reaches the server when UDP is blocked)
+ * @tls_ca_file: PEM file of the certificate authorities trusted for a
+ *   https/wss server, in place of the system's (NULL: the system's)
+ * @tls_pinned_certificate: PEM file whose (first) certificate is accepted
+ *   whatever it is issued by or for, read again at each connection: how
+ *   hq-server's own recorder child trusts the server (NULL: none)
  *
  * The transports use the STUN and TURN servers of the latest join reply
  * ("ice_servers", docs/protocol.md).
@@ -101,6 +110,8 @@ typedef struct
   gboolean relay_only;
   gboolean ice_udp;
   gboolean ice_tcp;
+  const gchar *tls_ca_file;
+  const gchar *tls_pinned_certificate;
 } HqRoomClientConfig;
 
 void hq_room_client_config_init (HqRoomClientConfig *config);

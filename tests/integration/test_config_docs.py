@@ -17,7 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 SERVER = os.path.join(ROOT, "server")
 DOC = os.path.join(ROOT, "docs", "configuration.md")
 # Handed from hq-server to its own children, not set by anyone.
-INTERNAL = {"HQ_ACCESS_TOKEN"}
+INTERNAL = {"HQ_ACCESS_TOKEN", "HQ_TLS_PINNED_CERTIFICATE"}
 # The children read only what the parent hands them.
 CHILDREN = {"hq-record.c", "hq-compose.c"}
 

@@ -160,6 +160,7 @@ static const StringValue strings[] = {
   { NULL, "server", "@url" },
   { NULL, "room", "props" },
   { NULL, "token", "" }, /* empty: minted from the API key */
+  { NULL, "tls-ca-file", "" }, /* empty: the system's CAs (http anyway) */
   { "hqroomsrc", "identity", "src" },
   { "hqroomsink", "identity", "sink" },
   { "hqroomsrc", "participants", "alice,bob" },
