@@ -979,8 +979,7 @@ hq_config_load (const gchar *data_dir, const gchar *config_file,
   if (listen != NULL && !parse_listen (config, listen, error))
     return NULL;
   if (!check_media (config, error) || !check_oidc (config, error)
-      || !hq_turn_check (config, error)
-      || !check_tls (config, error))
+      || !hq_turn_check (config, error) || !check_tls (config, error))
     return NULL;
   if (!load_credentials (config, create_key, error))
     return NULL;
