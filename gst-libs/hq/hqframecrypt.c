@@ -325,7 +325,7 @@ send_key_free (gpointer p)
 HqFrameCrypt *
 hq_frame_crypt_new (void)
 {
-  HqFrameCrypt *fc = g_new0 (HqFrameCrypt, 1);
+  HqFrameCrypt *fc = g_atomic_rc_box_new0 (HqFrameCrypt);
 
   g_mutex_init (&fc->lock);
   if (RAND_bytes ((guint8 *)&fc->session, sizeof fc->session) != 1)
@@ -337,17 +337,29 @@ hq_frame_crypt_new (void)
   return fc;
 }
 
-void
-hq_frame_crypt_free (HqFrameCrypt *fc)
+HqFrameCrypt *
+hq_frame_crypt_ref (HqFrameCrypt *fc)
 {
-  if (fc == NULL)
-    return;
+  return g_atomic_rc_box_acquire (fc);
+}
+
+static void
+frame_crypt_clear (gpointer p)
+{
+  HqFrameCrypt *fc = p;
+
   g_hash_table_unref (fc->send);
   g_hash_table_unref (fc->recv);
   OPENSSL_cleanse (&fc->current, sizeof fc->current);
   OPENSSL_cleanse (&fc->previous, sizeof fc->previous);
   g_mutex_clear (&fc->lock);
-  g_free (fc);
+}
+
+void
+hq_frame_crypt_unref (HqFrameCrypt *fc)
+{
+  if (fc)
+    g_atomic_rc_box_release_full (fc, frame_crypt_clear);
 }
 
 void

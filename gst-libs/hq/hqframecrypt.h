@@ -115,8 +115,11 @@ typedef struct _HqFrameCrypt HqFrameCrypt;
 /* Previous epochs still decrypt for this long after a new one is set. */
 #define HQ_FRAME_CRYPT_DEFAULT_OVERLAP_US (10 * G_USEC_PER_SEC)
 
+/* Reference counted: one per sender, shared by all its tracks, so that
+ * they draw from one counter. */
 HqFrameCrypt *hq_frame_crypt_new (void);
-void hq_frame_crypt_free (HqFrameCrypt *fc);
+HqFrameCrypt *hq_frame_crypt_ref (HqFrameCrypt *fc);
+void hq_frame_crypt_unref (HqFrameCrypt *fc);
 /* Sets the room secret of @epoch (0..65535) and makes it the one frames
  * are encrypted with.  The epoch before stays for decryption for
  * @overlap_us (HQ_FRAME_CRYPT_DEFAULT_OVERLAP_US; 0: dropped at once);
@@ -136,7 +139,7 @@ gssize hq_frame_crypt_decrypt (HqFrameCrypt *fc, const gchar *sender,
     HqFrameMedia media, const guint8 *data, gsize len, guint8 *out,
     GError **error);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqFrameCrypt, hq_frame_crypt_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqFrameCrypt, hq_frame_crypt_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqSFrameKey, hq_sframe_key_free)
 
 G_END_DECLS
