@@ -459,7 +459,8 @@ hq_frame_crypt_encrypt (HqFrameCrypt *fc, const gchar *sender,
     g_hash_table_insert (fc->send, s->sender, s);
   }
   out = g_malloc (len + HQ_SFRAME_OVERHEAD);
-  memcpy (out, frame, clear);
+  if (clear)
+    memcpy (out, frame, clear);
   if (s->key)
     n = hq_sframe_seal (s->key, fc->counter++, frame, clear, frame + clear,
         len - clear, out + clear);
@@ -542,6 +543,7 @@ hq_frame_crypt_decrypt (HqFrameCrypt *fc, const gchar *sender,
         "the way");
     return -1;
   }
-  memcpy (out, data, clear);
+  if (clear)
+    memcpy (out, data, clear);
   return (gssize)clear + n;
 }

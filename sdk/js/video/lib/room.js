@@ -55,6 +55,8 @@ export class Room extends EventEmitter {
         () => [...this.localParticipant.tracks.values()])
       : new SfuMedia(link, handlers, { ...context.options });
     Object.defineProperty(this, '_media', { enumerable: false, value: media });
+    // end-to-end keys are per sender: ours by the identity the server gave
+    this._media.localIdentity = joined.participant.identity;
     this._media.networkQuality = (config) => this._configureNetworkQuality(config);
     this.sid = joined.room.sid;
     this.name = joined.room.name;
