@@ -1215,11 +1215,7 @@ gst_hq_room_sink_class_init (GstHqRoomSinkClass *klass)
    * H.264 is refused.  Read when the element starts (READY to PAUSED).
    */
   g_object_class_install_property (gobject_class, PROP_E2EE_SECRET,
-      g_param_spec_string ("e2ee-secret", "End-to-end secret",
-          "Room secret for end-to-end encryption (write only; default: "
-          "$HQ_E2EE_SECRET)",
-          NULL,
-          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+      hq_e2ee_secret_param (GST_PARAM_MUTABLE_READY));
 
   /**
    * GstHqRoomSink::send-chat-message:

@@ -1378,12 +1378,7 @@ gst_hq_room_src_class_init (GstHqRoomSrcClass *klass)
    * each track when its media first arrives.
    */
   g_object_class_install_property (gobject_class, PROP_E2EE_SECRET,
-      g_param_spec_string ("e2ee-secret", "End-to-end secret",
-          "Room secret for end-to-end encryption (write only; default: "
-          "$HQ_E2EE_SECRET)",
-          NULL,
-          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS
-              | GST_PARAM_MUTABLE_PLAYING));
+      hq_e2ee_secret_param (GST_PARAM_MUTABLE_PLAYING));
 
   /**
    * GstHqRoomSrc::send-chat-message:

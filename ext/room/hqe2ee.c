@@ -45,16 +45,26 @@ static GstStaticPadTemplate frame_sink_template = GST_STATIC_PAD_TEMPLATE (
 static GstStaticPadTemplate frame_src_template = GST_STATIC_PAD_TEMPLATE (
     "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (FRAME_CAPS));
 
-/* What the two crypt elements share: pads, caps, the key store. */
+/* --- GstHqFrameCryptBase: what hqframeencrypt and hqframedecrypt share:
+ * pads, caps, the key store, the sender, and their properties --- */
+
 typedef struct
 {
   GstPad *sinkpad, *srcpad;
   HqFrameCrypt *crypt; /* owned; replaced under the object lock */
   gchar *sender; /* under the object lock */
-  guint epoch;
-  HqFrameMedia media; /* streaming thread */
-  gboolean have_media;
-} Crypt;
+  guint epoch; /* under the object lock */
+  guint64 frames, dropped; /* under the object lock */
+  HqFrameMedia media; /* from the caps; streaming thread */
+  gboolean warned; /* said so for this stream; streaming thread */
+} GstHqFrameCryptBasePrivate;
+
+G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (
+    GstHqFrameCryptBase, gst_hq_frame_crypt_base, GST_TYPE_ELEMENT);
+#define PRIV(obj)                                                              \
+  ((GstHqFrameCryptBasePrivate *)                                              \
+          gst_hq_frame_crypt_base_get_instance_private (                       \
+              GST_HQ_FRAME_CRYPT_BASE (obj)))
 
 enum
 {
@@ -68,121 +78,141 @@ enum
 };
 
 static gboolean
-crypt_sink_event (Crypt *c, GstObject *parent, GstPad *pad, GstEvent *event)
+base_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
 {
+  GstHqFrameCryptBase *self = GST_HQ_FRAME_CRYPT_BASE (parent);
+
   if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
     GstCaps *caps;
     gst_event_parse_caps (event, &caps);
-    c->have_media = TRUE;
-    c->media =
+    PRIV (self)->media =
         gst_structure_has_name (gst_caps_get_structure (caps, 0), "video/x-vp8")
         ? HQ_FRAME_MEDIA_VP8
         : HQ_FRAME_MEDIA_OPUS;
+  } else if (GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START) {
+    PRIV (self)->warned = FALSE;
   }
   return gst_pad_event_default (pad, parent, event);
 }
 
-static void
-crypt_init (Crypt *c, GstElement *element, GstPadChainFunction chain,
-    GstPadEventFunction event)
+static GstFlowReturn
+base_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
 {
-  c->sinkpad = gst_pad_new_from_static_template (&frame_sink_template, "sink");
-  c->srcpad = gst_pad_new_from_static_template (&frame_src_template, "src");
-  gst_pad_set_chain_function (c->sinkpad, chain);
-  gst_pad_set_event_function (c->sinkpad, event);
-  GST_PAD_SET_PROXY_CAPS (c->sinkpad);
-  GST_PAD_SET_PROXY_CAPS (c->srcpad);
-  gst_element_add_pad (element, c->sinkpad);
-  gst_element_add_pad (element, c->srcpad);
-  c->crypt = hq_frame_crypt_new ();
-}
-
-static void
-crypt_clear (Crypt *c)
-{
-  g_clear_pointer (&c->crypt, hq_frame_crypt_unref);
-  g_clear_pointer (&c->sender, g_free);
-}
-
-/* The store and the sender for one frame, referenced under the lock. */
-static HqFrameCrypt *
-crypt_take (Crypt *c, GstObject *obj, gchar **sender)
-{
+  GstHqFrameCryptBase *self = GST_HQ_FRAME_CRYPT_BASE (parent);
+  GstHqFrameCryptBasePrivate *priv =
+      gst_hq_frame_crypt_base_get_instance_private (self);
+  g_autofree gchar *sender = NULL;
   HqFrameCrypt *fc;
+  GstFlowReturn ret;
 
-  GST_OBJECT_LOCK (obj);
-  fc = hq_frame_crypt_ref (c->crypt);
-  *sender = g_strdup (c->sender);
-  GST_OBJECT_UNLOCK (obj);
-  return fc;
+  /* the store and the sender for this frame, referenced under the lock */
+  GST_OBJECT_LOCK (self);
+  fc = hq_frame_crypt_ref (priv->crypt);
+  sender = g_strdup (priv->sender);
+  GST_OBJECT_UNLOCK (self);
+  ret =
+      GST_HQ_FRAME_CRYPT_BASE_GET_CLASS (self)->process (self, fc, sender, buf);
+  hq_frame_crypt_unref (fc);
+  return ret;
 }
 
-static gboolean
-crypt_set_property (
-    Crypt *c, GstObject *obj, guint prop_id, const GValue *value)
+static void
+base_set_property (
+    GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
+  GstHqFrameCryptBase *self = GST_HQ_FRAME_CRYPT_BASE (object);
+  GstHqFrameCryptBasePrivate *priv =
+      gst_hq_frame_crypt_base_get_instance_private (self);
+  HqFrameCrypt *fc, *old;
+  guint epoch;
+
   switch (prop_id) {
-    case PROP_SECRET: {
-      HqFrameCrypt *fc;
-      guint epoch;
-      GST_OBJECT_LOCK (obj);
-      fc = hq_frame_crypt_ref (c->crypt);
-      epoch = c->epoch;
-      GST_OBJECT_UNLOCK (obj);
+    case PROP_SECRET:
+      GST_OBJECT_LOCK (self);
+      fc = hq_frame_crypt_ref (priv->crypt);
+      epoch = priv->epoch;
+      GST_OBJECT_UNLOCK (self);
       hq_frame_crypt_set_secret (fc, epoch, g_value_get_string (value),
           HQ_FRAME_CRYPT_DEFAULT_OVERLAP_US);
       hq_frame_crypt_unref (fc);
-      return TRUE;
-    }
+      break;
     case PROP_EPOCH:
-      GST_OBJECT_LOCK (obj);
-      c->epoch = g_value_get_uint (value);
-      GST_OBJECT_UNLOCK (obj);
-      return TRUE;
+      GST_OBJECT_LOCK (self);
+      priv->epoch = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     case PROP_SENDER:
-      GST_OBJECT_LOCK (obj);
-      g_free (c->sender);
-      c->sender = g_value_dup_string (value);
-      GST_OBJECT_UNLOCK (obj);
-      return TRUE;
-    case PROP_CRYPT: {
-      HqFrameCrypt *fc = g_value_dup_boxed (value), *old;
+      GST_OBJECT_LOCK (self);
+      g_free (priv->sender);
+      priv->sender = g_value_dup_string (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_CRYPT:
+      fc = g_value_dup_boxed (value);
       if (fc == NULL)
-        return TRUE;
-      GST_OBJECT_LOCK (obj);
-      old = c->crypt;
-      c->crypt = fc;
-      GST_OBJECT_UNLOCK (obj);
+        break;
+      GST_OBJECT_LOCK (self);
+      old = priv->crypt;
+      priv->crypt = fc;
+      GST_OBJECT_UNLOCK (self);
       hq_frame_crypt_unref (old);
-      return TRUE;
-    }
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
   }
-  return FALSE;
-}
-
-static gboolean
-crypt_get_property (Crypt *c, GstObject *obj, guint prop_id, GValue *value)
-{
-  switch (prop_id) {
-    case PROP_EPOCH:
-      GST_OBJECT_LOCK (obj);
-      g_value_set_uint (value, c->epoch);
-      GST_OBJECT_UNLOCK (obj);
-      return TRUE;
-    case PROP_SENDER:
-      GST_OBJECT_LOCK (obj);
-      g_value_set_string (value, c->sender);
-      GST_OBJECT_UNLOCK (obj);
-      return TRUE;
-  }
-  return FALSE;
 }
 
 static void
-crypt_install_properties (GObjectClass *gobject_class, gboolean encrypt)
+base_get_property (
+    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
+  GstHqFrameCryptBase *self = GST_HQ_FRAME_CRYPT_BASE (object);
+  GstHqFrameCryptBasePrivate *priv =
+      gst_hq_frame_crypt_base_get_instance_private (self);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_EPOCH:
+      g_value_set_uint (value, priv->epoch);
+      break;
+    case PROP_SENDER:
+      g_value_set_string (value, priv->sender);
+      break;
+    case PROP_FRAMES:
+      g_value_set_uint64 (value, PRIV (self)->frames);
+      break;
+    case PROP_FRAMES_DROPPED:
+      g_value_set_uint64 (value, PRIV (self)->dropped);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+base_finalize (GObject *object)
+{
+  GstHqFrameCryptBasePrivate *priv =
+      gst_hq_frame_crypt_base_get_instance_private (
+          GST_HQ_FRAME_CRYPT_BASE (object));
+
+  g_clear_pointer (&priv->crypt, hq_frame_crypt_unref);
+  g_clear_pointer (&priv->sender, g_free);
+  G_OBJECT_CLASS (gst_hq_frame_crypt_base_parent_class)->finalize (object);
+}
+
+static void
+gst_hq_frame_crypt_base_class_init (GstHqFrameCryptBaseClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  gobject_class->set_property = base_set_property;
+  gobject_class->get_property = base_get_property;
+  gobject_class->finalize = base_finalize;
   /**
-   * GstHqFrameEncrypt:secret:
+   * GstHqFrameCryptBase:secret:
    *
    * The room secret (write only).  Setting it starts the epoch in `epoch`;
    * the epoch before still decrypts for 10 s.  Empty: no key.
@@ -193,7 +223,7 @@ crypt_install_properties (GObjectClass *gobject_class, gboolean encrypt)
           G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_PLAYING));
   /**
-   * GstHqFrameEncrypt:epoch:
+   * GstHqFrameCryptBase:epoch:
    *
    * The key epoch the next `secret` is for (0..65535).
    */
@@ -203,7 +233,7 @@ crypt_install_properties (GObjectClass *gobject_class, gboolean encrypt)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_PLAYING));
   /**
-   * GstHqFrameEncrypt:sender:
+   * GstHqFrameCryptBase:sender:
    *
    * The identity of the participant who sends the frames: each sender has
    * its own keys.  hqframeencrypt drops frames while it is unset.
@@ -213,40 +243,33 @@ crypt_install_properties (GObjectClass *gobject_class, gboolean encrypt)
           "Participant identity of the sender of the frames", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_PLAYING));
-  if (encrypt) {
-    /**
-     * GstHqFrameEncrypt:crypt:
-     *
-     * A key store to share with the sender's other tracks (one frame
-     * counter for all of them); replaces the element's own.
-     */
-    g_object_class_install_property (gobject_class, PROP_CRYPT,
-        g_param_spec_boxed ("crypt", "Key store",
-            "An HqFrameCrypt shared with the sender's other tracks",
-            HQ_TYPE_FRAME_CRYPT,
-            G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS
-                | GST_PARAM_MUTABLE_READY));
-  } else {
-    /**
-     * GstHqFrameDecrypt:frames:
-     *
-     * Frames decrypted and passed on.
-     */
-    g_object_class_install_property (gobject_class, PROP_FRAMES,
-        g_param_spec_uint64 ("frames", "Frames", "Frames decrypted", 0,
-            G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
-    /**
-     * GstHqFrameDecrypt:frames-dropped:
-     *
-     * Frames that did not decrypt and were dropped.
-     */
-    g_object_class_install_property (gobject_class, PROP_FRAMES_DROPPED,
-        g_param_spec_uint64 ("frames-dropped", "Frames dropped",
-            "Frames that did not decrypt", 0, G_MAXUINT64, 0,
-            G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
-  }
+  gst_element_class_add_static_pad_template (
+      element_class, &frame_sink_template);
+  gst_element_class_add_static_pad_template (
+      element_class, &frame_src_template);
+  gst_type_mark_as_plugin_api (GST_TYPE_HQ_FRAME_CRYPT_BASE, 0);
 }
 
+static void
+gst_hq_frame_crypt_base_init (GstHqFrameCryptBase *self)
+{
+  GstHqFrameCryptBasePrivate *priv =
+      gst_hq_frame_crypt_base_get_instance_private (self);
+
+  PRIV (self)->sinkpad =
+      gst_pad_new_from_static_template (&frame_sink_template, "sink");
+  PRIV (self)->srcpad =
+      gst_pad_new_from_static_template (&frame_src_template, "src");
+  gst_pad_set_chain_function (PRIV (self)->sinkpad, base_chain);
+  gst_pad_set_event_function (PRIV (self)->sinkpad, base_sink_event);
+  GST_PAD_SET_PROXY_CAPS (PRIV (self)->sinkpad);
+  GST_PAD_SET_PROXY_CAPS (PRIV (self)->srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), PRIV (self)->sinkpad);
+  gst_element_add_pad (GST_ELEMENT (self), PRIV (self)->srcpad);
+  priv->crypt = hq_frame_crypt_new ();
+}
+
+/* A new buffer of @data (taken) with @in's flags, times and metas. */
 static GstBuffer *
 wrap (GstBuffer *in, guint8 *data, gsize len)
 {
@@ -262,110 +285,75 @@ wrap (GstBuffer *in, guint8 *data, gsize len)
 
 struct _GstHqFrameEncrypt
 {
-  GstElement parent;
-  Crypt c;
-  gboolean warned_no_sender; /* streaming thread */
+  GstHqFrameCryptBase parent;
 };
 
-G_DEFINE_TYPE (GstHqFrameEncrypt, gst_hq_frame_encrypt, GST_TYPE_ELEMENT);
+G_DEFINE_TYPE (
+    GstHqFrameEncrypt, gst_hq_frame_encrypt, GST_TYPE_HQ_FRAME_CRYPT_BASE);
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (hqframeencrypt, "hqframeencrypt",
     GST_RANK_NONE, GST_TYPE_HQ_FRAME_ENCRYPT,
     GST_DEBUG_CATEGORY_INIT (
         hq_e2ee_debug, "hqe2ee", 0, "hqrooms end-to-end encryption"));
 
 static GstFlowReturn
-encrypt_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
+encrypt_process (GstHqFrameCryptBase *self, HqFrameCrypt *fc,
+    const gchar *sender, GstBuffer *buf)
 {
-  GstHqFrameEncrypt *self = GST_HQ_FRAME_ENCRYPT (parent);
   g_autoptr (GError) error = NULL;
-  g_autofree gchar *sender = NULL;
-  HqFrameCrypt *fc = crypt_take (&self->c, parent, &sender);
   guint8 *out = NULL;
   GstMapInfo map;
   gsize out_len = 0;
+  GstBuffer *enc;
 
   if (sender == NULL) {
-    if (!self->warned_no_sender)
+    if (!PRIV (self)->warned)
       GST_INFO_OBJECT (self, "no sender identity yet: dropping frames");
-    self->warned_no_sender = TRUE;
-    hq_frame_crypt_unref (fc);
+    PRIV (self)->warned = TRUE;
     gst_buffer_unref (buf);
     return GST_FLOW_OK;
   }
   if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
     out = hq_frame_crypt_encrypt (
-        fc, sender, self->c.media, map.data, map.size, &out_len, &error);
+        fc, sender, PRIV (self)->media, map.data, map.size, &out_len, &error);
     gst_buffer_unmap (buf, &map);
   }
-  hq_frame_crypt_unref (fc);
+  if (out == NULL && error && error->code == HQ_FRAME_CRYPT_ERROR_MALFORMED) {
+    GST_DEBUG_OBJECT (self, "not sent: %s", error->message);
+    gst_buffer_unref (buf);
+    return GST_FLOW_OK;
+  }
   if (out == NULL) {
-    if (error && error->code == HQ_FRAME_CRYPT_ERROR_MALFORMED) {
-      GST_DEBUG_OBJECT (self, "not sent: %s", error->message);
-      gst_buffer_unref (buf);
-      return GST_FLOW_OK;
-    }
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
         ("cannot encrypt: %s", error ? error->message : "buffer not readable"),
         (NULL));
     gst_buffer_unref (buf);
     return GST_FLOW_ERROR;
   }
-  {
-    GstBuffer *enc = wrap (buf, out, out_len);
-    gst_buffer_unref (buf);
-    return gst_pad_push (self->c.srcpad, enc);
-  }
-}
-
-static gboolean
-encrypt_event (GstPad *pad, GstObject *parent, GstEvent *event)
-{
-  return crypt_sink_event (
-      &GST_HQ_FRAME_ENCRYPT (parent)->c, parent, pad, event);
-}
-
-static void
-encrypt_set_property (
-    GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
-{
-  GstHqFrameEncrypt *self = GST_HQ_FRAME_ENCRYPT (object);
-
-  if (!crypt_set_property (&self->c, GST_OBJECT (self), prop_id, value))
-    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-}
-
-static void
-encrypt_get_property (
-    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-  GstHqFrameEncrypt *self = GST_HQ_FRAME_ENCRYPT (object);
-
-  if (!crypt_get_property (&self->c, GST_OBJECT (self), prop_id, value))
-    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-}
-
-static void
-encrypt_finalize (GObject *object)
-{
-  crypt_clear (&GST_HQ_FRAME_ENCRYPT (object)->c);
-  G_OBJECT_CLASS (gst_hq_frame_encrypt_parent_class)->finalize (object);
+  enc = wrap (buf, out, out_len);
+  gst_buffer_unref (buf);
+  return gst_pad_push (PRIV (self)->srcpad, enc);
 }
 
 static void
 gst_hq_frame_encrypt_class_init (GstHqFrameEncryptClass *klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
-  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
 
-  gobject_class->set_property = encrypt_set_property;
-  gobject_class->get_property = encrypt_get_property;
-  gobject_class->finalize = encrypt_finalize;
-  crypt_install_properties (gobject_class, TRUE);
-  gst_element_class_add_static_pad_template (
-      element_class, &frame_sink_template);
-  gst_element_class_add_static_pad_template (
-      element_class, &frame_src_template);
-  gst_element_class_set_static_metadata (element_class,
+  GST_HQ_FRAME_CRYPT_BASE_CLASS (klass)->process = encrypt_process;
+  gobject_class->set_property = base_set_property;
+  gobject_class->get_property = base_get_property;
+  /**
+   * GstHqFrameEncrypt:crypt:
+   *
+   * A key store to share with the sender's other tracks (one frame
+   * counter for all of them); replaces the element's own.
+   */
+  g_object_class_install_property (gobject_class, PROP_CRYPT,
+      g_param_spec_boxed ("crypt", "Key store",
+          "An HqFrameCrypt shared with the sender's other tracks",
+          HQ_TYPE_FRAME_CRYPT,
+          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  gst_element_class_set_static_metadata (GST_ELEMENT_CLASS (klass),
       "hqrooms frame encryption", "Filter/Encryptor",
       "Encrypts VP8 and Opus frames end to end (SFrame, RFC 9605)", "hqrooms");
 }
@@ -373,51 +361,47 @@ gst_hq_frame_encrypt_class_init (GstHqFrameEncryptClass *klass)
 static void
 gst_hq_frame_encrypt_init (GstHqFrameEncrypt *self)
 {
-  crypt_init (&self->c, GST_ELEMENT (self), encrypt_chain, encrypt_event);
 }
 
 /* --- hqframedecrypt --- */
 
 struct _GstHqFrameDecrypt
 {
-  GstElement parent;
-  Crypt c;
-  guint64 frames, dropped; /* atomic-free: read under the object lock */
-  gboolean warned; /* streaming thread */
+  GstHqFrameCryptBase parent;
 };
 
-G_DEFINE_TYPE (GstHqFrameDecrypt, gst_hq_frame_decrypt, GST_TYPE_ELEMENT);
+G_DEFINE_TYPE (
+    GstHqFrameDecrypt, gst_hq_frame_decrypt, GST_TYPE_HQ_FRAME_CRYPT_BASE);
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (hqframedecrypt, "hqframedecrypt",
     GST_RANK_NONE, GST_TYPE_HQ_FRAME_DECRYPT,
     GST_DEBUG_CATEGORY_INIT (
         hq_e2ee_debug, "hqe2ee", 0, "hqrooms end-to-end encryption"));
 
 static GstFlowReturn
-decrypt_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
+decrypt_process (GstHqFrameCryptBase *self, HqFrameCrypt *fc,
+    const gchar *sender, GstBuffer *buf)
 {
-  GstHqFrameDecrypt *self = GST_HQ_FRAME_DECRYPT (parent);
   g_autoptr (GError) error = NULL;
-  g_autofree gchar *sender = NULL;
-  HqFrameCrypt *fc = crypt_take (&self->c, parent, &sender);
   GstMapInfo map;
   guint8 *out = NULL;
   gssize n = -1;
+  GstBuffer *dec;
 
   if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
     out = g_malloc (MAX (map.size, 1));
-    n = hq_frame_crypt_decrypt (fc, sender ? sender : "", self->c.media,
+    n = hq_frame_crypt_decrypt (fc, sender ? sender : "", PRIV (self)->media,
         map.data, map.size, out, &error);
     gst_buffer_unmap (buf, &map);
   }
-  hq_frame_crypt_unref (fc);
   if (n < 0) {
-    const gchar *what = self->c.media == HQ_FRAME_MEDIA_VP8 ? "video" : "audio";
+    const gchar *what =
+        PRIV (self)->media == HQ_FRAME_MEDIA_VP8 ? "video" : "audio";
     GST_OBJECT_LOCK (self);
-    self->dropped++;
+    PRIV (self)->dropped++;
     GST_OBJECT_UNLOCK (self);
-    if (!self->warned) {
+    if (!PRIV (self)->warned) {
       /* once a stream: the words for a person, the cause for a developer */
-      self->warned = TRUE;
+      PRIV (self)->warned = TRUE;
       GST_ELEMENT_WARNING (self, STREAM, DECRYPT,
           ("cannot decrypt %s from %s: wrong or missing room secret", what,
               sender ? sender : "an unknown sender"),
@@ -429,80 +413,39 @@ decrypt_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
     return GST_FLOW_OK;
   }
   GST_OBJECT_LOCK (self);
-  self->frames++;
+  PRIV (self)->frames++;
   GST_OBJECT_UNLOCK (self);
-  {
-    GstBuffer *dec = wrap (buf, out, (gsize)n);
-    gst_buffer_unref (buf);
-    return gst_pad_push (self->c.srcpad, dec);
-  }
-}
-
-static gboolean
-decrypt_event (GstPad *pad, GstObject *parent, GstEvent *event)
-{
-  GstHqFrameDecrypt *self = GST_HQ_FRAME_DECRYPT (parent);
-
-  if (GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START)
-    self->warned = FALSE;
-  return crypt_sink_event (&self->c, parent, pad, event);
-}
-
-static void
-decrypt_set_property (
-    GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
-{
-  GstHqFrameDecrypt *self = GST_HQ_FRAME_DECRYPT (object);
-
-  if (!crypt_set_property (&self->c, GST_OBJECT (self), prop_id, value))
-    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-}
-
-static void
-decrypt_get_property (
-    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-  GstHqFrameDecrypt *self = GST_HQ_FRAME_DECRYPT (object);
-
-  switch (prop_id) {
-    case PROP_FRAMES:
-      GST_OBJECT_LOCK (self);
-      g_value_set_uint64 (value, self->frames);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PROP_FRAMES_DROPPED:
-      GST_OBJECT_LOCK (self);
-      g_value_set_uint64 (value, self->dropped);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    default:
-      if (!crypt_get_property (&self->c, GST_OBJECT (self), prop_id, value))
-        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-  }
-}
-
-static void
-decrypt_finalize (GObject *object)
-{
-  crypt_clear (&GST_HQ_FRAME_DECRYPT (object)->c);
-  G_OBJECT_CLASS (gst_hq_frame_decrypt_parent_class)->finalize (object);
+  dec = wrap (buf, out, (gsize)n);
+  gst_buffer_unref (buf);
+  return gst_pad_push (PRIV (self)->srcpad, dec);
 }
 
 static void
 gst_hq_frame_decrypt_class_init (GstHqFrameDecryptClass *klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
-  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
 
-  gobject_class->set_property = decrypt_set_property;
-  gobject_class->get_property = decrypt_get_property;
-  gobject_class->finalize = decrypt_finalize;
-  crypt_install_properties (gobject_class, FALSE);
-  gst_element_class_add_static_pad_template (
-      element_class, &frame_sink_template);
-  gst_element_class_add_static_pad_template (
-      element_class, &frame_src_template);
-  gst_element_class_set_static_metadata (element_class,
+  GST_HQ_FRAME_CRYPT_BASE_CLASS (klass)->process = decrypt_process;
+  gobject_class->set_property = base_set_property;
+  gobject_class->get_property = base_get_property;
+  /**
+   * GstHqFrameDecrypt:frames:
+   *
+   * Frames decrypted and passed on.
+   */
+  g_object_class_install_property (gobject_class, PROP_FRAMES,
+      g_param_spec_uint64 ("frames", "Frames", "Frames decrypted", 0,
+          G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstHqFrameDecrypt:frames-dropped:
+   *
+   * Frames that did not decrypt and were dropped.
+   */
+  g_object_class_install_property (gobject_class, PROP_FRAMES_DROPPED,
+      g_param_spec_uint64 ("frames-dropped", "Frames dropped",
+          "Frames that did not decrypt", 0, G_MAXUINT64, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  gst_element_class_set_static_metadata (GST_ELEMENT_CLASS (klass),
       "hqrooms frame decryption", "Filter/Decryptor",
       "Decrypts VP8 and Opus frames encrypted end to end (SFrame, RFC 9605); "
       "drops and counts what does not decrypt",
@@ -512,10 +455,18 @@ gst_hq_frame_decrypt_class_init (GstHqFrameDecryptClass *klass)
 static void
 gst_hq_frame_decrypt_init (GstHqFrameDecrypt *self)
 {
-  crypt_init (&self->c, GST_ELEMENT (self), decrypt_chain, decrypt_event);
 }
 
 /* --- for hqroomsink and hqroomsrc --- */
+
+GParamSpec *
+hq_e2ee_secret_param (GParamFlags mutable_flag)
+{
+  return g_param_spec_string ("e2ee-secret", "End-to-end secret",
+      "Room secret for end-to-end encryption (write only; default: "
+      "$" HQ_E2EE_SECRET_ENV ")",
+      NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | mutable_flag);
+}
 
 gchar *
 hq_e2ee_resolve_secret (const gchar *property)

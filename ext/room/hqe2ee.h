@@ -9,12 +9,26 @@
 
 G_BEGIN_DECLS
 
+/* The base of hqframeencrypt and hqframedecrypt: pads, key store,
+ * sender, properties; a subclass processes each frame. */
+#define GST_TYPE_HQ_FRAME_CRYPT_BASE (gst_hq_frame_crypt_base_get_type ())
+G_DECLARE_DERIVABLE_TYPE (GstHqFrameCryptBase, gst_hq_frame_crypt_base, GST,
+    HQ_FRAME_CRYPT_BASE, GstElement)
+
+struct _GstHqFrameCryptBaseClass
+{
+  GstElementClass parent_class;
+  /* one frame with the key store and sender of the moment; takes @buf */
+  GstFlowReturn (*process) (GstHqFrameCryptBase *self, HqFrameCrypt *fc,
+      const gchar *sender, GstBuffer *buf);
+};
+
 #define GST_TYPE_HQ_FRAME_ENCRYPT (gst_hq_frame_encrypt_get_type ())
-G_DECLARE_FINAL_TYPE (
-    GstHqFrameEncrypt, gst_hq_frame_encrypt, GST, HQ_FRAME_ENCRYPT, GstElement)
+G_DECLARE_FINAL_TYPE (GstHqFrameEncrypt, gst_hq_frame_encrypt, GST,
+    HQ_FRAME_ENCRYPT, GstHqFrameCryptBase)
 #define GST_TYPE_HQ_FRAME_DECRYPT (gst_hq_frame_decrypt_get_type ())
-G_DECLARE_FINAL_TYPE (
-    GstHqFrameDecrypt, gst_hq_frame_decrypt, GST, HQ_FRAME_DECRYPT, GstElement)
+G_DECLARE_FINAL_TYPE (GstHqFrameDecrypt, gst_hq_frame_decrypt, GST,
+    HQ_FRAME_DECRYPT, GstHqFrameCryptBase)
 #define GST_TYPE_HQ_RTP_VP8_PAY (gst_hq_rtp_vp8_pay_get_type ())
 G_DECLARE_FINAL_TYPE (
     GstHqRtpVp8Pay, gst_hq_rtp_vp8_pay, GST, HQ_RTP_VP8_PAY, GstRTPBasePayload)
@@ -27,6 +41,9 @@ GType hq_frame_crypt_get_type (void);
  * their e2ee-secret property is not set. */
 #define HQ_E2EE_SECRET_ENV "HQ_E2EE_SECRET"
 
+/* The `e2ee-secret` property of hqroomsink and hqroomsrc (write only),
+ * mutable up to @mutable_flag. */
+GParamSpec *hq_e2ee_secret_param (GParamFlags mutable_flag);
 /* @property when it is set and not empty, else $HQ_E2EE_SECRET when that
  * is, else NULL.  Newly allocated. */
 gchar *hq_e2ee_resolve_secret (const gchar *property);
