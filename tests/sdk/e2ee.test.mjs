@@ -6,11 +6,10 @@
 // secret; a page with another secret shows nothing and says why.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { startServer, CHROMIUM, CHROMIUM_ARGS, waitInPage } from '../browser/hqserver.mjs';
+import { startServer, CHROMIUM, CHROMIUM_ARGS, waitInPage, launchPipeline } from '../browser/hqserver.mjs';
 import { restPost, testSite } from './common.mjs';
 
 const HERE = path.dirname(new URL(import.meta.url).pathname);
@@ -43,33 +42,8 @@ const token = async (identity, room) => (await rest('/v1/AccessTokens', { Identi
 
 // gst-launch-1.0 with the build tree's plugins; token and secret in the
 // environment, never on the command line.
-function gstLaunch(args, tok) {
-  const proc = spawn('gst-launch-1.0', args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, HQ_ACCESS_TOKEN: tok, HQ_E2EE_SECRET: SECRET },
-  });
-  let out = '';
-  proc.stdout.on('data', (d) => { out += d; });
-  proc.stderr.on('data', (d) => { out += d; });
-  let exited = null;
-  proc.on('exit', (code, signal) => { exited = code ?? signal; });
-  const p = {
-    output: () => out,
-    exited: () => exited,
-    stop() { if (exited === null) proc.kill('SIGTERM'); },
-    async waitFor(fn, what, ms = 60000) {
-      const deadline = Date.now() + ms;
-      while (Date.now() < deadline) {
-        if (fn(out)) return;
-        if (exited !== null) throw new Error(`gst-launch-1.0 exited (${exited}) before ${what}:\n${out}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(`timed out waiting for ${what}:\n${out.slice(-4000)}`);
-    },
-  };
-  pipelines.push(p);
-  return p;
-}
+const gstLaunch = (args, tok) => launchPipeline(args, { HQ_ACCESS_TOKEN: tok, HQ_E2EE_SECRET: SECRET },
+  pipelines);
 
 // A page of the SDK test app (tests/sdk/ext-page.js) that has joined
 // `room` with `e2ee`; console lines kept.
