@@ -7,7 +7,6 @@
 #include <string.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 
 #define SHA256_LEN 32
 /* receiving keys cached per HqFrameCrypt before the cache is emptied */
@@ -328,8 +327,10 @@ hq_frame_crypt_new (void)
   HqFrameCrypt *fc = g_atomic_rc_box_new0 (HqFrameCrypt);
 
   g_mutex_init (&fc->lock);
-  if (RAND_bytes ((guint8 *)&fc->session, sizeof fc->session) != 1)
-    fc->session = g_random_int ();
+  /* Unique, not secret: GLib's generator is seeded from the system's
+   * random source.  (OpenSSL's RAND would keep per-thread state in each
+   * streaming thread that makes one.) */
+  fc->session = g_random_int ();
   fc->send =
       g_hash_table_new_full (g_str_hash, g_str_equal, NULL, send_key_free);
   fc->recv = g_hash_table_new_full (
