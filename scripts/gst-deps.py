@@ -37,7 +37,8 @@ import sys
 
 # Our own elements, built by this repository.
 OWN_ELEMENTS = {"hqroomsrc", "hqroomsink", "hqspeakerdetect", "hqrecorder",
-                "hqqualitymeter"}
+                "hqqualitymeter", "hqframeencrypt", "hqframedecrypt",
+                "hqrtpvp8pay"}
 
 # Plugins that an element or a program loads by itself, without naming
 # them: autoplugging needs the typefinders, and GstEncodingProfile /

@@ -151,6 +151,7 @@ handle_static (SoupServer *soup, SoupServerMessage *msg, const char *path,
     { "/sdk/video.js", "../sdk/js/video/index.js", JS },
 #define HQ_SDK_LIB(name) { "/sdk/lib/" name, "../sdk/js/video/lib/" name, JS }
     HQ_SDK_LIB ("connect.js"),
+    HQ_SDK_LIB ("e2ee.js"),
     HQ_SDK_LIB ("emitter.js"),
     HQ_SDK_LIB ("errors.js"),
     HQ_SDK_LIB ("log.js"),

@@ -12,7 +12,9 @@
  * (RTCP sender reports, PLI/FIR turned into keyframe requests upstream) ->
  * the libhq publish transport (ICE, DTLS-SRTP).  With
  * congestion-control=on the server's REMB estimate sets the video
- * encoder's bitrate within min-bitrate..max-bitrate.
+ * encoder's bitrate within min-bitrate..max-bitrate.  With an e2ee-secret
+ * (or $HQ_E2EE_SECRET), frames are encrypted end to end between encoder
+ * and payloader (hqframeencrypt, docs/e2ee.md); VP8 and Opus only.
  *
  * Losing the server does not stop the pipeline: the element reconnects
  * with backoff and publishes again; only after reconnect-timeout does it
@@ -39,6 +41,7 @@
 #include <gst/rtp/rtp.h>
 #include <hq/hqrtcp.h>
 #include "gsthqroomcommon.h"
+#include "hqe2ee.h"
 
 GST_DEBUG_CATEGORY_EXTERN (gst_hq_room_sink_debug);
 #define GST_CAT_DEFAULT gst_hq_room_sink_debug
@@ -89,6 +92,10 @@ struct _GstHqRoomSink
    * asked for while a new transport is still connecting is dropped, and
    * on_transport_connected asks again. */
   gint publish_connected;
+  /* end-to-end encryption, under the object lock: the property, and the
+   * key store all tracks share (NULL without a secret) */
+  gchar *e2ee_secret;
+  HqFrameCrypt *crypt;
 };
 
 enum
@@ -99,6 +106,7 @@ enum
   PROP_MIN_BITRATE,
   PROP_MAX_BITRATE,
   PROP_CONGESTION_CONTROL,
+  PROP_E2EE_SECRET,
 };
 
 enum
@@ -485,11 +493,22 @@ on_transport_connected (HqRoomClient *client, gint which, GstHqRoomSink *self)
 
   if (which != HQ_ROOM_TRANSPORT_PUBLISH)
     return;
+  g_autoptr (GPtrArray) chains =
+      g_ptr_array_new_with_free_func (gst_object_unref);
+
   g_atomic_int_set (&self->publish_connected, TRUE);
   GST_OBJECT_LOCK (self);
-  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
-    g_array_append_val (sessions, GST_HQ_ROOM_SINK_PAD (l->data)->session);
+  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
+    GstHqRoomSinkPad *pad = GST_HQ_ROOM_SINK_PAD (l->data);
+    g_array_append_val (sessions, pad->session);
+    if (pad->chain)
+      g_ptr_array_add (chains, gst_object_ref (pad->chain));
+  }
   GST_OBJECT_UNLOCK (self);
+  /* the identity the server knows us by: end-to-end keys are per sender */
+  for (guint i = 0; i < chains->len; i++)
+    hq_e2ee_setup_chain (g_ptr_array_index (chains, i), NULL, NULL,
+        hq_room_client_get_identity (client));
   for (guint i = 0; i < sessions->len; i++)
     request_sender_report (self, g_array_index (sessions, guint, i));
 }
@@ -545,11 +564,16 @@ chain_description (GstHqRoomSink *self, GstHqRoomSinkPad *pad,
   const gchar *name = gst_structure_get_name (s);
   guint bitrate;
   GstHqRoomVideoCodec codec;
+  /* end to end: encrypt between encoder and payloader; rtpvp8pay parses
+   * the VP8 partitions that encryption hides, hqrtpvp8pay does not */
+  const gchar *crypt, *vp8pay;
 
   GST_OBJECT_LOCK (self);
   bitrate = CLAMP (self->start_bitrate, self->min_bitrate,
       MAX (self->max_bitrate, self->min_bitrate));
   codec = self->video_codec;
+  crypt = self->crypt ? "hqframeencrypt name=crypt ! " : "";
+  vp8pay = self->crypt ? "hqrtpvp8pay" : "rtpvp8pay picture-id-mode=15-bit";
   GST_OBJECT_UNLOCK (self);
   *encodes = g_str_has_suffix (name, "/x-raw");
   *h264 = FALSE;
@@ -557,11 +581,11 @@ chain_description (GstHqRoomSink *self, GstHqRoomSinkPad *pad,
     return g_strdup_printf ("audioconvert ! audioresample ! "
                             "level audio-level-meta=true post-messages=false ! "
                             "opusenc name=enc bitrate=%u frame-size=20 ! "
-                            "rtpopuspay name=pay pt=%d ssrc=%u",
-        AUDIO_BITRATE, hq_room_client_payload_type (HQ_SDP_KIND_AUDIO, "opus"),
-        pad->ssrc);
+                            "%srtpopuspay name=pay pt=%d ssrc=%u",
+        AUDIO_BITRATE, crypt,
+        hq_room_client_payload_type (HQ_SDP_KIND_AUDIO, "opus"), pad->ssrc);
   if (g_str_equal (name, "audio/x-opus"))
-    return g_strdup_printf ("rtpopuspay name=pay pt=%d ssrc=%u",
+    return g_strdup_printf ("%srtpopuspay name=pay pt=%d ssrc=%u", crypt,
         hq_room_client_payload_type (HQ_SDP_KIND_AUDIO, "opus"), pad->ssrc);
   if (g_str_equal (name, "video/x-vp8")
       || (*encodes && codec == GST_HQ_ROOM_VIDEO_CODEC_VP8)) {
@@ -572,11 +596,12 @@ chain_description (GstHqRoomSink *self, GstHqRoomSinkPad *pad,
                            "error-resilient=default threads=1 ! ",
             bitrate)
         : g_strdup ("");
-    return g_strdup_printf ("%srtpvp8pay pt=%d ssrc=%u mtu=1200 "
-                            "picture-id-mode=15-bit",
-        enc, hq_room_client_payload_type (HQ_SDP_KIND_VIDEO, "VP8"), pad->ssrc);
+    return g_strdup_printf ("%s%s%s pt=%d ssrc=%u mtu=1200", enc, crypt, vp8pay,
+        hq_room_client_payload_type (HQ_SDP_KIND_VIDEO, "VP8"), pad->ssrc);
   }
   *h264 = TRUE;
+  if (*crypt)
+    return NULL; /* H.264 is not encrypted end to end (docs/e2ee.md) */
   {
     g_autofree gchar *enc = *encodes
         ? g_strdup_printf ("videoconvert ! x264enc name=enc tune=zerolatency "
@@ -688,6 +713,13 @@ build_chain (GstHqRoomSink *self, GstHqRoomSinkPad *pad, GstCaps *caps)
 
   desc = chain_description (
       self, pad, gst_caps_get_structure (caps, 0), &encodes, &h264);
+  if (desc == NULL) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("cannot publish H.264 end-to-end encrypted: use VP8 "
+         "(video-codec=vp8, or VP8 input) with e2ee-secret"),
+        (NULL));
+    return FALSE;
+  }
   GST_DEBUG_OBJECT (pad, "chain for %" GST_PTR_FORMAT ": %s", caps, desc);
   chain = gst_parse_bin_from_description (desc, TRUE, &error);
   if (chain == NULL) {
@@ -704,6 +736,21 @@ build_chain (GstHqRoomSink *self, GstHqRoomSinkPad *pad, GstCaps *caps)
         (NULL));
     gst_object_unref (gst_object_ref_sink (chain));
     return FALSE;
+  }
+  {
+    HqFrameCrypt *fc = NULL;
+    g_autofree gchar *sender = NULL;
+    GST_OBJECT_LOCK (self);
+    if (self->crypt)
+      fc = hq_frame_crypt_ref (self->crypt);
+    sender = g_strdup (self->settings.identity);
+    GST_OBJECT_UNLOCK (self);
+    if (fc) {
+      /* without an identity property, the server's once joined
+       * (on_transport_connected) */
+      hq_e2ee_setup_chain (chain, fc, NULL, sender);
+      hq_frame_crypt_unref (fc);
+    }
   }
   gst_bin_add (GST_BIN (self), chain);
   rtp_out = add_app (self, "appsink", "rtp", pad->session);
@@ -950,6 +997,13 @@ gst_hq_room_sink_change_state (GstElement *element, GstStateChange transition)
     GstHqRoomSettings s;
     gboolean ok;
     GST_OBJECT_LOCK (self);
+    if (self->crypt == NULL) {
+      g_autofree gchar *secret = hq_e2ee_resolve_secret (self->e2ee_secret);
+      if (secret) {
+        self->crypt = hq_frame_crypt_new ();
+        hq_frame_crypt_set_secret (self->crypt, 0, secret, 0);
+      }
+    }
     gst_hq_room_settings_copy (&s, &self->settings);
     GST_OBJECT_UNLOCK (self);
     ok = gst_hq_room_connection_start (
@@ -991,6 +1045,10 @@ gst_hq_room_sink_set_property (
       break;
     case PROP_CONGESTION_CONTROL:
       self->congestion_control = g_value_get_enum (value);
+      break;
+    case PROP_E2EE_SECRET:
+      g_free (self->e2ee_secret);
+      self->e2ee_secret = g_value_dup_string (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1041,6 +1099,8 @@ gst_hq_room_sink_finalize (GObject *object)
 
   gst_hq_room_connection_clear (&self->conn);
   gst_hq_room_settings_clear (&self->settings);
+  g_clear_pointer (&self->e2ee_secret, g_free);
+  g_clear_pointer (&self->crypt, hq_frame_crypt_unref);
   g_mutex_clear (&self->request_lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -1140,6 +1200,18 @@ gst_hq_room_sink_class_init (GstHqRoomSinkClass *klass)
           GST_HQ_ROOM_CONGESTION_CONTROL_ON,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstHqRoomSink:e2ee-secret:
+   *
+   * The room secret for end-to-end encryption (write only; docs/e2ee.md).
+   * When set, or when $HQ_E2EE_SECRET is, VP8 and Opus frames are
+   * encrypted before they leave: the server forwards what it cannot
+   * decode, and only subscribers with the same secret see and hear them.
+   * H.264 is refused.  Read when the element starts (READY to PAUSED).
+   */
+  g_object_class_install_property (gobject_class, PROP_E2EE_SECRET,
+      hq_e2ee_secret_param (GST_PARAM_MUTABLE_READY));
 
   /**
    * GstHqRoomSink::send-chat-message:

@@ -17,7 +17,8 @@
  * Inside: the libhq subscribe transport -> rtpbin (jitter buffer of
  * #GstHqRoomSrc:latency ms, RTCP receiver reports, NACK and keyframe
  * requests, lip sync from the server's sender reports) -> depayloader ->
- * decoder.
+ * [hqframedecrypt, with an e2ee-secret or $HQ_E2EE_SECRET: end-to-end
+ * encrypted VP8 and Opus, docs/e2ee.md] -> decoder.
  *
  * #GstHqRoomSrc:participants and #GstHqRoomSrc:kinds choose what to
  * receive; the server filters (they become subscribe rules), so what is
@@ -49,6 +50,7 @@
 #include "gsthqroomcommon.h"
 #include "hqarrival.h"
 #include "gsthqroomsrcstats.h"
+#include "hqe2ee.h"
 
 GST_DEBUG_CATEGORY_EXTERN (gst_hq_room_src_debug);
 #define GST_CAT_DEFAULT gst_hq_room_src_debug
@@ -101,6 +103,7 @@ struct _GstHqRoomSrc
   HqArrival *arrival; /* first packets of each SSRC, under lock */
   guint audio_count, video_count;
   GstHqRoomNetqCache *netq; /* for the pads' stats */
+  gchar *e2ee_secret; /* under the object lock */
 };
 
 enum
@@ -109,6 +112,7 @@ enum
   PROP_PARTICIPANTS = GST_HQ_ROOM_N_PROPS,
   PROP_KINDS,
   PROP_LATENCY,
+  PROP_E2EE_SECRET,
 };
 
 enum
@@ -318,6 +322,24 @@ pad_set_track (GstHqRoomSrcPad *pad, const HqRoomRemoteTrack *t)
   GST_OBJECT_UNLOCK (pad);
 }
 
+/* End to end: what the stream's hqframedecrypt decrypted and dropped. */
+static void
+add_e2ee_stats (GstHqRoomSrcPad *pad, GstStructure *s)
+{
+  g_autoptr (GstPad) target = gst_ghost_pad_get_target (GST_GHOST_PAD (pad));
+  g_autoptr (GstObject) chain = target ? gst_pad_get_parent (target) : NULL;
+  g_autoptr (GstElement) crypt = chain && GST_IS_BIN (chain)
+      ? gst_bin_get_by_name (GST_BIN (chain), "crypt")
+      : NULL;
+  guint64 frames, dropped;
+
+  if (crypt == NULL)
+    return;
+  g_object_get (crypt, "frames", &frames, "frames-dropped", &dropped, NULL);
+  gst_structure_set (s, "e2ee-frames", G_TYPE_UINT64, frames,
+      "e2ee-frames-dropped", G_TYPE_UINT64, dropped, NULL);
+}
+
 /* The pad's stats property (gsthqroomsrcstats.c). */
 static GstStructure *
 gst_hq_room_src_pad_get_stats (GstHqRoomSrcPad *pad)
@@ -338,6 +360,7 @@ gst_hq_room_src_pad_get_stats (GstHqRoomSrcPad *pad)
   s = gst_hq_room_src_stats_new (self ? self->rtpbin : NULL, ssrc, video,
       self ? self->netq : NULL, publisher);
   g_clear_object (&parent);
+  add_e2ee_stats (pad, s);
   return s;
 }
 
@@ -741,18 +764,19 @@ on_new_jitterbuffer (GstElement *rtpbin, GstElement *jitterbuffer,
       jitterbuffer, "do-retransmission", nack, "rtx-next-seqnum", FALSE, NULL);
 }
 
-/* Depayloader [+ parser] [+ decoder] for @codec. */
+/* Depayloader [+ decryption] [+ parser] [+ decoder] for @codec. */
 static gchar *
-chain_description (const gchar *codec, gboolean decode)
+chain_description (const gchar *codec, gboolean decode, gboolean e2ee)
 {
+  const gchar *crypt = e2ee ? " ! hqframedecrypt name=crypt" : "";
+
   if (g_ascii_strcasecmp (codec, "opus") == 0)
-    return g_strdup (decode ? "rtpopusdepay ! opusdec plc=true"
-                            : "rtpopusdepay ! opusparse");
+    return g_strdup_printf ("rtpopusdepay%s ! %s", crypt,
+        decode ? "opusdec plc=true" : "opusparse");
   if (g_ascii_strcasecmp (codec, "VP8") == 0)
-    return g_strdup (decode ? "rtpvp8depay request-keyframe=true wait-for-"
-                              "keyframe=true ! vp8dec"
-                            : "rtpvp8depay request-keyframe=true wait-for-"
-                              "keyframe=true");
+    return g_strdup_printf ("rtpvp8depay request-keyframe=true wait-for-"
+                            "keyframe=true%s%s",
+        crypt, decode ? " ! vp8dec" : "");
   if (g_ascii_strcasecmp (codec, "H264") == 0)
     return g_strdup (decode
             ? "rtph264depay request-keyframe=true wait-for-keyframe=true ! "
@@ -814,6 +838,7 @@ on_rtpbin_pad_added (GstElement *rtpbin, GstPad *rtp_pad, GstHqRoomSrc *self)
   Stream *s;
   const HqSdpCodec *codec;
   g_autofree gchar *desc = NULL, *codec_name = NULL, *pad_name = NULL;
+  g_autofree gchar *secret = NULL;
   g_autoptr (GError) error = NULL;
   HqRoomRemoteTrack *track = NULL;
   GstHqRoomSrcPad *pad = NULL;
@@ -889,8 +914,18 @@ on_rtpbin_pad_added (GstElement *rtpbin, GstPad *rtp_pad, GstHqRoomSrc *self)
     }
   }
   decode = !downstream_wants_encoded (GST_PAD (pad), codec_name);
-  desc = chain_description (codec_name, decode);
+  GST_OBJECT_LOCK (self);
+  secret = hq_e2ee_resolve_secret (self->e2ee_secret);
+  GST_OBJECT_UNLOCK (self);
+  desc = chain_description (codec_name, decode, secret != NULL);
   chain = desc ? gst_parse_bin_from_description (desc, TRUE, &error) : NULL;
+  if (chain && secret
+      && !hq_e2ee_setup_chain (chain, NULL, secret, track->identity))
+    GST_ELEMENT_WARNING (self, STREAM, DECRYPT,
+        ("cannot decrypt %s from %s: end-to-end encryption covers VP8 and "
+         "Opus, not %s",
+            audio ? "audio" : "video", track->identity, codec_name),
+        (NULL));
   if (chain == NULL) {
     GST_ELEMENT_WARNING (self, CORE, MISSING_PLUGIN,
         ("cannot receive %s (%s): %s", s->key, codec_name,
@@ -1158,6 +1193,10 @@ gst_hq_room_src_set_property (
     case PROP_LATENCY:
       latency = self->latency = g_value_get_uint (value);
       break;
+    case PROP_E2EE_SECRET:
+      g_free (self->e2ee_secret);
+      self->e2ee_secret = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1207,6 +1246,7 @@ gst_hq_room_src_finalize (GObject *object)
 
   gst_hq_room_connection_clear (&self->conn);
   gst_hq_room_settings_clear (&self->settings);
+  g_free (self->e2ee_secret);
   g_strfreev (self->participants);
   g_hash_table_unref (self->by_ssrc);
   hq_arrival_free (self->arrival);
@@ -1322,6 +1362,19 @@ gst_hq_room_src_class_init (GstHqRoomSrcClass *klass)
           10000, DEFAULT_LATENCY,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstHqRoomSrc:e2ee-secret:
+   *
+   * The room secret for end-to-end encryption (write only; docs/e2ee.md).
+   * When set, or when $HQ_E2EE_SECRET is, VP8 and Opus frames are
+   * decrypted after the depayloader; a frame that does not decrypt is
+   * dropped and counted (pad stats `e2ee-frames-dropped`, beside
+   * `e2ee-frames` decrypted), and the first
+   * one of a stream posts a warning that names the sender.  Taken for
+   * each track when its media first arrives.
+   */
+  g_object_class_install_property (gobject_class, PROP_E2EE_SECRET,
+      hq_e2ee_secret_param (GST_PARAM_MUTABLE_PLAYING));
 
   /**
    * GstHqRoomSrc::send-chat-message:

@@ -113,3 +113,36 @@ export async function waitInPage(page, fn, arg, ms = 60000, what = 'condition') 
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+// gst-launch-1.0 with `args` and `env` (a token, a secret: never on the
+// command line) added to ours, which holds the build tree's plugins;
+// added to `pipelines` for stopping.  Its output is kept; waitFor(fn)
+// polls it until `fn(output)` is truthy and fails early if it stops.
+export function launchPipeline(args, env, pipelines) {
+  const proc = spawn('gst-launch-1.0', args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let out = '';
+  proc.stdout.on('data', (d) => { out += d; });
+  proc.stderr.on('data', (d) => { out += d; });
+  let exited = null;
+  proc.on('exit', (code, signal) => { exited = code ?? signal; });
+  const p = {
+    output: () => out,
+    exited: () => exited,
+    stop() { if (exited === null) proc.kill('SIGTERM'); },
+    async waitFor(fn, what, ms = 60000) {
+      const deadline = Date.now() + ms;
+      while (Date.now() < deadline) {
+        const v = fn(out);
+        if (v) return v;
+        if (exited !== null) throw new Error(`gst-launch-1.0 exited (${exited}) before ${what}:\n${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`timed out waiting for ${what}:\n${out.slice(-4000)}`);
+    },
+  };
+  pipelines.push(p);
+  return p;
+}

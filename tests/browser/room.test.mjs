@@ -4,9 +4,8 @@
 // hqroomsink publishes test patterns and tones and Chromium decodes them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chromium } from 'playwright-core';
-import { startServer, CHROMIUM, CHROMIUM_ARGS, waitInPage } from './hqserver.mjs';
+import { startServer, CHROMIUM, CHROMIUM_ARGS, waitInPage, launchPipeline } from './hqserver.mjs';
 
 let browser;
 let server;
@@ -28,38 +27,9 @@ async function tokenFor(identity, room) {
   return server.token(identity, room);
 }
 
-// gst-launch-1.0 with the build tree's plugins; the token goes in the
-// environment (HQ_ACCESS_TOKEN), never on the command line.
-function gstLaunch(args, token) {
-  const proc = spawn('gst-launch-1.0', args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, HQ_ACCESS_TOKEN: token },
-  });
-  let out = '';
-  proc.stdout.on('data', (d) => { out += d; });
-  proc.stderr.on('data', (d) => { out += d; });
-  let exited = null;
-  proc.on('exit', (code, signal) => { exited = code ?? signal; });
-  const p = {
-    output: () => out,
-    exited: () => exited,
-    stop() { if (exited === null) proc.kill('SIGTERM'); },
-    // Polls the output until `fn(output)` is truthy; fails early if the
-    // pipeline stops.
-    async waitFor(fn, what, ms = 60000) {
-      const deadline = Date.now() + ms;
-      while (Date.now() < deadline) {
-        const v = fn(out);
-        if (v) return v;
-        if (exited !== null) throw new Error(`gst-launch-1.0 exited (${exited}) before ${what}:\n${out}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(`timed out waiting for ${what}:\n${out.slice(-4000)}`);
-    },
-  };
-  pipelines.push(p);
-  return p;
-}
+// gst-launch-1.0 with the build tree's plugins, the token in the
+// environment (hqserver.mjs).
+const gstLaunch = (args, token) => launchPipeline(args, { HQ_ACCESS_TOKEN: token }, pipelines);
 
 async function joinPage(identity, room) {
   const token = await tokenFor(identity, room);

@@ -199,6 +199,11 @@ export interface ConnectOptions {
   /** Extension: called when a waiting-room guest is put in the lobby;
    * connect() stays pending until a host admits or denies it. */
   hqOnWaiting?: (waiting: { participantSid: string }) => void;
+  /** Extension: end-to-end encryption in group rooms (docs/e2ee.md):
+   * every participant uses the same secret, which never reaches the
+   * server (keep it in the invite link's fragment).  VP8 and Opus;
+   * needs Chromium's encoded streams. */
+  e2ee?: { secret: string };
   [option: string]: any;
 }
 export interface CancelablePromise<T> extends Promise<T> {

@@ -98,6 +98,10 @@ export function connect(token, options = {}) {
     if (typeof token !== 'string' || token === '') {
       throw new errors.AccessTokenInvalidError('connect() needs an access token (a string)');
     }
+    // Extension: end-to-end encryption (docs/e2ee.md) needs a secret.
+    if (options.e2ee !== undefined && (typeof options.e2ee?.secret !== 'string' || !options.e2ee.secret)) {
+      throw new TypeError('options.e2ee must be {secret: a non-empty string}');
+    }
     let tracks;
     if (options.tracks) tracks = options.tracks.map(toLocalTrack);
     else {

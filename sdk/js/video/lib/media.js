@@ -4,6 +4,7 @@
 // everyone else's tracks and we answer.
 import { errors } from './errors.js';
 import { log } from './log.js';
+import { FrameCrypt, encryptSender, decryptReceiver } from './e2ee.js';
 
 // The RTCConfiguration of every RTCPeerConnection the SDK makes.  As in
 // twilio-video, the app's `iceServers` and `iceTransportPolicy` connect
@@ -100,6 +101,11 @@ export class SfuMedia {
     this.closed = false;
     this.carriesData = true; // on the signalling connection
     this.nextDataId = 1;
+    // Extension: end-to-end encryption (docs/e2ee.md); our identity is set
+    // once joined.  One key store and counter for all our tracks.
+    this.crypt = options.e2ee ? new FrameCrypt(options.e2ee.secret) : null;
+    this.localIdentity = null;
+    this.decrypting = new WeakSet(); // receivers with their transform
   }
 
   // A published data track sends through the signalling connection: a
@@ -118,7 +124,10 @@ export class SfuMedia {
   }
 
   _newPeerConnection(transport) {
-    const pc = new RTCPeerConnection(rtcConfiguration(this.options, this.iceServers));
+    const pc = new RTCPeerConnection({
+      ...rtcConfiguration(this.options, this.iceServers),
+      ...(this.crypt ? { encodedInsertableStreams: true } : {}),
+    });
     pc.onicecandidate = (e) => {
       if (e.candidate && e.candidate.candidate) {
         this.signal.send({ type: 'candidate', transport, candidate: e.candidate.candidate });
@@ -150,6 +159,7 @@ export class SfuMedia {
       const init = { direction: 'sendonly', streams: [new MediaStream([track.mediaStreamTrack])] };
       if (max) init.sendEncodings = [{ maxBitrate: max }];
       const tr = this.pub.addTransceiver(track.mediaStreamTrack, init);
+      if (this.crypt) encryptSender(this.crypt, tr.sender, track.kind, () => this.localIdentity);
       if (track.kind === 'video') {
         const codecs = videoCodecs(this.options.preferredVideoCodecs);
         if (codecs && tr.setCodecPreferences) tr.setCodecPreferences(codecs);
@@ -235,6 +245,7 @@ export class SfuMedia {
         await this.sub.setRemoteDescription({ type: 'offer', sdp: msg.sdp });
         const answer = await this.sub.createAnswer();
         await this.sub.setLocalDescription(answer);
+        if (this.crypt) this._decryptNew();
         this.signal.send({ type: 'subscribe_answer', sdp: answer.sdp, revision: msg.revision });
       } catch (err) {
         this.handlers.failed(new errors.MediaClientRemoteDescFailedError(
@@ -248,6 +259,17 @@ export class SfuMedia {
         if (tr) this.handlers.subscribed(desc, tr.receiver.track);
       }
     });
+  }
+
+  // Every receiver of the subscribe connection decrypts, with the keys of
+  // whoever's track its m-line carries at the time.
+  _decryptNew() {
+    for (const tr of this.sub.getTransceivers()) {
+      if (!tr.mid || this.decrypting.has(tr.receiver)) continue;
+      this.decrypting.add(tr.receiver);
+      const mid = tr.mid;
+      decryptReceiver(this.crypt, tr.receiver, () => this.subTracks.get(mid));
+    }
   }
 
   onCandidate(msg) {

@@ -56,6 +56,8 @@ export class Room extends EventEmitter {
       : new SfuMedia(link, handlers, { ...context.options });
     Object.defineProperty(this, '_media', { enumerable: false, value: media });
     media.iceServers = joined.ice_servers;
+    // end-to-end keys are per sender: ours by the identity the server gave
+    this._media.localIdentity = joined.participant.identity;
     this._media.networkQuality = (config) => this._configureNetworkQuality(config);
     this.sid = joined.room.sid;
     this.name = joined.room.name;
