@@ -203,6 +203,21 @@ find_track (
   return NULL;
 }
 
+/* Checks the manifest in @dir gives @participant's @kind track of
+ * recording @rec the status @status. */
+static void
+check_status (const gchar *dir, guint rec, const gchar *participant,
+    const gchar *kind, const gchar *status)
+{
+  JsonNode *root = read_manifest (dir);
+
+  fail_unless_equals_string (
+      json_object_get_string_member (
+          find_track (root, rec, participant, kind), "status"),
+      status);
+  json_node_unref (root);
+}
+
 /* Checks one track file: plays in gst-discoverer-1.0 with @codec and a
  * duration within 100 ms of @duration (the manifest's when negative), as
  * the manifest says too; returns the manifest's offset. */
@@ -803,7 +818,6 @@ GST_START_TEST (test_disk_full)
   gchar *full = g_build_filename (dir, "rec001-alice-audio.mka", NULL);
   GstElement *pipeline;
   GError *err;
-  JsonNode *root;
 
   /* alice's audio file is /dev/full: writes fail with ENOSPC */
   fail_unless (symlink ("/dev/full", full) == 0);
@@ -823,12 +837,7 @@ GST_START_TEST (test_disk_full)
   fail_unless (strstr (err->message, g_strerror (ENOSPC)) != NULL,
       "error does not say why: %s", err->message);
   g_error_free (err);
-  root = read_manifest (dir);
-  fail_unless_equals_string (
-      json_object_get_string_member (
-          find_track (root, 0, "alice", "audio"), "status"),
-      "failed");
-  json_node_unref (root);
+  check_status (dir, 0, "alice", "audio", "failed");
   gst_object_unref (pipeline);
   g_unlink (full);
   g_free (full);
@@ -917,7 +926,6 @@ GST_START_TEST (test_stop_while_adding)
     GstPad *pad = gst_element_get_static_pad (rec, "video_0");
     GstPad *tee_sink = gst_ghost_pad_get_target (GST_GHOST_PAD (pad));
     gint64 deadline = g_get_monotonic_time () + DEADLINE;
-    JsonNode *root;
 
     GST_INFO ("mode %s", modes[i]);
     memset (g, 0, sizeof *g);
@@ -939,15 +947,9 @@ GST_START_TEST (test_stop_while_adding)
     g_thread_join (g->stopper);
     fail_unless (g->deactivated, "the tee's sink pad was never deactivated");
     fail_unless_equals_int (GST_STATE (pipeline), GST_STATE_NULL);
-    if (i == 0) {
-      /* the file that was being started is in the manifest, cut short */
-      root = read_manifest (dir);
-      fail_unless_equals_string (
-          json_object_get_string_member (
-              find_track (root, 0, "alice", "video"), "status"),
-          "interrupted");
-      json_node_unref (root);
-    }
+    /* the file that was being started is in the manifest, cut short */
+    if (i == 0)
+      check_status (dir, 0, "alice", "video", "interrupted");
     gst_object_unref (tee_sink);
     gst_object_unref (pad);
     gst_object_unref (rec);
