@@ -7,11 +7,11 @@
 // (inbound-rtp `freezeCount` from getStats()).  Over the same window of
 // WINDOW seconds, from baselines read at one moment, it prints both counts
 // (and every STEP seconds how they grow) and asserts that both saw
-// freezes and that the meter counts at most one a minute more than
-// Chromium.  The acceptance point, at most one a minute apart either way,
-// does not hold: Chromium counts about twice as many, because it
-// measures something else (docs/hqqualitymeter.md, "Against Chromium's
-// freezeCount"), so that direction is printed, not asserted.
+// freezes and that they differ by at most one a minute.  Chromium times
+// frames by the wall clock as they leave its decoder, the meter by their
+// running times: on a machine short of CPU Chromium also counts its own
+// stalls, and counts about twice as many (docs/hqqualitymeter.md,
+// "Against Chromium's freezeCount").
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -127,7 +127,7 @@ const chromeVideo = (page) => page.evaluate(async () => {
   return out.length === 1 ? out[0] : null;
 });
 
-test('freezes: hqqualitymeter against Chromium on one impaired publisher', async () => {
+test('freezes: hqqualitymeter and Chromium count the same on one impaired publisher', async () => {
   const url = server.url;
   const made = await server.rest('POST', '/v1/Rooms', { UniqueName: ROOM, Type: 'group' });
   assert.equal(made.status, 201, await made.text());
@@ -197,11 +197,10 @@ test('freezes: hqqualitymeter against Chromium on one impaired publisher', async
   // or so on average, fewer in some runs).
   assert.ok(chrome.freezes > 0 && ours.freezes > 0,
     `no freezes to compare: meter ${ours.freezes}, Chromium ${chrome.freezes}`);
-  // The meter sees no freeze that Chromium's player does not (within one
-  // a minute): what it counts are frames that never came, which stall
-  // Chromium too.
-  assert.ok(ours.freezes - chrome.freezes <= WINDOW / 60,
-    `meter ${ours.freezes} freezes, Chromium ${chrome.freezes}: the meter counts more than ${WINDOW / 60} more`);
+  assert.ok(Math.abs(ours.freezes - chrome.freezes) <= WINDOW / 60,
+    `meter ${ours.freezes} freezes, Chromium ${chrome.freezes}: more than `
+    + `${WINDOW / 60} apart (on a machine short of CPU Chromium counts its own `
+    + 'stalls: docs/hqqualitymeter.md, "Against Chromium\'s freezeCount")');
   assert.deepEqual(problems, []);
   await page.close();
 });
