@@ -18,6 +18,11 @@
  * manifest, is rewritten atomically (temporary file, fsync, rename) when a
  * track starts or stops and after each second of media.
  *
+ * A branch may be made on any thread (recording=true), but its inputs are
+ * linked to their tees only on each tee's streaming thread, in a probe on
+ * the tee's sink pad, so that a new tee pad gets its sticky events
+ * (stream-start, caps, segment) before its first buffer (tee_link()).
+ *
  * Stopping a period (recording=false) unlinks each branch from its tee and
  * sends EOS into it; when the EOS reaches the file sink the file is final
  * and the branch is taken down off the streaming thread.
@@ -762,8 +767,9 @@ branch_add_input (Branch *br, GstElement *tee, GPtrArray *chain,
   return ok;
 }
 
-/* Starts @br: sink, muxer and inputs take the bin's state, then the
- * inputs are linked to their tees. */
+/* Starts @br: sink, muxer and inputs take the bin's state.  The inputs
+ * are linked to their tees later, by inputs_link() on each tee's
+ * streaming thread. */
 static void
 branch_start (Branch *br)
 {
@@ -771,16 +777,68 @@ branch_start (Branch *br)
   gst_element_sync_state_with_parent (br->mux);
   for (guint i = 0; i < br->n_inputs; i++) {
     Input *in = &br->inputs[i];
-    GstPad *sink = gst_element_get_static_pad (in->queue, "sink");
 
     for (guint k = in->elements->len; k > 0; k--)
       gst_element_sync_state_with_parent (
           g_ptr_array_index (in->elements, k - 1));
-    in->tee_pad = gst_element_request_pad_simple (in->tee, "src_%u");
-    gst_pad_link (in->tee_pad, sink);
-    gst_object_unref (sink);
   }
   GST_INFO_OBJECT (br->rec, "recording %s", br->path);
+}
+
+static gboolean
+store_sticky (GstPad *pad, GstEvent **event, gpointer user_data)
+{
+  gst_pad_store_sticky_event (GST_PAD (user_data), *event);
+  return TRUE;
+}
+
+/* A new src pad of @tee, linked to @sink; only on @tee's streaming thread,
+ * in a probe on its sink pad.  That thread holds the sink pad's stream
+ * lock, so no buffer or event passes the tee meanwhile and the new pad
+ * starts with the sink pad's sticky events (stream-start, caps, segment)
+ * before its first buffer.  The tee copies them itself, except when its
+ * sink pad is being deactivated (the pipeline stopping): the new pad is
+ * then activated without them as it is added, and the buffer in hand
+ * would go out before any stream-start; so they are copied here too
+ * (storing an event the pad has already changes nothing).  From any other
+ * thread the tee could push a buffer, or take a new caps or segment event,
+ * between copying the events and adding the pad. */
+static GstPad *
+tee_link (GstElement *tee, GstPad *sink)
+{
+  GstPad *tee_sink = gst_element_get_static_pad (tee, "sink");
+  GstPad *src = gst_element_request_pad_simple (tee, "src_%u");
+
+  gst_pad_sticky_events_foreach (tee_sink, store_sticky, src);
+  gst_pad_link (src, sink);
+  gst_object_unref (tee_sink);
+  return src;
+}
+
+/* Links the inputs that @tee feeds to the current period's branches, and
+ * that are not linked yet.  On @tee's streaming thread (tee_link()), with
+ * the lock held. */
+static void
+inputs_link (GstHqRecorder *self, GstElement *tee)
+{
+  Period *p = self->current;
+
+  for (guint i = 0; p && i < p->branches->len; i++) {
+    Branch *br = g_ptr_array_index (p->branches, i);
+
+    if (br->status != STATUS_RECORDING || br->stopping || br->removed)
+      continue;
+    for (guint k = 0; k < br->n_inputs; k++) {
+      Input *in = &br->inputs[k];
+      GstPad *sink;
+
+      if (in->tee != tee || in->tee_pad)
+        continue;
+      sink = gst_element_get_static_pad (in->queue, "sink");
+      in->tee_pad = tee_link (tee, sink);
+      gst_object_unref (sink);
+    }
+  }
 }
 
 static const gchar *
@@ -971,10 +1029,21 @@ branch_stop (GstHqRecorder *self, Branch *br)
     gst_element_call_async (GST_ELEMENT (self), branch_remove_async, br, NULL);
     return;
   }
-  for (guint i = 0; i < br->n_inputs; i++)
-    if (br->inputs[i].tee_pad)
-      gst_pad_add_probe (br->inputs[i].tee_pad, GST_PAD_PROBE_TYPE_IDLE,
-          unlink_and_eos, &br->inputs[i], NULL);
+  for (guint i = 0; i < br->n_inputs; i++) {
+    Input *in = &br->inputs[i];
+    GstPad *sink;
+
+    if (in->tee_pad) {
+      gst_pad_add_probe (
+          in->tee_pad, GST_PAD_PROBE_TYPE_IDLE, unlink_and_eos, in, NULL);
+    } else {
+      /* never linked (no data came since the branch was made): the EOS
+       * goes straight in, so that the muxer finishes */
+      sink = gst_element_get_static_pad (in->queue, "sink");
+      gst_pad_send_event (sink, gst_event_new_eos ());
+      gst_object_unref (sink);
+    }
+  }
 }
 
 /* Converts a buffer's timestamps to the file's: running time minus the
@@ -1272,16 +1341,17 @@ mixer_ensure (GstHqRecorder *self, Kind kind)
   gst_bin_add_many (GST_BIN (self), *mixer, filter, *tee, NULL);
   gst_element_link_many (*mixer, filter, *tee, NULL);
   target = gst_element_get_static_pad (*tee, "sink");
-  gst_pad_add_probe (
-      target, GST_PAD_PROBE_TYPE_BUFFER, mixer_tee_probe, self, NULL);
+  gst_pad_add_probe (target,
+      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      mixer_tee_probe, self, NULL);
   gst_object_unref (target);
   gst_element_sync_state_with_parent (*tee);
   gst_element_sync_state_with_parent (filter);
   gst_element_sync_state_with_parent (*mixer);
 }
 
-/* @pad's way into its mixer: queue ! (decoder) ! mixer pad.  With the
- * lock held. */
+/* @pad's way into its mixer: queue ! (decoder) ! mixer pad.  On the
+ * streaming thread of @pad's tee, with the lock held. */
 static void
 mixer_input_create (GstHqRecorder *self, GstHqRecorderPad *pad)
 {
@@ -1331,21 +1401,28 @@ mixer_input_create (GstHqRecorder *self, GstHqRecorderPad *pad)
   if (pad->kind == KIND_VIDEO)
     reflow (self);
   sink = gst_element_get_static_pad (e[0], "sink");
-  src = gst_element_request_pad_simple (pad->tee, "src_%u");
-  gst_pad_link (src, sink);
-  gst_object_unref (src);
+  gst_object_unref (tee_link (pad->tee, sink));
   gst_object_unref (sink);
 }
 
-/* First buffer out of a mixer: the period's composed file starts. */
+/* On the sink pad of a mixer's tee: the first buffer out of a mixer
+ * starts the period's composed file; each buffer, and the EOS, links the
+ * composed branch's input from this tee if it is not linked yet. */
 static GstPadProbeReturn
 mixer_tee_probe (GstPad *tee_sink, GstPadProbeInfo *info, gpointer user_data)
 {
   GstHqRecorder *self = user_data;
+  GstElement *tee = GST_PAD_PARENT (tee_sink);
 
+  if ((info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM)
+      && GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) != GST_EVENT_EOS)
+    return GST_PAD_PROBE_OK;
   LOCK (self);
-  if (self->current && !self->current->composed)
+  if ((info->type & GST_PAD_PROBE_TYPE_BUFFER) && self->current
+      && !self->current->composed)
     composed_branch_create (self);
+  if (tee)
+    inputs_link (self, tee);
   UNLOCK (self);
   return GST_PAD_PROBE_OK;
 }
@@ -1376,7 +1453,8 @@ pad_take_tags (GstHqRecorderPad *pad, GstTagList *tags)
 
 /* On the sink pad of each input's tee: learns caps and tags, makes the
  * branches at the first buffer (when the tags that come before it are
- * known), and notices when the input ends. */
+ * known), links the branches made elsewhere (set_recording()) at the next
+ * buffer, and notices when the input ends. */
 static GstPadProbeReturn
 input_probe (GstPad *tee_sink, GstPadProbeInfo *info, gpointer user_data)
 {
@@ -1404,6 +1482,8 @@ input_probe (GstPad *tee_sink, GstPadProbeInfo *info, gpointer user_data)
         break;
       case GST_EVENT_EOS:
         LOCK (self);
+        /* a branch made since the last buffer ends with the stream */
+        inputs_link (self, pad->tee);
         pad->gone = TRUE;
         if (pad->mixer_pad && pad->kind == KIND_VIDEO)
           reflow (self);
@@ -1427,6 +1507,7 @@ input_probe (GstPad *tee_sink, GstPadProbeInfo *info, gpointer user_data)
         && !pad->branch)
       track_branch_create (self, pad);
   }
+  inputs_link (self, pad->tee);
   UNLOCK (self);
   return GST_PAD_PROBE_OK;
 }

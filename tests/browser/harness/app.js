@@ -355,7 +355,9 @@ function tile(sid, label) {
 
 // Joins @room with @token, or with a guest token from /token for the
 // display name @name (and @passcode, when the server asks for one).
-async function join(name, room, token, passcode) {
+// With `publish: false` in @options it only subscribes (no camera or
+// microphone asked for).
+async function join(name, room, token, passcode, options = {}) {
   const client = new HqRoomClient();
   window.hq = client; // for tests and the curious
   client.addEventListener('track', ({ detail }) => {
@@ -385,6 +387,10 @@ async function join(name, room, token, passcode) {
   if (!token) token = await HqRoomClient.fetchToken(location.origin, name, room, passcode);
   const joined = await client.join(token, room);
   const myName = joined.participant.name || joined.participant.identity;
+  if (options.publish === false) {
+    status.textContent = `In room ${joined.room.name} as ${myName}`;
+    return client;
+  }
   const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
   const me = tile(joined.participant.sid, `${myName} (you)`);
   me.querySelector('video').srcObject = stream;

@@ -203,6 +203,21 @@ find_track (
   return NULL;
 }
 
+/* Checks the manifest in @dir gives @participant's @kind track of
+ * recording @rec the status @status. */
+static void
+check_status (const gchar *dir, guint rec, const gchar *participant,
+    const gchar *kind, const gchar *status)
+{
+  JsonNode *root = read_manifest (dir);
+
+  fail_unless_equals_string (
+      json_object_get_string_member (
+          find_track (root, rec, participant, kind), "status"),
+      status);
+  json_node_unref (root);
+}
+
 /* Checks one track file: plays in gst-discoverer-1.0 with @codec and a
  * duration within 100 ms of @duration (the manifest's when negative), as
  * the manifest says too; returns the manifest's offset. */
@@ -803,7 +818,6 @@ GST_START_TEST (test_disk_full)
   gchar *full = g_build_filename (dir, "rec001-alice-audio.mka", NULL);
   GstElement *pipeline;
   GError *err;
-  JsonNode *root;
 
   /* alice's audio file is /dev/full: writes fail with ENOSPC */
   fail_unless (symlink ("/dev/full", full) == 0);
@@ -823,16 +837,127 @@ GST_START_TEST (test_disk_full)
   fail_unless (strstr (err->message, g_strerror (ENOSPC)) != NULL,
       "error does not say why: %s", err->message);
   g_error_free (err);
-  root = read_manifest (dir);
-  fail_unless_equals_string (
-      json_object_get_string_member (
-          find_track (root, 0, "alice", "audio"), "status"),
-      "failed");
-  json_node_unref (root);
+  check_status (dir, 0, "alice", "audio", "failed");
   gst_object_unref (pipeline);
   g_unlink (full);
   g_free (full);
   remove_dir (dir);
+}
+
+GST_END_TEST;
+
+/* ---- the pipeline stops just as a branch is added ---- */
+
+/* The ordering that made a track's tee push a buffer into a new branch
+ * before its stream-start (GStreamer's "Got data flow before stream-start
+ * event" warning, fatal under the tests' G_DEBUG=fatal-warnings; seen in
+ * recorder-disk-full, whose error stops the pipeline at the first
+ * buffers): the recorder adds a branch on the track's streaming thread
+ * while another thread stops the pipeline, and the tee has already taken
+ * its sink pad out of push mode when the branch asks it for a pad.  The
+ * test holds the streaming thread at the first element the recorder adds
+ * while playing until the stopping thread has deactivated the tee's sink
+ * pad (it then waits for that streaming thread). */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  GstElement *pipeline;
+  GstPadActivateModeFunction tee_activate;
+  gboolean armed, deactivated;
+  GThread *stopper;
+} StopGate;
+
+static StopGate stop_gate;
+
+static gboolean
+gated_activate (GstPad *pad, GstObject *parent, GstPadMode mode, gboolean on)
+{
+  StopGate *g = &stop_gate;
+  gboolean ok = g->tee_activate (pad, parent, mode, on);
+
+  if (!on) {
+    g_mutex_lock (&g->lock);
+    g->deactivated = TRUE;
+    g_cond_broadcast (&g->cond);
+    g_mutex_unlock (&g->lock);
+  }
+  return ok;
+}
+
+static gpointer
+stop_pipeline (gpointer pipeline)
+{
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  return NULL;
+}
+
+static void
+stop_at_first_added (GstBin *bin, GstElement *element, gpointer user_data)
+{
+  StopGate *g = user_data;
+  gint64 deadline = g_get_monotonic_time () + DEADLINE;
+
+  g_mutex_lock (&g->lock);
+  if (g->armed) {
+    g->armed = FALSE;
+    g->stopper = g_thread_new ("stopper", stop_pipeline, g->pipeline);
+    g_cond_broadcast (&g->cond);
+    while (!g->deactivated && g_cond_wait_until (&g->cond, &g->lock, deadline))
+      ;
+  }
+  g_mutex_unlock (&g->lock);
+}
+
+GST_START_TEST (test_stop_while_adding)
+{
+  /* tracks: the track's file branch; composed: its way into the mixer */
+  static const gchar *const modes[] = { "tracks", "composed" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (modes); i++) {
+    StopGate *g = &stop_gate;
+    gchar *dir = make_dir ();
+    GstElement *pipeline = parse (
+        "hqrecorder name=r location=%s mode=%s video_0::participant=alice "
+        "videotestsrc is-live=true ! "
+        "video/x-raw,width=160,height=120,framerate=30/1 ! r.video_0",
+        dir, modes[i]);
+    GstElement *rec = gst_bin_get_by_name (GST_BIN (pipeline), "r");
+    GstPad *pad = gst_element_get_static_pad (rec, "video_0");
+    GstPad *tee_sink = gst_ghost_pad_get_target (GST_GHOST_PAD (pad));
+    gint64 deadline = g_get_monotonic_time () + DEADLINE;
+
+    GST_INFO ("mode %s", modes[i]);
+    memset (g, 0, sizeof *g);
+    g_mutex_init (&g->lock);
+    g_cond_init (&g->cond);
+    g->pipeline = pipeline;
+    g->tee_activate = GST_PAD_ACTIVATEMODEFUNC (tee_sink);
+    gst_pad_set_activatemode_function (tee_sink, gated_activate);
+    g->armed = TRUE;
+    g_signal_connect (
+        rec, "element-added", G_CALLBACK (stop_at_first_added), g);
+    fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING)
+        == GST_STATE_CHANGE_FAILURE);
+    g_mutex_lock (&g->lock);
+    while (!g->stopper && g_cond_wait_until (&g->cond, &g->lock, deadline))
+      ;
+    g_mutex_unlock (&g->lock);
+    fail_unless (g->stopper != NULL, "the recorder added nothing");
+    g_thread_join (g->stopper);
+    fail_unless (g->deactivated, "the tee's sink pad was never deactivated");
+    fail_unless_equals_int (GST_STATE (pipeline), GST_STATE_NULL);
+    /* the file that was being started is in the manifest, cut short */
+    if (i == 0)
+      check_status (dir, 0, "alice", "video", "interrupted");
+    gst_object_unref (tee_sink);
+    gst_object_unref (pad);
+    gst_object_unref (rec);
+    gst_object_unref (pipeline);
+    g_mutex_clear (&g->lock);
+    g_cond_clear (&g->cond);
+    remove_dir (dir);
+  }
 }
 
 GST_END_TEST;
@@ -1150,6 +1275,7 @@ recorder_suite (void)
   tcase_add_test (tc, test_layout);
   tcase_add_test (tc, test_unwritable);
   tcase_add_test (tc, test_disk_full);
+  tcase_add_test (tc, test_stop_while_adding);
   tcase_add_test (tc, test_tracks_late_join);
   tcase_add_test (tc, test_composed_grid_sync);
   tcase_add_test (tc, test_start_stop);
