@@ -281,6 +281,17 @@ class DocumentedPipelines(unittest.TestCase):
                 self.assertEqual(report["participants"][0]["participant"],
                                  "alice", where)
 
+    def check_framecrypt(self, where, argv):
+        """Frames encrypted and decrypted again: every one decodes (a frame
+        that does not decrypt is dropped with a warning; vp8dec fails on
+        one that is still encrypted)."""
+        run = self.start(argv)
+        self.assertEqual(run.finish(), 0, f"{where}:\n{run.text()[-3000:]}")
+        text = run.text()
+        self.assertIn("video/x-raw", sink_caps(text), where)
+        self.assertNotRegex(text, r"WARNING|ERROR|cannot decrypt", where)
+        self.assertIn("Got EOS from element", text, where)
+
     def check_recorder(self, where, argv):
         location = next(w.split("=", 1)[1] for w in argv
                         if w.startswith("location="))
@@ -332,6 +343,8 @@ class DocumentedPipelines(unittest.TestCase):
                     self.check_speakerdetect(where, argv)
                 elif "hqqualitymeter" in argv:
                     self.check_qualitymeter(where, argv)
+                elif "hqframedecrypt" in argv:
+                    self.check_framecrypt(where, argv)
                 elif "hqrecorder" in argv:
                     self.check_recorder(where, argv)
                 else:
