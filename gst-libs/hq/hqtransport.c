@@ -60,6 +60,8 @@ struct _HqTransport
   GError *error;
   gboolean ice_connected;
   gboolean ever_connected;
+  gboolean restarting; /* leaving FAILED for an ICE restart */
+  GSource *announce; /* re-announces candidates after an ICE restart */
 
   HqTransportReceiveFunc receive;
   gpointer receive_data;
@@ -106,9 +108,10 @@ set_state (HqTransport *self, HqTransportState state)
 {
   if (self->state == state || self->state == HQ_TRANSPORT_STATE_CLOSED)
     return;
-  /* A failed transport stays failed until closed. */
+  /* A failed transport stays failed until closed, but for an ICE restart
+   * of one that lost consent (hq_transport_restart_ice()). */
   if (self->state == HQ_TRANSPORT_STATE_FAILED
-      && state != HQ_TRANSPORT_STATE_CLOSED)
+      && state != HQ_TRANSPORT_STATE_CLOSED && !self->restarting)
     return;
   if (state == HQ_TRANSPORT_STATE_FAILED)
     GST_WARNING ("%s: transport %s -> failed: %s", self->label,
@@ -119,6 +122,18 @@ set_state (HqTransport *self, HqTransportState state)
         hq_transport_state_name (self->state), hq_transport_state_name (state));
   self->state = state;
   g_signal_emit (self, signals[SIGNAL_STATE_CHANGED], 0, (gint)state);
+}
+
+/* Whether an ICE restart can bring @self back: it was connected (DTLS
+ * done, SRTP keyed) and only lost ICE consent.  The DTLS association and
+ * the SRTP keys outlive an ICE restart (browsers keep theirs too); a
+ * transport that never connected, or whose DTLS failed, is done for. */
+static gboolean
+recoverable (HqTransport *self)
+{
+  return self->state == HQ_TRANSPORT_STATE_FAILED && self->srtp != NULL
+      && g_error_matches (
+          self->error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_CONSENT_LOST);
 }
 
 /* Takes @error. */
@@ -132,7 +147,11 @@ fail (HqTransport *self, GError *error)
   }
   g_clear_error (&self->error);
   self->error = error;
-  g_clear_pointer (&self->srtp, hq_srtp_free);
+  /* Lost consent keeps the keys for an ICE restart; anything else ends
+   * the session. */
+  if (!g_error_matches (
+          error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_CONSENT_LOST))
+    g_clear_pointer (&self->srtp, hq_srtp_free);
   set_state (self, HQ_TRANSPORT_STATE_FAILED);
 }
 
@@ -456,6 +475,12 @@ on_component_state (NiceAgent *agent, guint stream_id, guint component_id,
         break;
       self->ice_connected = TRUE;
       self->ever_connected = TRUE;
+      if (self->srtp) {
+        /* Back after an ICE restart: the DTLS session carries on. */
+        GST_INFO ("%s: ICE works again; DTLS and SRTP carry on", self->label);
+        set_state (self, HQ_TRANSPORT_STATE_CONNECTED);
+        break;
+      }
       if (!ensure_dtls (self, &error)) {
         fail (self, error);
         break;
@@ -465,8 +490,6 @@ on_component_state (NiceAgent *agent, guint stream_id, guint component_id,
       g_signal_emit (self, signals[SIGNAL_DTLS_STATE_CHANGED], 0, "handshaking",
           self->dtls_role == HQ_DTLS_ROLE_CLIENT ? "client" : "server");
       hq_dtls_start (self->dtls);
-      if (self->srtp)
-        set_state (self, HQ_TRANSPORT_STATE_CONNECTED);
       break;
     case NICE_COMPONENT_STATE_FAILED:
       self->ice_connected = FALSE;
@@ -550,6 +573,10 @@ hq_transport_dispose (GObject *object)
 {
   HqTransport *self = HQ_TRANSPORT (object);
 
+  if (self->announce) {
+    g_source_destroy (self->announce);
+    g_clear_pointer (&self->announce, g_source_unref);
+  }
   if (self->agent) {
     nice_agent_attach_recv (self->agent, self->stream_id, HQ_ICE_COMPONENT,
         self->context, NULL, NULL);
@@ -896,27 +923,70 @@ hq_transport_set_remote_description (
   return TRUE;
 }
 
-gboolean
-hq_transport_restart_ice (HqTransport *self, GError **error)
+/* New credentials: the peer needs our candidates again.  From the
+ * context, after hq_transport_restart_ice() returned, so that the offer or
+ * answer with the new credentials goes out before them. */
+static gboolean
+announce_again (gpointer data)
 {
+  HqTransport *self = data;
   GSList *cands;
 
-  GST_INFO ("%s: ICE restart", self->label);
-  if (!nice_agent_restart_stream (self->agent, self->stream_id)) {
-    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_ICE,
-        "ICE restart failed");
-    return FALSE;
-  }
-  /* New credentials: the peer needs our candidates again. */
+  g_clear_pointer (&self->announce, g_source_unref);
+  if (self->state == HQ_TRANSPORT_STATE_CLOSED)
+    return G_SOURCE_REMOVE;
   cands = nice_agent_get_local_candidates (
       self->agent, self->stream_id, HQ_ICE_COMPONENT);
   for (GSList *l = cands; l; l = l->next) {
-    g_autofree gchar *line = candidate_to_string (self, l->data);
+    NiceCandidate *cand = l->data;
+    g_autofree gchar *line = NULL;
+
+    /* Peer-reflexive ones were learnt from the checks, never signalled
+     * (RFC 8445 7.2.5.3.1): one names the peer's view of us. */
+    if (cand->type == NICE_CANDIDATE_TYPE_PEER_REFLEXIVE)
+      continue;
+    line = candidate_to_string (self, cand);
     if (line)
       g_signal_emit (self, signals[SIGNAL_LOCAL_CANDIDATE], 0, line);
   }
   g_slist_free_full (cands, (GDestroyNotify)nice_candidate_free);
   g_signal_emit (self, signals[SIGNAL_GATHERING_DONE], 0);
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+hq_transport_restart_ice (HqTransport *self, GError **error)
+{
+  gboolean recover = recoverable (self);
+
+  if (self->state == HQ_TRANSPORT_STATE_CLOSED
+      || (self->state == HQ_TRANSPORT_STATE_FAILED && !recover)) {
+    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_CLOSED,
+        "an ICE restart cannot bring back a transport that is %s%s%s: make "
+        "a new one",
+        hq_transport_state_name (self->state), self->error ? ": " : "",
+        self->error ? self->error->message : "");
+    return FALSE;
+  }
+  GST_INFO ("%s: ICE restart%s", self->label,
+      recover ? " after lost consent; DTLS and SRTP are kept" : "");
+  if (!nice_agent_restart_stream (self->agent, self->stream_id)) {
+    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_ICE,
+        "ICE restart failed");
+    return FALSE;
+  }
+  if (recover) {
+    self->ice_connected = FALSE;
+    g_clear_error (&self->error);
+    self->restarting = TRUE;
+    set_state (self, HQ_TRANSPORT_STATE_CONNECTING);
+    self->restarting = FALSE;
+  }
+  if (self->announce == NULL) {
+    self->announce = g_idle_source_new ();
+    g_source_set_callback (self->announce, announce_again, self, NULL);
+    g_source_attach (self->announce, self->context);
+  }
   return TRUE;
 }
 

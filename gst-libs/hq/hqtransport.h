@@ -18,6 +18,12 @@
  *   5. FAILED (with hq_transport_get_error()) when ICE fails, consent is
  *      lost (the peer vanished, RFC 7675: within about 30 s) or DTLS or the
  *      fingerprint fails; CLOSED after hq_transport_close().
+ *   6. A transport that was CONNECTED and then lost consent
+ *      (HQ_TRANSPORT_ERROR_CONSENT_LOST) keeps its DTLS session and SRTP
+ *      keys: an ICE restart (hq_transport_restart_ice() on both sides,
+ *      each told the other's new credentials) takes it back through
+ *      CONNECTING to CONNECTED with no new handshake.  Any other failure
+ *      is final.
  *
  * Everything — signals, callbacks, timers, libnice — runs on the config's
  * GMainContext; call the transport from that context's thread only.
@@ -158,8 +164,15 @@ void hq_transport_describe (HqTransport *transport, HqSdpLocal *local,
 gboolean hq_transport_set_remote_description (
     HqTransport *transport, const HqSdp *sdp, GError **error);
 
-/* ICE restart: new local credentials (read them again and re-offer);
- * candidates are gathered again. */
+/* ICE restart: new local credentials (read them again and re-offer, or
+ * answer with them) and the remote credentials forgotten until
+ * hq_transport_set_remote_credentials() gives the peer's new ones; our
+ * candidates are announced again ("local-candidate", "gathering-done")
+ * from the context once this returns, after the offer or answer that
+ * carries the new credentials.  On a transport that lost consent it also
+ * goes back to CONNECTING (DTLS and SRTP kept).  FALSE with
+ * HQ_TRANSPORT_ERROR_CLOSED for a closed transport or one whose failure
+ * was not lost consent: make a new one. */
 gboolean hq_transport_restart_ice (HqTransport *transport, GError **error);
 
 void hq_transport_set_receive_func (HqTransport *transport,

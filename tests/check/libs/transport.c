@@ -409,6 +409,118 @@ test_ice_restart (void)
   pair_clear (&pair);
 }
 
+static gboolean
+both_failed (gpointer data)
+{
+  Pair *pair = data;
+
+  return hq_transport_get_state (pair->a.t) == HQ_TRANSPORT_STATE_FAILED
+      && hq_transport_get_state (pair->b.t) == HQ_TRANSPORT_STATE_FAILED;
+}
+
+static gboolean
+both_connected (gpointer data)
+{
+  Pair *pair = data;
+
+  return hq_transport_get_state (pair->a.t) == HQ_TRANSPORT_STATE_CONNECTED
+      && hq_transport_get_state (pair->b.t) == HQ_TRANSPORT_STATE_CONNECTED;
+}
+
+/* The network goes dark until both sides lose consent, then heals: an ICE
+ * restart on both (new credentials exchanged, candidates announced again
+ * through the relay) brings them back to CONNECTED on the same DTLS
+ * session, with no new handshake, and SRTP carries on both ways. */
+static void
+test_ice_restart_after_consent_loss (void)
+{
+  g_autofree gchar *ua = NULL, *pa = NULL, *ub = NULL, *pb = NULL;
+  g_autoptr (GError) error = NULL;
+  HqTransportStats a_before, b_before, a_after, b_after;
+  Capture cap = { 0 };
+  Pair pair;
+
+  pair_init (&pair, NULL);
+  pair.relay = hq_udp_relay_new (NULL, &error);
+  g_assert_no_error (error);
+  hq_udp_relay_set_filter (pair.relay, capture_filter, &cap);
+  pair_start (&pair, NULL);
+  assert_connected (&pair, WAIT_SECONDS);
+  exchange_media (&pair, 5);
+
+  cap.drop_all = TRUE;
+  g_assert_true (wait_for (both_failed, &pair, 60));
+  g_test_message ("both lost consent");
+  g_assert_error (hq_transport_get_error (pair.a.t), HQ_TRANSPORT_ERROR,
+      HQ_TRANSPORT_ERROR_CONSENT_LOST);
+  g_assert_error (hq_transport_get_error (pair.b.t), HQ_TRANSPORT_ERROR,
+      HQ_TRANSPORT_ERROR_CONSENT_LOST);
+  /* Nothing goes out while failed. */
+  {
+    guint8 buf[200 + HQ_SRTP_MAX_TRAILER];
+    gsize len = make_rtp (buf, 1, 0x11111111, 100);
+    g_assert_false (
+        hq_transport_send_rtp (pair.a.t, buf, len, sizeof buf, &error));
+    g_assert_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_NOT_READY);
+    g_clear_error (&error);
+  }
+  hq_transport_get_stats (pair.a.t, &a_before);
+  hq_transport_get_stats (pair.b.t, &b_before);
+
+  /* The network heals; the offerer restarts, the answerer follows. */
+  cap.drop_all = FALSE;
+  g_assert_true (hq_transport_restart_ice (pair.a.t, &error));
+  g_assert_no_error (error);
+  g_assert_true (hq_transport_restart_ice (pair.b.t, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (
+      hq_transport_get_state (pair.a.t), ==, HQ_TRANSPORT_STATE_CONNECTING);
+  g_assert_null (hq_transport_get_error (pair.a.t));
+  hq_transport_get_local_credentials (pair.a.t, &ua, &pa);
+  hq_transport_get_local_credentials (pair.b.t, &ub, &pb);
+  g_assert_true (
+      hq_transport_set_remote_credentials (pair.a.t, ub, pb, &error));
+  g_assert_true (
+      hq_transport_set_remote_credentials (pair.b.t, ua, pa, &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_for (both_connected, &pair, WAIT_SECONDS));
+  g_test_message ("both connected again");
+
+  exchange_media (&pair, 5);
+  hq_transport_get_stats (pair.a.t, &a_after);
+  hq_transport_get_stats (pair.b.t, &b_after);
+  /* No DTLS record crossed: the session from before carried on. */
+  g_assert_cmpuint (a_after.dtls_received, ==, a_before.dtls_received);
+  g_assert_cmpuint (b_after.dtls_received, ==, b_before.dtls_received);
+  g_assert_cmpint (hq_transport_get_srtp_profile (pair.a.t), ==,
+      HQ_SRTP_PROFILE_AEAD_AES_128_GCM);
+  pair_clear (&pair);
+}
+
+/* ICE restart cannot revive what never connected, nor a failed DTLS. */
+static void
+test_ice_restart_refused (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HqCertificate) impostor = hq_certificate_new (&error);
+  Pair pair;
+
+  pair_init (&pair, NULL);
+  pair_start (&pair, hq_certificate_get_fingerprint (impostor));
+  g_assert_true (wait_for (b_failed_and_a_connected, &pair, WAIT_SECONDS));
+  g_assert_false (hq_transport_restart_ice (pair.b.t, &error));
+  g_assert_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_CLOSED);
+  g_assert_nonnull (strstr (error->message, "fingerprint"));
+  g_test_message ("refused: %s", error->message);
+  g_clear_error (&error);
+  g_assert_cmpint (
+      hq_transport_get_state (pair.b.t), ==, HQ_TRANSPORT_STATE_FAILED);
+  hq_transport_close (pair.a.t);
+  g_assert_false (hq_transport_restart_ice (pair.a.t, &error));
+  g_assert_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_CLOSED);
+  pair_clear (&pair);
+}
+
 typedef struct
 {
   GPtrArray *cands;
@@ -492,6 +604,9 @@ main (int argc, char **argv)
   g_test_add_func ("/transport/hostile-packets", test_hostile_packets);
   g_test_add_func ("/transport/vanished-peer", test_vanished_peer);
   g_test_add_func ("/transport/ice-restart", test_ice_restart);
+  g_test_add_func ("/transport/ice-restart-after-consent-loss",
+      test_ice_restart_after_consent_loss);
+  g_test_add_func ("/transport/ice-restart-refused", test_ice_restart_refused);
   g_test_add_func (
       "/transport/public-address-and-ports", test_public_address_and_ports);
   return g_test_run ();
