@@ -194,6 +194,10 @@ export interface ConnectOptions {
   /** Extension: called when a waiting-room guest is put in the lobby;
    * connect() stays pending until a host admits or denies it. */
   hqOnWaiting?: (waiting: { participantSid: string }) => void;
+  /** Extension: how long a failed media connection may take to come back
+   * by ICE restart (the room is `reconnecting`, 53405) before the room is
+   * disconnected with 53405.  Default 30000 ms. */
+  hqMediaRecoveryTimeoutMs?: number;
   [option: string]: any;
 }
 export interface CancelablePromise<T> extends Promise<T> {
