@@ -1181,13 +1181,16 @@ handle_publish_offer (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
    * (its transport failed); we do too and answer with our new ones. */
   restart = !first && new_remote_ufrag (p, 0, offer);
   if (restart
-      && !restart_ice (p, p->pub,
-          "the participant offered new ICE "
-          "credentials",
-          &error)) {
+      && !restart_ice (
+          p, p->pub, "the participant offered new ICE credentials", &error)) {
     send_error (room, p->sid, id, "internal", error->message);
     return;
   }
+  /* Its subscribers wait for a keyframe, asked for every second until it
+   * comes (our side may have stayed connected: no state change says when
+   * media is back). */
+  for (guint i = 0; restart && i < p->tracks->len; i++)
+    restart_video (((HqSfuTrack *)g_ptr_array_index (p->tracks, i))->subs);
   for (guint i = 0; i < offer->media->len; i++) {
     const HqSdpMedia *m = g_ptr_array_index (offer->media, i);
     HqSdpTrack t = {

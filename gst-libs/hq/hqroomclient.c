@@ -1082,6 +1082,22 @@ on_join_refused (HqRoomClient *c, JsonObject *msg)
       text ? text : "");
 }
 
+/* The server's side of our publish transport.  It failed first: only the
+ * offerer can restart ICE, so we do.  Connected again: when our side never
+ * left CONNECTED (a restart does not leave it), this is how we learn
+ * media flows again. */
+static void
+on_server_publish_state (HqRoomClient *c, const gchar *state, JsonObject *msg)
+{
+  if (g_strcmp0 (state, "failed") == 0)
+    media_lost (c, HQ_ROOM_TRANSPORT_PUBLISH,
+        str_member (msg, "message") ? str_member (msg, "message")
+                                    : "the server's side failed");
+  else if (g_strcmp0 (state, "connected") == 0 && c->pub
+      && hq_transport_get_state (c->pub) == HQ_TRANSPORT_STATE_CONNECTED)
+    media_connected (c, HQ_ROOM_TRANSPORT_PUBLISH);
+}
+
 static void
 on_ws_message (
     SoupWebsocketConnection *ws, gint type, GBytes *bytes, HqRoomClient *c)
@@ -1127,12 +1143,8 @@ on_ws_message (
   else if (g_str_equal (t, "candidate") || g_str_equal (t, "end_of_candidates"))
     on_candidate (c, t, msg);
   else if (g_str_equal (t, "transport_state")
-      && g_strcmp0 (str_member (msg, "transport"), "publish") == 0
-      && g_strcmp0 (str_member (msg, "state"), "failed") == 0)
-    /* The server lost us first: only the offerer can restart ICE. */
-    media_lost (c, HQ_ROOM_TRANSPORT_PUBLISH,
-        str_member (msg, "message") ? str_member (msg, "message")
-                                    : "the server's side failed");
+      && g_strcmp0 (str_member (msg, "transport"), "publish") == 0)
+    on_server_publish_state (c, str_member (msg, "state"), msg);
   if (!c->failed)
     g_signal_emit (c, signals[SIGNAL_MESSAGE], 0, t, msg);
   g_object_unref (c);

@@ -170,6 +170,16 @@ export class SfuMedia {
     await this.pubQueue;
   }
 
+  // The server's side of the publish connection, which only we can
+  // restart: it failed first (Chromium may call ours only "disconnected"
+  // for a long time), or it is connected again after our restart (ours may
+  // never have left "connected").
+  onServerTransportState(msg) {
+    if (msg.transport !== 'publish' || !this.pub || this.closed) return;
+    if (msg.state === 'failed') this._lost('publish', this.pub);
+    else if (msg.state === 'connected' && this.pub.connectionState === 'connected') this._restored('publish');
+  }
+
   _restored(transport) {
     const r = this.recovering.get(transport);
     if (!r) return;

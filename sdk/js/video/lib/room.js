@@ -347,6 +347,7 @@ export class Room extends EventEmitter {
       }
       case 'transport_state':
         if (msg.state === 'failed') log.warn(`the server's ${msg.transport} transport failed: ${msg.message}`);
+        this._media.onServerTransportState?.(msg);
         return;
       default:
         log.debug(`signal event ${msg.type} not used`);
