@@ -115,6 +115,19 @@ send_error (HqSfuRoom *room, const gchar *sid, const gchar *id,
   json_object_unref (msg);
 }
 
+/* {"type": "ok", "id": @id}: a request that has nothing else to say. */
+static void
+send_ok (HqSfuRoom *room, const gchar *sid, const gchar *id)
+{
+  JsonObject *msg = json_object_new ();
+
+  json_object_set_string_member (msg, "type", "ok");
+  if (id)
+    json_object_set_string_member (msg, "id", id);
+  hq_sfu_room_send (room, sid, msg);
+  json_object_unref (msg);
+}
+
 typedef enum
 {
   CMD_CREATE,
@@ -1467,7 +1480,6 @@ static void
 handle_ice_restart (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
 {
   const gchar *which = "";
-  JsonObject *reply;
 
   hq_protocol_read_string (msg, "transport", &which, NULL);
   if (g_str_equal (which, "publish")) {
@@ -1489,12 +1501,7 @@ handle_ice_restart (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
     return;
   }
   want_sub_restart (p);
-  reply = json_object_new ();
-  json_object_set_string_member (reply, "type", "ok");
-  if (id)
-    json_object_set_string_member (reply, "id", id);
-  hq_sfu_room_send (p->media->room, p->sid, reply);
-  json_object_unref (reply);
+  send_ok (p->media->room, p->sid, id);
 }
 
 /* {"local": 0..3, "remote": 0..3}: how much network_quality tells this
@@ -1503,7 +1510,6 @@ static void
 handle_quality_configure (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
 {
   gint64 local = p->verbosity_local, remote = p->verbosity_remote;
-  JsonObject *reply;
 
   if (!hq_protocol_read_int (msg, "local", &local, NULL)
       || !hq_protocol_read_int (msg, "remote", &remote, NULL) || local < 0
@@ -1515,12 +1521,7 @@ handle_quality_configure (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
   }
   p->verbosity_local = (guint)local;
   p->verbosity_remote = (guint)remote;
-  reply = json_object_new ();
-  json_object_set_string_member (reply, "type", "ok");
-  if (id)
-    json_object_set_string_member (reply, "id", id);
-  hq_sfu_room_send (p->media->room, p->sid, reply);
-  json_object_unref (reply);
+  send_ok (p->media->room, p->sid, id);
 }
 
 static void

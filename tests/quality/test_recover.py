@@ -16,28 +16,20 @@ are connected again.  Publish is restarted by alice (the offerer), the
 subscribe transport by the server (docs/protocol.md, "When a connection
 fails").  Every wait is for an event, with a deadline; none is a sleep.
 """
-import os
 import unittest
 
-import hqtest
-from test_quality import DEADLINE, Participant, parse
-from test_room import launch_env, make_room
+from test_quality import DEADLINE, RoomCase, parse
 
-BIN = os.environ["HQ_IMPAIRED_BIN"]
 # Consent freshness gives up after about 10 s of silence (libnice
 # 0.1.21, docs/transport.md); this is for a loaded machine.
 FAIL_DEADLINE = 120
 
 
-class Recovery(unittest.TestCase):
+class Recovery(RoomCase):
+    ROOM = "r"
+
     def setUp(self):
-        self.server = hqtest.Server()
-        self.server.start()
-        self.addCleanup(self.server.__exit__, None, None, None)
-        creds = hqtest.read_credentials(self.server.data_dir)
-        key = (creds["key_sid"], creds["key_secret"])
-        self.env = launch_env(self.server, creds)
-        make_room(self.server, key, "r")
+        super().setUp()
         url = self.server.url
         self.alice = self.start(
             f"hqroomsink name=s server={url} room=r identity=alice "
@@ -52,11 +44,6 @@ class Recovery(unittest.TestCase):
             "r. ! queue ! video/x-raw ! m.video_0 "
             "r. ! queue ! audio/x-raw ! m.audio_0 "
             "m.src_video_0 ! fakesink m.src_audio_0 ! fakesink")
-
-    def start(self, pipeline):
-        p = Participant([BIN, pipeline], self.env)
-        self.addCleanup(p.stop)
-        return p
 
     def media_flows(self, start):
         """Bob's meter saw, after line @start, a second of video with new

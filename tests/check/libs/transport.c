@@ -245,6 +245,21 @@ capture_filter (HqUdpRelay *relay, HqRelayDirection dir, guint8 *buf,
   return TRUE;
 }
 
+/* A connected pair whose every datagram crosses a test relay that
+ * @cap's filter watches. */
+static void
+start_relayed (Pair *pair, Capture *cap)
+{
+  g_autoptr (GError) error = NULL;
+
+  pair_init (pair, NULL);
+  pair->relay = hq_udp_relay_new (NULL, &error);
+  g_assert_no_error (error);
+  hq_udp_relay_set_filter (pair->relay, capture_filter, cap);
+  pair_start (pair, NULL);
+  assert_connected (pair, WAIT_SECONDS);
+}
+
 typedef struct
 {
   Pair *pair;
@@ -265,19 +280,13 @@ drops_reached (gpointer data)
 static void
 test_hostile_packets (void)
 {
-  g_autoptr (GError) error = NULL;
   Capture cap = { 0 };
   HqTransportStats before, after;
   guint8 junk[300], forged[2048];
   Drops drops;
   Pair pair;
 
-  pair_init (&pair, NULL);
-  pair.relay = hq_udp_relay_new (NULL, &error);
-  g_assert_no_error (error);
-  hq_udp_relay_set_filter (pair.relay, capture_filter, &cap);
-  pair_start (&pair, NULL);
-  assert_connected (&pair, WAIT_SECONDS);
+  start_relayed (&pair, &cap);
   exchange_media (&pair, 5);
   hq_transport_get_stats (pair.b.t, &before);
 
@@ -345,16 +354,11 @@ a_failed (gpointer data)
 static void
 test_vanished_peer (void)
 {
-  g_autoptr (GError) error = NULL;
   Capture cap = { 0 };
   Pair pair;
   gint64 start;
 
-  pair_init (&pair, NULL);
-  pair.relay = hq_udp_relay_new (NULL, &error);
-  hq_udp_relay_set_filter (pair.relay, capture_filter, &cap);
-  pair_start (&pair, NULL);
-  assert_connected (&pair, WAIT_SECONDS);
+  start_relayed (&pair, &cap);
 
   /* The network between them goes dark. */
   cap.drop_all = TRUE;
@@ -409,22 +413,19 @@ test_ice_restart (void)
   pair_clear (&pair);
 }
 
-static gboolean
-both_failed (gpointer data)
+typedef struct
 {
-  Pair *pair = data;
-
-  return hq_transport_get_state (pair->a.t) == HQ_TRANSPORT_STATE_FAILED
-      && hq_transport_get_state (pair->b.t) == HQ_TRANSPORT_STATE_FAILED;
-}
+  Pair *pair;
+  HqTransportState state;
+} BothIn;
 
 static gboolean
-both_connected (gpointer data)
+both_in (gpointer data)
 {
-  Pair *pair = data;
+  BothIn *w = data;
 
-  return hq_transport_get_state (pair->a.t) == HQ_TRANSPORT_STATE_CONNECTED
-      && hq_transport_get_state (pair->b.t) == HQ_TRANSPORT_STATE_CONNECTED;
+  return hq_transport_get_state (w->pair->a.t) == w->state
+      && hq_transport_get_state (w->pair->b.t) == w->state;
 }
 
 /* The network goes dark until both sides lose consent, then heals: an ICE
@@ -440,16 +441,12 @@ test_ice_restart_after_consent_loss (void)
   Capture cap = { 0 };
   Pair pair;
 
-  pair_init (&pair, NULL);
-  pair.relay = hq_udp_relay_new (NULL, &error);
-  g_assert_no_error (error);
-  hq_udp_relay_set_filter (pair.relay, capture_filter, &cap);
-  pair_start (&pair, NULL);
-  assert_connected (&pair, WAIT_SECONDS);
+  start_relayed (&pair, &cap);
   exchange_media (&pair, 5);
 
   cap.drop_all = TRUE;
-  g_assert_true (wait_for (both_failed, &pair, 60));
+  g_assert_true (
+      wait_for (both_in, &(BothIn){ &pair, HQ_TRANSPORT_STATE_FAILED }, 60));
   g_test_message ("both lost consent");
   g_assert_error (hq_transport_get_error (pair.a.t), HQ_TRANSPORT_ERROR,
       HQ_TRANSPORT_ERROR_CONSENT_LOST);
@@ -483,7 +480,8 @@ test_ice_restart_after_consent_loss (void)
   g_assert_true (
       hq_transport_set_remote_credentials (pair.b.t, ua, pa, &error));
   g_assert_no_error (error);
-  g_assert_true (wait_for (both_connected, &pair, WAIT_SECONDS));
+  g_assert_true (wait_for (
+      both_in, &(BothIn){ &pair, HQ_TRANSPORT_STATE_CONNECTED }, WAIT_SECONDS));
   g_test_message ("both connected again");
 
   exchange_media (&pair, 5);
