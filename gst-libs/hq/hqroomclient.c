@@ -452,7 +452,7 @@ media_lost (HqRoomClient *c, HqRoomTransportKind which, const gchar *why)
       c->participant_sid, transport_names[which], why);
   g_signal_emit (c, signals[SIGNAL_MEDIA_CHANGED], 0, (gint)which, FALSE, why);
   c->recover_ms[which] = RECOVER_MIN_MS / 2;
-  recover_cb (g_memdup2 (&r, sizeof r));
+  recover_cb (&r);
 }
 
 static void
@@ -550,15 +550,13 @@ drop_transport (HqRoomClient *c, HqTransport **t)
 static void
 drop_media (HqRoomClient *c)
 {
+  /* A lost path ends with its transport (a rejoin makes new ones, and
+   * says so with "joined"). */
   for (guint i = 0; i < 2; i++) {
     stop_recovery (c, i);
     g_clear_pointer (&c->remote_ufrag[i], g_free);
     c->ever_connected[i] = FALSE;
-    /* A lost path ends with its transport: a rejoin makes new ones. */
-    if (c->media_lost[i]) {
-      c->media_lost[i] = FALSE;
-      g_signal_emit (c, signals[SIGNAL_MEDIA_CHANGED], 0, (gint)i, TRUE, NULL);
-    }
+    c->media_lost[i] = FALSE;
   }
   drop_transport (c, &c->pub);
   stop_ready_reports (c);
