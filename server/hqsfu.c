@@ -948,6 +948,8 @@ want_sub_restart (HqSfuParticipant *p)
   subscribe_offer_now (p);
 }
 
+static void schedule_sub_restart (HqSfuParticipant *p, guint ms);
+
 static gboolean
 sub_restart_cb (gpointer data)
 {
@@ -958,11 +960,17 @@ sub_restart_cb (gpointer data)
     return G_SOURCE_REMOVE;
   want_sub_restart (p);
   p->sub_restart_ms = MIN (p->sub_restart_ms * 2, HQ_SFU_RESTART_MAX_MS);
-  p->sub_restart_timer = g_timeout_source_new (p->sub_restart_ms);
+  schedule_sub_restart (p, p->sub_restart_ms);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_sub_restart (HqSfuParticipant *p, guint ms)
+{
+  p->sub_restart_timer = g_timeout_source_new (ms);
   g_source_set_callback (p->sub_restart_timer, sub_restart_cb, p, NULL);
   g_source_attach (
       p->sub_restart_timer, hq_worker_get_context (p->media->room->worker));
-  return G_SOURCE_REMOVE;
 }
 
 /* Video from the publisher or to the subscriber, after a pause: each
@@ -1016,7 +1024,8 @@ on_state (HqTransport *t, gint state, HqSfuParticipant *p)
           error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_CONSENT_LOST)
       && p->sub_restart_timer == NULL) {
     p->sub_restart_ms = HQ_SFU_RESTART_MIN_MS / 2;
-    sub_restart_cb (p);
+    /* Right after this state change, not inside it. */
+    schedule_sub_restart (p, 0);
   }
 }
 

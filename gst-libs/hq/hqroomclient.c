@@ -418,6 +418,9 @@ typedef struct
   HqRoomTransportKind which;
 } Recovery;
 
+static void schedule_recovery (
+    HqRoomClient *c, HqRoomTransportKind which, guint ms);
+
 static gboolean
 recover_cb (gpointer data)
 {
@@ -428,14 +431,20 @@ recover_cb (gpointer data)
   g_clear_pointer (&c->recover[which], g_source_unref);
   restart_media (c, which);
   c->recover_ms[which] = MIN (c->recover_ms[which] * 2, RECOVER_MAX_MS);
-  {
-    Recovery *next = g_new (Recovery, 1);
-    *next = *r;
-    c->recover[which] = g_timeout_source_new (c->recover_ms[which]);
-    g_source_set_callback (c->recover[which], recover_cb, next, g_free);
-    g_source_attach (c->recover[which], c->context);
-  }
+  schedule_recovery (c, which, c->recover_ms[which]);
   return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_recovery (HqRoomClient *c, HqRoomTransportKind which, guint ms)
+{
+  Recovery *r = g_new (Recovery, 1);
+
+  r->c = c;
+  r->which = which;
+  c->recover[which] = g_timeout_source_new (ms);
+  g_source_set_callback (c->recover[which], recover_cb, r, g_free);
+  g_source_attach (c->recover[which], c->context);
 }
 
 /* @which lost its media path (@why): try to bring it back while the
@@ -443,8 +452,6 @@ recover_cb (gpointer data)
 static void
 media_lost (HqRoomClient *c, HqRoomTransportKind which, const gchar *why)
 {
-  Recovery r = { c, which };
-
   if (c->media_lost[which] || !c->ever_connected[which])
     return;
   c->media_lost[which] = TRUE;
@@ -452,7 +459,8 @@ media_lost (HqRoomClient *c, HqRoomTransportKind which, const gchar *why)
       c->participant_sid, transport_names[which], why);
   g_signal_emit (c, signals[SIGNAL_MEDIA_CHANGED], 0, (gint)which, FALSE, why);
   c->recover_ms[which] = RECOVER_MIN_MS / 2;
-  recover_cb (&r);
+  /* The first attempt right after this state change, not inside it. */
+  schedule_recovery (c, which, 0);
 }
 
 static void
