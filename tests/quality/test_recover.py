@@ -16,6 +16,7 @@ are connected again.  Publish is restarted by alice (the offerer), the
 subscribe transport by the server (docs/protocol.md, "When a connection
 fails").  Every wait is for an event, with a deadline; none is a sleep.
 """
+import time
 import unittest
 
 from test_quality import DEADLINE, RoomCase, parse
@@ -96,6 +97,7 @@ class Recovery(RoomCase):
         alice_sid, bob_sid = self.sid_of(self.alice), self.sid_of(self.bob)
 
         a0, b0 = len(self.alice.lines), len(self.bob.lines)
+        cut = time.monotonic()
         self.alice.command("both loss=100%")
         self.bob.command("both loss=100%")
         # Each process's own transport gives up on consent: alice's
@@ -106,13 +108,16 @@ class Recovery(RoomCase):
                 lambda l: any("a transport failed" in x and "consent" in x
                               for x in l[a0 if who is self.alice else b0:]),
                 "a transport to lose ICE consent", FAIL_DEADLINE)
-        print("both lost consent", flush=True)
+        healed = time.monotonic()
+        print(f"both lost consent {healed - cut:.1f} s after the cut",
+              flush=True)
 
         a1, b1 = len(self.alice.lines), len(self.bob.lines)
         self.alice.command("both none")
         self.bob.command("both none")
         self.wait_media(b1, "bob to see and hear alice again")
-        print("media flows again", flush=True)
+        print("video and audio at bob again "
+              f"{time.monotonic() - healed:.1f} s after the heal", flush=True)
         self.assertTrue(self.said(self.alice, "hq-media-reconnecting",
                                   "publish", a0))
         self.assertTrue(self.said(self.bob, "hq-media-reconnecting",
