@@ -60,8 +60,12 @@ struct _HqTransport
   GError *error;
   gboolean ice_connected;
   gboolean ever_connected;
-  gboolean restarting; /* leaving FAILED for an ICE restart */
-  GSource *announce; /* re-announces candidates after an ICE restart */
+  GSource *announce; /* gathers again after an ICE restart */
+  gboolean gathering; /* hq_transport_gather() was called */
+  /* What each ICE stream is made with (an ICE restart makes a new one). */
+  guint port_min, port_max;
+  gchar *turn_server, *turn_username, *turn_password;
+  guint turn_port;
 
   HqTransportReceiveFunc receive;
   gpointer receive_data;
@@ -103,16 +107,21 @@ hq_transport_config_init (HqTransportConfig *config)
 
 /* --- state --- */
 
+static gboolean recoverable (HqTransport *self);
+
 static void
 set_state (HqTransport *self, HqTransportState state)
 {
   if (self->state == state || self->state == HQ_TRANSPORT_STATE_CLOSED)
     return;
-  /* A failed transport stays failed until closed, but for an ICE restart
-   * of one that lost consent (hq_transport_restart_ice()). */
+  /* A failed transport stays failed until closed, but for one that lost
+   * consent: an ICE restart, or ICE working again (consent can be lost on
+   * the old pair while a restart is under way), brings it back. */
   if (self->state == HQ_TRANSPORT_STATE_FAILED
-      && state != HQ_TRANSPORT_STATE_CLOSED && !self->restarting)
+      && state != HQ_TRANSPORT_STATE_CLOSED && !recoverable (self))
     return;
+  if (self->state == HQ_TRANSPORT_STATE_FAILED)
+    g_clear_error (&self->error);
   if (state == HQ_TRANSPORT_STATE_FAILED)
     GST_WARNING ("%s: transport %s -> failed: %s", self->label,
         hq_transport_state_name (self->state),
@@ -606,6 +615,9 @@ hq_transport_finalize (GObject *object)
   g_free (self->remote_fp_algorithm);
   g_free (self->remote_fp);
   g_free (self->label);
+  g_free (self->turn_server);
+  g_free (self->turn_username);
+  g_free (self->turn_password);
   G_OBJECT_CLASS (hq_transport_parent_class)->finalize (object);
 }
 
@@ -675,6 +687,35 @@ copy_profiles (const HqSrtpProfile *profiles)
   return g_memdup2 (profiles, (n + 1) * sizeof *profiles);
 }
 
+/* The agent's one ICE stream (one component), with the configured port
+ * range and TURN relay, its packets to on_receive. */
+static gboolean
+add_stream (HqTransport *self, GError **error)
+{
+  self->stream_id = nice_agent_add_stream (self->agent, 1);
+  if (self->stream_id == 0) {
+    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_ICE,
+        "cannot add an ICE stream");
+    return FALSE;
+  }
+  if (self->port_min || self->port_max)
+    nice_agent_set_port_range (self->agent, self->stream_id, HQ_ICE_COMPONENT,
+        self->port_min, self->port_max);
+  if (self->turn_server
+      && !nice_agent_set_relay_info (self->agent, self->stream_id,
+          HQ_ICE_COMPONENT, self->turn_server, self->turn_port,
+          self->turn_username ? self->turn_username : "",
+          self->turn_password ? self->turn_password : "",
+          NICE_RELAY_TYPE_TURN_UDP)) {
+    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_INVALID_ARGUMENT,
+        "TURN server \"%s\" is not usable", self->turn_server);
+    return FALSE;
+  }
+  nice_agent_attach_recv (self->agent, self->stream_id, HQ_ICE_COMPONENT,
+      self->context, on_receive, self);
+  return TRUE;
+}
+
 HqTransport *
 hq_transport_new (const HqTransportConfig *config, GError **error)
 {
@@ -707,26 +748,14 @@ hq_transport_new (const HqTransportConfig *config, GError **error)
   if (!add_local_addresses (self->agent, config, error))
     return NULL;
 
-  self->stream_id = nice_agent_add_stream (self->agent, 1);
-  if (self->stream_id == 0) {
-    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_ICE,
-        "cannot add an ICE stream");
+  self->port_min = config->port_min;
+  self->port_max = config->port_max;
+  self->turn_server = g_strdup (config->turn_server);
+  self->turn_port = config->turn_port ? config->turn_port : 3478;
+  self->turn_username = g_strdup (config->turn_username);
+  self->turn_password = g_strdup (config->turn_password);
+  if (!add_stream (self, error))
     return NULL;
-  }
-  if (config->port_min || config->port_max)
-    nice_agent_set_port_range (self->agent, self->stream_id, HQ_ICE_COMPONENT,
-        config->port_min, config->port_max);
-  if (config->turn_server
-      && !nice_agent_set_relay_info (self->agent, self->stream_id,
-          HQ_ICE_COMPONENT, config->turn_server,
-          config->turn_port ? config->turn_port : 3478,
-          config->turn_username ? config->turn_username : "",
-          config->turn_password ? config->turn_password : "",
-          NICE_RELAY_TYPE_TURN_UDP)) {
-    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_INVALID_ARGUMENT,
-        "TURN server \"%s\" is not usable", config->turn_server);
-    return NULL;
-  }
 
   g_signal_connect (
       self->agent, "new-candidate-full", G_CALLBACK (on_new_candidate), self);
@@ -736,8 +765,6 @@ hq_transport_new (const HqTransportConfig *config, GError **error)
       G_CALLBACK (on_component_state), self);
   g_signal_connect (self->agent, "new-selected-pair-full",
       G_CALLBACK (on_selected_pair), self);
-  nice_agent_attach_recv (self->agent, self->stream_id, HQ_ICE_COMPONENT,
-      self->context, on_receive, self);
   return g_steal_pointer (&self);
 }
 
@@ -779,6 +806,7 @@ hq_transport_gather (HqTransport *self, GError **error)
         "or port)");
     return FALSE;
   }
+  self->gathering = TRUE;
   if (self->state == HQ_TRANSPORT_STATE_NEW)
     set_state (self, HQ_TRANSPORT_STATE_CONNECTING);
   return TRUE;
@@ -923,34 +951,25 @@ hq_transport_set_remote_description (
   return TRUE;
 }
 
-/* New credentials: the peer needs our candidates again.  From the
- * context, after hq_transport_restart_ice() returned, so that the offer or
- * answer with the new credentials goes out before them. */
+/* The new stream's candidates, announced as they come ("local-candidate",
+ * "gathering-done").  From the context, after hq_transport_restart_ice()
+ * returned, so that the offer or answer with the new credentials goes out
+ * before them. */
 static gboolean
-announce_again (gpointer data)
+gather_again (gpointer data)
 {
   HqTransport *self = data;
-  GSList *cands;
+  g_autoptr (GError) error = NULL;
 
   g_clear_pointer (&self->announce, g_source_unref);
   if (self->state == HQ_TRANSPORT_STATE_CLOSED)
     return G_SOURCE_REMOVE;
-  cands = nice_agent_get_local_candidates (
-      self->agent, self->stream_id, HQ_ICE_COMPONENT);
-  for (GSList *l = cands; l; l = l->next) {
-    NiceCandidate *cand = l->data;
-    g_autofree gchar *line = NULL;
-
-    /* Peer-reflexive ones were learnt from the checks, never signalled
-     * (RFC 8445 7.2.5.3.1): one names the peer's view of us. */
-    if (cand->type == NICE_CANDIDATE_TYPE_PEER_REFLEXIVE)
-      continue;
-    line = candidate_to_string (self, cand);
-    if (line)
-      g_signal_emit (self, signals[SIGNAL_LOCAL_CANDIDATE], 0, line);
+  if (!nice_agent_gather_candidates (self->agent, self->stream_id)) {
+    g_set_error (&error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_ICE,
+        "ICE candidate gathering could not start again after an ICE restart "
+        "(no usable local address or port)");
+    GST_WARNING ("%s: %s", self->label, error->message);
   }
-  g_slist_free_full (cands, (GDestroyNotify)nice_candidate_free);
-  g_signal_emit (self, signals[SIGNAL_GATHERING_DONE], 0);
   return G_SOURCE_REMOVE;
 }
 
@@ -958,6 +977,7 @@ gboolean
 hq_transport_restart_ice (HqTransport *self, GError **error)
 {
   gboolean recover = recoverable (self);
+  guint old = self->stream_id;
 
   if (self->state == HQ_TRANSPORT_STATE_CLOSED
       || (self->state == HQ_TRANSPORT_STATE_FAILED && !recover)) {
@@ -970,21 +990,21 @@ hq_transport_restart_ice (HqTransport *self, GError **error)
   }
   GST_INFO ("%s: ICE restart%s", self->label,
       recover ? " after lost consent; DTLS and SRTP are kept" : "");
-  if (!nice_agent_restart_stream (self->agent, self->stream_id)) {
-    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_ICE,
-        "ICE restart failed");
+  /* A new ICE stream (new credentials, ports and checks), not libnice's
+   * in-place restart: there the old pair's consent timer runs on, and its
+   * failure in the middle of the new checks takes libnice 0.1.21 to a
+   * state change it aborts on (FAILED -> CONNECTED). */
+  nice_agent_attach_recv (
+      self->agent, old, HQ_ICE_COMPONENT, self->context, NULL, NULL);
+  nice_agent_remove_stream (self->agent, old);
+  if (!add_stream (self, error))
     return FALSE;
-  }
-  if (recover) {
-    self->ice_connected = FALSE;
-    g_clear_error (&self->error);
-    self->restarting = TRUE;
+  self->ice_connected = FALSE;
+  if (self->state == HQ_TRANSPORT_STATE_CONNECTED || recover)
     set_state (self, HQ_TRANSPORT_STATE_CONNECTING);
-    self->restarting = FALSE;
-  }
-  if (self->announce == NULL) {
+  if (self->gathering && self->announce == NULL) {
     self->announce = g_idle_source_new ();
-    g_source_set_callback (self->announce, announce_again, self, NULL);
+    g_source_set_callback (self->announce, gather_again, self, NULL);
     g_source_attach (self->announce, self->context);
   }
   return TRUE;

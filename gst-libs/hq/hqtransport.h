@@ -164,13 +164,15 @@ void hq_transport_describe (HqTransport *transport, HqSdpLocal *local,
 gboolean hq_transport_set_remote_description (
     HqTransport *transport, const HqSdp *sdp, GError **error);
 
-/* ICE restart: new local credentials (read them again and re-offer, or
- * answer with them) and the remote credentials forgotten until
- * hq_transport_set_remote_credentials() gives the peer's new ones; our
- * candidates are announced again ("local-candidate", "gathering-done")
- * from the context once this returns, after the offer or answer that
- * carries the new credentials.  On a transport that lost consent it also
- * goes back to CONNECTING (DTLS and SRTP kept).  FALSE with
+/* ICE restart: a new ICE stream with new local credentials (read them
+ * again and re-offer, or answer with them) and new ports; the peer's new
+ * credentials come with hq_transport_set_remote_credentials(), its
+ * candidates again.  Ours are gathered and announced ("local-candidate",
+ * "gathering-done") from the context once this returns, after the offer
+ * or answer that carries the new credentials.  A connected transport, or
+ * one that lost consent, is CONNECTING until ICE works again, then
+ * CONNECTED with its DTLS session and SRTP keys.  Call it from the
+ * context, not from a transport signal's handler.  FALSE with
  * HQ_TRANSPORT_ERROR_CLOSED for a closed transport or one whose failure
  * was not lost consent: make a new one. */
 gboolean hq_transport_restart_ice (HqTransport *transport, GError **error);
