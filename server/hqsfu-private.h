@@ -225,6 +225,18 @@ struct _HqSfuParticipant
   GPtrArray *sent_cands[2];
   gboolean sub_answered; /* the answer to it arrived */
   gboolean sub_dirty; /* subscriptions changed since */
+  /* ICE restarts (docs/protocol.md, "When a connection fails"): the
+   * participant's ICE ufrag we last applied per transport ([publish,
+   * subscribe]; another one in an offer or answer is a restart), whether
+   * each was ever connected, and for subscribe, which we offer: a restart
+   * to offer, the revision of the last offer that restarted, and the
+   * retry timer with its backoff while the transport is failed. */
+  gchar *remote_ufrag[2];
+  gboolean ever_connected[2];
+  gboolean sub_restart_wanted;
+  guint sub_restart_revision;
+  GSource *sub_restart_timer;
+  guint sub_restart_ms;
   guint sub_revision;
   guint next_mid;
   GSource *offer_timer; /* a re-offer gathering changes */

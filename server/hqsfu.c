@@ -115,6 +115,19 @@ send_error (HqSfuRoom *room, const gchar *sid, const gchar *id,
   json_object_unref (msg);
 }
 
+/* {"type": "ok", "id": @id}: a request that has nothing else to say. */
+static void
+send_ok (HqSfuRoom *room, const gchar *sid, const gchar *id)
+{
+  JsonObject *msg = json_object_new ();
+
+  json_object_set_string_member (msg, "type", "ok");
+  if (id)
+    json_object_set_string_member (msg, "id", id);
+  hq_sfu_room_send (room, sid, msg);
+  json_object_unref (msg);
+}
+
 typedef enum
 {
   CMD_CREATE,
@@ -441,7 +454,7 @@ offer_timer_cb (gpointer data)
 static void
 subscribe_renegotiate (HqSfuParticipant *p)
 {
-  if (p->offer_timer || !p->sub_dirty)
+  if (p->offer_timer || (!p->sub_dirty && !p->sub_restart_wanted))
     return;
   p->offer_timer = g_timeout_source_new (HQ_SFU_OFFER_DELAY_MS);
   g_source_set_callback (p->offer_timer, offer_timer_cb, p, NULL);
@@ -566,6 +579,12 @@ participant_free (gpointer data)
     g_source_destroy (p->offer_timer);
     g_source_unref (p->offer_timer);
   }
+  if (p->sub_restart_timer) {
+    g_source_destroy (p->sub_restart_timer);
+    g_source_unref (p->sub_restart_timer);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (p->remote_ufrag); i++)
+    g_free (p->remote_ufrag[i]);
   if (p->speaker_id)
     hq_dsi_remove_speaker (p->media->dsi, p->speaker_id, NULL);
   if (p->selection)
@@ -870,9 +889,117 @@ on_dtls_state (HqTransport *t, const gchar *state, const gchar *detail,
   hq_log_end (line);
 }
 
+/* --- worker: ICE restarts (docs/protocol.md, "When a connection fails") */
+
+/* The subscribe transport is restarted at once, then again after each of
+ * these pauses (doubling) while it stays down. */
+#define HQ_SFU_RESTART_MIN_MS 3000
+#define HQ_SFU_RESTART_MAX_MS 15000
+
+static void
+log_ice_restart (HqSfuParticipant *p, HqTransport *t, const gchar *why)
+{
+  JsonObject *line = hq_log_begin (HQ_LOG_INFO, "ice_restart");
+
+  json_object_set_string_member (line, "room", p->media->room->sid);
+  json_object_set_string_member (line, "participant", p->sid);
+  json_object_set_string_member (line, "transport", transport_name (p, t));
+  json_object_set_string_member (line, "why", why);
+  hq_log_end (line);
+}
+
+/* Restarts ICE on @t: new credentials, and our candidates again (the ones
+ * sent so far are stale, a resume must not send them). */
+static gboolean
+restart_ice (
+    HqSfuParticipant *p, HqTransport *t, const gchar *why, GError **error)
+{
+  if (!hq_transport_restart_ice (t, error))
+    return FALSE;
+  g_clear_pointer (&p->sent_cands[t == p->pub ? 0 : 1], g_ptr_array_unref);
+  log_ice_restart (p, t, why);
+  return TRUE;
+}
+
+/* Whether @sdp, from the participant for its transport @which (0
+ * publish, 1 subscribe), has other ICE credentials than we applied:
+ * the first, or a restart. */
+static gboolean
+new_remote_ufrag (HqSfuParticipant *p, guint which, const HqSdp *sdp)
+{
+  return g_strcmp0 (hq_sdp_get_ice_ufrag (sdp), p->remote_ufrag[which]) != 0;
+}
+
+static gboolean
+apply_remote (
+    HqSfuParticipant *p, guint which, const HqSdp *sdp, GError **error)
+{
+  if (!hq_transport_set_remote_description (
+          which == 0 ? p->pub : p->sub, sdp, error))
+    return FALSE;
+  g_free (p->remote_ufrag[which]);
+  p->remote_ufrag[which] = g_strdup (hq_sdp_get_ice_ufrag (sdp));
+  return TRUE;
+}
+
+/* Asks for a subscribe offer that restarts ICE, unless one is out. */
+static void
+want_sub_restart (HqSfuParticipant *p)
+{
+  if (p->sub == NULL || p->sub_restart_wanted
+      || (p->sub_offer && !p->sub_answered
+          && p->sub_restart_revision == p->sub_revision))
+    return;
+  p->sub_restart_wanted = TRUE;
+  subscribe_offer_now (p);
+}
+
+static void schedule_sub_restart (HqSfuParticipant *p, guint ms);
+
+static gboolean
+sub_restart_cb (gpointer data)
+{
+  HqSfuParticipant *p = data;
+
+  g_clear_pointer (&p->sub_restart_timer, g_source_unref);
+  if (hq_transport_get_state (p->sub) == HQ_TRANSPORT_STATE_CONNECTED)
+    return G_SOURCE_REMOVE;
+  want_sub_restart (p);
+  p->sub_restart_ms = MIN (p->sub_restart_ms * 2, HQ_SFU_RESTART_MAX_MS);
+  schedule_sub_restart (p, p->sub_restart_ms);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_sub_restart (HqSfuParticipant *p, guint ms)
+{
+  p->sub_restart_timer = g_timeout_source_new (ms);
+  g_source_set_callback (p->sub_restart_timer, sub_restart_cb, p, NULL);
+  g_source_attach (
+      p->sub_restart_timer, hq_worker_get_context (p->media->room->worker));
+}
+
+/* Video from the publisher or to the subscriber, after a pause: each
+ * subscription waits for a keyframe (and re-bases its sequence numbers
+ * and timestamps there), and the publisher is asked for one. */
+static void
+restart_video (GPtrArray *subs)
+{
+  for (guint i = 0; i < subs->len; i++) {
+    HqSfuSub *sub = g_ptr_array_index (subs, i);
+    if (sub->track->kind != HQ_SDP_KIND_VIDEO || !sub->negotiated)
+      continue;
+    sub->waiting_keyframe = TRUE;
+    hq_sfu_request_keyframe (sub->track);
+  }
+}
+
 static void
 on_state (HqTransport *t, gint state, HqSfuParticipant *p)
 {
+  const GError *error = hq_transport_get_error (t);
+  guint which = t == p->pub ? 0 : 1;
+
   if (t == p->sub && state == HQ_TRANSPORT_STATE_CONNECTED) {
     /* Video subscriptions start at a keyframe. */
     for (guint i = 0; i < p->subs->len; i++) {
@@ -880,8 +1007,32 @@ on_state (HqTransport *t, gint state, HqSfuParticipant *p)
       if (sub->track->kind == HQ_SDP_KIND_VIDEO)
         hq_sfu_request_keyframe (sub->track);
     }
+    if (p->ever_connected[1])
+      restart_video (p->subs);
+    if (p->sub_restart_timer) {
+      g_source_destroy (p->sub_restart_timer);
+      g_clear_pointer (&p->sub_restart_timer, g_source_unref);
+    }
   }
-  report_state (p, t, (HqTransportState)state, hq_transport_get_error (t));
+  if (t == p->pub && state == HQ_TRANSPORT_STATE_CONNECTED
+      && p->ever_connected[0]) {
+    /* Back after an ICE restart: subscribers get a clean picture. */
+    for (guint i = 0; i < p->tracks->len; i++)
+      restart_video (((HqSfuTrack *)g_ptr_array_index (p->tracks, i))->subs);
+  }
+  if (state == HQ_TRANSPORT_STATE_CONNECTED)
+    p->ever_connected[which] = TRUE;
+  report_state (p, t, (HqTransportState)state, error);
+  /* We offer the subscribe transport: we restart it.  The publish one is
+   * the participant's to restart (it hears of the failure above). */
+  if (t == p->sub && state == HQ_TRANSPORT_STATE_FAILED
+      && g_error_matches (
+          error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_CONSENT_LOST)
+      && p->sub_restart_timer == NULL) {
+    p->sub_restart_ms = HQ_SFU_RESTART_MIN_MS / 2;
+    /* Right after this state change, not inside it. */
+    schedule_sub_restart (p, 0);
+  }
 }
 
 /* Starts gathering @t's candidates; when no port is free (the configured
@@ -1033,7 +1184,7 @@ handle_publish_offer (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
   g_autofree gchar *ufrag = NULL, *pwd = NULL, *answer_text = NULL;
   g_autoptr (GArray) want = g_array_new (FALSE, TRUE, sizeof (HqSdpTrack));
   JsonArray *tracks = NULL;
-  gboolean first = p->pub == NULL;
+  gboolean first = p->pub == NULL, restart;
   HqSdpLocal local;
   JsonObject *reply;
   GHashTableIter iter;
@@ -1055,6 +1206,20 @@ handle_publish_offer (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
     send_error (room, p->sid, id, "internal", error->message);
     return;
   }
+  /* New ICE credentials in a later offer: the participant restarted ICE
+   * (its transport failed); we do too and answer with our new ones. */
+  restart = !first && new_remote_ufrag (p, 0, offer);
+  if (restart
+      && !restart_ice (
+          p, p->pub, "the participant offered new ICE credentials", &error)) {
+    send_error (room, p->sid, id, "internal", error->message);
+    return;
+  }
+  /* Its subscribers wait for a keyframe, asked for every second until it
+   * comes (our side may have stayed connected: no state change says when
+   * media is back). */
+  for (guint i = 0; restart && i < p->tracks->len; i++)
+    restart_video (((HqSfuTrack *)g_ptr_array_index (p->tracks, i))->subs);
   for (guint i = 0; i < offer->media->len; i++) {
     const HqSdpMedia *m = g_ptr_array_index (offer->media, i);
     HqSdpTrack t = {
@@ -1071,7 +1236,7 @@ handle_publish_offer (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
     return;
   }
   prefer_remb (p->pub_answer);
-  if (first && !hq_transport_set_remote_description (p->pub, offer, &error)) {
+  if ((first || restart) && !apply_remote (p, 0, offer, &error)) {
     send_error (room, p->sid, id, "invalid_sdp", error->message);
     return;
   }
@@ -1160,7 +1325,7 @@ subscribe_offer_now (HqSfuParticipant *p)
   HqSdp *offer;
   JsonObject *msg;
 
-  if (!p->sub_dirty)
+  if (!p->sub_dirty && !p->sub_restart_wanted)
     return;
   /* One offer at a time; changes meanwhile wait for its answer. */
   if (p->sub_offer && !p->sub_answered)
@@ -1172,6 +1337,18 @@ subscribe_offer_now (HqSfuParticipant *p)
         HQ_LOG_ERROR, "sfu", "no subscribe transport: %s", error->message);
     return;
   }
+  if (p->sub_restart_wanted && !first) {
+    if (restart_ice (p, p->sub,
+            hq_transport_get_state (p->sub) == HQ_TRANSPORT_STATE_CONNECTED
+                ? "the participant asked"
+                : "the transport failed",
+            &error))
+      p->sub_restart_revision = p->sub_revision + 1;
+    else
+      hq_log_message (HQ_LOG_WARN, "sfu", "no ICE restart: %s", error->message);
+    g_clear_error (&error);
+  }
+  p->sub_restart_wanted = FALSE;
   for (guint i = 0; i < p->subs->len; i++) {
     HqSfuSub *sub = g_ptr_array_index (p->subs, i);
     HqSdpTrack t = { .kind = sub->track->kind,
@@ -1255,10 +1432,10 @@ handle_subscribe_answer (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
     send_error (room, p->sid, id, "invalid_sdp", error->message);
     return;
   }
-  /* The transport's remote side is set once: later answers only change
+  /* The transport's remote side is set by the first answer and by the
+   * answers to our ICE restarts (new credentials); the others only change
    * which m-lines carry what. */
-  if (p->sub_revision == 1
-      && !hq_transport_set_remote_description (p->sub, answer, &error)) {
+  if (new_remote_ufrag (p, 1, answer) && !apply_remote (p, 1, answer, &error)) {
     send_error (room, p->sid, id, "invalid_sdp", error->message);
     return;
   }
@@ -1313,13 +1490,42 @@ handle_candidate (
     send_error (p->media->room, p->sid, id, "invalid_field", error->message);
 }
 
+/* {"type": "ice_restart", "transport": "subscribe"}: the participant's
+ * side of the subscribe transport failed first; we offer, so we restart. */
+static void
+handle_ice_restart (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
+{
+  const gchar *which = "";
+
+  hq_protocol_read_string (msg, "transport", &which, NULL);
+  if (g_str_equal (which, "publish")) {
+    send_error (p->media->room, p->sid, id, "invalid_field",
+        "The publish connection is restarted by its offerer, the "
+        "participant: send a publish_offer with new ICE credentials.");
+    return;
+  }
+  if (!g_str_equal (which, "subscribe")) {
+    send_error (p->media->room, p->sid, id, "invalid_field",
+        "transport must be subscribe (or publish, which you restart "
+        "yourself with a new publish_offer).");
+    return;
+  }
+  if (p->sub == NULL) {
+    send_error (p->media->room, p->sid, id, "invalid_field",
+        "There is no subscribe connection yet: the server offers one once "
+        "there is something to receive.");
+    return;
+  }
+  want_sub_restart (p);
+  send_ok (p->media->room, p->sid, id);
+}
+
 /* {"local": 0..3, "remote": 0..3}: how much network_quality tells this
  * participant about itself and about the others. */
 static void
 handle_quality_configure (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
 {
   gint64 local = p->verbosity_local, remote = p->verbosity_remote;
-  JsonObject *reply;
 
   if (!hq_protocol_read_int (msg, "local", &local, NULL)
       || !hq_protocol_read_int (msg, "remote", &remote, NULL) || local < 0
@@ -1331,12 +1537,7 @@ handle_quality_configure (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
   }
   p->verbosity_local = (guint)local;
   p->verbosity_remote = (guint)remote;
-  reply = json_object_new ();
-  json_object_set_string_member (reply, "type", "ok");
-  if (id)
-    json_object_set_string_member (reply, "id", id);
-  hq_sfu_room_send (p->media->room, p->sid, reply);
-  json_object_unref (reply);
+  send_ok (p->media->room, p->sid, id);
 }
 
 static void
@@ -1372,6 +1573,9 @@ handle (HqSfuRoomMedia *media, const gchar *sid, JsonObject *msg)
       break;
     case HQ_MESSAGE_NETWORK_QUALITY_CONFIGURE:
       handle_quality_configure (p, msg, id);
+      break;
+    case HQ_MESSAGE_ICE_RESTART:
+      handle_ice_restart (p, msg, id);
       break;
     default:
       break;

@@ -576,6 +576,30 @@ gst_hq_room_post_connection (GstElement *element, gboolean connected)
   }
 }
 
+void
+gst_hq_room_on_media_changed (HqRoomClient *client, gint which,
+    gboolean connected, const gchar *why, GstElement *element)
+{
+  const gchar *transport =
+      which == HQ_ROOM_TRANSPORT_PUBLISH ? "publish" : "subscribe";
+
+  if (!connected) {
+    GST_CAT_WARNING_OBJECT (element_category (element), element,
+        "%s media lost (%s): restarting ICE while the server connection "
+        "lasts",
+        transport, why ? why : "");
+    post (element,
+        gst_structure_new ("hq-media-reconnecting", "transport", G_TYPE_STRING,
+            transport, "reason", G_TYPE_STRING, why ? why : "", NULL));
+  } else {
+    GST_CAT_INFO_OBJECT (
+        element_category (element), element, "%s media restored", transport);
+    post (element,
+        gst_structure_new (
+            "hq-media-restored", "transport", G_TYPE_STRING, transport, NULL));
+  }
+}
+
 static void
 post_participant (GstElement *element, const gchar *name, JsonObject *msg)
 {

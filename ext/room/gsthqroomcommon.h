@@ -142,6 +142,10 @@ void gst_hq_room_post_event (
 void gst_hq_room_post_joined (
     GstElement *element, JsonObject *joined, gboolean resumed);
 void gst_hq_room_post_connection (GstElement *element, gboolean connected);
+/* HqRoomClient's "media-changed" handler (connect it with the element as
+ * data): posts hq-media-reconnecting or hq-media-restored. */
+void gst_hq_room_on_media_changed (HqRoomClient *client, gint which,
+    gboolean connected, const gchar *why, GstElement *element);
 /* The client gave up: an element error that says why. */
 void gst_hq_room_post_error (GstElement *element, const GError *error);
 

@@ -1079,6 +1079,8 @@ setup_client (HqRoomClient *client, gpointer user_data)
   g_signal_connect (
       client, "connection-changed", G_CALLBACK (on_connection), self);
   g_signal_connect (
+      client, "media-changed", G_CALLBACK (gst_hq_room_on_media_changed), self);
+  g_signal_connect (
       client, "tracks-changed", G_CALLBACK (on_tracks_changed), self);
   hq_room_client_set_receive_func (client, on_receive, self, NULL);
   update_rules_now (client, self);

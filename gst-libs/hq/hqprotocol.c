@@ -156,6 +156,7 @@ static const struct
   [HQ_MESSAGE_SUBSCRIBE_PRIORITY] = { "subscribe_priority" },
   [HQ_MESSAGE_DATA_SEND] = { "data_send" },
   [HQ_MESSAGE_ROOM_COMPLETE] = { "room_complete" },
+  [HQ_MESSAGE_ICE_RESTART] = { "ice_restart" },
 };
 
 HqMessageType
@@ -416,6 +417,7 @@ static const struct
   { HQ_MESSAGE_CANDIDATE, "transport", FIELD_STRING, TRUE },
   { HQ_MESSAGE_CANDIDATE, "candidate", FIELD_STRING, FALSE },
   { HQ_MESSAGE_END_OF_CANDIDATES, "transport", FIELD_STRING, TRUE },
+  { HQ_MESSAGE_ICE_RESTART, "transport", FIELD_STRING, TRUE },
   { HQ_MESSAGE_NETWORK_QUALITY_CONFIGURE, "local", FIELD_INT, FALSE },
   { HQ_MESSAGE_NETWORK_QUALITY_CONFIGURE, "remote", FIELD_INT, FALSE },
   { HQ_MESSAGE_PEER_OFFER, "to", FIELD_STRING, TRUE },

@@ -109,6 +109,7 @@ typedef enum
   HQ_MESSAGE_SUBSCRIBE_PRIORITY,
   HQ_MESSAGE_DATA_SEND,
   HQ_MESSAGE_ROOM_COMPLETE,
+  HQ_MESSAGE_ICE_RESTART,
 } HqMessageType;
 
 /* Events the server sends that are hqrooms' additions to Twilio's model

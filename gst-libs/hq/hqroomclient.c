@@ -34,6 +34,12 @@
 
 #define RECONNECT_MIN_MS 250
 #define RECONNECT_MAX_MS 4000
+/* A media transport that lost ICE consent is restarted at once, then
+ * again after each of these pauses (doubling) while it has not come
+ * back: long enough for the checks of one restart to cross a slow,
+ * queueing link before the next one starts over. */
+#define RECOVER_MIN_MS 3000
+#define RECOVER_MAX_MS 15000
 #define PING_INTERVAL_S 20
 /* Packets waiting for the context; beyond this the oldest are dropped
  * (the context is stalled and late media is useless). */
@@ -104,6 +110,15 @@ struct _HqRoomClient
   HqSdp *pub_offer;
   gboolean pub_answered;
   HqTransport *sub;
+  /* Per HqRoomTransportKind: the server's ICE ufrag we last applied (a
+   * new one in an answer or offer is an ICE restart), whether the
+   * transport was ever connected, and its recovery after lost consent
+   * (docs/protocol.md, "When a connection fails"). */
+  gchar *remote_ufrag[2];
+  gboolean ever_connected[2];
+  gboolean media_lost[2];
+  guint recover_ms[2];
+  GSource *recover[2];
   GPtrArray *remote; /* HqRoomRemoteTrack */
   /* Empty receiver reports sent on the connected subscribe transport
    * until its first RTP packet comes: the server sends its recorder media
@@ -130,6 +145,7 @@ enum
   SIGNAL_TRACKS_CHANGED,
   SIGNAL_CONNECTION_CHANGED,
   SIGNAL_TRANSPORT_CONNECTED,
+  SIGNAL_MEDIA_CHANGED,
   SIGNAL_ERROR,
   N_SIGNALS
 };
@@ -365,11 +381,119 @@ send_ready_report (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* --- recovering a transport that lost consent --- */
+
+static const gchar *const transport_names[] = { "publish", "subscribe" };
+
+static void send_publish_offer (HqRoomClient *c);
+
+static void
+stop_recovery (HqRoomClient *c, HqRoomTransportKind which)
+{
+  if (c->recover[which]) {
+    g_source_destroy (c->recover[which]);
+    g_clear_pointer (&c->recover[which], g_source_unref);
+  }
+}
+
+/* One attempt: the publish transport (we offer) restarts ICE and offers
+ * again; for the subscribe transport the server offers, so we ask it. */
+static void
+restart_media (HqRoomClient *c, HqRoomTransportKind which)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!c->joined)
+    return; /* the next attempt, after the rejoin */
+  GST_INFO ("participant %s: %s transport: ICE restart", c->participant_sid,
+      transport_names[which]);
+  if (which == HQ_ROOM_TRANSPORT_PUBLISH) {
+    if (c->pub == NULL || !c->pub_answered)
+      return;
+    if (!hq_transport_restart_ice (c->pub, &error)) {
+      GST_WARNING ("participant %s: %s", c->participant_sid, error->message);
+      return;
+    }
+    send_publish_offer (c);
+  } else {
+    JsonObject *m = msg_new ("ice_restart", "ice_restart");
+    json_object_set_string_member (m, "transport", "subscribe");
+    ws_send (c, m);
+    json_object_unref (m);
+  }
+}
+
+typedef struct
+{
+  HqRoomClient *c;
+  HqRoomTransportKind which;
+} Recovery;
+
+static void schedule_recovery (
+    HqRoomClient *c, HqRoomTransportKind which, guint ms);
+
+static gboolean
+recover_cb (gpointer data)
+{
+  Recovery *r = data;
+  HqRoomClient *c = r->c;
+  HqRoomTransportKind which = r->which;
+
+  g_clear_pointer (&c->recover[which], g_source_unref);
+  restart_media (c, which);
+  c->recover_ms[which] = MIN (c->recover_ms[which] * 2, RECOVER_MAX_MS);
+  schedule_recovery (c, which, c->recover_ms[which]);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_recovery (HqRoomClient *c, HqRoomTransportKind which, guint ms)
+{
+  Recovery *r = g_new (Recovery, 1);
+
+  r->c = c;
+  r->which = which;
+  c->recover[which] = g_timeout_source_new (ms);
+  g_source_set_callback (c->recover[which], recover_cb, r, g_free);
+  g_source_attach (c->recover[which], c->context);
+}
+
+/* @which lost its media path (@why): try to bring it back while the
+ * signalling connection lasts, at once and then with backoff. */
+static void
+media_lost (HqRoomClient *c, HqRoomTransportKind which, const gchar *why)
+{
+  if (c->media_lost[which] || !c->ever_connected[which])
+    return;
+  c->media_lost[which] = TRUE;
+  GST_WARNING ("participant %s: %s media lost (%s): restarting ICE",
+      c->participant_sid, transport_names[which], why);
+  g_signal_emit (c, signals[SIGNAL_MEDIA_CHANGED], 0, (gint)which, FALSE, why);
+  c->recover_ms[which] = RECOVER_MIN_MS / 2;
+  /* The first attempt right after this state change, not inside it. */
+  schedule_recovery (c, which, 0);
+}
+
+static void
+media_connected (HqRoomClient *c, HqRoomTransportKind which)
+{
+  c->ever_connected[which] = TRUE;
+  stop_recovery (c, which);
+  if (!c->media_lost[which])
+    return;
+  c->media_lost[which] = FALSE;
+  GST_INFO ("participant %s: %s media restored", c->participant_sid,
+      transport_names[which]);
+  g_signal_emit (c, signals[SIGNAL_MEDIA_CHANGED], 0, (gint)which, TRUE, NULL);
+}
+
 static void
 on_transport_state (HqTransport *t, gint state, gpointer user_data)
 {
   HqRoomClient *c = user_data;
   const GError *error = hq_transport_get_error (t);
+  HqRoomTransportKind which =
+      t == c->pub ? HQ_ROOM_TRANSPORT_PUBLISH : HQ_ROOM_TRANSPORT_SUBSCRIBE;
 
   GST_INFO ("participant %s: %s transport %s%s%s",
       c->participant_sid ? c->participant_sid : "(not joined)",
@@ -385,9 +509,14 @@ on_transport_state (HqTransport *t, gint state, gpointer user_data)
     g_source_set_callback (c->ready_reports, send_ready_report, c, NULL);
     g_source_attach (c->ready_reports, c->context);
   }
-  if (state == HQ_TRANSPORT_STATE_CONNECTED)
-    g_signal_emit (c, signals[SIGNAL_TRANSPORT_CONNECTED], 0,
-        t == c->pub ? HQ_ROOM_TRANSPORT_PUBLISH : HQ_ROOM_TRANSPORT_SUBSCRIBE);
+  if (state == HQ_TRANSPORT_STATE_CONNECTED) {
+    media_connected (c, which);
+    g_signal_emit (c, signals[SIGNAL_TRANSPORT_CONNECTED], 0, which);
+  }
+  if (state == HQ_TRANSPORT_STATE_FAILED
+      && g_error_matches (
+          error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_CONSENT_LOST))
+    media_lost (c, which, error->message);
 }
 
 static HqTransport *
@@ -444,6 +573,14 @@ drop_transport (HqRoomClient *c, HqTransport **t)
 static void
 drop_media (HqRoomClient *c)
 {
+  /* A lost path ends with its transport (a rejoin makes new ones, and
+   * says so with "joined"). */
+  for (guint i = 0; i < 2; i++) {
+    stop_recovery (c, i);
+    g_clear_pointer (&c->remote_ufrag[i], g_free);
+    c->ever_connected[i] = FALSE;
+    c->media_lost[i] = FALSE;
+  }
   drop_transport (c, &c->pub);
   stop_ready_reports (c);
   drop_transport (c, &c->sub);
@@ -583,6 +720,28 @@ on_track_published (HqRoomClient *c, const gchar *id, JsonObject *msg)
   publish_tracks (c);
 }
 
+/* Whether @sdp carries other ICE credentials than the server's we last
+ * applied to @which: the answer to our ICE restart, or the server's. */
+static gboolean
+ice_restarted (HqRoomClient *c, HqRoomTransportKind which, const HqSdp *sdp)
+{
+  return c->remote_ufrag[which] != NULL
+      && g_strcmp0 (hq_sdp_get_ice_ufrag (sdp), c->remote_ufrag[which]) != 0;
+}
+
+static gboolean
+apply_remote (HqRoomClient *c, HqRoomTransportKind which, const HqSdp *sdp,
+    GError **error)
+{
+  HqTransport *t = which == HQ_ROOM_TRANSPORT_PUBLISH ? c->pub : c->sub;
+
+  if (!hq_transport_set_remote_description (t, sdp, error))
+    return FALSE;
+  g_free (c->remote_ufrag[which]);
+  c->remote_ufrag[which] = g_strdup (hq_sdp_get_ice_ufrag (sdp));
+  return TRUE;
+}
+
 static void
 on_publish_answer (HqRoomClient *c, JsonObject *msg)
 {
@@ -590,11 +749,20 @@ on_publish_answer (HqRoomClient *c, JsonObject *msg)
   g_autoptr (HqSdp) answer = NULL;
   const gchar *text = str_member (msg, "sdp");
 
-  if (c->pub == NULL || c->pub_answered)
+  if (c->pub == NULL)
     return;
   answer = hq_sdp_parse (HQ_SDP_ANSWER, text ? text : "", -1, &error);
+  if (c->pub_answered) {
+    /* A renegotiation changes nothing of the transport, but for the
+     * answer to an ICE restart, with the server's new credentials. */
+    if (answer && ice_restarted (c, HQ_ROOM_TRANSPORT_PUBLISH, answer)
+        && !apply_remote (c, HQ_ROOM_TRANSPORT_PUBLISH, answer, &error))
+      GST_WARNING ("participant %s: cannot use the ICE restart's answer: %s",
+          c->participant_sid, error->message);
+    return;
+  }
   if (answer == NULL
-      || !hq_transport_set_remote_description (c->pub, answer, &error)
+      || !apply_remote (c, HQ_ROOM_TRANSPORT_PUBLISH, answer, &error)
       || !hq_transport_gather (c->pub, &error)) {
     fail (c, HQ_ROOM_CLIENT_ERROR_MEDIA, "cannot use the publish answer: %s",
         error->message);
@@ -781,7 +949,7 @@ on_subscribe_offer (HqRoomClient *c, JsonObject *msg)
   g_autoptr (HqSdp) answer = NULL;
   g_autoptr (GArray) want = g_array_new (FALSE, TRUE, sizeof (HqSdpTrack));
   JsonArray *described = array_member (msg, "tracks");
-  gboolean first = c->sub == NULL;
+  gboolean first = c->sub == NULL, restart;
   gint64 revision = 0;
   HqSdpLocal local;
   JsonObject *m;
@@ -797,6 +965,14 @@ on_subscribe_offer (HqRoomClient *c, JsonObject *msg)
         error->message);
     return;
   }
+  /* New ICE credentials in the offer: the server restarted ICE, so do
+   * we, and answer with our new ones. */
+  restart = ice_restarted (c, HQ_ROOM_TRANSPORT_SUBSCRIBE, offer);
+  if (restart && !hq_transport_restart_ice (c->sub, &error)) {
+    GST_WARNING ("participant %s: %s", c->participant_sid, error->message);
+    restart = FALSE;
+    g_clear_error (&error);
+  }
   for (guint i = 0; i < offer->media->len; i++) {
     const HqSdpMedia *om = g_ptr_array_index (offer->media, i);
     HqSdpTrack t = { .kind = om->kind,
@@ -808,8 +984,8 @@ on_subscribe_offer (HqRoomClient *c, JsonObject *msg)
   answer = hq_sdp_build_answer (
       offer, &local, (const HqSdpTrack *)want->data, want->len, &error);
   if (answer == NULL
-      || (first
-          && !hq_transport_set_remote_description (c->sub, offer, &error))) {
+      || ((first || restart)
+          && !apply_remote (c, HQ_ROOM_TRANSPORT_SUBSCRIBE, offer, &error))) {
     fail (c, HQ_ROOM_CLIENT_ERROR_MEDIA,
         "cannot answer the subscribe offer: %s", error->message);
     return;
@@ -933,6 +1109,22 @@ on_join_refused (HqRoomClient *c, JsonObject *msg)
       text ? text : "");
 }
 
+/* The server's side of our publish transport.  It failed first: only the
+ * offerer can restart ICE, so we do.  Connected again: when our side never
+ * left CONNECTED (a restart does not leave it), this is how we learn
+ * media flows again. */
+static void
+on_server_publish_state (HqRoomClient *c, const gchar *state, JsonObject *msg)
+{
+  if (g_strcmp0 (state, "failed") == 0)
+    media_lost (c, HQ_ROOM_TRANSPORT_PUBLISH,
+        str_member (msg, "message") ? str_member (msg, "message")
+                                    : "the server's side failed");
+  else if (g_strcmp0 (state, "connected") == 0 && c->pub
+      && hq_transport_get_state (c->pub) == HQ_TRANSPORT_STATE_CONNECTED)
+    media_connected (c, HQ_ROOM_TRANSPORT_PUBLISH);
+}
+
 static void
 on_ws_message (
     SoupWebsocketConnection *ws, gint type, GBytes *bytes, HqRoomClient *c)
@@ -977,6 +1169,9 @@ on_ws_message (
     on_priority_changed (c, msg);
   else if (g_str_equal (t, "candidate") || g_str_equal (t, "end_of_candidates"))
     on_candidate (c, t, msg);
+  else if (g_str_equal (t, "transport_state")
+      && g_strcmp0 (str_member (msg, "transport"), "publish") == 0)
+    on_server_publish_state (c, str_member (msg, "state"), msg);
   if (!c->failed)
     g_signal_emit (c, signals[SIGNAL_MESSAGE], 0, t, msg);
   g_object_unref (c);
@@ -1475,6 +1670,9 @@ hq_room_client_class_init (HqRoomClientClass *klass)
   signals[SIGNAL_TRANSPORT_CONNECTED] =
       g_signal_new ("transport-connected", G_TYPE_FROM_CLASS (klass),
           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+  signals[SIGNAL_MEDIA_CHANGED] = g_signal_new ("media-changed",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 3, G_TYPE_INT, G_TYPE_BOOLEAN, G_TYPE_STRING);
   signals[SIGNAL_ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
 }

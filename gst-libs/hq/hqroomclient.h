@@ -16,7 +16,10 @@
  *   3. Media: hq_room_client_send_rtp()/_rtcp() (thread-safe: they copy
  *      the packet and hand it to the client's context); received packets
  *      go to the receive function, on the client's context.
- *   4. Losing the WebSocket (server restart, network) starts a reconnect
+ *   4. A media transport that loses ICE consent (the network went dark
+ *      for seconds) is brought back with an ICE restart, at once and then
+ *      with backoff, DTLS and SRTP kept ("media-changed").
+ *      Losing the WebSocket (server restart, network) starts a reconnect
  *      with backoff: within the server's grace period it resumes the same
  *      participant (its transports and tracks stay); otherwise it joins
  *      afresh with new transports and publishes its tracks again.  Only
@@ -191,6 +194,13 @@ G_DECLARE_FINAL_TYPE (HqRoomClient, hq_room_client, HQ, ROOM_CLIENT, GObject)
  *     lost and a reconnect begins.
  *   "transport-connected" (HqRoomTransportKind which, as gint): @which
  *     is connected (again); what was sent on it before was dropped.
+ *   "media-changed" (HqRoomTransportKind which, as gint, gboolean
+ *     connected, const gchar *why): @which lost its media path (ICE
+ *     consent lost, on our side or the server's; @why says so) and the
+ *     client restarts ICE on it while the signalling connection lasts
+ *     (docs/protocol.md, "When a connection fails"); then connected TRUE
+ *     (@why NULL) when media flows again.  The signalling connection
+ *     and the participant are unaffected.
  *   "error" (GError *error): the client gave up. */
 
 HqRoomClient *hq_room_client_new (

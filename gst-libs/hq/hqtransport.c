@@ -67,6 +67,14 @@ struct _HqTransport
   /* The transports of the candidates the peer gave, one bit per
    * NiceCandidateTransport (libnice drops those it will not use). */
   guint remote_transports;
+  GSource *announce; /* gathers again after an ICE restart */
+  gboolean gathering; /* hq_transport_gather() was called */
+  /* What each ICE stream is made with (an ICE restart makes a new one). */
+  guint port_min, port_max;
+  gchar *turn_server, *turn_username, *turn_password;
+  guint turn_port;
+  GPtrArray *ice_servers; /* HqIceServer, the join reply's (or NULL) */
+  gboolean relay_only, have_stun;
 
   HqTransportReceiveFunc receive;
   gpointer receive_data;
@@ -109,15 +117,21 @@ hq_transport_config_init (HqTransportConfig *config)
 
 /* --- state --- */
 
+static gboolean recoverable (HqTransport *self);
+
 static void
 set_state (HqTransport *self, HqTransportState state)
 {
   if (self->state == state || self->state == HQ_TRANSPORT_STATE_CLOSED)
     return;
-  /* A failed transport stays failed until closed. */
+  /* A failed transport stays failed until closed, but for one that lost
+   * consent: an ICE restart, or ICE working again (consent can be lost on
+   * the old pair while a restart is under way), brings it back. */
   if (self->state == HQ_TRANSPORT_STATE_FAILED
-      && state != HQ_TRANSPORT_STATE_CLOSED)
+      && state != HQ_TRANSPORT_STATE_CLOSED && !recoverable (self))
     return;
+  if (self->state == HQ_TRANSPORT_STATE_FAILED)
+    g_clear_error (&self->error);
   if (state == HQ_TRANSPORT_STATE_FAILED)
     GST_WARNING ("%s: transport %s -> failed: %s", self->label,
         hq_transport_state_name (self->state),
@@ -127,6 +141,18 @@ set_state (HqTransport *self, HqTransportState state)
         hq_transport_state_name (self->state), hq_transport_state_name (state));
   self->state = state;
   g_signal_emit (self, signals[SIGNAL_STATE_CHANGED], 0, (gint)state);
+}
+
+/* Whether an ICE restart can bring @self back: it was connected (DTLS
+ * done, SRTP keyed) and only lost ICE consent.  The DTLS association and
+ * the SRTP keys outlive an ICE restart (browsers keep theirs too); a
+ * transport that never connected, or whose DTLS failed, is done for. */
+static gboolean
+recoverable (HqTransport *self)
+{
+  return self->state == HQ_TRANSPORT_STATE_FAILED && self->srtp != NULL
+      && g_error_matches (
+          self->error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_CONSENT_LOST);
 }
 
 /* Takes @error. */
@@ -140,7 +166,11 @@ fail (HqTransport *self, GError *error)
   }
   g_clear_error (&self->error);
   self->error = error;
-  g_clear_pointer (&self->srtp, hq_srtp_free);
+  /* Lost consent keeps the keys for an ICE restart; anything else ends
+   * the session. */
+  if (!g_error_matches (
+          error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_CONSENT_LOST))
+    g_clear_pointer (&self->srtp, hq_srtp_free);
   set_state (self, HQ_TRANSPORT_STATE_FAILED);
 }
 
@@ -542,6 +572,12 @@ on_component_state (NiceAgent *agent, guint stream_id, guint component_id,
         break;
       self->ice_connected = TRUE;
       self->ever_connected = TRUE;
+      if (self->srtp) {
+        /* Back after an ICE restart: the DTLS session carries on. */
+        GST_INFO ("%s: ICE works again; DTLS and SRTP carry on", self->label);
+        set_state (self, HQ_TRANSPORT_STATE_CONNECTED);
+        break;
+      }
       if (!ensure_dtls (self, &error)) {
         fail (self, error);
         break;
@@ -551,8 +587,6 @@ on_component_state (NiceAgent *agent, guint stream_id, guint component_id,
       g_signal_emit (self, signals[SIGNAL_DTLS_STATE_CHANGED], 0, "handshaking",
           self->dtls_role == HQ_DTLS_ROLE_CLIENT ? "client" : "server");
       hq_dtls_start (self->dtls);
-      if (self->srtp)
-        set_state (self, HQ_TRANSPORT_STATE_CONNECTED);
       break;
     case NICE_COMPONENT_STATE_FAILED:
       self->ice_connected = FALSE;
@@ -626,13 +660,13 @@ add_local_addresses (
 /* The join reply's ICE servers (hqice.h): the first stun: URL and every
  * turn: URL over UDP or TCP.  libnice resolves host names itself. */
 static void
-add_ice_servers (HqTransport *self, const HqTransportConfig *config)
+add_ice_servers (HqTransport *self)
 {
-  gboolean have_stun = config->stun_server != NULL;
-  guint relays = config->turn_server != NULL;
+  gboolean have_stun = self->have_stun;
+  guint relays = self->turn_server != NULL;
 
-  for (guint i = 0; config->ice_servers && i < config->ice_servers->len; i++) {
-    const HqIceServer *s = g_ptr_array_index (config->ice_servers, i);
+  for (guint i = 0; self->ice_servers && i < self->ice_servers->len; i++) {
+    const HqIceServer *s = g_ptr_array_index (self->ice_servers, i);
     if (s->scheme == HQ_ICE_URL_STUN && !have_stun) {
       g_object_set (self->agent, "stun-server", s->host, "stun-server-port",
           s->port, NULL);
@@ -657,7 +691,7 @@ add_ice_servers (HqTransport *self, const HqTransportConfig *config)
     }
   }
   self->relays = relays;
-  if (config->relay_only && relays == 0)
+  if (self->relay_only && relays == 0)
     GST_WARNING ("%s: relayed candidates only, but no usable TURN server "
                  "(turn: over UDP or TCP, with credentials): ICE will fail",
         self->label);
@@ -753,6 +787,10 @@ hq_transport_dispose (GObject *object)
 {
   HqTransport *self = HQ_TRANSPORT (object);
 
+  if (self->announce) {
+    g_source_destroy (self->announce);
+    g_clear_pointer (&self->announce, g_source_unref);
+  }
   if (self->agent) {
     nice_agent_attach_recv (self->agent, self->stream_id, HQ_ICE_COMPONENT,
         self->context, NULL, NULL);
@@ -785,6 +823,10 @@ hq_transport_finalize (GObject *object)
   g_free (self->remote_fp_algorithm);
   g_free (self->remote_fp);
   g_free (self->label);
+  g_free (self->turn_server);
+  g_free (self->turn_username);
+  g_free (self->turn_password);
+  g_clear_pointer (&self->ice_servers, g_ptr_array_unref);
   G_OBJECT_CLASS (hq_transport_parent_class)->finalize (object);
 }
 
@@ -854,6 +896,39 @@ copy_profiles (const HqSrtpProfile *profiles)
   return g_memdup2 (profiles, (n + 1) * sizeof *profiles);
 }
 
+/* The agent's one ICE stream (one component), with the configured port
+ * range, TURN relay and ICE servers, its packets to on_receive. */
+static gboolean
+add_stream (HqTransport *self, GError **error)
+{
+  self->stream_id = nice_agent_add_stream (self->agent, 1);
+  if (self->stream_id == 0) {
+    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_ICE,
+        "cannot add an ICE stream");
+    return FALSE;
+  }
+  if (self->port_min || self->port_max)
+    nice_agent_set_port_range (self->agent, self->stream_id, HQ_ICE_COMPONENT,
+        self->port_min, self->port_max);
+  if (self->turn_server
+      && !nice_agent_set_relay_info (self->agent, self->stream_id,
+          HQ_ICE_COMPONENT, self->turn_server, self->turn_port,
+          self->turn_username ? self->turn_username : "",
+          self->turn_password ? self->turn_password : "",
+          NICE_RELAY_TYPE_TURN_UDP)) {
+    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_INVALID_ARGUMENT,
+        "TURN server \"%s\" is not usable", self->turn_server);
+    return FALSE;
+  }
+  add_ice_servers (self);
+  /* A new stream gathers and hears the peer's candidates anew. */
+  self->local_done = self->remote_done = FALSE;
+  self->remote_transports = 0;
+  nice_agent_attach_recv (self->agent, self->stream_id, HQ_ICE_COMPONENT,
+      self->context, on_receive, self);
+  return TRUE;
+}
+
 HqTransport *
 hq_transport_new (const HqTransportConfig *config, GError **error)
 {
@@ -892,27 +967,18 @@ hq_transport_new (const HqTransportConfig *config, GError **error)
   if (!add_local_addresses (self->agent, config, error))
     return NULL;
 
-  self->stream_id = nice_agent_add_stream (self->agent, 1);
-  if (self->stream_id == 0) {
-    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_ICE,
-        "cannot add an ICE stream");
+  self->port_min = config->port_min;
+  self->port_max = config->port_max;
+  self->turn_server = g_strdup (config->turn_server);
+  self->turn_port = config->turn_port ? config->turn_port : 3478;
+  self->turn_username = g_strdup (config->turn_username);
+  self->turn_password = g_strdup (config->turn_password);
+  self->ice_servers =
+      config->ice_servers ? g_ptr_array_ref (config->ice_servers) : NULL;
+  self->relay_only = config->relay_only;
+  self->have_stun = config->stun_server != NULL;
+  if (!add_stream (self, error))
     return NULL;
-  }
-  if (config->port_min || config->port_max)
-    nice_agent_set_port_range (self->agent, self->stream_id, HQ_ICE_COMPONENT,
-        config->port_min, config->port_max);
-  if (config->turn_server
-      && !nice_agent_set_relay_info (self->agent, self->stream_id,
-          HQ_ICE_COMPONENT, config->turn_server,
-          config->turn_port ? config->turn_port : 3478,
-          config->turn_username ? config->turn_username : "",
-          config->turn_password ? config->turn_password : "",
-          NICE_RELAY_TYPE_TURN_UDP)) {
-    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_INVALID_ARGUMENT,
-        "TURN server \"%s\" is not usable", config->turn_server);
-    return NULL;
-  }
-  add_ice_servers (self, config);
 
   g_signal_connect (
       self->agent, "new-candidate-full", G_CALLBACK (on_new_candidate), self);
@@ -922,8 +988,6 @@ hq_transport_new (const HqTransportConfig *config, GError **error)
       G_CALLBACK (on_component_state), self);
   g_signal_connect (self->agent, "new-selected-pair-full",
       G_CALLBACK (on_selected_pair), self);
-  nice_agent_attach_recv (self->agent, self->stream_id, HQ_ICE_COMPONENT,
-      self->context, on_receive, self);
   return g_steal_pointer (&self);
 }
 
@@ -965,6 +1029,7 @@ hq_transport_gather (HqTransport *self, GError **error)
         "or port)");
     return FALSE;
   }
+  self->gathering = TRUE;
   if (self->state == HQ_TRANSPORT_STATE_NEW)
     set_state (self, HQ_TRANSPORT_STATE_CONNECTING);
   return TRUE;
@@ -1113,28 +1178,62 @@ hq_transport_set_remote_description (
   return TRUE;
 }
 
+/* The new stream's candidates, announced as they come ("local-candidate",
+ * "gathering-done").  From the context, after hq_transport_restart_ice()
+ * returned, so that the offer or answer with the new credentials goes out
+ * before them. */
+static gboolean
+gather_again (gpointer data)
+{
+  HqTransport *self = data;
+  g_autoptr (GError) error = NULL;
+
+  g_clear_pointer (&self->announce, g_source_unref);
+  if (self->state == HQ_TRANSPORT_STATE_CLOSED)
+    return G_SOURCE_REMOVE;
+  if (!nice_agent_gather_candidates (self->agent, self->stream_id)) {
+    g_set_error (&error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_ICE,
+        "ICE candidate gathering could not start again after an ICE restart "
+        "(no usable local address or port)");
+    GST_WARNING ("%s: %s", self->label, error->message);
+  }
+  return G_SOURCE_REMOVE;
+}
+
 gboolean
 hq_transport_restart_ice (HqTransport *self, GError **error)
 {
-  GSList *cands;
+  gboolean recover = recoverable (self);
+  guint old = self->stream_id;
 
-  GST_INFO ("%s: ICE restart", self->label);
-  self->remote_done = FALSE;
-  if (!nice_agent_restart_stream (self->agent, self->stream_id)) {
-    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_ICE,
-        "ICE restart failed");
+  if (self->state == HQ_TRANSPORT_STATE_CLOSED
+      || (self->state == HQ_TRANSPORT_STATE_FAILED && !recover)) {
+    g_set_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_CLOSED,
+        "an ICE restart cannot bring back a transport that is %s%s%s: make "
+        "a new one",
+        hq_transport_state_name (self->state), self->error ? ": " : "",
+        self->error ? self->error->message : "");
     return FALSE;
   }
-  /* New credentials: the peer needs our candidates again. */
-  cands = nice_agent_get_local_candidates (
-      self->agent, self->stream_id, HQ_ICE_COMPONENT);
-  for (GSList *l = cands; l; l = l->next) {
-    g_autofree gchar *line = candidate_to_string (self, l->data);
-    if (line)
-      g_signal_emit (self, signals[SIGNAL_LOCAL_CANDIDATE], 0, line);
+  GST_INFO ("%s: ICE restart%s", self->label,
+      recover ? " after lost consent; DTLS and SRTP are kept" : "");
+  /* A new ICE stream (new credentials, ports and checks), not libnice's
+   * in-place restart: there the old pair's consent timer runs on, and its
+   * failure in the middle of the new checks takes libnice 0.1.21 to a
+   * state change it aborts on (FAILED -> CONNECTED). */
+  nice_agent_attach_recv (
+      self->agent, old, HQ_ICE_COMPONENT, self->context, NULL, NULL);
+  nice_agent_remove_stream (self->agent, old);
+  if (!add_stream (self, error))
+    return FALSE;
+  self->ice_connected = FALSE;
+  if (self->state == HQ_TRANSPORT_STATE_CONNECTED || recover)
+    set_state (self, HQ_TRANSPORT_STATE_CONNECTING);
+  if (self->gathering && self->announce == NULL) {
+    self->announce = g_idle_source_new ();
+    g_source_set_callback (self->announce, gather_again, self, NULL);
+    g_source_attach (self->announce, self->context);
   }
-  g_slist_free_full (cands, (GDestroyNotify)nice_candidate_free);
-  g_signal_emit (self, signals[SIGNAL_GATHERING_DONE], 0);
   return TRUE;
 }
 

@@ -18,6 +18,12 @@
  *   5. FAILED (with hq_transport_get_error()) when ICE fails, consent is
  *      lost (the peer vanished, RFC 7675: within about 30 s) or DTLS or the
  *      fingerprint fails; CLOSED after hq_transport_close().
+ *   6. A transport that was CONNECTED and then lost consent
+ *      (HQ_TRANSPORT_ERROR_CONSENT_LOST) keeps its DTLS session and SRTP
+ *      keys: an ICE restart (hq_transport_restart_ice() on both sides,
+ *      each told the other's new credentials) takes it back through
+ *      CONNECTING to CONNECTED with no new handshake.  Any other failure
+ *      is final.
  *
  * Everything — signals, callbacks, timers, libnice — runs on the config's
  * GMainContext; call the transport from that context's thread only.
@@ -173,8 +179,17 @@ void hq_transport_describe (HqTransport *transport, HqSdpLocal *local,
 gboolean hq_transport_set_remote_description (
     HqTransport *transport, const HqSdp *sdp, GError **error);
 
-/* ICE restart: new local credentials (read them again and re-offer);
- * candidates are gathered again. */
+/* ICE restart: a new ICE stream with new local credentials (read them
+ * again and re-offer, or answer with them) and new ports; the peer's new
+ * credentials come with hq_transport_set_remote_credentials(), its
+ * candidates again.  Ours are gathered and announced ("local-candidate",
+ * "gathering-done") from the context once this returns, after the offer
+ * or answer that carries the new credentials.  A connected transport, or
+ * one that lost consent, is CONNECTING until ICE works again, then
+ * CONNECTED with its DTLS session and SRTP keys.  Call it from the
+ * context, not from a transport signal's handler.  FALSE with
+ * HQ_TRANSPORT_ERROR_CLOSED for a closed transport or one whose failure
+ * was not lost consent: make a new one. */
 gboolean hq_transport_restart_ice (HqTransport *transport, GError **error);
 
 void hq_transport_set_receive_func (HqTransport *transport,

@@ -43,12 +43,14 @@ on_candidate (HqTransport *t, const gchar *cand, Peer *p)
   if (strstr (cand, " 127.0.0.1 ") == NULL)
     return;
   if (p->pair->relay) {
-    if (p == &p->pair->b) {
-      /* B's real address is where the relay sends A's packets. */
-      gchar **f = g_strsplit (cand, " ", -1);
+    /* Each side's real address is where the relay sends the other's
+     * packets (again after an ICE restart, which moves to new ports). */
+    gchar **f = g_strsplit (cand, " ", -1);
+    if (p == &p->pair->b)
       hq_udp_relay_set_b_address (p->pair->relay, f[4], atoi (f[5]));
-      g_strfreev (f);
-    }
+    else
+      hq_udp_relay_set_a_address (p->pair->relay, f[4], atoi (f[5]));
+    g_strfreev (f);
     return;
   }
   g_assert_true (

@@ -84,7 +84,11 @@ class Participant(Program):
             raise AssertionError(f"{line!r}: {answer}")
 
 
-class EndToEnd(unittest.TestCase):
+class RoomCase(unittest.TestCase):
+    """A real hq-server with the group room ROOM; start() runs a
+    participant's pipeline in a process whose media crosses relays."""
+    ROOM = "q"
+
     def setUp(self):
         self.server = hqtest.Server()
         self.server.start()
@@ -92,7 +96,17 @@ class EndToEnd(unittest.TestCase):
         creds = hqtest.read_credentials(self.server.data_dir)
         key = (creds["key_sid"], creds["key_secret"])
         self.env = launch_env(self.server, creds)
-        make_room(self.server, key, "q")
+        make_room(self.server, key, self.ROOM)
+
+    def start(self, pipeline):
+        p = Participant([BIN, pipeline], self.env)
+        self.addCleanup(p.stop)
+        return p
+
+
+class EndToEnd(RoomCase):
+    def setUp(self):
+        super().setUp()
         url = self.server.url
         self.alice = self.start(
             f"hqroomsink name=s server={url} room=q identity=alice "
@@ -108,11 +122,6 @@ class EndToEnd(unittest.TestCase):
             "r. ! queue ! video/x-raw ! m.video_0 "
             "r. ! queue ! audio/x-raw ! m.audio_0 "
             "m.src_video_0 ! fakesink m.src_audio_0 ! fakesink")
-
-    def start(self, pipeline):
-        p = Participant([BIN, pipeline], self.env)
-        self.addCleanup(p.stop)
-        return p
 
     def quality(self, kind, start=0):
         return [m for m in self.bob.messages("hq-quality", start)

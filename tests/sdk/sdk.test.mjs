@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -430,5 +431,111 @@ test('unpublishing the track of a subscriber\'s first m-line keeps its other tra
   } finally {
     await a.page.close();
     await b.page.close();
+  }
+});
+
+// A UDP relay between the page and the server for one media connection:
+// `a` faces the page, `b` the server.  While `dark`, every datagram is
+// dropped, as on a network that went away.
+class MediaRelay {
+  constructor() {
+    this.dark = false;
+    this.page = null; // the page's real candidate {address, port}
+    this.server = null; // the server's
+    this.forwarded = 0;
+    this.a = dgram.createSocket('udp4');
+    this.b = dgram.createSocket('udp4');
+    this.a.on('message', (m) => this._pass(m, this.b, this.server));
+    this.b.on('message', (m) => this._pass(m, this.a, this.page));
+  }
+
+  _pass(m, out, to) {
+    if (this.dark || !to) return;
+    this.forwarded++;
+    out.send(m, to.port, to.address);
+  }
+
+  async start() {
+    await Promise.all([this.a, this.b].map((s) => new Promise((r) => s.bind(0, '127.0.0.1', r))));
+  }
+
+  close() {
+    this.a.close();
+    this.b.close();
+  }
+}
+
+// Puts a page's media through relays: its signalling goes through a
+// route that keeps only the 127.0.0.1 host candidates of both sides and
+// replaces each with the relay's socket facing the other side.
+async function relayMedia(p) {
+  const relays = { publish: new MediaRelay(), subscribe: new MediaRelay() };
+  await Promise.all(Object.values(relays).map((r) => r.start()));
+  const rewrite = (text, fromPage) => {
+    let msg;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      return text;
+    }
+    if (msg.type !== 'candidate' || !relays[msg.transport]) return text;
+    const relay = relays[msg.transport];
+    const f = msg.candidate.split(' ');
+    if (f.length < 8 || f[2].toLowerCase() !== 'udp' || f[4] !== '127.0.0.1' || f[7] !== 'host') return null;
+    relay[fromPage ? 'page' : 'server'] = { address: f[4], port: Number(f[5]) };
+    f[5] = String((fromPage ? relay.b : relay.a).address().port);
+    return JSON.stringify({ ...msg, candidate: f.join(' ') });
+  };
+  await p.page.routeWebSocket(/\/v1\/signal$/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((m) => {
+      const out = rewrite(String(m), true);
+      if (out !== null) server.send(out);
+    });
+    server.onMessage((m) => {
+      const out = rewrite(String(m), false);
+      if (out !== null) ws.send(out);
+    });
+  });
+  return relays;
+}
+
+test('a media path that goes dark and heals: reconnecting (53405), ICE restart, reconnected, media again', async () => {
+  await createRoom('sdk-dark');
+  const a = await appPage('ana');
+  const b = await appPage('ben');
+  const relays = await relayMedia(a);
+  try {
+    for (const p of [b, a]) {
+      await call(p, () => window.app.preview());
+      await call(p, ([t]) => window.app.join(t, 'sdk-dark'), [await token(p.identity, 'sdk-dark')]);
+    }
+    await waitFrames(b, 'ana');
+    await waitFrames(a, 'ben');
+    assert.ok(relays.publish.forwarded > 0 && relays.subscribe.forwarded > 0,
+      'ana\'s media crosses the relays');
+
+    for (const r of Object.values(relays)) r.dark = true;
+    // Chromium gives up on a connection after about 30 s without
+    // consent; the room then restarts it.
+    await waitEvent(a, { type: 'reconnecting', code: 53405 });
+    for (const r of Object.values(relays)) r.dark = false;
+    await waitEvent(a, { type: 'reconnected' });
+    assert.equal(await call(a, () => window.app.room.state), 'connected');
+    await waitFrames(b, 'ana');
+    await waitFrames(a, 'ben');
+    // The server restarted ICE on ana's connections, and on ana's
+    // offer or request: no new participant, no lost track.
+    const restarts = server.events().filter((e) => e.event === 'ice_restart');
+    assert.ok(restarts.length > 0, 'the server logged an ICE restart');
+    for (const p of [a, b]) {
+      assert.deepEqual(await eventsOf(p, 'disconnected'), []);
+      assert.deepEqual(await eventsOf(p, 'participantDisconnected'), []);
+      assert.deepEqual((await eventsOf(p, 'trackUnsubscribed')).length, 0);
+    }
+  } finally {
+    await a.page.close();
+    await b.page.close();
+    for (const r of Object.values(relays)) r.close();
   }
 });

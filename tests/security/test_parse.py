@@ -50,6 +50,7 @@ GROUP_MESSAGES = [
     ("network_quality_configure", {"local": 1, "remote": 1},
      {"local": "int", "remote": "int"}),
     ("subscribe_rules", {"rules": []}, {"rules": "array"}),
+    ("ice_restart", {"transport": "subscribe"}, {"transport": "string"}),
 ]
 
 # The relay messages of peer-to-peer rooms.
@@ -225,6 +226,21 @@ class ParseTest(RoomsTestCase):
         self.check_messages(guest, GROUP_MESSAGES)
         # The guest's own session still works too.
         self.assertEqual(guest.request("ping", timeout=WAIT)["type"], "pong")
+
+    def test_ice_restart_requests(self):
+        """ice_restart says in words what it cannot do (docs/protocol.md,
+        "When a connection fails"); nobody else notices."""
+        guest, _ = self.join("guest", "visit")
+        reply = guest.request("ice_restart", transport="publish",
+                              timeout=WAIT)
+        self.assert_error(reply, "invalid_field", "publish_offer")
+        reply = guest.request("ice_restart", transport="camera", timeout=WAIT)
+        self.assert_error(reply, "invalid_field", "subscribe")
+        # Nothing to receive yet: no subscribe connection to restart.
+        reply = guest.request("ice_restart", transport="subscribe",
+                              timeout=WAIT)
+        self.assert_error(reply, "invalid_field", "no subscribe connection")
+        self.assert_server_fine()
 
     def test_every_relay_message_with_wrong_types(self):
         self.create_room(UniqueName="p2p", Type="peer-to-peer")

@@ -204,6 +204,10 @@ export interface ConnectOptions {
    * server (keep it in the invite link's fragment).  VP8 and Opus;
    * needs Chromium's encoded streams. */
   e2ee?: { secret: string };
+  /** Extension: how long a failed media connection may take to come back
+   * by ICE restart (the room is `reconnecting`, 53405) before the room is
+   * disconnected with 53405.  Default 30000 ms. */
+  hqMediaRecoveryTimeoutMs?: number;
   [option: string]: any;
 }
 export interface CancelablePromise<T> extends Promise<T> {

@@ -245,6 +245,21 @@ capture_filter (HqUdpRelay *relay, HqRelayDirection dir, guint8 *buf,
   return TRUE;
 }
 
+/* A connected pair whose every datagram crosses a test relay that
+ * @cap's filter watches. */
+static void
+start_relayed (Pair *pair, Capture *cap)
+{
+  g_autoptr (GError) error = NULL;
+
+  pair_init (pair, NULL);
+  pair->relay = hq_udp_relay_new (NULL, &error);
+  g_assert_no_error (error);
+  hq_udp_relay_set_filter (pair->relay, capture_filter, cap);
+  pair_start (pair, NULL);
+  assert_connected (pair, WAIT_SECONDS);
+}
+
 typedef struct
 {
   Pair *pair;
@@ -265,19 +280,13 @@ drops_reached (gpointer data)
 static void
 test_hostile_packets (void)
 {
-  g_autoptr (GError) error = NULL;
   Capture cap = { 0 };
   HqTransportStats before, after;
   guint8 junk[300], forged[2048];
   Drops drops;
   Pair pair;
 
-  pair_init (&pair, NULL);
-  pair.relay = hq_udp_relay_new (NULL, &error);
-  g_assert_no_error (error);
-  hq_udp_relay_set_filter (pair.relay, capture_filter, &cap);
-  pair_start (&pair, NULL);
-  assert_connected (&pair, WAIT_SECONDS);
+  start_relayed (&pair, &cap);
   exchange_media (&pair, 5);
   hq_transport_get_stats (pair.b.t, &before);
 
@@ -345,16 +354,11 @@ a_failed (gpointer data)
 static void
 test_vanished_peer (void)
 {
-  g_autoptr (GError) error = NULL;
   Capture cap = { 0 };
   Pair pair;
   gint64 start;
 
-  pair_init (&pair, NULL);
-  pair.relay = hq_udp_relay_new (NULL, &error);
-  hq_udp_relay_set_filter (pair.relay, capture_filter, &cap);
-  pair_start (&pair, NULL);
-  assert_connected (&pair, WAIT_SECONDS);
+  start_relayed (&pair, &cap);
 
   /* The network between them goes dark. */
   cap.drop_all = TRUE;
@@ -367,21 +371,31 @@ test_vanished_peer (void)
   pair_clear (&pair);
 }
 
-/* ICE restart: A makes new credentials, B learns them and A's candidates
- * again, and media keeps flowing on the same DTLS session. */
-static void
-on_restart_candidate (HqTransport *t, const gchar *cand, Pair *pair)
+typedef struct
 {
-  if (strstr (cand, " 127.0.0.1 "))
-    hq_transport_add_remote_candidate (pair->b.t, cand, NULL);
+  Pair *pair;
+  HqTransportState state;
+} BothIn;
+
+static gboolean
+both_in (gpointer data)
+{
+  BothIn *w = data;
+
+  return hq_transport_get_state (w->pair->a.t) == w->state
+      && hq_transport_get_state (w->pair->b.t) == w->state;
 }
 
+/* ICE restart on a connected pair, as an offer and its answer do it: both
+ * make new credentials and candidates, learn the other's, and are
+ * connected again on the same DTLS session (no DTLS record crosses). */
 static void
 test_ice_restart (void)
 {
-  g_autofree gchar *u1 = NULL, *p1 = NULL, *u2 = NULL, *p2 = NULL;
+  g_autofree gchar *u1 = NULL, *p1 = NULL, *ua = NULL, *pa = NULL, *ub = NULL,
+                   *pb = NULL;
   g_autoptr (GError) error = NULL;
-  HqTransportStats before;
+  HqTransportStats before, after;
   Pair pair;
 
   pair_init (&pair, NULL);
@@ -391,21 +405,114 @@ test_ice_restart (void)
   hq_transport_get_local_credentials (pair.a.t, &u1, &p1);
   hq_transport_get_stats (pair.b.t, &before);
 
-  g_signal_handlers_disconnect_matched (
-      pair.a.t, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, &pair.a);
-  g_signal_connect (
-      pair.a.t, "local-candidate", G_CALLBACK (on_restart_candidate), &pair);
   g_assert_true (hq_transport_restart_ice (pair.a.t, &error));
+  g_assert_true (hq_transport_restart_ice (pair.b.t, &error));
   g_assert_no_error (error);
-  hq_transport_get_local_credentials (pair.a.t, &u2, &p2);
-  g_assert_cmpstr (u1, !=, u2);
+  hq_transport_get_local_credentials (pair.a.t, &ua, &pa);
+  hq_transport_get_local_credentials (pair.b.t, &ub, &pb);
+  g_assert_cmpstr (u1, !=, ua);
   g_assert_true (
-      hq_transport_set_remote_credentials (pair.b.t, u2, p2, &error));
+      hq_transport_set_remote_credentials (pair.b.t, ua, pa, &error));
+  g_assert_true (
+      hq_transport_set_remote_credentials (pair.a.t, ub, pb, &error));
   g_assert_no_error (error);
+  g_assert_true (wait_for (
+      both_in, &(BothIn){ &pair, HQ_TRANSPORT_STATE_CONNECTED }, WAIT_SECONDS));
 
   exchange_media (&pair, 5);
+  hq_transport_get_stats (pair.b.t, &after);
+  g_assert_cmpuint (after.dtls_received, ==, before.dtls_received);
+  pair_clear (&pair);
+}
+
+/* The network goes dark until both sides lose consent, then heals: an ICE
+ * restart on both (new credentials exchanged, candidates announced again
+ * through the relay) brings them back to CONNECTED on the same DTLS
+ * session, with no new handshake, and SRTP carries on both ways. */
+static void
+test_ice_restart_after_consent_loss (void)
+{
+  g_autofree gchar *ua = NULL, *pa = NULL, *ub = NULL, *pb = NULL;
+  g_autoptr (GError) error = NULL;
+  HqTransportStats a_before, b_before, a_after, b_after;
+  Capture cap = { 0 };
+  Pair pair;
+
+  start_relayed (&pair, &cap);
+  exchange_media (&pair, 5);
+
+  cap.drop_all = TRUE;
+  g_assert_true (
+      wait_for (both_in, &(BothIn){ &pair, HQ_TRANSPORT_STATE_FAILED }, 60));
+  g_test_message ("both lost consent");
+  g_assert_error (hq_transport_get_error (pair.a.t), HQ_TRANSPORT_ERROR,
+      HQ_TRANSPORT_ERROR_CONSENT_LOST);
+  g_assert_error (hq_transport_get_error (pair.b.t), HQ_TRANSPORT_ERROR,
+      HQ_TRANSPORT_ERROR_CONSENT_LOST);
+  /* Nothing goes out while failed. */
+  {
+    guint8 buf[200 + HQ_SRTP_MAX_TRAILER];
+    gsize len = make_rtp (buf, 1, 0x11111111, 100);
+    g_assert_false (
+        hq_transport_send_rtp (pair.a.t, buf, len, sizeof buf, &error));
+    g_assert_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_NOT_READY);
+    g_clear_error (&error);
+  }
+  hq_transport_get_stats (pair.a.t, &a_before);
+  hq_transport_get_stats (pair.b.t, &b_before);
+
+  /* The network heals; the offerer restarts, the answerer follows. */
+  cap.drop_all = FALSE;
+  g_assert_true (hq_transport_restart_ice (pair.a.t, &error));
+  g_assert_no_error (error);
+  g_assert_true (hq_transport_restart_ice (pair.b.t, &error));
+  g_assert_no_error (error);
   g_assert_cmpint (
-      hq_transport_get_state (pair.a.t), ==, HQ_TRANSPORT_STATE_CONNECTED);
+      hq_transport_get_state (pair.a.t), ==, HQ_TRANSPORT_STATE_CONNECTING);
+  g_assert_null (hq_transport_get_error (pair.a.t));
+  hq_transport_get_local_credentials (pair.a.t, &ua, &pa);
+  hq_transport_get_local_credentials (pair.b.t, &ub, &pb);
+  g_assert_true (
+      hq_transport_set_remote_credentials (pair.a.t, ub, pb, &error));
+  g_assert_true (
+      hq_transport_set_remote_credentials (pair.b.t, ua, pa, &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_for (
+      both_in, &(BothIn){ &pair, HQ_TRANSPORT_STATE_CONNECTED }, WAIT_SECONDS));
+  g_test_message ("both connected again");
+
+  exchange_media (&pair, 5);
+  hq_transport_get_stats (pair.a.t, &a_after);
+  hq_transport_get_stats (pair.b.t, &b_after);
+  /* No DTLS record crossed: the session from before carried on. */
+  g_assert_cmpuint (a_after.dtls_received, ==, a_before.dtls_received);
+  g_assert_cmpuint (b_after.dtls_received, ==, b_before.dtls_received);
+  g_assert_cmpint (hq_transport_get_srtp_profile (pair.a.t), ==,
+      HQ_SRTP_PROFILE_AEAD_AES_128_GCM);
+  pair_clear (&pair);
+}
+
+/* ICE restart cannot revive what never connected, nor a failed DTLS. */
+static void
+test_ice_restart_refused (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HqCertificate) impostor = hq_certificate_new (&error);
+  Pair pair;
+
+  pair_init (&pair, NULL);
+  pair_start (&pair, hq_certificate_get_fingerprint (impostor));
+  g_assert_true (wait_for (b_failed_and_a_connected, &pair, WAIT_SECONDS));
+  g_assert_false (hq_transport_restart_ice (pair.b.t, &error));
+  g_assert_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_CLOSED);
+  g_assert_nonnull (strstr (error->message, "fingerprint"));
+  g_test_message ("refused: %s", error->message);
+  g_clear_error (&error);
+  g_assert_cmpint (
+      hq_transport_get_state (pair.b.t), ==, HQ_TRANSPORT_STATE_FAILED);
+  hq_transport_close (pair.a.t);
+  g_assert_false (hq_transport_restart_ice (pair.a.t, &error));
+  g_assert_error (error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_CLOSED);
   pair_clear (&pair);
 }
 
@@ -573,6 +680,9 @@ main (int argc, char **argv)
   g_test_add_func ("/transport/hostile-packets", test_hostile_packets);
   g_test_add_func ("/transport/vanished-peer", test_vanished_peer);
   g_test_add_func ("/transport/ice-restart", test_ice_restart);
+  g_test_add_func ("/transport/ice-restart-after-consent-loss",
+      test_ice_restart_after_consent_loss);
+  g_test_add_func ("/transport/ice-restart-refused", test_ice_restart_refused);
   g_test_add_func (
       "/transport/public-address-and-ports", test_public_address_and_ports);
   g_test_add_func ("/transport/ice-server-urls", test_ice_server_urls);

@@ -87,7 +87,8 @@ export function videoCodecs(preferred) {
 
 export class SfuMedia {
   // `signal`: the Signal; `handlers`: {subscribed(desc, mediaStreamTrack),
-  // unsubscribed(desc), failed(error)}; `options`: connect()'s.
+  // unsubscribed(desc), failed(error), mediaLost(transport, error),
+  // mediaRestored(transport)}; `options`: connect()'s.
   constructor(signal, handlers, options = {}) {
     this.signal = signal;
     this.handlers = handlers;
@@ -106,6 +107,7 @@ export class SfuMedia {
     this.crypt = options.e2ee ? new FrameCrypt(options.e2ee.secret) : null;
     this.localIdentity = null;
     this.decrypting = new WeakSet(); // receivers with their transform
+    this.recovering = new Map(); // transport -> its ICE restarts (_lost)
   }
 
   // A published data track sends through the signalling connection: a
@@ -137,12 +139,76 @@ export class SfuMedia {
     };
     pc.onconnectionstatechange = () => {
       log.debug(`${transport} connection ${pc.connectionState}`);
-      if (pc.connectionState === 'failed' && !this.closed) {
-        this.handlers.failed(new errors.MediaConnectionError(
-          `The ${transport} media connection to the server failed (ICE or DTLS)`));
-      }
+      if (this.closed) return;
+      if (pc.connectionState === 'failed') this._lost(transport, pc);
+      else if (pc.connectionState === 'connected') this._restored(transport);
     };
     return pc;
+  }
+
+  // A connection failed (its path went dark: ICE consent lost).  As
+  // twilio-video does, it is restarted (docs/protocol.md, "When a
+  // connection fails"): the publish connection with an ICE-restart offer,
+  // the subscribe connection by asking the server to offer one; at once,
+  // then after 3, 6, 12 and every 15 s, for `hqMediaRecoveryTimeoutMs`
+  // (default 30 s), after which the room ends with 53405.
+  _lost(transport, pc) {
+    if (this.recovering.has(transport)) return;
+    const error = new errors.MediaConnectionError(
+      `The ${transport} media connection to the server failed; restarting ICE`);
+    const timeout = this.options.hqMediaRecoveryTimeoutMs ?? 30000;
+    const r = { deadline: Date.now() + timeout, wait: 3000, timer: null };
+    this.recovering.set(transport, r);
+    this.handlers.mediaLost?.(transport, error);
+    const attempt = () => {
+      r.timer = null;
+      if (this.closed || this.recovering.get(transport) !== r) return;
+      if (Date.now() >= r.deadline) {
+        this.recovering.delete(transport);
+        this.handlers.failed(new errors.MediaConnectionError(
+          `The ${transport} media connection to the server failed and an ICE restart `
+          + `did not bring it back within ${timeout} ms`));
+        return;
+      }
+      this._restartIce(transport, pc).catch((err) => log.warn(`${transport} ICE restart:`, err.message));
+      r.timer = setTimeout(attempt, Math.min(r.wait, Math.max(0, r.deadline - Date.now())));
+      r.wait = Math.min(r.wait * 2, 15000);
+    };
+    attempt();
+  }
+
+  async _restartIce(transport, pc) {
+    if (transport === 'subscribe') {
+      await this.signal.request('ice_restart', { transport: 'subscribe' });
+      return;
+    }
+    this.pubQueue = this.pubQueue.then(async () => {
+      if (this.closed || pc !== this.pub) return;
+      const offer = await pc.createOffer({ iceRestart: true });
+      await pc.setLocalDescription(offer);
+      const tracks = [...this.mapped].map(([sid, mid]) => ({ mid, track_sid: sid }));
+      const answer = await this.signal.request('publish_offer', { sdp: offer.sdp, tracks });
+      if (!this.closed && pc === this.pub) await pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+    }).catch((err) => log.warn('publish ICE restart failed:', err.message));
+    await this.pubQueue;
+  }
+
+  // The server's side of the publish connection, which only we can
+  // restart: it failed first (Chromium may call ours only "disconnected"
+  // for a long time), or it is connected again after our restart (ours may
+  // never have left "connected").
+  onServerTransportState(msg) {
+    if (msg.transport !== 'publish' || !this.pub || this.closed) return;
+    if (msg.state === 'failed') this._lost('publish', this.pub);
+    else if (msg.state === 'connected' && this.pub.connectionState === 'connected') this._restored('publish');
+  }
+
+  _restored(transport) {
+    const r = this.recovering.get(transport);
+    if (!r) return;
+    clearTimeout(r.timer);
+    this.recovering.delete(transport);
+    this.handlers.mediaRestored?.(transport);
   }
 
   // Adds publications' tracks to the publish connection and negotiates:
@@ -299,6 +365,8 @@ export class SfuMedia {
 
   close() {
     this.closed = true;
+    for (const r of this.recovering.values()) clearTimeout(r.timer);
+    this.recovering.clear();
     this.pub?.close();
     this.sub?.close();
   }

@@ -36,6 +36,9 @@ export class Room extends EventEmitter {
       value: {
         signal, context, resumeToken: joined.resume_token, graceMs: joined.reconnect_grace_ms,
         live: false, held: [],
+        // Why the room is reconnecting: the signalling connection is being
+        // resumed, and which media connections are being restarted.
+        signalDown: false, mediaLost: new Set(),
       },
     });
     const link = {
@@ -46,7 +49,17 @@ export class Room extends EventEmitter {
       subscribed: (desc, mst, channel) => this._subscribed(desc, mst, channel),
       unsubscribed: (desc) => this._unsubscribed(desc.participant_sid, desc.track_sid),
       failed: (error) => {
-        if (this.state === 'connected') this._finish(error);
+        if (this.state !== 'disconnected') this._finish(error);
+      },
+      // A media connection failed and is being restarted (media.js): the
+      // room is reconnecting (53405) until it is back, as in twilio-video.
+      mediaLost: (transport, error) => {
+        this._c.mediaLost.add(transport);
+        this._enterReconnecting(error);
+      },
+      mediaRestored: (transport) => {
+        this._c.mediaLost.delete(transport);
+        this._maybeReconnected();
       },
     };
     // Group rooms: the server's SFU; peer-to-peer and go rooms: directly.
@@ -342,6 +355,7 @@ export class Room extends EventEmitter {
         return;
       case 'transport_state':
         if (msg.state === 'failed') log.warn(`the server's ${msg.transport} transport failed: ${msg.message}`);
+        this._media.onServerTransportState?.(msg);
         return;
       default:
         log.debug(`signal event ${msg.type} not used`);
@@ -358,20 +372,35 @@ export class Room extends EventEmitter {
   _onClose(code, reason) {
     if (this.state === 'disconnected') return;
     const error = errorFromClose(code, reason, this._c.said);
-    if (this.state === 'connected' && RESUMABLE.has(code) && this._c.resumeToken) {
+    if (this._c.signalDown) return; // _reconnect is trying
+    if (RESUMABLE.has(code) && this._c.resumeToken) {
       this._reconnect(error);
       return;
     }
-    if (this.state === 'reconnecting') return; // _reconnect is trying
     this._finish(error);
+  }
+
+  _enterReconnecting(error) {
+    if (this.state !== 'connected') return;
+    this.state = 'reconnecting';
+    this.localParticipant._setState('reconnecting');
+    this.emit('reconnecting', error);
+  }
+
+  // Connected again once the signalling connection and every media
+  // connection are.
+  _maybeReconnected() {
+    if (this.state !== 'reconnecting' || this._c.signalDown || this._c.mediaLost.size) return;
+    this.state = 'connected';
+    this.localParticipant._setState('connected');
+    this.emit('reconnected');
   }
 
   // Resumes the same participant on a new signalling connection within
   // the server's reconnect grace period; the media connections carry on.
   async _reconnect(error) {
-    this.state = 'reconnecting';
-    this.localParticipant._setState('reconnecting');
-    this.emit('reconnecting', error);
+    this._c.signalDown = true;
+    this._enterReconnecting(error);
     const deadline = Date.now() + (this._c.graceMs || 30000);
     let wait = 250;
     while (this.state === 'reconnecting' && Date.now() < deadline) {
@@ -403,15 +432,15 @@ export class Room extends EventEmitter {
           // anew: new connections, our tracks published again.
           try {
             await this.localParticipant._rejoined(joined.participant);
+            this._c.mediaLost.clear(); // new connections
           } catch (err) {
             this._finish(err);
             return;
           }
           for (const sid of this.participants.keys()) this._media.addPeer?.(sid);
         }
-        this.state = 'connected';
-        this.localParticipant._setState('connected');
-        this.emit('reconnected');
+        this._c.signalDown = false;
+        this._maybeReconnected();
         for (const msg of events) this._onEvent(msg);
         return;
       } catch (err) {
