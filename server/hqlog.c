@@ -39,13 +39,16 @@ void
 hq_log_end (JsonObject *line)
 {
   g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
-  g_autofree gchar *text = NULL;
+  g_autofree gchar *json = NULL, *text = NULL;
 
   json_node_take_object (node, line);
-  text = json_to_string (node, FALSE);
+  json = json_to_string (node, FALSE);
+  /* The newline goes in the same write: anything else writing to stderr
+   * (a library's warning, a child process) lands between lines, never in
+   * the middle of one. */
+  text = g_strconcat (json, "\n", NULL);
   g_mutex_lock (&log_lock);
   fputs (text, stderr);
-  fputc ('\n', stderr);
   fflush (stderr);
   g_mutex_unlock (&log_lock);
 }

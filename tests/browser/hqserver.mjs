@@ -81,7 +81,9 @@ export async function startServer(env = {}, { dataDir, listen = '127.0.0.1:0' } 
       return (await res.json()).token;
     },
     log: () => log,
-    events: () => log.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)),
+    // Complete lines only: the pipe may have delivered half of the last.
+    events: () => log.slice(0, log.lastIndexOf('\n') + 1).split('\n')
+      .filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)),
     async stop() {
       proc.kill('SIGTERM');
       const code = await exited;

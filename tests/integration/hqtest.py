@@ -174,7 +174,11 @@ class Server:
         return self._stderr.read().decode(errors="replace")
 
     def log_events(self):
-        return [json.loads(line) for line in self.stderr_text().splitlines()
+        """The server's structured log lines so far; a line still being
+        written (no newline yet) is left for the next call."""
+        text = self.stderr_text()
+        text = text[:text.rfind("\n") + 1]
+        return [json.loads(line) for line in text.splitlines()
                 if line.startswith("{")]
 
     def request(self, method, path, body=None, headers=None, auth=None):

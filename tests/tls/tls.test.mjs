@@ -42,7 +42,9 @@ function startServer(env, dataDir = mkdtempSync(path.join(dir, 'data-'))) {
     dataDir,
     out: () => out,
     log: () => err,
-    events: () => err.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)),
+    // Complete lines only: the pipe may have delivered half of the last.
+    events: () => err.slice(0, err.lastIndexOf('\n') + 1).split('\n')
+      .filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)),
     hup: () => proc.kill('SIGHUP'),
     exited,
     async stop() {
