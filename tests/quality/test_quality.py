@@ -38,10 +38,10 @@ DEADLINE = 90  # seconds per wait; generous for a loaded machine
 SETTLE = 2  # intervals dropped after a change
 MEASURE = 5  # intervals measured
 # A step may score this much above the one before it: audio MOS, and
-# video MOS, which falls to 1-2.5 from 2 % loss on (every unrecovered
+# video MOS, which falls to 1-2.5 from 5 % loss on (every unrecovered
 # packet freezes the picture until the next keyframe) and then moves with
 # where the freezes fall in the 5 s (a freeze counts in the interval it
-# ends in); every impaired step must still be VIDEO_DROP below none.
+# ends in); every step from 5 % must still be VIDEO_DROP below none.
 TOL_AUDIO = 0.25
 TOL_VIDEO = 1.0
 VIDEO_DROP = 0.5
@@ -256,7 +256,13 @@ class EndToEnd(RoomCase):
         self.assertEqual(loss[0]["level"], 5, loss[0])
         self.assertLessEqual(loss[-1]["level_max"], 2, loss[-1])
         self.assertLess(loss[-1]["mos_audio"], loss[0]["mos_audio"] - 0.5)
-        for row in loss[1:]:
+        # At 2 % the picture freezes (each unrecovered packet until the
+        # next keyframe), but the freezes may fall in only one or two of
+        # the 5 intervals, leaving the median score near none's: there
+        # the freezes themselves are what must show.  From 5 % on every
+        # step's median is VIDEO_DROP below none.
+        self.assertGreater(loss[1]["freezes"] + loss[1]["pauses"], 0, loss[1])
+        for row in loss[2:]:
             self.assertLess(row["mos_video"],
                             loss[0]["mos_video"] - VIDEO_DROP, loss)
         self.assertGreater(loss[-2]["freezes"], 0, loss[-2])
