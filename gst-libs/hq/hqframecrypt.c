@@ -1,12 +1,12 @@
 /* SFrame-style frame encryption (RFC 9605): see hqframecrypt.h for the
- * format and the key schedule, docs/e2ee.md for why.  HKDF is written out
- * on one-shot HMAC-SHA256 because every output here fits one hash block;
- * AES-128-GCM comes from OpenSSL's EVP interface, one context per key. */
+ * format and the key schedule, docs/e2ee.md for why.  HKDF-SHA256 and
+ * AES-128-GCM come from OpenSSL's EVP interface, one cipher context per
+ * key. */
 #include "hqframecrypt.h"
 
 #include <string.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/kdf.h>
 
 #define SHA256_LEN 32
 /* receiving keys cached per HqFrameCrypt before the cache is emptied */
@@ -16,36 +16,46 @@
 
 G_DEFINE_QUARK (hq - frame - crypt - error - quark, hq_frame_crypt_error)
 
-/* --- HKDF-SHA256 (RFC 5869), outputs of at most one block --- */
+/* --- HKDF-SHA256 (RFC 5869), OpenSSL's --- */
+
+/* One HKDF step (@mode: extract or expand only); no salt: the RFC's
+ * zeros.  OpenSSL failing here is a broken installation, not input. */
+static void
+hkdf (int mode, const guint8 *salt, gsize salt_len, const guint8 *key,
+    gsize key_len, const guint8 *info, gsize info_len, guint8 *out,
+    gsize out_len)
+{
+  EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id (EVP_PKEY_HKDF, NULL);
+  size_t len = out_len;
+  gboolean ok = ctx && EVP_PKEY_derive_init (ctx) > 0
+      && EVP_PKEY_CTX_set_hkdf_mode (ctx, mode) > 0
+      && EVP_PKEY_CTX_set_hkdf_md (ctx, EVP_sha256 ()) > 0
+      && (salt_len == 0
+          || EVP_PKEY_CTX_set1_hkdf_salt (ctx, salt, (int)salt_len) > 0)
+      && EVP_PKEY_CTX_set1_hkdf_key (ctx, key, (int)key_len) > 0
+      && (info_len == 0
+          || EVP_PKEY_CTX_add1_hkdf_info (ctx, info, (int)info_len) > 0)
+      && EVP_PKEY_derive (ctx, out, &len) > 0 && len == out_len;
+
+  EVP_PKEY_CTX_free (ctx);
+  if (!ok)
+    g_error ("hq: OpenSSL's HKDF-SHA256 is not available");
+}
 
 static void
 hkdf_extract (const guint8 *salt, gsize salt_len, const guint8 *ikm,
     gsize ikm_len, guint8 prk[SHA256_LEN])
 {
-  static const guint8 zero[SHA256_LEN];
-  unsigned int out_len = SHA256_LEN;
-
-  if (salt_len == 0) {
-    salt = zero;
-    salt_len = sizeof zero;
-  }
-  HMAC (EVP_sha256 (), salt, salt_len, ikm, ikm_len, prk, &out_len);
+  hkdf (EVP_PKEY_HKDEF_MODE_EXTRACT_ONLY, salt, salt_len, ikm, ikm_len, NULL, 0,
+      prk, SHA256_LEN);
 }
 
 static void
 hkdf_expand (const guint8 prk[SHA256_LEN], const guint8 *info, gsize info_len,
     guint8 *out, gsize out_len)
 {
-  g_autofree guint8 *msg = g_malloc (info_len + 1);
-  guint8 t[SHA256_LEN];
-  unsigned int t_len = SHA256_LEN;
-
-  g_assert (out_len <= SHA256_LEN);
-  memcpy (msg, info, info_len);
-  msg[info_len] = 1;
-  HMAC (EVP_sha256 (), prk, SHA256_LEN, msg, info_len + 1, t, &t_len);
-  memcpy (out, t, out_len);
-  OPENSSL_cleanse (t, sizeof t);
+  hkdf (EVP_PKEY_HKDEF_MODE_EXPAND_ONLY, NULL, 0, prk, SHA256_LEN, info,
+      info_len, out, out_len);
 }
 
 /* --- RFC 9605 header (section 4.3) --- */
