@@ -52,22 +52,27 @@ is_colour (const guint8 *rgb, gsize len)
       && fabs ((gdouble)sum[2] / pixels - COLOUR_B) < 24;
 }
 
-/* Alice's tone: loud, and crossing zero at twice its frequency. */
+/* Alice's tone: loud, and most of its energy at TONE_HZ (Goertzel over
+ * the buffer).  Zero crossings alone are not enough: Opus decoding the
+ * encrypted packets of a subscriber without the secret makes loud noise,
+ * and now and then a 20 ms buffer of it crossed zero at about 440 Hz. */
 static gboolean
 is_tone (const gint16 *s, gsize n, gint rate)
 {
-  gdouble energy = 0, rate_hz;
-  guint crossings = 0;
+  gdouble energy = 0, s1 = 0, s2 = 0, power;
+  gdouble coeff = 2 * cos (2 * G_PI * TONE_HZ / rate);
 
   if (n < (gsize)rate / 50)
     return FALSE;
   for (gsize i = 0; i < n; i++) {
+    gdouble s0 = s[i] + coeff * s1 - s2;
     energy += (gdouble)s[i] * s[i];
-    if (i && (s[i - 1] < 0) != (s[i] < 0))
-      crossings++;
+    s2 = s1;
+    s1 = s0;
   }
-  rate_hz = crossings * (gdouble)rate / (2.0 * n);
-  return sqrt (energy / n) > 3000 && fabs (rate_hz - TONE_HZ) < 40;
+  /* |X(TONE_HZ)|^2 over what a pure sine of this energy would give */
+  power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+  return sqrt (energy / n) > 3000 && power / (energy * n / 2) > 0.5;
 }
 
 static GstFlowReturn
