@@ -23,10 +23,11 @@ CHILDREN = {"hq-record.c", "hq-compose.c"}
 
 
 def sources():
-    for name in sorted(os.listdir(SERVER)):
-        if name.endswith(".c") and name not in CHILDREN:
-            with open(os.path.join(SERVER, name), encoding="utf-8") as f:
-                yield name, f.read()
+    for folder, _, names in sorted(os.walk(SERVER)):
+        for name in sorted(names):
+            if name.endswith(".c") and name not in CHILDREN:
+                with open(os.path.join(folder, name), encoding="utf-8") as f:
+                    yield name, f.read()
 
 
 def code_settings():
