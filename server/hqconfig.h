@@ -103,7 +103,7 @@ typedef struct
   gint64 media_port_max;
   gboolean media_ice_tcp; /* the SFU offers ICE over TCP too */
 
-  /* TURN with time-limited credentials ([turn], server/hqturn.h). */
+  /* TURN with time-limited credentials ([turn], server/http/hqturn.h). */
   gchar *turn_secret; /* shared with the TURN server; NULL: no TURN */
   gchar **turn_urls; /* turn: and turns: URLs; NULL: none */
   gchar **stun_urls; /* stun: URLs; NULL: none */

@@ -1,5 +1,5 @@
 /* hq-compose: the composition child process hq-server runs for each
- * composition job (server/hqcompositions.c).
+ * composition job (server/recording/hqcompositions.c).
  *
  *   hq-compose --output FILE --format webm|mp4 --resolution WxH
  *              [--video FILE@OFFSET_MS]... [--audio FILE@OFFSET_MS]...

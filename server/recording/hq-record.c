@@ -1,5 +1,5 @@
 /* hq-record: the recorder child process hq-server runs for a room that
- * records (server/hqrecordings.c).
+ * records (server/recording/hqrecordings.c).
  *
  *   hq-record --server URL --room RM... --location DIR
  *

@@ -2,7 +2,7 @@
  * recordings (Twilio's Compositions), as background jobs.
  *
  * POST /v1/Compositions stores a row `enqueued`; jobs run one at a time,
- * oldest first, each as an `hq-compose` child process (server/hq-compose.c:
+ * oldest first, each as an `hq-compose` child process (server/recording/hq-compose.c:
  * decode the selected track files, place video in a grid, mix audio,
  * encode to webm or mp4) writing <data dir>/compositions/<sid>.<format>.
  * The row goes `processing`, then `completed` (with duration and size) or

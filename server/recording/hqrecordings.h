@@ -3,7 +3,7 @@
  * rows (Twilio's Recording resources) it leaves in the store.
  *
  * A room records while its rules select at least one published audio or
- * video track.  Then the server runs `hq-record` (server/hq-record.c) as a
+ * video track.  Then the server runs `hq-record` (server/recording/hq-record.c) as a
  * child process: hqroomsrc ! hqrecorder mode=tracks, joined to the room as
  * a *hidden participant* with a token the server minted for that one run
  * (passed in the child's environment, never argv; docs/protocol.md,

@@ -3,7 +3,7 @@
  * `join`.
  *
  * Each frame goes through hq_session_handle_frame(), the function
- * server/hqsignal.c calls for every WebSocket message: the size limits
+ * server/signal/hqsignal.c calls for every WebSocket message: the size limits
  * (64 KiB before join, 1023 KiB for SDP after it, close 1009), the bounded
  * parse, the field table, then the session, the room, the SFU workers and
  * the relay behind it.  Connections behave as hqsignal.c's do: a close

@@ -1,4 +1,4 @@
-/* Fuzz target: the signalling session (server/hqsession.c) and the room
+/* Fuzz target: the signalling session (server/signal/hqsession.c) and the room
  * code behind it, fed hostile messages.
  *
  * Before the input a host and a guest have joined room "fuzz" with valid

@@ -1,4 +1,4 @@
-/* Unit tests for hq-server's store (server/hqstore.h) on SQLite in a
+/* Unit tests for hq-server's store (server/store/hqstore.h) on SQLite in a
  * temporary directory: what one writes is what one reads back, also after
  * reopening; unique names conflict only among rooms in progress; chat
  * indexes count per room; history pages back without gaps; a database
