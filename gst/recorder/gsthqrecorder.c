@@ -16,7 +16,8 @@
  * killed process leaves files that play up to the last second; on EOS the
  * muxer rewrites the header with duration and index.  recording.json, the
  * manifest, is rewritten atomically (temporary file, fsync, rename) when a
- * track starts or stops and after each second of media.
+ * track starts or stops and after each second of media, by the element's
+ * writer thread: streaming threads only hand it a snapshot.
  *
  * A branch may be made on any thread (recording=true), but its inputs are
  * linked to their tees only on each tee's streaming thread, in a probe on
@@ -508,9 +509,10 @@ prepare_directory (GstHqRecorder *self)
     return FALSE;
   }
   LOCK (self);
-  self->manifest_failed = FALSE;
   ok = manifest_write (self, &err);
   UNLOCK (self);
+  if (ok)
+    manifest_writer_start (self);
   if (!ok) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
         ("Could not write to the recording directory \"%s\": %s",
@@ -569,8 +571,12 @@ gst_hq_recorder_change_state (GstElement *element, GstStateChange transition)
   }
   ret = GST_ELEMENT_CLASS (gst_hq_recorder_parent_class)
             ->change_state (element, transition);
-  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
     teardown_branches (self);
+    manifest_writer_flush (self);
+  }
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL)
+    manifest_writer_stop (self);
   return ret;
 }
 
@@ -618,6 +624,10 @@ gst_hq_recorder_handle_message (GstBin *bin, GstMessage *msg)
     if (failed)
       return;
   }
+  /* the recording has ended: the manifest says so before the bin's EOS
+   * (the only wait for the disk on a streaming thread) */
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS)
+    manifest_writer_flush (self);
   GST_BIN_CLASS (gst_hq_recorder_parent_class)->handle_message (bin, msg);
 }
 
@@ -752,6 +762,7 @@ gst_hq_recorder_finalize (GObject *object)
   hq_recorder_layout_free (self->layout);
   g_free (self->location);
   g_free (self->layout_json);
+  manifest_writer_clear (self);
   g_rec_mutex_clear (&self->lock);
   G_OBJECT_CLASS (gst_hq_recorder_parent_class)->finalize (object);
 }
@@ -861,6 +872,7 @@ static void
 gst_hq_recorder_init (GstHqRecorder *self)
 {
   g_rec_mutex_init (&self->lock);
+  manifest_writer_init (self);
   self->mode = GST_HQ_RECORDER_MODE_TRACKS;
   self->width = 1280;
   self->height = 720;

@@ -110,37 +110,164 @@ manifest_build (GstHqRecorder *self)
   return text;
 }
 
-/* Writes recording.json atomically (temporary file, fsync, rename).  With
- * the lock held. */
+/* Writes @text to @path atomically (temporary file, fsync, rename). */
+static gboolean
+write_file (const gchar *path, const gchar *text, GError **error)
+{
+  return g_file_set_contents_full (path, text, -1,
+      G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0644,
+      error);
+}
+
+/* Writes recording.json at once, on the calling thread (the state change
+ * to READY, before any streaming).  With the lock held. */
 gboolean
 manifest_write (GstHqRecorder *self, GError **error)
 {
   gchar *path = g_build_filename (self->location, MANIFEST, NULL);
   gchar *text = manifest_build (self);
-  gboolean ok = g_file_set_contents_full (path, text, -1,
-      G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0644,
-      error);
+  gboolean ok = write_file (path, text, error);
 
+  GST_DEBUG_OBJECT (self, "wrote %s", path);
   g_free (text);
   g_free (path);
   return ok;
 }
 
-/* manifest_write() from streaming threads: a failure is an element error,
- * posted once. */
+/* The writer thread: writes the newest snapshot, until told to quit with
+ * nothing left to write.  A failure is an element error, posted once. */
+static gpointer
+writer_main (gpointer data)
+{
+  GstHqRecorder *self = data;
+  ManifestWriter *w = &self->manifest;
+
+  g_mutex_lock (&w->lock);
+  for (;;) {
+    gchar *path, *text;
+    GError *err = NULL;
+    gboolean ok, report;
+
+    while (!w->text && !w->quit)
+      g_cond_wait (&w->cond, &w->lock);
+    if (!w->text)
+      break;
+    path = g_steal_pointer (&w->path);
+    text = g_steal_pointer (&w->text);
+    w->writing = TRUE;
+    g_mutex_unlock (&w->lock);
+
+    ok = write_file (path, text, &err);
+    GST_DEBUG_OBJECT (self, "wrote %s", path);
+
+    g_mutex_lock (&w->lock);
+    report = !ok && !w->failed;
+    w->failed |= !ok;
+    g_mutex_unlock (&w->lock);
+    /* posted without our lock: the bins above may take theirs */
+    if (report) {
+      gchar *dir = g_path_get_dirname (path);
+
+      GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
+          ("Could not write the recording manifest in \"%s\": %s", dir,
+              err->message),
+          (NULL));
+      g_free (dir);
+    }
+    g_clear_error (&err);
+    g_free (path);
+    g_free (text);
+    g_mutex_lock (&w->lock);
+    w->writing = FALSE;
+    g_cond_broadcast (&w->cond);
+  }
+  g_mutex_unlock (&w->lock);
+  return NULL;
+}
+
+void
+manifest_writer_init (GstHqRecorder *self)
+{
+  g_mutex_init (&self->manifest.lock);
+  g_cond_init (&self->manifest.cond);
+}
+
+void
+manifest_writer_clear (GstHqRecorder *self)
+{
+  manifest_writer_stop (self);
+  g_free (self->manifest.path);
+  g_free (self->manifest.text);
+  g_mutex_clear (&self->manifest.lock);
+  g_cond_clear (&self->manifest.cond);
+}
+
+/* Starts the writer thread (NULL -> READY). */
+void
+manifest_writer_start (GstHqRecorder *self)
+{
+  ManifestWriter *w = &self->manifest;
+
+  g_mutex_lock (&w->lock);
+  w->failed = FALSE;
+  w->quit = FALSE;
+  if (!w->thread)
+    w->thread = g_thread_new ("hqrec-manifest", writer_main, self);
+  g_mutex_unlock (&w->lock);
+}
+
+/* Returns when every snapshot taken so far is on disk (or failed). */
+void
+manifest_writer_flush (GstHqRecorder *self)
+{
+  ManifestWriter *w = &self->manifest;
+
+  g_mutex_lock (&w->lock);
+  while (w->thread && (w->text || w->writing))
+    g_cond_wait (&w->cond, &w->lock);
+  g_mutex_unlock (&w->lock);
+}
+
+/* Writes what is left and ends the writer thread (READY -> NULL). */
+void
+manifest_writer_stop (GstHqRecorder *self)
+{
+  ManifestWriter *w = &self->manifest;
+  GThread *thread;
+
+  g_mutex_lock (&w->lock);
+  thread = g_steal_pointer (&w->thread);
+  w->quit = TRUE;
+  g_cond_broadcast (&w->cond);
+  g_mutex_unlock (&w->lock);
+  if (thread)
+    g_thread_join (thread);
+}
+
+/* Takes a snapshot of the manifest for the writer thread, replacing one
+ * it has not written yet (each is the whole manifest): streaming threads
+ * call this, with the lock held, and never wait for the disk.  Without a
+ * writer (the element below READY) the snapshot is written at once. */
 void
 manifest_update (GstHqRecorder *self)
 {
-  GError *err = NULL;
+  ManifestWriter *w = &self->manifest;
+  gchar *path = g_build_filename (self->location, MANIFEST, NULL);
+  gchar *text = manifest_build (self);
 
-  if (manifest_write (self, &err) || self->manifest_failed) {
-    g_clear_error (&err);
+  g_mutex_lock (&w->lock);
+  if (w->thread) {
+    g_free (w->path);
+    g_free (w->text);
+    w->path = path;
+    w->text = text;
+    g_cond_broadcast (&w->cond);
+    g_mutex_unlock (&w->lock);
     return;
   }
-  self->manifest_failed = TRUE;
-  GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
-      ("Could not write the recording manifest in \"%s\": %s", self->location,
-          err->message),
-      (NULL));
-  g_error_free (err);
+  g_mutex_unlock (&w->lock);
+  if (!write_file (path, text, NULL))
+    GST_WARNING_OBJECT (self, "could not write %s", path);
+  g_free (path);
+  g_free (text);
 }

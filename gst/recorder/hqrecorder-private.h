@@ -105,6 +105,22 @@ struct _GstHqRecorderPad
   Branch *branch; /* track branch of the current period */
 };
 
+/* The manifest writer (hqrecorder-manifest.c): a thread of the element's
+ * own, from NULL -> READY to READY -> NULL, writes the snapshots
+ * manifest_update() takes, so that no streaming thread waits for
+ * recording.json to reach the disk.  Its lock is taken under the
+ * element's, never the other way round. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  GThread *thread;
+  gchar *path, *text; /* the newest snapshot not yet written, or NULL */
+  gboolean writing; /* the thread is writing one */
+  gboolean quit;
+  gboolean failed; /* a write failed; the error was posted */
+} ManifestWriter;
+
 struct _GstHqRecorder
 {
   GstBin parent;
@@ -123,7 +139,7 @@ struct _GstHqRecorder
   GList *pads;
   guint next_audio, next_video, next_seq;
   GstElement *compositor, *video_tee, *audiomixer, *audio_tee;
-  gboolean manifest_failed;
+  ManifestWriter manifest;
 };
 
 #define LOCK(r) g_rec_mutex_lock (&(r)->lock)
@@ -157,5 +173,10 @@ G_GNUC_INTERNAL void mixer_input_create (
 /* hqrecorder-manifest.c */
 G_GNUC_INTERNAL gboolean manifest_write (GstHqRecorder *self, GError **error);
 G_GNUC_INTERNAL void manifest_update (GstHqRecorder *self);
+G_GNUC_INTERNAL void manifest_writer_init (GstHqRecorder *self);
+G_GNUC_INTERNAL void manifest_writer_clear (GstHqRecorder *self);
+G_GNUC_INTERNAL void manifest_writer_start (GstHqRecorder *self);
+G_GNUC_INTERNAL void manifest_writer_flush (GstHqRecorder *self);
+G_GNUC_INTERNAL void manifest_writer_stop (GstHqRecorder *self);
 
 G_END_DECLS
