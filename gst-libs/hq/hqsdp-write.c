@@ -48,6 +48,30 @@ write_codec (GstSDPMedia *gm, const HqSdpCodec *c)
   }
 }
 
+/* One m-line with only @codec, for GStreamer to read its caps from. */
+GstCaps *
+hq_sdp_codec_get_caps (HqSdpKind kind, const HqSdpCodec *codec)
+{
+  g_autofree gchar *pt = NULL;
+  GstSDPMedia *gm;
+  GstCaps *caps;
+
+  g_return_val_if_fail (codec != NULL, NULL);
+  pt = g_strdup_printf ("%u", codec->pt);
+  gst_sdp_media_new (&gm);
+  gst_sdp_media_set_media (gm, hq_sdp_kind_to_string (kind));
+  gst_sdp_media_set_proto (gm, "UDP/TLS/RTP/SAVPF");
+  gst_sdp_media_add_format (gm, pt);
+  write_codec (gm, codec);
+  caps = gst_sdp_media_get_caps_from_media (gm, codec->pt);
+  gst_sdp_media_free (gm);
+  /* named application/x-unknown until the caller says which transport */
+  if (caps != NULL)
+    gst_structure_set_name (
+        gst_caps_get_structure (caps, 0), "application/x-rtp");
+  return caps;
+}
+
 static void
 write_media (GstSDPMessage *msg, const HqSdp *sdp, const HqSdpMedia *m)
 {
