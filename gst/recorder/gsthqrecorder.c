@@ -498,10 +498,9 @@ prepare_directory (GstHqRecorder *self)
         (NULL));
     return FALSE;
   }
-  hq_recorder_layout_free (self->layout);
-  self->layout = self->layout_json
-      ? hq_recorder_layout_parse (self->layout_json, &err)
-      : hq_recorder_layout_new_grid ();
+  hq_layout_free (self->layout);
+  self->layout = self->layout_json ? hq_layout_parse (self->layout_json, &err)
+                                   : hq_layout_new_grid ();
   if (!self->layout) {
     GST_ELEMENT_ERROR (
         self, RESOURCE, SETTINGS, ("Invalid layout: %s", err->message), (NULL));
@@ -759,7 +758,7 @@ gst_hq_recorder_finalize (GObject *object)
   gst_clear_object (&self->audio_tee);
   g_ptr_array_unref (self->periods);
   g_list_free (self->pads);
-  hq_recorder_layout_free (self->layout);
+  hq_layout_free (self->layout);
   g_free (self->location);
   g_free (self->layout_json);
   manifest_writer_clear (self);

@@ -18,8 +18,8 @@ void
 reflow (GstHqRecorder *self)
 {
   GPtrArray *pads = g_ptr_array_new ();
-  HqRecorderSource *sources;
-  HqRecorderPlacement *placed;
+  HqLayoutSource *sources;
+  HqLayoutPlacement *placed;
   gchar **strings;
 
   for (GList *l = self->pads; l; l = l->next) {
@@ -28,8 +28,8 @@ reflow (GstHqRecorder *self)
     if (pad->kind == KIND_VIDEO && pad->mixer_pad && !pad->gone)
       g_ptr_array_add (pads, pad);
   }
-  sources = g_new0 (HqRecorderSource, pads->len);
-  placed = g_new0 (HqRecorderPlacement, pads->len);
+  sources = g_new0 (HqLayoutSource, pads->len);
+  placed = g_new0 (HqLayoutPlacement, pads->len);
   strings = g_new0 (gchar *, 3 * pads->len + 1);
   for (guint i = 0; i < pads->len; i++) {
     GstHqRecorderPad *pad = g_ptr_array_index (pads, i);
@@ -37,17 +37,17 @@ reflow (GstHqRecorder *self)
     strings[3 * i] = pad_participant (pad);
     strings[3 * i + 1] = pad_track (pad);
     strings[3 * i + 2] = gst_pad_get_name (pad);
-    sources[i].participant = strings[3 * i];
-    sources[i].track = strings[3 * i + 1];
-    sources[i].pad_name = strings[3 * i + 2];
+    sources[i].names[0] = strings[3 * i];
+    sources[i].names[1] = strings[3 * i + 1];
+    sources[i].names[2] = strings[3 * i + 2];
   }
-  hq_recorder_layout_place (
+  hq_layout_place (
       self->layout, self->width, self->height, sources, pads->len, placed);
   for (guint i = 0; i < pads->len; i++) {
     GstHqRecorderPad *pad = g_ptr_array_index (pads, i);
-    HqRecorderPlacement *pl = &placed[i];
+    HqLayoutPlacement *pl = &placed[i];
 
-    GST_DEBUG_OBJECT (self, "%s: %s %dx%d+%d+%d z %u", sources[i].pad_name,
+    GST_DEBUG_OBJECT (self, "%s: %s %dx%d+%d+%d z %u", sources[i].names[2],
         pl->visible ? "shown" : "hidden", pl->width, pl->height, pl->x, pl->y,
         pl->zorder);
     g_object_set (pad->mixer_pad, "xpos", pl->x, "ypos", pl->y, "width",

@@ -6,7 +6,7 @@
 #pragma once
 
 #include "gsthqrecorder.h"
-#include "hqrecorderlayout.h"
+#include <hq/hqlayout.h>
 
 #include <gst/gst.h>
 
@@ -131,7 +131,7 @@ struct _GstHqRecorder
   gint width, height;
   GstHqRecorderFormat format;
   gchar *layout_json;
-  HqRecorderLayout *layout;
+  HqLayout *layout;
   gboolean recording;
 
   GPtrArray *periods;

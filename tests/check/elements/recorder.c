@@ -15,7 +15,6 @@
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
 #include <json-glib/json-glib.h>
-#include "../../../gst/recorder/hqrecorderlayout.h"
 #include "../../common/avmarks.h"
 
 #define DEADLINE (60 * G_USEC_PER_SEC)
@@ -1113,59 +1112,6 @@ GST_START_TEST (test_start_stop)
 
 GST_END_TEST;
 
-/* ---- layout ---- */
-
-GST_START_TEST (test_layout)
-{
-  HqRecorderSource src[5] = {
-    { "alice", "cam", "video_0" },
-    { "bob", "cam", "video_1" },
-    { "carol", "screen", "video_2" },
-    { "dan", "cam", "video_3" },
-    { "eve", "cam", "video_4" },
-  };
-  HqRecorderPlacement p[5];
-  HqRecorderLayout *l = hq_recorder_layout_new_grid ();
-  GError *err = NULL;
-
-  hq_recorder_layout_place (l, 1280, 720, src, 2, p);
-  fail_unless (p[0].visible && p[1].visible);
-  fail_unless_equals_int (p[0].x, 0);
-  fail_unless_equals_int (p[1].x, 640);
-  fail_unless_equals_int (p[1].width, 640);
-  fail_unless_equals_int (p[1].height, 720);
-  hq_recorder_layout_place (l, 1280, 720, src, 5, p);
-  /* 3 columns, 2 rows */
-  fail_unless_equals_int (p[2].x, 853);
-  fail_unless_equals_int (p[3].y, 360);
-  fail_unless_equals_int (p[4].x, 426);
-  hq_recorder_layout_free (l);
-
-  l = hq_recorder_layout_parse (
-      "{\"main\": {\"z_pos\": 1, "
-      "\"video_sources\": [\"screen\"]}, \"strip\": {\"z_pos\": 2, "
-      "\"x_pos\": 0, \"y_pos\": 600, \"height\": 120, \"max_rows\": 1, "
-      "\"max_columns\": 3, \"reuse\": \"show_newest\", "
-      "\"video_sources\": [\"*\"], \"video_sources_excluded\": [\"screen\"]}}",
-      &err);
-  g_assert_no_error (err);
-  hq_recorder_layout_place (l, 1280, 720, src, 5, p);
-  fail_unless (p[2].visible && p[2].width == 1280 && p[2].zorder == 1);
-  fail_unless (!p[0].visible, "show_newest keeps the three newest");
-  fail_unless (p[1].visible && p[1].y == 600 && p[1].zorder == 2);
-  fail_unless (p[4].visible && p[4].x == 853);
-  hq_recorder_layout_free (l);
-
-  fail_unless (
-      hq_recorder_layout_parse ("{\"a\": {\"reuse\": \"x\"}}", &err) == NULL);
-  fail_unless (strstr (err->message, "reuse") != NULL, "%s", err->message);
-  g_clear_error (&err);
-  fail_unless (hq_recorder_layout_parse ("[1]", &err) == NULL);
-  g_clear_error (&err);
-}
-
-GST_END_TEST;
-
 /* ---- request pads from several threads at once ---- */
 
 /* Room pads appear on several streaming threads at once (hqroomsrc's
@@ -1367,7 +1313,6 @@ recorder_suite (void)
 
   tcase_set_timeout (tc, 120);
   suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_layout);
   tcase_add_test (tc, test_unwritable);
   tcase_add_test (tc, test_disk_full);
   tcase_add_test (tc, test_stop_while_adding);
