@@ -51,6 +51,7 @@ HqLayout *hq_layout_parse (const gchar *json, GError **error);
 HqLayout *hq_layout_new_from_object (JsonObject *regions, GError **error);
 
 void hq_layout_free (HqLayout *layout);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqLayout, hq_layout_free)
 
 /* Places @n_sources sources on a @width x @height frame; @out holds
  * @n_sources placements.  A source shown in several regions takes the
