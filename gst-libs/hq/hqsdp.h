@@ -24,6 +24,7 @@
 #define __HQ_SDP_H__
 
 #include <glib.h>
+#include <gst/gst.h>
 
 G_BEGIN_DECLS
 
@@ -146,6 +147,14 @@ HqSdpCodec *hq_sdp_codec_new (guint pt, const gchar *name, guint clock_rate,
 HqSdpCodec *hq_sdp_codec_copy (const HqSdpCodec *codec);
 void hq_sdp_codec_free (HqSdpCodec *codec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqSdpCodec, hq_sdp_codec_free)
+
+/* The RTP caps of @codec in an m-line of @kind, as GStreamer's SDP library
+ * makes them from the m-line (gst_sdp_media_get_caps_from_media):
+ * "application/x-rtp" with media, payload, clock-rate, encoding-name,
+ * encoding-params, each fmtp parameter and an rtcp-fb-* field per
+ * feedback ("rtcp-fb-nack-pli").  What rtpbin's request-pt-map wants.
+ * Caller owns the caps; NULL when GStreamer cannot describe the codec. */
+GstCaps *hq_sdp_codec_get_caps (HqSdpKind kind, const HqSdpCodec *codec);
 
 /* TRUE when @codec has the rtcp-fb value @fb ("nack pli"). */
 gboolean hq_sdp_codec_has_fb (const HqSdpCodec *codec, const gchar *fb);

@@ -2,28 +2,35 @@
  * composition job (server/recording/hqcompositions.c).
  *
  *   hq-compose --output FILE --format webm|mp4 --resolution WxH
- *              [--video FILE@OFFSET_MS]... [--audio FILE@OFFSET_MS]...
+ *              [--layout VIDEOLAYOUT_JSON]
+ *              [--video FILE@OFFSET_MS]... [--video-names JSON_ARRAY]...
+ *              [--audio FILE@OFFSET_MS]...
  *
  * Decodes every input (the per-track .mkv/.mka recordings), shifts each by
  * its offset so the tracks line up as they happened in the room, places
- * the videos in an equal-size grid (columns = ceil(sqrt(n))) on a black
- * canvas of the requested resolution, mixes the audio, and encodes:
+ * the videos on a black canvas of the requested resolution as the
+ * composition's VideoLayout says (libhq hqlayout, the same as hqrecorder;
+ * without --layout one grid of everyone, columns = ceil(sqrt(n))), each
+ * scaled into its tile with its aspect kept, mixes the audio, and encodes:
  * webm = VP8 + Opus, mp4 = H.264 + Opus.  The output is created with mode
- * 0600 (umask 077).  On success it prints "duration_ms=N" and exits 0;
+ * 0600 (umask 077).  The n-th --video-names gives the names of the n-th
+ * --video that the layout's video_sources patterns match (["track name",
+ * "track sid", "recording sid"]); a video no region shows is not decoded.  On success it prints "duration_ms=N" and exits 0;
  * on any pipeline error it prints the error and exits 1 (2: bad usage).
  */
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <gst/gst.h>
+#include <hq/hqlayout.h>
 
 typedef struct
 {
   gchar *file;
   GstClockTime offset;
   gboolean video;
-  guint cell; /* video: grid index */
+  gchar **names; /* video: what layout patterns match, or NULL */
+  HqLayoutPlacement place; /* video: its tile */
 } Input;
 
 typedef struct
@@ -32,7 +39,7 @@ typedef struct
   GstElement *compositor; /* NULL without video */
   GstElement *mixer; /* NULL without audio */
   GMainLoop *loop;
-  gint width, height, cols, rows;
+  gint width, height;
   gint status;
 } Composer;
 
@@ -88,11 +95,10 @@ on_decoded_pad (GstElement *decodebin, GstPad *pad, Input *in)
   GstElement *target;
 
   if (in->video && g_str_has_prefix (media, "video/")) {
-    gint cw = (c->width / c->cols) & ~1, ch = (c->height / c->rows) & ~1;
     desc = g_strdup_printf ("videoconvert ! videoscale add-borders=true ! "
                             "capsfilter caps=\"video/x-raw,width=%d,"
                             "height=%d,pixel-aspect-ratio=1/1\"",
-        cw, ch);
+        in->place.width, in->place.height);
     target = c->compositor;
   } else if (!in->video && g_str_has_prefix (media, "audio/")) {
     desc = g_strdup ("audioconvert ! audioresample ! capsfilter "
@@ -107,11 +113,9 @@ on_decoded_pad (GstElement *decodebin, GstPad *pad, Input *in)
     return;
   }
   mix = gst_element_request_pad_simple (target, "sink_%u");
-  if (in->video) {
-    g_object_set (mix, "xpos",
-        (gint)(in->cell % c->cols) * (c->width / c->cols), "ypos",
-        (gint)(in->cell / c->cols) * (c->height / c->rows), NULL);
-  }
+  if (in->video)
+    g_object_set (mix, "xpos", in->place.x, "ypos", in->place.y, "zorder",
+        in->place.zorder, NULL);
   /* Each track starts where it started in the room. */
   gst_pad_set_offset (src, (gint64)in->offset);
   gst_pad_link (src, mix);
@@ -197,9 +201,14 @@ build (Composer *c, const gchar *output, const gchar *format, GPtrArray *inputs,
     gst_element_link_pads (GST_PAD_PARENT (src), NULL, mux, "audio_%u");
     gst_object_unref (src);
   }
-  for (guint i = 0; i < inputs->len; i++)
-    if (!add_input (c, g_ptr_array_index (inputs, i), error))
+  for (guint i = 0; i < inputs->len; i++) {
+    Input *in = g_ptr_array_index (inputs, i);
+
+    if (in->video && !in->place.visible)
+      continue;
+    if (!add_input (c, in, error))
       return FALSE;
+  }
   return TRUE;
 }
 
@@ -226,14 +235,74 @@ static void
 input_free (Input *in)
 {
   g_free (in->file);
+  g_strfreev (in->names);
   g_free (in);
+}
+
+/* --video-names: a JSON array of strings. */
+static gchar **
+parse_names (const gchar *json, GError **error)
+{
+  g_autoptr (JsonNode) node = json_from_string (json, NULL);
+  JsonArray *a =
+      node && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+  GPtrArray *names;
+
+  if (a == NULL || json_array_get_length (a) > HQ_LAYOUT_SOURCE_NAMES) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--video-names \"%s\" is not a JSON array of at most %d names", json,
+        HQ_LAYOUT_SOURCE_NAMES);
+    return NULL;
+  }
+  names = g_ptr_array_new ();
+  for (guint i = 0; i < json_array_get_length (a); i++) {
+    const gchar *name = json_array_get_string_element (a, i);
+    if (name != NULL)
+      g_ptr_array_add (names, g_strdup (name));
+  }
+  g_ptr_array_add (names, NULL);
+  return (gchar **)g_ptr_array_free (names, FALSE);
+}
+
+/* Places the videos per @layout_json (NULL: one grid); FALSE with @error
+ * when the layout is not one. */
+static gboolean
+place_videos (
+    Composer *c, const gchar *layout_json, GPtrArray *inputs, GError **error)
+{
+  HqLayout *layout = layout_json ? hq_layout_parse (layout_json, error)
+                                 : hq_layout_new_grid ();
+  g_autofree HqLayoutSource *sources = NULL;
+  g_autofree HqLayoutPlacement *placed = NULL;
+  g_autoptr (GPtrArray) videos = g_ptr_array_new ();
+
+  if (layout == NULL)
+    return FALSE;
+  for (guint i = 0; i < inputs->len; i++) {
+    Input *in = g_ptr_array_index (inputs, i);
+    if (in->video)
+      g_ptr_array_add (videos, in);
+  }
+  sources = g_new0 (HqLayoutSource, videos->len + 1);
+  placed = g_new0 (HqLayoutPlacement, videos->len + 1);
+  for (guint i = 0; i < videos->len; i++) {
+    Input *in = g_ptr_array_index (videos, i);
+    for (guint k = 0; in->names && in->names[k]; k++)
+      sources[i].names[k] = in->names[k];
+  }
+  hq_layout_place (layout, c->width, c->height, sources, videos->len, placed);
+  for (guint i = 0; i < videos->len; i++)
+    ((Input *)g_ptr_array_index (videos, i))->place = placed[i];
+  hq_layout_free (layout);
+  return TRUE;
 }
 
 int
 main (int argc, char **argv)
 {
   g_autofree gchar *output = NULL, *format = NULL, *resolution = NULL;
-  g_auto (GStrv) videos = NULL, audios = NULL;
+  g_autofree gchar *layout = NULL;
+  g_auto (GStrv) videos = NULL, audios = NULL, video_names = NULL;
   GOptionEntry entries[] = {
     { "output", 0, 0, G_OPTION_ARG_FILENAME, &output, "file to write", "FILE" },
     { "format", 0, 0, G_OPTION_ARG_STRING, &format, "webm or mp4", "FMT" },
@@ -242,13 +311,17 @@ main (int argc, char **argv)
         "a video track and its offset", "FILE@MS" },
     { "audio", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &audios,
         "an audio track and its offset", "FILE@MS" },
+    { "layout", 0, 0, G_OPTION_ARG_STRING, &layout,
+        "where the videos go (default: a grid)", "VIDEOLAYOUT_JSON" },
+    { "video-names", 0, 0, G_OPTION_ARG_STRING_ARRAY, &video_names,
+        "names of the n-th --video for the layout", "JSON_ARRAY" },
     { NULL },
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) inputs =
       g_ptr_array_new_with_free_func ((GDestroyNotify)input_free);
-  guint n_video = 0, n_audio = 0;
+  guint n_video = 0, n_audio = 0, n_shown = 0;
   Composer c = { 0 };
   GstBus *bus;
   gint64 position = 0;
@@ -277,8 +350,14 @@ main (int argc, char **argv)
         g_printerr ("hq-compose: %s\n", error->message);
         return 2;
       }
+      if (k == 0 && video_names && i < g_strv_length (video_names)
+          && (in->names = parse_names (video_names[i], &error)) == NULL) {
+        input_free (in);
+        g_printerr ("hq-compose: %s\n", error->message);
+        return 2;
+      }
       if (k == 0)
-        in->cell = n_video++;
+        n_video++;
       else
         n_audio++;
       g_ptr_array_add (inputs, in);
@@ -288,10 +367,20 @@ main (int argc, char **argv)
     g_printerr ("hq-compose: nothing to compose (no --video, no --audio)\n");
     return 2;
   }
-  c.cols = n_video ? (gint)ceil (sqrt (n_video)) : 1;
-  c.rows = n_video ? ((gint)n_video + c.cols - 1) / c.cols : 1;
+  if (!place_videos (&c, layout, inputs, &error)) {
+    g_printerr ("hq-compose: --layout: %s\n", error->message);
+    return 2;
+  }
+  for (guint i = 0; i < inputs->len; i++) {
+    Input *in = g_ptr_array_index (inputs, i);
+    n_shown += in->video && in->place.visible;
+  }
+  if (n_shown == 0 && n_audio == 0) {
+    g_printerr ("hq-compose: the layout shows none of the videos\n");
+    return 2;
+  }
   c.pipeline = gst_pipeline_new ("hq-compose");
-  if (!build (&c, output, format, inputs, n_video, n_audio, &error)) {
+  if (!build (&c, output, format, inputs, n_shown, n_audio, &error)) {
     g_printerr ("hq-compose: cannot build the pipeline: %s\n",
         error ? error->message : "an element is missing");
     return 1;

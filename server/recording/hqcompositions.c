@@ -19,6 +19,7 @@
 #include <string.h>
 #include <glib/gstdio.h>
 #include <gio/gio.h>
+#include <hq/hqlayout.h>
 #include <hq/hqutil.h>
 
 #define HQ_COMPOSITION_MAX_PIXELS 921600
@@ -171,24 +172,26 @@ array_member (JsonObject *o, const gchar *name)
 
 /* Whether some region of @layout takes video recording @r. */
 static gboolean
-layout_takes (JsonObject *layout, const HqRecordingRecord *r)
+layout_takes (const HqLayout *layout, const HqRecordingRecord *r)
 {
-  for (GList *l = layout ? json_object_get_values (layout) : NULL, *m = l; m;
-       m = m->next) {
-    JsonNode *n = m->data;
-    JsonObject *region =
-        JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
-    gboolean take = region
-        && matches_any (array_member (region, "video_sources"), r)
-        && !matches_any (array_member (region, "video_sources_excluded"), r);
-    if (take || m->next == NULL) {
-      g_list_free (l);
-      if (take)
-        return TRUE;
-      break;
-    }
-  }
-  return FALSE;
+  HqLayoutSource source = { { r->track_name, r->track_sid, r->sid } };
+
+  return layout != NULL && hq_layout_takes (layout, &source);
+}
+
+/* hq-compose's --video-names for @r: what the layout's patterns match. */
+static void
+add_video_names (GPtrArray *argv, const HqRecordingRecord *r)
+{
+  g_autoptr (JsonArray) names = json_array_new ();
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_ARRAY);
+
+  json_array_add_string_element (names, r->track_name ? r->track_name : "");
+  json_array_add_string_element (names, r->track_sid ? r->track_sid : "");
+  json_array_add_string_element (names, r->sid);
+  json_node_set_array (node, names);
+  g_ptr_array_add (argv, g_strdup ("--video-names"));
+  g_ptr_array_add (argv, json_to_string (node, FALSE));
 }
 
 /* The child's arguments for job @c: FALSE with a reason when no recording
@@ -200,12 +203,10 @@ job_argv (
   g_autoptr (GPtrArray) rows = hq_store_list_recordings (
       comps->rooms->store, c->room_sid, "completed", G_MAXINT, 0, NULL);
   g_autoptr (JsonNode) audio_node = json_from_string (c->audio_sources, NULL);
-  g_autoptr (JsonNode) layout_node = json_from_string (c->video_layout, NULL);
+  g_autoptr (HqLayout) layout =
+      c->video_layout ? hq_layout_parse (c->video_layout, NULL) : NULL;
   JsonObject *audio = audio_node && JSON_NODE_HOLDS_OBJECT (audio_node)
       ? json_node_get_object (audio_node)
-      : NULL;
-  JsonObject *layout = layout_node && JSON_NODE_HOLDS_OBJECT (layout_node)
-      ? json_node_get_object (layout_node)
       : NULL;
   g_autoptr (GPtrArray) picked = g_ptr_array_new ();
   gint64 first = G_MAXINT64;
@@ -226,12 +227,18 @@ job_argv (
                      "audio sources or the video layout.");
     return FALSE;
   }
+  if (layout != NULL) {
+    g_ptr_array_add (argv, g_strdup ("--layout"));
+    g_ptr_array_add (argv, g_strdup (c->video_layout));
+  }
   for (guint i = 0; i < picked->len; i++) {
     HqRecordingRecord *r = g_ptr_array_index (picked, i);
     g_ptr_array_add (argv,
         g_strdup (g_str_equal (r->type, "audio") ? "--audio" : "--video"));
     g_ptr_array_add (argv,
         g_strdup_printf ("%s@%" G_GINT64_FORMAT, r->file, r->offset - first));
+    if (g_str_equal (r->type, "video"))
+      add_video_names (argv, r);
   }
   return TRUE;
 }
@@ -492,6 +499,7 @@ hq_compositions_create (
   g_autoptr (HqCompositionRecord) c = NULL;
   g_autoptr (JsonNode) audio = NULL;
   g_autoptr (JsonNode) layout = NULL;
+  g_autoptr (HqLayout) checked = NULL;
   JsonObject *audio_obj;
   GError *local = NULL;
   gint w, h;
@@ -545,6 +553,12 @@ hq_compositions_create (
       }
       if (m->next == NULL)
         g_list_free (l);
+    }
+    checked = hq_layout_new_from_object (params->video_layout, &local);
+    if (checked == NULL) {
+      hq_room_invalid (error, "Invalid VideoLayout: %s.", local->message);
+      g_error_free (local);
+      return NULL;
     }
   }
   if (params->audio_sources == NULL && params->video_layout == NULL)

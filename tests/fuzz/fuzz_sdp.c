@@ -5,7 +5,7 @@
  * but cannot reproduce would break renegotiation), and an answer is built
  * to it, written and parsed as an answer.  Inputs that are refused must
  * come with an error message.  Any crash, sanitizer report or abort here
- * is a bug in hqsdp.c.
+ * is a bug in hqsdp-parse.c.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -251,6 +251,11 @@ class RulesAndRest(RecordingTestCase):
                 ({"AudioSources": "mic,"}, "AudioSources[1]"),
                 ({"AudioSources": [""]}, "AudioSources[0]"),
                 ({"VideoLayout": ["grid"]}, "JSON object"),
+                ({"VideoLayout": {"strip": {"reuse": "sometimes"}}},
+                 'region "strip": reuse must be none, show_oldest or '
+                 'show_newest'),
+                ({"VideoLayout": {"main": {"x_pos": -5}}},
+                 "x_pos must be a non-negative integer"),
                 ({"AudioSources": None}, "would be empty")]:
             payload = {"RoomSid": done["sid"], "AudioSources": ["*"], **body}
             if payload["AudioSources"] is None:

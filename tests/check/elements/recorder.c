@@ -15,7 +15,6 @@
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
 #include <json-glib/json-glib.h>
-#include "../../../gst/recorder/hqrecorderlayout.h"
 #include "../../common/avmarks.h"
 
 #define DEADLINE (60 * G_USEC_PER_SEC)
@@ -779,6 +778,101 @@ GST_START_TEST (test_sigkill)
 
 GST_END_TEST;
 
+/* ---- the manifest is written off the streaming threads ---- */
+
+/* Which threads are streaming (between a task's stream-status enter and
+ * leave), and on which threads the recorder wrote recording.json (its
+ * "wrote" debug line). */
+typedef struct
+{
+  GMutex lock;
+  GHashTable *streaming; /* GThread * */
+  guint writes, streaming_writes;
+} WriteThreads;
+
+static WriteThreads write_threads;
+
+static GstBusSyncReply
+on_stream_status (GstBus *bus, GstMessage *m, gpointer data)
+{
+  GstStreamStatusType type;
+  GstElement *owner;
+
+  if (GST_MESSAGE_TYPE (m) != GST_MESSAGE_STREAM_STATUS)
+    return GST_BUS_PASS;
+  /* posted by the streaming thread itself as it enters and leaves */
+  gst_message_parse_stream_status (m, &type, &owner);
+  g_mutex_lock (&write_threads.lock);
+  if (type == GST_STREAM_STATUS_TYPE_ENTER)
+    g_hash_table_add (write_threads.streaming, g_thread_self ());
+  else if (type == GST_STREAM_STATUS_TYPE_LEAVE)
+    g_hash_table_remove (write_threads.streaming, g_thread_self ());
+  g_mutex_unlock (&write_threads.lock);
+  return GST_BUS_PASS;
+}
+
+static void
+on_log (GstDebugCategory *category, GstDebugLevel level, const gchar *file,
+    const gchar *function, gint line, GObject *object, GstDebugMessage *message,
+    gpointer data)
+{
+  const gchar *text = gst_debug_message_get (message);
+
+  if (strcmp (gst_debug_category_get_name (category), "hqrecorder") != 0
+      || !g_str_has_prefix (text, "wrote ")
+      || !g_str_has_suffix (text, "recording.json"))
+    return;
+  g_mutex_lock (&write_threads.lock);
+  write_threads.writes++;
+  if (g_hash_table_contains (write_threads.streaming, g_thread_self ()))
+    write_threads.streaming_writes++;
+  g_mutex_unlock (&write_threads.lock);
+}
+
+GST_START_TEST (test_manifest_thread)
+{
+  gchar *dir = make_dir ();
+  GstElement *pipeline;
+  GstBus *bus;
+  GError *err;
+
+  g_mutex_init (&write_threads.lock);
+  write_threads.streaming = g_hash_table_new (NULL, NULL);
+  gst_debug_set_threshold_for_name ("hqrecorder", GST_LEVEL_DEBUG);
+  gst_debug_add_log_function (on_log, NULL, NULL);
+  /* 3 s of media: a manifest per track start, per second and per end */
+  pipeline =
+      parse ("hqrecorder name=r location=%s mode=both resolution=320x180 "
+             "video_0::participant=alice audio_0::participant=alice "
+             "videotestsrc is-live=true num-buffers=90 ! "
+             "video/x-raw,width=160,height=120,framerate=30/1 ! r.video_0 "
+             "audiotestsrc is-live=true num-buffers=150 samplesperbuffer=960 ! "
+             "r.audio_0",
+          dir);
+  bus = gst_element_get_bus (pipeline);
+  gst_bus_set_sync_handler (bus, on_stream_status, NULL, NULL);
+  err = run (pipeline, NULL, NULL);
+  fail_unless (err == NULL, "%s", err ? err->message : "");
+  gst_debug_remove_log_function (on_log);
+  gst_debug_set_threshold_for_name ("hqrecorder", GST_LEVEL_NONE);
+  GST_INFO ("recording.json written %u times, %u on streaming threads",
+      write_threads.writes, write_threads.streaming_writes);
+  /* the manifest is still written as often, and complete at the end */
+  fail_unless (write_threads.writes >= 6, "recording.json written %u times",
+      write_threads.writes);
+  fail_unless_equals_int (write_threads.streaming_writes, 0);
+  check_status (dir, 0, "alice", "video", "completed");
+  check_status (dir, 0, "alice", "audio", "completed");
+  gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+  g_hash_table_unref (write_threads.streaming);
+  g_mutex_clear (&write_threads.lock);
+  remove_dir (dir);
+}
+
+GST_END_TEST;
+
 /* ---- an unwritable location ---- */
 
 GST_START_TEST (test_unwritable)
@@ -1018,59 +1112,6 @@ GST_START_TEST (test_start_stop)
 
 GST_END_TEST;
 
-/* ---- layout ---- */
-
-GST_START_TEST (test_layout)
-{
-  HqRecorderSource src[5] = {
-    { "alice", "cam", "video_0" },
-    { "bob", "cam", "video_1" },
-    { "carol", "screen", "video_2" },
-    { "dan", "cam", "video_3" },
-    { "eve", "cam", "video_4" },
-  };
-  HqRecorderPlacement p[5];
-  HqRecorderLayout *l = hq_recorder_layout_new_grid ();
-  GError *err = NULL;
-
-  hq_recorder_layout_place (l, 1280, 720, src, 2, p);
-  fail_unless (p[0].visible && p[1].visible);
-  fail_unless_equals_int (p[0].x, 0);
-  fail_unless_equals_int (p[1].x, 640);
-  fail_unless_equals_int (p[1].width, 640);
-  fail_unless_equals_int (p[1].height, 720);
-  hq_recorder_layout_place (l, 1280, 720, src, 5, p);
-  /* 3 columns, 2 rows */
-  fail_unless_equals_int (p[2].x, 853);
-  fail_unless_equals_int (p[3].y, 360);
-  fail_unless_equals_int (p[4].x, 426);
-  hq_recorder_layout_free (l);
-
-  l = hq_recorder_layout_parse (
-      "{\"main\": {\"z_pos\": 1, "
-      "\"video_sources\": [\"screen\"]}, \"strip\": {\"z_pos\": 2, "
-      "\"x_pos\": 0, \"y_pos\": 600, \"height\": 120, \"max_rows\": 1, "
-      "\"max_columns\": 3, \"reuse\": \"show_newest\", "
-      "\"video_sources\": [\"*\"], \"video_sources_excluded\": [\"screen\"]}}",
-      &err);
-  g_assert_no_error (err);
-  hq_recorder_layout_place (l, 1280, 720, src, 5, p);
-  fail_unless (p[2].visible && p[2].width == 1280 && p[2].zorder == 1);
-  fail_unless (!p[0].visible, "show_newest keeps the three newest");
-  fail_unless (p[1].visible && p[1].y == 600 && p[1].zorder == 2);
-  fail_unless (p[4].visible && p[4].x == 853);
-  hq_recorder_layout_free (l);
-
-  fail_unless (
-      hq_recorder_layout_parse ("{\"a\": {\"reuse\": \"x\"}}", &err) == NULL);
-  fail_unless (strstr (err->message, "reuse") != NULL, "%s", err->message);
-  g_clear_error (&err);
-  fail_unless (hq_recorder_layout_parse ("[1]", &err) == NULL);
-  g_clear_error (&err);
-}
-
-GST_END_TEST;
-
 /* ---- request pads from several threads at once ---- */
 
 /* Room pads appear on several streaming threads at once (hqroomsrc's
@@ -1272,7 +1313,6 @@ recorder_suite (void)
 
   tcase_set_timeout (tc, 120);
   suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_layout);
   tcase_add_test (tc, test_unwritable);
   tcase_add_test (tc, test_disk_full);
   tcase_add_test (tc, test_stop_while_adding);
@@ -1280,6 +1320,7 @@ recorder_suite (void)
   tcase_add_test (tc, test_composed_grid_sync);
   tcase_add_test (tc, test_start_stop);
   tcase_add_test (tc, test_sigkill);
+  tcase_add_test (tc, test_manifest_thread);
   tcase_add_test (tc, test_concurrent_requests);
   return s;
 }

@@ -1347,6 +1347,73 @@ test_webrtcbin_takes_our_answer (void)
   webrtcbin_free (webrtc);
 }
 
+/* The caps of a codec of Chromium's offer come from GStreamer's own
+ * reading of the m-line and are what its depayloaders take. */
+static GstCaps *
+codec_caps (const HqSdp *sdp, HqSdpKind kind, guint pt)
+{
+  for (guint i = 0; i < sdp->media->len; i++) {
+    const HqSdpMedia *m = sdp->media->pdata[i];
+    const HqSdpCodec *c = hq_sdp_media_find_codec (m, pt);
+
+    if (m->kind == kind && c != NULL)
+      return hq_sdp_codec_get_caps (kind, c);
+  }
+  g_assert_not_reached ();
+  return NULL;
+}
+
+static gboolean
+depayloader_takes (const gchar *factory_name, GstCaps *caps)
+{
+  g_autoptr (GstElement) depay = gst_element_factory_make (factory_name, NULL);
+  g_autoptr (GstPad) sink = NULL;
+  g_autoptr (GstCaps) templ = NULL;
+
+  g_assert_nonnull (depay);
+  sink = gst_element_get_static_pad (depay, "sink");
+  templ = gst_pad_get_pad_template_caps (sink);
+  return gst_caps_can_intersect (caps, templ);
+}
+
+static void
+test_codec_caps (void)
+{
+  g_autoptr (HqSdp) sdp = parse_fixture (HQ_SDP_OFFER, "chromium-offer.sdp");
+  g_autoptr (GstCaps) opus = codec_caps (sdp, HQ_SDP_KIND_AUDIO, 111);
+  g_autoptr (GstCaps) vp8 = codec_caps (sdp, HQ_SDP_KIND_VIDEO, 96);
+  g_autoptr (GstCaps) h264 = codec_caps (sdp, HQ_SDP_KIND_VIDEO, 102);
+  g_autoptr (GstCaps) expected = NULL;
+  GstStructure *s;
+  gboolean fb = FALSE;
+
+  expected = gst_caps_from_string (
+      "application/x-rtp, media=audio, payload=111, clock-rate=48000, "
+      "encoding-name=OPUS, encoding-params=(string)2, minptime=(string)10, "
+      "useinbandfec=(string)1");
+  g_assert_true (gst_caps_is_subset (opus, expected));
+  g_assert_true (depayloader_takes ("rtpopusdepay", opus));
+  g_assert_false (depayloader_takes ("rtpvp8depay", opus));
+
+  gst_caps_unref (expected);
+  expected = gst_caps_from_string (
+      "application/x-rtp, media=video, payload=96, clock-rate=90000, "
+      "encoding-name=VP8");
+  g_assert_true (gst_caps_is_subset (vp8, expected));
+  s = gst_caps_get_structure (vp8, 0);
+  /* the offer's a=rtcp-fb:96 nack pli */
+  g_assert_true (gst_structure_get_boolean (s, "rtcp-fb-nack-pli", &fb));
+  g_assert_true (fb);
+  g_assert_true (depayloader_takes ("rtpvp8depay", vp8));
+
+  s = gst_caps_get_structure (h264, 0);
+  g_assert_cmpstr (gst_structure_get_string (s, "encoding-name"), ==, "H264");
+  g_assert_cmpstr (gst_structure_get_string (s, "packetization-mode"), ==, "1");
+  /* profile-level-id 42001f, as GStreamer names it */
+  g_assert_cmpstr (gst_structure_get_string (s, "profile"), ==, "baseline");
+  g_assert_true (depayloader_takes ("rtph264depay", h264));
+}
+
 static void
 test_error_names (void)
 {
@@ -1390,6 +1457,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sdp/hostile/truncated", test_hostile_truncated);
   g_test_add_func ("/sdp/hostile/sizes", test_hostile_sizes);
   g_test_add_func ("/sdp/errors/names", test_error_names);
+  g_test_add_func ("/sdp/caps/codecs", test_codec_caps);
   g_test_add_func (
       "/sdp/webrtcbin/answers-our-offer", test_webrtcbin_answers_our_offer);
   g_test_add_func (

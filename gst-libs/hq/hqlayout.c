@@ -1,6 +1,7 @@
-/* Grid and region placement for hqrecorder's composed recordings; see
- * hqrecorderlayout.h for the model (Twilio's VideoLayout). */
-#include "hqrecorderlayout.h"
+/* Grid and region placement for composed videos (hqrecorder, hq-compose)
+ * and the VideoLayout checks of hq-server; see hqlayout.h for the model
+ * (Twilio's VideoLayout). */
+#include "hqlayout.h"
 
 #include <math.h>
 #include <string.h>
@@ -26,7 +27,7 @@ typedef struct
   GStrv excluded;
 } Region;
 
-struct _HqRecorderLayout
+struct _HqLayout
 {
   GPtrArray *regions; /* of Region */
 };
@@ -56,10 +57,10 @@ region_new (const gchar *name)
   return r;
 }
 
-HqRecorderLayout *
-hq_recorder_layout_new_grid (void)
+HqLayout *
+hq_layout_new_grid (void)
 {
-  HqRecorderLayout *layout = g_new0 (HqRecorderLayout, 1);
+  HqLayout *layout = g_new0 (HqLayout, 1);
 
   layout->regions = g_ptr_array_new_with_free_func (region_free);
   g_ptr_array_add (layout->regions, region_new ("grid"));
@@ -67,7 +68,7 @@ hq_recorder_layout_new_grid (void)
 }
 
 void
-hq_recorder_layout_free (HqRecorderLayout *layout)
+hq_layout_free (HqLayout *layout)
 {
   if (!layout)
     return;
@@ -207,31 +208,19 @@ fail:
   return NULL;
 }
 
-HqRecorderLayout *
-hq_recorder_layout_parse (const gchar *json, GError **error)
+HqLayout *
+hq_layout_new_from_object (JsonObject *regions, GError **error)
 {
-  JsonParser *parser = json_parser_new ();
-  HqRecorderLayout *layout = NULL;
-  JsonObject *root;
-  GList *names = NULL;
+  HqLayout *layout = g_new0 (HqLayout, 1);
+  GList *names = json_object_get_members (regions);
 
-  if (!json_parser_load_from_data (parser, json, -1, error))
-    goto out;
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-        "layout must be a JSON object of regions");
-    goto out;
-  }
-  root = json_node_get_object (json_parser_get_root (parser));
-  layout = g_new0 (HqRecorderLayout, 1);
   layout->regions = g_ptr_array_new_with_free_func (region_free);
-  names = json_object_get_members (root);
   for (GList *l = names; l; l = l->next) {
-    Region *r =
-        region_parse (l->data, json_object_get_member (root, l->data), error);
+    Region *r = region_parse (
+        l->data, json_object_get_member (regions, l->data), error);
 
     if (!r) {
-      hq_recorder_layout_free (layout);
+      hq_layout_free (layout);
       layout = NULL;
       goto out;
     }
@@ -240,26 +229,60 @@ hq_recorder_layout_parse (const gchar *json, GError **error)
   if (layout->regions->len == 0) {
     g_set_error (
         error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "layout has no region");
-    hq_recorder_layout_free (layout);
+    hq_layout_free (layout);
     layout = NULL;
   }
 out:
   g_list_free (names);
+  return layout;
+}
+
+HqLayout *
+hq_layout_parse (const gchar *json, GError **error)
+{
+  JsonParser *parser = json_parser_new ();
+  HqLayout *layout = NULL;
+
+  if (!json_parser_load_from_data (parser, json, -1, error))
+    goto out;
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "layout must be a JSON object of regions");
+    goto out;
+  }
+  layout = hq_layout_new_from_object (
+      json_node_get_object (json_parser_get_root (parser)), error);
+out:
   g_object_unref (parser);
   return layout;
 }
 
 static gboolean
-matches_any (GStrv patterns, const HqRecorderSource *s)
+matches_any (GStrv patterns, const HqLayoutSource *s)
 {
   for (guint i = 0; patterns && patterns[i]; i++) {
     const gchar *p = patterns[i];
 
-    if ((s->participant && g_pattern_match_simple (p, s->participant))
-        || (s->track && g_pattern_match_simple (p, s->track))
-        || (s->pad_name && g_pattern_match_simple (p, s->pad_name)))
-      return TRUE;
+    for (guint k = 0; k < HQ_LAYOUT_SOURCE_NAMES; k++)
+      if (s->names[k] && g_pattern_match_simple (p, s->names[k]))
+        return TRUE;
   }
+  return FALSE;
+}
+
+static gboolean
+region_takes (const Region *r, const HqLayoutSource *s)
+{
+  return (!r->sources || matches_any (r->sources, s))
+      && !matches_any (r->excluded, s);
+}
+
+gboolean
+hq_layout_takes (const HqLayout *layout, const HqLayoutSource *source)
+{
+  for (guint i = 0; i < layout->regions->len; i++)
+    if (region_takes (g_ptr_array_index (layout->regions, i), source))
+      return TRUE;
   return FALSE;
 }
 
@@ -295,7 +318,7 @@ grid_shape (const Region *r, guint n, guint *rows, guint *cols)
 
 static void
 place_region (const Region *r, gint width, gint height,
-    const HqRecorderSource *sources, guint n_sources, HqRecorderPlacement *out)
+    const HqLayoutSource *sources, guint n_sources, HqLayoutPlacement *out)
 {
   gint rx = MIN (r->x, width), ry = MIN (r->y, height);
   gint rw = r->width < 0 ? width - rx : MIN (r->width, width - rx);
@@ -304,8 +327,7 @@ place_region (const Region *r, gint width, gint height,
   guint n = 0, rows, cols, capacity, first = 0, cell = 0;
 
   for (guint i = 0; i < n_sources; i++)
-    if ((!r->sources || matches_any (r->sources, &sources[i]))
-        && !matches_any (r->excluded, &sources[i]))
+    if (region_takes (r, &sources[i]))
       shown[n++] = i;
   if (n == 0 || rw <= 0 || rh <= 0)
     goto out;
@@ -318,13 +340,15 @@ place_region (const Region *r, gint width, gint height,
     for (guint c = 0; c < rows * cols; c++)
       excluded += cell_excluded (r, c);
     capacity = rows * cols - excluded;
-    if (capacity >= n || (r->max_rows && r->max_columns) || want > 4 * n)
+    if (capacity >= n || want > 4 * n
+        || (r->max_rows && r->max_columns
+            && rows * cols >= r->max_rows * r->max_columns))
       break;
   }
   if (n > capacity && r->reuse == REUSE_SHOW_NEWEST)
     first = n - capacity;
   for (guint k = first; k < n && k < first + capacity; k++) {
-    HqRecorderPlacement *p = &out[shown[k]];
+    HqLayoutPlacement *p = &out[shown[k]];
     guint row, col;
 
     while (cell_excluded (r, cell))
@@ -346,9 +370,8 @@ out:
 }
 
 void
-hq_recorder_layout_place (const HqRecorderLayout *layout, gint width,
-    gint height, const HqRecorderSource *sources, guint n_sources,
-    HqRecorderPlacement *out)
+hq_layout_place (const HqLayout *layout, gint width, gint height,
+    const HqLayoutSource *sources, guint n_sources, HqLayoutPlacement *out)
 {
   if (n_sources == 0)
     return;

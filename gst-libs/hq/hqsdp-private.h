@@ -1,0 +1,34 @@
+/* What the files of the SDP layer (hqsdp*.c) share and no caller of
+ * libhq should see. */
+#ifndef HQ_SDP_PRIVATE_H
+#define HQ_SDP_PRIVATE_H
+
+#include "hqsdp.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  NUM_OK,
+  NUM_NOT_A_NUMBER,
+  NUM_OUT_OF_RANGE,
+} NumResult;
+
+G_GNUC_INTERNAL gboolean direction_from_string (
+    const gchar *str, HqSdpDirection *direction);
+G_GNUC_INTERNAL gboolean direction_sends (HqSdpDirection d);
+G_GNUC_INTERNAL gboolean direction_receives (HqSdpDirection d);
+G_GNUC_INTERNAL HqSdpDirection direction_make (gboolean send, gboolean recv);
+G_GNUC_INTERNAL void extmap_free (gpointer data);
+G_GNUC_INTERNAL HqSdpExtmap *extmap_new (guint id, const gchar *uri);
+G_GNUC_INTERNAL void ssrc_free (gpointer data);
+G_GNUC_INTERNAL HqSdpSsrc *ssrc_new (
+    guint32 ssrc, const gchar *cname, const gchar *msid);
+G_GNUC_INTERNAL NumResult parse_uint (
+    const gchar *s, guint64 min, guint64 max, guint64 *out);
+G_GNUC_INTERNAL gboolean is_ice_chars (const gchar *s, gsize min, gsize max);
+G_GNUC_INTERNAL gboolean is_sha256_fingerprint (const gchar *fp);
+
+G_END_DECLS
+
+#endif /* HQ_SDP_PRIVATE_H */
