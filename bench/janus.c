@@ -202,8 +202,12 @@ hq_janus_start (gboolean keep_log, GError **error)
       launcher, janus_child_setup, NULL, NULL);
   j->proc.proc = g_subprocess_launcher_spawn (
       launcher, error, bin, "-C", conf_path, "-F", j->dir, "-o", NULL);
-  if (j->proc.proc == NULL)
+  if (j->proc.proc == NULL) {
+    g_prefix_error (error,
+        "cannot start Janus (Debian's janus, which "
+        "scripts/setup.sh installs): ");
     goto fail;
+  }
   deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
   while (g_get_monotonic_time () < deadline) {
     g_autoptr (JsonObject) reply = NULL;
@@ -221,12 +225,19 @@ hq_janus_start (gboolean keep_log, GError **error)
               o, "version_string", "?"));
       break;
     }
+    if (g_subprocess_get_identifier (j->proc.proc) == NULL)
+      break; /* it exited */
     g_usleep (100000);
   }
   if (j->version == NULL) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-        "%s did not answer on " JANUS_HTTP " within 20 s%s", bin,
-        keep_log ? "" : " (HQ_BENCH_SERVER_LOG=1 shows its log)");
+    if (g_subprocess_get_identifier (j->proc.proc) == NULL)
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+          "%s exited before its HTTP API answered%s", bin,
+          keep_log ? "" : " (HQ_BENCH_SERVER_LOG=1 shows its log)");
+    else
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+          "%s did not answer on " JANUS_HTTP " within 20 s%s", bin,
+          keep_log ? "" : " (HQ_BENCH_SERVER_LOG=1 shows its log)");
     goto fail;
   }
   {
@@ -605,7 +616,6 @@ on_publish_answer (HqJanusPart *p, const gchar *sdp)
   c->video_pt = ((HqSdpCodec *)g_ptr_array_index (vm->codecs, 0))->pt;
   hq_transport_set_remote_description (c->pub, answer, NULL);
   hq_transport_gather (c->pub, NULL);
-  c->published = TRUE;
 }
 
 static void
@@ -727,6 +737,10 @@ on_ws_message (
       && g_str_equal (what, "attached")) {
     on_subscribe_offer (
         p, json_object_get_string_member_with_default (jsep, "sdp", ""));
+  } else if (g_str_equal (janus, "webrtcup") && sender == p->pub_handle) {
+    /* Janus takes subscribers to a feed only from here on (before, its
+     * side of the DTLS handshake may not be done while ours is). */
+    p->c->published = TRUE;
   } else if (g_str_equal (janus, "trickle")) {
     JsonObject *cand = json_object_get_object_member (msg, "candidate");
     HqTransport *t = sender == p->pub_handle ? p->c->pub : p->c->sub;

@@ -57,7 +57,8 @@ typedef struct _HqJanusPart HqJanusPart;
  * @index + 1 and publishes an audio and a video track.  Its media side is
  * @media (an HqSfuClient without signalling, hq_janus_media_new()), whose
  * transports it makes and whose fields it keeps as hq-server's client
- * does: pub, sub, payload types, `published`, `sub_mlines`. */
+ * does: pub, sub, payload types, `published` (once Janus said its
+ * PeerConnection is up, "webrtcup"), `sub_mlines`. */
 HqJanusPart *hq_janus_part_new (
     HqJanus *janus, guint64 room, HqSfuClient *media);
 /* Subscribes to the feeds 1..@n other than its own (once all published). */
