@@ -704,5 +704,9 @@ main (int argc, char **argv)
     hq_janus_stop (b.janus);
   server_pid = 0;
   hq_test_server_stop (b.server);
+  g_free (b.video_budget);
+  g_free (b.audio_budget);
+  g_free (b.room);
+  g_array_unref (b.latency_us);
   return check && failed ? 1 : 0;
 }
