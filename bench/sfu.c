@@ -569,6 +569,21 @@ bare_relay_pps (guint count)
   return s.rtp_received / ((g_get_monotonic_time () - t0) / 1e6);
 }
 
+/* The machine's load average (other work shares the cores: the latency
+ * and loss columns depend on it), as a line. */
+static void
+print_load (const gchar *when)
+{
+  g_autofree gchar *avg = NULL;
+
+  if (g_file_get_contents ("/proc/loadavg", &avg, NULL, NULL)) {
+    g_auto (GStrv) f = g_strsplit (avg, " ", 4);
+    if (g_strv_length (f) >= 3)
+      printf ("load average %s: %s %s %s (1, 5, 15 min; %ld cores)\n", when,
+          f[0], f[1], f[2], sysconf (_SC_NPROCESSORS_ONLN));
+  }
+}
+
 /* In --janus mode hq-server runs in the benchmark's network namespace as
  * well: it is stopped on a fatal signal too, so the namespace (which ends
  * with its last process) does not outlive the benchmark.  Janus has
@@ -652,6 +667,7 @@ main (int argc, char **argv)
   max_n = pos[2] ? (guint)atoi (pos[2]) : 200;
   min_n = pos[3] ? (guint)atoi (pos[3]) : 0;
   b.latency_us = g_array_new (FALSE, FALSE, sizeof (gint32));
+  print_load ("at the start");
   /* (a short one for --check, which judges no figure) */
   bare = bare_relay_pps (check ? 5000 : 50000);
   printf ("bare relay loop (receive, unprotect, protect, send; 1100-byte "
@@ -704,6 +720,7 @@ main (int argc, char **argv)
     hq_janus_stop (b.janus);
   server_pid = 0;
   hq_test_server_stop (b.server);
+  print_load ("at the end");
   g_free (b.video_budget);
   g_free (b.audio_budget);
   g_free (b.room);
