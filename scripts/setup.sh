@@ -18,7 +18,7 @@ packages=(
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice
   gstreamer1.0-plugins-base-apps gstreamer1.0-x
   espeak-ng sox ffmpeg python3-twilio python3-cryptography
-  prometheus coturn
+  prometheus coturn janus iproute2
   debhelper dpkg-dev lintian systemd
   chromium
   clang libclang-rt-14-dev
