@@ -67,3 +67,9 @@ if [[ " ${missing[*]} " == *" coturn "* ]] && command -v systemctl >/dev/null \
   && [ -d /run/systemd/system ]; then
   $sudo systemctl disable --now coturn >/dev/null 2>&1 || true
 fi
+# janus is here for bench-sfu --janus, which starts its own in a network
+# namespace; Debian's package enables a Janus gateway as well.
+if [[ " ${missing[*]} " == *" janus "* ]] && command -v systemctl >/dev/null \
+  && [ -d /run/systemd/system ]; then
+  $sudo systemctl disable --now janus >/dev/null 2>&1 || true
+fi
