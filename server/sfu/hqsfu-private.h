@@ -11,6 +11,7 @@
 #include <hq/hqsdp.h>
 #include <hq/hqtransport.h>
 #include "hqsfu.h"
+#include "hqsfucmd.h"
 #include "hqworkers.h"
 
 G_BEGIN_DECLS

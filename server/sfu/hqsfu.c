@@ -59,18 +59,14 @@ static gboolean
 deliver (gpointer data)
 {
   Outgoing *o = data;
-  g_autoptr (JsonParser) parser = NULL;
-  JsonNode *root;
+  g_autoptr (JsonObject) msg = NULL;
 
   if (!o->room->alive)
     return G_SOURCE_REMOVE;
-  parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, o->text, -1, NULL))
-    return G_SOURCE_REMOVE; /* cannot happen: json-glib wrote it */
-  root = json_parser_get_root (parser);
-  if (root && JSON_NODE_HOLDS_OBJECT (root))
-    o->room->send (
-        o->room->user_data, o->participant_sid, json_node_get_object (root));
+  /* Never NULL: json-glib wrote the text. */
+  msg = hq_sfu_json_object_from_text (o->text);
+  if (msg)
+    o->room->send (o->room->user_data, o->participant_sid, msg);
   return G_SOURCE_REMOVE;
 }
 
@@ -90,12 +86,10 @@ hq_sfu_room_send (
     HqSfuRoom *room, const gchar *participant_sid, JsonObject *msg)
 {
   Outgoing *o = g_new0 (Outgoing, 1);
-  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
 
-  json_node_set_object (node, msg);
   o->room = room_ref (room);
   o->participant_sid = g_strdup (participant_sid);
-  o->text = json_to_string (node, FALSE);
+  o->text = hq_sfu_json_object_to_text (msg);
   g_main_context_invoke_full (
       room->sfu->main_context, G_PRIORITY_DEFAULT, deliver, o, outgoing_free);
 }
@@ -128,81 +122,55 @@ send_ok (HqSfuRoom *room, const gchar *sid, const gchar *id)
   json_object_unref (msg);
 }
 
-typedef enum
-{
-  CMD_CREATE,
-  CMD_DESTROY,
-  CMD_ADD_PARTICIPANT,
-  CMD_ADD_HIDDEN,
-  CMD_SET_SELECTION,
-  CMD_SET_RULES,
-  CMD_RESUME,
-  CMD_REMOVE_PARTICIPANT,
-  CMD_ADD_TRACK,
-  CMD_REMOVE_TRACK,
-  CMD_SET_ENABLED,
-  CMD_SET_PRIORITY,
-  CMD_SET_SUB_PRIORITY,
-  CMD_HANDLE,
-} CmdType;
-
+/* A command on its way to the room's worker (hqsfucmd.h says what it
+ * may carry), with a reference to the room. */
 typedef struct
 {
   HqSfuRoom *room;
-  CmdType type;
-  gchar *a, *b, *c, *d;
-  gboolean flag;
-  gint n;
-  JsonObject *msg;
-} Cmd;
+  HqSfuCmd cmd;
+} Posted;
 
-static void run_cmd (Cmd *cmd);
+static void run_cmd (HqSfuRoom *room, const HqSfuCmd *cmd);
 
 static gboolean
 cmd_dispatch (gpointer data)
 {
-  run_cmd (data);
+  Posted *posted = data;
+
+  run_cmd (posted->room, &posted->cmd);
   return G_SOURCE_REMOVE;
 }
 
 static void
-cmd_free (gpointer data)
+posted_free (gpointer data)
 {
-  Cmd *cmd = data;
+  Posted *posted = data;
 
-  room_unref (cmd->room);
-  g_free (cmd->a);
-  g_free (cmd->b);
-  g_free (cmd->c);
-  g_free (cmd->d);
-  if (cmd->msg)
-    json_object_unref (cmd->msg);
-  g_free (cmd);
+  room_unref (posted->room);
+  hq_sfu_cmd_clear (&posted->cmd);
+  g_free (posted);
 }
 
+/* Hands @cmd (taken: it is cleared here) to @room's worker. */
 static void
-post_n (HqSfuRoom *room, CmdType type, const gchar *a, const gchar *b,
-    const gchar *c, const gchar *d, gboolean flag, gint n, JsonObject *msg)
+post (HqSfuRoom *room, HqSfuCmd *cmd)
 {
-  Cmd *cmd = g_new0 (Cmd, 1);
+  Posted *posted = g_new0 (Posted, 1);
 
-  cmd->room = room_ref (room);
-  cmd->type = type;
-  cmd->a = g_strdup (a);
-  cmd->b = g_strdup (b);
-  cmd->c = g_strdup (c);
-  cmd->d = g_strdup (d);
-  cmd->flag = flag;
-  cmd->n = n;
-  cmd->msg = msg ? json_object_ref (msg) : NULL;
-  hq_worker_invoke (room->worker, cmd_dispatch, cmd, cmd_free);
+  posted->room = room_ref (room);
+  posted->cmd = *cmd;
+  memset (cmd, 0, sizeof *cmd);
+  hq_worker_invoke (room->worker, cmd_dispatch, posted, posted_free);
 }
 
+/* A command that carries nothing but its type. */
 static void
-post (HqSfuRoom *room, CmdType type, const gchar *a, const gchar *b,
-    const gchar *c, const gchar *d, gboolean flag, JsonObject *msg)
+post_type (HqSfuRoom *room, HqSfuCmdType type)
 {
-  post_n (room, type, a, b, c, d, flag, 0, msg);
+  HqSfuCmd cmd;
+
+  hq_sfu_cmd_init (&cmd, type);
+  post (room, &cmd);
 }
 
 static const gchar *const priority_names[] = {
@@ -290,7 +258,7 @@ hq_sfu_room_new (
   room->send = send;
   room->user_data = user_data;
   room->alive = TRUE;
-  post (room, CMD_CREATE, NULL, NULL, NULL, NULL, FALSE, NULL);
+  post_type (room, HQ_SFU_CMD_CREATE);
   return room;
 }
 
@@ -300,7 +268,7 @@ hq_sfu_room_free (HqSfuRoom *room)
   if (room == NULL)
     return;
   room->alive = FALSE;
-  post (room, CMD_DESTROY, NULL, NULL, NULL, NULL, FALSE, NULL);
+  post_type (room, HQ_SFU_CMD_DESTROY);
   /* Here, not at the last unref: that may come after the workers stopped. */
   hq_worker_unpin (room->worker);
   room_unref (room);
@@ -310,53 +278,58 @@ void
 hq_sfu_room_add_participant (
     HqSfuRoom *room, const gchar *sid, const gchar *identity)
 {
-  post (room, CMD_ADD_PARTICIPANT, sid, identity, NULL, NULL, FALSE, NULL);
+  HqSfuCmd cmd;
+
+  hq_sfu_cmd_init_add_participant (&cmd, sid, identity, FALSE);
+  post (room, &cmd);
 }
 
 void
 hq_sfu_room_add_hidden (
     HqSfuRoom *room, const gchar *sid, const gchar *identity)
 {
-  post (room, CMD_ADD_HIDDEN, sid, identity, NULL, NULL, FALSE, NULL);
+  HqSfuCmd cmd;
+
+  hq_sfu_cmd_init_add_participant (&cmd, sid, identity, TRUE);
+  post (room, &cmd);
 }
 
 void
 hq_sfu_room_set_selection (
     HqSfuRoom *room, const gchar *sid, const gchar *const *track_sids)
 {
-  static const gchar *const none[] = { NULL };
-  g_autofree gchar *joined =
-      g_strjoinv (" ", (gchar **)(track_sids ? track_sids : none));
+  HqSfuCmd cmd;
 
-  post (room, CMD_SET_SELECTION, sid, joined, NULL, NULL, FALSE, NULL);
+  hq_sfu_cmd_init_selection (&cmd, sid, track_sids);
+  post (room, &cmd);
 }
 
 void
 hq_sfu_room_set_subscribe_rules (
     HqSfuRoom *room, const gchar *sid, JsonArray *rules)
 {
-  g_autoptr (JsonNode) node = NULL;
-  g_autofree gchar *text = NULL;
+  HqSfuCmd cmd;
 
-  /* As text: the worker parses its own copy, nothing is shared. */
-  if (rules) {
-    node = json_node_new (JSON_NODE_ARRAY);
-    json_node_set_array (node, rules);
-    text = json_to_string (node, FALSE);
-  }
-  post (room, CMD_SET_RULES, sid, text, NULL, NULL, FALSE, NULL);
+  hq_sfu_cmd_init_rules (&cmd, sid, rules);
+  post (room, &cmd);
 }
 
 void
 hq_sfu_room_resume (HqSfuRoom *room, const gchar *sid)
 {
-  post (room, CMD_RESUME, sid, NULL, NULL, NULL, FALSE, NULL);
+  HqSfuCmd cmd;
+
+  hq_sfu_cmd_init_participant (&cmd, HQ_SFU_CMD_RESUME, sid);
+  post (room, &cmd);
 }
 
 void
 hq_sfu_room_remove_participant (HqSfuRoom *room, const gchar *sid)
 {
-  post (room, CMD_REMOVE_PARTICIPANT, sid, NULL, NULL, NULL, FALSE, NULL);
+  HqSfuCmd cmd;
+
+  hq_sfu_cmd_init_participant (&cmd, HQ_SFU_CMD_REMOVE_PARTICIPANT, sid);
+  post (room, &cmd);
 }
 
 void
@@ -364,51 +337,62 @@ hq_sfu_room_add_track (HqSfuRoom *room, const gchar *participant_sid,
     const gchar *track_sid, const gchar *name, const gchar *kind,
     HqSfuPriority priority)
 {
-  post_n (room, CMD_ADD_TRACK, participant_sid, track_sid, name, kind, FALSE,
-      priority, NULL);
+  HqSfuCmd cmd;
+
+  /* Data tracks carry no media. */
+  if (hq_sfu_cmd_init_add_track (
+          &cmd, participant_sid, track_sid, name, kind, priority))
+    post (room, &cmd);
 }
 
 void
 hq_sfu_room_remove_track (HqSfuRoom *room, const gchar *track_sid)
 {
-  post (room, CMD_REMOVE_TRACK, track_sid, NULL, NULL, NULL, FALSE, NULL);
+  HqSfuCmd cmd;
+
+  hq_sfu_cmd_init_remove_track (&cmd, track_sid);
+  post (room, &cmd);
 }
 
 void
 hq_sfu_room_set_track_enabled (
     HqSfuRoom *room, const gchar *track_sid, gboolean enabled)
 {
-  post (room, CMD_SET_ENABLED, track_sid, NULL, NULL, NULL, enabled, NULL);
+  HqSfuCmd cmd;
+
+  hq_sfu_cmd_init_track_enabled (&cmd, track_sid, enabled);
+  post (room, &cmd);
 }
 
 void
 hq_sfu_room_set_track_priority (
     HqSfuRoom *room, const gchar *track_sid, HqSfuPriority priority)
 {
-  post_n (room, CMD_SET_PRIORITY, track_sid, NULL, NULL, NULL, FALSE, priority,
-      NULL);
+  HqSfuCmd cmd;
+
+  hq_sfu_cmd_init_track_priority (&cmd, track_sid, priority);
+  post (room, &cmd);
 }
 
 void
 hq_sfu_room_set_subscriber_priority (
     HqSfuRoom *room, const gchar *sid, const gchar *track_sid, gint priority)
 {
-  post_n (room, CMD_SET_SUB_PRIORITY, sid, track_sid, NULL, NULL, FALSE,
-      priority, NULL);
+  HqSfuCmd cmd;
+
+  hq_sfu_cmd_init_subscriber_priority (&cmd, sid, track_sid, priority);
+  post (room, &cmd);
 }
 
 void
 hq_sfu_room_handle (
     HqSfuRoom *room, const gchar *participant_sid, JsonObject *msg)
 {
-  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
-  g_autofree gchar *text = NULL;
+  HqSfuCmd cmd;
 
-  /* As text: json-glib's reference counts are not atomic, so the worker
-   * parses its own copy rather than share @msg with this thread. */
-  json_node_set_object (node, msg);
-  text = json_to_string (node, FALSE);
-  post (room, CMD_HANDLE, participant_sid, text, NULL, NULL, FALSE, NULL);
+  /* As text (hqsfucmd.h): the worker parses its own copy. */
+  hq_sfu_cmd_init_handle (&cmd, participant_sid, msg);
+  post (room, &cmd);
 }
 
 guint64
@@ -681,18 +665,16 @@ resubscribe (HqSfuParticipant *p)
 }
 
 /* Hidden participant @p receives exactly the ready tracks among
- * @track_sids (space-separated) from now on. */
+ * @track_sids from now on. */
 static void
-set_selection (HqSfuParticipant *p, const gchar *track_sids)
+set_selection (HqSfuParticipant *p, const gchar *const *track_sids)
 {
-  g_auto (GStrv) sids = g_strsplit (track_sids, " ", -1);
-
   if (!p->hidden)
     return;
   g_hash_table_remove_all (p->selection);
-  for (guint i = 0; sids[i]; i++)
-    if (*sids[i])
-      g_hash_table_add (p->selection, g_strdup (sids[i]));
+  for (guint i = 0; track_sids[i]; i++)
+    if (*track_sids[i])
+      g_hash_table_add (p->selection, g_strdup (track_sids[i]));
   resubscribe (p);
 }
 
@@ -707,6 +689,7 @@ set_rules (HqSfuParticipant *p, const gchar *text)
   if (p->hidden)
     return;
   g_clear_pointer (&p->rules, json_array_unref);
+  /* Parsed here: the array is this worker's own. */
   if (text && json_parser_load_from_data (parser, text, -1, NULL)
       && (root = json_parser_get_root (parser)) && JSON_NODE_HOLDS_ARRAY (root))
     p->rules = json_array_ref (json_node_get_array (root));
@@ -717,14 +700,10 @@ set_rules (HqSfuParticipant *p, const gchar *text)
 static void
 send_again (HqSfuParticipant *p, const gchar *text)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  JsonNode *root;
+  g_autoptr (JsonObject) msg = hq_sfu_json_object_from_text (text);
 
-  if (!json_parser_load_from_data (parser, text, -1, NULL))
-    return;
-  root = json_parser_get_root (parser);
-  if (root && JSON_NODE_HOLDS_OBJECT (root))
-    hq_sfu_room_send (p->media->room, p->sid, json_node_get_object (root));
+  if (msg)
+    hq_sfu_room_send (p->media->room, p->sid, msg);
 }
 
 /* @p is back on a new connection.  What went to the old one while it was
@@ -753,16 +732,6 @@ transport_name (HqSfuParticipant *p, HqTransport *t)
   return t == p->pub ? "publish" : "subscribe";
 }
 
-/* @msg as JSON text, to send again after a resume (send_again()). */
-static gchar *
-message_text (JsonObject *msg)
-{
-  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
-
-  json_node_set_object (node, msg);
-  return json_to_string (node, FALSE);
-}
-
 /* Sends @msg (taken), a candidate or end_of_candidates of @t, and keeps
  * it for a resume. */
 static void
@@ -773,7 +742,7 @@ send_candidate (HqSfuParticipant *p, HqTransport *t, JsonObject *msg)
   hq_sfu_room_send (p->media->room, p->sid, msg);
   if (p->sent_cands[which] == NULL)
     p->sent_cands[which] = g_ptr_array_new_with_free_func (g_free);
-  g_ptr_array_add (p->sent_cands[which], message_text (msg));
+  g_ptr_array_add (p->sent_cands[which], hq_sfu_json_object_to_text (msg));
   json_object_unref (msg);
 }
 
@@ -1272,7 +1241,7 @@ handle_publish_offer (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
   json_object_set_string_member (reply, "sdp", answer_text);
   hq_sfu_room_send (room, p->sid, reply);
   g_free (p->pub_answer_msg);
-  p->pub_answer_msg = message_text (reply);
+  p->pub_answer_msg = hq_sfu_json_object_to_text (reply);
   json_object_unref (reply);
   if (first) {
     hq_transport_set_receive_func (p->pub, hq_sfu_on_publish_packet, p, NULL);
@@ -1389,7 +1358,7 @@ subscribe_offer_now (HqSfuParticipant *p)
   json_object_set_array_member (msg, "tracks", described);
   hq_sfu_room_send (room, p->sid, msg);
   g_free (p->sub_offer_msg);
-  p->sub_offer_msg = message_text (msg);
+  p->sub_offer_msg = hq_sfu_json_object_to_text (msg);
   json_object_unref (msg);
   {
     JsonObject *line = hq_log_begin (HQ_LOG_INFO, "subscribe_offer");
@@ -1694,102 +1663,124 @@ media_destroy (HqSfuRoom *room)
   room->media = NULL;
 }
 
-static HqSdpKind
-kind_from_string (const gchar *kind)
+/* A track from track_publish; its media comes with a publish_offer. */
+static void
+add_track (HqSfuRoomMedia *media, const gchar *participant_sid,
+    const gchar *track_sid, const gchar *name, HqSdpKind kind,
+    HqSfuPriority priority)
 {
-  return g_strcmp0 (kind, "video") == 0 ? HQ_SDP_KIND_VIDEO
-      : g_strcmp0 (kind, "audio") == 0  ? HQ_SDP_KIND_AUDIO
-                                        : HQ_SDP_KIND_APPLICATION;
+  HqSfuParticipant *p = find_participant (media, participant_sid);
+  HqSfuTrack *track;
+
+  if (p == NULL || g_hash_table_contains (media->tracks, track_sid))
+    return;
+  track = hq_sfu_track_new (p, track_sid, name, kind);
+  track->priority = priority;
+  g_ptr_array_add (p->tracks, track);
+  g_hash_table_insert (media->tracks, track->sid, track);
 }
 
 static void
-run_cmd (Cmd *cmd)
+set_track_enabled (HqSfuTrack *track, gboolean enabled)
 {
-  HqSfuRoomMedia *media = cmd->room->media;
+  if (track->enabled == enabled)
+    return;
+  track->enabled = enabled;
+  /* The silence timeout counts from when it is enabled again. */
+  if (track->enabled)
+    track->timeout_from_us = g_get_monotonic_time ();
+  if (track->enabled && track->kind == HQ_SDP_KIND_VIDEO) {
+    for (guint i = 0; i < track->subs->len; i++)
+      ((HqSfuSub *)g_ptr_array_index (track->subs, i))->waiting_keyframe = TRUE;
+    hq_sfu_request_keyframe (track);
+  }
+}
+
+static void
+set_subscriber_priority (
+    HqSfuParticipant *p, const gchar *track_sid, gint priority)
+{
+  if (priority < 0)
+    g_hash_table_remove (p->sub_priorities, track_sid);
+  else
+    g_hash_table_replace (
+        p->sub_priorities, g_strdup (track_sid), GINT_TO_POINTER (priority));
+}
+
+/* Runs one command of the API on the room's worker.  What it carries is
+ * the command's (hqsfucmd.h); what it builds from it is the worker's. */
+static void
+run_cmd (HqSfuRoom *room, const HqSfuCmd *cmd)
+{
+  HqSfuRoomMedia *media = room->media;
   HqSfuParticipant *p;
   HqSfuTrack *track;
 
-  if (cmd->type == CMD_CREATE) {
-    media_create (cmd->room);
+  if (cmd->type == HQ_SFU_CMD_CREATE) {
+    media_create (room);
     return;
   }
   if (media == NULL)
     return;
   switch (cmd->type) {
-    case CMD_DESTROY:
-      media_destroy (cmd->room);
+    case HQ_SFU_CMD_CREATE:
       break;
-    case CMD_ADD_PARTICIPANT:
-      add_participant (media, cmd->a, cmd->b, FALSE);
+    case HQ_SFU_CMD_DESTROY:
+      media_destroy (room);
       break;
-    case CMD_ADD_HIDDEN:
-      add_participant (media, cmd->a, cmd->b, TRUE);
+    case HQ_SFU_CMD_ADD_PARTICIPANT:
+      add_participant (media, cmd->u.add_participant.sid,
+          cmd->u.add_participant.identity, cmd->u.add_participant.hidden);
       break;
-    case CMD_SET_SELECTION:
-      p = find_participant (media, cmd->a);
+    case HQ_SFU_CMD_REMOVE_PARTICIPANT:
+      g_hash_table_remove (media->participants, cmd->u.participant.sid);
+      break;
+    case HQ_SFU_CMD_SET_SELECTION:
+      p = find_participant (media, cmd->u.selection.sid);
       if (p)
-        set_selection (p, cmd->b);
+        set_selection (p, (const gchar *const *)cmd->u.selection.track_sids);
       break;
-    case CMD_SET_RULES:
-      p = find_participant (media, cmd->a);
+    case HQ_SFU_CMD_SET_RULES:
+      p = find_participant (media, cmd->u.rules.sid);
       if (p)
-        set_rules (p, cmd->b);
+        set_rules (p, cmd->u.rules.rules_json);
       break;
-    case CMD_RESUME:
-      p = find_participant (media, cmd->a);
+    case HQ_SFU_CMD_RESUME:
+      p = find_participant (media, cmd->u.participant.sid);
       if (p)
         resume (p);
       break;
-    case CMD_REMOVE_PARTICIPANT:
-      g_hash_table_remove (media->participants, cmd->a);
+    case HQ_SFU_CMD_ADD_TRACK:
+      add_track (media, cmd->u.add_track.participant_sid,
+          cmd->u.add_track.track_sid, cmd->u.add_track.name,
+          cmd->u.add_track.kind == HQ_SFU_CMD_KIND_VIDEO ? HQ_SDP_KIND_VIDEO
+                                                         : HQ_SDP_KIND_AUDIO,
+          (HqSfuPriority)cmd->u.add_track.priority);
       break;
-    case CMD_ADD_TRACK:
-      p = find_participant (media, cmd->a);
-      if (p == NULL || g_hash_table_contains (media->tracks, cmd->b)
-          || kind_from_string (cmd->d) == HQ_SDP_KIND_APPLICATION)
-        break;
-      track = hq_sfu_track_new (p, cmd->b, cmd->c, kind_from_string (cmd->d));
-      track->priority = (HqSfuPriority)cmd->n;
-      g_ptr_array_add (p->tracks, track);
-      g_hash_table_insert (media->tracks, track->sid, track);
-      break;
-    case CMD_REMOVE_TRACK:
-      track = g_hash_table_lookup (media->tracks, cmd->a);
+    case HQ_SFU_CMD_REMOVE_TRACK:
+      track = g_hash_table_lookup (media->tracks, cmd->u.track.track_sid);
       if (track)
         remove_track (track);
       break;
-    case CMD_SET_ENABLED:
-      track = g_hash_table_lookup (media->tracks, cmd->a);
-      if (track && track->enabled != cmd->flag) {
-        track->enabled = cmd->flag;
-        /* The silence timeout counts from when it is enabled again. */
-        if (track->enabled)
-          track->timeout_from_us = g_get_monotonic_time ();
-        if (track->enabled && track->kind == HQ_SDP_KIND_VIDEO) {
-          for (guint i = 0; i < track->subs->len; i++)
-            ((HqSfuSub *)g_ptr_array_index (track->subs, i))->waiting_keyframe =
-                TRUE;
-          hq_sfu_request_keyframe (track);
-        }
-      }
-      break;
-    case CMD_SET_PRIORITY:
-      track = g_hash_table_lookup (media->tracks, cmd->a);
+    case HQ_SFU_CMD_SET_TRACK_ENABLED:
+      track = g_hash_table_lookup (media->tracks, cmd->u.enabled.track_sid);
       if (track)
-        track->priority = (HqSfuPriority)cmd->n;
+        set_track_enabled (track, cmd->u.enabled.enabled);
       break;
-    case CMD_SET_SUB_PRIORITY:
-      p = find_participant (media, cmd->a);
-      if (p && cmd->n < 0)
-        g_hash_table_remove (p->sub_priorities, cmd->b);
-      else if (p)
-        g_hash_table_replace (
-            p->sub_priorities, g_strdup (cmd->b), GINT_TO_POINTER (cmd->n));
+    case HQ_SFU_CMD_SET_TRACK_PRIORITY:
+      track =
+          g_hash_table_lookup (media->tracks, cmd->u.track_priority.track_sid);
+      if (track)
+        track->priority = (HqSfuPriority)cmd->u.track_priority.priority;
       break;
-    case CMD_HANDLE:
-      handle_text (media, cmd->a, cmd->b);
+    case HQ_SFU_CMD_SET_SUBSCRIBER_PRIORITY:
+      p = find_participant (media, cmd->u.subscriber_priority.sid);
+      if (p)
+        set_subscriber_priority (p, cmd->u.subscriber_priority.track_sid,
+            cmd->u.subscriber_priority.priority);
       break;
-    default:
+    case HQ_SFU_CMD_HANDLE:
+      handle_text (media, cmd->u.handle.sid, cmd->u.handle.text);
       break;
   }
 }
