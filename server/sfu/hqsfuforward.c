@@ -183,6 +183,30 @@ sub_rtp_time (HqSfuSub *sub, gint64 now, gboolean fallback, guint32 *rtp)
   return TRUE;
 }
 
+/* Room for our SR (no report blocks) and its SDES with a CNAME of up
+ * to 255 bytes. */
+#define HQ_SFU_SR_MAX 320
+
+/* Sends @info, our SR for @sub, as a compound packet of its own: the SR,
+ * then an SDES with the CNAME of its SSRC, the publisher's sid.  RFC 3550
+ * (6.1) wants a CNAME in every compound packet; a subscriber pairs a
+ * participant's audio and video for lip sync by it (rtpbin does); and
+ * rtpssrcdemux hands a whole compound packet to the source of its first
+ * SR, so each SR travels alone. */
+static gboolean
+send_sr (HqSfuSub *sub, const HqRtcpSenderInfo *info)
+{
+  guint8 buf[HQ_SFU_SR_MAX + HQ_SRTP_MAX_TRAILER];
+  HqRtcpWriter w;
+
+  hq_rtcp_writer_init (&w, buf, HQ_SFU_SR_MAX);
+  return hq_rtcp_write_sr (&w, info, NULL, 0, NULL)
+      && hq_rtcp_write_sdes_cname (
+          &w, info->ssrc, sub->track->publisher->sid, NULL)
+      && hq_transport_send_rtcp (
+          sub->subscriber->sub, buf, w.len, sizeof buf, NULL);
+}
+
 /* Our SR for @sub alone, at once, when its subscriber's mapping of RTP
  * to NTP time is new or changed: forwarding starts or is re-based, or the
  * publisher's clock became known or moved (docs/sfu.md, "Lip sync from
@@ -192,20 +216,16 @@ static void
 send_sender_report_now (HqSfuSub *sub, gint64 now)
 {
   HqSfuParticipant *p = sub->subscriber;
-  guint8 buf[64 + HQ_SRTP_MAX_TRAILER];
   HqRtcpSenderInfo info = { .ssrc = sub->ssrc,
     .ntp = hq_rtcp_ntp_from_unix_us (g_get_real_time ()),
     .packet_count = sub->packets_sent,
     .octet_count = sub->octets_sent };
-  HqRtcpWriter w;
 
   if (!sub->started || !sub->negotiated || sub->track->gone
       || !connected (p->sub)
       || !sub_rtp_time (sub, now, FALSE, &info.rtp_timestamp))
     return;
-  hq_rtcp_writer_init (&w, buf, 64);
-  if (hq_rtcp_write_sr (&w, &info, NULL, 0, NULL)
-      && hq_transport_send_rtcp (p->sub, buf, w.len, sizeof buf, NULL))
+  if (send_sr (sub, &info))
     sub->sr_sent_us = now;
 }
 
@@ -904,17 +924,15 @@ check_timeouts (HqSfuParticipant *p, gint64 now)
  * its receiver reports give us the leg's RTT) mapped to the publisher's
  * RTP clock, from the publisher's last SR (else its last packet's
  * arrival), in the subscriber's timestamp offset; so the browser can still
- * keep a participant's audio and video in sync. */
+ * keep a participant's audio and video in sync.  Each with its CNAME, in
+ * a compound packet of its own (send_sr()). */
 static void
 send_sender_reports (HqSfuParticipant *p, gint64 now)
 {
-  guint8 buf[1200 + HQ_SRTP_MAX_TRAILER];
   guint64 ntp = hq_rtcp_ntp_from_unix_us (g_get_real_time ());
-  HqRtcpWriter w;
 
   if (!connected (p->sub))
     return;
-  hq_rtcp_writer_init (&w, buf, 1200);
   for (guint i = 0; i < p->subs->len; i++) {
     HqSfuSub *sub = g_ptr_array_index (p->subs, i);
     HqSfuTrack *t = sub->track;
@@ -928,14 +946,8 @@ send_sender_reports (HqSfuParticipant *p, gint64 now)
     sub->sr_sent_us = now;
     info.packet_count = sub->packets_sent;
     info.octet_count = sub->octets_sent;
-    if (!hq_rtcp_write_sr (&w, &info, NULL, 0, NULL)) {
-      hq_transport_send_rtcp (p->sub, buf, w.len, sizeof buf, NULL);
-      hq_rtcp_writer_init (&w, buf, 1200);
-      hq_rtcp_write_sr (&w, &info, NULL, 0, NULL);
-    }
+    send_sr (sub, &info);
   }
-  if (w.len > 0)
-    hq_transport_send_rtcp (p->sub, buf, w.len, sizeof buf, NULL);
 }
 
 /* The REMB for @p's video: per video track the least share any of its
