@@ -3,7 +3,8 @@
  * The code of the SFU, from the bottom up (each file includes only the
  * headers of those below it; docs/sfu.md, "Code"):
  *
- *   hqworkers, hqsfucmd   threads; commands between them (no SFU state)
+ *   hqworkers, hqsfucmd   threads; commands between them, priority names
+ *                         (no SFU state)
  *   hqsfu-private.h       the worker's state: rooms, participants, tracks
  *   hqsfuedge             room references; messages back to the main context
  *   hqsfusr               our sender reports to subscribers
@@ -71,32 +72,6 @@ post_type (HqSfuRoom *room, HqSfuCmdType type)
 
   hq_sfu_cmd_init (&cmd, type);
   post (room, &cmd);
-}
-
-static const gchar *const priority_names[] = {
-  [HQ_SFU_PRIORITY_LOW] = "low",
-  [HQ_SFU_PRIORITY_STANDARD] = "standard",
-  [HQ_SFU_PRIORITY_HIGH] = "high",
-};
-
-gboolean
-hq_sfu_priority_from_string (const gchar *text, HqSfuPriority *priority)
-{
-  for (guint i = 0; text && i < G_N_ELEMENTS (priority_names); i++) {
-    if (g_str_equal (text, priority_names[i])) {
-      *priority = (HqSfuPriority)i;
-      return TRUE;
-    }
-  }
-  return FALSE;
-}
-
-const gchar *
-hq_sfu_priority_to_string (HqSfuPriority priority)
-{
-  return (guint)priority < G_N_ELEMENTS (priority_names)
-      ? priority_names[priority]
-      : "standard";
 }
 
 /* --- the public API (main context) --- */

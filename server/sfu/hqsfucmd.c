@@ -2,6 +2,7 @@
  * in hqsfucmd.h.  Everything here copies: a command never points into
  * what its caller goes on using. */
 #include "hqsfucmd.h"
+#include "hqsfu.h"
 
 #include <string.h>
 
@@ -190,4 +191,32 @@ hq_sfu_json_object_from_text (const gchar *text)
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return NULL;
   return json_object_ref (json_node_get_object (root));
+}
+
+/* The protocol's track priority names (hqsfu.h); here, at the bottom,
+ * so every layer may use them. */
+static const gchar *const priority_names[] = {
+  [HQ_SFU_PRIORITY_LOW] = "low",
+  [HQ_SFU_PRIORITY_STANDARD] = "standard",
+  [HQ_SFU_PRIORITY_HIGH] = "high",
+};
+
+gboolean
+hq_sfu_priority_from_string (const gchar *text, HqSfuPriority *priority)
+{
+  for (guint i = 0; text && i < G_N_ELEMENTS (priority_names); i++) {
+    if (g_str_equal (text, priority_names[i])) {
+      *priority = (HqSfuPriority)i;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+const gchar *
+hq_sfu_priority_to_string (HqSfuPriority priority)
+{
+  return (guint)priority < G_N_ELEMENTS (priority_names)
+      ? priority_names[priority]
+      : "standard";
 }
