@@ -560,59 +560,6 @@ ref_client (GstHqRoomSrc *self)
   return client;
 }
 
-/* The server's RTCP reaches rtpbin as rtpbin needs it for lip sync: the
- * server sends its sender reports for every track in one compound packet,
- * without CNAMEs.  rtpssrcdemux hands a compound packet to the source of
- * its first packet only, and rtpbin reads only the first SDES of a packet,
- * so each sender report goes in a compound packet of its own, followed by
- * a CNAME per participant (its sid): rtpbin then lines up each
- * participant's audio and video.  Anything else stays together. */
-static void
-push_rtcp (GstHqRoomSrc *self, const guint8 *data, gsize len)
-{
-  GstAppSrc *appsrc = GST_APP_SRC (self->rtcp_in);
-  guint8 rest[1500], one[1500];
-  gsize rest_len = 0;
-  HqRtcpIter iter;
-  HqRtcpPacket pkt;
-
-  if (len > sizeof rest || !hq_rtcp_iter_init (&iter, data, len, NULL)) {
-    gst_app_src_push_buffer (appsrc, gst_buffer_new_memdup (data, len));
-    return;
-  }
-  while (hq_rtcp_iter_next (&iter, &pkt)) {
-    HqRtcpSenderInfo info;
-    HqRtcpReportBlock blocks[HQ_RTCP_MAX_COUNT];
-    guint n_blocks = 0;
-    gchar *cname = NULL;
-    HqRtcpWriter w;
-    Stream *s;
-
-    if (pkt.type == HQ_RTCP_SR
-        && hq_rtcp_parse_sr (&pkt, &info, blocks, &n_blocks, NULL)) {
-      g_mutex_lock (&self->lock);
-      s = g_hash_table_lookup (self->by_ssrc, GUINT_TO_POINTER (info.ssrc));
-      if (s && s->track->participant_sid)
-        cname = g_strdup (s->track->participant_sid);
-      g_mutex_unlock (&self->lock);
-    }
-    if (!cname) {
-      memcpy (rest + rest_len, pkt.data, pkt.len);
-      rest_len += pkt.len;
-      continue;
-    }
-    memcpy (one, pkt.data, pkt.len);
-    hq_rtcp_writer_init (&w, one, sizeof one);
-    w.len = pkt.len;
-    /* without room for the CNAME, the report alone still maps the clock */
-    hq_rtcp_write_sdes_cname (&w, info.ssrc, cname, NULL);
-    gst_app_src_push_buffer (appsrc, gst_buffer_new_memdup (one, w.len));
-    g_free (cname);
-  }
-  if (rest_len > 0)
-    gst_app_src_push_buffer (appsrc, gst_buffer_new_memdup (rest, rest_len));
-}
-
 /* The running time now, as udpsrc stamps a packet's arrival: the jitter
  * buffer derives playout times (and lip sync) from it, and appsrc's own
  * do-timestamp would stamp when its streaming thread gets to the packet,
@@ -651,7 +598,10 @@ on_receive (HqRoomTransportKind which, gboolean rtcp, const guint8 *data,
   if (which != HQ_ROOM_TRANSPORT_SUBSCRIBE)
     return;
   if (rtcp) {
-    push_rtcp (self, data, len);
+    /* The server sends each SR in a compound packet of its own with its
+     * CNAME (docs/sfu.md), as rtpbin needs it for lip sync. */
+    gst_app_src_push_buffer (
+        GST_APP_SRC (self->rtcp_in), gst_buffer_new_memdup (data, len));
     return;
   }
   /* Only SSRCs of tracks we want reach rtpbin; anything else would make

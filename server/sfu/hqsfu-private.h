@@ -1,6 +1,6 @@
-/* Worker-side state of the SFU, shared by hqsfu.c (negotiation, threads)
- * and hqsfuforward.c (forwarding, RTCP).  Everything below HqSfuRoom's
- * `media` pointer lives on the room's worker thread only. */
+/* Worker-side state of the SFU, shared by its files (the layering is in
+ * hqsfu.c's opening comment).  Everything below HqSfuRoom's `media`
+ * pointer lives on the room's worker thread only. */
 #ifndef __HQ_SFU_PRIVATE_H__
 #define __HQ_SFU_PRIVATE_H__
 
@@ -278,31 +278,12 @@ struct _HqSfuRoomMedia
   guint32 sfu_ssrc; /* sender SSRC of our own RTCP */
 };
 
-/* hqsfu.c: back to the control plane; @msg crosses as JSON text (the
- * caller keeps it). */
-void hq_sfu_room_send (
-    HqSfuRoom *room, const gchar *participant_sid, JsonObject *msg);
-
-/* hqsfuforward.c */
-HqSfuTrack *hq_sfu_track_new (HqSfuParticipant *publisher, const gchar *sid,
-    const gchar *name, HqSdpKind kind);
-void hq_sfu_track_free (HqSfuTrack *track);
-HqSfuSub *hq_sfu_sub_new (HqSfuTrack *track, HqSfuParticipant *subscriber);
-void hq_sfu_sub_free (HqSfuSub *sub);
-void hq_sfu_request_keyframe (HqSfuTrack *track);
-void hq_sfu_on_publish_packet (
-    gboolean rtcp, guint8 *data, gsize len, gpointer user_data);
-void hq_sfu_on_subscribe_packet (
-    gboolean rtcp, guint8 *data, gsize len, gpointer user_data);
-/* The track's publisher said BYE or went silent: stop forwarding it. */
-void hq_sfu_track_gone (HqSfuTrack *track, const gchar *why);
-/* Once a second: SR to subscribers, RR and REMB to publishers, SSRC
- * timeouts, keyframe retries, network quality. */
-void hq_sfu_room_media_second (HqSfuRoomMedia *media);
-
-/* Moves @p from the /metrics count of its last network quality level to
- * @level's (-1: out of the count). */
-void hq_sfu_participant_set_metrics_level (HqSfuParticipant *p, gint level);
+/* Whether @t is there and connected. */
+static inline gboolean
+hq_sfu_connected (HqTransport *t)
+{
+  return t && hq_transport_get_state (t) == HQ_TRANSPORT_STATE_CONNECTED;
+}
 
 G_END_DECLS
 

@@ -15,6 +15,11 @@
  *   timeout.
  * - RTT: B answers the server's sender reports; its detailed network
  *   quality then has a numeric rtt_ms.
+ * - CNAME: every sender report the server sends B, the early ones at the
+ *   start of a subscription and the once-a-second ones, is the only SR of
+ *   its compound packet and is followed there by an SDES CNAME for its
+ *   SSRC naming the publisher (A's sid), as RFC 3550 (6.1) wants and
+ *   rtpbin needs to line A's audio and video up.
  * - Priority: A and C publish video, B receives both on a constrained
  *   REMB; equal priorities split it evenly, A high and C low split it
  *   4 : 1, and at a tighter REMB C's share stays at the 100 kbit/s floor
@@ -35,6 +40,7 @@ typedef struct
   guint tick_source;
   guint ticks;
   gboolean a_audio, a_video; /* A sends these */
+  gboolean a_reports; /* A sends sender reports every 500 ms */
   /* A's publish leg */
   guint n_remb;
   guint64 first_remb, last_remb;
@@ -52,6 +58,12 @@ typedef struct
   guint64 b_remb; /* B sends this REMB every 500 ms when set */
   gboolean b_reports; /* B answers sender reports */
   HqRtpRecvStats b_stats[2]; /* audio, video */
+  /* B's view of the server's sender reports (the CNAME case) */
+  gchar *a_sid; /* from B's subscribe offer */
+  guint n_sr, n_sr_cname;
+  gint64 first_sr_us, last_sr_us;
+  gboolean sr_audio, sr_video; /* an SR for each of B's streams came */
+  gchar *sr_fault; /* the first SR that broke the rule, described */
   /* network_quality as each sees it */
   JsonObject *a_quality, *b_quality;
   guint a_quality_count;
@@ -105,6 +117,27 @@ a_packet (gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
       hq_sfu_client_resend_video (c, g_array_index (fx->nacked, guint16, i));
 }
 
+/* A's own SRs for its two streams (the RTP times need not be right for
+ * the server to pass on new mappings at once). */
+static void
+a_send_sender_reports (Fx *fx)
+{
+  guint32 ssrcs[] = { fx->a->audio_ssrc, fx->a->video_ssrc };
+  guint64 ntp = hq_rtcp_ntp_from_unix_us (g_get_real_time ());
+
+  for (guint i = 0; i < G_N_ELEMENTS (ssrcs); i++) {
+    HqRtcpSenderInfo info = { .ssrc = ssrcs[i],
+      .ntp = ntp,
+      .rtp_timestamp = (guint32)(fx->ticks * (i ? 900 : 480)) };
+    guint8 buf[64];
+    HqRtcpWriter w;
+
+    hq_rtcp_writer_init (&w, buf, sizeof buf);
+    g_assert_true (hq_rtcp_write_sr (&w, &info, NULL, 0, NULL));
+    hq_sfu_client_send_rtcp (fx->a, TRUE, buf, w.len);
+  }
+}
+
 static gboolean
 tick (gpointer data)
 {
@@ -119,6 +152,8 @@ tick (gpointer data)
       drop |= fx->a->vseq == fx->drop[i];
     hq_sfu_client_send (fx->a, TRUE, VIDEO_PAYLOAD, drop, NULL);
   }
+  if (fx->a_reports && fx->ticks % 50 == 0)
+    a_send_sender_reports (fx);
   if (fx->b_remb && fx->b_video_ssrc && fx->ticks % 50 == 0) {
     guint8 buf[64];
     HqRtcpWriter w;
@@ -132,6 +167,57 @@ tick (gpointer data)
 
 /* --- B --- */
 
+/* Checks each SR of a compound packet from the server: the only SR in
+ * it, and the next packet an SDES whose chunk is for the SR's SSRC with
+ * A's sid as CNAME. */
+static void
+b_check_sr_cname (Fx *fx, const guint8 *data, gsize len)
+{
+  HqRtcpIter iter;
+  HqRtcpPacket pkt;
+  guint srs = 0;
+  gboolean want_sdes = FALSE;
+  HqRtcpSenderInfo info = { 0 };
+
+  if (!hq_rtcp_iter_init (&iter, data, len, NULL))
+    return;
+  while (hq_rtcp_iter_next (&iter, &pkt)) {
+    HqRtcpReportBlock blocks[HQ_RTCP_MAX_COUNT];
+    HqRtcpSdesCname chunks[HQ_RTCP_MAX_COUNT];
+    guint n = 0;
+    gboolean ok;
+
+    if (want_sdes) {
+      want_sdes = FALSE;
+      ok = pkt.type == HQ_RTCP_SDES
+          && hq_rtcp_parse_sdes (&pkt, chunks, &n, NULL) && n >= 1
+          && chunks[0].ssrc == info.ssrc && fx->a_sid
+          && g_str_equal (chunks[0].cname, fx->a_sid);
+      if (ok)
+        fx->n_sr_cname++;
+      else if (fx->sr_fault == NULL)
+        fx->sr_fault = g_strdup_printf ("SR of %08x followed by %s", info.ssrc,
+            pkt.type == HQ_RTCP_SDES ? "an SDES without its CNAME" : "no SDES");
+    }
+    if (pkt.type != HQ_RTCP_SR
+        || !hq_rtcp_parse_sr (&pkt, &info, blocks, &n, NULL))
+      continue;
+    if (++srs > 1 && fx->sr_fault == NULL)
+      fx->sr_fault = g_strdup_printf (
+          "%u SRs in one compound packet (SSRC %08x)", srs, info.ssrc);
+    fx->n_sr++;
+    fx->last_sr_us = g_get_monotonic_time ();
+    if (fx->first_sr_us == 0)
+      fx->first_sr_us = fx->last_sr_us;
+    fx->sr_audio |= info.ssrc == fx->b_audio_ssrc;
+    fx->sr_video |= info.ssrc == fx->b_video_ssrc;
+    want_sdes = TRUE;
+  }
+  if (want_sdes && fx->sr_fault == NULL)
+    fx->sr_fault = g_strdup_printf (
+        "SR of %08x ends its compound packet: no SDES", info.ssrc);
+}
+
 static void
 b_rtcp (Fx *fx, const guint8 *data, gsize len)
 {
@@ -139,6 +225,7 @@ b_rtcp (Fx *fx, const guint8 *data, gsize len)
   HqRtcpPacket pkt;
   gboolean reply = FALSE;
 
+  b_check_sr_cname (fx, data, len);
   if (!hq_rtcp_iter_init (&iter, data, len, NULL))
     return;
   while (hq_rtcp_iter_next (&iter, &pkt)) {
@@ -230,12 +317,30 @@ a_own_level (Fx *fx)
   return -1;
 }
 
+/* A's sid, as B's subscribe offer names the publisher of A's tracks. */
+static void
+b_learn_a_sid (Fx *fx, JsonObject *msg)
+{
+  JsonArray *tracks = json_object_get_array_member (msg, "tracks");
+
+  for (guint i = 0; tracks && i < json_array_get_length (tracks); i++) {
+    JsonObject *t = json_array_get_object_element (tracks, i);
+    if (g_str_equal (json_object_get_string_member (t, "identity"), "a-0")) {
+      g_free (fx->a_sid);
+      fx->a_sid =
+          g_strdup (json_object_get_string_member (t, "participant_sid"));
+    }
+  }
+}
+
 static void
 on_message (HqSfuClient *c, const gchar *type, JsonObject *msg, gpointer data)
 {
   Fx *fx = data;
   JsonObject **slot = c == fx->a ? &fx->a_quality : &fx->b_quality;
 
+  if (c == fx->b && g_str_equal (type, "subscribe_offer"))
+    b_learn_a_sid (fx, msg);
   if (!g_str_equal (type, "network_quality"))
     return;
   g_clear_pointer (slot, json_object_unref);
@@ -298,6 +403,8 @@ fx_teardown (Fx *fx, gconstpointer unused)
   g_array_unref (fx->b_got);
   g_array_unref (fx->b_byes);
   g_array_unref (fx->a_levels);
+  g_free (fx->a_sid);
+  g_free (fx->sr_fault);
 }
 
 static gboolean
@@ -487,6 +594,36 @@ test_rtt (Fx *fx, gconstpointer unused)
   fx->b_reports = TRUE;
   g_assert_true (wait_for (b_sees_video, fx, 30));
   g_assert_true (wait_for (b_knows_rtt, fx, 30));
+}
+
+/* --- CNAME --- */
+
+/* B had sender reports for both its streams over 3 s: the early ones of
+ * a new subscription (every 100 ms) and the once-a-second ones. */
+static gboolean
+b_had_reports (gpointer data)
+{
+  Fx *fx = data;
+
+  return fx->sr_audio && fx->sr_video
+      && fx->last_sr_us - fx->first_sr_us > 3 * G_USEC_PER_SEC;
+}
+
+static void
+test_sr_cname (Fx *fx, gconstpointer unused)
+{
+  /* A's reports make the server send its own at once, besides the
+   * once-a-second ones and those at the start (send_sender_report_now). */
+  fx->a_reports = TRUE;
+  g_assert_true (wait_for (b_sees_video, fx, 30));
+  g_assert_true (wait_for (b_had_reports, fx, 30));
+  g_assert_nonnull (fx->a_sid);
+  if (fx->sr_fault)
+    g_error ("%u of %u sender reports had their CNAME; first fault: %s",
+        fx->n_sr_cname, fx->n_sr, fx->sr_fault);
+  g_test_message ("%u sender reports, each with A's CNAME", fx->n_sr);
+  g_assert_cmpuint (fx->n_sr_cname, ==, fx->n_sr);
+  g_assert_cmpuint (fx->n_sr, >=, 4);
 }
 
 /* --- priority --- */
@@ -701,6 +838,8 @@ main (int argc, char **argv)
   g_test_add ("/sfu-rtcp/timeout-spares-disabled", Fx, NULL, fx_setup,
       test_timeout, fx_teardown);
   g_test_add ("/sfu-rtcp/rtt-in-network-quality", Fx, NULL, fx_setup, test_rtt,
+      fx_teardown);
+  g_test_add ("/sfu-rtcp/sr-carries-cname", Fx, NULL, fx_setup, test_sr_cname,
       fx_teardown);
   g_test_add_func ("/sfu-rtcp/priority-shares-remb", test_priority);
   return g_test_run ();

@@ -1,0 +1,34 @@
+/* A participant's transports with the SFU (hqsfutransport.c). */
+#ifndef __HQSFUTRANSPORT_H__
+#define __HQSFUTRANSPORT_H__
+
+#include "hqsfu-private.h"
+
+G_BEGIN_DECLS
+
+/* A new transport of @p on the room's worker (subscribe: @controlling),
+ * with our candidates and ICE and DTLS steps reported; the caller
+ * connects "state-changed". */
+HqTransport *hq_sfu_make_transport (
+    HqSfuParticipant *p, gboolean controlling, GError **error);
+/* Starts gathering; tells the participant at once when no port is free. */
+void hq_sfu_gather (HqSfuParticipant *p, HqTransport *t);
+/* Tells the participant and the log a transport's state, with the error
+ * that failed it. */
+void hq_sfu_report_state (HqSfuParticipant *p, HqTransport *t,
+    HqTransportState state, const GError *error);
+/* Restarts ICE on @t: new credentials, and our candidates again. */
+gboolean hq_sfu_restart_ice (
+    HqSfuParticipant *p, HqTransport *t, const gchar *why, GError **error);
+/* Whether @sdp, from the participant for its transport @which (0
+ * publish, 1 subscribe), has other ICE credentials than we applied. */
+gboolean hq_sfu_new_remote_ufrag (
+    HqSfuParticipant *p, guint which, const HqSdp *sdp);
+gboolean hq_sfu_apply_remote (
+    HqSfuParticipant *p, guint which, const HqSdp *sdp, GError **error);
+/* We send REMB, not transport-wide feedback: keeps @sdp's media on REMB. */
+void hq_sfu_prefer_remb (HqSdp *sdp);
+
+G_END_DECLS
+
+#endif /* __HQSFUTRANSPORT_H__ */
