@@ -72,12 +72,6 @@ gint64 hq_now_ms (void);
 void hq_clear_source (guint *id);
 guint hq_timeout_ms (gint64 ms, GSourceFunc fn, gpointer data);
 
-/* Reports a store failure (@local, taken) as HQ_ROOM_ERROR_STORE. */
-gboolean hq_room_store_failed (GError *local, GError **error);
-/* Sets HQ_ROOM_ERROR_INVALID with a printf message; returns FALSE. */
-gboolean hq_room_invalid (GError **error, const gchar *format, ...)
-    G_GNUC_PRINTF (2, 3);
-
 /* A protocol message {type, id?}. */
 JsonObject *hq_message_new (const gchar *type, const gchar *id);
 /* Sends @msg (borrowed) to @p when it has a connection. */

@@ -23,8 +23,6 @@
 #define HQ_DEFAULT_MAX_PARTICIPANT_DURATION (4 * 3600)
 #define HQ_MAX_ROOM_DURATION_MINUTES (24 * 60)
 
-G_DEFINE_QUARK (hq - room - error - quark, hq_room_error);
-
 static const struct
 {
   const gchar *type;
@@ -72,16 +70,6 @@ hq_time_iso (gint64 ms)
   g_autoptr (GDateTime) t = g_date_time_new_from_unix_utc (ms / 1000);
 
   return g_date_time_format (t, "%Y-%m-%dT%H:%M:%SZ");
-}
-
-gboolean
-hq_room_store_failed (GError *local, GError **error)
-{
-  hq_log_message (HQ_LOG_ERROR, "store", "%s", local->message);
-  g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_STORE,
-      "the change could not be stored: %s", local->message);
-  g_error_free (local);
-  return FALSE;
 }
 
 /* --- JSON --- */
@@ -737,19 +725,6 @@ type_cap (const gchar *type)
     if (g_strcmp0 (room_types[i].type, type) == 0)
       return room_types[i].cap;
   return 0;
-}
-
-gboolean
-hq_room_invalid (GError **error, const gchar *format, ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  if (error)
-    *error =
-        g_error_new_valist (HQ_ROOM_ERROR, HQ_ROOM_ERROR_INVALID, format, args);
-  va_end (args);
-  return FALSE;
 }
 
 static gboolean

@@ -17,52 +17,11 @@
 #include <json-glib/json-glib.h>
 #include <hq/hqtoken.h>
 #include "hqconfig.h"
+#include "hqroomerror.h"
 #include "hqstore.h"
 #include "hqsfu.h"
 
 G_BEGIN_DECLS
-
-#define HQ_ROOM_ERROR (hq_room_error_quark ())
-GQuark hq_room_error_quark (void);
-
-/**
- * HqRoomError:
- * @HQ_ROOM_ERROR_INVALID: a parameter is out of range or of the wrong kind.
- * @HQ_ROOM_ERROR_NOT_FOUND: no such room, participant or track.
- * @HQ_ROOM_ERROR_NAME_TAKEN: an in-progress room already has the name.
- * @HQ_ROOM_ERROR_COMPLETED: the room has completed.
- * @HQ_ROOM_ERROR_FULL: the room has as many participants as it may.
- * @HQ_ROOM_ERROR_FORBIDDEN: only a host may do this.
- * @HQ_ROOM_ERROR_STORE: the change could not be stored; nothing changed.
- * @HQ_ROOM_ERROR_RECORDER: the server's recorder may not do this (chat,
- *   publish, choose its subscriptions).
- * @HQ_ROOM_ERROR_BANNED: a host or the REST API removed this identity from
- *   the room (or denied it in the lobby); it may not join until a host
- *   admits it again.
- * @HQ_ROOM_ERROR_NOT_ADMITTED: a guest asked for the chat of a room with a
- *   waiting room before a host let them in.
- * @HQ_ROOM_ERROR_TOO_BIG: a data track message over HQ_PROTOCOL_MAX_DATA.
- * @HQ_ROOM_ERROR_RATE_LIMITED: more data track messages or bytes in a
- *   second than one participant may send.
- * @HQ_ROOM_ERROR_DRAINING: the server is stopping and takes no new
- *   participant (a resume is still taken).
- */
-typedef enum
-{
-  HQ_ROOM_ERROR_INVALID,
-  HQ_ROOM_ERROR_NOT_FOUND,
-  HQ_ROOM_ERROR_NAME_TAKEN,
-  HQ_ROOM_ERROR_COMPLETED,
-  HQ_ROOM_ERROR_FULL,
-  HQ_ROOM_ERROR_FORBIDDEN,
-  HQ_ROOM_ERROR_STORE,
-  HQ_ROOM_ERROR_RECORDER,
-  HQ_ROOM_ERROR_BANNED,
-  HQ_ROOM_ERROR_NOT_ADMITTED,
-  HQ_ROOM_ERROR_TOO_BIG,
-  HQ_ROOM_ERROR_RATE_LIMITED,
-  HQ_ROOM_ERROR_DRAINING,
-} HqRoomError;
 
 /* The protocol error code for an HQ_ROOM_ERROR ("room_full", ...). */
 const gchar *hq_room_error_code (gint code);
