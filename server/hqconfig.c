@@ -1,7 +1,7 @@
 /* Configuration loading; see hqconfig.h for the sources and their order. */
 #include "hqconfig.h"
 #include "hqlog.h"
-#include "hqturn.h"
+#include "hqconfig-turn.h"
 
 #include <errno.h>
 #include <stdlib.h>
