@@ -108,6 +108,20 @@ guint hq_room_connected_count (HqRoom *room);
 void hq_room_maybe_start_empty_timer (HqRoom *room);
 HqParticipant *hq_room_find_participant (HqRoom *room, const gchar *sid);
 
+/* What happens in the room, for whoever follows it (hqroom-events.c). */
+void hq_room_emit_started (HqRoom *room);
+void hq_room_emit_joined (HqParticipant *p);
+void hq_room_emit_left (HqParticipant *p);
+void hq_room_emit_track (
+    HqParticipant *p, const HqTrackRecord *t, gboolean published);
+void hq_room_emit_recorder (HqRoom *room, const gchar *sid);
+void hq_room_emit_completed (HqRoom *room);
+/* What the room asks of whoever records it. */
+gboolean hq_room_is_recorder (HqRoom *room, const HqTokenClaims *claims);
+JsonNode *hq_room_recording_state (HqRoom *room);
+JsonObject *hq_room_set_recording_rules (
+    HqRoom *room, JsonArray *rules, HqParticipant *host, GError **error);
+
 /* Ends @p's membership for @reason, closing its connection with @code,
  * and frees it. */
 void hq_participant_disconnect (

@@ -561,7 +561,7 @@ restore_room (HqRooms *rooms, const HqRoomRecord *rec)
   gint64 now = hq_now_ms ();
 
   add_live (rooms, room);
-  hq_recordings_room_started (rooms->recordings, room);
+  hq_room_emit_started (room);
   stale = hq_store_list_participants (
       rooms->store, room->rec.sid, "connected", NULL, G_MAXINT, 0, &error);
   for (guint i = 0; stale && i < stale->len; i++) {
@@ -868,7 +868,7 @@ hq_rooms_create (HqRooms *rooms, const HqRoomParams *params, GError **error)
   }
   room = room_new (rooms, &rec);
   add_live (rooms, room);
-  hq_recordings_room_started (rooms->recordings, room);
+  hq_room_emit_started (room);
   start_idle_timer (room, room->rec.unused_room_timeout, "unused_room_timeout");
   start_room_duration (room);
   hq_room_event (room, "room-created", NULL, NULL, NULL, NULL);
@@ -926,7 +926,7 @@ hq_room_complete (HqRoom *room, const gchar *reason)
   room->rec.status = g_strdup ("completed");
   if (room->recorder)
     hq_participant_send (room->recorder, msg);
-  hq_recordings_room_ended (rooms->recordings, room);
+  hq_room_emit_completed (room);
   if (room->recorder)
     hq_participant_disconnect (
         room->recorder, "room_completed", HQ_CLOSE_ROOM_COMPLETED, NULL);
