@@ -31,6 +31,7 @@ struct _HqServer
   SoupServer *soup;
   gchar *url;
   HqRooms *rooms;
+  HqRecordings *recordings;
   HqRoomsApi rooms_api;
   HqRecordingsApi *recordings_api;
   HqSignal *signal;
@@ -290,7 +291,9 @@ hq_server_new (HqConfig *config, GError **error)
   if (server->rooms == NULL)
     return NULL;
   server->rooms_api.config = config;
+  server->recordings = hq_recordings_new (server->rooms);
   server->rooms_api.rooms = server->rooms;
+  server->rooms_api.recordings = server->recordings;
   server->soup =
       soup_server_new ("server-header", "hq-server/" HQ_VERSION, NULL);
   /* permessage-deflate would let a 1 MiB frame inflate to gigabytes
@@ -330,7 +333,7 @@ hq_server_new (HqConfig *config, GError **error)
   if (server->listener == NULL)
     return NULL;
   server->url = socket_url (sock, server->tls != NULL);
-  hq_recordings_set_url (hq_rooms_get_recordings (server->rooms), server->url,
+  hq_recordings_set_url (server->recordings, server->url,
       server->tls ? hq_tls_get_certificate_path (server->tls) : NULL);
   return g_steal_pointer (&server);
 }
@@ -349,6 +352,11 @@ hq_server_free (HqServer *server)
   if (server->soup)
     soup_server_disconnect (server->soup);
   hq_recordings_api_free (server->recordings_api);
+  /* Recorders finish their files and settle their rows once nobody is
+   * connected, and before the store closes; the rooms stay in progress. */
+  if (server->rooms)
+    hq_rooms_close_connections (server->rooms);
+  hq_recordings_free (server->recordings);
   hq_rooms_free (server->rooms);
   hq_signal_free (server->signal);
   hq_listener_free (server->listener);

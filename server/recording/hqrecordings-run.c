@@ -5,7 +5,6 @@
  * recordings' REST representation and status callbacks. */
 #include "hqrecordings-private.h"
 #include "hqmetrics.h"
-#include "hqroom-private.h"
 #include "hqhttp.h"
 #include "hqlog.h"
 #include "hqrules.h"
@@ -159,32 +158,6 @@ hq_recording_to_json (const HqRecordingRecord *r, const gchar *base)
   return o;
 }
 
-void
-hq_recordings_post_callback (HqRecordings *recs, const gchar *room_sid,
-    const gchar *event, GHashTable *fields)
-{
-  HqRoom *room = hq_rooms_lookup (recs->rooms, room_sid);
-  g_autoptr (HqRoomRecord) stored = NULL;
-  g_autoptr (GHashTable) f = NULL;
-  HqRoomRecord *rec;
-  GHashTableIter iter;
-  gpointer key, value;
-
-  if (room && g_strcmp0 (room->rec.sid, room_sid) == 0)
-    rec = &room->rec;
-  else if ((stored = hq_store_get_room (recs->rooms->store, room_sid, NULL)))
-    rec = stored;
-  else
-    return;
-  if (rec->status_callback == NULL)
-    return;
-  f = hq_room_callback_fields (recs->rooms, rec, event, hq_now_ms ());
-  g_hash_table_iter_init (&iter, fields);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    g_hash_table_insert (f, key, g_strdup (value));
-  hq_callbacks_post (recs->rooms->callbacks, rec->sid, rec->status_callback, f);
-}
-
 /* Stores @rec and, for @event (recording-started, -completed, -failed),
  * logs and announces it. */
 void
@@ -197,7 +170,7 @@ hq_recordings_row_changed (
   JsonObject *line;
 
   rec->updated = hq_now_ms ();
-  if (!hq_store_put_recording (recs->rooms->store, rec, &error))
+  if (!hq_store_put_recording (hq_rooms_get_store (recs->rooms), rec, &error))
     hq_log_message (HQ_LOG_ERROR, "store", "%s", error->message);
   line = hq_log_begin (
       g_str_equal (event, "recording-failed") ? HQ_LOG_WARN : HQ_LOG_INFO,
@@ -230,7 +203,7 @@ hq_recordings_row_changed (
     g_hash_table_insert (
         f, "RecordingSize", g_strdup_printf ("%" G_GINT64_FORMAT, rec->size));
   }
-  hq_recordings_post_callback (recs, rec->room_sid, event, f);
+  hq_rooms_post_callback (recs->rooms, rec->room_sid, event, f);
 }
 
 /* --- the manifest --- */
@@ -427,7 +400,8 @@ settle_run (HqRecordings *recs, Run *run)
   g_autoptr (HqRoomRecord) room = NULL;
   g_autofree gboolean *used = NULL;
 
-  room = hq_store_get_room (recs->rooms->store, run->room_sid, NULL);
+  room =
+      hq_store_get_room (hq_rooms_get_store (recs->rooms), run->room_sid, NULL);
   used = g_new0 (gboolean, entries ? json_array_get_length (entries) + 1 : 1);
   for (guint i = 0; i < run->rows->len; i++) {
     RunRow *row = g_ptr_array_index (run->rows, i);
@@ -444,8 +418,9 @@ void
 hq_recordings_settle_orphans (HqRecordings *recs)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) rows = hq_store_list_recordings (
-      recs->rooms->store, NULL, "processing", G_MAXINT, 0, &error);
+  g_autoptr (GPtrArray) rows =
+      hq_store_list_recordings (hq_rooms_get_store (recs->rooms), NULL,
+          "processing", G_MAXINT, 0, &error);
   g_autoptr (GHashTable) runs = g_hash_table_new_full (
       g_str_hash, g_str_equal, g_free, (GDestroyNotify)run_free);
 
@@ -458,8 +433,9 @@ hq_recordings_settle_orphans (HqRecordings *recs)
     g_autofree gchar *key =
         g_strdup_printf ("%s/%s", rec->room_sid, rec->session);
     Run *run = g_hash_table_lookup (runs, key);
-    g_autoptr (HqParticipantRecord) p = hq_store_get_participant (
-        recs->rooms->store, rec->room_sid, rec->participant_sid, NULL);
+    g_autoptr (HqParticipantRecord) p =
+        hq_store_get_participant (hq_rooms_get_store (recs->rooms),
+            rec->room_sid, rec->participant_sid, NULL);
     RunRow *row = g_new0 (RunRow, 1);
 
     if (run == NULL) {
@@ -578,7 +554,7 @@ hq_recordings_run_stop (Run *run)
 Run *
 hq_recordings_run_start (HqRecordings *recs, RoomState *state)
 {
-  HqConfig *config = recs->rooms->config;
+  HqConfig *config = hq_rooms_get_config (recs->rooms);
   HqTokenGrant grant = { 0 };
   g_autoptr (GError) error = NULL;
   g_autofree gchar *token = NULL;

@@ -19,7 +19,6 @@
  */
 #include "hqrecordings-private.h"
 #include "hqmetrics.h"
-#include "hqroom-private.h"
 #include "hqhttp.h"
 #include "hqlog.h"
 #include "hqrules.h"
@@ -44,29 +43,38 @@ static const gchar *const recorded_kinds[] = { "audio", "video", NULL };
 
 typedef struct
 {
-  HqParticipant *p;
-  HqTrackRecord *t;
+  const HqParticipantRecord *p;
+  const HqTrackRecord *t;
 } Selected;
 
+typedef struct
+{
+  RoomState *state;
+  GArray *out;
+} Selecting;
+
+static void
+select_track (
+    const HqParticipantRecord *p, const HqTrackRecord *t, gpointer data)
+{
+  Selecting *sel = data;
+  Selected s = { p, t };
+
+  if (!g_str_equal (t->kind, "data")
+      && hq_rules_select (sel->state->rules, t->kind, p->identity, t->name))
+    g_array_append_val (sel->out, s);
+}
+
+/* The published tracks of the room's connected participants that its
+ * rules select. */
 static GArray *
 selection (RoomState *state)
 {
-  GArray *out = g_array_new (FALSE, FALSE, sizeof (Selected));
-  HqRoom *room = state->room;
+  Selecting sel = { state, g_array_new (FALSE, FALSE, sizeof (Selected)) };
 
-  for (guint i = 0; room && i < room->participants->len; i++) {
-    HqParticipant *p = g_ptr_array_index (room->participants, i);
-    if (p->waiting || p->peer == NULL)
-      continue;
-    for (guint j = 0; j < p->tracks->len; j++) {
-      HqTrackRecord *t = g_ptr_array_index (p->tracks, j);
-      Selected s = { p, t };
-      if (t->published && !g_str_equal (t->kind, "data")
-          && hq_rules_select (state->rules, t->kind, p->rec.identity, t->name))
-        g_array_append_val (out, s);
-    }
-  }
-  return out;
+  if (state->room)
+    hq_room_foreach_track (state->room, select_track, &sel);
+  return sel.out;
 }
 
 static void
@@ -77,8 +85,8 @@ open_row (HqRecordings *recs, Run *run, HqRoom *room, const Selected *s)
   gboolean audio = g_str_equal (s->t->kind, "audio");
 
   rec->sid = hq_sid_new ("RT");
-  rec->room_sid = g_strdup (room->rec.sid);
-  rec->participant_sid = g_strdup (s->p->rec.sid);
+  rec->room_sid = g_strdup (hq_room_get_record (room)->sid);
+  rec->participant_sid = g_strdup (s->p->sid);
   rec->track_sid = g_strdup (s->t->sid);
   rec->track_name = g_strdup (s->t->name);
   rec->type = g_strdup (s->t->kind);
@@ -87,9 +95,9 @@ open_row (HqRecordings *recs, Run *run, HqRoom *room, const Selected *s)
   rec->container = g_strdup (audio ? "mka" : "mkv");
   rec->session = g_strdup (run->session);
   rec->created = hq_now_ms ();
-  rec->offset = rec->created - room->rec.created;
+  rec->offset = rec->created - hq_room_get_record (room)->created;
   row->rec = rec;
-  row->identity = g_strdup (s->p->rec.identity);
+  row->identity = g_strdup (s->p->identity);
   g_ptr_array_add (run->rows, row);
   g_hash_table_insert (run->open, rec->track_sid, row);
   hq_recordings_row_changed (recs, rec, "recording-started");
@@ -106,7 +114,7 @@ sync_recorder (HqRecordings *recs, RoomState *state)
   GHashTableIter iter;
   gpointer key;
 
-  if (room == NULL || room->media == NULL || recs->closing)
+  if (room == NULL || hq_room_get_media (room) == NULL || recs->closing)
     return;
   sel = selection (state);
   if (sel->len == 0) {
@@ -141,8 +149,8 @@ sync_recorder (HqRecordings *recs, RoomState *state)
   while (g_hash_table_iter_next (&iter, &key, NULL))
     if (!g_strv_contains ((const gchar *const *)sids->pdata, key))
       g_hash_table_iter_remove (&iter);
-  hq_sfu_room_set_selection (
-      room->media, run->recorder_sid, (const gchar *const *)sids->pdata);
+  hq_sfu_room_set_selection (hq_room_get_media (room), run->recorder_sid,
+      (const gchar *const *)sids->pdata);
 }
 
 /* --- telling the participants --- */
@@ -172,16 +180,15 @@ recorded_participants (RoomState *state, gchar **key)
   }
   g_ptr_array_sort (sids, compare_strings);
   for (guint i = 0; i < sids->len; i++) {
-    HqParticipant *p =
-        hq_room_find_participant (state->room, g_ptr_array_index (sids, i));
+    const HqParticipantRecord *p = hq_room_get_participant_record (
+        state->room, g_ptr_array_index (sids, i));
     JsonObject *o;
     if (p == NULL)
       continue;
     o = json_object_new ();
-    json_object_set_string_member (o, "sid", p->rec.sid);
-    json_object_set_string_member (o, "identity", p->rec.identity);
-    json_object_set_string_member (
-        o, "name", p->rec.name ? p->rec.name : p->rec.identity);
+    json_object_set_string_member (o, "sid", p->sid);
+    json_object_set_string_member (o, "identity", p->identity);
+    json_object_set_string_member (o, "name", p->name ? p->name : p->identity);
     json_array_add_object_element (out, o);
   }
   g_ptr_array_add (sids, NULL);
@@ -208,10 +215,18 @@ set_source (JsonObject *o, RoomState *state)
     json_object_set_null_member (o, "by");
 }
 
-JsonNode *
-hq_recordings_state_json (HqRecordings *recs, HqRoom *room)
+/* HqRoomRecording.state_json: whether the room records, as participants
+ * hear it (docs/protocol.md, "Recording"): a new node holding null while
+ * nothing is recorded, else {"source", "by", "participants"}.  The room is
+ * "recording" from the moment its recorder takes the first track until it
+ * takes none (every change is sent to the participants as
+ * recording_started, recording_changed and recording_stopped). */
+static JsonNode *
+state_json (HqRoom *room, gpointer data)
 {
-  RoomState *state = g_hash_table_lookup (recs->states, room->rec.sid);
+  HqRecordings *recs = data;
+  RoomState *state =
+      g_hash_table_lookup (recs->states, hq_room_get_record (room)->sid);
   JsonNode *node = json_node_new (JSON_NODE_NULL);
   g_autofree gchar *key = NULL;
   JsonObject *o;
@@ -283,17 +298,23 @@ state_free (RoomState *state)
   g_free (state);
 }
 
+static const HqRoomObserver observer;
+static const HqRoomRecording recording;
+
 HqRecordings *
 hq_recordings_new (HqRooms *rooms)
 {
   HqRecordings *recs = g_new0 (HqRecordings, 1);
 
   recs->rooms = rooms;
-  recs->dir = g_build_filename (rooms->config->data_dir, "recordings", NULL);
+  recs->dir = g_build_filename (
+      hq_rooms_get_config (rooms)->data_dir, "recordings", NULL);
   recs->states = g_hash_table_new_full (
       g_str_hash, g_str_equal, NULL, (GDestroyNotify)state_free);
   recs->runs = g_ptr_array_new ();
   hq_recordings_settle_orphans (recs);
+  hq_rooms_add_observer (rooms, &observer, recs);
+  hq_rooms_set_recording (rooms, &recording, recs);
   return recs;
 }
 
@@ -339,6 +360,8 @@ hq_recordings_free (HqRecordings *recs)
     }
     g_source_remove (tick);
   }
+  hq_rooms_remove_observer (recs->rooms, &observer, recs);
+  hq_rooms_set_recording (recs->rooms, NULL, NULL);
   g_hash_table_destroy (recs->states);
   g_ptr_array_unref (recs->runs);
   g_free (recs->url);
@@ -347,16 +370,10 @@ hq_recordings_free (HqRecordings *recs)
   g_free (recs);
 }
 
-const gchar *
-hq_recordings_get_dir (HqRecordings *recs)
-{
-  return recs->dir;
-}
-
 static RoomState *
 get_state (HqRecordings *recs, HqRoom *room)
 {
-  return g_hash_table_lookup (recs->states, room->rec.sid);
+  return g_hash_table_lookup (recs->states, hq_room_get_record (room)->sid);
 }
 
 /* Writes @state's rules through to the store, where REST finds them after
@@ -375,23 +392,27 @@ store_rules (HqRecordings *recs, RoomState *state)
   json_node_set_object (node, stored);
   text = json_to_string (node, FALSE);
   if (hq_store_put_recording_rules (
-          recs->rooms->store, state->room_sid, text, &error))
+          hq_rooms_get_store (recs->rooms), state->room_sid, text, &error))
     return TRUE;
   hq_log_message (HQ_LOG_ERROR, "store", "%s", error->message);
   return FALSE;
 }
 
-void
-hq_recordings_room_started (HqRecordings *recs, HqRoom *room)
+/* --- following the rooms (HqRoomObserver) --- */
+
+static void
+room_started (HqRoom *room, gpointer data)
 {
+  HqRecordings *recs = data;
+  const HqRoomRecord *rec = hq_room_get_record (room);
   RoomState *state = g_new0 (RoomState, 1);
   g_autoptr (GError) error = NULL;
   g_autofree gchar *stored = NULL;
 
-  state->room_sid = g_strdup (room->rec.sid);
+  state->room_sid = g_strdup (rec->sid);
   state->room = room;
-  stored =
-      hq_store_get_recording_rules (recs->rooms->store, room->rec.sid, &error);
+  stored = hq_store_get_recording_rules (
+      hq_rooms_get_store (recs->rooms), rec->sid, &error);
   if (stored) {
     g_autoptr (JsonNode) node = json_from_string (stored, NULL);
     JsonObject *o = node && JSON_NODE_HOLDS_OBJECT (node)
@@ -400,28 +421,29 @@ hq_recordings_room_started (HqRecordings *recs, HqRoom *room)
     JsonNode *rules = o ? json_object_get_member (o, "rules") : NULL;
     if (rules && JSON_NODE_HOLDS_ARRAY (rules))
       state->rules = json_array_ref (json_node_get_array (rules));
-    state->rules_created = o ? json_object_get_int_member_with_default (
-                               o, "created", room->rec.created)
-                             : room->rec.created;
-    state->rules_updated = o ? json_object_get_int_member_with_default (
-                               o, "updated", room->rec.created)
-                             : room->rec.created;
+    state->rules_created = o
+        ? json_object_get_int_member_with_default (o, "created", rec->created)
+        : rec->created;
+    state->rules_updated = o
+        ? json_object_get_int_member_with_default (o, "updated", rec->created)
+        : rec->created;
   }
   if (state->rules == NULL) {
     /* RecordParticipantsOnConnect: everything, from the first
      * participant on; otherwise nothing until rules say so. */
-    state->rules = room->rec.record_participants_on_connect
-        ? hq_rules_include_all ()
-        : json_array_new ();
-    state->rules_created = state->rules_updated = room->rec.created;
+    state->rules = rec->record_participants_on_connect ? hq_rules_include_all ()
+                                                       : json_array_new ();
+    state->rules_created = state->rules_updated = rec->created;
     store_rules (recs, state);
   }
   g_hash_table_replace (recs->states, state->room_sid, state);
 }
 
-void
-hq_recordings_room_changed (HqRecordings *recs, HqRoom *room)
+/* Tracks or participants changed: the rules are applied again. */
+static void
+room_changed (HqRoom *room, gpointer data)
 {
+  HqRecordings *recs = data;
   RoomState *state = get_state (recs, room);
 
   if (state) {
@@ -430,33 +452,47 @@ hq_recordings_room_changed (HqRecordings *recs, HqRoom *room)
   }
 }
 
-void
-hq_recordings_room_ended (HqRecordings *recs, HqRoom *room)
+static void
+participant_changed (HqRoom *room, const HqParticipantRecord *p, gpointer data)
 {
+  room_changed (room, data);
+}
+
+static void
+track_changed (HqRoom *room, const HqParticipantRecord *p,
+    const HqTrackRecord *t, gpointer data)
+{
+  room_changed (room, data);
+}
+
+static void
+room_completed (HqRoom *room, gpointer data)
+{
+  HqRecordings *recs = data;
   RoomState *state = get_state (recs, room);
 
   if (state == NULL)
     return;
   if (state->run)
     hq_recordings_run_stop (state->run);
-  g_hash_table_remove (recs->states, room->rec.sid);
+  g_hash_table_remove (recs->states, state->room_sid);
 }
 
-gboolean
-hq_recordings_is_recorder (
-    HqRecordings *recs, HqRoom *room, const HqTokenClaims *claims)
+/* HqRoomRecording.is_recorder. */
+static gboolean
+is_recorder (HqRoom *room, const HqTokenClaims *claims, gpointer data)
 {
-  RoomState *state = get_state (recs, room);
+  RoomState *state = get_state (data, room);
 
   return state && state->run && state->run->jti && claims->jti
       && g_str_equal (claims->identity, HQ_RECORDER_IDENTITY)
       && hq_str_equal_const_time (claims->jti, state->run->jti);
 }
 
-void
-hq_recordings_recorder_joined (
-    HqRecordings *recs, HqRoom *room, const gchar *sid)
+static void
+recorder_joined (HqRoom *room, const gchar *sid, gpointer data)
 {
+  HqRecordings *recs = data;
   RoomState *state = get_state (recs, room);
 
   if (state == NULL || state->run == NULL)
@@ -467,10 +503,10 @@ hq_recordings_recorder_joined (
   hq_recordings_sync_room (recs, state);
 }
 
-void
-hq_recordings_recorder_left (HqRecordings *recs, HqRoom *room)
+static void
+recorder_left (HqRoom *room, gpointer data)
 {
-  RoomState *state = get_state (recs, room);
+  RoomState *state = get_state (data, room);
 
   /* Without its connection it records nothing; it reconnects by itself
    * (hqroomsrc does) or gives up and exits, which settles the run. */
@@ -495,7 +531,7 @@ hq_recordings_get_rules (
     created = hq_time_iso (state->rules_created);
     updated = hq_time_iso (state->rules_updated);
   } else if ((stored = hq_store_get_recording_rules (
-                  recs->rooms->store, room_sid, NULL))
+                  hq_rooms_get_store (recs->rooms), room_sid, NULL))
       && (node = json_from_string (stored, NULL))
       && JSON_NODE_HOLDS_OBJECT (node)) {
     JsonObject *s = json_node_get_object (node);
@@ -515,17 +551,18 @@ hq_recordings_get_rules (
 
 gboolean
 hq_recordings_set_rules (HqRecordings *recs, HqRoom *room, JsonArray *rules,
-    HqParticipant *host, GError **error)
+    const HqParticipantRecord *host, GError **error)
 {
+  const HqRoomRecord *rec = hq_room_get_record (room);
   RoomState *state = get_state (recs, room);
   g_autoptr (JsonArray) old = NULL;
   gint64 old_updated;
 
-  if (state == NULL || room->media == NULL)
+  if (state == NULL || hq_room_get_media (room) == NULL)
     return hq_room_invalid (error,
         "Room %s carries no media through the server (a %s room): it "
         "cannot be recorded.",
-        room->rec.sid, room->rec.type);
+        rec->sid, rec->type);
   if (!hq_rules_check (rules, "Rules", recorded_kinds, error))
     return FALSE;
   old = state->rules;
@@ -545,13 +582,39 @@ hq_recordings_set_rules (HqRecordings *recs, HqRoom *room, JsonArray *rules,
   state->rules_by = NULL;
   if (host) {
     state->rules_by = json_object_new ();
-    json_object_set_string_member (state->rules_by, "sid", host->rec.sid);
+    json_object_set_string_member (state->rules_by, "sid", host->sid);
+    json_object_set_string_member (state->rules_by, "identity", host->identity);
     json_object_set_string_member (
-        state->rules_by, "identity", host->rec.identity);
-    json_object_set_string_member (state->rules_by, "name",
-        host->rec.name ? host->rec.name : host->rec.identity);
+        state->rules_by, "name", host->name ? host->name : host->identity);
   }
   state->restart_blocked = FALSE;
   hq_recordings_sync_room (recs, state);
   return TRUE;
 }
+
+/* HqRoomRecording.set_rules: a host's recording_start or recording_stop. */
+static JsonObject *
+set_rules_by_host (HqRoom *room, JsonArray *rules,
+    const HqParticipantRecord *host, gpointer data, GError **error)
+{
+  if (!hq_recordings_set_rules (data, room, rules, host, error))
+    return NULL;
+  return hq_recordings_get_rules (data, room, hq_room_get_record (room)->sid);
+}
+
+static const HqRoomObserver observer = {
+  .room_started = room_started,
+  .participant_joined = participant_changed,
+  .participant_left = participant_changed,
+  .track_published = track_changed,
+  .track_unpublished = track_changed,
+  .recorder_joined = recorder_joined,
+  .recorder_left = recorder_left,
+  .room_completed = room_completed,
+};
+
+static const HqRoomRecording recording = {
+  .is_recorder = is_recorder,
+  .state_json = state_json,
+  .set_rules = set_rules_by_host,
+};

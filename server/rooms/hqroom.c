@@ -601,7 +601,7 @@ hq_rooms_new (HqConfig *config, HqStore *store, GError **error)
   rooms->by_name = g_hash_table_new (g_str_hash, g_str_equal);
   rooms->live = g_hash_table_new_full (
       g_str_hash, g_str_equal, NULL, (GDestroyNotify)room_free);
-  rooms->recordings = hq_recordings_new (rooms);
+  rooms->observers = g_array_new (FALSE, FALSE, sizeof (HqRoomWatch));
   live = hq_store_list_rooms (store, "in-progress", NULL, G_MAXINT, 0, error);
   if (live == NULL) {
     hq_rooms_free (rooms);
@@ -613,13 +613,11 @@ hq_rooms_new (HqConfig *config, HqStore *store, GError **error)
 }
 
 void
-hq_rooms_free (HqRooms *rooms)
+hq_rooms_close_connections (HqRooms *rooms)
 {
   GHashTableIter iter;
   gpointer value;
 
-  if (rooms == NULL)
-    return;
   /* Shutting down is not the end of a room: rooms stay in progress in the
    * store and are restored at the next start.  Only connections end. */
   g_hash_table_iter_init (&iter, rooms->live);
@@ -634,16 +632,21 @@ hq_rooms_free (HqRooms *rooms)
       hq_participant_close_peer (g_ptr_array_index (room->chat_members, i),
           1001, "server shutting down");
   }
-  /* Recorders finish their files and settle their rows first; rooms
-   * still reach the supervisor (closing, it starts nothing) meanwhile. */
-  hq_recordings_free (rooms->recordings);
-  rooms->recordings = NULL;
+}
+
+void
+hq_rooms_free (HqRooms *rooms)
+{
+  if (rooms == NULL)
+    return;
+  hq_rooms_close_connections (rooms);
   g_hash_table_destroy (rooms->by_name);
   g_hash_table_destroy (rooms->live);
   /* After the rooms: their media teardown runs before the workers stop. */
   hq_sfu_free (rooms->sfu);
   hq_callbacks_free (rooms->callbacks);
   hq_store_close (rooms->store);
+  g_array_unref (rooms->observers);
   g_free (rooms);
 }
 
@@ -659,10 +662,10 @@ hq_rooms_get_store (HqRooms *rooms)
   return rooms->store;
 }
 
-HqRecordings *
-hq_rooms_get_recordings (HqRooms *rooms)
+HqCallbacks *
+hq_rooms_get_callbacks (HqRooms *rooms)
 {
-  return rooms->recordings;
+  return rooms->callbacks;
 }
 
 void
