@@ -26,8 +26,8 @@ SERVER = os.path.join(ROOT, "server")
 KNOWN = {
     ("hqsfu", "hqsfuforward"): "the SFU split (issue 15, point 6)",
     ("hqparticipant", "hqroom"):
-        "rooms and participants share hqroom-private.h (the participant "
-        "split, issue 15, point 3)",
+        "hqroom.c and hqparticipant.c call each other through "
+        "hqroom-private.h (open; issue 15, point 6)",
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
