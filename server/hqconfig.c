@@ -1,7 +1,7 @@
 /* Configuration loading; see hqconfig.h for the sources and their order. */
 #include "hqconfig.h"
 #include "hqlog.h"
-#include "hqturn.h"
+#include "hqconfig-turn.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -940,7 +940,8 @@ hq_config_load (const gchar *data_dir, const gchar *config_file,
     config->data_dir =
         g_build_filename (g_get_user_data_dir (), "hqrooms", NULL);
   config->room_type = g_strdup (HQ_DEFAULT_ROOM_TYPE);
-  config->web_dir = g_strdup (HQ_WEB_DIR_DEFAULT);
+  /* NULL: the copy compiled into hq-server (-Dweb_dir names a folder). */
+  config->web_dir = *HQ_WEB_DIR_DEFAULT ? g_strdup (HQ_WEB_DIR_DEFAULT) : NULL;
   config->token_ttl = HQ_DEFAULT_TOKEN_TTL;
   config->token_create_rooms = g_strdup ("*");
   config->token_max_rooms = HQ_DEFAULT_TOKEN_MAX_ROOMS;

@@ -46,7 +46,7 @@ typedef struct
   /* Random at each start; signs short-lived media links. */
   gchar *media_secret;
 
-  gchar *web_dir; /* the web client's files */
+  gchar *web_dir; /* the web client's files; NULL: built in */
   /* An app's build folder served instead of the web client ([server]
    * app_dir, HQ_APP_DIR; docs/configuration.md); NULL: the web client.
    * Canonical (no symlinks, absolute) once loaded. */

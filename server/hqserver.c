@@ -18,6 +18,7 @@
 #include "hqsignal.h"
 #include "hqtokenapi.h"
 #include "hqtls.h"
+#include "hq-web-resources.h"
 
 #include <string.h>
 #include <libsoup/soup.h>
@@ -31,6 +32,7 @@ struct _HqServer
   SoupServer *soup;
   gchar *url;
   HqRooms *rooms;
+  HqRecordings *recordings;
   HqRoomsApi rooms_api;
   HqRecordingsApi *recordings_api;
   HqSignal *signal;
@@ -117,6 +119,29 @@ handle_metrics (SoupServer *soup, SoupServerMessage *msg, const char *path,
   g_string_free (out, FALSE);
 }
 
+/* @file (a path relative to web/) from the folder @web_dir, or with none
+ * from the copy compiled into hq-server (hq-web.gresource.xml, where the
+ * source tree's paths are kept under /org/hqrooms); NULL if it is not
+ * there. */
+static GBytes *
+web_file (const gchar *web_dir, const gchar *file)
+{
+  g_autofree gchar *path = NULL;
+  gchar *data = NULL;
+  gsize len = 0;
+
+  if (web_dir == NULL) {
+    g_autofree gchar *tree = g_canonicalize_filename (file, "/web");
+    path = g_strconcat ("/org/hqrooms", tree, NULL);
+    return g_resource_lookup_data (
+        hq_web_get_resource (), path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  }
+  path = g_build_filename (web_dir, file, NULL);
+  if (!g_file_get_contents (path, &data, &len, NULL))
+    return NULL;
+  return g_bytes_new_take (data, len);
+}
+
 /* The web client (web/): a fixed list of files, so no path from a request
  * ever reaches the file system.  Anything else is a 404.  With an app
  * folder configured (app_dir), the app stands in place of the web client:
@@ -169,8 +194,7 @@ handle_static (SoupServer *soup, SoupServerMessage *msg, const char *path,
   static const gchar *const methods[] = { "GET", "HEAD", NULL };
   HqServer *server = user_data;
   SoupMessageHeaders *headers;
-  g_autofree gchar *file = NULL, *data = NULL;
-  gsize len = 0;
+  g_autoptr (GBytes) body = NULL;
 
   for (gsize i = 0; i < G_N_ELEMENTS (files); i++) {
     if (strcmp (path, files[i].path) != 0)
@@ -180,8 +204,8 @@ handle_static (SoupServer *soup, SoupServerMessage *msg, const char *path,
       break;
     if (!hq_http_allow_methods (msg, methods))
       return;
-    file = g_build_filename (server->config->web_dir, files[i].file, NULL);
-    if (!g_file_get_contents (file, &data, &len, NULL)) {
+    body = web_file (server->config->web_dir, files[i].file);
+    if (body == NULL) {
       hq_http_reply_error (msg, 500, "web client missing",
           "The web client files are not where HQ_WEB_DIR says.");
       return;
@@ -192,8 +216,8 @@ handle_static (SoupServer *soup, SoupServerMessage *msg, const char *path,
     soup_message_headers_replace (
         headers, "Content-Security-Policy", HQ_WEB_CSP);
     soup_server_message_set_status (msg, 200, NULL);
-    soup_server_message_set_response (
-        msg, files[i].type, SOUP_MEMORY_TAKE, g_steal_pointer (&data), len);
+    soup_server_message_set_response (msg, files[i].type, SOUP_MEMORY_COPY,
+        g_bytes_get_data (body, NULL), g_bytes_get_size (body));
     return;
   }
   if (server->config->app_dir != NULL)
@@ -290,7 +314,9 @@ hq_server_new (HqConfig *config, GError **error)
   if (server->rooms == NULL)
     return NULL;
   server->rooms_api.config = config;
+  server->recordings = hq_recordings_new (server->rooms);
   server->rooms_api.rooms = server->rooms;
+  server->rooms_api.recordings = server->recordings;
   server->soup =
       soup_server_new ("server-header", "hq-server/" HQ_VERSION, NULL);
   /* permessage-deflate would let a 1 MiB frame inflate to gigabytes
@@ -330,7 +356,7 @@ hq_server_new (HqConfig *config, GError **error)
   if (server->listener == NULL)
     return NULL;
   server->url = socket_url (sock, server->tls != NULL);
-  hq_recordings_set_url (hq_rooms_get_recordings (server->rooms), server->url,
+  hq_recordings_set_url (server->recordings, server->url,
       server->tls ? hq_tls_get_certificate_path (server->tls) : NULL);
   return g_steal_pointer (&server);
 }
@@ -349,6 +375,11 @@ hq_server_free (HqServer *server)
   if (server->soup)
     soup_server_disconnect (server->soup);
   hq_recordings_api_free (server->recordings_api);
+  /* Recorders finish their files and settle their rows once nobody is
+   * connected, and before the store closes; the rooms stay in progress. */
+  if (server->rooms)
+    hq_rooms_close_connections (server->rooms);
+  hq_recordings_free (server->recordings);
   hq_rooms_free (server->rooms);
   hq_signal_free (server->signal);
   hq_listener_free (server->listener);

@@ -488,48 +488,52 @@ hq_http_rest_bool (
 
 /* --- authentication --- */
 
-static void
-reply_unauthorized (SoupServerMessage *msg, const gchar *explanation)
+/* What the Basic check saw, for the 401's explanation. */
+typedef struct
 {
-  hq_http_reply_error (msg, 401, "authentication failed", explanation);
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-      "WWW-Authenticate", "Basic realm=\"hqrooms\"");
+  const HqKeyring *keyring;
+  gboolean checked; /* the credentials parsed as "sid:secret" */
+} BasicCheck;
+
+/* SoupAuthDomainBasic's callback: the API key's secret, compared in
+ * constant time. */
+static gboolean
+check_api_key (SoupAuthDomain *domain, SoupServerMessage *msg, const char *sid,
+    const char *secret, gpointer data)
+{
+  BasicCheck *check = data;
+  const gchar *expected = hq_keyring_lookup (check->keyring, sid, NULL);
+
+  check->checked = TRUE;
+  /* Compare against something even for an unknown sid, so the time taken
+   * does not tell which sids exist. */
+  return hq_str_equal_const_time (secret, expected ? expected : sid)
+      && expected != NULL;
 }
 
 gchar *
 hq_http_basic_auth (SoupServerMessage *msg, const HqKeyring *keyring)
 {
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  const gchar *auth = soup_message_headers_get_one (headers, "Authorization");
-  g_autofree guchar *decoded = NULL;
-  g_autofree gchar *creds = NULL;
-  gsize len = 0;
-  gchar *colon;
-  const gchar *secret;
+  const gchar *auth = soup_message_headers_get_one (
+      soup_server_message_get_request_headers (msg), "Authorization");
+  BasicCheck check = { keyring, FALSE };
+  g_autoptr (SoupAuthDomain) domain =
+      soup_auth_domain_basic_new ("realm", "hqrooms", NULL);
+  gchar *key_sid;
 
-  if (auth == NULL || g_ascii_strncasecmp (auth, "Basic ", 6) != 0) {
-    reply_unauthorized (msg,
-        "Send HTTP Basic credentials: the API key sid "
-        "as user name and its secret as password.");
-    return NULL;
-  }
-  decoded = g_base64_decode (auth + 6, &len);
-  creds = g_strndup ((const gchar *)decoded, len);
-  colon = strchr (creds, ':');
-  if (colon == NULL) {
-    reply_unauthorized (msg, "The Basic credentials are not \"sid:secret\".");
-    return NULL;
-  }
-  *colon = '\0';
-  secret = hq_keyring_lookup (keyring, creds, NULL);
-  /* Compare against something even for an unknown sid, so the time taken
-   * does not tell which sids exist. */
-  if (!hq_str_equal_const_time (colon + 1, secret ? secret : creds)
-      || secret == NULL) {
-    reply_unauthorized (msg, "The API key sid or secret is wrong.");
-    return NULL;
-  }
-  return g_strdup (creds);
+  soup_auth_domain_basic_set_auth_callback (
+      domain, check_api_key, &check, NULL);
+  key_sid = soup_auth_domain_accepts (domain, msg);
+  if (key_sid)
+    return key_sid;
+  hq_http_reply_error (msg, 401, "authentication failed",
+      auth == NULL || g_ascii_strncasecmp (auth, "Basic ", 6) != 0
+          ? "Send HTTP Basic credentials: the API key sid as user name and "
+            "its secret as password."
+          : check.checked ? "The API key sid or secret is wrong."
+                          : "The Basic credentials are not \"sid:secret\".");
+  soup_auth_domain_challenge (domain, msg);
+  return NULL;
 }
 
 /* --- limits and logging --- */

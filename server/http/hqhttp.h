@@ -127,8 +127,10 @@ gboolean hq_http_rest_json (
  * reference).  NULL after replying 400 with what is wrong. */
 JsonArray *hq_http_read_rules (SoupServerMessage *msg);
 
-/* Checks HTTP Basic credentials (API key sid : secret) against @keyring.
- * Returns the key sid (free it), or NULL after replying 401. */
+/* Checks HTTP Basic credentials (API key sid : secret) against @keyring,
+ * with libsoup's SoupAuthDomainBasic (realm "hqrooms").  Returns the key
+ * sid (free it), or NULL after replying 401 with a Twilio error and the
+ * Basic challenge. */
 gchar *hq_http_basic_auth (SoupServerMessage *msg, const HqKeyring *keyring);
 
 /* Lists: Page and PageSize query parameters, Twilio's list shape. */

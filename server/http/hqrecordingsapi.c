@@ -247,10 +247,9 @@ hq_recordings_api_room_recordings (SoupServerMessage *msg, HqRooms *rooms,
 }
 
 void
-hq_recordings_api_room_rules (
-    SoupServerMessage *msg, HqRooms *rooms, const gchar *room_sid)
+hq_recordings_api_room_rules (SoupServerMessage *msg, HqRooms *rooms,
+    HqRecordings *recs, const gchar *room_sid)
 {
-  HqRecordings *recs = hq_rooms_get_recordings (rooms);
   HqRoom *room = hq_rooms_lookup (rooms, room_sid);
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonArray) rules = NULL;

@@ -21,6 +21,7 @@
 #include <libsoup/soup.h>
 #include "hqconfig.h"
 #include "hqroom.h"
+#include "hqrecordings.h"
 
 G_BEGIN_DECLS
 
@@ -38,8 +39,8 @@ void hq_recordings_api_room_recordings (SoupServerMessage *msg, HqRooms *rooms,
     const gchar *room_sid, const gchar *sid, gboolean media, const gchar *path,
     GHashTable *query);
 /* GET or POST /v1/Rooms/{sid}/RecordingRules. */
-void hq_recordings_api_room_rules (
-    SoupServerMessage *msg, HqRooms *rooms, const gchar *room_sid);
+void hq_recordings_api_room_rules (SoupServerMessage *msg, HqRooms *rooms,
+    HqRecordings *recordings, const gchar *room_sid);
 
 G_END_DECLS
 

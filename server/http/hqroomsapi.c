@@ -342,7 +342,7 @@ create_room (HqRoomsApi *api, SoupServerMessage *msg)
    * server) is ended again, so that the refusal leaves nothing behind. */
   if (rules
       && !hq_recordings_set_rules (
-          hq_rooms_get_recordings (api->rooms), room, rules, NULL, &error)) {
+          api->recordings, room, rules, NULL, &error)) {
     hq_room_complete (room, "recording_rules_refused");
     reply_room_error (msg, error);
     return;
@@ -979,7 +979,8 @@ handle_rooms (SoupServer *server, SoupServerMessage *msg, const char *path,
   if (n == 2 && g_strcmp0 (seg[1], "RecordingRules") == 0) {
     if (hq_http_allow_methods (msg, get_post)
         && (room = find_room (api, msg, seg[0])))
-      hq_recordings_api_room_rules (msg, api->rooms, room->sid);
+      hq_recordings_api_room_rules (
+          msg, api->rooms, api->recordings, room->sid);
     return;
   }
   if (n == 2 && g_strcmp0 (seg[1], "Bans") == 0) {

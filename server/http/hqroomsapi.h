@@ -23,6 +23,7 @@
 #include <libsoup/soup.h>
 #include "hqconfig.h"
 #include "hqroom.h"
+#include "hqrecordings.h"
 
 G_BEGIN_DECLS
 
@@ -30,6 +31,7 @@ typedef struct
 {
   HqConfig *config;
   HqRooms *rooms;
+  HqRecordings *recordings;
 } HqRoomsApi;
 
 void hq_rooms_api_register (SoupServer *server, HqRoomsApi *api);

@@ -16,14 +16,6 @@
 
 G_BEGIN_DECLS
 
-/* Reads [turn] and [media] ice_tcp from @kf, or from the environment when
- * @kf is NULL, into @config. */
-gboolean hq_turn_load (HqConfig *config, GKeyFile *kf, GError **error);
-
-/* What no single setting can say (URLs without a secret and the like):
- * run after every source is read. */
-gboolean hq_turn_check (HqConfig *config, GError **error);
-
 /* The ICE servers for @identity: the STUN URLs, and the TURN URLs with
  * credentials that expire [turn] ttl seconds from now, as RTCIceServer
  * objects; an empty array when none are configured. */

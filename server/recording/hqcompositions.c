@@ -12,7 +12,6 @@
 #include "hqcompositions.h"
 #include "hqmetrics.h"
 #include "hqrecordings.h"
-#include "hqroom-private.h"
 #include "hqhttp.h"
 #include "hqlog.h"
 
@@ -110,7 +109,7 @@ composition_changed (
   JsonObject *line;
 
   c->updated = hq_now_ms ();
-  if (!hq_store_put_composition (comps->rooms->store, c, &error))
+  if (!hq_store_put_composition (hq_rooms_get_store (comps->rooms), c, &error))
     hq_log_message (HQ_LOG_ERROR, "store", "%s", error->message);
   line = hq_log_begin (
       g_str_equal (event, "composition-failed") ? HQ_LOG_WARN : HQ_LOG_INFO,
@@ -124,8 +123,8 @@ composition_changed (
   if (c->status_callback) {
     g_autoptr (GHashTable) f =
         g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
-    g_hash_table_insert (
-        f, "AccountSid", g_strdup (comps->rooms->config->account_sid));
+    g_hash_table_insert (f, "AccountSid",
+        g_strdup (hq_rooms_get_config (comps->rooms)->account_sid));
     g_hash_table_insert (f, "CompositionSid", g_strdup (c->sid));
     g_hash_table_insert (f, "RoomSid", g_strdup (c->room_sid));
     g_hash_table_insert (f, "StatusCallbackEvent", g_strdup (event));
@@ -142,7 +141,8 @@ composition_changed (
     }
     if (c->error)
       g_hash_table_insert (f, "ErrorMessage", g_strdup (c->error));
-    hq_callbacks_post (comps->rooms->callbacks, c->sid, c->status_callback, f);
+    hq_callbacks_post (
+        hq_rooms_get_callbacks (comps->rooms), c->sid, c->status_callback, f);
   }
 }
 
@@ -200,8 +200,9 @@ static gboolean
 job_argv (
     HqCompositions *comps, HqCompositionRecord *c, GPtrArray *argv, gchar **why)
 {
-  g_autoptr (GPtrArray) rows = hq_store_list_recordings (
-      comps->rooms->store, c->room_sid, "completed", G_MAXINT, 0, NULL);
+  g_autoptr (GPtrArray) rows =
+      hq_store_list_recordings (hq_rooms_get_store (comps->rooms), c->room_sid,
+          "completed", G_MAXINT, 0, NULL);
   g_autoptr (JsonNode) audio_node = json_from_string (c->audio_sources, NULL);
   g_autoptr (HqLayout) layout =
       c->video_layout ? hq_layout_parse (c->video_layout, NULL) : NULL;
@@ -248,8 +249,8 @@ job_argv (
 static void
 job_finished (HqCompositions *comps, gboolean ok, const gchar *why)
 {
-  g_autoptr (HqCompositionRecord) c =
-      hq_store_get_composition (comps->rooms->store, comps->running, NULL);
+  g_autoptr (HqCompositionRecord) c = hq_store_get_composition (
+      hq_rooms_get_store (comps->rooms), comps->running, NULL);
 
   if (c) {
     g_autofree gchar *path = g_strdup (c->file);
@@ -359,7 +360,8 @@ next_job (HqCompositions *comps)
 
   while (comps->running == NULL && !g_queue_is_empty (&comps->queue)) {
     comps->running = g_queue_pop_head (&comps->queue);
-    c = hq_store_get_composition (comps->rooms->store, comps->running, NULL);
+    c = hq_store_get_composition (
+        hq_rooms_get_store (comps->rooms), comps->running, NULL);
     if (c == NULL) {
       g_clear_pointer (&comps->running, g_free);
       continue;
@@ -415,11 +417,12 @@ hq_compositions_new (HqRooms *rooms)
   static const gchar *const pending[] = { "processing", "enqueued", NULL };
 
   comps->rooms = rooms;
-  comps->dir = g_build_filename (rooms->config->data_dir, "compositions", NULL);
+  comps->dir = g_build_filename (
+      hq_rooms_get_config (rooms)->data_dir, "compositions", NULL);
   g_queue_init (&comps->queue);
   for (guint i = 0; pending[i]; i++) {
     g_autoptr (GPtrArray) rows = hq_store_list_compositions (
-        rooms->store, NULL, pending[i], G_MAXINT, 0, NULL);
+        hq_rooms_get_store (rooms), NULL, pending[i], G_MAXINT, 0, NULL);
     for (guint j = 0; rows && j < rows->len; j++)
       g_queue_push_tail (&comps->queue,
           g_strdup (((HqCompositionRecord *)g_ptr_array_index (rows, j))->sid));
@@ -506,7 +509,8 @@ hq_compositions_create (
 
   if (params->room_sid == NULL)
     return hq_room_invalid (error, "RoomSid is required."), NULL;
-  room = hq_store_get_room (comps->rooms->store, params->room_sid, NULL);
+  room = hq_store_get_room (
+      hq_rooms_get_store (comps->rooms), params->room_sid, NULL);
   if (room == NULL) {
     g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NOT_FOUND,
         "There is no room %s.", params->room_sid);
@@ -596,7 +600,8 @@ hq_compositions_create (
   c->format = g_strdup (params->format ? params->format : "webm");
   c->status_callback = g_strdup (params->status_callback);
   c->created = c->updated = hq_now_ms ();
-  if (!hq_store_put_composition (comps->rooms->store, c, &local)) {
+  if (!hq_store_put_composition (
+          hq_rooms_get_store (comps->rooms), c, &local)) {
     hq_room_store_failed (local, error);
     return NULL;
   }

@@ -24,7 +24,6 @@
 
 #include <json-glib/json-glib.h>
 #include <hq/hqtoken.h>
-#include "hqcallback.h"
 #include "hqconfig.h"
 #include "hqroom.h"
 #include "hqstore.h"
@@ -34,28 +33,19 @@ G_BEGIN_DECLS
 /* The identity the recorder joins with (it is never shown to anyone). */
 #define HQ_RECORDER_IDENTITY "hq-recorder"
 
+typedef struct _HqRecordings HqRecordings;
+
+/* Follows @rooms (hqroom.h: an HqRoomObserver, and the HqRoomRecording
+ * the rooms ask), from the rooms already in progress on. */
 HqRecordings *hq_recordings_new (HqRooms *rooms);
 /* The server's base URL, where recorders join (set once it listens), and
  * over https the file of the certificate it serves (NULL: plain http). */
 void hq_recordings_set_url (
     HqRecordings *recordings, const gchar *url, const gchar *tls_certificate);
 /* Stops every recorder (SIGTERM) and waits for them to finish, so their
- * rows are settled before the store closes. */
+ * rows are settled before the store closes (before hq_rooms_free, after
+ * hq_rooms_close_connections), and stops following the rooms. */
 void hq_recordings_free (HqRecordings *recordings);
-
-/* The room's lifetime (hqroom.c calls these). */
-void hq_recordings_room_started (HqRecordings *recordings, HqRoom *room);
-/* Tracks or participants changed: re-applies the rules. */
-void hq_recordings_room_changed (HqRecordings *recordings, HqRoom *room);
-void hq_recordings_room_ended (HqRecordings *recordings, HqRoom *room);
-
-/* TRUE when @claims are the credential of @room's current recorder run. */
-gboolean hq_recordings_is_recorder (
-    HqRecordings *recordings, HqRoom *room, const HqTokenClaims *claims);
-/* The room's hidden recorder participant joined (@sid) or went away. */
-void hq_recordings_recorder_joined (
-    HqRecordings *recordings, HqRoom *room, const gchar *sid);
-void hq_recordings_recorder_left (HqRecordings *recordings, HqRoom *room);
 
 /* The room's rules as REST shows them: {"room_sid", "rules": [...],
  * "date_created", "date_updated"} (new). */
@@ -67,26 +57,11 @@ JsonObject *hq_recordings_get_rules (
  * bad rule.  @host: the host who asked by signalling (recording_start,
  * recording_stop), NULL for REST; participants are told who it was. */
 gboolean hq_recordings_set_rules (HqRecordings *recordings, HqRoom *room,
-    JsonArray *rules, HqParticipant *host, GError **error);
-
-/* Whether the room records, as participants hear it (docs/protocol.md,
- * "Recording"): a new node holding null while nothing is recorded, else
- * {"source", "by", "participants"}.  The room is "recording" from the
- * moment its recorder takes the first track until it takes none (every
- * change is sent to the participants as recording_started,
- * recording_changed and recording_stopped). */
-JsonNode *hq_recordings_state_json (HqRecordings *recordings, HqRoom *room);
+    JsonArray *rules, const HqParticipantRecord *host, GError **error);
 
 /* A recording as REST shows it (new). */
 JsonObject *hq_recording_to_json (
     const HqRecordingRecord *rec, const gchar *base);
-
-/* Where recordings and compositions live: <data dir>/recordings. */
-const gchar *hq_recordings_get_dir (HqRecordings *recordings);
-/* Posts a room status callback with @fields (borrowed) added; reads the
- * room from the store when it is no longer live. */
-void hq_recordings_post_callback (HqRecordings *recordings,
-    const gchar *room_sid, const gchar *event, GHashTable *fields);
 
 /* The path of a helper program (hq-record, hq-compose): $HQ_<NAME>_BIN, or
  * next to the running hq-server. */

@@ -207,7 +207,7 @@ recorder_disconnect (HqParticipant *p, const gchar *reason, gushort code)
   if (room->recorder == p)
     room->recorder = NULL;
   hq_participant_free (p);
-  hq_recordings_recorder_left (room->rooms->recordings, room);
+  hq_room_emit_recorder (room, NULL);
 }
 
 static void send_joined (HqParticipant *p, const gchar *id);
@@ -239,7 +239,7 @@ recorder_join (HqRoom *room, const HqTokenClaims *claims, const HqPeerOps *ops,
   room->recorder = p;
   send_joined (p, request_id);
   hq_sfu_room_add_hidden (room->media, p->rec.sid, p->rec.identity);
-  hq_recordings_recorder_joined (room->rooms->recordings, room, p->rec.sid);
+  hq_room_emit_recorder (room, p->rec.sid);
   return p;
 }
 
@@ -406,11 +406,10 @@ hq_participant_disconnect (
     /* Keep @p alive through the broadcast; it skips itself anyway. */
     hq_room_broadcast (room, p, msg);
   }
+  hq_room_emit_left (p);
   g_ptr_array_remove (room->participants, p);
-  if (g_strcmp0 (room->rec.status, "in-progress") == 0) {
+  if (g_strcmp0 (room->rec.status, "in-progress") == 0)
     hq_room_maybe_start_empty_timer (room);
-    hq_recordings_room_changed (room->rooms->recordings, room);
-  }
 }
 
 static gboolean
@@ -483,8 +482,7 @@ send_joined (HqParticipant *p, const gchar *id)
   json_object_set_array_member (msg, "ice_servers",
       hq_turn_ice_servers (room->rooms->config, p->rec.identity));
   json_object_set_array_member (msg, "chat", recent_chat (room));
-  json_object_set_member (msg, "recording",
-      hq_recordings_state_json (room->rooms->recordings, room));
+  json_object_set_member (msg, "recording", hq_room_recording_state (room));
   if (p->role == HQ_ROLE_HOST) {
     json_object_set_array_member (msg, "lobby", lobby_json (room));
     json_object_set_array_member (msg, "banned", banned_json (room));
@@ -523,6 +521,7 @@ connect_participant (
   msg = hq_message_new ("participant_connected", NULL);
   json_object_set_object_member (msg, "participant", participant_to_json (p));
   hq_room_broadcast (room, p, msg);
+  hq_room_emit_joined (p);
   return TRUE;
 }
 
@@ -686,8 +685,7 @@ hq_room_join (HqRoom *room, const HqTokenClaims *claims,
   HqParticipant *old = find_identity (room, claims->identity);
   HqParticipant *p;
 
-  if (room->media
-      && hq_recordings_is_recorder (room->rooms->recordings, room, claims))
+  if (room->media && hq_room_is_recorder (room, claims))
     return recorder_join (room, claims, ops, peer, request_id);
   if (!check_not_banned (room, claims->identity, error))
     return NULL;
@@ -1038,7 +1036,7 @@ hq_participant_publish_track (HqParticipant *p, const gchar *name,
     if (!t->enabled)
       hq_sfu_room_set_track_enabled (p->room->media, t->sid, FALSE);
   }
-  hq_recordings_room_changed (p->room->rooms->recordings, p->room);
+  hq_room_emit_track (p, t, TRUE);
   return hq_track_record_to_json (t);
 }
 
@@ -1064,8 +1062,8 @@ hq_participant_unpublish_track (
   if (p->room->media)
     hq_sfu_room_remove_track (p->room->media, t->sid);
   obj = hq_track_record_to_json (t);
+  hq_room_emit_track (p, t, FALSE);
   g_ptr_array_remove (p->tracks, t);
-  hq_recordings_room_changed (p->room->rooms->recordings, p->room);
   return obj;
 }
 
@@ -1390,7 +1388,6 @@ JsonObject *
 hq_participant_set_recording (
     HqParticipant *host, JsonArray *rules, GError **error)
 {
-  HqRecordings *recs = host->room->rooms->recordings;
   g_autoptr (JsonArray) wanted = rules ? rules : hq_rules_include_all ();
 
   if (host->role != HQ_ROLE_HOST || host->waiting) {
@@ -1398,9 +1395,7 @@ hq_participant_set_recording (
         "Only a host may start or stop recording.");
     return NULL;
   }
-  if (!hq_recordings_set_rules (recs, host->room, wanted, host, error))
-    return NULL;
-  return hq_recordings_get_rules (recs, host->room, host->room->rec.sid);
+  return hq_room_set_recording_rules (host->room, wanted, host, error);
 }
 
 gboolean

@@ -1,15 +1,20 @@
-/* What hqroom.c and hqparticipant.c share and nobody else sees: the room
- * and participant structures and the helpers both halves use.  Everything
- * here runs on the main context. */
+/* What hqroom.c, hqroom-events.c and hqparticipant.c share and nobody
+ * else sees: the room and participant structures and the helpers they
+ * use.  Everything here runs on the main context. */
 #ifndef __HQ_ROOM_PRIVATE_H__
 #define __HQ_ROOM_PRIVATE_H__
 
 #include "hqroom.h"
-#include "hqcallback.h"
-#include "hqrecordings.h"
 #include "hqsfu.h"
 
 G_BEGIN_DECLS
+
+/* An observer and its data, as hq_rooms_add_observer was given them. */
+typedef struct
+{
+  const HqRoomObserver *observer;
+  gpointer data;
+} HqRoomWatch;
 
 struct _HqRooms
 {
@@ -19,7 +24,9 @@ struct _HqRooms
   GHashTable *live; /* sid -> HqRoom */
   GHashTable *by_name; /* unique name -> HqRoom (borrowed from live) */
   HqSfu *sfu; /* made when the first SFU room starts */
-  HqRecordings *recordings;
+  GArray *observers; /* HqRoomWatch, in the order they were added */
+  const HqRoomRecording *recording; /* NULL: nobody records */
+  gpointer recording_data;
   gint64 drain_deadline_ms; /* 0: not draining */
 };
 
@@ -68,35 +75,20 @@ struct _HqParticipant
    * removes it. */
 };
 
-gint64 hq_now_ms (void);
 void hq_clear_source (guint *id);
 guint hq_timeout_ms (gint64 ms, GSourceFunc fn, gpointer data);
 
-/* Reports a store failure (@local, taken) as HQ_ROOM_ERROR_STORE. */
-gboolean hq_room_store_failed (GError *local, GError **error);
-/* Sets HQ_ROOM_ERROR_INVALID with a printf message; returns FALSE. */
-gboolean hq_room_invalid (GError **error, const gchar *format, ...)
-    G_GNUC_PRINTF (2, 3);
-
-/* A protocol message {type, id?}. */
-JsonObject *hq_message_new (const gchar *type, const gchar *id);
 /* Sends @msg (borrowed) to @p when it has a connection. */
 void hq_participant_send (HqParticipant *p, JsonObject *msg);
-/* Sends @msg (taken) to every admitted participant but @except. */
-void hq_room_broadcast (HqRoom *room, HqParticipant *except, JsonObject *msg);
 /* Forgets @p's peer, then closes it. */
 void hq_participant_close_peer (
     HqParticipant *p, gushort code, const gchar *reason);
 
-/* Records @event in the audit log and, when it is one, as a status
- * callback.  @detail (taken) may be NULL. */
 /* The fields every status callback of room @rec carries, for @event at
  * @ts; takes the room's next callback sequence number (and stores it).
  * Returns a new table (field -> g_free'd value). */
 GHashTable *hq_room_callback_fields (
     HqRooms *rooms, HqRoomRecord *rec, const gchar *event, gint64 ts);
-void hq_room_event (HqRoom *room, const gchar *event, HqParticipant *p,
-    const HqTrackRecord *t, HqParticipant *actor, JsonObject *detail);
 
 /* hq_room_event for an identity that has no participant in the room (a
  * refused join, a lifted ban); @detail (taken) may be NULL. */
@@ -113,6 +105,20 @@ guint hq_room_connected_count (HqRoom *room);
 /* Starts the empty-room countdown when nobody is left. */
 void hq_room_maybe_start_empty_timer (HqRoom *room);
 HqParticipant *hq_room_find_participant (HqRoom *room, const gchar *sid);
+
+/* Tells the observers (hqroom.h, HqRoomObserver; hqroom-events.c). */
+void hq_room_emit_started (HqRoom *room);
+void hq_room_emit_joined (HqParticipant *p);
+void hq_room_emit_left (HqParticipant *p);
+void hq_room_emit_track (
+    HqParticipant *p, const HqTrackRecord *t, gboolean published);
+void hq_room_emit_recorder (HqRoom *room, const gchar *sid);
+void hq_room_emit_completed (HqRoom *room);
+/* What the room asks of whoever records it (HqRoomRecording). */
+gboolean hq_room_is_recorder (HqRoom *room, const HqTokenClaims *claims);
+JsonNode *hq_room_recording_state (HqRoom *room);
+JsonObject *hq_room_set_recording_rules (
+    HqRoom *room, JsonArray *rules, HqParticipant *host, GError **error);
 
 /* Ends @p's membership for @reason, closing its connection with @code,
  * and frees it. */

@@ -23,8 +23,6 @@
 #define HQ_DEFAULT_MAX_PARTICIPANT_DURATION (4 * 3600)
 #define HQ_MAX_ROOM_DURATION_MINUTES (24 * 60)
 
-G_DEFINE_QUARK (hq - room - error - quark, hq_room_error);
-
 static const struct
 {
   const gchar *type;
@@ -72,16 +70,6 @@ hq_time_iso (gint64 ms)
   g_autoptr (GDateTime) t = g_date_time_new_from_unix_utc (ms / 1000);
 
   return g_date_time_format (t, "%Y-%m-%dT%H:%M:%SZ");
-}
-
-gboolean
-hq_room_store_failed (GError *local, GError **error)
-{
-  hq_log_message (HQ_LOG_ERROR, "store", "%s", local->message);
-  g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_STORE,
-      "the change could not be stored: %s", local->message);
-  g_error_free (local);
-  return FALSE;
 }
 
 /* --- JSON --- */
@@ -573,7 +561,7 @@ restore_room (HqRooms *rooms, const HqRoomRecord *rec)
   gint64 now = hq_now_ms ();
 
   add_live (rooms, room);
-  hq_recordings_room_started (rooms->recordings, room);
+  hq_room_emit_started (room);
   stale = hq_store_list_participants (
       rooms->store, room->rec.sid, "connected", NULL, G_MAXINT, 0, &error);
   for (guint i = 0; stale && i < stale->len; i++) {
@@ -613,7 +601,7 @@ hq_rooms_new (HqConfig *config, HqStore *store, GError **error)
   rooms->by_name = g_hash_table_new (g_str_hash, g_str_equal);
   rooms->live = g_hash_table_new_full (
       g_str_hash, g_str_equal, NULL, (GDestroyNotify)room_free);
-  rooms->recordings = hq_recordings_new (rooms);
+  rooms->observers = g_array_new (FALSE, FALSE, sizeof (HqRoomWatch));
   live = hq_store_list_rooms (store, "in-progress", NULL, G_MAXINT, 0, error);
   if (live == NULL) {
     hq_rooms_free (rooms);
@@ -625,13 +613,11 @@ hq_rooms_new (HqConfig *config, HqStore *store, GError **error)
 }
 
 void
-hq_rooms_free (HqRooms *rooms)
+hq_rooms_close_connections (HqRooms *rooms)
 {
   GHashTableIter iter;
   gpointer value;
 
-  if (rooms == NULL)
-    return;
   /* Shutting down is not the end of a room: rooms stay in progress in the
    * store and are restored at the next start.  Only connections end. */
   g_hash_table_iter_init (&iter, rooms->live);
@@ -646,16 +632,21 @@ hq_rooms_free (HqRooms *rooms)
       hq_participant_close_peer (g_ptr_array_index (room->chat_members, i),
           1001, "server shutting down");
   }
-  /* Recorders finish their files and settle their rows first; rooms
-   * still reach the supervisor (closing, it starts nothing) meanwhile. */
-  hq_recordings_free (rooms->recordings);
-  rooms->recordings = NULL;
+}
+
+void
+hq_rooms_free (HqRooms *rooms)
+{
+  if (rooms == NULL)
+    return;
+  hq_rooms_close_connections (rooms);
   g_hash_table_destroy (rooms->by_name);
   g_hash_table_destroy (rooms->live);
   /* After the rooms: their media teardown runs before the workers stop. */
   hq_sfu_free (rooms->sfu);
   hq_callbacks_free (rooms->callbacks);
   hq_store_close (rooms->store);
+  g_array_unref (rooms->observers);
   g_free (rooms);
 }
 
@@ -671,10 +662,10 @@ hq_rooms_get_store (HqRooms *rooms)
   return rooms->store;
 }
 
-HqRecordings *
-hq_rooms_get_recordings (HqRooms *rooms)
+HqCallbacks *
+hq_rooms_get_callbacks (HqRooms *rooms)
 {
-  return rooms->recordings;
+  return rooms->callbacks;
 }
 
 void
@@ -737,19 +728,6 @@ type_cap (const gchar *type)
     if (g_strcmp0 (room_types[i].type, type) == 0)
       return room_types[i].cap;
   return 0;
-}
-
-gboolean
-hq_room_invalid (GError **error, const gchar *format, ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  if (error)
-    *error =
-        g_error_new_valist (HQ_ROOM_ERROR, HQ_ROOM_ERROR_INVALID, format, args);
-  va_end (args);
-  return FALSE;
 }
 
 static gboolean
@@ -893,7 +871,7 @@ hq_rooms_create (HqRooms *rooms, const HqRoomParams *params, GError **error)
   }
   room = room_new (rooms, &rec);
   add_live (rooms, room);
-  hq_recordings_room_started (rooms->recordings, room);
+  hq_room_emit_started (room);
   start_idle_timer (room, room->rec.unused_room_timeout, "unused_room_timeout");
   start_room_duration (room);
   hq_room_event (room, "room-created", NULL, NULL, NULL, NULL);
@@ -951,7 +929,7 @@ hq_room_complete (HqRoom *room, const gchar *reason)
   room->rec.status = g_strdup ("completed");
   if (room->recorder)
     hq_participant_send (room->recorder, msg);
-  hq_recordings_room_ended (rooms->recordings, room);
+  hq_room_emit_completed (room);
   if (room->recorder)
     hq_participant_disconnect (
         room->recorder, "room_completed", HQ_CLOSE_ROOM_COMPLETED, NULL);

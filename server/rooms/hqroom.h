@@ -16,53 +16,13 @@
 
 #include <json-glib/json-glib.h>
 #include <hq/hqtoken.h>
+#include "hqcallback.h"
 #include "hqconfig.h"
+#include "hqroomerror.h"
 #include "hqstore.h"
 #include "hqsfu.h"
 
 G_BEGIN_DECLS
-
-#define HQ_ROOM_ERROR (hq_room_error_quark ())
-GQuark hq_room_error_quark (void);
-
-/**
- * HqRoomError:
- * @HQ_ROOM_ERROR_INVALID: a parameter is out of range or of the wrong kind.
- * @HQ_ROOM_ERROR_NOT_FOUND: no such room, participant or track.
- * @HQ_ROOM_ERROR_NAME_TAKEN: an in-progress room already has the name.
- * @HQ_ROOM_ERROR_COMPLETED: the room has completed.
- * @HQ_ROOM_ERROR_FULL: the room has as many participants as it may.
- * @HQ_ROOM_ERROR_FORBIDDEN: only a host may do this.
- * @HQ_ROOM_ERROR_STORE: the change could not be stored; nothing changed.
- * @HQ_ROOM_ERROR_RECORDER: the server's recorder may not do this (chat,
- *   publish, choose its subscriptions).
- * @HQ_ROOM_ERROR_BANNED: a host or the REST API removed this identity from
- *   the room (or denied it in the lobby); it may not join until a host
- *   admits it again.
- * @HQ_ROOM_ERROR_NOT_ADMITTED: a guest asked for the chat of a room with a
- *   waiting room before a host let them in.
- * @HQ_ROOM_ERROR_TOO_BIG: a data track message over HQ_PROTOCOL_MAX_DATA.
- * @HQ_ROOM_ERROR_RATE_LIMITED: more data track messages or bytes in a
- *   second than one participant may send.
- * @HQ_ROOM_ERROR_DRAINING: the server is stopping and takes no new
- *   participant (a resume is still taken).
- */
-typedef enum
-{
-  HQ_ROOM_ERROR_INVALID,
-  HQ_ROOM_ERROR_NOT_FOUND,
-  HQ_ROOM_ERROR_NAME_TAKEN,
-  HQ_ROOM_ERROR_COMPLETED,
-  HQ_ROOM_ERROR_FULL,
-  HQ_ROOM_ERROR_FORBIDDEN,
-  HQ_ROOM_ERROR_STORE,
-  HQ_ROOM_ERROR_RECORDER,
-  HQ_ROOM_ERROR_BANNED,
-  HQ_ROOM_ERROR_NOT_ADMITTED,
-  HQ_ROOM_ERROR_TOO_BIG,
-  HQ_ROOM_ERROR_RATE_LIMITED,
-  HQ_ROOM_ERROR_DRAINING,
-} HqRoomError;
 
 /* The protocol error code for an HQ_ROOM_ERROR ("room_full", ...). */
 const gchar *hq_room_error_code (gint code);
@@ -126,9 +86,7 @@ HqRooms *hq_rooms_new (HqConfig *config, HqStore *store, GError **error);
 void hq_rooms_free (HqRooms *rooms);
 HqStore *hq_rooms_get_store (HqRooms *rooms);
 HqConfig *hq_rooms_get_config (HqRooms *rooms);
-/* The recording supervisor (hqrecordings.h). */
-typedef struct _HqRecordings HqRecordings;
-HqRecordings *hq_rooms_get_recordings (HqRooms *rooms);
+HqCallbacks *hq_rooms_get_callbacks (HqRooms *rooms);
 /* Appends the rooms' gauges (rooms, participants, published tracks) in
  * Prometheus' text format (docs/metrics.md). */
 void hq_rooms_metrics (HqRooms *rooms, GString *out);
@@ -308,6 +266,112 @@ gboolean hq_participant_set_subscriber_priority (HqParticipant *p,
  * track that is not a data track, or a room without an SFU. */
 gboolean hq_participant_send_data (HqParticipant *p, const gchar *track_sid,
     const gchar *data, gboolean binary, GError **error);
+
+/* --- following rooms ---
+ *
+ * What follows rooms without being part of them (the recording supervisor,
+ * hqrecordings.h) is told what happens in them through an HqRoomObserver,
+ * and serves what the rooms need from it through HqRoomRecording: the
+ * rooms never call it by name. */
+
+/**
+ * HqRoomObserver:
+ * @room_started: a room is in progress: created, or restored at start (an
+ *   observer added later hears of every room already in progress).
+ * @participant_joined: @p was admitted (not while it waits in the lobby).
+ * @participant_left: @p is gone for good (its record says why).
+ * @track_published: @p published @t.
+ * @track_unpublished: @p unpublished @t (@t->published is FALSE; it is
+ *   freed after the call).
+ * @recorder_joined: the room's hidden recorder connected as @sid.
+ * @recorder_left: the room's hidden recorder lost its connection.
+ * @room_completed: the room ends; nothing about it follows.  Its
+ *   participants are still there, told, and leave next.
+ *
+ * Each is called on the main context once the room made the change, with
+ * @data as given to hq_rooms_add_observer; any may be NULL.
+ */
+typedef struct
+{
+  void (*room_started) (HqRoom *room, gpointer data);
+  void (*participant_joined) (
+      HqRoom *room, const HqParticipantRecord *p, gpointer data);
+  void (*participant_left) (
+      HqRoom *room, const HqParticipantRecord *p, gpointer data);
+  void (*track_published) (HqRoom *room, const HqParticipantRecord *p,
+      const HqTrackRecord *t, gpointer data);
+  void (*track_unpublished) (HqRoom *room, const HqParticipantRecord *p,
+      const HqTrackRecord *t, gpointer data);
+  void (*recorder_joined) (HqRoom *room, const gchar *sid, gpointer data);
+  void (*recorder_left) (HqRoom *room, gpointer data);
+  void (*room_completed) (HqRoom *room, gpointer data);
+} HqRoomObserver;
+
+/* @observer (static) follows every room from now on; the rooms already in
+ * progress reach its room_started at once. */
+void hq_rooms_add_observer (
+    HqRooms *rooms, const HqRoomObserver *observer, gpointer data);
+void hq_rooms_remove_observer (
+    HqRooms *rooms, const HqRoomObserver *observer, gpointer data);
+
+/**
+ * HqRoomRecording:
+ * @is_recorder: whether @claims are the credential of @room's current
+ *   recorder, which joins hidden.
+ * @state_json: whether @room records, as `joined` tells it (a new node).
+ * @set_rules: a host's recording request (recording_start,
+ *   recording_stop): @room's recording rules become @rules (borrowed);
+ *   returns them as REST shows them (new), or NULL with @error.
+ *
+ * What a room asks of whoever records it (hqrecordings.h); every member is
+ * set.
+ */
+typedef struct
+{
+  gboolean (*is_recorder) (
+      HqRoom *room, const HqTokenClaims *claims, gpointer data);
+  JsonNode *(*state_json) (HqRoom *room, gpointer data);
+  JsonObject *(*set_rules) (HqRoom *room, JsonArray *rules,
+      const HqParticipantRecord *host, gpointer data, GError **error);
+} HqRoomRecording;
+
+/* Who records the rooms (NULL: nobody; then no recorder is admitted,
+ * `joined` says "recording": null and a host's request fails). */
+void hq_rooms_set_recording (
+    HqRooms *rooms, const HqRoomRecording *recording, gpointer data);
+
+/* What the observers read: the room's SFU (NULL in rooms whose media goes
+ * peer to peer), and its admitted, connected participants' published
+ * tracks, in join order. */
+HqSfuRoom *hq_room_get_media (HqRoom *room);
+typedef void (*HqRoomTrackFunc) (
+    const HqParticipantRecord *p, const HqTrackRecord *t, gpointer data);
+void hq_room_foreach_track (HqRoom *room, HqRoomTrackFunc func, gpointer data);
+/* The record of participant @sid of @room (connected or reconnecting), or
+ * NULL. */
+const HqParticipantRecord *hq_room_get_participant_record (
+    HqRoom *room, const gchar *sid);
+/* A protocol message {type, id?} (new). */
+JsonObject *hq_message_new (const gchar *type, const gchar *id);
+/* Sends @msg (taken) to every admitted participant but @except (NULL). */
+void hq_room_broadcast (HqRoom *room, HqParticipant *except, JsonObject *msg);
+/* Records @event in the audit log and, when it is one, as a status
+ * callback.  @p, @t, @actor and @detail (taken) may be NULL. */
+void hq_room_event (HqRoom *room, const gchar *event, HqParticipant *p,
+    const HqTrackRecord *t, HqParticipant *actor, JsonObject *detail);
+/* Posts a status callback of room @room_sid (in progress or not) for
+ * @event, with @fields (borrowed, name -> value) added to the room's. */
+void hq_rooms_post_callback (HqRooms *rooms, const gchar *room_sid,
+    const gchar *event, GHashTable *fields);
+
+/* Every participant's connection closes (1001, "server shutting down");
+ * the rooms stay in progress, for the next start.  hq_rooms_free does it
+ * too; a server calls it first when something must finish in between
+ * (recorders finishing their files). */
+void hq_rooms_close_connections (HqRooms *rooms);
+
+/* Unix time in ms. */
+gint64 hq_now_ms (void);
 
 /* REST representations (snake_case), also used by the protocol. */
 JsonObject *hq_room_record_to_json (const HqRoomRecord *rec, const gchar *base);

@@ -1,6 +1,6 @@
 /* Track rules; see hqrules.h. */
 #include "hqrules.h"
-#include "hqroom.h"
+#include "hqroomerror.h"
 
 #include <hq/hqprotocol.h>
 #include <hq/hqroomclient.h>

@@ -318,12 +318,20 @@ class AccessTokens(unittest.TestCase):
             self.assertEqual(r.status, 401, auth)
             self.assertEqual(r.json()["error"]["message"],
                              "authentication failed")
-            self.assertIn("Basic", r.headers["WWW-Authenticate"])
+            # RFC 7235: the realm as a token or a quoted string.
+            self.assertRegex(r.headers["WWW-Authenticate"],
+                             r'^Basic realm=("hqrooms"|hqrooms)$')
+            self.assertEqual(r.json()["code"], 20003)
+            self.assertEqual(r.json()["message"],
+                             "The API key sid or secret is wrong.")
         r = self.srv.request("POST", "/v1/AccessTokens", {"Identity": "a"})
         self.assertEqual(r.status, 401)
+        self.assertIn("Send HTTP Basic credentials", r.json()["message"])
         r = self.srv.request("POST", "/v1/AccessTokens", {"Identity": "a"},
                              headers={"Authorization": "Basic !!!"})
         self.assertEqual(r.status, 401)
+        self.assertEqual(r.json()["message"],
+                         'The Basic credentials are not "sid:secret".')
         self.assertEqual(self.srv.request("GET", "/healthz").status, 200)
 
     def test_bad_fields(self):
