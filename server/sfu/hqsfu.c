@@ -5,7 +5,7 @@
  *
  *   hqworkers, hqsfucmd   threads; commands between them, priority names
  *                         (no SFU state)
- *   hqsfu-private.h       the worker's state: rooms, participants, tracks
+ *   hqsfustate.h       the worker's state: rooms, participants, tracks
  *   hqsfuedge             room references; messages back to the main context
  *   hqsfusr               our sender reports to subscribers
  *   hqsfuforward          track records, keyframes, forwarding, publisher RTCP
@@ -18,6 +18,7 @@
  *   hqsfuroom             a room's worker side: commands, messages, timers
  *   hqsfu                 this API
  */
+#include "hqsfu.h"
 #include "hqsfuroom.h"
 #include "hqsfuedge.h"
 #include "hqsfucmd.h"

@@ -17,64 +17,9 @@
 #ifndef __HQ_SFU_H__
 #define __HQ_SFU_H__
 
-#include <json-glib/json-glib.h>
+#include "hqsfutypes.h"
 
 G_BEGIN_DECLS
-
-typedef struct _HqSfu HqSfu;
-typedef struct _HqSfuRoom HqSfuRoom;
-
-/**
- * HqSfuPriority:
- * @HQ_SFU_PRIORITY_LOW: "low"
- * @HQ_SFU_PRIORITY_STANDARD: "standard", the default
- * @HQ_SFU_PRIORITY_HIGH: "high"
- *
- * A track's publish priority (docs/protocol.md): when a subscriber cannot
- * take every video track at full rate, its bandwidth is shared in
- * proportion to the tracks' priority weights (docs/sfu.md, REMB policy).
- */
-typedef enum
-{
-  HQ_SFU_PRIORITY_LOW,
-  HQ_SFU_PRIORITY_STANDARD,
-  HQ_SFU_PRIORITY_HIGH,
-} HqSfuPriority;
-
-/* The protocol's names: "low", "standard", "high".  _from_string() is
- * FALSE for anything else (NULL included) and leaves @priority alone. */
-gboolean hq_sfu_priority_from_string (
-    const gchar *text, HqSfuPriority *priority);
-const gchar *hq_sfu_priority_to_string (HqSfuPriority priority);
-
-/**
- * HqSfuConfig:
- * @workers: media threads (0: one per core)
- * @public_address: address announced in host candidates (1:1 NAT), or NULL
- * @port_min, @port_max: UDP port range for media (0: any); ICE-TCP's
- *   passive candidates listen on TCP ports of the same range
- * @ice_tcp: also offer ICE over TCP (passive candidates), for clients
- *   without UDP
- */
-typedef struct
-{
-  guint workers;
-  const gchar *public_address;
-  guint port_min;
-  guint port_max;
-  gboolean ice_tcp;
-} HqSfuConfig;
-
-/**
- * HqSfuSendFunc:
- * @participant_sid: who gets @msg, or NULL for every participant of the
- *   room
- * @msg: a protocol message (borrowed)
- *
- * Called on the main context.
- */
-typedef void (*HqSfuSendFunc) (
-    gpointer user_data, const gchar *participant_sid, JsonObject *msg);
 
 HqSfu *hq_sfu_new (const HqSfuConfig *config, GError **error);
 void hq_sfu_free (HqSfu *sfu);
@@ -135,21 +80,6 @@ void hq_sfu_room_handle (
 
 /* RTP packets forwarded in this room so far (any thread). */
 guint64 hq_sfu_room_get_forwarded (HqSfuRoom *room);
-
-/* What a room's SFU did so far, in packets: forwarded to subscribers;
- * asked for again by subscribers' NACKs (each sequence number counts);
- * of those, sent again from the history; and asked of publishers because
- * the server never had them.  On a lossless network the last three stay
- * near 0: NACKs there are false alarms. */
-typedef struct
-{
-  guint64 forwarded;
-  guint64 forwarded_audio; /* of those */
-  guint64 forwarded_video;
-  guint64 nacked;
-  guint64 retransmitted;
-  guint64 nacked_upstream;
-} HqSfuRoomCounters;
 
 /* Reads @room's counters (any thread). */
 void hq_sfu_room_get_counters (HqSfuRoom *room, HqSfuRoomCounters *out);

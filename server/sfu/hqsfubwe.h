@@ -2,7 +2,7 @@
 #ifndef __HQSFUBWE_H__
 #define __HQSFUBWE_H__
 
-#include "hqsfu-private.h"
+#include "hqsfustate.h"
 
 G_BEGIN_DECLS
 

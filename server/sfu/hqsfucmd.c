@@ -2,7 +2,7 @@
  * in hqsfucmd.h.  Everything here copies: a command never points into
  * what its caller goes on using. */
 #include "hqsfucmd.h"
-#include "hqsfu.h"
+#include "hqsfutypes.h"
 
 #include <string.h>
 

@@ -13,7 +13,7 @@
  * (hq_sfu_room_send()), which the main context parses into its own
  * object.  The
  * one thing both sides hold is the HqSfuRoom, and of it only the fields
- * marked atomic or set before the room's first command (hqsfu-private.h).
+ * marked atomic or set before the room's first command (hqsfustate.h).
  *
  * Layering (docs/sfu.md, "Code"): this file knows nothing of rooms,
  * participants or transports; it is the bottom of the SFU with

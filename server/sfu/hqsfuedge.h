@@ -2,7 +2,7 @@
 #ifndef __HQSFUEDGE_H__
 #define __HQSFUEDGE_H__
 
-#include "hqsfu-private.h"
+#include "hqsfustate.h"
 
 G_BEGIN_DECLS
 

@@ -2,7 +2,7 @@
 #ifndef __HQSFUFEEDBACK_H__
 #define __HQSFUFEEDBACK_H__
 
-#include "hqsfu-private.h"
+#include "hqsfustate.h"
 
 G_BEGIN_DECLS
 

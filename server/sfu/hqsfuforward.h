@@ -3,7 +3,7 @@
 #ifndef __HQSFUFORWARD_H__
 #define __HQSFUFORWARD_H__
 
-#include "hqsfu-private.h"
+#include "hqsfustate.h"
 
 G_BEGIN_DECLS
 

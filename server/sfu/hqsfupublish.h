@@ -2,7 +2,7 @@
 #ifndef __HQSFUPUBLISH_H__
 #define __HQSFUPUBLISH_H__
 
-#include "hqsfu-private.h"
+#include "hqsfustate.h"
 
 G_BEGIN_DECLS
 

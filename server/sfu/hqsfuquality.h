@@ -2,7 +2,7 @@
 #ifndef __HQSFUQUALITY_H__
 #define __HQSFUQUALITY_H__
 
-#include "hqsfu-private.h"
+#include "hqsfustate.h"
 
 G_BEGIN_DECLS
 

@@ -2,7 +2,7 @@
 #ifndef __HQSFUROOM_H__
 #define __HQSFUROOM_H__
 
-#include "hqsfu-private.h"
+#include "hqsfustate.h"
 #include "hqsfucmd.h"
 
 G_BEGIN_DECLS

@@ -2,7 +2,7 @@
 #ifndef __HQSFUSR_H__
 #define __HQSFUSR_H__
 
-#include "hqsfu-private.h"
+#include "hqsfustate.h"
 
 G_BEGIN_DECLS
 

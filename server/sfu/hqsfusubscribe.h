@@ -2,7 +2,7 @@
 #ifndef __HQSFUSUBSCRIBE_H__
 #define __HQSFUSUBSCRIBE_H__
 
-#include "hqsfu-private.h"
+#include "hqsfustate.h"
 
 G_BEGIN_DECLS
 

@@ -2,7 +2,7 @@
 #ifndef __HQSFUTRANSPORT_H__
 #define __HQSFUTRANSPORT_H__
 
-#include "hqsfu-private.h"
+#include "hqsfustate.h"
 
 G_BEGIN_DECLS
 

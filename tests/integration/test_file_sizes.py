@@ -11,8 +11,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 LIMIT = 1200
 KNOWN = {
-    "server/sfu/hqsfu.c": "the SFU split (issue 15, point 6)",
-    "server/sfu/hqsfuforward.c": "the SFU split (issue 15, point 6)",
     "server/rooms/hqparticipant.c": "the participant split (issue 15)",
 }
 

@@ -10,7 +10,7 @@
 #include <hq/hqrtp.h>
 #include <hq/hqsdp.h>
 #include <hq/hqtransport.h>
-#include "hqsfu.h"
+#include "hqsfutypes.h"
 #include "hqworkers.h"
 
 G_BEGIN_DECLS
