@@ -268,6 +268,14 @@ class AtRest(unittest.TestCase):
         recs = wait_until("the recordings completed", lambda: (
             lambda rs: rs if all(r["status"] == "completed" for r in rs)
             else None)(self.recordings(sid)))
+        # The composer gets the sealed recordings (decrypted into pipes).
+        run_root = os.path.join(self.data_dir, "recordings", sid)
+        rec_files = [os.path.join(folder, n)
+                     for folder, _, names in os.walk(run_root)
+                     for n in names if n.endswith((".mka", ".mkv"))]
+        self.assertEqual(len(rec_files), len(recs))
+        wait_until("the recordings sealed",
+                   lambda: all(self.sealed(f) for f in rec_files))
         comp = self.rest("POST", "/v1/Compositions", {
             "RoomSid": sid, "AudioSources": ["*"],
             "VideoLayout": {"grid": {"video_sources": ["*"]}},
@@ -279,11 +287,6 @@ class AtRest(unittest.TestCase):
         self.assertEqual(comp["status"], "completed", comp)
         comp_file = os.path.join(self.data_dir, "compositions",
                                  comp["sid"] + ".webm")
-        run_root = os.path.join(self.data_dir, "recordings", sid)
-        rec_files = [os.path.join(folder, n)
-                     for folder, _, names in os.walk(run_root)
-                     for n in names if n.endswith((".mka", ".mkv"))]
-        self.assertEqual(len(rec_files), len(recs))
         media_files = rec_files + [comp_file, stored, early_path]
         wait_until("every media file sealed",
                    lambda: all(self.sealed(f) for f in media_files))
