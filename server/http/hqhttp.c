@@ -1161,8 +1161,15 @@ void
 hq_http_reply_file (SoupServerMessage *msg, const gchar *file,
     const gchar *type, const gchar *name)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GMappedFile) mapped = g_mapped_file_new (file, FALSE, &error);
+  g_autoptr (GMappedFile) mapped = g_mapped_file_new (file, FALSE, NULL);
+
+  hq_http_reply_mapped_file (msg, mapped, type, name);
+}
+
+void
+hq_http_reply_mapped_file (SoupServerMessage *msg, GMappedFile *mapped,
+    const gchar *type, const gchar *name)
+{
   g_autoptr (GBytes) bytes = NULL;
 
   if (mapped == NULL) {

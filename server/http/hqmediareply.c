@@ -98,12 +98,16 @@ hq_media_reply (SoupServerMessage *msg, const HqSealKeys *keys,
     hq_http_reply_error (msg, 404, "not found", "The media file is gone.");
     return 404;
   }
-  reader = hq_sealed_reader_open_fd (keys, fd, file, &error);
-  if (reader == NULL
-      && g_error_matches (error, HQ_SEALED_ERROR, HQ_SEALED_ERROR_NOT_SEALED)) {
-    hq_http_reply_file (msg, file, type, name);
+  if (!hq_sealed_fd_is_sealed (fd)) {
+    /* Clear: served from what was opened (sealing may rename the sealed
+     * form over the path meanwhile). */
+    g_autoptr (GMappedFile) mapped =
+        g_mapped_file_new_from_fd (fd, FALSE, NULL);
+    hq_http_reply_mapped_file (msg, mapped, type, name);
+    close (fd);
     return soup_server_message_get_status (msg);
   }
+  reader = hq_sealed_reader_open_fd (keys, fd, file, &error);
   if (reader == NULL) {
     g_autofree gchar *why = g_strdup_printf (
         "The server cannot decrypt %s: %s. Its operator must configure the "

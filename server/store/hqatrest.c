@@ -228,7 +228,9 @@ feed_input (HqAtRest *at_rest, GSubprocessLauncher *launcher, const gchar *path,
         "cannot open the recording %s: %s", path, g_strerror (errno));
     return FALSE;
   }
-  if (!hq_sealed_file_is_sealed (path)) {
+  /* Decided on what was opened: sealing may rename a sealed file over
+   * this path at any moment. */
+  if (!hq_sealed_fd_is_sealed (fd)) {
     g_subprocess_launcher_take_fd (launcher, fd, target);
     return TRUE;
   }

@@ -528,8 +528,8 @@ hq_sealed_write (const HqSealKeys *keys, const gchar *path, const guint8 *data,
   return seal_to (keys, &src, path, error);
 }
 
-static gboolean
-fd_is_sealed (int fd)
+gboolean
+hq_sealed_fd_is_sealed (int fd)
 {
   guint8 magic[MAGIC_LEN];
 
@@ -545,7 +545,7 @@ hq_sealed_file_is_sealed (const gchar *path)
 
   if (fd < 0)
     return FALSE;
-  sealed = fd_is_sealed (fd);
+  sealed = hq_sealed_fd_is_sealed (fd);
   close (fd);
   return sealed;
 }
@@ -561,7 +561,7 @@ hq_sealed_seal_file (const HqSealKeys *keys, const gchar *path, GError **error)
         "cannot open %s: %s", path, g_strerror (errno));
     return FALSE;
   }
-  ok = fd_is_sealed (src.fd) || seal_to (keys, &src, path, error);
+  ok = hq_sealed_fd_is_sealed (src.fd) || seal_to (keys, &src, path, error);
   close (src.fd);
   return ok;
 }
@@ -694,7 +694,7 @@ hq_sealed_reader_open_fd (
     return NULL;
   }
   if (pread (fd, r->header, sizeof r->header, 0) != sizeof r->header) {
-    if (fd_is_sealed (fd))
+    if (hq_sealed_fd_is_sealed (fd))
       g_set_error (error, HQ_SEALED_ERROR, HQ_SEALED_ERROR_TRUNCATED,
           "%s is cut short inside its sealed header", name);
     else

@@ -73,8 +73,9 @@ const gchar *hq_seal_keys_current_id (const HqSealKeys *keys);
 gchar *hq_seal_keys_describe (const HqSealKeys *keys);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqSealKeys, hq_seal_keys_free)
 
-/* TRUE when @path starts with a sealed header. */
+/* TRUE when @path (or open file @fd) starts with a sealed header. */
 gboolean hq_sealed_file_is_sealed (const gchar *path);
+gboolean hq_sealed_fd_is_sealed (int fd);
 
 /* Writes @len bytes of @data to @path sealed with the current key,
  * atomically (a temporary file renamed over @path), mode 0600. */
