@@ -12,8 +12,9 @@ hq-compose, a participant who attaches a PDF to the chat.  Then:
   play and the attachment downloads byte for byte;
 - every download is in the room's audit log;
 - an attachment stored in the clear by a server without a key is sealed
-  when the server next starts with one (the start-up sweep that also
-  seals what a crashed server left);
+  when the server next starts with one (the start-up sweep);
+- recordings a killed server (kill -9) left unsettled are settled and
+  sealed at its next start, and play when downloaded;
 - a server with a different key under the same id, or without the key,
   refuses the media with 500 and says it cannot decrypt it;
 - rotation: with the new key first and the old one kept, `hq-server
@@ -361,6 +362,64 @@ class AtRest(unittest.TestCase):
         out = self.srv.run_cli("rewrap")
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn("0 file(s) rewrapped", out.stdout)
+
+
+    def test_recordings_a_crashed_server_left_are_sealed_at_restart(self):
+        try:
+            self.crash_and_restart()
+        except BaseException:
+            if self.srv:
+                print(self.srv.stderr_text()[-20000:])
+            raise
+
+    def crash_and_restart(self):
+        self.write_keys("k1:" + new_key())
+        self.start()
+        room = self.rest("POST", "/v1/Rooms", {
+            "UniqueName": "crash", "Type": "group",
+            "RecordParticipantsOnConnect": True}, 201).json()
+        sid = room["sid"]
+        self.join("watcher", "crash")
+        self.publish("alice", "crash")
+        wait_until("two seconds of every track",
+                   lambda: self.recorded_ms(sid) >= MEDIA_MS)
+        recorder = int([e for e in self.srv.log_events()
+                        if e.get("event") == "recorder"
+                        and e.get("what") == "started"][-1]["detail"])
+        # kill -9: the server settles nothing, seals nothing.
+        self.srv.kill()
+        self.srv.proc.stdout.close()
+        self.srv = None
+        # Its recorder child, orphaned, is stopped as it would be by its
+        # lost connection (here at once, so that the files stop growing).
+        try:
+            os.kill(recorder, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        run_root = os.path.join(self.data_dir, "recordings", sid)
+        rec_files = [os.path.join(folder, n)
+                     for folder, _, names in os.walk(run_root)
+                     for n in names if n.endswith((".mka", ".mkv"))]
+        self.assertEqual(len(rec_files), 2)
+        self.assertFalse(any(self.sealed(f) for f in rec_files))
+        # The next start settles the rows from the manifest and seals
+        # their files.
+        self.start()
+        recs = wait_until("the recordings settled", lambda: (
+            lambda rs: rs if rs and all(r["status"] == "completed"
+                                        for r in rs) else None)(
+                self.recordings(sid)))
+        self.assertEqual(len(recs), 2)
+        wait_until("the recordings sealed",
+                   lambda: all(self.sealed(f) for f in rec_files))
+        for f in rec_files:
+            self.assertEqual(streams(f), [], f)
+        for rec in recs:
+            name, resp = self.download(f"/v1/Recordings/{rec['sid']}/Media",
+                                       "." + rec["container"])
+            self.assertEqual(len(resp.body), rec["size"])
+            self.assertTrue(streams(name), discover(name)[1])
+            self.assertTrue(plays(name), name)
 
 
 class AtRestConfig(unittest.TestCase):
