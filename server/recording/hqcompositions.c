@@ -399,11 +399,7 @@ next_job (HqCompositions *comps)
     if (comps->child == NULL) {
       g_clear_object (&launcher);
       hq_at_rest_feeds_join (comps->feeds);
-      if (why) {
-        job_finished (comps, FALSE, why);
-        return next_job (comps);
-      }
-      job_finished (comps, FALSE, error->message);
+      job_finished (comps, FALSE, why ? why : error->message);
       return next_job (comps);
     }
     comps->out =

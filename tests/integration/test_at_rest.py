@@ -332,6 +332,16 @@ class AtRest(unittest.TestCase):
         self.assertTrue(any(e.get("event") == "at-rest"
                             and e.get("what") == "decrypt-failed"
                             for e in self.srv.log_events()))
+        # A composition from recordings it cannot decrypt fails, saying so.
+        bad = self.rest("POST", "/v1/Compositions", {
+            "RoomSid": sid, "AudioSources": ["*"], "Format": "webm"},
+            201).json()
+        bad = wait_until("the composition's failure", lambda: (
+            lambda c: c if c["status"] in ("completed", "failed") else None)(
+                self.rest("GET", f"/v1/Compositions/{bad['sid']}",
+                          status=200).json()))
+        self.assertEqual(bad["status"], "failed", bad)
+        self.assertIn("cannot decrypt a recording", bad["error"])
         # Only the new key (the old one forgotten): refused too.
         self.write_keys("k2:" + new_key())
         self.start()
