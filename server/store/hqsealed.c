@@ -157,6 +157,7 @@ hq_seal_keys_parse (const gchar *text, const gchar *source, GError **error)
             "%s: key \"%s\" is not 32 bytes as 64 hex digits or base64 "
             "(make one with: openssl rand -hex 32)",
             source, k.id);
+        OPENSSL_cleanse (&k, sizeof k);
         OPENSSL_cleanse (words[w], strlen (words[w]));
         return NULL;
       }
