@@ -53,6 +53,8 @@ hq_config_free (HqConfig *config)
   g_free (config->tls_key);
   g_free (config->room_type);
   g_strfreev (config->chat_media_types);
+  g_free (config->at_rest_key_file);
+  hq_at_rest_free (config->at_rest);
   if (config->turn_secret)
     memset (config->turn_secret, 0, strlen (config->turn_secret));
   g_free (config->turn_secret);
@@ -427,6 +429,67 @@ load_chat (HqConfig *config, GKeyFile *kf, GError **error)
   return TRUE;
 }
 
+/* [at-rest] from @kf, or the environment when @kf is NULL: where the
+ * operator keys are and whether they are required.  The keys themselves
+ * are read once everything is loaded (load_at_rest_keys). */
+static gboolean
+load_at_rest (HqConfig *config, GKeyFile *kf, GError **error)
+{
+  g_autofree gchar *file = NULL, *required = NULL;
+
+  if (kf) {
+    file = g_key_file_get_string (kf, "at-rest", "key_file", NULL);
+    required = g_key_file_get_string (kf, "at-rest", "required", NULL);
+  } else {
+    file = g_strdup (g_getenv ("HQ_AT_REST_KEY_FILE"));
+    required = g_strdup (g_getenv ("HQ_AT_REST_REQUIRED"));
+  }
+  if (file) {
+    g_free (config->at_rest_key_file);
+    config->at_rest_key_file = *file ? g_steal_pointer (&file) : NULL;
+  }
+  if (required && *required) {
+    if (g_ascii_strcasecmp (required, "true") == 0)
+      config->at_rest_required = TRUE;
+    else if (g_ascii_strcasecmp (required, "false") == 0)
+      config->at_rest_required = FALSE;
+    else {
+      g_set_error (error, HQ_CONFIG_ERROR, HQ_CONFIG_ERROR_INVALID,
+          "%s must be true or false",
+          kf ? "at-rest.required" : "HQ_AT_REST_REQUIRED");
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* The operator keys: $HQ_AT_REST_KEYS (the keys themselves, for
+ * deployments that pass secrets in the environment), else the key file. */
+static gboolean
+load_at_rest_keys (HqConfig *config, GError **error)
+{
+  const gchar *text = g_getenv ("HQ_AT_REST_KEYS");
+  HqSealKeys *keys = NULL;
+
+  if (text && *text)
+    keys = hq_seal_keys_parse (text, "HQ_AT_REST_KEYS", error);
+  else if (config->at_rest_key_file)
+    keys = hq_seal_keys_load_file (config->at_rest_key_file, error);
+  else if (config->at_rest_required) {
+    g_set_error (error, HQ_CONFIG_ERROR, HQ_CONFIG_ERROR_INVALID,
+        "[at-rest] required is true but no operator key is configured: set "
+        "[at-rest] key_file (or HQ_AT_REST_KEY_FILE, HQ_AT_REST_KEYS); see "
+        "docs/at-rest.md");
+    return FALSE;
+  }
+  if ((text && *text) || config->at_rest_key_file) {
+    if (keys == NULL)
+      return FALSE;
+  }
+  config->at_rest = hq_at_rest_new (keys);
+  return TRUE;
+}
+
 /* --- TLS --- */
 
 /* [server] tls_certificate, tls_key and tls (or HQ_TLS_*), each NULL when
@@ -624,7 +687,8 @@ load_file (HqConfig *config, const gchar *path, GError **error)
       && !parse_int ("token.ttl", ttl, 1, HQ_TOKEN_MAX_LIFETIME,
           &config->token_ttl, error))
     goto bad;
-  if (!load_sections (config, kf, error) || !load_chat (config, kf, error))
+  if (!load_sections (config, kf, error) || !load_chat (config, kf, error)
+      || !load_at_rest (config, kf, error))
     goto bad;
   return TRUE;
 
@@ -719,7 +783,7 @@ load_env (HqConfig *config, GError **error)
             timing_env[i].name, v, 1, 24 * 3600 * 1000, field, error))
       goto bad;
   }
-  if (!load_chat (config, NULL, error))
+  if (!load_chat (config, NULL, error) || !load_at_rest (config, NULL, error))
     goto bad;
   if (!load_sections (config, NULL, error))
     goto bad;
@@ -985,6 +1049,8 @@ hq_config_load (const gchar *data_dir, const gchar *config_file,
   if (!load_credentials (config, create_key, error))
     return NULL;
   if (config->app_dir != NULL && !check_app_dir (config, error))
+    return NULL;
+  if (!load_at_rest_keys (config, error))
     return NULL;
 
   config->media_secret = hq_secret_new (32);

@@ -14,6 +14,7 @@
 #define __HQ_CONFIG_H__
 
 #include <hq/hqtoken.h>
+#include "hqatrest.h"
 
 G_BEGIN_DECLS
 
@@ -126,6 +127,14 @@ typedef struct
   gint64 chat_media_max_size; /* bytes; 0: attachments are off */
   gchar **chat_media_types; /* content types accepted (patterns: image/x) */
   gint64 chat_media_url_ttl; /* seconds a temporary download URL works */
+
+  /* Encryption at rest ([at-rest], docs/at-rest.md): the file of operator
+   * keys (or HQ_AT_REST_KEYS), whether the server refuses to start
+   * without one, and the sealer built from them (never NULL once
+   * loaded; without a key it seals nothing). */
+  gchar *at_rest_key_file;
+  gboolean at_rest_required;
+  HqAtRest *at_rest;
 } HqConfig;
 
 /**

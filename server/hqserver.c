@@ -313,6 +313,10 @@ hq_server_new (HqConfig *config, GError **error)
   server->rooms = hq_rooms_new (config, store, error);
   if (server->rooms == NULL)
     return NULL;
+  /* Media a stopped or crashed server left clear (recordings settled
+   * just now included) is sealed in the background (docs/at-rest.md). */
+  hq_at_rest_log_state (config->at_rest);
+  hq_at_rest_sweep (config->at_rest, store, config->data_dir, FALSE, NULL);
   server->rooms_api.config = config;
   server->recordings = hq_recordings_new (server->rooms);
   server->rooms_api.rooms = server->rooms;

@@ -6,6 +6,7 @@
  *   hq-server verify-token [--room ROOM] < token
  *   hq-server invite [ROOM] [--url URL] [--ttl SECONDS] [--max-uses N]
  *                    [--no-waiting-room]
+ *   hq-server rewrap     (after an operator key rotation: docs/at-rest.md)
  *
  * With no configuration at all it keeps its data under the user's data
  * directory, creates a development API key on first start and listens on
@@ -510,6 +511,95 @@ cmd_invite (int argc, char **argv)
   return 0;
 }
 
+/* Counts of a rewrap. */
+typedef struct
+{
+  const HqSealKeys *keys;
+  guint rewrapped, current, failed;
+} Rewrap;
+
+/* Rewraps every sealed file below @dir. */
+static void
+rewrap_dir (Rewrap *r, const gchar *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  while (d && (name = g_dir_read_name (d))) {
+    g_autofree gchar *path = g_build_filename (dir, name, NULL);
+    g_autoptr (GError) error = NULL;
+    gboolean changed = FALSE;
+
+    if (g_file_test (path, G_FILE_TEST_IS_DIR)) {
+      rewrap_dir (r, path);
+      continue;
+    }
+    if (strstr (name, ".sealing-") || !hq_sealed_file_is_sealed (path))
+      continue;
+    if (!hq_sealed_rewrap_file (r->keys, path, &changed, &error)) {
+      fprintf (stderr, "hq-server rewrap: %s\n", error->message);
+      r->failed++;
+    } else if (changed) {
+      r->rewrapped++;
+    } else {
+      r->current++;
+    }
+  }
+}
+
+/* After a new operator key was put first in the key file: seals what is
+ * still clear and wraps every sealed file's data key with the new key,
+ * rewriting headers only, so that the old key can then be removed. */
+static int
+cmd_rewrap (int argc, char **argv)
+{
+  static const gchar *const dirs[] = { "recordings", "compositions",
+    "chat-media", NULL };
+  g_autoptr (GOptionContext) ctx = g_option_context_new (
+      "- wrap every sealed media file with the current operator key");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HqConfig) config = NULL;
+  HqStore *store;
+  Rewrap r = { 0 };
+  guint sealed, seal_failed = 0;
+
+  g_option_context_add_main_entries (ctx, common_entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    fprintf (stderr, "hq-server rewrap: %s\n", error->message);
+    return 2;
+  }
+  config = hq_config_load (opt_data_dir, opt_config, NULL, TRUE, &error);
+  if (config == NULL) {
+    fprintf (stderr, "hq-server rewrap: %s\n", error->message);
+    return 1;
+  }
+  r.keys = hq_at_rest_get_keys (config->at_rest);
+  if (r.keys == NULL) {
+    fprintf (stderr,
+        "hq-server rewrap: no operator key is configured "
+        "([at-rest] key_file, HQ_AT_REST_KEY_FILE or "
+        "HQ_AT_REST_KEYS; docs/at-rest.md)\n");
+    return 1;
+  }
+  store = hq_store_open (config->data_dir, &error);
+  if (store == NULL) {
+    fprintf (stderr, "hq-server rewrap: %s\n", error->message);
+    return 1;
+  }
+  sealed = hq_at_rest_sweep (
+      config->at_rest, store, config->data_dir, TRUE, &seal_failed);
+  hq_store_close (store);
+  for (guint i = 0; dirs[i]; i++) {
+    g_autofree gchar *dir = g_build_filename (config->data_dir, dirs[i], NULL);
+    rewrap_dir (&r, dir);
+  }
+  printf ("rewrap: %u file(s) rewrapped to operator key \"%s\", %u already "
+          "on it, %u clear file(s) sealed, %u failed\n",
+      r.rewrapped, hq_seal_keys_current_id (r.keys), r.current, sealed,
+      r.failed + seal_failed);
+  return r.failed + seal_failed > 0 ? 1 : 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -520,6 +610,8 @@ main (int argc, char **argv)
     ret = cmd_token (argc - 1, argv + 1);
   else if (argc > 1 && strcmp (argv[1], "invite") == 0)
     ret = cmd_invite (argc - 1, argv + 1);
+  else if (argc > 1 && strcmp (argv[1], "rewrap") == 0)
+    ret = cmd_rewrap (argc - 1, argv + 1);
   else if (argc > 1 && strcmp (argv[1], "verify-token") == 0)
     ret = cmd_verify_token (argc - 1, argv + 1);
   else if (argc > 1 && strcmp (argv[1], "serve") == 0)

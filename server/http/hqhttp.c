@@ -1149,26 +1149,39 @@ hq_media_link_check (const gchar *secret, const gchar *sid, GHashTable *query)
 }
 
 void
+hq_http_set_download_headers (SoupServerMessage *msg, const gchar *name)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  g_autofree gchar *disposition =
+      g_strdup_printf ("attachment; filename=\"%s\"", name);
+
+  soup_message_headers_replace (headers, "Content-Disposition", disposition);
+  /* Served as what it says it is, never sniffed into a page. */
+  soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
+  soup_message_headers_replace (headers, "Content-Security-Policy", "sandbox");
+}
+
+void
 hq_http_reply_file (SoupServerMessage *msg, const gchar *file,
     const gchar *type, const gchar *name)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GMappedFile) mapped = g_mapped_file_new (file, FALSE, &error);
+  g_autoptr (GMappedFile) mapped = g_mapped_file_new (file, FALSE, NULL);
+
+  hq_http_reply_mapped_file (msg, mapped, type, name);
+}
+
+void
+hq_http_reply_mapped_file (SoupServerMessage *msg, GMappedFile *mapped,
+    const gchar *type, const gchar *name)
+{
   g_autoptr (GBytes) bytes = NULL;
-  g_autofree gchar *disposition = NULL;
-  SoupMessageHeaders *headers;
 
   if (mapped == NULL) {
     hq_http_reply_error (msg, 404, "not found", "The media file is gone.");
     return;
   }
   bytes = g_mapped_file_get_bytes (mapped);
-  headers = soup_server_message_get_response_headers (msg);
-  disposition = g_strdup_printf ("attachment; filename=\"%s\"", name);
-  soup_message_headers_replace (headers, "Content-Disposition", disposition);
-  /* Served as what it says it is, never sniffed into a page. */
-  soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
-  soup_message_headers_replace (headers, "Content-Security-Policy", "sandbox");
+  hq_http_set_download_headers (msg, name);
   soup_server_message_set_status (msg, 200, NULL);
   soup_server_message_set_response (msg, type, SOUP_MEMORY_COPY,
       g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));

@@ -172,6 +172,11 @@ HqMediaLinkCheck hq_media_link_check (
  * @name (ASCII without quotes); 404 when the file is gone. */
 void hq_http_reply_file (SoupServerMessage *msg, const gchar *file,
     const gchar *type, const gchar *name);
+/* The same for a file already open (@mapped may be NULL: 404). */
+void hq_http_reply_mapped_file (SoupServerMessage *msg, GMappedFile *mapped,
+    const gchar *type, const gchar *name);
+/* The headers of a download named @name: attachment, never sniffed. */
+void hq_http_set_download_headers (SoupServerMessage *msg, const gchar *name);
 
 /* Reads Page, PageSize and PageToken (which page URLs carry) from @query;
  * FALSE after replying 400. */

@@ -8,6 +8,7 @@
 #include "hqcompositions.h"
 #include "hqhttp.h"
 #include "hqlog.h"
+#include "hqmediareply.h"
 #include "hqrecordings.h"
 
 #include <string.h>
@@ -97,18 +98,45 @@ wants_file (SoupServerMessage *msg, GHashTable *query)
       && strstr (accept, "*/*") == NULL;
 }
 
+/* Sends the media of @sid (a recording or composition of room
+ * @room_sid), decrypted when it is sealed (docs/at-rest.md), and writes
+ * the access to the room's audit log. */
+static void
+serve_media (SoupServerMessage *msg, HqRooms *rooms, const gchar *room_sid,
+    const gchar *sid, const gchar *file, const gchar *type, const gchar *name)
+{
+  HqConfig *config = hq_rooms_get_config (rooms);
+  gboolean recording = g_str_has_prefix (sid, "RT");
+  g_autofree gchar *what =
+      g_strdup_printf ("%s %s", recording ? "recording" : "composition", sid);
+  g_autofree gchar *ip = hq_http_remote_ip (msg);
+  JsonObject *detail = json_object_new ();
+  guint status = hq_media_reply (
+      msg, hq_at_rest_get_keys (config->at_rest), file, type, name, what);
+
+  json_object_set_string_member (
+      detail, recording ? "recording_sid" : "composition_sid", sid);
+  json_object_set_string_member (detail, "remote", ip);
+  json_object_set_int_member (detail, "status", status);
+  hq_rooms_audit (rooms, room_sid,
+      recording ? "recording-media-downloaded" : "composition-media-downloaded",
+      NULL, detail);
+}
+
 /* Answers a Media request for @sid (a completed recording or composition
  * whose file is @file): the file itself, or {"redirect_to": a link to
  * /v1/MediaLinks/<sid> that works without credentials until it expires}. */
 static void
-reply_media (SoupServerMessage *msg, GHashTable *query, const gchar *secret,
-    const gchar *sid, const gchar *file, const gchar *type, const gchar *name)
+reply_media (SoupServerMessage *msg, GHashTable *query, HqRooms *rooms,
+    const gchar *room_sid, const gchar *sid, const gchar *file,
+    const gchar *type, const gchar *name)
 {
+  const gchar *secret = hq_rooms_get_config (rooms)->media_secret;
   g_autofree gchar *base = NULL, *link = NULL;
   JsonObject *reply;
 
   if (wants_file (msg, query)) {
-    hq_http_reply_file (msg, file, type, name);
+    serve_media (msg, rooms, room_sid, sid, file, type, name);
     return;
   }
   base = hq_http_base_url (msg);
@@ -228,8 +256,7 @@ recording (SoupServerMessage *msg, HqRooms *rooms, const gchar *room_sid,
     return;
   }
   name = g_strdup_printf ("%s.%s", rec->sid, rec->container);
-  reply_media (msg, query, hq_rooms_get_config (rooms)->media_secret, rec->sid,
-      rec->file,
+  reply_media (msg, query, rooms, rec->room_sid, rec->sid, rec->file,
       g_str_equal (rec->type, "audio") ? "audio/x-matroska"
                                        : "video/x-matroska",
       name);
@@ -345,7 +372,7 @@ handle_media_links (SoupServer *server, SoupServerMessage *msg,
         hq_store_get_recording (store, seg[0], NULL);
     if (r && r->file) {
       name = g_strdup_printf ("%s.%s", r->sid, r->container);
-      hq_http_reply_file (msg, r->file,
+      serve_media (msg, api->rooms, r->room_sid, r->sid, r->file,
           g_str_equal (r->type, "audio") ? "audio/x-matroska"
                                          : "video/x-matroska",
           name);
@@ -356,7 +383,7 @@ handle_media_links (SoupServer *server, SoupServerMessage *msg,
         hq_store_get_composition (store, seg[0], NULL);
     if (c && c->file) {
       name = g_strdup_printf ("%s.%s", c->sid, c->format);
-      hq_http_reply_file (msg, c->file,
+      serve_media (msg, api->rooms, c->room_sid, c->sid, c->file,
           g_str_equal (c->format, "mp4") ? "video/mp4" : "video/webm", name);
       return;
     }
@@ -541,7 +568,7 @@ handle_compositions (SoupServer *server, SoupServerMessage *msg,
   }
   {
     g_autofree gchar *name = g_strdup_printf ("%s.%s", c->sid, c->format);
-    reply_media (msg, query, api->config->media_secret, c->sid, c->file,
+    reply_media (msg, query, api->rooms, c->room_sid, c->sid, c->file,
         g_str_equal (c->format, "mp4") ? "video/mp4" : "video/webm", name);
   }
 }

@@ -38,6 +38,7 @@ struct _HqCompositions
   gboolean exited, output_done, ok;
   gchar *why;
   gboolean freeing;
+  GPtrArray *feeds; /* threads decrypting inputs into the child's pipes */
 };
 
 static void next_job (HqCompositions *comps);
@@ -262,6 +263,8 @@ job_finished (HqCompositions *comps, gboolean ok, const gchar *why)
       c->size = st.st_size;
       c->duration = (comps->duration_ms + 500) / 1000;
       composition_changed (comps, c, "composition-available");
+      /* Complete: sealed now, in the background (docs/at-rest.md). */
+      hq_at_rest_seal_later (hq_rooms_get_config (comps->rooms)->at_rest, path);
     } else {
       g_free (c->status);
       c->status = g_strdup ("failed");
@@ -310,6 +313,7 @@ child_exited (GObject *source, GAsyncResult *res, gpointer data)
   gboolean ok;
 
   g_subprocess_wait_finish (child, res, NULL);
+  hq_at_rest_feeds_join (comps->feeds);
   ok = g_subprocess_get_if_exited (child)
       && g_subprocess_get_exit_status (child) == 0;
   if (g_subprocess_get_if_signaled (child))
@@ -395,10 +399,16 @@ next_job (HqCompositions *comps)
     g_subprocess_launcher_set_environ (launcher, env);
     comps->duration_ms = 0;
     comps->exited = comps->output_done = FALSE;
-    comps->child = g_subprocess_launcher_spawnv (
-        launcher, (const gchar *const *)argv->pdata, &error);
+    /* The inputs go to the child as descriptors, decrypted when sealed
+     * (docs/at-rest.md). */
+    if (hq_at_rest_feed_inputs (
+            hq_rooms_get_config (comps->rooms)->at_rest, launcher, argv, comps->feeds, &why))
+      comps->child = g_subprocess_launcher_spawnv (
+          launcher, (const gchar *const *)argv->pdata, &error);
     if (comps->child == NULL) {
-      job_finished (comps, FALSE, error->message);
+      g_clear_object (&launcher);
+      hq_at_rest_feeds_join (comps->feeds);
+      job_finished (comps, FALSE, why ? why : error->message);
       return next_job (comps);
     }
     comps->out =
@@ -419,6 +429,7 @@ hq_compositions_new (HqRooms *rooms)
   comps->rooms = rooms;
   comps->dir = g_build_filename (
       hq_rooms_get_config (rooms)->data_dir, "compositions", NULL);
+  comps->feeds = g_ptr_array_new ();
   g_queue_init (&comps->queue);
   for (guint i = 0; pending[i]; i++) {
     g_autoptr (GPtrArray) rows = hq_store_list_compositions (
@@ -450,6 +461,7 @@ hq_compositions_free (HqCompositions *comps)
   g_free (comps->why);
   g_free (comps->running);
   g_free (comps->dir);
+  g_ptr_array_unref (comps->feeds);
   g_free (comps);
 }
 

@@ -43,7 +43,8 @@ gchar **
 hq_helper_environment (void)
 {
   static const gchar *const secrets[] = { "HQ_API_KEY_SECRET",
-    "TWILIO_API_KEY_SECRET", "TWILIO_API_SECRET", "HQ_PASSCODE", NULL };
+    "TWILIO_API_KEY_SECRET", "TWILIO_API_SECRET", "HQ_PASSCODE",
+    "HQ_AT_REST_KEYS", NULL };
   gchar **env = g_get_environ ();
 
   for (guint i = 0; secrets[i]; i++)
@@ -384,6 +385,9 @@ settle_row (HqRecordings *recs, Run *run, RunRow *row, JsonObject *e,
     else if (ms >= 0 && room_created > 0)
       rec->offset = run->started - room_created + ms;
     hq_recordings_row_changed (recs, rec, "recording-completed");
+    /* The file is complete: sealed now, in the background
+     * (docs/at-rest.md). */
+    hq_at_rest_seal_later (hq_rooms_get_config (recs->rooms)->at_rest, rec->file);
   } else {
     g_free (rec->status);
     rec->status = g_strdup ("failed");

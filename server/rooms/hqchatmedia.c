@@ -10,6 +10,7 @@
 #include "hqchatmedia.h"
 #include "hqhttp.h"
 #include "hqlog.h"
+#include "hqmediareply.h"
 
 #include <string.h>
 #include <glib/gstdio.h>
@@ -162,9 +163,18 @@ write_file (HqConfig *config, const gchar *room_sid, const gchar *sid,
         "cannot make %s: %s", dir, g_strerror (errno));
     return NULL;
   }
-  if (!g_file_set_contents_full (file, bytes, (gssize)len,
-          G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
+  /* With an operator key the file is written sealed, never clear
+   * (docs/at-rest.md). */
+  if (hq_at_rest_get_keys (config->at_rest)) {
+    if (!hq_sealed_write (hq_at_rest_get_keys (config->at_rest), file,
+            (const guint8 *)bytes, len, error))
+      return NULL;
+  } else if (!g_file_set_contents_full (file, bytes, (gssize)len,
+                 G_FILE_SET_CONTENTS_CONSISTENT, 0600, error)) {
     return NULL;
+  } else {
+    hq_at_rest_seal_later (config->at_rest, file); /* warns: stays clear */
+  }
   return g_steal_pointer (&file);
 }
 
@@ -279,7 +289,7 @@ hq_chat_media_download (
 {
   g_autoptr (HqChatMediaRecord) m =
       hq_store_get_chat_media (hq_rooms_get_store (rooms), sid, NULL);
-  g_autofree gchar *name = NULL, *ip = NULL;
+  g_autofree gchar *name = NULL, *ip = NULL, *what = NULL;
   JsonObject *detail;
 
   if (m == NULL) {
@@ -287,7 +297,10 @@ hq_chat_media_download (
     return;
   }
   name = download_name (m);
-  hq_http_reply_file (msg, m->file, m->content_type, name);
+  what = g_strdup_printf ("chat attachment %s", m->sid);
+  hq_media_reply (msg,
+      hq_at_rest_get_keys (hq_rooms_get_config (rooms)->at_rest), m->file,
+      m->content_type, name, what);
   ip = hq_http_remote_ip (msg);
   detail = json_object_new ();
   json_object_set_string_member (detail, "media_sid", m->sid);
