@@ -37,7 +37,8 @@ struct _HqE2eeKeys
   HqE2eeSendFunc send;
   HqE2eeEpochFunc on_epoch;
   gpointer user_data;
-  HqRoomClient *client; /* attached to, referenced */
+  GDestroyNotify notify;
+  HqRoomClient *client; /* attached to: it owns us */
 };
 
 static void
@@ -91,10 +92,10 @@ hq_e2ee_keys_free (HqE2eeKeys *keys)
 {
   if (keys == NULL)
     return;
-  if (keys->client) {
+  if (keys->client)
     g_signal_handlers_disconnect_by_data (keys->client, keys);
-    g_object_unref (keys->client);
-  }
+  if (keys->notify)
+    keys->notify (keys->user_data);
   hq_frame_crypt_unref (keys->fc);
   OPENSSL_cleanse (keys->announce_key, sizeof keys->announce_key);
   EVP_PKEY_free (keys->own);
@@ -110,11 +111,18 @@ hq_e2ee_keys_free (HqE2eeKeys *keys)
 
 void
 hq_e2ee_keys_set_funcs (HqE2eeKeys *keys, HqE2eeSendFunc send,
-    HqE2eeEpochFunc epoch, gpointer user_data)
+    HqE2eeEpochFunc epoch, gpointer user_data, GDestroyNotify notify)
 {
   keys->send = send;
   keys->on_epoch = epoch;
   keys->user_data = user_data;
+  keys->notify = notify;
+}
+
+HqFrameCrypt *
+hq_e2ee_keys_get_crypt (HqE2eeKeys *keys)
+{
+  return keys->fc;
 }
 
 guint
@@ -528,11 +536,31 @@ on_message (HqRoomClient *client, const gchar *type, JsonObject *msg,
   }
 }
 
+#define CLIENT_KEY "hq-e2ee-keys"
+
+/* The client is going: its handlers are gone already. */
+static void
+free_with_client (gpointer p)
+{
+  HqE2eeKeys *keys = p;
+
+  keys->client = NULL;
+  hq_e2ee_keys_free (keys);
+}
+
 void
 hq_e2ee_keys_attach (HqE2eeKeys *keys, HqRoomClient *client)
 {
   g_return_if_fail (keys->client == NULL);
-  keys->client = g_object_ref (client);
+  keys->client = client;
   g_signal_connect (client, "joined", G_CALLBACK (on_joined), keys);
   g_signal_connect (client, "message", G_CALLBACK (on_message), keys);
+  g_object_set_data_full (
+      G_OBJECT (client), CLIENT_KEY, keys, free_with_client);
+}
+
+HqE2eeKeys *
+hq_e2ee_keys_from_client (HqRoomClient *client)
+{
+  return g_object_get_data (G_OBJECT (client), CLIENT_KEY);
 }

@@ -44,8 +44,9 @@ typedef void (*HqE2eeEpochFunc) (guint epoch, const gchar *code,
 /* Rotates @fc (referenced), which holds @room_secret as epoch 0. */
 HqE2eeKeys *hq_e2ee_keys_new (HqFrameCrypt *fc, const gchar *room_secret);
 void hq_e2ee_keys_free (HqE2eeKeys *keys);
+/* @notify frees @user_data with @keys. */
 void hq_e2ee_keys_set_funcs (HqE2eeKeys *keys, HqE2eeSendFunc send,
-    HqE2eeEpochFunc epoch, gpointer user_data);
+    HqE2eeEpochFunc epoch, gpointer user_data, GDestroyNotify notify);
 
 /* We joined as @sid/@identity with @others (sid -> identity) in the
  * room: announces our key to everyone. */
@@ -62,9 +63,13 @@ gboolean hq_e2ee_keys_receive (HqE2eeKeys *keys, const gchar *from_sid,
 
 guint hq_e2ee_keys_get_epoch (HqE2eeKeys *keys);
 
-/* Wires @keys to @client (which must outlive it, or be stopped first):
- * its "joined" and "message" signals, and e2ee_send to send. */
+/* Wires @keys to @client, which takes them (they are freed with it): its
+ * "joined" and "message" signals, and e2ee_send to send. */
 void hq_e2ee_keys_attach (HqE2eeKeys *keys, HqRoomClient *client);
+/* The keys attached to @client, or NULL. */
+HqE2eeKeys *hq_e2ee_keys_from_client (HqRoomClient *client);
+/* The key store @keys rotates (not referenced). */
+HqFrameCrypt *hq_e2ee_keys_get_crypt (HqE2eeKeys *keys);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqE2eeKeys, hq_e2ee_keys_free)
 

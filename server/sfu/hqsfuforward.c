@@ -17,6 +17,7 @@
  */
 #include "hqsfu-private.h"
 #include "hqlog.h"
+#include "hqsfutap.h"
 #include "hqmetrics.h"
 
 #include <string.h>
@@ -304,6 +305,7 @@ forward (HqSfuSub *sub, const guint8 *data, const HqRtpHeader *hdr,
     sub->last_ts = ts;
     sub->last_us = now;
   }
+  hq_sfu_tap_packet (out, len, track->kind == HQ_SDP_KIND_VIDEO);
   if (hq_transport_send_rtp (p->sub, out, len, sizeof p->scratch, NULL)) {
     __atomic_add_fetch (&p->media->room->forwarded, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch (

@@ -110,7 +110,7 @@ join (Room *room, const gchar *identity, const gchar *secret)
   hq_frame_crypt_set_secret (m->fc, 0, secret, 0);
   hq_frame_crypt_get_code (m->fc, NULL, m->code);
   m->keys = hq_e2ee_keys_new (m->fc, secret);
-  hq_e2ee_keys_set_funcs (m->keys, member_send, member_epoch, m);
+  hq_e2ee_keys_set_funcs (m->keys, member_send, member_epoch, m, NULL);
   for (guint i = 0; i < room->members->len; i++) {
     Member *o = g_ptr_array_index (room->members, i);
     if (o->present) {
