@@ -510,6 +510,14 @@ hq_compositions_create (
                "completed.",
                room->sid),
            NULL;
+  if (hq_store_is_e2ee (comps->rooms->store, room->sid, NULL))
+    return hq_room_invalid (error,
+               "Room %s was end-to-end encrypted: the server cannot decode "
+               "its media to compose it. Compose the files of a participant "
+               "who holds the room secret (hq-record with HQ_E2EE_SECRET, "
+               "docs/e2ee.md).",
+               room->sid),
+           NULL;
   if (params->format && g_strcmp0 (params->format, "webm") != 0
       && g_strcmp0 (params->format, "mp4") != 0)
     return hq_room_invalid (error, "Format must be webm or mp4."), NULL;

@@ -1555,6 +1555,19 @@ hq_participant_e2ee_relay (
       return FALSE;
     }
   }
+  /* The server knows the room is encrypted end to end from this: it
+   * refuses to compose it (docs/e2ee.md, "Recording"). */
+  if (!room->e2ee) {
+    g_autoptr (GError) local = NULL;
+    room->e2ee = hq_store_mark_e2ee (room->rooms->store, room->rec.sid, &local);
+    if (local) {
+      JsonObject *line = hq_log_begin (HQ_LOG_WARN, "room");
+      json_object_set_string_member (line, "room_sid", room->rec.sid);
+      json_object_set_string_member (line, "what", "e2ee-mark-failed");
+      json_object_set_string_member (line, "error", local->message);
+      hq_log_end (line);
+    }
+  }
   out = hq_message_new (HQ_EVENT_E2EE_MESSAGE, NULL);
   json_object_set_string_member (out, "from", p->rec.sid);
   json_object_set_string_member (out, "identity", p->rec.identity);

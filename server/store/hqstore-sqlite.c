@@ -86,6 +86,8 @@ static const gchar schema[] =
     "  updated INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS recording_rules ("
     "  room_sid TEXT PRIMARY KEY, rules TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS e2ee_rooms ("
+    "  room_sid TEXT PRIMARY KEY, created INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS bans ("
     "  room_sid TEXT NOT NULL, identity TEXT NOT NULL, reason TEXT NOT NULL,"
     "  participant_sid TEXT, actor_sid TEXT, created INTEGER NOT NULL,"
@@ -1387,4 +1389,34 @@ hq_store_prune_invites (HqStore *store, gint64 before, GError **error)
     return FALSE;
   sqlite3_bind_int64 (s, 1, before);
   return run (store, s, error);
+}
+
+/* --- rooms whose participants encrypt end to end (docs/e2ee.md) --- */
+
+gboolean
+hq_store_mark_e2ee (HqStore *store, const gchar *room_sid, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "INSERT OR IGNORE INTO e2ee_rooms (room_sid, created) VALUES (?,?)",
+      error);
+
+  if (s == NULL)
+    return FALSE;
+  bind_text (s, 1, room_sid);
+  sqlite3_bind_int64 (s, 2, g_get_real_time () / 1000);
+  return run (store, s, error);
+}
+
+gboolean
+hq_store_is_e2ee (HqStore *store, const gchar *room_sid, GError **error)
+{
+  sqlite3_stmt *s =
+      stmt (store, "SELECT room_sid FROM e2ee_rooms WHERE room_sid = ?", error);
+  g_autoptr (GPtrArray) rows = NULL;
+
+  if (s == NULL)
+    return FALSE;
+  bind_text (s, 1, room_sid);
+  rows = collect (store, s, read_rules, g_free, error);
+  return rows != NULL && rows->len > 0;
 }

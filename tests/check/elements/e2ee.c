@@ -28,6 +28,8 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/rtp/gstrtpbuffer.h>
 #include <hq/hqframecrypt.h>
+#include <hq/hqtoken.h>
+#include <signal.h>
 #include "../../common/sfuclient.h"
 
 #define DEADLINE (120 * G_USEC_PER_SEC)
@@ -816,6 +818,145 @@ GST_START_TEST (test_tap_control_plain_room)
 
 GST_END_TEST;
 
+/* --- recording by a key holder, and no composition by the server --- */
+
+/* Plays @file (matroska) through vp8dec or opusdec into `seen`. */
+static void
+play_file (const gchar *file)
+{
+  gboolean video = g_str_has_suffix (file, ".mkv");
+  g_autofree gchar *desc = g_strdup_printf (
+      "filesrc location=\"%s\" ! matroskademux ! %s ! appsink name=sink "
+      "sync=false",
+      file,
+      video ? "vp8dec ! videoconvert ! video/x-raw,format=RGB"
+            : "opusdec ! audioconvert ! audioresample ! "
+              "audio/x-raw,format=S16LE,channels=1,rate=48000 ! "
+              "audiobuffersplit output-buffer-duration=1/25");
+  GstElement *pipeline = gst_parse_launch (desc, NULL);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstAppSinkCallbacks cb = { .new_sample = video ? on_video : on_audio };
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+
+  gst_app_sink_set_callbacks (GST_APP_SINK (sink), &cb, NULL, NULL);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (
+      bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+      "%s does not play to its end", file);
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+}
+
+/* hq-record as the participant @identity, its token and the room secret
+ * in its environment; its stdout lines go to @lines. */
+static GSubprocess *
+start_hq_record (HqTestServer *server, const gchar *identity,
+    const gchar *location, GDataInputStream **lines)
+{
+  HqTokenGrant grant = { .identity = identity, .room = "e2ee", .ttl = 600 };
+  g_autoptr (GSubprocessLauncher) l =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *token = hq_token_mint (server->key_sid, server->key_secret,
+      server->account_sid, &grant, 0, &error);
+  GSubprocess *proc;
+
+  fail_unless (token != NULL);
+  g_subprocess_launcher_setenv (l, "HQ_ACCESS_TOKEN", token, TRUE);
+  g_subprocess_launcher_setenv (l, "HQ_E2EE_SECRET", SECRET, TRUE);
+  proc = g_subprocess_launcher_spawn (l, &error, g_getenv ("HQ_RECORD_BIN"),
+      "--server", server->url, "--room", "e2ee", "--location", location, NULL);
+  fail_unless (proc != NULL, "hq-record: %s", error ? error->message : "");
+  *lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
+  return proc;
+}
+
+/* Reads @lines until one contains @what; fails at their end. */
+static void
+wait_line (GDataInputStream *lines, const gchar *what)
+{
+  for (;;) {
+    g_autofree gchar *line =
+        g_data_input_stream_read_line (lines, NULL, NULL, NULL);
+    fail_unless (line != NULL, "hq-record ended before saying %s", what);
+    GST_INFO ("hq-record: %s", line);
+    if (strstr (line, what))
+      return;
+  }
+}
+
+GST_START_TEST (test_record_with_secret)
+{
+  HqTestServer *server = start_server ();
+  GstElement *alice = launch_alice (server);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("hq-e2ee-rec-XXXXXX", &error);
+  g_autofree gchar *room = NULL, *sid = NULL, *form = NULL, *refused = NULL;
+  g_autofree gchar *path = NULL;
+  g_autoptr (GDataInputStream) lines = NULL;
+  g_autoptr (GSubprocess) rec = NULL;
+  guint files = 0;
+  const gchar *name;
+  GDir *d;
+
+  fail_unless (dir != NULL);
+  rec = start_hq_record (server, "records", dir, &lines);
+  wait_line (lines, "\"event\":\"e2ee\",\"epoch\":0");
+  wait_line (lines, "\"event\":\"media\"");
+  wait_line (lines, "\"event\":\"media\"");
+  /* about 3 s of alice's media through the recorder */
+  assert_forwarded_but_unseen (server, alice, 150);
+  g_subprocess_send_signal (rec, SIGTERM);
+  fail_unless (g_subprocess_wait (rec, NULL, NULL));
+  fail_unless_equals_int (g_subprocess_get_exit_status (rec), 0);
+
+  /* The files play: decrypted as they were recorded. */
+  d = g_dir_open (dir, 0, NULL);
+  while ((name = g_dir_read_name (d))) {
+    g_autofree gchar *file = g_build_filename (dir, name, NULL);
+    if (g_str_has_suffix (name, ".mkv") || g_str_has_suffix (name, ".mka")) {
+      play_file (file);
+      files++;
+    }
+    g_unlink (file);
+  }
+  g_dir_close (d);
+  g_rmdir (dir);
+  fail_unless_equals_int (files, 2);
+  g_mutex_lock (&seen.lock);
+  GST_INFO ("recorded: %u of %u frames alice's colour, her tone in %u of %u",
+      seen.colour_frames, seen.video_frames, seen.tone_buffers,
+      seen.audio_buffers);
+  fail_unless (seen.colour_frames >= 10, "%u frames of alice's colour",
+      seen.colour_frames);
+  fail_unless (
+      seen.tone_buffers >= 10, "%u buffers of her tone", seen.tone_buffers);
+  g_mutex_unlock (&seen.lock);
+  stop (alice);
+
+  /* The server may not compose the room: it would need the media. */
+  room = hq_test_server_rest (server, "GET", "/v1/Rooms/e2ee", NULL);
+  fail_unless (room && strstr (room, "\"sid\":\"RM"), "%s", room);
+  sid = g_strndup (strstr (room, "\"sid\":\"RM") + 7, 34);
+  path = g_strdup_printf ("/v1/Rooms/%s", sid);
+  g_free (hq_test_server_rest (server, "POST", path, "Status=completed"));
+  form = g_strdup_printf ("RoomSid=%s&AudioSources=*", sid);
+  refused = hq_test_server_rest (server, "POST", "/v1/Compositions", form);
+  fail_unless (refused
+          && strstr (refused,
+              "was end-to-end encrypted: the "
+              "server cannot decode its media"),
+      "%s", refused);
+  hq_test_server_stop (server);
+}
+
+GST_END_TEST;
+
 static Suite *
 e2ee_suite (void)
 {
@@ -831,6 +972,7 @@ e2ee_suite (void)
     tcase_add_test (tc, test_leaver_cannot_decrypt);
     tcase_add_test (tc, test_tap_holds_nothing_decodable);
     tcase_add_test (tc, test_tap_control_plain_room);
+    tcase_add_test (tc, test_record_with_secret);
   }
   return s;
 }
