@@ -535,7 +535,9 @@ read_tap (const gchar *path)
     pkt = (const guint8 *)data + at;
     t = g_new0 (TapPacket, 1);
     t->port = (guint)pkt[22] << 8 | pkt[23];
-    t->ssrc = GST_READ_UINT32_BE (pkt + 28 + 8);
+    /* byte by byte: the record is not aligned */
+    t->ssrc = (guint32)pkt[36] << 24 | (guint32)pkt[37] << 16
+        | (guint32)pkt[38] << 8 | pkt[39];
     t->rtp = g_bytes_new (pkt + 28, rec[2] - 28);
     g_ptr_array_add (out, t);
     at += rec[2];
