@@ -855,14 +855,14 @@ play_file (const gchar *file)
 }
 
 /* hq-record as the participant @identity, its token and the room secret
- * in its environment; its stdout lines go to @lines. */
+ * in its environment; its stdout lines go to the file @out. */
 static GSubprocess *
 start_hq_record (HqTestServer *server, const gchar *identity,
-    const gchar *location, GDataInputStream **lines)
+    const gchar *location, const gchar *out)
 {
   HqTokenGrant grant = { .identity = identity, .room = "e2ee", .ttl = 600 };
   g_autoptr (GSubprocessLauncher) l =
-      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_autoptr (GError) error = NULL;
   g_autofree gchar *token = hq_token_mint (server->key_sid, server->key_secret,
       server->account_sid, &grant, 0, &error);
@@ -871,24 +871,31 @@ start_hq_record (HqTestServer *server, const gchar *identity,
   fail_unless (token != NULL);
   g_subprocess_launcher_setenv (l, "HQ_ACCESS_TOKEN", token, TRUE);
   g_subprocess_launcher_setenv (l, "HQ_E2EE_SECRET", SECRET, TRUE);
+  g_subprocess_launcher_set_stdout_file_path (l, out);
   proc = g_subprocess_launcher_spawn (l, &error, g_getenv ("HQ_RECORD_BIN"),
       "--server", server->url, "--room", "e2ee", "--location", location, NULL);
   fail_unless (proc != NULL, "hq-record: %s", error ? error->message : "");
-  *lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
   return proc;
 }
 
-/* Reads @lines until one contains @what; fails at their end. */
+/* Waits until hq-record's output @out has @n lines containing @what. */
 static void
-wait_line (GDataInputStream *lines, const gchar *what)
+wait_output (const gchar *out, const gchar *what, guint n)
 {
+  gint64 deadline = g_get_monotonic_time () + DEADLINE;
+
   for (;;) {
-    g_autofree gchar *line =
-        g_data_input_stream_read_line (lines, NULL, NULL, NULL);
-    fail_unless (line != NULL, "hq-record ended before saying %s", what);
-    GST_INFO ("hq-record: %s", line);
-    if (strstr (line, what))
+    g_autofree gchar *text = NULL;
+    guint found = 0;
+    g_file_get_contents (out, &text, NULL, NULL);
+    for (const gchar *at = text; at && (at = strstr (at, what)); at++)
+      found++;
+    if (found >= n)
       return;
+    fail_unless (g_get_monotonic_time () < deadline,
+        "hq-record said %s %u times, not %u:\n%s", what, found, n,
+        text ? text : "");
+    g_usleep (G_USEC_PER_SEC / 10);
   }
 }
 
@@ -900,17 +907,17 @@ GST_START_TEST (test_record_with_secret)
   g_autofree gchar *dir = g_dir_make_tmp ("hq-e2ee-rec-XXXXXX", &error);
   g_autofree gchar *room = NULL, *sid = NULL, *form = NULL, *refused = NULL;
   g_autofree gchar *path = NULL;
-  g_autoptr (GDataInputStream) lines = NULL;
+  g_autofree gchar *out = NULL;
   g_autoptr (GSubprocess) rec = NULL;
   guint files = 0;
   const gchar *name;
   GDir *d;
 
   fail_unless (dir != NULL);
-  rec = start_hq_record (server, "records", dir, &lines);
-  wait_line (lines, "\"event\":\"e2ee\",\"epoch\":0");
-  wait_line (lines, "\"event\":\"media\"");
-  wait_line (lines, "\"event\":\"media\"");
+  out = g_strdup_printf ("%s.out", dir);
+  rec = start_hq_record (server, "records", dir, out);
+  wait_output (out, "\"event\":\"e2ee\",\"epoch\":0", 1);
+  wait_output (out, "\"event\":\"media\"", 2);
   /* about 3 s of alice's media through the recorder */
   assert_forwarded_but_unseen (server, alice, 150);
   g_subprocess_send_signal (rec, SIGTERM);
@@ -929,6 +936,7 @@ GST_START_TEST (test_record_with_secret)
   }
   g_dir_close (d);
   g_rmdir (dir);
+  g_unlink (out);
   fail_unless_equals_int (files, 2);
   g_mutex_lock (&seen.lock);
   GST_INFO ("recorded: %u of %u frames alice's colour, her tone in %u of %u",
