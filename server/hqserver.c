@@ -165,6 +165,7 @@ handle_static (SoupServer *soup, SoupServerMessage *msg, const char *path,
     { "/icons.js", "icons.js", JS },
     { "/media.js", "media.js", JS },
     { "/recording.js", "recording.js", JS },
+    { "/e2ee.js", "e2ee.js", JS },
     /* Invite links, the waiting room, the clinician's tools. */
     { "/invite.js", "invite.js", JS },
     { "/waiting.js", "waiting.js", JS },

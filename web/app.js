@@ -10,6 +10,7 @@ import { capture, helpKeys, listDevices, canChooseSpeaker, LevelMeter } from './
 import { Call, initials } from './call.js';
 import { ChatPanel } from './chat.js';
 import { RecordingNotice } from './recording.js';
+import { E2eeMark, e2eeSecret } from './e2ee.js';
 import { inviteCode, showInviteForm, exchangeInvite, forgetInvite } from './invite.js';
 import { Waiting } from './waiting.js';
 import { HostPanel, hostReason } from './host.js';
@@ -28,7 +29,9 @@ const local = {
 };
 const meter = new LevelMeter($('meter'));
 let call = null;
-let extras = []; // the call's chat panel and recording notice
+let extras = []; // the call's chat panel, recording notice, e2ee mark
+// An end-to-end encrypted visit's room secret, from the link's fragment.
+const secret = e2eeSecret();
 let host = null; // the clinician's tools (host.js), for a host
 let lastJoin = null; // {name, room, passcode, create, invite, token} of the last join, for Rejoin
 const invite = inviteCode(); // the code of the invite link this page came from
@@ -317,6 +320,7 @@ async function join(params) {
       name: params.room, tracks, dominantSpeaker: true, networkQuality: { local: 3, remote: 3 },
       // A waiting room: the waiting screen until a host admits us.
       hqOnWaiting: () => waiting.show(),
+      ...(secret ? { e2ee: { secret } } : {}),
     });
     waiting = new Waiting(local, params.name, { show, onLeave: () => pending.cancel() });
     const room = await pending;
@@ -328,7 +332,7 @@ async function join(params) {
     if (room.localParticipant.hqRole === 'host') host = new HostPanel(call, { token });
     window.hqApp.room = room;
     const chat = new ChatPanel(room, token, call);
-    extras = [chat, new RecordingNotice(room, call)];
+    extras = [chat, new RecordingNotice(room, call), new E2eeMark(room, call)];
     window.hqApp.chat = chat;
   } catch (err) {
     waiting?.done();

@@ -6,6 +6,7 @@
 // button; built on the SDK's extensions (docs/sdk.md, "Extensions").
 import { t } from './i18n.js';
 import { makeLinks } from './invite.js';
+import { e2eeSecret, withSecret } from './e2ee.js';
 
 const $ = (id) => document.getElementById(id);
 const svg = (body) => `<svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true" focusable="false" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">${body}</svg>`;
@@ -258,6 +259,11 @@ export class HostPanel {
   // link will start.
   async newLinks(room) {
     this.links = await makeLinks(this.token, room);
+    // An encrypted visit's links carry its secret in their fragment.
+    const secret = room && e2eeSecret();
+    for (const link of secret ? Object.values(this.links) : []) {
+      if (link?.url) link.url = withSecret(link.url, secret);
+    }
     this.render();
     $('host-link-patient').focus();
   }

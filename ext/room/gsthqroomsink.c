@@ -540,6 +540,8 @@ static void
 setup_client (HqRoomClient *client, gpointer user_data)
 {
   GstHqRoomSink *self = user_data;
+  g_autofree gchar *secret = NULL;
+  g_autoptr (HqFrameCrypt) fc = NULL;
 
   g_signal_connect (client, "joined", G_CALLBACK (on_joined), self);
   g_signal_connect (client, "message", G_CALLBACK (on_message), self);
@@ -550,6 +552,12 @@ setup_client (HqRoomClient *client, gpointer user_data)
   g_signal_connect (
       client, "transport-connected", G_CALLBACK (on_transport_connected), self);
   hq_room_client_set_receive_func (client, on_receive, self, NULL);
+  GST_OBJECT_LOCK (self);
+  secret = hq_e2ee_resolve_secret (self->e2ee_secret);
+  fc = self->crypt ? hq_frame_crypt_ref (self->crypt) : NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (fc)
+    hq_e2ee_attach_client (GST_ELEMENT (self), client, fc, secret);
   /* conn.client is not set yet: tell the client directly. */
   g_mutex_lock (&self->conn.lock);
   self->conn.client = client;

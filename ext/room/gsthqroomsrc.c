@@ -790,6 +790,7 @@ on_rtpbin_pad_added (GstElement *rtpbin, GstPad *rtp_pad, GstHqRoomSrc *self)
   g_autofree gchar *desc = NULL, *codec_name = NULL, *pad_name = NULL;
   g_autofree gchar *secret = NULL;
   g_autoptr (GError) error = NULL;
+  g_autoptr (HqRoomClient) client = NULL;
   HqRoomRemoteTrack *track = NULL;
   GstHqRoomSrcPad *pad = NULL;
   GstElement *chain;
@@ -869,8 +870,11 @@ on_rtpbin_pad_added (GstElement *rtpbin, GstPad *rtp_pad, GstHqRoomSrc *self)
   GST_OBJECT_UNLOCK (self);
   desc = chain_description (codec_name, decode, secret != NULL);
   chain = desc ? gst_parse_bin_from_description (desc, TRUE, &error) : NULL;
+  /* the room's key epochs, shared by every stream */
+  client = secret ? ref_client (self) : NULL;
   if (chain && secret
-      && !hq_e2ee_setup_chain (chain, NULL, secret, track->identity))
+      && !hq_e2ee_setup_chain (chain, hq_e2ee_client_crypt (client),
+          hq_e2ee_client_crypt (client) ? NULL : secret, track->identity))
     GST_ELEMENT_WARNING (self, STREAM, DECRYPT,
         ("cannot decrypt %s from %s: end-to-end encryption covers VP8 and "
          "Opus, not %s",
@@ -1023,6 +1027,7 @@ static void
 setup_client (HqRoomClient *client, gpointer user_data)
 {
   GstHqRoomSrc *self = user_data;
+  g_autofree gchar *secret = NULL;
 
   g_signal_connect (client, "joined", G_CALLBACK (on_joined), self);
   g_signal_connect (client, "message", G_CALLBACK (on_message), self);
@@ -1033,6 +1038,10 @@ setup_client (HqRoomClient *client, gpointer user_data)
   g_signal_connect (
       client, "tracks-changed", G_CALLBACK (on_tracks_changed), self);
   hq_room_client_set_receive_func (client, on_receive, self, NULL);
+  GST_OBJECT_LOCK (self);
+  secret = hq_e2ee_resolve_secret (self->e2ee_secret);
+  GST_OBJECT_UNLOCK (self);
+  hq_e2ee_attach_client (GST_ELEMENT (self), client, NULL, secret);
   update_rules_now (client, self);
 }
 

@@ -243,6 +243,19 @@ gst_hq_frame_crypt_base_class_init (GstHqFrameCryptBaseClass *klass)
           "Participant identity of the sender of the frames", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstHqFrameCryptBase:crypt:
+   *
+   * A key store to share, replacing the element's own: hqframeencrypt's
+   * with the sender's other tracks (one frame counter for all of them),
+   * and both with the key epochs of the room (docs/e2ee.md).
+   */
+  g_object_class_install_property (gobject_class, PROP_CRYPT,
+      g_param_spec_boxed ("crypt", "Key store",
+          "An HqFrameCrypt shared with the sender's other tracks or the "
+          "room's key epochs",
+          HQ_TYPE_FRAME_CRYPT,
+          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
   gst_element_class_add_static_pad_template (
       element_class, &frame_sink_template);
   gst_element_class_add_static_pad_template (
@@ -342,17 +355,6 @@ gst_hq_frame_encrypt_class_init (GstHqFrameEncryptClass *klass)
   GST_HQ_FRAME_CRYPT_BASE_CLASS (klass)->process = encrypt_process;
   gobject_class->set_property = base_set_property;
   gobject_class->get_property = base_get_property;
-  /**
-   * GstHqFrameEncrypt:crypt:
-   *
-   * A key store to share with the sender's other tracks (one frame
-   * counter for all of them); replaces the element's own.
-   */
-  g_object_class_install_property (gobject_class, PROP_CRYPT,
-      g_param_spec_boxed ("crypt", "Key store",
-          "An HqFrameCrypt shared with the sender's other tracks",
-          HQ_TYPE_FRAME_CRYPT,
-          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
   gst_element_class_set_static_metadata (GST_ELEMENT_CLASS (klass),
       "hqrooms frame encryption", "Filter/Encryptor",
       "Encrypts VP8 and Opus frames end to end (SFrame, RFC 9605)", "hqrooms");
@@ -488,7 +490,7 @@ hq_e2ee_setup_chain (GstElement *chain, HqFrameCrypt *fc, const gchar *secret,
 
   if (crypt == NULL)
     return FALSE;
-  if (fc && GST_IS_HQ_FRAME_ENCRYPT (crypt))
+  if (fc)
     g_object_set (crypt, "crypt", fc, NULL);
   if (secret && GST_IS_HQ_FRAME_DECRYPT (crypt))
     g_object_set (crypt, "secret", secret, NULL);
@@ -596,4 +598,61 @@ static void
 gst_hq_rtp_vp8_pay_init (GstHqRtpVp8Pay *self)
 {
   self->picture_id = g_random_int_range (0, 0x8000);
+}
+
+/* --- key epochs for the room elements --- */
+
+static void
+post_epoch (
+    guint epoch, const gchar *code, const gchar *from, gpointer user_data)
+{
+  GstElement *element = g_weak_ref_get (user_data);
+
+  if (element == NULL)
+    return;
+  GST_INFO_OBJECT (element, "key epoch %u from %s, verification code %s", epoch,
+      from ? from : "the room secret", code);
+  gst_element_post_message (element,
+      gst_message_new_element (GST_OBJECT (element),
+          gst_structure_new ("hq-e2ee-epoch", "epoch", G_TYPE_UINT, epoch,
+              "code", G_TYPE_STRING, code, "from", G_TYPE_STRING, from, NULL)));
+  gst_object_unref (element);
+}
+
+static void
+weak_ref_free (gpointer p)
+{
+  g_weak_ref_clear (p);
+  g_free (p);
+}
+
+void
+hq_e2ee_attach_client (GstElement *element, HqRoomClient *client,
+    HqFrameCrypt *fc, const gchar *secret)
+{
+  g_autoptr (HqFrameCrypt) own = NULL;
+  GWeakRef *target;
+  HqE2eeKeys *keys;
+  gchar code[7];
+
+  if (secret == NULL)
+    return;
+  if (fc == NULL)
+    fc = own = hq_frame_crypt_new ();
+  hq_frame_crypt_set_secret (fc, 0, secret, 0);
+  keys = hq_e2ee_keys_new (fc, secret);
+  target = g_new0 (GWeakRef, 1);
+  g_weak_ref_init (target, element);
+  hq_e2ee_keys_set_funcs (keys, NULL, post_epoch, target, weak_ref_free);
+  hq_e2ee_keys_attach (keys, client);
+  if (hq_frame_crypt_get_code (fc, NULL, code))
+    post_epoch (0, code, NULL, target);
+}
+
+HqFrameCrypt *
+hq_e2ee_client_crypt (HqRoomClient *client)
+{
+  HqE2eeKeys *keys = client ? hq_e2ee_keys_from_client (client) : NULL;
+
+  return keys ? hq_e2ee_keys_get_crypt (keys) : NULL;
 }

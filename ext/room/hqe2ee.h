@@ -5,6 +5,7 @@
 
 #include <gst/gst.h>
 #include <gst/rtp/gstrtpbasepayload.h>
+#include <hq/hqe2eekeys.h>
 #include <hq/hqframecrypt.h>
 
 G_BEGIN_DECLS
@@ -53,6 +54,16 @@ gchar *hq_e2ee_resolve_secret (const gchar *property);
  * FALSE when @chain has no such element. */
 gboolean hq_e2ee_setup_chain (GstElement *chain, HqFrameCrypt *fc,
     const gchar *secret, const gchar *sender);
+
+/* Key epochs (docs/e2ee.md, "Key distribution") for @element's @client
+ * when @secret is not NULL: @fc (or a new key store) starts at epoch 0
+ * with @secret and is rotated as the room's key holders come and go;
+ * each epoch posts an "hq-e2ee-epoch" element message (epoch, code,
+ * from) from @element. */
+void hq_e2ee_attach_client (GstElement *element, HqRoomClient *client,
+    HqFrameCrypt *fc, const gchar *secret);
+/* The key store hq_e2ee_attach_client gave @client, or NULL (borrowed). */
+HqFrameCrypt *hq_e2ee_client_crypt (HqRoomClient *client);
 
 GST_ELEMENT_REGISTER_DECLARE (hqframeencrypt);
 GST_ELEMENT_REGISTER_DECLARE (hqframedecrypt);

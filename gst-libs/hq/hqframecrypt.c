@@ -558,3 +558,51 @@ hq_frame_crypt_decrypt (HqFrameCrypt *fc, const gchar *sender,
     memcpy (out, data, clear);
   return (gssize)clear + n;
 }
+
+void
+hq_frame_crypt_kdf (const guint8 *ikm, gsize ikm_len, const gchar *label,
+    guint8 *out, gsize out_len)
+{
+  guint8 prk[SHA256_LEN];
+
+  hkdf_extract (
+      (const guint8 *)ROOM_SALT, strlen (ROOM_SALT), ikm, ikm_len, prk);
+  hkdf_expand (prk, (const guint8 *)label, strlen (label), out, out_len);
+  OPENSSL_cleanse (prk, sizeof prk);
+}
+
+gboolean
+hq_frame_crypt_get_code (HqFrameCrypt *fc, guint *epoch, gchar *code)
+{
+  static const gchar label[] = "hqrooms verification ";
+  guint8 info[sizeof label - 1 + 2], v[4];
+  gboolean set;
+
+  g_mutex_lock (&fc->lock);
+  set = fc->current.set;
+  if (set) {
+    memcpy (info, label, sizeof label - 1);
+    write_be (fc->current.epoch, 2, info + sizeof label - 1);
+    hkdf_expand (fc->current.prk, info, sizeof info, v, sizeof v);
+    if (epoch)
+      *epoch = fc->current.epoch;
+  }
+  g_mutex_unlock (&fc->lock);
+  if (set)
+    g_snprintf (code, 7, "%06u",
+        (guint)((((guint32)v[0] << 24) | ((guint32)v[1] << 16)
+                    | ((guint32)v[2] << 8) | v[3])
+            % 1000000u));
+  return set;
+}
+
+guint
+hq_frame_crypt_get_epoch (HqFrameCrypt *fc)
+{
+  guint epoch;
+
+  g_mutex_lock (&fc->lock);
+  epoch = fc->current.set ? fc->current.epoch : 0;
+  g_mutex_unlock (&fc->lock);
+  return epoch;
+}

@@ -139,6 +139,20 @@ gssize hq_frame_crypt_decrypt (HqFrameCrypt *fc, const gchar *sender,
     HqFrameMedia media, const guint8 *data, gsize len, guint8 *out,
     GError **error);
 
+/* HKDF-SHA256 with the room's salt: Expand (Extract ("hqrooms e2ee 1",
+ * @ikm), @label, @out_len); for the other keys of docs/e2ee.md ("Key
+ * distribution"), e.g. @ikm the room secret and @label "hqrooms
+ * announce". */
+void hq_frame_crypt_kdf (const guint8 *ikm, gsize ikm_len, const gchar *label,
+    guint8 *out, gsize out_len);
+/* The verification code of the current epoch: 6 decimal digits both sides
+ * of a call can compare (docs/e2ee.md), from HKDF-Expand (epoch PRK,
+ * "hqrooms verification " | epoch (2 bytes), 4) modulo 10^6, written into
+ * @code (7 bytes with the NUL).  FALSE without a secret. */
+gboolean hq_frame_crypt_get_code (HqFrameCrypt *fc, guint *epoch, gchar *code);
+/* The epoch frames are encrypted with (0 without a secret). */
+guint hq_frame_crypt_get_epoch (HqFrameCrypt *fc);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqFrameCrypt, hq_frame_crypt_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HqSFrameKey, hq_sframe_key_free)
 

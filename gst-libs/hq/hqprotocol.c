@@ -157,6 +157,7 @@ static const struct
   [HQ_MESSAGE_DATA_SEND] = { "data_send" },
   [HQ_MESSAGE_ROOM_COMPLETE] = { "room_complete" },
   [HQ_MESSAGE_ICE_RESTART] = { "ice_restart" },
+  [HQ_MESSAGE_E2EE_SEND] = { "e2ee_send" },
 };
 
 HqMessageType
@@ -434,6 +435,9 @@ static const struct
   { HQ_MESSAGE_DATA_SEND, "track_sid", FIELD_STRING, TRUE },
   { HQ_MESSAGE_DATA_SEND, "data", FIELD_STRING, TRUE },
   { HQ_MESSAGE_DATA_SEND, "binary", FIELD_BOOL, FALSE },
+  /* Absent: to everyone else. */
+  { HQ_MESSAGE_E2EE_SEND, "to", FIELD_STRING, FALSE },
+  { HQ_MESSAGE_E2EE_SEND, "data", FIELD_STRING, TRUE },
 };
 
 static gboolean

@@ -110,6 +110,7 @@ typedef enum
   HQ_MESSAGE_DATA_SEND,
   HQ_MESSAGE_ROOM_COMPLETE,
   HQ_MESSAGE_ICE_RESTART,
+  HQ_MESSAGE_E2EE_SEND,
 } HqMessageType;
 
 /* Events the server sends that are hqrooms' additions to Twilio's model
@@ -119,6 +120,10 @@ typedef enum
 #define HQ_EVENT_RECORDING_CHANGED "recording_changed"
 #define HQ_EVENT_RECORDING_STOPPED "recording_stopped"
 #define HQ_EVENT_DATA_MESSAGE "data_message"
+/* End-to-end key messages relayed as they are (docs/e2ee.md), and the
+ * most bytes one carries. */
+#define HQ_EVENT_E2EE_MESSAGE "e2ee_message"
+#define HQ_PROTOCOL_MAX_E2EE 4096
 
 /* Data track messages carried by the signalling connection in rooms whose
  * media goes through the server: the most bytes one message carries (a

@@ -26,6 +26,17 @@
  * {"event": "eos"}, {"event": "error", "message": ...}.
  * {"event": "room-ended"} when the room completes under it (then the
  * files are finalised as on SIGTERM).
+ * {"event": "e2ee", "epoch": N, "code": "123456"} at each key epoch of an
+ * end-to-end encrypted room.
+ *
+ * A participant who holds the room secret of an end-to-end encrypted room
+ * records it with the same command, its own access token in
+ * $HQ_ACCESS_TOKEN and the secret in $HQ_E2EE_SECRET (never in argv):
+ * hqroomsrc decrypts each frame before hqrecorder writes it, and follows
+ * the room's key epochs as any participant does (docs/e2ee.md,
+ * "Recording").  The server's own recorder is given no secret: in such a
+ * room it would write frames nobody can play.
+ *
  * Exit status: 0 after a clean end (a signal, or the room completing),
  * 1 on a pipeline error, 2 on bad usage.
  */
@@ -191,6 +202,17 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer data)
     case GST_MESSAGE_ELEMENT:
       if (gst_message_has_name (msg, "hq-joined"))
         r->joined = TRUE;
+      if (gst_message_has_name (msg, "hq-e2ee-epoch")) {
+        const GstStructure *st = gst_message_get_structure (msg);
+        guint epoch = 0;
+        gst_structure_get_uint (st, "epoch", &epoch);
+        o = json_object_new ();
+        json_object_set_string_member (o, "event", "e2ee");
+        json_object_set_int_member (o, "epoch", epoch);
+        json_object_set_string_member (
+            o, "code", gst_structure_get_string (st, "code"));
+        emit (o);
+      }
       break;
     case GST_MESSAGE_EOS:
       o = json_object_new ();
@@ -280,6 +302,7 @@ main (int argc, char **argv)
   g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
   g_autoptr (GError) error = NULL;
   const gchar *token = g_getenv ("HQ_ACCESS_TOKEN");
+  const gchar *secret = g_getenv ("HQ_E2EE_SECRET");
   Recorder r = { 0 };
   GstBus *bus;
 
@@ -304,6 +327,8 @@ main (int argc, char **argv)
     return 1;
   }
   g_object_set (r.src, "server", server, "room", room, "token", token, NULL);
+  if (secret && *secret)
+    g_object_set (r.src, "e2ee-secret", secret, NULL);
   gst_util_set_object_arg (G_OBJECT (r.recorder), "mode", "tracks");
   g_object_set (r.recorder, "location", location, NULL);
   /* Tracks come and go while the pipeline plays: a new file sink must not

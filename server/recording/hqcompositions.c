@@ -401,8 +401,8 @@ next_job (HqCompositions *comps)
     comps->exited = comps->output_done = FALSE;
     /* The inputs go to the child as descriptors, decrypted when sealed
      * (docs/at-rest.md). */
-    if (hq_at_rest_feed_inputs (
-            hq_rooms_get_config (comps->rooms)->at_rest, launcher, argv, comps->feeds, &why))
+    if (hq_at_rest_feed_inputs (hq_rooms_get_config (comps->rooms)->at_rest,
+            launcher, argv, comps->feeds, &why))
       comps->child = g_subprocess_launcher_spawnv (
           launcher, (const gchar *const *)argv->pdata, &error);
     if (comps->child == NULL) {
@@ -532,6 +532,14 @@ hq_compositions_create (
     return hq_room_invalid (error,
                "Room %s is still in progress: compose it once it has "
                "completed.",
+               room->sid),
+           NULL;
+  if (hq_store_is_e2ee (hq_rooms_get_store (comps->rooms), room->sid, NULL))
+    return hq_room_invalid (error,
+               "Room %s was end-to-end encrypted: the server cannot decode "
+               "its media to compose it. Compose the files of a participant "
+               "who holds the room secret (hq-record with HQ_E2EE_SECRET, "
+               "docs/e2ee.md).",
                room->sid),
            NULL;
   if (params->format && g_strcmp0 (params->format, "webm") != 0

@@ -387,7 +387,8 @@ settle_row (HqRecordings *recs, Run *run, RunRow *row, JsonObject *e,
     hq_recordings_row_changed (recs, rec, "recording-completed");
     /* The file is complete: sealed now, in the background
      * (docs/at-rest.md). */
-    hq_at_rest_seal_later (hq_rooms_get_config (recs->rooms)->at_rest, rec->file);
+    hq_at_rest_seal_later (
+        hq_rooms_get_config (recs->rooms)->at_rest, rec->file);
   } else {
     g_free (rec->status);
     rec->status = g_strdup ("failed");

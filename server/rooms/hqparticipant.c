@@ -1525,6 +1525,58 @@ hq_participant_send_data (HqParticipant *p, const gchar *track_sid,
 }
 
 gboolean
+hq_participant_e2ee_relay (
+    HqParticipant *p, const gchar *to, const gchar *data, GError **error)
+{
+  HqRoom *room = p->room;
+  HqParticipant *target = NULL;
+  JsonObject *out;
+
+  if (strlen (data) > HQ_PROTOCOL_MAX_E2EE) {
+    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_TOO_BIG,
+        "An e2ee_send message carries at most %d bytes of data; nobody "
+        "received it.",
+        HQ_PROTOCOL_MAX_E2EE);
+    return FALSE;
+  }
+  if (to) {
+    target = hq_room_find_participant (room, to);
+    if (target == NULL && room->recorder
+        && g_strcmp0 (room->recorder->rec.sid, to) == 0)
+      target = room->recorder;
+    if (target == NULL || target->waiting || target == p) {
+      g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NOT_FOUND,
+          "No other participant %s is in this room.", to);
+      return FALSE;
+    }
+  }
+  /* The server knows the room is encrypted end to end from this: it
+   * refuses to compose it (docs/e2ee.md, "Recording"). */
+  if (!room->e2ee) {
+    g_autoptr (GError) local = NULL;
+    room->e2ee = hq_store_mark_e2ee (room->rooms->store, room->rec.sid, &local);
+    if (local) {
+      JsonObject *line = hq_log_begin (HQ_LOG_WARN, "room");
+      json_object_set_string_member (line, "room_sid", room->rec.sid);
+      json_object_set_string_member (line, "what", "e2ee-mark-failed");
+      json_object_set_string_member (line, "error", local->message);
+      hq_log_end (line);
+    }
+  }
+  out = hq_message_new (HQ_EVENT_E2EE_MESSAGE, NULL);
+  json_object_set_string_member (out, "from", p->rec.sid);
+  json_object_set_string_member (out, "identity", p->rec.identity);
+  json_object_set_string_member (out, "data", data);
+  if (target) {
+    hq_participant_send (target, out);
+    json_object_unref (out);
+  } else {
+    hq_room_broadcast (room, p, out);
+  }
+  return TRUE;
+}
+
+gboolean
 hq_participant_relay (HqParticipant *p, JsonObject *msg, GError **error)
 {
   const gchar *type =

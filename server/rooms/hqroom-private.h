@@ -34,6 +34,7 @@ struct _HqRoom
 {
   HqRooms *rooms;
   HqRoomRecord rec;
+  gboolean e2ee; /* marked end-to-end encrypted in the store */
   GPtrArray *participants; /* HqParticipant, in join order */
   /* Before the first join it counts down the unused-room timeout, when
    * the room is empty the empty-room timeout; idle_reason says which. */

@@ -218,6 +218,13 @@ JsonObject *hq_participant_subscribe_rules_to_json (HqParticipant *p);
 gboolean hq_participant_relay (
     HqParticipant *p, JsonObject *msg, GError **error);
 
+/* Relays an end-to-end key message (docs/e2ee.md) as e2ee_message with
+ * "from" and "identity" of @p: to the admitted participant (or the
+ * recorder) @to, or to everyone else when @to is NULL.  NOT_FOUND for an
+ * unknown @to, TOO_BIG past HQ_PROTOCOL_MAX_E2EE bytes. */
+gboolean hq_participant_e2ee_relay (
+    HqParticipant *p, const gchar *to, const gchar *data, GError **error);
+
 /* Media packets the room's SFU forwarded so far (0 when it has none). */
 guint64 hq_room_forwarded_packets (HqRoom *room);
 /* The room's SFU counters; all 0 when it has none. */

@@ -19,6 +19,7 @@
 #include "hqsfuforward.h"
 #include "hqsfusr.h"
 #include "hqlog.h"
+#include "hqsfutap.h"
 #include "hqmetrics.h"
 
 #include <string.h>
@@ -233,6 +234,7 @@ hq_sfu_forward (HqSfuSub *sub, const guint8 *data, const HqRtpHeader *hdr,
     sub->last_ts = ts;
     sub->last_us = now;
   }
+  hq_sfu_tap_packet (out, len, track->kind == HQ_SDP_KIND_VIDEO);
   if (hq_transport_send_rtp (p->sub, out, len, sizeof p->scratch, NULL)) {
     __atomic_add_fetch (&p->media->room->forwarded, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch (

@@ -774,6 +774,21 @@ handle_media (Request *req)
     reply_gerror (req, error);
 }
 
+/* End-to-end key messages: relayed, never read (docs/e2ee.md); answered
+ * only when refused. */
+static void
+handle_e2ee_send (Request *req)
+{
+  const gchar *to = NULL, *data = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!field_string (req, "to", FALSE, &to)
+      || !field_string (req, "data", TRUE, &data))
+    return;
+  if (!hq_participant_e2ee_relay (req->session->participant, to, data, &error))
+    reply_gerror (req, error);
+}
+
 /* Peer-to-peer and go rooms: offers, answers and candidates go from one
  * participant to another through the server; media does not. */
 static void
@@ -830,6 +845,7 @@ static const struct
   { HQ_MESSAGE_SUBSCRIBE_PRIORITY, handle_subscribe_priority, NEEDS_ADMITTED },
   { HQ_MESSAGE_DATA_SEND, handle_data_send, NEEDS_ADMITTED },
   { HQ_MESSAGE_ROOM_COMPLETE, handle_room_complete, NEEDS_ADMITTED },
+  { HQ_MESSAGE_E2EE_SEND, handle_e2ee_send, NEEDS_ADMITTED },
 };
 
 static void

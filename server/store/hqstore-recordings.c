@@ -278,3 +278,33 @@ hq_store_get_recording_rules (
     return NULL;
   return g_ptr_array_steal_index (rows, 0);
 }
+
+/* --- rooms whose participants encrypt end to end (docs/e2ee.md) --- */
+
+gboolean
+hq_store_mark_e2ee (HqStore *store, const gchar *room_sid, GError **error)
+{
+  sqlite3_stmt *s = stmt (store,
+      "INSERT OR IGNORE INTO e2ee_rooms (room_sid, created) VALUES (?,?)",
+      error);
+
+  if (s == NULL)
+    return FALSE;
+  bind_text (s, 1, room_sid);
+  sqlite3_bind_int64 (s, 2, g_get_real_time () / 1000);
+  return run (store, s, error);
+}
+
+gboolean
+hq_store_is_e2ee (HqStore *store, const gchar *room_sid, GError **error)
+{
+  sqlite3_stmt *s =
+      stmt (store, "SELECT room_sid FROM e2ee_rooms WHERE room_sid = ?", error);
+  g_autoptr (GPtrArray) rows = NULL;
+
+  if (s == NULL)
+    return FALSE;
+  bind_text (s, 1, room_sid);
+  rows = collect (store, s, read_rules, g_free, error);
+  return rows != NULL && rows->len > 0;
+}

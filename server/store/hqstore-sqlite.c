@@ -81,6 +81,8 @@ static const gchar schema[] =
     "  updated INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS recording_rules ("
     "  room_sid TEXT PRIMARY KEY, rules TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS e2ee_rooms ("
+    "  room_sid TEXT PRIMARY KEY, created INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS bans ("
     "  room_sid TEXT NOT NULL, identity TEXT NOT NULL, reason TEXT NOT NULL,"
     "  participant_sid TEXT, actor_sid TEXT, created INTEGER NOT NULL,"

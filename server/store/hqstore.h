@@ -350,6 +350,15 @@ gboolean hq_store_use_invite (
 /* Forgets the invites that expired before @before (unix ms). */
 gboolean hq_store_prune_invites (HqStore *store, gint64 before, GError **error);
 
+/* Rooms whose participants exchanged end-to-end keys (e2ee_send): the
+ * server cannot decode their media (docs/e2ee.md).  Marking one again
+ * changes nothing; kept after the room ends. */
+gboolean hq_store_mark_e2ee (
+    HqStore *store, const gchar *room_sid, GError **error);
+/* FALSE too when the store cannot tell (@error set). */
+gboolean hq_store_is_e2ee (
+    HqStore *store, const gchar *room_sid, GError **error);
+
 G_END_DECLS
 
 #endif /* __HQ_STORE_H__ */

@@ -12,7 +12,7 @@
 #include <glib/gstdio.h>
 #include "hqsealed.h"
 
-#define FUZZ_KEY                                                              \
+#define FUZZ_KEY                                                               \
   "fuzz:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 
 int LLVMFuzzerTestOneInput (const guint8 *data, gsize size);

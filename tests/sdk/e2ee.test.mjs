@@ -3,7 +3,12 @@
 // Chromium (suite e2ee): hqroomsink encrypts a solid colour, a Chromium
 // page with connect(..., {e2ee: {secret}}) shows that colour; the page's
 // camera, encrypted by the SDK, decodes in an hqroomsrc with the same
-// secret; a page with another secret shows nothing and says why.
+// secret; a page with another secret shows nothing and says why.  Key
+// epochs across both: when a page leaves, the page whose identity sorts
+// first seals a new epoch to hqroomsink (WebCrypto to OpenSSL); when that
+// page leaves, hqroomsink seals the next to the last page (OpenSSL to
+// WebCrypto); each time both show the same verification code and the
+// page still shows hqroomsink's colour.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
@@ -118,4 +123,66 @@ test('hqroomsink to Chromium and Chromium to hqroomsrc, end-to-end encrypted', a
   assert.equal(near(await colourOf(eve, 'gst-alice'), COLOUR), false);
   assert.deepEqual(carol.problems, []);
   assert.deepEqual(eve.problems, []);
+});
+
+// hqroomsink's hq-e2ee-epoch message of `epoch` (gst-launch-1.0 -m): its code.
+const pipelineCode = (p, epoch) => p.waitFor(
+  (o) => o.match(new RegExp(`hq-e2ee-epoch, epoch=\\(uint\\)${epoch}, code=\\(string\\)"?(\\d{6})"?`))?.[1],
+  `hqroomsink at key epoch ${epoch}`, 90000);
+
+async function pageEpoch(p, epoch) {
+  const deadline = Date.now() + 90000;
+  for (;;) {
+    const info = await p.page.evaluate(() => window.ext.e2ee());
+    if (info?.epoch === epoch) return info;
+    assert.ok(Date.now() < deadline, `the page never reached key epoch ${epoch}: ${JSON.stringify(info)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function waitColour(p, what) {
+  let seen = null;
+  for (const deadline = Date.now() + 60000; !near(seen, COLOUR);) {
+    assert.ok(Date.now() < deadline, `${what}: never showed gst-alice's colour; last ${JSON.stringify(seen)}`);
+    await new Promise((r) => setTimeout(r, 200));
+    seen = await colourOf(p, 'gst-alice');
+  }
+}
+
+test('key epochs between the SDK and hqroomsink: new keys each time someone leaves, one code', async () => {
+  const room = 'e2ee-epochs';
+  await rest('/v1/Rooms', { UniqueName: room, Type: 'group' }, 201);
+  const hex = COLOUR.map((c) => c.toString(16).padStart(2, '0')).join('');
+  const alice = gstLaunch(['-m', 'hqroomsink', 'name=s', `server=${server.url}`, `room=${room}`,
+    'videotestsrc', 'is-live=true', 'pattern=solid-color', `foreground-color=0xff${hex}`, '!',
+    'video/x-raw,width=320,height=240,framerate=15/1', '!', 's.video_0'],
+  await token('gst-alice', room));
+  const bob = await join('bob', room, { secret: SECRET });
+  const zoe = await join('zoe', room, { secret: SECRET });
+  const carol = await join('carol', room, { secret: SECRET });
+  for (const [p, who] of [[bob, 'bob'], [zoe, 'zoe'], [carol, 'carol']]) await waitColour(p, who);
+  const code0 = await pipelineCode(alice, 0);
+  assert.equal((await pageEpoch(zoe, 0)).code, code0);
+
+  // carol leaves: bob sorts first ("bob" < "gst-alice" < "zoe") and
+  // seals epoch 1 to hqroomsink and zoe.
+  await carol.page.evaluate(() => window.ext.disconnect());
+  const code1 = await pipelineCode(alice, 1);
+  const bob1 = await pageEpoch(bob, 1);
+  assert.equal(bob1.from, 'bob');
+  assert.equal(bob1.code, code1);
+  assert.equal((await pageEpoch(zoe, 1)).code, code1);
+  assert.notEqual(code1, code0);
+  assert.match(alice.output(), /from=\(string\)bob/);
+  await waitColour(zoe, 'zoe in epoch 1');
+
+  // bob leaves: hqroomsink sorts first and seals epoch 2 to zoe.
+  await bob.page.evaluate(() => window.ext.disconnect());
+  const code2 = await pipelineCode(alice, 2);
+  const zoe2 = await pageEpoch(zoe, 2);
+  assert.equal(zoe2.from, 'gst-alice');
+  assert.equal(zoe2.code, code2);
+  await waitColour(zoe, 'zoe in epoch 2');
+  for (const p of [bob, zoe, carol]) assert.deepEqual(p.problems, []);
+  alice.stop();
 });

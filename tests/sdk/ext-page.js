@@ -205,5 +205,10 @@ window.ext = {
   disconnect() {
     room?.disconnect();
   },
+
+  // end-to-end encryption's key epoch and code (docs/e2ee.md)
+  e2ee() {
+    return room ? room.hqE2ee : null;
+  },
 };
 window.extReady = true;

@@ -51,6 +51,7 @@ GROUP_MESSAGES = [
      {"local": "int", "remote": "int"}),
     ("subscribe_rules", {"rules": []}, {"rules": "array"}),
     ("ice_restart", {"transport": "subscribe"}, {"transport": "string"}),
+    ("e2ee_send", {"data": "key1"}, {"to": "string", "data": "string"}),
 ]
 
 # The relay messages of peer-to-peer rooms.

@@ -9,11 +9,27 @@
  *   it says why in words ("cannot decrypt video from alice: wrong or
  *   missing room secret") and counts the dropped frames in its pad stats.
  *
+ * - Key epochs: carol leaves; alice (whose identity sorts first) draws a
+ *   new epoch, bob gets it and both post the same new verification code;
+ *   bob still sees alice, while every frame of the new epoch the server
+ *   forwarded fails to decrypt with all carol kept (the room secret).
+ * - The server's forwarding tap ($HQ_SFU_TAP, a pcap of what the SFU
+ *   forwards): in an encrypted room vp8dec and opusdec make neither
+ *   alice's colour nor her tone of any of it; the same tap in a room
+ *   without encryption does (the control).
+ *
  * Each case is its own meson test (GST_CHECKS), suite e2ee. */
 #include <math.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
 #include <string.h>
 #include <gst/check/gstcheck.h>
 #include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/rtp/gstrtpbuffer.h>
+#include <hq/hqframecrypt.h>
+#include <hq/hqtoken.h>
+#include <signal.h>
 #include "../../common/sfuclient.h"
 
 #define DEADLINE (120 * G_USEC_PER_SEC)
@@ -145,16 +161,17 @@ on_pad_added (GstElement *src, GstPad *pad, GstElement *pipeline)
 }
 
 static GstElement *
-launch_alice (HqTestServer *server)
+launch_alice_with (HqTestServer *server, const gchar *secret)
 {
+  g_autofree gchar *with =
+      secret ? g_strdup_printf ("e2ee-secret=\"%s\" ", secret) : g_strdup ("");
   g_autofree gchar *desc = g_strdup_printf (
-      "hqroomsink name=s server=%s room=e2ee identity=alice "
-      "e2ee-secret=\"" SECRET "\" "
+      "hqroomsink name=s server=%s room=e2ee identity=alice %s"
       "videotestsrc is-live=true pattern=solid-color "
       "foreground-color=0xff%02x%02x%02x ! "
       "video/x-raw,width=320,height=240,framerate=15/1 ! s.video_0 "
       "audiotestsrc is-live=true wave=sine freq=%d volume=0.5 ! s.audio_0",
-      server->url, COLOUR_R, COLOUR_G, COLOUR_B, TONE_HZ);
+      server->url, with, COLOUR_R, COLOUR_G, COLOUR_B, TONE_HZ);
   GError *err = NULL;
   GstElement *pipeline = gst_parse_launch (desc, &err);
 
@@ -164,23 +181,54 @@ launch_alice (HqTestServer *server)
   return pipeline;
 }
 
-/* Bob's subscriber, with @secret (none when NULL). */
 static GstElement *
-launch_bob (HqTestServer *server, const gchar *secret)
+launch_alice (HqTestServer *server)
 {
-  GstElement *pipeline = gst_pipeline_new ("bob");
+  return launch_alice_with (server, SECRET);
+}
+
+static void
+on_pad_added_fakesink (GstElement *src, GstPad *pad, GstElement *pipeline)
+{
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  GstPad *sinkpad = gst_element_get_static_pad (sink, "sink");
+
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  gst_bin_add (GST_BIN (pipeline), sink);
+  fail_unless (gst_pad_link (pad, sinkpad) == GST_PAD_LINK_OK);
+  gst_object_unref (sinkpad);
+  gst_element_sync_state_with_parent (sink);
+}
+
+/* A subscriber @identity with @secret (none when NULL); bob's media is
+ * judged (seen), anyone else's goes to fakesinks. */
+static GstElement *
+launch_subscriber (
+    HqTestServer *server, const gchar *identity, const gchar *secret)
+{
+  GstElement *pipeline = gst_pipeline_new (identity);
   GstElement *src = gst_element_factory_make ("hqroomsrc", "r");
+  gboolean judged = g_str_equal (identity, "bob");
 
   fail_unless (src != NULL);
   g_object_set (
-      src, "server", server->url, "room", "e2ee", "identity", "bob", NULL);
+      src, "server", server->url, "room", "e2ee", "identity", identity, NULL);
   if (secret)
     g_object_set (src, "e2ee-secret", secret, NULL);
-  g_signal_connect (src, "pad-added", G_CALLBACK (on_pad_added), pipeline);
+  g_signal_connect (src, "pad-added",
+      judged ? G_CALLBACK (on_pad_added) : G_CALLBACK (on_pad_added_fakesink),
+      pipeline);
   gst_bin_add (GST_BIN (pipeline), src);
   fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING)
       != GST_STATE_CHANGE_FAILURE);
   return pipeline;
+}
+
+/* Bob's subscriber, with @secret (none when NULL). */
+static GstElement *
+launch_bob (HqTestServer *server, const gchar *secret)
+{
+  return launch_subscriber (server, "bob", secret);
 }
 
 /* The server's count of RTP packets forwarded to subscribers. */
@@ -377,6 +425,548 @@ GST_START_TEST (test_wrong_secret_says_why)
 
 GST_END_TEST;
 
+/* --- key epochs --- */
+
+/* Waits for @pipeline's hq-e2ee-epoch message of @epoch; its code
+ * (newly allocated) and sender.  Fails on an error or at the deadline. */
+static gchar *
+wait_epoch (GstElement *pipeline, guint epoch, gchar **from)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  gint64 deadline = g_get_monotonic_time () + DEADLINE;
+  gchar *code = NULL;
+
+  while (code == NULL) {
+    gint64 left = deadline - g_get_monotonic_time ();
+    GstMessage *msg = left > 0
+        ? gst_bus_timed_pop_filtered (
+            bus, left * GST_USECOND, GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR)
+        : NULL;
+    const GstStructure *st;
+    guint e = 0;
+    fail_unless (msg != NULL, "%s never reached key epoch %u",
+        GST_OBJECT_NAME (pipeline), epoch);
+    fail_if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR, "error from %s",
+        GST_OBJECT_NAME (msg->src));
+    st = gst_message_get_structure (msg);
+    if (gst_structure_has_name (st, "hq-e2ee-epoch")
+        && gst_structure_get_uint (st, "epoch", &e) && e == epoch) {
+      code = g_strdup (gst_structure_get_string (st, "code"));
+      if (from)
+        *from = g_strdup (gst_structure_get_string (st, "from"));
+    }
+    gst_message_unref (msg);
+  }
+  gst_object_unref (bus);
+  return code;
+}
+
+/* Waits until bob saw @frames frames of alice's colour and heard @buffers
+ * buffers of her tone, counted from now. */
+static void
+wait_bob_sees (guint frames, guint tones)
+{
+  gint64 deadline = g_get_monotonic_time () + DEADLINE;
+
+  g_mutex_lock (&seen.lock);
+  seen.colour_frames = seen.tone_buffers = 0;
+  while (seen.colour_frames < frames || seen.tone_buffers < tones) {
+    if (!g_cond_wait_until (&seen.cond, &seen.lock, deadline))
+      fail ("bob saw %u frames in alice's colour and heard %u buffers of "
+            "her tone",
+          seen.colour_frames, seen.tone_buffers);
+  }
+  g_mutex_unlock (&seen.lock);
+}
+
+/* Waits until @pipeline's hqroomsrc has @n pads (it receives alice). */
+static void
+wait_pads (GstElement *pipeline, guint n)
+{
+  GstElement *src = gst_bin_get_by_name (GST_BIN (pipeline), "r");
+  gint64 deadline = g_get_monotonic_time () + DEADLINE;
+
+  while (GST_ELEMENT (src)->numsrcpads < n) {
+    fail_unless (g_get_monotonic_time () < deadline, "%s has %u pads",
+        GST_OBJECT_NAME (pipeline), GST_ELEMENT (src)->numsrcpads);
+    g_usleep (G_USEC_PER_SEC / 20);
+  }
+  gst_object_unref (src);
+}
+
+/* --- the forwarding tap: a pcap of IPv4/UDP, video to port 5004 and
+ * audio to 5002 (server/sfu/hqsfutap.h) --- */
+
+typedef struct
+{
+  guint port;
+  guint32 ssrc;
+  GBytes *rtp;
+} TapPacket;
+
+static void
+tap_packet_free (gpointer p)
+{
+  TapPacket *t = p;
+
+  g_bytes_unref (t->rtp);
+  g_free (t);
+}
+
+static GPtrArray *
+read_tap (const gchar *path)
+{
+  g_autofree gchar *data = NULL;
+  GPtrArray *out = g_ptr_array_new_with_free_func (tap_packet_free);
+  gsize len = 0, at = 24;
+  guint32 magic = 0, rec[4];
+
+  fail_unless (
+      g_file_get_contents (path, &data, &len, NULL), "no tap file %s", path);
+  fail_unless (len >= 24);
+  memcpy (&magic, data, 4);
+  fail_unless (magic == 0xa1b2c3d4, "not a pcap in this machine's order");
+  while (at + 16 <= len) {
+    const guint8 *pkt;
+    TapPacket *t;
+    memcpy (rec, data + at, 16);
+    at += 16;
+    fail_unless (at + rec[2] <= len && rec[2] >= 28 + 12);
+    pkt = (const guint8 *)data + at;
+    t = g_new0 (TapPacket, 1);
+    t->port = (guint)pkt[22] << 8 | pkt[23];
+    /* byte by byte: the record is not aligned */
+    t->ssrc = (guint32)pkt[36] << 24 | (guint32)pkt[37] << 16
+        | (guint32)pkt[38] << 8 | pkt[39];
+    t->rtp = g_bytes_new (pkt + 28, rec[2] - 28);
+    g_ptr_array_add (out, t);
+    at += rec[2];
+  }
+  return out;
+}
+
+/* The SSRC of the last packet to @port: the subscriber still there. */
+static guint32
+last_ssrc (GPtrArray *tap, guint port)
+{
+  for (guint i = tap->len; i > 0; i--) {
+    TapPacket *t = g_ptr_array_index (tap, i - 1);
+    if (t->port == port)
+      return t->ssrc;
+  }
+  return 0;
+}
+
+/* Pushes the packets of @ssrc to @port into a pipeline "appsrc name=src !
+ * @rest" and runs it to its end; its appsink "sink" gets @cb.  Returns the
+ * packets pushed. */
+static guint
+run_tap (GPtrArray *tap, guint port, guint32 ssrc, const gchar *rest,
+    GstAppSinkCallbacks *cb, gpointer user_data)
+{
+  g_autofree gchar *desc =
+      g_strdup_printf ("appsrc name=src format=time ! %s", rest);
+  GstElement *pipeline = gst_parse_launch (desc, NULL);
+  GstElement *src, *sink;
+  GstCaps *caps = NULL;
+  GstMessage *msg;
+  GstBus *bus;
+  guint pushed = 0;
+
+  fail_unless (pipeline != NULL, "%s", desc);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  gst_app_sink_set_callbacks (GST_APP_SINK (sink), cb, user_data, NULL);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  for (guint i = 0; i < tap->len; i++) {
+    TapPacket *t = g_ptr_array_index (tap, i);
+    gsize n;
+    const guint8 *d = g_bytes_get_data (t->rtp, &n);
+    if (t->port != port || t->ssrc != ssrc)
+      continue;
+    if (caps == NULL) {
+      caps = gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING,
+          port == 5004 ? "video" : "audio", "encoding-name", G_TYPE_STRING,
+          port == 5004 ? "VP8" : "OPUS", "clock-rate", G_TYPE_INT,
+          port == 5004 ? 90000 : 48000, "payload", G_TYPE_INT, d[1] & 0x7f,
+          NULL);
+      gst_app_src_set_caps (GST_APP_SRC (src), caps);
+    }
+    fail_unless (gst_app_src_push_buffer (
+                     GST_APP_SRC (src), gst_buffer_new_memdup (d, n))
+        == GST_FLOW_OK);
+    pushed++;
+  }
+  gst_app_src_end_of_stream (GST_APP_SRC (src));
+  bus = gst_element_get_bus (pipeline);
+  msg = gst_bus_timed_pop_filtered (
+      bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (
+      msg != NULL, "the tap's %u packets to port %u never ended", pushed, port);
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    GError *err = NULL;
+    gst_message_parse_error (msg, &err, NULL);
+    GST_INFO ("decoding the tap stopped: %s", err->message);
+    g_error_free (err);
+  }
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_caps_replace (&caps, NULL);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+  return pushed;
+}
+
+/* Decodes alice's video and audio from the tap with vp8dec and opusdec,
+ * as bob's subscription carried them, into `seen`; returns the packets. */
+static guint
+decode_tap (GPtrArray *tap)
+{
+  GstAppSinkCallbacks video_cb = { .new_sample = on_video };
+  GstAppSinkCallbacks audio_cb = { .new_sample = on_audio };
+  guint packets;
+
+  g_mutex_lock (&seen.lock);
+  seen.video_frames = seen.colour_frames = 0;
+  seen.audio_buffers = seen.tone_buffers = 0;
+  g_mutex_unlock (&seen.lock);
+  packets = run_tap (tap, 5004, last_ssrc (tap, 5004),
+      "rtpvp8depay ! vp8dec max-errors=-1 ! videoconvert ! "
+      "video/x-raw,format=RGB ! appsink name=sink sync=false",
+      &video_cb, NULL);
+  packets += run_tap (tap, 5002, last_ssrc (tap, 5002),
+      "rtpopusdepay ! opusdec max-errors=-1 ! audioconvert ! audioresample ! "
+      "audio/x-raw,format=S16LE,channels=1,rate=48000 ! "
+      "audiobuffersplit output-buffer-duration=1/25 ! appsink name=sink "
+      "sync=false",
+      &audio_cb, NULL);
+  return packets;
+}
+
+static gchar *
+tap_path (void)
+{
+  gchar *path =
+      g_build_filename (g_get_tmp_dir (), "hq-e2ee-tap-XXXXXX.pcap", NULL);
+  gint fd = g_mkstemp (path);
+
+  fail_unless (fd >= 0);
+  close (fd);
+  g_setenv ("HQ_SFU_TAP", path, TRUE);
+  return path;
+}
+
+/* What a leaver's keys make of the frames the tap holds, per key epoch:
+ * frames seen and frames decrypted, epochs 0 and 1 and later. */
+typedef struct
+{
+  HqFrameCrypt *fc;
+  HqFrameMedia media;
+  guint frames[2], decrypted[2];
+} Leaver;
+
+static GstFlowReturn
+on_leaver_frame (GstAppSink *sink, gpointer user_data)
+{
+  Leaver *l = user_data;
+  GstSample *sample = gst_app_sink_pull_sample (sink);
+  GstBuffer *buf = gst_sample_get_buffer (sample);
+  GstMapInfo map;
+
+  if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    gsize clear = hq_frame_clear_bytes (l->media, map.data, map.size);
+    guint64 kid = 0, ctr;
+    if (map.size > clear
+        && hq_sframe_header_parse (
+            map.data + clear, map.size - clear, &kid, &ctr)) {
+      g_autofree guint8 *out = g_malloc (map.size);
+      guint later = (kid >> 32) > 0;
+      l->frames[later]++;
+      if (hq_frame_crypt_decrypt (
+              l->fc, "alice", l->media, map.data, map.size, out, NULL)
+          >= 0)
+        l->decrypted[later]++;
+    }
+    gst_buffer_unmap (buf, &map);
+  }
+  gst_sample_unref (sample);
+  return GST_FLOW_OK;
+}
+
+GST_START_TEST (test_leaver_cannot_decrypt)
+{
+  g_autofree gchar *path = tap_path ();
+  HqTestServer *server = start_server ();
+  GstElement *alice = launch_alice (server);
+  GstElement *bob = launch_bob (server, SECRET);
+  GstElement *carol = launch_subscriber (server, "carol", SECRET);
+  g_autofree gchar *code0 = NULL, *code_alice = NULL, *code_bob = NULL;
+  g_autofree gchar *from_alice = NULL, *from_bob = NULL;
+  GstAppSinkCallbacks cb = { .new_sample = on_leaver_frame };
+  g_autoptr (GPtrArray) tap = NULL;
+  Leaver video = { hq_frame_crypt_new (), HQ_FRAME_MEDIA_VP8 };
+  Leaver audio = { hq_frame_crypt_new (), HQ_FRAME_MEDIA_OPUS };
+
+  code0 = wait_epoch (bob, 0, NULL);
+  wait_bob_sees (10, 10);
+  wait_pads (carol, 2);
+  /* carol leaves; the one left whose identity sorts first draws */
+  stop (carol);
+  code_alice = wait_epoch (alice, 1, &from_alice);
+  code_bob = wait_epoch (bob, 1, &from_bob);
+  fail_unless_equals_string (from_alice, "alice");
+  fail_unless_equals_string (from_bob, "alice");
+  fail_unless_equals_string (code_alice, code_bob);
+  fail_if (g_str_equal (code0, code_bob), "the code stayed %s", code0);
+  /* bob still sees and hears alice in the new epoch */
+  wait_bob_sees (30, 30);
+  g_free (drain_bus (bob, NULL));
+  g_free (drain_bus (alice, NULL));
+  stop (bob);
+  stop (alice);
+  hq_test_server_stop (server);
+  g_unsetenv ("HQ_SFU_TAP");
+
+  /* carol kept all she had: the room secret, which is epoch 0 */
+  tap = read_tap (path);
+  hq_frame_crypt_set_secret (video.fc, 0, SECRET, 0);
+  hq_frame_crypt_set_secret (audio.fc, 0, SECRET, 0);
+  run_tap (tap, 5004, last_ssrc (tap, 5004),
+      "rtpvp8depay ! appsink name=sink sync=false", &cb, &video);
+  run_tap (tap, 5002, last_ssrc (tap, 5002),
+      "rtpopusdepay ! appsink name=sink sync=false", &cb, &audio);
+  GST_INFO ("carol decrypts video %u of %u frames before the re-key, %u of "
+            "%u after; audio %u of %u, %u of %u",
+      video.decrypted[0], video.frames[0], video.decrypted[1], video.frames[1],
+      audio.decrypted[0], audio.frames[0], audio.decrypted[1], audio.frames[1]);
+  /* before the re-key her keys work: the check can tell */
+  fail_unless (video.decrypted[0] > 0 && audio.decrypted[0] > 0);
+  /* after it, nothing */
+  fail_unless (video.frames[1] >= 20 && audio.frames[1] >= 20,
+      "the tap holds %u video and %u audio frames of the new epoch",
+      video.frames[1], audio.frames[1]);
+  fail_unless_equals_int (video.decrypted[1], 0);
+  fail_unless_equals_int (audio.decrypted[1], 0);
+  hq_frame_crypt_unref (video.fc);
+  hq_frame_crypt_unref (audio.fc);
+  g_unlink (path);
+}
+
+GST_END_TEST;
+
+/* Runs alice and bob with @secret (none: NULL) with the tap on until bob
+ * saw and heard her, then decodes the tap into `seen`. */
+static GPtrArray *
+tap_visit (const gchar *secret, gchar **path)
+{
+  HqTestServer *server;
+  GstElement *alice, *bob;
+  GPtrArray *tap;
+
+  *path = tap_path ();
+  server = start_server ();
+  alice = launch_alice_with (server, secret);
+  bob = launch_bob (server, secret);
+  wait_bob_sees (30, 30);
+  g_free (drain_bus (bob, NULL));
+  stop (bob);
+  stop (alice);
+  hq_test_server_stop (server);
+  g_unsetenv ("HQ_SFU_TAP");
+  tap = read_tap (*path);
+  g_unlink (*path);
+  return tap;
+}
+
+GST_START_TEST (test_tap_holds_nothing_decodable)
+{
+  g_autofree gchar *path = NULL;
+  g_autoptr (GPtrArray) tap = tap_visit (SECRET, &path);
+  guint packets = decode_tap (tap);
+
+  g_mutex_lock (&seen.lock);
+  GST_INFO ("%u packets: vp8dec made %u frames, none alice's colour? %u; "
+            "opusdec %u buffers, her tone in %u",
+      packets, seen.video_frames, seen.colour_frames, seen.audio_buffers,
+      seen.tone_buffers);
+  fail_unless (packets >= 100, "the tap holds %u packets", packets);
+  fail_unless_equals_int (seen.colour_frames, 0);
+  fail_unless_equals_int (seen.tone_buffers, 0);
+  g_mutex_unlock (&seen.lock);
+}
+
+GST_END_TEST;
+
+/* The control: the same tap in a room without encryption decodes. */
+GST_START_TEST (test_tap_control_plain_room)
+{
+  g_autofree gchar *path = NULL;
+  g_autoptr (GPtrArray) tap = tap_visit (NULL, &path);
+  guint packets = decode_tap (tap);
+
+  g_mutex_lock (&seen.lock);
+  GST_INFO ("%u packets: %u of %u frames alice's colour, her tone in %u of "
+            "%u buffers",
+      packets, seen.colour_frames, seen.video_frames, seen.tone_buffers,
+      seen.audio_buffers);
+  fail_unless (seen.colour_frames >= 20, "%u frames in alice's colour",
+      seen.colour_frames);
+  fail_unless (
+      seen.tone_buffers >= 20, "%u buffers of her tone", seen.tone_buffers);
+  g_mutex_unlock (&seen.lock);
+}
+
+GST_END_TEST;
+
+/* --- recording by a key holder, and no composition by the server --- */
+
+/* Plays @file (matroska) through vp8dec or opusdec into `seen`. */
+static void
+play_file (const gchar *file)
+{
+  gboolean video = g_str_has_suffix (file, ".mkv");
+  g_autofree gchar *desc = g_strdup_printf (
+      "filesrc location=\"%s\" ! matroskademux ! %s ! appsink name=sink "
+      "sync=false",
+      file,
+      video ? "vp8dec ! videoconvert ! video/x-raw,format=RGB"
+            : "opusdec ! audioconvert ! audioresample ! "
+              "audio/x-raw,format=S16LE,channels=1,rate=48000 ! "
+              "audiobuffersplit output-buffer-duration=1/25");
+  GstElement *pipeline = gst_parse_launch (desc, NULL);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstAppSinkCallbacks cb = { .new_sample = video ? on_video : on_audio };
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+
+  gst_app_sink_set_callbacks (GST_APP_SINK (sink), &cb, NULL, NULL);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (
+      bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+      "%s does not play to its end", file);
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+}
+
+/* hq-record as the participant @identity, its token and the room secret
+ * in its environment; its stdout lines go to the file @out. */
+static GSubprocess *
+start_hq_record (HqTestServer *server, const gchar *identity,
+    const gchar *location, const gchar *out)
+{
+  HqTokenGrant grant = { .identity = identity, .room = "e2ee", .ttl = 600 };
+  g_autoptr (GSubprocessLauncher) l =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *token = hq_token_mint (server->key_sid, server->key_secret,
+      server->account_sid, &grant, 0, &error);
+  GSubprocess *proc;
+
+  fail_unless (token != NULL);
+  g_subprocess_launcher_setenv (l, "HQ_ACCESS_TOKEN", token, TRUE);
+  g_subprocess_launcher_setenv (l, "HQ_E2EE_SECRET", SECRET, TRUE);
+  g_subprocess_launcher_set_stdout_file_path (l, out);
+  proc = g_subprocess_launcher_spawn (l, &error, g_getenv ("HQ_RECORD_BIN"),
+      "--server", server->url, "--room", "e2ee", "--location", location, NULL);
+  fail_unless (proc != NULL, "hq-record: %s", error ? error->message : "");
+  return proc;
+}
+
+/* Waits until hq-record's output @out has @n lines containing @what. */
+static void
+wait_output (const gchar *out, const gchar *what, guint n)
+{
+  gint64 deadline = g_get_monotonic_time () + DEADLINE;
+
+  for (;;) {
+    g_autofree gchar *text = NULL;
+    guint found = 0;
+    g_file_get_contents (out, &text, NULL, NULL);
+    for (const gchar *at = text; at && (at = strstr (at, what)); at++)
+      found++;
+    if (found >= n)
+      return;
+    fail_unless (g_get_monotonic_time () < deadline,
+        "hq-record said %s %u times, not %u:\n%s", what, found, n,
+        text ? text : "");
+    g_usleep (G_USEC_PER_SEC / 10);
+  }
+}
+
+GST_START_TEST (test_record_with_secret)
+{
+  HqTestServer *server = start_server ();
+  GstElement *alice = launch_alice (server);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("hq-e2ee-rec-XXXXXX", &error);
+  g_autofree gchar *room = NULL, *sid = NULL, *form = NULL, *refused = NULL;
+  g_autofree gchar *path = NULL;
+  g_autofree gchar *out = NULL;
+  g_autoptr (GSubprocess) rec = NULL;
+  guint files = 0;
+  const gchar *name;
+  GDir *d;
+
+  fail_unless (dir != NULL);
+  out = g_strdup_printf ("%s.out", dir);
+  rec = start_hq_record (server, "records", dir, out);
+  wait_output (out, "\"event\":\"e2ee\",\"epoch\":0", 1);
+  wait_output (out, "\"event\":\"media\"", 2);
+  /* about 3 s of alice's media through the recorder */
+  assert_forwarded_but_unseen (server, alice, 150);
+  g_subprocess_send_signal (rec, SIGTERM);
+  fail_unless (g_subprocess_wait (rec, NULL, NULL));
+  fail_unless_equals_int (g_subprocess_get_exit_status (rec), 0);
+
+  /* The files play: decrypted as they were recorded. */
+  d = g_dir_open (dir, 0, NULL);
+  while ((name = g_dir_read_name (d))) {
+    g_autofree gchar *file = g_build_filename (dir, name, NULL);
+    if (g_str_has_suffix (name, ".mkv") || g_str_has_suffix (name, ".mka")) {
+      play_file (file);
+      files++;
+    }
+    g_unlink (file);
+  }
+  g_dir_close (d);
+  g_rmdir (dir);
+  g_unlink (out);
+  fail_unless_equals_int (files, 2);
+  g_mutex_lock (&seen.lock);
+  GST_INFO ("recorded: %u of %u frames alice's colour, her tone in %u of %u",
+      seen.colour_frames, seen.video_frames, seen.tone_buffers,
+      seen.audio_buffers);
+  fail_unless (seen.colour_frames >= 10, "%u frames of alice's colour",
+      seen.colour_frames);
+  fail_unless (
+      seen.tone_buffers >= 10, "%u buffers of her tone", seen.tone_buffers);
+  g_mutex_unlock (&seen.lock);
+  stop (alice);
+
+  /* The server may not compose the room: it would need the media. */
+  room = hq_test_server_rest (server, "GET", "/v1/Rooms/e2ee", NULL);
+  fail_unless (room && strstr (room, "\"sid\":\"RM"), "%s", room);
+  sid = g_strndup (strstr (room, "\"sid\":\"RM") + 7, 34);
+  path = g_strdup_printf ("/v1/Rooms/%s", sid);
+  g_free (hq_test_server_rest (server, "POST", path, "Status=completed"));
+  form = g_strdup_printf ("RoomSid=%s&AudioSources=*", sid);
+  refused = hq_test_server_rest (server, "POST", "/v1/Compositions", form);
+  fail_unless (refused
+          && strstr (refused,
+              "was end-to-end encrypted: the "
+              "server cannot decode its media"),
+      "%s", refused);
+  hq_test_server_stop (server);
+}
+
+GST_END_TEST;
+
 static Suite *
 e2ee_suite (void)
 {
@@ -389,6 +979,10 @@ e2ee_suite (void)
     tcase_add_test (tc, test_same_secret_decodes);
     tcase_add_test (tc, test_no_secret_cannot_see);
     tcase_add_test (tc, test_wrong_secret_says_why);
+    tcase_add_test (tc, test_leaver_cannot_decrypt);
+    tcase_add_test (tc, test_tap_holds_nothing_decodable);
+    tcase_add_test (tc, test_tap_control_plain_room);
+    tcase_add_test (tc, test_record_with_secret);
   }
   return s;
 }

@@ -95,16 +95,45 @@ async function hkdf(ikm, salt, info, bytes) {
     { name: 'HKDF', hash: 'SHA-256', salt, info }, key, bytes * 8));
 }
 
+// Previous epochs still decrypt for this long after a new one is set.
+const OVERLAP_MS = 10000;
+
 export class FrameCrypt {
   constructor(secret, epoch = 0) {
     if (typeof secret !== 'string' || !secret) {
       throw new TypeError('e2ee.secret must be a non-empty string');
     }
-    this.secret = utf8.encode(secret);
-    this.epoch = epoch;
     this.session = crypto.getRandomValues(new Uint32Array(1))[0];
     this.counter = 0;
+    this.epochs = new Map(); // epoch -> {secret (bytes), until (ms)}
     this.keys = new Map(); // "identity\nkid" -> Promise<{key, salt}>
+    this.setSecret(epoch, secret, 0);
+  }
+
+  // The secret of `epoch`, which frames are encrypted with from now on;
+  // the epoch before still decrypts for `overlapMs`, older ones no more.
+  setSecret(epoch, secret, overlapMs = OVERLAP_MS) {
+    const now = Date.now();
+    for (const [e, v] of this.epochs) {
+      if (e === this.epoch && e !== epoch && overlapMs > 0) v.until = now + overlapMs;
+      else this.epochs.delete(e);
+    }
+    this.epochs.set(epoch, { secret: utf8.encode(secret), until: Infinity });
+    this.epoch = epoch;
+    this.keys.clear();
+  }
+
+  _epoch(epoch) {
+    const e = this.epochs.get(epoch);
+    return e && e.until > Date.now() ? e : null;
+  }
+
+  // The verification code of the current epoch (docs/e2ee.md): 6 digits.
+  async code() {
+    const info = concat(utf8.encode('hqrooms verification '), bigEndian(this.epoch, 2));
+    const v = await hkdf(this.epochs.get(this.epoch).secret, ROOM_SALT, info, 4);
+    const n = ((v[0] * 256 + v[1]) * 256 + v[2]) * 256 + v[3];
+    return String(n % 1000000).padStart(6, '0');
   }
 
   // RFC 9605 4.4.2 from this sender's base key (docs/e2ee.md, "Keys").
@@ -113,9 +142,12 @@ export class FrameCrypt {
     let k = this.keys.get(name);
     if (!k) {
       if (this.keys.size >= 64) this.keys.clear();
+      const epoch = Math.floor(kid / TWO32);
+      const e = this._epoch(epoch);
+      if (!e) return Promise.reject(new Error(`key epoch ${epoch} unknown`));
       k = (async () => {
-        const info = concat(utf8.encode('hqrooms sender '), bigEndian(this.epoch, 2), utf8.encode(sender));
-        const base = await hkdf(this.secret, ROOM_SALT, info, 16);
+        const info = concat(utf8.encode('hqrooms sender '), bigEndian(epoch, 2), utf8.encode(sender));
+        const base = await hkdf(e.secret, ROOM_SALT, info, 16);
         const label = (what) => concat(utf8.encode(`SFrame 1.0 Secret ${what} `), bigEndian(kid, 8),
           bigEndian(SUITE, 2));
         const raw = await hkdf(base, new Uint8Array(0), label('key'), 16);
@@ -155,7 +187,7 @@ export class FrameCrypt {
     const clear = clearBytes(kind, data);
     const h = data.length >= clear ? parseHeader(data.subarray(clear)) : null;
     if (!h) throw new Error('no encryption header');
-    if (Math.floor(h.kid / TWO32) !== this.epoch) throw new Error(`key epoch ${Math.floor(h.kid / TWO32)} unknown`);
+    if (!this._epoch(Math.floor(h.kid / TWO32))) throw new Error(`key epoch ${Math.floor(h.kid / TWO32)} unknown`);
     const { key, salt } = await this._key(sender, h.kid);
     const header = data.subarray(clear, clear + h.length);
     const prefix = data.subarray(0, clear);
@@ -208,4 +240,148 @@ export function decryptReceiver(crypt, receiver, desc, onFailure) {
       }
     },
   })).pipeTo(writable).catch(() => {});
+}
+
+// --- key epochs (docs/e2ee.md, "Key distribution"): libhq's hqe2eekeys
+// in the browser, the same messages through e2ee_send ---
+
+const b64 = (bytes) => btoa(String.fromCharCode(...bytes));
+const unb64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+const hex = (bytes) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+
+async function sealKey(own, peerPub) {
+  const z = new Uint8Array(await crypto.subtle.deriveBits({ name: 'ECDH', public: peerPub }, own.privateKey, 256));
+  const raw = await hkdf(z, ROOM_SALT, utf8.encode('hqrooms epoch key'), 16);
+  return crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
+}
+
+export class E2eeKeys {
+  // `send(toSid or null, data)` sends through the server; `onEpoch({epoch,
+  // code, from})` tells of each epoch in use, epoch 0 included.
+  constructor(crypt, roomSecret, send, onEpoch) {
+    this.crypt = crypt;
+    this.send = send;
+    this.onEpoch = onEpoch;
+    this.epoch = 0;
+    this.secret = roomSecret;
+    this.distributor = null;
+    this.peers = new Map(); // sid -> {identity, pub}: holders whose key verified
+    this.members = new Map(); // sid -> identity: who is in the room
+    this.queue = this._init(roomSecret);
+  }
+
+  async _init(secret) {
+    const mac = await hkdf(utf8.encode(secret), ROOM_SALT, utf8.encode('hqrooms announce'), 32);
+    this.announceKey = await crypto.subtle.importKey('raw', mac, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    this.own = await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']);
+    this.ownPub = b64(new Uint8Array(await crypto.subtle.exportKey('raw', this.own.publicKey)));
+    this.onEpoch?.({ epoch: 0, code: await this.crypt.code(), from: null });
+  }
+
+  // One message at a time, in order.
+  _then(fn) {
+    this.queue = this.queue.then(fn).catch((err) => log.warn('end-to-end keys:', err.message || err));
+    return this.queue;
+  }
+
+  async _mac(identity, pub) {
+    return hex(new Uint8Array(await crypto.subtle.sign('HMAC', this.announceKey, utf8.encode(`key1 ${identity} ${pub}`))));
+  }
+
+  async _announce(to, kind) {
+    this.send(to, `key1 ${this.ownPub} ${await this._mac(this.identity, this.ownPub)} ${kind}`);
+  }
+
+  // The identity that sorts first among us and the holders in the room.
+  _weDistribute(except) {
+    if (!this.identity) return false;
+    for (const [sid, p] of this.peers) {
+      if (sid !== except && this.members.has(sid) && p.identity < this.identity) return false;
+    }
+    return true;
+  }
+
+  async _sendEpoch(sid, peer) {
+    const key = await sealKey(this.own, peer.pub);
+    const nonce = crypto.getRandomValues(new Uint8Array(12));
+    const aad = utf8.encode(`epoch1 ${this.epoch} ${this.identity} ${peer.identity}`);
+    const sealed = new Uint8Array(await crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: 128 }, key, utf8.encode(this.secret)));
+    this.send(sid, `epoch1 ${this.epoch} ${peer.identity} ${b64(nonce)} ${b64(sealed)}`);
+  }
+
+  async _use(epoch, secret, from) {
+    this.crypt.setSecret(epoch, secret);
+    this.epoch = epoch;
+    this.secret = secret;
+    this.distributor = from;
+    this.onEpoch?.({ epoch, code: await this.crypt.code(), from });
+  }
+
+  joined(sid, identity, others) {
+    return this._then(async () => {
+      this.sid = sid;
+      this.identity = identity;
+      this.peers.clear();
+      this.members = new Map(others.map((p) => [p.sid, p.identity]));
+      await this._announce(null, 'hello');
+    });
+  }
+
+  // Room membership: `identity` null when `sid` left.
+  participant(sid, identity) {
+    return this._then(async () => {
+      if (identity) {
+        this.members.set(sid, identity);
+        return;
+      }
+      this.members.delete(sid);
+      const holder = this.peers.delete(sid);
+      if (!holder || !this._weDistribute(null) || this.epoch >= 65535) return;
+      const raw = crypto.getRandomValues(new Uint8Array(32));
+      await this._use(this.epoch + 1, b64(raw), this.identity);
+      for (const [psid, p] of this.peers) await this._sendEpoch(psid, p);
+    });
+  }
+
+  // An e2ee_message from the server.
+  receive(msg) {
+    return this._then(async () => {
+      const f = String(msg.data).split(' ');
+      if (f[0] === 'key1' && f.length === 4) await this._receiveKey(msg.from, msg.identity, f);
+      else if (f[0] === 'epoch1' && f.length === 5) await this._receiveEpoch(msg.from, msg.identity, f);
+      else throw new Error(`message from ${msg.identity} refused: unknown message`);
+    });
+  }
+
+  async _receiveKey(sid, identity, f) {
+    const mac = await this._mac(identity, f[1]);
+    let diff = mac.length ^ f[2].length;
+    for (let i = 0; i < mac.length; i++) diff |= mac.charCodeAt(i) ^ f[2].charCodeAt(i);
+    if (diff) throw new Error(`key from ${identity} refused: not signed with this room's secret`);
+    const pub = await crypto.subtle.importKey('raw', unb64(f[1]), { name: 'ECDH', namedCurve: 'P-256' }, true, []);
+    const peer = { identity, pub };
+    this.peers.set(sid, peer);
+    if (f[3] === 'hello') {
+      await this._announce(sid, 'reply');
+      if (this.epoch > 0 && this._weDistribute(sid)) await this._sendEpoch(sid, peer);
+    }
+  }
+
+  async _receiveEpoch(sid, identity, f) {
+    const peer = this.peers.get(sid);
+    const epoch = Number(f[1]);
+    if (!peer || peer.identity !== identity) throw new Error(`epoch from ${identity} refused: key never announced`);
+    if (f[2] !== this.identity || !Number.isInteger(epoch) || epoch < 1 || epoch > 65535) {
+      throw new Error(`epoch from ${identity} refused: not for us`);
+    }
+    if (epoch < this.epoch || (epoch === this.epoch && (this.distributor === null || identity >= this.distributor))) {
+      throw new Error(`epoch ${epoch} from ${identity} refused: we are past it`);
+    }
+    const key = await sealKey(this.own, peer.pub);
+    const aad = utf8.encode(`epoch1 ${epoch} ${identity} ${this.identity}`);
+    const plain = await crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv: unb64(f[3]), additionalData: aad, tagLength: 128 }, key, unb64(f[4]));
+    await this._use(epoch, new TextDecoder().decode(plain), identity);
+  }
 }

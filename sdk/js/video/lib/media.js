@@ -4,7 +4,7 @@
 // everyone else's tracks and we answer.
 import { errors } from './errors.js';
 import { log } from './log.js';
-import { FrameCrypt, encryptSender, decryptReceiver } from './e2ee.js';
+import { FrameCrypt, E2eeKeys, encryptSender, decryptReceiver } from './e2ee.js';
 
 // The RTCConfiguration of every RTCPeerConnection the SDK makes.  As in
 // twilio-video, the app's `iceServers` and `iceTransportPolicy` connect
@@ -105,6 +105,10 @@ export class SfuMedia {
     // Extension: end-to-end encryption (docs/e2ee.md); our identity is set
     // once joined.  One key store and counter for all our tracks.
     this.crypt = options.e2ee ? new FrameCrypt(options.e2ee.secret) : null;
+    // Key epochs: a new one when a key holder leaves (docs/e2ee.md).
+    this.keys = this.crypt ? new E2eeKeys(this.crypt, options.e2ee.secret,
+      (to, data) => signal.send({ type: 'e2ee_send', ...(to ? { to } : {}), data }),
+      (info) => this.onE2eeEpoch?.(info)) : null;
     this.localIdentity = null;
     this.decrypting = new WeakSet(); // receivers with their transform
     this.recovering = new Map(); // transport -> its ICE restarts (_lost)

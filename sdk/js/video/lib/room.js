@@ -71,6 +71,14 @@ export class Room extends EventEmitter {
     media.iceServers = joined.ice_servers;
     // end-to-end keys are per sender: ours by the identity the server gave
     this._media.localIdentity = joined.participant.identity;
+    // Extension: end-to-end encryption's key epoch and verification code
+    // ({epoch, code, from}; docs/e2ee.md), null without; 'hqE2eeChanged'.
+    this.hqE2ee = null;
+    this._media.onE2eeEpoch = (info) => {
+      this.hqE2ee = info;
+      this.emit('hqE2eeChanged', info);
+    };
+    this._media.keys?.joined(joined.participant.sid, joined.participant.identity, joined.participants);
     this._media.networkQuality = (config) => this._configureNetworkQuality(config);
     this.sid = joined.room.sid;
     this.name = joined.room.name;
@@ -263,7 +271,7 @@ export class Room extends EventEmitter {
   _onEvent(msg) {
     const options = this._c.context.options;
     const media = ['subscribe_offer', 'candidate', 'end_of_candidates', 'publish_answer', 'peer_offer',
-      'peer_answer', 'peer_candidate'];
+      'peer_answer', 'peer_candidate', 'e2ee_message'];
     if (!media.includes(msg.type) && this._hold(() => this._onEvent(msg))) return;
     switch (msg.type) {
       case 'peer_offer':
@@ -274,6 +282,9 @@ export class Room extends EventEmitter {
       case 'subscribe_offer':
         this._media.onSubscribeOffer(msg);
         return;
+      case 'e2ee_message':
+        this._media.keys?.receive(msg);
+        return;
       case 'candidate':
       case 'end_of_candidates':
         this._media.onCandidate(msg);
@@ -283,11 +294,13 @@ export class Room extends EventEmitter {
         // comes after that one's participant_disconnected.
         if (this.participants.has(msg.participant.sid)) return;
         const p = this._addParticipant(msg.participant);
+        this._media.keys?.participant(msg.participant.sid, msg.participant.identity);
         this.emit('participantConnected', p);
         this._subscribeData(p);
         return;
       }
       case 'participant_disconnected':
+        this._media.keys?.participant(msg.participant.sid, null);
         this._removeParticipant(msg.participant.sid);
         return;
       case 'participant_reconnecting':
