@@ -1,10 +1,13 @@
-/* Participants; see hqroom.h.  What participants do in a room: join,
- * resume after a dropped connection, leave, chat, publish track metadata,
- * and (hosts) admit, deny, mute and remove others.
+/* Participants; see hqroom.h.  How a participant enters and leaves a
+ * room: join, the waiting room, resume after a dropped connection, leave,
+ * bans, the hidden recorder and chat-only members.  What it does once in
+ * is in hqparticipantchat.c (chat), hqparticipanttracks.c (tracks,
+ * subscriptions, data) and hqmoderation.c (what hosts do to others).
  *
  * Each operation follows hqroom.c's order: validate, store, audit log and
  * status callback, then tell the participants. */
 #include "hqroom-private.h"
+#include "hqparticipant-private.h"
 #include "hqhttp.h"
 #include "hqlog.h"
 #include "hqrules.h"
@@ -58,8 +61,8 @@ room_to_protocol (HqRoom *room)
   return obj;
 }
 
-static JsonObject *
-chat_to_json (const HqChatRecord *c)
+JsonObject *
+hq_chat_to_json (const HqChatRecord *c)
 {
   JsonObject *obj = json_object_new ();
   g_autofree gchar *iso = hq_time_iso (c->created);
@@ -145,8 +148,8 @@ lobby_json (HqRoom *room)
   return arr;
 }
 
-static void
-announce_lobby (HqRoom *room)
+void
+hq_room_announce_lobby (HqRoom *room)
 {
   for (guint i = 0; i < room->participants->len; i++) {
     HqParticipant *p = g_ptr_array_index (room->participants, i);
@@ -182,8 +185,8 @@ participant_new (HqRoom *room, const HqTokenClaims *claims,
   return p;
 }
 
-static JsonObject *
-participant_ref_json (HqParticipant *p)
+JsonObject *
+hq_participant_ref_json (HqParticipant *p)
 {
   JsonObject *obj = json_object_new ();
 
@@ -275,7 +278,7 @@ send_chat_joined (HqParticipant *p, const gchar *id)
   json_object_set_string_member (room_obj, "name", room->rec.unique_name);
   json_object_set_string_member (room_obj, "type", room->rec.type);
   json_object_set_object_member (msg, "room", room_obj);
-  json_object_set_object_member (msg, "member", participant_ref_json (p));
+  json_object_set_object_member (msg, "member", hq_participant_ref_json (p));
   json_object_set_array_member (msg, "chat", recent_chat (room));
   /* What an upload may be, so that a client can tell its user before
    * sending a byte. */
@@ -371,7 +374,7 @@ hq_participant_disconnect (
     json_object_set_string_member (detail, "reason", reason);
     hq_room_event (room, "lobby-left", p, NULL, actor, detail);
     g_ptr_array_remove (room->participants, p);
-    announce_lobby (room);
+    hq_room_announce_lobby (room);
     return;
   }
   for (guint i = 0; i < p->tracks->len; i++) {
@@ -401,7 +404,7 @@ hq_participant_disconnect (
   {
     JsonObject *msg = hq_message_new ("participant_disconnected", NULL);
     json_object_set_object_member (
-        msg, "participant", participant_ref_json (p));
+        msg, "participant", hq_participant_ref_json (p));
     json_object_set_string_member (msg, "reason", reason);
     /* Keep @p alive through the broadcast; it skips itself anyway. */
     hq_room_broadcast (room, p, msg);
@@ -446,7 +449,7 @@ recent_chat (HqRoom *room)
     hq_log_message (HQ_LOG_ERROR, "store", "%s", error->message);
   for (guint i = 0; rows && i < rows->len; i++)
     json_array_add_object_element (
-        arr, chat_to_json (g_ptr_array_index (rows, i)));
+        arr, hq_chat_to_json (g_ptr_array_index (rows, i)));
   return arr;
 }
 
@@ -493,8 +496,8 @@ send_joined (HqParticipant *p, const gchar *id)
 }
 
 /* Makes @p (new, or admitted from the lobby) a connected participant. */
-static gboolean
-connect_participant (
+gboolean
+hq_participant_connect (
     HqParticipant *p, const gchar *id, HqParticipant *actor, GError **error)
 {
   HqRoom *room = p->room;
@@ -526,8 +529,8 @@ connect_participant (
   return TRUE;
 }
 
-static gboolean
-check_room_open (HqRoom *room, GError **error)
+gboolean
+hq_room_check_open (HqRoom *room, GError **error)
 {
   if (hq_room_connected_count (room) >= (guint)room->rec.max_participants) {
     g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FULL,
@@ -738,16 +741,16 @@ hq_room_join (HqRoom *room, const HqTokenClaims *claims,
     json_object_set_string_member (msg, "participant_sid", p->rec.sid);
     json_object_set_string_member (msg, "resume_token", p->resume_token);
     hq_participant_send (p, msg);
-    announce_lobby (room);
+    hq_room_announce_lobby (room);
     return p;
   }
-  if (!check_room_open (room, error)) {
+  if (!hq_room_check_open (room, error)) {
     p->peer = NULL;
     hq_participant_free (p);
     return NULL;
   }
   g_ptr_array_add (room->participants, p);
-  if (!connect_participant (p, request_id, NULL, error)) {
+  if (!hq_participant_connect (p, request_id, NULL, error)) {
     p->peer = NULL;
     g_ptr_array_remove (room->participants, p);
     return NULL;
@@ -788,778 +791,7 @@ hq_participant_connection_lost (HqParticipant *p)
   p->grace_timer = hq_timeout_ms (
       p->room->rooms->config->reconnect_grace_ms, grace_expired_cb, p);
   msg = hq_message_new ("participant_reconnecting", NULL);
-  json_object_set_object_member (msg, "participant", participant_ref_json (p));
+  json_object_set_object_member (
+      msg, "participant", hq_participant_ref_json (p));
   hq_room_broadcast (p->room, p, msg);
-}
-
-/* --- chat --- */
-
-/* Attachment @media_sid, uploaded by @p to its room, as a message's
- * "media" object's text (new); NULL with NOT_FOUND otherwise. */
-static gchar *
-chat_media_text (HqParticipant *p, const gchar *media_sid, GError **error)
-{
-  g_autoptr (HqChatMediaRecord) m =
-      hq_store_get_chat_media (p->room->rooms->store, media_sid, NULL);
-  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
-  JsonObject *obj;
-
-  if (m == NULL || g_strcmp0 (m->room_sid, p->room->rec.sid) != 0
-      || g_strcmp0 (m->identity, p->rec.identity) != 0) {
-    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NOT_FOUND,
-        "There is no attachment %.64s of yours in this room: upload the "
-        "file first (POST /v1/ChatMedia).",
-        media_sid);
-    return NULL;
-  }
-  obj = json_object_new ();
-  json_object_set_string_member (obj, "sid", m->sid);
-  hq_json_set_string_or_null (obj, "filename", m->filename);
-  json_object_set_string_member (obj, "content_type", m->content_type);
-  json_object_set_int_member (obj, "size", m->size);
-  json_node_take_object (node, obj);
-  return json_to_string (node, FALSE);
-}
-
-JsonObject *
-hq_participant_chat (HqParticipant *p, const gchar *body,
-    JsonObject *attributes, const gchar *media_sid, GError **error)
-{
-  HqChatRecord rec = { 0 };
-  g_autofree gchar *attr_text = NULL, *media_text = NULL;
-  GError *local = NULL;
-  JsonObject *msg, *message;
-  gsize len = body ? strlen (body) : 0;
-
-  if (p->hidden) {
-    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_RECORDER,
-        "The recorder does not chat.");
-    return NULL;
-  }
-  if (media_sid) {
-    media_text = chat_media_text (p, media_sid, error);
-    if (media_text == NULL)
-      return NULL;
-  } else if (body == NULL) {
-    hq_room_invalid (error,
-        "body is missing: a message has a body, an "
-        "attachment (media_sid) or both.");
-    return NULL;
-  }
-
-  if ((len == 0 && media_sid == NULL) || len > HQ_CHAT_MAX_BODY) {
-    hq_room_invalid (error, "body must be 1 to %d bytes; this one has %zu.",
-        HQ_CHAT_MAX_BODY, len);
-    return NULL;
-  }
-  if (attributes) {
-    JsonNode *node = json_node_new (JSON_NODE_OBJECT);
-    json_node_set_object (node, attributes);
-    attr_text = json_to_string (node, FALSE);
-    json_node_unref (node);
-  }
-  rec.room_sid = p->room->rec.sid;
-  rec.participant_sid = p->rec.sid;
-  rec.identity = p->rec.identity;
-  rec.name = p->rec.name;
-  rec.body = (gchar *)(body ? body : "");
-  rec.attributes = attr_text;
-  rec.media = media_text;
-  rec.created = hq_now_ms ();
-  if (!hq_store_add_chat (p->room->rooms->store, &rec, &local)) {
-    hq_room_store_failed (local, error);
-    return NULL;
-  }
-  message = chat_to_json (&rec);
-  msg = hq_message_new ("chat_message", NULL);
-  json_object_set_object_member (msg, "message", json_object_ref (message));
-  hq_room_broadcast (p->room, p, msg);
-  return message;
-}
-
-JsonObject *
-hq_participant_chat_media_url (
-    HqParticipant *p, const gchar *media_sid, GError **error)
-{
-  HqConfig *config = p->room->rooms->config;
-  g_autoptr (HqChatMediaRecord) m =
-      hq_store_get_chat_media (p->room->rooms->store, media_sid, NULL);
-  g_autofree gchar *url = NULL, *iso = NULL;
-  JsonObject *detail, *obj;
-  gint64 expires = 0;
-
-  if (m == NULL || g_strcmp0 (m->room_sid, p->room->rec.sid) != 0) {
-    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NOT_FOUND,
-        "There is no attachment %.64s in this room's chat.", media_sid);
-    return NULL;
-  }
-  url = hq_media_link_new (
-      "", config->media_secret, m->sid, config->chat_media_url_ttl, &expires);
-  detail = json_object_new ();
-  json_object_set_string_member (detail, "media_sid", m->sid);
-  hq_room_event (p->room, "chat-media-link", p, NULL, NULL, detail);
-  iso = hq_time_iso (expires * 1000);
-  obj = json_object_new ();
-  json_object_set_string_member (obj, "media_sid", m->sid);
-  json_object_set_string_member (obj, "url", url);
-  json_object_set_string_member (obj, "expires", iso);
-  return obj;
-}
-
-JsonArray *
-hq_participant_chat_history (HqParticipant *p, gint64 before, guint limit,
-    gboolean *has_more, GError **error)
-{
-  GError *local = NULL;
-  g_autoptr (GPtrArray) rows = NULL;
-  JsonArray *arr;
-
-  if (limit == 0 || limit > HQ_CHAT_PAGE) {
-    hq_room_invalid (error, "limit must be 1 to %d.", HQ_CHAT_PAGE);
-    return NULL;
-  }
-  if (before < 0) {
-    hq_room_invalid (error, "before must be a message index (1 or more).");
-    return NULL;
-  }
-  /* One more than asked tells whether anything lies further back. */
-  rows = hq_store_chat_history (
-      p->room->rooms->store, p->room->rec.sid, before, limit + 1, &local);
-  if (rows == NULL) {
-    hq_room_store_failed (local, error);
-    return NULL;
-  }
-  *has_more = rows->len > limit;
-  if (*has_more)
-    g_ptr_array_remove_index (rows, 0);
-  arr = json_array_new ();
-  for (guint i = 0; i < rows->len; i++)
-    json_array_add_object_element (
-        arr, chat_to_json (g_ptr_array_index (rows, i)));
-  return arr;
-}
-
-/* --- tracks --- */
-
-static HqTrackRecord *
-find_track (HqParticipant *p, const gchar *sid, GError **error)
-{
-  for (guint i = 0; i < p->tracks->len; i++) {
-    HqTrackRecord *t = g_ptr_array_index (p->tracks, i);
-    if (g_strcmp0 (t->sid, sid) == 0)
-      return t;
-  }
-  g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NOT_FOUND,
-      "Participant %s has no track %s.", p->rec.sid, sid);
-  return NULL;
-}
-
-static void
-announce_track (HqParticipant *p, const gchar *type, HqTrackRecord *t)
-{
-  JsonObject *msg = hq_message_new (type, NULL);
-
-  json_object_set_string_member (msg, "participant_sid", p->rec.sid);
-  json_object_set_object_member (msg, "track", hq_track_record_to_json (t));
-  hq_room_broadcast (p->room, p, msg);
-}
-
-/* NULL (absent: standard) or one of the protocol's names. */
-static gboolean
-check_priority (const gchar *priority, HqSfuPriority *value, GError **error)
-{
-  *value = HQ_SFU_PRIORITY_STANDARD;
-  if (priority == NULL || hq_sfu_priority_from_string (priority, value))
-    return TRUE;
-  return hq_room_invalid (
-      error, "priority must be low, standard or high, not \"%s\".", priority);
-}
-
-JsonObject *
-hq_participant_publish_track (HqParticipant *p, const gchar *name,
-    const gchar *kind, gboolean enabled, const gchar *priority, GError **error)
-{
-  static const gchar *const kinds[] = { "audio", "video", "data", NULL };
-  HqSfuPriority prio;
-  HqTrackRecord *t;
-  GError *local = NULL;
-
-  if (p->hidden) {
-    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_RECORDER,
-        "The recorder does not publish.");
-    return NULL;
-  }
-  if (!g_strv_contains (kinds, kind)) {
-    hq_room_invalid (error, "kind must be audio, video or data.");
-    return NULL;
-  }
-  if (!check_priority (priority, &prio, error))
-    return NULL;
-  if (*name == '\0' || g_utf8_strlen (name, -1) > HQ_TOKEN_MAX_NAME) {
-    hq_room_invalid (error, "name must be 1 to 128 characters.");
-    return NULL;
-  }
-  if (p->tracks->len >= HQ_TRACKS_MAX) {
-    hq_room_invalid (
-        error, "A participant publishes at most %d tracks.", HQ_TRACKS_MAX);
-    return NULL;
-  }
-  for (guint i = 0; i < p->tracks->len; i++) {
-    HqTrackRecord *o = g_ptr_array_index (p->tracks, i);
-    if (g_strcmp0 (o->name, name) == 0) {
-      hq_room_invalid (error,
-          "This participant already publishes a track named "
-          "\"%s\".",
-          name);
-      return NULL;
-    }
-  }
-  t = g_new0 (HqTrackRecord, 1);
-  t->sid = hq_sid_new ("MT");
-  t->room_sid = g_strdup (p->room->rec.sid);
-  t->participant_sid = g_strdup (p->rec.sid);
-  t->name = g_strdup (name);
-  t->kind = g_strdup (kind);
-  t->priority = g_strdup (hq_sfu_priority_to_string (prio));
-  t->enabled = enabled;
-  t->published = TRUE;
-  t->created = t->updated = hq_now_ms ();
-  if (!hq_store_put_track (p->room->rooms->store, t, &local)) {
-    hq_track_record_free (t);
-    hq_room_store_failed (local, error);
-    return NULL;
-  }
-  g_ptr_array_add (p->tracks, t);
-  hq_room_event (p->room, "track-added", p, t, NULL, NULL);
-  announce_track (p, "track_published", t);
-  if (p->room->media) {
-    hq_sfu_room_add_track (
-        p->room->media, p->rec.sid, t->sid, t->name, t->kind, prio);
-    if (!t->enabled)
-      hq_sfu_room_set_track_enabled (p->room->media, t->sid, FALSE);
-  }
-  hq_recordings_room_changed (p->room->rooms->recordings, p->room);
-  return hq_track_record_to_json (t);
-}
-
-JsonObject *
-hq_participant_unpublish_track (
-    HqParticipant *p, const gchar *track_sid, GError **error)
-{
-  HqTrackRecord *t = find_track (p, track_sid, error);
-  GError *local = NULL;
-  JsonObject *obj;
-
-  if (t == NULL)
-    return NULL;
-  t->published = FALSE;
-  t->updated = hq_now_ms ();
-  if (!hq_store_put_track (p->room->rooms->store, t, &local)) {
-    t->published = TRUE;
-    hq_room_store_failed (local, error);
-    return NULL;
-  }
-  hq_room_event (p->room, "track-removed", p, t, NULL, NULL);
-  announce_track (p, "track_unpublished", t);
-  if (p->room->media)
-    hq_sfu_room_remove_track (p->room->media, t->sid);
-  obj = hq_track_record_to_json (t);
-  g_ptr_array_remove (p->tracks, t);
-  hq_recordings_room_changed (p->room->rooms->recordings, p->room);
-  return obj;
-}
-
-static gboolean
-set_enabled (HqParticipant *p, HqTrackRecord *t, gboolean enabled,
-    HqParticipant *actor, GError **error)
-{
-  GError *local = NULL;
-
-  if (t->enabled == enabled)
-    return TRUE;
-  t->enabled = enabled;
-  t->updated = hq_now_ms ();
-  if (!hq_store_put_track (p->room->rooms->store, t, &local)) {
-    t->enabled = !enabled;
-    return hq_room_store_failed (local, error);
-  }
-  /* The SFU enforces it (a disabled track is not forwarded), told before
-   * anyone hears of the change. */
-  if (p->room->media)
-    hq_sfu_room_set_track_enabled (p->room->media, t->sid, enabled);
-  hq_room_event (
-      p->room, enabled ? "track-enabled" : "track-disabled", p, t, actor, NULL);
-  announce_track (p, enabled ? "track_enabled" : "track_disabled", t);
-  return TRUE;
-}
-
-gboolean
-hq_participant_media (HqParticipant *p, JsonObject *msg, GError **error)
-{
-  if (p->room->media == NULL) {
-    return hq_room_invalid (error,
-        "A %s room carries media peer to peer, not through the server.",
-        p->room->rec.type);
-  }
-  hq_sfu_room_handle (p->room->media, p->rec.sid, msg);
-  return TRUE;
-}
-
-/* --- subscribe rules --- */
-
-gboolean
-hq_subscribe_rules_check (JsonArray *rules, const gchar *field, GError **error)
-{
-  static const gchar *const kinds[] = { "audio", "video", "data", NULL };
-
-  return hq_rules_check (rules, field, kinds, error);
-}
-
-HqParticipant *
-hq_room_lookup_participant (HqRoom *room, const gchar *sid)
-{
-  return hq_room_find_participant (room, sid);
-}
-
-gboolean
-hq_participant_set_subscribe_rules (
-    HqParticipant *p, JsonArray *rules, GError **error)
-{
-  gint64 now = hq_now_ms ();
-
-  if (p->hidden) {
-    if (rules)
-      json_array_unref (rules);
-    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_RECORDER,
-        "The recorder receives what the recording rules select.");
-    return FALSE;
-  }
-  if (p->room->media == NULL) {
-    if (rules)
-      json_array_unref (rules);
-    return hq_room_invalid (error,
-        "A %s room carries media peer to peer: there is nothing to "
-        "subscribe to at the server.",
-        p->room->rec.type);
-  }
-  if (p->subscribe_rules)
-    json_array_unref (p->subscribe_rules);
-  else
-    p->subscribe_rules_created = now;
-  p->subscribe_rules = rules;
-  p->subscribe_rules_updated = now;
-  /* A waiting guest's go to the SFU when a host admits it. */
-  if (!p->waiting)
-    hq_sfu_room_set_subscribe_rules (p->room->media, p->rec.sid, rules);
-  return TRUE;
-}
-
-JsonObject *
-hq_participant_subscribe_rules_to_json (HqParticipant *p)
-{
-  JsonObject *o = json_object_new ();
-  g_autofree gchar *created = NULL, *updated = NULL;
-
-  json_object_set_string_member (o, "participant_sid", p->rec.sid);
-  json_object_set_string_member (o, "room_sid", p->room->rec.sid);
-  json_object_set_array_member (o, "rules",
-      p->subscribe_rules ? json_array_ref (p->subscribe_rules)
-                         : hq_rules_include_all ());
-  if (p->subscribe_rules) {
-    created = hq_time_iso (p->subscribe_rules_created);
-    updated = hq_time_iso (p->subscribe_rules_updated);
-    json_object_set_string_member (o, "date_created", created);
-    json_object_set_string_member (o, "date_updated", updated);
-  } else {
-    json_object_set_null_member (o, "date_created");
-    json_object_set_null_member (o, "date_updated");
-  }
-  return o;
-}
-
-JsonObject *
-hq_participant_set_track_enabled (
-    HqParticipant *p, const gchar *track_sid, gboolean enabled, GError **error)
-{
-  HqTrackRecord *t = find_track (p, track_sid, error);
-
-  if (t == NULL || !set_enabled (p, t, enabled, NULL, error))
-    return NULL;
-  return hq_track_record_to_json (t);
-}
-
-JsonObject *
-hq_participant_set_track_priority (HqParticipant *p, const gchar *track_sid,
-    const gchar *priority, GError **error)
-{
-  HqTrackRecord *t = find_track (p, track_sid, error);
-  g_autofree gchar *old = NULL;
-  HqSfuPriority prio;
-  GError *local = NULL;
-
-  if (t == NULL || !check_priority (priority, &prio, error))
-    return NULL;
-  if (g_strcmp0 (t->priority, priority) == 0)
-    return hq_track_record_to_json (t);
-  old = t->priority;
-  t->priority = g_strdup (priority);
-  t->updated = hq_now_ms ();
-  if (!hq_store_put_track (p->room->rooms->store, t, &local)) {
-    g_free (t->priority);
-    t->priority = g_steal_pointer (&old);
-    hq_room_store_failed (local, error);
-    return NULL;
-  }
-  if (p->room->media)
-    hq_sfu_room_set_track_priority (p->room->media, t->sid, prio);
-  announce_track (p, "track_priority_changed", t);
-  return hq_track_record_to_json (t);
-}
-
-/* --- moderation --- */
-
-static HqParticipant *
-moderation_target (HqParticipant *host, const gchar *target_sid, GError **error)
-{
-  HqParticipant *target;
-
-  if (host->role != HQ_ROLE_HOST || host->waiting) {
-    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FORBIDDEN,
-        "Only a host may admit, deny, mute or remove participants.");
-    return NULL;
-  }
-  target = hq_room_find_participant (host->room, target_sid);
-  if (target == NULL)
-    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NOT_FOUND,
-        "No participant %s is in this room.", target_sid);
-  return target;
-}
-
-static HqParticipant *
-lobby_target (HqParticipant *host, const gchar *target_sid, GError **error)
-{
-  HqParticipant *target = moderation_target (host, target_sid, error);
-
-  if (target && !target->waiting) {
-    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NOT_FOUND,
-        "Participant %s is not waiting in the lobby.", target_sid);
-    return NULL;
-  }
-  return target;
-}
-
-gboolean
-hq_participant_admit (
-    HqParticipant *host, const gchar *target_sid, GError **error)
-{
-  HqParticipant *target = lobby_target (host, target_sid, error);
-  g_autofree gchar *id = NULL;
-
-  if (target == NULL || !check_room_open (host->room, error))
-    return FALSE;
-  id = g_steal_pointer (&target->join_id);
-  hq_room_event (host->room, "participant-admitted", target, NULL, host, NULL);
-  if (!connect_participant (target, id, host, error))
-    return FALSE;
-  announce_lobby (host->room);
-  return TRUE;
-}
-
-gboolean
-hq_participant_admit_identity (
-    HqParticipant *host, const gchar *identity, GError **error)
-{
-  if (host->role != HQ_ROLE_HOST || host->waiting) {
-    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FORBIDDEN,
-        "Only a host may admit, deny, mute or remove participants.");
-    return FALSE;
-  }
-  return hq_room_unban (host->room, identity, host, error);
-}
-
-/* "@sentence" or "@sentence: @reason", for a denied or removed
- * participant (new). */
-static gchar *
-moderation_message (const gchar *sentence, const gchar *reason)
-{
-  return reason ? g_strdup_printf ("%s: %s", sentence, reason)
-                : g_strdup_printf ("%s.", sentence);
-}
-
-static gboolean
-check_reason (const gchar *reason, GError **error)
-{
-  if (reason == NULL)
-    return TRUE;
-  if (*reason == '\0' || strlen (reason) > HQ_PROTOCOL_MAX_REASON)
-    return hq_room_invalid (error, "reason must be 1 to %d bytes, not %zu.",
-        HQ_PROTOCOL_MAX_REASON, strlen (reason));
-  return TRUE;
-}
-
-gboolean
-hq_participant_deny (HqParticipant *host, const gchar *target_sid,
-    const gchar *reason, GError **error)
-{
-  HqParticipant *target;
-  g_autoptr (JsonObject) msg = NULL;
-  g_autofree gchar *text = NULL;
-
-  if (!check_reason (reason, error)
-      || (target = lobby_target (host, target_sid, error)) == NULL
-      || !hq_participant_ban (target, "denied", host, error))
-    return FALSE;
-  hq_room_event (host->room, "participant-denied", target, NULL, host, NULL);
-  msg = hq_message_new ("denied", target->join_id);
-  text =
-      moderation_message ("A host declined to admit you to this room", reason);
-  json_object_set_string_member (msg, "message", text);
-  if (reason)
-    json_object_set_string_member (msg, "reason", reason);
-  hq_participant_send (target, msg);
-  hq_participant_disconnect (target, "denied", HQ_CLOSE_DENIED, host);
-  return TRUE;
-}
-
-gboolean
-hq_participant_mute (HqParticipant *host, const gchar *target_sid,
-    const gchar *track_sid, GError **error)
-{
-  HqParticipant *target = moderation_target (host, target_sid, error);
-  g_autoptr (JsonObject) msg = NULL;
-  HqTrackRecord *t;
-
-  if (target == NULL || (t = find_track (target, track_sid, error)) == NULL)
-    return FALSE;
-  hq_room_event (host->room, "track-muted", target, t, host, NULL);
-  msg = hq_message_new ("muted", NULL);
-  json_object_set_string_member (msg, "track_sid", t->sid);
-  json_object_set_object_member (msg, "by", participant_ref_json (host));
-  hq_participant_send (target, msg);
-  return set_enabled (target, t, FALSE, host, error);
-}
-
-gboolean
-hq_participant_remove (HqParticipant *host, const gchar *target_sid,
-    const gchar *reason, GError **error)
-{
-  HqParticipant *target;
-  g_autoptr (JsonObject) msg = NULL;
-  g_autofree gchar *text = NULL;
-
-  if (!check_reason (reason, error)
-      || (target = moderation_target (host, target_sid, error)) == NULL)
-    return FALSE;
-  if (target == host) {
-    hq_room_invalid (
-        error, "A host leaves with `leave`, not by removing itself.");
-    return FALSE;
-  }
-  if (!hq_participant_ban (target, "removed", host, error))
-    return FALSE;
-  hq_room_event (host->room, "participant-removed", target, NULL, host, NULL);
-  msg = hq_message_new ("removed", NULL);
-  json_object_set_object_member (msg, "by", participant_ref_json (host));
-  text = moderation_message ("A host removed you from this room", reason);
-  json_object_set_string_member (msg, "message", text);
-  if (reason)
-    json_object_set_string_member (msg, "reason", reason);
-  hq_participant_send (target, msg);
-  hq_participant_disconnect (target, "removed", HQ_CLOSE_REMOVED, host);
-  return TRUE;
-}
-
-gboolean
-hq_participant_may_end_room (HqParticipant *host, GError **error)
-{
-  if (host->role == HQ_ROLE_HOST && !host->waiting)
-    return TRUE;
-  g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FORBIDDEN,
-      "Only a host may end the room for everyone.");
-  return FALSE;
-}
-
-void
-hq_participant_end_room (HqParticipant *host)
-{
-  hq_room_event (host->room, "room-ended-by-host", NULL, NULL, host, NULL);
-  hq_room_complete (host->room, "completed_by_host");
-}
-
-JsonObject *
-hq_participant_set_recording (
-    HqParticipant *host, JsonArray *rules, GError **error)
-{
-  HqRecordings *recs = host->room->rooms->recordings;
-  g_autoptr (JsonArray) wanted = rules ? rules : hq_rules_include_all ();
-
-  if (host->role != HQ_ROLE_HOST || host->waiting) {
-    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FORBIDDEN,
-        "Only a host may start or stop recording.");
-    return NULL;
-  }
-  if (!hq_recordings_set_rules (recs, host->room, wanted, host, error))
-    return NULL;
-  return hq_recordings_get_rules (recs, host->room, host->room->rec.sid);
-}
-
-gboolean
-hq_participant_set_subscriber_priority (HqParticipant *p,
-    const gchar *track_sid, const gchar *priority, GError **error)
-{
-  HqRoom *room = p->room;
-  HqSfuPriority prio = HQ_SFU_PRIORITY_STANDARD;
-  HqTrackRecord *t = NULL;
-
-  if (room->media == NULL)
-    return hq_room_invalid (error,
-        "A %s room carries media peer to peer: the server has no "
-        "bandwidth to share.",
-        room->rec.type);
-  if (priority && !check_priority (priority, &prio, error))
-    return FALSE;
-  for (guint i = 0; t == NULL && i < room->participants->len; i++) {
-    HqParticipant *o = g_ptr_array_index (room->participants, i);
-    if (o != p && !o->waiting)
-      t = find_track (o, track_sid, NULL);
-  }
-  if (t == NULL || !t->published) {
-    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NOT_FOUND,
-        "No other participant publishes a track %s in this room.", track_sid);
-    return FALSE;
-  }
-  hq_sfu_room_set_subscriber_priority (
-      room->media, p->rec.sid, t->sid, priority ? (gint)prio : -1);
-  return TRUE;
-}
-
-/* The bytes @data carries: its own, or those its base64 decodes to (-1:
- * not base64). */
-static gssize
-data_length (const gchar *data, gboolean binary)
-{
-  gsize len = strlen (data), pad = 0;
-
-  if (!binary)
-    return (gssize)len;
-  if (len % 4 != 0)
-    return -1;
-  for (gsize i = 0; i < len; i++) {
-    gchar c = data[i];
-    if (c == '=' && i >= len - 2)
-      pad++;
-    else if (pad > 0 || !(g_ascii_isalnum (c) || c == '+' || c == '/'))
-      return -1;
-  }
-  return (gssize)(len / 4 * 3 - pad);
-}
-
-/* Counts one message of @bytes against @p's second; FALSE when over. */
-static gboolean
-data_rate_ok (HqParticipant *p, gsize bytes, GError **error)
-{
-  gint64 second = g_get_monotonic_time () / G_USEC_PER_SEC;
-
-  if (second != p->data_second) {
-    p->data_second = second;
-    p->data_messages = 0;
-    p->data_bytes = 0;
-  }
-  if (p->data_messages + 1 > HQ_PROTOCOL_DATA_MESSAGES_PER_SECOND
-      || p->data_bytes + bytes > HQ_PROTOCOL_DATA_BYTES_PER_SECOND) {
-    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_RATE_LIMITED,
-        "Data tracks carry at most %d messages and %d bytes a second from "
-        "one participant; this message was dropped.",
-        HQ_PROTOCOL_DATA_MESSAGES_PER_SECOND,
-        HQ_PROTOCOL_DATA_BYTES_PER_SECOND);
-    return FALSE;
-  }
-  p->data_messages++;
-  p->data_bytes += bytes;
-  return TRUE;
-}
-
-gboolean
-hq_participant_send_data (HqParticipant *p, const gchar *track_sid,
-    const gchar *data, gboolean binary, GError **error)
-{
-  HqRoom *room = p->room;
-  HqTrackRecord *t;
-  gssize bytes;
-  g_autoptr (JsonObject) msg = NULL;
-
-  if (room->media == NULL)
-    return hq_room_invalid (error,
-        "A %s room carries data tracks on data channels between the "
-        "participants, not through the server.",
-        room->rec.type);
-  if ((t = find_track (p, track_sid, error)) == NULL)
-    return FALSE;
-  if (!g_str_equal (t->kind, "data") || !t->published)
-    return hq_room_invalid (
-        error, "Track %s is not a published data track.", track_sid);
-  if ((bytes = data_length (data, binary)) < 0)
-    return hq_room_invalid (error,
-        "data is not base64, but binary is true: send binary data as "
-        "base64.");
-  if (bytes > HQ_PROTOCOL_MAX_DATA) {
-    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_TOO_BIG,
-        "A data track message carries at most %d bytes; this one has %zd. "
-        "Nobody received it.",
-        HQ_PROTOCOL_MAX_DATA, bytes);
-    return FALSE;
-  }
-  if (!data_rate_ok (p, (gsize)bytes, error))
-    return FALSE;
-  msg = hq_message_new (HQ_EVENT_DATA_MESSAGE, NULL);
-  json_object_set_string_member (msg, "participant_sid", p->rec.sid);
-  json_object_set_string_member (msg, "track_sid", t->sid);
-  json_object_set_string_member (msg, "data", data);
-  if (binary)
-    json_object_set_boolean_member (msg, "binary", TRUE);
-  /* Not to the recorder: it records no data. */
-  for (guint i = 0; i < room->participants->len; i++) {
-    HqParticipant *o = g_ptr_array_index (room->participants, i);
-    if (o != p && !o->waiting
-        && (o->subscribe_rules == NULL
-            || hq_rules_select (
-                o->subscribe_rules, "data", p->rec.identity, t->name)))
-      hq_participant_send (o, msg);
-  }
-  return TRUE;
-}
-
-gboolean
-hq_participant_relay (HqParticipant *p, JsonObject *msg, GError **error)
-{
-  const gchar *type =
-      json_object_get_string_member_with_default (msg, "type", "");
-  const gchar *to =
-      json_object_get_string_member_with_default (msg, "to", NULL);
-  const gchar *field =
-      g_str_equal (type, "peer_candidate") ? "candidate" : "sdp";
-  const gchar *payload =
-      json_object_get_string_member_with_default (msg, field, NULL);
-  HqParticipant *target;
-  g_autoptr (JsonObject) out = NULL;
-
-  if (p->room->media != NULL) {
-    return hq_room_invalid (error,
-        "A %s room carries media through the server: use publish_offer.",
-        p->room->rec.type);
-  }
-  if (to == NULL || payload == NULL)
-    return hq_room_invalid (error, "%s needs to and %s strings.", type, field);
-  target = hq_room_find_participant (p->room, to);
-  if (target == NULL || target->waiting || target == p) {
-    g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_NOT_FOUND,
-        "No other participant %s is in this room.", to);
-    return FALSE;
-  }
-  out = hq_message_new (type, NULL);
-  json_object_set_string_member (out, "from", p->rec.sid);
-  json_object_set_string_member (out, "identity", p->rec.identity);
-  json_object_set_string_member (out, field, payload);
-  hq_participant_send (target, out);
-  return TRUE;
 }
