@@ -10,6 +10,7 @@
 #include "hqroomclient.h"
 
 #include <libsoup/soup.h>
+#include <hq/hqprotocol.h>
 #include <hq/hqtransport.h>
 
 G_BEGIN_DECLS
@@ -120,9 +121,9 @@ G_GNUC_INTERNAL JsonArray *hq_room_client_array_member (
     JsonObject *o, const gchar *name);
 /* Sends @msg (borrowed) when the WebSocket is open. */
 G_GNUC_INTERNAL void hq_room_client_ws_send (HqRoomClient *c, JsonObject *msg);
-/* A new message {type, id?}. */
-G_GNUC_INTERNAL JsonObject *hq_room_client_msg_new (
-    const gchar *type, const gchar *id);
+/* The id of our publish_offer, whose error means we cannot publish.
+ * Other requests go by their type's name. */
+#define HQ_ROOM_CLIENT_PUBLISH_ID "publish"
 /* Gives up for good: stops reconnecting and tells the owner once. */
 G_GNUC_INTERNAL void hq_room_client_fail (
     HqRoomClient *c, gint code, const gchar *format, ...) G_GNUC_PRINTF (3, 4);
@@ -146,7 +147,7 @@ G_GNUC_INTERNAL void hq_room_client_on_priority_changed (
 G_GNUC_INTERNAL void hq_room_client_on_subscribe_offer (
     HqRoomClient *c, JsonObject *msg);
 G_GNUC_INTERNAL void hq_room_client_on_candidate (
-    HqRoomClient *c, const gchar *type, JsonObject *msg);
+    HqRoomClient *c, HqMessageType type, JsonObject *msg);
 
 G_END_DECLS
 

@@ -143,17 +143,6 @@ hq_room_client_ws_send (HqRoomClient *c, JsonObject *msg)
   soup_websocket_connection_send_text (c->ws, text);
 }
 
-JsonObject *
-hq_room_client_msg_new (const gchar *type, const gchar *id)
-{
-  JsonObject *o = json_object_new ();
-
-  json_object_set_string_member (o, "type", type);
-  if (id)
-    json_object_set_string_member (o, "id", id);
-  return o;
-}
-
 /* Gives up for good: stops reconnecting and tells the owner once. */
 void
 hq_room_client_fail (HqRoomClient *c, gint code, const gchar *format, ...)
@@ -250,22 +239,30 @@ static void
 on_join_refused (HqRoomClient *c, JsonObject *msg)
 {
   const gchar *code = hq_room_client_str_member (msg, "code");
-  const gchar *text = hq_room_client_str_member (msg, "message");
+  const gchar *text = "";
+  HqProtocolError error = HQ_PROTOCOL_ERROR_BAD_MESSAGE;
   gint kind = HQ_ROOM_CLIENT_ERROR_REFUSED;
 
-  if (g_strcmp0 (code, "invalid_token") == 0
-      || g_strcmp0 (code, "room_not_granted") == 0
-      || g_strcmp0 (code, "banned") == 0)
-    kind = HQ_ROOM_CLIENT_ERROR_TOKEN;
-  else if (g_strcmp0 (code, "room_not_found") == 0
-      || g_strcmp0 (code, "room_completed") == 0)
-    kind = HQ_ROOM_CLIENT_ERROR_ROOM_NOT_FOUND;
-  else if (g_strcmp0 (code, "room_full") == 0)
-    kind = HQ_ROOM_CLIENT_ERROR_ROOM_FULL;
+  hq_protocol_read_error (msg, &error, &text);
+  switch (error) {
+    case HQ_PROTOCOL_ERROR_INVALID_TOKEN:
+    case HQ_PROTOCOL_ERROR_ROOM_NOT_GRANTED:
+    case HQ_PROTOCOL_ERROR_BANNED:
+      kind = HQ_ROOM_CLIENT_ERROR_TOKEN;
+      break;
+    case HQ_PROTOCOL_ERROR_ROOM_NOT_FOUND:
+    case HQ_PROTOCOL_ERROR_ROOM_COMPLETED:
+      kind = HQ_ROOM_CLIENT_ERROR_ROOM_NOT_FOUND;
+      break;
+    case HQ_PROTOCOL_ERROR_ROOM_FULL:
+      kind = HQ_ROOM_CLIENT_ERROR_ROOM_FULL;
+      break;
+    default:
+      break;
+  }
   hq_room_client_fail (c, kind,
       "the server refused to join room \"%s\": %s: %s",
-      c->room ? c->room : "(from token)", code ? code : "error",
-      text ? text : "");
+      c->room ? c->room : "(from token)", code ? code : "(no code)", text);
 }
 
 /* The server's side of our publish transport.  It failed first: only the
@@ -292,6 +289,7 @@ on_ws_message (
   g_autoptr (JsonParser) parser = json_parser_new ();
   JsonObject *msg;
   const gchar *t, *id;
+  HqMessageType type_of;
 
   if (type != SOUP_WEBSOCKET_DATA_TEXT
       || !hq_protocol_depth_ok (g_bytes_get_data (bytes, NULL),
@@ -305,35 +303,55 @@ on_ws_message (
   id = hq_room_client_str_member (msg, "id");
   if (t == NULL)
     return;
+  type_of = hq_protocol_message_type (t);
   g_object_ref (c);
-  if (g_str_equal (t, "joined"))
-    on_joined (c, msg);
-  else if (g_str_equal (t, "error") && g_strcmp0 (id, "join") == 0)
-    on_join_refused (c, msg);
-  else if (g_str_equal (t, "error") && g_strcmp0 (id, "publish") == 0)
-    hq_room_client_fail (c, HQ_ROOM_CLIENT_ERROR_MEDIA,
-        "the server refused to publish: %s: %s",
-        hq_room_client_str_member (msg, "code"),
-        hq_room_client_str_member (msg, "message"));
-  else if (g_str_equal (t, "denied"))
-    hq_room_client_fail (c, HQ_ROOM_CLIENT_ERROR_REFUSED,
-        "a host denied entry: %s", hq_room_client_str_member (msg, "message"));
-  else if (g_str_equal (t, "track_published") && id
-      && g_str_has_prefix (id, "track:"))
-    hq_room_client_on_track_published (c, id, msg);
-  else if (g_str_equal (t, "publish_answer"))
-    hq_room_client_on_publish_answer (c, msg);
-
-  else if (g_str_equal (t, "subscribe_offer"))
-    hq_room_client_on_subscribe_offer (c, msg);
-  else if (g_str_equal (t, "track_priority_changed") && id == NULL)
-    hq_room_client_on_priority_changed (c, msg);
-  else if (g_str_equal (t, "candidate") || g_str_equal (t, "end_of_candidates"))
-    hq_room_client_on_candidate (c, t, msg);
-  else if (g_str_equal (t, "transport_state")
-      && g_strcmp0 (hq_room_client_str_member (msg, "transport"), "publish")
+  switch (type_of) {
+    case HQ_MESSAGE_JOINED:
+      on_joined (c, msg);
+      break;
+    case HQ_MESSAGE_ERROR:
+      /* A request's id is its type's name (HQ_ROOM_CLIENT_PUBLISH_ID for
+       * the publish offer). */
+      if (hq_protocol_message_type (id) == HQ_MESSAGE_JOIN)
+        on_join_refused (c, msg);
+      else if (g_strcmp0 (id, HQ_ROOM_CLIENT_PUBLISH_ID) == 0)
+        hq_room_client_fail (c, HQ_ROOM_CLIENT_ERROR_MEDIA,
+            "the server refused to publish: %s: %s",
+            hq_room_client_str_member (msg, "code"),
+            hq_room_client_str_member (msg, "message"));
+      break;
+    case HQ_MESSAGE_DENIED:
+      hq_room_client_fail (c, HQ_ROOM_CLIENT_ERROR_REFUSED,
+          "a host denied entry: %s",
+          hq_room_client_str_member (msg, "message"));
+      break;
+    case HQ_MESSAGE_TRACK_PUBLISHED:
+      if (id && g_str_has_prefix (id, "track:"))
+        hq_room_client_on_track_published (c, id, msg);
+      break;
+    case HQ_MESSAGE_PUBLISH_ANSWER:
+      hq_room_client_on_publish_answer (c, msg);
+      break;
+    case HQ_MESSAGE_SUBSCRIBE_OFFER:
+      hq_room_client_on_subscribe_offer (c, msg);
+      break;
+    case HQ_MESSAGE_TRACK_PRIORITY_CHANGED:
+      if (id == NULL)
+        hq_room_client_on_priority_changed (c, msg);
+      break;
+    case HQ_MESSAGE_CANDIDATE:
+    case HQ_MESSAGE_END_OF_CANDIDATES:
+      hq_room_client_on_candidate (c, type_of, msg);
+      break;
+    case HQ_MESSAGE_TRANSPORT_STATE:
+      if (g_strcmp0 (hq_room_client_str_member (msg, "transport"), "publish")
           == 0)
-    on_server_publish_state (c, hq_room_client_str_member (msg, "state"), msg);
+        on_server_publish_state (
+            c, hq_room_client_str_member (msg, "state"), msg);
+      break;
+    default:
+      break;
+  }
   if (!c->failed)
     g_signal_emit (c, hq_room_client_signals[SIGNAL_MESSAGE], 0, t, msg);
   g_object_unref (c);
@@ -392,21 +410,15 @@ on_ws_closed (SoupWebsocketConnection *ws, HqRoomClient *c)
           : "");
   c->joined = FALSE;
   switch (code) {
-    case 4001:
-      hq_room_client_fail (
-          c, HQ_ROOM_CLIENT_ERROR_REFUSED, "removed from the room (4001)");
+    case HQ_CLOSE_REMOVED:
+    case HQ_CLOSE_REPLACED:
+    case HQ_CLOSE_DENIED:
+      hq_room_client_fail (c, HQ_ROOM_CLIENT_ERROR_REFUSED, "%s (%u)",
+          hq_protocol_close_text (code), code);
       return;
-    case 4002:
-      hq_room_client_fail (c, HQ_ROOM_CLIENT_ERROR_REFUSED,
-          "replaced: the same identity joined elsewhere (4002)");
-      return;
-    case 4003:
-      hq_room_client_fail (
-          c, HQ_ROOM_CLIENT_ERROR_REFUSED, "denied entry by a host (4003)");
-      return;
-    case 4004:
-      hq_room_client_fail (
-          c, HQ_ROOM_CLIENT_ERROR_ROOM_NOT_FOUND, "the room completed (4004)");
+    case HQ_CLOSE_ROOM_COMPLETED:
+      hq_room_client_fail (c, HQ_ROOM_CLIENT_ERROR_ROOM_NOT_FOUND, "%s (%u)",
+          hq_protocol_close_text (code), code);
       return;
     default:
       break;
@@ -448,7 +460,8 @@ on_ws_connected (GObject *src, GAsyncResult *res, gpointer data)
   soup_websocket_connection_set_keepalive_interval (ws, 0);
   g_signal_connect (ws, "message", G_CALLBACK (on_ws_message), c);
   g_signal_connect (ws, "closed", G_CALLBACK (on_ws_closed), c);
-  m = hq_room_client_msg_new ("join", "join");
+  m = hq_protocol_message_new (
+      HQ_MESSAGE_JOIN, hq_protocol_message_name (HQ_MESSAGE_JOIN));
   json_object_set_string_member (m, "token", c->token);
   if (c->room)
     json_object_set_string_member (m, "room", c->room);
@@ -500,7 +513,7 @@ static gboolean
 ping_cb (gpointer data)
 {
   HqRoomClient *c = data;
-  JsonObject *m = hq_room_client_msg_new ("ping", NULL);
+  JsonObject *m = hq_protocol_message_new (HQ_MESSAGE_PING, NULL);
 
   hq_room_client_ws_send (c, m);
   json_object_unref (m);
@@ -541,13 +554,13 @@ hq_room_client_stop (HqRoomClient *c)
   if (c->ws) {
     g_signal_handlers_disconnect_by_data (c->ws, c);
     if (c->joined) {
-      JsonObject *m = hq_room_client_msg_new ("leave", NULL);
+      JsonObject *m = hq_protocol_message_new (HQ_MESSAGE_LEAVE, NULL);
       hq_room_client_ws_send (c, m);
       json_object_unref (m);
     }
     if (soup_websocket_connection_get_state (c->ws)
         == SOUP_WEBSOCKET_STATE_OPEN)
-      soup_websocket_connection_close (c->ws, 1000, NULL);
+      soup_websocket_connection_close (c->ws, HQ_CLOSE_NORMAL, NULL);
     g_clear_object (&c->ws);
   }
   c->joined = FALSE;

@@ -36,11 +36,9 @@ typedef struct
 static void
 on_local_candidate (HqTransport *t, const gchar *cand, HqRoomClient *c)
 {
-  JsonObject *m = hq_room_client_msg_new ("candidate", NULL);
+  JsonObject *m =
+      hq_protocol_candidate_new (t == c->pub ? "publish" : "subscribe", cand);
 
-  json_object_set_string_member (
-      m, "transport", t == c->pub ? "publish" : "subscribe");
-  json_object_set_string_member (m, "candidate", cand);
   hq_room_client_ws_send (c, m);
   json_object_unref (m);
 }
@@ -48,10 +46,9 @@ on_local_candidate (HqTransport *t, const gchar *cand, HqRoomClient *c)
 static void
 on_gathering_done (HqTransport *t, HqRoomClient *c)
 {
-  JsonObject *m = hq_room_client_msg_new ("end_of_candidates", NULL);
+  JsonObject *m =
+      hq_protocol_candidate_new (t == c->pub ? "publish" : "subscribe", NULL);
 
-  json_object_set_string_member (
-      m, "transport", t == c->pub ? "publish" : "subscribe");
   hq_room_client_ws_send (c, m);
   json_object_unref (m);
 }
@@ -148,7 +145,8 @@ restart_media (HqRoomClient *c, HqRoomTransportKind which)
     }
     send_publish_offer (c);
   } else {
-    JsonObject *m = hq_room_client_msg_new ("ice_restart", "ice_restart");
+    JsonObject *m = hq_protocol_message_new (HQ_MESSAGE_ICE_RESTART,
+        hq_protocol_message_name (HQ_MESSAGE_ICE_RESTART));
     json_object_set_string_member (m, "transport", "subscribe");
     hq_room_client_ws_send (c, m);
     json_object_unref (m);
@@ -396,7 +394,8 @@ send_publish_offer (HqRoomClient *c)
   text = hq_sdp_to_text (offer);
   hq_sdp_free (c->pub_offer);
   c->pub_offer = offer;
-  m = hq_room_client_msg_new ("publish_offer", "publish");
+  m = hq_protocol_message_new (
+      HQ_MESSAGE_PUBLISH_OFFER, HQ_ROOM_CLIENT_PUBLISH_ID);
   json_object_set_string_member (m, "sdp", text);
   json_object_set_array_member (m, "tracks", map);
   hq_room_client_ws_send (c, m);
@@ -422,7 +421,7 @@ hq_room_client_publish_tracks (HqRoomClient *c)
     if (t->publishing)
       continue;
     id = g_strconcat ("track:", t->name, NULL);
-    m = hq_room_client_msg_new ("track_publish", id);
+    m = hq_protocol_message_new (HQ_MESSAGE_TRACK_PUBLISH, id);
     json_object_set_string_member (m, "name", t->name);
     json_object_set_string_member (m, "kind", hq_sdp_kind_to_string (t->kind));
     json_object_set_string_member (m, "priority", t->priority);
@@ -520,7 +519,7 @@ hq_room_client_sync_priority (HqRoomClient *c, LocalTrack *t)
       || g_strcmp0 (t->server_priority, t->priority) == 0)
     return;
   id = g_strconcat ("priority:", t->name, NULL);
-  m = hq_room_client_msg_new ("track_update", id);
+  m = hq_protocol_message_new (HQ_MESSAGE_TRACK_UPDATE, id);
   json_object_set_string_member (m, "track_sid", t->sid);
   json_object_set_string_member (m, "priority", t->priority);
   hq_room_client_ws_send (c, m);
@@ -536,7 +535,7 @@ hq_room_rule_add (JsonArray *rules, const gchar *type, const gchar *filter,
   JsonObject *r = json_object_new ();
 
   json_object_set_string_member (r, "type", type);
-  if (g_str_equal (filter, "all"))
+  if (g_str_equal (filter, hq_protocol_rule_filter_name (HQ_RULE_FILTER_ALL)))
     json_object_set_boolean_member (r, "all", TRUE);
   else
     json_object_set_string_member (r, filter, value);
@@ -547,7 +546,8 @@ hq_room_rule_add (JsonArray *rules, const gchar *type, const gchar *filter,
 void
 hq_room_client_send_subscribe_rules (HqRoomClient *c)
 {
-  JsonObject *m = hq_room_client_msg_new ("subscribe_rules", "subscribe_rules");
+  JsonObject *m = hq_protocol_message_new (HQ_MESSAGE_SUBSCRIBE_RULES,
+      hq_protocol_message_name (HQ_MESSAGE_SUBSCRIBE_RULES));
 
   json_object_set_member (
       m, "rules", json_from_string (c->subscribe_rules, NULL));
@@ -567,7 +567,9 @@ hq_room_client_set_subscribe_rules (HqRoomClient *c, JsonArray *rules)
     /* Back to the default, everything: said as a rule, so that a resume
      * (which keeps the server's rules) carries it too. */
     json_node_take_array (node, json_array_new ());
-    hq_room_rule_add (json_node_get_array (node), "include", "all", NULL);
+    hq_room_rule_add (json_node_get_array (node),
+        hq_protocol_rule_type_name (HQ_RULE_INCLUDE),
+        hq_protocol_rule_filter_name (HQ_RULE_FILTER_ALL), NULL);
   } else {
     return; /* never said otherwise: the server's default holds */
   }
@@ -596,8 +598,9 @@ hq_room_client_set_publish_tracks (
     t->kind = tracks[i].kind;
     t->ssrc = tracks[i].ssrc;
     t->codec = g_strdup (tracks[i].codec);
-    t->priority =
-        g_strdup (tracks[i].priority ? tracks[i].priority : "standard");
+    t->priority = g_strdup (tracks[i].priority
+            ? tracks[i].priority
+            : hq_protocol_priority_name (HQ_PRIORITY_STANDARD));
     /* A track we had keeps its sid and mid. */
     for (guint j = 0; j < old->len; j++) {
       LocalTrack *o = g_ptr_array_index (old, j);
@@ -624,7 +627,7 @@ hq_room_client_set_publish_tracks (
     if (o->sid == NULL)
       continue;
     changed = TRUE;
-    m = hq_room_client_msg_new ("track_unpublish", NULL);
+    m = hq_protocol_message_new (HQ_MESSAGE_TRACK_UNPUBLISH, NULL);
     json_object_set_string_member (m, "track_sid", o->sid);
     hq_room_client_ws_send (c, m);
     json_object_unref (m);
@@ -651,7 +654,7 @@ remote_track_new (const HqSdpMedia *m, JsonObject *desc)
   t->identity = g_strdup (hq_room_client_str_member (desc, "identity"));
   t->priority = g_strdup (hq_room_client_str_member (desc, "priority")
           ? hq_room_client_str_member (desc, "priority")
-          : "standard");
+          : hq_protocol_priority_name (HQ_PRIORITY_STANDARD));
   t->codecs =
       g_ptr_array_new_with_free_func ((GDestroyNotify)hq_sdp_codec_free);
   for (guint i = 0; i < m->codecs->len; i++)
@@ -729,7 +732,7 @@ hq_room_client_on_subscribe_offer (HqRoomClient *c, JsonObject *msg)
     return;
   }
   text = hq_sdp_to_text (answer);
-  m = hq_room_client_msg_new ("subscribe_answer", NULL);
+  m = hq_protocol_message_new (HQ_MESSAGE_SUBSCRIBE_ANSWER, NULL);
   json_object_set_string_member (m, "sdp", text);
   hq_protocol_read_int (msg, "revision", &revision, NULL);
   json_object_set_int_member (m, "revision", revision);
@@ -756,7 +759,7 @@ hq_room_client_on_subscribe_offer (HqRoomClient *c, JsonObject *msg)
 
 void
 hq_room_client_on_candidate (
-    HqRoomClient *c, const gchar *type, JsonObject *msg)
+    HqRoomClient *c, HqMessageType type, JsonObject *msg)
 {
   const gchar *which = hq_room_client_str_member (msg, "transport");
   HqTransport *t = g_strcmp0 (which, "publish") == 0 ? c->pub
@@ -766,7 +769,7 @@ hq_room_client_on_candidate (
 
   if (t == NULL)
     return;
-  if (g_str_equal (type, "end_of_candidates"))
+  if (type == HQ_MESSAGE_END_OF_CANDIDATES)
     hq_transport_end_of_remote_candidates (t);
   else if (cand)
     hq_transport_add_remote_candidate (t, cand, NULL);
@@ -854,7 +857,7 @@ static gboolean
 send_chat_cb (gpointer data)
 {
   Chat *chat = data;
-  JsonObject *m = hq_room_client_msg_new ("chat_send", "chat");
+  JsonObject *m = hq_protocol_message_new (HQ_MESSAGE_CHAT_SEND, "chat");
 
   json_object_set_string_member (m, "body", chat->body);
   hq_room_client_ws_send (chat->c, m);

@@ -99,17 +99,19 @@ hq_participant_deny (HqParticipant *host, const gchar *target_sid,
 
   if (!check_reason (reason, error)
       || (target = lobby_target (host, target_sid, error)) == NULL
-      || !hq_participant_ban (target, "denied", host, error))
+      || !hq_participant_ban (
+          target, hq_protocol_leave_reason_name (HQ_LEAVE_DENIED), host, error))
     return FALSE;
   hq_room_event (host->room, "participant-denied", target, NULL, host, NULL);
-  msg = hq_message_new ("denied", target->join_id);
+  msg = hq_protocol_message_new (HQ_MESSAGE_DENIED, target->join_id);
   text =
       moderation_message ("A host declined to admit you to this room", reason);
   json_object_set_string_member (msg, "message", text);
   if (reason)
     json_object_set_string_member (msg, "reason", reason);
   hq_participant_send (target, msg);
-  hq_participant_disconnect (target, "denied", HQ_CLOSE_DENIED, host);
+  hq_participant_disconnect (target,
+      hq_protocol_leave_reason_name (HQ_LEAVE_DENIED), HQ_CLOSE_DENIED, host);
   return TRUE;
 }
 
@@ -125,7 +127,7 @@ hq_participant_mute (HqParticipant *host, const gchar *target_sid,
       || (t = hq_participant_find_track (target, track_sid, error)) == NULL)
     return FALSE;
   hq_room_event (host->room, "track-muted", target, t, host, NULL);
-  msg = hq_message_new ("muted", NULL);
+  msg = hq_protocol_message_new (HQ_MESSAGE_MUTED, NULL);
   json_object_set_string_member (msg, "track_sid", t->sid);
   json_object_set_object_member (msg, "by", hq_participant_ref_json (host));
   hq_participant_send (target, msg);
@@ -148,17 +150,19 @@ hq_participant_remove (HqParticipant *host, const gchar *target_sid,
         error, "A host leaves with `leave`, not by removing itself.");
     return FALSE;
   }
-  if (!hq_participant_ban (target, "removed", host, error))
+  if (!hq_participant_ban (target,
+          hq_protocol_leave_reason_name (HQ_LEAVE_REMOVED), host, error))
     return FALSE;
   hq_room_event (host->room, "participant-removed", target, NULL, host, NULL);
-  msg = hq_message_new ("removed", NULL);
+  msg = hq_protocol_message_new (HQ_MESSAGE_REMOVED, NULL);
   json_object_set_object_member (msg, "by", hq_participant_ref_json (host));
   text = moderation_message ("A host removed you from this room", reason);
   json_object_set_string_member (msg, "message", text);
   if (reason)
     json_object_set_string_member (msg, "reason", reason);
   hq_participant_send (target, msg);
-  hq_participant_disconnect (target, "removed", HQ_CLOSE_REMOVED, host);
+  hq_participant_disconnect (target,
+      hq_protocol_leave_reason_name (HQ_LEAVE_REMOVED), HQ_CLOSE_REMOVED, host);
   return TRUE;
 }
 

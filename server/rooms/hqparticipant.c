@@ -38,8 +38,9 @@ participant_to_json (HqParticipant *p)
   json_object_set_string_member (obj, "identity", p->rec.identity);
   json_object_set_string_member (obj, "name", display_name (p));
   json_object_set_string_member (obj, "role", p->rec.role);
-  json_object_set_string_member (
-      obj, "state", p->peer ? "connected" : "reconnecting");
+  json_object_set_string_member (obj, "state",
+      hq_protocol_participant_state_name (
+          p->peer ? HQ_PARTICIPANT_CONNECTED : HQ_PARTICIPANT_RECONNECTING));
   for (guint i = 0; i < p->tracks->len; i++)
     json_array_add_object_element (
         tracks, hq_track_record_to_json (g_ptr_array_index (p->tracks, i)));
@@ -154,7 +155,8 @@ hq_room_announce_lobby (HqRoom *room)
   for (guint i = 0; i < room->participants->len; i++) {
     HqParticipant *p = g_ptr_array_index (room->participants, i);
     if (!p->waiting && p->role == HQ_ROLE_HOST) {
-      g_autoptr (JsonObject) msg = hq_message_new ("lobby_changed", NULL);
+      g_autoptr (JsonObject) msg =
+          hq_protocol_message_new (HQ_MESSAGE_LOBBY_CHANGED, NULL);
       json_object_set_array_member (msg, "waiting", lobby_json (room));
       hq_participant_send (p, msg);
     }
@@ -165,7 +167,7 @@ hq_room_announce_lobby (HqRoom *room)
  * prefix PA) or a chat-only member (MB), in state @status. */
 static HqParticipant *
 participant_new (HqRoom *room, const HqTokenClaims *claims,
-    const gchar *sid_prefix, const gchar *status, const HqPeerOps *ops,
+    const gchar *sid_prefix, HqParticipantState status, const HqPeerOps *ops,
     gpointer peer)
 {
   HqParticipant *p = g_new0 (HqParticipant, 1);
@@ -179,7 +181,7 @@ participant_new (HqRoom *room, const HqTokenClaims *claims,
   p->rec.identity = g_strdup (claims->identity);
   p->rec.name = g_strdup (claims->name);
   p->rec.role = g_strdup (hq_role_to_string (claims->role));
-  p->rec.status = g_strdup (status);
+  p->rec.status = g_strdup (hq_protocol_participant_state_name (status));
   p->ops = ops;
   p->peer = peer;
   return p;
@@ -224,7 +226,8 @@ recorder_join (HqRoom *room, const HqTokenClaims *claims, const HqPeerOps *ops,
   HqParticipant *p = g_new0 (HqParticipant, 1);
 
   if (room->recorder)
-    recorder_disconnect (room->recorder, "replaced", HQ_CLOSE_REPLACED);
+    recorder_disconnect (room->recorder,
+        hq_protocol_leave_reason_name (HQ_LEAVE_REPLACED), HQ_CLOSE_REPLACED);
   p->room = room;
   p->hidden = TRUE;
   p->role = HQ_ROLE_GUEST;
@@ -234,7 +237,8 @@ recorder_join (HqRoom *room, const HqTokenClaims *claims, const HqPeerOps *ops,
   p->rec.room_sid = g_strdup (room->rec.sid);
   p->rec.identity = g_strdup (claims->identity);
   p->rec.role = g_strdup ("guest");
-  p->rec.status = g_strdup ("connected");
+  p->rec.status =
+      g_strdup (hq_protocol_participant_state_name (HQ_PARTICIPANT_CONNECTED));
   p->rec.created = p->rec.updated = hq_now_ms ();
   p->resume_token = hq_secret_new (24);
   p->ops = ops;
@@ -268,12 +272,13 @@ send_chat_joined (HqParticipant *p, const gchar *id)
 {
   HqRoom *room = p->room;
   HqConfig *config = room->rooms->config;
-  g_autoptr (JsonObject) msg = hq_message_new ("chat_joined", id);
+  g_autoptr (JsonObject) msg =
+      hq_protocol_message_new (HQ_MESSAGE_CHAT_JOINED, id);
   JsonObject *room_obj = json_object_new ();
   JsonObject *media = json_object_new ();
   JsonArray *types = json_array_new ();
 
-  json_object_set_string_member (msg, "protocol", "1");
+  json_object_set_string_member (msg, "protocol", HQ_PROTOCOL_VERSION);
   json_object_set_string_member (room_obj, "sid", room->rec.sid);
   json_object_set_string_member (room_obj, "name", room->rec.unique_name);
   json_object_set_string_member (room_obj, "type", room->rec.type);
@@ -318,7 +323,7 @@ hq_room_chat_join (HqRoom *room, const HqTokenClaims *claims,
         room->rec.unique_name, HQ_CHAT_MEMBERS_MAX);
     return NULL;
   }
-  p = participant_new (room, claims, "MB", "connected", ops, peer);
+  p = participant_new (room, claims, "MB", HQ_PARTICIPANT_CONNECTED, ops, peer);
   p->chat_only = TRUE;
   p->rec.created = p->rec.updated = hq_now_ms ();
   g_ptr_array_add (room->chat_members, p);
@@ -390,7 +395,8 @@ hq_participant_disconnect (
   if (room->media)
     hq_sfu_room_remove_participant (room->media, p->rec.sid);
   g_free (p->rec.status);
-  p->rec.status = g_strdup ("disconnected");
+  p->rec.status = g_strdup (
+      hq_protocol_participant_state_name (HQ_PARTICIPANT_DISCONNECTED));
   g_free (p->rec.end_reason);
   p->rec.end_reason = g_strdup (reason);
   p->rec.ended = p->rec.updated = now;
@@ -402,7 +408,8 @@ hq_participant_disconnect (
     hq_room_event (room, "participant-disconnected", p, NULL, actor, detail);
   }
   {
-    JsonObject *msg = hq_message_new ("participant_disconnected", NULL);
+    JsonObject *msg =
+        hq_protocol_message_new (HQ_MESSAGE_PARTICIPANT_DISCONNECTED, NULL);
     json_object_set_object_member (
         msg, "participant", hq_participant_ref_json (p));
     json_object_set_string_member (msg, "reason", reason);
@@ -422,7 +429,9 @@ grace_expired_cb (gpointer user_data)
   HqParticipant *p = user_data;
 
   p->grace_timer = 0;
-  hq_participant_disconnect (p, "connection_lost", HQ_CLOSE_NORMAL, NULL);
+  hq_participant_disconnect (p,
+      hq_protocol_leave_reason_name (HQ_LEAVE_CONNECTION_LOST), HQ_CLOSE_NORMAL,
+      NULL);
   return G_SOURCE_REMOVE;
 }
 
@@ -432,8 +441,9 @@ participant_duration_cb (gpointer user_data)
   HqParticipant *p = user_data;
 
   p->duration_timer = 0;
-  hq_participant_disconnect (
-      p, "max_participant_duration", HQ_CLOSE_MAX_DURATION, NULL);
+  hq_participant_disconnect (p,
+      hq_protocol_leave_reason_name (HQ_LEAVE_MAX_PARTICIPANT_DURATION),
+      HQ_CLOSE_MAX_DURATION, NULL);
   return G_SOURCE_REMOVE;
 }
 
@@ -468,10 +478,10 @@ static void
 send_joined (HqParticipant *p, const gchar *id)
 {
   HqRoom *room = p->room;
-  g_autoptr (JsonObject) msg = hq_message_new ("joined", id);
+  g_autoptr (JsonObject) msg = hq_protocol_message_new (HQ_MESSAGE_JOINED, id);
   JsonArray *others = json_array_new ();
 
-  json_object_set_string_member (msg, "protocol", "1");
+  json_object_set_string_member (msg, "protocol", HQ_PROTOCOL_VERSION);
   json_object_set_object_member (msg, "room", room_to_protocol (room));
   json_object_set_object_member (msg, "participant", participant_to_json (p));
   for (guint i = 0; i < room->participants->len; i++) {
@@ -505,7 +515,8 @@ hq_participant_connect (
   JsonObject *msg;
 
   g_free (p->rec.status);
-  p->rec.status = g_strdup ("connected");
+  p->rec.status =
+      g_strdup (hq_protocol_participant_state_name (HQ_PARTICIPANT_CONNECTED));
   p->rec.created = p->rec.updated = hq_now_ms ();
   if (!hq_store_put_participant (room->rooms->store, &p->rec, &local))
     return hq_room_store_failed (local, error);
@@ -523,7 +534,7 @@ hq_participant_connect (
       hq_sfu_room_set_subscribe_rules (
           room->media, p->rec.sid, p->subscribe_rules);
   }
-  msg = hq_message_new ("participant_connected", NULL);
+  msg = hq_protocol_message_new (HQ_MESSAGE_PARTICIPANT_CONNECTED, NULL);
   json_object_set_object_member (msg, "participant", participant_to_json (p));
   hq_room_broadcast (room, p, msg);
   return TRUE;
@@ -554,7 +565,7 @@ resume (HqParticipant *p, const HqPeerOps *ops, gpointer peer, const gchar *id)
   p->peer = peer;
   hq_room_event (p->room, "participant-resumed", p, NULL, NULL, NULL);
   if (p->waiting) {
-    g_autoptr (JsonObject) w = hq_message_new ("waiting", id);
+    g_autoptr (JsonObject) w = hq_protocol_message_new (HQ_MESSAGE_WAITING, id);
     g_free (p->join_id);
     p->join_id = g_strdup (id);
     json_object_set_string_member (w, "participant_sid", p->rec.sid);
@@ -566,7 +577,7 @@ resume (HqParticipant *p, const HqPeerOps *ops, gpointer peer, const gchar *id)
   /* An offer sent while it was away went nowhere. */
   if (p->room->media)
     hq_sfu_room_resume (p->room->media, p->rec.sid);
-  msg = hq_message_new ("participant_reconnected", NULL);
+  msg = hq_protocol_message_new (HQ_MESSAGE_PARTICIPANT_RECONNECTED, NULL);
   json_object_set_object_member (msg, "participant", participant_to_json (p));
   hq_room_broadcast (p->room, p, msg);
 }
@@ -592,13 +603,16 @@ check_not_banned (HqRoom *room, const gchar *identity, GError **error)
   if (ban == NULL)
     return hq_room_store_failed (local, error);
   detail = json_object_new ();
-  json_object_set_string_member (detail, "reason", "banned");
+  json_object_set_string_member (
+      detail, "reason", hq_protocol_error_code (HQ_PROTOCOL_ERROR_BANNED));
   json_object_set_string_member (detail, "banned_for", ban->reason);
   hq_room_event_identity (room, "join-refused", identity, NULL, detail);
   g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_BANNED,
       "You were %s this room by a host and cannot join it again until a "
       "host admits you again.",
-      g_str_equal (ban->reason, "denied") ? "not admitted to" : "removed from");
+      g_str_equal (ban->reason, hq_protocol_leave_reason_name (HQ_LEAVE_DENIED))
+          ? "not admitted to"
+          : "removed from");
   return FALSE;
 }
 
@@ -710,9 +724,11 @@ hq_room_join (HqRoom *room, const HqTokenClaims *claims,
   /* The same person on a new connection (a reload, a second tab, a lost
    * resume token): the newest connection wins and the old one leaves. */
   if (old)
-    hq_participant_disconnect (old, "replaced", HQ_CLOSE_REPLACED, NULL);
+    hq_participant_disconnect (old,
+        hq_protocol_leave_reason_name (HQ_LEAVE_REPLACED), HQ_CLOSE_REPLACED,
+        NULL);
 
-  p = participant_new (room, claims, "PA", "waiting", ops, peer);
+  p = participant_new (room, claims, "PA", HQ_PARTICIPANT_WAITING, ops, peer);
   p->resume_token = hq_secret_new (24);
   /* In place before the SFU hears of it (connect_participant, or a host's
    * admit): its first subscribe offer already follows them.  A room
@@ -733,7 +749,7 @@ hq_room_join (HqRoom *room, const HqTokenClaims *claims,
       hq_participant_free (p);
       return NULL;
     }
-    msg = hq_message_new ("waiting", request_id);
+    msg = hq_protocol_message_new (HQ_MESSAGE_WAITING, request_id);
     p->waiting = TRUE;
     p->join_id = g_strdup (request_id);
     g_ptr_array_add (room->participants, p);
@@ -773,7 +789,8 @@ hq_participant_is_waiting (HqParticipant *p)
 void
 hq_participant_leave (HqParticipant *p)
 {
-  hq_participant_disconnect (p, "left", HQ_CLOSE_NORMAL, NULL);
+  hq_participant_disconnect (
+      p, hq_protocol_leave_reason_name (HQ_LEAVE_LEFT), HQ_CLOSE_NORMAL, NULL);
 }
 
 void
@@ -783,14 +800,16 @@ hq_participant_connection_lost (HqParticipant *p)
 
   p->peer = NULL;
   if (p->waiting || p->hidden || p->chat_only) {
-    hq_participant_disconnect (p, "connection_lost", HQ_CLOSE_NORMAL, NULL);
+    hq_participant_disconnect (p,
+        hq_protocol_leave_reason_name (HQ_LEAVE_CONNECTION_LOST),
+        HQ_CLOSE_NORMAL, NULL);
     return;
   }
   if (p->grace_timer)
     return;
   p->grace_timer = hq_timeout_ms (
       p->room->rooms->config->reconnect_grace_ms, grace_expired_cb, p);
-  msg = hq_message_new ("participant_reconnecting", NULL);
+  msg = hq_protocol_message_new (HQ_MESSAGE_PARTICIPANT_RECONNECTING, NULL);
   json_object_set_object_member (
       msg, "participant", hq_participant_ref_json (p));
   hq_room_broadcast (p->room, p, msg);

@@ -87,7 +87,7 @@ hq_participant_chat (HqParticipant *p, const gchar *body,
     return NULL;
   }
   message = hq_chat_to_json (&rec);
-  msg = hq_message_new ("chat_message", NULL);
+  msg = hq_protocol_message_new (HQ_MESSAGE_CHAT_MESSAGE, NULL);
   json_object_set_object_member (msg, "message", json_object_ref (message));
   hq_room_broadcast (p->room, p, msg);
   return message;

@@ -25,9 +25,9 @@ hq_participant_find_track (HqParticipant *p, const gchar *sid, GError **error)
 }
 
 static void
-announce_track (HqParticipant *p, const gchar *type, HqTrackRecord *t)
+announce_track (HqParticipant *p, HqMessageType type, HqTrackRecord *t)
 {
-  JsonObject *msg = hq_message_new (type, NULL);
+  JsonObject *msg = hq_protocol_message_new (type, NULL);
 
   json_object_set_string_member (msg, "participant_sid", p->rec.sid);
   json_object_set_object_member (msg, "track", hq_track_record_to_json (t));
@@ -101,7 +101,7 @@ hq_participant_publish_track (HqParticipant *p, const gchar *name,
   }
   g_ptr_array_add (p->tracks, t);
   hq_room_event (p->room, "track-added", p, t, NULL, NULL);
-  announce_track (p, "track_published", t);
+  announce_track (p, HQ_MESSAGE_TRACK_PUBLISHED, t);
   if (p->room->media) {
     hq_sfu_room_add_track (
         p->room->media, p->rec.sid, t->sid, t->name, t->kind, prio);
@@ -130,7 +130,7 @@ hq_participant_unpublish_track (
     return NULL;
   }
   hq_room_event (p->room, "track-removed", p, t, NULL, NULL);
-  announce_track (p, "track_unpublished", t);
+  announce_track (p, HQ_MESSAGE_TRACK_UNPUBLISHED, t);
   if (p->room->media)
     hq_sfu_room_remove_track (p->room->media, t->sid);
   obj = hq_track_record_to_json (t);
@@ -159,7 +159,8 @@ hq_participant_set_enabled (HqParticipant *p, HqTrackRecord *t,
     hq_sfu_room_set_track_enabled (p->room->media, t->sid, enabled);
   hq_room_event (
       p->room, enabled ? "track-enabled" : "track-disabled", p, t, actor, NULL);
-  announce_track (p, enabled ? "track_enabled" : "track_disabled", t);
+  announce_track (
+      p, enabled ? HQ_MESSAGE_TRACK_ENABLED : HQ_MESSAGE_TRACK_DISABLED, t);
   return TRUE;
 }
 
@@ -282,7 +283,7 @@ hq_participant_set_track_priority (HqParticipant *p, const gchar *track_sid,
   }
   if (p->room->media)
     hq_sfu_room_set_track_priority (p->room->media, t->sid, prio);
-  announce_track (p, "track_priority_changed", t);
+  announce_track (p, HQ_MESSAGE_TRACK_PRIORITY_CHANGED, t);
   return hq_track_record_to_json (t);
 }
 
@@ -394,7 +395,7 @@ hq_participant_send_data (HqParticipant *p, const gchar *track_sid,
   }
   if (!data_rate_ok (p, (gsize)bytes, error))
     return FALSE;
-  msg = hq_message_new (HQ_EVENT_DATA_MESSAGE, NULL);
+  msg = hq_protocol_message_new (HQ_MESSAGE_DATA_MESSAGE, NULL);
   json_object_set_string_member (msg, "participant_sid", p->rec.sid);
   json_object_set_string_member (msg, "track_sid", t->sid);
   json_object_set_string_member (msg, "data", data);
@@ -419,8 +420,7 @@ hq_participant_relay (HqParticipant *p, JsonObject *msg, GError **error)
       json_object_get_string_member_with_default (msg, "type", "");
   const gchar *to =
       json_object_get_string_member_with_default (msg, "to", NULL);
-  const gchar *field =
-      g_str_equal (type, "peer_candidate") ? "candidate" : "sdp";
+  const gchar *field = hq_protocol_relay_field (hq_protocol_read_type (msg));
   const gchar *payload =
       json_object_get_string_member_with_default (msg, field, NULL);
   HqParticipant *target;
@@ -439,7 +439,7 @@ hq_participant_relay (HqParticipant *p, JsonObject *msg, GError **error)
         "No other participant %s is in this room.", to);
     return FALSE;
   }
-  out = hq_message_new (type, NULL);
+  out = hq_protocol_message_new (hq_protocol_read_type (msg), NULL);
   json_object_set_string_member (out, "from", p->rec.sid);
   json_object_set_string_member (out, "identity", p->rec.identity);
   json_object_set_string_member (out, field, payload);
