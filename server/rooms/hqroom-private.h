@@ -78,8 +78,6 @@ gboolean hq_room_store_failed (GError *local, GError **error);
 gboolean hq_room_invalid (GError **error, const gchar *format, ...)
     G_GNUC_PRINTF (2, 3);
 
-/* A protocol message {type, id?}. */
-JsonObject *hq_message_new (const gchar *type, const gchar *id);
 /* Sends @msg (borrowed) to @p when it has a connection. */
 void hq_participant_send (HqParticipant *p, JsonObject *msg);
 /* Sends @msg (taken) to every admitted participant but @except. */

@@ -102,15 +102,10 @@ hq_sfu_room_send (
 
 static void
 send_error (HqSfuRoom *room, const gchar *sid, const gchar *id,
-    const gchar *code, const gchar *message)
+    HqProtocolError code, const gchar *message)
 {
-  JsonObject *msg = json_object_new ();
+  JsonObject *msg = hq_protocol_error_new (id, code, message);
 
-  json_object_set_string_member (msg, "type", "error");
-  if (id)
-    json_object_set_string_member (msg, "id", id);
-  json_object_set_string_member (msg, "code", code);
-  json_object_set_string_member (msg, "message", message);
   hq_sfu_room_send (room, sid, msg);
   json_object_unref (msg);
 }
@@ -119,9 +114,8 @@ send_error (HqSfuRoom *room, const gchar *sid, const gchar *id,
 static void
 send_ok (HqSfuRoom *room, const gchar *sid, const gchar *id)
 {
-  JsonObject *msg = json_object_new ();
+  JsonObject *msg = hq_protocol_message_new (HQ_MESSAGE_OK, NULL);
 
-  json_object_set_string_member (msg, "type", "ok");
   if (id)
     json_object_set_string_member (msg, "id", id);
   hq_sfu_room_send (room, sid, msg);
@@ -205,30 +199,28 @@ post (HqSfuRoom *room, CmdType type, const gchar *a, const gchar *b,
   post_n (room, type, a, b, c, d, flag, 0, msg);
 }
 
-static const gchar *const priority_names[] = {
-  [HQ_SFU_PRIORITY_LOW] = "low",
-  [HQ_SFU_PRIORITY_STANDARD] = "standard",
-  [HQ_SFU_PRIORITY_HIGH] = "high",
-};
+/* HqSfuPriority follows HqPriority's order. */
+G_STATIC_ASSERT ((gint)HQ_SFU_PRIORITY_LOW == (gint)HQ_PRIORITY_LOW);
+G_STATIC_ASSERT ((gint)HQ_SFU_PRIORITY_STANDARD == (gint)HQ_PRIORITY_STANDARD);
+G_STATIC_ASSERT ((gint)HQ_SFU_PRIORITY_HIGH == (gint)HQ_PRIORITY_HIGH);
 
 gboolean
 hq_sfu_priority_from_string (const gchar *text, HqSfuPriority *priority)
 {
-  for (guint i = 0; text && i < G_N_ELEMENTS (priority_names); i++) {
-    if (g_str_equal (text, priority_names[i])) {
-      *priority = (HqSfuPriority)i;
-      return TRUE;
-    }
-  }
-  return FALSE;
+  HqPriority value;
+
+  if (!hq_protocol_priority_from_name (text, &value))
+    return FALSE;
+  *priority = (HqSfuPriority)value;
+  return TRUE;
 }
 
 const gchar *
 hq_sfu_priority_to_string (HqSfuPriority priority)
 {
-  return (guint)priority < G_N_ELEMENTS (priority_names)
-      ? priority_names[priority]
-      : "standard";
+  const gchar *name = hq_protocol_priority_name ((HqPriority)priority);
+
+  return name ? name : hq_protocol_priority_name (HQ_PRIORITY_STANDARD);
 }
 
 /* --- the public API (main context) --- */
@@ -780,21 +772,16 @@ send_candidate (HqSfuParticipant *p, HqTransport *t, JsonObject *msg)
 static void
 on_local_candidate (HqTransport *t, const gchar *cand, HqSfuParticipant *p)
 {
-  JsonObject *msg = json_object_new ();
+  JsonObject *msg = hq_protocol_candidate_new (transport_name (p, t), cand);
 
-  json_object_set_string_member (msg, "type", "candidate");
-  json_object_set_string_member (msg, "transport", transport_name (p, t));
-  json_object_set_string_member (msg, "candidate", cand);
   send_candidate (p, t, msg);
 }
 
 static void
 on_gathering_done (HqTransport *t, HqSfuParticipant *p)
 {
-  JsonObject *msg = json_object_new ();
+  JsonObject *msg = hq_protocol_candidate_new (transport_name (p, t), NULL);
 
-  json_object_set_string_member (msg, "type", "end_of_candidates");
-  json_object_set_string_member (msg, "transport", transport_name (p, t));
   send_candidate (p, t, msg);
 }
 
@@ -819,9 +806,8 @@ static void
 report_state (HqSfuParticipant *p, HqTransport *t, HqTransportState state,
     const GError *error)
 {
-  JsonObject *msg = json_object_new ();
+  JsonObject *msg = hq_protocol_message_new (HQ_MESSAGE_TRANSPORT_STATE, NULL);
 
-  json_object_set_string_member (msg, "type", "transport_state");
   json_object_set_string_member (msg, "transport", transport_name (p, t));
   json_object_set_string_member (msg, "state", hq_transport_state_name (state));
   if (error)
@@ -1194,16 +1180,18 @@ handle_publish_offer (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
    * them as carefully all the same. */
   if (!hq_protocol_read_string (msg, "sdp", &text, &error)
       || !hq_protocol_read_array (msg, "tracks", &tracks, &error)) {
-    send_error (room, p->sid, id, "invalid_field", error->message);
+    send_error (
+        room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_FIELD, error->message);
     return;
   }
   offer = hq_sdp_parse (HQ_SDP_OFFER, text, -1, &error);
   if (offer == NULL) {
-    send_error (room, p->sid, id, "invalid_sdp", error->message);
+    send_error (
+        room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_SDP, error->message);
     return;
   }
   if (first && (p->pub = make_transport (p, FALSE, &error)) == NULL) {
-    send_error (room, p->sid, id, "internal", error->message);
+    send_error (room, p->sid, id, HQ_PROTOCOL_ERROR_INTERNAL, error->message);
     return;
   }
   /* New ICE credentials in a later offer: the participant restarted ICE
@@ -1212,7 +1200,7 @@ handle_publish_offer (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
   if (restart
       && !restart_ice (
           p, p->pub, "the participant offered new ICE credentials", &error)) {
-    send_error (room, p->sid, id, "internal", error->message);
+    send_error (room, p->sid, id, HQ_PROTOCOL_ERROR_INTERNAL, error->message);
     return;
   }
   /* Its subscribers wait for a keyframe, asked for every second until it
@@ -1232,12 +1220,14 @@ handle_publish_offer (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
   p->pub_answer = hq_sdp_build_answer (
       offer, &local, (const HqSdpTrack *)want->data, want->len, &error);
   if (p->pub_answer == NULL) {
-    send_error (room, p->sid, id, "invalid_sdp", error->message);
+    send_error (
+        room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_SDP, error->message);
     return;
   }
   prefer_remb (p->pub_answer);
   if ((first || restart) && !apply_remote (p, 0, offer, &error)) {
-    send_error (room, p->sid, id, "invalid_sdp", error->message);
+    send_error (
+        room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_SDP, error->message);
     return;
   }
   for (guint i = 0; tracks && i < json_array_get_length (tracks); i++) {
@@ -1253,20 +1243,20 @@ handle_publish_offer (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
     }
     track = sid ? own_track (p, sid) : NULL;
     if (mid == NULL || track == NULL) {
-      send_error (room, p->sid, id, "not_found",
+      send_error (room, p->sid, id, HQ_PROTOCOL_ERROR_NOT_FOUND,
           "tracks[] must name the mid "
           "and a track_sid this participant published");
       return;
     }
     if (!map_track (p, track, offer, mid, &error)) {
-      send_error (room, p->sid, id, "invalid_sdp", error->message);
+      send_error (
+          room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_SDP, error->message);
       return;
     }
   }
 
   answer_text = hq_sdp_to_text (p->pub_answer);
-  reply = json_object_new ();
-  json_object_set_string_member (reply, "type", "publish_answer");
+  reply = hq_protocol_message_new (HQ_MESSAGE_PUBLISH_ANSWER, NULL);
   if (id)
     json_object_set_string_member (reply, "id", id);
   json_object_set_string_member (reply, "sdp", answer_text);
@@ -1382,8 +1372,7 @@ subscribe_offer_now (HqSfuParticipant *p)
   for (guint i = 0; i < p->subs->len; i++)
     json_array_add_object_element (
         described, describe_sub (g_ptr_array_index (p->subs, i)));
-  msg = json_object_new ();
-  json_object_set_string_member (msg, "type", "subscribe_offer");
+  msg = hq_protocol_message_new (HQ_MESSAGE_SUBSCRIBE_OFFER, NULL);
   json_object_set_int_member (msg, "revision", p->sub_revision);
   json_object_set_string_member (msg, "sdp", text);
   json_object_set_array_member (msg, "tracks", described);
@@ -1417,26 +1406,28 @@ handle_subscribe_answer (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
   if (!hq_protocol_read_string (msg, "sdp", &text, NULL)
       || !hq_protocol_read_int (msg, "revision", &revision, NULL)
       || revision < 0) {
-    send_error (room, p->sid, id, "invalid_field",
+    send_error (room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_FIELD,
         "subscribe_answer needs sdp and revision");
     return;
   }
   if (p->sub_offer == NULL || p->sub_answered
       || revision != (gint64)p->sub_revision) {
-    send_error (room, p->sid, id, "invalid_field",
+    send_error (room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_FIELD,
         "subscribe_answer does not answer the outstanding subscribe_offer");
     return;
   }
   answer = hq_sdp_parse (HQ_SDP_ANSWER, text, -1, &error);
   if (answer == NULL) {
-    send_error (room, p->sid, id, "invalid_sdp", error->message);
+    send_error (
+        room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_SDP, error->message);
     return;
   }
   /* The transport's remote side is set by the first answer and by the
    * answers to our ICE restarts (new credentials); the others only change
    * which m-lines carry what. */
   if (new_remote_ufrag (p, 1, answer) && !apply_remote (p, 1, answer, &error)) {
-    send_error (room, p->sid, id, "invalid_sdp", error->message);
+    send_error (
+        room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_SDP, error->message);
     return;
   }
   for (guint i = 0; i < p->subs->len; i++) {
@@ -1468,7 +1459,8 @@ handle_candidate (
 
   if (!hq_protocol_read_string (msg, "transport", &which, &error)
       || !hq_protocol_read_optional_string (msg, "candidate", &cand, &error)) {
-    send_error (p->media->room, p->sid, id, "invalid_field", error->message);
+    send_error (p->media->room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_FIELD,
+        error->message);
     return;
   }
   t = g_str_equal (which, "publish")     ? p->pub
@@ -1476,7 +1468,7 @@ handle_candidate (
                                          : NULL;
 
   if (t == NULL) {
-    send_error (p->media->room, p->sid, id, "invalid_field",
+    send_error (p->media->room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_FIELD,
         "transport must be publish or subscribe, after its offer");
     return;
   }
@@ -1487,7 +1479,8 @@ handle_candidate (
   if (cand == NULL || *cand == '\0')
     return;
   if (!hq_transport_add_remote_candidate (t, cand, &error))
-    send_error (p->media->room, p->sid, id, "invalid_field", error->message);
+    send_error (p->media->room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_FIELD,
+        error->message);
 }
 
 /* {"type": "ice_restart", "transport": "subscribe"}: the participant's
@@ -1499,19 +1492,19 @@ handle_ice_restart (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
 
   hq_protocol_read_string (msg, "transport", &which, NULL);
   if (g_str_equal (which, "publish")) {
-    send_error (p->media->room, p->sid, id, "invalid_field",
+    send_error (p->media->room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_FIELD,
         "The publish connection is restarted by its offerer, the "
         "participant: send a publish_offer with new ICE credentials.");
     return;
   }
   if (!g_str_equal (which, "subscribe")) {
-    send_error (p->media->room, p->sid, id, "invalid_field",
+    send_error (p->media->room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_FIELD,
         "transport must be subscribe (or publish, which you restart "
         "yourself with a new publish_offer).");
     return;
   }
   if (p->sub == NULL) {
-    send_error (p->media->room, p->sid, id, "invalid_field",
+    send_error (p->media->room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_FIELD,
         "There is no subscribe connection yet: the server offers one once "
         "there is something to receive.");
     return;
@@ -1530,7 +1523,7 @@ handle_quality_configure (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
   if (!hq_protocol_read_int (msg, "local", &local, NULL)
       || !hq_protocol_read_int (msg, "remote", &remote, NULL) || local < 0
       || local > 3 || remote < 0 || remote > 3) {
-    send_error (p->media->room, p->sid, id, "invalid_field",
+    send_error (p->media->room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_FIELD,
         "local and remote verbosity must be 0 (none), 1 (minimal), "
         "2 (moderate) or 3 (detailed)");
     return;
@@ -1551,7 +1544,7 @@ handle (HqSfuRoomMedia *media, const gchar *sid, JsonObject *msg)
   hq_protocol_read_optional_string (msg, "id", &id, NULL);
 
   if (p == NULL) {
-    send_error (media->room, sid, id, "not_joined",
+    send_error (media->room, sid, id, HQ_PROTOCOL_ERROR_NOT_JOINED,
         "media needs a joined, admitted participant");
     return;
   }
@@ -1559,7 +1552,7 @@ handle (HqSfuRoomMedia *media, const gchar *sid, JsonObject *msg)
   switch (t) {
     case HQ_MESSAGE_PUBLISH_OFFER:
       if (p->hidden)
-        send_error (media->room, sid, id, "forbidden",
+        send_error (media->room, sid, id, HQ_PROTOCOL_ERROR_FORBIDDEN,
             "the recorder receives media; it does not publish");
       else
         handle_publish_offer (p, msg, id);
@@ -1623,8 +1616,7 @@ dsi_tick (gpointer data)
   if (!hq_dsi_tick (media->dsi, g_get_monotonic_time () / 1000, &dominant, &has)
       || speaker_count (media) < 2)
     return G_SOURCE_CONTINUE;
-  msg = json_object_new ();
-  json_object_set_string_member (msg, "type", "dominant_speaker");
+  msg = hq_protocol_message_new (HQ_MESSAGE_DOMINANT_SPEAKER, NULL);
   json_object_set_null_member (msg, "participant_sid");
   json_object_set_null_member (msg, "identity");
   g_hash_table_iter_init (&iter, media->participants);

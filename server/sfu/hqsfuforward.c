@@ -20,6 +20,7 @@
 #include "hqmetrics.h"
 
 #include <string.h>
+#include <hq/hqprotocol.h>
 #include <hq/hqrtcp.h>
 #include <hq/hqutil.h>
 
@@ -1227,8 +1228,7 @@ hq_sfu_room_media_second (HqSfuRoomMedia *media)
       if (v > 0 && !about->hidden)
         json_array_add_object_element (levels, report_for (about, v));
     }
-    msg = json_object_new ();
-    json_object_set_string_member (msg, "type", "network_quality");
+    msg = hq_protocol_message_new (HQ_MESSAGE_NETWORK_QUALITY, NULL);
     json_object_set_array_member (msg, "participants", levels);
     if (to->verbosity_local > 0 || to->verbosity_remote > 0)
       hq_sfu_room_send (media->room, to->sid, msg);
