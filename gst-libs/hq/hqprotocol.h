@@ -205,14 +205,6 @@ typedef enum
   HQ_MESSAGE_NETWORK_QUALITY,
 } HqMessageType;
 
-/* Until the server's recordings follow HqMessageType. */
-#define HQ_EVENT_RECORDING_STARTED                                             \
-  hq_protocol_message_name (HQ_MESSAGE_RECORDING_STARTED)
-#define HQ_EVENT_RECORDING_CHANGED                                             \
-  hq_protocol_message_name (HQ_MESSAGE_RECORDING_CHANGED)
-#define HQ_EVENT_RECORDING_STOPPED                                             \
-  hq_protocol_message_name (HQ_MESSAGE_RECORDING_STOPPED)
-
 /* Data track messages carried by the signalling connection in rooms whose
  * media goes through the server: the most bytes one message carries (a
  * string's UTF-8 bytes, or the decoded bytes of a binary one: Twilio's
