@@ -9,6 +9,7 @@
 #include "gsthqroomcommon.h"
 
 #include <string.h>
+#include <hq/hqprotocol.h>
 #include <hq/hqtoken.h>
 #include <hq/hqtransport.h>
 #include "gsthqroomsrc.h"
@@ -468,10 +469,16 @@ gst_hq_room_connection_invoke (
 
 /* --- track priority --- */
 
-static const GEnumValue track_priorities[] = {
-  { GST_HQ_ROOM_TRACK_PRIORITY_LOW, "Low", "low" },
-  { GST_HQ_ROOM_TRACK_PRIORITY_STANDARD, "Standard", "standard" },
-  { GST_HQ_ROOM_TRACK_PRIORITY_HIGH, "High", "high" },
+/* The nicks are the protocol's names (HqPriority, same order), set when
+ * the type is registered. */
+G_STATIC_ASSERT ((gint)GST_HQ_ROOM_TRACK_PRIORITY_LOW == (gint)HQ_PRIORITY_LOW);
+G_STATIC_ASSERT (
+    (gint)GST_HQ_ROOM_TRACK_PRIORITY_HIGH == (gint)HQ_PRIORITY_HIGH);
+
+static GEnumValue track_priorities[] = {
+  { GST_HQ_ROOM_TRACK_PRIORITY_LOW, "Low", NULL },
+  { GST_HQ_ROOM_TRACK_PRIORITY_STANDARD, "Standard", NULL },
+  { GST_HQ_ROOM_TRACK_PRIORITY_HIGH, "High", NULL },
   { 0, NULL, NULL },
 };
 
@@ -480,9 +487,13 @@ gst_hq_room_track_priority_get_type (void)
 {
   static GType type;
 
-  if (g_once_init_enter (&type))
+  if (g_once_init_enter (&type)) {
+    for (guint i = 0; track_priorities[i].value_name; i++)
+      track_priorities[i].value_nick =
+          hq_protocol_priority_name ((HqPriority)track_priorities[i].value);
     g_once_init_leave (&type,
         g_enum_register_static ("GstHqRoomTrackPriority", track_priorities));
+  }
   return type;
 }
 
@@ -506,11 +517,9 @@ gst_hq_room_ice_transport_policy_get_type (void)
 const gchar *
 gst_hq_room_track_priority_name (GstHqRoomTrackPriority priority)
 {
-  for (guint i = 0; track_priorities[i].value_nick; i++) {
-    if (track_priorities[i].value == (gint)priority)
-      return track_priorities[i].value_nick;
-  }
-  return "standard";
+  const gchar *name = hq_protocol_priority_name ((HqPriority)priority);
+
+  return name ? name : hq_protocol_priority_name (HQ_PRIORITY_STANDARD);
 }
 
 /* --- bus messages --- */
@@ -631,25 +640,27 @@ post_track (GstElement *element, const gchar *name, JsonObject *msg)
 void
 gst_hq_room_post_event (GstElement *element, const gchar *type, JsonObject *msg)
 {
-  if (g_str_equal (type, "participant_connected"))
+  HqMessageType t = hq_protocol_message_type (type);
+
+  if (t == HQ_MESSAGE_PARTICIPANT_CONNECTED)
     post_participant (element, "hq-participant-connected", msg);
-  else if (g_str_equal (type, "participant_disconnected"))
+  else if (t == HQ_MESSAGE_PARTICIPANT_DISCONNECTED)
     post_participant (element, "hq-participant-disconnected", msg);
-  else if (g_str_equal (type, "track_published")
+  else if (t == HQ_MESSAGE_TRACK_PUBLISHED
       && !json_object_has_member (msg, "id"))
     post_track (element, "hq-track-published", msg);
-  else if (g_str_equal (type, "track_unpublished")
+  else if (t == HQ_MESSAGE_TRACK_UNPUBLISHED
       && !json_object_has_member (msg, "id"))
     post_track (element, "hq-track-unpublished", msg);
-  else if (g_str_equal (type, "track_priority_changed")
+  else if (t == HQ_MESSAGE_TRACK_PRIORITY_CHANGED
       && !json_object_has_member (msg, "id"))
     post_track (element, "hq-track-priority-changed", msg);
-  else if (g_str_equal (type, "dominant_speaker"))
+  else if (t == HQ_MESSAGE_DOMINANT_SPEAKER)
     post (element,
         gst_structure_new ("hq-dominant-speaker", "participant-sid",
             G_TYPE_STRING, str_or_empty (msg, "participant_sid"), "identity",
             G_TYPE_STRING, str_or_empty (msg, "identity"), NULL));
-  else if (g_str_equal (type, "network_quality")) {
+  else if (t == HQ_MESSAGE_NETWORK_QUALITY) {
     JsonNode *n = json_object_get_member (msg, "participants");
     JsonArray *a =
         n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
@@ -664,8 +675,7 @@ gst_hq_room_post_event (GstElement *element, const gchar *type, JsonObject *msg)
               (gint)json_object_get_int_member_with_default (p, "level", 0),
               NULL));
     }
-  } else if (g_str_equal (type, "chat_message")
-      || g_str_equal (type, "chat_sent")) {
+  } else if (t == HQ_MESSAGE_CHAT_MESSAGE || t == HQ_MESSAGE_CHAT_SENT) {
     JsonObject *m = obj (msg, "message");
     post (element,
         gst_structure_new ("hq-chat-message", "index", G_TYPE_INT64,

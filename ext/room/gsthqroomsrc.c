@@ -44,6 +44,7 @@
 #include <string.h>
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
+#include <hq/hqprotocol.h>
 #include <hq/hqrtcp.h>
 #include <hq/hqrtp.h>
 #include <hq/hqtags.h>
@@ -964,18 +965,21 @@ on_message (HqRoomClient *client, const gchar *type, JsonObject *msg,
     GstHqRoomSrc *self)
 {
   const gchar *id = json_object_get_string_member_with_default (msg, "id", "");
+  HqMessageType t = hq_protocol_message_type (type);
 
-  /* The filter still holds on our side; the server sends more than asked. */
-  if (g_str_equal (type, "error") && g_str_equal (id, "subscribe_rules"))
+  /* The filter still holds on our side; the server sends more than asked.
+   * (HqRoomClient's requests go by their type's name.) */
+  if (t == HQ_MESSAGE_ERROR
+      && hq_protocol_message_type (id) == HQ_MESSAGE_SUBSCRIBE_RULES)
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
         ("The server refused the subscribe rules for participants/kinds: "
          "%s: %s",
             json_object_get_string_member_with_default (msg, "code", ""),
             json_object_get_string_member_with_default (msg, "message", "")),
         (NULL));
-  if (g_str_equal (type, "track_priority_changed"))
+  if (t == HQ_MESSAGE_TRACK_PRIORITY_CHANGED)
     priority_changed (self, msg);
-  if (g_str_equal (type, "network_quality"))
+  if (t == HQ_MESSAGE_NETWORK_QUALITY)
     gst_hq_room_netq_cache_update (self->netq, msg);
   gst_hq_room_post_event (GST_ELEMENT (self), type, msg);
 }

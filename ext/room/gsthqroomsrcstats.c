@@ -3,6 +3,7 @@
 #include "gsthqroomsrcstats.h"
 
 #include <stdio.h>
+#include <hq/hqprotocol.h>
 
 /* One participant's figures as the server last sent them. */
 typedef struct
@@ -46,15 +47,14 @@ gst_hq_room_netq_cache_free (GstHqRoomNetqCache *cache)
 void
 gst_hq_room_netq_cache_joined (GstHqRoomNetqCache *cache, HqRoomClient *client)
 {
-  JsonObject *m = json_object_new ();
+  JsonObject *m = hq_protocol_message_new (
+      HQ_MESSAGE_NETWORK_QUALITY_CONFIGURE, "hqroomsrc-stats");
 
   g_mutex_lock (&cache->lock);
   g_free (cache->self_sid);
   cache->self_sid = g_strdup (hq_room_client_get_participant_sid (client));
   g_mutex_unlock (&cache->lock);
   /* The reply ("ok" with this id) needs nothing from us. */
-  json_object_set_string_member (m, "type", "network_quality_configure");
-  json_object_set_string_member (m, "id", "hqroomsrc-stats");
   json_object_set_int_member (m, "local", 3);
   json_object_set_int_member (m, "remote", 3);
   hq_room_client_send (client, m);

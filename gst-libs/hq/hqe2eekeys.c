@@ -2,6 +2,7 @@
  * docs/e2ee.md ("Key distribution").  P-256 ECDH, AES-128-GCM and the
  * random epoch secrets are OpenSSL's; HMAC-SHA256 is GLib's. */
 #include "hqe2eekeys.h"
+#include "hqprotocol.h"
 
 #include <string.h>
 #include <openssl/core_names.h>
@@ -468,9 +469,9 @@ hq_e2ee_keys_receive (HqE2eeKeys *keys, const gchar *from_sid,
 static void
 client_send (HqE2eeKeys *keys, const gchar *to_sid, const gchar *data)
 {
-  g_autoptr (JsonObject) msg = json_object_new ();
+  g_autoptr (JsonObject) msg =
+      hq_protocol_message_new (HQ_MESSAGE_E2EE_SEND, NULL);
 
-  json_object_set_string_member (msg, "type", "e2ee_send");
   if (to_sid)
     json_object_set_string_member (msg, "to", to_sid);
   json_object_set_string_member (msg, "data", data);
@@ -517,19 +518,20 @@ on_message (HqRoomClient *client, const gchar *type, JsonObject *msg,
 {
   HqE2eeKeys *keys = user_data;
   g_autoptr (GError) error = NULL;
+  HqMessageType t = hq_protocol_message_type (type);
 
   (void)client;
-  if (g_str_equal (type, "e2ee_message")) {
+  if (t == HQ_MESSAGE_E2EE_MESSAGE) {
     if (!hq_e2ee_keys_receive (keys, member_string (msg, NULL, "from"),
             member_string (msg, NULL, "identity"),
             member_string (msg, NULL, "data"), &error))
       g_message ("hq e2ee: %s", error->message);
-  } else if (g_str_equal (type, "participant_connected")) {
+  } else if (t == HQ_MESSAGE_PARTICIPANT_CONNECTED) {
     const gchar *sid = member_string (msg, "participant", "sid");
     const gchar *identity = member_string (msg, "participant", "identity");
     if (sid && identity)
       hq_e2ee_keys_participant (keys, sid, identity);
-  } else if (g_str_equal (type, "participant_disconnected")) {
+  } else if (t == HQ_MESSAGE_PARTICIPANT_DISCONNECTED) {
     const gchar *sid = member_string (msg, "participant", "sid");
     if (sid)
       hq_e2ee_keys_participant (keys, sid, NULL);

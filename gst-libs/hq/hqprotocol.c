@@ -1,22 +1,214 @@
-/* Protocol limits, bounded parsing and typed readers; see hqprotocol.h. */
+/* The protocol's names, limits, builders, bounded parsing and typed
+ * readers; see hqprotocol.h.
+ *
+ * Every name the protocol gives a message type, error code, close code,
+ * priority, rule or leave reason is spelled in a table of this file and
+ * nowhere else in C (tests/protocol/names.py); each table is indexed by
+ * its enum, so a name is found by value in one step and a value by name
+ * in a loop over a few dozen strings. */
 #include "hqprotocol.h"
 
+#include <string.h>
+
 G_DEFINE_QUARK (hq - protocol - error - quark, hq_protocol_error)
+
+/* The index of @name in @names[@n] (NULL entries skipped), or -1. */
+static gint
+name_index (const gchar *const *names, gsize n, const gchar *name)
+{
+  for (gsize i = 0; name && i < n; i++)
+    if (names[i] && g_str_equal (names[i], name))
+      return (gint)i;
+  return -1;
+}
+
+static const gchar *
+index_name (const gchar *const *names, gsize n, gint value)
+{
+  return value >= 0 && (gsize)value < n ? names[value] : NULL;
+}
+
+#define NAME_OF(table, value)                                                  \
+  index_name (table, G_N_ELEMENTS (table), (gint)(value))
+#define FROM_NAME(table, name, out, type)                                      \
+  G_STMT_START                                                                 \
+  {                                                                            \
+    gint i_ = name_index (table, G_N_ELEMENTS (table), name);                  \
+    if (i_ < 0)                                                                \
+      return FALSE;                                                            \
+    *(out) = (type)i_;                                                         \
+    return TRUE;                                                               \
+  }                                                                            \
+  G_STMT_END
+
+/* --- error codes --- */
+
+static const gchar *const error_codes[] = {
+  [HQ_PROTOCOL_ERROR_MALFORMED_JSON] = "malformed_json",
+  [HQ_PROTOCOL_ERROR_BAD_MESSAGE] = "bad_message",
+  [HQ_PROTOCOL_ERROR_TOO_BIG] = "message_too_big",
+  [HQ_PROTOCOL_ERROR_INVALID_FIELD] = "invalid_field",
+  [HQ_PROTOCOL_ERROR_UNKNOWN_TYPE] = "unknown_type",
+  [HQ_PROTOCOL_ERROR_NOT_JOINED] = "not_joined",
+  [HQ_PROTOCOL_ERROR_ALREADY_JOINED] = "already_joined",
+  [HQ_PROTOCOL_ERROR_NOT_ADMITTED] = "not_admitted",
+  [HQ_PROTOCOL_ERROR_INVALID_TOKEN] = "invalid_token",
+  [HQ_PROTOCOL_ERROR_ROOM_NOT_GRANTED] = "room_not_granted",
+  [HQ_PROTOCOL_ERROR_ROOM_NOT_FOUND] = "room_not_found",
+  [HQ_PROTOCOL_ERROR_ROOM_COMPLETED] = "room_completed",
+  [HQ_PROTOCOL_ERROR_ROOM_FULL] = "room_full",
+  [HQ_PROTOCOL_ERROR_BANNED] = "banned",
+  [HQ_PROTOCOL_ERROR_NOT_HOST] = "not_host",
+  [HQ_PROTOCOL_ERROR_FORBIDDEN] = "forbidden",
+  [HQ_PROTOCOL_ERROR_NOT_FOUND] = "not_found",
+  [HQ_PROTOCOL_ERROR_INTERNAL] = "internal",
+  [HQ_PROTOCOL_ERROR_RATE_LIMITED] = "rate_limited",
+  [HQ_PROTOCOL_ERROR_SERVER_DRAINING] = "server_draining",
+  [HQ_PROTOCOL_ERROR_INVALID_SDP] = "invalid_sdp",
+};
 
 const gchar *
 hq_protocol_error_code (HqProtocolError code)
 {
-  switch (code) {
-    case HQ_PROTOCOL_ERROR_MALFORMED_JSON:
-      return "malformed_json";
-    case HQ_PROTOCOL_ERROR_BAD_MESSAGE:
-      return "bad_message";
-    case HQ_PROTOCOL_ERROR_TOO_BIG:
-      return "message_too_big";
-    case HQ_PROTOCOL_ERROR_INVALID_FIELD:
-    default:
-      return "invalid_field";
-  }
+  return NAME_OF (error_codes, code);
+}
+
+gboolean
+hq_protocol_error_from_code (const gchar *name, HqProtocolError *out)
+{
+  FROM_NAME (error_codes, name, out, HqProtocolError);
+}
+
+/* --- close codes --- */
+
+static const struct
+{
+  gint code;
+  const gchar *text;
+} close_codes[] = {
+  { HQ_CLOSE_NORMAL, "left the room" },
+  { HQ_CLOSE_GOING_AWAY, "server shutting down" },
+  { HQ_CLOSE_TOO_BIG, "message too big" },
+  { HQ_CLOSE_KEEPALIVE, "keepalive timeout" },
+  { HQ_CLOSE_REMOVED, "removed from the room" },
+  { HQ_CLOSE_REPLACED, "replaced: the same identity joined elsewhere" },
+  { HQ_CLOSE_DENIED, "denied entry by a host" },
+  { HQ_CLOSE_ROOM_COMPLETED, "the room completed" },
+  { HQ_CLOSE_MAX_DURATION, "the room's maximum participant duration ran out" },
+  { HQ_CLOSE_JOIN_TIMEOUT, "no join within the join timeout" },
+};
+
+const gchar *
+hq_protocol_close_text (gint code)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (close_codes); i++)
+    if (close_codes[i].code == code)
+      return close_codes[i].text;
+  return NULL;
+}
+
+/* --- priorities, rules, leave reasons --- */
+
+static const gchar *const priorities[] = {
+  [HQ_PRIORITY_LOW] = "low",
+  [HQ_PRIORITY_STANDARD] = "standard",
+  [HQ_PRIORITY_HIGH] = "high",
+};
+
+const gchar *
+hq_protocol_priority_name (HqPriority priority)
+{
+  return NAME_OF (priorities, priority);
+}
+
+gboolean
+hq_protocol_priority_from_name (const gchar *name, HqPriority *out)
+{
+  FROM_NAME (priorities, name, out, HqPriority);
+}
+
+gboolean
+hq_protocol_check_priority (const gchar *value, HqPriority *out, GError **error)
+{
+  if (value == NULL || hq_protocol_priority_from_name (value, out))
+    return TRUE;
+  g_set_error (error, HQ_PROTOCOL_ERROR, HQ_PROTOCOL_ERROR_INVALID_FIELD,
+      "priority must be %s, %s or %s, not \"%.64s\".",
+      priorities[HQ_PRIORITY_LOW], priorities[HQ_PRIORITY_STANDARD],
+      priorities[HQ_PRIORITY_HIGH], value);
+  return FALSE;
+}
+
+static const gchar *const rule_types[] = {
+  [HQ_RULE_INCLUDE] = "include",
+  [HQ_RULE_EXCLUDE] = "exclude",
+};
+
+static const gchar *const rule_filters[] = {
+  [HQ_RULE_FILTER_ALL] = "all",
+  [HQ_RULE_FILTER_KIND] = "kind",
+  [HQ_RULE_FILTER_PUBLISHER] = "publisher",
+  [HQ_RULE_FILTER_TRACK] = "track",
+};
+
+const gchar *
+hq_protocol_rule_type_name (HqRuleType type)
+{
+  return NAME_OF (rule_types, type);
+}
+
+gboolean
+hq_protocol_rule_type_from_name (const gchar *name, HqRuleType *out)
+{
+  FROM_NAME (rule_types, name, out, HqRuleType);
+}
+
+const gchar *
+hq_protocol_rule_filter_name (HqRuleFilter filter)
+{
+  return NAME_OF (rule_filters, filter);
+}
+
+gboolean
+hq_protocol_rule_filter_from_name (const gchar *name, HqRuleFilter *out)
+{
+  FROM_NAME (rule_filters, name, out, HqRuleFilter);
+}
+
+static const gchar *const participant_states[] = {
+  [HQ_PARTICIPANT_CONNECTED] = "connected",
+  [HQ_PARTICIPANT_RECONNECTING] = "reconnecting",
+  [HQ_PARTICIPANT_WAITING] = "waiting",
+  [HQ_PARTICIPANT_DISCONNECTED] = "disconnected",
+};
+
+const gchar *
+hq_protocol_participant_state_name (HqParticipantState state)
+{
+  return NAME_OF (participant_states, state);
+}
+
+static const gchar *const leave_reasons[] = {
+  [HQ_LEAVE_LEFT] = "left",
+  [HQ_LEAVE_CONNECTION_LOST] = "connection_lost",
+  [HQ_LEAVE_REPLACED] = "replaced",
+  [HQ_LEAVE_REMOVED] = "removed",
+  [HQ_LEAVE_KICKED] = "kicked",
+  [HQ_LEAVE_DENIED] = "denied",
+  [HQ_LEAVE_MAX_PARTICIPANT_DURATION] = "max_participant_duration",
+  [HQ_LEAVE_ROOM_COMPLETED] = "room_completed",
+};
+
+const gchar *
+hq_protocol_leave_reason_name (HqLeaveReason reason)
+{
+  return NAME_OF (leave_reasons, reason);
+}
+
+gboolean
+hq_protocol_leave_reason_from_name (const gchar *name, HqLeaveReason *out)
+{
+  FROM_NAME (leave_reasons, name, out, HqLeaveReason);
 }
 
 typedef enum
@@ -158,6 +350,41 @@ static const struct
   [HQ_MESSAGE_ROOM_COMPLETE] = { "room_complete" },
   [HQ_MESSAGE_ICE_RESTART] = { "ice_restart" },
   [HQ_MESSAGE_E2EE_SEND] = { "e2ee_send" },
+  [HQ_MESSAGE_JOINED] = { "joined" },
+  [HQ_MESSAGE_WAITING] = { "waiting" },
+  [HQ_MESSAGE_CHAT_JOINED] = { "chat_joined" },
+  [HQ_MESSAGE_PONG] = { "pong" },
+  [HQ_MESSAGE_LEFT] = { "left" },
+  [HQ_MESSAGE_OK] = { "ok" },
+  [HQ_MESSAGE_ERROR] = { "error" },
+  [HQ_MESSAGE_CHAT_SENT] = { "chat_sent" },
+  [HQ_MESSAGE_RECORDING_RULES] = { "recording_rules" },
+  [HQ_MESSAGE_PUBLISH_ANSWER] = { "publish_answer" },
+  [HQ_MESSAGE_DENIED] = { "denied" },
+  [HQ_MESSAGE_LOBBY_CHANGED] = { "lobby_changed" },
+  [HQ_MESSAGE_PARTICIPANT_CONNECTED] = { "participant_connected" },
+  [HQ_MESSAGE_PARTICIPANT_DISCONNECTED] = { "participant_disconnected" },
+  [HQ_MESSAGE_PARTICIPANT_RECONNECTING] = { "participant_reconnecting" },
+  [HQ_MESSAGE_PARTICIPANT_RECONNECTED] = { "participant_reconnected" },
+  [HQ_MESSAGE_TRACK_PUBLISHED] = { "track_published" },
+  [HQ_MESSAGE_TRACK_UNPUBLISHED] = { "track_unpublished" },
+  [HQ_MESSAGE_TRACK_ENABLED] = { "track_enabled" },
+  [HQ_MESSAGE_TRACK_DISABLED] = { "track_disabled" },
+  [HQ_MESSAGE_TRACK_PRIORITY_CHANGED] = { "track_priority_changed" },
+  [HQ_MESSAGE_CHAT_MESSAGE] = { "chat_message" },
+  [HQ_MESSAGE_MUTED] = { "muted" },
+  [HQ_MESSAGE_REMOVED] = { "removed" },
+  [HQ_MESSAGE_ROOM_COMPLETED] = { "room_completed" },
+  [HQ_MESSAGE_SERVER_DRAINING] = { "server_draining" },
+  [HQ_MESSAGE_RECORDING_STARTED] = { "recording_started" },
+  [HQ_MESSAGE_RECORDING_CHANGED] = { "recording_changed" },
+  [HQ_MESSAGE_RECORDING_STOPPED] = { "recording_stopped" },
+  [HQ_MESSAGE_DATA_MESSAGE] = { "data_message" },
+  [HQ_MESSAGE_SUBSCRIBE_OFFER] = { "subscribe_offer", TRUE },
+  [HQ_MESSAGE_TRANSPORT_STATE] = { "transport_state" },
+  [HQ_MESSAGE_DOMINANT_SPEAKER] = { "dominant_speaker" },
+  [HQ_MESSAGE_NETWORK_QUALITY] = { "network_quality" },
+  [HQ_MESSAGE_E2EE_MESSAGE] = { "e2ee_message" },
 };
 
 HqMessageType
@@ -180,6 +407,93 @@ gboolean
 hq_protocol_carries_sdp (const gchar *type)
 {
   return messages[hq_protocol_message_type (type)].carries_sdp;
+}
+
+const gchar *
+hq_protocol_relay_field (HqMessageType type)
+{
+  return type == HQ_MESSAGE_PEER_CANDIDATE ? messages[HQ_MESSAGE_CANDIDATE].name
+                                           : "sdp";
+}
+
+/* --- builders --- */
+
+JsonObject *
+hq_protocol_message_new (HqMessageType type, const gchar *id)
+{
+  JsonObject *msg = json_object_new ();
+  const gchar *name = hq_protocol_message_name (type);
+
+  g_return_val_if_fail (name != NULL, msg);
+  json_object_set_string_member (msg, "type", name);
+  if (id)
+    json_object_set_string_member (msg, "id", id);
+  return msg;
+}
+
+JsonObject *
+hq_protocol_error_new (
+    const gchar *id, HqProtocolError code, const gchar *message)
+{
+  JsonObject *msg = hq_protocol_message_new (HQ_MESSAGE_ERROR, id);
+  const gchar *name = hq_protocol_error_code (code);
+
+  json_object_set_string_member (
+      msg, "code", name ? name : error_codes[HQ_PROTOCOL_ERROR_INTERNAL]);
+  json_object_set_string_member (msg, "message", message ? message : "");
+  return msg;
+}
+
+JsonObject *
+hq_protocol_candidate_new (const gchar *transport, const gchar *candidate)
+{
+  JsonObject *msg = hq_protocol_message_new (
+      candidate ? HQ_MESSAGE_CANDIDATE : HQ_MESSAGE_END_OF_CANDIDATES, NULL);
+
+  json_object_set_string_member (msg, "transport", transport);
+  if (candidate)
+    json_object_set_string_member (
+        msg, messages[HQ_MESSAGE_CANDIDATE].name, candidate);
+  return msg;
+}
+
+gchar *
+hq_protocol_to_text (JsonObject *msg)
+{
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+
+  json_node_set_object (node, msg);
+  return json_to_string (node, FALSE);
+}
+
+HqMessageType
+hq_protocol_read_type (JsonObject *msg)
+{
+  const gchar *name = NULL;
+
+  if (msg == NULL
+      || !hq_protocol_read_optional_string (msg, "type", &name, NULL))
+    return HQ_MESSAGE_UNKNOWN;
+  return hq_protocol_message_type (name);
+}
+
+gboolean
+hq_protocol_read_error (
+    JsonObject *msg, HqProtocolError *code, const gchar **message)
+{
+  const gchar *name = NULL, *text = "";
+  HqProtocolError value = HQ_PROTOCOL_ERROR_BAD_MESSAGE;
+
+  if (hq_protocol_read_type (msg) != HQ_MESSAGE_ERROR)
+    return FALSE;
+  hq_protocol_read_optional_string (msg, "code", &name, NULL);
+  hq_protocol_read_optional_string (msg, "message", &text, NULL);
+  hq_protocol_error_from_code (name, &value);
+  if (code)
+    *code = value;
+  if (message)
+    *message = text;
+  return TRUE;
 }
 
 /* --- readers --- */
@@ -346,6 +660,17 @@ hq_protocol_read_object (
   if (node)
     *out = json_node_get_object (node);
   return TRUE;
+}
+
+gboolean
+hq_protocol_read_priority (
+    JsonObject *msg, const gchar *name, HqPriority *out, GError **error)
+{
+  const gchar *value = NULL;
+
+  if (!hq_protocol_read_optional_string (msg, name, &value, error))
+    return FALSE;
+  return hq_protocol_check_priority (value, out, error);
 }
 
 gboolean

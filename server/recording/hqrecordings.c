@@ -258,9 +258,10 @@ hq_recordings_announce (RoomState *state)
       json_array_unref (who);
     return;
   }
-  msg = hq_message_new (on ? (state->told_on ? HQ_EVENT_RECORDING_CHANGED
-                                             : HQ_EVENT_RECORDING_STARTED)
-                           : HQ_EVENT_RECORDING_STOPPED,
+  msg = hq_protocol_message_new (on
+          ? (state->told_on ? HQ_MESSAGE_RECORDING_CHANGED
+                            : HQ_MESSAGE_RECORDING_STARTED)
+          : HQ_MESSAGE_RECORDING_STOPPED,
       NULL);
   set_source (msg, state);
   if (who)

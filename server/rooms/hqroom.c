@@ -37,25 +37,28 @@ static const struct
 const gchar *
 hq_room_error_code (gint code)
 {
-  static const gchar *const names[] = {
-    [HQ_ROOM_ERROR_INVALID] = "invalid_field",
-    [HQ_ROOM_ERROR_NOT_FOUND] = "not_found",
-    [HQ_ROOM_ERROR_NAME_TAKEN] = "name_taken",
-    [HQ_ROOM_ERROR_COMPLETED] = "room_completed",
-    [HQ_ROOM_ERROR_FULL] = "room_full",
-    [HQ_ROOM_ERROR_FORBIDDEN] = "not_host",
-    [HQ_ROOM_ERROR_STORE] = "internal",
-    [HQ_ROOM_ERROR_RECORDER] = "forbidden",
-    [HQ_ROOM_ERROR_BANNED] = "banned",
-    [HQ_ROOM_ERROR_NOT_ADMITTED] = "not_admitted",
-    [HQ_ROOM_ERROR_TOO_BIG] = "message_too_big",
-    [HQ_ROOM_ERROR_RATE_LIMITED] = "rate_limited",
-    [HQ_ROOM_ERROR_DRAINING] = "server_draining",
+  /* -1: REST's only, no protocol error. */
+  static const gint codes[] = {
+    [HQ_ROOM_ERROR_INVALID] = HQ_PROTOCOL_ERROR_INVALID_FIELD,
+    [HQ_ROOM_ERROR_NOT_FOUND] = HQ_PROTOCOL_ERROR_NOT_FOUND,
+    [HQ_ROOM_ERROR_NAME_TAKEN] = -1,
+    [HQ_ROOM_ERROR_COMPLETED] = HQ_PROTOCOL_ERROR_ROOM_COMPLETED,
+    [HQ_ROOM_ERROR_FULL] = HQ_PROTOCOL_ERROR_ROOM_FULL,
+    [HQ_ROOM_ERROR_FORBIDDEN] = HQ_PROTOCOL_ERROR_NOT_HOST,
+    [HQ_ROOM_ERROR_STORE] = HQ_PROTOCOL_ERROR_INTERNAL,
+    [HQ_ROOM_ERROR_RECORDER] = HQ_PROTOCOL_ERROR_FORBIDDEN,
+    [HQ_ROOM_ERROR_BANNED] = HQ_PROTOCOL_ERROR_BANNED,
+    [HQ_ROOM_ERROR_NOT_ADMITTED] = HQ_PROTOCOL_ERROR_NOT_ADMITTED,
+    [HQ_ROOM_ERROR_TOO_BIG] = HQ_PROTOCOL_ERROR_TOO_BIG,
+    [HQ_ROOM_ERROR_RATE_LIMITED] = HQ_PROTOCOL_ERROR_RATE_LIMITED,
+    [HQ_ROOM_ERROR_DRAINING] = HQ_PROTOCOL_ERROR_SERVER_DRAINING,
   };
 
-  if (code < 0 || code >= (gint)G_N_ELEMENTS (names))
-    return "internal";
-  return names[code];
+  if (code == HQ_ROOM_ERROR_NAME_TAKEN)
+    return "name_taken";
+  if (code < 0 || code >= (gint)G_N_ELEMENTS (codes))
+    return hq_protocol_error_code (HQ_PROTOCOL_ERROR_INTERNAL);
+  return hq_protocol_error_code ((HqProtocolError)codes[code]);
 }
 
 gint64
@@ -166,20 +169,10 @@ hq_track_record_to_json (const HqTrackRecord *t)
   json_object_set_string_member (obj, "name", t->name);
   json_object_set_string_member (obj, "kind", t->kind);
   json_object_set_boolean_member (obj, "enabled", t->enabled);
-  json_object_set_string_member (
-      obj, "priority", t->priority ? t->priority : "standard");
+  json_object_set_string_member (obj, "priority",
+      t->priority ? t->priority
+                  : hq_protocol_priority_name (HQ_PRIORITY_STANDARD));
   return obj;
-}
-
-JsonObject *
-hq_message_new (const gchar *type, const gchar *id)
-{
-  JsonObject *msg = json_object_new ();
-
-  json_object_set_string_member (msg, "type", type);
-  if (id)
-    json_object_set_string_member (msg, "id", id);
-  return msg;
 }
 
 /* --- sending --- */
@@ -195,6 +188,8 @@ hq_participant_send (HqParticipant *p, JsonObject *msg)
 void
 hq_room_broadcast (HqRoom *room, HqParticipant *except, JsonObject *msg)
 {
+  gboolean chat = hq_protocol_read_type (msg) == HQ_MESSAGE_CHAT_MESSAGE;
+
   for (guint i = 0; i < room->participants->len; i++) {
     HqParticipant *p = g_ptr_array_index (room->participants, i);
     if (p != except && !p->waiting)
@@ -204,9 +199,7 @@ hq_room_broadcast (HqRoom *room, HqParticipant *except, JsonObject *msg)
   if (room->recorder && room->recorder != except)
     hq_participant_send (room->recorder, msg);
   /* Chat-only members hear the chat, nothing else. */
-  if (g_strcmp0 (json_object_get_string_member_with_default (msg, "type", ""),
-          "chat_message")
-      == 0) {
+  if (chat) {
     for (guint i = 0; i < room->chat_members->len; i++) {
       HqParticipant *m = g_ptr_array_index (room->chat_members, i);
       if (m != except)
@@ -625,12 +618,13 @@ hq_rooms_close_connections (HqRooms *rooms)
     HqRoom *room = value;
     for (guint i = 0; i < room->participants->len; i++)
       hq_participant_close_peer (g_ptr_array_index (room->participants, i),
-          1001, "server shutting down");
+          HQ_CLOSE_GOING_AWAY, hq_protocol_close_text (HQ_CLOSE_GOING_AWAY));
     if (room->recorder)
-      hq_participant_close_peer (room->recorder, 1001, "server shutting down");
+      hq_participant_close_peer (room->recorder, HQ_CLOSE_GOING_AWAY,
+          hq_protocol_close_text (HQ_CLOSE_GOING_AWAY));
     for (guint i = 0; i < room->chat_members->len; i++)
       hq_participant_close_peer (g_ptr_array_index (room->chat_members, i),
-          1001, "server shutting down");
+          HQ_CLOSE_GOING_AWAY, hq_protocol_close_text (HQ_CLOSE_GOING_AWAY));
   }
 }
 
@@ -793,13 +787,13 @@ void
 hq_rooms_drain (HqRooms *rooms, gint64 deadline_ms)
 {
   g_autofree gchar *iso = hq_time_iso (deadline_ms);
-  g_autoptr (JsonObject) msg = json_object_new ();
+  g_autoptr (JsonObject) msg =
+      hq_protocol_message_new (HQ_MESSAGE_SERVER_DRAINING, NULL);
   gint64 left = deadline_ms - hq_now_ms ();
   GHashTableIter iter;
   gpointer value;
 
   rooms->drain_deadline_ms = deadline_ms;
-  json_object_set_string_member (msg, "type", "server_draining");
   json_object_set_string_member (msg, "deadline", iso);
   json_object_set_int_member (msg, "seconds", MAX (left, 0) / 1000);
   g_hash_table_iter_init (&iter, rooms->live);
@@ -904,13 +898,15 @@ hq_room_kick (HqRoom *room, const gchar *participant_sid, GError **error)
         room->rec.sid);
     return FALSE;
   }
-  if (!hq_participant_ban (p, "kicked", NULL, error))
+  if (!hq_participant_ban (
+          p, hq_protocol_leave_reason_name (HQ_LEAVE_KICKED), NULL, error))
     return FALSE;
   hq_room_event (room, "participant-kicked", p, NULL, NULL, NULL);
-  msg = hq_message_new ("removed", NULL);
+  msg = hq_protocol_message_new (HQ_MESSAGE_REMOVED, NULL);
   json_object_set_null_member (msg, "by");
   hq_participant_send (p, msg);
-  hq_participant_disconnect (p, "kicked", HQ_CLOSE_REMOVED, NULL);
+  hq_participant_disconnect (p, hq_protocol_leave_reason_name (HQ_LEAVE_KICKED),
+      HQ_CLOSE_REMOVED, NULL);
   return TRUE;
 }
 
@@ -919,7 +915,9 @@ hq_room_complete (HqRoom *room, const gchar *reason)
 {
   HqRooms *rooms = room->rooms;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonObject) msg = hq_message_new ("room_completed", NULL);
+  g_autoptr (JsonObject) msg =
+      hq_protocol_message_new (HQ_MESSAGE_ROOM_COMPLETED, NULL);
+  const gchar *left = hq_protocol_leave_reason_name (HQ_LEAVE_ROOM_COMPLETED);
 
   json_object_set_string_member (msg, "reason", reason);
   /* Tell everyone first, while they are all still there. */
@@ -932,15 +930,14 @@ hq_room_complete (HqRoom *room, const gchar *reason)
   hq_room_emit_completed (room);
   if (room->recorder)
     hq_participant_disconnect (
-        room->recorder, "room_completed", HQ_CLOSE_ROOM_COMPLETED, NULL);
+        room->recorder, left, HQ_CLOSE_ROOM_COMPLETED, NULL);
   while (room->participants->len > 0)
-    hq_participant_disconnect (g_ptr_array_index (room->participants, 0),
-        "room_completed", HQ_CLOSE_ROOM_COMPLETED, NULL);
+    hq_participant_disconnect (g_ptr_array_index (room->participants, 0), left,
+        HQ_CLOSE_ROOM_COMPLETED, NULL);
   while (room->chat_members->len > 0) {
     HqParticipant *m = g_ptr_array_index (room->chat_members, 0);
     hq_participant_send (m, msg);
-    hq_participant_disconnect (
-        m, "room_completed", HQ_CLOSE_ROOM_COMPLETED, NULL);
+    hq_participant_disconnect (m, left, HQ_CLOSE_ROOM_COMPLETED, NULL);
   }
   room->rec.ended = room->rec.updated = hq_now_ms ();
   room->rec.end_reason = g_strdup (reason);

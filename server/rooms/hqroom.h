@@ -17,6 +17,7 @@
 #include <json-glib/json-glib.h>
 #include <hq/hqtoken.h>
 #include "hqcallback.h"
+#include <hq/hqprotocol.h>
 #include "hqconfig.h"
 #include "hqroomerror.h"
 #include "hqstore.h"
@@ -54,13 +55,7 @@ typedef struct
   void (*close) (gpointer peer, gushort code, const gchar *reason);
 } HqPeerOps;
 
-/* WebSocket close codes the room uses (4000-4999 are ours). */
-#define HQ_CLOSE_NORMAL 1000
-#define HQ_CLOSE_REMOVED 4001
-#define HQ_CLOSE_REPLACED 4002
-#define HQ_CLOSE_DENIED 4003
-#define HQ_CLOSE_ROOM_COMPLETED 4004
-#define HQ_CLOSE_MAX_DURATION 4005
+/* WebSocket close codes: HqCloseCode (hqprotocol.h). */
 
 /**
  * HqRoomParams:

@@ -3,6 +3,7 @@
  * what its caller goes on using. */
 #include "hqsfucmd.h"
 #include "hqsfutypes.h"
+#include <hq/hqprotocol.h>
 
 #include <string.h>
 
@@ -193,30 +194,28 @@ hq_sfu_json_object_from_text (const gchar *text)
   return json_object_ref (json_node_get_object (root));
 }
 
-/* The protocol's track priority names (hqsfu.h); here, at the bottom,
- * so every layer may use them. */
-static const gchar *const priority_names[] = {
-  [HQ_SFU_PRIORITY_LOW] = "low",
-  [HQ_SFU_PRIORITY_STANDARD] = "standard",
-  [HQ_SFU_PRIORITY_HIGH] = "high",
-};
+/* The protocol's track priority names are hqprotocol's; HqSfuPriority
+ * (hqsfutypes.h) follows HqPriority's order.  Here, at the bottom, so
+ * every layer may use them. */
+G_STATIC_ASSERT ((gint)HQ_SFU_PRIORITY_LOW == (gint)HQ_PRIORITY_LOW);
+G_STATIC_ASSERT ((gint)HQ_SFU_PRIORITY_STANDARD == (gint)HQ_PRIORITY_STANDARD);
+G_STATIC_ASSERT ((gint)HQ_SFU_PRIORITY_HIGH == (gint)HQ_PRIORITY_HIGH);
 
 gboolean
 hq_sfu_priority_from_string (const gchar *text, HqSfuPriority *priority)
 {
-  for (guint i = 0; text && i < G_N_ELEMENTS (priority_names); i++) {
-    if (g_str_equal (text, priority_names[i])) {
-      *priority = (HqSfuPriority)i;
-      return TRUE;
-    }
-  }
-  return FALSE;
+  HqPriority value;
+
+  if (!hq_protocol_priority_from_name (text, &value))
+    return FALSE;
+  *priority = (HqSfuPriority)value;
+  return TRUE;
 }
 
 const gchar *
 hq_sfu_priority_to_string (HqSfuPriority priority)
 {
-  return (guint)priority < G_N_ELEMENTS (priority_names)
-      ? priority_names[priority]
-      : "standard";
+  const gchar *name = hq_protocol_priority_name ((HqPriority)priority);
+
+  return name ? name : hq_protocol_priority_name (HQ_PRIORITY_STANDARD);
 }

@@ -3,6 +3,7 @@
  * context as JSON text (the ownership rule is in hqsfucmd.h). */
 #include "hqsfuedge.h"
 #include "hqsfucmd.h"
+#include <hq/hqprotocol.h>
 
 /* --- room lifetime and the two directions between threads --- */
 
@@ -73,15 +74,10 @@ hq_sfu_room_send (
 
 void
 hq_sfu_send_error (HqSfuRoom *room, const gchar *sid, const gchar *id,
-    const gchar *code, const gchar *message)
+    HqProtocolError code, const gchar *message)
 {
-  JsonObject *msg = json_object_new ();
+  JsonObject *msg = hq_protocol_error_new (id, code, message);
 
-  json_object_set_string_member (msg, "type", "error");
-  if (id)
-    json_object_set_string_member (msg, "id", id);
-  json_object_set_string_member (msg, "code", code);
-  json_object_set_string_member (msg, "message", message);
   hq_sfu_room_send (room, sid, msg);
   json_object_unref (msg);
 }
@@ -90,9 +86,8 @@ hq_sfu_send_error (HqSfuRoom *room, const gchar *sid, const gchar *id,
 void
 hq_sfu_send_ok (HqSfuRoom *room, const gchar *sid, const gchar *id)
 {
-  JsonObject *msg = json_object_new ();
+  JsonObject *msg = hq_protocol_message_new (HQ_MESSAGE_OK, NULL);
 
-  json_object_set_string_member (msg, "type", "ok");
   if (id)
     json_object_set_string_member (msg, "id", id);
   hq_sfu_room_send (room, sid, msg);

@@ -3,6 +3,7 @@
 #define __HQSFUEDGE_H__
 
 #include "hqsfustate.h"
+#include <hq/hqprotocol.h>
 
 G_BEGIN_DECLS
 
@@ -18,7 +19,7 @@ void hq_sfu_room_send (
     HqSfuRoom *room, const gchar *participant_sid, JsonObject *msg);
 /* {"type": "error", "id": @id, "code": @code, "message": @message} */
 void hq_sfu_send_error (HqSfuRoom *room, const gchar *sid, const gchar *id,
-    const gchar *code, const gchar *message);
+    HqProtocolError code, const gchar *message);
 /* {"type": "ok", "id": @id}: a request that has nothing else to say. */
 void hq_sfu_send_ok (HqSfuRoom *room, const gchar *sid, const gchar *id);
 

@@ -101,17 +101,20 @@ hq_sfu_handle_publish_offer (
    * them as carefully all the same. */
   if (!hq_protocol_read_string (msg, "sdp", &text, &error)
       || !hq_protocol_read_array (msg, "tracks", &tracks, &error)) {
-    hq_sfu_send_error (room, p->sid, id, "invalid_field", error->message);
+    hq_sfu_send_error (
+        room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_FIELD, error->message);
     return;
   }
   offer = hq_sdp_parse (HQ_SDP_OFFER, text, -1, &error);
   if (offer == NULL) {
-    hq_sfu_send_error (room, p->sid, id, "invalid_sdp", error->message);
+    hq_sfu_send_error (
+        room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_SDP, error->message);
     return;
   }
   if (first
       && (p->pub = hq_sfu_participant_transport (p, FALSE, &error)) == NULL) {
-    hq_sfu_send_error (room, p->sid, id, "internal", error->message);
+    hq_sfu_send_error (
+        room, p->sid, id, HQ_PROTOCOL_ERROR_INTERNAL, error->message);
     return;
   }
   /* New ICE credentials in a later offer: the participant restarted ICE
@@ -120,7 +123,8 @@ hq_sfu_handle_publish_offer (
   if (restart
       && !hq_sfu_restart_ice (
           p, p->pub, "the participant offered new ICE credentials", &error)) {
-    hq_sfu_send_error (room, p->sid, id, "internal", error->message);
+    hq_sfu_send_error (
+        room, p->sid, id, HQ_PROTOCOL_ERROR_INTERNAL, error->message);
     return;
   }
   /* Its subscribers wait for a keyframe, asked for every second until it
@@ -141,12 +145,14 @@ hq_sfu_handle_publish_offer (
   p->pub_answer = hq_sdp_build_answer (
       offer, &local, (const HqSdpTrack *)want->data, want->len, &error);
   if (p->pub_answer == NULL) {
-    hq_sfu_send_error (room, p->sid, id, "invalid_sdp", error->message);
+    hq_sfu_send_error (
+        room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_SDP, error->message);
     return;
   }
   hq_sfu_prefer_remb (p->pub_answer);
   if ((first || restart) && !hq_sfu_apply_remote (p, 0, offer, &error)) {
-    hq_sfu_send_error (room, p->sid, id, "invalid_sdp", error->message);
+    hq_sfu_send_error (
+        room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_SDP, error->message);
     return;
   }
   for (guint i = 0; tracks && i < json_array_get_length (tracks); i++) {
@@ -162,20 +168,20 @@ hq_sfu_handle_publish_offer (
     }
     track = sid ? own_track (p, sid) : NULL;
     if (mid == NULL || track == NULL) {
-      hq_sfu_send_error (room, p->sid, id, "not_found",
+      hq_sfu_send_error (room, p->sid, id, HQ_PROTOCOL_ERROR_NOT_FOUND,
           "tracks[] must name the mid "
           "and a track_sid this participant published");
       return;
     }
     if (!map_track (p, track, offer, mid, &error)) {
-      hq_sfu_send_error (room, p->sid, id, "invalid_sdp", error->message);
+      hq_sfu_send_error (
+          room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_SDP, error->message);
       return;
     }
   }
 
   answer_text = hq_sdp_to_text (p->pub_answer);
-  reply = json_object_new ();
-  json_object_set_string_member (reply, "type", "publish_answer");
+  reply = hq_protocol_message_new (HQ_MESSAGE_PUBLISH_ANSWER, NULL);
   if (id)
     json_object_set_string_member (reply, "id", id);
   json_object_set_string_member (reply, "sdp", answer_text);

@@ -5,6 +5,7 @@
 #include "hqsfuquality.h"
 #include "hqsfuedge.h"
 #include "hqmetrics.h"
+#include <hq/hqprotocol.h>
 
 #include <string.h>
 
@@ -230,8 +231,7 @@ hq_sfu_quality_send (HqSfuRoomMedia *media)
       if (v > 0 && !about->hidden)
         json_array_add_object_element (levels, report_for (about, v));
     }
-    msg = json_object_new ();
-    json_object_set_string_member (msg, "type", "network_quality");
+    msg = hq_protocol_message_new (HQ_MESSAGE_NETWORK_QUALITY, NULL);
     json_object_set_array_member (msg, "participants", levels);
     if (to->verbosity_local > 0 || to->verbosity_remote > 0)
       hq_sfu_room_send (media->room, to->sid, msg);

@@ -27,8 +27,8 @@ handle_candidate (
 
   if (!hq_protocol_read_string (msg, "transport", &which, &error)
       || !hq_protocol_read_optional_string (msg, "candidate", &cand, &error)) {
-    hq_sfu_send_error (
-        p->media->room, p->sid, id, "invalid_field", error->message);
+    hq_sfu_send_error (p->media->room, p->sid, id,
+        HQ_PROTOCOL_ERROR_INVALID_FIELD, error->message);
     return;
   }
   t = g_str_equal (which, "publish")     ? p->pub
@@ -36,7 +36,8 @@ handle_candidate (
                                          : NULL;
 
   if (t == NULL) {
-    hq_sfu_send_error (p->media->room, p->sid, id, "invalid_field",
+    hq_sfu_send_error (p->media->room, p->sid, id,
+        HQ_PROTOCOL_ERROR_INVALID_FIELD,
         "transport must be publish or subscribe, after its offer");
     return;
   }
@@ -47,8 +48,8 @@ handle_candidate (
   if (cand == NULL || *cand == '\0')
     return;
   if (!hq_transport_add_remote_candidate (t, cand, &error))
-    hq_sfu_send_error (
-        p->media->room, p->sid, id, "invalid_field", error->message);
+    hq_sfu_send_error (p->media->room, p->sid, id,
+        HQ_PROTOCOL_ERROR_INVALID_FIELD, error->message);
 }
 
 /* {"local": 0..3, "remote": 0..3}: how much network_quality tells this
@@ -61,7 +62,8 @@ handle_quality_configure (HqSfuParticipant *p, JsonObject *msg, const gchar *id)
   if (!hq_protocol_read_int (msg, "local", &local, NULL)
       || !hq_protocol_read_int (msg, "remote", &remote, NULL) || local < 0
       || local > 3 || remote < 0 || remote > 3) {
-    hq_sfu_send_error (p->media->room, p->sid, id, "invalid_field",
+    hq_sfu_send_error (p->media->room, p->sid, id,
+        HQ_PROTOCOL_ERROR_INVALID_FIELD,
         "local and remote verbosity must be 0 (none), 1 (minimal), "
         "2 (moderate) or 3 (detailed)");
     return;
@@ -82,7 +84,7 @@ handle (HqSfuRoomMedia *media, const gchar *sid, JsonObject *msg)
   hq_protocol_read_optional_string (msg, "id", &id, NULL);
 
   if (p == NULL) {
-    hq_sfu_send_error (media->room, sid, id, "not_joined",
+    hq_sfu_send_error (media->room, sid, id, HQ_PROTOCOL_ERROR_NOT_JOINED,
         "media needs a joined, admitted participant");
     return;
   }
@@ -90,7 +92,7 @@ handle (HqSfuRoomMedia *media, const gchar *sid, JsonObject *msg)
   switch (t) {
     case HQ_MESSAGE_PUBLISH_OFFER:
       if (p->hidden)
-        hq_sfu_send_error (media->room, sid, id, "forbidden",
+        hq_sfu_send_error (media->room, sid, id, HQ_PROTOCOL_ERROR_FORBIDDEN,
             "the recorder receives media; it does not publish");
       else
         hq_sfu_handle_publish_offer (p, msg, id);
@@ -154,8 +156,7 @@ dsi_tick (gpointer data)
   if (!hq_dsi_tick (media->dsi, g_get_monotonic_time () / 1000, &dominant, &has)
       || speaker_count (media) < 2)
     return G_SOURCE_CONTINUE;
-  msg = json_object_new ();
-  json_object_set_string_member (msg, "type", "dominant_speaker");
+  msg = hq_protocol_message_new (HQ_MESSAGE_DOMINANT_SPEAKER, NULL);
   json_object_set_null_member (msg, "participant_sid");
   json_object_set_null_member (msg, "identity");
   g_hash_table_iter_init (&iter, media->participants);

@@ -520,8 +520,7 @@ subscribe_offer_now (HqSfuParticipant *p)
   for (guint i = 0; i < p->subs->len; i++)
     json_array_add_object_element (
         described, describe_sub (g_ptr_array_index (p->subs, i)));
-  msg = json_object_new ();
-  json_object_set_string_member (msg, "type", "subscribe_offer");
+  msg = hq_protocol_message_new (HQ_MESSAGE_SUBSCRIBE_OFFER, NULL);
   json_object_set_int_member (msg, "revision", p->sub_revision);
   json_object_set_string_member (msg, "sdp", text);
   json_object_set_array_member (msg, "tracks", described);
@@ -556,19 +555,20 @@ hq_sfu_handle_subscribe_answer (
   if (!hq_protocol_read_string (msg, "sdp", &text, NULL)
       || !hq_protocol_read_int (msg, "revision", &revision, NULL)
       || revision < 0) {
-    hq_sfu_send_error (room, p->sid, id, "invalid_field",
+    hq_sfu_send_error (room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_FIELD,
         "subscribe_answer needs sdp and revision");
     return;
   }
   if (p->sub_offer == NULL || p->sub_answered
       || revision != (gint64)p->sub_revision) {
-    hq_sfu_send_error (room, p->sid, id, "invalid_field",
+    hq_sfu_send_error (room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_FIELD,
         "subscribe_answer does not answer the outstanding subscribe_offer");
     return;
   }
   answer = hq_sdp_parse (HQ_SDP_ANSWER, text, -1, &error);
   if (answer == NULL) {
-    hq_sfu_send_error (room, p->sid, id, "invalid_sdp", error->message);
+    hq_sfu_send_error (
+        room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_SDP, error->message);
     return;
   }
   /* The transport's remote side is set by the first answer and by the
@@ -576,7 +576,8 @@ hq_sfu_handle_subscribe_answer (
    * which m-lines carry what. */
   if (hq_sfu_new_remote_ufrag (p, 1, answer)
       && !hq_sfu_apply_remote (p, 1, answer, &error)) {
-    hq_sfu_send_error (room, p->sid, id, "invalid_sdp", error->message);
+    hq_sfu_send_error (
+        room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_SDP, error->message);
     return;
   }
   for (guint i = 0; i < p->subs->len; i++) {
@@ -608,19 +609,22 @@ hq_sfu_handle_ice_restart (
 
   hq_protocol_read_string (msg, "transport", &which, NULL);
   if (g_str_equal (which, "publish")) {
-    hq_sfu_send_error (p->media->room, p->sid, id, "invalid_field",
+    hq_sfu_send_error (p->media->room, p->sid, id,
+        HQ_PROTOCOL_ERROR_INVALID_FIELD,
         "The publish connection is restarted by its offerer, the "
         "participant: send a publish_offer with new ICE credentials.");
     return;
   }
   if (!g_str_equal (which, "subscribe")) {
-    hq_sfu_send_error (p->media->room, p->sid, id, "invalid_field",
+    hq_sfu_send_error (p->media->room, p->sid, id,
+        HQ_PROTOCOL_ERROR_INVALID_FIELD,
         "transport must be subscribe (or publish, which you restart "
         "yourself with a new publish_offer).");
     return;
   }
   if (p->sub == NULL) {
-    hq_sfu_send_error (p->media->room, p->sid, id, "invalid_field",
+    hq_sfu_send_error (p->media->room, p->sid, id,
+        HQ_PROTOCOL_ERROR_INVALID_FIELD,
         "There is no subscribe connection yet: the server offers one once "
         "there is something to receive.");
     return;

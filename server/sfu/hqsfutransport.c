@@ -8,6 +8,7 @@
 #include "hqsfuedge.h"
 #include "hqsfucmd.h"
 #include "hqlog.h"
+#include <hq/hqprotocol.h>
 
 /* --- worker: transports --- */
 
@@ -34,21 +35,16 @@ send_candidate (HqSfuParticipant *p, HqTransport *t, JsonObject *msg)
 static void
 on_local_candidate (HqTransport *t, const gchar *cand, HqSfuParticipant *p)
 {
-  JsonObject *msg = json_object_new ();
+  JsonObject *msg = hq_protocol_candidate_new (transport_name (p, t), cand);
 
-  json_object_set_string_member (msg, "type", "candidate");
-  json_object_set_string_member (msg, "transport", transport_name (p, t));
-  json_object_set_string_member (msg, "candidate", cand);
   send_candidate (p, t, msg);
 }
 
 static void
 on_gathering_done (HqTransport *t, HqSfuParticipant *p)
 {
-  JsonObject *msg = json_object_new ();
+  JsonObject *msg = hq_protocol_candidate_new (transport_name (p, t), NULL);
 
-  json_object_set_string_member (msg, "type", "end_of_candidates");
-  json_object_set_string_member (msg, "transport", transport_name (p, t));
   send_candidate (p, t, msg);
 }
 
@@ -73,9 +69,7 @@ void
 hq_sfu_report_state (HqSfuParticipant *p, HqTransport *t,
     HqTransportState state, const GError *error)
 {
-  JsonObject *msg = json_object_new ();
-
-  json_object_set_string_member (msg, "type", "transport_state");
+  JsonObject *msg = hq_protocol_message_new (HQ_MESSAGE_TRANSPORT_STATE, NULL);
   json_object_set_string_member (msg, "transport", transport_name (p, t));
   json_object_set_string_member (msg, "state", hq_transport_state_name (state));
   if (error)

@@ -42,30 +42,22 @@ typedef struct
 static void
 session_send (HqSession *session, JsonObject *msg)
 {
-  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
-  g_autofree gchar *text = NULL;
+  g_autofree gchar *text = hq_protocol_to_text (msg);
 
-  json_node_set_object (node, msg);
-  text = json_to_string (node, FALSE);
   session->transport->send (session->user_data, text);
 }
 
 static void
-send_error (HqSession *session, const gchar *id, const gchar *code,
+send_error (HqSession *session, const gchar *id, HqProtocolError code,
     const gchar *message)
 {
-  g_autoptr (JsonObject) msg = json_object_new ();
+  g_autoptr (JsonObject) msg = hq_protocol_error_new (id, code, message);
 
-  json_object_set_string_member (msg, "type", "error");
-  if (id)
-    json_object_set_string_member (msg, "id", id);
-  json_object_set_string_member (msg, "code", code);
-  json_object_set_string_member (msg, "message", message);
   session_send (session, msg);
 }
 
 static void
-reply_error (Request *req, const gchar *code, const gchar *message)
+reply_error (Request *req, HqProtocolError code, const gchar *message)
 {
   send_error (req->session, req->id, code, message);
 }
@@ -73,21 +65,30 @@ reply_error (Request *req, const gchar *code, const gchar *message)
 static void
 reply_gerror (Request *req, const GError *error)
 {
-  reply_error (req,
-      error->domain == HQ_PROTOCOL_ERROR ? hq_protocol_error_code (error->code)
-                                         : hq_room_error_code (error->code),
-      error->message);
+  HqProtocolError code = (HqProtocolError)error->code;
+
+  if (error->domain != HQ_PROTOCOL_ERROR
+      && !hq_protocol_error_from_code (hq_room_error_code (error->code), &code))
+    code = HQ_PROTOCOL_ERROR_INTERNAL;
+  reply_error (req, code, error->message);
 }
 
 /* Sends {type, id} plus @fields' members (taken; may be NULL). */
 static void
-reply (Request *req, const gchar *type, JsonObject *fields)
+reply (Request *req, HqMessageType type, JsonObject *fields)
 {
-  g_autoptr (JsonObject) msg = fields ? fields : json_object_new ();
+  g_autoptr (JsonObject) msg = hq_protocol_message_new (type, req->id);
 
-  json_object_set_string_member (msg, "type", type);
-  if (req->id)
-    json_object_set_string_member (msg, "id", req->id);
+  if (fields) {
+    JsonObjectIter iter;
+    const gchar *name;
+    JsonNode *node;
+
+    json_object_iter_init (&iter, fields);
+    while (json_object_iter_next (&iter, &name, &node))
+      json_object_set_member (msg, name, json_node_ref (node));
+    json_object_unref (fields);
+  }
   session_send (req->session, msg);
 }
 
@@ -193,12 +194,12 @@ token_error (Request *req, const GError *error)
   g_autofree gchar *why = NULL;
 
   if (error->code == HQ_TOKEN_ERROR_ROOM_NOT_GRANTED) {
-    reply_error (req, "room_not_granted", error->message);
+    reply_error (req, HQ_PROTOCOL_ERROR_ROOM_NOT_GRANTED, error->message);
     return;
   }
   why = g_strdup_printf ("The access token was refused (%s): %s",
       hq_token_error_name (error->code), error->message);
-  reply_error (req, "invalid_token", why);
+  reply_error (req, HQ_PROTOCOL_ERROR_INVALID_TOKEN, why);
 }
 
 /* Whether @claims admit to @room (found by @room_id, or NULL). */
@@ -245,7 +246,7 @@ join_rate_ok (Request *req)
   why = g_strdup_printf ("At most %u joins a minute are accepted from one "
                          "address; try again in %u s.",
       hq_rate_limit_per_minute (session->limits->join), retry);
-  reply_error (req, "rate_limited", why);
+  reply_error (req, HQ_PROTOCOL_ERROR_RATE_LIMITED, why);
   return FALSE;
 }
 
@@ -260,7 +261,7 @@ verify_join (Request *req, const gchar **room_id)
   HqTokenClaims *claims;
 
   if (req->session->participant) {
-    reply_error (req, "already_joined",
+    reply_error (req, HQ_PROTOCOL_ERROR_ALREADY_JOINED,
         "This connection has joined already; open another one to join "
         "again.");
     return NULL;
@@ -292,7 +293,7 @@ find_room (Request *req, const HqTokenClaims *claims, const gchar *room_id)
     why =
         g_strdup_printf ("The token admits to room \"%s\", not to \"%.200s\".",
             claims->room, room_id);
-    reply_error (req, "room_not_granted", why);
+    reply_error (req, HQ_PROTOCOL_ERROR_ROOM_NOT_GRANTED, why);
     return NULL;
   }
   if (room != NULL)
@@ -301,10 +302,10 @@ find_room (Request *req, const HqTokenClaims *claims, const gchar *room_id)
     why = g_strdup_printf (
         "Room \"%.200s\" has completed; it takes no more participants.",
         room_id);
-    reply_error (req, "room_completed", why);
+    reply_error (req, HQ_PROTOCOL_ERROR_ROOM_COMPLETED, why);
   } else {
     why = g_strdup_printf ("There is no room \"%.200s\" in progress.", room_id);
-    reply_error (req, "room_not_found", why);
+    reply_error (req, HQ_PROTOCOL_ERROR_ROOM_NOT_FOUND, why);
   }
   return NULL;
 }
@@ -325,7 +326,7 @@ join (Request *req)
   if (room_id == NULL)
     room_id = claims->room;
   if (room_id == NULL) {
-    reply_error (req, "invalid_field",
+    reply_error (req, HQ_PROTOCOL_ERROR_INVALID_FIELD,
         "room is missing, and the token does not name a room.");
     return;
   }
@@ -378,7 +379,7 @@ handle_chat_join (Request *req)
   if (claims == NULL)
     return;
   if (!claims->chat) {
-    reply_error (req, "invalid_token",
+    reply_error (req, HQ_PROTOCOL_ERROR_INVALID_TOKEN,
         "The access token was refused (no_chat_grant): it grants no chat "
         "(grants.chat); ask the token server for a token with chat.");
     return;
@@ -386,14 +387,14 @@ handle_chat_join (Request *req)
   if (room_id == NULL) {
     JsonObject *fields = json_object_new ();
     JsonObject *member = json_object_new ();
-    json_object_set_string_member (fields, "protocol", "1");
+    json_object_set_string_member (fields, "protocol", HQ_PROTOCOL_VERSION);
     json_object_set_null_member (fields, "room");
     json_object_set_string_member (member, "identity", claims->identity);
     json_object_set_string_member (
         member, "name", claims->name ? claims->name : claims->identity);
     json_object_set_object_member (fields, "member", member);
     session->joined = TRUE;
-    reply (req, "chat_joined", fields);
+    reply (req, HQ_MESSAGE_CHAT_JOINED, fields);
     return;
   }
   room = find_room (req, claims, room_id);
@@ -414,14 +415,14 @@ handle_leave (Request *req)
 {
   HqParticipant *p = req->session->participant;
 
-  reply (req, "left", NULL);
+  reply (req, HQ_MESSAGE_LEFT, NULL);
   hq_participant_leave (p);
 }
 
 static void
 handle_ping (Request *req)
 {
-  reply (req, "pong", NULL);
+  reply (req, HQ_MESSAGE_PONG, NULL);
 }
 
 static void
@@ -444,7 +445,7 @@ handle_chat_send (Request *req)
   }
   fields = json_object_new ();
   json_object_set_object_member (fields, "message", message);
-  reply (req, "chat_sent", fields);
+  reply (req, HQ_MESSAGE_CHAT_SENT, fields);
 }
 
 static void
@@ -459,7 +460,8 @@ handle_chat_history (Request *req)
   if (!field_int (req, "before", &before) || !field_int (req, "limit", &limit))
     return;
   if (limit < 1 || limit > HQ_CHAT_PAGE) {
-    reply_error (req, "invalid_field", "limit must be 1 to 50.");
+    reply_error (
+        req, HQ_PROTOCOL_ERROR_INVALID_FIELD, "limit must be 1 to 50.");
     return;
   }
   messages = hq_participant_chat_history (
@@ -471,7 +473,7 @@ handle_chat_history (Request *req)
   fields = json_object_new ();
   json_object_set_array_member (fields, "messages", messages);
   json_object_set_boolean_member (fields, "has_more", has_more);
-  reply (req, "chat_history", fields);
+  reply (req, HQ_MESSAGE_CHAT_HISTORY, fields);
 }
 
 static void
@@ -488,12 +490,12 @@ handle_chat_media_url (Request *req)
   if (fields == NULL)
     reply_gerror (req, error);
   else
-    reply (req, "chat_media_url", fields);
+    reply (req, HQ_MESSAGE_CHAT_MEDIA_URL, fields);
 }
 
 static void
 reply_track (
-    Request *req, const gchar *type, JsonObject *track, const GError *error)
+    Request *req, HqMessageType type, JsonObject *track, const GError *error)
 {
   JsonObject *fields;
 
@@ -523,7 +525,7 @@ handle_track_publish (Request *req)
     return;
   track = hq_participant_publish_track (
       req->session->participant, name, kind, enabled, priority, &error);
-  reply_track (req, "track_published", track, error);
+  reply_track (req, HQ_MESSAGE_TRACK_PUBLISHED, track, error);
 }
 
 static void
@@ -537,7 +539,7 @@ handle_track_unpublish (Request *req)
     return;
   track =
       hq_participant_unpublish_track (req->session->participant, sid, &error);
-  reply_track (req, "track_unpublished", track, error);
+  reply_track (req, HQ_MESSAGE_TRACK_UNPUBLISHED, track, error);
 }
 
 /* enabled, priority or both; with both, the priority changes first and
@@ -555,7 +557,7 @@ handle_track_update (Request *req)
       || !field_string (req, "priority", FALSE, &priority))
     return;
   if (!hq_protocol_require (req->msg, "enabled", NULL) && priority == NULL) {
-    reply_error (req, "invalid_field",
+    reply_error (req, HQ_PROTOCOL_ERROR_INVALID_FIELD,
         "enabled or priority is missing: track_update changes one or both.");
     return;
   }
@@ -563,14 +565,16 @@ handle_track_update (Request *req)
     track = hq_participant_set_track_priority (
         req->session->participant, sid, priority, &error);
     if (track == NULL || !hq_protocol_require (req->msg, "enabled", NULL)) {
-      reply_track (req, "track_priority_changed", track, error);
+      reply_track (req, HQ_MESSAGE_TRACK_PRIORITY_CHANGED, track, error);
       return;
     }
     json_object_unref (track);
   }
   track = hq_participant_set_track_enabled (
       req->session->participant, sid, enabled, &error);
-  reply_track (req, enabled ? "track_enabled" : "track_disabled", track, error);
+  reply_track (req,
+      enabled ? HQ_MESSAGE_TRACK_ENABLED : HQ_MESSAGE_TRACK_DISABLED, track,
+      error);
 }
 
 typedef gboolean (*ModerationFn) (
@@ -585,7 +589,7 @@ moderate (Request *req, ModerationFn fn)
   if (!field_string (req, "participant_sid", TRUE, &target))
     return;
   if (fn (req->session->participant, target, &error))
-    reply (req, "ok", NULL);
+    reply (req, HQ_MESSAGE_OK, NULL);
   else
     reply_gerror (req, error);
 }
@@ -606,7 +610,7 @@ handle_admit (Request *req)
   }
   if (hq_participant_admit_identity (
           req->session->participant, identity, &error))
-    reply (req, "ok", NULL);
+    reply (req, HQ_MESSAGE_OK, NULL);
   else
     reply_gerror (req, error);
 }
@@ -625,7 +629,7 @@ moderate_with_reason (Request *req, ReasonedFn fn)
       || !field_string (req, "reason", FALSE, &reason))
     return;
   if (fn (req->session->participant, target, reason, &error))
-    reply (req, "ok", NULL);
+    reply (req, HQ_MESSAGE_OK, NULL);
   else
     reply_gerror (req, error);
 }
@@ -652,7 +656,7 @@ set_recording (Request *req, JsonArray *rules)
       hq_participant_set_recording (req->session->participant, rules, &error);
 
   if (state)
-    reply (req, "recording_rules", state);
+    reply (req, HQ_MESSAGE_RECORDING_RULES, state);
   else
     reply_gerror (req, error);
 }
@@ -684,7 +688,7 @@ handle_subscribe_priority (Request *req)
     return;
   if (hq_participant_set_subscriber_priority (
           req->session->participant, track, priority, &error))
-    reply (req, "ok", NULL);
+    reply (req, HQ_MESSAGE_OK, NULL);
   else
     reply_gerror (req, error);
 }
@@ -700,7 +704,7 @@ handle_room_complete (Request *req)
     reply_gerror (req, error);
     return;
   }
-  reply (req, "ok", NULL);
+  reply (req, HQ_MESSAGE_OK, NULL);
   hq_participant_end_room (host);
 }
 
@@ -732,7 +736,7 @@ handle_mute (Request *req)
       || !field_string (req, "track_sid", TRUE, &track))
     return;
   if (hq_participant_mute (req->session->participant, target, track, &error))
-    reply (req, "ok", NULL);
+    reply (req, HQ_MESSAGE_OK, NULL);
   else
     reply_gerror (req, error);
 }
@@ -745,7 +749,7 @@ handle_subscribe_rules (Request *req)
   JsonArray *rules = NULL;
 
   if (json_object_get_member (req->msg, "rules") == NULL) {
-    reply_error (req, "invalid_field",
+    reply_error (req, HQ_PROTOCOL_ERROR_INVALID_FIELD,
         "rules is missing: a JSON array of rules, e.g. "
         "[{\"type\": \"include\", \"all\": true}].");
     return;
@@ -753,14 +757,16 @@ handle_subscribe_rules (Request *req)
   if (!field_rules (req, "rules", &rules))
     return;
   if (rules == NULL) {
-    reply_error (req, "invalid_field", "rules must be a JSON array of rules.");
+    reply_error (req, HQ_PROTOCOL_ERROR_INVALID_FIELD,
+        "rules must be a JSON array of rules.");
     return;
   }
   if (!hq_participant_set_subscribe_rules (p, rules, &error)) {
-    reply_error (req, hq_room_error_code (error->code), error->message);
+    reply_gerror (req, error);
     return;
   }
-  reply (req, "subscribe_rules", hq_participant_subscribe_rules_to_json (p));
+  reply (req, HQ_MESSAGE_SUBSCRIBE_RULES,
+      hq_participant_subscribe_rules_to_json (p));
 }
 
 /* Media messages (publish_offer, subscribe_answer, candidate,
@@ -867,7 +873,7 @@ dispatch (HqSession *session, JsonObject *msg)
       continue;
     if (handlers[i].needs != NEEDS_NOTHING && session->participant == NULL) {
       why = g_strdup_printf ("Send join first: %s needs a joined room.", type);
-      reply_error (&req, "not_joined", why);
+      reply_error (&req, HQ_PROTOCOL_ERROR_NOT_JOINED, why);
       return;
     }
     if (handlers[i].needs == NEEDS_ADMITTED
@@ -875,7 +881,7 @@ dispatch (HqSession *session, JsonObject *msg)
       why = g_strdup_printf ("This connection joined the chat only "
                              "(chat_join); %s needs a join.",
           type);
-      reply_error (&req, "forbidden", why);
+      reply_error (&req, HQ_PROTOCOL_ERROR_FORBIDDEN, why);
       return;
     }
     if (handlers[i].needs != NEEDS_NOTHING
@@ -884,7 +890,7 @@ dispatch (HqSession *session, JsonObject *msg)
       why = g_strdup_printf (
           "You are waiting in the lobby; %s needs a host to admit you first.",
           type);
-      reply_error (&req, "not_admitted", why);
+      reply_error (&req, HQ_PROTOCOL_ERROR_NOT_ADMITTED, why);
       return;
     }
     /* Every field of the type it must have before any handler, and so
@@ -896,14 +902,13 @@ dispatch (HqSession *session, JsonObject *msg)
     return;
   }
   why = g_strdup_printf ("Unknown message type \"%.64s\".", type);
-  reply_error (&req, "unknown_type", why);
+  reply_error (&req, HQ_PROTOCOL_ERROR_UNKNOWN_TYPE, why);
 }
 
 static void
 close_too_big (HqSession *session, const gchar *reason)
 {
-  session->transport->close (
-      session->user_data, HQ_PROTOCOL_CLOSE_TOO_BIG, reason);
+  session->transport->close (session->user_data, HQ_CLOSE_TOO_BIG, reason);
 }
 
 /* The size limits of docs/protocol.md, checked before any parsing: before
@@ -918,7 +923,6 @@ hq_session_handle_frame (
                                    : HQ_PROTOCOL_MAX_MESSAGE;
   g_autoptr (JsonObject) msg = NULL;
   g_autoptr (GError) error = NULL;
-  const gchar *type = NULL;
 
   if (len > max) {
     close_too_big (session,
@@ -927,19 +931,18 @@ hq_session_handle_frame (
     return;
   }
   if (!text) {
-    send_error (session, NULL, "bad_message",
+    send_error (session, NULL, HQ_PROTOCOL_ERROR_BAD_MESSAGE,
         "Messages are JSON in text frames; binary frames are not used.");
     return;
   }
   msg = hq_protocol_parse_object (data, len, max, &error);
   if (msg == NULL) {
-    send_error (
-        session, NULL, hq_protocol_error_code (error->code), error->message);
+    send_error (session, NULL, (HqProtocolError)error->code, error->message);
     return;
   }
   if (len > HQ_PROTOCOL_MAX_MESSAGE) {
-    hq_protocol_read_optional_string (msg, "type", &type, NULL);
-    if (!hq_protocol_carries_sdp (type)) {
+    if (!hq_protocol_carries_sdp (
+            hq_protocol_message_name (hq_protocol_read_type (msg)))) {
       close_too_big (session, "message over 64 KiB");
       return;
     }
@@ -955,7 +958,7 @@ hq_session_handle_text (HqSession *session, const gchar *data, gsize len)
 
 void
 hq_session_send_error (
-    HqSession *session, const gchar *code, const gchar *message)
+    HqSession *session, HqProtocolError code, const gchar *message)
 {
   send_error (session, NULL, code, message);
 }

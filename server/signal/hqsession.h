@@ -47,7 +47,7 @@ void hq_session_handle_frame (
 void hq_session_handle_text (HqSession *session, const gchar *data, gsize len);
 /* Sends an `error` without id, for what the transport refuses itself. */
 void hq_session_send_error (
-    HqSession *session, const gchar *code, const gchar *message);
+    HqSession *session, HqProtocolError code, const gchar *message);
 /* The connection dropped: the participant may resume within the grace. */
 void hq_session_connection_lost (HqSession *session);
 /* Forgets the participant without telling the room (shutdown). */

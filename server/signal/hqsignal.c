@@ -81,7 +81,8 @@ conn_free (Conn *conn)
   g_signal_handlers_disconnect_by_data (conn->ws, conn);
   if (soup_websocket_connection_get_state (conn->ws)
       == SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_close (conn->ws, 1001, "server shutting down");
+    soup_websocket_connection_close (conn->ws, HQ_CLOSE_GOING_AWAY,
+        hq_protocol_close_text (HQ_CLOSE_GOING_AWAY));
   g_object_unref (conn->ws);
   hq_session_free (conn->session);
   g_free (conn);
@@ -111,7 +112,8 @@ idle_check_cb (gpointer user_data)
   /* Not a goodbye: the participant may still resume. */
   if (soup_websocket_connection_get_state (conn->ws)
       == SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_close (conn->ws, 4000, "keepalive timeout");
+    soup_websocket_connection_close (conn->ws, HQ_CLOSE_KEEPALIVE,
+        hq_protocol_close_text (HQ_CLOSE_KEEPALIVE));
   return G_SOURCE_REMOVE;
 }
 
@@ -129,8 +131,8 @@ join_check_cb (gpointer user_data)
   hq_log_message (HQ_LOG_INFO, "signal",
       "closing a connection that did not join within %" G_GINT64_FORMAT " s",
       conn->signal->config->join_timeout);
-  soup_websocket_connection_close (conn->ws, HQ_SIGNAL_CLOSE_JOIN_TIMEOUT,
-      "no join within the join timeout");
+  soup_websocket_connection_close (conn->ws, HQ_CLOSE_JOIN_TIMEOUT,
+      hq_protocol_close_text (HQ_CLOSE_JOIN_TIMEOUT));
   return G_SOURCE_REMOVE;
 }
 
@@ -217,7 +219,8 @@ hq_signal_free (HqSignal *signal)
     hq_session_detach (conn->session);
     if (soup_websocket_connection_get_state (conn->ws)
         == SOUP_WEBSOCKET_STATE_OPEN)
-      soup_websocket_connection_close (conn->ws, 1001, "server shutting down");
+      soup_websocket_connection_close (conn->ws, HQ_CLOSE_GOING_AWAY,
+          hq_protocol_close_text (HQ_CLOSE_GOING_AWAY));
   }
   /* Let the closing handshakes finish (each ends in closed_cb, which frees
    * its Conn), but never wait long for a peer that does not answer. */

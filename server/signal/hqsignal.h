@@ -22,13 +22,7 @@ G_BEGIN_DECLS
 /* Beyond this libsoup stops reading at once and drops the connection
  * without a handshake (the peer sees 1006): no memory for floods. */
 #define HQ_SIGNAL_MAX_FRAME (1024 * 1024)
-/* The protocol version `joined` reports. */
-#define HQ_SIGNAL_PROTOCOL "1"
-
 typedef struct _HqSignal HqSignal;
-
-/* Close code for a connection that did not join within the join timeout. */
-#define HQ_SIGNAL_CLOSE_JOIN_TIMEOUT 4006
 
 /* @limits (may be NULL): the joins per address. */
 HqSignal *hq_signal_new (

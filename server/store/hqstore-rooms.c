@@ -2,6 +2,8 @@
  * and invites; see hqstore.h and hqstore-sqlite.c. */
 #include "hqstore-private.h"
 
+#include <hq/hqprotocol.h>
+
 #include <json-glib/json-glib.h>
 
 /* --- rooms --- */
@@ -263,7 +265,9 @@ hq_store_put_track (HqStore *store, const HqTrackRecord *t, GError **error)
   sqlite3_bind_int (s, 7, t->published);
   sqlite3_bind_int64 (s, 8, t->created);
   sqlite3_bind_int64 (s, 9, t->updated);
-  bind_text (s, 10, t->priority ? t->priority : "standard");
+  bind_text (s, 10,
+      t->priority ? t->priority
+                  : hq_protocol_priority_name (HQ_PRIORITY_STANDARD));
   return run (store, s, error);
 }
 

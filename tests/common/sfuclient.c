@@ -3,6 +3,7 @@
 
 #include <string.h>
 #include <unistd.h>
+#include <hq/hqprotocol.h>
 #include <hq/hqrtcp.h>
 #include <hq/hqrtp.h>
 #include <hq/hqtoken.h>
@@ -130,15 +131,6 @@ hq_test_server_usage (HqTestServer *s, gdouble *cpu, gint64 *rss_kb)
 
 /* --- a client --- */
 
-static JsonObject *
-msg_new (const gchar *type)
-{
-  JsonObject *o = json_object_new ();
-
-  json_object_set_string_member (o, "type", type);
-  return o;
-}
-
 void
 hq_sfu_client_send_message (HqSfuClient *c, JsonObject *msg)
 {
@@ -156,21 +148,18 @@ hq_sfu_client_send_message (HqSfuClient *c, JsonObject *msg)
 static void
 on_candidate (HqTransport *t, const gchar *cand, HqSfuClient *c)
 {
-  JsonObject *m = msg_new ("candidate");
+  JsonObject *m =
+      hq_protocol_candidate_new (t == c->pub ? "publish" : "subscribe", cand);
 
-  json_object_set_string_member (
-      m, "transport", t == c->pub ? "publish" : "subscribe");
-  json_object_set_string_member (m, "candidate", cand);
   hq_sfu_client_send_message (c, m);
 }
 
 static void
 on_gathered (HqTransport *t, HqSfuClient *c)
 {
-  JsonObject *m = msg_new ("end_of_candidates");
+  JsonObject *m =
+      hq_protocol_candidate_new (t == c->pub ? "publish" : "subscribe", NULL);
 
-  json_object_set_string_member (
-      m, "transport", t == c->pub ? "publish" : "subscribe");
   hq_sfu_client_send_message (c, m);
 }
 
@@ -245,8 +234,7 @@ publish (HqSfuClient *c)
     json_object_set_string_member (t, "track_sid", tracks[i].track_id);
     json_array_add_object_element (map, t);
   }
-  m = msg_new ("publish_offer");
-  json_object_set_string_member (m, "id", "pub");
+  m = hq_protocol_message_new (HQ_MESSAGE_PUBLISH_OFFER, "pub");
   json_object_set_string_member (m, "sdp", text);
   json_object_set_array_member (m, "tracks", map);
   hq_sfu_client_send_message (c, m);
@@ -287,7 +275,7 @@ on_subscribe_offer (HqSfuClient *c, JsonObject *msg)
   if (first)
     hq_transport_set_remote_description (c->sub, offer, NULL);
   text = hq_sdp_to_text (answer);
-  m = msg_new ("subscribe_answer");
+  m = hq_protocol_message_new (HQ_MESSAGE_SUBSCRIBE_ANSWER, NULL);
   json_object_set_string_member (m, "sdp", text);
   json_object_set_int_member (
       m, "revision", json_object_get_int_member (msg, "revision"));
@@ -311,55 +299,70 @@ on_ws_message (
   msg = json_node_get_object (json_parser_get_root (parser));
   t = json_object_get_string_member_with_default (msg, "type", "");
   id = json_object_get_string_member_with_default (msg, "id", "");
-  if (g_str_equal (t, "joined")) {
-    JsonObject *m = msg_new ("track_publish");
-    json_object_set_string_member (m, "id", "a");
-    json_object_set_string_member (m, "name", "microphone");
-    json_object_set_string_member (m, "kind", "audio");
-    hq_sfu_client_send_message (c, m);
-    m = msg_new ("track_publish");
-    json_object_set_string_member (m, "id", "v");
-    json_object_set_string_member (m, "name", "camera");
-    json_object_set_string_member (m, "kind", "video");
-    hq_sfu_client_send_message (c, m);
-  } else if (g_str_equal (t, "track_published") && *id) {
-    const gchar *sid = json_object_get_string_member (
-        json_object_get_object_member (msg, "track"), "sid");
-    if (g_str_equal (id, "a"))
-      c->audio_sid = g_strdup (sid);
-    else if (g_str_equal (id, "v"))
-      c->video_sid = g_strdup (sid);
-    if (c->audio_sid && c->video_sid && c->pub == NULL) {
-      c->pub = make_transport (c, TRUE, c->consent);
-      hq_transport_set_receive_func (c->pub, on_pub_packet, c, NULL);
-      publish (c);
+  switch (hq_protocol_read_type (msg)) {
+    case HQ_MESSAGE_JOINED: {
+      JsonObject *m = hq_protocol_message_new (HQ_MESSAGE_TRACK_PUBLISH, "a");
+      json_object_set_string_member (m, "name", "microphone");
+      json_object_set_string_member (m, "kind", "audio");
+      hq_sfu_client_send_message (c, m);
+      m = hq_protocol_message_new (HQ_MESSAGE_TRACK_PUBLISH, "v");
+      json_object_set_string_member (m, "name", "camera");
+      json_object_set_string_member (m, "kind", "video");
+      hq_sfu_client_send_message (c, m);
+      break;
     }
-  } else if (g_str_equal (t, "publish_answer")) {
-    g_autoptr (HqSdp) answer = hq_sdp_parse (
-        HQ_SDP_ANSWER, json_object_get_string_member (msg, "sdp"), -1, NULL);
-    const HqSdpMedia *am = hq_sdp_find_media (answer, "0");
-    const HqSdpMedia *vm = hq_sdp_find_media (answer, "1");
-    c->audio_pt = ((HqSdpCodec *)g_ptr_array_index (am->codecs, 0))->pt;
-    c->video_pt = ((HqSdpCodec *)g_ptr_array_index (vm->codecs, 0))->pt;
-    hq_transport_set_remote_description (c->pub, answer, NULL);
-    hq_transport_gather (c->pub, NULL);
-    c->published = TRUE;
-  } else if (g_str_equal (t, "subscribe_offer")) {
-    on_subscribe_offer (c, msg);
-  } else if (g_str_equal (t, "candidate")
-      || g_str_equal (t, "end_of_candidates")) {
-    const gchar *which = json_object_get_string_member (msg, "transport");
-    HqTransport *tr = g_str_equal (which, "publish") ? c->pub : c->sub;
-    if (tr == NULL)
-      return;
-    if (t[0] == 'e')
-      hq_transport_end_of_remote_candidates (tr);
-    else
-      hq_transport_add_remote_candidate (
-          tr, json_object_get_string_member (msg, "candidate"), NULL);
-  } else if (g_str_equal (t, "error")) {
-    g_printerr ("participant %s: %s\n", c->identity,
-        json_object_get_string_member_with_default (msg, "message", "?"));
+    case HQ_MESSAGE_TRACK_PUBLISHED: {
+      const gchar *sid;
+
+      if (*id == '\0')
+        break; /* someone else's */
+      sid = json_object_get_string_member (
+          json_object_get_object_member (msg, "track"), "sid");
+      if (g_str_equal (id, "a"))
+        c->audio_sid = g_strdup (sid);
+      else if (g_str_equal (id, "v"))
+        c->video_sid = g_strdup (sid);
+      if (c->audio_sid && c->video_sid && c->pub == NULL) {
+        c->pub = make_transport (c, TRUE, c->consent);
+        hq_transport_set_receive_func (c->pub, on_pub_packet, c, NULL);
+        publish (c);
+      }
+      break;
+    }
+    case HQ_MESSAGE_PUBLISH_ANSWER: {
+      g_autoptr (HqSdp) answer = hq_sdp_parse (
+          HQ_SDP_ANSWER, json_object_get_string_member (msg, "sdp"), -1, NULL);
+      const HqSdpMedia *am = hq_sdp_find_media (answer, "0");
+      const HqSdpMedia *vm = hq_sdp_find_media (answer, "1");
+      c->audio_pt = ((HqSdpCodec *)g_ptr_array_index (am->codecs, 0))->pt;
+      c->video_pt = ((HqSdpCodec *)g_ptr_array_index (vm->codecs, 0))->pt;
+      hq_transport_set_remote_description (c->pub, answer, NULL);
+      hq_transport_gather (c->pub, NULL);
+      c->published = TRUE;
+      break;
+    }
+    case HQ_MESSAGE_SUBSCRIBE_OFFER:
+      on_subscribe_offer (c, msg);
+      break;
+    case HQ_MESSAGE_CANDIDATE:
+    case HQ_MESSAGE_END_OF_CANDIDATES: {
+      const gchar *which = json_object_get_string_member (msg, "transport");
+      HqTransport *tr = g_str_equal (which, "publish") ? c->pub : c->sub;
+      if (tr == NULL)
+        return;
+      if (hq_protocol_read_type (msg) == HQ_MESSAGE_END_OF_CANDIDATES)
+        hq_transport_end_of_remote_candidates (tr);
+      else
+        hq_transport_add_remote_candidate (
+            tr, json_object_get_string_member (msg, "candidate"), NULL);
+      break;
+    }
+    case HQ_MESSAGE_ERROR:
+      g_printerr ("participant %s: %s\n", c->identity,
+          json_object_get_string_member_with_default (msg, "message", "?"));
+      break;
+    default:
+      break;
   }
   if (c->on_message)
     c->on_message (c, t, msg, c->user_data);
@@ -382,7 +385,8 @@ on_ws_closed (SoupWebsocketConnection *ws, HqSfuClient *c)
 static gboolean
 ping_cb (gpointer data)
 {
-  hq_sfu_client_send_message (data, msg_new ("ping"));
+  hq_sfu_client_send_message (
+      data, hq_protocol_message_new (HQ_MESSAGE_PING, NULL));
   return G_SOURCE_CONTINUE;
 }
 
@@ -419,8 +423,8 @@ on_ws_connected (GObject *src, GAsyncResult *res, gpointer data)
   token = hq_token_mint (c->server->key_sid, c->server->key_secret,
       c->server->account_sid, &grant, 0, &error);
   g_assert_no_error (error);
-  m = msg_new ("join");
-  json_object_set_string_member (m, "id", "join");
+  m = hq_protocol_message_new (
+      HQ_MESSAGE_JOIN, hq_protocol_message_name (HQ_MESSAGE_JOIN));
   json_object_set_string_member (m, "token", token);
   hq_sfu_client_send_message (c, m);
   c->ping_timer = g_timeout_add (ping_interval_ms (), ping_cb, c);
@@ -458,7 +462,7 @@ hq_sfu_client_free (HqSfuClient *c)
     g_signal_handlers_disconnect_by_data (c->ws, c);
     if (soup_websocket_connection_get_state (c->ws)
         == SOUP_WEBSOCKET_STATE_OPEN)
-      soup_websocket_connection_close (c->ws, 1000, NULL);
+      soup_websocket_connection_close (c->ws, HQ_CLOSE_NORMAL, NULL);
     g_object_unref (c->ws);
   }
   g_clear_object (&c->pub);
