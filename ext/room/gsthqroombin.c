@@ -762,6 +762,122 @@ setup_client (HqRoomClient *client, gpointer user_data)
       client, "media-changed", G_CALLBACK (on_media_changed), self);
 }
 
+/* --- the subclasses' properties, as fields --- */
+
+static GQuark field_quark;
+
+/* A GstValueArray of strings as a vector without empty ones (NULL: none). */
+static gchar **
+strv_from_array (const GValue *value)
+{
+  GPtrArray *strs = g_ptr_array_new ();
+
+  for (guint i = 0; i < gst_value_array_get_size (value); i++) {
+    const GValue *v = gst_value_array_get_value (value, i);
+    const gchar *str = G_VALUE_HOLDS_STRING (v) ? g_value_get_string (v) : NULL;
+    if (str && *str)
+      g_ptr_array_add (strs, g_strdup (str));
+  }
+  if (strs->len == 0) {
+    g_ptr_array_free (strs, TRUE);
+    return NULL;
+  }
+  g_ptr_array_add (strs, NULL);
+  return (gchar **)g_ptr_array_free (strs, FALSE);
+}
+
+static void
+strv_to_array (gchar **strv, GValue *value)
+{
+  for (guint i = 0; strv && strv[i]; i++) {
+    GValue v = G_VALUE_INIT;
+    g_value_init (&v, G_TYPE_STRING);
+    g_value_set_string (&v, strv[i]);
+    gst_value_array_append_and_take_value (value, &v);
+  }
+}
+
+static gpointer
+field_of (GObject *object, GParamSpec *pspec)
+{
+  gsize at = GPOINTER_TO_SIZE (g_param_spec_get_qdata (pspec, field_quark));
+
+  return at ? G_STRUCT_MEMBER_P (object, at - 1) : NULL;
+}
+
+static void
+field_set_property (
+    GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  GType type = G_PARAM_SPEC_VALUE_TYPE (pspec);
+  gpointer field = field_of (object, pspec), old = NULL;
+  gchar **strv = type == GST_TYPE_ARRAY ? strv_from_array (value) : NULL;
+  GstHqRoomBinClass *klass = GST_HQ_ROOM_BIN_GET_CLASS (object);
+
+  if (field == NULL) {
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    return;
+  }
+  GST_OBJECT_LOCK (object);
+  if (type == G_TYPE_STRING) {
+    old = *(gchar **)field;
+    *(gchar **)field = g_value_dup_string (value);
+  } else if (type == GST_TYPE_ARRAY) {
+    old = *(gchar ***)field;
+    *(gchar ***)field = strv;
+  } else if (type == G_TYPE_UINT) {
+    *(guint *)field = g_value_get_uint (value);
+  } else if (type == G_TYPE_BOOLEAN) {
+    *(gboolean *)field = g_value_get_boolean (value);
+  } else if (G_TYPE_IS_ENUM (type)) {
+    *(gint *)field = g_value_get_enum (value);
+  }
+  GST_OBJECT_UNLOCK (object);
+  if (type == GST_TYPE_ARRAY)
+    g_strfreev (old);
+  else
+    g_free (old);
+  if (klass->property_changed)
+    klass->property_changed (GST_HQ_ROOM_BIN (object), pspec);
+}
+
+static void
+field_get_property (
+    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  GType type = G_PARAM_SPEC_VALUE_TYPE (pspec);
+  gpointer field = field_of (object, pspec);
+
+  if (field == NULL) {
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    return;
+  }
+  GST_OBJECT_LOCK (object);
+  if (type == G_TYPE_STRING)
+    g_value_set_string (value, *(gchar **)field);
+  else if (type == GST_TYPE_ARRAY)
+    strv_to_array (*(gchar ***)field, value);
+  else if (type == G_TYPE_UINT)
+    g_value_set_uint (value, *(guint *)field);
+  else if (type == G_TYPE_BOOLEAN)
+    g_value_set_boolean (value, *(gboolean *)field);
+  else if (G_TYPE_IS_ENUM (type))
+    g_value_set_enum (value, *(gint *)field);
+  GST_OBJECT_UNLOCK (object);
+}
+
+void
+gst_hq_room_bin_class_install_field (
+    GstHqRoomBinClass *klass, guint prop_id, gsize offset, GParamSpec *pspec)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+
+  g_param_spec_set_qdata (pspec, field_quark, GSIZE_TO_POINTER (offset + 1));
+  gobject_class->set_property = field_set_property;
+  gobject_class->get_property = field_get_property;
+  g_object_class_install_property (gobject_class, prop_id, pspec);
+}
+
 GstDebugCategory *
 gst_hq_room_bin_class_add_debug (
     GstHqRoomBinClass *klass, const gchar *name, const gchar *description)
@@ -931,6 +1047,7 @@ gst_hq_room_bin_class_init (GstHqRoomBinClass *klass)
   element_class->change_state = gst_hq_room_bin_change_state;
 
   settings_install (gobject_class);
+  field_quark = g_quark_from_static_string ("gst-hq-room-bin-field");
 
   /**
    * GstHqRoomBin::send-chat-message:

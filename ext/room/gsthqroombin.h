@@ -35,6 +35,9 @@ G_DECLARE_DERIVABLE_TYPE (
  *   subclass's handlers run before the base's, which post the bus
  *   messages.
  * @stopped: PAUSED->READY, after the client left and its thread ended
+ * @property_changed: a property installed with
+ *   gst_hq_room_bin_class_install_field() was set (outside the object
+ *   lock)
  */
 struct _GstHqRoomBinClass
 {
@@ -46,7 +49,18 @@ struct _GstHqRoomBinClass
   void (*starting) (GstHqRoomBin *self);
   void (*setup_client) (GstHqRoomBin *self, HqRoomClient *client);
   void (*stopped) (GstHqRoomBin *self);
+  void (*property_changed) (GstHqRoomBin *self, GParamSpec *pspec);
 };
+
+/* Installs @pspec, a property of the subclass @klass whose value is a
+ * field of the instance at @offset: the base reads and writes it under
+ * the object lock, and then calls @klass's property_changed outside the
+ * lock (where a child's property may be set).  The field is a gchar *
+ * for a string, a guint, a gboolean, an enum, or a NULL-terminated
+ * gchar ** for a GstValueArray of strings (NULL when empty).  Every
+ * property of a subclass goes this way. */
+void gst_hq_room_bin_class_install_field (
+    GstHqRoomBinClass *klass, guint prop_id, gsize offset, GParamSpec *pspec);
 
 /* Makes the subclass's debug category @name (GST_DEBUG=@name:5), where
  * the base logs about the element too; returns it for the subclass's

@@ -749,70 +749,6 @@ starting (GstHqRoomBin *bin)
 }
 
 static void
-gst_hq_room_sink_get_property (
-    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-  GstHqRoomSink *self = GST_HQ_ROOM_SINK (object);
-
-  GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_VIDEO_CODEC:
-      g_value_set_enum (value, self->video_codec);
-      break;
-    case PROP_START_BITRATE:
-      g_value_set_uint (value, self->start_bitrate);
-      break;
-    case PROP_MIN_BITRATE:
-      g_value_set_uint (value, self->min_bitrate);
-      break;
-    case PROP_MAX_BITRATE:
-      g_value_set_uint (value, self->max_bitrate);
-      break;
-    case PROP_CONGESTION_CONTROL:
-      g_value_set_enum (value, self->congestion_control);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  GST_OBJECT_UNLOCK (self);
-}
-
-static void
-gst_hq_room_sink_set_property (
-    GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
-{
-  GstHqRoomSink *self = GST_HQ_ROOM_SINK (object);
-
-  GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_E2EE_SECRET:
-      g_free (self->e2ee_secret);
-      self->e2ee_secret = g_value_dup_string (value);
-      break;
-    case PROP_VIDEO_CODEC:
-      self->video_codec = g_value_get_enum (value);
-      break;
-    case PROP_START_BITRATE:
-      self->start_bitrate = g_value_get_uint (value);
-      break;
-    case PROP_MIN_BITRATE:
-      self->min_bitrate = g_value_get_uint (value);
-      break;
-    case PROP_MAX_BITRATE:
-      self->max_bitrate = g_value_get_uint (value);
-      break;
-    case PROP_CONGESTION_CONTROL:
-      self->congestion_control = g_value_get_enum (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  GST_OBJECT_UNLOCK (self);
-}
-
-static void
 gst_hq_room_sink_finalize (GObject *object)
 {
   GstHqRoomSink *self = GST_HQ_ROOM_SINK (object);
@@ -826,6 +762,8 @@ gst_hq_room_sink_finalize (GObject *object)
 static void
 gst_hq_room_sink_init (GstHqRoomSink *self)
 {
+  /* the pipeline waits for it at EOS and prerolls it */
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
   g_mutex_init (&self->request_lock);
   self->start_bitrate = DEFAULT_START_BITRATE;
   self->min_bitrate = DEFAULT_MIN_BITRATE;
@@ -840,7 +778,6 @@ gst_hq_room_sink_init (GstHqRoomSink *self)
     g_signal_connect (self->rtpbin, "on-new-sender-ssrc",
         G_CALLBACK (on_new_sender_ssrc), self);
   }
-  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
 }
 
 static void
@@ -850,6 +787,7 @@ gst_hq_room_sink_class_init (GstHqRoomSinkClass *klass)
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
   GstHqRoomBinClass *bin_class = GST_HQ_ROOM_BIN_CLASS (klass);
 
+  gobject_class->finalize = gst_hq_room_sink_finalize;
   gst_element_class_set_static_metadata (element_class, "hqrooms room sink",
       "Sink/Network", "Publishes audio and video into an hq-server room",
       "hqrooms");
@@ -864,39 +802,42 @@ gst_hq_room_sink_class_init (GstHqRoomSinkClass *klass)
       bin_class, "hqroomsink", "hqrooms room sink");
   bin_class->starting = starting;
   bin_class->setup_client = setup_client;
-  gobject_class->get_property = gst_hq_room_sink_get_property;
-  gobject_class->set_property = gst_hq_room_sink_set_property;
-  gobject_class->finalize = gst_hq_room_sink_finalize;
 
   /* server, room, token, identity, ...: GstHqRoomBin, docs/hqroomsink.md */
   /**
    * GstHqRoomSink:video-codec:
    *
-   * What raw video is encoded to; encoded input is sent as it is.
+   * What raw video is encoded to; encoded input is sent as it is.  Read
+   * when a pad's chain is built (its first caps): a change while playing
+   * holds for pads whose media starts later.
    */
-  g_object_class_install_property (gobject_class, PROP_VIDEO_CODEC,
+  gst_hq_room_bin_class_install_field (bin_class, PROP_VIDEO_CODEC,
+      G_STRUCT_OFFSET (GstHqRoomSink, video_codec),
       g_param_spec_enum ("video-codec", "Video codec",
           "Codec raw video is encoded to", GST_TYPE_HQ_ROOM_VIDEO_CODEC,
           GST_HQ_ROOM_VIDEO_CODEC_VP8,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
-              | GST_PARAM_MUTABLE_READY));
+              | GST_PARAM_MUTABLE_PLAYING));
   /**
    * GstHqRoomSink:start-bitrate:
    *
-   * The video encoder's bitrate at start, in bit/s.
+   * The video encoder's bitrate at start, in bit/s; read when a pad's
+   * chain is built, like #GstHqRoomSink:video-codec.
    */
-  g_object_class_install_property (gobject_class, PROP_START_BITRATE,
+  gst_hq_room_bin_class_install_field (bin_class, PROP_START_BITRATE,
+      G_STRUCT_OFFSET (GstHqRoomSink, start_bitrate),
       g_param_spec_uint ("start-bitrate", "Start bitrate",
           "Video bitrate at start (bit/s)", 10000, 100000000,
           DEFAULT_START_BITRATE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
-              | GST_PARAM_MUTABLE_READY));
+              | GST_PARAM_MUTABLE_PLAYING));
   /**
    * GstHqRoomSink:min-bitrate:
    *
    * The lowest video bitrate congestion control sets, in bit/s.
    */
-  g_object_class_install_property (gobject_class, PROP_MIN_BITRATE,
+  gst_hq_room_bin_class_install_field (bin_class, PROP_MIN_BITRATE,
+      G_STRUCT_OFFSET (GstHqRoomSink, min_bitrate),
       g_param_spec_uint ("min-bitrate", "Minimum bitrate",
           "Lowest video bitrate (bit/s)", 10000, 100000000, DEFAULT_MIN_BITRATE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
@@ -906,7 +847,8 @@ gst_hq_room_sink_class_init (GstHqRoomSinkClass *klass)
    *
    * The highest video bitrate congestion control sets, in bit/s.
    */
-  g_object_class_install_property (gobject_class, PROP_MAX_BITRATE,
+  gst_hq_room_bin_class_install_field (bin_class, PROP_MAX_BITRATE,
+      G_STRUCT_OFFSET (GstHqRoomSink, max_bitrate),
       g_param_spec_uint ("max-bitrate", "Maximum bitrate",
           "Highest video bitrate (bit/s)", 10000, 100000000,
           DEFAULT_MAX_BITRATE,
@@ -919,7 +861,8 @@ gst_hq_room_sink_class_init (GstHqRoomSinkClass *klass)
    * encoders' bitrate, within min-bitrate..max-bitrate.  Off: the
    * bitrate stays at start-bitrate.
    */
-  g_object_class_install_property (gobject_class, PROP_CONGESTION_CONTROL,
+  gst_hq_room_bin_class_install_field (bin_class, PROP_CONGESTION_CONTROL,
+      G_STRUCT_OFFSET (GstHqRoomSink, congestion_control),
       g_param_spec_enum ("congestion-control", "Congestion control",
           "Follow the server's REMB estimate with the encoder bitrate (on) "
           "or stay at start-bitrate (off)",
@@ -937,7 +880,8 @@ gst_hq_room_sink_class_init (GstHqRoomSinkClass *klass)
    * decode, and only subscribers with the same secret see and hear them.
    * H.264 is refused.  Read when the element starts (READY to PAUSED).
    */
-  g_object_class_install_property (gobject_class, PROP_E2EE_SECRET,
+  gst_hq_room_bin_class_install_field (bin_class, PROP_E2EE_SECRET,
+      G_STRUCT_OFFSET (GstHqRoomSink, e2ee_secret),
       hq_e2ee_secret_param (GST_PARAM_MUTABLE_READY));
 
   gst_type_mark_as_plugin_api (GST_TYPE_HQ_ROOM_SINK_PAD, 0);

@@ -834,101 +834,24 @@ gst_hq_room_src_change_state (GstElement *element, GstStateChange transition)
   return ret;
 }
 
-/* The participants property, a GstValueArray of identities, as a vector
- * without empty ones (NULL: none, which selects everyone). */
-static gchar **
-participants_from_value (const GValue *value)
-{
-  GPtrArray *ids = g_ptr_array_new ();
-  guint n = gst_value_array_get_size (value);
-
-  for (guint i = 0; i < n; i++) {
-    const GValue *v = gst_value_array_get_value (value, i);
-    const gchar *id = G_VALUE_HOLDS_STRING (v) ? g_value_get_string (v) : NULL;
-    if (id && *id)
-      g_ptr_array_add (ids, g_strdup (id));
-  }
-  if (ids->len == 0) {
-    g_ptr_array_free (ids, TRUE);
-    return NULL;
-  }
-  g_ptr_array_add (ids, NULL);
-  return (gchar **)g_ptr_array_free (ids, FALSE);
-}
-
+/* GstHqRoomBin's property_changed: a latency goes on to rtpbin, which
+ * hands it on to its jitter buffers, also while playing; participants
+ * and kinds become the subscribe rules at once. */
 static void
-participants_to_value (gchar **participants, GValue *value)
+property_changed (GstHqRoomBin *bin, GParamSpec *pspec)
 {
-  for (guint i = 0; participants && participants[i]; i++) {
-    GValue v = G_VALUE_INIT;
-    g_value_init (&v, G_TYPE_STRING);
-    g_value_set_string (&v, participants[i]);
-    gst_value_array_append_and_take_value (value, &v);
-  }
-}
+  GstHqRoomSrc *self = GST_HQ_ROOM_SRC (bin);
+  guint latency;
 
-static void
-gst_hq_room_src_set_property (
-    GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
-{
-  GstHqRoomSrc *self = GST_HQ_ROOM_SRC (object);
-  gchar **participants = NULL;
-  guint latency = 0;
-
-  if (prop_id == PROP_PARTICIPANTS)
-    participants = participants_from_value (value);
-  /* Only our own fields under the object lock: a child's property set
-   * here would notify, and its notify takes this same lock (STYLE.md). */
-  GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_PARTICIPANTS:
-      g_strfreev (self->participants);
-      self->participants = participants;
-      break;
-    case PROP_KINDS:
-      self->kinds = g_value_get_enum (value);
-      break;
-    case PROP_LATENCY:
-      latency = self->latency = g_value_get_uint (value);
-      break;
-    case PROP_E2EE_SECRET:
-      g_free (self->e2ee_secret);
-      self->e2ee_secret = g_value_dup_string (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  GST_OBJECT_UNLOCK (self);
-  /* rtpbin hands it on to its jitter buffers, also while playing. */
-  if (prop_id == PROP_LATENCY && self->rtpbin)
+  if (g_str_equal (pspec->name, "latency") && self->rtpbin) {
+    GST_OBJECT_LOCK (self);
+    latency = self->latency;
+    GST_OBJECT_UNLOCK (self);
     g_object_set (self->rtpbin, "latency", latency, NULL);
-  if (prop_id == PROP_PARTICIPANTS || prop_id == PROP_KINDS)
-    update_rules (self);
-}
-
-static void
-gst_hq_room_src_get_property (
-    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-  GstHqRoomSrc *self = GST_HQ_ROOM_SRC (object);
-
-  GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_KINDS:
-      g_value_set_enum (value, self->kinds);
-      break;
-    case PROP_LATENCY:
-      g_value_set_uint (value, self->latency);
-      break;
-    case PROP_PARTICIPANTS:
-      participants_to_value (self->participants, value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
   }
-  GST_OBJECT_UNLOCK (self);
+  if (g_str_equal (pspec->name, "participants")
+      || g_str_equal (pspec->name, "kinds"))
+    update_rules (self);
 }
 
 static void
@@ -1013,8 +936,7 @@ gst_hq_room_src_class_init (GstHqRoomSrcClass *klass)
   bin_class->subscribe = TRUE;
   bin_class->setup_client = setup_client;
   bin_class->stopped = remove_all_streams;
-  gobject_class->set_property = gst_hq_room_src_set_property;
-  gobject_class->get_property = gst_hq_room_src_get_property;
+  bin_class->property_changed = property_changed;
   gobject_class->finalize = gst_hq_room_src_finalize;
 
   /* server, room, token, identity, ...: GstHqRoomBin, docs/hqroomsrc.md */
@@ -1030,7 +952,8 @@ gst_hq_room_src_class_init (GstHqRoomSrcClass *klass)
    * when either property changes while running, so other tracks are
    * never sent at all.  The element filters too, as a guard.
    */
-  g_object_class_install_property (gobject_class, PROP_PARTICIPANTS,
+  gst_hq_room_bin_class_install_field (bin_class, PROP_PARTICIPANTS,
+      G_STRUCT_OFFSET (GstHqRoomSrc, participants),
       gst_param_spec_array ("participants", "Participants",
           "Identities to receive, as \"<alice, bob>\" (default: all)",
           g_param_spec_string ("identity", "Identity",
@@ -1044,7 +967,8 @@ gst_hq_room_src_class_init (GstHqRoomSrcClass *klass)
    * Which kinds of track to receive.  Filtered at the server, like
    * #GstHqRoomSrc:participants.
    */
-  g_object_class_install_property (gobject_class, PROP_KINDS,
+  gst_hq_room_bin_class_install_field (bin_class, PROP_KINDS,
+      G_STRUCT_OFFSET (GstHqRoomSrc, kinds),
       g_param_spec_enum ("kinds", "Kinds", "Kinds of track to receive",
           GST_TYPE_HQ_ROOM_KINDS, GST_HQ_ROOM_KINDS_BOTH,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
@@ -1054,7 +978,8 @@ gst_hq_room_src_class_init (GstHqRoomSrcClass *klass)
    *
    * The jitter buffer's latency in ms.
    */
-  g_object_class_install_property (gobject_class, PROP_LATENCY,
+  gst_hq_room_bin_class_install_field (bin_class, PROP_LATENCY,
+      G_STRUCT_OFFSET (GstHqRoomSrc, latency),
       g_param_spec_uint ("latency", "Latency", "Jitter buffer latency (ms)", 0,
           10000, DEFAULT_LATENCY,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
@@ -1070,7 +995,8 @@ gst_hq_room_src_class_init (GstHqRoomSrcClass *klass)
    * one of a stream posts a warning that names the sender.  Taken for
    * each track when its media first arrives.
    */
-  g_object_class_install_property (gobject_class, PROP_E2EE_SECRET,
+  gst_hq_room_bin_class_install_field (bin_class, PROP_E2EE_SECRET,
+      G_STRUCT_OFFSET (GstHqRoomSrc, e2ee_secret),
       hq_e2ee_secret_param (GST_PARAM_MUTABLE_PLAYING));
 
   gst_element_class_add_static_pad_template_with_gtype (
