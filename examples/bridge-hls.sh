@@ -8,7 +8,7 @@
 #
 # Needs x264enc (gstreamer1.0-plugins-ugly) and avenc_aac
 # (gstreamer1.0-libav).  hqroomsrc names its pads video_0/audio_0 in the
-# order tracks appear; `participants=` restricts it to one person, so each
+# order tracks appear; `participants=<who>` restricts it to one person, so each
 # kind has exactly one pad.
 set -eu
 server=${1:-http://127.0.0.1:8844}
@@ -17,7 +17,7 @@ who=${3:?participant identity to bridge}
 out=${4:-./hls}
 mkdir -p "$out"
 exec gst-launch-1.0 -e \
-  hqroomsrc name=room server="$server" room="$room" participants="$who" \
+  hqroomsrc name=room server="$server" room="$room" participants="<\"$who\">" \
   hlssink2 name=hls target-duration=2 max-files=10 \
     location="$out/segment%05d.ts" playlist-location="$out/playlist.m3u8" \
   room.video_0 ! queue ! videoconvert \

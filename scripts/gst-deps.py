@@ -72,6 +72,10 @@ C_FACTORY_FUNCS = {"gst_element_factory_make": {0},
 C_PIPELINE_FUNCS = {"gst_parse_launch": {0}, "gst_parse_launch_full": {0},
                     "gst_parse_bin_from_description": {0},
                     "gst_parse_bin_from_description_full": {0}}
+# Struct fields that hold element names or pipeline fragments, set as
+# `.payloader = "rtpvp8pay ..."` (libhq's codec table, hqcodec.c).
+C_ELEMENT_FIELDS = {"factory", "payloader", "depayloader", "parser",
+                    "output_parser"}
 # Functions whose argument N is a program to run.
 C_PROGRAM_FUNCS = {"g_subprocess_new": 2, "g_subprocess_launcher_spawn": 2,
                    "g_find_program_in_path": 0}
@@ -566,6 +570,13 @@ def scan_c(path, rel, src, uses, js=False):
             for name in names:
                 if rel + ":" + str(t.line) not in uses.elements.get(name, []):
                     uses.add("elements", name, at(t))
+    # element fields of designated initializers
+    for i, t in enumerate(toks[:-3]):
+        if (t.kind == "op" and t.text == "." and toks[i + 1].kind == "id"
+                and toks[i + 1].text in C_ELEMENT_FIELDS
+                and toks[i + 2].text == "=" and toks[i + 3].kind == "str"):
+            for name in pipeline_words(toks[i + 3].text)[0]:
+                uses.add("elements", name, at(toks[i + 3]))
     # argv arrays: { "prog", ... } assigned to a variable named *argv*
     for i, t in enumerate(toks):
         if (t.kind == "id" and "argv" in t.text.lower() and not js

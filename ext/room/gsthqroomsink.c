@@ -33,6 +33,7 @@
  * Pad properties are set as the element's: `video_0::priority=high`.
  */
 #include "gsthqroomsink.h"
+#include "gsthqroomsinkpad.h"
 
 #include <string.h>
 #include <gst/app/gstappsink.h>
@@ -40,10 +41,9 @@
 #include <gst/audio/audio.h>
 #include <gst/rtp/rtp.h>
 #include <hq/hqrtcp.h>
-#include "gsthqroomcommon.h"
 #include "hqe2ee.h"
 
-GST_DEBUG_CATEGORY_EXTERN (gst_hq_room_sink_debug);
+GST_DEBUG_CATEGORY_STATIC (gst_hq_room_sink_debug);
 #define GST_CAT_DEFAULT gst_hq_room_sink_debug
 
 #define DEFAULT_START_BITRATE 800000
@@ -54,39 +54,29 @@ GST_DEBUG_CATEGORY_EXTERN (gst_hq_room_sink_debug);
  * threshold, not a speech detector. */
 #define VOICE_LEVEL 50
 
-struct _GstHqRoomSinkPad
-{
-  GstGhostPad parent;
-  gchar *track_name;
-  GstHqRoomTrackPriority priority;
-
-  /* set at creation */
-  HqSdpKind kind;
-  guint session;
-  guint32 ssrc;
-  /* made at the first caps, under the stream lock */
-  GstElement *chain;
-  GstElement *encoder; /* in chain, or NULL when input is encoded */
-  gboolean h264;
-  GstElement *rtp_out, *rtcp_out, *rtcp_in;
-};
+static GstStaticPadTemplate audio_template =
+    GST_STATIC_PAD_TEMPLATE ("audio_%u", GST_PAD_SINK, GST_PAD_REQUEST,
+        GST_STATIC_CAPS ("audio/x-raw; audio/x-opus"));
+static GstStaticPadTemplate video_template =
+    GST_STATIC_PAD_TEMPLATE ("video_%u", GST_PAD_SINK, GST_PAD_REQUEST,
+        GST_STATIC_CAPS ("video/x-raw, format=(string)I420; video/x-raw; "
+                         "video/x-vp8; video/x-h264, stream-format=(string)"
+                         "byte-stream, alignment=(string)au"));
 
 struct _GstHqRoomSink
 {
-  GstBin parent;
+  GstHqRoomBin parent;
 
-  GstHqRoomSettings settings;
   GstHqRoomVideoCodec video_codec;
   guint start_bitrate, min_bitrate, max_bitrate;
   GstHqRoomCongestionControl congestion_control;
 
-  GstElement *rtpbin;
+  GstElement *rtpbin; /* the base's */
   guint next_session; /* under the object lock */
   /* Held while a request picks its pad's name and adds the pad, so that
    * two requests never pick the same name; never with the object lock. */
   GMutex request_lock;
   guint next_audio, next_video; /* automatic names, per kind */
-  GstHqRoomConnection conn;
   /* Atomic: the publish transport has connected once; a sender that
    * starts after it sends its first report at once.  Never reset: a report
    * asked for while a new transport is still connecting is dropped, and
@@ -100,8 +90,8 @@ struct _GstHqRoomSink
 
 enum
 {
-  /* after the shared ones (gsthqroomcommon.h) */
-  PROP_VIDEO_CODEC = GST_HQ_ROOM_N_PROPS,
+  PROP_0,
+  PROP_VIDEO_CODEC,
   PROP_START_BITRATE,
   PROP_MIN_BITRATE,
   PROP_MAX_BITRATE,
@@ -109,186 +99,9 @@ enum
   PROP_E2EE_SECRET,
 };
 
-enum
-{
-  PAD_PROP_0,
-  PAD_PROP_TRACK_NAME,
-  PAD_PROP_PRIORITY,
-};
-
-enum
-{
-  SIGNAL_SEND_CHAT_MESSAGE,
-  N_SIGNALS
-};
-
-static guint signals[N_SIGNALS];
-
-static GstStaticPadTemplate audio_template =
-    GST_STATIC_PAD_TEMPLATE ("audio_%u", GST_PAD_SINK, GST_PAD_REQUEST,
-        GST_STATIC_CAPS ("audio/x-raw; audio/x-opus"));
-static GstStaticPadTemplate video_template =
-    GST_STATIC_PAD_TEMPLATE ("video_%u", GST_PAD_SINK, GST_PAD_REQUEST,
-        GST_STATIC_CAPS ("video/x-raw, format=(string)I420; video/x-raw; "
-                         "video/x-vp8; video/x-h264, stream-format=(string)"
-                         "byte-stream, alignment=(string)au"));
-
-#define GST_TYPE_HQ_ROOM_VIDEO_CODEC (gst_hq_room_video_codec_get_type ())
-static GType
-gst_hq_room_video_codec_get_type (void)
-{
-  static GType type;
-  static const GEnumValue values[] = {
-    { GST_HQ_ROOM_VIDEO_CODEC_VP8, "VP8", "vp8" },
-    { GST_HQ_ROOM_VIDEO_CODEC_H264, "H.264 constrained baseline", "h264" },
-    { 0, NULL, NULL },
-  };
-
-  if (g_once_init_enter (&type))
-    g_once_init_leave (
-        &type, g_enum_register_static ("GstHqRoomVideoCodec", values));
-  return type;
-}
-
-#define GST_TYPE_HQ_ROOM_CONGESTION_CONTROL                                    \
-  (gst_hq_room_congestion_control_get_type ())
-static GType
-gst_hq_room_congestion_control_get_type (void)
-{
-  static GType type;
-  static const GEnumValue values[] = {
-    { GST_HQ_ROOM_CONGESTION_CONTROL_OFF,
-        "Off: the video bitrate stays at start-bitrate", "off" },
-    { GST_HQ_ROOM_CONGESTION_CONTROL_ON,
-        "On: the video bitrate follows the server's REMB estimate", "on" },
-    { 0, NULL, NULL },
-  };
-
-  if (g_once_init_enter (&type))
-    g_once_init_leave (
-        &type, g_enum_register_static ("GstHqRoomCongestionControl", values));
-  return type;
-}
-
-/* --- the pad --- */
-
-G_DEFINE_TYPE (GstHqRoomSinkPad, gst_hq_room_sink_pad, GST_TYPE_GHOST_PAD);
-
-static gboolean update_tracks (gpointer data);
-
-static void
-gst_hq_room_sink_pad_set_property (
-    GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
-{
-  GstHqRoomSinkPad *pad = GST_HQ_ROOM_SINK_PAD (object);
-  GstObject *parent;
-
-  GST_OBJECT_LOCK (pad);
-  switch (prop_id) {
-    case PAD_PROP_TRACK_NAME:
-      g_free (pad->track_name);
-      pad->track_name = g_value_dup_string (value);
-      break;
-    case PAD_PROP_PRIORITY:
-      pad->priority = g_value_get_enum (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  GST_OBJECT_UNLOCK (pad);
-  /* While publishing, the room hears of a new priority at once. */
-  parent = gst_object_get_parent (GST_OBJECT (pad));
-  if (prop_id == PAD_PROP_PRIORITY && GST_IS_HQ_ROOM_SINK (parent))
-    gst_hq_room_connection_invoke (
-        &GST_HQ_ROOM_SINK (parent)->conn, update_tracks, parent);
-  g_clear_pointer (&parent, gst_object_unref);
-}
-
-static void
-gst_hq_room_sink_pad_get_property (
-    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-  GstHqRoomSinkPad *pad = GST_HQ_ROOM_SINK_PAD (object);
-
-  GST_OBJECT_LOCK (pad);
-  switch (prop_id) {
-    case PAD_PROP_TRACK_NAME:
-      g_value_set_string (value, pad->track_name);
-      break;
-    case PAD_PROP_PRIORITY:
-      g_value_set_enum (value, pad->priority);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  GST_OBJECT_UNLOCK (pad);
-}
-
-static void
-gst_hq_room_sink_pad_finalize (GObject *object)
-{
-  GstHqRoomSinkPad *pad = GST_HQ_ROOM_SINK_PAD (object);
-
-  g_free (pad->track_name);
-  G_OBJECT_CLASS (gst_hq_room_sink_pad_parent_class)->finalize (object);
-}
-
-static void
-gst_hq_room_sink_pad_class_init (GstHqRoomSinkPadClass *klass)
-{
-  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
-
-  gobject_class->set_property = gst_hq_room_sink_pad_set_property;
-  gobject_class->get_property = gst_hq_room_sink_pad_get_property;
-  gobject_class->finalize = gst_hq_room_sink_pad_finalize;
-
-  /**
-   * GstHqRoomSinkPad:track-name:
-   *
-   * The name the track is published under (unique per participant;
-   * default: the pad's name).  Set it before the element joins.
-   */
-  g_object_class_install_property (gobject_class, PAD_PROP_TRACK_NAME,
-      g_param_spec_string ("track-name", "Track name",
-          "Name the track is published under (default: the pad name)", NULL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
-  /**
-   * GstHqRoomSinkPad:priority:
-   *
-   * The track's priority (low, standard, high; as numbers 0, 1, 2, which
-   * the property took before it was an enum).  When a subscriber cannot
-   * take every video track at full rate, the server shares its bandwidth
-   * by priority (high 4 : standard 2 : low 1).  Sent with the track, and
-   * again whenever it changes.
-   */
-  g_object_class_install_property (gobject_class, PAD_PROP_PRIORITY,
-      g_param_spec_enum ("priority", "Priority",
-          "Track priority: how the server shares a subscriber's bandwidth",
-          GST_TYPE_HQ_ROOM_TRACK_PRIORITY, GST_HQ_ROOM_TRACK_PRIORITY_STANDARD,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
-              | GST_PARAM_MUTABLE_PLAYING));
-}
-
-static void
-gst_hq_room_sink_pad_init (GstHqRoomSinkPad *pad)
-{
-  pad->priority = GST_HQ_ROOM_TRACK_PRIORITY_STANDARD;
-}
-
 /* --- sending and receiving --- */
 
-static HqRoomClient *
-ref_client (GstHqRoomSink *self)
-{
-  HqRoomClient *client;
-
-  g_mutex_lock (&self->conn.lock);
-  client = self->conn.client ? g_object_ref (self->conn.client) : NULL;
-  g_mutex_unlock (&self->conn.lock);
-  return client;
-}
+#define ref_client(self) gst_hq_room_bin_ref_client (GST_HQ_ROOM_BIN (self))
 
 static GstFlowReturn
 on_packet (GstAppSink *appsink, gpointer user_data, gboolean rtcp)
@@ -373,10 +186,8 @@ apply_remb (GstHqRoomSink *self, const guint8 *data, gsize len)
       GstElement *enc = g_ptr_array_index (encoders, i);
       GST_LOG_OBJECT (
           enc, "REMB %" G_GUINT64_FORMAT " -> %u bit/s", remb.bitrate, rate);
-      if (g_object_class_find_property (G_OBJECT_GET_CLASS (enc), "bitrate"))
-        g_object_set (enc, "bitrate", rate / 1000, NULL);
-      else
-        g_object_set (enc, "target-bitrate", rate, NULL);
+      if (!hq_codec_encoder_set_bitrate (enc, rate))
+        GST_LOG_OBJECT (enc, "no known bitrate property: stays as it is");
     }
     g_ptr_array_unref (encoders);
   }
@@ -422,11 +233,10 @@ update_tracks (gpointer data)
     GstHqRoomSinkPad *pad = l->data;
     HqRoomLocalTrack t = { .kind = pad->kind,
       .ssrc = pad->ssrc,
-      .codec = pad->kind == HQ_SDP_KIND_AUDIO ? "opus"
-          : (pad->chain ? pad->h264
-                        : self->video_codec == GST_HQ_ROOM_VIDEO_CODEC_H264)
-          ? "H264"
-          : "VP8" };
+      .codec = pad->codec                  ? hq_codec_name (pad->codec)
+          : pad->kind == HQ_SDP_KIND_AUDIO ? "opus"
+          : self->video_codec == GST_HQ_ROOM_VIDEO_CODEC_H264 ? "H264"
+                                                              : "VP8" };
     gchar *name = pad->track_name ? g_strdup (pad->track_name)
                                   : gst_pad_get_name (GST_PAD (pad));
     g_ptr_array_add (names, name);
@@ -441,28 +251,15 @@ update_tracks (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-on_joined (HqRoomClient *client, JsonObject *joined, gboolean resumed,
-    GstHqRoomSink *self)
-{
-  gst_hq_room_post_joined (GST_ELEMENT (self), joined, resumed);
-}
-
-static void
-on_message (HqRoomClient *client, const gchar *type, JsonObject *msg,
-    GstHqRoomSink *self)
-{
-  gst_hq_room_post_event (GST_ELEMENT (self), type, msg);
-}
-
-static void
-on_connection (HqRoomClient *client, gboolean connected, GstHqRoomSink *self)
-{
-  gst_hq_room_post_connection (GST_ELEMENT (self), connected);
-}
-
 /* Asks session @session_id for a sender report now.  Called outside any
  * rtpbin lock (the RTCP thread builds the report). */
+void
+gst_hq_room_sink_update_tracks (GstHqRoomSink *self)
+{
+  gst_hq_room_bin_invoke (GST_HQ_ROOM_BIN (self), update_tracks,
+      gst_object_ref (self), gst_object_unref);
+}
+
 static void
 request_sender_report (GstHqRoomSink *self, guint session_id)
 {
@@ -536,19 +333,15 @@ on_new_sender_ssrc (
         GUINT_TO_POINTER (session_id), NULL);
 }
 
+/* GstHqRoomBin's setup_client: on the client's thread before it starts
+ * (ref_client finds it already). */
 static void
-setup_client (HqRoomClient *client, gpointer user_data)
+setup_client (GstHqRoomBin *bin, HqRoomClient *client)
 {
-  GstHqRoomSink *self = user_data;
+  GstHqRoomSink *self = GST_HQ_ROOM_SINK (bin);
   g_autofree gchar *secret = NULL;
   g_autoptr (HqFrameCrypt) fc = NULL;
 
-  g_signal_connect (client, "joined", G_CALLBACK (on_joined), self);
-  g_signal_connect (client, "message", G_CALLBACK (on_message), self);
-  g_signal_connect (
-      client, "connection-changed", G_CALLBACK (on_connection), self);
-  g_signal_connect (
-      client, "media-changed", G_CALLBACK (gst_hq_room_on_media_changed), self);
   g_signal_connect (
       client, "transport-connected", G_CALLBACK (on_transport_connected), self);
   hq_room_client_set_receive_func (client, on_receive, self, NULL);
@@ -558,73 +351,66 @@ setup_client (HqRoomClient *client, gpointer user_data)
   GST_OBJECT_UNLOCK (self);
   if (fc)
     hq_e2ee_attach_client (GST_ELEMENT (self), client, fc, secret);
-  /* conn.client is not set yet: tell the client directly. */
-  g_mutex_lock (&self->conn.lock);
-  self->conn.client = client;
-  g_mutex_unlock (&self->conn.lock);
   update_tracks (self);
 }
 
 /* --- building a pad's chain at its first caps --- */
 
+/* The pad's chain for input @s, from the codec table (libhq's hqcodec):
+ * [convert ! encoder !] [parser !] [hqframeencrypt !] payloader.  NULL
+ * with @error when it cannot be built. */
 static gchar *
 chain_description (GstHqRoomSink *self, GstHqRoomSinkPad *pad,
-    const GstStructure *s, gboolean *encodes, gboolean *h264)
+    const GstStructure *s, gboolean *encodes, const HqCodec **codec,
+    GError **error)
 {
   const gchar *name = gst_structure_get_name (s);
-  guint bitrate;
-  GstHqRoomVideoCodec codec;
-  /* end to end: encrypt between encoder and payloader; rtpvp8pay parses
-   * the VP8 partitions that encryption hides, hqrtpvp8pay does not */
-  const gchar *crypt, *vp8pay;
+  HqCodecEncoderConfig config = { .name = "enc", .keyframe_interval = 300 };
+  g_autofree gchar *enc = NULL;
+  const gchar *parser, *pay;
+  gboolean e2ee;
 
-  GST_OBJECT_LOCK (self);
-  bitrate = CLAMP (self->start_bitrate, self->min_bitrate,
-      MAX (self->max_bitrate, self->min_bitrate));
-  codec = self->video_codec;
-  crypt = self->crypt ? "hqframeencrypt name=crypt ! " : "";
-  vp8pay = self->crypt ? "hqrtpvp8pay" : "rtpvp8pay picture-id-mode=15-bit";
-  GST_OBJECT_UNLOCK (self);
   *encodes = g_str_has_suffix (name, "/x-raw");
-  *h264 = FALSE;
-  if (g_str_equal (name, "audio/x-raw"))
-    return g_strdup_printf ("audioconvert ! audioresample ! "
-                            "level audio-level-meta=true post-messages=false ! "
-                            "opusenc name=enc bitrate=%u frame-size=20 ! "
-                            "%srtpopuspay name=pay pt=%d ssrc=%u",
-        AUDIO_BITRATE, crypt,
-        hq_room_client_payload_type (HQ_SDP_KIND_AUDIO, "opus"), pad->ssrc);
-  if (g_str_equal (name, "audio/x-opus"))
-    return g_strdup_printf ("%srtpopuspay name=pay pt=%d ssrc=%u", crypt,
-        hq_room_client_payload_type (HQ_SDP_KIND_AUDIO, "opus"), pad->ssrc);
-  if (g_str_equal (name, "video/x-vp8")
-      || (*encodes && codec == GST_HQ_ROOM_VIDEO_CODEC_VP8)) {
-    g_autofree gchar *enc = *encodes
-        ? g_strdup_printf ("videoconvert ! vp8enc name=enc deadline=1 "
-                           "cpu-used=8 lag-in-frames=0 end-usage=cbr "
-                           "target-bitrate=%u keyframe-max-dist=300 "
-                           "error-resilient=default threads=1 ! ",
-            bitrate)
-        : g_strdup ("");
-    return g_strdup_printf ("%s%s%s pt=%d ssrc=%u mtu=1200", enc, crypt, vp8pay,
-        hq_room_client_payload_type (HQ_SDP_KIND_VIDEO, "VP8"), pad->ssrc);
+  GST_OBJECT_LOCK (self);
+  config.bitrate = CLAMP (self->start_bitrate, self->min_bitrate,
+      MAX (self->max_bitrate, self->min_bitrate));
+  *codec = pad->kind == HQ_SDP_KIND_AUDIO ? hq_codec_find ("opus")
+      : self->video_codec == GST_HQ_ROOM_VIDEO_CODEC_H264
+      ? hq_codec_find ("H264")
+      : hq_codec_find ("VP8");
+  e2ee = self->crypt != NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (!*encodes)
+    *codec = hq_codec_find_by_media_type (name);
+  if (e2ee && !hq_codec_e2ee (*codec)) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+        "cannot publish %s end-to-end encrypted: use VP8 (video-codec=vp8, "
+        "or VP8 input) with e2ee-secret",
+        hq_codec_name (*codec));
+    return NULL;
   }
-  *h264 = TRUE;
-  if (*crypt)
-    return NULL; /* H.264 is not encrypted end to end (docs/e2ee.md) */
-  {
-    g_autofree gchar *enc = *encodes
-        ? g_strdup_printf ("videoconvert ! x264enc name=enc tune=zerolatency "
-                           "speed-preset=ultrafast bitrate=%u "
-                           "key-int-max=300 ! video/x-h264,profile="
-                           "constrained-baseline ! ",
-            bitrate / 1000)
-        : g_strdup ("");
-    return g_strdup_printf ("%sh264parse ! rtph264pay pt=%d ssrc=%u mtu=1200 "
-                            "config-interval=-1 aggregate-mode=zero-latency",
-        enc, hq_room_client_payload_type (HQ_SDP_KIND_VIDEO, "H264"),
-        pad->ssrc);
+  if (*encodes) {
+    if (pad->kind == HQ_SDP_KIND_AUDIO)
+      config.bitrate = AUDIO_BITRATE;
+    enc = hq_codec_encoder_description (*codec, &config, error);
+    if (enc == NULL)
+      return NULL;
   }
+  parser = hq_codec_parser (*codec);
+  /* rtpvp8pay parses the VP8 partitions that encryption hides,
+   * hqrtpvp8pay does not */
+  pay = e2ee && hq_codec_kind (*codec) == HQ_SDP_KIND_VIDEO
+      ? "hqrtpvp8pay mtu=1200"
+      : hq_codec_payloader (*codec);
+  return g_strdup_printf ("%s%s%s%s%s%s%s%s name=pay pt=%u ssrc=%u",
+      !*encodes ? ""
+          : pad->kind == HQ_SDP_KIND_AUDIO
+          ? "audioconvert ! audioresample ! level audio-level-meta=true "
+            "post-messages=false ! "
+          : "videoconvert ! ",
+      enc ? enc : "", enc ? " ! " : "", parser ? parser : "",
+      parser ? " ! " : "", e2ee ? "hqframeencrypt name=crypt" : "",
+      e2ee ? " ! " : "", pay, hq_codec_payload_type (*codec), pad->ssrc);
 }
 
 /* Makes each buffer's audio level an RFC 6464 one: `level` measures but
@@ -717,16 +503,20 @@ build_chain (GstHqRoomSink *self, GstHqRoomSinkPad *pad, GstCaps *caps)
   g_autofree gchar *desc = NULL;
   g_autofree gchar *send_sink = NULL, *send_src = NULL;
   g_autofree gchar *rtcp_src = NULL, *rtcp_sink = NULL;
-  gboolean encodes, h264;
+  gboolean encodes;
+  const HqCodec *codec;
   GstElement *chain, *rtp_out, *rtcp_out, *rtcp_in;
   GstPad *chain_sink;
 
   desc = chain_description (
-      self, pad, gst_caps_get_structure (caps, 0), &encodes, &h264);
+      self, pad, gst_caps_get_structure (caps, 0), &encodes, &codec, &error);
+  if (desc == NULL && error->domain == GST_STREAM_ERROR) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("%s", error->message), (NULL));
+    return FALSE;
+  }
   if (desc == NULL) {
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
-        ("cannot publish H.264 end-to-end encrypted: use VP8 "
-         "(video-codec=vp8, or VP8 input) with e2ee-secret"),
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+        ("cannot publish %" GST_PTR_FORMAT ": %s", caps, error->message),
         (NULL));
     return FALSE;
   }
@@ -753,8 +543,8 @@ build_chain (GstHqRoomSink *self, GstHqRoomSinkPad *pad, GstCaps *caps)
     GST_OBJECT_LOCK (self);
     if (self->crypt)
       fc = hq_frame_crypt_ref (self->crypt);
-    sender = g_strdup (self->settings.identity);
     GST_OBJECT_UNLOCK (self);
+    sender = gst_hq_room_bin_dup_identity (GST_HQ_ROOM_BIN (self));
     if (fc) {
       /* without an identity property, the server's once joined
        * (on_transport_connected) */
@@ -787,7 +577,7 @@ build_chain (GstHqRoomSink *self, GstHqRoomSinkPad *pad, GstCaps *caps)
   pad->encoder = encodes ? gst_bin_get_by_name (GST_BIN (chain), "enc") : NULL;
   if (pad->encoder)
     gst_object_unref (pad->encoder); /* the chain keeps it alive */
-  pad->h264 = h264;
+  pad->codec = codec;
   /* The pad holds its own references: when the element is disposed, the
    * bin drops its children before request pads are released. */
   gst_object_ref (chain);
@@ -799,7 +589,7 @@ build_chain (GstHqRoomSink *self, GstHqRoomSinkPad *pad, GstCaps *caps)
   gst_ghost_pad_set_target (GST_GHOST_PAD (pad), chain_sink);
   gst_object_unref (chain_sink);
   /* The codec may differ from the one offered (H.264 input). */
-  gst_hq_room_connection_invoke (&self->conn, update_tracks, self);
+  gst_hq_room_sink_update_tracks (self);
   return TRUE;
 }
 
@@ -818,35 +608,6 @@ sink_pad_event (GstPad *gpad, GstObject *parent, GstEvent *event)
     }
   }
   return gst_pad_event_default (gpad, parent, event);
-}
-
-static gboolean
-sink_pad_query (GstPad *gpad, GstObject *parent, GstQuery *query)
-{
-  GstHqRoomSinkPad *pad = GST_HQ_ROOM_SINK_PAD (gpad);
-
-  /* Before the chain exists, answer from the template, raw I420 first so
-   * that raw sources pick what the encoders take without converting. */
-  if (pad->chain == NULL && GST_QUERY_TYPE (query) == GST_QUERY_CAPS) {
-    GstCaps *filter, *templ = gst_pad_get_pad_template_caps (gpad), *res;
-    gst_query_parse_caps (query, &filter);
-    res = filter
-        ? gst_caps_intersect_full (filter, templ, GST_CAPS_INTERSECT_FIRST)
-        : gst_caps_ref (templ);
-    gst_query_set_caps_result (query, res);
-    gst_caps_unref (res);
-    gst_caps_unref (templ);
-    return TRUE;
-  }
-  if (pad->chain == NULL && GST_QUERY_TYPE (query) == GST_QUERY_ACCEPT_CAPS) {
-    GstCaps *caps, *templ = gst_pad_get_pad_template_caps (gpad);
-    gst_query_parse_accept_caps (query, &caps);
-    gst_query_set_accept_caps_result (
-        query, gst_caps_can_intersect (caps, templ));
-    gst_caps_unref (templ);
-    return TRUE;
-  }
-  return gst_pad_query_default (gpad, parent, query);
 }
 
 /* --- the element --- */
@@ -876,7 +637,7 @@ child_proxy_init (gpointer g_iface, gpointer iface_data)
 }
 
 #define gst_hq_room_sink_parent_class parent_class
-G_DEFINE_TYPE_WITH_CODE (GstHqRoomSink, gst_hq_room_sink, GST_TYPE_BIN,
+G_DEFINE_TYPE_WITH_CODE (GstHqRoomSink, gst_hq_room_sink, GST_TYPE_HQ_ROOM_BIN,
     G_IMPLEMENT_INTERFACE (GST_TYPE_CHILD_PROXY, child_proxy_init));
 GST_ELEMENT_REGISTER_DEFINE (
     hqroomsink, "hqroomsink", GST_RANK_NONE, GST_TYPE_HQ_ROOM_SINK);
@@ -925,13 +686,8 @@ gst_hq_room_sink_request_new_pad (GstElement *element, GstPadTemplate *templ,
     return NULL;
   }
   pad_name = name ? g_strdup (name) : next_pad_name (self, audio);
-  pad = g_object_new (GST_TYPE_HQ_ROOM_SINK_PAD, "name", pad_name, "direction",
-      GST_PAD_SINK, "template", templ, NULL);
-  pad->kind = audio ? HQ_SDP_KIND_AUDIO : HQ_SDP_KIND_VIDEO;
-  pad->session = session;
-  pad->ssrc = g_random_int () | 1;
-  gst_pad_set_event_function (GST_PAD (pad), sink_pad_event);
-  gst_pad_set_query_function (GST_PAD (pad), sink_pad_query);
+  pad = gst_hq_room_sink_pad_new (pad_name, templ,
+      audio ? HQ_SDP_KIND_AUDIO : HQ_SDP_KIND_VIDEO, session, sink_pad_event);
   if (GST_STATE (element) > GST_STATE_NULL)
     gst_pad_set_active (GST_PAD (pad), TRUE);
   /* Keep the pad alive past a refused add. */
@@ -948,7 +704,7 @@ gst_hq_room_sink_request_new_pad (GstElement *element, GstPadTemplate *templ,
   /* gst-launch sets `video_0::priority=...` now (its delayed set). */
   gst_child_proxy_child_added (
       GST_CHILD_PROXY (element), G_OBJECT (pad), GST_OBJECT_NAME (pad));
-  gst_hq_room_connection_invoke (&self->conn, update_tracks, self);
+  gst_hq_room_sink_update_tracks (self);
   return GST_PAD (pad);
 }
 
@@ -979,125 +735,23 @@ gst_hq_room_sink_release_pad (GstElement *element, GstPad *gpad)
       gst_bin_remove (GST_BIN (self), parts[i]);
     gst_object_unref (parts[i]);
   }
-  gst_hq_room_connection_invoke (&self->conn, update_tracks, self);
+  gst_hq_room_sink_update_tracks (self);
 }
 
+/* GstHqRoomBin's starting (READY->PAUSED): the key store every track
+ * encrypts with, when there is a room secret. */
 static void
-send_chat_message (GstHqRoomSink *self, const gchar *body)
+starting (GstHqRoomBin *bin)
 {
-  HqRoomClient *client = ref_client (self);
+  GstHqRoomSink *self = GST_HQ_ROOM_SINK (bin);
 
-  if (client == NULL || body == NULL || *body == '\0') {
-    GST_WARNING_OBJECT (
-        self, "not sending chat: %s", client ? "empty body" : "not connected");
-    g_clear_object (&client);
-    return;
-  }
-  hq_room_client_send_chat (client, body);
-  g_object_unref (client);
-}
-
-static GstStateChangeReturn
-gst_hq_room_sink_change_state (GstElement *element, GstStateChange transition)
-{
-  GstHqRoomSink *self = GST_HQ_ROOM_SINK (element);
-  GstStateChangeReturn ret;
-
-  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
-    GstHqRoomSettings s;
-    gboolean ok;
-    GST_OBJECT_LOCK (self);
-    if (self->crypt == NULL) {
-      g_autofree gchar *secret = hq_e2ee_resolve_secret (self->e2ee_secret);
-      if (secret) {
-        self->crypt = hq_frame_crypt_new ();
-        hq_frame_crypt_set_secret (self->crypt, 0, secret, 0);
-      }
+  GST_OBJECT_LOCK (self);
+  if (self->crypt == NULL) {
+    g_autofree gchar *secret = hq_e2ee_resolve_secret (self->e2ee_secret);
+    if (secret) {
+      self->crypt = hq_frame_crypt_new ();
+      hq_frame_crypt_set_secret (self->crypt, 0, secret, 0);
     }
-    gst_hq_room_settings_copy (&s, &self->settings);
-    GST_OBJECT_UNLOCK (self);
-    ok = gst_hq_room_connection_start (
-        &self->conn, element, &s, FALSE, setup_client, self);
-    gst_hq_room_settings_clear (&s);
-    if (!ok)
-      return GST_STATE_CHANGE_FAILURE;
-  }
-  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
-  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
-    gst_hq_room_connection_stop (&self->conn);
-  return ret;
-}
-
-static void
-gst_hq_room_sink_set_property (
-    GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
-{
-  GstHqRoomSink *self = GST_HQ_ROOM_SINK (object);
-  GstHqRoomSettings *s = &self->settings;
-
-  GST_OBJECT_LOCK (self);
-  if (gst_hq_room_settings_set (s, prop_id, value)) {
-    GST_OBJECT_UNLOCK (self);
-    return;
-  }
-  switch (prop_id) {
-    case PROP_VIDEO_CODEC:
-      self->video_codec = g_value_get_enum (value);
-      break;
-    case PROP_START_BITRATE:
-      self->start_bitrate = g_value_get_uint (value);
-      break;
-    case PROP_MIN_BITRATE:
-      self->min_bitrate = g_value_get_uint (value);
-      break;
-    case PROP_MAX_BITRATE:
-      self->max_bitrate = g_value_get_uint (value);
-      break;
-    case PROP_CONGESTION_CONTROL:
-      self->congestion_control = g_value_get_enum (value);
-      break;
-    case PROP_E2EE_SECRET:
-      g_free (self->e2ee_secret);
-      self->e2ee_secret = g_value_dup_string (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  GST_OBJECT_UNLOCK (self);
-}
-
-static void
-gst_hq_room_sink_get_property (
-    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-  GstHqRoomSink *self = GST_HQ_ROOM_SINK (object);
-  GstHqRoomSettings *s = &self->settings;
-
-  GST_OBJECT_LOCK (self);
-  if (gst_hq_room_settings_get (s, prop_id, value)) {
-    GST_OBJECT_UNLOCK (self);
-    return;
-  }
-  switch (prop_id) {
-    case PROP_VIDEO_CODEC:
-      g_value_set_enum (value, self->video_codec);
-      break;
-    case PROP_START_BITRATE:
-      g_value_set_uint (value, self->start_bitrate);
-      break;
-    case PROP_MIN_BITRATE:
-      g_value_set_uint (value, self->min_bitrate);
-      break;
-    case PROP_MAX_BITRATE:
-      g_value_set_uint (value, self->max_bitrate);
-      break;
-    case PROP_CONGESTION_CONTROL:
-      g_value_set_enum (value, self->congestion_control);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
   }
   GST_OBJECT_UNLOCK (self);
 }
@@ -1107,8 +761,6 @@ gst_hq_room_sink_finalize (GObject *object)
 {
   GstHqRoomSink *self = GST_HQ_ROOM_SINK (object);
 
-  gst_hq_room_connection_clear (&self->conn);
-  gst_hq_room_settings_clear (&self->settings);
   g_clear_pointer (&self->e2ee_secret, g_free);
   g_clear_pointer (&self->crypt, hq_frame_crypt_unref);
   g_mutex_clear (&self->request_lock);
@@ -1118,26 +770,22 @@ gst_hq_room_sink_finalize (GObject *object)
 static void
 gst_hq_room_sink_init (GstHqRoomSink *self)
 {
-  gst_hq_room_settings_init (&self->settings);
-  gst_hq_room_connection_init (&self->conn);
+  /* the pipeline waits for it at EOS and prerolls it */
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
   g_mutex_init (&self->request_lock);
   self->start_bitrate = DEFAULT_START_BITRATE;
   self->min_bitrate = DEFAULT_MIN_BITRATE;
   self->max_bitrate = DEFAULT_MAX_BITRATE;
   self->congestion_control = GST_HQ_ROOM_CONGESTION_CONTROL_ON;
-  self->rtpbin = gst_element_factory_make ("rtpbin", "rtpbin");
+  self->rtpbin = gst_hq_room_bin_get_rtpbin (GST_HQ_ROOM_BIN (self));
   if (self->rtpbin) {
-    /* AVPF: feedback (PLI, FIR, NACK) is sent and acted on at once. */
-    gst_util_set_object_arg (G_OBJECT (self->rtpbin), "rtp-profile", "avpf");
     /* Sender reports map RTP time to the capture time, not to when the
      * packet left: audio and video take different times to encode, and
      * subscribers line them up by these reports (lip sync). */
     g_object_set (self->rtpbin, "rtcp-sync-send-time", FALSE, NULL);
     g_signal_connect (self->rtpbin, "on-new-sender-ssrc",
         G_CALLBACK (on_new_sender_ssrc), self);
-    gst_bin_add (GST_BIN (self), self->rtpbin);
   }
-  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
 }
 
 static void
@@ -1145,41 +793,59 @@ gst_hq_room_sink_class_init (GstHqRoomSinkClass *klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstHqRoomBinClass *bin_class = GST_HQ_ROOM_BIN_CLASS (klass);
 
-  gobject_class->set_property = gst_hq_room_sink_set_property;
-  gobject_class->get_property = gst_hq_room_sink_get_property;
   gobject_class->finalize = gst_hq_room_sink_finalize;
+  gst_element_class_set_static_metadata (element_class, "hqrooms room sink",
+      "Sink/Network", "Publishes audio and video into an hq-server room",
+      "hqrooms");
+  gst_element_class_add_static_pad_template_with_gtype (
+      element_class, &audio_template, GST_TYPE_HQ_ROOM_SINK_PAD);
+  gst_element_class_add_static_pad_template_with_gtype (
+      element_class, &video_template, GST_TYPE_HQ_ROOM_SINK_PAD);
+  element_class->request_new_pad = gst_hq_room_sink_request_new_pad;
+  element_class->release_pad = gst_hq_room_sink_release_pad;
+  /* joining, leaving, the bus messages: GstHqRoomBin */
+  gst_hq_room_sink_debug = gst_hq_room_bin_class_add_debug (
+      bin_class, "hqroomsink", "hqrooms room sink");
+  bin_class->starting = starting;
+  bin_class->setup_client = setup_client;
 
-  /* server, room, token, identity, reconnect-timeout: docs/hqroomsink.md */
-  gst_hq_room_settings_install (gobject_class);
+  /* server, room, token, identity, ...: GstHqRoomBin, docs/hqroomsink.md */
   /**
    * GstHqRoomSink:video-codec:
    *
-   * What raw video is encoded to; encoded input is sent as it is.
+   * What raw video is encoded to; encoded input is sent as it is.  Read
+   * when a pad's chain is built (its first caps): a change while playing
+   * holds for pads whose media starts later.
    */
-  g_object_class_install_property (gobject_class, PROP_VIDEO_CODEC,
+  gst_hq_room_bin_class_install_field (bin_class, PROP_VIDEO_CODEC,
+      G_STRUCT_OFFSET (GstHqRoomSink, video_codec),
       g_param_spec_enum ("video-codec", "Video codec",
           "Codec raw video is encoded to", GST_TYPE_HQ_ROOM_VIDEO_CODEC,
           GST_HQ_ROOM_VIDEO_CODEC_VP8,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
-              | GST_PARAM_MUTABLE_READY));
+              | GST_PARAM_MUTABLE_PLAYING));
   /**
    * GstHqRoomSink:start-bitrate:
    *
-   * The video encoder's bitrate at start, in bit/s.
+   * The video encoder's bitrate at start, in bit/s; read when a pad's
+   * chain is built, like #GstHqRoomSink:video-codec.
    */
-  g_object_class_install_property (gobject_class, PROP_START_BITRATE,
+  gst_hq_room_bin_class_install_field (bin_class, PROP_START_BITRATE,
+      G_STRUCT_OFFSET (GstHqRoomSink, start_bitrate),
       g_param_spec_uint ("start-bitrate", "Start bitrate",
           "Video bitrate at start (bit/s)", 10000, 100000000,
           DEFAULT_START_BITRATE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
-              | GST_PARAM_MUTABLE_READY));
+              | GST_PARAM_MUTABLE_PLAYING));
   /**
    * GstHqRoomSink:min-bitrate:
    *
    * The lowest video bitrate congestion control sets, in bit/s.
    */
-  g_object_class_install_property (gobject_class, PROP_MIN_BITRATE,
+  gst_hq_room_bin_class_install_field (bin_class, PROP_MIN_BITRATE,
+      G_STRUCT_OFFSET (GstHqRoomSink, min_bitrate),
       g_param_spec_uint ("min-bitrate", "Minimum bitrate",
           "Lowest video bitrate (bit/s)", 10000, 100000000, DEFAULT_MIN_BITRATE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
@@ -1189,7 +855,8 @@ gst_hq_room_sink_class_init (GstHqRoomSinkClass *klass)
    *
    * The highest video bitrate congestion control sets, in bit/s.
    */
-  g_object_class_install_property (gobject_class, PROP_MAX_BITRATE,
+  gst_hq_room_bin_class_install_field (bin_class, PROP_MAX_BITRATE,
+      G_STRUCT_OFFSET (GstHqRoomSink, max_bitrate),
       g_param_spec_uint ("max-bitrate", "Maximum bitrate",
           "Highest video bitrate (bit/s)", 10000, 100000000,
           DEFAULT_MAX_BITRATE,
@@ -1202,7 +869,8 @@ gst_hq_room_sink_class_init (GstHqRoomSinkClass *klass)
    * encoders' bitrate, within min-bitrate..max-bitrate.  Off: the
    * bitrate stays at start-bitrate.
    */
-  g_object_class_install_property (gobject_class, PROP_CONGESTION_CONTROL,
+  gst_hq_room_bin_class_install_field (bin_class, PROP_CONGESTION_CONTROL,
+      G_STRUCT_OFFSET (GstHqRoomSink, congestion_control),
       g_param_spec_enum ("congestion-control", "Congestion control",
           "Follow the server's REMB estimate with the encoder bitrate (on) "
           "or stay at start-bitrate (off)",
@@ -1220,32 +888,10 @@ gst_hq_room_sink_class_init (GstHqRoomSinkClass *klass)
    * decode, and only subscribers with the same secret see and hear them.
    * H.264 is refused.  Read when the element starts (READY to PAUSED).
    */
-  g_object_class_install_property (gobject_class, PROP_E2EE_SECRET,
+  gst_hq_room_bin_class_install_field (bin_class, PROP_E2EE_SECRET,
+      G_STRUCT_OFFSET (GstHqRoomSink, e2ee_secret),
       hq_e2ee_secret_param (GST_PARAM_MUTABLE_READY));
 
-  /**
-   * GstHqRoomSink::send-chat-message:
-   * @body: the message text
-   *
-   * Sends a chat message to the room; it comes back as an
-   * `hq-chat-message` element message once the server stored it.
-   */
-  signals[SIGNAL_SEND_CHAT_MESSAGE] = g_signal_new_class_handler (
-      "send-chat-message", G_TYPE_FROM_CLASS (klass),
-      G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION, G_CALLBACK (send_chat_message), NULL,
-      NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
-
-  gst_element_class_add_static_pad_template_with_gtype (
-      element_class, &audio_template, GST_TYPE_HQ_ROOM_SINK_PAD);
-  gst_element_class_add_static_pad_template_with_gtype (
-      element_class, &video_template, GST_TYPE_HQ_ROOM_SINK_PAD);
-  gst_element_class_set_static_metadata (element_class, "hqrooms room sink",
-      "Sink/Network", "Publishes audio and video into an hq-server room",
-      "hqrooms");
-  element_class->request_new_pad = gst_hq_room_sink_request_new_pad;
-  element_class->release_pad = gst_hq_room_sink_release_pad;
-  element_class->change_state = gst_hq_room_sink_change_state;
   gst_type_mark_as_plugin_api (GST_TYPE_HQ_ROOM_SINK_PAD, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_HQ_ROOM_VIDEO_CODEC, 0);
-  gst_type_mark_as_plugin_api (GST_TYPE_HQ_ROOM_TRACK_PRIORITY, 0);
 }

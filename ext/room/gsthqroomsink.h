@@ -3,36 +3,9 @@
 #ifndef __GST_HQ_ROOM_SINK_H__
 #define __GST_HQ_ROOM_SINK_H__
 
-#include <gst/gst.h>
+#include "gsthqroombin.h"
 
 G_BEGIN_DECLS
-
-/**
- * GstHqRoomVideoCodec:
- * @GST_HQ_ROOM_VIDEO_CODEC_VP8: VP8 (vp8enc, realtime)
- * @GST_HQ_ROOM_VIDEO_CODEC_H264: H.264 constrained baseline (x264enc,
- *   zerolatency)
- *
- * What raw video is encoded to.
- */
-typedef enum
-{
-  GST_HQ_ROOM_VIDEO_CODEC_VP8,
-  GST_HQ_ROOM_VIDEO_CODEC_H264,
-} GstHqRoomVideoCodec;
-
-/**
- * GstHqRoomCongestionControl:
- * @GST_HQ_ROOM_CONGESTION_CONTROL_OFF: "off": the video bitrate stays at
- *   start-bitrate
- * @GST_HQ_ROOM_CONGESTION_CONTROL_ON: "on": the video bitrate follows the
- *   server's REMB estimate, within min-bitrate..max-bitrate
- */
-typedef enum
-{
-  GST_HQ_ROOM_CONGESTION_CONTROL_OFF,
-  GST_HQ_ROOM_CONGESTION_CONTROL_ON,
-} GstHqRoomCongestionControl;
 
 #define GST_TYPE_HQ_ROOM_SINK_PAD (gst_hq_room_sink_pad_get_type ())
 G_DECLARE_FINAL_TYPE (
@@ -40,7 +13,7 @@ G_DECLARE_FINAL_TYPE (
 
 #define GST_TYPE_HQ_ROOM_SINK (gst_hq_room_sink_get_type ())
 G_DECLARE_FINAL_TYPE (
-    GstHqRoomSink, gst_hq_room_sink, GST, HQ_ROOM_SINK, GstBin);
+    GstHqRoomSink, gst_hq_room_sink, GST, HQ_ROOM_SINK, GstHqRoomBin);
 
 GST_ELEMENT_REGISTER_DECLARE (hqroomsink);
 

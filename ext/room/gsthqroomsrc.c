@@ -44,16 +44,17 @@
 #include <string.h>
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
+#include <hq/hqcodec.h>
 #include <hq/hqprotocol.h>
 #include <hq/hqrtcp.h>
 #include <hq/hqrtp.h>
 #include <hq/hqtags.h>
-#include "gsthqroomcommon.h"
+#include "gsthqroombin.h"
 #include "hqarrival.h"
-#include "gsthqroomsrcstats.h"
+#include "gsthqroomsrcpad.h"
 #include "hqe2ee.h"
 
-GST_DEBUG_CATEGORY_EXTERN (gst_hq_room_src_debug);
+GST_DEBUG_CATEGORY_STATIC (gst_hq_room_src_debug);
 #define GST_CAT_DEFAULT gst_hq_room_src_debug
 
 #define DEFAULT_LATENCY 200
@@ -61,15 +62,6 @@ GST_DEBUG_CATEGORY_EXTERN (gst_hq_room_src_debug);
  * (hqarrival.c): a start-up burst drains in a few ms, and the packets
  * after it show the delay of the path */
 #define ARRIVAL_HOLD (250 * GST_MSECOND)
-
-struct _GstHqRoomSrcPad
-{
-  GstGhostPad parent;
-  gchar *identity, *participant_sid, *track_name, *track_sid;
-  GstHqRoomTrackPriority priority;
-  guint ssrc; /* for the stats */
-  gboolean video;
-};
 
 /* One remote track, keyed by identity + track name.  Reference counted:
  * the tables hold one, and a streaming thread that makes the stream's pad
@@ -89,15 +81,14 @@ typedef struct
 
 struct _GstHqRoomSrc
 {
-  GstBin parent;
+  GstHqRoomBin parent;
 
-  GstHqRoomSettings settings;
-  gchar **participants;
+  gchar **participants; /* NULL: everyone */
   GstHqRoomKinds kinds;
   guint latency;
 
-  GstElement *rtpbin, *rtp_in, *rtcp_in, *rtcp_out;
-  GstHqRoomConnection conn;
+  GstElement *rtpbin; /* the base's */
+  GstElement *rtp_in, *rtcp_in, *rtcp_out;
   GMutex lock; /* streams, by_ssrc */
   GHashTable *streams; /* key -> Stream */
   GHashTable *by_ssrc; /* ssrc -> Stream */
@@ -109,31 +100,12 @@ struct _GstHqRoomSrc
 
 enum
 {
-  /* after the shared ones (gsthqroomcommon.h) */
-  PROP_PARTICIPANTS = GST_HQ_ROOM_N_PROPS,
+  PROP_0,
+  PROP_PARTICIPANTS,
   PROP_KINDS,
   PROP_LATENCY,
   PROP_E2EE_SECRET,
 };
-
-enum
-{
-  PAD_PROP_0,
-  PAD_PROP_IDENTITY,
-  PAD_PROP_PARTICIPANT_SID,
-  PAD_PROP_TRACK_NAME,
-  PAD_PROP_TRACK_SID,
-  PAD_PROP_PRIORITY,
-  PAD_PROP_STATS,
-};
-
-enum
-{
-  SIGNAL_SEND_CHAT_MESSAGE,
-  N_SIGNALS
-};
-
-static guint signals[N_SIGNALS];
 
 static GstStaticPadTemplate audio_template =
     GST_STATIC_PAD_TEMPLATE ("audio_%u", GST_PAD_SRC, GST_PAD_SOMETIMES,
@@ -142,227 +114,10 @@ static GstStaticPadTemplate video_template =
     GST_STATIC_PAD_TEMPLATE ("video_%u", GST_PAD_SRC, GST_PAD_SOMETIMES,
         GST_STATIC_CAPS ("video/x-raw; video/x-vp8; video/x-h264"));
 
-GType
-gst_hq_room_kinds_get_type (void)
+GstHqRoomNetqCache *
+gst_hq_room_src_get_netq (GstHqRoomSrc *self)
 {
-  static GType type;
-  static const GEnumValue values[] = {
-    { GST_HQ_ROOM_KINDS_BOTH, "Audio and video", "both" },
-    { GST_HQ_ROOM_KINDS_AUDIO, "Audio only", "audio" },
-    { GST_HQ_ROOM_KINDS_VIDEO, "Video only", "video" },
-    { 0, NULL, NULL },
-  };
-
-  if (g_once_init_enter (&type))
-    g_once_init_leave (
-        &type, g_enum_register_static ("GstHqRoomKinds", values));
-  return type;
-}
-
-/* --- the pad --- */
-
-static GstStructure *gst_hq_room_src_pad_get_stats (GstHqRoomSrcPad *pad);
-
-G_DEFINE_TYPE (GstHqRoomSrcPad, gst_hq_room_src_pad, GST_TYPE_GHOST_PAD);
-
-static void
-gst_hq_room_src_pad_get_property (
-    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-  GstHqRoomSrcPad *pad = GST_HQ_ROOM_SRC_PAD (object);
-
-  if (prop_id == PAD_PROP_STATS) {
-    g_value_take_boxed (value, gst_hq_room_src_pad_get_stats (pad));
-    return;
-  }
-  GST_OBJECT_LOCK (pad);
-  switch (prop_id) {
-    case PAD_PROP_IDENTITY:
-      g_value_set_string (value, pad->identity);
-      break;
-    case PAD_PROP_PARTICIPANT_SID:
-      g_value_set_string (value, pad->participant_sid);
-      break;
-    case PAD_PROP_TRACK_NAME:
-      g_value_set_string (value, pad->track_name);
-      break;
-    case PAD_PROP_TRACK_SID:
-      g_value_set_string (value, pad->track_sid);
-      break;
-    case PAD_PROP_PRIORITY:
-      g_value_set_enum (value, pad->priority);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  GST_OBJECT_UNLOCK (pad);
-}
-
-static void
-gst_hq_room_src_pad_finalize (GObject *object)
-{
-  GstHqRoomSrcPad *pad = GST_HQ_ROOM_SRC_PAD (object);
-
-  g_free (pad->identity);
-  g_free (pad->participant_sid);
-  g_free (pad->track_name);
-  g_free (pad->track_sid);
-  G_OBJECT_CLASS (gst_hq_room_src_pad_parent_class)->finalize (object);
-}
-
-static void
-gst_hq_room_src_pad_class_init (GstHqRoomSrcPadClass *klass)
-{
-  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
-
-  gobject_class->get_property = gst_hq_room_src_pad_get_property;
-  gobject_class->finalize = gst_hq_room_src_pad_finalize;
-
-  /**
-   * GstHqRoomSrcPad:participant-identity:
-   *
-   * The identity of the participant whose track this is.
-   */
-  g_object_class_install_property (gobject_class, PAD_PROP_IDENTITY,
-      g_param_spec_string ("participant-identity", "Participant identity",
-          "Identity of the participant publishing this track", NULL,
-          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
-  /**
-   * GstHqRoomSrcPad:participant-sid:
-   *
-   * The participant's sid (PA...); a new one after the participant or
-   * the server came back.
-   */
-  g_object_class_install_property (gobject_class, PAD_PROP_PARTICIPANT_SID,
-      g_param_spec_string ("participant-sid", "Participant sid",
-          "Sid of the participant publishing this track", NULL,
-          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
-  /**
-   * GstHqRoomSrcPad:track-name:
-   *
-   * The track's name as its publisher gave it.
-   */
-  g_object_class_install_property (gobject_class, PAD_PROP_TRACK_NAME,
-      g_param_spec_string ("track-name", "Track name", "Name of the track",
-          NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
-  /**
-   * GstHqRoomSrcPad:track-sid:
-   *
-   * The track's sid (MT...).
-   */
-  g_object_class_install_property (gobject_class, PAD_PROP_TRACK_SID,
-      g_param_spec_string ("track-sid", "Track sid", "Sid of the track", NULL,
-          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
-  /**
-   * GstHqRoomSrcPad:priority:
-   *
-   * The priority its publisher gave the track (low, standard, high);
-   * notified when the publisher changes it.
-   */
-  g_object_class_install_property (gobject_class, PAD_PROP_PRIORITY,
-      g_param_spec_enum ("priority", "Priority",
-          "The track's priority in the room", GST_TYPE_HQ_ROOM_TRACK_PRIORITY,
-          GST_HQ_ROOM_TRACK_PRIORITY_STANDARD,
-          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
-  /**
-   * GstHqRoomSrcPad:stats:
-   *
-   * The track's reception statistics, read when asked: rtpbin's RTP
-   * figures (packets, loss, jitter, bitrate, NACKs) and the server's
-   * network quality figures for us and for the publisher
-   * (docs/hqroomsrc.md, "Statistics").
-   */
-  g_object_class_install_property (gobject_class, PAD_PROP_STATS,
-      g_param_spec_boxed ("stats", "Statistics",
-          "Reception statistics of the track", GST_TYPE_STRUCTURE,
-          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
-}
-
-static void
-gst_hq_room_src_pad_init (GstHqRoomSrcPad *pad)
-{
-  pad->priority = GST_HQ_ROOM_TRACK_PRIORITY_STANDARD;
-}
-
-/* Sets @pad's priority from the protocol's name (NULL: standard) and
- * notifies when it changed. */
-static void
-pad_set_priority (GstHqRoomSrcPad *pad, const gchar *name)
-{
-  GEnumClass *klass = g_type_class_ref (GST_TYPE_HQ_ROOM_TRACK_PRIORITY);
-  GEnumValue *v = name ? g_enum_get_value_by_nick (klass, name) : NULL;
-  GstHqRoomTrackPriority priority = v ? (GstHqRoomTrackPriority)v->value
-                                      : GST_HQ_ROOM_TRACK_PRIORITY_STANDARD;
-  gboolean changed;
-
-  g_type_class_unref (klass);
-  GST_OBJECT_LOCK (pad);
-  changed = pad->priority != priority;
-  pad->priority = priority;
-  GST_OBJECT_UNLOCK (pad);
-  if (changed)
-    g_object_notify (G_OBJECT (pad), "priority");
-}
-
-static void
-pad_set_track (GstHqRoomSrcPad *pad, const HqRoomRemoteTrack *t)
-{
-  pad_set_priority (pad, t->priority);
-  GST_OBJECT_LOCK (pad);
-  g_free (pad->identity);
-  pad->identity = g_strdup (t->identity);
-  g_free (pad->participant_sid);
-  pad->participant_sid = g_strdup (t->participant_sid);
-  g_free (pad->track_name);
-  pad->track_name = g_strdup (t->name);
-  g_free (pad->track_sid);
-  pad->track_sid = g_strdup (t->track_sid);
-  pad->ssrc = t->ssrc;
-  pad->video = t->kind == HQ_SDP_KIND_VIDEO;
-  GST_OBJECT_UNLOCK (pad);
-}
-
-/* End to end: what the stream's hqframedecrypt decrypted and dropped. */
-static void
-add_e2ee_stats (GstHqRoomSrcPad *pad, GstStructure *s)
-{
-  g_autoptr (GstPad) target = gst_ghost_pad_get_target (GST_GHOST_PAD (pad));
-  g_autoptr (GstObject) chain = target ? gst_pad_get_parent (target) : NULL;
-  g_autoptr (GstElement) crypt = chain && GST_IS_BIN (chain)
-      ? gst_bin_get_by_name (GST_BIN (chain), "crypt")
-      : NULL;
-  guint64 frames, dropped;
-
-  if (crypt == NULL)
-    return;
-  g_object_get (crypt, "frames", &frames, "frames-dropped", &dropped, NULL);
-  gst_structure_set (s, "e2ee-frames", G_TYPE_UINT64, frames,
-      "e2ee-frames-dropped", G_TYPE_UINT64, dropped, NULL);
-}
-
-/* The pad's stats property (gsthqroomsrcstats.c). */
-static GstStructure *
-gst_hq_room_src_pad_get_stats (GstHqRoomSrcPad *pad)
-{
-  GstElement *parent = gst_pad_get_parent_element (GST_PAD (pad));
-  GstHqRoomSrc *self =
-      parent && GST_IS_HQ_ROOM_SRC (parent) ? GST_HQ_ROOM_SRC (parent) : NULL;
-  g_autofree gchar *publisher = NULL;
-  GstStructure *s;
-  guint ssrc;
-  gboolean video;
-
-  GST_OBJECT_LOCK (pad);
-  ssrc = pad->ssrc;
-  video = pad->video;
-  publisher = g_strdup (pad->participant_sid);
-  GST_OBJECT_UNLOCK (pad);
-  s = gst_hq_room_src_stats_new (self ? self->rtpbin : NULL, ssrc, video,
-      self ? self->netq : NULL, publisher);
-  g_clear_object (&parent);
-  add_e2ee_stats (pad, s);
-  return s;
+  return self->netq;
 }
 
 /* --- streams --- */
@@ -531,7 +286,7 @@ on_tracks_changed (HqRoomClient *client, GPtrArray *tracks, GstHqRoomSrc *self)
     s->track = copy;
     s->seen = TRUE;
     if (s->pad)
-      pad_set_track (s->pad, copy);
+      gst_hq_room_src_pad_set_track (s->pad, copy);
     g_hash_table_insert (self->by_ssrc, GUINT_TO_POINTER (copy->ssrc), s);
   }
   hq_arrival_forget_others (self->arrival, self->by_ssrc);
@@ -550,16 +305,7 @@ on_tracks_changed (HqRoomClient *client, GPtrArray *tracks, GstHqRoomSrc *self)
 
 /* --- receiving --- */
 
-static HqRoomClient *
-ref_client (GstHqRoomSrc *self)
-{
-  HqRoomClient *client;
-
-  g_mutex_lock (&self->conn.lock);
-  client = self->conn.client ? g_object_ref (self->conn.client) : NULL;
-  g_mutex_unlock (&self->conn.lock);
-  return client;
-}
+#define ref_client(self) gst_hq_room_bin_ref_client (GST_HQ_ROOM_BIN (self))
 
 /* The running time now, as udpsrc stamps a packet's arrival: the jitter
  * buffer derives playout times (and lip sync) from it, and appsrc's own
@@ -672,17 +418,13 @@ on_request_pt_map (
   while (caps == NULL && g_hash_table_iter_next (&iter, NULL, &value)) {
     Stream *s = value;
     const HqSdpCodec *c = stream_codec (s, pt);
-    if (c == NULL)
+    const HqCodec *codec = c ? hq_codec_find (c->name) : NULL;
+    if (codec == NULL)
       continue;
-    caps = gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING,
-        s->track->kind == HQ_SDP_KIND_AUDIO ? "audio" : "video",
-        "encoding-name", G_TYPE_STRING,
-        g_ascii_strcasecmp (c->name, "opus") == 0 ? "OPUS" : c->name,
-        "clock-rate", G_TYPE_INT, (gint)c->clock_rate, "payload", G_TYPE_INT,
-        (gint)pt, "rtcp-fb-nack", G_TYPE_BOOLEAN, TRUE, "rtcp-fb-nack-pli",
-        G_TYPE_BOOLEAN, TRUE, "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, NULL);
-    if (g_ascii_strcasecmp (c->name, "opus") == 0)
-      gst_caps_set_simple (caps, "encoding-params", G_TYPE_STRING, "2", NULL);
+    caps = hq_codec_rtp_caps (codec, pt);
+    gst_caps_set_simple (caps, "rtcp-fb-nack", G_TYPE_BOOLEAN, TRUE,
+        "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE, "rtcp-fb-ccm-fir",
+        G_TYPE_BOOLEAN, TRUE, NULL);
   }
   g_mutex_unlock (&self->lock);
   GST_DEBUG_OBJECT (self, "pt %u: %" GST_PTR_FORMAT, pt, caps);
@@ -715,65 +457,36 @@ on_new_jitterbuffer (GstElement *rtpbin, GstElement *jitterbuffer,
       jitterbuffer, "do-retransmission", nack, "rtx-next-seqnum", FALSE, NULL);
 }
 
-/* Depayloader [+ decryption] [+ parser] [+ decoder] for @codec. */
+/* Depayloader [+ decryption] [+ parser] [+ decoder] for @codec (the
+ * codec table, libhq's hqcodec); decryption where end-to-end encryption
+ * covers the codec. */
 static gchar *
-chain_description (const gchar *codec, gboolean decode, gboolean e2ee)
+chain_description (
+    const HqCodec *codec, gboolean decode, gboolean e2ee, GError **error)
 {
-  const gchar *crypt = e2ee ? " ! hqframedecrypt name=crypt" : "";
+  const gchar *crypt =
+      e2ee && hq_codec_e2ee (codec) ? " ! hqframedecrypt name=crypt" : "";
+  g_autofree gchar *decoder =
+      decode ? hq_codec_decoder_description (codec, error) : NULL;
+  const gchar *tail = decode ? decoder : hq_codec_output_parser (codec);
 
-  if (g_ascii_strcasecmp (codec, "opus") == 0)
-    return g_strdup_printf ("rtpopusdepay%s ! %s", crypt,
-        decode ? "opusdec plc=true" : "opusparse");
-  if (g_ascii_strcasecmp (codec, "VP8") == 0)
-    return g_strdup_printf ("rtpvp8depay request-keyframe=true wait-for-"
-                            "keyframe=true%s%s",
-        crypt, decode ? " ! vp8dec" : "");
-  if (g_ascii_strcasecmp (codec, "H264") == 0)
-    return g_strdup (decode
-            ? "rtph264depay request-keyframe=true wait-for-keyframe=true ! "
-              "h264parse ! avdec_h264"
-            : "rtph264depay request-keyframe=true wait-for-keyframe=true ! "
-              "h264parse config-interval=-1 ! video/x-h264, "
-              "stream-format=byte-stream, alignment=au");
-  return NULL;
+  if (decode && decoder == NULL)
+    return NULL;
+  return g_strdup_printf ("%s%s%s%s", hq_codec_depayloader (codec), crypt,
+      *tail ? " ! " : "", tail);
 }
 
 /* Encoded output when the linked element names the codec in its caps;
  * raw otherwise. */
 static gboolean
-downstream_wants_encoded (GstPad *pad, const gchar *codec)
+downstream_wants_encoded (GstPad *pad, const HqCodec *codec)
 {
-  GstCaps *peer_caps = gst_pad_peer_query_caps (pad, NULL);
-  GstCaps *encoded;
-  gboolean yes;
+  g_autoptr (GstCaps) peer_caps = gst_pad_peer_query_caps (pad, NULL);
+  g_autoptr (GstCaps) encoded =
+      gst_caps_new_empty_simple (hq_codec_media_type (codec));
 
-  if (g_ascii_strcasecmp (codec, "opus") == 0)
-    encoded = gst_caps_new_empty_simple ("audio/x-opus");
-  else if (g_ascii_strcasecmp (codec, "VP8") == 0)
-    encoded = gst_caps_new_empty_simple ("video/x-vp8");
-  else
-    encoded = gst_caps_new_empty_simple ("video/x-h264");
-  yes = !gst_caps_is_any (peer_caps)
+  return !gst_caps_is_any (peer_caps)
       && gst_caps_can_intersect (peer_caps, encoded);
-  gst_caps_unref (encoded);
-  gst_caps_unref (peer_caps);
-  return yes;
-}
-
-static GstPadProbeReturn
-tag_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
-{
-  GstHqRoomSrcPad *spad = GST_HQ_ROOM_SRC_PAD (pad);
-  GstTagList *tags;
-
-  GST_OBJECT_LOCK (spad);
-  tags = gst_tag_list_new (HQ_TAG_PARTICIPANT,
-      spad->identity ? spad->identity : "", GST_TAG_TITLE,
-      spad->track_name ? spad->track_name : "", NULL);
-  GST_OBJECT_UNLOCK (spad);
-  gst_tag_list_set_scope (tags, GST_TAG_SCOPE_STREAM);
-  gst_pad_push_event (pad, gst_event_new_tag (tags));
-  return GST_PAD_PROBE_REMOVE;
 }
 
 /* A new SSRC's pad on rtpbin (its streaming thread): the stream's pad,
@@ -788,6 +501,7 @@ on_rtpbin_pad_added (GstElement *rtpbin, GstPad *rtp_pad, GstHqRoomSrc *self)
   guint session, ssrc, pt;
   Stream *s;
   const HqSdpCodec *codec;
+  const HqCodec *known;
   g_autofree gchar *desc = NULL, *codec_name = NULL, *pad_name = NULL;
   g_autofree gchar *secret = NULL;
   g_autoptr (GError) error = NULL;
@@ -838,13 +552,8 @@ on_rtpbin_pad_added (GstElement *rtpbin, GstPad *rtp_pad, GstHqRoomSrc *self)
     pad_name = g_strdup_printf (audio ? "audio_%u" : "video_%u",
         audio ? self->audio_count++ : self->video_count++);
     GST_OBJECT_UNLOCK (self);
-    pad = g_object_new (GST_TYPE_HQ_ROOM_SRC_PAD, "name", pad_name, "direction",
-        GST_PAD_SRC, "template", templ, NULL);
-    gst_object_ref_sink (pad); /* ours; the element takes its own */
-    pad_set_track (pad, track);
-    gst_pad_set_active (GST_PAD (pad), TRUE);
-    gst_pad_add_probe (
-        GST_PAD (pad), GST_PAD_PROBE_TYPE_BUFFER, tag_probe, NULL, NULL);
+    /* ours; the element takes its own */
+    pad = gst_hq_room_src_pad_new (pad_name, templ, track);
     /* Linked here (gst-launch links in pad-added) before the chain is
      * chosen, so the chain can follow what downstream takes. */
     if (!gst_element_add_pad (GST_ELEMENT (self), GST_PAD (pad))) {
@@ -855,7 +564,7 @@ on_rtpbin_pad_added (GstElement *rtpbin, GstPad *rtp_pad, GstHqRoomSrc *self)
     ended = s->ended || s->pad != NULL;
     if (!ended) {
       /* the track as it is now: a priority may have changed meanwhile */
-      pad_set_track (pad, s->track);
+      gst_hq_room_src_pad_set_track (pad, s->track);
       s->pad = pad;
     }
     g_mutex_unlock (&self->lock);
@@ -865,11 +574,13 @@ on_rtpbin_pad_added (GstElement *rtpbin, GstPad *rtp_pad, GstHqRoomSrc *self)
       goto out;
     }
   }
-  decode = !downstream_wants_encoded (GST_PAD (pad), codec_name);
+  known = hq_codec_find (codec_name);
+  decode = known && !downstream_wants_encoded (GST_PAD (pad), known);
   GST_OBJECT_LOCK (self);
   secret = hq_e2ee_resolve_secret (self->e2ee_secret);
   GST_OBJECT_UNLOCK (self);
-  desc = chain_description (codec_name, decode, secret != NULL);
+  desc =
+      known ? chain_description (known, decode, secret != NULL, &error) : NULL;
   chain = desc ? gst_parse_bin_from_description (desc, TRUE, &error) : NULL;
   /* the room's key epochs, shared by every stream */
   client = secret ? ref_client (self) : NULL;
@@ -917,7 +628,6 @@ static void
 on_joined (HqRoomClient *client, JsonObject *joined, gboolean resumed,
     GstHqRoomSrc *self)
 {
-  gst_hq_room_post_joined (GST_ELEMENT (self), joined, resumed);
   gst_hq_room_netq_cache_joined (self->netq, client);
 }
 
@@ -955,7 +665,7 @@ priority_changed (GstHqRoomSrc *self, JsonObject *msg)
   }
   g_mutex_unlock (&self->lock);
   if (pad) {
-    pad_set_priority (pad, priority);
+    gst_hq_room_src_pad_set_priority (pad, priority);
     gst_object_unref (pad);
   }
 }
@@ -981,13 +691,6 @@ on_message (HqRoomClient *client, const gchar *type, JsonObject *msg,
     priority_changed (self, msg);
   if (t == HQ_MESSAGE_NETWORK_QUALITY)
     gst_hq_room_netq_cache_update (self->netq, msg);
-  gst_hq_room_post_event (GST_ELEMENT (self), type, msg);
-}
-
-static void
-on_connection (HqRoomClient *client, gboolean connected, GstHqRoomSrc *self)
-{
-  gst_hq_room_post_connection (GST_ELEMENT (self), connected);
 }
 
 /* Tells @client what participants and kinds select (its thread). */
@@ -1022,23 +725,20 @@ update_rules (GstHqRoomSrc *self)
   HqRoomClient *client = ref_client (self);
 
   if (client)
-    gst_hq_room_connection_invoke_full (
-        &self->conn, update_rules_cb, gst_object_ref (self), gst_object_unref);
+    gst_hq_room_bin_invoke (GST_HQ_ROOM_BIN (self), update_rules_cb,
+        gst_object_ref (self), gst_object_unref);
   g_clear_object (&client);
 }
 
+/* GstHqRoomBin's setup_client: on the client's thread before it starts. */
 static void
-setup_client (HqRoomClient *client, gpointer user_data)
+setup_client (GstHqRoomBin *bin, HqRoomClient *client)
 {
-  GstHqRoomSrc *self = user_data;
+  GstHqRoomSrc *self = GST_HQ_ROOM_SRC (bin);
   g_autofree gchar *secret = NULL;
 
   g_signal_connect (client, "joined", G_CALLBACK (on_joined), self);
   g_signal_connect (client, "message", G_CALLBACK (on_message), self);
-  g_signal_connect (
-      client, "connection-changed", G_CALLBACK (on_connection), self);
-  g_signal_connect (
-      client, "media-changed", G_CALLBACK (gst_hq_room_on_media_changed), self);
   g_signal_connect (
       client, "tracks-changed", G_CALLBACK (on_tracks_changed), self);
   hq_room_client_set_receive_func (client, on_receive, self, NULL);
@@ -1052,28 +752,15 @@ setup_client (HqRoomClient *client, gpointer user_data)
 /* --- the element --- */
 
 #define gst_hq_room_src_parent_class parent_class
-G_DEFINE_TYPE (GstHqRoomSrc, gst_hq_room_src, GST_TYPE_BIN);
+G_DEFINE_TYPE (GstHqRoomSrc, gst_hq_room_src, GST_TYPE_HQ_ROOM_BIN);
 GST_ELEMENT_REGISTER_DEFINE (
     hqroomsrc, "hqroomsrc", GST_RANK_NONE, GST_TYPE_HQ_ROOM_SRC);
 
+/* GstHqRoomBin's stopped: the client left, every pad goes. */
 static void
-send_chat_message (GstHqRoomSrc *self, const gchar *body)
+remove_all_streams (GstHqRoomBin *bin)
 {
-  HqRoomClient *client = ref_client (self);
-
-  if (client == NULL || body == NULL || *body == '\0') {
-    GST_WARNING_OBJECT (
-        self, "not sending chat: %s", client ? "empty body" : "not connected");
-    g_clear_object (&client);
-    return;
-  }
-  hq_room_client_send_chat (client, body);
-  g_object_unref (client);
-}
-
-static void
-remove_all_streams (GstHqRoomSrc *self)
-{
+  GstHqRoomSrc *self = GST_HQ_ROOM_SRC (bin);
   g_autoptr (GList) values = NULL;
 
   g_mutex_lock (&self->lock);
@@ -1095,34 +782,14 @@ gst_hq_room_src_change_state (GstElement *element, GstStateChange transition)
   GstStateChangeReturn ret;
   guint latency;
 
-  if (transition == GST_STATE_CHANGE_NULL_TO_READY) {
-    if (self->rtpbin == NULL) {
-      GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
-          ("rtpbin (gst-plugins-good) is missing"), (NULL));
-      return GST_STATE_CHANGE_FAILURE;
-    }
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY && self->rtpbin) {
     GST_OBJECT_LOCK (self);
     latency = self->latency;
     GST_OBJECT_UNLOCK (self);
     g_object_set (self->rtpbin, "latency", latency, NULL);
   }
-  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
-    GstHqRoomSettings s;
-    gboolean ok;
-    GST_OBJECT_LOCK (self);
-    gst_hq_room_settings_copy (&s, &self->settings);
-    GST_OBJECT_UNLOCK (self);
-    ok = gst_hq_room_connection_start (
-        &self->conn, element, &s, TRUE, setup_client, self);
-    gst_hq_room_settings_clear (&s);
-    if (!ok)
-      return GST_STATE_CHANGE_FAILURE;
-  }
+  /* GstHqRoomBin joins and leaves */
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
-  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
-    gst_hq_room_connection_stop (&self->conn);
-    remove_all_streams (self);
-  }
   if (ret != GST_STATE_CHANGE_FAILURE
       && (transition == GST_STATE_CHANGE_READY_TO_PAUSED
           || transition == GST_STATE_CHANGE_PLAYING_TO_PAUSED))
@@ -1130,78 +797,24 @@ gst_hq_room_src_change_state (GstElement *element, GstStateChange transition)
   return ret;
 }
 
+/* GstHqRoomBin's property_changed: a latency goes on to rtpbin, which
+ * hands it on to its jitter buffers, also while playing; participants
+ * and kinds become the subscribe rules at once. */
 static void
-gst_hq_room_src_set_property (
-    GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+property_changed (GstHqRoomBin *bin, GParamSpec *pspec)
 {
-  GstHqRoomSrc *self = GST_HQ_ROOM_SRC (object);
-  GstHqRoomSettings *s = &self->settings;
-  guint latency = 0;
+  GstHqRoomSrc *self = GST_HQ_ROOM_SRC (bin);
+  guint latency;
 
-  /* Only our own fields under the object lock: a child's property set
-   * here would notify, and its notify takes this same lock (STYLE.md). */
-  GST_OBJECT_LOCK (self);
-  if (gst_hq_room_settings_set (s, prop_id, value)) {
+  if (g_str_equal (pspec->name, "latency") && self->rtpbin) {
+    GST_OBJECT_LOCK (self);
+    latency = self->latency;
     GST_OBJECT_UNLOCK (self);
-    return;
-  }
-  switch (prop_id) {
-    case PROP_PARTICIPANTS:
-      g_strfreev (self->participants);
-      self->participants = g_value_get_string (value)
-          ? g_strsplit (g_value_get_string (value), ",", -1)
-          : NULL;
-      break;
-    case PROP_KINDS:
-      self->kinds = g_value_get_enum (value);
-      break;
-    case PROP_LATENCY:
-      latency = self->latency = g_value_get_uint (value);
-      break;
-    case PROP_E2EE_SECRET:
-      g_free (self->e2ee_secret);
-      self->e2ee_secret = g_value_dup_string (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  GST_OBJECT_UNLOCK (self);
-  /* rtpbin hands it on to its jitter buffers, also while playing. */
-  if (prop_id == PROP_LATENCY && self->rtpbin)
     g_object_set (self->rtpbin, "latency", latency, NULL);
-  if (prop_id == PROP_PARTICIPANTS || prop_id == PROP_KINDS)
+  }
+  if (g_str_equal (pspec->name, "participants")
+      || g_str_equal (pspec->name, "kinds"))
     update_rules (self);
-}
-
-static void
-gst_hq_room_src_get_property (
-    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-  GstHqRoomSrc *self = GST_HQ_ROOM_SRC (object);
-  GstHqRoomSettings *s = &self->settings;
-
-  GST_OBJECT_LOCK (self);
-  if (gst_hq_room_settings_get (s, prop_id, value)) {
-    GST_OBJECT_UNLOCK (self);
-    return;
-  }
-  switch (prop_id) {
-    case PROP_PARTICIPANTS:
-      g_value_take_string (value,
-          self->participants ? g_strjoinv (",", self->participants) : NULL);
-      break;
-    case PROP_KINDS:
-      g_value_set_enum (value, self->kinds);
-      break;
-    case PROP_LATENCY:
-      g_value_set_uint (value, self->latency);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  GST_OBJECT_UNLOCK (self);
 }
 
 static void
@@ -1209,8 +822,6 @@ gst_hq_room_src_finalize (GObject *object)
 {
   GstHqRoomSrc *self = GST_HQ_ROOM_SRC (object);
 
-  gst_hq_room_connection_clear (&self->conn);
-  gst_hq_room_settings_clear (&self->settings);
   g_free (self->e2ee_secret);
   g_strfreev (self->participants);
   g_hash_table_unref (self->by_ssrc);
@@ -1230,8 +841,6 @@ gst_hq_room_src_init (GstHqRoomSrc *self)
       gst_caps_new_empty_simple ("application/x-rtcp");
   GstAppSinkCallbacks cb = { .new_sample = on_rtcp_out };
 
-  gst_hq_room_settings_init (&self->settings);
-  gst_hq_room_connection_init (&self->conn);
   g_mutex_init (&self->lock);
   self->latency = DEFAULT_LATENCY;
   self->streams = g_hash_table_new_full (
@@ -1240,15 +849,17 @@ gst_hq_room_src_init (GstHqRoomSrc *self)
   self->arrival = hq_arrival_new (ARRIVAL_HOLD, GST_CAT_DEFAULT);
   self->netq = gst_hq_room_netq_cache_new ();
 
-  self->rtpbin = gst_element_factory_make ("rtpbin", "rtpbin");
+  self->rtpbin = gst_hq_room_bin_get_rtpbin (GST_HQ_ROOM_BIN (self));
   self->rtp_in = gst_element_factory_make ("appsrc", "rtp_in");
   self->rtcp_in = gst_element_factory_make ("appsrc", "rtcp_in");
   self->rtcp_out = gst_element_factory_make ("appsink", "rtcp_out");
   if (!self->rtpbin || !self->rtp_in || !self->rtcp_in || !self->rtcp_out) {
-    g_clear_object (&self->rtpbin);
+    /* NULL->READY fails and says why (GstHqRoomBin) */
+    g_clear_object (&self->rtp_in);
+    g_clear_object (&self->rtcp_in);
+    g_clear_object (&self->rtcp_out);
     return;
   }
-  gst_util_set_object_arg (G_OBJECT (self->rtpbin), "rtp-profile", "avpf");
   g_object_set (self->rtpbin, "do-retransmission", TRUE, "do-lost", TRUE,
       "latency", self->latency, NULL);
   g_signal_connect (
@@ -1266,8 +877,8 @@ gst_hq_room_src_init (GstHqRoomSrc *self)
       "enable-last-sample", FALSE, NULL);
   gst_app_sink_set_callbacks (GST_APP_SINK (self->rtcp_out), &cb, self, NULL);
   GST_OBJECT_FLAG_UNSET (self->rtcp_out, GST_ELEMENT_FLAG_SINK);
-  gst_bin_add_many (GST_BIN (self), self->rtpbin, self->rtp_in, self->rtcp_in,
-      self->rtcp_out, NULL);
+  gst_bin_add_many (
+      GST_BIN (self), self->rtp_in, self->rtcp_in, self->rtcp_out, NULL);
   gst_element_link_pads (self->rtp_in, "src", self->rtpbin, "recv_rtp_sink_0");
   gst_element_link_pads (
       self->rtcp_in, "src", self->rtpbin, "recv_rtcp_sink_0");
@@ -1281,29 +892,36 @@ gst_hq_room_src_class_init (GstHqRoomSrcClass *klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstHqRoomBinClass *bin_class = GST_HQ_ROOM_BIN_CLASS (klass);
 
-  gobject_class->set_property = gst_hq_room_src_set_property;
-  gobject_class->get_property = gst_hq_room_src_get_property;
+  gst_hq_room_src_debug = gst_hq_room_bin_class_add_debug (
+      bin_class, "hqroomsrc", "hqrooms room source");
+  bin_class->subscribe = TRUE;
+  bin_class->setup_client = setup_client;
+  bin_class->stopped = remove_all_streams;
+  bin_class->property_changed = property_changed;
   gobject_class->finalize = gst_hq_room_src_finalize;
 
-  /* server, room, token, identity, reconnect-timeout: docs/hqroomsrc.md */
-  gst_hq_room_settings_install (gobject_class);
+  /* server, room, token, identity, ...: GstHqRoomBin, docs/hqroomsrc.md */
   /**
    * GstHqRoomSrc:participants:
    *
-   * Identities whose tracks to receive, separated by commas (NULL or
-   * empty: everyone's).  A comma-separated string rather than a string
-   * array so that gst-launch-1.0 lines can set it (GStreamer 1.22 cannot
-   * parse a string array there).
+   * Identities whose tracks to receive (empty: everyone's), as a
+   * GstValueArray of strings: `participants="<alice, bob>"` on a
+   * gst-launch-1.0 line.  (Before, a comma-separated string.)
    *
    * The server does the filtering: with #GstHqRoomSrc:kinds it becomes
    * the participant's subscribe rules, sent with every join and again
    * when either property changes while running, so other tracks are
    * never sent at all.  The element filters too, as a guard.
    */
-  g_object_class_install_property (gobject_class, PROP_PARTICIPANTS,
-      g_param_spec_string ("participants", "Participants",
-          "Identities to receive, comma-separated (default: all)", NULL,
+  gst_hq_room_bin_class_install_field (bin_class, PROP_PARTICIPANTS,
+      G_STRUCT_OFFSET (GstHqRoomSrc, participants),
+      gst_param_spec_array ("participants", "Participants",
+          "Identities to receive, as \"<alice, bob>\" (default: all)",
+          g_param_spec_string ("identity", "Identity",
+              "A participant's identity", NULL,
+              G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS),
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_PLAYING));
   /**
@@ -1312,7 +930,8 @@ gst_hq_room_src_class_init (GstHqRoomSrcClass *klass)
    * Which kinds of track to receive.  Filtered at the server, like
    * #GstHqRoomSrc:participants.
    */
-  g_object_class_install_property (gobject_class, PROP_KINDS,
+  gst_hq_room_bin_class_install_field (bin_class, PROP_KINDS,
+      G_STRUCT_OFFSET (GstHqRoomSrc, kinds),
       g_param_spec_enum ("kinds", "Kinds", "Kinds of track to receive",
           GST_TYPE_HQ_ROOM_KINDS, GST_HQ_ROOM_KINDS_BOTH,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
@@ -1322,7 +941,8 @@ gst_hq_room_src_class_init (GstHqRoomSrcClass *klass)
    *
    * The jitter buffer's latency in ms.
    */
-  g_object_class_install_property (gobject_class, PROP_LATENCY,
+  gst_hq_room_bin_class_install_field (bin_class, PROP_LATENCY,
+      G_STRUCT_OFFSET (GstHqRoomSrc, latency),
       g_param_spec_uint ("latency", "Latency", "Jitter buffer latency (ms)", 0,
           10000, DEFAULT_LATENCY,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
@@ -1338,19 +958,9 @@ gst_hq_room_src_class_init (GstHqRoomSrcClass *klass)
    * one of a stream posts a warning that names the sender.  Taken for
    * each track when its media first arrives.
    */
-  g_object_class_install_property (gobject_class, PROP_E2EE_SECRET,
+  gst_hq_room_bin_class_install_field (bin_class, PROP_E2EE_SECRET,
+      G_STRUCT_OFFSET (GstHqRoomSrc, e2ee_secret),
       hq_e2ee_secret_param (GST_PARAM_MUTABLE_PLAYING));
-
-  /**
-   * GstHqRoomSrc::send-chat-message:
-   * @body: the message text
-   *
-   * Sends a chat message to the room.
-   */
-  signals[SIGNAL_SEND_CHAT_MESSAGE] = g_signal_new_class_handler (
-      "send-chat-message", G_TYPE_FROM_CLASS (klass),
-      G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION, G_CALLBACK (send_chat_message), NULL,
-      NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
   gst_element_class_add_static_pad_template_with_gtype (
       element_class, &audio_template, GST_TYPE_HQ_ROOM_SRC_PAD);

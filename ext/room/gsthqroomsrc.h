@@ -3,32 +3,17 @@
 #ifndef __GST_HQ_ROOM_SRC_H__
 #define __GST_HQ_ROOM_SRC_H__
 
-#include <gst/gst.h>
+#include "gsthqroombin.h"
 
 G_BEGIN_DECLS
-
-/**
- * GstHqRoomKinds:
- * @GST_HQ_ROOM_KINDS_BOTH: audio and video tracks
- * @GST_HQ_ROOM_KINDS_AUDIO: audio tracks only
- * @GST_HQ_ROOM_KINDS_VIDEO: video tracks only
- */
-typedef enum
-{
-  GST_HQ_ROOM_KINDS_BOTH,
-  GST_HQ_ROOM_KINDS_AUDIO,
-  GST_HQ_ROOM_KINDS_VIDEO,
-} GstHqRoomKinds;
-
-#define GST_TYPE_HQ_ROOM_KINDS (gst_hq_room_kinds_get_type ())
-GType gst_hq_room_kinds_get_type (void);
 
 #define GST_TYPE_HQ_ROOM_SRC_PAD (gst_hq_room_src_pad_get_type ())
 G_DECLARE_FINAL_TYPE (
     GstHqRoomSrcPad, gst_hq_room_src_pad, GST, HQ_ROOM_SRC_PAD, GstGhostPad);
 
 #define GST_TYPE_HQ_ROOM_SRC (gst_hq_room_src_get_type ())
-G_DECLARE_FINAL_TYPE (GstHqRoomSrc, gst_hq_room_src, GST, HQ_ROOM_SRC, GstBin);
+G_DECLARE_FINAL_TYPE (
+    GstHqRoomSrc, gst_hq_room_src, GST, HQ_ROOM_SRC, GstHqRoomBin);
 
 GST_ELEMENT_REGISTER_DECLARE (hqroomsrc);
 

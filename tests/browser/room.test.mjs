@@ -48,7 +48,7 @@ test('hqroomsrc decodes the video and audio a browser publishes', async () => {
   const room = 'ab-browser-publishes';
   const a = await joinPage('chrome-alice', room);
   const token = await tokenFor('gst-viewer', room);
-  const common = [`server=${server.url}`, `room=${room}`, 'participants=chrome-alice'];
+  const common = [`server=${server.url}`, `room=${room}`, 'participants=<chrome-alice>'];
   // Video: every decoded frame shows as a fakesink last-message line, and
   // the negotiated raw caps name the frame size.
   const video = gstLaunch(['-v', '-t', 'hqroomsrc', ...common, 'kinds=video', '!',

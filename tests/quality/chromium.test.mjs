@@ -137,7 +137,7 @@ test('freezes: hqqualitymeter and Chromium count the same on one impaired publis
     + 'video/x-raw,width=320,height=240,framerate=30/1 ! s.video_0');
   await alice.waitFor((ls) => ls.some((l) => l.includes('hq-joined')), 'alice to join');
   const bob = participant(`hqroomsrc name=r server=${url} room=${ROOM} identity=bob `
-    + 'participants=alice kinds=video hqqualitymeter name=m '
+    + 'participants=<alice> kinds=video hqqualitymeter name=m '
     + 'r. ! queue ! video/x-raw ! m.video_0 m.src_video_0 ! fakesink');
 
   const page = await browser.newPage();

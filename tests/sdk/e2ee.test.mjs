@@ -107,7 +107,7 @@ test('hqroomsink to Chromium and Chromium to hqroomsrc, end-to-end encrypted', a
   // Chromium's fake camera, encrypted by the SDK, decoded by hqroomsrc
   // (only after decryption: it drops what does not decrypt).
   const viewer = gstLaunch(['-v', 'hqroomsrc', `server=${server.url}`, `room=${room}`,
-    'participants=carol', 'kinds=video', '!', 'fakesink', 'silent=false', 'sync=false'],
+    'participants=<carol>', 'kinds=video', '!', 'fakesink', 'silent=false', 'sync=false'],
   await token('gst-viewer', room));
   await viewer.waitFor((o) => (o.match(/last-message = chain/g) || []).length >= 30,
     '30 video frames from carol decrypted and decoded');

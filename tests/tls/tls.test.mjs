@@ -244,7 +244,7 @@ test('a call over https and wss survives a certificate swap; new connections get
   server.token('gst-camera', room));
   await waitFrames(doc, 'gst-camera', 90000 * SLOW);
   // A viewer pipeline decoding over wss.
-  const viewer = gstLaunch(['-m', '-v', 'hqroomsrc', ...common, 'participants=gst-camera', 'kinds=video',
+  const viewer = gstLaunch(['-m', '-v', 'hqroomsrc', ...common, 'participants=<gst-camera>', 'kinds=video',
     '!', 'fakesink', 'silent=false', 'sync=false'], server.token('gst-viewer', room));
   await viewer.waitFor((o) => frames(o) >= 30, '30 frames decoded over wss');
   const joins = server.events().filter((e) => e.what === 'participant-connected').length;

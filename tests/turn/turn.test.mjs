@@ -157,7 +157,7 @@ test('Chromium and the room elements relay through coturn with the credentials o
   const pub = gstLaunch(['hqroomsink', 'name=s', ...common, 'identity=gst-pub',
     'videotestsrc', 'is-live=true', '!', 'video/x-raw,width=320,height=240,framerate=15/1', '!', 's.']);
   await pub.waitFor((o) => /hq-joined/.test(o), 'hqroomsink to join');
-  const sub = gstLaunch(['hqroomsrc', ...common, 'identity=gst-sub', 'participants=chrome', 'kinds=video',
+  const sub = gstLaunch(['hqroomsrc', ...common, 'identity=gst-sub', 'participants=<chrome>', 'kinds=video',
     '!', 'fakesink', 'silent=false', 'sync=false']);
 
   const p = await openApp(context, `${server.url}/`, 'chrome');

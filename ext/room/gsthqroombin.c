@@ -1,28 +1,100 @@
-/* Glue between the room elements and HqRoomClient; see gsthqroomcommon.h.
+/* GstHqRoomBin: see gsthqroombin.h.
  *
  * Threading: the client, its WebSocket and both transports live on one
  * GThread running its own GMainContext, started when the element goes to
  * READY->PAUSED and stopped on the way down.  Streaming threads never wait
  * for it: packets go through the client's thread-safe send queue, and
- * what it receives is pushed into appsrc elements, which are thread-safe.
+ * what it receives a subclass pushes into appsrc elements, which are
+ * thread-safe.  The settings are the element's own fields, under its
+ * object lock, and never set a child's property under it (STYLE.md).
  */
-#include "gsthqroomcommon.h"
+#include "gsthqroombin.h"
 
 #include <string.h>
 #include <hq/hqprotocol.h>
 #include <hq/hqtoken.h>
 #include <hq/hqtransport.h>
-#include "gsthqroomsrc.h"
 
-/* Lines about an element go to its own category (plugin.c). */
-GST_DEBUG_CATEGORY_EXTERN (gst_hq_room_src_debug);
-GST_DEBUG_CATEGORY_EXTERN (gst_hq_room_sink_debug);
+/* Lines about an element go to its own category (the class's debug). */
 #define element_category(element)                                              \
-  (GST_IS_HQ_ROOM_SRC (element) ? gst_hq_room_src_debug                        \
-                                : gst_hq_room_sink_debug)
+  (GST_HQ_ROOM_BIN_GET_CLASS (element)->debug                                  \
+          ? GST_HQ_ROOM_BIN_GET_CLASS (element)->debug                         \
+          : GST_CAT_DEFAULT)
 
-void
-gst_hq_room_settings_init (GstHqRoomSettings *s)
+/* The properties of every room element. */
+typedef struct
+{
+  gchar *server;
+  gchar *room;
+  gchar *token;
+  gchar *identity;
+  guint reconnect_timeout_ms;
+  GstHqRoomIceTransportPolicy ice_transport_policy;
+  gboolean ice_udp;
+  gboolean ice_tcp;
+  gchar *tls_ca_file;
+} GstHqRoomSettings;
+
+enum
+{
+  PROP_0,
+  PROP_SERVER,
+  PROP_ROOM,
+  PROP_TOKEN,
+  PROP_IDENTITY,
+  PROP_RECONNECT_TIMEOUT,
+  PROP_ICE_TRANSPORT_POLICY,
+  PROP_ICE_UDP,
+  PROP_ICE_TCP,
+  PROP_TLS_CA_FILE,
+};
+
+/* Called on the client's thread right after the client is made, to
+ * connect signals and set what it publishes, before it starts. */
+typedef void (*GstHqRoomSetupFunc) (HqRoomClient *client, gpointer user_data);
+
+typedef struct
+{
+  GstElement *element;
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  HqRoomClient *client; /* owned by the thread; set while it runs */
+  GMutex lock;
+  GCond cond;
+  gboolean ready;
+} GstHqRoomConnection;
+
+typedef struct
+{
+  GstHqRoomSettings settings; /* under the object lock */
+  GstHqRoomConnection conn;
+  GstElement *rtpbin;
+} GstHqRoomBinPrivate;
+
+enum
+{
+  SIGNAL_SEND_CHAT_MESSAGE,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+GST_DEBUG_CATEGORY_STATIC (gst_hq_room_bin_debug);
+#define GST_CAT_DEFAULT gst_hq_room_bin_debug
+
+#define gst_hq_room_bin_parent_class parent_class
+G_DEFINE_ABSTRACT_TYPE_WITH_CODE (GstHqRoomBin, gst_hq_room_bin, GST_TYPE_BIN,
+    G_ADD_PRIVATE (GstHqRoomBin) GST_DEBUG_CATEGORY_INIT (
+        gst_hq_room_bin_debug, "hqroombin", 0, "hqrooms room elements' base"));
+
+static void post_error (GstElement *element, const GError *error);
+static void connection_stop (GstHqRoomConnection *conn);
+
+/* --- settings --- */
+
+static void
+settings_init (GstHqRoomSettings *s)
 {
   s->server = g_strdup (GST_HQ_ROOM_DEFAULT_SERVER);
   s->room = NULL;
@@ -34,8 +106,8 @@ gst_hq_room_settings_init (GstHqRoomSettings *s)
   s->ice_tcp = TRUE;
 }
 
-void
-gst_hq_room_settings_clear (GstHqRoomSettings *s)
+static void
+settings_clear (GstHqRoomSettings *s)
 {
   g_clear_pointer (&s->server, g_free);
   g_clear_pointer (&s->room, g_free);
@@ -44,8 +116,8 @@ gst_hq_room_settings_clear (GstHqRoomSettings *s)
   g_clear_pointer (&s->tls_ca_file, g_free);
 }
 
-void
-gst_hq_room_settings_copy (GstHqRoomSettings *dst, const GstHqRoomSettings *src)
+static void
+settings_copy (GstHqRoomSettings *dst, const GstHqRoomSettings *src)
 {
   *dst = *src;
   dst->server = g_strdup (src->server);
@@ -55,21 +127,21 @@ gst_hq_room_settings_copy (GstHqRoomSettings *dst, const GstHqRoomSettings *src)
   dst->tls_ca_file = g_strdup (src->tls_ca_file);
 }
 
-void
-gst_hq_room_settings_install (GObjectClass *klass)
+static void
+settings_install (GObjectClass *klass)
 {
-  g_object_class_install_property (klass, GST_HQ_ROOM_PROP_SERVER,
+  g_object_class_install_property (klass, PROP_SERVER,
       g_param_spec_string ("server", "Server",
           "hq-server's base URL (http://, https://, ws:// or wss://)",
           GST_HQ_ROOM_DEFAULT_SERVER,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (klass, GST_HQ_ROOM_PROP_ROOM,
+  g_object_class_install_property (klass, PROP_ROOM,
       g_param_spec_string ("room", "Room",
           "Room unique name or sid (default: the room the token names)", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (klass, GST_HQ_ROOM_PROP_TOKEN,
+  g_object_class_install_property (klass, PROP_TOKEN,
       g_param_spec_string ("token", "Token",
           "Access token (default: $HQ_ACCESS_TOKEN, else one minted for "
           "identity with $HQ_API_KEY_SID, $HQ_API_KEY_SECRET and "
@@ -77,19 +149,19 @@ gst_hq_room_settings_install (GObjectClass *klass)
           NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (klass, GST_HQ_ROOM_PROP_IDENTITY,
+  g_object_class_install_property (klass, PROP_IDENTITY,
       g_param_spec_string ("identity", "Identity",
           "Participant identity (for a minted token)", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (klass, GST_HQ_ROOM_PROP_RECONNECT_TIMEOUT,
+  g_object_class_install_property (klass, PROP_RECONNECT_TIMEOUT,
       g_param_spec_uint ("reconnect-timeout", "Reconnect timeout",
           "Give up after this long without the server (ms)", 0, G_MAXUINT,
           GST_HQ_ROOM_DEFAULT_RECONNECT_TIMEOUT_MS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_READY));
   /**
-   * GstHqRoomSrc:ice-transport-policy:
+   * GstHqRoomBin:ice-transport-policy:
    *
    * "relay": the transports use relayed candidates only, through the TURN
    * servers (with time-limited credentials) that the server's join reply
@@ -97,7 +169,7 @@ gst_hq_room_settings_install (GObjectClass *klass)
    * the TURN server learns the machine's addresses.  Without a usable
    * TURN server (turn: over UDP or TCP) ICE then fails.
    */
-  g_object_class_install_property (klass, GST_HQ_ROOM_PROP_ICE_TRANSPORT_POLICY,
+  g_object_class_install_property (klass, PROP_ICE_TRANSPORT_POLICY,
       g_param_spec_enum ("ice-transport-policy", "ICE transport policy",
           "Which ICE candidates to use: all, or relay (TURN only)",
           GST_TYPE_HQ_ROOM_ICE_TRANSPORT_POLICY,
@@ -105,35 +177,35 @@ gst_hq_room_settings_install (GObjectClass *klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_READY));
   /**
-   * GstHqRoomSrc:ice-udp:
+   * GstHqRoomBin:ice-udp:
    *
    * Gather UDP candidates.  FALSE: no UDP socket at all, as on a network
    * that blocks UDP; media then needs ICE over TCP (ice-tcp).
    */
-  g_object_class_install_property (klass, GST_HQ_ROOM_PROP_ICE_UDP,
+  g_object_class_install_property (klass, PROP_ICE_UDP,
       g_param_spec_boolean ("ice-udp", "ICE over UDP", "Gather UDP candidates",
           TRUE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_READY));
   /**
-   * GstHqRoomSrc:ice-tcp:
+   * GstHqRoomBin:ice-tcp:
    *
    * Gather ICE-TCP candidates (RFC 6544), so media reaches a server that
    * offers ICE over TCP ([media] ice_tcp) when UDP is blocked.
    */
-  g_object_class_install_property (klass, GST_HQ_ROOM_PROP_ICE_TCP,
+  g_object_class_install_property (klass, PROP_ICE_TCP,
       g_param_spec_boolean ("ice-tcp", "ICE over TCP",
           "Gather ICE-TCP candidates", TRUE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_READY));
   /**
-   * GstHqRoomSrc:tls-ca-file:
+   * GstHqRoomBin:tls-ca-file:
    *
    * A PEM file of the certificate authorities trusted for an https://
    * or wss:// server, in place of the system's: for a server whose
    * certificate a private CA signed (docs/tls.md).
    */
-  g_object_class_install_property (klass, GST_HQ_ROOM_PROP_TLS_CA_FILE,
+  g_object_class_install_property (klass, PROP_TLS_CA_FILE,
       g_param_spec_string ("tls-ca-file", "TLS CA file",
           "PEM file of the certificate authorities to trust for an https/wss "
           "server instead of the system's (default: $HQ_TLS_CA_FILE, else "
@@ -143,38 +215,37 @@ gst_hq_room_settings_install (GObjectClass *klass)
               | GST_PARAM_MUTABLE_READY));
 }
 
-gboolean
-gst_hq_room_settings_set (
-    GstHqRoomSettings *s, guint prop_id, const GValue *value)
+static gboolean
+settings_set (GstHqRoomSettings *s, guint prop_id, const GValue *value)
 {
   gchar **str;
 
   switch (prop_id) {
-    case GST_HQ_ROOM_PROP_SERVER:
+    case PROP_SERVER:
       str = &s->server;
       break;
-    case GST_HQ_ROOM_PROP_ROOM:
+    case PROP_ROOM:
       str = &s->room;
       break;
-    case GST_HQ_ROOM_PROP_TOKEN:
+    case PROP_TOKEN:
       str = &s->token;
       break;
-    case GST_HQ_ROOM_PROP_IDENTITY:
+    case PROP_IDENTITY:
       str = &s->identity;
       break;
-    case GST_HQ_ROOM_PROP_TLS_CA_FILE:
+    case PROP_TLS_CA_FILE:
       str = &s->tls_ca_file;
       break;
-    case GST_HQ_ROOM_PROP_RECONNECT_TIMEOUT:
+    case PROP_RECONNECT_TIMEOUT:
       s->reconnect_timeout_ms = g_value_get_uint (value);
       return TRUE;
-    case GST_HQ_ROOM_PROP_ICE_TRANSPORT_POLICY:
+    case PROP_ICE_TRANSPORT_POLICY:
       s->ice_transport_policy = g_value_get_enum (value);
       return TRUE;
-    case GST_HQ_ROOM_PROP_ICE_UDP:
+    case PROP_ICE_UDP:
       s->ice_udp = g_value_get_boolean (value);
       return TRUE;
-    case GST_HQ_ROOM_PROP_ICE_TCP:
+    case PROP_ICE_TCP:
       s->ice_tcp = g_value_get_boolean (value);
       return TRUE;
     default:
@@ -185,36 +256,35 @@ gst_hq_room_settings_set (
   return TRUE;
 }
 
-gboolean
-gst_hq_room_settings_get (
-    const GstHqRoomSettings *s, guint prop_id, GValue *value)
+static gboolean
+settings_get (const GstHqRoomSettings *s, guint prop_id, GValue *value)
 {
   switch (prop_id) {
-    case GST_HQ_ROOM_PROP_SERVER:
+    case PROP_SERVER:
       g_value_set_string (value, s->server);
       return TRUE;
-    case GST_HQ_ROOM_PROP_ROOM:
+    case PROP_ROOM:
       g_value_set_string (value, s->room);
       return TRUE;
-    case GST_HQ_ROOM_PROP_TOKEN:
+    case PROP_TOKEN:
       g_value_set_string (value, s->token);
       return TRUE;
-    case GST_HQ_ROOM_PROP_IDENTITY:
+    case PROP_IDENTITY:
       g_value_set_string (value, s->identity);
       return TRUE;
-    case GST_HQ_ROOM_PROP_TLS_CA_FILE:
+    case PROP_TLS_CA_FILE:
       g_value_set_string (value, s->tls_ca_file);
       return TRUE;
-    case GST_HQ_ROOM_PROP_RECONNECT_TIMEOUT:
+    case PROP_RECONNECT_TIMEOUT:
       g_value_set_uint (value, s->reconnect_timeout_ms);
       return TRUE;
-    case GST_HQ_ROOM_PROP_ICE_TRANSPORT_POLICY:
+    case PROP_ICE_TRANSPORT_POLICY:
       g_value_set_enum (value, s->ice_transport_policy);
       return TRUE;
-    case GST_HQ_ROOM_PROP_ICE_UDP:
+    case PROP_ICE_UDP:
       g_value_set_boolean (value, s->ice_udp);
       return TRUE;
-    case GST_HQ_ROOM_PROP_ICE_TCP:
+    case PROP_ICE_TCP:
       g_value_set_boolean (value, s->ice_tcp);
       return TRUE;
     default:
@@ -253,18 +323,18 @@ resolve_token (const GstHqRoomSettings *s, GError **error)
       &grant, 0, error);
 }
 
-void
-gst_hq_room_connection_init (GstHqRoomConnection *conn)
+static void
+connection_init (GstHqRoomConnection *conn)
 {
   memset (conn, 0, sizeof *conn);
   g_mutex_init (&conn->lock);
   g_cond_init (&conn->cond);
 }
 
-void
-gst_hq_room_connection_clear (GstHqRoomConnection *conn)
+static void
+connection_clear (GstHqRoomConnection *conn)
 {
-  gst_hq_room_connection_stop (conn);
+  connection_stop (conn);
   g_mutex_clear (&conn->lock);
   g_cond_clear (&conn->cond);
 }
@@ -283,7 +353,7 @@ on_client_error (HqRoomClient *client, GError *error, GstElement *element)
 {
   GST_CAT_ERROR_OBJECT (element_category (element), element,
       "the room client gave up: %s", error->message);
-  gst_hq_room_post_error (element, error);
+  post_error (element, error);
 }
 
 static gpointer
@@ -300,14 +370,17 @@ client_thread (gpointer data)
   if (client == NULL) {
     GST_CAT_ERROR_OBJECT (element_category (conn->element), conn->element,
         "cannot make a room client: %s", error->message);
-    gst_hq_room_post_error (conn->element, error);
+    post_error (conn->element, error);
   } else {
     g_signal_connect (
         client, "error", G_CALLBACK (on_client_error), conn->element);
+    /* set first, so that what the setup calls finds the client */
+    g_mutex_lock (&conn->lock);
+    conn->client = client;
+    g_mutex_unlock (&conn->lock);
     a->setup (client, a->user_data);
   }
   g_mutex_lock (&conn->lock);
-  conn->client = client;
   conn->ready = TRUE;
   g_cond_broadcast (&conn->cond);
   g_mutex_unlock (&conn->lock);
@@ -342,8 +415,8 @@ client_thread (gpointer data)
   return NULL;
 }
 
-gboolean
-gst_hq_room_connection_start (GstHqRoomConnection *conn, GstElement *element,
+static gboolean
+connection_start (GstHqRoomConnection *conn, GstElement *element,
     const GstHqRoomSettings *s, gboolean subscribe, GstHqRoomSetupFunc setup,
     gpointer user_data)
 {
@@ -355,7 +428,7 @@ gst_hq_room_connection_start (GstHqRoomConnection *conn, GstElement *element,
   if (token == NULL) {
     GST_CAT_ERROR_OBJECT (element_category (element), element,
         "no access token: %s", error->message);
-    gst_hq_room_post_error (element, error);
+    post_error (element, error);
     return FALSE;
   }
   GST_CAT_INFO_OBJECT (element_category (element), element,
@@ -401,7 +474,7 @@ gst_hq_room_connection_start (GstHqRoomConnection *conn, GstElement *element,
   /* No client (its error is posted): the state change fails, rather than
    * a pipeline going on to PLAYING with nothing that could ever join. */
   if (!made)
-    gst_hq_room_connection_stop (conn);
+    connection_stop (conn);
   return made;
 }
 
@@ -412,8 +485,8 @@ quit_loop (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-void
-gst_hq_room_connection_stop (GstHqRoomConnection *conn)
+static void
+connection_stop (GstHqRoomConnection *conn)
 {
   GMainContext *context;
   GSource *quit;
@@ -440,8 +513,8 @@ gst_hq_room_connection_stop (GstHqRoomConnection *conn)
   g_main_context_unref (context);
 }
 
-void
-gst_hq_room_connection_invoke_full (GstHqRoomConnection *conn, GSourceFunc func,
+static void
+connection_invoke_full (GstHqRoomConnection *conn, GSourceFunc func,
     gpointer data, GDestroyNotify notify)
 {
   GMainContext *context = NULL;
@@ -458,68 +531,6 @@ gst_hq_room_connection_invoke_full (GstHqRoomConnection *conn, GSourceFunc func,
   } else if (notify) {
     notify (data);
   }
-}
-
-void
-gst_hq_room_connection_invoke (
-    GstHqRoomConnection *conn, GSourceFunc func, gpointer data)
-{
-  gst_hq_room_connection_invoke_full (conn, func, data, NULL);
-}
-
-/* --- track priority --- */
-
-/* The nicks are the protocol's names (HqPriority, same order), set when
- * the type is registered. */
-G_STATIC_ASSERT ((gint)GST_HQ_ROOM_TRACK_PRIORITY_LOW == (gint)HQ_PRIORITY_LOW);
-G_STATIC_ASSERT (
-    (gint)GST_HQ_ROOM_TRACK_PRIORITY_HIGH == (gint)HQ_PRIORITY_HIGH);
-
-static GEnumValue track_priorities[] = {
-  { GST_HQ_ROOM_TRACK_PRIORITY_LOW, "Low", NULL },
-  { GST_HQ_ROOM_TRACK_PRIORITY_STANDARD, "Standard", NULL },
-  { GST_HQ_ROOM_TRACK_PRIORITY_HIGH, "High", NULL },
-  { 0, NULL, NULL },
-};
-
-GType
-gst_hq_room_track_priority_get_type (void)
-{
-  static GType type;
-
-  if (g_once_init_enter (&type)) {
-    for (guint i = 0; track_priorities[i].value_name; i++)
-      track_priorities[i].value_nick =
-          hq_protocol_priority_name ((HqPriority)track_priorities[i].value);
-    g_once_init_leave (&type,
-        g_enum_register_static ("GstHqRoomTrackPriority", track_priorities));
-  }
-  return type;
-}
-
-GType
-gst_hq_room_ice_transport_policy_get_type (void)
-{
-  static const GEnumValue policies[] = {
-    { GST_HQ_ROOM_ICE_TRANSPORT_POLICY_ALL, "Every kind of candidate", "all" },
-    { GST_HQ_ROOM_ICE_TRANSPORT_POLICY_RELAY, "Relayed candidates only (TURN)",
-        "relay" },
-    { 0, NULL, NULL },
-  };
-  static GType type;
-
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type,
-        g_enum_register_static ("GstHqRoomIceTransportPolicy", policies));
-  return type;
-}
-
-const gchar *
-gst_hq_room_track_priority_name (GstHqRoomTrackPriority priority)
-{
-  const gchar *name = hq_protocol_priority_name ((HqPriority)priority);
-
-  return name ? name : hq_protocol_priority_name (HQ_PRIORITY_STANDARD);
 }
 
 /* --- bus messages --- */
@@ -550,9 +561,8 @@ post (GstElement *element, GstStructure *s)
       element, gst_message_new_element (GST_OBJECT (element), s));
 }
 
-void
-gst_hq_room_post_joined (
-    GstElement *element, JsonObject *joined, gboolean resumed)
+static void
+post_joined (GstElement *element, JsonObject *joined, gboolean resumed)
 {
   JsonObject *room = obj (joined, "room"), *me = obj (joined, "participant");
 
@@ -570,8 +580,8 @@ gst_hq_room_post_joined (
           NULL));
 }
 
-void
-gst_hq_room_post_connection (GstElement *element, gboolean connected)
+static void
+post_connection (GstElement *element, gboolean connected)
 {
   if (!connected) {
     GST_CAT_WARNING_OBJECT (element_category (element), element,
@@ -585,9 +595,9 @@ gst_hq_room_post_connection (GstElement *element, gboolean connected)
   }
 }
 
-void
-gst_hq_room_on_media_changed (HqRoomClient *client, gint which,
-    gboolean connected, const gchar *why, GstElement *element)
+static void
+on_media_changed (HqRoomClient *client, gint which, gboolean connected,
+    const gchar *why, GstElement *element)
 {
   const gchar *transport =
       which == HQ_ROOM_TRANSPORT_PUBLISH ? "publish" : "subscribe";
@@ -637,8 +647,8 @@ post_track (GstElement *element, const gchar *name, JsonObject *msg)
           str_or_empty (t, "priority"), NULL));
 }
 
-void
-gst_hq_room_post_event (GstElement *element, const gchar *type, JsonObject *msg)
+static void
+post_event (GstElement *element, const gchar *type, JsonObject *msg)
 {
   HqMessageType t = hq_protocol_message_type (type);
 
@@ -688,8 +698,8 @@ gst_hq_room_post_event (GstElement *element, const gchar *type, JsonObject *msg)
   }
 }
 
-void
-gst_hq_room_post_error (GstElement *element, const GError *error)
+static void
+post_error (GstElement *element, const GError *error)
 {
   GstResourceError code;
 
@@ -712,4 +722,348 @@ gst_hq_room_post_error (GstElement *element, const GError *error)
   }
   gst_element_message_full (element, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
       code, g_strdup (error->message), NULL, __FILE__, GST_FUNCTION, __LINE__);
+}
+
+/* --- the element --- */
+
+static void
+on_joined (HqRoomClient *client, JsonObject *joined, gboolean resumed,
+    GstElement *element)
+{
+  post_joined (element, joined, resumed);
+}
+
+static void
+on_message (HqRoomClient *client, const gchar *type, JsonObject *msg,
+    GstElement *element)
+{
+  post_event (element, type, msg);
+}
+
+static void
+on_connection (HqRoomClient *client, gboolean connected, GstElement *element)
+{
+  post_connection (element, connected);
+}
+
+/* The client's thread, before the client starts: the subclass's handlers
+ * first, so that a pad already says what a bus message announces. */
+static void
+setup_client (HqRoomClient *client, gpointer user_data)
+{
+  GstHqRoomBin *self = user_data;
+  GstHqRoomBinClass *klass = GST_HQ_ROOM_BIN_GET_CLASS (self);
+
+  if (klass->setup_client)
+    klass->setup_client (self, client);
+  g_signal_connect (client, "joined", G_CALLBACK (on_joined), self);
+  g_signal_connect (client, "message", G_CALLBACK (on_message), self);
+  g_signal_connect (
+      client, "connection-changed", G_CALLBACK (on_connection), self);
+  g_signal_connect (
+      client, "media-changed", G_CALLBACK (on_media_changed), self);
+}
+
+/* --- the subclasses' properties, as fields --- */
+
+static GQuark field_quark;
+
+/* A GstValueArray of strings as a vector without empty ones (NULL: none). */
+static gchar **
+strv_from_array (const GValue *value)
+{
+  GPtrArray *strs = g_ptr_array_new ();
+
+  for (guint i = 0; i < gst_value_array_get_size (value); i++) {
+    const GValue *v = gst_value_array_get_value (value, i);
+    const gchar *str = G_VALUE_HOLDS_STRING (v) ? g_value_get_string (v) : NULL;
+    if (str && *str)
+      g_ptr_array_add (strs, g_strdup (str));
+  }
+  if (strs->len == 0) {
+    g_ptr_array_free (strs, TRUE);
+    return NULL;
+  }
+  g_ptr_array_add (strs, NULL);
+  return (gchar **)g_ptr_array_free (strs, FALSE);
+}
+
+static void
+strv_to_array (gchar **strv, GValue *value)
+{
+  for (guint i = 0; strv && strv[i]; i++) {
+    GValue v = G_VALUE_INIT;
+    g_value_init (&v, G_TYPE_STRING);
+    g_value_set_string (&v, strv[i]);
+    gst_value_array_append_and_take_value (value, &v);
+  }
+}
+
+static gpointer
+field_of (GObject *object, GParamSpec *pspec)
+{
+  gsize at = GPOINTER_TO_SIZE (g_param_spec_get_qdata (pspec, field_quark));
+
+  return at ? G_STRUCT_MEMBER_P (object, at - 1) : NULL;
+}
+
+static void
+field_set_property (
+    GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  GType type = G_PARAM_SPEC_VALUE_TYPE (pspec);
+  gpointer field = field_of (object, pspec), old = NULL;
+  gchar **strv = type == GST_TYPE_ARRAY ? strv_from_array (value) : NULL;
+  GstHqRoomBinClass *klass = GST_HQ_ROOM_BIN_GET_CLASS (object);
+
+  if (field == NULL) {
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    return;
+  }
+  GST_OBJECT_LOCK (object);
+  if (type == G_TYPE_STRING) {
+    old = *(gchar **)field;
+    *(gchar **)field = g_value_dup_string (value);
+  } else if (type == GST_TYPE_ARRAY) {
+    old = *(gchar ***)field;
+    *(gchar ***)field = strv;
+  } else if (type == G_TYPE_UINT) {
+    *(guint *)field = g_value_get_uint (value);
+  } else if (type == G_TYPE_BOOLEAN) {
+    *(gboolean *)field = g_value_get_boolean (value);
+  } else if (G_TYPE_IS_ENUM (type)) {
+    *(gint *)field = g_value_get_enum (value);
+  }
+  GST_OBJECT_UNLOCK (object);
+  if (type == GST_TYPE_ARRAY)
+    g_strfreev (old);
+  else
+    g_free (old);
+  if (klass->property_changed)
+    klass->property_changed (GST_HQ_ROOM_BIN (object), pspec);
+}
+
+static void
+field_get_property (
+    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  GType type = G_PARAM_SPEC_VALUE_TYPE (pspec);
+  gpointer field = field_of (object, pspec);
+
+  if (field == NULL) {
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    return;
+  }
+  GST_OBJECT_LOCK (object);
+  if (type == G_TYPE_STRING)
+    g_value_set_string (value, *(gchar **)field);
+  else if (type == GST_TYPE_ARRAY)
+    strv_to_array (*(gchar ***)field, value);
+  else if (type == G_TYPE_UINT)
+    g_value_set_uint (value, *(guint *)field);
+  else if (type == G_TYPE_BOOLEAN)
+    g_value_set_boolean (value, *(gboolean *)field);
+  else if (G_TYPE_IS_ENUM (type))
+    g_value_set_enum (value, *(gint *)field);
+  GST_OBJECT_UNLOCK (object);
+}
+
+void
+gst_hq_room_bin_class_install_field (
+    GstHqRoomBinClass *klass, guint prop_id, gsize offset, GParamSpec *pspec)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+
+  g_param_spec_set_qdata (pspec, field_quark, GSIZE_TO_POINTER (offset + 1));
+  gobject_class->set_property = field_set_property;
+  gobject_class->get_property = field_get_property;
+  g_object_class_install_property (gobject_class, prop_id, pspec);
+}
+
+GstDebugCategory *
+gst_hq_room_bin_class_add_debug (
+    GstHqRoomBinClass *klass, const gchar *name, const gchar *description)
+{
+  GST_DEBUG_CATEGORY_INIT (klass->debug, name, 0, description);
+  return klass->debug;
+}
+
+HqRoomClient *
+gst_hq_room_bin_ref_client (GstHqRoomBin *self)
+{
+  GstHqRoomBinPrivate *priv = gst_hq_room_bin_get_instance_private (self);
+  HqRoomClient *client;
+
+  g_mutex_lock (&priv->conn.lock);
+  client = priv->conn.client ? g_object_ref (priv->conn.client) : NULL;
+  g_mutex_unlock (&priv->conn.lock);
+  return client;
+}
+
+void
+gst_hq_room_bin_invoke (
+    GstHqRoomBin *self, GSourceFunc func, gpointer data, GDestroyNotify notify)
+{
+  GstHqRoomBinPrivate *priv = gst_hq_room_bin_get_instance_private (self);
+
+  connection_invoke_full (&priv->conn, func, data, notify);
+}
+
+GstElement *
+gst_hq_room_bin_get_rtpbin (GstHqRoomBin *self)
+{
+  GstHqRoomBinPrivate *priv = gst_hq_room_bin_get_instance_private (self);
+
+  return priv->rtpbin;
+}
+
+gchar *
+gst_hq_room_bin_dup_identity (GstHqRoomBin *self)
+{
+  GstHqRoomBinPrivate *priv = gst_hq_room_bin_get_instance_private (self);
+  gchar *identity;
+
+  GST_OBJECT_LOCK (self);
+  identity = g_strdup (priv->settings.identity);
+  GST_OBJECT_UNLOCK (self);
+  return identity;
+}
+
+static void
+send_chat_message (GstHqRoomBin *self, const gchar *body)
+{
+  HqRoomClient *client = gst_hq_room_bin_ref_client (self);
+
+  if (client == NULL || body == NULL || *body == '\0') {
+    GST_CAT_WARNING_OBJECT (element_category (self), self,
+        "not sending chat: %s", client ? "empty body" : "not connected");
+    g_clear_object (&client);
+    return;
+  }
+  hq_room_client_send_chat (client, body);
+  g_object_unref (client);
+}
+
+static GstStateChangeReturn
+gst_hq_room_bin_change_state (GstElement *element, GstStateChange transition)
+{
+  GstHqRoomBin *self = GST_HQ_ROOM_BIN (element);
+  GstHqRoomBinClass *klass = GST_HQ_ROOM_BIN_GET_CLASS (self);
+  GstHqRoomBinPrivate *priv = gst_hq_room_bin_get_instance_private (self);
+  GstStateChangeReturn ret;
+
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY && priv->rtpbin == NULL) {
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+        ("rtpbin (gst-plugins-good) is missing"), (NULL));
+    return GST_STATE_CHANGE_FAILURE;
+  }
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    GstHqRoomSettings s;
+    gboolean ok;
+
+    if (klass->starting)
+      klass->starting (self);
+    GST_OBJECT_LOCK (self);
+    settings_copy (&s, &priv->settings);
+    GST_OBJECT_UNLOCK (self);
+    ok = connection_start (
+        &priv->conn, element, &s, klass->subscribe, setup_client, self);
+    settings_clear (&s);
+    if (!ok)
+      return GST_STATE_CHANGE_FAILURE;
+  }
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    connection_stop (&priv->conn);
+    if (klass->stopped)
+      klass->stopped (self);
+  }
+  return ret;
+}
+
+static void
+gst_hq_room_bin_set_property (
+    GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  GstHqRoomBin *self = GST_HQ_ROOM_BIN (object);
+  GstHqRoomBinPrivate *priv = gst_hq_room_bin_get_instance_private (self);
+  gboolean known;
+
+  GST_OBJECT_LOCK (self);
+  known = settings_set (&priv->settings, prop_id, value);
+  GST_OBJECT_UNLOCK (self);
+  if (!known)
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+gst_hq_room_bin_get_property (
+    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  GstHqRoomBin *self = GST_HQ_ROOM_BIN (object);
+  GstHqRoomBinPrivate *priv = gst_hq_room_bin_get_instance_private (self);
+  gboolean known;
+
+  GST_OBJECT_LOCK (self);
+  known = settings_get (&priv->settings, prop_id, value);
+  GST_OBJECT_UNLOCK (self);
+  if (!known)
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+gst_hq_room_bin_finalize (GObject *object)
+{
+  GstHqRoomBin *self = GST_HQ_ROOM_BIN (object);
+  GstHqRoomBinPrivate *priv = gst_hq_room_bin_get_instance_private (self);
+
+  connection_clear (&priv->conn);
+  settings_clear (&priv->settings);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_hq_room_bin_init (GstHqRoomBin *self)
+{
+  GstHqRoomBinPrivate *priv = gst_hq_room_bin_get_instance_private (self);
+
+  settings_init (&priv->settings);
+  connection_init (&priv->conn);
+  priv->rtpbin = gst_element_factory_make ("rtpbin", "rtpbin");
+  if (priv->rtpbin) {
+    /* AVPF: feedback (PLI, FIR, NACK) is sent and acted on at once. */
+    gst_util_set_object_arg (G_OBJECT (priv->rtpbin), "rtp-profile", "avpf");
+    gst_bin_add (GST_BIN (self), priv->rtpbin);
+  }
+}
+
+static void
+gst_hq_room_bin_class_init (GstHqRoomBinClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  gobject_class->set_property = gst_hq_room_bin_set_property;
+  gobject_class->get_property = gst_hq_room_bin_get_property;
+  gobject_class->finalize = gst_hq_room_bin_finalize;
+  element_class->change_state = gst_hq_room_bin_change_state;
+
+  settings_install (gobject_class);
+  field_quark = g_quark_from_static_string ("gst-hq-room-bin-field");
+
+  /**
+   * GstHqRoomBin::send-chat-message:
+   * @body: the message text
+   *
+   * Sends a chat message to the room; it comes back as an
+   * `hq-chat-message` element message once the server stored it.
+   */
+  signals[SIGNAL_SEND_CHAT_MESSAGE] = g_signal_new_class_handler (
+      "send-chat-message", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION, G_CALLBACK (send_chat_message), NULL,
+      NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_HQ_ROOM_BIN, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_HQ_ROOM_TRACK_PRIORITY, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_HQ_ROOM_ICE_TRANSPORT_POLICY, 0);
 }
