@@ -418,13 +418,10 @@ on_request_pt_map (
   while (caps == NULL && g_hash_table_iter_next (&iter, NULL, &value)) {
     Stream *s = value;
     const HqSdpCodec *c = stream_codec (s, pt);
-    const HqCodec *codec = c ? hq_codec_find (c->name) : NULL;
-    if (codec == NULL)
-      continue;
-    caps = hq_codec_rtp_caps (codec, pt);
-    gst_caps_set_simple (caps, "rtcp-fb-nack", G_TYPE_BOOLEAN, TRUE,
-        "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE, "rtcp-fb-ccm-fir",
-        G_TYPE_BOOLEAN, TRUE, NULL);
+    /* GStreamer's own reading of the offer's m-line (rtpmap, fmtp,
+     * rtcp-fb): only what the server offered. */
+    if (c && hq_codec_find (c->name))
+      caps = hq_sdp_codec_get_caps (s->track->kind, c);
   }
   g_mutex_unlock (&self->lock);
   GST_DEBUG_OBJECT (self, "pt %u: %" GST_PTR_FORMAT, pt, caps);
