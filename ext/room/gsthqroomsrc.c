@@ -921,7 +921,10 @@ on_joined (HqRoomClient *client, JsonObject *joined, gboolean resumed,
   gst_hq_room_netq_cache_joined (self->netq, client);
 }
 
-/* A publisher changed a track's priority: its pad says so. */
+/* A publisher changed a track's priority: its pad says so.  The pad is
+ * found among the element's pads, not as its stream's: a pad is added (and
+ * its pad-added emitted) before on_rtpbin_pad_added records it in the
+ * stream, and in between it must change too. */
 static void
 priority_changed (GstHqRoomSrc *self, JsonObject *msg)
 {
@@ -930,9 +933,9 @@ priority_changed (GstHqRoomSrc *self, JsonObject *msg)
       ? json_object_get_object_member (msg, "track")
       : NULL;
   const gchar *sid, *priority;
-  GstHqRoomSrcPad *pad = NULL;
   GHashTableIter iter;
   gpointer value;
+  GList *pads = NULL;
 
   if (!track)
     return;
@@ -948,16 +951,25 @@ priority_changed (GstHqRoomSrc *self, JsonObject *msg)
     if (sid && g_strcmp0 (s->track->track_sid, sid) == 0) {
       g_free (s->track->priority);
       s->track->priority = g_strdup (priority);
-      if (s->pad)
-        pad = gst_object_ref (s->pad);
       break;
     }
   }
   g_mutex_unlock (&self->lock);
-  if (pad) {
-    pad_set_priority (pad, priority);
-    gst_object_unref (pad);
+  GST_OBJECT_LOCK (self);
+  for (GList *l = GST_ELEMENT (self)->srcpads; l; l = l->next)
+    pads = g_list_prepend (pads, gst_object_ref (l->data));
+  GST_OBJECT_UNLOCK (self);
+  for (GList *l = pads; sid && l; l = l->next) {
+    GstHqRoomSrcPad *pad = l->data;
+    gboolean same;
+
+    GST_OBJECT_LOCK (pad);
+    same = g_strcmp0 (pad->track_sid, sid) == 0;
+    GST_OBJECT_UNLOCK (pad);
+    if (same)
+      pad_set_priority (pad, priority);
   }
+  g_list_free_full (pads, gst_object_unref);
 }
 
 static void
