@@ -628,7 +628,10 @@ on_joined (HqRoomClient *client, JsonObject *joined, gboolean resumed,
   gst_hq_room_netq_cache_joined (self->netq, client);
 }
 
-/* A publisher changed a track's priority: its pad says so. */
+/* A publisher changed a track's priority: its pad says so.  The pad is
+ * found among the element's pads, not as its stream's: a pad is added (and
+ * its pad-added emitted) before on_rtpbin_pad_added records it in the
+ * stream, and in between it must change too. */
 static void
 priority_changed (GstHqRoomSrc *self, JsonObject *msg)
 {
@@ -637,9 +640,9 @@ priority_changed (GstHqRoomSrc *self, JsonObject *msg)
       ? json_object_get_object_member (msg, "track")
       : NULL;
   const gchar *sid, *priority;
-  GstHqRoomSrcPad *pad = NULL;
   GHashTableIter iter;
   gpointer value;
+  GList *pads = NULL;
 
   if (!track)
     return;
@@ -655,16 +658,20 @@ priority_changed (GstHqRoomSrc *self, JsonObject *msg)
     if (sid && g_strcmp0 (s->track->track_sid, sid) == 0) {
       g_free (s->track->priority);
       s->track->priority = g_strdup (priority);
-      if (s->pad)
-        pad = gst_object_ref (s->pad);
       break;
     }
   }
   g_mutex_unlock (&self->lock);
-  if (pad) {
-    gst_hq_room_src_pad_set_priority (pad, priority);
-    gst_object_unref (pad);
+  GST_OBJECT_LOCK (self);
+  for (GList *l = GST_ELEMENT (self)->srcpads; l; l = l->next)
+    pads = g_list_prepend (pads, gst_object_ref (l->data));
+  GST_OBJECT_UNLOCK (self);
+  for (GList *l = pads; l; l = l->next) {
+    if (G_TYPE_CHECK_INSTANCE_TYPE (l->data, GST_TYPE_HQ_ROOM_SRC_PAD)
+        && gst_hq_room_src_pad_has_track (l->data, sid))
+      gst_hq_room_src_pad_set_priority (l->data, priority);
   }
+  g_list_free_full (pads, gst_object_unref);
 }
 
 static void

@@ -183,6 +183,17 @@ gst_hq_room_src_pad_set_track (GstHqRoomSrcPad *pad, const HqRoomRemoteTrack *t)
   GST_OBJECT_UNLOCK (pad);
 }
 
+gboolean
+gst_hq_room_src_pad_has_track (GstHqRoomSrcPad *pad, const gchar *track_sid)
+{
+  gboolean same;
+
+  GST_OBJECT_LOCK (pad);
+  same = track_sid && g_strcmp0 (pad->track_sid, track_sid) == 0;
+  GST_OBJECT_UNLOCK (pad);
+  return same;
+}
+
 /* End to end: what the stream's hqframedecrypt decrypted and dropped. */
 static void
 add_e2ee_stats (GstHqRoomSrcPad *pad, GstStructure *s)

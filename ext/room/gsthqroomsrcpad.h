@@ -21,6 +21,9 @@ void gst_hq_room_src_pad_set_track (
 /* Sets the priority from the protocol's name (NULL: standard) and
  * notifies when it changed. */
 void gst_hq_room_src_pad_set_priority (GstHqRoomSrcPad *pad, const gchar *name);
+/* TRUE when the pad carries the track @track_sid. */
+gboolean gst_hq_room_src_pad_has_track (
+    GstHqRoomSrcPad *pad, const gchar *track_sid);
 
 /* The element's network quality figures, for its pads' stats. */
 GstHqRoomNetqCache *gst_hq_room_src_get_netq (GstHqRoomSrc *self);
