@@ -34,6 +34,7 @@ struct _Run
   GCancellable *cancel; /* the pending read of its output */
   gboolean stopping; /* we asked it to finish */
   gchar *recorder_sid; /* its hidden participant, once joined */
+  gboolean joined; /* it joined the room at least once */
   GHashTable *open; /* track sid -> RunRow being recorded (borrowed) */
   GPtrArray *rows; /* RunRow, owned, in creation order */
   gint64 started;

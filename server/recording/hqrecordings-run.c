@@ -534,8 +534,13 @@ run_exited (GObject *source, GAsyncResult *res, gpointer data)
   g_ptr_array_remove (recs->runs, run);
   if (state && state->run == run) {
     state->run = NULL;
+    /* A run that failed before it ever joined the room would fail the
+     * same way again (no plugins, a server it cannot reach), however long
+     * a busy machine took to show it: not restarted.  One that joined and
+     * then died young neither (no crash loops). */
     if (!clean && !run->stopping
-        && hq_now_ms () - run->started < HQ_RECORDER_MIN_LIFETIME_MS)
+        && (!run->joined
+            || hq_now_ms () - run->started < HQ_RECORDER_MIN_LIFETIME_MS))
       state->restart_blocked = TRUE;
   }
   run->state = NULL;

@@ -500,6 +500,7 @@ recorder_joined (HqRoom *room, const gchar *sid, gpointer data)
     return;
   g_free (state->run->recorder_sid);
   state->run->recorder_sid = g_strdup (sid);
+  state->run->joined = TRUE;
   hq_recordings_log_run (state->run, HQ_LOG_INFO, "joined", sid);
   hq_recordings_sync_room (recs, state);
 }
