@@ -166,23 +166,6 @@ hq_participant_remove (HqParticipant *host, const gchar *target_sid,
   return TRUE;
 }
 
-gboolean
-hq_participant_may_end_room (HqParticipant *host, GError **error)
-{
-  if (host->role == HQ_ROLE_HOST && !host->waiting)
-    return TRUE;
-  g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FORBIDDEN,
-      "Only a host may end the room for everyone.");
-  return FALSE;
-}
-
-void
-hq_participant_end_room (HqParticipant *host)
-{
-  hq_room_event (host->room, "room-ended-by-host", NULL, NULL, host, NULL);
-  hq_room_complete (host->room, "completed_by_host");
-}
-
 JsonObject *
 hq_participant_set_recording (
     HqParticipant *host, JsonArray *rules, GError **error)

@@ -28,6 +28,10 @@ struct _HqRooms
   const HqRoomRecording *recording; /* NULL: nobody records */
   gpointer recording_data;
   gint64 drain_deadline_ms; /* 0: not draining */
+  /* hq_room_complete, set by hq_rooms_new: the idle timers end a room
+   * through it, since they run below hqroom.c and may not call it by
+   * name. */
+  void (*complete) (HqRoom *room, const gchar *reason);
 };
 
 struct _HqRoom

@@ -380,7 +380,7 @@ idle_timeout_cb (gpointer user_data)
   HqRoom *room = user_data;
 
   room->idle_timer = 0;
-  hq_room_complete (room, room->idle_reason);
+  room->rooms->complete (room, room->idle_reason);
   return G_SOURCE_REMOVE;
 }
 
@@ -589,6 +589,7 @@ hq_rooms_new (HqConfig *config, HqStore *store, GError **error)
 
   rooms->config = config;
   rooms->store = store;
+  rooms->complete = hq_room_complete;
   rooms->callbacks = hq_callbacks_new (config->key_sid, config->key_secret,
       config->auth_token, config->callback_retry_ms);
   rooms->by_name = g_hash_table_new (g_str_hash, g_str_equal);
@@ -950,4 +951,21 @@ hq_room_complete (HqRoom *room, const gchar *reason)
   }
   g_hash_table_remove (rooms->by_name, room->rec.unique_name);
   g_hash_table_remove (rooms->live, room->rec.sid);
+}
+
+gboolean
+hq_participant_may_end_room (HqParticipant *host, GError **error)
+{
+  if (host->role == HQ_ROLE_HOST && !host->waiting)
+    return TRUE;
+  g_set_error (error, HQ_ROOM_ERROR, HQ_ROOM_ERROR_FORBIDDEN,
+      "Only a host may end the room for everyone.");
+  return FALSE;
+}
+
+void
+hq_participant_end_room (HqParticipant *host)
+{
+  hq_room_event (host->room, "room-ended-by-host", NULL, NULL, host, NULL);
+  hq_room_complete (host->room, "completed_by_host");
 }
