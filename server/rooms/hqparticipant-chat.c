@@ -1,6 +1,5 @@
-/* Participants' chat; see hqroom.h: messages stored before anyone hears
+/* Participants' chat; see hqparticipant.h: messages stored before anyone hears
  * of them, attachments' links, history pages. */
-#include "hqroom-private.h"
 #include "hqparticipant-private.h"
 #include "hqhttp.h"
 #include "hqlog.h"

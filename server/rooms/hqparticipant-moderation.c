@@ -1,6 +1,5 @@
-/* Moderation; see hqroom.h: what a host does to others (admit, deny,
- * mute, remove), ending the room and starting or stopping recording. */
-#include "hqroom-private.h"
+/* Moderation; see hqparticipant.h: what a host does to others (admit, deny,
+ * mute, remove) and starting or stopping recording. */
 #include "hqparticipant-private.h"
 #include "hqhttp.h"
 #include "hqlog.h"

@@ -1,11 +1,27 @@
 /* What the participant files (hqparticipant.c, hqparticipant-chat.c,
- * hqparticipant-tracks.c, hqparticipant-moderation.c) share and nobody else sees. */
+ * hqparticipant-tracks.c, hqparticipant-moderation.c) share, and what
+ * hqroom.c, the layer above them, does to participants: ban, disconnect
+ * and free them when a room is kicked from or ends.  Nobody outside the
+ * rooms folder sees it. */
 #ifndef __HQ_PARTICIPANT_PRIVATE_H__
 #define __HQ_PARTICIPANT_PRIVATE_H__
 
-#include "hqroom-private.h"
+#include "hqparticipant.h"
+#include "hqroomcore-private.h"
 
 G_BEGIN_DECLS
+
+/* Stores that @p's identity may not join the room again (@reason:
+ * removed, kicked, denied) and records it in the audit log.  Fails, with
+ * nothing changed, when the store cannot take it. */
+gboolean hq_participant_ban (HqParticipant *p, const gchar *reason,
+    HqParticipant *actor, GError **error);
+
+/* Ends @p's membership for @reason, closing its connection with @code,
+ * and frees it. */
+void hq_participant_disconnect (
+    HqParticipant *p, const gchar *reason, gushort code, HqParticipant *actor);
+void hq_participant_free (HqParticipant *p);
 
 /* {sid, identity, name} of @p (new). */
 JsonObject *hq_participant_ref_json (HqParticipant *p);

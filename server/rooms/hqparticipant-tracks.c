@@ -1,7 +1,6 @@
-/* Participants' tracks; see hqroom.h: publishing track metadata,
+/* Participants' tracks; see hqparticipant.h: publishing track metadata,
  * enabling and priorities, subscribe rules, a subscriber's own priority,
  * data track messages and the peer-to-peer relay. */
-#include "hqroom-private.h"
 #include "hqparticipant-private.h"
 #include "hqhttp.h"
 #include "hqlog.h"

@@ -1,4 +1,4 @@
-/* Participants; see hqroom.h.  How a participant enters and leaves a
+/* Participants; see hqparticipant.h.  How a participant enters and leaves a
  * room: join, the waiting room, resume after a dropped connection, leave,
  * bans, the hidden recorder and chat-only members.  What it does once in
  * is in hqparticipant-chat.c (chat), hqparticipant-tracks.c (tracks,
@@ -6,7 +6,6 @@
  *
  * Each operation follows hqroom.c's order: validate, store, audit log and
  * status callback, then tell the participants. */
-#include "hqroom-private.h"
 #include "hqparticipant-private.h"
 #include "hqhttp.h"
 #include "hqlog.h"
@@ -108,17 +107,6 @@ hq_participant_free (HqParticipant *p)
 }
 
 /* --- participants --- */
-
-HqParticipant *
-hq_room_find_participant (HqRoom *room, const gchar *sid)
-{
-  for (guint i = 0; i < room->participants->len; i++) {
-    HqParticipant *p = g_ptr_array_index (room->participants, i);
-    if (g_strcmp0 (p->rec.sid, sid) == 0)
-      return p;
-  }
-  return NULL;
-}
 
 static HqParticipant *
 find_identity (HqRoom *room, const gchar *identity)

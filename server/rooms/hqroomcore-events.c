@@ -1,4 +1,4 @@
-/* Following rooms (hqroom.h, "following rooms"): the observers the rooms
+/* Following rooms (hqroomcore.h, "following rooms"): the observers the rooms
  * tell what happens in them, the one HqRoomRecording they ask about
  * recording, and what the observers may read of a room.
  *
@@ -7,7 +7,7 @@
  * (hq_room_emit_*), the supervisor registered itself at start.  Observers
  * are called in the order they were added, on the main context, and must
  * not add or remove observers from inside a call. */
-#include "hqroom-private.h"
+#include "hqroomcore-private.h"
 
 #include <hq/hqutil.h>
 
@@ -199,14 +199,14 @@ void
 hq_rooms_post_callback (HqRooms *rooms, const gchar *room_sid,
     const gchar *event, GHashTable *fields)
 {
-  HqRoom *room = hq_rooms_lookup (rooms, room_sid);
+  HqRoom *room = g_hash_table_lookup (rooms->live, room_sid);
   g_autoptr (HqRoomRecord) stored = NULL;
   g_autoptr (GHashTable) f = NULL;
   HqRoomRecord *rec;
   GHashTableIter iter;
   gpointer key, value;
 
-  if (room && g_strcmp0 (room->rec.sid, room_sid) == 0)
+  if (room)
     rec = &room->rec;
   else if ((stored = hq_store_get_room (rooms->store, room_sid, NULL)))
     rec = stored;

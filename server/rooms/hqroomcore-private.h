@@ -1,11 +1,11 @@
-/* What hqroom.c, hqroom-events.c and hqparticipant.c share and nobody
- * else sees: the room and participant structures and the helpers they
- * use.  Everything here runs on the main context. */
-#ifndef __HQ_ROOM_PRIVATE_H__
-#define __HQ_ROOM_PRIVATE_H__
+/* What the rooms folder shares inside itself and nobody else sees: the
+ * room and participant structures and the room core's helpers
+ * (hqroomcore.c, hqroomcore-events.c), for hqroom.c and the participant
+ * files.  Everything here runs on the main context. */
+#ifndef __HQ_ROOM_CORE_PRIVATE_H__
+#define __HQ_ROOM_CORE_PRIVATE_H__
 
-#include "hqroom.h"
-#include "hqsfu.h"
+#include "hqroomcore.h"
 
 G_BEGIN_DECLS
 
@@ -82,6 +82,9 @@ struct _HqParticipant
 
 void hq_clear_source (guint *id);
 guint hq_timeout_ms (gint64 ms, GSourceFunc fn, gpointer data);
+/* Counts down @minutes (scaled by the config's minute) before the room
+ * ends with @reason, replacing the countdown running. */
+void hq_room_start_idle_timer (HqRoom *room, gint minutes, const gchar *reason);
 
 /* Sends @msg (borrowed) to @p when it has a connection. */
 void hq_participant_send (HqParticipant *p, JsonObject *msg);
@@ -100,18 +103,13 @@ GHashTable *hq_room_callback_fields (
 void hq_room_event_identity (HqRoom *room, const gchar *event,
     const gchar *identity, HqParticipant *actor, JsonObject *detail);
 
-/* Stores that @p's identity may not join the room again (@reason:
- * removed, kicked, denied) and records it in the audit log.  Fails, with
- * nothing changed, when the store cannot take it. */
-gboolean hq_participant_ban (HqParticipant *p, const gchar *reason,
-    HqParticipant *actor, GError **error);
-
 guint hq_room_connected_count (HqRoom *room);
 /* Starts the empty-room countdown when nobody is left. */
 void hq_room_maybe_start_empty_timer (HqRoom *room);
 HqParticipant *hq_room_find_participant (HqRoom *room, const gchar *sid);
 
-/* Tells the observers (hqroom.h, HqRoomObserver; hqroom-events.c). */
+/* Tells the observers (hqroomcore.h, HqRoomObserver;
+ * hqroomcore-events.c). */
 void hq_room_emit_started (HqRoom *room);
 void hq_room_emit_joined (HqParticipant *p);
 void hq_room_emit_left (HqParticipant *p);
@@ -125,12 +123,6 @@ JsonNode *hq_room_recording_state (HqRoom *room);
 JsonObject *hq_room_set_recording_rules (
     HqRoom *room, JsonArray *rules, HqParticipant *host, GError **error);
 
-/* Ends @p's membership for @reason, closing its connection with @code,
- * and frees it. */
-void hq_participant_disconnect (
-    HqParticipant *p, const gchar *reason, gushort code, HqParticipant *actor);
-void hq_participant_free (HqParticipant *p);
-
 G_END_DECLS
 
-#endif /* __HQ_ROOM_PRIVATE_H__ */
+#endif /* __HQ_ROOM_CORE_PRIVATE_H__ */
