@@ -2,7 +2,7 @@
  * readers; see hqprotocol.h.
  *
  * Every name the protocol gives a message type, error code, close code,
- * priority, rule or leave reason is spelled in a table of this file and
+ * priority, rule, leave or room end reason or transport state is spelled in a table of this file and
  * nowhere else in C (tests/protocol/names.py); each table is indexed by
  * its enum, so a name is found by value in one step and a value by name
  * in a loop over a few dozen strings. */
@@ -107,7 +107,7 @@ hq_protocol_close_text (gint code)
   return NULL;
 }
 
-/* --- priorities, rules, leave reasons --- */
+/* --- priorities, rules, leave and end reasons, transport states --- */
 
 static const gchar *const priorities[] = {
   [HQ_PRIORITY_LOW] = "low",
@@ -175,6 +175,22 @@ hq_protocol_rule_filter_from_name (const gchar *name, HqRuleFilter *out)
   FROM_NAME (rule_filters, name, out, HqRuleFilter);
 }
 
+void
+hq_protocol_rule_add (
+    JsonArray *rules, HqRuleType type, HqRuleFilter filter, const gchar *value)
+{
+  JsonObject *r = json_object_new ();
+
+  json_object_set_string_member (r, "type", hq_protocol_rule_type_name (type));
+  if (filter == HQ_RULE_FILTER_ALL)
+    json_object_set_boolean_member (
+        r, hq_protocol_rule_filter_name (filter), TRUE);
+  else
+    json_object_set_string_member (
+        r, hq_protocol_rule_filter_name (filter), value);
+  json_array_add_object_element (rules, r);
+}
+
 static const gchar *const participant_states[] = {
   [HQ_PARTICIPANT_CONNECTED] = "connected",
   [HQ_PARTICIPANT_RECONNECTING] = "reconnecting",
@@ -209,6 +225,47 @@ gboolean
 hq_protocol_leave_reason_from_name (const gchar *name, HqLeaveReason *out)
 {
   FROM_NAME (leave_reasons, name, out, HqLeaveReason);
+}
+
+static const gchar *const room_end_reasons[] = {
+  [HQ_ROOM_END_COMPLETED_BY_API] = "completed_by_api",
+  [HQ_ROOM_END_COMPLETED_BY_HOST] = "completed_by_host",
+  [HQ_ROOM_END_EMPTY_ROOM_TIMEOUT] = "empty_room_timeout",
+  [HQ_ROOM_END_UNUSED_ROOM_TIMEOUT] = "unused_room_timeout",
+  [HQ_ROOM_END_MAX_DURATION] = "max_duration",
+  [HQ_ROOM_END_RECORDING_RULES_REFUSED] = "recording_rules_refused",
+};
+
+const gchar *
+hq_protocol_room_end_reason_name (HqRoomEndReason reason)
+{
+  return NAME_OF (room_end_reasons, reason);
+}
+
+gboolean
+hq_protocol_room_end_reason_from_name (const gchar *name, HqRoomEndReason *out)
+{
+  FROM_NAME (room_end_reasons, name, out, HqRoomEndReason);
+}
+
+static const gchar *const transport_states[] = {
+  [HQ_TRANSPORT_STATE_NEW] = "new",
+  [HQ_TRANSPORT_STATE_CONNECTING] = "connecting",
+  [HQ_TRANSPORT_STATE_CONNECTED] = "connected",
+  [HQ_TRANSPORT_STATE_FAILED] = "failed",
+  [HQ_TRANSPORT_STATE_CLOSED] = "closed",
+};
+
+const gchar *
+hq_protocol_transport_state_name (HqTransportState state)
+{
+  return NAME_OF (transport_states, state);
+}
+
+gboolean
+hq_protocol_transport_state_from_name (const gchar *name, HqTransportState *out)
+{
+  FROM_NAME (transport_states, name, out, HqTransportState);
 }
 
 typedef enum

@@ -308,6 +308,10 @@ gboolean hq_protocol_rule_type_from_name (const gchar *name, HqRuleType *out);
 const gchar *hq_protocol_rule_filter_name (HqRuleFilter filter);
 gboolean hq_protocol_rule_filter_from_name (
     const gchar *name, HqRuleFilter *out);
+/* Appends the rule {"type": @type, @filter: @value} to @rules; for
+ * HQ_RULE_FILTER_ALL the filter is "all": true and @value is ignored. */
+void hq_protocol_rule_add (
+    JsonArray *rules, HqRuleType type, HqRuleFilter filter, const gchar *value);
 
 /**
  * HqParticipantState:
@@ -353,6 +357,48 @@ typedef enum
 const gchar *hq_protocol_leave_reason_name (HqLeaveReason reason);
 gboolean hq_protocol_leave_reason_from_name (
     const gchar *name, HqLeaveReason *out);
+
+/**
+ * HqRoomEndReason:
+ *
+ * Why a room ended: room_completed's `reason`, and REST's `end_reason` of
+ * a completed room (docs/rooms.md).
+ */
+typedef enum
+{
+  HQ_ROOM_END_COMPLETED_BY_API,
+  HQ_ROOM_END_COMPLETED_BY_HOST,
+  HQ_ROOM_END_EMPTY_ROOM_TIMEOUT,
+  HQ_ROOM_END_UNUSED_ROOM_TIMEOUT,
+  HQ_ROOM_END_MAX_DURATION,
+  HQ_ROOM_END_RECORDING_RULES_REFUSED,
+} HqRoomEndReason;
+
+/* "completed_by_api", "completed_by_host", ...; NULL for none. */
+const gchar *hq_protocol_room_end_reason_name (HqRoomEndReason reason);
+gboolean hq_protocol_room_end_reason_from_name (
+    const gchar *name, HqRoomEndReason *out);
+
+/**
+ * HqTransportState:
+ *
+ * A media transport's state (libhq's HqTransport, the SFU's transports),
+ * as `transport_state`'s `state` tells it: new (never sent), then
+ * connecting, connected, failed or closed.
+ */
+typedef enum
+{
+  HQ_TRANSPORT_STATE_NEW,
+  HQ_TRANSPORT_STATE_CONNECTING,
+  HQ_TRANSPORT_STATE_CONNECTED,
+  HQ_TRANSPORT_STATE_FAILED,
+  HQ_TRANSPORT_STATE_CLOSED,
+} HqTransportState;
+
+/* "new", "connecting", "connected", "failed", "closed"; NULL for none. */
+const gchar *hq_protocol_transport_state_name (HqTransportState state);
+gboolean hq_protocol_transport_state_from_name (
+    const gchar *name, HqTransportState *out);
 
 /* Whether messages of @type (a name, NULL allowed) carry SDP, so may be up
  * to HQ_PROTOCOL_MAX_SDP_MESSAGE. */

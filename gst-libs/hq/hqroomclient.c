@@ -272,12 +272,16 @@ on_join_refused (HqRoomClient *c, JsonObject *msg)
 static void
 on_server_publish_state (HqRoomClient *c, const gchar *state, JsonObject *msg)
 {
-  if (g_strcmp0 (state, "failed") == 0)
+  HqTransportState server;
+
+  if (!hq_protocol_transport_state_from_name (state, &server))
+    return;
+  if (server == HQ_TRANSPORT_STATE_FAILED)
     hq_room_client_media_lost (c, HQ_ROOM_TRANSPORT_PUBLISH,
         hq_room_client_str_member (msg, "message")
             ? hq_room_client_str_member (msg, "message")
             : "the server's side failed");
-  else if (g_strcmp0 (state, "connected") == 0 && c->pub
+  else if (server == HQ_TRANSPORT_STATE_CONNECTED && c->pub
       && hq_transport_get_state (c->pub) == HQ_TRANSPORT_STATE_CONNECTED)
     hq_room_client_media_connected (c, HQ_ROOM_TRANSPORT_PUBLISH);
 }

@@ -29,20 +29,9 @@ G_DEFINE_TYPE (HqTransport, hq_transport, G_TYPE_OBJECT);
 const gchar *
 hq_transport_state_name (HqTransportState state)
 {
-  switch (state) {
-    case HQ_TRANSPORT_STATE_NEW:
-      return "new";
-    case HQ_TRANSPORT_STATE_CONNECTING:
-      return "connecting";
-    case HQ_TRANSPORT_STATE_CONNECTED:
-      return "connected";
-    case HQ_TRANSPORT_STATE_FAILED:
-      return "failed";
-    case HQ_TRANSPORT_STATE_CLOSED:
-      return "closed";
-    default:
-      return "unknown";
-  }
+  const gchar *name = hq_protocol_transport_state_name (state);
+
+  return name ? name : "unknown";
 }
 
 void

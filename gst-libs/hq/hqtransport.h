@@ -36,20 +36,15 @@
 
 #include <glib-object.h>
 #include <hq/hqdtls.h>
+#include <hq/hqprotocol.h>
 #include <hq/hqice.h>
 #include <hq/hqsdp.h>
 
 G_BEGIN_DECLS
 
-typedef enum
-{
-  HQ_TRANSPORT_STATE_NEW,
-  HQ_TRANSPORT_STATE_CONNECTING,
-  HQ_TRANSPORT_STATE_CONNECTED,
-  HQ_TRANSPORT_STATE_FAILED,
-  HQ_TRANSPORT_STATE_CLOSED,
-} HqTransportState;
-
+/* HqTransportState is the protocol's (hqprotocol.h): transport_state
+ * messages carry its names.  hq_transport_state_name: its name, or
+ * "unknown". */
 const gchar *hq_transport_state_name (HqTransportState state);
 
 /**

@@ -343,7 +343,7 @@ create_room (HqRoomsApi *api, SoupServerMessage *msg)
   if (rules
       && !hq_recordings_set_rules (
           api->recordings, room, rules, NULL, &error)) {
-    hq_room_complete (room, "recording_rules_refused");
+    hq_room_complete (room, HQ_ROOM_END_RECORDING_RULES_REFUSED);
     reply_room_error (msg, error);
     return;
   }
@@ -428,7 +428,7 @@ update_room (HqRoomsApi *api, SoupServerMessage *msg, const gchar *id)
     return;
   live = hq_rooms_lookup (api->rooms, rec->sid);
   if (live) {
-    hq_room_complete (live, "completed_by_api");
+    hq_room_complete (live, HQ_ROOM_END_COMPLETED_BY_API);
     hq_room_record_free (g_steal_pointer (&rec));
     rec = find_room (api, msg, id);
     if (rec == NULL)

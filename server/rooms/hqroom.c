@@ -71,7 +71,7 @@ room_duration_cb (gpointer user_data)
   HqRoom *room = user_data;
 
   room->duration_timer = 0;
-  hq_room_complete (room, "max_duration");
+  hq_room_complete (room, HQ_ROOM_END_MAX_DURATION);
   return G_SOURCE_REMOVE;
 }
 
@@ -213,13 +213,15 @@ restore_room (HqRooms *rooms, const HqRoomRecord *rec)
 
   add_live (rooms, room);
   hq_room_emit_started (room);
-  stale = hq_store_list_participants (
-      rooms->store, room->rec.sid, "connected", NULL, G_MAXINT, 0, &error);
+  stale = hq_store_list_participants (rooms->store, room->rec.sid,
+      hq_protocol_participant_state_name (HQ_PARTICIPANT_CONNECTED), NULL,
+      G_MAXINT, 0, &error);
   for (guint i = 0; stale && i < stale->len; i++) {
     HqParticipantRecord *p = g_ptr_array_index (stale, i);
     HqParticipant tmp = { .room = room };
     g_free (p->status);
-    p->status = g_strdup ("disconnected");
+    p->status = g_strdup (
+        hq_protocol_participant_state_name (HQ_PARTICIPANT_DISCONNECTED));
     p->end_reason = g_strdup ("server_restart");
     p->ended = p->updated = now;
     tmp.rec = *p;
@@ -233,7 +235,7 @@ restore_room (HqRooms *rooms, const HqRoomRecord *rec)
     hq_room_maybe_start_empty_timer (room);
   else
     hq_room_start_idle_timer (
-        room, room->rec.unused_room_timeout, "unused_room_timeout");
+        room, room->rec.unused_room_timeout, HQ_ROOM_END_UNUSED_ROOM_TIMEOUT);
   start_room_duration (room);
   hq_log_message (HQ_LOG_INFO, "room", "restored room %s (%s)", room->rec.sid,
       room->rec.unique_name);
@@ -526,7 +528,7 @@ hq_rooms_create (HqRooms *rooms, const HqRoomParams *params, GError **error)
   add_live (rooms, room);
   hq_room_emit_started (room);
   hq_room_start_idle_timer (
-      room, room->rec.unused_room_timeout, "unused_room_timeout");
+      room, room->rec.unused_room_timeout, HQ_ROOM_END_UNUSED_ROOM_TIMEOUT);
   start_room_duration (room);
   hq_room_event (room, "room-created", NULL, NULL, NULL, NULL);
   return room;
@@ -571,8 +573,9 @@ hq_room_kick (HqRoom *room, const gchar *participant_sid, GError **error)
 }
 
 void
-hq_room_complete (HqRoom *room, const gchar *reason)
+hq_room_complete (HqRoom *room, HqRoomEndReason end_reason)
 {
+  const gchar *reason = hq_protocol_room_end_reason_name (end_reason);
   HqRooms *rooms = room->rooms;
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonObject) msg =
@@ -626,5 +629,5 @@ void
 hq_participant_end_room (HqParticipant *host)
 {
   hq_room_event (host->room, "room-ended-by-host", NULL, NULL, host, NULL);
-  hq_room_complete (host->room, "completed_by_host");
+  hq_room_complete (host->room, HQ_ROOM_END_COMPLETED_BY_HOST);
 }

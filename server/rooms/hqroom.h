@@ -74,8 +74,9 @@ HqRoom *hq_rooms_create (
 HqRoom *hq_rooms_lookup (HqRooms *rooms, const gchar *sid_or_name);
 
 const HqRoomRecord *hq_room_get_record (HqRoom *room);
-/* Ends the room: everyone is told and disconnected, and @room is freed. */
-void hq_room_complete (HqRoom *room, const gchar *reason);
+/* Ends the room for @reason: everyone is told and disconnected, and @room
+ * is freed. */
+void hq_room_complete (HqRoom *room, HqRoomEndReason reason);
 /* Disconnects a participant by REST (Status=disconnected); its identity
  * is banned from the room like a host's remove. */
 gboolean hq_room_kick (

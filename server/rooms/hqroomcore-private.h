@@ -31,7 +31,7 @@ struct _HqRooms
   /* hq_room_complete, set by hq_rooms_new: the idle timers end a room
    * through it, since they run below hqroom.c and may not call it by
    * name. */
-  void (*complete) (HqRoom *room, const gchar *reason);
+  void (*complete) (HqRoom *room, HqRoomEndReason reason);
 };
 
 struct _HqRoom
@@ -43,7 +43,7 @@ struct _HqRoom
   /* Before the first join it counts down the unused-room timeout, when
    * the room is empty the empty-room timeout; idle_reason says which. */
   guint idle_timer;
-  const gchar *idle_reason;
+  HqRoomEndReason idle_reason;
   guint duration_timer;
   HqSfuRoom *media; /* group and group-small rooms only */
   HqParticipant *recorder; /* the hidden recorder, not in participants */
@@ -84,7 +84,8 @@ void hq_clear_source (guint *id);
 guint hq_timeout_ms (gint64 ms, GSourceFunc fn, gpointer data);
 /* Counts down @minutes (scaled by the config's minute) before the room
  * ends with @reason, replacing the countdown running. */
-void hq_room_start_idle_timer (HqRoom *room, gint minutes, const gchar *reason);
+void hq_room_start_idle_timer (
+    HqRoom *room, gint minutes, HqRoomEndReason reason);
 
 /* Sends @msg (borrowed) to @p when it has a connection. */
 void hq_participant_send (HqParticipant *p, JsonObject *msg);

@@ -357,7 +357,7 @@ hq_timeout_ms (gint64 ms, GSourceFunc fn, gpointer data)
 }
 
 void
-hq_room_start_idle_timer (HqRoom *room, gint minutes, const gchar *reason)
+hq_room_start_idle_timer (HqRoom *room, gint minutes, HqRoomEndReason reason)
 {
   hq_clear_source (&room->idle_timer);
   room->idle_reason = reason;
@@ -371,5 +371,5 @@ hq_room_maybe_start_empty_timer (HqRoom *room)
 {
   if (hq_room_connected_count (room) == 0 && room->idle_timer == 0)
     hq_room_start_idle_timer (
-        room, room->rec.empty_room_timeout, "empty_room_timeout");
+        room, room->rec.empty_room_timeout, HQ_ROOM_END_EMPTY_ROOM_TIMEOUT);
 }

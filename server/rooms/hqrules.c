@@ -3,10 +3,10 @@
 #include "hqroomerror.h"
 
 #include <hq/hqprotocol.h>
-#include <hq/hqroomclient.h>
 
-static const gchar *const filters[] = { "all", "kind", "publisher", "track",
-  NULL };
+/* Every filter a rule may name (hqprotocol.h has their names). */
+static const HqRuleFilter filters[] = { HQ_RULE_FILTER_ALL, HQ_RULE_FILTER_KIND,
+  HQ_RULE_FILTER_PUBLISHER, HQ_RULE_FILTER_TRACK };
 
 static gboolean
 rule_invalid (GError **error, const gchar *field, guint i, const gchar *why)
@@ -24,12 +24,12 @@ is_string (JsonNode *v)
       && *json_node_get_string (v) != '\0';
 }
 
-/* Checks the one filter @name of rule @i. */
+/* Checks the one @filter of rule @i. */
 static gboolean
-check_filter (const gchar *name, JsonNode *v, const gchar *field, guint i,
+check_filter (HqRuleFilter filter, JsonNode *v, const gchar *field, guint i,
     const gchar *const *kinds, GError **error)
 {
-  if (g_str_equal (name, "all")) {
+  if (filter == HQ_RULE_FILTER_ALL) {
     if (!JSON_NODE_HOLDS_VALUE (v)
         || json_node_get_value_type (v) != G_TYPE_BOOLEAN
         || !json_node_get_boolean (v))
@@ -39,7 +39,7 @@ check_filter (const gchar *name, JsonNode *v, const gchar *field, guint i,
   if (!is_string (v))
     return rule_invalid (
         error, field, i, "kind, publisher and track take a non-empty string.");
-  if (g_str_equal (name, "kind")
+  if (filter == HQ_RULE_FILTER_KIND
       && !g_strv_contains (kinds, json_node_get_string (v))) {
     /* "audio or video", "audio, video or data" */
     g_autoptr (GString) why = g_string_new ("kind must be ");
@@ -62,15 +62,18 @@ check_rule (JsonNode *n, const gchar *field, guint i, const gchar *const *kinds,
   JsonObject *r = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
   g_autoptr (GList) members = NULL;
   const gchar *type = NULL;
+  HqRuleType rule_type;
+  HqRuleFilter filter;
   guint nfilters = 0;
 
   if (r == NULL)
     return rule_invalid (error, field, i, "a rule is an object.");
   if (!hq_protocol_read_string (r, "type", &type, NULL)
-      || (g_strcmp0 (type, "include") != 0 && g_strcmp0 (type, "exclude") != 0))
+      || !hq_protocol_rule_type_from_name (type, &rule_type))
     return rule_invalid (error, field, i, "type must be include or exclude.");
-  for (guint f = 0; filters[f]; f++) {
-    JsonNode *v = json_object_get_member (r, filters[f]);
+  for (guint f = 0; f < G_N_ELEMENTS (filters); f++) {
+    JsonNode *v =
+        json_object_get_member (r, hq_protocol_rule_filter_name (filters[f]));
     if (v == NULL)
       continue;
     nfilters++;
@@ -82,7 +85,8 @@ check_rule (JsonNode *n, const gchar *field, guint i, const gchar *const *kinds,
         "a rule names exactly one of all, kind, publisher or track.");
   members = json_object_get_members (r);
   for (GList *m = members; m; m = m->next) {
-    if (!g_str_equal (m->data, "type") && !g_strv_contains (filters, m->data)) {
+    if (!g_str_equal (m->data, "type")
+        && !hq_protocol_rule_filter_from_name (m->data, &filter)) {
       g_autofree gchar *why =
           g_strdup_printf ("unknown member \"%.64s\".", (gchar *)m->data);
       return rule_invalid (error, field, i, why);
@@ -101,19 +105,28 @@ hq_rules_check (JsonArray *rules, const gchar *field, const gchar *const *kinds,
   return TRUE;
 }
 
+/* The string value of checked rule @r's @filter, or NULL. */
+static const gchar *
+filter_value (JsonObject *r, HqRuleFilter filter)
+{
+  return json_object_get_string_member_with_default (
+      r, hq_protocol_rule_filter_name (filter), NULL);
+}
+
 static gboolean
 rule_matches (JsonObject *r, const gchar *kind, const gchar *publisher,
     const gchar *track_name)
 {
   const gchar *v;
 
-  if (json_object_has_member (r, "all"))
+  if (json_object_has_member (
+          r, hq_protocol_rule_filter_name (HQ_RULE_FILTER_ALL)))
     return TRUE;
-  if ((v = json_object_get_string_member_with_default (r, "kind", NULL)))
+  if ((v = filter_value (r, HQ_RULE_FILTER_KIND)))
     return g_strcmp0 (v, kind) == 0;
-  if ((v = json_object_get_string_member_with_default (r, "publisher", NULL)))
+  if ((v = filter_value (r, HQ_RULE_FILTER_PUBLISHER)))
     return g_strcmp0 (v, publisher) == 0;
-  if ((v = json_object_get_string_member_with_default (r, "track", NULL)))
+  if ((v = filter_value (r, HQ_RULE_FILTER_TRACK)))
     return g_strcmp0 (v, track_name) == 0;
   return FALSE;
 }
@@ -126,8 +139,12 @@ hq_rules_select (JsonArray *rules, const gchar *kind, const gchar *publisher,
 
   for (guint i = 0; rules && i < json_array_get_length (rules); i++) {
     JsonObject *r = json_array_get_object_element (rules, i);
-    gboolean exclude = g_str_equal (
-        json_object_get_string_member_with_default (r, "type", ""), "exclude");
+    HqRuleType type = HQ_RULE_INCLUDE;
+    gboolean exclude;
+
+    hq_protocol_rule_type_from_name (
+        json_object_get_string_member_with_default (r, "type", NULL), &type);
+    exclude = type == HQ_RULE_EXCLUDE;
     if (!rule_matches (r, kind, publisher, track_name))
       continue;
     if (exclude)
@@ -142,6 +159,6 @@ hq_rules_include_all (void)
 {
   JsonArray *rules = json_array_new ();
 
-  hq_room_rule_add (rules, "include", "all", NULL);
+  hq_protocol_rule_add (rules, HQ_RULE_INCLUDE, HQ_RULE_FILTER_ALL, NULL);
   return rules;
 }

@@ -169,6 +169,56 @@ test_rules_and_reasons (void)
   g_assert_cmpstr (hq_protocol_relay_field (HQ_MESSAGE_PEER_OFFER), ==, "sdp");
 }
 
+/* room_completed's reasons and transport_state's states as
+ * docs/protocol.md names them, and rules built from the enums as the
+ * server reads them. */
+static void
+test_end_reasons_and_states (void)
+{
+  HqRoomEndReason end;
+  g_autoptr (JsonArray) rules = json_array_new ();
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_ARRAY);
+  g_autofree gchar *text = NULL;
+
+  for (gint v = HQ_ROOM_END_COMPLETED_BY_API;
+       v <= HQ_ROOM_END_RECORDING_RULES_REFUSED; v++) {
+    g_assert_true (hq_protocol_room_end_reason_from_name (
+        hq_protocol_room_end_reason_name ((HqRoomEndReason)v), &end));
+    g_assert_cmpint (end, ==, v);
+  }
+  g_assert_cmpstr (
+      hq_protocol_room_end_reason_name (HQ_ROOM_END_COMPLETED_BY_HOST), ==,
+      "completed_by_host");
+  g_assert_cmpstr (
+      hq_protocol_room_end_reason_name (HQ_ROOM_END_EMPTY_ROOM_TIMEOUT), ==,
+      "empty_room_timeout");
+  g_assert_false (hq_protocol_room_end_reason_from_name ("bored", &end));
+  g_assert_null (hq_protocol_room_end_reason_name ((HqRoomEndReason)-1));
+
+  g_assert_cmpstr (
+      hq_protocol_transport_state_name (HQ_TRANSPORT_STATE_CONNECTING), ==,
+      "connecting");
+  g_assert_cmpstr (hq_protocol_transport_state_name (HQ_TRANSPORT_STATE_FAILED),
+      ==, "failed");
+  g_assert_cmpstr (hq_protocol_transport_state_name (HQ_TRANSPORT_STATE_CLOSED),
+      ==, "closed");
+  g_assert_null (hq_protocol_transport_state_name ((HqTransportState)9));
+  for (gint v = HQ_TRANSPORT_STATE_NEW; v <= HQ_TRANSPORT_STATE_CLOSED; v++) {
+    HqTransportState state;
+    g_assert_true (hq_protocol_transport_state_from_name (
+        hq_protocol_transport_state_name ((HqTransportState)v), &state));
+    g_assert_cmpint (state, ==, v);
+  }
+
+  hq_protocol_rule_add (rules, HQ_RULE_INCLUDE, HQ_RULE_FILTER_ALL, "ignored");
+  hq_protocol_rule_add (rules, HQ_RULE_EXCLUDE, HQ_RULE_FILTER_KIND, "video");
+  json_node_set_array (node, rules);
+  text = json_to_string (node, FALSE);
+  g_assert_cmpstr (text, ==,
+      "[{\"type\":\"include\",\"all\":true},"
+      "{\"type\":\"exclude\",\"kind\":\"video\"}]");
+}
+
 /* What a builder makes is the text docs/protocol.md shows, and reads back
  * as the same message. */
 static void
@@ -249,6 +299,8 @@ main (gint argc, gchar **argv)
   g_test_add_func ("/protocol/close-codes", test_close_codes);
   g_test_add_func ("/protocol/priorities", test_priorities);
   g_test_add_func ("/protocol/rules-and-reasons", test_rules_and_reasons);
+  g_test_add_func (
+      "/protocol/end-reasons-and-states", test_end_reasons_and_states);
   g_test_add_func ("/protocol/builders", test_builders);
   g_test_add_func ("/protocol/bad-types", test_bad_types);
   return g_test_run ();
