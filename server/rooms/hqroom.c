@@ -17,7 +17,6 @@
 #include "hqroom.h"
 #include "hqparticipant-private.h"
 #include "hqmetrics.h"
-#include "hqhttp.h"
 #include "hqlog.h"
 
 #include <string.h>

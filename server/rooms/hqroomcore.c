@@ -11,7 +11,6 @@
 #include "hqhttp.h"
 #include "hqlog.h"
 
-#include <string.h>
 #include <hq/hqutil.h>
 
 gint64
