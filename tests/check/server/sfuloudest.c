@@ -242,8 +242,10 @@ count_of (Fx *fx, JsonObject *media, guint j, const gchar *what)
   JsonObject *one;
 
   g_assert_nonnull (pubs);
+  if (!json_object_has_member (pubs, fx->sid[j]))
+    return 0;
   one = json_object_get_object_member (pubs, fx->sid[j]);
-  return one ? json_object_get_int_member (one, what) : 0;
+  return json_object_get_int_member (one, what);
 }
 
 typedef struct
