@@ -16,8 +16,16 @@
  * bare relay loop (receive, unprotect, protect, send; no routing) between
  * two libhq transports in this process, with the ratio SFU / bare relay.
  *
- *   build/bench/bench-sfu [--janus] [--n=10,20] [--check]
+ *   build/bench/bench-sfu [--janus] [--n=10,20] [--check] [--speakers=K]
  *       [video-kbps] [seconds] [max-N] [min-N]
+ *
+ * --speakers=K (hq-server only): audio packets carry the RFC 6464 audio
+ * level, loud (-30 dBov) from the first K participants and silence from
+ * the others, so the server's loudest-N audio (docs/sfu.md) holds the
+ * silent ones' audio back; offered and loss then count only what should
+ * be forwarded (the speakers' audio and all video), and the line adds the
+ * audio forwarded and held back per second (REST media counters).
+ * Without it the packets carry no level and all audio is forwarded.
  *
  * --janus runs the same participants (the same transports, RTP, packet
  * sizes and send pattern; bench/janus.c speaks Janus's videoroom API
@@ -71,6 +79,8 @@ typedef struct
   gdouble kb_per_part; /* server RSS growth per participant */
   gint64 rss_kb; /* server RSS at the end of the run */
   gdouble setup_s;
+  /* hq-server: audio forwarded and held back (loudest-N), per second */
+  gdouble audio_pps, silenced_pps;
 } Figures;
 
 /* One server under test: the generator and measurement below are the same
@@ -106,6 +116,7 @@ struct _Bench
   gint64 window_start; /* packets sent from then on are counted */
   gchar *room;
   guint64 janus_room;
+  gint speakers; /* --speakers: how many speak; -1: no levels sent */
 };
 
 /* --- helpers --- */
@@ -211,6 +222,27 @@ hq_forwarded (Bench *b)
       : 0;
 }
 
+/* hq-server's audio packets forwarded and held back so far. */
+static void
+hq_audio_counts (Bench *b, guint64 *forwarded, guint64 *silenced)
+{
+  g_autofree gchar *path = g_strdup_printf ("/v1/Rooms/%s", b->room);
+  g_autofree gchar *text = hq_test_server_rest (b->server, "GET", path, NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *media = NULL;
+
+  *forwarded = *silenced = 0;
+  if (text && json_parser_load_from_data (parser, text, -1, NULL))
+    media = json_object_get_object_member (
+        json_node_get_object (json_parser_get_root (parser)), "media");
+  if (media == NULL)
+    return;
+  *forwarded = (guint64)json_object_get_int_member_with_default (
+      media, "forwarded_audio_packets", 0);
+  *silenced = (guint64)json_object_get_int_member_with_default (
+      media, "silenced_audio_packets", 0);
+}
+
 static HqTestServer *
 hq_process (Bench *b)
 {
@@ -293,6 +325,23 @@ static const Sfu janus_sfu = { "Janus", janus_open, janus_subscribe,
 /* Sends what is due since the last tick: 50 audio packets and the video
  * bitrate per second and participant, by the clock rather than by ticks,
  * so a busy machine that runs the tick late does not lower the load. */
+/* Participant @i's next audio packet: with --speakers, with its level,
+ * and counted as offered only when it speaks (silence is held back). */
+static void
+send_audio (Bench *b, HqSfuClient *p, guint i)
+{
+  gboolean sent;
+
+  if (b->speakers < 0) {
+    hq_sfu_client_send (p, FALSE, AUDIO_PACKET, FALSE, &sent);
+    b->sent += sent && b->measuring;
+    return;
+  }
+  hq_sfu_client_send_audio_level (
+      p, AUDIO_PACKET, (gint)i < b->speakers ? 30 : 127);
+  b->sent += (gint)i < b->speakers && b->measuring;
+}
+
 static gboolean
 send_tick (gpointer data)
 {
@@ -315,8 +364,7 @@ send_tick (gpointer data)
       continue;
     b->audio_budget[i] += AUDIO_PPS * dt;
     while (b->audio_budget[i] >= 1) {
-      hq_sfu_client_send (p, FALSE, AUDIO_PACKET, FALSE, &sent);
-      b->sent += sent && b->measuring;
+      send_audio (b, p, i);
       b->audio_budget[i] -= 1;
     }
     b->video_budget[i] += b->video_kbps * 1000.0 / 8 * dt;
@@ -401,6 +449,10 @@ print_figures (const Sfu *sfu, guint n, const Figures *f, gdouble bare_pps)
       n, sfu->name, f->offered_pps, f->forwarded_pps,
       f->forwarded_pps / bare_pps, f->cpu_per_mpkt, f->p50_ms, f->p99_ms,
       f->loss_pct, f->kb_per_part, f->rss_kb / 1024.0, f->setup_s);
+  if (sfu == &hq_sfu)
+    printf ("N=%-3u %-9s audio forwarded %8.0f pkt/s, held back %8.0f pkt/s "
+            "(loudest-N)\n",
+        n, sfu->name, f->audio_pps, f->silenced_pps);
   fflush (stdout);
 }
 
@@ -413,6 +465,7 @@ run_n (const Sfu *sfu, Bench *b, guint n, gdouble seconds)
   gdouble cpu0, cpu1;
   gint64 rss0, rss1;
   guint64 fwd0, fwd1;
+  guint64 audio0 = 0, audio1 = 0, silenced0 = 0, silenced1 = 0;
   gint64 t0, setup_start;
   gdouble secs;
 
@@ -447,6 +500,8 @@ run_n (const Sfu *sfu, Bench *b, guint n, gdouble seconds)
   /* The counters first: reading Janus's takes a request per handle, whose
    * CPU is not the forwarding's. */
   fwd0 = sfu->forwarded (b);
+  if (sfu == &hq_sfu)
+    hq_audio_counts (b, &audio0, &silenced0);
   hq_test_server_usage (proc, &cpu0, &rss1);
   t0 = g_get_monotonic_time ();
   b->window_start = t0;
@@ -458,6 +513,11 @@ run_n (const Sfu *sfu, Bench *b, guint n, gdouble seconds)
   secs = (g_get_monotonic_time () - t0) / 1e6;
   hq_test_server_usage (proc, &cpu1, &rss1);
   fwd1 = sfu->forwarded (b);
+  if (sfu == &hq_sfu) {
+    hq_audio_counts (b, &audio1, &silenced1);
+    f.audio_pps = (audio1 - audio0) / secs;
+    f.silenced_pps = (silenced1 - silenced0) / secs;
+  }
   if (b->latency_us->len > 0) {
     g_array_sort (b->latency_us, cmp_i32);
     f.p50_ms =
@@ -621,7 +681,7 @@ parse_sizes (const gchar *list, guint *sizes, guint max)
 int
 main (int argc, char **argv)
 {
-  Bench b = { 0 };
+  Bench b = { .speakers = -1 };
   guint sizes[16] = { 2, 4, 10, 25, 50 };
   guint n_sizes = 5;
   gboolean janus = FALSE, check = FALSE, failed = FALSE;
@@ -639,15 +699,22 @@ main (int argc, char **argv)
       janus = TRUE;
     else if (g_str_equal (argv[i], "--check"))
       check = TRUE;
+    else if (g_str_has_prefix (argv[i], "--speakers="))
+      b.speakers = atoi (argv[i] + strlen ("--speakers="));
     else if (g_str_has_prefix (argv[i], "--n="))
       n_sizes = parse_sizes (argv[i] + 4, sizes, G_N_ELEMENTS (sizes));
     else if (argv[i][0] != '-' && n_pos < G_N_ELEMENTS (pos))
       pos[n_pos++] = argv[i];
     else {
       g_printerr ("usage: bench-sfu [--janus] [--n=10,20] [--check] "
-                  "[video-kbps] [seconds] [max-N] [min-N]\n");
+                  "[--speakers=K] [video-kbps] [seconds] [max-N] [min-N]\n");
       return 2;
     }
+  }
+  if (janus && b.speakers >= 0) {
+    g_printerr ("bench-sfu: --speakers is for hq-server alone (Janus "
+                "forwards all audio)\n");
+    return 2;
   }
   /* Before anything starts a thread: the namespace is per thread. */
   if (janus) {

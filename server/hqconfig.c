@@ -207,6 +207,8 @@ static const IntSetting media_settings[] = {
       0, 65535 },
   { "port_max", "HQ_MEDIA_PORT_MAX", G_STRUCT_OFFSET (HqConfig, media_port_max),
       0, 65535 },
+  { "loudest_audio", "HQ_MEDIA_LOUDEST_AUDIO",
+      G_STRUCT_OFFSET (HqConfig, media_loudest_audio), 0, 1000 },
 };
 
 /* [oidc]: string settings, config file key, environment variable, field. */
@@ -1024,6 +1026,7 @@ hq_config_load (const gchar *data_dir, const gchar *config_file,
   config->chat_media_max_size = 10 * 1024 * 1024;
   config->chat_media_url_ttl = 300;
   config->media_ice_tcp = TRUE;
+  config->media_loudest_audio = 3;
   config->turn_ttl = 24 * 3600;
   set_list (&config->chat_media_types, HQ_DEFAULT_CHAT_MEDIA_TYPES, TRUE);
   if (!parse_listen (config, HQ_DEFAULT_LISTEN, error))

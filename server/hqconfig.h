@@ -103,6 +103,7 @@ typedef struct
   gint64 media_port_min; /* UDP port range for ICE; 0 and 0: any */
   gint64 media_port_max;
   gboolean media_ice_tcp; /* the SFU offers ICE over TCP too */
+  gint64 media_loudest_audio; /* audio of the loudest N only; 0: all */
 
   /* TURN with time-limited credentials ([turn], server/http/hqturn.h). */
   gchar *turn_secret; /* shared with the TURN server; NULL: no TURN */

@@ -139,10 +139,30 @@ participant_json (
   return obj;
 }
 
+/* {"PA...": {"forwarded_packets": N, "silenced_packets": N}, ...}: each
+ * audio publisher's packets sent to subscribers and held back (loudest-N
+ * audio, docs/sfu.md). */
+static JsonObject *
+audio_publishers_json (const HqSfuRoomCounters *c)
+{
+  JsonObject *obj = json_object_new ();
+
+  for (guint i = 0; c->audio_publishers && i < c->audio_publishers->len; i++) {
+    HqSfuAudioCounts *a = g_ptr_array_index (c->audio_publishers, i);
+    JsonObject *one = json_object_new ();
+
+    json_object_set_int_member (one, "forwarded_packets", (gint64)a->forwarded);
+    json_object_set_int_member (one, "silenced_packets", (gint64)a->silenced);
+    json_object_set_object_member (obj, a->participant_sid, one);
+  }
+  return obj;
+}
+
 /* A room as REST shows it; a room in progress also tells what its media
  * plane did ("media": {"forwarded_packets": N, "forwarded_audio_packets": N,
  * "forwarded_video_packets": N, "nacked_packets": N,
- * "retransmitted_packets": N, "nacked_upstream_packets": N}: all 0 in
+ * "retransmitted_packets": N, "nacked_upstream_packets": N,
+ * "silenced_audio_packets": N, "audio_publishers": {...}}: all 0 in
  * peer-to-peer rooms, whose media never passes the server). */
 static void
 reply_room (HqRoomsApi *api, SoupServerMessage *msg, guint status,
@@ -167,6 +187,11 @@ reply_room (HqRoomsApi *api, SoupServerMessage *msg, guint status,
         media, "forwarded_audio_packets", (gint64)c.forwarded_audio);
     json_object_set_int_member (
         media, "forwarded_video_packets", (gint64)c.forwarded_video);
+    json_object_set_int_member (
+        media, "silenced_audio_packets", (gint64)c.silenced_audio);
+    json_object_set_object_member (
+        media, "audio_publishers", audio_publishers_json (&c));
+    hq_sfu_room_counters_clear (&c);
     json_object_set_object_member (obj, "media", media);
   }
   hq_http_reply_object (msg, status, obj);

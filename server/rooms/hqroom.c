@@ -156,6 +156,7 @@ room_new (HqRooms *rooms, const HqRoomRecord *rec)
       sfu_config.port_min = rooms->config->media_port_min;
       sfu_config.port_max = rooms->config->media_port_max;
       sfu_config.ice_tcp = rooms->config->media_ice_tcp;
+      sfu_config.loudest_audio = (guint)rooms->config->media_loudest_audio;
       rooms->sfu = hq_sfu_new (&sfu_config, &error);
       if (rooms->sfu == NULL)
         hq_log_message (HQ_LOG_ERROR, "sfu", "no media: %s", error->message);

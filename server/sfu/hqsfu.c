@@ -8,6 +8,7 @@
  *   hqsfustate.h       the worker's state: rooms, participants, tracks
  *   hqsfuedge             room references; messages back to the main context
  *   hqsfusr               our sender reports to subscribers
+ *   hqsfuaudio            loudest-N audio: which audio packets go out
  *   hqsfuforward          track records, keyframes, forwarding, publisher RTCP
  *   hqsfufeedback         subscribers' RTCP: NACK, PLI/FIR, REMB, reports
  *   hqsfubwe              bandwidth estimates and shares, REMB to publishers
@@ -92,6 +93,7 @@ hq_sfu_new (const HqSfuConfig *config, GError **error)
   sfu->port_min = config->port_min;
   sfu->port_max = config->port_max;
   sfu->ice_tcp = config->ice_tcp;
+  sfu->loudest_audio = config->loudest_audio;
   sfu->main_context = g_main_context_ref_thread_default ();
   if (sfu->port_min)
     hq_log_message (HQ_LOG_INFO, "sfu", "%u media threads, %s ports %u-%u",
@@ -134,6 +136,9 @@ hq_sfu_room_new (
   room->send = send;
   room->user_data = user_data;
   room->alive = TRUE;
+  g_mutex_init (&room->audio_lock);
+  room->audio_counts = g_hash_table_new_full (
+      g_str_hash, g_str_equal, NULL, hq_sfu_audio_counts_free);
   post_type (room, HQ_SFU_CMD_CREATE);
   return room;
 }
@@ -277,6 +282,28 @@ hq_sfu_room_get_forwarded (HqSfuRoom *room)
   return __atomic_load_n (&room->forwarded, __ATOMIC_RELAXED);
 }
 
+/* A copy of @room's audio counts per publisher, in no order. */
+static GPtrArray *
+audio_publishers (HqSfuRoom *room)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (hq_sfu_audio_counts_free);
+  GHashTableIter iter;
+  gpointer value;
+
+  g_mutex_lock (&room->audio_lock);
+  g_hash_table_iter_init (&iter, room->audio_counts);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    HqSfuAudioCounts *c = value, *copy = g_new0 (HqSfuAudioCounts, 1);
+
+    copy->participant_sid = g_strdup (c->participant_sid);
+    copy->forwarded = __atomic_load_n (&c->forwarded, __ATOMIC_RELAXED);
+    copy->silenced = __atomic_load_n (&c->silenced, __ATOMIC_RELAXED);
+    g_ptr_array_add (out, copy);
+  }
+  g_mutex_unlock (&room->audio_lock);
+  return out;
+}
+
 void
 hq_sfu_room_get_counters (HqSfuRoom *room, HqSfuRoomCounters *out)
 {
@@ -289,4 +316,22 @@ hq_sfu_room_get_counters (HqSfuRoom *room, HqSfuRoomCounters *out)
       __atomic_load_n (&room->forwarded_kind[0], __ATOMIC_RELAXED);
   out->forwarded_video =
       __atomic_load_n (&room->forwarded_kind[1], __ATOMIC_RELAXED);
+  out->silenced_audio =
+      __atomic_load_n (&room->silenced_audio, __ATOMIC_RELAXED);
+  out->audio_publishers = audio_publishers (room);
+}
+
+void
+hq_sfu_audio_counts_free (gpointer data)
+{
+  HqSfuAudioCounts *c = data;
+
+  g_free (c->participant_sid);
+  g_free (c);
+}
+
+void
+hq_sfu_room_counters_clear (HqSfuRoomCounters *counters)
+{
+  g_clear_pointer (&counters->audio_publishers, g_ptr_array_unref);
 }

@@ -17,6 +17,7 @@
  * that passed: no gap a jitter buffer would wait for, no jump backwards.
  */
 #include "hqsfuforward.h"
+#include "hqsfuaudio.h"
 #include "hqsfusr.h"
 #include "hqlog.h"
 #include "hqsfutap.h"
@@ -428,6 +429,31 @@ unwrap_rtx (HqSfuTrack *track, const guint8 *data, const HqRtpHeader *hdr,
   return TRUE;
 }
 
+/* An audio packet of @track with RFC 6464 level @level (-1: none): to
+ * every subscriber while its publisher is among the loudest
+ * (hqsfuaudio.c), to the recorder always. */
+static void
+forward_audio (HqSfuTrack *track, const guint8 *data, const HqRtpHeader *hdr,
+    gint level, gint64 now)
+{
+  gboolean audible = hq_sfu_audio_audible (track, level, now);
+  guint sent = 0, held = 0;
+
+  for (guint i = 0; i < track->subs->len; i++) {
+    HqSfuSub *sub = g_ptr_array_index (track->subs, i);
+    guint32 before = sub->packets_sent;
+
+    if (!audible && !sub->subscriber->hidden) {
+      held += hq_sfu_audio_hold (sub);
+      continue;
+    }
+    hq_sfu_audio_resume (sub, hdr->seq);
+    hq_sfu_forward (sub, data, hdr, FALSE, FALSE);
+    sent += sub->packets_sent - before;
+  }
+  hq_sfu_audio_count (track, sent, held);
+}
+
 void
 hq_sfu_on_publish_packet (
     gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
@@ -437,6 +463,7 @@ hq_sfu_on_publish_packet (
   HqSfuTrack *track;
   gint64 now = g_get_monotonic_time ();
   gboolean keyframe;
+  gint heard_level = -1;
 
   if (rtcp) {
     publisher_rtcp (p, data, len);
@@ -476,13 +503,19 @@ hq_sfu_on_publish_packet (
     gboolean voice;
     guint8 level;
     if (hq_rtp_ext_find (data, &hdr, (guint8)track->audio_level_id, &ext)
-        && hq_rtp_ext_read_audio_level (&ext, &voice, &level))
+        && hq_rtp_ext_read_audio_level (&ext, &voice, &level)) {
       hq_dsi_push_level (p->media->dsi, p->speaker_id,
           track->enabled ? level : 127, now / 1000, NULL);
+      heard_level = level;
+    }
   }
   remember (track, data, len, hdr.seq);
   if (!track->enabled)
     return;
+  if (track->kind == HQ_SDP_KIND_AUDIO) {
+    forward_audio (track, data, &hdr, heard_level, now);
+    return;
+  }
   keyframe = track->kind == HQ_SDP_KIND_VIDEO
       && is_keyframe (track, data + hdr.payload_offset, hdr.payload_len);
   if (keyframe)

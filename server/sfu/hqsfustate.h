@@ -77,6 +77,7 @@ struct _HqSfu
   gchar *public_address;
   guint port_min, port_max;
   gboolean ice_tcp; /* offer ICE over TCP too */
+  guint loudest_audio; /* 0: forward all audio (hqsfuaudio.c) */
   GMainContext *main_context;
 };
 
@@ -94,6 +95,13 @@ struct _HqSfuRoom
   /* atomic; see HqSfuRoomCounters */
   guint64 nacked, retransmitted, nacked_upstream;
   guint64 forwarded_kind[2]; /* atomic: of those, [audio, video] */
+  guint64 silenced_audio; /* atomic: audio held back (hqsfuaudio.c) */
+  /* participant sid -> HqSfuAudioCounts, owned; entries are added by the
+   * worker and read by the main context under the lock, their counts
+   * are atomic; kept until the room goes (a publisher who left still
+   * counts). */
+  GMutex audio_lock;
+  GHashTable *audio_counts;
 };
 
 typedef struct
@@ -155,6 +163,12 @@ struct _HqSfuTrack
   gint64 *nack_us;
   gint64 nack_window_us;
   guint nack_in_window;
+  /* Loudest-N audio (hqsfuaudio.c): the loudness (127 - level) of its
+   * recent levels, when the last level came, and until when its packets
+   * are forwarded (the hangover after it was last among the loudest). */
+  gdouble loudness;
+  gint64 loudness_us;
+  gint64 audible_until_us;
   GPtrArray *subs; /* HqSfuSub, not owned */
 };
 
@@ -183,6 +197,9 @@ struct _HqSfuSub
   gint64 started_us; /* forwarding began */
   gint64 sr_sent_us; /* our last sender report for it */
   HqNetqSample quality; /* from the subscriber's receiver reports */
+  /* Audio packets were held back since the last one it got: the next
+   * continues its sequence (hqsfuaudio.c). */
+  gboolean audio_held;
 };
 
 struct _HqSfuParticipant
@@ -254,6 +271,7 @@ struct _HqSfuParticipant
   gboolean have_video_loss;
   gdouble rtt_ms; /* from its reports on our SRs; negative: unknown */
   gint metrics_level; /* its level as counted in /metrics; -1: none */
+  HqSfuAudioCounts *audio_counts; /* in media->room->audio_counts, or NULL */
 
   HqNetqScore quality;
   HqNetqScore dir_quality[2]; /* [send, recv] */

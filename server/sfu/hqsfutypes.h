@@ -43,6 +43,8 @@ const gchar *hq_sfu_priority_to_string (HqSfuPriority priority);
  *   passive candidates listen on TCP ports of the same range
  * @ice_tcp: also offer ICE over TCP (passive candidates), for clients
  *   without UDP
+ * @loudest_audio: forward audio only from the loudest this many speakers
+ *   (with a hangover; docs/sfu.md, "Loudest-N audio"); 0: all audio
  */
 typedef struct
 {
@@ -51,6 +53,7 @@ typedef struct
   guint port_min;
   guint port_max;
   gboolean ice_tcp;
+  guint loudest_audio;
 } HqSfuConfig;
 
 /**
@@ -68,7 +71,11 @@ typedef void (*HqSfuSendFunc) (
  * asked for again by subscribers' NACKs (each sequence number counts);
  * of those, sent again from the history; and asked of publishers because
  * the server never had them.  On a lossless network the last three stay
- * near 0: NACKs there are false alarms. */
+ * near 0: NACKs there are false alarms.  Audio packets not sent to a
+ * subscriber because their publisher was not among the loudest count in
+ * @silenced_audio (one per subscriber, as forwarded ones do);
+ * @audio_publishers has both counts per publisher (HqSfuAudioCounts, a
+ * copy: free it with hq_sfu_room_counters_clear()). */
 typedef struct
 {
   guint64 forwarded;
@@ -77,7 +84,21 @@ typedef struct
   guint64 nacked;
   guint64 retransmitted;
   guint64 nacked_upstream;
+  guint64 silenced_audio;
+  GPtrArray *audio_publishers;
 } HqSfuRoomCounters;
+
+/* One publisher's audio so far: packets sent to subscribers, and not sent
+ * because it was not among the loudest (hangover over). */
+typedef struct
+{
+  gchar *participant_sid;
+  guint64 forwarded; /* atomic while the SFU counts */
+  guint64 silenced; /* atomic while the SFU counts */
+} HqSfuAudioCounts;
+
+void hq_sfu_audio_counts_free (gpointer counts);
+void hq_sfu_room_counters_clear (HqSfuRoomCounters *counters);
 
 G_END_DECLS
 

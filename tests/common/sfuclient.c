@@ -579,3 +579,35 @@ hq_sfu_client_read_feedback (const guint8 *data, gsize len, guint32 media_ssrc,
   }
   return n_remb;
 }
+
+guint16
+hq_sfu_client_send_audio_level (HqSfuClient *c, gsize payload_len, guint level)
+{
+  guint8 *d = c->buf;
+  gint64 now = g_get_monotonic_time ();
+  guint16 seq = c->aseq++;
+  gsize head = 12 + 8, len = head + MAX (payload_len, 10);
+
+  /* One-byte header extensions (RFC 8285): the level and two bytes of
+   * padding. */
+  memset (d, 0, head);
+  d[0] = 0x90;
+  hq_rtp_set_payload_type (d, (guint8)c->audio_pt);
+  hq_rtp_set_seq (d, seq);
+  hq_rtp_set_timestamp (d, (guint32)(now * 48 / 1000));
+  hq_rtp_set_ssrc (d, c->audio_ssrc);
+  d[12] = 0xbe;
+  d[13] = 0xde;
+  d[15] = 1;
+  d[16] = (guint8)(hq_sdp_offer_extmap_id (HQ_SDP_EXT_AUDIO_LEVEL) << 4);
+  d[17] = (guint8)(MIN (level, 127) | (level < 127 ? 0x80 : 0));
+  /* The payload as hq_sfu_client_send() makes it: the send time two bytes
+   * in. */
+  d[head] = 0x10;
+  d[head + 1] = 0x00;
+  memcpy (d + head + 2, &now, sizeof now);
+  memset (d + head + 10, 0xab, len - head - 10);
+  if (c->pub)
+    hq_transport_send_rtp (c->pub, d, len, sizeof c->buf, NULL);
+  return seq;
+}

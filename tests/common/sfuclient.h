@@ -90,6 +90,12 @@ gboolean hq_sfu_client_ready (HqSfuClient *client, guint mlines);
  * Returns its sequence number; FALSE in *@sent when it was not sent. */
 guint16 hq_sfu_client_send (HqSfuClient *client, gboolean video,
     gsize payload_len, gboolean drop, gboolean *sent);
+/* Sends the next audio packet as hq_sfu_client_send() does, with the
+ * RFC 6464 audio level @level (0: 0 dBov, loudest; 127: silence) in the
+ * header extension our offers announce, as browsers and hqroomsink send
+ * it.  Returns its sequence number. */
+guint16 hq_sfu_client_send_audio_level (
+    HqSfuClient *client, gsize payload_len, guint level);
 /* Sends a kept video packet again, as it was (no RTX). */
 gboolean hq_sfu_client_resend_video (HqSfuClient *client, guint16 seq);
 /* Sends RTCP on the publish (@publish) or subscribe transport. */
