@@ -8,6 +8,7 @@
  *   hqsfustate.h       the worker's state: rooms, participants, tracks
  *   hqsfuedge             room references; messages back to the main context
  *   hqsfusr               our sender reports to subscribers
+ *   hqsfutwcc             transport-wide congestion control, both legs
  *   hqsfuforward          track records, keyframes, forwarding, publisher RTCP
  *   hqsfufeedback         subscribers' RTCP: NACK, PLI/FIR, REMB, reports
  *   hqsfubwe              bandwidth estimates and shares, REMB to publishers

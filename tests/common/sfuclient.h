@@ -63,6 +63,10 @@ struct _HqSfuClient
   guint32 audio_ssrc, video_ssrc;
   guint audio_pt, video_pt;
   guint16 aseq, vseq;
+  /* When set, packets carry a transport-wide sequence number (extension
+   * id @twcc_id, numbers from @twcc_seq on). */
+  guint twcc_id;
+  guint16 twcc_seq;
   guint sub_mlines; /* m-lines carrying a track in the last subscribe offer */
   gboolean published;
   guint ping_timer; /* the protocol's keepalive `ping` */
