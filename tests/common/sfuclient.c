@@ -558,6 +558,30 @@ hq_sfu_client_send_rtcp (
   return hq_transport_send_rtcp (t, buf, len, sizeof buf, NULL);
 }
 
+JsonObject *
+hq_sfu_client_quality_stats (
+    JsonObject *msg, const gchar *identity, const gchar *dir, const gchar *kind)
+{
+  JsonArray *ps =
+      msg ? json_object_get_array_member (msg, "participants") : NULL;
+
+  for (guint i = 0; ps && i < json_array_get_length (ps); i++) {
+    JsonObject *p = json_array_get_object_element (ps, i);
+    JsonObject *stats, *d;
+    if (!g_str_equal (json_object_get_string_member (p, "identity"), identity)
+        || !json_object_has_member (p, "stats"))
+      continue;
+    stats = json_object_get_object_member (p, "stats");
+    d = json_object_has_member (stats, dir)
+        ? json_object_get_object_member (stats, dir)
+        : NULL;
+    return d && json_object_has_member (d, kind)
+        ? json_object_get_object_member (d, kind)
+        : NULL;
+  }
+  return NULL;
+}
+
 guint
 hq_sfu_client_read_feedback (const guint8 *data, gsize len, guint32 media_ssrc,
     guint64 *remb_bps, GArray *nacked)

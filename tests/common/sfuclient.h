@@ -108,6 +108,12 @@ void hq_sfu_client_send_message (HqSfuClient *client, JsonObject *msg);
 guint hq_sfu_client_read_feedback (const guint8 *data, gsize len,
     guint32 media_ssrc, guint64 *remb_bps, GArray *nacked);
 
+/* In a detailed `network_quality` @msg, the figures of @identity's own
+ * entry for @dir ("send", "recv") and @kind ("audio", "video"); NULL when
+ * it has none. */
+JsonObject *hq_sfu_client_quality_stats (JsonObject *msg, const gchar *identity,
+    const gchar *dir, const gchar *kind);
+
 G_END_DECLS
 
 #endif /* __HQ_SFU_CLIENT_H__ */

@@ -155,26 +155,12 @@ b_packet (gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
 static gdouble
 b_available (Fx *fx)
 {
-  JsonArray *ps;
+  JsonObject *video =
+      hq_sfu_client_quality_stats (fx->b_quality, "b-1", "recv", "video");
 
-  if (fx->b_quality == NULL)
-    return -1;
-  ps = json_object_get_array_member (fx->b_quality, "participants");
-  for (guint i = 0; i < json_array_get_length (ps); i++) {
-    JsonObject *p = json_array_get_object_element (ps, i);
-    JsonObject *stats, *recv, *video;
-    if (!g_str_equal (json_object_get_string_member (p, "identity"), "b-1")
-        || !json_object_has_member (p, "stats"))
-      continue;
-    stats = json_object_get_object_member (p, "stats");
-    recv = json_object_get_object_member (stats, "recv");
-    video = recv && json_object_has_member (recv, "video")
-        ? json_object_get_object_member (recv, "video")
-        : NULL;
-    if (video && json_object_has_member (video, "available_bps"))
-      return json_object_get_double_member (video, "available_bps");
-  }
-  return -1;
+  return video && json_object_has_member (video, "available_bps")
+      ? json_object_get_double_member (video, "available_bps")
+      : -1;
 }
 
 /* --- fixture --- */
