@@ -135,15 +135,16 @@ hq_twcc_recorder_write (HqTwccRecorder *r, HqRtcpWriter *writer,
 #define BETA 0.85
 #define INCREASE_PER_SECOND 1.08
 #define ACKED_WINDOW_US 500000
-#define ACKED_RING 2048
+#define ACKED_RING 1024 /* over 2000 packets a second */
 #define LOSS_PACKETS 50
 
+/* 16 bytes: a subscriber's history is 64 KiB. */
 typedef struct
 {
   gint64 send_us;
   guint32 size;
   guint16 seq;
-  gboolean valid; /* sent, and no feedback on it yet */
+  guint8 valid; /* sent, and no feedback on it yet */
 } Sent;
 
 typedef struct
