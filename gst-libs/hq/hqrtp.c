@@ -331,6 +331,21 @@ hq_rtp_ext_write_twcc_seq (guint8 *data, const HqRtpHeader *hdr, guint8 id,
   return TRUE;
 }
 
+gsize
+hq_rtp_write_twcc_ext_block (guint8 *out, guint8 id, guint16 seq)
+{
+  g_return_val_if_fail (id >= 1 && id <= 14, 0);
+  /* RFC 8285 one-byte header: 0xBEDE, one word of elements; the element
+   * (id, length 2 - 1, value) and a byte of padding fill it. */
+  out[0] = 0xbe;
+  out[1] = 0xde;
+  hq_wr16 (out + 2, 1);
+  out[4] = (guint8)(id << 4 | 1);
+  hq_wr16 (out + 5, seq);
+  out[7] = 0;
+  return 8;
+}
+
 gboolean
 hq_rtp_ext_write_abs_send_time (guint8 *data, const HqRtpHeader *hdr, guint8 id,
     guint32 time, GError **error)

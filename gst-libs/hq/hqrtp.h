@@ -175,6 +175,12 @@ gboolean hq_rtp_ext_write_twcc_seq (guint8 *data, const HqRtpHeader *hdr,
 gboolean hq_rtp_ext_write_abs_send_time (guint8 *data, const HqRtpHeader *hdr,
     guint8 id, guint32 time, GError **error);
 
+/* Writes at @out an extension block (RFC 8285, one-byte header) that holds
+ * only the transport-wide sequence number @seq as element @id (1..14):
+ * 8 bytes, returned.  For a packet built without extensions: the block
+ * goes after the CSRCs, and the caller sets the X bit. */
+gsize hq_rtp_write_twcc_ext_block (guint8 *out, guint8 id, guint16 seq);
+
 /* abs-send-time from and to microseconds.  The field wraps every 64 s, so
  * hq_rtp_abs_send_time_to_us() gives the time within that window. */
 guint32 hq_rtp_abs_send_time_from_us (guint64 us);

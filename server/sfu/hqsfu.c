@@ -9,6 +9,7 @@
  *   hqsfuedge             room references; messages back to the main context
  *   hqsfusr               our sender reports to subscribers
  *   hqsfuaudio            loudest-N audio: which audio packets go out
+ *   hqsfutwcc             transport-wide congestion control, both legs
  *   hqsfuforward          track records, keyframes, forwarding, publisher RTCP
  *   hqsfufeedback         subscribers' RTCP: NACK, PLI/FIR, REMB, reports
  *   hqsfubwe              bandwidth estimates and shares, REMB to publishers

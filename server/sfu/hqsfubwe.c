@@ -1,19 +1,26 @@
 /* Bandwidth, once a second (docs/sfu.md, REMB policy): what each
- * subscriber can take (its REMB, our loss-based estimate), shared between
+ * subscriber can take (our estimate from its transport-wide feedback,
+ * else its REMB and our loss-based estimate), shared between
  * the video tracks it receives by priority; each publisher is asked
  * (REMB) for what its most constrained subscriber can take, with our
  * receiver reports on its tracks. */
 #include "hqsfubwe.h"
+#include "hqsfutwcc.h"
 
 /* --- once a second --- */
 
-/* What @p's subscribe leg can take in bits per second: the lower of its
- * REMB (while fresh) and our loss-based estimate; negative when neither is
- * known. */
+/* What @p's subscribe leg can take in bits per second: our send-side
+ * estimate from its transport-wide feedback when it sends that (it has
+ * its own loss-based part), else our loss-based estimate from its
+ * receiver reports; and no more than its REMB while that is fresh.
+ * Negative when none is known. */
 static gdouble
 subscriber_estimate (HqSfuParticipant *p, gint64 now)
 {
-  gdouble est = p->loss_estimate_bps > 0 ? p->loss_estimate_bps : -1;
+  gdouble est = hq_sfu_twcc_estimate (p, now);
+
+  if (est < 0)
+    est = p->loss_estimate_bps > 0 ? p->loss_estimate_bps : -1;
 
   if (p->remb_bps && now - p->remb_us < HQ_SFU_REMB_VALID_US)
     est = est > 0 ? MIN (est, (gdouble)p->remb_bps) : (gdouble)p->remb_bps;

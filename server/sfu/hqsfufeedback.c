@@ -1,9 +1,10 @@
 /* What subscribers say about what we send them: NACKs (answered from the
  * history, else asked of the publisher), PLI and FIR (passed on to the
- * publisher, rate-limited), REMB and receiver reports (for estimates,
- * RTT and network quality). */
+ * publisher, rate-limited), REMB, transport-wide feedback and receiver
+ * reports (for estimates, RTT and network quality). */
 #include "hqsfufeedback.h"
 #include "hqsfuforward.h"
+#include "hqsfutwcc.h"
 #include "hqlog.h"
 #include "hqmetrics.h"
 
@@ -152,6 +153,8 @@ hq_sfu_on_subscribe_packet (
           && (sub = g_hash_table_lookup (
                   p->sub_ssrcs, GUINT_TO_POINTER (fb.media_ssrc))))
         answer_nack (sub, list);
+    } else if (pkt.type == HQ_RTCP_RTPFB && pkt.count == HQ_RTCP_RTPFB_TWCC) {
+      hq_sfu_twcc_on_feedback (p, &pkt);
     } else if (pkt.type == HQ_RTCP_PSFB && pkt.count == HQ_RTCP_PSFB_AFB) {
       HqRtcpRemb remb;
       if (hq_rtcp_parse_remb (&pkt, &fb, &remb, NULL)) {

@@ -21,6 +21,7 @@
 #include "hqsfusr.h"
 #include "hqlog.h"
 #include "hqsfutap.h"
+#include "hqsfutwcc.h"
 #include "hqmetrics.h"
 
 #include <string.h>
@@ -162,7 +163,8 @@ hq_sfu_forward (HqSfuSub *sub, const guint8 *data, const HqRtpHeader *hdr,
   HqSfuTrack *track = sub->track;
   guint8 *out = p->scratch;
   gsize head = 12 + 4 * hdr->csrc_count;
-  gsize len = head + hdr->payload_len;
+  gsize ext = p->sub_twcc_id ? 8 : 0; /* our transport-wide number */
+  gsize len = head + ext + hdr->payload_len;
   gint64 now = g_get_monotonic_time ();
   guint16 seq;
   guint32 ts;
@@ -215,11 +217,12 @@ hq_sfu_forward (HqSfuSub *sub, const guint8 *data, const HqRtpHeader *hdr,
     hq_sfu_send_sender_report_now (sub, now);
   }
 
-  /* Fixed header and CSRCs as they were, extensions and padding dropped. */
+  /* Fixed header and CSRCs as they were, the publisher's extensions and
+   * padding dropped; the subscribe leg's transport-wide number added. */
   memcpy (out, data, 12);
-  out[0] = (guint8)(0x80 | hdr->csrc_count);
+  out[0] = (guint8)(0x80 | hdr->csrc_count | (ext ? 0x10 : 0));
   memcpy (out + 12, data + 12, 4 * hdr->csrc_count);
-  memcpy (out + head, data + hdr->payload_offset, hdr->payload_len);
+  memcpy (out + head + ext, data + hdr->payload_offset, hdr->payload_len);
   seq = (guint16)(hdr->seq + sub->seq_delta);
   ts = hdr->timestamp + sub->ts_delta;
   hq_rtp_set_ssrc (out, sub->ssrc);
@@ -235,6 +238,8 @@ hq_sfu_forward (HqSfuSub *sub, const guint8 *data, const HqRtpHeader *hdr,
     sub->last_ts = ts;
     sub->last_us = now;
   }
+  if (ext)
+    hq_sfu_twcc_stamp (p, out + head, len, now);
   hq_sfu_tap_packet (out, len, track->kind == HQ_SDP_KIND_VIDEO);
   if (hq_transport_send_rtp (p->sub, out, len, sizeof p->scratch, NULL)) {
     __atomic_add_fetch (&p->media->room->forwarded, 1, __ATOMIC_RELAXED);
@@ -471,6 +476,8 @@ hq_sfu_on_publish_packet (
   }
   if (!hq_rtp_parse (data, len, &hdr, NULL))
     return;
+  if (p->pub_twcc_id)
+    hq_sfu_twcc_on_publish_packet (p, data, &hdr, now);
   hq_metrics_count (HQ_COUNTER_RTP_RECEIVED_PACKETS, 1);
   hq_metrics_count (HQ_COUNTER_RTP_RECEIVED_BYTES, len);
   track = g_hash_table_lookup (p->pub_ssrcs, GUINT_TO_POINTER (hdr.ssrc));

@@ -1,13 +1,13 @@
 /* Publishing (docs/protocol.md, "Media"): the client sends publish_offer
  * with its SDP and which track (from track_publish) each sending m-line
  * carries; we answer with setup:passive (we are the DTLS server, and pick
- * GCM), REMB instead of transport-cc (we send REMB, not TWCC feedback),
- * and from then on packets from those SSRCs are that track's. */
+ * GCM), transport-cc when offered (hqsfutwcc.c) and REMB, and from then on packets from those SSRCs are that track's. */
 #include "hqsfupublish.h"
 #include "hqsfuedge.h"
 #include "hqsfuforward.h"
 #include "hqsfusubscribe.h"
 #include "hqsfutransport.h"
+#include "hqsfutwcc.h"
 #include "hqsfucmd.h"
 
 #include <hq/hqprotocol.h>
@@ -149,7 +149,7 @@ hq_sfu_handle_publish_offer (
         room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_SDP, error->message);
     return;
   }
-  hq_sfu_prefer_remb (p->pub_answer);
+  p->pub_twcc_id = hq_sfu_twcc_ext_id (p->pub_answer);
   if ((first || restart) && !hq_sfu_apply_remote (p, 0, offer, &error)) {
     hq_sfu_send_error (
         room, p->sid, id, HQ_PROTOCOL_ERROR_INVALID_SDP, error->message);

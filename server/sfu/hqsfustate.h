@@ -10,6 +10,7 @@
 #include <hq/hqrtp.h>
 #include <hq/hqsdp.h>
 #include <hq/hqtransport.h>
+#include <hq/hqtwcc.h>
 #include "hqsfutypes.h"
 #include "hqworkers.h"
 
@@ -52,6 +53,12 @@ G_BEGIN_DECLS
 #define HQ_SFU_WEIGHT_HIGH 4
 /* A subscriber's REMB counts for this long. */
 #define HQ_SFU_REMB_VALID_US (5 * G_USEC_PER_SEC)
+/* Transport-wide congestion control (hqsfutwcc.c): feedback to a
+ * publisher at most this often while its packets come, and where a
+ * subscriber's estimate starts: high enough to constrain nobody until
+ * its feedback shows congestion (docs/sfu.md, "Congestion control"). */
+#define HQ_SFU_TWCC_FEEDBACK_US (50 * 1000)
+#define HQ_SFU_TWCC_START_BPS 5000000
 /* An enabled track that sends nothing for this long is gone (never while
  * disabled: a muted track may legitimately be silent). */
 #define HQ_SFU_AUDIO_TIMEOUT_US (5 * G_USEC_PER_SEC)
@@ -270,6 +277,15 @@ struct _HqSfuParticipant
   gdouble video_loss; /* worst video fraction lost reported this second */
   gboolean have_video_loss;
   gdouble rtt_ms; /* from its reports on our SRs; negative: unknown */
+  /* Transport-wide congestion control (hqsfutwcc.c): the extension id
+   * each leg negotiated (0: none); the publish leg's arrivals and when
+   * feedback last went; the subscribe leg's numbering and estimate, and
+   * when feedback last matched what we sent. */
+  guint pub_twcc_id, sub_twcc_id;
+  HqTwccRecorder *pub_twcc;
+  gint64 pub_twcc_sent_us;
+  HqTwccSender *sub_twcc;
+  gint64 sub_twcc_us;
   gint metrics_level; /* its level as counted in /metrics; -1: none */
   HqSfuAudioCounts *audio_counts; /* in media->room->audio_counts, or NULL */
 

@@ -13,6 +13,7 @@
 #include "hqsfuforward.h"
 #include "hqsfuquality.h"
 #include "hqsfutransport.h"
+#include "hqsfutwcc.h"
 #include "hqsfucmd.h"
 #include "hqlog.h"
 #include "hqrules.h"
@@ -181,6 +182,7 @@ hq_sfu_participant_free (gpointer data)
     hq_transport_close (p->sub);
     g_object_unref (p->sub);
   }
+  hq_sfu_twcc_clear (p);
   hq_sdp_free (p->pub_answer);
   hq_sdp_free (p->sub_offer);
   if (p->quality_report)
@@ -508,7 +510,6 @@ subscribe_offer_now (HqSfuParticipant *p)
         error->message);
     return;
   }
-  hq_sfu_prefer_remb (offer);
   hq_sdp_free (p->sub_offer);
   p->sub_offer = offer;
   p->sub_answered = FALSE;
@@ -595,6 +596,7 @@ hq_sfu_handle_subscribe_answer (
     }
     sub->negotiated = ok;
   }
+  p->sub_twcc_id = hq_sfu_twcc_ext_id (answer);
   p->sub_answered = TRUE;
   hq_sfu_subscribe_renegotiate (p);
 }

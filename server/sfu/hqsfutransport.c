@@ -1,7 +1,6 @@
 /* A participant's transports with the SFU: making them, telling the
  * participant our candidates and their states, structured log lines for
- * each ICE and DTLS step, ICE restarts, and what our SDP leaves out
- * (transport-cc: we send REMB).  The policy on state changes (keyframes,
+ * each ICE and DTLS step, ICE restarts.  The policy on state changes (keyframes,
  * restarting the subscribe side) is the subscribe layer's
  * (hqsfusubscribe.c). */
 #include "hqsfutransport.h"
@@ -232,24 +231,4 @@ hq_sfu_make_transport (
     hq_transport_set_label (t, label);
   }
   return t;
-}
-
-/* We send REMB, not transport-wide feedback: keep publishers on REMB. */
-void
-hq_sfu_prefer_remb (HqSdp *sdp)
-{
-  for (guint i = 0; i < sdp->media->len; i++) {
-    HqSdpMedia *m = g_ptr_array_index (sdp->media, i);
-    for (guint j = 0; j < m->codecs->len; j++) {
-      HqSdpCodec *c = g_ptr_array_index (m->codecs, j);
-      for (guint k = c->rtcp_fb->len; k > 0; k--)
-        if (g_str_equal (g_ptr_array_index (c->rtcp_fb, k - 1), "transport-cc"))
-          g_ptr_array_remove_index (c->rtcp_fb, k - 1);
-    }
-    for (guint k = m->extmaps->len; k > 0; k--) {
-      HqSdpExtmap *e = g_ptr_array_index (m->extmaps, k - 1);
-      if (g_str_equal (e->uri, HQ_SDP_EXT_TWCC))
-        g_ptr_array_remove_index (m->extmaps, k - 1);
-    }
-  }
 }

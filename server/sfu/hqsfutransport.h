@@ -26,8 +26,6 @@ gboolean hq_sfu_new_remote_ufrag (
     HqSfuParticipant *p, guint which, const HqSdp *sdp);
 gboolean hq_sfu_apply_remote (
     HqSfuParticipant *p, guint which, const HqSdp *sdp, GError **error);
-/* We send REMB, not transport-wide feedback: keeps @sdp's media on REMB. */
-void hq_sfu_prefer_remb (HqSdp *sdp);
 
 G_END_DECLS
 

@@ -326,6 +326,33 @@ test('network quality at the verbosity each participant asks for', async () => {
     });
     return found;
   }, undefined, 30000, 'remote-inbound-rtp with a round-trip time at the publisher');
+  // Transport-wide congestion control (docs/sfu.md): the publish answer
+  // negotiates it, and the server's feedback feeds Chromium's send-side
+  // estimator, which then reports an available outgoing bitrate.
+  const twcc = 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01';
+  const sdps = await a.page.evaluate(() => ({
+    pub: window.hq.pub.remoteDescription.sdp, sub: window.hq.sub.localDescription.sdp }));
+  assert.match(sdps.pub, /a=rtcp-fb:\d+ transport-cc/);
+  assert.ok(sdps.pub.includes(twcc), 'the publish answer maps the sequence number extension');
+  assert.ok(sdps.sub.includes(twcc), 'the subscribe answer maps the sequence number extension');
+  const outgoing = await waitInPage(a.page, async () => {
+    let found = null;
+    (await window.hq.pub.getStats()).forEach((r) => {
+      if (r.type === 'candidate-pair' && r.nominated
+          && typeof r.availableOutgoingBitrate === 'number') found = r.availableOutgoingBitrate;
+    });
+    return found > 300000 ? found : null;
+  }, undefined, 30000, 'availableOutgoingBitrate over 300 kbit/s at the publisher');
+  console.log(`publisher availableOutgoingBitrate: ${outgoing} bit/s`);
+  // A's subscribe leg: Chromium returns transport-wide feedback, and the
+  // server's estimate from it is A's available_bps.
+  const avail = await waitInPage(a.page, () => {
+    const m = window.events.filter((e) => e.type === 'network_quality').pop();
+    const me = m && m.participants.find((p) => p.identity === 'nq-a');
+    const v = me && me.stats && me.stats.recv.video;
+    return v && v.available_bps > 300000 ? v.available_bps : null;
+  }, undefined, 30000, 'available_bps over 300 kbit/s for what A receives');
+  console.log(`subscriber available_bps: ${avail} bit/s`);
   // B, at the defaults: levels only, of both; on loopback they settle at
   // good or excellent (the level falls at once on a bad second, as at
   // setup, and recovers over a few).

@@ -494,7 +494,8 @@ hq_sfu_client_send (HqSfuClient *c, gboolean video, gsize payload_len,
   guint16 seq = video ? c->vseq++ : c->aseq++;
   guint32 ts = (guint32)(now * (video ? 90 : 48) / 1000);
   guint32 ssrc = video ? c->video_ssrc : c->audio_ssrc;
-  gsize len = 12 + MAX (payload_len, 10);
+  gsize ext = c->twcc_id ? 8 : 0;
+  gsize len = 12 + ext + MAX (payload_len, 10);
   gboolean ok = FALSE;
 
   d[0] = 0x80;
@@ -509,11 +510,17 @@ hq_sfu_client_send (HqSfuClient *c, gboolean video, gsize payload_len,
   d[9] = ssrc >> 16;
   d[10] = ssrc >> 8;
   d[11] = ssrc & 0xff;
+  if (ext) {
+    d[0] |= 0x10;
+    hq_rtp_write_twcc_ext_block (d + 12, (guint8)c->twcc_id, c->twcc_seq++);
+  }
+  d += ext;
   /* A VP8 descriptor that starts a keyframe, so no subscriber waits. */
   d[12] = 0x10;
   d[13] = 0x00;
   memcpy (d + 14, &now, sizeof now);
-  memset (d + 22, 0xab, len - 22);
+  memset (d + 22, 0xab, len - ext - 22);
+  d = c->buf;
   if (video) {
     memcpy (c->kept[seq % HQ_SFU_CLIENT_KEEP], d, len);
     c->kept_len[seq % HQ_SFU_CLIENT_KEEP] = len;
@@ -549,6 +556,30 @@ hq_sfu_client_send_rtcp (
     return FALSE;
   memcpy (buf, data, len);
   return hq_transport_send_rtcp (t, buf, len, sizeof buf, NULL);
+}
+
+JsonObject *
+hq_sfu_client_quality_stats (
+    JsonObject *msg, const gchar *identity, const gchar *dir, const gchar *kind)
+{
+  JsonArray *ps =
+      msg ? json_object_get_array_member (msg, "participants") : NULL;
+
+  for (guint i = 0; ps && i < json_array_get_length (ps); i++) {
+    JsonObject *p = json_array_get_object_element (ps, i);
+    JsonObject *stats, *d;
+    if (!g_str_equal (json_object_get_string_member (p, "identity"), identity)
+        || !json_object_has_member (p, "stats"))
+      continue;
+    stats = json_object_get_object_member (p, "stats");
+    d = json_object_has_member (stats, dir)
+        ? json_object_get_object_member (stats, dir)
+        : NULL;
+    return d && json_object_has_member (d, kind)
+        ? json_object_get_object_member (d, kind)
+        : NULL;
+  }
+  return NULL;
 }
 
 guint

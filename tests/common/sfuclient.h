@@ -63,6 +63,10 @@ struct _HqSfuClient
   guint32 audio_ssrc, video_ssrc;
   guint audio_pt, video_pt;
   guint16 aseq, vseq;
+  /* When set, packets carry a transport-wide sequence number (extension
+   * id @twcc_id, numbers from @twcc_seq on). */
+  guint twcc_id;
+  guint16 twcc_seq;
   guint sub_mlines; /* m-lines carrying a track in the last subscribe offer */
   gboolean published;
   guint ping_timer; /* the protocol's keepalive `ping` */
@@ -109,6 +113,12 @@ void hq_sfu_client_send_message (HqSfuClient *client, JsonObject *msg);
  * Returns how many REMBs it held. */
 guint hq_sfu_client_read_feedback (const guint8 *data, gsize len,
     guint32 media_ssrc, guint64 *remb_bps, GArray *nacked);
+
+/* In a detailed `network_quality` @msg, the figures of @identity's own
+ * entry for @dir ("send", "recv") and @kind ("audio", "video"); NULL when
+ * it has none. */
+JsonObject *hq_sfu_client_quality_stats (JsonObject *msg, const gchar *identity,
+    const gchar *dir, const gchar *kind);
 
 G_END_DECLS
 

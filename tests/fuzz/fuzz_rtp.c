@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <glib.h>
+#include <math.h>
 #include <hq/hqrtcp.h>
+#include <hq/hqtwcc.h>
 
 #define CHECK(cond)                                                            \
   do {                                                                         \
@@ -164,6 +166,40 @@ fuzz_nack (const HqRtcpPacket *pkt, HqRtcpWriter *w)
 /* Arrival times come back modulo the 24-bit reference time's range. */
 #define TWCC_WRAP_US ((G_GINT64_CONSTANT (1) << 24) * 64000)
 
+/* libhq hqtwcc on hostile feedback: a sender that sent the packets it
+ * reports on, given it twice (the second time only its losses still
+ * match), keeps a finite estimate at or above its floor; a recorder
+ * given its arrivals reports them all, in packets that each make
+ * progress. */
+static void
+fuzz_twcc_ends (const HqTwccFeedback *twcc, GArray *st)
+{
+  HqTwccSender *sender = hq_twcc_sender_new (1e6, 5e4);
+  HqTwccRecorder *rec = hq_twcc_recorder_new ();
+  const HqTwccStatus *s = (const HqTwccStatus *)st->data;
+  guint8 buf[1500];
+  HqRtcpWriter w;
+  gdouble est;
+
+  for (guint i = 0; i < (guint)twcc->base_seq + st->len; i++)
+    hq_twcc_sender_next (sender, 1200, (gint64)i * 1000);
+  for (guint round = 0; round < 2; round++)
+    hq_twcc_sender_on_feedback (sender, s, st->len, 1000000 * (round + 1));
+  est = hq_twcc_sender_estimate (sender);
+  CHECK (est < 0 || (isfinite (est) && est >= 5e4));
+  for (guint i = 0; i < st->len; i++)
+    if (s[i].received)
+      hq_twcc_recorder_add (rec, s[i].seq, s[i].arrival_us);
+  while (hq_twcc_recorder_pending (rec) > 0) {
+    guint before = hq_twcc_recorder_pending (rec);
+    hq_rtcp_writer_init (&w, buf, sizeof buf);
+    CHECK (hq_twcc_recorder_write (rec, &w, 1, 2));
+    CHECK (hq_twcc_recorder_pending (rec) < before);
+  }
+  hq_twcc_sender_free (sender);
+  hq_twcc_recorder_free (rec);
+}
+
 static void
 fuzz_twcc (const HqRtcpPacket *pkt)
 {
@@ -178,6 +214,7 @@ fuzz_twcc (const HqRtcpPacket *pkt)
   if (!hq_rtcp_parse_twcc (pkt, &fb, &twcc, st, NULL))
     return;
   CHECK (st->len == twcc.status_count);
+  fuzz_twcc_ends (&twcc, st);
   for (guint i = 0; i < st->len; i++) {
     HqTwccStatus *s = &g_array_index (st, HqTwccStatus, i);
     HqTwccArrival a = { s->seq, s->arrival_us };

@@ -554,30 +554,15 @@ static gboolean
 b_knows_rtt (gpointer data)
 {
   Fx *fx = data;
-  JsonArray *ps;
+  JsonObject *video =
+      hq_sfu_client_quality_stats (fx->b_quality, "b-1", "recv", "video");
+  JsonNode *rtt = video ? json_object_get_member (video, "rtt_ms") : NULL;
 
-  if (fx->b_quality == NULL)
-    return FALSE;
-  ps = json_object_get_array_member (fx->b_quality, "participants");
-  for (guint i = 0; i < json_array_get_length (ps); i++) {
-    JsonObject *p = json_array_get_object_element (ps, i);
-    JsonObject *stats, *recv, *video;
-    JsonNode *rtt;
-    if (!g_str_equal (json_object_get_string_member (p, "identity"), "b-1")
-        || !json_object_has_member (p, "stats"))
-      continue;
-    stats = json_object_get_object_member (p, "stats");
-    recv = json_object_get_object_member (stats, "recv");
-    video = recv && json_object_has_member (recv, "video")
-        ? json_object_get_object_member (recv, "video")
-        : NULL;
-    rtt = video ? json_object_get_member (video, "rtt_ms") : NULL;
-    if (rtt && json_node_get_value_type (rtt) == G_TYPE_DOUBLE) {
-      gdouble v = json_node_get_double (rtt);
-      g_assert_cmpfloat (v, >=, 0);
-      g_assert_cmpfloat (v, <, 1000);
-      return TRUE;
-    }
+  if (rtt && json_node_get_value_type (rtt) == G_TYPE_DOUBLE) {
+    gdouble v = json_node_get_double (rtt);
+    g_assert_cmpfloat (v, >=, 0);
+    g_assert_cmpfloat (v, <, 1000);
+    return TRUE;
   }
   return FALSE;
 }

@@ -1,0 +1,294 @@
+/* libhq hqtwcc: the receiver's record and feedback, the sender's history
+ * and its estimate, fed with synthetic paths: packets "sent" at a steady
+ * rate, "arriving" after a delay the test chooses, their feedback
+ * written by the recorder, parsed by hqrtcp and handed to the sender as
+ * a real feedback packet would be. */
+#include <glib.h>
+#include <hq/hqrtp.h>
+#include <hq/hqrtcp.h>
+#include <hq/hqtwcc.h>
+
+/* The sequence number extension block, against hand-made bytes. */
+static void
+test_ext_block (void)
+{
+  guint8 pkt[12 + 8 + 4] = { 0x80, 96, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3 };
+  const guint8 want[] = { 0xbe, 0xde, 0x00, 0x01, 0x31, 0xab, 0xcd, 0x00 };
+  HqRtpHeader hdr;
+  HqRtpExt ext;
+  guint16 seq = 0;
+
+  g_assert_cmpuint (hq_rtp_write_twcc_ext_block (pkt + 12, 3, 0xabcd), ==, 8);
+  g_assert_cmpmem (pkt + 12, 8, want, sizeof want);
+  pkt[0] |= 0x10;
+  g_assert_true (hq_rtp_parse (pkt, sizeof pkt, &hdr, NULL));
+  g_assert_cmpuint (hdr.payload_len, ==, 4);
+  g_assert_true (hq_rtp_ext_find (pkt, &hdr, 3, &ext));
+  g_assert_true (hq_rtp_ext_read_twcc_seq (&ext, &seq));
+  g_assert_cmpuint (seq, ==, 0xabcd);
+}
+
+/* Parses the feedback packets in @buf into @statuses. */
+static guint
+parse_all (const guint8 *buf, gsize len, GArray *statuses)
+{
+  HqRtcpIter iter;
+  HqRtcpPacket pkt;
+  guint n = 0;
+
+  g_assert_true (hq_rtcp_iter_init (&iter, buf, len, NULL));
+  while (hq_rtcp_iter_next (&iter, &pkt)) {
+    HqRtcpFb fb;
+    HqTwccFeedback twcc;
+    g_autoptr (GError) error = NULL;
+
+    g_assert_cmpuint (pkt.type, ==, HQ_RTCP_RTPFB);
+    g_assert_cmpuint (pkt.count, ==, HQ_RTCP_RTPFB_TWCC);
+    g_assert_true (hq_rtcp_parse_twcc (&pkt, &fb, &twcc, statuses, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (fb.sender_ssrc, ==, 7);
+    n++;
+  }
+  return n;
+}
+
+/* Reordered and duplicated arrivals across the 16-bit wrap: one report
+ * per number, in order, the gap reported lost, arrival times kept to
+ * 250 µs; the next feedback starts after the last one reported. */
+static void
+test_recorder (void)
+{
+  g_autoptr (GArray) st = g_array_new (FALSE, FALSE, sizeof (HqTwccStatus));
+  HqTwccRecorder *r = hq_twcc_recorder_new ();
+  guint8 buf[1200];
+  HqRtcpWriter w;
+
+  hq_twcc_recorder_add (r, 65534, 1000000);
+  hq_twcc_recorder_add (r, 0, 1003000);
+  hq_twcc_recorder_add (r, 65535, 1002000); /* reordered */
+  hq_twcc_recorder_add (r, 0, 1004000); /* duplicate */
+  hq_twcc_recorder_add (r, 3, 1000250); /* 1 and 2 lost, arrives "early" */
+  g_assert_cmpuint (hq_twcc_recorder_pending (r), ==, 4);
+  hq_rtcp_writer_init (&w, buf, sizeof buf);
+  g_assert_true (hq_twcc_recorder_write (r, &w, 7, 9));
+  g_assert_false (hq_twcc_recorder_write (r, &w, 7, 9));
+  g_assert_cmpuint (parse_all (buf, w.len, st), ==, 1);
+  g_assert_cmpuint (st->len, ==, 6);
+  {
+    const guint16 seqs[] = { 65534, 65535, 0, 1, 2, 3 };
+    const gboolean got[] = { TRUE, TRUE, TRUE, FALSE, FALSE, TRUE };
+    const gint64 at[] = { 0, 2000, 3000, 0, 0, 250 };
+    gint64 base = g_array_index (st, HqTwccStatus, 0).arrival_us;
+    for (guint i = 0; i < 6; i++) {
+      HqTwccStatus *s = &g_array_index (st, HqTwccStatus, i);
+      g_assert_cmpuint (s->seq, ==, seqs[i]);
+      g_assert_cmpint (s->received, ==, got[i]);
+      if (got[i])
+        g_assert_cmpint (s->arrival_us - base, ==, at[i]);
+    }
+  }
+  /* Already reported: ignored.  The next packet starts at 4. */
+  hq_twcc_recorder_add (r, 2, 1005000);
+  hq_twcc_recorder_add (r, 5, 1006000);
+  g_array_set_size (st, 0);
+  hq_rtcp_writer_init (&w, buf, sizeof buf);
+  g_assert_true (hq_twcc_recorder_write (r, &w, 7, 9));
+  g_assert_cmpuint (st->len, ==, 0);
+  {
+    HqRtcpIter iter;
+    HqRtcpPacket pkt;
+    HqRtcpFb fb;
+    HqTwccFeedback twcc;
+    g_assert_true (hq_rtcp_iter_init (&iter, buf, w.len, NULL));
+    g_assert_true (hq_rtcp_iter_next (&iter, &pkt));
+    g_assert_true (hq_rtcp_parse_twcc (&pkt, &fb, &twcc, st, NULL));
+    g_assert_cmpuint (twcc.base_seq, ==, 4);
+    g_assert_cmpuint (twcc.fb_count, ==, 1);
+    g_assert_cmpuint (st->len, ==, 2);
+    g_assert_false (g_array_index (st, HqTwccStatus, 0).received);
+    g_assert_true (g_array_index (st, HqTwccStatus, 1).received);
+  }
+  hq_twcc_recorder_free (r);
+}
+
+/* A synthetic path: every 10 ms a 1200-byte packet (960 kbit/s) and,
+ * 2 ms later, a 100-byte one; each arrives @base_ms plus @grow_ms per
+ * packet after it was sent, unless @loss_every says it is lost.  The
+ * feedback goes through the recorder every 100 ms.  Returns the sender's
+ * estimate after @seconds. */
+typedef struct
+{
+  HqTwccSender *sender;
+  HqTwccRecorder *recorder;
+  gint64 now;
+  gdouble extra_ms;
+} Path;
+
+static void
+path_init (Path *p, gdouble start_bps)
+{
+  p->sender = hq_twcc_sender_new (start_bps, 50000);
+  p->recorder = hq_twcc_recorder_new ();
+  p->now = 10 * G_USEC_PER_SEC;
+  p->extra_ms = 0;
+}
+
+static void
+path_clear (Path *p)
+{
+  hq_twcc_sender_free (p->sender);
+  hq_twcc_recorder_free (p->recorder);
+}
+
+static gdouble
+path_run (Path *p, gdouble seconds, gdouble grow_ms, guint loss_every)
+{
+  g_autoptr (GArray) st = g_array_new (FALSE, FALSE, sizeof (HqTwccStatus));
+  gint64 end = p->now + (gint64)(seconds * G_USEC_PER_SEC);
+  guint n = 0;
+
+  for (; p->now < end; p->now += 5000) {
+    gsize size = (p->now / 5000) % 2 == 0 ? 1200 : 100;
+    guint16 seq = hq_twcc_sender_next (p->sender, size, p->now);
+    gint64 jitter = (n * 7919) % 500; /* up to 0.5 ms of noise */
+    n++;
+    p->extra_ms += grow_ms;
+    if (loss_every == 0 || n % loss_every != 0)
+      hq_twcc_recorder_add (p->recorder, seq,
+          p->now + 20000 + (gint64)(p->extra_ms * 1000) + jitter);
+    if (p->now % 100000 == 0) {
+      guint8 buf[1200];
+      HqRtcpWriter w;
+      hq_rtcp_writer_init (&w, buf, sizeof buf);
+      while (hq_twcc_recorder_write (p->recorder, &w, 7, 9))
+        ;
+      if (w.len == 0)
+        continue;
+      g_array_set_size (st, 0);
+      parse_all (buf, w.len, st);
+      hq_twcc_sender_on_feedback (
+          p->sender, (const HqTwccStatus *)st->data, st->len, p->now + 20000);
+    }
+  }
+  return hq_twcc_sender_estimate (p->sender);
+}
+
+/* A steady path: the estimate is known, never lowered, and what was
+ * received shows as about 1 Mbit/s. */
+static void
+test_steady_holds (void)
+{
+  Path p;
+  HqTwccStats st;
+  gdouble est;
+
+  path_init (&p, 1500000);
+  g_assert_cmpfloat (hq_twcc_sender_estimate (p.sender), <, 0);
+  est = path_run (&p, 10, 0, 0);
+  hq_twcc_sender_get_stats (p.sender, &st);
+  g_test_message ("steady: estimate %.0f, acked %.0f, trend %.2f/%.2f", est,
+      st.acked_bps, st.trend, st.threshold);
+  g_assert_cmpfloat (est, >=, 1500000);
+  g_assert_cmpuint (st.overuses, ==, 0);
+  g_assert_cmpint (st.usage, ==, HQ_TWCC_NORMAL);
+  g_assert_cmpfloat (st.acked_bps, >, 900000);
+  g_assert_cmpfloat (st.acked_bps, <, 1200000);
+  path_clear (&p);
+}
+
+/* A low start grows on a steady path by 8 % a second, but not past 1.5
+ * times what the receiver got. */
+static void
+test_steady_grows (void)
+{
+  Path p;
+  HqTwccStats st;
+  gdouble est;
+
+  path_init (&p, 300000);
+  est = path_run (&p, 5, 0, 0);
+  g_test_message ("grows from 300 kbit/s to %.0f in 5 s", est);
+  g_assert_cmpfloat (est, >, 300000 * 1.3);
+  est = path_run (&p, 60, 0, 0);
+  hq_twcc_sender_get_stats (p.sender, &st);
+  g_test_message ("after 65 s: %.0f (received %.0f)", est, st.acked_bps);
+  g_assert_cmpfloat (est, <=, 1.5 * st.acked_bps + 10000 + 1);
+  g_assert_cmpfloat (est, >, 1400000);
+  path_clear (&p);
+}
+
+/* The queue grows by 0.5 ms a packet (the path takes less than is
+ * sent): over-use, and the estimate falls under what was received; when
+ * the delay stops growing it does not fall further, and grows again. */
+static void
+test_rising_delay_falls (void)
+{
+  Path p;
+  HqTwccStats st;
+  gdouble est, low;
+
+  path_init (&p, 1500000);
+  path_run (&p, 3, 0, 0);
+  est = path_run (&p, 1, 0.5, 0);
+  hq_twcc_sender_get_stats (p.sender, &st);
+  g_test_message ("rising delay: estimate %.0f, acked %.0f, overuses %u", est,
+      st.acked_bps, st.overuses);
+  g_assert_cmpuint (st.overuses, >, 0);
+  g_assert_cmpfloat (est, <, 1000000);
+  low = est;
+  est = path_run (&p, 10, 0, 0);
+  hq_twcc_sender_get_stats (p.sender, &st);
+  g_test_message ("steady again: estimate %.0f", est);
+  g_assert_cmpfloat (est, >, low);
+  path_clear (&p);
+}
+
+/* A fifth of the packets lost: the loss-based part pulls the estimate
+ * down; without loss it holds. */
+static void
+test_loss_falls (void)
+{
+  Path p;
+  HqTwccStats st;
+  gdouble est;
+
+  path_init (&p, 1500000);
+  est = path_run (&p, 3, 0, 5);
+  hq_twcc_sender_get_stats (p.sender, &st);
+  g_test_message ("20 %% loss: estimate %.0f (loss part %.0f, loss %.2f)", est,
+      st.loss_bps, st.loss);
+  g_assert_cmpfloat (st.loss, >, 0.15);
+  g_assert_cmpfloat (est, <, 800000);
+  path_clear (&p);
+}
+
+/* Feedback on numbers never sent, or repeated, changes nothing. */
+static void
+test_unknown_feedback (void)
+{
+  HqTwccSender *s = hq_twcc_sender_new (1000000, 50000);
+  HqTwccStatus st[2] = { { 5, TRUE, 1000 }, { 6, TRUE, 2000 } };
+
+  g_assert_cmpuint (hq_twcc_sender_on_feedback (s, st, 2, 0), ==, 0);
+  g_assert_cmpfloat (hq_twcc_sender_estimate (s), <, 0);
+  hq_twcc_sender_next (s, 100, 0);
+  st[0].seq = 0;
+  g_assert_cmpuint (hq_twcc_sender_on_feedback (s, st, 2, 0), ==, 1);
+  g_assert_cmpuint (hq_twcc_sender_on_feedback (s, st, 2, 0), ==, 0);
+  g_assert_cmpfloat (hq_twcc_sender_estimate (s), ==, 1000000);
+  hq_twcc_sender_free (s);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/twcc/ext-block", test_ext_block);
+  g_test_add_func ("/twcc/recorder", test_recorder);
+  g_test_add_func ("/twcc/steady-holds", test_steady_holds);
+  g_test_add_func ("/twcc/steady-grows", test_steady_grows);
+  g_test_add_func ("/twcc/rising-delay-falls", test_rising_delay_falls);
+  g_test_add_func ("/twcc/loss-falls", test_loss_falls);
+  g_test_add_func ("/twcc/unknown-feedback", test_unknown_feedback);
+  return g_test_run ();
+}
