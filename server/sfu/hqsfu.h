@@ -83,6 +83,10 @@ guint64 hq_sfu_room_get_forwarded (HqSfuRoom *room);
 
 /* Reads @room's counters (any thread). */
 void hq_sfu_room_get_counters (HqSfuRoom *room, HqSfuRoomCounters *out);
+/* Frees what hq_sfu_room_get_counters() copied into @counters. */
+void hq_sfu_room_counters_clear (HqSfuRoomCounters *counters);
+/* Frees one HqSfuAudioCounts (a GDestroyNotify). */
+void hq_sfu_audio_counts_free (gpointer counts);
 
 G_END_DECLS
 

@@ -97,9 +97,6 @@ typedef struct
   guint64 silenced; /* atomic while the SFU counts */
 } HqSfuAudioCounts;
 
-void hq_sfu_audio_counts_free (gpointer counts);
-void hq_sfu_room_counters_clear (HqSfuRoomCounters *counters);
-
 G_END_DECLS
 
 #endif /* __HQ_SFU_TYPES_H__ */
