@@ -263,7 +263,13 @@ class DocumentedPipelines(unittest.TestCase):
             running[room].wait_for("the camera to join",
                                    lambda t: "hq-joined" in t)
         want = {f"{k}/x-raw" for k in running[room].kinds}
-        got, text = self.sinks_get(argv)
+        try:
+            got, text = self.sinks_get(argv)
+        except AssertionError as e:
+            # what the camera said too (a transport of its that failed
+            # shows as network quality level 0 in the viewer's output)
+            raise AssertionError(f"{e}\n--- the camera's line printed:\n"
+                                 f"{running[room].text()[-3000:]}") from None
         self.assertIn("hq-joined", text, where)
         self.assertEqual(got, want, f"{where}:\n{text[-3000:]}")
 
