@@ -704,7 +704,7 @@ GST_START_TEST (test_mp4_h264)
   Discovered disc;
   Decoded dec;
   gboolean seen = FALSE;
-  guint8 left[3], right[3];
+  guint8 left[3] = { 0 }, right[3] = { 0 };
 
   g_assert_no_error (err);
   root = read_manifest (dir);
@@ -725,22 +725,22 @@ GST_START_TEST (test_mp4_h264)
   fail_unless (strstr (disc.text, "H.264") && strstr (disc.text, "AAC"), "%s",
       disc.text);
   g_free (disc.text);
+  /* some frame shows both (a loaded machine may start bob's late, and
+   * the live compositor does not wait for him) */
   dec = decode (path);
   for (guint i = 0; i < dec.frames->len && !seen; i++) {
     GstSample *s = g_ptr_array_index (dec.frames, i);
 
-    if (pts (s) < 1.0)
-      continue;
     pixel (s, 80, 90, left);
     pixel (s, 240, 90, right);
-    fail_unless (left[0] > 180 && left[1] < 80 && left[2] < 80,
-        "left cell is not alice's red: %u,%u,%u", left[0], left[1], left[2]);
-    fail_unless (right[2] > 180 && right[0] < 80 && right[1] < 80,
-        "right cell is not bob's blue: %u,%u,%u", right[0], right[1], right[2]);
-    seen = TRUE;
+    seen = left[0] > 180 && left[1] < 80 && left[2] < 80 && right[2] > 180
+        && right[0] < 80 && right[1] < 80;
   }
-  fail_unless (
-      seen, "no frame after 1 s in %s (%u frames)", path, dec.frames->len);
+  fail_unless (seen,
+      "no frame of %s shows alice's red left and bob's blue right (%u "
+      "frames; the last: left %u,%u,%u right %u,%u,%u)",
+      path, dec.frames->len, left[0], left[1], left[2], right[0], right[1],
+      right[2]);
   fail_unless (dec.audio->len > 0, "no audio in %s", path);
   g_ptr_array_unref (dec.frames);
   g_ptr_array_unref (dec.audio);
