@@ -50,6 +50,26 @@ make_chain (const gchar *description, GError **error)
       description, TRUE, NULL, GST_PARSE_FLAG_FATAL_ERRORS, error);
 }
 
+/* Links @a's src pad to @b's sink pad checking their templates only:
+ * the converters, encoder and parser behind @b are linked already, and a
+ * full caps query through them (videoconvert's every format, converted
+ * again at each step) cost hundreds of milliseconds under ASan with the
+ * element's lock held, enough to cut the start of the next period's
+ * video.  Caps are negotiated when the stream starts, as ever. */
+gboolean
+link_chain (GstElement *a, GstElement *b)
+{
+  GstPad *src = gst_element_get_static_pad (a, "src");
+  GstPad *sink = gst_element_get_static_pad (b, "sink");
+  gboolean ok = src && sink
+      && gst_pad_link_full (src, sink, GST_PAD_LINK_CHECK_TEMPLATE_CAPS)
+          == GST_PAD_LINK_OK;
+
+  gst_clear_object (&src);
+  gst_clear_object (&sink);
+  return ok;
+}
+
 /* The encoder settings of the recorder's files (the codec table's
  * realtime ones otherwise): video at 1 Mbit/s with a key frame every 30
  * frames; audio at the encoder's default bitrate. */
@@ -222,7 +242,7 @@ branch_add_input (Branch *br, GstElement *tee, GPtrArray *chain,
     GstElement *e = g_ptr_array_index (in->elements, i);
 
     gst_bin_add (GST_BIN (self), e);
-    if (prev && !gst_element_link (prev, e))
+    if (prev && !link_chain (prev, e))
       return FALSE;
     prev = e;
   }

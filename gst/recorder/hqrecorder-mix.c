@@ -151,7 +151,7 @@ mixer_input_create (GstHqRecorder *self, GstHqRecorderPad *pad)
     g_ptr_array_add (pad->mix_elements, gst_object_ref_sink (e[i]));
     gst_bin_add (GST_BIN (self), e[i]);
     if (pad->mix_elements->len > 1)
-      gst_element_link (
+      link_chain (
           g_ptr_array_index (pad->mix_elements, pad->mix_elements->len - 2),
           e[i]);
   }

@@ -147,6 +147,7 @@ G_GNUC_INTERNAL gboolean input_format (GstCaps *caps, const HqCodec **codec);
 G_GNUC_INTERNAL GstElement *make (const gchar *factory);
 G_GNUC_INTERNAL GstElement *make_chain (
     const gchar *description, GError **error);
+G_GNUC_INTERNAL gboolean link_chain (GstElement *a, GstElement *b);
 G_GNUC_INTERNAL GstPad *tee_link (GstElement *tee, GstPad *sink);
 G_GNUC_INTERNAL void inputs_link (GstHqRecorder *self, GstElement *tee);
 G_GNUC_INTERNAL void track_branch_create (
