@@ -49,6 +49,7 @@ OWN_ELEMENTS = {"hqroomsrc", "hqroomsink", "hqspeakerdetect", "hqrecorder",
 # (matroska, isomp4).
 IMPLIED_PLUGINS = {
     "decodebin": ["typefindfunctions", "pbtypes"],
+    "parsebin": ["typefindfunctions", "pbtypes"],
     "uridecodebin": ["typefindfunctions", "pbtypes", "playback"],
     "gst-discoverer-1.0": ["typefindfunctions", "pbtypes", "playback",
                            "coreelements"],

@@ -1,12 +1,15 @@
 /* The codec table; see hqcodec.h.
  *
  * Two tables: the codecs (what the protocol carries, and the GStreamer
- * elements that packetise and parse each), and the encoders and decoders
- * whose settings we know.  Encoders and decoders themselves are found in
- * the registry by the caps they produce or take, highest rank first, as
- * decodebin and webrtcsink choose theirs: a known one wins over an
- * unknown one of higher rank, because an unknown encoder's defaults are
- * made for files (lookahead, B-frames, long GOPs), not for a call. */
+ * elements that packetise and parse each, plus AAC, which only recording
+ * files hold), and the encoders and decoders whose settings we know.
+ * Encoders and decoders themselves are found in the registry by the caps
+ * they produce or take, highest rank first, as decodebin and webrtcsink
+ * choose theirs: a known one wins over an unknown one of higher rank,
+ * because an unknown encoder's defaults are made for files (lookahead,
+ * B-frames, long GOPs), not for a call.  A known one counts whatever its
+ * rank (GStreamer gives avenc_aac none); an unknown one needs at least
+ * marginal, as autoplugging wants. */
 #include "hqcodec.h"
 
 struct _HqCodec
@@ -21,6 +24,7 @@ struct _HqCodec
   const gchar *depayloader;
   const gchar *parser; /* before the payloader or the decoder */
   const gchar *output_parser; /* after the depayloader, for encoded output */
+  gboolean file_only; /* not in rooms: no payload type, no payloader */
 };
 
 static const HqCodec codecs[] = {
@@ -63,6 +67,15 @@ static const HqCodec codecs[] = {
        * there */
       .output_parser = "h264parse config-interval=-1 ! video/x-h264, "
                        "stream-format=byte-stream, alignment=au",
+  },
+  /* the audio of hqrecorder's composed MP4 files */
+  {
+      .name = "AAC",
+      .kind = HQ_SDP_KIND_AUDIO,
+      .media = "audio/mpeg",
+      .caps = "audio/mpeg, mpegversion=(int)4",
+      .raw_caps = "audio/x-raw",
+      .file_only = TRUE,
   },
 };
 
@@ -111,6 +124,9 @@ static const KnownElement encoders[] = {
       .keyframe_property = "gop-size",
       .output_caps = "video/x-h264,profile=constrained-baseline",
   },
+  /* AAC, for files: the defaults (128 kbit/s) */
+  { .factory = "avenc_aac", .bitrate_property = "bitrate", .bitrate_unit = 1 },
+  { .factory = "voaacenc", .bitrate_property = "bitrate", .bitrate_unit = 1 },
 };
 
 static const KnownElement decoders[] = {
@@ -145,8 +161,14 @@ hq_codec_e2ee (const HqCodec *codec)
   return codec->e2ee;
 }
 
+gboolean
+hq_codec_in_rooms (const HqCodec *codec)
+{
+  return !codec->file_only;
+}
+
 const HqCodec *
-hq_codec_find (const gchar *name)
+hq_codec_find_for_files (const gchar *name)
 {
   for (guint i = 0; name && i < G_N_ELEMENTS (codecs); i++)
     if (g_ascii_strcasecmp (codecs[i].name, name) == 0)
@@ -155,12 +177,32 @@ hq_codec_find (const gchar *name)
 }
 
 const HqCodec *
+hq_codec_find (const gchar *name)
+{
+  const HqCodec *codec = hq_codec_find_for_files (name);
+
+  return codec && hq_codec_in_rooms (codec) ? codec : NULL;
+}
+
+const HqCodec *
 hq_codec_find_by_media_type (const gchar *media_type)
 {
   for (guint i = 0; media_type && i < G_N_ELEMENTS (codecs); i++)
-    if (g_str_equal (codecs[i].media, media_type))
+    if (!codecs[i].file_only && g_str_equal (codecs[i].media, media_type))
       return &codecs[i];
   return NULL;
+}
+
+GstCaps *
+hq_codec_template_caps (HqSdpKind kind)
+{
+  GstCaps *caps = gst_caps_new_empty_simple (
+      kind == HQ_SDP_KIND_AUDIO ? "audio/x-raw" : "video/x-raw");
+
+  for (guint i = 0; i < G_N_ELEMENTS (codecs); i++)
+    if (codecs[i].kind == kind && !codecs[i].file_only)
+      gst_caps_append (caps, gst_caps_new_empty_simple (codecs[i].media));
+  return caps;
 }
 
 /* Our offer's entry for @codec (hqsdp owns payload types and clock
@@ -264,19 +306,27 @@ known (const KnownElement *table, guint n, GstElementFactory *factory)
 }
 
 /* The best installed factory of @type that turns @from into @to: the
- * highest ranked of those in @table, else the highest ranked other. */
+ * highest ranked of those in @table (of any rank), else the highest
+ * ranked other of at least marginal rank.  Only those candidates have
+ * their caps compared: the registry holds many more of rank none (every
+ * avenc_ and avdec_), and parsing all their caps the first time took
+ * about half a second under ASan, on a streaming thread. */
 static GstElementFactory *
 choose (GstElementFactoryListType type, const gchar *from, const gchar *to,
     const KnownElement *table, guint n)
 {
   g_autoptr (GstCaps) in = gst_caps_from_string (from);
   g_autoptr (GstCaps) out = gst_caps_from_string (to);
-  GList *all = gst_element_factory_list_get_elements (type, GST_RANK_MARGINAL);
-  GList *takes = gst_element_factory_list_filter (all, in, GST_PAD_SINK, FALSE);
-  GList *fits =
-      gst_element_factory_list_filter (takes, out, GST_PAD_SRC, FALSE);
+  GList *all = gst_element_factory_list_get_elements (type, GST_RANK_NONE);
+  GList *candidates = NULL, *takes, *fits;
   GstElementFactory *best = NULL;
 
+  for (GList *l = all; l; l = l->next)
+    if (gst_plugin_feature_get_rank (l->data) >= GST_RANK_MARGINAL
+        || known (table, n, l->data))
+      candidates = g_list_prepend (candidates, l->data);
+  takes = gst_element_factory_list_filter (candidates, in, GST_PAD_SINK, FALSE);
+  fits = gst_element_factory_list_filter (takes, out, GST_PAD_SRC, FALSE);
   fits = g_list_sort (fits, gst_plugin_feature_rank_compare_func);
   for (GList *l = fits; l && !best; l = l->next)
     if (known (table, n, l->data))
@@ -287,6 +337,7 @@ choose (GstElementFactoryListType type, const gchar *from, const gchar *to,
     gst_object_ref (best);
   gst_plugin_feature_list_free (fits);
   gst_plugin_feature_list_free (takes);
+  g_list_free (candidates);
   gst_plugin_feature_list_free (all);
   return best;
 }

@@ -4,8 +4,11 @@
  * hq_sdp_default_codecs), the encoded caps, the payloader and
  * depayloader, the parser, and the encoder and decoder, chosen by rank
  * among the installed elements, with the settings that make an encoder
- * fit for real time.  hqroomsink and hqroomsrc build their chains from it;
- * hqrecorder and hq-compose can take their encoders and decoders from it.
+ * fit for real time.  One more codec, AAC, is for recording files only
+ * (the audio of hqrecorder's composed MP4): rooms never carry it.
+ * hqroomsink and hqroomsrc build their chains from it; hqrecorder takes
+ * its encoders, parsers and decoders from it, and hq-compose its encoders
+ * and decoders.
  *
  * Descriptions are gst-launch-1.0 fragments ("vp8enc name=enc ..."), for
  * gst_parse_bin_from_description; an encoder description names its
@@ -31,12 +34,23 @@ const gchar *hq_codec_media_type (const HqCodec *codec);
 gboolean hq_codec_e2ee (const HqCodec *codec);
 
 /* The codec of an SDP/RTP encoding name, case-insensitive ("OPUS",
- * "opus", "vp8", "H264"), or NULL. */
+ * "opus", "vp8", "H264"), or NULL (also for a codec rooms do not
+ * carry). */
 const HqCodec *hq_codec_find (const gchar *name);
 /* The codec of encoded caps named @media_type (audio/x-opus,
  * video/x-vp8, video/x-h264), or NULL (raw, or a codec rooms do not
  * carry). */
 const HqCodec *hq_codec_find_by_media_type (const gchar *media_type);
+/* Like hq_codec_find, and also the codecs only files hold ("AAC"). */
+const HqCodec *hq_codec_find_for_files (const gchar *name);
+/* FALSE for a codec only files hold (AAC): it has no payload type,
+ * payloader, depayloader or parser (they are 0 and NULL). */
+gboolean hq_codec_in_rooms (const HqCodec *codec);
+
+/* Raw media of @kind, or any room codec of it, by name only
+ * ("video/x-raw; video/x-vp8; video/x-h264"): the caps of a pad that
+ * takes or gives any of them. */
+GstCaps *hq_codec_template_caps (HqSdpKind kind);
 
 /* The payload type and clock rate our offers give @codec. */
 guint hq_codec_payload_type (const HqCodec *codec);
@@ -57,7 +71,8 @@ const gchar *hq_codec_depayloader (const HqCodec *codec);
  * takes ("opusparse", the H.264 parser with SPS/PPS at each keyframe and
  * the caps; "" for VP8). */
 const gchar *hq_codec_output_parser (const HqCodec *codec);
-/* The parser that aligns encoded input for the payloader, or NULL. */
+/* The parser that aligns encoded input for the payloader or a muxer
+ * ("h264parse"), or NULL. */
 const gchar *hq_codec_parser (const HqCodec *codec);
 
 /**

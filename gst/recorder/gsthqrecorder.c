@@ -82,13 +82,6 @@ enum
   PAD_PROP_TRACK_NAME,
 };
 
-static GstStaticPadTemplate audio_template =
-    GST_STATIC_PAD_TEMPLATE ("audio_%u", GST_PAD_SINK, GST_PAD_REQUEST,
-        GST_STATIC_CAPS ("audio/x-raw; audio/x-opus"));
-static GstStaticPadTemplate video_template =
-    GST_STATIC_PAD_TEMPLATE ("video_%u", GST_PAD_SINK, GST_PAD_REQUEST,
-        GST_STATIC_CAPS ("video/x-raw; video/x-vp8; video/x-h264"));
-
 G_DEFINE_TYPE (GstHqRecorderPad, gst_hq_recorder_pad, GST_TYPE_GHOST_PAD);
 static void gst_hq_recorder_child_proxy_init (
     gpointer g_iface, gpointer iface_data);
@@ -308,8 +301,8 @@ input_probe (GstPad *tee_sink, GstPadProbeInfo *info, gpointer user_data)
       case GST_EVENT_CAPS:
         gst_event_parse_caps (ev, &caps);
         LOCK (self);
-        if (pad->codec == CODEC_UNKNOWN)
-          pad->codec = codec_from_caps (caps);
+        if (!pad->caps_known)
+          pad->caps_known = input_format (caps, &pad->codec);
         UNLOCK (self);
         break;
       case GST_EVENT_TAG:
@@ -336,7 +329,7 @@ input_probe (GstPad *tee_sink, GstPadProbeInfo *info, gpointer user_data)
     return GST_PAD_PROBE_OK;
   }
   LOCK (self);
-  if (pad->codec != CODEC_UNKNOWN) {
+  if (pad->caps_known) {
     if ((self->mode & GST_HQ_RECORDER_MODE_COMPOSED) && !pad->mix_elements)
       mixer_input_create (self, pad);
     if ((self->mode & GST_HQ_RECORDER_MODE_TRACKS) && self->current
@@ -647,7 +640,7 @@ set_recording (GstHqRecorder *self, gboolean on)
         GstHqRecorderPad *pad = l->data;
 
         if ((self->mode & GST_HQ_RECORDER_MODE_TRACKS) && !pad->gone
-            && pad->codec != CODEC_UNKNOWN)
+            && pad->caps_known)
           track_branch_create (self, pad);
       }
       if ((self->mode & GST_HQ_RECORDER_MODE_COMPOSED)
@@ -848,10 +841,17 @@ gst_hq_recorder_class_init (GstHqRecorderClass *klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_PLAYING));
 
-  gst_element_class_add_static_pad_template_with_gtype (
-      element_class, &audio_template, GST_TYPE_HQ_RECORDER_PAD);
-  gst_element_class_add_static_pad_template_with_gtype (
-      element_class, &video_template, GST_TYPE_HQ_RECORDER_PAD);
+  /* raw media, or any room codec of the pad's kind (the codec table):
+   * "audio/x-raw; audio/x-opus", "video/x-raw; video/x-vp8; video/x-h264" */
+  for (guint i = 0; i < 2; i++) {
+    HqSdpKind kind = i == 0 ? HQ_SDP_KIND_AUDIO : HQ_SDP_KIND_VIDEO;
+    GstCaps *caps = hq_codec_template_caps (kind);
+
+    gst_element_class_add_pad_template (element_class,
+        gst_pad_template_new_with_gtype (i == 0 ? "audio_%u" : "video_%u",
+            GST_PAD_SINK, GST_PAD_REQUEST, caps, GST_TYPE_HQ_RECORDER_PAD));
+    gst_caps_unref (caps);
+  }
   gst_element_class_set_static_metadata (element_class, "hqrooms recorder",
       "Sink/Muxer",
       "Records a room's tracks, per track and composed, "

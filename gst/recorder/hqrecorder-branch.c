@@ -14,23 +14,21 @@
 
 #define GST_CAT_DEFAULT hq_recorder_debug
 
-Codec
-codec_from_caps (GstCaps *caps)
+/* What @caps carry: raw media (*@codec NULL) or a codec of the table
+ * (libhq's hqcodec).  FALSE for anything else, or no caps. */
+gboolean
+input_format (GstCaps *caps, const HqCodec **codec)
 {
   const gchar *name;
 
+  *codec = NULL;
   if (!caps || gst_caps_is_empty (caps))
-    return CODEC_UNKNOWN;
+    return FALSE;
   name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
   if (g_str_has_suffix (name, "/x-raw"))
-    return CODEC_RAW;
-  if (!strcmp (name, "video/x-vp8"))
-    return CODEC_VP8;
-  if (!strcmp (name, "video/x-h264"))
-    return CODEC_H264;
-  if (!strcmp (name, "audio/x-opus"))
-    return CODEC_OPUS;
-  return CODEC_UNKNOWN;
+    return TRUE;
+  *codec = hq_codec_find_by_media_type (name);
+  return *codec != NULL;
 }
 
 GstElement *
@@ -43,78 +41,73 @@ make (const gchar *factory)
   return e;
 }
 
+/* A bin of the gst-launch fragment @description, with ghost pads; NULL
+ * with @error when an element of it is missing. */
 GstElement *
-make_first (const gchar *a, const gchar *b)
+make_chain (const gchar *description, GError **error)
 {
-  GstElement *e = gst_element_factory_make (a, NULL);
-
-  return e ? e : make (b);
+  return gst_parse_bin_from_description_full (
+      description, TRUE, NULL, GST_PARSE_FLAG_FATAL_ERRORS, error);
 }
 
-static GstElement *
-make_vp8enc (void)
+/* Links @a's src pad to @b's sink pad checking their templates only:
+ * the converters, encoder and parser behind @b are linked already, and a
+ * full caps query through them (videoconvert's every format, converted
+ * again at each step) cost hundreds of milliseconds under ASan with the
+ * element's lock held, enough to cut the start of the next period's
+ * video.  Caps are negotiated when the stream starts, as ever. */
+gboolean
+link_chain (GstElement *a, GstElement *b)
 {
-  GstElement *e = make ("vp8enc");
+  GstPad *src = gst_element_get_static_pad (a, "src");
+  GstPad *sink = gst_element_get_static_pad (b, "sink");
+  gboolean ok = src && sink
+      && gst_pad_link_full (src, sink, GST_PAD_LINK_CHECK_TEMPLATE_CAPS)
+          == GST_PAD_LINK_OK;
 
-  if (e)
-    g_object_set (e, "deadline", (gint64)1, "lag-in-frames", 0,
-        "keyframe-max-dist", 30, "cpu-used", 8, "end-usage", 1,
-        "target-bitrate", 1000000, "error-resilient", 1, NULL);
-  return e;
+  gst_clear_object (&src);
+  gst_clear_object (&sink);
+  return ok;
 }
 
-static GstElement *
-make_h264enc (void)
-{
-  GstElement *e = gst_element_factory_make ("x264enc", NULL);
+/* The encoder settings of the recorder's files (the codec table's
+ * realtime ones otherwise): video at 1 Mbit/s with a key frame every 30
+ * frames; audio at the encoder's default bitrate. */
+static const HqCodecEncoderConfig video_encoder_config = {
+  .bitrate = 1000000,
+  .keyframe_interval = 30,
+};
 
-  if (e) {
-    gst_util_set_object_arg (G_OBJECT (e), "tune", "zerolatency");
-    gst_util_set_object_arg (G_OBJECT (e), "speed-preset", "ultrafast");
-    g_object_set (e, "key-int-max", 30, NULL);
-    return e;
-  }
-  return make ("openh264enc");
-}
-
-/* Appends to @chain what turns input of @codec (raw or encoded) into what
- * @target names: "VP8", "H264", "OPUS" or "AAC".  FALSE when an element is
- * missing. */
+/* Appends to @chain what turns input of @codec (NULL: raw @kind) into a
+ * stream of @target for a muxer, from the codec table: encoded input,
+ * which is @target, as it is, behind its parser where it has one; raw
+ * input through converters, @target's encoder and its parser.  FALSE with
+ * @error when an element is missing. */
 static gboolean
-encode_chain (GPtrArray *chain, Kind kind, Codec codec, const gchar *target)
+encode_chain (GPtrArray *chain, Kind kind, const HqCodec *codec,
+    const HqCodec *target, GError **error)
 {
-  GstElement *e[3] = { NULL, NULL, NULL };
+  const gchar *parser = hq_codec_parser (codec ? codec : target);
+  g_autofree gchar *encoder = NULL, *description = NULL;
+  GstElement *bin;
 
-  if (codec == CODEC_VP8 || (codec == CODEC_OPUS && !strcmp (target, "OPUS")))
-    return TRUE;
-  if (codec == CODEC_H264) {
-    e[0] = make ("h264parse");
-  } else if (kind == KIND_VIDEO) {
-    e[0] = make ("videoconvert");
-    if (!strcmp (target, "H264")) {
-      e[1] = make_h264enc ();
-      e[2] = make ("h264parse");
-    } else {
-      e[1] = make_vp8enc ();
-      e[2] = gst_element_factory_make ("identity", NULL);
-    }
-  } else {
-    e[0] = make ("audioconvert");
-    e[1] = make ("audioresample");
-    e[2] = !strcmp (target, "AAC") ? make_first ("avenc_aac", "voaacenc")
-                                   : make ("opusenc");
-  }
-  for (guint i = 0; i < 3; i++) {
-    if (!e[i] && (i == 0 || codec == CODEC_RAW)) {
-      for (guint k = 0; k < 3; k++)
-        if (e[k])
-          gst_object_unref (gst_object_ref_sink (e[k]));
+  if (codec == NULL) {
+    encoder = hq_codec_encoder_description (
+        target, kind == KIND_VIDEO ? &video_encoder_config : NULL, error);
+    if (encoder == NULL)
       return FALSE;
-    }
+  } else if (parser == NULL) {
+    return TRUE;
   }
-  for (guint i = 0; i < 3; i++)
-    if (e[i])
-      g_ptr_array_add (chain, e[i]);
+  description = g_strdup_printf ("%s%s%s%s",
+      encoder == NULL          ? ""
+          : kind == KIND_VIDEO ? "videoconvert ! "
+                               : "audioconvert ! audioresample ! ",
+      encoder ? encoder : "", encoder && parser ? " ! " : "",
+      parser ? parser : "");
+  if ((bin = make_chain (description, error)) == NULL)
+    return FALSE;
+  g_ptr_array_add (chain, bin);
   return TRUE;
 }
 
@@ -249,7 +242,7 @@ branch_add_input (Branch *br, GstElement *tee, GPtrArray *chain,
     GstElement *e = g_ptr_array_index (in->elements, i);
 
     gst_bin_add (GST_BIN (self), e);
-    if (prev && !gst_element_link (prev, e))
+    if (prev && !link_chain (prev, e))
       return FALSE;
     prev = e;
   }
@@ -346,21 +339,6 @@ inputs_link (GstHqRecorder *self, GstElement *tee)
   }
 }
 
-static const gchar *
-codec_name (Codec codec, Kind kind)
-{
-  switch (codec) {
-    case CODEC_VP8:
-      return "VP8";
-    case CODEC_H264:
-      return "H264";
-    case CODEC_OPUS:
-      return "OPUS";
-    default:
-      return kind == KIND_AUDIO ? "OPUS" : "VP8";
-  }
-}
-
 static gboolean
 file_taken (Period *p, const gchar *file)
 {
@@ -380,6 +358,7 @@ track_branch_create (GstHqRecorder *self, GstHqRecorderPad *pad)
   const gchar *ext = pad->kind == KIND_AUDIO ? "mka" : "mkv";
   gchar *file = g_strdup_printf ("rec%03u-%s-%s.%s", p->index, sp, st, ext);
   GPtrArray *chain = g_ptr_array_new ();
+  GError *error = NULL;
   Branch *br;
 
   if (file_taken (p, file)) {
@@ -393,24 +372,30 @@ track_branch_create (GstHqRecorder *self, GstHqRecorderPad *pad)
   br->participant = participant;
   br->track = track;
   br->kind = pad->kind == KIND_AUDIO ? "audio" : "video";
-  br->codec = codec_name (pad->codec, pad->kind);
+  /* raw input is encoded to VP8 or Opus */
+  br->codec = pad->codec        ? pad->codec
+      : pad->kind == KIND_AUDIO ? hq_codec_find ("opus")
+                                : hq_codec_find ("VP8");
   g_ptr_array_add (p->branches, br);
   pad->branch = br;
-  if (!encode_chain (chain, pad->kind, pad->codec, br->codec)
+  if (!encode_chain (chain, pad->kind, pad->codec, br->codec, &error)
       || !branch_make_output (br, "matroskamux")
       || !branch_add_input (br, pad->tee, chain,
           pad->kind == KIND_AUDIO ? "audio_%u" : "video_%u",
-          pad->kind == KIND_VIDEO && pad->codec != CODEC_RAW)) {
+          pad->kind == KIND_VIDEO && pad->codec != NULL)) {
     br->status = STATUS_FAILED;
     GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
         ("Could not record %s: an encoder, parser or muxer is missing "
          "or does not accept the stream",
             br->path),
-        (NULL));
+        ("%s",
+            error ? error->message
+                  : "the muxer is missing or does not take the stream"));
   } else {
     branch_start (br);
   }
   g_ptr_array_unref (chain);
+  g_clear_error (&error);
   g_free (sp);
   g_free (st);
   g_free (file);
@@ -427,28 +412,29 @@ composed_branch_create (GstHqRecorder *self)
   gchar *file =
       g_strdup_printf ("rec%03u-composed.%s", p->index, mp4 ? "mp4" : "webm");
   Branch *br = branch_new (self, p, file);
+  const HqCodec *aac = hq_codec_find_for_files ("AAC");
+  GstElementFactory *aac_encoder = mp4 ? hq_codec_encoder_factory (aac) : NULL;
+  GError *error = NULL;
   gboolean ok;
 
-  br->codec = mp4 ? "H264" : "VP8";
-  br->audio_codec = "OPUS";
-  if (mp4
-      && (gst_element_factory_find ("avenc_aac")
-          || gst_element_factory_find ("voaacenc")))
-    br->audio_codec = "AAC";
+  br->codec = hq_codec_find (mp4 ? "H264" : "VP8");
+  /* MP4's usual audio where an AAC encoder is installed */
+  br->audio_codec = aac_encoder ? aac : hq_codec_find ("opus");
+  gst_clear_object (&aac_encoder);
   g_ptr_array_add (p->branches, br);
   p->composed = br;
   ok = branch_make_output (br, mp4 ? "mp4mux" : "webmmux");
   if (ok && self->video_tee) {
     GPtrArray *chain = g_ptr_array_new ();
 
-    ok = encode_chain (chain, KIND_VIDEO, CODEC_RAW, br->codec)
+    ok = encode_chain (chain, KIND_VIDEO, NULL, br->codec, &error)
         && branch_add_input (br, self->video_tee, chain, "video_%u", FALSE);
     g_ptr_array_unref (chain);
   }
   if (ok && self->audio_tee) {
     GPtrArray *chain = g_ptr_array_new ();
 
-    ok = encode_chain (chain, KIND_AUDIO, CODEC_RAW, br->audio_codec)
+    ok = encode_chain (chain, KIND_AUDIO, NULL, br->audio_codec, &error)
         && branch_add_input (br, self->audio_tee, chain, "audio_%u", FALSE);
     g_ptr_array_unref (chain);
   }
@@ -460,8 +446,11 @@ composed_branch_create (GstHqRecorder *self)
         ("Could not record %s: an encoder or muxer for format %s is "
          "missing",
             br->path, mp4 ? "mp4" : "webm"),
-        (NULL));
+        ("%s",
+            error ? error->message
+                  : "the muxer is missing or does not take the stream"));
   }
+  g_clear_error (&error);
   g_free (file);
   manifest_update (self);
 }

@@ -23,6 +23,17 @@ ms (GstClockTime t)
   return GST_CLOCK_TIME_IS_VALID (t) ? (gint64)(t / GST_MSECOND) : 0;
 }
 
+/* The manifest names codecs as RTP does, in capitals: "VP8", "H264",
+ * "OPUS", "AAC". */
+static void
+add_codec (JsonBuilder *b, const gchar *member, const HqCodec *codec)
+{
+  g_autofree gchar *name = g_ascii_strup (hq_codec_name (codec), -1);
+
+  json_builder_set_member_name (b, member);
+  json_builder_add_string_value (b, name);
+}
+
 static void
 manifest_add_branch (JsonBuilder *b, Branch *br, Period *p)
 {
@@ -40,13 +51,10 @@ manifest_add_branch (JsonBuilder *b, Branch *br, Period *p)
     json_builder_add_string_value (b, br->track);
     json_builder_set_member_name (b, "kind");
     json_builder_add_string_value (b, br->kind);
-    json_builder_set_member_name (b, "codec");
-    json_builder_add_string_value (b, br->codec);
+    add_codec (b, "codec", br->codec);
   } else {
-    json_builder_set_member_name (b, "video_codec");
-    json_builder_add_string_value (b, br->codec);
-    json_builder_set_member_name (b, "audio_codec");
-    json_builder_add_string_value (b, br->audio_codec);
+    add_codec (b, "video_codec", br->codec);
+    add_codec (b, "audio_codec", br->audio_codec);
   }
   json_builder_set_member_name (b, "file");
   json_builder_add_string_value (b, br->file);

@@ -117,40 +117,41 @@ mixer_ensure (GstHqRecorder *self, Kind kind)
   gst_element_sync_state_with_parent (*mixer);
 }
 
-/* @pad's way into its mixer: queue ! (decoder) ! mixer pad.  On the
- * streaming thread of @pad's tee, with the lock held. */
+/* @pad's way into its mixer: queue ! (decoder) ! mixer pad, the decoder
+ * of encoded input from the codec table.  On the streaming thread of
+ * @pad's tee, with the lock held. */
 void
 mixer_input_create (GstHqRecorder *self, GstHqRecorderPad *pad)
 {
   GstElement *mixer =
       pad->kind == KIND_VIDEO ? self->compositor : self->audiomixer;
-  GstElement *e[3] = { make ("queue"), NULL, NULL };
+  GstElement *e[2] = { NULL, NULL };
+  g_autofree gchar *decoder = NULL;
+  GError *error = NULL;
   GstPad *src, *sink;
 
   if (!mixer)
     return;
-  switch (pad->codec) {
-    case CODEC_VP8:
-      e[1] = make ("vp8dec");
-      break;
-    case CODEC_H264:
-      e[1] = make ("h264parse");
-      e[2] = make_first ("avdec_h264", "openh264dec");
-      break;
-    case CODEC_OPUS:
-      e[1] = make ("opusdec");
-      break;
-    default:
-      break;
-  }
   pad->mix_elements = g_ptr_array_new_with_free_func (gst_object_unref);
-  for (guint i = 0; i < 3; i++) {
+  if (pad->codec
+      && ((decoder = hq_codec_decoder_description (pad->codec, &error)) == NULL
+          || (e[1] = make_chain (decoder, &error)) == NULL)) {
+    /* pad->mix_elements stays empty: not tried again at the next buffer */
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+        ("Could not mix %s into the composed recording: no %s decoder",
+            GST_PAD_NAME (pad), hq_codec_name (pad->codec)),
+        ("%s", error->message));
+    g_clear_error (&error);
+    return;
+  }
+  e[0] = make ("queue");
+  for (guint i = 0; i < 2; i++) {
     if (!e[i])
       continue;
     g_ptr_array_add (pad->mix_elements, gst_object_ref_sink (e[i]));
     gst_bin_add (GST_BIN (self), e[i]);
     if (pad->mix_elements->len > 1)
-      gst_element_link (
+      link_chain (
           g_ptr_array_index (pad->mix_elements, pad->mix_elements->len - 2),
           e[i]);
   }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "gsthqrecorder.h"
+#include <hq/hqcodec.h>
 #include <hq/hqlayout.h>
 
 #include <gst/gst.h>
@@ -26,15 +27,6 @@ typedef enum
   KIND_AUDIO,
   KIND_VIDEO,
 } Kind;
-
-typedef enum
-{
-  CODEC_UNKNOWN,
-  CODEC_RAW,
-  CODEC_VP8,
-  CODEC_H264,
-  CODEC_OPUS,
-} Codec;
 
 typedef enum
 {
@@ -70,7 +62,7 @@ struct _Branch
   gchar *path;
   gchar *participant, *track; /* track files */
   const gchar *kind; /* "audio", "video"; NULL: composed */
-  const gchar *codec, *audio_codec;
+  const HqCodec *codec, *audio_codec; /* what the file holds */
   GstElement *mux, *sink;
   Input inputs[2];
   guint n_inputs;
@@ -96,7 +88,8 @@ struct _GstHqRecorderPad
   gchar *participant, *track_name; /* properties */
   gchar *tag_participant, *tag_track, *tag_title;
   Kind kind;
-  Codec codec;
+  gboolean caps_known; /* raw or a room codec: codec is set */
+  const HqCodec *codec; /* NULL: raw */
   GstElement *tee;
   guint seq;
   gboolean gone;
@@ -150,9 +143,11 @@ G_GNUC_INTERNAL gchar *pad_participant (GstHqRecorderPad *pad);
 G_GNUC_INTERNAL gchar *pad_track (GstHqRecorderPad *pad);
 
 /* hqrecorder-branch.c */
-G_GNUC_INTERNAL Codec codec_from_caps (GstCaps *caps);
+G_GNUC_INTERNAL gboolean input_format (GstCaps *caps, const HqCodec **codec);
 G_GNUC_INTERNAL GstElement *make (const gchar *factory);
-G_GNUC_INTERNAL GstElement *make_first (const gchar *a, const gchar *b);
+G_GNUC_INTERNAL GstElement *make_chain (
+    const gchar *description, GError **error);
+G_GNUC_INTERNAL gboolean link_chain (GstElement *a, GstElement *b);
 G_GNUC_INTERNAL GstPad *tee_link (GstElement *tee, GstPad *sink);
 G_GNUC_INTERNAL void inputs_link (GstHqRecorder *self, GstElement *tee);
 G_GNUC_INTERNAL void track_branch_create (

@@ -6,13 +6,17 @@
  *              [--video FILE@OFFSET_MS]... [--video-names JSON_ARRAY]...
  *              [--audio FILE@OFFSET_MS]...
  *
- * Decodes every input (the per-track .mkv/.mka recordings), shifts each by
+ * Decodes every input (the per-track .mkv/.mka recordings: parsebin finds
+ * the stream, the codec table, libhq's hqcodec, the decoder, as hqrecorder
+ * decodes what it composes), shifts each by
  * its offset so the tracks line up as they happened in the room, places
  * the videos on a black canvas of the requested resolution as the
  * composition's VideoLayout says (libhq hqlayout, the same as hqrecorder;
  * without --layout one grid of everyone, columns = ceil(sqrt(n))), each
- * scaled into its tile with its aspect kept, mixes the audio, and encodes:
- * webm = VP8 + Opus, mp4 = H.264 + Opus.  The output is created with mode
+ * scaled into its tile with its aspect kept, mixes the audio, and encodes
+ * with the codec table's encoders (video at 1 Mbit/s, a key frame every 2
+ * s; Opus at 64 kbit/s): webm = VP8 + Opus, mp4 = H.264 + Opus.  The
+ * output is created with mode
  * 0600 (umask 077).  The n-th --video-names gives the names of the n-th
  * --video that the layout's video_sources patterns match (["track name",
  * "track sid", "recording sid"]); a video no region shows is not decoded.  On success it prints "duration_ms=N" and exits 0;
@@ -22,6 +26,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <gst/gst.h>
+#include <hq/hqcodec.h>
 #include <hq/hqlayout.h>
 
 typedef struct
@@ -31,6 +36,7 @@ typedef struct
   gboolean video;
   gchar **names; /* video: what layout patterns match, or NULL */
   HqLayoutPlacement place; /* video: its tile */
+  GstPad *sink; /* its converters' input, linked to its decoder */
 } Input;
 
 typedef struct
@@ -82,77 +88,135 @@ add_chain (Composer *c, const gchar *desc, GstPad **src, GError **error)
   return gst_element_get_static_pad (bin, "sink");
 }
 
+/* Stops the composition with @error, as an element's error would. */
 static void
-on_decoded_pad (GstElement *decodebin, GstPad *pad, Input *in)
+post_error (GstElement *from, GError *error)
 {
-  Composer *c = g_object_get_data (G_OBJECT (decodebin), "composer");
+  gst_element_post_message (
+      from, gst_message_new_error (GST_OBJECT (from), error, NULL));
+}
+
+/* A stream of @in, parsed: its codec's decoder from the table goes in
+ * front of @in's converters. */
+static void
+on_parsed_pad (GstElement *parsebin, GstPad *pad, Input *in)
+{
+  Composer *c = g_object_get_data (G_OBJECT (parsebin), "composer");
   g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
   const gchar *media =
       caps ? gst_structure_get_name (gst_caps_get_structure (caps, 0)) : "";
+  const HqCodec *codec = hq_codec_find_by_media_type (media);
   g_autoptr (GError) error = NULL;
-  g_autofree gchar *desc = NULL;
-  GstPad *sink, *src = NULL, *mix;
-  GstElement *target;
+  g_autofree gchar *decoder = NULL;
+  GstPad *sink, *src = NULL;
 
-  if (in->video && g_str_has_prefix (media, "video/")) {
-    desc = g_strdup_printf ("videoconvert ! videoscale add-borders=true ! "
-                            "capsfilter caps=\"video/x-raw,width=%d,"
+  /* the other kind's streams of a file are not this input's, nor a
+   * second one of its kind */
+  if (!g_str_has_prefix (media, in->video ? "video/" : "audio/")
+      || gst_pad_is_linked (in->sink))
+    return;
+  if (codec == NULL) {
+    error = g_error_new (GST_STREAM_ERROR, GST_STREAM_ERROR_CODEC_NOT_FOUND,
+        "%s holds %s, not a codec of the rooms' recordings", in->file, media);
+    post_error (parsebin, error);
+    return;
+  }
+  if ((decoder = hq_codec_decoder_description (codec, &error)) == NULL
+      || (sink = add_chain (c, decoder, &src, &error)) == NULL) {
+    post_error (parsebin, error);
+    return;
+  }
+  gst_pad_link (src, in->sink);
+  gst_pad_link (pad, sink);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+}
+
+/* Every stream of @in is exposed: one of its kind must have been. */
+static void
+on_no_more_pads (GstElement *parsebin, Input *in)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (gst_pad_is_linked (in->sink))
+    return;
+  error = g_error_new (GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE,
+      "%s has no %s stream", in->file, in->video ? "video" : "audio");
+  post_error (parsebin, error);
+}
+
+/* @in's way into the compositor or the mixer, scaled into its tile or
+ * resampled, and shifted by its offset.  Made with its mixer pad before
+ * the pipeline starts, so that the mixer waits for every input's first
+ * frame: a pad requested only when parsebin finds the stream joined after
+ * the mixer had gone on without it, and its first frames (all of them,
+ * for a short H.264 track) were dropped as late. */
+static gboolean
+add_mixer_input (Composer *c, Input *in, GError **error)
+{
+  g_autofree gchar *desc = NULL;
+  GstPad *src = NULL, *mix;
+
+  if (in->video)
+    desc = g_strdup_printf ("videoconvert ! videoscale add-borders=true "
+                            "! capsfilter caps=\"video/x-raw,width=%d,"
                             "height=%d,pixel-aspect-ratio=1/1\"",
         in->place.width, in->place.height);
-    target = c->compositor;
-  } else if (!in->video && g_str_has_prefix (media, "audio/")) {
+  else
     desc = g_strdup ("audioconvert ! audioresample ! capsfilter "
                      "caps=\"audio/x-raw,rate=48000,channels=2\"");
-    target = c->mixer;
-  } else {
-    return;
-  }
-  sink = add_chain (c, desc, &src, &error);
-  if (sink == NULL) {
-    g_printerr ("hq-compose: %s\n", error->message);
-    return;
-  }
-  mix = gst_element_request_pad_simple (target, "sink_%u");
+  if ((in->sink = add_chain (c, desc, &src, error)) == NULL)
+    return FALSE;
+  mix = gst_element_request_pad_simple (
+      in->video ? c->compositor : c->mixer, "sink_%u");
   if (in->video)
     g_object_set (mix, "xpos", in->place.x, "ypos", in->place.y, "zorder",
         in->place.zorder, NULL);
   /* Each track starts where it started in the room. */
   gst_pad_set_offset (src, (gint64)in->offset);
   gst_pad_link (src, mix);
-  gst_pad_link (pad, sink);
   gst_object_unref (mix);
   gst_object_unref (src);
-  gst_object_unref (sink);
+  return TRUE;
 }
 
 static gboolean
 add_input (Composer *c, Input *in, GError **error)
 {
   GstElement *src = gst_element_factory_make ("filesrc", NULL);
-  GstElement *dec = gst_element_factory_make ("decodebin", NULL);
+  GstElement *parse = gst_element_factory_make ("parsebin", NULL);
 
-  if (src == NULL || dec == NULL) {
+  if (src == NULL || parse == NULL) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
-        "filesrc or decodebin is missing");
+        "filesrc or parsebin is missing");
     return FALSE;
   }
   g_object_set (src, "location", in->file, NULL);
-  g_object_set_data (G_OBJECT (dec), "composer", c);
-  g_signal_connect (dec, "pad-added", G_CALLBACK (on_decoded_pad), in);
-  gst_bin_add_many (GST_BIN (c->pipeline), src, dec, NULL);
-  return gst_element_link (src, dec);
+  g_object_set_data (G_OBJECT (parse), "composer", c);
+  g_signal_connect (parse, "pad-added", G_CALLBACK (on_parsed_pad), in);
+  g_signal_connect (parse, "no-more-pads", G_CALLBACK (on_no_more_pads), in);
+  gst_bin_add_many (GST_BIN (c->pipeline), src, parse, NULL);
+  return add_mixer_input (c, in, error) && gst_element_link (src, parse);
 }
 
-static const gchar *
-video_encoder (const gchar *format)
+/* The codec table's encoder of @codec behind @convert, the composed file's
+ * settings: "videoconvert ! ... ! vp8enc ... target-bitrate=1000000". */
+static gchar *
+encoder_chain (const gchar *convert, const gchar *codec, guint bitrate,
+    guint keyframe_interval, GError **error)
 {
-  if (g_str_equal (format, "webm"))
-    return "vp8enc deadline=1 cpu-used=8 target-bitrate=1000000 "
-           "keyframe-max-dist=60";
-  if (gst_element_factory_find ("x264enc"))
-    return "x264enc speed-preset=veryfast tune=zerolatency ! capsfilter "
-           "caps=\"video/x-h264,profile=constrained-baseline\"";
-  return "openh264enc ! h264parse";
+  HqCodecEncoderConfig config = {
+    .bitrate = bitrate,
+    .keyframe_interval = keyframe_interval,
+  };
+  g_autofree gchar *encoder =
+      hq_codec_encoder_description (hq_codec_find (codec), &config, error);
+  const gchar *parser = hq_codec_parser (hq_codec_find (codec));
+
+  if (encoder == NULL)
+    return NULL;
+  return g_strdup_printf ("%s ! %s%s%s", convert, encoder, parser ? " ! " : "",
+      parser ? parser : "");
 }
 
 static gboolean
@@ -173,12 +237,14 @@ build (Composer *c, const gchar *output, const gchar *format, GPtrArray *inputs,
   gst_bin_add (GST_BIN (c->pipeline), tail);
   mux = gst_bin_get_by_name (GST_BIN (tail), "mux");
   if (n_video > 0) {
-    g_autofree gchar *vdesc = g_strdup_printf (
+    g_autofree gchar *convert = g_strdup_printf (
         "videoconvert ! video/x-raw,format=I420,width=%d,height=%d,"
-        "framerate=30/1 ! %s",
-        c->width, c->height, video_encoder (format));
+        "framerate=30/1",
+        c->width, c->height);
+    g_autofree gchar *vdesc = encoder_chain (convert,
+        g_str_equal (format, "webm") ? "VP8" : "H264", 1000000, 60, error);
     c->compositor = gst_element_factory_make ("compositor", "compositor");
-    if (c->compositor == NULL)
+    if (vdesc == NULL || c->compositor == NULL)
       return FALSE;
     g_object_set (c->compositor, "background", 1 /* black */, NULL);
     gst_bin_add (GST_BIN (c->pipeline), c->compositor);
@@ -190,11 +256,13 @@ build (Composer *c, const gchar *output, const gchar *format, GPtrArray *inputs,
     gst_object_unref (src);
   }
   if (n_audio > 0) {
+    g_autofree gchar *adesc =
+        encoder_chain ("audioconvert", "opus", 64000, 0, error);
     c->mixer = gst_element_factory_make ("audiomixer", "mixer");
+    if (adesc == NULL || c->mixer == NULL)
+      return FALSE;
     gst_bin_add (GST_BIN (c->pipeline), c->mixer);
-    if ((sink = add_chain (
-             c, "audioconvert ! opusenc bitrate=64000", &src, error))
-        == NULL)
+    if ((sink = add_chain (c, adesc, &src, error)) == NULL)
       return FALSE;
     gst_element_link_pads (c->mixer, "src", GST_PAD_PARENT (sink), NULL);
     gst_object_unref (sink);
@@ -234,6 +302,7 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer data)
 static void
 input_free (Input *in)
 {
+  gst_clear_object (&in->sink);
   g_free (in->file);
   g_strfreev (in->names);
   g_free (in);
