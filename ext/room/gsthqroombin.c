@@ -63,6 +63,9 @@ typedef struct
   GMutex lock;
   GCond cond;
   gboolean ready;
+  /* Why the client gave up for good (under @lock; NULL while it has
+   * not): going to PLAYING after that fails and says it again. */
+  GError *failure;
 } GstHqRoomConnection;
 
 typedef struct
@@ -348,12 +351,27 @@ typedef struct
   gpointer user_data;
 } StartArgs;
 
+/* The client gave up for good (its thread): the element says why, and
+ * remembers it for a later PLAYING (gst_hq_room_bin_change_state). */
+static void
+connection_give_up (GstHqRoomConnection *conn, const GError *error)
+{
+  g_mutex_lock (&conn->lock);
+  if (conn->failure == NULL)
+    conn->failure = g_error_copy (error);
+  g_mutex_unlock (&conn->lock);
+  post_error (conn->element, error);
+}
+
 static void
 on_client_error (HqRoomClient *client, GError *error, GstElement *element)
 {
+  GstHqRoomBinPrivate *priv =
+      gst_hq_room_bin_get_instance_private (GST_HQ_ROOM_BIN (element));
+
   GST_CAT_ERROR_OBJECT (element_category (element), element,
       "the room client gave up: %s", error->message);
-  post_error (element, error);
+  connection_give_up (&priv->conn, error);
 }
 
 static gpointer
@@ -370,7 +388,7 @@ client_thread (gpointer data)
   if (client == NULL) {
     GST_CAT_ERROR_OBJECT (element_category (conn->element), conn->element,
         "cannot make a room client: %s", error->message);
-    post_error (conn->element, error);
+    connection_give_up (conn, error);
   } else {
     g_signal_connect (
         client, "error", G_CALLBACK (on_client_error), conn->element);
@@ -511,6 +529,7 @@ connection_stop (GstHqRoomConnection *conn)
   context = g_steal_pointer (&conn->context);
   g_mutex_unlock (&conn->lock);
   g_main_context_unref (context);
+  g_clear_error (&conn->failure);
 }
 
 static void
@@ -971,6 +990,23 @@ gst_hq_room_bin_change_state (GstElement *element, GstStateChange transition)
     settings_clear (&s);
     if (!ok)
       return GST_STATE_CHANGE_FAILURE;
+  }
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING) {
+    g_autoptr (GError) failure = NULL;
+
+    g_mutex_lock (&priv->conn.lock);
+    if (priv->conn.failure)
+      failure = g_error_copy (priv->conn.failure);
+    g_mutex_unlock (&priv->conn.lock);
+    /* An application may miss the error posted while it was still
+     * setting PAUSED (gst-launch-1.0 does: its main loop was not running
+     * yet to quit), so it hears it again here. */
+    if (failure) {
+      GST_CAT_ERROR_OBJECT (element_category (element), element,
+          "not playing: the room client gave up: %s", failure->message);
+      post_error (element, failure);
+      return GST_STATE_CHANGE_FAILURE;
+    }
   }
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {

@@ -132,6 +132,55 @@ GST_START_TEST (test_debug_category_per_element)
 
 GST_END_TEST;
 
+/* gst-launch-1.0 sets PAUSED, then runs its main loop, and sets PLAYING
+ * from the loop; it quits on an error from its bus's sync handler, and a
+ * quit before the loop runs is lost.  An element that gives up before
+ * then (a refused join takes milliseconds on loopback) must not leave the
+ * line running for ever: going to PLAYING after it gave up fails and says
+ * why again.  The application here does what gst-launch does, in an order
+ * that does not depend on timing: it waits for the error in PAUSED. */
+GST_START_TEST (test_playing_after_giving_up_fails)
+{
+  const gchar *factories[] = { "hqroomsrc", "hqroomsink" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (factories); i++) {
+    g_autofree gchar *desc = g_strdup_printf (
+        "%s server=http://127.0.0.1:9 token=x room=r reconnect-timeout=100",
+        factories[i]);
+    GstElement *element = gst_parse_launch (desc, NULL);
+    GstElement *pipeline = gst_pipeline_new (NULL);
+    GstBus *bus = gst_element_get_bus (pipeline);
+    GstMessage *gave_up, *again;
+    GError *e1 = NULL, *e2 = NULL;
+
+    fail_unless (element != NULL);
+    gst_bin_add (GST_BIN (pipeline), element);
+    fail_if (gst_element_set_state (pipeline, GST_STATE_PAUSED)
+        == GST_STATE_CHANGE_FAILURE);
+    gave_up =
+        gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_ERROR);
+    fail_unless (gave_up != NULL, "%s did not give up", factories[i]);
+    fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PLAYING),
+        GST_STATE_CHANGE_FAILURE);
+    again = gst_bus_timed_pop_filtered (bus, 0, GST_MESSAGE_ERROR);
+    fail_unless (again != NULL,
+        "%s failed to play without saying why on the bus", factories[i]);
+    gst_message_parse_error (gave_up, &e1, NULL);
+    gst_message_parse_error (again, &e2, NULL);
+    fail_unless_equals_string (e2->message, e1->message);
+    fail_unless (g_error_matches (e2, e1->domain, e1->code));
+    g_clear_error (&e1);
+    g_clear_error (&e2);
+    gst_message_unref (gave_up);
+    gst_message_unref (again);
+    gst_element_set_state (pipeline, GST_STATE_NULL);
+    gst_object_unref (bus);
+    gst_object_unref (pipeline);
+  }
+}
+
+GST_END_TEST;
+
 static Suite *
 roombin_suite (void)
 {
@@ -142,6 +191,7 @@ roombin_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_participants_array);
   tcase_add_test (tc, test_debug_category_per_element);
+  tcase_add_test (tc, test_playing_after_giving_up_fails);
   return s;
 }
 
