@@ -199,14 +199,17 @@ subscribe_rules_locked (GstHqRoomSrc *self)
   for (guint i = 0; self->participants && self->participants[i]; i++) {
     if (*self->participants[i] == '\0')
       continue;
-    hq_room_rule_add (rules, "include", "publisher", self->participants[i]);
+    hq_protocol_rule_add (rules, HQ_RULE_INCLUDE, HQ_RULE_FILTER_PUBLISHER,
+        self->participants[i]);
     some = TRUE;
   }
   if (!some)
-    hq_room_rule_add (rules, "include", "all", NULL);
+    hq_protocol_rule_add (rules, HQ_RULE_INCLUDE, HQ_RULE_FILTER_ALL, NULL);
   if (self->kinds != GST_HQ_ROOM_KINDS_BOTH)
-    hq_room_rule_add (rules, "exclude", "kind",
-        self->kinds == GST_HQ_ROOM_KINDS_AUDIO ? "video" : "audio");
+    hq_protocol_rule_add (rules, HQ_RULE_EXCLUDE, HQ_RULE_FILTER_KIND,
+        hq_sdp_kind_to_string (self->kinds == GST_HQ_ROOM_KINDS_AUDIO
+                ? HQ_SDP_KIND_VIDEO
+                : HQ_SDP_KIND_AUDIO));
   return rules;
 }
 

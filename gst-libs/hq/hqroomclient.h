@@ -213,13 +213,6 @@ void hq_room_client_set_publish_tracks (
 void hq_room_client_set_receive_func (HqRoomClient *client,
     HqRoomReceiveFunc func, gpointer user_data, GDestroyNotify notify);
 
-/* Appends the rule {"type": @type, @filter: @value} to @rules, subscribe
- * or recording rules alike (docs/protocol.md): @type "include" or
- * "exclude", @filter "kind", "publisher" or "track" with its @value, or
- * "all" (no @value). */
-void hq_room_rule_add (JsonArray *rules, const gchar *type, const gchar *filter,
-    const gchar *value);
-
 /* What the server should send us: subscribe rules (docs/protocol.md,
  * "Choosing what you receive"), a JSON array (borrowed), or NULL for the
  * server's default, everything.  They go with every join (so a resume or

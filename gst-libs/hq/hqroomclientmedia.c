@@ -528,20 +528,6 @@ hq_room_client_sync_priority (HqRoomClient *c, LocalTrack *t)
   t->server_priority = g_strdup (t->priority);
 }
 
-void
-hq_room_rule_add (JsonArray *rules, const gchar *type, const gchar *filter,
-    const gchar *value)
-{
-  JsonObject *r = json_object_new ();
-
-  json_object_set_string_member (r, "type", type);
-  if (g_str_equal (filter, hq_protocol_rule_filter_name (HQ_RULE_FILTER_ALL)))
-    json_object_set_boolean_member (r, "all", TRUE);
-  else
-    json_object_set_string_member (r, filter, value);
-  json_array_add_object_element (rules, r);
-}
-
 /* Tells a joined server the rules in effect. */
 void
 hq_room_client_send_subscribe_rules (HqRoomClient *c)
@@ -567,9 +553,8 @@ hq_room_client_set_subscribe_rules (HqRoomClient *c, JsonArray *rules)
     /* Back to the default, everything: said as a rule, so that a resume
      * (which keeps the server's rules) carries it too. */
     json_node_take_array (node, json_array_new ());
-    hq_room_rule_add (json_node_get_array (node),
-        hq_protocol_rule_type_name (HQ_RULE_INCLUDE),
-        hq_protocol_rule_filter_name (HQ_RULE_FILTER_ALL), NULL);
+    hq_protocol_rule_add (
+        json_node_get_array (node), HQ_RULE_INCLUDE, HQ_RULE_FILTER_ALL, NULL);
   } else {
     return; /* never said otherwise: the server's default holds */
   }

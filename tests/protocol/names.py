@@ -132,13 +132,7 @@ OTHER_MEANINGS = {
 
 # Names still spelled outside hqprotocol by work in progress elsewhere,
 # each (file, name) with who is taking it out; printed while tolerated.
-KNOWN = {
-    ('ext/room/gsthqroomsrc.c', w):
-        "hqroomsrc's subscribe rules built with hq_room_rule_add and "
-        "literal names; hq_protocol_rule_add takes the enums (issue 15, "
-        "point 1, the room elements' base class)"
-    for w in ('include', 'exclude', 'all', 'kind', 'publisher')
-}
+KNOWN = {}
 
 # A literal followed by a GType is a field name in a GstStructure's (or a
 # g_object_set's) list of fields, not a value.
