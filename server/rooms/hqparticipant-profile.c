@@ -6,6 +6,7 @@
 #include "hqparticipant-profile.h"
 #include "hqparticipant-private.h"
 #include "hqroomerror.h"
+#include "hqsfucmd.h"
 
 #include <hq/hqbwprofile.h>
 
@@ -42,6 +43,15 @@ hq_participant_set_bandwidth_profile (
   p->has_bw_profile = TRUE;
   hq_sfu_room_set_bandwidth_profile (p->room->media, p->rec.sid, &profile);
   return hq_bandwidth_profile_to_json (&profile);
+}
+
+JsonObject *
+hq_room_media_layers (HqRoom *room)
+{
+  g_autofree gchar *text =
+      room->media ? hq_sfu_room_get_layers (room->media) : NULL;
+
+  return text ? hq_sfu_json_object_from_text (text) : NULL;
 }
 
 gboolean

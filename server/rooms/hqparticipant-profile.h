@@ -24,6 +24,11 @@ gboolean hq_participant_check_bandwidth_profile (
 gboolean hq_participant_set_track_hints (
     HqParticipant *p, JsonArray *hints, GError **error);
 
+/* What @room's SFU last said of its video tracks' layers and each
+ * subscription's layer (hq_sfu_room_get_layers()), parsed (new), or NULL
+ * when the room has no SFU or it said nothing yet. */
+JsonObject *hq_room_media_layers (HqRoom *room);
+
 G_END_DECLS
 
 #endif /* __HQ_PARTICIPANT_PROFILE_H__ */
