@@ -343,6 +343,9 @@ on_ws_message (
       c->video_pt = ((HqSdpCodec *)g_ptr_array_index (vm->codecs, 0))->pt;
       c->mid_ext_id = hq_sdp_media_extmap_id (vm, HQ_SDP_EXT_MID);
       c->rid_ext_id = hq_sdp_media_extmap_id (vm, HQ_SDP_EXT_RID);
+      c->rrid_ext_id = hq_sdp_media_extmap_id (vm, HQ_SDP_EXT_REPAIRED_RID);
+      c->video_rtx_pt =
+          ((HqSdpCodec *)g_ptr_array_index (vm->codecs, 0))->rtx_pt;
       hq_transport_set_remote_description (c->pub, answer, NULL);
       hq_transport_gather (c->pub, NULL);
       c->published = TRUE;
@@ -549,34 +552,38 @@ hq_sfu_client_layer_ts (HqSfuClient *c, guint layer, gint64 capture_us)
   return (guint32)(capture_us * 90 / 1000) + c->layer_ts_base[layer];
 }
 
-guint16
-hq_sfu_client_send_layer (HqSfuClient *c, guint layer, gint64 capture_us,
-    gsize payload_len, gboolean frame_start, gboolean keyframe)
-{
-  static const gchar rids[] = "qhf";
-  guint8 *d = c->buf;
-  guint8 *p = d + 20; /* after the header and one word of extensions */
-  guint16 seq = c->layer_seq[layer]++;
-  guint32 ts = hq_sfu_client_layer_ts (c, layer, capture_us);
-  guint32 ssrc = c->layer_ssrc[layer];
-  guint w = 320u << layer, h = 180u << layer;
+static const gchar layer_rids[] = "qhf";
 
-  payload_len = CLAMP (payload_len, HQ_SFU_CLIENT_LAYER_MARK + 4, 1200);
-  write_header (d, (guint8)c->video_pt, seq, ts, ssrc);
+/* A layer packet's header, its one word of extensions (MID "1" and the
+ * RID or repaired RID, one byte each, as Chromium sends them) and payload
+ * into @d; returns where the payload starts. */
+static guint8 *
+write_layer_head (HqSfuClient *c, guint8 *d, guint8 pt, guint16 seq, guint32 ts,
+    guint32 ssrc, guint rid_id, guint layer)
+{
+  write_header (d, pt, seq, ts, ssrc);
   d[0] |= 0x10; /* X: RFC 8285 one-byte extensions follow */
-  /* one word of extensions: MID "1" and the RID, as Chromium sends them */
   d[12] = 0xbe;
   d[13] = 0xde;
   d[14] = 0x00;
   d[15] = 0x01;
   d[16] = (guint8)(c->mid_ext_id << 4);
   d[17] = '1';
-  d[18] = (guint8)(c->rid_ext_id << 4);
-  d[19] = (guint8)rids[layer];
-  memset (p, 0xcd, payload_len);
-  /* VP8: descriptor (S when the frame starts, partition 0), then the
-   * frame tag (bit 0 clear: keyframe) and a keyframe's start code and
-   * size (RFC 6386 9.1) */
+  d[18] = (guint8)(rid_id << 4);
+  d[19] = (guint8)layer_rids[layer];
+  return d + 20;
+}
+
+/* A layer packet's payload: VP8 descriptor (S when the frame starts,
+ * partition 0), the frame tag (bit 0 clear: keyframe) and a keyframe's
+ * start code and size (RFC 6386 9.1), the layer mark. */
+static void
+write_layer_payload (
+    guint8 *p, guint layer, gsize len, gboolean frame_start, gboolean keyframe)
+{
+  guint w = 320u << layer, h = 180u << layer;
+
+  memset (p, 0xcd, len);
   p[0] = frame_start ? 0x10 : 0x00;
   p[1] = keyframe ? 0x00 : 0x01;
   p[2] = 0x00;
@@ -592,9 +599,43 @@ hq_sfu_client_send_layer (HqSfuClient *c, guint layer, gint64 capture_us,
   }
   memcpy (p + HQ_SFU_CLIENT_LAYER_MARK, "SIM", 3);
   p[HQ_SFU_CLIENT_LAYER_MARK + 3] = (guint8)layer;
-  if (c->pub)
-    hq_transport_send_rtp (c->pub, d, 20 + payload_len, sizeof c->buf, NULL);
+}
+
+guint16
+hq_sfu_client_send_layer (HqSfuClient *c, guint layer, gint64 capture_us,
+    gsize payload_len, gboolean frame_start, gboolean keyframe, gboolean drop)
+{
+  guint16 seq = c->layer_seq[layer]++;
+  guint8 *p;
+
+  payload_len = CLAMP (payload_len, HQ_SFU_CLIENT_LAYER_MARK + 4, 1200);
+  p = write_layer_head (c, c->buf, (guint8)c->video_pt, seq,
+      hq_sfu_client_layer_ts (c, layer, capture_us), c->layer_ssrc[layer],
+      c->rid_ext_id, layer);
+  write_layer_payload (p, layer, payload_len, frame_start, keyframe);
+  if (c->pub && !drop)
+    hq_transport_send_rtp (
+        c->pub, c->buf, 20 + payload_len, sizeof c->buf, NULL);
   return seq;
+}
+
+gboolean
+hq_sfu_client_send_layer_rtx (HqSfuClient *c, guint layer, gint64 capture_us,
+    gsize payload_len, gboolean frame_start, gboolean keyframe, guint16 seq)
+{
+  guint8 *p;
+
+  if (c->pub == NULL || c->video_rtx_pt < 0 || c->rrid_ext_id == 0)
+    return FALSE;
+  payload_len = CLAMP (payload_len, HQ_SFU_CLIENT_LAYER_MARK + 4, 1200);
+  p = write_layer_head (c, c->buf, (guint8)c->video_rtx_pt, c->rtx_seq++,
+      hq_sfu_client_layer_ts (c, layer, capture_us),
+      c->layer_ssrc[layer] + 0x100, c->rrid_ext_id, layer);
+  p[0] = seq >> 8; /* RFC 4588: the original sequence number first */
+  p[1] = seq & 0xff;
+  write_layer_payload (p + 2, layer, payload_len, frame_start, keyframe);
+  return hq_transport_send_rtp (
+      c->pub, c->buf, 22 + payload_len, sizeof c->buf, NULL);
 }
 
 gboolean
@@ -644,7 +685,7 @@ hq_sfu_client_read_feedback (const guint8 *data, gsize len, guint32 media_ssrc,
       n_remb++;
     } else if (pkt.type == HQ_RTCP_RTPFB && pkt.count == HQ_RTCP_RTPFB_NACK
         && hq_rtcp_parse_nack (&pkt, &fb, lost, NULL)) {
-      if (fb.media_ssrc == media_ssrc)
+      if (nacked && fb.media_ssrc == media_ssrc)
         g_array_append_vals (nacked, lost->data, lost->len);
       g_array_set_size (lost, 0);
     }

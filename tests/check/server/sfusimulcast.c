@@ -7,7 +7,8 @@
  * B and C subscribe to A alone and say what they render.
  *
  * - Render dimensions: B hints 320x180 and gets the q layer, C hints
- *   1280x720 and gets f; each as one SSRC of its own, rewritten.
+ *   1280x720 and gets f; each as one SSRC of its own, rewritten.  A gets
+ *   receiver reports on each layer's SSRC and a REMB for all layers.
  * - Bandwidth: C renders 640x360 (h); its REMB drops to 150 kbit/s and it
  *   goes down to q, at a keyframe of q, its sequence numbers going on by
  *   one and its timestamps moving forward by less than a second.
@@ -56,6 +57,8 @@ typedef struct
   Sub b, c;
   guint tick_source;
   gboolean key_wanted[3]; /* a PLI for that layer came */
+  gboolean rr_seen[3]; /* a receiver report block for that layer came */
+  guint64 remb; /* the last REMB A was sent */
   gboolean layer_active[3]; /* as publish_layers last said */
   guint n_publish_layers;
   gint64 last_sr_us;
@@ -89,8 +92,18 @@ a_packet (gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
 
   if (!rtcp || !hq_rtcp_iter_init (&iter, data, len, NULL))
     return;
+  hq_sfu_client_read_feedback (data, len, 0, &fx->remb, NULL);
   while (hq_rtcp_iter_next (&iter, &pkt)) {
+    HqRtcpReportBlock blocks[HQ_RTCP_MAX_COUNT];
+    guint32 reporter;
+    guint n = 0;
     HqRtcpFb fb;
+
+    if (pkt.type == HQ_RTCP_RR
+        && hq_rtcp_parse_rr (&pkt, &reporter, blocks, &n, NULL))
+      for (guint i = 0; i < n; i++)
+        for (guint l = 0; l < 3; l++)
+          fx->rr_seen[l] |= blocks[i].ssrc == a->layer_ssrc[l];
     if (pkt.type != HQ_RTCP_PSFB || pkt.count != HQ_RTCP_PSFB_PLI
         || !hq_rtcp_parse_pli (&pkt, &fb, NULL))
       continue;
@@ -132,7 +145,7 @@ a_send_frame (Fx *fx, gint64 now)
     fx->key_wanted[l] = FALSE;
     for (guint i = 0; i < layer_packets[l]; i++)
       hq_sfu_client_send_layer (
-          fx->a, l, now, layer_payload[l], i == 0, key && i == 0);
+          fx->a, l, now, layer_payload[l], i == 0, key && i == 0, FALSE);
   }
   if (now - fx->last_sr_us < G_USEC_PER_SEC / 2)
     return;
@@ -351,6 +364,14 @@ assert_one_ssrc (Fx *fx, Sub *s, guint from)
 
 /* --- render dimensions --- */
 
+static gboolean
+a_has_layer_reports (gpointer data)
+{
+  Fx *fx = data;
+
+  return fx->rr_seen[0] && fx->rr_seen[1] && fx->rr_seen[2] && fx->remb > 0;
+}
+
 static void
 test_render_dimensions (Fx *fx, gconstpointer unused)
 {
@@ -361,6 +382,10 @@ test_render_dimensions (Fx *fx, gconstpointer unused)
   assert_one_ssrc (fx, &fx->c, 0);
   g_assert_cmpuint (g_array_index (fx->b.got, Got, 0).ssrc, !=,
       g_array_index (fx->c.got, Got, 0).ssrc);
+  /* the server reports on each layer's SSRC, learnt from the RID
+   * extension, and lets the publisher send all its layers (2.5 Mbit/s) */
+  g_assert_true (wait_for (a_has_layer_reports, fx, 30));
+  g_assert_cmpuint (fx->remb, >=, 2500000);
 }
 
 /* --- bandwidth --- */
