@@ -21,6 +21,8 @@ hq_sfu_room_unref (HqSfuRoom *room)
     return;
   g_hash_table_unref (room->audio_counts);
   g_mutex_clear (&room->audio_lock);
+  g_mutex_clear (&room->layers_lock);
+  g_free (room->layers_json);
   g_free (room->sid);
   g_free (room);
 }

@@ -19,6 +19,7 @@
 #include "hqsfuforward.h"
 #include "hqsfuaudio.h"
 #include "hqsfusr.h"
+#include "hqsfulayers.h"
 #include "hqlog.h"
 #include "hqsfutap.h"
 #include "hqsfutwcc.h"
@@ -55,6 +56,7 @@ hq_sfu_track_new (HqSfuParticipant *publisher, const gchar *sid,
 void
 hq_sfu_track_free (HqSfuTrack *track)
 {
+  hq_sfu_track_free_layers (track);
   g_ptr_array_unref (track->subs);
   g_free (track->history);
   g_free (track->nack_seq);
@@ -64,6 +66,17 @@ hq_sfu_track_free (HqSfuTrack *track)
   g_free (track->mid);
   g_free (track->codec);
   g_free (track);
+}
+
+void
+hq_sfu_track_free_layers (HqSfuTrack *track)
+{
+  for (guint i = 0; i < track->n_layers; i++) {
+    g_free (track->layers[i]->rid);
+    hq_sfu_track_free (track->layers[i]);
+    track->layers[i] = NULL;
+  }
+  track->n_layers = 0;
 }
 
 HqSfuSub *
@@ -136,6 +149,15 @@ hq_sfu_request_keyframe (HqSfuTrack *track)
   HqRtcpWriter w;
   gint64 now = g_get_monotonic_time ();
 
+  if (track->n_layers > 0) {
+    /* simulcast: each layer somebody forwards or waits for */
+    gboolean want[HQ_SFU_MAX_LAYERS];
+    hq_sfu_layers_wanted (track, want);
+    for (guint i = 0; i < track->n_layers; i++)
+      if (want[i])
+        hq_sfu_request_keyframe (track->layers[i]);
+    return;
+  }
   /* One request at a time: a new one once the last was answered with a
    * keyframe (subscribers joining one after another each get theirs at
    * once, not a multiple of the interval later), else after
@@ -172,9 +194,13 @@ hq_sfu_forward (HqSfuSub *sub, const guint8 *data, const HqRtpHeader *hdr,
   if (!sub->negotiated || !hq_sfu_connected (p->sub) || len > HQ_SFU_MAX_PACKET
       || !recorder_ready (p, now))
     return;
+  /* switched off for this subscriber (hqsfusimulcast.c) */
+  if (sub->off_reason != HQ_SWITCH_OFF_NONE
+      && sub->off_reason != HQ_SWITCH_OFF_BY_PUBLISHER)
+    return;
   if (!retransmission && sub->waiting_keyframe) {
     if (!keyframe) {
-      hq_sfu_request_keyframe (track);
+      hq_sfu_request_keyframe (hq_sfu_sub_stream (sub));
       return;
     }
     sub->waiting_keyframe = FALSE;
@@ -187,6 +213,8 @@ hq_sfu_forward (HqSfuSub *sub, const guint8 *data, const HqRtpHeader *hdr,
       hq_sfu_send_sender_report_now (sub, now);
     }
   }
+  if (G_UNLIKELY (sub->off_announced) && !retransmission)
+    hq_sfu_sub_forwarding (sub);
   if (!sub->started) {
     guint16 r16;
     guint32 r32;
@@ -459,6 +487,35 @@ forward_audio (HqSfuTrack *track, const guint8 *data, const HqRtpHeader *hdr,
   hq_sfu_audio_count (track, sent, held);
 }
 
+/* A packet of a simulcast layer: to the subscriptions that forward that
+ * layer or switch to it here (hqsfulayers.c). */
+static void
+forward_layer (HqSfuTrack *layer, const guint8 *data, const HqRtpHeader *hdr,
+    gboolean keyframe, gint64 now)
+{
+  HqSfuTrack *t = layer->parent;
+
+  if (keyframe)
+    hq_rtp_vp8_keyframe_size (data + hdr->payload_offset, hdr->payload_len,
+        &layer->width, &layer->height);
+  if (!t->enabled)
+    return;
+  for (guint i = 0; i < t->subs->len; i++) {
+    HqSfuSub *sub = g_ptr_array_index (t->subs, i);
+
+    switch (hq_sfu_layer_takes (sub, layer, hdr, keyframe, now)) {
+      case HQ_SFU_LAYER_FORWARD:
+        hq_sfu_forward (sub, data, hdr, keyframe, FALSE);
+        break;
+      case HQ_SFU_LAYER_WANTS_KEYFRAME:
+        hq_sfu_request_keyframe (layer);
+        break;
+      case HQ_SFU_LAYER_SKIP:
+        break;
+    }
+  }
+}
+
 void
 hq_sfu_on_publish_packet (
     gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
@@ -481,6 +538,8 @@ hq_sfu_on_publish_packet (
   hq_metrics_count (HQ_COUNTER_RTP_RECEIVED_PACKETS, 1);
   hq_metrics_count (HQ_COUNTER_RTP_RECEIVED_BYTES, len);
   track = g_hash_table_lookup (p->pub_ssrcs, GUINT_TO_POINTER (hdr.ssrc));
+  if (track == NULL)
+    track = hq_sfu_layer_learn (p, data, &hdr);
   if (track && hdr.ssrc == track->rtx_ssrc) {
     /* A retransmission we (or a subscriber through us) asked for: it goes
      * on as the original packet. */
@@ -527,6 +586,10 @@ hq_sfu_on_publish_packet (
       && is_keyframe (track, data + hdr.payload_offset, hdr.payload_len);
   if (keyframe)
     track->last_keyframe_us = now;
+  if (track->parent) {
+    forward_layer (track, data, &hdr, keyframe, now);
+    return;
+  }
   for (guint i = 0; i < track->subs->len; i++)
     hq_sfu_forward (
         g_ptr_array_index (track->subs, i), data, &hdr, keyframe, FALSE);

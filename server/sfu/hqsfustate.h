@@ -4,6 +4,7 @@
 #ifndef __HQ_SFU_PRIVATE_H__
 #define __HQ_SFU_PRIVATE_H__
 
+#include <hq/hqbwprofile.h>
 #include <hq/hqdsi.h>
 #include <hq/hqnetq.h>
 #include <hq/hqrtcp.h>
@@ -16,6 +17,8 @@
 
 G_BEGIN_DECLS
 
+/* Most simulcast layers of one video track (hqsdp.h's limit). */
+#define HQ_SFU_MAX_LAYERS HQ_SDP_MAX_RIDS
 /* Packets of history kept per video track for answering NACKs (about a
  * second at 1 Mbit/s). */
 #define HQ_SFU_HISTORY 512
@@ -109,6 +112,9 @@ struct _HqSfuRoom
    * counts). */
   GMutex audio_lock;
   GHashTable *audio_counts;
+  /* The worker's last hq_sfu_simulcast_snapshot(), for REST. */
+  GMutex layers_lock;
+  gchar *layers_json; /* under layers_lock */
 };
 
 typedef struct
@@ -177,6 +183,20 @@ struct _HqSfuTrack
   gint64 loudness_us;
   gint64 audible_until_us;
   GPtrArray *subs; /* HqSfuSub, not owned */
+  /* Simulcast (hqsfusimulcast.c): a track whose m-line has layers keeps
+   * each layer as an HqSfuTrack of its own in @layers (owned; lowest
+   * first), which has the stream's SSRCs, stats, history, keyframe and
+   * PLI times and clock; the track itself then has no SSRC.  A layer
+   * points back at its track with @parent. */
+  HqSfuTrack *layers[HQ_SFU_MAX_LAYERS];
+  guint n_layers;
+  HqSfuTrack *parent;
+  guint layer_index;
+  gchar *rid;
+  guint mid_ext_id, rid_ext_id, rrid_ext_id; /* from our publish answer */
+  guint width, height; /* a layer's, from its last VP8 keyframe; 0: unknown */
+  gboolean active; /* a layer: as publish_layers last said */
+  gint64 wanted_us; /* a layer: when a subscriber last received or wanted it */
 };
 
 struct _HqSfuSub
@@ -207,6 +227,19 @@ struct _HqSfuSub
   /* Audio packets were held back since the last one it got: the next
    * continues its sequence (hqsfuaudio.c). */
   gboolean audio_held;
+  /* Simulcast and switch-off (hqsfusimulcast.c): the layer forwarded
+   * (-1: none yet) and the one wanted (-1: switched off); the first
+   * sequence number sent after the last switch (NACKs for older ones are
+   * not answered from the new layer's history); the subscriber's hints. */
+  gint layer;
+  gint target_layer;
+  gint64 switched_us;
+  guint16 switch_seq;
+  gboolean have_switch_seq;
+  HqSwitchOffReason off_reason; /* NONE: forwarded */
+  gboolean off_announced; /* track_switched_off was sent */
+  gboolean hint_disabled;
+  guint hint_width, hint_height; /* 0: no render dimensions */
 };
 
 struct _HqSfuParticipant
@@ -269,6 +302,11 @@ struct _HqSfuParticipant
    * (GINT_TO_POINTER), set by subscribe_priority; absent: the track's. */
   GHashTable *sub_priorities;
   GHashTable *sub_ssrcs; /* our ssrc -> HqSfuSub (not owned) */
+  /* The bandwidth profile and track hints it sent (hqsfusimulcast.c);
+   * hints by track sid (HqTrackHint, owned), kept across a resume. */
+  HqBandwidthProfile profile;
+  GHashTable *hints;
+  gboolean capped_by_profile; /* its estimate is max_subscription_bitrate */
   /* What the subscribe leg can take: the subscriber's REMB and our
    * loss-based estimate from its receiver reports. */
   guint64 remb_bps;
@@ -311,6 +349,31 @@ struct _HqSfuRoomMedia
   GSource *second_timer;
   guint32 sfu_ssrc; /* sender SSRC of our own RTCP */
 };
+
+/* The stream @sub's packets come from now: a simulcast track's layer it
+ * forwards (else the one it waits for, else the lowest), or the track. */
+static inline HqSfuTrack *
+hq_sfu_sub_stream (HqSfuSub *sub)
+{
+  HqSfuTrack *t = sub->track;
+
+  if (t->n_layers == 0)
+    return t;
+  if (sub->layer >= 0 && (guint)sub->layer < t->n_layers)
+    return t->layers[sub->layer];
+  if (sub->target_layer >= 0 && (guint)sub->target_layer < t->n_layers)
+    return t->layers[sub->target_layer];
+  return t->layers[0];
+}
+
+/* FALSE for a NACKed sequence number (in @sub's numbering) from before
+ * its last layer switch: the new layer's history does not hold it. */
+static inline gboolean
+hq_sfu_sub_nack_ok (const HqSfuSub *sub, guint16 out_seq)
+{
+  return !sub->have_switch_seq || out_seq == sub->switch_seq
+      || (gint16)(out_seq - sub->switch_seq) > 0;
+}
 
 /* Whether @t is there and connected. */
 static inline gboolean

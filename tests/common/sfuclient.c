@@ -219,10 +219,15 @@ publish (HqSfuClient *c)
         .track_id = c->video_sid,
         .ssrc = c->video_ssrc },
   };
+  static const gchar *const rids[] = { "q", "h", "f", NULL };
   HqSdpLocal local;
   JsonObject *m;
   JsonArray *map = json_array_new ();
 
+  if (c->simulcast) {
+    tracks[1].ssrc = 0;
+    tracks[1].rids = rids;
+  }
   hq_transport_describe (c->pub, &local, &u, &pw, "hq-sfu-client");
   local.setup = HQ_SDP_SETUP_ACTPASS;
   offer = hq_sdp_build_offer (&local, tracks, 2, NULL, &error);
@@ -336,6 +341,11 @@ on_ws_message (
       const HqSdpMedia *vm = hq_sdp_find_media (answer, "1");
       c->audio_pt = ((HqSdpCodec *)g_ptr_array_index (am->codecs, 0))->pt;
       c->video_pt = ((HqSdpCodec *)g_ptr_array_index (vm->codecs, 0))->pt;
+      c->mid_ext_id = hq_sdp_media_extmap_id (vm, HQ_SDP_EXT_MID);
+      c->rid_ext_id = hq_sdp_media_extmap_id (vm, HQ_SDP_EXT_RID);
+      c->rrid_ext_id = hq_sdp_media_extmap_id (vm, HQ_SDP_EXT_REPAIRED_RID);
+      c->video_rtx_pt =
+          ((HqSdpCodec *)g_ptr_array_index (vm->codecs, 0))->rtx_pt;
       hq_transport_set_remote_description (c->pub, answer, NULL);
       hq_transport_gather (c->pub, NULL);
       c->published = TRUE;
@@ -445,6 +455,10 @@ hq_sfu_client_new (HqTestServer *server, const gchar *room, const gchar *prefix,
   c->identity = g_strdup_printf ("%s-%u", prefix, index);
   c->audio_ssrc = 0x10000000 + index * 2;
   c->video_ssrc = 0x10000001 + index * 2;
+  for (guint i = 0; i < 3; i++) {
+    c->layer_ssrc[i] = 0x20000000 + index * 4 + i;
+    c->layer_ts_base[i] = g_random_int ();
+  }
   c->kept = g_malloc0 (HQ_SFU_CLIENT_KEEP * sizeof *c->kept);
   c->kept_len = g_new0 (gsize, HQ_SFU_CLIENT_KEEP);
   c->consent = consent;
@@ -485,6 +499,24 @@ hq_sfu_client_ready (HqSfuClient *c, guint mlines)
       && c->sub_mlines >= mlines;
 }
 
+/* The fixed RTP header, version 2, no extensions. */
+static void
+write_header (guint8 *d, guint8 pt, guint16 seq, guint32 ts, guint32 ssrc)
+{
+  d[0] = 0x80;
+  d[1] = pt;
+  d[2] = seq >> 8;
+  d[3] = seq & 0xff;
+  d[4] = ts >> 24;
+  d[5] = ts >> 16;
+  d[6] = ts >> 8;
+  d[7] = ts & 0xff;
+  d[8] = ssrc >> 24;
+  d[9] = ssrc >> 16;
+  d[10] = ssrc >> 8;
+  d[11] = ssrc & 0xff;
+}
+
 guint16
 hq_sfu_client_send (HqSfuClient *c, gboolean video, gsize payload_len,
     gboolean drop, gboolean *sent)
@@ -498,18 +530,7 @@ hq_sfu_client_send (HqSfuClient *c, gboolean video, gsize payload_len,
   gsize len = 12 + ext + MAX (payload_len, 10);
   gboolean ok = FALSE;
 
-  d[0] = 0x80;
-  d[1] = (guint8)(video ? c->video_pt : c->audio_pt);
-  d[2] = seq >> 8;
-  d[3] = seq & 0xff;
-  d[4] = ts >> 24;
-  d[5] = ts >> 16;
-  d[6] = ts >> 8;
-  d[7] = ts & 0xff;
-  d[8] = ssrc >> 24;
-  d[9] = ssrc >> 16;
-  d[10] = ssrc >> 8;
-  d[11] = ssrc & 0xff;
+  write_header (d, (guint8)(video ? c->video_pt : c->audio_pt), seq, ts, ssrc);
   if (ext) {
     d[0] |= 0x10;
     hq_rtp_write_twcc_ext_block (d + 12, (guint8)c->twcc_id, c->twcc_seq++);
@@ -530,6 +551,98 @@ hq_sfu_client_send (HqSfuClient *c, gboolean video, gsize payload_len,
   if (sent)
     *sent = ok;
   return seq;
+}
+
+guint32
+hq_sfu_client_layer_ts (HqSfuClient *c, guint layer, gint64 capture_us)
+{
+  return (guint32)(capture_us * 90 / 1000) + c->layer_ts_base[layer];
+}
+
+static const gchar layer_rids[] = "qhf";
+
+/* A layer packet's header, its one word of extensions (MID "1" and the
+ * RID or repaired RID, one byte each, as Chromium sends them) and payload
+ * into @d; returns where the payload starts. */
+static guint8 *
+write_layer_head (HqSfuClient *c, guint8 *d, guint8 pt, guint16 seq, guint32 ts,
+    guint32 ssrc, guint rid_id, guint layer)
+{
+  write_header (d, pt, seq, ts, ssrc);
+  d[0] |= 0x10; /* X: RFC 8285 one-byte extensions follow */
+  d[12] = 0xbe;
+  d[13] = 0xde;
+  d[14] = 0x00;
+  d[15] = 0x01;
+  d[16] = (guint8)(c->mid_ext_id << 4);
+  d[17] = '1';
+  d[18] = (guint8)(rid_id << 4);
+  d[19] = (guint8)layer_rids[layer];
+  return d + 20;
+}
+
+/* A layer packet's payload: VP8 descriptor (S when the frame starts,
+ * partition 0), the frame tag (bit 0 clear: keyframe) and a keyframe's
+ * start code and size (RFC 6386 9.1), the layer mark. */
+static void
+write_layer_payload (
+    guint8 *p, guint layer, gsize len, gboolean frame_start, gboolean keyframe)
+{
+  guint w = 320u << layer, h = 180u << layer;
+
+  memset (p, 0xcd, len);
+  p[0] = frame_start ? 0x10 : 0x00;
+  p[1] = keyframe ? 0x00 : 0x01;
+  p[2] = 0x00;
+  p[3] = 0x00;
+  if (keyframe && frame_start) {
+    p[4] = 0x9d;
+    p[5] = 0x01;
+    p[6] = 0x2a;
+    p[7] = w & 0xff;
+    p[8] = w >> 8;
+    p[9] = h & 0xff;
+    p[10] = h >> 8;
+  }
+  memcpy (p + HQ_SFU_CLIENT_LAYER_MARK, "SIM", 3);
+  p[HQ_SFU_CLIENT_LAYER_MARK + 3] = (guint8)layer;
+}
+
+guint16
+hq_sfu_client_send_layer (HqSfuClient *c, guint layer, gint64 capture_us,
+    gsize payload_len, gboolean frame_start, gboolean keyframe, gboolean drop)
+{
+  guint16 seq = c->layer_seq[layer]++;
+  guint8 *p;
+
+  payload_len = CLAMP (payload_len, HQ_SFU_CLIENT_LAYER_MARK + 4, 1200);
+  p = write_layer_head (c, c->buf, (guint8)c->video_pt, seq,
+      hq_sfu_client_layer_ts (c, layer, capture_us), c->layer_ssrc[layer],
+      c->rid_ext_id, layer);
+  write_layer_payload (p, layer, payload_len, frame_start, keyframe);
+  if (c->pub && !drop)
+    hq_transport_send_rtp (
+        c->pub, c->buf, 20 + payload_len, sizeof c->buf, NULL);
+  return seq;
+}
+
+gboolean
+hq_sfu_client_send_layer_rtx (HqSfuClient *c, guint layer, gint64 capture_us,
+    gsize payload_len, gboolean frame_start, gboolean keyframe, guint16 seq)
+{
+  guint8 *p;
+
+  if (c->pub == NULL || c->video_rtx_pt < 0 || c->rrid_ext_id == 0)
+    return FALSE;
+  payload_len = CLAMP (payload_len, HQ_SFU_CLIENT_LAYER_MARK + 4, 1200);
+  p = write_layer_head (c, c->buf, (guint8)c->video_rtx_pt, c->rtx_seq++,
+      hq_sfu_client_layer_ts (c, layer, capture_us),
+      c->layer_ssrc[layer] + 0x100, c->rrid_ext_id, layer);
+  p[0] = seq >> 8; /* RFC 4588: the original sequence number first */
+  p[1] = seq & 0xff;
+  write_layer_payload (p + 2, layer, payload_len, frame_start, keyframe);
+  return hq_transport_send_rtp (
+      c->pub, c->buf, 22 + payload_len, sizeof c->buf, NULL);
 }
 
 gboolean
@@ -603,7 +716,7 @@ hq_sfu_client_read_feedback (const guint8 *data, gsize len, guint32 media_ssrc,
       n_remb++;
     } else if (pkt.type == HQ_RTCP_RTPFB && pkt.count == HQ_RTCP_RTPFB_NACK
         && hq_rtcp_parse_nack (&pkt, &fb, lost, NULL)) {
-      if (fb.media_ssrc == media_ssrc)
+      if (nacked && fb.media_ssrc == media_ssrc)
         g_array_append_vals (nacked, lost->data, lost->len);
       g_array_set_size (lost, 0);
     }

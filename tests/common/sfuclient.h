@@ -79,7 +79,23 @@ struct _HqSfuClient
   HqTransportReceiveFunc on_pub_packet;
   HqSfuClientMessageFunc on_message;
   gpointer user_data;
+  /* Simulcast (set right after hq_sfu_client_new()): the video track is
+   * published as three RID layers, "q", "h", "f" (320x180, 640x360,
+   * 1280x720), without a=ssrc, each packet carrying the MID and RID
+   * extensions; hq_sfu_client_send_layer() sends them. */
+  gboolean simulcast;
+  guint32 layer_ssrc[3];
+  guint16 layer_seq[3];
+  guint32 layer_ts_base[3]; /* each layer's own random RTP time offset */
+  guint mid_ext_id, rid_ext_id, rrid_ext_id; /* as answered */
+  gint video_rtx_pt; /* as answered, -1: none */
+  guint16 rtx_seq;
 };
+
+/* The payload of a layer packet starts with a VP8 descriptor and frame
+ * header; at HQ_SFU_CLIENT_LAYER_MARK come "SIM" and the layer's index, so
+ * a subscriber can tell which layer the server forwards. */
+#define HQ_SFU_CLIENT_LAYER_MARK 16
 
 /* Connects, joins @room as "@prefix-@index" and publishes.  @consent:
  * ICE consent freshness on its transports. */
@@ -100,6 +116,23 @@ guint16 hq_sfu_client_send (HqSfuClient *client, gboolean video,
  * it.  Returns its sequence number. */
 guint16 hq_sfu_client_send_audio_level (
     HqSfuClient *client, gsize payload_len, guint level);
+/* Sends a packet of simulcast layer @layer (0..2) of the frame captured
+ * at @capture_us (monotonic): @payload_len bytes, starting a frame when
+ * @frame_start, with a VP8 keyframe header of the layer's size when
+ * @keyframe (and @frame_start); not sent when @drop (a loss before the
+ * server).  Returns its sequence number. */
+guint16 hq_sfu_client_send_layer (HqSfuClient *client, guint layer,
+    gint64 capture_us, gsize payload_len, gboolean frame_start,
+    gboolean keyframe, gboolean drop);
+/* Sends again, as RTX (RFC 4588) on the layer's RTX SSRC (its SSRC +
+ * 0x100) with the repaired-RID extension, the packet
+ * hq_sfu_client_send_layer() sent as @seq with these arguments. */
+gboolean hq_sfu_client_send_layer_rtx (HqSfuClient *client, guint layer,
+    gint64 capture_us, gsize payload_len, gboolean frame_start,
+    gboolean keyframe, guint16 seq);
+/* The RTP time of @capture_us on layer @layer's clock. */
+guint32 hq_sfu_client_layer_ts (
+    HqSfuClient *client, guint layer, gint64 capture_us);
 /* Sends a kept video packet again, as it was (no RTX). */
 gboolean hq_sfu_client_resend_video (HqSfuClient *client, guint16 seq);
 /* Sends RTCP on the publish (@publish) or subscribe transport. */
@@ -109,7 +142,8 @@ gboolean hq_sfu_client_send_rtcp (
 void hq_sfu_client_send_message (HqSfuClient *client, JsonObject *msg);
 /* Reads the server's RTCP @data to a publisher: the bitrate of its last
  * REMB in *@remb_bps (left alone when there is none), and the sequence
- * numbers its NACKs ask of @media_ssrc, appended to @nacked (guint16).
+ * numbers its NACKs ask of @media_ssrc, appended to @nacked (guint16; NULL:
+ * not wanted).
  * Returns how many REMBs it held. */
 guint hq_sfu_client_read_feedback (const guint8 *data, gsize len,
     guint32 media_ssrc, guint64 *remb_bps, GArray *nacked);
