@@ -5,7 +5,7 @@
 #ifndef __HQ_PARTICIPANT_PROFILE_H__
 #define __HQ_PARTICIPANT_PROFILE_H__
 
-#include "hqroom.h"
+#include "hqparticipant.h"
 
 G_BEGIN_DECLS
 

@@ -151,8 +151,17 @@ test('a room of ten where two speak: only their audio is forwarded, and the page
     }
     return n === who.length;
   }, [SPEAKERS, pageBefore], 30000, '100 more packets from each speaker');
-  const afterMedia = await roomMedia();
   const pageAfter = await receivedBy(page);
+  // The server's counts, read after the page's: packets it counted before
+  // `before` may still have been on their way to the page then, so its
+  // count catches up with the page's rather than matching it at once.
+  const afterMedia = await until(async () => {
+    const m = await roomMedia();
+    const sent = (id) => (m.audio_publishers[sids[id]]?.forwarded_packets || 0)
+      - (before.audio_publishers[sids[id]]?.forwarded_packets || 0);
+    return SPEAKERS.every((id) => sent(id) >= 100) ? m : null;
+  }, 'the server counting 100 forwarded packets of each speaker', 30000)
+    .catch(async (e) => { throw new Error(`${e.message}: ${JSON.stringify(await roomMedia())}`); });
 
   const delta = (id, what) => (afterMedia.audio_publishers[sids[id]]?.[what] || 0)
     - (before.audio_publishers[sids[id]]?.[what] || 0);
