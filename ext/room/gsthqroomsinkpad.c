@@ -67,6 +67,7 @@ gst_hq_room_sink_pad_finalize (GObject *object)
   GstHqRoomSinkPad *pad = GST_HQ_ROOM_SINK_PAD (object);
 
   g_free (pad->track_name);
+  g_free (pad->mid);
   G_OBJECT_CLASS (gst_hq_room_sink_pad_parent_class)->finalize (object);
 }
 
@@ -150,8 +151,12 @@ gst_hq_room_sink_pad_new (const gchar *name, GstPadTemplate *templ,
       "direction", GST_PAD_SINK, "template", templ, NULL);
 
   pad->kind = kind;
-  pad->session = session;
-  pad->ssrc = g_random_int () | 1;
+  pad->mid = g_strdup_printf ("%s-%u", name, g_random_int ());
+  pad->streams[0].session = session;
+  /* the layers' too: the track is offered with them before its first caps
+   * (gst_hq_room_sink_layers_plan) */
+  for (guint i = 0; i < GST_HQ_ROOM_SINK_MAX_STREAMS; i++)
+    pad->streams[i].ssrc = g_random_int () | 1;
   gst_pad_set_event_function (GST_PAD (pad), event);
   gst_pad_set_query_function (GST_PAD (pad), sink_pad_query);
   return pad;

@@ -26,6 +26,10 @@ typedef struct
   gchar *sid;
   gchar *mid;
   gboolean publishing; /* track_publish sent, no reply yet */
+  /* simulcast: the layers' RIDs (NULL-terminated) and SSRCs, lowest
+   * first; NULL: one stream */
+  gchar **rids;
+  guint32 *layer_ssrcs;
 } LocalTrack;
 
 struct _HqRoomClient

@@ -80,6 +80,8 @@ hq_room_client_local_track_free (LocalTrack *t)
   g_free (t->server_priority);
   g_free (t->sid);
   g_free (t->mid);
+  g_strfreev (t->rids);
+  g_free (t->layer_ssrcs);
   g_free (t);
 }
 

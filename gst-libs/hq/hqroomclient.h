@@ -120,6 +120,20 @@ typedef struct
 void hq_room_client_config_init (HqRoomClientConfig *config);
 
 /**
+ * HqRoomLocalLayer:
+ * @rid: the layer's RTP stream id ("q", "h", "f"), as its packets' RID
+ *   header extension carries it
+ * @ssrc: the SSRC it is sent with
+ *
+ * One simulcast layer of a track we publish.
+ */
+typedef struct
+{
+  const gchar *rid;
+  guint32 ssrc;
+} HqRoomLocalLayer;
+
+/**
  * HqRoomLocalTrack:
  * @name: track name, unique among ours
  * @kind: audio or video
@@ -128,6 +142,11 @@ void hq_room_client_config_init (HqRoomClientConfig *config);
  *   it, since the server forwards the first codec of its answer
  * @priority: "low", "standard" or "high" (docs/protocol.md, Track
  *   priority); NULL: standard
+ * @mid: the mid of its m-line, for a sender that writes the MID header
+ *   extension (NULL: the client picks one)
+ * @layers: its simulcast layers, lowest resolution first, each with its
+ *   own SSRC (@ssrc is then unused); NULL: one stream
+ * @n_layers: how many @layers
  *
  * A track we publish.
  */
@@ -138,6 +157,9 @@ typedef struct
   guint32 ssrc;
   const gchar *codec;
   const gchar *priority;
+  const gchar *mid;
+  const HqRoomLocalLayer *layers;
+  guint n_layers;
 } HqRoomLocalTrack;
 
 /**
