@@ -40,6 +40,7 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/audio/audio.h>
 #include <gst/rtp/rtp.h>
+#include <hq/hqprotocol.h>
 #include <hq/hqrtcp.h>
 #include "gsthqroomsinklayers.h"
 #include "hqe2ee.h"
@@ -47,10 +48,6 @@
 /* not static: the simulcast layers log here too */
 GST_DEBUG_CATEGORY (gst_hq_room_sink_debug);
 
-/* The RTP stream id header extension (RFC 8852) */
-#ifndef HQ_SDP_EXT_RID
-#define HQ_SDP_EXT_RID "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
-#endif
 #define GST_CAT_DEFAULT gst_hq_room_sink_debug
 
 #define DEFAULT_START_BITRATE 800000
@@ -376,6 +373,66 @@ on_new_sender_ssrc (
         GUINT_TO_POINTER (session_id), NULL);
 }
 
+/* publish_layers from the server: which of a simulcast track's layers
+ * somebody receives.  The others stop before they are scaled and
+ * encoded, and start again with a keyframe when somebody wants them
+ * (docs/hqroomsink.md, "Simulcast"); a bus message says so. */
+static void
+on_message (HqRoomClient *client, const gchar *type, JsonObject *msg,
+    GstHqRoomSink *self)
+{
+  g_autoptr (GArray) layers = NULL;
+  g_autoptr (GPtrArray) valves =
+      g_ptr_array_new_with_free_func (gst_object_unref);
+  g_autoptr (GPtrArray) encoders =
+      g_ptr_array_new_with_free_func (gst_object_unref);
+  g_autoptr (GArray) active = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  const gchar *name;
+  GstStructure *s;
+  GList *l;
+
+  if (hq_protocol_message_type (type) != HQ_MESSAGE_PUBLISH_LAYERS)
+    return;
+  name = hq_room_client_read_publish_layers (client, msg, &layers);
+  if (name == NULL)
+    return;
+  s = gst_structure_new (
+      "hq-publish-layers", "track-name", G_TYPE_STRING, name, NULL);
+  GST_OBJECT_LOCK (self);
+  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
+    GstHqRoomSinkPad *pad = l->data;
+    g_autofree gchar *pad_name = pad->track_name
+        ? g_strdup (pad->track_name)
+        : gst_pad_get_name (GST_PAD (pad));
+
+    if (!g_str_equal (pad_name, name))
+      continue;
+    for (guint i = 0; i < pad->n_streams; i++) {
+      GstHqRoomSinkStream *stream = &pad->streams[i];
+      for (guint j = 0;
+           stream->rid && stream->valve && stream->encoder && j < layers->len;
+           j++) {
+        const HqRoomLayerState *state =
+            &g_array_index (layers, HqRoomLayerState, j);
+        if (!g_str_equal (state->rid, stream->rid))
+          continue;
+        stream->paused = !state->active;
+        g_ptr_array_add (valves, gst_object_ref (stream->valve));
+        g_ptr_array_add (encoders, gst_object_ref (stream->encoder));
+        g_array_append_val (active, state->active);
+        gst_structure_set (s, stream->rid, G_TYPE_BOOLEAN, state->active, NULL);
+      }
+    }
+  }
+  GST_OBJECT_UNLOCK (self);
+  GST_INFO_OBJECT (self, "%" GST_PTR_FORMAT, s);
+  for (guint i = 0; i < valves->len; i++)
+    gst_hq_room_sink_layers_set_active (g_ptr_array_index (valves, i),
+        g_ptr_array_index (encoders, i), g_array_index (active, gboolean, i));
+  gst_element_post_message (
+      GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
+}
+
 /* GstHqRoomBin's setup_client: on the client's thread before it starts
  * (ref_client finds it already). */
 static void
@@ -387,6 +444,7 @@ setup_client (GstHqRoomBin *bin, HqRoomClient *client)
 
   g_signal_connect (
       client, "transport-connected", G_CALLBACK (on_transport_connected), self);
+  g_signal_connect (client, "message", G_CALLBACK (on_message), self);
   hq_room_client_set_receive_func (client, on_receive, self, NULL);
   GST_OBJECT_LOCK (self);
   secret = hq_e2ee_resolve_secret (self->e2ee_secret);

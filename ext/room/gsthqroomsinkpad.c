@@ -151,7 +151,10 @@ gst_hq_room_sink_pad_new (const gchar *name, GstPadTemplate *templ,
       "direction", GST_PAD_SINK, "template", templ, NULL);
 
   pad->kind = kind;
-  pad->mid = g_strdup_printf ("%s-%u", name, g_random_int ());
+  /* Short and plain: the MID header extension carries at most 16 bytes
+   * (one-byte form), and GStreamer's writes only letters and digits. */
+  pad->mid = g_strdup_printf (
+      "%c%08x", kind == HQ_SDP_KIND_AUDIO ? 'a' : 'v', g_random_int ());
   pad->streams[0].session = session;
   /* the layers' too: the track is offered with them before its first caps
    * (gst_hq_room_sink_layers_plan) */

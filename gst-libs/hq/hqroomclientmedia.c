@@ -320,6 +320,7 @@ hq_room_client_drop_media (HqRoomClient *c)
   drop_transport (c, &c->sub);
   g_clear_pointer (&c->pub_offer, hq_sdp_free);
   c->pub_answered = FALSE;
+  hq_room_client_forget_track_hints (c);
   for (guint i = 0; i < c->local->len; i++) {
     LocalTrack *t = g_ptr_array_index (c->local, i);
     g_clear_pointer (&t->sid, g_free);
@@ -366,7 +367,9 @@ send_publish_offer (HqRoomClient *c)
       .direction = HQ_SDP_SENDONLY,
       .stream_id = c->cname,
       .track_id = lt->sid,
-      .ssrc = lt->ssrc };
+      /* simulcast: the server learns each layer's SSRC from its RID */
+      .ssrc = lt->rids ? 0 : lt->ssrc,
+      .rids = (const gchar *const *)lt->rids };
     JsonObject *o = json_object_new ();
 
     g_array_append_val (tracks, t);
@@ -788,6 +791,7 @@ hq_room_client_on_subscribe_offer (HqRoomClient *c, JsonObject *msg)
         && (om->kind == HQ_SDP_KIND_AUDIO || om->kind == HQ_SDP_KIND_VIDEO))
       g_ptr_array_add (c->remote, remote_track_new (om, desc));
   }
+  hq_room_client_send_track_hints (c);
   g_signal_emit (
       c, hq_room_client_signals[SIGNAL_TRACKS_CHANGED], 0, c->remote);
 }
