@@ -68,6 +68,7 @@ gst_hq_room_sink_pad_finalize (GObject *object)
 
   g_free (pad->track_name);
   g_free (pad->mid);
+  g_clear_pointer (&pad->layer_states, g_array_unref);
   G_OBJECT_CLASS (gst_hq_room_sink_pad_parent_class)->finalize (object);
 }
 

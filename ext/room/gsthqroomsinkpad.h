@@ -46,6 +46,9 @@ struct _GstHqRoomSinkPad
   guint n_streams;
   GstElement *chain;
   const HqCodec *codec; /* what it sends */
+  /* the server's latest publish_layers for the track (HqRoomLayerState),
+   * or NULL; under the element's lock */
+  GArray *layer_states;
 };
 
 /* A new pad of @templ named @name for a track of @kind in rtpbin session
