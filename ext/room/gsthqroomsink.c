@@ -373,58 +373,6 @@ on_new_sender_ssrc (
         GUINT_TO_POINTER (session_id), NULL);
 }
 
-/* The layers of @pad whose sending @states (HqRoomLayerState) change:
- * marks them, and adds their valve, encoder and new state to @changes
- * (element lock held; applied outside it by apply_layer_changes). */
-typedef struct
-{
-  GPtrArray *valves, *encoders;
-  GArray *active;
-} LayerChanges;
-
-static void
-collect_layer_changes (
-    GstHqRoomSinkPad *pad, GArray *states, LayerChanges *changes)
-{
-  for (guint i = 0; i < pad->n_streams; i++) {
-    GstHqRoomSinkStream *stream = &pad->streams[i];
-
-    for (guint j = 0;
-         stream->rid && stream->valve && stream->encoder && j < states->len;
-         j++) {
-      const HqRoomLayerState *state =
-          &g_array_index (states, HqRoomLayerState, j);
-      if (!g_str_equal (state->rid, stream->rid))
-        continue;
-      stream->paused = !state->active;
-      g_ptr_array_add (changes->valves, gst_object_ref (stream->valve));
-      g_ptr_array_add (changes->encoders, gst_object_ref (stream->encoder));
-      g_array_append_val (changes->active, state->active);
-    }
-  }
-}
-
-static void
-layer_changes_init (LayerChanges *changes)
-{
-  changes->valves = g_ptr_array_new_with_free_func (gst_object_unref);
-  changes->encoders = g_ptr_array_new_with_free_func (gst_object_unref);
-  changes->active = g_array_new (FALSE, FALSE, sizeof (gboolean));
-}
-
-/* Applies and frees @changes; not under the element's lock. */
-static void
-apply_layer_changes (LayerChanges *changes)
-{
-  for (guint i = 0; i < changes->valves->len; i++)
-    gst_hq_room_sink_layers_set_active (g_ptr_array_index (changes->valves, i),
-        g_ptr_array_index (changes->encoders, i),
-        g_array_index (changes->active, gboolean, i));
-  g_ptr_array_unref (changes->valves);
-  g_ptr_array_unref (changes->encoders);
-  g_array_unref (changes->active);
-}
-
 /* publish_layers from the server: which of a simulcast track's layers
  * somebody receives.  The others stop before they are scaled and
  * encoded, and start again with a keyframe when somebody wants them
@@ -435,7 +383,7 @@ on_message (HqRoomClient *client, const gchar *type, JsonObject *msg,
     GstHqRoomSink *self)
 {
   g_autoptr (GArray) layers = NULL;
-  LayerChanges changes;
+  GstHqRoomSinkLayerChanges changes;
   const gchar *name;
   GstStructure *s;
   GList *l;
@@ -452,7 +400,7 @@ on_message (HqRoomClient *client, const gchar *type, JsonObject *msg,
         &g_array_index (layers, HqRoomLayerState, i);
     gst_structure_set (s, state->rid, G_TYPE_BOOLEAN, state->active, NULL);
   }
-  layer_changes_init (&changes);
+  gst_hq_room_sink_layer_changes_init (&changes);
   GST_OBJECT_LOCK (self);
   for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
     GstHqRoomSinkPad *pad = l->data;
@@ -464,11 +412,11 @@ on_message (HqRoomClient *client, const gchar *type, JsonObject *msg,
       continue;
     g_clear_pointer (&pad->layer_states, g_array_unref);
     pad->layer_states = g_array_ref (layers);
-    collect_layer_changes (pad, layers, &changes);
+    gst_hq_room_sink_layer_changes_collect (pad, layers, &changes);
   }
   GST_OBJECT_UNLOCK (self);
   GST_INFO_OBJECT (self, "%" GST_PTR_FORMAT, s);
-  apply_layer_changes (&changes);
+  gst_hq_room_sink_layer_changes_apply (&changes);
   gst_element_post_message (
       GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
 }
@@ -828,7 +776,7 @@ build_chain (GstHqRoomSink *self, GstHqRoomSinkPad *pad, GstCaps *caps)
   GstPad *chain_sink;
   HqFrameCrypt *fc = NULL;
   g_autofree gchar *sender = NULL;
-  LayerChanges changes;
+  GstHqRoomSinkLayerChanges changes;
 
   /* the SSRCs and first session are the pad's; the layers get sessions
    * of their own */
@@ -862,7 +810,7 @@ build_chain (GstHqRoomSink *self, GstHqRoomSinkPad *pad, GstCaps *caps)
     }
   }
   gst_element_sync_state_with_parent (chain);
-  layer_changes_init (&changes);
+  gst_hq_room_sink_layer_changes_init (&changes);
   GST_OBJECT_LOCK (self);
   pad->chain = chain;
   pad->codec = plan.codec;
@@ -870,9 +818,9 @@ build_chain (GstHqRoomSink *self, GstHqRoomSinkPad *pad, GstCaps *caps)
   pad->n_streams = n_streams;
   /* what the server said before the layers existed */
   if (pad->layer_states)
-    collect_layer_changes (pad, pad->layer_states, &changes);
+    gst_hq_room_sink_layer_changes_collect (pad, pad->layer_states, &changes);
   GST_OBJECT_UNLOCK (self);
-  apply_layer_changes (&changes);
+  gst_hq_room_sink_layer_changes_apply (&changes);
   chain_sink = gst_element_get_static_pad (chain, "sink");
   gst_ghost_pad_set_target (GST_GHOST_PAD (pad), chain_sink);
   gst_object_unref (chain_sink);

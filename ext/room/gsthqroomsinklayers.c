@@ -174,9 +174,10 @@ gst_hq_room_sink_layers_make_chain (const GstCaps *caps, guint budget,
   return bin;
 }
 
-void
-gst_hq_room_sink_layers_set_active (
-    GstElement *valve, GstElement *encoder, gboolean active)
+/* Stops (@active FALSE) or resumes a layer by its @valve and @encoder;
+ * any thread but the layer's streaming thread. */
+static void
+layers_set_active (GstElement *valve, GstElement *encoder, gboolean active)
 {
   gboolean dropping;
 
@@ -192,4 +193,48 @@ gst_hq_room_sink_layers_set_active (
             GST_CLOCK_TIME_NONE, TRUE, 0));
   g_object_set (valve, "drop", !active, NULL);
   GST_INFO_OBJECT (valve, "layer %s", active ? "resumed" : "paused");
+}
+
+/* --- publish_layers --- */
+
+void
+gst_hq_room_sink_layer_changes_collect (
+    GstHqRoomSinkPad *pad, GArray *states, GstHqRoomSinkLayerChanges *changes)
+{
+  for (guint i = 0; i < pad->n_streams; i++) {
+    GstHqRoomSinkStream *stream = &pad->streams[i];
+
+    for (guint j = 0;
+         stream->rid && stream->valve && stream->encoder && j < states->len;
+         j++) {
+      const HqRoomLayerState *state =
+          &g_array_index (states, HqRoomLayerState, j);
+      if (!g_str_equal (state->rid, stream->rid))
+        continue;
+      stream->paused = !state->active;
+      g_ptr_array_add (changes->valves, gst_object_ref (stream->valve));
+      g_ptr_array_add (changes->encoders, gst_object_ref (stream->encoder));
+      g_array_append_val (changes->active, state->active);
+    }
+  }
+}
+
+void
+gst_hq_room_sink_layer_changes_init (GstHqRoomSinkLayerChanges *changes)
+{
+  changes->valves = g_ptr_array_new_with_free_func (gst_object_unref);
+  changes->encoders = g_ptr_array_new_with_free_func (gst_object_unref);
+  changes->active = g_array_new (FALSE, FALSE, sizeof (gboolean));
+}
+
+void
+gst_hq_room_sink_layer_changes_apply (GstHqRoomSinkLayerChanges *changes)
+{
+  for (guint i = 0; i < changes->valves->len; i++)
+    layers_set_active (g_ptr_array_index (changes->valves, i),
+        g_ptr_array_index (changes->encoders, i),
+        g_array_index (changes->active, gboolean, i));
+  g_ptr_array_unref (changes->valves);
+  g_ptr_array_unref (changes->encoders);
+  g_array_unref (changes->active);
 }

@@ -43,12 +43,23 @@ GstElement *gst_hq_room_sink_layers_make_chain (const GstCaps *caps,
 void gst_hq_room_sink_layers_share (
     const GstHqRoomSinkStream *streams, guint n, guint budget, guint *rates);
 
-/* Stops (@active FALSE) or resumes the layer @stream: its valve drops
- * frames before they are scaled and encoded; it resumes with a
- * keyframe.  Any thread but the layer's streaming thread; not under the
- * element's lock. */
-void gst_hq_room_sink_layers_set_active (
-    GstElement *valve, GstElement *encoder, gboolean active);
+/* What a publish_layers changes: the valves and encoders of the layers
+ * whose state it names, with their new state. */
+typedef struct
+{
+  GPtrArray *valves, *encoders;
+  GArray *active;
+} GstHqRoomSinkLayerChanges;
+
+void gst_hq_room_sink_layer_changes_init (GstHqRoomSinkLayerChanges *changes);
+/* Marks the layers of @pad that @states (HqRoomLayerState) name paused or
+ * not and adds them to @changes; under the element's lock. */
+void gst_hq_room_sink_layer_changes_collect (
+    GstHqRoomSinkPad *pad, GArray *states, GstHqRoomSinkLayerChanges *changes);
+/* Stops or resumes each layer in @changes and frees @changes; not under
+ * the element's lock.  A stopped layer's valve drops frames before they
+ * are scaled and encoded; it resumes with a keyframe. */
+void gst_hq_room_sink_layer_changes_apply (GstHqRoomSinkLayerChanges *changes);
 
 G_END_DECLS
 
