@@ -80,7 +80,7 @@ make_layer (guint i, const GstVideoInfo *info, guint bitrate, guint32 ssrc,
         layer_side (GST_VIDEO_INFO_HEIGHT (info), layers[i].divisor));
   /* leaky: a layer whose encoder falls behind loses frames, not the
    * others' */
-  prefix = g_strdup_printf ("queue max-size-buffers=2 max-size-bytes=0 "
+  prefix = g_strdup_printf ("queue max-size-buffers=4 max-size-bytes=0 "
                             "max-size-time=0 leaky=downstream ! "
                             "valve name=valve drop=false ! %s",
       scale ? scale : "");
