@@ -149,10 +149,11 @@ G_GNUC_INTERNAL void hq_room_client_sync_priority (
     HqRoomClient *c, LocalTrack *t);
 G_GNUC_INTERNAL void hq_room_client_send_subscribe_rules (HqRoomClient *c);
 
-/* hqroomclientsimulcast.c: sends our bandwidth profile after a join;
- * sends the render size as track hints for the video tracks not yet
- * told; forgets what was hinted (a fresh join: a new participant). */
-G_GNUC_INTERNAL void hq_room_client_joined_bandwidth_profile (HqRoomClient *c);
+/* hqroomclientsimulcast.c: adds our bandwidth profile to @join; sends
+ * the render size as track hints for the video tracks not yet told;
+ * forgets what was hinted (a fresh join: a new participant). */
+G_GNUC_INTERNAL void hq_room_client_add_bandwidth_profile (
+    HqRoomClient *c, JsonObject *join);
 G_GNUC_INTERNAL void hq_room_client_send_track_hints (HqRoomClient *c);
 G_GNUC_INTERNAL void hq_room_client_forget_track_hints (HqRoomClient *c);
 G_GNUC_INTERNAL void hq_room_client_on_track_published (

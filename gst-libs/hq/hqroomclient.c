@@ -197,7 +197,6 @@ on_joined (HqRoomClient *c, JsonObject *msg)
       resumed ? ", the session resumed" : "");
   if (c->rules_unsaid && c->subscribe_rules)
     hq_room_client_send_subscribe_rules (c);
-  hq_room_client_joined_bandwidth_profile (c);
   c->lost_at = 0;
   c->backoff_ms = RECONNECT_MIN_MS;
   g_free (c->participant_sid);
@@ -474,6 +473,7 @@ on_ws_connected (GObject *src, GAsyncResult *res, gpointer data)
     json_object_set_member (
         m, "subscribe_rules", json_from_string (c->subscribe_rules, NULL));
   c->rules_unsaid = FALSE;
+  hq_room_client_add_bandwidth_profile (c, m);
   hq_room_client_ws_send (c, m);
   json_object_unref (m);
   g_object_unref (c);

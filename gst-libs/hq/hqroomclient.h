@@ -278,7 +278,7 @@ void hq_room_client_send (HqRoomClient *client, JsonObject *msg);
 
 /* What the server's layer selection should take for us: @profile (NULL:
  * the server's default; once a profile was set, the default profile is
- * sent), sent after every join and, on a joined client, at
+ * sent), sent with every join and, on a joined client, at
  * once in a bandwidth_profile request (id "bandwidth_profile"; its reply
  * or error comes as "message"). */
 void hq_room_client_set_bandwidth_profile (

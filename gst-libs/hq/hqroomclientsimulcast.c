@@ -5,7 +5,7 @@
  * receives.
  *
  * A subscriber's wishes outlive connections as its subscribe rules do:
- * the bandwidth profile goes after every join; the render size goes as
+ * the bandwidth profile goes with every join; the render size goes as
  * `track_hints` for each video track once it arrives (the server keeps
  * hints across a resume; a rejoin brings new track sids, hinted anew),
  * and for every video track at once when it changes. */
@@ -60,17 +60,19 @@ hq_room_client_set_bandwidth_profile (
     send_bandwidth_profile (c);
 }
 
-/* A request right after each join rather than a field of `join`: the
- * server reads join's field as the `video` object itself, where the
- * request has it under "video" (docs/protocol.md says "the same
- * content"); the request means the same to every server.  Layers are
- * chosen once a second, so the first offer's choice is corrected at
- * once. */
+/* In `join` as in the request, {"video": {...}}: in effect from the
+ * first subscribe offer on, after a resume and a rejoin too. */
 void
-hq_room_client_joined_bandwidth_profile (HqRoomClient *c)
+hq_room_client_add_bandwidth_profile (HqRoomClient *c, JsonObject *join)
 {
-  if (c->bandwidth_profile)
-    send_bandwidth_profile (c);
+  JsonObject *profile;
+
+  if (c->bandwidth_profile == NULL)
+    return;
+  profile = json_object_new ();
+  json_object_set_member (
+      profile, "video", json_from_string (c->bandwidth_profile, NULL));
+  json_object_set_object_member (join, "bandwidth_profile", profile);
 }
 
 /* --- render dimensions, as track hints --- */
