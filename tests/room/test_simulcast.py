@@ -110,6 +110,16 @@ class Simulcast(unittest.TestCase):
                 raise AssertionError(f"timed out waiting for {what}")
             time.sleep(0.2)
 
+    def wait_layer(self, room, identity, rid):
+        """Waits until REST says @identity receives layer @rid (the
+        server's view, refreshed as its statistics are)."""
+        seen = []
+        try:
+            self.wait_rest(f"{identity} to receive layer {rid}", lambda: (
+                seen.append(self.layer_of(room, identity)) or seen[-1] == rid))
+        except AssertionError as e:
+            raise AssertionError(f"{e}; REST said {seen[-5:]}") from None
+
     def steady(self, sub, name, size, other, n=20):
         """Waits until fakesink @name has decoded @n more frames of @size
         bytes, and checks that none of size @other came meanwhile."""
@@ -143,8 +153,8 @@ class Simulcast(unittest.TestCase):
         self.assertEqual([l["rid"] for l in layers], ["q", "h", "f"], layers)
         self.assertEqual([(l["width"], l["height"]) for l in layers],
                          [(320, 180), (640, 360), (1280, 720)], layers)
-        self.assertEqual(self.layer_of("sim1", "small"), "q")
-        self.assertEqual(self.layer_of("sim1", "large"), "f")
+        self.wait_layer("sim1", "small", "q")
+        self.wait_layer("sim1", "large", "f")
 
     def test_2_a_layer_nobody_receives_stops_and_resumes(self):
         pub = self.publisher("sim2")
@@ -179,7 +189,7 @@ class Simulcast(unittest.TestCase):
             "sim3", "capped", "render-width=1280 render-height=720 "
             "max-subscription-bitrate=300000")
         self.steady(capped, "capped", SMALL, LARGE)
-        self.assertEqual(self.layer_of("sim3", "capped"), "q")
+        self.wait_layer("sim3", "capped", "q")
 
 
 if __name__ == "__main__":
