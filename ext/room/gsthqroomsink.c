@@ -258,7 +258,6 @@ update_tracks (gpointer data)
     GstHqRoomSinkPad *pad = l->data;
     HqRoomLocalTrack t = { .kind = pad->kind,
       .ssrc = pad->streams[0].ssrc,
-      .mid = pad->mid,
       .codec = pad->codec                  ? hq_codec_name (pad->codec)
           : pad->kind == HQ_SDP_KIND_AUDIO ? "opus"
           : self->video_codec == GST_HQ_ROOM_VIDEO_CODEC_H264 ? "H264"
@@ -267,6 +266,9 @@ update_tracks (gpointer data)
                                   : gst_pad_get_name (GST_PAD (pad));
     g_ptr_array_add (owned, name);
     t.name = name;
+    /* copies: a pad released meanwhile takes its strings along */
+    t.mid = g_strdup (pad->mid);
+    g_ptr_array_add (owned, (gpointer)t.mid);
     t.priority = gst_hq_room_track_priority_name (pad->priority);
     /* Simulcast layers: those built, or before the first caps those
      * simulcast=true will build (raw input, the usual case; encoded
