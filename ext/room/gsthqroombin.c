@@ -684,7 +684,18 @@ post_event (GstElement *element, const gchar *type, JsonObject *msg)
   else if (t == HQ_MESSAGE_TRACK_PRIORITY_CHANGED
       && !json_object_has_member (msg, "id"))
     post_track (element, "hq-track-priority-changed", msg);
-  else if (t == HQ_MESSAGE_DOMINANT_SPEAKER)
+  else if (t == HQ_MESSAGE_TRACK_SWITCHED_OFF
+      || t == HQ_MESSAGE_TRACK_SWITCHED_ON) {
+    GstStructure *s = gst_structure_new (t == HQ_MESSAGE_TRACK_SWITCHED_OFF
+            ? "hq-track-switched-off"
+            : "hq-track-switched-on",
+        "participant-sid", G_TYPE_STRING, str_or_empty (msg, "participant_sid"),
+        "track-sid", G_TYPE_STRING, str_or_empty (msg, "track_sid"), NULL);
+    if (t == HQ_MESSAGE_TRACK_SWITCHED_OFF)
+      gst_structure_set (
+          s, "reason", G_TYPE_STRING, str_or_empty (msg, "reason"), NULL);
+    post (element, s);
+  } else if (t == HQ_MESSAGE_DOMINANT_SPEAKER)
     post (element,
         gst_structure_new ("hq-dominant-speaker", "participant-sid",
             G_TYPE_STRING, str_or_empty (msg, "participant_sid"), "identity",

@@ -40,10 +40,14 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/audio/audio.h>
 #include <gst/rtp/rtp.h>
+#include <hq/hqprotocol.h>
 #include <hq/hqrtcp.h>
+#include "gsthqroomsinklayers.h"
 #include "hqe2ee.h"
 
-GST_DEBUG_CATEGORY_STATIC (gst_hq_room_sink_debug);
+/* not static: the simulcast layers log here too */
+GST_DEBUG_CATEGORY (gst_hq_room_sink_debug);
+
 #define GST_CAT_DEFAULT gst_hq_room_sink_debug
 
 #define DEFAULT_START_BITRATE 800000
@@ -70,6 +74,7 @@ struct _GstHqRoomSink
   GstHqRoomVideoCodec video_codec;
   guint start_bitrate, min_bitrate, max_bitrate;
   GstHqRoomCongestionControl congestion_control;
+  gboolean simulcast;
 
   GstElement *rtpbin; /* the base's */
   guint next_session; /* under the object lock */
@@ -97,6 +102,7 @@ enum
   PROP_MAX_BITRATE,
   PROP_CONGESTION_CONTROL,
   PROP_E2EE_SECRET,
+  PROP_SIMULCAST,
 };
 
 /* --- sending and receiving --- */
@@ -167,29 +173,46 @@ apply_remb (GstHqRoomSink *self, const guint8 *data, gsize len)
     guint rate;
     GList *l;
     GPtrArray *encoders;
+    GArray *rates;
 
     if (pkt.type != HQ_RTCP_PSFB || pkt.count != HQ_RTCP_PSFB_AFB
         || !hq_rtcp_parse_remb (&pkt, &fb, &remb, NULL))
       continue;
     rate = (guint)CLAMP (remb.bitrate, (guint64)min, (guint64)max);
     /* Collect under the lock, set outside it: setting a property notifies
-     * up the parent chain, which takes our lock. */
+     * up the parent chain, which takes our lock.  A simulcast pad's
+     * layers share the rate (gst_hq_room_sink_layers_share); a layer
+     * nobody receives keeps its bitrate while paused. */
     encoders = g_ptr_array_new_with_free_func (gst_object_unref);
+    rates = g_array_new (FALSE, FALSE, sizeof (guint));
     GST_OBJECT_LOCK (self);
     for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
       GstHqRoomSinkPad *pad = l->data;
-      if (pad->kind == HQ_SDP_KIND_VIDEO && pad->encoder)
-        g_ptr_array_add (encoders, gst_object_ref (pad->encoder));
+      guint shares[GST_HQ_ROOM_SINK_MAX_STREAMS] = { rate };
+
+      if (pad->kind != HQ_SDP_KIND_VIDEO)
+        continue;
+      if (pad->n_streams > 1)
+        gst_hq_room_sink_layers_share (
+            pad->streams, pad->n_streams, rate, shares);
+      for (guint i = 0; i < pad->n_streams; i++) {
+        if (pad->streams[i].encoder == NULL || shares[i] == 0)
+          continue;
+        g_ptr_array_add (encoders, gst_object_ref (pad->streams[i].encoder));
+        g_array_append_val (rates, shares[i]);
+      }
     }
     GST_OBJECT_UNLOCK (self);
     for (guint i = 0; i < encoders->len; i++) {
       GstElement *enc = g_ptr_array_index (encoders, i);
+      guint r = g_array_index (rates, guint, i);
       GST_LOG_OBJECT (
-          enc, "REMB %" G_GUINT64_FORMAT " -> %u bit/s", remb.bitrate, rate);
-      if (!hq_codec_encoder_set_bitrate (enc, rate))
+          enc, "REMB %" G_GUINT64_FORMAT " -> %u bit/s", remb.bitrate, r);
+      if (!hq_codec_encoder_set_bitrate (enc, r))
         GST_LOG_OBJECT (enc, "no known bitrate property: stays as it is");
     }
     g_ptr_array_unref (encoders);
+    g_array_unref (rates);
   }
 }
 
@@ -208,9 +231,10 @@ on_receive (HqRoomTransportKind which, gboolean rtcp, const guint8 *data,
   GST_OBJECT_LOCK (self);
   for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
     GstHqRoomSinkPad *pad = l->data;
-    if (pad->rtcp_in)
-      gst_app_src_push_buffer (
-          GST_APP_SRC (pad->rtcp_in), gst_buffer_new_memdup (data, len));
+    for (guint i = 0; i < pad->n_streams; i++)
+      if (pad->streams[i].rtcp_in)
+        gst_app_src_push_buffer (GST_APP_SRC (pad->streams[i].rtcp_in),
+            gst_buffer_new_memdup (data, len));
   }
   GST_OBJECT_UNLOCK (self);
 }
@@ -223,7 +247,8 @@ update_tracks (gpointer data)
   HqRoomClient *client = ref_client (self);
   g_autoptr (GArray) tracks =
       g_array_new (FALSE, TRUE, sizeof (HqRoomLocalTrack));
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  /* the tracks' names and layers */
+  g_autoptr (GPtrArray) owned = g_ptr_array_new_with_free_func (g_free);
   GList *l;
 
   if (client == NULL)
@@ -232,16 +257,31 @@ update_tracks (gpointer data)
   for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
     GstHqRoomSinkPad *pad = l->data;
     HqRoomLocalTrack t = { .kind = pad->kind,
-      .ssrc = pad->ssrc,
+      .ssrc = pad->streams[0].ssrc,
       .codec = pad->codec                  ? hq_codec_name (pad->codec)
           : pad->kind == HQ_SDP_KIND_AUDIO ? "opus"
           : self->video_codec == GST_HQ_ROOM_VIDEO_CODEC_H264 ? "H264"
                                                               : "VP8" };
     gchar *name = pad->track_name ? g_strdup (pad->track_name)
                                   : gst_pad_get_name (GST_PAD (pad));
-    g_ptr_array_add (names, name);
+    g_ptr_array_add (owned, name);
     t.name = name;
+    /* copies: a pad released meanwhile takes its strings along */
+    t.mid = g_strdup (pad->mid);
+    g_ptr_array_add (owned, (gpointer)t.mid);
     t.priority = gst_hq_room_track_priority_name (pad->priority);
+    /* Simulcast layers: those built, or before the first caps those
+     * simulcast=true will build (raw input, the usual case; encoded
+     * input then offers one stream again). */
+    if (pad->n_streams > 1
+        || (pad->n_streams == 0 && pad->kind == HQ_SDP_KIND_VIDEO
+            && self->simulcast)) {
+      HqRoomLocalLayer *layers =
+          g_new0 (HqRoomLocalLayer, GST_HQ_ROOM_SINK_MAX_STREAMS);
+      t.n_layers = gst_hq_room_sink_layers_plan (pad, layers);
+      t.layers = layers;
+      g_ptr_array_add (owned, layers);
+    }
     g_array_append_val (tracks, t);
   }
   GST_OBJECT_UNLOCK (self);
@@ -297,9 +337,11 @@ on_transport_connected (HqRoomClient *client, gint which, GstHqRoomSink *self)
   GST_OBJECT_LOCK (self);
   for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
     GstHqRoomSinkPad *pad = GST_HQ_ROOM_SINK_PAD (l->data);
-    g_array_append_val (sessions, pad->session);
-    if (pad->chain)
-      g_ptr_array_add (chains, gst_object_ref (pad->chain));
+    for (guint i = 0; i < pad->n_streams; i++) {
+      g_array_append_val (sessions, pad->streams[i].session);
+      if (pad->streams[i].part)
+        g_ptr_array_add (chains, gst_object_ref (pad->streams[i].part));
+    }
   }
   GST_OBJECT_UNLOCK (self);
   /* the identity the server knows us by: end-to-end keys are per sender */
@@ -333,6 +375,54 @@ on_new_sender_ssrc (
         GUINT_TO_POINTER (session_id), NULL);
 }
 
+/* publish_layers from the server: which of a simulcast track's layers
+ * somebody receives.  The others stop before they are scaled and
+ * encoded, and start again with a keyframe when somebody wants them
+ * (docs/hqroomsink.md, "Simulcast"); a bus message says so.  A pad whose
+ * layers are not built yet keeps the states for when they are. */
+static void
+on_message (HqRoomClient *client, const gchar *type, JsonObject *msg,
+    GstHqRoomSink *self)
+{
+  g_autoptr (GArray) layers = NULL;
+  GstHqRoomSinkLayerChanges changes;
+  const gchar *name;
+  GstStructure *s;
+  GList *l;
+
+  if (hq_protocol_message_type (type) != HQ_MESSAGE_PUBLISH_LAYERS)
+    return;
+  name = hq_room_client_read_publish_layers (client, msg, &layers);
+  if (name == NULL)
+    return;
+  s = gst_structure_new (
+      "hq-publish-layers", "track-name", G_TYPE_STRING, name, NULL);
+  for (guint i = 0; i < layers->len; i++) {
+    const HqRoomLayerState *state =
+        &g_array_index (layers, HqRoomLayerState, i);
+    gst_structure_set (s, state->rid, G_TYPE_BOOLEAN, state->active, NULL);
+  }
+  gst_hq_room_sink_layer_changes_init (&changes);
+  GST_OBJECT_LOCK (self);
+  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
+    GstHqRoomSinkPad *pad = l->data;
+    g_autofree gchar *pad_name = pad->track_name
+        ? g_strdup (pad->track_name)
+        : gst_pad_get_name (GST_PAD (pad));
+
+    if (!g_str_equal (pad_name, name))
+      continue;
+    g_clear_pointer (&pad->layer_states, g_array_unref);
+    pad->layer_states = g_array_ref (layers);
+    gst_hq_room_sink_layer_changes_collect (pad, layers, &changes);
+  }
+  GST_OBJECT_UNLOCK (self);
+  GST_INFO_OBJECT (self, "%" GST_PTR_FORMAT, s);
+  gst_hq_room_sink_layer_changes_apply (&changes);
+  gst_element_post_message (
+      GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
+}
+
 /* GstHqRoomBin's setup_client: on the client's thread before it starts
  * (ref_client finds it already). */
 static void
@@ -344,6 +434,7 @@ setup_client (GstHqRoomBin *bin, HqRoomClient *client)
 
   g_signal_connect (
       client, "transport-connected", G_CALLBACK (on_transport_connected), self);
+  g_signal_connect (client, "message", G_CALLBACK (on_message), self);
   hq_room_client_set_receive_func (client, on_receive, self, NULL);
   GST_OBJECT_LOCK (self);
   secret = hq_e2ee_resolve_secret (self->e2ee_secret);
@@ -356,61 +447,107 @@ setup_client (GstHqRoomBin *bin, HqRoomClient *client)
 
 /* --- building a pad's chain at its first caps --- */
 
-/* The pad's chain for input @s, from the codec table (libhq's hqcodec):
- * [convert ! encoder !] [parser !] [hqframeencrypt !] payloader.  NULL
- * with @error when it cannot be built. */
-static gchar *
-chain_description (GstHqRoomSink *self, GstHqRoomSinkPad *pad,
-    const GstStructure *s, gboolean *encodes, const HqCodec **codec,
-    GError **error)
+/* What a pad's chain is made of, decided at its first caps. */
+typedef struct
+{
+  GstHqRoomSinkPad *pad;
+  const HqCodec *codec;
+  gboolean encodes; /* raw input */
+  gboolean e2ee;
+  gboolean simulcast; /* raw video in layers */
+  guint bitrate; /* the encoder's at start (one stream) */
+  guint max_bitrate;
+} ChainPlan;
+
+/* Plans @pad's chain for input @s from the codec table (libhq's
+ * hqcodec); FALSE with @error when it cannot be built. */
+static gboolean
+plan_chain (GstHqRoomSink *self, GstHqRoomSinkPad *pad, const GstStructure *s,
+    ChainPlan *plan, GError **error)
 {
   const gchar *name = gst_structure_get_name (s);
-  HqCodecEncoderConfig config = { .name = "enc", .keyframe_interval = 300 };
-  g_autofree gchar *enc = NULL;
-  const gchar *parser, *pay;
-  gboolean e2ee;
 
-  *encodes = g_str_has_suffix (name, "/x-raw");
+  plan->pad = pad;
+  plan->encodes = g_str_has_suffix (name, "/x-raw");
   GST_OBJECT_LOCK (self);
-  config.bitrate = CLAMP (self->start_bitrate, self->min_bitrate,
-      MAX (self->max_bitrate, self->min_bitrate));
-  *codec = pad->kind == HQ_SDP_KIND_AUDIO ? hq_codec_find ("opus")
+  plan->max_bitrate = MAX (self->max_bitrate, self->min_bitrate);
+  plan->bitrate =
+      CLAMP (self->start_bitrate, self->min_bitrate, plan->max_bitrate);
+  plan->codec = pad->kind == HQ_SDP_KIND_AUDIO ? hq_codec_find ("opus")
       : self->video_codec == GST_HQ_ROOM_VIDEO_CODEC_H264
       ? hq_codec_find ("H264")
       : hq_codec_find ("VP8");
-  e2ee = self->crypt != NULL;
+  plan->e2ee = self->crypt != NULL;
+  plan->simulcast = self->simulcast && pad->kind == HQ_SDP_KIND_VIDEO;
   GST_OBJECT_UNLOCK (self);
-  if (!*encodes)
-    *codec = hq_codec_find_by_media_type (name);
-  if (e2ee && !hq_codec_e2ee (*codec)) {
+  if (plan->simulcast && !plan->encodes)
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("%s: simulcast needs raw video; %s input is sent as one stream",
+            GST_PAD_NAME (pad), name),
+        (NULL));
+  plan->simulcast = plan->simulcast && plan->encodes;
+  if (!plan->encodes)
+    plan->codec = hq_codec_find_by_media_type (name);
+  if (plan->e2ee && !hq_codec_e2ee (plan->codec)) {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
         "cannot publish %s end-to-end encrypted: use VP8 (video-codec=vp8, "
         "or VP8 input) with e2ee-secret",
-        hq_codec_name (*codec));
-    return NULL;
+        hq_codec_name (plan->codec));
+    return FALSE;
   }
-  if (*encodes) {
-    if (pad->kind == HQ_SDP_KIND_AUDIO)
-      config.bitrate = AUDIO_BITRATE;
-    enc = hq_codec_encoder_description (*codec, &config, error);
+  return TRUE;
+}
+
+/* The description of a stream's part after @prefix: [encoder of @bitrate
+ * bit/s !] [parser !] [hqframeencrypt !] payloader for SSRC @ssrc.  NULL
+ * with @error when there is no encoder. */
+static gchar *
+part_description (gpointer data, const gchar *prefix, guint bitrate,
+    guint32 ssrc, GError **error)
+{
+  const ChainPlan *plan = data;
+  HqCodecEncoderConfig config = {
+    .name = "enc", .keyframe_interval = 300, .bitrate = bitrate
+  };
+  g_autofree gchar *enc = NULL;
+  const gchar *parser, *pay;
+
+  if (plan->encodes) {
+    enc = hq_codec_encoder_description (plan->codec, &config, error);
     if (enc == NULL)
       return NULL;
   }
-  parser = hq_codec_parser (*codec);
+  parser = hq_codec_parser (plan->codec);
   /* rtpvp8pay parses the VP8 partitions that encryption hides,
    * hqrtpvp8pay does not */
-  pay = e2ee && hq_codec_kind (*codec) == HQ_SDP_KIND_VIDEO
+  pay = plan->e2ee && hq_codec_kind (plan->codec) == HQ_SDP_KIND_VIDEO
       ? "hqrtpvp8pay mtu=1200"
-      : hq_codec_payloader (*codec);
-  return g_strdup_printf ("%s%s%s%s%s%s%s%s name=pay pt=%u ssrc=%u",
-      !*encodes ? ""
-          : pad->kind == HQ_SDP_KIND_AUDIO
-          ? "audioconvert ! audioresample ! level audio-level-meta=true "
-            "post-messages=false ! "
-          : "videoconvert ! ",
+      : hq_codec_payloader (plan->codec);
+  return g_strdup_printf ("%s%s%s%s%s%s%s%s name=pay pt=%u ssrc=%u", prefix,
       enc ? enc : "", enc ? " ! " : "", parser ? parser : "",
-      parser ? " ! " : "", e2ee ? "hqframeencrypt name=crypt" : "",
-      e2ee ? " ! " : "", pay, hq_codec_payload_type (*codec), pad->ssrc);
+      parser ? " ! " : "", plan->e2ee ? "hqframeencrypt name=crypt" : "",
+      plan->e2ee ? " ! " : "", pay, hq_codec_payload_type (plan->codec), ssrc);
+}
+
+/* The chain of a pad that sends one stream: [convert ! encoder !]
+ * [parser !] [hqframeencrypt !] payloader. */
+static GstElement *
+single_chain (ChainPlan *plan, GError **error)
+{
+  g_autofree gchar *desc = NULL;
+  const gchar *prefix = !plan->encodes ? ""
+      : plan->pad->kind == HQ_SDP_KIND_AUDIO
+      ? "audioconvert ! audioresample ! level audio-level-meta=true "
+        "post-messages=false ! "
+      : "videoconvert ! ";
+
+  desc = part_description (plan, prefix,
+      plan->pad->kind == HQ_SDP_KIND_AUDIO ? AUDIO_BITRATE : plan->bitrate,
+      plan->pad->streams[0].ssrc, error);
+  if (desc == NULL)
+    return NULL;
+  GST_DEBUG_OBJECT (plan->pad, "chain: %s", desc);
+  return gst_parse_bin_from_description (desc, TRUE, error);
 }
 
 /* Makes each buffer's audio level an RFC 6464 one: `level` measures but
@@ -496,99 +633,201 @@ link_request (GstElement *src, const gchar *src_pad, GstElement *sink,
   return gst_element_link_pads (src, src_pad, sink, sink_pad);
 }
 
+/* Adds RTP header extension @uri with the id our publish offer gives it
+ * to @pay, set to @value (its "rid" or "mid" property). */
+static gboolean
+add_sdes_extension (GstElement *pay, const gchar *uri, const gchar *property,
+    const gchar *value)
+{
+  g_autoptr (GstRTPHeaderExtension) ext =
+      gst_rtp_header_extension_create_from_uri (uri);
+  guint id = hq_sdp_offer_extmap_id (uri);
+
+  if (ext == NULL || id == 0)
+    return FALSE;
+  gst_rtp_header_extension_set_id (ext, id);
+  g_object_set (ext, property, value, NULL);
+  g_signal_emit_by_name (pay, "add-extension", ext);
+  return TRUE;
+}
+
+/* A simulcast layer's packets name their layer (RID) and m-line (MID):
+ * the server learns each layer's SSRC from them (docs/protocol.md). */
+static gboolean
+add_layer_extensions (GstHqRoomSinkPad *pad, GstHqRoomSinkStream *stream)
+{
+  g_autoptr (GstElement) pay =
+      gst_bin_get_by_name (GST_BIN (stream->part), "pay");
+
+  return pay && add_sdes_extension (pay, HQ_SDP_EXT_RID, "rid", stream->rid)
+      && add_sdes_extension (pay, HQ_SDP_EXT_MID, "mid", pad->mid);
+}
+
+/* The chain of @pad for @caps with its streams' parts in @streams, or
+ * NULL after posting the error. */
+static GstElement *
+make_chain (GstHqRoomSink *self, GstHqRoomSinkPad *pad, GstCaps *caps,
+    ChainPlan *plan, GstHqRoomSinkStream *streams, guint *n_streams)
+{
+  g_autoptr (GError) error = NULL;
+  GstElement *chain = NULL;
+
+  if (!plan_chain (self, pad, gst_caps_get_structure (caps, 0), plan, &error))
+    goto failed;
+  if (plan->simulcast) {
+    /* the layers start at their targets, within max-bitrate */
+    *n_streams = GST_HQ_ROOM_SINK_LAYERS;
+    chain = gst_hq_room_sink_layers_make_chain (
+        caps, plan->max_bitrate, streams, part_description, plan, &error);
+    for (guint i = 0; chain && i < *n_streams; i++)
+      if (!add_layer_extensions (pad, &streams[i])) {
+        g_set_error (&error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+            "no RTP header extensions for RID and MID (gst-plugins-good's "
+            "rtpmanager 1.22)");
+        gst_object_unref (gst_object_ref_sink (chain));
+        chain = NULL;
+      }
+  } else {
+    *n_streams = 1;
+    chain = single_chain (plan, &error);
+    streams[0].part = chain;
+    if (chain && pad->kind == HQ_SDP_KIND_AUDIO && !add_audio_level (chain)) {
+      g_set_error (&error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+          "no RTP header extension for %s (gst-plugins-good's rtpmanager)",
+          HQ_SDP_EXT_AUDIO_LEVEL);
+      gst_object_unref (gst_object_ref_sink (chain));
+      chain = NULL;
+    }
+    if (chain && plan->encodes) {
+      streams[0].encoder = gst_bin_get_by_name (GST_BIN (chain), "enc");
+      if (streams[0].encoder)
+        gst_object_unref (streams[0].encoder); /* the chain keeps it */
+    }
+  }
+  if (chain)
+    return chain;
+failed:
+  if (error->domain == GST_STREAM_ERROR)
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("%s", error->message), (NULL));
+  else
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+        ("cannot publish %" GST_PTR_FORMAT ": %s", caps, error->message),
+        (NULL));
+  return NULL;
+}
+
+/* Links @stream's source @src_pad of @chain through rtpbin to the
+ * appsinks that send it, and the server's RTCP into its session. */
+static gboolean
+link_stream (GstHqRoomSink *self, GstElement *chain, const gchar *src_pad,
+    GstHqRoomSinkStream *stream)
+{
+  guint session = stream->session;
+  g_autofree gchar *send_sink = g_strdup_printf ("send_rtp_sink_%u", session);
+  g_autofree gchar *send_src = g_strdup_printf ("send_rtp_src_%u", session);
+  g_autofree gchar *rtcp_src = g_strdup_printf ("send_rtcp_src_%u", session);
+  g_autofree gchar *rtcp_sink = g_strdup_printf ("recv_rtcp_sink_%u", session);
+
+  stream->rtp_out = add_app (self, "appsink", "rtp", session);
+  stream->rtcp_out = add_app (self, "appsink", "rtcp", session);
+  stream->rtcp_in = add_app (self, "appsrc", "rtcpin", session);
+  /* The pad holds its own references: when the element is disposed, the
+   * bin drops its children before request pads are released. */
+  gst_object_ref (stream->rtp_out);
+  gst_object_ref (stream->rtcp_out);
+  gst_object_ref (stream->rtcp_in);
+  if (!link_request (chain, src_pad, self->rtpbin, send_sink)
+      || !link_request (self->rtpbin, send_src, stream->rtp_out, "sink")
+      || !link_request (self->rtpbin, rtcp_src, stream->rtcp_out, "sink")
+      || !link_request (stream->rtcp_in, "src", self->rtpbin, rtcp_sink))
+    return FALSE;
+  gst_element_sync_state_with_parent (stream->rtp_out);
+  gst_element_sync_state_with_parent (stream->rtcp_out);
+  gst_element_sync_state_with_parent (stream->rtcp_in);
+  return TRUE;
+}
+
+/* Drops what @streams hold (made by link_stream): the pad's release, or a
+ * chain that could not be linked. */
+static void
+remove_streams (GstHqRoomSink *self, GstHqRoomSinkStream *streams, guint n,
+    GstElement *chain)
+{
+  for (guint i = 0; i <= n * 3; i++) {
+    GstElement *e = i == n * 3 ? chain
+        : i % 3 == 0           ? streams[i / 3].rtp_out
+        : i % 3 == 1           ? streams[i / 3].rtcp_out
+                               : streams[i / 3].rtcp_in;
+    if (e == NULL)
+      continue;
+    gst_element_set_locked_state (e, TRUE);
+    gst_element_set_state (e, GST_STATE_NULL);
+    if (GST_OBJECT_PARENT (e) == GST_OBJECT (self))
+      gst_bin_remove (GST_BIN (self), e);
+    gst_object_unref (e);
+  }
+}
+
 static gboolean
 build_chain (GstHqRoomSink *self, GstHqRoomSinkPad *pad, GstCaps *caps)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *desc = NULL;
-  g_autofree gchar *send_sink = NULL, *send_src = NULL;
-  g_autofree gchar *rtcp_src = NULL, *rtcp_sink = NULL;
-  gboolean encodes;
-  const HqCodec *codec;
-  GstElement *chain, *rtp_out, *rtcp_out, *rtcp_in;
+  GstHqRoomSinkStream streams[GST_HQ_ROOM_SINK_MAX_STREAMS];
+  guint n_streams = 0;
+  ChainPlan plan;
+  GstElement *chain;
   GstPad *chain_sink;
+  HqFrameCrypt *fc = NULL;
+  g_autofree gchar *sender = NULL;
+  GstHqRoomSinkLayerChanges changes;
 
-  desc = chain_description (
-      self, pad, gst_caps_get_structure (caps, 0), &encodes, &codec, &error);
-  if (desc == NULL && error->domain == GST_STREAM_ERROR) {
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("%s", error->message), (NULL));
+  /* the SSRCs and first session are the pad's; the layers get sessions
+   * of their own */
+  memcpy (streams, pad->streams, sizeof (streams));
+  chain = make_chain (self, pad, caps, &plan, streams, &n_streams);
+  if (chain == NULL)
     return FALSE;
-  }
-  if (desc == NULL) {
-    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
-        ("cannot publish %" GST_PTR_FORMAT ": %s", caps, error->message),
-        (NULL));
-    return FALSE;
-  }
-  GST_DEBUG_OBJECT (pad, "chain for %" GST_PTR_FORMAT ": %s", caps, desc);
-  chain = gst_parse_bin_from_description (desc, TRUE, &error);
-  if (chain == NULL) {
-    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
-        ("cannot publish %" GST_PTR_FORMAT ": %s", caps, error->message),
-        ("%s", desc));
-    return FALSE;
-  }
-  if (pad->kind == HQ_SDP_KIND_AUDIO && !add_audio_level (chain)) {
-    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
-        ("cannot publish audio levels: no RTP header extension for %s "
-         "(gst-plugins-good's rtpmanager)",
-            HQ_SDP_EXT_AUDIO_LEVEL),
-        (NULL));
-    gst_object_unref (gst_object_ref_sink (chain));
-    return FALSE;
-  }
-  {
-    HqFrameCrypt *fc = NULL;
-    g_autofree gchar *sender = NULL;
-    GST_OBJECT_LOCK (self);
-    if (self->crypt)
-      fc = hq_frame_crypt_ref (self->crypt);
-    GST_OBJECT_UNLOCK (self);
-    sender = gst_hq_room_bin_dup_identity (GST_HQ_ROOM_BIN (self));
-    if (fc) {
-      /* without an identity property, the server's once joined
-       * (on_transport_connected) */
-      hq_e2ee_setup_chain (chain, fc, NULL, sender);
-      hq_frame_crypt_unref (fc);
+  GST_OBJECT_LOCK (self);
+  for (guint i = 1; i < n_streams; i++)
+    streams[i].session = self->next_session++;
+  if (self->crypt)
+    fc = hq_frame_crypt_ref (self->crypt);
+  GST_OBJECT_UNLOCK (self);
+  sender = gst_hq_room_bin_dup_identity (GST_HQ_ROOM_BIN (self));
+  /* without an identity property, the server's once joined
+   * (on_transport_connected) */
+  for (guint i = 0; fc && i < n_streams; i++)
+    hq_e2ee_setup_chain (streams[i].part, fc, NULL, sender);
+  g_clear_pointer (&fc, hq_frame_crypt_unref);
+  gst_object_ref (chain);
+  gst_bin_add (GST_BIN (self), chain);
+  for (guint i = 0; i < n_streams; i++) {
+    g_autofree gchar *src =
+        n_streams > 1 ? g_strdup_printf ("src_%u", i) : g_strdup ("src");
+    if (!link_stream (self, chain, src, &streams[i])) {
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+          ("cannot link the publishing chain of %s", GST_PAD_NAME (pad)),
+          (NULL));
+      remove_streams (self, streams, n_streams, chain);
+      return FALSE;
     }
   }
-  gst_bin_add (GST_BIN (self), chain);
-  rtp_out = add_app (self, "appsink", "rtp", pad->session);
-  rtcp_out = add_app (self, "appsink", "rtcp", pad->session);
-  rtcp_in = add_app (self, "appsrc", "rtcpin", pad->session);
-  send_sink = g_strdup_printf ("send_rtp_sink_%u", pad->session);
-  send_src = g_strdup_printf ("send_rtp_src_%u", pad->session);
-  rtcp_src = g_strdup_printf ("send_rtcp_src_%u", pad->session);
-  rtcp_sink = g_strdup_printf ("recv_rtcp_sink_%u", pad->session);
-  if (!link_request (chain, "src", self->rtpbin, send_sink)
-      || !link_request (self->rtpbin, send_src, rtp_out, "sink")
-      || !link_request (self->rtpbin, rtcp_src, rtcp_out, "sink")
-      || !link_request (rtcp_in, "src", self->rtpbin, rtcp_sink)) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("cannot link the publishing chain of %s", GST_PAD_NAME (pad)), (NULL));
-    return FALSE;
-  }
-  gst_element_sync_state_with_parent (rtp_out);
-  gst_element_sync_state_with_parent (rtcp_out);
-  gst_element_sync_state_with_parent (rtcp_in);
   gst_element_sync_state_with_parent (chain);
+  gst_hq_room_sink_layer_changes_init (&changes);
   GST_OBJECT_LOCK (self);
   pad->chain = chain;
-  pad->encoder = encodes ? gst_bin_get_by_name (GST_BIN (chain), "enc") : NULL;
-  if (pad->encoder)
-    gst_object_unref (pad->encoder); /* the chain keeps it alive */
-  pad->codec = codec;
-  /* The pad holds its own references: when the element is disposed, the
-   * bin drops its children before request pads are released. */
-  gst_object_ref (chain);
-  pad->rtp_out = gst_object_ref (rtp_out);
-  pad->rtcp_out = gst_object_ref (rtcp_out);
-  pad->rtcp_in = gst_object_ref (rtcp_in);
+  pad->codec = plan.codec;
+  memcpy (pad->streams, streams, sizeof (streams));
+  pad->n_streams = n_streams;
+  /* what the server said before the layers existed */
+  if (pad->layer_states)
+    gst_hq_room_sink_layer_changes_collect (pad, pad->layer_states, &changes);
   GST_OBJECT_UNLOCK (self);
+  gst_hq_room_sink_layer_changes_apply (&changes);
   chain_sink = gst_element_get_static_pad (chain, "sink");
   gst_ghost_pad_set_target (GST_GHOST_PAD (pad), chain_sink);
   gst_object_unref (chain_sink);
-  /* The codec may differ from the one offered (H.264 input). */
+  /* The codec may differ from the one offered (H.264 input), and so may
+   * the layers (simulcast of encoded input). */
   gst_hq_room_sink_update_tracks (self);
   return TRUE;
 }
@@ -713,28 +952,20 @@ gst_hq_room_sink_release_pad (GstElement *element, GstPad *gpad)
 {
   GstHqRoomSink *self = GST_HQ_ROOM_SINK (element);
   GstHqRoomSinkPad *pad = GST_HQ_ROOM_SINK_PAD (gpad);
-  GstElement *parts[4];
+  GstHqRoomSinkStream streams[GST_HQ_ROOM_SINK_MAX_STREAMS];
+  guint n_streams;
+  GstElement *chain;
 
   GST_OBJECT_LOCK (self);
-  parts[0] = pad->chain;
-  parts[1] = pad->rtp_out;
-  parts[2] = pad->rtcp_out;
-  parts[3] = pad->rtcp_in;
-  pad->chain = pad->rtp_out = pad->rtcp_out = pad->rtcp_in = NULL;
-  pad->encoder = NULL;
+  chain = g_steal_pointer (&pad->chain);
+  memcpy (streams, pad->streams, sizeof (streams));
+  n_streams = pad->n_streams;
+  pad->n_streams = 0;
   GST_OBJECT_UNLOCK (self);
   gst_child_proxy_child_removed (
       GST_CHILD_PROXY (element), G_OBJECT (gpad), GST_OBJECT_NAME (gpad));
   gst_element_remove_pad (element, gpad);
-  for (guint i = 0; i < G_N_ELEMENTS (parts); i++) {
-    if (parts[i] == NULL)
-      continue;
-    gst_element_set_locked_state (parts[i], TRUE);
-    gst_element_set_state (parts[i], GST_STATE_NULL);
-    if (GST_OBJECT_PARENT (parts[i]) == GST_OBJECT (self))
-      gst_bin_remove (GST_BIN (self), parts[i]);
-    gst_object_unref (parts[i]);
-  }
+  remove_streams (self, streams, n_streams, chain);
   gst_hq_room_sink_update_tracks (self);
 }
 
@@ -891,6 +1122,24 @@ gst_hq_room_sink_class_init (GstHqRoomSinkClass *klass)
   gst_hq_room_bin_class_install_field (bin_class, PROP_E2EE_SECRET,
       G_STRUCT_OFFSET (GstHqRoomSink, e2ee_secret),
       hq_e2ee_secret_param (GST_PARAM_MUTABLE_READY));
+  /**
+   * GstHqRoomSink:simulcast:
+   *
+   * Publish raw video as three simulcast layers, 1/4, 1/2 and full size
+   * (RIDs q, h, f), each encoded on its own (150, 500 and 1500 kbit/s,
+   * shared out of the REMB estimate in proportion): the server forwards
+   * each subscriber the layer that fits the size it renders at and its
+   * bandwidth, and tells us which layers nobody receives, whose encoding
+   * then stops until someone does (docs/hqroomsink.md, "Simulcast").
+   * Read when a video pad's chain is built (its first caps); encoded
+   * input is sent as one stream.
+   */
+  gst_hq_room_bin_class_install_field (bin_class, PROP_SIMULCAST,
+      G_STRUCT_OFFSET (GstHqRoomSink, simulcast),
+      g_param_spec_boolean ("simulcast", "Simulcast",
+          "Publish raw video as three layers (1/4, 1/2 and full size)", FALSE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_PLAYING));
 
   gst_type_mark_as_plugin_api (GST_TYPE_HQ_ROOM_SINK_PAD, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_HQ_ROOM_VIDEO_CODEC, 0);

@@ -67,6 +67,8 @@ gst_hq_room_sink_pad_finalize (GObject *object)
   GstHqRoomSinkPad *pad = GST_HQ_ROOM_SINK_PAD (object);
 
   g_free (pad->track_name);
+  g_free (pad->mid);
+  g_clear_pointer (&pad->layer_states, g_array_unref);
   G_OBJECT_CLASS (gst_hq_room_sink_pad_parent_class)->finalize (object);
 }
 
@@ -150,8 +152,15 @@ gst_hq_room_sink_pad_new (const gchar *name, GstPadTemplate *templ,
       "direction", GST_PAD_SINK, "template", templ, NULL);
 
   pad->kind = kind;
-  pad->session = session;
-  pad->ssrc = g_random_int () | 1;
+  /* Short and plain: the MID header extension carries at most 16 bytes
+   * (one-byte form), and GStreamer's writes only letters and digits. */
+  pad->mid = g_strdup_printf (
+      "%c%08x", kind == HQ_SDP_KIND_AUDIO ? 'a' : 'v', g_random_int ());
+  pad->streams[0].session = session;
+  /* the layers' too: the track is offered with them before its first caps
+   * (gst_hq_room_sink_layers_plan) */
+  for (guint i = 0; i < GST_HQ_ROOM_SINK_MAX_STREAMS; i++)
+    pad->streams[i].ssrc = g_random_int () | 1;
   gst_pad_set_event_function (GST_PAD (pad), event);
   gst_pad_set_query_function (GST_PAD (pad), sink_pad_query);
   return pad;

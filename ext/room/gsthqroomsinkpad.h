@@ -10,6 +10,26 @@
 
 G_BEGIN_DECLS
 
+/* At most this many RTP streams per pad: the simulcast layers. */
+#define GST_HQ_ROOM_SINK_MAX_STREAMS 3
+
+/* One RTP stream a pad sends: the track itself, or one of its simulcast
+ * layers (gsthqroomsinklayers.c).  Each has its own SSRC and rtpbin
+ * session, so a PLI for a layer reaches that layer's encoder only. */
+typedef struct
+{
+  const gchar *rid; /* the layer's RID ("q", "h", "f"); NULL: no simulcast */
+  guint session;
+  guint32 ssrc;
+  /* made with the chain, under the element's lock */
+  GstElement *part; /* the bin with its [enc], [crypt] and pay (in chain) */
+  GstElement *encoder; /* in part, or NULL when input is encoded */
+  GstElement *valve; /* simulcast: closed while nobody receives it */
+  GstElement *rtp_out, *rtcp_out, *rtcp_in;
+  guint bitrate; /* simulcast: the layer's target, bit/s */
+  gboolean paused; /* simulcast: the server said nobody receives it */
+} GstHqRoomSinkStream;
+
 struct _GstHqRoomSinkPad
 {
   GstGhostPad parent;
@@ -18,13 +38,17 @@ struct _GstHqRoomSinkPad
 
   /* set at creation */
   HqSdpKind kind;
-  guint session;
-  guint32 ssrc;
-  /* made at the first caps, under the stream lock */
+  gchar *mid; /* the m-line's mid, written in the MID header extension */
+  /* streams[0].session and the SSRCs set at creation; the rest made at
+   * the first caps, under the stream lock, and read under the element's
+   * lock: n_streams stays 0 until then */
+  GstHqRoomSinkStream streams[GST_HQ_ROOM_SINK_MAX_STREAMS];
+  guint n_streams;
   GstElement *chain;
-  GstElement *encoder; /* in chain, or NULL when input is encoded */
   const HqCodec *codec; /* what it sends */
-  GstElement *rtp_out, *rtcp_out, *rtcp_in;
+  /* the server's latest publish_layers for the track (HqRoomLayerState),
+   * or NULL; under the element's lock */
+  GArray *layer_states;
 };
 
 /* A new pad of @templ named @name for a track of @kind in rtpbin session

@@ -86,6 +86,9 @@ struct _GstHqRoomSrc
   gchar **participants; /* NULL: everyone */
   GstHqRoomKinds kinds;
   guint latency;
+  /* simulcast layer choice (docs/hqroomsrc.md, "Simulcast") */
+  guint render_width, render_height;
+  guint max_subscription_bitrate;
 
   GstElement *rtpbin; /* the base's */
   GstElement *rtp_in, *rtcp_in, *rtcp_out;
@@ -105,6 +108,9 @@ enum
   PROP_KINDS,
   PROP_LATENCY,
   PROP_E2EE_SECRET,
+  PROP_RENDER_WIDTH,
+  PROP_RENDER_HEIGHT,
+  PROP_MAX_SUBSCRIPTION_BITRATE,
 };
 
 static GstStaticPadTemplate audio_template =
@@ -694,6 +700,13 @@ on_message (HqRoomClient *client, const gchar *type, JsonObject *msg,
             json_object_get_string_member_with_default (msg, "code", ""),
             json_object_get_string_member_with_default (msg, "message", "")),
         (NULL));
+  if (t == HQ_MESSAGE_ERROR
+      && hq_protocol_message_type (id) == HQ_MESSAGE_BANDWIDTH_PROFILE)
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("The server refused max-subscription-bitrate: %s: %s",
+            json_object_get_string_member_with_default (msg, "code", ""),
+            json_object_get_string_member_with_default (msg, "message", "")),
+        (NULL));
   if (t == HQ_MESSAGE_TRACK_PRIORITY_CHANGED)
     priority_changed (self, msg);
   if (t == HQ_MESSAGE_NETWORK_QUALITY)
@@ -737,6 +750,38 @@ update_rules (GstHqRoomSrc *self)
   g_clear_object (&client);
 }
 
+/* Tells @client what the server should pick simulcast layers by: the
+ * size we render video at, our bitrate cap (its thread). */
+static void
+update_layer_choice_now (HqRoomClient *client, GstHqRoomSrc *self)
+{
+  HqBandwidthProfile profile;
+  guint width, height, max;
+
+  GST_OBJECT_LOCK (self);
+  width = self->render_width;
+  height = self->render_height;
+  max = self->max_subscription_bitrate;
+  GST_OBJECT_UNLOCK (self);
+  hq_room_client_set_render_dimensions (client, width, height);
+  hq_bandwidth_profile_init (&profile);
+  profile.max_subscription_bitrate =
+      max ? MAX (max, HQ_MAX_SUBSCRIPTION_BITRATE_MIN) : 0;
+  hq_room_client_set_bandwidth_profile (client, max ? &profile : NULL);
+}
+
+static gboolean
+update_layer_choice_cb (gpointer data)
+{
+  GstHqRoomSrc *self = data;
+  HqRoomClient *client = ref_client (self);
+
+  if (client)
+    update_layer_choice_now (client, self);
+  g_clear_object (&client);
+  return G_SOURCE_REMOVE;
+}
+
 /* GstHqRoomBin's setup_client: on the client's thread before it starts. */
 static void
 setup_client (GstHqRoomBin *bin, HqRoomClient *client)
@@ -754,6 +799,7 @@ setup_client (GstHqRoomBin *bin, HqRoomClient *client)
   GST_OBJECT_UNLOCK (self);
   hq_e2ee_attach_client (GST_ELEMENT (self), client, NULL, secret);
   update_rules_now (client, self);
+  update_layer_choice_now (client, self);
 }
 
 /* --- the element --- */
@@ -822,6 +868,11 @@ property_changed (GstHqRoomBin *bin, GParamSpec *pspec)
   if (g_str_equal (pspec->name, "participants")
       || g_str_equal (pspec->name, "kinds"))
     update_rules (self);
+  if (g_str_equal (pspec->name, "render-width")
+      || g_str_equal (pspec->name, "render-height")
+      || g_str_equal (pspec->name, "max-subscription-bitrate"))
+    gst_hq_room_bin_invoke (GST_HQ_ROOM_BIN (self), update_layer_choice_cb,
+        gst_object_ref (self), gst_object_unref);
 }
 
 static void
@@ -968,6 +1019,55 @@ gst_hq_room_src_class_init (GstHqRoomSrcClass *klass)
   gst_hq_room_bin_class_install_field (bin_class, PROP_E2EE_SECRET,
       G_STRUCT_OFFSET (GstHqRoomSrc, e2ee_secret),
       hq_e2ee_secret_param (GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstHqRoomSrc:render-width:
+   *
+   * The width video is shown at, in pixels (0: no preference).  With
+   * #GstHqRoomSrc:render-height, sent to the server for every video track
+   * (track hints, docs/protocol.md): of a publisher's simulcast layers it
+   * forwards the smallest one at least this large, bandwidth allowing, so
+   * a small window does not take a full-size stream.  A change while
+   * playing is sent at once; the picture changes size at the next
+   * keyframe of the new layer.
+   */
+  gst_hq_room_bin_class_install_field (bin_class, PROP_RENDER_WIDTH,
+      G_STRUCT_OFFSET (GstHqRoomSrc, render_width),
+      g_param_spec_uint ("render-width", "Render width",
+          "Width video is shown at: the server sends the smallest simulcast "
+          "layer at least this large (0: no preference)",
+          0, HQ_RENDER_DIMENSION_MAX, 0,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstHqRoomSrc:render-height:
+   *
+   * The height video is shown at; see #GstHqRoomSrc:render-width.  Both
+   * or neither: a size with one of them 0 is no preference.
+   */
+  gst_hq_room_bin_class_install_field (bin_class, PROP_RENDER_HEIGHT,
+      G_STRUCT_OFFSET (GstHqRoomSrc, render_height),
+      g_param_spec_uint ("render-height", "Render height",
+          "Height video is shown at (0: no preference)", 0,
+          HQ_RENDER_DIMENSION_MAX, 0,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstHqRoomSrc:max-subscription-bitrate:
+   *
+   * The most the server may send of all video to this element, in bit/s
+   * (0: no cap; at least 50000): Twilio's maxSubscriptionBitrate, sent in
+   * the bandwidth profile.  The server picks lower simulcast layers, and
+   * switches tracks off, to stay under it.  A change while playing is
+   * sent at once.
+   */
+  gst_hq_room_bin_class_install_field (bin_class, PROP_MAX_SUBSCRIPTION_BITRATE,
+      G_STRUCT_OFFSET (GstHqRoomSrc, max_subscription_bitrate),
+      g_param_spec_uint ("max-subscription-bitrate",
+          "Maximum subscription bitrate",
+          "Most bit/s of video the server sends us in all (0: no cap)", 0,
+          HQ_MAX_SUBSCRIPTION_BITRATE_MAX, 0,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_PLAYING));
 
   gst_element_class_add_static_pad_template_with_gtype (
       element_class, &audio_template, GST_TYPE_HQ_ROOM_SRC_PAD);

@@ -26,6 +26,10 @@ typedef struct
   gchar *sid;
   gchar *mid;
   gboolean publishing; /* track_publish sent, no reply yet */
+  /* simulcast: the layers' RIDs (NULL-terminated) and SSRCs, lowest
+   * first; NULL: one stream */
+  gchar **rids;
+  guint32 *layer_ssrcs;
 } LocalTrack;
 
 struct _HqRoomClient
@@ -64,6 +68,12 @@ struct _HqRoomClient
   gchar *resume_token;
   gchar *subscribe_rules; /* JSON text, NULL: the server's default */
   gboolean rules_unsaid; /* changed after the last join left */
+  /* hqroomclientsimulcast.c: the bandwidth profile's `video` as JSON
+   * text (NULL: the server's default), the size we render video at (0x0:
+   * no preference), and per track sid what we last hinted ("WxH", "") */
+  gchar *bandwidth_profile;
+  guint render_width, render_height;
+  GHashTable *hinted;
 
   GPtrArray *local; /* LocalTrack */
   HqTransport *pub;
@@ -138,6 +148,14 @@ G_GNUC_INTERNAL void hq_room_client_publish_tracks (HqRoomClient *c);
 G_GNUC_INTERNAL void hq_room_client_sync_priority (
     HqRoomClient *c, LocalTrack *t);
 G_GNUC_INTERNAL void hq_room_client_send_subscribe_rules (HqRoomClient *c);
+
+/* hqroomclientsimulcast.c: adds our bandwidth profile to @join; sends
+ * the render size as track hints for the video tracks not yet told;
+ * forgets what was hinted (a fresh join: a new participant). */
+G_GNUC_INTERNAL void hq_room_client_add_bandwidth_profile (
+    HqRoomClient *c, JsonObject *join);
+G_GNUC_INTERNAL void hq_room_client_send_track_hints (HqRoomClient *c);
+G_GNUC_INTERNAL void hq_room_client_forget_track_hints (HqRoomClient *c);
 G_GNUC_INTERNAL void hq_room_client_on_track_published (
     HqRoomClient *c, const gchar *id, JsonObject *msg);
 G_GNUC_INTERNAL void hq_room_client_on_publish_answer (

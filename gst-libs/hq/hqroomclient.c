@@ -80,6 +80,8 @@ hq_room_client_local_track_free (LocalTrack *t)
   g_free (t->server_priority);
   g_free (t->sid);
   g_free (t->mid);
+  g_strfreev (t->rids);
+  g_free (t->layer_ssrcs);
   g_free (t);
 }
 
@@ -475,6 +477,7 @@ on_ws_connected (GObject *src, GAsyncResult *res, gpointer data)
     json_object_set_member (
         m, "subscribe_rules", json_from_string (c->subscribe_rules, NULL));
   c->rules_unsaid = FALSE;
+  hq_room_client_add_bandwidth_profile (c, m);
   hq_room_client_ws_send (c, m);
   json_object_unref (m);
   g_object_unref (c);
@@ -708,6 +711,8 @@ hq_room_client_finalize (GObject *object)
   g_free (c->identity);
   g_free (c->resume_token);
   g_free (c->subscribe_rules);
+  g_free (c->bandwidth_profile);
+  g_clear_pointer (&c->hinted, g_hash_table_unref);
   g_clear_pointer (&c->ice_servers, g_ptr_array_unref);
   G_OBJECT_CLASS (hq_room_client_parent_class)->finalize (object);
 }

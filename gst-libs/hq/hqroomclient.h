@@ -37,6 +37,7 @@
 
 #include <glib-object.h>
 #include <json-glib/json-glib.h>
+#include <hq/hqbwprofile.h>
 #include <hq/hqsdp.h>
 
 G_BEGIN_DECLS
@@ -120,6 +121,20 @@ typedef struct
 void hq_room_client_config_init (HqRoomClientConfig *config);
 
 /**
+ * HqRoomLocalLayer:
+ * @rid: the layer's RTP stream id ("q", "h", "f"), as its packets' RID
+ *   header extension carries it
+ * @ssrc: the SSRC it is sent with
+ *
+ * One simulcast layer of a track we publish.
+ */
+typedef struct
+{
+  const gchar *rid;
+  guint32 ssrc;
+} HqRoomLocalLayer;
+
+/**
  * HqRoomLocalTrack:
  * @name: track name, unique among ours
  * @kind: audio or video
@@ -128,6 +143,11 @@ void hq_room_client_config_init (HqRoomClientConfig *config);
  *   it, since the server forwards the first codec of its answer
  * @priority: "low", "standard" or "high" (docs/protocol.md, Track
  *   priority); NULL: standard
+ * @mid: the mid of its m-line, for a sender that writes the MID header
+ *   extension (NULL: the client picks one)
+ * @layers: its simulcast layers, lowest resolution first, each with its
+ *   own SSRC (@ssrc is then unused); NULL: one stream
+ * @n_layers: how many @layers
  *
  * A track we publish.
  */
@@ -138,6 +158,9 @@ typedef struct
   guint32 ssrc;
   const gchar *codec;
   const gchar *priority;
+  const gchar *mid;
+  const HqRoomLocalLayer *layers;
+  guint n_layers;
 } HqRoomLocalTrack;
 
 /**
@@ -243,6 +266,40 @@ void hq_room_client_send_chat (HqRoomClient *client, const gchar *body);
  * For requests the client has no function of its own for, e.g.
  * network_quality_configure (docs/protocol.md). */
 void hq_room_client_send (HqRoomClient *client, JsonObject *msg);
+
+/* --- simulcast (docs/protocol.md, "Simulcast and bandwidth profiles") --- */
+
+/* What the server's layer selection should take for us: @profile (NULL:
+ * the server's default; once a profile was set, the default profile is
+ * sent), sent with every join and, on a joined client, at
+ * once in a bandwidth_profile request (id "bandwidth_profile"; its reply
+ * or error comes as "message"). */
+void hq_room_client_set_bandwidth_profile (
+    HqRoomClient *client, const HqBandwidthProfile *profile);
+/* The size we render every video track we receive at (0x0: no
+ * preference, the server picks by bandwidth): sent as track_hints
+ * render_dimensions for each video track when it arrives, and at once
+ * for all of them when it changes. */
+void hq_room_client_set_render_dimensions (
+    HqRoomClient *client, guint width, guint height);
+
+/**
+ * HqRoomLayerState:
+ * @rid: a simulcast layer of one of our tracks
+ * @active: whether some subscriber receives it (FALSE: stop sending it)
+ */
+typedef struct
+{
+  gchar rid[HQ_SDP_MAX_RID_LEN + 1];
+  gboolean active;
+} HqRoomLayerState;
+
+/* Reads @msg, a publish_layers event (from "message"): returns the name
+ * of our track it concerns (owned by the client) and in @layers (new,
+ * element-type HqRoomLayerState) its layers; NULL (and @layers NULL) when
+ * it names no track of ours. */
+const gchar *hq_room_client_read_publish_layers (
+    HqRoomClient *client, JsonObject *msg, GArray **layers);
 
 /* Our participant sid and identity once joined, else NULL. */
 const gchar *hq_room_client_get_participant_sid (HqRoomClient *client);

@@ -320,6 +320,7 @@ hq_room_client_drop_media (HqRoomClient *c)
   drop_transport (c, &c->sub);
   g_clear_pointer (&c->pub_offer, hq_sdp_free);
   c->pub_answered = FALSE;
+  hq_room_client_forget_track_hints (c);
   for (guint i = 0; i < c->local->len; i++) {
     LocalTrack *t = g_ptr_array_index (c->local, i);
     g_clear_pointer (&t->sid, g_free);
@@ -366,7 +367,9 @@ send_publish_offer (HqRoomClient *c)
       .direction = HQ_SDP_SENDONLY,
       .stream_id = c->cname,
       .track_id = lt->sid,
-      .ssrc = lt->ssrc };
+      /* simulcast: the server learns each layer's SSRC from its RID */
+      .ssrc = lt->rids ? 0 : lt->ssrc,
+      .rids = (const gchar *const *)lt->rids };
     JsonObject *o = json_object_new ();
 
     g_array_append_val (tracks, t);
@@ -567,6 +570,34 @@ hq_room_client_set_subscribe_rules (HqRoomClient *c, JsonArray *rules)
     hq_room_client_send_subscribe_rules (c);
 }
 
+static void
+copy_layers (LocalTrack *t, const HqRoomLocalTrack *from)
+{
+  if (from->n_layers == 0 || from->layers == NULL)
+    return;
+  t->rids = g_new0 (gchar *, from->n_layers + 1);
+  t->layer_ssrcs = g_new0 (guint32, from->n_layers);
+  for (guint i = 0; i < from->n_layers; i++) {
+    t->rids[i] = g_strdup (from->layers[i].rid);
+    t->layer_ssrcs[i] = from->layers[i].ssrc;
+  }
+}
+
+/* Whether @a and @b send the same simulcast layers with the same SSRCs. */
+static gboolean
+same_layers (const LocalTrack *a, const LocalTrack *b)
+{
+  guint n = a->rids ? g_strv_length (a->rids) : 0;
+
+  if (n != (b->rids ? g_strv_length (b->rids) : 0))
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    if (g_strcmp0 (a->rids[i], b->rids[i]) != 0
+        || a->layer_ssrcs[i] != b->layer_ssrcs[i])
+      return FALSE;
+  return TRUE;
+}
+
 void
 hq_room_client_set_publish_tracks (
     HqRoomClient *c, const HqRoomLocalTrack *tracks, guint n_tracks)
@@ -586,6 +617,7 @@ hq_room_client_set_publish_tracks (
     t->priority = g_strdup (tracks[i].priority
             ? tracks[i].priority
             : hq_protocol_priority_name (HQ_PRIORITY_STANDARD));
+    copy_layers (t, &tracks[i]);
     /* A track we had keeps its sid and mid. */
     for (guint j = 0; j < old->len; j++) {
       LocalTrack *o = g_ptr_array_index (old, j);
@@ -594,10 +626,16 @@ hq_room_client_set_publish_tracks (
         t->mid = g_steal_pointer (&o->mid);
         t->server_priority = g_steal_pointer (&o->server_priority);
         t->publishing = o->publishing;
-        changed |= o->ssrc != t->ssrc || g_strcmp0 (o->codec, t->codec) != 0;
+        changed |= o->ssrc != t->ssrc || g_strcmp0 (o->codec, t->codec) != 0
+            || !same_layers (o, t);
       }
     }
     hq_room_client_sync_priority (c, t);
+    if (tracks[i].mid && g_strcmp0 (tracks[i].mid, t->mid) != 0) {
+      changed = TRUE;
+      g_free (t->mid);
+      t->mid = g_strdup (tracks[i].mid);
+    }
     if (t->mid == NULL) {
       changed = TRUE;
       t->mid = g_strdup_printf ("%s-%u", t->name, g_random_int ());
@@ -738,6 +776,7 @@ hq_room_client_on_subscribe_offer (HqRoomClient *c, JsonObject *msg)
         && (om->kind == HQ_SDP_KIND_AUDIO || om->kind == HQ_SDP_KIND_VIDEO))
       g_ptr_array_add (c->remote, remote_track_new (om, desc));
   }
+  hq_room_client_send_track_hints (c);
   g_signal_emit (
       c, hq_room_client_signals[SIGNAL_TRACKS_CHANGED], 0, c->remote);
 }

@@ -361,6 +361,174 @@ GST_START_TEST (test_congestion_control)
 
 GST_END_TEST;
 
+/* --- simulcast --- */
+
+/* What one layer's RTP appsink saw: its SSRC, the RID and MID header
+ * extensions, and the size of its first VP8 keyframe. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  guint packets, without_ids;
+  guint32 ssrc;
+  gboolean ssrcs_differ;
+  gchar rid[32], mid[64];
+  guint width, height;
+} Layer;
+
+/* The size in a VP8 keyframe's payload header (RFC 6386 9.1) after the
+ * RFC 7741 descriptor, when @payload starts one. */
+static gboolean
+vp8_keyframe_size (const guint8 *p, gsize len, guint *width, guint *height)
+{
+  gsize off = 1;
+  gboolean start, key;
+
+  if (!hq_rtp_vp8_parse (p, len, &start, &key) || !start || !key)
+    return FALSE;
+  if (p[0] & 0x80) {
+    guint8 x = p[off++];
+    if (off < len && (x & 0x80))
+      off += (p[off] & 0x80) ? 2 : 1;
+    off += (x & 0x40) ? 1 : 0;
+    off += (x & 0x30) ? 1 : 0;
+  }
+  if (off + 10 > len || p[off + 3] != 0x9d || p[off + 4] != 0x01
+      || p[off + 5] != 0x2a)
+    return FALSE;
+  *width = (p[off + 6] | p[off + 7] << 8) & 0x3fff;
+  *height = (p[off + 8] | p[off + 9] << 8) & 0x3fff;
+  return TRUE;
+}
+
+static gboolean
+read_layer_packet (GstBuffer **buf, guint idx, gpointer user_data)
+{
+  Layer *layer = user_data;
+  GstMapInfo map;
+  HqRtpHeader h;
+  HqRtpExt ext;
+  gchar rid[32] = "", mid[64] = "";
+  guint width = 0, height = 0;
+
+  if (!gst_buffer_map (*buf, &map, GST_MAP_READ))
+    return TRUE;
+  if (hq_rtp_parse (map.data, map.size, &h, NULL)) {
+    /* RID and MID are both text, as the MID reader takes it */
+    if (hq_rtp_ext_find (map.data, &h,
+            (guint8)hq_sdp_offer_extmap_id (HQ_SDP_EXT_RID), &ext))
+      hq_rtp_ext_read_mid (&ext, rid, sizeof (rid));
+    if (hq_rtp_ext_find (map.data, &h,
+            (guint8)hq_sdp_offer_extmap_id (HQ_SDP_EXT_MID), &ext))
+      hq_rtp_ext_read_mid (&ext, mid, sizeof (mid));
+    vp8_keyframe_size (
+        map.data + h.payload_offset, h.payload_len, &width, &height);
+    g_mutex_lock (&layer->lock);
+    if (layer->packets++ == 0)
+      layer->ssrc = h.ssrc;
+    layer->ssrcs_differ |= layer->ssrc != h.ssrc;
+    layer->without_ids += !*rid || !*mid;
+    if (*rid)
+      g_strlcpy (layer->rid, rid, sizeof (layer->rid));
+    if (*mid)
+      g_strlcpy (layer->mid, mid, sizeof (layer->mid));
+    if (width && layer->width == 0) {
+      layer->width = width;
+      layer->height = height;
+    }
+    g_cond_signal (&layer->cond);
+    g_mutex_unlock (&layer->lock);
+  }
+  gst_buffer_unmap (*buf, &map);
+  return TRUE;
+}
+
+/* rtpbin hands video on as buffer lists (a frame's packets) */
+static GstPadProbeReturn
+read_layer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+    gst_buffer_list_foreach (
+        GST_PAD_PROBE_INFO_BUFFER_LIST (info), read_layer_packet, user_data);
+  else {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    read_layer_packet (&buf, 0, user_data);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* Three layers leave a simulcast=true pad for 1280x720 input, each with
+ * its own SSRC, its RID (q, h, f) and the track's MID in every packet, and
+ * keyframes of 1/4, 1/2 and full size.  No server is needed to see them:
+ * the element sends while it tries to reach one. */
+GST_START_TEST (test_simulcast_layers_on_the_wire)
+{
+  static const struct
+  {
+    const gchar *rid;
+    guint width, height;
+  } want[] = { { "q", 320, 180 }, { "h", 640, 360 }, { "f", 1280, 720 } };
+  Layer layers[G_N_ELEMENTS (want)];
+  GstElement *pipeline, *sink;
+  gint64 deadline = g_get_monotonic_time () + DEADLINE;
+
+  memset (layers, 0, sizeof (layers));
+  pipeline = launch_with (g_strdup ("videotestsrc is-live=true ! video/x-raw,"
+                                    "width=1280,height=720,framerate=15/1"),
+      "http://127.0.0.1:9", "sim", "camera",
+      "simulcast=true token=never-checked");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "s");
+  /* the layers' RTP appsinks, one rtpbin session each */
+  for (guint i = 0; i < G_N_ELEMENTS (layers); i++) {
+    g_autofree gchar *name = g_strdup_printf ("rtp_%u", i);
+    GstElement *out;
+    GstPad *pad;
+
+    g_mutex_init (&layers[i].lock);
+    g_cond_init (&layers[i].cond);
+    while ((out = gst_bin_get_by_name (GST_BIN (sink), name)) == NULL) {
+      GstMessage *msg;
+      fail_unless (g_get_monotonic_time () < deadline, "no %s", name);
+      msg = gst_bus_timed_pop_filtered (
+          GST_ELEMENT_BUS (pipeline), 100 * GST_MSECOND, GST_MESSAGE_ERROR);
+      fail_unless (msg == NULL, "error before %s", name);
+    }
+    pad = gst_element_get_static_pad (out, "sink");
+    gst_pad_add_probe (pad,
+        GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, read_layer,
+        &layers[i], NULL);
+    gst_object_unref (pad);
+    gst_object_unref (out);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (layers); i++) {
+    g_mutex_lock (&layers[i].lock);
+    while (layers[i].width == 0 || layers[i].packets < 20)
+      fail_unless (
+          g_cond_wait_until (&layers[i].cond, &layers[i].lock, deadline),
+          "layer %u: %u packets, no keyframe", i, layers[i].packets);
+    g_mutex_unlock (&layers[i].lock);
+  }
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (layers); i++) {
+    fail_unless_equals_string (layers[i].rid, want[i].rid);
+    fail_unless_equals_int (layers[i].width, want[i].width);
+    fail_unless_equals_int (layers[i].height, want[i].height);
+    fail_unless_equals_int (layers[i].without_ids, 0);
+    fail_if (layers[i].ssrcs_differ, "layer %s changed SSRC", want[i].rid);
+    fail_unless (layers[i].mid[0] != '\0');
+    fail_unless_equals_string (layers[i].mid, layers[0].mid);
+    for (guint j = 0; j < i; j++)
+      fail_if (
+          layers[i].ssrc == layers[j].ssrc, "layers %u and %u: one SSRC", i, j);
+    g_mutex_clear (&layers[i].lock);
+    g_cond_clear (&layers[i].cond);
+  }
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 roomsink_suite (void)
 {
@@ -374,6 +542,7 @@ roomsink_suite (void)
     tcase_add_test (tc, test_priority_change_reaches_the_room);
     tcase_add_test (tc, test_congestion_control);
   }
+  tcase_add_test (tc, test_simulcast_layers_on_the_wire);
   return s;
 }
 
