@@ -350,6 +350,8 @@ static const struct
   [HQ_MESSAGE_ROOM_COMPLETE] = { "room_complete" },
   [HQ_MESSAGE_ICE_RESTART] = { "ice_restart" },
   [HQ_MESSAGE_E2EE_SEND] = { "e2ee_send" },
+  [HQ_MESSAGE_BANDWIDTH_PROFILE] = { "bandwidth_profile" },
+  [HQ_MESSAGE_TRACK_HINTS] = { "track_hints" },
   [HQ_MESSAGE_JOINED] = { "joined" },
   [HQ_MESSAGE_WAITING] = { "waiting" },
   [HQ_MESSAGE_CHAT_JOINED] = { "chat_joined" },
@@ -385,6 +387,9 @@ static const struct
   [HQ_MESSAGE_DOMINANT_SPEAKER] = { "dominant_speaker" },
   [HQ_MESSAGE_NETWORK_QUALITY] = { "network_quality" },
   [HQ_MESSAGE_E2EE_MESSAGE] = { "e2ee_message" },
+  [HQ_MESSAGE_TRACK_SWITCHED_OFF] = { "track_switched_off" },
+  [HQ_MESSAGE_TRACK_SWITCHED_ON] = { "track_switched_on" },
+  [HQ_MESSAGE_PUBLISH_LAYERS] = { "publish_layers" },
 };
 
 HqMessageType
@@ -708,6 +713,7 @@ static const struct
   { HQ_MESSAGE_JOIN, "room", FIELD_STRING, FALSE },
   { HQ_MESSAGE_JOIN, "resume_token", FIELD_STRING, FALSE },
   { HQ_MESSAGE_JOIN, "subscribe_rules", FIELD_ARRAY, FALSE },
+  { HQ_MESSAGE_JOIN, "bandwidth_profile", FIELD_OBJECT, FALSE },
   { HQ_MESSAGE_CHAT_JOIN, "token", FIELD_STRING, TRUE },
   { HQ_MESSAGE_CHAT_JOIN, "room", FIELD_STRING, FALSE },
   /* Required unless media_sid is there; its handler says so. */
@@ -763,6 +769,9 @@ static const struct
   /* Absent: to everyone else. */
   { HQ_MESSAGE_E2EE_SEND, "to", FIELD_STRING, FALSE },
   { HQ_MESSAGE_E2EE_SEND, "data", FIELD_STRING, TRUE },
+  /* Absent: nothing changes; the reply says what is in effect. */
+  { HQ_MESSAGE_BANDWIDTH_PROFILE, "video", FIELD_OBJECT, FALSE },
+  { HQ_MESSAGE_TRACK_HINTS, "hints", FIELD_ARRAY, TRUE },
 };
 
 static gboolean

@@ -99,7 +99,11 @@ check_track (const HqSdpTrack *t, GError **error)
         "track %s: we do not offer data channels", t->mid ? t->mid : "(new)");
     return FALSE;
   }
-  if (direction_sends (t->direction) && (t->track_id == NULL || t->ssrc == 0)) {
+  if (!simulcast_check_track (t, error))
+    return FALSE;
+  if (direction_sends (t->direction)
+      && (t->track_id == NULL
+          || (t->ssrc == 0 && !simulcast_track_has_rids (t)))) {
     g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_INVALID_ARGUMENT,
         "track %s sends, so it needs a track id and an SSRC",
         t->mid ? t->mid : "(new)");
@@ -142,6 +146,9 @@ set_sender (
   msid = g_strdup_printf ("%s %s", stream, t->track_id);
   m->msid_stream = g_strdup (stream);
   m->msid_track = g_strdup (t->track_id);
+  /* a simulcast sender may leave its SSRCs to the RID extension */
+  if (t->ssrc == 0)
+    return;
   if (with_rtx && t->rtx_ssrc != 0) {
     HqSdpSsrcFid fid = { t->ssrc, t->rtx_ssrc };
     g_array_append_val (m->fids, fid);
@@ -161,6 +168,11 @@ hq_sdp_offer_extmap_id (const gchar *uri)
     if (g_str_equal (uri, ids[id]))
       return id;
   }
+  /* the ids Chromium gives them, offered only with simulcast */
+  if (g_strcmp0 (uri, HQ_SDP_EXT_RID) == 0)
+    return 10;
+  if (g_strcmp0 (uri, HQ_SDP_EXT_REPAIRED_RID) == 0)
+    return 11;
   return 0;
 }
 
@@ -182,6 +194,7 @@ offer_media (const HqSdpTrack *t, const gchar *mid, const HqSdpLocal *local,
         m->extmaps, extmap_new (hq_sdp_offer_extmap_id (exts[i]), exts[i]));
   set_transport (m, local, HQ_SDP_SETUP_ACTPASS);
   set_sender (m, t, cname, TRUE);
+  simulcast_offer (m, t);
   return m;
 }
 
@@ -194,6 +207,8 @@ media_remove (HqSdpMedia *m)
   g_ptr_array_set_size (m->ssrcs, 0);
   g_array_set_size (m->fids, 0);
   g_ptr_array_set_size (m->candidates, 0);
+  g_ptr_array_set_size (m->rids, 0);
+  g_ptr_array_set_size (m->simulcast, 0);
   m->end_of_candidates = FALSE;
   g_clear_pointer (&m->msid_stream, g_free);
   g_clear_pointer (&m->msid_track, g_free);
@@ -484,12 +499,14 @@ answer_media (const HqSdpMedia *om, const HqSdpTrack *t,
       direction_sends (om->direction) && direction_receives (wish));
   for (guint i = 0; i < om->extmaps->len; i++) {
     const HqSdpExtmap *e = om->extmaps->pdata[i];
-    if (g_strv_contains (exts, e->uri))
+    if (g_strv_contains (exts, e->uri)
+        || (hq_sdp_media_is_simulcast (om) && simulcast_is_rid_ext (e->uri)))
       g_ptr_array_add (m->extmaps, extmap_new (e->id, e->uri));
   }
   set_transport (m, local, setup);
   if (t != NULL)
     set_sender (m, t, cname, with_rtx);
+  simulcast_answer (m, om);
   return m;
 }
 

@@ -52,6 +52,16 @@ where_error (
     g_set_error_literal (error, HQ_SDP_ERROR, code, what);
 }
 
+/* Puts the place @w in front of an error another file of the SDP layer
+ * set; returns @ok. */
+static gboolean
+where_prefix (const Where *w, gboolean ok, GError **error)
+{
+  if (!ok && w != NULL && w->index > 0)
+    g_prefix_error (error, "m-line %u (%s): ", w->index, w->kind);
+  return ok;
+}
+
 /* Reads all of @s as a decimal number in @min..@max. */
 NumResult
 parse_uint (const gchar *s, guint64 min, guint64 max, guint64 *out)
@@ -741,6 +751,10 @@ parse_media_attribute (HqSdpMedia *media, const Where *w, MediaScratch *s,
     return parse_candidate (media, w, value, error);
   } else if (g_str_equal (key, "end-of-candidates")) {
     media->end_of_candidates = TRUE;
+  } else if (g_str_equal (key, "rid")) {
+    return where_prefix (w, simulcast_parse_rid (media, value, error), error);
+  } else if (g_str_equal (key, "simulcast")) {
+    return where_prefix (w, simulcast_parse_line (media, value, error), error);
   }
   return TRUE;
 }
@@ -1009,6 +1023,8 @@ parse_media (const HqSdp *sdp, const GstSDPMedia *gm, const gchar *raw,
   *setup_given = has_setup;
   if (media->kind != HQ_SDP_KIND_APPLICATION
       && !assemble_codecs (media, &w, &s, error))
+    return NULL;
+  if (!where_prefix (&w, simulcast_check (media, error), error))
     return NULL;
   if (!complete_media (media, &w, sdp, error))
     return NULL;

@@ -5,6 +5,8 @@
 
 #include "hqsdp.h"
 
+#include <gst/sdp/sdp.h>
+
 G_BEGIN_DECLS
 
 typedef enum
@@ -28,6 +30,22 @@ G_GNUC_INTERNAL NumResult parse_uint (
     const gchar *s, guint64 min, guint64 max, guint64 *out);
 G_GNUC_INTERNAL gboolean is_ice_chars (const gchar *s, gsize min, gsize max);
 G_GNUC_INTERNAL gboolean is_sha256_fingerprint (const gchar *fp);
+
+/* hqsdp-simulcast.c */
+G_GNUC_INTERNAL void rid_free (gpointer data);
+G_GNUC_INTERNAL gboolean simulcast_parse_rid (
+    HqSdpMedia *media, const gchar *value, GError **error);
+G_GNUC_INTERNAL gboolean simulcast_parse_line (
+    HqSdpMedia *media, const gchar *value, GError **error);
+G_GNUC_INTERNAL gboolean simulcast_check (
+    const HqSdpMedia *media, GError **error);
+G_GNUC_INTERNAL void simulcast_write (GstSDPMedia *gm, const HqSdpMedia *m);
+G_GNUC_INTERNAL void simulcast_offer (HqSdpMedia *m, const HqSdpTrack *t);
+G_GNUC_INTERNAL void simulcast_answer (HqSdpMedia *m, const HqSdpMedia *om);
+G_GNUC_INTERNAL gboolean simulcast_is_rid_ext (const gchar *uri);
+G_GNUC_INTERNAL gboolean simulcast_track_has_rids (const HqSdpTrack *t);
+G_GNUC_INTERNAL gboolean simulcast_check_track (
+    const HqSdpTrack *t, GError **error);
 
 G_END_DECLS
 

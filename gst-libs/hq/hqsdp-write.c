@@ -148,6 +148,7 @@ write_media (GstSDPMessage *msg, const HqSdp *sdp, const HqSdpMedia *m)
     if (s->cname == NULL && s->msid == NULL)
       add_attr (&gm, "ssrc", "%u", s->ssrc);
   }
+  simulcast_write (&gm, m);
   for (guint i = 0; i < m->candidates->len; i++) {
     const gchar *c = m->candidates->pdata[i];
     add_attr (&gm, "candidate", "%s",

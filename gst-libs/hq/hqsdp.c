@@ -250,6 +250,9 @@ hq_sdp_media_new (HqSdpKind kind, const gchar *mid)
   media->ssrcs = g_ptr_array_new_with_free_func (ssrc_free);
   media->fids = g_array_new (FALSE, FALSE, sizeof (HqSdpSsrcFid));
   media->candidates = g_ptr_array_new_with_free_func (g_free);
+  media->rids = g_ptr_array_new_with_free_func (rid_free);
+  media->simulcast = g_ptr_array_new_with_free_func (g_free);
+  media->simulcast_direction = HQ_SDP_SENDONLY;
   return media;
 }
 
@@ -272,6 +275,8 @@ hq_sdp_media_free (HqSdpMedia *media)
   g_free (media->fingerprint_alg);
   g_free (media->fingerprint);
   g_ptr_array_unref (media->candidates);
+  g_ptr_array_unref (media->rids);
+  g_ptr_array_unref (media->simulcast);
   g_free (media);
 }
 

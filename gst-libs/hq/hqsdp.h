@@ -44,6 +44,15 @@ G_BEGIN_DECLS
   "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 #define HQ_SDP_EXT_TWCC                                                        \
   "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+/* RFC 8852: the RID of a simulcast layer, and of the layer an RTX packet
+ * repairs; both carry the RID as text, as the mid extension does. */
+#define HQ_SDP_EXT_RID "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
+#define HQ_SDP_EXT_REPAIRED_RID                                                \
+  "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id"
+/* Most simulcast layers (RIDs) one m-line may carry, and the longest RID:
+ * 16 bytes is what one element of a one-byte header extension holds. */
+#define HQ_SDP_MAX_RIDS 3
+#define HQ_SDP_MAX_RID_LEN 16
 
 #define HQ_SDP_ERROR (hq_sdp_error_quark ())
 GQuark hq_sdp_error_quark (void);
@@ -190,6 +199,23 @@ typedef struct
   gchar *msid;
 } HqSdpSsrc;
 
+/**
+ * HqSdpRid:
+ * @id: the RID (RFC 8851): 1 to %HQ_SDP_MAX_RID_LEN letters, digits, '-'
+ *   or '_'
+ * @direction: %HQ_SDP_SENDONLY for "send", %HQ_SDP_RECVONLY for "recv"
+ * @params: what follows the direction ("max-width=320;max-fps=15"), or
+ *   NULL; kept as text, we neither enforce nor write restrictions
+ *
+ * One a=rid line: a simulcast layer of an m-line.
+ */
+typedef struct
+{
+  gchar *id;
+  HqSdpDirection direction;
+  gchar *params;
+} HqSdpRid;
+
 /* An a=ssrc-group:FID pair: RTX for @primary is sent with SSRC @rtx. */
 typedef struct
 {
@@ -223,6 +249,13 @@ typedef struct
  * @candidates: (element-type utf8): "candidate:..." strings, as
  *   RTCIceCandidate.candidate has them
  * @end_of_candidates: a=end-of-candidates present
+ * @rids: (element-type HqSdpRid): the a=rid lines, in order
+ * @simulcast: (element-type utf8): the RIDs of a=simulcast, in its order
+ *   (lowest resolution first, as our protocol asks); empty when the
+ *   m-line has no a=simulcast.  A paused RID ("~h") is listed without its
+ *   '~'; only the first alternative of a "a,b" choice is kept.
+ * @simulcast_direction: %HQ_SDP_SENDONLY (a=simulcast:send) or
+ *   %HQ_SDP_RECVONLY (a=simulcast:recv) when @simulcast is not empty
  */
 typedef struct
 {
@@ -247,6 +280,9 @@ typedef struct
   HqSdpSetup setup;
   GPtrArray *candidates;
   gboolean end_of_candidates;
+  GPtrArray *rids;
+  GPtrArray *simulcast;
+  HqSdpDirection simulcast_direction;
 } HqSdpMedia;
 
 HqSdpMedia *hq_sdp_media_new (HqSdpKind kind, const gchar *mid);
@@ -267,6 +303,14 @@ guint32 hq_sdp_media_rtx_ssrc (const HqSdpMedia *media, guint32 ssrc);
 GArray *hq_sdp_media_primary_ssrcs (const HqSdpMedia *media);
 /* TRUE when the m-line is in use (port not 0). */
 gboolean hq_sdp_media_is_active (const HqSdpMedia *media);
+/* TRUE when the m-line has an a=simulcast (with its a=rid lines). */
+gboolean hq_sdp_media_is_simulcast (const HqSdpMedia *media);
+/* The a=rid line whose id is @rid, or NULL. */
+const HqSdpRid *hq_sdp_media_find_rid (
+    const HqSdpMedia *media, const gchar *rid);
+/* The position of @rid in the a=simulcast list (0 = lowest layer), or -1
+ * when it is not one of its layers. */
+gint hq_sdp_media_simulcast_index (const HqSdpMedia *media, const gchar *rid);
 
 /**
  * HqSdp:
@@ -370,6 +414,12 @@ typedef struct
  * @track_id: msid track id; required when sending
  * @ssrc: our SSRC when sending, else 0
  * @rtx_ssrc: our RTX SSRC for video when sending, else 0
+ * @rids: (array zero-terminated=1): for a video track we send as
+ *   simulcast: its RIDs, lowest resolution first, at most
+ *   %HQ_SDP_MAX_RIDS; NULL otherwise.  The offer then carries a=rid:<id>
+ *   send lines, a=simulcast:send and the RID and repaired-RID header
+ *   extensions, and @ssrc may be 0: the answerer learns each layer's SSRC
+ *   from the RID extension of its packets.
  *
  * One transceiver on our side.
  */
@@ -382,6 +432,7 @@ typedef struct
   const gchar *track_id;
   guint32 ssrc;
   guint32 rtx_ssrc;
+  const gchar *const *rids;
 } HqSdpTrack;
 
 /* Our codec set for @kind, with our payload type numbers, fmtp and
@@ -413,7 +464,11 @@ HqSdp *hq_sdp_build_offer (const HqSdpLocal *local, const HqSdpTrack *tracks,
  * with the offer, keeping its payload type numbers, rtcp-fb we support and
  * its extmap ids for the extensions we support; direction from the offer's
  * and ours; m-lines we cannot use (data channel, no common codec) are
- * rejected with port 0 and keep their mid.  BUNDLE of accepted mids. */
+ * rejected with port 0 and keep their mid.  BUNDLE of accepted mids.
+ * A video m-line offered with a=simulcast:send that we receive is
+ * answered with a=rid:<id> recv for each of its layers and
+ * a=simulcast:recv in the same order (RFC 8853), and with the RID and
+ * repaired-RID extensions when offered (only on such an m-line). */
 HqSdp *hq_sdp_build_answer (const HqSdp *offer, const HqSdpLocal *local,
     const HqSdpTrack *tracks, guint n_tracks, GError **error);
 

@@ -375,6 +375,109 @@ test_our_offer_chromium_answer (Browser *b)
           g_ptr_array_index (offer->media, 0), HQ_SDP_EXT_AUDIO_LEVEL));
 }
 
+/* Chromium publishes three RID layers (sendEncodings, lowest first as our
+ * protocol asks); we read them and answer; Chromium keeps all three
+ * encodings only when the answer mirrors a=simulcast. */
+static void
+test_chromium_simulcast_offer_our_answer (Browser *b)
+{
+  g_autofree gchar *offer_text = NULL;
+  g_autofree gchar *answer_text = NULL;
+  g_autofree gchar *literal = NULL;
+  g_autofree gchar *script = NULL;
+  g_autofree gchar *state = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HqSdp) offer = NULL;
+  g_autoptr (HqSdp) answer = NULL;
+  const HqSdpMedia *video;
+
+  offer_text = browser_eval (b,
+      "(async () => {"
+      "  const canvas = document.createElement('canvas');"
+      "  canvas.width = 1280; canvas.height = 720;"
+      "  canvas.getContext('2d').fillRect(0, 0, 16, 16);"
+      "  const stream = canvas.captureStream(30);"
+      "  window.pc3 = new RTCPeerConnection({bundlePolicy: 'max-bundle'});"
+      "  pc3.addTransceiver(stream.getVideoTracks()[0], {"
+      "    direction: 'sendonly', sendEncodings: ["
+      "      {rid: 'q', scaleResolutionDownBy: 4},"
+      "      {rid: 'h', scaleResolutionDownBy: 2},"
+      "      {rid: 'f'}]});"
+      "  const offer = await pc3.createOffer();"
+      "  await pc3.setLocalDescription(offer);"
+      "  return offer.sdp;"
+      "})()");
+  g_test_message ("Chromium's simulcast offer:\n%s", offer_text);
+  offer = hq_sdp_parse (HQ_SDP_OFFER, offer_text, -1, &error);
+  g_assert_no_error (error);
+  video = g_ptr_array_index (offer->media, 0);
+  g_assert_true (hq_sdp_media_is_simulcast (video));
+  g_assert_cmpint (video->simulcast_direction, ==, HQ_SDP_SENDONLY);
+  g_assert_cmpuint (video->simulcast->len, ==, 3);
+  g_assert_cmpstr (video->simulcast->pdata[0], ==, "q");
+  g_assert_cmpstr (video->simulcast->pdata[2], ==, "f");
+  g_assert_cmpuint (video->rids->len, ==, 3);
+  g_assert_cmpuint (hq_sdp_media_extmap_id (video, HQ_SDP_EXT_RID), >, 0);
+  g_assert_cmpuint (
+      hq_sdp_media_extmap_id (video, HQ_SDP_EXT_REPAIRED_RID), >, 0);
+
+  answer = hq_sdp_build_answer (offer, &local, NULL, 0, &error);
+  g_assert_no_error (error);
+  answer_text = hq_sdp_to_text (answer);
+  g_test_message ("our simulcast answer:\n%s", answer_text);
+  literal = js_string (answer_text);
+  script = g_strdup_printf ("(async () => {"
+                            "  await pc3.setRemoteDescription("
+                            "      {type: 'answer', sdp: %s});"
+                            "  const p = pc3.getSenders()[0].getParameters();"
+                            "  return pc3.signalingState + ' ' +"
+                            "      p.encodings.map(e => e.rid).join(',');"
+                            "})()",
+      literal);
+  state = browser_eval (b, script);
+  g_assert_cmpstr (state, ==, "stable q,h,f");
+}
+
+/* We offer three layers (as hqroomsink simulcast=true does); Chromium
+ * takes the offer and answers with our RID extension ids.  (Chromium
+ * cannot receive simulcast, so what its answer says about the layers
+ * varies; the SFU is the side that answers simulcast in a room.) */
+static void
+test_our_simulcast_offer_chromium_answer (Browser *b)
+{
+  static const gchar *const rids[] = { "q", "h", "f", NULL };
+  HqSdpTrack track = { HQ_SDP_KIND_VIDEO, NULL, HQ_SDP_SENDONLY, "hq", "cam", 0,
+    0, rids };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HqSdp) offer =
+      hq_sdp_build_offer (&local, &track, 1, NULL, &error);
+  g_autofree gchar *offer_text = hq_sdp_to_text (offer);
+  g_autofree gchar *literal = js_string (offer_text);
+  g_autofree gchar *script = NULL;
+  g_autofree gchar *answer_text = NULL;
+  g_autoptr (HqSdp) answer = NULL;
+  const HqSdpMedia *video;
+
+  g_assert_no_error (error);
+  script = g_strdup_printf ("(async () => {"
+                            "  const pc4 = new RTCPeerConnection();"
+                            "  await pc4.setRemoteDescription("
+                            "      {type: 'offer', sdp: %s});"
+                            "  const answer = await pc4.createAnswer();"
+                            "  await pc4.setLocalDescription(answer);"
+                            "  return answer.sdp;"
+                            "})()",
+      literal);
+  answer_text = browser_eval (b, script);
+  g_test_message ("Chromium's answer to our simulcast offer:\n%s", answer_text);
+  answer = hq_sdp_parse (HQ_SDP_ANSWER, answer_text, -1, &error);
+  g_assert_no_error (error);
+  video = g_ptr_array_index (answer->media, 0);
+  g_assert_cmpint (video->direction, ==, HQ_SDP_RECVONLY);
+  g_assert_cmpuint (hq_sdp_media_extmap_id (video, HQ_SDP_EXT_RID), ==,
+      hq_sdp_offer_extmap_id (HQ_SDP_EXT_RID));
+}
+
 static void
 test_chromium (void)
 {
@@ -388,6 +491,8 @@ test_chromium (void)
   browser_open_page (&b);
   test_chromium_offer_our_answer (&b);
   test_our_offer_chromium_answer (&b);
+  test_chromium_simulcast_offer_our_answer (&b);
+  test_our_simulcast_offer_chromium_answer (&b);
   browser_stop (&b);
 }
 
