@@ -535,18 +535,19 @@ hq_rtp_recv_stats_report (
 
 /* --- payload formats --- */
 
-gboolean
-hq_rtp_vp8_parse (
-    const guint8 *d, gsize len, gboolean *frame_start, gboolean *keyframe)
+/* The length of the RFC 7741 payload descriptor at @d, or 0 when it is
+ * truncated (no VP8 payload byte after it). */
+static gsize
+vp8_descriptor_len (const guint8 *d, gsize len)
 {
   gsize i = 1;
 
   if (len < 1)
-    return FALSE;
+    return 0;
   if (d[0] & 0x80) { /* X: extension byte follows */
     guint8 x;
     if (len < 2)
-      return FALSE;
+      return 0;
     x = d[1];
     i = 2;
     if (x & 0x80) /* I: picture id, 7 or 15 bits */
@@ -556,7 +557,35 @@ hq_rtp_vp8_parse (
     if (x & 0x30) /* T or K: TID/KEYIDX byte */
       i++;
   }
-  if (i >= len)
+  return i < len ? i : 0;
+}
+
+gboolean
+hq_rtp_vp8_keyframe_size (
+    const guint8 *d, gsize len, guint *width, guint *height)
+{
+  gsize i = vp8_descriptor_len (d, len);
+  const guint8 *f;
+
+  /* RFC 6386 9.1: a 3-byte frame tag (bit 0 clear: key), the start code
+   * 9d 01 2a, then 14-bit width and height, little-endian */
+  if (i == 0 || !(d[0] & 0x10) || (d[0] & 0x07) != 0 || len - i < 10)
+    return FALSE;
+  f = d + i;
+  if ((f[0] & 0x01) != 0 || f[3] != 0x9d || f[4] != 0x01 || f[5] != 0x2a)
+    return FALSE;
+  *width = (f[6] | f[7] << 8) & 0x3fff;
+  *height = (f[8] | f[9] << 8) & 0x3fff;
+  return *width > 0 && *height > 0;
+}
+
+gboolean
+hq_rtp_vp8_parse (
+    const guint8 *d, gsize len, gboolean *frame_start, gboolean *keyframe)
+{
+  gsize i = vp8_descriptor_len (d, len);
+
+  if (i == 0)
     return FALSE;
   /* With S set and partition 0 the VP8 payload header follows: its lowest
    * bit is 0 for a keyframe. */

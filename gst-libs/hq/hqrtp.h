@@ -288,6 +288,10 @@ guint32 hq_rtp_recv_stats_ext_highest_seq (const HqRtpRecvStats *stats);
  * 0) and *@keyframe whether that frame is a keyframe. */
 gboolean hq_rtp_vp8_parse (const guint8 *payload, gsize len,
     gboolean *frame_start, gboolean *keyframe);
+/* The size of the VP8 keyframe whose first packet @payload is (its frame
+ * header, RFC 6386 9.1); FALSE for any other packet. */
+gboolean hq_rtp_vp8_keyframe_size (
+    const guint8 *payload, gsize len, guint *width, guint *height);
 /* RFC 6184: TRUE when the packet carries an IDR slice or an SPS (single
  * NAL unit, the start of an FU-A, or inside a STAP-A). */
 gboolean hq_rtp_h264_keyframe (const guint8 *payload, gsize len);

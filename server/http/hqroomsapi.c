@@ -10,6 +10,7 @@
 #include "hqrecordings.h"
 #include "hqrules.h"
 #include "hqlog.h"
+#include "hqparticipant-profile.h"
 
 #include <string.h>
 #include <hq/hqutil.h>
@@ -607,6 +608,44 @@ track_json (
   return o;
 }
 
+/* Simulcast (docs/protocol.md, "Simulcast and bandwidth profiles"): to
+ * each of @items, the layers of a video track (@subscriber_sid NULL) or
+ * the layer @subscriber_sid receives, as the room's SFU last said. */
+static void
+add_layers (JsonArray *items, HqRoom *live, const gchar *subscriber_sid)
+{
+  g_autoptr (JsonObject) layers = live ? hq_room_media_layers (live) : NULL;
+  JsonObject *tracks, *subs = NULL;
+
+  if (layers == NULL)
+    return;
+  tracks = json_object_get_object_member (layers, "tracks");
+  if (subscriber_sid) {
+    JsonObject *all = json_object_get_object_member (layers, "subscriptions");
+    if (all == NULL || !json_object_has_member (all, subscriber_sid))
+      return;
+    subs = json_object_get_object_member (all, subscriber_sid);
+  }
+  for (guint i = 0; i < json_array_get_length (items); i++) {
+    JsonObject *o = json_array_get_object_element (items, i);
+    const gchar *sid = json_object_get_string_member (o, "sid");
+    JsonObject *mine;
+
+    if (subs == NULL && tracks && json_object_has_member (tracks, sid)) {
+      json_object_set_array_member (o, "layers",
+          json_array_ref (json_object_get_array_member (tracks, sid)));
+    } else if (subs && json_object_has_member (subs, sid)) {
+      mine = json_object_get_object_member (subs, sid);
+      json_object_set_member (
+          o, "layer", json_node_copy (json_object_get_member (mine, "layer")));
+      json_object_set_member (o, "switched_off",
+          json_node_copy (json_object_get_member (mine, "switched_off")));
+      json_object_set_member (o, "switch_off_reason",
+          json_node_copy (json_object_get_member (mine, "switch_off_reason")));
+    }
+  }
+}
+
 /* The published tracks of participant @psid (published only). */
 static GPtrArray *
 published (HqStore *store, const gchar *psid, GError **error)
@@ -684,6 +723,7 @@ published_tracks (HqRoomsApi *api, SoupServerMessage *msg,
   for (guint i = 0; i < rows->len; i++)
     json_array_add_object_element (
         items, track_json (g_ptr_array_index (rows, i), base, NULL));
+  add_layers (items, hq_rooms_lookup (api->rooms, room->sid), NULL);
   reply_tracks (msg, query, room, rec->sid, "PublishedTracks",
       "published_tracks", items, track_sid);
 }
@@ -733,6 +773,7 @@ subscribed_tracks (HqRoomsApi *api, SoupServerMessage *msg,
         json_array_add_object_element (items, track_json (t, base, rec->sid));
     }
   }
+  add_layers (items, live, rec->sid);
   reply_tracks (msg, query, room, rec->sid, "SubscribedTracks",
       "subscribed_tracks", items, track_sid);
 }

@@ -66,6 +66,10 @@ struct _HqParticipant
    * default.  Kept across a resume. */
   JsonArray *subscribe_rules;
   gint64 subscribe_rules_created, subscribe_rules_updated;
+  /* Its bandwidth profile (hqparticipant-profile.c); kept across a
+   * resume.  Hints live in the SFU, which acts on them. */
+  HqBandwidthProfile bw_profile;
+  gboolean has_bw_profile;
   /* Data track messages in the current second (hq_participant_send_data's
    * rate limit). */
   gint64 data_second;

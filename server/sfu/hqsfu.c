@@ -128,6 +128,7 @@ hq_sfu_room_new (
 
   room->refcount = 1;
   room->sfu = sfu;
+  g_mutex_init (&room->layers_lock);
   room->worker = hq_workers_pick (sfu->workers);
   hq_worker_pin (room->worker);
   room->sid = g_strdup (room_sid);
@@ -258,6 +259,37 @@ hq_sfu_room_set_subscriber_priority (
 
   hq_sfu_cmd_init_subscriber_priority (&cmd, sid, track_sid, priority);
   post (room, &cmd);
+}
+
+void
+hq_sfu_room_set_bandwidth_profile (
+    HqSfuRoom *room, const gchar *sid, const HqBandwidthProfile *profile)
+{
+  HqSfuCmd cmd;
+
+  hq_sfu_cmd_init_bandwidth_profile (&cmd, sid, profile);
+  post (room, &cmd);
+}
+
+void
+hq_sfu_room_set_track_hints (
+    HqSfuRoom *room, const gchar *sid, const HqTrackHint *hints, guint n)
+{
+  HqSfuCmd cmd;
+
+  hq_sfu_cmd_init_track_hints (&cmd, sid, hints, n);
+  post (room, &cmd);
+}
+
+gchar *
+hq_sfu_room_get_layers (HqSfuRoom *room)
+{
+  gchar *text;
+
+  g_mutex_lock (&room->layers_lock);
+  text = g_strdup (room->layers_json);
+  g_mutex_unlock (&room->layers_lock);
+  return text;
 }
 
 void

@@ -17,6 +17,7 @@
 #ifndef __HQ_SFU_H__
 #define __HQ_SFU_H__
 
+#include <hq/hqbwprofile.h>
 #include "hqsfutypes.h"
 
 G_BEGIN_DECLS
@@ -72,6 +73,19 @@ void hq_sfu_room_set_track_priority (
  * re-offers until the participant leaves. */
 void hq_sfu_room_set_subscriber_priority (
     HqSfuRoom *room, const gchar *sid, const gchar *track_sid, gint priority);
+
+/* Subscriber @sid's bandwidth profile (the whole profile in effect) and
+ * track hints (docs/protocol.md, "Simulcast and bandwidth profiles"):
+ * copied, they take effect on the worker at once. */
+void hq_sfu_room_set_bandwidth_profile (
+    HqSfuRoom *room, const gchar *sid, const HqBandwidthProfile *profile);
+void hq_sfu_room_set_track_hints (
+    HqSfuRoom *room, const gchar *sid, const HqTrackHint *hints, guint n);
+/* The layers of the room's video tracks and what each subscriber gets, as
+ * the worker last saw them (once a second), as JSON text (new; NULL until
+ * the first): {"tracks": {sid: [layer...]}, "subscriptions": {participant
+ * sid: {track sid: {layer, switched_off, switch_off_reason}}}}. */
+gchar *hq_sfu_room_get_layers (HqSfuRoom *room);
 
 /* A media message from a participant; replies and errors come back through
  * the send callback.  @msg is borrowed. */

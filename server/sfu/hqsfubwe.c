@@ -4,6 +4,7 @@
  * (REMB) for what its most constrained subscriber can take, with our
  * receiver reports on its tracks. */
 #include "hqsfubwe.h"
+#include "hqsfusimulcast.h"
 
 /* --- once a second --- */
 
@@ -17,20 +18,7 @@ subscriber_estimate (HqSfuParticipant *p, gint64 now)
 
   if (p->remb_bps && now - p->remb_us < HQ_SFU_REMB_VALID_US)
     est = est > 0 ? MIN (est, (gdouble)p->remb_bps) : (gdouble)p->remb_bps;
-  return est;
-}
-
-static guint
-priority_weight (HqSfuPriority priority)
-{
-  switch (priority) {
-    case HQ_SFU_PRIORITY_LOW:
-      return HQ_SFU_WEIGHT_LOW;
-    case HQ_SFU_PRIORITY_HIGH:
-      return HQ_SFU_WEIGHT_HIGH;
-    default:
-      return HQ_SFU_WEIGHT_STANDARD;
-  }
+  return hq_sfu_profile_cap (p, est);
 }
 
 /* The weight of @sub in its subscriber's share: the subscriber's own
@@ -42,8 +30,8 @@ sub_weight (const HqSfuSub *sub)
 
   if (g_hash_table_lookup_extended (
           sub->subscriber->sub_priorities, sub->track->sid, NULL, &own))
-    return priority_weight ((HqSfuPriority)GPOINTER_TO_INT (own));
-  return priority_weight (sub->track->priority);
+    return hq_sfu_profile_weight (sub, (HqSfuPriority)GPOINTER_TO_INT (own));
+  return hq_sfu_profile_weight (sub, sub->track->priority);
 }
 
 static gboolean
@@ -171,6 +159,9 @@ publisher_remb (HqSfuParticipant *p, guint32 *ssrcs, guint *n)
   for (guint i = 0; i < p->tracks->len && *n < HQ_TRACKS_PER_REMB; i++) {
     HqSfuTrack *t = g_ptr_array_index (p->tracks, i);
     gdouble cap = HQ_SFU_REMB_BPS;
+    /* simulcast: subscribers take layers, the publisher sends them all */
+    total += hq_sfu_simulcast_feedback (
+        t, 0, NULL, NULL, 0, ssrcs, n, HQ_TRACKS_PER_REMB);
     if (t->kind != HQ_SDP_KIND_VIDEO || !t->ssrc)
       continue;
     for (guint j = 0; j < t->subs->len; j++) {
@@ -202,6 +193,8 @@ hq_sfu_send_publisher_feedback (HqSfuParticipant *p, gint64 now)
         t->ssrc && hq_rtp_recv_stats_report (&t->stats, now, &t->report);
     if (t->have_report && n_blocks < G_N_ELEMENTS (blocks))
       blocks[n_blocks++] = t->report;
+    hq_sfu_simulcast_feedback (
+        t, now, blocks, &n_blocks, G_N_ELEMENTS (blocks), NULL, NULL, 0);
   }
   if (!hq_sfu_connected (p->pub))
     return;

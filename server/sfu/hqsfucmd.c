@@ -123,6 +123,25 @@ hq_sfu_cmd_init_handle (HqSfuCmd *cmd, const gchar *sid, JsonObject *msg)
 }
 
 void
+hq_sfu_cmd_init_bandwidth_profile (
+    HqSfuCmd *cmd, const gchar *sid, const HqBandwidthProfile *profile)
+{
+  hq_sfu_cmd_init (cmd, HQ_SFU_CMD_SET_BANDWIDTH_PROFILE);
+  cmd->u.bandwidth_profile.sid = g_strdup (sid);
+  cmd->u.bandwidth_profile.profile = *profile;
+}
+
+void
+hq_sfu_cmd_init_track_hints (
+    HqSfuCmd *cmd, const gchar *sid, const HqTrackHint *hints, guint n)
+{
+  hq_sfu_cmd_init (cmd, HQ_SFU_CMD_SET_TRACK_HINTS);
+  cmd->u.track_hints.sid = g_strdup (sid);
+  cmd->u.track_hints.hints = g_memdup2 (hints, n * sizeof *hints);
+  cmd->u.track_hints.n_hints = n;
+}
+
+void
 hq_sfu_cmd_clear (HqSfuCmd *cmd)
 {
   switch (cmd->type) {
@@ -166,6 +185,13 @@ hq_sfu_cmd_clear (HqSfuCmd *cmd)
     case HQ_SFU_CMD_HANDLE:
       g_free (cmd->u.handle.sid);
       g_free (cmd->u.handle.text);
+      break;
+    case HQ_SFU_CMD_SET_BANDWIDTH_PROFILE:
+      g_free (cmd->u.bandwidth_profile.sid);
+      break;
+    case HQ_SFU_CMD_SET_TRACK_HINTS:
+      g_free (cmd->u.track_hints.sid);
+      g_free (cmd->u.track_hints.hints);
       break;
   }
   memset (&cmd->u, 0, sizeof cmd->u);

@@ -23,6 +23,7 @@
 #define __HQ_SFU_CMD_H__
 
 #include <json-glib/json-glib.h>
+#include <hq/hqbwprofile.h>
 
 G_BEGIN_DECLS
 
@@ -41,6 +42,8 @@ typedef enum
   HQ_SFU_CMD_SET_TRACK_PRIORITY,
   HQ_SFU_CMD_SET_SUBSCRIBER_PRIORITY,
   HQ_SFU_CMD_HANDLE,
+  HQ_SFU_CMD_SET_BANDWIDTH_PROFILE,
+  HQ_SFU_CMD_SET_TRACK_HINTS,
 } HqSfuCmdType;
 
 /* Which kind of media a track carries, as the worker needs it. */
@@ -125,6 +128,19 @@ typedef struct
       gchar *sid;
       gchar *text;
     } handle;
+    /* SET_BANDWIDTH_PROFILE: the whole profile in effect (plain data) */
+    struct
+    {
+      gchar *sid;
+      HqBandwidthProfile profile;
+    } bandwidth_profile;
+    /* SET_TRACK_HINTS: a copy of the hints (plain data) */
+    struct
+    {
+      gchar *sid;
+      HqTrackHint *hints;
+      guint n_hints;
+    } track_hints;
   } u;
 } HqSfuCmd;
 
@@ -152,6 +168,10 @@ void hq_sfu_cmd_init_track_priority (
 void hq_sfu_cmd_init_subscriber_priority (
     HqSfuCmd *cmd, const gchar *sid, const gchar *track_sid, gint priority);
 void hq_sfu_cmd_init_handle (HqSfuCmd *cmd, const gchar *sid, JsonObject *msg);
+void hq_sfu_cmd_init_bandwidth_profile (
+    HqSfuCmd *cmd, const gchar *sid, const HqBandwidthProfile *profile);
+void hq_sfu_cmd_init_track_hints (
+    HqSfuCmd *cmd, const gchar *sid, const HqTrackHint *hints, guint n);
 
 /* Frees what @cmd owns (not @cmd itself). */
 void hq_sfu_cmd_clear (HqSfuCmd *cmd);

@@ -19,6 +19,8 @@ hq_sfu_room_unref (HqSfuRoom *room)
 {
   if (!g_atomic_int_dec_and_test (&room->refcount))
     return;
+  g_mutex_clear (&room->layers_lock);
+  g_free (room->layers_json);
   g_free (room->sid);
   g_free (room);
 }

@@ -4,6 +4,7 @@
  * RTT and network quality). */
 #include "hqsfufeedback.h"
 #include "hqsfuforward.h"
+#include "hqsfusimulcast.h"
 #include "hqlog.h"
 #include "hqmetrics.h"
 
@@ -58,7 +59,7 @@ nack_upstream (HqSfuTrack *track, const guint16 *missing, guint n)
 static void
 answer_nack (HqSfuSub *sub, GArray *lost)
 {
-  HqSfuTrack *track = sub->track;
+  HqSfuTrack *track = hq_sfu_sub_stream (sub);
   guint16 missing[HQ_SFU_HISTORY];
   guint n_missing = 0;
 
@@ -73,6 +74,8 @@ answer_nack (HqSfuSub *sub, GArray *lost)
     HqSfuPacket *slot = &track->history[in_seq % HQ_SFU_HISTORY];
     guint16 behind = (guint16)(track->stats.max_seq - in_seq);
     HqRtpHeader hdr;
+    if (!hq_sfu_sub_nack_ok (sub, g_array_index (lost, guint16, i)))
+      continue;
     if (slot->len != 0 && slot->seq == in_seq
         && hq_rtp_parse (slot->data, slot->len, &hdr, NULL)) {
       hq_sfu_forward (sub, slot->data, &hdr, FALSE, TRUE);
@@ -163,7 +166,7 @@ hq_sfu_on_subscribe_packet (
           && (sub = g_hash_table_lookup (
                   p->sub_ssrcs, GUINT_TO_POINTER (fb.media_ssrc)))) {
         hq_metrics_count (HQ_COUNTER_PLI_RECEIVED, 1);
-        hq_sfu_request_keyframe (sub->track);
+        hq_sfu_request_keyframe (hq_sfu_sub_stream (sub));
       }
     } else if (pkt.type == HQ_RTCP_PSFB && pkt.count == HQ_RTCP_PSFB_FIR) {
       g_autoptr (GArray) entries =
@@ -174,7 +177,7 @@ hq_sfu_on_subscribe_packet (
         HqRtcpFirEntry *e = &g_array_index (entries, HqRtcpFirEntry, i);
         if ((sub = g_hash_table_lookup (
                  p->sub_ssrcs, GUINT_TO_POINTER (e->ssrc))))
-          hq_sfu_request_keyframe (sub->track);
+          hq_sfu_request_keyframe (hq_sfu_sub_stream (sub));
       }
     }
   }

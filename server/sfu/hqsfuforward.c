@@ -18,6 +18,7 @@
  */
 #include "hqsfuforward.h"
 #include "hqsfusr.h"
+#include "hqsfusimulcast.h"
 #include "hqlog.h"
 #include "hqsfutap.h"
 #include "hqmetrics.h"
@@ -53,6 +54,7 @@ hq_sfu_track_new (HqSfuParticipant *publisher, const gchar *sid,
 void
 hq_sfu_track_free (HqSfuTrack *track)
 {
+  hq_sfu_simulcast_free_layers (track);
   g_ptr_array_unref (track->subs);
   g_free (track->history);
   g_free (track->nack_seq);
@@ -134,6 +136,10 @@ hq_sfu_request_keyframe (HqSfuTrack *track)
   HqRtcpWriter w;
   gint64 now = g_get_monotonic_time ();
 
+  if (track->n_layers > 0) {
+    hq_sfu_simulcast_request_keyframes (track);
+    return;
+  }
   /* One request at a time: a new one once the last was answered with a
    * keyframe (subscribers joining one after another each get theirs at
    * once, not a multiple of the interval later), else after
@@ -169,9 +175,13 @@ hq_sfu_forward (HqSfuSub *sub, const guint8 *data, const HqRtpHeader *hdr,
   if (!sub->negotiated || !hq_sfu_connected (p->sub) || len > HQ_SFU_MAX_PACKET
       || !recorder_ready (p, now))
     return;
+  /* switched off for this subscriber (hqsfusimulcast.c) */
+  if (sub->off_reason != HQ_SWITCH_OFF_NONE
+      && sub->off_reason != HQ_SWITCH_OFF_BY_PUBLISHER)
+    return;
   if (!retransmission && sub->waiting_keyframe) {
     if (!keyframe) {
-      hq_sfu_request_keyframe (track);
+      hq_sfu_request_keyframe (hq_sfu_sub_stream (sub));
       return;
     }
     sub->waiting_keyframe = FALSE;
@@ -184,6 +194,8 @@ hq_sfu_forward (HqSfuSub *sub, const guint8 *data, const HqRtpHeader *hdr,
       hq_sfu_send_sender_report_now (sub, now);
     }
   }
+  if (G_UNLIKELY (sub->off_announced) && !retransmission)
+    hq_sfu_sub_forwarding (sub);
   if (!sub->started) {
     guint16 r16;
     guint32 r32;
@@ -447,6 +459,8 @@ hq_sfu_on_publish_packet (
   hq_metrics_count (HQ_COUNTER_RTP_RECEIVED_PACKETS, 1);
   hq_metrics_count (HQ_COUNTER_RTP_RECEIVED_BYTES, len);
   track = g_hash_table_lookup (p->pub_ssrcs, GUINT_TO_POINTER (hdr.ssrc));
+  if (track == NULL)
+    track = hq_sfu_simulcast_learn (p, data, &hdr);
   if (track && hdr.ssrc == track->rtx_ssrc) {
     /* A retransmission we (or a subscriber through us) asked for: it goes
      * on as the original packet. */
@@ -487,6 +501,10 @@ hq_sfu_on_publish_packet (
       && is_keyframe (track, data + hdr.payload_offset, hdr.payload_len);
   if (keyframe)
     track->last_keyframe_us = now;
+  if (track->parent) {
+    hq_sfu_simulcast_packet (track, data, &hdr, keyframe, now);
+    return;
+  }
   for (guint i = 0; i < track->subs->len; i++)
     hq_sfu_forward (
         g_ptr_array_index (track->subs, i), data, &hdr, keyframe, FALSE);

@@ -9,6 +9,7 @@
 #include "hqsfusubscribe.h"
 #include "hqsfutransport.h"
 #include "hqsfucmd.h"
+#include "hqsfusimulcast.h"
 
 #include <hq/hqprotocol.h>
 
@@ -31,6 +32,7 @@ map_track (HqSfuParticipant *p, HqSfuTrack *track, const HqSdp *offer,
   const HqSdpMedia *am = hq_sdp_find_media (p->pub_answer, mid);
   const HqSdpCodec *codec;
   g_autoptr (GArray) ssrcs = NULL;
+  gboolean simulcast;
 
   if (om == NULL || am == NULL || !hq_sdp_media_is_active (am)
       || am->codecs->len == 0) {
@@ -46,7 +48,9 @@ map_track (HqSfuParticipant *p, HqSfuTrack *track, const HqSdp *offer,
     return FALSE;
   }
   ssrcs = hq_sdp_media_primary_ssrcs (om);
-  if (ssrcs->len == 0) {
+  /* a simulcast m-line's layers tell their SSRCs by the RID extension */
+  simulcast = om->kind == HQ_SDP_KIND_VIDEO && hq_sdp_media_is_simulcast (om);
+  if (ssrcs->len == 0 && !simulcast) {
     g_set_error (error, HQ_SDP_ERROR, HQ_SDP_ERROR_MISSING,
         "m-line %s announces no a=ssrc for track %s", mid, track->sid);
     return FALSE;
@@ -59,7 +63,7 @@ map_track (HqSfuParticipant *p, HqSfuTrack *track, const HqSdp *offer,
   g_free (track->mid);
   g_free (track->codec);
   track->mid = g_strdup (mid);
-  track->ssrc = g_array_index (ssrcs, guint32, 0);
+  track->ssrc = simulcast ? 0 : g_array_index (ssrcs, guint32, 0);
   track->pt = codec->pt;
   track->codec = g_strdup (codec->name);
   track->clock_rate = codec->clock_rate;
@@ -73,10 +77,12 @@ map_track (HqSfuParticipant *p, HqSfuTrack *track, const HqSdp *offer,
   track->have_sr = FALSE;
   track->last_packet_us = 0;
   hq_rtp_recv_stats_init (&track->stats, track->ssrc, track->clock_rate);
-  g_hash_table_insert (p->pub_ssrcs, GUINT_TO_POINTER (track->ssrc), track);
+  if (track->ssrc)
+    g_hash_table_insert (p->pub_ssrcs, GUINT_TO_POINTER (track->ssrc), track);
   if (track->rtx_ssrc)
     g_hash_table_insert (
         p->pub_ssrcs, GUINT_TO_POINTER (track->rtx_ssrc), track);
+  hq_sfu_simulcast_map (track, om, am);
   return TRUE;
 }
 
@@ -193,6 +199,9 @@ hq_sfu_handle_publish_offer (
     hq_transport_set_receive_func (p->pub, hq_sfu_on_publish_packet, p, NULL);
     hq_sfu_gather (p, p->pub);
   }
+  /* adaptive simulcast: every layer is wanted until subscribers say */
+  for (guint i = 0; i < p->tracks->len; i++)
+    hq_sfu_simulcast_announce (g_ptr_array_index (p->tracks, i), TRUE);
 
   /* Everyone else subscribes to what became ready. */
   g_hash_table_iter_init (&iter, p->media->participants);

@@ -8,6 +8,7 @@
 #include "hqsfuforward.h"
 #include "hqsfupublish.h"
 #include "hqsfuquality.h"
+#include "hqsfusimulcast.h"
 #include "hqsfusr.h"
 #include "hqsfusubscribe.h"
 
@@ -174,6 +175,20 @@ dsi_tick (gpointer data)
 
 /* --- once a second --- */
 
+/* Layers and switch-off from the shares, and their snapshot for REST. */
+static void
+simulcast_second (HqSfuRoomMedia *media, gint64 now)
+{
+  gchar *text;
+
+  hq_sfu_simulcast_second (media, now);
+  text = hq_sfu_simulcast_snapshot (media, now);
+  g_mutex_lock (&media->room->layers_lock);
+  g_free (media->room->layers_json);
+  media->room->layers_json = text;
+  g_mutex_unlock (&media->room->layers_lock);
+}
+
 /* Once a second: bitrates and estimates, SSRC timeouts, our SRs to
  * subscribers, RR and REMB to publishers, keyframe retries, network
  * quality. */
@@ -192,6 +207,7 @@ room_second (HqSfuRoomMedia *media)
   g_hash_table_iter_init (&iter, media->participants);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     hq_sfu_allocate_shares (value, now);
+  simulcast_second (media, now);
   g_hash_table_iter_init (&iter, media->participants);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     HqSfuParticipant *p = value;
@@ -382,6 +398,17 @@ hq_sfu_room_run (HqSfuRoom *room, const HqSfuCmd *cmd)
       break;
     case HQ_SFU_CMD_HANDLE:
       handle_text (media, cmd->u.handle.sid, cmd->u.handle.text);
+      break;
+    case HQ_SFU_CMD_SET_BANDWIDTH_PROFILE:
+      p = hq_sfu_find_participant (media, cmd->u.bandwidth_profile.sid);
+      if (p)
+        hq_sfu_set_bandwidth_profile (p, &cmd->u.bandwidth_profile.profile);
+      break;
+    case HQ_SFU_CMD_SET_TRACK_HINTS:
+      p = hq_sfu_find_participant (media, cmd->u.track_hints.sid);
+      if (p)
+        hq_sfu_set_track_hints (
+            p, cmd->u.track_hints.hints, cmd->u.track_hints.n_hints);
       break;
   }
 }

@@ -3,6 +3,7 @@
  * RTP clock in the subscriber's timestamps, once a second and at once
  * whenever the mapping is new or moved. */
 #include "hqsfusr.h"
+#include "hqsfusimulcast.h"
 
 /* --- our sender reports --- */
 
@@ -13,7 +14,8 @@
 static gboolean
 sub_rtp_time (HqSfuSub *sub, gint64 now, gboolean fallback, guint32 *rtp)
 {
-  HqSfuTrack *t = sub->track;
+  /* a simulcast subscription's offsets are its current layer's */
+  HqSfuTrack *t = hq_sfu_sub_stream (sub);
   guint32 base;
   gint64 at;
 

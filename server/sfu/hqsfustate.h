@@ -4,6 +4,7 @@
 #ifndef __HQ_SFU_PRIVATE_H__
 #define __HQ_SFU_PRIVATE_H__
 
+#include <hq/hqbwprofile.h>
 #include <hq/hqdsi.h>
 #include <hq/hqnetq.h>
 #include <hq/hqrtcp.h>
@@ -15,6 +16,8 @@
 
 G_BEGIN_DECLS
 
+/* Most simulcast layers of one video track (hqsdp.h's limit). */
+#define HQ_SFU_MAX_LAYERS HQ_SDP_MAX_RIDS
 /* Packets of history kept per video track for answering NACKs (about a
  * second at 1 Mbit/s). */
 #define HQ_SFU_HISTORY 512
@@ -94,6 +97,9 @@ struct _HqSfuRoom
   /* atomic; see HqSfuRoomCounters */
   guint64 nacked, retransmitted, nacked_upstream;
   guint64 forwarded_kind[2]; /* atomic: of those, [audio, video] */
+  /* The worker's last hq_sfu_simulcast_snapshot(), for REST. */
+  GMutex layers_lock;
+  gchar *layers_json; /* under layers_lock */
 };
 
 typedef struct
@@ -156,6 +162,20 @@ struct _HqSfuTrack
   gint64 nack_window_us;
   guint nack_in_window;
   GPtrArray *subs; /* HqSfuSub, not owned */
+  /* Simulcast (hqsfusimulcast.c): a track whose m-line has layers keeps
+   * each layer as an HqSfuTrack of its own in @layers (owned; lowest
+   * first), which has the stream's SSRCs, stats, history, keyframe and
+   * PLI times and clock; the track itself then has no SSRC.  A layer
+   * points back at its track with @parent. */
+  HqSfuTrack *layers[HQ_SFU_MAX_LAYERS];
+  guint n_layers;
+  HqSfuTrack *parent;
+  guint layer_index;
+  gchar *rid;
+  guint mid_ext_id, rid_ext_id, rrid_ext_id; /* from our publish answer */
+  guint width, height; /* a layer's, from its last VP8 keyframe; 0: unknown */
+  gboolean active; /* a layer: as publish_layers last said */
+  gint64 wanted_us; /* a layer: when a subscriber last received or wanted it */
 };
 
 struct _HqSfuSub
@@ -183,6 +203,19 @@ struct _HqSfuSub
   gint64 started_us; /* forwarding began */
   gint64 sr_sent_us; /* our last sender report for it */
   HqNetqSample quality; /* from the subscriber's receiver reports */
+  /* Simulcast and switch-off (hqsfusimulcast.c): the layer forwarded
+   * (-1: none yet) and the one wanted (-1: switched off); the first
+   * sequence number sent after the last switch (NACKs for older ones are
+   * not answered from the new layer's history); the subscriber's hints. */
+  gint layer;
+  gint target_layer;
+  gint64 switched_us;
+  guint16 switch_seq;
+  gboolean have_switch_seq;
+  HqSwitchOffReason off_reason; /* NONE: forwarded */
+  gboolean off_announced; /* track_switched_off was sent */
+  gboolean hint_disabled;
+  guint hint_width, hint_height; /* 0: no render dimensions */
 };
 
 struct _HqSfuParticipant
@@ -245,6 +278,11 @@ struct _HqSfuParticipant
    * (GINT_TO_POINTER), set by subscribe_priority; absent: the track's. */
   GHashTable *sub_priorities;
   GHashTable *sub_ssrcs; /* our ssrc -> HqSfuSub (not owned) */
+  /* The bandwidth profile and track hints it sent (hqsfusimulcast.c);
+   * hints by track sid (HqTrackHint, owned), kept across a resume. */
+  HqBandwidthProfile profile;
+  GHashTable *hints;
+  gboolean capped_by_profile; /* its estimate is max_subscription_bitrate */
   /* What the subscribe leg can take: the subscriber's REMB and our
    * loss-based estimate from its receiver reports. */
   guint64 remb_bps;

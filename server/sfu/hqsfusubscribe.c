@@ -12,6 +12,7 @@
 #include "hqsfufeedback.h"
 #include "hqsfuforward.h"
 #include "hqsfuquality.h"
+#include "hqsfusimulcast.h"
 #include "hqsfutransport.h"
 #include "hqsfucmd.h"
 #include "hqlog.h"
@@ -81,6 +82,7 @@ hq_sfu_remove_track (HqSfuTrack *track)
     remove_sub (sub);
   }
   g_hash_table_remove (media->tracks, track->sid);
+  hq_sfu_simulcast_unmap (track);
   if (track->ssrc)
     g_hash_table_remove (publisher->pub_ssrcs, GUINT_TO_POINTER (track->ssrc));
   if (track->rtx_ssrc)
@@ -94,7 +96,7 @@ hq_sfu_remove_track (HqSfuTrack *track)
 static gboolean
 track_ready (HqSfuTrack *track)
 {
-  return track->mid != NULL && track->ssrc != 0;
+  return track->mid != NULL && (track->ssrc != 0 || track->n_layers > 0);
 }
 
 static gboolean
@@ -136,6 +138,7 @@ hq_sfu_subscribe (HqSfuParticipant *p, HqSfuTrack *track)
   g_ptr_array_add (p->subs, sub);
   g_hash_table_insert (p->sub_ssrcs, GUINT_TO_POINTER (sub->ssrc), sub);
   g_ptr_array_add (track->subs, sub);
+  hq_sfu_sub_apply_hint (sub);
   p->sub_dirty = TRUE;
 }
 
@@ -168,6 +171,7 @@ hq_sfu_participant_free (gpointer data)
   if (p->rules)
     json_array_unref (p->rules);
   g_hash_table_unref (p->sub_priorities);
+  g_hash_table_unref (p->hints);
   g_free (p->sub_offer_msg);
   g_free (p->pub_answer_msg);
   for (guint i = 0; i < G_N_ELEMENTS (p->sent_cands); i++)
@@ -224,6 +228,8 @@ hq_sfu_add_participant (HqSfuRoomMedia *media, const gchar *sid,
   p->sub_ssrcs = g_hash_table_new (NULL, NULL);
   p->sub_priorities =
       g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  p->hints = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  hq_bandwidth_profile_init (&p->profile);
   p->tracks =
       g_ptr_array_new_with_free_func ((GDestroyNotify)hq_sfu_track_free);
   p->subs = g_ptr_array_new_with_free_func ((GDestroyNotify)hq_sfu_sub_free);

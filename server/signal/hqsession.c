@@ -12,6 +12,7 @@
 #include "hqsession.h"
 #include "hqlog.h"
 #include "hqmetrics.h"
+#include "hqparticipant-profile.h"
 
 #include <string.h>
 #include <hq/hqprotocol.h>
@@ -316,6 +317,7 @@ join (Request *req)
   HqSession *session = req->session;
   const gchar *room_id = NULL, *resume = NULL;
   JsonArray *rules = NULL;
+  JsonObject *profile = NULL;
   g_autoptr (HqTokenClaims) claims = NULL;
   g_autoptr (GError) error = NULL;
   HqRoom *room;
@@ -331,16 +333,29 @@ join (Request *req)
     return;
   }
   room = find_room (req, claims, room_id);
-  if (room == NULL || !field_rules (req, "subscribe_rules", &rules))
+  if (room == NULL || !field_rules (req, "subscribe_rules", &rules)
+      || !field_object (req, "bandwidth_profile", &profile))
     return;
+  if (profile && !hq_participant_check_bandwidth_profile (profile, &error)) {
+    reply_gerror (req, error);
+    return;
+  }
   /* In effect before the SFU builds the first offer (the recorder ignores
    * them: it takes the recording rules). */
   session->participant = hq_room_join (
       room, claims, resume, rules, &peer_ops, session, req->id, &error);
-  if (session->participant == NULL)
+  if (session->participant == NULL) {
     reply_gerror (req, error);
-  else
-    session->joined = TRUE;
+    return;
+  }
+  session->joined = TRUE;
+  /* checked above; a peer-to-peer room has no use for it */
+  if (profile) {
+    JsonObject *effect = hq_participant_set_bandwidth_profile (
+        session->participant, profile, NULL);
+    if (effect)
+      json_object_unref (effect);
+  }
 }
 
 /* A join, counted and timed for /metrics (docs/metrics.md). */
@@ -693,6 +708,40 @@ handle_subscribe_priority (Request *req)
     reply_gerror (req, error);
 }
 
+/* Simulcast and bandwidth profiles (hqparticipant-profile.c). */
+static void
+handle_bandwidth_profile (Request *req)
+{
+  JsonObject *video = NULL, *effect, *fields;
+  g_autoptr (GError) error = NULL;
+
+  if (!field_object (req, "video", &video))
+    return;
+  effect = hq_participant_set_bandwidth_profile (
+      req->session->participant, video, &error);
+  if (effect == NULL) {
+    reply_gerror (req, error);
+    return;
+  }
+  fields = json_object_new ();
+  json_object_set_object_member (fields, "video", effect);
+  reply (req, HQ_MESSAGE_BANDWIDTH_PROFILE, fields);
+}
+
+static void
+handle_track_hints (Request *req)
+{
+  JsonArray *hints = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!hq_protocol_read_array (req->msg, "hints", &hints, &error)
+      || !hq_participant_set_track_hints (
+          req->session->participant, hints, &error))
+    reply_gerror (req, error);
+  else
+    reply (req, HQ_MESSAGE_OK, NULL);
+}
+
 /* The reply goes first: completing the room ends this participant too. */
 static void
 handle_room_complete (Request *req)
@@ -852,6 +901,8 @@ static const struct
   { HQ_MESSAGE_DATA_SEND, handle_data_send, NEEDS_ADMITTED },
   { HQ_MESSAGE_ROOM_COMPLETE, handle_room_complete, NEEDS_ADMITTED },
   { HQ_MESSAGE_E2EE_SEND, handle_e2ee_send, NEEDS_ADMITTED },
+  { HQ_MESSAGE_BANDWIDTH_PROFILE, handle_bandwidth_profile, NEEDS_ADMITTED },
+  { HQ_MESSAGE_TRACK_HINTS, handle_track_hints, NEEDS_ADMITTED },
 };
 
 static void

@@ -219,10 +219,15 @@ publish (HqSfuClient *c)
         .track_id = c->video_sid,
         .ssrc = c->video_ssrc },
   };
+  static const gchar *const rids[] = { "q", "h", "f", NULL };
   HqSdpLocal local;
   JsonObject *m;
   JsonArray *map = json_array_new ();
 
+  if (c->simulcast) {
+    tracks[1].ssrc = 0;
+    tracks[1].rids = rids;
+  }
   hq_transport_describe (c->pub, &local, &u, &pw, "hq-sfu-client");
   local.setup = HQ_SDP_SETUP_ACTPASS;
   offer = hq_sdp_build_offer (&local, tracks, 2, NULL, &error);
@@ -336,6 +341,8 @@ on_ws_message (
       const HqSdpMedia *vm = hq_sdp_find_media (answer, "1");
       c->audio_pt = ((HqSdpCodec *)g_ptr_array_index (am->codecs, 0))->pt;
       c->video_pt = ((HqSdpCodec *)g_ptr_array_index (vm->codecs, 0))->pt;
+      c->mid_ext_id = hq_sdp_media_extmap_id (vm, HQ_SDP_EXT_MID);
+      c->rid_ext_id = hq_sdp_media_extmap_id (vm, HQ_SDP_EXT_RID);
       hq_transport_set_remote_description (c->pub, answer, NULL);
       hq_transport_gather (c->pub, NULL);
       c->published = TRUE;
@@ -445,6 +452,10 @@ hq_sfu_client_new (HqTestServer *server, const gchar *room, const gchar *prefix,
   c->identity = g_strdup_printf ("%s-%u", prefix, index);
   c->audio_ssrc = 0x10000000 + index * 2;
   c->video_ssrc = 0x10000001 + index * 2;
+  for (guint i = 0; i < 3; i++) {
+    c->layer_ssrc[i] = 0x20000000 + index * 4 + i;
+    c->layer_ts_base[i] = g_random_int ();
+  }
   c->kept = g_malloc0 (HQ_SFU_CLIENT_KEEP * sizeof *c->kept);
   c->kept_len = g_new0 (gsize, HQ_SFU_CLIENT_KEEP);
   c->consent = consent;
@@ -522,6 +533,70 @@ hq_sfu_client_send (HqSfuClient *c, gboolean video, gsize payload_len,
     ok = hq_transport_send_rtp (c->pub, d, len, sizeof c->buf, NULL);
   if (sent)
     *sent = ok;
+  return seq;
+}
+
+guint32
+hq_sfu_client_layer_ts (HqSfuClient *c, guint layer, gint64 capture_us)
+{
+  return (guint32)(capture_us * 90 / 1000) + c->layer_ts_base[layer];
+}
+
+guint16
+hq_sfu_client_send_layer (HqSfuClient *c, guint layer, gint64 capture_us,
+    gsize payload_len, gboolean frame_start, gboolean keyframe)
+{
+  static const gchar rids[] = "qhf";
+  guint8 *d = c->buf;
+  guint8 *p = d + 20; /* after the header and one word of extensions */
+  guint16 seq = c->layer_seq[layer]++;
+  guint32 ts = hq_sfu_client_layer_ts (c, layer, capture_us);
+  guint32 ssrc = c->layer_ssrc[layer];
+  guint w = 320u << layer, h = 180u << layer;
+
+  payload_len = CLAMP (payload_len, HQ_SFU_CLIENT_LAYER_MARK + 4, 1200);
+  d[0] = 0x90; /* X: RFC 8285 one-byte extensions follow */
+  d[1] = (guint8)c->video_pt;
+  d[2] = seq >> 8;
+  d[3] = seq & 0xff;
+  d[4] = ts >> 24;
+  d[5] = ts >> 16;
+  d[6] = ts >> 8;
+  d[7] = ts & 0xff;
+  d[8] = ssrc >> 24;
+  d[9] = ssrc >> 16;
+  d[10] = ssrc >> 8;
+  d[11] = ssrc & 0xff;
+  /* one word of extensions: MID "1" and the RID, as Chromium sends them */
+  d[12] = 0xbe;
+  d[13] = 0xde;
+  d[14] = 0x00;
+  d[15] = 0x01;
+  d[16] = (guint8)(c->mid_ext_id << 4);
+  d[17] = '1';
+  d[18] = (guint8)(c->rid_ext_id << 4);
+  d[19] = (guint8)rids[layer];
+  memset (p, 0xcd, payload_len);
+  /* VP8: descriptor (S when the frame starts, partition 0), then the
+   * frame tag (bit 0 clear: keyframe) and a keyframe's start code and
+   * size (RFC 6386 9.1) */
+  p[0] = frame_start ? 0x10 : 0x00;
+  p[1] = keyframe ? 0x00 : 0x01;
+  p[2] = 0x00;
+  p[3] = 0x00;
+  if (keyframe && frame_start) {
+    p[4] = 0x9d;
+    p[5] = 0x01;
+    p[6] = 0x2a;
+    p[7] = w & 0xff;
+    p[8] = w >> 8;
+    p[9] = h & 0xff;
+    p[10] = h >> 8;
+  }
+  memcpy (p + HQ_SFU_CLIENT_LAYER_MARK, "SIM", 3);
+  p[HQ_SFU_CLIENT_LAYER_MARK + 3] = (guint8)layer;
+  if (c->pub)
+    hq_transport_send_rtp (c->pub, d, 20 + payload_len, sizeof c->buf, NULL);
   return seq;
 }
 

@@ -75,7 +75,21 @@ struct _HqSfuClient
   HqTransportReceiveFunc on_pub_packet;
   HqSfuClientMessageFunc on_message;
   gpointer user_data;
+  /* Simulcast (set right after hq_sfu_client_new()): the video track is
+   * published as three RID layers, "q", "h", "f" (320x180, 640x360,
+   * 1280x720), without a=ssrc, each packet carrying the MID and RID
+   * extensions; hq_sfu_client_send_layer() sends them. */
+  gboolean simulcast;
+  guint32 layer_ssrc[3];
+  guint16 layer_seq[3];
+  guint32 layer_ts_base[3]; /* each layer's own random RTP time offset */
+  guint mid_ext_id, rid_ext_id; /* as answered */
 };
+
+/* The payload of a layer packet starts with a VP8 descriptor and frame
+ * header; at HQ_SFU_CLIENT_LAYER_MARK come "SIM" and the layer's index, so
+ * a subscriber can tell which layer the server forwards. */
+#define HQ_SFU_CLIENT_LAYER_MARK 16
 
 /* Connects, joins @room as "@prefix-@index" and publishes.  @consent:
  * ICE consent freshness on its transports. */
@@ -90,6 +104,16 @@ gboolean hq_sfu_client_ready (HqSfuClient *client, guint mlines);
  * Returns its sequence number; FALSE in *@sent when it was not sent. */
 guint16 hq_sfu_client_send (HqSfuClient *client, gboolean video,
     gsize payload_len, gboolean drop, gboolean *sent);
+/* Sends a packet of simulcast layer @layer (0..2) of the frame captured
+ * at @capture_us (monotonic): @payload_len bytes, starting a frame when
+ * @frame_start, with a VP8 keyframe header of the layer's size when
+ * @keyframe (and @frame_start).  Returns its sequence number. */
+guint16 hq_sfu_client_send_layer (HqSfuClient *client, guint layer,
+    gint64 capture_us, gsize payload_len, gboolean frame_start,
+    gboolean keyframe);
+/* The RTP time of @capture_us on layer @layer's clock. */
+guint32 hq_sfu_client_layer_ts (
+    HqSfuClient *client, guint layer, gint64 capture_us);
 /* Sends a kept video packet again, as it was (no RTX). */
 gboolean hq_sfu_client_resend_video (HqSfuClient *client, guint16 seq);
 /* Sends RTCP on the publish (@publish) or subscribe transport. */

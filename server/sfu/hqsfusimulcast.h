@@ -1,0 +1,73 @@
+/* Simulcast layers, layer selection per subscriber, track switch-off and
+ * adaptive simulcast (hqsfusimulcast.c; docs/sfu.md, "Layer selection"). */
+#ifndef __HQSFUSIMULCAST_H__
+#define __HQSFUSIMULCAST_H__
+
+#include "hqsfustate.h"
+
+G_BEGIN_DECLS
+
+/* Publishing: gives @track a layer per RID of offer m-line @om (answered
+ * by @am) and forgets its old layers; FALSE (no layers) for an m-line
+ * without a=simulcast. */
+gboolean hq_sfu_simulcast_map (
+    HqSfuTrack *track, const HqSdpMedia *om, const HqSdpMedia *am);
+/* Forgets the layers' SSRCs in the publisher's table (remap, removal). */
+void hq_sfu_simulcast_unmap (HqSfuTrack *track);
+void hq_sfu_simulcast_free_layers (HqSfuTrack *track);
+/* A packet of an SSRC @p has not seen: the layer (or, for a repaired-RID,
+ * the layer whose RTX it is) its MID and RID extensions name, with the
+ * SSRC learnt; NULL when it names none. */
+HqSfuTrack *hq_sfu_simulcast_learn (
+    HqSfuParticipant *p, const guint8 *data, const HqRtpHeader *hdr);
+/* A media packet of @layer, after its own bookkeeping: forwarded to the
+ * subscribers that receive that layer, or that switch to it here. */
+void hq_sfu_simulcast_packet (HqSfuTrack *layer, const guint8 *data,
+    const HqRtpHeader *hdr, gboolean keyframe, gint64 now);
+/* Keyframe requests for a simulcast @track: to each layer a subscriber
+ * receives or waits for. */
+void hq_sfu_simulcast_request_keyframes (HqSfuTrack *track);
+/* Tells @track's publisher which layers to send (publish_layers) when
+ * that changed, or always with @force. */
+void hq_sfu_simulcast_announce (HqSfuTrack *track, gboolean force);
+
+/* The stream @sub's packets come from now: its layer, or the track. */
+HqSfuTrack *hq_sfu_sub_stream (HqSfuSub *sub);
+/* FALSE for a NACKed sequence number (in @sub's numbering) from before
+ * its last layer switch: the history of the new layer does not hold it. */
+gboolean hq_sfu_sub_nack_ok (const HqSfuSub *sub, guint16 out_seq);
+/* Forwarding to @sub starts or resumes: track_switched_on if it was off. */
+void hq_sfu_sub_forwarding (HqSfuSub *sub);
+/* A new subscription takes its subscriber's hint for the track. */
+void hq_sfu_sub_apply_hint (HqSfuSub *sub);
+
+/* The weight of @sub's track in its subscriber's share of bandwidth, from
+ * the priority @priority and the bandwidth profile's mode. */
+guint hq_sfu_profile_weight (const HqSfuSub *sub, HqSfuPriority priority);
+/* @p's estimate capped by its max_subscription_bitrate (@est negative:
+ * unknown). */
+gdouble hq_sfu_profile_cap (HqSfuParticipant *p, gdouble est);
+
+/* Once a second, after the shares: layer bitrates, each subscription's
+ * layer or switch-off, publish_layers. */
+void hq_sfu_simulcast_second (HqSfuRoomMedia *media, gint64 now);
+/* Adds @t's layers' receiver reports to @blocks (up to @max) and their
+ * SSRCs to @ssrcs (up to @max_ssrcs); returns the REMB @t's layers ask
+ * for, 0 when @t has none. */
+guint64 hq_sfu_simulcast_feedback (HqSfuTrack *t, gint64 now,
+    HqRtcpReportBlock *blocks, guint *n, guint max, guint32 *ssrcs,
+    guint *n_ssrcs, guint max_ssrcs);
+
+/* Commands: a subscriber's bandwidth profile and track hints. */
+void hq_sfu_set_bandwidth_profile (
+    HqSfuParticipant *p, const HqBandwidthProfile *profile);
+void hq_sfu_set_track_hints (
+    HqSfuParticipant *p, const HqTrackHint *hints, guint n);
+
+/* The layers of every video track and what each subscriber receives, as
+ * JSON text for REST (hqsfu.c keeps the last one). */
+gchar *hq_sfu_simulcast_snapshot (HqSfuRoomMedia *media, gint64 now);
+
+G_END_DECLS
+
+#endif /* __HQSFUSIMULCAST_H__ */

@@ -1,0 +1,625 @@
+/* Simulcast through a real hq-server (docs/sfu.md, "Layer selection";
+ * docs/protocol.md, "Simulcast and bandwidth profiles").  Three libhq
+ * protocol clients in one group room (tests/common/sfuclient.h): A
+ * publishes its video as three RID layers q, h, f (320x180, 640x360,
+ * 1280x720 VP8 frames of about 70, 380 and 1200 kbit/s, SSRCs announced
+ * only by the RID extension, a keyframe when the server asks for one);
+ * B and C subscribe to A alone and say what they render.
+ *
+ * - Render dimensions: B hints 320x180 and gets the q layer, C hints
+ *   1280x720 and gets f; each as one SSRC of its own, rewritten.
+ * - Bandwidth: C renders 640x360 (h); its REMB drops to 150 kbit/s and it
+ *   goes down to q, at a keyframe of q, its sequence numbers going on by
+ *   one and its timestamps moving forward by less than a second.
+ * - Switch-off: B hints enabled:false and gets track_switched_off with
+ *   reason disabled-by-subscriber, then nothing of A's video while C
+ *   goes on receiving; enabled:true brings track_switched_on and video.
+ * - Adaptive simulcast: when B and C both render 320x180, A is told by
+ *   publish_layers that h and f are inactive; when C renders 1280x720
+ *   again, f is active again and C gets it.
+ * - Profile: bandwidth_profile answers the profile in effect, refuses a
+ *   bad mode with invalid_field naming it; max_subscription_bitrate
+ *   200000 takes C from f down to q; REST shows A's layers and what C
+ *   gets. */
+#include <string.h>
+#include <hq/hqprotocol.h>
+#include <hq/hqrtcp.h>
+#include <hq/hqrtp.h>
+#include "../../common/sfuclient.h"
+
+/* Packets per layer and frame, and their payload sizes: at 30 frames a
+ * second q is about 70 kbit/s, h 380 kbit/s, f 1.2 Mbit/s. */
+static const guint layer_packets[3] = { 1, 2, 5 };
+static const gsize layer_payload[3] = { 300, 800, 1000 };
+
+typedef struct
+{
+  guint32 ssrc;
+  guint16 seq;
+  guint32 ts;
+  gint layer;
+  gboolean keyframe;
+} Got;
+
+typedef struct
+{
+  HqSfuClient *c;
+  GArray *got; /* Got: A's video as this subscriber received it */
+  guint64 remb; /* sent every 200 ms when set */
+  GPtrArray *events; /* JsonObject: switch events and replies */
+} Sub;
+
+typedef struct
+{
+  HqTestServer *server;
+  HqSfuClient *a;
+  Sub b, c;
+  guint tick_source;
+  gboolean key_wanted[3]; /* a PLI for that layer came */
+  gboolean layer_active[3]; /* as publish_layers last said */
+  guint n_publish_layers;
+  gint64 last_sr_us;
+  gint64 last_remb_us;
+  gchar *rest; /* the last REST reply polled */
+  gint64 rest_us;
+} Fx;
+
+static gboolean
+wait_for (GSourceFunc done, gpointer data, guint seconds)
+{
+  gint64 end = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+
+  while (!done (data)) {
+    if (g_get_monotonic_time () > end)
+      return FALSE;
+    g_main_context_iteration (NULL, TRUE);
+  }
+  return TRUE;
+}
+
+/* --- A: the simulcast publisher --- */
+
+static void
+a_packet (gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
+{
+  HqSfuClient *a = user_data;
+  Fx *fx = a->user_data;
+  HqRtcpIter iter;
+  HqRtcpPacket pkt;
+
+  if (!rtcp || !hq_rtcp_iter_init (&iter, data, len, NULL))
+    return;
+  while (hq_rtcp_iter_next (&iter, &pkt)) {
+    HqRtcpFb fb;
+    if (pkt.type != HQ_RTCP_PSFB || pkt.count != HQ_RTCP_PSFB_PLI
+        || !hq_rtcp_parse_pli (&pkt, &fb, NULL))
+      continue;
+    for (guint i = 0; i < 3; i++)
+      if (fb.media_ssrc == a->layer_ssrc[i])
+        fx->key_wanted[i] = TRUE;
+  }
+}
+
+static void
+a_message (HqSfuClient *a, const gchar *type, JsonObject *msg, gpointer data)
+{
+  Fx *fx = data;
+  JsonArray *layers;
+  static const gchar *const rids[] = { "q", "h", "f" };
+
+  if (!g_str_equal (type, "publish_layers"))
+    return;
+  layers = json_object_get_array_member (msg, "layers");
+  g_assert_cmpuint (json_array_get_length (layers), ==, 3);
+  for (guint i = 0; i < 3; i++) {
+    JsonObject *l = json_array_get_object_element (layers, i);
+    g_assert_cmpstr (json_object_get_string_member (l, "rid"), ==, rids[i]);
+    fx->layer_active[i] = json_object_get_boolean_member (l, "active");
+  }
+  fx->n_publish_layers++;
+}
+
+/* One frame on each active layer, as an encoder would send it; its sender
+ * reports every half second, on each layer's own RTP clock. */
+static void
+a_send_frame (Fx *fx, gint64 now)
+{
+  for (guint l = 0; l < 3; l++) {
+    gboolean key = fx->key_wanted[l];
+
+    if (!fx->layer_active[l])
+      continue;
+    fx->key_wanted[l] = FALSE;
+    for (guint i = 0; i < layer_packets[l]; i++)
+      hq_sfu_client_send_layer (
+          fx->a, l, now, layer_payload[l], i == 0, key && i == 0);
+  }
+  if (now - fx->last_sr_us < G_USEC_PER_SEC / 2)
+    return;
+  fx->last_sr_us = now;
+  for (guint l = 0; l < 3; l++) {
+    HqRtcpSenderInfo info = { .ssrc = fx->a->layer_ssrc[l],
+      .ntp = hq_rtcp_ntp_from_unix_us (g_get_real_time ()),
+      .rtp_timestamp = hq_sfu_client_layer_ts (fx->a, l, now) };
+    guint8 buf[64];
+    HqRtcpWriter w;
+
+    hq_rtcp_writer_init (&w, buf, sizeof buf);
+    g_assert_true (hq_rtcp_write_sr (&w, &info, NULL, 0, NULL));
+    hq_sfu_client_send_rtcp (fx->a, TRUE, buf, w.len);
+  }
+}
+
+/* --- B and C: subscribers --- */
+
+static void
+sub_packet (gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
+{
+  HqSfuClient *c = user_data;
+  Fx *fx = c->user_data;
+  Sub *s = c == fx->b.c ? &fx->b : &fx->c;
+  const guint8 *p;
+  HqRtpHeader hdr;
+  Got g;
+
+  if (rtcp || !hq_rtp_parse (data, len, &hdr, NULL)
+      || hdr.payload_len < HQ_SFU_CLIENT_LAYER_MARK + 4)
+    return;
+  p = data + hdr.payload_offset;
+  if (memcmp (p + HQ_SFU_CLIENT_LAYER_MARK, "SIM", 3) != 0)
+    return; /* not A's video */
+  g.ssrc = hdr.ssrc;
+  g.seq = hdr.seq;
+  g.ts = hdr.timestamp;
+  g.layer = p[HQ_SFU_CLIENT_LAYER_MARK + 3];
+  g.keyframe = (p[0] & 0x10) && (p[1] & 0x01) == 0;
+  g_array_append_val (s->got, g);
+}
+
+static void
+sub_message (HqSfuClient *c, const gchar *type, JsonObject *msg, gpointer data)
+{
+  Fx *fx = data;
+  Sub *s = c == fx->b.c ? &fx->b : &fx->c;
+
+  if (g_str_equal (type, "track_switched_off")
+      || g_str_equal (type, "track_switched_on")
+      || g_str_equal (type, "bandwidth_profile")
+      || (g_str_equal (type, "error") && json_object_has_member (msg, "id")))
+    g_ptr_array_add (s->events, json_object_ref (msg));
+}
+
+static void
+send_remb (Sub *s)
+{
+  guint8 buf[64];
+  HqRtcpWriter w;
+  guint32 none = 0;
+
+  hq_rtcp_writer_init (&w, buf, sizeof buf);
+  g_assert_true (hq_rtcp_write_remb (&w, 0x5eb, s->remb, &none, 1, NULL));
+  hq_sfu_client_send_rtcp (s->c, FALSE, buf, w.len);
+}
+
+static gboolean
+tick (gpointer data)
+{
+  Fx *fx = data;
+  gint64 now = g_get_monotonic_time ();
+
+  a_send_frame (fx, now);
+  if (now - fx->last_remb_us >= 200 * 1000) {
+    fx->last_remb_us = now;
+    if (fx->b.remb)
+      send_remb (&fx->b);
+    if (fx->c.remb)
+      send_remb (&fx->c);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+hint (Sub *s, const gchar *track_sid, gint enabled, guint w, guint h)
+{
+  JsonObject *m = hq_protocol_message_new (HQ_MESSAGE_TRACK_HINTS, "hint");
+  JsonArray *hints = json_array_new ();
+  JsonObject *o = json_object_new ();
+
+  json_object_set_string_member (o, "track_sid", track_sid);
+  if (enabled >= 0)
+    json_object_set_boolean_member (o, "enabled", enabled);
+  if (w) {
+    JsonObject *d = json_object_new ();
+    json_object_set_int_member (d, "width", w);
+    json_object_set_int_member (d, "height", h);
+    json_object_set_object_member (o, "render_dimensions", d);
+  }
+  json_array_add_object_element (hints, o);
+  json_object_set_array_member (m, "hints", hints);
+  hq_sfu_client_send_message (s->c, m);
+}
+
+/* Only A's tracks (subscribe rules), so the subscriber's whole video
+ * bandwidth is A's video's share. */
+static void
+only_a (Sub *s)
+{
+  JsonObject *m = hq_protocol_message_new (HQ_MESSAGE_SUBSCRIBE_RULES, "r");
+  JsonArray *rules = json_array_new ();
+  JsonObject *r = json_object_new ();
+
+  json_object_set_string_member (r, "type", "include");
+  json_object_set_string_member (r, "publisher", "sim-0");
+  json_array_add_object_element (rules, r);
+  json_object_set_array_member (m, "rules", rules);
+  hq_sfu_client_send_message (s->c, m);
+}
+
+/* --- conditions --- */
+
+/* The last @n packets @s got are all of layer @layer (and there are n). */
+static gboolean
+last_are (Sub *s, gint layer, guint n)
+{
+  if (s->got->len < n)
+    return FALSE;
+  for (guint i = s->got->len - n; i < s->got->len; i++)
+    if (g_array_index (s->got, Got, i).layer != layer)
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+ready (gpointer data)
+{
+  Fx *fx = data;
+
+  return hq_sfu_client_ready (fx->a, 0) && hq_sfu_client_ready (fx->b.c, 1)
+      && hq_sfu_client_ready (fx->c.c, 1) && fx->n_publish_layers > 0;
+}
+
+static gboolean
+b_low_c_high (gpointer data)
+{
+  Fx *fx = data;
+
+  return last_are (&fx->b, 0, 30) && last_are (&fx->c, 2, 60);
+}
+
+/* --- fixture --- */
+
+static void
+fx_setup (Fx *fx, gconstpointer unused)
+{
+  g_autofree gchar *reply = NULL;
+
+  memset (fx, 0, sizeof *fx);
+  fx->server = hq_test_server_start (
+      g_getenv ("HQ_SERVER_BIN"), g_getenv ("HQ_TEST_SERVER_LOG") != NULL);
+  reply = hq_test_server_rest (
+      fx->server, "POST", "/v1/Rooms", "UniqueName=sim&Type=group");
+  g_assert_nonnull (reply);
+  fx->a = hq_sfu_client_new (fx->server, "sim", "sim", 0, TRUE);
+  fx->a->simulcast = TRUE;
+  fx->b.c = hq_sfu_client_new (fx->server, "sim", "sub", 1, TRUE);
+  fx->c.c = hq_sfu_client_new (fx->server, "sim", "sub", 2, TRUE);
+  fx->a->user_data = fx->b.c->user_data = fx->c.c->user_data = fx;
+  fx->a->on_pub_packet = a_packet;
+  fx->a->on_message = a_message;
+  for (guint i = 0; i < 2; i++) {
+    Sub *s = i ? &fx->c : &fx->b;
+    s->got = g_array_new (FALSE, FALSE, sizeof (Got));
+    s->events =
+        g_ptr_array_new_with_free_func ((GDestroyNotify)json_object_unref);
+    s->c->on_sub_packet = sub_packet;
+    s->c->on_message = sub_message;
+  }
+  for (guint l = 0; l < 3; l++)
+    fx->key_wanted[l] = TRUE;
+  g_assert_true (wait_for (ready, fx, 30));
+  only_a (&fx->b);
+  only_a (&fx->c);
+  fx->tick_source = g_timeout_add (33, tick, fx);
+}
+
+static void
+fx_teardown (Fx *fx, gconstpointer unused)
+{
+  g_source_remove (fx->tick_source);
+  hq_sfu_client_free (fx->a);
+  hq_sfu_client_free (fx->b.c);
+  hq_sfu_client_free (fx->c.c);
+  hq_test_server_stop (fx->server);
+  g_array_unref (fx->b.got);
+  g_array_unref (fx->c.got);
+  g_ptr_array_unref (fx->b.events);
+  g_ptr_array_unref (fx->c.events);
+  g_free (fx->rest);
+}
+
+/* Every packet of A's video in @s since @from has one SSRC, not A's. */
+static void
+assert_one_ssrc (Fx *fx, Sub *s, guint from)
+{
+  guint32 ssrc = g_array_index (s->got, Got, from).ssrc;
+
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpuint (ssrc, !=, fx->a->layer_ssrc[i]);
+  for (guint i = from; i < s->got->len; i++)
+    g_assert_cmpuint (g_array_index (s->got, Got, i).ssrc, ==, ssrc);
+}
+
+/* --- render dimensions --- */
+
+static void
+test_render_dimensions (Fx *fx, gconstpointer unused)
+{
+  hint (&fx->b, fx->a->video_sid, -1, 320, 180);
+  hint (&fx->c, fx->a->video_sid, -1, 1280, 720);
+  g_assert_true (wait_for (b_low_c_high, fx, 30));
+  assert_one_ssrc (fx, &fx->b, 0);
+  assert_one_ssrc (fx, &fx->c, 0);
+  g_assert_cmpuint (g_array_index (fx->b.got, Got, 0).ssrc, !=,
+      g_array_index (fx->c.got, Got, 0).ssrc);
+}
+
+/* --- bandwidth --- */
+
+static gboolean
+c_on_h (gpointer data)
+{
+  return last_are (&((Fx *)data)->c, 1, 40);
+}
+
+static gboolean
+c_on_q (gpointer data)
+{
+  return last_are (&((Fx *)data)->c, 0, 30);
+}
+
+/* Where @s last went from one layer to another: the index of the first
+ * packet of the new layer. */
+static guint
+last_switch (Sub *s)
+{
+  for (guint i = s->got->len - 1; i > 0; i--)
+    if (g_array_index (s->got, Got, i).layer
+        != g_array_index (s->got, Got, i - 1).layer)
+      return i;
+  return 0;
+}
+
+static void
+test_remb_goes_down (Fx *fx, gconstpointer unused)
+{
+  const Got *before, *after;
+  guint at;
+
+  hint (&fx->c, fx->a->video_sid, -1, 640, 360);
+  g_assert_true (wait_for (c_on_h, fx, 30));
+  fx->c.remb = 150000;
+  g_assert_true (wait_for (c_on_q, fx, 30));
+  at = last_switch (&fx->c);
+  g_assert_cmpuint (at, >, 0);
+  before = &g_array_index (fx->c.got, Got, at - 1);
+  after = &g_array_index (fx->c.got, Got, at);
+  g_test_message ("switch h -> q: seq %u -> %u, ts %u -> %u", before->seq,
+      after->seq, before->ts, after->ts);
+  g_assert_cmpint (before->layer, ==, 1);
+  g_assert_cmpint (after->layer, ==, 0);
+  g_assert_true (after->keyframe);
+  g_assert_cmpuint (after->ssrc, ==, before->ssrc);
+  g_assert_cmpuint ((guint16)(after->seq - before->seq), ==, 1);
+  g_assert_cmpint ((gint32)(after->ts - before->ts), >, 0);
+  g_assert_cmpint ((gint32)(after->ts - before->ts), <, 90000);
+  assert_one_ssrc (fx, &fx->c, 0);
+}
+
+/* --- switch-off --- */
+
+static JsonObject *
+event (Sub *s, const gchar *type)
+{
+  for (guint i = 0; i < s->events->len; i++) {
+    JsonObject *e = g_ptr_array_index (s->events, i);
+    if (g_str_equal (json_object_get_string_member (e, "type"), type))
+      return e;
+  }
+  return NULL;
+}
+
+static gboolean
+b_switched_off (gpointer data)
+{
+  return event (&((Fx *)data)->b, "track_switched_off") != NULL;
+}
+
+static gboolean
+b_switched_on (gpointer data)
+{
+  return event (&((Fx *)data)->b, "track_switched_on") != NULL;
+}
+
+static guint c_mark;
+
+static gboolean
+c_got_90_more (gpointer data)
+{
+  return ((Fx *)data)->c.got->len >= c_mark + 90;
+}
+
+static gboolean
+b_gets_video (gpointer data)
+{
+  return ((Fx *)data)->b.got->len >= 10;
+}
+
+static void
+test_switch_off_by_hint (Fx *fx, gconstpointer unused)
+{
+  JsonObject *off, *on;
+  guint b_before;
+
+  g_assert_true (wait_for (b_gets_video, fx, 30));
+  hint (&fx->b, fx->a->video_sid, FALSE, 0, 0);
+  g_assert_true (wait_for (b_switched_off, fx, 30));
+  off = event (&fx->b, "track_switched_off");
+  g_assert_cmpstr (
+      json_object_get_string_member (off, "track_sid"), ==, fx->a->video_sid);
+  g_assert_cmpstr (json_object_get_string_member (off, "reason"), ==,
+      "disabled-by-subscriber");
+  g_assert_nonnull (json_object_get_string_member (off, "participant_sid"));
+  /* while C receives three seconds of video, B gets none */
+  b_before = fx->b.got->len;
+  c_mark = fx->c.got->len;
+  g_assert_true (wait_for (c_got_90_more, fx, 30));
+  g_assert_cmpuint (fx->b.got->len, ==, b_before);
+  g_assert_null (event (&fx->b, "track_switched_on"));
+
+  hint (&fx->b, fx->a->video_sid, TRUE, 0, 0);
+  g_assert_true (wait_for (b_switched_on, fx, 30));
+  on = event (&fx->b, "track_switched_on");
+  g_assert_cmpstr (
+      json_object_get_string_member (on, "track_sid"), ==, fx->a->video_sid);
+  g_assert_cmpuint (fx->b.got->len, >, b_before);
+  /* it came back at a keyframe */
+  g_assert_true (g_array_index (fx->b.got, Got, b_before).keyframe);
+}
+
+/* --- adaptive simulcast --- */
+
+static gboolean
+only_q_active (gpointer data)
+{
+  Fx *fx = data;
+
+  return fx->layer_active[0] && !fx->layer_active[1] && !fx->layer_active[2];
+}
+
+static gboolean
+f_active_and_c_on_f (gpointer data)
+{
+  Fx *fx = data;
+
+  return fx->layer_active[2] && last_are (&fx->c, 2, 30);
+}
+
+static void
+test_publish_layers (Fx *fx, gconstpointer unused)
+{
+  /* after the publish answer: everything */
+  g_assert_true (
+      fx->layer_active[0] && fx->layer_active[1] && fx->layer_active[2]);
+  hint (&fx->b, fx->a->video_sid, -1, 320, 180);
+  hint (&fx->c, fx->a->video_sid, -1, 320, 180);
+  g_assert_true (wait_for (only_q_active, fx, 30));
+  hint (&fx->c, fx->a->video_sid, -1, 1280, 720);
+  g_assert_true (wait_for (f_active_and_c_on_f, fx, 30));
+  g_assert_false (fx->layer_active[1]);
+}
+
+/* --- bandwidth profile --- */
+
+static gboolean
+c_has_events (gpointer data)
+{
+  return ((Fx *)data)->c.events->len >= 2;
+}
+
+static gboolean
+c_on_f (gpointer data)
+{
+  return last_are (&((Fx *)data)->c, 2, 60);
+}
+
+static gboolean
+rest_says_c_gets_q (gpointer data)
+{
+  Fx *fx = data;
+  g_autofree gchar *path = g_strdup_printf (
+      "/v1/Rooms/sim/Participants/sub-2/SubscribedTracks/%s", fx->a->video_sid);
+  gint64 now = g_get_monotonic_time ();
+
+  if (now - fx->rest_us < 250 * 1000)
+    return FALSE;
+  fx->rest_us = now;
+  g_free (fx->rest);
+  fx->rest = hq_test_server_rest (fx->server, "GET", path, NULL);
+  return fx->rest && strstr (fx->rest, "\"layer\":\"q\"") != NULL;
+}
+
+static void
+test_profile (Fx *fx, gconstpointer unused)
+{
+  JsonObject *m, *video, *reply, *err;
+  g_autofree gchar *tracks = NULL;
+  g_autofree gchar *path = NULL;
+
+  hint (&fx->c, fx->a->video_sid, -1, 1280, 720);
+  g_assert_true (wait_for (c_on_f, fx, 30));
+
+  m = hq_protocol_message_new (HQ_MESSAGE_BANDWIDTH_PROFILE, "bad");
+  video = json_object_new ();
+  json_object_set_string_member (video, "mode", "big");
+  json_object_set_object_member (m, "video", video);
+  hq_sfu_client_send_message (fx->c.c, m);
+  m = hq_protocol_message_new (HQ_MESSAGE_BANDWIDTH_PROFILE, "good");
+  video = json_object_new ();
+  json_object_set_string_member (video, "mode", "grid");
+  json_object_set_int_member (video, "max_subscription_bitrate", 200000);
+  json_object_set_object_member (m, "video", video);
+  hq_sfu_client_send_message (fx->c.c, m);
+  g_assert_true (wait_for (c_has_events, fx, 30));
+  err = g_ptr_array_index (fx->c.events, 0);
+  g_assert_cmpstr (json_object_get_string_member (err, "type"), ==, "error");
+  g_assert_cmpstr (
+      json_object_get_string_member (err, "code"), ==, "invalid_field");
+  g_assert_nonnull (
+      strstr (json_object_get_string_member (err, "message"), "video.mode"));
+  reply = g_ptr_array_index (fx->c.events, 1);
+  g_assert_cmpstr (json_object_get_string_member (reply, "id"), ==, "good");
+  video = json_object_get_object_member (reply, "video");
+  g_assert_cmpstr (json_object_get_string_member (video, "mode"), ==, "grid");
+  g_assert_cmpint (
+      json_object_get_int_member (video, "max_subscription_bitrate"), ==,
+      200000);
+  g_assert_cmpstr (
+      json_object_get_string_member (video, "track_switch_off_mode"), ==,
+      "predicted");
+  /* 200 kbit/s less C's audio from A carries q only */
+  g_assert_true (wait_for (c_on_q, fx, 30));
+
+  /* REST: A's layers, and the layer C gets */
+  path = g_strdup_printf (
+      "/v1/Rooms/sim/Participants/sim-0/PublishedTracks/%s", fx->a->video_sid);
+  tracks = hq_test_server_rest (fx->server, "GET", path, NULL);
+  g_test_message ("%s", tracks);
+  g_assert_nonnull (tracks);
+  g_assert_nonnull (strstr (tracks, "\"layers\""));
+  g_assert_nonnull (strstr (tracks, "\"rid\":\"q\""));
+  g_assert_nonnull (strstr (tracks, "\"width\":320"));
+  g_assert_nonnull (strstr (tracks, "\"height\":720"));
+  /* the server's view is once a second: ask until it has caught up */
+  g_assert_true (wait_for (rest_says_c_gets_q, fx, 30));
+  g_test_message ("%s", fx->rest);
+  g_assert_nonnull (strstr (fx->rest, "\"switched_off\":false"));
+  g_assert_nonnull (strstr (fx->rest, "\"switch_off_reason\":null"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  gst_init (NULL, NULL);
+  g_test_add ("/simulcast/render-dimensions", Fx, NULL, fx_setup,
+      test_render_dimensions, fx_teardown);
+  g_test_add ("/simulcast/remb-goes-down-at-keyframe", Fx, NULL, fx_setup,
+      test_remb_goes_down, fx_teardown);
+  g_test_add ("/simulcast/switch-off-by-hint", Fx, NULL, fx_setup,
+      test_switch_off_by_hint, fx_teardown);
+  g_test_add ("/simulcast/publish-layers", Fx, NULL, fx_setup,
+      test_publish_layers, fx_teardown);
+  g_test_add ("/simulcast/bandwidth-profile", Fx, NULL, fx_setup, test_profile,
+      fx_teardown);
+  return g_test_run ();
+}
