@@ -317,7 +317,7 @@ join (Request *req)
   HqSession *session = req->session;
   const gchar *room_id = NULL, *resume = NULL;
   JsonArray *rules = NULL;
-  JsonObject *profile = NULL;
+  JsonObject *profile = NULL, *video = NULL;
   g_autoptr (HqTokenClaims) claims = NULL;
   g_autoptr (GError) error = NULL;
   HqRoom *room;
@@ -336,7 +336,10 @@ join (Request *req)
   if (room == NULL || !field_rules (req, "subscribe_rules", &rules)
       || !field_object (req, "bandwidth_profile", &profile))
     return;
-  if (profile && !hq_participant_check_bandwidth_profile (profile, &error)) {
+  /* {"video": {...}}, as the bandwidth_profile request carries it */
+  if (profile
+      && (!hq_protocol_read_object (profile, "video", &video, &error)
+          || !hq_participant_check_bandwidth_profile (video, &error))) {
     reply_gerror (req, error);
     return;
   }
@@ -350,9 +353,9 @@ join (Request *req)
   }
   session->joined = TRUE;
   /* checked above; a peer-to-peer room has no use for it */
-  if (profile) {
+  if (video) {
     JsonObject *effect = hq_participant_set_bandwidth_profile (
-        session->participant, profile, NULL);
+        session->participant, video, NULL);
     if (effect)
       json_object_unref (effect);
   }

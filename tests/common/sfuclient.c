@@ -496,6 +496,24 @@ hq_sfu_client_ready (HqSfuClient *c, guint mlines)
       && c->sub_mlines >= mlines;
 }
 
+/* The fixed RTP header, version 2, no extensions. */
+static void
+write_header (guint8 *d, guint8 pt, guint16 seq, guint32 ts, guint32 ssrc)
+{
+  d[0] = 0x80;
+  d[1] = pt;
+  d[2] = seq >> 8;
+  d[3] = seq & 0xff;
+  d[4] = ts >> 24;
+  d[5] = ts >> 16;
+  d[6] = ts >> 8;
+  d[7] = ts & 0xff;
+  d[8] = ssrc >> 24;
+  d[9] = ssrc >> 16;
+  d[10] = ssrc >> 8;
+  d[11] = ssrc & 0xff;
+}
+
 guint16
 hq_sfu_client_send (HqSfuClient *c, gboolean video, gsize payload_len,
     gboolean drop, gboolean *sent)
@@ -508,18 +526,7 @@ hq_sfu_client_send (HqSfuClient *c, gboolean video, gsize payload_len,
   gsize len = 12 + MAX (payload_len, 10);
   gboolean ok = FALSE;
 
-  d[0] = 0x80;
-  d[1] = (guint8)(video ? c->video_pt : c->audio_pt);
-  d[2] = seq >> 8;
-  d[3] = seq & 0xff;
-  d[4] = ts >> 24;
-  d[5] = ts >> 16;
-  d[6] = ts >> 8;
-  d[7] = ts & 0xff;
-  d[8] = ssrc >> 24;
-  d[9] = ssrc >> 16;
-  d[10] = ssrc >> 8;
-  d[11] = ssrc & 0xff;
+  write_header (d, (guint8)(video ? c->video_pt : c->audio_pt), seq, ts, ssrc);
   /* A VP8 descriptor that starts a keyframe, so no subscriber waits. */
   d[12] = 0x10;
   d[13] = 0x00;
@@ -555,18 +562,8 @@ hq_sfu_client_send_layer (HqSfuClient *c, guint layer, gint64 capture_us,
   guint w = 320u << layer, h = 180u << layer;
 
   payload_len = CLAMP (payload_len, HQ_SFU_CLIENT_LAYER_MARK + 4, 1200);
-  d[0] = 0x90; /* X: RFC 8285 one-byte extensions follow */
-  d[1] = (guint8)c->video_pt;
-  d[2] = seq >> 8;
-  d[3] = seq & 0xff;
-  d[4] = ts >> 24;
-  d[5] = ts >> 16;
-  d[6] = ts >> 8;
-  d[7] = ts & 0xff;
-  d[8] = ssrc >> 24;
-  d[9] = ssrc >> 16;
-  d[10] = ssrc >> 8;
-  d[11] = ssrc & 0xff;
+  write_header (d, (guint8)c->video_pt, seq, ts, ssrc);
+  d[0] |= 0x10; /* X: RFC 8285 one-byte extensions follow */
   /* one word of extensions: MID "1" and the RID, as Chromium sends them */
   d[12] = 0xbe;
   d[13] = 0xde;
