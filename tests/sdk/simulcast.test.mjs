@@ -140,6 +140,12 @@ test('simulcast: three layers, small and large subscribers, unused layer paused,
   console.log('publisher layers:', JSON.stringify(layers));
   published = true;
 
+  // A profile the server refuses fails connect() with its sentence.
+  const refused = await call(small, ([t, r]) => window.app.tryProfile(t, r, { mode: 'big' }),
+    [await server.token('small', ROOM), ROOM]);
+  assert.equal(refused.connected, false);
+  assert.match(refused.message, /video\.mode must be grid, collaboration or presentation/);
+
   // The subscribers.
   await call(small, ([t, r]) => window.app.subscribe(t, r, 'small', { mode: 'grid' }),
     [await server.token('small', ROOM), ROOM]);

@@ -92,6 +92,17 @@ window.app = {
     return { sid: room.localParticipant.sid };
   },
 
+  // connect() with a bandwidth profile the server should refuse.
+  async tryProfile(token, name, profile) {
+    try {
+      const r = await Video.connect(token, { name, tracks: [], bandwidthProfile: { video: profile } });
+      r.disconnect();
+      return { connected: true };
+    } catch (error) {
+      return { connected: false, name: error.name, message: error.message };
+    }
+  },
+
   remoteTrack() {
     for (const p of room.participants.values()) {
       for (const pub of p.videoTracks.values()) if (pub.track) return pub.track;
