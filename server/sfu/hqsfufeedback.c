@@ -4,7 +4,6 @@
  * RTT and network quality). */
 #include "hqsfufeedback.h"
 #include "hqsfuforward.h"
-#include "hqsfusimulcast.h"
 #include "hqlog.h"
 #include "hqmetrics.h"
 

@@ -18,7 +18,7 @@
  */
 #include "hqsfuforward.h"
 #include "hqsfusr.h"
-#include "hqsfusimulcast.h"
+#include "hqsfulayers.h"
 #include "hqlog.h"
 #include "hqsfutap.h"
 #include "hqmetrics.h"
@@ -54,7 +54,7 @@ hq_sfu_track_new (HqSfuParticipant *publisher, const gchar *sid,
 void
 hq_sfu_track_free (HqSfuTrack *track)
 {
-  hq_sfu_simulcast_free_layers (track);
+  hq_sfu_track_free_layers (track);
   g_ptr_array_unref (track->subs);
   g_free (track->history);
   g_free (track->nack_seq);
@@ -64,6 +64,17 @@ hq_sfu_track_free (HqSfuTrack *track)
   g_free (track->mid);
   g_free (track->codec);
   g_free (track);
+}
+
+void
+hq_sfu_track_free_layers (HqSfuTrack *track)
+{
+  for (guint i = 0; i < track->n_layers; i++) {
+    g_free (track->layers[i]->rid);
+    hq_sfu_track_free (track->layers[i]);
+    track->layers[i] = NULL;
+  }
+  track->n_layers = 0;
 }
 
 HqSfuSub *
@@ -137,7 +148,12 @@ hq_sfu_request_keyframe (HqSfuTrack *track)
   gint64 now = g_get_monotonic_time ();
 
   if (track->n_layers > 0) {
-    hq_sfu_simulcast_request_keyframes (track);
+    /* simulcast: each layer somebody forwards or waits for */
+    gboolean want[HQ_SFU_MAX_LAYERS];
+    hq_sfu_layers_wanted (track, want);
+    for (guint i = 0; i < track->n_layers; i++)
+      if (want[i])
+        hq_sfu_request_keyframe (track->layers[i]);
     return;
   }
   /* One request at a time: a new one once the last was answered with a
@@ -440,6 +456,35 @@ unwrap_rtx (HqSfuTrack *track, const guint8 *data, const HqRtpHeader *hdr,
   return TRUE;
 }
 
+/* A packet of a simulcast layer: to the subscriptions that forward that
+ * layer or switch to it here (hqsfulayers.c). */
+static void
+forward_layer (HqSfuTrack *layer, const guint8 *data, const HqRtpHeader *hdr,
+    gboolean keyframe, gint64 now)
+{
+  HqSfuTrack *t = layer->parent;
+
+  if (keyframe)
+    hq_rtp_vp8_keyframe_size (data + hdr->payload_offset, hdr->payload_len,
+        &layer->width, &layer->height);
+  if (!t->enabled)
+    return;
+  for (guint i = 0; i < t->subs->len; i++) {
+    HqSfuSub *sub = g_ptr_array_index (t->subs, i);
+
+    switch (hq_sfu_layer_takes (sub, layer, hdr, keyframe, now)) {
+      case HQ_SFU_LAYER_FORWARD:
+        hq_sfu_forward (sub, data, hdr, keyframe, FALSE);
+        break;
+      case HQ_SFU_LAYER_WANTS_KEYFRAME:
+        hq_sfu_request_keyframe (layer);
+        break;
+      case HQ_SFU_LAYER_SKIP:
+        break;
+    }
+  }
+}
+
 void
 hq_sfu_on_publish_packet (
     gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
@@ -460,7 +505,7 @@ hq_sfu_on_publish_packet (
   hq_metrics_count (HQ_COUNTER_RTP_RECEIVED_BYTES, len);
   track = g_hash_table_lookup (p->pub_ssrcs, GUINT_TO_POINTER (hdr.ssrc));
   if (track == NULL)
-    track = hq_sfu_simulcast_learn (p, data, &hdr);
+    track = hq_sfu_layer_learn (p, data, &hdr);
   if (track && hdr.ssrc == track->rtx_ssrc) {
     /* A retransmission we (or a subscriber through us) asked for: it goes
      * on as the original packet. */
@@ -502,7 +547,7 @@ hq_sfu_on_publish_packet (
   if (keyframe)
     track->last_keyframe_us = now;
   if (track->parent) {
-    hq_sfu_simulcast_packet (track, data, &hdr, keyframe, now);
+    forward_layer (track, data, &hdr, keyframe, now);
     return;
   }
   for (guint i = 0; i < track->subs->len; i++)

@@ -10,6 +10,8 @@ G_BEGIN_DECLS
 HqSfuTrack *hq_sfu_track_new (HqSfuParticipant *publisher, const gchar *sid,
     const gchar *name, HqSdpKind kind);
 void hq_sfu_track_free (HqSfuTrack *track);
+/* Frees a simulcast track's layers (hqsfustate.h). */
+void hq_sfu_track_free_layers (HqSfuTrack *track);
 HqSfuSub *hq_sfu_sub_new (HqSfuTrack *track, HqSfuParticipant *subscriber);
 void hq_sfu_sub_free (HqSfuSub *sub);
 /* Asks @track's publisher for a keyframe (PLI), rate-limited. */

@@ -28,7 +28,7 @@
 #include "hqsfusimulcast.h"
 #include "hqsfuedge.h"
 #include "hqsfuforward.h"
-#include "hqsfusr.h"
+#include "hqsfulayers.h"
 #include "hqlog.h"
 #include "hqsfucmd.h"
 
@@ -79,17 +79,6 @@ hq_sfu_simulcast_unmap (HqSfuTrack *track)
   }
 }
 
-void
-hq_sfu_simulcast_free_layers (HqSfuTrack *track)
-{
-  for (guint i = 0; i < track->n_layers; i++) {
-    g_free (track->layers[i]->rid);
-    hq_sfu_track_free (track->layers[i]);
-    track->layers[i] = NULL;
-  }
-  track->n_layers = 0;
-}
-
 gboolean
 hq_sfu_simulcast_map (
     HqSfuTrack *track, const HqSdpMedia *om, const HqSdpMedia *am)
@@ -101,7 +90,7 @@ hq_sfu_simulcast_map (
 
   if (!simulcast || !same_rids (track, om)) {
     hq_sfu_simulcast_unmap (track);
-    hq_sfu_simulcast_free_layers (track);
+    hq_sfu_track_free_layers (track);
   }
   if (!simulcast)
     return FALSE;
@@ -136,128 +125,7 @@ hq_sfu_simulcast_map (
   return TRUE;
 }
 
-/* The RID (or repaired RID) an extension of @data carries, into @buf. */
-static gboolean
-read_sdes (const guint8 *data, const HqRtpHeader *hdr, guint id, gchar *buf,
-    gsize size)
-{
-  HqRtpExt ext;
-
-  /* the MID, RID and repaired-RID extensions are all SDES text */
-  return id != 0 && hq_rtp_ext_find (data, hdr, (guint8)id, &ext)
-      && hq_rtp_ext_read_mid (&ext, buf, size);
-}
-
-static HqSfuTrack *
-find_layer (HqSfuTrack *track, const gchar *rid)
-{
-  for (guint i = 0; i < track->n_layers; i++)
-    if (g_strcmp0 (track->layers[i]->rid, rid) == 0)
-      return track->layers[i];
-  return NULL;
-}
-
-HqSfuTrack *
-hq_sfu_simulcast_learn (
-    HqSfuParticipant *p, const guint8 *data, const HqRtpHeader *hdr)
-{
-  guint n_simulcast = 0;
-
-  for (guint i = 0; i < p->tracks->len; i++)
-    n_simulcast +=
-        ((HqSfuTrack *)g_ptr_array_index (p->tracks, i))->n_layers > 0;
-  for (guint i = 0; n_simulcast > 0 && i < p->tracks->len; i++) {
-    HqSfuTrack *t = g_ptr_array_index (p->tracks, i);
-    gchar mid[64], rid[HQ_SDP_MAX_RID_LEN + 1];
-    gboolean repaired = FALSE;
-    HqSfuTrack *l;
-
-    if (t->n_layers == 0)
-      continue;
-    if (read_sdes (data, hdr, t->mid_ext_id, mid, sizeof mid)) {
-      if (g_strcmp0 (mid, t->mid) != 0)
-        continue;
-    } else if (n_simulcast > 1) {
-      continue; /* which m-line it is, only the MID could say */
-    }
-    if (!read_sdes (data, hdr, t->rid_ext_id, rid, sizeof rid)) {
-      if (!read_sdes (data, hdr, t->rrid_ext_id, rid, sizeof rid))
-        return NULL;
-      repaired = TRUE;
-    }
-    l = find_layer (t, rid);
-    if (l == NULL)
-      return NULL;
-    if (repaired) {
-      if (l->rtx_ssrc)
-        g_hash_table_remove (p->pub_ssrcs, GUINT_TO_POINTER (l->rtx_ssrc));
-      l->rtx_ssrc = hdr->ssrc;
-    } else {
-      if (l->ssrc)
-        g_hash_table_remove (p->pub_ssrcs, GUINT_TO_POINTER (l->ssrc));
-      l->ssrc = hdr->ssrc;
-      l->gone = FALSE;
-      l->have_sr = FALSE;
-      l->last_packet_us = 0;
-      hq_rtp_recv_stats_init (&l->stats, l->ssrc, l->clock_rate);
-    }
-    g_hash_table_insert (p->pub_ssrcs, GUINT_TO_POINTER (hdr->ssrc), l);
-    hq_log_message (HQ_LOG_INFO, "sfu",
-        "track %s of %s: layer %s is %s ssrc %u", t->sid, p->sid, rid,
-        repaired ? "the RTX of" : "", hdr->ssrc);
-    return l;
-  }
-  return NULL;
-}
-
 /* --- subscriptions --- */
-
-HqSfuTrack *
-hq_sfu_sub_stream (HqSfuSub *sub)
-{
-  HqSfuTrack *t = sub->track;
-
-  if (t->n_layers == 0)
-    return t;
-  if (sub->layer >= 0 && (guint)sub->layer < t->n_layers)
-    return t->layers[sub->layer];
-  if (sub->target_layer >= 0 && (guint)sub->target_layer < t->n_layers)
-    return t->layers[sub->target_layer];
-  return t->layers[0];
-}
-
-gboolean
-hq_sfu_sub_nack_ok (const HqSfuSub *sub, guint16 out_seq)
-{
-  return !sub->have_switch_seq || out_seq == sub->switch_seq
-      || hq_rtp_seq_newer (out_seq, sub->switch_seq);
-}
-
-static void
-send_switch_event (HqSfuSub *sub, gboolean off)
-{
-  JsonObject *msg = hq_protocol_message_new (
-      off ? HQ_MESSAGE_TRACK_SWITCHED_OFF : HQ_MESSAGE_TRACK_SWITCHED_ON, NULL);
-
-  json_object_set_string_member (msg, "track_sid", sub->track->sid);
-  json_object_set_string_member (
-      msg, "participant_sid", sub->track->publisher->sid);
-  if (off)
-    json_object_set_string_member (
-        msg, "reason", hq_switch_off_reason_name (sub->off_reason));
-  hq_sfu_room_send (sub->subscriber->media->room, sub->subscriber->sid, msg);
-  json_object_unref (msg);
-  sub->off_announced = off;
-}
-
-void
-hq_sfu_sub_forwarding (HqSfuSub *sub)
-{
-  if (sub->off_reason == HQ_SWITCH_OFF_BY_PUBLISHER)
-    sub->off_reason = HQ_SWITCH_OFF_NONE;
-  if (sub->off_announced && sub->off_reason == HQ_SWITCH_OFF_NONE)
-    send_switch_event (sub, FALSE);
-}
 
 /* Makes @reason @sub's state; the event goes once its subscriber knows
  * the track (its answer is in). */
@@ -278,10 +146,10 @@ set_off (HqSfuSub *sub, HqSwitchOffReason reason)
       sub->target_layer = -1;
     }
     if (reason != HQ_SWITCH_OFF_NONE && sub->negotiated)
-      send_switch_event (sub, TRUE);
+      hq_sfu_sub_switch_event (sub, TRUE);
   } else if (reason != HQ_SWITCH_OFF_NONE && !sub->off_announced
       && sub->negotiated) {
-    send_switch_event (sub, TRUE);
+    hq_sfu_sub_switch_event (sub, TRUE);
   }
 }
 
@@ -432,96 +300,6 @@ hq_sfu_sub_apply_hint (HqSfuSub *sub)
   sub->hint_width = hint ? hint->width : 0;
   sub->hint_height = hint ? hint->height : 0;
   select_sub (sub, g_get_monotonic_time (), TRUE);
-}
-
-/* Moves @sub onto @layer at its keyframe @hdr: sequence numbers go on by
- * one, timestamps on the same capture clock (this file's opening
- * comment). */
-static void
-switch_layer (
-    HqSfuSub *sub, HqSfuTrack *layer, const HqRtpHeader *hdr, gint64 now)
-{
-  HqSfuTrack *t = sub->track;
-  HqSfuTrack *old = sub->layer >= 0 ? t->layers[sub->layer] : NULL;
-
-  sub->waiting_keyframe = FALSE;
-  if (sub->started) {
-    guint32 delta = 0;
-    gboolean by_clock = old && old->have_sr && layer->have_sr;
-
-    if (by_clock) {
-      gint64 moved = (layer->sr_ntp_us - old->sr_ntp_us) * (gint64)t->clock_rate
-          / G_USEC_PER_SEC;
-      delta = sub->ts_delta + old->sr_rtp - layer->sr_rtp + (guint32)moved;
-      /* never at or before what the subscriber already has */
-      by_clock = (gint32)(hdr->timestamp + delta - sub->last_ts) > 0;
-    }
-    if (!by_clock) {
-      guint32 ticks = (guint32)MAX (
-          1, (now - sub->last_us) * (gint64)t->clock_rate / G_USEC_PER_SEC);
-      delta = sub->last_ts + ticks - hdr->timestamp;
-    }
-    sub->ts_delta = delta;
-    sub->seq_delta = (guint16)(sub->last_seq + 1 - hdr->seq);
-    sub->switch_seq = (guint16)(sub->last_seq + 1);
-    sub->have_switch_seq = TRUE;
-  }
-  hq_log_message (HQ_LOG_INFO, "sfu",
-      "subscriber %s, track %s: layer %s -> %s at a keyframe",
-      sub->subscriber->sid, t->sid, old ? old->rid : "none", layer->rid);
-  sub->layer = (gint)layer->layer_index;
-  sub->switched_us = now;
-  if (sub->started && layer->have_sr)
-    hq_sfu_send_sender_report_now (sub, now);
-}
-
-void
-hq_sfu_simulcast_packet (HqSfuTrack *layer, const guint8 *data,
-    const HqRtpHeader *hdr, gboolean keyframe, gint64 now)
-{
-  HqSfuTrack *t = layer->parent;
-  gint index = (gint)layer->layer_index;
-
-  if (keyframe)
-    hq_rtp_vp8_keyframe_size (data + hdr->payload_offset, hdr->payload_len,
-        &layer->width, &layer->height);
-  if (!t->enabled)
-    return;
-  for (guint i = 0; i < t->subs->len; i++) {
-    HqSfuSub *sub = g_ptr_array_index (t->subs, i);
-
-    /* (one disabled by the publisher resumes at its next keyframe) */
-    if ((sub->off_reason != HQ_SWITCH_OFF_NONE
-            && sub->off_reason != HQ_SWITCH_OFF_BY_PUBLISHER)
-        || !sub->negotiated)
-      continue;
-    if (index == sub->target_layer && index != sub->layer) {
-      if (!keyframe) {
-        hq_sfu_request_keyframe (layer);
-        continue;
-      }
-      switch_layer (sub, layer, hdr, now);
-    }
-    if (index == sub->layer)
-      hq_sfu_forward (sub, data, hdr, keyframe, FALSE);
-  }
-}
-
-void
-hq_sfu_simulcast_request_keyframes (HqSfuTrack *track)
-{
-  gboolean want[HQ_SFU_MAX_LAYERS] = { FALSE };
-
-  for (guint i = 0; i < track->subs->len; i++) {
-    HqSfuSub *sub = g_ptr_array_index (track->subs, i);
-    if (sub->layer >= 0)
-      want[sub->layer] = TRUE;
-    if (sub->target_layer >= 0)
-      want[sub->target_layer] = TRUE;
-  }
-  for (guint i = 0; i < track->n_layers; i++)
-    if (want[i])
-      hq_sfu_request_keyframe (track->layers[i]);
 }
 
 /* --- adaptive simulcast --- */

@@ -7,37 +7,17 @@
 
 G_BEGIN_DECLS
 
+/* Forgets the layers' SSRCs in the publisher's table (remap, removal). */
+void hq_sfu_simulcast_unmap (HqSfuTrack *track);
 /* Publishing: gives @track a layer per RID of offer m-line @om (answered
  * by @am) and forgets its old layers; FALSE (no layers) for an m-line
  * without a=simulcast. */
 gboolean hq_sfu_simulcast_map (
     HqSfuTrack *track, const HqSdpMedia *om, const HqSdpMedia *am);
-/* Forgets the layers' SSRCs in the publisher's table (remap, removal). */
-void hq_sfu_simulcast_unmap (HqSfuTrack *track);
-void hq_sfu_simulcast_free_layers (HqSfuTrack *track);
-/* A packet of an SSRC @p has not seen: the layer (or, for a repaired-RID,
- * the layer whose RTX it is) its MID and RID extensions name, with the
- * SSRC learnt; NULL when it names none. */
-HqSfuTrack *hq_sfu_simulcast_learn (
-    HqSfuParticipant *p, const guint8 *data, const HqRtpHeader *hdr);
-/* A media packet of @layer, after its own bookkeeping: forwarded to the
- * subscribers that receive that layer, or that switch to it here. */
-void hq_sfu_simulcast_packet (HqSfuTrack *layer, const guint8 *data,
-    const HqRtpHeader *hdr, gboolean keyframe, gint64 now);
-/* Keyframe requests for a simulcast @track: to each layer a subscriber
- * receives or waits for. */
-void hq_sfu_simulcast_request_keyframes (HqSfuTrack *track);
 /* Tells @track's publisher which layers to send (publish_layers) when
  * that changed, or always with @force. */
 void hq_sfu_simulcast_announce (HqSfuTrack *track, gboolean force);
 
-/* The stream @sub's packets come from now: its layer, or the track. */
-HqSfuTrack *hq_sfu_sub_stream (HqSfuSub *sub);
-/* FALSE for a NACKed sequence number (in @sub's numbering) from before
- * its last layer switch: the history of the new layer does not hold it. */
-gboolean hq_sfu_sub_nack_ok (const HqSfuSub *sub, guint16 out_seq);
-/* Forwarding to @sub starts or resumes: track_switched_on if it was off. */
-void hq_sfu_sub_forwarding (HqSfuSub *sub);
 /* A new subscription takes its subscriber's hint for the track. */
 void hq_sfu_sub_apply_hint (HqSfuSub *sub);
 

@@ -3,7 +3,6 @@
  * RTP clock in the subscriber's timestamps, once a second and at once
  * whenever the mapping is new or moved. */
 #include "hqsfusr.h"
-#include "hqsfusimulcast.h"
 
 /* --- our sender reports --- */
 

@@ -316,6 +316,31 @@ struct _HqSfuRoomMedia
   guint32 sfu_ssrc; /* sender SSRC of our own RTCP */
 };
 
+/* The stream @sub's packets come from now: a simulcast track's layer it
+ * forwards (else the one it waits for, else the lowest), or the track. */
+static inline HqSfuTrack *
+hq_sfu_sub_stream (HqSfuSub *sub)
+{
+  HqSfuTrack *t = sub->track;
+
+  if (t->n_layers == 0)
+    return t;
+  if (sub->layer >= 0 && (guint)sub->layer < t->n_layers)
+    return t->layers[sub->layer];
+  if (sub->target_layer >= 0 && (guint)sub->target_layer < t->n_layers)
+    return t->layers[sub->target_layer];
+  return t->layers[0];
+}
+
+/* FALSE for a NACKed sequence number (in @sub's numbering) from before
+ * its last layer switch: the new layer's history does not hold it. */
+static inline gboolean
+hq_sfu_sub_nack_ok (const HqSfuSub *sub, guint16 out_seq)
+{
+  return !sub->have_switch_seq || out_seq == sub->switch_seq
+      || (gint16)(out_seq - sub->switch_seq) > 0;
+}
+
 /* Whether @t is there and connected. */
 static inline gboolean
 hq_sfu_connected (HqTransport *t)
