@@ -318,6 +318,11 @@ async function join(params) {
     }
     const pending = Video.connect(token, {
       name: params.room, tracks, dominantSpeaker: true, networkQuality: { local: 3, remote: 3 },
+      // Group rooms: the camera in three layers, and the server told which
+      // tiles show (and how large), so it sends each the layer it needs
+      // and nothing for what is hidden (docs/web.md, "In the call").
+      preferredVideoCodecs: [{ codec: 'VP8', simulcast: true }],
+      bandwidthProfile: { video: { mode: 'collaboration', dominantSpeakerPriority: 'high' } },
       // A waiting room: the waiting screen until a host admits us.
       hqOnWaiting: () => waiting.show(),
       ...(secret ? { e2ee: { secret } } : {}),

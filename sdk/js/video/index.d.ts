@@ -125,14 +125,18 @@ export declare class NetworkQualityStats {
 }
 
 export type TrackSwitchOffMode = 'detected' | 'predicted' | 'disabled';
+/** Why the server stopped forwarding a remote video track to this participant. */
+export type TrackSwitchOffReason = 'disabled-by-subscriber' | 'disabled-by-publisher'
+  | 'max-bandwidth-reached' | 'network-congestion';
 export type BandwidthProfileMode = 'grid' | 'collaboration' | 'presentation';
 export interface VideoBandwidthProfileOptions {
   contentPreferencesMode?: 'auto' | 'manual';
   dominantSpeakerPriority?: Track.Priority;
   maxSubscriptionBitrate?: number;
-  /** Deprecated in twilio-video; 0 (no video) is applied here, as subscribe rules. */
+  /** Deprecated in twilio-video; 0 (no video) is applied here, as subscribe rules, other values are not. */
   maxTracks?: number;
   mode?: BandwidthProfileMode;
+  /** 'auto' (default): tracks not shown in an attached element are switched off. */
   clientTrackSwitchOffControl?: 'auto' | 'manual';
   trackSwitchOffMode?: TrackSwitchOffMode;
 }
@@ -326,6 +330,8 @@ interface RemoteMediaTrackMembers {
   sid: Track.SID;
   priority: Track.Priority | null;
   isSwitchedOff: boolean;
+  /** Why the track is switched off; null while it is on. */
+  switchOffReason: TrackSwitchOffReason | null;
   isEnabled: boolean;
   setPriority(priority: Track.Priority | null): this;
 }
@@ -338,11 +344,14 @@ export interface VideoContentPreferences {
   renderDimensions?: VideoTrack.Dimensions;
 }
 export declare class RemoteVideoTrack extends VideoTrack {
+  /** Group rooms with bandwidthProfile.video.clientTrackSwitchOffControl 'manual'. */
   switchOn(): this;
   switchOff(): this;
+  /** Group rooms with bandwidthProfile.video.contentPreferencesMode 'manual'. */
   setContentPreferences(content: VideoContentPreferences): this;
-  on(event: 'dimensionsChanged' | 'disabled' | 'enabled' | 'started' | 'stopped' | 'switchedOff' | 'switchedOn',
+  on(event: 'dimensionsChanged' | 'disabled' | 'enabled' | 'started' | 'stopped' | 'switchedOn',
     listener: (track: this) => void): this;
+  on(event: 'switchedOff', listener: (track: this, reason: TrackSwitchOffReason | null) => void): this;
   on(event: string, listener: Listener): this;
 }
 export interface RemoteVideoTrack extends RemoteMediaTrackMembers {}
@@ -401,7 +410,8 @@ export declare class RemoteTrackPublication extends TrackPublication {
   publishPriority: Track.Priority;
   track: RemoteTrack | null;
   on(event: 'publishPriorityChanged', listener: (priority: Track.Priority) => void): this;
-  on(event: 'subscribed' | 'unsubscribed', listener: (track: RemoteTrack) => void): this;
+  on(event: 'subscribed' | 'unsubscribed' | 'trackSwitchedOff' | 'trackSwitchedOn',
+    listener: (track: RemoteTrack) => void): this;
   on(event: 'trackDisabled' | 'trackEnabled', listener: () => void): this;
   on(event: string, listener: Listener): this;
 }

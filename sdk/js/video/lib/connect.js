@@ -3,7 +3,7 @@ import { errors } from './errors.js';
 import { log, setLogLevel } from './log.js';
 import { Room } from './room.js';
 import { Signal, signalUrl } from './signal.js';
-import { LocalAudioTrack, LocalVideoTrack, LocalDataTrack } from './tracks.js';
+import { LocalAudioTrack, LocalVideoTrack, LocalDataTrack, bandwidthProfileMessage } from './tracks.js';
 
 const TRACK_OPTION_KEYS = ['name', 'logLevel', 'workaroundWebKitBug180748',
   'workaroundWebKitBug1208516', 'getUserMedia', 'enumerateDevices', 'MediaStream',
@@ -47,29 +47,22 @@ export async function createLocalVideoTrack(options = {}) {
   return track;
 }
 
-// What of `bandwidthProfile` the server does today (docs/sdk.md,
-// "bandwidthProfile"): it shares a subscriber's bandwidth between the
-// video tracks it receives by their publish priority (weights 1, 2, 4),
-// as Twilio's 'collaboration' mode does, whatever the mode; `maxTracks: 0`
-// (no video track on) becomes subscribe rules that receive audio and data
-// only.  The rest is not applied yet, and the log says so.
+// The part of `bandwidthProfile` that becomes subscribe rules:
+// `maxTracks: 0` (no video track on) receives audio and data only.  The
+// rest goes to the server as `bandwidth_profile` (tracks.js); what it has
+// no field for is logged.
 function bandwidthRules(profile) {
   const video = profile?.video;
   if (!video || typeof video !== 'object') return null;
-  if (video.mode && !['grid', 'collaboration', 'presentation'].includes(video.mode)) {
-    log.warn(`bandwidthProfile.video.mode ${video.mode} is not grid, collaboration or presentation; ignored`);
-  } else if (video.mode && video.mode !== 'collaboration') {
-    log.info(`bandwidthProfile.video.mode ${video.mode}: the server shares bandwidth by track priority, `
-      + 'as in collaboration mode');
-  }
-  for (const key of ['maxSubscriptionBitrate', 'renderDimensions', 'dominantSpeakerPriority']) {
-    if (video[key] !== undefined) log.info(`bandwidthProfile.video.${key} is not applied yet`);
-  }
-  for (const key of ['clientTrackSwitchOffControl', 'contentPreferencesMode']) {
-    if (video[key] === 'manual') log.info(`bandwidthProfile.video.${key} 'manual' is not applied yet (no track switch-off)`);
+  if (video.renderDimensions !== undefined) {
+    log.info('bandwidthProfile.video.renderDimensions is not applied (deprecated in twilio-video; '
+      + 'the sizes of the attached elements are used)');
   }
   if (video.maxTracks === 0) return [{ type: 'include', kind: 'audio' }, { type: 'include', kind: 'data' }];
-  if (video.maxTracks !== undefined) log.info('bandwidthProfile.video.maxTracks other than 0 is not applied yet');
+  if (video.maxTracks !== undefined) {
+    log.info('bandwidthProfile.video.maxTracks other than 0 is not applied (deprecated in twilio-video; '
+      + 'tracks that are not shown are switched off)');
+  }
   return null;
 }
 
@@ -128,6 +121,8 @@ export function connect(token, options = {}) {
     if (options.name) join.room = options.name;
     const rules = options.automaticSubscription === false ? [] : bandwidthRules(options.bandwidthProfile);
     if (rules) join.subscribe_rules = rules;
+    const profile = bandwidthProfileMessage(options.bandwidthProfile);
+    if (profile) join.bandwidth_profile = profile;
     const joined = await signal.request('join', join);
     if (canceled) throw new Error('Canceled');
     const p2p = ['peer-to-peer', 'go'].includes(joined.room.type);

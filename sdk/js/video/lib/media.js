@@ -22,6 +22,28 @@ export function rtcConfiguration(options, joinIceServers) {
 
 const CODEC_MIME = { VP8: 'video/VP8', H264: 'video/H264', VP9: 'video/VP9' };
 
+// Simulcast (docs/sdk.md, "Simulcast"): the three layers of a video track,
+// lowest resolution first as the server expects them (docs/protocol.md,
+// "Simulcast and bandwidth profiles"), with the bit rates each may use.
+export const SIMULCAST_LAYERS = [
+  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150000 },
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500000 },
+  { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1500000 },
+];
+
+// Whether connect()'s preferredVideoCodecs asks for simulcast the way
+// twilio-video does: VP8 first, with `simulcast: true`.
+export function wantsSimulcast(preferred) {
+  const first = Array.isArray(preferred) ? preferred[0] : null;
+  return Boolean(first && typeof first === 'object' && first.codec === 'VP8' && first.simulcast === true);
+}
+
+// The sendEncodings of a simulcast video track; `max` (maxVideoBitrate)
+// caps every layer.
+export function simulcastEncodings(max) {
+  return SIMULCAST_LAYERS.map((l) => ({ ...l, maxBitrate: max ? Math.min(max, l.maxBitrate) : l.maxBitrate }));
+}
+
 // The server's limit on one data track message (docs/protocol.md, "Data
 // tracks in group rooms"): bytes of a string's UTF-8, or of binary data.
 export const MAX_DATA_MESSAGE = 16384;
@@ -227,7 +249,9 @@ export class SfuMedia {
       const track = p.track;
       const max = track.kind === 'audio' ? this.options.maxAudioBitrate : this.options.maxVideoBitrate;
       const init = { direction: 'sendonly', streams: [new MediaStream([track.mediaStreamTrack])] };
-      if (max) init.sendEncodings = [{ maxBitrate: max }];
+      if (track.kind === 'video' && wantsSimulcast(this.options.preferredVideoCodecs)) {
+        init.sendEncodings = simulcastEncodings(max);
+      } else if (max) init.sendEncodings = [{ maxBitrate: max }];
       const tr = this.pub.addTransceiver(track.mediaStreamTrack, init);
       if (this.crypt) encryptSender(this.crypt, tr.sender, track.kind, () => this.localIdentity);
       if (track.kind === 'video') {
@@ -264,6 +288,27 @@ export class SfuMedia {
       this.pubQueue = Promise.resolve();
       throw new errors.MediaClientRemoteDescFailedError(`Cannot apply the publish answer: ${err.message}`);
     }
+    if (wantsSimulcast(this.options.preferredVideoCodecs)) {
+      for (const [p, tr] of added) {
+        if (p.kind === 'video') await this._simulcastRefused(tr, answer.sdp);
+      }
+    }
+  }
+
+  // A server without simulcast answers without a=simulcast, and the
+  // browser keeps only the first layer, the quarter-size one: the track
+  // is then sent at full size, as without simulcast.
+  async _simulcastRefused(tr, sdp) {
+    const params = tr.sender.getParameters();
+    if (params.encodings?.length !== 1) return;
+    const section = sdp.split(/\r\n(?=m=)/).find((m) => m.includes(`\r\na=mid:${tr.mid}\r\n`)) || '';
+    if (section.includes('\r\na=simulcast:')) return;
+    log.info('the server did not take simulcast; the video goes out as one full-size layer');
+    const e = params.encodings[0];
+    e.scaleResolutionDownBy = 1;
+    if (this.options.maxVideoBitrate) e.maxBitrate = this.options.maxVideoBitrate;
+    else delete e.maxBitrate;
+    await tr.sender.setParameters(params).catch((err) => log.warn('setParameters failed:', err.message));
   }
 
   _undo(added) {
@@ -294,11 +339,34 @@ export class SfuMedia {
       const params = tr.sender.getParameters();
       if (!params.encodings?.length) continue;
       for (const e of params.encodings) {
-        if (max) e.maxBitrate = max;
+        const layer = SIMULCAST_LAYERS.find((l) => l.rid === e.rid);
+        if (layer) e.maxBitrate = max ? Math.min(max, layer.maxBitrate) : layer.maxBitrate;
+        else if (max) e.maxBitrate = max;
         else delete e.maxBitrate;
       }
       tr.sender.setParameters(params).catch((err) => log.warn('setParameters failed:', err));
     }
+  }
+
+  // The server's publish_layers (adaptive simulcast): the layers of one of
+  // our tracks that somebody receives.  The others stop being encoded.
+  onPublishLayers(msg) {
+    this.pubQueue = this.pubQueue.then(async () => {
+      const mid = this.mapped.get(msg.track_sid);
+      const tr = this.pub?.getTransceivers().find((t) => t.mid === mid);
+      if (this.closed || mid === undefined || !tr) return;
+      const active = new Map((msg.layers || []).map((l) => [l.rid, l.active !== false]));
+      const params = tr.sender.getParameters();
+      let changed = false;
+      for (const e of params.encodings || []) {
+        if (!e.rid || !active.has(e.rid) || e.active === active.get(e.rid)) continue;
+        e.active = active.get(e.rid);
+        changed = true;
+      }
+      if (!changed) return;
+      log.debug(`${msg.track_sid} layers:`, (params.encodings || []).map((e) => `${e.rid}=${e.active}`).join(' '));
+      await tr.sender.setParameters(params);
+    }).catch((err) => log.warn('publish_layers: setParameters failed:', err.message));
   }
 
   onSubscribeOffer(msg) {

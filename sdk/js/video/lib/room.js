@@ -8,7 +8,9 @@ import { SfuMedia, fromBase64 } from './media.js';
 import { P2pMedia } from './p2p.js';
 import { LocalParticipant, RemoteParticipant, RemoteTrackPublication } from './participants.js';
 import { Signal } from './signal.js';
-import { RemoteAudioTrack, RemoteDataTrack, RemoteVideoTrack } from './tracks.js';
+import {
+  RemoteAudioTrack, RemoteDataTrack, RemoteVideoTrack, TrackHints, bandwidthProfileMessage,
+} from './tracks.js';
 
 // joined.recording or a recording event as Room.hqRecording.
 function recordingState(r) {
@@ -39,6 +41,8 @@ export class Room extends EventEmitter {
         // Why the room is reconnecting: the signalling connection is being
         // resumed, and which media connections are being restarted.
         signalDown: false, mediaLost: new Set(),
+        // Tracks the server switched off before we had them: sid -> reason.
+        switchedOff: new Map(),
       },
     });
     const link = {
@@ -68,6 +72,15 @@ export class Room extends EventEmitter {
         () => [...this.localParticipant.tracks.values()])
       : new SfuMedia(link, handlers, { ...context.options });
     Object.defineProperty(this, '_media', { enumerable: false, value: media });
+    // Group rooms with a video bandwidth profile: which remote video tracks
+    // the page shows, and at what size (tracks.js).
+    const video = context.options.bandwidthProfile?.video;
+    Object.defineProperty(this, '_hints', {
+      enumerable: false,
+      value: !context.p2p && video && typeof video === 'object'
+        ? new TrackHints((type, fields) => this._c.signal.request(type, fields), video) : null,
+    });
+    if (joined.bandwidth_profile) log.debug('bandwidth profile in effect:', JSON.stringify(joined.bandwidth_profile));
     media.iceServers = joined.ice_servers;
     // end-to-end keys are per sender: ours by the identity the server gave
     this._media.localIdentity = joined.participant.identity;
@@ -186,6 +199,12 @@ export class Room extends EventEmitter {
       track = new Cls(pub.trackSid, mst, pub.trackName, pub.isTrackEnabled);
       track.on('started', () => p.emit('trackStarted', track));
       track.on('dimensionsChanged', () => p.emit('trackDimensionsChanged', track));
+      const off = this._c.switchedOff.get(desc.track_sid);
+      if (off !== undefined) {
+        track.isSwitchedOff = true;
+        track.switchOffReason = off;
+      }
+      if (desc.kind === 'video') this._hints?.add(track);
       if (!this._c.context.p2p) {
         Object.defineProperty(track, '_prioritySender', {
           enumerable: false,
@@ -207,12 +226,14 @@ export class Room extends EventEmitter {
     pub.track = null;
     if (track.kind === 'data') track.isSubscribed = false;
     else track._stopWatching();
+    if (track.kind === 'video') this._hints?.remove(track);
     pub.emit('unsubscribed', track);
     p.emit('trackUnsubscribed', track, pub);
   }
 
   _unpublished(p, pub) {
     this._unsubscribed(p.sid, pub.trackSid);
+    this._c.switchedOff.delete(pub.trackSid);
     p._removePublication(pub);
     p.emit('trackUnpublished', pub);
   }
@@ -268,6 +289,27 @@ export class Room extends EventEmitter {
     }
   }
 
+  // The server stopped or started forwarding a track to us (bandwidth
+  // profiles, docs/protocol.md): the track's switchedOff/switchedOn, the
+  // participant's and the room's trackSwitchedOff/trackSwitchedOn.
+  _switched(msg) {
+    const off = msg.type === 'track_switched_off';
+    const reason = off ? msg.reason || null : null;
+    if (off) this._c.switchedOff.set(msg.track_sid, reason);
+    else this._c.switchedOff.delete(msg.track_sid);
+    const p = this._participant(msg.participant_sid);
+    const pub = p?.tracks.get(msg.track_sid);
+    const track = pub?.track;
+    if (!track || track.kind === 'data' || !track._setSwitchedOff(off, reason)) return;
+    if (off) {
+      pub.emit('trackSwitchedOff', track);
+      p.emit('trackSwitchedOff', track, pub);
+    } else {
+      pub.emit('trackSwitchedOn', track);
+      p.emit('trackSwitchedOn', track, pub);
+    }
+  }
+
   _onEvent(msg) {
     const options = this._c.context.options;
     const media = ['subscribe_offer', 'candidate', 'end_of_candidates', 'publish_answer', 'peer_offer',
@@ -319,6 +361,13 @@ export class Room extends EventEmitter {
       case 'track_disabled':
       case 'track_priority_changed':
         this._trackEvent(msg);
+        return;
+      case 'track_switched_off':
+      case 'track_switched_on':
+        this._switched(msg);
+        return;
+      case 'publish_layers':
+        this._media.onPublishLayers?.(msg);
         return;
       case 'dominant_speaker': {
         if (!options.dominantSpeaker) return;
@@ -425,8 +474,10 @@ export class Room extends EventEmitter {
         await signal.open();
         const events = [];
         signal.onEvent = (msg) => events.push(msg);
+        const profile = bandwidthProfileMessage(this._c.context.options.bandwidthProfile);
         const joined = await signal.request('join', {
           token: this._c.context.token, room: this.sid, resume_token: this._c.resumeToken,
+          ...(profile ? { bandwidth_profile: profile } : {}),
         });
         if (this.state !== 'reconnecting') {
           signal.close();
@@ -500,6 +551,7 @@ export class Room extends EventEmitter {
     signal.send({ type: 'leave' });
     signal.close();
     this._media.close();
+    this._hints?.close();
     const local = this.localParticipant;
     for (const pub of local.tracks.values()) {
       pub._unfollow?.();

@@ -89,6 +89,7 @@ export class MediaTrack extends Track {
     if (this.kind === 'video') el.playsInline = true;
     el.srcObject = new MediaStream([this.mediaStreamTrack]);
     this._attachments.add(el);
+    this._hints?.attached(this, el);
     if (el.paused) el.play().catch((err) => log.debug('play() of an attached element failed', err));
     return el;
   }
@@ -100,6 +101,7 @@ export class MediaTrack extends Track {
       if (!el || !this._attachments.has(el)) continue;
       el.srcObject = null;
       this._attachments.delete(el);
+      this._hints?.detached(this, el);
     }
     return element === undefined ? targets : targets[0];
   }
@@ -231,13 +233,25 @@ export class LocalVideoTrack extends VideoTrack {
 Object.assign(LocalVideoTrack.prototype, localMethods);
 
 // What remote audio and video tracks add: the sid, enabled as the
-// publisher says, priority and switch-off (not yet done by the server).
+// publisher says, priority and switch-off.
 const remoteMethods = {
   _initRemote(sid, enabled) {
     this.sid = sid;
     this.isEnabled = enabled;
     this.isSwitchedOff = false;
+    this.switchOffReason = null;
     this.priority = null;
+  },
+
+  // The server's track_switched_off/track_switched_on for this track:
+  // `reason` is null when it is switched on.
+  _setSwitchedOff(off, reason = null) {
+    if (this.isSwitchedOff === off && this.switchOffReason === reason) return false;
+    this.isSwitchedOff = off;
+    this.switchOffReason = off ? reason : null;
+    if (off) this.emit('switchedOff', this, this.switchOffReason);
+    else this.emit('switchedOn', this);
+    return true;
   },
 
   _setEnabled(enabled) {
@@ -270,15 +284,36 @@ const remoteMethods = {
     return this;
   },
 
+  // Client-controlled switch-off and content preferences (group rooms
+  // with bandwidthProfile.video's clientTrackSwitchOffControl or
+  // contentPreferencesMode 'manual'; docs/sdk.md, "bandwidthProfile").
+  // The track's switchedOff/switchedOn follow when the server did it.
   switchOn() {
-    return this;
+    return this._manualHint('clientTrackSwitchOffControl', 'autoSwitch', { enabled: true });
   },
 
   switchOff() {
-    return this;
+    return this._manualHint('clientTrackSwitchOffControl', 'autoSwitch', { enabled: false });
   },
 
-  setContentPreferences() {
+  setContentPreferences(preferences = {}) {
+    const dims = preferences.renderDimensions;
+    if (dims === undefined) return this;
+    if (!dims || !(dims.width > 0) || !(dims.height > 0)) {
+      throw new RangeError('renderDimensions must be {width, height}, both above 0');
+    }
+    return this._manualHint('contentPreferencesMode', 'autoContent', {
+      renderDimensions: { width: Math.round(dims.width), height: Math.round(dims.height) },
+    });
+  },
+
+  _manualHint(option, autoFlag, hint) {
+    if (this.kind !== 'video') return this;
+    if (!this._hints || this._hints[autoFlag]) {
+      log.warn(`${this.sid}: needs connect()'s bandwidthProfile.video.${option} 'manual' in a group room; ignored`);
+      return this;
+    }
+    this._hints.manual(this, hint);
     return this;
   },
 };
@@ -353,5 +388,183 @@ export class RemoteDataTrack extends Track {
   _deliver(data, participant) {
     this.emit('message', data, this);
     participant.emit('trackMessage', data, this);
+  }
+}
+
+// Bandwidth profiles on the subscribing side (docs/sdk.md,
+// "bandwidthProfile"): the `track_hints` that tell the server which remote
+// video tracks this page shows and at what size (docs/protocol.md,
+// "Simulcast and bandwidth profiles"), and the profile itself.
+// twilio-video's names and the server's.
+const PROFILE_FIELDS = {
+  mode: 'mode',
+  dominantSpeakerPriority: 'dominant_speaker_priority',
+  maxSubscriptionBitrate: 'max_subscription_bitrate',
+  trackSwitchOffMode: 'track_switch_off_mode',
+  clientTrackSwitchOffControl: 'client_track_switch_off_control',
+  contentPreferencesMode: 'content_preferences_mode',
+};
+
+// The `bandwidth_profile` of join for `profile` (connect()'s
+// bandwidthProfile), null without a video profile.  The server checks
+// the values (an unknown one is its `invalid_field`).
+export function bandwidthProfileMessage(profile) {
+  const video = profile?.video;
+  if (!video || typeof video !== 'object') return null;
+  const out = {};
+  for (const [ours, theirs] of Object.entries(PROFILE_FIELDS)) {
+    if (video[ours] !== undefined) out[theirs] = video[ours];
+  }
+  return { video: out };
+}
+
+// Hints go out at most this often (ms), a burst of layout changes as one.
+const HINT_INTERVAL = 250;
+const FIRST_HINT_DELAY = 50;
+
+// Whether `el` shows anything: in the document, of some size, and at least
+// partly inside the viewport of a visible page.
+function shows(el) {
+  if (document.visibilityState === 'hidden' || !el.isConnected) return false;
+  const r = el.getBoundingClientRect();
+  if (r.width <= 0 || r.height <= 0) return false;
+  return r.bottom > 0 && r.right > 0 && r.top < window.innerHeight && r.left < window.innerWidth;
+}
+
+// The track hints of one room.  With `clientTrackSwitchOffControl` 'auto'
+// (twilio-video's default) a track is on while one of the elements it is
+// attached to shows, off otherwise (not attached, hidden, scrolled away,
+// in a background tab); with `contentPreferencesMode` 'auto' its render
+// dimensions are the largest of those elements' sizes.  'manual': the
+// app says so with switchOff()/switchOn()/setContentPreferences().
+export class TrackHints {
+  // `request(type, fields)`: a protocol request; `video`: the profile.
+  constructor(request, video) {
+    this.request = request;
+    this.autoSwitch = video.clientTrackSwitchOffControl !== 'manual';
+    this.autoContent = video.contentPreferencesMode !== 'manual';
+    this.tracks = new Map(); // track sid -> {track, wanted: {}, sent: {}}
+    this.dirty = new Set();
+    this.timer = null;
+    this.last = 0;
+    this.refused = false;
+    const changed = (entries) => {
+      for (const e of entries) {
+        const sid = e.target.dataset?.hqHintSid;
+        if (sid) this._touch(sid);
+      }
+    };
+    this.auto = this.autoSwitch || this.autoContent;
+    if (this.auto && typeof ResizeObserver !== 'undefined') {
+      this.resize = new ResizeObserver(changed);
+      this.visible = new IntersectionObserver(changed);
+      this.onVisibility = () => {
+        for (const sid of this.tracks.keys()) this._touch(sid);
+      };
+      document.addEventListener('visibilitychange', this.onVisibility);
+    }
+  }
+
+  // A remote video track subscribed (group rooms).
+  add(track) {
+    this.tracks.set(track.sid, { track, wanted: {}, sent: {} });
+    Object.defineProperty(track, '_hints', { value: this, enumerable: false, configurable: true });
+    for (const el of track._attachments) this.attached(track, el);
+    this._touch(track.sid);
+  }
+
+  remove(track) {
+    for (const el of track._attachments) this.detached(track, el);
+    this.tracks.delete(track.sid);
+    this.dirty.delete(track.sid);
+  }
+
+  attached(track, el) {
+    if (this.resize) {
+      el.dataset.hqHintSid = track.sid;
+      this.resize.observe(el);
+      this.visible.observe(el);
+    }
+    this._touch(track.sid);
+  }
+
+  detached(track, el) {
+    if (this.resize) {
+      this.resize.unobserve(el);
+      this.visible.unobserve(el);
+      delete el.dataset.hqHintSid;
+    }
+    this._touch(track.sid);
+  }
+
+  // switchOff()/switchOn() (enabled) and setContentPreferences()
+  // (renderDimensions) in manual mode.
+  manual(track, hint) {
+    const entry = this.tracks.get(track.sid);
+    if (!entry) return;
+    Object.assign(entry.wanted, hint);
+    this._touch(track.sid);
+  }
+
+  close() {
+    clearTimeout(this.timer);
+    this.resize?.disconnect();
+    this.visible?.disconnect();
+    if (this.onVisibility) document.removeEventListener('visibilitychange', this.onVisibility);
+    this.tracks.clear();
+  }
+
+  _touch(sid) {
+    if (!this.tracks.has(sid)) return;
+    this.dirty.add(sid);
+    if (this.timer) return;
+    const wait = Math.max(FIRST_HINT_DELAY, this.last + HINT_INTERVAL - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.last = Date.now();
+      this._flush();
+    }, wait);
+  }
+
+  // What the page says of one track now.
+  _state(entry) {
+    const state = { ...entry.wanted };
+    if (!this.auto) return state;
+    const showing = [...entry.track._attachments].filter(shows);
+    if (this.autoSwitch) state.enabled = showing.length > 0;
+    if (this.autoContent && showing.length) {
+      state.renderDimensions = {
+        width: Math.max(...showing.map((el) => Math.round(el.getBoundingClientRect().width))),
+        height: Math.max(...showing.map((el) => Math.round(el.getBoundingClientRect().height))),
+      };
+    }
+    return state;
+  }
+
+  _flush() {
+    const hints = [];
+    for (const sid of this.dirty) {
+      const entry = this.tracks.get(sid);
+      if (!entry) continue;
+      const now = this._state(entry);
+      const hint = { track_sid: sid };
+      if (now.enabled !== undefined && now.enabled !== entry.sent.enabled) hint.enabled = now.enabled;
+      const dims = now.renderDimensions;
+      if (dims && (dims.width !== entry.sent.renderDimensions?.width
+        || dims.height !== entry.sent.renderDimensions?.height)) {
+        hint.render_dimensions = { width: dims.width, height: dims.height };
+      }
+      if (Object.keys(hint).length === 1) continue;
+      entry.sent = { ...entry.sent, ...now };
+      hints.push(hint);
+    }
+    this.dirty.clear();
+    if (!hints.length) return;
+    log.debug('track_hints', JSON.stringify(hints));
+    this.request('track_hints', { hints }).catch((err) => {
+      if (this.refused) return;
+      this.refused = true;
+      log.warn('the server did not take the track hints:', err.message);
+    });
   }
 }
