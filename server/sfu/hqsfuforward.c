@@ -206,10 +206,7 @@ hq_sfu_forward (HqSfuSub *sub, const guint8 *data, const HqRtpHeader *hdr,
     sub->waiting_keyframe = FALSE;
     /* Re-base after the pause the keyframe wait made. */
     if (sub->started) {
-      guint32 ticks = (guint32)MAX (
-          1, (now - sub->last_us) * (gint64)track->clock_rate / G_USEC_PER_SEC);
-      sub->seq_delta = (guint16)(sub->last_seq + 1 - hdr->seq);
-      sub->ts_delta = sub->last_ts + ticks - hdr->timestamp;
+      hq_sfu_sub_continue_at (sub, hdr, now);
       hq_sfu_send_sender_report_now (sub, now);
     }
   }

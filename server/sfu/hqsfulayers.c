@@ -142,13 +142,9 @@ switch_layer (
       /* never at or before what the subscriber already has */
       by_clock = (gint32)(hdr->timestamp + delta - sub->last_ts) > 0;
     }
-    if (!by_clock) {
-      guint32 ticks = (guint32)MAX (
-          1, (now - sub->last_us) * (gint64)t->clock_rate / G_USEC_PER_SEC);
-      delta = sub->last_ts + ticks - hdr->timestamp;
-    }
-    sub->ts_delta = delta;
-    sub->seq_delta = (guint16)(sub->last_seq + 1 - hdr->seq);
+    hq_sfu_sub_continue_at (sub, hdr, now);
+    if (by_clock)
+      sub->ts_delta = delta;
     sub->switch_seq = (guint16)(sub->last_seq + 1);
     sub->have_switch_seq = TRUE;
   }

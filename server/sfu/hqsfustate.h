@@ -382,6 +382,20 @@ hq_sfu_connected (HqTransport *t)
   return t && hq_transport_get_state (t) == HQ_TRANSPORT_STATE_CONNECTED;
 }
 
+/* Continues @sub's stream at @hdr after a gap in what it forwarded (a
+ * keyframe wait, a layer switch): the next sequence number after the
+ * last it sent, and a timestamp as far on as the time that passed (at
+ * least one tick), so the subscriber sees neither loss nor a jump. */
+static inline void
+hq_sfu_sub_continue_at (HqSfuSub *sub, const HqRtpHeader *hdr, gint64 now)
+{
+  guint32 ticks = (guint32)MAX (1,
+      (now - sub->last_us) * (gint64)sub->track->clock_rate / G_USEC_PER_SEC);
+
+  sub->seq_delta = (guint16)(sub->last_seq + 1 - hdr->seq);
+  sub->ts_delta = sub->last_ts + ticks - hdr->timestamp;
+}
+
 G_END_DECLS
 
 #endif /* __HQ_SFU_PRIVATE_H__ */
