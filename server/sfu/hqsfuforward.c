@@ -495,6 +495,11 @@ forward_layer (HqSfuTrack *layer, const guint8 *data, const HqRtpHeader *hdr,
   if (keyframe)
     hq_rtp_vp8_keyframe_size (data + hdr->payload_offset, hdr->payload_len,
         &layer->width, &layer->height);
+  else if (layer->width == 0 && g_strcmp0 (t->codec, "VP8") == 0)
+    /* Its size shows only in a keyframe (render-size hints pick by it,
+     * REST reports it): one whose first keyframe went by before the layer
+     * was known is asked for one, whether or not anybody receives it. */
+    hq_sfu_request_keyframe (layer);
   if (!t->enabled)
     return;
   for (guint i = 0; i < t->subs->len; i++) {
