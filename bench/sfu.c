@@ -37,8 +37,9 @@
  * of what the subscribers received (the server keeps each stream's
  * numbers continuous), and a line says how much of what was asked for
  * came, on which layer each tile came, and what was switched off why.
- * video-kbps is not used.  --check also fails on loss over 1 % or on
- * packets of a track hinted off (the `bench-sfu-group` test).
+ * video-kbps is not used.  --check also fails on loss over 1 %, when no
+ * subscriber got any video it shows, or on packets of a track hinted off
+ * (the `bench-sfu-group` test).
  *
  * --speakers=K (hq-server only): audio packets carry the RFC 6464 audio
  * level, loud (-30 dBov) from the first K participants and silence from
@@ -1096,6 +1097,15 @@ check_figures (const Sfu *sfu, guint n, const Figures *f, gdouble bare_pps)
     printf ("N=%-3u %-9s lost %.2f %% of what it sent the subscribers "
             "(gaps in their sequence numbers; at most %.1f %% is let pass)\n",
         n, sfu->name, f->loss_pct, GROUP_CHECK_LOSS_PCT);
+    return FALSE;
+  }
+  if (f->hinted_pps > 0
+      && f->thumbs[0] + f->thumbs[1] + f->thumbs[2] + f->large[0] + f->large[1]
+              + f->large[2]
+          == 0) {
+    printf ("N=%-3u %-9s forwarded no subscriber any video it shows "
+            "(switched off: %s)\n",
+        n, sfu->name, f->off[0] ? f->off : "nothing");
     return FALSE;
   }
   if (f->hinted_pps > 0 && f->offscreen > 0) {
