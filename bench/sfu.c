@@ -106,6 +106,7 @@ typedef struct
   gdouble kb_per_part; /* server RSS growth per participant */
   gint64 rss_kb; /* server RSS at the end of the run */
   gdouble setup_s;
+  gdouble secs; /* the window */
   /* hq-server: audio forwarded and held back (loudest-N), per second */
   gdouble audio_pps, silenced_pps;
   /* CPU cores used over the window: the server's, the generator's */
@@ -116,6 +117,7 @@ typedef struct
   /* tiles by the layer most of their packets came on: q, h, f, none */
   guint thumbs[4], large[4];
   guint64 offscreen; /* packets of tracks hinted off that arrived */
+  guint64 keyframes; /* keyframes the publishers sent (asked by PLI) */
   guint speakers_heard, silent_heard; /* audio streams, all subscribers */
   gint dominant; /* the server's dominant speaker, by index; -1: none */
   gchar off[200]; /* tracks switched off at the end, by reason */
@@ -132,6 +134,7 @@ typedef struct
   gint64 last_sr;
   guint64 sent[3]; /* layer packets sent in the window */
   guint64 frames; /* frames in the window */
+  guint64 keyframes; /* keyframes sent in the window, all layers */
   guint64 audio_sent; /* audio packets sent in the window */
   /* subscriber */
   guint8 *shown; /* per publisher: SHOWN_OFF, SHOWN_THUMB, SHOWN_LARGE */
@@ -694,6 +697,7 @@ group_send (Bench *b, guint i, gdouble dt, gint64 now)
         hq_sfu_client_send_layer (
             c, l, now, payload, k == 0, key && k == 0, FALSE);
       g->sent[l] += b->measuring ? np : 0;
+      g->keyframes += key && b->measuring;
     }
   }
   if (now - g->last_sr >= G_USEC_PER_SEC) {
@@ -760,6 +764,7 @@ group_figures (Bench *b, guint n, gdouble secs, Figures *f)
     GHashTableIter iter;
     gpointer value;
 
+    f->keyframes += g->keyframes;
     g_hash_table_iter_init (&iter, g->streams);
     while (g_hash_table_iter_next (&iter, NULL, &value)) {
       Stream *st = value;
@@ -803,6 +808,7 @@ group_figures (Bench *b, guint n, gdouble secs, Figures *f)
       delivered += MIN (b->gp[p].audio_sent, g->got_audio[p]);
     }
   }
+  f->secs = secs;
   f->hinted_pps = hinted / secs;
   f->delivered_pct = hinted ? 100.0 * MIN (delivered, hinted) / hinted : 0;
   f->offered_pps = f->hinted_pps;
@@ -818,12 +824,12 @@ print_group (guint n, const Figures *f)
           "%u, none %u; off-screen packets %" G_GUINT64_FORMAT
           "; audio streams heard: %u of the speakers', %u of the silent; "
           "dominant "
-          "speaker %s%d; switched off: %s\n",
+          "speaker %s%d; switched off: %s; keyframes sent %.1f/s\n",
       n, f->hinted_pps, f->delivered_pct, f->thumbs[0], f->thumbs[1],
       f->thumbs[2], f->thumbs[3], f->large[0], f->large[1], f->large[2],
       f->large[3], f->offscreen, f->speakers_heard, f->silent_heard,
       f->dominant >= 0 ? "load-" : "none ", f->dominant,
-      f->off[0] ? f->off : "none");
+      f->off[0] ? f->off : "none", f->keyframes / f->secs);
 }
 
 /* --- sending --- */
