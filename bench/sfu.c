@@ -37,9 +37,11 @@
  * of what the subscribers received (the server keeps each stream's
  * numbers continuous), and a line says how much of what was asked for
  * came, on which layer each tile came, and what was switched off why.
- * video-kbps is not used.  --check also fails on loss over 1 %, when no
- * subscriber got any video it shows, or on packets of a track hinted off
- * (the `bench-sfu-group` test).
+ * video-kbps is not used.  --check also fails on loss over 1 % (not
+ * judged when other work starved the server or the generator), when no
+ * subscriber got any video it shows, on packets of a track hinted off, or
+ * when the publishers were asked for keyframes in the steady window (the
+ * `bench-sfu-group` test).
  *
  * --speakers=K (hq-server only): audio packets carry the RFC 6464 audio
  * level, loud (-30 dBov) from the first K participants and silence from
@@ -111,13 +113,15 @@ typedef struct
   gdouble audio_pps, silenced_pps;
   /* CPU cores used over the window: the server's, the generator's */
   gdouble server_cores, generator_cores;
+  /* how long their threads waited for a CPU, ms per second of window */
+  gdouble server_wait_ms, generator_wait_ms;
   /* group profile: what the layout asks for, per second, and the share
    * of it that arrived on the layer asked for */
   gdouble hinted_pps, delivered_pct;
   /* tiles by the layer most of their packets came on: q, h, f, none */
   guint thumbs[4], large[4];
   guint64 offscreen; /* packets of tracks hinted off that arrived */
-  guint64 keyframes; /* keyframes the publishers sent (asked by PLI) */
+  guint64 keyframes[3]; /* keyframes the publishers sent, per layer */
   guint speakers_heard, silent_heard; /* audio streams, all subscribers */
   gint dominant; /* the server's dominant speaker, by index; -1: none */
   gchar off[200]; /* tracks switched off at the end, by reason */
@@ -134,7 +138,7 @@ typedef struct
   gint64 last_sr;
   guint64 sent[3]; /* layer packets sent in the window */
   guint64 frames; /* frames in the window */
-  guint64 keyframes; /* keyframes sent in the window, all layers */
+  guint64 keyframes[3]; /* keyframes sent in the window, per layer */
   guint64 audio_sent; /* audio packets sent in the window */
   /* subscriber */
   guint8 *shown; /* per publisher: SHOWN_OFF, SHOWN_THUMB, SHOWN_LARGE */
@@ -420,12 +424,22 @@ static const Sfu janus_sfu = { "Janus", janus_open, janus_subscribe,
 #define GROUP_SPEAKERS 2
 #define GROUP_MAX_PAYLOAD 1100
 /* What --check lets pass of the group's loss: on loopback a working
- * server loses nothing, but the test shares two cores with other suites,
- * and a generator thread held off the CPU for a while can overflow a
- * socket's receive buffer; a server that forwards wrongly (a broken
- * sequence rewrite at a layer switch, a layer dropped) shows far more,
- * since every such fault is a gap of many packets in a stream. */
+ * server loses nothing, and a server that forwards wrongly (a broken
+ * sequence rewrite at a layer switch jumps by thousands, a layer dropped
+ * loses all of it) shows far more than 1 %.  But the test shares two
+ * cores with other suites, and a thread held off the CPU long enough
+ * overflows its sockets' receive buffers (4.6-7 % was lost at N=20 with
+ * the load average at 5-11): when the server's or the generator's
+ * threads waited for a CPU GROUP_CHECK_STARVED_MS a second or more, the
+ * loss is printed and not judged. */
 #define GROUP_CHECK_LOSS_PCT 1.0
+#define GROUP_CHECK_STARVED_MS 100
+/* Keyframes --check lets pass in the window: nothing in it needs one
+ * (everyone is set up, layers settled, no subscriber sends PLI), but a
+ * layer starved of CPU for 1.5 s counts as stopped and a switch away and
+ * back asks for one.  A server that asks every second for keyframes
+ * nobody waits for makes one per publisher and second. */
+#define GROUP_CHECK_KEYFRAMES 2
 
 static const guint layer_kbps[3] = { 150, 500, 1500 };
 /* The speakers' levels (RFC 6464, -dBov), with a dip every 200 ms: a
@@ -697,7 +711,7 @@ group_send (Bench *b, guint i, gdouble dt, gint64 now)
         hq_sfu_client_send_layer (
             c, l, now, payload, k == 0, key && k == 0, FALSE);
       g->sent[l] += b->measuring ? np : 0;
-      g->keyframes += key && b->measuring;
+      g->keyframes[l] += key && b->measuring;
     }
   }
   if (now - g->last_sr >= G_USEC_PER_SEC) {
@@ -764,7 +778,8 @@ group_figures (Bench *b, guint n, gdouble secs, Figures *f)
     GHashTableIter iter;
     gpointer value;
 
-    f->keyframes += g->keyframes;
+    for (guint l = 0; l < 3; l++)
+      f->keyframes[l] += g->keyframes[l];
     g_hash_table_iter_init (&iter, g->streams);
     while (g_hash_table_iter_next (&iter, NULL, &value)) {
       Stream *st = value;
@@ -824,12 +839,14 @@ print_group (guint n, const Figures *f)
           "%u, none %u; off-screen packets %" G_GUINT64_FORMAT
           "; audio streams heard: %u of the speakers', %u of the silent; "
           "dominant "
-          "speaker %s%d; switched off: %s; keyframes sent %.1f/s\n",
+          "speaker %s%d; switched off: %s; keyframes sent per second: q "
+          "%.1f, h %.1f, f %.1f\n",
       n, f->hinted_pps, f->delivered_pct, f->thumbs[0], f->thumbs[1],
       f->thumbs[2], f->thumbs[3], f->large[0], f->large[1], f->large[2],
       f->large[3], f->offscreen, f->speakers_heard, f->silent_heard,
       f->dominant >= 0 ? "load-" : "none ", f->dominant,
-      f->off[0] ? f->off : "none", f->keyframes / f->secs);
+      f->off[0] ? f->off : "none", f->keyframes[0] / f->secs,
+      f->keyframes[1] / f->secs, f->keyframes[2] / f->secs);
 }
 
 /* --- sending --- */
@@ -956,6 +973,31 @@ print_setup_failure (const Sfu *sfu, Bench *b, guint n)
   }
 }
 
+/* Nanoseconds the threads of process @pid (a string, "self" for this
+ * one) have waited on a run queue for a CPU, from their schedstat: how
+ * much other work on the machine held them up. */
+static guint64
+runqueue_wait_ns (const gchar *pid)
+{
+  g_autofree gchar *dir_path = g_strdup_printf ("/proc/%s/task", pid);
+  g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
+  const gchar *tid;
+  guint64 sum = 0;
+
+  while (dir && (tid = g_dir_read_name (dir)) != NULL) {
+    g_autofree gchar *path = g_strdup_printf ("%s/%s/schedstat", dir_path, tid);
+    g_autofree gchar *text = NULL;
+    g_auto (GStrv) f = NULL;
+
+    if (!g_file_get_contents (path, &text, NULL, NULL))
+      continue;
+    f = g_strsplit (text, " ", 3);
+    if (g_strv_length (f) >= 2)
+      sum += g_ascii_strtoull (f[1], NULL, 10);
+  }
+  return sum;
+}
+
 /* CPU seconds this process (the generator) has used. */
 static gdouble
 self_cpu (void)
@@ -984,9 +1026,12 @@ print_figures (const Sfu *sfu, guint n, const Figures *f, gdouble bare_pps)
             "(loudest-N)\n",
         n, sfu->name, f->audio_pps, f->silenced_pps);
   printf ("N=%-3u %-9s CPU: server %.2f cores = %.1f %% of the machine's %ld, "
-          "headroom %.1f %%; the generator %.2f cores\n",
+          "headroom %.1f %%; the generator %.2f cores; waited for a CPU "
+          "(other work on the machine): server %.0f ms/s, generator %.0f "
+          "ms/s\n",
       n, sfu->name, f->server_cores, 100.0 * f->server_cores / cores, cores,
-      100.0 - 100.0 * f->server_cores / cores, f->generator_cores);
+      100.0 - 100.0 * f->server_cores / cores, f->generator_cores,
+      f->server_wait_ms, f->generator_wait_ms);
   if (f->hinted_pps > 0)
     print_group (n, f);
   fflush (stdout);
@@ -1004,6 +1049,8 @@ run_n (const Sfu *sfu, Bench *b, guint n, gdouble seconds)
   guint64 audio0 = 0, audio1 = 0, silenced0 = 0, silenced1 = 0;
   gint64 t0, setup_start;
   gdouble secs, gen0;
+  guint64 swait0, gwait0;
+  const gchar *spid = g_subprocess_get_identifier (proc->proc);
 
   hq_test_server_usage (proc, &cpu0, &rss0);
   b->parts =
@@ -1031,12 +1078,13 @@ run_n (const Sfu *sfu, Bench *b, guint n, gdouble seconds)
     goto done;
   }
   f.setup_s = (g_get_monotonic_time () - setup_start) / 1e6;
-  b->sending = TRUE;
-  /* warm-up; the group's subscribers say what they show, and get there
-   * (a layer switch waits for a keyframe; layers nobody takes stop after
-   * 2 s) */
+  /* a grid client says what it shows as soon as it knows its tracks,
+   * before their first frames */
   if (b->group)
     group_layout_send (b, n);
+  b->sending = TRUE;
+  /* warm-up; the group's subscribers get what they show (a layer switch
+   * waits for a keyframe; layers nobody takes stop after 2 s) */
   run_for (b, b->group ? 3.0 : 1.0);
   b->sent = b->received = 0;
   g_array_set_size (b->latency_us, 0);
@@ -1047,6 +1095,8 @@ run_n (const Sfu *sfu, Bench *b, guint n, gdouble seconds)
     hq_audio_counts (b, &audio0, &silenced0);
   hq_test_server_usage (proc, &cpu0, &rss1);
   gen0 = self_cpu ();
+  swait0 = runqueue_wait_ns (spid);
+  gwait0 = runqueue_wait_ns ("self");
   t0 = g_get_monotonic_time ();
   b->window_start = t0;
   b->measuring = TRUE;
@@ -1058,6 +1108,8 @@ run_n (const Sfu *sfu, Bench *b, guint n, gdouble seconds)
   hq_test_server_usage (proc, &cpu1, &rss1);
   f.server_cores = (cpu1 - cpu0) / secs;
   f.generator_cores = (self_cpu () - gen0) / secs;
+  f.server_wait_ms = (runqueue_wait_ns (spid) - swait0) / 1e6 / secs;
+  f.generator_wait_ms = (runqueue_wait_ns ("self") - gwait0) / 1e6 / secs;
   fwd1 = sfu->forwarded (b);
   if (sfu == &hq_sfu) {
     hq_audio_counts (b, &audio1, &silenced1);
@@ -1107,7 +1159,14 @@ check_figures (const Sfu *sfu, guint n, const Figures *f, gdouble bare_pps)
         f->loss_pct < 100 ? "packets" : "nothing");
     return FALSE;
   }
-  if (f->hinted_pps > 0 && f->loss_pct > GROUP_CHECK_LOSS_PCT) {
+  if (f->hinted_pps > 0 && f->loss_pct > GROUP_CHECK_LOSS_PCT
+      && MAX (f->server_wait_ms, f->generator_wait_ms)
+          >= GROUP_CHECK_STARVED_MS) {
+    printf ("N=%-3u %-9s lost %.2f %%, not judged: other work held the "
+            "server or the generator off the CPU for %.0f ms a second\n",
+        n, sfu->name, f->loss_pct,
+        MAX (f->server_wait_ms, f->generator_wait_ms));
+  } else if (f->hinted_pps > 0 && f->loss_pct > GROUP_CHECK_LOSS_PCT) {
     printf ("N=%-3u %-9s lost %.2f %% of what it sent the subscribers "
             "(gaps in their sequence numbers; at most %.1f %% is let pass)\n",
         n, sfu->name, f->loss_pct, GROUP_CHECK_LOSS_PCT);
@@ -1120,6 +1179,16 @@ check_figures (const Sfu *sfu, guint n, const Figures *f, gdouble bare_pps)
     printf ("N=%-3u %-9s forwarded no subscriber any video it shows "
             "(switched off: %s)\n",
         n, sfu->name, f->off[0] ? f->off : "nothing");
+    return FALSE;
+  }
+  if (f->hinted_pps > 0
+      && f->keyframes[0] + f->keyframes[1] + f->keyframes[2]
+          > GROUP_CHECK_KEYFRAMES) {
+    printf ("N=%-3u %-9s asked the publishers for %" G_GUINT64_FORMAT
+            " keyframes in a window where no subscriber joined or switched "
+            "layers (at most %u are let pass)\n",
+        n, sfu->name, f->keyframes[0] + f->keyframes[1] + f->keyframes[2],
+        GROUP_CHECK_KEYFRAMES);
     return FALSE;
   }
   if (f->hinted_pps > 0 && f->offscreen > 0) {
