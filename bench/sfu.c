@@ -109,6 +109,7 @@ typedef struct
   gint64 rss_kb; /* server RSS at the end of the run */
   gdouble setup_s;
   gdouble secs; /* the window */
+  gdouble kind_p99_ms[4]; /* group: p99 latency of audio, q, h, f */
   /* hq-server: audio forwarded and held back (loudest-N), per second */
   gdouble audio_pps, silenced_pps;
   /* CPU cores used over the window: the server's, the generator's */
@@ -147,6 +148,9 @@ typedef struct
   GHashTable *streams; /* SSRC -> Stream: every stream received */
   gint64 last_remb;
 } GroupPart;
+
+/* Latency samples by kind in the group profile: audio, q, h, f. */
+#define GROUP_KINDS 4
 
 enum
 {
@@ -205,6 +209,7 @@ struct _Bench
   GroupPart *gp; /* group: per participant */
   gchar *dominant; /* group: the identity dominant_speaker last named */
   GHashTable *switched_off; /* group: reason -> tracks switched off now */
+  GArray *kind_latency_us[GROUP_KINDS]; /* group: gint32, by kind */
 };
 
 /* --- helpers --- */
@@ -408,6 +413,14 @@ janus_close (Bench *b)
 static const Sfu janus_sfu = { "Janus", janus_open, janus_subscribe,
   janus_forwarded, janus_process, janus_close };
 
+static gint
+cmp_i32 (gconstpointer a, gconstpointer b)
+{
+  gint32 x = *(const gint32 *)a, y = *(const gint32 *)b;
+
+  return x < y ? -1 : x > y;
+}
+
 /* --- the group profile --- */
 
 /* A realistic 50-person room (docs/sfu.md, "Benchmark"): every publisher
@@ -514,6 +527,8 @@ group_free (Bench *b, guint n)
   g_clear_pointer (&b->gp, g_free);
   g_clear_pointer (&b->dominant, g_free);
   g_clear_pointer (&b->switched_off, g_hash_table_unref);
+  for (guint k = 0; k < GROUP_KINDS; k++)
+    g_clear_pointer (&b->kind_latency_us[k], g_array_unref);
 }
 
 static void
@@ -541,7 +556,9 @@ group_on_media (gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
   b->received++;
   if (b->latency_us->len < 2000000) {
     gint32 lat = (gint32)(g_get_monotonic_time () - sent);
+    guint kind = video ? 1 + MIN (p[HQ_SFU_CLIENT_LAYER_MARK + 3], 2) : 0;
     g_array_append_val (b->latency_us, lat);
+    g_array_append_val (b->kind_latency_us[kind], lat);
   }
   if (video) {
     guint from = (guint)p[HQ_SFU_CLIENT_LAYER_FROM] << 8
@@ -621,6 +638,8 @@ group_open (Bench *b, guint n)
   b->gp = g_new0 (GroupPart, n);
   b->switched_off =
       g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  for (guint k = 0; k < GROUP_KINDS; k++)
+    b->kind_latency_us[k] = g_array_new (FALSE, FALSE, sizeof (gint32));
   for (guint i = 0; i < n; i++) {
     HqSfuClient *c = g_ptr_array_index (b->parts, i);
     GroupPart *g = &b->gp[i];
@@ -830,6 +849,13 @@ group_figures (Bench *b, guint n, gdouble secs, Figures *f)
     }
   }
   f->secs = secs;
+  for (guint k = 0; k < GROUP_KINDS; k++) {
+    GArray *a = b->kind_latency_us[k];
+    if (a->len == 0)
+      continue;
+    g_array_sort (a, cmp_i32);
+    f->kind_p99_ms[k] = g_array_index (a, gint32, a->len * 99 / 100) / 1e3;
+  }
   f->hinted_pps = hinted / secs;
   f->delivered_pct = hinted ? 100.0 * MIN (delivered, hinted) / hinted : 0;
   f->offered_pps = f->hinted_pps;
@@ -846,13 +872,15 @@ print_group (guint n, const Figures *f)
           "; audio streams heard: %u of the speakers', %u of the silent; "
           "dominant "
           "speaker %s%d; switched off: %s; keyframes sent per second: q "
-          "%.1f, h %.1f, f %.1f\n",
+          "%.1f, h %.1f, f %.1f; p99 latency: audio %.2f ms, q %.2f ms, "
+          "h %.2f ms, f %.2f ms\n",
       n, f->hinted_pps, f->delivered_pct, f->thumbs[0], f->thumbs[1],
       f->thumbs[2], f->thumbs[3], f->large[0], f->large[1], f->large[2],
       f->large[3], f->offscreen, f->speakers_heard, f->silent_heard,
       f->dominant >= 0 ? "load-" : "none ", f->dominant,
       f->off[0] ? f->off : "none", f->keyframes[0] / f->secs,
-      f->keyframes[1] / f->secs, f->keyframes[2] / f->secs);
+      f->keyframes[1] / f->secs, f->keyframes[2] / f->secs, f->kind_p99_ms[0],
+      f->kind_p99_ms[1], f->kind_p99_ms[2], f->kind_p99_ms[3]);
 }
 
 /* --- sending --- */
@@ -938,14 +966,6 @@ all_ready (Bench *b)
     if (!hq_sfu_client_ready (g_ptr_array_index (b->parts, i), 2 * (n - 1)))
       return FALSE;
   return TRUE;
-}
-
-static gint
-cmp_i32 (gconstpointer a, gconstpointer b)
-{
-  gint32 x = *(const gint32 *)a, y = *(const gint32 *)b;
-
-  return x < y ? -1 : x > y;
 }
 
 static void
