@@ -18,6 +18,8 @@ window.RTCPeerConnection = class extends Native {
 const events = [];
 const frames = new Map(); // <video> -> frames presented
 let room = null;
+const watched = []; // samples of the incoming video (app.watch)
+let watching = null;
 
 function record(type, fields = {}) {
   events.push({ type, at: performance.now(), ...fields });
@@ -154,6 +156,32 @@ window.app = {
       presented: el ? frames.get(el) || 0 : 0,
       isSwitchedOff: this.remoteTrack()?.isSwitchedOff ?? null,
     };
+  },
+
+  // The page's clock (what `watch` stamps its samples with), in ms.
+  now() {
+    return performance.timeOrigin + performance.now();
+  },
+
+  // Samples the incoming video every 100 ms from now on: when (the page's
+  // clock), the decoded frame width, Chromium's freeze count and total
+  // freeze time.  `watched()` returns them.
+  watch() {
+    watched.length = 0;
+    clearInterval(watching);
+    watching = setInterval(async () => {
+      const [s] = await rtpStats('inbound-rtp');
+      if (s) {
+        watched.push({
+          at: this.now(), width: s.frameWidth || 0,
+          freezes: s.freezeCount || 0, frozen: s.totalFreezesDuration || 0,
+        });
+      }
+    }, 100);
+  },
+
+  watched() {
+    return watched;
   },
 
   // Moves the element out of the viewport and back (auto switch-off).
