@@ -132,14 +132,16 @@ send_padding (HqSfuParticipant *p, HqSfuProbe *pr, HqSfuSub *sub, gint64 now)
   hq_rtp_set_seq (out, seq);
   hq_rtp_set_timestamp (out, sub->last_ts);
   hq_rtp_set_ssrc (out, sub->ssrc);
+  pr->sent_bytes += len;
+  if (!hq_transport_send_rtp (p->sub, out, len, sizeof p->scratch, NULL))
+    return FALSE;
   /* the stream goes on after it; older numbers are not answered */
   sub->last_seq = seq;
   sub->seq_delta++;
   sub->switch_seq = (guint16)(seq + 1);
   sub->have_switch_seq = TRUE;
-  pr->sent_bytes += len;
   pr->sent_packets++;
-  return hq_transport_send_rtp (p->sub, out, len, sizeof p->scratch, NULL);
+  return TRUE;
 }
 
 static gboolean probe_tick (gpointer data);

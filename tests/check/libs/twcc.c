@@ -28,6 +28,33 @@ test_ext_block (void)
   g_assert_cmpuint (seq, ==, 0xabcd);
 }
 
+/* A probe's padding-only packet: the P bit, no payload, the padding
+ * count in its last byte, the transport-wide number readable. */
+static void
+test_padding_packet (void)
+{
+  guint8 pkt[12 + 8 + HQ_RTP_MAX_PADDING];
+  HqRtpHeader hdr;
+  HqRtpExt ext;
+  guint16 seq = 0;
+  gsize len = hq_rtp_write_padding_packet (pkt, 200, 3, 0x1234);
+
+  g_assert_cmpuint (len, ==, 12 + 8 + 200);
+  hq_rtp_set_seq (pkt, 77);
+  hq_rtp_set_ssrc (pkt, 0xabc);
+  g_assert_true (hq_rtp_parse (pkt, len, &hdr, NULL));
+  g_assert_true (hdr.padding);
+  g_assert_cmpuint (hdr.padding_len, ==, 200);
+  g_assert_cmpuint (hdr.payload_len, ==, 0);
+  g_assert_cmpuint (hdr.seq, ==, 77);
+  g_assert_false (hdr.marker);
+  g_assert_true (hq_rtp_ext_find (pkt, &hdr, 3, &ext));
+  g_assert_true (hq_rtp_ext_read_twcc_seq (&ext, &seq));
+  g_assert_cmpuint (seq, ==, 0x1234);
+  g_assert_cmpuint (hq_rtp_write_padding_packet (pkt, HQ_RTP_MAX_PADDING, 3, 1),
+      ==, sizeof pkt);
+}
+
 /* Parses the feedback packets in @buf into @statuses. */
 static guint
 parse_all (const guint8 *buf, gsize len, GArray *statuses)
@@ -111,6 +138,26 @@ test_recorder (void)
   hq_twcc_recorder_free (r);
 }
 
+/* The feedback on what @recorder noted, through the byte format, to
+ * @sender at @now (@st: scratch). */
+static void
+feed_back (
+    HqTwccRecorder *recorder, HqTwccSender *sender, GArray *st, gint64 now)
+{
+  guint8 buf[1200];
+  HqRtcpWriter w;
+
+  hq_rtcp_writer_init (&w, buf, sizeof buf);
+  while (hq_twcc_recorder_write (recorder, &w, 7, 9))
+    ;
+  if (w.len == 0)
+    return;
+  g_array_set_size (st, 0);
+  parse_all (buf, w.len, st);
+  hq_twcc_sender_on_feedback (
+      sender, (const HqTwccStatus *)st->data, st->len, now);
+}
+
 /* A synthetic path: every 10 ms a 1200-byte packet (960 kbit/s) and,
  * 2 ms later, a 100-byte one; each arrives @base_ms plus @grow_ms per
  * packet after it was sent, unless @loss_every says it is lost.  The
@@ -156,19 +203,8 @@ path_run (Path *p, gdouble seconds, gdouble grow_ms, guint loss_every)
     if (loss_every == 0 || n % loss_every != 0)
       hq_twcc_recorder_add (p->recorder, seq,
           p->now + 20000 + (gint64)(p->extra_ms * 1000) + jitter);
-    if (p->now % 100000 == 0) {
-      guint8 buf[1200];
-      HqRtcpWriter w;
-      hq_rtcp_writer_init (&w, buf, sizeof buf);
-      while (hq_twcc_recorder_write (p->recorder, &w, 7, 9))
-        ;
-      if (w.len == 0)
-        continue;
-      g_array_set_size (st, 0);
-      parse_all (buf, w.len, st);
-      hq_twcc_sender_on_feedback (
-          p->sender, (const HqTwccStatus *)st->data, st->len, p->now + 20000);
-    }
+    if (p->now % 100000 == 0)
+      feed_back (p->recorder, p->sender, st, p->now + 20000);
   }
   return hq_twcc_sender_estimate (p->sender);
 }
@@ -347,19 +383,8 @@ link_run (Link *l, gint64 us)
       n++;
     }
     g_array_remove_range (l->in_flight, 0, n);
-    if (l->now % 50000 == 0) {
-      guint8 buf[1200];
-      HqRtcpWriter w;
-      hq_rtcp_writer_init (&w, buf, sizeof buf);
-      while (hq_twcc_recorder_write (l->recorder, &w, 7, 9))
-        ;
-      if (w.len == 0)
-        continue;
-      g_array_set_size (st, 0);
-      parse_all (buf, w.len, st);
-      hq_twcc_sender_on_feedback (
-          l->sender, (const HqTwccStatus *)st->data, st->len, l->now);
-    }
+    if (l->now % 50000 == 0)
+      feed_back (l->recorder, l->sender, st, l->now);
   }
 }
 
@@ -489,6 +514,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/twcc/ext-block", test_ext_block);
+  g_test_add_func ("/twcc/padding-packet", test_padding_packet);
   g_test_add_func ("/twcc/recorder", test_recorder);
   g_test_add_func ("/twcc/steady-holds", test_steady_holds);
   g_test_add_func ("/twcc/steady-grows", test_steady_grows);

@@ -18,6 +18,7 @@ window.RTCPeerConnection = class extends Native {
 const events = [];
 const frames = new Map(); // <video> -> frames presented
 let room = null;
+const widest = {}; // rid -> the widest frame the publisher encoded
 const watched = []; // samples of the incoming video (app.watch)
 let watching = null;
 
@@ -127,12 +128,16 @@ window.app = {
     };
   },
 
-  // Per layer (rid) of the publisher: sending?, size, bytes.
+  // Per layer (rid) of the publisher: sending?, size, the widest it was
+  // seen encoding (a layer the server pauses soon after it started shows
+  // no size any more), bytes.
   async layers() {
     const out = {};
     for (const s of await rtpStats('outbound-rtp')) {
-      out[s.rid || '-'] = {
-        active: s.active, width: s.frameWidth || 0, height: s.frameHeight || 0, bytes: s.bytesSent,
+      const rid = s.rid || '-';
+      widest[rid] = Math.max(widest[rid] || 0, s.frameWidth || 0);
+      out[rid] = {
+        active: s.active, width: s.frameWidth || 0, height: s.frameHeight || 0, widest: widest[rid], bytes: s.bytesSent,
         frames: s.framesEncoded || 0, limitation: s.qualityLimitationReason,
       };
     }
