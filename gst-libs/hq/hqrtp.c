@@ -346,6 +346,22 @@ hq_rtp_write_twcc_ext_block (guint8 *out, guint8 id, guint16 seq)
   return 8;
 }
 
+gsize
+hq_rtp_write_padding_packet (
+    guint8 *out, guint padding, guint8 ext_id, guint16 seq)
+{
+  gsize ext;
+
+  g_return_val_if_fail (padding >= 1 && padding <= HQ_RTP_MAX_PADDING, 0);
+  g_return_val_if_fail (ext_id >= 1 && ext_id <= 14, 0);
+  memset (out, 0, 12);
+  out[0] = 0x80 | 0x20 | 0x10; /* version 2, padding, extension */
+  ext = hq_rtp_write_twcc_ext_block (out + 12, ext_id, seq);
+  memset (out + 12 + ext, 0, padding - 1);
+  out[12 + ext + padding - 1] = (guint8)padding;
+  return 12 + ext + padding;
+}
+
 gboolean
 hq_rtp_ext_write_abs_send_time (guint8 *data, const HqRtpHeader *hdr, guint8 id,
     guint32 time, GError **error)

@@ -181,6 +181,18 @@ gboolean hq_rtp_ext_write_abs_send_time (guint8 *data, const HqRtpHeader *hdr,
  * goes after the CSRCs, and the caller sets the X bit. */
 gsize hq_rtp_write_twcc_ext_block (guint8 *out, guint8 id, guint16 seq);
 
+/* Most padding octets one packet can carry (the count is one byte). */
+#define HQ_RTP_MAX_PADDING 255
+
+/* Writes at @out a padding-only packet (a bandwidth probe, RFC 3550 5.1:
+ * the P bit, no payload, @padding octets whose last holds their count,
+ * 1..HQ_RTP_MAX_PADDING) with the transport-wide sequence number @seq
+ * as extension element @ext_id (1..14); the header's payload type,
+ * sequence number, timestamp and SSRC are for the caller to set.
+ * Returns the packet's size (12 + 8 + @padding), 0 for a bad argument. */
+gsize hq_rtp_write_padding_packet (
+    guint8 *out, guint padding, guint8 ext_id, guint16 seq);
+
 /* abs-send-time from and to microseconds.  The field wraps every 64 s, so
  * hq_rtp_abs_send_time_to_us() gives the time within that window. */
 guint32 hq_rtp_abs_send_time_from_us (guint64 us);

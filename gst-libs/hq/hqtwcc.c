@@ -27,6 +27,19 @@
  *   reported packets (or a second): over 10 % lost, times (1 - loss/2);
  *   under 2 %, 5 % more (but not past the delay-based estimate).
  * - The estimate is the lower of the two.
+ *
+ * Probing (hqtwcc.h), with the rules of libwebrtc's probe bitrate
+ * estimator: a cluster counts once every packet of it was reported (or
+ * HQ_TWCC_PROBE_TIMEOUT_US after its end) and at least 80 % (and 5) of
+ * them arrived; its send rate is its bytes less the last packet's over
+ * the span of the send times, its receive rate its bytes less the first
+ * arrival's over the span of the arrivals; a receive rate under half the
+ * send rate is no measurement; the result is the lower of the two, or
+ * 0.95 of the receive rate when that is under 0.9 of the send rate (the
+ * path was full).  Added here: an over-use signal while the cluster was
+ * out fails it (the queue grew), and a result above the estimate raises
+ * both the delay-based and (without heavy loss) the loss-based part to
+ * it.
  */
 #include "hqtwcc.h"
 #include "hqrtp.h"
@@ -137,6 +150,12 @@ hq_twcc_recorder_write (HqTwccRecorder *r, HqRtcpWriter *writer,
 #define ACKED_WINDOW_US 500000
 #define ACKED_RING 1024 /* over 2000 packets a second */
 #define LOSS_PACKETS 50
+#define PROBE_MIN_PACKETS 5
+#define PROBE_MIN_RECEIVED 0.8
+#define PROBE_MAX_RATIO 2.0
+#define PROBE_FULL_RATIO 0.9
+#define PROBE_FULL_SHARE 0.95
+#define PROBE_QUIET_US G_USEC_PER_SEC
 
 /* 16 bytes: a subscriber's history is 64 KiB. */
 typedef struct
@@ -144,8 +163,31 @@ typedef struct
   gint64 send_us;
   guint32 size;
   guint16 seq;
-  guint8 valid; /* sent, and no feedback on it yet */
+  guint8 valid; /* SENT or LOST_SO_FAR: no arrival reported yet */
+  guint8 cluster; /* the probe cluster it belongs to; 0: none */
 } Sent;
+
+enum
+{
+  NOT_SENT,
+  SENT, /* no feedback on it yet */
+  LOST_SO_FAR, /* reported lost; may still be reported received */
+};
+
+/* A probe cluster: what was sent of it and what the feedback says. */
+typedef struct
+{
+  guint8 id; /* 0: a free slot */
+  HqTwccProbeState state;
+  gboolean ended;
+  gint64 ended_us;
+  guint overuse_signals; /* the sender's count when it began */
+  guint sent, reported, received;
+  guint64 bytes; /* of those received */
+  gint64 first_send_us, last_send_us, first_arrival_us, last_arrival_us;
+  guint32 last_send_size, first_arrival_size;
+  gdouble bps;
+} Cluster;
 
 typedef struct
 {
@@ -190,6 +232,8 @@ struct _HqTwccSender
   gdouble overuse_ms; /* negative: not over the threshold */
   guint overuse_count;
   HqTwccUsage usage;
+  guint overuse_signals;
+  gint64 overuse_us; /* the last over-use signal */
 
   /* rate controllers */
   gdouble min_bps;
@@ -203,6 +247,10 @@ struct _HqTwccSender
   guint loss_lost, loss_total;
   gint64 loss_start_us;
   gdouble loss;
+
+  /* probing */
+  Cluster clusters[HQ_TWCC_PROBE_CLUSTERS];
+  guint8 last_cluster;
 };
 
 HqTwccSender *
@@ -233,7 +281,8 @@ hq_twcc_sender_next (HqTwccSender *s, gsize size, gint64 now_us)
   slot->seq = seq;
   slot->send_us = now_us;
   slot->size = (guint32)size;
-  slot->valid = TRUE;
+  slot->valid = SENT;
+  slot->cluster = 0;
   return seq;
 }
 
@@ -331,6 +380,8 @@ detect (HqTwccSender *s, gdouble send_delta_ms, gint64 now_us)
       s->overuse_ms = 0;
       s->overuse_count = 0;
       s->usage = HQ_TWCC_OVERUSE;
+      s->overuse_signals++;
+      s->overuse_us = now_us;
     }
   } else if (s->modified_trend < -s->threshold) {
     s->overuse_ms = -1;
@@ -454,6 +505,10 @@ update_loss_rate (HqTwccSender *s, guint lost, guint total, gint64 now_us)
   s->loss_lost = s->loss_total = 0;
 }
 
+static void probe_packet_reported (
+    HqTwccSender *s, const Sent *p, const HqTwccStatus *st);
+static void probe_check (HqTwccSender *s, Cluster *c, gint64 now_us);
+
 guint
 hq_twcc_sender_on_feedback (HqTwccSender *s, const HqTwccStatus *statuses,
     guint n_statuses, gint64 now_us)
@@ -462,14 +517,17 @@ hq_twcc_sender_on_feedback (HqTwccSender *s, const HqTwccStatus *statuses,
 
   for (guint i = 0; i < n_statuses; i++) {
     Sent *p = &s->sent[statuses[i].seq % HQ_TWCC_HISTORY];
-    if (!p->valid || p->seq != statuses[i].seq)
+    if (p->valid == NOT_SENT || p->seq != statuses[i].seq)
       continue;
     matched++;
+    if (p->cluster)
+      probe_packet_reported (s, p, &statuses[i]);
     if (!statuses[i].received) {
       lost++;
-      continue; /* may still be reported received later */
+      p->valid = LOST_SO_FAR; /* may still be reported received later */
+      continue;
     }
-    p->valid = FALSE;
+    p->valid = NOT_SENT;
     packet_arrived (s, p, statuses[i].arrival_us);
   }
   if (matched == 0)
@@ -477,5 +535,153 @@ hq_twcc_sender_on_feedback (HqTwccSender *s, const HqTwccStatus *statuses,
   s->matched = TRUE;
   update_delay_rate (s, now_us);
   update_loss_rate (s, lost, matched, now_us);
+  for (guint i = 0; i < HQ_TWCC_PROBE_CLUSTERS; i++)
+    probe_check (s, &s->clusters[i], now_us);
   return matched;
+}
+
+/* --- probing --- */
+
+static Cluster *
+find_cluster (HqTwccSender *s, guint8 id)
+{
+  Cluster *c = &s->clusters[id % HQ_TWCC_PROBE_CLUSTERS];
+
+  return id != 0 && c->id == id ? c : NULL;
+}
+
+static void
+probe_packet_reported (HqTwccSender *s, const Sent *p, const HqTwccStatus *st)
+{
+  Cluster *c = find_cluster (s, p->cluster);
+
+  if (c == NULL || c->state != HQ_TWCC_PROBE_PENDING)
+    return;
+  if (p->valid == SENT)
+    c->reported++;
+  if (!st->received)
+    return;
+  if (c->received == 0 || p->send_us < c->first_send_us)
+    c->first_send_us = p->send_us;
+  if (c->received == 0 || p->send_us >= c->last_send_us) {
+    c->last_send_us = p->send_us;
+    c->last_send_size = p->size;
+  }
+  if (c->received == 0 || st->arrival_us < c->first_arrival_us) {
+    c->first_arrival_us = st->arrival_us;
+    c->first_arrival_size = p->size;
+  }
+  if (c->received == 0 || st->arrival_us > c->last_arrival_us)
+    c->last_arrival_us = st->arrival_us;
+  c->received++;
+  c->bytes += p->size;
+}
+
+/* The rate @c proved, or a negative number when it proved nothing. */
+static gdouble
+probe_rate (const HqTwccSender *s, const Cluster *c)
+{
+  gint64 send_span = c->last_send_us - c->first_send_us;
+  gint64 arrival_span = c->last_arrival_us - c->first_arrival_us;
+  gdouble send_bps, arrival_bps;
+
+  if (c->received < PROBE_MIN_PACKETS
+      || c->received < PROBE_MIN_RECEIVED * c->sent
+      || s->overuse_signals != c->overuse_signals || send_span <= 0
+      || arrival_span <= 0)
+    return -1;
+  send_bps = (c->bytes - c->last_send_size) * 8.0 * G_USEC_PER_SEC / send_span;
+  arrival_bps =
+      (c->bytes - c->first_arrival_size) * 8.0 * G_USEC_PER_SEC / arrival_span;
+  if (send_bps > PROBE_MAX_RATIO * arrival_bps)
+    return -1;
+  if (arrival_bps < PROBE_FULL_RATIO * send_bps)
+    return PROBE_FULL_SHARE * arrival_bps;
+  return MIN (send_bps, arrival_bps);
+}
+
+/* Decides @c once all of it was reported, or its time is up; a rate
+ * proved above the estimate raises it. */
+static void
+probe_check (HqTwccSender *s, Cluster *c, gint64 now_us)
+{
+  if (c->id == 0 || c->state != HQ_TWCC_PROBE_PENDING || !c->ended
+      || (c->reported < c->sent
+          && now_us - c->ended_us < HQ_TWCC_PROBE_TIMEOUT_US))
+    return;
+  c->bps = probe_rate (s, c);
+  if (c->bps < 0) {
+    c->state = HQ_TWCC_PROBE_FAILED;
+    return;
+  }
+  c->state = HQ_TWCC_PROBE_DONE;
+  if (c->bps > s->delay_bps) {
+    s->delay_bps = c->bps;
+    s->state = RATE_HOLD; /* grows from here at the next normal signal */
+  }
+  if (s->loss <= 0.10)
+    s->loss_bps = MAX (s->loss_bps, c->bps);
+}
+
+gboolean
+hq_twcc_sender_may_probe (const HqTwccSender *s, gint64 now_us)
+{
+  return s->matched && s->usage != HQ_TWCC_OVERUSE
+      && s->modified_trend <= s->threshold && s->loss < 0.02
+      && (s->overuse_us == 0 || now_us - s->overuse_us >= PROBE_QUIET_US);
+}
+
+guint8
+hq_twcc_sender_probe_begin (HqTwccSender *s, gint64 now_us)
+{
+  Cluster *c;
+
+  if (++s->last_cluster == 0)
+    s->last_cluster = 1;
+  c = &s->clusters[s->last_cluster % HQ_TWCC_PROBE_CLUSTERS];
+  memset (c, 0, sizeof *c);
+  c->id = s->last_cluster;
+  c->state = HQ_TWCC_PROBE_PENDING;
+  c->overuse_signals = s->overuse_signals;
+  c->ended_us = now_us;
+  return c->id;
+}
+
+guint16
+hq_twcc_sender_next_probe (
+    HqTwccSender *s, gsize size, gint64 now_us, guint8 cluster)
+{
+  guint16 seq = hq_twcc_sender_next (s, size, now_us);
+  Cluster *c = find_cluster (s, cluster);
+
+  if (c != NULL && !c->ended) {
+    s->sent[seq % HQ_TWCC_HISTORY].cluster = cluster;
+    c->sent++;
+  }
+  return seq;
+}
+
+void
+hq_twcc_sender_probe_end (HqTwccSender *s, guint8 cluster, gint64 now_us)
+{
+  Cluster *c = find_cluster (s, cluster);
+
+  if (c == NULL || c->ended)
+    return;
+  c->ended = TRUE;
+  c->ended_us = now_us;
+}
+
+HqTwccProbeState
+hq_twcc_sender_probe_result (
+    HqTwccSender *s, guint8 cluster, gint64 now_us, gdouble *bps)
+{
+  Cluster *c = find_cluster (s, cluster);
+
+  if (c == NULL)
+    return HQ_TWCC_PROBE_FAILED;
+  probe_check (s, c, now_us);
+  if (c->state == HQ_TWCC_PROBE_DONE && bps != NULL)
+    *bps = c->bps;
+  return c->state;
 }

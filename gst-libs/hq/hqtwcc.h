@@ -64,6 +64,58 @@ guint hq_twcc_sender_on_feedback (HqTwccSender *sender,
  * packet sent. */
 gdouble hq_twcc_sender_estimate (const HqTwccSender *sender);
 
+/* --- probing ---
+ *
+ * A sender that sends less than the path may take cannot learn more from
+ * its own traffic (the delay-based estimate never grows past 1.5 times
+ * what was received).  A probe cluster is a short burst of extra packets
+ * (padding) at a higher rate: when the feedback shows the cluster
+ * arrived as fast as it was sent, without the queueing delay growing and
+ * with few losses, the rate it arrived at is a proof of what the path
+ * carries, and the estimate is raised to it at once (libwebrtc's probe
+ * controller and probe bitrate estimator work so; hqtwcc.c says which
+ * rules were taken). */
+
+/**
+ * HqTwccProbeState:
+ * @HQ_TWCC_PROBE_PENDING: sent, feedback on it incomplete
+ * @HQ_TWCC_PROBE_DONE: measured; the estimate was raised to the rate
+ *   when that was more
+ * @HQ_TWCC_PROBE_FAILED: no proof: too few packets arrived, the delay
+ *   grew, the arrival spread was far wider than the sending, or no
+ *   feedback came within HQ_TWCC_PROBE_TIMEOUT_US of its end
+ *
+ * Where a probe cluster stands.
+ */
+typedef enum
+{
+  HQ_TWCC_PROBE_PENDING,
+  HQ_TWCC_PROBE_DONE,
+  HQ_TWCC_PROBE_FAILED,
+} HqTwccProbeState;
+
+#define HQ_TWCC_PROBE_TIMEOUT_US G_USEC_PER_SEC
+
+/* Whether the estimator allows probing now: no over-use signal and no
+ * decrease for over-use in the last second, the delay trend not over
+ * its threshold, the last loss interval under 2 %. */
+gboolean hq_twcc_sender_may_probe (const HqTwccSender *sender, gint64 now_us);
+/* Starts a probe cluster at @now_us; returns its id (never 0). */
+guint8 hq_twcc_sender_probe_begin (HqTwccSender *sender, gint64 now_us);
+/* As hq_twcc_sender_next(), for a packet of cluster @cluster. */
+guint16 hq_twcc_sender_next_probe (
+    HqTwccSender *sender, gsize size, gint64 now_us, guint8 cluster);
+/* No more packets for @cluster: its result comes with the feedback. */
+void hq_twcc_sender_probe_end (
+    HqTwccSender *sender, guint8 cluster, gint64 now_us);
+/* Where @cluster stands at @now_us; with DONE, *@bps is the rate it
+ * proved.  A cluster the sender no longer knows (more than
+ * HQ_TWCC_PROBE_CLUSTERS later ones began) has FAILED. */
+HqTwccProbeState hq_twcc_sender_probe_result (
+    HqTwccSender *sender, guint8 cluster, gint64 now_us, gdouble *bps);
+
+#define HQ_TWCC_PROBE_CLUSTERS 4
+
 /**
  * HqTwccUsage:
  * @HQ_TWCC_NORMAL: queueing delay is steady

@@ -11,8 +11,9 @@
  *   hqsfuaudio            loudest-N audio: which audio packets go out
  *   hqsfutwcc             transport-wide congestion control, both legs
  *   hqsfuforward          track records, keyframes, forwarding, publisher RTCP
- *   hqsfufeedback         subscribers' RTCP: NACK, PLI/FIR, REMB, reports
  *   hqsfubwe              bandwidth estimates and shares, REMB to publishers
+ *   hqsfuprobe            probing subscribers' links for a layer up
+ *   hqsfufeedback         subscribers' RTCP: NACK, PLI/FIR, REMB, reports
  *   hqsfuquality          network quality scores and reports
  *   hqsfutransport        transports: candidates, states, ICE restarts
  *   hqsfusubscribe        participants, subscriptions, subscribe offers

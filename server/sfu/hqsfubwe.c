@@ -8,6 +8,10 @@
 #include "hqsfutwcc.h"
 #include "hqsfusimulcast.h"
 
+/* An estimate that fell under this part of the one the shares were made
+ * of makes them again at once, not at the next second. */
+#define HQ_SFU_ESTIMATE_FELL 0.9
+
 /* --- once a second --- */
 
 /* What @p's subscribe leg can take in bits per second: our send-side
@@ -74,6 +78,7 @@ hq_sfu_allocate_shares (HqSfuParticipant *p, gint64 now)
     else
       audio++;
   }
+  p->shared_bps = est;
   if (est < 0 || weights == 0)
     return;
   budget = MAX (0.0, est - audio * (gdouble)HQ_SFU_AUDIO_BPS);
@@ -102,6 +107,20 @@ hq_sfu_allocate_shares (HqSfuParticipant *p, gint64 now)
     budget = MAX (0.0, left);
     weights = weights_left;
   }
+}
+
+void
+hq_sfu_estimate_updated (HqSfuParticipant *p, gint64 now)
+{
+  gdouble est;
+
+  if (p->shared_bps <= 0)
+    return;
+  est = subscriber_estimate (p, now);
+  if (est < 0 || est >= HQ_SFU_ESTIMATE_FELL * p->shared_bps)
+    return;
+  hq_sfu_allocate_shares (p, now);
+  hq_sfu_simulcast_select (p, now);
 }
 
 /* Once a second, from what @p's receiver reports said about video loss

@@ -3,6 +3,7 @@
  * publisher, rate-limited), REMB, transport-wide feedback and receiver
  * reports (for estimates, RTT and network quality). */
 #include "hqsfufeedback.h"
+#include "hqsfubwe.h"
 #include "hqsfuforward.h"
 #include "hqsfutwcc.h"
 #include "hqlog.h"
@@ -157,6 +158,7 @@ hq_sfu_on_subscribe_packet (
         answer_nack (sub, list);
     } else if (pkt.type == HQ_RTCP_RTPFB && pkt.count == HQ_RTCP_RTPFB_TWCC) {
       hq_sfu_twcc_on_feedback (p, &pkt);
+      hq_sfu_estimate_updated (p, g_get_monotonic_time ());
     } else if (pkt.type == HQ_RTCP_PSFB && pkt.count == HQ_RTCP_PSFB_AFB) {
       HqRtcpRemb remb;
       if (hq_rtcp_parse_remb (&pkt, &fb, &remb, NULL)) {

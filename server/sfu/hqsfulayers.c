@@ -18,6 +18,11 @@
 
 #include <hq/hqprotocol.h>
 
+/* A subscription switching down whose share is under this part of the
+ * bitrate of the layer it forwards gets nothing until the lower layer's
+ * keyframe. */
+#define HQ_SFU_LAYER_STARVED 0.5
+
 /* The RID (or repaired RID) an extension of @data carries, into @buf. */
 static gboolean
 read_sdes (const guint8 *data, const HqRtpHeader *hdr, guint id, gchar *buf,
@@ -173,7 +178,16 @@ hq_sfu_layer_takes (HqSfuSub *sub, HqSfuTrack *layer, const HqRtpHeader *hdr,
       return HQ_SFU_LAYER_WANTS_KEYFRAME;
     switch_layer (sub, layer, hdr, now);
   }
-  return index == sub->layer ? HQ_SFU_LAYER_FORWARD : HQ_SFU_LAYER_SKIP;
+  if (index != sub->layer)
+    return HQ_SFU_LAYER_SKIP;
+  /* Going down because the link cannot carry this layer at all: sending
+   * it on until the lower layer's keyframe would only keep the queue on
+   * the way full, and that keyframe stuck behind it. */
+  if (G_UNLIKELY (sub->target_layer >= 0 && sub->target_layer < index)
+      && sub->share_bps >= 0
+      && sub->share_bps < HQ_SFU_LAYER_STARVED * layer->bitrate_bps)
+    return HQ_SFU_LAYER_SKIP;
+  return HQ_SFU_LAYER_FORWARD;
 }
 
 void

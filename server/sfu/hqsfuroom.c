@@ -6,6 +6,7 @@
 #include "hqsfubwe.h"
 #include "hqsfuedge.h"
 #include "hqsfuforward.h"
+#include "hqsfuprobe.h"
 #include "hqsfupublish.h"
 #include "hqsfuquality.h"
 #include "hqsfusimulcast.h"
@@ -212,6 +213,7 @@ room_second (HqSfuRoomMedia *media)
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     HqSfuParticipant *p = value;
 
+    hq_sfu_probe_second (p, now);
     hq_sfu_check_timeouts (p, now);
     hq_sfu_send_sender_reports (p, now);
     hq_sfu_send_publisher_feedback (p, now);

@@ -194,13 +194,13 @@ layer_size (const HqSfuTrack *t, guint i, guint *w, guint *h)
 
 /* The layer @sub should receive, or -1 with *@reason when its share
  * carries none.  @urgent (a hint or profile changed): no hold. */
+/* The layer @sub's render size asks for: the smallest at least as large
+ * as its hint, the top one without a hint (or sizes). */
 static gint
-choose_layer (
-    HqSfuSub *sub, gint64 now, gboolean urgent, HqSwitchOffReason *reason)
+render_layer (const HqSfuSub *sub)
 {
-  HqSfuTrack *t = sub->track;
-  HqSfuParticipant *p = sub->subscriber;
-  gint top = t->n_layers - 1, desired = top, target;
+  const HqSfuTrack *t = sub->track;
+  gint top = t->n_layers - 1;
 
   if (sub->hint_width && sub->hint_height) {
     for (gint i = 0; i <= top; i++) {
@@ -208,12 +208,20 @@ choose_layer (
       layer_size (t, i, &w, &h);
       if (w == 0)
         break;
-      if (w >= sub->hint_width && h >= sub->hint_height) {
-        desired = i;
-        break;
-      }
+      if (w >= sub->hint_width && h >= sub->hint_height)
+        return i;
     }
   }
+  return top;
+}
+
+static gint
+choose_layer (
+    HqSfuSub *sub, gint64 now, gboolean urgent, HqSwitchOffReason *reason)
+{
+  HqSfuTrack *t = sub->track;
+  HqSfuParticipant *p = sub->subscriber;
+  gint top = t->n_layers - 1, desired = render_layer (sub), target;
   if (sub->share_bps >= 0) {
     gint fits = -1;
     for (gint i = desired; i >= 0 && fits < 0; i--) {
@@ -288,6 +296,28 @@ select_sub (HqSfuSub *sub, gint64 now, gboolean urgent)
     hq_sfu_request_keyframe (t->layers[sub->target_layer]);
 }
 
+gboolean
+hq_sfu_simulcast_wants_more (const HqSfuSub *sub, gdouble *need_bps)
+{
+  const HqSfuTrack *t = sub->track;
+  gint at = MAX (sub->layer, sub->target_layer);
+
+  if (t->n_layers == 0 || !sub->negotiated || !t->enabled || t->gone
+      || (sub->off_reason != HQ_SWITCH_OFF_NONE
+          && sub->off_reason != HQ_SWITCH_OFF_CONGESTION)
+      || at >= render_layer (sub))
+    return FALSE;
+  *need_bps = layer_rate (t, (guint)(at + 1)) * HQ_SFU_UP_HEADROOM;
+  return TRUE;
+}
+
+void
+hq_sfu_simulcast_select (HqSfuParticipant *p, gint64 now)
+{
+  for (guint i = 0; i < p->subs->len; i++)
+    select_sub (g_ptr_array_index (p->subs, i), now, FALSE);
+}
+
 void
 hq_sfu_sub_apply_hint (HqSfuSub *sub)
 {
@@ -317,8 +347,12 @@ hq_sfu_simulcast_announce (HqSfuTrack *track, gboolean force)
     return;
   for (guint i = 0; i < track->n_layers; i++) {
     HqSfuTrack *l = track->layers[i];
-    gboolean active =
-        force || i == 0 || now - l->wanted_us < HQ_SFU_LAYER_IDLE_US;
+    /* (a VP8 layer whose size never showed is left on until its first
+     * keyframe: hints pick layers by size, and a publisher's encoder may
+     * take seconds to start its upper layers) */
+    gboolean active = force || i == 0
+        || now - l->wanted_us < HQ_SFU_LAYER_IDLE_US
+        || (l->width == 0 && g_strcmp0 (track->codec, "VP8") == 0);
     if (active && !l->active && !force)
       hq_log_message (HQ_LOG_INFO, "sfu", "track %s: layer %s on again",
           track->sid, l->rid);

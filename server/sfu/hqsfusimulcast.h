@@ -18,6 +18,15 @@ gboolean hq_sfu_simulcast_map (
  * that changed, or always with @force. */
 void hq_sfu_simulcast_announce (HqSfuTrack *track, gboolean force);
 
+/* Whether @sub (a simulcast track) gets a lower layer than its render
+ * size asks for, or is switched off for congestion; then *@need_bps is
+ * the share it would need for the next layer up (the layer's bitrate
+ * and the headroom going up needs).  For probing (hqsfuprobe.c). */
+gboolean hq_sfu_simulcast_wants_more (const HqSfuSub *sub, gdouble *need_bps);
+/* Decides @p's subscriptions' layers now, from their present shares (as
+ * the once-a-second pass does). */
+void hq_sfu_simulcast_select (HqSfuParticipant *p, gint64 now);
+
 /* A new subscription takes its subscriber's hint for the track. */
 void hq_sfu_sub_apply_hint (HqSfuSub *sub);
 

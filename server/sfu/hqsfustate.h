@@ -79,6 +79,7 @@ typedef struct _HqSfuRoomMedia HqSfuRoomMedia;
 typedef struct _HqSfuParticipant HqSfuParticipant;
 typedef struct _HqSfuTrack HqSfuTrack;
 typedef struct _HqSfuSub HqSfuSub;
+typedef struct _HqSfuProbe HqSfuProbe;
 
 struct _HqSfu
 {
@@ -324,6 +325,8 @@ struct _HqSfuParticipant
   gint64 pub_twcc_sent_us;
   HqTwccSender *sub_twcc;
   gint64 sub_twcc_us;
+  HqSfuProbe *probe; /* owned, hqsfuprobe.c; NULL until it first probes */
+  gdouble shared_bps; /* the estimate the shares were made of; <= 0: none */
   gint metrics_level; /* its level as counted in /metrics; -1: none */
   HqSfuAudioCounts *audio_counts; /* in media->room->audio_counts, or NULL */
 

@@ -11,6 +11,7 @@
 #include "hqsfuedge.h"
 #include "hqsfufeedback.h"
 #include "hqsfuforward.h"
+#include "hqsfuprobe.h"
 #include "hqsfuquality.h"
 #include "hqsfusimulcast.h"
 #include "hqsfutransport.h"
@@ -186,6 +187,7 @@ hq_sfu_participant_free (gpointer data)
     hq_transport_close (p->sub);
     g_object_unref (p->sub);
   }
+  hq_sfu_probe_clear (p);
   hq_sfu_twcc_clear (p);
   hq_sdp_free (p->pub_answer);
   hq_sdp_free (p->sub_offer);

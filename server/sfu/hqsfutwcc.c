@@ -85,6 +85,18 @@ hq_sfu_twcc_stamp (HqSfuParticipant *p, guint8 *out, gsize len, gint64 now)
       out, (guint8)p->sub_twcc_id, hq_twcc_sender_next (p->sub_twcc, len, now));
 }
 
+gsize
+hq_sfu_twcc_write_probe (
+    HqSfuParticipant *p, guint8 *out, guint padding, guint8 cluster, gint64 now)
+{
+  gsize len = 12 + 8 + padding;
+
+  if (p->sub_twcc_id == 0 || p->sub_twcc == NULL)
+    return 0;
+  return hq_rtp_write_padding_packet (out, padding, (guint8)p->sub_twcc_id,
+      hq_twcc_sender_next_probe (p->sub_twcc, len, now, cluster));
+}
+
 void
 hq_sfu_twcc_on_feedback (HqSfuParticipant *p, const HqRtcpPacket *pkt)
 {

@@ -19,6 +19,12 @@ void hq_sfu_twcc_on_publish_packet (HqSfuParticipant *p, const guint8 *data,
  * leg does not use transport-wide numbers. */
 gsize hq_sfu_twcc_stamp (
     HqSfuParticipant *p, guint8 *out, gsize len, gint64 now);
+/* Writes at @out a padding-only packet of probe cluster @cluster for
+ * @p's subscribe leg, with @padding octets (hq_rtp_write_padding_packet():
+ * the caller sets the header) and its transport-wide number; returns its
+ * size, 0 when the leg does not use transport-wide numbers. */
+gsize hq_sfu_twcc_write_probe (HqSfuParticipant *p, guint8 *out, guint padding,
+    guint8 cluster, gint64 now);
 /* Transport-wide feedback from @p's subscribe leg. */
 void hq_sfu_twcc_on_feedback (HqSfuParticipant *p, const HqRtcpPacket *pkt);
 /* What @p's subscribe leg can take by its feedback, in bits per second;

@@ -615,7 +615,8 @@ write_layer_payload (HqSfuClient *c, guint8 *p, guint layer, gsize len,
 
 guint16
 hq_sfu_client_send_layer (HqSfuClient *c, guint layer, gint64 capture_us,
-    gsize payload_len, gboolean frame_start, gboolean keyframe, gboolean drop)
+    gsize payload_len, gboolean frame_start, gboolean frame_end,
+    gboolean keyframe, gboolean drop)
 {
   guint16 seq = c->layer_seq[layer]++;
   guint8 *p;
@@ -625,6 +626,7 @@ hq_sfu_client_send_layer (HqSfuClient *c, guint layer, gint64 capture_us,
       hq_sfu_client_layer_ts (c, layer, capture_us), c->layer_ssrc[layer],
       c->rid_ext_id, layer);
   write_layer_payload (c, p, layer, payload_len, frame_start, keyframe);
+  hq_rtp_set_marker (c->buf, frame_end);
   if (c->pub && !drop)
     hq_transport_send_rtp (
         c->pub, c->buf, 20 + payload_len, sizeof c->buf, NULL);

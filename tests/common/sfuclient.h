@@ -127,12 +127,13 @@ guint16 hq_sfu_client_send_audio_level (
     HqSfuClient *client, gsize payload_len, guint level);
 /* Sends a packet of simulcast layer @layer (0..2) of the frame captured
  * at @capture_us (monotonic): @payload_len bytes, starting a frame when
- * @frame_start, with a VP8 keyframe header of the layer's size when
- * @keyframe (and @frame_start); not sent when @drop (a loss before the
- * server).  Returns its sequence number. */
+ * @frame_start, ending it (the marker bit) when @frame_end, with a VP8
+ * keyframe header of the layer's size when @keyframe (and @frame_start);
+ * not sent when @drop (a loss before the server).  Returns its sequence
+ * number. */
 guint16 hq_sfu_client_send_layer (HqSfuClient *client, guint layer,
     gint64 capture_us, gsize payload_len, gboolean frame_start,
-    gboolean keyframe, gboolean drop);
+    gboolean frame_end, gboolean keyframe, gboolean drop);
 /* Sends again, as RTX (RFC 4588) on the layer's RTX SSRC (its SSRC +
  * 0x100) with the repaired-RID extension, the packet
  * hq_sfu_client_send_layer() sent as @seq with these arguments. */

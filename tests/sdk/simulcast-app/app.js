@@ -18,6 +18,9 @@ window.RTCPeerConnection = class extends Native {
 const events = [];
 const frames = new Map(); // <video> -> frames presented
 let room = null;
+const widest = {}; // rid -> the widest frame the publisher encoded
+const watched = []; // samples of the incoming video (app.watch)
+let watching = null;
 
 function record(type, fields = {}) {
   events.push({ type, at: performance.now(), ...fields });
@@ -125,12 +128,16 @@ window.app = {
     };
   },
 
-  // Per layer (rid) of the publisher: sending?, size, bytes.
+  // Per layer (rid) of the publisher: sending?, size, the widest it was
+  // seen encoding (a layer the server pauses soon after it started shows
+  // no size any more), bytes.
   async layers() {
     const out = {};
     for (const s of await rtpStats('outbound-rtp')) {
-      out[s.rid || '-'] = {
-        active: s.active, width: s.frameWidth || 0, height: s.frameHeight || 0, bytes: s.bytesSent,
+      const rid = s.rid || '-';
+      widest[rid] = Math.max(widest[rid] || 0, s.frameWidth || 0);
+      out[rid] = {
+        active: s.active, width: s.frameWidth || 0, height: s.frameHeight || 0, widest: widest[rid], bytes: s.bytesSent,
         frames: s.framesEncoded || 0, limitation: s.qualityLimitationReason,
       };
     }
@@ -154,6 +161,32 @@ window.app = {
       presented: el ? frames.get(el) || 0 : 0,
       isSwitchedOff: this.remoteTrack()?.isSwitchedOff ?? null,
     };
+  },
+
+  // The page's clock (what `watch` stamps its samples with), in ms.
+  now() {
+    return performance.timeOrigin + performance.now();
+  },
+
+  // Samples the incoming video every 100 ms from now on: when (the page's
+  // clock), the decoded frame width, Chromium's freeze count and total
+  // freeze time.  `watched()` returns them.
+  watch() {
+    watched.length = 0;
+    clearInterval(watching);
+    watching = setInterval(async () => {
+      const [s] = await rtpStats('inbound-rtp');
+      if (s) {
+        watched.push({
+          at: this.now(), width: s.frameWidth || 0,
+          freezes: s.freezeCount || 0, frozen: s.totalFreezesDuration || 0,
+        });
+      }
+    }, 100);
+  },
+
+  watched() {
+    return watched;
   },
 
   // Moves the element out of the viewport and back (auto switch-off).
