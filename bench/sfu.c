@@ -734,7 +734,7 @@ group_send (Bench *b, guint i, gdouble dt, gint64 now)
       np = frame_packets (l, key, &payload);
       for (guint k = 0; k < np; k++)
         hq_sfu_client_send_layer (
-            c, l, now, payload, k == 0, key && k == 0, FALSE);
+            c, l, now, payload, k == 0, k == np - 1, key && k == 0, FALSE);
       g->sent[l] += b->measuring ? np : 0;
       g->keyframes[l] += key && b->measuring;
     }
