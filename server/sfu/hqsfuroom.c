@@ -275,6 +275,7 @@ media_destroy (HqSfuRoom *room)
 
   if (media == NULL)
     return;
+  hq_sfu_shard_log_end (room);
   g_source_destroy (media->dsi_timer);
   g_source_unref (media->dsi_timer);
   g_source_destroy (media->second_timer);

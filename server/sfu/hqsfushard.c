@@ -52,6 +52,28 @@ leg_unref (gpointer data)
 
 /* --- placement (home) --- */
 
+void
+hq_sfu_shard_log_end (HqSfuRoom *room)
+{
+  JsonObject *line;
+  JsonArray *by_worker;
+
+  if (room->sfu->room_shards == 0 || room->n_workers < 2)
+    return;
+  line = hq_log_begin (HQ_LOG_INFO, "sfu");
+  by_worker = json_array_new ();
+  json_object_set_string_member (line, "what", "room-workers");
+  json_object_set_string_member (line, "room", room->sid);
+  for (guint i = 0; i < room->n_workers; i++)
+    json_array_add_int_element (by_worker,
+        (gint64)__atomic_load_n (
+            &room->forwarded_by_worker[i], __ATOMIC_RELAXED));
+  json_object_set_array_member (line, "forwarded_by_worker", by_worker);
+  json_object_set_int_member (line, "handoff_dropped",
+      (gint64)__atomic_load_n (&room->handoff_dropped, __ATOMIC_RELAXED));
+  hq_log_end (line);
+}
+
 HqWorker *
 hq_sfu_leg_place (HqSfuParticipant *p)
 {
@@ -464,12 +486,6 @@ hq_sfu_leg_close (HqSfuLeg *leg)
   leg_unref (leg); /* the home's */
 }
 
-HqWorker *
-hq_sfu_leg_get_shard (HqSfuLeg *leg)
-{
-  return leg->shard;
-}
-
 gboolean
 hq_sfu_leg_ready (HqSfuLeg *leg)
 {
@@ -521,9 +537,13 @@ hq_sfu_sub_send (
 {
   HqSfuRoom *room = p->media->room;
 
-  if (p->leg)
-    return hq_worker_hand (room->worker, p->leg->shard, shard_packet, p->leg,
-        rtcp ? LEG_RTCP : 0, buf, len);
+  if (p->leg) {
+    if (hq_worker_hand (room->worker, p->leg->shard, shard_packet, p->leg,
+            rtcp ? LEG_RTCP : 0, buf, len))
+      return TRUE;
+    __atomic_add_fetch (&room->handoff_dropped, 1, __ATOMIC_RELAXED);
+    return FALSE;
+  }
   if (rtcp)
     return hq_transport_send_rtcp (p->sub, buf, len, size, NULL);
   if (!hq_transport_send_rtp (p->sub, buf, len, size, NULL))

@@ -39,6 +39,10 @@ typedef struct
   HqTransportReceiveFunc rtcp;
 } HqSfuLegFuncs;
 
+/* A log line, when the room ends on a server that spreads rooms: the
+ * packets each worker sent, and those lost to a full hand-off ring. */
+void hq_sfu_shard_log_end (HqSfuRoom *room);
+
 /* The worker @p's subscribe transport should run on: its room's, unless
  * the room has [media] room_shards participants or more and there are
  * several workers; then the one with the fewest of the room's subscribe
@@ -53,7 +57,6 @@ HqSfuLeg *hq_sfu_leg_new (
 /* On the home: the transport is closed on its shard, and nothing of it
  * reaches @p any more. */
 void hq_sfu_leg_close (HqSfuLeg *leg);
-HqWorker *hq_sfu_leg_get_shard (HqSfuLeg *leg);
 /* Credentials known (not waiting for hq_sfu_leg_new's or a restart's). */
 gboolean hq_sfu_leg_ready (HqSfuLeg *leg);
 /* hq_transport_describe() of the leg: the strings are the leg's. */

@@ -114,6 +114,7 @@ struct _HqSfuRoom
    * (more than one: the room's subscribers are spread, hqsfushard.h) */
   guint64 *forwarded_by_worker;
   guint n_workers;
+  guint64 handoff_dropped; /* atomic: lost to a full hand-off ring */
   /* participant sid -> HqSfuAudioCounts, owned; entries are added by the
    * worker and read by the main context under the lock, their counts
    * are atomic; kept until the room goes (a publisher who left still
