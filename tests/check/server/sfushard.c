@@ -11,8 +11,9 @@
  * - keyframes: a PLI from each subscriber (half of them on the other
  *   worker) reaches the publisher;
  * - churn: subscribers leave and join while media flows; those who stay
- *   see no gap, those who join receive everything, and the server exits
- *   cleanly (under ASan: no use after free or leak);
+ *   see no gap, those who join receive everything; then the room is
+ *   ended by REST while media flows, and the server exits cleanly (under
+ *   ASan: no use after free or leak);
  * - a room below the threshold forwards from one worker only, as before.
  *
  * The server's exit status is checked after each case: an ASan or LSan
@@ -388,6 +389,15 @@ test_churn (void)
   by_worker = forwarded_by_worker (&fx);
   g_assert_cmpint (g_array_index (by_worker, gint64, 0), >, 0);
   g_assert_cmpint (g_array_index (by_worker, gint64, 1), >, 0);
+  /* The room ends while media flows to both workers: its teardown closes
+   * the transports on the other worker too. */
+  {
+    g_autofree gchar *path = g_strdup_printf ("/v1/Rooms/%s", fx.room);
+    g_autofree gchar *reply =
+        hq_test_server_rest (fx.server, "POST", path, "Status=completed");
+    g_assert_nonnull (reply);
+    g_assert_nonnull (strstr (reply, "completed"));
+  }
   fx_stop (&fx);
 }
 
