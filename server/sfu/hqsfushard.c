@@ -50,6 +50,21 @@ leg_unref (gpointer data)
   g_free (leg);
 }
 
+void
+hq_sfu_transport_config (HqSfu *sfu, HqWorker *worker, gboolean controlling,
+    HqTransportConfig *config)
+{
+  hq_transport_config_init (config);
+  config->context = hq_worker_get_context (worker);
+  config->controlling = controlling;
+  config->dtls_role = HQ_DTLS_ROLE_SERVER;
+  config->certificate = sfu->cert;
+  config->public_address = sfu->public_address;
+  config->port_min = sfu->port_min;
+  config->port_max = sfu->port_max;
+  config->ice_tcp = sfu->ice_tcp;
+}
+
 /* --- placement (home) --- */
 
 void
@@ -295,20 +310,11 @@ on_receive (gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
 static void
 shard_create (HqSfuLeg *leg)
 {
-  HqSfu *sfu = leg->room->sfu;
   g_autoptr (GError) error = NULL;
   g_autofree gchar *label = NULL;
   HqTransportConfig config;
 
-  hq_transport_config_init (&config);
-  config.context = hq_worker_get_context (leg->shard);
-  config.controlling = TRUE;
-  config.dtls_role = HQ_DTLS_ROLE_SERVER;
-  config.certificate = sfu->cert;
-  config.public_address = sfu->public_address;
-  config.port_min = sfu->port_min;
-  config.port_max = sfu->port_max;
-  config.ice_tcp = sfu->ice_tcp;
+  hq_sfu_transport_config (leg->room->sfu, leg->shard, TRUE, &config);
   leg->t = hq_transport_new (&config, &error);
   if (leg->t == NULL) {
     post_credentials (leg, FALSE, error);

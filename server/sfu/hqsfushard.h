@@ -39,6 +39,11 @@ typedef struct
   HqTransportReceiveFunc rtcp;
 } HqSfuLegFuncs;
 
+/* The SFU's settings for a transport of its own on @worker (the
+ * subscribe one is @controlling: we offer it). */
+void hq_sfu_transport_config (HqSfu *sfu, HqWorker *worker,
+    gboolean controlling, HqTransportConfig *config);
+
 /* A log line, when the room ends on a server that spreads rooms: the
  * packets each worker sent, and those lost to a full hand-off ring. */
 void hq_sfu_shard_log_end (HqSfuRoom *room);

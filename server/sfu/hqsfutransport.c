@@ -238,19 +238,11 @@ HqTransport *
 hq_sfu_make_transport (
     HqSfuParticipant *p, gboolean controlling, GError **error)
 {
-  HqSfu *sfu = p->media->room->sfu;
   HqTransportConfig config;
   HqTransport *t;
 
-  hq_transport_config_init (&config);
-  config.context = hq_worker_get_context (p->media->room->worker);
-  config.controlling = controlling;
-  config.dtls_role = HQ_DTLS_ROLE_SERVER;
-  config.certificate = sfu->cert;
-  config.public_address = sfu->public_address;
-  config.port_min = sfu->port_min;
-  config.port_max = sfu->port_max;
-  config.ice_tcp = sfu->ice_tcp;
+  hq_sfu_transport_config (
+      p->media->room->sfu, p->media->room->worker, controlling, &config);
   t = hq_transport_new (&config, error);
   if (t == NULL)
     return NULL;

@@ -243,6 +243,17 @@ forwarded_by_worker (Fx *fx)
   return out;
 }
 
+/* Both workers' threads sent some of the room's packets. */
+static void
+assert_both_workers (Fx *fx)
+{
+  g_autoptr (GArray) by_worker = forwarded_by_worker (fx);
+
+  g_assert_cmpuint (by_worker->len, ==, 2);
+  g_assert_cmpint (g_array_index (by_worker, gint64, 0), >, 0);
+  g_assert_cmpint (g_array_index (by_worker, gint64, 1), >, 0);
+}
+
 /* --- fixture --- */
 
 static void
@@ -288,15 +299,11 @@ static void
 test_forwarding (void)
 {
   Fx fx;
-  g_autoptr (GArray) by_worker = NULL;
 
   fx_start (&fx, "2", 6);
   g_assert_true (wait_for (everyone_has_enough, &fx, 60));
   assert_continuous (&fx);
-  by_worker = forwarded_by_worker (&fx);
-  g_assert_cmpuint (by_worker->len, ==, 2);
-  g_assert_cmpint (g_array_index (by_worker, gint64, 0), >, 0);
-  g_assert_cmpint (g_array_index (by_worker, gint64, 1), >, 0);
+  assert_both_workers (&fx);
   fx_stop (&fx);
 }
 
@@ -369,7 +376,6 @@ static void
 test_churn (void)
 {
   Fx fx;
-  g_autoptr (GArray) by_worker = NULL;
 
   fx_start (&fx, "2", 6);
   g_assert_true (wait_for (everyone_has_enough, &fx, 60));
@@ -386,9 +392,7 @@ test_churn (void)
   }
   g_assert_true (wait_for (everyone_has_enough, &fx, 60));
   assert_continuous (&fx);
-  by_worker = forwarded_by_worker (&fx);
-  g_assert_cmpint (g_array_index (by_worker, gint64, 0), >, 0);
-  g_assert_cmpint (g_array_index (by_worker, gint64, 1), >, 0);
+  assert_both_workers (&fx);
   /* The room ends while media flows to both workers: its teardown closes
    * the transports on the other worker too. */
   {
