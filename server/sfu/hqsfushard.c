@@ -3,6 +3,7 @@
 #include "hqsfushard.h"
 #include "hqsfuedge.h"
 #include "hqlog.h"
+#include "hqmetrics.h"
 
 #include <string.h>
 
@@ -260,7 +261,7 @@ on_state (HqTransport *t, gint state, HqSfuLeg *leg)
  * (hqsfutransport.c), with the worker that runs it. */
 static void
 log_step (HqSfuLeg *leg, const gchar *event, const gchar *state,
-    const gchar *detail_key, const gchar *detail)
+    const gchar *pair, const gchar *detail)
 {
   gboolean failed = g_strcmp0 (state, "failed") == 0;
   JsonObject *line = hq_log_begin (failed ? HQ_LOG_WARN : HQ_LOG_INFO, event);
@@ -270,8 +271,10 @@ log_step (HqSfuLeg *leg, const gchar *event, const gchar *state,
   json_object_set_string_member (line, "transport", "subscribe");
   json_object_set_string_member (line, "state", state);
   json_object_set_int_member (line, "worker", hq_worker_get_index (leg->shard));
+  if (pair)
+    json_object_set_string_member (line, "pair", pair);
   if (detail)
-    json_object_set_string_member (line, detail_key, detail);
+    json_object_set_string_member (line, failed ? "error" : "detail", detail);
   hq_log_end (line);
 }
 
@@ -282,7 +285,7 @@ on_ice_state (HqTransport *t, const gchar *state, HqSfuLeg *leg)
 
   if (g_strcmp0 (state, "connected") == 0 || g_strcmp0 (state, "ready") == 0)
     pair = hq_transport_describe_selected_pair (t);
-  log_step (leg, "ice", state, "pair", pair);
+  log_step (leg, "ice", state, pair, NULL);
 }
 
 static void
@@ -290,8 +293,7 @@ on_dtls_state (
     HqTransport *t, const gchar *state, const gchar *detail, HqSfuLeg *leg)
 {
   (void)t;
-  log_step (leg, "dtls", state,
-      g_strcmp0 (state, "failed") == 0 ? "error" : "detail", detail);
+  log_step (leg, "dtls", state, NULL, detail);
 }
 
 static void
@@ -545,9 +547,12 @@ hq_sfu_sub_send (
 
   if (p->leg) {
     if (hq_worker_hand (room->worker, p->leg->shard, shard_packet, p->leg,
-            rtcp ? LEG_RTCP : 0, buf, len))
+            rtcp ? LEG_RTCP : 0, buf, len)) {
+      hq_metrics_count (HQ_COUNTER_HANDOFF_HANDED, 1);
       return TRUE;
+    }
     __atomic_add_fetch (&room->handoff_dropped, 1, __ATOMIC_RELAXED);
+    hq_metrics_count (HQ_COUNTER_HANDOFF_DROPPED, 1);
     return FALSE;
   }
   if (rtcp)

@@ -41,7 +41,6 @@ typedef struct
 {
   GSource source;
   Ring *ring;
-  HqWorker *to;
 } RingSource;
 
 struct _HqWorker
@@ -53,7 +52,6 @@ struct _HqWorker
   GMainLoop *loop;
   gint rooms; /* atomic */
   Ring **out; /* [to's index]: atomic pointers, made by this thread */
-  guint64 handed, dropped; /* atomic: packets handed to this worker */
 };
 
 struct _HqWorkers
@@ -246,7 +244,7 @@ hq_worker_invoke (
 
 /* On the receiver's thread: runs up to @budget handed packets; how many. */
 static guint
-ring_run (Ring *ring, HqWorker *to, guint budget)
+ring_run (Ring *ring, guint budget)
 {
   guint tail = __atomic_load_n (&ring->tail, __ATOMIC_RELAXED);
   guint head = __atomic_load_n (&ring->head, __ATOMIC_ACQUIRE);
@@ -259,8 +257,6 @@ ring_run (Ring *ring, HqWorker *to, guint budget)
     n++;
     __atomic_store_n (&ring->tail, tail, __ATOMIC_RELEASE);
   }
-  if (n)
-    __atomic_add_fetch (&to->handed, n, __ATOMIC_RELAXED);
   return n;
 }
 
@@ -276,7 +272,7 @@ ring_dispatch (GSource *source, GSourceFunc cb, gpointer data)
   if (read (ring->efd, &v, sizeof v) < 0 && errno != EAGAIN)
     g_warning ("hq-media: reading a ring's eventfd: %s", g_strerror (errno));
   g_source_set_ready_time (source, -1);
-  if (ring_run (ring, rs->to, HQ_WORKER_RING_BUDGET) == HQ_WORKER_RING_BUDGET) {
+  if (ring_run (ring, HQ_WORKER_RING_BUDGET) == HQ_WORKER_RING_BUDGET) {
     /* more to come: after the worker's other sources had a turn */
     g_source_set_ready_time (source, 0);
     return G_SOURCE_CONTINUE;
@@ -312,7 +308,6 @@ ring_get (HqWorker *from, HqWorker *to)
   ring->source = g_source_new (&ring_source_funcs, sizeof (RingSource));
   rs = (RingSource *)ring->source;
   rs->ring = ring;
-  rs->to = to;
   g_source_set_priority (ring->source, G_PRIORITY_DEFAULT);
   g_source_add_unix_fd (ring->source, ring->efd, G_IO_IN);
   g_source_set_name (ring->source, "hq-media hand-off");
@@ -331,10 +326,8 @@ hq_worker_hand (HqWorker *from, HqWorker *to, HqWorkerPacketFunc func,
 
   if (len > HQ_WORKER_SLOT_DATA
       || head - __atomic_load_n (&ring->tail, __ATOMIC_ACQUIRE)
-          >= HQ_WORKER_RING_SLOTS) {
-    __atomic_add_fetch (&to->dropped, 1, __ATOMIC_RELAXED);
+          >= HQ_WORKER_RING_SLOTS)
     return FALSE;
-  }
   s = &ring->slots[head % HQ_WORKER_RING_SLOTS];
   s->func = func;
   s->target = target;
@@ -356,13 +349,6 @@ hq_worker_drain (HqWorker *from, HqWorker *to)
   Ring *ring = __atomic_load_n (&from->out[to->index], __ATOMIC_ACQUIRE);
 
   if (ring)
-    while (ring_run (ring, to, G_MAXUINT) > 0)
+    while (ring_run (ring, G_MAXUINT) > 0)
       ;
-}
-
-void
-hq_worker_get_hand_counts (HqWorker *worker, guint64 *handed, guint64 *dropped)
-{
-  *handed = __atomic_load_n (&worker->handed, __ATOMIC_RELAXED);
-  *dropped = __atomic_load_n (&worker->dropped, __ATOMIC_RELAXED);
 }

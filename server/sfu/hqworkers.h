@@ -59,7 +59,7 @@ typedef void (*HqWorkerPacketFunc) (
 /* From @from's thread only: copies @data into the ring from @from to @to,
  * where @func (@target, @flags, copy...) runs soon, in the order handed.
  * FALSE when the ring is full or @len too long: nothing was handed (the
- * packet is lost, and counted). @target must stay valid until @to has run
+ * packet is lost). @target must stay valid until @to has run
  * it: see hq_worker_drain(). */
 gboolean hq_worker_hand (HqWorker *from, HqWorker *to, HqWorkerPacketFunc func,
     gpointer target, guint flags, const guint8 *data, gsize len);
@@ -67,10 +67,6 @@ gboolean hq_worker_hand (HqWorker *from, HqWorker *to, HqWorkerPacketFunc func,
  * that @from invoked on @to after handing packets runs this first, so
  * what it frees is no packet's target any more. */
 void hq_worker_drain (HqWorker *from, HqWorker *to);
-/* Packets handed to @worker by others and run there, and those lost to a
- * full ring (any thread). */
-void hq_worker_get_hand_counts (
-    HqWorker *worker, guint64 *handed, guint64 *dropped);
 
 G_END_DECLS
 

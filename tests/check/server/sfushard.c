@@ -6,8 +6,8 @@
  *
  * - forwarding: every subscriber receives every sending publisher's audio
  *   and video with no gap, duplicate or reordering in any stream's
- *   sequence numbers, and REST's `forwarded_by_worker` shows both
- *   workers' threads forwarding;
+ *   sequence numbers, REST's `forwarded_by_worker` shows both workers'
+ *   threads forwarding, and /metrics counts packets handed between them;
  * - keyframes: a PLI from each subscriber (half of them on the other
  *   worker) reaches the publisher;
  * - churn: subscribers leave and join while media flows; those who stay
@@ -29,6 +29,7 @@
 #define SENDERS 2
 #define VIDEO_PAYLOAD 1100
 #define AUDIO_PAYLOAD 100
+#define METRICS_TOKEN "shard-test-metrics-token"
 /* Packets each stream must bring before a case judges it. */
 #define ENOUGH 100
 
@@ -243,6 +244,29 @@ forwarded_by_worker (Fx *fx)
   return out;
 }
 
+/* /metrics' hq_sfu_handoff_packets_total{result="@result"}. */
+static guint64
+handoff_packets (Fx *fx, const gchar *result)
+{
+  g_autofree gchar *url = g_strdup_printf ("%s/metrics", fx->server->url);
+  g_autofree gchar *key = g_strdup_printf (
+      "\nhq_sfu_handoff_packets_total{result=\"%s\"} ", result);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr (GBytes) body = NULL;
+  g_autofree gchar *text = NULL;
+  const gchar *line;
+
+  soup_message_headers_replace (soup_message_get_request_headers (msg),
+      "Authorization", "Bearer " METRICS_TOKEN);
+  body = soup_session_send_and_read (fx->server->http, msg, NULL, NULL);
+  g_assert_nonnull (body);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+  text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  line = strstr (text, key);
+  g_assert_nonnull (line);
+  return g_ascii_strtoull (line + strlen (key), NULL, 10);
+}
+
 /* Both workers' threads sent some of the room's packets. */
 static void
 assert_both_workers (Fx *fx)
@@ -265,6 +289,7 @@ fx_start (Fx *fx, const gchar *shards, guint n)
   fx->room = "shard";
   g_setenv ("HQ_MEDIA_WORKERS", "2", TRUE);
   g_setenv ("HQ_MEDIA_ROOM_SHARDS", shards, TRUE);
+  g_setenv ("HQ_METRICS_TOKEN", METRICS_TOKEN, TRUE);
   fx->server = hq_test_server_start (
       g_getenv ("HQ_SERVER_BIN"), g_getenv ("HQ_TEST_SERVER_LOG") != NULL);
   form = g_strdup_printf ("UniqueName=%s&Type=group", fx->room);
@@ -304,6 +329,7 @@ test_forwarding (void)
   g_assert_true (wait_for (everyone_has_enough, &fx, 60));
   assert_continuous (&fx);
   assert_both_workers (&fx);
+  g_assert_cmpuint (handoff_packets (&fx, "handed"), >, 0);
   fx_stop (&fx);
 }
 
@@ -419,6 +445,7 @@ test_small_room (void)
   /* one of the two, as before sharding */
   g_assert_true ((g_array_index (by_worker, gint64, 0) == 0)
       != (g_array_index (by_worker, gint64, 1) == 0));
+  g_assert_cmpuint (handoff_packets (&fx, "handed"), ==, 0);
   fx_stop (&fx);
 }
 
