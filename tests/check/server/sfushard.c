@@ -14,6 +14,9 @@
  *   see no gap, those who join receive everything; then the room is
  *   ended by REST while media flows, and the server exits cleanly (under
  *   ASan: no use after free or leak);
+ * - ICE restart: every subscriber asks for one; each gets an offer with
+ *   new credentials (a subscriber on the other worker once that worker's
+ *   transport restarted), restarts its side, and its streams flow again;
  * - a room below the threshold forwards from one worker only, as before.
  *
  * The server's exit status is checked after each case: an ASan or LSan
@@ -431,6 +434,66 @@ test_churn (void)
   fx_stop (&fx);
 }
 
+typedef struct
+{
+  Fx *fx;
+  guint n;
+  GHashTable *marks; /* Stream -> its count when the restart's offer came */
+} Restart;
+
+/* Every client's subscribe transport restarted ICE, and every stream it
+ * receives brought ENOUGH more packets since. */
+static gboolean
+restarted_and_flowing (gpointer data)
+{
+  Restart *r = data;
+
+  for (guint i = 0; i < r->n; i++) {
+    Member *m = &r->fx->peers[i];
+    GHashTableIter it;
+    gpointer v;
+
+    if (m->c->sub_restarts == 0)
+      return FALSE;
+    g_hash_table_iter_init (&it, m->streams);
+    while (g_hash_table_iter_next (&it, NULL, &v)) {
+      gpointer mark;
+      if (!g_hash_table_lookup_extended (r->marks, v, NULL, &mark)) {
+        g_hash_table_insert (
+            r->marks, v, GUINT_TO_POINTER (((Stream *)v)->count));
+        return FALSE;
+      }
+      if (((Stream *)v)->count < GPOINTER_TO_UINT (mark) + ENOUGH)
+        return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static void
+test_ice_restart (void)
+{
+  Fx fx;
+  Restart r = { .fx = &fx, .n = 4 };
+
+  fx_start (&fx, "2", 4);
+  g_assert_true (wait_for (everyone_has_enough, &fx, 60));
+  /* Every subscriber asks: half of them are on the other worker, whose
+   * new credentials the room's worker must wait for before it offers. */
+  for (guint i = 0; i < r.n; i++) {
+    JsonObject *msg = json_object_new ();
+    json_object_set_string_member (msg, "type", "ice_restart");
+    json_object_set_string_member (msg, "id", "restart");
+    json_object_set_string_member (msg, "transport", "subscribe");
+    hq_sfu_client_send_message (fx.peers[i].c, msg);
+  }
+  r.marks = g_hash_table_new (NULL, NULL);
+  g_assert_true (wait_for (restarted_and_flowing, &r, 60));
+  g_hash_table_unref (r.marks);
+  assert_both_workers (&fx);
+  fx_stop (&fx);
+}
+
 static void
 test_small_room (void)
 {
@@ -456,6 +519,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sfu/shard/forwarding", test_forwarding);
   g_test_add_func ("/sfu/shard/keyframe-requests", test_keyframe_requests);
   g_test_add_func ("/sfu/shard/churn", test_churn);
+  g_test_add_func ("/sfu/shard/ice-restart", test_ice_restart);
   g_test_add_func ("/sfu/shard/small-room", test_small_room);
   return g_test_run ();
 }
