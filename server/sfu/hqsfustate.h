@@ -285,14 +285,14 @@ struct _HqSfuParticipant
 
   HqTransport *sub;
   /* Or the subscribe transport is on another worker (hqsfushard.h): the
-   * leg, the state it last said, whether it gathered, and an ICE restart
-   * of it under way (@leg_restarted: its credentials came, @leg_restart_ok
-   * when it worked).  The worker it was placed on (hq_sfu_leg_place()),
-   * NULL before the first subscribe offer. */
+   * leg, the state it last said, whether it gathered, and of an ICE
+   * restart, whether its new credentials came (@leg_restarted) and it
+   * worked.  The worker it was placed on (hq_sfu_leg_place()), NULL
+   * before the first subscribe offer. */
   HqSfuLeg *leg;
   HqTransportState leg_state;
   gboolean leg_gathered;
-  gboolean leg_restarting, leg_restarted, leg_restart_ok;
+  gboolean leg_restarted, leg_restart_ok;
   HqWorker *sub_worker;
   HqSdp *sub_offer; /* our last offer */
   gchar *sub_offer_msg; /* ...as sent, to send again after a resume */

@@ -459,7 +459,6 @@ leg_credentials (
   if (restart) {
     if (!ok)
       hq_log_message (HQ_LOG_WARN, "sfu", "no ICE restart: %s", message);
-    p->leg_restarting = FALSE;
     p->leg_restarted = TRUE;
     p->leg_restart_ok = ok;
   }
@@ -584,7 +583,6 @@ subscribe_offer_now (HqSfuParticipant *p)
     if (!p->leg_restarted) {
       hq_sfu_note_ice_restart (p, 1,
           hq_sfu_sub_up (p) ? "the participant asked" : "the transport failed");
-      p->leg_restarting = TRUE;
       hq_sfu_leg_restart_ice (p->leg);
       return;
     }
