@@ -7,6 +7,10 @@
 
 #include <string.h>
 
+/* A handed packet has the room the transport needs to protect it. */
+G_STATIC_ASSERT (HQ_WORKER_SLOT_DATA >= HQ_SFU_MAX_PACKET);
+G_STATIC_ASSERT (HQ_WORKER_SLOT_TRAILER >= HQ_SRTP_MAX_TRAILER);
+
 /* HqWorkerPacketFunc flags of a handed packet. */
 #define LEG_RTCP 1
 

@@ -49,7 +49,7 @@ void hq_worker_invoke (
 /* Most bytes one handed packet may have; the receiver's buffer has room
  * for HQ_WORKER_SLOT_TRAILER more after them (an SRTP trailer). */
 #define HQ_WORKER_SLOT_DATA 1500
-#define HQ_WORKER_SLOT_TRAILER 64
+#define HQ_WORKER_SLOT_TRAILER 160
 
 /* Run on the receiving worker with the packet's copy, which it may change
  * in place (@size: its room, at least @len + HQ_WORKER_SLOT_TRAILER). */

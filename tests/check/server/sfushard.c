@@ -2,7 +2,8 @@
  * "Threads"): a real hq-server with two workers ([media] workers) and a
  * low threshold ([media] room_shards = 2, by the environment), and libhq
  * protocol clients (tests/common/sfuclient.h) in one group room.  Clients
- * 0 and 1 send audio and video; everyone subscribes to everyone.
+ * 0 and 1 send audio and video (1's video packets near the largest the
+ * SFU forwards); everyone subscribes to everyone.
  *
  * - forwarding: every subscriber receives every sending publisher's audio
  *   and video with no gap, duplicate or reordering in any stream's
@@ -31,6 +32,9 @@
 #define MAX_CLIENTS 16
 #define SENDERS 2
 #define VIDEO_PAYLOAD 1100
+/* Sender 1's video: packets near the SFU's largest (1500 bytes), whose
+ * SRTP protection on the other worker needs the whole trailer room. */
+#define BIG_VIDEO_PAYLOAD 1450
 #define AUDIO_PAYLOAD 100
 #define METRICS_TOKEN "shard-test-metrics-token"
 /* Packets each stream must bring before a case judges it. */
@@ -147,7 +151,8 @@ tick (gpointer data)
   for (guint i = 0; i < SENDERS; i++)
     if (fx->peers[i].c && fx->peers[i].c->published) {
       hq_sfu_client_send (fx->peers[i].c, FALSE, AUDIO_PAYLOAD, FALSE, NULL);
-      hq_sfu_client_send (fx->peers[i].c, TRUE, VIDEO_PAYLOAD, FALSE, NULL);
+      hq_sfu_client_send (fx->peers[i].c, TRUE,
+          i == 1 ? BIG_VIDEO_PAYLOAD : VIDEO_PAYLOAD, FALSE, NULL);
     }
   return G_SOURCE_CONTINUE;
 }
@@ -191,6 +196,34 @@ everyone_has_enough (gpointer data)
       return FALSE;
   }
   return TRUE;
+}
+
+/* Waits for everyone_has_enough(); fails saying who did not. */
+static void
+wait_everyone (Fx *fx)
+{
+  g_autoptr (GString) why = g_string_new (NULL);
+
+  if (wait_for (everyone_has_enough, fx, 60))
+    return;
+  for (guint i = 0; i < MAX_CLIENTS; i++) {
+    GHashTableIter it;
+    gpointer k, v;
+
+    if (fx->peers[i].c == NULL)
+      continue;
+    g_string_append_printf (why,
+        "\n  %s (expects %u streams):", fx->peers[i].c->identity,
+        expected_streams (i));
+    g_hash_table_iter_init (&it, fx->peers[i].streams);
+    while (g_hash_table_iter_next (&it, &k, &v))
+      g_string_append_printf (why, " ssrc %u %s %u packets",
+          GPOINTER_TO_UINT (k), ((Stream *)v)->video ? "video" : "audio",
+          ((Stream *)v)->count);
+  }
+  g_error ("not every subscriber received %u packets of every stream "
+           "within 60 s:%s",
+      ENOUGH, why->str);
 }
 
 /* Every stream of every peer so far: exactly the expected number, none
@@ -329,7 +362,7 @@ test_forwarding (void)
   Fx fx;
 
   fx_start (&fx, "2", 6);
-  g_assert_true (wait_for (everyone_has_enough, &fx, 60));
+  wait_everyone (&fx);
   assert_continuous (&fx);
   assert_both_workers (&fx);
   g_assert_cmpuint (handoff_packets (&fx, "handed"), >, 0);
@@ -374,7 +407,7 @@ test_keyframe_requests (void)
   Fx fx;
 
   fx_start (&fx, "2", 6);
-  g_assert_true (wait_for (everyone_has_enough, &fx, 60));
+  wait_everyone (&fx);
   for (guint i = 1; i < 6; i++) {
     Member *peer = &fx.peers[i];
     Pli q = { .fx = &fx };
@@ -407,7 +440,7 @@ test_churn (void)
   Fx fx;
 
   fx_start (&fx, "2", 6);
-  g_assert_true (wait_for (everyone_has_enough, &fx, 60));
+  wait_everyone (&fx);
   /* Four rounds while media flows: one subscriber leaves, two join (on
    * whichever worker has fewer), the next round one of them leaves. */
   for (guint round = 0; round < 4; round++) {
@@ -419,7 +452,7 @@ test_churn (void)
     peer_join (&fx, &fx.peers[j2]);
     g_assert_true (wait_for (all_ready, &fx, 60));
   }
-  g_assert_true (wait_for (everyone_has_enough, &fx, 60));
+  wait_everyone (&fx);
   assert_continuous (&fx);
   assert_both_workers (&fx);
   /* The room ends while media flows to both workers: its teardown closes
@@ -477,7 +510,7 @@ test_ice_restart (void)
   Restart r = { .fx = &fx, .n = 4 };
 
   fx_start (&fx, "2", 4);
-  g_assert_true (wait_for (everyone_has_enough, &fx, 60));
+  wait_everyone (&fx);
   /* Every subscriber asks: half of them are on the other worker, whose
    * new credentials the room's worker must wait for before it offers. */
   for (guint i = 0; i < r.n; i++) {
@@ -501,7 +534,7 @@ test_small_room (void)
   g_autoptr (GArray) by_worker = NULL;
 
   fx_start (&fx, "10", 4);
-  g_assert_true (wait_for (everyone_has_enough, &fx, 60));
+  wait_everyone (&fx);
   assert_continuous (&fx);
   by_worker = forwarded_by_worker (&fx);
   g_assert_cmpuint (by_worker->len, ==, 2);
