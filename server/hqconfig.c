@@ -209,6 +209,8 @@ static const IntSetting media_settings[] = {
       0, 65535 },
   { "loudest_audio", "HQ_MEDIA_LOUDEST_AUDIO",
       G_STRUCT_OFFSET (HqConfig, media_loudest_audio), 0, 1000 },
+  { "room_shards", "HQ_MEDIA_ROOM_SHARDS",
+      G_STRUCT_OFFSET (HqConfig, media_room_shards), 0, 100000 },
 };
 
 /* [oidc]: string settings, config file key, environment variable, field. */

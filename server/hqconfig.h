@@ -104,6 +104,8 @@ typedef struct
   gint64 media_port_max;
   gboolean media_ice_tcp; /* the SFU offers ICE over TCP too */
   gint64 media_loudest_audio; /* audio of the loudest N only; 0: all */
+  /* rooms of this many spread subscribers over the workers; 0: never */
+  gint64 media_room_shards;
 
   /* TURN with time-limited credentials ([turn], server/http/hqturn.h). */
   gchar *turn_secret; /* shared with the TURN server; NULL: no TURN */

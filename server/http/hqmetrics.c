@@ -28,6 +28,12 @@ static const struct
       "Keyframe requests (PLI) from subscribers" },
   [HQ_COUNTER_PLI_SENT] = { "hq_sfu_pli_sent_total", NULL,
       "Keyframe requests (PLI) the SFU sent to publishers" },
+  [HQ_COUNTER_HANDOFF_HANDED] = { "hq_sfu_handoff_packets_total",
+      "result=\"handed\"",
+      "Packets a room's worker handed to another worker to send (a room "
+      "spread over the workers), and those lost to a full hand-off" },
+  [HQ_COUNTER_HANDOFF_DROPPED] = { "hq_sfu_handoff_packets_total",
+      "result=\"dropped\"", NULL },
   [HQ_COUNTER_JOINS] = { "hq_joins_total", NULL,
       "Participants joined (admitted or put in the waiting room)" },
   [HQ_COUNTER_JOINS_REFUSED] = { "hq_joins_refused_total", NULL,

@@ -24,6 +24,8 @@ typedef enum
   HQ_COUNTER_NACKED_UPSTREAM_PACKETS, /* asked of publishers */
   HQ_COUNTER_PLI_RECEIVED, /* keyframe requests from subscribers */
   HQ_COUNTER_PLI_SENT, /* keyframe requests to publishers */
+  HQ_COUNTER_HANDOFF_HANDED, /* packets handed to another worker */
+  HQ_COUNTER_HANDOFF_DROPPED, /* lost to a full hand-off ring */
   HQ_COUNTER_JOINS, /* joined (admitted or waiting) */
   HQ_COUNTER_JOINS_REFUSED,
   HQ_COUNTER_WEBSOCKETS_OPENED,

@@ -163,7 +163,8 @@ audio_publishers_json (const HqSfuRoomCounters *c)
  * plane did ("media": {"forwarded_packets": N, "forwarded_audio_packets": N,
  * "forwarded_video_packets": N, "nacked_packets": N,
  * "retransmitted_packets": N, "nacked_upstream_packets": N,
- * "silenced_audio_packets": N, "audio_publishers": {...}}: all 0 in
+ * "silenced_audio_packets": N, "audio_publishers": {...},
+ * "forwarded_by_worker": [N, ...]}: all 0 in
  * peer-to-peer rooms, whose media never passes the server). */
 static void
 reply_room (HqRoomsApi *api, SoupServerMessage *msg, guint status,
@@ -192,6 +193,14 @@ reply_room (HqRoomsApi *api, SoupServerMessage *msg, guint status,
         media, "silenced_audio_packets", (gint64)c.silenced_audio);
     json_object_set_object_member (
         media, "audio_publishers", audio_publishers_json (&c));
+    {
+      JsonArray *by_worker = json_array_new ();
+      for (guint i = 0; c.forwarded_by_worker && i < c.forwarded_by_worker->len;
+           i++)
+        json_array_add_int_element (by_worker,
+            (gint64)g_array_index (c.forwarded_by_worker, guint64, i));
+      json_object_set_array_member (media, "forwarded_by_worker", by_worker);
+    }
     hq_sfu_room_counters_clear (&c);
     json_object_set_object_member (obj, "media", media);
   }

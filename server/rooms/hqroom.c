@@ -157,6 +157,7 @@ room_new (HqRooms *rooms, const HqRoomRecord *rec)
       sfu_config.port_max = rooms->config->media_port_max;
       sfu_config.ice_tcp = rooms->config->media_ice_tcp;
       sfu_config.loudest_audio = (guint)rooms->config->media_loudest_audio;
+      sfu_config.room_shards = (guint)rooms->config->media_room_shards;
       rooms->sfu = hq_sfu_new (&sfu_config, &error);
       if (rooms->sfu == NULL)
         hq_log_message (HQ_LOG_ERROR, "sfu", "no media: %s", error->message);

@@ -96,6 +96,7 @@ hq_sfu_new (const HqSfuConfig *config, GError **error)
   sfu->port_max = config->port_max;
   sfu->ice_tcp = config->ice_tcp;
   sfu->loudest_audio = config->loudest_audio;
+  sfu->room_shards = config->room_shards;
   sfu->main_context = g_main_context_ref_thread_default ();
   if (sfu->port_min)
     hq_log_message (HQ_LOG_INFO, "sfu", "%u media threads, %s ports %u-%u",
@@ -134,6 +135,8 @@ hq_sfu_room_new (
   room->sfu = sfu;
   g_mutex_init (&room->layers_lock);
   room->worker = hq_workers_pick (sfu->workers);
+  room->n_workers = hq_workers_get_n (sfu->workers);
+  room->forwarded_by_worker = g_new0 (guint64, room->n_workers);
   hq_worker_pin (room->worker);
   room->sid = g_strdup (room_sid);
   room->send = send;
@@ -353,6 +356,13 @@ hq_sfu_room_get_counters (HqSfuRoom *room, HqSfuRoomCounters *out)
   out->silenced_audio =
       __atomic_load_n (&room->silenced_audio, __ATOMIC_RELAXED);
   out->audio_publishers = audio_publishers (room);
+  out->forwarded_by_worker =
+      g_array_sized_new (FALSE, TRUE, sizeof (guint64), room->n_workers);
+  for (guint i = 0; i < room->n_workers; i++) {
+    guint64 n =
+        __atomic_load_n (&room->forwarded_by_worker[i], __ATOMIC_RELAXED);
+    g_array_append_val (out->forwarded_by_worker, n);
+  }
 }
 
 void
@@ -368,4 +378,5 @@ void
 hq_sfu_room_counters_clear (HqSfuRoomCounters *counters)
 {
   g_clear_pointer (&counters->audio_publishers, g_ptr_array_unref);
+  g_clear_pointer (&counters->forwarded_by_worker, g_array_unref);
 }

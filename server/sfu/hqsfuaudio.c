@@ -87,7 +87,7 @@ hq_sfu_audio_hold (HqSfuSub *sub)
 {
   if (sub->started)
     sub->audio_held = TRUE;
-  return sub->negotiated && hq_sfu_connected (sub->subscriber->sub);
+  return sub->negotiated && hq_sfu_sub_up (sub->subscriber);
 }
 
 void

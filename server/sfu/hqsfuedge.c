@@ -23,6 +23,7 @@ hq_sfu_room_unref (HqSfuRoom *room)
   g_mutex_clear (&room->audio_lock);
   g_mutex_clear (&room->layers_lock);
   g_free (room->layers_json);
+  g_free (room->forwarded_by_worker);
   g_free (room->sid);
   g_free (room);
 }

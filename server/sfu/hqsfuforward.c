@@ -20,6 +20,7 @@
 #include "hqsfuaudio.h"
 #include "hqsfusr.h"
 #include "hqsfulayers.h"
+#include "hqsfushard.h"
 #include "hqlog.h"
 #include "hqsfutap.h"
 #include "hqsfutwcc.h"
@@ -191,7 +192,7 @@ hq_sfu_forward (HqSfuSub *sub, const guint8 *data, const HqRtpHeader *hdr,
   guint16 seq;
   guint32 ts;
 
-  if (!sub->negotiated || !hq_sfu_connected (p->sub) || len > HQ_SFU_MAX_PACKET
+  if (!sub->negotiated || !hq_sfu_sub_up (p) || len > HQ_SFU_MAX_PACKET
       || !recorder_ready (p, now))
     return;
   /* switched off for this subscriber (hqsfusimulcast.c) */
@@ -266,7 +267,7 @@ hq_sfu_forward (HqSfuSub *sub, const guint8 *data, const HqRtpHeader *hdr,
   if (ext)
     hq_sfu_twcc_stamp (p, out + head, len, now);
   hq_sfu_tap_packet (out, len, track->kind == HQ_SDP_KIND_VIDEO);
-  if (hq_transport_send_rtp (p->sub, out, len, sizeof p->scratch, NULL)) {
+  if (hq_sfu_sub_send (p, FALSE, out, len, sizeof p->scratch)) {
     __atomic_add_fetch (&p->media->room->forwarded, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch (
         &p->media->room->forwarded_kind[sub->track->kind == HQ_SDP_KIND_VIDEO],
@@ -289,12 +290,11 @@ send_bye (HqSfuSub *sub)
   guint8 buf[64 + HQ_SRTP_MAX_TRAILER];
   HqRtcpWriter w;
 
-  if (!sub->started || !sub->negotiated
-      || !hq_sfu_connected (sub->subscriber->sub))
+  if (!sub->started || !sub->negotiated || !hq_sfu_sub_up (sub->subscriber))
     return;
   hq_rtcp_writer_init (&w, buf, 64);
   if (hq_rtcp_write_bye (&w, &sub->ssrc, 1, NULL, NULL))
-    hq_transport_send_rtcp (sub->subscriber->sub, buf, w.len, sizeof buf, NULL);
+    hq_sfu_sub_send (sub->subscriber, TRUE, buf, w.len, sizeof buf);
 }
 
 void

@@ -33,6 +33,7 @@
  */
 #include "hqsfuprobe.h"
 #include "hqsfubwe.h"
+#include "hqsfushard.h"
 #include "hqsfusimulcast.h"
 #include "hqsfutwcc.h"
 #include "hqlog.h"
@@ -133,7 +134,7 @@ send_padding (HqSfuParticipant *p, HqSfuProbe *pr, HqSfuSub *sub, gint64 now)
   hq_rtp_set_timestamp (out, sub->last_ts);
   hq_rtp_set_ssrc (out, sub->ssrc);
   pr->sent_bytes += len;
-  if (!hq_transport_send_rtp (p->sub, out, len, sizeof p->scratch, NULL))
+  if (!hq_sfu_sub_send (p, FALSE, out, len, sizeof p->scratch))
     return FALSE;
   /* the stream goes on after it; older numbers are not answered */
   sub->last_seq = seq;

@@ -162,7 +162,7 @@ hq_sfu_score_participant (HqSfuParticipant *p, gint64 now)
     p->dir_level[0] = 0;
     level = 0;
   }
-  if (transport_failed (p->sub)) {
+  if (hq_sfu_sub_failed (p)) {
     p->dir_level[1] = 0;
     level = 0;
   }

@@ -9,6 +9,7 @@
 #include "hqsfuprobe.h"
 #include "hqsfupublish.h"
 #include "hqsfuquality.h"
+#include "hqsfushard.h"
 #include "hqsfusimulcast.h"
 #include "hqsfusr.h"
 #include "hqsfusubscribe.h"
@@ -37,6 +38,12 @@ handle_candidate (
       : g_str_equal (which, "subscribe") ? p->sub
                                          : NULL;
 
+  if (t == NULL && p->leg && g_str_equal (which, "subscribe")) {
+    /* on the transport's own worker (hqsfushard.h) */
+    if (end || (cand && *cand))
+      hq_sfu_leg_add_candidate (p->leg, end ? NULL : cand);
+    return;
+  }
   if (t == NULL) {
     hq_sfu_send_error (p->media->room, p->sid, id,
         HQ_PROTOCOL_ERROR_INVALID_FIELD,
@@ -260,6 +267,7 @@ media_create (HqSfuRoom *room)
   media->tracks = g_hash_table_new (g_str_hash, g_str_equal);
   media->dsi = hq_dsi_new (HQ_DSI_ALGORITHM_DSI);
   hq_random_bytes ((guint8 *)&media->sfu_ssrc, sizeof media->sfu_ssrc);
+  media->legs_per_worker = g_new0 (guint, room->n_workers);
   media->dsi_timer = add_timer (media, HQ_SFU_DSI_INTERVAL_MS, dsi_tick);
   media->second_timer = add_timer (media, 1000, second_tick);
   room->media = media;
@@ -272,6 +280,7 @@ media_destroy (HqSfuRoom *room)
 
   if (media == NULL)
     return;
+  hq_sfu_shard_log_end (room);
   g_source_destroy (media->dsi_timer);
   g_source_unref (media->dsi_timer);
   g_source_destroy (media->second_timer);
@@ -280,6 +289,7 @@ media_destroy (HqSfuRoom *room)
   g_hash_table_unref (media->participants);
   g_hash_table_unref (media->tracks);
   hq_dsi_free (media->dsi);
+  g_free (media->legs_per_worker);
   g_free (media);
   room->media = NULL;
 }

@@ -3,6 +3,7 @@
  * RTP clock in the subscriber's timestamps, once a second and at once
  * whenever the mapping is new or moved. */
 #include "hqsfusr.h"
+#include "hqsfushard.h"
 
 /* --- our sender reports --- */
 
@@ -54,8 +55,7 @@ send_sr (HqSfuSub *sub, const HqRtcpSenderInfo *info)
   return hq_rtcp_write_sr (&w, info, NULL, 0, NULL)
       && hq_rtcp_write_sdes_cname (
           &w, info->ssrc, sub->track->publisher->sid, NULL)
-      && hq_transport_send_rtcp (
-          sub->subscriber->sub, buf, w.len, sizeof buf, NULL);
+      && hq_sfu_sub_send (sub->subscriber, TRUE, buf, w.len, sizeof buf);
 }
 
 /* Our SR for @sub alone, at once, when its subscriber's mapping of RTP
@@ -73,7 +73,7 @@ hq_sfu_send_sender_report_now (HqSfuSub *sub, gint64 now)
     .octet_count = sub->octets_sent };
 
   if (!sub->started || !sub->negotiated || sub->track->gone
-      || !hq_sfu_connected (p->sub)
+      || !hq_sfu_sub_up (p)
       || !sub_rtp_time (sub, now, FALSE, &info.rtp_timestamp))
     return;
   if (send_sr (sub, &info))
@@ -103,7 +103,7 @@ hq_sfu_send_sender_reports (HqSfuParticipant *p, gint64 now)
 {
   guint64 ntp = hq_rtcp_ntp_from_unix_us (g_get_real_time ());
 
-  if (!hq_sfu_connected (p->sub))
+  if (!hq_sfu_sub_up (p))
     return;
   for (guint i = 0; i < p->subs->len; i++) {
     HqSfuSub *sub = g_ptr_array_index (p->subs, i);

@@ -80,6 +80,7 @@ typedef struct _HqSfuParticipant HqSfuParticipant;
 typedef struct _HqSfuTrack HqSfuTrack;
 typedef struct _HqSfuSub HqSfuSub;
 typedef struct _HqSfuProbe HqSfuProbe;
+typedef struct _HqSfuLeg HqSfuLeg;
 
 struct _HqSfu
 {
@@ -89,6 +90,9 @@ struct _HqSfu
   guint port_min, port_max;
   gboolean ice_tcp; /* offer ICE over TCP too */
   guint loudest_audio; /* 0: forward all audio (hqsfuaudio.c) */
+  /* A room of this many participants puts later subscribe transports on
+   * other workers too (hqsfushard.h); 0: never. */
+  guint room_shards;
   GMainContext *main_context;
 };
 
@@ -107,6 +111,11 @@ struct _HqSfuRoom
   guint64 nacked, retransmitted, nacked_upstream;
   guint64 forwarded_kind[2]; /* atomic: of those, [audio, video] */
   guint64 silenced_audio; /* atomic: audio held back (hqsfuaudio.c) */
+  /* atomic each: packets forwarded by each worker's thread, [its index]
+   * (more than one: the room's subscribers are spread, hqsfushard.h) */
+  guint64 *forwarded_by_worker;
+  guint n_workers;
+  guint64 handoff_dropped; /* atomic: lost to a full hand-off ring */
   /* participant sid -> HqSfuAudioCounts, owned; entries are added by the
    * worker and read by the main context under the lock, their counts
    * are atomic; kept until the room goes (a publisher who left still
@@ -276,6 +285,16 @@ struct _HqSfuParticipant
   GPtrArray *tracks; /* HqSfuTrack, owned */
 
   HqTransport *sub;
+  /* Or the subscribe transport is on another worker (hqsfushard.h): the
+   * leg, the state it last said, whether it gathered, and of an ICE
+   * restart, whether its new credentials came (@leg_restarted) and it
+   * worked.  The worker it was placed on (hq_sfu_leg_place()), NULL
+   * before the first subscribe offer. */
+  HqSfuLeg *leg;
+  HqTransportState leg_state;
+  gboolean leg_gathered;
+  gboolean leg_restarted, leg_restart_ok;
+  HqWorker *sub_worker;
   HqSdp *sub_offer; /* our last offer */
   gchar *sub_offer_msg; /* ...as sent, to send again after a resume */
   /* Our candidates and end_of_candidates messages so far, per transport
@@ -351,6 +370,7 @@ struct _HqSfuRoomMedia
   GSource *dsi_timer;
   GSource *second_timer;
   guint32 sfu_ssrc; /* sender SSRC of our own RTCP */
+  guint *legs_per_worker; /* subscribe transports on each worker */
 };
 
 /* The stream @sub's packets come from now: a simulcast track's layer it
@@ -383,6 +403,31 @@ static inline gboolean
 hq_sfu_connected (HqTransport *t)
 {
   return t && hq_transport_get_state (t) == HQ_TRANSPORT_STATE_CONNECTED;
+}
+
+/* Whether @p has a subscribe transport (here or on a shard). */
+static inline gboolean
+hq_sfu_has_sub (HqSfuParticipant *p)
+{
+  return p->sub != NULL || p->leg != NULL;
+}
+
+/* Whether @p's subscribe transport is connected (a leg's, as it last
+ * said). */
+static inline gboolean
+hq_sfu_sub_up (HqSfuParticipant *p)
+{
+  return p->leg ? p->leg_state == HQ_TRANSPORT_STATE_CONNECTED
+                : hq_sfu_connected (p->sub);
+}
+
+/* Whether @p's subscribe transport failed. */
+static inline gboolean
+hq_sfu_sub_failed (HqSfuParticipant *p)
+{
+  return p->leg
+      ? p->leg_state == HQ_TRANSPORT_STATE_FAILED
+      : p->sub && hq_transport_get_state (p->sub) == HQ_TRANSPORT_STATE_FAILED;
 }
 
 /* Continues @sub's stream at @hdr after a gap in what it forwarded (a

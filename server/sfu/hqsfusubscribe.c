@@ -13,6 +13,7 @@
 #include "hqsfuforward.h"
 #include "hqsfuprobe.h"
 #include "hqsfuquality.h"
+#include "hqsfushard.h"
 #include "hqsfusimulcast.h"
 #include "hqsfutransport.h"
 #include "hqsfutwcc.h"
@@ -188,6 +189,9 @@ hq_sfu_participant_free (gpointer data)
     g_object_unref (p->sub);
   }
   hq_sfu_probe_clear (p);
+  if (p->leg)
+    hq_sfu_leg_close (p->leg);
+  hq_sfu_leg_unplace (p, p->sub_worker);
   hq_sfu_twcc_clear (p);
   hq_sdp_free (p->pub_answer);
   hq_sdp_free (p->sub_offer);
@@ -337,7 +341,7 @@ hq_sfu_resume (HqSfuParticipant *p)
 static void
 want_sub_restart (HqSfuParticipant *p)
 {
-  if (p->sub == NULL || p->sub_restart_wanted
+  if (!hq_sfu_has_sub (p) || p->sub_restart_wanted
       || (p->sub_offer && !p->sub_answered
           && p->sub_restart_revision == p->sub_revision))
     return;
@@ -353,7 +357,7 @@ sub_restart_cb (gpointer data)
   HqSfuParticipant *p = data;
 
   g_clear_pointer (&p->sub_restart_timer, g_source_unref);
-  if (hq_transport_get_state (p->sub) == HQ_TRANSPORT_STATE_CONNECTED)
+  if (hq_sfu_sub_up (p))
     return G_SOURCE_REMOVE;
   want_sub_restart (p);
   p->sub_restart_ms = MIN (p->sub_restart_ms * 2, HQ_SFU_RESTART_MAX_MS);
@@ -385,13 +389,13 @@ hq_sfu_restart_video (GPtrArray *subs)
   }
 }
 
+/* Transport @which (0 publish, 1 subscribe) of @p is in @state; the
+ * participant and the log are told by the caller. */
 static void
-on_state (HqTransport *t, gint state, HqSfuParticipant *p)
+transport_state (HqSfuParticipant *p, guint which, HqTransportState state,
+    const GError *error)
 {
-  const GError *error = hq_transport_get_error (t);
-  guint which = t == p->pub ? 0 : 1;
-
-  if (t == p->sub && state == HQ_TRANSPORT_STATE_CONNECTED) {
+  if (which == 1 && state == HQ_TRANSPORT_STATE_CONNECTED) {
     /* Video subscriptions start at a keyframe. */
     for (guint i = 0; i < p->subs->len; i++) {
       HqSfuSub *sub = g_ptr_array_index (p->subs, i);
@@ -405,7 +409,7 @@ on_state (HqTransport *t, gint state, HqSfuParticipant *p)
       g_clear_pointer (&p->sub_restart_timer, g_source_unref);
     }
   }
-  if (t == p->pub && state == HQ_TRANSPORT_STATE_CONNECTED
+  if (which == 0 && state == HQ_TRANSPORT_STATE_CONNECTED
       && p->ever_connected[0]) {
     /* Back after an ICE restart: subscribers get a clean picture. */
     for (guint i = 0; i < p->tracks->len; i++)
@@ -414,10 +418,16 @@ on_state (HqTransport *t, gint state, HqSfuParticipant *p)
   }
   if (state == HQ_TRANSPORT_STATE_CONNECTED)
     p->ever_connected[which] = TRUE;
-  hq_sfu_report_state (p, t, (HqTransportState)state, error);
-  /* We offer the subscribe transport: we restart it.  The publish one is
-   * the participant's to restart (it hears of the failure above). */
-  if (t == p->sub && state == HQ_TRANSPORT_STATE_FAILED
+}
+
+/* After the participant heard of the state: we offer the subscribe
+ * transport, so we restart it.  The publish one is the participant's to
+ * restart (it hears of the failure). */
+static void
+transport_failed (HqSfuParticipant *p, guint which, HqTransportState state,
+    const GError *error)
+{
+  if (which == 1 && state == HQ_TRANSPORT_STATE_FAILED
       && g_error_matches (
           error, HQ_TRANSPORT_ERROR, HQ_TRANSPORT_ERROR_CONSENT_LOST)
       && p->sub_restart_timer == NULL) {
@@ -425,6 +435,93 @@ on_state (HqTransport *t, gint state, HqSfuParticipant *p)
     /* Right after this state change, not inside it. */
     schedule_sub_restart (p, 0);
   }
+}
+
+static void
+on_state (HqTransport *t, gint state, HqSfuParticipant *p)
+{
+  const GError *error = hq_transport_get_error (t);
+  guint which = t == p->pub ? 0 : 1;
+
+  transport_state (p, which, (HqTransportState)state, error);
+  hq_sfu_report_state (p, t, (HqTransportState)state, error);
+  transport_failed (p, which, (HqTransportState)state, error);
+}
+
+/* --- worker: a subscribe transport on another worker (hqsfushard.h) --- */
+
+static void
+leg_credentials (
+    HqSfuParticipant *p, gboolean restart, gboolean ok, const gchar *message)
+{
+  if (!restart && !ok) {
+    hq_log_message (HQ_LOG_ERROR, "sfu", "no subscribe transport: %s", message);
+    return;
+  }
+  if (restart) {
+    if (!ok)
+      hq_log_message (HQ_LOG_WARN, "sfu", "no ICE restart: %s", message);
+    p->leg_restarted = TRUE;
+    p->leg_restart_ok = ok;
+  }
+  subscribe_offer_now (p);
+}
+
+static void
+leg_candidate (HqSfuParticipant *p, const gchar *candidate)
+{
+  hq_sfu_announce_candidate (p, 1, candidate);
+}
+
+static void
+leg_state (HqSfuParticipant *p, HqTransportState state, const GError *error,
+    const gchar *local, const gchar *remote, const gchar *pair)
+{
+  transport_state (p, 1, state, error);
+  hq_sfu_report_state_of (p, 1, state, error, local, remote, pair);
+  transport_failed (p, 1, state, error);
+}
+
+static const HqSfuLegFuncs leg_funcs = {
+  .credentials = leg_credentials,
+  .candidate = leg_candidate,
+  .state = leg_state,
+  .rtcp = hq_sfu_on_subscribe_packet,
+};
+
+/* The subscribe transport of @p, at its first offer: on the room's worker
+ * or on another (hq_sfu_leg_place()).  FALSE when there is none (yet). */
+static gboolean
+make_sub_transport (HqSfuParticipant *p)
+{
+  g_autoptr (GError) error = NULL;
+  HqSfuRoom *room = p->media->room;
+
+  if (p->sub_worker == NULL)
+    p->sub_worker = hq_sfu_leg_place (p);
+  if (p->sub_worker != room->worker) {
+    p->leg = hq_sfu_leg_new (p, p->sub_worker, &leg_funcs);
+    p->leg_state = HQ_TRANSPORT_STATE_NEW;
+    {
+      JsonObject *line = hq_log_begin (HQ_LOG_INFO, "sfu");
+      json_object_set_string_member (line, "what", "subscribe-shard");
+      json_object_set_string_member (line, "room", room->sid);
+      json_object_set_string_member (line, "participant", p->sid);
+      json_object_set_int_member (
+          line, "worker", hq_worker_get_index (p->sub_worker));
+      json_object_set_int_member (
+          line, "home", hq_worker_get_index (room->worker));
+      hq_log_end (line);
+    }
+    return FALSE; /* the offer goes once its credentials are known */
+  }
+  p->sub = hq_sfu_participant_transport (p, TRUE, &error);
+  if (p->sub == NULL) {
+    hq_log_message (
+        HQ_LOG_ERROR, "sfu", "no subscribe transport: %s", error->message);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 HqTransport *
@@ -466,7 +563,7 @@ subscribe_offer_now (HqSfuParticipant *p)
   g_autoptr (GError) error = NULL;
   g_autoptr (GArray) want = g_array_new (FALSE, TRUE, sizeof (HqSdpTrack));
   g_autofree gchar *ufrag = NULL, *pwd = NULL, *text = NULL;
-  gboolean first = p->sub == NULL;
+  gboolean first = !hq_sfu_has_sub (p);
   JsonArray *described;
   HqSdpLocal local;
   HqSdp *offer;
@@ -479,13 +576,22 @@ subscribe_offer_now (HqSfuParticipant *p)
     return;
   if (p->subs->len == 0 && p->sub_offer == NULL)
     return;
-  if (first
-      && (p->sub = hq_sfu_participant_transport (p, TRUE, &error)) == NULL) {
-    hq_log_message (
-        HQ_LOG_ERROR, "sfu", "no subscribe transport: %s", error->message);
+  if (first && !make_sub_transport (p))
     return;
-  }
-  if (p->sub_restart_wanted && !first) {
+  /* A leg's credentials (the first, or a restart's) are on their way. */
+  if (p->leg && !hq_sfu_leg_ready (p->leg))
+    return;
+  if (p->sub_restart_wanted && p->leg) {
+    if (!p->leg_restarted) {
+      hq_sfu_note_ice_restart (p, 1,
+          hq_sfu_sub_up (p) ? "the participant asked" : "the transport failed");
+      hq_sfu_leg_restart_ice (p->leg);
+      return;
+    }
+    p->leg_restarted = FALSE;
+    if (p->leg_restart_ok)
+      p->sub_restart_revision = p->sub_revision + 1;
+  } else if (p->sub_restart_wanted && !first) {
     if (hq_sfu_restart_ice (p, p->sub,
             hq_transport_get_state (p->sub) == HQ_TRANSPORT_STATE_CONNECTED
                 ? "the participant asked"
@@ -507,7 +613,10 @@ subscribe_offer_now (HqSfuParticipant *p)
       .ssrc = sub->ssrc };
     g_array_append_val (want, t);
   }
-  hq_transport_describe (p->sub, &local, &ufrag, &pwd, "hq-sfu");
+  if (p->leg)
+    hq_sfu_leg_describe (p->leg, &local, "hq-sfu");
+  else
+    hq_transport_describe (p->sub, &local, &ufrag, &pwd, "hq-sfu");
   local.setup = HQ_SDP_SETUP_ACTPASS;
   offer = hq_sdp_build_offer (
       &local, (const HqSdpTrack *)want->data, want->len, p->sub_offer, &error);
@@ -545,7 +654,10 @@ subscribe_offer_now (HqSfuParticipant *p)
     json_object_set_int_member (line, "tracks", p->subs->len);
     hq_log_end (line);
   }
-  if (first) {
+  if (p->leg && !p->leg_gathered) {
+    p->leg_gathered = TRUE;
+    hq_sfu_leg_gather (p->leg);
+  } else if (first) {
     hq_transport_set_receive_func (p->sub, hq_sfu_on_subscribe_packet, p, NULL);
     hq_sfu_gather (p, p->sub);
   }
@@ -632,7 +744,7 @@ hq_sfu_handle_ice_restart (
         "yourself with a new publish_offer).");
     return;
   }
-  if (p->sub == NULL) {
+  if (!hq_sfu_has_sub (p)) {
     hq_sfu_send_error (p->media->room, p->sid, id,
         HQ_PROTOCOL_ERROR_INVALID_FIELD,
         "There is no subscribe connection yet: the server offers one once "

@@ -5,6 +5,7 @@
  * (hqsfusubscribe.c). */
 #include "hqsfutransport.h"
 #include "hqsfuedge.h"
+#include "hqsfushard.h"
 #include "hqsfucmd.h"
 #include "hqlog.h"
 #include <hq/hqprotocol.h>
@@ -17,12 +18,12 @@ transport_name (HqSfuParticipant *p, HqTransport *t)
   return t == p->pub ? "publish" : "subscribe";
 }
 
-/* Sends @msg (taken), a candidate or end_of_candidates of @t, and keeps
- * it for a resume. */
-static void
-send_candidate (HqSfuParticipant *p, HqTransport *t, JsonObject *msg)
+void
+hq_sfu_announce_candidate (
+    HqSfuParticipant *p, guint which, const gchar *candidate)
 {
-  guint which = t == p->pub ? 0 : 1;
+  JsonObject *msg = hq_protocol_candidate_new (
+      which == 0 ? "publish" : "subscribe", candidate);
 
   hq_sfu_room_send (p->media->room, p->sid, msg);
   if (p->sent_cands[which] == NULL)
@@ -34,17 +35,26 @@ send_candidate (HqSfuParticipant *p, HqTransport *t, JsonObject *msg)
 static void
 on_local_candidate (HqTransport *t, const gchar *cand, HqSfuParticipant *p)
 {
-  JsonObject *msg = hq_protocol_candidate_new (transport_name (p, t), cand);
-
-  send_candidate (p, t, msg);
+  hq_sfu_announce_candidate (p, t == p->pub ? 0 : 1, cand);
 }
 
 static void
 on_gathering_done (HqTransport *t, HqSfuParticipant *p)
 {
-  JsonObject *msg = hq_protocol_candidate_new (transport_name (p, t), NULL);
+  hq_sfu_announce_candidate (p, t == p->pub ? 0 : 1, NULL);
+}
 
-  send_candidate (p, t, msg);
+static void
+log_pair (JsonObject *line, const gchar *local, const gchar *remote,
+    const gchar *pair)
+{
+  if (local == NULL)
+    return;
+  json_object_set_string_member (line, "local", local);
+  json_object_set_string_member (line, "remote", remote);
+  /* The candidates' types and transports: relayed, over TCP. */
+  if (pair)
+    json_object_set_string_member (line, "pair", pair);
 }
 
 static void
@@ -54,12 +64,8 @@ log_selected_pair (JsonObject *line, HqTransport *t)
 
   if (!hq_transport_get_selected_pair (t, &local, &remote))
     return;
-  json_object_set_string_member (line, "local", local);
-  json_object_set_string_member (line, "remote", remote);
-  /* The candidates' types and transports: relayed, over TCP. */
   pair = hq_transport_describe_selected_pair (t);
-  if (pair)
-    json_object_set_string_member (line, "pair", pair);
+  log_pair (line, local, remote, pair);
 }
 
 /* Tells the participant and the log a transport's state, with the error
@@ -68,8 +74,23 @@ void
 hq_sfu_report_state (HqSfuParticipant *p, HqTransport *t,
     HqTransportState state, const GError *error)
 {
+  g_autofree gchar *local = NULL, *remote = NULL, *pair = NULL;
+
+  if (state == HQ_TRANSPORT_STATE_CONNECTED
+      && hq_transport_get_selected_pair (t, &local, &remote))
+    pair = hq_transport_describe_selected_pair (t);
+  hq_sfu_report_state_of (
+      p, t == p->pub ? 0 : 1, state, error, local, remote, pair);
+}
+
+void
+hq_sfu_report_state_of (HqSfuParticipant *p, guint which,
+    HqTransportState state, const GError *error, const gchar *local,
+    const gchar *remote, const gchar *pair)
+{
+  const gchar *name = which == 0 ? "publish" : "subscribe";
   JsonObject *msg = hq_protocol_message_new (HQ_MESSAGE_TRANSPORT_STATE, NULL);
-  json_object_set_string_member (msg, "transport", transport_name (p, t));
+  json_object_set_string_member (msg, "transport", name);
   json_object_set_string_member (msg, "state", hq_transport_state_name (state));
   if (error)
     json_object_set_string_member (msg, "message", error->message);
@@ -80,13 +101,13 @@ hq_sfu_report_state (HqSfuParticipant *p, HqTransport *t,
         hq_log_begin (error ? HQ_LOG_WARN : HQ_LOG_INFO, "transport");
     json_object_set_string_member (line, "room", p->media->room->sid);
     json_object_set_string_member (line, "participant", p->sid);
-    json_object_set_string_member (line, "transport", transport_name (p, t));
+    json_object_set_string_member (line, "transport", name);
     json_object_set_string_member (
         line, "state", hq_transport_state_name (state));
     if (error)
       json_object_set_string_member (line, "error", error->message);
     if (state == HQ_TRANSPORT_STATE_CONNECTED)
-      log_selected_pair (line, t);
+      log_pair (line, local, remote, pair);
     hq_log_end (line);
   }
 }
@@ -136,14 +157,16 @@ on_dtls_state (HqTransport *t, const gchar *state, const gchar *detail,
   hq_log_end (line);
 }
 
-static void
-log_ice_restart (HqSfuParticipant *p, HqTransport *t, const gchar *why)
+void
+hq_sfu_note_ice_restart (HqSfuParticipant *p, guint which, const gchar *why)
 {
   JsonObject *line = hq_log_begin (HQ_LOG_INFO, "ice_restart");
 
+  g_clear_pointer (&p->sent_cands[which], g_ptr_array_unref);
   json_object_set_string_member (line, "room", p->media->room->sid);
   json_object_set_string_member (line, "participant", p->sid);
-  json_object_set_string_member (line, "transport", transport_name (p, t));
+  json_object_set_string_member (
+      line, "transport", which == 0 ? "publish" : "subscribe");
   json_object_set_string_member (line, "why", why);
   hq_log_end (line);
 }
@@ -156,8 +179,7 @@ hq_sfu_restart_ice (
 {
   if (!hq_transport_restart_ice (t, error))
     return FALSE;
-  g_clear_pointer (&p->sent_cands[t == p->pub ? 0 : 1], g_ptr_array_unref);
-  log_ice_restart (p, t, why);
+  hq_sfu_note_ice_restart (p, t == p->pub ? 0 : 1, why);
   return TRUE;
 }
 
@@ -174,8 +196,19 @@ gboolean
 hq_sfu_apply_remote (
     HqSfuParticipant *p, guint which, const HqSdp *sdp, GError **error)
 {
-  if (!hq_transport_set_remote_description (
-          which == 0 ? p->pub : p->sub, sdp, error))
+  if (which == 1 && p->leg) {
+    /* Applied on the leg's worker; what the transport would refuse at
+     * once is refused here. */
+    if (hq_sdp_get_ice_ufrag (sdp) == NULL || hq_sdp_get_ice_pwd (sdp) == NULL
+        || hq_sdp_get_fingerprint (sdp) == NULL) {
+      g_set_error_literal (error, HQ_TRANSPORT_ERROR,
+          HQ_TRANSPORT_ERROR_INVALID_ARGUMENT,
+          "the answer has no ICE credentials or no DTLS fingerprint");
+      return FALSE;
+    }
+    hq_sfu_leg_set_remote (p->leg, sdp);
+  } else if (!hq_transport_set_remote_description (
+                 which == 0 ? p->pub : p->sub, sdp, error))
     return FALSE;
   g_free (p->remote_ufrag[which]);
   p->remote_ufrag[which] = g_strdup (hq_sdp_get_ice_ufrag (sdp));
@@ -205,19 +238,11 @@ HqTransport *
 hq_sfu_make_transport (
     HqSfuParticipant *p, gboolean controlling, GError **error)
 {
-  HqSfu *sfu = p->media->room->sfu;
   HqTransportConfig config;
   HqTransport *t;
 
-  hq_transport_config_init (&config);
-  config.context = hq_worker_get_context (p->media->room->worker);
-  config.controlling = controlling;
-  config.dtls_role = HQ_DTLS_ROLE_SERVER;
-  config.certificate = sfu->cert;
-  config.public_address = sfu->public_address;
-  config.port_min = sfu->port_min;
-  config.port_max = sfu->port_max;
-  config.ice_tcp = sfu->ice_tcp;
+  hq_sfu_transport_config (
+      p->media->room->sfu, p->media->room->worker, controlling, &config);
   t = hq_transport_new (&config, error);
   if (t == NULL)
     return NULL;

@@ -17,6 +17,19 @@ void hq_sfu_gather (HqSfuParticipant *p, HqTransport *t);
  * that failed it. */
 void hq_sfu_report_state (HqSfuParticipant *p, HqTransport *t,
     HqTransportState state, const GError *error);
+/* The same for transport @which (0 publish, 1 subscribe), whose selected
+ * pair (when CONNECTED) is @local, @remote, @pair (or NULL). */
+void hq_sfu_report_state_of (HqSfuParticipant *p, guint which,
+    HqTransportState state, const GError *error, const gchar *local,
+    const gchar *remote, const gchar *pair);
+/* Tells the participant our candidate (NULL: end_of_candidates) for
+ * transport @which, and keeps it for a resume. */
+void hq_sfu_announce_candidate (
+    HqSfuParticipant *p, guint which, const gchar *candidate);
+/* Transport @which restarted ICE: the candidates sent so far are stale;
+ * a log line says @why. */
+void hq_sfu_note_ice_restart (
+    HqSfuParticipant *p, guint which, const gchar *why);
 /* Restarts ICE on @t: new credentials, and our candidates again. */
 gboolean hq_sfu_restart_ice (
     HqSfuParticipant *p, HqTransport *t, const gchar *why, GError **error);

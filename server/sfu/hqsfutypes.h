@@ -45,6 +45,9 @@ const gchar *hq_sfu_priority_to_string (HqSfuPriority priority);
  *   without UDP
  * @loudest_audio: forward audio only from the loudest this many speakers
  *   (with a hangover; docs/sfu.md, "Loudest-N audio"); 0: all audio
+ * @room_shards: a room of this many participants or more spreads the
+ *   subscribe transports of those who join later over all workers
+ *   (docs/sfu.md, "Threads"); 0: never
  */
 typedef struct
 {
@@ -54,6 +57,7 @@ typedef struct
   guint port_max;
   gboolean ice_tcp;
   guint loudest_audio;
+  guint room_shards;
 } HqSfuConfig;
 
 /**
@@ -75,7 +79,10 @@ typedef void (*HqSfuSendFunc) (
  * subscriber because their publisher was not among the loudest count in
  * @silenced_audio (one per subscriber, as forwarded ones do);
  * @audio_publishers has both counts per publisher (HqSfuAudioCounts, a
- * copy: free it with hq_sfu_room_counters_clear()). */
+ * copy: free it with hq_sfu_room_counters_clear()).  @forwarded_by_worker:
+ * of the forwarded packets, how many each media worker's thread sent
+ * (guint64, by worker index; more than one is non-zero when the room's
+ * subscribers are spread over the workers). */
 typedef struct
 {
   guint64 forwarded;
@@ -86,6 +93,7 @@ typedef struct
   guint64 nacked_upstream;
   guint64 silenced_audio;
   GPtrArray *audio_publishers;
+  GArray *forwarded_by_worker;
 } HqSfuRoomCounters;
 
 /* One publisher's audio so far: packets sent to subscribers, and not sent

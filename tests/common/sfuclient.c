@@ -254,12 +254,21 @@ on_subscribe_offer (HqSfuClient *c, JsonObject *msg)
       HQ_SDP_OFFER, json_object_get_string_member (msg, "sdp"), -1, &error);
   g_autoptr (HqSdp) answer = NULL;
   g_autoptr (GArray) want = g_array_new (FALSE, TRUE, sizeof (HqSdpTrack));
-  gboolean first = c->sub == NULL;
+  gboolean first = c->sub == NULL, restart;
   HqSdpLocal local;
   JsonObject *m;
   guint active = 0;
 
   g_assert_no_error (error);
+  /* new credentials: the server restarted ICE (docs/protocol.md) */
+  restart = !first
+      && g_strcmp0 (hq_sdp_get_ice_ufrag (offer), c->sub_remote_ufrag) != 0;
+  g_free (c->sub_remote_ufrag);
+  c->sub_remote_ufrag = g_strdup (hq_sdp_get_ice_ufrag (offer));
+  if (restart) {
+    g_assert_true (hq_transport_restart_ice (c->sub, NULL));
+    c->sub_restarts++;
+  }
   if (first) {
     c->sub = make_transport (c, FALSE, c->consent);
     hq_transport_set_receive_func (c->sub, on_sub_packet, c, NULL);
@@ -277,7 +286,7 @@ on_subscribe_offer (HqSfuClient *c, JsonObject *msg)
   answer = hq_sdp_build_answer (
       offer, &local, (HqSdpTrack *)want->data, want->len, &error);
   g_assert_no_error (error);
-  if (first)
+  if (first || restart)
     hq_transport_set_remote_description (c->sub, offer, NULL);
   text = hq_sdp_to_text (answer);
   m = hq_protocol_message_new (HQ_MESSAGE_SUBSCRIBE_ANSWER, NULL);
@@ -482,6 +491,7 @@ hq_sfu_client_free (HqSfuClient *c)
   g_clear_object (&c->pub);
   g_clear_object (&c->sub);
   g_free (c->identity);
+  g_free (c->sub_remote_ufrag);
   g_free (c->room);
   g_free (c->audio_sid);
   g_free (c->video_sid);

@@ -90,6 +90,10 @@ struct _HqSfuClient
   guint mid_ext_id, rid_ext_id, rrid_ext_id; /* as answered */
   gint video_rtx_pt; /* as answered, -1: none */
   guint16 rtx_seq;
+  /* The server's ICE credentials in its last subscribe offer: an offer
+   * with others restarts our side's ICE too (counted). */
+  gchar *sub_remote_ufrag;
+  guint sub_restarts;
 };
 
 /* The payload of a layer packet starts with a VP8 descriptor and frame
