@@ -192,6 +192,35 @@ layer_size (const HqSfuTrack *t, guint i, guint *w, guint *h)
   }
 }
 
+gdouble
+hq_sfu_layer_need (const HqSfuSub *sub, gint i)
+{
+  gdouble need = layer_rate (sub->track, i);
+
+  if (sub->layer >= 0 && i > sub->layer)
+    need *= HQ_SFU_UP_HEADROOM;
+  return need;
+}
+
+gint
+hq_sfu_wanted_layer (const HqSfuSub *sub)
+{
+  const HqSfuTrack *t = sub->track;
+  gint top = t->n_layers - 1;
+
+  if (!sub->hint_width || !sub->hint_height)
+    return top;
+  for (gint i = 0; i <= top; i++) {
+    guint w, h;
+    layer_size (t, i, &w, &h);
+    if (w == 0)
+      break;
+    if (w >= sub->hint_width && h >= sub->hint_height)
+      return i;
+  }
+  return top;
+}
+
 /* The layer @sub should receive, or -1 with *@reason when its share
  * carries none.  @urgent (a hint or profile changed): no hold. */
 static gint
@@ -200,29 +229,13 @@ choose_layer (
 {
   HqSfuTrack *t = sub->track;
   HqSfuParticipant *p = sub->subscriber;
-  gint top = t->n_layers - 1, desired = top, target;
+  gint top = t->n_layers - 1, desired = hq_sfu_wanted_layer (sub), target;
 
-  if (sub->hint_width && sub->hint_height) {
-    for (gint i = 0; i <= top; i++) {
-      guint w, h;
-      layer_size (t, i, &w, &h);
-      if (w == 0)
-        break;
-      if (w >= sub->hint_width && h >= sub->hint_height) {
-        desired = i;
-        break;
-      }
-    }
-  }
   if (sub->share_bps >= 0) {
     gint fits = -1;
-    for (gint i = desired; i >= 0 && fits < 0; i--) {
-      gdouble need = layer_rate (t, i);
-      if (sub->layer >= 0 && i > sub->layer)
-        need *= HQ_SFU_UP_HEADROOM;
-      if (need <= sub->share_bps)
+    for (gint i = desired; i >= 0 && fits < 0; i--)
+      if (hq_sfu_layer_need (sub, i) <= sub->share_bps)
         fits = i;
-    }
     if (fits < 0
         && p->profile.track_switch_off_mode != HQ_SWITCH_OFF_DISABLED) {
       *reason = p->capped_by_profile ? HQ_SWITCH_OFF_MAX_BANDWIDTH

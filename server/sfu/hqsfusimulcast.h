@@ -20,6 +20,12 @@ void hq_sfu_simulcast_announce (HqSfuTrack *track, gboolean force);
 
 /* A new subscription takes its subscriber's hint for the track. */
 void hq_sfu_sub_apply_hint (HqSfuSub *sub);
+/* What layer @i of @sub's simulcast track takes of its share: its
+ * bitrate, with headroom when it is above the layer @sub forwards. */
+gdouble hq_sfu_layer_need (const HqSfuSub *sub, gint i);
+/* The lowest layer of @sub's simulcast track at least as large as its
+ * render dimensions; the top one without them. */
+gint hq_sfu_wanted_layer (const HqSfuSub *sub);
 
 /* The weight of @sub's track in its subscriber's share of bandwidth, from
  * the priority @priority and the bandwidth profile's mode. */
