@@ -218,7 +218,10 @@ room_second (HqSfuRoomMedia *media)
     hq_sfu_send_publisher_feedback (p, now);
     for (guint i = 0; i < p->subs->len; i++) {
       HqSfuSub *sub = g_ptr_array_index (p->subs, i);
-      if (sub->waiting_keyframe && sub->negotiated && !sub->track->gone)
+      /* a subscription switched off waits for nothing until it is on */
+      if (sub->waiting_keyframe && sub->negotiated && !sub->track->gone
+          && (sub->off_reason == HQ_SWITCH_OFF_NONE
+              || sub->off_reason == HQ_SWITCH_OFF_BY_PUBLISHER))
         hq_sfu_request_keyframe (sub->track);
     }
     hq_sfu_score_participant (p, now);

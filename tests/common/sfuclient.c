@@ -583,12 +583,14 @@ write_layer_head (HqSfuClient *c, guint8 *d, guint8 pt, guint16 seq, guint32 ts,
 
 /* A layer packet's payload: VP8 descriptor (S when the frame starts,
  * partition 0), the frame tag (bit 0 clear: keyframe) and a keyframe's
- * start code and size (RFC 6386 9.1), the layer mark. */
+ * start code and size (RFC 6386 9.1), the layer mark, the send time and
+ * the publisher's index. */
 static void
-write_layer_payload (
-    guint8 *p, guint layer, gsize len, gboolean frame_start, gboolean keyframe)
+write_layer_payload (HqSfuClient *c, guint8 *p, guint layer, gsize len,
+    gboolean frame_start, gboolean keyframe)
 {
   guint w = 320u << layer, h = 180u << layer;
+  gint64 now = g_get_monotonic_time ();
 
   memset (p, 0xcd, len);
   p[0] = frame_start ? 0x10 : 0x00;
@@ -606,6 +608,9 @@ write_layer_payload (
   }
   memcpy (p + HQ_SFU_CLIENT_LAYER_MARK, "SIM", 3);
   p[HQ_SFU_CLIENT_LAYER_MARK + 3] = (guint8)layer;
+  memcpy (p + HQ_SFU_CLIENT_LAYER_SENT, &now, sizeof now);
+  p[HQ_SFU_CLIENT_LAYER_FROM] = (guint8)(c->index >> 8);
+  p[HQ_SFU_CLIENT_LAYER_FROM + 1] = (guint8)c->index;
 }
 
 guint16
@@ -615,11 +620,11 @@ hq_sfu_client_send_layer (HqSfuClient *c, guint layer, gint64 capture_us,
   guint16 seq = c->layer_seq[layer]++;
   guint8 *p;
 
-  payload_len = CLAMP (payload_len, HQ_SFU_CLIENT_LAYER_MARK + 4, 1200);
+  payload_len = CLAMP (payload_len, HQ_SFU_CLIENT_LAYER_MIN, 1200);
   p = write_layer_head (c, c->buf, (guint8)c->video_pt, seq,
       hq_sfu_client_layer_ts (c, layer, capture_us), c->layer_ssrc[layer],
       c->rid_ext_id, layer);
-  write_layer_payload (p, layer, payload_len, frame_start, keyframe);
+  write_layer_payload (c, p, layer, payload_len, frame_start, keyframe);
   if (c->pub && !drop)
     hq_transport_send_rtp (
         c->pub, c->buf, 20 + payload_len, sizeof c->buf, NULL);
@@ -634,13 +639,13 @@ hq_sfu_client_send_layer_rtx (HqSfuClient *c, guint layer, gint64 capture_us,
 
   if (c->pub == NULL || c->video_rtx_pt < 0 || c->rrid_ext_id == 0)
     return FALSE;
-  payload_len = CLAMP (payload_len, HQ_SFU_CLIENT_LAYER_MARK + 4, 1200);
+  payload_len = CLAMP (payload_len, HQ_SFU_CLIENT_LAYER_MIN, 1200);
   p = write_layer_head (c, c->buf, (guint8)c->video_rtx_pt, c->rtx_seq++,
       hq_sfu_client_layer_ts (c, layer, capture_us),
       c->layer_ssrc[layer] + 0x100, c->rrid_ext_id, layer);
   p[0] = seq >> 8; /* RFC 4588: the original sequence number first */
   p[1] = seq & 0xff;
-  write_layer_payload (p + 2, layer, payload_len, frame_start, keyframe);
+  write_layer_payload (c, p + 2, layer, payload_len, frame_start, keyframe);
   return hq_transport_send_rtp (
       c->pub, c->buf, 22 + payload_len, sizeof c->buf, NULL);
 }
@@ -746,12 +751,79 @@ hq_sfu_client_send_audio_level (HqSfuClient *c, gsize payload_len, guint level)
   d[16] = (guint8)(hq_sdp_offer_extmap_id (HQ_SDP_EXT_AUDIO_LEVEL) << 4);
   d[17] = (guint8)(MIN (level, 127) | (level < 127 ? 0x80 : 0));
   /* The payload as hq_sfu_client_send() makes it: the send time two bytes
-   * in. */
+   * in; then the sender's index. */
   d[head] = 0x10;
   d[head + 1] = 0x00;
   memcpy (d + head + 2, &now, sizeof now);
   memset (d + head + 10, 0xab, len - head - 10);
+  if (len - head >= 12) {
+    d[head + 10] = (guint8)(c->index >> 8);
+    d[head + 11] = (guint8)c->index;
+  }
   if (c->pub)
     hq_transport_send_rtp (c->pub, d, len, sizeof c->buf, NULL);
   return seq;
+}
+
+guint
+hq_sfu_client_read_layer_plis (
+    HqSfuClient *c, const guint8 *data, gsize len, gboolean wanted[3])
+{
+  HqRtcpIter iter;
+  HqRtcpPacket pkt;
+  guint n = 0;
+
+  if (!hq_rtcp_iter_init (&iter, data, len, NULL))
+    return 0;
+  while (hq_rtcp_iter_next (&iter, &pkt)) {
+    HqRtcpFb fb;
+
+    if (pkt.type != HQ_RTCP_PSFB || pkt.count != HQ_RTCP_PSFB_PLI
+        || !hq_rtcp_parse_pli (&pkt, &fb, NULL))
+      continue;
+    for (guint i = 0; i < 3; i++) {
+      if (fb.media_ssrc == c->layer_ssrc[i]) {
+        wanted[i] = TRUE;
+        n++;
+      }
+    }
+  }
+  return n;
+}
+
+gboolean
+hq_sfu_client_send_layer_sr (HqSfuClient *c, guint layer, gint64 capture_us)
+{
+  HqRtcpSenderInfo info = { .ssrc = c->layer_ssrc[layer],
+    .ntp = hq_rtcp_ntp_from_unix_us (g_get_real_time ()),
+    .rtp_timestamp = hq_sfu_client_layer_ts (c, layer, capture_us) };
+  guint8 buf[64];
+  HqRtcpWriter w;
+
+  hq_rtcp_writer_init (&w, buf, sizeof buf);
+  if (!hq_rtcp_write_sr (&w, &info, NULL, 0, NULL))
+    return FALSE;
+  return hq_sfu_client_send_rtcp (c, TRUE, buf, w.len);
+}
+
+gboolean
+hq_sfu_client_read_publish_layers (JsonObject *msg, gboolean active[3])
+{
+  static const gchar *const rids[] = { "q", "h", "f" };
+  JsonArray *layers = json_object_get_array_member (msg, "layers");
+
+  if (layers == NULL || json_array_get_length (layers) != 3)
+    return FALSE;
+  for (guint i = 0; i < 3; i++) {
+    JsonObject *l = json_array_get_object_element (layers, i);
+    if (l == NULL
+        || g_strcmp0 (json_object_get_string_member_with_default (l, "rid", ""),
+               rids[i])
+            != 0)
+      return FALSE;
+  }
+  for (guint i = 0; i < 3; i++)
+    active[i] = json_object_get_boolean_member (
+        json_array_get_object_element (layers, i), "active");
+  return TRUE;
 }

@@ -94,8 +94,15 @@ struct _HqSfuClient
 
 /* The payload of a layer packet starts with a VP8 descriptor and frame
  * header; at HQ_SFU_CLIENT_LAYER_MARK come "SIM" and the layer's index, so
- * a subscriber can tell which layer the server forwards. */
+ * a subscriber can tell which layer the server forwards; at
+ * HQ_SFU_CLIENT_LAYER_SENT the send time (monotonic microseconds, host
+ * order) and at HQ_SFU_CLIENT_LAYER_FROM the publisher's index (16 bits,
+ * network order), so it can tell whose and how late.  Layer payloads are
+ * at least HQ_SFU_CLIENT_LAYER_MIN bytes. */
 #define HQ_SFU_CLIENT_LAYER_MARK 16
+#define HQ_SFU_CLIENT_LAYER_SENT 20
+#define HQ_SFU_CLIENT_LAYER_FROM 28
+#define HQ_SFU_CLIENT_LAYER_MIN 30
 
 /* Connects, joins @room as "@prefix-@index" and publishes.  @consent:
  * ICE consent freshness on its transports. */
@@ -113,7 +120,9 @@ guint16 hq_sfu_client_send (HqSfuClient *client, gboolean video,
 /* Sends the next audio packet as hq_sfu_client_send() does, with the
  * RFC 6464 audio level @level (0: 0 dBov, loudest; 127: silence) in the
  * header extension our offers announce, as browsers and hqroomsink send
- * it.  Returns its sequence number. */
+ * it; after the send time its payload carries the client's index (16
+ * bits, network order) when @payload_len is 12 or more.  Returns its
+ * sequence number. */
 guint16 hq_sfu_client_send_audio_level (
     HqSfuClient *client, gsize payload_len, guint level);
 /* Sends a packet of simulcast layer @layer (0..2) of the frame captured
@@ -133,6 +142,19 @@ gboolean hq_sfu_client_send_layer_rtx (HqSfuClient *client, guint layer,
 /* The RTP time of @capture_us on layer @layer's clock. */
 guint32 hq_sfu_client_layer_ts (
     HqSfuClient *client, guint layer, gint64 capture_us);
+/* Reads the server's RTCP @data to a simulcast publisher: sets
+ * @wanted[layer] for each layer its PLIs ask a keyframe of.  Returns how
+ * many PLIs named a layer. */
+guint hq_sfu_client_read_layer_plis (
+    HqSfuClient *client, const guint8 *data, gsize len, gboolean wanted[3]);
+/* Sends a sender report for layer @layer: now on the wall clock, and the
+ * RTP time of @capture_us on the layer's clock. */
+gboolean hq_sfu_client_send_layer_sr (
+    HqSfuClient *client, guint layer, gint64 capture_us);
+/* Reads a `publish_layers` @msg about a q, h, f track into @active;
+ * FALSE (and @active untouched) when it names other layers. */
+gboolean hq_sfu_client_read_publish_layers (
+    JsonObject *msg, gboolean active[3]);
 /* Sends a kept video packet again, as it was (no RTX). */
 gboolean hq_sfu_client_resend_video (HqSfuClient *client, guint16 seq);
 /* Sends RTCP on the publish (@publish) or subscribe transport. */

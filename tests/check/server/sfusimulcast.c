@@ -93,23 +93,17 @@ a_packet (gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
   if (!rtcp || !hq_rtcp_iter_init (&iter, data, len, NULL))
     return;
   hq_sfu_client_read_feedback (data, len, 0, &fx->remb, NULL);
+  hq_sfu_client_read_layer_plis (a, data, len, fx->key_wanted);
   while (hq_rtcp_iter_next (&iter, &pkt)) {
     HqRtcpReportBlock blocks[HQ_RTCP_MAX_COUNT];
     guint32 reporter;
     guint n = 0;
-    HqRtcpFb fb;
 
     if (pkt.type == HQ_RTCP_RR
         && hq_rtcp_parse_rr (&pkt, &reporter, blocks, &n, NULL))
       for (guint i = 0; i < n; i++)
         for (guint l = 0; l < 3; l++)
           fx->rr_seen[l] |= blocks[i].ssrc == a->layer_ssrc[l];
-    if (pkt.type != HQ_RTCP_PSFB || pkt.count != HQ_RTCP_PSFB_PLI
-        || !hq_rtcp_parse_pli (&pkt, &fb, NULL))
-      continue;
-    for (guint i = 0; i < 3; i++)
-      if (fb.media_ssrc == a->layer_ssrc[i])
-        fx->key_wanted[i] = TRUE;
   }
 }
 
@@ -117,18 +111,10 @@ static void
 a_message (HqSfuClient *a, const gchar *type, JsonObject *msg, gpointer data)
 {
   Fx *fx = data;
-  JsonArray *layers;
-  static const gchar *const rids[] = { "q", "h", "f" };
 
   if (!g_str_equal (type, "publish_layers"))
     return;
-  layers = json_object_get_array_member (msg, "layers");
-  g_assert_cmpuint (json_array_get_length (layers), ==, 3);
-  for (guint i = 0; i < 3; i++) {
-    JsonObject *l = json_array_get_object_element (layers, i);
-    g_assert_cmpstr (json_object_get_string_member (l, "rid"), ==, rids[i]);
-    fx->layer_active[i] = json_object_get_boolean_member (l, "active");
-  }
+  g_assert_true (hq_sfu_client_read_publish_layers (msg, fx->layer_active));
   fx->n_publish_layers++;
 }
 
@@ -150,17 +136,8 @@ a_send_frame (Fx *fx, gint64 now)
   if (now - fx->last_sr_us < G_USEC_PER_SEC / 2)
     return;
   fx->last_sr_us = now;
-  for (guint l = 0; l < 3; l++) {
-    HqRtcpSenderInfo info = { .ssrc = fx->a->layer_ssrc[l],
-      .ntp = hq_rtcp_ntp_from_unix_us (g_get_real_time ()),
-      .rtp_timestamp = hq_sfu_client_layer_ts (fx->a, l, now) };
-    guint8 buf[64];
-    HqRtcpWriter w;
-
-    hq_rtcp_writer_init (&w, buf, sizeof buf);
-    g_assert_true (hq_rtcp_write_sr (&w, &info, NULL, 0, NULL));
-    hq_sfu_client_send_rtcp (fx->a, TRUE, buf, w.len);
-  }
+  for (guint l = 0; l < 3; l++)
+    hq_sfu_client_send_layer_sr (fx->a, l, now);
 }
 
 /* --- B and C: subscribers --- */
