@@ -65,11 +65,13 @@ typedef struct
   gint wanted; /* simulcast: the layer its render size asks for */
   gdouble floor, cap; /* the least it can be forwarded at, the most */
   gboolean admitted;
+  gboolean forwarding; /* a layer of it goes out now */
 } Share;
 
 /* Who is switched off first when the lowest layers do not all fit: the
  * lower priority, then the smaller tile (the lower wanted layer), then
- * the later subscription. */
+ * one not forwarded now (so the same tiles stay off from one second to
+ * the next, rather than tiles taking turns). */
 static gint
 compare_shares (gconstpointer a, gconstpointer b)
 {
@@ -79,7 +81,7 @@ compare_shares (gconstpointer a, gconstpointer b)
     return x->priority < y->priority ? -1 : 1;
   if (x->wanted != y->wanted)
     return x->wanted < y->wanted ? -1 : 1;
-  return 0;
+  return (gint)x->forwarding - (gint)y->forwarding;
 }
 
 /* What of @p's estimate is left for video: the estimate less
@@ -138,7 +140,7 @@ exact_level (GArray *shares, gdouble level, gdouble budget)
 }
 
 /* Shares @p's estimate between its video subscriptions (sub->share_bps;
- * docs/sfu.md, "Sharing a subscriber's bandwidth").  Those its subscriber
+ * docs/sfu.md, "REMB policy").  Those its subscriber
  * switched off (hints) take nothing.  Each of the others gets at least
  * the least it can be forwarded at (a simulcast track: its lowest layer;
  * one stream: HQ_SFU_REMB_MIN_BPS); while those do not all fit, simulcast
@@ -158,7 +160,7 @@ hq_sfu_allocate_shares (HqSfuParticipant *p, gint64 now)
 
   for (guint i = 0; i < p->subs->len; i++) {
     HqSfuSub *sub = g_ptr_array_index (p->subs, i);
-    Share s = { sub, 0, 0, 0, 0, 0, TRUE };
+    Share s = { sub, 0, 0, 0, 0, 0, TRUE, sub->layer >= 0 };
 
     sub->share_bps = -1;
     if (!sub_counts (sub) || sub->track->kind != HQ_SDP_KIND_VIDEO
@@ -247,6 +249,7 @@ hq_sfu_account_second (HqSfuParticipant *p, gint64 now)
     HqSfuTrack *t = g_ptr_array_index (p->tracks, i);
     t->bitrate_bps = (t->octets_in - t->octets_in_prev) * 8.0;
     t->octets_in_prev = t->octets_in;
+    hq_sfu_simulcast_account (t);
   }
   for (guint i = 0; i < p->subs->len; i++) {
     HqSfuSub *sub = g_ptr_array_index (p->subs, i);
