@@ -459,6 +459,13 @@ cmp_i32 (gconstpointer a, gconstpointer b)
  * second there were none, and 21-40 from the server that asked every
  * second at 124-218). */
 #define GROUP_CHECK_STALLED_MS 500
+/* The part of the thumbnails a subscriber shows that --check wants to
+ * come (on any layer): at 2.5 Mbit/s the estimate carries 13-15 of the 16
+ * on their lowest layer (150 kbit/s, and the speakers' audio), and a
+ * policy that shares it over more tiles than it carries (or over the
+ * tiles switched off, or reserves audio nobody forwards) switches them
+ * all off. */
+#define GROUP_CHECK_THUMBS_PART 0.5
 
 static const guint layer_kbps[3] = { 150, 500, 1500 };
 /* The speakers' levels (RFC 6464, -dBov), with a dip every 200 ms: a
@@ -1206,6 +1213,16 @@ check_figures (const Sfu *sfu, guint n, const Figures *f, gdouble bare_pps)
     printf ("N=%-3u %-9s forwarded no subscriber any video it shows "
             "(switched off: %s)\n",
         n, sfu->name, f->off[0] ? f->off : "nothing");
+    return FALSE;
+  }
+  if (f->hinted_pps > 0
+      && f->thumbs[0] + f->thumbs[1] + f->thumbs[2] < GROUP_CHECK_THUMBS_PART
+              * (f->thumbs[0] + f->thumbs[1] + f->thumbs[2] + f->thumbs[3])) {
+    printf ("N=%-3u %-9s forwarded %u of %u thumbnails the subscribers "
+            "show (at least %.0f %% wanted; switched off: %s)\n",
+        n, sfu->name, f->thumbs[0] + f->thumbs[1] + f->thumbs[2],
+        f->thumbs[0] + f->thumbs[1] + f->thumbs[2] + f->thumbs[3],
+        GROUP_CHECK_THUMBS_PART * 100, f->off[0] ? f->off : "nothing");
     return FALSE;
   }
   if (f->hinted_pps > 0 && keyframes > GROUP_CHECK_KEYFRAMES

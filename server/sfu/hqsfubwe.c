@@ -32,17 +32,26 @@ subscriber_estimate (HqSfuParticipant *p, gint64 now)
   return hq_sfu_profile_cap (p, est);
 }
 
-/* The weight of @sub in its subscriber's share: the subscriber's own
- * priority for the track when it set one, else the publisher's. */
-static guint
-sub_weight (const HqSfuSub *sub)
+/* The priority @sub's track has for its subscriber: the subscriber's own
+ * for it when it set one, else the publisher's; raised to the
+ * subscriber's dominant_speaker_priority while the publisher is the
+ * dominant speaker. */
+static HqSfuPriority
+sub_priority (const HqSfuSub *sub)
 {
+  const HqSfuParticipant *publisher = sub->track->publisher;
+  HqSfuPriority priority = sub->track->priority, speaker;
   gpointer own;
 
   if (g_hash_table_lookup_extended (
           sub->subscriber->sub_priorities, sub->track->sid, NULL, &own))
-    return hq_sfu_profile_weight (sub, (HqSfuPriority)GPOINTER_TO_INT (own));
-  return hq_sfu_profile_weight (sub, sub->track->priority);
+    priority = (HqSfuPriority)GPOINTER_TO_INT (own);
+  /* HqPriority and HqSfuPriority name the same three in the same order */
+  speaker = (HqSfuPriority)sub->subscriber->profile.dominant_speaker_priority;
+  if (publisher->speaker_id != 0
+      && publisher->speaker_id == publisher->media->dominant_speaker_id)
+    priority = MAX (priority, speaker);
+  return priority;
 }
 
 static gboolean
@@ -51,62 +60,161 @@ sub_counts (const HqSfuSub *sub)
   return sub->negotiated && !sub->track->gone && sub->track->enabled;
 }
 
-/* Shares @p's estimate between its video subscriptions (sub->share_bps):
- * the estimate less HQ_SFU_AUDIO_BPS per audio subscription, in
- * proportion to the tracks' priority weights, no share below
- * HQ_SFU_REMB_MIN_BPS: a track whose weighted share would fall under it
- * gets the minimum, and the rest is shared again among the others (so a
- * low track is never starved, and what it cannot use goes to the higher
- * ones).  Negative shares when the estimate is unknown. */
-void
-hq_sfu_allocate_shares (HqSfuParticipant *p, gint64 now)
+/* One video subscription in hq_sfu_allocate_shares(). */
+typedef struct
 {
-  gdouble est = subscriber_estimate (p, now);
-  gboolean *at_min = g_newa (gboolean, MAX (p->subs->len, 1));
-  gdouble budget;
-  guint audio = 0, weights = 0;
-  gboolean again = TRUE;
+  HqSfuSub *sub;
+  guint weight;
+  HqSfuPriority priority;
+  gint wanted; /* simulcast: the layer its render size asks for */
+  gdouble floor, cap; /* the least it can be forwarded at, the most */
+  gboolean admitted;
+  gboolean forwarding; /* a layer of it goes out now */
+} Share;
+
+/* Who is switched off first when the lowest layers do not all fit: the
+ * lower priority, then the smaller tile (the lower wanted layer), then
+ * one not forwarded now (so the same tiles stay off from one second to
+ * the next, rather than tiles taking turns). */
+static gint
+compare_shares (gconstpointer a, gconstpointer b)
+{
+  const Share *x = a, *y = b;
+
+  if (x->priority != y->priority)
+    return x->priority < y->priority ? -1 : 1;
+  if (x->wanted != y->wanted)
+    return x->wanted < y->wanted ? -1 : 1;
+  return (gint)x->forwarding - (gint)y->forwarding;
+}
+
+/* What of @p's estimate is left for video: the estimate less
+ * HQ_SFU_AUDIO_BPS per audio subscription that may be forwarded (no more
+ * than the loudest-N audio lets through at once). */
+static gdouble
+video_budget (HqSfuParticipant *p, gdouble est)
+{
+  guint audio = 0, loudest = p->media->room->sfu->loudest_audio;
 
   for (guint i = 0; i < p->subs->len; i++) {
     HqSfuSub *sub = g_ptr_array_index (p->subs, i);
-    sub->share_bps = -1;
-    at_min[i] = FALSE;
-    if (!sub_counts (sub))
+    audio += sub_counts (sub) && sub->track->kind == HQ_SDP_KIND_AUDIO;
+  }
+  if (loudest > 0)
+    audio = MIN (audio, loudest);
+  return MAX (0.0, est - audio * (gdouble)HQ_SFU_AUDIO_BPS);
+}
+
+/* What @shares take at water level @level: each its weight times the
+ * level, no less than its floor, no more than its cap. */
+static gdouble
+shares_at (GArray *shares, gdouble level)
+{
+  gdouble sum = 0;
+
+  for (guint i = 0; i < shares->len; i++) {
+    const Share *s = &g_array_index (shares, Share, i);
+    if (s->admitted)
+      sum += CLAMP (level * s->weight, s->floor, s->cap);
+  }
+  return sum;
+}
+
+/* The water level near @level worked out exactly: what is left of
+ * @budget after the shares held at their floor or cap there, over the
+ * weights of the others (so equal priorities get equal shares to the
+ * bit). */
+static gdouble
+exact_level (GArray *shares, gdouble level, gdouble budget)
+{
+  gdouble left = budget;
+  guint weights = 0;
+
+  for (guint i = 0; i < shares->len; i++) {
+    const Share *s = &g_array_index (shares, Share, i);
+    gdouble at = level * s->weight;
+    if (!s->admitted)
       continue;
-    if (sub->track->kind == HQ_SDP_KIND_VIDEO)
-      weights += sub_weight (sub);
+    if (at <= s->floor || at >= s->cap)
+      left -= CLAMP (at, s->floor, s->cap);
     else
-      audio++;
+      weights += s->weight;
+  }
+  return weights > 0 && left > 0 ? left / weights : level;
+}
+
+/* Shares @p's estimate between its video subscriptions (sub->share_bps;
+ * docs/sfu.md, "REMB policy").  Those its subscriber
+ * switched off (hints) take nothing.  Each of the others gets at least
+ * the least it can be forwarded at (a simulcast track: its lowest layer;
+ * one stream: HQ_SFU_REMB_MIN_BPS); while those do not all fit, simulcast
+ * tracks are switched off in compare_shares() order (one stream cannot
+ * be, it is slowed).  The rest is shared in proportion to the priority
+ * weights, none past what it can use (the layer its render size asks
+ * for; HQ_SFU_REMB_BPS for one stream), what one cannot use going to the
+ * others: each gets its weight times one water level, clamped to its
+ * floor and cap, the level found by bisection.  Negative shares when the
+ * estimate is unknown. */
+void
+hq_sfu_allocate_shares (HqSfuParticipant *p, gint64 now)
+{
+  gdouble est = subscriber_estimate (p, now), budget, floors = 0;
+  gdouble low = 0, high;
+  GArray *shares = g_array_new (FALSE, TRUE, sizeof (Share));
+
+  for (guint i = 0; i < p->subs->len; i++) {
+    HqSfuSub *sub = g_ptr_array_index (p->subs, i);
+    Share s = { sub, 0, 0, 0, 0, 0, TRUE, sub->layer >= 0 };
+
+    sub->share_bps = -1;
+    if (!sub_counts (sub) || sub->track->kind != HQ_SDP_KIND_VIDEO
+        || sub->hint_disabled)
+      continue;
+    s.priority = sub_priority (sub);
+    s.weight = hq_sfu_profile_weight (sub, s.priority);
+    if (sub->track->n_layers > 0) {
+      s.wanted = hq_sfu_wanted_layer (sub);
+      s.floor = hq_sfu_layer_need (sub, 0);
+      s.cap = MAX (s.floor, hq_sfu_layer_need (sub, s.wanted));
+    } else {
+      s.wanted = G_MAXINT;
+      s.floor = HQ_SFU_REMB_MIN_BPS;
+      s.cap = MAX (s.floor, (gdouble)HQ_SFU_REMB_BPS);
+    }
+    floors += s.floor;
+    g_array_append_val (shares, s);
   }
   p->shared_bps = est;
-  if (est < 0 || weights == 0)
+  if (est < 0 || shares->len == 0) {
+    g_array_unref (shares);
     return;
-  budget = MAX (0.0, est - audio * (gdouble)HQ_SFU_AUDIO_BPS);
-  /* Each round shares what is left among the shares not yet at the
-   * minimum and puts those that fall below it at the minimum; it ends
-   * after a round that put none there (at most one round per track). */
-  while (again && weights > 0) {
-    gdouble left = budget;
-    guint weights_left = weights;
-    again = FALSE;
-    for (guint i = 0; i < p->subs->len; i++) {
-      HqSfuSub *sub = g_ptr_array_index (p->subs, i);
-      guint w = sub_weight (sub);
-      if (!sub_counts (sub) || sub->track->kind != HQ_SDP_KIND_VIDEO
-          || at_min[i])
-        continue;
-      sub->share_bps = budget * w / weights;
-      if (sub->share_bps < HQ_SFU_REMB_MIN_BPS) {
-        sub->share_bps = HQ_SFU_REMB_MIN_BPS;
-        at_min[i] = TRUE;
-        left -= HQ_SFU_REMB_MIN_BPS;
-        weights_left -= w;
-        again = TRUE;
-      }
-    }
-    budget = MAX (0.0, left);
-    weights = weights_left;
   }
+  budget = video_budget (p, est);
+  g_array_sort (shares, compare_shares);
+  for (guint i = 0; i < shares->len && floors > budget; i++) {
+    Share *s = &g_array_index (shares, Share, i);
+    if (s->sub->track->n_layers == 0)
+      continue;
+    s->admitted = FALSE;
+    s->sub->share_bps = 0;
+    floors -= s->floor;
+  }
+  /* the level at which every share is at its cap, or past the budget */
+  high = MAX (budget, 1.0);
+  for (gint i = 0; i < 40; i++) {
+    gdouble mid = (low + high) / 2;
+    if (shares_at (shares, mid) > budget)
+      high = mid;
+    else
+      low = mid;
+  }
+  low = exact_level (shares, low, budget);
+  for (guint i = 0; i < shares->len; i++) {
+    Share *s = &g_array_index (shares, Share, i);
+    if (s->admitted)
+      s->sub->share_bps = CLAMP (low * s->weight, s->floor, s->cap);
+  }
+  g_array_unref (shares);
 }
 
 void
@@ -160,6 +268,7 @@ hq_sfu_account_second (HqSfuParticipant *p, gint64 now)
     HqSfuTrack *t = g_ptr_array_index (p->tracks, i);
     t->bitrate_bps = (t->octets_in - t->octets_in_prev) * 8.0;
     t->octets_in_prev = t->octets_in;
+    hq_sfu_simulcast_account (t);
   }
   for (guint i = 0; i < p->subs->len; i++) {
     HqSfuSub *sub = g_ptr_array_index (p->subs, i);

@@ -165,6 +165,7 @@ dsi_tick (gpointer data)
   if (!hq_dsi_tick (media->dsi, g_get_monotonic_time () / 1000, &dominant, &has)
       || speaker_count (media) < 2)
     return G_SOURCE_CONTINUE;
+  media->dominant_speaker_id = has ? dominant : 0;
   msg = hq_protocol_message_new (HQ_MESSAGE_DOMINANT_SPEAKER, NULL);
   json_object_set_null_member (msg, "participant_sid");
   json_object_set_null_member (msg, "identity");

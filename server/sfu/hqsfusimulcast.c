@@ -42,6 +42,9 @@ static const gdouble nominal_bps[HQ_SFU_MAX_LAYERS] = { 1500000, 500000,
   150000 };
 /* What a simulcast track's publisher is let send (REMB), all layers. */
 #define HQ_SFU_SIMULCAST_REMB_BPS 2500000
+/* How much of a layer's bitrate each second's measurement makes (an
+ * exponential average over about four seconds). */
+#define HQ_SFU_LAYER_RATE_SMOOTHING 0.25
 /* Going up a layer needs this much more than the layer's bitrate. */
 #define HQ_SFU_UP_HEADROOM 1.25
 /* No switch up within this long of the last switch. */
@@ -161,14 +164,19 @@ layer_available (const HqSfuTrack *l, gint64 now)
 }
 
 static gdouble
+nominal_rate (const HqSfuTrack *t, guint i)
+{
+  guint from_top = t->n_layers - 1 - i;
+
+  return nominal_bps[MIN (from_top, HQ_SFU_MAX_LAYERS - 1)];
+}
+
+static gdouble
 layer_rate (const HqSfuTrack *t, guint i)
 {
   const HqSfuTrack *l = t->layers[i];
-  guint from_top = t->n_layers - 1 - i;
 
-  if (l->bitrate_bps > 0)
-    return l->bitrate_bps;
-  return nominal_bps[MIN (from_top, HQ_SFU_MAX_LAYERS - 1)];
+  return l->bitrate_bps > 0 ? l->bitrate_bps : nominal_rate (t, i);
 }
 
 /* Layer @i's size: its own, else a known layer's scaled by 2 a step (our
@@ -192,45 +200,50 @@ layer_size (const HqSfuTrack *t, guint i, guint *w, guint *h)
   }
 }
 
-/* The layer @sub should receive, or -1 with *@reason when its share
- * carries none.  @urgent (a hint or profile changed): no hold. */
-/* The layer @sub's render size asks for: the smallest at least as large
- * as its hint, the top one without a hint (or sizes). */
-static gint
-render_layer (const HqSfuSub *sub)
+gdouble
+hq_sfu_layer_need (const HqSfuSub *sub, gint i)
+{
+  gdouble need = layer_rate (sub->track, i);
+
+  if (i > sub->layer)
+    need *= HQ_SFU_UP_HEADROOM;
+  return need;
+}
+
+gint
+hq_sfu_wanted_layer (const HqSfuSub *sub)
 {
   const HqSfuTrack *t = sub->track;
   gint top = t->n_layers - 1;
 
-  if (sub->hint_width && sub->hint_height) {
-    for (gint i = 0; i <= top; i++) {
-      guint w, h;
-      layer_size (t, i, &w, &h);
-      if (w == 0)
-        break;
-      if (w >= sub->hint_width && h >= sub->hint_height)
-        return i;
-    }
+  if (!sub->hint_width || !sub->hint_height)
+    return top;
+  for (gint i = 0; i <= top; i++) {
+    guint w, h;
+    layer_size (t, i, &w, &h);
+    if (w == 0)
+      break;
+    if (w >= sub->hint_width && h >= sub->hint_height)
+      return i;
   }
   return top;
 }
 
+/* The layer @sub should receive, or -1 with *@reason when its share
+ * carries none.  @urgent (a hint or profile changed): no hold. */
 static gint
 choose_layer (
     HqSfuSub *sub, gint64 now, gboolean urgent, HqSwitchOffReason *reason)
 {
   HqSfuTrack *t = sub->track;
   HqSfuParticipant *p = sub->subscriber;
-  gint top = t->n_layers - 1, desired = render_layer (sub), target;
+  gint top = t->n_layers - 1, desired = hq_sfu_wanted_layer (sub), target;
+
   if (sub->share_bps >= 0) {
     gint fits = -1;
-    for (gint i = desired; i >= 0 && fits < 0; i--) {
-      gdouble need = layer_rate (t, i);
-      if (sub->layer >= 0 && i > sub->layer)
-        need *= HQ_SFU_UP_HEADROOM;
-      if (need <= sub->share_bps)
+    for (gint i = desired; i >= 0 && fits < 0; i--)
+      if (hq_sfu_layer_need (sub, i) <= sub->share_bps)
         fits = i;
-    }
     if (fits < 0
         && p->profile.track_switch_off_mode != HQ_SWITCH_OFF_DISABLED) {
       *reason = p->capped_by_profile ? HQ_SWITCH_OFF_MAX_BANDWIDTH
@@ -305,7 +318,7 @@ hq_sfu_simulcast_wants_more (const HqSfuSub *sub, gdouble *need_bps)
   if (t->n_layers == 0 || !sub->negotiated || !t->enabled || t->gone
       || (sub->off_reason != HQ_SWITCH_OFF_NONE
           && sub->off_reason != HQ_SWITCH_OFF_CONGESTION)
-      || at >= render_layer (sub))
+      || at >= hq_sfu_wanted_layer (sub))
     return FALSE;
   *need_bps = layer_rate (t, (guint)(at + 1)) * HQ_SFU_UP_HEADROOM;
   return TRUE;
@@ -408,23 +421,38 @@ hq_sfu_profile_cap (HqSfuParticipant *p, gdouble est)
 }
 
 void
+hq_sfu_simulcast_account (HqSfuTrack *t)
+{
+  for (guint j = 0; j < t->n_layers; j++) {
+    HqSfuTrack *l = t->layers[j];
+    gdouble second = (l->octets_in - l->octets_in_prev) * 8.0;
+    gboolean first = l->octets_in_prev == 0;
+
+    l->octets_in_prev = l->octets_in;
+    /* a layer that stopped (publish_layers) is measured anew; a layer's
+     * first, partial second is no rate at all (the nominal one holds);
+     * its first whole second is its rate, but no more than the nominal
+     * one (that second holds the keyframes everyone asked for at the
+     * start) */
+    if (second <= 0)
+      l->bitrate_bps = 0;
+    if (first || second <= 0)
+      continue;
+    /* then smoothed: a keyframe's second must not switch tiles off, or
+     * they come back at keyframes that switch others off */
+    l->bitrate_bps = l->bitrate_bps > 0
+        ? (1 - HQ_SFU_LAYER_RATE_SMOOTHING) * l->bitrate_bps
+            + HQ_SFU_LAYER_RATE_SMOOTHING * second
+        : MIN (second, nominal_rate (t, j));
+  }
+}
+
+void
 hq_sfu_simulcast_second (HqSfuRoomMedia *media, gint64 now)
 {
   GHashTableIter iter;
   gpointer value;
 
-  g_hash_table_iter_init (&iter, media->participants);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    HqSfuParticipant *p = value;
-    for (guint i = 0; i < p->tracks->len; i++) {
-      HqSfuTrack *t = g_ptr_array_index (p->tracks, i);
-      for (guint j = 0; j < t->n_layers; j++) {
-        HqSfuTrack *l = t->layers[j];
-        l->bitrate_bps = (l->octets_in - l->octets_in_prev) * 8.0;
-        l->octets_in_prev = l->octets_in;
-      }
-    }
-  }
   g_hash_table_iter_init (&iter, media->participants);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     HqSfuParticipant *p = value;

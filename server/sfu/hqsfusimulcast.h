@@ -29,6 +29,13 @@ void hq_sfu_simulcast_select (HqSfuParticipant *p, gint64 now);
 
 /* A new subscription takes its subscriber's hint for the track. */
 void hq_sfu_sub_apply_hint (HqSfuSub *sub);
+/* What layer @i of @sub's simulcast track takes of its share: its
+ * bitrate, with headroom when it is above the layer @sub forwards (or
+ * @sub forwards none: coming back on needs the headroom too). */
+gdouble hq_sfu_layer_need (const HqSfuSub *sub, gint i);
+/* The lowest layer of @sub's simulcast track at least as large as its
+ * render dimensions; the top one without them. */
+gint hq_sfu_wanted_layer (const HqSfuSub *sub);
 
 /* The weight of @sub's track in its subscriber's share of bandwidth, from
  * the priority @priority and the bandwidth profile's mode. */
@@ -37,7 +44,9 @@ guint hq_sfu_profile_weight (const HqSfuSub *sub, HqSfuPriority priority);
  * unknown). */
 gdouble hq_sfu_profile_cap (HqSfuParticipant *p, gdouble est);
 
-/* Once a second, after the shares: layer bitrates, each subscription's
+/* Once a second, before the shares are made: @t's layers' bitrates. */
+void hq_sfu_simulcast_account (HqSfuTrack *t);
+/* Once a second, after the shares: each subscription's
  * layer or switch-off, publish_layers. */
 void hq_sfu_simulcast_second (HqSfuRoomMedia *media, gint64 now);
 /* Adds @t's layers' receiver reports to @blocks (up to @max) and their

@@ -367,6 +367,7 @@ struct _HqSfuRoomMedia
   GHashTable *tracks; /* sid -> HqSfuTrack, not owned */
   HqDsi *dsi;
   guint32 next_speaker_id;
+  guint32 dominant_speaker_id; /* 0: none yet */
   GSource *dsi_timer;
   GSource *second_timer;
   guint32 sfu_ssrc; /* sender SSRC of our own RTCP */
