@@ -296,6 +296,8 @@ hq_sfu_room_get_layers (HqSfuRoom *room)
 {
   gchar *text;
 
+  __atomic_store_n (
+      &room->layers_read_us, g_get_monotonic_time (), __ATOMIC_RELAXED);
   g_mutex_lock (&room->layers_lock);
   text = g_strdup (room->layers_json);
   g_mutex_unlock (&room->layers_lock);

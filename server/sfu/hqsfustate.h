@@ -125,6 +125,7 @@ struct _HqSfuRoom
   /* The worker's last hq_sfu_simulcast_snapshot(), for REST. */
   GMutex layers_lock;
   gchar *layers_json; /* under layers_lock */
+  gint64 layers_read_us; /* atomic: when REST last read it */
 };
 
 typedef struct
@@ -368,6 +369,7 @@ struct _HqSfuRoomMedia
   HqDsi *dsi;
   guint32 next_speaker_id;
   guint32 dominant_speaker_id; /* 0: none yet */
+  guint seconds; /* once-a-second ticks so far */
   GSource *dsi_timer;
   GSource *second_timer;
   guint32 sfu_ssrc; /* sender SSRC of our own RTCP */
