@@ -1,6 +1,8 @@
-/* SRTP sessions over libsrtp2; see hqsrtp.h.
+/* SRTP sessions; see hqsrtp.h.
  *
- * Two srtp_t per transport: the outbound one accepts any SSRC we send
+ * AEAD_AES_128_GCM, the profile browsers pick, is libhq's own
+ * (hqsrtpgcm.c says why); AES128_CM_SHA1_80 is libsrtp2's, with two srtp_t
+ * per transport: the outbound one accepts any SSRC we send
  * (ssrc_any_outbound), the inbound one any SSRC we receive
  * (ssrc_any_inbound), each keyed by its half of the DTLS keying material.
  * The replay window is widened to 1024 packets because video bursts arrive
@@ -8,6 +10,7 @@
  * the sending side (a NACK may be answered with the very same packet).
  */
 #include "hqsrtp.h"
+#include "hqsrtpgcm.h"
 
 #include <string.h>
 #include <srtp2/srtp.h>
@@ -21,6 +24,7 @@ G_DEFINE_QUARK (hq - transport - error - quark, hq_transport_error);
 
 struct _HqSrtp
 {
+  HqSrtpGcm *gcm; /* AEAD_AES_128_GCM, else libsrtp2's: */
   srtp_t outbound;
   srtp_t inbound;
 };
@@ -108,10 +112,16 @@ hq_srtp_new (HqSrtpProfile profile, const guint8 *local_key_salt,
         "SRTP profile 0x%04x is not supported", profile);
     return NULL;
   }
+  /* Whatever the profile: code that calls libsrtp2 itself in this process
+   * (bench-transport's baseline) relies on us to have initialised it, and
+   * libsrtp2 refuses a second srtp_init. */
   if (!ensure_libsrtp (error))
     return NULL;
-
   srtp = g_new0 (HqSrtp, 1);
+  if (profile == HQ_SRTP_PROFILE_AEAD_AES_128_GCM) {
+    srtp->gcm = hq_srtp_gcm_new (local_key_salt, remote_key_salt, error);
+    return srtp->gcm ? g_steal_pointer (&srtp) : NULL;
+  }
   set_policy (&policy, profile, TRUE, local_key_salt);
   err = srtp_create (&srtp->outbound, &policy);
   if (err == srtp_err_status_ok) {
@@ -132,6 +142,7 @@ hq_srtp_free (HqSrtp *srtp)
 {
   if (srtp == NULL)
     return;
+  hq_srtp_gcm_free (srtp->gcm);
   if (srtp->outbound)
     srtp_dealloc (srtp->outbound);
   if (srtp->inbound)
@@ -153,6 +164,8 @@ hq_srtp_protect (HqSrtp *srtp, gboolean rtcp, guint8 *buf, gsize *len,
         *len, *len + HQ_SRTP_MAX_TRAILER, size);
     return FALSE;
   }
+  if (srtp->gcm)
+    return hq_srtp_gcm_protect (srtp->gcm, rtcp, buf, len, error);
   err = rtcp ? srtp_protect_rtcp (srtp->outbound, buf, &n)
              : srtp_protect (srtp->outbound, buf, &n);
   if (err != srtp_err_status_ok) {
@@ -172,6 +185,8 @@ hq_srtp_unprotect (
   srtp_err_status_t err;
   int n = (int)MIN (*len, (gsize)G_MAXINT);
 
+  if (srtp->gcm)
+    return hq_srtp_gcm_unprotect (srtp->gcm, rtcp, buf, len, error);
   err = rtcp ? srtp_unprotect_rtcp (srtp->inbound, buf, &n)
              : srtp_unprotect (srtp->inbound, buf, &n);
   switch (err) {

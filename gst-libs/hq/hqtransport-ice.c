@@ -161,6 +161,11 @@ on_selected_pair (NiceAgent *agent, guint stream_id, guint component_id,
     return;
   pair = describe_pair (local, remote);
   GST_INFO ("%s: ICE selected pair %s", self->label, pair);
+  /* another socket, maybe */
+  poll_all_sockets (self);
+  if (nice_agent_get_component_state (agent, stream_id, component_id)
+      == NICE_COMPONENT_STATE_READY)
+    poll_selected_soon (self);
 }
 
 void
@@ -283,6 +288,10 @@ on_component_state (NiceAgent *agent, guint stream_id, guint component_id,
   }
   g_signal_emit (self, hq_transport_signals[SIGNAL_ICE_STATE_CHANGED], 0,
       nice_component_state_to_string ((NiceComponentState)state));
+  if (state == NICE_COMPONENT_STATE_READY)
+    poll_selected_soon (self);
+  else
+    poll_all_sockets (self);
   switch (state) {
     case NICE_COMPONENT_STATE_CONNECTED:
     case NICE_COMPONENT_STATE_READY:

@@ -58,6 +58,12 @@ struct _HqTransport
    * NiceCandidateTransport (libnice drops those it will not use). */
   guint remote_transports;
   GSource *announce; /* gathers again after an ICE restart */
+  /* Once ICE is done, the context polls the selected pair's socket only
+   * (hqtransport.c, "Polling"): libnice's sockets are then on @sockets,
+   * run when @selected has something. */
+  GSource *narrow; /* an idle source that starts it */
+  GSource *selected;
+  GMainContext *sockets;
   gboolean gathering; /* hq_transport_gather() was called */
   /* What each ICE stream is made with (an ICE restart makes a new one). */
   guint port_min, port_max;
@@ -79,6 +85,8 @@ struct _HqTransport
 G_GNUC_INTERNAL gboolean ensure_dtls (HqTransport *self, GError **error);
 G_GNUC_INTERNAL void fail (HqTransport *self, GError *error);
 G_GNUC_INTERNAL void set_state (HqTransport *self, HqTransportState state);
+G_GNUC_INTERNAL void poll_selected_soon (HqTransport *self);
+G_GNUC_INTERNAL void poll_all_sockets (HqTransport *self);
 
 /* hqtransport-ice.c */
 G_GNUC_INTERNAL void add_ice_servers (HqTransport *self);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <nice/agent.h>
 #include <nice/interfaces.h>
+#include <glib-unix.h>
 
 #define GST_CAT_DEFAULT hq_transport_debug
 
@@ -225,6 +226,97 @@ on_receive (NiceAgent *agent, guint stream_id, guint component_id, guint len,
   }
 }
 
+/* --- polling ---
+ *
+ * libnice puts a source per local socket on the transport's context: a UDP
+ * socket per local address, and with ICE-TCP a listening socket per
+ * address too.  The SFU's worker polled all of them, for every transport
+ * of its rooms, at each wakeup: at 20 transports on 3 addresses with TCP,
+ * 120 sockets per packet received, a fifth of the server's CPU
+ * (docs/sfu.md, "Against Janus").  Once ICE is done (READY), media and
+ * consent checks come on the selected pair's socket, so the context then
+ * watches that socket only, and libnice's sources move to a context of
+ * the transport's own that is run each time the selected socket has
+ * something: a late packet on another socket waits in its socket's buffer
+ * until then, and is still handled.  A pair over TCP (libnice's TCP
+ * sockets also wait to write) or relayed (no socket of ours) keeps the
+ * plain way; a new selected pair, a state other than READY, and an ICE
+ * restart go back to it. */
+
+static gboolean
+run_sockets (gint fd, GIOCondition condition, gpointer user_data)
+{
+  HqTransport *self = g_object_ref (user_data);
+  GMainContext *sockets = g_main_context_ref (self->sockets);
+
+  /* what it dispatches may drop the transport's last reference */
+  g_main_context_iteration (sockets, FALSE);
+  g_main_context_unref (sockets);
+  g_object_unref (self);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+poll_selected_only (gpointer user_data)
+{
+  HqTransport *self = user_data;
+  NiceCandidate *local = NULL, *remote = NULL;
+  GSocket *socket;
+
+  g_clear_pointer (&self->narrow, g_source_unref);
+  if (self->selected || self->state == HQ_TRANSPORT_STATE_CLOSED
+      || !nice_agent_get_selected_pair (
+          self->agent, self->stream_id, HQ_ICE_COMPONENT, &local, &remote)
+      || local->transport != NICE_CANDIDATE_TRANSPORT_UDP)
+    return G_SOURCE_REMOVE;
+  socket = nice_agent_get_selected_socket (
+      self->agent, self->stream_id, HQ_ICE_COMPONENT);
+  if (socket == NULL)
+    return G_SOURCE_REMOVE;
+  self->sockets = g_main_context_new ();
+  nice_agent_attach_recv (self->agent, self->stream_id, HQ_ICE_COMPONENT,
+      self->sockets, on_receive, self);
+  self->selected = g_unix_fd_source_new (
+      g_socket_get_fd (socket), G_IO_IN | G_IO_ERR | G_IO_HUP);
+  g_source_set_callback (
+      self->selected, G_SOURCE_FUNC (run_sockets), self, NULL);
+  g_source_attach (self->selected, self->context);
+  g_object_unref (socket);
+  GST_DEBUG ("%s: ICE done, polling the selected socket only", self->label);
+  return G_SOURCE_REMOVE;
+}
+
+/* From libnice's callbacks: the switch waits for the context's next
+ * iteration, outside libnice's dispatch of a socket. */
+void
+poll_selected_soon (HqTransport *self)
+{
+  if (self->selected || self->narrow)
+    return;
+  self->narrow = g_idle_source_new ();
+  /* an idle priority would wait for as long as packets keep coming */
+  g_source_set_priority (self->narrow, G_PRIORITY_DEFAULT);
+  g_source_set_callback (self->narrow, poll_selected_only, self, NULL);
+  g_source_attach (self->narrow, self->context);
+}
+
+void
+poll_all_sockets (HqTransport *self)
+{
+  if (self->narrow) {
+    g_source_destroy (self->narrow);
+    g_clear_pointer (&self->narrow, g_source_unref);
+  }
+  if (self->selected == NULL)
+    return;
+  g_source_destroy (self->selected);
+  g_clear_pointer (&self->selected, g_source_unref);
+  if (self->agent)
+    nice_agent_attach_recv (self->agent, self->stream_id, HQ_ICE_COMPONENT,
+        self->context, on_receive, self);
+  g_clear_pointer (&self->sockets, g_main_context_unref);
+}
+
 /* --- object --- */
 
 static void
@@ -242,6 +334,7 @@ hq_transport_dispose (GObject *object)
     g_source_destroy (self->announce);
     g_clear_pointer (&self->announce, g_source_unref);
   }
+  poll_all_sockets (self);
   if (self->agent) {
     nice_agent_attach_recv (self->agent, self->stream_id, HQ_ICE_COMPONENT,
         self->context, NULL, NULL);
@@ -672,6 +765,7 @@ hq_transport_restart_ice (HqTransport *self, GError **error)
    * in-place restart: there the old pair's consent timer runs on, and its
    * failure in the middle of the new checks takes libnice 0.1.21 to a
    * state change it aborts on (FAILED -> CONNECTED). */
+  poll_all_sockets (self);
   nice_agent_attach_recv (
       self->agent, old, HQ_ICE_COMPONENT, self->context, NULL, NULL);
   nice_agent_remove_stream (self->agent, old);

@@ -371,6 +371,51 @@ test_vanished_peer (void)
   pair_clear (&pair);
 }
 
+static void
+count_ready (HqTransport *t, const gchar *state, gpointer user_data)
+{
+  if (g_str_equal (state, "ready"))
+    (*(guint *)user_data)++;
+}
+
+static gboolean
+both_ready (gpointer data)
+{
+  const guint *ready = data;
+
+  return ready[0] > 0 && ready[1] > 0;
+}
+
+/* Once ICE is done (ready) each side polls the selected pair's socket
+ * only and runs libnice's other sockets from it (hqtransport.c,
+ * "Polling"): media still flows both ways, and the consent checks keep
+ * the pair for 15 s, past the 10 s in which consent is lost when they go
+ * unanswered (/transport/vanished-peer). */
+static void
+test_ice_done_polls_selected_socket (void)
+{
+  guint ready[2] = { 0, 0 };
+  gint64 until;
+  Pair pair;
+
+  pair_init (&pair, NULL);
+  g_signal_connect (
+      pair.a.t, "ice-state-changed", G_CALLBACK (count_ready), &ready[0]);
+  g_signal_connect (
+      pair.b.t, "ice-state-changed", G_CALLBACK (count_ready), &ready[1]);
+  pair_start (&pair, NULL);
+  assert_connected (&pair, WAIT_SECONDS);
+  g_assert_true (wait_for (both_ready, ready, WAIT_SECONDS));
+  until = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < until)
+    exchange_media (&pair, 1);
+  g_assert_cmpint (
+      hq_transport_get_state (pair.a.t), ==, HQ_TRANSPORT_STATE_CONNECTED);
+  g_assert_cmpint (
+      hq_transport_get_state (pair.b.t), ==, HQ_TRANSPORT_STATE_CONNECTED);
+  pair_clear (&pair);
+}
+
 typedef struct
 {
   Pair *pair;
@@ -679,6 +724,8 @@ main (int argc, char **argv)
       "/transport/fingerprint-mismatch", test_fingerprint_mismatch);
   g_test_add_func ("/transport/hostile-packets", test_hostile_packets);
   g_test_add_func ("/transport/vanished-peer", test_vanished_peer);
+  g_test_add_func ("/transport/ice-done-polls-selected-socket",
+      test_ice_done_polls_selected_socket);
   g_test_add_func ("/transport/ice-restart", test_ice_restart);
   g_test_add_func ("/transport/ice-restart-after-consent-loss",
       test_ice_restart_after_consent_loss);
