@@ -73,7 +73,7 @@ class Simulcast(unittest.TestCase):
 
     def subscriber(self, room, identity, props):
         """A viewer whose gst-launch-1.0 draws its graphs into a folder of
-        its own (for sink_width)."""
+        its own (for sink_widths)."""
         dots = tempfile.mkdtemp(prefix="hq-simulcast-dot-")
         self.addCleanup(shutil.rmtree, dots, True)
         sub = self.launch(
@@ -84,19 +84,28 @@ class Simulcast(unittest.TestCase):
         sub.dots = dots
         return sub
 
-    def sink_width(self, sub, name):
-        """Stops @sub as a user does (Ctrl-C) and says the width of the
-        caps its fakesink @name holds, from the graph gst-launch-1.0 draws
-        as it stops (tests/common/gstgraph.py: not from -v's caps lines,
-        which it can drop)."""
-        sub.wait_for(lambda l: playing("\n".join(l)),
-                     f"{name}'s pipeline to play")
-        sub.proc.send_signal(signal.SIGINT)
-        self.assertEqual(sub.wait_exit(), 0, "\n".join(sub.lines[-40:]))
-        caps = sink_caps(stop_graph(sub.dots)).get(name)
-        self.assertTrue(caps and caps["media"] == "video/x-raw",
-                        f"{name} holds {caps}")
-        return int(caps["width"])
+    def sink_widths(self, *viewers):
+        """For each (viewer, fakesink name, frame size, other size) in
+        @viewers: once the sink has decoded frames of its size again
+        (steady), all are stopped at once as a user does (Ctrl-C), none
+        seeing another leave first, and the widths of the caps their sinks
+        hold are read from the graphs gst-launch-1.0 draws as it stops
+        (tests/common/gstgraph.py: not from -v's caps lines, which it can
+        drop)."""
+        for sub, name, size, other in viewers:
+            sub.wait_for(lambda l: playing("\n".join(l)),
+                         f"{name}'s pipeline to play")
+            self.steady(sub, name, size, other, n=10)
+        for sub, _, _, _ in viewers:
+            sub.proc.send_signal(signal.SIGINT)
+        widths = []
+        for sub, name, _, _ in viewers:
+            self.assertEqual(sub.wait_exit(), 0, "\n".join(sub.lines[-40:]))
+            caps = sink_caps(stop_graph(sub.dots)).get(name)
+            self.assertTrue(caps and caps["media"] == "video/x-raw",
+                            f"{name} holds {caps}")
+            widths.append(int(caps["width"]))
+        return widths
 
     def rest(self, path):
         r = self.server.request("GET", path, auth=self.key)
@@ -168,8 +177,9 @@ class Simulcast(unittest.TestCase):
         self.wait_layer("sim1", "small", "q")
         self.wait_layer("sim1", "large", "f")
         # What a user checks in the pipeline: the caps at each sink.
-        self.assertEqual(self.sink_width(small, "small"), 320)
-        self.assertEqual(self.sink_width(large, "large"), 1280)
+        self.assertEqual(self.sink_widths((small, "small", SMALL, LARGE),
+                                          (large, "large", LARGE, SMALL)),
+                         [320, 1280])
 
     def test_2_a_layer_nobody_receives_stops_and_resumes(self):
         pub = self.publisher("sim2")
@@ -205,7 +215,8 @@ class Simulcast(unittest.TestCase):
             "max-subscription-bitrate=300000")
         self.steady(capped, "capped", SMALL, LARGE)
         self.wait_layer("sim3", "capped", "q")
-        self.assertEqual(self.sink_width(capped, "capped"), 320)
+        self.assertEqual(
+            self.sink_widths((capped, "capped", SMALL, LARGE)), [320])
 
 
 if __name__ == "__main__":
