@@ -21,11 +21,14 @@ Every wait is on an event (a line of output, a REST state), with a
 generous deadline, never a fixed sleep.
 """
 import os
-import re
+import shutil
+import signal
+import tempfile
 import time
 import unittest
 
 import hqtest
+from gstgraph import playing, sink_caps, stop_graph
 from test_room import DEADLINE, Launch, count, launch_env, make_room
 
 # Decoded I420 frame sizes: width * height * 3 / 2.
@@ -38,13 +41,6 @@ def frames(lines, name, size):
     prints a last-message per buffer)."""
     return count(lines, rf"GstFakeSink:{name}: last-message = chain .*"
                         rf"\({size} bytes,")
-
-
-def sink_widths(lines, name):
-    """The widths of the caps fakesink @name's pad took, in order."""
-    rx = re.compile(rf"GstFakeSink:{name}\.GstPad:sink: caps = video/x-raw.*"
-                    r"width=\(int\)(\d+)")
-    return [int(m.group(1)) for m in map(rx.search, lines) if m]
 
 
 class Simulcast(unittest.TestCase):
@@ -60,8 +56,8 @@ class Simulcast(unittest.TestCase):
     def tearDownClass(cls):
         cls.server.__exit__(None, None, None)
 
-    def launch(self, pipeline):
-        p = Launch(pipeline, self.env)
+    def launch(self, pipeline, env=None):
+        p = Launch(pipeline, dict(self.env, **(env or {})))
         self.addCleanup(p.stop)
         return p
 
@@ -76,10 +72,40 @@ class Simulcast(unittest.TestCase):
         return pub
 
     def subscriber(self, room, identity, props):
-        return self.launch(
+        """A viewer whose gst-launch-1.0 draws its graphs into a folder of
+        its own (for sink_widths)."""
+        dots = tempfile.mkdtemp(prefix="hq-simulcast-dot-")
+        self.addCleanup(shutil.rmtree, dots, True)
+        sub = self.launch(
             f"hqroomsrc name=r server={self.server.url} room={room} "
             f"identity={identity} {props} "
-            f"r. ! queue ! fakesink name={identity} silent=false")
+            f"r. ! queue ! fakesink name={identity} silent=false",
+            {"GST_DEBUG_DUMP_DOT_DIR": dots})
+        sub.dots = dots
+        return sub
+
+    def sink_widths(self, *viewers):
+        """For each (viewer, fakesink name, frame size, other size) in
+        @viewers: once the sink has decoded frames of its size again
+        (steady), all are stopped at once as a user does (Ctrl-C), none
+        seeing another leave first, and the widths of the caps their sinks
+        hold are read from the graphs gst-launch-1.0 draws as it stops
+        (tests/common/gstgraph.py: not from -v's caps lines, which it can
+        drop)."""
+        for sub, name, size, other in viewers:
+            sub.wait_for(lambda l: playing("\n".join(l)),
+                         f"{name}'s pipeline to play")
+            self.steady(sub, name, size, other, n=10)
+        for sub, _, _, _ in viewers:
+            sub.proc.send_signal(signal.SIGINT)
+        widths = []
+        for sub, name, _, _ in viewers:
+            self.assertEqual(sub.wait_exit(), 0, "\n".join(sub.lines[-40:]))
+            caps = sink_caps(stop_graph(sub.dots)).get(name)
+            self.assertTrue(caps and caps["media"] == "video/x-raw",
+                            f"{name} holds {caps}")
+            widths.append(int(caps["width"]))
+        return widths
 
     def rest(self, path):
         r = self.server.request("GET", path, auth=self.key)
@@ -140,11 +166,6 @@ class Simulcast(unittest.TestCase):
                                 "render-width=1280 render-height=720")
         self.steady(small, "small", SMALL, LARGE)
         self.steady(large, "large", LARGE, SMALL)
-        # What a user checks in the pipeline: the caps at each sink.
-        self.assertEqual(sink_widths(small.lines, "small")[-1], 320,
-                         sink_widths(small.lines, "small"))
-        self.assertEqual(sink_widths(large.lines, "large")[-1], 1280,
-                         sink_widths(large.lines, "large"))
         # The server saw three layers, and forwards each its own.
         layers = self.wait_rest(
             "three layers with their sizes at the server",
@@ -155,6 +176,10 @@ class Simulcast(unittest.TestCase):
                          [(320, 180), (640, 360), (1280, 720)], layers)
         self.wait_layer("sim1", "small", "q")
         self.wait_layer("sim1", "large", "f")
+        # What a user checks in the pipeline: the caps at each sink.
+        self.assertEqual(self.sink_widths((small, "small", SMALL, LARGE),
+                                          (large, "large", LARGE, SMALL)),
+                         [320, 1280])
 
     def test_2_a_layer_nobody_receives_stops_and_resumes(self):
         pub = self.publisher("sim2")
@@ -190,6 +215,8 @@ class Simulcast(unittest.TestCase):
             "max-subscription-bitrate=300000")
         self.steady(capped, "capped", SMALL, LARGE)
         self.wait_layer("sim3", "capped", "q")
+        self.assertEqual(
+            self.sink_widths((capped, "capped", SMALL, LARGE)), [320])
 
 
 if __name__ == "__main__":
