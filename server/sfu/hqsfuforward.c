@@ -21,6 +21,7 @@
 #include "hqsfusr.h"
 #include "hqsfulayers.h"
 #include "hqsfushard.h"
+#include "hqsfupace.h"
 #include "hqlog.h"
 #include "hqsfutap.h"
 #include "hqsfutwcc.h"
@@ -264,10 +265,13 @@ hq_sfu_forward (HqSfuSub *sub, const guint8 *data, const HqRtpHeader *hdr,
     sub->last_ts = ts;
     sub->last_us = now;
   }
+  /* the transport-wide number is written as it leaves (hqsfupace.c);
+   * a well-formed block meanwhile, for the tap */
   if (ext)
-    hq_sfu_twcc_stamp (p, out + head, len, now);
+    hq_rtp_write_twcc_ext_block (out + head, (guint8)p->sub_twcc_id, 0);
   hq_sfu_tap_packet (out, len, track->kind == HQ_SDP_KIND_VIDEO);
-  if (hq_sfu_sub_send (p, FALSE, out, len, sizeof p->scratch)) {
+  if (hq_sfu_pace_send (p, out, len, ext ? head : 0,
+          track->kind != HQ_SDP_KIND_VIDEO, retransmission, now)) {
     __atomic_add_fetch (&p->media->room->forwarded, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch (
         &p->media->room->forwarded_kind[sub->track->kind == HQ_SDP_KIND_VIDEO],

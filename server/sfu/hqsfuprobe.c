@@ -34,6 +34,7 @@
 #include "hqsfuprobe.h"
 #include "hqsfubwe.h"
 #include "hqsfushard.h"
+#include "hqsfupace.h"
 #include "hqsfusimulcast.h"
 #include "hqsfutwcc.h"
 #include "hqlog.h"
@@ -136,6 +137,7 @@ send_padding (HqSfuParticipant *p, HqSfuProbe *pr, HqSfuSub *sub, gint64 now)
   pr->sent_bytes += len;
   if (!hq_sfu_sub_send (p, FALSE, out, len, sizeof p->scratch))
     return FALSE;
+  hq_sfu_pace_charge (p, len, now);
   /* the stream goes on after it; older numbers are not answered */
   sub->last_seq = seq;
   sub->seq_delta++;
@@ -244,7 +246,10 @@ probe_tick (gpointer data)
   if (pr->sending) {
     gdouble due = pr->target_bps * (now - pr->started_us + PROBE_TICK_MS * 1000)
         / 8.0 / G_USEC_PER_SEC;
-    HqSfuSub *sub = hq_sfu_connected (p->sub) ? carrier (p) : NULL;
+    /* never while paced media waits (it would go ahead of it, into a
+     * frame); its bytes are taken from the pacer's bucket */
+    HqSfuSub *sub =
+        hq_sfu_connected (p->sub) && !hq_sfu_pace_busy (p) ? carrier (p) : NULL;
     guint n = 0;
 
     while (sub && pr->sent_bytes < due && n++ < PROBE_MAX_PER_TICK)

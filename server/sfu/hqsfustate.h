@@ -80,6 +80,7 @@ typedef struct _HqSfuParticipant HqSfuParticipant;
 typedef struct _HqSfuTrack HqSfuTrack;
 typedef struct _HqSfuSub HqSfuSub;
 typedef struct _HqSfuProbe HqSfuProbe;
+typedef struct _HqSfuPace HqSfuPace;
 typedef struct _HqSfuLeg HqSfuLeg;
 
 struct _HqSfu
@@ -346,6 +347,7 @@ struct _HqSfuParticipant
   HqTwccSender *sub_twcc;
   gint64 sub_twcc_us;
   HqSfuProbe *probe; /* owned, hqsfuprobe.c; NULL until it first probes */
+  HqSfuPace *pace; /* owned, hqsfupace.c; NULL until it first sends */
   gdouble shared_bps; /* the estimate the shares were made of; <= 0: none */
   gint metrics_level; /* its level as counted in /metrics; -1: none */
   HqSfuAudioCounts *audio_counts; /* in media->room->audio_counts, or NULL */

@@ -12,6 +12,7 @@
 #include "hqsfufeedback.h"
 #include "hqsfuforward.h"
 #include "hqsfuprobe.h"
+#include "hqsfupace.h"
 #include "hqsfuquality.h"
 #include "hqsfushard.h"
 #include "hqsfusimulcast.h"
@@ -189,6 +190,7 @@ hq_sfu_participant_free (gpointer data)
     g_object_unref (p->sub);
   }
   hq_sfu_probe_clear (p);
+  hq_sfu_pace_clear (p);
   if (p->leg)
     hq_sfu_leg_close (p->leg);
   hq_sfu_leg_unplace (p, p->sub_worker);
