@@ -104,6 +104,8 @@ subscriber_report (HqSfuParticipant *p, const HqRtcpReportBlock *b)
     p->video_loss = MAX (
         p->have_video_loss ? p->video_loss : 0, sub->quality.fraction_lost);
     p->have_video_loss = TRUE;
+    if (sub->quality.fraction_lost >= HQ_SFU_CONGESTION_LOSS)
+      p->video_loss_us = g_get_monotonic_time ();
   }
   /* Our own SRs carry our clock, so LSR/DLSR give this leg's RTT. */
   rtt = hq_rtcp_rtt_ms (b, hq_rtcp_ntp_from_unix_us (g_get_real_time ()));

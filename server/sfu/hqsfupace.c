@@ -28,6 +28,11 @@
 #define PACE_TICK_MS 5
 /* The rate is read again at most this often. */
 #define PACE_RATE_US (100 * 1000)
+/* What waits is sent within about this long, faster than the pacing
+ * rate when it must (as libwebrtc's pacer bounds its queue): else a
+ * subscriber whose estimate fell far under what was queued for it would
+ * get video seconds old, long after its layer changed. */
+#define PACE_MAX_QUEUE_US (1000 * 1000)
 #define PACE_MEDIA_SLOTS 256
 #define PACE_RTX_SLOTS 32
 
@@ -42,6 +47,7 @@ typedef struct
 {
   Slot *slots;
   guint n_slots, head, count;
+  gsize bytes; /* of the packets waiting */
 } Ring;
 
 struct _HqSfuPace
@@ -70,7 +76,7 @@ read_rate (HqSfuParticipant *p, HqSfuPace *pc, gint64 now)
 static void
 refill (HqSfuParticipant *p, HqSfuPace *pc, gint64 now)
 {
-  gdouble cap;
+  gdouble cap, rate;
 
   if (now - pc->rate_us >= PACE_RATE_US)
     read_rate (p, pc, now);
@@ -79,9 +85,11 @@ refill (HqSfuParticipant *p, HqSfuPace *pc, gint64 now)
     pc->tokens_us = now;
     return;
   }
-  cap = MAX (pc->rate * PACE_BURST_US, (gdouble)HQ_SFU_MAX_PACKET);
-  pc->tokens =
-      MIN (cap, pc->tokens + pc->rate * (gdouble)(now - pc->tokens_us));
+  /* fast enough to send what waits within PACE_MAX_QUEUE_US */
+  rate = MAX (
+      pc->rate, (gdouble)(pc->media.bytes + pc->rtx.bytes) / PACE_MAX_QUEUE_US);
+  cap = MAX (rate * PACE_BURST_US, (gdouble)HQ_SFU_MAX_PACKET);
+  pc->tokens = MIN (cap, pc->tokens + rate * (gdouble)(now - pc->tokens_us));
   pc->tokens_us = now;
 }
 
@@ -104,6 +112,7 @@ ring_push (Ring *r, guint n_slots, guint64 *dropped)
   }
   if (r->count == r->n_slots) {
     /* full: the oldest goes */
+    r->bytes -= r->slots[r->head].len;
     r->head = (r->head + 1) % r->n_slots;
     r->count--;
     (*dropped)++;
@@ -120,6 +129,7 @@ drain_ring (HqSfuParticipant *p, HqSfuPace *pc, Ring *r, gint64 now)
     if (pc->rate > 0 && pc->tokens < s->len)
       return;
     send_now (p, pc, s->data, s->len, sizeof s->data, s->twcc_at, now);
+    r->bytes -= s->len;
     r->head = (r->head + 1) % r->n_slots;
     r->count--;
   }
@@ -164,6 +174,7 @@ hq_sfu_pace_send (HqSfuParticipant *p, guint8 *data, gsize len, gsize twcc_at,
                      : ring_push (&pc->media, PACE_MEDIA_SLOTS, &pc->dropped);
   memcpy (s->data, data, len);
   s->len = (guint16)len;
+  (retransmission ? &pc->rtx : &pc->media)->bytes += len;
   s->twcc_at = (guint16)twcc_at;
   pc->queued++;
   if (pc->timer == NULL) {

@@ -29,6 +29,7 @@
 #include "hqsfuedge.h"
 #include "hqsfuforward.h"
 #include "hqsfulayers.h"
+#include "hqsfutwcc.h"
 #include "hqlog.h"
 #include "hqsfucmd.h"
 
@@ -244,8 +245,11 @@ choose_layer (
     for (gint i = desired; i >= 0 && fits < 0; i--)
       if (hq_sfu_layer_need (sub, i) <= sub->share_bps)
         fits = i;
-    if (fits < 0
-        && p->profile.track_switch_off_mode != HQ_SWITCH_OFF_DISABLED) {
+    /* "detected": switched off for congestion only once the link
+     * shows it (loss, overuse), not on the estimate alone */
+    if (fits < 0 && p->profile.track_switch_off_mode != HQ_SWITCH_OFF_DISABLED
+        && (p->profile.track_switch_off_mode != HQ_SWITCH_OFF_DETECTED
+            || p->capped_by_profile || hq_sfu_twcc_congested (p, now))) {
       *reason = p->capped_by_profile ? HQ_SWITCH_OFF_MAX_BANDWIDTH
                                      : HQ_SWITCH_OFF_CONGESTION;
       return -1;

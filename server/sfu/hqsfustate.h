@@ -54,6 +54,13 @@ G_BEGIN_DECLS
 #define HQ_SFU_WEIGHT_LOW 1
 #define HQ_SFU_WEIGHT_STANDARD 2
 #define HQ_SFU_WEIGHT_HIGH 4
+/* Congestion on a subscriber's link counts as detected
+ * (track_switch_off_mode "detected", hq_sfu_twcc_congested()) while its
+ * receiver reports said this much video was lost within the last
+ * HQ_SFU_CONGESTION_HOLD_US, or its transport-wide estimator saw overuse
+ * or loss. */
+#define HQ_SFU_CONGESTION_LOSS 0.02
+#define HQ_SFU_CONGESTION_HOLD_US (4 * G_USEC_PER_SEC)
 /* A subscriber's REMB counts for this long. */
 #define HQ_SFU_REMB_VALID_US (5 * G_USEC_PER_SEC)
 /* Transport-wide congestion control (hqsfutwcc.c): feedback to a
@@ -336,6 +343,7 @@ struct _HqSfuParticipant
   gdouble loss_estimate_bps; /* 0: no estimate yet */
   gdouble video_loss; /* worst video fraction lost reported this second */
   gboolean have_video_loss;
+  gint64 video_loss_us; /* when a report last said 2 % or more was lost */
   gdouble rtt_ms; /* from its reports on our SRs; negative: unknown */
   /* Transport-wide congestion control (hqsfutwcc.c): the extension id
    * each leg negotiated (0: none); the publish leg's arrivals and when

@@ -124,6 +124,16 @@ hq_sfu_twcc_estimate (HqSfuParticipant *p, gint64 now)
   return hq_twcc_sender_estimate (p->sub_twcc);
 }
 
+gboolean
+hq_sfu_twcc_congested (HqSfuParticipant *p, gint64 now)
+{
+  if (p->video_loss_us != 0
+      && now - p->video_loss_us < HQ_SFU_CONGESTION_HOLD_US)
+    return TRUE;
+  return hq_sfu_twcc_estimate (p, now) >= 0
+      && !hq_twcc_sender_may_probe (p->sub_twcc, now);
+}
+
 void
 hq_sfu_twcc_clear (HqSfuParticipant *p)
 {

@@ -30,6 +30,11 @@ void hq_sfu_twcc_on_feedback (HqSfuParticipant *p, const HqRtcpPacket *pkt);
 /* What @p's subscribe leg can take by its feedback, in bits per second;
  * negative when no feedback came in the last HQ_SFU_REMB_VALID_US. */
 gdouble hq_sfu_twcc_estimate (HqSfuParticipant *p, gint64 now);
+/* Whether @p's subscribe leg shows congestion now: its transport-wide
+ * estimator saw overuse or loss in the last second, or its receiver
+ * reports said HQ_SFU_CONGESTION_LOSS or more of its video was lost
+ * within HQ_SFU_CONGESTION_HOLD_US. */
+gboolean hq_sfu_twcc_congested (HqSfuParticipant *p, gint64 now);
 /* Frees @p's transport-wide state. */
 void hq_sfu_twcc_clear (HqSfuParticipant *p);
 

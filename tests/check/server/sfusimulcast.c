@@ -27,7 +27,11 @@
  *   stops growing the server's probes (padding-only packets on C's video
  *   SSRC, continuing its sequence at its last timestamp) prove the room
  *   and C gets f again.  Without probes its estimate could not rise past
- *   1.5 times what q carries. */
+ *   1.5 times what q carries.
+ * - Switch-off modes: at a REMB of 30 kbit/s C's track is switched off
+ *   (predicted, the default); with track_switch_off_mode "detected" it
+ *   comes back on q and stays there while nothing is lost, and goes off
+ *   once C's receiver report says 20 % was lost. */
 #include <string.h>
 #include <hq/hqprotocol.h>
 #include <hq/hqrtcp.h>
@@ -711,6 +715,111 @@ test_probe_regains_layer (Fx *fx, gconstpointer unused)
   g_assert_cmpuint (fx->c.padding_wrong, ==, 0);
 }
 
+/* --- switch-off modes --- */
+
+static guint
+count_events (Sub *s, const gchar *type, JsonObject **last)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < s->events->len; i++) {
+    JsonObject *e = g_ptr_array_index (s->events, i);
+    if (g_str_equal (json_object_get_string_member (e, "type"), type)) {
+      n++;
+      if (last)
+        *last = e;
+    }
+  }
+  return n;
+}
+
+static guint c_off_mark, c_on_mark;
+
+static gboolean
+c_switched_off_again (gpointer data)
+{
+  return count_events (&((Fx *)data)->c, "track_switched_off", NULL)
+      > c_off_mark;
+}
+
+static gboolean
+c_switched_on_again (gpointer data)
+{
+  return count_events (&((Fx *)data)->c, "track_switched_on", NULL) > c_on_mark;
+}
+
+static void
+switch_off_mode (Sub *s, const gchar *mode)
+{
+  JsonObject *m = hq_protocol_message_new (HQ_MESSAGE_BANDWIDTH_PROFILE, NULL);
+  JsonObject *video = json_object_new ();
+
+  json_object_set_string_member (video, "track_switch_off_mode", mode);
+  json_object_set_object_member (m, "video", video);
+  hq_sfu_client_send_message (s->c, m);
+}
+
+/* A receiver report saying @fraction_lost (in 1/256) of A's video as @s
+ * gets it was lost. */
+static void
+report_loss (Sub *s, guint8 fraction_lost)
+{
+  HqRtcpReportBlock block = { 0 };
+  guint8 buf[64];
+  HqRtcpWriter w;
+
+  block.ssrc = s->video_ssrc;
+  block.fraction_lost = fraction_lost;
+  hq_rtcp_writer_init (&w, buf, sizeof buf);
+  g_assert_true (hq_rtcp_write_rr (&w, 0x5eb, &block, 1, NULL));
+  hq_sfu_client_send_rtcp (s->c, FALSE, buf, w.len);
+}
+
+static void
+assert_off_for_congestion (Sub *s)
+{
+  JsonObject *off = NULL;
+
+  count_events (s, "track_switched_off", &off);
+  g_assert_nonnull (off);
+  g_assert_cmpstr (
+      json_object_get_string_member (off, "reason"), ==, "network-congestion");
+}
+
+static void
+test_switch_off_detected (Fx *fx, gconstpointer unused)
+{
+  hint (&fx->c, fx->a->video_sid, -1, 1280, 720);
+  g_assert_true (wait_for (c_on_f, fx, 30));
+  /* predicted (the default): an estimate that carries no layer, and the
+   * track is switched off, though nothing was lost */
+  fx->c.remb = 30000;
+  c_off_mark = 0;
+  g_assert_true (wait_for (c_switched_off_again, fx, 30));
+  assert_off_for_congestion (&fx->c);
+
+  /* detected: no loss and no overuse reported, so it comes back on its
+   * lowest layer and stays on */
+  c_on_mark = count_events (&fx->c, "track_switched_on", NULL);
+  c_off_mark = count_events (&fx->c, "track_switched_off", NULL);
+  switch_off_mode (&fx->c, "detected");
+  g_assert_true (wait_for (c_switched_on_again, fx, 30));
+  /* (the video after the event; what was paced for it before may come
+   * first) */
+  g_assert_true (wait_for (c_on_q, fx, 30));
+  c_mark = fx->c.got->len;
+  g_assert_true (wait_for (c_got_90_more, fx, 30));
+  for (guint i = c_mark; i < fx->c.got->len; i++)
+    g_assert_cmpint (g_array_index (fx->c.got, Got, i).layer, ==, 0);
+  g_assert_cmpuint (
+      count_events (&fx->c, "track_switched_off", NULL), ==, c_off_mark);
+
+  /* its reports say 20 % is lost: congestion detected, switched off */
+  report_loss (&fx->c, 51);
+  g_assert_true (wait_for (c_switched_off_again, fx, 30));
+  assert_off_for_congestion (&fx->c);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -724,6 +833,8 @@ main (int argc, char **argv)
       test_switch_off_by_hint, fx_teardown);
   g_test_add ("/simulcast/publish-layers", Fx, NULL, fx_setup,
       test_publish_layers, fx_teardown);
+  g_test_add ("/simulcast/switch-off-detected", Fx, NULL, fx_setup,
+      test_switch_off_detected, fx_teardown);
   g_test_add ("/simulcast/probe-regains-layer", Fx, NULL, fx_setup,
       test_probe_regains_layer, fx_teardown);
   g_test_add ("/simulcast/bandwidth-profile", Fx, NULL, fx_setup, test_profile,
