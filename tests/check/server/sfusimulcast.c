@@ -31,7 +31,11 @@
  * - Switch-off modes: at a REMB of 30 kbit/s C's track is switched off
  *   (predicted, the default); with track_switch_off_mode "detected" it
  *   comes back on q and stays there while nothing is lost, and goes off
- *   once C's receiver report says 20 % was lost. */
+ *   once C's receiver report says 20 % was lost.
+ * - Retransmission: a packet of f lost before the server; C NACKs it, the
+ *   server asks A, A sends it as RTX on the layer's RTX SSRC with the
+ *   repaired-RID extension (the server learns that SSRC from it), and C
+ *   gets the original packet in its own sequence numbers. */
 #include <string.h>
 #include <hq/hqprotocol.h>
 #include <hq/hqrtcp.h>
@@ -87,6 +91,12 @@ typedef struct
   guint n_publish_layers;
   gint64 last_sr_us;
   gint64 last_remb_us;
+  /* RTX: the next f packet in a frame's middle is not sent (a loss
+   * before the server); A sends it again as RTX when the server asks */
+  gboolean drop_f;
+  gint dropped_seq; /* A's sequence number of it; -1: none yet */
+  gint64 dropped_capture_us;
+  gboolean rtx_sent;
   gchar *rest; /* the last REST reply polled */
   gint64 rest_us;
 } Fx;
@@ -116,7 +126,17 @@ a_packet (gboolean rtcp, guint8 *data, gsize len, gpointer user_data)
 
   if (!rtcp || !hq_rtcp_iter_init (&iter, data, len, NULL))
     return;
-  hq_sfu_client_read_feedback (data, len, 0, &fx->remb, NULL);
+  {
+    g_autoptr (GArray) nacked = g_array_new (FALSE, FALSE, sizeof (guint16));
+    hq_sfu_client_read_feedback (
+        data, len, a->layer_ssrc[2], &fx->remb, nacked);
+    for (guint i = 0; i < nacked->len; i++)
+      if (fx->dropped_seq >= 0
+          && g_array_index (nacked, guint16, i) == fx->dropped_seq)
+        fx->rtx_sent |=
+            hq_sfu_client_send_layer_rtx (a, 2, fx->dropped_capture_us,
+                layer_payload[2], FALSE, FALSE, (guint16)fx->dropped_seq);
+  }
   hq_sfu_client_read_layer_plis (a, data, len, fx->key_wanted);
   while (hq_rtcp_iter_next (&iter, &pkt)) {
     HqRtcpReportBlock blocks[HQ_RTCP_MAX_COUNT];
@@ -153,9 +173,16 @@ a_send_frame (Fx *fx, gint64 now)
     if (!fx->layer_active[l])
       continue;
     fx->key_wanted[l] = FALSE;
-    for (guint i = 0; i < layer_packets[l]; i++)
-      hq_sfu_client_send_layer (fx->a, l, now, layer_payload[l], i == 0,
-          i == layer_packets[l] - 1, key && i == 0, FALSE);
+    for (guint i = 0; i < layer_packets[l]; i++) {
+      gboolean drop = l == 2 && i == 1 && !key && fx->drop_f;
+      guint16 seq = hq_sfu_client_send_layer (fx->a, l, now, layer_payload[l],
+          i == 0, i == layer_packets[l] - 1, key && i == 0, drop);
+      if (drop) {
+        fx->drop_f = FALSE;
+        fx->dropped_seq = seq;
+        fx->dropped_capture_us = now;
+      }
+    }
   }
   if (now - fx->last_sr_us < G_USEC_PER_SEC / 2)
     return;
@@ -352,6 +379,7 @@ fx_setup (Fx *fx, gconstpointer unused)
   g_autofree gchar *reply = NULL;
 
   memset (fx, 0, sizeof *fx);
+  fx->dropped_seq = -1;
   fx->server = hq_test_server_start (
       g_getenv ("HQ_SERVER_BIN"), g_getenv ("HQ_TEST_SERVER_LOG") != NULL);
   reply = hq_test_server_rest (
@@ -820,6 +848,67 @@ test_switch_off_detected (Fx *fx, gconstpointer unused)
   assert_off_for_congestion (&fx->c);
 }
 
+/* --- retransmission --- */
+
+/* The first sequence number missing from what @s received (in its own,
+ * rewritten numbers), or -1. */
+static gint
+first_gap (Sub *s)
+{
+  for (guint i = 1; i < s->got->len; i++) {
+    guint16 prev = g_array_index (s->got, Got, i - 1).seq;
+    if (g_array_index (s->got, Got, i).seq != (guint16)(prev + 1))
+      return (guint16)(prev + 1);
+  }
+  return -1;
+}
+
+static gboolean
+c_has_gap (gpointer data)
+{
+  return first_gap (&((Fx *)data)->c) >= 0;
+}
+
+static gint c_missing;
+
+static gboolean
+c_got_missing (gpointer data)
+{
+  Sub *c = &((Fx *)data)->c;
+
+  for (guint i = 0; i < c->got->len; i++)
+    if (g_array_index (c->got, Got, i).seq == c_missing)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_rtx_repaired_rid (Fx *fx, gconstpointer unused)
+{
+  guint8 buf[64];
+  guint16 lost;
+  HqRtcpWriter w;
+
+  hint (&fx->c, fx->a->video_sid, -1, 1280, 720);
+  g_assert_true (wait_for (c_on_f, fx, 30));
+  /* a packet of f lost on the way to the server */
+  fx->dropped_seq = -1;
+  fx->drop_f = TRUE;
+  g_assert_true (wait_for (c_has_gap, fx, 30));
+  c_missing = first_gap (&fx->c);
+  g_test_message ("C misses %d (A's %d)", c_missing, fx->dropped_seq);
+  /* C asks for it; the server never had it, so asks A, who sends it as
+   * RTX with the repaired-RID extension; C gets the original packet */
+  lost = (guint16)c_missing;
+  hq_rtcp_writer_init (&w, buf, sizeof buf);
+  g_assert_true (
+      hq_rtcp_write_nack (&w, 0x5eb, fx->c.video_ssrc, &lost, 1, NULL));
+  hq_sfu_client_send_rtcp (fx->c.c, FALSE, buf, w.len);
+  if (!wait_for (c_got_missing, fx, 10))
+    g_error ("C never got %d: A %s it as RTX", c_missing,
+        fx->rtx_sent ? "sent" : "was not asked for");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -833,6 +922,8 @@ main (int argc, char **argv)
       test_switch_off_by_hint, fx_teardown);
   g_test_add ("/simulcast/publish-layers", Fx, NULL, fx_setup,
       test_publish_layers, fx_teardown);
+  g_test_add ("/simulcast/rtx-repaired-rid", Fx, NULL, fx_setup,
+      test_rtx_repaired_rid, fx_teardown);
   g_test_add ("/simulcast/switch-off-detected", Fx, NULL, fx_setup,
       test_switch_off_detected, fx_teardown);
   g_test_add ("/simulcast/probe-regains-layer", Fx, NULL, fx_setup,
