@@ -324,7 +324,7 @@ hq_sfu_simulcast_wants_more (const HqSfuSub *sub, gdouble *need_bps)
           && sub->off_reason != HQ_SWITCH_OFF_CONGESTION)
       || at >= hq_sfu_wanted_layer (sub))
     return FALSE;
-  *need_bps = layer_rate (t, (guint)(at + 1)) * HQ_SFU_UP_HEADROOM;
+  *need_bps = hq_sfu_layer_need (sub, at + 1);
   return TRUE;
 }
 
